@@ -1,0 +1,238 @@
+// buffer.c: memory blocks, a first-fit sub-allocator, views and transfers.
+#include <stdlib.h>
+#include <string.h>
+
+#include "vk_internal.h"
+
+#define ALLOC_ALIGN 256ull // covers every storage/texel offset alignment we have seen
+
+static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+static vkt_status block_create(vkt_ctx *ctx, uint64_t bytes, int *out) {
+    if (ctx->nblocks == ctx->capblocks) {
+        int cap = ctx->capblocks ? 2 * ctx->capblocks : 8;
+        vkt_block *b = realloc(ctx->blocks, (size_t)cap * sizeof *b);
+        if (!b) return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "growing the block table");
+        ctx->blocks = b;
+        ctx->capblocks = cap;
+    }
+    vkt_block *b = &ctx->blocks[ctx->nblocks];
+    memset(b, 0, sizeof *b);
+    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                             .size = bytes,
+                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                                      VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+    VkResult r = vkCreateBuffer(ctx->device, &bi, NULL, &b->buffer);
+    if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBuffer (memory block of %llu bytes)", (unsigned long long)bytes);
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(ctx->device, b->buffer, &req);
+    uint32_t type = ctx->memtype;
+    if (!(req.memoryTypeBits & (1u << type))) {
+        vkDestroyBuffer(ctx->device, b->buffer, NULL);
+        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "memory type %u cannot hold storage buffers", type);
+    }
+    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                               .allocationSize = req.size,
+                               .memoryTypeIndex = type};
+    r = vkAllocateMemory(ctx->device, &ai, NULL, &b->memory);
+    if (r != VK_SUCCESS) {
+        vkDestroyBuffer(ctx->device, b->buffer, NULL);
+        return vkt_vk_fail(ctx, r, "vkAllocateMemory (%llu bytes; %llu already held)", (unsigned long long)req.size,
+                           (unsigned long long)ctx->bytes_allocated);
+    }
+    vkBindBufferMemory(ctx->device, b->buffer, b->memory, 0);
+    if (ctx->host_visible) {
+        r = vkMapMemory(ctx->device, b->memory, 0, VK_WHOLE_SIZE, 0, &b->mapped);
+        if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkMapMemory (memory block)");
+    }
+    b->bytes = bytes;
+    b->free = malloc(8 * sizeof *b->free);
+    if (!b->free) return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "block free list");
+    b->capfree = 8;
+    b->nfree = 1;
+    b->free[0] = (vkt_range){0, bytes};
+    ctx->bytes_allocated += bytes;
+    *out = ctx->nblocks++;
+    return VKT_OK;
+}
+
+// First fit in one block; returns false when nothing fits.
+static bool block_take(vkt_block *b, uint64_t bytes, uint64_t *offset) {
+    for (int i = 0; i < b->nfree; i++) {
+        if (b->free[i].bytes < bytes) continue;
+        *offset = b->free[i].offset;
+        b->free[i].offset += bytes;
+        b->free[i].bytes -= bytes;
+        if (b->free[i].bytes == 0) {
+            memmove(&b->free[i], &b->free[i + 1], (size_t)(b->nfree - i - 1) * sizeof *b->free);
+            b->nfree--;
+        }
+        return true;
+    }
+    return false;
+}
+
+// Returns a range to the sorted free list, merging with its neighbours.
+static bool block_give(vkt_block *b, uint64_t offset, uint64_t bytes) {
+    int i = 0;
+    while (i < b->nfree && b->free[i].offset < offset) i++;
+    bool left = i > 0 && b->free[i - 1].offset + b->free[i - 1].bytes == offset;
+    bool right = i < b->nfree && offset + bytes == b->free[i].offset;
+    if (left && right) {
+        b->free[i - 1].bytes += bytes + b->free[i].bytes;
+        memmove(&b->free[i], &b->free[i + 1], (size_t)(b->nfree - i - 1) * sizeof *b->free);
+        b->nfree--;
+    } else if (left) {
+        b->free[i - 1].bytes += bytes;
+    } else if (right) {
+        b->free[i].offset = offset;
+        b->free[i].bytes += bytes;
+    } else {
+        if (b->nfree == b->capfree) {
+            vkt_range *f = realloc(b->free, (size_t)b->capfree * 2 * sizeof *f);
+            if (!f) return false;
+            b->free = f;
+            b->capfree *= 2;
+        }
+        memmove(&b->free[i + 1], &b->free[i], (size_t)(b->nfree - i) * sizeof *b->free);
+        b->free[i] = (vkt_range){offset, bytes};
+        b->nfree++;
+    }
+    return true;
+}
+
+vkt_status vkt_buffer_create(vkt_ctx *ctx, uint64_t bytes, vkt_buffer **out) {
+    *out = NULL;
+    if (bytes == 0) return vkt_fail(&ctx->err, VKT_ERR_ARG, "buffer of 0 bytes");
+    uint64_t need = align_up(bytes, ALLOC_ALIGN);
+    uint64_t block_bytes = VKT_BLOCK_BYTES;
+    if (block_bytes > ctx->prof.max_allocation_bytes) block_bytes = ctx->prof.max_allocation_bytes;
+    if (need > ctx->prof.max_allocation_bytes)
+        return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "buffer of %llu bytes exceeds the device's largest allocation (%llu)",
+                        (unsigned long long)bytes, (unsigned long long)ctx->prof.max_allocation_bytes);
+    vkt_buffer *buf = calloc(1, sizeof *buf);
+    if (!buf) return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "buffer handle");
+    uint64_t offset = 0;
+    int blk = -1;
+    for (int i = 0; i < ctx->nblocks && blk < 0; i++)
+        if (ctx->blocks[i].buffer && block_take(&ctx->blocks[i], need, &offset)) blk = i;
+    if (blk < 0) {
+        // A tensor larger than a block gets a block of its own size.
+        vkt_status s = block_create(ctx, need > block_bytes ? need : block_bytes, &blk);
+        if (s != VKT_OK) {
+            free(buf);
+            return s;
+        }
+        block_take(&ctx->blocks[blk], need, &offset);
+    }
+    ctx->blocks[blk].live++;
+    buf->block = blk;
+    buf->offset = offset;
+    buf->bytes = bytes;
+    *out = buf;
+    return VKT_OK;
+}
+
+static void block_release(vkt_ctx *ctx, vkt_block *b) {
+    if (b->mapped) vkUnmapMemory(ctx->device, b->memory);
+    vkDestroyBuffer(ctx->device, b->buffer, NULL);
+    vkFreeMemory(ctx->device, b->memory, NULL);
+    ctx->bytes_allocated -= b->bytes;
+    free(b->free);
+    memset(b, 0, sizeof *b);
+}
+
+void vkt_buffer_destroy(vkt_ctx *ctx, vkt_buffer *buf) {
+    if (!buf) return;
+    // The GPU may still use it: finish recorded work first (destroy is rare: set-up and exit).
+    vkt_sync(ctx);
+    vkt_block *b = &ctx->blocks[buf->block];
+    block_give(b, buf->offset, align_up(buf->bytes, ALLOC_ALIGN));
+    // Oversized dedicated blocks go back to the driver as soon as they are empty.
+    if (--b->live == 0 && b->bytes > VKT_BLOCK_BYTES) block_release(ctx, b);
+    free(buf);
+}
+
+void vkt_memory_destroy(vkt_ctx *ctx) {
+    for (int i = 0; i < ctx->nblocks; i++)
+        if (ctx->blocks[i].buffer) block_release(ctx, &ctx->blocks[i]);
+    free(ctx->blocks);
+    ctx->blocks = NULL;
+    ctx->nblocks = 0;
+}
+
+uint64_t vkt_buffer_bytes(const vkt_buffer *buf) { return buf->bytes; }
+uint64_t vkt_ctx_bytes_allocated(const vkt_ctx *ctx) { return ctx->bytes_allocated; }
+int vkt_ctx_memory_blocks(const vkt_ctx *ctx) {
+    int n = 0;
+    for (int i = 0; i < ctx->nblocks; i++) n += ctx->blocks[i].buffer != VK_NULL_HANDLE;
+    return n;
+}
+
+VkBuffer vkt_buffer_vk(const vkt_ctx *ctx, const vkt_buffer *b, uint64_t *base_offset) {
+    *base_offset = b->offset;
+    return ctx->blocks[b->block].buffer;
+}
+
+vkt_view vkt_view_all(vkt_buffer *buf) { return (vkt_view){buf, 0, buf ? buf->bytes : 0}; }
+
+vkt_view vkt_view_f32(vkt_view v, uint64_t first, uint64_t count) {
+    return (vkt_view){v.buf, v.offset + 4 * first, 4 * count};
+}
+
+static vkt_status check_range(vkt_ctx *ctx, const char *what, vkt_view v, uint64_t bytes) {
+    if (!v.buf) return vkt_fail(&ctx->err, VKT_ERR_ARG, "%s: NULL buffer", what);
+    if (bytes > v.bytes || v.offset + v.bytes > v.buf->bytes)
+        return vkt_fail(&ctx->err, VKT_ERR_ARG, "%s: %llu bytes at offset %llu do not fit a view of %llu bytes (buffer %llu)",
+                        what, (unsigned long long)bytes, (unsigned long long)v.offset, (unsigned long long)v.bytes,
+                        (unsigned long long)v.buf->bytes);
+    return VKT_OK;
+}
+
+// Records a buffer copy with the barriers around it that order it with compute work.
+static void record_copy(vkt_ctx *ctx, VkBuffer src, uint64_t so, VkBuffer dst, uint64_t dof, uint64_t bytes) {
+    VkCommandBuffer cmd = ctx->frames[ctx->cur].cmd;
+    vkt_record_full_barrier(ctx);
+    VkBufferCopy c = {.srcOffset = so, .dstOffset = dof, .size = bytes};
+    vkCmdCopyBuffer(cmd, src, dst, 1, &c);
+    vkt_record_full_barrier(ctx);
+}
+
+vkt_status vkt_upload(vkt_ctx *ctx, vkt_view dst, const void *src, uint64_t bytes) {
+    VKT_TRY(check_range(ctx, "upload", dst, bytes));
+    if (bytes == 0) return VKT_OK;
+    vkt_block *b = &ctx->blocks[dst.buf->block];
+    // Earlier recorded work may read or write this range: let it finish first.
+    VKT_TRY(vkt_sync(ctx));
+    if (b->mapped) {
+        memcpy((char *)b->mapped + dst.buf->offset + dst.offset, src, bytes);
+        return VKT_OK;
+    }
+    for (uint64_t done = 0; done < bytes; done += VKT_STAGING_BYTES) {
+        uint64_t n = bytes - done < VKT_STAGING_BYTES ? bytes - done : VKT_STAGING_BYTES;
+        memcpy(ctx->staging_map, (const char *)src + done, n);
+        VKT_TRY(vkt_frame_begin(ctx));
+        record_copy(ctx, ctx->staging, 0, b->buffer, dst.buf->offset + dst.offset + done, n);
+        VKT_TRY(vkt_sync(ctx));
+    }
+    return VKT_OK;
+}
+
+vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes) {
+    VKT_TRY(check_range(ctx, "download", src, bytes));
+    if (bytes == 0) return VKT_OK;
+    vkt_block *b = &ctx->blocks[src.buf->block];
+    VKT_TRY(vkt_sync(ctx));
+    if (b->mapped) {
+        memcpy(dst, (const char *)b->mapped + src.buf->offset + src.offset, bytes);
+        return VKT_OK;
+    }
+    for (uint64_t done = 0; done < bytes; done += VKT_STAGING_BYTES) {
+        uint64_t n = bytes - done < VKT_STAGING_BYTES ? bytes - done : VKT_STAGING_BYTES;
+        VKT_TRY(vkt_frame_begin(ctx));
+        record_copy(ctx, b->buffer, src.buf->offset + src.offset + done, ctx->staging, 0, n);
+        VKT_TRY(vkt_sync(ctx));
+        memcpy((char *)dst + done, ctx->staging_map, n);
+    }
+    return VKT_OK;
+}

@@ -1,0 +1,47 @@
+// dispatch.h: how an op records one compute dispatch. Internal to runtime/ ops: a shader
+// from the embedded table, specialization constants (ids 0-2 are the workgroup size by
+// convention), buffer bindings (storage or texel), push constants, a grid.
+// The recorder inserts only the barriers the bindings' read/write sets need.
+#ifndef VKT_DISPATCH_H
+#define VKT_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buffer.h"
+
+#define VKT_MAX_BINDINGS 8
+#define VKT_MAX_SPEC 12
+#define VKT_MAX_PUSH 128
+
+typedef enum vkt_bind_kind {
+    VKT_BIND_READ = 0,   // readonly storage buffer
+    VKT_BIND_WRITE,      // storage buffer written (or read and written)
+    VKT_BIND_TEXEL,      // uniform texel buffer, RGBA32F (samplerBuffer), read only
+    VKT_BIND_TEXEL_R32,  // uniform texel buffer, R32F, read only
+} vkt_bind_kind;
+
+typedef struct vkt_binding {
+    vkt_view view;
+    vkt_bind_kind kind;
+} vkt_binding;
+
+typedef struct vkt_dispatch {
+    const char *shader;   // name in the embedded SPIR-V table
+    const char *op;       // row of the VKT_PROFILE table (defaults to shader)
+    uint32_t spec[VKT_MAX_SPEC];
+    int nspec;
+    vkt_binding bind[VKT_MAX_BINDINGS];
+    int nbind;
+    uint8_t push[VKT_MAX_PUSH];
+    uint32_t push_bytes;
+    uint32_t groups[3];
+} vkt_dispatch;
+
+// The binding starts at the view's offset rounded down to the device's alignment; the
+// shader must skip vkt_bind_shift(ctx, view) floats (pass it in push constants).
+uint32_t vkt_bind_shift(const vkt_ctx *ctx, vkt_view view, vkt_bind_kind kind);
+
+vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d);
+
+#endif

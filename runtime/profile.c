@@ -1,0 +1,151 @@
+// profile.c: the device profile. The one place where vendors and device types change
+// what vkt does; ops read the profile and never test a vendor themselves.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vk_internal.h"
+
+const char *vkt_device_type_name(vkt_device_type t) {
+    switch (t) {
+    case VKT_DEVICE_INTEGRATED: return "integrated";
+    case VKT_DEVICE_DISCRETE: return "discrete";
+    case VKT_DEVICE_VIRTUAL: return "virtual";
+    case VKT_DEVICE_CPU: return "cpu";
+    default: return "other";
+    }
+}
+
+const char *vkt_matmul_path_name(vkt_matmul_path p) {
+    return p == VKT_MATMUL_TEXEL_REGBLOCK ? "texel-regblock (CPU)" : "shared-tiled (GPU)";
+}
+
+static const char *vendor_name(uint32_t id) {
+    switch (id) {
+    case 0x10DE: return "NVIDIA";
+    case 0x1002: return "AMD";
+    case 0x8086: return "Intel";
+    case 0x10005: return "Mesa";
+    case 0x13B5: return "ARM";
+    case 0x5143: return "Qualcomm";
+    case 0x106B: return "Apple";
+    default: return "unknown";
+    }
+}
+
+// A kill switch is set when the variable exists and is not "0" or empty.
+static bool killed(const char *name) {
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+static bool has_ext(const VkExtensionProperties *exts, uint32_t n, const char *name) {
+    for (uint32_t i = 0; i < n; i++)
+        if (!strcmp(exts[i].extensionName, name)) return true;
+    return false;
+}
+
+void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
+    memset(p, 0, sizeof *p);
+    p->index = index;
+
+    VkPhysicalDeviceDriverProperties driver = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceSubgroupSizeControlProperties sgctl = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES, .pNext = &driver};
+    VkPhysicalDeviceSubgroupProperties sg = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+                                             .pNext = &sgctl};
+    VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg};
+    vkGetPhysicalDeviceProperties2(phys, &props);
+    const VkPhysicalDeviceLimits *lim = &props.properties.limits;
+
+    snprintf(p->name, sizeof p->name, "%s", props.properties.deviceName);
+    p->vendor_id = props.properties.vendorID;
+    p->device_id = props.properties.deviceID;
+    p->vendor = vendor_name(p->vendor_id);
+    switch (props.properties.deviceType) {
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: p->type = VKT_DEVICE_INTEGRATED; break;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: p->type = VKT_DEVICE_DISCRETE; break;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: p->type = VKT_DEVICE_VIRTUAL; break;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: p->type = VKT_DEVICE_CPU; break;
+    default: p->type = VKT_DEVICE_OTHER;
+    }
+    snprintf(p->driver, sizeof p->driver, "%s (%s)", driver.driverName, driver.driverInfo);
+    p->api_version = props.properties.apiVersion;
+    p->driver_version = props.properties.driverVersion;
+    memcpy(p->uuid, props.properties.pipelineCacheUUID, 16);
+
+    p->subgroup_size = sg.subgroupSize;
+    p->subgroup_min = sgctl.minSubgroupSize ? sgctl.minSubgroupSize : sg.subgroupSize;
+    p->subgroup_max = sgctl.maxSubgroupSize ? sgctl.maxSubgroupSize : sg.subgroupSize;
+    p->shared_memory_bytes = lim->maxComputeSharedMemorySize;
+    for (int i = 0; i < 3; i++) {
+        p->max_workgroup_size[i] = lim->maxComputeWorkGroupSize[i];
+        p->max_workgroup_count[i] = lim->maxComputeWorkGroupCount[i];
+    }
+    p->max_workgroup_invocations = lim->maxComputeWorkGroupInvocations;
+    p->max_storage_buffer_range = lim->maxStorageBufferRange;
+    p->max_texel_elements = lim->maxTexelBufferElements;
+    p->storage_align = lim->minStorageBufferOffsetAlignment;
+    p->texel_align = lim->minTexelBufferOffsetAlignment;
+    p->max_push_constants = lim->maxPushConstantsSize;
+    p->timestamp_period_ns = lim->timestampPeriod;
+    p->timestamps = lim->timestampComputeAndGraphics;
+
+    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 props2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3};
+    vkGetPhysicalDeviceProperties2(phys, &props2);
+    p->max_allocation_bytes = m3.maxMemoryAllocationSize;
+
+    VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    VkPhysicalDeviceVulkan11Features f11 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
+                                            .pNext = &f12};
+    VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11};
+    vkGetPhysicalDeviceFeatures2(phys, &f);
+    p->has_fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess;
+    p->has_int8 = f12.shaderInt8 && f12.storageBuffer8BitAccess;
+    p->has_fp64 = f.features.shaderFloat64;
+
+    uint32_t next = 0;
+    vkEnumerateDeviceExtensionProperties(phys, NULL, &next, NULL);
+    VkExtensionProperties *exts = calloc(next ? next : 1, sizeof *exts);
+    if (exts) vkEnumerateDeviceExtensionProperties(phys, NULL, &next, exts);
+    else next = 0;
+    p->has_bf16 = has_ext(exts, next, "VK_KHR_shader_bfloat16");
+    p->has_coopmat = has_ext(exts, next, "VK_KHR_cooperative_matrix") || has_ext(exts, next, "VK_NV_cooperative_matrix");
+    p->has_push_descriptor = has_ext(exts, next, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+    bool sgctl_ext = has_ext(exts, next, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+    free(exts);
+    p->has_subgroup_arith = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                            (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    p->has_subgroup_size_control = sgctl_ext && sgctl.minSubgroupSize > 0;
+
+    VkPhysicalDeviceMemoryProperties mem;
+    vkGetPhysicalDeviceMemoryProperties(phys, &mem);
+    // Unified: some memory type is both device-local and host-visible on the largest heap
+    // the device owns. On discrete GPUs that is only the small BAR window, so keep it to
+    // CPU devices and iGPUs.
+    bool dl_hv = false;
+    for (uint32_t i = 0; i < mem.memoryTypeCount; i++) {
+        VkMemoryPropertyFlags fl = mem.memoryTypes[i].propertyFlags;
+        if ((fl & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+            (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
+            dl_hv = true;
+    }
+    p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED);
+
+    // What vkt uses: fp32 everywhere; the fast paths only where present and not killed.
+    p->use_fp16 = p->has_fp16 && !killed("VKT_DISABLE_FP16");
+    p->use_coopmat = p->has_coopmat && !killed("VKT_DISABLE_COOPMAT");
+    p->use_subgroup = p->has_subgroup_arith && !killed("VKT_DISABLE_SUBGROUP");
+    // On a CPU device (lavapipe) shared memory and barriers cost more than they save,
+    // and storage-buffer loads are scalarised while texel fetches are vectorised.
+    p->matmul_path = p->type == VKT_DEVICE_CPU ? VKT_MATMUL_TEXEL_REGBLOCK : VKT_MATMUL_SHARED_TILED;
+
+    p->max_binding_bytes = p->max_storage_buffer_range;
+    if (p->max_texel_elements * 4 < p->max_binding_bytes) p->max_binding_bytes = p->max_texel_elements * 4;
+    const char *mb = getenv("VKT_MAX_BINDING_BYTES");
+    if (mb && *mb) {
+        unsigned long long v = strtoull(mb, NULL, 10);
+        if (v >= 256 && v < p->max_binding_bytes) p->max_binding_bytes = v & ~255ull;
+    }
+}

@@ -1,0 +1,26 @@
+#version 450
+// elementwise.comp: y = value (fill), y = a*y (scale), y = a*x + b*y (axpby), over n floats.
+// Reference: vkt_ref_fill / vkt_ref_scale / vkt_ref_axpby (runtime/reference.h).
+#include "vkt_common.glsl"
+
+layout(push_constant) uniform Push {
+    uint n;      // elements in this dispatch
+    uint x_off;  // float offset of x inside its binding
+    uint y_off;
+    uint mode;   // 0 fill, 1 scale, 2 axpby
+    float a;
+    float b;
+} p;
+
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) buffer Y { float y[]; };
+
+void main() {
+    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
+        uint yi = p.y_off + i;
+        if (p.mode == 0u) y[yi] = p.a;
+        else if (p.mode == 1u) y[yi] = p.a * y[yi];
+        else y[yi] = p.a * x[p.x_off + i] + p.b * y[yi];
+    }
+}

@@ -1,0 +1,96 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_value(int argc, char **argv, int *i, const char *name, const char **value) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != 0) return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "vkt: %s needs a value\n", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+bool cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end) {
+        fprintf(stderr, "vkt %s: %s: '%s' is not an integer\n", cmd, flag, s);
+        return false;
+    }
+    if (v < lo || v > hi) {
+        fprintf(stderr, "vkt %s: %s: %ld is outside [%ld, %ld]\n", cmd, flag, v, lo, hi);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    if (*s == '-') {
+        fprintf(stderr, "vkt %s: %s: '%s' must not be negative\n", cmd, flag, s);
+        return false;
+    }
+    // Accept 1e9-style counts too: they are common for sample counts.
+    double d = strtod(s, &end);
+    if (errno || end == s || *end || d < 0 || d > 1.8e19 || d != (double)(uint64_t)d) {
+        fprintf(stderr, "vkt %s: %s: '%s' is not a non-negative integer\n", cmd, flag, s);
+        return false;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    *out = (*end == 0) ? (uint64_t)v : (uint64_t)d;
+    return true;
+}
+
+bool cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v != v) {
+        fprintf(stderr, "vkt %s: %s: '%s' is not a number\n", cmd, flag, s);
+        return false;
+    }
+    if (v < lo || v > hi) {
+        fprintf(stderr, "vkt %s: %s: %g is outside [%g, %g]\n", cmd, flag, v, lo, hi);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "vkt %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see vkt %s --help)\n", cmd);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "vkt %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_FAILED;
+}
+
+bool cli_stderr_is_tty(void) { return isatty(2); }

@@ -1,0 +1,33 @@
+// cli.h: small helpers every `vkt` subcommand uses to parse flags the same way.
+// Conventions (DESIGN.md): --help, --device N, --seed S, --json; exit 0 ok,
+// 1 the run failed, 2 bad usage. Only tools/ prints and exits.
+#ifndef VKT_CLI_H
+#define VKT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CLI_OK 0
+#define CLI_FAILED 1
+#define CLI_USAGE 2
+
+// Matches argv[*i] against "--name VALUE" or "--name=VALUE". Returns 1 and sets *value
+// (advancing *i past a separate value) on a match, 0 when argv[*i] is another flag, and
+// -1 (after printing an error) when the flag is present but its value is missing.
+int cli_value(int argc, char **argv, int *i, const char *name, const char **value);
+
+// Parse numbers; on failure print "vkt CMD: --flag: ..." and return false.
+bool cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
+bool cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
+bool cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
+
+// Prints "vkt CMD: <message> (see vkt CMD --help)" to stderr and returns CLI_USAGE.
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Prints "vkt CMD: <message>" to stderr and returns CLI_FAILED.
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// True when stderr is a terminal (progress lines are drawn only then, or with --progress).
+bool cli_stderr_is_tty(void);
+
+#endif

@@ -1,0 +1,111 @@
+// vkt devices: every Vulkan device, its limits, and which paths vkt will use on it.
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "context.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: vkt devices [--json]\n\n"
+               "Lists every Vulkan device: name, vendor, type, driver, API version, subgroup sizes,\n"
+               "shared memory, workgroup and storage-buffer limits, fp16/bf16/int8 and cooperative-matrix\n"
+               "support, and which of these vkt uses. The default device is marked with '*'\n"
+               "(first discrete GPU, else integrated, else CPU; override with --device N or VKT_DEVICE).\n"
+               "Kill switches VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP are honoured.\n\n"
+               "  --json   a JSON array of objects, one per device\n");
+}
+
+static const char *yn(bool has, bool use) { return !has ? "no" : use ? "yes (used)" : "yes (not used)"; }
+
+static json_t *to_json(const vkt_profile *p, int chosen) {
+    char api[32];
+    snprintf(api, sizeof api, "%u.%u.%u", p->api_version >> 22, (p->api_version >> 12) & 0x3ff, p->api_version & 0xfff);
+    json_t *o = json_object();
+    json_object_set_new(o, "index", json_integer(p->index));
+    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "vendor", json_string(p->vendor));
+    json_object_set_new(o, "vendor_id", json_integer(p->vendor_id));
+    json_object_set_new(o, "device_id", json_integer(p->device_id));
+    json_object_set_new(o, "type", json_string(vkt_device_type_name(p->type)));
+    json_object_set_new(o, "driver", json_string(p->driver));
+    json_object_set_new(o, "api_version", json_string(api));
+    json_object_set_new(o, "subgroup_size", json_integer(p->subgroup_size));
+    json_object_set_new(o, "subgroup_size_min", json_integer(p->subgroup_min));
+    json_object_set_new(o, "subgroup_size_max", json_integer(p->subgroup_max));
+    json_object_set_new(o, "shared_memory_bytes", json_integer(p->shared_memory_bytes));
+    json_object_set_new(o, "max_workgroup_invocations", json_integer(p->max_workgroup_invocations));
+    json_t *wg = json_array();
+    for (int i = 0; i < 3; i++) json_array_append_new(wg, json_integer(p->max_workgroup_size[i]));
+    json_object_set_new(o, "max_workgroup_size", wg);
+    json_object_set_new(o, "max_storage_buffer_range", json_integer((json_int_t)p->max_storage_buffer_range));
+    json_object_set_new(o, "max_allocation_bytes", json_integer((json_int_t)p->max_allocation_bytes));
+    json_object_set_new(o, "unified_memory", json_boolean(p->unified_memory));
+    json_object_set_new(o, "fp16", json_boolean(p->has_fp16));
+    json_object_set_new(o, "bf16", json_boolean(p->has_bf16));
+    json_object_set_new(o, "int8", json_boolean(p->has_int8));
+    json_object_set_new(o, "cooperative_matrix", json_boolean(p->has_coopmat));
+    json_object_set_new(o, "subgroup_arithmetic", json_boolean(p->has_subgroup_arith));
+    json_t *use = json_object();
+    json_object_set_new(use, "fp16", json_boolean(p->use_fp16));
+    json_object_set_new(use, "cooperative_matrix", json_boolean(p->use_coopmat));
+    json_object_set_new(use, "subgroup", json_boolean(p->use_subgroup));
+    json_object_set_new(use, "matmul", json_string(vkt_matmul_path_name(p->matmul_path)));
+    json_object_set_new(use, "host_visible_memory", json_boolean(p->unified_memory));
+    json_object_set_new(o, "vkt_uses", use);
+    json_object_set_new(o, "default", json_boolean(p->index == chosen));
+    return o;
+}
+
+int cmd_devices(int argc, char **argv) {
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else {
+            return cli_usage_error("devices", "unknown option '%s'", argv[i]);
+        }
+    }
+    vkt_profile *p = NULL;
+    int n = 0, chosen = 0;
+    vkt_error err = {0};
+    if (vkt_devices_query(&p, &n, &chosen, &err) != VKT_OK) return cli_fail("devices", "%s", err.msg);
+    if (json) {
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++) json_array_append_new(arr, to_json(&p[i], chosen));
+        char *s = json_dumps(arr, JSON_INDENT(2));
+        puts(s);
+        free(s);
+        json_decref(arr);
+    } else {
+        for (int i = 0; i < n; i++) {
+            const vkt_profile *d = &p[i];
+            printf("%c [%d] %s\n", i == chosen ? '*' : ' ', d->index, d->name);
+            printf("    vendor      %s (0x%04x), device 0x%04x, type %s\n", d->vendor, d->vendor_id, d->device_id,
+                   vkt_device_type_name(d->type));
+            printf("    driver      %s, Vulkan %u.%u.%u\n", d->driver, d->api_version >> 22,
+                   (d->api_version >> 12) & 0x3ff, d->api_version & 0xfff);
+            printf("    subgroup    %u (range %u-%u), arithmetic %s\n", d->subgroup_size, d->subgroup_min,
+                   d->subgroup_max, yn(d->has_subgroup_arith, d->use_subgroup));
+            printf("    workgroup   %u invocations max, size %u x %u x %u, shared memory %u KiB\n",
+                   d->max_workgroup_invocations, d->max_workgroup_size[0], d->max_workgroup_size[1],
+                   d->max_workgroup_size[2], d->shared_memory_bytes / 1024);
+            printf("    buffers     storage range %llu MiB, allocation %llu MiB, %s memory\n",
+                   (unsigned long long)(d->max_storage_buffer_range >> 20),
+                   (unsigned long long)(d->max_allocation_bytes >> 20), d->unified_memory ? "unified" : "device");
+            printf("    types       fp16 %s, bf16 %s, int8 %s\n", yn(d->has_fp16, d->use_fp16),
+                   d->has_bf16 ? "yes (not used)" : "no", d->has_int8 ? "yes (not used)" : "no");
+            printf("    coopmat     %s\n", yn(d->has_coopmat, d->use_coopmat));
+            printf("    vkt uses    fp32 kernels, matmul %s\n", vkt_matmul_path_name(d->matmul_path));
+        }
+        if (n && p[chosen].type == VKT_DEVICE_CPU)
+            printf("\n(the default is a CPU device: no GPU was found)\n");
+    }
+    free(p);
+    return CLI_OK;
+}
