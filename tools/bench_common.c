@@ -1,0 +1,57 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "bench.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_time(vkt_ctx *ctx, const bench_opts *o, vkt_status (*fn)(vkt_ctx *, void *), void *arg) {
+    if (fn(ctx, arg) != VKT_OK || vkt_sync(ctx) != VKT_OK) return -1; // warm-up: pipelines, caches
+    int cap = 1024, n = 0;
+    double *t = malloc((size_t)cap * sizeof *t);
+    if (!t) return -1;
+    double start = now_s();
+    while (n < cap && (n < o->reps || now_s() - start < o->min_s)) {
+        double t0 = now_s();
+        if (fn(ctx, arg) != VKT_OK || vkt_sync(ctx) != VKT_OK) {
+            free(t);
+            return -1;
+        }
+        t[n++] = (now_s() - t0) * 1e3;
+    }
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    free(t);
+    return med;
+}
+
+void bench_report(vkt_ctx *ctx, const bench_opts *o, const bench_result *r) {
+    double gflops = r->flops > 0 ? r->flops / (r->ms * 1e6) : 0;
+    double gbps = r->bytes > 0 ? r->bytes / (r->ms * 1e6) : 0;
+    if (o->json) {
+        printf("{\"op\": \"%s\", \"variant\": \"%s\", \"m\": %lld, \"n\": %lld, \"k\": %lld, \"ms\": %.6f, "
+               "\"gflops\": %.4f, \"gbps\": %.4f, \"device\": \"%s\"}\n",
+               r->op, r->variant ? r->variant : "", (long long)r->m, (long long)r->n, (long long)r->k, r->ms, gflops,
+               gbps, vkt_ctx_profile(ctx)->name);
+    } else {
+        char shape[64];
+        if (r->k >= 0) snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)r->m, (long long)r->n, (long long)r->k);
+        else if (r->n >= 0) snprintf(shape, sizeof shape, "%lldx%lld", (long long)r->m, (long long)r->n);
+        else snprintf(shape, sizeof shape, "%lld", (long long)r->m);
+        printf("%-18s %-22s %-18s %10.3f ms", r->op, r->variant ? r->variant : "", shape, r->ms);
+        if (gflops > 0) printf(" %9.2f GFLOP/s", gflops);
+        if (gbps > 0) printf(" %8.2f GB/s", gbps);
+        printf("\n");
+    }
+    fflush(stdout);
+}
