@@ -37,7 +37,8 @@
 //   dW += dy^T x : matmul(true, false, OUT, IN, M, 1, dy, x, 1, dW, NULL)
 //   db += colsum : bias_grad(M, OUT, dy, db)
 // It is a plain triple loop (about 0.5-1 GFLOP/s on one core): for a product of
-// several thousand per side, compare a slice of rows (call it with a smaller M).
+// several thousand per side, compare a slice of rows (with !transA: the first rows of A
+// and C, a smaller M).
 vkt_status vkt_ref_matmul(bool transA, bool transB, int M, int N, int K, float alpha,
                           const float *A, const float *B, float beta, float *C,
                           const float *bias, vkt_error *err);
