@@ -327,6 +327,9 @@ vkt_status vkt_offswitch_exact(const vkt_offswitch_prior *p, const vkt_offswitch
         double e = h->kind == VKT_OFFSWITCH_NOISY ? h->eps : 0;
         // pi_H = 1 - e on U >= 0 and e on U < 0 (e = 0: rational).
         v.v_wait = (1 - e) * s.m_pos + e * s.m_neg;
+        // Rational: E[U+] = E[U] + E[U-]. Written this way when E[U] > 0, rounding is
+        // monotone, so Delta = V(wait) - E[U] >= 0 holds in floating point too.
+        if (h->kind == VKT_OFFSWITCH_RATIONAL && v.v_act > 0) v.v_wait = v.v_act - s.m_neg;
         v.p_off = e * s.p_pos + (1 - e) * s.p_neg;
     }
     v.delta = v.v_wait - fmax(v.v_act, v.v_off);
