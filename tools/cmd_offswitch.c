@@ -38,7 +38,8 @@ static void usage(FILE *f) {
             "  --human SPEC   rational | boltzmann:beta=B (pi_H(u) = 1/(1+exp(-u/B))) | noisy:eps=E\n"
             "  --samples N    also estimate V(wait) and P(off) by Monte Carlo (N samples each)\n"
             "  --seed S       Monte Carlo seed (default 1): sample i is Philox4x32-10 of (S, config, i)\n"
-            "  --device N     run the Monte Carlo on device N (default: the CPU reference)\n"
+            "  --device N     run the Monte Carlo on Vulkan device N (or VKT_DEVICE=N; see vkt devices);\n"
+            "                 without either it runs on the CPU reference (same samples)\n"
             "  --json         one JSON object: v_act, v_off, v_wait, delta, best, p_off, and with --samples\n"
             "                 mc_v_wait, mc_se, mc_p_off, mc_p_off_se, samples, seed\n\n"
             "sweep:\n"
@@ -116,10 +117,12 @@ static int parse_pair(const opts *o, vkt_offswitch_prior *p, vkt_offswitch_human
     return CLI_OK;
 }
 
-// Opens the device for the Monte Carlo when --device was given; *ctx stays NULL (CPU) otherwise.
+// Opens the device for the Monte Carlo when --device or VKT_DEVICE names one; *ctx stays
+// NULL (the CPU reference) otherwise.
 static int open_mc_device(const opts *o, vkt_ctx **ctx) {
     *ctx = NULL;
-    if (o->device < 0 || o->samples == 0) return CLI_OK;
+    const char *env = getenv("VKT_DEVICE");
+    if ((o->device < 0 && !(env && *env)) || o->samples == 0) return CLI_OK;
     return cli_open_device(CMD, (int)o->device, ctx);
 }
 
