@@ -339,6 +339,14 @@ static void test_reads_python_layout(void **state) {
     assert_contains(err.msg, "'i'");
     assert_contains(err.msg, "unsupported dtype");
     vkt_safetensors_close(&st);
+
+    // An empty tensor of an unsupported dtype is still refused (not a silent success).
+    img = image("{\"e\":{\"dtype\":\"U32\",\"shape\":[0],\"data_offsets\":[0,0]}}", 1, NULL, 0, &n);
+    assert_int_equal(vkt_safetensors_parse_memory(&st, img, n, "empty_u32", &err), VKT_OK);
+    assert_int_equal(vkt_safetensors_read_f32(&st, "e", f, 0, &err), VKT_ERR_UNSUPPORTED);
+    assert_contains(err.msg, "unsupported dtype U32");
+    vkt_safetensors_close(&st);
+    free(img);
 }
 
 // ---------------------------------------------------------------------------------

@@ -330,6 +330,10 @@ vkt_status vkt_safetensors_read_f32(const vkt_safetensors *st, const char *name,
     if (count != t->numel)
         return vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s' has %lld elements, caller expects %lld", st->path,
                         name, (long long)t->numel, (long long)count);
+    if (t->dtype != VKT_ST_F32 && t->dtype != VKT_ST_F16 && t->dtype != VKT_ST_BF16 && t->dtype != VKT_ST_F64)
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s: tensor '%s' has unsupported dtype %s (vkt reads F32, F16, BF16, F64)", st->path,
+                        name, dtype_names[t->dtype]);
     if (count == 0) return VKT_OK;
     const uint8_t *src = st->data + t->begin;
     switch (t->dtype) {
@@ -348,10 +352,7 @@ vkt_status vkt_safetensors_read_f32(const vkt_safetensors *st, const char *name,
             out[i] = (float)d;
         }
         break;
-    default:
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
-                        "%s: tensor '%s' has unsupported dtype %s (vkt reads F32, F16, BF16, F64)", st->path,
-                        name, dtype_names[t->dtype]);
+    default: break;  // refused above
     }
     return VKT_OK;
 }
