@@ -1,5 +1,6 @@
 // agent.c: agent specs, the checked act() wrapper, and the random agent.
 #include "agent.h"
+#include "offswitch_game.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ const char *vkt_agent_specs(const vkt_game_ops *game) {
     if (game == &vkt_tictactoe_ops) return "random, minimax, human";
     if (game == &vkt_kuhn_ops) return "random, nash[:alpha], always-bet, always-pass, policy:FILE, human";
     if (game == &vkt_negotiation_ops) return "random, greedy, human";
+    if (game == &vkt_offswitch_game_ops) return "random, oracle (the optimal choice from the exact values), human";
     return "random, human";
 }
 
@@ -53,6 +55,10 @@ vkt_status vkt_agent_create(const char *spec, const vkt_game_ops *game, vkt_agen
     }
     if (game == &vkt_tictactoe_ops && strcmp(spec, "minimax") == 0) return vkt_agent_minimax_create(out, err);
     if (game == &vkt_negotiation_ops && strcmp(spec, "greedy") == 0) return vkt_agent_greedy_create(out, err);
+    if (game == &vkt_offswitch_game_ops && strcmp(spec, "oracle") == 0) {
+        *out = vkt_offswitch_oracle_agent();
+        return VKT_OK;
+    }
     if (game == &vkt_kuhn_ops) {
         bool builtin = strcmp(spec, "always-bet") == 0 || strcmp(spec, "always-pass") == 0 ||
                        strcmp(spec, "nash") == 0 || strncmp(spec, "nash:", 5) == 0;

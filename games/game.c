@@ -7,6 +7,7 @@
 
 #include "kuhn.h"
 #include "negotiation.h"
+#include "offswitch_game.h"
 #include "tictactoe.h"
 
 // To add a game: declare its ops in its header and list it here.
@@ -14,6 +15,7 @@ static const vkt_game_ops *const registry[] = {
     &vkt_tictactoe_ops,
     &vkt_kuhn_ops,
     &vkt_negotiation_ops,
+    &vkt_offswitch_game_ops,
     NULL,
 };
 

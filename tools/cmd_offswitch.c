@@ -38,8 +38,9 @@ static void usage(FILE *f) {
             "  --human SPEC   rational | boltzmann:beta=B (pi_H(u) = 1/(1+exp(-u/B))) | noisy:eps=E\n"
             "  --samples N    also estimate V(wait) and P(off) by Monte Carlo (N samples each)\n"
             "  --seed S       Monte Carlo seed (default 1): sample i is Philox4x32-10 of (S, config, i)\n"
-            "  --device N     run the Monte Carlo on Vulkan device N (or VKT_DEVICE=N; see vkt devices);\n"
-            "                 without either it runs on the CPU reference (same samples)\n"
+            "  --device N     Vulkan device for the Monte Carlo (or VKT_DEVICE=N; default: the first\n"
+            "                 GPU, see vkt devices)\n"
+            "  --cpu          run the Monte Carlo on the CPU reference instead (the same samples)\n"
             "  --json         one JSON object: v_act, v_off, v_wait, delta, best, p_off, and with --samples\n"
             "                 mc_v_wait, mc_se, mc_p_off, mc_p_off_se, samples, seed\n\n"
             "sweep:\n"
@@ -64,7 +65,7 @@ typedef struct opts {
     const char *prior, *human, *grid, *out, *plot;
     uint64_t samples, seed;
     long device;
-    int json;
+    int json, cpu;
 } opts;
 
 // Parses flags from argv[first..]; returns CLI_OK, or CLI_USAGE after printing, or -1 for --help.
@@ -92,6 +93,10 @@ static int parse_opts(int argc, char **argv, int first, opts *o, const char *all
         FLAG("--seed", if (!cli_u64(CMD, "--seed", v, &o->seed)) return CLI_USAGE);
         FLAG("--device", if (!cli_int(CMD, "--device", v, 0, 1000, &o->device)) return CLI_USAGE);
 #undef FLAG
+        if (!strcmp(a, "--cpu")) {
+            o->cpu = 1;
+            continue;
+        }
         if (!strcmp(a, "--json")) {
             if (!strstr(allowed, "--json ")) return cli_usage_error(CMD, "--json is not an option here");
             o->json = 1;
@@ -117,12 +122,11 @@ static int parse_pair(const opts *o, vkt_offswitch_prior *p, vkt_offswitch_human
     return CLI_OK;
 }
 
-// Opens the device for the Monte Carlo when --device or VKT_DEVICE names one; *ctx stays
-// NULL (the CPU reference) otherwise.
+// Opens the device for the Monte Carlo (the chosen or default one); *ctx stays NULL, the
+// CPU reference, with --cpu or when nothing is sampled.
 static int open_mc_device(const opts *o, vkt_ctx **ctx) {
     *ctx = NULL;
-    const char *env = getenv("VKT_DEVICE");
-    if ((o->device < 0 && !(env && *env)) || o->samples == 0) return CLI_OK;
+    if (o->cpu || o->samples == 0) return CLI_OK;
     return cli_open_device(CMD, (int)o->device, ctx);
 }
 
