@@ -16,6 +16,7 @@ typedef struct {
 
 static const bench_entry entries[] = {
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
+    {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
