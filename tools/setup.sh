@@ -1,0 +1,27 @@
+#!/bin/sh
+# setup.sh: on a fresh Debian 12 machine (as root), install whatever vkt needs that is
+# missing, then configure and build into ./build. Safe to run again: it installs
+# nothing that is already there and rebuilds only what changed.
+set -eu
+cd "$(dirname "$0")/.."
+
+# Debian packages: the Vulkan loader and headers, lavapipe (a CPU Vulkan driver, so a
+# machine without a GPU still runs everything), the validation layer the tests use,
+# the shader compilers, cmocka, jansson, numpy/matplotlib for figures, and OpenBLAS
+# (with threadpoolctl to report its kernel) for the matmul baseline.
+PKGS="build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers \
+glslc glslang-tools spirv-tools libcmocka-dev libjansson-dev python3 python3-numpy python3-matplotlib \
+libopenblas0-pthread python3-threadpoolctl"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
