@@ -1,0 +1,30 @@
+# variants.cmake: shader variants compiled from one source with -D defines.
+# Included by CMakeLists.txt; each line is vkt_shader(<variant_name> <file.comp> <defines>).
+
+# matmul, both paths, every transpose (nn = C = A B, nt = A B^T, tn = A^T B, tt = A^T B^T).
+# CPU path: each operand bound as RGBA32F (4) or R32F (1) texels, chosen per call by
+# the row alignment (runtime/op_matmul.c).
+foreach(ta 0 1)
+  foreach(tb 0 1)
+    if(ta)
+      set(a t)
+    else()
+      set(a n)
+    endif()
+    if(tb)
+      set(b t)
+    else()
+      set(b n)
+    endif()
+    vkt_shader(matmul_tiled_${a}${b} matmul_tiled.comp -DTRANS_A=${ta} -DTRANS_B=${tb})
+    foreach(va 0 1)
+      foreach(vb 0 1)
+        # suffix: 1 = R32F, 4 = RGBA32F, for A then B (e.g. matmul_texel_nt_41)
+        math(EXPR wa "1 + 3 * ${va}")
+        math(EXPR wb "1 + 3 * ${vb}")
+        vkt_shader(matmul_texel_${a}${b}_${wa}${wb} matmul_texel.comp -DTRANS_A=${ta} -DTRANS_B=${tb}
+                   -DA_VEC4=${va} -DB_VEC4=${vb})
+      endforeach()
+    endforeach()
+  endforeach()
+endforeach()
