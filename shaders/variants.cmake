@@ -28,3 +28,6 @@ foreach(ta 0 1)
     endforeach()
   endforeach()
 endforeach()
+
+# softmax backward
+vkt_shader(softmax_bwd softmax.comp -DBACKWARD=1)
