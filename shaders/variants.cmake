@@ -1,0 +1,7 @@
+# variants.cmake: shader variants by -D defines (see vkt_shader in CMakeLists.txt).
+vkt_shader(layernorm_fwd_sg layernorm_fwd.comp -DVKT_SUBGROUP=1)
+vkt_shader(rmsnorm_fwd layernorm_fwd.comp -DRMSNORM=1)
+vkt_shader(rmsnorm_fwd_sg layernorm_fwd.comp -DRMSNORM=1 -DVKT_SUBGROUP=1)
+vkt_shader(layernorm_bwd_sg layernorm_bwd.comp -DVKT_SUBGROUP=1)
+vkt_shader(rmsnorm_bwd layernorm_bwd.comp -DRMSNORM=1)
+vkt_shader(rmsnorm_bwd_sg layernorm_bwd.comp -DRMSNORM=1 -DVKT_SUBGROUP=1)
