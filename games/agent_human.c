@@ -4,6 +4,7 @@
 // except that a person may also type the move bare ("4", "bet").
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "protocol.h"
@@ -35,6 +36,7 @@ static vkt_status human_act(void *self, const vkt_game *g, int player, vkt_rng *
         char line[1024];
         if (!read_line(h->in, line, sizeof line))
             return vkt_fail(err, VKT_ERR_INTERRUPTED, "%s: input ended before the game did", vkt_game_name(g));
+        if (!isatty(fileno(h->in))) fprintf(h->out, "%s\n", line);  // echo piped input
         if (strspn(line, " \t\r") == strlen(line)) continue;
         vkt_error why = {0};
         bool wrapped = strchr(line, '[') || strstr(line, "\\boxed{");

@@ -193,9 +193,10 @@ static size_t neg_describe(const void *state, int player, char *buf, size_t cap)
     if (s->turn < s->max_turns) {
         vkt_textbuf_printf(&t, "Turn %d of %d.", s->turn + 1, s->max_turns);
         if (s->pending >= 0 && neg_current(s) == player) {
-            char a[64];
-            neg_action_text(s, s->pending, a, sizeof a, NULL);
-            vkt_textbuf_printf(&t, " Your opponent offers you: [%s].", a);
+            vkt_neg_offer o = {0, 0, 0};
+            vkt_negotiation_offer(s->pending, &o);
+            vkt_textbuf_printf(&t, " Your opponent offers to give you %d %s for %d %s; [Accept] makes the trade.",
+                               o.give, res_name[o.give_res], o.recv, res_name[1 - o.give_res]);
         }
         vkt_textbuf_printf(&t, "\n");
     } else {

@@ -53,6 +53,10 @@ vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *con
 vkt_status vkt_offswitch_mc_cpu(const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
                                 uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err);
 
+// The same estimate on a device (shaders/offswitch_mc.comp through runtime/op_offswitch_mc.h).
+vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
+                                       uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err);
+
 // Sample i of configuration c (the value of U), as defined above: for tests and for
 // checking a device's samples one by one.
 double vkt_offswitch_mc_sample(const vkt_offswitch_prior *p, uint32_t c, uint64_t i, uint64_t seed);

@@ -126,15 +126,16 @@ static bool extract(const char *text, size_t len, char *out, size_t cap, bool *f
         memmove(out, t, strlen(t) + 1);
         return true;
     }
+    // The last [...] with no bracket inside: scanning back, a '[' closes the nearest ']'.
     size_t close = len;
-    while (close > 0 && text[close - 1] != ']') close--;
-    if (close == 0) return false;
-    close--;  // index of the last ']'
-    size_t open = close;
-    while (open > 0 && text[open - 1] != '[') open--;
-    if (open == 0) return false;
-    if (copy_candidate(text, open, close, out, cap) >= cap) *fits = false;
-    return true;
+    for (size_t i = len; i-- > 0;) {
+        if (text[i] == ']') close = i;
+        else if (text[i] == '[' && close < len) {
+            if (copy_candidate(text, i + 1, close, out, cap) >= cap) *fits = false;
+            return true;
+        }
+    }
+    return false;
 }
 
 bool vkt_protocol_extract(const char *text, size_t len, char *out, size_t cap) {

@@ -6,7 +6,7 @@
 //
 // Action (what the model writes): the last complete \boxed{...} (braces matched,
 // \text{...} unwrapped, one pair of surrounding [ ] dropped), else the contents of the
-// last [...]. Whitespace runs collapse to one space and ends are trimmed; case is
+// last [...] that has no bracket inside ("[a [b] c]" gives "b"). Whitespace runs collapse to one space and ends are trimmed; case is
 // folded unless the game is case-sensitive. The move is accepted only if it then
 // equals the (equally normalised) text of a legal action; anything else is an
 // invalid move, which ends the game with the game's vkt_invalid_rule rewards.

@@ -9,7 +9,7 @@
 vkt_status vkt_fill(vkt_ctx *ctx, vkt_view y, uint64_t n, float value);
 // y[i] *= a
 vkt_status vkt_scale(vkt_ctx *ctx, vkt_view y, uint64_t n, float a);
-// y[i] = a*x[i] + b*y[i]  (x and y may be the same view)
+// y[i] = a*x[i] + b*y[i]  (x and y may be the same view; b == 0 never reads y)
 vkt_status vkt_axpby(vkt_ctx *ctx, float a, vkt_view x, float b, vkt_view y, uint64_t n);
 
 #endif

@@ -1,5 +1,6 @@
 #version 450
 // elementwise.comp: y = value (fill), y = a*y (scale), y = a*x + b*y (axpby), over n floats.
+// With b == 0, y is not read (a copy into uninitialised memory must not pick up NaNs).
 // Reference: vkt_ref_fill / vkt_ref_scale / vkt_ref_axpby (runtime/reference.h).
 #include "vkt_common.glsl"
 
@@ -21,6 +22,7 @@ void main() {
         uint yi = p.y_off + i;
         if (p.mode == 0u) y[yi] = p.a;
         else if (p.mode == 1u) y[yi] = p.a * y[yi];
+        else if (p.b == 0.0) y[yi] = p.a * x[p.x_off + i];
         else y[yi] = p.a * x[p.x_off + i] + p.b * y[yi];
     }
 }

@@ -270,7 +270,7 @@ static void test_theorem1_rational(void **state) {
             vkt_offswitch_values v = exact(&p, &h);
             double delta = v.v_wait - fmax(v.v_act, v.v_off);
             assert_true(fabs(delta - v.delta) < 1e-15);
-            if (delta < -1e-12) fail_msg("family %d draw %d: Delta = %g < 0", fam, d, delta);
+            if (!(delta >= 0)) fail_msg("family %d draw %d: Delta = %g < 0", fam, d, delta); // exact, see offswitch_exact.c
             assert_int_equal(v.best, VKT_OFFSWITCH_WAIT);
             double ep = expect(&p, u_plus, NULL), em = expect(&p, u_minus, NULL);
             if (fabs(v.delta - fmin(ep, em)) > 1e-10)
@@ -354,6 +354,22 @@ static void test_stein_identity(void **state) {
         double rhs = sigma * sigma * dpi - fabs(mu) * pc;
         if (fabs(v.delta - rhs) > 1e-9) fail_msg("%s %s: Delta %.17g, Stein %.17g", ps, hs, v.delta, rhs);
         assert_true(fabs(v.p_off - expect(&p, pi_b_not, &b)) < 1e-12);
+    }
+}
+
+// pi_H(-u) = 1 - pi_H(u) for a Boltzmann H, so E_{-mu}[pi U] = E_mu[pi U] - mu and Delta is
+// even in mu (the paper's heatmaps for E[U] = -0.25 and 0.25 coincide).
+static void test_delta_even_in_mu(void **state) {
+    vkt_rng r;
+    vkt_rng_seed(&r, 15);
+    for (int d = 0; d < DRAWS / 4; d++) {
+        double mu = uni(&r, 0, 2), sigma = uni(&r, 0.02, 2), beta = uni(&r, 0.02, 2);
+        vkt_offswitch_prior a = {.family = VKT_OFFSWITCH_NORMAL, .mu = mu, .sigma = sigma}, b = a;
+        b.mu = -mu;
+        vkt_offswitch_human h = {.kind = VKT_OFFSWITCH_BOLTZMANN, .beta = beta};
+        vkt_offswitch_values va = exact(&a, &h), vb = exact(&b, &h);
+        if (fabs(va.delta - vb.delta) > 1e-10) fail_msg("mu=+-%g sigma=%g beta=%g: %.15g vs %.15g", mu, sigma, beta, va.delta, vb.delta);
+        assert_true(fabs(va.p_off + vb.p_off - 1) < 1e-10);
     }
 }
 
@@ -507,6 +523,7 @@ int main(void) {
         cmocka_unit_test(test_theorem1_rational),
         cmocka_unit_test(test_point_mass),
         cmocka_unit_test(test_stein_identity),
+        cmocka_unit_test(test_delta_even_in_mu),
         cmocka_unit_test(test_probit_closed_form),
         cmocka_unit_test(test_closed_forms_vs_quadrature),
         cmocka_unit_test(test_boltzmann_vs_simpson),

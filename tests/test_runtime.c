@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <math.h>
 
 #include <cmocka.h>
 
@@ -174,6 +175,20 @@ static void test_binding_split(void **state) {
     unsetenv("VKT_MAX_BINDING_BYTES");
 }
 
+// axpby with b == 0 is a copy: NaN or Inf already in y must not leak through 0*y.
+static void test_copy_ignores_nan(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    float x[5] = {1, 2, 3, 4, 5}, y[5] = {NAN, INFINITY, -INFINITY, NAN, 0};
+    vkt_buffer *bx = test_upload(ctx, x, 5), *by = test_upload(ctx, y, 5);
+    TEST_OK(ctx, vkt_axpby(ctx, 2.0f, vkt_view_all(bx), 0.0f, vkt_view_all(by), 5));
+    float *got = test_download(ctx, by, 5);
+    for (int i = 0; i < 5; i++) assert_true(got[i] == 2 * x[i]);
+    free(got);
+    vkt_buffer_destroy(ctx, bx);
+    vkt_buffer_destroy(ctx, by);
+    test_ctx_done(ctx);
+}
+
 static void test_bad_calls(void **state) {
     vkt_ctx *ctx = test_ctx();
     float h[8] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -224,6 +239,7 @@ int main(void) {
         cmocka_unit_test(test_transfer_offsets), cmocka_unit_test(test_dependency_chain),
         cmocka_unit_test(test_elementwise_shapes), cmocka_unit_test(test_binding_split),
         cmocka_unit_test(test_bad_calls),       cmocka_unit_test(test_pipeline_cache),
+        cmocka_unit_test(test_copy_ignores_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

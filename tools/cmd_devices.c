@@ -18,7 +18,8 @@ static void usage(FILE *f) {
                "  --json   a JSON array of objects, one per device\n");
 }
 
-static const char *yn(bool has, bool use) { return !has ? "no" : use ? "yes (used)" : "yes (not used)"; }
+// "enabled": vkt may use it on this device; "off": a kill switch or the profile turned it off.
+static const char *yn(bool has, bool use) { return !has ? "no" : use ? "yes (enabled)" : "yes (off)"; }
 
 static json_t *to_json(const vkt_profile *p, int chosen) {
     char api[32];
@@ -98,7 +99,7 @@ int cmd_devices(int argc, char **argv) {
             printf("    buffers     storage range %llu MiB, allocation %llu MiB, %s memory\n",
                    (unsigned long long)(d->max_storage_buffer_range >> 20),
                    (unsigned long long)(d->max_allocation_bytes >> 20), d->unified_memory ? "unified" : "device");
-            printf("    types       fp16 %s, bf16 %s, int8 %s\n", yn(d->has_fp16, d->use_fp16),
+            printf("    types       fp16 %s, bf16 %s, int8 %s (kernels are fp32 for now)\n", yn(d->has_fp16, d->use_fp16),
                    d->has_bf16 ? "yes (not used)" : "no", d->has_int8 ? "yes (not used)" : "no");
             printf("    coopmat     %s\n", yn(d->has_coopmat, d->use_coopmat));
             printf("    vkt uses    fp32 kernels, matmul %s\n", vkt_matmul_path_name(d->matmul_path));

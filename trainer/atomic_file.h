@@ -1,0 +1,32 @@
+// atomic_file.h: write a file so that readers see either the old file or the complete
+// new one, never a prefix. Bytes go to a temporary file in the same directory (so the
+// rename stays on one file system), which is fsync'ed and renamed over the target only
+// after every write succeeded; any failure removes the temporary and leaves the old
+// file untouched. Used by every file vkt writes (safetensors, GGUF, JSON).
+#ifndef VKT_ATOMIC_FILE_H
+#define VKT_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "status.h"
+
+typedef struct vkt_atomic_file {
+    FILE *fp;        // the temporary file while open, NULL after commit/abort
+    char *path;      // final name
+    char *tmp_path;  // "<path>.tmp.XXXXXX"
+} vkt_atomic_file;
+
+// Creates the temporary file beside path.
+vkt_status vkt_atomic_file_open(vkt_atomic_file *af, const char *path, vkt_error *err);
+// Appends n bytes; on failure the caller must still call vkt_atomic_file_abort.
+vkt_status vkt_atomic_file_write(vkt_atomic_file *af, const void *p, size_t n, vkt_error *err);
+// Appends n zero bytes (padding).
+vkt_status vkt_atomic_file_pad(vkt_atomic_file *af, size_t n, vkt_error *err);
+// Flushes, fsyncs, closes and renames over path (then fsyncs the directory). On failure
+// the temporary is removed and the old file is left as it was. Frees af either way.
+vkt_status vkt_atomic_file_commit(vkt_atomic_file *af, vkt_error *err);
+// Closes and removes the temporary; the old file is left as it was. Safe to call twice.
+void vkt_atomic_file_abort(vkt_atomic_file *af);
+
+#endif
