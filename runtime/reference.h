@@ -36,6 +36,9 @@
 //   dx += dy W   : matmul(false, false, M, IN, OUT, 1, dy, W, 1, dx, NULL)
 //   dW += dy^T x : matmul(true, false, OUT, IN, M, 1, dy, x, 1, dW, NULL)
 //   db += colsum : bias_grad(M, OUT, dy, db)
+// It is a plain triple loop (about 0.5-1 GFLOP/s on one core): for a product of
+// several thousand per side, compare a slice of rows (with !transA: the first rows of A
+// and C, a smaller M).
 vkt_status vkt_ref_matmul(bool transA, bool transB, int M, int N, int K, float alpha,
                           const float *A, const float *B, float beta, float *C,
                           const float *bias, vkt_error *err);
@@ -164,7 +167,7 @@ vkt_status vkt_ref_softmax_bwd(int R, int L, const float *dout, const float *out
 //   loss[i] = weights[i] * (lse[i] - logits[i][targets[i]]), lse[i] = log sum_j exp(logits[i][j]).
 //   dlogits (N, V) = grad_scale * weights[i] * (softmax(logits[i]) - onehot(targets[i])),
 //   WRITTEN, not accumulated; it may alias logits (in place); NULL = forward only.
-//   lse (N) or NULL. weights[i] == 0 masks row i: loss 0, dlogits row 0, target ignored
+//   lse (N) or NULL (written for every row, masked ones too). weights[i] == 0 masks row i: loss 0, dlogits row 0, target ignored
 //   (any value, e.g. -1 for padding). A signed weight is a policy-gradient loss.
 //   A target outside [0, V) in a row with weight != 0 is an error (VKT_ERR_ARG).
 vkt_status vkt_ref_cross_entropy(int N, int V, const float *logits, const int32_t *targets,
