@@ -10,7 +10,7 @@
 // max_norm <= 0), which AdamW can read as its device grad_scale.
 // Reference: vkt_ref_sum_squares / vkt_ref_grad_norm / vkt_ref_clip_factor.
 // Accuracy: each thread accumulates with TwoSum (Knuth) and keeps the exact rounding
-// error of every square (fma), the workgroup combines pairs in a fixed tree: the
+// error of every square (Dekker's product), the workgroup combines pairs in a fixed tree: the
 // result carries ~44 bits, close to the reference's double sum. Determinism: the
 // element -> thread -> group assignment depends only on n and the launch shape.
 #include "vkt_common.glsl"
@@ -42,6 +42,19 @@ void acc2(inout float hi, inout float lo, float b_hi, float b_lo) {
     hi = h2;
 }
 
+// v*v = sq + err exactly (Dekker 1971: Veltkamp split into 12-bit halves). Not fma:
+// GLSL.std.450 Fma may round twice (lavapipe does), so it cannot give the exact error.
+// |v| < 1e34 (4097 v must not overflow).
+void square2(float v, out float sq, out float err) {
+    precise float c = 4097.0 * v;
+    precise float vh = c - (c - v);
+    precise float vl = v - vh;
+    precise float s = v * v;
+    precise float e = ((vh * vh - s) + 2.0 * vh * vl) + vl * vl;
+    sq = s;
+    err = e;
+}
+
 void main() {
     const uint WG = gl_WorkGroupSize.x;
     uint tid = gl_LocalInvocationID.x;
@@ -50,8 +63,8 @@ void main() {
     if (p.mode == 0u) {
         for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
             float v = xin[p.in_off + i];
-            precise float sq = v * v;
-            precise float sq_err = fma(v, v, -sq); // exact: v*v = sq + sq_err
+            float sq, sq_err;
+            square2(v, sq, sq_err);
             acc2(hi, lo, sq, sq_err);
         }
     } else if (p.mode == 1u) {
