@@ -74,6 +74,7 @@ vkt_status vkt_cross_entropy(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_vi
                         (unsigned long long)prof->max_binding_bytes);
     if (chunk > prof->max_workgroup_count[0]) chunk = prof->max_workgroup_count[0]; // one workgroup per row
     uint32_t wg = ce_wg(ctx, V);
+    const char *shader = prof->use_subgroup ? "cross_entropy_sg" : "cross_entropy";
 
     for (uint64_t r0 = 0; r0 < (uint64_t)N; r0 += chunk) {
         uint64_t rows = (uint64_t)N - r0 < chunk ? (uint64_t)N - r0 : chunk;
@@ -82,7 +83,7 @@ vkt_status vkt_cross_entropy(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_vi
         vkt_view ws = vkt_view_f32(tw, (uint64_t)N + r0, rows);
         vkt_view ls = vkt_view_f32(loss, r0, rows);
         vkt_view ss = has_lse ? vkt_view_f32(lse, r0, rows) : ls; // bound, never written without FLAG_LSE
-        vkt_dispatch d = {.shader = "cross_entropy", .op = backward ? "cross_entropy" : "cross_entropy_fwd",
+        vkt_dispatch d = {.shader = shader, .op = backward ? "cross_entropy" : "cross_entropy_fwd",
                           .spec = {wg, 1, 1}, .nspec = 3, .nbind = 5};
         d.bind[0] = (vkt_binding){xs, backward ? VKT_BIND_WRITE : VKT_BIND_READ};
         d.bind[1] = (vkt_binding){ts, VKT_BIND_READ};

@@ -238,6 +238,17 @@ static void test_binding_split(void **state) {
     unsetenv("VKT_MAX_BINDING_BYTES");
 }
 
+// The shared-memory tree (devices without subgroup arithmetic, or VKT_DISABLE_SUBGROUP).
+static void test_no_subgroup(void **state) {
+    setenv("VKT_DISABLE_SUBGROUP", "1", 1);
+    vkt_ctx *ctx = test_ctx();
+    check_case(ctx, 17, 257, 71, 4.0f, 1.0f, 1);
+    check_case(ctx, 3, 50257, 72, 80.0f, 0.5f, 0);
+    check_case(ctx, 129, 3, 73, 4.0f, 1.0f, 2);
+    test_ctx_done(ctx);
+    unsetenv("VKT_DISABLE_SUBGROUP");
+}
+
 // Bad calls return an error naming the op and write nothing.
 static void test_bad_calls(void **state) {
     vkt_ctx *ctx = test_ctx();
@@ -291,7 +302,7 @@ int main(void) {
         cmocka_unit_test(test_shapes),        cmocka_unit_test(test_large_vocab),
         cmocka_unit_test(test_large_magnitude), cmocka_unit_test(test_loss_sum),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_binding_split),
-        cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_no_subgroup),   cmocka_unit_test(test_bad_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
