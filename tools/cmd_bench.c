@@ -16,6 +16,8 @@ typedef struct {
 
 static const bench_entry entries[] = {
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
+    {"loss", bench_loss, true, "fused cross-entropy fwd+bwd [--N N --V V]"},
+    {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
