@@ -141,7 +141,7 @@ static vkt_status parse_tensor(vkt_safetensors *st, const char *name, json_t *v,
         return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: tensor '%s': %zu dimensions (vkt reads at most %d)",
                         p, name, nd, VKT_ST_MAX_DIMS);
     t->ndim = (int)nd;
-    // numel and bytes stay below 2^62, far past any file that fits a disk
+    // numel stays below 2^60 so numel * 8 bytes cannot overflow
     uint64_t numel = 1;
     bool overflow = false;
     for (size_t i = 0; i < nd; i++) {
@@ -150,7 +150,7 @@ static vkt_status parse_tensor(vkt_safetensors *st, const char *name, json_t *v,
             return vkt_fail(err, VKT_ERR_FORMAT,
                             "%s: tensor '%s': shape entry %zu is not a non-negative integer", p, name, i);
         t->shape[i] = s;
-        if (s != 0 && numel > (UINT64_C(1) << 62) / (uint64_t)s) overflow = true;
+        if (s != 0 && numel > (UINT64_C(1) << 60) / (uint64_t)s) overflow = true;
         else numel *= (uint64_t)s;
     }
     if (overflow)
@@ -330,6 +330,7 @@ vkt_status vkt_safetensors_read_f32(const vkt_safetensors *st, const char *name,
     if (count != t->numel)
         return vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s' has %lld elements, caller expects %lld", st->path,
                         name, (long long)t->numel, (long long)count);
+    if (count == 0) return VKT_OK;
     const uint8_t *src = st->data + t->begin;
     switch (t->dtype) {
     case VKT_ST_F32: memcpy(out, src, (size_t)count * 4); break;
