@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "model_internal.h"
 #include "op_activation.h"
 #include "op_attention.h"
 #include "op_elementwise.h"
@@ -17,47 +18,15 @@
 #include "op_rope.h"
 #include "rng.h"
 
-// Activation views of one layer (rows N = B*T).
-typedef struct layer_views {
-    vkt_view res;                 // (N, C) block input
-    vkt_view ln1, ln1_mean, ln1_rstd;
-    vkt_view q, k, v;             // gpt2: views into one (N, 3C) qkv; llama: (N, C), (N, KV), (N, KV)
-    vkt_view qkv;                 // gpt2 only
-    vkt_view att, lse;            // (N, C), (B, H, T)
-    vkt_view mid;                 // (N, C) res + attention
-    vkt_view ln2, ln2_mean, ln2_rstd;
-    vkt_view fc, up, act;         // (N, F) each; up only for llama
-} layer_views;
-
-struct vkt_model {
-    vkt_ctx *ctx;
-    vkt_error *err;
-    vkt_model_config cfg;
-    vkt_params ps;
-    vkt_buffer *params, *grads, *mom1, *mom2;
-    // planned batch
-    int B, T;
-    vkt_buffer *acts, *inputs;
-    layer_views *lv;              // layers + 1: lv[L].res is the final residual
-    vkt_view lnf, lnf_mean, lnf_rstd, logits, loss;
-    vkt_view ids_view, pos, tw;   // token/position ids and buckets; positions inside it; targets+weights
-    vkt_embedding_ids ids;
-    vkt_view d_res, d_ln, d_att, d_q, d_k, d_v, d_f, d_f2, d_up; // backward scratch
-    vkt_view scratch;             // norm backward partials and reductions
-    vkt_view red;                 // reduction results (4 floats) and loss sum (4 floats)
-    bool has_targets;
-    double weight_sum;
-};
-
 static vkt_view none(void) { return (vkt_view){0}; }
 
-static vkt_view pview(vkt_model *m, vkt_buffer *b, vkt_param_kind k, int layer) {
+vkt_view vkt_model_pview(vkt_model *m, vkt_buffer *b, vkt_param_kind k, int layer) {
     const vkt_param *p = vkt_params_find(&m->ps, k, layer);
     if (!p) return none();
     return vkt_view_f32(vkt_view_all(b), p->offset, p->count);
 }
-#define P(k, l) pview(m, m->params, k, l)
-#define G(k, l) pview(m, m->grads, k, l)
+#define P(k, l) vkt_model_pview(m, m->params, k, l)
+#define G(k, l) vkt_model_pview(m, m->grads, k, l)
 
 vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out, vkt_error *err) {
     *out = NULL;
