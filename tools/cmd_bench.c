@@ -16,6 +16,7 @@ typedef struct {
 
 static const bench_entry entries[] = {
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
+    {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path cpu|gpu]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
