@@ -132,9 +132,14 @@ void main() {
 #endif
             }
 #endif
-        [[unroll]] for (uint kk = 0; kk < 4u; kk++)
-            [[unroll]] for (uint i = 0; i < TM; i++)
-                [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[kk][i], b[kk][j], acc[i][j]);
+        // kk innermost: each accumulator is touched once per 4 k-steps, which matters
+        // when the block spills out of the 16 vector registers.
+        [[unroll]] for (uint i = 0; i < TM; i++)
+            [[unroll]] for (uint j = 0; j < TN; j++) {
+                float c = acc[i][j];
+                [[unroll]] for (uint kk = 0; kk < 4u; kk++) c = fma(a[kk][i], b[kk][j], c);
+                acc[i][j] = c;
+            }
     }
     // k tail (K % 4 != 0): one step at a time.
     for (; k < p.K; k++) {

@@ -38,5 +38,6 @@ typedef int (*bench_fn)(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv
 int bench_elementwise(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_loss(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const bench_entry entries[] = {
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
     {"loss", bench_loss, true, "fused cross-entropy fwd+bwd [--N N --V V]"},
     {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},
+    {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path cpu|gpu]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
