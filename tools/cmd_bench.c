@@ -16,6 +16,7 @@ typedef struct {
 
 static const bench_entry entries[] = {
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
+    {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
