@@ -10,7 +10,10 @@
 
 #define WG 256u
 #define FLAT_GROUPS 1024u // grid-stride loop over a flat range: enough groups for any device
-#define ROW_WG 64u        // row ops: x tiles a row in WG-wide pieces, y the rows
+#define ROW_WG 256u       // row ops: x tiles a row in WG-wide pieces, y the rows
+// Row ops loop inside workgroups: about this many groups in all (each group costs
+// on lavapipe; a GPU stays busy with 2048 x 256 invocations).
+#define ROW_GROUPS 2048u
 
 typedef struct {
     uint32_t n, x_off, dy_off, y_off;
@@ -28,6 +31,16 @@ typedef struct {
 static uint32_t cap_groups(vkt_ctx *ctx, int dim, uint64_t want) {
     uint64_t cap = vkt_ctx_profile(ctx)->max_workgroup_count[dim];
     return (uint32_t)(want < cap ? want : cap);
+}
+
+// Grid for (rows, width): x over the width (at most 64 tiles), y over rows, ~ROW_GROUPS.
+static void row_grid(vkt_ctx *ctx, uint64_t rows, uint64_t width, uint32_t groups[3]) {
+    uint64_t gx = (width + ROW_WG - 1) / ROW_WG;
+    if (gx > 64) gx = 64;
+    uint64_t gy = ROW_GROUPS / gx;
+    groups[0] = cap_groups(ctx, 0, gx);
+    groups[1] = cap_groups(ctx, 1, rows < gy ? rows : (gy ? gy : 1));
+    groups[2] = 1;
 }
 
 static vkt_status gelu(vkt_ctx *ctx, bool bwd, uint64_t n, vkt_view in, vkt_view dout, vkt_view out) {
@@ -123,9 +136,7 @@ static vkt_status swiglu(vkt_ctx *ctx, bool bwd, int N, int F, vkt_view gate, in
         }
         memcpy(d.push, &pc, sizeof pc);
         d.push_bytes = sizeof pc;
-        d.groups[0] = cap_groups(ctx, 0, ((uint64_t)F + ROW_WG - 1) / ROW_WG);
-        d.groups[1] = cap_groups(ctx, 1, rows);
-        d.groups[2] = 1;
+        row_grid(ctx, rows, (uint64_t)F, d.groups);
         VKT_TRY(vkt_record(ctx, &d));
     }
     return VKT_OK;
@@ -160,9 +171,7 @@ vkt_status vkt_add_row_vector(vkt_ctx *ctx, int N, int C, float s, vkt_view v, v
         d.bind[1] = (vkt_binding){hs, VKT_BIND_WRITE};
         memcpy(d.push, &pc, sizeof pc);
         d.push_bytes = sizeof pc;
-        d.groups[0] = cap_groups(ctx, 0, ((uint64_t)C + ROW_WG - 1) / ROW_WG);
-        d.groups[1] = cap_groups(ctx, 1, rows);
-        d.groups[2] = 1;
+        row_grid(ctx, rows, (uint64_t)C, d.groups);
         VKT_TRY(vkt_record(ctx, &d));
     }
     return VKT_OK;

@@ -10,6 +10,9 @@
 #include "shape_check.h"
 
 #define BWD_WG 64u
+// Rows and buckets loop inside workgroups: about this many groups per dispatch (each
+// group has a fixed cost on lavapipe; plenty for a GPU).
+#define GROUPS 2048u
 
 typedef struct {
     uint32_t rows, C, tok_off, pos_off, wte_off, wpe_off, out_off, v0, v1, p0, p1, has_pos;
@@ -162,7 +165,7 @@ vkt_status vkt_embedding_fwd(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, 
                 d.bind[4] = (vkt_binding){os, VKT_BIND_WRITE};
                 memcpy(d.push, &pc, sizeof pc);
                 d.push_bytes = sizeof pc;
-                d.groups[0] = (uint32_t)min64(rows, vkt_ctx_profile(ctx)->max_workgroup_count[0]);
+                d.groups[0] = (uint32_t)min64(min64(rows, GROUPS), vkt_ctx_profile(ctx)->max_workgroup_count[0]);
                 d.groups[1] = d.groups[2] = 1;
                 VKT_TRY(vkt_record(ctx, &d));
             }
@@ -194,8 +197,9 @@ static vkt_status scatter(vkt_ctx *ctx, const char *op, const vkt_embedding_ids 
             d.bind[3] = (vkt_binding){ts, VKT_BIND_WRITE};
             memcpy(d.push, &pc, sizeof pc);
             d.push_bytes = sizeof pc;
-            d.groups[0] = (uint32_t)min64(U, vkt_ctx_profile(ctx)->max_workgroup_count[0]);
             d.groups[1] = (uint32_t)(((uint64_t)C + BWD_WG - 1) / BWD_WG);
+            uint64_t gx = GROUPS / d.groups[1] ? GROUPS / d.groups[1] : 1;
+            d.groups[0] = (uint32_t)min64(min64(U, gx), vkt_ctx_profile(ctx)->max_workgroup_count[0]);
             d.groups[2] = 1;
             VKT_TRY(vkt_record(ctx, &d));
         }

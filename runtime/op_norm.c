@@ -48,6 +48,25 @@ static uint32_t row_wg(vkt_ctx *ctx, int C) {
     return want < cap ? want : cap;
 }
 
+// How rows map to invocations: with subgroup arithmetic, a subgroup per row (no
+// barriers; see vkt_reduce.glsl) in workgroups of SG_ROWS subgroups; else a workgroup
+// per row. Sets the shader variant suffix, the workgroup size and rows per workgroup.
+#define SG_ROWS 8u
+typedef struct {
+    bool sg;
+    uint32_t wg, rows_per_group;
+} row_map;
+
+static row_map map_rows(vkt_ctx *ctx, int C) {
+    const vkt_profile *p = vkt_ctx_profile(ctx);
+    row_map m = {false, row_wg(ctx, C), 1};
+    uint32_t sgs = p->subgroup_size;
+    if (p->use_subgroup && sgs >= 1 && sgs * SG_ROWS <= p->max_workgroup_invocations) {
+        m = (row_map){true, sgs * SG_ROWS, SG_ROWS};
+    }
+    return m;
+}
+
 static uint32_t groups_cap(vkt_ctx *ctx, uint64_t want) {
     uint64_t cap = vkt_ctx_profile(ctx)->max_workgroup_count[0];
     return (uint32_t)(want < cap ? want : cap);
@@ -75,8 +94,9 @@ static vkt_status norm_fwd(vkt_ctx *ctx, bool rms, int N, int C, float eps, vkt_
     VKT_TRY(vkt_view_need(ctx, op, "rstd", rstd, 4ull * (uint64_t)N));
     uint64_t R;
     VKT_TRY(rows_fit(ctx, op, C, &R));
-    uint32_t wg = row_wg(ctx, C);
-    bool sg = vkt_ctx_profile(ctx)->use_subgroup;
+    row_map rm = map_rows(ctx, C);
+    uint32_t wg = rm.wg;
+    bool sg = rm.sg;
     const char *shader = rms ? (sg ? "rmsnorm_fwd_sg" : "rmsnorm_fwd") : (sg ? "layernorm_fwd_sg" : "layernorm_fwd");
     for (uint64_t n0 = 0; n0 < (uint64_t)N; n0 += R) {
         uint64_t rows = (uint64_t)N - n0 < R ? (uint64_t)N - n0 : R;
@@ -104,7 +124,7 @@ static vkt_status norm_fwd(vkt_ctx *ctx, bool rms, int N, int C, float eps, vkt_
         }
         memcpy(d.push, &pc, sizeof pc);
         d.push_bytes = sizeof pc;
-        d.groups[0] = groups_cap(ctx, rows);
+        d.groups[0] = groups_cap(ctx, (rows + rm.rows_per_group - 1) / rm.rows_per_group);
         d.groups[1] = d.groups[2] = 1;
         VKT_TRY(vkt_record(ctx, &d));
     }
@@ -158,8 +178,9 @@ static vkt_status norm_bwd(vkt_ctx *ctx, bool rms, int N, int C, vkt_view dout, 
     blocks_of(N, &rpb, &nblk);
     vkt_view pw_all = vkt_view_f32(scratch, 0, (uint64_t)nblk * C);
     vkt_view pb_all = vkt_view_f32(scratch, (uint64_t)nblk * C, (uint64_t)nblk * C);
-    uint32_t wg = row_wg(ctx, C);
-    bool sg = vkt_ctx_profile(ctx)->use_subgroup;
+    row_map rm = map_rows(ctx, C);
+    uint32_t wg = rm.wg;
+    bool sg = rm.sg;
     const char *shader = rms ? (sg ? "rmsnorm_bwd_sg" : "rmsnorm_bwd") : (sg ? "layernorm_bwd_sg" : "layernorm_bwd");
     for (uint64_t n0 = 0; n0 < (uint64_t)N;) {
         // Rows [n0, n1) and the blocks they touch must each fit one binding.
@@ -190,7 +211,7 @@ static vkt_status norm_bwd(vkt_ctx *ctx, bool rms, int N, int C, vkt_view dout, 
         }
         memcpy(d.push, &pc, sizeof pc);
         d.push_bytes = sizeof pc;
-        d.groups[0] = groups_cap(ctx, nb);
+        d.groups[0] = groups_cap(ctx, (nb + rm.rows_per_group - 1) / rm.rows_per_group);
         d.groups[1] = d.groups[2] = 1;
         VKT_TRY(vkt_record(ctx, &d));
         n0 = n1;

@@ -6,9 +6,10 @@
 //   -DRMSNORM: din += rstd (dout w - x rstd^2 mean_c(dout w x)); dw partial += dout x rstd.
 // References: vkt_ref_layernorm_bwd / vkt_ref_rmsnorm_bwd (runtime/reference.h); llm.c
 // layernorm_backward (train_gpt2.c). Unlike llm.c's CUDA kernel there are no float
-// atomics: workgroup g owns row block g (rows [g*rpb, (g+1)*rpb)) and writes its own
-// partial row pw[g] (C), pb[g] (C). Invocation t always handles columns t, t+WG, ...,
-// so each partial element is read-modified-written by one invocation, in row order.
+// atomics: row group g (a workgroup, or a subgroup with -DVKT_ROW_SUBGROUP) owns row
+// block g (rows [g*rpb, (g+1)*rpb)) and writes its own partial row pw[g] (C), pb[g] (C).
+// Lane t always handles columns t, t+lanes, ..., so each partial element is
+// read-modified-written by one invocation, in row order.
 // A dispatch covers rows [row0, row0+rows) of the whole tensor (binding splits); a block
 // may straddle two dispatches, so a block's partial row is initialised at its first row
 // and accumulated after.
@@ -37,8 +38,8 @@ layout(std430, binding = 7) buffer PB { float pb[]; };
 #endif
 
 void main() {
-    const uint t = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x, C = p.C;
-    for (uint g = gl_WorkGroupID.x; g < p.nblk; g += gl_NumWorkGroups.x) {
+    const uint t = ROW_LANE, WG = ROW_LANES, C = p.C;
+    for (uint g = ROW_FIRST; g < p.nblk; g += ROW_STEP) {
         const uint blk = p.blk0 + g;
         const uint lo = max(p.row0, blk * p.rpb), hi = min(p.row0 + p.rows, (blk + 1u) * p.rpb);
         const uint pbase = g * C;
@@ -49,7 +50,7 @@ void main() {
 #ifdef RMSNORM
             float s = 0.0;
             for (uint c = t; c < C; c += WG) s += dy[yb + c] * w[p.w_off + c] * x[xb + c];
-            const float gxm = wg_sum(s) / float(C);
+            const float gxm = row_sum(s) / float(C);
             for (uint c = t; c < C; c += WG) {
                 const float d = dy[yb + c], xv = x[xb + c];
                 dx[db + c] += rs * (d * w[p.w_off + c] - xv * rs * rs * gxm);
@@ -63,7 +64,7 @@ void main() {
                 const float gv = dy[yb + c] * w[p.w_off + c];
                 s += vec2(gv, gv * ((x[xb + c] - mu) * rs));
             }
-            const vec2 m = wg_sum2(s) / float(C);
+            const vec2 m = row_sum2(s) / float(C);
             for (uint c = t; c < C; c += WG) {
                 const float d = dy[yb + c], xhat = (x[xb + c] - mu) * rs, gv = d * w[p.w_off + c];
                 dx[db + c] += rs * (gv - m.x - xhat * m.y);

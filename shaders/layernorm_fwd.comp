@@ -1,11 +1,12 @@
 #version 450
-// layernorm_fwd.comp: row normalisation, one workgroup per row of C (any C: each
+// layernorm_fwd.comp: row normalisation, a workgroup or subgroup per row of C (any C: each
 // invocation strides over the row), rows looped when there are more than groups.
 //   layernorm (default): out = (x - mean) * rstd * w + b, saves mean (N), rstd (N);
 //     two passes over the row (mean, then centred variance: no E[x^2]-E[x]^2 cancellation).
 //   -DRMSNORM (Hugging Face LlamaRMSNorm): out = x * rstd * w, rstd = 1/sqrt(mean(x^2)+eps).
 // References: vkt_ref_layernorm_fwd / vkt_ref_rmsnorm_fwd (runtime/reference.h);
-// llm.c layernorm_forward (train_gpt2.c, dev/cuda/layernorm_forward.cu).
+// llm.c layernorm_forward (train_gpt2.c, dev/cuda/layernorm_forward.cu). A row is one
+// workgroup, or one subgroup with -DVKT_ROW_SUBGROUP (vkt_reduce.glsl).
 // Shapes: in (rows, C), w (C), b (C), out (rows, C); out may alias in (every element is
 // read by the invocation that writes it, after the reductions).
 #include "vkt_common.glsl"
@@ -31,24 +32,24 @@ layout(std430, binding = 5) writeonly buffer Rstd { float rstd[]; };
 #endif
 
 void main() {
-    const uint t = gl_LocalInvocationID.x, WG = gl_WorkGroupSize.x, C = p.C;
-    for (uint row = gl_WorkGroupID.x; row < p.rows; row += gl_NumWorkGroups.x) {
+    const uint t = ROW_LANE, WG = ROW_LANES, C = p.C;
+    for (uint row = ROW_FIRST; row < p.rows; row += ROW_STEP) {
         const uint xb = p.x_off + row * C, yb = p.y_off + row * C;
 #ifdef RMSNORM
         float ss = 0.0;
         for (uint c = t; c < C; c += WG) ss += x[xb + c] * x[xb + c];
-        const float rs = 1.0 / sqrt(wg_sum(ss) / float(C) + p.eps);
+        const float rs = 1.0 / sqrt(row_sum(ss) / float(C) + p.eps);
         for (uint c = t; c < C; c += WG) y[yb + c] = x[xb + c] * rs * w[p.w_off + c];
 #else
         float s = 0.0;
         for (uint c = t; c < C; c += WG) s += x[xb + c];
-        const float mu = wg_sum(s) / float(C);
+        const float mu = row_sum(s) / float(C);
         float v = 0.0;
         for (uint c = t; c < C; c += WG) {
             float d = x[xb + c] - mu;
             v += d * d;
         }
-        const float rs = 1.0 / sqrt(wg_sum(v) / float(C) + p.eps);
+        const float rs = 1.0 / sqrt(row_sum(v) / float(C) + p.eps);
         for (uint c = t; c < C; c += WG)
             y[yb + c] = (x[xb + c] - mu) * rs * w[p.w_off + c] + b[p.b_off + c];
         if (t == 0u) mean[p.mean_off + row] = mu;
