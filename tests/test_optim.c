@@ -92,7 +92,7 @@ static void check_adamw(vkt_ctx *ctx, uint64_t n, float wd, bool dev_scale, uint
 
 static void test_adamw(void **state) {
     vkt_ctx *ctx = test_ctx();
-    const uint64_t sizes[] = {1, 3, 17, 4099, 1000003};
+    const uint64_t sizes[] = {1, 3, 17, 4096, 4099, 1000003}; // 4096 at offset 0: the vec4 path
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         check_adamw(ctx, sizes[i], 0.0f, false, i % 3);
         check_adamw(ctx, sizes[i], 0.1f, true, (i + 1) % 3);
