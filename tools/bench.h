@@ -39,6 +39,7 @@ int bench_elementwise(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_loss(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_norms(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 
 #endif

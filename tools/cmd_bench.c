@@ -19,6 +19,7 @@ static const bench_entry entries[] = {
     {"loss", bench_loss, true, "fused cross-entropy fwd+bwd [--N N --V V]"},
     {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},
     {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path cpu|gpu]"},
+    {"train", bench_train, false, "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]"},
     {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
