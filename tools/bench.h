@@ -37,5 +37,10 @@ typedef int (*bench_fn)(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv
 
 int bench_elementwise(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_offswitch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_loss(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_norms(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 
 #endif

@@ -15,5 +15,6 @@ int cmd_play(int argc, char **argv);
 int cmd_arena(int argc, char **argv);
 int cmd_kuhn(int argc, char **argv);
 int cmd_offswitch(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@ static const vkt_command commands[] = {
     {"play", cmd_play, "play a game in the terminal against an opponent"},
     {"arena", cmd_arena, "pit two agents against each other for many games"},
     {"kuhn", cmd_kuhn, "Kuhn poker analysis: exploitability of a tabular policy"},
+    {"train", cmd_train, "train a transformer on a text or JSONL file (Hugging Face checkpoints)"},
     {"offswitch", cmd_offswitch, "off-switch game: exact values, Monte Carlo, sweeps, figures"},
 };
 

@@ -1,0 +1,325 @@
+// test_attention.c: shaders/attention_{fwd,bwd_dq,bwd_dkv}.comp against
+// vkt_ref_attention_fwd/bwd on awkward shapes (T in 1, 3, 17, 63, 129, 1024; D in 4, 5,
+// 6, 7, 32, 64; H = 4 with KVH 4, 2, 1; B 1, 2), separate and fused (strided) q/k/v,
+// the causal mask, the KV-cached form (query offset), determinism, binding splits and
+// bad calls.
+// Tolerances (|got - ref| <= atol + rtol*|ref|): out 2e-5 + 1e-4, lse 2e-5 + 2e-5,
+// gradients 1e-4 + 1e-3 (fp32 sums of up to T terms in another order than the
+// reference's double sums; the reference backward is itself checked against finite
+// differences in test_reference.c).
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "op_attention.h"
+#include "reference.h"
+#include "support_gpu.h"
+
+#define OUT_ATOL 2e-5
+#define OUT_RTOL 1e-4
+#define LSE_ATOL 2e-5
+#define LSE_RTOL 2e-5
+#define GRAD_ATOL 1e-4
+#define GRAD_RTOL 1e-3
+
+// One problem: q, k, v inside one buffer `qkv`, each row `stride` elements (fused), or in
+// three buffers (stride 0 in the case list: rows H*D / KVH*D).
+typedef struct {
+    int B, T, H, KVH, D;
+    int fused_pad;  // -1: separate buffers; >= 0: fused rows of (H + 2 KVH) D + fused_pad
+} shape;
+
+typedef struct {
+    int qs, ks, vs;
+    size_t qo, ko, vo;  // element offsets of q, k, v in their buffer
+    size_t nq, nk, nv;  // elements of each buffer (all the same buffer when fused)
+    bool fused;
+} layout;
+
+static layout make_layout(const shape *s) {
+    layout l = {0};
+    size_t rows = (size_t)s->B * s->T;
+    if (s->fused_pad >= 0) {
+        int st = (s->H + 2 * s->KVH) * s->D + s->fused_pad;
+        l = (layout){st, st, st, 0, (size_t)s->H * s->D, (size_t)(s->H + s->KVH) * s->D, rows * st, rows * st,
+                     rows * st, true};
+    } else {
+        l = (layout){s->H * s->D, s->KVH * s->D, s->KVH * s->D, 0, 0, 0, rows * s->H * s->D, rows * s->KVH * s->D,
+                     rows * s->KVH * s->D, false};
+    }
+    return l;
+}
+
+static vkt_view from(vkt_buffer *b, size_t first) {
+    vkt_view all = vkt_view_all(b);
+    return vkt_view_f32(all, first, all.bytes / 4 - first);
+}
+
+// Forward and backward of one shape against the reference.
+static void check_shape(vkt_ctx *ctx, const shape *s, uint64_t seed) {
+    layout l = make_layout(s);
+    float scale = 1.0f / sqrtf((float)s->D);
+    size_t nout = (size_t)s->B * s->T * s->H * s->D, nlse = (size_t)s->B * s->H * s->T;
+    // Host tensors: with a fused layout q, k, v (and dq, dk, dv) share one array.
+    float *hq = malloc(l.nq * 4), *hk = l.fused ? hq : malloc(l.nk * 4), *hv = l.fused ? hq : malloc(l.nv * 4);
+    test_fill_uniform(hq, l.nq, seed, -2, 2);
+    if (!l.fused) test_fill_uniform(hk, l.nk, seed + 1, -2, 2), test_fill_uniform(hv, l.nv, seed + 2, -1, 1);
+    float *gq = malloc(l.nq * 4), *gk = l.fused ? gq : malloc(l.nk * 4), *gv = l.fused ? gq : malloc(l.nv * 4);
+    test_fill_uniform(gq, l.nq, seed + 3, -1, 1);  // gradients start non-zero: backward accumulates
+    if (!l.fused) test_fill_uniform(gk, l.nk, seed + 4, -1, 1), test_fill_uniform(gv, l.nv, seed + 5, -1, 1);
+    float *dout = malloc(nout * 4);
+    test_fill_uniform(dout, nout, seed + 6, -1, 1);
+
+    vkt_buffer *bq = test_upload(ctx, hq, l.nq), *bk = l.fused ? bq : test_upload(ctx, hk, l.nk),
+               *bv = l.fused ? bq : test_upload(ctx, hv, l.nv);
+    vkt_buffer *bgq = test_upload(ctx, gq, l.nq), *bgk = l.fused ? bgq : test_upload(ctx, gk, l.nk),
+               *bgv = l.fused ? bgq : test_upload(ctx, gv, l.nv);
+    vkt_buffer *bo = test_upload(ctx, NULL, nout), *bl = test_upload(ctx, NULL, nlse),
+               *bdo = test_upload(ctx, dout, nout);
+
+    TEST_OK(ctx, vkt_attention_fwd(ctx, s->B, s->T, s->H, s->KVH, s->D, scale, from(bq, l.qo), l.qs,
+                                   from(bk, l.ko), l.ks, from(bv, l.vo), l.vs, vkt_view_all(bo), vkt_view_all(bl)));
+    TEST_OK(ctx, vkt_attention_bwd(ctx, s->B, s->T, s->H, s->KVH, s->D, scale, vkt_view_all(bdo), from(bq, l.qo),
+                                   l.qs, from(bk, l.ko), l.ks, from(bv, l.vo), l.vs, vkt_view_all(bo),
+                                   vkt_view_all(bl), from(bgq, l.qo), from(bgk, l.ko), from(bgv, l.vo)));
+
+    float *ro = malloc(nout * 4), *rl = malloc(nlse * 4);
+    vkt_error err = {0};
+    assert_int_equal(vkt_ref_attention_fwd(s->B, s->T, s->H, s->KVH, s->D, scale, hq + l.qo, l.qs, hk + l.ko, l.ks,
+                                           hv + l.vo, l.vs, ro, rl, &err),
+                     VKT_OK);
+    assert_int_equal(vkt_ref_attention_bwd(s->B, s->T, s->H, s->KVH, s->D, scale, dout, hq + l.qo, l.qs, hk + l.ko,
+                                           l.ks, hv + l.vo, l.vs, ro, rl, gq + l.qo, gk + l.ko, gv + l.vo, &err),
+                     VKT_OK);
+
+    char label[160];
+    snprintf(label, sizeof label, "attention B=%d T=%d H=%d KVH=%d D=%d %s", s->B, s->T, s->H, s->KVH, s->D,
+             l.fused ? "fused" : "separate");
+    float *go = test_download(ctx, bo, nout), *gl = test_download(ctx, bl, nlse);
+    bool ok = test_close(label, go, ro, nout, OUT_ATOL, OUT_RTOL);
+    ok &= test_close(label, gl, rl, nlse, LSE_ATOL, LSE_RTOL);
+    // Gradients (fused: the whole dqkv array, padding columns included, must match).
+    float *g1 = test_download(ctx, bgq, l.nq);
+    ok &= test_close(label, g1, gq, l.nq, GRAD_ATOL, GRAD_RTOL);
+    free(g1);
+    if (!l.fused) {
+        float *g2 = test_download(ctx, bgk, l.nk), *g3 = test_download(ctx, bgv, l.nv);
+        ok &= test_close(label, g2, gk, l.nk, GRAD_ATOL, GRAD_RTOL);
+        ok &= test_close(label, g3, gv, l.nv, GRAD_ATOL, GRAD_RTOL);
+        free(g2), free(g3);
+    }
+    if (!ok) fail_msg("%s: GPU differs from the reference", label);
+
+    free(go), free(gl), free(ro), free(rl), free(dout);
+    vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bl), vkt_buffer_destroy(ctx, bdo);
+    vkt_buffer_destroy(ctx, bq), vkt_buffer_destroy(ctx, bgq), free(hq), free(gq);
+    if (!l.fused) {
+        vkt_buffer_destroy(ctx, bk), vkt_buffer_destroy(ctx, bv), vkt_buffer_destroy(ctx, bgk);
+        vkt_buffer_destroy(ctx, bgv), free(hk), free(hv), free(gk), free(gv);
+    }
+}
+
+static void test_shapes(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const int Ts[] = {1, 3, 17, 63, 129}, Ds[] = {4, 5, 6, 7, 32, 64}, KVHs[] = {4, 2, 1};
+    int n = 0;
+    for (int ti = 0; ti < 5; ti++)
+        for (int di = 0; di < 6; di++) {
+            // Cycle heads, batches and layouts so every combination of each pair appears.
+            shape s = {1 + (ti + di) % 2, Ts[ti], 4, KVHs[(ti + di) % 3], Ds[di], (ti + 2 * di) % 3 - 1};
+            if (s.fused_pad == 1) s.fused_pad = 3;  // a row stride with padding
+            check_shape(ctx, &s, 100 + (uint64_t)n++);
+        }
+    // GPT-2-like fused c_attn output (stride 3 H D), and Llama fused (H + 2 KVH) D.
+    check_shape(ctx, &(shape){2, 40, 4, 4, 64, 0}, 7);
+    check_shape(ctx, &(shape){2, 40, 4, 1, 32, 0}, 8);
+    // D = 128 (Llama-size heads) and one long sequence with small H and D.
+    check_shape(ctx, &(shape){1, 33, 2, 1, 128, -1}, 9);
+    check_shape(ctx, &(shape){1, 1024, 2, 1, 16, 0}, 10);
+    test_ctx_done(ctx);
+}
+
+// Causal: changing the last key and value changes no earlier output row.
+static void test_causal(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const int B = 2, T = 45, H = 4, KVH = 2, D = 8, C = (H + 2 * KVH) * D;
+    size_t n = (size_t)B * T * C, nout = (size_t)B * T * H * D;
+    float *x = malloc(n * 4);
+    test_fill_uniform(x, n, 77, -2, 2);
+    float *outs[2];
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            for (int b = 0; b < B; b++)
+                for (int c = H * D; c < C; c++) x[((size_t)b * T + T - 1) * C + c] += 1.5f;
+        vkt_buffer *bx = test_upload(ctx, x, n), *bo = test_upload(ctx, NULL, nout),
+                   *bl = test_upload(ctx, NULL, (size_t)B * H * T);
+        TEST_OK(ctx, vkt_attention_fwd(ctx, B, T, H, KVH, D, 0.3f, from(bx, 0), C, from(bx, H * D), C,
+                                       from(bx, (H + KVH) * D), C, vkt_view_all(bo), vkt_view_all(bl)));
+        outs[round] = test_download(ctx, bo, nout);
+        vkt_buffer_destroy(ctx, bx), vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bl);
+    }
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t r = ((size_t)b * T + t) * H * D;
+            int same = memcmp(outs[0] + r, outs[1] + r, (size_t)H * D * 4) == 0;
+            assert_int_equal(same, t < T - 1);  // earlier rows identical, the last one changed
+        }
+    free(outs[0]), free(outs[1]), free(x);
+    test_ctx_done(ctx);
+}
+
+// KV-cached generation: Tq queries at positions q0.. of Tk cached keys (cache of
+// kv_rows >= Tk rows) equal rows q0.. of full attention over the first Tk keys.
+static void check_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H, int KVH, int D) {
+    float scale = 1.0f / sqrtf((float)D);
+    size_t nq = (size_t)B * Tk * H * D, nkv = (size_t)B * Tk * KVH * D, ncache = (size_t)B * kv_rows * KVH * D;
+    float *q = malloc(nq * 4), *k = malloc(nkv * 4), *v = malloc(nkv * 4);
+    test_fill_uniform(q, nq, 31, -2, 2), test_fill_uniform(k, nkv, 32, -2, 2), test_fill_uniform(v, nkv, 33, -1, 1);
+    float *ro = malloc(nq * 4), *rl = malloc((size_t)B * H * Tk * 4);
+    vkt_error err = {0};
+    assert_int_equal(vkt_ref_attention_fwd(B, Tk, H, KVH, D, scale, q, H * D, k, KVH * D, v, KVH * D, ro, rl, &err),
+                     VKT_OK);
+    // GPU inputs: the Tq new query rows, and caches of kv_rows rows (the rest is garbage).
+    size_t nqn = (size_t)B * Tq * H * D, row = (size_t)H * D, krow = (size_t)KVH * D;
+    float *qn = malloc(nqn * 4), *kc = malloc(ncache * 4), *vc = malloc(ncache * 4);
+    test_fill_uniform(kc, ncache, 34, 50, 60), test_fill_uniform(vc, ncache, 35, 50, 60);
+    for (int b = 0; b < B; b++) {
+        memcpy(qn + (size_t)b * Tq * row, q + ((size_t)b * Tk + q0) * row, Tq * row * 4);
+        memcpy(kc + (size_t)b * kv_rows * krow, k + (size_t)b * Tk * krow, Tk * krow * 4);
+        memcpy(vc + (size_t)b * kv_rows * krow, v + (size_t)b * Tk * krow, Tk * krow * 4);
+    }
+    vkt_buffer *bq = test_upload(ctx, qn, nqn), *bk = test_upload(ctx, kc, ncache), *bv = test_upload(ctx, vc, ncache);
+    vkt_buffer *bo = test_upload(ctx, NULL, nqn), *bl = test_upload(ctx, NULL, (size_t)B * H * Tq);
+    TEST_OK(ctx, vkt_attention_fwd_cached(ctx, B, Tq, q0, Tk, kv_rows, H, KVH, D, scale, vkt_view_all(bq), H * D,
+                                          vkt_view_all(bk), KVH * D, vkt_view_all(bv), KVH * D, vkt_view_all(bo),
+                                          vkt_view_all(bl)));
+    float *go = test_download(ctx, bo, nqn), *gl = test_download(ctx, bl, (size_t)B * H * Tq);
+    float *wo = malloc(nqn * 4), *wl = malloc((size_t)B * H * Tq * 4);
+    for (int b = 0; b < B; b++) {
+        memcpy(wo + (size_t)b * Tq * row, ro + ((size_t)b * Tk + q0) * row, Tq * row * 4);
+        for (int h = 0; h < H; h++)
+            memcpy(wl + ((size_t)b * H + h) * Tq, rl + ((size_t)b * H + h) * Tk + q0, (size_t)Tq * 4);
+    }
+    char label[128];
+    snprintf(label, sizeof label, "cached B=%d Tq=%d q0=%d Tk=%d rows=%d", B, Tq, q0, Tk, kv_rows);
+    bool ok = test_close(label, go, wo, nqn, OUT_ATOL, OUT_RTOL);
+    ok &= test_close(label, gl, wl, (size_t)B * H * Tq, LSE_ATOL, LSE_RTOL);
+    if (!ok) fail_msg("%s differs", label);
+    free(q), free(k), free(v), free(ro), free(rl), free(qn), free(kc), free(vc), free(go), free(gl), free(wo), free(wl);
+    vkt_buffer_destroy(ctx, bq), vkt_buffer_destroy(ctx, bk), vkt_buffer_destroy(ctx, bv);
+    vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bl);
+}
+
+static void test_cached(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    check_cached(ctx, 2, 1, 36, 37, 40, 4, 2, 8);     // one new token after 36 cached
+    check_cached(ctx, 3, 1, 0, 1, 5, 4, 1, 6);        // the very first token
+    check_cached(ctx, 2, 5, 10, 37, 37, 4, 4, 16);    // a chunk in the middle: later keys masked
+    check_cached(ctx, 1, 1, 199, 200, 256, 2, 1, 64); // longer cache, several key blocks
+    test_ctx_done(ctx);
+}
+
+// The backward is deterministic: two runs give the same bits.
+static void test_deterministic(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const int B = 1, T = 70, H = 4, KVH = 1, D = 16;
+    size_t nq = (size_t)B * T * H * D, nk = (size_t)B * T * KVH * D;
+    float *x = malloc(nq * 4);
+    test_fill_uniform(x, nq, 5, -2, 2);
+    vkt_buffer *q = test_upload(ctx, x, nq), *k = test_upload(ctx, x, nk), *v = test_upload(ctx, x + 7, nk);
+    vkt_buffer *o = test_upload(ctx, NULL, nq), *l = test_upload(ctx, NULL, (size_t)B * H * T),
+               *d = test_upload(ctx, x, nq);
+    TEST_OK(ctx, vkt_attention_fwd(ctx, B, T, H, KVH, D, 0.25f, vkt_view_all(q), H * D, vkt_view_all(k), KVH * D,
+                                   vkt_view_all(v), KVH * D, vkt_view_all(o), vkt_view_all(l)));
+    float *runs[2][3];
+    for (int r = 0; r < 2; r++) {
+        vkt_buffer *dq = test_upload(ctx, NULL, nq), *dk = test_upload(ctx, NULL, nk), *dv = test_upload(ctx, NULL, nk);
+        TEST_OK(ctx, vkt_attention_bwd(ctx, B, T, H, KVH, D, 0.25f, vkt_view_all(d), vkt_view_all(q), H * D,
+                                       vkt_view_all(k), KVH * D, vkt_view_all(v), KVH * D, vkt_view_all(o),
+                                       vkt_view_all(l), vkt_view_all(dq), vkt_view_all(dk), vkt_view_all(dv)));
+        runs[r][0] = test_download(ctx, dq, nq), runs[r][1] = test_download(ctx, dk, nk);
+        runs[r][2] = test_download(ctx, dv, nk);
+        vkt_buffer_destroy(ctx, dq), vkt_buffer_destroy(ctx, dk), vkt_buffer_destroy(ctx, dv);
+    }
+    assert_memory_equal(runs[0][0], runs[1][0], nq * 4);
+    assert_memory_equal(runs[0][1], runs[1][1], nk * 4);
+    assert_memory_equal(runs[0][2], runs[1][2], nk * 4);
+    for (int r = 0; r < 2; r++) free(runs[r][0]), free(runs[r][1]), free(runs[r][2]);
+    free(x);
+    vkt_buffer_destroy(ctx, q), vkt_buffer_destroy(ctx, k), vkt_buffer_destroy(ctx, v);
+    vkt_buffer_destroy(ctx, o), vkt_buffer_destroy(ctx, l), vkt_buffer_destroy(ctx, d);
+    test_ctx_done(ctx);
+}
+
+// Bindings limited to 4 KiB: the ops process a few batches per dispatch.
+static void test_binding_split(void **state) {
+    setenv("VKT_MAX_BINDING_BYTES", "4096", 1);
+    vkt_ctx *ctx = test_ctx();
+    unsetenv("VKT_MAX_BINDING_BYTES");
+    assert_true(vkt_ctx_profile(ctx)->max_binding_bytes == 4096);
+    check_shape(ctx, &(shape){7, 9, 2, 1, 8, 0}, 61);    // fused rows: 1152 bytes per batch
+    check_shape(ctx, &(shape){5, 13, 2, 2, 6, -1}, 62);  // separate: 624 bytes per batch of q
+    // One batch larger than a binding: refused with a message, not silently wrong.
+    vkt_buffer *b = test_upload(ctx, NULL, 4096);
+    vkt_view all = vkt_view_all(b);
+    assert_int_equal(vkt_attention_fwd(ctx, 1, 64, 4, 4, 8, 1.0f, all, 32, all, 32, all, 32, all, all),
+                     VKT_ERR_UNSUPPORTED);
+    vkt_buffer_destroy(ctx, b);
+    test_ctx_done(ctx);
+}
+
+// Bad calls return an error naming the op and write nothing.
+static void test_bad_calls(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const int B = 1, T = 8, H = 4, D = 8;
+    size_t n = (size_t)B * T * H * D;
+    float *sentinel = malloc(n * 4);
+    for (size_t i = 0; i < n; i++) sentinel[i] = 123.0f;
+    vkt_buffer *x = test_upload(ctx, sentinel, n), *o = test_upload(ctx, sentinel, n),
+               *l = test_upload(ctx, sentinel, n);
+    vkt_view X = vkt_view_all(x), O = vkt_view_all(o), L = vkt_view_all(l);
+    vkt_view small = vkt_view_f32(X, 0, n - 1);
+    vkt_view none = {0};
+    // KVH = 3 does not divide H = 4.
+    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, 3, D, 1, X, H * D, X, 3 * D, X, 3 * D, O, L), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "attention"));
+    assert_int_equal(vkt_attention_fwd(ctx, B, 0, H, H, D, 1, X, H * D, X, H * D, X, H * D, O, L), VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, 1, X, H * D - 1, X, H * D, X, H * D, O, L), VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, NAN, X, H * D, X, H * D, X, H * D, O, L), VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, 1, small, H * D, X, H * D, X, H * D, O, L), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "q view"));
+    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, 1, X, H * D, X, H * D, X, H * D, none, L), VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_fwd(ctx, 1, 1, 1, 1, 1000, 1, X, 1000, X, 1000, X, 1000, O, L),
+                     VKT_ERR_UNSUPPORTED);
+    assert_int_equal(vkt_attention_fwd_cached(ctx, B, 2, 7, T, T, H, H, D, 1, X, H * D, X, H * D, X, H * D, O, L),
+                     VKT_ERR_ARG);  // q0 + Tq > Tk
+    assert_int_equal(vkt_attention_fwd_cached(ctx, B, 1, 0, T, T - 1, H, H, D, 1, X, H * D, X, H * D, X, H * D, O, L),
+                     VKT_ERR_ARG);  // kv_rows < Tk
+    assert_int_equal(vkt_attention_bwd(ctx, B, T, H, 3, D, 1, X, X, H * D, X, 3 * D, X, 3 * D, X, X, O, O, O),
+                     VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_bwd(ctx, B, T, H, H, D, 1, X, X, H * D, X, H * D, X, H * D, X, X, O, small, O),
+                     VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "dk view"));
+    float *go = test_download(ctx, o, n), *gl = test_download(ctx, l, n);
+    assert_memory_equal(go, sentinel, n * 4);
+    assert_memory_equal(gl, sentinel, n * 4);
+    free(go), free(gl), free(sentinel);
+    vkt_buffer_destroy(ctx, x), vkt_buffer_destroy(ctx, o), vkt_buffer_destroy(ctx, l);
+    test_ctx_done(ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shapes),        cmocka_unit_test(test_causal),
+        cmocka_unit_test(test_cached),        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_binding_split), cmocka_unit_test(test_bad_calls),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

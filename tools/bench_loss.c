@@ -1,0 +1,128 @@
+// bench_loss.c: the fused classifier (cross-entropy fwd+bwd in place), AdamW and the
+// global gradient norm. GB/s counts the bytes each kernel must move: cross-entropy 12 per
+// logit (two reads and one write of the row), AdamW 28 per parameter (param, grad, m, v
+// read; param, m, v written), grad norm 4 per element.
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "buffer.h"
+#include "cli.h"
+#include "op_elementwise.h"
+#include "op_loss.h"
+#include "op_optim.h"
+#include "op_reduce.h"
+
+typedef struct {
+    int N, V;
+    vkt_view x, tw, loss;
+} ce_arg;
+
+static vkt_status run_ce(vkt_ctx *ctx, void *p) {
+    ce_arg *a = p;
+    // In place: later calls see dlogits as logits, which are as good for timing.
+    return vkt_cross_entropy(ctx, a->N, a->V, a->x, a->tw, 1.0f, true, a->loss, (vkt_view){0});
+}
+
+static int bench_ce_shape(vkt_ctx *ctx, const bench_opts *o, int N, int V) {
+    uint64_t nv = (uint64_t)N * (uint64_t)V;
+    vkt_buffer *x = NULL, *tw = NULL, *loss = NULL;
+    int rc = CLI_OK;
+    int32_t *tg = malloc((size_t)N * 4);
+    float *w = malloc((size_t)N * 4);
+    if (!tg || !w) rc = cli_fail("bench", "out of memory");
+    for (int i = 0; rc == CLI_OK && i < N; i++) tg[i] = (int32_t)((i * 7919u) % (unsigned)V), w[i] = 1.0f;
+    if (rc == CLI_OK && (vkt_buffer_create(ctx, nv * 4, &x) != VKT_OK || vkt_buffer_create(ctx, 8ull * N, &tw) != VKT_OK ||
+                         vkt_buffer_create(ctx, 4ull * N, &loss) != VKT_OK))
+        rc = cli_fail("bench", "%s", vkt_ctx_message(ctx));
+    ce_arg a = {N, V, x ? vkt_view_all(x) : (vkt_view){0}, tw ? vkt_view_all(tw) : (vkt_view){0},
+                loss ? vkt_view_all(loss) : (vkt_view){0}};
+    if (rc == CLI_OK && (vkt_fill(ctx, a.x, nv, 0.5f) != VKT_OK || vkt_cross_entropy_stage(ctx, N, V, tg, w, a.tw) != VKT_OK))
+        rc = cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
+    double ms = rc == CLI_OK ? bench_time(ctx, o, run_ce, &a) : -1;
+    if (rc == CLI_OK && ms < 0) rc = cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
+    if (rc == CLI_OK)
+        bench_report(ctx, o, &(bench_result){"cross_entropy", "fwd+bwd in place", N, V, -1, ms, 0, 12.0 * (double)nv});
+    if (x) vkt_buffer_destroy(ctx, x);
+    if (tw) vkt_buffer_destroy(ctx, tw);
+    if (loss) vkt_buffer_destroy(ctx, loss);
+    free(tg), free(w);
+    return rc;
+}
+
+// vkt bench loss [--N N --V V]: cross-entropy at GPT-2's head (N=256, V=50257) and a
+// small-vocabulary batch (N=4096, V=512), or at the given shape.
+int bench_loss(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+    long N = 0, V = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m;
+        if ((m = cli_value(argc, argv, &i, "--N", &v)) != 0) {
+            if (m < 0 || !cli_int("bench loss", "--N", v, 1, 1l << 24, &N)) return CLI_USAGE;
+        } else if ((m = cli_value(argc, argv, &i, "--V", &v)) != 0) {
+            if (m < 0 || !cli_int("bench loss", "--V", v, 1, 1l << 24, &V)) return CLI_USAGE;
+        } else {
+            return cli_usage_error("bench", "loss: unknown option '%s'", argv[i]);
+        }
+    }
+    if ((N > 0) != (V > 0)) return cli_usage_error("bench", "loss: give both --N and --V");
+    if (N > 0) return bench_ce_shape(ctx, o, (int)N, (int)V);
+    int rc = bench_ce_shape(ctx, o, 256, 50257);
+    if (rc == CLI_OK) rc = bench_ce_shape(ctx, o, 4096, 512);
+    return rc;
+}
+
+typedef struct {
+    uint64_t n;
+    vkt_view p, g, m, v, scratch, out;
+    vkt_adamw_params hp;
+} optim_arg;
+
+static vkt_status run_adamw(vkt_ctx *ctx, void *p) {
+    optim_arg *a = p;
+    return vkt_adamw(ctx, a->p, a->g, a->m, a->v, a->n, &a->hp, vkt_view_f32(a->out, VKT_REDUCE_CLIP, 1));
+}
+
+static vkt_status run_norm(vkt_ctx *ctx, void *p) {
+    optim_arg *a = p;
+    return vkt_grad_norm(ctx, a->g, a->n, 1.0f, a->scratch, a->out);
+}
+
+// vkt bench optim [--n N]: AdamW and the global gradient norm over N parameters
+// (default 124M, GPT-2 small), all in one buffer as the trainer keeps them.
+int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+    long n = 124439808; // GPT-2 small's parameter count
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m = cli_value(argc, argv, &i, "--n", &v);
+        if (m < 0) return CLI_USAGE;
+        if (m == 1) {
+            if (!cli_int("bench optim", "--n", v, 1, 1l << 31, &n)) return CLI_USAGE;
+        } else {
+            return cli_usage_error("bench", "optim: unknown option '%s'", argv[i]);
+        }
+    }
+    uint64_t un = (uint64_t)n, sb = vkt_reduce_scratch_bytes(ctx, un);
+    vkt_buffer *b = NULL;
+    if (vkt_buffer_create(ctx, 16 * un + sb + 16, &b) != VKT_OK) return cli_fail("bench", "%s", vkt_ctx_message(ctx));
+    vkt_view all = vkt_view_all(b);
+    optim_arg a = {.n = un,
+                   .p = vkt_view_f32(all, 0, un),
+                   .g = vkt_view_f32(all, un, un),
+                   .m = vkt_view_f32(all, 2 * un, un),
+                   .v = vkt_view_f32(all, 3 * un, un),
+                   .scratch = vkt_view_f32(all, 4 * un, sb / 4),
+                   .out = vkt_view_f32(all, 4 * un + sb / 4, 4),
+                   .hp = {.lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f, .t = 1,
+                          .grad_scale = 1.0f}};
+    int rc = CLI_OK;
+    if (vkt_fill(ctx, all, 4 * un, 0.01f) != VKT_OK) rc = cli_fail("bench", "%s", vkt_ctx_message(ctx));
+    double ms = rc == CLI_OK ? bench_time(ctx, o, run_norm, &a) : -1;
+    if (rc == CLI_OK && ms < 0) rc = cli_fail("bench", "grad_norm: %s", vkt_ctx_message(ctx));
+    if (rc == CLI_OK) bench_report(ctx, o, &(bench_result){"grad_norm", "sum of squares + clip", n, -1, -1, ms, 0, 4.0 * n});
+    ms = rc == CLI_OK ? bench_time(ctx, o, run_adamw, &a) : -1;
+    if (rc == CLI_OK && ms < 0) rc = cli_fail("bench", "adamw: %s", vkt_ctx_message(ctx));
+    if (rc == CLI_OK) bench_report(ctx, o, &(bench_result){"adamw", "clip from device", n, -1, -1, ms, 0, 28.0 * n});
+    vkt_buffer_destroy(ctx, b);
+    return rc;
+}

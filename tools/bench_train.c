@@ -1,0 +1,79 @@
+// bench_train.c: one training step (forward, loss, backward, clip, AdamW) on a preset or
+// a custom shape, as ms per step and tokens per second.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "cli.h"
+#include "model.h"
+
+typedef struct {
+    vkt_model *m;
+    int t;
+} step_arg;
+
+static vkt_status one_step(vkt_ctx *ctx, void *p) {
+    step_arg *a = p;
+    vkt_optim o = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    VKT_TRY(vkt_model_forward(a->m, NULL, NULL));
+    VKT_TRY(vkt_model_loss(a->m, 1e-3f, true));
+    return vkt_model_adamw(a->m, &o, ++a->t, NULL);
+}
+
+int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+    const char *preset = "gpt2-tiny";
+    long B = 4, T = 64, layers = 0, width = 0, heads = 0, vocab = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m;
+        if ((m = cli_value(argc, argv, &i, "--preset", &v)) != 0) {
+            if (m < 0) return CLI_USAGE;
+            preset = v;
+        }
+#define INT(flag, var, lo, hi) \
+        else if ((m = cli_value(argc, argv, &i, flag, &v)) != 0) { if (m < 0 || !cli_int("bench train", flag, v, lo, hi, &var)) return CLI_USAGE; }
+        INT("--batch", B, 1, 4096)
+        INT("--seq", T, 1, 1 << 16)
+        INT("--layers", layers, 1, 1024)
+        INT("--width", width, 1, 1 << 16)
+        INT("--heads", heads, 1, 1024)
+        INT("--vocab", vocab, 1, 1 << 20)
+#undef INT
+        else return cli_usage_error("bench", "train: unknown option '%s'", argv[i]);
+    }
+    vkt_model_config cfg;
+    vkt_error err = {0};
+    if (vkt_model_preset(preset, &cfg, &err) != VKT_OK) return cli_usage_error("bench", "train: %s", err.msg);
+    if (layers) cfg.layers = (int)layers;
+    if (width) cfg.width = (int)width, cfg.ffn = 4 * (int)width;
+    if (heads) cfg.heads = (int)heads, cfg.kv_heads = cfg.family == VKT_FAMILY_GPT2 ? (int)heads : cfg.kv_heads;
+    if (vocab) cfg.vocab = (int)vocab;
+    if (T > cfg.context) cfg.context = (int)T;
+    step_arg a = {NULL, 0};
+    if (vkt_model_create(ctx, &cfg, &a.m, &err) != VKT_OK) return cli_fail("bench", "train: %s", err.msg);
+    int rc = CLI_OK;
+    const int N = (int)(B * T);
+    int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
+    for (int i = 0; i < N; i++) tok[i] = (i * 31 + 7) % cfg.vocab, tgt[i] = (i * 17 + 3) % cfg.vocab;
+    if (vkt_model_init(a.m, 1) != VKT_OK || vkt_model_plan(a.m, (int)B, (int)T) != VKT_OK ||
+        vkt_model_set_batch(a.m, tok, tgt, NULL) != VKT_OK) {
+        rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
+    } else {
+        double ms = bench_time(ctx, o, one_step, &a);
+        if (ms < 0) rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
+        else if (o->json)
+            printf("{\"op\": \"train\", \"preset\": \"%s\", \"layers\": %d, \"width\": %d, \"heads\": %d, \"vocab\": %d, "
+                   "\"batch\": %ld, \"seq\": %ld, \"params\": %llu, \"ms_per_step\": %.3f, \"tokens_per_s\": %.1f, "
+                   "\"device\": \"%s\"}\n",
+                   preset, cfg.layers, cfg.width, cfg.heads, cfg.vocab, B, T,
+                   (unsigned long long)vkt_model_params(a.m)->total, ms, (double)N / (ms * 1e-3), vkt_ctx_profile(ctx)->name);
+        else
+            printf("%-18s %-22s B=%ld T=%-10ld %10.1f ms/step %9.0f tokens/s  (L=%d C=%d H=%d V=%d)\n", "train", preset, B,
+                   T, ms, (double)N / (ms * 1e-3), cfg.layers, cfg.width, cfg.heads, cfg.vocab);
+    }
+    fflush(stdout);
+    free(tok), free(tgt);
+    vkt_model_destroy(a.m);
+    return rc;
+}

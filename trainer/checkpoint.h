@@ -1,0 +1,35 @@
+// checkpoint.h: a model directory that Hugging Face transformers opens.
+//   DIR/config.json          GPT2LMHeadModel or LlamaForCausalLM config
+//   DIR/model.safetensors    parameters by their Hugging Face names and layouts (F32)
+//   DIR/optimizer.safetensors  AdamW moments ("exp_avg.<name>", "exp_avg_sq.<name>")
+//   DIR/trainer_state.json   step, seeds, data RNG state, hyperparameters (for --resume)
+// Every file is written to a temporary name and renamed. Loading validates everything
+// and fails with one message naming the file and the fault, changing nothing.
+#ifndef VKT_CHECKPOINT_H
+#define VKT_CHECKPOINT_H
+
+#include <stdbool.h>
+
+#include "model.h"
+
+// Reads DIR/config.json.
+vkt_status vkt_checkpoint_config(const char *dir, vkt_model_config *cfg, vkt_error *err);
+// Reads DIR/model.safetensors into host floats laid out by ps (ps->total floats). Accepts
+// F32/F16/BF16 and the names transformers writes (with or without the "transformer."
+// prefix; ignores its attention-mask buffers; a tied lm_head may be absent or present).
+vkt_status vkt_checkpoint_read_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
+                                      float *params, vkt_error *err);
+// Creates DIR if needed and writes config.json and model.safetensors from host floats.
+vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
+                                       const float *params, vkt_error *err);
+// Optimizer moments: write / read (both arrays ps->total floats).
+vkt_status vkt_checkpoint_write_optim(const char *dir, const vkt_params *ps, const float *m1, const float *m2,
+                                      vkt_error *err);
+vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, float *m1, float *m2, vkt_error *err);
+
+// Creates a model on ctx from DIR (config + parameters).
+vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out, vkt_error *err);
+// Writes config.json, model.safetensors (and optimizer.safetensors when with_optim).
+vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim, vkt_error *err);
+
+#endif

@@ -1,0 +1,412 @@
+// model.c: GPT-2 and Llama forward and backward on the device, one op per step in the
+// order of the reference model (trainer/model_ref.c), which the tests compare against.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "model_internal.h"
+#include "op_activation.h"
+#include "op_attention.h"
+#include "op_elementwise.h"
+#include "op_embedding.h"
+#include "op_loss.h"
+#include "op_matmul.h"
+#include "op_norm.h"
+#include "op_optim.h"
+#include "op_reduce.h"
+#include "op_rope.h"
+#include "rng.h"
+
+static vkt_view none(void) { return (vkt_view){0}; }
+
+vkt_view vkt_model_pview(vkt_model *m, vkt_buffer *b, vkt_param_kind k, int layer) {
+    const vkt_param *p = vkt_params_find(&m->ps, k, layer);
+    if (!p) return none();
+    return vkt_view_f32(vkt_view_all(b), p->offset, p->count);
+}
+#define P(k, l) vkt_model_pview(m, m->params, k, l)
+#define G(k, l) vkt_model_pview(m, m->grads, k, l)
+
+vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out, vkt_error *err) {
+    *out = NULL;
+    vkt_model *m = calloc(1, sizeof *m);
+    if (!m) return vkt_fail(err, VKT_ERR_NOMEM, "model");
+    m->ctx = ctx;
+    m->err = vkt_ctx_err(ctx);
+    m->cfg = *cfg;
+    vkt_status s = vkt_params_build(cfg, &m->ps, err);
+    uint64_t bytes = m->ps.total * 4;
+    if (s == VKT_OK) s = vkt_buffer_create(ctx, bytes, &m->params);
+    if (s == VKT_OK) s = vkt_buffer_create(ctx, bytes, &m->grads);
+    if (s == VKT_OK) s = vkt_fill(ctx, vkt_view_all(m->params), m->ps.total, 0.0f);
+    if (s == VKT_OK) s = vkt_fill(ctx, vkt_view_all(m->grads), m->ps.total, 0.0f);
+    if (s != VKT_OK) {
+        if (err && err->status == VKT_OK) *err = *vkt_ctx_err(ctx);
+        else if (err && s != VKT_ERR_ARG) *err = *vkt_ctx_err(ctx);
+        vkt_model_destroy(m);
+        return s;
+    }
+    *out = m;
+    return VKT_OK;
+}
+
+static void free_plan(vkt_model *m) {
+    if (m->acts) vkt_buffer_destroy(m->ctx, m->acts);
+    if (m->inputs) vkt_buffer_destroy(m->ctx, m->inputs);
+    m->acts = m->inputs = NULL;
+    free(m->lv);
+    m->lv = NULL;
+    m->B = m->T = 0;
+}
+
+void vkt_model_destroy(vkt_model *m) {
+    if (!m) return;
+    free_plan(m);
+    vkt_buffer *b[] = {m->params, m->grads, m->mom1, m->mom2};
+    for (int i = 0; i < 4; i++)
+        if (b[i]) vkt_buffer_destroy(m->ctx, b[i]);
+    vkt_params_free(&m->ps);
+    free(m);
+}
+
+const vkt_model_config *vkt_model_cfg(const vkt_model *m) { return &m->cfg; }
+const vkt_params *vkt_model_params(const vkt_model *m) { return &m->ps; }
+vkt_ctx *vkt_model_ctx(vkt_model *m) { return m->ctx; }
+
+static double normal(vkt_rng *r) {
+    double u = vkt_rng_uniform(r), v = vkt_rng_uniform(r);
+    return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * v);
+}
+
+vkt_status vkt_model_init(vkt_model *m, uint64_t seed) {
+    float *h = calloc(m->ps.total, sizeof *h);
+    if (!h) return vkt_fail(m->err, VKT_ERR_NOMEM, "model init: %llu floats", (unsigned long long)m->ps.total);
+    const double std = 0.02, resid_std = 0.02 / sqrt(2.0 * m->cfg.layers);
+    for (int i = 0; i < m->ps.n; i++) {
+        const vkt_param *p = &m->ps.p[i];
+        // Each tensor draws from its own stream: adding a tensor never changes the others.
+        vkt_rng r;
+        vkt_rng_seed(&r, vkt_rng_derive(seed, (uint64_t)i));
+        bool gain = p->kind == VKT_P_LN1_W || p->kind == VKT_P_LN2_W || p->kind == VKT_P_LNF_W;
+        bool resid = p->kind == VKT_P_ATTN_OUT_W || p->kind == VKT_P_PROJ_W;
+        for (uint64_t j = 0; j < p->count; j++)
+            h[p->offset + j] = gain ? 1.0f : p->ndim == 1 ? 0.0f : (float)((resid ? resid_std : std) * normal(&r));
+    }
+    vkt_status s = vkt_model_set_params(m, h);
+    free(h);
+    return s;
+}
+
+vkt_status vkt_model_get_params(vkt_model *m, float *host) {
+    return vkt_download(m->ctx, vkt_view_all(m->params), host, m->ps.total * 4);
+}
+vkt_status vkt_model_set_params(vkt_model *m, const float *host) {
+    return vkt_upload(m->ctx, vkt_view_all(m->params), host, m->ps.total * 4);
+}
+vkt_status vkt_model_get_grads(vkt_model *m, float *host) {
+    return vkt_download(m->ctx, vkt_view_all(m->grads), host, m->ps.total * 4);
+}
+
+static vkt_status ensure_optim(vkt_model *m) {
+    if (m->mom1) return VKT_OK;
+    VKT_TRY(vkt_buffer_create(m->ctx, m->ps.total * 4, &m->mom1));
+    VKT_TRY(vkt_buffer_create(m->ctx, m->ps.total * 4, &m->mom2));
+    VKT_TRY(vkt_fill(m->ctx, vkt_view_all(m->mom1), m->ps.total, 0.0f));
+    return vkt_fill(m->ctx, vkt_view_all(m->mom2), m->ps.total, 0.0f);
+}
+
+vkt_status vkt_model_get_optim(vkt_model *m, float *mom1, float *mom2) {
+    VKT_TRY(ensure_optim(m));
+    VKT_TRY(vkt_download(m->ctx, vkt_view_all(m->mom1), mom1, m->ps.total * 4));
+    return vkt_download(m->ctx, vkt_view_all(m->mom2), mom2, m->ps.total * 4);
+}
+vkt_status vkt_model_set_optim(vkt_model *m, const float *mom1, const float *mom2) {
+    VKT_TRY(ensure_optim(m));
+    VKT_TRY(vkt_upload(m->ctx, vkt_view_all(m->mom1), mom1, m->ps.total * 4));
+    return vkt_upload(m->ctx, vkt_view_all(m->mom2), mom2, m->ps.total * 4);
+}
+
+// Carves consecutive float ranges out of one buffer (64-float aligned).
+typedef struct {
+    vkt_buffer *buf;
+    uint64_t used;
+} arena;
+static vkt_view take(arena *a, uint64_t floats) {
+    vkt_view v = {a->buf, a->used * 4, floats * 4};
+    a->used += (floats + 63) / 64 * 64;
+    return v;
+}
+
+// Lays out every activation; with a->buf == NULL it only counts.
+static void layout(vkt_model *m, arena *a) {
+    const vkt_model_config *c = &m->cfg;
+    const uint64_t N = (uint64_t)m->B * m->T, C = c->width, F = c->ffn, V = c->vocab;
+    const uint64_t KV = (uint64_t)c->kv_heads * vkt_head_dim(c), BHT = (uint64_t)m->B * c->heads * m->T;
+    const bool gpt2 = c->family == VKT_FAMILY_GPT2;
+    for (int l = 0; l <= c->layers; l++) {
+        layer_views *x = &m->lv[l];
+        x->res = take(a, N * C);
+        if (l == c->layers) break;
+        x->ln1 = take(a, N * C), x->ln1_mean = take(a, N), x->ln1_rstd = take(a, N);
+        if (gpt2) {
+            x->qkv = take(a, N * 3 * C);
+            x->q = vkt_view_f32(x->qkv, 0, N * 3 * C);
+            x->k = vkt_view_f32(x->qkv, C, N * 3 * C - C);
+            x->v = vkt_view_f32(x->qkv, 2 * C, N * 3 * C - 2 * C);
+        } else {
+            x->q = take(a, N * C), x->k = take(a, N * KV), x->v = take(a, N * KV);
+        }
+        x->att = take(a, N * C), x->lse = take(a, BHT), x->mid = take(a, N * C);
+        x->ln2 = take(a, N * C), x->ln2_mean = take(a, N), x->ln2_rstd = take(a, N);
+        x->fc = take(a, N * F), x->act = take(a, N * F);
+        if (!gpt2) x->up = take(a, N * F);
+    }
+    m->lnf = take(a, N * C), m->lnf_mean = take(a, N), m->lnf_rstd = take(a, N);
+    m->logits = take(a, N * V), m->loss = take(a, N);
+    m->d_res = take(a, N * C), m->d_ln = take(a, N * C), m->d_att = take(a, N * C);
+    m->d_q = take(a, N * (gpt2 ? 3 * C : C));
+    if (!gpt2) m->d_k = take(a, N * KV), m->d_v = take(a, N * KV), m->d_up = take(a, N * F);
+    m->d_f = take(a, N * F), m->d_f2 = take(a, N * F);
+    uint64_t sb = vkt_layernorm_bwd_scratch_bytes((int)N, (int)C);
+    uint64_t sr = vkt_rmsnorm_bwd_scratch_bytes((int)N, (int)C);
+    uint64_t s1 = vkt_reduce_scratch_bytes(m->ctx, m->ps.total), s2 = vkt_reduce_scratch_bytes(m->ctx, N);
+    uint64_t sc = sb > sr ? sb : sr;
+    if (s1 > sc) sc = s1;
+    if (s2 > sc) sc = s2;
+    m->scratch = take(a, sc / 4 + 64);
+    m->red = take(a, 8);
+}
+
+vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
+    if (B < 1 || T < 1 || T > m->cfg.context)
+        return vkt_fail(m->err, VKT_ERR_ARG, "model plan: batch %d x %d tokens (need B >= 1, 1 <= T <= context %d)", B,
+                        T, m->cfg.context);
+    if (m->B == B && m->T == T) return VKT_OK;
+    free_plan(m);
+    m->lv = calloc((size_t)m->cfg.layers + 1, sizeof *m->lv);
+    if (!m->lv) return vkt_fail(m->err, VKT_ERR_NOMEM, "model plan");
+    m->B = B, m->T = T;
+    arena count = {NULL, 0};
+    layout(m, &count);
+    const uint64_t N = (uint64_t)B * T;
+    VKT_TRY(vkt_buffer_create(m->ctx, count.used * 4, &m->acts));
+    uint64_t idb = vkt_embedding_ids_bytes((int)N, true);
+    VKT_TRY(vkt_buffer_create(m->ctx, idb + N * 8 + 1024, &m->inputs));
+    arena a = {m->acts, 0};
+    layout(m, &a);
+    arena in = {m->inputs, 0};
+    m->ids_view = take(&in, (idb + 3) / 4), m->tw = take(&in, 2 * N);
+    return VKT_OK;
+}
+
+vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_t *targets, const float *weights) {
+    if (!m->acts) return vkt_fail(m->err, VKT_ERR_ARG, "model: set_batch before plan");
+    const int N = m->B * m->T, V = m->cfg.vocab;
+    for (int i = 0; i < N; i++)
+        if (tokens[i] < 0 || tokens[i] >= V)
+            return vkt_fail(m->err, VKT_ERR_ARG, "model input: token %d at position %d is outside the vocabulary [0, %d)",
+                            tokens[i], i, V);
+    int32_t *pos = malloc((size_t)N * sizeof *pos);
+    if (!pos) return vkt_fail(m->err, VKT_ERR_NOMEM, "positions");
+    for (int i = 0; i < N; i++) pos[i] = i % m->T;
+    vkt_status s = vkt_embedding_ids_upload(m->ctx, N, V, m->cfg.context, tokens, pos, m->ids_view, &m->ids);
+    free(pos);
+    // RoPE reads the positions the embedding upload put on the device.
+    if (s == VKT_OK) m->pos = vkt_view_f32(m->ids.view, m->ids.pos, (uint64_t)N);
+    m->has_targets = targets != NULL;
+    m->weight_sum = 0;
+    if (s == VKT_OK && targets) {
+        float *w = NULL;
+        if (!weights) {
+            w = malloc((size_t)N * sizeof *w);
+            if (!w) return vkt_fail(m->err, VKT_ERR_NOMEM, "weights");
+            for (int i = 0; i < N; i++) w[i] = 1.0f;
+        }
+        const float *ww = weights ? weights : w;
+        for (int i = 0; i < N; i++) m->weight_sum += fabs((double)ww[i]);
+        s = vkt_cross_entropy_stage(m->ctx, N, V, targets, ww, m->tw);
+        free(w);
+    }
+    return s;
+}
+
+// y (M, OUT) = x (M, IN) W + b: GPT-2 Conv1D stores W as (IN, OUT), Llama Linear as (OUT, IN).
+static vkt_status linear(vkt_model *m, int M, int IN, int OUT, vkt_view x, vkt_view W, vkt_view b, float beta,
+                         vkt_view y) {
+    bool conv = m->cfg.family == VKT_FAMILY_GPT2;
+    return vkt_matmul(m->ctx, false, !conv, M, OUT, IN, 1.0f, x, W, beta, y, b);
+}
+
+// dx = (or +=, beta 1) dy W^T-ish; dW += x^T dy-ish; db += colsum(dy). Any may be none.
+static vkt_status linear_bwd(vkt_model *m, int M, int IN, int OUT, vkt_view dy, vkt_view x, vkt_view W, float beta_dx,
+                             vkt_view dx, vkt_view dW, vkt_view db) {
+    bool conv = m->cfg.family == VKT_FAMILY_GPT2;
+    if (dx.buf) VKT_TRY(vkt_matmul(m->ctx, false, conv, M, IN, OUT, 1.0f, dy, W, beta_dx, dx, none()));
+    if (dW.buf) {
+        if (conv) VKT_TRY(vkt_matmul(m->ctx, true, false, IN, OUT, M, 1.0f, x, dy, 1.0f, dW, none()));
+        else VKT_TRY(vkt_matmul(m->ctx, true, false, OUT, IN, M, 1.0f, dy, x, 1.0f, dW, none()));
+    }
+    if (db.buf) VKT_TRY(vkt_bias_grad(m->ctx, M, OUT, dy, db));
+    return VKT_OK;
+}
+
+static vkt_status norm_fwd(vkt_model *m, int N, vkt_view x, vkt_view w, vkt_view b, vkt_view y, vkt_view mean,
+                           vkt_view rstd) {
+    const vkt_model_config *c = &m->cfg;
+    if (c->norm == VKT_NORM_LAYERNORM) return vkt_layernorm_fwd(m->ctx, N, c->width, c->eps, x, w, b, y, mean, rstd);
+    return vkt_rmsnorm_fwd(m->ctx, N, c->width, c->eps, x, w, y, rstd);
+}
+
+static vkt_status norm_bwd(vkt_model *m, int N, vkt_view dy, vkt_view x, vkt_view w, vkt_view mean, vkt_view rstd,
+                           vkt_view dx, vkt_view dw, vkt_view db) {
+    const vkt_model_config *c = &m->cfg;
+    if (c->norm == VKT_NORM_LAYERNORM)
+        return vkt_layernorm_bwd(m->ctx, N, c->width, dy, x, w, mean, rstd, dx, dw, db, m->scratch);
+    return vkt_rmsnorm_bwd(m->ctx, N, c->width, dy, x, w, rstd, dx, dw, m->scratch);
+}
+
+static vkt_status copy(vkt_model *m, vkt_view src, vkt_view dst, uint64_t n) {
+    return vkt_axpby(m->ctx, 1.0f, src, 0.0f, dst, n);
+}
+
+vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user) {
+    if (!m->acts) return vkt_fail(m->err, VKT_ERR_ARG, "model: forward before plan");
+    const vkt_model_config *c = &m->cfg;
+    const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads;
+    const int D = vkt_head_dim(c), KV = KVH * D;
+    const bool gpt2 = c->family == VKT_FAMILY_GPT2;
+    const float scale = 1.0f / sqrtf((float)D);
+    const int qs = gpt2 ? 3 * C : C, ks = gpt2 ? 3 * C : KV;
+    VKT_TRY(vkt_embedding_fwd(m->ctx, &m->ids, C, P(VKT_P_WTE, -1), gpt2 ? P(VKT_P_WPE, -1) : none(), m->lv[0].res));
+    for (int l = 0; l < c->layers; l++) {
+        layer_views *x = &m->lv[l];
+        VKT_TRY(norm_fwd(m, N, x->res, P(VKT_P_LN1_W, l), P(VKT_P_LN1_B, l), x->ln1, x->ln1_mean, x->ln1_rstd));
+        if (gpt2) {
+            VKT_TRY(linear(m, N, C, 3 * C, x->ln1, P(VKT_P_QKV_W, l), P(VKT_P_QKV_B, l), 0.0f, x->qkv));
+        } else {
+            VKT_TRY(linear(m, N, C, C, x->ln1, P(VKT_P_Q_W, l), none(), 0.0f, x->q));
+            VKT_TRY(linear(m, N, C, KV, x->ln1, P(VKT_P_K_W, l), none(), 0.0f, x->k));
+            VKT_TRY(linear(m, N, C, KV, x->ln1, P(VKT_P_V_W, l), none(), 0.0f, x->v));
+            VKT_TRY(vkt_rope_fwd(m->ctx, B, T, H, D, qs, m->pos, c->rope_theta, x->q));
+            VKT_TRY(vkt_rope_fwd(m->ctx, B, T, KVH, D, ks, m->pos, c->rope_theta, x->k));
+        }
+        VKT_TRY(vkt_attention_fwd(m->ctx, B, T, H, KVH, D, scale, x->q, qs, x->k, ks, x->v, ks, x->att, x->lse));
+        // mid = res + att W_o (+ b): copy, then accumulate with beta = 1.
+        VKT_TRY(copy(m, x->res, x->mid, (uint64_t)N * C));
+        VKT_TRY(linear(m, N, C, C, x->att, P(VKT_P_ATTN_OUT_W, l), P(VKT_P_ATTN_OUT_B, l), 1.0f, x->mid));
+        VKT_TRY(norm_fwd(m, N, x->mid, P(VKT_P_LN2_W, l), P(VKT_P_LN2_B, l), x->ln2, x->ln2_mean, x->ln2_rstd));
+        VKT_TRY(linear(m, N, C, F, x->ln2, P(VKT_P_FC_W, l), P(VKT_P_FC_B, l), 0.0f, x->fc));
+        if (gpt2) {
+            VKT_TRY(vkt_gelu_fwd(m->ctx, (uint64_t)N * F, x->fc, x->act));
+        } else {
+            VKT_TRY(linear(m, N, C, F, x->ln2, P(VKT_P_UP_W, l), none(), 0.0f, x->up));
+            VKT_TRY(vkt_swiglu_fwd(m->ctx, N, F, x->fc, F, x->up, F, x->act, F));
+        }
+        layer_views *y = &m->lv[l + 1];
+        VKT_TRY(copy(m, x->mid, y->res, (uint64_t)N * C));
+        VKT_TRY(linear(m, N, F, C, x->act, P(VKT_P_PROJ_W, l), P(VKT_P_PROJ_B, l), 1.0f, y->res));
+        if (hook) VKT_TRY(hook(user, m, l, y->res, N));
+    }
+    vkt_view fin = m->lv[c->layers].res;
+    VKT_TRY(norm_fwd(m, N, fin, P(VKT_P_LNF_W, -1), P(VKT_P_LNF_B, -1), m->lnf, m->lnf_mean, m->lnf_rstd));
+    vkt_view head = c->tied ? P(VKT_P_WTE, -1) : P(VKT_P_LM_HEAD, -1);
+    return vkt_matmul(m->ctx, false, true, N, c->vocab, C, 1.0f, m->lnf, head, 0.0f, m->logits, none());
+}
+
+vkt_view vkt_model_logits(vkt_model *m) { return m->logits; }
+
+vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
+    if (!m->has_targets) return vkt_fail(m->err, VKT_ERR_ARG, "model loss: the batch has no targets");
+    const vkt_model_config *c = &m->cfg;
+    const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads;
+    const int D = vkt_head_dim(c), KV = KVH * D, V = c->vocab;
+    const bool gpt2 = c->family == VKT_FAMILY_GPT2;
+    const float scale = 1.0f / sqrtf((float)D);
+    const int qs = gpt2 ? 3 * C : C, ks = gpt2 ? 3 * C : KV;
+    VKT_TRY(vkt_cross_entropy(m->ctx, N, V, m->logits, m->tw, loss_scale, backward, m->loss, none()));
+    VKT_TRY(vkt_sum(m->ctx, m->loss, (uint64_t)N, m->scratch, vkt_view_f32(m->red, 4, 4)));
+    if (!backward) return VKT_OK;
+
+    // logits = lnf head^T: dlnf = dlogits head; dhead += dlogits^T lnf.
+    vkt_view head = c->tied ? P(VKT_P_WTE, -1) : P(VKT_P_LM_HEAD, -1);
+    vkt_view dhead = c->tied ? G(VKT_P_WTE, -1) : G(VKT_P_LM_HEAD, -1);
+    VKT_TRY(vkt_matmul(m->ctx, false, false, N, C, V, 1.0f, m->logits, head, 0.0f, m->d_ln, none()));
+    VKT_TRY(vkt_matmul(m->ctx, true, false, V, C, N, 1.0f, m->logits, m->lnf, 1.0f, dhead, none()));
+    VKT_TRY(vkt_fill(m->ctx, m->d_res, (uint64_t)N * C, 0.0f));
+    VKT_TRY(norm_bwd(m, N, m->d_ln, m->lv[c->layers].res, P(VKT_P_LNF_W, -1), m->lnf_mean, m->lnf_rstd, m->d_res,
+                     G(VKT_P_LNF_W, -1), G(VKT_P_LNF_B, -1)));
+    for (int l = c->layers - 1; l >= 0; l--) {
+        layer_views *x = &m->lv[l];
+        // out = mid + proj(act(fc(ln2(mid)))): d_res flows to mid and through the MLP.
+        VKT_TRY(linear_bwd(m, N, F, C, m->d_res, x->act, P(VKT_P_PROJ_W, l), 0.0f, m->d_f, G(VKT_P_PROJ_W, l),
+                           G(VKT_P_PROJ_B, l)));
+        VKT_TRY(vkt_fill(m->ctx, m->d_f2, (uint64_t)N * F, 0.0f));
+        if (gpt2) {
+            VKT_TRY(vkt_gelu_bwd(m->ctx, (uint64_t)N * F, x->fc, m->d_f, m->d_f2));
+            VKT_TRY(linear_bwd(m, N, C, F, m->d_f2, x->ln2, P(VKT_P_FC_W, l), 0.0f, m->d_ln, G(VKT_P_FC_W, l),
+                               G(VKT_P_FC_B, l)));
+        } else {
+            VKT_TRY(vkt_fill(m->ctx, m->d_up, (uint64_t)N * F, 0.0f));
+            VKT_TRY(vkt_swiglu_bwd(m->ctx, N, F, m->d_f, F, x->fc, F, x->up, F, m->d_f2, m->d_up));
+            VKT_TRY(linear_bwd(m, N, C, F, m->d_f2, x->ln2, P(VKT_P_FC_W, l), 0.0f, m->d_ln, G(VKT_P_FC_W, l), none()));
+            VKT_TRY(linear_bwd(m, N, C, F, m->d_up, x->ln2, P(VKT_P_UP_W, l), 1.0f, m->d_ln, G(VKT_P_UP_W, l), none()));
+        }
+        VKT_TRY(norm_bwd(m, N, m->d_ln, x->mid, P(VKT_P_LN2_W, l), x->ln2_mean, x->ln2_rstd, m->d_res,
+                         G(VKT_P_LN2_W, l), G(VKT_P_LN2_B, l)));
+        // mid = res + o(att(ln1(res)))
+        VKT_TRY(linear_bwd(m, N, C, C, m->d_res, x->att, P(VKT_P_ATTN_OUT_W, l), 0.0f, m->d_att,
+                           G(VKT_P_ATTN_OUT_W, l), G(VKT_P_ATTN_OUT_B, l)));
+        vkt_view dq = m->d_q, dk = m->d_k, dv = m->d_v;
+        VKT_TRY(vkt_fill(m->ctx, m->d_q, (uint64_t)N * (gpt2 ? 3 * C : C), 0.0f));
+        if (gpt2) {
+            dk = vkt_view_f32(m->d_q, C, (uint64_t)N * 3 * C - C);
+            dv = vkt_view_f32(m->d_q, 2 * C, (uint64_t)N * 3 * C - 2 * C);
+        } else {
+            VKT_TRY(vkt_fill(m->ctx, m->d_k, (uint64_t)N * KV, 0.0f));
+            VKT_TRY(vkt_fill(m->ctx, m->d_v, (uint64_t)N * KV, 0.0f));
+        }
+        VKT_TRY(vkt_attention_bwd(m->ctx, B, T, H, KVH, D, scale, m->d_att, x->q, qs, x->k, ks, x->v, ks, x->att,
+                                  x->lse, dq, dk, dv));
+        if (gpt2) {
+            VKT_TRY(linear_bwd(m, N, C, 3 * C, m->d_q, x->ln1, P(VKT_P_QKV_W, l), 0.0f, m->d_ln, G(VKT_P_QKV_W, l),
+                               G(VKT_P_QKV_B, l)));
+        } else {
+            VKT_TRY(vkt_rope_bwd(m->ctx, B, T, H, D, qs, m->pos, c->rope_theta, dq));
+            VKT_TRY(vkt_rope_bwd(m->ctx, B, T, KVH, D, ks, m->pos, c->rope_theta, dk));
+            VKT_TRY(linear_bwd(m, N, C, C, dq, x->ln1, P(VKT_P_Q_W, l), 0.0f, m->d_ln, G(VKT_P_Q_W, l), none()));
+            VKT_TRY(linear_bwd(m, N, C, KV, dk, x->ln1, P(VKT_P_K_W, l), 1.0f, m->d_ln, G(VKT_P_K_W, l), none()));
+            VKT_TRY(linear_bwd(m, N, C, KV, dv, x->ln1, P(VKT_P_V_W, l), 1.0f, m->d_ln, G(VKT_P_V_W, l), none()));
+        }
+        VKT_TRY(norm_bwd(m, N, m->d_ln, x->res, P(VKT_P_LN1_W, l), x->ln1_mean, x->ln1_rstd, m->d_res,
+                         G(VKT_P_LN1_W, l), G(VKT_P_LN1_B, l)));
+    }
+    return vkt_embedding_bwd(m->ctx, &m->ids, C, m->d_res, G(VKT_P_WTE, -1), gpt2 ? G(VKT_P_WPE, -1) : none());
+}
+
+vkt_status vkt_model_read_loss(vkt_model *m, double *loss_sum, double *weight_sum) {
+    if (weight_sum) *weight_sum = m->weight_sum;
+    return vkt_reduce_read(m->ctx, vkt_view_f32(m->red, 4, 4), loss_sum, NULL, NULL);
+}
+
+vkt_status vkt_model_zero_grads(vkt_model *m) { return vkt_fill(m->ctx, vkt_view_all(m->grads), m->ps.total, 0.0f); }
+
+vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_norm) {
+    VKT_TRY(ensure_optim(m));
+    vkt_view red = vkt_view_f32(m->red, 0, 4);
+    VKT_TRY(vkt_grad_norm(m->ctx, vkt_view_all(m->grads), m->ps.total, o->max_grad_norm, m->scratch, red));
+    vkt_view clip = o->max_grad_norm > 0 ? vkt_view_f32(red, VKT_REDUCE_CLIP, 1) : none();
+    // One AdamW call per run of tensors that share a weight-decay setting.
+    for (int i = 0; i < m->ps.n;) {
+        int j = i;
+        while (j + 1 < m->ps.n && m->ps.p[j + 1].decay == m->ps.p[i].decay) j++;
+        uint64_t first = m->ps.p[i].offset, n = m->ps.p[j].offset + m->ps.p[j].count - first;
+        vkt_adamw_params hp = {o->lr, o->beta1, o->beta2, o->eps, m->ps.p[i].decay ? o->weight_decay : 0.0f, t, 1.0f};
+        VKT_TRY(vkt_adamw(m->ctx, vkt_view_f32(vkt_view_all(m->params), first, n),
+                          vkt_view_f32(vkt_view_all(m->grads), first, n), vkt_view_f32(vkt_view_all(m->mom1), first, n),
+                          vkt_view_f32(vkt_view_all(m->mom2), first, n), n, &hp, clip));
+        i = j + 1;
+    }
+    if (grad_norm) VKT_TRY(vkt_reduce_read(m->ctx, red, NULL, grad_norm, NULL));
+    return vkt_model_zero_grads(m);
+}

@@ -1,0 +1,70 @@
+// model.h: the transformer on a Vulkan device. All parameters live in one buffer (and
+// their gradients and AdamW moments in three more of the same layout), all activations
+// for a planned (B, T) in one buffer; nothing is allocated inside a step.
+//
+// A training step:
+//   vkt_model_set_batch(m, tokens, targets, weights)   uploads inputs (waits for the device)
+//   vkt_model_forward(m, hook, user)                    records the forward pass
+//   vkt_model_backward(m, loss_scale)                   loss, dlogits, backward (grads +=)
+//   vkt_model_adamw(m, &opt, step)                      clip, AdamW, zero grads
+//   vkt_model_read_loss(m, &sum, &weight)               the batch's weighted loss
+// The hook runs after every block with the residual stream (N, C): steering captures or
+// edits it there (block l's output is layer l + 1 in llama.cpp's numbering).
+#ifndef VKT_MODEL_H
+#define VKT_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buffer.h"
+#include "model_config.h"
+
+typedef struct vkt_model vkt_model;
+
+// Called after block `layer` (0-based) with resid = the block's output (N = B*T rows).
+typedef vkt_status (*vkt_block_hook)(void *user, vkt_model *m, int layer, vkt_view resid, int N);
+
+typedef struct vkt_optim {
+    float lr;              // this step's learning rate (the caller applies the schedule)
+    float beta1, beta2, eps;
+    float weight_decay;    // applied to matrices and embeddings, not to biases or norm gains
+    float max_grad_norm;   // global-norm clipping; <= 0 for none
+} vkt_optim;
+
+vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out, vkt_error *err);
+void vkt_model_destroy(vkt_model *m);
+const vkt_model_config *vkt_model_cfg(const vkt_model *m);
+const vkt_params *vkt_model_params(const vkt_model *m);
+vkt_ctx *vkt_model_ctx(vkt_model *m);
+
+// GPT-2 style initialisation from a seed: weights N(0, 0.02), residual projections
+// N(0, 0.02 / sqrt(2 L)), biases 0, norm gains 1. Deterministic for a seed.
+vkt_status vkt_model_init(vkt_model *m, uint64_t seed);
+// All parameters as floats in the table's layout (ps->total floats).
+vkt_status vkt_model_get_params(vkt_model *m, float *host);
+vkt_status vkt_model_set_params(vkt_model *m, const float *host);
+vkt_status vkt_model_get_grads(vkt_model *m, float *host);
+// AdamW moments (for checkpoints), each ps->total floats; t is the steps taken so far.
+vkt_status vkt_model_get_optim(vkt_model *m, float *mom1, float *mom2);
+vkt_status vkt_model_set_optim(vkt_model *m, const float *mom1, const float *mom2);
+
+// Plans activations for B rows of T tokens (T <= context); re-planning reallocates.
+vkt_status vkt_model_plan(vkt_model *m, int B, int T);
+// Inputs of the planned batch: tokens (B*T); targets and weights (B*T) may be NULL for
+// a forward without loss. Validates ids (a token or target outside the vocabulary is an
+// error naming its position).
+vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_t *targets, const float *weights);
+vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user);
+// The logits (B*T, V) of the last forward (valid until vkt_model_backward overwrites them).
+vkt_view vkt_model_logits(vkt_model *m);
+// Records the loss (and with backward, dlogits and the backward pass, gradients +=).
+// Loss = loss_scale * sum_i w_i CE_i. backward = false computes the loss only.
+vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward);
+// Sum of w_i CE_i over the batch (not scaled), and sum of |w_i|. Waits for the device.
+vkt_status vkt_model_read_loss(vkt_model *m, double *loss_sum, double *weight_sum);
+vkt_status vkt_model_zero_grads(vkt_model *m);
+// Clips (global norm), steps AdamW (t = 1-based step count), zeroes the gradients.
+// *grad_norm (may be NULL) receives the norm before clipping (reading it waits).
+vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_norm);
+
+#endif

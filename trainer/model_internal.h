@@ -1,0 +1,44 @@
+// model_internal.h: the layout of vkt_model, shared by the files of the model (model.c
+// for training, model_gen.c for KV-cached generation). Not part of the public API.
+#ifndef VKT_MODEL_INTERNAL_H
+#define VKT_MODEL_INTERNAL_H
+
+#include "model.h"
+#include "op_embedding.h"
+
+// Activation views of one layer (rows N = B*T).
+typedef struct layer_views {
+    vkt_view res;                 // (N, C) block input
+    vkt_view ln1, ln1_mean, ln1_rstd;
+    vkt_view q, k, v;             // gpt2: views into one (N, 3C) qkv; llama: (N, C), (N, KV), (N, KV)
+    vkt_view qkv;                 // gpt2 only
+    vkt_view att, lse;            // (N, C), (B, H, T)
+    vkt_view mid;                 // (N, C) res + attention
+    vkt_view ln2, ln2_mean, ln2_rstd;
+    vkt_view fc, up, act;         // (N, F) each; up only for llama
+} layer_views;
+
+struct vkt_model {
+    vkt_ctx *ctx;
+    vkt_error *err;
+    vkt_model_config cfg;
+    vkt_params ps;
+    vkt_buffer *params, *grads, *mom1, *mom2;
+    // planned batch
+    int B, T;
+    vkt_buffer *acts, *inputs;
+    layer_views *lv;              // layers + 1: lv[L].res is the final residual
+    vkt_view lnf, lnf_mean, lnf_rstd, logits, loss;
+    vkt_view ids_view, pos, tw;   // token/position ids and buckets; positions inside it; targets+weights
+    vkt_embedding_ids ids;
+    vkt_view d_res, d_ln, d_att, d_q, d_k, d_v, d_f, d_f2, d_up; // backward scratch
+    vkt_view scratch;             // norm backward partials and reductions
+    vkt_view red;                 // reduction results (4 floats) and loss sum (4 floats)
+    bool has_targets;
+    double weight_sum;
+};
+
+// A view of parameter tensor `kind` (layer, or -1) in buffer b, or an empty view.
+vkt_view vkt_model_pview(vkt_model *m, vkt_buffer *b, vkt_param_kind kind, int layer);
+
+#endif
