@@ -15,13 +15,13 @@ typedef struct {
 } bench_entry;
 
 static const bench_entry entries[] = {
-    {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
-    {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},
+    {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path cpu|gpu]"},
+    {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
     {"loss", bench_loss, true, "fused cross-entropy fwd+bwd [--N N --V V]"},
     {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},
-    {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path cpu|gpu]"},
+    {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
+    {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},
     {"train", bench_train, false, "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]"},
-    {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
