@@ -225,7 +225,9 @@ static vkt_status create_device(vkt_ctx *ctx) {
     if (best < 0) best = 0;
     ctx->memtype = (uint32_t)best;
     VkMemoryPropertyFlags fl = ctx->memprops.memoryTypes[best].propertyFlags;
-    ctx->host_visible = (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    // Blocks are mapped only on unified memory; elsewhere transfers go through staging.
+    ctx->host_visible = ctx->prof.unified_memory && (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+                        (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
     return VKT_OK;
 }
 

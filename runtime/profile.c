@@ -131,7 +131,8 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
             (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
             dl_hv = true;
     }
-    p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED);
+    p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED) &&
+                        !killed("VKT_DISABLE_UNIFIED"); // the staging path, as on a discrete GPU
 
     // What vkt uses: fp32 everywhere; the fast paths only where present and not killed.
     p->use_fp16 = p->has_fp16 && !killed("VKT_DISABLE_FP16");

@@ -189,6 +189,26 @@ static void test_copy_ignores_nan(void **state) {
     test_ctx_done(ctx);
 }
 
+// The staging path (what discrete GPUs use), forced on a unified-memory device: uploads
+// and downloads larger than the staging buffer, at odd offsets, around compute work.
+static void test_staging_path(void **state) {
+    setenv("VKT_DISABLE_UNIFIED", "1", 1);
+    vkt_ctx *ctx = test_ctx();
+    assert_false(vkt_ctx_profile(ctx)->unified_memory);
+    const uint64_t n = (40ull << 20) / 4 + 3; // more than the 32 MiB staging buffer
+    float *h = malloc(n * 4), *back = malloc(n * 4);
+    test_fill_uniform(h, n, 9, -1, 1);
+    vkt_buffer *b = test_upload(ctx, h, n);
+    TEST_OK(ctx, vkt_scale(ctx, vkt_view_f32(vkt_view_all(b), 1, n - 1), n - 1, 2.0f));
+    TEST_OK(ctx, vkt_download(ctx, vkt_view_all(b), back, n * 4));
+    assert_true(back[0] == h[0]);
+    for (uint64_t i = 1; i < n; i++) assert_true(back[i] == 2.0f * h[i]);
+    vkt_buffer_destroy(ctx, b);
+    free(h), free(back);
+    test_ctx_done(ctx);
+    unsetenv("VKT_DISABLE_UNIFIED");
+}
+
 static void test_bad_calls(void **state) {
     vkt_ctx *ctx = test_ctx();
     float h[8] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -240,6 +260,7 @@ int main(void) {
         cmocka_unit_test(test_elementwise_shapes), cmocka_unit_test(test_binding_split),
         cmocka_unit_test(test_bad_calls),       cmocka_unit_test(test_pipeline_cache),
         cmocka_unit_test(test_copy_ignores_nan),
+        cmocka_unit_test(test_staging_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
