@@ -36,5 +36,7 @@ double bench_time(vkt_ctx *ctx, const bench_opts *o, vkt_status (*fn)(vkt_ctx *,
 typedef int (*bench_fn)(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 
 int bench_elementwise(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 
 #endif

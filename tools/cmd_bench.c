@@ -16,6 +16,8 @@ typedef struct {
 
 static const bench_entry entries[] = {
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
+    {"attention", bench_attention, true, "causal GQA attention fwd/bwd [--b B --t T --h H --kvh KVH --d D]"},
+    {"softmax", bench_softmax, true, "row softmax fwd/bwd [--r R --l L], and RoPE"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
