@@ -36,7 +36,7 @@ static vkt_view sub(vkt_buffer *b, uint64_t first) {
 }
 
 static int one_shape(vkt_ctx *ctx, const bench_opts *o, const char *name, int B, int T, int H, int KVH, int D) {
-    att_arg a = {B, T, H, KVH, D, (H + 2 * KVH) * D};
+    att_arg a = {.B = B, .T = T, .H = H, .KVH = KVH, .D = D, .C = (H + 2 * KVH) * D};
     uint64_t nqkv = (uint64_t)B * T * a.C, nout = (uint64_t)B * T * H * D;
     vkt_buffer *qkv = NULL, *dqkv = NULL, *out = NULL, *lse = NULL, *dout = NULL;
     int rc = CLI_OK;
@@ -156,7 +156,7 @@ int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     if (rc != CLI_OK) return rc;
 
     // RoPE on q and k of a fused (4, 256, 12 + 2*12, 64) buffer.
-    a = (att_arg){4, 256, 12, 12, 64, 36 * 64};
+    a = (att_arg){.B = 4, .T = 256, .H = 12, .KVH = 12, .D = 64, .C = 36 * 64};
     uint64_t nq = (uint64_t)a.B * a.T * a.C;
     vkt_buffer *qkv = NULL, *pos = NULL;
     int32_t *hp = malloc((size_t)a.B * a.T * 4);
