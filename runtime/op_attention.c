@@ -1,6 +1,7 @@
 // op_attention.c: wrappers for shaders/attention_fwd.comp (FlashAttention-2 forward) and
 // attention_bwd_dq.comp + attention_bwd_dkv.comp (its deterministic two-pass backward).
 // Validation is vkt_check_attention (shape_check.h), shared with the C reference.
+#include <stdlib.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -119,7 +120,21 @@ static vkt_status tiles(vkt_ctx *ctx, const geom *g, uint32_t dv, uint32_t extra
                         g->op, g->D, p->shared_memory_bytes);
     *wg = w;
     *blk = b;
+
     return VKT_OK;
+}
+
+// CPU devices read the rows every invocation shares from texel buffers (vectorised
+// gathers on lavapipe) instead of staging them in shared memory (see
+// shaders/common/attention_common.glsl). VKT_ATTENTION_SHARED=1 forces the shared-memory
+// path (tests run both on one device). Texel bindings must fit maxTexelBufferElements.
+static bool use_texel(vkt_ctx *ctx, const tensor *t, int n, uint32_t nb) {
+    const vkt_profile *p = vkt_ctx_profile(ctx);
+    const char *e = getenv("VKT_ATTENTION_SHARED");
+    if (p->type != VKT_DEVICE_CPU || (e && *e && strcmp(e, "0") != 0)) return false;
+    for (int i = 0; i < n; i++)
+        if (extent(&t[i], nb) + 64 > p->max_texel_elements) return false;
+    return true;
 }
 
 static void fill_common(const geom *g, uint32_t *u) {
@@ -137,11 +152,16 @@ static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_view q, vkt_view k, vkt_v
     uint32_t nb, wg, bc, dv = (uint32_t)(g->D + 3) / 4;
     VKT_TRY(check_views(ctx, g, t, 5, &nb));
     VKT_TRY(tiles(ctx, g, dv, 0, 32, &wg, &bc));
+    bool texel = use_texel(ctx, &t[1], 2, nb);
+    if (texel) bc = 16;  // keys per unrolled step; nothing is staged
     for (uint32_t b0 = 0; b0 < (uint32_t)g->B; b0 += nb) {
         uint32_t n = (uint32_t)g->B - b0 < nb ? (uint32_t)g->B - b0 : nb;
-        vkt_dispatch d = {.shader = "attention_fwd", .op = "attention_fwd", .spec = {wg, 1, 1, bc, dv}, .nspec = 5,
-                          .nbind = 5};
-        for (int i = 0; i < 5; i++) d.bind[i] = chunk(&t[i], b0, n, i < 3 ? VKT_BIND_READ : VKT_BIND_WRITE);
+        vkt_dispatch d = {.shader = texel ? "attention_fwd_texel" : "attention_fwd", .op = "attention_fwd",
+                          .spec = {wg, 1, 1, bc, dv}, .nspec = 5, .nbind = 5};
+        for (int i = 0; i < 5; i++) {
+            vkt_bind_kind kind = i == 0 ? VKT_BIND_READ : i < 3 ? (texel ? VKT_BIND_TEXEL_R32 : VKT_BIND_READ) : VKT_BIND_WRITE;
+            d.bind[i] = chunk(&t[i], b0, n, kind);
+        }
         push_fwd pc;
         fill_common(g, &pc.Tq);
         uint32_t *offs = &pc.q_off;
@@ -185,15 +205,24 @@ vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, 
     VKT_TRY(check_views(ctx, g, t, 9, &nb));
     VKT_TRY(tiles(ctx, g, dvn, 0, 32, &wq, &bc));
     VKT_TRY(tiles(ctx, g, dvn, 8, 32, &wk, &bq));
+    // Texel path: dq pass fetches k, v; dkv pass fetches q, dout.
+    const tensor texel_reads[4] = {t[0], t[1], t[2], t[3]};
+    bool texel = use_texel(ctx, texel_reads, 4, nb);
+    if (texel) bc = bq = 16;
     for (uint32_t b0 = 0; b0 < (uint32_t)g->B; b0 += nb) {
         uint32_t n = (uint32_t)g->B - b0 < nb ? (uint32_t)g->B - b0 : nb;
         for (int pass = 0; pass < 2; pass++) {
             vkt_dispatch d = {.nspec = 5, .nbind = pass == 0 ? 7 : 8};
-            d.shader = d.op = pass == 0 ? "attention_bwd_dq" : "attention_bwd_dkv";
+            d.op = pass == 0 ? "attention_bwd_dq" : "attention_bwd_dkv";
+            d.shader = pass == 0 ? (texel ? "attention_bwd_dq_texel" : "attention_bwd_dq")
+                                 : (texel ? "attention_bwd_dkv_texel" : "attention_bwd_dkv");
             uint32_t wg = pass == 0 ? wq : wk;
             uint32_t spec[5] = {wg, 1, 1, pass == 0 ? bc : bq, dvn};
             memcpy(d.spec, spec, sizeof spec);
-            for (int i = 0; i < 6; i++) d.bind[i] = chunk(&t[i], b0, n, VKT_BIND_READ);
+            for (int i = 0; i < 6; i++) {
+                bool tx = texel && (pass == 0 ? (i == 1 || i == 2) : (i == 0 || i == 3));
+                d.bind[i] = chunk(&t[i], b0, n, tx ? VKT_BIND_TEXEL_R32 : VKT_BIND_READ);
+            }
             if (pass == 0) {
                 d.bind[6] = chunk(&t[6], b0, n, VKT_BIND_WRITE);
             } else {

@@ -14,10 +14,14 @@ typedef struct {
 
 #define MAX_GROUPS 65535u
 
-// Workgroup size: 256 invocations (or the device's maximum), a power of two for the
-// shared-memory tree reduction; two floats per invocation of shared memory.
+// Workgroup size, a power of two for the shared-memory tree reduction (two floats per
+// invocation): 256 on GPUs; one subgroup on CPU devices, where every barrier is a
+// switch between the workgroup's subgroups (lavapipe, 4096 x 1024 forward: 8 lanes
+// 66 ms, 64 lanes 80 ms, 256 lanes 205 ms).
 static uint32_t wg_size(const vkt_profile *p) {
     uint32_t w = 256;
+    if (p->type == VKT_DEVICE_CPU && p->subgroup_size >= 1)
+        while (w > p->subgroup_size) w /= 2;
     while (w > p->max_workgroup_invocations || w > p->max_workgroup_size[0] || 8 * w > p->shared_memory_bytes) w /= 2;
     return w;
 }

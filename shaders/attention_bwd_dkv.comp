@@ -9,6 +9,7 @@
 // atomics. Scores are recomputed from q, k and lse; delta = dout . out per query row.
 // Layout as attention_fwd.comp; dk and dv have k's and v's layouts.
 #include "vkt_common.glsl"
+#include "attention_common.glsl"
 
 layout(constant_id = 3) const uint BQ = 16;  // queries per shared block
 layout(constant_id = 4) const uint DV = 16;  // vec4s per head row: ceil(D / 4)
@@ -21,17 +22,30 @@ layout(push_constant) uniform Push {
     float scale;
 } p;
 
+#ifdef KV_TEXEL
+layout(binding = 0) uniform samplerBuffer qt;
+layout(binding = 3) uniform samplerBuffer dot_;
+#define QROW(r, c) (texel4(qt, p.q_off + b * p.q_bstride + min(i0 + (r), p.Tq - 1) * p.q_stride + h * p.D, c, p.D) * qscale)
+#define DOROW(r, c) texel4(dot_, p.do_off + (b * p.Tq + min(i0 + (r), p.Tq - 1)) * p.H * p.D + h * p.D, c, p.D)
+#else
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
+#define QROW(r, c) qs[(r) * DV + (c)]
+#define DOROW(r, c) dos[(r) * DV + (c)]
+#endif
 layout(std430, binding = 1) readonly buffer K { float k[]; };
 layout(std430, binding = 2) readonly buffer V { float v[]; };
+#ifndef KV_TEXEL
 layout(std430, binding = 3) readonly buffer DO { float dout[]; };
+#endif
 layout(std430, binding = 4) readonly buffer O { float o[]; };
 layout(std430, binding = 5) readonly buffer L { float lse[]; };
 layout(std430, binding = 6) buffer DK { float dk[]; };
 layout(std430, binding = 7) buffer DVb { float dv[]; };
 
+#ifndef KV_TEXEL
 shared vec4 qs[BQ * DV];   // (BQ, DV) queries, pre-scaled into the log2 domain
 shared vec4 dos[BQ * DV];  // (BQ, DV) dout rows
+#endif
 shared float ls[BQ];       // lse * log2(e)
 shared float dl[BQ];       // delta = dout . out
 
@@ -72,6 +86,7 @@ void main() {
         uint h = kvh * group + g;
         for (uint i0 = istart; i0 < p.Tq; i0 += BQ) {
             barrier();
+#ifndef KV_TEXEL
             for (uint e = lid; e < BQ * DV; e += BK) {
                 uint r = e / DV, c = e - r * DV, i = i0 + r;
                 vec4 qq = vec4(0), dd = vec4(0);
@@ -89,11 +104,16 @@ void main() {
                 qs[e] = qq * qscale;
                 dos[e] = dd;
             }
+#endif
             for (uint r = lid; r < BQ; r += BK) {
                 uint i = min(i0 + r, p.Tq - 1);
                 uint ob = (b * p.Tq + i) * p.H * p.D + h * p.D;
                 float delta = 0.0;
+#ifdef KV_TEXEL
+                for (uint d = 0; d < p.D; d++) delta += texelFetch(dot_, int(p.do_off + ob + d)).r * o[p.o_off + ob + d];
+#else
                 for (uint d = 0; d < p.D; d++) delta += dout[p.do_off + ob + d] * o[p.o_off + ob + d];
+#endif
                 dl[r] = delta;
                 ls[r] = lse[p.lse_off + (b * p.H + h) * p.Tq + i] * LOG2E;
             }
@@ -105,14 +125,14 @@ void main() {
             for (uint r = rfirst; r < rend; r++) {
                 float s = 0.0, dp = 0.0;
                 [[unroll]] for (uint c = 0; c < DV; c++) {
-                    s += dot(qs[r * DV + c], kr[c]);
-                    dp += dot(dos[r * DV + c], vr[c]);
+                    s += dot(QROW(r, c), kr[c]);
+                    dp += dot(DOROW(r, c), vr[c]);
                 }
                 float pr = exp2(s - ls[r]);
                 float ds = pr * (dp - dl[r]);
                 [[unroll]] for (uint c = 0; c < DV; c++) {
-                    dva[c] += pr * dos[r * DV + c];
-                    dka[c] += ds * qs[r * DV + c];
+                    dva[c] += pr * DOROW(r, c);
+                    dka[c] += ds * QROW(r, c);
                 }
             }
         }

@@ -8,6 +8,7 @@
 //   p = exp(s - lse), dp = dout . v, delta = dout . out (per row), ds = p (dp - delta).
 // Layout as attention_fwd.comp; dq has q's layout (strides), dout and out (B, Tq, H, D).
 #include "vkt_common.glsl"
+#include "attention_common.glsl"
 
 layout(constant_id = 3) const uint BC = 32;  // keys per shared block
 layout(constant_id = 4) const uint DV = 16;  // vec4s per head row: ceil(D / 4)
@@ -21,15 +22,26 @@ layout(push_constant) uniform Push {
 } p;
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
+#ifdef KV_TEXEL
+layout(binding = 1) uniform samplerBuffer kt;
+layout(binding = 2) uniform samplerBuffer vt;
+#define KEY(r, c) texel4(kt, kb + min(j0 + (r), kend - 1) * p.k_stride, c, p.D)
+#define VAL(r, c) texel4(vt, vb + min(j0 + (r), kend - 1) * p.v_stride, c, p.D)
+#else
 layout(std430, binding = 1) readonly buffer K { float k[]; };
 layout(std430, binding = 2) readonly buffer V { float v[]; };
+#define KEY(r, c) ks[(r) * DV + (c)]
+#define VAL(r, c) vs[(r) * DV + (c)]
+#endif
 layout(std430, binding = 3) readonly buffer DO { float dout[]; };
 layout(std430, binding = 4) readonly buffer O { float o[]; };
 layout(std430, binding = 5) readonly buffer L { float lse[]; };
 layout(std430, binding = 6) buffer DQ { float dq[]; };
 
+#ifndef KV_TEXEL
 shared vec4 ks[BC * DV];
 shared vec4 vs[BC * DV];
+#endif
 
 const float LOG2E = 1.4426950408889634;
 
@@ -69,6 +81,7 @@ void main() {
     uint kb = p.k_off + b * p.k_bstride + kvh * p.D;
     uint vb = p.v_off + b * p.v_bstride + kvh * p.D;
     for (uint j0 = 0; j0 < kend; j0 += BC) {
+#ifndef KV_TEXEL
         barrier();
         for (uint e = lid; e < BC * DV; e += BR) {
             uint r = e / DV, c = e - r * DV, j = j0 + r;
@@ -86,16 +99,18 @@ void main() {
             vs[e] = vv;
         }
         barrier();
+#endif
         if (!live || j0 > qpos) continue;
         uint jn = min(min(BC, kend - j0), qpos - j0 + 1);
         for (uint r = 0; r < jn; r++) {
             float s = 0.0, dp = 0.0;
             [[unroll]] for (uint c = 0; c < DV; c++) {
-                s += dot(qr[c], ks[r * DV + c]);
-                dp += dot(dr[c], vs[r * DV + c]);
+                vec4 kk = KEY(r, c);
+                s += dot(qr[c], kk);
+                dp += dot(dr[c], VAL(r, c));
             }
             float ds = exp2(s - lse2) * (dp - delta);
-            [[unroll]] for (uint c = 0; c < DV; c++) acc[c] += ds * ks[r * DV + c];
+            [[unroll]] for (uint c = 0; c < DV; c++) acc[c] += ds * KEY(r, c);
         }
     }
     if (!live) return;

@@ -18,6 +18,7 @@
 // shared memory once per workgroup and read by every row. Scores are kept in the log2
 // domain (q pre-multiplied by scale*log2(e), exp2), the usual FlashAttention trick.
 #include "vkt_common.glsl"
+#include "attention_common.glsl"
 
 layout(constant_id = 3) const uint BC = 32;  // keys per shared block
 layout(constant_id = 4) const uint DV = 16;  // vec4s per head row: ceil(D / 4)
@@ -31,13 +32,24 @@ layout(push_constant) uniform Push {
 } p;
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
+#ifdef KV_TEXEL
+layout(binding = 1) uniform samplerBuffer kt;
+layout(binding = 2) uniform samplerBuffer vt;
+#define KEY(r, c) texel4(kt, kb + min(j0 + (r), kend - 1) * p.k_stride, c, p.D)
+#define VAL(r, c) texel4(vt, vb + min(j0 + (r), kend - 1) * p.v_stride, c, p.D)
+#else
 layout(std430, binding = 1) readonly buffer K { float k[]; };
 layout(std430, binding = 2) readonly buffer V { float v[]; };
+#define KEY(r, c) ks[(r) * DV + (c)]
+#define VAL(r, c) vs[(r) * DV + (c)]
+#endif
 layout(std430, binding = 3) writeonly buffer O { float o[]; };
 layout(std430, binding = 4) writeonly buffer L { float lse[]; };
 
+#ifndef KV_TEXEL
 shared vec4 ks[BC * DV];  // (BC, DV) keys of this block
 shared vec4 vs[BC * DV];  // (BC, DV) values
+#endif
 
 const float LOG2E = 1.4426950408889634;
 const float LN2 = 0.6931471805599453;
@@ -76,6 +88,7 @@ void main() {
     uint kb = p.k_off + b * p.k_bstride + kvh * p.D;
     uint vb = p.v_off + b * p.v_bstride + kvh * p.D;
     for (uint j0 = 0; j0 < kend; j0 += BC) {
+#ifndef KV_TEXEL
         barrier();  // the previous block is no longer read
         for (uint e = lid; e < BC * DV; e += BR) {
             uint r = e / DV, c = e - r * DV, j = j0 + r;
@@ -93,26 +106,29 @@ void main() {
             vs[e] = vv;
         }
         barrier();
+#endif
         if (!live || j0 > qpos) continue;
         // Scores of this block; keys past qpos (causal) or past kend are masked.
         uint jn = min(min(BC, kend - j0), qpos - j0 + 1);
-        float s[BC];
-        float mt = m;
-        for (uint r = 0; r < jn; r++) {
-            float dot4 = 0.0;
-            [[unroll]] for (uint c = 0; c < DV; c++) dot4 += dot(qr[c], ks[r * DV + c]);
-            s[r] = dot4;
-            mt = max(mt, dot4);
+        // Four keys at a time: their scores in a vec4, one rescale of the accumulator
+        // per four keys (a short unrolled body keeps pipeline compiles quick on CPUs).
+        for (uint r0 = 0; r0 < jn; r0 += 4) {
+            vec4 sv;
+            [[unroll]] for (uint x = 0; x < 4; x++) {
+                float d4 = 0.0;
+                [[unroll]] for (uint c = 0; c < DV; c++) d4 += dot(qr[c], KEY(r0 + x, c));
+                sv[x] = r0 + x < jn ? d4 : -1.0 / 0.0;
+            }
+            float mt = max(m, max(max(sv.x, sv.y), max(sv.z, sv.w)));
+            float alpha = exp2(m - mt);  // m = -inf on the first keys: alpha = 0
+            vec4 pv;
+            [[unroll]] for (uint x = 0; x < 4; x++) pv[x] = r0 + x < jn ? exp2(sv[x] - mt) : 0.0;
+            l = l * alpha + (pv.x + pv.y + pv.z + pv.w);
+            [[unroll]] for (uint c = 0; c < DV; c++)
+                acc[c] = acc[c] * alpha + pv.x * VAL(r0, c) + pv.y * VAL(r0 + 1, c) + pv.z * VAL(r0 + 2, c) +
+                         pv.w * VAL(r0 + 3, c);
+            m = mt;
         }
-        float alpha = exp2(m - mt);  // m = -inf on the first block: alpha = 0
-        l *= alpha;
-        [[unroll]] for (uint c = 0; c < DV; c++) acc[c] *= alpha;
-        for (uint r = 0; r < jn; r++) {
-            float pr = exp2(s[r] - mt);
-            l += pr;
-            [[unroll]] for (uint c = 0; c < DV; c++) acc[c] += pr * vs[r * DV + c];
-        }
-        m = mt;
     }
     if (!live) return;
     float inv = 1.0 / l;

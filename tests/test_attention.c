@@ -2,7 +2,7 @@
 // vkt_ref_attention_fwd/bwd on awkward shapes (T in 1, 3, 17, 63, 129, 1024; D in 4, 5,
 // 6, 7, 32, 64; H = 4 with KVH 4, 2, 1; B 1, 2), separate and fused (strided) q/k/v,
 // the causal mask, the KV-cached form (query offset), determinism, binding splits and
-// bad calls.
+// bad calls; both kernel paths (texel fetches on CPU devices, shared-memory tiles).
 // Tolerances (|got - ref| <= atol + rtol*|ref|): out 2e-5 + 1e-4, lse 2e-5 + 2e-5,
 // gradients 1e-4 + 1e-3 (fp32 sums of up to T terms in another order than the
 // reference's double sums; the reference backward is itself checked against finite
@@ -61,6 +61,8 @@ static vkt_view from(vkt_buffer *b, size_t first) {
     vkt_view all = vkt_view_all(b);
     return vkt_view_f32(all, first, all.bytes / 4 - first);
 }
+
+static void check_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H, int KVH, int D);
 
 // Forward and backward of one shape against the reference.
 static void check_shape(vkt_ctx *ctx, const shape *s, uint64_t seed) {
@@ -144,6 +146,20 @@ static void test_shapes(void **state) {
     check_shape(ctx, &(shape){1, 33, 2, 1, 128, -1}, 9);
     check_shape(ctx, &(shape){1, 1024, 2, 1, 16, 0}, 10);
     test_ctx_done(ctx);
+}
+
+// The shared-memory path (the GPU default) on this device too: on CPU devices the op
+// defaults to texel fetches, VKT_ATTENTION_SHARED=1 selects the other path.
+static void test_shared_path(void **state) {
+    setenv("VKT_ATTENTION_SHARED", "1", 1);
+    vkt_ctx *ctx = test_ctx();
+    check_shape(ctx, &(shape){2, 17, 4, 2, 5, -1}, 201);
+    check_shape(ctx, &(shape){1, 63, 4, 1, 64, 0}, 202);
+    check_shape(ctx, &(shape){2, 129, 4, 4, 32, 3}, 203);
+    check_shape(ctx, &(shape){1, 1, 4, 2, 6, 0}, 204);
+    check_cached(ctx, 2, 3, 30, 40, 44, 4, 2, 8);
+    test_ctx_done(ctx);
+    unsetenv("VKT_ATTENTION_SHARED");
 }
 
 // Causal: changing the last key and value changes no earlier output row.
@@ -317,7 +333,8 @@ static void test_bad_calls(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shapes),        cmocka_unit_test(test_causal),
+        cmocka_unit_test(test_shapes),        cmocka_unit_test(test_shared_path),
+        cmocka_unit_test(test_causal),
         cmocka_unit_test(test_cached),        cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_binding_split), cmocka_unit_test(test_bad_calls),
     };

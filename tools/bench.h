@@ -42,5 +42,7 @@ int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_norms(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 
 #endif

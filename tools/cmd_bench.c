@@ -16,6 +16,8 @@ typedef struct {
 
 static const bench_entry entries[] = {
     {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path cpu|gpu]"},
+    {"attention", bench_attention, true, "causal GQA attention fwd/bwd [--b B --t T --h H --kvh KVH --d D]"},
+    {"softmax", bench_softmax, true, "row softmax fwd/bwd [--r R --l L], and RoPE"},
     {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
     {"loss", bench_loss, true, "fused cross-entropy fwd+bwd [--N N --V V]"},
     {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},

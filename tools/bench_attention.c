@@ -1,0 +1,178 @@
+// bench_attention.c: attention forward/backward (GPT-2 small and a grouped-query shape,
+// q/k/v in one fused buffer as the model lays them out), row softmax (4096 x 1024) and
+// RoPE throughput.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "buffer.h"
+#include "cli.h"
+#include "op_attention.h"
+#include "op_elementwise.h"
+#include "op_rope.h"
+#include "op_softmax.h"
+
+typedef struct {
+    int B, T, H, KVH, D, C;  // C: fused row stride (H + 2 KVH) D
+    vkt_view q, k, v, out, lse, dout, dq, dk, dv, pos;
+    int R, L;
+} att_arg;
+
+static vkt_status run_fwd(vkt_ctx *ctx, void *p) {
+    att_arg *a = p;
+    return vkt_attention_fwd(ctx, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D), a->q, a->C, a->k, a->C,
+                             a->v, a->C, a->out, a->lse);
+}
+static vkt_status run_bwd(vkt_ctx *ctx, void *p) {
+    att_arg *a = p;
+    return vkt_attention_bwd(ctx, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D), a->dout, a->q, a->C,
+                             a->k, a->C, a->v, a->C, a->out, a->lse, a->dq, a->dk, a->dv);
+}
+
+static vkt_view sub(vkt_buffer *b, uint64_t first) {
+    vkt_view all = vkt_view_all(b);
+    return vkt_view_f32(all, first, all.bytes / 4 - first);
+}
+
+static int one_shape(vkt_ctx *ctx, const bench_opts *o, const char *name, int B, int T, int H, int KVH, int D) {
+    att_arg a = {.B = B, .T = T, .H = H, .KVH = KVH, .D = D, .C = (H + 2 * KVH) * D};
+    uint64_t nqkv = (uint64_t)B * T * a.C, nout = (uint64_t)B * T * H * D;
+    vkt_buffer *qkv = NULL, *dqkv = NULL, *out = NULL, *lse = NULL, *dout = NULL;
+    int rc = CLI_OK;
+    if (vkt_buffer_create(ctx, nqkv * 4, &qkv) || vkt_buffer_create(ctx, nqkv * 4, &dqkv) ||
+        vkt_buffer_create(ctx, nout * 4, &out) || vkt_buffer_create(ctx, (uint64_t)B * H * T * 4, &lse) ||
+        vkt_buffer_create(ctx, nout * 4, &dout))
+        rc = cli_fail("bench", "attention: %s", vkt_ctx_message(ctx));
+    if (rc == CLI_OK) {
+        a.q = sub(qkv, 0), a.k = sub(qkv, (uint64_t)H * D), a.v = sub(qkv, (uint64_t)(H + KVH) * D);
+        a.dq = sub(dqkv, 0), a.dk = sub(dqkv, (uint64_t)H * D), a.dv = sub(dqkv, (uint64_t)(H + KVH) * D);
+        a.out = vkt_view_all(out), a.lse = vkt_view_all(lse), a.dout = vkt_view_all(dout);
+        // Small values keep the softmax away from one-hot rows (and every path busy).
+        if (vkt_fill(ctx, vkt_view_all(qkv), nqkv, 0.01f) || vkt_fill(ctx, a.dout, nout, 0.1f) ||
+            vkt_fill(ctx, vkt_view_all(dqkv), nqkv, 0.0f))
+            rc = cli_fail("bench", "attention: %s", vkt_ctx_message(ctx));
+    }
+    // Causal: half of the T x T scores; forward 2 products of 2 B H T^2 D / 2 flops each,
+    // backward counted as 2.5x the forward (FlashAttention-2's convention).
+    double fwd_flops = 2.0 * B * H * (double)T * T * D;
+    double bytes = 4.0 * (2.0 * nout + (double)B * T * 2 * KVH * D + (double)B * H * T);
+    for (int pass = 0; pass < 2 && rc == CLI_OK; pass++) {
+        double ms = bench_time(ctx, o, pass == 0 ? run_fwd : run_bwd, &a);
+        if (ms < 0) {
+            rc = cli_fail("bench", "attention: %s", vkt_ctx_message(ctx));
+            break;
+        }
+        bench_report(ctx, o, &(bench_result){pass == 0 ? "attention_fwd" : "attention_bwd", name, (int64_t)B * H, T, D,
+                                             ms, pass == 0 ? fwd_flops : 2.5 * fwd_flops,
+                                             pass == 0 ? bytes : 2.5 * bytes});
+    }
+    vkt_buffer_destroy(ctx, qkv), vkt_buffer_destroy(ctx, dqkv), vkt_buffer_destroy(ctx, out);
+    vkt_buffer_destroy(ctx, lse), vkt_buffer_destroy(ctx, dout);
+    return rc;
+}
+
+int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+    long B = -1, T = 256, H = 12, KVH = -1, D = 64;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        static const char *flags[] = {"--b", "--t", "--h", "--kvh", "--d"};
+        long *dst[] = {&B, &T, &H, &KVH, &D};
+        int matched = 0;
+        for (int f = 0; f < 5 && !matched; f++) {
+            int m = cli_value(argc, argv, &i, flags[f], &v);
+            if (m < 0) return CLI_USAGE;
+            if (m == 1) {
+                if (!cli_int("bench attention", flags[f], v, 1, 1 << 20, dst[f])) return CLI_USAGE;
+                matched = 1;
+            }
+        }
+        if (!matched) return cli_usage_error("bench", "attention: unknown option '%s'", argv[i]);
+    }
+    if (B > 0) return one_shape(ctx, o, "custom", (int)B, (int)T, (int)H, KVH > 0 ? (int)KVH : (int)H, (int)D);
+    int rc = one_shape(ctx, o, "gpt2-small", 4, 256, 12, 12, 64);
+    if (rc == CLI_OK) rc = one_shape(ctx, o, "gqa 8/2", 4, 256, 8, 2, 64);
+    return rc;
+}
+
+static vkt_status run_softmax_fwd(vkt_ctx *ctx, void *p) {
+    att_arg *a = p;
+    return vkt_softmax_fwd(ctx, a->R, a->L, a->B != 0, a->q, a->out);
+}
+static vkt_status run_softmax_bwd(vkt_ctx *ctx, void *p) {
+    att_arg *a = p;
+    return vkt_softmax_bwd(ctx, a->R, a->L, a->dout, a->out, a->dq);
+}
+static vkt_status run_rope(vkt_ctx *ctx, void *p) {
+    att_arg *a = p;
+    VKT_TRY(vkt_rope_fwd(ctx, a->B, a->T, a->H, a->D, a->C, a->pos, 10000.0f, a->q));
+    return vkt_rope_fwd(ctx, a->B, a->T, a->KVH, a->D, a->C, a->pos, 10000.0f, a->k);
+}
+
+// Row softmax on (4096, 1024), plain and causal, and its backward; RoPE on q and k of a
+// (4, 256) GPT-2-small-sized fused qkv buffer.
+int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+    long R = 4096, L = 1024;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m = cli_value(argc, argv, &i, "--r", &v), m2 = 0;
+        if (m < 0) return CLI_USAGE;
+        if (m == 1) {
+            if (!cli_int("bench softmax", "--r", v, 1, 1 << 24, &R)) return CLI_USAGE;
+            continue;
+        }
+        m2 = cli_value(argc, argv, &i, "--l", &v);
+        if (m2 < 0) return CLI_USAGE;
+        if (m2 == 1) {
+            if (!cli_int("bench softmax", "--l", v, 1, 1 << 24, &L)) return CLI_USAGE;
+            continue;
+        }
+        return cli_usage_error("bench", "softmax: unknown option '%s'", argv[i]);
+    }
+    uint64_t n = (uint64_t)R * L;
+    vkt_buffer *x = NULL, *y = NULL, *dy = NULL, *dx = NULL;
+    int rc = CLI_OK;
+    if (vkt_buffer_create(ctx, n * 4, &x) || vkt_buffer_create(ctx, n * 4, &y) || vkt_buffer_create(ctx, n * 4, &dy) ||
+        vkt_buffer_create(ctx, n * 4, &dx) || vkt_fill(ctx, vkt_view_all(x), n, 0.5f) ||
+        vkt_fill(ctx, vkt_view_all(dy), n, 0.5f) || vkt_fill(ctx, vkt_view_all(dx), n, 0.0f))
+        rc = cli_fail("bench", "softmax: %s", vkt_ctx_message(ctx));
+    att_arg a = {0};
+    a.R = (int)R, a.L = (int)L, a.q = vkt_view_all(x), a.out = vkt_view_all(y), a.dout = vkt_view_all(dy);
+    a.dq = vkt_view_all(dx);
+    for (int k = 0; k < 3 && rc == CLI_OK; k++) {
+        a.B = k == 1;  // causal flag
+        if (k == 1 && R % L != 0) continue;
+        double ms = bench_time(ctx, o, k < 2 ? run_softmax_fwd : run_softmax_bwd, &a);
+        if (ms < 0) {
+            rc = cli_fail("bench", "softmax: %s", vkt_ctx_message(ctx));
+            break;
+        }
+        // Minimal traffic: forward reads and writes each element once (8 B), backward
+        // reads dout and out and updates din (16 B).
+        bench_report(ctx, o, &(bench_result){k < 2 ? "softmax_fwd" : "softmax_bwd", k == 1 ? "causal" : NULL, R, L, -1,
+                                             ms, (k < 2 ? 4.0 : 4.0) * (double)n, (k < 2 ? 8.0 : 16.0) * (double)n});
+    }
+    vkt_buffer_destroy(ctx, x), vkt_buffer_destroy(ctx, y), vkt_buffer_destroy(ctx, dy), vkt_buffer_destroy(ctx, dx);
+    if (rc != CLI_OK) return rc;
+
+    // RoPE on q and k of a fused (4, 256, 12 + 2*12, 64) buffer.
+    a = (att_arg){.B = 4, .T = 256, .H = 12, .KVH = 12, .D = 64, .C = 36 * 64};
+    uint64_t nq = (uint64_t)a.B * a.T * a.C;
+    vkt_buffer *qkv = NULL, *pos = NULL;
+    int32_t *hp = malloc((size_t)a.B * a.T * 4);
+    for (int i = 0; i < a.B * a.T; i++) hp[i] = i % a.T;
+    if (!hp || vkt_buffer_create(ctx, nq * 4, &qkv) || vkt_buffer_create(ctx, (uint64_t)a.B * a.T * 4, &pos) ||
+        vkt_upload(ctx, vkt_view_all(pos), hp, (uint64_t)a.B * a.T * 4) || vkt_fill(ctx, vkt_view_all(qkv), nq, 0.5f))
+        rc = cli_fail("bench", "rope: %s", vkt_ctx_message(ctx));
+    free(hp);
+    if (rc == CLI_OK) {
+        a.q = sub(qkv, 0), a.k = sub(qkv, 12 * 64), a.pos = vkt_view_all(pos);
+        double ms = bench_time(ctx, o, run_rope, &a);
+        double elems = 2.0 * a.B * a.T * a.H * a.D;  // q and k
+        if (ms < 0) rc = cli_fail("bench", "rope: %s", vkt_ctx_message(ctx));
+        else bench_report(ctx, o, &(bench_result){"rope_fwd", "q+k fused", (int64_t)a.B * a.T, a.H, a.D, ms,
+                                                  3.0 * elems, 8.0 * elems});
+    }
+    vkt_buffer_destroy(ctx, qkv), vkt_buffer_destroy(ctx, pos);
+    return rc;
+}
