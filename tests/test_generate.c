@@ -428,6 +428,53 @@ static void test_overfit_then_generate(void **state) {
     test_ctx_done(ctx);
 }
 
+// The hook sees every new row once per block, labelled with its sequence and position;
+// scoring returns the same logprobs as generation reported for the sampled tokens.
+typedef struct {
+    int calls, rows_seen[2][24];
+} capture;
+static vkt_status count_rows(void *user, vkt_gen *g, int layer, vkt_view resid, int rows, const int32_t *seq,
+                             const int32_t *pos) {
+    capture *c = user;
+    c->calls++;
+    for (int r = 0; r < rows; r++)
+        if (seq[r] >= 0 && seq[r] < 2 && pos[r] >= 0 && pos[r] < 24) c->rows_seen[seq[r]][pos[r]]++;
+    return VKT_OK;
+}
+static void test_hook_and_score(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    vkt_model_config c = tiny(VKT_FAMILY_LLAMA, 37);
+    vkt_model *m = make_model(ctx, &c, 12, NULL);
+    vkt_gen *g;
+    TEST_OK(ctx, vkt_gen_create(m, 2, 0, 6, &g)); // 6 rows: the 9-token prompt takes two forwards
+    vkt_gen_prompt p[5];
+    make_prompts(p, c.vocab);
+    vkt_gen_opts o;
+    vkt_gen_defaults(&o);
+    o.max_new_tokens = 5, o.seed = 1;
+    vkt_gen_result r[2];
+    TEST_OK(ctx, vkt_generate(g, p + 1, 2, &o, r)); // prompts of 1 and 9 tokens
+    capture cap = {0};
+    vkt_gen_set_hook(g, count_rows, &cap);
+    const int32_t *cont[2] = {r[0].tokens, r[1].tokens};
+    int nc[2] = {r[0].n, r[1].n};
+    float lp0[5], lp1[5];
+    float *out[2] = {lp0, lp1};
+    TEST_OK(ctx, vkt_gen_score(g, 2, p + 1, cont, nc, out));
+    vkt_gen_set_hook(g, NULL, NULL);
+    for (int i = 0; i < 2; i++) {
+        int total = p[1 + i].n + nc[i];
+        for (int t = 0; t < 24; t++) assert_int_equal(cap.rows_seen[i][t], t < total ? c.layers : 0);
+        for (int t = 0; t < nc[i]; t++)
+            if (fabs(out[i][t] - r[i].logprob[t]) > 1e-4)
+                fail_msg("sequence %d token %d: scored %.6g, generation said %.6g", i, t, out[i][t], r[i].logprob[t]);
+        vkt_gen_result_free(&r[i]);
+    }
+    vkt_gen_destroy(g);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
 // Bad calls: nothing generated, a message naming the fault.
 static void test_bad_calls(void **state) {
     vkt_ctx *ctx = test_ctx();
@@ -467,6 +514,7 @@ int main(void) {
         cmocka_unit_test(test_steering_edit),
         cmocka_unit_test(test_eval_gpt2),
         cmocka_unit_test(test_eval_llama),
+        cmocka_unit_test(test_hook_and_score),
         cmocka_unit_test(test_bad_calls),
         cmocka_unit_test(test_overfit_then_generate),
     };

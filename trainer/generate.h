@@ -52,9 +52,12 @@ int vkt_gen_max_len(const vkt_gen *g);
 // removes the edit. Rows of zeros cost nothing (they are skipped). Copies dirs.
 vkt_status vkt_gen_set_edit(vkt_gen *g, const float *dirs);
 
-// Called after every block with the residual stream of the rows of this forward (after
-// the edit): capture for steering. rows = new tokens of this forward.
-typedef vkt_status (*vkt_gen_hook)(void *user, vkt_gen *g, int layer, vkt_view resid, int rows);
+// Called after every block (0-based `layer`) with the residual stream (rows, C) of the new
+// tokens of this forward, after the edit: capture for steering. Row r belongs to sequence
+// row_seq[r] (an index into the prompts of the running vkt_generate / vkt_gen_score call)
+// at position row_pos[r] (host arrays of `rows` entries, valid during the call).
+typedef vkt_status (*vkt_gen_hook)(void *user, vkt_gen *g, int layer, vkt_view resid, int rows,
+                                   const int32_t *row_seq, const int32_t *row_pos);
 void vkt_gen_set_hook(vkt_gen *g, vkt_gen_hook hook, void *user);
 
 typedef struct vkt_gen_prompt {

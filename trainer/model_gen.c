@@ -198,17 +198,18 @@ static vkt_status copy(vkt_gen *g, vkt_view src, vkt_view dst, uint64_t n) {
 typedef struct {
     int slot, n;
     const int32_t *tok;
+    int seq;      // the caller's sequence index (for the hook)
 } feed;
+
+static vkt_status layers(vkt_gen *g, int nf, const feed *f, int N, const int32_t *pos, const int32_t *seq);
+static vkt_status head(vkt_gen *g, int nf, const feed *f, int N, bool all, const int32_t *targets);
 
 // One forward over the feeds (slots distinct, in increasing order for batching).
 // all = false: logits (nf, V) of the last row of each feed in g->logits.
 // all = true: logits (N, V) of every row; with targets, g->loss (N) = w (lse - logit[target]).
 static vkt_status forward(vkt_gen *g, int nf, const feed *f, bool all, const int32_t *targets, const float *weights) {
     const vkt_model_config *c = vkt_model_cfg(g->m);
-    const int C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c), V = c->vocab;
-    const int KV = KVH * D;
-    const bool gpt2 = c->family == VKT_FAMILY_GPT2;
-    const float scale = 1.0f / sqrtf((float)D);
+    const int V = c->vocab;
     int N = 0;
     for (int i = 0; i < nf; i++) {
         if (f[i].slot < 0 || f[i].slot >= g->S || f[i].n < 1 || g->len[f[i].slot] + f[i].n > g->Lmax ||
@@ -221,18 +222,36 @@ static vkt_status forward(vkt_gen *g, int nf, const feed *f, bool all, const int
         return vkt_fail(g->err, VKT_ERR_ARG, "generate: %d rows in %d sequences (plan: %d rows, %d sequences)", N, nf,
                         g->R, g->S);
     int32_t *tok = malloc((size_t)N * sizeof *tok), *pos = malloc((size_t)N * sizeof *pos);
-    if (!tok || !pos) {
-        free(tok), free(pos);
+    int32_t *seq = malloc((size_t)N * sizeof *seq);
+    if (!tok || !pos || !seq) {
+        free(tok), free(pos), free(seq);
         return vkt_fail(g->err, VKT_ERR_NOMEM, "generate: %d rows", N);
     }
     for (int i = 0, r = 0; i < nf; i++)
-        for (int t = 0; t < f[i].n; t++, r++) tok[r] = f[i].tok[t], pos[r] = g->len[f[i].slot] + t;
+        for (int t = 0; t < f[i].n; t++, r++) tok[r] = f[i].tok[t], pos[r] = g->len[f[i].slot] + t, seq[r] = f[i].seq;
     vkt_status s = VKT_OK;
     // Uploads wait for the device: both before recording anything.
     if (all && targets) s = vkt_cross_entropy_stage(g->ctx, N, V, targets, weights, g->tw);
     if (s == VKT_OK) s = vkt_embedding_ids_upload(g->ctx, N, V, c->context, tok, pos, g->ids_view, &g->ids);
-    free(tok), free(pos);
+    free(tok);
+    if (s != VKT_OK) {
+        free(pos), free(seq);
+        return s;
+    }
+    s = layers(g, nf, f, N, pos, seq);
+    free(pos), free(seq);
     VKT_TRY(s);
+    for (int i = 0; i < nf; i++) g->len[f[i].slot] += f[i].n;
+    return head(g, nf, f, N, all, targets);
+}
+
+// The blocks over the N stacked rows (embedding included).
+static vkt_status layers(vkt_gen *g, int nf, const feed *f, int N, const int32_t *pos, const int32_t *seq) {
+    const vkt_model_config *c = vkt_model_cfg(g->m);
+    const int C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c);
+    const int KV = KVH * D;
+    const bool gpt2 = c->family == VKT_FAMILY_GPT2;
+    const float scale = 1.0f / sqrtf((float)D);
     vkt_view posv = vkt_view_f32(g->ids.view, g->ids.pos, (uint64_t)N);
 
     VKT_TRY(vkt_embedding_fwd(g->ctx, &g->ids, C, P(VKT_P_WTE, -1), gpt2 ? P(VKT_P_WPE, -1) : none(), g->res));
@@ -292,11 +311,18 @@ static vkt_status forward(vkt_gen *g, int nf, const feed *f, bool all, const int
         VKT_TRY(linear(g, N, F, C, g->act, P(VKT_P_PROJ_W, l), P(VKT_P_PROJ_B, l), 1.0f, g->res));
         if (g->has_edit && g->edit_on[l])
             VKT_TRY(vkt_add_row_vector(g->ctx, N, C, 1.0f, rows(vkt_view_all(g->editbuf), (uint64_t)l, 1, C), g->res));
-        if (g->hook) VKT_TRY(g->hook(g->hook_user, g, l, g->res, N));
+        if (g->hook) VKT_TRY(g->hook(g->hook_user, g, l, g->res, N, seq, pos));
     }
-    for (int i = 0; i < nf; i++) g->len[f[i].slot] += f[i].n;
+    return VKT_OK;
+}
 
-    vkt_view head = c->tied ? P(VKT_P_WTE, -1) : P(VKT_P_LM_HEAD, -1);
+// Final norm and LM head: the last row of each feed (or every row with `all`), and the
+// per-row loss when targets were staged.
+static vkt_status head(vkt_gen *g, int nf, const feed *f, int N, bool all, const int32_t *targets) {
+    const vkt_model_config *c = vkt_model_cfg(g->m);
+    const int C = c->width, V = c->vocab;
+
+    vkt_view lm = c->tied ? P(VKT_P_WTE, -1) : P(VKT_P_LM_HEAD, -1);
     vkt_view src = g->res;
     int M = N;
     if (!all && nf < N) {
@@ -308,7 +334,7 @@ static vkt_status forward(vkt_gen *g, int nf, const feed *f, bool all, const int
         src = g->last, M = nf;
     }
     VKT_TRY(norm(g, M, src, P(VKT_P_LNF_W, -1), P(VKT_P_LNF_B, -1), g->ln));
-    VKT_TRY(vkt_matmul(g->ctx, false, true, M, V, C, 1.0f, g->ln, head, 0.0f, g->logits, none()));
+    VKT_TRY(vkt_matmul(g->ctx, false, true, M, V, C, 1.0f, g->ln, lm, 0.0f, g->logits, none()));
     if (all && targets) VKT_TRY(vkt_cross_entropy(g->ctx, N, V, g->logits, g->tw, 1.0f, false, g->loss, none()));
     return VKT_OK;
 }
@@ -507,13 +533,13 @@ vkt_status vkt_generate(vkt_gen *g, const vkt_gen_prompt *prompts, int n, const 
             int i = slot_owner[k];
             if (i < 0) continue;
             if (st[i].fed == prompts[i].n) {
-                fd[nf] = (feed){k, 1, &st[i].pending};
+                fd[nf] = (feed){k, 1, &st[i].pending, i};
             } else {
                 int take = prompts[i].n - st[i].fed;
                 if (take > budget) take = budget;
                 if (take <= 0) continue;
                 budget -= take;
-                fd[nf] = (feed){k, take, prompts[i].ids + st[i].fed};
+                fd[nf] = (feed){k, take, prompts[i].ids + st[i].fed, i};
             }
             who[nf++] = i;
         }
@@ -620,7 +646,7 @@ vkt_status vkt_gen_score(vkt_gen *g, int n, const vkt_gen_prompt *prompts, const
                     tgt[N] = t + 1 < total[k] ? full[k][t + 1] : 0;
                     w[N] = scored ? 1.0f : 0.0f;
                 }
-                fd[nf] = (feed){k, take, full[k] + fed[k]};
+                fd[nf] = (feed){k, take, full[k] + fed[k], w0 + k};
                 who[nf++] = k;
             }
             if (nf == 0) break;
