@@ -16,5 +16,7 @@ int cmd_arena(int argc, char **argv);
 int cmd_kuhn(int argc, char **argv);
 int cmd_offswitch(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ static const vkt_command commands[] = {
     {"arena", cmd_arena, "pit two agents against each other for many games"},
     {"kuhn", cmd_kuhn, "Kuhn poker analysis: exploitability of a tabular policy"},
     {"train", cmd_train, "train a transformer on a text or JSONL file (Hugging Face checkpoints)"},
+    {"eval", cmd_eval, "mean next-token NLL of a text under a checkpoint"},
+    {"generate", cmd_generate, "sample from a checkpoint (KV-cached, batched; control vectors)"},
     {"offswitch", cmd_offswitch, "off-switch game: exact values, Monte Carlo, sweeps, figures"},
 };
 

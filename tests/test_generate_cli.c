@@ -1,0 +1,228 @@
+// test_generate_cli.c: `vkt eval` and `vkt generate` end to end through the binary named
+// by VKT_BIN (skipped when it is not set), on a tiny random checkpoint written here:
+// eval's NLL against the double reference model, generate's JSON against the library,
+// control-vector flags (scale 0 is the identity), exit codes for bad usage.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "checkpoint.h"
+#include "generate.h"
+#include "gguf.h"
+#include "model_ref.h"
+#include "support_gpu.h"
+
+static char dir[] = "/tmp/vkt_gen_cli_XXXXXX";
+static char ckpt[4200], data[4200], cvf[4200];
+static double want_nll;
+static int64_t want_tokens;
+static int32_t greedy_hello[6];
+
+static int run(const char *args, char **out) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "env -u VKT_DEVICE '%s' %s < /dev/null 2>/dev/null", getenv("VKT_BIN"), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16, n = 0, k;
+    char *buf = malloc(cap);
+    while ((k = fread(buf + n, 1, cap - 1 - n, p)) > 0) {
+        n += k;
+        if (n + 1 >= cap) buf = realloc(buf, cap *= 2);
+    }
+    buf[n] = 0;
+    int status = pclose(p);
+    *out = buf;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A tiny random GPT-2 checkpoint, a text, a control vector; the reference NLL of the text
+// and the library's greedy continuation of "hello".
+static int setup(void **state) {
+    if (!getenv("VKT_BIN")) {
+        print_message("VKT_BIN not set: CLI tests skipped\n");
+        return -1;
+    }
+    if (!mkdtemp(dir)) return -1;
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt", dir);
+    snprintf(data, sizeof data, "%s/text.txt", dir);
+    snprintf(cvf, sizeof cvf, "%s/cv.gguf", dir);
+    vkt_ctx *ctx = test_ctx();
+    vkt_model_config c;
+    vkt_error err = {0};
+    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
+    c.context = 16, c.layers = 2, c.width = 16, c.ffn = 32, c.heads = 2, c.kv_heads = 2;
+    vkt_model *m;
+    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_model_init(m, 21));
+    const vkt_params *ps = vkt_model_params(m);
+    float *pf = malloc(ps->total * 4);
+    double *pd = malloc(ps->total * 8);
+    TEST_OK(ctx, vkt_model_get_params(m, pf));
+    for (uint64_t i = 0; i < ps->total; i++) pf[i] *= 5.0f, pd[i] = pf[i];
+    TEST_OK(ctx, vkt_model_set_params(m, pf));
+    if (vkt_checkpoint_save_model(m, ckpt, false, &err) != VKT_OK) fail_msg("%s", err.msg);
+
+    const char *text = "Eval windows of sixteen bytes, the last one shorter.";
+    const int n = (int)strlen(text);
+    FILE *f = fopen(data, "wb");
+    fwrite(text, 1, (size_t)n, f);
+    fclose(f);
+    double sum = 0;
+    want_tokens = 0;
+    for (int a = 0; a < n; a += 16) {
+        int T = n - a < 16 ? n - a : 16;
+        int32_t tok[16], tgt[16];
+        double w[16], loss;
+        for (int t = 0; t < T; t++)
+            tok[t] = (unsigned char)text[a + t], tgt[t] = t + 1 < T ? (unsigned char)text[a + t + 1] : 0, w[t] = t + 1 < T;
+        if (vkt_model_ref_forward_backward(&c, ps, pd, 1, T, tok, tgt, w, 1.0, NULL, &loss, NULL, NULL, &err) != VKT_OK)
+            fail_msg("%s", err.msg);
+        sum += loss, want_tokens += T - 1;
+    }
+    want_nll = sum / (double)want_tokens;
+
+    vkt_gen *g;
+    TEST_OK(ctx, vkt_gen_create(m, 1, 0, 0, &g));
+    int32_t hello[5] = {'h', 'e', 'l', 'l', 'o'};
+    vkt_gen_prompt p = {hello, 5, 0};
+    vkt_gen_opts o;
+    vkt_gen_defaults(&o);
+    o.greedy = true, o.max_new_tokens = 6;
+    vkt_gen_result r;
+    TEST_OK(ctx, vkt_generate(g, &p, 1, &o, &r));
+    assert_int_equal(r.n, 6);
+    memcpy(greedy_hello, r.tokens, sizeof greedy_hello);
+    vkt_gen_result_free(&r);
+    vkt_gen_destroy(g);
+
+    float dirs[2 * 16];
+    test_fill_uniform(dirs, 2 * 16, 5, -3.0f, 3.0f);
+    int layers[2] = {1, 2};
+    if (vkt_control_vector_write(cvf, "gpt2", 2, 16, 2, layers, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
+    free(pf), free(pd);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+    return 0;
+}
+
+static int teardown(void **state) {
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_eval_json(void **state) {
+    char args[8400], *out;
+    snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s' --json --batch 2", ckpt, data);
+    assert_int_equal(run(args, &out), 0);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    if (!j) fail_msg("not JSON: %s", out);
+    double nll = json_number_value(json_object_get(j, "nll"));
+    assert_int_equal(json_integer_value(json_object_get(j, "tokens")), want_tokens);
+    if (fabs(nll - want_nll) > 1e-5 * want_nll) fail_msg("eval nll %.9g vs reference %.9g", nll, want_nll);
+    json_decref(j);
+    free(out);
+}
+
+// The JSON of `generate --json` (two prompts, n samples); checks every sample's keys.
+static json_t *generate_json(const char *extra) {
+    char args[8400], *out;
+    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hello --prompt 'a<|user|>b' -n 2 --max-new-tokens 6 --json %s",
+             ckpt, extra);
+    int rc = run(args, &out);
+    if (rc != 0) fail_msg("exit %d: %s", rc, out);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    if (!j) fail_msg("not JSON (%s): %s", je.text, out);
+    free(out);
+    json_t *s = json_object_get(j, "samples");
+    assert_int_equal(json_array_size(s), 4);
+    const char *keys[] = {"prompt", "text", "tokens", "logprob", "entropy", "self_certainty", "mean_logprob",
+                          "mean_entropy", "mean_self_certainty", "finish"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *x = json_array_get(s, i);
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+            if (!json_object_get(x, keys[k])) fail_msg("sample %zu has no \"%s\"", i, keys[k]);
+        assert_int_equal(json_array_size(json_object_get(x, "tokens")), 6);
+        assert_int_equal(json_array_size(json_object_get(x, "logprob")), 6);
+    }
+    assert_true(json_number_value(json_object_get(j, "tokens_per_s")) > 0);
+    return j;
+}
+
+static void test_generate_json(void **state) {
+    json_t *j = generate_json("--greedy");
+    json_t *s = json_object_get(j, "samples");
+    // greedy: both samples of a prompt agree, and match the library
+    for (int i = 0; i < 6; i++) {
+        json_int_t a = json_integer_value(json_array_get(json_object_get(json_array_get(s, 0), "tokens"), (size_t)i));
+        json_int_t b = json_integer_value(json_array_get(json_object_get(json_array_get(s, 1), "tokens"), (size_t)i));
+        assert_int_equal(a, greedy_hello[i]);
+        assert_int_equal(b, greedy_hello[i]);
+    }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(s, 2), "prompt")), "a<|user|>b");
+    json_decref(j);
+
+    // sampling: a seed reproduces itself
+    json_t *a = generate_json("--seed 5 --temperature 1.5 --top-k 50"), *b = generate_json("--seed 5 --temperature 1.5 --top-k 50");
+    char *sa = json_dumps(json_object_get(a, "samples"), JSON_SORT_KEYS), *sb = json_dumps(json_object_get(b, "samples"), JSON_SORT_KEYS);
+    assert_string_equal(sa, sb);
+    free(sa), free(sb);
+    json_decref(a), json_decref(b);
+}
+
+static void test_control_vector_flags(void **state) {
+    char extra[8400];
+    json_t *base = generate_json("--greedy");
+    snprintf(extra, sizeof extra, "--greedy --control-vector-scaled '%s:0'", cvf);
+    json_t *zero = generate_json(extra);
+    snprintf(extra, sizeof extra, "--greedy --control-vector-scaled '%s:1.5' --control-vector '%s' --control-vector-layer-range 1 2",
+             cvf, cvf);
+    json_t *edit = generate_json(extra);
+    char *sb = json_dumps(json_object_get(base, "samples"), JSON_SORT_KEYS);
+    char *sz = json_dumps(json_object_get(zero, "samples"), JSON_SORT_KEYS);
+    char *se = json_dumps(json_object_get(edit, "samples"), JSON_SORT_KEYS);
+    assert_string_equal(sb, sz);      // scale 0: the unedited output, exactly
+    assert_string_not_equal(sb, se);  // a real edit changes it
+    free(sb), free(sz), free(se);
+    json_decref(base), json_decref(zero), json_decref(edit);
+}
+
+static void test_bad_usage(void **state) {
+    char args[8400], *out;
+    assert_int_equal(run("generate --prompt hi", &out), 2), free(out);
+    snprintf(args, sizeof args, "generate --ckpt '%s'", ckpt);
+    assert_int_equal(run(args, &out), 2), free(out);
+    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --control-vector-layer-range 3 1", ckpt);
+    assert_int_equal(run(args, &out), 2), free(out);
+    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --bogus", ckpt);
+    assert_int_equal(run(args, &out), 2), free(out);
+    snprintf(args, sizeof args, "generate --ckpt '%s/none' --prompt x", dir);
+    assert_int_equal(run(args, &out), 1), free(out);
+    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --control-vector '%s'", ckpt, data);
+    assert_int_equal(run(args, &out), 1), free(out); // not a GGUF file
+    assert_int_equal(run("eval --data /dev/null", &out), 2), free(out);
+    snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s/missing.txt'", ckpt, dir);
+    assert_int_equal(run(args, &out), 1), free(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eval_json),
+        cmocka_unit_test(test_generate_json),
+        cmocka_unit_test(test_control_vector_flags),
+        cmocka_unit_test(test_bad_usage),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,98 @@
+// vkt eval: the mean next-token NLL of a text under a checkpoint (vkt_gen_eval_text).
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "cli.h"
+#include "cli_device.h"
+#include "commands.h"
+#include "generate.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: vkt eval --ckpt DIR --data FILE [--json]\n\n"
+            "Mean next-token negative log-likelihood (nats/token) of FILE under the checkpoint in DIR.\n"
+            "Token id = byte value; the text is cut into non-overlapping windows of the model's context\n"
+            "(the last may be shorter) and every token but the first of each window is scored.\n\n"
+            "  --ckpt DIR       checkpoint (config.json + model.safetensors)\n"
+            "  --data FILE      text to score\n"
+            "  --batch N        windows per forward (default 4)\n"
+            "  --device N       Vulkan device (see vkt devices)\n"
+            "  --json           print {\"nll\": ..., \"tokens\": ...}\n");
+}
+
+static unsigned char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *b = malloc(cap);
+    while (b) {
+        size_t r = fread(b + n, 1, cap - n, f);
+        n += r;
+        if (n < cap) break;
+        unsigned char *nb = realloc(b, cap *= 2);
+        if (!nb) free(b);
+        b = nb;
+    }
+    if (b && ferror(f)) free(b), b = NULL;
+    fclose(f);
+    *len = n;
+    return b;
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *ckpt = NULL, *data = NULL;
+    long device = -1, batch = 4;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int mm;
+#define VAL(name) ((mm = cli_value(argc, argv, &i, name, &v)) != 0)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json")) json = true;
+        else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; ckpt = v; }
+        else if (VAL("--data")) { if (mm < 0) return CLI_USAGE; data = v; }
+        else if (VAL("--batch")) { if (mm < 0 || !cli_int("eval", "--batch", v, 1, 4096, &batch)) return CLI_USAGE; }
+        else if (VAL("--device")) { if (mm < 0 || !cli_int("eval", "--device", v, 0, 1000, &device)) return CLI_USAGE; }
+        else return cli_usage_error("eval", "unknown option '%s'", argv[i]);
+#undef VAL
+    }
+    if (!ckpt) return cli_usage_error("eval", "--ckpt DIR is required");
+    if (!data) return cli_usage_error("eval", "--data FILE is required");
+    size_t len;
+    unsigned char *text = read_all(data, &len);
+    if (!text) return cli_fail("eval", "%s: %s", data, strerror(errno));
+    vkt_ctx *ctx;
+    int rc = cli_open_device("eval", (int)device, &ctx);
+    if (rc != CLI_OK) {
+        free(text);
+        return rc;
+    }
+    vkt_error err = {0};
+    vkt_model *m = NULL;
+    vkt_gen *g = NULL;
+    double nll = 0;
+    int64_t tokens = 0;
+    vkt_status s = vkt_checkpoint_load_model(ctx, ckpt, &m, &err);
+    if (s == VKT_OK) {
+        int W = vkt_model_cfg(m)->context;
+        s = vkt_gen_create(m, (int)batch, 0, (int)(batch * W > 1 << 20 ? 1 << 20 : batch * W), &g);
+        if (s == VKT_OK) s = vkt_gen_eval_text(g, text, len, &nll, &tokens);
+        if (s != VKT_OK) err = *vkt_ctx_err(ctx);
+    }
+    vkt_gen_destroy(g);
+    vkt_model_destroy(m);
+    vkt_ctx_destroy(ctx);
+    free(text);
+    if (s != VKT_OK) return cli_fail("eval", "%s", err.msg);
+    if (json) printf("{\"nll\": %.9g, \"tokens\": %lld}\n", nll, (long long)tokens);
+    else
+        printf("nll %.6f nats/token (perplexity %.4f, %.4f bits/byte) over %lld tokens\n", nll, exp(nll),
+               nll / log(2.0), (long long)tokens);
+    return CLI_OK;
+}

@@ -1,0 +1,306 @@
+// vkt generate: sample from a checkpoint (vkt_generate): KV-cached, every prompt and
+// sample batched, optional GGUF control vectors with llama.cpp's flags.
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "cli.h"
+#include "cli_device.h"
+#include "commands.h"
+#include "generate.h"
+#include "tokenizer.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: vkt generate --ckpt DIR (--prompt TEXT | --prompts FILE) [options]\n\n"
+            "Samples continuations of each prompt (token id = byte value; <|endoftext|>, <|user|>, ... in a\n"
+            "prompt are the special tokens). All samples of all prompts are generated together.\n\n"
+            "  --ckpt DIR                 checkpoint (config.json + model.safetensors)\n"
+            "  --prompt TEXT              a prompt (repeatable)\n"
+            "  --prompts FILE             one prompt per line\n"
+            "  -n N                       samples per prompt (default 1)\n"
+            "  --max-new-tokens K         tokens per sample at most (default 64)\n"
+            "  --temperature T            default 1; 0 = greedy\n"
+            "  --top-k K                  keep the K most probable tokens (0 = off)\n"
+            "  --top-p P                  nucleus sampling (1 = off)\n"
+            "  --greedy                   argmax decoding\n"
+            "  --stop STR                 stop when the text ends with STR (repeatable; cut from the text)\n"
+            "  --include-stop             keep the stop string in the text\n"
+            "  --seed S                   sample k of prompt i uses stream i*N+k of seed S (default 1)\n"
+            "  --batch N                  sequences in flight at once (default: all samples, at most 64)\n"
+            "  --control-vector F         add the GGUF control vector F (scale 1)\n"
+            "  --control-vector-scaled F:S  ... scaled by S (repeatable; vectors are scaled and summed)\n"
+            "  --control-vector-layer-range A B  apply direction.N only for A <= N <= B (default: all);\n"
+            "                             direction.N edits the output of block N (counted from 1)\n"
+            "  --device N                 Vulkan device (see vkt devices)\n"
+            "  --json                     one JSON object: every sample's text, tokens, per-token logprob,\n"
+            "                             entropy and self-certainty (temperature-1 model distribution),\n"
+            "                             their means, and the generation speed\n");
+}
+
+// JSON string: valid UTF-8 passes through; other bytes are written as \u00XX.
+static void json_str(FILE *f, const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    fputc('"', f);
+    for (size_t i = 0; i < n;) {
+        unsigned c = u[i];
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c), i++;
+        else if (c == '\n') fputs("\\n", f), i++;
+        else if (c == '\t') fputs("\\t", f), i++;
+        else if (c == '\r') fputs("\\r", f), i++;
+        else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c), i++;
+        else if (c < 0x80) fputc((int)c, f), i++;
+        else {
+            // length of a valid UTF-8 sequence starting here, or 0
+            size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+            bool ok = len > 0 && i + len <= n;
+            for (size_t k = 1; ok && k < len; k++) ok = (u[i + k] & 0xc0) == 0x80;
+            if (ok && len == 3 && ((c == 0xe0 && u[i + 1] < 0xa0) || (c == 0xed && u[i + 1] >= 0xa0))) ok = false;
+            if (ok && len == 4 && ((c == 0xf0 && u[i + 1] < 0x90) || (c == 0xf4 && u[i + 1] >= 0x90))) ok = false;
+            if (ok) fwrite(u + i, 1, len, f), i += len;
+            else fprintf(f, "\\u%04x", c), i++;
+        }
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double x) {
+    if (isfinite(x)) fprintf(f, "%.6g", x);
+    else fputs("null", f);
+}
+
+static void json_floats(FILE *f, const float *x, int n) {
+    fputc('[', f);
+    for (int i = 0; i < n; i++) {
+        if (i) fputs(", ", f);
+        json_num(f, x[i]);
+    }
+    fputc(']', f);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Lines of a file (without \r\n); empty lines are skipped.
+static char **read_lines(const char *path, int *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char **out = NULL, *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    *n = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (len == 0) continue;
+        char **no = realloc(out, (size_t)(*n + 1) * sizeof *out);
+        if (!no) break;
+        out = no;
+        out[(*n)++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+    if (!out) out = calloc(1, sizeof *out);
+    return out;
+}
+
+#define MAX_LIST 64
+
+int cmd_generate(int argc, char **argv) {
+    const char *ckpt = NULL, *prompts_file = NULL;
+    const char *prompt_args[MAX_LIST], *stops[MAX_LIST], *cv_files[MAX_LIST];
+    float cv_scales[MAX_LIST];
+    int n_prompt_args = 0, n_stops = 0, n_cv = 0;
+    long device = -1, nsamp = 1, batch = 0, cv_lo = 0, cv_hi = 0, lv;
+    bool json = false;
+    vkt_gen_opts o;
+    vkt_gen_defaults(&o);
+    o.seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int mm;
+        double dv;
+#define VAL(name) ((mm = cli_value(argc, argv, &i, name, &v)) != 0)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json")) json = true;
+        else if (!strcmp(argv[i], "--greedy")) o.greedy = true;
+        else if (!strcmp(argv[i], "--include-stop")) o.include_stop = true;
+        else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; ckpt = v; }
+        else if (VAL("--prompts")) { if (mm < 0) return CLI_USAGE; prompts_file = v; }
+        else if (VAL("--prompt")) {
+            if (mm < 0) return CLI_USAGE;
+            if (n_prompt_args == MAX_LIST) return cli_usage_error("generate", "at most %d --prompt", MAX_LIST);
+            prompt_args[n_prompt_args++] = v;
+        } else if (VAL("--stop")) {
+            if (mm < 0) return CLI_USAGE;
+            if (!*v) return cli_usage_error("generate", "--stop: empty string");
+            if (n_stops == MAX_LIST) return cli_usage_error("generate", "at most %d --stop", MAX_LIST);
+            stops[n_stops++] = v;
+        } else if (VAL("-n")) { if (mm < 0 || !cli_int("generate", "-n", v, 1, 1 << 20, &nsamp)) return CLI_USAGE; }
+        else if (VAL("--max-new-tokens")) {
+            if (mm < 0 || !cli_int("generate", "--max-new-tokens", v, 0, 1 << 24, &lv)) return CLI_USAGE;
+            o.max_new_tokens = (int)lv;
+        } else if (VAL("--temperature")) {
+            if (mm < 0 || !cli_double("generate", "--temperature", v, 0, 1e6, &dv)) return CLI_USAGE;
+            o.temperature = dv;
+        } else if (VAL("--top-k")) {
+            if (mm < 0 || !cli_int("generate", "--top-k", v, 0, 1 << 30, &lv)) return CLI_USAGE;
+            o.top_k = (int)lv;
+        } else if (VAL("--top-p")) {
+            if (mm < 0 || !cli_double("generate", "--top-p", v, 1e-9, 1, &dv)) return CLI_USAGE;
+            o.top_p = dv;
+        } else if (VAL("--seed")) { if (mm < 0 || !cli_u64("generate", "--seed", v, &o.seed)) return CLI_USAGE; }
+        else if (VAL("--batch")) { if (mm < 0 || !cli_int("generate", "--batch", v, 1, 65536, &batch)) return CLI_USAGE; }
+        else if (VAL("--device")) { if (mm < 0 || !cli_int("generate", "--device", v, 0, 1000, &device)) return CLI_USAGE; }
+        else if (VAL("--control-vector-scaled")) {
+            if (mm < 0) return CLI_USAGE;
+            const char *colon = strrchr(v, ':');
+            if (!colon || colon == v) return cli_usage_error("generate", "--control-vector-scaled: expected FILE:SCALE, got '%s'", v);
+            if (!cli_double("generate", "--control-vector-scaled", colon + 1, -1e9, 1e9, &dv)) return CLI_USAGE;
+            if (n_cv == MAX_LIST) return cli_usage_error("generate", "at most %d control vectors", MAX_LIST);
+            cv_files[n_cv] = strndup(v, (size_t)(colon - v));
+            cv_scales[n_cv++] = (float)dv;
+        } else if (VAL("--control-vector")) {
+            if (mm < 0) return CLI_USAGE;
+            if (n_cv == MAX_LIST) return cli_usage_error("generate", "at most %d control vectors", MAX_LIST);
+            cv_files[n_cv] = v;
+            cv_scales[n_cv++] = 1.0f;
+        } else if (!strcmp(argv[i], "--control-vector-layer-range")) {
+            if (i + 2 >= argc) return cli_usage_error("generate", "--control-vector-layer-range needs two layers A B");
+            if (!cli_int("generate", "--control-vector-layer-range", argv[i + 1], 1, 100000, &cv_lo) ||
+                !cli_int("generate", "--control-vector-layer-range", argv[i + 2], 1, 100000, &cv_hi))
+                return CLI_USAGE;
+            if (cv_lo > cv_hi) return cli_usage_error("generate", "--control-vector-layer-range: %ld > %ld", cv_lo, cv_hi);
+            i += 2;
+        } else return cli_usage_error("generate", "unknown option '%s'", argv[i]);
+#undef VAL
+    }
+    if (!ckpt) return cli_usage_error("generate", "--ckpt DIR is required");
+    if (!n_prompt_args && !prompts_file) return cli_usage_error("generate", "give --prompt TEXT or --prompts FILE");
+    o.stop = stops, o.n_stop = n_stops;
+
+    // Prompts: --prompt values, then the file's lines.
+    int n_file = 0;
+    char **file_lines = NULL;
+    if (prompts_file && !(file_lines = read_lines(prompts_file, &n_file)))
+        return cli_fail("generate", "%s: %s", prompts_file, strerror(errno));
+    int np = n_prompt_args + n_file;
+    if (np == 0) return cli_fail("generate", "%s has no prompts", prompts_file);
+    const char **ptext = malloc((size_t)np * sizeof *ptext);
+    int32_t **pids = calloc((size_t)np, sizeof *pids);
+    int *plen = calloc((size_t)np, sizeof *plen);
+    vkt_error err = {0};
+    for (int i = 0; i < np; i++) {
+        ptext[i] = i < n_prompt_args ? prompt_args[i] : file_lines[i - n_prompt_args];
+        size_t len = strlen(ptext[i]), nn;
+        pids[i] = malloc((len + 1) * sizeof **pids);
+        if (vkt_tokenizer_encode(ptext[i], len, VKT_TOK_PARSE_SPECIAL, pids[i], len + 1, &nn, &err) != VKT_OK)
+            return cli_fail("generate", "prompt %d: %s", i, err.msg);
+        if (nn == 0) return cli_usage_error("generate", "prompt %d is empty", i);
+        plen[i] = (int)nn;
+    }
+    const int total = np * (int)nsamp;
+    vkt_gen_prompt *req = malloc((size_t)total * sizeof *req);
+    for (int i = 0; i < np; i++)
+        for (int k = 0; k < nsamp; k++) req[i * nsamp + k] = (vkt_gen_prompt){pids[i], plen[i], (uint64_t)(i * nsamp + k)};
+    if (batch == 0) batch = total < 64 ? total : 64;
+
+    vkt_ctx *ctx;
+    int rc = cli_open_device("generate", (int)device, &ctx);
+    if (rc != CLI_OK) return rc;
+    vkt_model *m = NULL;
+    vkt_gen *g = NULL;
+    vkt_gen_result *res = calloc((size_t)total, sizeof *res);
+    double t0 = 0, t1 = 0;
+    bool generated = false;
+    vkt_status s = vkt_checkpoint_load_model(ctx, ckpt, &m, &err);
+    if (s == VKT_OK) {
+        const vkt_model_config *c = vkt_model_cfg(m);
+        for (int i = 0; i < np && s == VKT_OK; i++)
+            if (plen[i] > c->context)
+                s = vkt_fail(&err, VKT_ERR_ARG, "prompt %d has %d tokens, more than the model's context %d", i, plen[i],
+                             c->context);
+        if (s == VKT_OK && (s = vkt_gen_create(m, (int)batch, 0, 0, &g)) != VKT_OK) err = *vkt_ctx_err(ctx);
+        if (s == VKT_OK && n_cv > 0) {
+            vkt_control_vector *cvs = calloc((size_t)n_cv, sizeof *cvs);
+            float *dirs = malloc((size_t)c->layers * c->width * sizeof *dirs);
+            for (int i = 0; i < n_cv && s == VKT_OK; i++) s = vkt_control_vector_load(&cvs[i], cv_files[i], &err);
+            if (s == VKT_OK)
+                s = vkt_gen_edit_from_control_vectors(cvs, cv_scales, n_cv, (int)cv_lo, (int)cv_hi, c->layers, c->width,
+                                                      dirs, &err);
+            if (s == VKT_OK && (s = vkt_gen_set_edit(g, dirs)) != VKT_OK) err = *vkt_ctx_err(ctx);
+            for (int i = 0; i < n_cv; i++) vkt_control_vector_free(&cvs[i]);
+            free(cvs), free(dirs);
+        }
+        if (s == VKT_OK) {
+            t0 = now_s();
+            s = vkt_generate(g, req, total, &o, res);
+            t1 = now_s();
+            if (s != VKT_OK) err = *vkt_ctx_err(ctx);
+            else generated = true;
+        }
+    }
+    long long ntok = 0;
+    if (generated) {
+        for (int i = 0; i < total; i++) ntok += res[i].n;
+        double secs = t1 - t0;
+        if (json) {
+            printf("{\"samples\": [");
+            for (int i = 0; i < total; i++) {
+                const vkt_gen_result *r = &res[i];
+                int pi = i / (int)nsamp;
+                printf("%s\n  {\"prompt_index\": %d, \"sample\": %d, \"prompt\": ", i ? "," : "", pi, i % (int)nsamp);
+                json_str(stdout, ptext[pi], strlen(ptext[pi]));
+                printf(", \"text\": ");
+                json_str(stdout, r->text, r->text_len);
+                printf(", \"finish\": \"%s\", \"n_tokens\": %d, \"tokens\": [", vkt_finish_name(r->finish), r->n);
+                for (int t = 0; t < r->n; t++) printf("%s%d", t ? ", " : "", r->tokens[t]);
+                printf("], \"logprob\": ");
+                json_floats(stdout, r->logprob, r->n);
+                printf(", \"entropy\": ");
+                json_floats(stdout, r->entropy, r->n);
+                printf(", \"self_certainty\": ");
+                json_floats(stdout, r->self_certainty, r->n);
+                printf(", \"mean_logprob\": ");
+                json_num(stdout, r->mean_logprob);
+                printf(", \"mean_entropy\": ");
+                json_num(stdout, r->mean_entropy);
+                printf(", \"mean_self_certainty\": ");
+                json_num(stdout, r->mean_self_certainty);
+                printf("}");
+            }
+            printf("\n], \"generated_tokens\": %lld, \"seconds\": %.4f, \"tokens_per_s\": %.2f}\n", ntok, secs,
+                   secs > 0 ? (double)ntok / secs : 0.0);
+        } else {
+            for (int i = 0; i < total; i++) {
+                int pi = i / (int)nsamp;
+                if (total > 1) printf("--- prompt %d, sample %d (%s, mean logprob %.3f, self-certainty %.3f)\n", pi,
+                                      i % (int)nsamp, vkt_finish_name(res[i].finish), res[i].mean_logprob,
+                                      res[i].mean_self_certainty);
+                fwrite(ptext[pi], 1, strlen(ptext[pi]), stdout);
+                fwrite(res[i].text, 1, res[i].text_len, stdout);
+                fputc('\n', stdout);
+            }
+            fprintf(stderr, "vkt generate: %lld tokens in %.2f s (%.1f tokens/s, %d sequences in flight)\n", ntok, secs,
+                    secs > 0 ? (double)ntok / secs : 0.0, (int)batch);
+        }
+    }
+    for (int i = 0; i < total; i++) vkt_gen_result_free(&res[i]);
+    free(res);
+    vkt_gen_destroy(g);
+    vkt_model_destroy(m);
+    vkt_ctx_destroy(ctx);
+    for (int i = 0; i < np; i++) free(pids[i]);
+    for (int i = 0; i < n_file; i++) free(file_lines[i]);
+    free(file_lines), free(pids), free(plen), free(ptext), free(req);
+    if (s != VKT_OK) return s == VKT_ERR_ARG ? cli_usage_error("generate", "%s", err.msg) : cli_fail("generate", "%s", err.msg);
+    return CLI_OK;
+}
