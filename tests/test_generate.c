@@ -283,13 +283,18 @@ static void test_steering_edit(void **state) {
     if (vkt_control_vector_load(&cv[1], path, &err) != VKT_OK) fail_msg("%s", err.msg);
     unlink(path);
     float *dirs = malloc((size_t)L * C * 4);
-    // Scaled and summed: 0.5 + 0.25 of the same file; range [2, 2] keeps only direction.2.
+    // Scaled and summed: 0.5 + 0.25 of the same file. direction.N edits 0-based block N
+    // (llama.cpp), so with 2 blocks only direction.1 lands (at block 1); block 0 is never
+    // edited and direction.2 names a block the model does not have.
     float sc[2] = {0.5f, 0.25f};
-    if (vkt_gen_edit_from_control_vectors(cv, sc, 2, 2, 2, L, C, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_gen_edit_from_control_vectors(cv, sc, 2, 0, 0, L, C, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
     for (int j = 0; j < C; j++) {
-        assert_true(dirs[j] == 0.0f); // block 0: direction.1 is outside the range
-        assert_true(fabsf(dirs[C + j] - 0.75f * dirs_file[C + j]) < 1e-6f);
+        assert_true(dirs[j] == 0.0f);
+        assert_true(fabsf(dirs[C + j] - 0.75f * dirs_file[j]) < 1e-6f);
     }
+    // The range [2, 2] keeps only direction.2: nothing lands.
+    if (vkt_gen_edit_from_control_vectors(cv, sc, 2, 2, 2, L, C, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
+    for (int j = 0; j < 2 * C; j++) assert_true(dirs[j] == 0.0f);
     // Width mismatch is refused.
     assert_int_equal(vkt_gen_edit_from_control_vectors(cv, sc, 2, 0, 0, L, C + 1, dirs, &err), VKT_ERR_ARG);
 
@@ -312,7 +317,7 @@ static void test_steering_edit(void **state) {
     }
     assert_memory_equal(s0.z, s1.z, (size_t)MAXS * MAXT * c.vocab * 4);
 
-    // All layers, scale 2: the reference with resid_edit at blocks 0 and 1.
+    // All layers, scale 2: the reference with resid_edit at block 1 (block 0's is zero).
     float s2[1] = {2.0f};
     if (vkt_gen_edit_from_control_vectors(cv, s2, 1, 0, 0, L, C, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
     TEST_OK(ctx, vkt_gen_set_edit(g, dirs));

@@ -120,12 +120,15 @@ vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, 
 // Steering from GGUF control vectors, as llama.cpp's --control-vector-scaled F:S
 // (repeatable) and --control-vector-layer-range A B: dirs (layers * C, zeroed here) gets
 // the sum over files of scale[i] * direction.N for every N in [layer_lo, layer_hi]
-// (inclusive; layer_lo <= 0 means 1, layer_hi <= 0 means `layers`), placed at row
+// (inclusive; layer_lo <= 0 means 1, layer_hi <= 0 means layers - 1), placed at row
 // vkt_gen_cv_block(N). Fails when a file's n_embd is not C.
 vkt_status vkt_gen_edit_from_control_vectors(const vkt_control_vector *cvs, const float *scales, int n, int layer_lo,
                                              int layer_hi, int layers, int C, float *dirs, vkt_error *err);
-// The 0-based block whose output direction.N edits (the project's convention: direction.N
-// is the output of block N counted from 1, the residual stream HF calls hidden_states[N]).
-static inline int vkt_gen_cv_block(int N) { return N - 1; }
+// The 0-based block whose output direction.N edits. llama.cpp (llama_adapter_cvec::apply
+// fills tensors[il] from direction.il and adds it at the end of block il) and repeng
+// (direction.i for model.layers[i], read from hidden_states[i + 1]) agree: N is the
+// 0-based block index, so the first block's output (N = 0) is never edited and files
+// hold direction.1 .. direction.(layers - 1).
+static inline int vkt_gen_cv_block(int N) { return N; }
 
 #endif

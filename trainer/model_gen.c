@@ -711,7 +711,7 @@ vkt_status vkt_gen_edit_from_control_vectors(const vkt_control_vector *cvs, cons
                                              int layer_hi, int layers, int C, float *dirs, vkt_error *err) {
     memset(dirs, 0, (size_t)layers * C * sizeof *dirs);
     if (layer_lo <= 0) layer_lo = 1;
-    if (layer_hi <= 0) layer_hi = layers;
+    if (layer_hi <= 0) layer_hi = layers - 1;
     for (int i = 0; i < n; i++) {
         const vkt_control_vector *cv = &cvs[i];
         if (cv->max_layer > 0 && cv->n_embd != C)
