@@ -16,5 +16,6 @@ int cmd_arena(int argc, char **argv);
 int cmd_kuhn(int argc, char **argv);
 int cmd_offswitch(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_steer(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const vkt_command commands[] = {
     {"arena", cmd_arena, "pit two agents against each other for many games"},
     {"kuhn", cmd_kuhn, "Kuhn poker analysis: exploitability of a tabular policy"},
     {"train", cmd_train, "train a transformer on a text or JSONL file (Hugging Face checkpoints)"},
+    {"steer", cmd_steer, "steering vectors: capture residual activations, extract GGUF control vectors"},
     {"offswitch", cmd_offswitch, "off-switch game: exact values, Monte Carlo, sweeps, figures"},
 };
 
