@@ -18,5 +18,6 @@ int cmd_offswitch(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_steer(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const vkt_command commands[] = {
     {"train", cmd_train, "train a transformer on a text or JSONL file (Hugging Face checkpoints)"},
     {"eval", cmd_eval, "mean next-token NLL of a text under a checkpoint"},
     {"generate", cmd_generate, "sample from a checkpoint (KV-cached, batched; control vectors)"},
+    {"steer", cmd_steer, "steering vectors: capture residual activations, extract GGUF control vectors"},
     {"offswitch", cmd_offswitch, "off-switch game: exact values, Monte Carlo, sweeps, figures"},
 };
 

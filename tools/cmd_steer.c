@@ -1,0 +1,321 @@
+// vkt steer: residual-stream capture and steering-vector extraction (docs/steering.md).
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "cli.h"
+#include "cli_device.h"
+#include "commands.h"
+#include "gguf.h"
+#include "safetensors.h"
+#include "steer.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: vkt steer capture --ckpt DIR --prompts FILE --out acts.safetensors [options]\n"
+            "       vkt steer extract --ckpt DIR --pos FILE --neg FILE --out vec.gguf [options]\n\n"
+            "Steering vectors on the residual stream. Layer N (0..L-1) is the output of block N\n"
+            "counted from 0, where llama.cpp and repeng apply direction.N (there is no direction.0,\n"
+            "so extract writes layers 1..L-1). Prompt files hold one prompt per line\n"
+            "(empty lines skipped; \\n \\t \\r \\\\ unescaped; special tokens such as <|user|> parsed).\n"
+            "See docs/steering.md. vkt steer SUBCOMMAND --help for the options.\n");
+}
+
+static void usage_capture(FILE *f) {
+    fprintf(f,
+            "usage: vkt steer capture --ckpt DIR --prompts FILE --out acts.safetensors [options]\n\n"
+            "Runs every prompt through the model on the device and saves the residual stream at the\n"
+            "chosen layers and positions: tensors layer.N (rows, C) F32, prompt_index (rows) and\n"
+            "token_index (rows) as F32 (exact integers), metadata positions, prompts, layers, rows.\n\n"
+            "  --ckpt DIR           model checkpoint (vkt train / Hugging Face GPT-2 or Llama)\n"
+            "  --prompts FILE       one prompt per line\n"
+            "  --layers A-B         layers to capture, 0..L-1 (default: all)\n"
+            "  --positions P        last (default): each prompt's last token; all: every token;\n"
+            "                       response: the tokens after --boundary in each line\n"
+            "  --boundary STR       prompt/response boundary for --positions response (default <|assistant|>)\n"
+            "  --batch N            prompts per forward pass (default 16)\n"
+            "  --out FILE           output .safetensors\n"
+            "  --device N           Vulkan device (see vkt devices)\n"
+            "  --json               print a JSON summary\n");
+}
+
+static void usage_extract(FILE *f) {
+    fprintf(f,
+            "usage: vkt steer extract --ckpt DIR --pos FILE --neg FILE --out vec.gguf [options]\n\n"
+            "Captures the last token of every line of --pos and --neg (paired by line) and writes\n"
+            "one direction per layer as a GGUF control vector (llama.cpp --control-vector, repeng):\n"
+            "  mean: mean(pos) - mean(neg), not normalised;\n"
+            "  pca:  first principal component of the paired differences pos_i - neg_i, unit norm,\n"
+            "        sign so that positives project higher than negatives on average.\n\n"
+            "  --ckpt DIR           model checkpoint\n"
+            "  --pos FILE           positive prompts, one per line\n"
+            "  --neg FILE           negative prompts, as many as --pos\n"
+            "  --method M           pca (default) or mean\n"
+            "  --layers A-B         layers to extract, 1..L-1 (default: all)\n"
+            "  --batch N            prompts per forward pass (default 16)\n"
+            "  --out FILE           output .gguf\n"
+            "  --device N           Vulkan device\n"
+            "  --json               print a JSON summary (per layer: norm, separation, explained)\n");
+}
+
+static const char *model_hint(const vkt_model_config *c) { return c->family == VKT_FAMILY_GPT2 ? "gpt2" : "llama"; }
+
+// The common flags; returns 1 when argv[*i] was one of them, 0 when not, -1 on a usage error.
+typedef struct common {
+    const char *ckpt, *out, *layers;
+    long device, batch;
+    bool json;
+} common;
+
+static int common_flag(const char *cmd, int argc, char **argv, int *i, common *o) {
+    const char *v;
+    int mm;
+    if (!strcmp(argv[*i], "--json")) return o->json = true, 1;
+    if ((mm = cli_value(argc, argv, i, "--ckpt", &v))) return mm < 0 ? -1 : (o->ckpt = v, 1);
+    if ((mm = cli_value(argc, argv, i, "--out", &v))) return mm < 0 ? -1 : (o->out = v, 1);
+    if ((mm = cli_value(argc, argv, i, "--layers", &v))) return mm < 0 ? -1 : (o->layers = v, 1);
+    if ((mm = cli_value(argc, argv, i, "--device", &v)))
+        return mm < 0 || !cli_int(cmd, "--device", v, 0, 1000, &o->device) ? -1 : 1;
+    if ((mm = cli_value(argc, argv, i, "--batch", &v)))
+        return mm < 0 || !cli_int(cmd, "--batch", v, 1, 65536, &o->batch) ? -1 : 1;
+    return 0;
+}
+
+// Config and layer range (before any device is opened, so bad input fails fast).
+// lo: the first layer allowed (0 for capture, 1 for extract: there is no direction.0).
+static int check_common(const char *cmd, const common *o, int lo, vkt_model_config *cfg, int *first, int *last) {
+    vkt_error err = {0};
+    if (!o->ckpt) return cli_usage_error(cmd, "--ckpt DIR is required");
+    if (!o->out) return cli_usage_error(cmd, "--out FILE is required");
+    if (vkt_checkpoint_config(o->ckpt, cfg, &err) != VKT_OK) return cli_fail(cmd, "%s", err.msg);
+    if (!o->layers) {
+        *first = lo, *last = cfg->layers - 1;
+        if (*first > *last) return cli_usage_error(cmd, "a model of %d block(s) has no steerable layer", cfg->layers);
+    } else if (vkt_steer_parse_layers(o->layers, cfg->layers, lo, first, last, &err) != VKT_OK) {
+        return cli_usage_error(cmd, "--layers: %s", err.msg);
+    }
+    return CLI_OK;
+}
+
+static int open_model(const char *cmd, const common *o, vkt_ctx **ctx, vkt_model **m) {
+    int rc = cli_open_device(cmd, (int)o->device, ctx);
+    if (rc != CLI_OK) return rc;
+    vkt_error err = {0};
+    if (vkt_checkpoint_load_model(*ctx, o->ckpt, m, &err) != VKT_OK) {
+        vkt_ctx_destroy(*ctx);
+        return cli_fail(cmd, "%s", err.msg);
+    }
+    return CLI_OK;
+}
+
+static int read_prompts(const char *cmd, const char *flag, const char *path, const char *boundary,
+                        vkt_steer_prompts *p) {
+    vkt_error err = {0};
+    vkt_status s = vkt_steer_prompts_read(path, boundary, p, &err);
+    if (s == VKT_OK) return CLI_OK;
+    return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s: %s", flag, err.msg) : cli_fail(cmd, "%s: %s", flag, err.msg);
+}
+
+static int steer_capture(int argc, char **argv) {
+    const char *cmd = "steer capture";
+    common o = {.device = -1, .batch = 16};
+    const char *prompts = NULL, *positions = "last", *boundary = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int mm, c;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage_capture(stdout);
+            return CLI_OK;
+        }
+        if ((c = common_flag(cmd, argc, argv, &i, &o))) {
+            if (c < 0) return CLI_USAGE;
+        } else if ((mm = cli_value(argc, argv, &i, "--prompts", &v))) {
+            if (mm < 0) return CLI_USAGE;
+            prompts = v;
+        } else if ((mm = cli_value(argc, argv, &i, "--positions", &v))) {
+            if (mm < 0) return CLI_USAGE;
+            positions = v;
+        } else if ((mm = cli_value(argc, argv, &i, "--boundary", &v))) {
+            if (mm < 0) return CLI_USAGE;
+            boundary = v;
+        } else return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+    }
+    vkt_error err = {0};
+    vkt_steer_pos pos;
+    if (vkt_steer_pos_parse(positions, &pos, &err) != VKT_OK) return cli_usage_error(cmd, "--positions: %s", err.msg);
+    if (boundary && pos != VKT_STEER_POS_RESPONSE)
+        return cli_usage_error(cmd, "--boundary only applies to --positions response");
+    if (pos == VKT_STEER_POS_RESPONSE && !boundary) boundary = "<|assistant|>";
+    if (!prompts) return cli_usage_error(cmd, "--prompts FILE is required");
+    vkt_model_config cfg;
+    int first, last;
+    int rc = check_common(cmd, &o, 0, &cfg, &first, &last);
+    if (rc != CLI_OK) return rc;
+    vkt_steer_prompts P;
+    if ((rc = read_prompts(cmd, "--prompts", prompts, boundary, &P)) != CLI_OK) return rc;
+    vkt_ctx *ctx;
+    vkt_model *m;
+    if ((rc = open_model(cmd, &o, &ctx, &m)) != CLI_OK) {
+        vkt_steer_prompts_free(&P);
+        return rc;
+    }
+    vkt_steer_acts a;
+    vkt_status s = vkt_steer_capture(m, P.p, P.n, first, last, pos, (int)o.batch, &a, &err);
+    vkt_model_destroy(m);
+    vkt_ctx_destroy(ctx);
+    if (s != VKT_OK) {
+        vkt_steer_prompts_free(&P);
+        return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
+    }
+    // Tensors: layer.N (rows, C), prompt_index and token_index (rows) as exact F32 integers.
+    int ne = a.n_layers + 2;
+    vkt_st_entry *e = calloc((size_t)ne, sizeof *e);
+    char (*names)[32] = calloc((size_t)a.n_layers, sizeof *names);
+    float *pi = malloc((size_t)a.rows * sizeof *pi), *ti = malloc((size_t)a.rows * sizeof *ti);
+    int64_t shape2[2] = {a.rows, a.C}, shape1[1] = {a.rows};
+    if (!e || !names || !pi || !ti) {
+        s = vkt_fail(&err, VKT_ERR_NOMEM, "capture output");
+    } else {
+        for (int k = 0; k < a.n_layers; k++) {
+            snprintf(names[k], sizeof names[k], "layer.%d", a.first_layer + k);
+            e[k] = (vkt_st_entry){names[k], 2, shape2, vkt_steer_acts_layer(&a, a.first_layer + k)};
+        }
+        for (int64_t r = 0; r < a.rows; r++) pi[r] = (float)a.prompt_index[r], ti[r] = (float)a.token_index[r];
+        e[a.n_layers] = (vkt_st_entry){"prompt_index", 1, shape1, pi};
+        e[a.n_layers + 1] = (vkt_st_entry){"token_index", 1, shape1, ti};
+        char sp[24], sl[48], sr[24], sc[24];
+        snprintf(sp, sizeof sp, "%d", a.n_prompts);
+        snprintf(sl, sizeof sl, "%d-%d", first, last);
+        snprintf(sr, sizeof sr, "%lld", (long long)a.rows);
+        snprintf(sc, sizeof sc, "%d", a.C);
+        const char *meta[] = {"format", "vkt-steer-capture", "positions", vkt_steer_pos_name(pos),
+                              "prompts", sp, "layers", sl, "rows", sr, "width", sc,
+                              "model_type", model_hint(&cfg), "boundary", boundary ? boundary : ""};
+        s = vkt_safetensors_write(o.out, e, ne, meta, boundary ? 8 : 7, &err);
+    }
+    if (s == VKT_OK && o.json)
+        printf("{\"prompts\": %d, \"rows\": %lld, \"width\": %d, \"layers\": [%d, %d], \"positions\": \"%s\", "
+               "\"out\": \"%s\"}\n",
+               a.n_prompts, (long long)a.rows, a.C, first, last, vkt_steer_pos_name(pos), o.out);
+    else if (s == VKT_OK)
+        fprintf(stderr, "vkt steer capture: %lld rows x %d floats at layers %d-%d from %d prompts -> %s\n",
+                (long long)a.rows, a.C, first, last, a.n_prompts, o.out);
+    free(e), free(names), free(pi), free(ti);
+    vkt_steer_acts_free(&a);
+    vkt_steer_prompts_free(&P);
+    return s == VKT_OK ? CLI_OK : cli_fail(cmd, "%s", err.msg);
+}
+
+static int steer_extract(int argc, char **argv) {
+    const char *cmd = "steer extract";
+    common o = {.device = -1, .batch = 16};
+    const char *posf = NULL, *negf = NULL, *method = "pca";
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int mm, c;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage_extract(stdout);
+            return CLI_OK;
+        }
+        if ((c = common_flag(cmd, argc, argv, &i, &o))) {
+            if (c < 0) return CLI_USAGE;
+        } else if ((mm = cli_value(argc, argv, &i, "--pos", &v))) {
+            if (mm < 0) return CLI_USAGE;
+            posf = v;
+        } else if ((mm = cli_value(argc, argv, &i, "--neg", &v))) {
+            if (mm < 0) return CLI_USAGE;
+            negf = v;
+        } else if ((mm = cli_value(argc, argv, &i, "--method", &v))) {
+            if (mm < 0) return CLI_USAGE;
+            method = v;
+        } else return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+    }
+    vkt_error err = {0};
+    vkt_steer_method meth;
+    if (vkt_steer_method_parse(method, &meth, &err) != VKT_OK) return cli_usage_error(cmd, "--method: %s", err.msg);
+    if (!posf) return cli_usage_error(cmd, "--pos FILE is required");
+    if (!negf) return cli_usage_error(cmd, "--neg FILE is required");
+    vkt_model_config cfg;
+    int first, last;
+    int rc = check_common(cmd, &o, 1, &cfg, &first, &last);
+    if (rc != CLI_OK) return rc;
+    vkt_steer_prompts P = {0}, N = {0};
+    if ((rc = read_prompts(cmd, "--pos", posf, NULL, &P)) != CLI_OK) return rc;
+    if ((rc = read_prompts(cmd, "--neg", negf, NULL, &N)) != CLI_OK) {
+        vkt_steer_prompts_free(&P);
+        return rc;
+    }
+    if (P.n != N.n) {
+        rc = cli_usage_error(cmd, "%s has %d prompts but %s has %d: --pos and --neg are paired line by line", posf,
+                             P.n, negf, N.n);
+        vkt_steer_prompts_free(&P), vkt_steer_prompts_free(&N);
+        return rc;
+    }
+    // One capture of pos then neg: prompts [0, n) positive, [n, 2n) negative.
+    const int n = P.n;
+    vkt_steer_prompt *all = malloc(2 * (size_t)n * sizeof *all);
+    if (!all) {
+        vkt_steer_prompts_free(&P), vkt_steer_prompts_free(&N);
+        return cli_fail(cmd, "out of memory");
+    }
+    memcpy(all, P.p, (size_t)n * sizeof *all);
+    memcpy(all + n, N.p, (size_t)n * sizeof *all);
+    vkt_ctx *ctx;
+    vkt_model *m;
+    if ((rc = open_model(cmd, &o, &ctx, &m)) != CLI_OK) {
+        free(all), vkt_steer_prompts_free(&P), vkt_steer_prompts_free(&N);
+        return rc;
+    }
+    vkt_steer_acts a;
+    vkt_status s = vkt_steer_capture(m, all, 2 * n, first, last, VKT_STEER_POS_LAST, (int)o.batch, &a, &err);
+    vkt_model_destroy(m);
+    vkt_ctx_destroy(ctx);
+    free(all), vkt_steer_prompts_free(&P), vkt_steer_prompts_free(&N);
+    if (s != VKT_OK) return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
+    const int nl = last - first + 1, C = a.C;
+    float *dirs = malloc((size_t)nl * C * sizeof *dirs);
+    int *layers = malloc((size_t)nl * sizeof *layers);
+    vkt_steer_dir_info *info = calloc((size_t)nl, sizeof *info);
+    if (!dirs || !layers || !info) s = vkt_fail(&err, VKT_ERR_NOMEM, "directions");
+    for (int k = 0; k < nl && s == VKT_OK; k++) {
+        const float *h = vkt_steer_acts_layer(&a, first + k);  // last-token rows: one per prompt
+        layers[k] = first + k;
+        s = vkt_steer_direction(h, h + (size_t)n * C, n, C, meth, dirs + (size_t)k * C, &info[k], &err);
+        if (s != VKT_OK) vkt_fail_wrap(&err, "layer %d", first + k);
+    }
+    if (s == VKT_OK) s = vkt_control_vector_write(o.out, model_hint(&cfg), (uint32_t)nl, C, nl, layers, dirs, &err);
+    if (s == VKT_OK && o.json) {
+        printf("{\"method\": \"%s\", \"pairs\": %d, \"width\": %d, \"model_hint\": \"%s\", \"out\": \"%s\", \"layers\": [",
+               vkt_steer_method_name(meth), n, C, model_hint(&cfg), o.out);
+        for (int k = 0; k < nl; k++)
+            printf("%s{\"layer\": %d, \"norm\": %.6g, \"separation\": %.6g, \"explained\": %.6g}", k ? ", " : "",
+                   layers[k], info[k].norm, info[k].separation, info[k].explained);
+        printf("]}\n");
+    } else if (s == VKT_OK) {
+        for (int k = 0; k < nl; k++)
+            fprintf(stderr, "layer %d: norm %.4g, separation %.4g, explained %.3f\n", layers[k], info[k].norm,
+                    info[k].separation, info[k].explained);
+        fprintf(stderr, "vkt steer extract: %s directions for layers %d-%d from %d pairs -> %s\n",
+                vkt_steer_method_name(meth), first, last, n, o.out);
+    }
+    free(dirs), free(layers), free(info);
+    vkt_steer_acts_free(&a);
+    if (s == VKT_OK) return CLI_OK;
+    return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
+}
+
+int cmd_steer(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "capture")) return steer_capture(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "extract")) return steer_extract(argc - 1, argv + 1);
+    return cli_usage_error("steer", "unknown subcommand '%s' (capture or extract)", argv[1]);
+}
