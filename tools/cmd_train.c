@@ -28,7 +28,7 @@ static void usage(FILE *f) {
             "  --format text|jsonl  jsonl lines are {\"prompt\": ..., \"completion\": ...}: loss on completions only\n"
             "  --out DIR            checkpoint directory (created)\n"
             "  --preset NAME        gpt2-tiny (default), llama-tiny, gpt2-124M\n"
-            "  --steps N            optimizer steps (default 1000)\n"
+            "  --steps N            total optimizer steps (default 1000; with --resume, the saved total)\n"
             "  --batch B            rows per micro-batch (default 8)\n"
             "  --seq T              tokens per row (default 128, at most the context)\n"
             "  --accum K            micro-batches per step (gradient accumulation, default 1)\n"
@@ -77,6 +77,7 @@ static void on_progress(void *user, const vkt_train_progress *p) {
 int cmd_train(int argc, char **argv) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
+    o.steps = 0; // unset: 1000 for a new run, the saved total with --resume
     const char *preset = "gpt2-tiny";
     long device = -1;
     bool json = false;

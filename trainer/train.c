@@ -90,6 +90,7 @@ static vkt_status load_state(const char *dir, vkt_train_opts *o, state *st, vkt_
         if (fmt) s = vkt_data_format_parse(fmt, &o->format, err);
 #define GETI(k, f) if (json_is_integer(json_object_get(j, k))) o->f = (int)json_integer_value(json_object_get(j, k))
 #define GETD(k, f) if (json_is_number(json_object_get(j, k))) o->f = json_number_value(json_object_get(j, k))
+        if (o->steps <= 0) GETI("steps", steps); // --steps on the command line extends or shortens the run
         GETI("batch", batch);
         GETI("seq", seq);
         GETI("accum", accum);
@@ -157,6 +158,12 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     if (s != VKT_OK) {
         vkt_model_destroy(m);
         return s;
+    }
+    if (o.steps <= 0) o.steps = 1000;
+    if (o.resume && st.step >= o.steps) {
+        vkt_model_destroy(m);
+        return vkt_fail(err, VKT_ERR_ARG, "%s is at step %d already; --steps %d leaves nothing to do (pass a larger --steps)",
+                        o.out, st.step, o.steps);
     }
     if (o.min_lr < 0) o.min_lr = o.lr / 10;
     if (o.seq > o.cfg.context) o.seq = o.cfg.context;

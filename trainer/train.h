@@ -28,7 +28,8 @@ typedef struct vkt_train_opts {
     vkt_data_format format;
     const char *out;          // checkpoint directory
     vkt_model_config cfg;     // used when not resuming
-    int steps, batch, seq, accum, warmup;
+    int steps;                // total steps; <= 0: 1000, or with resume the saved total
+    int batch, seq, accum, warmup;
     double lr, min_lr, weight_decay, max_grad_norm, val_fraction;
     int eval_every, val_batches, save_every;
     uint64_t seed;
