@@ -127,55 +127,44 @@ vkt_status vkt_model_set_optim(vkt_model *m, const float *mom1, const float *mom
     return vkt_upload(m->ctx, vkt_view_all(m->mom2), mom2, m->ps.total * 4);
 }
 
-// Carves consecutive float ranges out of one buffer (64-float aligned).
-typedef struct {
-    vkt_buffer *buf;
-    uint64_t used;
-} arena;
-static vkt_view take(arena *a, uint64_t floats) {
-    vkt_view v = {a->buf, a->used * 4, floats * 4};
-    a->used += (floats + 63) / 64 * 64;
-    return v;
-}
-
 // Lays out every activation; with a->buf == NULL it only counts.
-static void layout(vkt_model *m, arena *a) {
+static void layout(vkt_model *m, vkt_arena *a) {
     const vkt_model_config *c = &m->cfg;
     const uint64_t N = (uint64_t)m->B * m->T, C = c->width, F = c->ffn, V = c->vocab;
     const uint64_t KV = (uint64_t)c->kv_heads * vkt_head_dim(c), BHT = (uint64_t)m->B * c->heads * m->T;
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     for (int l = 0; l <= c->layers; l++) {
         layer_views *x = &m->lv[l];
-        x->res = take(a, N * C);
+        x->res = vkt_arena_take(a, N * C);
         if (l == c->layers) break;
-        x->ln1 = take(a, N * C), x->ln1_mean = take(a, N), x->ln1_rstd = take(a, N);
+        x->ln1 = vkt_arena_take(a, N * C), x->ln1_mean = vkt_arena_take(a, N), x->ln1_rstd = vkt_arena_take(a, N);
         if (gpt2) {
-            x->qkv = take(a, N * 3 * C);
+            x->qkv = vkt_arena_take(a, N * 3 * C);
             x->q = vkt_view_f32(x->qkv, 0, N * 3 * C);
             x->k = vkt_view_f32(x->qkv, C, N * 3 * C - C);
             x->v = vkt_view_f32(x->qkv, 2 * C, N * 3 * C - 2 * C);
         } else {
-            x->q = take(a, N * C), x->k = take(a, N * KV), x->v = take(a, N * KV);
+            x->q = vkt_arena_take(a, N * C), x->k = vkt_arena_take(a, N * KV), x->v = vkt_arena_take(a, N * KV);
         }
-        x->att = take(a, N * C), x->lse = take(a, BHT), x->mid = take(a, N * C);
-        x->ln2 = take(a, N * C), x->ln2_mean = take(a, N), x->ln2_rstd = take(a, N);
-        x->fc = take(a, N * F), x->act = take(a, N * F);
-        if (!gpt2) x->up = take(a, N * F);
+        x->att = vkt_arena_take(a, N * C), x->lse = vkt_arena_take(a, BHT), x->mid = vkt_arena_take(a, N * C);
+        x->ln2 = vkt_arena_take(a, N * C), x->ln2_mean = vkt_arena_take(a, N), x->ln2_rstd = vkt_arena_take(a, N);
+        x->fc = vkt_arena_take(a, N * F), x->act = vkt_arena_take(a, N * F);
+        if (!gpt2) x->up = vkt_arena_take(a, N * F);
     }
-    m->lnf = take(a, N * C), m->lnf_mean = take(a, N), m->lnf_rstd = take(a, N);
-    m->logits = take(a, N * V), m->loss = take(a, N);
-    m->d_res = take(a, N * C), m->d_ln = take(a, N * C), m->d_att = take(a, N * C);
-    m->d_q = take(a, N * (gpt2 ? 3 * C : C));
-    if (!gpt2) m->d_k = take(a, N * KV), m->d_v = take(a, N * KV), m->d_up = take(a, N * F);
-    m->d_f = take(a, N * F), m->d_f2 = take(a, N * F);
+    m->lnf = vkt_arena_take(a, N * C), m->lnf_mean = vkt_arena_take(a, N), m->lnf_rstd = vkt_arena_take(a, N);
+    m->logits = vkt_arena_take(a, N * V), m->loss = vkt_arena_take(a, N);
+    m->d_res = vkt_arena_take(a, N * C), m->d_ln = vkt_arena_take(a, N * C), m->d_att = vkt_arena_take(a, N * C);
+    m->d_q = vkt_arena_take(a, N * (gpt2 ? 3 * C : C));
+    if (!gpt2) m->d_k = vkt_arena_take(a, N * KV), m->d_v = vkt_arena_take(a, N * KV), m->d_up = vkt_arena_take(a, N * F);
+    m->d_f = vkt_arena_take(a, N * F), m->d_f2 = vkt_arena_take(a, N * F);
     uint64_t sb = vkt_layernorm_bwd_scratch_bytes((int)N, (int)C);
     uint64_t sr = vkt_rmsnorm_bwd_scratch_bytes((int)N, (int)C);
     uint64_t s1 = vkt_reduce_scratch_bytes(m->ctx, m->ps.total), s2 = vkt_reduce_scratch_bytes(m->ctx, N);
     uint64_t sc = sb > sr ? sb : sr;
     if (s1 > sc) sc = s1;
     if (s2 > sc) sc = s2;
-    m->scratch = take(a, sc / 4 + 64);
-    m->red = take(a, 8);
+    m->scratch = vkt_arena_take(a, sc / 4 + 64);
+    m->red = vkt_arena_take(a, 8);
 }
 
 vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
@@ -187,16 +176,16 @@ vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
     m->lv = calloc((size_t)m->cfg.layers + 1, sizeof *m->lv);
     if (!m->lv) return vkt_fail(m->err, VKT_ERR_NOMEM, "model plan");
     m->B = B, m->T = T;
-    arena count = {NULL, 0};
+    vkt_arena count = {NULL, 0};
     layout(m, &count);
     const uint64_t N = (uint64_t)B * T;
     VKT_TRY(vkt_buffer_create(m->ctx, count.used * 4, &m->acts));
     uint64_t idb = vkt_embedding_ids_bytes((int)N, true);
     VKT_TRY(vkt_buffer_create(m->ctx, idb + N * 8 + 1024, &m->inputs));
-    arena a = {m->acts, 0};
+    vkt_arena a = {m->acts, 0};
     layout(m, &a);
-    arena in = {m->inputs, 0};
-    m->ids_view = take(&in, (idb + 3) / 4), m->tw = take(&in, 2 * N);
+    vkt_arena in = {m->inputs, 0};
+    m->ids_view = vkt_arena_take(&in, (idb + 3) / 4), m->tw = vkt_arena_take(&in, 2 * N);
     return VKT_OK;
 }
 

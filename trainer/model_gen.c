@@ -59,32 +59,22 @@ static vkt_view rows(vkt_view v, uint64_t first_row, uint64_t n, uint64_t width)
     return vkt_view_f32(v, first_row * width, n * width);
 }
 
-typedef struct {
-    vkt_buffer *buf;
-    uint64_t used;
-} arena;
-static vkt_view take(arena *a, uint64_t floats) {
-    vkt_view v = {a->buf, a->used * 4, floats * 4};
-    a->used += (floats + 63) / 64 * 64;
-    return v;
-}
-
-static void layout(vkt_gen *g, arena *a) {
+static void layout(vkt_gen *g, vkt_arena *a) {
     const vkt_model_config *c = vkt_model_cfg(g->m);
     const uint64_t R = (uint64_t)g->R, C = c->width, F = c->ffn, V = c->vocab;
     const uint64_t KV = (uint64_t)c->kv_heads * vkt_head_dim(c);
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
-    g->res = take(a, R * C), g->ln = take(a, R * C), g->mean = take(a, R), g->rstd = take(a, R);
+    g->res = vkt_arena_take(a, R * C), g->ln = vkt_arena_take(a, R * C), g->mean = vkt_arena_take(a, R), g->rstd = vkt_arena_take(a, R);
     if (gpt2) {
-        g->qkv = take(a, R * 3 * C);
+        g->qkv = vkt_arena_take(a, R * 3 * C);
     } else {
-        g->q = take(a, R * C), g->k = take(a, R * KV), g->v = take(a, R * KV);
+        g->q = vkt_arena_take(a, R * C), g->k = vkt_arena_take(a, R * KV), g->v = vkt_arena_take(a, R * KV);
     }
-    g->att = take(a, R * C), g->lse = take(a, R * (uint64_t)c->heads);
-    g->fc = take(a, R * F), g->act = take(a, R * F);
-    if (!gpt2) g->up = take(a, R * F);
-    g->last = take(a, (uint64_t)g->S * C);
-    g->logits = take(a, R * V), g->loss = take(a, R);
+    g->att = vkt_arena_take(a, R * C), g->lse = vkt_arena_take(a, R * (uint64_t)c->heads);
+    g->fc = vkt_arena_take(a, R * F), g->act = vkt_arena_take(a, R * F);
+    if (!gpt2) g->up = vkt_arena_take(a, R * F);
+    g->last = vkt_arena_take(a, (uint64_t)g->S * C);
+    g->logits = vkt_arena_take(a, R * V), g->loss = vkt_arena_take(a, R);
 }
 
 vkt_status vkt_gen_create(vkt_model *m, int max_seqs, int max_len, int max_rows, vkt_gen **out) {
@@ -122,17 +112,17 @@ vkt_status vkt_gen_create(vkt_model *m, int max_seqs, int max_len, int max_rows,
         if (s == VKT_OK && !gpt2) s = vkt_buffer_create(ctx, slot_rows * KV * 4, &g->vc[l]);
     }
     if (s == VKT_OK) {
-        arena count = {NULL, 0};
+        vkt_arena count = {NULL, 0};
         layout(g, &count);
         s = vkt_buffer_create(ctx, count.used * 4, &g->acts);
-        arena a = {g->acts, 0};
+        vkt_arena a = {g->acts, 0};
         if (s == VKT_OK) layout(g, &a);
     }
     if (s == VKT_OK) {
         uint64_t idb = vkt_embedding_ids_bytes(g->R, true);
         s = vkt_buffer_create(ctx, idb + (uint64_t)g->R * 8 + 1024, &g->inputs);
-        arena in = {g->inputs, 0};
-        if (s == VKT_OK) g->ids_view = take(&in, (idb + 3) / 4), g->tw = take(&in, 2 * (uint64_t)g->R);
+        vkt_arena in = {g->inputs, 0};
+        if (s == VKT_OK) g->ids_view = vkt_arena_take(&in, (idb + 3) / 4), g->tw = vkt_arena_take(&in, 2 * (uint64_t)g->R);
     }
     if (s == VKT_OK) s = vkt_buffer_create(ctx, (uint64_t)c->layers * c->width * 4, &g->editbuf);
     if (s != VKT_OK) {

@@ -38,6 +38,18 @@ struct vkt_model {
     double weight_sum;
 };
 
+// Carves consecutive float ranges out of one buffer, each 64-float aligned; with
+// buf == NULL it only counts (plan once to size the buffer, then again to place views).
+typedef struct vkt_arena {
+    vkt_buffer *buf;
+    uint64_t used; // floats
+} vkt_arena;
+static inline vkt_view vkt_arena_take(vkt_arena *a, uint64_t floats) {
+    vkt_view v = {a->buf, a->used * 4, floats * 4};
+    a->used += (floats + 63) / 64 * 64;
+    return v;
+}
+
 // A view of parameter tensor `kind` (layer, or -1) in buffer b, or an empty view.
 vkt_view vkt_model_pview(vkt_model *m, vkt_buffer *b, vkt_param_kind kind, int layer);
 
