@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include <cmocka.h>
 
 #include "checkpoint.h"
@@ -185,6 +187,86 @@ static void test_bad_checkpoints(void **s) {
     test_ctx_done(ctx);
 }
 
+static uint16_t to_bf16(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return (uint16_t)((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16); // round to nearest even
+}
+
+// A checkpoint as the Hugging Face hub serves GPT-2: names without the "transformer."
+// prefix (GPT2Model's state dict), BF16 storage, the attention-mask buffers
+// "h.N.attn.bias", and the tied lm_head stored as well. It must load, converted to f32.
+static void test_hf_style_checkpoint(void **s) {
+    vkt_ctx *ctx = test_ctx();
+    vkt_model_config c = tiny("gpt2-tiny");
+    vkt_model *m;
+    vkt_error err = {0};
+    assert_int_equal(vkt_model_create(ctx, &c, &m, &err), VKT_OK);
+    TEST_OK(ctx, vkt_model_init(m, 21));
+    const vkt_params *ps = vkt_model_params(m);
+    float *p = malloc(ps->total * 4), *got = malloc(ps->total * 4), *want = calloc(ps->total, 4);
+    TEST_OK(ctx, vkt_model_get_params(m, p));
+    char *dir = tmpdir();
+    assert_int_equal(vkt_checkpoint_save_model(m, dir, false, &err), VKT_OK); // config.json
+
+    json_t *hdr = json_object();
+    uint64_t off = 0;
+    const vkt_param *wte = vkt_params_find(ps, VKT_P_WTE, -1);
+    for (int i = 0; i <= ps->n + 1; i++) {
+        const char *name;
+        int64_t shape[4] = {0};
+        int nd;
+        uint64_t count;
+        char buf[128];
+        if (i < ps->n) {
+            name = ps->p[i].name + (strncmp(ps->p[i].name, "transformer.", 12) ? 0 : 12);
+            nd = ps->p[i].ndim, shape[0] = ps->p[i].shape[0], shape[1] = ps->p[i].shape[1], count = ps->p[i].count;
+        } else if (i == ps->n) {
+            name = "lm_head.weight", nd = 2, shape[0] = wte->shape[0], shape[1] = wte->shape[1], count = wte->count;
+        } else {
+            snprintf(buf, sizeof buf, "h.0.attn.bias");
+            name = buf, nd = 4, shape[0] = shape[1] = 1, shape[2] = shape[3] = 4, count = 16;
+        }
+        json_t *sh = json_array();
+        for (int d = 0; d < nd; d++) json_array_append_new(sh, json_integer(shape[d]));
+        json_object_set_new(hdr, name, json_pack("{s:s, s:o, s:[I, I]}", "dtype", "BF16", "shape", sh, "data_offsets",
+                                                 (json_int_t)off, (json_int_t)(off + 2 * count)));
+        off += 2 * count;
+    }
+    char *hj = json_dumps(hdr, JSON_COMPACT);
+    size_t hl = strlen(hj), pad = (8 - hl % 8) % 8;
+    char path[256];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    uint64_t hlen = hl + pad;
+    fwrite(&hlen, 8, 1, f);
+    fwrite(hj, 1, hl, f);
+    for (size_t i = 0; i < pad; i++) fputc(' ', f);
+    for (int i = 0; i <= ps->n + 1; i++) {
+        const float *src = i < ps->n ? p + ps->p[i].offset : i == ps->n ? p + wte->offset : NULL;
+        uint64_t count = i < ps->n ? ps->p[i].count : i == ps->n ? wte->count : 16;
+        for (uint64_t j = 0; j < count; j++) {
+            uint16_t h = src ? to_bf16(src[j]) : 0x3F80; // mask buffer: ones
+            fwrite(&h, 2, 1, f);
+            if (i < ps->n) {
+                uint32_t b = (uint32_t)h << 16;
+                memcpy(&want[ps->p[i].offset + j], &b, 4);
+            }
+        }
+    }
+    fclose(f);
+    free(hj);
+    json_decref(hdr);
+    memset(got, 0, ps->total * 4);
+    if (vkt_checkpoint_read_params(dir, &c, ps, got, &err) != VKT_OK) fail_msg("%s", err.msg);
+    assert_memory_equal(got, want, ps->total * 4);
+    free(p), free(got), free(want);
+    vkt_model_destroy(m);
+    rmrf(dir);
+    free(dir);
+    test_ctx_done(ctx);
+}
+
 static char *write_text(void) {
     static char path[64];
     snprintf(path, sizeof path, "/tmp/vkt-train-text-XXXXXX");
@@ -269,6 +351,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_bad_checkpoints),
+        cmocka_unit_test(test_hf_style_checkpoint),
         cmocka_unit_test(test_resume_gpt2),
         cmocka_unit_test(test_resume_llama),
     };
