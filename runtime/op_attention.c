@@ -137,6 +137,15 @@ static bool use_texel(vkt_ctx *ctx, const tensor *t, int n, uint32_t nb) {
     return true;
 }
 
+// With texels, RGBA32F (one fetch per vec4) when D, the row strides of the texel-read
+// tensors and their bindings' starts are all multiples of 4 floats; else R32F.
+static bool use_vec4(vkt_ctx *ctx, const geom *g, const tensor *t, int n) {
+    if (g->D % 4 || g->qs % 4 || g->ks % 4 || g->vs % 4) return false;
+    for (int i = 0; i < n; i++)
+        if (t[i].bstride % 4 || vkt_bind_shift(ctx, t[i].view, VKT_BIND_TEXEL) % 4) return false;
+    return true;
+}
+
 static void fill_common(const geom *g, uint32_t *u) {
     u[0] = (uint32_t)g->Tq, u[1] = (uint32_t)g->Tk, u[2] = (uint32_t)g->q0;
     u[3] = (uint32_t)g->H, u[4] = (uint32_t)g->KVH, u[5] = (uint32_t)g->D;
@@ -153,13 +162,15 @@ static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_view q, vkt_view k, vkt_v
     VKT_TRY(check_views(ctx, g, t, 5, &nb));
     VKT_TRY(tiles(ctx, g, dv, 0, 32, &wg, &bc));
     bool texel = use_texel(ctx, &t[1], 2, nb);
+    bool v4 = texel && use_vec4(ctx, g, &t[1], 2);
+    vkt_bind_kind tk = v4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
     if (texel) bc = 16;  // keys per unrolled step; nothing is staged
     for (uint32_t b0 = 0; b0 < (uint32_t)g->B; b0 += nb) {
         uint32_t n = (uint32_t)g->B - b0 < nb ? (uint32_t)g->B - b0 : nb;
-        vkt_dispatch d = {.shader = texel ? "attention_fwd_texel" : "attention_fwd", .op = "attention_fwd",
-                          .spec = {wg, 1, 1, bc, dv}, .nspec = 5, .nbind = 5};
+        vkt_dispatch d = {.shader = !texel ? "attention_fwd" : v4 ? "attention_fwd_texel4" : "attention_fwd_texel",
+                          .op = "attention_fwd", .spec = {wg, 1, 1, bc, dv}, .nspec = 5, .nbind = 5};
         for (int i = 0; i < 5; i++) {
-            vkt_bind_kind kind = i == 0 ? VKT_BIND_READ : i < 3 ? (texel ? VKT_BIND_TEXEL_R32 : VKT_BIND_READ) : VKT_BIND_WRITE;
+            vkt_bind_kind kind = i == 0 ? VKT_BIND_READ : i < 3 ? (texel ? tk : VKT_BIND_READ) : VKT_BIND_WRITE;
             d.bind[i] = chunk(&t[i], b0, n, kind);
         }
         push_fwd pc;
@@ -208,20 +219,22 @@ vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, 
     // Texel path: dq pass fetches k, v; dkv pass fetches q, dout.
     const tensor texel_reads[4] = {t[0], t[1], t[2], t[3]};
     bool texel = use_texel(ctx, texel_reads, 4, nb);
+    bool v4 = texel && use_vec4(ctx, g, texel_reads, 4);
+    vkt_bind_kind tk = v4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
     if (texel) bc = bq = 16;
     for (uint32_t b0 = 0; b0 < (uint32_t)g->B; b0 += nb) {
         uint32_t n = (uint32_t)g->B - b0 < nb ? (uint32_t)g->B - b0 : nb;
         for (int pass = 0; pass < 2; pass++) {
             vkt_dispatch d = {.nspec = 5, .nbind = pass == 0 ? 7 : 8};
             d.op = pass == 0 ? "attention_bwd_dq" : "attention_bwd_dkv";
-            d.shader = pass == 0 ? (texel ? "attention_bwd_dq_texel" : "attention_bwd_dq")
-                                 : (texel ? "attention_bwd_dkv_texel" : "attention_bwd_dkv");
+            d.shader = pass == 0 ? (!texel ? "attention_bwd_dq" : v4 ? "attention_bwd_dq_texel4" : "attention_bwd_dq_texel")
+                                 : (!texel ? "attention_bwd_dkv" : v4 ? "attention_bwd_dkv_texel4" : "attention_bwd_dkv_texel");
             uint32_t wg = pass == 0 ? wq : wk;
             uint32_t spec[5] = {wg, 1, 1, pass == 0 ? bc : bq, dvn};
             memcpy(d.spec, spec, sizeof spec);
             for (int i = 0; i < 6; i++) {
                 bool tx = texel && (pass == 0 ? (i == 1 || i == 2) : (i == 0 || i == 3));
-                d.bind[i] = chunk(&t[i], b0, n, tx ? VKT_BIND_TEXEL_R32 : VKT_BIND_READ);
+                d.bind[i] = chunk(&t[i], b0, n, tx ? tk : VKT_BIND_READ);
             }
             if (pass == 0) {
                 d.bind[6] = chunk(&t[6], b0, n, VKT_BIND_WRITE);

@@ -110,7 +110,7 @@ void main() {
                 uint ob = (b * p.Tq + i) * p.H * p.D + h * p.D;
                 float delta = 0.0;
 #ifdef KV_TEXEL
-                for (uint d = 0; d < p.D; d++) delta += texelFetch(dot_, int(p.do_off + ob + d)).r * o[p.o_off + ob + d];
+                for (uint d = 0; d < p.D; d++) delta += texel1(dot_, p.do_off + ob + d) * o[p.o_off + ob + d];
 #else
                 for (uint d = 0; d < p.D; d++) delta += dout[p.do_off + ob + d] * o[p.o_off + ob + d];
 #endif

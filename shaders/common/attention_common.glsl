@@ -6,6 +6,14 @@
 // the lanes, and barriers are costly; on GPUs shared-memory staging is the right tool.
 
 // Elements 4c .. 4c+3 of a row starting at element base, zero past D.
+#ifdef KV_VEC4
+// RGBA32F texels: one vectorised fetch per vec4. The wrapper picks this variant only when
+// D, every row stride and every binding shift are multiples of 4 (so base is too).
+vec4 texel4(samplerBuffer t, uint base, uint c, uint D) { return texelFetch(t, int((base >> 2) + c)); }
+// Element i of the buffer.
+float texel1(samplerBuffer t, uint i) { return texelFetch(t, int(i >> 2))[i & 3u]; }
+#else
+float texel1(samplerBuffer t, uint i) { return texelFetch(t, int(i)).r; }
 vec4 texel4(samplerBuffer t, uint base, uint c, uint D) {
     vec4 r;
     [[unroll]] for (uint x = 0; x < 4; x++) {
@@ -14,3 +22,4 @@ vec4 texel4(samplerBuffer t, uint base, uint c, uint D) {
     }
     return r;
 }
+#endif
