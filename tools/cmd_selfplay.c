@@ -8,11 +8,13 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "rl_prompt.h"
 #include "rl_tabular.h"
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: vkt selfplay --policy tabular [options]\n\n"
+        "usage: vkt selfplay --policy tabular [options]\n"
+        "       vkt selfplay --warmup-data FILE [--game SPEC] [--games N] [--seed S]\n\n"
         "Self-play RL on Kuhn Poker (OpenSpiel rules, one hand, chips reward): one policy in both\n"
         "seats; exact exploitability of the latest and of the averaged policy as it learns.\n"
         "Only the tabular control (12 information states x 2 logits, pure C) exists so far.\n\n"
@@ -30,6 +32,11 @@ static void usage(FILE *f) {
         "  --eval-every N          games between evaluations (default 8192)\n"
         "  --metrics FILE          append one JSON object per evaluation\n"
         "  --seed S                (default 1)\n"
+        "  --warmup-data FILE      instead of training: write the imitation warm-up data, one JSON\n"
+        "                          line {\"prompt\", \"completion\"} per decision of --games games of\n"
+        "                          uniformly random legal play (--game, default kuhn), in the\n"
+        "                          compact role-conditioned prompt format; `vkt train --format jsonl`\n"
+        "                          reads it\n"
         "  --json                  end with one summary object: games, updates, invalid_rate,\n"
         "                          exploitability, avg_exploitability, policy, avg_policy\n");
 }
@@ -49,7 +56,7 @@ static void print_policy(const char *label, const vkt_kuhn_policy *pi) {
 int cmd_selfplay(int argc, char **argv) {
     vkt_rl_tabular_opts o;
     vkt_rl_tabular_defaults(&o);
-    const char *policy = NULL, *metrics = NULL, *v;
+    const char *policy = NULL, *metrics = NULL, *warmup = NULL, *game = "kuhn", *v;
     long games = 150000, eval_every = 8192;
     bool json = false;
     vkt_error err = {0};
@@ -66,6 +73,8 @@ int cmd_selfplay(int argc, char **argv) {
             o.adv = VKT_RL_ADV_NONE;
         } else if ((r = cli_value(argc, argv, &i, "--policy", &policy))) {
         } else if ((r = cli_value(argc, argv, &i, "--metrics", &metrics))) {
+        } else if ((r = cli_value(argc, argv, &i, "--warmup-data", &warmup))) {
+        } else if ((r = cli_value(argc, argv, &i, "--game", &game))) {
         } else if ((r = cli_value(argc, argv, &i, "--games", &v)) > 0) {
             if (!cli_int("selfplay", "--games", v, 1, 1000000000L, &games)) return CLI_USAGE;
         } else if (r == 0 && (r = cli_value(argc, argv, &i, "--games-per-update", &v)) > 0) {
@@ -95,6 +104,17 @@ int cmd_selfplay(int argc, char **argv) {
             return cli_usage_error("selfplay", "unknown option '%s'", argv[i]);
         }
         if (r < 0) return CLI_USAGE;
+    }
+    if (warmup) {
+        FILE *f = fopen(warmup, "w");
+        if (!f) return cli_fail("selfplay", "%s: cannot open for writing", warmup);
+        int64_t lines = 0;
+        vkt_status st = vkt_rl_warmup_write(f, game, games, o.seed, &lines, &err);
+        if (fclose(f) != 0 && st == VKT_OK) st = vkt_fail(&err, VKT_ERR_IO, "%s: write failed", warmup);
+        if (st == VKT_ERR_ARG) return cli_usage_error("selfplay", "%s", err.msg);
+        if (st != VKT_OK) return cli_fail("selfplay", "%s", err.msg);
+        fprintf(stderr, "wrote %lld examples from %ld games of %s to %s\n", (long long)lines, games, game, warmup);
+        return CLI_OK;
     }
     if (!policy) return cli_usage_error("selfplay", "--policy is required (only 'tabular' exists so far)");
     if (strcmp(policy, "tabular"))
