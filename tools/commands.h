@@ -19,5 +19,6 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_steer(int argc, char **argv);
+int cmd_selfplay(int argc, char **argv);
 
 #endif

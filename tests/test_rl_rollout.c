@@ -1,0 +1,167 @@
+// test_rl_rollout.c: batched self-play rollouts with a tiny random GPT-2 on the device.
+// A logits hook constrains the answer to a prefix of "[Check] [Bet] [Fold] [Call]" with
+// <|endoftext|> competing at every step (probability from the model's logits, bounded
+// to ~3-8%), so the protocol sees every kind of answer: no move (invalid), a legal move,
+// a move that is illegal here (invalid). Checks: a batch of games (also with fewer
+// generation slots than games) gives the same transcripts, actions and returns as one
+// game at a time; SPIRAL's training rewards on invalid moves; the prompts; max_turns.
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generate.h"
+#include "model.h"
+#include "rl_prompt.h"
+#include "rl_rollout.h"
+#include "support_gpu.h"
+#include "tokenizer.h"
+
+static const char answer[] = "[Check] [Bet] [Fold] [Call]";
+
+static void constrain(void *user, int sample, int step, float *z, int V) {
+    (void)user, (void)sample;
+    int c = step < (int)sizeof answer - 1 ? (unsigned char)answer[step] : VKT_TOK_EOT;
+    float d = z[VKT_TOK_EOT] - z[c];
+    for (int j = 0; j < V; j++)
+        if (j != c && j != VKT_TOK_EOT) z[j] = -1e9f;
+    z[c] = 0;
+    if (c != VKT_TOK_EOT) z[VKT_TOK_EOT] = -3.0f + 0.5f * tanhf(d);
+}
+
+static vkt_model *tiny_model(vkt_ctx *ctx) {
+    vkt_model_config c;
+    vkt_error err = {0};
+    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
+    c.vocab = 264, c.context = 80, c.layers = 2, c.width = 16, c.ffn = 24, c.heads = 4, c.kv_heads = 4;
+    vkt_model *m = NULL;
+    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_model_init(m, 5));
+    const vkt_params *ps = vkt_model_params(m);
+    float *p = malloc(ps->total * 4);
+    TEST_OK(ctx, vkt_model_get_params(m, p));
+    for (uint64_t i = 0; i < ps->total; i++) p[i] *= 8.0f;  // far from uniform
+    TEST_OK(ctx, vkt_model_set_params(m, p));
+    free(p);
+    return m;
+}
+
+static void opts_for(vkt_rl_rollout_opts *o, int n, int64_t base) {
+    vkt_rl_rollout_defaults(o);
+    o->n_games = n, o->game_base = base, o->seed = 11;
+    o->gen.max_new_tokens = (int)sizeof answer;  // the whole string, then <|endoftext|>
+    o->gen.on_logits = constrain;
+}
+
+// The turns of game g (in order).
+static int game_turns(const vkt_rl_rollout *r, int g, const vkt_rl_turn **out) {
+    int n = 0;
+    for (int i = 0; i < r->n_turns; i++)
+        if (r->turns[i].game == g) out[n++] = &r->turns[i];
+    return n;
+}
+
+static void test_batch_equals_sequential(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_model *m = tiny_model(ctx);
+    enum { G = 24 };
+    vkt_gen *gb, *g1;
+    TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gb));  // fewer slots than games: prompts queue
+    TEST_OK(ctx, vkt_gen_create(m, 1, 0, 0, &g1));
+    vkt_rl_rollout_opts o;
+    opts_for(&o, G, 100);
+    vkt_rl_rollout rb;
+    vkt_error err = {0};
+    if (vkt_rl_rollout_run(m, gb, &o, &rb, &err) != VKT_OK) fail_msg("%s", err.msg);
+    int kinds[4] = {0}, longest = 0;  // invalid as no move / illegal, legal pass / bet
+    for (int g = 0; g < G; g++) {
+        vkt_rl_rollout_opts o1;
+        opts_for(&o1, 1, 100 + g);
+        vkt_rl_rollout r1;
+        if (vkt_rl_rollout_run(m, g1, &o1, &r1, &err) != VKT_OK) fail_msg("%s", err.msg);
+        const vkt_rl_turn *tb[64], *t1[64];
+        int nb = game_turns(&rb, g, tb), n1 = game_turns(&r1, 0, t1);
+        assert_int_equal(nb, n1);
+        if (nb > longest) longest = nb;
+        for (int i = 0; i < nb; i++) {
+            assert_int_equal(tb[i]->player, t1[i]->player);
+            assert_int_equal(tb[i]->step, i);
+            assert_int_equal(tb[i]->n_prompt, t1[i]->n_prompt);
+            assert_memory_equal(tb[i]->prompt, t1[i]->prompt, (size_t)tb[i]->n_prompt * 4);
+            assert_int_equal(tb[i]->n_resp, t1[i]->n_resp);
+            assert_memory_equal(tb[i]->resp, t1[i]->resp, (size_t)tb[i]->n_resp * 4);
+            assert_int_equal(tb[i]->action, t1[i]->action);
+            assert_true(tb[i]->obs_key == t1[i]->obs_key);
+            if (!test_close("logp", tb[i]->logp, t1[i]->logp, (uint64_t)tb[i]->n_resp, 1e-5, 1e-5)) fail();
+            if (tb[i]->action >= 0) kinds[2 + tb[i]->action]++;
+            else kinds[tb[i]->n_resp < 7 ? 0 : 1]++;
+        }
+        for (int p = 0; p < 2; p++) assert_true(rb.returns[g * 2 + p] == r1.returns[p]);
+        assert_int_equal(rb.forfeited_by[g], r1.forfeited_by[0]);
+        // Returns: SPIRAL's training rule after an invalid move, chips otherwise.
+        const double *R = rb.returns + g * 2;
+        int f = rb.forfeited_by[g];
+        if (f >= 0) {
+            assert_true(R[f] == -1.5 && R[1 - f] == 0.5);
+            assert_int_equal(tb[nb - 1]->action, VKT_ACTION_INVALID);
+            assert_int_equal(tb[nb - 1]->player, f);
+        } else {
+            assert_true(R[0] + R[1] == 0 && (fabs(R[0]) == 1 || fabs(R[0]) == 2));
+        }
+        vkt_rl_rollout_free(&r1);
+    }
+    print_message("answers: %d empty-invalid, %d illegal, %d pass, %d bet; longest game %d turns, %d steps\n",
+                  kinds[0], kinds[1], kinds[2], kinds[3], longest, rb.steps);
+    // The seeds exercise every path (fixed seed: deterministic).
+    assert_true(kinds[0] > 0 && kinds[1] > 0 && kinds[2] > 0 && kinds[3] > 0 && longest >= 2);
+    assert_int_equal(rb.steps, longest);  // one generation call per decision step
+    // Prompts: the first turn of every game is player 0's opening in the compact format.
+    for (int g = 0; g < G; g++) {
+        const vkt_rl_turn *t[64];
+        game_turns(&rb, g, t);
+        char text[128];
+        size_t n = 0;
+        TEST_OK(ctx, vkt_tokenizer_decode(t[0]->prompt, (size_t)t[0]->n_prompt, 0, text, sizeof text, &n, NULL));
+        assert_memory_equal(text, "Kuhn P0 card ", 13);
+        assert_non_null(strstr(text, "hist - moves [Check] [Bet]\n"));
+    }
+    // max_turns = 1: games that needed a second decision are cut with returns 0.
+    vkt_rl_rollout rc;
+    o.max_turns = 1;
+    if (vkt_rl_rollout_run(m, gb, &o, &rc, &err) != VKT_OK) fail_msg("%s", err.msg);
+    int cut = 0;
+    for (int g = 0; g < G; g++) {
+        if (rc.truncated[g]) {
+            cut++;
+            assert_true(rc.returns[g * 2] == 0 && rc.returns[g * 2 + 1] == 0);
+        }
+        // cut exactly when the first move was legal (a Kuhn hand needs >= 2 decisions)
+        const vkt_rl_turn *t[64];
+        game_turns(&rb, g, t);
+        assert_int_equal(rc.truncated[g], t[0]->action >= 0);
+    }
+    assert_true(cut > 0 && rc.steps == 1);
+    vkt_rl_rollout_free(&rc);
+    vkt_rl_rollout_free(&rb);
+    vkt_error e2 = {0};
+    opts_for(&o, 0, 0);
+    assert_int_equal(vkt_rl_rollout_run(m, gb, &o, &rc, &e2), VKT_ERR_ARG);
+    vkt_rl_rollout_free(&rc);
+    vkt_gen_destroy(gb);
+    vkt_gen_destroy(g1);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_equals_sequential),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

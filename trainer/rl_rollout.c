@@ -1,0 +1,148 @@
+// rl_rollout.c: many self-play games at once, one vkt_generate call per decision step
+// (see rl_rollout.h).
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "protocol.h"
+#include "rl_prompt.h"
+#include "rl_rollout.h"
+#include "tokenizer.h"
+
+void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->game = "kuhn";
+    o->n_games = 1;
+    o->seed = 1;
+    o->max_turns = 50;
+    o->invalid = VKT_INVALID_TRAINING;
+    vkt_gen_defaults(&o->gen);
+    o->gen.max_new_tokens = 16;
+}
+
+void vkt_rl_rollout_free(vkt_rl_rollout *r) {
+    for (int i = 0; i < r->n_turns; i++) free(r->turns[i].prompt), free(r->turns[i].resp), free(r->turns[i].logp);
+    free(r->turns), free(r->returns), free(r->forfeited_by), free(r->truncated);
+    memset(r, 0, sizeof *r);
+}
+
+uint64_t vkt_rl_tokens_key(const int32_t *ids, int n) {
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < 4; b++) h = (h ^ (((uint32_t)ids[i] >> (8 * b)) & 0xff)) * 1099511628211ull;
+    return h;
+}
+
+// The prompt of game g's player to move, as byte tokens (no special tokens, like the
+// warm-up data). *ids is malloc'd.
+static vkt_status prompt_tokens(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err) {
+    size_t len = vkt_rl_prompt(g, player, NULL, 0);
+    char *text = malloc(len + 1);
+    int32_t *t = malloc((len + 1) * sizeof *t);
+    if (!text || !t) {
+        free(text), free(t);
+        return vkt_fail(err, VKT_ERR_NOMEM, "rollout: prompt of %zu bytes", len);
+    }
+    vkt_rl_prompt(g, player, text, len + 1);
+    size_t got = 0;
+    vkt_status s = vkt_tokenizer_encode(text, len, 0, t, len + 1, &got, err);
+    free(text);
+    if (s != VKT_OK) {
+        free(t);
+        return s;
+    }
+    *ids = t, *n = (int)got;
+    return VKT_OK;
+}
+
+vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
+                              vkt_error *err) {
+    memset(out, 0, sizeof *out);
+    if (o->n_games < 1 || o->max_turns < 1 || o->game_base < 0)
+        return vkt_fail(err, VKT_ERR_ARG, "rollout: n_games %d and max_turns %d must be >= 1, game_base %lld >= 0",
+                        o->n_games, o->max_turns, (long long)o->game_base);
+    const int G = o->n_games;
+    vkt_game *games = malloc((size_t)G * sizeof *games);
+    int *turn = calloc((size_t)G, sizeof *turn), *wait = malloc((size_t)G * sizeof *wait);
+    vkt_gen_prompt *pr = malloc((size_t)G * sizeof *pr);
+    vkt_gen_result *res = calloc((size_t)G, sizeof *res);
+    out->n_games = G;
+    out->returns = calloc((size_t)G * VKT_GAME_MAX_PLAYERS, sizeof *out->returns);
+    out->forfeited_by = malloc((size_t)G * sizeof *out->forfeited_by);
+    out->truncated = calloc((size_t)G, sizeof *out->truncated);
+    vkt_status s = VKT_OK;
+    if (!games || !turn || !wait || !pr || !res || !out->returns || !out->forfeited_by || !out->truncated)
+        s = vkt_fail(err, VKT_ERR_NOMEM, "rollout: %d games", G);
+    for (int g = 0; s == VKT_OK && g < G; g++) {
+        s = vkt_game_create(&games[g], o->game, err);
+        if (s == VKT_OK) vkt_game_set_invalid_rule(&games[g], o->invalid);
+        if (s == VKT_OK) s = vkt_game_reset(&games[g], vkt_rng_derive(o->seed, (uint64_t)(o->game_base + g)), err);
+        out->forfeited_by[g] = -1;
+    }
+    vkt_gen_opts gopt = o->gen;
+    gopt.seed = o->seed;
+    int cap_turns = 0;
+    while (s == VKT_OK) {
+        // Every running game waits for a move: batch them all.
+        int n = 0;
+        for (int g = 0; g < G; g++) {
+            if (vkt_game_is_terminal(&games[g]) || out->truncated[g]) continue;
+            if (turn[g] >= o->max_turns) {
+                out->truncated[g] = true;
+                continue;
+            }
+            wait[n++] = g;
+        }
+        if (n == 0) break;
+        if (out->n_turns + n > cap_turns) {
+            int nc = cap_turns ? 2 * cap_turns : 2 * G;
+            while (nc < out->n_turns + n) nc *= 2;
+            vkt_rl_turn *t = realloc(out->turns, (size_t)nc * sizeof *t);
+            if (!t) {
+                s = vkt_fail(err, VKT_ERR_NOMEM, "rollout: %d turns", nc);
+                break;
+            }
+            out->turns = t, cap_turns = nc;
+        }
+        for (int k = 0; k < n; k++) {
+            int g = wait[k];
+            vkt_rl_turn *t = &out->turns[out->n_turns + k];
+            memset(t, 0, sizeof *t);
+            t->game = g, t->player = vkt_game_current_player(&games[g]), t->step = turn[g];
+            t->action = VKT_ACTION_INVALID;
+            if (s == VKT_OK) s = prompt_tokens(&games[g], t->player, &t->prompt, &t->n_prompt, err);
+            if (s == VKT_OK) t->obs_key = vkt_rl_tokens_key(t->prompt, t->n_prompt);
+            pr[k] = (vkt_gen_prompt){t->prompt, t->n_prompt, ((uint64_t)(o->game_base + g) << 16) | (uint64_t)turn[g]};
+        }
+        out->n_turns += n;  // the new turns own their prompts now (freed with the rollout)
+        if (s != VKT_OK) break;
+        if (vkt_generate(gen, pr, n, &gopt, res) != VKT_OK) {
+            s = vkt_fail(err, VKT_ERR_VULKAN, "rollout: generate: %s", vkt_ctx_message(vkt_model_ctx(m)));
+            for (int k = 0; k < n; k++) vkt_gen_result_free(&res[k]);
+            break;
+        }
+        out->steps++;
+        for (int k = 0; k < n; k++) {
+            int g = wait[k];
+            vkt_rl_turn *t = &out->turns[out->n_turns - n + k];
+            vkt_gen_result *r = &res[k];
+            t->n_resp = r->n;
+            t->resp = malloc(((size_t)r->n + 1) * sizeof *t->resp);
+            t->logp = malloc(((size_t)r->n + 1) * sizeof *t->logp);
+            if (!t->resp || !t->logp) s = vkt_fail(err, VKT_ERR_NOMEM, "rollout: response");
+            else {
+                memcpy(t->resp, r->tokens, (size_t)r->n * sizeof *t->resp);
+                memcpy(t->logp, r->logprob, (size_t)r->n * sizeof *t->logp);
+            }
+            bool invalid = false;
+            if (s == VKT_OK) s = vkt_protocol_step(&games[g], r->text, r->text_len, &t->action, &invalid, NULL);
+            if (s == VKT_OK && invalid) out->invalid++, out->forfeited_by[g] = t->player;
+            turn[g]++;
+        }
+        for (int k = 0; k < n; k++) vkt_gen_result_free(&res[k]);
+    }
+    for (int g = 0; s == VKT_OK && g < G; g++)
+        if (!out->truncated[g]) vkt_game_returns(&games[g], out->returns + (size_t)g * VKT_GAME_MAX_PLAYERS);
+    free(games), free(turn), free(wait), free(pr), free(res);
+    return s;
+}

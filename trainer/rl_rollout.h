@@ -1,0 +1,71 @@
+// rl_rollout.h: batched self-play rollouts with a language-model policy.
+//
+// n_games games of one game spec run at once; one policy (the model behind a vkt_gen
+// plan) plays every seat. At every decision step all games still running are waiting
+// for a move, and their prompts (rl_prompt.h: role-conditioned, game + seat) go to ONE
+// vkt_generate call, so the device never waits on a single game. Each response is
+// played through the protocol (games/protocol.h): an answer that is not a legal move
+// ends the game under the invalid rule (training: SPIRAL's offender -1.5, others +0.5).
+// Games still running after max_turns decisions end with returns 0 for every seat.
+//
+// Reproducibility: game g of the batch is game number id = game_base + g; it is dealt
+// from vkt_rng_derive(seed, id) and its t-th decision is sampled with the generation
+// stream (id << 16) | t under the run's seed, so a game's deal, texts and actions do not
+// depend on which other games share its batch (generation is batch-invariant): running
+// games one at a time with the same ids gives the same transcripts.
+#ifndef VKT_RL_ROLLOUT_H
+#define VKT_RL_ROLLOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "game.h"
+#include "generate.h"
+
+typedef struct vkt_rl_rollout_opts {
+    const char *game;            // game spec, e.g. "kuhn"
+    int n_games;                 // games in the batch (>= 1)
+    int64_t game_base;           // id of the batch's first game
+    uint64_t seed;
+    int max_turns;               // default 50 (SPIRAL's cut)
+    vkt_invalid_rule invalid;    // default VKT_INVALID_TRAINING
+    vkt_gen_opts gen;            // sampling settings (max_new_tokens, temperature, stops,
+                                 // on_logits); seed is overwritten with `seed`
+} vkt_rl_rollout_opts;
+
+// One decision: who played, what the model read and wrote, and what it meant.
+typedef struct vkt_rl_turn {
+    int game;                    // index in the batch
+    int player;
+    int step;                    // the game's decision number (0-based)
+    int32_t *prompt;             // (n_prompt) prompt tokens
+    int n_prompt;
+    int32_t *resp;               // (n_resp) generated tokens
+    float *logp;                 // (n_resp) their log-probabilities at sampling (temperature 1)
+    int n_resp;
+    int action;                  // the legal action played, or VKT_ACTION_INVALID
+    uint64_t obs_key;            // hash of the prompt tokens (group key for --advantage group)
+} vkt_rl_turn;
+
+typedef struct vkt_rl_rollout {
+    int n_games;
+    double *returns;             // (n_games * VKT_GAME_MAX_PLAYERS) by game, then seat
+    int *forfeited_by;           // (n_games) the seat whose invalid move ended it, or -1
+    bool *truncated;             // (n_games) cut at max_turns
+    vkt_rl_turn *turns;          // in play order: by step, then by game
+    int n_turns;
+    int invalid;                 // invalid moves (= games forfeited)
+    int steps;                   // generation calls made
+} vkt_rl_rollout;
+
+void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o);
+// Plays the batch; out is filled (free with vkt_rl_rollout_free, also after a failure).
+// The model m is the one behind gen (for error messages).
+vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
+                              vkt_error *err);
+void vkt_rl_rollout_free(vkt_rl_rollout *r);
+
+// FNV-1a over the token ids: the observation key of a prompt.
+uint64_t vkt_rl_tokens_key(const int32_t *ids, int n);
+
+#endif
