@@ -267,7 +267,29 @@ static void test_best_of(void **state) {
         assert_true(a >= 0 && a <= 0.5); // prompt "ab" is never right
         if (k == 5) assert_true(fabs(a - acc) < 1e-6);
     }
-    json_decref(g), json_decref(j);
+
+    // tools/best_of_n_plot.py turns the sampled and greedy JSON into a table and a figure
+    snprintf(args, sizeof args, "--best-of 1 --greedy --answer-regex '[a-z]+' --gold '%s'", gold2);
+    json_t *gr = best_of_json(args);
+    const char *tools = getenv("VKT_TOOLS_DIR");
+    if (tools && system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") == 0) {
+        char sp[4300], gp[4300], png[4300], cmd[20000];
+        snprintf(sp, sizeof sp, "%s/sampled.json", dir), snprintf(gp, sizeof gp, "%s/greedy.json", dir);
+        snprintf(png, sizeof png, "%s/acc.png", dir);
+        assert_int_equal(json_dump_file(g, sp, 0), 0);
+        assert_int_equal(json_dump_file(gr, gp, 0), 0);
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/best_of_n_plot.py' --sampled '%s' --greedy '%s' --out '%s'", tools, sp,
+                 gp, png);
+        FILE *pp = popen(cmd, "r");
+        char table[4096] = "";
+        size_t n = fread(table, 1, sizeof table - 1, pp);
+        table[n] = 0;
+        assert_int_equal(pclose(pp), 0);
+        assert_non_null(strstr(table, "| N | self-certainty | majority | borda | greedy |"));
+        assert_non_null(strstr(table, "| 4 | "));
+        assert_int_equal(access(png, R_OK), 0);
+    } else print_message("no matplotlib or VKT_TOOLS_DIR: best_of_n_plot.py not tested\n");
+    json_decref(gr), json_decref(g), json_decref(j);
 
     // bad usage: exit 2 with a message that names the fault
     struct { const char *extra, *msg; } bad[] = {
