@@ -1,5 +1,6 @@
 // vkt generate: sample from a checkpoint (vkt_generate): KV-cached, every prompt and
-// sample batched, optional GGUF control vectors with llama.cpp's flags.
+// sample batched, optional GGUF control vectors with llama.cpp's flags, and best-of-N
+// selection of an extracted answer (trainer/select.h).
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "cli_device.h"
 #include "commands.h"
 #include "generate.h"
+#include "select.h"
 #include "tokenizer.h"
 
 static void usage(FILE *f) {
@@ -40,7 +42,23 @@ static void usage(FILE *f) {
             "  --device N                 Vulkan device (see vkt devices)\n"
             "  --json                     one JSON object: every sample's text, tokens, per-token logprob,\n"
             "                             entropy and self-certainty (temperature-1 model distribution),\n"
-            "                             their means, and the generation speed\n");
+            "                             their means, and the generation speed\n\n"
+            "Best-of-N (arXiv 2502.18581): N samples per prompt, an answer extracted from each, one chosen.\n"
+            "Prints the chosen answer of each prompt, one a line (an empty line when no sample has one).\n"
+            "  --best-of N                samples per prompt (the same as -n N)\n"
+            "  --answer-regex RE          POSIX extended regex; the answer is its group 1 (or the whole match)\n"
+            "                             in the LAST match with a non-empty answer; no match: no answer\n"
+            "  --select RULE              self-certainty (default): the most self-certain sample with an answer;\n"
+            "                             majority: the most frequent answer (self-consistency);\n"
+            "                             borda: sample ranked r of N by self-certainty gives (N-r+1)^p votes;\n"
+            "                             vote ties go to the answer whose voters are more self-certain in\n"
+            "                             total, then to the answer that occurs first\n"
+            "  --borda-power P            p of the Borda weights (default 0.5)\n"
+            "  --gold FILE                expected answer of each prompt, one a line in prompt order: adds\n"
+            "                             correctness, the accuracy, and the accuracy of every rule at\n"
+            "                             N = 1, 2, 4, ... (averaged over the disjoint groups of N samples)\n"
+            "  with --json, a \"best_of\" object, and per prompt the chosen answer and sample, each\n"
+            "  sample's answer, mean self-certainty, rank and Borda weight, and the votes of each answer\n");
 }
 
 // JSON string: valid UTF-8 passes through; other bytes are written as \u00XX.
@@ -113,13 +131,124 @@ static char **read_lines(const char *path, int *n) {
 
 #define MAX_LIST 64
 
+// Best-of-N over the results: each prompt's answers (byte ranges of the texts) and selection.
+typedef struct {
+    int np, N;
+    vkt_select_rule rule;
+    double power;
+    vkt_select_sample *s;   // (np * N)
+    vkt_selection *sel;     // (np)
+    char **gold;            // (np) or NULL
+    int Ns[32], nN;         // the accuracy curve's N: 1, 2, 4, ... and N
+    double *curve;          // (VKT_SELECT_RULES * nN) or NULL
+} best_of;
+
+static bool answer_is(const vkt_select_sample *a, const char *gold) {
+    return a->answer && a->answer_len == strlen(gold) && !memcmp(a->answer, gold, a->answer_len);
+}
+
+static const vkt_select_sample *chosen_answer(const best_of *b, int i) {
+    const vkt_selection *sel = &b->sel[i];
+    return sel->answer >= 0 ? &b->s[(size_t)i * b->N + sel->cand[sel->answer].first] : NULL;
+}
+
+static bool best_of_correct(const best_of *b, int i) {
+    const vkt_select_sample *a = chosen_answer(b, i);
+    return a && b->gold && answer_is(a, b->gold[i]);
+}
+
+static vkt_status best_of_run(best_of *b, const vkt_answer_re *re, const vkt_gen_result *res, vkt_error *err) {
+    const int total = b->np * b->N;
+    b->s = calloc((size_t)total, sizeof *b->s);
+    b->sel = calloc((size_t)b->np, sizeof *b->sel);
+    if (!b->s || !b->sel) return vkt_fail(err, VKT_ERR_NOMEM, "best-of: %d samples", total);
+    for (int i = 0; i < total; i++) {
+        size_t a, n;
+        b->s[i].self_certainty = res[i].mean_self_certainty;
+        if (vkt_answer_extract(re, res[i].text, res[i].text_len, &a, &n)) b->s[i].answer = res[i].text + a, b->s[i].answer_len = n;
+    }
+    for (int i = 0; i < b->np; i++) VKT_TRY(vkt_select(b->s + (size_t)i * b->N, b->N, b->rule, b->power, &b->sel[i], err));
+    if (!b->gold) return VKT_OK;
+    for (int k = 1; k < b->N && b->nN < 31; k *= 2) b->Ns[b->nN++] = k;
+    b->Ns[b->nN++] = b->N;
+    b->curve = malloc((size_t)VKT_SELECT_RULES * b->nN * sizeof *b->curve);
+    if (!b->curve) return vkt_fail(err, VKT_ERR_NOMEM, "best-of accuracy");
+    return vkt_select_accuracy(b->s, b->np, b->N, (const char *const *)b->gold, b->Ns, b->nN, b->power, b->curve, err);
+}
+
+static void best_of_free(best_of *b) {
+    if (b->sel)
+        for (int i = 0; i < b->np; i++) vkt_selection_free(&b->sel[i]);
+    free(b->s), free(b->sel), free(b->curve);
+}
+
+static void json_answer(FILE *f, const vkt_select_sample *a) {
+    if (a && a->answer) json_str(f, a->answer, a->answer_len);
+    else fputs("null", f);
+}
+
+// "best_of": {...}, "prompts": [...] (and "accuracy", "accuracy_curve" with gold answers)
+static void best_of_json(FILE *f, const best_of *b, const char *regex, const char *const *ptext) {
+    fprintf(f, ", \"best_of\": {\"n\": %d, \"rule\": \"%s\", \"borda_power\": ", b->N, vkt_select_rule_name(b->rule));
+    json_num(f, b->power);
+    fputs(", \"answer_regex\": ", f);
+    json_str(f, regex, strlen(regex));
+    fputs("},\n\"prompts\": [", f);
+    int right = 0;
+    for (int i = 0; i < b->np; i++) {
+        const vkt_selection *sel = &b->sel[i];
+        const vkt_select_sample *s = b->s + (size_t)i * b->N;
+        fprintf(f, "%s\n  {\"prompt_index\": %d, \"prompt\": ", i ? "," : "", i);
+        json_str(f, ptext[i], strlen(ptext[i]));
+        fputs(", \"answer\": ", f);
+        json_answer(f, chosen_answer(b, i));
+        fprintf(f, ", \"sample\": %d, \"rule\": \"%s\"", sel->chosen, vkt_select_rule_name(b->rule));
+        if (b->gold) {
+            fputs(", \"gold\": ", f);
+            json_str(f, b->gold[i], strlen(b->gold[i]));
+            fprintf(f, ", \"correct\": %s", best_of_correct(b, i) ? "true" : "false");
+            right += best_of_correct(b, i);
+        }
+        fputs(", \"answers\": [", f);
+        for (int k = 0; k < b->N; k++) fputs(k ? ", " : "", f), json_answer(f, &s[k]);
+        fputs("], \"mean_self_certainty\": [", f);
+        for (int k = 0; k < b->N; k++) fputs(k ? ", " : "", f), json_num(f, s[k].self_certainty);
+        fputs("], \"rank\": [", f);
+        for (int k = 0; k < b->N; k++) fprintf(f, "%s%d", k ? ", " : "", sel->rank[k]);
+        fputs("], \"borda_weight\": [", f);
+        for (int k = 0; k < b->N; k++) fputs(k ? ", " : "", f), json_num(f, sel->weight[k]);
+        fputs("], \"votes\": [", f);
+        for (int c = 0; c < sel->n_cand; c++) {
+            const vkt_select_candidate *v = &sel->cand[c];
+            fputs(c ? ", {\"answer\": " : "{\"answer\": ", f);
+            json_answer(f, &s[v->first]);
+            fprintf(f, ", \"count\": %d, \"borda\": ", v->count);
+            json_num(f, v->borda);
+            fputs(", \"self_certainty_sum\": ", f);
+            json_num(f, v->certainty_sum);
+            fprintf(f, ", \"first_sample\": %d, \"best_sample\": %d}", v->first, v->best);
+        }
+        fputs("]}", f);
+    }
+    fputs("\n]", f);
+    if (!b->gold) return;
+    fprintf(f, ", \"accuracy\": %.6g, \"correct\": %d, \"accuracy_curve\": [", (double)right / b->np, right);
+    for (int r = 0; r < VKT_SELECT_RULES; r++)
+        for (int j = 0; j < b->nN; j++)
+            fprintf(f, "%s{\"N\": %d, \"rule\": \"%s\", \"accuracy\": %.6g, \"groups\": %d}", r || j ? ", " : "", b->Ns[j],
+                    vkt_select_rule_name((vkt_select_rule)r), b->curve[r * b->nN + j], b->np * (b->N / b->Ns[j]));
+    fputs("]", f);
+}
+
 int cmd_generate(int argc, char **argv) {
     const char *ckpt = NULL, *prompts_file = NULL;
     const char *prompt_args[MAX_LIST], *stops[MAX_LIST], *cv_files[MAX_LIST];
     float cv_scales[MAX_LIST];
     int n_prompt_args = 0, n_stops = 0, n_cv = 0;
-    long device = -1, nsamp = 1, batch = 0, cv_lo = 0, cv_hi = 0, lv;
-    bool json = false;
+    long device = -1, nsamp = 1, batch = 0, cv_lo = 0, cv_hi = 0, lv, best_n = 0;
+    bool json = false, n_given = false;
+    const char *select_s = NULL, *answer_re_s = NULL, *gold_file = NULL;
+    double borda_power = VKT_BORDA_POWER;
     vkt_gen_opts o;
     vkt_gen_defaults(&o);
     o.seed = 1;
@@ -145,7 +274,16 @@ int cmd_generate(int argc, char **argv) {
             if (!*v) return cli_usage_error("generate", "--stop: empty string");
             if (n_stops == MAX_LIST) return cli_usage_error("generate", "at most %d --stop", MAX_LIST);
             stops[n_stops++] = v;
-        } else if (VAL("-n")) { if (mm < 0 || !cli_int("generate", "-n", v, 1, 1 << 20, &nsamp)) return CLI_USAGE; }
+        } else if (VAL("-n")) {
+            if (mm < 0 || !cli_int("generate", "-n", v, 1, 1 << 20, &nsamp)) return CLI_USAGE;
+            n_given = true;
+        } else if (VAL("--best-of")) { if (mm < 0 || !cli_int("generate", "--best-of", v, 1, 1 << 20, &best_n)) return CLI_USAGE; }
+        else if (VAL("--select")) { if (mm < 0) return CLI_USAGE; select_s = v; }
+        else if (VAL("--answer-regex")) { if (mm < 0) return CLI_USAGE; answer_re_s = v; }
+        else if (VAL("--gold")) { if (mm < 0) return CLI_USAGE; gold_file = v; }
+        else if (VAL("--borda-power")) {
+            if (mm < 0 || !cli_double("generate", "--borda-power", v, 0, 1e3, &borda_power)) return CLI_USAGE;
+        }
         else if (VAL("--max-new-tokens")) {
             if (mm < 0 || !cli_int("generate", "--max-new-tokens", v, 0, 1 << 24, &lv)) return CLI_USAGE;
             o.max_new_tokens = (int)lv;
@@ -188,6 +326,23 @@ int cmd_generate(int argc, char **argv) {
     if (!n_prompt_args && !prompts_file) return cli_usage_error("generate", "give --prompt TEXT or --prompts FILE");
     o.stop = stops, o.n_stop = n_stops;
 
+    // Best-of-N: the rule and the pattern are checked before any work.
+    best_of bo = {0};
+    vkt_answer_re *answer_re = NULL;
+    vkt_error err = {0};
+    if (best_n > 0) {
+        if (n_given && nsamp != best_n) return cli_usage_error("generate", "-n %ld and --best-of %ld disagree", nsamp, best_n);
+        nsamp = best_n;
+        if (!answer_re_s) return cli_usage_error("generate", "--best-of needs --answer-regex RE");
+        if (vkt_select_rule_parse(select_s ? select_s : "self-certainty", &bo.rule, &err) != VKT_OK)
+            return cli_usage_error("generate", "--select: %s", err.msg);
+        if (vkt_answer_re_compile(answer_re_s, &answer_re, &err) != VKT_OK)
+            return cli_usage_error("generate", "--answer-regex: %s", err.msg);
+        bo.N = (int)best_n, bo.power = borda_power;
+    } else if (select_s || answer_re_s || gold_file) {
+        return cli_usage_error("generate", "--select, --answer-regex and --gold need --best-of N");
+    }
+
     // Prompts: --prompt values, then the file's lines.
     int n_file = 0;
     char **file_lines = NULL;
@@ -195,10 +350,15 @@ int cmd_generate(int argc, char **argv) {
         return cli_fail("generate", "%s: %s", prompts_file, strerror(errno));
     int np = n_prompt_args + n_file;
     if (np == 0) return cli_fail("generate", "%s has no prompts", prompts_file);
+    int n_gold = 0;
+    if (gold_file) {
+        if (!(bo.gold = read_lines(gold_file, &n_gold))) return cli_fail("generate", "%s: %s", gold_file, strerror(errno));
+        if (n_gold != np) return cli_usage_error("generate", "--gold %s has %d answers for %d prompts", gold_file, n_gold, np);
+    }
+    bo.np = np;
     const char **ptext = malloc((size_t)np * sizeof *ptext);
     int32_t **pids = calloc((size_t)np, sizeof *pids);
     int *plen = calloc((size_t)np, sizeof *plen);
-    vkt_error err = {0};
     for (int i = 0; i < np; i++) {
         ptext[i] = i < n_prompt_args ? prompt_args[i] : file_lines[i - n_prompt_args];
         size_t len = strlen(ptext[i]), nn;
@@ -248,6 +408,7 @@ int cmd_generate(int argc, char **argv) {
             if (s != VKT_OK) err = *vkt_ctx_err(ctx);
             else generated = true;
         }
+        if (s == VKT_OK && best_n > 0) s = best_of_run(&bo, answer_re, res, &err), generated = s == VKT_OK;
     }
     long long ntok = 0;
     if (generated) {
@@ -276,10 +437,25 @@ int cmd_generate(int argc, char **argv) {
                 json_num(stdout, r->mean_entropy);
                 printf(", \"mean_self_certainty\": ");
                 json_num(stdout, r->mean_self_certainty);
+                if (best_n > 0) printf(", \"answer\": "), json_answer(stdout, &bo.s[i]);
                 printf("}");
             }
-            printf("\n], \"generated_tokens\": %lld, \"seconds\": %.4f, \"tokens_per_s\": %.2f}\n", ntok, secs,
+            printf("\n]");
+            if (best_n > 0) best_of_json(stdout, &bo, answer_re_s, ptext);
+            printf(", \"generated_tokens\": %lld, \"seconds\": %.4f, \"tokens_per_s\": %.2f}\n", ntok, secs,
                    secs > 0 ? (double)ntok / secs : 0.0);
+        } else if (best_n > 0) {
+            int right = 0;
+            for (int i = 0; i < np; i++) {
+                const vkt_select_sample *a = chosen_answer(&bo, i);
+                if (a) fwrite(a->answer, 1, a->answer_len, stdout);
+                fputc('\n', stdout);
+                right += best_of_correct(&bo, i);
+            }
+            fprintf(stderr, "vkt generate: best of %d by %s: %lld tokens in %.2f s", bo.N, vkt_select_rule_name(bo.rule),
+                    ntok, secs);
+            if (bo.gold) fprintf(stderr, "; accuracy %d/%d = %.4f", right, np, (double)right / np);
+            fputc('\n', stderr);
         } else {
             for (int i = 0; i < total; i++) {
                 int pi = i / (int)nsamp;
@@ -302,6 +478,10 @@ int cmd_generate(int argc, char **argv) {
     for (int i = 0; i < np; i++) free(pids[i]);
     for (int i = 0; i < n_file; i++) free(file_lines[i]);
     free(file_lines), free(pids), free(plen), free(ptext), free(req);
+    for (int i = 0; i < n_gold; i++) free(bo.gold[i]);
+    free(bo.gold);
+    best_of_free(&bo);
+    vkt_answer_re_free(answer_re);
     if (s != VKT_OK) return s == VKT_ERR_ARG ? cli_usage_error("generate", "%s", err.msg) : cli_fail("generate", "%s", err.msg);
     return CLI_OK;
 }

@@ -143,10 +143,13 @@ int cmd_train(int argc, char **argv) {
     vkt_status s = vkt_train_run(ctx, &o, &r, &err);
     signal(SIGINT, SIG_DFL);
     vkt_ctx_destroy(ctx);
-    if (json)
-        printf("{\"steps\": %d, \"loss\": %.6f, \"val_loss\": %s%.6f%s, \"interrupted\": %s, \"out\": \"%s\"}\n",
-               r.steps_done, r.final_loss, isnan(r.final_val_loss) ? "null" : "", isnan(r.final_val_loss) ? 0.0 : r.final_val_loss,
-               "", r.interrupted ? "true" : "false", o.out);
+    if (json) {
+        // val_loss is null when no validation ran (it printed "null0.000000" before)
+        char val[64] = "null";
+        if (!isnan(r.final_val_loss)) snprintf(val, sizeof val, "%.6f", r.final_val_loss);
+        printf("{\"steps\": %d, \"loss\": %.6f, \"val_loss\": %s, \"interrupted\": %s, \"out\": \"%s\"}\n",
+               r.steps_done, r.final_loss, val, r.interrupted ? "true" : "false", o.out);
+    }
     if (s != VKT_OK) {
         fprintf(stderr, "vkt train: %s\n", err.msg);
         return s == VKT_ERR_ARG ? CLI_USAGE : CLI_FAILED;
