@@ -1,4 +1,5 @@
-// test_attention.c: shaders/attention_{fwd,bwd_dq,bwd_dkv}.comp against
+// test_attention.c: shaders/attention_fwd.comp, attention_bwd_dq.comp and
+// attention_bwd_dkv.comp (and their texel variants) against
 // vkt_ref_attention_fwd/bwd on awkward shapes (T in 1, 3, 17, 63, 129, 1024; D in 4, 5,
 // 6, 7, 32, 64; H = 4 with KVH 4, 2, 1; B 1, 2), separate and fused (strided) q/k/v,
 // the causal mask, the KV-cached form (query offset), determinism, binding splits and

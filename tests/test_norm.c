@@ -1,4 +1,5 @@
-// test_norm.c: layernorm and rmsnorm (forward, backward) against the C reference on
+// test_norm.c: layernorm and rmsnorm (forward, backward: shaders/layernorm_fwd.comp,
+// layernorm_bwd.comp and the fixed-order dw/db pass layernorm_bwd_reduce.comp) against the C reference on
 // awkward shapes, in place, at unaligned view offsets, with bindings forced small,
 // bit-exact repeatability of the parameter gradients, and bad calls.
 // Tolerances (|got - want| <= atol + rtol*|want|; the reference sums in double, the
