@@ -12,44 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include "support_cli.h"
 
-// Runs `$VKT_BIN args` (stdin from `input` when given); returns the exit code and
-// stdout (caller frees).
-static int run(const char *args, const char *input, char **out) {
-    const char *bin = getenv("VKT_BIN");
-    char cmd[2048], inpath[] = "/tmp/vkt_arena_in_XXXXXX";
-    if (input) {
-        int fd = mkstemp(inpath);
-        assert_true(fd >= 0);
-        FILE *f = fdopen(fd, "w");
-        fputs(input, f);
-        fclose(f);
-        snprintf(cmd, sizeof cmd, "'%s' %s < %s 2>/dev/null", bin, args, inpath);
-    } else {
-        snprintf(cmd, sizeof cmd, "'%s' %s < /dev/null 2>/dev/null", bin, args);
-    }
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while ((k = fread(buf + n, 1, cap - 1 - n, p)) > 0) {
-        n += k;
-        if (n + 1 >= cap) buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = 0;
-    int status = pclose(p);
-    if (input) remove(inpath);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+// $VKT_BIN args (stdin from `input` when given): exit code and stdout.
+static int run(const char *args, const char *input, char **out) { return test_cli(args, input, out, NULL); }
 
 static int skip_without_bin(void **st) {
-    if (!getenv("VKT_BIN")) {
-        print_message("VKT_BIN not set: CLI tests skipped\n");
-        return -1;
-    }
+    if (!test_cli_available()) return -1;
     return 0;
 }
 

@@ -12,10 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "support_cli.h"
 #include <jansson.h>
 
 #include "checkpoint.h"
@@ -31,23 +32,9 @@ static double want_nll;
 static int64_t want_tokens;
 static int32_t greedy_hello[6];
 
-// Runs VKT_BIN with args; *out = stdout (and stderr too when with_stderr).
-static int run_cmd(const char *args, char **out, bool with_stderr) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "env -u VKT_DEVICE '%s' %s < /dev/null 2>%s", getenv("VKT_BIN"), args,
-             with_stderr ? "&1" : "/dev/null");
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while ((k = fread(buf + n, 1, cap - 1 - n, p)) > 0) {
-        n += k;
-        if (n + 1 >= cap) buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = 0;
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+// $VKT_BIN args: exit code; *out = stdout, or stderr when errors is true.
+static int run_cmd(const char *args, char **out, bool errors) {
+    return errors ? test_cli(args, NULL, NULL, out) : test_cli(args, NULL, out, NULL);
 }
 
 static int run(const char *args, char **out) { return run_cmd(args, out, false); }
@@ -55,10 +42,7 @@ static int run(const char *args, char **out) { return run_cmd(args, out, false);
 // A tiny random GPT-2 checkpoint, a text, a control vector; the reference NLL of the text
 // and the library's greedy continuation of "hello".
 static int setup(void **state) {
-    if (!getenv("VKT_BIN")) {
-        print_message("VKT_BIN not set: CLI tests skipped\n");
-        return -1;
-    }
+    if (!test_cli_available()) return -1;
     if (!mkdtemp(dir)) return -1;
     snprintf(ckpt, sizeof ckpt, "%s/ckpt", dir);
     snprintf(data, sizeof data, "%s/text.txt", dir);

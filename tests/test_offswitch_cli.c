@@ -12,32 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include "support_cli.h"
 #include <unistd.h>
 
-// Runs `$VKT_BIN args` with stderr dropped; returns the exit code and stdout (caller frees).
-static int run(const char *args, char **out) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "env -u VKT_DEVICE '%s' %s < /dev/null 2>/dev/null", getenv("VKT_BIN"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while ((k = fread(buf + n, 1, cap - 1 - n, p)) > 0) {
-        n += k;
-        if (n + 1 >= cap) buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = 0;
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+// $VKT_BIN args: exit code and stdout (stderr dropped).
+static int run(const char *args, char **out) { return test_cli(args, NULL, out, NULL); }
 
 static int skip_without_bin(void **state) {
-    if (!getenv("VKT_BIN")) {
-        print_message("VKT_BIN not set: CLI tests skipped\n");
-        return -1;
-    }
+    if (!test_cli_available()) return -1;
     return 0;
 }
 

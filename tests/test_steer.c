@@ -17,10 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "support_cli.h"
 
 #include "checkpoint.h"
 #include "gguf.h"
@@ -422,36 +423,7 @@ static void test_planted(void **s) {
 
 // --- (c, d) the CLI -----------------------------------------------------------------
 
-static int run(const char *args, char **out, char **errout) {
-    char cmd[4096], ef[] = "/tmp/vkt-steer-err-XXXXXX";
-    int fd = mkstemp(ef);
-    assert_true(fd >= 0);
-    close(fd);
-    snprintf(cmd, sizeof cmd, "env -u VKT_DEVICE '%s' %s < /dev/null 2>%s", getenv("VKT_BIN"), args, ef);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while ((k = fread(buf + n, 1, cap - 1 - n, p)) > 0) {
-        n += k;
-        if (n + 1 >= cap) buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = 0;
-    int status = pclose(p);
-    FILE *f = fopen(ef, "rb");
-    char *e = calloc(1, 8192);
-    if (f) {
-        size_t got = fread(e, 1, 8191, f);
-        e[got] = 0;
-        fclose(f);
-    }
-    unlink(ef);
-    if (out) *out = buf;
-    else free(buf);
-    if (errout) *errout = e;
-    else free(e);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+static int run(const char *args, char **out, char **errout) { return test_cli(args, NULL, out, errout); }
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "wb");
@@ -460,11 +432,8 @@ static void write_file(const char *path, const char *text) {
     fclose(f);
 }
 
-static void test_cli(void **s) {
-    if (!getenv("VKT_BIN")) {
-        print_message("VKT_BIN not set: CLI tests skipped\n");
-        skip();
-    }
+static void test_steer_cli(void **s) {
+    if (!test_cli_available()) skip();
     char dir[] = "/tmp/vkt-steer-XXXXXX";
     assert_non_null(mkdtemp(dir));
     vkt_ctx *ctx = test_ctx();
@@ -640,7 +609,7 @@ int main(void) {
         cmocka_unit_test(test_capture_small_bindings),
         cmocka_unit_test(test_capture_errors),
         cmocka_unit_test(test_planted),
-        cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_steer_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
