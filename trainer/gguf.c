@@ -1,5 +1,6 @@
 // gguf.c: the GGUF reader and the control-vector writer; see gguf.h.
 #include "gguf.h"
+#include "bytebuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -501,33 +502,11 @@ vkt_status vkt_control_vector_load(vkt_control_vector *cv, const char *path, vkt
 
 // --- writer ----------------------------------------------------------------------------
 
-typedef struct wbuf {
-    uint8_t *p;
-    size_t n, cap;
-    bool oom;
-} wbuf;
-
-static void wb_put(wbuf *b, const void *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n) cap *= 2;
-        uint8_t *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-}
-static void wb_u32(wbuf *b, uint32_t v) { wb_put(b, &v, 4); }
-static void wb_u64(wbuf *b, uint64_t v) { wb_put(b, &v, 8); }
-static void wb_str(wbuf *b, const char *s) {
+static void wb_u32(vkt_bytebuf *b, uint32_t v) { vkt_bytebuf_put(b, &v, 4); }
+static void wb_u64(vkt_bytebuf *b, uint64_t v) { vkt_bytebuf_put(b, &v, 8); }
+static void wb_str(vkt_bytebuf *b, const char *s) {
     wb_u64(b, strlen(s));
-    wb_put(b, s, strlen(s));
+    vkt_bytebuf_put(b, s, strlen(s));
 }
 
 typedef struct layer_ix {
@@ -570,8 +549,8 @@ vkt_status vkt_control_vector_write(const char *path, const char *model_hint,
     }
     const uint64_t align = VKT_GGUF_DEFAULT_ALIGNMENT;
     uint64_t stride = align_up((uint64_t)n_embd * 4, align);
-    wbuf b = {0};
-    wb_put(&b, "GGUF", 4);
+    vkt_bytebuf b = {0};
+    vkt_bytebuf_put(&b, "GGUF", 4);
     wb_u32(&b, 3);
     wb_u64(&b, (uint64_t)n);
     wb_u64(&b, 3);
@@ -594,7 +573,7 @@ vkt_status vkt_control_vector_write(const char *path, const char *model_hint,
         wb_u64(&b, (uint64_t)i * stride);
     }
     static const uint8_t zeros[32];
-    wb_put(&b, zeros, align_up(b.n, align) - b.n);
+    vkt_bytebuf_put(&b, zeros, align_up(b.n, align) - b.n);
     if (b.oom) {
         free(ord);
         free(b.p);

@@ -1,5 +1,6 @@
 // safetensors.c: the .safetensors reader and writer; see safetensors.h.
 #include "safetensors.h"
+#include "bytebuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -359,35 +360,11 @@ vkt_status vkt_safetensors_read_f32(const vkt_safetensors *st, const char *name,
 
 // --- writer --------------------------------------------------------------------------
 
-typedef struct strbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} strbuf;
-
-static void sb_put(strbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_puts(strbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+static void sb_puts(vkt_bytebuf *b, const char *s) { vkt_bytebuf_put(b, s, strlen(s)); }
 
 // A JSON string the way serde_json writes it (short escapes, else \u00xx lowercase).
-static void sb_json_string(strbuf *b, const char *s) {
-    sb_put(b, "\"", 1);
+static void sb_json_string(vkt_bytebuf *b, const char *s) {
+    vkt_bytebuf_put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         char esc[8];
@@ -403,10 +380,10 @@ static void sb_json_string(strbuf *b, const char *s) {
             if (c < 0x20) {
                 snprintf(esc, sizeof esc, "\\u%04x", c);
                 sb_puts(b, esc);
-            } else sb_put(b, (const char *)&c, 1);
+            } else vkt_bytebuf_put(b, (const char *)&c, 1);
         }
     }
-    sb_put(b, "\"", 1);
+    vkt_bytebuf_put(b, "\"", 1);
 }
 
 static int cmp_entry_names(const void *a, const void *b) {
@@ -440,7 +417,7 @@ vkt_status vkt_safetensors_write(const char *path, const vkt_st_entry *entries, 
     const vkt_st_entry **order = calloc((size_t)n + 1, sizeof *order);
     const char *const **morder = calloc((size_t)n_meta + 1, sizeof *morder);
     uint64_t *numel = calloc((size_t)n + 1, sizeof *numel);
-    strbuf hb = {0};
+    vkt_bytebuf hb = {0};
     vkt_atomic_file af = {0};
     if (!order || !morder || !numel) {
         s = vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory", path);
