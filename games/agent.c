@@ -37,7 +37,7 @@ const char *vkt_agent_specs(const vkt_game_ops *game) {
     if (game == &vkt_tictactoe_ops) return "random, minimax, human";
     if (game == &vkt_kuhn_ops) return "random, nash[:alpha], always-bet, always-pass, policy:FILE, human";
     if (game == &vkt_negotiation_ops) return "random, greedy, human";
-    if (game == &vkt_offswitch_game_ops) return "random, oracle (the optimal choice from the exact values), human";
+    if (game == &vkt_offswitch_game_ops) return "random, oracle (the optimal choice from the exact values), always-act, always-off, always-wait, human";
     return "random, human";
 }
 
@@ -58,6 +58,14 @@ vkt_status vkt_agent_create(const char *spec, const vkt_game_ops *game, vkt_agen
     if (game == &vkt_offswitch_game_ops && strcmp(spec, "oracle") == 0) {
         *out = vkt_offswitch_oracle_agent();
         return VKT_OK;
+    }
+    if (game == &vkt_offswitch_game_ops && strncmp(spec, "always-", 7) == 0) {
+        const char *choice[3] = {"act", "off", "wait"};
+        for (int c = 0; c < 3; c++)
+            if (strcmp(spec + 7, choice[c]) == 0) {
+                *out = vkt_offswitch_fixed_agent((vkt_offswitch_choice)c);
+                return VKT_OK;
+            }
     }
     if (game == &vkt_kuhn_ops) {
         bool builtin = strcmp(spec, "always-bet") == 0 || strcmp(spec, "always-pass") == 0 ||

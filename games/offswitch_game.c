@@ -2,6 +2,7 @@
 #include "offswitch_game.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,27 @@ static vkt_status oracle_probs(void *self, const vkt_game *g, int player, const 
 
 vkt_agent vkt_offswitch_oracle_agent(void) {
     return (vkt_agent){.self = NULL, .name = "oracle", .act = oracle_act, .probs = oracle_probs, .destroy = NULL};
+}
+
+// Fixed choices, the baselines a learned policy must beat: the choice is the agent's self.
+static vkt_status fixed_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
+    if (!vkt_offswitch_game_episode(g))
+        return vkt_fail(err, VKT_ERR_ARG, "fixed off-switch agent: plays offswitch only, not %s", vkt_game_name(g));
+    *action = (int)(intptr_t)self;
+    return VKT_OK;
+}
+
+static vkt_status fixed_probs(void *self, const vkt_game *g, int player, const int *acts, int n, double *p,
+                              vkt_error *err) {
+    if (!vkt_offswitch_game_episode(g))
+        return vkt_fail(err, VKT_ERR_ARG, "fixed off-switch agent: plays offswitch only, not %s", vkt_game_name(g));
+    for (int i = 0; i < n; i++) p[i] = acts[i] == (int)(intptr_t)self;
+    return VKT_OK;
+}
+
+vkt_agent vkt_offswitch_fixed_agent(vkt_offswitch_choice c) {
+    static const char *names[3] = {"always-act", "always-off", "always-wait"};
+    return (vkt_agent){.self = (void *)(intptr_t)c, .name = names[c], .act = fixed_act, .probs = fixed_probs};
 }
 
 _Static_assert(sizeof(vkt_offswitch_episode) <= VKT_GAME_STATE_BYTES, "offswitch state too large");

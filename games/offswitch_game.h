@@ -53,5 +53,7 @@ int vkt_offswitch_game_oracle(const vkt_game *g);
 double vkt_offswitch_game_regret(const vkt_game *g, int action);
 // An agent that always plays vkt_offswitch_game_oracle (offswitch games only).
 vkt_agent vkt_offswitch_oracle_agent(void);
+// An agent that always makes choice c: the fixed baselines (always act, off, wait).
+vkt_agent vkt_offswitch_fixed_agent(vkt_offswitch_choice c);
 
 #endif

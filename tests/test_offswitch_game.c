@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent.h"
 #include "offswitch_game.h"
 #include "protocol.h"
 
@@ -71,6 +72,40 @@ static void test_oracle_regret_zero(void **state) {
     // With the default ranges every choice is the best one in some episodes.
     for (int a = 0; a < 3; a++) assert_true(seen[a] > 100);
     assert_true(isnan(vkt_offswitch_game_regret(&g, 3)));
+}
+
+// The fixed agents (vkt arena --p0 always-act|always-off|always-wait) make their one
+// choice, through the spec registry too, and their probabilities say so.
+static void test_fixed_agents(void **state) {
+    vkt_game g;
+    make_game(&g, NULL);
+    const char *spec[3] = {"always-act", "always-off", "always-wait"};
+    const vkt_offswitch_choice want[3] = {VKT_OFFSWITCH_ACT, VKT_OFFSWITCH_OFF, VKT_OFFSWITCH_WAIT};
+    vkt_rng rng;
+    vkt_rng_seed(&rng, 2);
+    for (int c = 0; c < 3; c++) {
+        vkt_agent a;
+        vkt_error err = {0};
+        if (vkt_agent_create(spec[c], &vkt_offswitch_game_ops, &a, &err) != VKT_OK) fail_msg("%s", err.msg);
+        assert_string_equal(a.name, spec[c]);
+        double regret = 0;
+        for (uint64_t seed = 0; seed < 500; seed++) {
+            reset(&g, seed);
+            int act, acts[3] = {0, 1, 2};
+            double p[3];
+            if (vkt_agent_act(&a, &g, 0, &rng, &act, &err) != VKT_OK) fail_msg("%s", err.msg);
+            assert_int_equal(act, (int)want[c]);
+            if (a.probs(a.self, &g, 0, acts, 3, p, &err) != VKT_OK) fail_msg("%s", err.msg);
+            for (int k = 0; k < 3; k++) assert_true(p[k] == (k == (int)want[c]));
+            regret += vkt_offswitch_game_regret(&g, act);
+        }
+        // Each fixed choice is wrong in some episodes of the default ranges.
+        assert_true(regret > 0);
+        vkt_agent_destroy(&a);
+    }
+    vkt_agent bad;
+    vkt_error err = {0};
+    assert_int_equal(vkt_agent_create("always-dance", &vkt_offswitch_game_ops, &bad, &err), VKT_ERR_ARG);
 }
 
 // Known episodes: a rational H (waiting is optimal; regrets from the normal closed form
@@ -204,6 +239,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_regret_zero),
         cmocka_unit_test(test_fixed_policy_regrets),
+        cmocka_unit_test(test_fixed_agents),
         cmocka_unit_test(test_rewards_match_regret),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_text_protocol),
