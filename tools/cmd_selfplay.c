@@ -478,6 +478,10 @@ static int run_model(int argc, char **argv) {
             fflush(stdout);
         }
     }
+    if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {  // the warm-up re-planned the model
+        vkt_rl_sp_free(&s);
+        st = vkt_rl_sp_init(&s, m, &o, &err);
+    }
     vkt_kuhn_policy latest, avg;
     if (st == VKT_OK) st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
     if (st == VKT_OK && r.resume) st = vkt_rl_sp_load_state(&s, in_dir(0, r.out, "rl_state.json"), &err);

@@ -65,6 +65,14 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
     if (seqs < 24) seqs = 24;  // the 12-state extraction scores 24 sequences at once
     if (vkt_gen_create(m, seqs, 0, 0, &s->gen) != VKT_OK) return dev_fail(m, err, "generation plan");
     if (vkt_model_zero_grads(m) != VKT_OK) return dev_fail(m, err, "zero gradients");
+    // One fixed training plan for one-hand Kuhn (the longest prompt + the longest answer),
+    // so a resumed run computes with the same shapes as an uninterrupted one.
+    if (!strcmp(o->game, "kuhn")) {
+        int T = (44 + o->max_new_tokens - 1 + 3) / 4 * 4;
+        if (T > vkt_model_cfg(m)->context) T = vkt_model_cfg(m)->context;
+        if (vkt_model_plan(m, o->micro_rows, T) != VKT_OK) return dev_fail(m, err, "plan");
+        s->planned_T = T;
+    }
     return VKT_OK;
 }
 
