@@ -228,7 +228,7 @@ static void usage_model(FILE *f) {
         "  --layers L --width C --heads H   override the model's shape\n"
         "  --warmup-steps N        format warm-up steps (default 150; 0 skips)\n"
         "  --warmup-rows N         rows per warm-up step (default 64)\n"
-        "  --warmup-lr X           (default 3e-3)\n"
+        "  --warmup-lr X           (default 1e-2)\n"
         "  --games N               self-play games in all (default 12288)\n"
         "  --games-per-update N    games per update, both seats (default 128)\n"
         "  --advantage M           group (default) | rae | none\n"
@@ -339,7 +339,7 @@ static vkt_status save_run(const model_run *r, vkt_rl_sp *s, const vkt_rl_sp_opt
 static int run_model(int argc, char **argv) {
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
-    model_run r = {.out = "selfplay-run", .warmup_steps = 150, .warmup_rows = 64, .warmup_lr = 3e-3, .games = 12288,
+    model_run r = {.out = "selfplay-run", .warmup_steps = 150, .warmup_rows = 64, .warmup_lr = 1e-2, .games = 12288,
                    .eval_every = 8, .eval_games = 128, .device = -1};
     const char *v, *policy = NULL, *metrics = NULL;
     vkt_error err = {0};
