@@ -23,6 +23,7 @@ static const bench_entry entries[] = {
     {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
     {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},
+    {"selfplay", bench_selfplay, false, "self-play rollout decisions/s, generated tokens/s, update time [--games-per-update N --layers L --width C --updates U]"},
     {"train", bench_train, false, "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])

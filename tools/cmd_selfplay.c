@@ -6,12 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "checkpoint.h"
 #include "cli.h"
+#include "cli_device.h"
 #include "commands.h"
+#include "json_file.h"
 #include "rl_prompt.h"
+#include "rl_selfplay.h"
 #include "rl_tabular.h"
 
-static void usage(FILE *f) {
+static double now_wall(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void usage_tabular(FILE *f) {
     fprintf(f,
         "usage: vkt selfplay --policy tabular [options]\n"
         "       vkt selfplay --warmup-data FILE [--game SPEC] [--games N] [--seed S]\n\n"
@@ -53,7 +69,7 @@ static void print_policy(const char *label, const vkt_kuhn_policy *pi) {
     printf("\n");
 }
 
-int cmd_selfplay(int argc, char **argv) {
+static int run_tabular(int argc, char **argv) {
     vkt_rl_tabular_opts o;
     vkt_rl_tabular_defaults(&o);
     const char *policy = NULL, *metrics = NULL, *warmup = NULL, *game = "kuhn", *v;
@@ -65,7 +81,7 @@ int cmd_selfplay(int argc, char **argv) {
         long l;
         double d;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
+            usage_tabular(stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
@@ -116,9 +132,7 @@ int cmd_selfplay(int argc, char **argv) {
         fprintf(stderr, "wrote %lld examples from %ld games of %s to %s\n", (long long)lines, games, game, warmup);
         return CLI_OK;
     }
-    if (!policy) return cli_usage_error("selfplay", "--policy is required (only 'tabular' exists so far)");
-    if (strcmp(policy, "tabular"))
-        return cli_usage_error("selfplay", "--policy '%s': only 'tabular' is implemented so far", policy);
+    (void)policy;
     FILE *mf = NULL;
     if (metrics && !(mf = fopen(metrics, "a"))) return cli_fail("selfplay", "%s: cannot open for appending", metrics);
     vkt_rl_tabular t;
@@ -185,4 +199,448 @@ int cmd_selfplay(int argc, char **argv) {
     vkt_rl_tabular_free(&t);
     if (mf) fclose(mf);
     return rc;
+}
+
+// --- the transformer policy (the default) -------------------------------------------
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_sigint(int sig) {
+    stop_flag = 1;
+    signal(sig, SIG_DFL);  // a second Ctrl-C stops at once
+}
+
+static void usage_model(FILE *f) {
+    fprintf(f,
+        "usage: vkt selfplay [options]                 (transformer policy, the default)\n"
+        "       vkt selfplay --policy tabular [options] (the 12-logit control; --policy tabular --help)\n"
+        "       vkt selfplay --warmup-data FILE [--game SPEC] [--games N] [--seed S]\n\n"
+        "Self-play RL (SPIRAL) on one-hand Kuhn Poker with a small transformer that reads a\n"
+        "role-conditioned prompt and answers its move ([Check], [Bet], [Fold], [Call]). Without\n"
+        "--init it first learns the answer format on random legal play (warm-up), then plays\n"
+        "itself; every --eval-every updates it reports the exact exploitability of its policy\n"
+        "(latest and averaged) and its record against random and nash. Ctrl-C saves to --out;\n"
+        "--resume continues.\n\n"
+        "  --out DIR               run directory: checkpoint, rl_state.json, metrics.jsonl (default selfplay-run)\n"
+        "  --resume                continue the run in --out (its saved options; --games may grow)\n"
+        "  --init CKPT             start from a checkpoint (no warm-up)\n"
+        "  --preset P              gpt2-tiny, llama-tiny (default: a custom gpt2 of 2 layers, width 64)\n"
+        "  --layers L --width C --heads H   override the model's shape\n"
+        "  --warmup-steps N        format warm-up steps (default 150; 0 skips)\n"
+        "  --warmup-rows N         rows per warm-up step (default 64)\n"
+        "  --warmup-lr X           (default 1e-2)\n"
+        "  --games N               self-play games in all (default 12288)\n"
+        "  --games-per-update N    games per update, both seats (default 128)\n"
+        "  --advantage M           group (default) | rae | none\n"
+        "  --no-rae                same as --advantage none\n"
+        "  --loss L                ppo (default, clip 0.2) | reinforce\n"
+        "  --clip E                PPO clip epsilon (default 0.2)\n"
+        "  --ppo-epochs N          optimizer steps per update (default 2)\n"
+        "  --norm N                seq-sum-maxlen (default) | token-mean\n"
+        "  --lr X                  Adam learning rate (default 1e-3; betas 0.9, 0.95; clip 1.0)\n"
+        "  --micro-rows N          rows per forward/backward (default 64)\n"
+        "  --eval-every N          evaluate every N updates (default 8)\n"
+        "  --eval-games N          games against random and against nash per evaluation (default 128)\n"
+        "  --save-every N          checkpoint every N updates (default: at the end and on Ctrl-C)\n"
+        "  --seed S                (default 1)\n"
+        "  --device N              Vulkan device\n"
+        "  --json                  end with one summary object (games, updates, invalid_rate,\n"
+        "                          exploitability, avg_exploitability, policy, avg_policy)\n");
+}
+
+static void print_card_policy(const char *label, const vkt_kuhn_policy *pi) {
+    // P(bet) opening, P(bet) after a check, P(call) facing a bet, P(call) after check-bet.
+    static const char *cards = "JQK";
+    printf("  %s policy:\n    card  P(bet) first  P(bet) after check  P(call) vs bet  P(call) after check-bet\n", label);
+    for (int c = 0; c < 3; c++)
+        printf("    %c     %12.3f  %18.3f  %14.3f  %23.3f\n", cards[c], pi->bet[c * 4], pi->bet[c * 4 + 1],
+               pi->bet[c * 4 + 2], pi->bet[c * 4 + 3]);
+}
+
+static json_t *eval_json(const vkt_rl_eval *e) {
+    json_t *o = json_object();
+    json_object_set_new(o, "games", json_integer(e->games));
+    json_object_set_new(o, "win", json_real(e->win));
+    json_object_set_new(o, "draw", json_real(e->draw));
+    json_object_set_new(o, "loss", json_real(e->loss));
+    json_object_set_new(o, "invalid", json_real(e->invalid));
+    json_object_set_new(o, "mean_return", json_real(e->mean_return));
+    return o;
+}
+
+static void fmt_dur(double s, char *out, size_t n) {
+    if (!(s >= 0) || s > 1e7) snprintf(out, n, "?");
+    else if (s < 60) snprintf(out, n, "%.0fs", s);
+    else snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+}
+
+typedef struct model_run {
+    const char *out, *init, *preset;
+    long layers, width, heads;
+    long warmup_steps, warmup_rows;
+    double warmup_lr;
+    long games, eval_every, eval_games, save_every;
+    bool resume, json;
+    long device;
+} model_run;
+
+static json_t *opts_json(const vkt_rl_sp_opts *o) {
+    json_t *j = json_object();
+    json_object_set_new(j, "game", json_string(o->game));
+    json_object_set_new(j, "advantage", json_string(vkt_rl_adv_mode_name(o->adv)));
+    json_object_set_new(j, "loss", json_string(vkt_pg_kind_name(o->pg.kind)));
+    json_object_set_new(j, "norm", json_string(vkt_pg_norm_name(o->pg.norm)));
+    json_object_set_new(j, "clip", json_real(o->pg.clip_eps));
+    json_object_set_new(j, "ppo_epochs", json_integer(o->ppo_epochs));
+    json_object_set_new(j, "games_per_update", json_integer(o->games_per_update));
+    json_object_set_new(j, "lr", json_real(o->lr));
+    json_object_set_new(j, "max_new_tokens", json_integer(o->max_new_tokens));
+    json_object_set_new(j, "micro_rows", json_integer(o->micro_rows));
+    json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
+    return j;
+}
+
+static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *err) {
+    const char *a = json_string_value(json_object_get(j, "advantage"));
+    const char *l = json_string_value(json_object_get(j, "loss"));
+    const char *n = json_string_value(json_object_get(j, "norm"));
+    if (!a || !l || !n || !json_is_integer(json_object_get(j, "ppo_epochs")))
+        return vkt_fail(err, VKT_ERR_FORMAT, "run_options.json: missing fields");
+    VKT_TRY(vkt_rl_adv_mode_parse(a, &o->adv, err));
+    VKT_TRY(vkt_pg_kind_parse(l, &o->pg.kind, err));
+    VKT_TRY(vkt_pg_norm_parse(n, &o->pg.norm, err));
+    o->pg.clip_eps = json_number_value(json_object_get(j, "clip"));
+    o->ppo_epochs = (int)json_integer_value(json_object_get(j, "ppo_epochs"));
+    o->games_per_update = (int)json_integer_value(json_object_get(j, "games_per_update"));
+    o->lr = json_number_value(json_object_get(j, "lr"));
+    o->max_new_tokens = (int)json_integer_value(json_object_get(j, "max_new_tokens"));
+    o->micro_rows = (int)json_integer_value(json_object_get(j, "micro_rows"));
+    o->seed = (uint64_t)json_integer_value(json_object_get(j, "seed"));
+    return VKT_OK;
+}
+
+static char path_buf[4][4096];
+static const char *in_dir(int k, const char *dir, const char *file) {
+    snprintf(path_buf[k], sizeof path_buf[k], "%s/%s", dir, file);
+    return path_buf[k];
+}
+
+// Saves the model, its moments and the RL state into r->out.
+static vkt_status save_run(const model_run *r, vkt_rl_sp *s, const vkt_rl_sp_opts *o, json_t *extra, vkt_error *err) {
+    VKT_TRY(vkt_checkpoint_save_model(s->m, r->out, true, err));
+    VKT_TRY(vkt_rl_sp_save_state(s, in_dir(0, r->out, "rl_state.json"), err));
+    json_t *j = opts_json(o);
+    if (extra) json_object_update(j, extra);
+    vkt_status st = vkt_json_file_write(in_dir(1, r->out, "run_options.json"), j, err);
+    json_decref(j);
+    return st;
+}
+
+static int run_model(int argc, char **argv) {
+    vkt_rl_sp_opts o;
+    vkt_rl_sp_defaults(&o);
+    model_run r = {.out = "selfplay-run", .warmup_steps = 150, .warmup_rows = 64, .warmup_lr = 1e-2, .games = 12288,
+                   .eval_every = 8, .eval_games = 128, .device = -1};
+    const char *v, *policy = NULL, *metrics = NULL;
+    vkt_error err = {0};
+    bool games_given = false;
+    for (int i = 1; i < argc; i++) {
+        int c = 0;
+        long l;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage_model(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            r.json = true;
+        } else if (!strcmp(argv[i], "--resume")) {
+            r.resume = true;
+        } else if (!strcmp(argv[i], "--no-rae")) {
+            o.adv = VKT_RL_ADV_NONE;
+        } else if ((c = cli_value(argc, argv, &i, "--policy", &policy))) {
+        } else if ((c = cli_value(argc, argv, &i, "--out", &r.out))) {
+        } else if ((c = cli_value(argc, argv, &i, "--init", &r.init))) {
+        } else if ((c = cli_value(argc, argv, &i, "--preset", &r.preset))) {
+        } else if ((c = cli_value(argc, argv, &i, "--metrics", &metrics))) {
+        } else if ((c = cli_value(argc, argv, &i, "--game", &o.game))) {
+#define INTOPT(flag, lo, hi, dst)                                                        \
+    }                                                                                    \
+    else if ((c = cli_value(argc, argv, &i, flag, &v)) > 0) {                            \
+        if (!cli_int("selfplay", flag, v, lo, hi, &l)) return CLI_USAGE;                 \
+        dst = l;
+        INTOPT("--layers", 1, 64, r.layers)
+        INTOPT("--width", 8, 4096, r.width)
+        INTOPT("--heads", 1, 64, r.heads)
+        INTOPT("--warmup-steps", 0, 1000000, r.warmup_steps)
+        INTOPT("--warmup-rows", 1, 4096, r.warmup_rows)
+        INTOPT("--games", 1, 1000000000L, r.games); games_given = true;
+        INTOPT("--games-per-update", 1, 1 << 16, o.games_per_update)
+        INTOPT("--ppo-epochs", 1, 1000, o.ppo_epochs)
+        INTOPT("--micro-rows", 1, 4096, o.micro_rows)
+        INTOPT("--max-new-tokens", 1, 256, o.max_new_tokens)
+        INTOPT("--eval-every", 1, 1000000000L, r.eval_every)
+        INTOPT("--eval-games", 0, 1000000, r.eval_games)
+        INTOPT("--save-every", 0, 1000000000L, r.save_every)
+        INTOPT("--device", 0, 1000, r.device)
+#undef INTOPT
+        } else if ((c = cli_value(argc, argv, &i, "--warmup-lr", &v)) > 0) {
+            if (!cli_double("selfplay", "--warmup-lr", v, 1e-12, 10, &r.warmup_lr)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--lr", &v)) > 0) {
+            if (!cli_double("selfplay", "--lr", v, 1e-12, 10, &o.lr)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--clip", &v)) > 0) {
+            if (!cli_double("selfplay", "--clip", v, 1e-6, 0.999, &o.pg.clip_eps)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--seed", &v)) > 0) {
+            if (!cli_u64("selfplay", "--seed", v, &o.seed)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--advantage", &v)) > 0) {
+            if (vkt_rl_adv_mode_parse(v, &o.adv, &err) != VKT_OK) return cli_usage_error("selfplay", "%s", err.msg);
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--loss", &v)) > 0) {
+            if (vkt_pg_kind_parse(v, &o.pg.kind, &err) != VKT_OK) return cli_usage_error("selfplay", "%s", err.msg);
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--norm", &v)) > 0) {
+            if (vkt_pg_norm_parse(v, &o.pg.norm, &err) != VKT_OK) return cli_usage_error("selfplay", "%s", err.msg);
+        } else if (c == 0) {
+            return cli_usage_error("selfplay", "unknown option '%s'", argv[i]);
+        }
+        if (c < 0) return CLI_USAGE;
+    }
+    if (policy && strcmp(policy, "model")) return cli_usage_error("selfplay", "--policy '%s': model or tabular", policy);
+    if (strcmp(o.game, "kuhn"))
+        return cli_usage_error("selfplay", "--game '%s': the transformer loop supports kuhn (one hand) so far", o.game);
+    if (r.resume && r.init) return cli_usage_error("selfplay", "--resume and --init exclude each other");
+    vkt_ctx *ctx = NULL;
+    int rc = cli_open_device("selfplay", (int)r.device, &ctx);
+    if (rc != CLI_OK) return rc;
+    vkt_model *m = NULL;
+    vkt_rl_sp s;
+    memset(&s, 0, sizeof s);
+    FILE *mf = NULL;
+    vkt_status st = VKT_OK;
+    double inv_before = NAN, inv_after = NAN, warm_loss = NAN, expl0 = NAN;
+    json_t *extra = json_object();
+    const uint64_t eval_seed = vkt_rng_derive(o.seed, 0xe1a1);
+    bool tty = cli_stderr_is_tty() && !r.json;
+    // Model: resumed, initialised from a checkpoint, or new and warmed up.
+    if (r.resume) {
+        json_t *j = NULL;
+        st = vkt_json_file_read(in_dir(0, r.out, "run_options.json"), 1, &j, &err);
+        if (st == VKT_OK) st = opts_from_json(j, &o, &err);
+        if (st == VKT_OK) {
+            inv_before = json_number_value(json_object_get(j, "invalid_before_warmup"));
+            inv_after = json_number_value(json_object_get(j, "invalid_after_warmup"));
+            expl0 = json_number_value(json_object_get(j, "exploitability_start"));
+            if (!games_given && json_is_integer(json_object_get(j, "games_target")))
+                r.games = (long)json_integer_value(json_object_get(j, "games_target"));
+        }
+        json_decref(j);
+        if (st == VKT_OK) st = vkt_checkpoint_load_model(ctx, r.out, &m, &err);
+        if (st == VKT_OK) {
+            const vkt_params *ps = vkt_model_params(m);
+            float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
+            st = m1 && m2 ? vkt_checkpoint_read_optim(r.out, ps, m1, m2, &err) : vkt_fail(&err, VKT_ERR_NOMEM, "moments");
+            if (st == VKT_OK && vkt_model_set_optim(m, m1, m2) != VKT_OK)
+                st = vkt_fail(&err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
+            free(m1), free(m2);
+        }
+    } else if (r.init) {
+        st = vkt_checkpoint_load_model(ctx, r.init, &m, &err);
+    } else {
+        vkt_model_config cfg;
+        st = vkt_model_preset(r.preset ? r.preset : "gpt2-tiny", &cfg, &err);
+        if (st == VKT_OK && !r.preset) cfg.layers = 2, cfg.width = 64, cfg.heads = 4, cfg.kv_heads = 4, cfg.ffn = 256;
+        if (st == VKT_OK) {
+            cfg.context = 128;  // Kuhn's prompt + answer is at most 52 tokens
+            if (r.layers) cfg.layers = (int)r.layers;
+            if (r.width) cfg.width = (int)r.width, cfg.ffn = 4 * (int)r.width;
+            if (r.heads) cfg.heads = cfg.kv_heads = (int)r.heads;
+            st = vkt_model_config_check(&cfg, &err);
+        }
+        if (st == VKT_OK && vkt_model_create(ctx, &cfg, &m, &err) != VKT_OK && err.msg[0] == 0)
+            st = vkt_fail(&err, VKT_ERR_VULKAN, "model: %s", vkt_ctx_message(ctx));
+        else if (st == VKT_OK && !m) st = VKT_ERR_VULKAN;
+        if (st == VKT_OK && vkt_model_init(m, o.seed) != VKT_OK) st = vkt_fail(&err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
+    }
+    if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &o, &err);
+    const int inv_games = 64;
+    if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {
+        double t0 = now_wall();
+        st = vkt_rl_invalid_rate(m, s.gen, o.game, inv_games, 1000000000LL, eval_seed, o.max_new_tokens, &inv_before, &err);
+        if (st == VKT_OK && !r.json) {
+            printf("# model: %d layers, width %d, %d heads (%llu parameters); warm-up: %ld steps x %ld rows, lr %g\n",
+                   vkt_model_cfg(m)->layers, vkt_model_cfg(m)->width, vkt_model_cfg(m)->heads,
+                   (unsigned long long)vkt_model_params(m)->total, r.warmup_steps, r.warmup_rows, r.warmup_lr);
+            printf("  invalid-move rate before warm-up: %.1f%% (%d self-play games, sampled)\n", 100 * inv_before, inv_games);
+            fflush(stdout);
+        }
+        if (st == VKT_OK) st = vkt_rl_warmup(m, o.game, (int)r.warmup_steps, (int)r.warmup_rows, r.warmup_lr, o.seed, &warm_loss, &err);
+        if (st == VKT_OK)
+            st = vkt_rl_invalid_rate(m, s.gen, o.game, inv_games, 1000000000LL, eval_seed, o.max_new_tokens, &inv_after, &err);
+        if (st == VKT_OK && !r.json) {
+            printf("  invalid-move rate after warm-up:  %.1f%% (answer loss %.4f nats/token, %.0fs)\n", 100 * inv_after,
+                   warm_loss, now_wall() - t0);
+            fflush(stdout);
+        }
+    }
+    if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {  // the warm-up re-planned the model
+        vkt_rl_sp_free(&s);
+        st = vkt_rl_sp_init(&s, m, &o, &err);
+    }
+    vkt_kuhn_policy latest, avg;
+    if (st == VKT_OK) st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
+    if (st == VKT_OK && r.resume) st = vkt_rl_sp_load_state(&s, in_dir(0, r.out, "rl_state.json"), &err);
+    if (st == VKT_OK && !r.resume) expl0 = vkt_kuhn_exploitability(&latest);
+    json_object_set_new(extra, "invalid_before_warmup", json_real(inv_before));
+    json_object_set_new(extra, "invalid_after_warmup", json_real(inv_after));
+    json_object_set_new(extra, "exploitability_start", json_real(expl0));
+    json_object_set_new(extra, "games_target", json_integer(r.games));
+    char mpath[4096];
+    snprintf(mpath, sizeof mpath, "%s", metrics ? metrics : in_dir(2, r.out, "metrics.jsonl"));
+    if (st == VKT_OK) {
+        if (mkdir(r.out, 0777) != 0 && errno != EEXIST) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot create", r.out);
+        else if (!(mf = fopen(mpath, r.resume ? "a" : "w"))) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot open", mpath);
+    }
+    if (st == VKT_OK && !r.json) {
+        printf("# self-play: advantage %s, loss %s, epochs %d, %d games/update, lr %g, seed %llu, %ld games%s\n",
+               vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
+               (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
+        printf("# %8s %7s %8s %9s %9s %8s %8s %8s %8s\n", "games", "updates", "invalid", "expl", "avg_expl", "rnd_win",
+               "nash_ret", "games/s", "elapsed");
+        fflush(stdout);
+    }
+    stop_flag = 0;
+    signal(SIGINT, on_sigint);
+    double t_start = now_wall(), eval_s = 0;
+    int64_t games0 = s.games;
+    double e_latest = expl0, e_avg = expl0;
+    vkt_rl_eval ev_rand = {0}, ev_nash = {0};
+    bool interrupted = false;
+    int window_inv = 0, window_dec = 0;
+    while (st == VKT_OK) {
+        bool done = s.games >= r.games;
+        bool do_eval = done || s.updates % r.eval_every == 0;
+        json_t *line = json_object();
+        if (do_eval) {
+            double te = now_wall();
+            st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
+            vkt_rl_sp_avg_policy(&s, &latest, &avg);
+            e_latest = vkt_kuhn_exploitability(&latest), e_avg = vkt_kuhn_exploitability(&avg);
+            if (st == VKT_OK && r.eval_games > 0)
+                st = vkt_rl_eval_vs(m, s.gen, o.game, "random", (int)r.eval_games, vkt_rng_derive(eval_seed, (uint64_t)s.updates),
+                                    o.max_new_tokens, &ev_rand, &err);
+            if (st == VKT_OK && r.eval_games > 0)
+                st = vkt_rl_eval_vs(m, s.gen, o.game, "nash", (int)r.eval_games,
+                                    vkt_rng_derive(eval_seed ^ 1, (uint64_t)s.updates), o.max_new_tokens, &ev_nash, &err);
+            eval_s += now_wall() - te;
+            if (st != VKT_OK) {
+                json_decref(line);
+                break;
+            }
+            json_object_set_new(line, "exploitability", json_real(e_latest));
+            json_object_set_new(line, "avg_exploitability", json_real(e_avg));
+            json_object_set_new(line, "policy", policy_json(&latest));
+            if (r.eval_games > 0) {
+                json_object_set_new(line, "vs_random", eval_json(&ev_rand));
+                json_object_set_new(line, "vs_nash", eval_json(&ev_nash));
+            }
+            json_object_set_new(line, "games", json_integer(s.games));
+            json_object_set_new(line, "updates", json_integer(s.updates));
+            json_object_set_new(line, "eval", json_true());
+            char *txt = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6));
+            fprintf(mf, "%s\n", txt);
+            fflush(mf);
+            free(txt);
+            if (!r.json) {
+                char el[32];
+                fmt_dur(now_wall() - t_start, el, sizeof el);
+                double rate = window_dec ? (double)window_inv / window_dec : (double)s.invalid / (s.decisions ? s.decisions : 1);
+                printf("%s  %8lld %7d %7.2f%% %9.4f %9.4f %8.3f %+8.3f %8.1f %8s\n", tty ? "\r" : "", (long long)s.games,
+                       s.updates, 100 * rate, e_latest, e_avg, ev_rand.win, ev_nash.mean_return,
+                       (s.games - games0) / (now_wall() - t_start + 1e-9), el);
+                fflush(stdout);
+            }
+            window_inv = window_dec = 0;
+        }
+        json_decref(line);
+        if (done) break;
+        if (stop_flag) {
+            interrupted = true;
+            break;
+        }
+        vkt_rl_sp_stats us;
+        st = vkt_rl_sp_update(&s, &us, &err);
+        if (st != VKT_OK) break;
+        window_inv += us.invalid, window_dec += us.decisions;
+        fprintf(mf,
+                "{\"update\": %d, \"games\": %lld, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
+                "\"mean_return_p0\": %.6f, \"loss\": %.6g, \"clip_frac\": %.4f, \"approx_kl\": %.6g, \"grad_norm\": %.5g, "
+                "\"gen_tokens\": %d, \"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f}\n",
+                s.updates, (long long)s.games, us.decisions, us.kept, us.invalid,
+                us.decisions ? (double)us.invalid / us.decisions : 0.0, us.mean_return_p0, us.loss, us.pg.clip_frac,
+                us.pg.approx_kl_old, us.grad_norm, us.gen_tokens, us.rollout_s, us.score_s, us.train_s,
+                now_wall() - t_start);
+        fflush(mf);
+        if (tty) {
+            double el = now_wall() - t_start, gps = (s.games - games0) / (el + 1e-9);
+            char eta[32];
+            fmt_dur(gps > 0 ? (r.games - s.games) / gps : -1, eta, sizeof eta);
+            fprintf(stderr, "\r  update %d | games %lld/%ld | invalid %.1f%% | kept %d/%d | %.1f games/s | ETA %s   ",
+                    s.updates, (long long)s.games, r.games, us.decisions ? 100.0 * us.invalid / us.decisions : 0.0,
+                    us.kept, us.decisions, gps, eta);
+            fflush(stderr);
+        }
+        if (r.save_every > 0 && s.updates % r.save_every == 0) st = save_run(&r, &s, &o, extra, &err);
+    }
+    signal(SIGINT, SIG_DFL);
+    if (tty) fprintf(stderr, "\n");
+    if (st == VKT_OK) st = save_run(&r, &s, &o, extra, &err);
+    if (st != VKT_OK) {
+        rc = cli_fail("selfplay", "%s", err.msg);
+    } else if (r.json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "games", json_integer(s.games));
+        json_object_set_new(j, "updates", json_integer(s.updates));
+        json_object_set_new(j, "invalid_rate", json_real(s.decisions ? (double)s.invalid / s.decisions : 0.0));
+        json_object_set_new(j, "invalid_before_warmup", json_real(inv_before));
+        json_object_set_new(j, "invalid_after_warmup", json_real(inv_after));
+        json_object_set_new(j, "exploitability_start", json_real(expl0));
+        json_object_set_new(j, "exploitability", json_real(e_latest));
+        json_object_set_new(j, "avg_exploitability", json_real(e_avg));
+        json_object_set_new(j, "policy", policy_json(&latest));
+        json_object_set_new(j, "avg_policy", policy_json(&avg));
+        json_object_set_new(j, "vs_random", eval_json(&ev_rand));
+        json_object_set_new(j, "vs_nash", eval_json(&ev_nash));
+        json_object_set_new(j, "interrupted", json_boolean(interrupted));
+        json_object_set_new(j, "wall_s", json_real(now_wall() - t_start));
+        char *txt = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+        puts(txt);
+        free(txt);
+        json_decref(j);
+    } else {
+        double el = now_wall() - t_start;
+        printf("\n%s after %lld games (%d updates, %.0fs, %.0fs of it evaluating); saved to %s%s\n",
+               interrupted ? "Stopped" : "Finished", (long long)s.games, s.updates, el, eval_s, r.out,
+               interrupted ? " (--resume continues)" : "");
+        printf("  invalid-move rate: %.2f%% of %lld self-play decisions\n",
+               s.decisions ? 100.0 * s.invalid / s.decisions : 0.0, (long long)s.decisions);
+        printf("  exploitability (0 = Nash equilibrium, uniform random play = 0.458): start %.4f -> latest %.4f, averaged %.4f\n",
+               expl0, e_latest, e_avg);
+        print_card_policy("latest", &latest);
+        print_card_policy("averaged", &avg);
+        printf("  (Nash: J bets first with alpha <= 1/3, never calls a bet; Q checks, calls a bet 1/3 + alpha;\n"
+               "   K bets with 3 alpha and always calls; as the second player K always bets after a check, J bluffs 1/3.)\n");
+        printf("  vs random: win %.1f%% loss %.1f%% invalid %.1f%%; vs nash: mean return %+.3f, invalid %.1f%%\n",
+               100 * ev_rand.win, 100 * ev_rand.loss, 100 * ev_rand.invalid, ev_nash.mean_return, 100 * ev_nash.invalid);
+    }
+    json_decref(extra);
+    if (mf) fclose(mf);
+    vkt_rl_sp_free(&s);
+    vkt_model_destroy(m);
+    vkt_ctx_destroy(ctx);
+    return rc;
+}
+
+int cmd_selfplay(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--warmup-data")) return run_tabular(argc, argv);
+        if (!strcmp(argv[i], "--policy") && i + 1 < argc && !strcmp(argv[i + 1], "tabular")) return run_tabular(argc, argv);
+        if (!strcmp(argv[i], "--policy=tabular")) return run_tabular(argc, argv);
+    }
+    return run_model(argc, argv);
 }

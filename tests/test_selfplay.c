@@ -1,0 +1,224 @@
+// test_selfplay.c: the transformer self-play loop (trainer/rl_selfplay.h) on a tiny
+// GPT-2 (1-2 layers, width 32) on the device:
+//   - the format warm-up makes the sampled invalid-move rate fall (before vs after);
+//   - policy extraction: the planted tabular policy comes back through the generic agent
+//     path, and the batched 12-state teacher-forced extraction equals the model agent's
+//     per-state probs (vkt_kuhn_policy_from_agent) and a direct score of the answers;
+//   - resume: N updates straight give bit-identical parameters, moments and RL state to
+//     N/2 updates, a save (checkpoint + rl_state.json), a reload into a fresh model and
+//     N/2 more updates.
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "kuhn.h"
+#include "rl_selfplay.h"
+#include "support_gpu.h"
+
+static vkt_model *tiny(vkt_ctx *ctx, int layers, uint64_t seed) {
+    vkt_model_config c;
+    vkt_error err = {0};
+    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
+    c.context = 64, c.layers = layers, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = 2;
+    vkt_model *m = NULL;
+    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_model_init(m, seed));
+    return m;
+}
+
+// Library calls that report into a local `err` (device faults also in the context).
+#define OK(ctx, expr)                                                                        \
+    do {                                                                                     \
+        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, err.msg, vkt_ctx_message(ctx)); \
+    } while (0)
+
+static void test_warmup_invalid_falls(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_error err = {0};
+    vkt_model *m = tiny(ctx, 2, 5);
+    vkt_gen *gen;
+    TEST_OK(ctx, vkt_gen_create(m, 32, 0, 0, &gen));
+    double before, after, loss;
+    OK(ctx, vkt_rl_invalid_rate(m, gen, "kuhn", 24, 0, 11, 8, &before, &err));
+    OK(ctx, vkt_rl_warmup(m, "kuhn", 60, 32, 1e-2, 3, &loss, &err));
+    OK(ctx, vkt_rl_invalid_rate(m, gen, "kuhn", 24, 0, 11, 8, &after, &err));
+    print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after, loss);
+    assert_true(before > 0.9);
+    assert_true(after < 0.35);
+    assert_true(loss < 0.5);
+    vkt_gen_destroy(gen);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
+static void test_policy_extraction(void **st) {
+    (void)st;
+    vkt_error err = {0};
+    // The generic path returns a planted tabular policy exactly.
+    vkt_game g;
+    assert_int_equal(vkt_game_create(&g, "kuhn", &err), VKT_OK);
+    vkt_agent planted;
+    assert_int_equal(vkt_agent_create("nash:0.25", g.ops, &planted, &err), VKT_OK);
+    vkt_kuhn_policy want, got;
+    assert_int_equal(vkt_kuhn_policy_nash(0.25, &want, &err), VKT_OK);
+    vkt_rng rng;
+    vkt_rng_seed(&rng, 1);
+    assert_int_equal(vkt_kuhn_policy_from_agent(&planted, 0, &rng, &got, NULL, &err), VKT_OK);
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) assert_true(fabs(got.bet[i] - want.bet[i]) < 1e-12);
+    vkt_agent_destroy(&planted);
+
+    // A model with card-dependent answers (random weights, scaled up, then a short warm-up).
+    vkt_ctx *ctx = test_ctx();
+    vkt_model *m = tiny(ctx, 1, 21);
+    OK(ctx, vkt_rl_warmup(m, "kuhn", 20, 16, 1e-2, 4, NULL, &err));
+    vkt_gen *gen;
+    TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &gen));
+    vkt_kuhn_policy batched, per_state;
+    double mass[VKT_KUHN_INFOSTATES];
+    OK(ctx, vkt_rl_kuhn_policy(gen, &batched, mass, &err));
+    vkt_agent ma;
+    OK(ctx, vkt_rl_model_agent(gen, &ma, &err));
+    OK(ctx, vkt_kuhn_policy_from_agent(&ma, 0, &rng, &per_state, NULL, &err));
+    // Direct: score "[Bet]"/"[Check]" (or "[Call]"/"[Fold]") + <|endoftext|> by hand at "1pb".
+    int i1pb = vkt_kuhn_infostate_index("1pb");
+    const char *prompt = "Kuhn P0 card Q hist pb moves [Fold] [Call]\n";
+    int32_t pids[64], a0[8], a1[8];
+    int np = (int)strlen(prompt);
+    for (int t = 0; t < np; t++) pids[t] = (unsigned char)prompt[t];
+    const char *s0 = "[Fold]", *s1 = "[Call]";
+    for (int t = 0; t < 6; t++) a0[t] = (unsigned char)s0[t], a1[t] = (unsigned char)s1[t];
+    a0[6] = a1[6] = 256;  // <|endoftext|>
+    vkt_gen_prompt pr[2] = {{pids, np, 0}, {pids, np, 0}};
+    const int32_t *cont[2] = {a0, a1};
+    int nc[2] = {7, 7};
+    float l0[7], l1[7], *lo[2] = {l0, l1};
+    TEST_OK(ctx, vkt_gen_score(gen, 2, pr, cont, nc, lo));
+    double s0l = 0, s1l = 0;
+    for (int t = 0; t < 7; t++) s0l += l0[t], s1l += l1[t];
+    double direct = 1.0 / (1.0 + exp(s0l - s1l));
+    double spread = 0;
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
+        print_message("%-4s batched %.6f per-state %.6f legal mass %.4f\n", vkt_kuhn_infostate_name(i), batched.bet[i],
+                      per_state.bet[i], mass[i]);
+        assert_true(fabs(batched.bet[i] - per_state.bet[i]) < 1e-5);
+        assert_true(batched.bet[i] > 0 && batched.bet[i] < 1 && mass[i] > 0 && mass[i] <= 1 + 1e-6);
+        spread += fabs(batched.bet[i] - batched.bet[0]);
+    }
+    assert_true(fabs(batched.bet[i1pb] - direct) < 1e-5);
+    assert_true(spread > 0);  // states are told apart (not one constant)
+    vkt_agent_destroy(&ma);
+    vkt_gen_destroy(gen);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
+static void opts(vkt_rl_sp_opts *o) {
+    vkt_rl_sp_defaults(o);
+    o->games_per_update = 24, o->micro_rows = 16, o->lr = 3e-3, o->seed = 7;
+}
+
+static void test_resume_equivalence(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_error err = {0};
+    enum { N = 4 };
+    const char *dir = "test_selfplay_resume.tmp";
+    char state[256];
+    snprintf(state, sizeof state, "%s/rl_state.json", dir);
+    vkt_rl_sp_opts o;
+    opts(&o);
+    for (int adv = 0; adv < 2; adv++) {
+        o.adv = adv ? VKT_RL_ADV_RAE : VKT_RL_ADV_GROUP;
+        // Straight.
+        vkt_model *a = tiny(ctx, 1, 31);
+        OK(ctx, vkt_rl_warmup(a, "kuhn", 40, 16, 1e-2, 4, NULL, &err));
+        vkt_model *b = tiny(ctx, 1, 99);
+        const vkt_params *ps = vkt_model_params(a);
+        float *pa = malloc(ps->total * 4), *pb = malloc(ps->total * 4), *ma1 = malloc(ps->total * 4),
+              *ma2 = malloc(ps->total * 4), *mb1 = malloc(ps->total * 4), *mb2 = malloc(ps->total * 4);
+        TEST_OK(ctx, vkt_model_get_params(a, pa));
+        TEST_OK(ctx, vkt_model_set_params(b, pa));  // b starts where a starts (moments zero in both)
+        vkt_rl_sp sa, sb;
+        OK(ctx, vkt_rl_sp_init(&sa, a, &o, &err));
+        vkt_rl_sp_stats us;
+        int kept = 0;
+        for (int u = 0; u < N; u++) {
+            OK(ctx, vkt_rl_sp_update(&sa, &us, &err));
+            kept += us.kept;
+        }
+        assert_true(kept > 0);
+        // Half, save, reload into a fresh model, the other half.
+        OK(ctx, vkt_rl_sp_init(&sb, b, &o, &err));
+        for (int u = 0; u < N / 2; u++) OK(ctx, vkt_rl_sp_update(&sb, &us, &err));
+        OK(ctx, vkt_checkpoint_save_model(b, dir, true, &err));
+        OK(ctx, vkt_rl_sp_save_state(&sb, state, &err));
+        vkt_rl_sp_free(&sb);
+        vkt_model_destroy(b);
+        vkt_model *c = NULL;
+        OK(ctx, vkt_checkpoint_load_model(ctx, dir, &c, &err));
+        OK(ctx, vkt_checkpoint_read_optim(dir, ps, mb1, mb2, &err));
+        TEST_OK(ctx, vkt_model_set_optim(c, mb1, mb2));
+        vkt_rl_sp sc;
+        OK(ctx, vkt_rl_sp_init(&sc, c, &o, &err));
+        OK(ctx, vkt_rl_sp_load_state(&sc, state, &err));
+        for (int u = N / 2; u < N; u++) OK(ctx, vkt_rl_sp_update(&sc, &us, &err));
+        TEST_OK(ctx, vkt_model_get_params(a, pa));
+        TEST_OK(ctx, vkt_model_get_params(c, pb));
+        TEST_OK(ctx, vkt_model_get_optim(a, ma1, ma2));
+        TEST_OK(ctx, vkt_model_get_optim(c, mb1, mb2));
+        print_message("%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam steps %d/%d\n",
+                      vkt_rl_adv_mode_name(o.adv), N, N / 2, N / 2, (long long)sa.games, (long long)sc.games,
+                      sa.adam_step, sc.adam_step);
+        assert_memory_equal(pa, pb, ps->total * 4);
+        assert_memory_equal(ma1, mb1, ps->total * 4);
+        assert_memory_equal(ma2, mb2, ps->total * 4);
+        assert_true(sa.games == sc.games && sa.updates == sc.updates && sa.adam_step == sc.adam_step);
+        assert_memory_equal(sa.avg_num, sc.avg_num, sizeof sa.avg_num);
+        assert_memory_equal(&sa.rae, &sc.rae, sizeof sa.rae);
+        assert_true(sa.avg_den == sc.avg_den && sa.invalid == sc.invalid && sa.decisions == sc.decisions);
+        vkt_rl_sp_free(&sa), vkt_rl_sp_free(&sc);
+        vkt_model_destroy(a), vkt_model_destroy(c);
+        free(pa), free(pb), free(ma1), free(ma2), free(mb1), free(mb2);
+    }
+    test_ctx_done(ctx);
+}
+
+static void test_bad_options(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_error err = {0};
+    vkt_model *m = tiny(ctx, 1, 1);
+    vkt_rl_sp s;
+    vkt_rl_sp_opts o;
+    opts(&o);
+    o.games_per_update = 0;
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    opts(&o);
+    o.pg.kl_coef = 0.1;
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "kl"));
+    opts(&o);
+    o.game = "nosuchgame";
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_policy_extraction),
+        cmocka_unit_test(test_warmup_invalid_falls),
+        cmocka_unit_test(test_resume_equivalence),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,655 @@
+// rl_selfplay.c: the transformer self-play loop (see rl_selfplay.h).
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "context.h"
+#include "json_file.h"
+#include "kuhn.h"
+#include "protocol.h"
+#include "rl_batch.h"
+#include "rl_prompt.h"
+#include "rl_rollout.h"
+#include "rl_selfplay.h"
+#include "tokenizer.h"
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+// A device failure's message lives in the context.
+static vkt_status dev_fail(vkt_model *m, vkt_error *err, const char *what) {
+    return vkt_fail(err, VKT_ERR_VULKAN, "selfplay: %s: %s", what, vkt_ctx_message(vkt_model_ctx(m)));
+}
+
+void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->game = "kuhn";
+    o->adv = VKT_RL_ADV_GROUP;
+    o->rae_alpha = VKT_RL_RAE_ALPHA;
+    vkt_pg_defaults(&o->pg);
+    o->ppo_epochs = 2;
+    o->games_per_update = 128;
+    o->lr = 1e-3;
+    o->beta1 = 0.9, o->beta2 = 0.95;
+    o->weight_decay = 0;
+    o->max_grad_norm = 1.0;
+    o->max_new_tokens = 8;
+    o->micro_rows = 64;
+    o->seed = 1;
+}
+
+vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
+    memset(s, 0, sizeof *s);
+    if (o->games_per_update < 1 || o->games_per_update > 1 << 16)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: games_per_update %d must be in 1..%d", o->games_per_update, 1 << 16);
+    if (o->ppo_epochs < 1) return vkt_fail(err, VKT_ERR_ARG, "selfplay: ppo_epochs %d must be >= 1", o->ppo_epochs);
+    if (!(o->lr > 0)) return vkt_fail(err, VKT_ERR_ARG, "selfplay: lr %g must be > 0", o->lr);
+    if (o->max_new_tokens < 1 || o->micro_rows < 1)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: max_new_tokens %d and micro_rows %d must be >= 1", o->max_new_tokens,
+                        o->micro_rows);
+    if (o->pg.kl_coef != 0)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: --kl-coef needs a frozen reference model (not wired yet)");
+    vkt_game probe;
+    VKT_TRY(vkt_game_create(&probe, o->game, err));
+    s->o = *o;
+    s->o.pg.max_len = o->max_new_tokens;
+    s->m = m;
+    vkt_rae_init(&s->rae, o->rae_alpha);
+    int seqs = o->games_per_update < 256 ? o->games_per_update : 256;
+    if (seqs < 24) seqs = 24;  // the 12-state extraction scores 24 sequences at once
+    if (vkt_gen_create(m, seqs, 0, 0, &s->gen) != VKT_OK) return dev_fail(m, err, "generation plan");
+    if (vkt_model_zero_grads(m) != VKT_OK) return dev_fail(m, err, "zero gradients");
+    // One fixed training plan for one-hand Kuhn (the longest prompt + the longest answer),
+    // so a resumed run computes with the same shapes as an uninterrupted one.
+    if (!strcmp(o->game, "kuhn")) {
+        int T = (44 + o->max_new_tokens - 1 + 3) / 4 * 4;
+        if (T > vkt_model_cfg(m)->context) T = vkt_model_cfg(m)->context;
+        if (vkt_model_plan(m, o->micro_rows, T) != VKT_OK) return dev_fail(m, err, "plan");
+        s->planned_T = T;
+    }
+    return VKT_OK;
+}
+
+void vkt_rl_sp_free(vkt_rl_sp *s) {
+    vkt_gen_destroy(s->gen);
+    s->gen = NULL;
+}
+
+void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt_kuhn_policy *avg) {
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) avg->bet[i] = s->avg_den > 0 ? s->avg_num[i] / s->avg_den : latest->bet[i];
+}
+
+// Text -> byte-level token ids (no special tokens), appended at ids[*n].
+static vkt_status text_ids(const char *text, int32_t *ids, int cap, int *n, vkt_error *err) {
+    size_t got = 0, len = strlen(text);
+    VKT_TRY(vkt_tokenizer_encode(text, len, 0, ids + *n, (size_t)(cap - *n), &got, err));
+    *n += (int)got;
+    return VKT_OK;
+}
+
+enum { MAX_PROMPT = 4096, MAX_ANSWER = 256 };
+
+// Prompt ids of `player` to move in g (malloc'd).
+static vkt_status prompt_ids(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err) {
+    size_t len = vkt_rl_prompt(g, player, NULL, 0);
+    char *text = malloc(len + 1);
+    int32_t *t = malloc((len + 1) * sizeof *t);
+    if (!text || !t) {
+        free(text), free(t);
+        return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: prompt of %zu bytes", len);
+    }
+    vkt_rl_prompt(g, player, text, len + 1);
+    *n = 0;
+    vkt_status s = text_ids(text, t, (int)len + 1, n, err);
+    free(text);
+    if (s != VKT_OK) free(t);
+    else *ids = t;
+    return s;
+}
+
+// The answer of a legal action as ids: "[Text]" then <|endoftext|>.
+static vkt_status answer_ids(const vkt_game *g, int action, int32_t *ids, int *n, vkt_error *err) {
+    char a[MAX_ANSWER];
+    VKT_TRY(vkt_rl_answer(g, action, a, sizeof a, err));
+    *n = 0;
+    VKT_TRY(text_ids(a, ids, MAX_ANSWER - 1, n, err));
+    ids[(*n)++] = VKT_TOK_EOT;
+    return VKT_OK;
+}
+
+// --- policy extraction ----------------------------------------------------------------
+
+// Scores the answers of every legal action at state g for player; p[k] normalised.
+static vkt_status score_actions(vkt_gen *gen, const vkt_game *g, int player, const int *acts, int n, double *p,
+                                double *mass, vkt_error *err) {
+    int32_t *pids = NULL, ans[VKT_GAME_MAX_LEGAL][MAX_ANSWER];
+    int np = 0, na[VKT_GAME_MAX_LEGAL];
+    VKT_TRY(prompt_ids(g, player, &pids, &np, err));
+    vkt_gen_prompt pr[VKT_GAME_MAX_LEGAL];
+    const int32_t *cont[VKT_GAME_MAX_LEGAL];
+    float lp[VKT_GAME_MAX_LEGAL][MAX_ANSWER];
+    float *lpo[VKT_GAME_MAX_LEGAL];
+    vkt_status s = VKT_OK;
+    for (int k = 0; k < n && s == VKT_OK; k++) {
+        s = answer_ids(g, acts[k], ans[k], &na[k], err);
+        pr[k] = (vkt_gen_prompt){pids, np, 0}, cont[k] = ans[k], lpo[k] = lp[k];
+    }
+    if (s == VKT_OK && vkt_gen_score(gen, n, pr, cont, na, lpo) != VKT_OK)
+        s = vkt_fail(err, VKT_ERR_VULKAN, "selfplay: scoring the legal answers failed");
+    free(pids);
+    if (s != VKT_OK) return s;
+    double tot = 0, mx = -INFINITY, l[VKT_GAME_MAX_LEGAL];
+    for (int k = 0; k < n; k++) {
+        l[k] = 0;
+        for (int t = 0; t < na[k]; t++) l[k] += lp[k][t];
+        if (l[k] > mx) mx = l[k];
+    }
+    for (int k = 0; k < n; k++) tot += exp(l[k] - mx);
+    for (int k = 0; k < n; k++) p[k] = exp(l[k] - mx) / tot;
+    if (mass) *mass = exp(mx) * tot;
+    return VKT_OK;
+}
+
+vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err) {
+    enum { NQ = 2 * VKT_KUHN_INFOSTATES };
+    static const char *hist[4] = {"", "p", "b", "pb"};
+    int32_t *pids[VKT_KUHN_INFOSTATES] = {0}, ans[NQ][16];
+    int np[VKT_KUHN_INFOSTATES], na[NQ];
+    vkt_gen_prompt pr[NQ];
+    const int32_t *cont[NQ];
+    float lp[NQ][16], *lpo[NQ];
+    vkt_status s = VKT_OK;
+    for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
+        int card = i / 4, player = vkt_kuhn_infostate_player(i), other = (card + 1) % 3;
+        vkt_game g;
+        s = vkt_game_create(&g, "kuhn", err);
+        if (s == VKT_OK) s = vkt_game_reset(&g, 0, err);
+        if (s == VKT_OK)
+            s = vkt_kuhn_set_hand(&g, player == 0 ? card : other, player == 0 ? other : card, hist[i % 4], err);
+        if (s == VKT_OK && vkt_game_current_player(&g) != player)
+            s = vkt_fail(err, VKT_ERR_ARG, "selfplay: state %s: player %d is not to move", vkt_kuhn_infostate_name(i),
+                         player);
+        if (s == VKT_OK) s = prompt_ids(&g, player, &pids[i], &np[i], err);
+        for (int a = 0; a < 2 && s == VKT_OK; a++) {
+            int q = 2 * i + a;  // a = 0 pass, 1 bet (Kuhn's action ids)
+            char t[MAX_ANSWER];
+            int n = 0;
+            s = vkt_rl_answer(&g, a, t, sizeof t, err);
+            if (s == VKT_OK) s = text_ids(t, ans[q], 15, &n, err);
+            if (s == VKT_OK) {
+                ans[q][n++] = VKT_TOK_EOT, na[q] = n;
+                pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans[q], lpo[q] = lp[q];
+            }
+        }
+    }
+    if (s == VKT_OK && vkt_gen_score(gen, NQ, pr, cont, na, lpo) != VKT_OK)
+        s = vkt_fail(err, VKT_ERR_VULKAN, "selfplay: policy extraction: score failed");
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) free(pids[i]);
+    if (s != VKT_OK) return s;
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
+        double l[2];
+        for (int a = 0; a < 2; a++) {
+            l[a] = 0;
+            for (int t = 0; t < na[2 * i + a]; t++) l[a] += lp[2 * i + a][t];
+        }
+        double mx = l[0] > l[1] ? l[0] : l[1], e0 = exp(l[0] - mx), e1 = exp(l[1] - mx);
+        pi->bet[i] = e1 / (e0 + e1);
+        if (raw_mass) raw_mass[i] = exp(mx) * (e0 + e1);
+    }
+    return VKT_OK;
+}
+
+// --- the model as an agent -----------------------------------------------------------
+
+typedef struct model_agent {
+    vkt_gen *gen;
+} model_agent;
+
+static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
+    model_agent *a = self;
+    int32_t *ids = NULL;
+    int n = 0;
+    VKT_TRY(prompt_ids(g, player, &ids, &n, err));
+    vkt_gen_opts o;
+    vkt_gen_defaults(&o);
+    o.max_new_tokens = 16;
+    o.seed = vkt_rng_u64(rng);
+    vkt_gen_prompt p = {ids, n, 0};
+    vkt_gen_result r;
+    memset(&r, 0, sizeof r);
+    vkt_status s = vkt_generate(a->gen, &p, 1, &o, &r);
+    free(ids);
+    if (s != VKT_OK) return vkt_fail(err, VKT_ERR_VULKAN, "model agent: generate failed");
+    if (vkt_protocol_parse(g, r.text, r.text_len, action, NULL) != VKT_OK) *action = VKT_ACTION_INVALID;
+    vkt_gen_result_free(&r);
+    return VKT_OK;
+}
+
+static vkt_status ma_probs(void *self, const vkt_game *g, int player, const int *acts, int n, double *p,
+                           vkt_error *err) {
+    model_agent *a = self;
+    return score_actions(a->gen, g, player, acts, n, p, NULL, err);
+}
+
+static void ma_destroy(void *self) { free(self); }
+
+vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err) {
+    model_agent *a = malloc(sizeof *a);
+    if (!a) return vkt_fail(err, VKT_ERR_NOMEM, "model agent");
+    a->gen = gen;
+    *out = (vkt_agent){a, "model", ma_act, ma_probs, ma_destroy};
+    return VKT_OK;
+}
+
+// --- invalid rate, evaluation ---------------------------------------------------------
+
+static void gen_opts(vkt_gen_opts *g, int max_new_tokens) {
+    vkt_gen_defaults(g);
+    g->max_new_tokens = max_new_tokens;
+    g->temperature = 1.0;
+}
+
+vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int games, int64_t game_base,
+                               uint64_t seed, int max_new_tokens, double *rate, vkt_error *err) {
+    vkt_rl_rollout_opts ro;
+    vkt_rl_rollout_defaults(&ro);
+    ro.game = game, ro.n_games = games, ro.game_base = game_base, ro.seed = seed;
+    gen_opts(&ro.gen, max_new_tokens);
+    vkt_rl_rollout r;
+    vkt_status s = vkt_rl_rollout_run(m, gen, &ro, &r, err);
+    if (s == VKT_OK) *rate = r.n_turns ? (double)r.invalid / r.n_turns : 0;
+    vkt_rl_rollout_free(&r);
+    return s;
+}
+
+vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const char *opponent, int games,
+                          uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err) {
+    memset(out, 0, sizeof *out);
+    if (games < 1) return vkt_fail(err, VKT_ERR_ARG, "eval: games %d must be >= 1", games);
+    vkt_game *gs = malloc((size_t)games * sizeof *gs);
+    vkt_rng *rng = malloc((size_t)games * sizeof *rng);
+    int *turn = calloc((size_t)games, sizeof *turn), *wait = malloc((size_t)games * sizeof *wait);
+    int32_t **ids = calloc((size_t)games, sizeof *ids);
+    vkt_gen_prompt *pr = malloc((size_t)games * sizeof *pr);
+    vkt_gen_result *res = calloc((size_t)games, sizeof *res);
+    vkt_agent opp = {0};
+    vkt_status s = VKT_OK;
+    if (!gs || !rng || !turn || !wait || !ids || !pr || !res) s = vkt_fail(err, VKT_ERR_NOMEM, "eval: %d games", games);
+    for (int g = 0; s == VKT_OK && g < games; g++) {
+        s = vkt_game_create(&gs[g], game, err);
+        if (s == VKT_OK) s = vkt_game_reset(&gs[g], vkt_rng_derive(seed, (uint64_t)g), err);
+        vkt_rng_seed(&rng[g], vkt_rng_derive(seed ^ 0x0bb0e17ull, (uint64_t)g));
+    }
+    if (s == VKT_OK) s = vkt_agent_create(opponent, gs[0].ops, &opp, err);
+    vkt_gen_opts go;
+    gen_opts(&go, max_new_tokens);
+    go.seed = vkt_rng_derive(seed, 0xe7a1);
+    while (s == VKT_OK) {
+        int n = 0;
+        for (int g = 0; g < games && s == VKT_OK; g++) {
+            // The opponent moves until it is the model's turn (seat g % 2) or the game ends.
+            while (s == VKT_OK && !vkt_game_is_terminal(&gs[g]) && vkt_game_current_player(&gs[g]) != g % 2) {
+                int p = vkt_game_current_player(&gs[g]), a;
+                s = vkt_agent_act(&opp, &gs[g], p, &rng[g], &a, err);
+                if (s != VKT_OK) break;
+                if (a == VKT_ACTION_INVALID) vkt_game_forfeit(&gs[g], p);
+                else s = vkt_game_apply(&gs[g], a, err);
+            }
+            if (s == VKT_OK && !vkt_game_is_terminal(&gs[g]) && turn[g] < 200) {
+                int np = 0;
+                free(ids[g]);
+                ids[g] = NULL;
+                s = prompt_ids(&gs[g], g % 2, &ids[g], &np, err);
+                pr[n] = (vkt_gen_prompt){ids[g], np, ((uint64_t)g << 16) | (uint64_t)turn[g]};
+                wait[n++] = g;
+            }
+        }
+        if (s != VKT_OK || n == 0) break;
+        if (vkt_generate(gen, pr, n, &go, res) != VKT_OK) {
+            s = dev_fail(m, err, "eval: generate");
+            break;
+        }
+        for (int k = 0; k < n; k++) {
+            int g = wait[k], a;
+            bool invalid = false;
+            if (s == VKT_OK) s = vkt_protocol_step(&gs[g], res[k].text, res[k].text_len, &a, &invalid, NULL);
+            if (s == VKT_OK && invalid) out->invalid += 1;
+            turn[g]++;
+            vkt_gen_result_free(&res[k]);
+        }
+    }
+    for (int g = 0; s == VKT_OK && g < games; g++) {
+        double r[VKT_GAME_MAX_PLAYERS] = {0};
+        if (vkt_game_is_terminal(&gs[g])) vkt_game_returns(&gs[g], r);
+        double mine = r[g % 2];
+        out->mean_return += mine;
+        if (mine > 0) out->win += 1;
+        else if (mine < 0) out->loss += 1;
+        else out->draw += 1;
+    }
+    if (s == VKT_OK) {
+        out->games = games;
+        out->win /= games, out->draw /= games, out->loss /= games, out->invalid /= games, out->mean_return /= games;
+    }
+    if (opp.act) vkt_agent_destroy(&opp);
+    for (int g = 0; ids && g < games; g++) free(ids[g]);
+    free(gs), free(rng), free(turn), free(wait), free(ids), free(pr), free(res);
+    return s;
+}
+
+// --- warm-up -------------------------------------------------------------------------
+
+typedef struct example {
+    int32_t *prompt;
+    int np;
+    int32_t ans[MAX_ANSWER];
+    int na;
+} example;
+
+// The next decision of uniformly random legal play (games restart when over).
+static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint64_t seed, vkt_rng *rng, example *ex,
+                               vkt_error *err) {
+    if (*fresh || vkt_game_is_terminal(g)) {
+        VKT_TRY(vkt_game_reset(g, vkt_rng_derive(seed, (uint64_t)(*game_no)++), err));
+        *fresh = false;
+    }
+    int p = vkt_game_current_player(g), acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
+    int a = acts[vkt_rng_below(rng, (uint64_t)n)];
+    VKT_TRY(prompt_ids(g, p, &ex->prompt, &ex->np, err));
+    VKT_TRY(answer_ids(g, a, ex->ans, &ex->na, err));
+    return vkt_game_apply(g, a, err);
+}
+
+vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, double lr, uint64_t seed, double *loss,
+                         vkt_error *err) {
+    if (steps < 0 || rows < 1) return vkt_fail(err, VKT_ERR_ARG, "warmup: steps %d, rows %d", steps, rows);
+    const vkt_params *ps = vkt_model_params(m);
+    vkt_game g;
+    VKT_TRY(vkt_game_create(&g, game, err));
+    bool fresh = true;
+    int64_t game_no = 0;
+    vkt_rng rng;
+    vkt_rng_seed(&rng, vkt_rng_derive(seed, 0x3a7e));
+    example *ex = calloc((size_t)rows, sizeof *ex);
+    vkt_rl_seq *seqs = malloc((size_t)rows * sizeof *seqs);
+    int *wstart = malloc((size_t)rows * sizeof *wstart);
+    double *w = malloc((size_t)rows * MAX_ANSWER * sizeof *w);
+    float *zeros = calloc(ps->total, sizeof *zeros);
+    int32_t *tok = NULL, *tgt = NULL;
+    float *wt = NULL;
+    int planT = 0;
+    vkt_status s = (ex && seqs && wstart && w && zeros) ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "warmup buffers");
+    vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f};
+    if (loss) *loss = NAN;
+    for (int step = 1; s == VKT_OK && step <= steps; step++) {
+        int needT = 1, ntok = 0;
+        for (int r = 0; r < rows && s == VKT_OK; r++) {
+            free(ex[r].prompt);
+            ex[r].prompt = NULL;
+            s = next_example(&g, &fresh, &game_no, seed, &rng, &ex[r], err);
+            if (s != VKT_OK) break;
+            seqs[r] = (vkt_rl_seq){ex[r].prompt, ex[r].np, ex[r].ans, ex[r].na};
+            wstart[r] = ntok, ntok += ex[r].na;
+            if (ex[r].np + ex[r].na - 1 > needT) needT = ex[r].np + ex[r].na - 1;
+        }
+        if (s != VKT_OK) break;
+        for (int k = 0; k < ntok; k++) w[k] = 1.0 / ntok;
+        if (needT > planT) {
+            planT = (needT + 3) / 4 * 4;
+            if (planT > vkt_model_cfg(m)->context) planT = vkt_model_cfg(m)->context;
+            free(tok), free(tgt), free(wt);
+            tok = malloc((size_t)rows * planT * sizeof *tok), tgt = malloc((size_t)rows * planT * sizeof *tgt);
+            wt = malloc((size_t)rows * planT * sizeof *wt);
+            if (!tok || !tgt || !wt) s = vkt_fail(err, VKT_ERR_NOMEM, "warmup rows");
+            else if (vkt_model_plan(m, rows, planT) != VKT_OK) s = dev_fail(m, err, "warmup: plan");
+        }
+        if (s == VKT_OK) s = vkt_rl_pack(seqs, rows, w, wstart, rows, planT, tok, tgt, wt, err);
+        if (s == VKT_OK && (vkt_model_set_batch(m, tok, tgt, wt) != VKT_OK || vkt_model_forward(m, NULL, NULL) != VKT_OK ||
+                            vkt_model_loss(m, 1.0f, true) != VKT_OK || vkt_model_adamw(m, &opt, step, NULL) != VKT_OK))
+            s = dev_fail(m, err, "warmup step");
+        if (s == VKT_OK && loss && step == steps) {
+            double ls, ws;
+            if (vkt_model_read_loss(m, &ls, &ws) != VKT_OK) s = dev_fail(m, err, "warmup: loss");
+            else *loss = ls;
+        }
+    }
+    // RL starts with fresh moments.
+    if (s == VKT_OK && vkt_model_set_optim(m, zeros, zeros) != VKT_OK) s = dev_fail(m, err, "warmup: reset moments");
+    for (int r = 0; ex && r < rows; r++) free(ex[r].prompt);
+    free(ex), free(seqs), free(wstart), free(w), free(zeros), free(tok), free(tgt), free(wt);
+    return s;
+}
+
+// --- one update ----------------------------------------------------------------------
+
+vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *err) {
+    const vkt_rl_sp_opts *o = &s->o;
+    vkt_model *m = s->m;
+    const int G = o->games_per_update;
+    vkt_rl_sp_stats st;
+    memset(&st, 0, sizeof st);
+    double t0 = now_s();
+    // 1. the policy that plays this update's games enters the average (Kuhn only).
+    if (!strcmp(o->game, "kuhn")) {
+        vkt_kuhn_policy pi;
+        VKT_TRY(vkt_rl_kuhn_policy(s->gen, &pi, NULL, err));
+        for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) s->avg_num[i] += G * pi.bet[i];
+        s->avg_den += G;
+    }
+    // 2. rollouts.
+    vkt_rl_rollout_opts ro;
+    vkt_rl_rollout_defaults(&ro);
+    ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed;
+    gen_opts(&ro.gen, o->max_new_tokens);
+    vkt_rl_rollout r;
+    VKT_TRY(vkt_rl_rollout_run(m, s->gen, &ro, &r, err));
+    const int N = r.n_turns;
+    double *R = malloc(((size_t)N + 1) * sizeof *R), *A = malloc(((size_t)N + 1) * sizeof *A);
+    uint64_t *key = malloc(((size_t)N + 1) * sizeof *key);
+    int *kept = malloc(((size_t)N + 1) * sizeof *kept), *start = malloc(((size_t)N + 2) * sizeof *start);
+    vkt_rl_seq *seqs = malloc(((size_t)N + 1) * sizeof *seqs);
+    double *adv = malloc(((size_t)N + 1) * sizeof *adv);
+    vkt_gen_prompt *pr = malloc(((size_t)N + 1) * sizeof *pr);
+    const int32_t **cont = malloc(((size_t)N + 1) * sizeof *cont);
+    int *ncont = malloc(((size_t)N + 1) * sizeof *ncont);
+    float **lpo = malloc(((size_t)N + 1) * sizeof *lpo);
+    float *lpf = NULL;
+    double *lp_old = NULL, *lp_new = NULL, *w = NULL;
+    int32_t *tok = NULL, *tgt = NULL;
+    float *wt = NULL;
+    vkt_status rc = VKT_OK;
+    if (!R || !A || !key || !kept || !start || !seqs || !adv || !pr || !cont || !ncont || !lpo)
+        rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d turns", N);
+    st.games = G, st.decisions = N, st.invalid = r.invalid;
+    for (int g = 0; g < G; g++) st.mean_return_p0 += r.returns[(size_t)g * VKT_GAME_MAX_PLAYERS] / G;
+    for (int k = 0; rc == VKT_OK && k < N; k++) {
+        const vkt_rl_turn *t = &r.turns[k];
+        R[k] = r.returns[(size_t)t->game * VKT_GAME_MAX_PLAYERS + t->player];
+        key[k] = t->obs_key;
+        st.gen_tokens += t->n_resp;
+    }
+    st.rollout_s = now_s() - t0;
+    // 3. advantages.
+    if (rc == VKT_OK && o->adv == VKT_RL_ADV_GROUP) rc = vkt_rl_group_advantages(N, key, R, A, err);
+    else if (rc == VKT_OK && o->adv == VKT_RL_ADV_NONE)
+        for (int k = 0; k < N; k++) A[k] = R[k];
+    else if (rc == VKT_OK) {
+        // RAE: the games in id order, each seat's return folded once per game.
+        vkt_game probe;
+        rc = vkt_game_create(&probe, o->game, err);
+        int np = rc == VKT_OK ? vkt_game_num_players(&probe) : 0;
+        double *ga = calloc((size_t)G * VKT_GAME_MAX_PLAYERS, sizeof *ga);
+        if (rc == VKT_OK && !ga) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: advantages");
+        for (int g = 0; rc == VKT_OK && g < G; g++)
+            for (int p = 0; rc == VKT_OK && p < np && p < VKT_RL_MAX_ROLES; p++)
+                rc = vkt_rae_advantage(&s->rae, 0, p, r.returns[(size_t)g * VKT_GAME_MAX_PLAYERS + p],
+                                       &ga[(size_t)g * VKT_GAME_MAX_PLAYERS + p], err);
+        for (int k = 0; rc == VKT_OK && k < N; k++)
+            A[k] = ga[(size_t)r.turns[k].game * VKT_GAME_MAX_PLAYERS + r.turns[k].player];
+        free(ga);
+    }
+    // Kept turns (A != 0) and their token layout.
+    int K = 0, ntok = 0, needT = 1;
+    for (int k = 0; rc == VKT_OK && k < N; k++) {
+        const vkt_rl_turn *t = &r.turns[k];
+        if (A[k] == 0 || t->n_resp == 0) continue;
+        kept[K] = k, adv[K] = A[k], start[K] = ntok;
+        seqs[K] = (vkt_rl_seq){t->prompt, t->n_prompt, t->resp, t->n_resp};
+        pr[K] = (vkt_gen_prompt){t->prompt, t->n_prompt, 0}, cont[K] = t->resp, ncont[K] = t->n_resp;
+        ntok += t->n_resp;
+        if (t->n_prompt + t->n_resp - 1 > needT) needT = t->n_prompt + t->n_resp - 1;
+        K++;
+    }
+    start[K] = ntok;
+    st.kept = K;
+    if (rc == VKT_OK && K > 0) {
+        lpf = malloc((size_t)ntok * sizeof *lpf);
+        lp_old = malloc((size_t)ntok * sizeof *lp_old), lp_new = malloc((size_t)ntok * sizeof *lp_new);
+        w = malloc((size_t)ntok * sizeof *w);
+        if (!lpf || !lp_old || !lp_new || !w) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d tokens", ntok);
+        for (int k = 0; rc == VKT_OK && k < K; k++) lpo[k] = lpf + start[k];
+    }
+    const int MB = o->micro_rows;
+    if (rc == VKT_OK && K > 0 && needT > s->planned_T) {
+        int T = (needT + 3) / 4 * 4;
+        if (T > vkt_model_cfg(m)->context) T = vkt_model_cfg(m)->context;
+        if (vkt_model_plan(m, MB, T) != VKT_OK) rc = dev_fail(m, err, "plan");
+        else s->planned_T = T;
+    }
+    const int T = s->planned_T;
+    if (rc == VKT_OK && K > 0) {
+        tok = malloc((size_t)MB * T * sizeof *tok), tgt = malloc((size_t)MB * T * sizeof *tgt);
+        wt = malloc((size_t)MB * T * sizeof *wt);
+        if (!tok || !tgt || !wt) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: rows");
+    }
+    // 4. old logprobs, then the epochs.
+    vkt_pg_batch b = {.B = K, .start = start, .adv = adv, .logp_old = lp_old};
+    for (int e = 0; rc == VKT_OK && K > 0 && e < o->ppo_epochs; e++) {
+        double ts = now_s();
+        if (e == 0 || o->pg.kind == VKT_PG_PPO) {
+            if (vkt_gen_score(s->gen, K, pr, cont, ncont, lpo) != VKT_OK) {
+                rc = dev_fail(m, err, "score");
+                break;
+            }
+            for (int i = 0; i < ntok; i++) lp_new[i] = lpf[i];
+            if (e == 0) memcpy(lp_old, lp_new, (size_t)ntok * sizeof *lp_old);
+        }
+        st.score_s += now_s() - ts;
+        ts = now_s();
+        rc = vkt_pg_weights(&o->pg, &b, lp_new, w, &st.pg, err);
+        st.loss = vkt_pg_loss_ref(&o->pg, &b, lp_new, NULL);
+        for (int c0 = 0; rc == VKT_OK && c0 < K; c0 += MB) {
+            int n = K - c0 < MB ? K - c0 : MB;
+            rc = vkt_rl_pack(seqs + c0, n, w, start + c0, MB, T, tok, tgt, wt, err);
+            if (rc == VKT_OK && (vkt_model_set_batch(m, tok, tgt, wt) != VKT_OK ||
+                                 vkt_model_forward(m, NULL, NULL) != VKT_OK || vkt_model_loss(m, 1.0f, true) != VKT_OK))
+                rc = dev_fail(m, err, "forward/backward");
+        }
+        vkt_optim opt = {(float)o->lr, (float)o->beta1, (float)o->beta2, 1e-8f, (float)o->weight_decay,
+                         (float)o->max_grad_norm};
+        float gn = 0;
+        if (rc == VKT_OK && vkt_model_adamw(m, &opt, ++s->adam_step, &gn) != VKT_OK) rc = dev_fail(m, err, "adamw");
+        st.grad_norm = gn;
+        st.train_s += now_s() - ts;
+    }
+    if (rc == VKT_OK) {
+        s->games += G, s->decisions += N, s->invalid += r.invalid, s->updates++;
+        if (st_out) *st_out = st;
+    }
+    vkt_rl_rollout_free(&r);
+    free(R), free(A), free(key), free(kept), free(start), free(seqs), free(adv), free(pr), free(cont), free(ncont);
+    free(lpo), free(lpf), free(lp_old), free(lp_new), free(w), free(tok), free(tgt), free(wt);
+    return rc;
+}
+
+// --- state file ----------------------------------------------------------------------
+
+// Doubles as C99 hex floats: exact round trips.
+static json_t *hexd(double x) {
+    char b[64];
+    snprintf(b, sizeof b, "%a", x);
+    return json_string(b);
+}
+
+static bool gethex(json_t *o, const char *k, double *x) {
+    json_t *v = json_object_get(o, k);
+    if (!json_is_string(v)) return false;
+    char *end;
+    *x = strtod(json_string_value(v), &end);
+    return *end == 0;
+}
+
+vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path, vkt_error *err) {
+    json_t *j = json_object(), *b = json_array(), *bu = json_array(), *an = json_array();
+    json_object_set_new(j, "format", json_string("vkt-selfplay-state-1"));
+    json_object_set_new(j, "game", json_string(s->o.game));
+    json_object_set_new(j, "seed", json_integer((json_int_t)s->o.seed));
+    json_object_set_new(j, "games", json_integer(s->games));
+    json_object_set_new(j, "decisions", json_integer(s->decisions));
+    json_object_set_new(j, "invalid", json_integer(s->invalid));
+    json_object_set_new(j, "updates", json_integer(s->updates));
+    json_object_set_new(j, "adam_step", json_integer(s->adam_step));
+    for (int g = 0; g < VKT_RL_MAX_GAMES; g++)
+        for (int r = 0; r < VKT_RL_MAX_ROLES; r++) {
+            char tmp[64];
+            snprintf(tmp, sizeof tmp, "%a", s->rae.b[g][r]);
+            json_array_append_new(b, json_string(tmp));
+            json_array_append_new(bu, json_integer(s->rae.updates[g][r]));
+        }
+    json_object_set_new(j, "rae_baselines", b);
+    json_object_set_new(j, "rae_updates", bu);
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, "%a", s->avg_num[i]);
+        json_array_append_new(an, json_string(tmp));
+    }
+    json_object_set_new(j, "avg_num", an);
+    json_object_set_new(j, "avg_den", hexd(s->avg_den));
+    vkt_status st = vkt_json_file_write(path, j, err);
+    json_decref(j);
+    return st;
+}
+
+vkt_status vkt_rl_sp_load_state(vkt_rl_sp *s, const char *path, vkt_error *err) {
+    json_t *j = NULL;
+    VKT_TRY(vkt_json_file_read(path, 1, &j, err));
+    vkt_status st = VKT_OK;
+    json_t *b = json_object_get(j, "rae_baselines"), *bu = json_object_get(j, "rae_updates");
+    json_t *an = json_object_get(j, "avg_num");
+    const int NB = VKT_RL_MAX_GAMES * VKT_RL_MAX_ROLES;
+    vkt_rl_sp c = *s;
+    if (!json_is_array(b) || json_array_size(b) != (size_t)NB || !json_is_array(bu) || json_array_size(bu) != (size_t)NB ||
+        !json_is_array(an) || json_array_size(an) != VKT_KUHN_INFOSTATES || !gethex(j, "avg_den", &c.avg_den) ||
+        !json_is_integer(json_object_get(j, "games")) || !json_is_integer(json_object_get(j, "updates")) ||
+        !json_is_integer(json_object_get(j, "adam_step")))
+        st = vkt_fail(err, VKT_ERR_FORMAT, "%s: not a selfplay state (missing or malformed fields)", path);
+    for (int k = 0; st == VKT_OK && k < NB; k++) {
+        char *end;
+        json_t *v = json_array_get(b, (size_t)k);
+        c.rae.b[k / VKT_RL_MAX_ROLES][k % VKT_RL_MAX_ROLES] = json_is_string(v) ? strtod(json_string_value(v), &end) : 0;
+        c.rae.updates[k / VKT_RL_MAX_ROLES][k % VKT_RL_MAX_ROLES] = json_integer_value(json_array_get(bu, (size_t)k));
+        if (!json_is_string(v) || *end) st = vkt_fail(err, VKT_ERR_FORMAT, "%s: rae_baselines[%d] malformed", path, k);
+    }
+    for (int i = 0; st == VKT_OK && i < VKT_KUHN_INFOSTATES; i++) {
+        char *end;
+        json_t *v = json_array_get(an, (size_t)i);
+        c.avg_num[i] = json_is_string(v) ? strtod(json_string_value(v), &end) : 0;
+        if (!json_is_string(v) || *end) st = vkt_fail(err, VKT_ERR_FORMAT, "%s: avg_num[%d] malformed", path, i);
+    }
+    if (st == VKT_OK) {
+        c.games = json_integer_value(json_object_get(j, "games"));
+        c.decisions = json_integer_value(json_object_get(j, "decisions"));
+        c.invalid = json_integer_value(json_object_get(j, "invalid"));
+        c.updates = (int)json_integer_value(json_object_get(j, "updates"));
+        c.adam_step = (int)json_integer_value(json_object_get(j, "adam_step"));
+        *s = c;
+    }
+    json_decref(j);
+    return st;
+}

@@ -1,0 +1,119 @@
+// rl_selfplay.h: self-play RL with a transformer policy (`vkt selfplay --policy model`,
+// issue 6, SPIRAL arXiv 2506.24119; docs/selfplay.md).
+//
+// One update (vkt_rl_sp_update):
+//   1. the current policy's probabilities at Kuhn's 12 information states are extracted
+//      (teacher forcing, vkt_rl_kuhn_policy) and enter the games-weighted average;
+//   2. games_per_update self-play games run batched (rl_rollout.h: one vkt_generate call
+//      per decision step for all waiting games, temperature 1); game ids continue from
+//      the games played so far, so the run is a function of its seed;
+//   3. advantages per turn (rl_advantage.h): rae folds the games in id order, seat by
+//      seat; group uses the prompt hash (= the information state) as the key; A == 0
+//      turns are dropped;
+//   4. old logprobs of the kept responses are recomputed by vkt_gen_score under the
+//      current parameters; ppo_epochs full-batch steps: logp_new (epoch 0: = old; later
+//      epochs re-scored), weights from vkt_pg_weights (normalisation included), rows from
+//      vkt_rl_pack, the model's weighted-CE backward in micro-batches of micro_rows rows
+//      (gradients accumulate), one clipped Adam step (betas 0.9, 0.95, no weight decay).
+//
+// The warm-up (vkt_rl_warmup) is imitation of the format: supervised steps on
+// (prompt, answer) pairs of uniformly random legal play, loss on the answer tokens
+// (the action's "[Text]" and <|endoftext|>).
+#ifndef VKT_RL_SELFPLAY_H
+#define VKT_RL_SELFPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "generate.h"
+#include "kuhn_policy.h"
+#include "model.h"
+#include "rl_advantage.h"
+#include "rl_loss.h"
+
+typedef struct vkt_rl_sp_opts {
+    const char *game;        // game spec; "kuhn" (one hand) is the one with exact analysis
+    vkt_rl_adv_mode adv;     // default group (see docs/selfplay.md: rae collapses tiny models)
+    double rae_alpha;        // 0.95
+    vkt_pg_opts pg;          // ppo, clip 0.2, seq-sum-maxlen; max_len = max_new_tokens
+    int ppo_epochs;          // 2
+    int games_per_update;    // 128
+    double lr;               // Adam learning rate
+    double beta1, beta2;     // 0.9, 0.95
+    double weight_decay;     // 0
+    double max_grad_norm;    // 1.0
+    int max_new_tokens;      // 8: "[Check]" + <|endoftext|>
+    int micro_rows;          // rows per forward/backward (64)
+    uint64_t seed;
+} vkt_rl_sp_opts;
+
+void vkt_rl_sp_defaults(vkt_rl_sp_opts *o);
+
+typedef struct vkt_rl_sp_stats {
+    int games, decisions, kept, invalid, gen_tokens;
+    double mean_return_p0;
+    double loss;             // objective of the last epoch (reference formula on its logprobs)
+    vkt_pg_stats pg;         // of the last epoch
+    double grad_norm;        // of the last epoch, before clipping
+    double rollout_s, score_s, train_s;   // wall time of the phases
+} vkt_rl_sp_stats;
+
+// The run's state: everything --resume needs besides the model's parameters and moments.
+typedef struct vkt_rl_sp {
+    vkt_rl_sp_opts o;
+    vkt_model *m;            // not owned
+    vkt_gen *gen;            // owned: rollouts, scoring, extraction
+    int planned_T;           // the model's training plan (micro_rows x planned_T)
+    vkt_rae rae;
+    int64_t games, decisions, invalid;   // cumulative over the RL updates
+    int updates, adam_step;
+    double avg_num[VKT_KUHN_INFOSTATES], avg_den;  // games-weighted average policy
+} vkt_rl_sp;
+
+// Validates o, creates the generation plan; counters start at 0.
+vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err);
+void vkt_rl_sp_free(vkt_rl_sp *s);
+vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st, vkt_error *err);
+// The averaged policy (the latest `latest` before any update).
+void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt_kuhn_policy *avg);
+
+// State file (JSON, written atomically): counters, baselines, average, options.
+vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path, vkt_error *err);
+// Restores counters, baselines and the average (options stay those of s).
+vkt_status vkt_rl_sp_load_state(vkt_rl_sp *s, const char *path, vkt_error *err);
+
+// The model's Kuhn policy: at each of the 12 information states (compact prompt of the
+// acting seat, rl_prompt.h), P(action) = exp(sum of the logprobs of its answer tokens,
+// "[Text]" then <|endoftext|>), normalised over the two legal actions. One batched
+// vkt_gen_score call (24 sequences). raw_mass (may be NULL) gets, per state, the
+// unnormalised total probability of the two legal answers (1 - the invalid mass).
+vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err);
+
+// An agent over a generation plan (prompts of rl_prompt.h): act samples one answer at
+// temperature 1 (seeded from rng) and plays it through the protocol (VKT_ACTION_INVALID
+// when it is not a legal move); probs scores each legal action's answer as above.
+vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err);
+
+// Invalid-move rate of self-play sampling: `games` games (ids from game_base) at
+// temperature 1, invalid moves / decisions.
+vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int games, int64_t game_base,
+                               uint64_t seed, int max_new_tokens, double *rate, vkt_error *err);
+
+// The format warm-up: `steps` AdamW steps (lr, betas 0.9/0.95, clip 1) on batches of
+// `rows` (prompt, answer) pairs drawn from uniformly random legal play of `game` (seeded
+// by seed); the model's moments and step count start and end at zero. *loss gets the
+// mean answer-token loss of the last step (nats).
+vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, double lr, uint64_t seed, double *loss,
+                         vkt_error *err);
+
+// Evaluation against an opponent agent: `games` games, the model in seat g % 2 of game
+// g, evaluation rewards (an invalid move loses: -1 / +1); temperature 1.
+typedef struct vkt_rl_eval {
+    int games;
+    double win, draw, loss, invalid;   // rates over games (invalid: the model forfeited)
+    double mean_return;                // the model's mean return
+} vkt_rl_eval;
+vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const char *opponent, int games,
+                          uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err);
+
+#endif
