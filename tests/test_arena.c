@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
 #include "support_cli.h"
+#include "support_gpu.h"
 
 // $VKT_BIN args (stdin from `input` when given): exit code and stdout.
 static int run(const char *args, const char *input, char **out) { return test_cli(args, input, out, NULL); }
@@ -77,8 +81,6 @@ static void test_arena_cli(void **st) {
     free(out);
     assert_int_equal(run("arena --game kuhn --p0 minimax --p1 nash --games 10", NULL, &out), 2);
     free(out);
-    assert_int_equal(run("arena --game kuhn --p0 ckpt:/tmp/x --p1 nash --games 10", NULL, &out), 2);
-    free(out);
     assert_int_equal(run("arena --game chess --p0 random --p1 random --games 10", NULL, &out), 2);
     free(out);
     assert_int_equal(run("arena --game negotiation --p0 greedy --p1 random --games 0", NULL, &out), 2);
@@ -109,11 +111,44 @@ static void test_play_cli(void **st) {
     free(out);
 }
 
+// A checkpoint as a player (ckpt:DIR): an untrained tiny model plays (mostly invalid
+// moves, which lose under the evaluation rule) and the arena still counts every game.
+static void test_ckpt_player(void **st) {
+    vkt_ctx *ctx = test_ctx();
+    vkt_model_config c;
+    vkt_error err = {0};
+    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
+    c.layers = 1, c.width = 32, c.ffn = 64, c.heads = c.kv_heads = 2, c.context = 64;
+    vkt_model *m;
+    assert_int_equal(vkt_model_create(ctx, &c, &m, &err), VKT_OK);
+    TEST_OK(ctx, vkt_model_init(m, 3));
+    char dir[] = "/tmp/vkt-arena-ckpt-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    if (vkt_checkpoint_save_model(m, dir, false, &err) != VKT_OK) fail_msg("%s", err.msg);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+    char args[256], *out;
+    snprintf(args, sizeof args, "arena --game kuhn --p0 ckpt:%s --p1 random --games 12 --seed 2 --json", dir);
+    assert_int_equal(run(args, NULL, &out), 0);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    if (!j) fail_msg("not JSON: %s", out);
+    assert_int_equal(json_integer_value(json_object_get(j, "games")), 12);
+    json_decref(j);
+    free(out);
+    snprintf(args, sizeof args, "arena --game kuhn --p0 ckpt:%s/missing --p1 random --games 2", dir);
+    assert_int_equal(run(args, NULL, &out), 1);
+    free(out);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exploitability_cli),
         cmocka_unit_test(test_arena_cli),
         cmocka_unit_test(test_play_cli),
+        cmocka_unit_test(test_ckpt_player),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "arena.h"
 #include "cli.h"
+#include "cli_model_agent.h"
 #include "commands.h"
 #include "game.h"
 
@@ -27,7 +28,7 @@ static void usage(FILE *f) {
         "  kuhn         random, nash[:alpha] (alpha in [0,1/3], default 1/6), always-bet, always-pass,\n"
         "               policy:FILE (tabular policy JSON), human\n"
         "  negotiation  random, greedy, human\n"
-        "  ckpt:DIR     a trained model (not available yet)\n\n"
+        "  ckpt:DIR     a trained model (e.g. from vkt selfplay --out DIR), sampling its answers\n\n"
         "options:\n"
         "  --rounds N        kuhn: a match of N hands (same as kuhn:rounds=N)\n"
         "  --random-values   negotiation: draw resource values per game\n"
@@ -45,9 +46,7 @@ static int make_agent(const char *cmd, const char *spec, const vkt_game *g, vkt_
         if (vkt_agent_human_create(stdin, stdout, a, &err) != VKT_OK) return cli_fail(cmd, "%s", err.msg);
         return CLI_OK;
     }
-    if (strncmp(spec, "ckpt:", 5) == 0)  // hook: the model agent plugs in here
-        return cli_usage_error(cmd, "agent '%s': model agents are not available yet (agents for %s: %s)", spec,
-                               vkt_game_name(g), vkt_agent_specs(g->ops));
+    if (strncmp(spec, "ckpt:", 5) == 0) return cli_model_agent(cmd, spec + 5, a);
     if (vkt_agent_create(spec, g->ops, a, &err) != VKT_OK) {
         if (err.status == VKT_ERR_ARG) return cli_usage_error(cmd, "%s", err.msg);
         return cli_fail(cmd, "%s", err.msg);

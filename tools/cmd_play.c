@@ -7,6 +7,7 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "cli_model_agent.h"
 #include "commands.h"
 #include "game.h"
 #include "protocol.h"
@@ -21,6 +22,7 @@ static void usage(FILE *f) {
         "moves and the game goes on. Input comes from stdin, one move a line.\n\n"
         "  --game G        tictactoe | kuhn | negotiation (G:key=value,... for options)\n"
         "  --opponent O    default: minimax (tictactoe), nash (kuhn), greedy (negotiation);\n"
+        "                  ckpt:DIR plays a trained model (e.g. from vkt selfplay --out DIR);\n"
         "                  see vkt arena --help for every agent\n"
         "  --seat 0|1      your seat, default 0 (player 0 moves first)\n"
         "  --seed S        deal and opponent dice; default: from the clock (printed)\n"
@@ -76,13 +78,16 @@ int cmd_play(int argc, char **argv) {
     int np = vkt_game_num_players(&g), me = (int)seat;
     if (me >= np) return cli_usage_error("play", "--seat %d: %s has %d player(s)", me, vkt_game_name(&g), np);
     if (!opp) opp = default_opponent(vkt_game_name(&g));
-    if (!strncmp(opp, "ckpt:", 5))  // hook: the model agent plugs in here
-        return cli_usage_error("play", "opponent '%s': model agents are not available yet (agents: %s)", opp,
-                               vkt_agent_specs(g.ops));
     if (!have_seed) seed = (uint64_t)time(NULL);
     vkt_agent human, other = {0};
     if (vkt_agent_human_create(stdin, stdout, &human, &err) != VKT_OK) return cli_fail("play", "%s", err.msg);
-    if (np > 1 && vkt_agent_create(opp, g.ops, &other, &err) != VKT_OK) {
+    if (np > 1 && !strncmp(opp, "ckpt:", 5)) {
+        int rc = cli_model_agent("play", opp + 5, &other);
+        if (rc != CLI_OK) {
+            vkt_agent_destroy(&human);
+            return rc;
+        }
+    } else if (np > 1 && vkt_agent_create(opp, g.ops, &other, &err) != VKT_OK) {
         vkt_agent_destroy(&human);
         return cli_usage_error("play", "%s", err.msg);
     }
