@@ -20,7 +20,7 @@ typedef struct {
 // 66 ms, 64 lanes 80 ms, 256 lanes 205 ms).
 static uint32_t wg_size(const vkt_profile *p) {
     uint32_t w = 256;
-    if (p->type == VKT_DEVICE_CPU && p->subgroup_size >= 1)
+    if (p->small_workgroups && p->subgroup_size >= 1)
         while (w > p->subgroup_size) w /= 2;
     while (w > p->max_workgroup_invocations || w > p->max_workgroup_size[0] || 8 * w > p->shared_memory_bytes) w /= 2;
     return w;

@@ -57,6 +57,9 @@ typedef struct vkt_profile {
     // what vkt will use (capabilities after kill switches and vendor choices)
     bool use_fp16, use_coopmat, use_subgroup;
     vkt_matmul_path matmul_path;
+    // CPU-device habits (lavapipe): shared rows read through texel buffers rather than
+    // staged in shared memory, and workgroups of one subgroup (barriers switch subgroups).
+    bool texel_gathers, small_workgroups;
     // Largest range one storage-buffer binding covers; ops split larger tensors.
     // min(maxStorageBufferRange, VKT_MAX_BINDING_BYTES) so tests can force splitting.
     uint64_t max_binding_bytes;
