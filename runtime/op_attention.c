@@ -130,8 +130,7 @@ static vkt_status tiles(vkt_ctx *ctx, const geom *g, uint32_t dv, uint32_t extra
 // path (tests run both on one device). Texel bindings must fit maxTexelBufferElements.
 static bool use_texel(vkt_ctx *ctx, const tensor *t, int n, uint32_t nb) {
     const vkt_profile *p = vkt_ctx_profile(ctx);
-    const char *e = getenv("VKT_ATTENTION_SHARED");
-    if (!p->texel_gathers || (e && *e && strcmp(e, "0") != 0)) return false;
+    if (!p->texel_gathers) return false;
     for (int i = 0; i < n; i++)
         if (extent(&t[i], nb) + 64 > p->max_texel_elements) return false;
     return true;

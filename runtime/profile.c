@@ -141,7 +141,7 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     // On a CPU device (lavapipe) shared memory and barriers cost more than they save,
     // and storage-buffer loads are scalarised while texel fetches are vectorised.
     p->matmul_path = p->type == VKT_DEVICE_CPU ? VKT_MATMUL_TEXEL_REGBLOCK : VKT_MATMUL_SHARED_TILED;
-    p->texel_gathers = p->type == VKT_DEVICE_CPU;
+    p->texel_gathers = p->type == VKT_DEVICE_CPU && !killed("VKT_ATTENTION_SHARED"); // tests force the other path
     p->small_workgroups = p->type == VKT_DEVICE_CPU;
 
     p->max_binding_bytes = p->max_storage_buffer_range;
