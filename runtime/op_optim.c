@@ -10,6 +10,7 @@
 typedef struct {
     uint32_t n, p_off, g_off, m_off, v_off, s_off, use_dev_scale;
     float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, decay, step_size, inv_sqrt_bc2, grad_scale;
+    uint32_t zero_grad;
 } push_adamw;
 
 #define MAX_GROUPS 2048u
@@ -58,6 +59,7 @@ vkt_status vkt_adamw(vkt_ctx *ctx, vkt_view param, vkt_view grad, vkt_view m, vk
                      .step_size = (float)(hp->lr / bc1),
                      .inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2)),
                      .grad_scale = hp->grad_scale,
+                     .zero_grad = hp->zero_grad ? 1u : 0u,
                      .use_dev_scale = dev};
     uint32_t wg = adamw_wg(ctx);
     uint64_t chunk = vkt_rows_per_binding(ctx, 4);
@@ -70,13 +72,13 @@ vkt_status vkt_adamw(vkt_ctx *ctx, vkt_view param, vkt_view grad, vkt_view m, vk
         vkt_view ms = vkt_view_f32(m, first, len), vs = vkt_view_f32(v, first, len);
         vkt_dispatch d = {.shader = "adamw", .op = "adamw", .spec = {wg, 1, 1}, .nspec = 3, .nbind = 5};
         d.bind[0] = (vkt_binding){ps, VKT_BIND_WRITE};
-        d.bind[1] = (vkt_binding){gs, VKT_BIND_READ};
+        d.bind[1] = (vkt_binding){gs, hp->zero_grad ? VKT_BIND_WRITE : VKT_BIND_READ};
         d.bind[2] = (vkt_binding){ms, VKT_BIND_WRITE};
         d.bind[3] = (vkt_binding){vs, VKT_BIND_WRITE};
         d.bind[4] = (vkt_binding){sv, VKT_BIND_READ};
         pc.n = (uint32_t)len;
         pc.p_off = vkt_bind_shift(ctx, ps, VKT_BIND_WRITE);
-        pc.g_off = vkt_bind_shift(ctx, gs, VKT_BIND_READ);
+        pc.g_off = vkt_bind_shift(ctx, gs, d.bind[1].kind);
         pc.m_off = vkt_bind_shift(ctx, ms, VKT_BIND_WRITE);
         pc.v_off = vkt_bind_shift(ctx, vs, VKT_BIND_WRITE);
         pc.s_off = vkt_bind_shift(ctx, sv, VKT_BIND_READ);

@@ -4,6 +4,8 @@
 #ifndef VKT_OP_OPTIM_H
 #define VKT_OP_OPTIM_H
 
+#include <stdbool.h>
+
 #include "buffer.h"
 
 typedef struct vkt_adamw_params {
@@ -13,6 +15,7 @@ typedef struct vkt_adamw_params {
     float weight_decay;   // decoupled: p *= 1 - lr * weight_decay (0: none)
     int t;                // 1-based step, for the bias corrections
     float grad_scale;     // host factor on the gradient (1: none; 1/accum steps, ...)
+    bool zero_grad;       // clear the gradient after reading it (ready for the next step)
 } vkt_adamw_params;
 
 // One AdamW step, torch.optim.AdamW's order, over n floats of param, grad, m, v (each a

@@ -54,7 +54,8 @@ static void check_view(vkt_ctx *ctx, const char *what, vkt_view v, const float *
 // Runs 10 AdamW steps with fresh gradients each step and compares param, m, v after
 // t = 1, 2 and 10. dev_scale: the grad_scale comes half from the host, half from a
 // device float (as the clip factor would).
-static void check_adamw(vkt_ctx *ctx, uint64_t n, float wd, bool dev_scale, uint64_t off) {
+// zero_grad: the gradient must read back as zeros after each step (else unchanged).
+static void check_adamw(vkt_ctx *ctx, uint64_t n, float wd, bool dev_scale, uint64_t off, bool zero_grad) {
     float *p = vec(n, 1, -1, 1), *m = calloc(n, 4), *v = calloc(n, 4);
     // One buffer holds param, grad, m, v back to back at an unaligned offset, as the
     // trainer's single parameter buffer does.
@@ -67,7 +68,7 @@ static void check_adamw(vkt_ctx *ctx, uint64_t n, float wd, bool dev_scale, uint
     vkt_buffer *sb = test_upload(ctx, s4, 4);
     vkt_view sv = dev_scale ? vkt_view_f32(vkt_view_all(sb), 3, 1) : (vkt_view){0};
     vkt_adamw_params hp = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = wd,
-                           .grad_scale = dev_scale ? 2.0f : 0.5f};
+                           .grad_scale = dev_scale ? 2.0f : 0.5f, .zero_grad = zero_grad};
     vkt_error e = {0};
     for (int t = 1; t <= 10; t++) {
         float *g = vec(n, 100 + (uint64_t)t, -1, 1);
@@ -77,6 +78,10 @@ static void check_adamw(vkt_ctx *ctx, uint64_t n, float wd, bool dev_scale, uint
         assert_int_equal(vkt_ref_adamw(n, p, g, m, v, hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weight_decay, 0.5f, t, &e),
                          VKT_OK);
         if (t == 1 || t == 2 || t == 10) {
+            float *gback = malloc(n * 4), *zeros = calloc(n, 4);
+            TEST_OK(ctx, vkt_download(ctx, gv, gback, n * 4));
+            assert_memory_equal(gback, zero_grad ? zeros : g, n * 4);
+            free(gback), free(zeros);
             check_view(ctx, "param", pv, p, n, P_ATOL, P_RTOL, t);
             check_view(ctx, "m", mv, m, n, M_ATOL, M_RTOL, t);
             check_view(ctx, "v", vv, v, n, V_ATOL, V_RTOL, t);
@@ -94,8 +99,8 @@ static void test_adamw(void **state) {
     vkt_ctx *ctx = test_ctx();
     const uint64_t sizes[] = {1, 3, 17, 4096, 4099, 1000003}; // 4096 at offset 0: the vec4 path
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
-        check_adamw(ctx, sizes[i], 0.0f, false, i % 3);
-        check_adamw(ctx, sizes[i], 0.1f, true, (i + 1) % 3);
+        check_adamw(ctx, sizes[i], 0.0f, false, i % 3, false);
+        check_adamw(ctx, sizes[i], 0.1f, true, (i + 1) % 3, true);
     }
     test_ctx_done(ctx);
 }
@@ -220,7 +225,7 @@ static void test_deterministic(void **state) {
 static void test_binding_split(void **state) {
     setenv("VKT_MAX_BINDING_BYTES", "4096", 1);
     vkt_ctx *ctx = test_ctx();
-    check_adamw(ctx, 10007, 0.1f, true, 1);
+    check_adamw(ctx, 10007, 0.1f, true, 1, true);
     check_norm(ctx, 100003, 2);
     check_norm(ctx, 957, 0);
     test_ctx_done(ctx);

@@ -390,12 +390,13 @@ vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_
         int j = i;
         while (j + 1 < m->ps.n && m->ps.p[j + 1].decay == m->ps.p[i].decay) j++;
         uint64_t first = m->ps.p[i].offset, n = m->ps.p[j].offset + m->ps.p[j].count - first;
-        vkt_adamw_params hp = {o->lr, o->beta1, o->beta2, o->eps, m->ps.p[i].decay ? o->weight_decay : 0.0f, t, 1.0f};
+        // AdamW clears each gradient as it reads it: the next step starts from zero.
+        vkt_adamw_params hp = {o->lr, o->beta1, o->beta2, o->eps, m->ps.p[i].decay ? o->weight_decay : 0.0f, t, 1.0f, true};
         VKT_TRY(vkt_adamw(m->ctx, vkt_view_f32(vkt_view_all(m->params), first, n),
                           vkt_view_f32(vkt_view_all(m->grads), first, n), vkt_view_f32(vkt_view_all(m->mom1), first, n),
                           vkt_view_f32(vkt_view_all(m->mom2), first, n), n, &hp, clip));
         i = j + 1;
     }
     if (grad_norm) VKT_TRY(vkt_reduce_read(m->ctx, red, NULL, grad_norm, NULL));
-    return vkt_model_zero_grads(m);
+    return VKT_OK;
 }
