@@ -18,6 +18,7 @@
 
 #include "dataset.h"
 #include "effsteer_task.h"
+#include "support_cli.h"
 
 static void expect_str(const char *what, const char *got, const char *want) {
     if (strcmp(got, want)) fail_msg("%s:\n got  '%s'\n want '%s'", what, got, want);
@@ -343,13 +344,51 @@ static void test_jsonl_round_trip(void **st) {
     assert_non_null(strstr(err.msg, "/nonexistent/dir/x.jsonl"));
 }
 
+// ---- the CLI (vkt steer efficiency-data) ---------------------------------------------------
+
+static long count_lines(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static void test_cli_data(void **st) {
+    (void)st;
+    if (!test_cli_available()) skip();
+    char dir[] = "/tmp/vkt_effsteer_cli_XXXXXX", args[256], path[160];
+    assert_non_null(mkdtemp(dir));
+    char *out = NULL, *err = NULL;
+    snprintf(args, sizeof args, "steer efficiency-data --out %s --examples 500 --seed 9 --heldout-frac 0.05 --json", dir);
+    int rc = test_cli(args, NULL, &out, &err);
+    if (rc != 0) fail_msg("rc %d: %s", rc, err);
+    assert_non_null(strstr(out, "\"examples\": 500"));
+    const int nh = vkt_eff_heldout_count(0.05) * VKT_EFF_TAGS;
+    snprintf(path, sizeof path, "%s/train.jsonl", dir);
+    assert_int_equal(count_lines(path), 500);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/heldout.jsonl", dir);
+    assert_int_equal(count_lines(path), nh);
+    unlink(path);
+    rmdir(dir);
+    free(out), free(err);
+    // usage errors exit 2
+    assert_int_equal(test_cli("steer efficiency-data", NULL, NULL, NULL), 2);
+    assert_int_equal(test_cli("steer efficiency-data --out /tmp/x --heldout-frac 1.5", NULL, NULL, NULL), 2);
+    assert_int_equal(test_cli("steer efficiency-data --out /tmp/x --examples 0", NULL, NULL, NULL), 2);
+    assert_int_equal(test_cli("steer efficiency-data --help", NULL, NULL, NULL), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_hand_checked), cmocka_unit_test(test_tag_table),
         cmocka_unit_test(test_recheck_rates),      cmocka_unit_test(test_heldout),
         cmocka_unit_test(test_determinism),        cmocka_unit_test(test_same_first_token),
         cmocka_unit_test(test_concise_under_tags), cmocka_unit_test(test_checker),
-        cmocka_unit_test(test_jsonl_round_trip),
+        cmocka_unit_test(test_jsonl_round_trip),   cmocka_unit_test(test_cli_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
