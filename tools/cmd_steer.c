@@ -15,7 +15,8 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vkt steer capture --ckpt DIR --prompts FILE --out acts.safetensors [options]\n"
-            "       vkt steer extract --ckpt DIR --pos FILE --neg FILE --out vec.gguf [options]\n\n"
+            "       vkt steer extract --ckpt DIR --pos FILE --neg FILE --out vec.gguf [options]\n"
+            "       vkt steer efficiency-data --out DIR [options]\n\n"
             "Steering vectors on the residual stream. Layer N (0..L-1) is the output of block N\n"
             "counted from 0, where llama.cpp and repeng apply direction.N (there is no direction.0,\n"
             "so extract writes layers 1..L-1). Prompt files hold one prompt per line\n"
@@ -306,6 +307,8 @@ static int steer_extract(int argc, char **argv) {
     return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
 }
 
+int cmd_steer_efficiency_data(int argc, char **argv);  // cmd_steer_efficiency.c
+
 int cmd_steer(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -317,5 +320,6 @@ int cmd_steer(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "capture")) return steer_capture(argc - 1, argv + 1);
     if (!strcmp(argv[1], "extract")) return steer_extract(argc - 1, argv + 1);
-    return cli_usage_error("steer", "unknown subcommand '%s' (capture or extract)", argv[1]);
+    if (!strcmp(argv[1], "efficiency-data")) return cmd_steer_efficiency_data(argc - 1, argv + 1);
+    return cli_usage_error("steer", "unknown subcommand '%s' (capture, extract or efficiency-data)", argv[1]);
 }
