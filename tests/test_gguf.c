@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support_files.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -83,39 +85,6 @@ static void cv_file(gb *g, int lc_int32, uint32_t layer_count, int n, const int 
 // ---------------------------------------------------------------------------------
 // helpers
 
-static char g_dir[256];
-
-static int make_dir(void **state) {
-    (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/vkt_gguf_XXXXXX", t && t[0] ? t : "/tmp");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state) {
-    (void)state;
-    DIR *d = opendir(g_dir);
-    if (!d) return 0;
-    struct dirent *e;
-    char p[600];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(g_dir);
-    return 0;
-}
-
-static const char *tpath(const char *name) {
-    static char buf[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
-
 static void write_bytes(const char *path, const void *p, size_t n) {
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -159,7 +128,7 @@ static void expect_bad(const uint8_t *img, size_t n, const char *fault) {
 static void expect_bad_cv(const gb *g, const char *fault) {
     vkt_control_vector cv;
     vkt_error err = {0};
-    const char *p = tpath("badcv.gguf");
+    const char *p = test_path("badcv.gguf");
     write_bytes(p, g->b, g->n);
     vkt_status s = vkt_control_vector_load(&cv, p, &err);
     if (s == VKT_OK) fail_msg("control vector accepted (want \"%s\")", fault);
@@ -179,7 +148,7 @@ static void test_write_read_round_trip(void **state) {
     for (int i = 0; i < N * E; i++) dirs[i] = (float)(i - 10) / 7.0f;
     dirs[3] = -0.0f;
     vkt_error err = {0};
-    const char *p = tpath("rt.gguf");
+    const char *p = test_path("rt.gguf");
     assert_int_equal(vkt_control_vector_write(p, "gpt2-tiny", 6, E, N, layers, dirs, &err), VKT_OK);
 
     vkt_control_vector cv;
@@ -256,7 +225,7 @@ static void test_layer_count_uint32_and_int32(void **state) {
     for (int i = 0; i < 32; i++) dirs[i] = sinf((float)i);
     for (int type = 0; type < 2; type++) {
         cv_file(g, type, 24, 2, layers, 16, dirs);
-        const char *p = tpath(type ? "int32.gguf" : "uint32.gguf");
+        const char *p = test_path(type ? "int32.gguf" : "uint32.gguf");
         write_bytes(p, g->b, g->n);
         vkt_control_vector cv;
         vkt_error err = {0};
@@ -561,17 +530,17 @@ static void test_control_vector_faults(void **state) {
     z[3] = 2.5f;
     floats(g, z, 8);
     pad_to(g, 32);
-    write_bytes(tpath("bare.gguf"), g->b, g->n);
+    write_bytes(test_path("bare.gguf"), g->b, g->n);
     vkt_control_vector cv;
     vkt_error err = {0};
-    if (vkt_control_vector_load(&cv, tpath("bare.gguf"), &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_control_vector_load(&cv, test_path("bare.gguf"), &err) != VKT_OK) fail_msg("%s", err.msg);
     assert_int_equal(cv.layer_count, -1);
     assert_string_equal(cv.model_hint, "");
     assert_int_equal(cv.max_layer, 7);
     assert_true(vkt_control_vector_layer(&cv, 7)[3] == 2.5f);
     vkt_control_vector_free(&cv);
     // Missing file
-    assert_int_equal(vkt_control_vector_load(&cv, tpath("none.gguf"), &err), VKT_ERR_IO);
+    assert_int_equal(vkt_control_vector_load(&cv, test_path("none.gguf"), &err), VKT_ERR_IO);
     assert_contains(err.msg, "none.gguf");
     free(g);
 }
@@ -581,7 +550,7 @@ static void test_writer_refuses_and_keeps_old_file(void **state) {
     float d[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     int l1[1] = {1};
     vkt_error err = {0};
-    const char *p = tpath("keep.gguf");
+    const char *p = test_path("keep.gguf");
     assert_int_equal(vkt_control_vector_write(p, "m", 1, 8, 1, l1, d, &err), VKT_OK);
     size_t n0;
     uint8_t *before = read_all(p, &n0);
@@ -595,7 +564,7 @@ static void test_writer_refuses_and_keeps_old_file(void **state) {
     assert_int_equal(vkt_control_vector_write(p, "m", 1, 8, 1, l1, d, &err), VKT_ERR_ARG);
     assert_contains(err.msg, "non-finite");
     assert_int_equal(vkt_control_vector_write(p, "m", 1, 0, 1, l1, d, &err), VKT_ERR_ARG);
-    assert_int_equal(vkt_control_vector_write(tpath("no/dir.gguf"), "m", 1, 8, 1, l1, d16, &err), VKT_ERR_IO);
+    assert_int_equal(vkt_control_vector_write(test_path("no/dir.gguf"), "m", 1, 8, 1, l1, d16, &err), VKT_ERR_IO);
     size_t n1;
     uint8_t *after = read_all(p, &n1);
     assert_int_equal(n0, n1);
@@ -606,12 +575,12 @@ static void test_writer_refuses_and_keeps_old_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_read_round_trip, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_layer_count_uint32_and_int32, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_all_kv_types, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_write_read_round_trip, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_layer_count_uint32_and_int32, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_all_kv_types, test_dir_setup, test_dir_teardown),
         cmocka_unit_test(test_malformed),
-        cmocka_unit_test_setup_teardown(test_control_vector_faults, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_writer_refuses_and_keeps_old_file, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_control_vector_faults, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_writer_refuses_and_keeps_old_file, test_dir_setup, test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

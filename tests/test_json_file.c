@@ -11,16 +11,8 @@
 #include <unistd.h>
 
 #include "json_file.h"
+#include "support_files.h"
 
-static char g_dir[256];
-
-static const char *tpath(const char *name) {
-    static char buf[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
 
 static void write_text(const char *path, const char *s) {
     FILE *f = fopen(path, "wb");
@@ -38,26 +30,26 @@ static void test_read_errors(void **state) {
     json_t *v = NULL;
     vkt_error err = {0};
     // A syntax error on line 3, column 14 (a missing value).
-    write_text(tpath("bad.json"), "{\n  \"a\": 1,\n  \"n_layer\": ,\n}\n");
-    assert_int_equal(vkt_json_file_read(tpath("bad.json"), 1, &v, &err), VKT_ERR_FORMAT);
+    write_text(test_path("bad.json"), "{\n  \"a\": 1,\n  \"n_layer\": ,\n}\n");
+    assert_int_equal(vkt_json_file_read(test_path("bad.json"), 1, &v, &err), VKT_ERR_FORMAT);
     char want[700];
-    snprintf(want, sizeof want, "%s:3:", tpath("bad.json"));
+    snprintf(want, sizeof want, "%s:3:", test_path("bad.json"));
     assert_contains(err.msg, want);
     assert_null(v);
-    write_text(tpath("dup.json"), "{\"a\": 1, \"a\": 2}");
-    assert_int_equal(vkt_json_file_read(tpath("dup.json"), 1, &v, &err), VKT_ERR_FORMAT);
+    write_text(test_path("dup.json"), "{\"a\": 1, \"a\": 2}");
+    assert_int_equal(vkt_json_file_read(test_path("dup.json"), 1, &v, &err), VKT_ERR_FORMAT);
     assert_contains(err.msg, "duplicate");
-    write_text(tpath("arr.json"), "[1, 2]");
-    assert_int_equal(vkt_json_file_read(tpath("arr.json"), 1, &v, &err), VKT_ERR_FORMAT);
+    write_text(test_path("arr.json"), "[1, 2]");
+    assert_int_equal(vkt_json_file_read(test_path("arr.json"), 1, &v, &err), VKT_ERR_FORMAT);
     assert_contains(err.msg, "not a JSON object");
-    assert_int_equal(vkt_json_file_read(tpath("arr.json"), 0, &v, &err), VKT_OK);
+    assert_int_equal(vkt_json_file_read(test_path("arr.json"), 0, &v, &err), VKT_OK);
     assert_true(json_is_array(v));
     json_decref(v);
-    assert_int_equal(vkt_json_file_read(tpath("missing.json"), 1, &v, &err), VKT_ERR_IO);
+    assert_int_equal(vkt_json_file_read(test_path("missing.json"), 1, &v, &err), VKT_ERR_IO);
     assert_contains(err.msg, "missing.json");
-    unlink(tpath("bad.json"));
-    unlink(tpath("dup.json"));
-    unlink(tpath("arr.json"));
+    unlink(test_path("bad.json"));
+    unlink(test_path("dup.json"));
+    unlink(test_path("arr.json"));
 }
 
 static void test_write_round_trip(void **state) {
@@ -65,7 +57,7 @@ static void test_write_round_trip(void **state) {
     json_t *o = json_pack("{s:s, s:i, s:f, s:[i,i]}", "model_type", "gpt2", "n_layer", 4, "eps", 1e-5,
                           "x", 1, 2);
     vkt_error err = {0};
-    const char *p = tpath("config.json");
+    const char *p = test_path("config.json");
     assert_int_equal(vkt_json_file_write(p, o, &err), VKT_OK);
     json_t *r = NULL;
     assert_int_equal(vkt_json_file_read(p, 1, &r, &err), VKT_OK);
@@ -80,21 +72,16 @@ static void test_write_round_trip(void **state) {
     assert_true(strstr(text, "model_type") < strstr(text, "n_layer"));
     assert_int_equal(text[n - 1], '\n');
     // A failed write (no such directory) reports the path; the old file stays.
-    assert_int_equal(vkt_json_file_write(tpath("no/dir/x.json"), o, &err), VKT_ERR_IO);
+    assert_int_equal(vkt_json_file_write(test_path("no/dir/x.json"), o, &err), VKT_ERR_IO);
     assert_contains(err.msg, "no/dir/x.json");
     json_decref(o);
     unlink(p);
 }
 
 int main(void) {
-    const char *t = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/vkt_json_XXXXXX", t && t[0] ? t : "/tmp");
-    if (!mkdtemp(g_dir)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_errors),
         cmocka_unit_test(test_write_round_trip),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    rmdir(g_dir);
-    return rc;
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

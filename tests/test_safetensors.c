@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support_files.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <signal.h>
@@ -27,41 +29,8 @@
 // ---------------------------------------------------------------------------------
 // helpers
 
-static char g_dir[256];
-
-static int make_dir(void **state) {
-    (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/vkt_st_XXXXXX", t && t[0] ? t : "/tmp");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state) {
-    (void)state;
-    DIR *d = opendir(g_dir);
-    if (!d) return 0;
-    struct dirent *e;
-    char p[600];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(g_dir);
-    return 0;
-}
-
-static const char *tpath(const char *name) {
-    static char buf[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
-
 static int count_files(void) {
-    DIR *d = opendir(g_dir);
+    DIR *d = opendir(test_dir());
     assert_non_null(d);
     int n = 0;
     struct dirent *e;
@@ -131,7 +100,7 @@ static void test_round_trip_bit_exact(void **state) {
     };
     const char *meta[] = {"format", "pt", "vkt", "test \"quoted\"\n"};
     vkt_error err = {0};
-    const char *p = tpath("rt.safetensors");
+    const char *p = test_path("rt.safetensors");
     assert_int_equal(vkt_safetensors_write(p, e, 4, meta, 2, &err), VKT_OK);
     assert_int_equal(count_files(), 1);  // no temporary left behind
 
@@ -179,7 +148,7 @@ static void test_round_trip_bit_exact(void **state) {
     // Writing the same tensors in another order gives the same bytes (deterministic).
     vkt_st_entry r[4] = {e[3], e[1], e[0], e[2]};
     const char *meta_r[] = {"vkt", "test \"quoted\"\n", "format", "pt"};
-    const char *p2 = tpath("rt2.safetensors");
+    const char *p2 = test_path("rt2.safetensors");
     assert_int_equal(vkt_safetensors_write(p2, r, 4, meta_r, 2, &err), VKT_OK);
     size_t n1, n2;
     uint8_t *b1 = read_all(p, &n1), *b2 = read_all(p2, &n2);
@@ -199,8 +168,8 @@ static void test_library_byte_layout(void **state) {
     // test_serialization: "attn.0" [1,2,3] F32 -> header 64 bytes, no padding needed
     int64_t s3[3] = {1, 2, 3};
     vkt_st_entry e = {"attn.0", 3, s3, v};
-    assert_int_equal(vkt_safetensors_write(tpath("a.safetensors"), &e, 1, NULL, 0, &err), VKT_OK);
-    uint8_t *got = read_all(tpath("a.safetensors"), &n);
+    assert_int_equal(vkt_safetensors_write(test_path("a.safetensors"), &e, 1, NULL, 0, &err), VKT_OK);
+    uint8_t *got = read_all(test_path("a.safetensors"), &n);
     const char *h1 = "{\"attn.0\":{\"dtype\":\"F32\",\"shape\":[1,2,3],\"data_offsets\":[0,24]}}";
     assert_int_equal(strlen(h1), 64);
     assert_int_equal(n, 8 + 64 + 24);
@@ -214,8 +183,8 @@ static void test_library_byte_layout(void **state) {
     // test_serialization_forced_alignement: "attn0" [1,1,2,3] -> 65 bytes + 7 spaces = 72
     int64_t s4[4] = {1, 1, 2, 3};
     vkt_st_entry e2 = {"attn0", 4, s4, v};
-    assert_int_equal(vkt_safetensors_write(tpath("b.safetensors"), &e2, 1, NULL, 0, &err), VKT_OK);
-    got = read_all(tpath("b.safetensors"), &n);
+    assert_int_equal(vkt_safetensors_write(test_path("b.safetensors"), &e2, 1, NULL, 0, &err), VKT_OK);
+    got = read_all(test_path("b.safetensors"), &n);
     const char *h2 = "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}       ";
     assert_int_equal(strlen(h2), 72);
     assert_int_equal(n, 8 + 72 + 24);
@@ -225,15 +194,15 @@ static void test_library_byte_layout(void **state) {
     free(got);
 
     // test_empty: no tensors -> "{}" + 6 spaces; with {"framework": "pt"} -> 40 bytes
-    assert_int_equal(vkt_safetensors_write(tpath("c.safetensors"), NULL, 0, NULL, 0, &err), VKT_OK);
-    got = read_all(tpath("c.safetensors"), &n);
+    assert_int_equal(vkt_safetensors_write(test_path("c.safetensors"), NULL, 0, NULL, 0, &err), VKT_OK);
+    got = read_all(test_path("c.safetensors"), &n);
     static const uint8_t empty[16] = {8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32};
     assert_int_equal(n, 16);
     assert_memory_equal(got, empty, 16);
     free(got);
     const char *meta[] = {"framework", "pt"};
-    assert_int_equal(vkt_safetensors_write(tpath("d.safetensors"), NULL, 0, meta, 1, &err), VKT_OK);
-    got = read_all(tpath("d.safetensors"), &n);
+    assert_int_equal(vkt_safetensors_write(test_path("d.safetensors"), NULL, 0, meta, 1, &err), VKT_OK);
+    got = read_all(test_path("d.safetensors"), &n);
     const char *h3 = "{\"__metadata__\":{\"framework\":\"pt\"}}     ";
     assert_int_equal(n, 8 + 40);
     assert_int_equal(got[0], 40);
@@ -312,7 +281,7 @@ static void test_reads_python_layout(void **state) {
         "\"i\":{\"dtype\":\"I32\",\"shape\":[],\"data_offsets\":[32,36]}}";
     size_t n;
     uint8_t *img = image(hdr, 1, data, sizeof data, &n);
-    const char *p = tpath("py.safetensors");
+    const char *p = test_path("py.safetensors");
     write_bytes(p, img, n);
     free(img);
     vkt_safetensors st;
@@ -393,7 +362,7 @@ static const bad_case bad_cases[] = {
 static void expect_bad(const uint8_t *img, size_t n, const char *name, const char *fault) {
     vkt_safetensors st;
     vkt_error err = {0};
-    const char *p = tpath(name);
+    const char *p = test_path(name);
     write_bytes(p, img, n);
     vkt_status s = vkt_safetensors_open(&st, p, &err);
     if (s == VKT_OK) fail_msg("%s: accepted (want \"%s\")", name, fault);
@@ -423,10 +392,10 @@ static void test_bad_inputs(void **state) {
     // The file-level cases.
     vkt_safetensors st;
     vkt_error err = {0};
-    assert_int_equal(vkt_safetensors_open(&st, tpath("missing.safetensors"), &err), VKT_ERR_IO);
+    assert_int_equal(vkt_safetensors_open(&st, test_path("missing.safetensors"), &err), VKT_ERR_IO);
     assert_contains(err.msg, "missing.safetensors");
     assert_contains(err.msg, "cannot open");
-    assert_int_equal(vkt_safetensors_open(&st, g_dir, &err), VKT_ERR_IO);
+    assert_int_equal(vkt_safetensors_open(&st, test_dir(), &err), VKT_ERR_IO);
     assert_contains(err.msg, "not a regular file");
     expect_bad((const uint8_t *)"\x08\0\0", 3, "short.safetensors", "shorter than the 8-byte");
     expect_bad((const uint8_t *)"", 0, "empty.safetensors", "shorter than the 8-byte");
@@ -441,7 +410,7 @@ static void test_bad_inputs(void **state) {
     float v[6] = {1, 2, 3, 4, 5, 6};
     int64_t s2[2] = {2, 3};
     vkt_st_entry e[2] = {{"w", 2, s2, v}, {"b", 1, s2, v}};
-    const char *p = tpath("ok.safetensors");
+    const char *p = test_path("ok.safetensors");
     assert_int_equal(vkt_safetensors_write(p, e, 2, NULL, 0, &err), VKT_OK);
     size_t n;
     uint8_t *img = read_all(p, &n);
@@ -466,7 +435,7 @@ static void test_failed_write_keeps_old_file(void **state) {
     int64_t s4[1] = {4};
     vkt_st_entry good = {"w", 1, s4, v};
     vkt_error err = {0};
-    const char *p = tpath("keep.safetensors");
+    const char *p = test_path("keep.safetensors");
     assert_int_equal(vkt_safetensors_write(p, &good, 1, NULL, 0, &err), VKT_OK);
     size_t n0;
     uint8_t *before = read_all(p, &n0);
@@ -485,7 +454,7 @@ static void test_failed_write_keeps_old_file(void **state) {
     const char *dupmeta[] = {"k", "1", "k", "2"};
     assert_int_equal(vkt_safetensors_write(p, &good, 1, dupmeta, 2, &err), VKT_ERR_ARG);
     // A directory that does not exist.
-    assert_int_equal(vkt_safetensors_write(tpath("no/such/dir.safetensors"), &good, 1, NULL, 0, &err), VKT_ERR_IO);
+    assert_int_equal(vkt_safetensors_write(test_path("no/such/dir.safetensors"), &good, 1, NULL, 0, &err), VKT_ERR_IO);
     assert_contains(err.msg, "no/such/dir.safetensors");
 
     // A write that fails half-way (file size limit -> EFBIG): the old file survives.
@@ -519,12 +488,12 @@ static void test_failed_write_keeps_old_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip_bit_exact, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_library_byte_layout, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_round_trip_bit_exact, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_library_byte_layout, test_dir_setup, test_dir_teardown),
         cmocka_unit_test(test_half_conversions),
-        cmocka_unit_test_setup_teardown(test_reads_python_layout, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_bad_inputs, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_failed_write_keeps_old_file, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_reads_python_layout, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_inputs, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_keeps_old_file, test_dir_setup, test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,42 @@
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support_files.h"
+
+static char dir[256];
+
+int test_dir_setup(void **state) {
+    (void)state;
+    const char *t = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/vkt_test_XXXXXX", t && t[0] ? t : "/tmp");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+int test_dir_teardown(void **state) {
+    (void)state;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    char p[600];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+    closedir(d);
+    rmdir(dir);
+    return 0;
+}
+
+const char *test_dir(void) { return dir; }
+
+const char *test_path(const char *name) {
+    static char buf[4][600];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}

@@ -1,0 +1,14 @@
+// support_files.h: a scratch directory for tests that write files. As cmocka setup and
+// teardown: test_dir_setup makes a fresh directory under $TMPDIR (or /tmp),
+// test_dir_teardown removes it with the files in it.
+#ifndef VKT_SUPPORT_FILES_H
+#define VKT_SUPPORT_FILES_H
+
+int test_dir_setup(void **state);
+int test_dir_teardown(void **state);
+// The current scratch directory.
+const char *test_dir(void);
+// DIR/name in the current scratch directory (one of 4 rotating static buffers).
+const char *test_path(const char *name);
+
+#endif
