@@ -4,11 +4,18 @@
 #ifndef VKT_SUPPORT_FILES_H
 #define VKT_SUPPORT_FILES_H
 
+#include <stddef.h>
+
 int test_dir_setup(void **state);
 int test_dir_teardown(void **state);
 // The current scratch directory.
 const char *test_dir(void);
 // DIR/name in the current scratch directory (one of 4 rotating static buffers).
 const char *test_path(const char *name);
+
+// Writes n bytes to path; reads a whole file (malloc'd, NUL-terminated, *n its size).
+// Both fail the test on any error.
+void test_write_bytes(const char *path, const void *p, size_t n);
+unsigned char *test_read_all(const char *path, size_t *n);
 
 #endif

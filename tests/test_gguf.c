@@ -85,26 +85,6 @@ static void cv_file(gb *g, int lc_int32, uint32_t layer_count, int n, const int 
 // ---------------------------------------------------------------------------------
 // helpers
 
-static void write_bytes(const char *path, const void *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
-static uint8_t *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)sz + 1);
-    assert_int_equal(fread(b, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
-}
-
 static void assert_contains(const char *msg, const char *want) {
     if (!strstr(msg, want)) fail_msg("message \"%s\" lacks \"%s\"", msg, want);
 }
@@ -129,7 +109,7 @@ static void expect_bad_cv(const gb *g, const char *fault) {
     vkt_control_vector cv;
     vkt_error err = {0};
     const char *p = test_path("badcv.gguf");
-    write_bytes(p, g->b, g->n);
+    test_write_bytes(p, g->b, g->n);
     vkt_status s = vkt_control_vector_load(&cv, p, &err);
     if (s == VKT_OK) fail_msg("control vector accepted (want \"%s\")", fault);
     assert_contains(err.msg, p);
@@ -192,7 +172,7 @@ static void test_write_read_round_trip(void **state) {
         pad_to(want, 32);
     }
     size_t n;
-    uint8_t *got = read_all(p, &n);
+    uint8_t *got = test_read_all(p, &n);
     assert_int_equal(n, want->n);
     assert_memory_equal(got, want->b, n);
 
@@ -226,7 +206,7 @@ static void test_layer_count_uint32_and_int32(void **state) {
     for (int type = 0; type < 2; type++) {
         cv_file(g, type, 24, 2, layers, 16, dirs);
         const char *p = test_path(type ? "int32.gguf" : "uint32.gguf");
-        write_bytes(p, g->b, g->n);
+        test_write_bytes(p, g->b, g->n);
         vkt_control_vector cv;
         vkt_error err = {0};
         if (vkt_control_vector_load(&cv, p, &err) != VKT_OK) fail_msg("%s", err.msg);
@@ -530,7 +510,7 @@ static void test_control_vector_faults(void **state) {
     z[3] = 2.5f;
     floats(g, z, 8);
     pad_to(g, 32);
-    write_bytes(test_path("bare.gguf"), g->b, g->n);
+    test_write_bytes(test_path("bare.gguf"), g->b, g->n);
     vkt_control_vector cv;
     vkt_error err = {0};
     if (vkt_control_vector_load(&cv, test_path("bare.gguf"), &err) != VKT_OK) fail_msg("%s", err.msg);
@@ -553,7 +533,7 @@ static void test_writer_refuses_and_keeps_old_file(void **state) {
     const char *p = test_path("keep.gguf");
     assert_int_equal(vkt_control_vector_write(p, "m", 1, 8, 1, l1, d, &err), VKT_OK);
     size_t n0;
-    uint8_t *before = read_all(p, &n0);
+    uint8_t *before = test_read_all(p, &n0);
     int l0[1] = {0}, ldup[2] = {2, 2};
     float d16[16] = {0};
     assert_int_equal(vkt_control_vector_write(p, "m", 1, 8, 1, l0, d, &err), VKT_ERR_ARG);
@@ -566,7 +546,7 @@ static void test_writer_refuses_and_keeps_old_file(void **state) {
     assert_int_equal(vkt_control_vector_write(p, "m", 1, 0, 1, l1, d, &err), VKT_ERR_ARG);
     assert_int_equal(vkt_control_vector_write(test_path("no/dir.gguf"), "m", 1, 8, 1, l1, d16, &err), VKT_ERR_IO);
     size_t n1;
-    uint8_t *after = read_all(p, &n1);
+    uint8_t *after = test_read_all(p, &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, n0);
     free(before);

@@ -40,27 +40,6 @@ static int count_files(void) {
     return n;
 }
 
-static void write_bytes(const char *path, const void *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
-static uint8_t *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)sz + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
-}
-
 // A file image: 8-byte LE length, the header text (padded with spaces to a multiple of
 // 8 when pad is set), then data.
 static uint8_t *image(const char *header, int pad, const void *data, size_t ndata, size_t *n) {
@@ -151,7 +130,7 @@ static void test_round_trip_bit_exact(void **state) {
     const char *p2 = test_path("rt2.safetensors");
     assert_int_equal(vkt_safetensors_write(p2, r, 4, meta_r, 2, &err), VKT_OK);
     size_t n1, n2;
-    uint8_t *b1 = read_all(p, &n1), *b2 = read_all(p2, &n2);
+    uint8_t *b1 = test_read_all(p, &n1), *b2 = test_read_all(p2, &n2);
     assert_int_equal(n1, n2);
     assert_memory_equal(b1, b2, n1);
     free(b1);
@@ -169,7 +148,7 @@ static void test_library_byte_layout(void **state) {
     int64_t s3[3] = {1, 2, 3};
     vkt_st_entry e = {"attn.0", 3, s3, v};
     assert_int_equal(vkt_safetensors_write(test_path("a.safetensors"), &e, 1, NULL, 0, &err), VKT_OK);
-    uint8_t *got = read_all(test_path("a.safetensors"), &n);
+    uint8_t *got = test_read_all(test_path("a.safetensors"), &n);
     const char *h1 = "{\"attn.0\":{\"dtype\":\"F32\",\"shape\":[1,2,3],\"data_offsets\":[0,24]}}";
     assert_int_equal(strlen(h1), 64);
     assert_int_equal(n, 8 + 64 + 24);
@@ -184,7 +163,7 @@ static void test_library_byte_layout(void **state) {
     int64_t s4[4] = {1, 1, 2, 3};
     vkt_st_entry e2 = {"attn0", 4, s4, v};
     assert_int_equal(vkt_safetensors_write(test_path("b.safetensors"), &e2, 1, NULL, 0, &err), VKT_OK);
-    got = read_all(test_path("b.safetensors"), &n);
+    got = test_read_all(test_path("b.safetensors"), &n);
     const char *h2 = "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}       ";
     assert_int_equal(strlen(h2), 72);
     assert_int_equal(n, 8 + 72 + 24);
@@ -195,14 +174,14 @@ static void test_library_byte_layout(void **state) {
 
     // test_empty: no tensors -> "{}" + 6 spaces; with {"framework": "pt"} -> 40 bytes
     assert_int_equal(vkt_safetensors_write(test_path("c.safetensors"), NULL, 0, NULL, 0, &err), VKT_OK);
-    got = read_all(test_path("c.safetensors"), &n);
+    got = test_read_all(test_path("c.safetensors"), &n);
     static const uint8_t empty[16] = {8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32};
     assert_int_equal(n, 16);
     assert_memory_equal(got, empty, 16);
     free(got);
     const char *meta[] = {"framework", "pt"};
     assert_int_equal(vkt_safetensors_write(test_path("d.safetensors"), NULL, 0, meta, 1, &err), VKT_OK);
-    got = read_all(test_path("d.safetensors"), &n);
+    got = test_read_all(test_path("d.safetensors"), &n);
     const char *h3 = "{\"__metadata__\":{\"framework\":\"pt\"}}     ";
     assert_int_equal(n, 8 + 40);
     assert_int_equal(got[0], 40);
@@ -282,7 +261,7 @@ static void test_reads_python_layout(void **state) {
     size_t n;
     uint8_t *img = image(hdr, 1, data, sizeof data, &n);
     const char *p = test_path("py.safetensors");
-    write_bytes(p, img, n);
+    test_write_bytes(p, img, n);
     free(img);
     vkt_safetensors st;
     vkt_error err = {0};
@@ -363,7 +342,7 @@ static void expect_bad(const uint8_t *img, size_t n, const char *name, const cha
     vkt_safetensors st;
     vkt_error err = {0};
     const char *p = test_path(name);
-    write_bytes(p, img, n);
+    test_write_bytes(p, img, n);
     vkt_status s = vkt_safetensors_open(&st, p, &err);
     if (s == VKT_OK) fail_msg("%s: accepted (want \"%s\")", name, fault);
     assert_contains(err.msg, p);
@@ -413,7 +392,7 @@ static void test_bad_inputs(void **state) {
     const char *p = test_path("ok.safetensors");
     assert_int_equal(vkt_safetensors_write(p, e, 2, NULL, 0, &err), VKT_OK);
     size_t n;
-    uint8_t *img = read_all(p, &n);
+    uint8_t *img = test_read_all(p, &n);
     for (size_t cut = 0; cut < n; cut++) {
         uint8_t *pre = malloc(cut + 1);  // exact-size copy so ASan sees overreads
         memcpy(pre, img, cut);
@@ -438,7 +417,7 @@ static void test_failed_write_keeps_old_file(void **state) {
     const char *p = test_path("keep.safetensors");
     assert_int_equal(vkt_safetensors_write(p, &good, 1, NULL, 0, &err), VKT_OK);
     size_t n0;
-    uint8_t *before = read_all(p, &n0);
+    uint8_t *before = test_read_all(p, &n0);
 
     // Invalid requests: refused before a byte is written.
     vkt_st_entry dup[2] = {good, good};
@@ -477,7 +456,7 @@ static void test_failed_write_keeps_old_file(void **state) {
     free(big);
 
     size_t n1;
-    uint8_t *after = read_all(p, &n1);
+    uint8_t *after = test_read_all(p, &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, n0);
     free(before);

@@ -94,3 +94,18 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
 }
 
 bool cli_stderr_is_tty(void) { return isatty(2); }
+
+static volatile sig_atomic_t sigint_seen;
+
+static void on_sigint(int sig) {
+    sigint_seen = 1;
+    signal(sig, SIG_DFL); // a second Ctrl-C stops at once
+}
+
+volatile sig_atomic_t *cli_catch_sigint(void) {
+    sigint_seen = 0;
+    signal(SIGINT, on_sigint);
+    return &sigint_seen;
+}
+
+void cli_release_sigint(void) { signal(SIGINT, SIG_DFL); }

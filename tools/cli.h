@@ -4,6 +4,7 @@
 #ifndef VKT_CLI_H
 #define VKT_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,12 @@ bool cli_double(const char *cmd, const char *flag, const char *s, double lo, dou
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Prints "vkt CMD: <message>" to stderr and returns CLI_FAILED.
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// Ctrl-C for long runs: the first SIGINT sets the returned flag (the run saves and stops
+// after its current step), a second one stops the process at once. Release restores the
+// default handler.
+volatile sig_atomic_t *cli_catch_sigint(void);
+void cli_release_sigint(void);
 
 // True when stderr is a terminal (progress lines are drawn only then, or with --progress).
 bool cli_stderr_is_tty(void);

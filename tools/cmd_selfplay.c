@@ -203,13 +203,6 @@ static int run_tabular(int argc, char **argv) {
 
 // --- the transformer policy (the default) -------------------------------------------
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_sigint(int sig) {
-    stop_flag = 1;
-    signal(sig, SIG_DFL);  // a second Ctrl-C stops at once
-}
-
 static void usage_model(FILE *f) {
     fprintf(f,
         "usage: vkt selfplay [options]                 (transformer policy, the default)\n"
@@ -504,8 +497,7 @@ static int run_model(int argc, char **argv) {
                "nash_ret", "games/s", "elapsed");
         fflush(stdout);
     }
-    stop_flag = 0;
-    signal(SIGINT, on_sigint);
+    volatile sig_atomic_t *stop_flag = cli_catch_sigint();
     double t_start = now_wall(), eval_s = 0;
     int64_t games0 = s.games;
     double e_latest = expl0, e_avg = expl0;
@@ -559,7 +551,7 @@ static int run_model(int argc, char **argv) {
         }
         json_decref(line);
         if (done) break;
-        if (stop_flag) {
+        if (*stop_flag) {
             interrupted = true;
             break;
         }
@@ -587,7 +579,7 @@ static int run_model(int argc, char **argv) {
         }
         if (r.save_every > 0 && s.updates % r.save_every == 0) st = save_run(&r, &s, &o, extra, &err);
     }
-    signal(SIGINT, SIG_DFL);
+    cli_release_sigint();
     if (tty) fprintf(stderr, "\n");
     if (st == VKT_OK) st = save_run(&r, &s, &o, extra, &err);
     if (st != VKT_OK) {

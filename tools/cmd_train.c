@@ -9,13 +9,6 @@
 #include "commands.h"
 #include "train.h"
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_sigint(int sig) {
-    stop_flag = 1;
-    signal(sig, SIG_DFL); // a second Ctrl-C stops at once
-}
-
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vkt train --data FILE --out DIR [--preset NAME] [--steps N] [options]\n"
@@ -136,12 +129,10 @@ int cmd_train(int argc, char **argv) {
     prog g = {cli_stderr_is_tty(), json, 10};
     o.progress = on_progress;
     o.user = &g;
-    stop_flag = 0;
-    o.stop = &stop_flag;
-    signal(SIGINT, on_sigint);
+    o.stop = cli_catch_sigint();
     vkt_train_result r;
     vkt_status s = vkt_train_run(ctx, &o, &r, &err);
-    signal(SIGINT, SIG_DFL);
+    cli_release_sigint();
     vkt_ctx_destroy(ctx);
     if (json) {
         // val_loss is null when no validation ran (it printed "null0.000000" before)
