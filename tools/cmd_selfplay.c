@@ -440,9 +440,7 @@ static int run_model(int argc, char **argv) {
         if (st == VKT_OK && !r.preset) cfg.layers = 2, cfg.width = 64, cfg.heads = 4, cfg.kv_heads = 4, cfg.ffn = 256;
         if (st == VKT_OK) {
             cfg.context = 128;  // Kuhn's prompt + answer is at most 52 tokens
-            if (r.layers) cfg.layers = (int)r.layers;
-            if (r.width) cfg.width = (int)r.width, cfg.ffn = 4 * (int)r.width;
-            if (r.heads) cfg.heads = cfg.kv_heads = (int)r.heads;
+            vkt_model_config_reshape(&cfg, (int)r.layers, (int)r.width, (int)r.heads, 0);
             st = vkt_model_config_check(&cfg, &err);
         }
         if (st == VKT_OK && vkt_model_create(ctx, &cfg, &m, &err) != VKT_OK && err.msg[0] == 0)

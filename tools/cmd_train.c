@@ -21,6 +21,8 @@ static void usage(FILE *f) {
             "  --format text|jsonl  jsonl lines are {\"prompt\": ..., \"completion\": ...}: loss on completions only\n"
             "  --out DIR            checkpoint directory (created)\n"
             "  --preset NAME        gpt2-tiny (default), llama-tiny, gpt2-124M\n"
+            "  --layers L --width C --heads H --ffn F   override the preset's shape (--width sets\n"
+            "                       the FFN to 4C for gpt2, 8C/3 rounded to 32 for llama, unless --ffn)\n"
             "  --steps N            total optimizer steps (default 1000; with --resume, the saved total)\n"
             "  --batch B            rows per micro-batch (default 8)\n"
             "  --seq T              tokens per row (default 128, at most the context)\n"
@@ -72,7 +74,7 @@ int cmd_train(int argc, char **argv) {
     vkt_train_defaults(&o);
     o.steps = 0; // unset: 1000 for a new run, the saved total with --resume
     const char *preset = "gpt2-tiny";
-    long device = -1;
+    long device = -1, layers = 0, width = 0, heads = 0, ffn = 0;
     bool json = false;
     vkt_error err = {0};
     for (int i = 1; i < argc; i++) {
@@ -97,6 +99,13 @@ int cmd_train(int argc, char **argv) {
         else if (VAL(name)) { if (mm < 0 || !cli_int("train", name, v, lo, hi, &iv)) return CLI_USAGE; o.field = (int)iv; }
 #define DBLF(name, field, lo, hi) \
         else if (VAL(name)) { if (mm < 0 || !cli_double("train", name, v, lo, hi, &dv)) return CLI_USAGE; o.field = dv; }
+#define SHAPE(name, var, lo, hi) \
+        else if (VAL(name)) { if (mm < 0 || !cli_int("train", name, v, lo, hi, &var)) return CLI_USAGE; }
+        SHAPE("--layers", layers, 1, 256)
+        SHAPE("--width", width, 8, 16384)
+        SHAPE("--heads", heads, 1, 256)
+        SHAPE("--ffn", ffn, 8, 65536)
+#undef SHAPE
         INTF("--steps", steps, 1, 100000000)
         INTF("--batch", batch, 1, 65536)
         INTF("--seq", seq, 1, 1 << 20)
@@ -123,6 +132,12 @@ int cmd_train(int argc, char **argv) {
     if (!o.data) return cli_usage_error("train", "--data FILE is required");
     if (!o.out) return cli_usage_error("train", "--out DIR is required");
     if (!o.resume && vkt_model_preset(preset, &o.cfg, &err) != VKT_OK) return cli_usage_error("train", "--preset: %s", err.msg);
+    if (o.resume && (layers || width || heads || ffn))
+        return cli_usage_error("train", "--layers/--width/--heads/--ffn: the shape of a resumed run is the checkpoint's");
+    if (!o.resume) {
+        vkt_model_config_reshape(&o.cfg, (int)layers, (int)width, (int)heads, (int)ffn);
+        if (vkt_model_config_check(&o.cfg, &err) != VKT_OK) return cli_usage_error("train", "%s", err.msg);
+    }
     vkt_ctx *ctx;
     int rc = cli_open_device("train", (int)device, &ctx);
     if (rc != CLI_OK) return rc;

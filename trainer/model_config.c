@@ -27,6 +27,20 @@ vkt_status vkt_model_preset(const char *name, vkt_model_config *c, vkt_error *er
     return VKT_OK;
 }
 
+void vkt_model_config_reshape(vkt_model_config *c, int layers, int width, int heads, int ffn) {
+    if (layers > 0) c->layers = layers;
+    if (width > 0) {
+        c->width = width;
+        c->ffn = c->mlp == VKT_MLP_SWIGLU ? (8 * width / 3 + 31) / 32 * 32 : 4 * width;
+    }
+    if (heads > 0) {
+        int ratio = c->heads / c->kv_heads;
+        c->heads = heads;
+        c->kv_heads = c->family == VKT_FAMILY_GPT2 || heads % ratio ? heads : heads / ratio;
+    }
+    if (ffn > 0) c->ffn = ffn;
+}
+
 vkt_status vkt_model_config_check(const vkt_model_config *c, vkt_error *err) {
     if (c->vocab < 1 || c->context < 1 || c->layers < 1 || c->heads < 1 || c->kv_heads < 1 || c->width < 1 || c->ffn < 1)
         return vkt_fail(err, VKT_ERR_ARG,

@@ -40,6 +40,10 @@ vkt_status vkt_model_preset(const char *name, vkt_model_config *cfg, vkt_error *
 const char *vkt_model_preset_names(void); // "gpt2-tiny, llama-tiny, gpt2-124M"
 // Checks sizes and combinations (kv_heads divides heads, width = heads * head_dim, ...).
 vkt_status vkt_model_config_check(const vkt_model_config *cfg, vkt_error *err);
+// Overrides a config's shape; 0 keeps a field. A new width sets the FFN to 4C (gpt2) or
+// 8C/3 rounded up to 32 (llama, as the preset) unless ffn is given; new heads set kv_heads
+// to heads for gpt2 and keep the preset's heads/kv_heads ratio for llama when it divides.
+void vkt_model_config_reshape(vkt_model_config *cfg, int layers, int width, int heads, int ffn);
 static inline int vkt_head_dim(const vkt_model_config *c) { return c->width / c->heads; }
 
 // What each parameter tensor is, for the forward code.
