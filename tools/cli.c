@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int cli_value(int argc, char **argv, int *i, const char *name, const char **value) {
@@ -109,3 +110,44 @@ volatile sig_atomic_t *cli_catch_sigint(void) {
 }
 
 void cli_release_sigint(void) { signal(SIGINT, SIG_DFL); }
+
+static const char *tools_dir(void) {
+    const char *d = getenv("VKT_TOOLS_DIR");
+    if (d && *d) return d;
+#ifdef VKT_TOOLS_DIR
+    return VKT_TOOLS_DIR;
+#else
+    return "tools";
+#endif
+}
+
+int cli_run_python(const char *cmd, const char *script_name, char *const *args) {
+    char script[4096];
+    snprintf(script, sizeof script, "%s/%s", tools_dir(), script_name);
+    if (access(script, R_OK) != 0)
+        return cli_fail(cmd, "plot script '%s' not found (set VKT_TOOLS_DIR to the tools/ directory)", script);
+    const char *py = getenv("VKT_PYTHON");
+    if (!py || !*py) py = "/usr/bin/python3";
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)py;
+    argv[n++] = script;
+    for (int i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return cli_fail(cmd, "fork failed: %s", strerror(errno));
+    if (pid == 0) {
+        execv(py, argv);
+        fprintf(stderr, "vkt %s: cannot run '%s': %s (needs python3 with matplotlib: apt-get install "
+                        "python3-matplotlib)\n", cmd, py, strerror(errno));
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return cli_fail(cmd, "waiting for the plot script: %s", strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return cli_fail(cmd, "plot script '%s' failed (status %d)", script, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return CLI_OK;
+}

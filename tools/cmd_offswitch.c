@@ -381,48 +381,6 @@ static int sweep(const opts *o, const grid *g, vkt_ctx *ctx, size_t *rows) {
 
 // --- plotting through tools/offswitch_plot.py --------------------------------------------
 
-static const char *tools_dir(void) {
-    const char *d = getenv("VKT_TOOLS_DIR");
-    if (d && *d) return d;
-#ifdef VKT_TOOLS_DIR
-    return VKT_TOOLS_DIR;
-#else
-    return "tools";
-#endif
-}
-
-// Runs python3 offswitch_plot.py with args (NULL-terminated); no shell in between.
-static int run_plot(char *const *args) {
-    char script[4096];
-    snprintf(script, sizeof script, "%s/offswitch_plot.py", tools_dir());
-    if (access(script, R_OK) != 0)
-        return cli_fail(CMD, "plot script '%s' not found (set VKT_TOOLS_DIR to the tools/ directory)", script);
-    const char *py = getenv("VKT_PYTHON");
-    if (!py || !*py) py = "/usr/bin/python3";
-    char *argv[32];
-    int n = 0;
-    argv[n++] = (char *)py;
-    argv[n++] = script;
-    for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
-    argv[n] = NULL;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) return cli_fail(CMD, "fork failed: %s", strerror(errno));
-    if (pid == 0) {
-        execv(py, argv);
-        fprintf(stderr, "vkt %s: cannot run '%s': %s (needs python3 with matplotlib: apt-get install "
-                        "python3-matplotlib)\n", CMD, py, strerror(errno));
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return cli_fail(CMD, "waiting for the plot script: %s", strerror(errno));
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return cli_fail(CMD, "plot script '%s' failed (status %d)", script,
-                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    return CLI_OK;
-}
-
 // Chooses the figure for a grid: a listed parameter (or the second of two with <= 6
 // values) becomes one line per value; otherwise a line for one parameter, a heatmap for two.
 static int plot_grid(const grid *g, const char *csv, const char *png, const char *title) {
@@ -442,7 +400,7 @@ static int plot_grid(const grid *g, const char *csv, const char *png, const char
     if (nx == 2) args[n++] = "--y", args[n++] = (char *)g->d[xs[1]].name;
     if (series >= 0) args[n++] = "--series", args[n++] = (char *)g->d[series].name;
     args[n] = NULL;
-    return run_plot(args);
+    return cli_run_python(CMD, "offswitch_plot.py", args);
 }
 
 static int run_sweep(const opts *o) {

@@ -16,6 +16,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: vkt steer capture --ckpt DIR --prompts FILE --out acts.safetensors [options]\n"
             "       vkt steer extract --ckpt DIR --pos FILE --neg FILE --out vec.gguf [options]\n"
+            "       vkt steer efficiency --out DIR [--ckpt DIR] [options]\n"
             "       vkt steer efficiency-data --out DIR [options]\n\n"
             "Steering vectors on the residual stream. Layer N (0..L-1) is the output of block N\n"
             "counted from 0, where llama.cpp and repeng apply direction.N (there is no direction.0,\n"
@@ -308,6 +309,7 @@ static int steer_extract(int argc, char **argv) {
 }
 
 int cmd_steer_efficiency_data(int argc, char **argv);  // cmd_steer_efficiency.c
+int cmd_steer_efficiency(int argc, char **argv);       // cmd_steer_efficiency_run.c
 
 int cmd_steer(int argc, char **argv) {
     if (argc < 2) {
@@ -321,5 +323,6 @@ int cmd_steer(int argc, char **argv) {
     if (!strcmp(argv[1], "capture")) return steer_capture(argc - 1, argv + 1);
     if (!strcmp(argv[1], "extract")) return steer_extract(argc - 1, argv + 1);
     if (!strcmp(argv[1], "efficiency-data")) return cmd_steer_efficiency_data(argc - 1, argv + 1);
-    return cli_usage_error("steer", "unknown subcommand '%s' (capture, extract or efficiency-data)", argv[1]);
+    if (!strcmp(argv[1], "efficiency")) return cmd_steer_efficiency(argc - 1, argv + 1);
+    return cli_usage_error("steer", "unknown subcommand '%s' (capture, extract, efficiency or efficiency-data)", argv[1]);
 }

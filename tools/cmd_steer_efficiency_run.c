@@ -1,0 +1,634 @@
+// vkt steer efficiency: the efficiency-steering experiment (issue 7,
+// docs/efficiency_steering.md; after arXiv 2506.15647). Trains the task model unless
+// --ckpt is given, checks it on held-out problems, extracts verbose-minus-concise
+// directions, sweeps layer x strength on held-out verbose-tag prompts, evaluates the best
+// setting, a random direction and the reverse edit on other held-out prompts, and writes
+// CSV files, figures, efficiency.gguf and a summary.
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "atomic_file.h"
+#include "checkpoint.h"
+#include "cli.h"
+#include "cli_device.h"
+#include "effsteer_exp.h"
+#include "json_file.h"
+#include "steer.h"
+#include "train.h"
+
+int cmd_steer_efficiency(int argc, char **argv);
+
+#define CMD "steer efficiency"
+#define MAX_STRENGTHS 16
+#define MAX_SEEDS 8
+
+// The task model's recipe (docs/efficiency_steering.md "Training"): a 4 x 64 GPT-2
+// (~210k parameters) fits a ~25 minute run on lavapipe.
+#define TRAIN_EXAMPLES 200000
+#define TRAIN_STEPS 2000
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: vkt steer efficiency --out DIR [--ckpt DIR] [options]\n\n"
+            "The efficiency-steering experiment on the synthetic task of docs/efficiency_steering.md:\n"
+            "  1. without --ckpt, writes the task data to DIR/data and trains DIR/model (4 layers x 64,\n"
+            "     %d steps; ~25 min on lavapipe; an existing DIR/model is reused, an interrupted one resumed)\n"
+            "  2. held-out check: accuracy and verbose fraction per tag (sampled at T = 1)\n"
+            "  3. directions per layer from the same concise trace under every tag: trace-averaged\n"
+            "     (verbose-tag minus concise-tag), last prompt token, PC1 of the paired differences\n"
+            "  4. sweep: layer x strength (a fraction of the mean residual norm |h| at that layer),\n"
+            "     edit h <- h - s |h| v/|v| at every position, on held-out verbose-tag prompts\n"
+            "  5. the best setting (fewest tokens with accuracy within 2 points of the unedited model)\n"
+            "     on other held-out verbose-tag prompts, beside a random direction of the same norm and\n"
+            "     the reverse edit (+s) on concise-tag prompts\n"
+            "Writes DIR/heldout_by_tag.csv, DIR/sweep.csv, DIR/final.csv, DIR/directions.gguf (the\n"
+            "trace directions, verbose minus concise, every layer >= 1), DIR/efficiency.gguf (the best\n"
+            "edit itself: `vkt generate --control-vector DIR/efficiency.gguf` applies it), DIR/summary.json\n"
+            "and figures DIR/efficiency_sweep.png, DIR/efficiency_final.png (python3-matplotlib).\n\n"
+            "  --out DIR            output folder (created)\n"
+            "  --ckpt DIR           a trained task model (default: train one in DIR/model)\n"
+            "  --layers A-B         layers to sweep, 1..L-1 (default all: those a GGUF control vector can hold)\n"
+            "  --strengths LIST     fractions of |h| (default 0.05,0.1,0.2,0.3,0.5)\n"
+            "  --prompts N          held-out verbose-tag prompts in the sweep and in the final test (default 200)\n"
+            "  --check-problems N   held-out problems x 16 tags in step 2 (default 128)\n"
+            "  --dir-problems N     training problems x 16 tags for the directions (default 64)\n"
+            "  --seeds N            sampling seeds per setting (default 2)\n"
+            "  --max-accuracy-drop X  accuracy points the best setting may lose (default 2)\n"
+            "  --seed S             seed for problem choice, sampling, the random direction (default 1)\n"
+            "  --no-plot            skip the figures\n"
+            "  --device N           Vulkan device\n"
+            "  --json               end with one JSON summary object on stdout\n",
+            TRAIN_STEPS);
+}
+
+typedef struct {
+    const char *out, *ckpt, *layers;
+    double strengths[MAX_STRENGTHS];
+    int n_strengths;
+    long prompts, check_problems, dir_problems, seeds, device;
+    double max_drop;
+    uint64_t seed;
+    bool plot, json;
+} opts;
+
+static int parse_list(const char *s, double *v, int cap) {
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        double x = strtod(p, &end);
+        if (end == p || errno || !(x >= 0) || x > 100 || n == cap) return -1;
+        v[n++] = x;
+        if (*end == ',') end++;
+        else if (*end) return -1;
+        p = end;
+    }
+    return n;
+}
+
+static int parse(int argc, char **argv, opts *o) {
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int mm;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return -1;
+        }
+        if (!strcmp(argv[i], "--json")) o->json = true;
+        else if (!strcmp(argv[i], "--no-plot")) o->plot = false;
+#define STR(name, field) else if ((mm = cli_value(argc, argv, &i, name, &v))) { if (mm < 0) return CLI_USAGE; o->field = v; }
+#define INT(name, field, lo, hi) \
+        else if ((mm = cli_value(argc, argv, &i, name, &v))) { if (mm < 0 || !cli_int(CMD, name, v, lo, hi, &o->field)) return CLI_USAGE; }
+        STR("--out", out)
+        STR("--ckpt", ckpt)
+        STR("--layers", layers)
+        INT("--prompts", prompts, 8, 4096)
+        INT("--check-problems", check_problems, 1, 827)
+        INT("--dir-problems", dir_problems, 1, 1024)
+        INT("--seeds", seeds, 1, MAX_SEEDS)
+        INT("--device", device, 0, 1000)
+#undef STR
+#undef INT
+        else if ((mm = cli_value(argc, argv, &i, "--strengths", &v))) {
+            if (mm < 0) return CLI_USAGE;
+            if ((o->n_strengths = parse_list(v, o->strengths, MAX_STRENGTHS)) < 1)
+                return cli_usage_error(CMD, "--strengths '%s': want up to %d comma-separated numbers in [0, 100]", v,
+                                       MAX_STRENGTHS);
+        } else if ((mm = cli_value(argc, argv, &i, "--max-accuracy-drop", &v))) {
+            if (mm < 0 || !cli_double(CMD, "--max-accuracy-drop", v, 0, 100, &o->max_drop)) return CLI_USAGE;
+        } else if ((mm = cli_value(argc, argv, &i, "--seed", &v))) {
+            if (mm < 0 || !cli_u64(CMD, "--seed", v, &o->seed)) return CLI_USAGE;
+        } else return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
+    }
+    if (!o->out) return cli_usage_error(CMD, "--out DIR is required");
+    return CLI_OK;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static char *join(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static bool exists(const char *dir, const char *name) {
+    char *p = join(dir, name);
+    struct stat st;
+    bool ok = p && stat(p, &st) == 0;
+    free(p);
+    return ok;
+}
+
+// ---- step 1: the task model ---------------------------------------------------------------
+
+static void train_progress(void *user, const vkt_train_progress *p) {
+    (void)user;
+    if (p->step == 1 || p->step % 100 == 0 || p->step == p->steps || p->evaluated)
+        fprintf(stderr, "  train step %d/%d | loss %.4f | lr %.2e | %.0f tok/s | ETA %.0f s\n", p->step, p->steps,
+                p->loss, p->lr, p->tokens_per_s, p->eta_s);
+}
+
+// Writes DIR/data/train.jsonl and trains DIR/model (or resumes it); leaves the path in *ckpt.
+static int train_model(vkt_ctx *ctx, const opts *o, char **ckpt) {
+    vkt_error err = {0};
+    char *data = join(o->out, "data"), *model = join(o->out, "model");
+    char *train = data ? join(data, "train.jsonl") : NULL;
+    int rc = CLI_OK;
+    if (!data || !model || !train) rc = cli_fail(CMD, "out of memory");
+    int step = 0, steps = 0;
+    if (rc == CLI_OK && exists(model, "trainer_state.json")) {
+        char *sp = join(model, "trainer_state.json");
+        json_t *j = NULL;
+        if (vkt_json_file_read(sp, 1, &j, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+        else step = (int)json_integer_value(json_object_get(j, "step")), steps = (int)json_integer_value(json_object_get(j, "steps"));
+        json_decref(j);
+        free(sp);
+        if (rc == CLI_OK && step >= steps) {
+            fprintf(stderr, "vkt %s: using the task model in %s (step %d; delete it to retrain)\n", CMD, model, step);
+            free(data), free(train);
+            *ckpt = model;
+            return CLI_OK;
+        }
+    }
+    if (rc == CLI_OK && !exists(data, "train.jsonl")) {
+        if (mkdir(data, 0777) != 0 && errno != EEXIST) rc = cli_fail(CMD, "cannot create '%s': %s", data, strerror(errno));
+        vkt_eff_example *ex = rc == CLI_OK ? malloc((size_t)TRAIN_EXAMPLES * sizeof *ex) : NULL;
+        if (rc == CLI_OK && !ex) rc = cli_fail(CMD, "out of memory for the task data");
+        if (rc == CLI_OK && (vkt_eff_train_examples(0, 0.1, TRAIN_EXAMPLES, ex, &err) != VKT_OK ||
+                             vkt_eff_write_train_jsonl(train, ex, TRAIN_EXAMPLES, &err) != VKT_OK))
+            rc = cli_fail(CMD, "%s", err.msg);
+        free(ex);
+        if (rc == CLI_OK) fprintf(stderr, "vkt %s: wrote %d training examples to %s\n", CMD, TRAIN_EXAMPLES, train);
+    }
+    if (rc == CLI_OK) {
+        // The same recipe as: vkt train --data DIR/data/train.jsonl --format jsonl --layers 4 --width 64
+        //   --heads 4 --batch 32 --seq 120 --steps 2000 --lr 3e-3 --warmup 100 --eval-every 250
+        //   --val-fraction 0.01 --seed 1 --out DIR/model
+        vkt_train_opts t;
+        vkt_train_defaults(&t);
+        t.data = train, t.out = model, t.format = VKT_DATA_JSONL;
+        if (vkt_model_preset("gpt2-tiny", &t.cfg, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+        vkt_model_config_reshape(&t.cfg, 4, 64, 4, 0);
+        t.steps = TRAIN_STEPS, t.batch = 32, t.seq = 120, t.lr = 3e-3, t.warmup = 100, t.eval_every = 250;
+        t.val_fraction = 0.01, t.seed = 1, t.resume = step > 0;
+        t.progress = train_progress;
+        t.stop = cli_catch_sigint();
+        fprintf(stderr, "vkt %s: %s the task model in %s (4 layers x 64, %d steps of 32 examples; Ctrl-C saves)\n",
+                CMD, t.resume ? "resuming" : "training", model, TRAIN_STEPS);
+        vkt_train_result r;
+        if (rc == CLI_OK && vkt_train_run(ctx, &t, &r, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+        cli_release_sigint();
+    }
+    free(data), free(train);
+    if (rc == CLI_OK) *ckpt = model;
+    else free(model);
+    return rc;
+}
+
+// ---- problem sets ---------------------------------------------------------------------------
+
+// Held-out problems in a seeded order: the first check_problems for step 2, the next ones
+// for the sweep, the next for the final test (disjoint problems).
+static int heldout_problems(uint64_t seed, int *xs, int *ys) {
+    int n = 0;
+    for (int x = VKT_EFF_MIN; x <= VKT_EFF_MAX; x++)
+        for (int y = VKT_EFF_MIN; y <= VKT_EFF_MAX; y++)
+            if (vkt_eff_is_heldout(x, y, 0.1)) xs[n] = x, ys[n] = y, n++;
+    vkt_rng r;
+    vkt_rng_seed(&r, vkt_rng_derive(seed, 0xe1));
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)vkt_rng_below(&r, (uint64_t)i + 1), tx = xs[i], ty = ys[i];
+        xs[i] = xs[j], ys[i] = ys[j], xs[j] = tx, ys[j] = ty;
+    }
+    return n;
+}
+
+// n items from problems [first, first + n) (wrapping), tags cycling over the verbose (or
+// concise) ones.
+static void items_for(const int *xs, const int *ys, int np, int first, int n, bool verbose, vkt_eff_item *it) {
+    int tags[VKT_EFF_TAGS], nt = 0;
+    for (int t = 0; t < VKT_EFF_TAGS; t++)
+        if (vkt_eff_tag_is_verbose(t) == verbose) tags[nt++] = t;
+    for (int i = 0; i < n; i++) {
+        int k = (first + i) % np;
+        it[i] = (vkt_eff_item){tags[i % nt], xs[k], ys[k]};
+    }
+}
+
+// ---- measurements over seeds ---------------------------------------------------------------
+
+typedef struct {
+    double tokens, verbose, accuracy, exact;  // means over seeds
+    vkt_eff_stats per_seed[MAX_SEEDS];
+} multi;
+
+static int measure(vkt_gen *g, const opts *o, const vkt_eff_item *it, int n, const float *dirs, multi *m) {
+    memset(m, 0, sizeof *m);
+    vkt_error err = {0};
+    for (int s = 0; s < o->seeds; s++) {
+        if (vkt_eff_measure(g, it, n, dirs, 1.0, vkt_rng_derive(o->seed, 100 + (uint64_t)s), 128, &m->per_seed[s], NULL,
+                            &err) != VKT_OK)
+            return cli_fail(CMD, "%s", err.msg);
+        m->tokens += m->per_seed[s].mean_tokens / o->seeds;
+        m->verbose += m->per_seed[s].verbose_frac / o->seeds;
+        m->accuracy += m->per_seed[s].accuracy / o->seeds;
+        m->exact += m->per_seed[s].exact / o->seeds;
+    }
+    return CLI_OK;
+}
+
+static void csv_rows(FILE *f, const char *set, const char *kind, int layer, double strength, double scale,
+                     const opts *o, const multi *m) {
+    for (int s = 0; s < o->seeds; s++) {
+        const vkt_eff_stats *st = &m->per_seed[s];
+        fprintf(f, "%s,%s,%d,%.4f,%.6g,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f\n", set, kind, layer, strength, scale, s, st->n,
+                st->mean_tokens, st->verbose_frac, st->recheck_rate, st->accuracy, st->exact);
+    }
+}
+
+static const char CSV_HEADER[] =
+    "set,kind,layer,strength,scale,seed,prompts,mean_tokens,verbose_frac,recheck_rate,accuracy,exact\n";
+
+// dirs (L x C) zeroed, then row `layer` = sign * strength * |h| * v / |v|.
+static void edit_of(const vkt_eff_dirs *d, const float *v, int layer, double strength, double sign, float *dirs,
+                    double *scale) {
+    const int C = d->C;
+    memset(dirs, 0, (size_t)d->L * C * sizeof *dirs);
+    double nv = 0;
+    for (int c = 0; c < C; c++) nv += (double)v[c] * v[c];
+    nv = sqrt(nv);
+    const double k = nv > 0 ? sign * strength * d->h_norm[layer] / nv : 0;
+    for (int c = 0; c < C; c++) dirs[(size_t)layer * C + c] = (float)(k * v[c]);
+    if (scale) *scale = k;
+}
+
+// ---- the experiment -----------------------------------------------------------------------
+
+typedef struct {
+    double base_tokens, base_accuracy, base_verbose, best_tokens, best_accuracy, best_verbose;
+    int best_layer;
+    double best_strength;
+    double rev_base_tokens, rev_tokens, rev_base_accuracy, rev_accuracy, rand_tokens, rand_accuracy;
+    double check_acc_concise, check_acc_verbose, check_max_vdev;
+    const char *best_kind;
+    bool within_drop;  // the best setting kept accuracy within --max-accuracy-drop on the sweep set
+} summary;
+
+static int check_heldout(vkt_gen *g, const opts *o, const int *xs, const int *ys, summary *sm) {
+    const int np = (int)o->check_problems, n = np * VKT_EFF_TAGS;
+    vkt_eff_item *it = malloc((size_t)n * sizeof *it);
+    vkt_eff_check *ck = malloc((size_t)n * sizeof *ck);
+    char *path = join(o->out, "heldout_by_tag.csv");
+    if (!it || !ck || !path) {
+        free(it), free(ck), free(path);
+        return cli_fail(CMD, "out of memory");
+    }
+    for (int i = 0; i < np; i++)
+        for (int t = 0; t < VKT_EFF_TAGS; t++) it[i * VKT_EFF_TAGS + t] = (vkt_eff_item){t, xs[i], ys[i]};
+    vkt_eff_stats st;
+    vkt_error err = {0};
+    int rc = CLI_OK;
+    double t0 = now_s();
+    if (vkt_eff_measure(g, it, n, NULL, 1.0, vkt_rng_derive(o->seed, 99), 128, &st, ck, &err) != VKT_OK)
+        rc = cli_fail(CMD, "%s", err.msg);
+    vkt_atomic_file af = {0};
+    if (rc == CLI_OK && vkt_atomic_file_open(&af, path, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+    FILE *f = af.fp;
+    if (rc == CLI_OK) {
+        fprintf(stderr, "\n[2] held-out check: %d problems x 16 tags, sampled at T = 1 (%.0f s)\n", np, now_s() - t0);
+        fprintf(stderr, "  tag   p    accuracy  verbose  expected  re-check rate\n");
+        fprintf(f, "tag,p,prompts,accuracy,verbose_frac,expected_verbose_frac,recheck_rate\n");
+        int correct[2] = {0}, count[2] = {0};
+        sm->check_max_vdev = 0;
+        for (int t = 0; t < VKT_EFF_TAGS; t++) {
+            int c = 0, v = 0, r = 0;
+            for (int i = 0; i < np; i++) {
+                const vkt_eff_check *k = &ck[i * VKT_EFF_TAGS + t];
+                c += k->correct, v += k->verbose, r += k->rechecks;
+            }
+            const double p = vkt_eff_tag_table()[t].p, want = 1 - (1 - p) * (1 - p);
+            const double acc = (double)c / np, vf = (double)v / np, rr = r / (2.0 * np);
+            const int grp = vkt_eff_tag_is_verbose(t);
+            correct[grp] += c, count[grp] += np;
+            if (fabs(vf - want) > sm->check_max_vdev) sm->check_max_vdev = fabs(vf - want);
+            fprintf(stderr, "  %s  %.1f   %6.3f   %6.3f   %6.3f    %6.3f\n", vkt_eff_tag_table()[t].name, p, acc, vf, want, rr);
+            fprintf(f, "%s,%.1f,%d,%.4f,%.4f,%.4f,%.4f\n", vkt_eff_tag_table()[t].name, p, np, acc, vf, want, rr);
+        }
+        sm->check_acc_concise = (double)correct[0] / count[0];
+        sm->check_acc_verbose = (double)correct[1] / count[1];
+        fprintf(stderr, "  accuracy: concise tags %.4f, verbose tags %.4f (target >= 0.97 each); largest verbose-fraction "
+                        "gap to the tag's %.3f (target <= 0.07)\n",
+                sm->check_acc_concise, sm->check_acc_verbose, sm->check_max_vdev);
+        if (vkt_atomic_file_commit(&af, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+    }
+    vkt_atomic_file_abort(&af);
+    free(it), free(ck), free(path);
+    return rc;
+}
+
+static int write_gguf(const opts *o, const vkt_model_config *cfg, const vkt_eff_dirs *d, int best_layer,
+                      const float *best_edit) {
+    vkt_error err = {0};
+    const int L = d->L, C = d->C;
+    int *layers = malloc((size_t)L * sizeof *layers);
+    char *p1 = join(o->out, "directions.gguf"), *p2 = join(o->out, "efficiency.gguf");
+    int rc = CLI_OK;
+    if (!layers || !p1 || !p2) rc = cli_fail(CMD, "out of memory");
+    const char *hint = cfg->family == VKT_FAMILY_GPT2 ? "gpt2" : "llama";
+    for (int l = 1; l < L && rc == CLI_OK; l++) layers[l - 1] = l;
+    if (rc == CLI_OK && L > 1 &&
+        vkt_control_vector_write(p1, hint, (uint32_t)(L - 1), C, L - 1, layers, d->trace + C, &err) != VKT_OK)
+        rc = cli_fail(CMD, "%s", err.msg);
+    if (rc == CLI_OK && best_edit &&
+        vkt_control_vector_write(p2, hint, (uint32_t)(L - 1), C, 1, &best_layer, best_edit + (size_t)best_layer * C,
+                                 &err) != VKT_OK)
+        rc = cli_fail(CMD, "%s", err.msg);
+    free(layers), free(p1), free(p2);
+    return rc;
+}
+
+static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
+    vkt_error err = {0};
+    char *ckpt = NULL;
+    int rc = CLI_OK;
+    if (o->ckpt) ckpt = strdup(o->ckpt);
+    else rc = train_model(ctx, o, &ckpt);
+    if (rc != CLI_OK) return rc;
+    vkt_model *m = NULL;
+    if (vkt_checkpoint_load_model(ctx, ckpt, &m, &err) != VKT_OK) {
+        free(ckpt);
+        return cli_fail(CMD, "%s", err.msg);
+    }
+    const vkt_model_config *cfg = vkt_model_cfg(m);
+    const int L = cfg->layers, C = cfg->width;
+    int lo = L > 1 ? 1 : 0, hi = L - 1;
+    if (o->layers && vkt_steer_parse_layers(o->layers, L, 1, &lo, &hi, &err) != VKT_OK) {
+        vkt_model_destroy(m), free(ckpt);
+        return cli_usage_error(CMD, "--layers: %s", err.msg);
+    }
+    if (cfg->context < VKT_EFF_PROMPT_MAX + 128) {
+        rc = cli_usage_error(CMD, "%s: context %d is too short for the task (needs %d)", ckpt, cfg->context,
+                             VKT_EFF_PROMPT_MAX + 128);
+        vkt_model_destroy(m), free(ckpt);
+        return rc;
+    }
+    fprintf(stderr, "vkt %s: model %s (%d layers x %d), sweep layers %d-%d, %d strengths, %ld seeds, %ld prompts\n", CMD,
+            ckpt, L, C, lo, hi, o->n_strengths, o->seeds, o->prompts);
+    int xs[VKT_EFF_PROBLEMS], ys[VKT_EFF_PROBLEMS];
+    const int nh = heldout_problems(o->seed, xs, ys);
+    const int np = (int)o->prompts;
+    vkt_gen *g = NULL;
+    vkt_eff_dirs d = {0};
+    vkt_eff_item *sweep = malloc((size_t)np * sizeof *sweep), *test = malloc((size_t)np * sizeof *test);
+    vkt_eff_item *rtest = malloc((size_t)np * sizeof *rtest);
+    float *dirs = malloc((size_t)L * C * sizeof *dirs), *best_edit = malloc((size_t)L * C * sizeof *best_edit);
+    char *psweep = join(o->out, "sweep.csv"), *pfinal = join(o->out, "final.csv");
+    vkt_atomic_file afs = {0}, aff = {0};
+    FILE *fs = NULL, *ff = NULL;
+    if (!sweep || !test || !rtest || !dirs || !best_edit || !psweep || !pfinal) rc = cli_fail(CMD, "out of memory");
+    if (rc == CLI_OK && vkt_gen_create(m, np > 256 ? 256 : np < 64 ? 64 : np, VKT_EFF_PROMPT_MAX + 128, 0, &g) != VKT_OK)
+        rc = cli_fail(CMD, "generation plan: %s", vkt_ctx_message(ctx));
+    // [2] the held-out check
+    if (rc == CLI_OK) rc = check_heldout(g, o, xs, ys, sm);
+    // [3] directions from training problems
+    if (rc == CLI_OK) {
+        const int nd = (int)o->dir_problems;
+        int *dx = malloc((size_t)nd * sizeof *dx), *dy = malloc((size_t)nd * sizeof *dy);
+        vkt_rng r;
+        vkt_rng_seed(&r, vkt_rng_derive(o->seed, 0xd1));
+        for (int i = 0; dx && dy && i < nd;) {
+            int x = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90), y = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90);
+            if (!vkt_eff_is_heldout(x, y, 0.1)) dx[i] = x, dy[i] = y, i++;
+        }
+        double t0 = now_s();
+        if (!dx || !dy) rc = cli_fail(CMD, "out of memory");
+        else if (vkt_eff_directions(m, dx, dy, nd, &d, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+        free(dx), free(dy);
+        if (rc == CLI_OK) {
+            fprintf(stderr, "\n[3] directions from %d training problems x 16 tags (%.0f s)\n", nd, now_s() - t0);
+            fprintf(stderr, "  layer  |h|     |trace|  sep/|h|  |last|   cos(trace,pc1) cos(trace,last)\n");
+            for (int l = 0; l < L; l++) {
+                const float *a = d.trace + (size_t)l * C, *b = d.pc1 + (size_t)l * C, *c = d.last + (size_t)l * C;
+                double ab = 0, ac = 0, aa = 0, cc = 0;
+                for (int k = 0; k < C; k++) ab += a[k] * b[k], ac += a[k] * c[k], aa += a[k] * a[k], cc += c[k] * c[k];
+                fprintf(stderr, "  %5d  %6.3f  %6.3f  %6.3f   %6.3f   %6.3f         %6.3f\n", l, d.h_norm[l],
+                        d.info_trace[l].norm, d.info_trace[l].norm / d.h_norm[l], d.info_last[l].norm,
+                        ab / sqrt(aa), ac / sqrt(aa * cc));
+            }
+        }
+    }
+    if (rc == CLI_OK) {
+        items_for(xs + o->check_problems, ys + o->check_problems, nh - (int)o->check_problems, 0, np, true, sweep);
+        items_for(xs + o->check_problems, ys + o->check_problems, nh - (int)o->check_problems, np, np, true, test);
+        items_for(xs + o->check_problems, ys + o->check_problems, nh - (int)o->check_problems, np, np, false, rtest);
+        if (vkt_atomic_file_open(&afs, psweep, &err) != VKT_OK || vkt_atomic_file_open(&aff, pfinal, &err) != VKT_OK)
+            rc = cli_fail(CMD, "%s", err.msg);
+        else fs = afs.fp, ff = aff.fp, fputs(CSV_HEADER, fs), fputs(CSV_HEADER, ff);
+    }
+    // [4] sweep: base, then trace / pc1 / last directions at every layer and strength
+    multi base, cur;
+    double best_tokens = INFINITY, fallback_acc = -1;
+    sm->best_layer = -1;
+    if (rc == CLI_OK) {
+        double t0 = now_s();
+        rc = measure(g, o, sweep, np, NULL, &base);
+        if (rc == CLI_OK) csv_rows(fs, "sweep", "none", -1, 0, 0, o, &base);
+        fprintf(stderr, "\n[4] sweep on %d held-out verbose-tag prompts (%ld seeds; %.0f s per setting)\n"
+                        "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
+                        "  kind   layer strength  tokens   change  verbose  accuracy\n",
+                np, o->seeds, now_s() - t0, base.tokens, base.verbose, base.accuracy);
+        static const char *kinds[3] = {"trace", "pc1", "last"};
+        for (int k = 0; k < 3 && rc == CLI_OK; k++)
+            for (int l = lo; l <= hi && rc == CLI_OK; l++)
+                for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
+                    const float *v = (k == 0 ? d.trace : k == 1 ? d.pc1 : d.last) + (size_t)l * C;
+                    double scale;
+                    edit_of(&d, v, l, o->strengths[s], -1, dirs, &scale);
+                    if ((rc = measure(g, o, sweep, np, dirs, &cur)) != CLI_OK) break;
+                    csv_rows(fs, "sweep", kinds[k], l, o->strengths[s], scale, o, &cur);
+                    fprintf(stderr, "  %-5s  %5d  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n", kinds[k], l, o->strengths[s],
+                            cur.tokens, 100 * (cur.tokens / base.tokens - 1), cur.verbose, cur.accuracy);
+                    // Within the allowed accuracy drop: fewest tokens. Until one is found, the
+                    // most accurate setting stands in (and the summary says so).
+                    const bool ok = cur.accuracy >= base.accuracy - o->max_drop / 100;
+                    if (ok ? (!sm->within_drop || cur.tokens < best_tokens)
+                           : (!sm->within_drop && (sm->best_layer < 0 || cur.accuracy > fallback_acc))) {
+                        best_tokens = cur.tokens, sm->best_layer = l, sm->best_strength = o->strengths[s];
+                        sm->best_kind = kinds[k], sm->within_drop = ok, fallback_acc = cur.accuracy;
+                        memcpy(best_edit, dirs, (size_t)L * C * sizeof *dirs);
+                    }
+                }
+    }
+    // [5] the best setting on other held-out prompts, the random direction, the reverse edit
+    multi tb, tbest, trand, rb, rbest;
+    if (rc == CLI_OK && sm->best_layer < 0) rc = cli_usage_error(CMD, "the sweep is empty (--layers, --strengths)");
+    if (rc == CLI_OK && !sm->within_drop)
+        fprintf(stderr, "vkt %s: warning: no setting kept accuracy within %g points of the unedited model; the most "
+                        "accurate one is evaluated instead\n", CMD, o->max_drop);
+    if (rc == CLI_OK) {
+        double bn = 0;
+        const float *be = best_edit + (size_t)sm->best_layer * C;
+        for (int c = 0; c < C; c++) bn += (double)be[c] * be[c];
+        bn = sqrt(bn);
+        float *rnd = malloc((size_t)C * sizeof *rnd);
+        vkt_rng r;
+        vkt_rng_seed(&r, vkt_rng_derive(o->seed, 0x7a));
+        double rn = 0;
+        for (int c = 0; rnd && c < C; c++) {  // Box-Muller: an isotropic direction
+            double u1 = vkt_rng_uniform(&r), u2 = vkt_rng_uniform(&r);
+            rnd[c] = (float)(sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2));
+            rn += (double)rnd[c] * rnd[c];
+        }
+        if (!rnd) rc = cli_fail(CMD, "out of memory");
+        if (rc == CLI_OK) rc = measure(g, o, test, np, NULL, &tb);
+        if (rc == CLI_OK) rc = measure(g, o, test, np, best_edit, &tbest);
+        if (rc == CLI_OK) {
+            memset(dirs, 0, (size_t)L * C * sizeof *dirs);
+            for (int c = 0; c < C; c++) dirs[(size_t)sm->best_layer * C + c] = (float)(rnd[c] * bn / sqrt(rn));
+            rc = measure(g, o, test, np, dirs, &trand);
+        }
+        if (rc == CLI_OK) rc = measure(g, o, rtest, np, NULL, &rb);
+        if (rc == CLI_OK) {
+            for (size_t i = 0; i < (size_t)L * C; i++) dirs[i] = -best_edit[i];
+            rc = measure(g, o, rtest, np, dirs, &rbest);
+        }
+        free(rnd);
+        if (rc == CLI_OK) {
+            csv_rows(ff, "test", "none", -1, 0, 0, o, &tb);
+            csv_rows(ff, "test", sm->best_kind, sm->best_layer, sm->best_strength, -bn, o, &tbest);
+            csv_rows(ff, "test", "random", sm->best_layer, sm->best_strength, bn, o, &trand);
+            csv_rows(ff, "reverse", "none", -1, 0, 0, o, &rb);
+            csv_rows(ff, "reverse", sm->best_kind, sm->best_layer, -sm->best_strength, bn, o, &rbest);
+            sm->base_tokens = tb.tokens, sm->base_accuracy = tb.accuracy, sm->base_verbose = tb.verbose;
+            sm->best_tokens = tbest.tokens, sm->best_accuracy = tbest.accuracy, sm->best_verbose = tbest.verbose;
+            sm->rand_tokens = trand.tokens, sm->rand_accuracy = trand.accuracy;
+            sm->rev_base_tokens = rb.tokens, sm->rev_base_accuracy = rb.accuracy;
+            sm->rev_tokens = rbest.tokens, sm->rev_accuracy = rbest.accuracy;
+            fprintf(stderr,
+                    "\n[5] best setting: %s direction, layer %d, strength %.3f |h| (edit norm %.3f); on %d other "
+                    "held-out prompts (%ld seeds)\n"
+                    "  verbose tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
+                    "  verbose tags, edited     tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, verbose %+.3f, "
+                    "accuracy %+.2f points\n"
+                    "  verbose tags, random     tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%\n"
+                    "  concise tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
+                    "  concise tags, reverse    tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, accuracy "
+                    "%+.2f points\n",
+                    sm->best_kind, sm->best_layer, sm->best_strength, bn, np, o->seeds, tb.tokens, tb.verbose,
+                    tb.accuracy, tbest.tokens, tbest.verbose, tbest.accuracy, 100 * (tbest.tokens / tb.tokens - 1),
+                    tbest.verbose - tb.verbose, 100 * (tbest.accuracy - tb.accuracy), trand.tokens, trand.verbose,
+                    trand.accuracy, 100 * (trand.tokens / tb.tokens - 1), rb.tokens, rb.verbose, rb.accuracy,
+                    rbest.tokens, rbest.verbose, rbest.accuracy, 100 * (rbest.tokens / rb.tokens - 1),
+                    100 * (rbest.accuracy - rb.accuracy));
+        }
+    }
+    if (rc == CLI_OK && (vkt_atomic_file_commit(&afs, &err) != VKT_OK || vkt_atomic_file_commit(&aff, &err) != VKT_OK))
+        rc = cli_fail(CMD, "%s", err.msg);
+    vkt_atomic_file_abort(&afs), vkt_atomic_file_abort(&aff);
+    if (rc == CLI_OK) rc = write_gguf(o, cfg, &d, sm->best_layer, best_edit);
+    vkt_gen_destroy(g);
+    vkt_model_destroy(m);
+    vkt_eff_dirs_free(&d);
+    free(sweep), free(test), free(rtest), free(dirs), free(best_edit), free(psweep), free(pfinal), free(ckpt);
+    return rc;
+}
+
+static int write_summary(const opts *o, const summary *sm) {
+    json_t *j = json_object();
+    const double tok_change = sm->best_tokens / sm->base_tokens - 1;
+    json_object_set_new(j, "base_tokens", json_real(sm->base_tokens));
+    json_object_set_new(j, "base_accuracy", json_real(sm->base_accuracy));
+    json_object_set_new(j, "base_verbose_frac", json_real(sm->base_verbose));
+    json_object_set_new(j, "best_kind", json_string(sm->best_kind));
+    json_object_set_new(j, "best_layer", json_integer(sm->best_layer));
+    json_object_set_new(j, "best_strength", json_real(sm->best_strength));
+    json_object_set_new(j, "best_within_accuracy_drop", json_boolean(sm->within_drop));
+    json_object_set_new(j, "best_tokens", json_real(sm->best_tokens));
+    json_object_set_new(j, "best_accuracy", json_real(sm->best_accuracy));
+    json_object_set_new(j, "best_verbose_frac", json_real(sm->best_verbose));
+    json_object_set_new(j, "best_tokens_change", json_real(tok_change));
+    json_object_set_new(j, "reverse_base_tokens", json_real(sm->rev_base_tokens));
+    json_object_set_new(j, "reverse_tokens", json_real(sm->rev_tokens));
+    json_object_set_new(j, "reverse_tokens_change", json_real(sm->rev_tokens / sm->rev_base_tokens - 1));
+    json_object_set_new(j, "reverse_accuracy_change", json_real(sm->rev_accuracy - sm->rev_base_accuracy));
+    json_object_set_new(j, "random_tokens_change", json_real(sm->rand_tokens / sm->base_tokens - 1));
+    json_object_set_new(j, "random_accuracy_change", json_real(sm->rand_accuracy - sm->base_accuracy));
+    json_object_set_new(j, "heldout_accuracy_concise_tags", json_real(sm->check_acc_concise));
+    json_object_set_new(j, "heldout_accuracy_verbose_tags", json_real(sm->check_acc_verbose));
+    json_object_set_new(j, "heldout_max_verbose_frac_gap", json_real(sm->check_max_vdev));
+    json_object_set_new(j, "prompts", json_integer(o->prompts));
+    json_object_set_new(j, "seeds", json_integer(o->seeds));
+    json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
+    vkt_error err = {0};
+    char *p = join(o->out, "summary.json");
+    int rc = p && vkt_json_file_write(p, j, &err) == VKT_OK ? CLI_OK : cli_fail(CMD, "%s", err.msg);
+    if (rc == CLI_OK && o->json) {
+        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        if (s) printf("%s\n", s);
+        free(s);
+    }
+    free(p);
+    json_decref(j);
+    return rc;
+}
+
+int cmd_steer_efficiency(int argc, char **argv) {
+    opts o = {.prompts = 200, .check_problems = 128, .dir_problems = 64, .seeds = 2, .device = -1, .max_drop = 2,
+              .seed = 1, .plot = true};
+    o.n_strengths = parse_list("0.05,0.1,0.2,0.3,0.5", o.strengths, MAX_STRENGTHS);
+    int rc = parse(argc, argv, &o);
+    if (rc < 0) return CLI_OK;
+    if (rc != CLI_OK) return rc;
+    if (mkdir(o.out, 0777) != 0 && errno != EEXIST) return cli_fail(CMD, "cannot create '%s': %s", o.out, strerror(errno));
+    vkt_ctx *ctx;
+    if ((rc = cli_open_device(CMD, (int)o.device, &ctx)) != CLI_OK) return rc;
+    summary sm = {0};
+    double t0 = now_s();
+    rc = run(ctx, &o, &sm);
+    vkt_ctx_destroy(ctx);
+    if (rc == CLI_OK) rc = write_summary(&o, &sm);
+    if (rc == CLI_OK && o.plot) {
+        char *csv = join(o.out, "sweep.csv"), *fin = join(o.out, "final.csv"), *png1 = join(o.out, "efficiency_sweep.png"),
+             *png2 = join(o.out, "efficiency_final.png");
+        char *args[] = {csv, fin, png1, png2, NULL};
+        rc = csv && fin && png1 && png2 ? cli_run_python(CMD, "efficiency_plot.py", args) : cli_fail(CMD, "out of memory");
+        free(csv), free(fin), free(png1), free(png2);
+    }
+    if (rc == CLI_OK)
+        fprintf(stderr, "\nvkt %s: done in %.0f s; results in %s (summary.json, sweep.csv, final.csv, efficiency.gguf%s)\n",
+                CMD, now_s() - t0, o.out, o.plot ? ", figures" : "");
+    return rc;
+}
