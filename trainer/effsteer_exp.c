@@ -39,13 +39,13 @@ vkt_status vkt_eff_measure(vkt_gen *g, const vkt_eff_item *items, int n, const f
         vkt_fail(err, s, "effsteer measure: generation failed");
     vkt_gen_set_edit(g, NULL);
     if (s == VKT_OK) {
-        double tok = 0, tok2 = 0;
+        double tok = 0, tok2 = 0, lp = 0;
         int verbose = 0, rechecks = 0, correct = 0, exact = 0;
         for (int i = 0; i < n; i++) {
             vkt_eff_check c;
             vkt_eff_grade(res[i].text, res[i].text_len, items[i].x, items[i].y, &c);
             if (per_item) per_item[i] = c;
-            tok += res[i].n, tok2 += (double)res[i].n * res[i].n;
+            tok += res[i].n, tok2 += (double)res[i].n * res[i].n, lp += res[i].mean_logprob;
             verbose += c.verbose, rechecks += c.rechecks, correct += c.correct, exact += c.exact;
         }
         out->n = n;
@@ -55,6 +55,7 @@ vkt_status vkt_eff_measure(vkt_gen *g, const vkt_eff_item *items, int n, const f
         out->recheck_rate = (double)rechecks / (n * (double)VKT_EFF_DECISIONS);
         out->accuracy = (double)correct / n;
         out->exact = (double)exact / n;
+        out->mean_logprob = lp / n;
     }
     for (int i = 0; i < n; i++) vkt_gen_result_free(&res[i]);
     free(pr), free(ids), free(res);

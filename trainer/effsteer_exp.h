@@ -26,6 +26,7 @@ typedef struct vkt_eff_stats {
     double recheck_rate;  // re-check lines per decision point (2 per sample)
     double accuracy;      // share whose answer line is x + y
     double exact;         // share that is exactly a canonical trace
+    double mean_logprob;  // mean over samples of their mean sampled-token log-probability
 } vkt_eff_stats;
 
 // Samples one completion per item (item i on RNG stream i, temperature T, <= max_new
