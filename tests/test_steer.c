@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "support_cli.h"
+#include "support_files.h"
 
 #include "checkpoint.h"
 #include "gguf.h"
@@ -512,6 +513,43 @@ static void test_steer_cli(void **s) {
     assert_true(idx[0] == 0 && idx[rows - 1] == NPAIR - 1);
     free(idx);
     vkt_safetensors_close(&st);
+
+    // capture --generate: greedy continuations of up to 6 tokens; the response rows are the
+    // sampled tokens (<|endoftext|> included), starting at each prompt's length.
+    snprintf(out, sizeof out, "%s/gen.safetensors", dir);
+    snprintf(args, sizeof args,
+             "steer capture --ckpt %s --prompts %s --generate 6 --temperature 0 --positions response --layers 2 --out %s",
+             ck, pf, out);
+    rc = run(args, NULL, &se);
+    if (rc != 0) fail_msg("exit %d: %s", rc, se);
+    free(se);
+    char gpath[160];
+    snprintf(gpath, sizeof gpath, "%s.generations.jsonl", out);
+    size_t glen;
+    char *gtext = (char *)test_read_all(gpath, &glen);
+    int64_t grows = 0;
+    int glines = 0;
+    for (const char *q = gtext; (q = strstr(q, "\"tokens\":")); q++) {
+        const long k = strtol(q + 9, NULL, 10);
+        assert_true(k >= 1 && k <= 6);
+        grows += k;
+        glines++;
+    }
+    free(gtext);
+    assert_int_equal(glines, NPAIR);
+    if (vkt_safetensors_open(&st, out, &err) != VKT_OK) fail_msg("%s", err.msg);
+    const vkt_st_tensor *g2 = vkt_safetensors_find(&st, "layer.2");
+    assert_non_null(g2);
+    assert_int_equal(g2->shape[0], grows);
+    assert_string_equal(vkt_safetensors_meta(&st, "generate_max_tokens"), "6");
+    float *gti = malloc((size_t)grows * 4);
+    assert_int_equal(vkt_safetensors_read_f32(&st, "token_index", gti, grows, &err), VKT_OK);
+    assert_true(grows == 0 || gti[0] == 3);  // prompt 0 has 3 tokens
+    free(gti);
+    vkt_safetensors_close(&st);
+    snprintf(args, sizeof args, "steer capture --ckpt %s --prompts %s --generate 6 --boundary x --positions response "
+             "--out %s/x.st", ck, pf, dir);
+    assert_int_equal(run(args, NULL, NULL), 2);
 
     // (d) bad input: exit 2 and a message naming the fault.
     struct {

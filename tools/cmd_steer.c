@@ -4,13 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "atomic_file.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_device.h"
 #include "commands.h"
+#include "generate.h"
 #include "gguf.h"
 #include "safetensors.h"
 #include "steer.h"
+#include "tokenizer.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -37,6 +42,11 @@ static void usage_capture(FILE *f) {
             "  --positions P        last (default): each prompt's last token; all: every token;\n"
             "                       response: the tokens after --boundary in each line\n"
             "  --boundary STR       prompt/response boundary for --positions response (default <|assistant|>)\n"
+            "  --generate N         first generate up to N tokens after each prompt (stops at <|endoftext|>)\n"
+            "                       and capture prompt + generation; --positions response is then every\n"
+            "                       sampled token (<|endoftext|> included). Texts: OUT.generations.jsonl\n"
+            "  --temperature T      sampling temperature for --generate (default 1; 0: greedy)\n"
+            "  --seed S             sampling seed for --generate (default 1; prompt i on stream i)\n"
             "  --batch N            prompts per forward pass (default 16)\n"
             "  --out FILE           output .safetensors\n"
             "  --device N           Vulkan device (see vkt devices)\n"
@@ -120,16 +130,113 @@ static int read_prompts(const char *cmd, const char *flag, const char *path, con
     return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s: %s", flag, err.msg) : cli_fail(cmd, "%s: %s", flag, err.msg);
 }
 
+// --generate: samples up to max_new tokens after every prompt (prompt i on stream i),
+// writes OUT.generations.jsonl ({"prompt", "generation", "tokens", "finish"} per line,
+// temp + rename) and replaces P's prompts by prompt + every sampled token (a final
+// <|endoftext|> included, so every prompt has at least one response row),
+// response_start = the prompt's length.
+static vkt_status generate_then_extend(vkt_model *m, vkt_steer_prompts *P, int max_new, double temperature,
+                                       uint64_t seed, const char *out, vkt_error *err) {
+    const int n = P->n, ctxlen = vkt_model_cfg(m)->context;
+    for (int i = 0; i < n; i++)
+        if (P->p[i].n >= ctxlen)
+            return vkt_fail(err, VKT_ERR_ARG, "--generate: prompt on line %d has %d tokens, no room left in the "
+                                              "model's context of %d", P->line[i], P->p[i].n, ctxlen);
+    vkt_gen *g = NULL;
+    vkt_gen_prompt *gp = calloc((size_t)n, sizeof *gp);
+    vkt_gen_result *res = calloc((size_t)n, sizeof *res);
+    if (!gp || !res) {
+        free(gp), free(res);
+        return vkt_fail(err, VKT_ERR_NOMEM, "--generate: %d prompts", n);
+    }
+    vkt_status s = vkt_gen_create(m, n < 64 ? n : 64, 0, 0, &g);
+    if (s != VKT_OK) vkt_fail(err, s, "--generate: %s", vkt_ctx_message(vkt_model_ctx(m)));
+    for (int i = 0; i < n; i++) gp[i] = (vkt_gen_prompt){P->p[i].tokens, P->p[i].n, (uint64_t)i};
+    vkt_gen_opts go;
+    vkt_gen_defaults(&go);
+    go.max_new_tokens = max_new, go.temperature = temperature, go.greedy = temperature <= 0, go.seed = seed;
+    if (s == VKT_OK && (s = vkt_generate(g, gp, n, &go, res)) != VKT_OK)
+        vkt_fail(err, s, "--generate: %s", vkt_ctx_message(vkt_model_ctx(m)));
+    vkt_gen_destroy(g);
+    // New token storage: every prompt followed by its generation.
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) total += P->p[i].n + res[i].n;
+    int32_t *tok = s == VKT_OK ? malloc((size_t)total * sizeof *tok) : NULL;
+    if (s == VKT_OK && !tok) s = vkt_fail(err, VKT_ERR_NOMEM, "--generate: %lld tokens", (long long)total);
+    json_t *lines = json_array();
+    for (int64_t i = 0, at = 0; s == VKT_OK && i < n; i++) {
+        vkt_steer_prompt *p = &P->p[i];
+        const int k = res[i].n;
+        memcpy(tok + at, p->tokens, (size_t)p->n * sizeof *tok);
+        memcpy(tok + at + p->n, res[i].tokens, (size_t)k * sizeof *tok);
+        char *ptext = malloc((size_t)p->n * 16 + 1);
+        size_t plen = 0;
+        if (ptext && vkt_tokenizer_decode(p->tokens, (size_t)p->n, 0, ptext, (size_t)p->n * 16 + 1, &plen, NULL) != VKT_OK)
+            plen = 0;
+        json_t *o = json_object();
+        json_object_set_new(o, "prompt", json_stringn(ptext ? ptext : "", plen));
+        json_object_set_new(o, "generation", json_stringn(res[i].text, res[i].text_len));
+        json_object_set_new(o, "tokens", json_integer(res[i].n));
+        json_object_set_new(o, "finish", json_string(vkt_finish_name(res[i].finish)));
+        json_array_append_new(lines, o);
+        free(ptext);
+        const int pn = p->n;
+        *p = (vkt_steer_prompt){tok + at, pn + k, pn};
+        at += pn + k;
+    }
+    if (s == VKT_OK) {
+        free(P->tokens);
+        P->tokens = tok;
+        size_t len = strlen(out) + 32;
+        char *path = malloc(len);
+        vkt_atomic_file af = {0};
+        if (!path) s = vkt_fail(err, VKT_ERR_NOMEM, "--generate: path");
+        else snprintf(path, len, "%s.generations.jsonl", out);
+        if (s == VKT_OK) s = vkt_atomic_file_open(&af, path, err);
+        for (size_t i = 0; s == VKT_OK && i < json_array_size(lines); i++) {
+            char *line = json_dumps(json_array_get(lines, i), JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+            if (!line) s = vkt_fail(err, VKT_ERR_NOMEM, "--generate: json");
+            if (s == VKT_OK) s = vkt_atomic_file_write(&af, line, strlen(line), err);
+            if (s == VKT_OK) s = vkt_atomic_file_write(&af, "\n", 1, err);
+            free(line);
+        }
+        if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
+        vkt_atomic_file_abort(&af);
+        free(path);
+    } else {
+        free(tok);
+    }
+    json_decref(lines);
+    for (int i = 0; i < n; i++) vkt_gen_result_free(&res[i]);
+    free(gp), free(res);
+    return s;
+}
+
 static int steer_capture(int argc, char **argv) {
     const char *cmd = "steer capture";
     common o = {.device = -1, .batch = 16};
     const char *prompts = NULL, *positions = "last", *boundary = NULL;
+    long gen_tokens = 0;
+    double temperature = 1.0;
+    uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int mm, c;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage_capture(stdout);
             return CLI_OK;
+        }
+        if ((mm = cli_value(argc, argv, &i, "--generate", &v))) {
+            if (mm < 0 || !cli_int(cmd, "--generate", v, 1, 1 << 20, &gen_tokens)) return CLI_USAGE;
+            continue;
+        }
+        if ((mm = cli_value(argc, argv, &i, "--temperature", &v))) {
+            if (mm < 0 || !cli_double(cmd, "--temperature", v, 0, 100, &temperature)) return CLI_USAGE;
+            continue;
+        }
+        if ((mm = cli_value(argc, argv, &i, "--seed", &v))) {
+            if (mm < 0 || !cli_u64(cmd, "--seed", v, &seed)) return CLI_USAGE;
+            continue;
         }
         if ((c = common_flag(cmd, argc, argv, &i, &o))) {
             if (c < 0) return CLI_USAGE;
@@ -147,9 +254,9 @@ static int steer_capture(int argc, char **argv) {
     vkt_error err = {0};
     vkt_steer_pos pos;
     if (vkt_steer_pos_parse(positions, &pos, &err) != VKT_OK) return cli_usage_error(cmd, "--positions: %s", err.msg);
-    if (boundary && pos != VKT_STEER_POS_RESPONSE)
-        return cli_usage_error(cmd, "--boundary only applies to --positions response");
-    if (pos == VKT_STEER_POS_RESPONSE && !boundary) boundary = "<|assistant|>";
+    if (boundary && (pos != VKT_STEER_POS_RESPONSE || gen_tokens))
+        return cli_usage_error(cmd, "--boundary only applies to --positions response without --generate");
+    if (pos == VKT_STEER_POS_RESPONSE && !boundary && !gen_tokens) boundary = "<|assistant|>";
     if (!prompts) return cli_usage_error(cmd, "--prompts FILE is required");
     vkt_model_config cfg;
     int first, last;
@@ -164,7 +271,15 @@ static int steer_capture(int argc, char **argv) {
         return rc;
     }
     vkt_steer_acts a;
-    vkt_status s = vkt_steer_capture(m, P.p, P.n, first, last, pos, (int)o.batch, &a, &err);
+    vkt_status s = VKT_OK;
+    if (gen_tokens) {
+        s = generate_then_extend(m, &P, (int)gen_tokens, temperature, seed, o.out, &err);
+        if (s != VKT_OK) {
+            vkt_model_destroy(m), vkt_ctx_destroy(ctx), vkt_steer_prompts_free(&P);
+            return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
+        }
+    }
+    s = vkt_steer_capture(m, P.p, P.n, first, last, pos, (int)o.batch, &a, &err);
     vkt_model_destroy(m);
     vkt_ctx_destroy(ctx);
     if (s != VKT_OK) {
@@ -192,10 +307,15 @@ static int steer_capture(int argc, char **argv) {
         snprintf(sl, sizeof sl, "%d-%d", first, last);
         snprintf(sr, sizeof sr, "%lld", (long long)a.rows);
         snprintf(sc, sizeof sc, "%d", a.C);
-        const char *meta[] = {"format", "vkt-steer-capture", "positions", vkt_steer_pos_name(pos),
-                              "prompts", sp, "layers", sl, "rows", sr, "width", sc,
-                              "model_type", model_hint(&cfg), "boundary", boundary ? boundary : ""};
-        s = vkt_safetensors_write(o.out, e, ne, meta, boundary ? 8 : 7, &err);
+        char sg[24];
+        snprintf(sg, sizeof sg, "%ld", gen_tokens);
+        const char *meta[18] = {"format", "vkt-steer-capture", "positions", vkt_steer_pos_name(pos),
+                                "prompts", sp, "layers", sl, "rows", sr, "width", sc,
+                                "model_type", model_hint(&cfg)};
+        int nm = 7;
+        if (boundary) meta[2 * nm] = "boundary", meta[2 * nm + 1] = boundary, nm++;
+        if (gen_tokens) meta[2 * nm] = "generate_max_tokens", meta[2 * nm + 1] = sg, nm++;
+        s = vkt_safetensors_write(o.out, e, ne, meta, nm, &err);
     }
     if (s == VKT_OK && o.json)
         printf("{\"prompts\": %d, \"rows\": %lld, \"width\": %d, \"layers\": [%d, %d], \"positions\": \"%s\", "
