@@ -33,4 +33,17 @@ vkt_status vkt_cross_entropy_stage(vkt_ctx *ctx, int N, int V, const int32_t *ta
 vkt_status vkt_cross_entropy(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_view tw, float grad_scale,
                              bool backward, vkt_view loss, vkt_view lse);
 
+// The same with an entropy bonus per row (the cross_entropy_ent variant; reference:
+// vkt_ref_cross_entropy_ent): coef (N) floats on the device, staged by
+// vkt_cross_entropy_stage_ent (finite values; waits for the device like the stage above).
+//   loss[i] = w_i (lse_i - x_i[t_i]) - c_i H_i,   H_i = -sum_j p_j log p_j
+//   dlogits = grad_scale (w_i (p - onehot) + c_i p (log p + H_i)), in place
+// A row is masked (zeros) only when w_i and c_i are both 0; a row with w_i == 0 and
+// c_i != 0 ignores its target. Rows with c_i == 0 skip the entropy work. ent (N) or an
+// empty view: H_i for rows with c_i != 0, 0 for the others. An empty coef is
+// vkt_cross_entropy.
+vkt_status vkt_cross_entropy_stage_ent(vkt_ctx *ctx, int N, const float *coef, vkt_view dst);
+vkt_status vkt_cross_entropy_ent(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_view tw, vkt_view coef,
+                                 float grad_scale, bool backward, vkt_view loss, vkt_view lse, vkt_view ent);
+
 #endif

@@ -173,6 +173,17 @@ vkt_status vkt_ref_softmax_bwd(int R, int L, const float *dout, const float *out
 vkt_status vkt_ref_cross_entropy(int N, int V, const float *logits, const int32_t *targets,
                                  const float *weights, float grad_scale, float *loss,
                                  float *dlogits, float *lse, vkt_error *err);
+// With an entropy bonus per row: coef (N) or NULL (all 0); H[i] = -sum_j p_j log p_j of
+// softmax(logits[i]).
+//   loss[i] = weights[i] (lse[i] - logits[i][targets[i]]) - coef[i] H[i]
+//   dlogits[i][j] = grad_scale (weights[i] (p_j - onehot_j) + coef[i] p_j (log p_j + H[i]))
+//   (dH/dz_j = -p_j (log p_j + H)). ent (N) or NULL: H[i] where coef[i] != 0, else 0 (the
+//   kernel skips the entropy of those rows). A row is masked only when weight and coef are
+//   both 0; a row of weight 0 and coef != 0 ignores its target. coef must be finite.
+vkt_status vkt_ref_cross_entropy_ent(int N, int V, const float *logits, const int32_t *targets,
+                                     const float *weights, const float *coef, float grad_scale,
+                                     float *loss, float *dlogits, float *lse, float *ent,
+                                     vkt_error *err);
 
 // ---------------------------------------------------------------------------------
 // AdamW, exactly torch.optim.AdamW's order (decoupled weight decay, bias correction):
@@ -266,6 +277,11 @@ vkt_status vkt_ref_cross_entropy_f64(int N, int V, const double *logits,
                                      const int32_t *targets, const double *weights,
                                      double grad_scale, double *loss, double *dlogits,
                                      double *lse, vkt_error *err);
+vkt_status vkt_ref_cross_entropy_ent_f64(int N, int V, const double *logits,
+                                         const int32_t *targets, const double *weights,
+                                         const double *coef, double grad_scale, double *loss,
+                                         double *dlogits, double *lse, double *ent,
+                                         vkt_error *err);
 vkt_status vkt_ref_adamw_f64(size_t n, double *param, const double *grad, double *m,
                              double *v, double lr, double beta1, double beta2, double eps,
                              double weight_decay, double grad_scale, int t, vkt_error *err);

@@ -556,17 +556,28 @@ vkt_status FN(vkt_ref_softmax_bwd)(int R, int L, const REAL *dout, const REAL *o
 vkt_status FN(vkt_ref_cross_entropy)(int N, int V, const REAL *logits, const int32_t *targets,
                                      const REAL *weights, REAL grad_scale, REAL *loss,
                                      REAL *dlogits, REAL *lse, vkt_error *err) {
+    return FN(vkt_ref_cross_entropy_ent)(N, V, logits, targets, weights, NULL, grad_scale, loss,
+                                         dlogits, lse, NULL, err);
+}
+
+vkt_status FN(vkt_ref_cross_entropy_ent)(int N, int V, const REAL *logits,
+                                         const int32_t *targets, const REAL *weights,
+                                         const REAL *coef, REAL grad_scale, REAL *loss,
+                                         REAL *dlogits, REAL *lse, REAL *ent, vkt_error *err) {
     VKT_TRY(vkt_check_cross_entropy(N, V, grad_scale, err));
     VKT_TRY(need("cross_entropy", "logits", logits, err));
     VKT_TRY(need("cross_entropy", "targets", targets, err));
     VKT_TRY(need("cross_entropy", "weights", weights, err));
     VKT_TRY(need("cross_entropy", "loss", loss, err));
-    for (int i = 0; i < N; i++) { // all targets first: nothing is written on error
+    for (int i = 0; i < N; i++) { // all inputs first: nothing is written on error
         if (weights[i] != 0 && (targets[i] < 0 || targets[i] >= V))
             return vkt_fail(err, VKT_ERR_ARG,
                             "cross_entropy: targets[%d]=%d is outside [0, %d) and its "
                             "weight is %g (not 0)",
                             i, (int)targets[i], V, (double)weights[i]);
+        if (coef && !isfinite((double)coef[i]))
+            return vkt_fail(err, VKT_ERR_ARG, "cross_entropy: coef[%d]=%g must be finite", i,
+                            (double)coef[i]);
     }
     for (int i = 0; i < N; i++) {
         const REAL *x = logits + (size_t)i * V;
@@ -576,20 +587,31 @@ vkt_status FN(vkt_ref_cross_entropy)(int N, int V, const REAL *logits, const int
         double sum = 0;
         for (int j = 0; j < V; j++) sum += exp((double)x[j] - mx);
         double l = mx + log(sum);
-        double w = weights[i];
+        double w = weights[i], c = coef ? (double)coef[i] : 0.0;
         int tgt = targets[i];
+        // H = -sum_j p_j log p_j, only where it is used (c != 0).
+        double H = 0;
+        if (c != 0)
+            for (int j = 0; j < V; j++) {
+                double lp = (double)x[j] - l;
+                H -= exp(lp) * lp;
+            }
         // Read before dlogits (which may alias logits) overwrites the row.
-        loss[i] = w != 0 ? (REAL)(w * (l - (double)x[tgt])) : 0;
+        double li = w != 0 ? w * (l - (double)x[tgt]) : 0;
+        loss[i] = (REAL)(li - c * H);
         if (lse) lse[i] = (REAL)l;
+        if (ent) ent[i] = (REAL)H;
         if (dlogits) {
             REAL *dx = dlogits + (size_t)i * V;
-            double gw = (double)grad_scale * w;
+            double gw = (double)grad_scale * w, gc = (double)grad_scale * c;
             for (int j = 0; j < V; j++) {
-                if (w == 0) {
+                if (w == 0 && c == 0) {
                     dx[j] = 0;
                 } else {
-                    double p = exp((double)x[j] - l);
-                    dx[j] = (REAL)(gw * (p - (j == tgt ? 1.0 : 0.0)));
+                    double lp = (double)x[j] - l, p = exp(lp);
+                    // d(w CE)/dz = w (p - onehot); d(-c H)/dz = c p (log p + H).
+                    double d = w != 0 ? gw * (p - (j == tgt ? 1.0 : 0.0)) : 0;
+                    dx[j] = (REAL)(d + gc * p * (lp + H));
                 }
             }
         }

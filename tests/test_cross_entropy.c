@@ -1,7 +1,8 @@
 // test_cross_entropy.c: the fused classifier (vkt_cross_entropy) against
 // vkt_ref_cross_entropy on awkward shapes, masked / negative / fractional weights,
 // large logits, in-place dlogits, forward only, the loss sum, determinism, binding
-// splits and bad calls.
+// splits and bad calls; the entropy-bonus variant (vkt_cross_entropy_ent) against
+// vkt_ref_cross_entropy_ent on the same shapes, splits and both reduction paths.
 //
 // Tolerances (atol + rtol*|ref|), from fp32 exp/log against the reference's double:
 //   lse: 3e-5 + 1e-6|ref| (|logits| <= 80: lse is ~90 at most, a few float ulps of it)
@@ -9,6 +10,12 @@
 //   dlogits: 1e-7 + 1e-4|ref| (p = exp(x - lse) carries the relative error of x - lse,
 //     a few ulps of 90 ~ 2e-5; times |grad_scale * w| <= 2)
 //   loss sum: 1e-4 + 1e-6|ref| vs the double sum of the reference losses.
+// Entropy variant (|c| <= 0.5):
+//   H: 3e-5 + 1e-5|ref| (log s - t/s: t/s is a mean of |x - m| <= 2 mag, summed in fp32)
+//   loss: 3e-5 + 1e-5|ref| plus |c| times the H tolerance
+//   dlogits: the CE tolerance plus |gs c| p (3e-5 + 1e-5 H): p (log p + H) carries the
+//     absolute error of log p + H (a few ulps of lse, plus H's) times p, which the relative
+//     bound misses where log p ~ -H and the term cancels.
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,8 +67,15 @@ static ce_case make_case(int N, int V, uint64_t seed, float mag) {
 
 static void free_case(ce_case *c) { free(c->logits), free(c->w), free(c->tgt); }
 
+// Row i's entropy coefficient: 0 (the plain path), both signs, and on masked rows
+// (weight 0, rows 1 and 6 mod 8) both 0 and not 0. Period 5 against the weights' 8.
+static float coef_of(int i) {
+    static const float c[] = {0.25f, 0.0f, -0.5f, 0.125f, 0.5f};
+    return c[i % 5];
+}
+
 typedef struct {
-    vkt_buffer *x, *tw, *loss, *lse;
+    vkt_buffer *x, *tw, *loss, *lse, *coef, *ent;
     vkt_view xv; // logits at a float offset inside x, so bindings are not aligned
 } ce_dev;
 
@@ -76,6 +90,8 @@ static ce_dev upload_case(vkt_ctx *ctx, const ce_case *c, uint64_t off) {
     d.tw = test_upload(ctx, NULL, 2 * (uint64_t)c->N);
     d.loss = test_upload(ctx, NULL, c->N);
     d.lse = test_upload(ctx, NULL, c->N);
+    d.coef = test_upload(ctx, NULL, c->N);
+    d.ent = test_upload(ctx, NULL, c->N);
     TEST_OK(ctx, vkt_cross_entropy_stage(ctx, c->N, c->V, c->tgt, c->w, vkt_view_all(d.tw)));
     return d;
 }
@@ -83,6 +99,7 @@ static ce_dev upload_case(vkt_ctx *ctx, const ce_case *c, uint64_t off) {
 static void free_dev(vkt_ctx *ctx, ce_dev *d) {
     vkt_buffer_destroy(ctx, d->x), vkt_buffer_destroy(ctx, d->tw);
     vkt_buffer_destroy(ctx, d->loss), vkt_buffer_destroy(ctx, d->lse);
+    vkt_buffer_destroy(ctx, d->coef), vkt_buffer_destroy(ctx, d->ent);
 }
 
 // Runs forward-only then forward+backward in place and compares all outputs.
@@ -249,6 +266,123 @@ static void test_no_subgroup(void **state) {
     unsetenv("VKT_DISABLE_SUBGROUP");
 }
 
+// The entropy variant: forward only, then forward + backward in place with lse and H.
+static void check_case_ent(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag, float gs, uint64_t off) {
+    ce_case c = make_case(N, V, seed, mag);
+    uint64_t nv = (uint64_t)N * V;
+    float *coef = malloc((size_t)N * 4), *loss = malloc((size_t)N * 4), *lse = malloc((size_t)N * 4);
+    float *H = malloc((size_t)N * 4), *dl = malloc(nv * 4);
+    for (int i = 0; i < N; i++) coef[i] = coef_of(i);
+    vkt_error e = {0};
+    assert_int_equal(vkt_ref_cross_entropy_ent(N, V, c.logits, c.tgt, c.w, coef, gs, loss, dl, lse, H, &e), VKT_OK);
+    ce_dev d = upload_case(ctx, &c, off);
+    TEST_OK(ctx, vkt_cross_entropy_stage_ent(ctx, N, coef, vkt_view_all(d.coef)));
+    vkt_view tw = vkt_view_all(d.tw), cv = vkt_view_all(d.coef), none = {0};
+    // Tolerances widened by each row's entropy term (see the top of the file).
+    double *lt = malloc((size_t)N * sizeof *lt);
+    for (int i = 0; i < N; i++) lt[i] = fabs(coef[i]) * (3e-5 + 1e-5 * H[i]);
+    char label[96];
+
+    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, cv, gs, false, vkt_view_all(d.loss), none, none));
+    float *got = test_download(ctx, d.loss, N);
+    for (int i = 0; i < N; i++)
+        if (!(fabs(got[i] - loss[i]) <= LOSS_ATOL + lt[i] + LOSS_RTOL * fabs(loss[i])))
+            fail_msg("ent loss fwd N=%d V=%d row %d: %.9g, want %.9g", N, V, i, got[i], loss[i]);
+    free(got);
+    float *x = test_download(ctx, d.x, nv + off + 1);
+    assert_memory_equal(x + off, c.logits, nv * 4);
+    free(x);
+
+    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, cv, gs, true, vkt_view_all(d.loss), vkt_view_all(d.lse),
+                                       vkt_view_all(d.ent)));
+    got = test_download(ctx, d.loss, N);
+    for (int i = 0; i < N; i++)
+        if (!(fabs(got[i] - loss[i]) <= LOSS_ATOL + lt[i] + LOSS_RTOL * fabs(loss[i])))
+            fail_msg("ent loss N=%d V=%d row %d: %.9g, want %.9g", N, V, i, got[i], loss[i]);
+    free(got);
+    got = test_download(ctx, d.lse, N);
+    snprintf(label, sizeof label, "ent lse N=%d V=%d mag=%g", N, V, mag);
+    assert_true(test_close(label, got, lse, N, LSE_ATOL, LSE_RTOL));
+    free(got);
+    got = test_download(ctx, d.ent, N);
+    snprintf(label, sizeof label, "H N=%d V=%d mag=%g", N, V, mag);
+    assert_true(test_close(label, got, H, N, 3e-5, 1e-5));
+    for (int i = 0; i < N; i++) assert_true(coef[i] != 0 || got[i] == 0.0f); // skipped rows report 0
+    free(got);
+    x = test_download(ctx, d.x, nv + off + 1);
+    double worst = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < V; j++) {
+            size_t k = (size_t)i * V + j;
+            double p = exp((double)c.logits[k] - lse[i]);
+            double tol = DL_ATOL + DL_RTOL * fabs(dl[k]) + fabs(gs * coef[i]) * p * (3e-5 + 1e-5 * H[i]);
+            double err = fabs(x[off + k] - dl[k]);
+            if (err / tol > worst) worst = err / tol;
+            if (!(err <= tol)) fail_msg("ent dlogits N=%d V=%d [%d][%d]: %.9g, want %.9g", N, V, i, j, x[off + k], dl[k]);
+        }
+    for (uint64_t i = 0; i < off; i++) assert_true(x[i] == 0.0f);
+    assert_true(x[off + nv] == 0.0f);
+    free(x);
+    print_message("entropy N=%d V=%d mag=%g: worst dlogits error %.2f of tolerance\n", N, V, mag, worst);
+    free_dev(ctx, &d);
+    free(coef), free(loss), free(lse), free(H), free(dl), free(lt);
+    free_case(&c);
+}
+
+static void test_entropy_shapes(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const int Ns[] = {1, 3, 17, 264};
+    const int Vs[] = {1, 3, 17, 264, 4099};
+    for (size_t a = 0; a < sizeof Ns / sizeof *Ns; a++)
+        for (size_t b = 0; b < sizeof Vs / sizeof *Vs; b++)
+            check_case_ent(ctx, Ns[a], Vs[b], 211 + a * 7 + b, 4.0f, 0.37f, (a + b) % 3);
+    check_case_ent(ctx, 3, 50257, 231, 4.0f, 1.0f, 1);
+    check_case_ent(ctx, 17, 63, 232, 80.0f, -2.0f, 2);
+    check_case_ent(ctx, 3, 50257, 233, 80.0f, 1.0f, 0);
+    test_ctx_done(ctx);
+}
+
+// Splits, the shared-memory tree, and rows of coefficient 0 equal the base kernel bit for bit.
+static void test_entropy_split_tree_plain(void **state) {
+    setenv("VKT_MAX_BINDING_BYTES", "4096", 1);
+    vkt_ctx *ctx = test_ctx();
+    check_case_ent(ctx, 129, 257, 241, 4.0f, 1.0f, 1);
+    check_case_ent(ctx, 1000, 1, 242, 4.0f, 1.0f, 3);
+    check_case_ent(ctx, 17, 900, 243, 80.0f, 1.0f, 0);
+    test_ctx_done(ctx);
+    setenv("VKT_MAX_BINDING_BYTES", "1048576", 1);
+    ctx = test_ctx();
+    check_case_ent(ctx, 17, 50257, 244, 4.0f, 1.0f, 2);
+    test_ctx_done(ctx);
+    unsetenv("VKT_MAX_BINDING_BYTES");
+    setenv("VKT_DISABLE_SUBGROUP", "1", 1);
+    ctx = test_ctx();
+    check_case_ent(ctx, 17, 264, 251, 4.0f, 1.0f, 1);
+    check_case_ent(ctx, 3, 50257, 252, 80.0f, 0.5f, 0);
+    check_case_ent(ctx, 129, 3, 253, 4.0f, 1.0f, 2);
+    test_ctx_done(ctx);
+    unsetenv("VKT_DISABLE_SUBGROUP");
+
+    ctx = test_ctx();
+    const int N = 17, V = 264;
+    ce_case c = make_case(N, V, 261, 6.0f);
+    float *zero = calloc(N, 4);
+    ce_dev a = upload_case(ctx, &c, 0), b = upload_case(ctx, &c, 0);
+    TEST_OK(ctx, vkt_cross_entropy_stage_ent(ctx, N, zero, vkt_view_all(b.coef)));
+    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, a.xv, vkt_view_all(a.tw), 0.5f, true, vkt_view_all(a.loss),
+                                   vkt_view_all(a.lse)));
+    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, b.xv, vkt_view_all(b.tw), vkt_view_all(b.coef), 0.5f, true,
+                                       vkt_view_all(b.loss), vkt_view_all(b.lse), vkt_view_all(b.ent)));
+    float *xa = test_download(ctx, a.x, (uint64_t)N * V), *xb = test_download(ctx, b.x, (uint64_t)N * V);
+    float *la = test_download(ctx, a.loss, N), *lb = test_download(ctx, b.loss, N);
+    assert_memory_equal(xa, xb, (size_t)N * V * 4);
+    assert_memory_equal(la, lb, (size_t)N * 4);
+    free(xa), free(xb), free(la), free(lb), free(zero);
+    free_dev(ctx, &a), free_dev(ctx, &b);
+    free_case(&c);
+    test_ctx_done(ctx);
+}
+
 // Bad calls return an error naming the op and write nothing.
 static void test_bad_calls(void **state) {
     vkt_ctx *ctx = test_ctx();
@@ -285,6 +419,20 @@ static void test_bad_calls(void **state) {
                      VKT_ERR_ARG);
     assert_int_equal(vkt_cross_entropy(ctx, N, V, d.xv, tw, NAN, true, loss, none), VKT_ERR_ARG);
     assert_int_equal(vkt_cross_entropy(ctx, N, V, none, tw, 1.0f, true, loss, none), VKT_ERR_ARG);
+    // Entropy variant: coefficients must be finite, views large enough, ent needs coef.
+    float cf[5] = {0.1f, 0, 0, NAN, 0};
+    vkt_view cv = vkt_view_all(d.coef);
+    assert_int_equal(vkt_cross_entropy_stage_ent(ctx, N, cf, cv), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "coef[3]"));
+    assert_int_equal(vkt_cross_entropy_stage_ent(ctx, N, cf, vkt_view_f32(cv, 0, N - 1)), VKT_ERR_ARG);
+    assert_int_equal(vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, vkt_view_f32(cv, 0, N - 1), 1.0f, true, loss, none, none),
+                     VKT_ERR_ARG);
+    assert_int_equal(vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, cv, 1.0f, true, loss, none,
+                                           vkt_view_f32(vkt_view_all(d.ent), 0, N - 1)),
+                     VKT_ERR_ARG);
+    assert_int_equal(vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, none, 1.0f, true, loss, none, vkt_view_all(d.ent)),
+                     VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "ent"));
 
     float *x = test_download(ctx, d.x, (uint64_t)N * V + 1), *tw1 = test_download(ctx, d.tw, 2 * N),
           *loss1 = test_download(ctx, d.loss, N);
@@ -303,6 +451,7 @@ int main(void) {
         cmocka_unit_test(test_large_magnitude), cmocka_unit_test(test_loss_sum),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_binding_split),
         cmocka_unit_test(test_no_subgroup),   cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_entropy_shapes), cmocka_unit_test(test_entropy_split_tree_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

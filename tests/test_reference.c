@@ -459,13 +459,14 @@ typedef struct {
     const int32_t *tgt;
     double *logits, *w, *loss;
     double gs;
+    const double *coef; // entropy coefficients, or NULL
 } ce_ctx;
 
 static double ce_loss(void *p) {
     ce_ctx *c = p;
     vkt_error e;
-    ok(vkt_ref_cross_entropy_f64(c->N, c->V, c->logits, c->tgt, c->w, c->gs, c->loss, NULL,
-                                 NULL, &e), &e);
+    ok(vkt_ref_cross_entropy_ent_f64(c->N, c->V, c->logits, c->tgt, c->w, c->coef, c->gs,
+                                     c->loss, NULL, NULL, NULL, &e), &e);
     double s = 0;
     for (int i = 0; i < c->N; i++) s += c->gs * c->loss[i];
     return s;
@@ -480,11 +481,44 @@ static void test_cross_entropy_grad(void **state) {
     static const int32_t tgt[5] = {2, -1, 6, 0, 3}; // row 1 masked: its target is ignored
     double w[5] = {1.0, 0.0, -0.5, 2.0, 0.3};
     size_t n = (size_t)N * V;
-    ce_ctx c = {N, V, tgt, randv(&r, n, -3, 3), w, randv(&r, N, 0, 0), 0.7};
+    ce_ctx c = {N, V, tgt, randv(&r, n, -3, 3), w, randv(&r, N, 0, 0), 0.7, NULL};
     double *dl = randv(&r, n, -1, 1); // dlogits is written, so garbage before is fine
     ok(vkt_ref_cross_entropy_f64(N, V, c.logits, tgt, w, c.gs, c.loss, dl, NULL, &e), &e);
     fd_check("cross_entropy dlogits", c.logits, n, dl, NULL, ce_loss, &c);
     free(c.logits), free(c.loss), free(dl);
+}
+
+// With the entropy bonus: rows with weight and coefficient (both signs), weight only,
+// coefficient only (masked target), neither, and V = 1 (H = 0, zero gradient).
+static void test_cross_entropy_ent_grad(void **state) {
+    (void)state;
+    vkt_rng r;
+    vkt_rng_seed(&r, 102);
+    vkt_error e;
+    for (int k = 0; k < 2; k++) {
+        int N = 6, V = k ? 1 : 7;
+        static const int32_t tgt[6] = {2, -1, 6, 0, 3, 9}; // rows 1 and 5: weight 0, any target
+        double w[6] = {1.0, 0.0, -0.5, 2.0, 0.3, 0.0};
+        double coef[6] = {0.4, -0.3, 0.0, 0.25, -1.0, 0.0};
+        int32_t t[6];
+        for (int i = 0; i < N; i++) t[i] = w[i] != 0 ? tgt[i] % V : tgt[i];
+        size_t n = (size_t)N * V;
+        ce_ctx c = {N, V, t, randv(&r, n, -3, 3), w, randv(&r, N, 0, 0), 0.7, coef};
+        double *dl = randv(&r, n, -1, 1), H[6];
+        ok(vkt_ref_cross_entropy_ent_f64(N, V, c.logits, t, w, coef, c.gs, c.loss, dl, NULL, H, &e), &e);
+        fd_check("cross_entropy_ent dlogits", c.logits, n, dl, NULL, ce_loss, &c);
+        // H of a row is -sum p log p (and 0 where the coefficient is 0 or V = 1).
+        for (int i = 0; i < N; i++) {
+            const double *x = c.logits + (size_t)i * V;
+            double s = 0, h = 0;
+            for (int j = 0; j < V; j++) s += exp(x[j]);
+            for (int j = 0; j < V; j++) h -= exp(x[j]) / s * log(exp(x[j]) / s);
+            if (coef[i] == 0) h = 0;
+            assert_true(fabs(H[i] - h) < 1e-12);
+            if (V > 1 && coef[i] != 0) assert_true(H[i] > 0.1);
+        }
+        free(c.logits), free(c.loss), free(dl);
+    }
 }
 
 int main(void) {
@@ -494,7 +528,7 @@ int main(void) {
         cmocka_unit_test(test_rmsnorm_grad),   cmocka_unit_test(test_gelu_grad),
         cmocka_unit_test(test_swiglu_grad),    cmocka_unit_test(test_rope_grad),
         cmocka_unit_test(test_attention_grad), cmocka_unit_test(test_softmax_grad),
-        cmocka_unit_test(test_cross_entropy_grad),
+        cmocka_unit_test(test_cross_entropy_grad), cmocka_unit_test(test_cross_entropy_ent_grad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,6 +181,10 @@ static void test_softmax_and_ce_errors(void **state) {
         "cross_entropy", "grad_scale");
     bad(vkt_ref_cross_entropy(3, 5, in1, tgt, NULL, 1.0f, out1, out2, out3, &e), &e,
         "cross_entropy", "weights");
+    // Entropy variant: a non-finite coefficient is an error (nothing written, ent included).
+    float cf[3] = {0.1f, NAN, 0};
+    bad(vkt_ref_cross_entropy_ent(3, 5, in1, tgt_neg, w_mask, cf, 1.0f, out1, out2, out3, out1 + 3, &e), &e,
+        "cross_entropy", "coef[1]");
     // The same target with weight 0 is ignored: the row is masked.
     assert_int_equal(vkt_ref_cross_entropy(3, 5, in1, tgt, w_mask, 1.0f, out1, out2, out3, &e),
                      VKT_OK);

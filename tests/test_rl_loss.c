@@ -1,7 +1,8 @@
 // test_rl_loss.c: policy-gradient weights against the plain reference loss: hand-computed
 // values, the reference gradient against central finite differences of the reference
 // value, and w == -dLoss/dlogp for PPO-clip and REINFORCE, both normalisations, with and
-// without the KL term; option and batch validation.
+// without the KL term; the entropy coefficients and the entropy term of the value; option
+// and batch validation.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -126,6 +127,42 @@ static void test_ppo_at_old_policy(void **st) {
     assert_true(fabs(wr[0] - 0.8 / 6) < 1e-15 && fabs(wr[4] + 1.1 / 6) < 1e-15);
 }
 
+// Entropy: c_i = X n_i under both normalisations; the value gains -X sum n_i H_i and the
+// weights (and grad) do not change.
+static void test_entropy_term(void **st) {
+    (void)st;
+    vkt_pg_opts o;
+    vkt_pg_defaults(&o);
+    o.max_len = 4, o.entropy_coef = 0.3;
+    int start[] = {0, 2, 5};
+    double adv[] = {1.5, -0.5}, old[5] = {-1, -0.5, -2, -0.1, -0.7}, now[5] = {-0.9, -0.6, -2.1, -0.1, -0.5};
+    double H[5] = {0.7, 0.1, 1.2, 0.05, 0.4}, c[5], w0[5], w1[5], g0[5], g1[5];
+    vkt_pg_batch b = {.B = 2, .start = start, .adv = adv, .logp_old = old};
+    for (int norm = 0; norm < 2; norm++) {
+        o.norm = norm ? VKT_PG_NORM_TOKEN_MEAN : VKT_PG_NORM_SEQ_SUM_MAXLEN;
+        double n = norm ? 1.0 / 5 : 1.0 / (2 * 4);
+        assert_int_equal(vkt_pg_entropy_coefs(&o, &b, c, NULL), VKT_OK);
+        for (int i = 0; i < 5; i++) assert_true(fabs(c[i] - 0.3 * n) < 1e-15);
+        b.entropy = NULL;
+        double l0 = vkt_pg_loss_ref(&o, &b, now, g0);
+        assert_int_equal(vkt_pg_weights(&o, &b, now, w0, NULL, NULL), VKT_OK);
+        b.entropy = H;
+        double l1 = vkt_pg_loss_ref(&o, &b, now, g1);
+        vkt_pg_stats s;
+        assert_int_equal(vkt_pg_weights(&o, &b, now, w1, &s, NULL), VKT_OK);
+        assert_true(fabs(l1 - (l0 - 0.3 * n * (0.7 + 0.1 + 1.2 + 0.05 + 0.4))) < 1e-14);
+        assert_memory_equal(w0, w1, sizeof w0);
+        assert_memory_equal(g0, g1, sizeof g0);
+        assert_true(fabs(s.entropy - 2.45 / 5) < 1e-15 && fabs(s.loss - l1) < 1e-15);
+    }
+    vkt_error err = {0};
+    o.entropy_coef = -0.1;
+    assert_int_equal(vkt_pg_entropy_coefs(&o, &b, c, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "entropy_coef"));
+    o.entropy_coef = NAN;
+    assert_int_equal(vkt_pg_weights(&o, &b, now, w0, NULL, &err), VKT_ERR_ARG);
+}
+
 static void test_errors(void **st) {
     (void)st;
     vkt_pg_opts o;
@@ -168,6 +205,7 @@ int main(void) {
         cmocka_unit_test(test_hand_values),
         cmocka_unit_test(test_fd_all_cases),
         cmocka_unit_test(test_ppo_at_old_policy),
+        cmocka_unit_test(test_entropy_term),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,9 @@
 //     per-state probs (vkt_kuhn_policy_from_agent) and a direct score of the answers;
 //   - resume: N updates straight give bit-identical parameters, moments and RL state to
 //     N/2 updates, a save (checkpoint + rl_state.json), a reload into a fresh model and
-//     N/2 more updates.
+//     N/2 more updates; for group, rae, and group with the entropy bonus and the KL term
+//     (the reference saved beside the checkpoint and restored; without restoring it the
+//     resumed run diverges, so the reference matters).
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,10 +136,14 @@ static void test_resume_equivalence(void **st) {
     const char *dir = "test_selfplay_resume.tmp";
     char state[256];
     snprintf(state, sizeof state, "%s/rl_state.json", dir);
+    char refdir[256];
+    snprintf(refdir, sizeof refdir, "%s/ref", dir);
     vkt_rl_sp_opts o;
-    opts(&o);
-    for (int adv = 0; adv < 2; adv++) {
-        o.adv = adv ? VKT_RL_ADV_RAE : VKT_RL_ADV_GROUP;
+    for (int cfg = 0; cfg < 3; cfg++) {
+        opts(&o);
+        o.adv = cfg == 1 ? VKT_RL_ADV_RAE : VKT_RL_ADV_GROUP;
+        const bool reg = cfg == 2;
+        if (reg) o.pg.kl_coef = 0.5, o.pg.entropy_coef = 0.05;
         // Straight.
         vkt_model *a = tiny(ctx, 1, 31);
         OK(ctx, vkt_rl_warmup(a, "kuhn", 40, 16, 1e-2, 4, NULL, &err));
@@ -156,11 +162,20 @@ static void test_resume_equivalence(void **st) {
             kept += us.kept;
         }
         assert_true(kept > 0);
+        assert_true(us.sample_entropy > 0);
+        if (reg) {
+            print_message("entropy %.4f (sampling %.4f), kl to the reference %.3g\n", us.entropy, us.sample_entropy,
+                          us.pg.kl_ref);
+            assert_true(us.entropy > 0 && us.pg.kl_ref > 0);
+        } else {
+            assert_true(us.entropy == 0 && us.pg.kl_ref == 0);
+        }
         // Half, save, reload into a fresh model, the other half.
         OK(ctx, vkt_rl_sp_init(&sb, b, &o, &err));
         for (int u = 0; u < N / 2; u++) OK(ctx, vkt_rl_sp_update(&sb, &us, &err));
         OK(ctx, vkt_checkpoint_save_model(b, dir, true, &err));
         OK(ctx, vkt_rl_sp_save_state(&sb, state, &err));
+        OK(ctx, vkt_rl_sp_save_ref(&sb, refdir, &err));
         vkt_rl_sp_free(&sb);
         vkt_model_destroy(b);
         vkt_model *c = NULL;
@@ -170,13 +185,31 @@ static void test_resume_equivalence(void **st) {
         vkt_rl_sp sc;
         OK(ctx, vkt_rl_sp_init(&sc, c, &o, &err));
         OK(ctx, vkt_rl_sp_load_state(&sc, state, &err));
+        if (reg) {
+            // The control: the same resume with the reference taken from the resumed model.
+            vkt_model *d = NULL;
+            OK(ctx, vkt_checkpoint_load_model(ctx, dir, &d, &err));
+            TEST_OK(ctx, vkt_model_set_optim(d, mb1, mb2));
+            vkt_rl_sp sd;
+            OK(ctx, vkt_rl_sp_init(&sd, d, &o, &err));
+            OK(ctx, vkt_rl_sp_load_state(&sd, state, &err));
+            for (int u = N / 2; u < N; u++) OK(ctx, vkt_rl_sp_update(&sd, &us, &err));
+            TEST_OK(ctx, vkt_model_get_params(d, pb));
+            TEST_OK(ctx, vkt_model_get_params(a, pa));
+            assert_true(memcmp(pa, pb, ps->total * 4) != 0);
+            vkt_rl_sp_free(&sd);
+            vkt_model_destroy(d);
+            OK(ctx, vkt_rl_sp_load_ref(&sc, refdir, &err));
+        } else {
+            assert_int_equal(vkt_rl_sp_load_ref(&sc, refdir, &err), VKT_ERR_ARG);  // no reference without KL
+        }
         for (int u = N / 2; u < N; u++) OK(ctx, vkt_rl_sp_update(&sc, &us, &err));
         TEST_OK(ctx, vkt_model_get_params(a, pa));
         TEST_OK(ctx, vkt_model_get_params(c, pb));
         TEST_OK(ctx, vkt_model_get_optim(a, ma1, ma2));
         TEST_OK(ctx, vkt_model_get_optim(c, mb1, mb2));
-        print_message("%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam steps %d/%d\n",
-                      vkt_rl_adv_mode_name(o.adv), N, N / 2, N / 2, (long long)sa.games, (long long)sc.games,
+        print_message("%s%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam steps %d/%d\n",
+                      vkt_rl_adv_mode_name(o.adv), reg ? " + entropy + kl" : "", N, N / 2, N / 2, (long long)sa.games, (long long)sc.games,
                       sa.adam_step, sc.adam_step);
         assert_memory_equal(pa, pb, ps->total * 4);
         assert_memory_equal(ma1, mb1, ps->total * 4);
@@ -203,9 +236,13 @@ static void test_bad_options(void **st) {
     o.games_per_update = 0;
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
     opts(&o);
-    o.pg.kl_coef = 0.1;
+    o.pg.kl_coef = -0.1;
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "kl"));
+    assert_non_null(strstr(err.msg, "kl_coef"));
+    opts(&o);
+    o.pg.entropy_coef = NAN;
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "entropy_coef"));
     opts(&o);
     o.game = "nosuchgame";
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);

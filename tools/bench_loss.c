@@ -1,7 +1,10 @@
 // bench_loss.c: the fused classifier (cross-entropy fwd+bwd in place), AdamW and the
 // global gradient norm. GB/s counts the bytes each kernel must move: cross-entropy 12 per
 // logit (two reads and one write of the row), AdamW 28 per parameter (param, grad, m, v
-// read; param, m, v written), grad norm 4 per element.
+// read; param, m, v written), grad norm 4 per element. The entropy variant
+// (cross_entropy_ent) is timed with every coefficient 0 (the plain path: should cost what
+// the base kernel costs) and with every coefficient set (the entropy path on every row).
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,34 +18,60 @@
 
 typedef struct {
     int N, V;
-    vkt_view x, tw, loss;
+    vkt_view x, tw, loss, coef, ent; // coef empty: the base kernel
 } ce_arg;
 
 static vkt_status run_ce(vkt_ctx *ctx, void *p) {
     ce_arg *a = p;
     // In place: later calls see dlogits as logits, which are as good for timing.
+    if (a->coef.buf)
+        return vkt_cross_entropy_ent(ctx, a->N, a->V, a->x, a->tw, a->coef, 1.0f, true, a->loss, (vkt_view){0}, a->ent);
     return vkt_cross_entropy(ctx, a->N, a->V, a->x, a->tw, 1.0f, true, a->loss, (vkt_view){0});
+}
+
+// Times one variant: coef_value NAN for the base kernel, else every row's coefficient.
+static int time_ce(vkt_ctx *ctx, const bench_opts *o, ce_arg *a, vkt_buffer *cbuf, float coef_value,
+                   const char *variant) {
+    uint64_t nv = (uint64_t)a->N * (uint64_t)a->V;
+    a->coef = a->ent = (vkt_view){0};
+    if (!isnan(coef_value)) {
+        float *c = malloc((size_t)a->N * 4);
+        if (!c) return cli_fail("bench", "out of memory");
+        for (int i = 0; i < a->N; i++) c[i] = coef_value;
+        vkt_status s = vkt_cross_entropy_stage_ent(ctx, a->N, c, vkt_view_f32(vkt_view_all(cbuf), 0, (uint64_t)a->N));
+        free(c);
+        if (s != VKT_OK) return cli_fail("bench", "cross_entropy_ent: %s", vkt_ctx_message(ctx));
+        a->coef = vkt_view_f32(vkt_view_all(cbuf), 0, (uint64_t)a->N);
+        a->ent = vkt_view_f32(vkt_view_all(cbuf), (uint64_t)a->N, (uint64_t)a->N);
+    }
+    if (vkt_fill(ctx, a->x, nv, 0.5f) != VKT_OK) return cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
+    double ms = bench_time(ctx, o, run_ce, a);
+    if (ms < 0) return cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
+    bench_report(ctx, o,
+                 &(bench_result){isnan(coef_value) ? "cross_entropy" : "cross_entropy_ent", variant, a->N, a->V, -1, ms, 0,
+                                 12.0 * (double)nv});
+    return CLI_OK;
 }
 
 static int bench_ce_shape(vkt_ctx *ctx, const bench_opts *o, int N, int V) {
     uint64_t nv = (uint64_t)N * (uint64_t)V;
-    vkt_buffer *x = NULL, *tw = NULL, *loss = NULL;
+    vkt_buffer *x = NULL, *tw = NULL, *loss = NULL, *cb = NULL;
     int rc = CLI_OK;
     int32_t *tg = malloc((size_t)N * 4);
     float *w = malloc((size_t)N * 4);
     if (!tg || !w) rc = cli_fail("bench", "out of memory");
     for (int i = 0; rc == CLI_OK && i < N; i++) tg[i] = (int32_t)((i * 7919u) % (unsigned)V), w[i] = 1.0f;
     if (rc == CLI_OK && (vkt_buffer_create(ctx, nv * 4, &x) != VKT_OK || vkt_buffer_create(ctx, 8ull * N, &tw) != VKT_OK ||
-                         vkt_buffer_create(ctx, 4ull * N, &loss) != VKT_OK))
+                         vkt_buffer_create(ctx, 4ull * N, &loss) != VKT_OK || vkt_buffer_create(ctx, 8ull * N, &cb) != VKT_OK))
         rc = cli_fail("bench", "%s", vkt_ctx_message(ctx));
     ce_arg a = {N, V, x ? vkt_view_all(x) : (vkt_view){0}, tw ? vkt_view_all(tw) : (vkt_view){0},
-                loss ? vkt_view_all(loss) : (vkt_view){0}};
-    if (rc == CLI_OK && (vkt_fill(ctx, a.x, nv, 0.5f) != VKT_OK || vkt_cross_entropy_stage(ctx, N, V, tg, w, a.tw) != VKT_OK))
+                loss ? vkt_view_all(loss) : (vkt_view){0}, {0}, {0}};
+    if (rc == CLI_OK && vkt_cross_entropy_stage(ctx, N, V, tg, w, a.tw) != VKT_OK)
         rc = cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
-    double ms = rc == CLI_OK ? bench_time(ctx, o, run_ce, &a) : -1;
-    if (rc == CLI_OK && ms < 0) rc = cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
-    if (rc == CLI_OK)
-        bench_report(ctx, o, &(bench_result){"cross_entropy", "fwd+bwd in place", N, V, -1, ms, 0, 12.0 * (double)nv});
+    if (rc == CLI_OK) rc = time_ce(ctx, o, &a, cb, NAN, "fwd+bwd in place");
+    if (rc == CLI_OK) rc = time_ce(ctx, o, &a, cb, 0.0f, "fwd+bwd, coef 0");
+    if (rc == CLI_OK) rc = time_ce(ctx, o, &a, cb, 0.01f, "fwd+bwd, entropy every row");
+    if (cb) vkt_buffer_destroy(ctx, cb);
     if (x) vkt_buffer_destroy(ctx, x);
     if (tw) vkt_buffer_destroy(ctx, tw);
     if (loss) vkt_buffer_destroy(ctx, loss);

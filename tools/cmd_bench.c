@@ -19,7 +19,7 @@ static const bench_entry entries[] = {
     {"attention", bench_attention, true, "causal GQA attention fwd/bwd [--b B --t T --h H --kvh KVH --d D]"},
     {"softmax", bench_softmax, true, "row softmax fwd/bwd [--r R --l L], and RoPE"},
     {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
-    {"loss", bench_loss, true, "fused cross-entropy fwd+bwd [--N N --V V]"},
+    {"loss", bench_loss, true, "fused cross-entropy fwd+bwd (+ entropy variant) [--N N --V V]"},
     {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
     {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},

@@ -231,6 +231,8 @@ static void usage_model(FILE *f) {
         "  --ppo-epochs N          optimizer steps per update (default 2)\n"
         "  --norm N                seq-sum-maxlen (default) | token-mean\n"
         "  --lr X                  Adam learning rate (default 1e-3; betas 0.9, 0.95; clip 1.0)\n"
+        "  --entropy-coef X        exact entropy bonus on the trained answer tokens: loss - X sum n_i H_i (default 0)\n"
+        "  --kl-coef C             k3 KL towards the initial policy (after the warm-up; kept in DIR/ref) (default 0)\n"
         "  --micro-rows N          rows per forward/backward (default 64)\n"
         "  --eval-every N          evaluate every N updates (default 8)\n"
         "  --eval-games N          games against random and against nash per evaluation (default 128)\n"
@@ -290,6 +292,8 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     json_object_set_new(j, "max_new_tokens", json_integer(o->max_new_tokens));
     json_object_set_new(j, "micro_rows", json_integer(o->micro_rows));
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
+    json_object_set_new(j, "kl_coef", json_real(o->pg.kl_coef));
+    json_object_set_new(j, "entropy_coef", json_real(o->pg.entropy_coef));
     return j;
 }
 
@@ -309,6 +313,8 @@ static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *
     o->max_new_tokens = (int)json_integer_value(json_object_get(j, "max_new_tokens"));
     o->micro_rows = (int)json_integer_value(json_object_get(j, "micro_rows"));
     o->seed = (uint64_t)json_integer_value(json_object_get(j, "seed"));
+    o->pg.kl_coef = json_number_value(json_object_get(j, "kl_coef"));  // absent (older runs): 0
+    o->pg.entropy_coef = json_number_value(json_object_get(j, "entropy_coef"));
     return VKT_OK;
 }
 
@@ -322,6 +328,7 @@ static const char *in_dir(int k, const char *dir, const char *file) {
 static vkt_status save_run(const model_run *r, vkt_rl_sp *s, const vkt_rl_sp_opts *o, json_t *extra, vkt_error *err) {
     VKT_TRY(vkt_checkpoint_save_model(s->m, r->out, true, err));
     VKT_TRY(vkt_rl_sp_save_state(s, in_dir(0, r->out, "rl_state.json"), err));
+    VKT_TRY(vkt_rl_sp_save_ref(s, in_dir(0, r->out, "ref"), err));
     json_t *j = opts_json(o);
     if (extra) json_object_update(j, extra);
     vkt_status st = vkt_json_file_write(in_dir(1, r->out, "run_options.json"), j, err);
@@ -381,6 +388,10 @@ static int run_model(int argc, char **argv) {
             if (!cli_double("selfplay", "--lr", v, 1e-12, 10, &o.lr)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--clip", &v)) > 0) {
             if (!cli_double("selfplay", "--clip", v, 1e-6, 0.999, &o.pg.clip_eps)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--entropy-coef", &v)) > 0) {
+            if (!cli_double("selfplay", "--entropy-coef", v, 0, 1e3, &o.pg.entropy_coef)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--kl-coef", &v)) > 0) {
+            if (!cli_double("selfplay", "--kl-coef", v, 0, 1e3, &o.pg.kl_coef)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--seed", &v)) > 0) {
             if (!cli_u64("selfplay", "--seed", v, &o.seed)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--advantage", &v)) > 0) {
@@ -476,6 +487,8 @@ static int run_model(int argc, char **argv) {
     vkt_kuhn_policy latest, avg;
     if (st == VKT_OK) st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
     if (st == VKT_OK && r.resume) st = vkt_rl_sp_load_state(&s, in_dir(0, r.out, "rl_state.json"), &err);
+    // The KL reference is the policy the run started from, not the one it was saved with.
+    if (st == VKT_OK && r.resume && o.pg.kl_coef > 0) st = vkt_rl_sp_load_ref(&s, in_dir(0, r.out, "ref"), &err);
     if (st == VKT_OK && !r.resume) expl0 = vkt_kuhn_exploitability(&latest);
     json_object_set_new(extra, "invalid_before_warmup", json_real(inv_before));
     json_object_set_new(extra, "invalid_after_warmup", json_real(inv_after));
@@ -488,9 +501,10 @@ static int run_model(int argc, char **argv) {
         else if (!(mf = fopen(mpath, r.resume ? "a" : "w"))) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot open", mpath);
     }
     if (st == VKT_OK && !r.json) {
-        printf("# self-play: advantage %s, loss %s, epochs %d, %d games/update, lr %g, seed %llu, %ld games%s\n",
+        printf("# self-play: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, seed %llu, "
+               "%ld games%s\n",
                vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
-               (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
+               o.pg.entropy_coef, o.pg.kl_coef, (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
         printf("# %8s %7s %8s %9s %9s %8s %8s %8s %8s\n", "games", "updates", "invalid", "expl", "avg_expl", "rnd_win",
                "nash_ret", "games/s", "elapsed");
         fflush(stdout);
@@ -560,11 +574,12 @@ static int run_model(int argc, char **argv) {
         fprintf(mf,
                 "{\"update\": %d, \"games\": %lld, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
                 "\"mean_return_p0\": %.6f, \"loss\": %.6g, \"clip_frac\": %.4f, \"approx_kl\": %.6g, \"grad_norm\": %.5g, "
-                "\"gen_tokens\": %d, \"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f}\n",
+                "\"gen_tokens\": %d, \"sample_entropy\": %.6f, \"entropy\": %.6f, \"kl_ref\": %.6g, "
+                "\"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f}\n",
                 s.updates, (long long)s.games, us.decisions, us.kept, us.invalid,
                 us.decisions ? (double)us.invalid / us.decisions : 0.0, us.mean_return_p0, us.loss, us.pg.clip_frac,
-                us.pg.approx_kl_old, us.grad_norm, us.gen_tokens, us.rollout_s, us.score_s, us.train_s,
-                now_wall() - t_start);
+                us.pg.approx_kl_old, us.grad_norm, us.gen_tokens, us.sample_entropy, us.entropy, us.pg.kl_ref,
+                us.rollout_s, us.score_s, us.train_s, now_wall() - t_start);
         fflush(mf);
         if (tty) {
             double el = now_wall() - t_start, gps = (s.games - games0) / (el + 1e-9);

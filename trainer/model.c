@@ -152,7 +152,7 @@ static void layout(vkt_model *m, vkt_arena *a) {
         if (!gpt2) x->up = vkt_arena_take(a, N * F);
     }
     m->lnf = vkt_arena_take(a, N * C), m->lnf_mean = vkt_arena_take(a, N), m->lnf_rstd = vkt_arena_take(a, N);
-    m->logits = vkt_arena_take(a, N * V), m->loss = vkt_arena_take(a, N);
+    m->logits = vkt_arena_take(a, N * V), m->loss = vkt_arena_take(a, N), m->ent = vkt_arena_take(a, N);
     m->d_res = vkt_arena_take(a, N * C), m->d_ln = vkt_arena_take(a, N * C), m->d_att = vkt_arena_take(a, N * C);
     m->d_q = vkt_arena_take(a, N * (gpt2 ? 3 * C : C));
     if (!gpt2) m->d_k = vkt_arena_take(a, N * KV), m->d_v = vkt_arena_take(a, N * KV), m->d_up = vkt_arena_take(a, N * F);
@@ -164,7 +164,7 @@ static void layout(vkt_model *m, vkt_arena *a) {
     if (s1 > sc) sc = s1;
     if (s2 > sc) sc = s2;
     m->scratch = vkt_arena_take(a, sc / 4 + 64);
-    m->red = vkt_arena_take(a, 8);
+    m->red = vkt_arena_take(a, 12);
 }
 
 vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
@@ -181,11 +181,12 @@ vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
     const uint64_t N = (uint64_t)B * T;
     VKT_TRY(vkt_buffer_create(m->ctx, count.used * 4, &m->acts));
     uint64_t idb = vkt_embedding_ids_bytes((int)N, true);
-    VKT_TRY(vkt_buffer_create(m->ctx, idb + N * 8 + 1024, &m->inputs));
+    VKT_TRY(vkt_buffer_create(m->ctx, idb + N * 12 + 2048, &m->inputs));
     vkt_arena a = {m->acts, 0};
     layout(m, &a);
     vkt_arena in = {m->inputs, 0};
     m->ids_view = vkt_arena_take(&in, (idb + 3) / 4), m->tw = vkt_arena_take(&in, 2 * N);
+    m->ec = vkt_arena_take(&in, N);
     return VKT_OK;
 }
 
@@ -205,6 +206,7 @@ vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_
     if (s == VKT_OK) m->pos = vkt_view_f32(m->ids.view, m->ids.pos, (uint64_t)N);
     m->has_targets = targets != NULL;
     m->weight_sum = 0;
+    m->entropy_rows = 0;
     if (s == VKT_OK && targets) {
         float *w = NULL;
         if (!weights) {
@@ -218,6 +220,19 @@ vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_
         free(w);
     }
     return s;
+}
+
+vkt_status vkt_model_set_entropy(vkt_model *m, const float *coef) {
+    if (!m->acts) return vkt_fail(m->err, VKT_ERR_ARG, "model: set_entropy before plan");
+    if (!m->has_targets) return vkt_fail(m->err, VKT_ERR_ARG, "model: set_entropy on a batch without targets");
+    m->entropy_rows = 0;
+    if (!coef) return VKT_OK;
+    const int N = m->B * m->T;
+    int rows = 0;
+    for (int i = 0; i < N; i++) rows += coef[i] != 0;
+    VKT_TRY(vkt_cross_entropy_stage_ent(m->ctx, N, coef, m->ec));
+    m->entropy_rows = rows;
+    return VKT_OK;
 }
 
 // y (M, OUT) = x (M, IN) W + b: GPT-2 Conv1D stores W as (IN, OUT), Llama Linear as (OUT, IN).
@@ -313,7 +328,13 @@ vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     const float scale = 1.0f / sqrtf((float)D);
     const int qs = gpt2 ? 3 * C : C, ks = gpt2 ? 3 * C : KV;
-    VKT_TRY(vkt_cross_entropy(m->ctx, N, V, m->logits, m->tw, loss_scale, backward, m->loss, none()));
+    if (m->entropy_rows > 0) {
+        VKT_TRY(vkt_cross_entropy_ent(m->ctx, N, V, m->logits, m->tw, m->ec, loss_scale, backward, m->loss, none(),
+                                      m->ent));
+        VKT_TRY(vkt_sum(m->ctx, m->ent, (uint64_t)N, m->scratch, vkt_view_f32(m->red, 8, 4)));
+    } else {
+        VKT_TRY(vkt_cross_entropy(m->ctx, N, V, m->logits, m->tw, loss_scale, backward, m->loss, none()));
+    }
     VKT_TRY(vkt_sum(m->ctx, m->loss, (uint64_t)N, m->scratch, vkt_view_f32(m->red, 4, 4)));
     if (!backward) return VKT_OK;
 
@@ -376,6 +397,15 @@ vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
 vkt_status vkt_model_read_loss(vkt_model *m, double *loss_sum, double *weight_sum) {
     if (weight_sum) *weight_sum = m->weight_sum;
     return vkt_reduce_read(m->ctx, vkt_view_f32(m->red, 4, 4), loss_sum, NULL, NULL);
+}
+
+vkt_status vkt_model_read_entropy(vkt_model *m, double *ent_sum, int *positions) {
+    if (positions) *positions = m->entropy_rows;
+    if (m->entropy_rows == 0) {
+        if (ent_sum) *ent_sum = 0;
+        return VKT_OK;
+    }
+    return vkt_reduce_read(m->ctx, vkt_view_f32(m->red, 8, 4), ent_sum, NULL, NULL);
 }
 
 vkt_status vkt_model_zero_grads(vkt_model *m) { return vkt_fill(m->ctx, vkt_view_all(m->grads), m->ps.total, 0.0f); }

@@ -4,6 +4,7 @@
 //
 // A training step:
 //   vkt_model_set_batch(m, tokens, targets, weights)   uploads inputs (waits for the device)
+//   vkt_model_set_entropy(m, coef)                      optional: per-position entropy bonus
 //   vkt_model_forward(m, hook, user)                    records the forward pass
 //   vkt_model_backward(m, loss_scale)                   loss, dlogits, backward (grads +=)
 //   vkt_model_adamw(m, &opt, step)                      clip, AdamW, zero grads
@@ -54,14 +55,24 @@ vkt_status vkt_model_plan(vkt_model *m, int B, int T);
 // a forward without loss. Validates ids (a token or target outside the vocabulary is an
 // error naming its position).
 vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_t *targets, const float *weights);
+// An entropy bonus for the batch just set (set_batch clears it): coef (B*T) per position,
+// finite, or NULL for none. The loss becomes sum_i (w_i CE_i - c_i H_i), H_i the entropy of
+// the model's temperature-1 distribution at position i, and backward adds its exact
+// gradient (the cross_entropy_ent kernel; positions with c_i == 0 cost nothing extra). A
+// position with w_i == 0 and c_i != 0 needs no valid target. Waits for the device.
+vkt_status vkt_model_set_entropy(vkt_model *m, const float *coef);
 vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user);
 // The logits (B*T, V) of the last forward (valid until vkt_model_backward overwrites them).
 vkt_view vkt_model_logits(vkt_model *m);
 // Records the loss (and with backward, dlogits and the backward pass, gradients +=).
-// Loss = loss_scale * sum_i w_i CE_i. backward = false computes the loss only.
+// Loss = loss_scale * sum_i (w_i CE_i - c_i H_i) (c = 0 without vkt_model_set_entropy).
+// backward = false computes the loss only.
 vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward);
-// Sum of w_i CE_i over the batch (not scaled), and sum of |w_i|. Waits for the device.
+// Sum of w_i CE_i - c_i H_i over the batch (not scaled), and sum of |w_i|. Waits for the device.
 vkt_status vkt_model_read_loss(vkt_model *m, double *loss_sum, double *weight_sum);
+// Sum of H_i over the positions with c_i != 0 in the last vkt_model_loss, and how many
+// there were (0 and 0 without an entropy term). Waits for the device.
+vkt_status vkt_model_read_entropy(vkt_model *m, double *ent_sum, int *positions);
 vkt_status vkt_model_zero_grads(vkt_model *m);
 // Clips (global norm), steps AdamW (t = 1-based step count), zeroes the gradients.
 // *grad_norm (may be NULL) receives the norm before clipping (reading it waits).

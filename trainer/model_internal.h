@@ -30,11 +30,13 @@ struct vkt_model {
     layer_views *lv;              // layers + 1: lv[L].res is the final residual
     vkt_view lnf, lnf_mean, lnf_rstd, logits, loss;
     vkt_view ids_view, pos, tw;   // token/position ids and buckets; positions inside it; targets+weights
+    vkt_view ec, ent;             // (N) entropy coefficients (inputs), (N) entropies (acts)
     vkt_embedding_ids ids;
     vkt_view d_res, d_ln, d_att, d_q, d_k, d_v, d_f, d_f2, d_up; // backward scratch
     vkt_view scratch;             // norm backward partials and reductions
-    vkt_view red;                 // reduction results (4 floats) and loss sum (4 floats)
+    vkt_view red;                 // reduction results (4 floats), loss sum (4), entropy sum (4)
     bool has_targets;
+    int entropy_rows;             // positions with a coefficient != 0 (0: no entropy term)
     double weight_sum;
 };
 

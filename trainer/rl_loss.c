@@ -37,6 +37,8 @@ vkt_status vkt_pg_check(const vkt_pg_opts *o, const vkt_pg_batch *b, vkt_error *
     if (o->kind == VKT_PG_PPO && !(o->clip_eps > 0 && o->clip_eps < 1))
         return vkt_fail(err, VKT_ERR_ARG, "pg: clip epsilon %g must be in (0, 1)", o->clip_eps);
     if (!(o->kl_coef >= 0)) return vkt_fail(err, VKT_ERR_ARG, "pg: kl_coef %g must be >= 0", o->kl_coef);
+    if (!(o->entropy_coef >= 0) || !isfinite(o->entropy_coef))
+        return vkt_fail(err, VKT_ERR_ARG, "pg: entropy_coef %g must be finite and >= 0", o->entropy_coef);
     if (b->B < 1) return vkt_fail(err, VKT_ERR_ARG, "pg: batch of %d sequences (need >= 1)", b->B);
     if (!b->start || !b->adv) return vkt_fail(err, VKT_ERR_ARG, "pg: start and adv are required");
     if (b->start[0] != 0) return vkt_fail(err, VKT_ERR_ARG, "pg: start[0] = %d, must be 0", b->start[0]);
@@ -67,7 +69,7 @@ vkt_status vkt_pg_weights(const vkt_pg_opts *o, const vkt_pg_batch *b, const dou
     VKT_TRY(vkt_pg_check(o, b, err));
     const double n = norm_factor(o, b);
     int N = b->start[b->B], clipped = 0;
-    double sum_ratio = 0, kl_old = 0, kl_ref = 0;
+    double sum_ratio = 0, kl_old = 0, kl_ref = 0, ent = 0;
     for (int s = 0; s < b->B; s++) {
         const double A = b->adv[s];
         for (int i = b->start[s]; i < b->start[s + 1]; i++) {
@@ -91,6 +93,7 @@ vkt_status vkt_pg_weights(const vkt_pg_opts *o, const vkt_pg_batch *b, const dou
                 kl_ref += exp(d) - d - 1;
             }
             w[i] = n * wi;
+            if (b->entropy) ent += b->entropy[i];
         }
     }
     if (stats) {
@@ -100,7 +103,15 @@ vkt_status vkt_pg_weights(const vkt_pg_opts *o, const vkt_pg_batch *b, const dou
         stats->mean_ratio = sum_ratio / N;
         stats->approx_kl_old = kl_old / N;
         stats->kl_ref = kl_ref / N;
+        stats->entropy = ent / N;
     }
+    return VKT_OK;
+}
+
+vkt_status vkt_pg_entropy_coefs(const vkt_pg_opts *o, const vkt_pg_batch *b, double *c, vkt_error *err) {
+    VKT_TRY(vkt_pg_check(o, b, err));
+    const double n = norm_factor(o, b);
+    for (int i = 0; i < b->start[b->B]; i++) c[i] = o->entropy_coef * n;
     return VKT_OK;
 }
 
@@ -126,6 +137,7 @@ double vkt_pg_loss_ref(const vkt_pg_opts *o, const vkt_pg_batch *b, const double
                 l += o->kl_coef * (exp(d) - d - 1);
                 g += o->kl_coef * (1 - exp(d));
             }
+            if (o->entropy_coef != 0 && b->entropy) l -= o->entropy_coef * b->entropy[i];
             loss += n * l;
             if (grad) grad[i] = n * g;
         }

@@ -22,10 +22,11 @@
 //   token-mean      n_i = 1 / N: mean over all N tokens of the batch (TRL's default)
 // B and N count the sequences and tokens passed in: drop zero-advantage samples first.
 //
-// Not here: an entropy bonus. Its gradient needs the whole distribution at each position
-// (dH/dz_j = -p_j (log p_j + H)), which the CE kernel does not produce (it only gives
-// the gradient of the target's logprob); a per-token weight can only express a sampled
-// estimate. The tabular control (rl_tabular.h) has the exact entropy term.
+// Entropy bonus (entropy_coef X > 0): the loss gets -X sum_i n_i H_i, H_i the entropy of
+// the policy's whole distribution at token i's position. Its gradient is not one through
+// logp_i (dH/dz_j = -p_j (log p_j + H) needs the whole row), so it is not in the weights:
+// the model's classifier kernel takes a per-position coefficient c_i = X n_i
+// (vkt_pg_entropy_coefs; vkt_model_set_entropy) and adds the exact term to dlogits.
 #ifndef VKT_RL_LOSS_H
 #define VKT_RL_LOSS_H
 
@@ -42,6 +43,7 @@ typedef struct vkt_pg_opts {
     double clip_eps;     // default 0.2
     int max_len;         // maximum generation length (tokens), for seq-sum-maxlen
     double kl_coef;      // default 0 (SPIRAL: no KL)
+    double entropy_coef; // default 0
 } vkt_pg_opts;
 
 void vkt_pg_defaults(vkt_pg_opts *o);
@@ -52,13 +54,15 @@ const char *vkt_pg_norm_name(vkt_pg_norm n);
 
 // A batch of B sequences of generated tokens, flattened: sequence s owns tokens
 // [start[s], start[s+1]). logp_old (ppo) and logp_ref (kl_coef > 0) are per token and
-// may be NULL when not needed.
+// may be NULL when not needed; so is entropy (H at each token's position, for the loss
+// value and the stats when entropy_coef > 0; the weights never need it).
 typedef struct vkt_pg_batch {
     int B;
     const int *start;        // (B + 1)
     const double *adv;       // (B)
     const double *logp_old;  // (N)
     const double *logp_ref;  // (N)
+    const double *entropy;   // (N)
 } vkt_pg_batch;
 
 typedef struct vkt_pg_stats {
@@ -67,6 +71,7 @@ typedef struct vkt_pg_stats {
     double mean_ratio;      // mean rho over tokens (ppo; 1 otherwise)
     double approx_kl_old;   // mean k3(old || new) over tokens (ppo): how far the epoch moved
     double kl_ref;          // mean k3 estimate of KL(new || ref) (kl_coef > 0)
+    double entropy;         // mean H over tokens (when the batch has entropy)
     int tokens;
 } vkt_pg_stats;
 
@@ -78,9 +83,14 @@ vkt_status vkt_pg_check(const vkt_pg_opts *o, const vkt_pg_batch *b, vkt_error *
 vkt_status vkt_pg_weights(const vkt_pg_opts *o, const vkt_pg_batch *b, const double *logp_new, double *w,
                           vkt_pg_stats *stats, vkt_error *err);
 
+// The entropy coefficients c[0..N) = entropy_coef * n_i of the batch's tokens (what the
+// model's kernel takes per position, vkt_model_set_entropy).
+vkt_status vkt_pg_entropy_coefs(const vkt_pg_opts *o, const vkt_pg_batch *b, double *c, vkt_error *err);
+
 // Plain reference: the loss value as written above (double), and when grad is not NULL
 // its analytic gradient dLoss/dlogp_new[0..N). Tests check grad by finite differences
-// and that w == -grad.
+// and that w == -grad. With entropy_coef != 0 and b->entropy given, the value includes
+// -entropy_coef sum_i n_i H_i (a function of the logits, so not in grad).
 double vkt_pg_loss_ref(const vkt_pg_opts *o, const vkt_pg_batch *b, const double *logp_new, double *grad);
 
 #endif

@@ -133,6 +133,8 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             else {
                 memcpy(t->resp, r->tokens, (size_t)r->n * sizeof *t->resp);
                 memcpy(t->logp, r->logprob, (size_t)r->n * sizeof *t->logp);
+                t->entropy_sum = 0;
+                for (int j = 0; j < r->n; j++) t->entropy_sum += r->entropy[j];
             }
             bool invalid = false;
             if (s == VKT_OK) s = vkt_protocol_step(&games[g], r->text, r->text_len, &t->action, &invalid, NULL);

@@ -42,6 +42,7 @@ typedef struct vkt_rl_turn {
     int n_prompt;
     int32_t *resp;               // (n_resp) generated tokens
     float *logp;                 // (n_resp) their log-probabilities at sampling (temperature 1)
+    double entropy_sum;          // sum over the response of each token's sampling entropy (nats)
     int n_resp;
     int action;                  // the legal action played, or VKT_ACTION_INVALID
     uint64_t obs_key;            // hash of the prompt tokens (group key for --advantage group)

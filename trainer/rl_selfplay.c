@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checkpoint.h"
 #include "context.h"
 #include "json_file.h"
 #include "kuhn.h"
@@ -44,6 +45,25 @@ void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
     o->seed = 1;
 }
 
+// The KL reference: a second model of the same configuration holding a copy of m's
+// parameters, with its own scoring plan. A copy rather than swapping parameters in and
+// out of m: the policy's buffers are never overwritten (a failure mid-scoring cannot leave
+// it holding the reference), and no parameter upload per update; the cost is one more
+// parameter set (and its unused gradient buffer) and a KV cache, small at this scale.
+static vkt_status make_ref(vkt_rl_sp *s, int seqs, vkt_error *err) {
+    vkt_model *m = s->m;
+    const vkt_params *ps = vkt_model_params(m);
+    float *h = malloc(ps->total * sizeof *h);
+    if (!h) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: reference parameters");
+    vkt_status st = vkt_model_get_params(m, h) == VKT_OK ? VKT_OK : dev_fail(m, err, "reading the parameters");
+    if (st == VKT_OK) st = vkt_model_create(vkt_model_ctx(m), vkt_model_cfg(m), &s->ref, err);
+    if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK) st = dev_fail(m, err, "reference parameters");
+    if (st == VKT_OK && vkt_gen_create(s->ref, seqs, 0, 0, &s->ref_gen) != VKT_OK)
+        st = dev_fail(m, err, "reference scoring plan");
+    free(h);
+    return st;
+}
+
 vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
     memset(s, 0, sizeof *s);
     if (o->games_per_update < 1 || o->games_per_update > 1 << 16)
@@ -53,8 +73,10 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
     if (o->max_new_tokens < 1 || o->micro_rows < 1)
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: max_new_tokens %d and micro_rows %d must be >= 1", o->max_new_tokens,
                         o->micro_rows);
-    if (o->pg.kl_coef != 0)
-        return vkt_fail(err, VKT_ERR_ARG, "selfplay: --kl-coef needs a frozen reference model (not wired yet)");
+    if (!(o->pg.kl_coef >= 0) || !isfinite(o->pg.kl_coef))
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_coef %g must be finite and >= 0", o->pg.kl_coef);
+    if (!(o->pg.entropy_coef >= 0) || !isfinite(o->pg.entropy_coef))
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: entropy_coef %g must be finite and >= 0", o->pg.entropy_coef);
     vkt_game probe;
     VKT_TRY(vkt_game_create(&probe, o->game, err));
     s->o = *o;
@@ -65,6 +87,7 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
     if (seqs < 24) seqs = 24;  // the 12-state extraction scores 24 sequences at once
     if (vkt_gen_create(m, seqs, 0, 0, &s->gen) != VKT_OK) return dev_fail(m, err, "generation plan");
     if (vkt_model_zero_grads(m) != VKT_OK) return dev_fail(m, err, "zero gradients");
+    if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs, err));
     // One fixed training plan for one-hand Kuhn (the longest prompt + the longest answer),
     // so a resumed run computes with the same shapes as an uninterrupted one.
     if (!strcmp(o->game, "kuhn")) {
@@ -78,7 +101,10 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
 
 void vkt_rl_sp_free(vkt_rl_sp *s) {
     vkt_gen_destroy(s->gen);
-    s->gen = NULL;
+    vkt_gen_destroy(s->ref_gen);
+    vkt_model_destroy(s->ref);
+    s->gen = s->ref_gen = NULL;
+    s->ref = NULL;
 }
 
 void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt_kuhn_policy *avg) {
@@ -459,10 +485,12 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     const int32_t **cont = malloc(((size_t)N + 1) * sizeof *cont);
     int *ncont = malloc(((size_t)N + 1) * sizeof *ncont);
     float **lpo = malloc(((size_t)N + 1) * sizeof *lpo);
-    float *lpf = NULL;
-    double *lp_old = NULL, *lp_new = NULL, *w = NULL;
+    float *lpf = NULL, *lrf = NULL;   // scored logprobs (policy, reference) as floats
+    float **lro = NULL;
+    double *lp_old = NULL, *lp_new = NULL, *lp_ref = NULL, *w = NULL, *ec = NULL;
     int32_t *tok = NULL, *tgt = NULL;
-    float *wt = NULL;
+    float *wt = NULL, *ct = NULL;
+    const bool use_kl = o->pg.kl_coef > 0, use_ent = o->pg.entropy_coef > 0;
     vkt_status rc = VKT_OK;
     if (!R || !A || !key || !kept || !start || !seqs || !adv || !pr || !cont || !ncont || !lpo)
         rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d turns", N);
@@ -473,7 +501,9 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         R[k] = r.returns[(size_t)t->game * VKT_GAME_MAX_PLAYERS + t->player];
         key[k] = t->obs_key;
         st.gen_tokens += t->n_resp;
+        st.sample_entropy += t->entropy_sum;
     }
+    if (st.gen_tokens > 0) st.sample_entropy /= st.gen_tokens;
     st.rollout_s = now_s() - t0;
     // 3. advantages.
     if (rc == VKT_OK && o->adv == VKT_RL_ADV_GROUP) rc = vkt_rl_group_advantages(N, key, R, A, err);
@@ -514,6 +544,14 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         w = malloc((size_t)ntok * sizeof *w);
         if (!lpf || !lp_old || !lp_new || !w) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d tokens", ntok);
         for (int k = 0; rc == VKT_OK && k < K; k++) lpo[k] = lpf + start[k];
+        if (rc == VKT_OK && use_ent && !(ec = malloc((size_t)ntok * sizeof *ec)))
+            rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d entropy coefficients", ntok);
+        if (rc == VKT_OK && use_kl) {
+            lrf = malloc((size_t)ntok * sizeof *lrf), lp_ref = malloc((size_t)ntok * sizeof *lp_ref);
+            lro = malloc((size_t)K * sizeof *lro);
+            if (!lrf || !lp_ref || !lro) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d reference logprobs", ntok);
+            for (int k = 0; rc == VKT_OK && k < K; k++) lro[k] = lrf + start[k];
+        }
     }
     const int MB = o->micro_rows;
     if (rc == VKT_OK && K > 0 && needT > s->planned_T) {
@@ -526,10 +564,18 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     if (rc == VKT_OK && K > 0) {
         tok = malloc((size_t)MB * T * sizeof *tok), tgt = malloc((size_t)MB * T * sizeof *tgt);
         wt = malloc((size_t)MB * T * sizeof *wt);
-        if (!tok || !tgt || !wt) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: rows");
+        if (use_ent) ct = malloc((size_t)MB * T * sizeof *ct);
+        if (!tok || !tgt || !wt || (use_ent && !ct)) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: rows");
+    }
+    // The reference policy's logprobs of the kept responses (fixed for the update).
+    if (rc == VKT_OK && K > 0 && use_kl) {
+        double ts = now_s();
+        if (vkt_gen_score(s->ref_gen, K, pr, cont, ncont, lro) != VKT_OK) rc = dev_fail(m, err, "reference score");
+        for (int i = 0; rc == VKT_OK && i < ntok; i++) lp_ref[i] = lrf[i];
+        st.score_s += now_s() - ts;
     }
     // 4. old logprobs, then the epochs.
-    vkt_pg_batch b = {.B = K, .start = start, .adv = adv, .logp_old = lp_old};
+    vkt_pg_batch b = {.B = K, .start = start, .adv = adv, .logp_old = lp_old, .logp_ref = lp_ref};
     for (int e = 0; rc == VKT_OK && K > 0 && e < o->ppo_epochs; e++) {
         double ts = now_s();
         if (e == 0 || o->pg.kind == VKT_PG_PPO) {
@@ -544,12 +590,27 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         ts = now_s();
         rc = vkt_pg_weights(&o->pg, &b, lp_new, w, &st.pg, err);
         st.loss = vkt_pg_loss_ref(&o->pg, &b, lp_new, NULL);
+        if (rc == VKT_OK && use_ent) rc = vkt_pg_entropy_coefs(&o->pg, &b, ec, err);
+        double hsum = 0;  // sum of H over the trained tokens, this epoch
+        int hpos = 0;
         for (int c0 = 0; rc == VKT_OK && c0 < K; c0 += MB) {
             int n = K - c0 < MB ? K - c0 : MB;
-            rc = vkt_rl_pack(seqs + c0, n, w, start + c0, MB, T, tok, tgt, wt, err);
+            // The coefficients take the weights' layout (this pack writes the same tokens).
+            if (use_ent) rc = vkt_rl_pack(seqs + c0, n, ec, start + c0, MB, T, tok, tgt, ct, err);
+            if (rc == VKT_OK) rc = vkt_rl_pack(seqs + c0, n, w, start + c0, MB, T, tok, tgt, wt, err);
             if (rc == VKT_OK && (vkt_model_set_batch(m, tok, tgt, wt) != VKT_OK ||
+                                 (use_ent && vkt_model_set_entropy(m, ct) != VKT_OK) ||
                                  vkt_model_forward(m, NULL, NULL) != VKT_OK || vkt_model_loss(m, 1.0f, true) != VKT_OK))
                 rc = dev_fail(m, err, "forward/backward");
+            double hs = 0;
+            int hp = 0;
+            if (rc == VKT_OK && use_ent && vkt_model_read_entropy(m, &hs, &hp) != VKT_OK) rc = dev_fail(m, err, "entropy");
+            hsum += hs, hpos += hp;
+        }
+        // The objective's entropy term, -X sum n_i H_i (ec[i] = X n_i is the same for every token).
+        if (rc == VKT_OK && use_ent) {
+            st.loss -= ec[0] * hsum;
+            if (e == 0) st.entropy = hpos ? hsum / hpos : 0;
         }
         vkt_optim opt = {(float)o->lr, (float)o->beta1, (float)o->beta2, 1e-8f, (float)o->weight_decay,
                          (float)o->max_grad_norm};
@@ -565,6 +626,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     vkt_rl_rollout_free(&r);
     free(R), free(A), free(key), free(kept), free(start), free(seqs), free(adv), free(pr), free(cont), free(ncont);
     free(lpo), free(lpf), free(lp_old), free(lp_new), free(w), free(tok), free(tgt), free(wt);
+    free(lrf), free(lro), free(lp_ref), free(ec), free(ct);
     return rc;
 }
 
@@ -613,6 +675,30 @@ vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path, vkt_error 
     json_object_set_new(j, "avg_den", hexd(s->avg_den));
     vkt_status st = vkt_json_file_write(path, j, err);
     json_decref(j);
+    return st;
+}
+
+vkt_status vkt_rl_sp_save_ref(const vkt_rl_sp *s, const char *dir, vkt_error *err) {
+    if (!s->ref) return VKT_OK;
+    return vkt_checkpoint_save_model(s->ref, dir, false, err);
+}
+
+vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir, vkt_error *err) {
+    if (!s->ref) return vkt_fail(err, VKT_ERR_ARG, "selfplay: %s: no KL reference to load into (kl_coef is 0)", dir);
+    const vkt_model_config *want = vkt_model_cfg(s->ref);
+    vkt_model_config cfg;
+    VKT_TRY(vkt_checkpoint_config(dir, &cfg, err));
+    if (cfg.family != want->family || cfg.vocab != want->vocab || cfg.layers != want->layers ||
+        cfg.width != want->width || cfg.heads != want->heads || cfg.kv_heads != want->kv_heads || cfg.ffn != want->ffn ||
+        cfg.context != want->context || cfg.tied != want->tied || cfg.norm != want->norm || cfg.pos != want->pos || cfg.mlp != want->mlp)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s/config.json: the KL reference's configuration differs from the policy's",
+                        dir);
+    const vkt_params *ps = vkt_model_params(s->ref);
+    float *h = malloc(ps->total * sizeof *h);
+    if (!h) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: reference parameters");
+    vkt_status st = vkt_checkpoint_read_params(dir, want, ps, h, err);
+    if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK) st = dev_fail(s->m, err, "reference parameters");
+    free(h);
     return st;
 }
 

@@ -15,6 +15,13 @@
 //      epochs re-scored), weights from vkt_pg_weights (normalisation included), rows from
 //      vkt_rl_pack, the model's weighted-CE backward in micro-batches of micro_rows rows
 //      (gradients accumulate), one clipped Adam step (betas 0.9, 0.95, no weight decay).
+//   Optional regularisers (docs/selfplay.md):
+//   - pg.entropy_coef X > 0: the exact entropy bonus -X sum_i n_i H_i over the trained
+//     response tokens (the kept turns), through the model's per-position coefficient
+//     (vkt_model_set_entropy; rl_loss.h);
+//   - pg.kl_coef C > 0: k3 KL towards the policy at vkt_rl_sp_init (the initial policy):
+//     a frozen copy of the parameters in a second model with its own scoring plan; the
+//     kept responses are scored under it (vkt_gen_score) once per update for logp_ref.
 //
 // The warm-up (vkt_rl_warmup) is imitation of the format: supervised steps on
 // (prompt, answer) pairs of uniformly random legal play, loss on the answer tokens
@@ -35,7 +42,8 @@ typedef struct vkt_rl_sp_opts {
     const char *game;        // game spec; "kuhn" (one hand) is the one with exact analysis
     vkt_rl_adv_mode adv;     // default group (see docs/selfplay.md: rae collapses tiny models)
     double rae_alpha;        // 0.95
-    vkt_pg_opts pg;          // ppo, clip 0.2, seq-sum-maxlen; max_len = max_new_tokens
+    vkt_pg_opts pg;          // ppo, clip 0.2, seq-sum-maxlen; max_len = max_new_tokens;
+                             // kl_coef, entropy_coef (default 0, SPIRAL's setting)
     int ppo_epochs;          // 2
     int games_per_update;    // 128
     double lr;               // Adam learning rate
@@ -55,6 +63,8 @@ typedef struct vkt_rl_sp_stats {
     double loss;             // objective of the last epoch (reference formula on its logprobs)
     vkt_pg_stats pg;         // of the last epoch
     double grad_norm;        // of the last epoch, before clipping
+    double sample_entropy;   // mean sampling entropy of every generated token (nats)
+    double entropy;          // mean H over the trained tokens in epoch 0 (entropy_coef > 0; else 0)
     double rollout_s, score_s, train_s;   // wall time of the phases
 } vkt_rl_sp_stats;
 
@@ -63,6 +73,8 @@ typedef struct vkt_rl_sp {
     vkt_rl_sp_opts o;
     vkt_model *m;            // not owned
     vkt_gen *gen;            // owned: rollouts, scoring, extraction
+    vkt_model *ref;          // owned, kl_coef > 0: the frozen reference policy
+    vkt_gen *ref_gen;        // owned: its scoring plan
     int planned_T;           // the model's training plan (micro_rows x planned_T)
     vkt_rae rae;
     int64_t games, decisions, invalid;   // cumulative over the RL updates
@@ -70,7 +82,9 @@ typedef struct vkt_rl_sp {
     double avg_num[VKT_KUHN_INFOSTATES], avg_den;  // games-weighted average policy
 } vkt_rl_sp;
 
-// Validates o, creates the generation plan; counters start at 0.
+// Validates o, creates the generation plan; counters start at 0. With kl_coef > 0 the
+// model's parameters at this call become the reference (a resumed run then restores the
+// original one with vkt_rl_sp_load_ref).
 vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err);
 void vkt_rl_sp_free(vkt_rl_sp *s);
 vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st, vkt_error *err);
@@ -81,6 +95,12 @@ void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt
 vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path, vkt_error *err);
 // Restores counters, baselines and the average (options stay those of s).
 vkt_status vkt_rl_sp_load_state(vkt_rl_sp *s, const char *path, vkt_error *err);
+// The KL reference as a checkpoint directory (config.json + model.safetensors, each
+// written to a temporary file and renamed): save writes it (nothing without kl_coef);
+// load replaces the reference's parameters (an error without kl_coef, or when the
+// directory holds another configuration).
+vkt_status vkt_rl_sp_save_ref(const vkt_rl_sp *s, const char *dir, vkt_error *err);
+vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir, vkt_error *err);
 
 // The model's Kuhn policy: at each of the 12 information states (compact prompt of the
 // acting seat, rl_prompt.h), P(action) = exp(sum of the logprobs of its answer tokens,
