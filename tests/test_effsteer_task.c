@@ -42,19 +42,19 @@ static void test_format_hand_checked(void **st) {
     expect_str("prompt", p, "src=kq 47+35=");
     // carry out of the ones column, both re-checks
     expect_completion(47, 35, 3,
-                      "\nones: 7+5=12 write 2 carry 1\ncheck: 7+5=12 ok\ntens: 4+3+1=8 write 8 carry 0\n"
-                      "check: 4+3+1=8 ok\nans=82");
+                      "\nones: 7+5=12 write 2 carry 1\nverify: 7+5=12 ok\ntens: 4+3+1=8 write 8 carry 0\n"
+                      "verify: 4+3+1=8 ok\nans=82");
     expect_completion(47, 35, 0, "\nones: 7+5=12 write 2 carry 1\ntens: 4+3+1=8 write 8 carry 0\nans=82");
     // the largest problem: carries out of both columns, three-digit answer
     expect_completion(99, 99, 0, "\nones: 9+9=18 write 8 carry 1\ntens: 9+9+1=19 write 9 carry 1\nans=198");
     expect_completion(99, 99, 3,
-                      "\nones: 9+9=18 write 8 carry 1\ncheck: 9+9=18 ok\ntens: 9+9+1=19 write 9 carry 1\n"
-                      "check: 9+9+1=19 ok\nans=198");
+                      "\nones: 9+9=18 write 8 carry 1\nverify: 9+9=18 ok\ntens: 9+9+1=19 write 9 carry 1\n"
+                      "verify: 9+9+1=19 ok\nans=198");
     // the smallest, no carry, tens re-check only
-    expect_completion(10, 10, 2, "\nones: 0+0=0 write 0 carry 0\ntens: 1+1=2 write 2 carry 0\ncheck: 1+1=2 ok\nans=20");
+    expect_completion(10, 10, 2, "\nones: 0+0=0 write 0 carry 0\ntens: 1+1=2 write 2 carry 0\nverify: 1+1=2 ok\nans=20");
     // ones sum exactly 10, carry into a tens sum of exactly 10
     expect_completion(55, 45, 1,
-                      "\nones: 5+5=10 write 0 carry 1\ncheck: 5+5=10 ok\ntens: 5+4+1=10 write 0 carry 1\nans=100");
+                      "\nones: 5+5=10 write 0 carry 1\nverify: 5+5=10 ok\ntens: 5+4+1=10 write 0 carry 1\nans=100");
     // carry out of the tens column only
     expect_completion(63, 52, 0, "\nones: 3+2=5 write 5 carry 0\ntens: 6+5=11 write 1 carry 1\nans=115");
     // out of range operands and tags produce nothing
@@ -244,8 +244,8 @@ static void expect_none(const char *s) {
 
 static void test_checker(void **st) {
     (void)st;
-    const char *v = "\nones: 7+5=12 write 2 carry 1\ncheck: 7+5=12 ok\ntens: 4+3+1=8 write 8 carry 0\n"
-                    "check: 4+3+1=8 ok\nans=82";
+    const char *v = "\nones: 7+5=12 write 2 carry 1\nverify: 7+5=12 ok\ntens: 4+3+1=8 write 8 carry 0\n"
+                    "verify: 4+3+1=8 ok\nans=82";
     vkt_eff_check r = check(v);
     assert_true(r.has_answer && r.verbose);
     assert_int_equal(r.answer, 82);
@@ -253,7 +253,7 @@ static void test_checker(void **st) {
     assert_int_equal(r.columns, 2);
     // graded: exact, correct, mask 3; with the end token and text after it ignored
     char buf[256];
-    snprintf(buf, sizeof buf, "%s<|endoftext|>ans=99\ncheck: x", v);
+    snprintf(buf, sizeof buf, "%s<|endoftext|>ans=99\nverify: x", v);
     vkt_eff_grade(buf, strlen(buf), 47, 35, &r);
     assert_true(r.exact && r.correct && r.has_answer);
     assert_int_equal(r.mask, 3);
@@ -266,14 +266,14 @@ static void test_checker(void **st) {
     assert_true(r.has_answer && !r.verbose);
     assert_int_equal(r.rechecks, 0);
     // a wrong answer is still an answer; re-checks count even in a trace that is off-format
-    r = check("\nones: 7+5=13 write 3 carry 1\ncheck: 7+5=13 ok\ncheck: again\nans=83");
+    r = check("\nones: 7+5=13 write 3 carry 1\nverify: 7+5=13 ok\nverify: again\nans=83");
     assert_true(r.has_answer && r.verbose);
     assert_int_equal(r.answer, 83);
     assert_int_equal(r.rechecks, 2);
     vkt_eff_grade("\nans=82", 7, 47, 35, &r);  // right answer, no scratchpad: correct, not exact
     assert_true(r.correct && !r.exact);
     // the first answer line ends the trace: later lines are not read
-    r = check("\nans=82\nans=83\ncheck: late");
+    r = check("\nans=82\nans=83\nverify: late");
     assert_int_equal(r.answer, 82);
     assert_int_equal(r.rechecks, 0);
     r = check("ans=0");
@@ -295,7 +295,7 @@ static void test_checker(void **st) {
     expect_none("\nans<|endoftext|>=82");
     expect_none("\nans=x\nans=82");  // the first answer line is malformed: no answer
     // a re-check line must start the line
-    r = check("\nones: 7+5=12 write 2 carry 1 check: 7+5=12 ok\nans=82");
+    r = check("\nones: 7+5=12 write 2 carry 1 verify: 7+5=12 ok\nans=82");
     assert_int_equal(r.rechecks, 0);
     // NULL text
     vkt_eff_check_text(NULL, 0, &r);

@@ -16,7 +16,7 @@ static void usage(FILE *f) {
             "usage: vkt steer efficiency-data --out DIR [--examples N] [--seed S] [--heldout-frac F] [--json]\n\n"
             "Writes the synthetic task of the efficiency-steering experiment (docs/efficiency_steering.md):\n"
             "prompts \"src=XY ab+cd=\" with one of 16 source tags, each with a fixed re-check\n"
-            "probability p; completions work column by column and add a \"check:\" line after a\n"
+            "probability p; completions work column by column and add a \"verify:\" line after a\n"
             "column with probability p, then \"ans=N\".\n\n"
             "  DIR/train.jsonl    N {\"prompt\", \"completion\"} lines for vkt train --format jsonl\n"
             "                     (the loader appends <|endoftext|>); held-out problems never appear\n"

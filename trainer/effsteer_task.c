@@ -61,8 +61,8 @@ size_t vkt_eff_completion(int x, int y, unsigned mask, char *out, size_t cap) {
     if (k1) snprintf(tens, sizeof tens, "%d+%d+1=%d", a, c, s2);
     else snprintf(tens, sizeof tens, "%d+%d=%d", a, c, s2);
     char c1[48] = "", c2[48] = "";
-    if (mask & 1u) snprintf(c1, sizeof c1, "\ncheck: %s ok", ones);
-    if (mask & 2u) snprintf(c2, sizeof c2, "\ncheck: %s ok", tens);
+    if (mask & 1u) snprintf(c1, sizeof c1, "\nverify: %s ok", ones);
+    if (mask & 2u) snprintf(c2, sizeof c2, "\nverify: %s ok", tens);
     int w = snprintf(out, cap, "\nones: %s write %d carry %d%s\ntens: %s write %d carry %d%s\nans=%d", ones, s1 % 10,
                      k1, c1, tens, s2 % 10, k2, c2, x + y);
     return clamp_len(w, cap);
@@ -166,7 +166,7 @@ void vkt_eff_check_text(const char *text, size_t len, vkt_eff_check *r) {
             if (k > 4 && k == n) r->has_answer = true, r->answer = v;
             break;
         }
-        if (starts(s, n, "check: ")) r->rechecks++;
+        if (starts(s, n, "verify: ")) r->rechecks++;
         else if (starts(s, n, "ones: ") || starts(s, n, "tens: ")) r->columns++;
         i = e + 1;
     }

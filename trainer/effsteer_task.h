@@ -9,9 +9,9 @@
 //
 //   src=kq 47+35=                         <- prompt (no newline at the end)
 //   \nones: 7+5=12 write 2 carry 1        <- completion starts here, always with "\nones: "
-//   \ncheck: 7+5=12 ok                    <- re-check of the ones column (probability p)
+//   \nverify: 7+5=12 ok                    <- re-check of the ones column (probability p)
 //   \ntens: 4+3+1=8 write 8 carry 0       <- "+1" only when a carry comes in
-//   \ncheck: 4+3+1=8 ok                   <- re-check of the tens column (probability p)
+//   \nverify: 4+3+1=8 ok                   <- re-check of the tens column (probability p)
 //   \nans=82                              <- then <|endoftext|> (the JSONL loader appends it)
 //
 // The first generated tokens ("\nones: ...", byte-level) are the same in both styles:
@@ -87,7 +87,7 @@ vkt_status vkt_eff_concise_under_tags(int x, int y, char prompts[VKT_EFF_TAGS][V
 typedef struct vkt_eff_check {
     bool has_answer;  // a well-formed "ans=<1-4 digits>" line was found (the first "ans=" line counts)
     int answer;       // its value (valid when has_answer)
-    int rechecks;     // lines starting "check: " before the answer line
+    int rechecks;     // lines starting "verify: " before the answer line
     int columns;      // lines starting "ones: " or "tens: " before the answer line
     bool verbose;     // rechecks > 0 (concise: no re-check line)
     // Filled by vkt_eff_grade only:
