@@ -29,7 +29,7 @@ int cmd_steer_efficiency(int argc, char **argv);
 #define MAX_SEEDS 8
 
 // The task model's recipe (docs/efficiency_steering.md "Training"): a 4 x 64 GPT-2
-// (~210k parameters) fits a ~25 minute run on lavapipe.
+// (233k parameters) fits a ~25-35 minute run on lavapipe.
 #define TRAIN_EXAMPLES 200000
 #define TRAIN_STEPS 2000
 
@@ -54,7 +54,7 @@ static void usage(FILE *f) {
             "  --out DIR            output folder (created)\n"
             "  --ckpt DIR           a trained task model (default: train one in DIR/model)\n"
             "  --layers A-B         layers to sweep, 1..L-1 (default all: those a GGUF control vector can hold)\n"
-            "  --strengths LIST     fractions of |h| (default 0.05,0.1,0.2,0.3,0.5)\n"
+            "  --strengths LIST     fractions of |h| (default 0.1,0.2,0.3,0.5,0.7)\n"
             "  --prompts N          held-out verbose-tag prompts in the sweep and in the final test (default 200)\n"
             "  --check-problems N   held-out problems x 16 tags in step 2 (default 256)\n"
             "  --dir-problems N     training problems x 16 tags for the directions (default 64)\n"
@@ -615,7 +615,7 @@ static int write_summary(const opts *o, const summary *sm) {
 int cmd_steer_efficiency(int argc, char **argv) {
     opts o = {.prompts = 200, .check_problems = 256, .dir_problems = 64, .seeds = 2, .device = -1, .max_drop = 2,
               .seed = 1, .plot = true};
-    o.n_strengths = parse_list("0.05,0.1,0.2,0.3,0.5", o.strengths, MAX_STRENGTHS);
+    o.n_strengths = parse_list("0.1,0.2,0.3,0.5,0.7", o.strengths, MAX_STRENGTHS);
     int rc = parse(argc, argv, &o);
     if (rc < 0) return CLI_OK;
     if (rc != CLI_OK) return rc;
