@@ -33,28 +33,6 @@ uint64_t vkt_rl_tokens_key(const int32_t *ids, int n) {
     return h;
 }
 
-// The prompt of game g's player to move, as byte tokens (no special tokens, like the
-// warm-up data). *ids is malloc'd.
-static vkt_status prompt_tokens(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err) {
-    size_t len = vkt_rl_prompt(g, player, NULL, 0);
-    char *text = malloc(len + 1);
-    int32_t *t = malloc((len + 1) * sizeof *t);
-    if (!text || !t) {
-        free(text), free(t);
-        return vkt_fail(err, VKT_ERR_NOMEM, "rollout: prompt of %zu bytes", len);
-    }
-    vkt_rl_prompt(g, player, text, len + 1);
-    size_t got = 0;
-    vkt_status s = vkt_tokenizer_encode(text, len, 0, t, len + 1, &got, err);
-    free(text);
-    if (s != VKT_OK) {
-        free(t);
-        return s;
-    }
-    *ids = t, *n = (int)got;
-    return VKT_OK;
-}
-
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
                               vkt_error *err) {
     memset(out, 0, sizeof *out);
@@ -110,7 +88,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             memset(t, 0, sizeof *t);
             t->game = g, t->player = vkt_game_current_player(&games[g]), t->step = turn[g];
             t->action = VKT_ACTION_INVALID;
-            if (s == VKT_OK) s = prompt_tokens(&games[g], t->player, &t->prompt, &t->n_prompt, err);
+            if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, &t->prompt, &t->n_prompt, err);
             if (s == VKT_OK) t->obs_key = vkt_rl_tokens_key(t->prompt, t->n_prompt);
             pr[k] = (vkt_gen_prompt){t->prompt, t->n_prompt, ((uint64_t)(o->game_base + g) << 16) | (uint64_t)turn[g]};
         }

@@ -111,42 +111,16 @@ void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) avg->bet[i] = s->avg_den > 0 ? s->avg_num[i] / s->avg_den : latest->bet[i];
 }
 
-// Text -> byte-level token ids (no special tokens), appended at ids[*n].
-static vkt_status text_ids(const char *text, int32_t *ids, int cap, int *n, vkt_error *err) {
-    size_t got = 0, len = strlen(text);
-    VKT_TRY(vkt_tokenizer_encode(text, len, 0, ids + *n, (size_t)(cap - *n), &got, err));
-    *n += (int)got;
-    return VKT_OK;
-}
-
-enum { MAX_PROMPT = 4096, MAX_ANSWER = 256 };
+enum { MAX_ANSWER = 256 };
 
 // Prompt ids of `player` to move in g (malloc'd).
 static vkt_status prompt_ids(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err) {
-    size_t len = vkt_rl_prompt(g, player, NULL, 0);
-    char *text = malloc(len + 1);
-    int32_t *t = malloc((len + 1) * sizeof *t);
-    if (!text || !t) {
-        free(text), free(t);
-        return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: prompt of %zu bytes", len);
-    }
-    vkt_rl_prompt(g, player, text, len + 1);
-    *n = 0;
-    vkt_status s = text_ids(text, t, (int)len + 1, n, err);
-    free(text);
-    if (s != VKT_OK) free(t);
-    else *ids = t;
-    return s;
+    return vkt_rl_prompt_tokens(g, player, ids, n, err);
 }
 
 // The answer of a legal action as ids: "[Text]" then <|endoftext|>.
 static vkt_status answer_ids(const vkt_game *g, int action, int32_t *ids, int *n, vkt_error *err) {
-    char a[MAX_ANSWER];
-    VKT_TRY(vkt_rl_answer(g, action, a, sizeof a, err));
-    *n = 0;
-    VKT_TRY(text_ids(a, ids, MAX_ANSWER - 1, n, err));
-    ids[(*n)++] = VKT_TOK_EOT;
-    return VKT_OK;
+    return vkt_rl_answer_tokens(g, action, ids, MAX_ANSWER, n, err);
 }
 
 // --- policy extraction ----------------------------------------------------------------
@@ -204,12 +178,8 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mas
         if (s == VKT_OK) s = prompt_ids(&g, player, &pids[i], &np[i], err);
         for (int a = 0; a < 2 && s == VKT_OK; a++) {
             int q = 2 * i + a;  // a = 0 pass, 1 bet (Kuhn's action ids)
-            char t[MAX_ANSWER];
-            int n = 0;
-            s = vkt_rl_answer(&g, a, t, sizeof t, err);
-            if (s == VKT_OK) s = text_ids(t, ans[q], 15, &n, err);
+            s = vkt_rl_answer_tokens(&g, a, ans[q], 16, &na[q], err);
             if (s == VKT_OK) {
-                ans[q][n++] = VKT_TOK_EOT, na[q] = n;
                 pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans[q], lpo[q] = lp[q];
             }
         }
@@ -385,8 +355,7 @@ static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint6
         VKT_TRY(vkt_game_reset(g, vkt_rng_derive(seed, (uint64_t)(*game_no)++), err));
         *fresh = false;
     }
-    int p = vkt_game_current_player(g), acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
-    int a = acts[vkt_rng_below(rng, (uint64_t)n)];
+    int p = vkt_game_current_player(g), a = vkt_rl_random_action(g, rng);
     VKT_TRY(prompt_ids(g, p, &ex->prompt, &ex->np, err));
     VKT_TRY(answer_ids(g, a, ex->ans, &ex->na, err));
     return vkt_game_apply(g, a, err);
