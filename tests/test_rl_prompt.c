@@ -111,9 +111,9 @@ static void check_prompt(const char *spec, uint64_t seed, const char *const *mov
 
 static void test_compact_prompts(void **st) {
     (void)st;
-    check_prompt("tictactoe", 1, NULL, "TicTacToe P0 X board ...|...|... moves [0] [1] [2] [3] [4] [5] [6] [7] [8]\n");
+    check_prompt("tictactoe", 1, NULL, "TicTacToe P0 X board 012|345|678\n");
     const char *ttt[] = {"[4]", "[0]", "[8]", NULL};
-    check_prompt("tictactoe", 1, ttt, "TicTacToe P1 O board O..|.X.|..X moves [1] [2] [3] [5] [6] [7]\n");
+    check_prompt("tictactoe", 1, ttt, "TicTacToe P1 O board O12|3X5|67X\n");
     check_prompt("negotiation", 1, NULL,
                  "Negotiation P0 turn 1/10 values W5 G15 you W10 G10 opp W10 G10 offer none\n");
     const char *neg[] = {"[Offer: 3 Wood -> 2 Gold]", NULL};
@@ -147,7 +147,7 @@ static void test_compact_prompts(void **st) {
 static void test_prompt_bounds(void **st) {
     (void)st;
     static const struct { const char *spec; size_t max; } cases[] = {
-        {"kuhn", 44}, {"tictactoe", 75}, {"negotiation", 89}, {"negotiation:random_values,turns=50", 89},
+        {"kuhn", 44}, {"tictactoe", 33}, {"negotiation", 89}, {"negotiation:random_values,turns=50", 89},
         {"offswitch", 72}, {"offswitch:mu=-100:5,noisy=0.5,rational=0.2", 74},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {

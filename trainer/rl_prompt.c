@@ -36,18 +36,19 @@ static void kuhn_line(vkt_textbuf *t, const vkt_game *g, const vkt_kuhn *k, int 
     vkt_textbuf_printf(t, "\n");
 }
 
-static void tictactoe_line(vkt_textbuf *t, const vkt_game *g, const vkt_tictactoe *s, int player) {
+// The board with each empty cell as its own number: the legal answers are exactly the
+// digits on the board, always at the same positions (a prompt of fixed length), which a
+// tiny model learns to copy far sooner than a separate list of moves (docs/selfplay.md).
+static void tictactoe_line(vkt_textbuf *t, const vkt_tictactoe *s, int player) {
     char b[12];
     for (int r = 0, k = 0; r < 3; r++) {
         for (int c = 0; c < 3; c++) {
             int v = s->board[3 * r + c];
-            b[k++] = v < 0 ? '.' : v == 0 ? 'X' : 'O';
+            b[k++] = v < 0 ? (char)('0' + 3 * r + c) : v == 0 ? 'X' : 'O';
         }
         b[k++] = r < 2 ? '|' : 0;
     }
-    vkt_textbuf_printf(t, "TicTacToe P%d %c board %s moves", player, player == 0 ? 'X' : 'O', b);
-    moves_list(t, g);
-    vkt_textbuf_printf(t, "\n");
+    vkt_textbuf_printf(t, "TicTacToe P%d %c board %s\n", player, player == 0 ? 'X' : 'O', b);
 }
 
 static const char *const res_name[2] = {"Wood", "Gold"};
@@ -89,7 +90,7 @@ size_t vkt_rl_prompt(const vkt_game *g, int player, char *buf, size_t cap) {
         return vkt_textbuf_len(&t);
     }
     if (vkt_tictactoe_state(g) && !vkt_game_is_terminal(g)) {
-        tictactoe_line(&t, g, vkt_tictactoe_state(g), player);
+        tictactoe_line(&t, vkt_tictactoe_state(g), player);
         return vkt_textbuf_len(&t);
     }
     if (vkt_negotiation_state(g) && !vkt_game_is_terminal(g)) {
@@ -122,13 +123,7 @@ size_t vkt_rl_prompt_max(const vkt_game *g) {
     vkt_textbuf t = vkt_textbuf_make(buf, sizeof buf);
     const vkt_kuhn *k = vkt_kuhn_state(g);
     if (k) return k->rounds == 1 ? 44 : 0;  // "Kuhn P0 card K hist pb moves [Fold] [Call]\n" and the like
-    if (vkt_tictactoe_state(g)) {
-        vkt_game e;  // the empty board lists all 9 moves: the longest line
-        vkt_game_clone(&e, g);
-        if (vkt_game_reset(&e, 0, NULL) != VKT_OK) return 0;
-        tictactoe_line(&t, &e, vkt_tictactoe_state(&e), 1);
-        return vkt_textbuf_len(&t);
-    }
+    if (vkt_tictactoe_state(g)) return 33;  // "TicTacToe P0 X board 012|345|678\n": every state
     const vkt_negotiation *n = vkt_negotiation_state(g);
     if (n) {  // two digits everywhere (values <= 25, holdings <= 20, turns <= 50)
         const int v[2] = {25, 25}, inv[2] = {VKT_NEG_MAX_QTY, VKT_NEG_MAX_QTY};

@@ -10,9 +10,9 @@
 //   Kuhn (one hand)  "Kuhn P<s> card <J|Q|K> hist <h> moves [A] [B]\n"                  42-44 bytes
 //                    h = the hand's history in OpenSpiel's letters (p check/fold,
 //                    b bet/call), "-" before any action; the moves in id order.
-//   TicTacToe        "TicTacToe P<s> <X|O> board <abc|def|ghi> moves [c] [c] ...\n"     43-75 bytes
-//                    the board row by row, X / O / '.' for empty, '|' between rows;
-//                    the empty cells ascending.
+//   TicTacToe        "TicTacToe P<s> <X|O> board <abc|def|ghi>\n"                       33 bytes
+//                    the board row by row, '|' between rows, X / O, an empty cell as its
+//                    number (the legal answers are the digits shown: "[4]").
 //   Negotiation      "Negotiation P<s> turn <t>/<T> values W<v> G<v> you W<n> G<n>
 //                     opp W<n> G<n> offer <+x Res -y Res | none>\n"   (one line)       <= 89 bytes
 //                    own values; both inventories; the offer pending for the mover as

@@ -18,11 +18,12 @@ void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o) {
     o->invalid = VKT_INVALID_TRAINING;
     vkt_gen_defaults(&o->gen);
     o->gen.max_new_tokens = 16;
+    o->replays = 1;
 }
 
 void vkt_rl_rollout_free(vkt_rl_rollout *r) {
     for (int i = 0; i < r->n_turns; i++) free(r->turns[i].prompt), free(r->turns[i].resp), free(r->turns[i].logp);
-    free(r->turns), free(r->returns), free(r->forfeited_by), free(r->truncated);
+    free(r->turns), free(r->returns), free(r->forfeited_by), free(r->truncated), free(r->spec);
     memset(r, 0, sizeof *r);
 }
 
@@ -40,6 +41,21 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
         return vkt_fail(err, VKT_ERR_ARG, "rollout: n_games %d and max_turns %d must be >= 1, game_base %lld >= 0",
                         o->n_games, o->max_turns, (long long)o->game_base);
     const int G = o->n_games;
+    // The blocks: one spec for every game, or the mix.
+    const int NS = o->n_specs > 0 ? o->n_specs : 1;
+    const char *spec[VKT_RL_MAX_GAMES];
+    int count[VKT_RL_MAX_GAMES], reps[VKT_RL_MAX_GAMES], total = 0;
+    if (NS > VKT_RL_MAX_GAMES) return vkt_fail(err, VKT_ERR_ARG, "rollout: %d specs (at most %d)", NS, VKT_RL_MAX_GAMES);
+    for (int k = 0; k < NS; k++) {
+        spec[k] = o->n_specs > 0 ? o->specs[k] : o->game;
+        count[k] = o->n_specs > 0 ? o->count[k] : G;
+        reps[k] = o->n_specs > 0 ? o->spec_replays[k] : o->replays;
+        if (reps[k] == 0) reps[k] = 1;
+        if (count[k] < 0 || reps[k] < 1)
+            return vkt_fail(err, VKT_ERR_ARG, "rollout: spec %d (%s): %d games, %d replays", k, spec[k], count[k], reps[k]);
+        total += count[k];
+    }
+    if (total != G) return vkt_fail(err, VKT_ERR_ARG, "rollout: the blocks hold %d games, not n_games %d", total, G);
     vkt_game *games = malloc((size_t)G * sizeof *games);
     int *turn = calloc((size_t)G, sizeof *turn), *wait = malloc((size_t)G * sizeof *wait);
     vkt_gen_prompt *pr = malloc((size_t)G * sizeof *pr);
@@ -48,15 +64,18 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
     out->returns = calloc((size_t)G * VKT_GAME_MAX_PLAYERS, sizeof *out->returns);
     out->forfeited_by = malloc((size_t)G * sizeof *out->forfeited_by);
     out->truncated = calloc((size_t)G, sizeof *out->truncated);
+    out->spec = calloc((size_t)G, sizeof *out->spec);
     vkt_status s = VKT_OK;
-    if (!games || !turn || !wait || !pr || !res || !out->returns || !out->forfeited_by || !out->truncated)
+    if (!games || !turn || !wait || !pr || !res || !out->returns || !out->forfeited_by || !out->truncated || !out->spec)
         s = vkt_fail(err, VKT_ERR_NOMEM, "rollout: %d games", G);
-    for (int g = 0; s == VKT_OK && g < G; g++) {
-        s = vkt_game_create(&games[g], o->game, err);
-        if (s == VKT_OK) vkt_game_set_invalid_rule(&games[g], o->invalid);
-        if (s == VKT_OK) s = vkt_game_reset(&games[g], vkt_rng_derive(o->seed, (uint64_t)(o->game_base + g)), err);
-        out->forfeited_by[g] = -1;
-    }
+    for (int k = 0, first = 0; s == VKT_OK && k < NS; first += count[k++])
+        for (int g = first; s == VKT_OK && g < first + count[k]; g++) {
+            int64_t deal = o->game_base + first + (g - first) / reps[k];
+            s = vkt_game_create(&games[g], spec[k], err);
+            if (s == VKT_OK) vkt_game_set_invalid_rule(&games[g], o->invalid);
+            if (s == VKT_OK) s = vkt_game_reset(&games[g], vkt_rng_derive(o->seed, (uint64_t)deal), err);
+            out->forfeited_by[g] = -1, out->spec[g] = k;
+        }
     vkt_gen_opts gopt = o->gen;
     gopt.seed = o->seed;
     int cap_turns = 0;
