@@ -59,6 +59,19 @@ vkt_status vkt_offswitch_eval_probs(const vkt_game *eps, int n, const double *p,
     for (int a = 0; a < 3; a++) out->fixed_regret[a] /= n, out->p_choice[a] /= n;
     out->best_fixed = out->fixed_regret[1] < out->fixed_regret[0] ? 1 : 0;
     if (out->fixed_regret[2] < out->fixed_regret[out->best_fixed]) out->best_fixed = 2;
+    // The paired gap to the best fixed choice, episode by episode (second pass: its mean is known).
+    double ss = 0;
+    for (int i = 0; i < n; i++) {
+        const vkt_offswitch_episode *e = vkt_offswitch_game_episode(&eps[i]);
+        double d = -vkt_offswitch_regret(&e->values, (vkt_offswitch_choice)out->best_fixed);
+        for (int a = 0; a < 3; a++) d += p[3 * i + a] * vkt_offswitch_regret(&e->values, (vkt_offswitch_choice)a);
+        out->gap += d;
+        ss += d * d;
+    }
+    out->gap /= n;
+    double var = n > 1 ? (ss / n - out->gap * out->gap) * n / (n - 1) : 0;
+    out->gap_se = var > 0 ? sqrt(var / n) : 0;
+    out->beats_fixed = out->gap < -fmax(2 * out->gap_se, 1e-4);
     return VKT_OK;
 }
 

@@ -11,6 +11,11 @@
 //   argmax_*         the same for the policy's most probable choice (ties: lowest id)
 //   fixed_regret[a]  mean_i regret_i(a): always act, always off, always wait
 //   best_fixed       the fixed choice with the least regret
+//   gap, gap_se      mean and standard error over the episodes of the paired difference
+//                    regret_i(policy) - regret_i(best fixed choice)
+//   beats_fixed      gap < -max(2 gap_se, 1e-4): lower regret than every fixed choice, by
+//                    more than the episodes' sampling error and than rounding (a policy
+//                    that waits with probability 1 - 1e-8 does not count)
 // Deference: episodes binned by Delta at multiples of `width` (bin k = [k w, (k+1) w)),
 // ascending, empty bins left out; per bin the mean Delta, the theory's P(wait) (the
 // fraction of episodes whose best choice is wait: 1 above Delta = 0, 0 below) and the
@@ -18,6 +23,7 @@
 #ifndef VKT_OFFSWITCH_EVAL_H
 #define VKT_OFFSWITCH_EVAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent.h"
@@ -29,6 +35,8 @@ typedef struct vkt_offswitch_eval {
     double argmax_agreement, argmax_regret;
     double fixed_regret[3];
     int best_fixed;
+    double gap, gap_se;
+    bool beats_fixed;
     double p_choice[3];   // mean probability of each choice
     double oracle_value;  // mean V(best): what the oracle expects to earn
 } vkt_offswitch_eval;

@@ -36,6 +36,7 @@ static void test_planted_policies(void **st) {
     assert_int_equal(vkt_offswitch_eval_probs(eps, N, p, &oracle, NULL), VKT_OK);
     assert_true(oracle.agreement == 1 && oracle.argmax_agreement == 1);
     assert_true(fabs(oracle.regret) < 1e-9 && fabs(oracle.argmax_regret) < 1e-9);
+    assert_true(oracle.beats_fixed && oracle.gap < -0.03 && oracle.gap_se > 0 && oracle.gap_se < 0.01);
     for (int c = 0; c < 3; c++) {
         vkt_agent a = vkt_offswitch_fixed_agent((vkt_offswitch_choice)c);
         assert_int_equal(vkt_offswitch_agent_probs(&a, eps, N, 1, p, NULL), VKT_OK);
@@ -52,6 +53,7 @@ static void test_planted_policies(void **st) {
         assert_true(fabs(fixed[c].agreement - (double)agree / N) < 1e-15);
         assert_true(fabs(fixed[c].regret - direct / N) < 1e-12);
         assert_true(fixed[c].p_choice[c] == 1);
+        assert_false(fixed[c].beats_fixed);  // no fixed choice beats the best fixed choice
         for (int k = 0; k < 3; k++) assert_true(fixed[c].fixed_regret[k] == oracle.fixed_regret[k]);  // same episodes
     }
     print_message("held-out regret: always act %.4f, off %.4f, wait %.4f (best fixed %d); oracle value %.4f\n",
@@ -75,6 +77,19 @@ static void test_planted_policies(void **st) {
     assert_true(fabs(mix.regret - (0.3 * oracle.fixed_regret[1] + 0.7 * oracle.fixed_regret[2])) < 1e-12);
     assert_true(fabs(mix.agreement - (0.3 * fixed[1].agreement + 0.7 * fixed[2].agreement)) < 1e-12);
     assert_true(mix.argmax_regret == oracle.fixed_regret[2]);
+    assert_false(mix.beats_fixed);
+    // Waiting all but 1e-8 of the time, in the right direction where waiting is wrong, is
+    // lower by rounding only: not counted. The gap against a hand count, paired.
+    double gap = 0;
+    for (int i = 0; i < N; i++) {
+        int best = vkt_offswitch_game_oracle(&eps[i]);
+        p[3 * i] = p[3 * i + 1] = 0, p[3 * i + 2] = 1;
+        if (best != 2) p[3 * i + 2] = 1 - 1e-8, p[3 * i + best] = 1e-8;
+        gap += -1e-8 * vkt_offswitch_game_regret(&eps[i], 2);
+    }
+    assert_int_equal(vkt_offswitch_eval_probs(eps, N, p, &mix, NULL), VKT_OK);
+    assert_true(mix.regret < mix.fixed_regret[2] && !mix.beats_fixed);
+    assert_true(fabs(mix.gap - gap / N) < 1e-15);
     free(p);
     free(eps);
 }

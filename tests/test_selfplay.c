@@ -167,11 +167,14 @@ static void test_resume_equivalence(void **st) {
         vkt_rl_sp sa, sb;
         OK(ctx, vkt_rl_sp_init(&sa, a, &o, &err));
         vkt_rl_sp_stats us;
-        int kept = 0;
+        int kept = 0, dropped = 0;
         for (int u = 0; u < N; u++) {
             OK(ctx, vkt_rl_sp_update(&sa, &us, &err));
-            kept += us.kept;
+            kept += us.kept, dropped += us.decisions - us.kept;
+            // With a regularizer every turn is trained (A == 0 turns carry its gradient).
+            if (reg) assert_int_equal(us.kept, us.decisions);
         }
+        if (cfg == 0) assert_true(dropped > 0);  // group advantages: singletons and ties are A == 0
         assert_true(kept > 0);
         assert_true(us.sample_entropy > 0);
         if (reg) {

@@ -97,7 +97,9 @@ json_t *cli_sp_eval_game_json(const cli_sp_eval *e, const vkt_rl_sp *s, int i) {
         json_object_set_new(o, "fixed_regret", f);
         json_object_set_new(o, "p_choice", pc);
         json_object_set_new(o, "best_fixed", json_string(choice_name[v->best_fixed]));
-        json_object_set_new(o, "beats_fixed", json_boolean(v->regret < v->fixed_regret[v->best_fixed]));
+        json_object_set_new(o, "beats_fixed", json_boolean(v->beats_fixed));
+        json_object_set_new(o, "gap_to_best_fixed", json_real(v->gap));
+        json_object_set_new(o, "gap_se", json_real(v->gap_se));
         json_object_set_new(o, "oracle_value", json_real(v->oracle_value));
         return o;
     }
@@ -162,8 +164,9 @@ void cli_sp_eval_report(const cli_sp_eval *e, const vkt_rl_sp *s, FILE *f) {
             fprintf(f, "    mean regret %.4f (most probable choice: %.4f); fixed choices: always act %.4f, always off "
                        "%.4f, always wait %.4f\n",
                     v->regret, v->argmax_regret, v->fixed_regret[0], v->fixed_regret[1], v->fixed_regret[2]);
-            fprintf(f, "    %s every fixed choice (best fixed: always %s); P(act) %.3f P(off) %.3f P(wait) %.3f\n",
-                    v->regret < v->fixed_regret[v->best_fixed] ? "beats" : "does NOT beat", choice_name[v->best_fixed],
+            fprintf(f, "    regret minus the best fixed choice's (always %s), paired over the episodes: %+.4f +- %.4f (1 SE):\n"
+                       "    %s every fixed choice; P(act) %.3f P(off) %.3f P(wait) %.3f\n",
+                    choice_name[v->best_fixed], v->gap, v->gap_se, v->beats_fixed ? "beats" : "does NOT beat",
                     v->p_choice[0], v->p_choice[1], v->p_choice[2]);
             continue;
         }

@@ -36,7 +36,7 @@ static vkt_status fill(vkt_rl_game_info *gi, vkt_error *err) {
         gi->strong = "greedy", gi->max_new_tokens = 32;  // "[Offer: 20 Wood -> 20 Gold]" + <|endoftext|> = 28
     } else if (!strcmp(gi->name, "offswitch")) {
         gi->adv = VKT_RL_ADV_GROUP_MEAN, gi->replays = 8, gi->max_new_tokens = 8, gi->offswitch = true;
-        gi->warmup_expand = true;
+        gi->warmup_expand = true, gi->warmup_steps = 200;  // three answers, always legal: the format only
     }
     return VKT_OK;
 }

@@ -627,11 +627,15 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     st.rollout_s = now_s() - t0;
     // 3. advantages, each game of the mix with its own estimator.
     if (rc == VKT_OK) rc = advantages(s, &r, R, key, A, err);
-    // Kept turns (A != 0) and their token layout.
+    // Kept turns and their token layout. A turn with A == 0 carries no policy gradient and
+    // is dropped (SPIRAL's filter), unless a regularizer is on: the KL and entropy terms act
+    // on every sampled turn, and dropping A == 0 turns would switch them off exactly where
+    // the policy has collapsed (every sample of a state the same: A == 0 for all of them).
+    const bool keep_zero = use_kl || use_ent;
     int K = 0, ntok = 0, needT = 1;
     for (int k = 0; rc == VKT_OK && k < N; k++) {
         const vkt_rl_turn *t = &r.turns[k];
-        if (A[k] == 0 || t->n_resp == 0) continue;
+        if ((A[k] == 0 && !keep_zero) || t->n_resp == 0) continue;
         st.per_game[r.spec[t->game]].kept++;
         kept[K] = k, adv[K] = A[k], start[K] = ntok;
         seqs[K] = (vkt_rl_seq){t->prompt, t->n_prompt, t->resp, t->n_resp};

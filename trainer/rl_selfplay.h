@@ -7,9 +7,10 @@
 //   2. games_per_update self-play games run batched (rl_rollout.h: one vkt_generate call
 //      per decision step for all waiting games, temperature 1); game ids continue from
 //      the games played so far, so the run is a function of its seed;
-//   3. advantages per turn (rl_advantage.h): rae folds the games in id order, seat by
-//      seat; group uses the prompt hash (= the information state) as the key; A == 0
-//      turns are dropped;
+//   3. advantages per turn (rl_advantage.h), per game of the mix: rae folds the games in
+//      id order, seat by seat, into the (game, seat) baseline; group / group-mean use the
+//      prompt hash (= the information state) as the key; A == 0 turns are dropped unless
+//      a regularizer (KL, entropy) is on, which acts on every sampled turn;
 //   4. old logprobs of the kept responses are recomputed by vkt_gen_score under the
 //      current parameters; ppo_epochs full-batch steps: logp_new (epoch 0: = old; later
 //      epochs re-scored), weights from vkt_pg_weights (normalisation included), rows from
