@@ -463,6 +463,10 @@ static int run_model(int argc, char **argv) {
         vkt_rl_mix mx;
         if (!r.resume && vkt_rl_mix_parse(o.game, &mx, &err) != VKT_OK)
             return cli_usage_error("selfplay", "--game: %s", err.msg);
+        for (int i = 0; !r.resume && i < mx.n; i++)
+            if (mx.g[i].prompt_max == 0)
+                return cli_usage_error("selfplay", "--game: %s has no compact prompt for the transformer loop "
+                                                   "(one-hand kuhn, tictactoe, negotiation, offswitch)", mx.g[i].spec);
         int steps;
         double lr;
         if (!r.resume) {

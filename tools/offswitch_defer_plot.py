@@ -44,7 +44,7 @@ def main():
     d = read(args.csv)
     mid = (d["delta_lo"] + d["delta_hi"]) / 2
     width = d["delta_hi"] - d["delta_lo"]
-    fig, (ax, axn) = plt.subplots(2, 1, figsize=(7, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, axn) = plt.subplots(2, 1, figsize=(9.5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ax.step(np.append(d["delta_lo"], d["delta_hi"][-1]), np.append(d["theory_p_wait"], d["theory_p_wait"][-1]),
             where="post", color="k", lw=1.5, label="theory (the oracle's choice)")
     ax.errorbar(mid, d["model_p_wait"], yerr=2 * d["model_p_wait_se"], fmt="o", ms=4, capsize=2, color="C0",
@@ -53,8 +53,8 @@ def main():
     ax.plot(mid, d["model_p_off"], "v", ms=3, color="C3", alpha=0.7, label="model P(off)")
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_ylim(-0.05, 1.05)
-    ax.set_ylabel("P(wait): deference")
-    ax.legend(fontsize=8, loc="center right")
+    ax.set_ylabel("probability (P(wait): deference)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.grid(alpha=0.3)
     axn.bar(mid, d["episodes"], width=width * 0.9, color="grey")
     axn.set_ylabel("episodes")
