@@ -56,6 +56,12 @@ static vkt_status os_set_option(void *state, const char *key, const char *value,
     if (!strcmp(key, "sigma")) return parse_range(key, value, 0, 100, &s->sigma_lo, &s->sigma_hi, err);
     if (!strcmp(key, "beta")) return parse_range(key, value, 0.01, 100, &s->beta_lo, &s->beta_hi, err);
     if (!strcmp(key, "eps")) return parse_range(key, value, 0, 1, &s->eps_lo, &s->eps_hi, err);
+    if (!strcmp(key, "reward")) {
+        if (value && !strcmp(value, "realized")) s->expected_reward = false;
+        else if (value && !strcmp(value, "expected")) s->expected_reward = true;
+        else return vkt_fail(err, VKT_ERR_ARG, "offswitch: reward=%s must be realized or expected", value ? value : "");
+        return VKT_OK;
+    }
     if (!strcmp(key, "rational") || !strcmp(key, "noisy")) {
         double p;
         double *slot = !strcmp(key, "rational") ? &s->p_rational : &s->p_noisy;
@@ -69,7 +75,7 @@ static vkt_status os_set_option(void *state, const char *key, const char *value,
     }
     return vkt_fail(err, VKT_ERR_ARG,
                     "offswitch: unknown option '%s' (options: mu=LO:HI, sigma=LO:HI, beta=LO:HI, eps=LO:HI, "
-                    "rational=P, noisy=P)",
+                    "rational=P, noisy=P, reward=realized|expected)",
                     key);
 }
 
@@ -85,7 +91,7 @@ static vkt_status os_reset(void *state, uint64_t seed, vkt_error *err) {
     memset(s, 0, sizeof *s);
     s->mu_lo = keep.mu_lo, s->mu_hi = keep.mu_hi, s->sigma_lo = keep.sigma_lo, s->sigma_hi = keep.sigma_hi;
     s->beta_lo = keep.beta_lo, s->beta_hi = keep.beta_hi, s->eps_lo = keep.eps_lo, s->eps_hi = keep.eps_hi;
-    s->p_rational = keep.p_rational, s->p_noisy = keep.p_noisy;
+    s->p_rational = keep.p_rational, s->p_noisy = keep.p_noisy, s->expected_reward = keep.expected_reward;
     vkt_rng_seed(&s->rng, seed);
     s->prior.family = VKT_OFFSWITCH_NORMAL;
     s->prior.mu = draw(&s->rng, s->mu_lo, s->mu_hi, -INFINITY);
@@ -143,6 +149,7 @@ static vkt_status os_apply(void *state, int a, vkt_error *err) {
         s->reward = s->allowed ? s->u : 0;
         break;
     }
+    if (s->expected_reward) s->reward = vkt_offswitch_value_of(&s->values, (vkt_offswitch_choice)a);
     return VKT_OK;
 }
 
@@ -235,7 +242,7 @@ _Static_assert(sizeof(vkt_offswitch_episode) <= VKT_GAME_STATE_BYTES, "offswitch
 const vkt_game_ops vkt_offswitch_game_ops = {
     .name = "offswitch",
     .summary = "the off-switch game: act, switch off, or wait for a (noisy) human",
-    .options = "mu=LO:HI, sigma=LO:HI, beta=LO:HI, eps=LO:HI, rational=P, noisy=P",
+    .options = "mu=LO:HI, sigma=LO:HI, beta=LO:HI, eps=LO:HI, rational=P, noisy=P, reward=realized|expected",
     .num_players = 1,
     .num_actions = 3,
     .state_size = sizeof(vkt_offswitch_episode),

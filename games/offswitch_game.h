@@ -15,6 +15,9 @@
 //   eps=LO:HI       range of a noisy human's error rate (default 0.05:0.3)
 //   rational=P      probability that H is rational (default 0.25)
 //   noisy=P         probability that H is noisy (default 0); otherwise Boltzmann
+//   reward=realized|expected   the payoff (default), or its expectation V(choice) under
+//                   the episode's prior and human (the same in expectation, without the
+//                   noise of U and of H's coin: a variance-reduced reward for training)
 // Every parameter is drawn uniformly from its range and rounded to 0.01.
 //
 // The oracle plays the best choice from the exact values (offswitch.h); the regret of
@@ -30,6 +33,7 @@ typedef struct vkt_offswitch_episode {
     // options
     double mu_lo, mu_hi, sigma_lo, sigma_hi, beta_lo, beta_hi, eps_lo, eps_hi;
     double p_rational, p_noisy;
+    bool expected_reward;
     // this episode
     vkt_rng rng;                  // chance: the draws of the episode, U, H's coin
     vkt_offswitch_prior prior;    // NORMAL
@@ -38,7 +42,7 @@ typedef struct vkt_offswitch_episode {
     int choice;                   // -1 until R moves, then a vkt_offswitch_choice
     double u;                     // drawn after R moves
     int allowed;                  // after [wait]: 1 if H let the action happen
-    double reward;
+    double reward;                // U or 0, or V(choice) with reward=expected
 } vkt_offswitch_episode;
 
 extern const vkt_game_ops vkt_offswitch_game_ops;

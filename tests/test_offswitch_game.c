@@ -233,11 +233,36 @@ static void test_options(void **state) {
     assert_int_equal(vkt_game_set_option(&g, "temperature", "1", &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "'temperature'"));
     assert_int_equal(vkt_game_apply(&g, 5, &err) == VKT_OK, 0);
+    assert_int_equal(vkt_game_set_option(&g, "reward", "mean", &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "reward=mean"));
+}
+
+// reward=expected pays V(choice) exactly; the episode and its chance stream are the
+// realized game's (same prior, human, U and coin for the same seed).
+static void test_expected_reward(void **state) {
+    vkt_game r, e;
+    make_game(&r, NULL);
+    make_game(&e, "reward=expected");
+    for (uint64_t seed = 1; seed <= 300; seed++)
+        for (int a = 0; a < 3; a++) {
+            assert_int_equal(vkt_game_reset(&r, seed, NULL), VKT_OK);
+            assert_int_equal(vkt_game_reset(&e, seed, NULL), VKT_OK);
+            assert_int_equal(vkt_game_apply(&r, a, NULL), VKT_OK);
+            assert_int_equal(vkt_game_apply(&e, a, NULL), VKT_OK);
+            const vkt_offswitch_episode *x = vkt_offswitch_game_episode(&r), *y = vkt_offswitch_game_episode(&e);
+            assert_true(x->u == y->u && x->allowed == y->allowed && x->prior.mu == y->prior.mu);
+            double ret;
+            vkt_game_returns(&e, &ret);
+            assert_true(ret == vkt_offswitch_value_of(&y->values, (vkt_offswitch_choice)a));
+            vkt_game_returns(&r, &ret);
+            assert_true(ret == (a == 1 ? 0 : a == 0 ? x->u : x->allowed ? x->u : 0));
+        }
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_regret_zero),
+        cmocka_unit_test(test_expected_reward),
         cmocka_unit_test(test_fixed_policy_regrets),
         cmocka_unit_test(test_fixed_agents),
         cmocka_unit_test(test_rewards_match_regret),

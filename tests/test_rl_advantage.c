@@ -1,6 +1,7 @@
 // test_rl_advantage.c: RAE arithmetic (baseline read before the update, per game and
 // role), no-RAE, and per-state group advantages (leave-one-out mean, population sd,
-// singletons and constant groups dropped), all against hand-computed numbers.
+// singletons and constant groups dropped), group-mean (the same without sd), all against
+// hand-computed numbers.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +78,26 @@ static void test_group(void **st) {
     assert_int_equal(vkt_rl_group_advantages(-1, NULL, NULL, NULL, NULL), VKT_ERR_ARG);
 }
 
+static void test_group_mean(void **st) {
+    (void)st;
+    // The groups of test_group without the division: A = R_i - mean of the others.
+    const uint64_t key[] = {7, 3, 9, 7, 9, 7, 5, 5, 5};
+    const double R[] = {1, 5, 1, -1, 1, 2, 0.1, 0.1, 0.1};
+    double A[9];
+    assert_int_equal(vkt_rl_group_mean_advantages(9, key, R, A, NULL), VKT_OK);
+    NEAR(A[0], 0.5);
+    NEAR(A[3], -2.5);
+    NEAR(A[5], 2.0);
+    assert_true(A[1] == 0 && A[2] == 0 && A[4] == 0 && A[6] == 0 && A[7] == 0 && A[8] == 0);
+    // Stakes are kept: scaling the returns scales the advantages (group would not change).
+    const uint64_t k2[] = {1, 1};
+    const double small[] = {0.03, -0.01};
+    assert_int_equal(vkt_rl_group_mean_advantages(2, k2, small, A, NULL), VKT_OK);
+    NEAR(A[0], 0.04);
+    NEAR(A[1], -0.04);
+    assert_int_equal(vkt_rl_group_mean_advantages(-1, NULL, NULL, NULL, NULL), VKT_ERR_ARG);
+}
+
 static void test_parse(void **st) {
     (void)st;
     vkt_rl_adv_mode m;
@@ -84,6 +105,11 @@ static void test_parse(void **st) {
     assert_int_equal(m, VKT_RL_ADV_GROUP);
     assert_int_equal(vkt_rl_adv_mode_parse("none", &m, NULL), VKT_OK);
     assert_string_equal(vkt_rl_adv_mode_name(m), "none");
+    assert_int_equal(vkt_rl_adv_mode_parse("group-mean", &m, NULL), VKT_OK);
+    assert_int_equal(m, VKT_RL_ADV_GROUP_MEAN);
+    assert_string_equal(vkt_rl_adv_mode_name(m), "group-mean");
+    assert_int_equal(vkt_rl_adv_mode_parse("auto", &m, NULL), VKT_OK);
+    assert_string_equal(vkt_rl_adv_mode_name(m), "auto");
     vkt_error err = {0};
     assert_int_equal(vkt_rl_adv_mode_parse("grpo", &m, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "grpo"));
@@ -93,6 +119,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rae_sequence),
         cmocka_unit_test(test_group),
+        cmocka_unit_test(test_group_mean),
         cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

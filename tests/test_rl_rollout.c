@@ -4,7 +4,8 @@
 // to ~3-8%), so the protocol sees every kind of answer: no move (invalid), a legal move,
 // a move that is illegal here (invalid). Checks: a batch of games (also with fewer
 // generation slots than games) gives the same transcripts, actions and returns as one
-// game at a time; SPIRAL's training rewards on invalid moves; the prompts; max_turns.
+// game at a time; SPIRAL's training rewards on invalid moves; the prompts; max_turns;
+// a mix's blocks and the replayed deals of group advantages.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -159,9 +160,83 @@ static void test_batch_equals_sequential(void **st) {
     test_ctx_done(ctx);
 }
 
+// A mix runs its blocks side by side in one batch: the Kuhn block is the Kuhn-only
+// rollout of the same ids; with replays r the off-switch block deals every episode r
+// times (same prompt, own sampling stream); counts that do not add up are refused.
+static void test_mix_and_replays(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_model *m = tiny_model(ctx);
+    vkt_gen *gen;
+    TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gen));
+    vkt_error err = {0};
+    enum { K = 6, OS = 8, R = 4 };
+    vkt_rl_rollout_opts o, ok;
+    opts_for(&o, K + OS, 200);
+    o.gen.on_logits = NULL;  // free answers: the model's own (mostly invalid) text
+    o.gen.max_new_tokens = 6;
+    o.n_specs = 2;
+    o.specs[0] = "kuhn", o.count[0] = K, o.spec_replays[0] = 1;
+    o.specs[1] = "offswitch", o.count[1] = OS, o.spec_replays[1] = R;
+    ok = o;
+    ok.n_specs = 0, ok.n_games = K;  // the Kuhn block alone, same ids
+    vkt_rl_rollout rm, rk;
+    if (vkt_rl_rollout_run(m, gen, &o, &rm, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_rl_rollout_run(m, gen, &ok, &rk, &err) != VKT_OK) fail_msg("%s", err.msg);
+    for (int g = 0; g < K + OS; g++) assert_int_equal(rm.spec[g], g < K ? 0 : 1);
+    for (int g = 0; g < K; g++) {
+        const vkt_rl_turn *a[64], *b[64];
+        int na = game_turns(&rm, g, a), nb = game_turns(&rk, g, b);
+        assert_int_equal(na, nb);
+        for (int i = 0; i < na; i++) {
+            assert_int_equal(a[i]->n_prompt, b[i]->n_prompt);
+            assert_memory_equal(a[i]->prompt, b[i]->prompt, (size_t)a[i]->n_prompt * 4);
+            assert_int_equal(a[i]->n_resp, b[i]->n_resp);
+            assert_memory_equal(a[i]->resp, b[i]->resp, (size_t)a[i]->n_resp * 4);
+        }
+        assert_true(rm.returns[g * 2] == rk.returns[g * 2] && rm.returns[g * 2 + 1] == rk.returns[g * 2 + 1]);
+    }
+    // Off-switch: one decision each; groups of R share the episode, groups differ.
+    int differ = 0;
+    for (int g = K; g < K + OS; g++) {
+        const vkt_rl_turn *t[4];
+        assert_int_equal(game_turns(&rm, g, t), 1);
+        const vkt_rl_turn *first[4];
+        game_turns(&rm, K + (g - K) / R * R, first);
+        assert_true(t[0]->obs_key == first[0]->obs_key);
+        assert_int_equal(t[0]->n_prompt, first[0]->n_prompt);
+        assert_memory_equal(t[0]->prompt, first[0]->prompt, (size_t)t[0]->n_prompt * 4);
+        differ += t[0]->n_resp != first[0]->n_resp ||
+                  memcmp(t[0]->resp, first[0]->resp, (size_t)t[0]->n_resp * 4) != 0;  // own streams
+        char text[128];
+        size_t n = 0;
+        TEST_OK(ctx, vkt_tokenizer_decode(t[0]->prompt, (size_t)t[0]->n_prompt, 0, text, sizeof text, &n, NULL));
+        assert_memory_equal(text, "Offswitch P0 mean ", 18);
+    }
+    const vkt_rl_turn *g0[4], *g1[4];
+    game_turns(&rm, K, g0), game_turns(&rm, K + R, g1);
+    assert_true(g0[0]->obs_key != g1[0]->obs_key);
+    assert_true(differ > 0);
+    print_message("off-switch replays: %d of %d samples answered differently from their group's first\n", differ, OS);
+    vkt_rl_rollout_free(&rm), vkt_rl_rollout_free(&rk);
+    // Blocks that do not hold n_games games, or a bad replay count, are refused.
+    o.count[1] = OS - 1;
+    assert_int_equal(vkt_rl_rollout_run(m, gen, &o, &rm, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "not n_games"));
+    vkt_rl_rollout_free(&rm);
+    o.count[1] = OS, o.spec_replays[1] = -2;
+    assert_int_equal(vkt_rl_rollout_run(m, gen, &o, &rm, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "offswitch"));
+    vkt_rl_rollout_free(&rm);
+    vkt_gen_destroy(gen);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_equals_sequential),
+        cmocka_unit_test(test_mix_and_replays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

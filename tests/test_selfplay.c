@@ -8,7 +8,10 @@
 //     N/2 updates, a save (checkpoint + rl_state.json), a reload into a fresh model and
 //     N/2 more updates; for group, rae, and group with the entropy bonus and the KL term
 //     (the reference saved beside the checkpoint and restored; without restoring it the
-//     resumed run diverges, so the reference matters).
+//     resumed run diverges, so the reference matters); also for TicTacToe (rae) and a mix of
+//     Kuhn and the off-switch game (group-mean over replayed episodes);
+//   - baselines keyed per game and role: one RAE update of a mix against the baselines
+//     folded by hand from the same rollout.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,19 +25,22 @@
 
 #include "checkpoint.h"
 #include "kuhn.h"
+#include "rl_rollout.h"
 #include "rl_selfplay.h"
 #include "support_gpu.h"
 
-static vkt_model *tiny(vkt_ctx *ctx, int layers, uint64_t seed) {
+static vkt_model *tiny_ctx(vkt_ctx *ctx, int layers, int context, uint64_t seed) {
     vkt_model_config c;
     vkt_error err = {0};
     assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = 64, c.layers = layers, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = 2;
+    c.context = context, c.layers = layers, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = 2;
     vkt_model *m = NULL;
     if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
     TEST_OK(ctx, vkt_model_init(m, seed));
     return m;
 }
+
+static vkt_model *tiny(vkt_ctx *ctx, int layers, uint64_t seed) { return tiny_ctx(ctx, layers, 64, seed); }
 
 // Library calls that report into a local `err` (device faults also in the context).
 #define OK(ctx, expr)                                                                        \
@@ -139,15 +145,20 @@ static void test_resume_equivalence(void **st) {
     char refdir[256];
     snprintf(refdir, sizeof refdir, "%s/ref", dir);
     vkt_rl_sp_opts o;
-    for (int cfg = 0; cfg < 3; cfg++) {
+    // Kuhn with group, rae, group + entropy + KL; TicTacToe (rae by default); a mix of
+    // Kuhn and the off-switch game (group and group-mean over replayed episodes).
+    for (int cfg = 0; cfg < 5; cfg++) {
         opts(&o);
-        o.adv = cfg == 1 ? VKT_RL_ADV_RAE : VKT_RL_ADV_GROUP;
+        o.adv = cfg == 1 ? VKT_RL_ADV_RAE : cfg >= 3 ? VKT_RL_ADV_AUTO : VKT_RL_ADV_GROUP;
         const bool reg = cfg == 2;
         if (reg) o.pg.kl_coef = 0.5, o.pg.entropy_coef = 0.05;
+        if (cfg == 3) o.game = "tictactoe", o.games_per_update = 8;
+        if (cfg == 4) o.game = "kuhn,offswitch", o.games_per_update = 32;  // 16 each: 2 episodes x 8 replays
+        const int context = cfg >= 3 ? 128 : 64;
         // Straight.
-        vkt_model *a = tiny(ctx, 1, 31);
-        OK(ctx, vkt_rl_warmup(a, "kuhn", 40, 16, 1e-2, 4, NULL, &err));
-        vkt_model *b = tiny(ctx, 1, 99);
+        vkt_model *a = tiny_ctx(ctx, 1, context, 31);
+        OK(ctx, vkt_rl_warmup(a, o.game, 40, 16, 1e-2, 4, NULL, &err));
+        vkt_model *b = tiny_ctx(ctx, 1, context, 99);
         const vkt_params *ps = vkt_model_params(a);
         float *pa = malloc(ps->total * 4), *pb = malloc(ps->total * 4), *ma1 = malloc(ps->total * 4),
               *ma2 = malloc(ps->total * 4), *mb1 = malloc(ps->total * 4), *mb2 = malloc(ps->total * 4);
@@ -156,11 +167,14 @@ static void test_resume_equivalence(void **st) {
         vkt_rl_sp sa, sb;
         OK(ctx, vkt_rl_sp_init(&sa, a, &o, &err));
         vkt_rl_sp_stats us;
-        int kept = 0;
+        int kept = 0, dropped = 0;
         for (int u = 0; u < N; u++) {
             OK(ctx, vkt_rl_sp_update(&sa, &us, &err));
-            kept += us.kept;
+            kept += us.kept, dropped += us.decisions - us.kept;
+            // With a regularizer every turn is trained (A == 0 turns carry its gradient).
+            if (reg) assert_int_equal(us.kept, us.decisions);
         }
+        if (cfg == 0) assert_true(dropped > 0);  // group advantages: singletons and ties are A == 0
         assert_true(kept > 0);
         assert_true(us.sample_entropy > 0);
         if (reg) {
@@ -208,9 +222,9 @@ static void test_resume_equivalence(void **st) {
         TEST_OK(ctx, vkt_model_get_params(c, pb));
         TEST_OK(ctx, vkt_model_get_optim(a, ma1, ma2));
         TEST_OK(ctx, vkt_model_get_optim(c, mb1, mb2));
-        print_message("%s%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam steps %d/%d\n",
-                      vkt_rl_adv_mode_name(o.adv), reg ? " + entropy + kl" : "", N, N / 2, N / 2, (long long)sa.games, (long long)sc.games,
-                      sa.adam_step, sc.adam_step);
+        print_message("%s, %s%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam steps %d/%d\n", o.game,
+                      vkt_rl_adv_mode_name(o.adv), reg ? " + entropy + kl" : "", N, N / 2, N / 2, (long long)sa.games,
+                      (long long)sc.games, sa.adam_step, sc.adam_step);
         assert_memory_equal(pa, pb, ps->total * 4);
         assert_memory_equal(ma1, mb1, ps->total * 4);
         assert_memory_equal(ma2, mb2, ps->total * 4);
@@ -222,6 +236,69 @@ static void test_resume_equivalence(void **st) {
         vkt_model_destroy(a), vkt_model_destroy(c);
         free(pa), free(pb), free(ma1), free(ma2), free(mb1), free(mb2);
     }
+    test_ctx_done(ctx);
+}
+
+// Baselines keyed per game and role: one RAE update of a mix folds each game's returns,
+// in game-id order, into its own (game, seat) baselines and touches nothing else. The
+// expected baselines come from the same rollout played beforehand (same ids, seed,
+// blocks and answer budget: generation is deterministic).
+static void test_mix_baselines(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_error err = {0};
+    vkt_model *m = tiny_ctx(ctx, 1, 128, 17);
+    const char *mix = "kuhn,tictactoe,offswitch";
+    OK(ctx, vkt_rl_warmup(m, mix, 30, 16, 1e-2, 4, NULL, &err));
+    vkt_rl_sp_opts o;
+    opts(&o);
+    o.game = mix, o.adv = VKT_RL_ADV_RAE, o.games_per_update = 24;
+    vkt_rl_sp s;
+    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    assert_int_equal(s.mix.n, 3);
+    vkt_rl_rollout_opts ro;
+    vkt_rl_rollout_defaults(&ro);
+    ro.game = mix, ro.n_games = 24, ro.game_base = s.games, ro.seed = o.seed;
+    ro.gen.max_new_tokens = s.max_new_tokens;
+    ro.n_specs = s.mix.n;
+    for (int i = 0; i < s.mix.n; i++) {
+        ro.specs[i] = s.mix.g[i].spec, ro.count[i] = s.share[i], ro.spec_replays[i] = s.replays[i];
+        assert_int_equal(s.share[i], 8);
+        assert_int_equal(s.replays[i], 1);  // replays only under group modes
+    }
+    vkt_rl_rollout r;
+    OK(ctx, vkt_rl_rollout_run(m, s.gen, &ro, &r, &err));
+    vkt_rae want;
+    vkt_rae_init(&want, o.rae_alpha);
+    for (int g = 0; g < r.n_games; g++)
+        for (int p = 0; p < s.mix.g[r.spec[g]].players; p++) {
+            double A;
+            assert_int_equal(vkt_rae_advantage(&want, r.spec[g], p, r.returns[g * VKT_GAME_MAX_PLAYERS + p], &A, NULL), VKT_OK);
+        }
+    vkt_rl_sp_stats us;
+    OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+    assert_int_equal(us.decisions, r.n_turns);
+    vkt_rl_rollout_free(&r);
+    assert_memory_equal(&s.rae, &want, sizeof want);
+    for (int g = 0; g < VKT_RL_MAX_GAMES; g++)
+        for (int p = 0; p < VKT_RL_MAX_ROLES; p++) {
+            int64_t n = g < 2 || (g == 2 && p == 0) ? 8 : 0;  // offswitch has one seat
+            assert_int_equal(s.rae.updates[g][p], n);
+            if (!n) assert_true(s.rae.b[g][p] == 0);
+        }
+    print_message("baselines after one update: kuhn %.4f/%.4f, tictactoe %.4f/%.4f, offswitch %.4f\n", s.rae.b[0][0],
+                  s.rae.b[0][1], s.rae.b[1][0], s.rae.b[1][1], s.rae.b[2][0]);
+    int dec = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(us.per_game[i].games, 8);
+        dec += us.per_game[i].decisions;
+    }
+    assert_int_equal(dec, us.decisions);
+    assert_int_equal(us.per_game[2].decisions, 8);  // one decision per off-switch episode
+    // The Kuhn average takes only the Kuhn games.
+    assert_true(s.avg_den == 8 && s.kuhn == 0);
+    vkt_rl_sp_free(&s);
+    vkt_model_destroy(m);
     test_ctx_done(ctx);
 }
 
@@ -256,6 +333,7 @@ int main(void) {
         cmocka_unit_test(test_policy_extraction),
         cmocka_unit_test(test_warmup_invalid_falls),
         cmocka_unit_test(test_resume_equivalence),
+        cmocka_unit_test(test_mix_baselines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
-// cmd_selfplay.c: `vkt selfplay`: self-play RL. So far only the tabular control
-// (`--policy tabular`, trainer/rl_tabular.h) on Kuhn Poker; the transformer path
-// (issue 6) builds on the same advantage and loss modules.
+// cmd_selfplay.c: `vkt selfplay`: self-play RL with a transformer policy (the default,
+// trainer/rl_selfplay.h) on one game or a mix, the tabular control on Kuhn Poker
+// (`--policy tabular`, trainer/rl_tabular.h), and the warm-up data writer. The per-game
+// evaluation lives in cli_selfplay_eval.c.
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_device.h"
+#include "cli_selfplay_eval.h"
 #include "commands.h"
 #include "json_file.h"
 #include "rl_prompt.h"
@@ -208,24 +210,33 @@ static void usage_model(FILE *f) {
         "usage: vkt selfplay [options]                 (transformer policy, the default)\n"
         "       vkt selfplay --policy tabular [options] (the 12-logit control; --policy tabular --help)\n"
         "       vkt selfplay --warmup-data FILE [--game SPEC] [--games N] [--seed S]\n\n"
-        "Self-play RL (SPIRAL) on one-hand Kuhn Poker with a small transformer that reads a\n"
-        "role-conditioned prompt and answers its move ([Check], [Bet], [Fold], [Call]). Without\n"
-        "--init it first learns the answer format on random legal play (warm-up), then plays\n"
-        "itself; every --eval-every updates it reports the exact exploitability of its policy\n"
-        "(latest and averaged) and its record against random and nash. Ctrl-C saves to --out;\n"
-        "--resume continues.\n\n"
+        "Self-play RL (SPIRAL) with a small transformer that reads a compact role-conditioned\n"
+        "prompt and answers its move in brackets. Without --init it first learns the answer\n"
+        "format on random legal play (warm-up), then plays itself (one policy in every seat).\n"
+        "Every --eval-every updates it reports, per game: one-hand Kuhn, the exact exploitability\n"
+        "of its policy (latest and averaged) and its record against random and nash; TicTacToe\n"
+        "against random (per seat) and minimax; Negotiation against random and greedy; the\n"
+        "off-switch game, agreement with the oracle and regret on held-out episodes beside the\n"
+        "fixed choices, and at the end the deference-by-Delta CSV and figure in --out.\n"
+        "Ctrl-C saves to --out; --resume continues.\n\n"
+        "  --game G                kuhn (default) | tictactoe | negotiation | offswitch, a spec with\n"
+        "                          options (negotiation:turns=12), or a mix: kuhn,tictactoe,negotiation\n"
+        "                          (games per update split evenly, baselines per game and role)\n"
         "  --out DIR               run directory: checkpoint, rl_state.json, metrics.jsonl (default selfplay-run)\n"
         "  --resume                continue the run in --out (its saved options; --games may grow)\n"
         "  --init CKPT             start from a checkpoint (no warm-up)\n"
         "  --preset P              gpt2-tiny, llama-tiny (default: a custom gpt2 of 2 layers, width 64)\n"
         "  --layers L --width C --heads H   override the model's shape\n"
-        "  --warmup-steps N        format warm-up steps (default 150; 0 skips)\n"
+        "  --warmup-steps N        format warm-up steps (default: kuhn 150, tictactoe 800, negotiation 400,\n"
+        "                          offswitch 200; a mix: its longest; 0 skips)\n"
         "  --warmup-rows N         rows per warm-up step (default 64)\n"
-        "  --warmup-lr X           (default 1e-2)\n"
-        "  --games N               self-play games in all (default 12288)\n"
-        "  --games-per-update N    games per update, both seats (default 128)\n"
-        "  --advantage M           group (default) | rae | none\n"
+        "  --warmup-lr X           (default: kuhn 1e-2, the other games and mixes 3e-3)\n"
+        "  --games N               self-play games in all (default 12288; 0: the warm-up and one evaluation)\n"
+        "  --games-per-update N    games per update, all seats (default 128)\n"
+        "  --advantage M           auto (default: kuhn group, tictactoe and negotiation rae, offswitch\n"
+        "                          group-mean) | group | group-mean | rae | none\n"
         "  --no-rae                same as --advantage none\n"
+        "  --replays N             deals replayed per group (default: offswitch 8 under group modes, else 1)\n"
         "  --loss L                ppo (default, clip 0.2) | reinforce\n"
         "  --clip E                PPO clip epsilon (default 0.2)\n"
         "  --ppo-epochs N          optimizer steps per update (default 2)\n"
@@ -233,14 +244,22 @@ static void usage_model(FILE *f) {
         "  --lr X                  Adam learning rate (default 1e-3; betas 0.9, 0.95; clip 1.0)\n"
         "  --entropy-coef X        exact entropy bonus on the trained answer tokens: loss - X sum n_i H_i (default 0)\n"
         "  --kl-coef C             k3 KL towards the initial policy (after the warm-up; kept in DIR/ref) (default 0)\n"
+        "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32)\n"
         "  --micro-rows N          rows per forward/backward (default 64)\n"
         "  --eval-every N          evaluate every N updates (default 8)\n"
-        "  --eval-games N          games against random and against nash per evaluation (default 128)\n"
+        "  --eval-games N          games against random and against the strong opponent per evaluation (default 128)\n"
+        "  --eval-episodes N       offswitch: held-out episodes per evaluation (default 1000)\n"
+        "  --defer-bin W           offswitch: Delta bin width of the deference CSV (default 0.025)\n"
+        "  --no-plot               offswitch: write the CSV but do not draw the figure\n"
         "  --save-every N          checkpoint every N updates (default: at the end and on Ctrl-C)\n"
+        "  --metrics FILE          metrics JSONL (default DIR/metrics.jsonl)\n"
         "  --seed S                (default 1)\n"
         "  --device N              Vulkan device\n"
-        "  --json                  end with one summary object (games, updates, invalid_rate,\n"
-        "                          exploitability, avg_exploitability, policy, avg_policy)\n");
+        "  --json                  end with one summary object: games, updates, invalid_rate; per game\n"
+        "                          (top level for one game, under per_game for a mix) vs_random and\n"
+        "                          vs_<nash|minimax|greedy> (win, draw, loss, invalid, mean_return, seat0,\n"
+        "                          seat1), offswitch agreement, regret, fixed_regret, best_fixed, beats_fixed;\n"
+        "                          with kuhn: exploitability, avg_exploitability, policy, avg_policy\n");
 }
 
 static void print_card_policy(const char *label, const vkt_kuhn_policy *pi) {
@@ -250,17 +269,6 @@ static void print_card_policy(const char *label, const vkt_kuhn_policy *pi) {
     for (int c = 0; c < 3; c++)
         printf("    %c     %12.3f  %18.3f  %14.3f  %23.3f\n", cards[c], pi->bet[c * 4], pi->bet[c * 4 + 1],
                pi->bet[c * 4 + 2], pi->bet[c * 4 + 3]);
-}
-
-static json_t *eval_json(const vkt_rl_eval *e) {
-    json_t *o = json_object();
-    json_object_set_new(o, "games", json_integer(e->games));
-    json_object_set_new(o, "win", json_real(e->win));
-    json_object_set_new(o, "draw", json_real(e->draw));
-    json_object_set_new(o, "loss", json_real(e->loss));
-    json_object_set_new(o, "invalid", json_real(e->invalid));
-    json_object_set_new(o, "mean_return", json_real(e->mean_return));
-    return o;
 }
 
 static void fmt_dur(double s, char *out, size_t n) {
@@ -274,8 +282,9 @@ typedef struct model_run {
     long layers, width, heads;
     long warmup_steps, warmup_rows;
     double warmup_lr;
-    long games, eval_every, eval_games, save_every;
-    bool resume, json;
+    long games, eval_every, eval_games, eval_episodes, save_every;
+    double defer_bin;
+    bool resume, json, plot;
     long device;
 } model_run;
 
@@ -283,6 +292,7 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     json_t *j = json_object();
     json_object_set_new(j, "game", json_string(o->game));
     json_object_set_new(j, "advantage", json_string(vkt_rl_adv_mode_name(o->adv)));
+    json_object_set_new(j, "replays", json_integer(o->replays));
     json_object_set_new(j, "loss", json_string(vkt_pg_kind_name(o->pg.kind)));
     json_object_set_new(j, "norm", json_string(vkt_pg_norm_name(o->pg.norm)));
     json_object_set_new(j, "clip", json_real(o->pg.clip_eps));
@@ -297,15 +307,23 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     return j;
 }
 
+static char game_buf[1024];  // the resumed run's game list (outlives its JSON)
+
 static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *err) {
     const char *a = json_string_value(json_object_get(j, "advantage"));
     const char *l = json_string_value(json_object_get(j, "loss"));
     const char *n = json_string_value(json_object_get(j, "norm"));
+    const char *g = json_string_value(json_object_get(j, "game"));
     if (!a || !l || !n || !json_is_integer(json_object_get(j, "ppo_epochs")))
         return vkt_fail(err, VKT_ERR_FORMAT, "run_options.json: missing fields");
     VKT_TRY(vkt_rl_adv_mode_parse(a, &o->adv, err));
     VKT_TRY(vkt_pg_kind_parse(l, &o->pg.kind, err));
     VKT_TRY(vkt_pg_norm_parse(n, &o->pg.norm, err));
+    if (g) {
+        snprintf(game_buf, sizeof game_buf, "%s", g);
+        o->game = game_buf;
+    }
+    o->replays = (int)json_integer_value(json_object_get(j, "replays"));  // absent (older runs): 0
     o->pg.clip_eps = json_number_value(json_object_get(j, "clip"));
     o->ppo_epochs = (int)json_integer_value(json_object_get(j, "ppo_epochs"));
     o->games_per_update = (int)json_integer_value(json_object_get(j, "games_per_update"));
@@ -336,11 +354,39 @@ static vkt_status save_run(const model_run *r, vkt_rl_sp *s, const vkt_rl_sp_opt
     return st;
 }
 
+// The per-update metrics line; a mix adds each game's counts.
+static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stats *us, double elapsed) {
+    fprintf(mf,
+            "{\"update\": %d, \"games\": %lld, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
+            "\"mean_return_p0\": %.6f, \"loss\": %.6g, \"clip_frac\": %.4f, \"approx_kl\": %.6g, \"grad_norm\": %.5g, "
+            "\"gen_tokens\": %d, \"sample_entropy\": %.6f, \"entropy\": %.6f, \"kl_ref\": %.6g, "
+            "\"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f",
+            s->updates, (long long)s->games, us->decisions, us->kept, us->invalid,
+            us->decisions ? (double)us->invalid / us->decisions : 0.0, us->mean_return_p0, us->loss, us->pg.clip_frac,
+            us->pg.approx_kl_old, us->grad_norm, us->gen_tokens, us->sample_entropy, us->entropy, us->pg.kl_ref,
+            us->rollout_s, us->score_s, us->train_s, elapsed);
+    if (s->mix.n > 1) {
+        fprintf(mf, ", \"per_game\": {");
+        for (int i = 0; i < s->mix.n; i++) {
+            const vkt_rl_sp_game_stats *g = &us->per_game[i];
+            fprintf(mf,
+                    "%s\"%s\": {\"games\": %d, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
+                    "\"mean_return_p0\": %.6f}",
+                    i ? ", " : "", s->mix.g[i].name, g->games, g->decisions, g->kept, g->invalid,
+                    g->decisions ? (double)g->invalid / g->decisions : 0.0, g->mean_return_p0);
+        }
+        fprintf(mf, "}");
+    }
+    fprintf(mf, "}\n");
+    fflush(mf);
+}
+
 static int run_model(int argc, char **argv) {
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
-    model_run r = {.out = "selfplay-run", .warmup_steps = 150, .warmup_rows = 64, .warmup_lr = 1e-2, .games = 12288,
-                   .eval_every = 8, .eval_games = 128, .device = -1};
+    model_run r = {.out = "selfplay-run", .warmup_steps = -1, .warmup_rows = 64, .warmup_lr = 0, .games = 12288,
+                   .eval_every = 8, .eval_games = 128, .eval_episodes = 1000, .defer_bin = 0.025, .plot = true,
+                   .device = -1};
     const char *v, *policy = NULL, *metrics = NULL;
     vkt_error err = {0};
     bool games_given = false;
@@ -356,6 +402,8 @@ static int run_model(int argc, char **argv) {
             r.resume = true;
         } else if (!strcmp(argv[i], "--no-rae")) {
             o.adv = VKT_RL_ADV_NONE;
+        } else if (!strcmp(argv[i], "--no-plot")) {
+            r.plot = false;
         } else if ((c = cli_value(argc, argv, &i, "--policy", &policy))) {
         } else if ((c = cli_value(argc, argv, &i, "--out", &r.out))) {
         } else if ((c = cli_value(argc, argv, &i, "--init", &r.init))) {
@@ -372,18 +420,22 @@ static int run_model(int argc, char **argv) {
         INTOPT("--heads", 1, 64, r.heads)
         INTOPT("--warmup-steps", 0, 1000000, r.warmup_steps)
         INTOPT("--warmup-rows", 1, 4096, r.warmup_rows)
-        INTOPT("--games", 1, 1000000000L, r.games); games_given = true;
+        INTOPT("--games", 0, 1000000000L, r.games); games_given = true;
         INTOPT("--games-per-update", 1, 1 << 16, o.games_per_update)
         INTOPT("--ppo-epochs", 1, 1000, o.ppo_epochs)
         INTOPT("--micro-rows", 1, 4096, o.micro_rows)
         INTOPT("--max-new-tokens", 1, 256, o.max_new_tokens)
+        INTOPT("--replays", 1, 1 << 16, o.replays)
         INTOPT("--eval-every", 1, 1000000000L, r.eval_every)
         INTOPT("--eval-games", 0, 1000000, r.eval_games)
+        INTOPT("--eval-episodes", 1, 1000000, r.eval_episodes)
         INTOPT("--save-every", 0, 1000000000L, r.save_every)
         INTOPT("--device", 0, 1000, r.device)
 #undef INTOPT
         } else if ((c = cli_value(argc, argv, &i, "--warmup-lr", &v)) > 0) {
             if (!cli_double("selfplay", "--warmup-lr", v, 1e-12, 10, &r.warmup_lr)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--defer-bin", &v)) > 0) {
+            if (!cli_double("selfplay", "--defer-bin", v, 1e-4, 10, &r.defer_bin)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--lr", &v)) > 0) {
             if (!cli_double("selfplay", "--lr", v, 1e-12, 10, &o.lr)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--clip", &v)) > 0) {
@@ -406,15 +458,31 @@ static int run_model(int argc, char **argv) {
         if (c < 0) return CLI_USAGE;
     }
     if (policy && strcmp(policy, "model")) return cli_usage_error("selfplay", "--policy '%s': model or tabular", policy);
-    if (strcmp(o.game, "kuhn"))
-        return cli_usage_error("selfplay", "--game '%s': the transformer loop supports kuhn (one hand) so far", o.game);
     if (r.resume && r.init) return cli_usage_error("selfplay", "--resume and --init exclude each other");
+    {  // the game list, checked before a device is opened; the warm-up's defaults
+        vkt_rl_mix mx;
+        if (!r.resume && vkt_rl_mix_parse(o.game, &mx, &err) != VKT_OK)
+            return cli_usage_error("selfplay", "--game: %s", err.msg);
+        for (int i = 0; !r.resume && i < mx.n; i++)
+            if (mx.g[i].prompt_max == 0)
+                return cli_usage_error("selfplay", "--game: %s has no compact prompt for the transformer loop "
+                                                   "(one-hand kuhn, tictactoe, negotiation, offswitch)", mx.g[i].spec);
+        int steps;
+        double lr;
+        if (!r.resume) {
+            vkt_rl_mix_warmup_defaults(&mx, &steps, &lr);
+            if (r.warmup_steps < 0) r.warmup_steps = steps;
+            if (r.warmup_lr == 0) r.warmup_lr = lr;
+        }
+    }
     vkt_ctx *ctx = NULL;
     int rc = cli_open_device("selfplay", (int)r.device, &ctx);
     if (rc != CLI_OK) return rc;
     vkt_model *m = NULL;
     vkt_rl_sp s;
     memset(&s, 0, sizeof s);
+    cli_sp_eval ev;
+    memset(&ev, 0, sizeof ev);
     FILE *mf = NULL;
     vkt_status st = VKT_OK;
     double inv_before = NAN, inv_after = NAN, warm_loss = NAN, expl0 = NAN;
@@ -450,7 +518,7 @@ static int run_model(int argc, char **argv) {
         st = vkt_model_preset(r.preset ? r.preset : "gpt2-tiny", &cfg, &err);
         if (st == VKT_OK && !r.preset) cfg.layers = 2, cfg.width = 64, cfg.heads = 4, cfg.kv_heads = 4, cfg.ffn = 256;
         if (st == VKT_OK) {
-            cfg.context = 128;  // Kuhn's prompt + answer is at most 52 tokens
+            cfg.context = 128;  // every game's compact prompt + answer fits (the longest, negotiation: 89 + 32)
             vkt_model_config_reshape(&cfg, (int)r.layers, (int)r.width, (int)r.heads, 0);
             st = vkt_model_config_check(&cfg, &err);
         }
@@ -463,7 +531,7 @@ static int run_model(int argc, char **argv) {
     const int inv_games = 64;
     if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {
         double t0 = now_wall();
-        st = vkt_rl_invalid_rate(m, s.gen, o.game, inv_games, 1000000000LL, eval_seed, o.max_new_tokens, &inv_before, &err);
+        st = vkt_rl_invalid_rate(m, s.gen, o.game, inv_games, 1000000000LL, eval_seed, s.max_new_tokens, &inv_before, &err);
         if (st == VKT_OK && !r.json) {
             printf("# model: %d layers, width %d, %d heads (%llu parameters); warm-up: %ld steps x %ld rows, lr %g\n",
                    vkt_model_cfg(m)->layers, vkt_model_cfg(m)->width, vkt_model_cfg(m)->heads,
@@ -473,7 +541,7 @@ static int run_model(int argc, char **argv) {
         }
         if (st == VKT_OK) st = vkt_rl_warmup(m, o.game, (int)r.warmup_steps, (int)r.warmup_rows, r.warmup_lr, o.seed, &warm_loss, &err);
         if (st == VKT_OK)
-            st = vkt_rl_invalid_rate(m, s.gen, o.game, inv_games, 1000000000LL, eval_seed, o.max_new_tokens, &inv_after, &err);
+            st = vkt_rl_invalid_rate(m, s.gen, o.game, inv_games, 1000000000LL, eval_seed, s.max_new_tokens, &inv_after, &err);
         if (st == VKT_OK && !r.json) {
             printf("  invalid-move rate after warm-up:  %.1f%% (answer loss %.4f nats/token, %.0fs)\n", 100 * inv_after,
                    warm_loss, now_wall() - t0);
@@ -484,12 +552,15 @@ static int run_model(int argc, char **argv) {
         vkt_rl_sp_free(&s);
         st = vkt_rl_sp_init(&s, m, &o, &err);
     }
+    const bool kuhn = st == VKT_OK && s.kuhn >= 0, kuhn_only = kuhn && s.mix.n == 1;
     vkt_kuhn_policy latest, avg;
-    if (st == VKT_OK) st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
+    memset(&latest, 0, sizeof latest), memset(&avg, 0, sizeof avg);
+    if (kuhn) st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
     if (st == VKT_OK && r.resume) st = vkt_rl_sp_load_state(&s, in_dir(0, r.out, "rl_state.json"), &err);
     // The KL reference is the policy the run started from, not the one it was saved with.
     if (st == VKT_OK && r.resume && o.pg.kl_coef > 0) st = vkt_rl_sp_load_ref(&s, in_dir(0, r.out, "ref"), &err);
-    if (st == VKT_OK && !r.resume) expl0 = vkt_kuhn_exploitability(&latest);
+    if (st == VKT_OK && !r.resume && kuhn) expl0 = vkt_kuhn_exploitability(&latest);
+    if (st == VKT_OK) st = cli_sp_eval_init(&ev, &s, (int)r.eval_games, (int)r.eval_episodes, eval_seed, &err);
     json_object_set_new(extra, "invalid_before_warmup", json_real(inv_before));
     json_object_set_new(extra, "invalid_after_warmup", json_real(inv_after));
     json_object_set_new(extra, "exploitability_start", json_real(expl0));
@@ -501,48 +572,43 @@ static int run_model(int argc, char **argv) {
         else if (!(mf = fopen(mpath, r.resume ? "a" : "w"))) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot open", mpath);
     }
     if (st == VKT_OK && !r.json) {
-        printf("# self-play: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, seed %llu, "
+        printf("# self-play on %s: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, seed %llu, "
                "%ld games%s\n",
-               vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
+               o.game, vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
                o.pg.entropy_coef, o.pg.kl_coef, (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
-        printf("# %8s %7s %8s %9s %9s %8s %8s %8s %8s\n", "games", "updates", "invalid", "expl", "avg_expl", "rnd_win",
-               "nash_ret", "games/s", "elapsed");
+        if (kuhn_only)
+            printf("# %8s %7s %8s %9s %9s %8s %8s %8s %8s\n", "games", "updates", "invalid", "expl", "avg_expl", "rnd_win",
+                   "nash_ret", "games/s", "elapsed");
+        else
+            printf("# %8s %7s %8s  %s  %8s %8s\n", "games", "updates", "invalid", "evaluation", "games/s", "elapsed");
         fflush(stdout);
     }
     volatile sig_atomic_t *stop_flag = cli_catch_sigint();
     double t_start = now_wall(), eval_s = 0;
     int64_t games0 = s.games;
     double e_latest = expl0, e_avg = expl0;
-    vkt_rl_eval ev_rand = {0}, ev_nash = {0};
     bool interrupted = false;
     int window_inv = 0, window_dec = 0;
     while (st == VKT_OK) {
         bool done = s.games >= r.games;
         bool do_eval = done || s.updates % r.eval_every == 0;
-        json_t *line = json_object();
         if (do_eval) {
             double te = now_wall();
-            st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
-            vkt_rl_sp_avg_policy(&s, &latest, &avg);
-            e_latest = vkt_kuhn_exploitability(&latest), e_avg = vkt_kuhn_exploitability(&avg);
-            if (st == VKT_OK && r.eval_games > 0)
-                st = vkt_rl_eval_vs(m, s.gen, o.game, "random", (int)r.eval_games, vkt_rng_derive(eval_seed, (uint64_t)s.updates),
-                                    o.max_new_tokens, &ev_rand, &err);
-            if (st == VKT_OK && r.eval_games > 0)
-                st = vkt_rl_eval_vs(m, s.gen, o.game, "nash", (int)r.eval_games,
-                                    vkt_rng_derive(eval_seed ^ 1, (uint64_t)s.updates), o.max_new_tokens, &ev_nash, &err);
+            if (kuhn) {
+                st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
+                vkt_rl_sp_avg_policy(&s, &latest, &avg);
+                e_latest = vkt_kuhn_exploitability(&latest), e_avg = vkt_kuhn_exploitability(&avg);
+            }
+            if (st == VKT_OK) st = cli_sp_eval_run(&ev, &s, (uint64_t)s.updates, &err);
             eval_s += now_wall() - te;
-            if (st != VKT_OK) {
-                json_decref(line);
-                break;
+            if (st != VKT_OK) break;
+            json_t *line = json_object();
+            if (kuhn) {
+                json_object_set_new(line, "exploitability", json_real(e_latest));
+                json_object_set_new(line, "avg_exploitability", json_real(e_avg));
+                json_object_set_new(line, "policy", policy_json(&latest));
             }
-            json_object_set_new(line, "exploitability", json_real(e_latest));
-            json_object_set_new(line, "avg_exploitability", json_real(e_avg));
-            json_object_set_new(line, "policy", policy_json(&latest));
-            if (r.eval_games > 0) {
-                json_object_set_new(line, "vs_random", eval_json(&ev_rand));
-                json_object_set_new(line, "vs_nash", eval_json(&ev_nash));
-            }
+            cli_sp_eval_add_json(&ev, &s, line);
             json_object_set_new(line, "games", json_integer(s.games));
             json_object_set_new(line, "updates", json_integer(s.updates));
             json_object_set_new(line, "eval", json_true());
@@ -550,18 +616,27 @@ static int run_model(int argc, char **argv) {
             fprintf(mf, "%s\n", txt);
             fflush(mf);
             free(txt);
+            json_decref(line);
             if (!r.json) {
                 char el[32];
                 fmt_dur(now_wall() - t_start, el, sizeof el);
                 double rate = window_dec ? (double)window_inv / window_dec : (double)s.invalid / (s.decisions ? s.decisions : 1);
-                printf("%s  %8lld %7d %7.2f%% %9.4f %9.4f %8.3f %+8.3f %8.1f %8s\n", tty ? "\r" : "", (long long)s.games,
-                       s.updates, 100 * rate, e_latest, e_avg, ev_rand.win, ev_nash.mean_return,
-                       (s.games - games0) / (now_wall() - t_start + 1e-9), el);
+                double gps = (s.games - games0) / (now_wall() - t_start + 1e-9);
+                if (kuhn_only) {
+                    printf("%s  %8lld %7d %7.2f%% %9.4f %9.4f %8.3f %+8.3f %8.1f %8s\n", tty ? "\r" : "",
+                           (long long)s.games, s.updates, 100 * rate, e_latest, e_avg, ev.g[0].vs_random.win,
+                           ev.g[0].vs_strong.mean_return, gps, el);
+                } else {
+                    char line_txt[1024];
+                    cli_sp_eval_line(&ev, &s, line_txt, sizeof line_txt);
+                    printf("%s  %8lld %7d %7.2f%%  %s", tty ? "\r" : "", (long long)s.games, s.updates, 100 * rate, line_txt);
+                    if (kuhn) printf("  kuhn expl %.4f avg %.4f", e_latest, e_avg);
+                    printf("  %8.1f %8s\n", gps, el);
+                }
                 fflush(stdout);
             }
             window_inv = window_dec = 0;
         }
-        json_decref(line);
         if (done) break;
         if (*stop_flag) {
             interrupted = true;
@@ -571,16 +646,7 @@ static int run_model(int argc, char **argv) {
         st = vkt_rl_sp_update(&s, &us, &err);
         if (st != VKT_OK) break;
         window_inv += us.invalid, window_dec += us.decisions;
-        fprintf(mf,
-                "{\"update\": %d, \"games\": %lld, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
-                "\"mean_return_p0\": %.6f, \"loss\": %.6g, \"clip_frac\": %.4f, \"approx_kl\": %.6g, \"grad_norm\": %.5g, "
-                "\"gen_tokens\": %d, \"sample_entropy\": %.6f, \"entropy\": %.6f, \"kl_ref\": %.6g, "
-                "\"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f}\n",
-                s.updates, (long long)s.games, us.decisions, us.kept, us.invalid,
-                us.decisions ? (double)us.invalid / us.decisions : 0.0, us.mean_return_p0, us.loss, us.pg.clip_frac,
-                us.pg.approx_kl_old, us.grad_norm, us.gen_tokens, us.sample_entropy, us.entropy, us.pg.kl_ref,
-                us.rollout_s, us.score_s, us.train_s, now_wall() - t_start);
-        fflush(mf);
+        write_update_line(mf, &s, &us, now_wall() - t_start);
         if (tty) {
             double el = now_wall() - t_start, gps = (s.games - games0) / (el + 1e-9);
             char eta[32];
@@ -595,22 +661,29 @@ static int run_model(int argc, char **argv) {
     cli_release_sigint();
     if (tty) fprintf(stderr, "\n");
     if (st == VKT_OK) st = save_run(&r, &s, &o, extra, &err);
+    if (st == VKT_OK) st = cli_sp_eval_offswitch_files(&ev, &s, r.out, r.defer_bin, r.plot, &err);
     if (st != VKT_OK) {
         rc = cli_fail("selfplay", "%s", err.msg);
     } else if (r.json) {
         json_t *j = json_object();
+        json_object_set_new(j, "game", json_string(o.game));
         json_object_set_new(j, "games", json_integer(s.games));
         json_object_set_new(j, "updates", json_integer(s.updates));
         json_object_set_new(j, "invalid_rate", json_real(s.decisions ? (double)s.invalid / s.decisions : 0.0));
         json_object_set_new(j, "invalid_before_warmup", json_real(inv_before));
         json_object_set_new(j, "invalid_after_warmup", json_real(inv_after));
-        json_object_set_new(j, "exploitability_start", json_real(expl0));
-        json_object_set_new(j, "exploitability", json_real(e_latest));
-        json_object_set_new(j, "avg_exploitability", json_real(e_avg));
-        json_object_set_new(j, "policy", policy_json(&latest));
-        json_object_set_new(j, "avg_policy", policy_json(&avg));
-        json_object_set_new(j, "vs_random", eval_json(&ev_rand));
-        json_object_set_new(j, "vs_nash", eval_json(&ev_nash));
+        if (kuhn) {
+            json_object_set_new(j, "exploitability_start", json_real(expl0));
+            json_object_set_new(j, "exploitability", json_real(e_latest));
+            json_object_set_new(j, "avg_exploitability", json_real(e_avg));
+            json_object_set_new(j, "policy", policy_json(&latest));
+            json_object_set_new(j, "avg_policy", policy_json(&avg));
+        }
+        cli_sp_eval_add_json(&ev, &s, j);
+        if (ev.eps) {
+            json_object_set_new(j, "deference_csv", json_string(in_dir(0, r.out, "offswitch_deference.csv")));
+            if (r.plot) json_object_set_new(j, "deference_png", json_string(in_dir(1, r.out, "offswitch_deference.png")));
+        }
         json_object_set_new(j, "interrupted", json_boolean(interrupted));
         json_object_set_new(j, "wall_s", json_real(now_wall() - t_start));
         char *txt = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
@@ -624,17 +697,23 @@ static int run_model(int argc, char **argv) {
                interrupted ? " (--resume continues)" : "");
         printf("  invalid-move rate: %.2f%% of %lld self-play decisions\n",
                s.decisions ? 100.0 * s.invalid / s.decisions : 0.0, (long long)s.decisions);
-        printf("  exploitability (0 = Nash equilibrium, uniform random play = 0.458): start %.4f -> latest %.4f, averaged %.4f\n",
-               expl0, e_latest, e_avg);
-        print_card_policy("latest", &latest);
-        print_card_policy("averaged", &avg);
-        printf("  (Nash: J bets first with alpha <= 1/3, never calls a bet; Q checks, calls a bet 1/3 + alpha;\n"
-               "   K bets with 3 alpha and always calls; as the second player K always bets after a check, J bluffs 1/3.)\n");
-        printf("  vs random: win %.1f%% loss %.1f%% invalid %.1f%%; vs nash: mean return %+.3f, invalid %.1f%%\n",
-               100 * ev_rand.win, 100 * ev_rand.loss, 100 * ev_rand.invalid, ev_nash.mean_return, 100 * ev_nash.invalid);
+        if (kuhn) {
+            printf("  kuhn exploitability (0 = Nash equilibrium, uniform random play = 0.458): start %.4f -> latest %.4f, "
+                   "averaged %.4f\n",
+                   expl0, e_latest, e_avg);
+            print_card_policy("latest", &latest);
+            print_card_policy("averaged", &avg);
+            printf("  (Nash: J bets first with alpha <= 1/3, never calls a bet; Q checks, calls a bet 1/3 + alpha;\n"
+                   "   K bets with 3 alpha and always calls; as the second player K always bets after a check, J bluffs 1/3.)\n");
+        }
+        cli_sp_eval_report(&ev, &s, stdout);
+        if (ev.eps)
+            printf("  deference by Delta: %s%s%s\n", in_dir(0, r.out, "offswitch_deference.csv"), r.plot ? ", " : "",
+                   r.plot ? in_dir(1, r.out, "offswitch_deference.png") : "");
     }
     json_decref(extra);
     if (mf) fclose(mf);
+    cli_sp_eval_free(&ev);
     vkt_rl_sp_free(&s);
     vkt_model_destroy(m);
     vkt_ctx_destroy(ctx);

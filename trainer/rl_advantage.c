@@ -9,12 +9,21 @@ vkt_status vkt_rl_adv_mode_parse(const char *s, vkt_rl_adv_mode *out, vkt_error 
     if (!strcmp(s, "rae")) *out = VKT_RL_ADV_RAE;
     else if (!strcmp(s, "none")) *out = VKT_RL_ADV_NONE;
     else if (!strcmp(s, "group")) *out = VKT_RL_ADV_GROUP;
-    else return vkt_fail(err, VKT_ERR_ARG, "advantage '%s': expected rae, none or group", s);
+    else if (!strcmp(s, "group-mean")) *out = VKT_RL_ADV_GROUP_MEAN;
+    else if (!strcmp(s, "auto")) *out = VKT_RL_ADV_AUTO;
+    else return vkt_fail(err, VKT_ERR_ARG, "advantage '%s': expected rae, none, group, group-mean or auto", s);
     return VKT_OK;
 }
 
 const char *vkt_rl_adv_mode_name(vkt_rl_adv_mode m) {
-    return m == VKT_RL_ADV_RAE ? "rae" : m == VKT_RL_ADV_NONE ? "none" : m == VKT_RL_ADV_GROUP ? "group" : "?";
+    switch (m) {
+    case VKT_RL_ADV_RAE: return "rae";
+    case VKT_RL_ADV_NONE: return "none";
+    case VKT_RL_ADV_GROUP: return "group";
+    case VKT_RL_ADV_GROUP_MEAN: return "group-mean";
+    case VKT_RL_ADV_AUTO: return "auto";
+    }
+    return "?";
 }
 
 void vkt_rae_init(vkt_rae *r, double alpha) {
@@ -44,7 +53,7 @@ static int cmp_keyed(const void *a, const void *b) {
     return x->i - y->i;
 }
 
-vkt_status vkt_rl_group_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err) {
+static vkt_status group_adv(int n, const uint64_t *group, const double *R, double *A, bool by_sd, vkt_error *err) {
     if (n < 0) return vkt_fail(err, VKT_ERR_ARG, "group advantages: n = %d", n);
     if (n == 0) return VKT_OK;
     keyed *k = malloc((size_t)n * sizeof *k);
@@ -66,12 +75,20 @@ vkt_status vkt_rl_group_advantages(int n, const uint64_t *group, const double *R
             if (m == 1 || same) { A[i] = 0; continue; }  // no other sample / no signal: dropped
             double others = (sum - R[i]) / (m - 1);
             double num = R[i] - others;
-            A[i] = num == 0 ? 0 : num / (sd + VKT_RL_GROUP_EPS);
+            A[i] = num == 0 || !by_sd ? num : num / (sd + VKT_RL_GROUP_EPS);
         }
         lo = hi;
     }
     free(k);
     return VKT_OK;
+}
+
+vkt_status vkt_rl_group_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err) {
+    return group_adv(n, group, R, A, true, err);
+}
+
+vkt_status vkt_rl_group_mean_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err) {
+    return group_adv(n, group, R, A, false, err);
 }
 
 int vkt_rl_adv_keep(int n, const double *A, bool *keep) {

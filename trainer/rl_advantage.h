@@ -17,6 +17,11 @@
 //          of the group, eps = VKT_RL_GROUP_EPS. A singleton group (n = 1) has no other
 //          sample, so its A is 0 (and it is dropped); a group whose returns are all equal
 //          has A = 0 for every sample (numerator 0).
+//   group-mean  the same groups, A_i = R_i - mean_{j != i} R_j without the division by sd
+//          (Dr. GRPO's form): the advantage keeps the stakes of the decision, for games
+//          whose returns differ in scale from state to state (off-switch payoffs).
+//   auto   not an estimator: each game of a self-play run takes its own default
+//          (rl_mix.h: kuhn group, tictactoe and negotiation rae, offswitch group-mean).
 //
 // Samples whose advantage is exactly 0 carry no gradient and are dropped from the batch
 // (SPIRAL's filter): vkt_rl_adv_keep says which remain; normalisers count only those.
@@ -33,9 +38,9 @@
 #define VKT_RL_RAE_ALPHA 0.95   // SPIRAL's EMA decay
 #define VKT_RL_GROUP_EPS 1e-6   // added to the group's population sd
 
-typedef enum { VKT_RL_ADV_RAE = 0, VKT_RL_ADV_NONE, VKT_RL_ADV_GROUP } vkt_rl_adv_mode;
+typedef enum { VKT_RL_ADV_RAE = 0, VKT_RL_ADV_NONE, VKT_RL_ADV_GROUP, VKT_RL_ADV_GROUP_MEAN, VKT_RL_ADV_AUTO } vkt_rl_adv_mode;
 
-// "rae", "none", "group".
+// "rae", "none", "group", "group-mean", "auto".
 vkt_status vkt_rl_adv_mode_parse(const char *s, vkt_rl_adv_mode *out, vkt_error *err);
 const char *vkt_rl_adv_mode_name(vkt_rl_adv_mode m);
 
@@ -54,6 +59,8 @@ vkt_status vkt_rae_advantage(vkt_rae *r, int game, int role, double R, double *A
 // Group advantages of n samples: group[i] is sample i's observation key, R[i] its
 // return; writes A[0..n) as defined above. Order of the samples does not matter.
 vkt_status vkt_rl_group_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err);
+// The same without the division by the group's sd (group-mean).
+vkt_status vkt_rl_group_mean_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err);
 
 // keep[i] = (A[i] != 0); returns how many are kept.
 int vkt_rl_adv_keep(int n, const double *A, bool *keep);

@@ -1,18 +1,30 @@
 // rl_prompt.h: role-conditioned prompts for self-play and the imitation warm-up data.
 //
 // A prompt names the game and the seat ("which game, which player": SPIRAL's role
-// conditioning), then the observation. The protocol's observation (games/protocol.h) is
-// ~600 bytes for Kuhn, long for a byte-level tiny model, so one-hand Kuhn has a compact
-// rendering (plain ASCII, one line, no special tokens, so the same text works in
-// `vkt train --format jsonl`, whose loader does not parse special tokens):
+// conditioning), then the observation. The protocol's observations (games/protocol.h)
+// are 600-1200 bytes, long for a byte-level tiny model with a 128-token context, so
+// each game has a compact rendering: plain ASCII, one line, no special tokens (the same
+// text works in `vkt train --format jsonl`, whose loader does not parse special tokens);
+// exact strings in docs/selfplay.md:
 //
-//   "Kuhn P<seat> card <J|Q|K> hist <h> moves [A] [B]\n"
+//   Kuhn (one hand)  "Kuhn P<s> card <J|Q|K> hist <h> moves [A] [B]\n"                  42-44 bytes
+//                    h = the hand's history in OpenSpiel's letters (p check/fold,
+//                    b bet/call), "-" before any action; the moves in id order.
+//   TicTacToe        "TicTacToe P<s> <X|O> board <abc|def|ghi>\n"                       33 bytes
+//                    the board row by row, '|' between rows, X / O, an empty cell as its
+//                    number (the legal answers are the digits shown: "[4]").
+//   Negotiation      "Negotiation P<s> turn <t>/<T> values W<v> G<v> you W<n> G<n>
+//                     opp W<n> G<n> offer <+x Res -y Res | none>\n"   (one line)       <= 89 bytes
+//                    own values; both inventories; the offer pending for the mover as
+//                    the change it makes to the mover's inventory ("+3 Wood -2 Gold":
+//                    [Accept] gets 3 Wood for 2 Gold). No moves list (400 offers).
+//   Offswitch        "Offswitch P0 mean <mu> spread <sigma> <noise|error> <x> moves [act] [off] [wait]\n"
+//                    the episode's prior N(mu, sigma^2) and human, as the game's text
+//                    states them (%.2f; "noise 0.00" for a rational human, "error e"
+//                    for a noisy one).
 //
-// h = the hand's history in OpenSpiel's letters (p = check/fold, b = bet/call), "-"
-// before any action; the moves are the legal actions' texts in brackets in id order
-// ([Check] [Bet], or [Fold] [Call] facing a bet). Example: "Kuhn P1 card Q hist b moves
-// [Fold] [Call]\n" (42 bytes = 42 tokens; 43-44 in the other states). Other games (and
-// Kuhn matches of several hands) use "<Game> P<seat>\n" + the protocol observation + "\n".
+// Other games (and Kuhn matches of several hands) use "<Game> P<seat>\n" + the protocol
+// observation + "\n".
 //
 // The answer is the move in brackets, e.g. "[Call]", then <|endoftext|>; the protocol
 // parses it (any bracket text that is not a legal move is an invalid move).
@@ -23,16 +35,32 @@
 #include <stdio.h>
 
 #include "game.h"
+#include "rng.h"
 #include "status.h"
 
 // The prompt for `player` (who is to move) in g; snprintf semantics.
 size_t vkt_rl_prompt(const vkt_game *g, int player, char *buf, size_t cap);
+// An upper bound on vkt_rl_prompt's length over every state of g's game with g's
+// options (g created, dealt or not); 0 when the game has no compact form (the bound
+// then depends on the protocol text).
+size_t vkt_rl_prompt_max(const vkt_game *g);
 // The answer text for a legal action: "[" + action text + "]"; snprintf semantics.
 vkt_status vkt_rl_answer(const vkt_game *g, int action, char *buf, size_t cap, vkt_error *err);
 
-// Imitation warm-up data: plays `games` games of `spec` (e.g. "kuhn") with uniformly
-// random legal moves for every seat, game k dealt from vkt_rng_derive(seed, k) and moves
-// drawn from one RNG seeded by seed, and writes one JSON line per decision,
+// The prompt as byte-level token ids (no special tokens): *ids is malloc'd (*n ids).
+vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err);
+// The answer of a legal action as ids, "[Text]" then <|endoftext|>, into ids[cap].
+vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, int32_t *ids, int cap, int *n, vkt_error *err);
+
+// A move of random legal play, as the warm-up imitates: uniform over the legal actions
+// (one vkt_rng_below draw), except in negotiation, where the kind of move is uniform
+// first (Accept when legal, Deny, an offer) and then the offer: uniform over the ~400
+// legal offers would almost never show [Accept] or [Deny].
+int vkt_rl_random_action(const vkt_game *g, vkt_rng *rng);
+
+// Imitation warm-up data: plays `games` games of `spec` (e.g. "kuhn") with random legal
+// moves (vkt_rl_random_action) for every seat, game k dealt from vkt_rng_derive(seed, k)
+// and moves drawn from one RNG seeded by seed, and writes one JSON line per decision,
 // {"prompt": vkt_rl_prompt(...), "completion": vkt_rl_answer(...)}, to f.
 // *lines (may be NULL) gets the number of lines written.
 vkt_status vkt_rl_warmup_write(FILE *f, const char *spec, int64_t games, uint64_t seed, int64_t *lines,

@@ -18,11 +18,12 @@ void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o) {
     o->invalid = VKT_INVALID_TRAINING;
     vkt_gen_defaults(&o->gen);
     o->gen.max_new_tokens = 16;
+    o->replays = 1;
 }
 
 void vkt_rl_rollout_free(vkt_rl_rollout *r) {
     for (int i = 0; i < r->n_turns; i++) free(r->turns[i].prompt), free(r->turns[i].resp), free(r->turns[i].logp);
-    free(r->turns), free(r->returns), free(r->forfeited_by), free(r->truncated);
+    free(r->turns), free(r->returns), free(r->forfeited_by), free(r->truncated), free(r->spec);
     memset(r, 0, sizeof *r);
 }
 
@@ -33,28 +34,6 @@ uint64_t vkt_rl_tokens_key(const int32_t *ids, int n) {
     return h;
 }
 
-// The prompt of game g's player to move, as byte tokens (no special tokens, like the
-// warm-up data). *ids is malloc'd.
-static vkt_status prompt_tokens(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err) {
-    size_t len = vkt_rl_prompt(g, player, NULL, 0);
-    char *text = malloc(len + 1);
-    int32_t *t = malloc((len + 1) * sizeof *t);
-    if (!text || !t) {
-        free(text), free(t);
-        return vkt_fail(err, VKT_ERR_NOMEM, "rollout: prompt of %zu bytes", len);
-    }
-    vkt_rl_prompt(g, player, text, len + 1);
-    size_t got = 0;
-    vkt_status s = vkt_tokenizer_encode(text, len, 0, t, len + 1, &got, err);
-    free(text);
-    if (s != VKT_OK) {
-        free(t);
-        return s;
-    }
-    *ids = t, *n = (int)got;
-    return VKT_OK;
-}
-
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
                               vkt_error *err) {
     memset(out, 0, sizeof *out);
@@ -62,6 +41,21 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
         return vkt_fail(err, VKT_ERR_ARG, "rollout: n_games %d and max_turns %d must be >= 1, game_base %lld >= 0",
                         o->n_games, o->max_turns, (long long)o->game_base);
     const int G = o->n_games;
+    // The blocks: one spec for every game, or the mix.
+    const int NS = o->n_specs > 0 ? o->n_specs : 1;
+    const char *spec[VKT_RL_MAX_GAMES];
+    int count[VKT_RL_MAX_GAMES], reps[VKT_RL_MAX_GAMES], total = 0;
+    if (NS > VKT_RL_MAX_GAMES) return vkt_fail(err, VKT_ERR_ARG, "rollout: %d specs (at most %d)", NS, VKT_RL_MAX_GAMES);
+    for (int k = 0; k < NS; k++) {
+        spec[k] = o->n_specs > 0 ? o->specs[k] : o->game;
+        count[k] = o->n_specs > 0 ? o->count[k] : G;
+        reps[k] = o->n_specs > 0 ? o->spec_replays[k] : o->replays;
+        if (reps[k] == 0) reps[k] = 1;
+        if (count[k] < 0 || reps[k] < 1)
+            return vkt_fail(err, VKT_ERR_ARG, "rollout: spec %d (%s): %d games, %d replays", k, spec[k], count[k], reps[k]);
+        total += count[k];
+    }
+    if (total != G) return vkt_fail(err, VKT_ERR_ARG, "rollout: the blocks hold %d games, not n_games %d", total, G);
     vkt_game *games = malloc((size_t)G * sizeof *games);
     int *turn = calloc((size_t)G, sizeof *turn), *wait = malloc((size_t)G * sizeof *wait);
     vkt_gen_prompt *pr = malloc((size_t)G * sizeof *pr);
@@ -70,15 +64,18 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
     out->returns = calloc((size_t)G * VKT_GAME_MAX_PLAYERS, sizeof *out->returns);
     out->forfeited_by = malloc((size_t)G * sizeof *out->forfeited_by);
     out->truncated = calloc((size_t)G, sizeof *out->truncated);
+    out->spec = calloc((size_t)G, sizeof *out->spec);
     vkt_status s = VKT_OK;
-    if (!games || !turn || !wait || !pr || !res || !out->returns || !out->forfeited_by || !out->truncated)
+    if (!games || !turn || !wait || !pr || !res || !out->returns || !out->forfeited_by || !out->truncated || !out->spec)
         s = vkt_fail(err, VKT_ERR_NOMEM, "rollout: %d games", G);
-    for (int g = 0; s == VKT_OK && g < G; g++) {
-        s = vkt_game_create(&games[g], o->game, err);
-        if (s == VKT_OK) vkt_game_set_invalid_rule(&games[g], o->invalid);
-        if (s == VKT_OK) s = vkt_game_reset(&games[g], vkt_rng_derive(o->seed, (uint64_t)(o->game_base + g)), err);
-        out->forfeited_by[g] = -1;
-    }
+    for (int k = 0, first = 0; s == VKT_OK && k < NS; first += count[k++])
+        for (int g = first; s == VKT_OK && g < first + count[k]; g++) {
+            int64_t deal = o->game_base + first + (g - first) / reps[k];
+            s = vkt_game_create(&games[g], spec[k], err);
+            if (s == VKT_OK) vkt_game_set_invalid_rule(&games[g], o->invalid);
+            if (s == VKT_OK) s = vkt_game_reset(&games[g], vkt_rng_derive(o->seed, (uint64_t)deal), err);
+            out->forfeited_by[g] = -1, out->spec[g] = k;
+        }
     vkt_gen_opts gopt = o->gen;
     gopt.seed = o->seed;
     int cap_turns = 0;
@@ -110,7 +107,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             memset(t, 0, sizeof *t);
             t->game = g, t->player = vkt_game_current_player(&games[g]), t->step = turn[g];
             t->action = VKT_ACTION_INVALID;
-            if (s == VKT_OK) s = prompt_tokens(&games[g], t->player, &t->prompt, &t->n_prompt, err);
+            if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, &t->prompt, &t->n_prompt, err);
             if (s == VKT_OK) t->obs_key = vkt_rl_tokens_key(t->prompt, t->n_prompt);
             pr[k] = (vkt_gen_prompt){t->prompt, t->n_prompt, ((uint64_t)(o->game_base + g) << 16) | (uint64_t)turn[g]};
         }

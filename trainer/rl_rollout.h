@@ -13,6 +13,13 @@
 // stream (id << 16) | t under the run's seed, so a game's deal, texts and actions do not
 // depend on which other games share its batch (generation is batch-invariant): running
 // games one at a time with the same ids gives the same transcripts.
+//
+// Mixes and replays: with n_specs > 0 the batch is consecutive blocks, count[k] games of
+// specs[k] (first_k = count[0] + ... + count[k-1]). With replays r > 1 a block's deals
+// repeat: game g of block k is dealt from vkt_rng_derive(seed, game_base + first_k +
+// (g - first_k) / r), so r consecutive games share their chance outcomes (a group of r
+// samples of one state, compared on common random numbers) while each keeps its own
+// sampling stream (game_base + g). r = 1 is the plain rule above.
 #ifndef VKT_RL_ROLLOUT_H
 #define VKT_RL_ROLLOUT_H
 
@@ -21,6 +28,7 @@
 
 #include "game.h"
 #include "generate.h"
+#include "rl_advantage.h"
 
 typedef struct vkt_rl_rollout_opts {
     const char *game;            // game spec, e.g. "kuhn"
@@ -31,6 +39,11 @@ typedef struct vkt_rl_rollout_opts {
     vkt_invalid_rule invalid;    // default VKT_INVALID_TRAINING
     vkt_gen_opts gen;            // sampling settings (max_new_tokens, temperature, stops,
                                  // on_logits); seed is overwritten with `seed`
+    int replays;                 // n_specs == 0: each deal played this many times (default 1)
+    int n_specs;                 // 0: every game plays `game`; else a mix of these blocks:
+    const char *specs[VKT_RL_MAX_GAMES];
+    int count[VKT_RL_MAX_GAMES];         // games of each spec (sum = n_games)
+    int spec_replays[VKT_RL_MAX_GAMES];  // replays of each spec (0 means 1)
 } vkt_rl_rollout_opts;
 
 // One decision: who played, what the model read and wrote, and what it meant.
@@ -53,6 +66,7 @@ typedef struct vkt_rl_rollout {
     double *returns;             // (n_games * VKT_GAME_MAX_PLAYERS) by game, then seat
     int *forfeited_by;           // (n_games) the seat whose invalid move ended it, or -1
     bool *truncated;             // (n_games) cut at max_turns
+    int *spec;                   // (n_games) the game's block in a mix (0 without one)
     vkt_rl_turn *turns;          // in play order: by step, then by game
     int n_turns;
     int invalid;                 // invalid moves (= games forfeited)

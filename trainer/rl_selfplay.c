@@ -31,7 +31,7 @@ static vkt_status dev_fail(vkt_model *m, vkt_error *err, const char *what) {
 void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
     memset(o, 0, sizeof *o);
     o->game = "kuhn";
-    o->adv = VKT_RL_ADV_GROUP;
+    o->adv = VKT_RL_ADV_AUTO;
     o->rae_alpha = VKT_RL_RAE_ALPHA;
     vkt_pg_defaults(&o->pg);
     o->ppo_epochs = 2;
@@ -40,7 +40,7 @@ void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
     o->beta1 = 0.9, o->beta2 = 0.95;
     o->weight_decay = 0;
     o->max_grad_norm = 1.0;
-    o->max_new_tokens = 8;
+    o->max_new_tokens = 0;
     o->micro_rows = 64;
     o->seed = 1;
 }
@@ -64,23 +64,57 @@ static vkt_status make_ref(vkt_rl_sp *s, int seqs, vkt_error *err) {
     return st;
 }
 
+static bool group_mode(vkt_rl_adv_mode m) { return m == VKT_RL_ADV_GROUP || m == VKT_RL_ADV_GROUP_MEAN; }
+
+// Per game of the mix: its share of an update, advantage and replays; the answer budget.
+static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context, vkt_error *err) {
+    VKT_TRY(vkt_rl_mix_parse(o->game, &s->mix, err));
+    const vkt_rl_mix *mx = &s->mix;
+    if (o->games_per_update < mx->n)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: games_per_update %d is less than the %d games of '%s'",
+                        o->games_per_update, mx->n, o->game);
+    s->kuhn = -1;
+    s->max_new_tokens = o->max_new_tokens;
+    for (int i = 0; i < mx->n; i++)
+        if (o->max_new_tokens == 0 && mx->g[i].max_new_tokens > s->max_new_tokens) s->max_new_tokens = mx->g[i].max_new_tokens;
+    for (int i = 0; i < mx->n; i++) {
+        const vkt_rl_game_info *gi = &mx->g[i];
+        s->share[i] = vkt_rl_mix_share(mx, o->games_per_update, i);
+        s->adv[i] = o->adv == VKT_RL_ADV_AUTO ? gi->adv : o->adv;
+        s->replays[i] = o->replays > 0 ? o->replays : group_mode(s->adv[i]) ? gi->replays : 1;
+        if (s->share[i] % s->replays[i])
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "selfplay: %s gets %d of the %d games per update, not a multiple of its %d replays",
+                            gi->spec, s->share[i], o->games_per_update, s->replays[i]);
+        if (gi->prompt_max == 0)
+            return vkt_fail(err, VKT_ERR_ARG, "selfplay: game '%s' has no compact prompt (trainer/rl_prompt.h)", gi->spec);
+        if (gi->prompt_max + s->max_new_tokens > context)
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "selfplay: game '%s': prompts of up to %d tokens + %d answer tokens exceed the model's "
+                            "context of %d",
+                            gi->spec, gi->prompt_max, s->max_new_tokens, context);
+        if (gi->kuhn_exact) s->kuhn = i;
+    }
+    return VKT_OK;
+}
+
 vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
     memset(s, 0, sizeof *s);
     if (o->games_per_update < 1 || o->games_per_update > 1 << 16)
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: games_per_update %d must be in 1..%d", o->games_per_update, 1 << 16);
     if (o->ppo_epochs < 1) return vkt_fail(err, VKT_ERR_ARG, "selfplay: ppo_epochs %d must be >= 1", o->ppo_epochs);
     if (!(o->lr > 0)) return vkt_fail(err, VKT_ERR_ARG, "selfplay: lr %g must be > 0", o->lr);
-    if (o->max_new_tokens < 1 || o->micro_rows < 1)
-        return vkt_fail(err, VKT_ERR_ARG, "selfplay: max_new_tokens %d and micro_rows %d must be >= 1", o->max_new_tokens,
-                        o->micro_rows);
+    if (o->max_new_tokens < 0 || o->micro_rows < 1 || o->replays < 0)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: max_new_tokens %d, replays %d must be >= 0 and micro_rows %d >= 1",
+                        o->max_new_tokens, o->replays, o->micro_rows);
     if (!(o->pg.kl_coef >= 0) || !isfinite(o->pg.kl_coef))
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_coef %g must be finite and >= 0", o->pg.kl_coef);
     if (!(o->pg.entropy_coef >= 0) || !isfinite(o->pg.entropy_coef))
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: entropy_coef %g must be finite and >= 0", o->pg.entropy_coef);
-    vkt_game probe;
-    VKT_TRY(vkt_game_create(&probe, o->game, err));
+    const int context = vkt_model_cfg(m)->context;
+    VKT_TRY(resolve_mix(s, o, context, err));
     s->o = *o;
-    s->o.pg.max_len = o->max_new_tokens;
+    s->o.pg.max_len = s->max_new_tokens;
     s->m = m;
     vkt_rae_init(&s->rae, o->rae_alpha);
     int seqs = o->games_per_update < 256 ? o->games_per_update : 256;
@@ -88,14 +122,16 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
     if (vkt_gen_create(m, seqs, 0, 0, &s->gen) != VKT_OK) return dev_fail(m, err, "generation plan");
     if (vkt_model_zero_grads(m) != VKT_OK) return dev_fail(m, err, "zero gradients");
     if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs, err));
-    // One fixed training plan for one-hand Kuhn (the longest prompt + the longest answer),
-    // so a resumed run computes with the same shapes as an uninterrupted one.
-    if (!strcmp(o->game, "kuhn")) {
-        int T = (44 + o->max_new_tokens - 1 + 3) / 4 * 4;
-        if (T > vkt_model_cfg(m)->context) T = vkt_model_cfg(m)->context;
-        if (vkt_model_plan(m, o->micro_rows, T) != VKT_OK) return dev_fail(m, err, "plan");
-        s->planned_T = T;
+    // One fixed training plan (the longest prompt + the longest answer of any game), so a
+    // resumed run computes with the same shapes as an uninterrupted one.
+    int T = 0;
+    for (int i = 0; i < s->mix.n; i++) {
+        int t = (s->mix.g[i].prompt_max + s->max_new_tokens - 1 + 3) / 4 * 4;
+        if (t > T) T = t;
     }
+    if (T > context) T = context;
+    if (vkt_model_plan(m, o->micro_rows, T) != VKT_OK) return dev_fail(m, err, "plan");
+    s->planned_T = T;
     return VKT_OK;
 }
 
@@ -111,42 +147,16 @@ void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) avg->bet[i] = s->avg_den > 0 ? s->avg_num[i] / s->avg_den : latest->bet[i];
 }
 
-// Text -> byte-level token ids (no special tokens), appended at ids[*n].
-static vkt_status text_ids(const char *text, int32_t *ids, int cap, int *n, vkt_error *err) {
-    size_t got = 0, len = strlen(text);
-    VKT_TRY(vkt_tokenizer_encode(text, len, 0, ids + *n, (size_t)(cap - *n), &got, err));
-    *n += (int)got;
-    return VKT_OK;
-}
-
-enum { MAX_PROMPT = 4096, MAX_ANSWER = 256 };
+enum { MAX_ANSWER = 256 };
 
 // Prompt ids of `player` to move in g (malloc'd).
 static vkt_status prompt_ids(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err) {
-    size_t len = vkt_rl_prompt(g, player, NULL, 0);
-    char *text = malloc(len + 1);
-    int32_t *t = malloc((len + 1) * sizeof *t);
-    if (!text || !t) {
-        free(text), free(t);
-        return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: prompt of %zu bytes", len);
-    }
-    vkt_rl_prompt(g, player, text, len + 1);
-    *n = 0;
-    vkt_status s = text_ids(text, t, (int)len + 1, n, err);
-    free(text);
-    if (s != VKT_OK) free(t);
-    else *ids = t;
-    return s;
+    return vkt_rl_prompt_tokens(g, player, ids, n, err);
 }
 
 // The answer of a legal action as ids: "[Text]" then <|endoftext|>.
 static vkt_status answer_ids(const vkt_game *g, int action, int32_t *ids, int *n, vkt_error *err) {
-    char a[MAX_ANSWER];
-    VKT_TRY(vkt_rl_answer(g, action, a, sizeof a, err));
-    *n = 0;
-    VKT_TRY(text_ids(a, ids, MAX_ANSWER - 1, n, err));
-    ids[(*n)++] = VKT_TOK_EOT;
-    return VKT_OK;
+    return vkt_rl_answer_tokens(g, action, ids, MAX_ANSWER, n, err);
 }
 
 // --- policy extraction ----------------------------------------------------------------
@@ -204,12 +214,8 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mas
         if (s == VKT_OK) s = prompt_ids(&g, player, &pids[i], &np[i], err);
         for (int a = 0; a < 2 && s == VKT_OK; a++) {
             int q = 2 * i + a;  // a = 0 pass, 1 bet (Kuhn's action ids)
-            char t[MAX_ANSWER];
-            int n = 0;
-            s = vkt_rl_answer(&g, a, t, sizeof t, err);
-            if (s == VKT_OK) s = text_ids(t, ans[q], 15, &n, err);
+            s = vkt_rl_answer_tokens(&g, a, ans[q], 16, &na[q], err);
             if (s == VKT_OK) {
-                ans[q][n++] = VKT_TOK_EOT, na[q] = n;
                 pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans[q], lpo[q] = lp[q];
             }
         }
@@ -244,7 +250,7 @@ static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng
     VKT_TRY(prompt_ids(g, player, &ids, &n, err));
     vkt_gen_opts o;
     vkt_gen_defaults(&o);
-    o.max_new_tokens = 16;
+    o.max_new_tokens = 32;  // the longest answer of any game (negotiation's offers)
     o.seed = vkt_rng_u64(rng);
     vkt_gen_prompt p = {ids, n, 0};
     vkt_gen_result r;
@@ -281,11 +287,26 @@ static void gen_opts(vkt_gen_opts *g, int max_new_tokens) {
     g->temperature = 1.0;
 }
 
+// The rollout's blocks for G games of a mix (replays: per game, NULL for none).
+static void mix_blocks(const vkt_rl_mix *mx, int G, const int *replays, vkt_rl_rollout_opts *ro) {
+    ro->n_specs = mx->n;
+    for (int i = 0; i < mx->n; i++) {
+        ro->specs[i] = mx->g[i].spec;
+        ro->count[i] = vkt_rl_mix_share(mx, G, i);
+        ro->spec_replays[i] = replays ? replays[i] : 1;
+    }
+}
+
 vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int games, int64_t game_base,
                                uint64_t seed, int max_new_tokens, double *rate, vkt_error *err) {
+    vkt_rl_mix mx;
+    VKT_TRY(vkt_rl_mix_parse(game, &mx, err));
+    if (games < mx.n) return vkt_fail(err, VKT_ERR_ARG, "invalid rate: %d games for the %d games of '%s'", games, mx.n, game);
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
     ro.game = game, ro.n_games = games, ro.game_base = game_base, ro.seed = seed;
+    if (mx.n > 1) mix_blocks(&mx, games, NULL, &ro);
+    else ro.game = mx.g[0].spec;
     gen_opts(&ro.gen, max_new_tokens);
     vkt_rl_rollout r;
     vkt_status s = vkt_rl_rollout_run(m, gen, &ro, &r, err);
@@ -298,6 +319,10 @@ vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const ch
                           uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err) {
     memset(out, 0, sizeof *out);
     if (games < 1) return vkt_fail(err, VKT_ERR_ARG, "eval: games %d must be >= 1", games);
+    vkt_game probe;
+    VKT_TRY(vkt_game_create(&probe, game, err));
+    if (vkt_game_num_players(&probe) != 2)
+        return vkt_fail(err, VKT_ERR_ARG, "eval: %s is not a two-player game (offswitch is scored against its oracle)", game);
     vkt_game *gs = malloc((size_t)games * sizeof *gs);
     vkt_rng *rng = malloc((size_t)games * sizeof *rng);
     int *turn = calloc((size_t)games, sizeof *turn), *wait = malloc((size_t)games * sizeof *wait);
@@ -345,7 +370,8 @@ vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const ch
             int g = wait[k], a;
             bool invalid = false;
             if (s == VKT_OK) s = vkt_protocol_step(&gs[g], res[k].text, res[k].text_len, &a, &invalid, NULL);
-            if (s == VKT_OK && invalid) out->invalid += 1;
+            if (s == VKT_OK && invalid) out->invalid += 1, out->seat_invalid[g % 2] += 1;
+            out->decisions++;
             turn[g]++;
             vkt_gen_result_free(&res[k]);
         }
@@ -353,15 +379,21 @@ vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const ch
     for (int g = 0; s == VKT_OK && g < games; g++) {
         double r[VKT_GAME_MAX_PLAYERS] = {0};
         if (vkt_game_is_terminal(&gs[g])) vkt_game_returns(&gs[g], r);
-        double mine = r[g % 2];
+        const int seat = g % 2;
+        double mine = r[seat];
         out->mean_return += mine;
-        if (mine > 0) out->win += 1;
-        else if (mine < 0) out->loss += 1;
-        else out->draw += 1;
+        out->seat_games[seat]++;
+        if (mine > 0) out->win += 1, out->seat_win[seat] += 1;
+        else if (mine < 0) out->loss += 1, out->seat_loss[seat] += 1;
+        else out->draw += 1, out->seat_draw[seat] += 1;
     }
     if (s == VKT_OK) {
         out->games = games;
         out->win /= games, out->draw /= games, out->loss /= games, out->invalid /= games, out->mean_return /= games;
+        for (int k = 0; k < 2; k++) {
+            double n = out->seat_games[k] ? out->seat_games[k] : 1;
+            out->seat_win[k] /= n, out->seat_draw[k] /= n, out->seat_loss[k] /= n, out->seat_invalid[k] /= n;
+        }
     }
     if (opp.act) vkt_agent_destroy(&opp);
     for (int g = 0; ids && g < games; g++) free(ids[g]);
@@ -372,34 +404,64 @@ vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const ch
 // --- warm-up -------------------------------------------------------------------------
 
 typedef struct example {
-    int32_t *prompt;
+    int32_t *prompt;  // owned by the state's first row
+    bool owns;
     int np;
     int32_t ans[MAX_ANSWER];
     int na;
+    double f;         // the row's share of its state (1, or 1/n when every legal answer is a row)
 } example;
 
-// The next decision of uniformly random legal play (games restart when over).
-static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint64_t seed, vkt_rng *rng, example *ex,
-                               vkt_error *err) {
+// The next decision of random legal play (games restart when over) into rows ex[0..):
+// one row with the sampled answer, or with `expand` one row per legal answer, each at
+// 1/n (the random policy's whole distribution at this state instead of one sample of
+// it). *used = 0 when the rows do not fit in `room` (nothing is drawn or played then).
+static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint64_t seed, vkt_rng *rng, bool expand,
+                               example *ex, int room, int *used, vkt_error *err) {
+    *used = 0;
     if (*fresh || vkt_game_is_terminal(g)) {
         VKT_TRY(vkt_game_reset(g, vkt_rng_derive(seed, (uint64_t)(*game_no)++), err));
         *fresh = false;
     }
-    int p = vkt_game_current_player(g), acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
-    int a = acts[vkt_rng_below(rng, (uint64_t)n)];
-    VKT_TRY(prompt_ids(g, p, &ex->prompt, &ex->np, err));
-    VKT_TRY(answer_ids(g, a, ex->ans, &ex->na, err));
+    int acts[VKT_GAME_MAX_LEGAL], n = expand ? vkt_game_legal_actions(g, acts) : 1;
+    if (n > room) return VKT_OK;
+    int p = vkt_game_current_player(g), a = vkt_rl_random_action(g, rng);
+    VKT_TRY(prompt_ids(g, p, &ex[0].prompt, &ex[0].np, err));
+    ex[0].owns = true;
+    for (int k = 0; k < n; k++) {
+        if (k) ex[k].prompt = ex[0].prompt, ex[k].np = ex[0].np, ex[k].owns = false;
+        ex[k].f = 1.0 / n;
+        VKT_TRY(answer_ids(g, expand ? acts[k] : a, ex[k].ans, &ex[k].na, err));
+    }
+    *used = n;
     return vkt_game_apply(g, a, err);
+}
+
+static void free_rows(example *ex, int n) {
+    for (int r = 0; ex && r < n; r++) {
+        if (ex[r].owns) free(ex[r].prompt);
+        ex[r].prompt = NULL, ex[r].owns = false;
+    }
 }
 
 vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, double lr, uint64_t seed, double *loss,
                          vkt_error *err) {
     if (steps < 0 || rows < 1) return vkt_fail(err, VKT_ERR_ARG, "warmup: steps %d, rows %d", steps, rows);
     const vkt_params *ps = vkt_model_params(m);
-    vkt_game g;
-    VKT_TRY(vkt_game_create(&g, game, err));
-    bool fresh = true;
-    int64_t game_no = 0;
+    vkt_rl_mix mx;
+    VKT_TRY(vkt_rl_mix_parse(game, &mx, err));
+    vkt_game *g = malloc((size_t)mx.n * sizeof *g);  // one running game per game of the mix
+    bool fresh[VKT_RL_MAX_GAMES];
+    int64_t game_no[VKT_RL_MAX_GAMES] = {0};
+    if (!g) return vkt_fail(err, VKT_ERR_NOMEM, "warmup games");
+    for (int i = 0; i < mx.n; i++) {
+        fresh[i] = true;
+        vkt_status cs = vkt_game_create(&g[i], mx.g[i].spec, err);
+        if (cs != VKT_OK) {
+            free(g);
+            return cs;
+        }
+    }
     vkt_rng rng;
     vkt_rng_seed(&rng, vkt_rng_derive(seed, 0x3a7e));
     example *ex = calloc((size_t)rows, sizeof *ex);
@@ -414,18 +476,28 @@ vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, do
     vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f};
     if (loss) *loss = NAN;
     for (int step = 1; s == VKT_OK && step <= steps; step++) {
-        int needT = 1, ntok = 0;
-        for (int r = 0; r < rows && s == VKT_OK; r++) {
-            free(ex[r].prompt);
-            ex[r].prompt = NULL;
-            s = next_example(&g, &fresh, &game_no, seed, &rng, &ex[r], err);
-            if (s != VKT_OK) break;
-            seqs[r] = (vkt_rl_seq){ex[r].prompt, ex[r].np, ex[r].ans, ex[r].na};
-            wstart[r] = ntok, ntok += ex[r].na;
-            if (ex[r].np + ex[r].na - 1 > needT) needT = ex[r].np + ex[r].na - 1;
+        int needT = 1, ntok = 0, nr = 0;
+        double fsum = 0;  // sum over rows of f * answer tokens: the weights' normaliser
+        free_rows(ex, rows);
+        for (int state = 0; nr < rows && s == VKT_OK; state++) {
+            const int k = state % mx.n;
+            int used = 0;
+            s = next_example(&g[k], &fresh[k], &game_no[k], seed, &rng, mx.g[k].warmup_expand, ex + nr, rows - nr, &used,
+                             err);
+            if (s == VKT_OK && used == 0 && nr == 0)
+                s = vkt_fail(err, VKT_ERR_ARG, "warmup: %d rows cannot hold the legal answers of one %s state", rows,
+                             mx.g[k].name);
+            if (s != VKT_OK || used == 0) break;
+            for (int r = nr; r < nr + used; r++) {
+                seqs[r] = (vkt_rl_seq){ex[r].prompt, ex[r].np, ex[r].ans, ex[r].na};
+                wstart[r] = ntok, ntok += ex[r].na, fsum += ex[r].f * ex[r].na;
+                if (ex[r].np + ex[r].na - 1 > needT) needT = ex[r].np + ex[r].na - 1;
+            }
+            nr += used;
         }
         if (s != VKT_OK) break;
-        for (int k = 0; k < ntok; k++) w[k] = 1.0 / ntok;
+        for (int r = 0; r < nr; r++)
+            for (int t = 0; t < ex[r].na; t++) w[wstart[r] + t] = ex[r].f / fsum;
         if (needT > planT) {
             planT = (needT + 3) / 4 * 4;
             if (planT > vkt_model_cfg(m)->context) planT = vkt_model_cfg(m)->context;
@@ -435,7 +507,7 @@ vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, do
             if (!tok || !tgt || !wt) s = vkt_fail(err, VKT_ERR_NOMEM, "warmup rows");
             else if (vkt_model_plan(m, rows, planT) != VKT_OK) s = dev_fail(m, err, "warmup: plan");
         }
-        if (s == VKT_OK) s = vkt_rl_pack(seqs, rows, w, wstart, rows, planT, tok, tgt, wt, err);
+        if (s == VKT_OK) s = vkt_rl_pack(seqs, nr, w, wstart, rows, planT, tok, tgt, wt, err);
         if (s == VKT_OK && (vkt_model_set_batch(m, tok, tgt, wt) != VKT_OK || vkt_model_forward(m, NULL, NULL) != VKT_OK ||
                             vkt_model_loss(m, 1.0f, true) != VKT_OK || vkt_model_adamw(m, &opt, step, NULL) != VKT_OK))
             s = dev_fail(m, err, "warmup step");
@@ -447,12 +519,50 @@ vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, do
     }
     // RL starts with fresh moments.
     if (s == VKT_OK && vkt_model_set_optim(m, zeros, zeros) != VKT_OK) s = dev_fail(m, err, "warmup: reset moments");
-    for (int r = 0; ex && r < rows; r++) free(ex[r].prompt);
-    free(ex), free(seqs), free(wstart), free(w), free(zeros), free(tok), free(tgt), free(wt);
+    free_rows(ex, rows);
+    free(ex), free(seqs), free(wstart), free(w), free(zeros), free(tok), free(tgt), free(wt), free(g);
     return s;
 }
 
 // --- one update ----------------------------------------------------------------------
+
+// A[k] for every turn of the rollout: per game of the mix, group / group-mean over that
+// game's turns (keys are prompt hashes, which start with the game's name), rae folding
+// its games in id order, seat by seat, into the (game, seat) baseline, or none (A = R).
+static vkt_status advantages(vkt_rl_sp *s, const vkt_rl_rollout *r, const double *R, const uint64_t *key, double *A,
+                             vkt_error *err) {
+    const int N = r->n_turns, G = r->n_games;
+    int *idx = malloc(((size_t)N + 1) * sizeof *idx);
+    double *subR = malloc(((size_t)N + 1) * sizeof *subR), *subA = malloc(((size_t)N + 1) * sizeof *subA);
+    uint64_t *subK = malloc(((size_t)N + 1) * sizeof *subK);
+    double *ga = calloc((size_t)G * VKT_GAME_MAX_PLAYERS, sizeof *ga);
+    vkt_status rc = idx && subR && subA && subK && ga ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "selfplay: advantages");
+    for (int i = 0; rc == VKT_OK && i < s->mix.n; i++) {
+        const vkt_rl_adv_mode mode = s->adv[i];
+        if (group_mode(mode)) {
+            int n = 0;
+            for (int k = 0; k < N; k++)
+                if (r->spec[r->turns[k].game] == i) idx[n] = k, subR[n] = R[k], subK[n] = key[k], n++;
+            rc = mode == VKT_RL_ADV_GROUP ? vkt_rl_group_advantages(n, subK, subR, subA, err)
+                                          : vkt_rl_group_mean_advantages(n, subK, subR, subA, err);
+            for (int j = 0; rc == VKT_OK && j < n; j++) A[idx[j]] = subA[j];
+        } else if (mode == VKT_RL_ADV_NONE) {
+            for (int k = 0; k < N; k++)
+                if (r->spec[r->turns[k].game] == i) A[k] = R[k];
+        } else {
+            const int np = s->mix.g[i].players;
+            for (int g = 0; rc == VKT_OK && g < G; g++)
+                for (int p = 0; rc == VKT_OK && r->spec[g] == i && p < np && p < VKT_RL_MAX_ROLES; p++)
+                    rc = vkt_rae_advantage(&s->rae, i, p, r->returns[(size_t)g * VKT_GAME_MAX_PLAYERS + p],
+                                           &ga[(size_t)g * VKT_GAME_MAX_PLAYERS + p], err);
+            for (int k = 0; rc == VKT_OK && k < N; k++)
+                if (r->spec[r->turns[k].game] == i)
+                    A[k] = ga[(size_t)r->turns[k].game * VKT_GAME_MAX_PLAYERS + r->turns[k].player];
+        }
+    }
+    free(idx), free(subR), free(subA), free(subK), free(ga);
+    return rc;
+}
 
 vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *err) {
     const vkt_rl_sp_opts *o = &s->o;
@@ -461,18 +571,20 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     vkt_rl_sp_stats st;
     memset(&st, 0, sizeof st);
     double t0 = now_s();
-    // 1. the policy that plays this update's games enters the average (Kuhn only).
-    if (!strcmp(o->game, "kuhn")) {
+    // 1. the policy that plays this update's Kuhn games enters the average (one-hand Kuhn only).
+    if (s->kuhn >= 0) {
         vkt_kuhn_policy pi;
+        const int GK = s->share[s->kuhn];
         VKT_TRY(vkt_rl_kuhn_policy(s->gen, &pi, NULL, err));
-        for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) s->avg_num[i] += G * pi.bet[i];
-        s->avg_den += G;
+        for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) s->avg_num[i] += GK * pi.bet[i];
+        s->avg_den += GK;
     }
-    // 2. rollouts.
+    // 2. rollouts: every game of the mix in one batch.
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
     ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed;
-    gen_opts(&ro.gen, o->max_new_tokens);
+    mix_blocks(&s->mix, G, s->replays, &ro);
+    gen_opts(&ro.gen, s->max_new_tokens);
     vkt_rl_rollout r;
     VKT_TRY(vkt_rl_rollout_run(m, s->gen, &ro, &r, err));
     const int N = r.n_turns;
@@ -495,40 +607,36 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     if (!R || !A || !key || !kept || !start || !seqs || !adv || !pr || !cont || !ncont || !lpo)
         rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d turns", N);
     st.games = G, st.decisions = N, st.invalid = r.invalid;
-    for (int g = 0; g < G; g++) st.mean_return_p0 += r.returns[(size_t)g * VKT_GAME_MAX_PLAYERS] / G;
+    for (int g = 0; g < G; g++) {
+        vkt_rl_sp_game_stats *pg = &st.per_game[r.spec[g]];
+        st.mean_return_p0 += r.returns[(size_t)g * VKT_GAME_MAX_PLAYERS] / G;
+        pg->games++, pg->mean_return_p0 += r.returns[(size_t)g * VKT_GAME_MAX_PLAYERS];
+    }
+    for (int i = 0; i < s->mix.n; i++)
+        if (st.per_game[i].games) st.per_game[i].mean_return_p0 /= st.per_game[i].games;
     for (int k = 0; rc == VKT_OK && k < N; k++) {
         const vkt_rl_turn *t = &r.turns[k];
         R[k] = r.returns[(size_t)t->game * VKT_GAME_MAX_PLAYERS + t->player];
         key[k] = t->obs_key;
         st.gen_tokens += t->n_resp;
         st.sample_entropy += t->entropy_sum;
+        st.per_game[r.spec[t->game]].decisions++;
+        st.per_game[r.spec[t->game]].invalid += t->action == VKT_ACTION_INVALID;
     }
     if (st.gen_tokens > 0) st.sample_entropy /= st.gen_tokens;
     st.rollout_s = now_s() - t0;
-    // 3. advantages.
-    if (rc == VKT_OK && o->adv == VKT_RL_ADV_GROUP) rc = vkt_rl_group_advantages(N, key, R, A, err);
-    else if (rc == VKT_OK && o->adv == VKT_RL_ADV_NONE)
-        for (int k = 0; k < N; k++) A[k] = R[k];
-    else if (rc == VKT_OK) {
-        // RAE: the games in id order, each seat's return folded once per game.
-        vkt_game probe;
-        rc = vkt_game_create(&probe, o->game, err);
-        int np = rc == VKT_OK ? vkt_game_num_players(&probe) : 0;
-        double *ga = calloc((size_t)G * VKT_GAME_MAX_PLAYERS, sizeof *ga);
-        if (rc == VKT_OK && !ga) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: advantages");
-        for (int g = 0; rc == VKT_OK && g < G; g++)
-            for (int p = 0; rc == VKT_OK && p < np && p < VKT_RL_MAX_ROLES; p++)
-                rc = vkt_rae_advantage(&s->rae, 0, p, r.returns[(size_t)g * VKT_GAME_MAX_PLAYERS + p],
-                                       &ga[(size_t)g * VKT_GAME_MAX_PLAYERS + p], err);
-        for (int k = 0; rc == VKT_OK && k < N; k++)
-            A[k] = ga[(size_t)r.turns[k].game * VKT_GAME_MAX_PLAYERS + r.turns[k].player];
-        free(ga);
-    }
-    // Kept turns (A != 0) and their token layout.
+    // 3. advantages, each game of the mix with its own estimator.
+    if (rc == VKT_OK) rc = advantages(s, &r, R, key, A, err);
+    // Kept turns and their token layout. A turn with A == 0 carries no policy gradient and
+    // is dropped (SPIRAL's filter), unless a regularizer is on: the KL and entropy terms act
+    // on every sampled turn, and dropping A == 0 turns would switch them off exactly where
+    // the policy has collapsed (every sample of a state the same: A == 0 for all of them).
+    const bool keep_zero = use_kl || use_ent;
     int K = 0, ntok = 0, needT = 1;
     for (int k = 0; rc == VKT_OK && k < N; k++) {
         const vkt_rl_turn *t = &r.turns[k];
-        if (A[k] == 0 || t->n_resp == 0) continue;
+        if ((A[k] == 0 && !keep_zero) || t->n_resp == 0) continue;
+        st.per_game[r.spec[t->game]].kept++;
         kept[K] = k, adv[K] = A[k], start[K] = ntok;
         seqs[K] = (vkt_rl_seq){t->prompt, t->n_prompt, t->resp, t->n_resp};
         pr[K] = (vkt_gen_prompt){t->prompt, t->n_prompt, 0}, cont[K] = t->resp, ncont[K] = t->n_resp;

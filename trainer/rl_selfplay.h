@@ -7,9 +7,10 @@
 //   2. games_per_update self-play games run batched (rl_rollout.h: one vkt_generate call
 //      per decision step for all waiting games, temperature 1); game ids continue from
 //      the games played so far, so the run is a function of its seed;
-//   3. advantages per turn (rl_advantage.h): rae folds the games in id order, seat by
-//      seat; group uses the prompt hash (= the information state) as the key; A == 0
-//      turns are dropped;
+//   3. advantages per turn (rl_advantage.h), per game of the mix: rae folds the games in
+//      id order, seat by seat, into the (game, seat) baseline; group / group-mean use the
+//      prompt hash (= the information state) as the key; A == 0 turns are dropped unless
+//      a regularizer (KL, entropy) is on, which acts on every sampled turn;
 //   4. old logprobs of the kept responses are recomputed by vkt_gen_score under the
 //      current parameters; ppo_epochs full-batch steps: logp_new (epoch 0: = old; later
 //      epochs re-scored), weights from vkt_pg_weights (normalisation included), rows from
@@ -37,10 +38,15 @@
 #include "model.h"
 #include "rl_advantage.h"
 #include "rl_loss.h"
+#include "rl_mix.h"
 
 typedef struct vkt_rl_sp_opts {
-    const char *game;        // game spec; "kuhn" (one hand) is the one with exact analysis
-    vkt_rl_adv_mode adv;     // default group (see docs/selfplay.md: rae collapses tiny models)
+    const char *game;        // a game spec or a mix "kuhn,tictactoe,negotiation" (rl_mix.h);
+                             // one-hand "kuhn" is the game with exact analysis
+    vkt_rl_adv_mode adv;     // default auto: each game's own (rl_mix.h: kuhn group, see
+                             // docs/selfplay.md; tictactoe, negotiation rae; offswitch group-mean)
+    int replays;             // deals replayed per group (0: each game's default; offswitch 8
+                             // under group and group-mean, else 1)
     double rae_alpha;        // 0.95
     vkt_pg_opts pg;          // ppo, clip 0.2, seq-sum-maxlen; max_len = max_new_tokens;
                              // kl_coef, entropy_coef (default 0, SPIRAL's setting)
@@ -50,16 +56,23 @@ typedef struct vkt_rl_sp_opts {
     double beta1, beta2;     // 0.9, 0.95
     double weight_decay;     // 0
     double max_grad_norm;    // 1.0
-    int max_new_tokens;      // 8: "[Check]" + <|endoftext|>
+    int max_new_tokens;      // 0: the largest answer budget of the mix's games (kuhn, tictactoe,
+                             // offswitch 8: "[Check]" + <|endoftext|>; negotiation 32)
     int micro_rows;          // rows per forward/backward (64)
     uint64_t seed;
 } vkt_rl_sp_opts;
 
 void vkt_rl_sp_defaults(vkt_rl_sp_opts *o);
 
+typedef struct vkt_rl_sp_game_stats {
+    int games, decisions, kept, invalid;
+    double mean_return_p0;   // player 0's mean return (the offswitch robot's payoff)
+} vkt_rl_sp_game_stats;
+
 typedef struct vkt_rl_sp_stats {
     int games, decisions, kept, invalid, gen_tokens;
     double mean_return_p0;
+    vkt_rl_sp_game_stats per_game[VKT_RL_MAX_GAMES];  // by the mix's order
     double loss;             // objective of the last epoch (reference formula on its logprobs)
     vkt_pg_stats pg;         // of the last epoch
     double grad_norm;        // of the last epoch, before clipping
@@ -70,7 +83,12 @@ typedef struct vkt_rl_sp_stats {
 
 // The run's state: everything --resume needs besides the model's parameters and moments.
 typedef struct vkt_rl_sp {
-    vkt_rl_sp_opts o;
+    vkt_rl_sp_opts o;        // adv, replays and max_new_tokens as given (0 / auto kept)
+    vkt_rl_mix mix;          // the games; per game its share of an update, mode and replays:
+    int share[VKT_RL_MAX_GAMES], replays[VKT_RL_MAX_GAMES];
+    vkt_rl_adv_mode adv[VKT_RL_MAX_GAMES];
+    int max_new_tokens;      // resolved answer budget (also the seq-sum-maxlen length)
+    int kuhn;                // index of one-hand kuhn in the mix (exact analysis), or -1
     vkt_model *m;            // not owned
     vkt_gen *gen;            // owned: rollouts, scoring, extraction
     vkt_model *ref;          // owned, kl_coef > 0: the frozen reference policy
@@ -114,24 +132,29 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mas
 // when it is not a legal move); probs scores each legal action's answer as above.
 vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err);
 
-// Invalid-move rate of self-play sampling: `games` games (ids from game_base) at
-// temperature 1, invalid moves / decisions.
+// Invalid-move rate of self-play sampling: `games` games (ids from game_base; a mix
+// splits them evenly) at temperature 1, invalid moves / decisions.
 vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int games, int64_t game_base,
                                uint64_t seed, int max_new_tokens, double *rate, vkt_error *err);
 
 // The format warm-up: `steps` AdamW steps (lr, betas 0.9/0.95, clip 1) on batches of
-// `rows` (prompt, answer) pairs drawn from uniformly random legal play of `game` (seeded
-// by seed); the model's moments and step count start and end at zero. *loss gets the
+// `rows` (prompt, answer) pairs drawn from random legal play (vkt_rl_random_action) of
+// `game` (seeded by seed; a mix takes row r from its game r % n); the model's moments
+// and step count start and end at zero. *loss gets the
 // mean answer-token loss of the last step (nats).
 vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, double lr, uint64_t seed, double *loss,
                          vkt_error *err);
 
-// Evaluation against an opponent agent: `games` games, the model in seat g % 2 of game
-// g, evaluation rewards (an invalid move loses: -1 / +1); temperature 1.
+// Evaluation against an opponent agent in a two-player game: `games` games, the model
+// in seat g % 2 of game g, evaluation rewards (an invalid move loses: -1 / +1);
+// temperature 1. Rates over all games, and per seat over that seat's games.
 typedef struct vkt_rl_eval {
     int games;
     double win, draw, loss, invalid;   // rates over games (invalid: the model forfeited)
     double mean_return;                // the model's mean return
+    int decisions;                     // the model's moves (invalid / decisions: per-move rate)
+    int seat_games[2];
+    double seat_win[2], seat_draw[2], seat_loss[2], seat_invalid[2];
 } vkt_rl_eval;
 vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const char *opponent, int games,
                           uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err);

@@ -37,6 +37,9 @@ vkt_status vkt_rl_tabular_init(vkt_rl_tabular *t, const vkt_rl_tabular_opts *o, 
     if (!(o->rae_alpha >= 0 && o->rae_alpha < 1)) return vkt_fail(err, VKT_ERR_ARG, "tabular: rae_alpha %g must be in [0, 1)", o->rae_alpha);
     if (!(o->entropy_coef >= 0)) return vkt_fail(err, VKT_ERR_ARG, "tabular: entropy_coef %g must be >= 0", o->entropy_coef);
     if (o->pg.kl_coef != 0) return vkt_fail(err, VKT_ERR_ARG, "tabular: kl_coef is not supported by the tabular control");
+    if (o->adv != VKT_RL_ADV_RAE && o->adv != VKT_RL_ADV_NONE && o->adv != VKT_RL_ADV_GROUP)
+        return vkt_fail(err, VKT_ERR_ARG, "tabular: advantage %s: the tabular control takes rae, none or group",
+                        vkt_rl_adv_mode_name(o->adv));
     t->o = *o;
     t->o.pg.max_len = 1;
     vkt_rae_init(&t->rae, o->rae_alpha);

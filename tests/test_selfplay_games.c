@@ -1,0 +1,188 @@
+// test_selfplay_games.c: the transformer self-play loop on TicTacToe, Negotiation and the
+// off-switch game with a tiny GPT-2 (2 layers, width 32, context 128) on the device:
+//   - per game: a short end-to-end run: the sampled invalid-move rate before the warm-up
+//     (~100%), after it (lower, below a stated bound), then RL updates whose invalid
+//     rates stay below that bound; an evaluation against random and the strong opponent
+//     (two-player games) or the oracle (offswitch) runs and its rates add up;
+//   - offswitch: the model's batched teacher-forced choice probabilities equal the model
+//     agent's per-episode probs, and group-mean advantages over replayed episodes keep turns;
+//   - the loop refuses games it cannot fit: no compact prompt, prompt + answer over the
+//     context, a share that is not a multiple of the replays.
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "offswitch_eval.h"
+#include "rl_offswitch.h"
+#include "rl_selfplay.h"
+#include "support_gpu.h"
+
+static vkt_model *tiny(vkt_ctx *ctx, int context, uint64_t seed) {
+    vkt_model_config c;
+    vkt_error err = {0};
+    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
+    c.context = context, c.layers = 2, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = 2;
+    vkt_model *m = NULL;
+    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_model_init(m, seed));
+    return m;
+}
+
+#define OK(ctx, expr)                                                                        \
+    do {                                                                                     \
+        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, err.msg, vkt_ctx_message(ctx)); \
+    } while (0)
+
+typedef struct e2e_case {
+    const char *game;
+    int warmup_steps;
+    double bound;        // invalid-move rate after the warm-up and during RL stays below this
+} e2e_case;
+
+// Warm-up, invalid rates, `updates` RL updates, one evaluation.
+static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
+    vkt_ctx *ctx = test_ctx();
+    vkt_error err = {0};
+    vkt_model *m = tiny(ctx, 128, 5);
+    vkt_rl_sp_opts o;
+    vkt_rl_sp_defaults(&o);
+    o.game = c->game, o.games_per_update = games_per_update, o.micro_rows = 32, o.lr = 3e-3, o.seed = 3;
+    vkt_rl_sp s;
+    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    double before, after, loss;
+    OK(ctx, vkt_rl_invalid_rate(m, s.gen, c->game, 32, 1000000, 11, s.max_new_tokens, &before, &err));
+    // Shorter and faster than the defaults (1e-2: the format, not which cells are free).
+    OK(ctx, vkt_rl_warmup(m, c->game, c->warmup_steps, 32, 1e-2, 3, &loss, &err));
+    OK(ctx, vkt_rl_invalid_rate(m, s.gen, c->game, 32, 1000000, 11, s.max_new_tokens, &after, &err));
+    vkt_rl_sp_free(&s);
+    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));  // the warm-up re-planned the model
+    print_message("%s: invalid-move rate before the warm-up %.3f, after %.3f (answer loss %.3f, %d steps)\n", c->game,
+                  before, after, loss, c->warmup_steps);
+    assert_true(before > 0.9);
+    assert_true(after < c->bound);
+    vkt_rl_sp_stats us;
+    int64_t inv = 0, dec = 0;
+    for (int u = 0; u < updates; u++) {
+        OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+        print_message("  update %d: %d decisions, %d invalid (%.3f), %d kept\n", u + 1, us.decisions, us.invalid,
+                      (double)us.invalid / us.decisions, us.kept);
+        assert_true(us.kept > 0);
+        assert_int_equal(us.per_game[0].games, games_per_update);
+        assert_int_equal(us.per_game[0].decisions, us.decisions);
+        inv += us.invalid, dec += us.decisions;
+    }
+    print_message("  invalid during RL %.3f (bound %.2f)\n", (double)inv / dec, c->bound);
+    assert_true((double)inv / dec < c->bound);
+    assert_int_equal(s.games, (int64_t)updates * games_per_update);
+    if (s.mix.g[0].strong) {
+        vkt_rl_eval er, es;
+        OK(ctx, vkt_rl_eval_vs(m, s.gen, c->game, "random", 8, 21, s.max_new_tokens, &er, &err));
+        OK(ctx, vkt_rl_eval_vs(m, s.gen, c->game, s.mix.g[0].strong, 8, 22, s.max_new_tokens, &es, &err));
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(er.seat_games[k], 4);
+            assert_true(fabs(er.seat_win[k] + er.seat_draw[k] + er.seat_loss[k] - 1) < 1e-12);
+        }
+        assert_true(fabs(es.win + es.draw + es.loss - 1) < 1e-12);
+        assert_true(fabs(er.win - (er.seat_win[0] + er.seat_win[1]) / 2) < 1e-12);
+        print_message("  vs random: win %.2f loss %.2f invalid %.2f; vs %s: loss %.2f invalid %.2f\n", er.win, er.loss,
+                      er.invalid, s.mix.g[0].strong, es.loss, es.invalid);
+    }
+    vkt_rl_sp_free(&s);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
+static void test_tictactoe(void **st) {
+    (void)st;
+    const e2e_case c = {"tictactoe", 60, 0.45};
+    run_e2e(&c, 3, 16);
+}
+
+static void test_negotiation(void **st) {
+    (void)st;
+    const e2e_case c = {"negotiation", 60, 0.9};
+    run_e2e(&c, 2, 8);
+}
+
+static void test_offswitch(void **st) {
+    (void)st;
+    const e2e_case c = {"offswitch", 60, 0.45};
+    run_e2e(&c, 3, 32);
+    // The model's batched choice probabilities are its agent's, episode by episode.
+    vkt_ctx *ctx = test_ctx();
+    vkt_error err = {0};
+    vkt_model *m = tiny(ctx, 128, 8);
+    OK(ctx, vkt_rl_warmup(m, "offswitch", 20, 32, 1e-2, 4, NULL, &err));
+    vkt_gen *gen;
+    TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &gen));
+    enum { N = 40 };
+    vkt_game eps[N];
+    double p[3 * N], mass[N], q[3 * N];
+    OK(ctx, vkt_offswitch_eval_episodes("offswitch", N, 5, eps, &err));
+    OK(ctx, vkt_rl_offswitch_probs(gen, eps, N, p, mass, &err));
+    vkt_agent a;
+    OK(ctx, vkt_rl_model_agent(gen, &a, &err));
+    OK(ctx, vkt_offswitch_agent_probs(&a, eps, N, 1, q, &err));
+    double spread = 0;
+    for (int i = 0; i < 3 * N; i++) {
+        assert_true(fabs(p[i] - q[i]) < 1e-5);
+        spread += fabs(p[i] - p[i % 3]);
+    }
+    for (int i = 0; i < N; i++) assert_true(mass[i] > 0 && mass[i] <= 1 + 1e-6);
+    assert_true(spread > 0);  // episodes are told apart
+    vkt_offswitch_eval ev;
+    OK(ctx, vkt_offswitch_eval_probs(eps, N, p, &ev, &err));
+    print_message("offswitch (20 warm-up steps): agreement %.3f regret %.4f, always wait %.4f\n", ev.agreement, ev.regret,
+                  ev.fixed_regret[2]);
+    vkt_agent_destroy(&a);
+    vkt_gen_destroy(gen);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
+static void test_refusals(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_error err = {0};
+    vkt_model *m = tiny(ctx, 64, 1);  // too short for Negotiation's 89-token prompts
+    vkt_rl_sp s;
+    vkt_rl_sp_opts o;
+    vkt_rl_sp_defaults(&o);
+    o.game = "negotiation";
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "context of 64"));
+    o.game = "kuhn:rounds=3";
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "no compact prompt"));
+    o.game = "kuhn,offswitch", o.games_per_update = 20;  // offswitch gets 10, not a multiple of 8
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "multiple of its 8 replays"));
+    o.games_per_update = 1;
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "less than the 2 games"));
+    o.game = "kuhn,chess";
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "chess"));
+    vkt_rl_eval e;
+    assert_int_equal(vkt_rl_eval_vs(m, NULL, "offswitch", "random", 4, 1, 8, &e, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "two-player"));
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_offswitch),
+        cmocka_unit_test(test_tictactoe),
+        cmocka_unit_test(test_negotiation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
