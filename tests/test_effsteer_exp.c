@@ -60,6 +60,8 @@ static void directions_match_plain_average(void **state) {
 
     // Expected, in double: capture every position of each prompt alone.
     double *tr = calloc((size_t)L * C, sizeof *tr), *la = calloc((size_t)L * C, sizeof *la);
+    double *de = calloc((size_t)L * C, sizeof *de);  // decision rows: a newline before "tens:" / "ans="
+    int64_t dcount = 0;
     double hn[3] = {0};
     int64_t hcount = 0, tcount = 0;
     float *pos[3], *neg[3];  // paired (problem, token) means per layer, for PC1
@@ -89,6 +91,11 @@ static void directions_match_plain_average(void **state) {
                     }
                     if (j == lp - 1) la[(size_t)l * C + c] += (v - k) / n;
                     else {
+                        const char *at = comp + (j - lp);
+                        if (j > lp && at[0] == '\n' && (!strncmp(at + 1, "tens:", 5) || !strncmp(at + 1, "ans=", 4))) {
+                            de[(size_t)l * C + c] += v - k;
+                            if (l == 0 && c == 0) dcount++;
+                        }
                         tr[(size_t)l * C + c] += v - k;
                         pos[l][(size_t)(q + j - lp) * C + c] = (float)v, neg[l][(size_t)(q + j - lp) * C + c] = (float)k;
                     }
@@ -107,6 +114,7 @@ static void directions_match_plain_average(void **state) {
         q += lc, tcount += lc;
         for (int t = 0; t < VKT_EFF_TAGS; t++) vkt_steer_acts_free(&a[t]);
     }
+    assert_int_equal(dcount, 2 * n);  // two columns, two decisions per problem
     for (int l = 0; l < L; l++) {
         double scale = 0;
         for (int c = 0; c < C; c++) scale = fmax(scale, fabs(tr[(size_t)l * C + c] / tcount));
@@ -114,6 +122,7 @@ static void directions_match_plain_average(void **state) {
         for (int c = 0; c < C; c++) {
             assert_float_equal(d.trace[(size_t)l * C + c], tr[(size_t)l * C + c] / tcount, 1e-4 * (1 + scale));
             assert_float_equal(d.last[(size_t)l * C + c], la[(size_t)l * C + c], 1e-4 * (1 + scale));
+            assert_float_equal(d.decision[(size_t)l * C + c], de[(size_t)l * C + c] / dcount, 1e-4 * (1 + scale));
         }
         assert_float_equal(d.h_norm[l], hn[l] / hcount, 1e-4 * d.h_norm[l]);
         float want[16];
@@ -126,7 +135,7 @@ static void directions_match_plain_average(void **state) {
     const int bad[1] = {100};
     assert_int_equal(vkt_eff_directions(m, bad, ys, 1, &d, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "100"));
-    free(tr), free(la);
+    free(tr), free(la), free(de);
     vkt_model_destroy(m);
     test_ctx_done(ctx);
 }
@@ -237,7 +246,7 @@ static void cli_short_run(void **state) {
     char args[1024], *so = NULL, *se = NULL;
     snprintf(args, sizeof args,
              "steer efficiency --ckpt %s --out %s/run --prompts 8 --check-problems 1 --dir-problems 2 --seeds 1 "
-             "--strengths 0.5,2 --no-plot --json",
+             "--strengths 0.5,2 --kinds decision,pc1 --no-plot --json",
              ck, test_dir());
     int rc = run(args, &so, &se);
     if (rc != 0) fail_msg("exit %d: %s", rc, se);
@@ -256,13 +265,17 @@ static void cli_short_run(void **state) {
         free(test_read_all(path, &n));
         assert_true(n > 0);
     }
-    // sweep.csv: a header, the unedited row and 3 kinds x 2 layers x 2 strengths.
+    // sweep.csv: a header, the unedited row and 2 kinds (--kinds) x 2 layers x 2 strengths.
     size_t n;
     snprintf(path, sizeof path, "%s/run/sweep.csv", test_dir());
     char *csv = (char *)test_read_all(path, &n);
-    int lines = 0;
-    for (size_t i = 0; i < n; i++) lines += csv[i] == '\n';
-    assert_int_equal(lines, 1 + 1 + 3 * 2 * 2);
+    int lines = 0, pc1 = 0, decision = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || csv[i - 1] == '\n') pc1 += !strncmp(csv + i, "sweep,pc1,", 10), decision += !strncmp(csv + i, "sweep,decision,", 15);
+        lines += csv[i] == '\n';
+    }
+    assert_int_equal(lines, 1 + 1 + 2 * 2 * 2);
+    assert_int_equal(pc1, 4), assert_int_equal(decision, 4);
     free(csv);
     // efficiency.gguf: one direction at the best layer, the edit the sweep applied; its row
     // in final.csv records the norm (|scale| = strength |h| / |v| times |v| = strength |h|).
@@ -284,6 +297,10 @@ static void cli_short_run(void **state) {
     snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --strengths 0.1,x", ck, test_dir());
     assert_int_equal(run(args, NULL, &se), 2);
     assert_non_null(strstr(se, "--strengths"));
+    free(se);
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --kinds trace,mean", ck, test_dir());
+    assert_int_equal(run(args, NULL, &se), 2);
+    assert_non_null(strstr(se, "--kinds"));
     free(se);
     assert_int_equal(run("steer efficiency --prompts 8", NULL, NULL), 2);
 }

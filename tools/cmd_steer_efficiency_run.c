@@ -41,7 +41,8 @@ static void usage(FILE *f) {
             "     %d steps; ~25 min on lavapipe; an existing DIR/model is reused, an interrupted one resumed)\n"
             "  2. held-out check: accuracy and verbose fraction per tag (sampled at T = 1)\n"
             "  3. directions per layer from the same concise trace under every tag: trace-averaged\n"
-            "     (verbose-tag minus concise-tag), last prompt token, PC1 of the paired differences\n"
+            "     (verbose-tag minus concise-tag), last prompt token, PC1 of the paired differences,\n"
+            "     and the mean difference at the decision rows (the newline where a re-check line may start)\n"
             "  4. sweep: layer x strength (a fraction of the mean residual norm |h| at that layer),\n"
             "     edit h <- h - s |h| v/|v| at every position, on held-out verbose-tag prompts\n"
             "  5. the best setting (fewest tokens with accuracy within 2 points of the unedited model)\n"
@@ -55,6 +56,7 @@ static void usage(FILE *f) {
             "  --ckpt DIR           a trained task model (default: train one in DIR/model)\n"
             "  --layers A-B         layers to sweep, 1..L-1 (default all: those a GGUF control vector can hold)\n"
             "  --strengths LIST     fractions of |h| (default 0.1,0.2,0.3,0.5,0.7)\n"
+            "  --kinds LIST         directions to sweep, of trace,pc1,last,decision (default all)\n"
             "  --prompts N          held-out verbose-tag prompts in the sweep and in the final test (default 200)\n"
             "  --check-problems N   held-out problems x 16 tags in step 2 (default 256)\n"
             "  --dir-problems N     training problems x 16 tags for the directions (default 64)\n"
@@ -71,11 +73,29 @@ typedef struct {
     const char *out, *ckpt, *layers;
     double strengths[MAX_STRENGTHS];
     int n_strengths;
+    unsigned kinds;  // bit k: KIND_NAMES[k] is swept
     long prompts, check_problems, dir_problems, seeds, device;
     double max_drop;
     uint64_t seed;
     bool plot, json;
 } opts;
+
+enum { N_KINDS = 4 };
+static const char *const KIND_NAMES[N_KINDS] = {"trace", "pc1", "last", "decision"};
+
+// "trace,decision" -> a bit mask over KIND_NAMES; 0 on an unknown name.
+static unsigned parse_kinds(const char *s) {
+    unsigned m = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        int k = 0;
+        while (k < N_KINDS && !(strlen(KIND_NAMES[k]) == n && !strncmp(s, KIND_NAMES[k], n))) k++;
+        if (k == N_KINDS) return 0;
+        m |= 1u << k;
+        s += n + (s[n] == ',');
+    }
+    return m;
+}
 
 static int parse_list(const char *s, double *v, int cap) {
     int n = 0;
@@ -121,6 +141,10 @@ static int parse(int argc, char **argv, opts *o) {
             if ((o->n_strengths = parse_list(v, o->strengths, MAX_STRENGTHS)) < 1)
                 return cli_usage_error(CMD, "--strengths '%s': want up to %d comma-separated numbers in [0, 100]", v,
                                        MAX_STRENGTHS);
+        } else if ((mm = cli_value(argc, argv, &i, "--kinds", &v))) {
+            if (mm < 0) return CLI_USAGE;
+            if (!(o->kinds = parse_kinds(v)))
+                return cli_usage_error(CMD, "--kinds '%s': want a comma-separated list of trace, pc1, last, decision", v);
         } else if ((mm = cli_value(argc, argv, &i, "--max-accuracy-drop", &v))) {
             if (mm < 0 || !cli_double(CMD, "--max-accuracy-drop", v, 0, 100, &o->max_drop)) return CLI_USAGE;
         } else if ((mm = cli_value(argc, argv, &i, "--seed", &v))) {
@@ -443,14 +467,18 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
         free(dx), free(dy);
         if (rc == CLI_OK) {
             fprintf(stderr, "\n[3] directions from %d training problems x 16 tags (%.0f s)\n", nd, now_s() - t0);
-            fprintf(stderr, "  layer  |h|     |trace|  sep/|h|  |last|   cos(trace,pc1) cos(trace,last)\n");
+            fprintf(stderr, "  layer  |h|     |trace|  sep/|h|  |last|   |decision|  cos(trace,pc1) cos(trace,last) "
+                            "cos(trace,decision)\n");
             for (int l = 0; l < L; l++) {
                 const float *a = d.trace + (size_t)l * C, *b = d.pc1 + (size_t)l * C, *c = d.last + (size_t)l * C;
-                double ab = 0, ac = 0, aa = 0, cc = 0;
-                for (int k = 0; k < C; k++) ab += a[k] * b[k], ac += a[k] * c[k], aa += a[k] * a[k], cc += c[k] * c[k];
-                fprintf(stderr, "  %5d  %6.3f  %6.3f  %6.3f   %6.3f   %6.3f         %6.3f\n", l, d.h_norm[l],
-                        d.info_trace[l].norm, d.info_trace[l].norm / d.h_norm[l], d.info_last[l].norm,
-                        ab / sqrt(aa), ac / sqrt(aa * cc));
+                const float *e = d.decision + (size_t)l * C;
+                double ab = 0, ac = 0, ae = 0, aa = 0, cc = 0, ee = 0;
+                for (int k = 0; k < C; k++)
+                    ab += a[k] * b[k], ac += a[k] * c[k], ae += a[k] * e[k], aa += a[k] * a[k], cc += c[k] * c[k],
+                        ee += e[k] * e[k];
+                fprintf(stderr, "  %5d  %6.3f  %6.3f  %6.3f   %6.3f   %6.3f      %6.3f         %6.3f          %6.3f\n",
+                        l, d.h_norm[l], d.info_trace[l].norm, d.info_trace[l].norm / d.h_norm[l], d.info_last[l].norm,
+                        d.info_decision[l].norm, ab / sqrt(aa), ac / sqrt(aa * cc), ae / sqrt(aa * ee));
             }
         }
     }
@@ -462,7 +490,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
             rc = cli_fail(CMD, "%s", err.msg);
         else fs = afs.fp, ff = aff.fp, fputs(CSV_HEADER, fs), fputs(CSV_HEADER, ff);
     }
-    // [4] sweep: base, then trace / pc1 / last directions at every layer and strength
+    // [4] sweep: base, then each chosen direction kind at every layer and strength
     multi base, cur;
     double best_tokens = INFINITY, fallback_acc = -1;
     sm->best_layer = -1;
@@ -474,11 +502,12 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                         "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
                         "  kind   layer strength  tokens   change  verbose  accuracy\n",
                 np, o->seeds, now_s() - t0, base.tokens, base.verbose, base.accuracy);
-        static const char *kinds[3] = {"trace", "pc1", "last"};
-        for (int k = 0; k < 3 && rc == CLI_OK; k++)
-            for (int l = lo; l <= hi && rc == CLI_OK; l++)
+        const float *kind_dirs[N_KINDS] = {d.trace, d.pc1, d.last, d.decision};
+        const char *const *kinds = KIND_NAMES;
+        for (int k = 0; k < N_KINDS && rc == CLI_OK; k++)
+            for (int l = lo; l <= hi && rc == CLI_OK && (o->kinds >> k & 1); l++)
                 for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
-                    const float *v = (k == 0 ? d.trace : k == 1 ? d.pc1 : d.last) + (size_t)l * C;
+                    const float *v = kind_dirs[k] + (size_t)l * C;
                     double scale;
                     edit_of(&d, v, l, o->strengths[s], -1, dirs, &scale);
                     if ((rc = measure(g, o, sweep, np, dirs, &cur)) != CLI_OK) break;
@@ -613,7 +642,7 @@ static int write_summary(const opts *o, const summary *sm) {
 }
 
 int cmd_steer_efficiency(int argc, char **argv) {
-    opts o = {.prompts = 200, .check_problems = 256, .dir_problems = 64, .seeds = 2, .device = -1, .max_drop = 2,
+    opts o = {.kinds = (1u << N_KINDS) - 1, .prompts = 200, .check_problems = 256, .dir_problems = 64, .seeds = 2, .device = -1, .max_drop = 2,
               .seed = 1, .plot = true};
     o.n_strengths = parse_list("0.1,0.2,0.3,0.5,0.7", o.strengths, MAX_STRENGTHS);
     int rc = parse(argc, argv, &o);

@@ -3,7 +3,7 @@
 
 usage: efficiency_plot.py sweep.csv final.csv sweep.png final.png
 
-sweep.png: per direction kind (trace, pc1, last), mean generated tokens, verbose fraction
+sweep.png: per direction kind (trace, pc1, last, decision), mean generated tokens, verbose fraction
 and accuracy against strength (a fraction of |h|), one line per layer, the unedited model
 as a dashed line; means over seeds with the seed range as error bars.
 final.png: the best setting, a random direction of the same norm and the reverse edit on
@@ -41,7 +41,7 @@ def stat(rs, key):
 def sweep_figure(rows, out):
     g = group(rows)
     base = g[("sweep", "none", -1, 0.0)]
-    kinds = [k for k in ("trace", "pc1", "last") if any(key[1] == k for key in g)]
+    kinds = [k for k in ("trace", "pc1", "last", "decision") if any(key[1] == k for key in g)]
     metrics = [("mean_tokens", "generated tokens"), ("verbose_frac", "verbose fraction"), ("accuracy", "accuracy")]
     fig, axes = plt.subplots(len(kinds), 3, figsize=(13, 3.4 * len(kinds)), squeeze=False)
     for i, kind in enumerate(kinds):

@@ -63,9 +63,16 @@ vkt_status vkt_eff_measure(vkt_gen *g, const vkt_eff_item *items, int n, const f
 }
 
 void vkt_eff_dirs_free(vkt_eff_dirs *d) {
-    free(d->trace), free(d->last), free(d->pc1), free(d->h_norm);
-    free(d->info_trace), free(d->info_last), free(d->info_pc1);
+    free(d->trace), free(d->last), free(d->pc1), free(d->decision), free(d->h_norm);
+    free(d->info_trace), free(d->info_last), free(d->info_pc1), free(d->info_decision);
     memset(d, 0, sizeof *d);
+}
+
+// Row j (1..lc) of a trace holds the token comp[j - 1] and predicts comp[j]: it is a
+// decision row when that token ends a column line and the next line starts (in the
+// concise trace "tens:" or "ans="; a verbose trace would write "verify:" there).
+static bool decision_row(const char *comp, size_t lc, size_t j) {
+    return j >= 2 && j < lc && comp[j - 1] == '\n' && (comp[j] == 't' || comp[j] == 'a');
 }
 
 // Prompt k = problem k / 16 under tag k % 16: the prompt's last token then the concise
@@ -80,8 +87,9 @@ vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n,
     int32_t *tok = calloc((size_t)NP * maxlen, sizeof *tok);
     vkt_steer_prompt *sp = calloc((size_t)NP, sizeof *sp);
     int *trace_len = calloc((size_t)n, sizeof *trace_len);
-    if (!tok || !sp || !trace_len) {
-        free(tok), free(sp), free(trace_len);
+    char *traces = calloc((size_t)n, VKT_EFF_COMPLETION_MAX);
+    if (!tok || !sp || !trace_len || !traces) {
+        free(tok), free(sp), free(trace_len), free(traces);
         return vkt_fail(err, VKT_ERR_NOMEM, "effsteer directions: %d problems", n);
     }
     vkt_status s = VKT_OK;
@@ -90,6 +98,7 @@ vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n,
         if ((s = vkt_eff_concise_under_tags(xs[i], ys[i], prompts, comp, err)) != VKT_OK) break;
         const size_t lc = strlen(comp);
         trace_len[i] = (int)lc;
+        memcpy(traces + (size_t)i * VKT_EFF_COMPLETION_MAX, comp, lc + 1);
         for (int t = 0; t < VKT_EFF_TAGS; t++) {
             const size_t lp = strlen(prompts[t]);
             int32_t *q = tok + (size_t)(i * VKT_EFF_TAGS + t) * maxlen;
@@ -102,26 +111,33 @@ vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n,
     if (s == VKT_OK) s = vkt_steer_capture(m, sp, NP, 0, L - 1, VKT_STEER_POS_RESPONSE, 16, &a, err);
     free(tok), free(sp);
     if (s != VKT_OK) {
-        free(trace_len);
+        free(trace_len), free(traces);
         vkt_steer_acts_free(&a);
         return s;
     }
     // Row offsets: prompt k's rows start at row_start[k] (1 + trace_len rows each).
     int64_t *row_start = malloc((size_t)NP * sizeof *row_start);
-    int64_t pairs = 0;
-    for (int i = 0; i < n; i++) pairs += trace_len[i];
+    int64_t pairs = 0, dpairs = 0;
+    for (int i = 0; i < n; i++) {
+        pairs += trace_len[i];
+        for (int j = 1; j <= trace_len[i]; j++)
+            dpairs += decision_row(traces + (size_t)i * VKT_EFF_COMPLETION_MAX, (size_t)trace_len[i], (size_t)j);
+    }
     float *pos = malloc((size_t)pairs * C * sizeof *pos), *neg = malloc((size_t)pairs * C * sizeof *neg);
     float *lpos = malloc((size_t)n * C * sizeof *lpos), *lneg = malloc((size_t)n * C * sizeof *lneg);
+    float *dpos = malloc((size_t)(dpairs + 1) * C * sizeof *dpos), *dneg = malloc((size_t)(dpairs + 1) * C * sizeof *dneg);
     out->L = L, out->C = C;
     out->trace = calloc((size_t)L * C, sizeof(float));
     out->last = calloc((size_t)L * C, sizeof(float));
     out->pc1 = calloc((size_t)L * C, sizeof(float));
+    out->decision = calloc((size_t)L * C, sizeof(float));
     out->h_norm = calloc((size_t)L, sizeof(double));
     out->info_trace = calloc((size_t)L, sizeof(vkt_steer_dir_info));
     out->info_last = calloc((size_t)L, sizeof(vkt_steer_dir_info));
     out->info_pc1 = calloc((size_t)L, sizeof(vkt_steer_dir_info));
-    if (!row_start || !pos || !neg || !lpos || !lneg || !out->trace || !out->last || !out->pc1 || !out->h_norm ||
-        !out->info_trace || !out->info_last || !out->info_pc1)
+    out->info_decision = calloc((size_t)L, sizeof(vkt_steer_dir_info));
+    if (!row_start || !pos || !neg || !lpos || !lneg || !dpos || !dneg || !out->trace || !out->last || !out->pc1 ||
+        !out->decision || !out->h_norm || !out->info_trace || !out->info_last || !out->info_pc1 || !out->info_decision)
         s = vkt_fail(err, VKT_ERR_NOMEM, "effsteer directions: %lld paired rows", (long long)pairs);
     if (s == VKT_OK) {
         int64_t r = 0;
@@ -134,7 +150,7 @@ vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n,
     for (int l = 0; l < L && s == VKT_OK; l++) {
         const float *h = vkt_steer_acts_layer(&a, l);
         double hn = 0;
-        int64_t hcount = 0, q = 0;
+        int64_t hcount = 0, q = 0, dq = 0;
         for (int i = 0; i < n; i++) {
             for (int t = 0; t < VKT_EFF_TAGS; t++)
                 for (int j = 1; j <= trace_len[i]; j++) {
@@ -156,6 +172,11 @@ vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n,
                     }
                     pp[c] = (float)(sv / nv), nn[c] = (float)(sc / nc);
                 }
+                if (j && decision_row(traces + (size_t)i * VKT_EFF_COMPLETION_MAX, (size_t)trace_len[i], (size_t)j)) {
+                    memcpy(dpos + (size_t)dq * C, pp, (size_t)C * sizeof *pp);
+                    memcpy(dneg + (size_t)dq * C, nn, (size_t)C * sizeof *nn);
+                    dq++;
+                }
             }
             q += trace_len[i];
         }
@@ -164,9 +185,12 @@ vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n,
         s = vkt_steer_direction(pos, neg, (int)pairs, C, VKT_STEER_MEAN, dt, &out->info_trace[l], err);
         if (s == VKT_OK) s = vkt_steer_direction(lpos, lneg, n, C, VKT_STEER_MEAN, dl, &out->info_last[l], err);
         if (s == VKT_OK) s = vkt_steer_direction(pos, neg, (int)pairs, C, VKT_STEER_PCA, dp, &out->info_pc1[l], err);
+        if (s == VKT_OK && dq > 0)
+            s = vkt_steer_direction(dpos, dneg, (int)dq, C, VKT_STEER_MEAN, out->decision + (size_t)l * C,
+                                    &out->info_decision[l], err);
         if (s != VKT_OK) vkt_fail_wrap(err, "effsteer directions, layer %d", l);
     }
-    free(row_start), free(pos), free(neg), free(lpos), free(lneg), free(trace_len);
+    free(row_start), free(pos), free(neg), free(lpos), free(lneg), free(dpos), free(dneg), free(trace_len), free(traces);
     vkt_steer_acts_free(&a);
     if (s != VKT_OK) vkt_eff_dirs_free(out);
     return s;

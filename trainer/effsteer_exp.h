@@ -42,13 +42,16 @@ vkt_status vkt_eff_measure(vkt_gen *g, const vkt_eff_item *items, int n, const f
 //   last:  the same at the last prompt token (the "=" before the completion).
 //   pc1:   first principal component of the paired (problem, trace token) differences,
 //          unit norm, signed so verbose projects higher (vkt_steer_direction, pca).
+//   decision: the mean difference at the decision rows only: the newline that ends a
+//          column line, where the model chooses between a re-check line and the next
+//          line (2 per problem); NOT normalised.
 //   h_norm: mean |h| over the trace tokens of every tag: the unit of strength.
 // "Verbose tags" are those with p >= 0.5, "concise" those with p < 0.5.
 typedef struct vkt_eff_dirs {
     int L, C;
-    float *trace, *last, *pc1;  // (L, C) each
-    double *h_norm;             // (L)
-    vkt_steer_dir_info *info_trace, *info_last, *info_pc1;  // (L) each
+    float *trace, *last, *pc1, *decision;  // (L, C) each
+    double *h_norm;                        // (L)
+    vkt_steer_dir_info *info_trace, *info_last, *info_pc1, *info_decision;  // (L) each
 } vkt_eff_dirs;
 
 vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n, vkt_eff_dirs *out,
