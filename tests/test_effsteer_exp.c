@@ -257,6 +257,8 @@ static void cli_short_run(void **state) {
     const double strength = json_num(so, "best_strength");
     assert_true(layer >= 1 && layer <= 2);
     assert_true(strength == 0.5 || strength == 2);
+    const double rev = json_num(so, "reverse_strength");
+    assert_true(rev == 0.5 || rev == 2);
     static const char *files[] = {"summary.json", "sweep.csv", "final.csv", "heldout_by_tag.csv", "directions.gguf"};
     char path[512];
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
@@ -265,7 +267,8 @@ static void cli_short_run(void **state) {
         free(test_read_all(path, &n));
         assert_true(n > 0);
     }
-    // sweep.csv: a header, the unedited row and 2 kinds (--kinds) x 2 layers x 2 strengths.
+    // sweep.csv: a header, the unedited row, 2 kinds (--kinds) x 2 layers x 2 strengths, then the
+    // reverse edit's strength search: unedited and 2 strengths on concise tags.
     size_t n;
     snprintf(path, sizeof path, "%s/run/sweep.csv", test_dir());
     char *csv = (char *)test_read_all(path, &n);
@@ -274,7 +277,8 @@ static void cli_short_run(void **state) {
         if (i == 0 || csv[i - 1] == '\n') pc1 += !strncmp(csv + i, "sweep,pc1,", 10), decision += !strncmp(csv + i, "sweep,decision,", 15);
         lines += csv[i] == '\n';
     }
-    assert_int_equal(lines, 1 + 1 + 2 * 2 * 2);
+    assert_int_equal(lines, 1 + 1 + 2 * 2 * 2 + 1 + 2);
+    assert_non_null(strstr(csv, "\nreverse_sweep,none,-1,"));
     assert_int_equal(pc1, 4), assert_int_equal(decision, 4);
     free(csv);
     // efficiency.gguf: one direction at the best layer, the edit the sweep applied; its row

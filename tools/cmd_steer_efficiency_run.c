@@ -46,8 +46,9 @@ static void usage(FILE *f) {
             "  4. sweep: layer x strength (a fraction of the mean residual norm |h| at that layer),\n"
             "     edit h <- h - s |h| v/|v| at every position, on held-out verbose-tag prompts\n"
             "  5. the best setting (fewest tokens with accuracy within 2 points of the unedited model)\n"
-            "     on other held-out verbose-tag prompts, beside a random direction of the same norm and\n"
-            "     the reverse edit (+s) on concise-tag prompts\n"
+            "     on other held-out verbose-tag prompts, beside a random direction of the same norm; the\n"
+            "     reverse edit (+s, the same direction and layer) on concise-tag prompts, its strength\n"
+            "     chosen the same way on the sweep's problems (most tokens within 2 points)\n"
             "Writes DIR/heldout_by_tag.csv, DIR/sweep.csv, DIR/final.csv, DIR/directions.gguf (the\n"
             "trace directions, verbose minus concise, every layer >= 1), DIR/efficiency.gguf (the best\n"
             "edit itself: `vkt generate --control-vector DIR/efficiency.gguf` applies it), DIR/summary.json\n"
@@ -325,6 +326,7 @@ typedef struct {
     double base_tokens, base_accuracy, base_verbose, best_tokens, best_accuracy, best_verbose;
     int best_layer;
     double best_strength;
+    double rev_strength;  // the reverse edit's strength (fraction of |h|), chosen on the sweep problems
     double rev_base_tokens, rev_tokens, rev_base_accuracy, rev_accuracy, rand_tokens, rand_accuracy;
     double check_acc_concise, check_acc_verbose, check_max_vdev, check_vgap_concise, check_vgap_verbose;
     const char *best_kind;
@@ -492,6 +494,8 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     }
     // [4] sweep: base, then each chosen direction kind at every layer and strength
     multi base, cur;
+    const float *kind_dirs[N_KINDS] = {d.trace, d.pc1, d.last, d.decision};
+    int best_k = 0;
     double best_tokens = INFINITY, fallback_acc = -1;
     sm->best_layer = -1;
     if (rc == CLI_OK) {
@@ -502,7 +506,6 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                         "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
                         "  kind   layer strength  tokens   change  verbose  accuracy\n",
                 np, o->seeds, now_s() - t0, base.tokens, base.verbose, base.accuracy);
-        const float *kind_dirs[N_KINDS] = {d.trace, d.pc1, d.last, d.decision};
         const char *const *kinds = KIND_NAMES;
         for (int k = 0; k < N_KINDS && rc == CLI_OK; k++)
             for (int l = lo; l <= hi && rc == CLI_OK && (o->kinds >> k & 1); l++)
@@ -520,14 +523,48 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                     if (ok ? (!sm->within_drop || cur.tokens < best_tokens)
                            : (!sm->within_drop && (sm->best_layer < 0 || cur.accuracy > fallback_acc))) {
                         best_tokens = cur.tokens, sm->best_layer = l, sm->best_strength = o->strengths[s];
-                        sm->best_kind = kinds[k], sm->within_drop = ok, fallback_acc = cur.accuracy;
+                        sm->best_kind = kinds[k], sm->within_drop = ok, fallback_acc = cur.accuracy, best_k = k;
                         memcpy(best_edit, dirs, (size_t)L * C * sizeof *dirs);
                     }
                 }
     }
+    if (rc == CLI_OK && sm->best_layer < 0) rc = cli_usage_error(CMD, "the sweep is empty (--layers, --strengths)");
+    // [4b] the reverse edit's strength: the best direction and layer, +s, on the sweep's
+    // problems under concise tags; most tokens within the accuracy drop (else the most accurate).
+    float *rev_edit = malloc((size_t)L * C * sizeof *rev_edit);
+    if (rc == CLI_OK && !rev_edit) rc = cli_fail(CMD, "out of memory");
+    if (rc == CLI_OK) {
+        vkt_eff_item *rsweep = malloc((size_t)np * sizeof *rsweep);
+        if (!rsweep) rc = cli_fail(CMD, "out of memory");
+        else items_for(xs + o->check_problems, ys + o->check_problems, nh - (int)o->check_problems, 0, np, false, rsweep);
+        multi rbase, rcur;
+        double best_rev = -INFINITY, best_rev_acc = -1;
+        bool rev_ok = false;
+        if (rc == CLI_OK) rc = measure(g, o, rsweep, np, NULL, &rbase);
+        if (rc == CLI_OK) {
+            csv_rows(fs, "reverse_sweep", "none", -1, 0, 0, o, &rbase);
+            fprintf(stderr, "\n[4b] reverse edit (+s, %s direction, layer %d) on the sweep's problems under concise tags\n"
+                            "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
+                            "  strength  tokens   change  verbose  accuracy\n",
+                    sm->best_kind, sm->best_layer, rbase.tokens, rbase.verbose, rbase.accuracy);
+        }
+        for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
+            edit_of(&d, kind_dirs[best_k] + (size_t)sm->best_layer * C, sm->best_layer, o->strengths[s], +1, dirs, NULL);
+            if ((rc = measure(g, o, rsweep, np, dirs, &rcur)) != CLI_OK) break;
+            csv_rows(fs, "reverse_sweep", sm->best_kind, sm->best_layer, -o->strengths[s],
+                     o->strengths[s] * d.h_norm[sm->best_layer], o, &rcur);
+            fprintf(stderr, "  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n", o->strengths[s], rcur.tokens,
+                    100 * (rcur.tokens / rbase.tokens - 1), rcur.verbose, rcur.accuracy);
+            const bool ok = rcur.accuracy >= rbase.accuracy - o->max_drop / 100;
+            if (ok ? (!rev_ok || rcur.tokens > best_rev) : (!rev_ok && rcur.accuracy > best_rev_acc)) {
+                best_rev = rcur.tokens, best_rev_acc = rcur.accuracy, rev_ok = ok, sm->rev_strength = o->strengths[s];
+                memcpy(rev_edit, dirs, (size_t)L * C * sizeof *dirs);
+            }
+        }
+        free(rsweep);
+    }
     // [5] the best setting on other held-out prompts, the random direction, the reverse edit
     multi tb, tbest, trand, rb, rbest;
-    if (rc == CLI_OK && sm->best_layer < 0) rc = cli_usage_error(CMD, "the sweep is empty (--layers, --strengths)");
     if (rc == CLI_OK && !sm->within_drop)
         fprintf(stderr, "vkt %s: warning: no setting kept accuracy within %g points of the unedited model; the most "
                         "accurate one is evaluated instead\n", CMD, o->max_drop);
@@ -554,17 +591,15 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
             rc = measure(g, o, test, np, dirs, &trand);
         }
         if (rc == CLI_OK) rc = measure(g, o, rtest, np, NULL, &rb);
-        if (rc == CLI_OK) {
-            for (size_t i = 0; i < (size_t)L * C; i++) dirs[i] = -best_edit[i];
-            rc = measure(g, o, rtest, np, dirs, &rbest);
-        }
+        if (rc == CLI_OK) rc = measure(g, o, rtest, np, rev_edit, &rbest);
         free(rnd);
         if (rc == CLI_OK) {
             csv_rows(ff, "test", "none", -1, 0, 0, o, &tb);
             csv_rows(ff, "test", sm->best_kind, sm->best_layer, sm->best_strength, -bn, o, &tbest);
             csv_rows(ff, "test", "random", sm->best_layer, sm->best_strength, bn, o, &trand);
             csv_rows(ff, "reverse", "none", -1, 0, 0, o, &rb);
-            csv_rows(ff, "reverse", sm->best_kind, sm->best_layer, -sm->best_strength, bn, o, &rbest);
+            csv_rows(ff, "reverse", sm->best_kind, sm->best_layer, -sm->rev_strength,
+                     sm->rev_strength * d.h_norm[sm->best_layer], o, &rbest);
             sm->base_tokens = tb.tokens, sm->base_accuracy = tb.accuracy, sm->base_verbose = tb.verbose;
             sm->best_tokens = tbest.tokens, sm->best_accuracy = tbest.accuracy, sm->best_verbose = tbest.verbose;
             sm->rand_tokens = trand.tokens, sm->rand_accuracy = trand.accuracy;
@@ -579,13 +614,13 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                     "  verbose tags, random     tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%\n"
                     "  concise tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
                     "  concise tags, reverse    tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, accuracy "
-                    "%+.2f points\n",
+                    "%+.2f points (+%.3f |h|)\n",
                     sm->best_kind, sm->best_layer, sm->best_strength, bn, np, o->seeds, tb.tokens, tb.verbose,
                     tb.accuracy, tbest.tokens, tbest.verbose, tbest.accuracy, 100 * (tbest.tokens / tb.tokens - 1),
                     tbest.verbose - tb.verbose, 100 * (tbest.accuracy - tb.accuracy), trand.tokens, trand.verbose,
                     trand.accuracy, 100 * (trand.tokens / tb.tokens - 1), rb.tokens, rb.verbose, rb.accuracy,
                     rbest.tokens, rbest.verbose, rbest.accuracy, 100 * (rbest.tokens / rb.tokens - 1),
-                    100 * (rbest.accuracy - rb.accuracy));
+                    100 * (rbest.accuracy - rb.accuracy), sm->rev_strength);
         }
     }
     if (rc == CLI_OK && (vkt_atomic_file_commit(&afs, &err) != VKT_OK || vkt_atomic_file_commit(&aff, &err) != VKT_OK))
@@ -595,7 +630,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     vkt_gen_destroy(g);
     vkt_model_destroy(m);
     vkt_eff_dirs_free(&d);
-    free(sweep), free(test), free(rtest), free(dirs), free(best_edit), free(psweep), free(pfinal), free(ckpt);
+    free(sweep), free(test), free(rtest), free(dirs), free(best_edit), free(rev_edit), free(psweep), free(pfinal), free(ckpt);
     return rc;
 }
 
@@ -613,6 +648,7 @@ static int write_summary(const opts *o, const summary *sm) {
     json_object_set_new(j, "best_accuracy", json_real(sm->best_accuracy));
     json_object_set_new(j, "best_verbose_frac", json_real(sm->best_verbose));
     json_object_set_new(j, "best_tokens_change", json_real(tok_change));
+    json_object_set_new(j, "reverse_strength", json_real(sm->rev_strength));
     json_object_set_new(j, "reverse_base_tokens", json_real(sm->rev_base_tokens));
     json_object_set_new(j, "reverse_tokens", json_real(sm->rev_tokens));
     json_object_set_new(j, "reverse_tokens_change", json_real(sm->rev_tokens / sm->rev_base_tokens - 1));

@@ -39,7 +39,7 @@ def stat(rs, key):
 
 
 def sweep_figure(rows, out):
-    g = group(rows)
+    g = group([r for r in rows if r["set"] == "sweep"])
     base = g[("sweep", "none", -1, 0.0)]
     kinds = [k for k in ("trace", "pc1", "last", "decision") if any(key[1] == k for key in g)]
     metrics = [("mean_tokens", "generated tokens"), ("verbose_frac", "verbose fraction"), ("accuracy", "accuracy")]
