@@ -46,11 +46,12 @@ vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_err
         // The first game keeps the seeds of the Kuhn-only loop (its runs' numbers stay comparable).
         uint64_t sr = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i) : e->seed;
         uint64_t ss = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i + 1) : e->seed ^ 1;
-        VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, "random", e->games, vkt_rng_derive(sr, round), s->max_new_tokens,
-                               &ge->vs_random, err));
+        const int think = s->o.think_tokens;
+        VKT_TRY(vkt_rl_eval_vs_think(s->m, s->gen, gi->spec, think, "random", e->games, vkt_rng_derive(sr, round),
+                                     s->max_new_tokens, &ge->vs_random, err));
         if (gi->strong)
-            VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, gi->strong, e->games, vkt_rng_derive(ss, round),
-                                   s->max_new_tokens, &ge->vs_strong, err));
+            VKT_TRY(vkt_rl_eval_vs_think(s->m, s->gen, gi->spec, think, gi->strong, e->games, vkt_rng_derive(ss, round),
+                                         s->max_new_tokens, &ge->vs_strong, err));
     }
     e->ran = true;
     return VKT_OK;

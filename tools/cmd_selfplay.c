@@ -55,6 +55,8 @@ static void usage_tabular(FILE *f) {
         "                          uniformly random legal play (--game, default kuhn), in the\n"
         "                          compact role-conditioned prompt format; `vkt train --format jsonl`\n"
         "                          reads it\n"
+        "  --think-tokens N        with --warmup-data: the thinking format (prompts ask for up to N\n"
+        "                          tokens of thinking, completions \\boxed{Move}; default 0: [Move])\n"
         "  --json                  end with one summary object: games, updates, invalid_rate,\n"
         "                          exploitability, avg_exploitability, policy, avg_policy\n");
 }
@@ -75,7 +77,7 @@ static int run_tabular(int argc, char **argv) {
     vkt_rl_tabular_opts o;
     vkt_rl_tabular_defaults(&o);
     const char *policy = NULL, *metrics = NULL, *warmup = NULL, *game = "kuhn", *v;
-    long games = 150000, eval_every = 8192;
+    long games = 150000, eval_every = 8192, think = 0;
     bool json = false;
     vkt_error err = {0};
     for (int i = 1; i < argc; i++) {
@@ -101,6 +103,8 @@ static int run_tabular(int argc, char **argv) {
         } else if (r == 0 && (r = cli_value(argc, argv, &i, "--ppo-epochs", &v)) > 0) {
             if (!cli_int("selfplay", "--ppo-epochs", v, 1, 1000, &l)) return CLI_USAGE;
             o.ppo_epochs = (int)l;
+        } else if (r == 0 && (r = cli_value(argc, argv, &i, "--think-tokens", &v)) > 0) {
+            if (!cli_int("selfplay", "--think-tokens", v, 0, VKT_RL_THINK_MAX, &think)) return CLI_USAGE;
         } else if (r == 0 && (r = cli_value(argc, argv, &i, "--eval-every", &v)) > 0) {
             if (!cli_int("selfplay", "--eval-every", v, 1, 1000000000L, &eval_every)) return CLI_USAGE;
         } else if (r == 0 && (r = cli_value(argc, argv, &i, "--lr", &v)) > 0) {
@@ -127,7 +131,7 @@ static int run_tabular(int argc, char **argv) {
         FILE *f = fopen(warmup, "w");
         if (!f) return cli_fail("selfplay", "%s: cannot open for writing", warmup);
         int64_t lines = 0;
-        vkt_status st = vkt_rl_warmup_write(f, game, games, o.seed, &lines, &err);
+        vkt_status st = vkt_rl_warmup_write_think(f, game, (int)think, games, o.seed, &lines, &err);
         if (fclose(f) != 0 && st == VKT_OK) st = vkt_fail(&err, VKT_ERR_IO, "%s: write failed", warmup);
         if (st == VKT_ERR_ARG) return cli_usage_error("selfplay", "%s", err.msg);
         if (st != VKT_OK) return cli_fail("selfplay", "%s", err.msg);
@@ -135,6 +139,8 @@ static int run_tabular(int argc, char **argv) {
         return CLI_OK;
     }
     (void)policy;
+    if (think > 0) return cli_usage_error("selfplay", "--think-tokens: the tabular policy writes no text (use it with "
+                                                      "--warmup-data or the transformer policy)");
     FILE *mf = NULL;
     if (metrics && !(mf = fopen(metrics, "a"))) return cli_fail("selfplay", "%s: cannot open for appending", metrics);
     vkt_rl_tabular t;
@@ -244,7 +250,15 @@ static void usage_model(FILE *f) {
         "  --lr X                  Adam learning rate (default 1e-3; betas 0.9, 0.95; clip 1.0)\n"
         "  --entropy-coef X        exact entropy bonus on the trained answer tokens: loss - X sum n_i H_i (default 0)\n"
         "  --kl-coef C             k3 KL towards the initial policy (after the warm-up; kept in DIR/ref) (default 0)\n"
-        "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32)\n"
+        "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32; + 8 with\n"
+        "                          --think-tokens for the \\boxed{} answer)\n"
+        "  --think-tokens N        let the model write up to N tokens before a \\boxed{Move} answer (SPIRAL's\n"
+        "                          format; the prompt asks for it, responses may be N + the answer budget\n"
+        "                          tokens, all of them trained; the warm-up teaches \\boxed{Move} at once).\n"
+        "                          Default 0: answer [Move] directly (tiny models). Kuhn's policy is then\n"
+        "                          extracted by sampling (--policy-samples). Not for offswitch\n"
+        "  --policy-samples K      with --think-tokens: sampled answers per Kuhn information state for the\n"
+        "                          policy (P(bet) = bets / valid answers; default 64)\n"
         "  --micro-rows N          rows per forward/backward (default 64)\n"
         "  --eval-every N          evaluate every N updates (default 8)\n"
         "  --eval-games N          games against random and against the strong opponent per evaluation (default 128)\n"
@@ -259,7 +273,15 @@ static void usage_model(FILE *f) {
         "                          (top level for one game, under per_game for a mix) vs_random and\n"
         "                          vs_<nash|minimax|greedy> (win, draw, loss, invalid, mean_return, seat0,\n"
         "                          seat1), offswitch agreement, regret, fixed_regret, best_fixed, beats_fixed;\n"
-        "                          with kuhn: exploitability, avg_exploitability, policy, avg_policy\n");
+        "                          with kuhn: exploitability, avg_exploitability, policy, avg_policy,\n"
+        "                          policy_extraction (teacher-forced | sampled), policy_samples, policy_invalid;\n"
+        "                          think_tokens, mean_response_tokens\n");
+}
+
+static double mean12(const double *x) {
+    double m = 0;
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) m += x[i] / VKT_KUHN_INFOSTATES;
+    return m;
 }
 
 static void print_card_policy(const char *label, const vkt_kuhn_policy *pi) {
@@ -304,6 +326,8 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(j, "kl_coef", json_real(o->pg.kl_coef));
     json_object_set_new(j, "entropy_coef", json_real(o->pg.entropy_coef));
+    json_object_set_new(j, "think_tokens", json_integer(o->think_tokens));
+    json_object_set_new(j, "policy_samples", json_integer(o->policy_samples));
     return j;
 }
 
@@ -333,6 +357,9 @@ static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *
     o->seed = (uint64_t)json_integer_value(json_object_get(j, "seed"));
     o->pg.kl_coef = json_number_value(json_object_get(j, "kl_coef"));  // absent (older runs): 0
     o->pg.entropy_coef = json_number_value(json_object_get(j, "entropy_coef"));
+    o->think_tokens = (int)json_integer_value(json_object_get(j, "think_tokens"));  // absent (older runs): 0
+    if (json_is_integer(json_object_get(j, "policy_samples")))
+        o->policy_samples = (int)json_integer_value(json_object_get(j, "policy_samples"));
     return VKT_OK;
 }
 
@@ -381,6 +408,9 @@ static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stat
     fflush(mf);
 }
 
+// A new model's context: every game's compact prompt + answer fits (negotiation: 89 + 32).
+enum { new_model_context = 128 };
+
 static int run_model(int argc, char **argv) {
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
@@ -425,6 +455,8 @@ static int run_model(int argc, char **argv) {
         INTOPT("--ppo-epochs", 1, 1000, o.ppo_epochs)
         INTOPT("--micro-rows", 1, 4096, o.micro_rows)
         INTOPT("--max-new-tokens", 1, 256, o.max_new_tokens)
+        INTOPT("--think-tokens", 0, VKT_RL_THINK_MAX, o.think_tokens)
+        INTOPT("--policy-samples", 1, 1 << 16, o.policy_samples)
         INTOPT("--replays", 1, 1 << 16, o.replays)
         INTOPT("--eval-every", 1, 1000000000L, r.eval_every)
         INTOPT("--eval-games", 0, 1000000, r.eval_games)
@@ -467,6 +499,10 @@ static int run_model(int argc, char **argv) {
             if (mx.g[i].prompt_max == 0)
                 return cli_usage_error("selfplay", "--game: %s has no compact prompt for the transformer loop "
                                                    "(one-hand kuhn, tictactoe, negotiation, offswitch)", mx.g[i].spec);
+        // Thinking must fit the new model's context (below) with every game's prompt.
+        if (!r.resume && !r.init && o.think_tokens > 0 && vkt_rl_sp_check(&o, new_model_context, &err) != VKT_OK)
+            return cli_usage_error("selfplay", "--think-tokens: %s",
+                                   strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
         int steps;
         double lr;
         if (!r.resume) {
@@ -518,7 +554,7 @@ static int run_model(int argc, char **argv) {
         st = vkt_model_preset(r.preset ? r.preset : "gpt2-tiny", &cfg, &err);
         if (st == VKT_OK && !r.preset) cfg.layers = 2, cfg.width = 64, cfg.heads = 4, cfg.kv_heads = 4, cfg.ffn = 256;
         if (st == VKT_OK) {
-            cfg.context = 128;  // every game's compact prompt + answer fits (the longest, negotiation: 89 + 32)
+            cfg.context = new_model_context;  // every game's compact prompt + answer fits (the longest, negotiation: 89 + 32)
             vkt_model_config_reshape(&cfg, (int)r.layers, (int)r.width, (int)r.heads, 0);
             st = vkt_model_config_check(&cfg, &err);
         }
@@ -531,7 +567,8 @@ static int run_model(int argc, char **argv) {
     const int inv_games = 64;
     if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {
         double t0 = now_wall();
-        st = vkt_rl_invalid_rate(m, s.gen, o.game, inv_games, 1000000000LL, eval_seed, s.max_new_tokens, &inv_before, &err);
+        st = vkt_rl_invalid_rate_think(m, s.gen, o.game, o.think_tokens, inv_games, 1000000000LL, eval_seed,
+                                       s.max_new_tokens, &inv_before, &err);
         if (st == VKT_OK && !r.json) {
             printf("# model: %d layers, width %d, %d heads (%llu parameters); warm-up: %ld steps x %ld rows, lr %g\n",
                    vkt_model_cfg(m)->layers, vkt_model_cfg(m)->width, vkt_model_cfg(m)->heads,
@@ -539,9 +576,12 @@ static int run_model(int argc, char **argv) {
             printf("  invalid-move rate before warm-up: %.1f%% (%d self-play games, sampled)\n", 100 * inv_before, inv_games);
             fflush(stdout);
         }
-        if (st == VKT_OK) st = vkt_rl_warmup(m, o.game, (int)r.warmup_steps, (int)r.warmup_rows, r.warmup_lr, o.seed, &warm_loss, &err);
         if (st == VKT_OK)
-            st = vkt_rl_invalid_rate(m, s.gen, o.game, inv_games, 1000000000LL, eval_seed, s.max_new_tokens, &inv_after, &err);
+            st = vkt_rl_warmup_think(m, o.game, o.think_tokens, (int)r.warmup_steps, (int)r.warmup_rows, r.warmup_lr,
+                                     o.seed, &warm_loss, &err);
+        if (st == VKT_OK)
+            st = vkt_rl_invalid_rate_think(m, s.gen, o.game, o.think_tokens, inv_games, 1000000000LL, eval_seed,
+                                           s.max_new_tokens, &inv_after, &err);
         if (st == VKT_OK && !r.json) {
             printf("  invalid-move rate after warm-up:  %.1f%% (answer loss %.4f nats/token, %.0fs)\n", 100 * inv_after,
                    warm_loss, now_wall() - t0);
@@ -555,7 +595,9 @@ static int run_model(int argc, char **argv) {
     const bool kuhn = st == VKT_OK && s.kuhn >= 0, kuhn_only = kuhn && s.mix.n == 1;
     vkt_kuhn_policy latest, avg;
     memset(&latest, 0, sizeof latest), memset(&avg, 0, sizeof avg);
-    if (kuhn) st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
+    double pol_inv[VKT_KUHN_INFOSTATES] = {0};
+    const bool sampled = o.think_tokens > 0;
+    if (kuhn) st = vkt_rl_sp_kuhn_policy(&s, &latest, pol_inv, &err);
     if (st == VKT_OK && r.resume) st = vkt_rl_sp_load_state(&s, in_dir(0, r.out, "rl_state.json"), &err);
     // The KL reference is the policy the run started from, not the one it was saved with.
     if (st == VKT_OK && r.resume && o.pg.kl_coef > 0) st = vkt_rl_sp_load_ref(&s, in_dir(0, r.out, "ref"), &err);
@@ -576,6 +618,14 @@ static int run_model(int argc, char **argv) {
                "%ld games%s\n",
                o.game, vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
                o.pg.entropy_coef, o.pg.kl_coef, (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
+        if (o.think_tokens > 0) {
+            printf("# thinking: up to %d tokens before \\boxed{move} (responses <= %d tokens, all trained)", o.think_tokens,
+                   s.max_new_tokens);
+            if (kuhn)
+                printf("; kuhn policy sampled: %d answers per information state, P(bet) = bets / valid answers",
+                       o.policy_samples);
+            printf("\n");
+        }
         if (kuhn_only)
             printf("# %8s %7s %8s %9s %9s %8s %8s %8s %8s\n", "games", "updates", "invalid", "expl", "avg_expl", "rnd_win",
                    "nash_ret", "games/s", "elapsed");
@@ -589,13 +639,14 @@ static int run_model(int argc, char **argv) {
     double e_latest = expl0, e_avg = expl0;
     bool interrupted = false;
     int window_inv = 0, window_dec = 0;
+    int64_t run_tokens = 0, run_decisions = 0;  // this invocation's RL responses
     while (st == VKT_OK) {
         bool done = s.games >= r.games;
         bool do_eval = done || s.updates % r.eval_every == 0;
         if (do_eval) {
             double te = now_wall();
             if (kuhn) {
-                st = vkt_rl_kuhn_policy(s.gen, &latest, NULL, &err);
+                st = vkt_rl_sp_kuhn_policy(&s, &latest, pol_inv, &err);
                 vkt_rl_sp_avg_policy(&s, &latest, &avg);
                 e_latest = vkt_kuhn_exploitability(&latest), e_avg = vkt_kuhn_exploitability(&avg);
             }
@@ -607,6 +658,7 @@ static int run_model(int argc, char **argv) {
                 json_object_set_new(line, "exploitability", json_real(e_latest));
                 json_object_set_new(line, "avg_exploitability", json_real(e_avg));
                 json_object_set_new(line, "policy", policy_json(&latest));
+                if (sampled) json_object_set_new(line, "policy_invalid", json_real(mean12(pol_inv)));
             }
             cli_sp_eval_add_json(&ev, &s, line);
             json_object_set_new(line, "games", json_integer(s.games));
@@ -646,6 +698,7 @@ static int run_model(int argc, char **argv) {
         st = vkt_rl_sp_update(&s, &us, &err);
         if (st != VKT_OK) break;
         window_inv += us.invalid, window_dec += us.decisions;
+        run_tokens += us.gen_tokens, run_decisions += us.decisions;
         write_update_line(mf, &s, &us, now_wall() - t_start);
         if (tty) {
             double el = now_wall() - t_start, gps = (s.games - games0) / (el + 1e-9);
@@ -672,7 +725,15 @@ static int run_model(int argc, char **argv) {
         json_object_set_new(j, "invalid_rate", json_real(s.decisions ? (double)s.invalid / s.decisions : 0.0));
         json_object_set_new(j, "invalid_before_warmup", json_real(inv_before));
         json_object_set_new(j, "invalid_after_warmup", json_real(inv_after));
+        json_object_set_new(j, "think_tokens", json_integer(o.think_tokens));
+        json_object_set_new(j, "mean_response_tokens",
+                            json_real(run_decisions ? (double)run_tokens / (double)run_decisions : 0.0));
         if (kuhn) {
+            json_object_set_new(j, "policy_extraction", json_string(sampled ? "sampled" : "teacher-forced"));
+            if (sampled) {
+                json_object_set_new(j, "policy_samples", json_integer(o.policy_samples));
+                json_object_set_new(j, "policy_invalid", json_real(mean12(pol_inv)));
+            }
             json_object_set_new(j, "exploitability_start", json_real(expl0));
             json_object_set_new(j, "exploitability", json_real(e_latest));
             json_object_set_new(j, "avg_exploitability", json_real(e_avg));
@@ -697,10 +758,18 @@ static int run_model(int argc, char **argv) {
                interrupted ? " (--resume continues)" : "");
         printf("  invalid-move rate: %.2f%% of %lld self-play decisions\n",
                s.decisions ? 100.0 * s.invalid / s.decisions : 0.0, (long long)s.decisions);
+        if (o.think_tokens > 0)
+            printf("  mean response: %.1f tokens (this run's RL decisions; budget %d = %d thinking + %d answer)\n",
+                   run_decisions ? (double)run_tokens / (double)run_decisions : 0.0, s.max_new_tokens, o.think_tokens,
+                   s.answer_tokens);
         if (kuhn) {
             printf("  kuhn exploitability (0 = Nash equilibrium, uniform random play = 0.458): start %.4f -> latest %.4f, "
                    "averaged %.4f\n",
                    expl0, e_latest, e_avg);
+            if (sampled)
+                printf("  (policies sampled: %d answers per information state; %.1f%% of the latest's named no legal "
+                       "move)\n",
+                       o.policy_samples, 100 * mean12(pol_inv));
             print_card_policy("latest", &latest);
             print_card_policy("averaged", &avg);
             printf("  (Nash: J bets first with alpha <= 1/3, never calls a bet; Q checks, calls a bet 1/3 + alpha;\n"

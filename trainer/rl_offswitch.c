@@ -27,10 +27,10 @@ vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_game *eps, int n, doub
             s = vkt_fail(err, VKT_ERR_ARG, "offswitch probs: episode %d is already over", i);
             break;
         }
-        s = vkt_rl_prompt_tokens(&eps[i], 0, &pids[i], &np[i], err);
+        s = vkt_rl_prompt_tokens(&eps[i], 0, 0, &pids[i], &np[i], err);
         for (int a = 0; s == VKT_OK && a < 3; a++) {
             size_t q = 3 * (size_t)i + a;
-            s = vkt_rl_answer_tokens(&eps[i], a, ans + q * ANS, ANS, &na[q], err);
+            s = vkt_rl_answer_tokens(&eps[i], a, 0, ans + q * ANS, ANS, &na[q], err);
             pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans + q * ANS, lpo[q] = lp + q * ANS;
         }
     }

@@ -147,15 +147,41 @@ vkt_status vkt_rl_answer(const vkt_game *g, int action, char *buf, size_t cap, v
     return VKT_OK;
 }
 
-vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err) {
-    size_t len = vkt_rl_prompt(g, player, NULL, 0);
+size_t vkt_rl_think_suffix(int think, char *buf, size_t cap) {
+    vkt_textbuf t = vkt_textbuf_make(buf, cap);
+    if (think > 0) vkt_textbuf_printf(&t, " think<=%d then \\boxed{move}", think);
+    return vkt_textbuf_len(&t);
+}
+
+size_t vkt_rl_prompt_think(const vkt_game *g, int player, int think, char *buf, size_t cap) {
+    size_t n = vkt_rl_prompt(g, player, buf, cap);
+    if (think <= 0 || n == 0) return n;
+    // Every prompt ends with its newline: the suffix goes before it. What vkt_rl_prompt
+    // wrote up to n - 1 is the full text's prefix, so a truncated result stays one too.
+    vkt_textbuf t = {buf, buf ? cap : 0, n - 1};
+    char suffix[64];
+    vkt_rl_think_suffix(think, suffix, sizeof suffix);
+    vkt_textbuf_printf(&t, "%s\n", suffix);
+    return vkt_textbuf_len(&t);
+}
+
+vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *buf, size_t cap, vkt_error *err) {
+    if (think <= 0) return vkt_rl_answer(g, action, buf, cap, err);
+    char a[VKT_ACTION_TEXT_MAX];
+    VKT_TRY(vkt_game_action_text(g, action, a, sizeof a, err));
+    snprintf(buf, cap, "\\boxed{%s}", a);
+    return VKT_OK;
+}
+
+vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, int think, int32_t **ids, int *n, vkt_error *err) {
+    size_t len = vkt_rl_prompt_think(g, player, think, NULL, 0);
     char *text = malloc(len + 1);
     int32_t *t = malloc((len + 1) * sizeof *t);
     if (!text || !t) {
         free(text), free(t);
         return vkt_fail(err, VKT_ERR_NOMEM, "prompt of %zu bytes", len);
     }
-    vkt_rl_prompt(g, player, text, len + 1);
+    vkt_rl_prompt_think(g, player, think, text, len + 1);
     size_t got = 0;
     vkt_status s = vkt_tokenizer_encode(text, len, 0, t, len + 1, &got, err);
     free(text);
@@ -167,9 +193,10 @@ vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, int32_t **ids, in
     return VKT_OK;
 }
 
-vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, int32_t *ids, int cap, int *n, vkt_error *err) {
-    char a[VKT_ACTION_TEXT_MAX + 2];
-    VKT_TRY(vkt_rl_answer(g, action, a, sizeof a, err));
+vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, int think, int32_t *ids, int cap, int *n,
+                                vkt_error *err) {
+    char a[VKT_ACTION_TEXT_MAX + 8];
+    VKT_TRY(vkt_rl_answer_think(g, action, think, a, sizeof a, err));
     size_t got = 0;
     if (cap < 1) return vkt_fail(err, VKT_ERR_ARG, "answer of action %d: no room", action);
     VKT_TRY(vkt_tokenizer_encode(a, strlen(a), 0, ids, (size_t)cap - 1, &got, err));
@@ -194,6 +221,11 @@ int vkt_rl_random_action(const vkt_game *g, vkt_rng *rng) {
 
 vkt_status vkt_rl_warmup_write(FILE *f, const char *spec, int64_t games, uint64_t seed, int64_t *lines,
                                vkt_error *err) {
+    return vkt_rl_warmup_write_think(f, spec, 0, games, seed, lines, err);
+}
+
+vkt_status vkt_rl_warmup_write_think(FILE *f, const char *spec, int think, int64_t games, uint64_t seed,
+                                     int64_t *lines, vkt_error *err) {
     if (games < 0) return vkt_fail(err, VKT_ERR_ARG, "warmup: games %lld must be >= 0", (long long)games);
     vkt_game g;
     VKT_TRY(vkt_game_create(&g, spec, err));
@@ -209,13 +241,13 @@ vkt_status vkt_rl_warmup_write(FILE *f, const char *spec, int64_t games, uint64_
         while (s == VKT_OK && !vkt_game_is_terminal(&g)) {
             int p = vkt_game_current_player(&g);
             int a = vkt_rl_random_action(&g, &rng);
-            size_t need = vkt_rl_prompt(&g, p, prompt, cap);
+            size_t need = vkt_rl_prompt_think(&g, p, think, prompt, cap);
             if (need >= cap) {
                 s = vkt_fail(err, VKT_ERR_ARG, "warmup: prompt of %zu bytes is too long", need);
                 break;
             }
-            char ans[VKT_ACTION_TEXT_MAX + 2];
-            s = vkt_rl_answer(&g, a, ans, sizeof ans, err);
+            char ans[VKT_ACTION_TEXT_MAX + 8];
+            s = vkt_rl_answer_think(&g, a, think, ans, sizeof ans, err);
             if (s != VKT_OK) break;
             json_t *o = json_object();
             json_object_set_new(o, "prompt", json_stringn(prompt, need));

@@ -28,6 +28,12 @@
 //
 // The answer is the move in brackets, e.g. "[Call]", then <|endoftext|>; the protocol
 // parses it (any bracket text that is not a legal move is an invalid move).
+//
+// Thinking (`vkt selfplay --think-tokens N`, SPIRAL's format): with think = N > 0 the
+// prompt's final newline is preceded by " think<=N then \boxed{move}" and the answer is
+// "\boxed{Text}" then <|endoftext|> (the warm-up teaches it with no thinking in between);
+// the model may write up to N tokens before it, and the protocol takes the last complete
+// \boxed{} (or else the last [...]). think = 0 is the format above, unchanged.
 #ifndef VKT_RL_PROMPT_H
 #define VKT_RL_PROMPT_H
 
@@ -40,17 +46,30 @@
 
 // The prompt for `player` (who is to move) in g; snprintf semantics.
 size_t vkt_rl_prompt(const vkt_game *g, int player, char *buf, size_t cap);
+// The same in the thinking format (think > 0: the suffix before the final newline; 0: vkt_rl_prompt).
+size_t vkt_rl_prompt_think(const vkt_game *g, int player, int think, char *buf, size_t cap);
+// " think<=N then \boxed{move}" for think = N > 0, "" for 0; snprintf semantics. Its length
+// is what thinking adds to vkt_rl_prompt_max.
+size_t vkt_rl_think_suffix(int think, char *buf, size_t cap);
+// What the boxed answer adds to a game's answer budget: "\boxed{" + "}" replace "[" + "]",
+// 6 more bytes, rounded up to 8 as the budgets are (rl_mix.h).
+#define VKT_RL_BOXED_EXTRA 8
 // An upper bound on vkt_rl_prompt's length over every state of g's game with g's
 // options (g created, dealt or not); 0 when the game has no compact form (the bound
 // then depends on the protocol text).
 size_t vkt_rl_prompt_max(const vkt_game *g);
 // The answer text for a legal action: "[" + action text + "]"; snprintf semantics.
 vkt_status vkt_rl_answer(const vkt_game *g, int action, char *buf, size_t cap, vkt_error *err);
+// The same in the thinking format: think > 0 gives "\boxed{Text}", 0 "[Text]".
+vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *buf, size_t cap, vkt_error *err);
 
-// The prompt as byte-level token ids (no special tokens): *ids is malloc'd (*n ids).
-vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err);
-// The answer of a legal action as ids, "[Text]" then <|endoftext|>, into ids[cap].
-vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, int32_t *ids, int cap, int *n, vkt_error *err);
+// The prompt (thinking format `think`, 0 for none) as byte-level token ids (no special
+// tokens): *ids is malloc'd (*n ids).
+vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, int think, int32_t **ids, int *n, vkt_error *err);
+// The answer of a legal action as ids, "[Text]" (think > 0: "\boxed{Text}") then
+// <|endoftext|>, into ids[cap].
+vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, int think, int32_t *ids, int cap, int *n,
+                                vkt_error *err);
 
 // A move of random legal play, as the warm-up imitates: uniform over the legal actions
 // (one vkt_rng_below draw), except in negotiation, where the kind of move is uniform
@@ -65,5 +84,8 @@ int vkt_rl_random_action(const vkt_game *g, vkt_rng *rng);
 // *lines (may be NULL) gets the number of lines written.
 vkt_status vkt_rl_warmup_write(FILE *f, const char *spec, int64_t games, uint64_t seed, int64_t *lines,
                                vkt_error *err);
+// The same in the thinking format `think` (prompts with the suffix, "\boxed{Text}" completions).
+vkt_status vkt_rl_warmup_write_think(FILE *f, const char *spec, int think, int64_t games, uint64_t seed,
+                                     int64_t *lines, vkt_error *err);
 
 #endif

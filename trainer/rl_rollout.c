@@ -37,9 +37,10 @@ uint64_t vkt_rl_tokens_key(const int32_t *ids, int n) {
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
                               vkt_error *err) {
     memset(out, 0, sizeof *out);
-    if (o->n_games < 1 || o->max_turns < 1 || o->game_base < 0)
-        return vkt_fail(err, VKT_ERR_ARG, "rollout: n_games %d and max_turns %d must be >= 1, game_base %lld >= 0",
-                        o->n_games, o->max_turns, (long long)o->game_base);
+    if (o->n_games < 1 || o->max_turns < 1 || o->game_base < 0 || o->think_tokens < 0)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "rollout: n_games %d and max_turns %d must be >= 1, game_base %lld and think_tokens %d >= 0",
+                        o->n_games, o->max_turns, (long long)o->game_base, o->think_tokens);
     const int G = o->n_games;
     // The blocks: one spec for every game, or the mix.
     const int NS = o->n_specs > 0 ? o->n_specs : 1;
@@ -107,7 +108,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             memset(t, 0, sizeof *t);
             t->game = g, t->player = vkt_game_current_player(&games[g]), t->step = turn[g];
             t->action = VKT_ACTION_INVALID;
-            if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, &t->prompt, &t->n_prompt, err);
+            if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, o->think_tokens, &t->prompt, &t->n_prompt, err);
             if (s == VKT_OK) t->obs_key = vkt_rl_tokens_key(t->prompt, t->n_prompt);
             pr[k] = (vkt_gen_prompt){t->prompt, t->n_prompt, ((uint64_t)(o->game_base + g) << 16) | (uint64_t)turn[g]};
         }

@@ -42,6 +42,8 @@ void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
     o->max_grad_norm = 1.0;
     o->max_new_tokens = 0;
     o->micro_rows = 64;
+    o->think_tokens = 0;
+    o->policy_samples = 64;
     o->seed = 1;
 }
 
@@ -66,7 +68,13 @@ static vkt_status make_ref(vkt_rl_sp *s, int seqs, vkt_error *err) {
 
 static bool group_mode(vkt_rl_adv_mode m) { return m == VKT_RL_ADV_GROUP || m == VKT_RL_ADV_GROUP_MEAN; }
 
-// Per game of the mix: its share of an update, advantage and replays; the answer budget.
+// The prompt bound of game gi with the thinking suffix.
+static int prompt_bound(const vkt_rl_game_info *gi, int think) {
+    return gi->prompt_max + (int)vkt_rl_think_suffix(think, NULL, 0);
+}
+
+// Per game of the mix: its share of an update, advantage and replays; the answer and
+// generation budgets.
 static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context, vkt_error *err) {
     VKT_TRY(vkt_rl_mix_parse(o->game, &s->mix, err));
     const vkt_rl_mix *mx = &s->mix;
@@ -74,9 +82,12 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: games_per_update %d is less than the %d games of '%s'",
                         o->games_per_update, mx->n, o->game);
     s->kuhn = -1;
-    s->max_new_tokens = o->max_new_tokens;
+    const int think = o->think_tokens, boxed = think > 0 ? VKT_RL_BOXED_EXTRA : 0;
+    s->answer_tokens = o->max_new_tokens;
     for (int i = 0; i < mx->n; i++)
-        if (o->max_new_tokens == 0 && mx->g[i].max_new_tokens > s->max_new_tokens) s->max_new_tokens = mx->g[i].max_new_tokens;
+        if (o->max_new_tokens == 0 && mx->g[i].max_new_tokens + boxed > s->answer_tokens)
+            s->answer_tokens = mx->g[i].max_new_tokens + boxed;
+    s->max_new_tokens = think + s->answer_tokens;
     for (int i = 0; i < mx->n; i++) {
         const vkt_rl_game_info *gi = &mx->g[i];
         s->share[i] = vkt_rl_mix_share(mx, o->games_per_update, i);
@@ -88,18 +99,28 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
                             gi->spec, s->share[i], o->games_per_update, s->replays[i]);
         if (gi->prompt_max == 0)
             return vkt_fail(err, VKT_ERR_ARG, "selfplay: game '%s' has no compact prompt (trainer/rl_prompt.h)", gi->spec);
-        if (gi->prompt_max + s->max_new_tokens > context)
+        if (think > 0 && gi->offswitch)
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "selfplay: game '%s': think_tokens %d: its evaluation scores answers teacher-forced "
+                            "(rl_offswitch.h), which thinking would bypass; thinking is not supported for it",
+                            gi->spec, think);
+        if (think == 0 && gi->prompt_max + s->max_new_tokens > context)
             return vkt_fail(err, VKT_ERR_ARG,
                             "selfplay: game '%s': prompts of up to %d tokens + %d answer tokens exceed the model's "
                             "context of %d",
                             gi->spec, gi->prompt_max, s->max_new_tokens, context);
+        if (think > 0 && prompt_bound(gi, think) + s->max_new_tokens > context)
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "selfplay: game '%s': think_tokens %d: prompts of up to %d tokens (thinking suffix "
+                            "included) + %d thinking + %d answer tokens exceed the model's context of %d",
+                            gi->spec, think, prompt_bound(gi, think), think, s->answer_tokens, context);
         if (gi->kuhn_exact) s->kuhn = i;
     }
     return VKT_OK;
 }
 
-vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
-    memset(s, 0, sizeof *s);
+// The options' ranges (no game, no device).
+static vkt_status check_ranges(const vkt_rl_sp_opts *o, vkt_error *err) {
     if (o->games_per_update < 1 || o->games_per_update > 1 << 16)
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: games_per_update %d must be in 1..%d", o->games_per_update, 1 << 16);
     if (o->ppo_epochs < 1) return vkt_fail(err, VKT_ERR_ARG, "selfplay: ppo_epochs %d must be >= 1", o->ppo_epochs);
@@ -111,6 +132,26 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_coef %g must be finite and >= 0", o->pg.kl_coef);
     if (!(o->pg.entropy_coef >= 0) || !isfinite(o->pg.entropy_coef))
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: entropy_coef %g must be finite and >= 0", o->pg.entropy_coef);
+    if (o->think_tokens < 0 || o->think_tokens > VKT_RL_THINK_MAX)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: think_tokens %d must be in 0..%d", o->think_tokens, VKT_RL_THINK_MAX);
+    if (o->think_tokens > 0 && (o->policy_samples < 1 || o->policy_samples > 1 << 16))
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: policy_samples %d must be in 1..%d (think_tokens %d)",
+                        o->policy_samples, 1 << 16, o->think_tokens);
+    return VKT_OK;
+}
+
+vkt_status vkt_rl_sp_check(const vkt_rl_sp_opts *o, int context, vkt_error *err) {
+    VKT_TRY(check_ranges(o, err));
+    vkt_rl_sp *scratch = malloc(sizeof *scratch);
+    if (!scratch) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: option check");
+    vkt_status st = resolve_mix(scratch, o, context, err);
+    free(scratch);
+    return st;
+}
+
+vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
+    memset(s, 0, sizeof *s);
+    VKT_TRY(check_ranges(o, err));
     const int context = vkt_model_cfg(m)->context;
     VKT_TRY(resolve_mix(s, o, context, err));
     s->o = *o;
@@ -126,7 +167,7 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
     // resumed run computes with the same shapes as an uninterrupted one.
     int T = 0;
     for (int i = 0; i < s->mix.n; i++) {
-        int t = (s->mix.g[i].prompt_max + s->max_new_tokens - 1 + 3) / 4 * 4;
+        int t = (prompt_bound(&s->mix.g[i], o->think_tokens) + s->max_new_tokens - 1 + 3) / 4 * 4;
         if (t > T) T = t;
     }
     if (T > context) T = context;
@@ -149,14 +190,14 @@ void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt
 
 enum { MAX_ANSWER = 256 };
 
-// Prompt ids of `player` to move in g (malloc'd).
-static vkt_status prompt_ids(const vkt_game *g, int player, int32_t **ids, int *n, vkt_error *err) {
-    return vkt_rl_prompt_tokens(g, player, ids, n, err);
+// Prompt ids of `player` to move in g, in thinking format `think` (malloc'd).
+static vkt_status prompt_ids(const vkt_game *g, int player, int think, int32_t **ids, int *n, vkt_error *err) {
+    return vkt_rl_prompt_tokens(g, player, think, ids, n, err);
 }
 
-// The answer of a legal action as ids: "[Text]" then <|endoftext|>.
-static vkt_status answer_ids(const vkt_game *g, int action, int32_t *ids, int *n, vkt_error *err) {
-    return vkt_rl_answer_tokens(g, action, ids, MAX_ANSWER, n, err);
+// The answer of a legal action as ids: "[Text]" (think > 0: "\boxed{Text}") then <|endoftext|>.
+static vkt_status answer_ids(const vkt_game *g, int action, int think, int32_t *ids, int *n, vkt_error *err) {
+    return vkt_rl_answer_tokens(g, action, think, ids, MAX_ANSWER, n, err);
 }
 
 // --- policy extraction ----------------------------------------------------------------
@@ -166,14 +207,14 @@ static vkt_status score_actions(vkt_gen *gen, const vkt_game *g, int player, con
                                 double *mass, vkt_error *err) {
     int32_t *pids = NULL, ans[VKT_GAME_MAX_LEGAL][MAX_ANSWER];
     int np = 0, na[VKT_GAME_MAX_LEGAL];
-    VKT_TRY(prompt_ids(g, player, &pids, &np, err));
+    VKT_TRY(prompt_ids(g, player, 0, &pids, &np, err));
     vkt_gen_prompt pr[VKT_GAME_MAX_LEGAL];
     const int32_t *cont[VKT_GAME_MAX_LEGAL];
     float lp[VKT_GAME_MAX_LEGAL][MAX_ANSWER];
     float *lpo[VKT_GAME_MAX_LEGAL];
     vkt_status s = VKT_OK;
     for (int k = 0; k < n && s == VKT_OK; k++) {
-        s = answer_ids(g, acts[k], ans[k], &na[k], err);
+        s = answer_ids(g, acts[k], 0, ans[k], &na[k], err);
         pr[k] = (vkt_gen_prompt){pids, np, 0}, cont[k] = ans[k], lpo[k] = lp[k];
     }
     if (s == VKT_OK && vkt_gen_score(gen, n, pr, cont, na, lpo) != VKT_OK)
@@ -192,29 +233,41 @@ static vkt_status score_actions(vkt_gen *gen, const vkt_game *g, int player, con
     return VKT_OK;
 }
 
-vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err) {
-    enum { NQ = 2 * VKT_KUHN_INFOSTATES };
+// Kuhn's information state i as a one-hand game with `player` to move (the opponent's
+// card, unseen, is another card).
+static vkt_status kuhn_state(int i, vkt_game *g, int *player, vkt_error *err) {
     static const char *hist[4] = {"", "p", "b", "pb"};
-    int32_t *pids[VKT_KUHN_INFOSTATES] = {0}, ans[NQ][16];
+    int card = i / 4, other = (card + 1) % 3;
+    *player = vkt_kuhn_infostate_player(i);
+    VKT_TRY(vkt_game_create(g, "kuhn", err));
+    VKT_TRY(vkt_game_reset(g, 0, err));
+    VKT_TRY(vkt_kuhn_set_hand(g, *player == 0 ? card : other, *player == 0 ? other : card, hist[i % 4], err));
+    if (vkt_game_current_player(g) != *player)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: state %s: player %d is not to move", vkt_kuhn_infostate_name(i),
+                        *player);
+    return VKT_OK;
+}
+
+vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err) {
+    return vkt_rl_kuhn_policy_think(gen, 0, pi, raw_mass, err);
+}
+
+vkt_status vkt_rl_kuhn_policy_think(vkt_gen *gen, int think, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err) {
+    enum { NQ = 2 * VKT_KUHN_INFOSTATES, NA = 24 };  // "\boxed{Check}" + <|endoftext|> = 14
+    int32_t *pids[VKT_KUHN_INFOSTATES] = {0}, ans[NQ][NA];
     int np[VKT_KUHN_INFOSTATES], na[NQ];
     vkt_gen_prompt pr[NQ];
     const int32_t *cont[NQ];
-    float lp[NQ][16], *lpo[NQ];
+    float lp[NQ][NA], *lpo[NQ];
     vkt_status s = VKT_OK;
     for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
-        int card = i / 4, player = vkt_kuhn_infostate_player(i), other = (card + 1) % 3;
         vkt_game g;
-        s = vkt_game_create(&g, "kuhn", err);
-        if (s == VKT_OK) s = vkt_game_reset(&g, 0, err);
-        if (s == VKT_OK)
-            s = vkt_kuhn_set_hand(&g, player == 0 ? card : other, player == 0 ? other : card, hist[i % 4], err);
-        if (s == VKT_OK && vkt_game_current_player(&g) != player)
-            s = vkt_fail(err, VKT_ERR_ARG, "selfplay: state %s: player %d is not to move", vkt_kuhn_infostate_name(i),
-                         player);
-        if (s == VKT_OK) s = prompt_ids(&g, player, &pids[i], &np[i], err);
+        int player;
+        s = kuhn_state(i, &g, &player, err);
+        if (s == VKT_OK) s = prompt_ids(&g, player, think, &pids[i], &np[i], err);
         for (int a = 0; a < 2 && s == VKT_OK; a++) {
             int q = 2 * i + a;  // a = 0 pass, 1 bet (Kuhn's action ids)
-            s = vkt_rl_answer_tokens(&g, a, ans[q], 16, &na[q], err);
+            s = vkt_rl_answer_tokens(&g, a, think, ans[q], NA, &na[q], err);
             if (s == VKT_OK) {
                 pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans[q], lpo[q] = lp[q];
             }
@@ -237,6 +290,64 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mas
     return VKT_OK;
 }
 
+vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_tokens, int samples, uint64_t seed,
+                                      vkt_kuhn_policy *pi, double *invalid, vkt_error *err) {
+    if (samples < 1 || samples > 1 << 16 || max_new_tokens < 1 || think < 0)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "selfplay: sampled extraction: samples %d must be in 1..%d, max_new_tokens %d >= 1, "
+                        "think %d >= 0",
+                        samples, 1 << 16, max_new_tokens, think);
+    const int NQ = VKT_KUHN_INFOSTATES * samples;
+    vkt_game g[VKT_KUHN_INFOSTATES];
+    int32_t *pids[VKT_KUHN_INFOSTATES] = {0};
+    int np[VKT_KUHN_INFOSTATES];
+    vkt_gen_prompt *pr = malloc((size_t)NQ * sizeof *pr);
+    vkt_gen_result *res = calloc((size_t)NQ, sizeof *res);
+    vkt_status s = pr && res ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d extraction samples", NQ);
+    for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
+        int player;
+        s = kuhn_state(i, &g[i], &player, err);
+        if (s == VKT_OK) s = prompt_ids(&g[i], player, think, &pids[i], &np[i], err);
+        for (int k = 0; k < samples && s == VKT_OK; k++) {
+            int q = i * samples + k;
+            pr[q] = (vkt_gen_prompt){pids[i], np[i], (uint64_t)q};
+        }
+    }
+    vkt_gen_opts go;
+    vkt_gen_defaults(&go);
+    go.max_new_tokens = max_new_tokens, go.temperature = 1.0, go.seed = seed;
+    if (s == VKT_OK && vkt_generate(gen, pr, NQ, &go, res) != VKT_OK)
+        s = vkt_fail(err, VKT_ERR_VULKAN, "selfplay: sampled extraction: generate failed");
+    for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
+        int bets = 0, valid = 0;
+        for (int k = 0; k < samples; k++) {
+            const vkt_gen_result *r = &res[i * samples + k];
+            int a;
+            if (vkt_protocol_parse(&g[i], r->text, r->text_len, &a, NULL) != VKT_OK) continue;
+            valid++;
+            bets += a == VKT_KUHN_BET;
+        }
+        pi->bet[i] = valid ? (double)bets / valid : 0.5;
+        if (invalid) invalid[i] = (double)(samples - valid) / samples;
+    }
+    for (int q = 0; res && q < NQ; q++) vkt_gen_result_free(&res[q]);
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) free(pids[i]);
+    free(pr), free(res);
+    return s;
+}
+
+vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid, vkt_error *err) {
+    if (s->o.think_tokens == 0) {
+        double mass[VKT_KUHN_INFOSTATES];
+        VKT_TRY(vkt_rl_kuhn_policy(s->gen, pi, mass, err));
+        for (int i = 0; invalid && i < VKT_KUHN_INFOSTATES; i++) invalid[i] = 1 - mass[i];
+        return VKT_OK;
+    }
+    uint64_t seed = vkt_rng_derive(vkt_rng_derive(s->o.seed, 0x5a3b1e), (uint64_t)s->updates);
+    return vkt_rl_kuhn_policy_sampled(s->gen, s->o.think_tokens, s->max_new_tokens, s->o.policy_samples, seed, pi,
+                                      invalid, err);
+}
+
 // --- the model as an agent -----------------------------------------------------------
 
 typedef struct model_agent {
@@ -247,7 +358,7 @@ static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng
     model_agent *a = self;
     int32_t *ids = NULL;
     int n = 0;
-    VKT_TRY(prompt_ids(g, player, &ids, &n, err));
+    VKT_TRY(prompt_ids(g, player, 0, &ids, &n, err));
     vkt_gen_opts o;
     vkt_gen_defaults(&o);
     o.max_new_tokens = 32;  // the longest answer of any game (negotiation's offers)
@@ -299,12 +410,18 @@ static void mix_blocks(const vkt_rl_mix *mx, int G, const int *replays, vkt_rl_r
 
 vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int games, int64_t game_base,
                                uint64_t seed, int max_new_tokens, double *rate, vkt_error *err) {
+    return vkt_rl_invalid_rate_think(m, gen, game, 0, games, game_base, seed, max_new_tokens, rate, err);
+}
+
+vkt_status vkt_rl_invalid_rate_think(vkt_model *m, vkt_gen *gen, const char *game, int think, int games,
+                                     int64_t game_base, uint64_t seed, int max_new_tokens, double *rate,
+                                     vkt_error *err) {
     vkt_rl_mix mx;
     VKT_TRY(vkt_rl_mix_parse(game, &mx, err));
     if (games < mx.n) return vkt_fail(err, VKT_ERR_ARG, "invalid rate: %d games for the %d games of '%s'", games, mx.n, game);
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
-    ro.game = game, ro.n_games = games, ro.game_base = game_base, ro.seed = seed;
+    ro.game = game, ro.n_games = games, ro.game_base = game_base, ro.seed = seed, ro.think_tokens = think;
     if (mx.n > 1) mix_blocks(&mx, games, NULL, &ro);
     else ro.game = mx.g[0].spec;
     gen_opts(&ro.gen, max_new_tokens);
@@ -317,6 +434,11 @@ vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int
 
 vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const char *opponent, int games,
                           uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err) {
+    return vkt_rl_eval_vs_think(m, gen, game, 0, opponent, games, seed, max_new_tokens, out, err);
+}
+
+vkt_status vkt_rl_eval_vs_think(vkt_model *m, vkt_gen *gen, const char *game, int think, const char *opponent,
+                                int games, uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err) {
     memset(out, 0, sizeof *out);
     if (games < 1) return vkt_fail(err, VKT_ERR_ARG, "eval: games %d must be >= 1", games);
     vkt_game probe;
@@ -356,7 +478,7 @@ vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const ch
                 int np = 0;
                 free(ids[g]);
                 ids[g] = NULL;
-                s = prompt_ids(&gs[g], g % 2, &ids[g], &np, err);
+                s = prompt_ids(&gs[g], g % 2, think, &ids[g], &np, err);
                 pr[n] = (vkt_gen_prompt){ids[g], np, ((uint64_t)g << 16) | (uint64_t)turn[g]};
                 wait[n++] = g;
             }
@@ -417,7 +539,7 @@ typedef struct example {
 // 1/n (the random policy's whole distribution at this state instead of one sample of
 // it). *used = 0 when the rows do not fit in `room` (nothing is drawn or played then).
 static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint64_t seed, vkt_rng *rng, bool expand,
-                               example *ex, int room, int *used, vkt_error *err) {
+                               int think, example *ex, int room, int *used, vkt_error *err) {
     *used = 0;
     if (*fresh || vkt_game_is_terminal(g)) {
         VKT_TRY(vkt_game_reset(g, vkt_rng_derive(seed, (uint64_t)(*game_no)++), err));
@@ -426,12 +548,12 @@ static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint6
     int acts[VKT_GAME_MAX_LEGAL], n = expand ? vkt_game_legal_actions(g, acts) : 1;
     if (n > room) return VKT_OK;
     int p = vkt_game_current_player(g), a = vkt_rl_random_action(g, rng);
-    VKT_TRY(prompt_ids(g, p, &ex[0].prompt, &ex[0].np, err));
+    VKT_TRY(prompt_ids(g, p, think, &ex[0].prompt, &ex[0].np, err));
     ex[0].owns = true;
     for (int k = 0; k < n; k++) {
         if (k) ex[k].prompt = ex[0].prompt, ex[k].np = ex[0].np, ex[k].owns = false;
         ex[k].f = 1.0 / n;
-        VKT_TRY(answer_ids(g, expand ? acts[k] : a, ex[k].ans, &ex[k].na, err));
+        VKT_TRY(answer_ids(g, expand ? acts[k] : a, think, ex[k].ans, &ex[k].na, err));
     }
     *used = n;
     return vkt_game_apply(g, a, err);
@@ -446,7 +568,13 @@ static void free_rows(example *ex, int n) {
 
 vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, double lr, uint64_t seed, double *loss,
                          vkt_error *err) {
-    if (steps < 0 || rows < 1) return vkt_fail(err, VKT_ERR_ARG, "warmup: steps %d, rows %d", steps, rows);
+    return vkt_rl_warmup_think(m, game, 0, steps, rows, lr, seed, loss, err);
+}
+
+vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int steps, int rows, double lr,
+                               uint64_t seed, double *loss, vkt_error *err) {
+    if (steps < 0 || rows < 1 || think < 0)
+        return vkt_fail(err, VKT_ERR_ARG, "warmup: steps %d, rows %d, think %d", steps, rows, think);
     const vkt_params *ps = vkt_model_params(m);
     vkt_rl_mix mx;
     VKT_TRY(vkt_rl_mix_parse(game, &mx, err));
@@ -482,8 +610,8 @@ vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, do
         for (int state = 0; nr < rows && s == VKT_OK; state++) {
             const int k = state % mx.n;
             int used = 0;
-            s = next_example(&g[k], &fresh[k], &game_no[k], seed, &rng, mx.g[k].warmup_expand, ex + nr, rows - nr, &used,
-                             err);
+            s = next_example(&g[k], &fresh[k], &game_no[k], seed, &rng, mx.g[k].warmup_expand, think, ex + nr, rows - nr,
+                             &used, err);
             if (s == VKT_OK && used == 0 && nr == 0)
                 s = vkt_fail(err, VKT_ERR_ARG, "warmup: %d rows cannot hold the legal answers of one %s state", rows,
                              mx.g[k].name);
@@ -575,14 +703,14 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     if (s->kuhn >= 0) {
         vkt_kuhn_policy pi;
         const int GK = s->share[s->kuhn];
-        VKT_TRY(vkt_rl_kuhn_policy(s->gen, &pi, NULL, err));
+        VKT_TRY(vkt_rl_sp_kuhn_policy(s, &pi, NULL, err));
         for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) s->avg_num[i] += GK * pi.bet[i];
         s->avg_den += GK;
     }
     // 2. rollouts: every game of the mix in one batch.
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
-    ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed;
+    ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed, ro.think_tokens = o->think_tokens;
     mix_blocks(&s->mix, G, s->replays, &ro);
     gen_opts(&ro.gen, s->max_new_tokens);
     vkt_rl_rollout r;

@@ -3,7 +3,8 @@
 //
 // One update (vkt_rl_sp_update):
 //   1. the current policy's probabilities at Kuhn's 12 information states are extracted
-//      (teacher forcing, vkt_rl_kuhn_policy) and enter the games-weighted average;
+//      (teacher forcing, vkt_rl_kuhn_policy; sampled when the model thinks,
+//      vkt_rl_sp_kuhn_policy) and enter the games-weighted average;
 //   2. games_per_update self-play games run batched (rl_rollout.h: one vkt_generate call
 //      per decision step for all waiting games, temperature 1); game ids continue from
 //      the games played so far, so the run is a function of its seed;
@@ -27,6 +28,15 @@
 // The warm-up (vkt_rl_warmup) is imitation of the format: supervised steps on
 // (prompt, answer) pairs of uniformly random legal play, loss on the answer tokens
 // (the action's "[Text]" and <|endoftext|>).
+//
+// Thinking (think_tokens N > 0, SPIRAL's format; rl_prompt.h): the prompts ask for up to N
+// tokens of thinking then \boxed{move}; a response may be up to N + the answer budget
+// tokens (the whole response is trained, thinking included, and the seq-sum-maxlen length
+// is that budget); the warm-up teaches "\boxed{Text}" + <|endoftext|> with no thinking, so
+// the format holds from the start and RL may grow the thinking. Kuhn's policy is then
+// extracted by sampling (policy_samples answers per information state,
+// vkt_rl_kuhn_policy_sampled): teacher forcing one answer text would score the policy
+// that never thinks, not the one that plays.
 #ifndef VKT_RL_SELFPLAY_H
 #define VKT_RL_SELFPLAY_H
 
@@ -40,6 +50,8 @@
 #include "rl_loss.h"
 #include "rl_mix.h"
 
+#define VKT_RL_THINK_MAX 4096  // think_tokens' range (the model's context bounds it first)
+
 typedef struct vkt_rl_sp_opts {
     const char *game;        // a game spec or a mix "kuhn,tictactoe,negotiation" (rl_mix.h);
                              // one-hand "kuhn" is the game with exact analysis
@@ -48,7 +60,7 @@ typedef struct vkt_rl_sp_opts {
     int replays;             // deals replayed per group (0: each game's default; offswitch 8
                              // under group and group-mean, else 1)
     double rae_alpha;        // 0.95
-    vkt_pg_opts pg;          // ppo, clip 0.2, seq-sum-maxlen; max_len = max_new_tokens;
+    vkt_pg_opts pg;          // ppo, clip 0.2, seq-sum-maxlen; max_len = the generation budget;
                              // kl_coef, entropy_coef (default 0, SPIRAL's setting)
     int ppo_epochs;          // 2
     int games_per_update;    // 128
@@ -56,9 +68,13 @@ typedef struct vkt_rl_sp_opts {
     double beta1, beta2;     // 0.9, 0.95
     double weight_decay;     // 0
     double max_grad_norm;    // 1.0
-    int max_new_tokens;      // 0: the largest answer budget of the mix's games (kuhn, tictactoe,
-                             // offswitch 8: "[Check]" + <|endoftext|>; negotiation 32)
+    int max_new_tokens;      // answer budget; 0: the largest of the mix's games (kuhn, tictactoe,
+                             // offswitch 8: "[Check]" + <|endoftext|>; negotiation 32; + 8 for
+                             // the boxed answer when thinking); thinking adds think_tokens
     int micro_rows;          // rows per forward/backward (64)
+    int think_tokens;        // 0 (default): answer directly; N > 0: up to N tokens of thinking
+                             // before a \boxed{} answer (the answer budget grows by 8 for it)
+    int policy_samples;      // think_tokens > 0: Kuhn extraction samples per information state (64)
     uint64_t seed;
 } vkt_rl_sp_opts;
 
@@ -87,7 +103,9 @@ typedef struct vkt_rl_sp {
     vkt_rl_mix mix;          // the games; per game its share of an update, mode and replays:
     int share[VKT_RL_MAX_GAMES], replays[VKT_RL_MAX_GAMES];
     vkt_rl_adv_mode adv[VKT_RL_MAX_GAMES];
-    int max_new_tokens;      // resolved answer budget (also the seq-sum-maxlen length)
+    int answer_tokens;       // resolved answer budget (boxed: + VKT_RL_BOXED_EXTRA)
+    int max_new_tokens;      // generation budget: think_tokens + answer_tokens (also the
+                             // seq-sum-maxlen length)
     int kuhn;                // index of one-hand kuhn in the mix (exact analysis), or -1
     vkt_model *m;            // not owned
     vkt_gen *gen;            // owned: rollouts, scoring, extraction
@@ -99,6 +117,11 @@ typedef struct vkt_rl_sp {
     int updates, adam_step;
     double avg_num[VKT_KUHN_INFOSTATES], avg_den;  // games-weighted average policy
 } vkt_rl_sp;
+
+// Checks o against a model context without a device: the options' ranges, the game list,
+// and that every game's prompt (with the thinking suffix) + the generation budget fits
+// `context`; names the game or option at fault. vkt_rl_sp_init runs the same checks.
+vkt_status vkt_rl_sp_check(const vkt_rl_sp_opts *o, int context, vkt_error *err);
 
 // Validates o, creates the generation plan; counters start at 0. With kl_coef > 0 the
 // model's parameters at this call become the reference (a resumed run then restores the
@@ -126,16 +149,37 @@ vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir, vkt_error *err);
 // vkt_gen_score call (24 sequences). raw_mass (may be NULL) gets, per state, the
 // unnormalised total probability of the two legal answers (1 - the invalid mass).
 vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err);
+// The same in the thinking format `think` (prompts with the suffix, answers "\boxed{Text}"
+// + <|endoftext|>): the policy of answering at once, and raw_mass the probability of
+// doing so with a legal answer. Not the played policy when the model thinks first.
+vkt_status vkt_rl_kuhn_policy_think(vkt_gen *gen, int think, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err);
+// The model's Kuhn policy by sampling: at each information state `samples` responses at
+// temperature 1 to the prompt in format `think` (up to max_new_tokens tokens; sample k of
+// state i on stream i * samples + k under `seed`, all in one vkt_generate call), parsed
+// by the protocol; P(aggressive) = aggressive answers / valid answers (0.5 at a state
+// with none). invalid (may be NULL) gets per state the fraction of responses that named
+// no legal move.
+vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_tokens, int samples, uint64_t seed,
+                                      vkt_kuhn_policy *pi, double *invalid, vkt_error *err);
+// The run's extraction: teacher forced (vkt_rl_kuhn_policy; invalid = 1 - raw_mass) when
+// think_tokens is 0, else sampled with policy_samples per state and the run's budget,
+// seeded by the run's seed and s->updates (a resumed run draws the same samples).
+vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid, vkt_error *err);
 
-// An agent over a generation plan (prompts of rl_prompt.h): act samples one answer at
-// temperature 1 (seeded from rng) and plays it through the protocol (VKT_ACTION_INVALID
-// when it is not a legal move); probs scores each legal action's answer as above.
+// An agent over a generation plan (prompts of rl_prompt.h in the direct-answer format,
+// think 0): act samples one answer at temperature 1 (seeded from rng) and plays it
+// through the protocol (VKT_ACTION_INVALID when it is not a legal move); probs scores
+// each legal action's answer as above.
 vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err);
 
 // Invalid-move rate of self-play sampling: `games` games (ids from game_base; a mix
 // splits them evenly) at temperature 1, invalid moves / decisions.
 vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int games, int64_t game_base,
                                uint64_t seed, int max_new_tokens, double *rate, vkt_error *err);
+// The same in the thinking format `think` (max_new_tokens: the whole response's budget).
+vkt_status vkt_rl_invalid_rate_think(vkt_model *m, vkt_gen *gen, const char *game, int think, int games,
+                                     int64_t game_base, uint64_t seed, int max_new_tokens, double *rate,
+                                     vkt_error *err);
 
 // The format warm-up: `steps` AdamW steps (lr, betas 0.9/0.95, clip 1) on batches of
 // `rows` (prompt, answer) pairs drawn from random legal play (vkt_rl_random_action) of
@@ -144,6 +188,10 @@ vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int
 // mean answer-token loss of the last step (nats).
 vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, double lr, uint64_t seed, double *loss,
                          vkt_error *err);
+// The same in the thinking format `think`: prompts with the suffix, targets "\boxed{Text}"
+// + <|endoftext|> (no thinking: the format, not a way of thinking, is imitated).
+vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int steps, int rows, double lr,
+                               uint64_t seed, double *loss, vkt_error *err);
 
 // Evaluation against an opponent agent in a two-player game: `games` games, the model
 // in seat g % 2 of game g, evaluation rewards (an invalid move loses: -1 / +1);
@@ -158,5 +206,8 @@ typedef struct vkt_rl_eval {
 } vkt_rl_eval;
 vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const char *opponent, int games,
                           uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err);
+// The same in the thinking format `think` (max_new_tokens: the whole response's budget).
+vkt_status vkt_rl_eval_vs_think(vkt_model *m, vkt_gen *gen, const char *game, int think, const char *opponent,
+                                int games, uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err);
 
 #endif
