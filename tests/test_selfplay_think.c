@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 #include "kuhn.h"
 #include "protocol.h"
@@ -297,6 +299,30 @@ static void test_think_run(void **st) {
     print_message("after warm-up: %d turns, %d invalid, %d of %d valid answers open with \\boxed{\n", f.turns, f.invalid,
                   f.boxed_first, f.valid);
     assert_true(f.valid > 0 && f.boxed_first >= 0.8 * f.valid);
+    // The warmed-up model as a game agent in its format (ckpt:DIR players): no teacher-forced
+    // probs, and its sampled moves are legal about as often as in the rollouts above.
+    vkt_agent ag;
+    assert_int_equal(vkt_rl_model_agent_think(s.gen, -1, &ag, &err), VKT_ERR_ARG);
+    OK(ctx, vkt_rl_model_agent_think(s.gen, 0, &ag, &err));
+    assert_non_null(ag.probs);
+    vkt_agent_destroy(&ag);
+    int legal[2] = {0};  // the direct format's agent, then the thinking one
+    for (int k = 0; k < 2; k++) {
+        OK(ctx, vkt_rl_model_agent_think(s.gen, 4 * k, &ag, &err));
+        if (k) assert_null(ag.probs);
+        vkt_rng arng;
+        vkt_rng_seed(&arng, 7);
+        for (int i = 0; i < 48; i++) {
+            vkt_game g;
+            const int p = kuhn_state(&g, i % VKT_KUHN_INFOSTATES);
+            int act;
+            OK(ctx, ag.act(ag.self, &g, p, &arng, &act, &err));
+            legal[k] += act != VKT_ACTION_INVALID;
+        }
+        vkt_agent_destroy(&ag);
+    }
+    print_message("agent moves legal of 48: direct format %d, thinking format %d\n", legal[0], legal[1]);
+    assert_true(legal[1] >= 24 && legal[1] > legal[0]);  // measured: 30 and 0
     // RL updates (the warm-up re-planned the model: a fresh loop state, as the CLI does), and
     // resume: 2 updates straight == 1 + state file + a fresh model and loop + 1.
     vkt_rl_sp_free(&s);
@@ -486,6 +512,23 @@ static void test_think_cli(void **st) {
     assert_int_equal(json_integer_value(json_object_get(j, "policy_samples")), 6);
     assert_int_equal(json_integer_value(json_object_get(j, "updates")), 2);
     json_decref(j);
+    // The run as an arena player: ckpt:DIR reads the format from DIR/run_options.json.
+    snprintf(args, sizeof args, "arena --game kuhn --p0 ckpt:%s --p1 random --games 6 --seed 3 --json", dir);
+    j = run_json(args);
+    assert_int_equal(json_integer_value(json_object_get(j, "games")), 6);
+    json_decref(j);
+    char bad[1024];
+    snprintf(bad, sizeof bad, "%s/badopts", dir);
+    assert_true(mkdir(bad, 0777) == 0 || errno == EEXIST);
+    snprintf(args, sizeof args, "%s/run_options.json", bad);
+    FILE *f = fopen(args, "w");
+    assert_non_null(f);
+    fputs("{\"think_tokens\": \"four\"}\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "arena --game kuhn --p0 ckpt:%s --p1 random --games 2", bad);
+    assert_int_equal(test_cli(args, NULL, NULL, &err), 1);
+    assert_non_null(strstr(err, "think_tokens"));
+    free(err);
     // Without the flag: teacher forced, as before.
     snprintf(args, sizeof args, "selfplay %s --games 0 --out %s/plain --json", small, dir);
     j = run_json(args);

@@ -1,11 +1,14 @@
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_device.h"
 #include "cli_model_agent.h"
 #include "generate.h"
+#include "json_file.h"
 #include "rl_selfplay.h"
 
 // The library's model agent over a generation plan, plus what it runs on.
@@ -36,11 +39,34 @@ static void o_destroy(void *self) {
     free(o);
 }
 
+// The thinking format a `vkt selfplay --out DIR` run trained in: DIR/run_options.json's
+// think_tokens (absent file or key: 0, the direct-answer format).
+static int think_tokens_of(const char *cmd, const char *dir, int *think) {
+    *think = 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/run_options.json", dir);
+    struct stat st;
+    if (stat(path, &st) != 0) return CLI_OK;
+    json_t *j = NULL;
+    vkt_error err = {0};
+    if (vkt_json_file_read(path, 1, &j, &err) != VKT_OK) return cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    json_t *t = json_object_get(j, "think_tokens");
+    int rc = CLI_OK;
+    if (t && (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > VKT_RL_THINK_MAX))
+        rc = cli_fail(cmd, "ckpt:%s: %s: think_tokens is not an integer in 0..%d", dir, path, VKT_RL_THINK_MAX);
+    else if (t) *think = (int)json_integer_value(t);
+    json_decref(j);
+    return rc;
+}
+
 int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
+    int think;
+    int rc = think_tokens_of(cmd, dir, &think);
+    if (rc != CLI_OK) return rc;
     owned *o = calloc(1, sizeof *o);
     if (!o) return cli_fail(cmd, "out of memory");
     vkt_error err = {0};
-    int rc = cli_open_device(cmd, -1, &o->ctx);
+    rc = cli_open_device(cmd, -1, &o->ctx);
     if (rc != CLI_OK) {
         free(o);
         return rc;
@@ -48,7 +74,7 @@ int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
     if (vkt_checkpoint_load_model(o->ctx, dir, &o->m, &err) != VKT_OK) rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
     else if (vkt_gen_create(o->m, 1, 0, 0, &o->gen) != VKT_OK)
         rc = cli_fail(cmd, "ckpt:%s: %s", dir, vkt_ctx_message(o->ctx));
-    else if (vkt_rl_model_agent(o->gen, &o->inner, &err) != VKT_OK) rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    else if (vkt_rl_model_agent_think(o->gen, think, &o->inner, &err) != VKT_OK) rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
     if (rc != CLI_OK) {
         if (o->gen) vkt_gen_destroy(o->gen);
         vkt_model_destroy(o->m);

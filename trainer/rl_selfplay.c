@@ -352,16 +352,18 @@ vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double
 
 typedef struct model_agent {
     vkt_gen *gen;
+    int think;  // the thinking format it was trained in (rl_prompt.h), 0 for none
 } model_agent;
 
 static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
     model_agent *a = self;
     int32_t *ids = NULL;
     int n = 0;
-    VKT_TRY(prompt_ids(g, player, 0, &ids, &n, err));
+    VKT_TRY(prompt_ids(g, player, a->think, &ids, &n, err));
     vkt_gen_opts o;
     vkt_gen_defaults(&o);
-    o.max_new_tokens = 32;  // the longest answer of any game (negotiation's offers)
+    // The longest answer of any game (negotiation's offers), boxed and after thinking.
+    o.max_new_tokens = 32 + (a->think > 0 ? a->think + VKT_RL_BOXED_EXTRA : 0);
     o.seed = vkt_rng_u64(rng);
     vkt_gen_prompt p = {ids, n, 0};
     vkt_gen_result r;
@@ -382,12 +384,20 @@ static vkt_status ma_probs(void *self, const vkt_game *g, int player, const int 
 
 static void ma_destroy(void *self) { free(self); }
 
-vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err) {
+vkt_status vkt_rl_model_agent_think(vkt_gen *gen, int think, vkt_agent *out, vkt_error *err) {
+    if (think < 0 || think > VKT_RL_THINK_MAX)
+        return vkt_fail(err, VKT_ERR_ARG, "model agent: think tokens %d outside 0..%d", think, VKT_RL_THINK_MAX);
     model_agent *a = malloc(sizeof *a);
     if (!a) return vkt_fail(err, VKT_ERR_NOMEM, "model agent");
-    a->gen = gen;
-    *out = (vkt_agent){a, "model", ma_act, ma_probs, ma_destroy};
+    a->gen = gen, a->think = think;
+    // A thinking model's action probabilities are not one teacher-forced answer: without
+    // probs, callers (kuhn_policy.h) sample it.
+    *out = (vkt_agent){a, "model", ma_act, think > 0 ? NULL : ma_probs, ma_destroy};
     return VKT_OK;
+}
+
+vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err) {
+    return vkt_rl_model_agent_think(gen, 0, out, err);
 }
 
 // --- invalid rate, evaluation ---------------------------------------------------------

@@ -171,6 +171,9 @@ vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double
 // through the protocol (VKT_ACTION_INVALID when it is not a legal move); probs scores
 // each legal action's answer as above.
 vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err);
+// The same for a model trained with --think-tokens `think` (its prompts and budget; no
+// probs: its policy is sampled).
+vkt_status vkt_rl_model_agent_think(vkt_gen *gen, int think, vkt_agent *out, vkt_error *err);
 
 // Invalid-move rate of self-play sampling: `games` games (ids from game_base; a mix
 // splits them evenly) at temperature 1, invalid moves / decisions.
