@@ -60,3 +60,14 @@ bool test_cli_available(void) {
     print_message("VKT_BIN not set: CLI tests skipped\n");
     return false;
 }
+
+json_t *test_cli_json(const char *args) {
+    char *out = NULL, *err = NULL;
+    int rc = test_cli(args, NULL, &out, &err);
+    if (rc != 0) fail_msg("vkt %s: exit %d: %s", args, rc, err);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    if (!j) fail_msg("vkt %s: not JSON (%s): %s", args, je.text, out);
+    free(out), free(err);
+    return j;
+}

@@ -29,15 +29,9 @@ static const char *small = "--layers 1 --width 32 --heads 2 --warmup-steps 3 --w
 
 // Runs selfplay with --json into dir; returns the parsed summary.
 static json_t *run_json(const char *game, const char *extra, const char *dir) {
-    char args[1024], *out = NULL, *err = NULL;
+    char args[1024];
     snprintf(args, sizeof args, "selfplay --game %s %s %s --out %s --json", game, small, extra, dir);
-    int rc = test_cli(args, NULL, &out, &err);
-    if (rc != 0) fail_msg("vkt %s: exit %d: %s", args, rc, err);
-    json_error_t je;
-    json_t *j = json_loads(out, 0, &je);
-    if (!j) fail_msg("not JSON: %s", out);
-    free(out), free(err);
-    return j;
+    return test_cli_json(args);
 }
 
 static json_t *path(json_t *o, const char *a, const char *b, const char *c) {

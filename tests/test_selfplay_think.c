@@ -470,17 +470,6 @@ static void test_think_extraction(void **st) {
 
 // --- the CLI --------------------------------------------------------------------------------
 
-static json_t *run_json(const char *args) {
-    char *out = NULL, *err = NULL;
-    int rc = test_cli(args, NULL, &out, &err);
-    if (rc != 0) fail_msg("vkt %s: exit %d: %s", args, rc, err);
-    json_error_t je;
-    json_t *j = json_loads(out, 0, &je);
-    if (!j) fail_msg("not JSON: %s", out);
-    free(out), free(err);
-    return j;
-}
-
 static void test_think_cli(void **st) {
     (void)st;
     if (!test_cli_available()) skip();
@@ -489,7 +478,7 @@ static void test_think_cli(void **st) {
     const char *small = "--layers 1 --width 32 --heads 2 --warmup-steps 3 --warmup-rows 16 --eval-games 4";
     snprintf(args, sizeof args, "selfplay --think-tokens 4 --policy-samples 6 %s --games 16 --games-per-update 16 --out %s --json",
              small, dir);
-    json_t *j = run_json(args);
+    json_t *j = test_cli_json(args);
     assert_int_equal(json_integer_value(json_object_get(j, "think_tokens")), 4);
     assert_string_equal(json_string_value(json_object_get(j, "policy_extraction")), "sampled");
     assert_int_equal(json_integer_value(json_object_get(j, "policy_samples")), 6);
@@ -507,14 +496,14 @@ static void test_think_cli(void **st) {
     json_decref(j);
     // --resume takes the saved format.
     snprintf(args, sizeof args, "selfplay --resume --games 32 --out %s --json", dir);
-    j = run_json(args);
+    j = test_cli_json(args);
     assert_int_equal(json_integer_value(json_object_get(j, "think_tokens")), 4);
     assert_int_equal(json_integer_value(json_object_get(j, "policy_samples")), 6);
     assert_int_equal(json_integer_value(json_object_get(j, "updates")), 2);
     json_decref(j);
     // The run as an arena player: ckpt:DIR reads the format from DIR/run_options.json.
     snprintf(args, sizeof args, "arena --game kuhn --p0 ckpt:%s --p1 random --games 6 --seed 3 --json", dir);
-    j = run_json(args);
+    j = test_cli_json(args);
     assert_int_equal(json_integer_value(json_object_get(j, "games")), 6);
     json_decref(j);
     char bad[1024];
@@ -531,7 +520,7 @@ static void test_think_cli(void **st) {
     free(err);
     // Without the flag: teacher forced, as before.
     snprintf(args, sizeof args, "selfplay %s --games 0 --out %s/plain --json", small, dir);
-    j = run_json(args);
+    j = test_cli_json(args);
     assert_int_equal(json_integer_value(json_object_get(j, "think_tokens")), 0);
     assert_string_equal(json_string_value(json_object_get(j, "policy_extraction")), "teacher-forced");
     assert_null(json_object_get(j, "policy_samples"));
