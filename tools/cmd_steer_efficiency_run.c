@@ -506,7 +506,6 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                         "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
                         "  kind   layer strength  tokens   change  verbose  accuracy\n",
                 np, o->seeds, now_s() - t0, base.tokens, base.verbose, base.accuracy);
-        const char *const *kinds = KIND_NAMES;
         for (int k = 0; k < N_KINDS && rc == CLI_OK; k++)
             for (int l = lo; l <= hi && rc == CLI_OK && (o->kinds >> k & 1); l++)
                 for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
@@ -514,8 +513,8 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                     double scale;
                     edit_of(&d, v, l, o->strengths[s], -1, dirs, &scale);
                     if ((rc = measure(g, o, sweep, np, dirs, &cur)) != CLI_OK) break;
-                    csv_rows(fs, "sweep", kinds[k], l, o->strengths[s], scale, o, &cur);
-                    fprintf(stderr, "  %-5s  %5d  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n", kinds[k], l, o->strengths[s],
+                    csv_rows(fs, "sweep", KIND_NAMES[k], l, o->strengths[s], scale, o, &cur);
+                    fprintf(stderr, "  %-5s  %5d  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n", KIND_NAMES[k], l, o->strengths[s],
                             cur.tokens, 100 * (cur.tokens / base.tokens - 1), cur.verbose, cur.accuracy);
                     // Within the allowed accuracy drop: fewest tokens. Until one is found, the
                     // most accurate setting stands in (and the summary says so).
@@ -523,7 +522,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                     if (ok ? (!sm->within_drop || cur.tokens < best_tokens)
                            : (!sm->within_drop && (sm->best_layer < 0 || cur.accuracy > fallback_acc))) {
                         best_tokens = cur.tokens, sm->best_layer = l, sm->best_strength = o->strengths[s];
-                        sm->best_kind = kinds[k], sm->within_drop = ok, fallback_acc = cur.accuracy, best_k = k;
+                        sm->best_kind = KIND_NAMES[k], sm->within_drop = ok, fallback_acc = cur.accuracy, best_k = k;
                         memcpy(best_edit, dirs, (size_t)L * C * sizeof *dirs);
                     }
                 }
@@ -630,7 +629,8 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     vkt_gen_destroy(g);
     vkt_model_destroy(m);
     vkt_eff_dirs_free(&d);
-    free(sweep), free(test), free(rtest), free(dirs), free(best_edit), free(rev_edit), free(psweep), free(pfinal), free(ckpt);
+    free(sweep), free(test), free(rtest), free(dirs), free(best_edit), free(rev_edit), free(psweep), free(pfinal);
+    free(ckpt);
     return rc;
 }
 
@@ -678,8 +678,8 @@ static int write_summary(const opts *o, const summary *sm) {
 }
 
 int cmd_steer_efficiency(int argc, char **argv) {
-    opts o = {.kinds = (1u << N_KINDS) - 1, .prompts = 200, .check_problems = 256, .dir_problems = 64, .seeds = 2, .device = -1, .max_drop = 2,
-              .seed = 1, .plot = true};
+    opts o = {.kinds = (1u << N_KINDS) - 1, .prompts = 200, .check_problems = 256, .dir_problems = 64, .seeds = 2,
+              .device = -1, .max_drop = 2, .seed = 1, .plot = true};
     o.n_strengths = parse_list("0.1,0.2,0.3,0.5,0.7", o.strengths, MAX_STRENGTHS);
     int rc = parse(argc, argv, &o);
     if (rc < 0) return CLI_OK;
