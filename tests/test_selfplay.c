@@ -146,14 +146,16 @@ static void test_resume_equivalence(void **st) {
     snprintf(refdir, sizeof refdir, "%s/ref", dir);
     vkt_rl_sp_opts o;
     // Kuhn with group, rae, group + entropy + KL; TicTacToe (rae by default); a mix of
-    // Kuhn and the off-switch game (group and group-mean over replayed episodes).
-    for (int cfg = 0; cfg < 5; cfg++) {
+    // Kuhn and the off-switch game (group and group-mean over replayed episodes); Kuhn
+    // with the KL-to-uniform term.
+    for (int cfg = 0; cfg < 6; cfg++) {
         opts(&o);
         o.adv = cfg == 1 ? VKT_RL_ADV_RAE : cfg >= 3 ? VKT_RL_ADV_AUTO : VKT_RL_ADV_GROUP;
         const bool reg = cfg == 2;
         if (reg) o.pg.kl_coef = 0.5, o.pg.entropy_coef = 0.05;
         if (cfg == 3) o.game = "tictactoe", o.games_per_update = 8;
         if (cfg == 4) o.game = "kuhn,offswitch", o.games_per_update = 32;  // 16 each: 2 episodes x 8 replays
+        if (cfg == 5) o.kl_uniform = 0.3;
         const int context = cfg >= 3 ? 128 : 64;
         // Straight.
         vkt_model *a = tiny_ctx(ctx, 1, context, 31);
@@ -222,9 +224,10 @@ static void test_resume_equivalence(void **st) {
         TEST_OK(ctx, vkt_model_get_params(c, pb));
         TEST_OK(ctx, vkt_model_get_optim(a, ma1, ma2));
         TEST_OK(ctx, vkt_model_get_optim(c, mb1, mb2));
+        const char *extra = reg ? " + entropy + kl" : o.kl_uniform > 0 ? " + kl-uniform" : "";
         print_message("%s, %s%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam steps %d/%d\n", o.game,
-                      vkt_rl_adv_mode_name(o.adv), reg ? " + entropy + kl" : "", N, N / 2, N / 2, (long long)sa.games,
-                      (long long)sc.games, sa.adam_step, sc.adam_step);
+                      vkt_rl_adv_mode_name(o.adv), extra, N, N / 2, N / 2, (long long)sa.games, (long long)sc.games,
+                      sa.adam_step, sc.adam_step);
         assert_memory_equal(pa, pb, ps->total * 4);
         assert_memory_equal(ma1, mb1, ps->total * 4);
         assert_memory_equal(ma2, mb2, ps->total * 4);

@@ -3,7 +3,8 @@
 // few warm-up steps (the keys and files, not learning): the --json summary per game
 // (TicTacToe's per-seat rates and vs_minimax, a mix's per_game objects beside Kuhn's
 // exploitability, the off-switch game's regrets), the metrics lines, the deference CSV and
-// its figure when /usr/bin/python3 has matplotlib, and bad --game values.
+// its figure when /usr/bin/python3 has matplotlib, bad --game values, and --kl-uniform's
+// metrics and options.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,7 +154,52 @@ static void test_bad_games(void **st) {
     assert_int_equal(test_cli("selfplay --help", NULL, &out, NULL), 0);
     assert_non_null(strstr(out, "--eval-episodes"));
     assert_non_null(strstr(out, "kuhn,tictactoe,negotiation"));
+    assert_non_null(strstr(out, "--kl-uniform"));
     free(out);
+    // The KL-to-uniform term needs every legal answer: refused for negotiation's ~400.
+    assert_int_equal(test_cli("selfplay --game negotiation --kl-uniform 0.1 --games 1", NULL, NULL, &err), 2);
+    assert_non_null(strstr(err, "too many legal moves"));
+    free(err);
+    assert_int_equal(test_cli("selfplay --kl-uniform -1 --games 1", NULL, NULL, &err), 2);
+    free(err);
+}
+
+// --kl-uniform: every update line reports the term (rows, KL, legal mass) and the run's
+// options keep its coefficient for --resume.
+static void test_kl_uniform(void **st) {
+    (void)st;
+    const char *dir = test_dir();
+    json_t *j = run_json("kuhn", "--games 48 --games-per-update 24 --kl-uniform 0.25 --eval-every 2 --eval-games 4", dir);
+    assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 2);
+    json_decref(j);
+    char p[512];
+    snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    char line[8192];
+    int updates = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        assert_non_null(o);
+        if (json_object_get(o, "update")) {
+            updates++;
+            int rows = (int)json_integer_value(path(o, "uniform_rows", NULL, NULL));
+            assert_true(rows >= 2 && rows <= 24 && rows % 2 == 0);  // two answers per Kuhn state
+            assert_true(json_number_value(path(o, "kl_uniform", NULL, NULL)) > 0);
+            double mass = json_number_value(path(o, "legal_mass", NULL, NULL));
+            assert_true(mass > 0 && mass <= 1 + 1e-6);
+        }
+        json_decref(o);
+    }
+    fclose(f);
+    assert_int_equal(updates, 2);
+    snprintf(p, sizeof p, "%s/run_options.json", dir);
+    json_error_t je;
+    json_t *ro = json_load_file(p, 0, &je);
+    assert_non_null(ro);
+    assert_true(json_number_value(path(ro, "kl_uniform", NULL, NULL)) == 0.25);
+    json_decref(ro);
 }
 
 int main(void) {
@@ -161,6 +207,7 @@ int main(void) {
         cmocka_unit_test(test_bad_games),
         cmocka_unit_test_setup_teardown(test_tictactoe_and_mix, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_offswitch, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_kl_uniform, test_dir_setup, test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, skip_without_bin, NULL);
 }

@@ -250,6 +250,9 @@ static void usage_model(FILE *f) {
         "  --lr X                  Adam learning rate (default 1e-3; betas 0.9, 0.95; clip 1.0)\n"
         "  --entropy-coef X        exact entropy bonus on the trained answer tokens: loss - X sum n_i H_i (default 0)\n"
         "  --kl-coef C             k3 KL towards the initial policy (after the warm-up; kept in DIR/ref) (default 0)\n"
+        "  --kl-uniform C          action-level KL to the uniform policy over the legal answers at every\n"
+        "                          decision: C * mean over decisions of -1/n sum_a log pi(a) (default 0; kuhn,\n"
+        "                          tictactoe, offswitch; not with --think-tokens)\n"
         "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32; + 8 with\n"
         "                          --think-tokens for the \\boxed{} answer)\n"
         "  --think-tokens N        let the model write up to N tokens before a \\boxed{Move} answer (SPIRAL's\n"
@@ -326,6 +329,7 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(j, "kl_coef", json_real(o->pg.kl_coef));
     json_object_set_new(j, "entropy_coef", json_real(o->pg.entropy_coef));
+    json_object_set_new(j, "kl_uniform", json_real(o->kl_uniform));
     json_object_set_new(j, "think_tokens", json_integer(o->think_tokens));
     json_object_set_new(j, "policy_samples", json_integer(o->policy_samples));
     return j;
@@ -357,6 +361,7 @@ static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *
     o->seed = (uint64_t)json_integer_value(json_object_get(j, "seed"));
     o->pg.kl_coef = json_number_value(json_object_get(j, "kl_coef"));  // absent (older runs): 0
     o->pg.entropy_coef = json_number_value(json_object_get(j, "entropy_coef"));
+    o->kl_uniform = json_number_value(json_object_get(j, "kl_uniform"));  // absent (older runs): 0
     o->think_tokens = (int)json_integer_value(json_object_get(j, "think_tokens"));  // absent (older runs): 0
     if (json_is_integer(json_object_get(j, "policy_samples")))
         o->policy_samples = (int)json_integer_value(json_object_get(j, "policy_samples"));
@@ -387,11 +392,12 @@ static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stat
             "{\"update\": %d, \"games\": %lld, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
             "\"mean_return_p0\": %.6f, \"loss\": %.6g, \"clip_frac\": %.4f, \"approx_kl\": %.6g, \"grad_norm\": %.5g, "
             "\"gen_tokens\": %d, \"sample_entropy\": %.6f, \"entropy\": %.6f, \"kl_ref\": %.6g, "
+            "\"kl_uniform\": %.6g, \"legal_mass\": %.6g, \"uniform_rows\": %d, "
             "\"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f",
             s->updates, (long long)s->games, us->decisions, us->kept, us->invalid,
             us->decisions ? (double)us->invalid / us->decisions : 0.0, us->mean_return_p0, us->loss, us->pg.clip_frac,
             us->pg.approx_kl_old, us->grad_norm, us->gen_tokens, us->sample_entropy, us->entropy, us->pg.kl_ref,
-            us->rollout_s, us->score_s, us->train_s, elapsed);
+            us->kl_uniform, us->legal_mass, us->uniform_rows, us->rollout_s, us->score_s, us->train_s, elapsed);
     if (s->mix.n > 1) {
         fprintf(mf, ", \"per_game\": {");
         for (int i = 0; i < s->mix.n; i++) {
@@ -476,6 +482,8 @@ static int run_model(int argc, char **argv) {
             if (!cli_double("selfplay", "--entropy-coef", v, 0, 1e3, &o.pg.entropy_coef)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--kl-coef", &v)) > 0) {
             if (!cli_double("selfplay", "--kl-coef", v, 0, 1e3, &o.pg.kl_coef)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--kl-uniform", &v)) > 0) {
+            if (!cli_double("selfplay", "--kl-uniform", v, 0, 1e3, &o.kl_uniform)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--seed", &v)) > 0) {
             if (!cli_u64("selfplay", "--seed", v, &o.seed)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--advantage", &v)) > 0) {
@@ -502,6 +510,10 @@ static int run_model(int argc, char **argv) {
         // Thinking must fit the new model's context (below) with every game's prompt.
         if (!r.resume && !r.init && o.think_tokens > 0 && vkt_rl_sp_check(&o, new_model_context, &err) != VKT_OK)
             return cli_usage_error("selfplay", "--think-tokens: %s",
+                                   strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
+        // The KL-to-uniform term needs games with few legal moves and direct answers.
+        if (!r.resume && o.kl_uniform > 0 && vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
+            return cli_usage_error("selfplay", "--kl-uniform: %s",
                                    strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
         int steps;
         double lr;
@@ -614,10 +626,10 @@ static int run_model(int argc, char **argv) {
         else if (!(mf = fopen(mpath, r.resume ? "a" : "w"))) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot open", mpath);
     }
     if (st == VKT_OK && !r.json) {
-        printf("# self-play on %s: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, seed %llu, "
-               "%ld games%s\n",
+        printf("# self-play on %s: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, "
+               "kl-uniform %g, seed %llu, %ld games%s\n",
                o.game, vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
-               o.pg.entropy_coef, o.pg.kl_coef, (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
+               o.pg.entropy_coef, o.pg.kl_coef, o.kl_uniform, (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
         if (o.think_tokens > 0) {
             printf("# thinking: up to %d tokens before \\boxed{move} (responses <= %d tokens, all trained)", o.think_tokens,
                    s.max_new_tokens);

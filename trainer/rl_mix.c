@@ -26,16 +26,17 @@ static vkt_status fill(vkt_rl_game_info *gi, vkt_error *err) {
     gi->adv = VKT_RL_ADV_RAE, gi->replays = 1, gi->max_new_tokens = 16, gi->strong = NULL;
     gi->warmup_steps = 400, gi->warmup_lr = 3e-3;
     if (!strcmp(gi->name, "kuhn")) {
-        gi->adv = VKT_RL_ADV_GROUP, gi->strong = "nash", gi->max_new_tokens = 8;
+        gi->adv = VKT_RL_ADV_GROUP, gi->strong = "nash", gi->max_new_tokens = 8, gi->max_legal = 2;
         gi->warmup_steps = 150, gi->warmup_lr = 1e-2;
         gi->kuhn_exact = gi->prompt_max > 0;  // one hand
     } else if (!strcmp(gi->name, "tictactoe")) {
-        gi->strong = "minimax", gi->max_new_tokens = 8, gi->warmup_expand = true;
+        gi->strong = "minimax", gi->max_new_tokens = 8, gi->warmup_expand = true, gi->max_legal = 9;
         gi->warmup_steps = 800;  // which cells are free: ~900 steps to < 4% (docs/selfplay.md)
     } else if (!strcmp(gi->name, "negotiation")) {
         gi->strong = "greedy", gi->max_new_tokens = 32;  // "[Offer: 20 Wood -> 20 Gold]" + <|endoftext|> = 28
     } else if (!strcmp(gi->name, "offswitch")) {
         gi->adv = VKT_RL_ADV_GROUP_MEAN, gi->replays = 8, gi->max_new_tokens = 8, gi->offswitch = true;
+        gi->max_legal = 3;
         gi->warmup_expand = true, gi->warmup_steps = 200;  // three answers, always legal: the format only
     }
     return VKT_OK;

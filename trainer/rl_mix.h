@@ -41,6 +41,8 @@ typedef struct vkt_rl_game_info {
     int prompt_max;              // vkt_rl_prompt_max (0: no compact prompt)
     bool kuhn_exact;             // one-hand Kuhn: exact extraction and exploitability
     bool offswitch;              // the off-switch game: oracle evaluation
+    int max_legal;               // legal moves at any state when few (kuhn 2, tictactoe 9,
+                                 // offswitch 3); 0: many (negotiation, ~400 offers)
     bool warmup_expand;          // the warm-up trains every legal answer of a state at 1/n
                                  // (few legal moves: tictactoe, offswitch), not one sample
     int warmup_steps;            // default warm-up length and learning rate (kuhn 150 at

@@ -22,7 +22,10 @@ void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o) {
 }
 
 void vkt_rl_rollout_free(vkt_rl_rollout *r) {
-    for (int i = 0; i < r->n_turns; i++) free(r->turns[i].prompt), free(r->turns[i].resp), free(r->turns[i].logp);
+    for (int i = 0; i < r->n_turns; i++) {
+        vkt_rl_turn *t = &r->turns[i];
+        free(t->prompt), free(t->resp), free(t->logp), free(t->legal_off), free(t->legal_tok);
+    }
     free(r->turns), free(r->returns), free(r->forfeited_by), free(r->truncated), free(r->spec);
     memset(r, 0, sizeof *r);
 }
@@ -32,6 +35,27 @@ uint64_t vkt_rl_tokens_key(const int32_t *ids, int n) {
     for (int i = 0; i < n; i++)
         for (int b = 0; b < 4; b++) h = (h ^ (((uint32_t)ids[i] >> (8 * b)) & 0xff)) * 1099511628211ull;
     return h;
+}
+
+enum { ANSWER_CAP = 64 };
+
+// Every legal answer's tokens at g's current state, into t (rl_rollout.h).
+static vkt_status legal_answers(const vkt_game *g, int think, vkt_rl_turn *t, vkt_error *err) {
+    int acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
+    if (n > VKT_RL_LEGAL_MAX)
+        return vkt_fail(err, VKT_ERR_ARG, "rollout: %s has %d legal actions at a state (legal answers are recorded "
+                        "for at most %d)", vkt_game_name(g), n, VKT_RL_LEGAL_MAX);
+    t->legal_off = malloc(((size_t)n + 1) * sizeof *t->legal_off);
+    t->legal_tok = malloc(((size_t)n * ANSWER_CAP + 1) * sizeof *t->legal_tok);
+    if (!t->legal_off || !t->legal_tok) return vkt_fail(err, VKT_ERR_NOMEM, "rollout: legal answers");
+    t->legal_off[0] = 0;
+    for (int i = 0; i < n; i++) {
+        int len = 0;
+        VKT_TRY(vkt_rl_answer_tokens(g, acts[i], think, t->legal_tok + t->legal_off[i], ANSWER_CAP, &len, err));
+        t->legal_off[i + 1] = t->legal_off[i] + len;
+    }
+    t->n_legal = n;
+    return VKT_OK;
 }
 
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
@@ -110,6 +134,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             t->action = VKT_ACTION_INVALID;
             if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, o->think_tokens, &t->prompt, &t->n_prompt, err);
             if (s == VKT_OK) t->obs_key = vkt_rl_tokens_key(t->prompt, t->n_prompt);
+            if (s == VKT_OK && o->legal_answers) s = legal_answers(&games[g], o->think_tokens, t, err);
             pr[k] = (vkt_gen_prompt){t->prompt, t->n_prompt, ((uint64_t)(o->game_base + g) << 16) | (uint64_t)turn[g]};
         }
         out->n_turns += n;  // the new turns own their prompts now (freed with the rollout)

@@ -47,7 +47,12 @@ typedef struct vkt_rl_rollout_opts {
     const char *specs[VKT_RL_MAX_GAMES];
     int count[VKT_RL_MAX_GAMES];         // games of each spec (sum = n_games)
     int spec_replays[VKT_RL_MAX_GAMES];  // replays of each spec (0 means 1)
+    bool legal_answers;          // record every legal answer's tokens at each turn (for the
+                                 // KL-to-uniform term, rl_uniform.h); a state with more than
+                                 // VKT_RL_LEGAL_MAX legal actions then fails the rollout
 } vkt_rl_rollout_opts;
+
+#define VKT_RL_LEGAL_MAX 16
 
 // One decision: who played, what the model read and wrote, and what it meant.
 typedef struct vkt_rl_turn {
@@ -62,6 +67,9 @@ typedef struct vkt_rl_turn {
     int n_resp;
     int action;                  // the legal action played, or VKT_ACTION_INVALID
     uint64_t obs_key;            // hash of the prompt tokens (group key for --advantage group)
+    int n_legal;                 // legal_answers: the legal actions at this turn, and answer i's
+    int *legal_off;              // tokens (in the prompt's format, <|endoftext|> included) are
+    int32_t *legal_tok;          // legal_tok[legal_off[i] .. legal_off[i + 1]); else 0 / NULL
 } vkt_rl_turn;
 
 typedef struct vkt_rl_rollout {

@@ -15,6 +15,7 @@
 #include "rl_prompt.h"
 #include "rl_rollout.h"
 #include "rl_selfplay.h"
+#include "rl_uniform.h"
 #include "tokenizer.h"
 
 static double now_s(void) {
@@ -114,6 +115,11 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
                             "selfplay: game '%s': think_tokens %d: prompts of up to %d tokens (thinking suffix "
                             "included) + %d thinking + %d answer tokens exceed the model's context of %d",
                             gi->spec, think, prompt_bound(gi, think), think, s->answer_tokens, context);
+        if (o->kl_uniform > 0 && (gi->max_legal < 1 || gi->max_legal > VKT_RL_LEGAL_MAX))
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "selfplay: game '%s': kl_uniform needs every legal answer at each state, and this game "
+                            "has too many legal moves (kuhn, tictactoe and offswitch have few)",
+                            gi->spec);
         if (gi->kuhn_exact) s->kuhn = i;
     }
     return VKT_OK;
@@ -134,6 +140,13 @@ static vkt_status check_ranges(const vkt_rl_sp_opts *o, vkt_error *err) {
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: entropy_coef %g must be finite and >= 0", o->pg.entropy_coef);
     if (o->think_tokens < 0 || o->think_tokens > VKT_RL_THINK_MAX)
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: think_tokens %d must be in 0..%d", o->think_tokens, VKT_RL_THINK_MAX);
+    if (!(o->kl_uniform >= 0) || !isfinite(o->kl_uniform))
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_uniform %g must be finite and >= 0", o->kl_uniform);
+    if (o->kl_uniform > 0 && o->think_tokens > 0)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "selfplay: kl_uniform %g with think_tokens %d: the term is over immediate answers, which "
+                        "a thinking policy does not give",
+                        o->kl_uniform, o->think_tokens);
     if (o->think_tokens > 0 && (o->policy_samples < 1 || o->policy_samples > 1 << 16))
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: policy_samples %d must be in 1..%d (think_tokens %d)",
                         o->policy_samples, 1 << 16, o->think_tokens);
@@ -721,20 +734,32 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
     ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed, ro.think_tokens = o->think_tokens;
+    ro.legal_answers = o->kl_uniform > 0;
     mix_blocks(&s->mix, G, s->replays, &ro);
     gen_opts(&ro.gen, s->max_new_tokens);
     vkt_rl_rollout r;
     VKT_TRY(vkt_rl_rollout_run(m, s->gen, &ro, &r, err));
     const int N = r.n_turns;
+    // The KL-to-uniform rows (one per state and legal answer), trained after the PG rows.
+    vkt_rl_uniform u;
+    memset(&u, 0, sizeof u);
+    if (o->kl_uniform > 0) {
+        vkt_status ub = vkt_rl_uniform_build(&r, o->kl_uniform, &u, err);
+        if (ub != VKT_OK) {
+            vkt_rl_rollout_free(&r);
+            return ub;
+        }
+    }
+    const int U = u.n_rows;
     double *R = malloc(((size_t)N + 1) * sizeof *R), *A = malloc(((size_t)N + 1) * sizeof *A);
     uint64_t *key = malloc(((size_t)N + 1) * sizeof *key);
-    int *kept = malloc(((size_t)N + 1) * sizeof *kept), *start = malloc(((size_t)N + 2) * sizeof *start);
-    vkt_rl_seq *seqs = malloc(((size_t)N + 1) * sizeof *seqs);
+    int *kept = malloc(((size_t)N + 1) * sizeof *kept), *start = malloc(((size_t)N + U + 2) * sizeof *start);
+    vkt_rl_seq *seqs = malloc(((size_t)N + U + 1) * sizeof *seqs);
     double *adv = malloc(((size_t)N + 1) * sizeof *adv);
-    vkt_gen_prompt *pr = malloc(((size_t)N + 1) * sizeof *pr);
-    const int32_t **cont = malloc(((size_t)N + 1) * sizeof *cont);
-    int *ncont = malloc(((size_t)N + 1) * sizeof *ncont);
-    float **lpo = malloc(((size_t)N + 1) * sizeof *lpo);
+    vkt_gen_prompt *pr = malloc(((size_t)N + U + 1) * sizeof *pr);
+    const int32_t **cont = malloc(((size_t)N + U + 1) * sizeof *cont);
+    int *ncont = malloc(((size_t)N + U + 1) * sizeof *ncont);
+    float **lpo = malloc(((size_t)N + U + 1) * sizeof *lpo);
     float *lpf = NULL, *lrf = NULL;   // scored logprobs (policy, reference) as floats
     float **lro = NULL;
     double *lp_old = NULL, *lp_new = NULL, *lp_ref = NULL, *w = NULL, *ec = NULL;
@@ -782,32 +807,46 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         if (t->n_prompt + t->n_resp - 1 > needT) needT = t->n_prompt + t->n_resp - 1;
         K++;
     }
-    start[K] = ntok;
     st.kept = K;
-    if (rc == VKT_OK && K > 0) {
-        lpf = malloc((size_t)ntok * sizeof *lpf);
-        lp_old = malloc((size_t)ntok * sizeof *lp_old), lp_new = malloc((size_t)ntok * sizeof *lp_new);
-        w = malloc((size_t)ntok * sizeof *w);
-        if (!lpf || !lp_old || !lp_new || !w) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d tokens", ntok);
-        for (int k = 0; rc == VKT_OK && k < K; k++) lpo[k] = lpf + start[k];
-        if (rc == VKT_OK && use_ent && !(ec = malloc((size_t)ntok * sizeof *ec)))
+    // The uniform rows follow: seqs, start and the scoring arrays continue at K.
+    int all = ntok;
+    for (int i = 0; rc == VKT_OK && i < U; i++) {
+        const vkt_rl_uniform_row *ur = &u.rows[i];
+        start[K + i] = all;
+        seqs[K + i] = (vkt_rl_seq){ur->prompt, ur->n_prompt, ur->answer, ur->n_answer};
+        pr[K + i] = (vkt_gen_prompt){ur->prompt, ur->n_prompt, 0}, cont[K + i] = ur->answer, ncont[K + i] = ur->n_answer;
+        all += ur->n_answer;
+        if (ur->n_prompt + ur->n_answer - 1 > needT) needT = ur->n_prompt + ur->n_answer - 1;
+    }
+    start[K + U] = all;
+    st.uniform_rows = U;
+    if (rc == VKT_OK && K + U > 0) {
+        lpf = malloc((size_t)all * sizeof *lpf);
+        lp_old = malloc((size_t)ntok * sizeof *lp_old + 1), lp_new = malloc((size_t)ntok * sizeof *lp_new + 1);
+        w = malloc((size_t)all * sizeof *w);
+        if (!lpf || !lp_old || !lp_new || !w) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d tokens", all);
+        for (int k = 0; rc == VKT_OK && k < K + U; k++) lpo[k] = lpf + start[k];
+        // The uniform rows' weights are constant: C c_s / (D n_s) on every answer token.
+        for (int i = 0; rc == VKT_OK && i < U; i++)
+            for (int j = start[K + i]; j < start[K + i + 1]; j++) w[j] = u.weight[i];
+        if (rc == VKT_OK && use_ent && !(ec = calloc((size_t)all, sizeof *ec)))
             rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d entropy coefficients", ntok);
         if (rc == VKT_OK && use_kl) {
-            lrf = malloc((size_t)ntok * sizeof *lrf), lp_ref = malloc((size_t)ntok * sizeof *lp_ref);
-            lro = malloc((size_t)K * sizeof *lro);
+            lrf = malloc((size_t)ntok * sizeof *lrf + 1), lp_ref = malloc((size_t)ntok * sizeof *lp_ref + 1);
+            lro = malloc((size_t)K * sizeof *lro + 1);
             if (!lrf || !lp_ref || !lro) rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d reference logprobs", ntok);
             for (int k = 0; rc == VKT_OK && k < K; k++) lro[k] = lrf + start[k];
         }
     }
     const int MB = o->micro_rows;
-    if (rc == VKT_OK && K > 0 && needT > s->planned_T) {
+    if (rc == VKT_OK && K + U > 0 && needT > s->planned_T) {
         int T = (needT + 3) / 4 * 4;
         if (T > vkt_model_cfg(m)->context) T = vkt_model_cfg(m)->context;
         if (vkt_model_plan(m, MB, T) != VKT_OK) rc = dev_fail(m, err, "plan");
         else s->planned_T = T;
     }
     const int T = s->planned_T;
-    if (rc == VKT_OK && K > 0) {
+    if (rc == VKT_OK && K + U > 0) {
         tok = malloc((size_t)MB * T * sizeof *tok), tgt = malloc((size_t)MB * T * sizeof *tgt);
         wt = malloc((size_t)MB * T * sizeof *wt);
         if (use_ent) ct = malloc((size_t)MB * T * sizeof *ct);
@@ -822,25 +861,37 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     }
     // 4. old logprobs, then the epochs.
     vkt_pg_batch b = {.B = K, .start = start, .adv = adv, .logp_old = lp_old, .logp_ref = lp_ref};
-    for (int e = 0; rc == VKT_OK && K > 0 && e < o->ppo_epochs; e++) {
+    for (int e = 0; rc == VKT_OK && K + U > 0 && e < o->ppo_epochs; e++) {
         double ts = now_s();
-        if (e == 0 || o->pg.kind == VKT_PG_PPO) {
-            if (vkt_gen_score(s->gen, K, pr, cont, ncont, lpo) != VKT_OK) {
-                rc = dev_fail(m, err, "score");
-                break;
-            }
+        // PG rows: epoch 0, and every epoch under PPO (its ratio); uniform rows: every epoch
+        // (the term's value in the objective).
+        const int s0 = e == 0 || o->pg.kind == VKT_PG_PPO ? 0 : K;
+        if (K + U - s0 > 0 && vkt_gen_score(s->gen, K + U - s0, pr + s0, cont + s0, ncont + s0, lpo + s0) != VKT_OK) {
+            rc = dev_fail(m, err, "score");
+            break;
+        }
+        if (s0 == 0) {
             for (int i = 0; i < ntok; i++) lp_new[i] = lpf[i];
             if (e == 0) memcpy(lp_old, lp_new, (size_t)ntok * sizeof *lp_old);
         }
         st.score_s += now_s() - ts;
         ts = now_s();
-        rc = vkt_pg_weights(&o->pg, &b, lp_new, w, &st.pg, err);
-        st.loss = vkt_pg_loss_ref(&o->pg, &b, lp_new, NULL);
-        if (rc == VKT_OK && use_ent) rc = vkt_pg_entropy_coefs(&o->pg, &b, ec, err);
+        st.loss = 0;
+        if (K > 0) {
+            rc = vkt_pg_weights(&o->pg, &b, lp_new, w, &st.pg, err);
+            st.loss = vkt_pg_loss_ref(&o->pg, &b, lp_new, NULL);
+            if (rc == VKT_OK && use_ent) rc = vkt_pg_entropy_coefs(&o->pg, &b, ec, err);
+        }
+        if (U > 0) {
+            double kl, mass, value;
+            vkt_rl_uniform_stats(&u, o->kl_uniform, (const float *const *)(lpo + K), &kl, &mass, &value);
+            st.loss += value;
+            if (e == 0) st.kl_uniform = kl, st.legal_mass = mass;
+        }
         double hsum = 0;  // sum of H over the trained tokens, this epoch
         int hpos = 0;
-        for (int c0 = 0; rc == VKT_OK && c0 < K; c0 += MB) {
-            int n = K - c0 < MB ? K - c0 : MB;
+        for (int c0 = 0; rc == VKT_OK && c0 < K + U; c0 += MB) {
+            int n = K + U - c0 < MB ? K + U - c0 : MB;
             // The coefficients take the weights' layout (this pack writes the same tokens).
             if (use_ent) rc = vkt_rl_pack(seqs + c0, n, ec, start + c0, MB, T, tok, tgt, ct, err);
             if (rc == VKT_OK) rc = vkt_rl_pack(seqs + c0, n, w, start + c0, MB, T, tok, tgt, wt, err);
@@ -854,7 +905,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
             hsum += hs, hpos += hp;
         }
         // The objective's entropy term, -X sum n_i H_i (ec[i] = X n_i is the same for every token).
-        if (rc == VKT_OK && use_ent) {
+        if (rc == VKT_OK && use_ent && K > 0) {
             st.loss -= ec[0] * hsum;
             if (e == 0) st.entropy = hpos ? hsum / hpos : 0;
         }
@@ -869,6 +920,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         s->games += G, s->decisions += N, s->invalid += r.invalid, s->updates++;
         if (st_out) *st_out = st;
     }
+    vkt_rl_uniform_free(&u);
     vkt_rl_rollout_free(&r);
     free(R), free(A), free(key), free(kept), free(start), free(seqs), free(adv), free(pr), free(cont), free(ncont);
     free(lpo), free(lpf), free(lp_old), free(lp_new), free(w), free(tok), free(tgt), free(wt);

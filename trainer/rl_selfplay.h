@@ -24,6 +24,11 @@
 //   - pg.kl_coef C > 0: k3 KL towards the policy at vkt_rl_sp_init (the initial policy):
 //     a frozen copy of the parameters in a second model with its own scoring plan; the
 //     kept responses are scored under it (vkt_gen_score) once per update for logp_ref.
+//   - kl_uniform C > 0: the action-level KL to the uniform policy over the legal answers
+//     at every decision of the update (rl_uniform.h): teacher-forced rows (state, legal
+//     answer) with a constant weight, trained beside the PG rows in every epoch, also
+//     when no turn has A != 0; games with few legal moves (kuhn, tictactoe, offswitch)
+//     and direct answers (think_tokens 0) only.
 //
 // The warm-up (vkt_rl_warmup) is imitation of the format: supervised steps on
 // (prompt, answer) pairs of uniformly random legal play, loss on the answer tokens
@@ -75,6 +80,7 @@ typedef struct vkt_rl_sp_opts {
     int think_tokens;        // 0 (default): answer directly; N > 0: up to N tokens of thinking
                              // before a \boxed{} answer (the answer budget grows by 8 for it)
     int policy_samples;      // think_tokens > 0: Kuhn extraction samples per information state (64)
+    double kl_uniform;       // coefficient of the KL-to-uniform term over legal answers (0: off)
     uint64_t seed;
 } vkt_rl_sp_opts;
 
@@ -94,6 +100,9 @@ typedef struct vkt_rl_sp_stats {
     double grad_norm;        // of the last epoch, before clipping
     double sample_entropy;   // mean sampling entropy of every generated token (nats)
     double entropy;          // mean H over the trained tokens in epoch 0 (entropy_coef > 0; else 0)
+    double kl_uniform;       // kl_uniform > 0, at epoch 0 (the policy that played), means over the
+    double legal_mass;       // decisions: KL(U || pi over the legal answers), the legal mass
+    int uniform_rows;        // rows of the term (one per state and legal answer)
     double rollout_s, score_s, train_s;   // wall time of the phases
 } vkt_rl_sp_stats;
 
