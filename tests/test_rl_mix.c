@@ -73,6 +73,7 @@ static void test_settings_and_share(void **st) {
     }
     assert_false(m.g[0].warmup_expand || m.g[2].warmup_expand);
     assert_true(m.g[1].warmup_expand && m.g[3].warmup_expand);
+    assert_true(m.g[0].max_legal == 2 && m.g[1].max_legal == 9 && m.g[2].max_legal == 0 && m.g[3].max_legal == 3);
     int steps;
     double lr;
     vkt_rl_mix_warmup_defaults(&m, &steps, &lr);
@@ -80,7 +81,7 @@ static void test_settings_and_share(void **st) {
     vkt_rl_mix k;
     assert_int_equal(vkt_rl_mix_parse("kuhn", &k, NULL), VKT_OK);  // the documented Kuhn warm-up
     vkt_rl_mix_warmup_defaults(&k, &steps, &lr);
-    assert_true(steps == 150 && lr == 1e-2);
+    assert_true(steps == 300 && lr == 3e-3);
     // "[Offer: 20 Wood -> 20 Gold]" + <|endoftext|> fits negotiation's budget.
     assert_true((int)strlen("[Offer: 20 Wood -> 20 Gold]") + 1 <= m.g[2].max_new_tokens);
     // Even split, the first games one more.

@@ -27,10 +27,10 @@
 static void test_kuhn_prompts(void **st) {
     (void)st;
     static const struct { int c0, c1; const char *hist, *want; } cases[] = {
-        {2, 0, "", "Kuhn P0 card K hist - moves [Check] [Bet]\n"},
-        {2, 0, "p", "Kuhn P1 card J hist p moves [Check] [Bet]\n"},
-        {1, 0, "b", "Kuhn P1 card J hist b moves [Fold] [Call]\n"},
-        {1, 2, "pb", "Kuhn P0 card Q hist pb moves [Fold] [Call]\n"},
+        {2, 0, "", "Kuhn P0 hist - moves [Check] [Bet] card K\n"},
+        {2, 0, "p", "Kuhn P1 hist p moves [Check] [Bet] card J\n"},
+        {1, 0, "b", "Kuhn P1 hist b moves [Fold] [Call] card J\n"},
+        {1, 2, "pb", "Kuhn P0 hist pb moves [Fold] [Call] card Q\n"},
     };
     vkt_game g;
     assert_int_equal(vkt_game_create(&g, "kuhn", NULL), VKT_OK);

@@ -261,6 +261,17 @@ static void test_selfplay_towards_uniform(void **st) {
         // REINFORCE with no baseline and every return 0 would carry no PG gradient; here
         // group advantages do, and the comparison is the same updates with and without.
         vkt_rl_sp s;
+        if (on) {  // auto: on for Kuhn alone, off in a mix and with thinking
+            vkt_rl_sp_opts a = o;
+            a.kl_uniform = -1;
+            OK(ctx, vkt_rl_sp_init(&s, m, &a, &err));
+            assert_true(s.kl_uniform == VKT_RL_KL_UNIFORM_KUHN);
+            vkt_rl_sp_free(&s);
+            a.game = "kuhn,tictactoe";
+            OK(ctx, vkt_rl_sp_init(&s, m, &a, &err));
+            assert_true(s.kl_uniform == 0);
+            vkt_rl_sp_free(&s);
+        }
         OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
         before = off_uniform(&s);
         vkt_rl_sp_stats us;
@@ -298,8 +309,12 @@ static void test_refusals(void **st) {
     assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "kl_uniform"));
     vkt_rl_sp_defaults(&o);
-    o.kl_uniform = -1;
+    o.kl_uniform = NAN;
     assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
+    // Auto (the default) never refuses: it is off where the term cannot be formed.
+    vkt_rl_sp_defaults(&o);
+    o.game = "negotiation";
+    if (vkt_rl_sp_check(&o, 128, &err) != VKT_OK) fail_msg("%s", err.msg);
     vkt_rl_sp_defaults(&o);
     o.kl_uniform = 0.1, o.game = "kuhn,tictactoe,offswitch", o.games_per_update = 144;  // 48 each
     if (vkt_rl_sp_check(&o, 128, &err) != VKT_OK) fail_msg("%s", err.msg);

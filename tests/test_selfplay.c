@@ -98,7 +98,7 @@ static void test_policy_extraction(void **st) {
     OK(ctx, vkt_kuhn_policy_from_agent(&ma, 0, &rng, &per_state, NULL, &err));
     // Direct: score "[Bet]"/"[Check]" (or "[Call]"/"[Fold]") + <|endoftext|> by hand at "1pb".
     int i1pb = vkt_kuhn_infostate_index("1pb");
-    const char *prompt = "Kuhn P0 card Q hist pb moves [Fold] [Call]\n";
+    const char *prompt = "Kuhn P0 hist pb moves [Fold] [Call] card Q\n";
     int32_t pids[64], a0[8], a1[8];
     int np = (int)strlen(prompt);
     for (int t = 0; t < np; t++) pids[t] = (unsigned char)prompt[t];

@@ -64,7 +64,7 @@ static void test_think_format(void **st) {
     int p = kuhn_state(&g, 8);  // K, first to act
     char buf[256], base[256];
     size_t n = vkt_rl_prompt_think(&g, p, 8, buf, sizeof buf);
-    assert_string_equal(buf, "Kuhn P0 card K hist - moves [Check] [Bet] think<=8 then \\boxed{move}\n");
+    assert_string_equal(buf, "Kuhn P0 hist - moves [Check] [Bet] card K think<=8 then \\boxed{move}\n");
     assert_int_equal(n, strlen(buf));
     assert_int_equal(vkt_rl_think_suffix(8, NULL, 0), 27);
     assert_int_equal(vkt_rl_think_suffix(0, NULL, 0), 0);

@@ -233,10 +233,10 @@ static void usage_model(FILE *f) {
         "  --init CKPT             start from a checkpoint (no warm-up)\n"
         "  --preset P              gpt2-tiny, llama-tiny (default: a custom gpt2 of 2 layers, width 64)\n"
         "  --layers L --width C --heads H   override the model's shape\n"
-        "  --warmup-steps N        format warm-up steps (default: kuhn 150, tictactoe 800, negotiation 400,\n"
+        "  --warmup-steps N        format warm-up steps (default: kuhn 300, tictactoe 800, negotiation 400,\n"
         "                          offswitch 200; a mix: its longest; 0 skips)\n"
         "  --warmup-rows N         rows per warm-up step (default 64)\n"
-        "  --warmup-lr X           (default: kuhn 1e-2, the other games and mixes 3e-3)\n"
+        "  --warmup-lr X           (default 3e-3)\n"
         "  --games N               self-play games in all (default 12288; 0: the warm-up and one evaluation)\n"
         "  --games-per-update N    games per update, all seats (default 128)\n"
         "  --advantage M           auto (default: kuhn group, tictactoe and negotiation rae, offswitch\n"
@@ -251,8 +251,8 @@ static void usage_model(FILE *f) {
         "  --entropy-coef X        exact entropy bonus on the trained answer tokens: loss - X sum n_i H_i (default 0)\n"
         "  --kl-coef C             k3 KL towards the initial policy (after the warm-up; kept in DIR/ref) (default 0)\n"
         "  --kl-uniform C          action-level KL to the uniform policy over the legal answers at every\n"
-        "                          decision: C * mean over decisions of -1/n sum_a log pi(a) (default 0; kuhn,\n"
-        "                          tictactoe, offswitch; not with --think-tokens)\n"
+        "                          decision: C * mean over decisions of -1/n sum_a log pi(a) (default: 0.02 on\n"
+        "                          kuhn alone with direct answers, else 0; kuhn, tictactoe, offswitch only)\n"
         "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32; + 8 with\n"
         "                          --think-tokens for the \\boxed{} answer)\n"
         "  --think-tokens N        let the model write up to N tokens before a \\boxed{Move} answer (SPIRAL's\n"
@@ -629,7 +629,7 @@ static int run_model(int argc, char **argv) {
         printf("# self-play on %s: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, "
                "kl-uniform %g, seed %llu, %ld games%s\n",
                o.game, vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
-               o.pg.entropy_coef, o.pg.kl_coef, o.kl_uniform, (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
+               o.pg.entropy_coef, o.pg.kl_coef, s.kl_uniform, (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
         if (o.think_tokens > 0) {
             printf("# thinking: up to %d tokens before \\boxed{move} (responses <= %d tokens, all trained)", o.think_tokens,
                    s.max_new_tokens);
@@ -738,6 +738,7 @@ static int run_model(int argc, char **argv) {
         json_object_set_new(j, "invalid_before_warmup", json_real(inv_before));
         json_object_set_new(j, "invalid_after_warmup", json_real(inv_after));
         json_object_set_new(j, "think_tokens", json_integer(o.think_tokens));
+        json_object_set_new(j, "kl_uniform", json_real(s.kl_uniform));
         json_object_set_new(j, "mean_response_tokens",
                             json_real(run_decisions ? (double)run_tokens / (double)run_decisions : 0.0));
         if (kuhn) {

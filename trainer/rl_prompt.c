@@ -31,9 +31,11 @@ static void moves_list(vkt_textbuf *t, const vkt_game *g) {
 static void kuhn_line(vkt_textbuf *t, const vkt_game *g, const vkt_kuhn *k, int player) {
     static const char card[3] = {'J', 'Q', 'K'};
     const vkt_kuhn_hand *h = &k->hands[k->hand];
-    vkt_textbuf_printf(t, "Kuhn P%d card %c hist %s moves", player, card[h->cards[player]], h->nh ? h->hist : "-");
+    // The card last, next to where the answer starts: with it in the middle, a 2 x 64
+    // model's responses stayed card-blind for 12k games (docs/selfplay.md).
+    vkt_textbuf_printf(t, "Kuhn P%d hist %s moves", player, h->nh ? h->hist : "-");
     moves_list(t, g);
-    vkt_textbuf_printf(t, "\n");
+    vkt_textbuf_printf(t, " card %c\n", card[h->cards[player]]);
 }
 
 // The board with each empty cell as its own number: the legal answers are exactly the
@@ -122,7 +124,7 @@ size_t vkt_rl_prompt_max(const vkt_game *g) {
     char buf[256];
     vkt_textbuf t = vkt_textbuf_make(buf, sizeof buf);
     const vkt_kuhn *k = vkt_kuhn_state(g);
-    if (k) return k->rounds == 1 ? 44 : 0;  // "Kuhn P0 card K hist pb moves [Fold] [Call]\n" and the like
+    if (k) return k->rounds == 1 ? 44 : 0;  // "Kuhn P0 hist pb moves [Fold] [Call] card K\n" and the like
     if (vkt_tictactoe_state(g)) return 33;  // "TicTacToe P0 X board 012|345|678\n": every state
     const vkt_negotiation *n = vkt_negotiation_state(g);
     if (n) {  // two digits everywhere (values <= 25, holdings <= 20, turns <= 50)

@@ -7,9 +7,10 @@
 // text works in `vkt train --format jsonl`, whose loader does not parse special tokens);
 // exact strings in docs/selfplay.md:
 //
-//   Kuhn (one hand)  "Kuhn P<s> card <J|Q|K> hist <h> moves [A] [B]\n"                  42-44 bytes
+//   Kuhn (one hand)  "Kuhn P<s> hist <h> moves [A] [B] card <J|Q|K>\n"                  42-44 bytes
 //                    h = the hand's history in OpenSpiel's letters (p check/fold,
-//                    b bet/call), "-" before any action; the moves in id order.
+//                    b bet/call), "-" before any action; the moves in id order; the
+//                    card last, right before the answer (docs/selfplay.md: why).
 //   TicTacToe        "TicTacToe P<s> <X|O> board <abc|def|ghi>\n"                       33 bytes
 //                    the board row by row, '|' between rows, X / O, an empty cell as its
 //                    number (the legal answers are the digits shown: "[4]").

@@ -45,6 +45,7 @@ void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
     o->micro_rows = 64;
     o->think_tokens = 0;
     o->policy_samples = 64;
+    o->kl_uniform = -1;  // auto
     o->seed = 1;
 }
 
@@ -84,6 +85,9 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
                         o->games_per_update, mx->n, o->game);
     s->kuhn = -1;
     const int think = o->think_tokens, boxed = think > 0 ? VKT_RL_BOXED_EXTRA : 0;
+    // kl_uniform auto: on for one-hand Kuhn alone with direct answers (docs/selfplay.md).
+    const bool kuhn_alone = mx->n == 1 && mx->g[0].kuhn_exact && think == 0;
+    s->kl_uniform = o->kl_uniform >= 0 ? o->kl_uniform : kuhn_alone ? VKT_RL_KL_UNIFORM_KUHN : 0;
     s->answer_tokens = o->max_new_tokens;
     for (int i = 0; i < mx->n; i++)
         if (o->max_new_tokens == 0 && mx->g[i].max_new_tokens + boxed > s->answer_tokens)
@@ -115,7 +119,7 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
                             "selfplay: game '%s': think_tokens %d: prompts of up to %d tokens (thinking suffix "
                             "included) + %d thinking + %d answer tokens exceed the model's context of %d",
                             gi->spec, think, prompt_bound(gi, think), think, s->answer_tokens, context);
-        if (o->kl_uniform > 0 && (gi->max_legal < 1 || gi->max_legal > VKT_RL_LEGAL_MAX))
+        if (s->kl_uniform > 0 && (gi->max_legal < 1 || gi->max_legal > VKT_RL_LEGAL_MAX))
             return vkt_fail(err, VKT_ERR_ARG,
                             "selfplay: game '%s': kl_uniform needs every legal answer at each state, and this game "
                             "has too many legal moves (kuhn, tictactoe and offswitch have few)",
@@ -140,8 +144,9 @@ static vkt_status check_ranges(const vkt_rl_sp_opts *o, vkt_error *err) {
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: entropy_coef %g must be finite and >= 0", o->pg.entropy_coef);
     if (o->think_tokens < 0 || o->think_tokens > VKT_RL_THINK_MAX)
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: think_tokens %d must be in 0..%d", o->think_tokens, VKT_RL_THINK_MAX);
-    if (!(o->kl_uniform >= 0) || !isfinite(o->kl_uniform))
-        return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_uniform %g must be finite and >= 0", o->kl_uniform);
+    if (!isfinite(o->kl_uniform))
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_uniform %g must be finite (>= 0, or < 0 for auto)",
+                        o->kl_uniform);
     if (o->kl_uniform > 0 && o->think_tokens > 0)
         return vkt_fail(err, VKT_ERR_ARG,
                         "selfplay: kl_uniform %g with think_tokens %d: the term is over immediate answers, which "
@@ -734,7 +739,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
     ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed, ro.think_tokens = o->think_tokens;
-    ro.legal_answers = o->kl_uniform > 0;
+    ro.legal_answers = s->kl_uniform > 0;
     mix_blocks(&s->mix, G, s->replays, &ro);
     gen_opts(&ro.gen, s->max_new_tokens);
     vkt_rl_rollout r;
@@ -743,8 +748,8 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     // The KL-to-uniform rows (one per state and legal answer), trained after the PG rows.
     vkt_rl_uniform u;
     memset(&u, 0, sizeof u);
-    if (o->kl_uniform > 0) {
-        vkt_status ub = vkt_rl_uniform_build(&r, o->kl_uniform, &u, err);
+    if (s->kl_uniform > 0) {
+        vkt_status ub = vkt_rl_uniform_build(&r, s->kl_uniform, &u, err);
         if (ub != VKT_OK) {
             vkt_rl_rollout_free(&r);
             return ub;
@@ -884,7 +889,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         }
         if (U > 0) {
             double kl, mass, value;
-            vkt_rl_uniform_stats(&u, o->kl_uniform, (const float *const *)(lpo + K), &kl, &mass, &value);
+            vkt_rl_uniform_stats(&u, s->kl_uniform, (const float *const *)(lpo + K), &kl, &mass, &value);
             st.loss += value;
             if (e == 0) st.kl_uniform = kl, st.legal_mass = mass;
         }

@@ -28,7 +28,9 @@
 //     at every decision of the update (rl_uniform.h): teacher-forced rows (state, legal
 //     answer) with a constant weight, trained beside the PG rows in every epoch, also
 //     when no turn has A != 0; games with few legal moves (kuhn, tictactoe, offswitch)
-//     and direct answers (think_tokens 0) only.
+//     and direct answers (think_tokens 0) only. The default (auto, < 0) is
+//     VKT_RL_KL_UNIFORM_KUHN for a run on one-hand Kuhn alone with direct answers, 0
+//     otherwise (measured: docs/selfplay.md).
 //
 // The warm-up (vkt_rl_warmup) is imitation of the format: supervised steps on
 // (prompt, answer) pairs of uniformly random legal play, loss on the answer tokens
@@ -56,6 +58,7 @@
 #include "rl_mix.h"
 
 #define VKT_RL_THINK_MAX 4096  // think_tokens' range (the model's context bounds it first)
+#define VKT_RL_KL_UNIFORM_KUHN 0.02  // kl_uniform's auto value on one-hand Kuhn
 
 typedef struct vkt_rl_sp_opts {
     const char *game;        // a game spec or a mix "kuhn,tictactoe,negotiation" (rl_mix.h);
@@ -80,7 +83,8 @@ typedef struct vkt_rl_sp_opts {
     int think_tokens;        // 0 (default): answer directly; N > 0: up to N tokens of thinking
                              // before a \boxed{} answer (the answer budget grows by 8 for it)
     int policy_samples;      // think_tokens > 0: Kuhn extraction samples per information state (64)
-    double kl_uniform;       // coefficient of the KL-to-uniform term over legal answers (0: off)
+    double kl_uniform;       // coefficient of the KL-to-uniform term over legal answers (0: off;
+                             // < 0, the default: auto, see above)
     uint64_t seed;
 } vkt_rl_sp_opts;
 
@@ -116,6 +120,7 @@ typedef struct vkt_rl_sp {
     int max_new_tokens;      // generation budget: think_tokens + answer_tokens (also the
                              // seq-sum-maxlen length)
     int kuhn;                // index of one-hand kuhn in the mix (exact analysis), or -1
+    double kl_uniform;       // the KL-to-uniform coefficient in use (auto resolved)
     vkt_model *m;            // not owned
     vkt_gen *gen;            // owned: rollouts, scoring, extraction
     vkt_model *ref;          // owned, kl_coef > 0: the frozen reference policy
