@@ -81,7 +81,7 @@ static void test_settings_and_share(void **st) {
     vkt_rl_mix k;
     assert_int_equal(vkt_rl_mix_parse("kuhn", &k, NULL), VKT_OK);  // the documented Kuhn warm-up
     vkt_rl_mix_warmup_defaults(&k, &steps, &lr);
-    assert_true(steps == 300 && lr == 3e-3);
+    assert_true(steps == 150 && lr == 1e-2 && k.g[0].warmup_ramp == 30);
     // "[Offer: 20 Wood -> 20 Gold]" + <|endoftext|> fits negotiation's budget.
     assert_true((int)strlen("[Offer: 20 Wood -> 20 Gold]") + 1 <= m.g[2].max_new_tokens);
     // Even split, the first games one more.

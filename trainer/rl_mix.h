@@ -45,8 +45,10 @@ typedef struct vkt_rl_game_info {
                                  // offswitch 3); 0: many (negotiation, ~400 offers)
     bool warmup_expand;          // the warm-up trains every legal answer of a state at 1/n
                                  // (few legal moves: tictactoe, offswitch), not one sample
-    int warmup_steps;            // default warm-up length and learning rate (kuhn 300,
-    double warmup_lr;            // tictactoe 800, negotiation 400, offswitch 200, all at 3e-3)
+    int warmup_steps;            // default warm-up length and learning rate (kuhn 150 at
+    double warmup_lr;            // 1e-2, tictactoe 800, negotiation 400, offswitch 200 at 3e-3)
+    int warmup_ramp;             // steps of a linear lr ramp at the warm-up's start (kuhn 30,
+                                 // else 0; a mix takes the largest, at most a fifth of the steps)
 } vkt_rl_game_info;
 
 typedef struct vkt_rl_mix {

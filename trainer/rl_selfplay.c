@@ -16,6 +16,7 @@
 #include "rl_rollout.h"
 #include "rl_selfplay.h"
 #include "rl_uniform.h"
+#include "schedule.h"
 #include "tokenizer.h"
 
 static double now_s(void) {
@@ -630,6 +631,9 @@ vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int st
     int planT = 0;
     vkt_status s = (ex && seqs && wstart && w && zeros) ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "warmup buffers");
     vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f};
+    int ramp = 0;  // the mix's largest ramp, at most a fifth of the steps
+    for (int i = 0; i < mx.n; i++) ramp = mx.g[i].warmup_ramp > ramp ? mx.g[i].warmup_ramp : ramp;
+    if (ramp > steps / 5) ramp = steps / 5;
     if (loss) *loss = NAN;
     for (int step = 1; s == VKT_OK && step <= steps; step++) {
         int needT = 1, ntok = 0, nr = 0;
@@ -663,6 +667,7 @@ vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int st
             if (!tok || !tgt || !wt) s = vkt_fail(err, VKT_ERR_NOMEM, "warmup rows");
             else if (vkt_model_plan(m, rows, planT) != VKT_OK) s = dev_fail(m, err, "warmup: plan");
         }
+        opt.lr = (float)vkt_lr_at(step - 1, steps, ramp, lr, lr);  // the ramp, then constant
         if (s == VKT_OK) s = vkt_rl_pack(seqs, nr, w, wstart, rows, planT, tok, tgt, wt, err);
         if (s == VKT_OK && (vkt_model_set_batch(m, tok, tgt, wt) != VKT_OK || vkt_model_forward(m, NULL, NULL) != VKT_OK ||
                             vkt_model_loss(m, 1.0f, true) != VKT_OK || vkt_model_adamw(m, &opt, step, NULL) != VKT_OK))

@@ -198,7 +198,8 @@ vkt_status vkt_rl_invalid_rate_think(vkt_model *m, vkt_gen *gen, const char *gam
                                      int64_t game_base, uint64_t seed, int max_new_tokens, double *rate,
                                      vkt_error *err);
 
-// The format warm-up: `steps` AdamW steps (lr, betas 0.9/0.95, clip 1) on batches of
+// The format warm-up: `steps` AdamW steps (lr, betas 0.9/0.95, clip 1; the lr ramps up
+// linearly over the game's warmup_ramp steps, at most steps / 5, rl_mix.h) on batches of
 // `rows` (prompt, answer) pairs drawn from random legal play (vkt_rl_random_action) of
 // `game` (seeded by seed; a mix takes row r from its game r % n); the model's moments
 // and step count start and end at zero. *loss gets the
