@@ -107,7 +107,7 @@ static void test_stats_by_hand(void **st) {
     float c0[2] = {(float)log(0.9), (float)log(0.5)}, c1[3] = {(float)log(0.45), 0, 0};
     const float *lp[7] = {a0, a1, b0, b1, b2, c0, c1};
     double kl, mass, value;
-    vkt_rl_uniform_stats(&u, C, lp, &kl, &mass, &value);
+    vkt_rl_uniform_stats(&u, lp, &kl, &mass, &value);
     // Per state: KL(U || p / m) = mean_a log((1/n) / (p_a / m)); weights = visits / D.
     const double klA = 0.5 * (log(0.5 / 0.75) + log(0.5 / 0.25)),
                  klB = (2 * log((1 / 3.) / (0.3 / 0.7)) + log((1 / 3.) / (0.1 / 0.7))) / 3, klC = 0;
@@ -130,7 +130,7 @@ static vkt_model *tiny(vkt_ctx *ctx, uint64_t seed) {
 }
 
 // L_U at the model's current parameters (rows scored teacher forced).
-static double term_value(vkt_ctx *ctx, vkt_gen *g, const vkt_rl_uniform *u, double C) {
+static double term_value(vkt_ctx *ctx, vkt_gen *g, const vkt_rl_uniform *u) {
     vkt_gen_prompt *p = malloc((size_t)u->n_rows * sizeof *p);
     const int32_t **cont = malloc((size_t)u->n_rows * sizeof *cont);
     int *nc = malloc((size_t)u->n_rows * sizeof *nc);
@@ -141,7 +141,7 @@ static double term_value(vkt_ctx *ctx, vkt_gen *g, const vkt_rl_uniform *u, doub
     }
     TEST_OK(ctx, vkt_gen_score(g, u->n_rows, p, cont, nc, lp));
     double kl, mass, value;
-    vkt_rl_uniform_stats(u, C, (const float *const *)lp, &kl, &mass, &value);
+    vkt_rl_uniform_stats(u, (const float *const *)lp, &kl, &mass, &value);
     free(p), free(cont), free(nc), free(lp), free(buf);
     return value;
 }
@@ -217,7 +217,7 @@ static void test_gradient_through_model(void **st) {
             double h = sgn ? -hs[k] : hs[k];
             for (uint64_t i = 0; i < ps->total; i++) p[i] = p0[i] + (float)(h * gr[i] / gn);
             TEST_OK(ctx, vkt_model_set_params(m, p));
-            L[sgn] = term_value(ctx, g, &u, C);
+            L[sgn] = term_value(ctx, g, &u);
         }
         double fd = (L[0] - L[1]) / (2 * hs[k]);
         print_message("h %.0e: finite difference of L_U %.6f, |grad| %.6f\n", hs[k], fd, gn);

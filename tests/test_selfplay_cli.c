@@ -43,6 +43,22 @@ static json_t *path(json_t *o, const char *a, const char *b, const char *c) {
     return v;
 }
 
+// The run's metrics.jsonl, one JSON object per line, as an array (every line must parse).
+static json_t *metrics_lines(void) {
+    FILE *f = fopen(test_path("metrics.jsonl"), "r");
+    assert_non_null(f);
+    json_t *all = json_array();
+    char line[16384];
+    while (fgets(line, sizeof line, f)) {
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        if (!o) fail_msg("metrics.jsonl: %s", je.text);
+        json_array_append_new(all, o);
+    }
+    fclose(f);
+    return all;
+}
+
 static void check_rates(json_t *e, int games) {
     assert_int_equal(json_integer_value(path(e, "games", NULL, NULL)), games);
     double w = json_number_value(path(e, "win", NULL, NULL)), d = json_number_value(path(e, "draw", NULL, NULL));
@@ -72,16 +88,10 @@ static void test_tictactoe_and_mix(void **st) {
     assert_true(json_is_number(path(j, "exploitability", NULL, NULL)));
     assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 2);
     json_decref(j);
-    char mpath[512];
-    snprintf(mpath, sizeof mpath, "%s/metrics.jsonl", dir);
-    FILE *f = fopen(mpath, "r");
-    assert_non_null(f);
-    char line[16384];
+    json_t *lines = metrics_lines(), *o;
+    size_t k;
     int updates = 0, evals = 0;
-    while (fgets(line, sizeof line, f)) {
-        json_error_t je;
-        json_t *o = json_loads(line, 0, &je);
-        assert_non_null(o);
+    json_array_foreach(lines, k, o) {
         if (json_object_get(o, "update")) {
             updates++;
             assert_int_equal(json_integer_value(path(o, "per_game", "kuhn", "games")), 4);
@@ -90,9 +100,8 @@ static void test_tictactoe_and_mix(void **st) {
             evals++;
             path(o, "per_game", "tictactoe", "vs_random");
         }
-        json_decref(o);
     }
-    fclose(f);
+    json_decref(lines);
     assert_int_equal(updates, 2);
     assert_int_equal(evals, 3);
 }
@@ -172,16 +181,10 @@ static void test_kl_uniform(void **st) {
     json_t *j = run_json("kuhn", "--games 48 --games-per-update 24 --kl-uniform 0.25 --eval-every 2 --eval-games 4", dir);
     assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 2);
     json_decref(j);
-    char p[512];
-    snprintf(p, sizeof p, "%s/metrics.jsonl", dir);
-    FILE *f = fopen(p, "r");
-    assert_non_null(f);
-    char line[8192];
+    json_t *lines = metrics_lines(), *o;
+    size_t k;
     int updates = 0;
-    while (fgets(line, sizeof line, f)) {
-        json_error_t je;
-        json_t *o = json_loads(line, 0, &je);
-        assert_non_null(o);
+    json_array_foreach(lines, k, o) {
         if (json_object_get(o, "update")) {
             updates++;
             int rows = (int)json_integer_value(path(o, "uniform_rows", NULL, NULL));
@@ -190,13 +193,11 @@ static void test_kl_uniform(void **st) {
             double mass = json_number_value(path(o, "legal_mass", NULL, NULL));
             assert_true(mass > 0 && mass <= 1 + 1e-6);
         }
-        json_decref(o);
     }
-    fclose(f);
+    json_decref(lines);
     assert_int_equal(updates, 2);
-    snprintf(p, sizeof p, "%s/run_options.json", dir);
     json_error_t je;
-    json_t *ro = json_load_file(p, 0, &je);
+    json_t *ro = json_load_file(test_path("run_options.json"), 0, &je);
     assert_non_null(ro);
     assert_true(json_number_value(path(ro, "kl_uniform", NULL, NULL)) == 0.25);
     json_decref(ro);

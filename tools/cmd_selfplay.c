@@ -508,14 +508,11 @@ static int run_model(int argc, char **argv) {
             if (mx.g[i].prompt_max == 0)
                 return cli_usage_error("selfplay", "--game: %s has no compact prompt for the transformer loop "
                                                    "(one-hand kuhn, tictactoe, negotiation, offswitch)", mx.g[i].spec);
-        // Thinking must fit the new model's context (below) with every game's prompt.
-        if (!r.resume && !r.init && o.think_tokens > 0 && vkt_rl_sp_check(&o, new_model_context, &err) != VKT_OK)
-            return cli_usage_error("selfplay", "--think-tokens: %s",
-                                   strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
-        // The KL-to-uniform term needs games with few legal moves and direct answers.
-        if (!r.resume && o.kl_uniform > 0 && vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
-            return cli_usage_error("selfplay", "--kl-uniform: %s",
-                                   strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
+        // Before a device opens: thinking must fit the new model's context (below) with every
+        // game's prompt; the KL-to-uniform term needs few legal moves and direct answers.
+        if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0) &&
+            vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
+            return cli_usage_error("selfplay", "%s", strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
         int steps;
         double lr;
         if (!r.resume) {

@@ -209,11 +209,6 @@ void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt
 
 enum { MAX_ANSWER = 256 };
 
-// Prompt ids of `player` to move in g, in thinking format `think` (malloc'd).
-static vkt_status prompt_ids(const vkt_game *g, int player, int think, int32_t **ids, int *n, vkt_error *err) {
-    return vkt_rl_prompt_tokens(g, player, think, ids, n, err);
-}
-
 // The answer of a legal action as ids: "[Text]" (think > 0: "\boxed{Text}") then <|endoftext|>.
 static vkt_status answer_ids(const vkt_game *g, int action, int think, int32_t *ids, int *n, vkt_error *err) {
     return vkt_rl_answer_tokens(g, action, think, ids, MAX_ANSWER, n, err);
@@ -226,7 +221,7 @@ static vkt_status score_actions(vkt_gen *gen, const vkt_game *g, int player, con
                                 double *mass, vkt_error *err) {
     int32_t *pids = NULL, ans[VKT_GAME_MAX_LEGAL][MAX_ANSWER];
     int np = 0, na[VKT_GAME_MAX_LEGAL];
-    VKT_TRY(prompt_ids(g, player, 0, &pids, &np, err));
+    VKT_TRY(vkt_rl_prompt_tokens(g, player, 0, &pids, &np, err));
     vkt_gen_prompt pr[VKT_GAME_MAX_LEGAL];
     const int32_t *cont[VKT_GAME_MAX_LEGAL];
     float lp[VKT_GAME_MAX_LEGAL][MAX_ANSWER];
@@ -283,7 +278,7 @@ vkt_status vkt_rl_kuhn_policy_think(vkt_gen *gen, int think, vkt_kuhn_policy *pi
         vkt_game g;
         int player;
         s = kuhn_state(i, &g, &player, err);
-        if (s == VKT_OK) s = prompt_ids(&g, player, think, &pids[i], &np[i], err);
+        if (s == VKT_OK) s = vkt_rl_prompt_tokens(&g, player, think, &pids[i], &np[i], err);
         for (int a = 0; a < 2 && s == VKT_OK; a++) {
             int q = 2 * i + a;  // a = 0 pass, 1 bet (Kuhn's action ids)
             s = vkt_rl_answer_tokens(&g, a, think, ans[q], NA, &na[q], err);
@@ -326,7 +321,7 @@ vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_token
     for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
         int player;
         s = kuhn_state(i, &g[i], &player, err);
-        if (s == VKT_OK) s = prompt_ids(&g[i], player, think, &pids[i], &np[i], err);
+        if (s == VKT_OK) s = vkt_rl_prompt_tokens(&g[i], player, think, &pids[i], &np[i], err);
         for (int k = 0; k < samples && s == VKT_OK; k++) {
             int q = i * samples + k;
             pr[q] = (vkt_gen_prompt){pids[i], np[i], (uint64_t)q};
@@ -378,7 +373,7 @@ static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng
     model_agent *a = self;
     int32_t *ids = NULL;
     int n = 0;
-    VKT_TRY(prompt_ids(g, player, a->think, &ids, &n, err));
+    VKT_TRY(vkt_rl_prompt_tokens(g, player, a->think, &ids, &n, err));
     vkt_gen_opts o;
     vkt_gen_defaults(&o);
     // The longest answer of any game (negotiation's offers), boxed and after thinking.
@@ -507,7 +502,7 @@ vkt_status vkt_rl_eval_vs_think(vkt_model *m, vkt_gen *gen, const char *game, in
                 int np = 0;
                 free(ids[g]);
                 ids[g] = NULL;
-                s = prompt_ids(&gs[g], g % 2, think, &ids[g], &np, err);
+                s = vkt_rl_prompt_tokens(&gs[g], g % 2, think, &ids[g], &np, err);
                 pr[n] = (vkt_gen_prompt){ids[g], np, ((uint64_t)g << 16) | (uint64_t)turn[g]};
                 wait[n++] = g;
             }
@@ -577,7 +572,7 @@ static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint6
     int acts[VKT_GAME_MAX_LEGAL], n = expand ? vkt_game_legal_actions(g, acts) : 1;
     if (n > room) return VKT_OK;
     int p = vkt_game_current_player(g), a = vkt_rl_random_action(g, rng);
-    VKT_TRY(prompt_ids(g, p, think, &ex[0].prompt, &ex[0].np, err));
+    VKT_TRY(vkt_rl_prompt_tokens(g, p, think, &ex[0].prompt, &ex[0].np, err));
     ex[0].owns = true;
     for (int k = 0; k < n; k++) {
         if (k) ex[k].prompt = ex[0].prompt, ex[k].np = ex[0].np, ex[k].owns = false;
@@ -894,7 +889,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         }
         if (U > 0) {
             double kl, mass, value;
-            vkt_rl_uniform_stats(&u, s->kl_uniform, (const float *const *)(lpo + K), &kl, &mass, &value);
+            vkt_rl_uniform_stats(&u, (const float *const *)(lpo + K), &kl, &mass, &value);
             st.loss += value;
             if (e == 0) st.kl_uniform = kl, st.legal_mass = mass;
         }

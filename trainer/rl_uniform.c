@@ -62,12 +62,12 @@ vkt_status vkt_rl_uniform_build(const vkt_rl_rollout *r, double C, vkt_rl_unifor
     return st;
 }
 
-void vkt_rl_uniform_stats(const vkt_rl_uniform *u, double C, const float *const *logp, double *kl, double *mass,
+void vkt_rl_uniform_stats(const vkt_rl_uniform *u, const float *const *logp, double *kl, double *mass,
                           double *value) {
     double k_sum = 0, m_sum = 0, v_sum = 0;
     for (int i = 0; i < u->n_rows;) {
         const int s = u->rows[i].state, n = u->n_legal[s];
-        double lp[VKT_RL_LEGAL_MAX], mx = -INFINITY, m = 0, ce = 0, kls = 0;
+        double lp[VKT_RL_LEGAL_MAX], mx = -INFINITY, m = 0, kls = 0;
         for (int a = 0; a < n; a++) {
             lp[a] = 0;
             for (int j = 0; j < u->rows[i + a].n_answer; j++) lp[a] += logp[i + a][j];
@@ -75,10 +75,11 @@ void vkt_rl_uniform_stats(const vkt_rl_uniform *u, double C, const float *const 
         }
         for (int a = 0; a < n; a++) m += exp(lp[a] - mx);
         const double log_m = mx + log(m);   // log of the legal mass
-        for (int a = 0; a < n; a++) ce -= lp[a] / n, kls += (log(1.0 / n) - (lp[a] - log_m)) / n;
-        k_sum += u->visits[s] * kls, m_sum += u->visits[s] * exp(log_m), v_sum += u->visits[s] * ce;
+        // L_U is the weighted CE of the rows themselves: sum_i weight_i * -log pi(answer_i).
+        for (int a = 0; a < n; a++) v_sum -= u->weight[i + a] * lp[a], kls += (log(1.0 / n) - (lp[a] - log_m)) / n;
+        k_sum += u->visits[s] * kls, m_sum += u->visits[s] * exp(log_m);
         i += n;
     }
     const double D = u->decisions > 0 ? u->decisions : 1;
-    *kl = k_sum / D, *mass = m_sum / D, *value = C * v_sum / D;
+    *kl = k_sum / D, *mass = m_sum / D, *value = v_sum;
 }

@@ -47,8 +47,9 @@ void vkt_rl_uniform_free(vkt_rl_uniform *u);
 
 // From logp[i][j], the teacher-forced logprob of token j of row i's answer: the
 // visit-weighted means over the D decisions of KL(U || pi renormalised over the legal
-// answers) and of the legal mass m, and the term's value L_U.
-void vkt_rl_uniform_stats(const vkt_rl_uniform *u, double C, const float *const *logp, double *kl, double *mass,
+// answers) and of the legal mass m, and the term's value L_U (from the rows' weights, so
+// with the C they were built with).
+void vkt_rl_uniform_stats(const vkt_rl_uniform *u, const float *const *logp, double *kl, double *mass,
                           double *value);
 
 #endif
