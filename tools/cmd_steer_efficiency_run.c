@@ -61,7 +61,9 @@ static void usage(FILE *f) {
             "  --prompts N          held-out verbose-tag prompts in the sweep and in the final test (default 200)\n"
             "  --check-problems N   held-out problems x 16 tags in step 2 (default 256)\n"
             "  --dir-problems N     training problems x 16 tags for the directions (default 64)\n"
-            "  --seeds N            sampling seeds per setting (default 2)\n"
+            "  --temperature T      decoding of the sweep and the final test: 0 = greedy (default), or\n"
+            "                       sampling at T (the held-out check of step 2 always samples at T = 1)\n"
+            "  --seeds N            sampling seeds per setting when T > 0 (default 2; greedy uses one)\n"
             "  --max-accuracy-drop X  accuracy points the best setting may lose (default 2)\n"
             "  --seed S             seed for problem choice, sampling, the random direction (default 1)\n"
             "  --no-plot            skip the figures\n"
@@ -76,7 +78,7 @@ typedef struct {
     int n_strengths;
     unsigned kinds;  // bit k: KIND_NAMES[k] is swept
     long prompts, check_problems, dir_problems, seeds, device;
-    double max_drop;
+    double max_drop, temperature;
     uint64_t seed;
     bool plot, json;
 } opts;
@@ -148,11 +150,14 @@ static int parse(int argc, char **argv, opts *o) {
                 return cli_usage_error(CMD, "--kinds '%s': want a comma-separated list of trace, pc1, last, decision", v);
         } else if ((mm = cli_value(argc, argv, &i, "--max-accuracy-drop", &v))) {
             if (mm < 0 || !cli_double(CMD, "--max-accuracy-drop", v, 0, 100, &o->max_drop)) return CLI_USAGE;
+        } else if ((mm = cli_value(argc, argv, &i, "--temperature", &v))) {
+            if (mm < 0 || !cli_double(CMD, "--temperature", v, 0, 10, &o->temperature)) return CLI_USAGE;
         } else if ((mm = cli_value(argc, argv, &i, "--seed", &v))) {
             if (mm < 0 || !cli_u64(CMD, "--seed", v, &o->seed)) return CLI_USAGE;
         } else return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
     }
     if (!o->out) return cli_usage_error(CMD, "--out DIR is required");
+    if (o->temperature == 0) o->seeds = 1;  // greedy decoding gives every seed the same tokens
     return CLI_OK;
 }
 
@@ -284,7 +289,7 @@ static int measure(vkt_gen *g, const opts *o, const vkt_eff_item *it, int n, con
     memset(m, 0, sizeof *m);
     vkt_error err = {0};
     for (int s = 0; s < o->seeds; s++) {
-        if (vkt_eff_measure(g, it, n, dirs, 1.0, vkt_rng_derive(o->seed, 100 + (uint64_t)s), 128, &m->per_seed[s], NULL,
+        if (vkt_eff_measure(g, it, n, dirs, o->temperature, vkt_rng_derive(o->seed, 100 + (uint64_t)s), 128, &m->per_seed[s], NULL,
                             &err) != VKT_OK)
             return cli_fail(CMD, "%s", err.msg);
         m->tokens += m->per_seed[s].mean_tokens / o->seeds;
@@ -435,8 +440,11 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
         vkt_model_destroy(m), free(ckpt);
         return rc;
     }
-    fprintf(stderr, "vkt %s: model %s (%d layers x %d), sweep layers %d-%d, %d strengths, %ld seeds, %ld prompts\n", CMD,
-            ckpt, L, C, lo, hi, o->n_strengths, o->seeds, o->prompts);
+    char dec[48];
+    if (o->temperature > 0) snprintf(dec, sizeof dec, "sampled at T = %g, %ld seeds", o->temperature, o->seeds);
+    else snprintf(dec, sizeof dec, "greedy");
+    fprintf(stderr, "vkt %s: model %s (%d layers x %d), sweep layers %d-%d, %d strengths, %ld prompts, %s\n", CMD,
+            ckpt, L, C, lo, hi, o->n_strengths, o->prompts, dec);
     int xs[VKT_EFF_PROBLEMS], ys[VKT_EFF_PROBLEMS];
     const int nh = heldout_problems(o->seed, xs, ys);
     const int np = (int)o->prompts;
@@ -502,10 +510,10 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
         double t0 = now_s();
         rc = measure(g, o, sweep, np, NULL, &base);
         if (rc == CLI_OK) csv_rows(fs, "sweep", "none", -1, 0, 0, o, &base);
-        fprintf(stderr, "\n[4] sweep on %d held-out verbose-tag prompts (%ld seeds; %.0f s per setting)\n"
+        fprintf(stderr, "\n[4] sweep on %d held-out verbose-tag prompts (%s; %.0f s per setting)\n"
                         "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
                         "  kind   layer strength  tokens   change  verbose  accuracy\n",
-                np, o->seeds, now_s() - t0, base.tokens, base.verbose, base.accuracy);
+                np, dec, now_s() - t0, base.tokens, base.verbose, base.accuracy);
         for (int k = 0; k < N_KINDS && rc == CLI_OK; k++)
             for (int l = lo; l <= hi && rc == CLI_OK && (o->kinds >> k & 1); l++)
                 for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
@@ -606,7 +614,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
             sm->rev_tokens = rbest.tokens, sm->rev_accuracy = rbest.accuracy;
             fprintf(stderr,
                     "\n[5] best setting: %s direction, layer %d, strength %.3f |h| (edit norm %.3f); on %d other "
-                    "held-out prompts (%ld seeds)\n"
+                    "held-out prompts (%s)\n"
                     "  verbose tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
                     "  verbose tags, edited     tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, verbose %+.3f, "
                     "accuracy %+.2f points\n"
@@ -614,7 +622,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                     "  concise tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
                     "  concise tags, reverse    tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, accuracy "
                     "%+.2f points (+%.3f |h|)\n",
-                    sm->best_kind, sm->best_layer, sm->best_strength, bn, np, o->seeds, tb.tokens, tb.verbose,
+                    sm->best_kind, sm->best_layer, sm->best_strength, bn, np, dec, tb.tokens, tb.verbose,
                     tb.accuracy, tbest.tokens, tbest.verbose, tbest.accuracy, 100 * (tbest.tokens / tb.tokens - 1),
                     tbest.verbose - tb.verbose, 100 * (tbest.accuracy - tb.accuracy), trand.tokens, trand.verbose,
                     trand.accuracy, 100 * (trand.tokens / tb.tokens - 1), rb.tokens, rb.verbose, rb.accuracy,
@@ -662,6 +670,7 @@ static int write_summary(const opts *o, const summary *sm) {
     json_object_set_new(j, "heldout_verbose_frac_gap_verbose_tags", json_real(sm->check_vgap_verbose));
     json_object_set_new(j, "heldout_check_problems", json_integer(o->check_problems));
     json_object_set_new(j, "prompts", json_integer(o->prompts));
+    json_object_set_new(j, "temperature", json_real(o->temperature));
     json_object_set_new(j, "seeds", json_integer(o->seeds));
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
     vkt_error err = {0};

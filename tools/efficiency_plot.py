@@ -61,7 +61,7 @@ def sweep_figure(rows, out):
             if j == 0:
                 ax.legend(fontsize=7)
     fig.suptitle(f"Efficiency steering sweep: {len(base[0:1]) and base[0]['prompts']} held-out verbose-tag prompts, "
-                 f"{len(base)} seeds")
+                 + (f"{len(base)} sampling seeds" if len(base) > 1 else "one decoding (greedy or one seed)"))
     fig.tight_layout()
     fig.savefig(out, dpi=120)
 
@@ -92,7 +92,9 @@ def final_figure(rows, out):
         if label == "accuracy":
             lo = min(d[0] for d in data)
             ax.set_ylim(max(0, lo - 0.05), 1.0)
-    fig.suptitle("Best setting on other held-out prompts (bars: mean over seeds, whiskers: seed range)")
+    seeds = len({r["seed"] for r in rows})
+    fig.suptitle("Best setting on other held-out prompts" +
+                 (" (bars: mean over seeds, whiskers: seed range)" if seeds > 1 else " (one decoding)"))
     fig.tight_layout()
     fig.savefig(out, dpi=120)
 
