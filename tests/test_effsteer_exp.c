@@ -245,7 +245,7 @@ static void cli_short_run(void **state) {
 
     char args[1024], *so = NULL, *se = NULL;
     snprintf(args, sizeof args,
-             "steer efficiency --ckpt %s --out %s/run --prompts 8 --check-problems 1 --dir-problems 2 --seeds 1 "
+             "steer efficiency --ckpt %s --out %s/run --prompts 8 --check-problems 1 --dir-problems 2 --seeds 3 "
              "--strengths 0.5,2 --kinds decision,pc1 --no-plot --json",
              ck, test_dir());
     int rc = run(args, &so, &se);
@@ -253,6 +253,9 @@ static void cli_short_run(void **state) {
     static const char *keys[] = {"base_tokens", "base_accuracy", "best_layer", "best_strength", "best_tokens",
                                  "best_accuracy", "reverse_tokens_change", "random_tokens_change"};
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) json_num(so, keys[k]);
+    // Greedy by default, and greedy decoding needs one seed whatever --seeds says.
+    assert_true(json_num(so, "temperature") == 0);
+    assert_true(json_num(so, "seeds") == 1);
     const int layer = (int)json_num(so, "best_layer");
     const double strength = json_num(so, "best_strength");
     assert_true(layer >= 1 && layer <= 2);
@@ -305,6 +308,10 @@ static void cli_short_run(void **state) {
     snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --kinds trace,mean", ck, test_dir());
     assert_int_equal(run(args, NULL, &se), 2);
     assert_non_null(strstr(se, "--kinds"));
+    free(se);
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --temperature -0.5", ck, test_dir());
+    assert_int_equal(run(args, NULL, &se), 2);
+    assert_non_null(strstr(se, "--temperature"));
     free(se);
     assert_int_equal(run("steer efficiency --prompts 8", NULL, NULL), 2);
 }
