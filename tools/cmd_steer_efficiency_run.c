@@ -31,14 +31,14 @@ int cmd_steer_efficiency(int argc, char **argv);
 // The task model's recipe (docs/efficiency_steering.md "Training"): a 4 x 64 GPT-2
 // (233k parameters) fits a ~25-35 minute run on lavapipe.
 #define TRAIN_EXAMPLES 200000
-#define TRAIN_STEPS 2000
+#define TRAIN_STEPS 3000
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vkt steer efficiency --out DIR [--ckpt DIR] [options]\n\n"
             "The efficiency-steering experiment on the synthetic task of docs/efficiency_steering.md:\n"
             "  1. without --ckpt, writes the task data to DIR/data and trains DIR/model (4 layers x 64,\n"
-            "     %d steps; ~25 min on lavapipe; an existing DIR/model is reused, an interrupted one resumed)\n"
+            "     %d steps; ~40 min on lavapipe; an existing DIR/model is reused, an interrupted one resumed)\n"
             "  2. held-out check: accuracy and verbose fraction per tag (sampled at T = 1)\n"
             "  3. directions per layer from the same concise trace under every tag: trace-averaged\n"
             "     (verbose-tag minus concise-tag), last prompt token, PC1 of the paired differences,\n"
@@ -225,7 +225,7 @@ static int train_model(vkt_ctx *ctx, const opts *o, char **ckpt) {
     }
     if (rc == CLI_OK) {
         // The same recipe as: vkt train --data DIR/data/train.jsonl --format jsonl --layers 4 --width 64
-        //   --heads 4 --batch 32 --seq 120 --steps 2000 --lr 3e-3 --warmup 100 --eval-every 250
+        //   --heads 4 --batch 32 --seq 120 --steps 3000 --lr 3e-3 --warmup 100 --eval-every 250
         //   --val-fraction 0.01 --seed 1 --out DIR/model
         vkt_train_opts t;
         vkt_train_defaults(&t);
