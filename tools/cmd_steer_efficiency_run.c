@@ -28,8 +28,8 @@ int cmd_steer_efficiency(int argc, char **argv);
 #define MAX_STRENGTHS 16
 #define MAX_SEEDS 8
 
-// The task model's recipe (docs/efficiency_steering.md "Training"): a 4 x 64 GPT-2
-// (233k parameters) fits a ~25-35 minute run on lavapipe.
+// The task model's recipe (docs/efficiency_steering.md, step 1): a 4 x 64 GPT-2 (233k
+// parameters), ~50 minutes on lavapipe. 3000 steps: at 2000 the rarest re-check is halved.
 #define TRAIN_EXAMPLES 200000
 #define TRAIN_STEPS 3000
 
@@ -38,7 +38,7 @@ static void usage(FILE *f) {
             "usage: vkt steer efficiency --out DIR [--ckpt DIR] [options]\n\n"
             "The efficiency-steering experiment on the synthetic task of docs/efficiency_steering.md:\n"
             "  1. without --ckpt, writes the task data to DIR/data and trains DIR/model (4 layers x 64,\n"
-            "     %d steps; ~40 min on lavapipe; an existing DIR/model is reused, an interrupted one resumed)\n"
+            "     %d steps; ~50 min on lavapipe; an existing DIR/model is reused, an interrupted one resumed)\n"
             "  2. held-out check: accuracy and verbose fraction per tag (sampled at T = 1)\n"
             "  3. directions per layer from the same concise trace under every tag: trace-averaged\n"
             "     (verbose-tag minus concise-tag), last prompt token, PC1 of the paired differences,\n"
@@ -289,8 +289,8 @@ static int measure(vkt_gen *g, const opts *o, const vkt_eff_item *it, int n, con
     memset(m, 0, sizeof *m);
     vkt_error err = {0};
     for (int s = 0; s < o->seeds; s++) {
-        if (vkt_eff_measure(g, it, n, dirs, o->temperature, vkt_rng_derive(o->seed, 100 + (uint64_t)s), 128, &m->per_seed[s], NULL,
-                            &err) != VKT_OK)
+        const uint64_t rs = vkt_rng_derive(o->seed, 100 + (uint64_t)s);
+        if (vkt_eff_measure(g, it, n, dirs, o->temperature, rs, 128, &m->per_seed[s], NULL, &err) != VKT_OK)
             return cli_fail(CMD, "%s", err.msg);
         m->tokens += m->per_seed[s].mean_tokens / o->seeds;
         m->verbose += m->per_seed[s].verbose_frac / o->seeds;
