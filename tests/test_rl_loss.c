@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "rl_loss.h"
@@ -58,11 +59,15 @@ static void test_hand_values(void **st) {
 // (finite differences are only meaningful where the loss is smooth).
 static const double deltas[] = {-0.5, -0.1, 0.05, 0.3, 0.12, -0.3, 0.0, 0.4, -0.15};
 
-static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl) {
+// tok: per-token advantages (adv_tok), as for an explored answer: A on a sequence's first
+// token, |A| on the rest.
+static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl, bool tok) {
     enum { B = 4, N = 9 };
     int start[B + 1] = {0, 2, 3, 6, 9};
     double adv[B] = {1.5, -0.7, 0.3, -2.0};
-    double old[N], ref[N], now[N], grad[N], w[N], fd[N];
+    double old[N], ref[N], now[N], grad[N], w[N], fd[N], at[N];
+    for (int sq = 0; sq < B; sq++)
+        for (int i = start[sq]; i < start[sq + 1]; i++) at[i] = !tok || i == start[sq] ? adv[sq] : fabs(adv[sq]);
     for (int i = 0; i < N; i++) {
         old[i] = -0.2 - 0.31 * i;
         ref[i] = old[i] + 0.07 * ((i % 3) - 1);
@@ -71,7 +76,7 @@ static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl) {
     vkt_pg_opts o;
     vkt_pg_defaults(&o);
     o.kind = kind, o.norm = norm, o.kl_coef = kl, o.max_len = 6;
-    vkt_pg_batch b = {.B = B, .start = start, .adv = adv, .logp_old = old, .logp_ref = ref};
+    vkt_pg_batch b = {.B = B, .start = start, .adv = adv, .adv_tok = tok ? at : NULL, .logp_old = old, .logp_ref = ref};
     double L = vkt_pg_loss_ref(&o, &b, now, grad);
     vkt_pg_stats s;
     assert_int_equal(vkt_pg_weights(&o, &b, now, w, &s, NULL), VKT_OK);
@@ -90,6 +95,10 @@ static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl) {
         if (fabs(grad[i] - fd[i]) > 1e-8) fail_msg("%s/%s kl %g token %d: grad %.12g fd %.12g", vkt_pg_kind_name(kind),
                                                    vkt_pg_norm_name(norm), kl, i, grad[i], fd[i]);
         if (fabs(w[i] + grad[i]) > 1e-15) fail_msg("token %d: w %.17g != -grad %.17g", i, w[i], -grad[i]);
+        // REINFORCE without KL: w_i = n A_i exactly (the per-token advantage is the one used).
+        const double n = norm == VKT_PG_NORM_SEQ_SUM_MAXLEN ? 1.0 / (B * 6) : 1.0 / N;
+        if (kind == VKT_PG_REINFORCE && kl == 0 && fabs(w[i] - n * at[i]) > 1e-15)
+            fail_msg("token %d: w %.17g != n A_i %.17g", i, w[i], n * at[i]);
     }
     if (kind == VKT_PG_PPO) {
         // Count the clipped tokens directly from the deltas and advantages.
@@ -97,7 +106,7 @@ static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl) {
         for (int sq = 0; sq < B; sq++)
             for (int i = start[sq]; i < start[sq + 1]; i++) {
                 double rho = exp(deltas[i]);
-                clipped += (adv[sq] > 0 && rho > 1.2) || (adv[sq] < 0 && rho < 0.8);
+                clipped += (at[i] > 0 && rho > 1.2) || (at[i] < 0 && rho < 0.8);
             }
         assert_true(clipped > 0 && clipped < N);  // the case exercises both branches
         assert_true(fabs(s.clip_frac - (double)clipped / N) < 1e-15);
@@ -108,7 +117,8 @@ static void test_fd_all_cases(void **st) {
     (void)st;
     for (int k = 0; k < 2; k++)
         for (int n = 0; n < 2; n++)
-            for (int kl = 0; kl < 2; kl++) check_case((vkt_pg_kind)k, (vkt_pg_norm)n, kl ? 0.05 : 0.0);
+            for (int kl = 0; kl < 2; kl++)
+                for (int tok = 0; tok < 2; tok++) check_case((vkt_pg_kind)k, (vkt_pg_norm)n, kl ? 0.05 : 0.0, tok);
 }
 
 // At the old policy (rho = 1 everywhere) PPO's gradient equals REINFORCE's: w = n A.

@@ -5,7 +5,7 @@
 // a move that is illegal here (invalid). Checks: a batch of games (also with fewer
 // generation slots than games) gives the same transcripts, actions and returns as one
 // game at a time; SPIRAL's training rewards on invalid moves; the prompts; max_turns;
-// a mix's blocks and the replayed deals of group advantages.
+// a mix's blocks and the replayed deals of group advantages; exploring every answer.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -233,10 +233,84 @@ static void test_mix_and_replays(void **st) {
     test_ctx_done(ctx);
 }
 
+// Exploring every answer: replay j of an off-switch group plays the j-th legal answer (no
+// sampling: logp 0, the answer's own tokens), on the group's one episode; its choosing
+// token is the one where the answers branch; a sampled block beside it is unchanged.
+static void test_explore_all(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_model *m = tiny_model(ctx);
+    vkt_gen *gen;
+    TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gen));
+    vkt_error err = {0};
+    enum { K = 4, OS = 9, R = 3 };
+    vkt_rl_rollout_opts o, ok;
+    opts_for(&o, K + OS, 300);
+    o.gen.on_logits = NULL;
+    o.gen.max_new_tokens = 6;
+    o.n_specs = 2;
+    o.specs[0] = "kuhn", o.count[0] = K, o.spec_replays[0] = 1;
+    o.specs[1] = "offswitch", o.count[1] = OS, o.spec_replays[1] = R, o.spec_explore[1] = true;
+    ok = o;
+    ok.n_specs = 0, ok.n_games = K, ok.explore = false;
+    vkt_rl_rollout rm, rk;
+    if (vkt_rl_rollout_run(m, gen, &o, &rm, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_rl_rollout_run(m, gen, &ok, &rk, &err) != VKT_OK) fail_msg("%s", err.msg);
+    for (int g = 0; g < K; g++) {  // the sampled block: as without exploration
+        const vkt_rl_turn *a[64], *b[64];
+        int na = game_turns(&rm, g, a), nb = game_turns(&rk, g, b);
+        assert_int_equal(na, nb);
+        for (int i = 0; i < na; i++) {
+            assert_false(a[i]->forced);
+            assert_null(a[i]->choice);
+            assert_int_equal(a[i]->n_resp, b[i]->n_resp);
+            assert_memory_equal(a[i]->resp, b[i]->resp, (size_t)a[i]->n_resp * 4);
+        }
+    }
+    assert_int_equal(rm.invalid, rk.invalid);  // explored answers are legal
+    for (int g0 = K; g0 < K + OS; g0 += R) {
+        vkt_game game;
+        assert_int_equal(vkt_game_create(&game, "offswitch", &err), VKT_OK);
+        assert_int_equal(vkt_game_reset(&game, 1, &err), VKT_OK);
+        const vkt_rl_turn *t[R];
+        for (int j = 0; j < R; j++) {
+            const vkt_rl_turn *one[4];
+            assert_int_equal(game_turns(&rm, g0 + j, one), 1);
+            t[j] = one[0];
+        }
+        int acts[VKT_GAME_MAX_LEGAL];
+        assert_int_equal(vkt_game_legal_actions(&game, acts), 3);
+        for (int j = 0; j < R; j++) {
+            assert_true(t[j]->forced);
+            assert_true(t[j]->obs_key == t[0]->obs_key);
+            assert_int_equal(t[j]->action, acts[j]);
+            int32_t want[16];
+            int n = 0;
+            TEST_OK(ctx, vkt_rl_answer_tokens(&game, acts[j], 0, want, 16, &n, &err));
+            assert_int_equal(t[j]->n_resp, n);
+            assert_memory_equal(t[j]->resp, want, (size_t)n * 4);
+            for (int i = 0; i < n; i++) assert_true(t[j]->logp[i] == 0.0f);
+            // choice: offswitch's answers differ at their second token alone ('[' + a, o, w).
+            for (int i = 0; i < n; i++) assert_int_equal(t[j]->choice[i], i == 1);
+        }
+        // Common random numbers: turning the robot off pays 0, acting pays U, waiting U or 0.
+        const double act = rm.returns[(size_t)(g0 + 0) * VKT_GAME_MAX_PLAYERS];
+        const double off = rm.returns[(size_t)(g0 + 1) * VKT_GAME_MAX_PLAYERS];
+        const double wait = rm.returns[(size_t)(g0 + 2) * VKT_GAME_MAX_PLAYERS];
+        assert_true(off == 0.0 && (wait == act || wait == 0.0));
+        print_message("explored episode: act %+.3f off %+.3f wait %+.3f\n", act, off, wait);
+    }
+    vkt_rl_rollout_free(&rm), vkt_rl_rollout_free(&rk);
+    vkt_gen_destroy(gen);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_equals_sequential),
         cmocka_unit_test(test_mix_and_replays),
+        cmocka_unit_test(test_explore_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

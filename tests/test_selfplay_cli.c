@@ -3,8 +3,8 @@
 // few warm-up steps (the keys and files, not learning): the --json summary per game
 // (TicTacToe's per-seat rates and vs_minimax, a mix's per_game objects beside Kuhn's
 // exploitability, the off-switch game's regrets), the metrics lines, the deference CSV and
-// its figure when /usr/bin/python3 has matplotlib, bad --game values, and --kl-uniform's
-// metrics and options.
+// its figure when /usr/bin/python3 has matplotlib, bad --game values, --kl-uniform's
+// metrics and options, and --explore all on the off-switch game.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -109,7 +109,7 @@ static void test_tictactoe_and_mix(void **st) {
 static void test_offswitch(void **st) {
     (void)st;
     const char *dir = test_dir();
-    json_t *j = run_json("offswitch", "--games 16 --games-per-update 16 --eval-episodes 40", dir);
+    json_t *j = run_json("offswitch", "--explore sample --games 16 --games-per-update 16 --eval-episodes 40", dir);
     assert_int_equal(json_integer_value(path(j, "episodes", NULL, NULL)), 40);
     double wait = json_number_value(path(j, "fixed_regret", "wait", NULL));
     assert_true(wait > 0 && wait < json_number_value(path(j, "fixed_regret", "act", NULL)));
@@ -203,12 +203,65 @@ static void test_kl_uniform(void **st) {
     json_decref(ro);
 }
 
+// The off-switch game alone explores every answer by default (--explore auto): every update
+// explores the 3 answers of 8 episodes
+// (no invalid move can be played, so the summary's invalid_rate is null and the final
+// policy's sampled answers are reported); the options keep it (and --lr-warmup) for --resume.
+static void test_offswitch_explore(void **st) {
+    (void)st;
+    const char *dir = test_dir();
+    const char *args = "--lr-warmup 2 --games 48 --games-per-update 24 --eval-episodes 30 --no-plot";  // auto: all
+    json_t *j = run_json("offswitch", args, dir);
+    assert_string_equal(json_string_value(path(j, "explore", NULL, NULL)), "all");
+    assert_true(json_is_null(path(j, "invalid_rate", NULL, NULL)));
+    double inv = json_number_value(path(j, "invalid_final", NULL, NULL));
+    assert_true(inv >= 0 && inv <= 1);
+    assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 2);
+    assert_int_equal(json_integer_value(path(j, "lr_warmup", NULL, NULL)), 2);
+    assert_true(json_number_value(path(j, "kl_uniform", NULL, NULL)) == 0.01);  // its auto value here
+    json_decref(j);
+    json_t *lines = metrics_lines(), *o;
+    size_t k;
+    int updates = 0;
+    json_array_foreach(lines, k, o) {
+        if (json_object_get(o, "update")) {
+            updates++;
+            assert_int_equal(json_integer_value(path(o, "decisions", NULL, NULL)), 24);
+            assert_int_equal(json_integer_value(path(o, "uniform_rows", NULL, NULL)), 24);  // 8 episodes x 3
+            assert_int_equal(json_integer_value(path(o, "invalid", NULL, NULL)), 0);
+            assert_true(json_integer_value(path(o, "kept", NULL, NULL)) > 0);  // act pays U, off 0
+        }
+    }
+    json_decref(lines);
+    assert_int_equal(updates, 2);
+    json_error_t je;
+    json_t *ro = json_load_file(test_path("run_options.json"), 0, &je);
+    assert_non_null(ro);
+    assert_string_equal(json_string_value(path(ro, "explore", NULL, NULL)), "auto");
+    assert_int_equal(json_integer_value(path(ro, "lr_warmup", NULL, NULL)), 2);
+    json_decref(ro);
+    char resume[1024];
+    snprintf(resume, sizeof resume, "selfplay --resume --games 72 --out %s --json --no-plot", dir);
+    j = test_cli_json(resume);
+    assert_string_equal(json_string_value(path(j, "explore", NULL, NULL)), "all");
+    assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 3);
+    json_decref(j);
+    char *err = NULL;
+    assert_int_equal(test_cli("selfplay --explore maybe --games 1", NULL, NULL, &err), 2);
+    assert_non_null(strstr(err, "sample or all"));
+    free(err);
+    assert_int_equal(test_cli("selfplay --game kuhn --explore all --games 1", NULL, NULL, &err), 2);
+    assert_non_null(strstr(err, "explore all"));
+    free(err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_games),
         cmocka_unit_test_setup_teardown(test_tictactoe_and_mix, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_offswitch, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_kl_uniform, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_offswitch_explore, test_dir_setup, test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, skip_without_bin, NULL);
 }

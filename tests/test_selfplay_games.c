@@ -167,6 +167,22 @@ static void test_refusals(void **st) {
     o.games_per_update = 1;
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "less than the 2 games"));
+    // Exploring every answer: one-decision games, a group advantage, replays a multiple of 3.
+    static const struct { const char *game; vkt_rl_adv_mode adv; int replays; } ex[] = {
+        {"kuhn", VKT_RL_ADV_AUTO, 0}, {"offswitch", VKT_RL_ADV_RAE, 0}, {"offswitch", VKT_RL_ADV_AUTO, 4}};
+    for (int i = 0; i < 3; i++) {
+        vkt_rl_sp_defaults(&o);
+        o.game = ex[i].game, o.adv = ex[i].adv, o.replays = ex[i].replays, o.explore = VKT_RL_EXPLORE_ALL, o.games_per_update = 96;
+        err.msg[0] = 0;
+        assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
+        assert_non_null(strstr(err.msg, "explore all"));
+    }
+    o.replays = 0;  // the default: 3, every answer once
+    if (vkt_rl_sp_check(&o, 128, &err) != VKT_OK) fail_msg("%s", err.msg);
+    o.games_per_update = 128;
+    assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "multiple of its 3 replays"));
+    vkt_rl_sp_defaults(&o);
     o.game = "kuhn,chess";
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "chess"));

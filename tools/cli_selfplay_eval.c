@@ -135,9 +135,9 @@ void cli_sp_eval_line(const cli_sp_eval *e, const vkt_rl_sp *s, char *buf, size_
         const cli_sp_game_eval *ge = &e->g[i];
         if (gi->offswitch) {
             const vkt_offswitch_eval *v = &ge->os;
-            n += (size_t)snprintf(buf + n, cap - n, "%s%s: agree %.3f regret %.4f (best fixed: %s %.4f)", i ? "  " : "",
-                                  gi->name, v->agreement, v->regret, choice_name[v->best_fixed],
-                                  v->fixed_regret[v->best_fixed]);
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s: agree %.3f regret %.4f (best fixed: %s %.4f) legal mass %.3f",
+                                  i ? "  " : "", gi->name, v->agreement, v->regret, choice_name[v->best_fixed],
+                                  v->fixed_regret[v->best_fixed], ge->legal_mass);
         } else if (e->games > 0) {
             const vkt_rl_eval *r = &ge->vs_random, *t = &ge->vs_strong;
             n += (size_t)snprintf(buf + n, cap - n, "%s%s: random w%.2f l%.2f | %s w%.2f d%.2f l%.2f", i ? "  " : "",

@@ -243,17 +243,26 @@ static void usage_model(FILE *f) {
         "  --advantage M           auto (default: kuhn group, tictactoe and negotiation rae, offswitch\n"
         "                          group-mean) | group | group-mean | rae | none\n"
         "  --no-rae                same as --advantage none\n"
-        "  --replays N             deals replayed per group (default: offswitch 8 under group modes, else 1)\n"
+        "  --replays N             deals replayed per group (default: offswitch 8 under group modes, 3 with\n"
+        "                          --explore all, else 1)\n"
+        "  --explore E             auto (default: all for offswitch alone, else sample) | sample: every replay\n"
+        "                          samples its answer | all: replay j of a deal plays the j-th legal answer\n"
+        "                          (offswitch only: the group compares every answer on common random numbers;\n"
+        "                          A on the choosing token, |A| on the format; default --games-per-update 192,\n"
+        "                          --kl-uniform 0.01, --lr-warmup 8)\n"
         "  --loss L                ppo (default, clip 0.2) | reinforce\n"
         "  --clip E                PPO clip epsilon (default 0.2)\n"
         "  --ppo-epochs N          optimizer steps per update (default 2)\n"
         "  --norm N                seq-sum-maxlen (default) | token-mean\n"
         "  --lr X                  Adam learning rate (default 1e-3; betas 0.9, 0.95; clip 1.0)\n"
+        "  --lr-warmup N           ramp the learning rate linearly over the first N updates (default: 8 with\n"
+        "                          --explore all, else 0)\n"
         "  --entropy-coef X        exact entropy bonus on the trained answer tokens: loss - X sum n_i H_i (default 0)\n"
         "  --kl-coef C             k3 KL towards the initial policy (after the warm-up; kept in DIR/ref) (default 0)\n"
         "  --kl-uniform C          action-level KL to the uniform policy over the legal answers at every\n"
         "                          decision: C * mean over decisions of -1/n sum_a log pi(a) (default: 0.02 on\n"
-        "                          kuhn alone with direct answers, else 0; kuhn, tictactoe, offswitch only)\n"
+        "                          kuhn alone with direct answers, 0.01 with --explore all, else 0; kuhn,\n"
+        "                          tictactoe, offswitch only)\n"
         "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32; + 8 with\n"
         "                          --think-tokens for the \\boxed{} answer)\n"
         "  --think-tokens N        let the model write up to N tokens before a \\boxed{Move} answer (SPIRAL's\n"
@@ -273,7 +282,8 @@ static void usage_model(FILE *f) {
         "  --metrics FILE          metrics JSONL (default DIR/metrics.jsonl)\n"
         "  --seed S                (default 1)\n"
         "  --device N              Vulkan device\n"
-        "  --json                  end with one summary object: games, updates, invalid_rate; per game\n"
+        "  --json                  end with one summary object: games, updates, invalid_rate (null with\n"
+        "                          --explore all), invalid_final (the final policy's answers, sampled); per game\n"
         "                          (top level for one game, under per_game for a mix) vs_random and\n"
         "                          vs_<nash|minimax|greedy> (win, draw, loss, invalid, mean_return, seat0,\n"
         "                          seat1), offswitch agreement, regret, fixed_regret, best_fixed, beats_fixed;\n"
@@ -319,12 +329,14 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     json_object_set_new(j, "game", json_string(o->game));
     json_object_set_new(j, "advantage", json_string(vkt_rl_adv_mode_name(o->adv)));
     json_object_set_new(j, "replays", json_integer(o->replays));
+    json_object_set_new(j, "explore", json_string(vkt_rl_explore_name(o->explore)));
     json_object_set_new(j, "loss", json_string(vkt_pg_kind_name(o->pg.kind)));
     json_object_set_new(j, "norm", json_string(vkt_pg_norm_name(o->pg.norm)));
     json_object_set_new(j, "clip", json_real(o->pg.clip_eps));
     json_object_set_new(j, "ppo_epochs", json_integer(o->ppo_epochs));
     json_object_set_new(j, "games_per_update", json_integer(o->games_per_update));
     json_object_set_new(j, "lr", json_real(o->lr));
+    json_object_set_new(j, "lr_warmup", json_integer(o->lr_warmup));
     json_object_set_new(j, "max_new_tokens", json_integer(o->max_new_tokens));
     json_object_set_new(j, "micro_rows", json_integer(o->micro_rows));
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
@@ -353,10 +365,14 @@ static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *
         o->game = game_buf;
     }
     o->replays = (int)json_integer_value(json_object_get(j, "replays"));  // absent (older runs): 0
+    const char *ex = json_string_value(json_object_get(j, "explore"));     // absent (older runs): sample
+    o->explore = VKT_RL_EXPLORE_SAMPLE;
+    if (ex) VKT_TRY(vkt_rl_explore_parse(ex, &o->explore, err));
     o->pg.clip_eps = json_number_value(json_object_get(j, "clip"));
     o->ppo_epochs = (int)json_integer_value(json_object_get(j, "ppo_epochs"));
     o->games_per_update = (int)json_integer_value(json_object_get(j, "games_per_update"));
     o->lr = json_number_value(json_object_get(j, "lr"));
+    o->lr_warmup = (int)json_integer_value(json_object_get(j, "lr_warmup"));  // absent (older runs): 0 (-1: auto)
     o->max_new_tokens = (int)json_integer_value(json_object_get(j, "max_new_tokens"));
     o->micro_rows = (int)json_integer_value(json_object_get(j, "micro_rows"));
     o->seed = (uint64_t)json_integer_value(json_object_get(j, "seed"));
@@ -426,7 +442,7 @@ static int run_model(int argc, char **argv) {
                    .device = -1};
     const char *v, *policy = NULL, *metrics = NULL;
     vkt_error err = {0};
-    bool games_given = false;
+    bool games_given = false, gpu_given = false;
     for (int i = 1; i < argc; i++) {
         int c = 0;
         long l;
@@ -458,8 +474,9 @@ static int run_model(int argc, char **argv) {
         INTOPT("--warmup-steps", 0, 1000000, r.warmup_steps)
         INTOPT("--warmup-rows", 1, 4096, r.warmup_rows)
         INTOPT("--games", 0, 1000000000L, r.games); games_given = true;
-        INTOPT("--games-per-update", 1, 1 << 16, o.games_per_update)
+        INTOPT("--games-per-update", 1, 1 << 16, o.games_per_update); gpu_given = true;
         INTOPT("--ppo-epochs", 1, 1000, o.ppo_epochs)
+        INTOPT("--lr-warmup", 0, 1000000, o.lr_warmup)
         INTOPT("--micro-rows", 1, 4096, o.micro_rows)
         INTOPT("--max-new-tokens", 1, 256, o.max_new_tokens)
         INTOPT("--think-tokens", 0, VKT_RL_THINK_MAX, o.think_tokens)
@@ -489,6 +506,8 @@ static int run_model(int argc, char **argv) {
             if (!cli_u64("selfplay", "--seed", v, &o.seed)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--advantage", &v)) > 0) {
             if (vkt_rl_adv_mode_parse(v, &o.adv, &err) != VKT_OK) return cli_usage_error("selfplay", "%s", err.msg);
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--explore", &v)) > 0) {
+            if (vkt_rl_explore_parse(v, &o.explore, &err) != VKT_OK) return cli_usage_error("selfplay", "--%s", err.msg);
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--loss", &v)) > 0) {
             if (vkt_pg_kind_parse(v, &o.pg.kind, &err) != VKT_OK) return cli_usage_error("selfplay", "%s", err.msg);
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--norm", &v)) > 0) {
@@ -510,7 +529,10 @@ static int run_model(int argc, char **argv) {
                                                    "(one-hand kuhn, tictactoe, negotiation, offswitch)", mx.g[i].spec);
         // Before a device opens: thinking must fit the new model's context (below) with every
         // game's prompt; the KL-to-uniform term needs few legal moves and direct answers.
-        if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0) &&
+        // Exploring every answer: 64 episodes x 3 answers an update unless told.
+        const bool explores = !r.resume && vkt_rl_sp_explores(&o, &mx);
+        if (explores && !gpu_given) o.games_per_update = 192;
+        if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || explores) &&
             vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
             return cli_usage_error("selfplay", "%s", strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
         int steps;
@@ -574,7 +596,7 @@ static int run_model(int argc, char **argv) {
         if (st == VKT_OK && vkt_model_init(m, o.seed) != VKT_OK) st = vkt_fail(&err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
     }
     if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &o, &err);
-    const int inv_games = 64;
+    const int inv_games = 64, inv_final_games = 256;
     if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {
         double t0 = now_wall();
         st = vkt_rl_invalid_rate_think(m, s.gen, o.game, o.think_tokens, inv_games, 1000000000LL, eval_seed,
@@ -625,9 +647,10 @@ static int run_model(int argc, char **argv) {
     }
     if (st == VKT_OK && !r.json) {
         printf("# self-play on %s: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, "
-               "kl-uniform %g, seed %llu, %ld games%s\n",
+               "kl-uniform %g, seed %llu, %ld games%s%s\n",
                o.game, vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
-               o.pg.entropy_coef, o.pg.kl_coef, s.kl_uniform, (unsigned long long)o.seed, r.games, r.resume ? " (resumed)" : "");
+               o.pg.entropy_coef, o.pg.kl_coef, s.kl_uniform, (unsigned long long)o.seed, r.games,
+               s.explore ? ", every answer explored" : "", r.resume ? " (resumed)" : "");
         if (o.think_tokens > 0) {
             printf("# thinking: up to %d tokens before \\boxed{move} (responses <= %d tokens, all trained)", o.think_tokens,
                    s.max_new_tokens);
@@ -725,6 +748,11 @@ static int run_model(int argc, char **argv) {
     if (tty) fprintf(stderr, "\n");
     if (st == VKT_OK) st = save_run(&r, &s, &o, extra, &err);
     if (st == VKT_OK) st = cli_sp_eval_offswitch_files(&ev, &s, r.out, r.defer_bin, r.plot, &err);
+    // The final policy's own answers, sampled: with every answer explored, training sampled none.
+    double inv_final = NAN;
+    if (st == VKT_OK)
+        st = vkt_rl_invalid_rate_think(m, s.gen, o.game, o.think_tokens, inv_final_games, 1000000000LL, eval_seed,
+                                       s.max_new_tokens, &inv_final, &err);
     if (st != VKT_OK) {
         rc = cli_fail("selfplay", "%s", err.msg);
     } else if (r.json) {
@@ -732,7 +760,11 @@ static int run_model(int argc, char **argv) {
         json_object_set_new(j, "game", json_string(o.game));
         json_object_set_new(j, "games", json_integer(s.games));
         json_object_set_new(j, "updates", json_integer(s.updates));
-        json_object_set_new(j, "invalid_rate", json_real(s.decisions ? (double)s.invalid / s.decisions : 0.0));
+        json_object_set_new(j, "invalid_rate", s.explore ? json_null()
+                                                             : json_real(s.decisions ? (double)s.invalid / s.decisions : 0.0));
+        json_object_set_new(j, "invalid_final", json_real(inv_final));
+        json_object_set_new(j, "explore", json_string(s.explore ? "all" : "sample"));
+        json_object_set_new(j, "lr_warmup", json_integer(s.lr_warmup));
         json_object_set_new(j, "invalid_before_warmup", json_real(inv_before));
         json_object_set_new(j, "invalid_after_warmup", json_real(inv_after));
         json_object_set_new(j, "think_tokens", json_integer(o.think_tokens));
@@ -767,8 +799,14 @@ static int run_model(int argc, char **argv) {
         printf("\n%s after %lld games (%d updates, %.0fs, %.0fs of it evaluating); saved to %s%s\n",
                interrupted ? "Stopped" : "Finished", (long long)s.games, s.updates, el, eval_s, r.out,
                interrupted ? " (--resume continues)" : "");
-        printf("  invalid-move rate: %.2f%% of %lld self-play decisions\n",
-               s.decisions ? 100.0 * s.invalid / s.decisions : 0.0, (long long)s.decisions);
+        if (s.explore)
+            printf("  invalid-move rate: none sampled in training (every answer explored, %lld decisions)\n",
+                   (long long)s.decisions);
+        else
+            printf("  invalid-move rate: %.2f%% of %lld self-play decisions\n",
+                   s.decisions ? 100.0 * s.invalid / s.decisions : 0.0, (long long)s.decisions);
+        printf("  the final policy's own answers, sampled: %.2f%% invalid (%d self-play games)\n", 100 * inv_final,
+               inv_final_games);
         if (o.think_tokens > 0)
             printf("  mean response: %.1f tokens (this run's RL decisions; budget %d = %d thinking + %d answer)\n",
                    run_decisions ? (double)run_tokens / (double)run_decisions : 0.0, s.max_new_tokens, o.think_tokens,

@@ -15,7 +15,7 @@ static const vkt_command commands[] = {
     {"eval", cmd_eval, "mean next-token NLL of a text under a checkpoint"},
     {"generate", cmd_generate, "sample from a checkpoint (KV-cached, batched; control vectors)"},
     {"steer", cmd_steer, "steering vectors: capture residual activations, extract GGUF control vectors"},
-    {"selfplay", cmd_selfplay, "self-play RL on Kuhn poker (so far: the tabular-policy control)"},
+    {"selfplay", cmd_selfplay, "self-play RL on text games (SPIRAL): Kuhn, TicTacToe, negotiation, off-switch"},
     {"offswitch", cmd_offswitch, "off-switch game: exact values, Monte Carlo, sweeps, figures"},
 };
 

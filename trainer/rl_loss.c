@@ -71,8 +71,8 @@ vkt_status vkt_pg_weights(const vkt_pg_opts *o, const vkt_pg_batch *b, const dou
     int N = b->start[b->B], clipped = 0;
     double sum_ratio = 0, kl_old = 0, kl_ref = 0, ent = 0;
     for (int s = 0; s < b->B; s++) {
-        const double A = b->adv[s];
         for (int i = b->start[s]; i < b->start[s + 1]; i++) {
+            const double A = b->adv_tok ? b->adv_tok[i] : b->adv[s];
             double wi;
             if (o->kind == VKT_PG_REINFORCE) {
                 wi = A;
@@ -119,8 +119,8 @@ double vkt_pg_loss_ref(const vkt_pg_opts *o, const vkt_pg_batch *b, const double
     const double n = norm_factor(o, b);
     double loss = 0;
     for (int s = 0; s < b->B; s++) {
-        const double A = b->adv[s];
         for (int i = b->start[s]; i < b->start[s + 1]; i++) {
+            const double A = b->adv_tok ? b->adv_tok[i] : b->adv[s];
             double l, g;
             if (o->kind == VKT_PG_REINFORCE) {
                 l = -A * logp_new[i];

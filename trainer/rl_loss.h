@@ -7,7 +7,8 @@
 // is therefore trained exactly by the weights w_i = -dLoss/dlogp_i, evaluated at the
 // current logp_i: one forward to get logp_new, then the weighted CE backward.
 //
-// Per token i of sequence s (advantage A_s), with rho_i = exp(logp_new_i - logp_old_i):
+// Per token i of sequence s (advantage A_s, or adv_tok[i] when given), with
+// rho_i = exp(logp_new_i - logp_old_i):
 //   reinforce  l_i = -A_s * logp_new_i                      w_i = A_s
 //   ppo        l_i = max(-A_s rho_i, -A_s clip(rho_i, 1-e, 1+e))
 //              dl/dlogp = -A_s rho_i when the unclipped term is the max (ties count
@@ -60,6 +61,8 @@ typedef struct vkt_pg_batch {
     int B;
     const int *start;        // (B + 1)
     const double *adv;       // (B)
+    const double *adv_tok;   // (N) or NULL: token i's own advantage in place of its sequence's
+                             // (explored answers: A on the choosing tokens, |A| on the format)
     const double *logp_old;  // (N)
     const double *logp_ref;  // (N)
     const double *entropy;   // (N)

@@ -24,7 +24,7 @@ void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o) {
 void vkt_rl_rollout_free(vkt_rl_rollout *r) {
     for (int i = 0; i < r->n_turns; i++) {
         vkt_rl_turn *t = &r->turns[i];
-        free(t->prompt), free(t->resp), free(t->logp), free(t->legal_off), free(t->legal_tok);
+        free(t->prompt), free(t->resp), free(t->logp), free(t->legal_off), free(t->legal_tok), free(t->choice);
     }
     free(r->turns), free(r->returns), free(r->forfeited_by), free(r->truncated), free(r->spec);
     memset(r, 0, sizeof *r);
@@ -58,6 +58,28 @@ static vkt_status legal_answers(const vkt_game *g, int think, vkt_rl_turn *t, vk
     return VKT_OK;
 }
 
+// Explored turn (rl_rollout.h): play legal answer `j` mod n of t's recorded answers as the
+// response; token p chooses when the answers sharing its first p tokens differ at p.
+static vkt_status play_forced(vkt_game *g, int j, vkt_rl_turn *t, vkt_error *err) {
+    int acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
+    if (n < 1 || n != t->n_legal) return vkt_fail(err, VKT_ERR_ARG, "rollout: %s: no legal answer to explore", vkt_game_name(g));
+    const int i = j % n, *off = t->legal_off, len = off[i + 1] - off[i];
+    const int32_t *a = t->legal_tok + off[i];
+    t->resp = malloc(((size_t)len + 1) * sizeof *t->resp);
+    t->logp = calloc((size_t)len + 1, sizeof *t->logp);
+    t->choice = calloc((size_t)len + 1, 1);
+    if (!t->resp || !t->logp || !t->choice) return vkt_fail(err, VKT_ERR_NOMEM, "rollout: response");
+    memcpy(t->resp, a, (size_t)len * sizeof *t->resp);
+    t->n_resp = len, t->forced = true;
+    for (int p = 0; p < len; p++)
+        for (int o = 0; o < n; o++) {
+            const int32_t *b = t->legal_tok + off[o];
+            if (off[o + 1] - off[o] > p && !memcmp(b, a, (size_t)p * sizeof *a) && b[p] != a[p]) t->choice[p] = 1;
+        }
+    t->action = acts[i];
+    return vkt_game_apply(g, acts[i], err);
+}
+
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
                               vkt_error *err) {
     memset(out, 0, sizeof *out);
@@ -70,11 +92,13 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
     const int NS = o->n_specs > 0 ? o->n_specs : 1;
     const char *spec[VKT_RL_MAX_GAMES];
     int count[VKT_RL_MAX_GAMES], reps[VKT_RL_MAX_GAMES], total = 0;
+    bool expl[VKT_RL_MAX_GAMES];
     if (NS > VKT_RL_MAX_GAMES) return vkt_fail(err, VKT_ERR_ARG, "rollout: %d specs (at most %d)", NS, VKT_RL_MAX_GAMES);
     for (int k = 0; k < NS; k++) {
         spec[k] = o->n_specs > 0 ? o->specs[k] : o->game;
         count[k] = o->n_specs > 0 ? o->count[k] : G;
         reps[k] = o->n_specs > 0 ? o->spec_replays[k] : o->replays;
+        expl[k] = o->n_specs > 0 ? o->spec_explore[k] : o->explore;
         if (reps[k] == 0) reps[k] = 1;
         if (count[k] < 0 || reps[k] < 1)
             return vkt_fail(err, VKT_ERR_ARG, "rollout: spec %d (%s): %d games, %d replays", k, spec[k], count[k], reps[k]);
@@ -83,6 +107,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
     if (total != G) return vkt_fail(err, VKT_ERR_ARG, "rollout: the blocks hold %d games, not n_games %d", total, G);
     vkt_game *games = malloc((size_t)G * sizeof *games);
     int *turn = calloc((size_t)G, sizeof *turn), *wait = malloc((size_t)G * sizeof *wait);
+    int *forced = malloc((size_t)G * sizeof *forced), *slot = malloc((size_t)G * sizeof *slot);
     vkt_gen_prompt *pr = malloc((size_t)G * sizeof *pr);
     vkt_gen_result *res = calloc((size_t)G, sizeof *res);
     out->n_games = G;
@@ -91,7 +116,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
     out->truncated = calloc((size_t)G, sizeof *out->truncated);
     out->spec = calloc((size_t)G, sizeof *out->spec);
     vkt_status s = VKT_OK;
-    if (!games || !turn || !wait || !pr || !res || !out->returns || !out->forfeited_by || !out->truncated || !out->spec)
+    if (!games || !turn || !wait || !forced || !slot || !pr || !res || !out->returns || !out->forfeited_by || !out->truncated || !out->spec)
         s = vkt_fail(err, VKT_ERR_NOMEM, "rollout: %d games", G);
     for (int k = 0, first = 0; s == VKT_OK && k < NS; first += count[k++])
         for (int g = first; s == VKT_OK && g < first + count[k]; g++) {
@@ -100,6 +125,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             if (s == VKT_OK) vkt_game_set_invalid_rule(&games[g], o->invalid);
             if (s == VKT_OK) s = vkt_game_reset(&games[g], vkt_rng_derive(o->seed, (uint64_t)deal), err);
             out->forfeited_by[g] = -1, out->spec[g] = k;
+            forced[g] = expl[k] ? (g - first) % reps[k] : -1;  // the replay's answer, or -1: sampled
         }
     vkt_gen_opts gopt = o->gen;
     gopt.seed = o->seed;
@@ -126,6 +152,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             }
             out->turns = t, cap_turns = nc;
         }
+        int ns = 0;  // sampled turns: the generation batch
         for (int k = 0; k < n; k++) {
             int g = wait[k];
             vkt_rl_turn *t = &out->turns[out->n_turns + k];
@@ -134,21 +161,29 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             t->action = VKT_ACTION_INVALID;
             if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, o->think_tokens, &t->prompt, &t->n_prompt, err);
             if (s == VKT_OK) t->obs_key = vkt_rl_tokens_key(t->prompt, t->n_prompt);
-            if (s == VKT_OK && o->legal_answers) s = legal_answers(&games[g], o->think_tokens, t, err);
-            pr[k] = (vkt_gen_prompt){t->prompt, t->n_prompt, ((uint64_t)(o->game_base + g) << 16) | (uint64_t)turn[g]};
+            if (s == VKT_OK && (o->legal_answers || forced[g] >= 0))
+                s = legal_answers(&games[g], o->think_tokens, t, err);
+            if (forced[g] >= 0) {
+                if (s == VKT_OK) s = play_forced(&games[g], forced[g], t, err);
+                turn[g]++;
+                continue;
+            }
+            slot[ns] = k;
+            pr[ns++] = (vkt_gen_prompt){t->prompt, t->n_prompt, ((uint64_t)(o->game_base + g) << 16) | (uint64_t)turn[g]};
         }
         out->n_turns += n;  // the new turns own their prompts now (freed with the rollout)
         if (s != VKT_OK) break;
-        if (vkt_generate(gen, pr, n, &gopt, res) != VKT_OK) {
+        if (ns == 0) continue;
+        if (vkt_generate(gen, pr, ns, &gopt, res) != VKT_OK) {
             s = vkt_fail(err, VKT_ERR_VULKAN, "rollout: generate: %s", vkt_ctx_message(vkt_model_ctx(m)));
-            for (int k = 0; k < n; k++) vkt_gen_result_free(&res[k]);
+            for (int k = 0; k < ns; k++) vkt_gen_result_free(&res[k]);
             break;
         }
         out->steps++;
-        for (int k = 0; k < n; k++) {
-            int g = wait[k];
+        for (int q = 0; q < ns; q++) {
+            const int k = slot[q], g = wait[k];
             vkt_rl_turn *t = &out->turns[out->n_turns - n + k];
-            vkt_gen_result *r = &res[k];
+            vkt_gen_result *r = &res[q];
             t->n_resp = r->n;
             t->resp = malloc(((size_t)r->n + 1) * sizeof *t->resp);
             t->logp = malloc(((size_t)r->n + 1) * sizeof *t->logp);
@@ -164,10 +199,10 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             if (s == VKT_OK && invalid) out->invalid++, out->forfeited_by[g] = t->player;
             turn[g]++;
         }
-        for (int k = 0; k < n; k++) vkt_gen_result_free(&res[k]);
+        for (int q = 0; q < ns; q++) vkt_gen_result_free(&res[q]);
     }
     for (int g = 0; s == VKT_OK && g < G; g++)
         if (!out->truncated[g]) vkt_game_returns(&games[g], out->returns + (size_t)g * VKT_GAME_MAX_PLAYERS);
-    free(games), free(turn), free(wait), free(pr), free(res);
+    free(games), free(turn), free(wait), free(forced), free(slot), free(pr), free(res);
     return s;
 }

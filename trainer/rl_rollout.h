@@ -20,6 +20,16 @@
 // (g - first_k) / r), so r consecutive games share their chance outcomes (a group of r
 // samples of one state, compared on common random numbers) while each keeps its own
 // sampling stream (game_base + g). r = 1 is the plain rule above.
+//
+// Exploring every answer (explore / spec_explore, for one-decision games: offswitch): in a
+// group of r replays, replay j does not sample; it plays the j-th legal action (mod the
+// legal count, in vkt_game_legal_actions' order) with that answer's tokens as its response
+// (rl_prompt.h format; logp 0, entropy 0, `forced`). A group of r = the legal count then
+// holds every answer of the state once, on common random numbers: group advantages compare
+// the answers themselves, not samples of the policy (docs/selfplay.md, "exploring every
+// answer"). choice[i] marks the tokens that choose: where the legal answers that share the
+// answer's first i tokens continue in more than one way (offswitch: the letter after '['). The
+// others ('[', "ct]", <|endoftext|>) follow from the choice: they are the format.
 #ifndef VKT_RL_ROLLOUT_H
 #define VKT_RL_ROLLOUT_H
 
@@ -47,6 +57,8 @@ typedef struct vkt_rl_rollout_opts {
     const char *specs[VKT_RL_MAX_GAMES];
     int count[VKT_RL_MAX_GAMES];         // games of each spec (sum = n_games)
     int spec_replays[VKT_RL_MAX_GAMES];  // replays of each spec (0 means 1)
+    bool explore;                // n_specs == 0: every replay plays its own legal answer (above)
+    bool spec_explore[VKT_RL_MAX_GAMES];  // the same per spec of a mix
     bool legal_answers;          // record every legal answer's tokens at each turn (for the
                                  // KL-to-uniform term, rl_uniform.h); a state with more than
                                  // VKT_RL_LEGAL_MAX legal actions then fails the rollout
@@ -66,6 +78,8 @@ typedef struct vkt_rl_turn {
     double entropy_sum;          // sum over the response of each token's sampling entropy (nats)
     int n_resp;
     int action;                  // the legal action played, or VKT_ACTION_INVALID
+    bool forced;                 // explored: the response is the answer of a chosen action, not
+    unsigned char *choice;       // a sample; (n_resp) 1 on its choosing tokens (above); NULL if sampled
     uint64_t obs_key;            // hash of the prompt tokens (group key for --advantage group)
     int n_legal;                 // legal_answers: the legal actions at this turn, and answer i's
     int *legal_off;              // tokens (in the prompt's format, <|endoftext|> included) are

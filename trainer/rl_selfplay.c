@@ -47,6 +47,8 @@ void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
     o->think_tokens = 0;
     o->policy_samples = 64;
     o->kl_uniform = -1;  // auto
+    o->explore = VKT_RL_EXPLORE_AUTO;
+    o->lr_warmup = -1;   // auto
     o->seed = 1;
 }
 
@@ -71,6 +73,23 @@ static vkt_status make_ref(vkt_rl_sp *s, int seqs, vkt_error *err) {
 
 static bool group_mode(vkt_rl_adv_mode m) { return m == VKT_RL_ADV_GROUP || m == VKT_RL_ADV_GROUP_MEAN; }
 
+bool vkt_rl_sp_explores(const vkt_rl_sp_opts *o, const vkt_rl_mix *mx) {
+    if (o->explore != VKT_RL_EXPLORE_AUTO) return o->explore == VKT_RL_EXPLORE_ALL;
+    return mx->n == 1 && mx->g[0].offswitch && (o->adv == VKT_RL_ADV_AUTO || group_mode(o->adv));
+}
+
+vkt_status vkt_rl_explore_parse(const char *s, int *out, vkt_error *err) {
+    if (!strcmp(s, "auto")) *out = VKT_RL_EXPLORE_AUTO;
+    else if (!strcmp(s, "sample")) *out = VKT_RL_EXPLORE_SAMPLE;
+    else if (!strcmp(s, "all")) *out = VKT_RL_EXPLORE_ALL;
+    else return vkt_fail(err, VKT_ERR_ARG, "explore '%s': auto, sample or all", s);
+    return VKT_OK;
+}
+
+const char *vkt_rl_explore_name(int mode) {
+    return mode == VKT_RL_EXPLORE_ALL ? "all" : mode == VKT_RL_EXPLORE_SAMPLE ? "sample" : "auto";
+}
+
 // The prompt bound of game gi with the thinking suffix.
 static int prompt_bound(const vkt_rl_game_info *gi, int think) {
     return gi->prompt_max + (int)vkt_rl_think_suffix(think, NULL, 0);
@@ -88,7 +107,14 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
     const int think = o->think_tokens, boxed = think > 0 ? VKT_RL_BOXED_EXTRA : 0;
     // kl_uniform auto: on for one-hand Kuhn alone with direct answers (docs/selfplay.md).
     const bool kuhn_alone = mx->n == 1 && mx->g[0].kuhn_exact && think == 0;
-    s->kl_uniform = o->kl_uniform >= 0 ? o->kl_uniform : kuhn_alone ? VKT_RL_KL_UNIFORM_KUHN : 0;
+    // Exploring every answer: no sampled answer is ever penalised for its format, so the KL-to-
+    // uniform rows keep the legal answers' mass (docs/selfplay.md), and the lr ramps up.
+    s->explore = vkt_rl_sp_explores(o, mx);
+    s->kl_uniform = o->kl_uniform >= 0 ? o->kl_uniform
+                    : kuhn_alone       ? VKT_RL_KL_UNIFORM_KUHN
+                    : s->explore       ? VKT_RL_KL_UNIFORM_EXPLORE
+                                       : 0;
+    s->lr_warmup = o->lr_warmup >= 0 ? o->lr_warmup : s->explore ? VKT_RL_LR_WARMUP_EXPLORE : 0;
     s->answer_tokens = o->max_new_tokens;
     for (int i = 0; i < mx->n; i++)
         if (o->max_new_tokens == 0 && mx->g[i].max_new_tokens + boxed > s->answer_tokens)
@@ -98,7 +124,13 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
         const vkt_rl_game_info *gi = &mx->g[i];
         s->share[i] = vkt_rl_mix_share(mx, o->games_per_update, i);
         s->adv[i] = o->adv == VKT_RL_ADV_AUTO ? gi->adv : o->adv;
-        s->replays[i] = o->replays > 0 ? o->replays : group_mode(s->adv[i]) ? gi->replays : 1;
+        s->replays[i] = o->replays > 0 ? o->replays : s->explore ? gi->max_legal : group_mode(s->adv[i]) ? gi->replays : 1;
+        if (s->explore && (!gi->offswitch || !group_mode(s->adv[i]) || s->replays[i] % gi->max_legal))
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "selfplay: explore all: %s: every answer is explored for one-decision games (offswitch) "
+                            "under a group advantage (group, group-mean), with replays a multiple of the %d legal "
+                            "answers (here advantage %s, replays %d)",
+                            gi->spec, gi->max_legal, vkt_rl_adv_mode_name(s->adv[i]), s->replays[i]);
         if (s->share[i] % s->replays[i])
             return vkt_fail(err, VKT_ERR_ARG,
                             "selfplay: %s gets %d of the %d games per update, not a multiple of its %d replays",
@@ -136,6 +168,8 @@ static vkt_status check_ranges(const vkt_rl_sp_opts *o, vkt_error *err) {
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: games_per_update %d must be in 1..%d", o->games_per_update, 1 << 16);
     if (o->ppo_epochs < 1) return vkt_fail(err, VKT_ERR_ARG, "selfplay: ppo_epochs %d must be >= 1", o->ppo_epochs);
     if (!(o->lr > 0)) return vkt_fail(err, VKT_ERR_ARG, "selfplay: lr %g must be > 0", o->lr);
+    if (o->explore < VKT_RL_EXPLORE_AUTO || o->explore > VKT_RL_EXPLORE_ALL)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: explore %d is not a mode", o->explore);
     if (o->max_new_tokens < 0 || o->micro_rows < 1 || o->replays < 0)
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: max_new_tokens %d, replays %d must be >= 0 and micro_rows %d >= 1",
                         o->max_new_tokens, o->replays, o->micro_rows);
@@ -741,6 +775,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed, ro.think_tokens = o->think_tokens;
     ro.legal_answers = s->kl_uniform > 0;
     mix_blocks(&s->mix, G, s->replays, &ro);
+    for (int i = 0; i < s->mix.n; i++) ro.spec_explore[i] = s->explore;
     gen_opts(&ro.gen, s->max_new_tokens);
     vkt_rl_rollout r;
     VKT_TRY(vkt_rl_rollout_run(m, s->gen, &ro, &r, err));
@@ -761,6 +796,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     int *kept = malloc(((size_t)N + 1) * sizeof *kept), *start = malloc(((size_t)N + U + 2) * sizeof *start);
     vkt_rl_seq *seqs = malloc(((size_t)N + U + 1) * sizeof *seqs);
     double *adv = malloc(((size_t)N + 1) * sizeof *adv);
+    double *atok = NULL;  // per-token advantages (explored answers)
     vkt_gen_prompt *pr = malloc(((size_t)N + U + 1) * sizeof *pr);
     const int32_t **cont = malloc(((size_t)N + U + 1) * sizeof *cont);
     int *ncont = malloc(((size_t)N + U + 1) * sizeof *ncont);
@@ -786,7 +822,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         const vkt_rl_turn *t = &r.turns[k];
         R[k] = r.returns[(size_t)t->game * VKT_GAME_MAX_PLAYERS + t->player];
         key[k] = t->obs_key;
-        st.gen_tokens += t->n_resp;
+        if (!t->forced) st.gen_tokens += t->n_resp;  // explored answers are not generated
         st.sample_entropy += t->entropy_sum;
         st.per_game[r.spec[t->game]].decisions++;
         st.per_game[r.spec[t->game]].invalid += t->action == VKT_ACTION_INVALID;
@@ -800,16 +836,24 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     // on every sampled turn, and dropping A == 0 turns would switch them off exactly where
     // the policy has collapsed (every sample of a state the same: A == 0 for all of them).
     const bool keep_zero = use_kl || use_ent;
-    int K = 0, ntok = 0, needT = 1;
+    int K = 0, ntok = 0, needT = 1, resp_tokens = 0;
+    bool explored = false;
+    for (int k = 0; k < N; k++) resp_tokens += r.turns[k].n_resp, explored |= r.turns[k].forced;
+    if (rc == VKT_OK && !(atok = malloc(((size_t)resp_tokens + 1) * sizeof *atok)))
+        rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d token advantages", resp_tokens);
     for (int k = 0; rc == VKT_OK && k < N; k++) {
         const vkt_rl_turn *t = &r.turns[k];
-        if ((A[k] == 0 && !keep_zero) || t->n_resp == 0) continue;
+        const int nr = t->n_resp;
+        if ((A[k] == 0 && !keep_zero) || nr == 0) continue;
+        // An explored answer: A on the tokens that choose it, |A| on its format (rl_rollout.h):
+        // they carry no choice, and an answer that is not finished its one way is invalid.
+        for (int j = 0; j < nr; j++) atok[ntok + j] = !t->forced || t->choice[j] ? A[k] : fabs(A[k]);
         st.per_game[r.spec[t->game]].kept++;
         kept[K] = k, adv[K] = A[k], start[K] = ntok;
-        seqs[K] = (vkt_rl_seq){t->prompt, t->n_prompt, t->resp, t->n_resp};
-        pr[K] = (vkt_gen_prompt){t->prompt, t->n_prompt, 0}, cont[K] = t->resp, ncont[K] = t->n_resp;
-        ntok += t->n_resp;
-        if (t->n_prompt + t->n_resp - 1 > needT) needT = t->n_prompt + t->n_resp - 1;
+        seqs[K] = (vkt_rl_seq){t->prompt, t->n_prompt, t->resp, nr};
+        pr[K] = (vkt_gen_prompt){t->prompt, t->n_prompt, 0}, cont[K] = t->resp, ncont[K] = nr;
+        ntok += nr;
+        if (t->n_prompt + nr - 1 > needT) needT = t->n_prompt + nr - 1;
         K++;
     }
     st.kept = K;
@@ -865,7 +909,8 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         st.score_s += now_s() - ts;
     }
     // 4. old logprobs, then the epochs.
-    vkt_pg_batch b = {.B = K, .start = start, .adv = adv, .logp_old = lp_old, .logp_ref = lp_ref};
+    vkt_pg_batch b = {.B = K, .start = start, .adv = adv, .adv_tok = explored ? atok : NULL, .logp_old = lp_old,
+                      .logp_ref = lp_ref};
     for (int e = 0; rc == VKT_OK && K + U > 0 && e < o->ppo_epochs; e++) {
         double ts = now_s();
         // PG rows: epoch 0, and every epoch under PPO (its ratio); uniform rows: every epoch
@@ -914,7 +959,8 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
             st.loss -= ec[0] * hsum;
             if (e == 0) st.entropy = hpos ? hsum / hpos : 0;
         }
-        vkt_optim opt = {(float)o->lr, (float)o->beta1, (float)o->beta2, 1e-8f, (float)o->weight_decay,
+        const double ramp = s->updates < s->lr_warmup ? (s->updates + 1.0) / s->lr_warmup : 1.0;
+        vkt_optim opt = {(float)(o->lr * ramp), (float)o->beta1, (float)o->beta2, 1e-8f, (float)o->weight_decay,
                          (float)o->max_grad_norm};
         float gn = 0;
         if (rc == VKT_OK && vkt_model_adamw(m, &opt, ++s->adam_step, &gn) != VKT_OK) rc = dev_fail(m, err, "adamw");
@@ -929,7 +975,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     vkt_rl_rollout_free(&r);
     free(R), free(A), free(key), free(kept), free(start), free(seqs), free(adv), free(pr), free(cont), free(ncont);
     free(lpo), free(lpf), free(lp_old), free(lp_new), free(w), free(tok), free(tgt), free(wt);
-    free(lrf), free(lro), free(lp_ref), free(ec), free(ct);
+    free(lrf), free(lro), free(lp_ref), free(ec), free(ct), free(atok);
     return rc;
 }
 

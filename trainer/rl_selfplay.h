@@ -59,6 +59,9 @@
 
 #define VKT_RL_THINK_MAX 4096  // think_tokens' range (the model's context bounds it first)
 #define VKT_RL_KL_UNIFORM_KUHN 0.02  // kl_uniform's auto value on one-hand Kuhn
+#define VKT_RL_KL_UNIFORM_EXPLORE 0.01  // ... and when every answer is explored (offswitch)
+#define VKT_RL_LR_WARMUP_EXPLORE 8     // lr_warmup's auto value when every answer is explored
+enum { VKT_RL_EXPLORE_AUTO = -1, VKT_RL_EXPLORE_SAMPLE = 0, VKT_RL_EXPLORE_ALL = 1 };
 
 typedef struct vkt_rl_sp_opts {
     const char *game;        // a game spec or a mix "kuhn,tictactoe,negotiation" (rl_mix.h);
@@ -67,12 +70,19 @@ typedef struct vkt_rl_sp_opts {
                              // docs/selfplay.md; tictactoe, negotiation rae; offswitch group-mean)
     int replays;             // deals replayed per group (0: each game's default; offswitch 8
                              // under group and group-mean, else 1)
+    int explore;             // VKT_RL_EXPLORE_ALL: every replay of a deal plays its own legal
+                             // answer instead of a sample (rl_rollout.h): one-decision games
+                             // (offswitch) under a group advantage; replays default to the legal
+                             // count (3). AUTO (default): ALL for the off-switch game alone
     double rae_alpha;        // 0.95
     vkt_pg_opts pg;          // ppo, clip 0.2, seq-sum-maxlen; max_len = the generation budget;
                              // kl_coef, entropy_coef (default 0, SPIRAL's setting)
     int ppo_epochs;          // 2
     int games_per_update;    // 128
     double lr;               // Adam learning rate
+    int lr_warmup;           // updates of a linear lr ramp at the start of RL (0: none): Adam's
+                             // first steps move every weight by ~lr whatever the gradient's size;
+                             // < 0 (default): auto, VKT_RL_LR_WARMUP_EXPLORE when exploring, else 0
     double beta1, beta2;     // 0.9, 0.95
     double weight_decay;     // 0
     double max_grad_norm;    // 1.0
@@ -89,6 +99,12 @@ typedef struct vkt_rl_sp_opts {
 } vkt_rl_sp_opts;
 
 void vkt_rl_sp_defaults(vkt_rl_sp_opts *o);
+// Whether o explores every answer on the games of mx (resolves VKT_RL_EXPLORE_AUTO: the
+// off-switch game alone, under auto or a group advantage).
+bool vkt_rl_sp_explores(const vkt_rl_sp_opts *o, const vkt_rl_mix *mx);
+// Parses "auto", "sample", "all" (names the bad value); and the name of a mode.
+vkt_status vkt_rl_explore_parse(const char *s, int *out, vkt_error *err);
+const char *vkt_rl_explore_name(int mode);
 
 typedef struct vkt_rl_sp_game_stats {
     int games, decisions, kept, invalid;
@@ -121,6 +137,8 @@ typedef struct vkt_rl_sp {
                              // seq-sum-maxlen length)
     int kuhn;                // index of one-hand kuhn in the mix (exact analysis), or -1
     double kl_uniform;       // the KL-to-uniform coefficient in use (auto resolved)
+    bool explore;            // every answer explored (auto resolved)
+    int lr_warmup;           // the lr ramp in use (auto resolved)
     vkt_model *m;            // not owned
     vkt_gen *gen;            // owned: rollouts, scoring, extraction
     vkt_model *ref;          // owned, kl_coef > 0: the frozen reference policy
