@@ -54,6 +54,8 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
     o.game = c->game, o.games_per_update = games_per_update, o.micro_rows = 32, o.lr = 3e-3, o.seed = 3;
+    o.explore = VKT_RL_EXPLORE_SAMPLE;  // sampled answers: the invalid rate during RL is measured (offswitch
+                                        // explores by default: test_selfplay_cli, test_rl_rollout)
     vkt_rl_sp s;
     OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
     double before, after, loss;
