@@ -7,7 +7,10 @@
 //      vkt_rl_sp_kuhn_policy) and enter the games-weighted average;
 //   2. games_per_update self-play games run batched (rl_rollout.h: one vkt_generate call
 //      per decision step for all waiting games, temperature 1); game ids continue from
-//      the games played so far, so the run is a function of its seed;
+//      the games played so far, so the run is a function of its seed; when exploring
+//      every answer (explore, the off-switch game alone by default) the replays of an
+//      episode play act, off and wait instead of sampling (rl_rollout.h), and the update
+//      trains A on each answer's choosing token and |A| on its format tokens (adv_tok);
 //   3. advantages per turn (rl_advantage.h), per game of the mix: rae folds the games in
 //      id order, seat by seat, into the (game, seat) baseline; group / group-mean use the
 //      prompt hash (= the information state) as the key; A == 0 turns are dropped unless
