@@ -160,6 +160,17 @@ static void test_batch_equals_sequential(void **st) {
     test_ctx_done(ctx);
 }
 
+// A mix of K Kuhn games and OS off-switch games in groups of R replays, answering freely
+// (the model's own, mostly invalid, text) in up to 6 tokens.
+static void kuhn_offswitch_opts(vkt_rl_rollout_opts *o, int K, int OS, int R, int64_t base) {
+    opts_for(o, K + OS, base);
+    o->gen.on_logits = NULL;
+    o->gen.max_new_tokens = 6;
+    o->n_specs = 2;
+    o->specs[0] = "kuhn", o->count[0] = K, o->spec_replays[0] = 1;
+    o->specs[1] = "offswitch", o->count[1] = OS, o->spec_replays[1] = R;
+}
+
 // A mix runs its blocks side by side in one batch: the Kuhn block is the Kuhn-only
 // rollout of the same ids; with replays r the off-switch block deals every episode r
 // times (same prompt, own sampling stream); counts that do not add up are refused.
@@ -172,12 +183,7 @@ static void test_mix_and_replays(void **st) {
     vkt_error err = {0};
     enum { K = 6, OS = 8, R = 4 };
     vkt_rl_rollout_opts o, ok;
-    opts_for(&o, K + OS, 200);
-    o.gen.on_logits = NULL;  // free answers: the model's own (mostly invalid) text
-    o.gen.max_new_tokens = 6;
-    o.n_specs = 2;
-    o.specs[0] = "kuhn", o.count[0] = K, o.spec_replays[0] = 1;
-    o.specs[1] = "offswitch", o.count[1] = OS, o.spec_replays[1] = R;
+    kuhn_offswitch_opts(&o, K, OS, R, 200);
     ok = o;
     ok.n_specs = 0, ok.n_games = K;  // the Kuhn block alone, same ids
     vkt_rl_rollout rm, rk;
@@ -245,12 +251,8 @@ static void test_explore_all(void **st) {
     vkt_error err = {0};
     enum { K = 4, OS = 9, R = 3 };
     vkt_rl_rollout_opts o, ok;
-    opts_for(&o, K + OS, 300);
-    o.gen.on_logits = NULL;
-    o.gen.max_new_tokens = 6;
-    o.n_specs = 2;
-    o.specs[0] = "kuhn", o.count[0] = K, o.spec_replays[0] = 1;
-    o.specs[1] = "offswitch", o.count[1] = OS, o.spec_replays[1] = R, o.spec_explore[1] = true;
+    kuhn_offswitch_opts(&o, K, OS, R, 300);
+    o.spec_explore[1] = true;
     ok = o;
     ok.n_specs = 0, ok.n_games = K, ok.explore = false;
     vkt_rl_rollout rm, rk;

@@ -796,7 +796,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     int *kept = malloc(((size_t)N + 1) * sizeof *kept), *start = malloc(((size_t)N + U + 2) * sizeof *start);
     vkt_rl_seq *seqs = malloc(((size_t)N + U + 1) * sizeof *seqs);
     double *adv = malloc(((size_t)N + 1) * sizeof *adv);
-    double *atok = NULL;  // per-token advantages (explored answers)
+    double *atok = NULL;  // per-token advantages: A, or |A| on an explored answer's format tokens
     vkt_gen_prompt *pr = malloc(((size_t)N + U + 1) * sizeof *pr);
     const int32_t **cont = malloc(((size_t)N + U + 1) * sizeof *cont);
     int *ncont = malloc(((size_t)N + U + 1) * sizeof *ncont);
@@ -818,10 +818,12 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     }
     for (int i = 0; i < s->mix.n; i++)
         if (st.per_game[i].games) st.per_game[i].mean_return_p0 /= st.per_game[i].games;
+    int resp_tokens = 0;
     for (int k = 0; rc == VKT_OK && k < N; k++) {
         const vkt_rl_turn *t = &r.turns[k];
         R[k] = r.returns[(size_t)t->game * VKT_GAME_MAX_PLAYERS + t->player];
         key[k] = t->obs_key;
+        resp_tokens += t->n_resp;
         if (!t->forced) st.gen_tokens += t->n_resp;  // explored answers are not generated
         st.sample_entropy += t->entropy_sum;
         st.per_game[r.spec[t->game]].decisions++;
@@ -836,9 +838,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     // on every sampled turn, and dropping A == 0 turns would switch them off exactly where
     // the policy has collapsed (every sample of a state the same: A == 0 for all of them).
     const bool keep_zero = use_kl || use_ent;
-    int K = 0, ntok = 0, needT = 1, resp_tokens = 0;
-    bool explored = false;
-    for (int k = 0; k < N; k++) resp_tokens += r.turns[k].n_resp, explored |= r.turns[k].forced;
+    int K = 0, ntok = 0, needT = 1;
     if (rc == VKT_OK && !(atok = malloc(((size_t)resp_tokens + 1) * sizeof *atok)))
         rc = vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d token advantages", resp_tokens);
     for (int k = 0; rc == VKT_OK && k < N; k++) {
@@ -909,7 +909,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         st.score_s += now_s() - ts;
     }
     // 4. old logprobs, then the epochs.
-    vkt_pg_batch b = {.B = K, .start = start, .adv = adv, .adv_tok = explored ? atok : NULL, .logp_old = lp_old,
+    vkt_pg_batch b = {.B = K, .start = start, .adv = adv, .adv_tok = atok, .logp_old = lp_old,
                       .logp_ref = lp_ref};
     for (int e = 0; rc == VKT_OK && K + U > 0 && e < o->ppo_epochs; e++) {
         double ts = now_s();
