@@ -260,7 +260,7 @@ static void usage_model(FILE *f) {
         "  --entropy-coef X        exact entropy bonus on the trained answer tokens: loss - X sum n_i H_i (default 0)\n"
         "  --kl-coef C             k3 KL towards the initial policy (after the warm-up; kept in DIR/ref) (default 0)\n"
         "  --kl-uniform C          action-level KL to the uniform policy over the legal answers at every\n"
-        "                          decision: C * mean over decisions of -1/n sum_a log pi(a) (default: 0.02 on\n"
+        "                          decision: C * mean over decisions of -1/n sum_a log pi(a) (default: 0.05 on\n"
         "                          kuhn alone with direct answers, 0.01 with --explore all, else 0; kuhn,\n"
         "                          tictactoe, offswitch only)\n"
         "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32; + 8 with\n"
