@@ -295,6 +295,45 @@ static void test_selfplay_towards_uniform(void **st) {
     test_ctx_done(ctx);
 }
 
+// The anneal: C until games_target (1 - F), then linear to the end value at games_target;
+// auto only with Kuhn's auto C; the update at the end trains no uniform rows at C = 0.
+static void test_anneal(void **st) {
+    (void)st;
+    vkt_rl_sp h;  // the schedule alone reads the resolved fields
+    memset(&h, 0, sizeof h);
+    h.kl_uniform = 0.05, h.kl_anneal = 0.25, h.o.games_target = 1000, h.o.kl_uniform_end = 0.01;
+    const int64_t at[] = {0, 750, 875, 1000, 1200};
+    const double want[] = {0.05, 0.05, 0.03, 0.01, 0.01};
+    for (int i = 0; i < 5; i++) assert_true(fabs(vkt_rl_sp_kl_uniform_at(&h, at[i]) - want[i]) < 1e-12);
+    h.kl_anneal = 0;
+    assert_true(vkt_rl_sp_kl_uniform_at(&h, 1000) == 0.05);
+
+    vkt_ctx *ctx = test_ctx();
+    vkt_error err = {0};
+    vkt_model *m = tiny(ctx, 3);
+    vkt_rl_sp_opts o;
+    vkt_rl_sp_defaults(&o);
+    o.games_per_update = 24, o.micro_rows = 16, o.seed = 7, o.games_target = 48;
+    vkt_rl_sp s;
+    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    assert_true(s.kl_uniform == VKT_RL_KL_UNIFORM_KUHN && s.kl_anneal == VKT_RL_KL_ANNEAL_KUHN);
+    vkt_rl_sp_free(&s);
+    o.kl_uniform = 0.05;  // a C given: no anneal unless asked
+    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    assert_true(s.kl_anneal == 0);
+    vkt_rl_sp_free(&s);
+    o.kl_anneal = 0.5, o.games_target = 24;  // from 12 games: the second update starts at the end, C = 0
+    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    vkt_rl_sp_stats us;
+    OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+    assert_true(us.kl_uniform_coef == 0.05 && us.uniform_rows > 0);
+    OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+    assert_true(us.kl_uniform_coef == 0 && us.uniform_rows == 0 && us.kl_uniform == 0);
+    vkt_rl_sp_free(&s);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
 // The loop refuses the term where it cannot be formed: many legal moves, thinking.
 static void test_refusals(void **st) {
     (void)st;
@@ -311,6 +350,14 @@ static void test_refusals(void **st) {
     vkt_rl_sp_defaults(&o);
     o.kl_uniform = NAN;
     assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
+    vkt_rl_sp_defaults(&o);  // the anneal only decays, over a fraction of the run
+    o.kl_uniform_end = 0.5, o.games_target = 100;
+    assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "kl_uniform_end 0.5 exceeds kl_uniform 0.05"));
+    vkt_rl_sp_defaults(&o);
+    o.kl_anneal = 1.5;
+    assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "kl_anneal 1.5"));
     // Auto (the default) never refuses: it is off where the term cannot be formed.
     vkt_rl_sp_defaults(&o);
     o.game = "negotiation";
@@ -325,6 +372,7 @@ int main(void) {
         cmocka_unit_test(test_build_weights),
         cmocka_unit_test(test_stats_by_hand),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_anneal),
         cmocka_unit_test(test_gradient_through_model),
         cmocka_unit_test(test_selfplay_towards_uniform),
     };

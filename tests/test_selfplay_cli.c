@@ -171,6 +171,12 @@ static void test_bad_games(void **st) {
     free(err);
     assert_int_equal(test_cli("selfplay --kl-uniform -1 --games 1", NULL, NULL, &err), 2);
     free(err);
+    assert_int_equal(test_cli("selfplay --kl-anneal 2 --games 1", NULL, NULL, &err), 2);
+    free(err);
+    // Refused before a device opens: the anneal only decays.
+    assert_int_equal(test_cli("selfplay --kl-uniform-end 0.5 --games 1", NULL, NULL, &err), 2);
+    assert_non_null(strstr(err, "exceeds kl_uniform 0.05"));
+    free(err);
 }
 
 // --kl-uniform: every update line reports the term (rows, KL, legal mass) and the run's
@@ -178,8 +184,11 @@ static void test_bad_games(void **st) {
 static void test_kl_uniform(void **st) {
     (void)st;
     const char *dir = test_dir();
-    json_t *j = run_json("kuhn", "--games 48 --games-per-update 24 --kl-uniform 0.25 --eval-every 2 --eval-games 4", dir);
+    // --kl-anneal 1: the coefficient decays from the start, 0.25 then 0.125 at half the games.
+    json_t *j = run_json("kuhn", "--games 48 --games-per-update 24 --kl-uniform 0.25 --kl-anneal 1 --eval-every 2 "
+                         "--eval-games 4", dir);
     assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 2);
+    assert_true(json_number_value(path(j, "kl_anneal", NULL, NULL)) == 1);
     json_decref(j);
     json_t *lines = metrics_lines(), *o;
     size_t k;
@@ -187,6 +196,7 @@ static void test_kl_uniform(void **st) {
     json_array_foreach(lines, k, o) {
         if (json_object_get(o, "update")) {
             updates++;
+            assert_true(json_number_value(path(o, "kl_uniform_coef", NULL, NULL)) == 0.25 / updates);
             int rows = (int)json_integer_value(path(o, "uniform_rows", NULL, NULL));
             assert_true(rows >= 2 && rows <= 24 && rows % 2 == 0);  // two answers per Kuhn state
             assert_true(json_number_value(path(o, "kl_uniform", NULL, NULL)) > 0);
@@ -200,6 +210,7 @@ static void test_kl_uniform(void **st) {
     json_t *ro = json_load_file(test_path("run_options.json"), 0, &je);
     assert_non_null(ro);
     assert_true(json_number_value(path(ro, "kl_uniform", NULL, NULL)) == 0.25);
+    assert_true(json_number_value(path(ro, "kl_anneal", NULL, NULL)) == 1);
     json_decref(ro);
 }
 

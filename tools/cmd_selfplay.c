@@ -263,6 +263,10 @@ static void usage_model(FILE *f) {
         "                          decision: C * mean over decisions of -1/n sum_a log pi(a) (default: 0.05 on\n"
         "                          kuhn alone with direct answers, 0.01 with --explore all, else 0; kuhn,\n"
         "                          tictactoe, offswitch only)\n"
+        "  --kl-anneal F           decay --kl-uniform linearly to --kl-uniform-end over the last fraction F of\n"
+        "                          --games, so the late policy sharpens (default: 0.25 with kuhn's default\n"
+        "                          --kl-uniform, else 0; a resumed run re-plans it for a new --games)\n"
+        "  --kl-uniform-end C      the coefficient at the end of the anneal (default 0)\n"
         "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32; + 8 with\n"
         "                          --think-tokens for the \\boxed{} answer)\n"
         "  --think-tokens N        let the model write up to N tokens before a \\boxed{Move} answer (SPIRAL's\n"
@@ -305,6 +309,9 @@ static void print_card_policy(const char *label, const vkt_kuhn_policy *pi) {
     for (int c = 0; c < 3; c++)
         printf("    %c     %12.3f  %18.3f  %14.3f  %23.3f\n", cards[c], pi->bet[c * 4], pi->bet[c * 4 + 1],
                pi->bet[c * 4 + 2], pi->bet[c * 4 + 3]);
+    // Whether the card is read: J should fold a bet and K call it (the gap is 1 at Nash).
+    printf("    card's effect on P(call), K minus J: %.3f facing a bet, %.3f after check-bet (Nash: 1)\n",
+           pi->bet[2 * 4 + 2] - pi->bet[2], pi->bet[2 * 4 + 3] - pi->bet[3]);
 }
 
 static void fmt_dur(double s, char *out, size_t n) {
@@ -343,6 +350,8 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     json_object_set_new(j, "kl_coef", json_real(o->pg.kl_coef));
     json_object_set_new(j, "entropy_coef", json_real(o->pg.entropy_coef));
     json_object_set_new(j, "kl_uniform", json_real(o->kl_uniform));
+    json_object_set_new(j, "kl_uniform_end", json_real(o->kl_uniform_end));
+    json_object_set_new(j, "kl_anneal", json_real(o->kl_anneal));
     json_object_set_new(j, "think_tokens", json_integer(o->think_tokens));
     json_object_set_new(j, "policy_samples", json_integer(o->policy_samples));
     return j;
@@ -379,6 +388,8 @@ static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *
     o->pg.kl_coef = json_number_value(json_object_get(j, "kl_coef"));  // absent (older runs): 0
     o->pg.entropy_coef = json_number_value(json_object_get(j, "entropy_coef"));
     o->kl_uniform = json_number_value(json_object_get(j, "kl_uniform"));  // absent (older runs): 0
+    o->kl_uniform_end = json_number_value(json_object_get(j, "kl_uniform_end"));  // absent (older runs): 0,
+    o->kl_anneal = json_number_value(json_object_get(j, "kl_anneal"));            // and no anneal
     o->think_tokens = (int)json_integer_value(json_object_get(j, "think_tokens"));  // absent (older runs): 0
     if (json_is_integer(json_object_get(j, "policy_samples")))
         o->policy_samples = (int)json_integer_value(json_object_get(j, "policy_samples"));
@@ -409,12 +420,12 @@ static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stat
             "{\"update\": %d, \"games\": %lld, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
             "\"mean_return_p0\": %.6f, \"loss\": %.6g, \"clip_frac\": %.4f, \"approx_kl\": %.6g, \"grad_norm\": %.5g, "
             "\"gen_tokens\": %d, \"sample_entropy\": %.6f, \"entropy\": %.6f, \"kl_ref\": %.6g, "
-            "\"kl_uniform\": %.6g, \"legal_mass\": %.6g, \"uniform_rows\": %d, "
+            "\"kl_uniform_coef\": %.6g, \"kl_uniform\": %.6g, \"legal_mass\": %.6g, \"uniform_rows\": %d, "
             "\"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f",
             s->updates, (long long)s->games, us->decisions, us->kept, us->invalid,
             us->decisions ? (double)us->invalid / us->decisions : 0.0, us->mean_return_p0, us->loss, us->pg.clip_frac,
             us->pg.approx_kl_old, us->grad_norm, us->gen_tokens, us->sample_entropy, us->entropy, us->pg.kl_ref,
-            us->kl_uniform, us->legal_mass, us->uniform_rows, us->rollout_s, us->score_s, us->train_s, elapsed);
+            us->kl_uniform_coef, us->kl_uniform, us->legal_mass, us->uniform_rows, us->rollout_s, us->score_s, us->train_s, elapsed);
     if (s->mix.n > 1) {
         fprintf(mf, ", \"per_game\": {");
         for (int i = 0; i < s->mix.n; i++) {
@@ -502,6 +513,10 @@ static int run_model(int argc, char **argv) {
             if (!cli_double("selfplay", "--kl-coef", v, 0, 1e3, &o.pg.kl_coef)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--kl-uniform", &v)) > 0) {
             if (!cli_double("selfplay", "--kl-uniform", v, 0, 1e3, &o.kl_uniform)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--kl-uniform-end", &v)) > 0) {
+            if (!cli_double("selfplay", "--kl-uniform-end", v, 0, 1e3, &o.kl_uniform_end)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--kl-anneal", &v)) > 0) {
+            if (!cli_double("selfplay", "--kl-anneal", v, 0, 1, &o.kl_anneal)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--seed", &v)) > 0) {
             if (!cli_u64("selfplay", "--seed", v, &o.seed)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--advantage", &v)) > 0) {
@@ -532,7 +547,8 @@ static int run_model(int argc, char **argv) {
         // Exploring every answer: 64 episodes x 3 answers an update unless told.
         const bool explores = !r.resume && vkt_rl_sp_explores(&o, &mx);
         if (explores && !gpu_given) o.games_per_update = 192;
-        if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || explores) &&
+        o.games_target = r.games;  // the anneal's horizon (a resumed run's: below)
+        if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || o.kl_uniform_end > 0 || explores) &&
             vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
             return cli_usage_error("selfplay", "%s", strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
         int steps;
@@ -595,6 +611,7 @@ static int run_model(int argc, char **argv) {
         else if (st == VKT_OK && !m) st = VKT_ERR_VULKAN;
         if (st == VKT_OK && vkt_model_init(m, o.seed) != VKT_OK) st = vkt_fail(&err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
     }
+    o.games_target = r.games;  // a resumed run's target unless --games is given
     if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &o, &err);
     const int inv_games = 64, inv_final_games = 256;
     if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {
@@ -645,11 +662,15 @@ static int run_model(int argc, char **argv) {
         if (mkdir(r.out, 0777) != 0 && errno != EEXIST) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot create", r.out);
         else if (!(mf = fopen(mpath, r.resume ? "a" : "w"))) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot open", mpath);
     }
+    char anneal_txt[96] = "";
+    if (st == VKT_OK && s.kl_anneal > 0)
+        snprintf(anneal_txt, sizeof anneal_txt, " (-> %g over the last %g%% of the games)", o.kl_uniform_end,
+                 100 * s.kl_anneal);
     if (st == VKT_OK && !r.json) {
         printf("# self-play on %s: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, "
-               "kl-uniform %g, seed %llu, %ld games%s%s\n",
+               "kl-uniform %g%s, seed %llu, %ld games%s%s\n",
                o.game, vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
-               o.pg.entropy_coef, o.pg.kl_coef, s.kl_uniform, (unsigned long long)o.seed, r.games,
+               o.pg.entropy_coef, o.pg.kl_coef, s.kl_uniform, anneal_txt, (unsigned long long)o.seed, r.games,
                s.explore ? ", every answer explored" : "", r.resume ? " (resumed)" : "");
         if (o.think_tokens > 0) {
             printf("# thinking: up to %d tokens before \\boxed{move} (responses <= %d tokens, all trained)", o.think_tokens,
@@ -769,6 +790,8 @@ static int run_model(int argc, char **argv) {
         json_object_set_new(j, "invalid_after_warmup", json_real(inv_after));
         json_object_set_new(j, "think_tokens", json_integer(o.think_tokens));
         json_object_set_new(j, "kl_uniform", json_real(s.kl_uniform));
+        json_object_set_new(j, "kl_anneal", json_real(s.kl_anneal));
+        json_object_set_new(j, "kl_uniform_end", json_real(s.kl_anneal > 0 ? o.kl_uniform_end : s.kl_uniform));
         json_object_set_new(j, "mean_response_tokens",
                             json_real(run_decisions ? (double)run_tokens / (double)run_decisions : 0.0));
         if (kuhn) {

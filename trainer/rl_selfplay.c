@@ -47,6 +47,9 @@ void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
     o->think_tokens = 0;
     o->policy_samples = 64;
     o->kl_uniform = -1;  // auto
+    o->kl_uniform_end = 0;
+    o->kl_anneal = -1;   // auto
+    o->games_target = 0;
     o->explore = VKT_RL_EXPLORE_AUTO;
     o->lr_warmup = -1;   // auto
     o->seed = 1;
@@ -114,6 +117,14 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
                     : kuhn_alone       ? VKT_RL_KL_UNIFORM_KUHN
                     : s->explore       ? VKT_RL_KL_UNIFORM_EXPLORE
                                        : 0;
+    // The anneal by default only where C is Kuhn's auto value (measured there).
+    s->kl_anneal = o->games_target <= 0 ? 0
+                   : o->kl_anneal >= 0  ? o->kl_anneal
+                   : kuhn_alone && o->kl_uniform < 0 ? VKT_RL_KL_ANNEAL_KUHN
+                                                    : 0;
+    if (s->kl_anneal > 0 && o->kl_uniform_end > s->kl_uniform)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_uniform_end %g exceeds kl_uniform %g: the anneal only decays",
+                        o->kl_uniform_end, s->kl_uniform);
     s->lr_warmup = o->lr_warmup >= 0 ? o->lr_warmup : s->explore ? VKT_RL_LR_WARMUP_EXPLORE : 0;
     s->answer_tokens = o->max_new_tokens;
     for (int i = 0; i < mx->n; i++)
@@ -182,6 +193,11 @@ static vkt_status check_ranges(const vkt_rl_sp_opts *o, vkt_error *err) {
     if (!isfinite(o->kl_uniform))
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_uniform %g must be finite (>= 0, or < 0 for auto)",
                         o->kl_uniform);
+    if (!(o->kl_uniform_end >= 0) || !isfinite(o->kl_uniform_end) || !(o->kl_anneal <= 1) || o->games_target < 0)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "selfplay: kl_uniform_end %g must be finite and >= 0, kl_anneal %g <= 1 (< 0: auto), "
+                        "games_target %lld >= 0",
+                        o->kl_uniform_end, o->kl_anneal, (long long)o->games_target);
     if (o->kl_uniform > 0 && o->think_tokens > 0)
         return vkt_fail(err, VKT_ERR_ARG,
                         "selfplay: kl_uniform %g with think_tokens %d: the term is over immediate answers, which "
@@ -754,6 +770,13 @@ static vkt_status advantages(vkt_rl_sp *s, const vkt_rl_rollout *r, const double
     return rc;
 }
 
+double vkt_rl_sp_kl_uniform_at(const vkt_rl_sp *s, int64_t games) {
+    const double T = (double)s->o.games_target, from = T * (1 - s->kl_anneal);
+    if (!(s->kl_anneal > 0) || games <= from) return s->kl_uniform;
+    const double t = games >= T ? 1 : (games - from) / (T - from);
+    return s->kl_uniform + t * (s->o.kl_uniform_end - s->kl_uniform);
+}
+
 vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *err) {
     const vkt_rl_sp_opts *o = &s->o;
     vkt_model *m = s->m;
@@ -773,7 +796,8 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
     ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed, ro.think_tokens = o->think_tokens;
-    ro.legal_answers = s->kl_uniform > 0;
+    const double C_uni = vkt_rl_sp_kl_uniform_at(s, s->games);  // this update's (annealed) coefficient
+    ro.legal_answers = C_uni > 0;
     mix_blocks(&s->mix, G, s->replays, &ro);
     for (int i = 0; i < s->mix.n; i++) ro.spec_explore[i] = s->explore;
     gen_opts(&ro.gen, s->max_new_tokens);
@@ -783,8 +807,8 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     // The KL-to-uniform rows (one per state and legal answer), trained after the PG rows.
     vkt_rl_uniform u;
     memset(&u, 0, sizeof u);
-    if (s->kl_uniform > 0) {
-        vkt_status ub = vkt_rl_uniform_build(&r, s->kl_uniform, &u, err);
+    if (C_uni > 0) {
+        vkt_status ub = vkt_rl_uniform_build(&r, C_uni, &u, err);
         if (ub != VKT_OK) {
             vkt_rl_rollout_free(&r);
             return ub;
@@ -868,7 +892,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         if (ur->n_prompt + ur->n_answer - 1 > needT) needT = ur->n_prompt + ur->n_answer - 1;
     }
     start[K + U] = all;
-    st.uniform_rows = U;
+    st.uniform_rows = U, st.kl_uniform_coef = C_uni;
     if (rc == VKT_OK && K + U > 0) {
         lpf = malloc((size_t)all * sizeof *lpf);
         lp_old = malloc((size_t)ntok * sizeof *lp_old + 1), lp_new = malloc((size_t)ntok * sizeof *lp_new + 1);

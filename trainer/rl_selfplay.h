@@ -33,7 +33,11 @@
 //     when no turn has A != 0; games with few legal moves (kuhn, tictactoe, offswitch)
 //     and direct answers (think_tokens 0) only. The default (auto, < 0) is
 //     VKT_RL_KL_UNIFORM_KUHN for a run on one-hand Kuhn alone with direct answers, 0
-//     otherwise (measured: docs/selfplay.md).
+//     otherwise (measured: docs/selfplay.md). kl_anneal F > 0 (with games_target): C decays
+//     linearly to kl_uniform_end over the run's last fraction F of games_target games
+//     (vkt_rl_sp_kl_uniform_at), so the late policy sharpens after the term has kept every
+//     state explored while the card was learned (auto: VKT_RL_KL_ANNEAL_KUHN where C is
+//     Kuhn's auto value, else 0).
 //
 // The warm-up (vkt_rl_warmup) is imitation of the format: supervised steps on
 // (prompt, answer) pairs of uniformly random legal play, loss on the answer tokens
@@ -62,6 +66,7 @@
 
 #define VKT_RL_THINK_MAX 4096  // think_tokens' range (the model's context bounds it first)
 #define VKT_RL_KL_UNIFORM_KUHN 0.05  // kl_uniform's auto value on one-hand Kuhn (0.02 left seed 2 at 0.274)
+#define VKT_RL_KL_ANNEAL_KUHN 0.25    // kl_anneal's auto value with Kuhn's auto C (docs/selfplay.md)
 #define VKT_RL_KL_UNIFORM_EXPLORE 0.01  // ... and when every answer is explored (offswitch)
 #define VKT_RL_LR_WARMUP_EXPLORE 8     // lr_warmup's auto value when every answer is explored
 enum { VKT_RL_EXPLORE_AUTO = -1, VKT_RL_EXPLORE_SAMPLE = 0, VKT_RL_EXPLORE_ALL = 1 };
@@ -98,6 +103,9 @@ typedef struct vkt_rl_sp_opts {
     int policy_samples;      // think_tokens > 0: Kuhn extraction samples per information state (64)
     double kl_uniform;       // coefficient of the KL-to-uniform term over legal answers (0: off;
                              // < 0, the default: auto, see above)
+    double kl_uniform_end;   // the coefficient at the end of the anneal (0; <= the start)
+    double kl_anneal;        // the run's last fraction (0..1) over which it decays (< 0: auto)
+    int64_t games_target;    // the run's length in games, for the anneal (0: no schedule)
     uint64_t seed;
 } vkt_rl_sp_opts;
 
@@ -126,6 +134,7 @@ typedef struct vkt_rl_sp_stats {
     double kl_uniform;       // kl_uniform > 0, at epoch 0 (the policy that played), means over the
     double legal_mass;       // decisions: KL(U || pi over the legal answers), the legal mass
     int uniform_rows;        // rows of the term (one per state and legal answer)
+    double kl_uniform_coef;  // the term's coefficient in this update (the anneal's value)
     double rollout_s, score_s, train_s;   // wall time of the phases
 } vkt_rl_sp_stats;
 
@@ -139,7 +148,8 @@ typedef struct vkt_rl_sp {
     int max_new_tokens;      // generation budget: think_tokens + answer_tokens (also the
                              // seq-sum-maxlen length)
     int kuhn;                // index of one-hand kuhn in the mix (exact analysis), or -1
-    double kl_uniform;       // the KL-to-uniform coefficient in use (auto resolved)
+    double kl_uniform;       // the KL-to-uniform coefficient at the start (auto resolved)
+    double kl_anneal;        // its anneal fraction (auto resolved; 0 without games_target)
     bool explore;            // every answer explored (auto resolved)
     int lr_warmup;           // the lr ramp in use (auto resolved)
     vkt_model *m;            // not owned
@@ -164,6 +174,9 @@ vkt_status vkt_rl_sp_check(const vkt_rl_sp_opts *o, int context, vkt_error *err)
 vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err);
 void vkt_rl_sp_free(vkt_rl_sp *s);
 vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st, vkt_error *err);
+// The KL-to-uniform coefficient of an update that starts after `games` games: kl_uniform,
+// then from games_target (1 - kl_anneal) a linear decay to kl_uniform_end at games_target.
+double vkt_rl_sp_kl_uniform_at(const vkt_rl_sp *s, int64_t games);
 // The averaged policy (the latest `latest` before any update).
 void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt_kuhn_policy *avg);
 
