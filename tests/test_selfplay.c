@@ -147,7 +147,7 @@ static void test_resume_equivalence(void **st) {
     vkt_rl_sp_opts o;
     // Kuhn with group, rae, group + entropy + KL; TicTacToe (rae by default); a mix of
     // Kuhn and the off-switch game (group and group-mean over replayed episodes); Kuhn
-    // with the KL-to-uniform term.
+    // with the KL-to-uniform term, annealed.
     for (int cfg = 0; cfg < 6; cfg++) {
         opts(&o);
         o.adv = cfg == 1 ? VKT_RL_ADV_RAE : cfg >= 3 ? VKT_RL_ADV_AUTO : VKT_RL_ADV_GROUP;
@@ -155,7 +155,8 @@ static void test_resume_equivalence(void **st) {
         if (reg) o.pg.kl_coef = 0.5, o.pg.entropy_coef = 0.05;
         if (cfg == 3) o.game = "tictactoe", o.games_per_update = 8;
         if (cfg == 4) o.game = "kuhn,offswitch", o.games_per_update = 32;  // 16 each: 2 episodes x 8 replays
-        if (cfg == 5) o.kl_uniform = 0.3;
+        if (cfg == 5)  // annealed over the last 3/4 of the N updates: the resumed half decays it
+            o.kl_uniform = 0.3, o.kl_anneal = 0.75, o.games_target = (int64_t)N * o.games_per_update;
         const int context = cfg >= 3 ? 128 : 64;
         // Straight.
         vkt_model *a = tiny_ctx(ctx, 1, context, 31);
@@ -224,7 +225,8 @@ static void test_resume_equivalence(void **st) {
         TEST_OK(ctx, vkt_model_get_params(c, pb));
         TEST_OK(ctx, vkt_model_get_optim(a, ma1, ma2));
         TEST_OK(ctx, vkt_model_get_optim(c, mb1, mb2));
-        const char *extra = reg ? " + entropy + kl" : o.kl_uniform > 0 ? " + kl-uniform" : "";
+        const char *extra = reg ? " + entropy + kl" : o.kl_uniform > 0 ? " + kl-uniform annealed" : "";
+        if (o.kl_uniform > 0) assert_true(us.kl_uniform_coef > 0 && us.kl_uniform_coef < 0.3);  // decayed
         print_message("%s, %s%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam steps %d/%d\n", o.game,
                       vkt_rl_adv_mode_name(o.adv), extra, N, N / 2, N / 2, (long long)sa.games, (long long)sc.games,
                       sa.adam_step, sc.adam_step);
