@@ -547,7 +547,7 @@ static int run_model(int argc, char **argv) {
         // Exploring every answer: 64 episodes x 3 answers an update unless told.
         const bool explores = !r.resume && vkt_rl_sp_explores(&o, &mx);
         if (explores && !gpu_given) o.games_per_update = 192;
-        o.games_target = r.games;  // the anneal's horizon (a resumed run's: below)
+        o.games_target = r.games;  // the anneal's horizon (a resumed run's: read below)
         if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || o.kl_uniform_end > 0 || explores) &&
             vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
             return cli_usage_error("selfplay", "%s", strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
@@ -584,6 +584,7 @@ static int run_model(int argc, char **argv) {
             expl0 = json_number_value(json_object_get(j, "exploitability_start"));
             if (!games_given && json_is_integer(json_object_get(j, "games_target")))
                 r.games = (long)json_integer_value(json_object_get(j, "games_target"));
+            o.games_target = r.games;  // the anneal's horizon: the saved target unless --games is given
         }
         json_decref(j);
         if (st == VKT_OK) st = vkt_checkpoint_load_model(ctx, r.out, &m, &err);
@@ -611,7 +612,6 @@ static int run_model(int argc, char **argv) {
         else if (st == VKT_OK && !m) st = VKT_ERR_VULKAN;
         if (st == VKT_OK && vkt_model_init(m, o.seed) != VKT_OK) st = vkt_fail(&err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
     }
-    o.games_target = r.games;  // a resumed run's target unless --games is given
     if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &o, &err);
     const int inv_games = 64, inv_final_games = 256;
     if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {
