@@ -5,7 +5,8 @@
 // a move that is illegal here (invalid). Checks: a batch of games (also with fewer
 // generation slots than games) gives the same transcripts, actions and returns as one
 // game at a time; SPIRAL's training rewards on invalid moves; the prompts; max_turns;
-// a mix's blocks and the replayed deals of group advantages; exploring every answer.
+// a mix's blocks and the replayed deals of group advantages; exploring every answer;
+// format credit's choosing tokens.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,15 @@ static void constrain(void *user, int sample, int step, float *z, int V) {
         if (j != c && j != VKT_TOK_EOT) z[j] = -1e9f;
     z[c] = 0;
     if (c != VKT_TOK_EOT) z[VKT_TOK_EOT] = -3.0f + 0.5f * tanhf(d);
+}
+
+// The same over "[Check]", then <|endoftext|> for certain: a legal answer where checking is.
+static void constrain_check(void *user, int sample, int step, float *z, int V) {
+    if (step < 7) {
+        constrain(user, sample, step, z, V);
+        return;
+    }
+    for (int j = 0; j < V; j++) z[j] = j == VKT_TOK_EOT ? 0 : -1e9f;
 }
 
 static vkt_model *tiny_model(vkt_ctx *ctx) {
@@ -308,11 +318,90 @@ static void test_explore_all(void **st) {
     test_ctx_done(ctx);
 }
 
+// The per-token rule on hand-made turns: no choice marks, every token A; with them, A on
+// the choosing token and |A| on the format; an invalid answer's A > 0 is 0 under format
+// credit only (its A < 0 stays).
+static void test_turn_advantages(void **st) {
+    (void)st;
+    unsigned char mark[7] = {0, 1, 0, 0, 0, 0, 0};  // "[Fold]" + <|endoftext|>: 'F' chooses
+    vkt_rl_turn t;
+    memset(&t, 0, sizeof t);
+    t.n_resp = 7, t.action = 1;
+    double tok[7];
+    assert_true(vkt_rl_turn_advantages(&t, -0.75, true, tok) == -0.75);
+    for (int j = 0; j < 7; j++) assert_true(tok[j] == -0.75);
+    t.choice = mark;
+    assert_true(vkt_rl_turn_advantages(&t, -0.75, true, tok) == -0.75);
+    for (int j = 0; j < 7; j++) assert_true(tok[j] == (j == 1 ? -0.75 : 0.75));
+    assert_true(vkt_rl_turn_advantages(&t, 2.0, false, tok) == 2.0);
+    for (int j = 0; j < 7; j++) assert_true(tok[j] == 2.0);
+    t.choice = NULL, t.action = VKT_ACTION_INVALID, t.n_resp = 3;
+    assert_true(vkt_rl_turn_advantages(&t, 1.25, false, tok) == 1.25);
+    assert_true(vkt_rl_turn_advantages(&t, 1.25, true, tok) == 0.0);
+    for (int j = 0; j < 3; j++) assert_true(tok[j] == 0.0);
+    assert_true(vkt_rl_turn_advantages(&t, -1.25, true, NULL) == -1.25);
+}
+
+// Format credit: sampling is unchanged; a sampled response that is one of the turn's legal
+// answers token for token gets `choice` (Kuhn's answers part at their second token: 'C'heck
+// / 'B'et, 'F'old / 'C'all); any other response has none (a cut "[Che", or "[Check]" facing
+// a bet).
+static void test_format_credit(void **st) {
+    (void)st;
+    vkt_ctx *ctx = test_ctx();
+    vkt_model *m = tiny_model(ctx);
+    vkt_gen *gen;
+    TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gen));
+    vkt_error err = {0};
+    enum { G = 24 };
+    vkt_rl_rollout_opts o, of;
+    opts_for(&o, G, 40);
+    o.game = "kuhn", o.gen.on_logits = constrain_check;
+    of = o;
+    of.format_credit = true;
+    vkt_rl_rollout r, rf;
+    if (vkt_rl_rollout_run(m, gen, &o, &r, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_rl_rollout_run(m, gen, &of, &rf, &err) != VKT_OK) fail_msg("%s", err.msg);
+    assert_int_equal(r.n_turns, rf.n_turns);
+    int credited = 0, other = 0;
+    for (int k = 0; k < rf.n_turns; k++) {
+        const vkt_rl_turn *a = &r.turns[k], *t = &rf.turns[k];
+        assert_int_equal(a->n_resp, t->n_resp);
+        assert_memory_equal(a->resp, t->resp, (size_t)t->n_resp * 4);
+        assert_int_equal(a->action, t->action);
+        assert_null(a->choice);
+        assert_false(t->forced);
+        assert_int_equal(t->n_legal, 2);
+        int match = -1;
+        for (int i = 0; i < t->n_legal; i++)
+            if (t->legal_off[i + 1] - t->legal_off[i] == t->n_resp &&
+                !memcmp(t->legal_tok + t->legal_off[i], t->resp, (size_t)t->n_resp * 4))
+                match = i;
+        if (match < 0) {
+            assert_null(t->choice);
+            other++;
+            continue;
+        }
+        assert_non_null(t->choice);
+        assert_true(t->action != VKT_ACTION_INVALID);
+        for (int i = 0; i < t->n_resp; i++) assert_int_equal(t->choice[i], i == 1);
+        credited++;
+    }
+    print_message("format credit: %d legal answers credited, %d other responses\n", credited, other);
+    assert_true(credited > 0 && other > 0);
+    vkt_rl_rollout_free(&r), vkt_rl_rollout_free(&rf);
+    vkt_gen_destroy(gen);
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_equals_sequential),
         cmocka_unit_test(test_mix_and_replays),
         cmocka_unit_test(test_explore_all),
+        cmocka_unit_test(test_format_credit),
+        cmocka_unit_test(test_turn_advantages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,13 @@ static void test_bad_games(void **st) {
     assert_int_equal(test_cli("selfplay --kl-uniform-end 0.5 --games 1", NULL, NULL, &err), 2);
     assert_non_null(strstr(err, "exceeds kl_uniform 0.05"));
     free(err);
+    assert_int_equal(test_cli("selfplay --format-credit maybe --games 1", NULL, NULL, &err), 2);
+    assert_non_null(strstr(err, "auto, on or off"));
+    free(err);
+    // Format credit needs every legal answer too.
+    assert_int_equal(test_cli("selfplay --game negotiation --format-credit on --games 1", NULL, NULL, &err), 2);
+    assert_non_null(strstr(err, "format_credit needs every legal answer"));
+    free(err);
 }
 
 // --kl-uniform: every update line reports the term (rows, KL, legal mass) and the run's
@@ -189,6 +196,7 @@ static void test_kl_uniform(void **st) {
                          "--eval-games 4", dir);
     assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 2);
     assert_true(json_number_value(path(j, "kl_anneal", NULL, NULL)) == 1);
+    assert_true(json_is_true(path(j, "format_credit", NULL, NULL)));  // auto: on for kuhn
     json_decref(j);
     json_t *lines = metrics_lines(), *o;
     size_t k;
@@ -202,6 +210,13 @@ static void test_kl_uniform(void **st) {
             assert_true(json_number_value(path(o, "kl_uniform", NULL, NULL)) > 0);
             double mass = json_number_value(path(o, "legal_mass", NULL, NULL));
             assert_true(mass > 0 && mass <= 1 + 1e-6);
+            // Format credit: the sampled legal answers are among the valid decisions (this tiny
+            // run's are mostly invalid; test_rl_rollout checks the marks).
+            const json_int_t ft = json_integer_value(path(o, "format_turns", NULL, NULL));
+            assert_true(ft >= 0 && ft <= json_integer_value(path(o, "decisions", NULL, NULL)) -
+                                              json_integer_value(path(o, "invalid", NULL, NULL)));
+            assert_true(json_integer_value(path(o, "invalid_clamped", NULL, NULL)) <=
+                        json_integer_value(path(o, "invalid", NULL, NULL)));
         }
     }
     json_decref(lines);
@@ -211,6 +226,7 @@ static void test_kl_uniform(void **st) {
     assert_non_null(ro);
     assert_true(json_number_value(path(ro, "kl_uniform", NULL, NULL)) == 0.25);
     assert_true(json_number_value(path(ro, "kl_anneal", NULL, NULL)) == 1);
+    assert_int_equal(json_integer_value(path(ro, "format_credit", NULL, NULL)), -1);  // auto, resolved again
     json_decref(ro);
 }
 

@@ -267,6 +267,10 @@ static void usage_model(FILE *f) {
         "                          --games, so the late policy sharpens (default: 0.25 with kuhn's default\n"
         "                          --kl-uniform, else 0; a resumed run re-plans it for a new --games)\n"
         "  --kl-uniform-end C      the coefficient at the end of the anneal (default 0)\n"
+        "  --format-credit M       auto (default: on for kuhn alone with direct answers) | on | off: a sampled\n"
+        "                          answer that is a legal move gets A on its choosing token, |A| on its format\n"
+        "                          ('[', the rest, ']', <|endoftext|>), and an invalid answer is never\n"
+        "                          reinforced (A > 0 -> 0); off: every token gets A\n"
         "  --max-new-tokens N      answer budget (default: the mix's largest; 8, negotiation 32; + 8 with\n"
         "                          --think-tokens for the \\boxed{} answer)\n"
         "  --think-tokens N        let the model write up to N tokens before a \\boxed{Move} answer (SPIRAL's\n"
@@ -352,6 +356,7 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     json_object_set_new(j, "kl_uniform", json_real(o->kl_uniform));
     json_object_set_new(j, "kl_uniform_end", json_real(o->kl_uniform_end));
     json_object_set_new(j, "kl_anneal", json_real(o->kl_anneal));
+    json_object_set_new(j, "format_credit", json_integer(o->format_credit));
     json_object_set_new(j, "think_tokens", json_integer(o->think_tokens));
     json_object_set_new(j, "policy_samples", json_integer(o->policy_samples));
     return j;
@@ -390,6 +395,7 @@ static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *
     o->kl_uniform = json_number_value(json_object_get(j, "kl_uniform"));  // absent (older runs): 0
     o->kl_uniform_end = json_number_value(json_object_get(j, "kl_uniform_end"));  // absent (older runs): 0,
     o->kl_anneal = json_number_value(json_object_get(j, "kl_anneal"));            // and no anneal
+    o->format_credit = (int)json_integer_value(json_object_get(j, "format_credit"));  // absent (older runs): off
     o->think_tokens = (int)json_integer_value(json_object_get(j, "think_tokens"));  // absent (older runs): 0
     if (json_is_integer(json_object_get(j, "policy_samples")))
         o->policy_samples = (int)json_integer_value(json_object_get(j, "policy_samples"));
@@ -421,11 +427,12 @@ static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stat
             "\"mean_return_p0\": %.6f, \"loss\": %.6g, \"clip_frac\": %.4f, \"approx_kl\": %.6g, \"grad_norm\": %.5g, "
             "\"gen_tokens\": %d, \"sample_entropy\": %.6f, \"entropy\": %.6f, \"kl_ref\": %.6g, "
             "\"kl_uniform_coef\": %.6g, \"kl_uniform\": %.6g, \"legal_mass\": %.6g, \"uniform_rows\": %d, "
-            "\"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f",
+            "\"format_turns\": %d, \"invalid_clamped\": %d, \"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f",
             s->updates, (long long)s->games, us->decisions, us->kept, us->invalid,
             us->decisions ? (double)us->invalid / us->decisions : 0.0, us->mean_return_p0, us->loss, us->pg.clip_frac,
             us->pg.approx_kl_old, us->grad_norm, us->gen_tokens, us->sample_entropy, us->entropy, us->pg.kl_ref,
-            us->kl_uniform_coef, us->kl_uniform, us->legal_mass, us->uniform_rows, us->rollout_s, us->score_s, us->train_s, elapsed);
+            us->kl_uniform_coef, us->kl_uniform, us->legal_mass, us->uniform_rows, us->format_turns, us->invalid_clamped,
+            us->rollout_s, us->score_s, us->train_s, elapsed);
     if (s->mix.n > 1) {
         fprintf(mf, ", \"per_game\": {");
         for (int i = 0; i < s->mix.n; i++) {
@@ -517,6 +524,10 @@ static int run_model(int argc, char **argv) {
             if (!cli_double("selfplay", "--kl-uniform-end", v, 0, 1e3, &o.kl_uniform_end)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--kl-anneal", &v)) > 0) {
             if (!cli_double("selfplay", "--kl-anneal", v, 0, 1, &o.kl_anneal)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--format-credit", &v)) > 0) {
+            if (!strcmp(v, "auto") || !strcmp(v, "on") || !strcmp(v, "off"))
+                o.format_credit = !strcmp(v, "auto") ? -1 : !strcmp(v, "on");
+            else return cli_usage_error("selfplay", "--format-credit '%s': auto, on or off", v);
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--seed", &v)) > 0) {
             if (!cli_u64("selfplay", "--seed", v, &o.seed)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--advantage", &v)) > 0) {
@@ -543,12 +554,13 @@ static int run_model(int argc, char **argv) {
                 return cli_usage_error("selfplay", "--game: %s has no compact prompt for the transformer loop "
                                                    "(one-hand kuhn, tictactoe, negotiation, offswitch)", mx.g[i].spec);
         // Before a device opens: thinking must fit the new model's context (below) with every
-        // game's prompt; the KL-to-uniform term needs few legal moves and direct answers.
+        // game's prompt; the KL-to-uniform term and format credit need few legal moves and
+        // direct answers.
         // Exploring every answer: 64 episodes x 3 answers an update unless told.
         const bool explores = !r.resume && vkt_rl_sp_explores(&o, &mx);
         if (explores && !gpu_given) o.games_per_update = 192;
         o.games_target = r.games;  // the anneal's horizon (a resumed run's: read below)
-        if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || o.kl_uniform_end > 0 || explores) &&
+        if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || o.kl_uniform_end > 0 || o.format_credit > 0 || explores) &&
             vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
             return cli_usage_error("selfplay", "%s", strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
         int steps;
@@ -668,10 +680,11 @@ static int run_model(int argc, char **argv) {
                  100 * s.kl_anneal);
     if (st == VKT_OK && !r.json) {
         printf("# self-play on %s: advantage %s, loss %s, epochs %d, %d games/update, lr %g, entropy %g, kl %g, "
-               "kl-uniform %g%s, seed %llu, %ld games%s%s\n",
+               "kl-uniform %g%s, seed %llu, %ld games%s%s%s\n",
                o.game, vkt_rl_adv_mode_name(o.adv), vkt_pg_kind_name(o.pg.kind), o.ppo_epochs, o.games_per_update, o.lr,
                o.pg.entropy_coef, o.pg.kl_coef, s.kl_uniform, anneal_txt, (unsigned long long)o.seed, r.games,
-               s.explore ? ", every answer explored" : "", r.resume ? " (resumed)" : "");
+               s.explore ? ", every answer explored" : "", s.format_credit ? ", format credit" : "",
+               r.resume ? " (resumed)" : "");
         if (o.think_tokens > 0) {
             printf("# thinking: up to %d tokens before \\boxed{move} (responses <= %d tokens, all trained)", o.think_tokens,
                    s.max_new_tokens);
@@ -792,6 +805,7 @@ static int run_model(int argc, char **argv) {
         json_object_set_new(j, "kl_uniform", json_real(s.kl_uniform));
         json_object_set_new(j, "kl_anneal", json_real(s.kl_anneal));
         json_object_set_new(j, "kl_uniform_end", json_real(s.kl_anneal > 0 ? o.kl_uniform_end : s.kl_uniform));
+        json_object_set_new(j, "format_credit", json_boolean(s.format_credit));
         json_object_set_new(j, "mean_response_tokens",
                             json_real(run_decisions ? (double)run_tokens / (double)run_decisions : 0.0));
         if (kuhn) {

@@ -1,5 +1,6 @@
 // rl_rollout.c: many self-play games at once, one vkt_generate call per decision step
 // (see rl_rollout.h).
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,12 @@ void vkt_rl_rollout_free(vkt_rl_rollout *r) {
     memset(r, 0, sizeof *r);
 }
 
+double vkt_rl_turn_advantages(const vkt_rl_turn *t, double A, bool format_credit, double *tok) {
+    if (format_credit && t->action == VKT_ACTION_INVALID && A > 0) A = 0;
+    for (int j = 0; tok && j < t->n_resp; j++) tok[j] = !t->choice || t->choice[j] ? A : fabs(A);
+    return A;
+}
+
 uint64_t vkt_rl_tokens_key(const int32_t *ids, int n) {
     uint64_t h = 1469598103934665603ull;
     for (int i = 0; i < n; i++)
@@ -58,26 +65,44 @@ static vkt_status legal_answers(const vkt_game *g, int think, vkt_rl_turn *t, vk
     return VKT_OK;
 }
 
-// Explored turn (rl_rollout.h): play legal answer `j` mod n of t's recorded answers as the
-// response; token p chooses when the answers sharing its first p tokens differ at p.
-static vkt_status play_forced(vkt_game *g, int j, vkt_rl_turn *t, vkt_error *err) {
-    int acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
-    if (n < 1 || n != t->n_legal) return vkt_fail(err, VKT_ERR_ARG, "rollout: %s: no legal answer to explore", vkt_game_name(g));
-    const int i = j % n, *off = t->legal_off, len = off[i + 1] - off[i];
+// t->choice for legal answer i of t's recorded answers (its tokens are the response): token
+// p chooses when the answers sharing its first p tokens differ at p.
+static vkt_status mark_choice(vkt_rl_turn *t, int i, vkt_error *err) {
+    const int *off = t->legal_off, len = off[i + 1] - off[i];
     const int32_t *a = t->legal_tok + off[i];
-    t->resp = malloc(((size_t)len + 1) * sizeof *t->resp);
-    t->logp = calloc((size_t)len + 1, sizeof *t->logp);
     t->choice = calloc((size_t)len + 1, 1);
-    if (!t->resp || !t->logp || !t->choice) return vkt_fail(err, VKT_ERR_NOMEM, "rollout: response");
-    memcpy(t->resp, a, (size_t)len * sizeof *t->resp);
-    t->n_resp = len, t->forced = true;
+    if (!t->choice) return vkt_fail(err, VKT_ERR_NOMEM, "rollout: response");
     for (int p = 0; p < len; p++)
-        for (int o = 0; o < n; o++) {
+        for (int o = 0; o < t->n_legal; o++) {
             const int32_t *b = t->legal_tok + off[o];
             if (off[o + 1] - off[o] > p && !memcmp(b, a, (size_t)p * sizeof *a) && b[p] != a[p]) t->choice[p] = 1;
         }
+    return VKT_OK;
+}
+
+// Explored turn (rl_rollout.h): play legal answer `j` mod n of t's recorded answers as the
+// response.
+static vkt_status play_forced(vkt_game *g, int j, vkt_rl_turn *t, vkt_error *err) {
+    int acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
+    if (n < 1 || n != t->n_legal) return vkt_fail(err, VKT_ERR_ARG, "rollout: %s: no legal answer to explore", vkt_game_name(g));
+    const int i = j % n, len = t->legal_off[i + 1] - t->legal_off[i];
+    t->resp = malloc(((size_t)len + 1) * sizeof *t->resp);
+    t->logp = calloc((size_t)len + 1, sizeof *t->logp);
+    if (!t->resp || !t->logp) return vkt_fail(err, VKT_ERR_NOMEM, "rollout: response");
+    memcpy(t->resp, t->legal_tok + t->legal_off[i], (size_t)len * sizeof *t->resp);
+    t->n_resp = len, t->forced = true;
+    VKT_TRY(mark_choice(t, i, err));
     t->action = acts[i];
     return vkt_game_apply(g, acts[i], err);
+}
+
+// format_credit: which recorded legal answer a sampled response is, token for token (-1: none).
+static int legal_answer_index(const vkt_rl_turn *t) {
+    for (int i = 0; i < t->n_legal; i++)
+        if (t->legal_off[i + 1] - t->legal_off[i] == t->n_resp &&
+            !memcmp(t->legal_tok + t->legal_off[i], t->resp, (size_t)t->n_resp * sizeof *t->resp))
+            return i;
+    return -1;
 }
 
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
@@ -161,7 +186,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             t->action = VKT_ACTION_INVALID;
             if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, o->think_tokens, &t->prompt, &t->n_prompt, err);
             if (s == VKT_OK) t->obs_key = vkt_rl_tokens_key(t->prompt, t->n_prompt);
-            if (s == VKT_OK && (o->legal_answers || forced[g] >= 0))
+            if (s == VKT_OK && (o->legal_answers || o->format_credit || forced[g] >= 0))
                 s = legal_answers(&games[g], o->think_tokens, t, err);
             if (forced[g] >= 0) {
                 if (s == VKT_OK) s = play_forced(&games[g], forced[g], t, err);
@@ -193,6 +218,10 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
                 memcpy(t->logp, r->logprob, (size_t)r->n * sizeof *t->logp);
                 t->entropy_sum = 0;
                 for (int j = 0; j < r->n; j++) t->entropy_sum += r->entropy[j];
+            }
+            if (s == VKT_OK && o->format_credit) {
+                const int i = legal_answer_index(t);
+                if (i >= 0) s = mark_choice(t, i, err);
             }
             bool invalid = false;
             if (s == VKT_OK) s = vkt_protocol_step(&games[g], r->text, r->text_len, &t->action, &invalid, NULL);

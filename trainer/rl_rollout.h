@@ -62,6 +62,10 @@ typedef struct vkt_rl_rollout_opts {
     bool legal_answers;          // record every legal answer's tokens at each turn (for the
                                  // KL-to-uniform term, rl_uniform.h); a state with more than
                                  // VKT_RL_LEGAL_MAX legal actions then fails the rollout
+    bool format_credit;          // a sampled response that is one of the legal answers, token
+                                 // for token, gets `choice` as an explored answer does (implies
+                                 // legal_answers): the trainer then credits its format apart
+                                 // from its choice (rl_selfplay.h)
 } vkt_rl_rollout_opts;
 
 #define VKT_RL_LEGAL_MAX 16
@@ -79,7 +83,10 @@ typedef struct vkt_rl_turn {
     int n_resp;
     int action;                  // the legal action played, or VKT_ACTION_INVALID
     bool forced;                 // explored: the response is the answer of a chosen action, not
-    unsigned char *choice;       // a sample; (n_resp) 1 on its choosing tokens (above); NULL if sampled
+                                 // a sample
+    unsigned char *choice;       // (n_resp) 1 on its choosing tokens (above): explored answers,
+                                 // and under format_credit a sample equal to a legal answer;
+                                 // else NULL
     uint64_t obs_key;            // hash of the prompt tokens (group key for --advantage group)
     int n_legal;                 // legal_answers: the legal actions at this turn, and answer i's
     int *legal_off;              // tokens (in the prompt's format, <|endoftext|> included) are
@@ -104,6 +111,12 @@ void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o);
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
                               vkt_error *err);
 void vkt_rl_rollout_free(vkt_rl_rollout *r);
+
+// Turn t's advantages under its sequence advantage A. Returns the turn's own: A, but 0 for
+// an invalid answer with A > 0 under format_credit (never reinforced, rl_selfplay.h).
+// tok (may be NULL; n_resp values) gets the per-token ones: the returned A on every token,
+// except where t->choice is set: A on the choosing tokens, |A| on the format tokens.
+double vkt_rl_turn_advantages(const vkt_rl_turn *t, double A, bool format_credit, double *tok);
 
 // FNV-1a over the token ids: the observation key of a prompt.
 uint64_t vkt_rl_tokens_key(const int32_t *ids, int n);

@@ -49,6 +49,7 @@ void vkt_rl_sp_defaults(vkt_rl_sp_opts *o) {
     o->kl_uniform = -1;  // auto
     o->kl_uniform_end = 0;
     o->kl_anneal = -1;   // auto
+    o->format_credit = -1;  // auto
     o->games_target = 0;
     o->explore = VKT_RL_EXPLORE_AUTO;
     o->lr_warmup = -1;   // auto
@@ -125,6 +126,10 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
     if (s->kl_anneal > 0 && o->kl_uniform_end > s->kl_uniform)
         return vkt_fail(err, VKT_ERR_ARG, "selfplay: kl_uniform_end %g exceeds kl_uniform %g: the anneal only decays",
                         o->kl_uniform_end, s->kl_uniform);
+    s->format_credit = o->format_credit >= 0 ? o->format_credit > 0 : kuhn_alone;
+    if (s->format_credit && think > 0)
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: format_credit with think_tokens %d: it is for direct answers, "
+                        "which a thinking policy does not give", think);
     s->lr_warmup = o->lr_warmup >= 0 ? o->lr_warmup : s->explore ? VKT_RL_LR_WARMUP_EXPLORE : 0;
     s->answer_tokens = o->max_new_tokens;
     for (int i = 0; i < mx->n; i++)
@@ -163,11 +168,11 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
                             "selfplay: game '%s': think_tokens %d: prompts of up to %d tokens (thinking suffix "
                             "included) + %d thinking + %d answer tokens exceed the model's context of %d",
                             gi->spec, think, prompt_bound(gi, think), think, s->answer_tokens, context);
-        if (s->kl_uniform > 0 && (gi->max_legal < 1 || gi->max_legal > VKT_RL_LEGAL_MAX))
+        if ((s->kl_uniform > 0 || s->format_credit) && (gi->max_legal < 1 || gi->max_legal > VKT_RL_LEGAL_MAX))
             return vkt_fail(err, VKT_ERR_ARG,
-                            "selfplay: game '%s': kl_uniform needs every legal answer at each state, and this game "
+                            "selfplay: game '%s': %s needs every legal answer at each state, and this game "
                             "has too many legal moves (kuhn, tictactoe and offswitch have few)",
-                            gi->spec);
+                            gi->spec, s->kl_uniform > 0 ? "kl_uniform" : "format_credit");
         if (gi->kuhn_exact) s->kuhn = i;
     }
     return VKT_OK;
@@ -798,6 +803,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed, ro.think_tokens = o->think_tokens;
     const double C_uni = vkt_rl_sp_kl_uniform_at(s, s->games);  // this update's (annealed) coefficient
     ro.legal_answers = C_uni > 0;
+    ro.format_credit = s->format_credit;
     mix_blocks(&s->mix, G, s->replays, &ro);
     for (int i = 0; i < s->mix.n; i++) ro.spec_explore[i] = s->explore;
     gen_opts(&ro.gen, s->max_new_tokens);
@@ -857,6 +863,13 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     st.rollout_s = now_s() - t0;
     // 3. advantages, each game of the mix with its own estimator.
     if (rc == VKT_OK) rc = advantages(s, &r, R, key, A, err);
+    // Format credit: an invalid answer is never reinforced (rl_selfplay.h).
+    for (int k = 0; rc == VKT_OK && s->format_credit && k < N; k++) {
+        const vkt_rl_turn *t = &r.turns[k];
+        const double a = vkt_rl_turn_advantages(t, A[k], true, NULL);
+        st.format_turns += t->choice && !t->forced, st.invalid_clamped += a != A[k];
+        A[k] = a;
+    }
     // Kept turns and their token layout. A turn with A == 0 carries no policy gradient and
     // is dropped (SPIRAL's filter), unless a regularizer is on: the KL and entropy terms act
     // on every sampled turn, and dropping A == 0 turns would switch them off exactly where
@@ -869,9 +882,10 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         const vkt_rl_turn *t = &r.turns[k];
         const int nr = t->n_resp;
         if ((A[k] == 0 && !keep_zero) || nr == 0) continue;
-        // An explored answer: A on the tokens that choose it, |A| on its format (rl_rollout.h):
-        // they carry no choice, and an answer that is not finished its one way is invalid.
-        for (int j = 0; j < nr; j++) atok[ntok + j] = !t->forced || t->choice[j] ? A[k] : fabs(A[k]);
+        // An explored answer, or a sampled legal one under format credit: A on the tokens that
+        // choose it, |A| on its format (rl_rollout.h): they carry no choice, and an answer that
+        // is not finished its one way is invalid.
+        vkt_rl_turn_advantages(t, A[k], false, atok + ntok);
         st.per_game[r.spec[t->game]].kept++;
         kept[K] = k, adv[K] = A[k], start[K] = ntok;
         seqs[K] = (vkt_rl_seq){t->prompt, t->n_prompt, t->resp, nr};

@@ -20,6 +20,13 @@
 //      epochs re-scored), weights from vkt_pg_weights (normalisation included), rows from
 //      vkt_rl_pack, the model's weighted-CE backward in micro-batches of micro_rows rows
 //      (gradients accumulate), one clipped Adam step (betas 0.9, 0.95, no weight decay).
+//   Format credit (format_credit; docs/selfplay.md, "Format credit"): the format is not a
+//   strategy. A sampled response that is one of the legal answers token for token gets A on
+//   its choosing tokens (where the legal answers part, e.g. 'C' of "[Call]") and |A| on its
+//   format tokens ('[', "all]", <|endoftext|>), as an explored answer does: a bad choice no
+//   longer pushes down the "]" that finishes it. An invalid response keeps A on every token,
+//   but A > 0 becomes 0 (then dropped): in Kuhn an invalid move (-1.5) can beat a lost call
+//   (-2) inside a group, though folding (-1) dominates it.
 //   Optional regularisers (docs/selfplay.md):
 //   - pg.entropy_coef X > 0: the exact entropy bonus -X sum_i n_i H_i over the trained
 //     response tokens (the kept turns), through the model's per-position coefficient
@@ -106,6 +113,9 @@ typedef struct vkt_rl_sp_opts {
     double kl_uniform_end;   // the coefficient at the end of the anneal (0; <= the start)
     double kl_anneal;        // the run's last fraction (0..1) over which it decays (< 0: auto)
     int64_t games_target;    // the run's length in games, for the anneal (0: no schedule)
+    int format_credit;       // 1: credit a sampled legal answer's format apart from its choice
+                             // (above); 0: every token gets A; < 0 (default): auto, on for
+                             // one-hand Kuhn alone with direct answers
     uint64_t seed;
 } vkt_rl_sp_opts;
 
@@ -135,6 +145,8 @@ typedef struct vkt_rl_sp_stats {
     double legal_mass;       // decisions: KL(U || pi over the legal answers), the legal mass
     int uniform_rows;        // rows of the term (one per state and legal answer)
     double kl_uniform_coef;  // the term's coefficient in this update (the anneal's value)
+    int format_turns;        // format_credit: sampled turns whose format was credited apart
+    int invalid_clamped;     // ... and invalid turns whose A > 0 was set to 0 (never reinforced)
     double rollout_s, score_s, train_s;   // wall time of the phases
 } vkt_rl_sp_stats;
 
@@ -151,6 +163,7 @@ typedef struct vkt_rl_sp {
     double kl_uniform;       // the KL-to-uniform coefficient at the start (auto resolved)
     double kl_anneal;        // its anneal fraction (auto resolved; 0 without games_target)
     bool explore;            // every answer explored (auto resolved)
+    bool format_credit;      // format credit on sampled answers (auto resolved)
     int lr_warmup;           // the lr ramp in use (auto resolved)
     vkt_model *m;            // not owned
     vkt_gen *gen;            // owned: rollouts, scoring, extraction
