@@ -560,8 +560,9 @@ static int run_model(int argc, char **argv) {
         const bool explores = !r.resume && vkt_rl_sp_explores(&o, &mx);
         if (explores && !gpu_given) o.games_per_update = 192;
         o.games_target = r.games;  // the anneal's horizon (a resumed run's: read below)
-        if (!r.resume && ((!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || o.kl_uniform_end > 0 || o.format_credit > 0 || explores) &&
-            vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
+        const bool check = (!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || o.kl_uniform_end > 0 ||
+                           o.format_credit > 0 || explores;
+        if (!r.resume && check && vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
             return cli_usage_error("selfplay", "%s", strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
         int steps;
         double lr;

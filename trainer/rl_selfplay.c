@@ -863,13 +863,6 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     st.rollout_s = now_s() - t0;
     // 3. advantages, each game of the mix with its own estimator.
     if (rc == VKT_OK) rc = advantages(s, &r, R, key, A, err);
-    // Format credit: an invalid answer is never reinforced (rl_selfplay.h).
-    for (int k = 0; rc == VKT_OK && s->format_credit && k < N; k++) {
-        const vkt_rl_turn *t = &r.turns[k];
-        const double a = vkt_rl_turn_advantages(t, A[k], true, NULL);
-        st.format_turns += t->choice && !t->forced, st.invalid_clamped += a != A[k];
-        A[k] = a;
-    }
     // Kept turns and their token layout. A turn with A == 0 carries no policy gradient and
     // is dropped (SPIRAL's filter), unless a regularizer is on: the KL and entropy terms act
     // on every sampled turn, and dropping A == 0 turns would switch them off exactly where
@@ -881,6 +874,11 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     for (int k = 0; rc == VKT_OK && k < N; k++) {
         const vkt_rl_turn *t = &r.turns[k];
         const int nr = t->n_resp;
+        if (s->format_credit) {  // an invalid answer is never reinforced (rl_selfplay.h)
+            const double a = vkt_rl_turn_advantages(t, A[k], true, NULL);
+            st.format_turns += t->choice && !t->forced, st.invalid_clamped += a != A[k];
+            A[k] = a;
+        }
         if ((A[k] == 0 && !keep_zero) || nr == 0) continue;
         // An explored answer, or a sampled legal one under format credit: A on the tokens that
         // choose it, |A| on its format (rl_rollout.h): they carry no choice, and an answer that
