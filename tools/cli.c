@@ -111,7 +111,7 @@ volatile sig_atomic_t *cli_catch_sigint(void) {
 
 void cli_release_sigint(void) { signal(SIGINT, SIG_DFL); }
 
-static const char *tools_dir(void) {
+const char *cli_tools_dir(void) {
     const char *d = getenv("VKT_TOOLS_DIR");
     if (d && *d) return d;
 #ifdef VKT_TOOLS_DIR
@@ -123,7 +123,7 @@ static const char *tools_dir(void) {
 
 int cli_run_python(const char *cmd, const char *script_name, char *const *args) {
     char script[4096];
-    snprintf(script, sizeof script, "%s/%s", tools_dir(), script_name);
+    snprintf(script, sizeof script, "%s/%s", cli_tools_dir(), script_name);
     if (access(script, R_OK) != 0)
         return cli_fail(cmd, "plot script '%s' not found (set VKT_TOOLS_DIR to the tools/ directory)", script);
     const char *py = getenv("VKT_PYTHON");

@@ -34,6 +34,9 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 volatile sig_atomic_t *cli_catch_sigint(void);
 void cli_release_sigint(void);
 
+// The tools/ directory: VKT_TOOLS_DIR, else the source tree's tools/ (scripts, bench data).
+const char *cli_tools_dir(void);
+
 // Runs VKT_PYTHON (default /usr/bin/python3) on tools/<script_name> (VKT_TOOLS_DIR, else
 // the source tree's tools/) with args (NULL-terminated, no shell); CLI_OK when it exits 0.
 int cli_run_python(const char *cmd, const char *script_name, char *const *args);

