@@ -1,4 +1,6 @@
-// test_dataset.c: text and JSONL loading, splits, batches, weights, the LR schedule.
+// test_dataset.c: text and JSONL loading, splits, batches, weights, the LR schedule; the
+// same under a tokenizer.json (tests/data/tokenizers/tiny): ids as the tokenizer gives
+// them, its EOS ending examples, its pad id padding them.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 
 #include "dataset.h"
 #include "schedule.h"
+#include "tok.h"
 #include "tokenizer.h"
 
 static char *write_tmp(const char *text) {
@@ -111,6 +114,106 @@ static void test_jsonl(void **s) {
     assert_non_null(strstr(err.msg, "/nonexistent/x.txt"));
 }
 
+// The tiny test tokenizer's directory: $VKT_TEST_DATA/tokenizers/tiny, or beside the tools
+// directory ctest names when VKT_TEST_DATA is not set.
+static const char *tiny_dir(void) {
+    static char path[4096];
+    const char *d = getenv("VKT_TEST_DATA"), *t = getenv("VKT_TOOLS_DIR");
+    if (d) snprintf(path, sizeof path, "%s/tokenizers/tiny", d);
+    else if (t) snprintf(path, sizeof path, "%s/../tests/data/tokenizers/tiny", t);
+    else snprintf(path, sizeof path, "tests/data/tokenizers/tiny");
+    return path;
+}
+
+// Appends the ids of text under tok to *ids at *n.
+static void encode_into(vkt_tok *tok, const char *text, unsigned flags, int32_t *ids, size_t *n) {
+    vkt_tokens t = {0};
+    vkt_error err = {0};
+    if (vkt_tok_encode(tok, text, strlen(text), flags, &t, &err) != VKT_OK) fail_msg("%s", err.msg);
+    memcpy(ids + *n, t.ids, t.n * sizeof *ids);
+    *n += t.n;
+    vkt_tokens_free(&t);
+}
+
+static void test_tokenizer_json(void **s) {
+    vkt_error err = {0};
+    vkt_tok *tok;
+    if (vkt_tok_load_dir(tiny_dir(), &tok, &err) != VKT_OK) fail_msg("%s", err.msg);
+    assert_int_equal(vkt_tok_kind_of(tok), VKT_TOK_HF);
+    const int32_t eot = vkt_tok_token_to_id(tok, "<|endoftext|>"), im_end = vkt_tok_token_to_id(tok, "<|im_end|>");
+    int n_eos;
+    assert_int_equal(vkt_tok_eos_ids(tok, &n_eos)[0], eot);
+    assert_int_equal(vkt_tok_pad_id(tok), eot);
+
+    // jsonl: prompt (with the tokenizer's specials) + completion + the first EOS id; special
+    // tokens' text in a completion is the token.
+    char *p = write_tmp("{\"prompt\": \"question: what is two plus three?\", \"completion\": \" five\"}\n"
+                        "{\"prompt\": \"the cat\", \"completion\": \" sat on the mat\"}\n"
+                        "{\"prompt\": \"the dog\", \"completion\": \" ate<|im_end|>\"}\n");
+    vkt_dataset d;
+    assert_int_equal(vkt_dataset_load_tok(p, VKT_DATA_JSONL, 0.34, tok, &d, &err), VKT_OK);
+    assert_int_equal(d.n_ex, 3);
+    assert_int_equal(d.train_ex, 2);
+    const char *pr[3] = {"question: what is two plus three?", "the cat", "the dog"};
+    const char *co[3] = {" five", " sat on the mat", " ate<|im_end|>"};
+    for (int i = 0; i < 3; i++) {
+        int32_t want[64];
+        size_t n = 0;
+        encode_into(tok, pr[i], VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, want, &n);
+        assert_int_equal(d.ex[i].prompt_len, n);
+        encode_into(tok, co[i], VKT_TOKF_PARSE_SPECIAL, want, &n);
+        want[n++] = eot;
+        assert_int_equal(d.ex[i].len, n);
+        assert_memory_equal(d.tokens + d.ex[i].start, want, n * sizeof *want);
+        if (i == 0) assert_true(n < strlen(pr[0]) + strlen(co[0]));  // merges: fewer ids than bytes
+        if (i == 2) assert_int_equal(want[n - 2], im_end);
+    }
+    // The validation example, padded with the pad id (weight 0); its prompt is not trained.
+    const vkt_example *x = &d.ex[2];
+    int32_t tk[32], tg[32];
+    float w[32];
+    assert_true(vkt_dataset_val_batch(&d, 0, 1, 32, tk, tg, w));
+    for (int t = 0; t < 32; t++) {
+        bool in = (size_t)t + 1 < x->len;
+        assert_int_equal(tk[t], (size_t)t < x->len ? d.tokens[x->start + (size_t)t] : eot);
+        assert_int_equal(tg[t], in ? d.tokens[x->start + (size_t)t + 1] : eot);
+        assert_true(w[t] == (in && (size_t)t + 1 >= x->prompt_len ? 1.0f : 0.0f));
+    }
+    vkt_dataset_free(&d);
+    unlink(p);
+
+    // text: the tokenizer's ids, its special tokens' text read as their ids
+    const char *text = "the cat sat on the mat.<|endoftext|>the dog sat on the log.";
+    p = write_tmp(text);
+    assert_int_equal(vkt_dataset_load_tok(p, VKT_DATA_TEXT, 0.1, tok, &d, &err), VKT_OK);
+    int32_t want[128];
+    size_t n = 0;
+    encode_into(tok, text, VKT_TOKF_PARSE_SPECIAL, want, &n);
+    assert_int_equal(d.n_tokens, n);
+    assert_memory_equal(d.tokens, want, n * sizeof *want);
+    bool has_eot = false;
+    for (size_t i = 0; i < n; i++) has_eot |= want[i] == eot;
+    assert_true(has_eot);
+    vkt_dataset_free(&d);
+    unlink(p);
+    vkt_tok_free(tok);
+
+    // The byte tokenizer through the same entry: the ids of vkt_dataset_load, exactly.
+    assert_int_equal(vkt_tok_byte(&tok, &err), VKT_OK);
+    p = write_tmp("{\"prompt\": \"a<|user|>\", \"completion\": \"b<|endoftext|>\"}\n"
+                  "{\"prompt\": \"x\", \"completion\": \"yz\"}\n");
+    vkt_dataset d2;
+    assert_int_equal(vkt_dataset_load(p, VKT_DATA_JSONL, 0.5, &d, &err), VKT_OK);
+    assert_int_equal(vkt_dataset_load_tok(p, VKT_DATA_JSONL, 0.5, tok, &d2, &err), VKT_OK);
+    assert_int_equal(d.n_tokens, d2.n_tokens);
+    assert_int_equal(d.n_tokens, 9 + 1 + 13 + 1 + 1 + 2 + 1);  // every byte a token (names included)
+    assert_memory_equal(d.tokens, d2.tokens, d.n_tokens * sizeof *d.tokens);
+    assert_int_equal(d2.pad, VKT_TOK_PAD);
+    vkt_dataset_free(&d), vkt_dataset_free(&d2);
+    unlink(p);
+    vkt_tok_free(tok);
+}
+
 static void test_schedule(void **s) {
     assert_true(fabs(vkt_lr_at(0, 100, 10, 1.0, 0.0) - 0.1) < 1e-12);
     assert_true(fabs(vkt_lr_at(9, 100, 10, 1.0, 0.0) - 1.0) < 1e-12);
@@ -124,6 +227,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_tokenizer_json),
         cmocka_unit_test(test_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

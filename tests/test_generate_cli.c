@@ -354,6 +354,12 @@ static void test_generate_json(void **state) {
         assert_int_equal(b, greedy_hello[i]);
     }
     assert_string_equal(json_string_value(json_object_get(json_array_get(s, 2), "prompt")), "a<|user|>b");
+    // The byte tokenizer: a byte per token, special tokens' names parsed.
+    json_t *pt = json_object_get(json_array_get(s, 2), "prompt_tokens");
+    assert_int_equal(json_array_size(pt), 3);
+    assert_int_equal(json_integer_value(json_array_get(pt, 0)), 'a');
+    assert_int_equal(json_integer_value(json_array_get(pt, 1)), 259);
+    assert_int_equal(json_integer_value(json_array_get(pt, 2)), 'b');
     json_decref(j);
 
     // sampling: a seed reproduces itself

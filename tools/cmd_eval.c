@@ -1,4 +1,5 @@
-// vkt eval: the mean next-token NLL of a text under a checkpoint (vkt_gen_eval_text).
+// vkt eval: the mean next-token NLL of a text under a checkpoint (vkt_gen_eval_ids), tokenized
+// by the checkpoint's tokenizer.
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,14 +10,16 @@
 #include "cli.h"
 #include "cli_device.h"
 #include "commands.h"
+#include "dataset.h"
 #include "generate.h"
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vkt eval --ckpt DIR --data FILE [--json]\n\n"
             "Mean next-token negative log-likelihood (nats/token) of FILE under the checkpoint in DIR.\n"
-            "Token id = byte value; the text is cut into non-overlapping windows of the model's context\n"
-            "(the last may be shorter) and every token but the first of each window is scored.\n\n"
+            "Tokens are the checkpoint's: DIR/tokenizer.json (its special tokens' text read as their ids),\n"
+            "else one per byte. They are cut into non-overlapping windows of the model's context (the\n"
+            "last may be shorter) and every token but the first of each window is scored.\n\n"
             "  --ckpt DIR       checkpoint (config.json + model.safetensors)\n"
             "  --data FILE      text to score\n"
             "  --batch N        windows per forward (default 4)\n"
@@ -67,32 +70,44 @@ int cmd_eval(int argc, char **argv) {
     size_t len;
     unsigned char *text = read_all(data, &len);
     if (!text) return cli_fail("eval", "%s: %s", data, strerror(errno));
+    vkt_error err = {0};
+    vkt_tok *tok = NULL;
+    vkt_tokens ids = {0};
+    vkt_status s = vkt_checkpoint_tokenizer(ckpt, NULL, &tok, &err);
+    const bool bytes = s == VKT_OK && vkt_tok_kind_of(tok) == VKT_TOK_BYTE;
+    if (s == VKT_OK && !bytes)
+        s = vkt_tok_encode(tok, (const char *)text, len, vkt_dataset_text_flags(tok), &ids, &err);
+    vkt_tok_free(tok);
+    if (s != VKT_OK) {
+        free(text);
+        return cli_fail("eval", "%s", err.msg);
+    }
     vkt_ctx *ctx;
     int rc = cli_open_device("eval", (int)device, &ctx);
     if (rc != CLI_OK) {
-        free(text);
+        free(text), vkt_tokens_free(&ids);
         return rc;
     }
-    vkt_error err = {0};
     vkt_model *m = NULL;
     vkt_gen *g = NULL;
     double nll = 0;
     int64_t tokens = 0;
-    vkt_status s = vkt_checkpoint_load_model(ctx, ckpt, &m, &err);
+    s = vkt_checkpoint_load_model(ctx, ckpt, &m, &err);
     if (s == VKT_OK) {
         int W = vkt_model_cfg(m)->context;
         s = vkt_gen_create(m, (int)batch, 0, (int)(batch * W > 1 << 20 ? 1 << 20 : batch * W), &g);
-        if (s == VKT_OK) s = vkt_gen_eval_text(g, text, len, &nll, &tokens);
+        if (s == VKT_OK && bytes) s = vkt_gen_eval_text(g, text, len, &nll, &tokens);
+        else if (s == VKT_OK) s = vkt_gen_eval_ids(g, ids.ids, ids.n, &nll, &tokens);
         if (s != VKT_OK) err = *vkt_ctx_err(ctx);
     }
     vkt_gen_destroy(g);
     vkt_model_destroy(m);
     vkt_ctx_destroy(ctx);
-    free(text);
+    free(text), vkt_tokens_free(&ids);
     if (s != VKT_OK) return cli_fail("eval", "%s", err.msg);
     if (json) printf("{\"nll\": %.9g, \"tokens\": %lld}\n", nll, (long long)tokens);
     else
-        printf("nll %.6f nats/token (perplexity %.4f, %.4f bits/byte) over %lld tokens\n", nll, exp(nll),
-               nll / log(2.0), (long long)tokens);
+        printf("nll %.6f nats/token (perplexity %.4f, %.4f bits/%s) over %lld tokens\n", nll, exp(nll),
+               nll / log(2.0), bytes ? "byte" : "token", (long long)tokens);
     return CLI_OK;
 }

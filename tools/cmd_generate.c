@@ -14,13 +14,14 @@
 #include "commands.h"
 #include "generate.h"
 #include "select.h"
-#include "tokenizer.h"
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vkt generate --ckpt DIR (--prompt TEXT | --prompts FILE) [options]\n\n"
-            "Samples continuations of each prompt (token id = byte value; <|endoftext|>, <|user|>, ... in a\n"
-            "prompt are the special tokens). All samples of all prompts are generated together.\n\n"
+            "Samples continuations of each prompt, tokenized by the checkpoint's tokenizer: DIR/tokenizer.json\n"
+            "(with its BOS where it adds one), else one token per byte; special tokens' text in a prompt\n"
+            "(<|endoftext|>, <|user|>, ...) are the special tokens. A sample stops at the tokenizer's EOS\n"
+            "ids. All samples of all prompts are generated together.\n\n"
             "  --ckpt DIR                 checkpoint (config.json + model.safetensors)\n"
             "  --prompt TEXT              a prompt (repeatable)\n"
             "  --prompts FILE             one prompt per line\n"
@@ -30,7 +31,8 @@ static void usage(FILE *f) {
             "  --top-k K                  keep the K most probable tokens (0 = off)\n"
             "  --top-p P                  nucleus sampling (1 = off)\n"
             "  --greedy                   argmax decoding\n"
-            "  --stop STR                 stop when the text ends with STR (repeatable; cut from the text)\n"
+            "  --stop STR                 stop when the text ends with STR (repeatable; cut from the text);\n"
+            "                             with a tokenizer.json, when STR ends within the newest token\n"
             "  --include-stop             keep the stop string in the text\n"
             "  --seed S                   sample k of prompt i uses stream i*N+k of seed S (default 1)\n"
             "  --batch N                  sequences in flight at once (default: all samples, at most 64)\n"
@@ -40,8 +42,9 @@ static void usage(FILE *f) {
             "                             direction.N edits the output of block N counted from 0, as in\n"
             "                             llama.cpp: the first block (0) is never edited\n"
             "  --device N                 Vulkan device (see vkt devices)\n"
-            "  --json                     one JSON object: every sample's text, tokens, per-token logprob,\n"
-            "                             entropy and self-certainty (temperature-1 model distribution),\n"
+            "  --json                     one JSON object: every sample's prompt tokens, text, tokens,\n"
+            "                             per-token logprob, entropy and self-certainty (temperature-1\n"
+            "                             model distribution),\n"
             "                             their means, and the generation speed\n\n"
             "Best-of-N (arXiv 2502.18581): N samples per prompt, an answer extracted from each, one chosen.\n"
             "Prints the chosen answer of each prompt, one a line (an empty line when no sample has one).\n"
@@ -356,17 +359,22 @@ int cmd_generate(int argc, char **argv) {
         if (n_gold != np) return cli_usage_error("generate", "--gold %s has %d answers for %d prompts", gold_file, n_gold, np);
     }
     bo.np = np;
+    // The checkpoint's tokenizer (refused when the model's vocabulary is smaller).
+    vkt_tok *tok = NULL;
+    if (vkt_checkpoint_tokenizer(ckpt, NULL, &tok, &err) != VKT_OK) return cli_fail("generate", "%s", err.msg);
+    o.tok = tok;
     const char **ptext = malloc((size_t)np * sizeof *ptext);
     int32_t **pids = calloc((size_t)np, sizeof *pids);
     int *plen = calloc((size_t)np, sizeof *plen);
     for (int i = 0; i < np; i++) {
         ptext[i] = i < n_prompt_args ? prompt_args[i] : file_lines[i - n_prompt_args];
-        size_t len = strlen(ptext[i]), nn;
-        pids[i] = malloc((len + 1) * sizeof **pids);
-        if (vkt_tokenizer_encode(ptext[i], len, VKT_TOK_PARSE_SPECIAL, pids[i], len + 1, &nn, &err) != VKT_OK)
+        vkt_tokens ids = {0};
+        if (vkt_tok_encode(tok, ptext[i], strlen(ptext[i]), VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, &ids,
+                           &err) != VKT_OK)
             return cli_fail("generate", "prompt %d: %s", i, err.msg);
-        if (nn == 0) return cli_usage_error("generate", "prompt %d is empty", i);
-        plen[i] = (int)nn;
+        if (ids.n == 0) return cli_usage_error("generate", "prompt %d is empty", i);
+        if (ids.n > (size_t)1 << 30) return cli_usage_error("generate", "prompt %d is too long", i);
+        pids[i] = ids.ids, plen[i] = (int)ids.n;
     }
     const int total = np * (int)nsamp;
     vkt_gen_prompt *req = malloc((size_t)total * sizeof *req);
@@ -421,7 +429,9 @@ int cmd_generate(int argc, char **argv) {
                 int pi = i / (int)nsamp;
                 printf("%s\n  {\"prompt_index\": %d, \"sample\": %d, \"prompt\": ", i ? "," : "", pi, i % (int)nsamp);
                 json_str(stdout, ptext[pi], strlen(ptext[pi]));
-                printf(", \"text\": ");
+                printf(", \"prompt_tokens\": [");
+                for (int t = 0; t < plen[pi]; t++) printf("%s%d", t ? ", " : "", pids[pi][t]);
+                printf("], \"text\": ");
                 json_str(stdout, r->text, r->text_len);
                 printf(", \"finish\": \"%s\", \"n_tokens\": %d, \"tokens\": [", vkt_finish_name(r->finish), r->n);
                 for (int t = 0; t < r->n; t++) printf("%s%d", t ? ", " : "", r->tokens[t]);
@@ -475,6 +485,7 @@ int cmd_generate(int argc, char **argv) {
     vkt_gen_destroy(g);
     vkt_model_destroy(m);
     vkt_ctx_destroy(ctx);
+    vkt_tok_free(tok);
     for (int i = 0; i < np; i++) free(pids[i]);
     for (int i = 0; i < n_file; i++) free(file_lines[i]);
     free(file_lines), free(pids), free(plen), free(ptext), free(req);

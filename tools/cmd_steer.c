@@ -15,7 +15,6 @@
 #include "gguf.h"
 #include "safetensors.h"
 #include "steer.h"
-#include "tokenizer.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -26,7 +25,8 @@ static void usage(FILE *f) {
             "Steering vectors on the residual stream. Layer N (0..L-1) is the output of block N\n"
             "counted from 0, where llama.cpp and repeng apply direction.N (there is no direction.0,\n"
             "so extract writes layers 1..L-1). Prompt files hold one prompt per line\n"
-            "(empty lines skipped; \\n \\t \\r \\\\ unescaped; special tokens such as <|user|> parsed).\n"
+            "(empty lines skipped; \\n \\t \\r \\\\ unescaped; special tokens such as <|user|> parsed),\n"
+            "tokenized by the checkpoint's tokenizer (DIR/tokenizer.json, else one token per byte).\n"
             "See docs/steering.md. vkt steer SUBCOMMAND --help for the options.\n");
 }
 
@@ -42,9 +42,9 @@ static void usage_capture(FILE *f) {
             "  --positions P        last (default): each prompt's last token; all: every token;\n"
             "                       response: the tokens after --boundary in each line\n"
             "  --boundary STR       prompt/response boundary for --positions response (default <|assistant|>)\n"
-            "  --generate N         first generate up to N tokens after each prompt (stops at <|endoftext|>)\n"
+            "  --generate N         first generate up to N tokens after each prompt (stops at an EOS token)\n"
             "                       and capture prompt + generation; --positions response is then every\n"
-            "                       sampled token (<|endoftext|> included). Texts: OUT.generations.jsonl\n"
+            "                       sampled token (the EOS included). Texts: OUT.generations.jsonl\n"
             "  --temperature T      sampling temperature for --generate (default 1; 0: greedy)\n"
             "  --seed S             sampling seed for --generate (default 1; prompt i on stream i)\n"
             "  --batch N            prompts per forward pass (default 16)\n"
@@ -111,6 +111,13 @@ static int check_common(const char *cmd, const common *o, int lo, vkt_model_conf
     return CLI_OK;
 }
 
+// The checkpoint's tokenizer (refused when the model's vocabulary is smaller).
+static int open_tokenizer(const char *cmd, const common *o, const vkt_model_config *cfg, vkt_tok **tok) {
+    vkt_error err = {0};
+    if (vkt_checkpoint_tokenizer(o->ckpt, cfg, tok, &err) != VKT_OK) return cli_fail(cmd, "%s", err.msg);
+    return CLI_OK;
+}
+
 static int open_model(const char *cmd, const common *o, vkt_ctx **ctx, vkt_model **m) {
     int rc = cli_open_device(cmd, (int)o->device, ctx);
     if (rc != CLI_OK) return rc;
@@ -122,10 +129,10 @@ static int open_model(const char *cmd, const common *o, vkt_ctx **ctx, vkt_model
     return CLI_OK;
 }
 
-static int read_prompts(const char *cmd, const char *flag, const char *path, const char *boundary,
+static int read_prompts(const char *cmd, vkt_tok *tok, const char *flag, const char *path, const char *boundary,
                         vkt_steer_prompts *p) {
     vkt_error err = {0};
-    vkt_status s = vkt_steer_prompts_read(path, boundary, p, &err);
+    vkt_status s = vkt_steer_prompts_read_tok(tok, path, boundary, p, &err);
     if (s == VKT_OK) return CLI_OK;
     return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s: %s", flag, err.msg) : cli_fail(cmd, "%s: %s", flag, err.msg);
 }
@@ -133,10 +140,10 @@ static int read_prompts(const char *cmd, const char *flag, const char *path, con
 // --generate: samples up to max_new tokens after every prompt (prompt i on stream i),
 // writes OUT.generations.jsonl ({"prompt", "generation", "tokens", "finish"} per line,
 // temp + rename) and replaces P's prompts by prompt + every sampled token (a final
-// <|endoftext|> included, so every prompt has at least one response row),
+// EOS included, so every prompt has at least one response row),
 // response_start = the prompt's length.
-static vkt_status generate_then_extend(vkt_model *m, vkt_steer_prompts *P, int max_new, double temperature,
-                                       uint64_t seed, const char *out, vkt_error *err) {
+static vkt_status generate_then_extend(vkt_model *m, vkt_tok *tkz, vkt_steer_prompts *P, int max_new,
+                                       double temperature, uint64_t seed, const char *out, vkt_error *err) {
     const int n = P->n, ctxlen = vkt_model_cfg(m)->context;
     for (int i = 0; i < n; i++)
         if (P->p[i].n >= ctxlen)
@@ -155,6 +162,7 @@ static vkt_status generate_then_extend(vkt_model *m, vkt_steer_prompts *P, int m
     vkt_gen_opts go;
     vkt_gen_defaults(&go);
     go.max_new_tokens = max_new, go.temperature = temperature, go.greedy = temperature <= 0, go.seed = seed;
+    go.tok = tkz;
     if (s == VKT_OK && (s = vkt_generate(g, gp, n, &go, res)) != VKT_OK)
         vkt_fail(err, s, "--generate: %s", vkt_ctx_message(vkt_model_ctx(m)));
     vkt_gen_destroy(g);
@@ -169,10 +177,9 @@ static vkt_status generate_then_extend(vkt_model *m, vkt_steer_prompts *P, int m
         const int k = res[i].n;
         memcpy(tok + at, p->tokens, (size_t)p->n * sizeof *tok);
         memcpy(tok + at + p->n, res[i].tokens, (size_t)k * sizeof *tok);
-        char *ptext = malloc((size_t)p->n * 16 + 1);
+        char *ptext = NULL;
         size_t plen = 0;
-        if (ptext && vkt_tokenizer_decode(p->tokens, (size_t)p->n, 0, ptext, (size_t)p->n * 16 + 1, &plen, NULL) != VKT_OK)
-            plen = 0;
+        if (vkt_tok_decode(tkz, p->tokens, (size_t)p->n, 0, &ptext, &plen, NULL) != VKT_OK) plen = 0;
         json_t *o = json_object();
         json_object_set_new(o, "prompt", json_stringn(ptext ? ptext : "", plen));
         json_object_set_new(o, "generation", json_stringn(res[i].text, res[i].text_len));
@@ -262,22 +269,26 @@ static int steer_capture(int argc, char **argv) {
     int first, last;
     int rc = check_common(cmd, &o, 0, &cfg, &first, &last);
     if (rc != CLI_OK) return rc;
+    vkt_tok *tok;
+    if ((rc = open_tokenizer(cmd, &o, &cfg, &tok)) != CLI_OK) return rc;
     vkt_steer_prompts P;
-    if ((rc = read_prompts(cmd, "--prompts", prompts, boundary, &P)) != CLI_OK) return rc;
+    if ((rc = read_prompts(cmd, tok, "--prompts", prompts, boundary, &P)) != CLI_OK) {
+        vkt_tok_free(tok);
+        return rc;
+    }
     vkt_ctx *ctx;
     vkt_model *m;
     if ((rc = open_model(cmd, &o, &ctx, &m)) != CLI_OK) {
-        vkt_steer_prompts_free(&P);
+        vkt_steer_prompts_free(&P), vkt_tok_free(tok);
         return rc;
     }
     vkt_steer_acts a;
     vkt_status s = VKT_OK;
-    if (gen_tokens) {
-        s = generate_then_extend(m, &P, (int)gen_tokens, temperature, seed, o.out, &err);
-        if (s != VKT_OK) {
-            vkt_model_destroy(m), vkt_ctx_destroy(ctx), vkt_steer_prompts_free(&P);
-            return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
-        }
+    if (gen_tokens) s = generate_then_extend(m, tok, &P, (int)gen_tokens, temperature, seed, o.out, &err);
+    vkt_tok_free(tok);
+    if (s != VKT_OK) {
+        vkt_model_destroy(m), vkt_ctx_destroy(ctx), vkt_steer_prompts_free(&P);
+        return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
     }
     s = vkt_steer_capture(m, P.p, P.n, first, last, pos, (int)o.batch, &a, &err);
     vkt_model_destroy(m);
@@ -363,12 +374,13 @@ static int steer_extract(int argc, char **argv) {
     int first, last;
     int rc = check_common(cmd, &o, 1, &cfg, &first, &last);
     if (rc != CLI_OK) return rc;
+    vkt_tok *tok;
+    if ((rc = open_tokenizer(cmd, &o, &cfg, &tok)) != CLI_OK) return rc;
     vkt_steer_prompts P = {0}, N = {0};
-    if ((rc = read_prompts(cmd, "--pos", posf, NULL, &P)) != CLI_OK) return rc;
-    if ((rc = read_prompts(cmd, "--neg", negf, NULL, &N)) != CLI_OK) {
-        vkt_steer_prompts_free(&P);
-        return rc;
-    }
+    rc = read_prompts(cmd, tok, "--pos", posf, NULL, &P);
+    if (rc == CLI_OK && (rc = read_prompts(cmd, tok, "--neg", negf, NULL, &N)) != CLI_OK) vkt_steer_prompts_free(&P);
+    vkt_tok_free(tok);
+    if (rc != CLI_OK) return rc;
     if (P.n != N.n) {
         rc = cli_usage_error(cmd, "%s has %d prompts but %s has %d: --pos and --neg are paired line by line", posf,
                              P.n, negf, N.n);

@@ -419,8 +419,19 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     vkt_error err = {0};
     char *ckpt = NULL;
     int rc = CLI_OK;
-    if (o->ckpt) ckpt = strdup(o->ckpt);
-    else rc = train_model(ctx, o, &ckpt);
+    if (o->ckpt) {
+        // The task, its traces and decision rows are byte-level: a model with its own
+        // tokenizer.json would be fed ids it does not read as the task's text.
+        char tj[4096];
+        struct stat tst;
+        snprintf(tj, sizeof tj, "%s/tokenizer.json", o->ckpt);
+        if (stat(tj, &tst) == 0)
+            return cli_usage_error(CMD, "--ckpt %s has a tokenizer.json; the experiment needs a byte-level "
+                                        "model (vkt train without --tokenizer)", o->ckpt);
+        ckpt = strdup(o->ckpt);
+    } else {
+        rc = train_model(ctx, o, &ckpt);
+    }
     if (rc != CLI_OK) return rc;
     vkt_model *m = NULL;
     if (vkt_checkpoint_load_model(ctx, ckpt, &m, &err) != VKT_OK) {

@@ -11,16 +11,20 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: vkt train --data FILE --out DIR [--preset NAME] [--steps N] [options]\n"
+            "usage: vkt train --data FILE --out DIR [--preset NAME] [--tokenizer DIR] [--steps N] [options]\n"
             "       vkt train --data FILE --out DIR --resume [--steps N]\n\n"
             "Trains a decoder-only transformer on FILE and writes a Hugging Face checkpoint to DIR\n"
             "(config.json, model.safetensors, optimizer.safetensors, trainer_state.json) and one JSON\n"
             "object per step to DIR/metrics.jsonl. Ctrl-C saves a checkpoint and stops; --resume continues\n"
             "from DIR with the saved hyperparameters and data order (same weights as an uninterrupted run).\n\n"
-            "  --data FILE          training text (every byte is a token) or JSONL\n"
+            "  --data FILE          training text or JSONL, tokenized by the model's tokenizer\n"
             "  --format text|jsonl  jsonl lines are {\"prompt\": ..., \"completion\": ...}: loss on completions only\n"
             "  --out DIR            checkpoint directory (created)\n"
             "  --preset NAME        gpt2-tiny (default), llama-tiny, gpt2-124M\n"
+            "  --tokenizer DIR      tokenize with DIR/tokenizer.json (default: bytes, every byte a token);\n"
+            "                       the model's vocabulary is its size rounded up to 8, and it is copied\n"
+            "                       with tokenizer_config.json, special_tokens_map.json and\n"
+            "                       generation_config.json into DIR (--resume uses the checkpoint's)\n"
             "  --layers L --width C --heads H --ffn F   override the preset's shape (--width sets\n"
             "                       the FFN to 4C for gpt2, 8C/3 rounded to 32 for llama, unless --ffn)\n"
             "  --steps N            total optimizer steps (default 1000; with --resume, the saved total)\n"
@@ -91,6 +95,7 @@ int cmd_train(int argc, char **argv) {
         else if (VAL("--data")) { if (mm < 0) return CLI_USAGE; o.data = v; }
         else if (VAL("--out")) { if (mm < 0) return CLI_USAGE; o.out = v; }
         else if (VAL("--preset")) { if (mm < 0) return CLI_USAGE; preset = v; }
+        else if (VAL("--tokenizer")) { if (mm < 0) return CLI_USAGE; o.tokenizer = v; }
         else if (VAL("--format")) {
             if (mm < 0) return CLI_USAGE;
             if (vkt_data_format_parse(v, &o.format, &err) != VKT_OK) return cli_usage_error("train", "--format: %s", err.msg);
@@ -134,6 +139,8 @@ int cmd_train(int argc, char **argv) {
     if (!o.resume && vkt_model_preset(preset, &o.cfg, &err) != VKT_OK) return cli_usage_error("train", "--preset: %s", err.msg);
     if (o.resume && (layers || width || heads || ffn))
         return cli_usage_error("train", "--layers/--width/--heads/--ffn: the shape of a resumed run is the checkpoint's");
+    if (o.resume && o.tokenizer)
+        return cli_usage_error("train", "--tokenizer: a resumed run uses the checkpoint's tokenizer");
     if (!o.resume) {
         vkt_model_config_reshape(&o.cfg, (int)layers, (int)width, (int)heads, (int)ffn);
         if (vkt_model_config_check(&o.cfg, &err) != VKT_OK) return cli_usage_error("train", "%s", err.msg);

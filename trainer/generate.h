@@ -37,6 +37,7 @@
 
 #include "gguf.h"
 #include "model.h"
+#include "tok.h"
 
 typedef struct vkt_gen vkt_gen;
 
@@ -77,10 +78,11 @@ typedef struct vkt_gen_opts {
     int top_k;                // 0: off
     double top_p;             // 1: off
     bool greedy;              // argmax (lowest id on ties); top_k = 1 is the same
-    const char *const *stop;  // stop strings: a sample stops when its text ends with one
+    const char *const *stop;  // stop strings, matched on the streamed text (below)
     int n_stop;
     bool include_stop;        // keep the matched stop string in `text` (default: cut it)
-    bool stop_at_eot;         // stop at <|endoftext|> (default true; not in `text`)
+    bool stop_at_eot;         // stop at the tokenizer's EOS ids (default true; not in `text`)
+    vkt_tok *tok;             // the model's tokenizer (NULL: the byte tokenizer)
     uint64_t seed;
     vkt_gen_logits_fn on_logits;
     void *user;
@@ -89,12 +91,21 @@ typedef struct vkt_gen_opts {
 typedef enum { VKT_FINISH_LENGTH = 0, VKT_FINISH_STOP, VKT_FINISH_EOT, VKT_FINISH_CONTEXT } vkt_finish;
 const char *vkt_finish_name(vkt_finish f); // "length", "stop", "eot", "context"
 
+// Text: while sampling, a sample's text is the bytes its tokens add (vkt_tok_token_bytes:
+// a byte token's byte, a special token's name; "<|id|>" for an id past the tokenizer's
+// vocabulary). A stop string matches when it occurs in that text ending within the newest
+// token's bytes (with the byte tokenizer: when the text ends with it); the first one given
+// that matches stops the sample, and the text is cut where it starts (unless include_stop).
+// When a sample ends, a tokenizer.json model's text becomes vkt_tok_decode of its tokens
+// (the EOS that ended it left out; a cut stop string's tokens left out, and the streamed
+// bytes before the cut that belong to them kept): what transformers' decode gives. With the
+// byte tokenizer the streamed text is that already.
 typedef struct vkt_gen_result {
-    int n;                    // tokens sampled (stop string and <|endoftext|> included)
+    int n;                    // tokens sampled (stop string and the EOS included)
     int32_t *tokens;          // (n)
     float *logprob, *entropy, *self_certainty; // (n) each, see the top of this file
     double mean_logprob, mean_entropy, mean_self_certainty; // over the n tokens (0 if n == 0)
-    char *text;               // decoded response (NUL-terminated; may hold NUL bytes)
+    char *text;               // decoded response, see above (NUL-terminated; may hold NUL bytes)
     size_t text_len;
     vkt_finish finish;
     int stop_index;           // which stop string matched, or -1
@@ -112,9 +123,11 @@ void vkt_gen_result_free(vkt_gen_result *r);
 vkt_status vkt_gen_score(vkt_gen *g, int n, const vkt_gen_prompt *prompts, const int32_t *const *cont,
                          const int *n_cont, float *const *logprob_out);
 
-// Mean next-token NLL of a byte text (token = byte value): the text is cut into
-// non-overlapping windows of max_len tokens (the last may be shorter) and every token
-// but the first of each window is scored. *tokens = how many were scored.
+// Mean next-token NLL of n token ids: they are cut into non-overlapping windows of max_len
+// tokens (the last may be shorter) and every token but the first of each window is
+// scored. *tokens = how many were scored.
+vkt_status vkt_gen_eval_ids(vkt_gen *g, const int32_t *ids, size_t n, double *nll, int64_t *tokens);
+// The same for a text under the byte tokenizer (token = byte value).
 vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, double *nll, int64_t *tokens);
 
 // Steering from GGUF control vectors, as llama.cpp's --control-vector-scaled F:S

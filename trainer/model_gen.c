@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen_text.h"
 #include "generate.h"
 #include "model_internal.h"
 #include "op_activation.h"
@@ -28,7 +29,6 @@
 #include "op_norm.h"
 #include "op_rope.h"
 #include "rng.h"
-#include "tokenizer.h"
 
 struct vkt_gen {
     vkt_model *m;
@@ -419,26 +419,6 @@ static int sample_token(const float *logits, int V, const vkt_gen_opts *o, vkt_r
     return scratch[n - 1].i;
 }
 
-// Appends the text of one token (bytes as themselves, special tokens by name).
-static bool append_text(vkt_gen_result *res, size_t *cap, int32_t id) {
-    char buf[32];
-    const char *s = buf;
-    size_t n = 1;
-    if (id >= 0 && id < 256) buf[0] = (char)id;
-    else if ((s = vkt_tokenizer_special_name(id)) != NULL) n = strlen(s);
-    else n = (size_t)snprintf(buf, sizeof buf, "<|%d|>", (int)id), s = buf;
-    if (res->text_len + n + 1 > *cap) {
-        size_t nc = (*cap + n + 1) * 2;
-        char *t = realloc(res->text, nc);
-        if (!t) return false;
-        res->text = t, *cap = nc;
-    }
-    memcpy(res->text + res->text_len, s, n);
-    res->text_len += n;
-    res->text[res->text_len] = 0;
-    return true;
-}
-
 void vkt_gen_result_free(vkt_gen_result *r) {
     if (!r) return;
     free(r->tokens), free(r->logprob), free(r->entropy), free(r->self_certainty), free(r->text);
@@ -479,6 +459,11 @@ vkt_status vkt_generate(vkt_gen *g, const vkt_gen_prompt *prompts, int n, const 
     for (int i = 0; i < opts->n_stop; i++)
         if (!opts->stop[i] || !opts->stop[i][0]) return vkt_fail(g->err, VKT_ERR_ARG, "generate: stop string %d is empty", i);
     memset(results, 0, (size_t)n * sizeof *results);
+    vkt_tok *tok = opts->tok, *own_tok = NULL;
+    if (!tok && vkt_tok_byte(&own_tok, g->err) != VKT_OK) return VKT_ERR_NOMEM;
+    if (!tok) tok = own_tok;
+    int n_eos = 0;
+    const int32_t *eos = vkt_tok_eos_ids(tok, &n_eos);
     sample_state *st = calloc((size_t)n + 1, sizeof *st);
     feed *fd = calloc((size_t)g->S, sizeof *fd);
     int *who = calloc((size_t)g->S, sizeof *who), *slot_owner = malloc((size_t)g->S * sizeof *slot_owner);
@@ -546,40 +531,43 @@ vkt_status vkt_generate(vkt_gen *g, const vkt_gen_prompt *prompts, int n, const 
             }
             float *z = lg + (size_t)q * V;
             if (opts->on_logits) opts->on_logits(opts->user, i, r->n, z, V);
-            int tok = sample_token(z, V, opts, &x->rng, scratch);
-            token_stats(z, V, tok, &r->logprob[r->n], &r->entropy[r->n], &r->self_certainty[r->n]);
-            r->tokens[r->n++] = tok;
+            int id = sample_token(z, V, opts, &x->rng, scratch);
+            token_stats(z, V, id, &r->logprob[r->n], &r->entropy[r->n], &r->self_certainty[r->n]);
+            r->tokens[r->n++] = id;
             bool end = false;
-            if (tok == VKT_TOK_EOT && opts->stop_at_eot && V > VKT_TOK_EOT) {
-                r->finish = VKT_FINISH_EOT, end = true;
+            for (int e = 0; e < n_eos && opts->stop_at_eot && !end; e++) end = id == eos[e];
+            if (end) {
+                r->finish = VKT_FINISH_EOT;
             } else {
-                if (!append_text(r, &x->text_cap, tok)) {
+                size_t from = r->text_len, at;
+                if (!vkt_gen_text_append(tok, r, &x->text_cap, id)) {
                     s = vkt_fail(g->err, VKT_ERR_NOMEM, "generate text");
                     break;
                 }
-                for (int k = 0; k < opts->n_stop && !end; k++) {
-                    size_t sl = strlen(opts->stop[k]);
-                    if (r->text_len >= sl && !memcmp(r->text + r->text_len - sl, opts->stop[k], sl)) {
-                        r->finish = VKT_FINISH_STOP, r->stop_index = k, end = true;
-                        if (!opts->include_stop) r->text_len -= sl, r->text[r->text_len] = 0;
-                    }
+                int k = vkt_gen_text_stop(tok, r, from, opts->stop, opts->n_stop, &at);
+                if (k >= 0) {
+                    r->finish = VKT_FINISH_STOP, r->stop_index = k, end = true;
+                    if (!opts->include_stop) r->text_len = at, r->text[at] = 0;
                 }
             }
             if (!end && r->n >= cap) r->finish = VKT_FINISH_LENGTH, end = true;
             if (!end && g->len[x->slot] >= g->Lmax) r->finish = VKT_FINISH_CONTEXT, end = true;
             if (end) {
+                int kept = r->finish == VKT_FINISH_EOT ? r->n - 1 : r->n;
+                if ((s = vkt_gen_text_finish(tok, r, kept, g->err)) != VKT_OK) break;
                 x->done = true;
                 slot_owner[x->slot] = -1;
                 x->slot = -1;
                 finish_means(r);
             } else {
-                x->pending = tok;
+                x->pending = id;
             }
         }
     }
     if (s != VKT_OK)
         for (int i = 0; i < n; i++) vkt_gen_result_free(&results[i]);
     free(st), free(fd), free(who), free(slot_owner), free(lg), free(scratch);
+    vkt_tok_free(own_tok);
     return s;
 }
 
@@ -655,12 +643,9 @@ vkt_status vkt_gen_score(vkt_gen *g, int n, const vkt_gen_prompt *prompts, const
     return s;
 }
 
-vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, double *nll, int64_t *tokens) {
+vkt_status vkt_gen_eval_ids(vkt_gen *g, const int32_t *ids, size_t len, double *nll, int64_t *tokens) {
     const int W = g->Lmax;
     *nll = 0, *tokens = 0;
-    if (vkt_model_cfg(g->m)->vocab < 256)
-        return vkt_fail(g->err, VKT_ERR_ARG, "eval: the model's vocabulary (%d) does not hold every byte",
-                        vkt_model_cfg(g->m)->vocab);
     // Windows go through vkt_gen_score a plan's worth at a time (prompt = first token).
     const int per = g->S;
     size_t nwin = (len + (size_t)W - 1) / (size_t)W;
@@ -668,10 +653,9 @@ vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, 
     const int32_t **cont = calloc((size_t)per, sizeof *cont);
     int *nc = calloc((size_t)per, sizeof *nc);
     float **out = calloc((size_t)per, sizeof *out);
-    int32_t *ids = malloc((size_t)per * W * sizeof *ids);
     float *lp = malloc((size_t)per * W * sizeof *lp);
     vkt_status s = VKT_OK;
-    if (!pr || !cont || !nc || !out || !ids || !lp) s = vkt_fail(g->err, VKT_ERR_NOMEM, "eval");
+    if (!pr || !cont || !nc || !out || !lp) s = vkt_fail(g->err, VKT_ERR_NOMEM, "eval");
     double sum = 0;
     int64_t count = 0;
     for (size_t w0 = 0; s == VKT_OK && w0 < nwin; w0 += (size_t)per) {
@@ -679,10 +663,8 @@ vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, 
         for (size_t wi = w0; wi < nwin && nb < per; wi++) {
             size_t a = wi * (size_t)W, b = a + (size_t)W < len ? a + (size_t)W : len;
             if (b - a < 2) continue; // a one-token window scores nothing
-            int32_t *x = ids + (size_t)nb * W;
-            for (size_t t = a; t < b; t++) x[t - a] = text[t];
-            pr[nb] = (vkt_gen_prompt){x, 1, 0};
-            cont[nb] = x + 1, nc[nb] = (int)(b - a - 1), out[nb] = lp + (size_t)nb * W;
+            pr[nb] = (vkt_gen_prompt){ids + a, 1, 0};
+            cont[nb] = ids + a + 1, nc[nb] = (int)(b - a - 1), out[nb] = lp + (size_t)nb * W;
             nb++;
         }
         if (nb == 0) continue;
@@ -690,8 +672,21 @@ vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, 
         for (int k = 0; s == VKT_OK && k < nb; k++)
             for (int t = 0; t < nc[k]; t++) sum -= out[k][t], count++;
     }
-    free(pr), free(cont), free(nc), free(out), free(ids), free(lp);
+    free(pr), free(cont), free(nc), free(out), free(lp);
     if (s == VKT_OK) *nll = count ? sum / (double)count : 0.0, *tokens = count;
+    return s;
+}
+
+vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, double *nll, int64_t *tokens) {
+    *nll = 0, *tokens = 0;
+    if (vkt_model_cfg(g->m)->vocab < 256)
+        return vkt_fail(g->err, VKT_ERR_ARG, "eval: the model's vocabulary (%d) does not hold every byte",
+                        vkt_model_cfg(g->m)->vocab);
+    int32_t *ids = malloc((len ? len : 1) * sizeof *ids);
+    if (!ids) return vkt_fail(g->err, VKT_ERR_NOMEM, "eval: %zu bytes", len);
+    for (size_t t = 0; t < len; t++) ids[t] = text[t];
+    vkt_status s = vkt_gen_eval_ids(g, ids, len, nll, tokens);
+    free(ids);
     return s;
 }
 
@@ -699,14 +694,16 @@ vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, 
 
 vkt_status vkt_gen_edit_from_control_vectors(const vkt_control_vector *cvs, const float *scales, int n, int layer_lo,
                                              int layer_hi, int layers, int C, float *dirs, vkt_error *err) {
+    // Checked first: a refused call writes nothing.
+    for (int i = 0; i < n; i++)
+        if (cvs[i].max_layer > 0 && cvs[i].n_embd != C)
+            return vkt_fail(err, VKT_ERR_ARG, "control vector %d: directions of %d floats, the model's width is %d", i,
+                            cvs[i].n_embd, C);
     memset(dirs, 0, (size_t)layers * C * sizeof *dirs);
     if (layer_lo <= 0) layer_lo = 1;
     if (layer_hi <= 0) layer_hi = layers - 1;
     for (int i = 0; i < n; i++) {
         const vkt_control_vector *cv = &cvs[i];
-        if (cv->max_layer > 0 && cv->n_embd != C)
-            return vkt_fail(err, VKT_ERR_ARG, "control vector %d: directions of %d floats, the model's width is %d", i,
-                            cv->n_embd, C);
         for (int N = layer_lo; N <= layer_hi && N <= cv->max_layer; N++) {
             int b = vkt_gen_cv_block(N);
             if (b < 0 || b >= layers || !cv->present[N - 1]) continue;

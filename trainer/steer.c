@@ -86,22 +86,25 @@ static size_t unescape(char *s, size_t n) {
     return o;
 }
 
-vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *name, const char *boundary,
-                                   vkt_steer_prompts *out, vkt_error *err) {
+vkt_status vkt_steer_prompts_parse_tok(vkt_tok *tok, const char *text, size_t len, const char *name,
+                                       const char *boundary, vkt_steer_prompts *out, vkt_error *err) {
     memset(out, 0, sizeof *out);
     size_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
     char *buf = malloc(len + 1);
     out->p = calloc(lines, sizeof *out->p);
     out->line = calloc(lines, sizeof *out->line);
-    out->tokens = malloc((len + 1) * sizeof *out->tokens);
-    if (!buf || !out->p || !out->line || !out->tokens) {
+    if (!buf || !out->p || !out->line) {
         free(buf);
         vkt_steer_prompts_free(out);
         return vkt_fail(err, VKT_ERR_NOMEM, "%s: prompts", name);
     }
+    // A prompt starts as a tokenizer's text does (its BOS, where it adds one); the
+    // response after a boundary continues it.
+    const unsigned first = VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, rest = VKT_TOKF_PARSE_SPECIAL;
+    vkt_tokens all = {0};
     vkt_status s = VKT_OK;
-    size_t used = 0, start = 0;
+    size_t start = 0;
     int lineno = 0;
     while (start <= len && s == VKT_OK) {
         size_t end = start;
@@ -113,8 +116,8 @@ vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *nam
         n = unescape(buf, n);
         start = end + 1;
         if (n == 0) continue;
-        int32_t *ids = out->tokens + used;
-        size_t nt = 0, cut = 0;
+        const size_t at = all.n;
+        size_t cut = 0;
         if (boundary) {
             const char *hit = memmem(buf, n, boundary, strlen(boundary));
             if (!hit || !*boundary) {
@@ -122,37 +125,56 @@ vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *nam
                 break;
             }
             size_t pre = (size_t)(hit - buf) + strlen(boundary);
-            s = vkt_tokenizer_encode(buf, pre, VKT_TOK_PARSE_SPECIAL, ids, len + 1 - used, &cut, err);
-            size_t nr = 0;
-            if (s == VKT_OK)
-                s = vkt_tokenizer_encode(buf + pre, n - pre, VKT_TOK_PARSE_SPECIAL, ids + cut, len + 1 - used - cut,
-                                         &nr, err);
-            if (s == VKT_OK && nr == 0)
+            s = vkt_tok_encode(tok, buf, pre, first, &all, err);
+            cut = all.n - at;
+            if (s == VKT_OK) s = vkt_tok_encode(tok, buf + pre, n - pre, rest, &all, err);
+            if (s == VKT_OK && all.n == at + cut)
                 s = vkt_fail(err, VKT_ERR_ARG, "%s:%d: nothing after the response boundary '%s'", name, lineno,
                              boundary);
-            nt = cut + nr;
         } else {
-            s = vkt_tokenizer_encode(buf, n, VKT_TOK_PARSE_SPECIAL, ids, len + 1 - used, &nt, err);
+            s = vkt_tok_encode(tok, buf, n, first, &all, err);
         }
+        if (s == VKT_OK && all.n - at > 0x7fffffff)
+            s = vkt_fail(err, VKT_ERR_ARG, "%s:%d: too many tokens", name, lineno);
         if (s != VKT_OK) break;
-        out->p[out->n] = (vkt_steer_prompt){NULL, (int)nt, (int)cut};
+        out->p[out->n] = (vkt_steer_prompt){NULL, (int)(all.n - at), (int)cut};
         out->line[out->n] = lineno;
         out->n++;
-        used += nt;
     }
     free(buf);
+    out->tokens = all.ids;
     if (s == VKT_OK && out->n == 0) s = vkt_fail(err, VKT_ERR_ARG, "%s: no prompts (the file has no non-empty line)", name);
     if (s != VKT_OK) {
         vkt_steer_prompts_free(out);
         return s;
     }
-    // Pointers only now: tokens is not reallocated, but set them in one place.
+    // Pointers only now: the token list grew while the lines were read.
     size_t off = 0;
     for (int i = 0; i < out->n; i++) out->p[i].tokens = out->tokens + off, off += (size_t)out->p[i].n;
     return VKT_OK;
 }
 
+vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *name, const char *boundary,
+                                   vkt_steer_prompts *out, vkt_error *err) {
+    vkt_tok *tok;
+    memset(out, 0, sizeof *out);
+    VKT_TRY(vkt_tok_byte(&tok, err));
+    vkt_status s = vkt_steer_prompts_parse_tok(tok, text, len, name, boundary, out, err);
+    vkt_tok_free(tok);
+    return s;
+}
+
 vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_steer_prompts *out, vkt_error *err) {
+    vkt_tok *tok;
+    memset(out, 0, sizeof *out);
+    VKT_TRY(vkt_tok_byte(&tok, err));
+    vkt_status s = vkt_steer_prompts_read_tok(tok, path, boundary, out, err);
+    vkt_tok_free(tok);
+    return s;
+}
+
+vkt_status vkt_steer_prompts_read_tok(vkt_tok *tok, const char *path, const char *boundary, vkt_steer_prompts *out,
+                                      vkt_error *err) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) return vkt_fail(err, VKT_ERR_IO, "%s: %s", path, strerror(errno));
@@ -173,7 +195,7 @@ vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_st
         free(text);
         return vkt_fail(err, VKT_ERR_IO, "%s: read error", path);
     }
-    vkt_status s = vkt_steer_prompts_parse(text, len, path, boundary, out, err);
+    vkt_status s = vkt_steer_prompts_parse_tok(tok, text, len, path, boundary, out, err);
     free(text);
     return s;
 }

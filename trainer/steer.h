@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "tok.h"
 
 typedef enum vkt_steer_pos {
     VKT_STEER_POS_LAST = 0,  // the last token of each prompt
@@ -53,10 +54,11 @@ typedef struct vkt_steer_prompt {
 
 // Prompts read from a text file: one prompt per line ('\n'; a trailing '\r' is dropped),
 // empty lines skipped, escapes \n \t \r \\ processed (as llama.cpp's cvector-generator
-// reads its prompt files), special-token names such as <|user|> parsed, bytes otherwise.
+// reads its prompt files), tokenized by the model's tokenizer with special tokens' text
+// (<|user|>, ...) parsed and, for a tokenizer.json, its BOS where it adds one.
 // With boundary != NULL each line must contain it: response_start = the number of tokens
-// of the text up to and including its first occurrence. line[i] is the 1-based line of
-// prompt i (for messages).
+// of the text up to and including its first occurrence (the rest is encoded on its own).
+// line[i] is the 1-based line of prompt i (for messages).
 typedef struct vkt_steer_prompts {
     int n;
     vkt_steer_prompt *p;
@@ -64,8 +66,13 @@ typedef struct vkt_steer_prompts {
     int32_t *tokens;  // storage for every prompt's tokens
 } vkt_steer_prompts;
 
-vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_steer_prompts *out, vkt_error *err);
+vkt_status vkt_steer_prompts_read_tok(vkt_tok *tok, const char *path, const char *boundary, vkt_steer_prompts *out,
+                                      vkt_error *err);
 // The same from memory (text of len bytes; name stands for the file in messages).
+vkt_status vkt_steer_prompts_parse_tok(vkt_tok *tok, const char *text, size_t len, const char *name,
+                                       const char *boundary, vkt_steer_prompts *out, vkt_error *err);
+// Both with the byte tokenizer.
+vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_steer_prompts *out, vkt_error *err);
 vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *name, const char *boundary,
                                    vkt_steer_prompts *out, vkt_error *err);
 void vkt_steer_prompts_free(vkt_steer_prompts *p);

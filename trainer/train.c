@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "tok.h"
 #include "json_file.h"
 #include "model.h"
 #include "schedule.h"
@@ -108,9 +109,27 @@ static vkt_status load_state(const char *dir, vkt_train_opts *o, state *st, vkt_
     return s;
 }
 
+// A fresh run also writes its tokenizer's files (or removes a stale tokenizer.json a byte
+// model must not be read with); a resumed run's are in the checkpoint already.
 static vkt_status save_all(vkt_model *m, const vkt_train_opts *o, const state *st, vkt_error *err) {
     VKT_TRY(vkt_checkpoint_save_model(m, o->out, true, err));
+    if (!o->resume && o->tokenizer) VKT_TRY(vkt_checkpoint_copy_tokenizer(o->tokenizer, o->out, err));
+    else if (!o->resume) VKT_TRY(vkt_checkpoint_remove_tokenizer(o->out, err));
     return save_state(o->out, o, st, err);
+}
+
+// The run's tokenizer: the checkpoint's when resuming, else --tokenizer's (which sets the
+// new model's vocabulary), else the byte tokenizer.
+static vkt_status open_tokenizer(vkt_train_opts *o, vkt_tok **tok, vkt_error *err) {
+    if (o->resume) return vkt_checkpoint_tokenizer(o->out, &o->cfg, tok, err);
+    if (!o->tokenizer) return vkt_tok_byte(tok, err);
+    VKT_TRY(vkt_tok_load_dir(o->tokenizer, tok, err));
+    if (vkt_tok_kind_of(*tok) != VKT_TOK_HF) {
+        vkt_tok_free(*tok), *tok = NULL;
+        return vkt_fail(err, VKT_ERR_ARG, "--tokenizer %s: no tokenizer.json there", o->tokenizer);
+    }
+    o->cfg.vocab = (vkt_tok_vocab_size(*tok) + 7) / 8 * 8;
+    return VKT_OK;
 }
 
 static vkt_status validate(vkt_model *m, const vkt_dataset *d, const vkt_train_opts *o, int32_t *tok, int32_t *tgt,
@@ -137,7 +156,10 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     res->final_val_loss = NAN;
     state st = {0};
     vkt_model *m = NULL;
+    vkt_tok *tkz = NULL;
     vkt_status s = VKT_OK;
+    if (!o.resume) s = open_tokenizer(&o, &tkz, err);
+    if (s != VKT_OK) return s;
     if (o.resume) {
         s = load_state(o.out, &o, &st, err);
         if (s == VKT_OK) s = vkt_checkpoint_load_model(ctx, o.out, &m, err);
@@ -149,6 +171,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             free(m1), free(m2);
         }
         if (s == VKT_OK) o.cfg = *vkt_model_cfg(m);
+        if (s == VKT_OK) s = open_tokenizer(&o, &tkz, err);
     } else {
         vkt_rng_seed(&st.rng, vkt_rng_derive(o.seed, 1));
         s = vkt_model_create(ctx, &o.cfg, &m, err);
@@ -157,11 +180,13 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     }
     if (s != VKT_OK) {
         vkt_model_destroy(m);
+        vkt_tok_free(tkz);
         return s;
     }
     if (o.steps <= 0) o.steps = 1000;
     if (o.resume && st.step >= o.steps) {
         vkt_model_destroy(m);
+        vkt_tok_free(tkz);
         return vkt_fail(err, VKT_ERR_ARG, "%s is at step %d already; --steps %d leaves nothing to do (pass a larger --steps)",
                         o.out, st.step, o.steps);
     }
@@ -169,11 +194,13 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     if (o.seq > o.cfg.context) o.seq = o.cfg.context;
     if (o.batch < 1 || o.seq < 1 || o.accum < 1 || o.steps < 1) {
         vkt_model_destroy(m);
+        vkt_tok_free(tkz);
         return vkt_fail(err, VKT_ERR_ARG, "train: batch %d, seq %d, accum %d and steps %d must be >= 1", o.batch, o.seq,
                         o.accum, o.steps);
     }
     vkt_dataset d;
-    s = vkt_dataset_load(o.data, o.format, o.val_fraction, &d, err);
+    s = vkt_dataset_load_tok(o.data, o.format, o.val_fraction, tkz, &d, err);
+    vkt_tok_free(tkz);
     if (s != VKT_OK) {
         vkt_model_destroy(m);
         return s;

@@ -28,6 +28,10 @@ typedef struct vkt_train_opts {
     vkt_data_format format;
     const char *out;          // checkpoint directory
     vkt_model_config cfg;     // used when not resuming
+    const char *tokenizer;    // a directory with tokenizer.json for a new model (NULL: bytes);
+                              // cfg.vocab becomes its vocabulary rounded up to 8, and its
+                              // files are copied into every checkpoint. A resumed run uses
+                              // the checkpoint's tokenizer.
     int steps;                // total steps; <= 0: 1000, or with resume the saved total
     int batch, seq, accum, warmup;
     double lr, min_lr, weight_decay, max_grad_norm, val_fraction;
