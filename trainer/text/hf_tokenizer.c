@@ -208,9 +208,9 @@ static vkt_status index_ids(hf_tok *h, vkt_error *err) {
     for (int32_t i = 0; i < h->n_added; i++) h->added_of_id[h->added[i].id] = i;
     for (size_t i = 0; i < h->post_pre.n + h->post_post.n; i++) {
         int32_t id = i < h->post_pre.n ? h->post_pre.ids[i] : h->post_post.ids[i - h->post_pre.n];
-        if (id >= v)
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor adds id %d, past the vocabulary of %d",
-                            h->path, (int)id, (int)v);
+        if (id >= v || !hf_tok_id_to_token(h, id))
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor adds id %d, which is not in the vocabulary",
+                            h->path, (int)id);
     }
     return VKT_OK;
 }
