@@ -207,6 +207,8 @@ static const struct {
     {"{{ '3'|int + 1 }}{{ '3.7'|int }}{{ 'x'|int }}{{ 2.9|int }}{{ '2.5'|float }}{{ -3|abs }}{{ "
      "'abc'|reverse }}{{ [1, 2]|reverse|list }}",
      "{}", "43022.53cba[2, 1]"},
+    // Found by fuzzing: empty containers and a zero-width indent.
+    {"{{ {}|list }}{{ 'a\\nb'|indent(0, true) }}{{ {}|items|list }}", "{}", "[]a\nb[]"},
     {"{{ 'a\\nb\\n\\nc'|indent }}|{{ 'a\\nb'|indent(2, true) }}", "{}",
      "a\n    b\n\n    c|  a\n  b"},
     {"{{ s.split() }}{{ s.split(' ') }}{{ s.split(None, 1) }}{{ s.rsplit(None, 1) }}{{ "
@@ -278,6 +280,7 @@ static const struct {
     {"{{ [1]|select }}", VKT_ERR_UNSUPPORTED, "printing a generator"},
     {"{{ x|tojson }}", VKT_ERR_FORMAT, "Object of type Undefined is not JSON serializable"},
     {"{{ 9223372036854775807 + 1 }}", VKT_ERR_ARG, "integer overflow"},  // Python has big ints
+    {"{{ 3.3e116|int }}", VKT_ERR_ARG, "integer overflow"},
 };
 
 static void test_failures(void **state) {
@@ -559,7 +562,8 @@ static void test_tools(void **state) {
         IM("user", "Weather in Paris?")
         "<|im_start|>assistant\n<tool_call>\n"
         "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
-        "</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n{\"temp\": 20}\n</tool_response><|im_end|>\n"
+        "</tool_call><|im_end|>\n"
+        "<|im_start|>user\n<tool_response>\n{\"temp\": 20}\n</tool_response><|im_end|>\n"
         "<|im_start|>assistant\n");
     free(src);
     src = template_text("llama3_2.jinja");

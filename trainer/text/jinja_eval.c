@@ -397,8 +397,67 @@ static bool eval_unary(jinja_ctx *c, jinja_scope *s, const jinja_node *n, jv *ou
     return true;
 }
 
+// The operands of a left-leaning chain a + b + c (or a ~ b ~ c), left to right.
+#define CHAIN_MAX 32
+static size_t chain_operands(const jinja_node *n, const jinja_node **ops) {
+    size_t k = 0;
+    const jinja_node *x = n;
+    while (k < CHAIN_MAX - 1 && x->kind == n->kind && x->op == n->op) {
+        ops[k++] = x->b;
+        x = x->a;
+    }
+    ops[k++] = x;
+    for (size_t i = 0; i < k / 2; i++) {
+        const jinja_node *t = ops[i];
+        ops[i] = ops[k - 1 - i];
+        ops[k - 1 - i] = t;
+    }
+    return k;
+}
+
+// a ~ b ~ c and a + b + c: one string built once rather than one copy per operator. The
+// operands are all evaluated first (an expression has no side effects); + falls back to
+// pairwise Python addition unless every operand is a string.
+static bool eval_chain(jinja_ctx *c, jinja_scope *s, const jinja_node *n, jv *out) {
+    const jinja_node *ops[CHAIN_MAX];
+    jv v[CHAIN_MAX];
+    size_t k = chain_operands(n, ops);
+    bool strings = true;
+    for (size_t i = 0; i < k; i++) {
+        if (!jinja_eval(c, s, ops[i], &v[i])) return false;
+        strings = strings && v[i].kind == JV_STR;
+    }
+    c->line = n->line;
+    if (n->kind == JN_BINOP && !strings) {
+        *out = v[0];
+        for (size_t i = 1; i < k; i++)
+            if (!arith(c, JT_ADD, *out, v[i], out)) return false;
+        return true;
+    }
+    if (strings) {  // the common case: one allocation in the arena
+        size_t total = 0;
+        for (size_t i = 0; i < k; i++) total += v[i].u.s.n;
+        char *p = jinja_ctx_alloc(c, total + 1);
+        if (!p) return false;
+        for (size_t i = 0, at = 0; i < k; at += v[i].u.s.n, i++)
+            memcpy(p + at, v[i].u.s.p, v[i].u.s.n);
+        p[total] = 0;
+        *out = jv_strn(p, total);
+        return true;
+    }
+    vkt_bytebuf buf = {0};
+    for (size_t i = 0; i < k; i++)
+        if (!jv_write_str(c, &buf, v[i])) {
+            free(buf.p);
+            return false;
+        }
+    return jv_from_buf(c, &buf, out);
+}
+
 static bool eval_binary(jinja_ctx *c, jinja_scope *s, const jinja_node *n, jv *out) {
     jv a, b;
+    if (n->kind == JN_CONCAT || (n->kind == JN_BINOP && n->op == JT_ADD))
+        return eval_chain(c, s, n, out);
     if (!jinja_eval(c, s, n->a, &a)) return false;
     if (n->kind == JN_AND || n->kind == JN_OR) {
         bool t = jv_truthy(a);
@@ -410,14 +469,6 @@ static bool eval_binary(jinja_ctx *c, jinja_scope *s, const jinja_node *n, jv *o
     }
     if (!jinja_eval(c, s, n->b, &b)) return false;
     c->line = n->line;
-    if (n->kind == JN_CONCAT) {
-        vkt_bytebuf buf = {0};
-        if (!jv_write_str(c, &buf, a) || !jv_write_str(c, &buf, b)) {
-            free(buf.p);
-            return false;
-        }
-        return jv_from_buf(c, &buf, out);
-    }
     return arith(c, n->op, a, b, out);
 }
 

@@ -2,6 +2,7 @@
 // arguments and edge cases (trim and upper take str() of anything; default replaces only
 // undefined unless boolean=true; tojson is transformers' json.dumps). selectattr, map
 // and friends run a test or a filter per item, the way Llama 3.1 and Mistral use them.
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,7 +327,9 @@ static bool to_number(jinja_ctx *c, int id, jv v, const jinja_args *a, jv *out) 
             buf[len] = 0;
             char *end;
             if (id == F_INT) {
+                errno = 0;
                 long long i = strtoll(buf, &end, 10);
+                if (!*end && errno == ERANGE) return jinja_fail(c, VKT_ERR_ARG, "integer overflow");
                 if (!*end) return (*out = jv_int(i)), true;
             }
             f = strtod(buf, &end);
@@ -336,6 +339,9 @@ static bool to_number(jinja_ctx *c, int id, jv v, const jinja_args *a, jv *out) 
         ok = false;
     }
     if (!ok || (id == F_INT && !isfinite(f))) return (*out = dflt), true;
+    if (id == F_INT && v.kind != JV_INT &&
+        (f >= 9223372036854775808.0 || f < -9223372036854775808.0))
+        return jinja_fail(c, VKT_ERR_ARG, "integer overflow");  // Python's ints have no bound
     *out = id == F_INT ? jv_int((int64_t)f) : jv_float(f);
     if (id == F_INT && v.kind == JV_INT) *out = v;
     return true;

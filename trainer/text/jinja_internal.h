@@ -351,7 +351,8 @@ typedef struct jinja_nodes {
 struct jinja_node {
     jinja_node_kind kind;
     int line;
-    int op;            // JN_BINOP: the JT_ operator; JN_FILTER / JN_TEST: the builtin id
+    int op;  // JN_BINOP: the JT_ operator; JN_FILTER / JN_TEST: the builtin id, or -1 for one
+             // the engine lacks (it fails when the template reaches it)
     const char *name;  // NAME, GETATTR attribute, FILTER/TEST/MACRO name, SET_NS attribute
     size_t name_len;
     jv value;               // JN_CONST; JN_TEXT's text
@@ -359,12 +360,12 @@ struct jinja_node {
                             // COND then/test/else, FOR iterable/filter, IF test, SET value
     jinja_node *d;
     jinja_nodes args;      // call / filter / test / list / tuple args; DICT keys; COMPARE operands
-    jinja_nodes kwvals;    // keyword values; DICT values; MACRO defaults
-    const char **kwnames;  // keyword names (NUL-terminated), one per kwvals; MACRO params
+    jinja_nodes kwvals;    // keyword values; DICT values; MACRO defaults (of the last params)
+    const char **kwnames;  // keyword names (into the source, with lengths), one per kwvals
     size_t *kwname_lens;
     int *cmp_ops;              // JN_COMPARE: JT_EQ.. or JT_NAME for `in`, -JT_NAME for `not in`
     jinja_nodes body, orelse;  // IF / FOR / MACRO / SET_BLOCK bodies
-    const char **targets;      // FOR / SET names (one or a tuple)
+    const char **targets;      // FOR / SET names (one or a tuple); MACRO parameters
     size_t *target_lens;
     size_t ntargets;
     bool target_tuple;

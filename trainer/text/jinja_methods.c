@@ -63,7 +63,7 @@ bool jinja_iter(jinja_ctx *c, jv v, jv_list **out) {
         return true;
     case JV_DICT:
         if (!jinja_step(c, (long long)v.u.d->n) || !jv_list_new(c, v.u.d->n, &l)) return false;
-        memcpy(l.u.l->items, v.u.d->keys, v.u.d->n * sizeof(jv));
+        if (v.u.d->n) memcpy(l.u.l->items, v.u.d->keys, v.u.d->n * sizeof(jv));
         *out = l.u.l;
         return true;
     case JV_STR: {
@@ -165,7 +165,12 @@ static bool g_range(jinja_ctx *c, const jinja_args *a, jv *out) {
                           "range too big: the sandbox blocks ranges larger than 100000");
     size_t n = (size_t)cnt;
     if (!jinja_step(c, (long long)n) || !jv_list_new(c, n, out)) return false;
-    for (size_t i = 0; i < n; i++) out->u.l->items[i] = jv_int(start + (int64_t)i * step);
+    for (size_t i = 0; i < n; i++) {
+        int64_t x;  // the count came from doubles: guard the last items against overflow
+        if (__builtin_mul_overflow((int64_t)i, step, &x) || __builtin_add_overflow(start, x, &x))
+            return jinja_fail(c, VKT_ERR_ARG, "integer overflow in range()");
+        out->u.l->items[i] = jv_int(x);
+    }
     return true;
 }
 
