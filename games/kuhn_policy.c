@@ -29,6 +29,14 @@ void vkt_kuhn_policy_const(vkt_kuhn_policy *pi, double p) {
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) pi->bet[i] = p;
 }
 
+vkt_status vkt_kuhn_policy_check_finite(const vkt_kuhn_policy *pi, vkt_error *err) {
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++)
+        if (!isfinite(pi->bet[i]))
+            return vkt_fail(err, VKT_ERR_ARG, "the kuhn policy's P(bet) at information state '%s' is %g, not finite "
+                            "(the policy has diverged)", vkt_kuhn_infostate_name(i), pi->bet[i]);
+    return VKT_OK;
+}
+
 vkt_status vkt_kuhn_policy_nash(double alpha, vkt_kuhn_policy *pi, vkt_error *err) {
     if (!(alpha >= 0 && alpha <= 1.0 / 3.0 + 1e-15))
         return vkt_fail(err, VKT_ERR_ARG, "kuhn: nash alpha %g must be in [0, 1/3]", alpha);

@@ -36,6 +36,10 @@ vkt_status vkt_kuhn_policy_load(const char *path, vkt_kuhn_policy *pi, vkt_error
 // Writes the JSON form (temp file, then rename).
 vkt_status vkt_kuhn_policy_save(const char *path, const vkt_kuhn_policy *pi, vkt_error *err);
 
+// VKT_OK when every entry is a finite number; else VKT_ERR_ARG naming the first information
+// state whose entry is not (a diverged policy: no value or exploitability is computed from it).
+vkt_status vkt_kuhn_policy_check_finite(const vkt_kuhn_policy *pi, vkt_error *err);
+
 // Player 0's exact expected chips when `first` plays player 0's states and `second`
 // plays player 1's (each uses only its own player's entries).
 double vkt_kuhn_value(const vkt_kuhn_policy *first, const vkt_kuhn_policy *second);

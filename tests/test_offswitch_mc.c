@@ -104,6 +104,40 @@ static void test_mc_deterministic(void **state) {
     assert_true(vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7) != vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7 + (1ull << 32)));
 }
 
+// Priors far beyond float (and near double's) range: the estimate runs in a rescaled unit
+// and agrees with the exact values (issue 22: 1e39 gave P(off) 0.499 against 0.1587).
+static void test_mc_extreme_scales(void **state) {
+    const char *priors[] = {"normal:mu=1e30,sigma=1e30", "normal:mu=1e300,sigma=1e300", "normal:mu=-1e300,sigma=3e300",
+                            "uniform:lo=-1e30,hi=3e30", "discrete:-1e300@0.25;2e300@0.75",
+                            "normal:mu=1e-30,sigma=1e-30"};
+    const char *humans[] = {"rational", "noisy:eps=0.1"};
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 2; j++) {
+            vkt_offswitch_config cfg;
+            parse(priors[i], humans[j], &cfg);
+            vkt_offswitch_values ex;
+            vkt_offswitch_mc_result r;
+            vkt_error err = {0};
+            if (vkt_offswitch_exact(&cfg.prior, &cfg.human, &ex, &err) != VKT_OK) fail_msg("%s", err.msg);
+            if (vkt_offswitch_mc(NULL, &cfg, 1, 100000, 3, &r, &err) != VKT_OK) fail_msg("%s", err.msg);
+            double tol = 4 * r.v_wait_se + 1e-12 * fabs(ex.v_wait);
+            if (!(isfinite(r.v_wait_se) && r.v_wait_se > 0 && fabs(r.v_wait - ex.v_wait) <= tol))
+                fail_msg("%s %s: V(wait) MC %g +- %g, exact %g", priors[i], humans[j], r.v_wait, r.v_wait_se,
+                         ex.v_wait);
+            if (!(fabs(r.p_off - ex.p_off) <= 4 * r.p_off_se + 1e-12))
+                fail_msg("%s %s: P(off) MC %g +- %g, exact %g", priors[i], humans[j], r.p_off, r.p_off_se, ex.p_off);
+        }
+    // A Boltzmann human is rescaled with U: beta = sigma / 10 at two scales gives one P(off).
+    vkt_offswitch_config a, b;
+    parse("normal:mu=1,sigma=1", "boltzmann:beta=0.1", &a);
+    parse("normal:mu=1e300,sigma=1e300", "boltzmann:beta=1e299", &b);
+    vkt_offswitch_mc_result ra, rb;
+    assert_int_equal(vkt_offswitch_mc(NULL, &a, 1, 20000, 5, &ra, NULL), VKT_OK);
+    assert_int_equal(vkt_offswitch_mc(NULL, &b, 1, 20000, 5, &rb, NULL), VKT_OK);
+    assert_true(fabs(ra.p_off - rb.p_off) < 1e-9);
+    assert_true(fabs(rb.v_wait / 1e300 - ra.v_wait) < 1e-9);
+}
+
 static void test_mc_errors(void **state) {
     vkt_offswitch_config cfg[1];
     parse("normal:mu=0,sigma=1", "rational", &cfg[0]);
@@ -123,6 +157,7 @@ int main(void) {
         cmocka_unit_test(test_mc_agrees_with_exact),
         cmocka_unit_test(test_mc_deterministic),
         cmocka_unit_test(test_mc_errors),
+        cmocka_unit_test(test_mc_extreme_scales),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,6 +88,30 @@ static void test_device_matches_exact(void **state) {
     test_ctx_done(ctx);
 }
 
+// Priors beyond float range through vkt_offswitch_mc on the device (floats in the shader):
+// rescaled, they agree with the exact values at 1e30, 1e39 and 1e300.
+static void test_device_extreme_scales(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const char *priors[] = {"normal:mu=1e30,sigma=1e30", "normal:mu=1e39,sigma=1e39", "normal:mu=1e300,sigma=1e300"};
+    vkt_offswitch_config cfg[3];
+    vkt_error err = {0};
+    for (int c = 0; c < 3; c++) {
+        if (vkt_offswitch_prior_parse(priors[c], &cfg[c].prior, &err) != VKT_OK) fail_msg("%s", err.msg);
+        if (vkt_offswitch_human_parse("rational", &cfg[c].human, &err) != VKT_OK) fail_msg("%s", err.msg);
+    }
+    vkt_offswitch_mc_result r[3];
+    if (vkt_offswitch_mc(ctx, cfg, 3, 200000, 7, r, &err) != VKT_OK) fail_msg("%s", err.msg);
+    for (int c = 0; c < 3; c++) {
+        vkt_offswitch_values v;
+        if (vkt_offswitch_exact(&cfg[c].prior, &cfg[c].human, &v, &err) != VKT_OK) fail_msg("%s", err.msg);
+        double z = fabs(r[c].v_wait - v.v_wait) / r[c].v_wait_se, zo = fabs(r[c].p_off - v.p_off) / r[c].p_off_se;
+        if (!(z <= 4 && zo <= 4))
+            fail_msg("%s: MC v_wait %g +- %g vs exact %g; p_off %.6f +- %.6f vs %.6f", priors[c], r[c].v_wait,
+                     r[c].v_wait_se, v.v_wait, r[c].p_off, r[c].p_off_se, v.p_off);
+    }
+    test_ctx_done(ctx);
+}
+
 static void test_bad_calls(void **state) {
     vkt_ctx *ctx = test_ctx();
     vkt_offswitch_config cfg[15];
@@ -106,6 +130,7 @@ int main(void) {
         cmocka_unit_test(test_device_matches_cpu),
         cmocka_unit_test(test_device_matches_exact),
         cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_device_extreme_scales),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,20 +97,41 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
 
 bool cli_stderr_is_tty(void) { return isatty(2); }
 
-static volatile sig_atomic_t sigint_seen;
+static volatile sig_atomic_t stop_requested, signals_seen;
 
-static void on_sigint(int sig) {
-    sigint_seen = 1;
-    signal(sig, SIG_DFL); // a second Ctrl-C stops at once
+// Async-signal-safe: only write(2), flags, signal() and raise().
+static void on_stop_signal(int sig) {
+    static const char first[] = "\nvkt: stopping: saving a checkpoint after the current step\n";
+    static const char second[] = "\nvkt: waiting for the save to finish (a third signal quits at once; "
+                                 "the previous complete checkpoint stays)\n";
+    stop_requested = 1;
+    signals_seen = signals_seen < 3 ? signals_seen + 1 : 3;
+    ssize_t w = 0;
+    if (signals_seen == 1) w = write(2, first, sizeof first - 1);
+    else if (signals_seen == 2) w = write(2, second, sizeof second - 1);
+    else {
+        signal(sig, SIG_DFL);
+        raise(sig);  // delivered when the handler returns: the process ends by the signal
+    }
+    (void)w;
 }
 
 volatile sig_atomic_t *cli_catch_sigint(void) {
-    sigint_seen = 0;
-    signal(SIGINT, on_sigint);
-    return &sigint_seen;
+    stop_requested = 0, signals_seen = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return &stop_requested;
 }
 
-void cli_release_sigint(void) { signal(SIGINT, SIG_DFL); }
+void cli_release_sigint(void) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}
 
 const char *cli_tools_dir(void) {
     const char *d = getenv("VKT_TOOLS_DIR");

@@ -28,9 +28,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 // Prints "vkt CMD: <message>" to stderr and returns CLI_FAILED.
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-// Ctrl-C for long runs: the first SIGINT sets the returned flag (the run saves and stops
-// after its current step), a second one stops the process at once. Release restores the
-// default handler.
+// SIGINT (Ctrl-C) and SIGTERM (timeout, Slurm, systemd, docker stop) for long runs: the first
+// sets the returned flag (the run saves and stops after its current step); a second says on
+// stderr that the save is being waited for and changes nothing else; a third ends the process
+// at once by that signal (the shell shows 128 + its number: 130, 143), leaving the previous
+// complete checkpoint. Handlers restart interrupted system calls (SA_RESTART), so a save in
+// progress is not cut short by them. Release restores the default handlers.
 volatile sig_atomic_t *cli_catch_sigint(void);
 void cli_release_sigint(void);
 

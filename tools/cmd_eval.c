@@ -24,6 +24,7 @@ static void usage(FILE *f) {
             "  --data FILE      text to score\n"
             "  --batch N        windows per forward (default 4)\n"
             "  --device N       Vulkan device (see vkt devices)\n"
+            "  --allow-nonfinite  load weights holding NaN/inf (an NLL that is not finite is still an error)\n"
             "  --json           print {\"nll\": ..., \"tokens\": ...}\n");
 }
 
@@ -49,7 +50,7 @@ static unsigned char *read_all(const char *path, size_t *len) {
 int cmd_eval(int argc, char **argv) {
     const char *ckpt = NULL, *data = NULL;
     long device = -1, batch = 4;
-    bool json = false;
+    bool json = false, allow_nonfinite = false;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int mm;
@@ -58,6 +59,7 @@ int cmd_eval(int argc, char **argv) {
             usage(stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) json = true;
+        else if (!strcmp(argv[i], "--allow-nonfinite")) allow_nonfinite = true;
         else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; ckpt = v; }
         else if (VAL("--data")) { if (mm < 0) return CLI_USAGE; data = v; }
         else if (VAL("--batch")) { if (mm < 0 || !cli_int("eval", "--batch", v, 1, 4096, &batch)) return CLI_USAGE; }
@@ -78,6 +80,7 @@ int cmd_eval(int argc, char **argv) {
     if (s == VKT_OK && !bytes)
         s = vkt_tok_encode(tok, (const char *)text, len, vkt_dataset_text_flags(tok), &ids, &err);
     vkt_tok_free(tok);
+    const size_t n_ids = ids.n;
     if (s != VKT_OK) {
         free(text);
         return cli_fail("eval", "%s", err.msg);
@@ -92,7 +95,7 @@ int cmd_eval(int argc, char **argv) {
     vkt_gen *g = NULL;
     double nll = 0;
     int64_t tokens = 0;
-    s = vkt_checkpoint_load_model(ctx, ckpt, &m, &err);
+    s = vkt_checkpoint_load_model_opt(ctx, ckpt, allow_nonfinite, &m, &err);
     if (s == VKT_OK) {
         int W = vkt_model_cfg(m)->context;
         s = vkt_gen_create(m, (int)batch, 0, (int)(batch * W > 1 << 20 ? 1 << 20 : batch * W), &g);
@@ -104,7 +107,14 @@ int cmd_eval(int argc, char **argv) {
     vkt_model_destroy(m);
     vkt_ctx_destroy(ctx);
     free(text), vkt_tokens_free(&ids);
-    if (s != VKT_OK) return cli_fail("eval", "%s", err.msg);
+    if (s != VKT_OK && !strncmp(err.msg, ckpt, strlen(ckpt))) return cli_fail("eval", "%s", err.msg);
+    if (s != VKT_OK) return cli_fail("eval", "%s: %s", ckpt, err.msg);
+    // No scored token: there is no NLL to report (not 0, which would read as a perfect model).
+    if (tokens == 0)
+        return cli_fail("eval", "%s: nothing to score: it holds %zu %s (at least 2 are needed, and every window of "
+                        "the model's context scores all its tokens but the first)", data, bytes ? len : n_ids,
+                        bytes ? "bytes" : "tokens");
+    if (!isfinite(nll)) return cli_fail("eval", "%s: the NLL of %s is %g, not finite", ckpt, data, nll);
     if (json) printf("{\"nll\": %.9g, \"tokens\": %lld}\n", nll, (long long)tokens);
     else
         printf("nll %.6f nats/token (perplexity %.4f, %.4f bits/%s) over %lld tokens\n", nll, exp(nll),

@@ -41,6 +41,8 @@ static void usage(FILE *f) {
             "  --control-vector-layer-range A B  apply direction.N only for A <= N <= B (default: all);\n"
             "                             direction.N edits the output of block N counted from 0, as in\n"
             "                             llama.cpp: the first block (0) is never edited\n"
+            "  --allow-nonfinite          load weights and control vectors holding NaN/inf and sample from\n"
+            "                             non-finite logits (default: refused, naming where they are)\n"
             "  --device N                 Vulkan device (see vkt devices)\n"
             "  --json                     one JSON object: every sample's prompt tokens, text, tokens,\n"
             "                             per-token logprob, entropy and self-certainty (temperature-1\n"
@@ -243,13 +245,20 @@ static void best_of_json(FILE *f, const best_of *b, const char *regex, const cha
     fputs("]", f);
 }
 
-int cmd_generate(int argc, char **argv) {
+static void free_lines(char **lines, int n) {
+    for (int i = 0; lines && i < n; i++) free(lines[i]);
+    free(lines);
+}
+
+// cv_owned: the file names cut from --control-vector-scaled values, freed by cmd_generate
+// whichever way this returns.
+static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     const char *ckpt = NULL, *prompts_file = NULL;
     const char *prompt_args[MAX_LIST], *stops[MAX_LIST], *cv_files[MAX_LIST];
     float cv_scales[MAX_LIST];
     int n_prompt_args = 0, n_stops = 0, n_cv = 0;
     long device = -1, nsamp = 1, batch = 0, cv_lo = 0, cv_hi = 0, lv, best_n = 0;
-    bool json = false, n_given = false;
+    bool json = false, n_given = false, allow_nonfinite = false;
     const char *select_s = NULL, *answer_re_s = NULL, *gold_file = NULL;
     double borda_power = VKT_BORDA_POWER;
     vkt_gen_opts o;
@@ -265,6 +274,7 @@ int cmd_generate(int argc, char **argv) {
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) json = true;
         else if (!strcmp(argv[i], "--greedy")) o.greedy = true;
+        else if (!strcmp(argv[i], "--allow-nonfinite")) allow_nonfinite = true;
         else if (!strcmp(argv[i], "--include-stop")) o.include_stop = true;
         else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; ckpt = v; }
         else if (VAL("--prompts")) { if (mm < 0) return CLI_USAGE; prompts_file = v; }
@@ -308,7 +318,9 @@ int cmd_generate(int argc, char **argv) {
             if (!colon || colon == v) return cli_usage_error("generate", "--control-vector-scaled: expected FILE:SCALE, got '%s'", v);
             if (!cli_double("generate", "--control-vector-scaled", colon + 1, -1e9, 1e9, &dv)) return CLI_USAGE;
             if (n_cv == MAX_LIST) return cli_usage_error("generate", "at most %d control vectors", MAX_LIST);
-            cv_files[n_cv] = strndup(v, (size_t)(colon - v));
+            if (!(cv_owned[*n_owned] = strndup(v, (size_t)(colon - v))))
+                return cli_fail("generate", "out of memory (%zu bytes)", (size_t)(colon - v) + 1);
+            cv_files[n_cv] = cv_owned[(*n_owned)++];
             cv_scales[n_cv++] = (float)dv;
         } else if (VAL("--control-vector")) {
             if (mm < 0) return CLI_USAGE;
@@ -328,6 +340,7 @@ int cmd_generate(int argc, char **argv) {
     if (!ckpt) return cli_usage_error("generate", "--ckpt DIR is required");
     if (!n_prompt_args && !prompts_file) return cli_usage_error("generate", "give --prompt TEXT or --prompts FILE");
     o.stop = stops, o.n_stop = n_stops;
+    o.allow_nonfinite = allow_nonfinite;
 
     // Best-of-N: the rule and the pattern are checked before any work.
     best_of bo = {0};
@@ -352,11 +365,15 @@ int cmd_generate(int argc, char **argv) {
     if (prompts_file && !(file_lines = read_lines(prompts_file, &n_file)))
         return cli_fail("generate", "%s: %s", prompts_file, strerror(errno));
     int np = n_prompt_args + n_file;
-    if (np == 0) return cli_fail("generate", "%s has no prompts", prompts_file);
     int n_gold = 0;
-    if (gold_file) {
-        if (!(bo.gold = read_lines(gold_file, &n_gold))) return cli_fail("generate", "%s: %s", gold_file, strerror(errno));
-        if (n_gold != np) return cli_usage_error("generate", "--gold %s has %d answers for %d prompts", gold_file, n_gold, np);
+    if (np > 0 && gold_file && !(bo.gold = read_lines(gold_file, &n_gold))) {
+        free_lines(file_lines, n_file), vkt_answer_re_free(answer_re);
+        return cli_fail("generate", "%s: %s", gold_file, strerror(errno));
+    }
+    if (np == 0 || (gold_file && n_gold != np)) {
+        free_lines(file_lines, n_file), free_lines(bo.gold, n_gold), vkt_answer_re_free(answer_re);
+        if (np == 0) return cli_fail("generate", "%s has no prompts", prompts_file);
+        return cli_usage_error("generate", "--gold %s has %d answers for %d prompts", gold_file, n_gold, np);
     }
     bo.np = np;
     // The checkpoint's tokenizer (refused when the model's vocabulary is smaller).
@@ -390,7 +407,7 @@ int cmd_generate(int argc, char **argv) {
     vkt_gen_result *res = calloc((size_t)total, sizeof *res);
     double t0 = 0, t1 = 0;
     bool generated = false;
-    vkt_status s = vkt_checkpoint_load_model(ctx, ckpt, &m, &err);
+    vkt_status s = vkt_checkpoint_load_model_opt(ctx, ckpt, allow_nonfinite, &m, &err);
     if (s == VKT_OK) {
         const vkt_model_config *c = vkt_model_cfg(m);
         for (int i = 0; i < np && s == VKT_OK; i++)
@@ -401,7 +418,8 @@ int cmd_generate(int argc, char **argv) {
         if (s == VKT_OK && n_cv > 0) {
             vkt_control_vector *cvs = calloc((size_t)n_cv, sizeof *cvs);
             float *dirs = malloc((size_t)c->layers * c->width * sizeof *dirs);
-            for (int i = 0; i < n_cv && s == VKT_OK; i++) s = vkt_control_vector_load(&cvs[i], cv_files[i], &err);
+            for (int i = 0; i < n_cv && s == VKT_OK; i++)
+                s = vkt_control_vector_load_opt(&cvs[i], cv_files[i], allow_nonfinite, &err);
             if (s == VKT_OK)
                 s = vkt_gen_edit_from_control_vectors(cvs, cv_scales, n_cv, (int)cv_lo, (int)cv_hi, c->layers, c->width,
                                                       dirs, &err);
@@ -495,4 +513,12 @@ int cmd_generate(int argc, char **argv) {
     vkt_answer_re_free(answer_re);
     if (s != VKT_OK) return s == VKT_ERR_ARG ? cli_usage_error("generate", "%s", err.msg) : cli_fail("generate", "%s", err.msg);
     return CLI_OK;
+}
+
+int cmd_generate(int argc, char **argv) {
+    char *owned[MAX_LIST];
+    int n_owned = 0;
+    int rc = generate_main(argc, argv, owned, &n_owned);
+    for (int i = 0; i < n_owned; i++) free(owned[i]);
+    return rc;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "checkpoint_dir.h"
 #include "cli.h"
 #include "cli_device.h"
 #include "cli_selfplay_eval.h"
@@ -21,6 +22,7 @@
 #include "json_file.h"
 #include "rl_prompt.h"
 #include "rl_selfplay.h"
+#include "metrics_json.h"
 #include "rl_tabular.h"
 
 static double now_wall(void) {
@@ -161,6 +163,11 @@ static int run_tabular(int argc, char **argv) {
             vkt_rl_tabular_policy(&t, &latest);
             vkt_rl_tabular_avg_policy(&t, false, &avg);
             vkt_rl_tabular_avg_policy(&t, true, &avg_reach);
+            if (vkt_kuhn_policy_check_finite(&latest, &err) != VKT_OK ||
+                vkt_kuhn_policy_check_finite(&avg, &err) != VKT_OK) {
+                rc = cli_fail("selfplay", "after update %d (%lld games): %s", t.updates, (long long)t.games, err.msg);
+                break;
+            }
             double e = vkt_kuhn_exploitability(&latest), ea = vkt_kuhn_exploitability(&avg);
             double er = vkt_kuhn_exploitability(&avg_reach), val = vkt_kuhn_value(&latest, &latest);
             if (!json) {
@@ -422,30 +429,54 @@ static vkt_status save_run(const model_run *r, vkt_rl_sp *s, const vkt_rl_sp_opt
 
 // The per-update metrics line; a mix adds each game's counts.
 static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stats *us, double elapsed) {
-    fprintf(mf,
-            "{\"update\": %d, \"games\": %lld, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
-            "\"mean_return_p0\": %.6f, \"loss\": %.6g, \"clip_frac\": %.4f, \"approx_kl\": %.6g, \"grad_norm\": %.5g, "
-            "\"gen_tokens\": %d, \"sample_entropy\": %.6f, \"entropy\": %.6f, \"kl_ref\": %.6g, "
-            "\"kl_uniform_coef\": %.6g, \"kl_uniform\": %.6g, \"legal_mass\": %.6g, \"uniform_rows\": %d, "
-            "\"format_turns\": %d, \"invalid_clamped\": %d, \"rollout_s\": %.3f, \"score_s\": %.3f, \"train_s\": %.3f, \"elapsed_s\": %.2f",
-            s->updates, (long long)s->games, us->decisions, us->kept, us->invalid,
-            us->decisions ? (double)us->invalid / us->decisions : 0.0, us->mean_return_p0, us->loss, us->pg.clip_frac,
-            us->pg.approx_kl_old, us->grad_norm, us->gen_tokens, us->sample_entropy, us->entropy, us->pg.kl_ref,
-            us->kl_uniform_coef, us->kl_uniform, us->legal_mass, us->uniform_rows, us->format_turns, us->invalid_clamped,
-            us->rollout_s, us->score_s, us->train_s, elapsed);
+    vkt_jsonl l;  // a non-finite number is written as null, flagged "nonfinite": true
+    vkt_jsonl_begin(&l, mf);
+    vkt_jsonl_int(&l, "update", s->updates);
+    vkt_jsonl_int(&l, "games", (long long)s->games);
+    vkt_jsonl_int(&l, "decisions", us->decisions);
+    vkt_jsonl_int(&l, "kept", us->kept);
+    vkt_jsonl_int(&l, "invalid", us->invalid);
+    vkt_jsonl_num(&l, "invalid_rate", "%.6f", us->decisions ? (double)us->invalid / us->decisions : 0.0);
+    vkt_jsonl_num(&l, "mean_return_p0", "%.6f", us->mean_return_p0);
+    vkt_jsonl_num(&l, "loss", "%.6g", us->loss);
+    vkt_jsonl_num(&l, "clip_frac", "%.4f", us->pg.clip_frac);
+    vkt_jsonl_num(&l, "approx_kl", "%.6g", us->pg.approx_kl_old);
+    vkt_jsonl_num(&l, "grad_norm", "%.5g", us->grad_norm);
+    vkt_jsonl_int(&l, "gen_tokens", us->gen_tokens);
+    vkt_jsonl_num(&l, "sample_entropy", "%.6f", us->sample_entropy);
+    vkt_jsonl_num(&l, "entropy", "%.6f", us->entropy);
+    vkt_jsonl_num(&l, "kl_ref", "%.6g", us->pg.kl_ref);
+    vkt_jsonl_num(&l, "kl_uniform_coef", "%.6g", us->kl_uniform_coef);
+    vkt_jsonl_num(&l, "kl_uniform", "%.6g", us->kl_uniform);
+    vkt_jsonl_num(&l, "legal_mass", "%.6g", us->legal_mass);
+    vkt_jsonl_int(&l, "uniform_rows", us->uniform_rows);
+    vkt_jsonl_int(&l, "format_turns", us->format_turns);
+    vkt_jsonl_int(&l, "invalid_clamped", us->invalid_clamped);
+    vkt_jsonl_num(&l, "rollout_s", "%.3f", us->rollout_s);
+    vkt_jsonl_num(&l, "score_s", "%.3f", us->score_s);
+    vkt_jsonl_num(&l, "train_s", "%.3f", us->train_s);
+    vkt_jsonl_num(&l, "elapsed_s", "%.2f", elapsed);
     if (s->mix.n > 1) {
-        fprintf(mf, ", \"per_game\": {");
+        vkt_jsonl_key(&l, "per_game");
+        fputc('{', mf);
         for (int i = 0; i < s->mix.n; i++) {
             const vkt_rl_sp_game_stats *g = &us->per_game[i];
-            fprintf(mf,
-                    "%s\"%s\": {\"games\": %d, \"decisions\": %d, \"kept\": %d, \"invalid\": %d, \"invalid_rate\": %.6f, "
-                    "\"mean_return_p0\": %.6f}",
-                    i ? ", " : "", s->mix.g[i].name, g->games, g->decisions, g->kept, g->invalid,
-                    g->decisions ? (double)g->invalid / g->decisions : 0.0, g->mean_return_p0);
+            vkt_jsonl o;
+            if (i) fputs(", ", mf);
+            fprintf(mf, "\"%s\": ", s->mix.g[i].name);
+            vkt_jsonl_begin(&o, mf);
+            vkt_jsonl_int(&o, "games", g->games);
+            vkt_jsonl_int(&o, "decisions", g->decisions);
+            vkt_jsonl_int(&o, "kept", g->kept);
+            vkt_jsonl_int(&o, "invalid", g->invalid);
+            vkt_jsonl_num(&o, "invalid_rate", "%.6f", g->decisions ? (double)g->invalid / g->decisions : 0.0);
+            vkt_jsonl_num(&o, "mean_return_p0", "%.6f", g->mean_return_p0);
+            l.nonfinite |= o.nonfinite;
+            fputc('}', mf);  // the nested object ends without a newline
         }
-        fprintf(mf, "}");
+        fputc('}', mf);
     }
-    fprintf(mf, "}\n");
+    vkt_jsonl_end(&l);
     fflush(mf);
 }
 
@@ -545,6 +576,8 @@ static int run_model(int argc, char **argv) {
     }
     if (policy && strcmp(policy, "model")) return cli_usage_error("selfplay", "--policy '%s': model or tabular", policy);
     if (r.resume && r.init) return cli_usage_error("selfplay", "--resume and --init exclude each other");
+    if (r.out && vkt_ckpt_dir_kind(r.out) == VKT_RUNDIR_TRAIN)  // a mix that train --resume would read
+        return cli_usage_error("selfplay", "--out %s is a vkt train run directory; choose another --out", r.out);
     {  // the game list, checked before a device is opened; the warm-up's defaults
         vkt_rl_mix mx;
         if (!r.resume && vkt_rl_mix_parse(o.game, &mx, &err) != VKT_OK)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "checkpoint_dir.h"
 #include "cli_device.h"
 #include "commands.h"
 #include "train.h"
@@ -12,14 +13,24 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vkt train --data FILE --out DIR [--preset NAME] [--tokenizer DIR] [--steps N] [options]\n"
-            "       vkt train --data FILE --out DIR --resume [--steps N]\n\n"
+            "       vkt train --out DIR --resume [--steps N] [--lr LR] [--data FILE --allow-change]\n\n"
             "Trains a decoder-only transformer on FILE and writes a Hugging Face checkpoint to DIR\n"
-            "(config.json, model.safetensors, optimizer.safetensors, trainer_state.json) and one JSON\n"
-            "object per step to DIR/metrics.jsonl. Ctrl-C saves a checkpoint and stops; --resume continues\n"
-            "from DIR with the saved hyperparameters and data order (same weights as an uninterrupted run).\n\n"
+            "(config.json, model.safetensors, tokenizer files) and one JSON object per step to\n"
+            "DIR/metrics.jsonl. Each save is a complete checkpoint in DIR/ckpt-<step>/ (with the optimizer,\n"
+            "trainer_state.json and checkpoint.json, a manifest of sizes and hashes) published by one rename;\n"
+            "the files at the top of DIR link to the newest. --resume continues from the newest checkpoint\n"
+            "that matches its manifest, with the saved hyperparameters and data order (same weights as an\n"
+            "uninterrupted run), after cutting metrics.jsonl back to its step.\n\n"
             "  --data FILE          training text or JSONL, tokenized by the model's tokenizer\n"
+            "                       (--resume: default the checkpoint's; other content is refused)\n"
             "  --format text|jsonl  jsonl lines are {\"prompt\": ..., \"completion\": ...}: loss on completions only\n"
-            "  --out DIR            checkpoint directory (created)\n"
+            "  --out DIR            run directory (created); one that holds a checkpoint needs\n"
+            "                       --resume or --overwrite; a self-play run directory is refused\n"
+            "  --overwrite          replace the checkpoints in DIR with a new run\n"
+            "  --keep-last N        complete checkpoints kept in DIR (default 1); --resume falls back\n"
+            "                       to the newest intact one\n"
+            "  --skip-nonfinite N   skip up to N steps whose loss is not finite (no update); default 0:\n"
+            "                       the first one fails the run (exit 1), nothing saved after it\n"
             "  --preset NAME        gpt2-tiny (default), llama-tiny, gpt2-124M\n"
             "  --tokenizer DIR      tokenize with DIR/tokenizer.json (default: bytes, every byte a token);\n"
             "                       the model's vocabulary is its size rounded up to 8, and it is copied\n"
@@ -40,15 +51,33 @@ static void usage(FILE *f) {
             "  --eval-every N       validation loss every N steps (default 100)\n"
             "  --save-every N       checkpoint every N steps (default: at the end and on Ctrl-C)\n"
             "  --seed S             seed for initialisation and data order (default 1)\n"
-            "  --resume             continue the run in DIR\n"
+            "  --resume             continue the run in DIR. A flag given with it that differs from the\n"
+            "                       checkpoint is honoured and recorded (trainer_state.json \"changes\"):\n"
+            "                       --steps --lr --min-lr --warmup --weight-decay --clip; or refused:\n"
+            "                       --batch --seq --accum --seed --format --val-fraction and other\n"
+            "                       --data content, unless --allow-change (then honoured, recorded;\n"
+            "                       a new --seed restarts the data order); --preset and the shape flags\n"
+            "                       are always refused\n"
+            "  --allow-change       let --resume change the flags above it refuses\n"
             "  --device N           Vulkan device (see vkt devices)\n"
-            "  --json               print a JSON summary at the end\n");
+            "  --json               print a JSON summary at the end\n\n"
+            "Signals: SIGINT (Ctrl-C) or SIGTERM saves a checkpoint after the current step and stops; a\n"
+            "second one waits for that save; a third quits at once (the previous complete checkpoint stays).\n"
+            "Exit codes: 0 trained to --steps; 1 the run failed, or was stopped by a signal after saving\n"
+            "(the message says which); 2 bad usage, nothing trained; 128+N killed by a third signal N\n"
+            "(130 SIGINT, 143 SIGTERM).\n");
 }
 
 typedef struct {
     bool tty, json;
     int every;
 } prog;
+
+static void on_notice(void *user, const char *msg) {
+    (void)user;
+    fprintf(stderr, "vkt train: note: %s\n", msg);
+    fflush(stderr);
+}
 
 static void fmt_time(double s, char *out, size_t n) {
     if (!isfinite(s) || s < 0) snprintf(out, n, "?");
@@ -73,13 +102,40 @@ static void on_progress(void *user, const vkt_train_progress *p) {
     fflush(stderr);
 }
 
+// --out: a training run continues only with --resume and is replaced only with --overwrite;
+// a self-play run or a model that is not a run is never written over by accident.
+static int check_out_dir(const char *out, bool resume, bool overwrite) {
+    switch (vkt_ckpt_dir_kind(out)) {
+    case VKT_RUNDIR_SELFPLAY:
+        return cli_usage_error("train", "--out %s is a self-play run directory (rl_state.json); vkt train "
+                               "does not write into it: choose another --out", out);
+    case VKT_RUNDIR_TRAIN:
+        if (!resume && !overwrite)
+            return cli_usage_error("train", "--out %s holds a training checkpoint: pass --resume to continue "
+                                   "it or --overwrite to replace it", out);
+        return CLI_OK;
+    case VKT_RUNDIR_MODEL:
+        if (resume)
+            return cli_usage_error("train", "--out %s holds a model but no training run to resume "
+                                   "(no trainer_state.json)", out);
+        if (!overwrite)
+            return cli_usage_error("train", "--out %s holds a model (config.json / model.safetensors) that is not "
+                                   "a vkt training run: pass --overwrite to replace it, or choose another --out", out);
+        return CLI_OK;
+    case VKT_RUNDIR_NONE:
+        if (resume) return cli_usage_error("train", "--resume: %s holds no checkpoint to resume", out);
+        return CLI_OK;
+    }
+    return CLI_OK;
+}
+
 int cmd_train(int argc, char **argv) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
     o.steps = 0; // unset: 1000 for a new run, the saved total with --resume
     const char *preset = "gpt2-tiny";
     long device = -1, layers = 0, width = 0, heads = 0, ffn = 0;
-    bool json = false;
+    bool json = false, overwrite = false, preset_given = false;
     vkt_error err = {0};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
@@ -91,19 +147,22 @@ int cmd_train(int argc, char **argv) {
             usage(stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--resume")) o.resume = true;
+        else if (!strcmp(argv[i], "--overwrite")) overwrite = true;
+        else if (!strcmp(argv[i], "--allow-change")) o.allow_change = true;
         else if (!strcmp(argv[i], "--json")) json = true;
         else if (VAL("--data")) { if (mm < 0) return CLI_USAGE; o.data = v; }
         else if (VAL("--out")) { if (mm < 0) return CLI_USAGE; o.out = v; }
-        else if (VAL("--preset")) { if (mm < 0) return CLI_USAGE; preset = v; }
+        else if (VAL("--preset")) { if (mm < 0) return CLI_USAGE; preset = v, preset_given = true; }
         else if (VAL("--tokenizer")) { if (mm < 0) return CLI_USAGE; o.tokenizer = v; }
         else if (VAL("--format")) {
             if (mm < 0) return CLI_USAGE;
             if (vkt_data_format_parse(v, &o.format, &err) != VKT_OK) return cli_usage_error("train", "--format: %s", err.msg);
+            o.given |= VKT_TRAIN_GIVEN_FORMAT;
         }
-#define INTF(name, field, lo, hi) \
-        else if (VAL(name)) { if (mm < 0 || !cli_int("train", name, v, lo, hi, &iv)) return CLI_USAGE; o.field = (int)iv; }
-#define DBLF(name, field, lo, hi) \
-        else if (VAL(name)) { if (mm < 0 || !cli_double("train", name, v, lo, hi, &dv)) return CLI_USAGE; o.field = dv; }
+#define INTF(name, field, lo, hi, bit) \
+        else if (VAL(name)) { if (mm < 0 || !cli_int("train", name, v, lo, hi, &iv)) return CLI_USAGE; o.field = (int)iv; o.given |= bit; }
+#define DBLF(name, field, lo, hi, bit) \
+        else if (VAL(name)) { if (mm < 0 || !cli_double("train", name, v, lo, hi, &dv)) return CLI_USAGE; o.field = dv; o.given |= bit; }
 #define SHAPE(name, var, lo, hi) \
         else if (VAL(name)) { if (mm < 0 || !cli_int("train", name, v, lo, hi, &var)) return CLI_USAGE; }
         SHAPE("--layers", layers, 1, 256)
@@ -111,22 +170,24 @@ int cmd_train(int argc, char **argv) {
         SHAPE("--heads", heads, 1, 256)
         SHAPE("--ffn", ffn, 8, 65536)
 #undef SHAPE
-        INTF("--steps", steps, 1, 100000000)
-        INTF("--batch", batch, 1, 65536)
-        INTF("--seq", seq, 1, 1 << 20)
-        INTF("--accum", accum, 1, 65536)
-        INTF("--warmup", warmup, 0, 100000000)
-        INTF("--eval-every", eval_every, 0, 100000000)
-        INTF("--save-every", save_every, 0, 100000000)
-        DBLF("--lr", lr, 0, 10)
-        DBLF("--min-lr", min_lr, 0, 10)
-        DBLF("--weight-decay", weight_decay, 0, 10)
-        DBLF("--clip", max_grad_norm, 0, 1e9)
-        DBLF("--val-fraction", val_fraction, 0, 0.9)
+        INTF("--steps", steps, 1, 100000000, 0)
+        INTF("--batch", batch, 1, 65536, VKT_TRAIN_GIVEN_BATCH)
+        INTF("--seq", seq, 1, 1 << 20, VKT_TRAIN_GIVEN_SEQ)
+        INTF("--accum", accum, 1, 65536, VKT_TRAIN_GIVEN_ACCUM)
+        INTF("--warmup", warmup, 0, 100000000, VKT_TRAIN_GIVEN_WARMUP)
+        INTF("--eval-every", eval_every, 0, 100000000, 0)
+        INTF("--save-every", save_every, 0, 100000000, 0)
+        INTF("--keep-last", keep_last, 1, 1000000, 0)
+        INTF("--skip-nonfinite", skip_nonfinite, 0, 1000000, 0)
+        DBLF("--lr", lr, 0, 10, VKT_TRAIN_GIVEN_LR)
+        DBLF("--min-lr", min_lr, 0, 10, VKT_TRAIN_GIVEN_MIN_LR)
+        DBLF("--weight-decay", weight_decay, 0, 10, VKT_TRAIN_GIVEN_WEIGHT_DECAY)
+        DBLF("--clip", max_grad_norm, 0, 1e9, VKT_TRAIN_GIVEN_CLIP)
+        DBLF("--val-fraction", val_fraction, 0, 0.9, VKT_TRAIN_GIVEN_VAL_FRACTION)
         else if (VAL("--seed")) {
             uint64_t sv;
             if (mm < 0 || !cli_u64("train", "--seed", v, &sv)) return CLI_USAGE;
-            o.seed = sv;
+            o.seed = sv, o.given |= VKT_TRAIN_GIVEN_SEED;
         } else if (VAL("--device")) {
             if (mm < 0 || !cli_int("train", "--device", v, 0, 1000, &device)) return CLI_USAGE;
         } else return cli_usage_error("train", "unknown option '%s'", argv[i]);
@@ -134,8 +195,13 @@ int cmd_train(int argc, char **argv) {
 #undef INTF
 #undef DBLF
     }
-    if (!o.data) return cli_usage_error("train", "--data FILE is required");
+    if (!o.data && !o.resume) return cli_usage_error("train", "--data FILE is required");
     if (!o.out) return cli_usage_error("train", "--out DIR is required");
+    if (o.resume && overwrite) return cli_usage_error("train", "--resume and --overwrite exclude each other");
+    if (o.resume && preset_given)
+        return cli_usage_error("train", "--preset: the model of a resumed run is the checkpoint's");
+    int rc = check_out_dir(o.out, o.resume, overwrite);
+    if (rc != CLI_OK) return rc;
     if (!o.resume && vkt_model_preset(preset, &o.cfg, &err) != VKT_OK) return cli_usage_error("train", "--preset: %s", err.msg);
     if (o.resume && (layers || width || heads || ffn))
         return cli_usage_error("train", "--layers/--width/--heads/--ffn: the shape of a resumed run is the checkpoint's");
@@ -146,27 +212,31 @@ int cmd_train(int argc, char **argv) {
         if (vkt_model_config_check(&o.cfg, &err) != VKT_OK) return cli_usage_error("train", "%s", err.msg);
     }
     vkt_ctx *ctx;
-    int rc = cli_open_device("train", (int)device, &ctx);
+    rc = cli_open_device("train", (int)device, &ctx);
     if (rc != CLI_OK) return rc;
     prog g = {cli_stderr_is_tty(), json, 10};
     o.progress = on_progress;
+    o.notice = on_notice;
     o.user = &g;
     o.stop = cli_catch_sigint();
     vkt_train_result r;
+    // The handlers stay to the end: a late signal must not kill a run that saved and is exiting.
     vkt_status s = vkt_train_run(ctx, &o, &r, &err);
-    cli_release_sigint();
     vkt_ctx_destroy(ctx);
     if (json) {
         // val_loss is null when no validation ran (it printed "null0.000000" before)
         char val[64] = "null";
         if (!isnan(r.final_val_loss)) snprintf(val, sizeof val, "%.6f", r.final_val_loss);
-        printf("{\"steps\": %d, \"loss\": %.6f, \"val_loss\": %s, \"interrupted\": %s, \"out\": \"%s\"}\n",
-               r.steps_done, r.final_loss, val, r.interrupted ? "true" : "false", o.out);
+        printf("{\"steps\": %d, \"loss\": %.6f, \"val_loss\": %s, \"interrupted\": %s, \"skipped_nonfinite\": %d, "
+               "\"out\": \"%s\"}\n",
+               r.steps_done, r.final_loss, val, r.interrupted ? "true" : "false", r.skipped_nonfinite, o.out);
     }
     if (s != VKT_OK) {
         fprintf(stderr, "vkt train: %s\n", err.msg);
         return s == VKT_ERR_ARG ? CLI_USAGE : CLI_FAILED;
     }
-    if (!json) fprintf(stderr, "vkt train: %d steps, loss %.4f, checkpoint in %s\n", r.steps_done, r.final_loss, o.out);
+    if (!json)
+        fprintf(stderr, "vkt train: %d steps%s, loss %.4f, checkpoint in %s\n", r.steps_done,
+                r.skipped_nonfinite ? " (steps with a non-finite loss skipped: see above)" : "", r.final_loss, o.out);
     return CLI_OK;
 }

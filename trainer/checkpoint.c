@@ -7,6 +7,7 @@
 
 #include "atomic_file.h"
 #include "checkpoint.h"
+#include "finite.h"
 #include "safetensors.h"
 
 static void join(char *out, size_t n, const char *dir, const char *file) { snprintf(out, n, "%s/%s", dir, file); }
@@ -61,13 +62,19 @@ static bool ignorable(const char *name) {
 
 vkt_status vkt_checkpoint_read_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
                                       float *params, vkt_error *err) {
+    return vkt_checkpoint_read_params_opt(dir, cfg, ps, params, false, err);
+}
+
+vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
+                                          float *params, bool allow_nonfinite, vkt_error *err) {
     char path[4096];
     join(path, sizeof path, dir, "model.safetensors");
     vkt_safetensors st;
     VKT_TRY(vkt_safetensors_open(&st, path, err));
     vkt_status s = VKT_OK;
     float *tmp = calloc(ps->total ? ps->total : 1, sizeof *tmp);
-    if (!tmp) s = vkt_fail(err, VKT_ERR_NOMEM, "%s: %llu floats", path, (unsigned long long)ps->total);
+    if (!tmp) s = vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory (%llu bytes for %llu floats)", path,
+                           (unsigned long long)ps->total * sizeof *tmp, (unsigned long long)ps->total);
     for (int i = 0; i < ps->n && s == VKT_OK; i++) {
         const vkt_param *p = &ps->p[i];
         const vkt_st_tensor *t = vkt_safetensors_find(&st, p->name);
@@ -104,6 +111,7 @@ vkt_status vkt_checkpoint_read_params(const char *dir, const vkt_model_config *c
         if (!known) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: unexpected tensor '%s' for a %s model of %d layers", path, name,
                                  cfg->family == VKT_FAMILY_GPT2 ? "gpt2" : "llama", cfg->layers);
     }
+    if (s == VKT_OK && !allow_nonfinite) s = vkt_params_check_finite(ps, tmp, path, err);
     if (s == VKT_OK) memcpy(params, tmp, ps->total * sizeof *tmp);
     free(tmp);
     vkt_safetensors_close(&st);
@@ -211,13 +219,20 @@ vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, floa
 }
 
 vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out, vkt_error *err) {
+    return vkt_checkpoint_load_model_opt(ctx, dir, false, out, err);
+}
+
+vkt_status vkt_checkpoint_load_model_opt(vkt_ctx *ctx, const char *dir, bool allow_nonfinite, vkt_model **out,
+                                         vkt_error *err) {
     *out = NULL;
     vkt_model_config cfg;
     VKT_TRY(vkt_checkpoint_config(dir, &cfg, err));
     vkt_params ps;
     VKT_TRY(vkt_params_build(&cfg, &ps, err));
     float *h = malloc(ps.total * sizeof *h);
-    vkt_status s = h ? vkt_checkpoint_read_params(dir, &cfg, &ps, h, err) : vkt_fail(err, VKT_ERR_NOMEM, "parameters");
+    vkt_status s = h ? vkt_checkpoint_read_params_opt(dir, &cfg, &ps, h, allow_nonfinite, err)
+                     : vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory (%llu bytes for the parameters)", dir,
+                                (unsigned long long)ps.total * sizeof *h);
     vkt_model *m = NULL;
     if (s == VKT_OK) s = vkt_model_create(ctx, &cfg, &m, err);
     if (s == VKT_OK) {

@@ -6,7 +6,8 @@
 //   DIR/tokenizer.json       a Hugging Face tokenizer (with tokenizer_config.json,
 //                            special_tokens_map.json, generation_config.json when it has
 //                            them); without it the model uses the byte tokenizer
-// Every file is written to a temporary name and renamed. Loading validates everything
+// Every file is written to a temporary name and renamed (a training run's checkpoints are
+// published whole: checkpoint_dir.h). Loading validates everything
 // and fails with one message naming the file and the fault, changing nothing.
 #ifndef VKT_CHECKPOINT_H
 #define VKT_CHECKPOINT_H
@@ -21,8 +22,11 @@ vkt_status vkt_checkpoint_config(const char *dir, vkt_model_config *cfg, vkt_err
 // Reads DIR/model.safetensors into host floats laid out by ps (ps->total floats). Accepts
 // F32/F16/BF16 and the names transformers writes (with or without the "transformer."
 // prefix; ignores its attention-mask buffers; a tied lm_head may be absent or present).
+// A non-finite value is refused (finite.h), naming the tensor and index, unless allow_nonfinite.
 vkt_status vkt_checkpoint_read_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
                                       float *params, vkt_error *err);
+vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
+                                          float *params, bool allow_nonfinite, vkt_error *err);
 // Creates DIR if needed and writes config.json and model.safetensors from host floats.
 vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
                                        const float *params, vkt_error *err);
@@ -33,6 +37,8 @@ vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, floa
 
 // Creates a model on ctx from DIR (config + parameters).
 vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out, vkt_error *err);
+vkt_status vkt_checkpoint_load_model_opt(vkt_ctx *ctx, const char *dir, bool allow_nonfinite, vkt_model **out,
+                                         vkt_error *err);
 // Writes config.json, model.safetensors (and optimizer.safetensors when with_optim).
 vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim, vkt_error *err);
 

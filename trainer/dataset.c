@@ -228,3 +228,36 @@ bool vkt_dataset_val_batch(const vkt_dataset *d, size_t index, int B, int T, int
     }
     return true;
 }
+
+// An example's row keeps min(len, T + 1) tokens; target t + 1 is trained when t + 1 <
+// kept and t + 1 >= prompt_len (fill_row), so some token is trained iff kept > max(prompt_len, 1).
+static bool example_trains(const vkt_example *e, int T) {
+    size_t kept = e->len < (size_t)T + 1 ? e->len : (size_t)T + 1;
+    size_t need = e->prompt_len > 1 ? e->prompt_len : 1;
+    return kept > need;
+}
+
+vkt_status vkt_dataset_check_context(const vkt_dataset *d, const char *path, int T, size_t *masked_train,
+                                     size_t *masked_val, vkt_error *err) {
+    size_t mt = 0, mv = 0;
+    if (masked_train) *masked_train = 0;
+    if (masked_val) *masked_val = 0;
+    if (T < 1) return vkt_fail(err, VKT_ERR_ARG, "%s: context %d must be >= 1", path, T);
+    if (d->format != VKT_DATA_JSONL) return VKT_OK;
+    for (size_t i = 0; i < d->n_ex; i++)
+        if (!example_trains(&d->ex[i], T)) *(i < d->train_ex ? &mt : &mv) += 1;
+    if (masked_train) *masked_train = mt;
+    if (masked_val) *masked_val = mv;
+    size_t n_val = d->n_ex - d->train_ex;
+    if (d->train_ex > 0 && mt == d->train_ex)
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: every one of the %zu training examples has its prompt filling the context of %d tokens, "
+                        "so no completion token would be trained (raise --seq or shorten the prompts)",
+                        path, d->train_ex, T);
+    if (n_val > 0 && mv == n_val)
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: every one of the %zu validation examples has its prompt filling the context of %d "
+                        "tokens: the validation loss would average over no token (raise --seq or shorten the prompts)",
+                        path, n_val, T);
+    return VKT_OK;
+}

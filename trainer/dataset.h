@@ -60,6 +60,12 @@ void vkt_dataset_train_batch(const vkt_dataset *d, int B, int T, vkt_rng *rng, i
 // returns false when index is past the validation split. Rows past its end get weight 0.
 bool vkt_dataset_val_batch(const vkt_dataset *d, size_t index, int B, int T, int32_t *tokens, int32_t *targets,
                            float *weights);
+// Checks the data against a context of T tokens: a jsonl example whose prompt fills the
+// context (T tokens or more) trains no token. Counts them per split (either pointer may be
+// NULL; the caller warns about a non-zero count) and fails, naming path, when every
+// training example, or every example of a non-empty validation split, is so.
+vkt_status vkt_dataset_check_context(const vkt_dataset *d, const char *path, int T, size_t *masked_train,
+                                     size_t *masked_val, vkt_error *err);
 // Number of validation batches of B x T.
 size_t vkt_dataset_val_batches(const vkt_dataset *d, int B, int T);
 

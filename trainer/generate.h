@@ -86,6 +86,7 @@ typedef struct vkt_gen_opts {
     uint64_t seed;
     vkt_gen_logits_fn on_logits;
     void *user;
+    bool allow_nonfinite;     // sample from logits holding NaN/inf (default: refuse, naming them)
 } vkt_gen_opts;
 
 typedef enum { VKT_FINISH_LENGTH = 0, VKT_FINISH_STOP, VKT_FINISH_EOT, VKT_FINISH_CONTEXT } vkt_finish;

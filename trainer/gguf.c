@@ -491,12 +491,30 @@ vkt_status vkt_control_vector_from_gguf(vkt_control_vector *cv, const vkt_gguf *
     return VKT_OK;
 }
 
+vkt_status vkt_control_vector_check_finite(const vkt_control_vector *cv, const char *path, vkt_error *err) {
+    for (int N = 1; N <= cv->max_layer; N++) {
+        const float *d = cv->data + (size_t)(N - 1) * (size_t)cv->n_embd;
+        for (int j = 0; cv->present[N - 1] && j < cv->n_embd; j++)
+            if (!isfinite(d[j]))
+                return vkt_fail(err, VKT_ERR_FORMAT,
+                                "%s: tensor 'direction.%d' holds a non-finite value (%g at index %d)", path, N,
+                                (double)d[j], j);
+    }
+    return VKT_OK;
+}
+
 vkt_status vkt_control_vector_load(vkt_control_vector *cv, const char *path, vkt_error *err) {
+    return vkt_control_vector_load_opt(cv, path, false, err);
+}
+
+vkt_status vkt_control_vector_load_opt(vkt_control_vector *cv, const char *path, bool allow_nonfinite, vkt_error *err) {
     memset(cv, 0, sizeof *cv);
     vkt_gguf g;
     VKT_TRY(vkt_gguf_open(&g, path, err));
     vkt_status s = vkt_control_vector_from_gguf(cv, &g, err);
     vkt_gguf_close(&g);
+    if (s == VKT_OK && !allow_nonfinite) s = vkt_control_vector_check_finite(cv, path, err);
+    if (s != VKT_OK) vkt_control_vector_free(cv);
     return s;
 }
 

@@ -18,6 +18,7 @@
 #ifndef VKT_GGUF_H
 #define VKT_GGUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,7 +100,10 @@ typedef struct vkt_control_vector {
     uint8_t *present;      // (max_layer): 1 where direction.N is in the file
 } vkt_control_vector;
 
+// A direction holding NaN or inf is refused (naming file, tensor and index) unless allow_nonfinite.
 vkt_status vkt_control_vector_load(vkt_control_vector *cv, const char *path, vkt_error *err);
+vkt_status vkt_control_vector_load_opt(vkt_control_vector *cv, const char *path, bool allow_nonfinite, vkt_error *err);
+vkt_status vkt_control_vector_check_finite(const vkt_control_vector *cv, const char *path, vkt_error *err);
 vkt_status vkt_control_vector_from_gguf(vkt_control_vector *cv, const vkt_gguf *g, vkt_error *err);
 void vkt_control_vector_free(vkt_control_vector *cv);
 // direction.layer (n_embd floats), or NULL when the file has none for that layer.

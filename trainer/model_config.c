@@ -232,20 +232,47 @@ static vkt_status get_int(json_t *o, const char *path, const char *const *keys, 
     return vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"%s\"", path, keys[0]);
 }
 
-static double get_real(json_t *o, const char *key, double dflt) {
+// A positive finite number, dflt when absent or null; any other type is an error naming key.
+static vkt_status get_real(json_t *o, const char *path, const char *key, double dflt, float *out, vkt_error *err) {
     json_t *v = json_object_get(o, key);
-    return v && json_is_number(v) ? json_number_value(v) : dflt;
+    double x = !v || json_is_null(v) ? dflt : json_number_value(v);
+    if (v && !json_is_null(v) && !json_is_number(v))
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be a number", path, key);
+    if (!(x > 0) || !(x <= 3.4e38))
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" is %g; it must be a positive float", path, key, x);
+    *out = (float)x;
+    return VKT_OK;
+}
+
+// A boolean, dflt when absent or null ("yes", 1 and "true" are errors, not false).
+static vkt_status get_bool(json_t *o, const char *path, const char *key, bool dflt, bool *out, vkt_error *err) {
+    json_t *v = json_object_get(o, key);
+    if (v && !json_is_null(v) && !json_is_boolean(v))
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be true or false", path, key);
+    *out = v && !json_is_null(v) ? json_is_true(v) : dflt;
+    return VKT_OK;
+}
+
+// A string or absent/null (*out NULL).
+static vkt_status get_str(json_t *o, const char *path, const char *key, const char **out, vkt_error *err) {
+    json_t *v = json_object_get(o, key);
+    *out = json_string_value(v);
+    if (v && !json_is_null(v) && !json_is_string(v))
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be a string", path, key);
+    return VKT_OK;
 }
 
 vkt_status vkt_model_config_from_json(const char *text, const char *path, vkt_model_config *c, vkt_error *err) {
     json_error_t je;
-    json_t *o = json_loads(text, 0, &je);
+    // Duplicate keys are refused (jansson names the key): which one wins is not defined.
+    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &je);
     if (!o) return vkt_fail(err, VKT_ERR_FORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
     vkt_status s = VKT_OK;
     memset(c, 0, sizeof *c);
-    const char *mt = json_string_value(json_object_get(o, "model_type"));
+    const char *mt = NULL, *act = NULL;
     if (!json_is_object(o)) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: not a JSON object", path);
-    else if (!mt) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"model_type\"", path);
+    else if ((s = get_str(o, path, "model_type", &mt, err)) != VKT_OK) {
+    } else if (!mt) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"model_type\"", path);
     else if (!strcmp(mt, "gpt2")) {
         c->family = VKT_FAMILY_GPT2;
         c->norm = VKT_NORM_LAYERNORM;
@@ -259,12 +286,15 @@ vkt_status vkt_model_config_from_json(const char *text, const char *path, vkt_mo
         if (s == VKT_OK) s = get_int(o, path, kw, -1, &c->width, err);
         if (s == VKT_OK) s = get_int(o, path, kl, -1, &c->layers, err);
         if (s == VKT_OK) s = get_int(o, path, kh, -1, &c->heads, err);
-        if (s == VKT_OK) s = get_int(o, path, kf, 4 * c->width, &c->ffn, err); // null n_inner means 4C
+        // null n_inner means 4C (get_int caps n_embd at 2^30: 4C is computed in 64 bits)
+        if (s == VKT_OK && 4 * (int64_t)c->width > (1 << 30))
+            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: \"n_embd\" %d is too large (its 4x MLP width overflows)", path,
+                         c->width);
+        if (s == VKT_OK) s = get_int(o, path, kf, 4 * c->width, &c->ffn, err);
         c->kv_heads = c->heads;
-        c->eps = (float)get_real(o, "layer_norm_epsilon", 1e-5);
-        json_t *t = json_object_get(o, "tie_word_embeddings");
-        c->tied = t ? json_is_true(t) : true;
-        const char *act = json_string_value(json_object_get(o, "activation_function"));
+        if (s == VKT_OK) s = get_real(o, path, "layer_norm_epsilon", 1e-5, &c->eps, err);
+        if (s == VKT_OK) s = get_bool(o, path, "tie_word_embeddings", true, &c->tied, err);
+        if (s == VKT_OK) s = get_str(o, path, "activation_function", &act, err);
         if (s == VKT_OK && act && strcmp(act, "gelu_new") && strcmp(act, "gelu_pytorch_tanh"))
             s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: activation_function \"%s\" (vkt has gelu_new, the tanh GELU)",
                          path, act);
@@ -285,16 +315,18 @@ vkt_status vkt_model_config_from_json(const char *text, const char *path, vkt_mo
         if (s == VKT_OK) s = get_int(o, path, kh, -1, &c->heads, err);
         if (s == VKT_OK) s = get_int(o, path, kk, c->heads, &c->kv_heads, err);
         if (s == VKT_OK) s = get_int(o, path, kf, -1, &c->ffn, err);
-        c->eps = (float)get_real(o, "rms_norm_eps", 1e-6);
-        c->rope_theta = (float)get_real(o, "rope_theta", 10000.0);
-        json_t *t = json_object_get(o, "tie_word_embeddings");
-        c->tied = t ? json_is_true(t) : false;
-        if (s == VKT_OK && (json_is_true(json_object_get(o, "attention_bias")) || json_is_true(json_object_get(o, "mlp_bias"))))
+        if (s == VKT_OK) s = get_real(o, path, "rms_norm_eps", 1e-6, &c->eps, err);
+        if (s == VKT_OK) s = get_real(o, path, "rope_theta", 10000.0, &c->rope_theta, err);
+        if (s == VKT_OK) s = get_bool(o, path, "tie_word_embeddings", false, &c->tied, err);
+        bool ab = false, mb = false;
+        if (s == VKT_OK) s = get_bool(o, path, "attention_bias", false, &ab, err);
+        if (s == VKT_OK) s = get_bool(o, path, "mlp_bias", false, &mb, err);
+        if (s == VKT_OK && (ab || mb))
             s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: Llama with attention_bias or mlp_bias is not supported", path);
         json_t *rs = json_object_get(o, "rope_scaling");
         if (s == VKT_OK && rs && !json_is_null(rs))
             s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: rope_scaling is not supported", path);
-        const char *act = json_string_value(json_object_get(o, "hidden_act"));
+        if (s == VKT_OK) s = get_str(o, path, "hidden_act", &act, err);
         if (s == VKT_OK && act && strcmp(act, "silu"))
             s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: hidden_act \"%s\" (vkt has silu)", path, act);
     } else {

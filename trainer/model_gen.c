@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finite.h"
 #include "gen_text.h"
 #include "generate.h"
 #include "model_internal.h"
@@ -530,6 +531,13 @@ vkt_status vkt_generate(vkt_gen *g, const vkt_gen_prompt *prompts, int n, const 
                 if (x->fed < prompts[i].n) continue; // prompt not complete: nothing to sample yet
             }
             float *z = lg + (size_t)q * V;
+            int64_t bad = opts->allow_nonfinite ? -1 : vkt_first_nonfinite(z, (size_t)V);
+            if (bad >= 0) {
+                s = vkt_fail(g->err, VKT_ERR_FORMAT,
+                             "generate: sample %d, step %d: the model's logit for token %lld is %g, not finite "
+                             "(the weights have diverged)", i, r->n, (long long)bad, (double)z[bad]);
+                break;
+            }
             if (opts->on_logits) opts->on_logits(opts->user, i, r->n, z, V);
             int id = sample_token(z, V, opts, &x->rng, scratch);
             token_stats(z, V, id, &r->logprob[r->n], &r->entropy[r->n], &r->self_certainty[r->n]);
@@ -670,7 +678,16 @@ vkt_status vkt_gen_eval_ids(vkt_gen *g, const int32_t *ids, size_t len, double *
         if (nb == 0) continue;
         s = vkt_gen_score(g, nb, pr, cont, nc, out);
         for (int k = 0; s == VKT_OK && k < nb; k++)
-            for (int t = 0; t < nc[k]; t++) sum -= out[k][t], count++;
+            for (int t = 0; t < nc[k]; t++) {
+                if (!isfinite(out[k][t])) {
+                    // The window starts at token a; row t scores token a + 1 + t.
+                    size_t at = (w0 + (size_t)k) * (size_t)W + 1 + (size_t)t;
+                    s = vkt_fail(g->err, VKT_ERR_FORMAT, "eval: the log-likelihood of token %zu is %g, not finite "
+                                 "(the model's logits are not finite)", at, (double)out[k][t]);
+                    break;
+                }
+                sum -= out[k][t], count++;
+            }
     }
     free(pr), free(cont), free(nc), free(out), free(lp);
     if (s == VKT_OK) *nll = count ? sum / (double)count : 0.0, *tokens = count;

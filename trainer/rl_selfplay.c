@@ -410,11 +410,15 @@ vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double
         double mass[VKT_KUHN_INFOSTATES];
         VKT_TRY(vkt_rl_kuhn_policy(s->gen, pi, mass, err));
         for (int i = 0; invalid && i < VKT_KUHN_INFOSTATES; i++) invalid[i] = 1 - mass[i];
-        return VKT_OK;
+    } else {
+        uint64_t seed = vkt_rng_derive(vkt_rng_derive(s->o.seed, 0x5a3b1e), (uint64_t)s->updates);
+        VKT_TRY(vkt_rl_kuhn_policy_sampled(s->gen, s->o.think_tokens, s->max_new_tokens, s->o.policy_samples, seed,
+                                           pi, invalid, err));
     }
-    uint64_t seed = vkt_rng_derive(vkt_rng_derive(s->o.seed, 0x5a3b1e), (uint64_t)s->updates);
-    return vkt_rl_kuhn_policy_sampled(s->gen, s->o.think_tokens, s->max_new_tokens, s->o.policy_samples, seed, pi,
-                                      invalid, err);
+    // Exploitability and the average are meaningless on a NaN policy: refuse, naming the update.
+    if (vkt_kuhn_policy_check_finite(pi, err) != VKT_OK)
+        return vkt_fail_wrap(err, "selfplay: after update %d", s->updates);
+    return VKT_OK;
 }
 
 // --- the model as an agent -----------------------------------------------------------
@@ -725,6 +729,9 @@ vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int st
         if (s == VKT_OK && loss && step == steps) {
             double ls, ws;
             if (vkt_model_read_loss(m, &ls, &ws) != VKT_OK) s = dev_fail(m, err, "warmup: loss");
+            else if (!isfinite(ls))
+                s = vkt_fail(err, VKT_ERR_ARG, "warmup: the loss after step %d is %g, not finite: the model has "
+                             "diverged (try a lower --warmup-lr)", step, ls);
             else *loss = ls;
         }
     }
@@ -808,7 +815,8 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     for (int i = 0; i < s->mix.n; i++) ro.spec_explore[i] = s->explore;
     gen_opts(&ro.gen, s->max_new_tokens);
     vkt_rl_rollout r;
-    VKT_TRY(vkt_rl_rollout_run(m, s->gen, &ro, &r, err));
+    if (vkt_rl_rollout_run(m, s->gen, &ro, &r, err) != VKT_OK)
+        return vkt_fail_wrap(err, "selfplay: update %d: rollouts", s->updates + 1);
     const int N = r.n_turns;
     // The KL-to-uniform rows (one per state and legal answer), trained after the PG rows.
     vkt_rl_uniform u;
@@ -974,6 +982,10 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
             st.loss += value;
             if (e == 0) st.kl_uniform = kl, st.legal_mass = mass;
         }
+        // A diverged policy stops here, before its non-finite gradients reach the weights.
+        if (rc == VKT_OK && !isfinite(st.loss))
+            rc = vkt_fail(err, VKT_ERR_ARG, "selfplay: update %d, epoch %d: the loss is %g, not finite: the policy "
+                          "has diverged (try a lower --lr)", s->updates + 1, e + 1, st.loss);
         double hsum = 0;  // sum of H over the trained tokens, this epoch
         int hpos = 0;
         for (int c0 = 0; rc == VKT_OK && c0 < K + U; c0 += MB) {
@@ -1001,6 +1013,9 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
         float gn = 0;
         if (rc == VKT_OK && vkt_model_adamw(m, &opt, ++s->adam_step, &gn) != VKT_OK) rc = dev_fail(m, err, "adamw");
         st.grad_norm = gn;
+        if (rc == VKT_OK && !isfinite(gn))
+            rc = vkt_fail(err, VKT_ERR_ARG, "selfplay: update %d, epoch %d: the gradient norm is %g, not finite: the "
+                          "policy has diverged (try a lower --lr)", s->updates + 1, e + 1, (double)gn);
         st.train_s += now_s() - ts;
     }
     if (rc == VKT_OK) {

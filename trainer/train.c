@@ -7,13 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "atomic_file.h"
 #include "checkpoint.h"
+#include "checkpoint_dir.h"
 #include "tok.h"
-#include "json_file.h"
 #include "model.h"
+#include "read_file.h"
 #include "schedule.h"
 #include "train.h"
+
+#include "metrics_json.h"
+#include "train_state.h"
 
 void vkt_train_defaults(vkt_train_opts *o) {
     memset(o, 0, sizeof *o);
@@ -21,7 +27,7 @@ void vkt_train_defaults(vkt_train_opts *o) {
     o->steps = 1000, o->batch = 8, o->seq = 128, o->accum = 1, o->warmup = 100;
     o->lr = 1e-3, o->min_lr = -1, o->weight_decay = 0.1, o->max_grad_norm = 1.0, o->val_fraction = 0.1;
     o->eval_every = 100, o->val_batches = 20, o->save_every = 0;
-    o->seed = 1;
+    o->seed = 1, o->keep_last = 1;
 }
 
 static double now_s(void) {
@@ -30,98 +36,77 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-// Everything a resumed run needs besides weights and moments.
-typedef struct state {
-    int step;
-    vkt_rng rng;
-} state;
+static void tell(const vkt_train_opts *o, const char *msg) {
+    if (o->notice && msg[0]) o->notice(o->user, msg);
+}
 
-static vkt_status save_state(const char *dir, const vkt_train_opts *o, const state *st, vkt_error *err) {
-    json_t *j = json_object();
-    char buf[4][24];
-    json_t *rng = json_array();
-    for (int i = 0; i < 4; i++) {
-        snprintf(buf[i], sizeof buf[i], "%016" PRIx64, st->rng.s[i]);
-        json_array_append_new(rng, json_string(buf[i]));
+// Where a run's checkpoints take their tokenizer's files from: --tokenizer for a fresh run,
+// then the run's newest checkpoint (for a resumed run first the one it resumed from).
+typedef struct tok_src {
+    bool hf;          // a tokenizer.json to carry (else the byte tokenizer: no files)
+    char dir[4200];
+} tok_src;
+
+// One checkpoint, written into a temporary directory and published whole (checkpoint_dir.h).
+static vkt_status save_all(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st, tok_src *tk,
+                           vkt_error *err) {
+    vkt_ckpt_tx tx;
+    VKT_TRY(vkt_ckpt_begin(o->out, &tx, err));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/trainer_state.json", tx.tmp);
+    vkt_status s = vkt_checkpoint_save_model(m, tx.tmp, true, err);
+    if (s == VKT_OK && tk->hf) s = vkt_checkpoint_copy_tokenizer(tk->dir, tx.tmp, err);
+    if (s == VKT_OK) s = vkt_train_state_write(path, o, st, err);
+    if (s != VKT_OK) {
+        vkt_ckpt_abort(&tx);
+        return s;
     }
-    json_object_set_new(j, "step", json_integer(st->step));
-    json_object_set_new(j, "steps", json_integer(o->steps));
-    json_object_set_new(j, "data_rng", rng);
-    json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
-    json_object_set_new(j, "data", json_string(o->data));
-    json_object_set_new(j, "format", json_string(o->format == VKT_DATA_TEXT ? "text" : "jsonl"));
-    json_object_set_new(j, "batch", json_integer(o->batch));
-    json_object_set_new(j, "seq", json_integer(o->seq));
-    json_object_set_new(j, "accum", json_integer(o->accum));
-    json_object_set_new(j, "warmup", json_integer(o->warmup));
-    json_object_set_new(j, "lr", json_real(o->lr));
-    json_object_set_new(j, "min_lr", json_real(o->min_lr));
-    json_object_set_new(j, "weight_decay", json_real(o->weight_decay));
-    json_object_set_new(j, "max_grad_norm", json_real(o->max_grad_norm));
-    json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
-    char path[4096];
-    snprintf(path, sizeof path, "%s/trainer_state.json", dir);
-    vkt_status s = vkt_json_file_write(path, j, err);
-    json_decref(j);
+    s = vkt_ckpt_commit(&tx, st->step, o->keep_last, err);
+    if (s == VKT_OK) snprintf(tk->dir, sizeof tk->dir, "%s/ckpt-%d", o->out, st->step);
     return s;
 }
 
-// Reads trainer_state.json into *o (hyperparameters) and *st (step, RNG).
-static vkt_status load_state(const char *dir, vkt_train_opts *o, state *st, vkt_error *err) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/trainer_state.json", dir);
-    json_t *j;
-    VKT_TRY(vkt_json_file_read(path, 1, &j, err));
-    vkt_status s = VKT_OK;
-    json_t *rng = json_object_get(j, "data_rng");
-    if (!json_is_integer(json_object_get(j, "step")) || !json_is_array(rng) || json_array_size(rng) != 4)
-        s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"step\" or \"data_rng\"", path);
-    for (int i = 0; i < 4 && s == VKT_OK; i++) {
-        const char *h = json_string_value(json_array_get(rng, (size_t)i));
-        char *end;
-        if (!h) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: data_rng[%d] is not a string", path, i);
-        else {
-            st->rng.s[i] = strtoull(h, &end, 16);
-            if (*end || !*h) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: data_rng[%d] '%s' is not hex", path, i, h);
+// DIR/metrics.jsonl for this run: a fresh run starts it; a resumed one keeps the records up to
+// its checkpoint's step (a run stopped after its last save logged steps the resumed run logs
+// again) and appends. A torn last line goes too.
+static vkt_status open_metrics(const vkt_train_opts *o, int step, FILE **out, vkt_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", o->out);
+    *out = NULL;
+    if (o->resume && access(path, F_OK) == 0) {
+        char *text;
+        size_t n, keep = 0;
+        VKT_TRY(vkt_read_file(path, &text, &n, err));
+        int dropped = 0, k;
+        for (size_t at = 0; at < n;) {
+            char *nl = memchr(text + at, '\n', n - at);
+            bool ok = nl && sscanf(text + at, "{\"step\": %d", &k) == 1 && k <= step;
+            if (!ok || dropped) dropped++;
+            else keep = (size_t)(nl - text) + 1;
+            at = nl ? (size_t)(nl - text) + 1 : n;
         }
+        vkt_status s = VKT_OK;
+        if (dropped) {
+            vkt_atomic_file af;
+            s = vkt_atomic_file_open(&af, path, err);
+            if (s == VKT_OK) s = vkt_atomic_file_write(&af, text, keep, err);
+            if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
+            else vkt_atomic_file_abort(&af);
+            char msg[4400];
+            snprintf(msg, sizeof msg, "%s: removed %d record%s after step %d (logged after the checkpoint "
+                     "was saved)", path, dropped, dropped == 1 ? "" : "s", step);
+            if (s == VKT_OK) tell(o, msg);
+        }
+        free(text);
+        VKT_TRY(s);
     }
-    if (s == VKT_OK) {
-        st->step = (int)json_integer_value(json_object_get(j, "step"));
-        const char *fmt = json_string_value(json_object_get(j, "format"));
-        if (fmt) s = vkt_data_format_parse(fmt, &o->format, err);
-#define GETI(k, f) if (json_is_integer(json_object_get(j, k))) o->f = (int)json_integer_value(json_object_get(j, k))
-#define GETD(k, f) if (json_is_number(json_object_get(j, k))) o->f = json_number_value(json_object_get(j, k))
-        if (o->steps <= 0) GETI("steps", steps); // --steps on the command line extends or shortens the run
-        GETI("batch", batch);
-        GETI("seq", seq);
-        GETI("accum", accum);
-        GETI("warmup", warmup);
-        GETD("lr", lr);
-        GETD("min_lr", min_lr);
-        GETD("weight_decay", weight_decay);
-        GETD("max_grad_norm", max_grad_norm);
-        GETD("val_fraction", val_fraction);
-#undef GETI
-#undef GETD
-        if (json_is_integer(json_object_get(j, "seed"))) o->seed = (uint64_t)json_integer_value(json_object_get(j, "seed"));
-    }
-    json_decref(j);
-    return s;
-}
-
-// A fresh run also writes its tokenizer's files (or removes a stale tokenizer.json a byte
-// model must not be read with); a resumed run's are in the checkpoint already.
-static vkt_status save_all(vkt_model *m, const vkt_train_opts *o, const state *st, vkt_error *err) {
-    VKT_TRY(vkt_checkpoint_save_model(m, o->out, true, err));
-    if (!o->resume && o->tokenizer) VKT_TRY(vkt_checkpoint_copy_tokenizer(o->tokenizer, o->out, err));
-    else if (!o->resume) VKT_TRY(vkt_checkpoint_remove_tokenizer(o->out, err));
-    return save_state(o->out, o, st, err);
+    if (!(*out = fopen(path, o->resume ? "a" : "w"))) return vkt_fail(err, VKT_ERR_IO, "%s: %s", path, strerror(errno));
+    return VKT_OK;
 }
 
 // The run's tokenizer: the checkpoint's when resuming, else --tokenizer's (which sets the
 // new model's vocabulary), else the byte tokenizer.
 static vkt_status open_tokenizer(vkt_train_opts *o, vkt_tok **tok, vkt_error *err) {
-    if (o->resume) return vkt_checkpoint_tokenizer(o->out, &o->cfg, tok, err);
     if (!o->tokenizer) return vkt_tok_byte(tok, err);
     VKT_TRY(vkt_tok_load_dir(o->tokenizer, tok, err));
     if (vkt_tok_kind_of(*tok) != VKT_TOK_HF) {
@@ -129,6 +114,65 @@ static vkt_status open_tokenizer(vkt_train_opts *o, vkt_tok **tok, vkt_error *er
         return vkt_fail(err, VKT_ERR_ARG, "--tokenizer %s: no tokenizer.json there", o->tokenizer);
     }
     o->cfg.vocab = (vkt_tok_vocab_size(*tok) + 7) / 8 * 8;
+    return VKT_OK;
+}
+
+// A resumed run: the newest complete checkpoint in DIR, its state checked and merged with o
+// (train.h), its model, moments and tokenizer.
+static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk, vkt_model **m,
+                               vkt_tok **tkz, vkt_error *err) {
+    vkt_ckpt_found f;
+    VKT_TRY(vkt_ckpt_find(o->out, &f, err));
+    tell(o, f.note);
+    if (!f.legacy) VKT_TRY(vkt_ckpt_publish_top(o->out, f.path, err));
+    char path[4400];
+    snprintf(path, sizeof path, "%s/trainer_state.json", f.path);
+    vkt_train_opts saved;
+    VKT_TRY(vkt_train_state_read(path, &saved, st, err));
+    vkt_model_config cfg;
+    VKT_TRY(vkt_checkpoint_config(f.path, &cfg, err));
+    if ((o->given & VKT_TRAIN_GIVEN_SEQ) && o->seq > cfg.context)  // before any change is recorded
+        return vkt_fail(err, VKT_ERR_ARG, "--seq %d is longer than the model's context (%d tokens)", o->seq,
+                        cfg.context);
+    if (!f.legacy && st->step != f.step)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"step\" is %d, the manifest's %lld (a file of another save)", path,
+                        st->step, (long long)f.step);
+    const char *data = o->data ? o->data : saved.data;
+    uint64_t bytes = 0, hash = 0;
+    if (data) VKT_TRY(vkt_ckpt_hash_file(data, &bytes, &hash, err));
+    VKT_TRY(vkt_train_state_merge(o, &saved, st, bytes, hash, err));
+    VKT_TRY(vkt_checkpoint_load_model(ctx, f.path, m, err));
+    const vkt_params *ps = vkt_model_params(*m);
+    float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
+    vkt_status s = (m1 && m2) ? vkt_checkpoint_read_optim(f.path, ps, m1, m2, err)
+                              : vkt_fail(err, VKT_ERR_NOMEM, "moments: out of memory for 2 x %llu floats",
+                                         (unsigned long long)ps->total);
+    if (s == VKT_OK && vkt_model_set_optim(*m, m1, m2) != VKT_OK)
+        s = vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
+    free(m1), free(m2);
+    VKT_TRY(s);
+    o->cfg = *vkt_model_cfg(*m);
+    VKT_TRY(vkt_checkpoint_tokenizer(f.path, &o->cfg, tkz, err));
+    snprintf(path, sizeof path, "%s/tokenizer.json", f.path);
+    tk->hf = access(path, F_OK) == 0;
+    snprintf(tk->dir, sizeof tk->dir, "%s", f.path);
+    return VKT_OK;
+}
+
+// A fresh run: its tokenizer, a new model from the seed, the data file's identity.
+static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk, vkt_model **m,
+                             vkt_tok **tkz, vkt_error *err) {
+    if (!o->data) return vkt_fail(err, VKT_ERR_ARG, "train: no --data file");
+    VKT_TRY(open_tokenizer(o, tkz, err));
+    VKT_TRY(vkt_ckpt_hash_file(o->data, &st->data_bytes, &st->data_hash, err));
+    st->has_data_hash = true;
+    if (!(st->changes = json_array())) return vkt_fail(err, VKT_ERR_NOMEM, "train state");
+    tk->hf = o->tokenizer != NULL;
+    snprintf(tk->dir, sizeof tk->dir, "%s", o->tokenizer ? o->tokenizer : "");
+    vkt_rng_seed(&st->rng, vkt_rng_derive(o->seed, 1));
+    VKT_TRY(vkt_model_create(ctx, &o->cfg, m, err));
+    if (vkt_model_init(*m, vkt_rng_derive(o->seed, 0)) != VKT_OK)
+        return vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
     return VKT_OK;
 }
 
@@ -150,78 +194,115 @@ static vkt_status validate(vkt_model *m, const vkt_dataset *d, const vkt_train_o
     return VKT_OK;
 }
 
+// Test-only: VKT_FAULT_INJECT=loss:N makes the loss of (1-based) step N NaN, as a diverged
+// run's would be, so the handling below is tested without a run long enough to diverge.
+static int injected_nan_step(void) {
+    const char *v = getenv("VKT_FAULT_INJECT");
+    int n = 0;
+    return v && sscanf(v, "loss:%d", &n) == 1 ? n : 0;
+}
+
+// A step whose loss is not finite: skipped (its gradients dropped, no update) while
+// --skip-nonfinite allows, else the run fails naming the step; the weights are unchanged,
+// and the last checkpoint stays the run's result.
+static vkt_status skip_or_fail(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st,
+                               vkt_train_result *res, double loss, vkt_error *err) {
+    if (res->skipped_nonfinite >= o->skip_nonfinite)
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "step %d: the loss is %g, not finite: training diverged (%d step%s skipped before; "
+                        "nothing saved after step %d; lower --lr, or --skip-nonfinite N skips such steps)",
+                        st->step + 1, loss, res->skipped_nonfinite, res->skipped_nonfinite == 1 ? "" : "s",
+                        res->saved_step);
+    res->skipped_nonfinite++;
+    char msg[256];
+    snprintf(msg, sizeof msg, "step %d: the loss is %g, not finite: skipped (%d of --skip-nonfinite %d)",
+             st->step + 1, loss, res->skipped_nonfinite, o->skip_nonfinite);
+    tell(o, msg);
+    vkt_status s = vkt_model_zero_grads(m);
+    return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
+}
+
 vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_result *res, vkt_error *err) {
     vkt_train_opts o = *opts;
     memset(res, 0, sizeof *res);
     res->final_val_loss = NAN;
-    state st = {0};
+    vkt_train_state st = {0};
+    tok_src tk = {0};
     vkt_model *m = NULL;
     vkt_tok *tkz = NULL;
-    vkt_status s = VKT_OK;
-    if (!o.resume) s = open_tokenizer(&o, &tkz, err);
-    if (s != VKT_OK) return s;
-    if (o.resume) {
-        s = load_state(o.out, &o, &st, err);
-        if (s == VKT_OK) s = vkt_checkpoint_load_model(ctx, o.out, &m, err);
-        if (s == VKT_OK) {
-            const vkt_params *ps = vkt_model_params(m);
-            float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
-            s = (m1 && m2) ? vkt_checkpoint_read_optim(o.out, ps, m1, m2, err) : vkt_fail(err, VKT_ERR_NOMEM, "moments");
-            if (s == VKT_OK && vkt_model_set_optim(m, m1, m2) != VKT_OK) s = vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
-            free(m1), free(m2);
-        }
-        if (s == VKT_OK) o.cfg = *vkt_model_cfg(m);
-        if (s == VKT_OK) s = open_tokenizer(&o, &tkz, err);
-    } else {
-        vkt_rng_seed(&st.rng, vkt_rng_derive(o.seed, 1));
-        s = vkt_model_create(ctx, &o.cfg, &m, err);
-        if (s == VKT_OK && vkt_model_init(m, vkt_rng_derive(o.seed, 0)) != VKT_OK)
-            s = vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
+    if (o.keep_last < 1) o.keep_last = 1;
+    int removed = 0;
+    vkt_status s = vkt_ckpt_cleanup(o.out, &removed, err);
+    if (s == VKT_OK && removed) {
+        char msg[4400];
+        snprintf(msg, sizeof msg, "removed %d leftover%s of an interrupted save from %s", removed,
+                 removed == 1 ? "" : "s", o.out);
+        tell(&o, msg);
+    }
+    if (s == VKT_OK) s = o.resume ? open_resumed(ctx, &o, &st, &tk, &m, &tkz, err)
+                                  : open_fresh(ctx, &o, &st, &tk, &m, &tkz, err);
+    if (s == VKT_OK && o.seq > o.cfg.context) {
+        if (o.given & VKT_TRAIN_GIVEN_SEQ)
+            s = vkt_fail(err, VKT_ERR_ARG, "--seq %d is longer than the model's context (%d tokens)", o.seq,
+                         o.cfg.context);
+        o.seq = o.cfg.context;  // the default: capped quietly
     }
     if (s != VKT_OK) {
         vkt_model_destroy(m);
         vkt_tok_free(tkz);
+        vkt_train_state_free(&st);
         return s;
     }
+    res->start_step = res->saved_step = st.step;
     if (o.steps <= 0) o.steps = 1000;
     if (o.resume && st.step >= o.steps) {
         vkt_model_destroy(m);
         vkt_tok_free(tkz);
+        vkt_train_state_free(&st);
         return vkt_fail(err, VKT_ERR_ARG, "%s is at step %d already; --steps %d leaves nothing to do (pass a larger --steps)",
                         o.out, st.step, o.steps);
     }
     if (o.min_lr < 0) o.min_lr = o.lr / 10;
-    if (o.seq > o.cfg.context) o.seq = o.cfg.context;
     if (o.batch < 1 || o.seq < 1 || o.accum < 1 || o.steps < 1) {
         vkt_model_destroy(m);
         vkt_tok_free(tkz);
+        vkt_train_state_free(&st);
         return vkt_fail(err, VKT_ERR_ARG, "train: batch %d, seq %d, accum %d and steps %d must be >= 1", o.batch, o.seq,
                         o.accum, o.steps);
     }
-    vkt_dataset d;
+    vkt_dataset d = {0};
     s = vkt_dataset_load_tok(o.data, o.format, o.val_fraction, tkz, &d, err);
     vkt_tok_free(tkz);
+    size_t masked_val = 0;
+    if (s == VKT_OK) s = vkt_dataset_check_context(&d, o.data, o.seq, &res->masked_train, &masked_val, err);
+    if (s == VKT_OK && res->masked_train) {
+        char msg[4400];
+        snprintf(msg, sizeof msg, "%zu training example%s of %s train no token (the prompt fills --seq %d)",
+                 res->masked_train, res->masked_train == 1 ? "" : "s", o.data, o.seq);
+        tell(&o, msg);
+    }
     if (s != VKT_OK) {
+        vkt_dataset_free(&d);
         vkt_model_destroy(m);
+        vkt_train_state_free(&st);
         return s;
     }
     const int N = o.batch * o.seq;
     int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
     float *w = malloc((size_t)N * 4);
-    char mpath[4096];
-    snprintf(mpath, sizeof mpath, "%s/metrics.jsonl", o.out);
     FILE *metrics = NULL;
     if (!tok || !tgt || !w) s = vkt_fail(err, VKT_ERR_NOMEM, "batch buffers");
     if (s == VKT_OK && (s = vkt_model_plan(m, o.batch, o.seq)) != VKT_OK) vkt_fail(err, s, "%s", vkt_ctx_message(ctx));
     if (s == VKT_OK) {
-        // A fresh run writes its checkpoint directory first, so a bad path fails early.
-        if (!o.resume) s = save_all(m, &o, &st, err);
-        if (s == VKT_OK && !(metrics = fopen(mpath, o.resume ? "a" : "w")))
-            s = vkt_fail(err, VKT_ERR_IO, "%s: %s", mpath, strerror(errno));
+        // A fresh run replaces what DIR held and writes its checkpoint first, so a bad path
+        // fails early.
+        if (!o.resume) s = vkt_ckpt_clear(o.out, err);
+        if (s == VKT_OK && !o.resume) s = save_all(m, &o, &st, &tk, err);
+        if (s == VKT_OK) s = open_metrics(&o, st.step, &metrics, err);
     }
     vkt_train_progress p = {.steps = o.steps, .val_loss = NAN};
     double t0 = now_s();
-    int first = st.step;
+    int first = st.step, nan_step = injected_nan_step();
     while (s == VKT_OK && st.step < o.steps) {
         double lr = vkt_lr_at(st.step, o.steps, o.warmup, o.lr, o.min_lr), loss = 0;
         for (int a = 0; a < o.accum && s == VKT_OK; a++) {
@@ -235,11 +316,24 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             if (s == VKT_OK) s = vkt_model_read_loss(m, &l, &wsum);
             loss += (wsum > 0 ? l / wsum : 0) / o.accum;
         }
+        if (st.step + 1 == nan_step) loss = NAN, nan_step = 0;
+        if (s == VKT_OK && !isfinite(loss)) {
+            s = skip_or_fail(m, &o, &st, res, loss, err);
+            if (s == VKT_OK) continue;  // skipped: no update, the next batch
+            break;
+        }
         vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, (float)o.weight_decay, (float)o.max_grad_norm};
         float gnorm = 0;
         if (s == VKT_OK) s = vkt_model_adamw(m, &opt, st.step + 1, &gnorm);
         if (s != VKT_OK) {
             vkt_fail(err, s, "step %d: %s", st.step, vkt_ctx_message(ctx));
+            break;
+        }
+        if (!isfinite(gnorm)) {  // the update is applied: nothing of it may be saved
+            s = vkt_fail(err, VKT_ERR_FORMAT,
+                         "step %d: the gradient norm is %g, not finite: training diverged (nothing saved after "
+                         "step %d; lower --lr)",
+                         st.step + 1, (double)gnorm, res->saved_step);
             break;
         }
         st.step++;
@@ -252,17 +346,24 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             s = validate(m, &d, &o, tok, tgt, w, &p.val_loss, err);
             if (s != VKT_OK) break;
         }
-        fprintf(metrics, "{\"step\": %d, \"loss\": %.6f, \"lr\": %.6g, \"grad_norm\": %.5g, \"tokens_per_s\": %.1f, "
-                         "\"elapsed_s\": %.3f",
-                st.step, loss, lr, gnorm, p.tokens_per_s, el);
-        if (p.evaluated) fprintf(metrics, ", \"val_loss\": %.6f", p.val_loss);
-        fprintf(metrics, "}\n");
+        vkt_jsonl l;
+        vkt_jsonl_begin(&l, metrics);
+        vkt_jsonl_int(&l, "step", st.step);
+        vkt_jsonl_num(&l, "loss", "%.6f", loss);
+        vkt_jsonl_num(&l, "lr", "%.6g", lr);
+        vkt_jsonl_num(&l, "grad_norm", "%.5g", gnorm);
+        vkt_jsonl_num(&l, "tokens_per_s", "%.1f", p.tokens_per_s);
+        vkt_jsonl_num(&l, "elapsed_s", "%.3f", el);
+        if (p.evaluated) vkt_jsonl_num(&l, "val_loss", "%.6f", p.val_loss);
+        if (res->skipped_nonfinite) vkt_jsonl_int(&l, "skipped_nonfinite", res->skipped_nonfinite);
+        vkt_jsonl_end(&l);
         fflush(metrics);
         if (o.progress) o.progress(o.user, &p);
         res->steps_done = st.step, res->final_loss = loss, res->final_val_loss = p.val_loss;
         bool stop = o.stop && *o.stop;
         if (stop || (o.save_every > 0 && st.step % o.save_every == 0) || st.step == o.steps) {
-            s = save_all(m, &o, &st, err);
+            s = save_all(m, &o, &st, &tk, err);
+            if (s == VKT_OK) res->saved_step = st.step;
             if (stop && s == VKT_OK) {
                 res->interrupted = true;
                 s = vkt_fail(err, VKT_ERR_INTERRUPTED, "interrupted after step %d of %d; checkpoint saved to %s (continue with --resume)",
@@ -275,5 +376,6 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     free(tok), free(tgt), free(w);
     vkt_dataset_free(&d);
     vkt_model_destroy(m);
+    vkt_train_state_free(&st);
     return s;
 }
