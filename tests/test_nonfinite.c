@@ -294,6 +294,15 @@ static void test_train_divergence(void **state) {
         json_decref(l);
     }
     free(metrics);
+    // A *.jsonl file without --format is read as prompt/completion JSONL, never as raw text.
+    char jl[4096], line[] = "{\"prompt\": \"a b\", \"completion\": \" c\"}\n";
+    snprintf(jl, sizeof jl, "%s", test_path("pc.jsonl"));
+    FILE *f = fopen(jl, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 40; i++) fputs(line, f);
+    fclose(f);
+    snprintf(args, sizeof args, "train --data '%s' --out '%s' %s", jl, test_path("jl"), common);
+    expect_cli(args, 0, "read as prompt/completion JSONL");
 }
 
 int main(void) {

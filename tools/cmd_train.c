@@ -24,6 +24,7 @@ static void usage(FILE *f) {
             "  --data FILE          training text or JSONL, tokenized by the model's tokenizer\n"
             "                       (--resume: default the checkpoint's; other content is refused)\n"
             "  --format text|jsonl  jsonl lines are {\"prompt\": ..., \"completion\": ...}: loss on completions only\n"
+            "                       (default: jsonl for a FILE named *.jsonl, else text)\n"
             "  --out DIR            run directory (created); one that holds a checkpoint needs\n"
             "                       --resume or --overwrite; a self-play run directory is refused\n"
             "  --overwrite          replace the checkpoints in DIR with a new run\n"
@@ -196,6 +197,13 @@ int cmd_train(int argc, char **argv) {
 #undef DBLF
     }
     if (!o.data && !o.resume) return cli_usage_error("train", "--data FILE is required");
+    size_t dl = o.data ? strlen(o.data) : 0;
+    if (!o.resume && !(o.given & VKT_TRAIN_GIVEN_FORMAT) && dl > 6 && !strcmp(o.data + dl - 6, ".jsonl")) {
+        // Raw-text training on a JSONL file is never what was meant.
+        o.format = VKT_DATA_JSONL;
+        fprintf(stderr, "vkt train: note: %s read as prompt/completion JSONL (--format text to train on its "
+                        "raw text)\n", o.data);
+    }
     if (!o.out) return cli_usage_error("train", "--out DIR is required");
     if (o.resume && overwrite) return cli_usage_error("train", "--resume and --overwrite exclude each other");
     if (o.resume && preset_given)
