@@ -222,6 +222,71 @@ static vkt_status skip_or_fail(vkt_model *m, const vkt_train_opts *o, const vkt_
     return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
 }
 
+// Everything before the first step: leftovers removed, the model, its state and tokenizer
+// (fresh or resumed), the options checked against them, the data loaded and checked. On
+// failure nothing is left open.
+static vkt_status open_run(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk, vkt_model **m,
+                           vkt_dataset *d, vkt_train_result *res, vkt_error *err) {
+    vkt_tok *tkz = NULL;
+    if (o->keep_last < 1) o->keep_last = 1;
+    int removed = 0;
+    char msg[4400];
+    vkt_status s = vkt_ckpt_cleanup(o->out, &removed, err);
+    if (s == VKT_OK && removed) {
+        snprintf(msg, sizeof msg, "removed %d leftover%s of an interrupted save from %s", removed,
+                 removed == 1 ? "" : "s", o->out);
+        tell(o, msg);
+    }
+    if (s == VKT_OK) s = o->resume ? open_resumed(ctx, o, st, tk, m, &tkz, err) : open_fresh(ctx, o, st, tk, m, &tkz, err);
+    if (s == VKT_OK && o->seq > o->cfg.context) {
+        if (o->given & VKT_TRAIN_GIVEN_SEQ)
+            s = vkt_fail(err, VKT_ERR_ARG, "--seq %d is longer than the model's context (%d tokens)", o->seq,
+                         o->cfg.context);
+        o->seq = o->cfg.context;  // the default: capped quietly
+    }
+    res->start_step = res->saved_step = st->step;
+    if (o->steps <= 0) o->steps = 1000;
+    if (o->min_lr < 0) o->min_lr = o->lr / 10;
+    if (s == VKT_OK && o->resume && st->step >= o->steps)
+        s = vkt_fail(err, VKT_ERR_ARG, "%s is at step %d already; --steps %d leaves nothing to do (pass a larger --steps)",
+                     o->out, st->step, o->steps);
+    if (s == VKT_OK && (o->batch < 1 || o->seq < 1 || o->accum < 1 || o->steps < 1))
+        s = vkt_fail(err, VKT_ERR_ARG, "train: batch %d, seq %d, accum %d and steps %d must be >= 1", o->batch, o->seq,
+                     o->accum, o->steps);
+    if (s == VKT_OK) s = vkt_dataset_load_tok(o->data, o->format, o->val_fraction, tkz, d, err);
+    vkt_tok_free(tkz);
+    size_t masked_val = 0;
+    if (s == VKT_OK) s = vkt_dataset_check_context(d, o->data, o->seq, &res->masked_train, &masked_val, err);
+    if (s == VKT_OK && res->masked_train) {
+        snprintf(msg, sizeof msg, "%zu training example%s of %s train no token (the prompt fills --seq %d)",
+                 res->masked_train, res->masked_train == 1 ? "" : "s", o->data, o->seq);
+        tell(o, msg);
+    }
+    if (s != VKT_OK) {
+        vkt_dataset_free(d);
+        vkt_model_destroy(*m);
+        *m = NULL;
+        vkt_train_state_free(st);
+    }
+    return s;
+}
+
+// One metrics.jsonl line (non-finite numbers as null, see metrics_json.h).
+static void write_metrics(FILE *f, const vkt_train_progress *p, const vkt_train_result *res) {
+    vkt_jsonl l;
+    vkt_jsonl_begin(&l, f);
+    vkt_jsonl_int(&l, "step", p->step);
+    vkt_jsonl_num(&l, "loss", "%.6f", p->loss);
+    vkt_jsonl_num(&l, "lr", "%.6g", p->lr);
+    vkt_jsonl_num(&l, "grad_norm", "%.5g", p->grad_norm);
+    vkt_jsonl_num(&l, "tokens_per_s", "%.1f", p->tokens_per_s);
+    vkt_jsonl_num(&l, "elapsed_s", "%.3f", p->elapsed_s);
+    if (p->evaluated) vkt_jsonl_num(&l, "val_loss", "%.6f", p->val_loss);
+    if (res->skipped_nonfinite) vkt_jsonl_int(&l, "skipped_nonfinite", res->skipped_nonfinite);
+    vkt_jsonl_end(&l);
+    fflush(f);
+}
+
 vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_result *res, vkt_error *err) {
     vkt_train_opts o = *opts;
     memset(res, 0, sizeof *res);
@@ -229,64 +294,9 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     vkt_train_state st = {0};
     tok_src tk = {0};
     vkt_model *m = NULL;
-    vkt_tok *tkz = NULL;
-    if (o.keep_last < 1) o.keep_last = 1;
-    int removed = 0;
-    vkt_status s = vkt_ckpt_cleanup(o.out, &removed, err);
-    if (s == VKT_OK && removed) {
-        char msg[4400];
-        snprintf(msg, sizeof msg, "removed %d leftover%s of an interrupted save from %s", removed,
-                 removed == 1 ? "" : "s", o.out);
-        tell(&o, msg);
-    }
-    if (s == VKT_OK) s = o.resume ? open_resumed(ctx, &o, &st, &tk, &m, &tkz, err)
-                                  : open_fresh(ctx, &o, &st, &tk, &m, &tkz, err);
-    if (s == VKT_OK && o.seq > o.cfg.context) {
-        if (o.given & VKT_TRAIN_GIVEN_SEQ)
-            s = vkt_fail(err, VKT_ERR_ARG, "--seq %d is longer than the model's context (%d tokens)", o.seq,
-                         o.cfg.context);
-        o.seq = o.cfg.context;  // the default: capped quietly
-    }
-    if (s != VKT_OK) {
-        vkt_model_destroy(m);
-        vkt_tok_free(tkz);
-        vkt_train_state_free(&st);
-        return s;
-    }
-    res->start_step = res->saved_step = st.step;
-    if (o.steps <= 0) o.steps = 1000;
-    if (o.resume && st.step >= o.steps) {
-        vkt_model_destroy(m);
-        vkt_tok_free(tkz);
-        vkt_train_state_free(&st);
-        return vkt_fail(err, VKT_ERR_ARG, "%s is at step %d already; --steps %d leaves nothing to do (pass a larger --steps)",
-                        o.out, st.step, o.steps);
-    }
-    if (o.min_lr < 0) o.min_lr = o.lr / 10;
-    if (o.batch < 1 || o.seq < 1 || o.accum < 1 || o.steps < 1) {
-        vkt_model_destroy(m);
-        vkt_tok_free(tkz);
-        vkt_train_state_free(&st);
-        return vkt_fail(err, VKT_ERR_ARG, "train: batch %d, seq %d, accum %d and steps %d must be >= 1", o.batch, o.seq,
-                        o.accum, o.steps);
-    }
     vkt_dataset d = {0};
-    s = vkt_dataset_load_tok(o.data, o.format, o.val_fraction, tkz, &d, err);
-    vkt_tok_free(tkz);
-    size_t masked_val = 0;
-    if (s == VKT_OK) s = vkt_dataset_check_context(&d, o.data, o.seq, &res->masked_train, &masked_val, err);
-    if (s == VKT_OK && res->masked_train) {
-        char msg[4400];
-        snprintf(msg, sizeof msg, "%zu training example%s of %s train no token (the prompt fills --seq %d)",
-                 res->masked_train, res->masked_train == 1 ? "" : "s", o.data, o.seq);
-        tell(&o, msg);
-    }
-    if (s != VKT_OK) {
-        vkt_dataset_free(&d);
-        vkt_model_destroy(m);
-        vkt_train_state_free(&st);
-        return s;
-    }
+    vkt_status s = open_run(ctx, &o, &st, &tk, &m, &d, res, err);
+    if (s != VKT_OK) return s;
     const int N = o.batch * o.seq;
     int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
     float *w = malloc((size_t)N * 4);
@@ -346,18 +356,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             s = validate(m, &d, &o, tok, tgt, w, &p.val_loss, err);
             if (s != VKT_OK) break;
         }
-        vkt_jsonl l;
-        vkt_jsonl_begin(&l, metrics);
-        vkt_jsonl_int(&l, "step", st.step);
-        vkt_jsonl_num(&l, "loss", "%.6f", loss);
-        vkt_jsonl_num(&l, "lr", "%.6g", lr);
-        vkt_jsonl_num(&l, "grad_norm", "%.5g", gnorm);
-        vkt_jsonl_num(&l, "tokens_per_s", "%.1f", p.tokens_per_s);
-        vkt_jsonl_num(&l, "elapsed_s", "%.3f", el);
-        if (p.evaluated) vkt_jsonl_num(&l, "val_loss", "%.6f", p.val_loss);
-        if (res->skipped_nonfinite) vkt_jsonl_int(&l, "skipped_nonfinite", res->skipped_nonfinite);
-        vkt_jsonl_end(&l);
-        fflush(metrics);
+        write_metrics(metrics, &p, res);
         if (o.progress) o.progress(o.user, &p);
         res->steps_done = st.step, res->final_loss = loss, res->final_val_loss = p.val_loss;
         bool stop = o.stop && *o.stop;
