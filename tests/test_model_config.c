@@ -61,6 +61,15 @@ static void test_wrong_types(void **state) {
 static void test_size_overflow(void **state) {
     expect_bad("{" GPT2 ", \"n_embd\": 1073741824}", "n_embd");
     expect_bad("{" GPT2 ", \"n_embd\": 1073741825}", "n_embd");
+    // Sizes past what vkt can hold: refused before any table is built.
+    vkt_model_config big;
+    vkt_error e2 = {0};
+    assert_int_not_equal(vkt_model_config_from_json("{\"model_type\": \"gpt2\", \"vocab_size\": 300, "
+                                                    "\"n_positions\": 32, \"n_layer\": 1111842, \"n_head\": 2, "
+                                                    "\"n_embd\": 16}",
+                                                    "c", &big, &e2),
+                         VKT_OK);
+    assert_non_null(strstr(e2.msg, "1111842 layers"));
 }
 
 int main(void) {

@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the Vulkan loader and headers, lavapipe (a CPU Vulkan driver, so a
 # machine without a GPU still runs everything), the validation layer the tests use,
-# the shader compilers, cmocka, jansson, numpy/matplotlib for figures, and OpenBLAS
-# (with threadpoolctl to report its kernel) for the matmul baseline.
+# the shader compilers, cmocka, jansson, numpy/matplotlib for figures, OpenBLAS (with
+# threadpoolctl to report its kernel) for the matmul baseline, PCRE2 and utf8proc for
+# tokenizers, and clang with its sanitizer/fuzzer runtime for CI's fuzz stage.
 PKGS="build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers \
 glslc glslang-tools spirv-tools libcmocka-dev libjansson-dev python3 python3-numpy python3-matplotlib \
-libopenblas0-pthread python3-threadpoolctl libpcre2-dev libutf8proc-dev"
+libopenblas0-pthread python3-threadpoolctl libpcre2-dev libutf8proc-dev clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -47,6 +47,15 @@ vkt_status vkt_model_config_check(const vkt_model_config *c, vkt_error *err) {
                         "model config: sizes must be >= 1 (vocab %d, context %d, layers %d, heads %d, kv_heads %d, "
                         "width %d, ffn %d)",
                         c->vocab, c->context, c->layers, c->heads, c->kv_heads, c->width, c->ffn);
+    // Sizes past any model vkt can hold are refused before a parameter table is built
+    // (a fuzzed config.json with a million layers took seconds to reject later).
+    double params = (double)c->layers * (4.0 * c->width * c->width + 3.0 * c->width * c->ffn) +
+                    2.0 * c->vocab * c->width + (double)c->context * c->width;
+    if (c->layers > 4096 || params > 1e11)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "model config: %d layers of width %d, ffn %d, vocab %d make about %.3g parameters: past "
+                        "what vkt can hold (4096 layers, 1e11 parameters)",
+                        c->layers, c->width, c->ffn, c->vocab, params);
     if (c->width % c->heads)
         return vkt_fail(err, VKT_ERR_ARG, "model config: width %d is not a multiple of heads %d", c->width, c->heads);
     if (c->heads % c->kv_heads)

@@ -464,7 +464,7 @@ static void cache_put(hf_bpe *m, const char *piece, size_t n, const int32_t *ids
         m->cache_cap = cap;
     }
     if (hf_strmap_add(&m->cache, piece, n, (uint32_t)m->cache_n, (uint32_t)k, NULL) < 0) return;
-    memcpy(m->cache_ids + m->cache_n, ids, k * sizeof *ids);
+    if (k) memcpy(m->cache_ids + m->cache_n, ids, k * sizeof *ids);  // ids may be NULL when k is 0
     m->cache_n += k;
 }
 
@@ -496,6 +496,7 @@ vkt_status hf_bpe_tokenize(hf_bpe *m, const char *piece, size_t n, vkt_tokens *o
     size_t start = out->n;
     for (int32_t i = ns ? 0 : -1; i >= 0; i = m->sym[i].next)
         VKT_TRY(vkt_tokens_push(out, m->sym[i].id, err));
-    if (cacheable) cache_put(m, piece, n, out->ids + start, out->n - start);
+    // No ids (out->ids may still be NULL): cached as an empty answer, without NULL + 0.
+    if (cacheable) cache_put(m, piece, n, out->n > start ? out->ids + start : NULL, out->n - start);
     return VKT_OK;
 }
