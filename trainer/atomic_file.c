@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -165,5 +166,20 @@ vkt_status vkt_atomic_file_commit(vkt_atomic_file *af, vkt_error *err) {
     if (s != VKT_OK) unlink(af->tmp_path);
     else s = sync_parent(af->path, err);
     af_free(af);
+    return s;
+}
+
+vkt_status vkt_atomic_copy_file(const char *from, const char *to, vkt_error *err) {
+    FILE *f = fopen(from, "rb");
+    if (!f) return vkt_fail(err, VKT_ERR_IO, "%s: %s", from, strerror(errno));
+    vkt_atomic_file af;
+    vkt_status s = vkt_atomic_file_open(&af, to, err);
+    char buf[1 << 16];
+    size_t got;
+    while (s == VKT_OK && (got = fread(buf, 1, sizeof buf, f)) > 0) s = vkt_atomic_file_write(&af, buf, got, err);
+    if (s == VKT_OK && ferror(f)) s = vkt_fail(err, VKT_ERR_IO, "%s: read error", from);
+    fclose(f);
+    if (s == VKT_OK) return vkt_atomic_file_commit(&af, err);
+    vkt_atomic_file_abort(&af);  // safe after a failed open too
     return s;
 }

@@ -37,6 +37,8 @@ void vkt_atomic_file_abort(vkt_atomic_file *af);
 
 // rename(2) of a file or directory, counted and failable like the renames above.
 vkt_status vkt_atomic_rename(const char *from, const char *to, vkt_error *err);
+// Copies the file from to `to` through an atomic file (to is whole or untouched).
+vkt_status vkt_atomic_copy_file(const char *from, const char *to, vkt_error *err);
 // fsync(2) of the directory dir itself (so renames in it survive a crash). File systems
 // that cannot sync a directory (EINVAL) count as success.
 vkt_status vkt_atomic_sync_dir(const char *dir, vkt_error *err);

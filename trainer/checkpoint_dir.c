@@ -116,20 +116,7 @@ static vkt_status publish_file(const char *dir, const char *gen, const char *nam
     close(fd);
     unlink(tmp);
     if (link(from, tmp) != 0) {
-        // No hard links here: copy through an atomic file.
-        FILE *f = fopen(from, "rb");
-        if (!f) return vkt_fail(err, VKT_ERR_IO, "%s: %s", from, strerror(errno));
-        vkt_atomic_file af;
-        vkt_status s = vkt_atomic_file_open(&af, to, err);
-        char buf[1 << 16];
-        size_t got;
-        while (s == VKT_OK && (got = fread(buf, 1, sizeof buf, f)) > 0)
-            s = vkt_atomic_file_write(&af, buf, got, err);
-        if (s == VKT_OK && ferror(f)) s = vkt_fail(err, VKT_ERR_IO, "%s: read error", from);
-        fclose(f);
-        if (s == VKT_OK) return vkt_atomic_file_commit(&af, err);
-        vkt_atomic_file_abort(&af);
-        return s;
+        return vkt_atomic_copy_file(from, to, err);  // no hard links here
     }
     vkt_status s = vkt_atomic_rename(tmp, to, err);
     if (s != VKT_OK) unlink(tmp);

@@ -40,22 +40,6 @@ vkt_status vkt_checkpoint_tokenizer(const char *dir, const vkt_model_config *cfg
     return VKT_OK;
 }
 
-static vkt_status copy_file(const char *from, const char *to, vkt_error *err) {
-    FILE *f = fopen(from, "rb");
-    if (!f) return vkt_fail(err, VKT_ERR_IO, "%s: %s", from, strerror(errno));
-    vkt_atomic_file af;
-    vkt_status s = vkt_atomic_file_open(&af, to, err);
-    char buf[1 << 16];
-    size_t got;
-    while (s == VKT_OK && (got = fread(buf, 1, sizeof buf, f)) > 0)
-        s = vkt_atomic_file_write(&af, buf, got, err);
-    if (s == VKT_OK && ferror(f)) s = vkt_fail(err, VKT_ERR_IO, "%s: read error", from);
-    fclose(f);
-    if (s == VKT_OK) return vkt_atomic_file_commit(&af, err);
-    vkt_atomic_file_abort(&af);
-    return s;
-}
-
 // The same file under two names (copying it onto itself would be a no-op at best).
 static bool same_file(const char *a, const char *b) {
     struct stat sa, sb;
@@ -78,7 +62,7 @@ vkt_status vkt_checkpoint_copy_tokenizer(const char *src, const char *dir, vkt_e
             continue;  // absent there: absent here too, not a stale file from another run
         }
         if (same_file(from, to)) continue;
-        VKT_TRY(copy_file(from, to, err));
+        VKT_TRY(vkt_atomic_copy_file(from, to, err));
     }
     return VKT_OK;
 }

@@ -49,47 +49,41 @@ void hf_strlist_free(hf_strlist *l) {
     memset(l, 0, sizeof *l);
 }
 
-// Unicode 15, table 3-7: the well-formed byte sequences. The second byte's range depends
-// on the first (no overlongs, no surrogates, nothing past U+10FFFF).
+// Unicode 15, table 3-7: the well-formed byte sequences. A lead byte fixes the length and
+// the range of the second byte (no overlongs, no surrogates, nothing past U+10FFFF);
+// false for a byte that starts no sequence.
+static bool lead(unsigned c, size_t *len, unsigned *lo, unsigned *hi) {
+    *lo = 0x80, *hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) *len = 2;
+    else if (c == 0xE0) *len = 3, *lo = 0xA0;
+    else if (c >= 0xE1 && c <= 0xEC) *len = 3;
+    else if (c == 0xED) *len = 3, *hi = 0x9F;
+    else if (c >= 0xEE && c <= 0xEF) *len = 3;
+    else if (c == 0xF0) *len = 4, *lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) *len = 4;
+    else if (c == 0xF4) *len = 4, *hi = 0x8F;
+    else return false;
+    return true;
+}
+
 int hf_utf8_len(const unsigned char *s, size_t n) {
     if (n == 0) return 0;
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    int len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c == 0xE0) len = 3, lo = 0xA0;
-    else if (c >= 0xE1 && c <= 0xEC) len = 3;
-    else if (c == 0xED) len = 3, hi = 0x9F;
-    else if (c >= 0xEE && c <= 0xEF) len = 3;
-    else if (c == 0xF0) len = 4, lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3) len = 4;
-    else if (c == 0xF4) len = 4, hi = 0x8F;
-    else return 0;
-    if (n < (size_t)len) return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (int i = 2; i < len; i++)
+    if (s[0] < 0x80) return 1;
+    size_t len;
+    unsigned lo, hi;
+    if (!lead(s[0], &len, &lo, &hi) || n < len || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
         if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    return len;
+    return (int)len;
 }
 
 // The length of the maximal invalid subpart at s: the longest prefix of a well-formed
 // sequence (at least one byte), which becomes one U+FFFD.
 static size_t invalid_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    unsigned lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c == 0xE0) len = 3, lo = 0xA0;
-    else if (c >= 0xE1 && c <= 0xEC) len = 3;
-    else if (c == 0xED) len = 3, hi = 0x9F;
-    else if (c >= 0xEE && c <= 0xEF) len = 3;
-    else if (c == 0xF0) len = 4, lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3) len = 4;
-    else if (c == 0xF4) len = 4, hi = 0x8F;
-    else return 1;
-    size_t i = 1;
-    if (i < n && i < len && s[i] >= lo && s[i] <= hi) {
+    size_t len, i = 1;
+    unsigned lo, hi;
+    if (!lead(s[0], &len, &lo, &hi)) return 1;
+    if (i < n && s[i] >= lo && s[i] <= hi) {
         i++;
         while (i < n && i < len && s[i] >= 0x80 && s[i] <= 0xBF) i++;
     }
