@@ -19,7 +19,11 @@ typedef enum vkt_bind_kind {
     VKT_BIND_WRITE,      // storage buffer written (or read and written)
     VKT_BIND_TEXEL,      // uniform texel buffer, RGBA32F (samplerBuffer), read only
     VKT_BIND_TEXEL_R32,  // uniform texel buffer, R32F, read only
+    VKT_BIND_TEXEL_U32X4, // uniform texel buffer, RGBA32UI (usamplerBuffer): packed 16-bit data
+    VKT_BIND_TEXEL_U32,  // uniform texel buffer, R32UI, read only
 } vkt_bind_kind;
+
+static inline bool vkt_bind_is_texel(vkt_bind_kind k) { return k >= VKT_BIND_TEXEL; }
 
 typedef struct vkt_binding {
     vkt_view view;

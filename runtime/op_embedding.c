@@ -132,6 +132,50 @@ static uint32_t fwd_wg(vkt_ctx *ctx, int C) {
     return want < cap ? want : cap;
 }
 
+vkt_status vkt_embedding_fwd16(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, int w16, vkt_view wte,
+                               vkt_view out) {
+    const char *op = "embedding_fwd16";
+    vkt_error *err = vkt_ctx_err(ctx);
+    if (w16 != 1 && w16 != 2) return vkt_fail(err, VKT_ERR_ARG, "%s: table type %d (1 bf16, 2 fp16)", op, w16);
+    if (C < 2 || C % 2) return vkt_fail(err, VKT_ERR_ARG, "%s: C=%d must be even (two values a word)", op, C);
+    if (wte.offset % 4) return vkt_fail(err, VKT_ERR_ARG, "%s: wte offset %llu is not 4-byte aligned", op,
+                                        (unsigned long long)wte.offset);
+    uint64_t R;
+    // The table as C/2 words a row: the float-table checks and row ranges apply as they are.
+    VKT_TRY(check_call(ctx, op, ids, C / 2, wte, "wte", (vkt_view){0}, "wpe", out, "out", &R));
+    VKT_TRY(vkt_view_need(ctx, op, "out", out, 4ull * (uint64_t)ids->N * (uint64_t)C));
+    const uint64_t N = (uint64_t)ids->N, V = (uint64_t)ids->V, W = (uint64_t)C / 2;
+    const uint64_t Ro = vkt_rows_per_binding(ctx, 4ull * (uint64_t)C);
+    if (Ro == 0) return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: a row of C=%d floats exceeds a binding", op, C);
+    uint32_t wg = fwd_wg(ctx, C / 2);
+    for (uint64_t n0 = 0; n0 < N; n0 += Ro) {
+        uint64_t rows = min64(Ro, N - n0);
+        vkt_view ts = vkt_view_f32(ids->view, ids->tok + n0, rows);
+        vkt_view os = vkt_view_rows(out, n0, rows, C, C);
+        for (uint64_t v0 = 0; v0 < V; v0 += R) {
+            uint64_t vn = min64(R, V - v0);
+            vkt_view ws = vkt_view_rows(wte, v0, vn, W, W);
+            push_fwd pc = {(uint32_t)rows, (uint32_t)C, vkt_bind_shift(ctx, ts, VKT_BIND_READ),
+                           vkt_bind_shift(ctx, ts, VKT_BIND_READ), vkt_bind_shift(ctx, ws, VKT_BIND_READ),
+                           vkt_bind_shift(ctx, ws, VKT_BIND_READ), vkt_bind_shift(ctx, os, VKT_BIND_WRITE),
+                           (uint32_t)v0, (uint32_t)(v0 + vn), 0, 1, 0};
+            vkt_dispatch d = {.shader = w16 == 1 ? "embedding_fwd_bf16" : "embedding_fwd_f16", .op = op,
+                              .spec = {wg, 1, 1}, .nspec = 3, .nbind = 5};
+            d.bind[0] = (vkt_binding){ts, VKT_BIND_READ};
+            d.bind[1] = (vkt_binding){ts, VKT_BIND_READ};
+            d.bind[2] = (vkt_binding){ws, VKT_BIND_READ};
+            d.bind[3] = (vkt_binding){ws, VKT_BIND_READ};
+            d.bind[4] = (vkt_binding){os, VKT_BIND_WRITE};
+            memcpy(d.push, &pc, sizeof pc);
+            d.push_bytes = sizeof pc;
+            d.groups[0] = (uint32_t)min64(min64(rows, GROUPS), vkt_ctx_profile(ctx)->max_workgroup_count[0]);
+            d.groups[1] = d.groups[2] = 1;
+            VKT_TRY(vkt_record(ctx, &d));
+        }
+    }
+    return VKT_OK;
+}
+
 vkt_status vkt_embedding_fwd(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, vkt_view wte, vkt_view wpe,
                              vkt_view out) {
     const char *op = "embedding_fwd";

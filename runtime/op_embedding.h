@@ -44,6 +44,10 @@ vkt_status vkt_embedding_ids_upload(vkt_ctx *ctx, int N, int V, int Tmax, const 
 // out (N, C) = wte[tok] + wpe[pos]. wpe.buf == NULL: no position table (then pos unused).
 vkt_status vkt_embedding_fwd(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, vkt_view wte,
                              vkt_view wpe, vkt_view out);
+// The same lookup in a 16-bit table (w16 = 1: bf16, 2: fp16; two values a 32-bit word, low
+// half first; C even; wte 4-byte aligned), widened to fp32 rows; no position table.
+vkt_status vkt_embedding_fwd16(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, int w16, vkt_view wte,
+                               vkt_view out);
 // dwte[tok[i]] += dout[i], dwpe[pos[i]] += dout[i] (dwpe.buf == NULL: skipped).
 vkt_status vkt_embedding_bwd(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, vkt_view dout,
                              vkt_view dwte, vkt_view dwpe);

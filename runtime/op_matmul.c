@@ -1,5 +1,6 @@
 // op_matmul.c: wrappers for shaders/matmul_texel.comp (CPU devices), matmul_tiled.comp
 // (GPUs) and bias_grad.comp: validation, tile choice, splitting into binding-sized ranges.
+// The same kernels, built with B16, take a B of 16-bit values (vkt_matmul_w16).
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,16 @@ static tile_cfg texel_tiles(int M) {
     return (tile_cfg){8, 4, 16, 8, 0};
 }
 
+// CPU path tiles with a 16-bit B: TN a multiple of 8 (one RGBA32UI fetch is 8 columns
+// when B is (K, N)); TM may be 1 or 2 since A is never transposed. A few rows (decode)
+// read B once per row of C with no wasted rows: the product is bound by B's bytes.
+static tile_cfg texel_tiles_w16(int M) {
+    if (M <= 2) return (tile_cfg){16, 1, (uint32_t)M, 16, 0};
+    if (M <= 4) return (tile_cfg){16, 1, 4, 16, 0};
+    if (M <= 8) return (tile_cfg){16, 1, 8, 8, 0};
+    return (tile_cfg){8, 4, 16, 8, 0};
+}
+
 // GPU path tiles: 64x64 per workgroup of 256 threads, 4x4 per thread, 16-deep k-slices
 // (8 KiB of shared memory). Narrower workgroups where the device allows fewer threads.
 static tile_cfg tiled_tiles(const vkt_profile *p) {
@@ -44,25 +55,28 @@ static uint64_t extent(uint64_t rows, uint64_t stride, uint64_t width) {
     return rows == 0 || width == 0 ? 0 : (rows - 1) * stride + width;
 }
 
-// Round a chunk length down to a multiple of 4 (keeps later chunks 16-byte aligned, so
-// they can use RGBA32F texels), but never below 1.
+// Round a chunk length down to a multiple of 8 (keeps later chunks 16-byte aligned, so
+// they can use RGBA texels, 4 floats or 8 16-bit values), but never below 1.
 static uint64_t shrink(uint64_t x) {
-    return x >= 4 ? x & ~3ull : (x ? x : 1);
+    return x >= 8 ? x & ~7ull : x >= 4 ? x & ~3ull : (x ? x : 1);
 }
 
 // One operand for chunk planning: a (rows x cols) window of a row-major matrix with the
 // given stride, whose row and column counts are two of the chunk lengths (NULL rows: 1).
+// cap: elements one binding holds (0: fit_chunks' default, for 4-byte elements).
 typedef struct {
-    uint64_t *rows, *cols, stride;
+    uint64_t *rows, *cols, stride, cap;
 } operand;
 
 // Shrinks the chunk lengths until every operand's window fits one binding (cap floats).
 // Each step shrinks one length strictly, so it terminates (at worst at 1 x 1 windows).
-static void fit_chunks(operand *ops, int nops, uint64_t cap) {
+static void fit_chunks(operand *ops, int nops, uint64_t cap_default) {
     for (;;) {
         int bad = -1;
+        uint64_t cap = cap_default;
         for (int i = 0; i < nops && bad < 0; i++) {
             uint64_t r = ops[i].rows ? *ops[i].rows : 1;
+            cap = ops[i].cap ? ops[i].cap : cap_default;
             if (extent(r, ops[i].stride, *ops[i].cols) > cap) bad = i;
         }
         if (bad < 0) return;
@@ -85,10 +99,127 @@ static vkt_status check_view(vkt_ctx *ctx, const char *op, const char *name, vkt
     return VKT_OK;
 }
 
+// One product: the public arguments plus B's element type (b16 0: fp32, 1: bf16, 2: fp16).
+typedef struct {
+    vkt_matmul_path path;
+    int b16;
+    bool ta, tb;
+    uint64_t m, n, k;
+    float alpha, beta;
+    vkt_view A, B, C, bias;
+} mm_args;
+
+// Elements [first, first + count) of a view of 16-bit values, widened to whole 32-bit
+// words (an odd first element is skipped by the shader through its offset).
+static vkt_view view_w16(vkt_view v, uint64_t first, uint64_t count) {
+    uint64_t lo = first & ~1ull, hi = (first + count + 1) & ~1ull;
+    return (vkt_view){v.buf, v.offset + 2 * lo, 2 * (hi - lo)};
+}
+
+static const char *const b16_names[3] = {"", "bf16_", "f16_"};
+
+// Records the product of one chunk: rows [m0, m0+mm) and columns [n0, n0+nn) of C over
+// k in [k0, k0+kk). Later k-chunks accumulate onto the first: beta 1, bias added once.
+static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint64_t m0, uint64_t mm, uint64_t n0,
+                               uint64_t nn, uint64_t k0, uint64_t kk) {
+    const uint64_t m = q->m, n = q->n, k = q->k;
+    const bool ta = q->ta, tb = q->tb, texel = q->path == VKT_MATMUL_TEXEL_REGBLOCK;
+    vkt_view a = ta ? vkt_view_f32(q->A, k0 * m + m0, extent(kk, m, mm))
+                    : vkt_view_f32(q->A, m0 * k + k0, extent(mm, k, kk));
+    uint64_t bfirst = tb ? n0 * k + k0 : k0 * n + n0, bcount = tb ? extent(nn, k, kk) : extent(kk, n, nn);
+    vkt_view b = q->b16 ? view_w16(q->B, bfirst, bcount) : vkt_view_f32(q->B, bfirst, bcount);
+    vkt_view c = vkt_view_f32(q->C, m0 * n + n0, extent(mm, n, nn));
+    bool first = k0 == 0, with_bias = first && q->bias.buf;
+    vkt_view bv = with_bias ? vkt_view_f32(q->bias, n0, nn) : a;
+
+    static const char *tr[2][2] = {{"nn", "nt"}, {"tn", "tt"}};
+    const uint64_t lda = ta ? m : k, ldb = tb ? k : n;
+    vkt_dispatch d = {.op = "matmul", .nbind = 4};
+    vkt_bind_kind ka = VKT_BIND_READ, kb = VKT_BIND_READ;
+    // B's offset in its elements: 16-bit ones add back the odd element view_w16 dropped.
+    uint32_t b_off;
+    char name[48];
+    if (texel) {
+        // 4-wide texels (RGBA) when the stored rows and the window start are 16-byte aligned.
+        bool a4 = lda % 4 == 0 && vkt_bind_shift(ctx, a, VKT_BIND_TEXEL) % 4 == 0, b4;
+        ka = a4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
+        if (q->b16) {
+            b_off = 2 * vkt_bind_shift(ctx, b, VKT_BIND_TEXEL_U32X4) + (uint32_t)(bfirst & 1);
+            b4 = ldb % 8 == 0 && b_off % 8 == 0;
+            kb = b4 ? VKT_BIND_TEXEL_U32X4 : VKT_BIND_TEXEL_U32;
+        } else {
+            b_off = vkt_bind_shift(ctx, b, VKT_BIND_TEXEL);
+            b4 = ldb % 4 == 0 && b_off % 4 == 0;
+            kb = b4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
+        }
+        // suffix: A then B, 1 = one element per texel, 4 = RGBA32F, 8 = RGBA32UI of 16-bit pairs
+        snprintf(name, sizeof name, "matmul_texel_%s%s_%d%d", b16_names[q->b16], tr[ta][tb], a4 ? 4 : 1,
+                 b4 ? (q->b16 ? 8 : 4) : 1);
+        d.nspec = 5;
+    } else {
+        b_off = q->b16 ? 2 * vkt_bind_shift(ctx, b, kb) + (uint32_t)(bfirst & 1) : vkt_bind_shift(ctx, b, kb);
+        snprintf(name, sizeof name, "matmul_tiled_%s%s", b16_names[q->b16], tr[ta][tb]);
+        d.spec[5] = t.bk;
+        d.nspec = 6;
+    }
+    d.spec[0] = t.wgx, d.spec[1] = t.wgy, d.spec[2] = 1, d.spec[3] = t.tm, d.spec[4] = t.tn;
+    d.shader = name;
+    // Each invocation covers tm x tn; a group wgx*tn columns, wgy*tm rows.
+    d.groups[0] = groups_for(nn, (uint64_t)t.wgx * t.tn);
+    d.groups[1] = groups_for(mm, (uint64_t)t.wgy * t.tm);
+    d.groups[2] = 1;
+    d.bind[0] = (vkt_binding){a, ka};
+    d.bind[1] = (vkt_binding){b, kb};
+    d.bind[2] = (vkt_binding){c, VKT_BIND_WRITE};
+    d.bind[3] = (vkt_binding){bv, VKT_BIND_READ};
+    push_matmul pc = {
+        .M = (uint32_t)mm, .N = (uint32_t)nn, .K = (uint32_t)kk,
+        .lda = (uint32_t)lda, .ldb = (uint32_t)ldb, .ldc = (uint32_t)n,
+        .a_off = vkt_bind_shift(ctx, a, ka), .b_off = b_off,
+        .c_off = vkt_bind_shift(ctx, c, VKT_BIND_WRITE), .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
+        .has_bias = with_bias, .alpha = q->alpha, .beta = first ? q->beta : 1.0f,
+    };
+    memcpy(d.push, &pc, sizeof pc);
+    d.push_bytes = sizeof pc;
+    return vkt_record(ctx, &d);
+}
+
+// Tiles, chunk planning and the chunk loop; the arguments are already validated.
+static vkt_status matmul_run(vkt_ctx *ctx, const mm_args *q, const char *op) {
+    vkt_error *err = vkt_ctx_err(ctx);
+    const vkt_profile *p = vkt_ctx_profile(ctx);
+    const bool texel = q->path == VKT_MATMUL_TEXEL_REGBLOCK;
+    tile_cfg t = texel ? (q->b16 ? texel_tiles_w16((int)q->m) : texel_tiles((int)q->m)) : tiled_tiles(p);
+    if (!texel && (uint64_t)(t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4 > p->shared_memory_bytes)
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: tiles need %u bytes of shared memory, the device has %u", op,
+                        (t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4, p->shared_memory_bytes);
+    const uint64_t m = q->m, n = q->n, k = q->k;
+    const uint64_t per_y = (uint64_t)t.wgy * t.tm, per_x = (uint64_t)t.wgx * t.tn;
+
+    // Chunk lengths: start whole, shrink until each operand's window fits one binding
+    // and the grid fits the device's workgroup counts.
+    uint64_t mc = min64(m, per_y * p->max_workgroup_count[1]), nc = min64(n, per_x * p->max_workgroup_count[0]), kc = k;
+    mc = mc < m ? shrink(mc) : mc;
+    nc = nc < n ? shrink(nc) : nc;
+    uint64_t bcap = vkt_rows_per_binding(ctx, q->b16 ? 2 : 4);
+    operand ops[4] = {
+        {&mc, &nc, n, 0},                                            // C (M, N)
+        q->ta ? (operand){&kc, &mc, m, 0} : (operand){&mc, &kc, k, 0}, // A (K, M) or (M, K)
+        q->tb ? (operand){&nc, &kc, k, bcap} : (operand){&kc, &nc, n, bcap}, // B (N, K) or (K, N)
+        {NULL, &nc, 1, 0},                                           // bias (N)
+    };
+    fit_chunks(ops, q->bias.buf ? 4 : 3, vkt_rows_per_binding(ctx, 4));
+
+    for (uint64_t m0 = 0; m0 < m; m0 += mc)
+        for (uint64_t n0 = 0; n0 < n; n0 += nc)
+            for (uint64_t k0 = 0; k0 < k; k0 += kc)
+                VKT_TRY(record_chunk(ctx, q, t, m0, min64(mc, m - m0), n0, min64(nc, n - n0), k0, min64(kc, k - k0)));
+    return VKT_OK;
+}
+
 vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, bool transB, int M, int N, int K,
                               float alpha, vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias) {
     vkt_error *err = vkt_ctx_err(ctx);
-    const vkt_profile *p = vkt_ctx_profile(ctx);
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
     if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED)
         return vkt_fail(err, VKT_ERR_ARG, "matmul: unknown path %d", (int)path);
@@ -99,93 +230,50 @@ vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, b
     VKT_TRY(check_view(ctx, "matmul", "B", B, k * n, shape));
     VKT_TRY(check_view(ctx, "matmul", "C", C, m * n, shape));
     if (bias.buf) VKT_TRY(check_view(ctx, "matmul", "bias", bias, n, shape));
-
-    const bool texel = path == VKT_MATMUL_TEXEL_REGBLOCK;
-    tile_cfg t = texel ? texel_tiles(M) : tiled_tiles(p);
-    if (!texel && (uint64_t)(t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4 > p->shared_memory_bytes)
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "matmul: tiles need %u bytes of shared memory, the device has %u",
-                        (t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4, p->shared_memory_bytes);
-    const uint64_t per_y = (uint64_t)t.wgy * t.tm, per_x = (uint64_t)t.wgx * t.tn;
-
-    // Chunk lengths: start whole, shrink until each operand's window fits one binding
-    // and the grid fits the device's workgroup counts.
-    uint64_t mc = min64(m, per_y * p->max_workgroup_count[1]), nc = min64(n, per_x * p->max_workgroup_count[0]), kc = k;
-    mc = mc < m ? shrink(mc) : mc;
-    nc = nc < n ? shrink(nc) : nc;
-    operand ops[4] = {
-        {&mc, &nc, n},                                // C (M, N)
-        transA ? (operand){&kc, &mc, m} : (operand){&mc, &kc, k}, // A (K, M) or (M, K)
-        transB ? (operand){&nc, &kc, k} : (operand){&kc, &nc, n}, // B (N, K) or (K, N)
-        {NULL, &nc, 1},                               // bias (N)
-    };
-    fit_chunks(ops, bias.buf ? 4 : 3, vkt_rows_per_binding(ctx, 4));
-
-    static const char *tr[2][2] = {{"nn", "nt"}, {"tn", "tt"}};
-    for (uint64_t m0 = 0; m0 < m; m0 += mc) {
-        uint64_t mm = min64(mc, m - m0);
-        for (uint64_t n0 = 0; n0 < n; n0 += nc) {
-            uint64_t nn = min64(nc, n - n0);
-            for (uint64_t k0 = 0; k0 < k; k0 += kc) {
-                uint64_t kk = min64(kc, k - k0);
-                vkt_view a = transA ? vkt_view_f32(A, k0 * m + m0, extent(kk, m, mm))
-                                    : vkt_view_f32(A, m0 * k + k0, extent(mm, k, kk));
-                vkt_view b = transB ? vkt_view_f32(B, n0 * k + k0, extent(nn, k, kk))
-                                    : vkt_view_f32(B, k0 * n + n0, extent(kk, n, nn));
-                vkt_view c = vkt_view_f32(C, m0 * n + n0, extent(mm, n, nn));
-                // Later k-chunks accumulate onto the first: beta 1, bias added once.
-                bool first = k0 == 0, with_bias = first && bias.buf;
-                vkt_view bv = with_bias ? vkt_view_f32(bias, n0, nn) : a;
-
-                vkt_dispatch d = {.op = "matmul", .nbind = 4};
-                vkt_bind_kind ka = VKT_BIND_READ, kb = VKT_BIND_READ;
-                char name[40];
-                if (texel) {
-                    // RGBA32F when the stored rows and the window start are 16-byte aligned.
-                    uint64_t lda = transA ? m : k, ldb = transB ? k : n;
-                    bool a4 = lda % 4 == 0 && vkt_bind_shift(ctx, a, VKT_BIND_TEXEL) % 4 == 0;
-                    bool b4 = ldb % 4 == 0 && vkt_bind_shift(ctx, b, VKT_BIND_TEXEL) % 4 == 0;
-                    ka = a4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
-                    kb = b4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
-                    snprintf(name, sizeof name, "matmul_texel_%s_%d%d", tr[transA][transB], a4 ? 4 : 1, b4 ? 4 : 1);
-                    d.spec[0] = t.wgx, d.spec[1] = t.wgy, d.spec[2] = 1, d.spec[3] = t.tm, d.spec[4] = t.tn;
-                    d.nspec = 5;
-                    // Each invocation covers tm x tn; a group wgx*tn columns, wgy*tm rows.
-                    d.groups[0] = groups_for(nn, per_x);
-                    d.groups[1] = groups_for(mm, per_y);
-                } else {
-                    snprintf(name, sizeof name, "matmul_tiled_%s", tr[transA][transB]);
-                    d.spec[0] = t.wgx, d.spec[1] = t.wgy, d.spec[2] = 1, d.spec[3] = t.tm, d.spec[4] = t.tn,
-                    d.spec[5] = t.bk;
-                    d.nspec = 6;
-                    d.groups[0] = groups_for(nn, per_x);
-                    d.groups[1] = groups_for(mm, per_y);
-                }
-                d.shader = name;
-                d.groups[2] = 1;
-                d.bind[0] = (vkt_binding){a, ka};
-                d.bind[1] = (vkt_binding){b, kb};
-                d.bind[2] = (vkt_binding){c, VKT_BIND_WRITE};
-                d.bind[3] = (vkt_binding){bv, VKT_BIND_READ};
-                push_matmul pc = {
-                    .M = (uint32_t)mm, .N = (uint32_t)nn, .K = (uint32_t)kk,
-                    .lda = (uint32_t)(transA ? m : k), .ldb = (uint32_t)(transB ? k : n), .ldc = (uint32_t)n,
-                    .a_off = vkt_bind_shift(ctx, a, ka), .b_off = vkt_bind_shift(ctx, b, kb),
-                    .c_off = vkt_bind_shift(ctx, c, VKT_BIND_WRITE), .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
-                    .has_bias = with_bias, .alpha = alpha, .beta = first ? beta : 1.0f,
-                };
-                memcpy(d.push, &pc, sizeof pc);
-                d.push_bytes = sizeof pc;
-                VKT_TRY(vkt_record(ctx, &d));
-            }
-        }
-    }
-    return VKT_OK;
+    mm_args q = {path, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias};
+    return matmul_run(ctx, &q, "matmul");
 }
 
 vkt_status vkt_matmul(vkt_ctx *ctx, bool transA, bool transB, int M, int N, int K, float alpha, vkt_view A,
                       vkt_view B, float beta, vkt_view C, vkt_view bias) {
     return vkt_matmul_on_path(ctx, vkt_ctx_profile(ctx)->matmul_path, transA, transB, M, N, K, alpha, A, B, beta, C,
                               bias);
+}
+
+vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 dt, bool transA, bool transB,
+                                  int M, int N, int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
+                                  vkt_view bias) {
+    vkt_error *err = vkt_ctx_err(ctx);
+    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
+    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED)
+        return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: unknown path %d", (int)path);
+    if (dt != VKT_BF16 && dt != VKT_F16)
+        return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: dtype %d is neither VKT_BF16 nor VKT_F16", (int)dt);
+    if (transA)
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "matmul_w16: transA=1 is not supported (A must be stored (M, K))");
+    char shape[128];
+    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transB=%d %s", M, N, K, transB, vkt_dtype16_name(dt));
+    const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
+    VKT_TRY(check_view(ctx, "matmul_w16", "A", A, m * k, shape));
+    if (!B.buf) return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: B is a NULL view (%s)", shape);
+    if (B.offset % 4)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "matmul_w16: B's offset of %llu bytes is not a multiple of 4 (16-bit values are read in "
+                        "pairs: start B at an even element) (%s)",
+                        (unsigned long long)B.offset, shape);
+    if (B.bytes < k * n * 2)
+        return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: B view of %llu bytes is too small for %llu %s values (%s)",
+                        (unsigned long long)B.bytes, (unsigned long long)(k * n), vkt_dtype16_name(dt), shape);
+    VKT_TRY(check_view(ctx, "matmul_w16", "C", C, m * n, shape));
+    if (bias.buf) VKT_TRY(check_view(ctx, "matmul_w16", "bias", bias, n, shape));
+    mm_args q = {path, 1 + (int)dt, transA, transB, m, n, k, alpha, beta, A, B, C, bias};
+    return matmul_run(ctx, &q, "matmul_w16");
+}
+
+vkt_status vkt_matmul_w16(vkt_ctx *ctx, vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K, float alpha,
+                          vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias) {
+    return vkt_matmul_w16_on_path(ctx, vkt_ctx_profile(ctx)->matmul_path, dt, transA, transB, M, N, K, alpha, A, B,
+                                  beta, C, bias);
 }
 
 typedef struct {
@@ -207,7 +295,7 @@ vkt_status vkt_bias_grad(vkt_ctx *ctx, int M, int N, vkt_view dC, vkt_view dbias
     uint32_t wgx = 32, wgy = p->max_workgroup_invocations / 32 < 8 ? p->max_workgroup_invocations / 32 : 8;
     uint64_t mc = m, nc = min64(n, (uint64_t)wgx * p->max_workgroup_count[0]);
     nc = nc < n ? shrink(nc) : nc;
-    operand ops[2] = {{&mc, &nc, n}, {NULL, &nc, 1}};
+    operand ops[2] = {{&mc, &nc, n, 0}, {NULL, &nc, 1, 0}};
     fit_chunks(ops, 2, vkt_rows_per_binding(ctx, 4));
     // Row chunks run one after another, each adding its column sums: same order every run.
     for (uint64_t m0 = 0; m0 < m; m0 += mc) {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "buffer.h"
+#include "half.h"
 #include "profile.h"
 
 // C (M, N) = alpha * op(A) * op(B) + beta * C + bias.
@@ -25,6 +26,20 @@ vkt_status vkt_matmul(vkt_ctx *ctx, bool transA, bool transB, int M, int N, int 
 vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, bool transB, int M,
                               int N, int K, float alpha, vkt_view A, vkt_view B, float beta,
                               vkt_view C, vkt_view bias);
+
+// The same product with B holding 16-bit values (dt: VKT_BF16 or VKT_F16), widened to fp32
+// in the kernel; A, C, bias and the accumulation stay fp32. What it computes is
+// vkt_ref_matmul_w16. B's view counts bytes as every view does; its elements are packed
+// two to a 32-bit word (element e is the low half of word e/2 when e is even, as in a
+// safetensors file), so B's offset must be a multiple of 4 bytes (VKT_ERR_ARG otherwise).
+// transA must be false (VKT_ERR_UNSUPPORTED). The model's two uses, W (OUT, IN) 16-bit:
+//   y = x W^T + b : vkt_matmul_w16(ctx, dt, false, true, M, OUT, IN, 1, x, W, 0, y, b)
+//   dx += dy W    : vkt_matmul_w16(ctx, dt, false, false, M, IN, OUT, 1, dy, W, 1, dx, none)
+vkt_status vkt_matmul_w16(vkt_ctx *ctx, vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K,
+                          float alpha, vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias);
+vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 dt, bool transA,
+                                  bool transB, int M, int N, int K, float alpha, vkt_view A, vkt_view B,
+                                  float beta, vkt_view C, vkt_view bias);
 
 // dbias (N) += sum over m of dC (M, N). Deterministic: the same bits on every run.
 vkt_status vkt_bias_grad(vkt_ctx *ctx, int M, int N, vkt_view dC, vkt_view dbias);

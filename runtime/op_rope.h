@@ -16,4 +16,12 @@ vkt_status vkt_rope_fwd(vkt_ctx *ctx, int B, int T, int H, int D, int row_stride
 vkt_status vkt_rope_bwd(vkt_ctx *ctx, int B, int T, int H, int D, int row_stride, vkt_view pos, float theta,
                         vkt_view dx);
 
+// The same with a frequency table instead of theta (scaled RoPE: rope_freq.h): freq holds
+// D/2 (hi, lo) float pairs, (float)inv_freq[i] and the rest, from vkt_rope_freq_pack.
+// Upload it once per model. Same contract as vkt_ref_rope_fwd_freq/bwd_freq.
+vkt_status vkt_rope_fwd_freq(vkt_ctx *ctx, int B, int T, int H, int D, int row_stride, vkt_view pos,
+                             vkt_view freq, vkt_view x);
+vkt_status vkt_rope_bwd_freq(vkt_ctx *ctx, int B, int T, int H, int D, int row_stride, vkt_view pos,
+                             vkt_view freq, vkt_view dx);
+
 #endif

@@ -23,8 +23,7 @@ static void make_key(const vkt_dispatch *d, char *key, size_t n) {
 }
 
 static VkDescriptorType desc_type(vkt_bind_kind k) {
-    return (k == VKT_BIND_TEXEL || k == VKT_BIND_TEXEL_R32) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
-                                                             : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    return vkt_bind_is_texel(k) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
 }
 
 static vkt_status check_workgroup(vkt_ctx *ctx, const vkt_dispatch *d) {

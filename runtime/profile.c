@@ -131,6 +131,9 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
             (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
             dl_hv = true;
     }
+    for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
+        if ((mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) && mem.memoryHeaps[i].size > p->device_heap_bytes)
+            p->device_heap_bytes = mem.memoryHeaps[i].size;
     p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED) &&
                         !killed("VKT_DISABLE_UNIFIED"); // the staging path, as on a discrete GPU
 

@@ -167,7 +167,7 @@ void vkt_profile_print(vkt_ctx *ctx) {
 }
 
 static uint64_t bind_align(const vkt_ctx *ctx, vkt_bind_kind k) {
-    return (k == VKT_BIND_TEXEL || k == VKT_BIND_TEXEL_R32) ? ctx->prof.texel_align : ctx->prof.storage_align;
+    return vkt_bind_is_texel(k) ? ctx->prof.texel_align : ctx->prof.storage_align;
 }
 
 uint32_t vkt_bind_shift(const vkt_ctx *ctx, vkt_view v, vkt_bind_kind kind) {
@@ -240,11 +240,13 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
         w[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                       .dstBinding = (uint32_t)i,
                                       .descriptorCount = 1};
-        if (b->kind == VKT_BIND_TEXEL || b->kind == VKT_BIND_TEXEL_R32) {
+        if (vkt_bind_is_texel(b->kind)) {
+            static const VkFormat fmt[] = {[VKT_BIND_TEXEL] = VK_FORMAT_R32G32B32A32_SFLOAT,
+                [VKT_BIND_TEXEL_R32] = VK_FORMAT_R32_SFLOAT, [VKT_BIND_TEXEL_U32X4] = VK_FORMAT_R32G32B32A32_UINT,
+                [VKT_BIND_TEXEL_U32] = VK_FORMAT_R32_UINT};
             VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                          .buffer = infos[i].buffer,
-                                         .format = b->kind == VKT_BIND_TEXEL ? VK_FORMAT_R32G32B32A32_SFLOAT
-                                                                              : VK_FORMAT_R32_SFLOAT,
+                                         .format = fmt[b->kind],
                                          .offset = infos[i].offset,
                                          .range = infos[i].range};
             VkResult r = vkCreateBufferView(ctx->device, &vi, NULL, &views[i]);

@@ -30,6 +30,32 @@ static vkt_status need(const char *op, const char *name, const void *p, vkt_erro
 #undef REAL
 #undef SUF
 
+vkt_status vkt_ref_matmul_w16(vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K,
+                              float alpha, const float *A, const uint16_t *B, float beta,
+                              float *C, const float *bias, vkt_error *err) {
+    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
+    if (dt != VKT_BF16 && dt != VKT_F16)
+        return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: dtype %d is neither VKT_BF16 nor VKT_F16", (int)dt);
+    VKT_TRY(need("matmul_w16", "A", A, err));
+    VKT_TRY(need("matmul_w16", "B", B, err));
+    VKT_TRY(need("matmul_w16", "C", C, err));
+    for (int m = 0; m < M; m++) {
+        for (int n = 0; n < N; n++) {
+            double acc = 0;
+            for (int k = 0; k < K; k++) {
+                double a = transA ? A[(size_t)k * M + m] : A[(size_t)m * K + k];
+                uint16_t h = transB ? B[(size_t)n * K + k] : B[(size_t)k * N + n];
+                acc += a * (double)vkt_half_to_f32(dt, h);
+            }
+            double c = (double)alpha * acc;
+            if (beta != 0) c += (double)beta * C[(size_t)m * N + n]; // beta == 0 never reads C
+            if (bias) c += bias[n];
+            C[(size_t)m * N + n] = (float)c;
+        }
+    }
+    return VKT_OK;
+}
+
 vkt_status vkt_ref_clip_factor(double norm, double max_norm, double *factor, vkt_error *err) {
     if (!(norm >= 0))
         return vkt_fail(err, VKT_ERR_ARG, "clip_factor: norm=%g must be >= 0", norm);

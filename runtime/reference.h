@@ -8,7 +8,7 @@
 //   no NULL pointers, flags and indices in range) and on error returns a vkt_status, fills
 //   err (may be NULL) and writes NOTHING.
 // - Backward functions ACCUMULATE (+=) into their gradient outputs, like llm.c, so callers
-//   zero gradients first. Exceptions are named: vkt_ref_rope_bwd (rotates in place) and
+//   zero gradients first. Exceptions are named: vkt_ref_rope_bwd(_freq) (rotate in place) and
 //   vkt_ref_cross_entropy (writes dlogits).
 // - Each op comes in float (what GPU tests compare against) and double (suffix _f64, used
 //   for finite-difference checks), compiled from one source (reference_impl.h). The float
@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "half.h"
 #include "status.h"
 
 // ---------------------------------------------------------------------------------
@@ -42,6 +43,12 @@
 vkt_status vkt_ref_matmul(bool transA, bool transB, int M, int N, int K, float alpha,
                           const float *A, const float *B, float beta, float *C,
                           const float *bias, vkt_error *err);
+// The same with B holding 16-bit values (dt: VKT_BF16 or VKT_F16, one uint16_t per
+// element, same layout as B above), each widened exactly to fp32; A, C, bias and the
+// sums are as in vkt_ref_matmul. The device kernel is vkt_matmul_w16 (op_matmul.h).
+vkt_status vkt_ref_matmul_w16(vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K,
+                              float alpha, const float *A, const uint16_t *B, float beta,
+                              float *C, const float *bias, vkt_error *err);
 // dbias (N) += sum over m of dC (M, N).
 vkt_status vkt_ref_bias_grad(int M, int N, const float *dC, float *dbias, vkt_error *err);
 // The linear layer above as two calls: in (M, IN), W (OUT, IN), bias (OUT) or NULL,
@@ -126,6 +133,14 @@ vkt_status vkt_ref_rope_fwd(int B, int T, int H, int D, int row_stride,
 // gradient w.r.t. the input.
 vkt_status vkt_ref_rope_bwd(int B, int T, int H, int D, int row_stride,
                             const int32_t *pos, float theta, float *dx, vkt_error *err);
+// The same with the frequencies given: inv_freq (D/2) doubles, finite (plain, linear or
+// llama3 scaled: vkt_rope_inv_freq in rope_freq.h). Angles pos * inv_freq[i] in double.
+vkt_status vkt_ref_rope_fwd_freq(int B, int T, int H, int D, int row_stride,
+                                 const int32_t *pos, const double *inv_freq, float *x,
+                                 vkt_error *err);
+vkt_status vkt_ref_rope_bwd_freq(int B, int T, int H, int D, int row_stride,
+                                 const int32_t *pos, const double *inv_freq, float *dx,
+                                 vkt_error *err);
 
 // ---------------------------------------------------------------------------------
 // Causal multi-head attention with grouped-query heads.
@@ -260,6 +275,12 @@ vkt_status vkt_ref_rope_fwd_f64(int B, int T, int H, int D, int row_stride,
 vkt_status vkt_ref_rope_bwd_f64(int B, int T, int H, int D, int row_stride,
                                 const int32_t *pos, double theta, double *dx,
                                 vkt_error *err);
+vkt_status vkt_ref_rope_fwd_freq_f64(int B, int T, int H, int D, int row_stride,
+                                     const int32_t *pos, const double *inv_freq, double *x,
+                                     vkt_error *err);
+vkt_status vkt_ref_rope_bwd_freq_f64(int B, int T, int H, int D, int row_stride,
+                                     const int32_t *pos, const double *inv_freq, double *dx,
+                                     vkt_error *err);
 vkt_status vkt_ref_attention_fwd_f64(int B, int T, int H, int KVH, int D, double scale,
                                      const double *q, int q_stride, const double *k,
                                      int k_stride, const double *v, int v_stride,

@@ -338,20 +338,26 @@ vkt_status FN(vkt_ref_swiglu_bwd)(int N, int F, const REAL *dout, int out_stride
 
 // ---------------------------------------------------------------------------------
 // RoPE (rotate_half): one routine for both directions; sign = +1 forward, -1 backward.
+// inv_freq (D/2) or NULL: theta^(-2i/D).
 
 static vkt_status FN(rope)(int B, int T, int H, int D, int row_stride, const int32_t *pos,
-                           double theta, REAL *x, double sign, vkt_error *err) {
-    VKT_TRY(vkt_check_rope(B, T, H, D, row_stride, theta, err));
+                           double theta, const double *inv_freq, REAL *x, double sign,
+                           vkt_error *err) {
+    VKT_TRY(vkt_check_rope(B, T, H, D, row_stride, inv_freq ? 1.0 : theta, err));
     VKT_TRY(need("rope", "pos", pos, err));
     VKT_TRY(need("rope", "x", x, err));
     VKT_TRY(vkt_check_ids("rope", "pos", (size_t)B * T, pos, INT32_MAX, err));
     int half = D / 2;
+    for (int i = 0; inv_freq && i < half; i++)
+        if (!isfinite(inv_freq[i]))
+            return vkt_fail(err, VKT_ERR_ARG, "rope: inv_freq[%d]=%g must be finite", i,
+                            inv_freq[i]);
     for (int r = 0; r < B * T; r++) {
         for (int h = 0; h < H; h++) {
             REAL *xh = x + (size_t)r * row_stride + (size_t)h * D;
             for (int i = 0; i < half; i++) {
-                double inv_freq = pow(theta, -2.0 * i / D);
-                double a = sign * (double)pos[r] * inv_freq;
+                double f = inv_freq ? inv_freq[i] : pow(theta, -2.0 * i / D);
+                double a = sign * (double)pos[r] * f;
                 double c = cos(a), s = sin(a);
                 double x1 = xh[i], x2 = xh[i + half];
                 xh[i] = (REAL)(x1 * c - x2 * s);
@@ -364,13 +370,27 @@ static vkt_status FN(rope)(int B, int T, int H, int D, int row_stride, const int
 
 vkt_status FN(vkt_ref_rope_fwd)(int B, int T, int H, int D, int row_stride,
                                 const int32_t *pos, REAL theta, REAL *x, vkt_error *err) {
-    return FN(rope)(B, T, H, D, row_stride, pos, theta, x, 1.0, err);
+    return FN(rope)(B, T, H, D, row_stride, pos, theta, NULL, x, 1.0, err);
 }
 
 vkt_status FN(vkt_ref_rope_bwd)(int B, int T, int H, int D, int row_stride,
                                 const int32_t *pos, REAL theta, REAL *dx, vkt_error *err) {
     // The Jacobian of a rotation is the rotation; its transpose rotates by -a.
-    return FN(rope)(B, T, H, D, row_stride, pos, theta, dx, -1.0, err);
+    return FN(rope)(B, T, H, D, row_stride, pos, theta, NULL, dx, -1.0, err);
+}
+
+vkt_status FN(vkt_ref_rope_fwd_freq)(int B, int T, int H, int D, int row_stride,
+                                     const int32_t *pos, const double *inv_freq, REAL *x,
+                                     vkt_error *err) {
+    VKT_TRY(need("rope", "inv_freq", inv_freq, err));
+    return FN(rope)(B, T, H, D, row_stride, pos, 1.0, inv_freq, x, 1.0, err);
+}
+
+vkt_status FN(vkt_ref_rope_bwd_freq)(int B, int T, int H, int D, int row_stride,
+                                     const int32_t *pos, const double *inv_freq, REAL *dx,
+                                     vkt_error *err) {
+    VKT_TRY(need("rope", "inv_freq", inv_freq, err));
+    return FN(rope)(B, T, H, D, row_stride, pos, 1.0, inv_freq, dx, -1.0, err);
 }
 
 // ---------------------------------------------------------------------------------

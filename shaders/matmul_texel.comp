@@ -15,6 +15,11 @@
 //   A (M, K) row stride lda  [TRANS_A: (K, M)];  B (K, N) row stride ldb  [TRANS_B: (N, K)];
 //   C (M, N) row stride ldc.  Offsets are in floats from the start of each binding.
 // RGBA32F needs lda (ldb) and a_off (b_off) to be multiples of 4; the host checks.
+//
+// B16 (1: bf16, 2: fp16): B holds 16-bit values, two to a 32-bit word (vkt_half.glsl),
+// bound as RGBA32UI (B_VEC4: 8 values per fetch) or R32UI; ldb and b_off count 16-bit
+// elements, and RGBA32UI needs both to be multiples of 8. With TRANS_B the k loop is
+// unrolled by 8 so one fetch feeds 8 k-steps; without, TN must be a multiple of 8.
 #include "vkt_common.glsl"
 
 #ifndef TRANS_A
@@ -29,6 +34,17 @@
 #ifndef B_VEC4
 #define B_VEC4 0
 #endif
+#ifndef B16
+#define B16 0
+#endif
+#define F16_BY_BITS 1 // see vkt_half.glsl
+#include "vkt_half.glsl"
+
+#if B16 && TRANS_B && B_VEC4
+const uint KU = 8u; // k-steps per iteration of the main loop
+#else
+const uint KU = 4u;
+#endif
 
 layout(constant_id = 3) const uint TM = 8; // rows of C per invocation (multiple of 4)
 layout(constant_id = 4) const uint TN = 8; // columns of C per invocation (multiple of 4)
@@ -42,7 +58,11 @@ layout(push_constant) uniform Push {
 } p;
 
 layout(binding = 0) uniform samplerBuffer A;
+#if B16
+layout(binding = 1) uniform usamplerBuffer B;
+#else
 layout(binding = 1) uniform samplerBuffer B;
+#endif
 layout(std430, binding = 2) buffer Cbuf { float C[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 
@@ -65,7 +85,11 @@ float elemB(uint k, uint n) {
 #else
     uint i = p.b_off + k * p.ldb + n;
 #endif
-#if B_VEC4
+#if B16 && B_VEC4
+    return widen2(texelFetch(B, int(i >> 3))[(i >> 1) & 3u])[i & 1u];
+#elif B16
+    return widen2(texelFetch(B, int(i >> 1)).x)[i & 1u];
+#elif B_VEC4
     return texelFetch(B, int(i >> 2))[i & 3u];
 #else
     return texelFetch(B, int(i)).x;
@@ -84,22 +108,23 @@ void main() {
         [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
 
     uint k = 0;
-    for (; k + 4u <= p.K; k += 4u) {
-        float a[4][TM], b[4][TN];
+    for (; k + KU <= p.K; k += KU) {
+        float a[KU][TM], b[KU][TN];
         // ---- A: a[kk][i] = op(A)[m0 + i][k + kk]
 #if !TRANS_A && A_VEC4
-        [[unroll]] for (uint i = 0; i < TM; i++) {
-            vec4 v = texelFetch(A, int((p.a_off + min(m0 + i, mlast) * p.lda + k) >> 2));
-            a[0][i] = v.x; a[1][i] = v.y; a[2][i] = v.z; a[3][i] = v.w;
-        }
+        [[unroll]] for (uint i = 0; i < TM; i++)
+            [[unroll]] for (uint q = 0; q < KU; q += 4u) {
+                vec4 v = texelFetch(A, int((p.a_off + min(m0 + i, mlast) * p.lda + k + q) >> 2));
+                a[q][i] = v.x; a[q + 1u][i] = v.y; a[q + 2u][i] = v.z; a[q + 3u][i] = v.w;
+            }
 #elif TRANS_A && A_VEC4
-        [[unroll]] for (uint kk = 0; kk < 4u; kk++)
+        [[unroll]] for (uint kk = 0; kk < KU; kk++)
             [[unroll]] for (uint i = 0; i < TM; i += 4u) {
                 vec4 v = texelFetch(A, int(((p.a_off + (k + kk) * p.lda) >> 2) + min((m0 + i) >> 2, mlast >> 2)));
                 a[kk][i] = v.x; a[kk][i + 1u] = v.y; a[kk][i + 2u] = v.z; a[kk][i + 3u] = v.w;
             }
 #else
-        [[unroll]] for (uint kk = 0; kk < 4u; kk++)
+        [[unroll]] for (uint kk = 0; kk < KU; kk++)
             [[unroll]] for (uint i = 0; i < TM; i++) {
                 uint m = min(m0 + i, mlast);
 #if TRANS_A
@@ -110,7 +135,27 @@ void main() {
             }
 #endif
         // ---- B: b[kk][j] = op(B)[k + kk][n0 + j]
-#if TRANS_B && B_VEC4
+#if B16 && TRANS_B && B_VEC4
+        [[unroll]] for (uint j = 0; j < TN; j++) {
+            uvec4 w = texelFetch(B, int((p.b_off + min(n0 + j, nlast) * p.ldb + k) >> 3));
+            [[unroll]] for (uint q = 0; q < 4u; q++) {
+                vec2 h = widen2(w[q]);
+                b[2u * q][j] = h.x; b[2u * q + 1u][j] = h.y;
+            }
+        }
+#elif B16 && B_VEC4
+        [[unroll]] for (uint kk = 0; kk < 4u; kk++)
+            [[unroll]] for (uint j = 0; j < TN; j += 8u) {
+                uvec4 w = texelFetch(B, int(((p.b_off + (k + kk) * p.ldb) >> 3) + min((n0 + j) >> 3, nlast >> 3)));
+                [[unroll]] for (uint q = 0; q < 4u; q++) {
+                    vec2 h = widen2(w[q]);
+                    b[kk][j + 2u * q] = h.x; b[kk][j + 2u * q + 1u] = h.y;
+                }
+            }
+#elif B16
+        [[unroll]] for (uint kk = 0; kk < KU; kk++)
+            [[unroll]] for (uint j = 0; j < TN; j++) b[kk][j] = elemB(k + kk, min(n0 + j, nlast));
+#elif TRANS_B && B_VEC4
         [[unroll]] for (uint j = 0; j < TN; j++) {
             vec4 v = texelFetch(B, int((p.b_off + min(n0 + j, nlast) * p.ldb + k) >> 2));
             b[0][j] = v.x; b[1][j] = v.y; b[2][j] = v.z; b[3][j] = v.w;
@@ -132,16 +177,16 @@ void main() {
 #endif
             }
 #endif
-        // kk innermost: each accumulator is touched once per 4 k-steps, which matters
+        // kk innermost: each accumulator is touched once per KU k-steps, which matters
         // when the block spills out of the 16 vector registers.
         [[unroll]] for (uint i = 0; i < TM; i++)
             [[unroll]] for (uint j = 0; j < TN; j++) {
                 float c = acc[i][j];
-                [[unroll]] for (uint kk = 0; kk < 4u; kk++) c = fma(a[kk][i], b[kk][j], c);
+                [[unroll]] for (uint kk = 0; kk < KU; kk++) c = fma(a[kk][i], b[kk][j], c);
                 acc[i][j] = c;
             }
     }
-    // k tail (K % 4 != 0): one step at a time.
+    // k tail (K % KU != 0): one step at a time.
     for (; k < p.K; k++) {
         float a[TM], b[TN];
         [[unroll]] for (uint i = 0; i < TM; i++) a[i] = elemA(min(m0 + i, mlast), k);

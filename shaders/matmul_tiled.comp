@@ -12,6 +12,8 @@
 // Defines: TRANS_A, TRANS_B. Stored layouts as in matmul_texel.comp:
 //   A (M, K) row stride lda [TRANS_A: (K, M)]; B (K, N) stride ldb [TRANS_B: (N, K)];
 //   C (M, N) stride ldc; offsets in floats from the start of each binding.
+// B16 (1: bf16, 2: fp16): B holds 16-bit values two to a word (vkt_half.glsl), widened
+// as they are staged; ldb and b_off then count 16-bit elements.
 #include "vkt_common.glsl"
 
 #ifndef TRANS_A
@@ -20,6 +22,10 @@
 #ifndef TRANS_B
 #define TRANS_B 0
 #endif
+#ifndef B16
+#define B16 0
+#endif
+#include "vkt_half.glsl"
 
 layout(constant_id = 3) const uint TM = 4;  // rows of C per thread
 layout(constant_id = 4) const uint TN = 4;  // columns of C per thread
@@ -37,7 +43,13 @@ layout(push_constant) uniform Push {
 } p;
 
 layout(std430, binding = 0) readonly buffer Abuf { float A[]; };
+#if B16
+layout(std430, binding = 1) readonly buffer Bbuf { uint Bw[]; };
+float loadB(uint i) { return widen2(Bw[i >> 1])[i & 1u]; }
+#else
 layout(std430, binding = 1) readonly buffer Bbuf { float B[]; };
+float loadB(uint i) { return B[i]; }
+#endif
 layout(std430, binding = 2) buffer Cbuf { float C[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 
@@ -70,11 +82,11 @@ void main() {
 #if TRANS_B
             uint kk = e % BK, j = e / BK; // B stored (N, K): contiguous along k
             uint n = n0 + j, k = k0 + kk;
-            Bs[kk * BN + j] = (n < p.N && k < p.K) ? B[p.b_off + n * p.ldb + k] : 0.0;
+            Bs[kk * BN + j] = (n < p.N && k < p.K) ? loadB(p.b_off + n * p.ldb + k) : 0.0;
 #else
             uint j = e % BN, kk = e / BN; // B stored (K, N): contiguous along n
             uint n = n0 + j, k = k0 + kk;
-            Bs[kk * BN + j] = (n < p.N && k < p.K) ? B[p.b_off + k * p.ldb + n] : 0.0;
+            Bs[kk * BN + j] = (n < p.N && k < p.K) ? loadB(p.b_off + k * p.ldb + n) : 0.0;
 #endif
         }
         barrier();

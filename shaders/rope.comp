@@ -13,17 +13,23 @@
 // memory; pos * inv_freq as an exact two-float product; Cody-Waite reduction modulo
 // 2 pi; then cos/sin of an argument in [-pi, pi]. The result matches the double
 // reference to ~1e-6 at any position (Hugging Face's fp32 angles are less exact).
+// -DFREQ_TABLE (variant rope_freq): inv_freq[i] is read from a (D/2, 2) float table of
+// (hi, lo) pairs (runtime/rope_freq.h: plain, linear or llama3 scaled) instead of r^i.
 #include "vkt_common.glsl"
 
 layout(push_constant) uniform Push {
     uint N, H, D, row_stride;
     uint x_off, pos_off;
     float sign;        // +1 forward, -1 backward
-    float r_hi, r_lo;  // theta^(-2/D) as a two-float sum
+    float r_hi, r_lo;  // theta^(-2/D) as a two-float sum (unused with FREQ_TABLE)
+    uint f_off;        // FREQ_TABLE: first float of the table in binding 2
 } p;
 
 layout(std430, binding = 0) buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer P { int pos[]; };
+#ifdef FREQ_TABLE
+layout(std430, binding = 2) readonly buffer F { float freq[]; };  // (D/2, 2) (hi, lo)
+#endif
 
 const float TWO_PI_1 = 6.28318548202514648;  // float(2 pi)
 const float TWO_PI_2 = -1.74845553e-07;       // 2 pi - TWO_PI_1, rounded
@@ -51,14 +57,18 @@ vec2 df_mul(vec2 a, vec2 b) {
 
 void main() {
     uint half_d = p.D / 2;
-    // inv_freq[i] = r^i by binary powering, in float-float.
     for (uint i = gl_LocalInvocationID.x; i < half_d; i += gl_WorkGroupSize.x) {
+#ifdef FREQ_TABLE
+        inv_freq[i] = vec2(freq[p.f_off + 2u * i], freq[p.f_off + 2u * i + 1u]);
+#else
+        // inv_freq[i] = r^i by binary powering, in float-float.
         vec2 acc = vec2(1.0, 0.0), base = vec2(p.r_hi, p.r_lo);
         for (uint e = i; e != 0u; e >>= 1) {
             if ((e & 1u) != 0u) acc = df_mul(acc, base);
             base = df_mul(base, base);
         }
         inv_freq[i] = acc;
+#endif
     }
     barrier();
     uint total = p.N * p.H * half_d;

@@ -29,6 +29,32 @@ foreach(ta 0 1)
   endforeach()
 endforeach()
 
+# matmul with a 16-bit B (B16=1: bf16, 2: fp16), transA false only: matmul_tiled_bf16_nt,
+# matmul_texel_f16_nn_48 (B suffix: 1 = R32UI, 8 = RGBA32UI of 8 values).
+foreach(dt bf16 f16)
+  if(dt STREQUAL "bf16")
+    set(code 1)
+  else()
+    set(code 2)
+  endif()
+  foreach(tb 0 1)
+    if(tb)
+      set(b t)
+    else()
+      set(b n)
+    endif()
+    vkt_shader(matmul_tiled_${dt}_n${b} matmul_tiled.comp -DTRANS_B=${tb} -DB16=${code})
+    foreach(va 0 1)
+      foreach(vb 0 1)
+        math(EXPR wa "1 + 3 * ${va}")
+        math(EXPR wb "1 + 7 * ${vb}")
+        vkt_shader(matmul_texel_${dt}_n${b}_${wa}${wb} matmul_texel.comp -DTRANS_B=${tb} -DB16=${code}
+                   -DA_VEC4=${va} -DB_VEC4=${vb})
+      endforeach()
+    endforeach()
+  endforeach()
+endforeach()
+
 # softmax backward
 vkt_shader(softmax_bwd softmax.comp -DBACKWARD=1)
 # variants.cmake: shader variants by -D defines (see vkt_shader in CMakeLists.txt).
@@ -50,3 +76,7 @@ vkt_shader(attention_bwd_dq_texel4 attention_bwd_dq.comp -DKV_TEXEL=1 -DKV_VEC4=
 vkt_shader(attention_bwd_dkv_texel4 attention_bwd_dkv.comp -DKV_TEXEL=1 -DKV_VEC4=1)
 vkt_shader(cross_entropy_ent cross_entropy.comp -DENTROPY=1)
 vkt_shader(cross_entropy_ent_sg cross_entropy.comp -DENTROPY=1 -DUSE_SUBGROUP=1)
+vkt_shader(rope_freq rope.comp -DFREQ_TABLE=1)
+# embedding lookup in a 16-bit table (W16=1 bf16, 2 fp16; no position table)
+vkt_shader(embedding_fwd_bf16 embedding_fwd.comp -DW16=1)
+vkt_shader(embedding_fwd_f16 embedding_fwd.comp -DW16=2)

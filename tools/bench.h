@@ -46,5 +46,6 @@ int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_selfplay(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_tokenize(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_rope(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 
 #endif

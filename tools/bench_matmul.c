@@ -1,8 +1,12 @@
 // bench_matmul.c: matmul GFLOP/s. With no shape: 256, 512, 1024, 2048 square (NN) and
 // the GPT-2 small linear layer (M=256, K=768, N=3072) in every transpose; with
 // --m/--n/--k one product. tools/bench_numpy_sgemm.py times OpenBLAS on the same shapes.
+// --dtype bf16|f16 times vkt_matmul_w16 (B in 16 bits) beside fp32 on each shape and
+// prints the speed ratio (table output; JSON has both rows, told apart by the variant).
 #include <stdio.h>
 #include <string.h>
+
+#include "half.h"
 
 #include "bench.h"
 #include "buffer.h"
@@ -12,6 +16,7 @@
 
 typedef struct {
     vkt_matmul_path path;
+    int dt;  // -1: fp32 B, else a vkt_dtype16
     bool ta, tb;
     int m, n, k;
     vkt_view a, b, c, bias;
@@ -19,22 +24,33 @@ typedef struct {
 
 static vkt_status run_matmul(vkt_ctx *ctx, void *p) {
     matmul_arg *a = p;
+    if (a->dt >= 0)
+        return vkt_matmul_w16_on_path(ctx, a->path, (vkt_dtype16)a->dt, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a,
+                                      a->b, 0.0f, a->c, a->bias);
     return vkt_matmul_on_path(ctx, a->path, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias);
 }
 
-static int bench_one(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, bool ta, bool tb, int m, int n, int k,
-                     bool bias) {
+// One product with B in fp32 (dt -1) or 16 bits (a vkt_dtype16); *ms_out gets its time.
+static int bench_one(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, int dt, bool ta, bool tb, int m, int n,
+                     int k, bool bias, double *ms_out) {
     uint64_t na = (uint64_t)m * k, nb = (uint64_t)k * n, nc = (uint64_t)m * n;
+    // 16-bit B: whole 32-bit words, filled with a pair of equal values.
+    uint64_t b_words = dt >= 0 ? (nb + 1) / 2 : nb;
+    float b_fill = 0.25f;
+    if (dt >= 0) {
+        uint32_t h = vkt_f32_to_half((vkt_dtype16)dt, 0.25f), w = h | h << 16;
+        memcpy(&b_fill, &w, 4);
+    }
     vkt_buffer *ba = NULL, *bb = NULL, *bc = NULL, *bbias = NULL;
     int rc = CLI_OK;
-    if (vkt_buffer_create(ctx, na * 4, &ba) != VKT_OK || vkt_buffer_create(ctx, nb * 4, &bb) != VKT_OK ||
+    if (vkt_buffer_create(ctx, na * 4, &ba) != VKT_OK || vkt_buffer_create(ctx, b_words * 4, &bb) != VKT_OK ||
         vkt_buffer_create(ctx, nc * 4, &bc) != VKT_OK || vkt_buffer_create(ctx, (uint64_t)n * 4, &bbias) != VKT_OK)
         rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
-    matmul_arg a = {.path = path, .ta = ta, .tb = tb, .m = m, .n = n, .k = k};
+    matmul_arg a = {.path = path, .dt = dt, .ta = ta, .tb = tb, .m = m, .n = n, .k = k};
     if (rc == CLI_OK) {
         a.a = vkt_view_all(ba), a.b = vkt_view_all(bb), a.c = vkt_view_all(bc);
         a.bias = bias ? vkt_view_all(bbias) : (vkt_view){0};
-        if (vkt_fill(ctx, a.a, na, 0.5f) != VKT_OK || vkt_fill(ctx, a.b, nb, 0.25f) != VKT_OK ||
+        if (vkt_fill(ctx, a.a, na, 0.5f) != VKT_OK || vkt_fill(ctx, a.b, b_words, b_fill) != VKT_OK ||
             vkt_fill(ctx, vkt_view_all(bbias), (uint64_t)n, 1.0f) != VKT_OK)
             rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
     }
@@ -44,10 +60,12 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, bo
             rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
         } else {
             char variant[64];
-            snprintf(variant, sizeof variant, "%c%c %s%s", ta ? 'T' : 'N', tb ? 'T' : 'N',
-                     path == VKT_MATMUL_TEXEL_REGBLOCK ? "texel-regblock" : "shared-tiled", bias ? " +bias" : "");
-            bench_report(ctx, o, &(bench_result){"matmul", variant, m, n, k, ms, 2.0 * m * (double)n * k,
-                                                 4.0 * (double)(na + nb + nc)});
+            snprintf(variant, sizeof variant, "%c%c %s%s%s%s", ta ? 'T' : 'N', tb ? 'T' : 'N',
+                     path == VKT_MATMUL_TEXEL_REGBLOCK ? "texel-regblock" : "shared-tiled", bias ? " +bias" : "",
+                     dt >= 0 ? " " : "", dt >= 0 ? vkt_dtype16_name((vkt_dtype16)dt) : "");
+            double bytes = 4.0 * (double)(na + nc) + (dt >= 0 ? 2.0 : 4.0) * (double)nb;
+            bench_report(ctx, o, &(bench_result){"matmul", variant, m, n, k, ms, 2.0 * m * (double)n * k, bytes});
+            if (ms_out) *ms_out = ms;
         }
     }
     if (ba) vkt_buffer_destroy(ctx, ba);
@@ -57,9 +75,22 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, bo
     return rc;
 }
 
+// One shape: fp32, and with a 16-bit dt also the 16-bit product and their speed ratio.
+static int bench_shape(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, int dt, bool ta, bool tb, int m, int n,
+                       int k, bool bias) {
+    double ms32 = 0, ms16 = 0;
+    int rc = bench_one(ctx, o, path, -1, ta, tb, m, n, k, bias, &ms32);
+    if (rc != CLI_OK || dt < 0) return rc;
+    rc = bench_one(ctx, o, path, dt, ta, tb, m, n, k, bias, &ms16);
+    if (rc == CLI_OK && !o->json && ms16 > 0)
+        printf("%-18s %-22s %.2fx the fp32 speed\n", "", vkt_dtype16_name((vkt_dtype16)dt), ms32 / ms16);
+    return rc;
+}
+
 int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     long m = 0, n = 0, k = 0;
     bool ta = false, tb = false, bias = false;
+    int dt = -1;
     vkt_matmul_path path = vkt_ctx_profile(ctx)->matmul_path;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -78,19 +109,27 @@ int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             if (!strcmp(v, "cpu") || !strcmp(v, "texel")) path = VKT_MATMUL_TEXEL_REGBLOCK;
             else if (!strcmp(v, "gpu") || !strcmp(v, "tiled")) path = VKT_MATMUL_SHARED_TILED;
             else return cli_usage_error("bench", "matmul: --path must be cpu or gpu, not '%s'", v);
+        } else if ((r = cli_value(argc, argv, &i, "--dtype", &v)) != 0) {
+            if (r < 0) return CLI_USAGE;
+            if (!strcmp(v, "bf16")) dt = VKT_BF16;
+            else if (!strcmp(v, "f16")) dt = VKT_F16;
+            else if (!strcmp(v, "f32")) dt = -1;
+            else return cli_usage_error("bench", "matmul: --dtype must be bf16, f16 or f32, not '%s'", v);
         } else {
             return cli_usage_error("bench", "matmul: unknown option '%s' (--m M --n N --k K [--ta] [--tb] [--bias] "
-                                            "[--path cpu|gpu])", argv[i]);
+                                            "[--path cpu|gpu] [--dtype bf16|f16])", argv[i]);
         }
     }
     if (m || n || k) {
         if (!m || !n || !k) return cli_usage_error("bench", "matmul: give all of --m, --n and --k");
-        return bench_one(ctx, o, path, ta, tb, (int)m, (int)n, (int)k, bias);
+        return bench_shape(ctx, o, path, dt, ta, tb, (int)m, (int)n, (int)k, bias);
     }
     static const int square[] = {256, 512, 1024, 2048};
     int rc = CLI_OK;
-    for (int i = 0; i < 4 && rc == CLI_OK; i++) rc = bench_one(ctx, o, path, false, false, square[i], square[i], square[i], false);
-    // GPT-2 small MLP up-projection shape, every transpose
-    for (int t = 0; t < 4 && rc == CLI_OK; t++) rc = bench_one(ctx, o, path, t & 2, t & 1, 256, 3072, 768, false);
+    for (int i = 0; i < 4 && rc == CLI_OK; i++)
+        rc = bench_shape(ctx, o, path, dt, false, false, square[i], square[i], square[i], false);
+    // GPT-2 small MLP up-projection shape, every transpose (16-bit B: transA false only)
+    for (int t = 0; t < 4 && rc == CLI_OK; t++)
+        if (dt < 0 || !(t & 2)) rc = bench_shape(ctx, o, path, dt, t & 2, t & 1, 256, 3072, 768, false);
     return rc;
 }

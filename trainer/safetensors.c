@@ -31,36 +31,6 @@ size_t vkt_st_dtype_size(vkt_st_dtype d) {
     return (unsigned)d < VKT_ST_DTYPE_COUNT ? dtype_sizes[d] : 0;
 }
 
-float vkt_f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (mant << 13);  // inf or NaN (payload kept)
-    } else if (exp != 0) {
-        bits = sign | ((exp + 112) << 23) | (mant << 13);  // rebias 15 -> 127
-    } else if (mant == 0) {
-        bits = sign;  // signed zero
-    } else {
-        // subnormal: value = mant * 2^-24; normalise into a float
-        int e = -1;
-        do {
-            mant <<= 1;
-            e++;
-        } while (!(mant & 0x400));
-        bits = sign | ((uint32_t)(112 - e) << 23) | ((mant & 0x3ff) << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-float vkt_bf16_to_f32(uint16_t b) {
-    uint32_t bits = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 static uint64_t le64(const uint8_t *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];

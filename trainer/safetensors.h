@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "half.h" // vkt_f16_to_f32, vkt_bf16_to_f32 (used by the reader)
 #include "status.h"
 
 #define VKT_ST_MAX_DIMS 8
@@ -90,10 +91,5 @@ typedef struct vkt_st_entry {
 // atomically. Names must be distinct, non-empty, valid UTF-8 and not "__metadata__".
 vkt_status vkt_safetensors_write(const char *path, const vkt_st_entry *entries, int n,
                                  const char *const *meta, int n_meta, vkt_error *err);
-
-// Half-precision conversions used by the reader (exposed for tests and for callers
-// that store f16/bf16 themselves).
-float vkt_f16_to_f32(uint16_t h);
-float vkt_bf16_to_f32(uint16_t b);
 
 #endif
