@@ -72,16 +72,23 @@ static vkt_status rescale(const vkt_offswitch_config *src, double s, uint32_t c,
 }
 
 static vkt_status run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
-                      uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err) {
-    if (!ctx) return vkt_offswitch_mc_cpu(configs, n_configs, samples, seed, out, err);
+                      uint64_t seed, const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
+                      vkt_error *err) {
+    if (!ctx) return vkt_offswitch_mc_cpu_ex(configs, n_configs, samples, seed, pg, out, err);
     return vkt_offswitch_mc_device_run(ctx, configs, n_configs, samples, seed, out, err);
 }
 
 vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
                             uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err) {
+    return vkt_offswitch_mc_ex(ctx, configs, n_configs, samples, seed, NULL, out, err);
+}
+
+vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
+                               uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
+                               vkt_offswitch_mc_result *out, vkt_error *err) {
     bool any = false;
     for (uint32_t c = 0; c < n_configs && !any; c++) any = unit_for(prior_magnitude(&configs[c].prior)) != 1;
-    if (!any) return run(ctx, configs, n_configs, samples, seed, out, err);
+    if (!any) return run(ctx, configs, n_configs, samples, seed, pg, out, err);
     // Check first, so a bad configuration is named as the unscaled path names it.
     for (uint32_t c = 0; c < n_configs; c++) {
         vkt_status st = vkt_offswitch_prior_check(&configs[c].prior, err);
@@ -97,7 +104,7 @@ vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *con
         unit[c] = unit_for(prior_magnitude(&configs[c].prior));
         s = rescale(&configs[c], unit[c], c, &cf[c], &own[c], err);
     }
-    if (s == VKT_OK) s = run(ctx, cf, n_configs, samples, seed, out, err);
+    if (s == VKT_OK) s = run(ctx, cf, n_configs, samples, seed, pg, out, err);
     for (uint32_t c = 0; c < n_configs && s == VKT_OK; c++) out[c].v_wait *= unit[c], out[c].v_wait_se *= unit[c];
     for (uint32_t c = 0; own && c < n_configs; c++) free(own[c]);
     free(cf), free(own), free(unit);

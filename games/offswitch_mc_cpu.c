@@ -60,6 +60,12 @@ static double std_error(const moments *m) { return sqrt(fmax(m->m2, 0) / (m->n -
 
 vkt_status vkt_offswitch_mc_cpu(const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
                                 uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err) {
+    return vkt_offswitch_mc_cpu_ex(configs, n_configs, samples, seed, NULL, out, err);
+}
+
+vkt_status vkt_offswitch_mc_cpu_ex(const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
+                                   uint64_t seed, const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
+                                   vkt_error *err) {
     if (samples < 2) return vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: samples=%llu, need >= 2",
                                      (unsigned long long)samples);
     for (uint32_t c = 0; c < n_configs; c++) {
@@ -84,6 +90,7 @@ vkt_status vkt_offswitch_mc_cpu(const vkt_offswitch_config *configs, uint32_t n_
             }
             moments_merge(&tx, &bx);
             moments_merge(&ty, &by);
+            if (pg && pg->fn) pg->fn(pg->user, (uint64_t)c * samples + end, (uint64_t)n_configs * samples);
         }
         out[c].v_wait = tx.mean;
         out[c].v_wait_se = std_error(&tx);

@@ -81,8 +81,10 @@ static void test_tictactoe_and_mix(void **st) {
     check_rates(path(j, "vs_minimax", NULL, NULL), 6);
     assert_null(json_object_get(j, "exploitability"));  // Kuhn-only
     json_decref(j);
-    // A mix: per-game objects, Kuhn's exact analysis beside them; two updates of 4 + 4 games.
-    j = run_json("kuhn,tictactoe", "--games 16 --games-per-update 8 --eval-every 1 --eval-games 4", dir);
+    // A mix: per-game objects, Kuhn's exact analysis beside them; two updates of 4 + 4 games
+    // (a new run in the same --out: --overwrite, else exit 2).
+    j = run_json("kuhn,tictactoe", "--games 16 --games-per-update 8 --eval-every 1 --eval-games 4 --overwrite",
+                 dir);
     check_rates(path(j, "per_game", "kuhn", "vs_nash"), 4);
     check_rates(path(j, "per_game", "tictactoe", "vs_minimax"), 4);
     assert_true(json_is_number(path(j, "exploitability", NULL, NULL)));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -40,7 +41,8 @@ static void usage(FILE *f) {
             "  --seed S       Monte Carlo seed (default 1): sample i is Philox4x32-10 of (S, config, i)\n"
             "  --device N     Vulkan device for the Monte Carlo (or VKT_DEVICE=N; default: the first\n"
             "                 GPU, see vkt devices)\n"
-            "  --cpu          run the Monte Carlo on the CPU reference instead (the same samples)\n"
+            "  --cpu          run the Monte Carlo on the CPU reference instead (the same samples; a run\n"
+            "                 longer than 2 s prints its progress to stderr every 2 s, not with --json)\n"
             "  --json         one JSON object: v_act, v_off, v_wait, delta, best, p_off, and with --samples\n"
             "                 mc_v_wait, mc_se, mc_p_off, mc_p_off_se, samples, seed\n\n"
             "sweep:\n"
@@ -130,6 +132,54 @@ static int open_mc_device(const opts *o, vkt_ctx **ctx) {
     return cli_open_device(CMD, (int)o->device, ctx);
 }
 
+// --- progress of a long Monte Carlo ----------------------------------------------------------
+
+// A line on stderr at most every 2 s, the first after 2 s (a short run prints none), none with
+// --json; the results printed are not touched. The CPU reference reports as it goes; a device
+// runs each configuration as one dispatch and reports nothing before its end.
+typedef struct mc_progress {
+    double t0, last;
+    bool tty, shown;
+} mc_progress;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void fmt_secs(double s, char *out, size_t n) {
+    if (!isfinite(s) || s < 0) snprintf(out, n, "?");
+    else if (s < 60) snprintf(out, n, "%.0fs", s);
+    else if (s < 3600) snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else snprintf(out, n, "%.0fh%02dm", floor(s / 3600), (int)fmod(s, 3600) / 60);
+}
+
+static void on_mc_progress(void *user, uint64_t done, uint64_t total) {
+    mc_progress *p = user;
+    double t = now_s();
+    if (t - p->last < 2 || done == 0 || done >= total) return;
+    p->last = t;
+    char el[32], eta[32];
+    fmt_secs(t - p->t0, el, sizeof el);
+    fmt_secs((t - p->t0) * (double)(total - done) / (double)done, eta, sizeof eta);
+    fprintf(stderr, "%svkt offswitch: Monte Carlo %.4g / %.4g samples (%.1f%%), %s, ETA %s%s", p->tty ? "\r" : "",
+            (double)done, (double)total, 100.0 * (double)done / (double)total, el, eta, p->tty ? "   " : "\n");
+    fflush(stderr);
+    p->shown = true;
+}
+
+// The estimate with progress (see above) unless quiet.
+static vkt_status mc_run(vkt_ctx *ctx, const opts *o, const vkt_offswitch_config *cfg, uint32_t n,
+                         vkt_offswitch_mc_result *out, vkt_error *err) {
+    mc_progress p = {.t0 = now_s(), .tty = cli_stderr_is_tty()};
+    p.last = p.t0;
+    vkt_offswitch_mc_progress pg = {on_mc_progress, &p};
+    vkt_status s = vkt_offswitch_mc_ex(ctx, cfg, n, o->samples, o->seed, o->json ? NULL : &pg, out, err);
+    if (p.shown && p.tty) fputc('\n', stderr);
+    return s;
+}
+
 // --- vkt offswitch --prior ... --human ... --------------------------------------------------
 
 static int run_values(const opts *o) {
@@ -145,7 +195,7 @@ static int run_values(const opts *o) {
     if (rc == CLI_OK && o->samples) {
         rc = open_mc_device(o, &ctx);
         vkt_offswitch_config cfg = {p, h};
-        if (rc == CLI_OK && vkt_offswitch_mc(ctx, &cfg, 1, o->samples, o->seed, &mc, &err) != VKT_OK)
+        if (rc == CLI_OK && mc_run(ctx, o, &cfg, 1, &mc, &err) != VKT_OK)
             rc = cli_fail(CMD, "%s", err.msg);
         if (ctx) vkt_ctx_destroy(ctx);
     }
@@ -332,7 +382,7 @@ static int sweep(const opts *o, const grid *g, vkt_ctx *ctx, size_t *rows) {
     }
     if (rc == CLI_OK && o->samples && n > UINT32_MAX) rc = cli_fail(CMD, "too many grid points for the Monte Carlo");
     if (rc == CLI_OK && o->samples &&
-        vkt_offswitch_mc(ctx, cfg, (uint32_t)n, o->samples, o->seed, mc, &err) != VKT_OK)
+        mc_run(ctx, o, cfg, (uint32_t)n, mc, &err) != VKT_OK)
         rc = cli_fail(CMD, "%s", err.msg);
 
     char tmp[4096];

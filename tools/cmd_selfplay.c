@@ -17,6 +17,7 @@
 #include "checkpoint_dir.h"
 #include "cli.h"
 #include "cli_device.h"
+#include "cli_selfplay_dir.h"
 #include "cli_selfplay_eval.h"
 #include "commands.h"
 #include "json_file.h"
@@ -235,8 +236,15 @@ static void usage_model(FILE *f) {
         "  --game G                kuhn (default) | tictactoe | negotiation | offswitch, a spec with\n"
         "                          options (negotiation:turns=12), or a mix: kuhn,tictactoe,negotiation\n"
         "                          (games per update split evenly, baselines per game and role)\n"
-        "  --out DIR               run directory: checkpoint, rl_state.json, metrics.jsonl (default selfplay-run)\n"
-        "  --resume                continue the run in --out (its saved options; --games may grow)\n"
+        "  --out DIR               run directory (default selfplay-run): each save is DIR/ckpt-<updates>/ (model,\n"
+        "                          moments, rl_state.json, run_options.json, ref/ with --kl-coef, checkpoint.json:\n"
+        "                          their sizes and hashes) published by one rename, linked at the top; metrics.jsonl.\n"
+        "                          One that holds a self-play checkpoint needs --resume or --overwrite; a vkt train\n"
+        "                          run is refused; DIR/.lock keeps a second run off DIR while this one runs\n"
+        "  --resume                continue the run in --out from its newest checkpoint that matches its manifest\n"
+        "                          (its saved options; --games may grow)\n"
+        "  --overwrite             replace the run in --out with a new one\n"
+        "  --keep-last N           complete checkpoints kept (default 1); --resume falls back to the newest intact one\n"
         "  --init CKPT             start from a checkpoint (no warm-up)\n"
         "  --preset P              gpt2-tiny, llama-tiny (default: a custom gpt2 of 2 layers, width 64)\n"
         "  --layers L --width C --heads H   override the model's shape\n"
@@ -336,9 +344,9 @@ typedef struct model_run {
     long layers, width, heads;
     long warmup_steps, warmup_rows;
     double warmup_lr;
-    long games, eval_every, eval_games, eval_episodes, save_every;
+    long games, eval_every, eval_games, eval_episodes, save_every, keep_last;
     double defer_bin;
-    bool resume, json, plot;
+    bool resume, overwrite, json, plot;
     long device;
 } model_run;
 
@@ -415,14 +423,11 @@ static const char *in_dir(int k, const char *dir, const char *file) {
     return path_buf[k];
 }
 
-// Saves the model, its moments and the RL state into r->out.
+// Saves the model, its moments, the RL state and the options as one checkpoint of r->out.
 static vkt_status save_run(const model_run *r, vkt_rl_sp *s, const vkt_rl_sp_opts *o, json_t *extra, vkt_error *err) {
-    VKT_TRY(vkt_checkpoint_save_model(s->m, r->out, true, err));
-    VKT_TRY(vkt_rl_sp_save_state(s, in_dir(0, r->out, "rl_state.json"), err));
-    VKT_TRY(vkt_rl_sp_save_ref(s, in_dir(0, r->out, "ref"), err));
     json_t *j = opts_json(o);
     if (extra) json_object_update(j, extra);
-    vkt_status st = vkt_json_file_write(in_dir(1, r->out, "run_options.json"), j, err);
+    vkt_status st = cli_sp_save(s, r->out, j, (int)r->keep_last, err);
     json_decref(j);
     return st;
 }
@@ -488,7 +493,7 @@ static int run_model(int argc, char **argv) {
     vkt_rl_sp_defaults(&o);
     model_run r = {.out = "selfplay-run", .warmup_steps = -1, .warmup_rows = 64, .warmup_lr = 0, .games = 12288,
                    .eval_every = 8, .eval_games = 128, .eval_episodes = 1000, .defer_bin = 0.025, .plot = true,
-                   .device = -1};
+                   .device = -1, .keep_last = 1};
     const char *v, *policy = NULL, *metrics = NULL;
     vkt_error err = {0};
     bool games_given = false, gpu_given = false;
@@ -502,6 +507,8 @@ static int run_model(int argc, char **argv) {
             r.json = true;
         } else if (!strcmp(argv[i], "--resume")) {
             r.resume = true;
+        } else if (!strcmp(argv[i], "--overwrite")) {
+            r.overwrite = true;
         } else if (!strcmp(argv[i], "--no-rae")) {
             o.adv = VKT_RL_ADV_NONE;
         } else if (!strcmp(argv[i], "--no-plot")) {
@@ -535,6 +542,7 @@ static int run_model(int argc, char **argv) {
         INTOPT("--eval-games", 0, 1000000, r.eval_games)
         INTOPT("--eval-episodes", 1, 1000000, r.eval_episodes)
         INTOPT("--save-every", 0, 1000000000L, r.save_every)
+        INTOPT("--keep-last", 1, 1000000, r.keep_last)
         INTOPT("--device", 0, 1000, r.device)
 #undef INTOPT
         } else if ((c = cli_value(argc, argv, &i, "--warmup-lr", &v)) > 0) {
@@ -576,8 +584,6 @@ static int run_model(int argc, char **argv) {
     }
     if (policy && strcmp(policy, "model")) return cli_usage_error("selfplay", "--policy '%s': model or tabular", policy);
     if (r.resume && r.init) return cli_usage_error("selfplay", "--resume and --init exclude each other");
-    if (r.out && vkt_ckpt_dir_kind(r.out) == VKT_RUNDIR_TRAIN)  // a mix that train --resume would read
-        return cli_usage_error("selfplay", "--out %s is a vkt train run directory; choose another --out", r.out);
     {  // the game list, checked before a device is opened; the warm-up's defaults
         vkt_rl_mix mx;
         if (!r.resume && vkt_rl_mix_parse(o.game, &mx, &err) != VKT_OK)
@@ -605,9 +611,18 @@ static int run_model(int argc, char **argv) {
             if (r.warmup_lr == 0) r.warmup_lr = lr;
         }
     }
-    vkt_ctx *ctx = NULL;
-    int rc = cli_open_device("selfplay", (int)r.device, &ctx);
+    int rc = cli_sp_check_out(r.out, r.resume, r.overwrite);
     if (rc != CLI_OK) return rc;
+    int lock = -1;  // DIR/.lock, held to the end
+    char src[4096];  // the checkpoint a resumed run reads
+    if (cli_sp_open_dir(r.out, r.resume, &lock, src, sizeof src, &err) != VKT_OK)
+        return cli_fail("selfplay", "%s", err.msg);
+    vkt_ctx *ctx = NULL;
+    rc = cli_open_device("selfplay", (int)r.device, &ctx);
+    if (rc != CLI_OK) {
+        vkt_run_unlock(lock);
+        return rc;
+    }
     vkt_model *m = NULL;
     vkt_rl_sp s;
     memset(&s, 0, sizeof s);
@@ -622,7 +637,7 @@ static int run_model(int argc, char **argv) {
     // Model: resumed, initialised from a checkpoint, or new and warmed up.
     if (r.resume) {
         json_t *j = NULL;
-        st = vkt_json_file_read(in_dir(0, r.out, "run_options.json"), 1, &j, &err);
+        st = vkt_json_file_read(in_dir(0, src, "run_options.json"), 1, &j, &err);
         if (st == VKT_OK) st = opts_from_json(j, &o, &err);
         if (st == VKT_OK) {
             inv_before = json_number_value(json_object_get(j, "invalid_before_warmup"));
@@ -633,11 +648,11 @@ static int run_model(int argc, char **argv) {
             o.games_target = r.games;  // the anneal's horizon: the saved target unless --games is given
         }
         json_decref(j);
-        if (st == VKT_OK) st = vkt_checkpoint_load_model(ctx, r.out, &m, &err);
+        if (st == VKT_OK) st = vkt_checkpoint_load_model(ctx, src, &m, &err);
         if (st == VKT_OK) {
             const vkt_params *ps = vkt_model_params(m);
             float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
-            st = m1 && m2 ? vkt_checkpoint_read_optim(r.out, ps, m1, m2, &err) : vkt_fail(&err, VKT_ERR_NOMEM, "moments");
+            st = m1 && m2 ? vkt_checkpoint_read_optim(src, ps, m1, m2, &err) : vkt_fail(&err, VKT_ERR_NOMEM, "moments");
             if (st == VKT_OK && vkt_model_set_optim(m, m1, m2) != VKT_OK)
                 st = vkt_fail(&err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
             free(m1), free(m2);
@@ -693,9 +708,9 @@ static int run_model(int argc, char **argv) {
     double pol_inv[VKT_KUHN_INFOSTATES] = {0};
     const bool sampled = o.think_tokens > 0;
     if (kuhn) st = vkt_rl_sp_kuhn_policy(&s, &latest, pol_inv, &err);
-    if (st == VKT_OK && r.resume) st = vkt_rl_sp_load_state(&s, in_dir(0, r.out, "rl_state.json"), &err);
+    if (st == VKT_OK && r.resume) st = vkt_rl_sp_load_state(&s, in_dir(0, src, "rl_state.json"), &err);
     // The KL reference is the policy the run started from, not the one it was saved with.
-    if (st == VKT_OK && r.resume && o.pg.kl_coef > 0) st = vkt_rl_sp_load_ref(&s, in_dir(0, r.out, "ref"), &err);
+    if (st == VKT_OK && r.resume && o.pg.kl_coef > 0) st = vkt_rl_sp_load_ref(&s, in_dir(0, src, "ref"), &err);
     if (st == VKT_OK && !r.resume && kuhn) expl0 = vkt_kuhn_exploitability(&latest);
     if (st == VKT_OK) st = cli_sp_eval_init(&ev, &s, (int)r.eval_games, (int)r.eval_episodes, eval_seed, &err);
     json_object_set_new(extra, "invalid_before_warmup", json_real(inv_before));
@@ -906,6 +921,7 @@ static int run_model(int argc, char **argv) {
     vkt_rl_sp_free(&s);
     vkt_model_destroy(m);
     vkt_ctx_destroy(ctx);
+    vkt_run_unlock(lock);
     return rc;
 }
 

@@ -26,7 +26,8 @@ static void usage(FILE *f) {
             "  --format text|jsonl  jsonl lines are {\"prompt\": ..., \"completion\": ...}: loss on completions only\n"
             "                       (default: jsonl for a FILE named *.jsonl, else text)\n"
             "  --out DIR            run directory (created); one that holds a checkpoint needs\n"
-            "                       --resume or --overwrite; a self-play run directory is refused\n"
+            "                       --resume or --overwrite; a self-play run directory is refused;\n"
+            "                       DIR/.lock keeps a second run off DIR while this one runs\n"
             "  --overwrite          replace the checkpoints in DIR with a new run\n"
             "  --keep-last N        complete checkpoints kept in DIR (default 1); --resume falls back\n"
             "                       to the newest intact one\n"
@@ -108,8 +109,8 @@ static void on_progress(void *user, const vkt_train_progress *p) {
 static int check_out_dir(const char *out, bool resume, bool overwrite) {
     switch (vkt_ckpt_dir_kind(out)) {
     case VKT_RUNDIR_SELFPLAY:
-        return cli_usage_error("train", "--out %s is a self-play run directory (rl_state.json); vkt train "
-                               "does not write into it: choose another --out", out);
+        return cli_usage_error("train", "--out %s holds a self-play run (vkt selfplay), not a training run "
+                               "(vkt train): vkt train does not write into it; choose another --out", out);
     case VKT_RUNDIR_TRAIN:
         if (!resume && !overwrite)
             return cli_usage_error("train", "--out %s holds a training checkpoint: pass --resume to continue "
@@ -219,9 +220,14 @@ int cmd_train(int argc, char **argv) {
         vkt_model_config_reshape(&o.cfg, (int)layers, (int)width, (int)heads, (int)ffn);
         if (vkt_model_config_check(&o.cfg, &err) != VKT_OK) return cli_usage_error("train", "%s", err.msg);
     }
+    int lock = -1;  // held to the end: no second run writes DIR meanwhile
+    if (vkt_run_lock(o.out, &lock, &err) != VKT_OK) return cli_fail("train", "%s", err.msg);
     vkt_ctx *ctx;
     rc = cli_open_device("train", (int)device, &ctx);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK) {
+        vkt_run_unlock(lock);
+        return rc;
+    }
     prog g = {cli_stderr_is_tty(), json, 10};
     o.progress = on_progress;
     o.notice = on_notice;
@@ -231,6 +237,7 @@ int cmd_train(int argc, char **argv) {
     // The handlers stay to the end: a late signal must not kill a run that saved and is exiting.
     vkt_status s = vkt_train_run(ctx, &o, &r, &err);
     vkt_ctx_destroy(ctx);
+    vkt_run_unlock(lock);
     if (json) {
         // val_loss is null when no validation ran (it printed "null0.000000" before)
         char val[64] = "null";

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,7 @@
 static const char *const ckpt_files[] = {
     "config.json",    "model.safetensors",     "optimizer.safetensors",   "trainer_state.json",
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
-    VKT_CKPT_MANIFEST};
+    "rl_state.json",  "run_options.json",      VKT_CKPT_MANIFEST};
 #define N_CKPT_FILES (sizeof ckpt_files / sizeof ckpt_files[0])
 
 static bool is_dir(const char *path) {
@@ -45,8 +46,9 @@ static int64_t gen_step(const char *name) {
     return v;
 }
 
-// Removes dir and the files in it (checkpoint directories hold no subdirectories).
-static vkt_status remove_dir(const char *dir, vkt_error *err) {
+// Removes dir and what is in it; depth bounds the subdirectories followed (symbolic links
+// are removed, not followed).
+static vkt_status remove_dir_depth(const char *dir, int depth, vkt_error *err) {
     DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT ? VKT_OK : vkt_fail(err, VKT_ERR_IO, "%s: %s", dir, strerror(errno));
@@ -55,13 +57,34 @@ static vkt_status remove_dir(const char *dir, vkt_error *err) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0 && errno != ENOENT && s == VKT_OK)
-            s = vkt_fail(err, VKT_ERR_IO, "%s: cannot remove: %s", p, strerror(errno));
+        struct stat st;
+        vkt_status r = VKT_OK;
+        if (depth > 0 && lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            r = remove_dir_depth(p, depth - 1, err);
+        else if (unlink(p) != 0 && errno != ENOENT)
+            r = vkt_fail(err, VKT_ERR_IO, "%s: cannot remove: %s", p, strerror(errno));
+        if (s == VKT_OK) s = r;
     }
     closedir(d);
     if (s == VKT_OK && rmdir(dir) != 0 && errno != ENOENT)
         s = vkt_fail(err, VKT_ERR_IO, "%s: cannot remove: %s", dir, strerror(errno));
     return s;
+}
+
+// Checkpoint directories hold one level of subdirectories (self-play's ref/).
+static vkt_status remove_dir(const char *dir, vkt_error *err) {
+    return remove_dir_depth(dir, 1, err);
+}
+
+vkt_status vkt_ckpt_remove_tree(const char *path, vkt_error *err) {
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? VKT_OK
+                               : vkt_fail(err, VKT_ERR_IO, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return remove_dir(path, err);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return vkt_fail(err, VKT_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
+    return VKT_OK;
 }
 
 static vkt_status make_dirs(const char *dir, vkt_error *err) {
@@ -84,6 +107,7 @@ vkt_status vkt_ckpt_begin(const char *dir, vkt_ckpt_tx *tx, vkt_error *err) {
     memset(tx, 0, sizeof *tx);
     VKT_TRY(make_dirs(dir, err));
     snprintf(tx->dir, sizeof tx->dir, "%s", dir);
+    tx->kind = VKT_RUNDIR_TRAIN;
     snprintf(tx->tmp, sizeof tx->tmp, "%s/" TMP_PREFIX "XXXXXX", dir);
     if (!mkdtemp(tx->tmp)) {
         vkt_status s = vkt_fail(err, VKT_ERR_IO, "%s: cannot create a temporary directory: %s", dir,
@@ -196,7 +220,7 @@ static vkt_status prune(const char *dir, int64_t step, int keep_last, vkt_error 
 vkt_status vkt_ckpt_commit(vkt_ckpt_tx *tx, int64_t step, int keep_last, vkt_error *err) {
     char gen[4200], old[4200] = "";
     snprintf(gen, sizeof gen, "%s/ckpt-%" PRId64, tx->dir, step);
-    vkt_status s = vkt_ckpt_manifest_write(tx->tmp, step, err);
+    vkt_status s = vkt_ckpt_manifest_write(tx->tmp, step, tx->kind, err);
     if (s == VKT_OK) s = vkt_atomic_sync_dir(tx->tmp, err);
     // A checkpoint of this step already there (a run that went further, then resumed from an
     // earlier one): moved aside first, since rename() cannot replace a full directory.
@@ -227,10 +251,10 @@ vkt_status vkt_ckpt_find(const char *dir, vkt_ckpt_found *out, vkt_error *err) {
     int n;
     VKT_TRY(list_gens(dir, &steps, &n, err));
     if (n == 0) {
-        if (!exists_in(dir, "trainer_state.json"))
+        if (!exists_in(dir, "trainer_state.json") && !exists_in(dir, "rl_state.json"))
             return vkt_fail(err, VKT_ERR_ARG,
                             "%s holds no checkpoint to resume (no ckpt-<step>/ "
-                            "directory and no trainer_state.json)",
+                            "directory, no trainer_state.json or rl_state.json)",
                             dir);
         snprintf(out->path, sizeof out->path, "%s", dir);
         out->step = -1, out->legacy = true;
@@ -329,15 +353,71 @@ vkt_status vkt_ckpt_clear(const char *dir, vkt_error *err) {
 }
 
 vkt_rundir_kind vkt_ckpt_dir_kind(const char *dir) {
-    if (exists_in(dir, "rl_state.json")) return VKT_RUNDIR_SELFPLAY;
-    if (exists_in(dir, "trainer_state.json")) return VKT_RUNDIR_TRAIN;
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", dir, VKT_CKPT_MANIFEST);
+    vkt_rundir_kind k = vkt_ckpt_manifest_kind(p);
+    if (k != VKT_RUNDIR_NONE) return k;
     int64_t *steps;
-    int n;
+    int n = 0;
     if (list_gens(dir, &steps, &n, NULL) == VKT_OK) {
+        for (int i = 0; i < n && k == VKT_RUNDIR_NONE; i++) {
+            snprintf(p, sizeof p, "%s/ckpt-%" PRId64 "/%s", dir, steps[i], VKT_CKPT_MANIFEST);
+            k = vkt_ckpt_manifest_kind(p);
+        }
         free(steps);
-        if (n > 0) return VKT_RUNDIR_TRAIN;
     }
+    if (k != VKT_RUNDIR_NONE) return k;
+    if (exists_in(dir, "rl_state.json")) return VKT_RUNDIR_SELFPLAY;
+    if (exists_in(dir, "trainer_state.json") || n > 0) return VKT_RUNDIR_TRAIN;
     if (exists_in(dir, "config.json") || exists_in(dir, "model.safetensors"))
         return VKT_RUNDIR_MODEL;
     return VKT_RUNDIR_NONE;
+}
+
+const char *vkt_rundir_kind_name(vkt_rundir_kind k) {
+    switch (k) {
+    case VKT_RUNDIR_TRAIN: return "a training run (vkt train)";
+    case VKT_RUNDIR_SELFPLAY: return "a self-play run (vkt selfplay)";
+    case VKT_RUNDIR_MODEL: return "a model that is not a vkt run";
+    case VKT_RUNDIR_NONE: break;
+    }
+    return "nothing vkt knows";
+}
+
+vkt_status vkt_run_lock(const char *dir, int *fd, vkt_error *err) {
+    *fd = -1;
+    VKT_TRY(make_dirs(dir, err));
+    char p[4200];
+    snprintf(p, sizeof p, "%s/.lock", dir);
+    int f = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0) return vkt_fail(err, VKT_ERR_IO, "%s: cannot open: %s", p, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char buf[32] = "";
+        ssize_t n = pread(f, buf, sizeof buf - 1, 0);
+        close(f);
+        long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+        char who[64] = "another vkt run";
+        if (pid > 0) snprintf(who, sizeof who, "another vkt run (pid %ld)", pid);
+        if (e == EWOULDBLOCK)
+            return vkt_fail(err, VKT_ERR_IO,
+                            "%s is in use by %s, which holds %s: wait for it to end, or choose "
+                            "another --out",
+                            dir, who, p);
+        return vkt_fail(err, VKT_ERR_IO, "%s: cannot lock: %s", p, strerror(e));
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    // The pid only names the holder in the message above; the lock is the flock.
+    if (ftruncate(f, 0) != 0 || pwrite(f, buf, (size_t)n, 0) != n) {
+        int e = errno;
+        close(f);
+        return vkt_fail(err, VKT_ERR_IO, "%s: cannot write: %s", p, strerror(e));
+    }
+    *fd = f;
+    return VKT_OK;
+}
+
+void vkt_run_unlock(int fd) {
+    if (fd >= 0) close(fd);
 }

@@ -1,4 +1,5 @@
-// checkpoint_dir.h: a training run's directory, whose checkpoints are published whole.
+// checkpoint_dir.h: a run's directory (vkt train, vkt selfplay), whose checkpoints are
+// published whole.
 //
 //   DIR/ckpt-<step>/        one complete checkpoint: config.json, model.safetensors,
 //                           optimizer.safetensors, trainer_state.json, the tokenizer's files,
@@ -9,6 +10,13 @@
 //                           copies where the file system has no links): what transformers and
 //                           every `--ckpt DIR` read; never what --resume reads
 //   DIR/metrics.jsonl       the training log
+//   DIR/.lock               held (flock) by the run writing DIR (vkt_run_lock)
+//
+// A self-play run (vkt selfplay) uses the same layout: its checkpoint adds rl_state.json,
+// run_options.json and, with a KL reference, ref/ (config.json, model.safetensors): one
+// level of subdirectory, listed in the manifest as "ref/<file>". The manifest's "kind"
+// tells the two kinds of run apart. The top-level copy holds rl_state.json and
+// run_options.json too (not ref/).
 //
 // Why a reader never sees a mix: a checkpoint is written into a fresh DIR/.ckpt-tmp-XXXXXX
 // (each file fsync'ed, the manifest last, then the directory fsync'ed) and published by ONE
@@ -28,11 +36,23 @@
 
 #define VKT_CKPT_MANIFEST "checkpoint.json"
 
+// The kinds of directory --out may name.
+typedef enum vkt_rundir_kind {
+    VKT_RUNDIR_NONE,
+    VKT_RUNDIR_TRAIN,
+    VKT_RUNDIR_SELFPLAY,
+    VKT_RUNDIR_MODEL,
+} vkt_rundir_kind;
+
 // FNV-1a 64 of path's bytes and its size.
 vkt_status vkt_ckpt_hash_file(const char *path, uint64_t *size, uint64_t *hash, vkt_error *err);
 
-// Writes gen_dir/checkpoint.json listing every other file of gen_dir (sizes, hashes) and step.
-vkt_status vkt_ckpt_manifest_write(const char *gen_dir, int64_t step, vkt_error *err);
+// Writes gen_dir/checkpoint.json listing every other file of gen_dir (sizes, hashes; a
+// subdirectory's files as "sub/name"), the step and the run's kind ("train" or "selfplay").
+vkt_status vkt_ckpt_manifest_write(const char *gen_dir, int64_t step, vkt_rundir_kind kind,
+                                   vkt_error *err);
+// The kind a manifest file records (NONE when it is missing or not a manifest).
+vkt_rundir_kind vkt_ckpt_manifest_kind(const char *path);
 // Checks gen_dir against its manifest: every listed file present with its size and hash, no
 // file beside them. *step: the manifest's step. The error names the file and what differs.
 vkt_status vkt_ckpt_manifest_verify(const char *gen_dir, int64_t *step, vkt_error *err);
@@ -41,6 +61,7 @@ vkt_status vkt_ckpt_manifest_verify(const char *gen_dir, int64_t *step, vkt_erro
 typedef struct vkt_ckpt_tx {
     char dir[4096];  // the run directory
     char tmp[4096];  // DIR/.ckpt-tmp-XXXXXX
+    vkt_rundir_kind kind;  // recorded in the manifest: TRAIN (vkt_ckpt_begin's) or SELFPLAY
 } vkt_ckpt_tx;
 
 // Creates DIR (and parents) if needed and an empty temporary directory in it.
@@ -57,7 +78,8 @@ void vkt_ckpt_abort(vkt_ckpt_tx *tx);
 vkt_status vkt_ckpt_publish_top(const char *dir, const char *gen, vkt_error *err);
 
 // The checkpoint to resume in DIR: the newest ckpt-<step>/ that matches its manifest; or,
-// with no ckpt-<step>/ at all, DIR itself (legacy: true). note (may be "") says what the
+// with no ckpt-<step>/ at all, DIR itself (legacy: true; it needs trainer_state.json or
+// rl_state.json). note (may be "") says what the
 // caller should tell the user: a damaged newer checkpoint skipped, or an unverified old one.
 typedef struct vkt_ckpt_found {
     char path[4096];
@@ -73,14 +95,22 @@ vkt_status vkt_ckpt_cleanup(const char *dir, int *removed, vkt_error *err);
 // Removes every checkpoint of DIR and its top-level copy (a new run replacing an old one).
 vkt_status vkt_ckpt_clear(const char *dir, vkt_error *err);
 
-// What DIR holds, by its files: nothing vkt knows, a training run, a self-play run
-// (rl_state.json), or a model that is not a run (config.json / model.safetensors only).
-typedef enum vkt_rundir_kind {
-    VKT_RUNDIR_NONE,
-    VKT_RUNDIR_TRAIN,
-    VKT_RUNDIR_SELFPLAY,
-    VKT_RUNDIR_MODEL,
-} vkt_rundir_kind;
+// What DIR holds: its checkpoints' manifests say (a manifest without "kind" is vkt train's);
+// else, by its files, a self-play run of an older vkt (rl_state.json), a training run
+// (trainer_state.json, or ckpt-<step>/), a model that is not a run (config.json /
+// model.safetensors only), or nothing vkt knows.
 vkt_rundir_kind vkt_ckpt_dir_kind(const char *dir);
+// "a training run (vkt train)", "a self-play run (vkt selfplay)", ...: for messages.
+const char *vkt_rundir_kind_name(vkt_rundir_kind k);
+
+// Holds DIR/.lock (created with DIR if needed) with flock(LOCK_EX | LOCK_NB) for the whole run
+// and writes this process's pid into it; *fd keeps it (the lock ends with the process or
+// vkt_run_unlock). Another run holding it: an error naming DIR and that run's pid. Two
+// processes never write one run directory at once (nor remove each other's temporaries).
+vkt_status vkt_run_lock(const char *dir, int *fd, vkt_error *err);
+void vkt_run_unlock(int fd);
+
+// Removes path: a file, or a directory with what is in it (one level of subdirectories).
+vkt_status vkt_ckpt_remove_tree(const char *path, vkt_error *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,31 +37,59 @@ vkt_status vkt_ckpt_hash_file(const char *path, uint64_t *size, uint64_t *hash, 
     return VKT_OK;
 }
 
-// Regular files of dir other than the manifest and temporaries, sorted by name.
-static vkt_status list_files(const char *dir, char ***names, int *count, vkt_error *err) {
-    *names = NULL, *count = 0;
+// Appends name to the list (*v, *n, *cap).
+static vkt_status push_name(char ***v, int *n, int *cap, const char *name, const char *dir,
+                            vkt_error *err) {
+    if (*n == *cap) {
+        int c = *cap ? 2 * *cap : 16;
+        char **nv = realloc(*v, (size_t)c * sizeof **v);
+        if (!nv) return vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory listing files", dir);
+        *v = nv, *cap = c;
+    }
+    if (!((*v)[*n] = strdup(name))) return vkt_fail(err, VKT_ERR_NOMEM, "%s", dir);
+    ++*n;
+    return VKT_OK;
+}
+
+// Files of root/prefix other than the manifest and temporaries; a subdirectory (self-play's
+// ref/) adds its files as "sub/name", one level deep.
+static vkt_status collect(const char *root, const char *prefix, char ***v, int *n, int *cap,
+                          vkt_error *err) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s%s%s", root, prefix[0] ? "/" : "", prefix);
+    if (prefix[0]) dir[strlen(dir) - 1] = 0;  // prefix ends with '/'
     DIR *d = opendir(dir);
     if (!d) return vkt_fail(err, VKT_ERR_IO, "%s: %s", dir, strerror(errno));
-    char **v = NULL;
-    int n = 0, cap = 0;
     vkt_status s = VKT_OK;
     for (struct dirent *e; s == VKT_OK && (e = readdir(d));) {
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, VKT_CKPT_MANIFEST)) continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **nv = realloc(v, (size_t)cap * sizeof *v);
-            if (!nv) {
-                s = vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory listing files", dir);
+        if (e->d_name[0] == '.' || (!prefix[0] && !strcmp(e->d_name, VKT_CKPT_MANIFEST))) continue;
+        char rel[4096], full[8200];
+        snprintf(rel, sizeof rel, "%s%s", prefix, e->d_name);
+        snprintf(full, sizeof full, "%s/%s", root, rel);
+        struct stat st;
+        if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (prefix[0]) {
+                s = vkt_fail(err, VKT_ERR_FORMAT,
+                             "%s: a checkpoint holds one level of directories", full);
                 break;
             }
-            v = nv;
+            strcat(rel, "/");
+            s = collect(root, rel, v, n, cap, err);
+        } else {
+            s = push_name(v, n, cap, rel, dir, err);
         }
-        if (!(v[n] = strdup(e->d_name)))
-            s = vkt_fail(err, VKT_ERR_NOMEM, "%s", dir);
-        else
-            n++;
     }
     closedir(d);
+    return s;
+}
+
+// Files of dir other than the manifest and temporaries (subdirectories' as "sub/name"),
+// sorted by name.
+static vkt_status list_files(const char *dir, char ***names, int *count, vkt_error *err) {
+    *names = NULL, *count = 0;
+    char **v = NULL;
+    int n = 0, cap = 0;
+    vkt_status s = collect(dir, "", &v, &n, &cap, err);
     for (int i = 1; i < n; i++) // insertion sort: a checkpoint has a handful of files
         for (int j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
             char *t = v[j];
@@ -80,7 +109,8 @@ static void free_names(char **v, int n) {
     free(v);
 }
 
-vkt_status vkt_ckpt_manifest_write(const char *gen_dir, int64_t step, vkt_error *err) {
+vkt_status vkt_ckpt_manifest_write(const char *gen_dir, int64_t step, vkt_rundir_kind kind,
+                                   vkt_error *err) {
     char **names;
     int n;
     VKT_TRY(list_files(gen_dir, &names, &n, err));
@@ -88,6 +118,7 @@ vkt_status vkt_ckpt_manifest_write(const char *gen_dir, int64_t step, vkt_error 
     json_object_set_new(j, "format", json_string("vkt checkpoint"));
     json_object_set_new(j, "version", json_integer(1));
     json_object_set_new(j, "step", json_integer((json_int_t)step));
+    json_object_set_new(j, "kind", json_string(kind == VKT_RUNDIR_SELFPLAY ? "selfplay" : "train"));
     json_object_set_new(j, "hash", json_string("fnv1a64"));
     json_object_set_new(j, "files", files);
     vkt_status s = VKT_OK;
@@ -109,6 +140,14 @@ vkt_status vkt_ckpt_manifest_write(const char *gen_dir, int64_t step, vkt_error 
     json_decref(j);
     free_names(names, n);
     return s;
+}
+
+// "file" or "sub/file": no empty part, none starting with '.', at most one '/'.
+static bool plain_name(const char *name) {
+    const char *slash = strchr(name, '/');
+    if (!name[0] || name[0] == '.') return false;
+    if (!slash) return true;
+    return slash[1] && slash[1] != '.' && !strchr(slash + 1, '/');
 }
 
 // One manifest entry against the file on disk.
@@ -159,7 +198,7 @@ vkt_status vkt_ckpt_manifest_verify(const char *gen_dir, int64_t *step, vkt_erro
     const char *name;
     json_t *f;
     if (s == VKT_OK) json_object_foreach(files, name, f) {
-            if (strchr(name, '/') || name[0] == '.' || !name[0]) {
+            if (!plain_name(name)) {
                 s = vkt_fail(err, VKT_ERR_FORMAT, "%s: file name \"%s\" is not a plain name", path,
                              name);
                 break;
@@ -179,4 +218,16 @@ vkt_status vkt_ckpt_manifest_verify(const char *gen_dir, int64_t *step, vkt_erro
     if (s == VKT_OK) *step = (int64_t)json_integer_value(jstep);
     json_decref(j);
     return s;
+}
+
+vkt_rundir_kind vkt_ckpt_manifest_kind(const char *path) {
+    json_t *j;
+    if (vkt_json_file_read(path, 1, &j, NULL) != VKT_OK) return VKT_RUNDIR_NONE;
+    const char *fmt = json_string_value(json_object_get(j, "format"));
+    const char *kind = json_string_value(json_object_get(j, "kind"));
+    vkt_rundir_kind k = VKT_RUNDIR_NONE;
+    if (fmt && !strcmp(fmt, "vkt checkpoint"))  // no "kind": a vkt train checkpoint of an older vkt
+        k = kind && !strcmp(kind, "selfplay") ? VKT_RUNDIR_SELFPLAY : VKT_RUNDIR_TRAIN;
+    json_decref(j);
+    return k;
 }

@@ -142,6 +142,11 @@ vkt_status vkt_dataset_load_tok(const char *path, vkt_data_format fmt, double va
         size_t val = (size_t)((double)d->n_ex * val_fraction + 0.5);
         if (val_fraction > 0 && val < 1) val = 1;
         d->train_ex = d->n_ex - val;
+        // Training on the held-out examples would make the validation loss meaningless.
+        if (s == VKT_OK && d->train_ex == 0)
+            s = vkt_fail(err, VKT_ERR_ARG,
+                         "%s: the validation fraction %g holds out all %zu examples, leaving none to train on "
+                         "(lower --val-fraction)", path, val_fraction, d->n_ex);
     }
     free(buf);
     if (s != VKT_OK) vkt_dataset_free(d);

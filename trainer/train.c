@@ -351,7 +351,9 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
         p.step = st.step, p.loss = loss, p.lr = lr, p.grad_norm = gnorm, p.elapsed_s = el;
         p.tokens_per_s = (double)(st.step - first) * N * o.accum / (el > 0 ? el : 1e-9);
         p.eta_s = (o.steps - st.step) * el / (st.step - first);
-        p.evaluated = o.eval_every > 0 && (st.step % o.eval_every == 0 || st.step == o.steps);
+        // --val-fraction 0 holds out nothing: no validation loss (not a NaN one) is reported.
+        p.evaluated = o.eval_every > 0 && vkt_dataset_val_batches(&d, o.batch, o.seq) > 0 &&
+                      (st.step % o.eval_every == 0 || st.step == o.steps);
         if (p.evaluated) {
             s = validate(m, &d, &o, tok, tgt, w, &p.val_loss, err);
             if (s != VKT_OK) break;

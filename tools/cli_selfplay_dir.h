@@ -1,0 +1,32 @@
+// cli_selfplay_dir.h: `vkt selfplay --out DIR` as a run directory of trainer/checkpoint_dir.h.
+// Each save is one checkpoint, DIR/ckpt-<updates>/ (config.json, model.safetensors,
+// optimizer.safetensors, rl_state.json, run_options.json and, with --kl-coef, ref/), hashed
+// by its manifest (kind "selfplay") and published by one rename, so --resume reads either
+// the old set or the new one, never a mix. --resume reads the newest checkpoint that
+// matches its manifest (an older one kept by --keep-last when the newest is damaged), or
+// the files at the top of a directory written by an older vkt (unverified, with a note).
+#ifndef VKT_CLI_SELFPLAY_DIR_H
+#define VKT_CLI_SELFPLAY_DIR_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rl_selfplay.h"
+
+// --out against what DIR holds: a self-play run needs --resume or --overwrite, a training
+// run or a model that is not a run is refused (a model: unless --overwrite), --resume needs
+// a run. Returns CLI_OK, or CLI_USAGE after printing why.
+int cli_sp_check_out(const char *out, bool resume, bool overwrite);
+
+// Before the run: takes DIR's lock (*lock; vkt_run_unlock it at the end), removes what
+// interrupted saves left (a note on stderr), and then either finds the checkpoint to resume
+// (its directory into src, n bytes; a note on stderr when one was skipped or is unverified)
+// or, for a new run, removes the checkpoints DIR held (--overwrite).
+vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, size_t n, vkt_error *err);
+
+// One save: the model with its moments, s's state, its KL reference and run_options into a
+// temporary directory, published as DIR/ckpt-<s->updates>; keeps keep_last checkpoints.
+vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last, vkt_error *err);
+
+#endif
