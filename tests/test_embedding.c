@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "half.h"
 #include "op_embedding.h"
 #include "reference.h"
 #include "support_gpu.h"
@@ -88,6 +89,54 @@ static void check_embedding(vkt_ctx *ctx, int N, int C, int V, int T, bool with_
     vkt_buffer *all[] = {bwte, bwpe, bout, bdout, bdwte, bdwpe, bids};
     for (int i = 0; i < 7; i++) vkt_buffer_destroy(ctx, all[i]);
     free(tok), free(pos), free(wte), free(wpe), free(out), free(dout), free(dwte), free(dwpe);
+}
+
+// The 16-bit table (bf16 or fp16): the rows widened exactly, so the output equals the
+// reference lookup in the widened table bit for bit; a table at a nonzero word offset.
+static void check_embedding16(vkt_ctx *ctx, int w16, int N, int C, int V, uint64_t seed) {
+    vkt_dtype16 dt = w16 == 1 ? VKT_BF16 : VKT_F16;
+    int32_t *tok = malloc((size_t)N * 4), *pos = malloc((size_t)N * 4);
+    make_ids(N, V, 1, seed, tok, pos);
+    uint64_t vc = (uint64_t)V * C, nc = (uint64_t)N * C;
+    float *wte = malloc(vc * 4), *out = malloc(nc * 4);
+    uint16_t *h = calloc(vc + 4, 2);
+    test_fill_uniform(wte, vc, seed + 1, -8, 8);
+    for (uint64_t i = 0; i < vc; i++) h[i + 2] = vkt_f32_to_half(dt, wte[i]), wte[i] = vkt_half_to_f32(dt, h[i + 2]);
+    vkt_buffer *bw = NULL, *bids = NULL;
+    TEST_OK(ctx, vkt_buffer_create(ctx, (vc + 4) * 2, &bw));
+    TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(bw), h, (vc + 4) * 2));
+    vkt_buffer *bout = test_upload(ctx, NULL, nc + 1);
+    uint64_t idb = vkt_embedding_ids_bytes(N, false);
+    TEST_OK(ctx, vkt_buffer_create(ctx, idb, &bids));
+    vkt_embedding_ids ids;
+    TEST_OK(ctx, vkt_embedding_ids_upload(ctx, N, V, 1, tok, NULL, vkt_view_all(bids), &ids));
+    vkt_view tab = {bw, 4, vc * 2}; // two values in: an aligned word offset
+    TEST_OK(ctx, vkt_embedding_fwd16(ctx, &ids, C, w16, tab, vkt_view_f32(vkt_view_all(bout), 1, nc)));
+    vkt_error err = {0};
+    assert_int_equal(vkt_ref_embedding_fwd(N, C, V, 1, tok, pos, wte, NULL, out, &err), VKT_OK);
+    float *got = test_download(ctx, bout, nc + 1);
+    for (uint64_t i = 0; i < nc; i++)
+        if (got[i + 1] != out[i]) fail_msg("w16=%d N=%d C=%d: out[%llu] %g vs %g", w16, N, C, (unsigned long long)i,
+                                           got[i + 1], out[i]);
+    // An odd C or a misaligned table is refused.
+    assert_int_equal(vkt_embedding_fwd16(ctx, &ids, C + 1, w16, tab, vkt_view_all(bout)), VKT_ERR_ARG);
+    assert_int_equal(vkt_embedding_fwd16(ctx, &ids, C, w16, (vkt_view){bw, 2, vc * 2}, vkt_view_all(bout)),
+                     VKT_ERR_ARG);
+    free(got), free(tok), free(pos), free(wte), free(out), free(h);
+    vkt_buffer_destroy(ctx, bw), vkt_buffer_destroy(ctx, bids), vkt_buffer_destroy(ctx, bout);
+}
+
+static void test_embedding16(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const int cs[] = {2, 6, 64, 258};
+    for (int w16 = 1; w16 <= 2; w16++)
+        for (int i = 0; i < 4; i++) check_embedding16(ctx, w16, i == 3 ? 129 : 17, cs[i], 1000, 7 + i);
+    setenv("VKT_MAX_BINDING_BYTES", "4096", 1); // the table in row ranges
+    vkt_ctx *small = test_ctx();
+    check_embedding16(small, 1, 129, 66, 700, 3);
+    test_ctx_done(small);
+    unsetenv("VKT_MAX_BINDING_BYTES");
+    test_ctx_done(ctx);
 }
 
 static const int NS[] = {1, 3, 17, 129};
@@ -191,7 +240,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embedding_shapes),       cmocka_unit_test(test_embedding_repeats),
         cmocka_unit_test(test_embedding_binding_split), cmocka_unit_test(test_embedding_gpt2_table),
-        cmocka_unit_test(test_embedding_bad_calls),
+        cmocka_unit_test(test_embedding_bad_calls),     cmocka_unit_test(test_embedding16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

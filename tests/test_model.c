@@ -26,9 +26,8 @@ static vkt_model_config tiny(vkt_family f) {
     return c;
 }
 
-static void compare_family(vkt_family fam) {
+static void compare_config(vkt_model_config c) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = tiny(fam);
     vkt_model *m = NULL;
     vkt_error err = {0};
     if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
@@ -43,7 +42,8 @@ static void compare_family(vkt_family fam) {
         if (ps->p[i].ndim == 1)
             for (uint64_t j = 0; j < ps->p[i].count; j++)
                 pf[ps->p[i].offset + j] = (ps->p[i].kind == VKT_P_LN1_W || ps->p[i].kind == VKT_P_LN2_W ||
-                                           ps->p[i].kind == VKT_P_LNF_W)
+                                           ps->p[i].kind == VKT_P_LNF_W || ps->p[i].kind == VKT_P_Q_NORM ||
+                                           ps->p[i].kind == VKT_P_K_NORM)
                                               ? 1.0f + 0.1f * (float)((j * 7) % 5)
                                               : 0.05f * (float)((j * 3) % 7) - 0.1f;
     TEST_OK(ctx, vkt_model_set_params(m, pf));
@@ -97,13 +97,107 @@ static void compare_family(vkt_family fam) {
     test_ctx_done(ctx);
 }
 
-static void test_gpt2_matches_reference(void **s) { compare_family(VKT_FAMILY_GPT2); }
-static void test_llama_matches_reference(void **s) { compare_family(VKT_FAMILY_LLAMA); }
+static void test_gpt2_matches_reference(void **s) { compare_config(tiny(VKT_FAMILY_GPT2)); }
+static void test_llama_matches_reference(void **s) { compare_config(tiny(VKT_FAMILY_LLAMA)); }
+
+// Qwen3's shape (head_dim 8 with width 16 and 4 heads: H*D = 32 != C; q/k norms; tied)
+// with attention biases (attention_bias) on.
+static void test_qwen3_shape_matches_reference(void **s) {
+    vkt_model_config c = tiny(VKT_FAMILY_LLAMA);
+    c.arch = VKT_ARCH_QWEN3, c.head_dim = 8, c.qk_norm = true, c.qkv_bias = c.o_bias = true;
+    c.tied = true, c.rope_theta = 1e6f;
+    compare_config(c);
+}
+
+// Llama 3.1/3.2: RoPE scaling "llama3", attention_bias and mlp_bias on, tied.
+static void test_llama3_features_match_reference(void **s) {
+    vkt_model_config c = tiny(VKT_FAMILY_LLAMA);
+    c.qkv_bias = c.o_bias = c.mlp_bias = true, c.tied = true, c.rope_theta = 500000.0f;
+    c.rope_scaling = (vkt_rope_scaling){VKT_ROPE_LLAMA3, 8.0f, 1.0f, 4.0f, 4};
+    compare_config(c);
+}
+
+// Qwen2: q/k/v biases only, untied, linear RoPE scaling.
+static void test_qwen2_shape_matches_reference(void **s) {
+    vkt_model_config c = tiny(VKT_FAMILY_LLAMA);
+    c.arch = VKT_ARCH_QWEN2, c.qkv_bias = true, c.rope_theta = 1e6f;
+    c.rope_scaling = (vkt_rope_scaling){VKT_ROPE_LINEAR, 2.0f, 0, 0, 0};
+    compare_config(c);
+}
+
+// 16-bit weights (bf16, fp16): the forward of a model that keeps its matrices in 16 bits
+// equals the fp32 model's forward on the same weights rounded to 16 bits (the kernels
+// widen exactly and accumulate in fp32), and the frozen backward gives the same input
+// gradient path (loss and logits only here: a frozen model has no parameter gradients).
+static void check_w16(int w16) {
+    vkt_ctx *ctx = test_ctx();
+    vkt_model_config c = tiny(VKT_FAMILY_LLAMA);
+    c.arch = VKT_ARCH_QWEN3, c.head_dim = 8, c.qk_norm = true, c.qkv_bias = c.o_bias = true, c.tied = true;
+    c.vocab = 41;
+    vkt_model *m32 = NULL, *m16 = NULL;
+    vkt_error err = {0};
+    vkt_model_opts o = {w16, true};
+    if (vkt_model_create(ctx, &c, &m32, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_model_create_opts(ctx, &c, &o, &m16, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_model_init(m32, 9));
+    const vkt_params *ps = vkt_model_params(m32);
+    float *pf = malloc(ps->total * 4), *back = malloc(ps->total * 4);
+    TEST_OK(ctx, vkt_model_get_params(m32, pf));
+    for (uint64_t i = 0; i < ps->total; i++) pf[i] *= 6.0f;
+    for (int i = 0; i < ps->n; i++)
+        if (ps->p[i].ndim == 1)
+            for (uint64_t j = 0; j < ps->p[i].count; j++) pf[ps->p[i].offset + j] += 0.01f * (float)(j % 5) + 0.3f;
+    TEST_OK(ctx, vkt_model_set_params(m16, pf));
+    TEST_OK(ctx, vkt_model_get_params(m16, back)); // the 16-bit values, widened
+    int rounded = 0;
+    for (int i = 0; i < ps->n; i++)
+        for (uint64_t j = 0; j < ps->p[i].count; j++) {
+            float a = pf[ps->p[i].offset + j], b = back[ps->p[i].offset + j];
+            if (ps->p[i].ndim == 1) assert_true(a == b); // norms and biases stay fp32
+            else if (fabsf(a - b) > fabsf(a) * (w16 == VKT_W16_BF16 ? 4e-3f : 5e-4f) + 1e-7f)
+                fail_msg("%s[%llu]: %g stored as %g", ps->p[i].name, (unsigned long long)j, a, b);
+            rounded += a != b;
+        }
+    assert_true(rounded > 0);
+    TEST_OK(ctx, vkt_model_set_params(m32, back));
+    const int B = 2, T = 9, N = B * T;
+    int32_t tok[18], tgt[18];
+    for (int i = 0; i < N; i++) tok[i] = (i * 11 + 2) % c.vocab, tgt[i] = (i * 3 + 5) % c.vocab;
+    float *l32 = malloc((size_t)N * c.vocab * 4), *l16 = malloc((size_t)N * c.vocab * 4);
+    vkt_model *ms[2] = {m32, m16};
+    float *ls[2] = {l32, l16};
+    double loss[2], wsum;
+    for (int k = 0; k < 2; k++) {
+        TEST_OK(ctx, vkt_model_plan(ms[k], B, T));
+        TEST_OK(ctx, vkt_model_set_batch(ms[k], tok, tgt, NULL));
+        TEST_OK(ctx, vkt_model_forward(ms[k], NULL, NULL));
+        TEST_OK(ctx, vkt_download(ctx, vkt_model_logits(ms[k]), ls[k], (uint64_t)N * c.vocab * 4));
+        TEST_OK(ctx, vkt_model_loss(ms[k], 1.0f, k == 1)); // the frozen backward runs (no gradients kept)
+        TEST_OK(ctx, vkt_model_read_loss(ms[k], &loss[k], &wsum));
+    }
+    for (int i = 0; i < N * c.vocab; i++)
+        if (fabsf(l32[i] - l16[i]) > 1e-4f + 1e-4f * fabsf(l32[i]))
+            fail_msg("logit %d: fp32 %.7g vs 16-bit weights %.7g", i, l32[i], l16[i]);
+    assert_true(fabs(loss[0] - loss[1]) <= 1e-5 * fabs(loss[0]));
+    float g;
+    assert_int_equal(vkt_model_get_grads(m16, &g), VKT_ERR_ARG);
+    free(pf), free(back), free(l32), free(l16);
+    vkt_model_destroy(m16);
+    vkt_model_destroy(m32);
+    test_ctx_done(ctx);
+}
+static void test_bf16_weights(void **s) { check_w16(VKT_W16_BF16); }
+static void test_f16_weights(void **s) { check_w16(VKT_W16_F16); }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gpt2_matches_reference),
         cmocka_unit_test(test_llama_matches_reference),
+        cmocka_unit_test(test_qwen3_shape_matches_reference),
+        cmocka_unit_test(test_llama3_features_match_reference),
+        cmocka_unit_test(test_qwen2_shape_matches_reference),
+        cmocka_unit_test(test_bf16_weights),
+        cmocka_unit_test(test_f16_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

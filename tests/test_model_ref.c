@@ -31,11 +31,26 @@ static vkt_model_config tiny(vkt_family f) {
     return c;
 }
 
-static void check_fd(vkt_family fam) {
-    vkt_model_config c = tiny(fam);
+// Qwen3: head_dim != width / heads, q/k norms, attention biases.
+static vkt_model_config qwen3_features(void) {
+    vkt_model_config c = tiny(VKT_FAMILY_LLAMA);
+    c.arch = VKT_ARCH_QWEN3, c.head_dim = 6, c.qk_norm = true, c.qkv_bias = c.o_bias = true;
+    c.rope_theta = 1e6f;
+    return c;
+}
+
+// Llama 3.1: attention and MLP biases, RoPE scaling "llama3".
+static vkt_model_config llama3_features(void) {
+    vkt_model_config c = tiny(VKT_FAMILY_LLAMA);
+    c.qkv_bias = c.o_bias = c.mlp_bias = true, c.rope_theta = 500000.0f;
+    c.rope_scaling = (vkt_rope_scaling){VKT_ROPE_LLAMA3, 8.0f, 1.0f, 4.0f, 4};
+    return c;
+}
+
+static void check_fd_config(vkt_model_config c) {
     vkt_params ps;
     vkt_error err = {0};
-    assert_int_equal(vkt_params_build(&c, &ps, &err), VKT_OK);
+    if (vkt_params_build(&c, &ps, &err) != VKT_OK) fail_msg("%s", err.msg);
     double *p = malloc(ps.total * sizeof *p), *g = malloc(ps.total * sizeof *g);
     for (uint64_t i = 0; i < ps.total; i++) p[i] = 0.4 * (urand() - 0.5);
     for (int i = 0; i < ps.n; i++) // norm gains near 1, like a real init
@@ -84,8 +99,10 @@ static void check_fd(vkt_family fam) {
     vkt_params_free(&ps);
 }
 
-static void test_fd_gpt2(void **s) { check_fd(VKT_FAMILY_GPT2); }
-static void test_fd_llama(void **s) { check_fd(VKT_FAMILY_LLAMA); }
+static void test_fd_gpt2(void **s) { check_fd_config(tiny(VKT_FAMILY_GPT2)); }
+static void test_fd_llama(void **s) { check_fd_config(tiny(VKT_FAMILY_LLAMA)); }
+static void test_fd_qwen3_features(void **s) { check_fd_config(qwen3_features()); }
+static void test_fd_llama3_features(void **s) { check_fd_config(llama3_features()); }
 
 // Causality: the logits at position t do not depend on tokens after t.
 static void test_causal(void **s) {
@@ -154,6 +171,8 @@ int main(void) {
         cmocka_unit_test(test_params_and_config),
         cmocka_unit_test(test_fd_gpt2),
         cmocka_unit_test(test_fd_llama),
+        cmocka_unit_test(test_fd_qwen3_features),
+        cmocka_unit_test(test_fd_llama3_features),
         cmocka_unit_test(test_causal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

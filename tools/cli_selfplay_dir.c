@@ -1,5 +1,5 @@
-// cli_selfplay_dir.c: the self-play run directory (cli_selfplay_dir.h): --out checks, the
-// lock, saves as whole checkpoints and the checkpoint --resume reads.
+// cli_selfplay_dir.c: the self-play run directory (cli_selfplay_dir.h): the lock, saves as
+// whole checkpoints and the checkpoint --resume reads (--out checks: cli_out_dir.h).
 #include <stdio.h>
 #include <string.h>
 
@@ -8,32 +8,6 @@
 #include "cli.h"
 #include "cli_selfplay_dir.h"
 #include "json_file.h"
-
-int cli_sp_check_out(const char *out, bool resume, bool overwrite) {
-    if (resume && overwrite) return cli_usage_error("selfplay", "--resume and --overwrite exclude each other");
-    switch (vkt_ckpt_dir_kind(out)) {
-    case VKT_RUNDIR_TRAIN:  // a mix that train --resume would read
-        return cli_usage_error("selfplay", "--out %s holds a training run (vkt train), not a self-play run "
-                               "(vkt selfplay): vkt selfplay does not write into it; choose another --out", out);
-    case VKT_RUNDIR_SELFPLAY:
-        if (!resume && !overwrite)
-            return cli_usage_error("selfplay", "--out %s holds a self-play checkpoint: pass --resume to continue "
-                                   "it or --overwrite to replace it", out);
-        return CLI_OK;
-    case VKT_RUNDIR_MODEL:
-        if (resume)
-            return cli_usage_error("selfplay", "--out %s holds a model but no self-play run to resume "
-                                   "(no rl_state.json)", out);
-        if (!overwrite)
-            return cli_usage_error("selfplay", "--out %s holds a model (config.json / model.safetensors) that is "
-                                   "not a vkt run: pass --overwrite to replace it, or choose another --out", out);
-        return CLI_OK;
-    case VKT_RUNDIR_NONE:
-        if (resume) return cli_usage_error("selfplay", "--resume: %s holds no self-play run to resume", out);
-        return CLI_OK;
-    }
-    return CLI_OK;
-}
 
 static void note(const char *msg) {
     if (msg[0]) fprintf(stderr, "vkt selfplay: note: %s\n", msg);

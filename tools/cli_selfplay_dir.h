@@ -14,11 +14,6 @@
 
 #include "rl_selfplay.h"
 
-// --out against what DIR holds: a self-play run needs --resume or --overwrite, a training
-// run or a model that is not a run is refused (a model: unless --overwrite), --resume needs
-// a run. Returns CLI_OK, or CLI_USAGE after printing why.
-int cli_sp_check_out(const char *out, bool resume, bool overwrite);
-
 // Before the run: takes DIR's lock (*lock; vkt_run_unlock it at the end), removes what
 // interrupted saves left (a note on stderr), and then either finds the checkpoint to resume
 // (its directory into src, n bytes; a note on stderr when one was skipped or is unverified)

@@ -44,6 +44,7 @@ static json_t *to_json(const vkt_profile *p, int chosen) {
     json_object_set_new(o, "max_storage_buffer_range", json_integer((json_int_t)p->max_storage_buffer_range));
     json_object_set_new(o, "max_allocation_bytes", json_integer((json_int_t)p->max_allocation_bytes));
     json_object_set_new(o, "unified_memory", json_boolean(p->unified_memory));
+    json_object_set_new(o, "device_heap_bytes", json_integer((json_int_t)p->device_heap_bytes));
     json_object_set_new(o, "fp16", json_boolean(p->has_fp16));
     json_object_set_new(o, "bf16", json_boolean(p->has_bf16));
     json_object_set_new(o, "int8", json_boolean(p->has_int8));
@@ -99,8 +100,11 @@ int cmd_devices(int argc, char **argv) {
             printf("    buffers     storage range %llu MiB, allocation %llu MiB, %s memory\n",
                    (unsigned long long)(d->max_storage_buffer_range >> 20),
                    (unsigned long long)(d->max_allocation_bytes >> 20), d->unified_memory ? "unified" : "device");
-            printf("    types       fp16 %s, bf16 %s, int8 %s (kernels are fp32 for now)\n", yn(d->has_fp16, d->use_fp16),
-                   d->has_bf16 ? "yes (not used)" : "no", d->has_int8 ? "yes (not used)" : "no");
+            printf("    memory      %.2f GiB device-local heap (a model's weights, activations and caches must fit)\n",
+                   (double)d->device_heap_bytes / (1 << 30));
+            printf("    types       fp16 %s, bf16 %s, int8 %s (arithmetic is fp32; bf16/fp16 weights are widened "
+                   "in the shader)\n", yn(d->has_fp16, d->use_fp16), d->has_bf16 ? "yes (not used)" : "no",
+                   d->has_int8 ? "yes (not used)" : "no");
             printf("    coopmat     %s\n", yn(d->has_coopmat, d->use_coopmat));
             printf("    vkt uses    fp32 kernels, matmul %s\n", vkt_matmul_path_name(d->matmul_path));
         }

@@ -11,9 +11,11 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_device.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "generate.h"
 #include "select.h"
+#include "tok_chat.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -43,6 +45,13 @@ static void usage(FILE *f) {
             "                             llama.cpp: the first block (0) is never edited\n"
             "  --allow-nonfinite          load weights and control vectors holding NaN/inf and sample from\n"
             "                             non-finite logits (default: refused, naming where they are)\n"
+            "  --chat                     wrap each prompt as a user message in the model's chat template\n"
+            "                             (tokenizer_config.json), ending with the assistant's header\n"
+            "  --system TEXT              with --chat: a system message first\n"
+            "  --thinking on|off          with --chat: the template's enable_thinking (Qwen3)\n"
+            "  --weights W                auto|fp32|bf16|f16: the weights on the device (auto: 16-bit for a\n"
+            "                             bf16/fp16 checkpoint of the llama family, else fp32)\n"
+            "  --adapter DIR              apply a PEFT LoRA adapter\n"
             "  --device N                 Vulkan device (see vkt devices)\n"
             "  --json                     one JSON object: every sample's prompt tokens, text, tokens,\n"
             "                             per-token logprob, entropy and self-certainty (temperature-1\n"
@@ -258,7 +267,8 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     float cv_scales[MAX_LIST];
     int n_prompt_args = 0, n_stops = 0, n_cv = 0;
     long device = -1, nsamp = 1, batch = 0, cv_lo = 0, cv_hi = 0, lv, best_n = 0;
-    bool json = false, n_given = false, allow_nonfinite = false;
+    bool json = false, n_given = false, allow_nonfinite = false, chat = false;
+    const char *weights = NULL, *adapter = NULL, *system_msg = NULL, *thinking = NULL;
     const char *select_s = NULL, *answer_re_s = NULL, *gold_file = NULL;
     double borda_power = VKT_BORDA_POWER;
     vkt_gen_opts o;
@@ -275,6 +285,15 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
         } else if (!strcmp(argv[i], "--json")) json = true;
         else if (!strcmp(argv[i], "--greedy")) o.greedy = true;
         else if (!strcmp(argv[i], "--allow-nonfinite")) allow_nonfinite = true;
+        else if (!strcmp(argv[i], "--chat")) chat = true;
+        else if (VAL("--system")) { if (mm < 0) return CLI_USAGE; system_msg = v; }
+        else if (VAL("--thinking")) {
+            if (mm < 0) return CLI_USAGE;
+            if (strcmp(v, "on") && strcmp(v, "off")) return cli_usage_error("generate", "--thinking: on or off");
+            thinking = v;
+        }
+        else if (VAL("--weights")) { if (mm < 0 || cli_weights_check("generate", v) != CLI_OK) return CLI_USAGE; weights = v; }
+        else if (VAL("--adapter")) { if (mm < 0) return CLI_USAGE; adapter = v; }
         else if (!strcmp(argv[i], "--include-stop")) o.include_stop = true;
         else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; ckpt = v; }
         else if (VAL("--prompts")) { if (mm < 0) return CLI_USAGE; prompts_file = v; }
@@ -386,9 +405,20 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     for (int i = 0; i < np; i++) {
         ptext[i] = i < n_prompt_args ? prompt_args[i] : file_lines[i - n_prompt_args];
         vkt_tokens ids = {0};
-        if (vkt_tok_encode(tok, ptext[i], strlen(ptext[i]), VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, &ids,
-                           &err) != VKT_OK)
-            return cli_fail("generate", "prompt %d: %s", i, err.msg);
+        vkt_status es;
+        if (chat) {
+            vkt_chat_msg msgs[2];
+            int nm = 0;
+            if (system_msg) msgs[nm++] = (vkt_chat_msg){"system", system_msg};
+            msgs[nm++] = (vkt_chat_msg){"user", ptext[i]};
+            vkt_tok_chat_opts co = {.add_generation_prompt = true, .enable_thinking = -1};
+            if (thinking) co.enable_thinking = !strcmp(thinking, "on");
+            es = vkt_tok_chat_encode(tok, msgs, nm, &co, &ids, &err);
+        } else {
+            es = vkt_tok_encode(tok, ptext[i], strlen(ptext[i]), VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, &ids,
+                                &err);
+        }
+        if (es != VKT_OK) return cli_fail("generate", "prompt %d: %s", i, err.msg);
         if (ids.n == 0) return cli_usage_error("generate", "prompt %d is empty", i);
         if (ids.n > (size_t)1 << 30) return cli_usage_error("generate", "prompt %d is too long", i);
         pids[i] = ids.ids, plen[i] = (int)ids.n;
@@ -402,19 +432,33 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     vkt_ctx *ctx;
     int rc = cli_open_device("generate", (int)device, &ctx);
     if (rc != CLI_OK) return rc;
-    vkt_model *m = NULL;
+    cli_model cm;
     vkt_gen *g = NULL;
     vkt_gen_result *res = calloc((size_t)total, sizeof *res);
     double t0 = 0, t1 = 0;
     bool generated = false;
-    vkt_status s = vkt_checkpoint_load_model_opt(ctx, ckpt, allow_nonfinite, &m, &err);
+    cli_model_args ma = {ckpt, adapter, weights, allow_nonfinite, false};
+    rc = cli_model_open("generate", ctx, &ma, &cm);
+    vkt_model *m = cm.m;
+    vkt_status s = rc == CLI_OK ? VKT_OK : VKT_ERR_ARG;
     if (s == VKT_OK) {
         const vkt_model_config *c = vkt_model_cfg(m);
         for (int i = 0; i < np && s == VKT_OK; i++)
             if (plen[i] > c->context)
                 s = vkt_fail(&err, VKT_ERR_ARG, "prompt %d has %d tokens, more than the model's context %d", i, plen[i],
                              c->context);
-        if (s == VKT_OK && (s = vkt_gen_create(m, (int)batch, 0, 0, &g)) != VKT_OK) err = *vkt_ctx_err(ctx);
+        // The cache holds the longest prompt and its new tokens, not the whole context (a
+        // pretrained model's 40k positions would be gigabytes of keys and values).
+        long long need = 0;
+        for (int i = 0; i < np; i++)
+            if (plen[i] + (long long)o.max_new_tokens > need) need = plen[i] + (long long)o.max_new_tokens;
+        int max_len = need < c->context ? (int)need : c->context;
+        char what[96];
+        snprintf(what, sizeof what, "caches and activations for %ld sequences of %d tokens", batch, max_len);
+        if (s == VKT_OK && (rc = cli_model_reserve("generate", ctx, &cm, vkt_gen_bytes(m, (int)batch, max_len, 0),
+                                                   what)) != CLI_OK)
+            s = VKT_ERR_ARG;
+        if (s == VKT_OK && (s = vkt_gen_create(m, (int)batch, max_len, 0, &g)) != VKT_OK) err = *vkt_ctx_err(ctx);
         if (s == VKT_OK && n_cv > 0) {
             vkt_control_vector *cvs = calloc((size_t)n_cv, sizeof *cvs);
             float *dirs = malloc((size_t)c->layers * c->width * sizeof *dirs);
@@ -452,6 +496,8 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
                 printf("], \"text\": ");
                 json_str(stdout, r->text, r->text_len);
                 printf(", \"finish\": \"%s\", \"n_tokens\": %d, \"tokens\": [", vkt_finish_name(r->finish), r->n);
+                for (int t = 0; t < r->n; t++) printf("%s%d", t ? ", " : "", r->tokens[t]);
+                printf("], \"ids\": [");
                 for (int t = 0; t < r->n; t++) printf("%s%d", t ? ", " : "", r->tokens[t]);
                 printf("], \"logprob\": ");
                 json_floats(stdout, r->logprob, r->n);
@@ -501,7 +547,7 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     for (int i = 0; i < total; i++) vkt_gen_result_free(&res[i]);
     free(res);
     vkt_gen_destroy(g);
-    vkt_model_destroy(m);
+    cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     vkt_tok_free(tok);
     for (int i = 0; i < np; i++) free(pids[i]);
@@ -511,6 +557,7 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     free(bo.gold);
     best_of_free(&bo);
     vkt_answer_re_free(answer_re);
+    if (rc != CLI_OK) return rc; // printed where it happened
     if (s != VKT_OK) return s == VKT_ERR_ARG ? cli_usage_error("generate", "%s", err.msg) : cli_fail("generate", "%s", err.msg);
     return CLI_OK;
 }

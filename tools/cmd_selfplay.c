@@ -17,6 +17,7 @@
 #include "checkpoint_dir.h"
 #include "cli.h"
 #include "cli_device.h"
+#include "cli_out_dir.h"
 #include "cli_selfplay_dir.h"
 #include "cli_selfplay_eval.h"
 #include "commands.h"
@@ -611,7 +612,7 @@ static int run_model(int argc, char **argv) {
             if (r.warmup_lr == 0) r.warmup_lr = lr;
         }
     }
-    int rc = cli_sp_check_out(r.out, r.resume, r.overwrite);
+    int rc = cli_check_out_dir("selfplay", r.out, VKT_RUNDIR_SELFPLAY, r.resume, r.overwrite);
     if (rc != CLI_OK) return rc;
     int lock = -1;  // DIR/.lock, held to the end
     char src[4096];  // the checkpoint a resumed run reads

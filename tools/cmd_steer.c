@@ -10,6 +10,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_device.h"
+#include "cli_model.h"
 #include "commands.h"
 #include "generate.h"
 #include "gguf.h"
@@ -49,6 +50,8 @@ static void usage_capture(FILE *f) {
             "  --seed S             sampling seed for --generate (default 1; prompt i on stream i)\n"
             "  --batch N            prompts per forward pass (default 16)\n"
             "  --out FILE           output .safetensors\n"
+            "  --weights W          auto|fp32|bf16|f16 (auto: 16-bit for a bf16/fp16 llama-family checkpoint)\n"
+            "  --adapter DIR        apply a PEFT LoRA adapter\n"
             "  --device N           Vulkan device (see vkt devices)\n"
             "  --json               print a JSON summary\n");
 }
@@ -68,6 +71,8 @@ static void usage_extract(FILE *f) {
             "  --layers A-B         layers to extract, 1..L-1 (default: all)\n"
             "  --batch N            prompts per forward pass (default 16)\n"
             "  --out FILE           output .gguf\n"
+            "  --weights W          auto|fp32|bf16|f16 (as for capture)\n"
+            "  --adapter DIR        apply a PEFT LoRA adapter\n"
             "  --device N           Vulkan device\n"
             "  --json               print a JSON summary (per layer: norm, separation, explained)\n");
 }
@@ -76,7 +81,7 @@ static const char *model_hint(const vkt_model_config *c) { return c->family == V
 
 // The common flags; returns 1 when argv[*i] was one of them, 0 when not, -1 on a usage error.
 typedef struct common {
-    const char *ckpt, *out, *layers;
+    const char *ckpt, *out, *layers, *weights, *adapter;
     long device, batch;
     bool json;
 } common;
@@ -88,6 +93,9 @@ static int common_flag(const char *cmd, int argc, char **argv, int *i, common *o
     if ((mm = cli_value(argc, argv, i, "--ckpt", &v))) return mm < 0 ? -1 : (o->ckpt = v, 1);
     if ((mm = cli_value(argc, argv, i, "--out", &v))) return mm < 0 ? -1 : (o->out = v, 1);
     if ((mm = cli_value(argc, argv, i, "--layers", &v))) return mm < 0 ? -1 : (o->layers = v, 1);
+    if ((mm = cli_value(argc, argv, i, "--adapter", &v))) return mm < 0 ? -1 : (o->adapter = v, 1);
+    if ((mm = cli_value(argc, argv, i, "--weights", &v)))
+        return mm < 0 || cli_weights_check(cmd, v) != CLI_OK ? -1 : (o->weights = v, 1);
     if ((mm = cli_value(argc, argv, i, "--device", &v)))
         return mm < 0 || !cli_int(cmd, "--device", v, 0, 1000, &o->device) ? -1 : 1;
     if ((mm = cli_value(argc, argv, i, "--batch", &v)))
@@ -118,15 +126,13 @@ static int open_tokenizer(const char *cmd, const common *o, const vkt_model_conf
     return CLI_OK;
 }
 
-static int open_model(const char *cmd, const common *o, vkt_ctx **ctx, vkt_model **m) {
+// The model, frozen (16-bit for a bf16/fp16 checkpoint unless --weights says otherwise).
+static int open_model(const char *cmd, const common *o, vkt_ctx **ctx, cli_model *cm) {
     int rc = cli_open_device(cmd, (int)o->device, ctx);
     if (rc != CLI_OK) return rc;
-    vkt_error err = {0};
-    if (vkt_checkpoint_load_model(*ctx, o->ckpt, m, &err) != VKT_OK) {
-        vkt_ctx_destroy(*ctx);
-        return cli_fail(cmd, "%s", err.msg);
-    }
-    return CLI_OK;
+    cli_model_args a = {o->ckpt, o->adapter, o->weights, false, false};
+    if ((rc = cli_model_open(cmd, *ctx, &a, cm)) != CLI_OK) vkt_ctx_destroy(*ctx);
+    return rc;
 }
 
 static int read_prompts(const char *cmd, vkt_tok *tok, const char *flag, const char *path, const char *boundary,
@@ -145,6 +151,7 @@ static int read_prompts(const char *cmd, vkt_tok *tok, const char *flag, const c
 static vkt_status generate_then_extend(vkt_model *m, vkt_tok *tkz, vkt_steer_prompts *P, int max_new,
                                        double temperature, uint64_t seed, const char *out, vkt_error *err) {
     const int n = P->n, ctxlen = vkt_model_cfg(m)->context;
+    if (n < 1) return vkt_fail(err, VKT_ERR_ARG, "--generate: no prompts");
     for (int i = 0; i < n; i++)
         if (P->p[i].n >= ctxlen)
             return vkt_fail(err, VKT_ERR_ARG, "--generate: prompt on line %d has %d tokens, no room left in the "
@@ -156,7 +163,10 @@ static vkt_status generate_then_extend(vkt_model *m, vkt_tok *tkz, vkt_steer_pro
         free(gp), free(res);
         return vkt_fail(err, VKT_ERR_NOMEM, "--generate: %d prompts", n);
     }
-    vkt_status s = vkt_gen_create(m, n < 64 ? n : 64, 0, 0, &g);
+    int longest = 0;
+    for (int i = 0; i < n; i++) longest = P->p[i].n > longest ? P->p[i].n : longest;
+    int max_len = longest + max_new < ctxlen ? longest + max_new : ctxlen;
+    vkt_status s = vkt_gen_create(m, n < 64 ? n : 64, max_len, 0, &g);
     if (s != VKT_OK) vkt_fail(err, s, "--generate: %s", vkt_ctx_message(vkt_model_ctx(m)));
     for (int i = 0; i < n; i++) gp[i] = (vkt_gen_prompt){P->p[i].tokens, P->p[i].n, (uint64_t)i};
     vkt_gen_opts go;
@@ -277,21 +287,22 @@ static int steer_capture(int argc, char **argv) {
         return rc;
     }
     vkt_ctx *ctx;
-    vkt_model *m;
-    if ((rc = open_model(cmd, &o, &ctx, &m)) != CLI_OK) {
+    cli_model cm;
+    if ((rc = open_model(cmd, &o, &ctx, &cm)) != CLI_OK) {
         vkt_steer_prompts_free(&P), vkt_tok_free(tok);
         return rc;
     }
     vkt_steer_acts a;
     vkt_status s = VKT_OK;
+    vkt_model *m = cm.m;
     if (gen_tokens) s = generate_then_extend(m, tok, &P, (int)gen_tokens, temperature, seed, o.out, &err);
     vkt_tok_free(tok);
     if (s != VKT_OK) {
-        vkt_model_destroy(m), vkt_ctx_destroy(ctx), vkt_steer_prompts_free(&P);
+        cli_model_close(&cm), vkt_ctx_destroy(ctx), vkt_steer_prompts_free(&P);
         return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
     }
     s = vkt_steer_capture(m, P.p, P.n, first, last, pos, (int)o.batch, &a, &err);
-    vkt_model_destroy(m);
+    cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     if (s != VKT_OK) {
         vkt_steer_prompts_free(&P);
@@ -397,14 +408,14 @@ static int steer_extract(int argc, char **argv) {
     memcpy(all, P.p, (size_t)n * sizeof *all);
     memcpy(all + n, N.p, (size_t)n * sizeof *all);
     vkt_ctx *ctx;
-    vkt_model *m;
-    if ((rc = open_model(cmd, &o, &ctx, &m)) != CLI_OK) {
+    cli_model cm;
+    if ((rc = open_model(cmd, &o, &ctx, &cm)) != CLI_OK) {
         free(all), vkt_steer_prompts_free(&P), vkt_steer_prompts_free(&N);
         return rc;
     }
     vkt_steer_acts a;
-    vkt_status s = vkt_steer_capture(m, all, 2 * n, first, last, VKT_STEER_POS_LAST, (int)o.batch, &a, &err);
-    vkt_model_destroy(m);
+    vkt_status s = vkt_steer_capture(cm.m, all, 2 * n, first, last, VKT_STEER_POS_LAST, (int)o.batch, &a, &err);
+    cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     free(all), vkt_steer_prompts_free(&P), vkt_steer_prompts_free(&N);
     if (s != VKT_OK) return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);

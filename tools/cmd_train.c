@@ -7,12 +7,15 @@
 #include "cli.h"
 #include "checkpoint_dir.h"
 #include "cli_device.h"
+#include "cli_out_dir.h"
 #include "commands.h"
+#include "lora.h"
 #include "train.h"
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: vkt train --data FILE --out DIR [--preset NAME] [--tokenizer DIR] [--steps N] [options]\n"
+            "       vkt train --ckpt MODEL --data FILE --out DIR [--lora-rank R [--merge]] [options]\n"
             "       vkt train --out DIR --resume [--steps N] [--lr LR] [--data FILE --allow-change]\n\n"
             "Trains a decoder-only transformer on FILE and writes a Hugging Face checkpoint to DIR\n"
             "(config.json, model.safetensors, tokenizer files) and one JSON object per step to\n"
@@ -33,6 +36,19 @@ static void usage(FILE *f) {
             "                       to the newest intact one\n"
             "  --skip-nonfinite N   skip up to N steps whose loss is not finite (no update); default 0:\n"
             "                       the first one fails the run (exit 1), nothing saved after it\n"
+            "  --ckpt MODEL         start from a pretrained checkpoint (a Hugging Face directory: Llama,\n"
+            "                       Mistral, Qwen2/3, GPT-2; docs/pretrained.md): its config, tokenizer\n"
+            "                       and weights, all trained (fp32) unless --lora-rank\n"
+            "  --lora-rank R        with --ckpt: train LoRA adapters of rank R on the frozen base (kept\n"
+            "                       16-bit when the checkpoint is); checkpoints hold the adapter in PEFT's\n"
+            "                       format (adapter_config.json, adapter_model.safetensors): load it with\n"
+            "                       --adapter DIR, or peft's PeftModel.from_pretrained\n"
+            "  --lora-alpha A       scale alpha/R (default 8, as PEFT)\n"
+            "  --lora-targets LIST  modules to adapt (default all-linear: q_proj,k_proj,v_proj,o_proj,\n"
+            "                       gate_proj,up_proj,down_proj)\n"
+            "  --lora-dropout P     dropout on the adapters' input (default 0)\n"
+            "  --merge              with --lora-rank: at the end also write DIR/merged, the base with the\n"
+            "                       adapters merged (fp32 safetensors, config and tokenizer)\n"
             "  --preset NAME        gpt2-tiny (default), llama-tiny, gpt2-124M\n"
             "  --tokenizer DIR      tokenize with DIR/tokenizer.json (default: bytes, every byte a token);\n"
             "                       the model's vocabulary is its size rounded up to 8, and it is copied\n"
@@ -104,33 +120,6 @@ static void on_progress(void *user, const vkt_train_progress *p) {
     fflush(stderr);
 }
 
-// --out: a training run continues only with --resume and is replaced only with --overwrite;
-// a self-play run or a model that is not a run is never written over by accident.
-static int check_out_dir(const char *out, bool resume, bool overwrite) {
-    switch (vkt_ckpt_dir_kind(out)) {
-    case VKT_RUNDIR_SELFPLAY:
-        return cli_usage_error("train", "--out %s holds a self-play run (vkt selfplay), not a training run "
-                               "(vkt train): vkt train does not write into it; choose another --out", out);
-    case VKT_RUNDIR_TRAIN:
-        if (!resume && !overwrite)
-            return cli_usage_error("train", "--out %s holds a training checkpoint: pass --resume to continue "
-                                   "it or --overwrite to replace it", out);
-        return CLI_OK;
-    case VKT_RUNDIR_MODEL:
-        if (resume)
-            return cli_usage_error("train", "--out %s holds a model but no training run to resume "
-                                   "(no trainer_state.json)", out);
-        if (!overwrite)
-            return cli_usage_error("train", "--out %s holds a model (config.json / model.safetensors) that is not "
-                                   "a vkt training run: pass --overwrite to replace it, or choose another --out", out);
-        return CLI_OK;
-    case VKT_RUNDIR_NONE:
-        if (resume) return cli_usage_error("train", "--resume: %s holds no checkpoint to resume", out);
-        return CLI_OK;
-    }
-    return CLI_OK;
-}
-
 int cmd_train(int argc, char **argv) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
@@ -152,6 +141,21 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(argv[i], "--overwrite")) overwrite = true;
         else if (!strcmp(argv[i], "--allow-change")) o.allow_change = true;
         else if (!strcmp(argv[i], "--json")) json = true;
+        else if (!strcmp(argv[i], "--merge")) o.merge = true;
+        else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; o.init = v; }
+        else if (VAL("--lora-targets")) {
+            if (mm < 0) return CLI_USAGE;
+            if (vkt_lora_targets_parse(v, &o.lora_targets, &err) != VKT_OK)
+                return cli_usage_error("train", "--lora-targets: %s", err.msg);
+        }
+        else if (VAL("--lora-alpha")) {
+            if (mm < 0 || !cli_double("train", "--lora-alpha", v, 1e-6, 1e6, &dv)) return CLI_USAGE;
+            o.lora_alpha = (float)dv;
+        }
+        else if (VAL("--lora-dropout")) {
+            if (mm < 0 || !cli_double("train", "--lora-dropout", v, 0, 0.99, &dv)) return CLI_USAGE;
+            o.lora_dropout = (float)dv;
+        }
         else if (VAL("--data")) { if (mm < 0) return CLI_USAGE; o.data = v; }
         else if (VAL("--out")) { if (mm < 0) return CLI_USAGE; o.out = v; }
         else if (VAL("--preset")) { if (mm < 0) return CLI_USAGE; preset = v, preset_given = true; }
@@ -173,6 +177,7 @@ int cmd_train(int argc, char **argv) {
         SHAPE("--ffn", ffn, 8, 65536)
 #undef SHAPE
         INTF("--steps", steps, 1, 100000000, 0)
+        INTF("--lora-rank", lora_rank, 1, 4096, 0)
         INTF("--batch", batch, 1, 65536, VKT_TRAIN_GIVEN_BATCH)
         INTF("--seq", seq, 1, 1 << 20, VKT_TRAIN_GIVEN_SEQ)
         INTF("--accum", accum, 1, 65536, VKT_TRAIN_GIVEN_ACCUM)
@@ -209,14 +214,21 @@ int cmd_train(int argc, char **argv) {
     if (o.resume && overwrite) return cli_usage_error("train", "--resume and --overwrite exclude each other");
     if (o.resume && preset_given)
         return cli_usage_error("train", "--preset: the model of a resumed run is the checkpoint's");
-    int rc = check_out_dir(o.out, o.resume, overwrite);
+    int rc = cli_check_out_dir("train", o.out, VKT_RUNDIR_TRAIN, o.resume, overwrite);
     if (rc != CLI_OK) return rc;
+    if (o.init && o.resume) return cli_usage_error("train", "--ckpt: a resumed run continues from its own checkpoint");
+    if (o.init && (preset_given || o.tokenizer || layers || width || heads || ffn))
+        return cli_usage_error("train", "--ckpt: the model, its shape and tokenizer are the checkpoint's "
+                               "(--preset, --tokenizer and the shape flags do not apply)");
+    if (!o.init && (o.lora_rank || o.merge))
+        return cli_usage_error("train", "--lora-rank/--merge: LoRA adapts a pretrained model: give --ckpt MODEL");
+    if (o.merge && !o.lora_rank) return cli_usage_error("train", "--merge needs --lora-rank");
     if (!o.resume && vkt_model_preset(preset, &o.cfg, &err) != VKT_OK) return cli_usage_error("train", "--preset: %s", err.msg);
     if (o.resume && (layers || width || heads || ffn))
         return cli_usage_error("train", "--layers/--width/--heads/--ffn: the shape of a resumed run is the checkpoint's");
     if (o.resume && o.tokenizer)
         return cli_usage_error("train", "--tokenizer: a resumed run uses the checkpoint's tokenizer");
-    if (!o.resume) {
+    if (!o.resume && !o.init) {
         vkt_model_config_reshape(&o.cfg, (int)layers, (int)width, (int)heads, (int)ffn);
         if (vkt_model_config_check(&o.cfg, &err) != VKT_OK) return cli_usage_error("train", "%s", err.msg);
     }

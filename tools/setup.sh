@@ -14,6 +14,9 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers \
 glslc glslang-tools spirv-tools libcmocka-dev libjansson-dev python3 python3-numpy python3-matplotlib \
 libopenblas0-pthread python3-threadpoolctl libpcre2-dev libutf8proc-dev clang libclang-rt-dev"
+# With --tests also PyTorch: the independent forward pretrained checkpoints are checked
+# against (tools/hf_check.py) and the PyTorch side of the benchmarks. vkt never needs it.
+if [ "${1:-}" = "--tests" ]; then PKGS="$PKGS python3-torch"; fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

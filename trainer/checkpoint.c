@@ -7,7 +7,7 @@
 
 #include "atomic_file.h"
 #include "checkpoint.h"
-#include "finite.h"
+#include "checkpoint_shards.h"
 #include "safetensors.h"
 
 static void join(char *out, size_t n, const char *dir, const char *file) { snprintf(out, n, "%s/%s", dir, file); }
@@ -65,41 +65,47 @@ vkt_status vkt_checkpoint_read_params(const char *dir, const vkt_model_config *c
     return vkt_checkpoint_read_params_opt(dir, cfg, ps, params, false, err);
 }
 
-vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
-                                          float *params, bool allow_nonfinite, vkt_error *err) {
-    char path[4096];
-    join(path, sizeof path, dir, "model.safetensors");
-    vkt_safetensors st;
-    VKT_TRY(vkt_safetensors_open(&st, path, err));
-    vkt_status s = VKT_OK;
-    float *tmp = calloc(ps->total ? ps->total : 1, sizeof *tmp);
-    if (!tmp) s = vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory (%llu bytes for %llu floats)", path,
-                           (unsigned long long)ps->total * sizeof *tmp, (unsigned long long)ps->total);
-    for (int i = 0; i < ps->n && s == VKT_OK; i++) {
-        const vkt_param *p = &ps->p[i];
-        const vkt_st_tensor *t = vkt_safetensors_find(&st, p->name);
-        const char *alt = alt_name(p->name);
-        if (!t && alt) t = vkt_safetensors_find(&st, alt);
-        if (!t) {
-            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing tensor '%s' (config.json says %d layers, width %d)", path,
-                         p->name, cfg->layers, cfg->width);
-            break;
-        }
-        bool shape_ok = t->ndim == p->ndim && t->shape[0] == p->shape[0] && (p->ndim == 1 || t->shape[1] == p->shape[1]);
-        if (!shape_ok) {
-            char got[96] = "", want[64];
-            for (int d = 0, o = 0; d < t->ndim && o < 90; d++) o += snprintf(got + o, sizeof got - (size_t)o, d ? ", %lld" : "%lld", (long long)t->shape[d]);
-            if (p->ndim == 1) snprintf(want, sizeof want, "%lld", (long long)p->shape[0]);
-            else snprintf(want, sizeof want, "%lld, %lld", (long long)p->shape[0], (long long)p->shape[1]);
-            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has shape [%s]; config.json implies [%s]", path, t->name,
-                         got, want);
-            break;
-        }
-        s = vkt_safetensors_read_f32(&st, t->name, tmp + p->offset, (int64_t)p->count, err);
+// The file's tensor for parameter p: its own name, or (GPT-2) the name without "transformer.";
+// a file with both spellings is refused (which one is meant?).
+static vkt_status find_param(const vkt_ckpt *h, const vkt_param *p, const vkt_model_config *cfg, vkt_ckpt_tensor *t,
+                             vkt_error *err) {
+    const char *alt = alt_name(p->name);
+    bool has = vkt_checkpoint_has(h, p->name), has_alt = alt && vkt_checkpoint_has(h, alt);
+    if (has && has_alt)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: holds both '%s' and '%s'", vkt_checkpoint_path(h), p->name, alt);
+    if (!has && !has_alt)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: missing tensor '%s' (config.json says %d layers, width %d)",
+                        vkt_checkpoint_path(h), p->name, cfg->layers, cfg->width);
+    return vkt_checkpoint_tensor(h, has ? p->name : alt, t, err);
+}
+
+// Everything that can be wrong with the tensor of p, before anything is written.
+static vkt_status check_param(const vkt_ckpt_tensor *t, const vkt_param *p, bool allow_nonfinite, vkt_error *err) {
+    bool shape_ok = t->ndim == p->ndim && t->shape[0] == p->shape[0] && (p->ndim == 1 || t->shape[1] == p->shape[1]);
+    if (!shape_ok) {
+        char got[96] = "", want[64];
+        for (int d = 0, o = 0; d < t->ndim && o < 90; d++)
+            o += snprintf(got + o, sizeof got - (size_t)o, d ? ", %lld" : "%lld", (long long)t->shape[d]);
+        if (p->ndim == 1) snprintf(want, sizeof want, "%lld", (long long)p->shape[0]);
+        else snprintf(want, sizeof want, "%lld, %lld", (long long)p->shape[0], (long long)p->shape[1]);
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has shape [%s]; config.json implies [%s]", t->file,
+                        t->name, got, want);
     }
-    // Anything else in the file means it is not the model config.json describes.
-    for (int i = 0; i < st.n_tensors && s == VKT_OK; i++) {
-        const char *name = st.tensors[i].name;
+    VKT_TRY(vkt_ckpt_tensor_check_dtype(t, err));
+    float v = 0;
+    int64_t at = allow_nonfinite ? -1 : vkt_ckpt_tensor_first_nonfinite(t, &v);
+    if (at >= 0)
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: tensor '%s' holds a non-finite value (%g at index %lld): the weights have "
+                        "diverged (--allow-nonfinite loads them anyway)",
+                        t->file, t->name, (double)v, (long long)at);
+    return VKT_OK;
+}
+
+// Anything else in the files means they are not the model config.json describes.
+static vkt_status check_extra(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_params *ps, vkt_error *err) {
+    for (int i = 0; i < vkt_checkpoint_count(h); i++) {
+        const char *name = vkt_checkpoint_name(h, i);
         if (ignorable(name)) continue;
         bool known = vkt_params_by_name(ps, name) != NULL;
         if (!known) {
@@ -108,13 +114,50 @@ vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_confi
             known = vkt_params_by_name(ps, full) != NULL;
         }
         if (!known && cfg->tied && !strcmp(name, "lm_head.weight")) known = true; // tied copy
-        if (!known) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: unexpected tensor '%s' for a %s model of %d layers", path, name,
-                                 cfg->family == VKT_FAMILY_GPT2 ? "gpt2" : "llama", cfg->layers);
+        if (!known) {
+            vkt_ckpt_tensor t;
+            VKT_TRY(vkt_checkpoint_tensor(h, name, &t, err));
+            const char *arch[] = {"gpt2", "llama", "mistral", "qwen2", "qwen3"};
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: unexpected tensor '%s' for a %s model of %d layers", t.file,
+                            name, (unsigned)cfg->arch < 5 ? arch[cfg->arch] : "?", cfg->layers);
+        }
     }
-    if (s == VKT_OK && !allow_nonfinite) s = vkt_params_check_finite(ps, tmp, path, err);
-    if (s == VKT_OK) memcpy(params, tmp, ps->total * sizeof *tmp);
-    free(tmp);
-    vkt_safetensors_close(&st);
+    return VKT_OK;
+}
+
+vkt_status vkt_checkpoint_validate(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_params *ps,
+                                   bool allow_nonfinite, vkt_error *err) {
+    vkt_ckpt_tensor t;
+    for (int i = 0; i < ps->n; i++) {
+        VKT_TRY(find_param(h, &ps->p[i], cfg, &t, err));
+        VKT_TRY(check_param(&t, &ps->p[i], allow_nonfinite, err));
+    }
+    return check_extra(h, cfg, ps, err);
+}
+
+vkt_status vkt_checkpoint_param_tensor(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_param *p,
+                                       vkt_ckpt_tensor *t, vkt_error *err) {
+    return find_param(h, p, cfg, t, err);
+}
+
+// Validates every tensor first, then converts them one by one straight into params (and
+// zeroes the alignment gaps): on any error params is untouched, and the host holds the
+// mapped files and this one float copy.
+vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
+                                          float *params, bool allow_nonfinite, vkt_error *err) {
+    vkt_ckpt *h;
+    VKT_TRY(vkt_checkpoint_open(dir, &h, err));
+    vkt_ckpt_tensor t;
+    vkt_status s = vkt_checkpoint_validate(h, cfg, ps, allow_nonfinite, err);
+    for (int i = 0; i < ps->n && s == VKT_OK; i++) {
+        const vkt_param *p = &ps->p[i];
+        s = find_param(h, p, cfg, &t, err);
+        if (s != VKT_OK) break;
+        vkt_ckpt_tensor_to_f32(&t, params + p->offset);
+        uint64_t end = i + 1 < ps->n ? ps->p[i + 1].offset : ps->total;
+        memset(params + p->offset + p->count, 0, (end - p->offset - p->count) * sizeof *params);
+    }
+    vkt_checkpoint_close(h);
     return s;
 }
 
@@ -220,33 +263,6 @@ vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, floa
 
 vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out, vkt_error *err) {
     return vkt_checkpoint_load_model_opt(ctx, dir, false, out, err);
-}
-
-vkt_status vkt_checkpoint_load_model_opt(vkt_ctx *ctx, const char *dir, bool allow_nonfinite, vkt_model **out,
-                                         vkt_error *err) {
-    *out = NULL;
-    vkt_model_config cfg;
-    VKT_TRY(vkt_checkpoint_config(dir, &cfg, err));
-    vkt_params ps;
-    VKT_TRY(vkt_params_build(&cfg, &ps, err));
-    float *h = malloc(ps.total * sizeof *h);
-    vkt_status s = h ? vkt_checkpoint_read_params_opt(dir, &cfg, &ps, h, allow_nonfinite, err)
-                     : vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory (%llu bytes for the parameters)", dir,
-                                (unsigned long long)ps.total * sizeof *h);
-    vkt_model *m = NULL;
-    if (s == VKT_OK) s = vkt_model_create(ctx, &cfg, &m, err);
-    if (s == VKT_OK) {
-        s = vkt_model_set_params(m, h);
-        if (s != VKT_OK && err) *err = *vkt_ctx_err(ctx);
-    }
-    free(h);
-    vkt_params_free(&ps);
-    if (s != VKT_OK) {
-        vkt_model_destroy(m);
-        return s;
-    }
-    *out = m;
-    return VKT_OK;
 }
 
 vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim, vkt_error *err) {

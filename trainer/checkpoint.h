@@ -14,19 +14,47 @@
 
 #include <stdbool.h>
 
+#include "checkpoint_shards.h"
 #include "model.h"
 #include "tok.h"
 
 // Reads DIR/config.json.
 vkt_status vkt_checkpoint_config(const char *dir, vkt_model_config *cfg, vkt_error *err);
-// Reads DIR/model.safetensors into host floats laid out by ps (ps->total floats). Accepts
-// F32/F16/BF16 and the names transformers writes (with or without the "transformer."
-// prefix; ignores its attention-mask buffers; a tied lm_head may be absent or present).
+// Reads DIR/model.safetensors, or the shards DIR/model.safetensors.index.json lists
+// (checkpoint_shards.h), into host floats laid out by ps (ps->total floats), converting one
+// tensor at a time; every tensor is checked before any is written. Accepts F32/F16/BF16 and
+// the names transformers writes (with or without the "transformer." prefix; ignores its
+// attention-mask and rotary_emb.inv_freq buffers; a tied lm_head may be absent or present).
 // A non-finite value is refused (finite.h), naming the tensor and index, unless allow_nonfinite.
 vkt_status vkt_checkpoint_read_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
                                       float *params, vkt_error *err);
 vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
                                           float *params, bool allow_nonfinite, vkt_error *err);
+// Checks an open checkpoint against a parameter table before anything is read: every
+// parameter's tensor present (its name, or GPT-2's without "transformer."), of its shape and
+// a float dtype, finite (unless allow_nonfinite), and no tensor the model does not have.
+vkt_status vkt_checkpoint_validate(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_params *ps,
+                                   bool allow_nonfinite, vkt_error *err);
+// The tensor that holds parameter p.
+vkt_status vkt_checkpoint_param_tensor(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_param *p,
+                                       vkt_ckpt_tensor *t, vkt_error *err);
+
+// Loading for a use: how the weights sit on the device.
+#define VKT_WEIGHTS_AUTO (-1)
+typedef struct vkt_load_opts {
+    int weights;          // VKT_W32, VKT_W16_BF16, VKT_W16_F16, or VKT_WEIGHTS_AUTO: the checkpoint's
+                          // 16-bit type for a frozen llama-family model, else fp32
+    bool frozen;          // no gradients (inference, LoRA base); 16-bit weights imply it
+    bool allow_nonfinite;
+} vkt_load_opts;
+// The model options lo resolves to for DIR (auto looks at DIR's weight tensors' dtype).
+vkt_status vkt_checkpoint_model_opts(const char *dir, const vkt_model_config *cfg, const vkt_load_opts *lo,
+                                     vkt_model_opts *mo, vkt_error *err);
+// Creates a model on ctx from DIR as lo says, tensor by tensor from the mapped files: a
+// 16-bit tensor into a model of the same 16-bit type is uploaded as it is (no float copy).
+vkt_status vkt_checkpoint_load_model_as(vkt_ctx *ctx, const char *dir, const vkt_load_opts *lo, vkt_model **out,
+                                        vkt_error *err);
+
 // Creates DIR if needed and writes config.json and model.safetensors from host floats.
 vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
                                        const float *params, vkt_error *err);

@@ -45,6 +45,9 @@ typedef struct vkt_gen vkt_gen;
 // max_rows (0: a default of max(max_seqs, min(max_seqs * max_len, 1024))) new tokens per
 // forward. Longer prompts are fed in several forwards.
 vkt_status vkt_gen_create(vkt_model *m, int max_seqs, int max_len, int max_rows, vkt_gen **out);
+// Device bytes vkt_gen_create(m, max_seqs, max_len, max_rows) would allocate (caches,
+// activations, inputs), for reporting and refusing before allocating.
+uint64_t vkt_gen_bytes(vkt_model *m, int max_seqs, int max_len, int max_rows);
 void vkt_gen_destroy(vkt_gen *g);
 int vkt_gen_max_seqs(const vkt_gen *g);
 int vkt_gen_max_len(const vkt_gen *g);

@@ -17,30 +17,56 @@
 #include "op_reduce.h"
 #include "op_rope.h"
 #include "rng.h"
+#include "lora.h"
+#include "rope_freq.h"
 
 static vkt_view none(void) { return (vkt_view){0}; }
 
-vkt_view vkt_model_pview(vkt_model *m, vkt_buffer *b, vkt_param_kind k, int layer) {
-    const vkt_param *p = vkt_params_find(&m->ps, k, layer);
-    if (!p) return none();
-    return vkt_view_f32(vkt_view_all(b), p->offset, p->count);
-}
 #define P(k, l) vkt_model_pview(m, m->params, k, l)
 #define G(k, l) vkt_model_pview(m, m->grads, k, l)
 
+vkt_status vkt_model_rope_table(vkt_ctx *ctx, const vkt_model_config *c, vkt_buffer **buf, vkt_view *view,
+                                vkt_error *err) {
+    const int D = vkt_head_dim(c), half = D / 2;
+    const vkt_rope_scaling *r = &c->rope_scaling;
+    vkt_rope_freq_spec spec = {(int)r->type, r->factor, r->low_freq_factor, r->high_freq_factor, r->original_context};
+    double *inv = malloc((size_t)half * sizeof *inv);
+    float *hilo = malloc((size_t)half * 2 * sizeof *hilo);
+    vkt_status s = inv && hilo ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "RoPE table");
+    if (s == VKT_OK) s = vkt_rope_inv_freq(c->rope_theta, &spec, D, inv, err);
+    if (s == VKT_OK) {
+        vkt_rope_freq_pack(inv, half, hilo);
+        s = vkt_buffer_create(ctx, (uint64_t)half * 8, buf);
+    }
+    if (s == VKT_OK) s = vkt_upload(ctx, vkt_view_all(*buf), hilo, (uint64_t)half * 8);
+    if (s == VKT_OK) *view = vkt_view_all(*buf);
+    else if (err && err->status == VKT_OK) *err = *vkt_ctx_err(ctx);
+    free(inv), free(hilo);
+    return s;
+}
+
 vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out, vkt_error *err) {
+    return vkt_model_create_opts(ctx, cfg, NULL, out, err);
+}
+
+vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, const vkt_model_opts *opts,
+                                 vkt_model **out, vkt_error *err) {
     *out = NULL;
+    if (opts && opts->w16 && (opts->w16 != VKT_W16_BF16 && opts->w16 != VKT_W16_F16))
+        return vkt_fail(err, VKT_ERR_ARG, "model: weight type %d (bf16 %d, fp16 %d)", opts->w16, VKT_W16_BF16,
+                        VKT_W16_F16);
+    if (opts && opts->w16 && cfg->family != VKT_FAMILY_LLAMA)
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "model: 16-bit weights are for the llama family (not gpt2)");
     vkt_model *m = calloc(1, sizeof *m);
     if (!m) return vkt_fail(err, VKT_ERR_NOMEM, "model");
     m->ctx = ctx;
     m->err = vkt_ctx_err(ctx);
     m->cfg = *cfg;
+    if (opts) m->opts = *opts;
+    if (m->opts.w16) m->opts.frozen = true; // 16-bit weights are never updated in place
     vkt_status s = vkt_params_build(cfg, &m->ps, err);
-    uint64_t bytes = m->ps.total * 4;
-    if (s == VKT_OK) s = vkt_buffer_create(ctx, bytes, &m->params);
-    if (s == VKT_OK) s = vkt_buffer_create(ctx, bytes, &m->grads);
-    if (s == VKT_OK) s = vkt_fill(ctx, vkt_view_all(m->params), m->ps.total, 0.0f);
-    if (s == VKT_OK) s = vkt_fill(ctx, vkt_view_all(m->grads), m->ps.total, 0.0f);
+    if (s == VKT_OK) s = vkt_model_alloc_weights(m);
+    if (s == VKT_OK && cfg->pos == VKT_POS_ROPE) s = vkt_model_rope_table(ctx, cfg, &m->rope_buf, &m->rope_freq, err);
     if (s != VKT_OK) {
         if (err && err->status == VKT_OK) *err = *vkt_ctx_err(ctx);
         else if (err && s != VKT_ERR_ARG) *err = *vkt_ctx_err(ctx);
@@ -49,6 +75,13 @@ vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model
     }
     *out = m;
     return VKT_OK;
+}
+
+const vkt_model_opts *vkt_model_get_opts(const vkt_model *m) { return &m->opts; }
+struct vkt_lora *vkt_model_lora(const vkt_model *m) { return m->lora; }
+vkt_status vkt_model_set_lora(vkt_model *m, struct vkt_lora *lora) {
+    m->lora = lora;
+    return lora && m->B ? vkt_lora_plan(lora, m->B * m->T) : VKT_OK;
 }
 
 static void free_plan(vkt_model *m) {
@@ -63,9 +96,8 @@ static void free_plan(vkt_model *m) {
 void vkt_model_destroy(vkt_model *m) {
     if (!m) return;
     free_plan(m);
-    vkt_buffer *b[] = {m->params, m->grads, m->mom1, m->mom2};
-    for (int i = 0; i < 4; i++)
-        if (b[i]) vkt_buffer_destroy(m->ctx, b[i]);
+    vkt_model_free_weights(m);
+    if (m->rope_buf) vkt_buffer_destroy(m->ctx, m->rope_buf);
     vkt_params_free(&m->ps);
     free(m);
 }
@@ -88,7 +120,8 @@ vkt_status vkt_model_init(vkt_model *m, uint64_t seed) {
         // Each tensor draws from its own stream: adding a tensor never changes the others.
         vkt_rng r;
         vkt_rng_seed(&r, vkt_rng_derive(seed, (uint64_t)i));
-        bool gain = p->kind == VKT_P_LN1_W || p->kind == VKT_P_LN2_W || p->kind == VKT_P_LNF_W;
+        bool gain = p->kind == VKT_P_LN1_W || p->kind == VKT_P_LN2_W || p->kind == VKT_P_LNF_W ||
+                    p->kind == VKT_P_Q_NORM || p->kind == VKT_P_K_NORM;
         bool resid = p->kind == VKT_P_ATTN_OUT_W || p->kind == VKT_P_PROJ_W;
         for (uint64_t j = 0; j < p->count; j++)
             h[p->offset + j] = gain ? 1.0f : p->ndim == 1 ? 0.0f : (float)((resid ? resid_std : std) * normal(&r));
@@ -98,18 +131,9 @@ vkt_status vkt_model_init(vkt_model *m, uint64_t seed) {
     return s;
 }
 
-vkt_status vkt_model_get_params(vkt_model *m, float *host) {
-    return vkt_download(m->ctx, vkt_view_all(m->params), host, m->ps.total * 4);
-}
-vkt_status vkt_model_set_params(vkt_model *m, const float *host) {
-    return vkt_upload(m->ctx, vkt_view_all(m->params), host, m->ps.total * 4);
-}
-vkt_status vkt_model_get_grads(vkt_model *m, float *host) {
-    return vkt_download(m->ctx, vkt_view_all(m->grads), host, m->ps.total * 4);
-}
-
 static vkt_status ensure_optim(vkt_model *m) {
     if (m->mom1) return VKT_OK;
+    if (m->opts.frozen) return vkt_fail(m->err, VKT_ERR_ARG, "model: its weights are frozen (no optimizer state)");
     VKT_TRY(vkt_buffer_create(m->ctx, m->ps.total * 4, &m->mom1));
     VKT_TRY(vkt_buffer_create(m->ctx, m->ps.total * 4, &m->mom2));
     VKT_TRY(vkt_fill(m->ctx, vkt_view_all(m->mom1), m->ps.total, 0.0f));
@@ -130,7 +154,7 @@ vkt_status vkt_model_set_optim(vkt_model *m, const float *mom1, const float *mom
 // Lays out every activation; with a->buf == NULL it only counts.
 static void layout(vkt_model *m, vkt_arena *a) {
     const vkt_model_config *c = &m->cfg;
-    const uint64_t N = (uint64_t)m->B * m->T, C = c->width, F = c->ffn, V = c->vocab;
+    const uint64_t N = (uint64_t)m->B * m->T, C = c->width, F = c->ffn, V = c->vocab, QW = vkt_q_width(c);
     const uint64_t KV = (uint64_t)c->kv_heads * vkt_head_dim(c), BHT = (uint64_t)m->B * c->heads * m->T;
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     for (int l = 0; l <= c->layers; l++) {
@@ -144,34 +168,56 @@ static void layout(vkt_model *m, vkt_arena *a) {
             x->k = vkt_view_f32(x->qkv, C, N * 3 * C - C);
             x->v = vkt_view_f32(x->qkv, 2 * C, N * 3 * C - 2 * C);
         } else {
-            x->q = vkt_arena_take(a, N * C), x->k = vkt_arena_take(a, N * KV), x->v = vkt_arena_take(a, N * KV);
+            x->q = vkt_arena_take(a, N * QW), x->k = vkt_arena_take(a, N * KV), x->v = vkt_arena_take(a, N * KV);
+            if (c->qk_norm) {
+                x->q_pre = vkt_arena_take(a, N * QW), x->k_pre = vkt_arena_take(a, N * KV);
+                x->q_rstd = vkt_arena_take(a, N * c->heads), x->k_rstd = vkt_arena_take(a, N * c->kv_heads);
+            }
         }
-        x->att = vkt_arena_take(a, N * C), x->lse = vkt_arena_take(a, BHT), x->mid = vkt_arena_take(a, N * C);
+        x->att = vkt_arena_take(a, N * QW), x->lse = vkt_arena_take(a, BHT), x->mid = vkt_arena_take(a, N * C);
         x->ln2 = vkt_arena_take(a, N * C), x->ln2_mean = vkt_arena_take(a, N), x->ln2_rstd = vkt_arena_take(a, N);
         x->fc = vkt_arena_take(a, N * F), x->act = vkt_arena_take(a, N * F);
         if (!gpt2) x->up = vkt_arena_take(a, N * F);
     }
     m->lnf = vkt_arena_take(a, N * C), m->lnf_mean = vkt_arena_take(a, N), m->lnf_rstd = vkt_arena_take(a, N);
     m->logits = vkt_arena_take(a, N * V), m->loss = vkt_arena_take(a, N), m->ent = vkt_arena_take(a, N);
-    m->d_res = vkt_arena_take(a, N * C), m->d_ln = vkt_arena_take(a, N * C), m->d_att = vkt_arena_take(a, N * C);
-    m->d_q = vkt_arena_take(a, N * (gpt2 ? 3 * C : C));
+    m->d_res = vkt_arena_take(a, N * C), m->d_ln = vkt_arena_take(a, N * C), m->d_att = vkt_arena_take(a, N * QW);
+    m->d_q = vkt_arena_take(a, N * (gpt2 ? 3 * C : QW));
     if (!gpt2) m->d_k = vkt_arena_take(a, N * KV), m->d_v = vkt_arena_take(a, N * KV), m->d_up = vkt_arena_take(a, N * F);
+    if (c->qk_norm) m->d_qp = vkt_arena_take(a, N * QW), m->d_kp = vkt_arena_take(a, N * KV);
     m->d_f = vkt_arena_take(a, N * F), m->d_f2 = vkt_arena_take(a, N * F);
-    uint64_t sb = vkt_layernorm_bwd_scratch_bytes((int)N, (int)C);
-    uint64_t sr = vkt_rmsnorm_bwd_scratch_bytes((int)N, (int)C);
-    uint64_t s1 = vkt_reduce_scratch_bytes(m->ctx, m->ps.total), s2 = vkt_reduce_scratch_bytes(m->ctx, N);
-    uint64_t sc = sb > sr ? sb : sr;
-    if (s1 > sc) sc = s1;
-    if (s2 > sc) sc = s2;
+    uint64_t sc = vkt_layernorm_bwd_scratch_bytes((int)N, (int)C);
+    uint64_t cand[] = {vkt_rmsnorm_bwd_scratch_bytes((int)N, (int)C), vkt_reduce_scratch_bytes(m->ctx, m->ps.total),
+                       vkt_reduce_scratch_bytes(m->ctx, N),
+                       c->qk_norm ? vkt_rmsnorm_bwd_scratch_bytes((int)N * c->heads, vkt_head_dim(c)) : 0};
+    for (int i = 0; i < 4; i++)
+        if (cand[i] > sc) sc = cand[i];
     m->scratch = vkt_arena_take(a, sc / 4 + 64);
+    if (m->opts.frozen) m->dummy = vkt_arena_take(a, C > (uint64_t)vkt_head_dim(c) ? C : (uint64_t)vkt_head_dim(c));
     m->red = vkt_arena_take(a, 12);
+}
+
+uint64_t vkt_model_plan_bytes(const vkt_model *m, int B, int T) {
+    vkt_model t = *m;
+    t.B = B, t.T = T;
+    t.lv = calloc((size_t)m->cfg.layers + 1, sizeof *t.lv);
+    if (!t.lv) return UINT64_MAX;
+    vkt_arena count = {NULL, 0};
+    layout(&t, &count);
+    free(t.lv);
+    const uint64_t N = (uint64_t)B * T;
+    return count.used * 4 + vkt_embedding_ids_bytes((int)N, true) + N * 12 + 2048;
 }
 
 vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
     if (B < 1 || T < 1 || T > m->cfg.context)
         return vkt_fail(m->err, VKT_ERR_ARG, "model plan: batch %d x %d tokens (need B >= 1, 1 <= T <= context %d)", B,
                         T, m->cfg.context);
-    if (m->B == B && m->T == T) return VKT_OK;
+    if (m->cfg.sliding_window > 0 && T > m->cfg.sliding_window)
+        return vkt_fail(m->err, VKT_ERR_UNSUPPORTED,
+                        "model plan: %d tokens a row is past the model's sliding_window %d (vkt attends to the "
+                        "whole row: rows up to the window only)", T, m->cfg.sliding_window);
+    if (m->B == B && m->T == T) return m->lora ? vkt_lora_plan(m->lora, B * T) : VKT_OK;
     free_plan(m);
     m->lv = calloc((size_t)m->cfg.layers + 1, sizeof *m->lv);
     if (!m->lv) return vkt_fail(m->err, VKT_ERR_NOMEM, "model plan");
@@ -187,7 +233,7 @@ vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
     vkt_arena in = {m->inputs, 0};
     m->ids_view = vkt_arena_take(&in, (idb + 3) / 4), m->tw = vkt_arena_take(&in, 2 * N);
     m->ec = vkt_arena_take(&in, N);
-    return VKT_OK;
+    return m->lora ? vkt_lora_plan(m->lora, (int)N) : VKT_OK;
 }
 
 vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_t *targets, const float *weights) {
@@ -235,18 +281,24 @@ vkt_status vkt_model_set_entropy(vkt_model *m, const float *coef) {
     return VKT_OK;
 }
 
-// y (M, OUT) = x (M, IN) W + b: GPT-2 Conv1D stores W as (IN, OUT), Llama Linear as (OUT, IN).
-static vkt_status linear(vkt_model *m, int M, int IN, int OUT, vkt_view x, vkt_view W, vkt_view b, float beta,
+// y (M, OUT) = x (M, IN) W + b (+ y with beta 1) for weight kind k of layer l, and the
+// layer's LoRA adapter when it has one. GPT-2 Conv1D stores W as (IN, OUT), Llama Linear
+// as (OUT, IN).
+static vkt_status linear(vkt_model *m, int M, int IN, int OUT, vkt_view x, vkt_param_kind k, int l, float beta,
                          vkt_view y) {
     bool conv = m->cfg.family == VKT_FAMILY_GPT2;
-    return vkt_matmul(m->ctx, false, !conv, M, OUT, IN, 1.0f, x, W, beta, y, b);
+    VKT_TRY(vkt_model_wmm(m, !conv, M, OUT, IN, x, P(k, l), beta, y, P(vkt_model_bias_of(k), l)));
+    return m->lora ? vkt_lora_fwd(m->lora, k, l, M, x, y) : VKT_OK;
 }
 
-// dx = (or +=, beta 1) dy W^T-ish; dW += x^T dy-ish; db += colsum(dy). Any may be none.
-static vkt_status linear_bwd(vkt_model *m, int M, int IN, int OUT, vkt_view dy, vkt_view x, vkt_view W, float beta_dx,
-                             vkt_view dx, vkt_view dW, vkt_view db) {
+// dx = (or +=, beta 1) dy W^T-ish (+ the adapter's share); dW += x^T dy-ish; db +=
+// colsum(dy). A frozen model has no dW or db.
+static vkt_status linear_bwd(vkt_model *m, int M, int IN, int OUT, vkt_view dy, vkt_view x, vkt_param_kind k, int l,
+                             float beta_dx, vkt_view dx) {
     bool conv = m->cfg.family == VKT_FAMILY_GPT2;
-    if (dx.buf) VKT_TRY(vkt_matmul(m->ctx, false, conv, M, IN, OUT, 1.0f, dy, W, beta_dx, dx, none()));
+    vkt_view dW = G(k, l), db = G(vkt_model_bias_of(k), l);
+    VKT_TRY(vkt_model_wmm(m, conv, M, IN, OUT, dy, P(k, l), beta_dx, dx, none()));
+    if (m->lora) VKT_TRY(vkt_lora_bwd(m->lora, k, l, M, x, dy, dx));
     if (dW.buf) {
         if (conv) VKT_TRY(vkt_matmul(m->ctx, true, false, IN, OUT, M, 1.0f, x, dy, 1.0f, dW, none()));
         else VKT_TRY(vkt_matmul(m->ctx, true, false, OUT, IN, M, 1.0f, dy, x, 1.0f, dW, none()));
@@ -265,6 +317,8 @@ static vkt_status norm_fwd(vkt_model *m, int N, vkt_view x, vkt_view w, vkt_view
 static vkt_status norm_bwd(vkt_model *m, int N, vkt_view dy, vkt_view x, vkt_view w, vkt_view mean, vkt_view rstd,
                            vkt_view dx, vkt_view dw, vkt_view db) {
     const vkt_model_config *c = &m->cfg;
+    if (!dw.buf) dw = m->dummy; // frozen: the kernels always write a weight gradient
+    if (!db.buf && w.buf) db = m->dummy;
     if (c->norm == VKT_NORM_LAYERNORM)
         return vkt_layernorm_bwd(m->ctx, N, c->width, dy, x, w, mean, rstd, dx, dw, db, m->scratch);
     return vkt_rmsnorm_bwd(m->ctx, N, c->width, dy, x, w, rstd, dx, dw, m->scratch);
@@ -274,48 +328,84 @@ static vkt_status copy(vkt_model *m, vkt_view src, vkt_view dst, uint64_t n) {
     return vkt_axpby(m->ctx, 1.0f, src, 0.0f, dst, n);
 }
 
+// Llama family: q, k, v projections (with their biases), Qwen3's per-head q/k RMSNorm,
+// then RoPE on q and k (rows of H*D and KV, in place).
+static vkt_status qkv_fwd(vkt_model *m, layer_views *x, int l) {
+    const vkt_model_config *c = &m->cfg;
+    const int B = m->B, T = m->T, N = B * T, C = c->width, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c);
+    const int QW = vkt_q_width(c), KV = KVH * D;
+    vkt_view q = c->qk_norm ? x->q_pre : x->q, k = c->qk_norm ? x->k_pre : x->k;
+    VKT_TRY(linear(m, N, C, QW, x->ln1, VKT_P_Q_W, l, 0.0f, q));
+    VKT_TRY(linear(m, N, C, KV, x->ln1, VKT_P_K_W, l, 0.0f, k));
+    VKT_TRY(linear(m, N, C, KV, x->ln1, VKT_P_V_W, l, 0.0f, x->v));
+    if (c->qk_norm) {
+        VKT_TRY(vkt_rmsnorm_fwd(m->ctx, N * H, D, c->eps, q, P(VKT_P_Q_NORM, l), x->q, x->q_rstd));
+        VKT_TRY(vkt_rmsnorm_fwd(m->ctx, N * KVH, D, c->eps, k, P(VKT_P_K_NORM, l), x->k, x->k_rstd));
+    }
+    VKT_TRY(vkt_rope_fwd_freq(m->ctx, B, T, H, D, QW, m->pos, m->rope_freq, x->q));
+    return vkt_rope_fwd_freq(m->ctx, B, T, KVH, D, KV, m->pos, m->rope_freq, x->k);
+}
+
+// The backward of qkv_fwd: dq, dk, dv (gradients of the roped q, k and of v) into
+// m->d_ln += and the parameter gradients. dq and dk are rotated back in place.
+static vkt_status qkv_bwd(vkt_model *m, layer_views *x, int l, vkt_view dq, vkt_view dk, vkt_view dv) {
+    const vkt_model_config *c = &m->cfg;
+    const int B = m->B, T = m->T, N = B * T, C = c->width, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c);
+    const int QW = vkt_q_width(c), KV = KVH * D;
+    VKT_TRY(vkt_rope_bwd_freq(m->ctx, B, T, H, D, QW, m->pos, m->rope_freq, dq));
+    VKT_TRY(vkt_rope_bwd_freq(m->ctx, B, T, KVH, D, KV, m->pos, m->rope_freq, dk));
+    vkt_view qin = x->ln1;
+    if (c->qk_norm) {
+        VKT_TRY(vkt_fill(m->ctx, m->d_qp, (uint64_t)N * QW, 0.0f));
+        VKT_TRY(vkt_fill(m->ctx, m->d_kp, (uint64_t)N * KV, 0.0f));
+        VKT_TRY(vkt_rmsnorm_bwd(m->ctx, N * H, D, dq, x->q_pre, P(VKT_P_Q_NORM, l), x->q_rstd, m->d_qp,
+                                m->grads ? G(VKT_P_Q_NORM, l) : m->dummy, m->scratch));
+        VKT_TRY(vkt_rmsnorm_bwd(m->ctx, N * KVH, D, dk, x->k_pre, P(VKT_P_K_NORM, l), x->k_rstd, m->d_kp,
+                                m->grads ? G(VKT_P_K_NORM, l) : m->dummy, m->scratch));
+        dq = m->d_qp, dk = m->d_kp;
+    }
+    VKT_TRY(linear_bwd(m, N, C, QW, dq, qin, VKT_P_Q_W, l, 0.0f, m->d_ln));
+    VKT_TRY(linear_bwd(m, N, C, KV, dk, qin, VKT_P_K_W, l, 1.0f, m->d_ln));
+    return linear_bwd(m, N, C, KV, dv, qin, VKT_P_V_W, l, 1.0f, m->d_ln);
+}
+
 vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user) {
     if (!m->acts) return vkt_fail(m->err, VKT_ERR_ARG, "model: forward before plan");
     const vkt_model_config *c = &m->cfg;
     const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads;
-    const int D = vkt_head_dim(c), KV = KVH * D;
+    const int D = vkt_head_dim(c), KV = KVH * D, QW = vkt_q_width(c);
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     const float scale = 1.0f / sqrtf((float)D);
-    const int qs = gpt2 ? 3 * C : C, ks = gpt2 ? 3 * C : KV;
-    VKT_TRY(vkt_embedding_fwd(m->ctx, &m->ids, C, P(VKT_P_WTE, -1), gpt2 ? P(VKT_P_WPE, -1) : none(), m->lv[0].res));
+    const int qs = gpt2 ? 3 * C : QW, ks = gpt2 ? 3 * C : KV;
+    if (m->opts.w16) VKT_TRY(vkt_embedding_fwd16(m->ctx, &m->ids, C, m->opts.w16, P(VKT_P_WTE, -1), m->lv[0].res));
+    else
+        VKT_TRY(vkt_embedding_fwd(m->ctx, &m->ids, C, P(VKT_P_WTE, -1), gpt2 ? P(VKT_P_WPE, -1) : none(), m->lv[0].res));
     for (int l = 0; l < c->layers; l++) {
         layer_views *x = &m->lv[l];
         VKT_TRY(norm_fwd(m, N, x->res, P(VKT_P_LN1_W, l), P(VKT_P_LN1_B, l), x->ln1, x->ln1_mean, x->ln1_rstd));
-        if (gpt2) {
-            VKT_TRY(linear(m, N, C, 3 * C, x->ln1, P(VKT_P_QKV_W, l), P(VKT_P_QKV_B, l), 0.0f, x->qkv));
-        } else {
-            VKT_TRY(linear(m, N, C, C, x->ln1, P(VKT_P_Q_W, l), none(), 0.0f, x->q));
-            VKT_TRY(linear(m, N, C, KV, x->ln1, P(VKT_P_K_W, l), none(), 0.0f, x->k));
-            VKT_TRY(linear(m, N, C, KV, x->ln1, P(VKT_P_V_W, l), none(), 0.0f, x->v));
-            VKT_TRY(vkt_rope_fwd(m->ctx, B, T, H, D, qs, m->pos, c->rope_theta, x->q));
-            VKT_TRY(vkt_rope_fwd(m->ctx, B, T, KVH, D, ks, m->pos, c->rope_theta, x->k));
-        }
+        if (gpt2) VKT_TRY(linear(m, N, C, 3 * C, x->ln1, VKT_P_QKV_W, l, 0.0f, x->qkv));
+        else VKT_TRY(qkv_fwd(m, x, l));
         VKT_TRY(vkt_attention_fwd(m->ctx, B, T, H, KVH, D, scale, x->q, qs, x->k, ks, x->v, ks, x->att, x->lse));
         // mid = res + att W_o (+ b): copy, then accumulate with beta = 1.
         VKT_TRY(copy(m, x->res, x->mid, (uint64_t)N * C));
-        VKT_TRY(linear(m, N, C, C, x->att, P(VKT_P_ATTN_OUT_W, l), P(VKT_P_ATTN_OUT_B, l), 1.0f, x->mid));
+        VKT_TRY(linear(m, N, QW, C, x->att, VKT_P_ATTN_OUT_W, l, 1.0f, x->mid));
         VKT_TRY(norm_fwd(m, N, x->mid, P(VKT_P_LN2_W, l), P(VKT_P_LN2_B, l), x->ln2, x->ln2_mean, x->ln2_rstd));
-        VKT_TRY(linear(m, N, C, F, x->ln2, P(VKT_P_FC_W, l), P(VKT_P_FC_B, l), 0.0f, x->fc));
+        VKT_TRY(linear(m, N, C, F, x->ln2, VKT_P_FC_W, l, 0.0f, x->fc));
         if (gpt2) {
             VKT_TRY(vkt_gelu_fwd(m->ctx, (uint64_t)N * F, x->fc, x->act));
         } else {
-            VKT_TRY(linear(m, N, C, F, x->ln2, P(VKT_P_UP_W, l), none(), 0.0f, x->up));
+            VKT_TRY(linear(m, N, C, F, x->ln2, VKT_P_UP_W, l, 0.0f, x->up));
             VKT_TRY(vkt_swiglu_fwd(m->ctx, N, F, x->fc, F, x->up, F, x->act, F));
         }
         layer_views *y = &m->lv[l + 1];
         VKT_TRY(copy(m, x->mid, y->res, (uint64_t)N * C));
-        VKT_TRY(linear(m, N, F, C, x->act, P(VKT_P_PROJ_W, l), P(VKT_P_PROJ_B, l), 1.0f, y->res));
+        VKT_TRY(linear(m, N, F, C, x->act, VKT_P_PROJ_W, l, 1.0f, y->res));
         if (hook) VKT_TRY(hook(user, m, l, y->res, N));
     }
     vkt_view fin = m->lv[c->layers].res;
     VKT_TRY(norm_fwd(m, N, fin, P(VKT_P_LNF_W, -1), P(VKT_P_LNF_B, -1), m->lnf, m->lnf_mean, m->lnf_rstd));
     vkt_view head = c->tied ? P(VKT_P_WTE, -1) : P(VKT_P_LM_HEAD, -1);
-    return vkt_matmul(m->ctx, false, true, N, c->vocab, C, 1.0f, m->lnf, head, 0.0f, m->logits, none());
+    return vkt_model_wmm(m, true, N, c->vocab, C, m->lnf, head, 0.0f, m->logits, none());
 }
 
 vkt_view vkt_model_logits(vkt_model *m) { return m->logits; }
@@ -324,10 +414,10 @@ vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
     if (!m->has_targets) return vkt_fail(m->err, VKT_ERR_ARG, "model loss: the batch has no targets");
     const vkt_model_config *c = &m->cfg;
     const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads;
-    const int D = vkt_head_dim(c), KV = KVH * D, V = c->vocab;
+    const int D = vkt_head_dim(c), KV = KVH * D, V = c->vocab, QW = vkt_q_width(c);
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     const float scale = 1.0f / sqrtf((float)D);
-    const int qs = gpt2 ? 3 * C : C, ks = gpt2 ? 3 * C : KV;
+    const int qs = gpt2 ? 3 * C : QW, ks = gpt2 ? 3 * C : KV;
     if (m->entropy_rows > 0) {
         VKT_TRY(vkt_cross_entropy_ent(m->ctx, N, V, m->logits, m->tw, m->ec, loss_scale, backward, m->loss, none(),
                                       m->ent));
@@ -341,34 +431,31 @@ vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
     // logits = lnf head^T: dlnf = dlogits head; dhead += dlogits^T lnf.
     vkt_view head = c->tied ? P(VKT_P_WTE, -1) : P(VKT_P_LM_HEAD, -1);
     vkt_view dhead = c->tied ? G(VKT_P_WTE, -1) : G(VKT_P_LM_HEAD, -1);
-    VKT_TRY(vkt_matmul(m->ctx, false, false, N, C, V, 1.0f, m->logits, head, 0.0f, m->d_ln, none()));
-    VKT_TRY(vkt_matmul(m->ctx, true, false, V, C, N, 1.0f, m->logits, m->lnf, 1.0f, dhead, none()));
+    VKT_TRY(vkt_model_wmm(m, false, N, C, V, m->logits, head, 0.0f, m->d_ln, none()));
+    if (dhead.buf) VKT_TRY(vkt_matmul(m->ctx, true, false, V, C, N, 1.0f, m->logits, m->lnf, 1.0f, dhead, none()));
     VKT_TRY(vkt_fill(m->ctx, m->d_res, (uint64_t)N * C, 0.0f));
     VKT_TRY(norm_bwd(m, N, m->d_ln, m->lv[c->layers].res, P(VKT_P_LNF_W, -1), m->lnf_mean, m->lnf_rstd, m->d_res,
                      G(VKT_P_LNF_W, -1), G(VKT_P_LNF_B, -1)));
     for (int l = c->layers - 1; l >= 0; l--) {
         layer_views *x = &m->lv[l];
         // out = mid + proj(act(fc(ln2(mid)))): d_res flows to mid and through the MLP.
-        VKT_TRY(linear_bwd(m, N, F, C, m->d_res, x->act, P(VKT_P_PROJ_W, l), 0.0f, m->d_f, G(VKT_P_PROJ_W, l),
-                           G(VKT_P_PROJ_B, l)));
+        VKT_TRY(linear_bwd(m, N, F, C, m->d_res, x->act, VKT_P_PROJ_W, l, 0.0f, m->d_f));
         VKT_TRY(vkt_fill(m->ctx, m->d_f2, (uint64_t)N * F, 0.0f));
         if (gpt2) {
             VKT_TRY(vkt_gelu_bwd(m->ctx, (uint64_t)N * F, x->fc, m->d_f, m->d_f2));
-            VKT_TRY(linear_bwd(m, N, C, F, m->d_f2, x->ln2, P(VKT_P_FC_W, l), 0.0f, m->d_ln, G(VKT_P_FC_W, l),
-                               G(VKT_P_FC_B, l)));
+            VKT_TRY(linear_bwd(m, N, C, F, m->d_f2, x->ln2, VKT_P_FC_W, l, 0.0f, m->d_ln));
         } else {
             VKT_TRY(vkt_fill(m->ctx, m->d_up, (uint64_t)N * F, 0.0f));
             VKT_TRY(vkt_swiglu_bwd(m->ctx, N, F, m->d_f, F, x->fc, F, x->up, F, m->d_f2, m->d_up));
-            VKT_TRY(linear_bwd(m, N, C, F, m->d_f2, x->ln2, P(VKT_P_FC_W, l), 0.0f, m->d_ln, G(VKT_P_FC_W, l), none()));
-            VKT_TRY(linear_bwd(m, N, C, F, m->d_up, x->ln2, P(VKT_P_UP_W, l), 1.0f, m->d_ln, G(VKT_P_UP_W, l), none()));
+            VKT_TRY(linear_bwd(m, N, C, F, m->d_f2, x->ln2, VKT_P_FC_W, l, 0.0f, m->d_ln));
+            VKT_TRY(linear_bwd(m, N, C, F, m->d_up, x->ln2, VKT_P_UP_W, l, 1.0f, m->d_ln));
         }
         VKT_TRY(norm_bwd(m, N, m->d_ln, x->mid, P(VKT_P_LN2_W, l), x->ln2_mean, x->ln2_rstd, m->d_res,
                          G(VKT_P_LN2_W, l), G(VKT_P_LN2_B, l)));
         // mid = res + o(att(ln1(res)))
-        VKT_TRY(linear_bwd(m, N, C, C, m->d_res, x->att, P(VKT_P_ATTN_OUT_W, l), 0.0f, m->d_att,
-                           G(VKT_P_ATTN_OUT_W, l), G(VKT_P_ATTN_OUT_B, l)));
+        VKT_TRY(linear_bwd(m, N, QW, C, m->d_res, x->att, VKT_P_ATTN_OUT_W, l, 0.0f, m->d_att));
         vkt_view dq = m->d_q, dk = m->d_k, dv = m->d_v;
-        VKT_TRY(vkt_fill(m->ctx, m->d_q, (uint64_t)N * (gpt2 ? 3 * C : C), 0.0f));
+        VKT_TRY(vkt_fill(m->ctx, m->d_q, (uint64_t)N * (gpt2 ? 3 * C : QW), 0.0f));
         if (gpt2) {
             dk = vkt_view_f32(m->d_q, C, (uint64_t)N * 3 * C - C);
             dv = vkt_view_f32(m->d_q, 2 * C, (uint64_t)N * 3 * C - 2 * C);
@@ -379,18 +466,14 @@ vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
         VKT_TRY(vkt_attention_bwd(m->ctx, B, T, H, KVH, D, scale, m->d_att, x->q, qs, x->k, ks, x->v, ks, x->att,
                                   x->lse, dq, dk, dv));
         if (gpt2) {
-            VKT_TRY(linear_bwd(m, N, C, 3 * C, m->d_q, x->ln1, P(VKT_P_QKV_W, l), 0.0f, m->d_ln, G(VKT_P_QKV_W, l),
-                               G(VKT_P_QKV_B, l)));
+            VKT_TRY(linear_bwd(m, N, C, 3 * C, m->d_q, x->ln1, VKT_P_QKV_W, l, 0.0f, m->d_ln));
         } else {
-            VKT_TRY(vkt_rope_bwd(m->ctx, B, T, H, D, qs, m->pos, c->rope_theta, dq));
-            VKT_TRY(vkt_rope_bwd(m->ctx, B, T, KVH, D, ks, m->pos, c->rope_theta, dk));
-            VKT_TRY(linear_bwd(m, N, C, C, dq, x->ln1, P(VKT_P_Q_W, l), 0.0f, m->d_ln, G(VKT_P_Q_W, l), none()));
-            VKT_TRY(linear_bwd(m, N, C, KV, dk, x->ln1, P(VKT_P_K_W, l), 1.0f, m->d_ln, G(VKT_P_K_W, l), none()));
-            VKT_TRY(linear_bwd(m, N, C, KV, dv, x->ln1, P(VKT_P_V_W, l), 1.0f, m->d_ln, G(VKT_P_V_W, l), none()));
+            VKT_TRY(qkv_bwd(m, x, l, dq, dk, dv));
         }
         VKT_TRY(norm_bwd(m, N, m->d_ln, x->res, P(VKT_P_LN1_W, l), x->ln1_mean, x->ln1_rstd, m->d_res,
                          G(VKT_P_LN1_W, l), G(VKT_P_LN1_B, l)));
     }
+    if (!m->grads) return VKT_OK;
     return vkt_embedding_bwd(m->ctx, &m->ids, C, m->d_res, G(VKT_P_WTE, -1), gpt2 ? G(VKT_P_WPE, -1) : none());
 }
 
@@ -408,7 +491,10 @@ vkt_status vkt_model_read_entropy(vkt_model *m, double *ent_sum, int *positions)
     return vkt_reduce_read(m->ctx, vkt_view_f32(m->red, 8, 4), ent_sum, NULL, NULL);
 }
 
-vkt_status vkt_model_zero_grads(vkt_model *m) { return vkt_fill(m->ctx, vkt_view_all(m->grads), m->ps.total, 0.0f); }
+vkt_status vkt_model_zero_grads(vkt_model *m) {
+    if (!m->grads) return VKT_OK;
+    return vkt_fill(m->ctx, vkt_view_all(m->grads), m->ps.total, 0.0f);
+}
 
 vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_norm) {
     VKT_TRY(ensure_optim(m));

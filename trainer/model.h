@@ -33,6 +33,31 @@ typedef struct vkt_optim {
 } vkt_optim;
 
 vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out, vkt_error *err);
+
+// How a model holds its weights. Defaults (all zero): fp32, trainable.
+enum { VKT_W32 = 0, VKT_W16_BF16 = 1, VKT_W16_F16 = 2 };
+typedef struct vkt_model_opts {
+    int w16;      // VKT_W16_BF16 / VKT_W16_F16: matrices stay 16-bit on the device (llama family;
+                  // implies frozen); norms and biases stay fp32
+    bool frozen;  // no parameter gradients or optimizer state: inference, or the base under LoRA
+} vkt_model_opts;
+vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, const vkt_model_opts *opts,
+                                 vkt_model **out, vkt_error *err);
+const vkt_model_opts *vkt_model_get_opts(const vkt_model *m);
+// Device bytes of the weights (and, unless frozen, gradients and AdamW moments) under opts.
+uint64_t vkt_model_weight_bytes(const vkt_params *ps, const vkt_model_opts *opts);
+// Device bytes of the activations vkt_model_plan(B, T) allocates.
+uint64_t vkt_model_plan_bytes(const vkt_model *m, int B, int T);
+// Adapters every targeted linear layer applies in forward and backward (lora.h); NULL for none.
+// The model does not own them; they are planned for the model's rows (lora.h).
+struct vkt_lora;
+vkt_status vkt_model_set_lora(vkt_model *m, struct vkt_lora *lora);
+struct vkt_lora *vkt_model_lora(const vkt_model *m);
+// Uploads one tensor (index i of the parameter table) from raw 16-bit values of the model's
+// 16-bit type (a bf16 checkpoint into a bf16 model: no conversion, no fp32 host copy).
+vkt_status vkt_model_set_tensor16(vkt_model *m, int i, const uint16_t *raw);
+// Uploads one tensor from floats (converted to the model's storage).
+vkt_status vkt_model_set_tensor(vkt_model *m, int i, const float *src);
 void vkt_model_destroy(vkt_model *m);
 const vkt_model_config *vkt_model_cfg(const vkt_model *m);
 const vkt_params *vkt_model_params(const vkt_model *m);

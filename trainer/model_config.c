@@ -1,5 +1,4 @@
-// model_config.c: presets, the parameter table and config.json.
-#include <jansson.h>
+// model_config.c: presets, checks and the parameter table (config.json: model_config_json.c).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +9,25 @@ const char *vkt_model_preset_names(void) { return "gpt2-tiny, llama-tiny, gpt2-1
 
 vkt_status vkt_model_preset(const char *name, vkt_model_config *c, vkt_error *err) {
     memset(c, 0, sizeof *c);
+    // Static, so that every other field and the padding are zero (tests compare configs bytewise).
+    static const vkt_model_config gpt2 = {.family = VKT_FAMILY_GPT2, .norm = VKT_NORM_LAYERNORM, .pos = VKT_POS_LEARNED,
+                                   .mlp = VKT_MLP_GELU, .tied = true, .bias = true, .eps = 1e-5f,
+                                   .arch = VKT_ARCH_GPT2};
     if (!strcmp(name, "gpt2-tiny")) {
         // Byte vocabulary (256 + special tokens, see trainer/tokenizer.h) rounded up to 8.
-        *c = (vkt_model_config){VKT_FAMILY_GPT2, 264, 256, 4, 4, 4, 128, 512,
-                                VKT_NORM_LAYERNORM, VKT_POS_LEARNED, VKT_MLP_GELU, true, true, 1e-5f, 0};
+        *c = gpt2;
+        c->vocab = 264, c->context = 256, c->layers = 4, c->heads = c->kv_heads = 4, c->width = 128, c->ffn = 512;
     } else if (!strcmp(name, "llama-tiny")) {
         // Grouped-query attention (2 kv heads for 4 heads); SwiGLU width ~ 8/3 C rounded to 32.
-        *c = (vkt_model_config){VKT_FAMILY_LLAMA, 264, 256, 4, 4, 2, 128, 352,
-                                VKT_NORM_RMSNORM, VKT_POS_ROPE, VKT_MLP_SWIGLU, false, false, 1e-5f, 10000.0f};
+        static const vkt_model_config llama = {
+            .family = VKT_FAMILY_LLAMA, .vocab = 264, .context = 256, .layers = 4, .heads = 4, .kv_heads = 2,
+            .width = 128, .ffn = 352, .norm = VKT_NORM_RMSNORM, .pos = VKT_POS_ROPE, .mlp = VKT_MLP_SWIGLU,
+            .eps = 1e-5f, .rope_theta = 10000.0f, .arch = VKT_ARCH_LLAMA};
+        *c = llama;
     } else if (!strcmp(name, "gpt2-124M") || !strcmp(name, "gpt2-small")) {
-        *c = (vkt_model_config){VKT_FAMILY_GPT2, 50257, 1024, 12, 12, 12, 768, 3072,
-                                VKT_NORM_LAYERNORM, VKT_POS_LEARNED, VKT_MLP_GELU, true, true, 1e-5f, 0};
+        *c = gpt2;
+        c->vocab = 50257, c->context = 1024, c->layers = 12, c->heads = c->kv_heads = 12, c->width = 768;
+        c->ffn = 3072;
     } else {
         return vkt_fail(err, VKT_ERR_ARG, "unknown preset '%s' (known: %s)", name, vkt_model_preset_names());
     }
@@ -41,22 +48,64 @@ void vkt_model_config_reshape(vkt_model_config *c, int layers, int width, int he
     if (ffn > 0) c->ffn = ffn;
 }
 
+// Fields an architecture fixes (transformers' config classes): a config that breaks them could
+// not be written back as config.json and read as itself. NULL when c follows its arch.
+static const char *arch_rule(const vkt_model_config *c) {
+    if (c->family == VKT_FAMILY_GPT2)
+        return c->arch != VKT_ARCH_GPT2 || c->head_dim || c->qkv_bias || c->o_bias || c->mlp_bias || c->qk_norm ||
+                       c->sliding_window || c->rope_scaling.type != VKT_ROPE_PLAIN
+                   ? "the gpt2 family has arch gpt2 and none of head_dim, separate biases, qk_norm, sliding_window, "
+                     "rope_scaling"
+                   : NULL;
+    switch (c->arch) {
+    case VKT_ARCH_LLAMA:
+        return c->qkv_bias != c->o_bias || c->qk_norm || c->sliding_window
+                   ? "llama has q/k/v and o_proj biases together (attention_bias), no qk_norm, no sliding_window"
+                   : NULL;
+    case VKT_ARCH_MISTRAL:
+        return c->qkv_bias || c->o_bias || c->mlp_bias || c->qk_norm ? "mistral has no biases and no qk_norm" : NULL;
+    case VKT_ARCH_QWEN2:
+        return !c->qkv_bias || c->o_bias || c->mlp_bias || c->qk_norm
+                   ? "qwen2 has q/k/v biases, no o_proj or mlp biases, no qk_norm"
+                   : NULL;
+    case VKT_ARCH_QWEN3:
+        return !c->qk_norm || c->qkv_bias != c->o_bias || c->mlp_bias
+                   ? "qwen3 has qk_norm, q/k/v and o_proj biases together (attention_bias), no mlp biases"
+                   : NULL;
+    default: return "the llama family's arch is llama, mistral, qwen2 or qwen3";
+    }
+}
+
+static vkt_status check_rope_scaling(const vkt_rope_scaling *r, vkt_error *err) {
+    bool ok = r->type == VKT_ROPE_PLAIN || (r->type == VKT_ROPE_LINEAR && r->factor > 0) ||
+              (r->type == VKT_ROPE_LLAMA3 && r->factor > 0 && r->low_freq_factor > 0 &&
+               r->high_freq_factor > r->low_freq_factor && r->original_context > 0);
+    return ok ? VKT_OK
+              : vkt_fail(err, VKT_ERR_ARG,
+                         "model config: rope_scaling type %d with factor %g, low/high_freq_factor %g/%g, original "
+                         "context %d (factors must be > 0, high > low, context > 0)",
+                         (int)r->type, r->factor, r->low_freq_factor, r->high_freq_factor, r->original_context);
+}
+
 vkt_status vkt_model_config_check(const vkt_model_config *c, vkt_error *err) {
-    if (c->vocab < 1 || c->context < 1 || c->layers < 1 || c->heads < 1 || c->kv_heads < 1 || c->width < 1 || c->ffn < 1)
+    if (c->vocab < 1 || c->context < 1 || c->layers < 1 || c->heads < 1 || c->kv_heads < 1 || c->width < 1 ||
+        c->ffn < 1 || c->head_dim < 0 || c->sliding_window < 0)
         return vkt_fail(err, VKT_ERR_ARG,
                         "model config: sizes must be >= 1 (vocab %d, context %d, layers %d, heads %d, kv_heads %d, "
-                        "width %d, ffn %d)",
-                        c->vocab, c->context, c->layers, c->heads, c->kv_heads, c->width, c->ffn);
+                        "width %d, ffn %d; head_dim %d and sliding_window %d >= 0)",
+                        c->vocab, c->context, c->layers, c->heads, c->kv_heads, c->width, c->ffn, c->head_dim,
+                        c->sliding_window);
     // Sizes past any model vkt can hold are refused before a parameter table is built
     // (a fuzzed config.json with a million layers took seconds to reject later).
-    double params = (double)c->layers * (4.0 * c->width * c->width + 3.0 * c->width * c->ffn) +
+    double D = c->head_dim ? c->head_dim : (double)c->width / c->heads, HD = c->heads * D, KV = c->kv_heads * D;
+    double params = (double)c->layers * (c->width * (2 * HD + 2 * KV) + 3.0 * c->width * c->ffn) +
                     2.0 * c->vocab * c->width + (double)c->context * c->width;
-    if (c->layers > 4096 || params > 1e11)
+    if (c->layers > 4096 || params > 1e11 || HD > (1 << 30))
         return vkt_fail(err, VKT_ERR_ARG,
-                        "model config: %d layers of width %d, ffn %d, vocab %d make about %.3g parameters: past "
-                        "what vkt can hold (4096 layers, 1e11 parameters)",
-                        c->layers, c->width, c->ffn, c->vocab, params);
-    if (c->width % c->heads)
+                        "model config: %d layers of width %d, %d heads of %g, ffn %d, vocab %d make about %.3g "
+                        "parameters: past what vkt can hold (4096 layers, 1e11 parameters, 2^30 query width)",
+                        c->layers, c->width, c->heads, D, c->ffn, c->vocab, params);
+    if (!c->head_dim && c->width % c->heads)
         return vkt_fail(err, VKT_ERR_ARG, "model config: width %d is not a multiple of heads %d", c->width, c->heads);
     if (c->heads % c->kv_heads)
         return vkt_fail(err, VKT_ERR_ARG, "model config: kv_heads %d does not divide heads %d", c->kv_heads, c->heads);
@@ -72,8 +121,11 @@ vkt_status vkt_model_config_check(const vkt_model_config *c, vkt_error *err) {
     if (c->family == VKT_FAMILY_LLAMA && (c->norm != VKT_NORM_RMSNORM || c->pos != VKT_POS_ROPE ||
                                           c->mlp != VKT_MLP_SWIGLU || c->bias))
         return vkt_fail(err, VKT_ERR_ARG,
-                        "model config: the llama family (LlamaForCausalLM) has rmsnorm, RoPE, SwiGLU and no biases");
-    return VKT_OK;
+                        "model config: the llama family (LlamaForCausalLM) has rmsnorm, RoPE, SwiGLU and no GPT-2 "
+                        "biases (its q/k/v, o_proj and mlp biases are flags of their own)");
+    const char *rule = arch_rule(c);
+    if (rule) return vkt_fail(err, VKT_ERR_ARG, "model config: %s", rule);
+    return check_rope_scaling(&c->rope_scaling, err);
 }
 
 typedef struct {
@@ -143,16 +195,30 @@ vkt_status vkt_params_build(const vkt_model_config *c, vkt_params *out, vkt_erro
         if (!c->tied) ADD(VKT_P_LM_HEAD, -1, V, C, true, "lm_head.weight");
     } else {
         ADD(VKT_P_WTE, -1, V, C, true, "model.embed_tokens.weight");
+        // Optional tensors follow the one they belong to, in transformers' module order, and
+        // only when the config has them: the presets' tables stay as they were.
+        const int64_t HD = vkt_q_width(c);
         for (int l = 0; l < c->layers; l++) {
             ADD(VKT_P_LN1_W, l, C, 0, false, "model.layers.%d.input_layernorm.weight", l);
-            ADD(VKT_P_Q_W, l, C, C, true, "model.layers.%d.self_attn.q_proj.weight", l);
+            ADD(VKT_P_Q_W, l, HD, C, true, "model.layers.%d.self_attn.q_proj.weight", l);
+            if (c->qkv_bias) ADD(VKT_P_Q_B, l, HD, 0, false, "model.layers.%d.self_attn.q_proj.bias", l);
             ADD(VKT_P_K_W, l, KV, C, true, "model.layers.%d.self_attn.k_proj.weight", l);
+            if (c->qkv_bias) ADD(VKT_P_K_B, l, KV, 0, false, "model.layers.%d.self_attn.k_proj.bias", l);
             ADD(VKT_P_V_W, l, KV, C, true, "model.layers.%d.self_attn.v_proj.weight", l);
-            ADD(VKT_P_ATTN_OUT_W, l, C, C, true, "model.layers.%d.self_attn.o_proj.weight", l);
+            if (c->qkv_bias) ADD(VKT_P_V_B, l, KV, 0, false, "model.layers.%d.self_attn.v_proj.bias", l);
+            ADD(VKT_P_ATTN_OUT_W, l, C, HD, true, "model.layers.%d.self_attn.o_proj.weight", l);
+            if (c->o_bias) ADD(VKT_P_ATTN_OUT_B, l, C, 0, false, "model.layers.%d.self_attn.o_proj.bias", l);
+            if (c->qk_norm) {
+                ADD(VKT_P_Q_NORM, l, D, 0, false, "model.layers.%d.self_attn.q_norm.weight", l);
+                ADD(VKT_P_K_NORM, l, D, 0, false, "model.layers.%d.self_attn.k_norm.weight", l);
+            }
             ADD(VKT_P_LN2_W, l, C, 0, false, "model.layers.%d.post_attention_layernorm.weight", l);
             ADD(VKT_P_FC_W, l, F, C, true, "model.layers.%d.mlp.gate_proj.weight", l);
+            if (c->mlp_bias) ADD(VKT_P_FC_B, l, F, 0, false, "model.layers.%d.mlp.gate_proj.bias", l);
             ADD(VKT_P_UP_W, l, F, C, true, "model.layers.%d.mlp.up_proj.weight", l);
+            if (c->mlp_bias) ADD(VKT_P_UP_B, l, F, 0, false, "model.layers.%d.mlp.up_proj.bias", l);
             ADD(VKT_P_PROJ_W, l, C, F, true, "model.layers.%d.mlp.down_proj.weight", l);
+            if (c->mlp_bias) ADD(VKT_P_PROJ_B, l, C, 0, false, "model.layers.%d.mlp.down_proj.bias", l);
         }
         ADD(VKT_P_LNF_W, -1, C, 0, false, "model.norm.weight");
         if (!c->tied) ADD(VKT_P_LM_HEAD, -1, V, C, true, "lm_head.weight");
@@ -177,174 +243,4 @@ const vkt_param *vkt_params_by_name(const vkt_params *ps, const char *name) {
     for (int i = 0; i < ps->n; i++)
         if (!strcmp(ps->p[i].name, name)) return &ps->p[i];
     return NULL;
-}
-
-vkt_status vkt_model_config_to_json(const vkt_model_config *c, char **text, vkt_error *err) {
-    json_t *o = json_object();
-    if (!o) return vkt_fail(err, VKT_ERR_NOMEM, "config.json");
-    if (c->family == VKT_FAMILY_GPT2) {
-        json_object_set_new(o, "architectures", json_pack("[s]", "GPT2LMHeadModel"));
-        json_object_set_new(o, "model_type", json_string("gpt2"));
-        json_object_set_new(o, "vocab_size", json_integer(c->vocab));
-        json_object_set_new(o, "n_positions", json_integer(c->context));
-        json_object_set_new(o, "n_ctx", json_integer(c->context));
-        json_object_set_new(o, "n_embd", json_integer(c->width));
-        json_object_set_new(o, "n_layer", json_integer(c->layers));
-        json_object_set_new(o, "n_head", json_integer(c->heads));
-        json_object_set_new(o, "n_inner", json_integer(c->ffn));
-        json_object_set_new(o, "activation_function", json_string("gelu_new"));
-        json_object_set_new(o, "layer_norm_epsilon", json_real(c->eps));
-        json_object_set_new(o, "resid_pdrop", json_real(0));
-        json_object_set_new(o, "embd_pdrop", json_real(0));
-        json_object_set_new(o, "attn_pdrop", json_real(0));
-        json_object_set_new(o, "bos_token_id", json_integer(256));
-        json_object_set_new(o, "eos_token_id", json_integer(256));
-    } else {
-        json_object_set_new(o, "architectures", json_pack("[s]", "LlamaForCausalLM"));
-        json_object_set_new(o, "model_type", json_string("llama"));
-        json_object_set_new(o, "vocab_size", json_integer(c->vocab));
-        json_object_set_new(o, "max_position_embeddings", json_integer(c->context));
-        json_object_set_new(o, "hidden_size", json_integer(c->width));
-        json_object_set_new(o, "intermediate_size", json_integer(c->ffn));
-        json_object_set_new(o, "num_hidden_layers", json_integer(c->layers));
-        json_object_set_new(o, "num_attention_heads", json_integer(c->heads));
-        json_object_set_new(o, "num_key_value_heads", json_integer(c->kv_heads));
-        json_object_set_new(o, "hidden_act", json_string("silu"));
-        json_object_set_new(o, "rms_norm_eps", json_real(c->eps));
-        json_object_set_new(o, "rope_theta", json_real(c->rope_theta));
-        json_object_set_new(o, "attention_bias", json_false());
-        json_object_set_new(o, "mlp_bias", json_false());
-        json_object_set_new(o, "bos_token_id", json_integer(256));
-        json_object_set_new(o, "eos_token_id", json_integer(256));
-    }
-    json_object_set_new(o, "tie_word_embeddings", json_boolean(c->tied));
-    json_object_set_new(o, "torch_dtype", json_string("float32"));
-    *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(o);
-    return *text ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "config.json");
-}
-
-// Reads an integer field, trying several Hugging Face spellings; required unless dflt >= 0.
-static vkt_status get_int(json_t *o, const char *path, const char *const *keys, int dflt, int *out, vkt_error *err) {
-    for (int i = 0; keys[i]; i++) {
-        json_t *v = json_object_get(o, keys[i]);
-        if (!v || json_is_null(v)) continue;
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > (1 << 30))
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be a positive integer", path, keys[i]);
-        *out = (int)json_integer_value(v);
-        return VKT_OK;
-    }
-    if (dflt >= 0) {
-        *out = dflt;
-        return VKT_OK;
-    }
-    return vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"%s\"", path, keys[0]);
-}
-
-// A positive finite number, dflt when absent or null; any other type is an error naming key.
-static vkt_status get_real(json_t *o, const char *path, const char *key, double dflt, float *out, vkt_error *err) {
-    json_t *v = json_object_get(o, key);
-    double x = !v || json_is_null(v) ? dflt : json_number_value(v);
-    if (v && !json_is_null(v) && !json_is_number(v))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be a number", path, key);
-    if (!(x > 0) || !(x <= 3.4e38))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" is %g; it must be a positive float", path, key, x);
-    *out = (float)x;
-    return VKT_OK;
-}
-
-// A boolean, dflt when absent or null ("yes", 1 and "true" are errors, not false).
-static vkt_status get_bool(json_t *o, const char *path, const char *key, bool dflt, bool *out, vkt_error *err) {
-    json_t *v = json_object_get(o, key);
-    if (v && !json_is_null(v) && !json_is_boolean(v))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be true or false", path, key);
-    *out = v && !json_is_null(v) ? json_is_true(v) : dflt;
-    return VKT_OK;
-}
-
-// A string or absent/null (*out NULL).
-static vkt_status get_str(json_t *o, const char *path, const char *key, const char **out, vkt_error *err) {
-    json_t *v = json_object_get(o, key);
-    *out = json_string_value(v);
-    if (v && !json_is_null(v) && !json_is_string(v))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be a string", path, key);
-    return VKT_OK;
-}
-
-vkt_status vkt_model_config_from_json(const char *text, const char *path, vkt_model_config *c, vkt_error *err) {
-    json_error_t je;
-    // Duplicate keys are refused (jansson names the key): which one wins is not defined.
-    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-    if (!o) return vkt_fail(err, VKT_ERR_FORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-    vkt_status s = VKT_OK;
-    memset(c, 0, sizeof *c);
-    const char *mt = NULL, *act = NULL;
-    if (!json_is_object(o)) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: not a JSON object", path);
-    else if ((s = get_str(o, path, "model_type", &mt, err)) != VKT_OK) {
-    } else if (!mt) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"model_type\"", path);
-    else if (!strcmp(mt, "gpt2")) {
-        c->family = VKT_FAMILY_GPT2;
-        c->norm = VKT_NORM_LAYERNORM;
-        c->pos = VKT_POS_LEARNED;
-        c->mlp = VKT_MLP_GELU;
-        c->bias = true;
-        const char *kv[] = {"vocab_size", NULL}, *kc[] = {"n_positions", "n_ctx", NULL}, *kw[] = {"n_embd", NULL},
-                   *kl[] = {"n_layer", NULL}, *kh[] = {"n_head", NULL}, *kf[] = {"n_inner", NULL};
-        if (s == VKT_OK) s = get_int(o, path, kv, -1, &c->vocab, err);
-        if (s == VKT_OK) s = get_int(o, path, kc, -1, &c->context, err);
-        if (s == VKT_OK) s = get_int(o, path, kw, -1, &c->width, err);
-        if (s == VKT_OK) s = get_int(o, path, kl, -1, &c->layers, err);
-        if (s == VKT_OK) s = get_int(o, path, kh, -1, &c->heads, err);
-        // null n_inner means 4C (get_int caps n_embd at 2^30: 4C is computed in 64 bits)
-        if (s == VKT_OK && 4 * (int64_t)c->width > (1 << 30))
-            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: \"n_embd\" %d is too large (its 4x MLP width overflows)", path,
-                         c->width);
-        if (s == VKT_OK) s = get_int(o, path, kf, 4 * c->width, &c->ffn, err);
-        c->kv_heads = c->heads;
-        if (s == VKT_OK) s = get_real(o, path, "layer_norm_epsilon", 1e-5, &c->eps, err);
-        if (s == VKT_OK) s = get_bool(o, path, "tie_word_embeddings", true, &c->tied, err);
-        if (s == VKT_OK) s = get_str(o, path, "activation_function", &act, err);
-        if (s == VKT_OK && act && strcmp(act, "gelu_new") && strcmp(act, "gelu_pytorch_tanh"))
-            s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: activation_function \"%s\" (vkt has gelu_new, the tanh GELU)",
-                         path, act);
-    } else if (!strcmp(mt, "llama")) {
-        c->family = VKT_FAMILY_LLAMA;
-        c->norm = VKT_NORM_RMSNORM;
-        c->pos = VKT_POS_ROPE;
-        c->mlp = VKT_MLP_SWIGLU;
-        c->bias = false;
-        const char *kv[] = {"vocab_size", NULL}, *kc[] = {"max_position_embeddings", NULL},
-                   *kw[] = {"hidden_size", NULL}, *kl[] = {"num_hidden_layers", NULL},
-                   *kh[] = {"num_attention_heads", NULL}, *kk[] = {"num_key_value_heads", NULL},
-                   *kf[] = {"intermediate_size", NULL};
-        if (s == VKT_OK) s = get_int(o, path, kv, -1, &c->vocab, err);
-        if (s == VKT_OK) s = get_int(o, path, kc, -1, &c->context, err);
-        if (s == VKT_OK) s = get_int(o, path, kw, -1, &c->width, err);
-        if (s == VKT_OK) s = get_int(o, path, kl, -1, &c->layers, err);
-        if (s == VKT_OK) s = get_int(o, path, kh, -1, &c->heads, err);
-        if (s == VKT_OK) s = get_int(o, path, kk, c->heads, &c->kv_heads, err);
-        if (s == VKT_OK) s = get_int(o, path, kf, -1, &c->ffn, err);
-        if (s == VKT_OK) s = get_real(o, path, "rms_norm_eps", 1e-6, &c->eps, err);
-        if (s == VKT_OK) s = get_real(o, path, "rope_theta", 10000.0, &c->rope_theta, err);
-        if (s == VKT_OK) s = get_bool(o, path, "tie_word_embeddings", false, &c->tied, err);
-        bool ab = false, mb = false;
-        if (s == VKT_OK) s = get_bool(o, path, "attention_bias", false, &ab, err);
-        if (s == VKT_OK) s = get_bool(o, path, "mlp_bias", false, &mb, err);
-        if (s == VKT_OK && (ab || mb))
-            s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: Llama with attention_bias or mlp_bias is not supported", path);
-        json_t *rs = json_object_get(o, "rope_scaling");
-        if (s == VKT_OK && rs && !json_is_null(rs))
-            s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: rope_scaling is not supported", path);
-        if (s == VKT_OK) s = get_str(o, path, "hidden_act", &act, err);
-        if (s == VKT_OK && act && strcmp(act, "silu"))
-            s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: hidden_act \"%s\" (vkt has silu)", path, act);
-    } else {
-        s = vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: unknown model_type \"%s\" (vkt reads gpt2 and llama)", path, mt);
-    }
-    json_decref(o);
-    if (s == VKT_OK) {
-        s = vkt_model_config_check(c, err);
-        if (s != VKT_OK) vkt_fail_wrap(err, "%s", path);
-    }
-    return s;
 }

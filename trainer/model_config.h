@@ -16,6 +16,18 @@ typedef enum { VKT_FAMILY_GPT2 = 0, VKT_FAMILY_LLAMA } vkt_family;
 typedef enum { VKT_NORM_LAYERNORM = 0, VKT_NORM_RMSNORM } vkt_norm_kind;
 typedef enum { VKT_POS_LEARNED = 0, VKT_POS_ROPE } vkt_pos_kind;
 typedef enum { VKT_MLP_GELU = 0, VKT_MLP_SWIGLU } vkt_mlp_kind;
+// The Hugging Face architecture a config came from (config.json "model_type"); the llama
+// family's members share tensor names and differ in the fields below.
+typedef enum { VKT_ARCH_GPT2 = 0, VKT_ARCH_LLAMA, VKT_ARCH_MISTRAL, VKT_ARCH_QWEN2, VKT_ARCH_QWEN3 } vkt_arch;
+// config.json "rope_scaling": none, "linear" (positions / factor) or "llama3" (Llama 3.1's
+// per-frequency smoothing between low_freq_factor and high_freq_factor).
+typedef enum { VKT_ROPE_PLAIN = 0, VKT_ROPE_LINEAR, VKT_ROPE_LLAMA3 } vkt_rope_type;
+typedef struct vkt_rope_scaling {
+    vkt_rope_type type;
+    float factor;                            // linear, llama3
+    float low_freq_factor, high_freq_factor; // llama3
+    int original_context;                    // llama3: original_max_position_embeddings
+} vkt_rope_scaling;
 
 typedef struct vkt_model_config {
     vkt_family family;   // decides tensor names: gpt2 -> GPT2LMHeadModel, llama -> LlamaForCausalLM
@@ -33,6 +45,15 @@ typedef struct vkt_model_config {
     bool bias;           // linear layers and norms have biases (GPT-2)
     float eps;           // norm epsilon
     float rope_theta;
+    // Pretrained-architecture fields (zero for the presets: derived or absent).
+    vkt_arch arch;       // GPT2 for the gpt2 family, LLAMA (or a member) for the llama family
+    int head_dim;        // D; 0 means width / heads (Qwen3 sets H * D != C)
+    bool qkv_bias;       // q/k/v_proj biases (Qwen2; Llama attention_bias)
+    bool o_bias;         // o_proj bias (Llama attention_bias)
+    bool mlp_bias;       // gate/up/down_proj biases (Llama mlp_bias)
+    bool qk_norm;        // per-head RMSNorm q_norm / k_norm before RoPE (Qwen3)
+    int sliding_window;  // Mistral: attention span in tokens; 0 for none
+    vkt_rope_scaling rope_scaling;
 } vkt_model_config;
 
 // Presets: gpt2-tiny, llama-tiny, gpt2-124M (and gpt2-small as an alias).
@@ -44,7 +65,9 @@ vkt_status vkt_model_config_check(const vkt_model_config *cfg, vkt_error *err);
 // 8C/3 rounded up to 32 (llama, as the preset) unless ffn is given; new heads set kv_heads
 // to heads for gpt2 and keep the preset's heads/kv_heads ratio for llama when it divides.
 void vkt_model_config_reshape(vkt_model_config *cfg, int layers, int width, int heads, int ffn);
-static inline int vkt_head_dim(const vkt_model_config *c) { return c->width / c->heads; }
+static inline int vkt_head_dim(const vkt_model_config *c) { return c->head_dim ? c->head_dim : c->width / c->heads; }
+// Width of the attention's query rows, H * D (== C unless head_dim says otherwise).
+static inline int vkt_q_width(const vkt_model_config *c) { return c->heads * vkt_head_dim(c); }
 
 // What each parameter tensor is, for the forward code.
 typedef enum {
@@ -57,6 +80,9 @@ typedef enum {
     VKT_P_FC_W, VKT_P_FC_B,                              // gpt2 c_fc (C, F); llama gate_proj (F, C)
     VKT_P_UP_W,                                          // llama up_proj (F, C)
     VKT_P_PROJ_W, VKT_P_PROJ_B,                          // gpt2 mlp.c_proj (F, C); llama down_proj (C, F)
+    VKT_P_Q_B, VKT_P_K_B, VKT_P_V_B,                     // llama family: q/k/v_proj biases (HD), (KV), (KV)
+    VKT_P_UP_B,                                          // llama mlp_bias: up_proj bias (F)
+    VKT_P_Q_NORM, VKT_P_K_NORM,                          // qwen3: self_attn.q_norm / k_norm weights (D)
     VKT_P_KINDS
 } vkt_param_kind;
 
@@ -87,5 +113,10 @@ const vkt_param *vkt_params_by_name(const vkt_params *ps, const char *name);
 vkt_status vkt_model_config_to_json(const vkt_model_config *cfg, char **json_text, vkt_error *err);
 vkt_status vkt_model_config_from_json(const char *json_text, const char *path, vkt_model_config *cfg,
                                       vkt_error *err);
+// to_json with the bos_token_id / eos_token_id written as given, or left out when < 0 (a
+// pretrained model's ids live in its tokenizer and generation config). to_json writes 256,
+// the byte tokenizer's, for both.
+vkt_status vkt_model_config_to_json_ids(const vkt_model_config *cfg, int bos, int eos, char **json_text,
+                                        vkt_error *err);
 
 #endif

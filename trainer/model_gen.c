@@ -20,6 +20,7 @@
 #include "finite.h"
 #include "gen_text.h"
 #include "generate.h"
+#include "lora.h"
 #include "model_internal.h"
 #include "op_activation.h"
 #include "op_attention.h"
@@ -39,7 +40,7 @@ struct vkt_gen {
     vkt_buffer **kc, **vc;        // per layer: gpt2 kc (S, Lmax, 3C); llama kc, vc (S, Lmax, KV)
     vkt_buffer *acts, *inputs, *editbuf;
     // activations, rows R unless said
-    vkt_view res, ln, mean, rstd, qkv, q, k, v, att, lse, fc, up, act, last, logits, loss;
+    vkt_view res, ln, mean, rstd, qkv, q, k, v, att, lse, fc, up, act, last, logits, loss, qk_rstd;
     vkt_view ids_view, tw;
     vkt_embedding_ids ids;
     bool *edit_on;                // (layers) a nonzero edit row
@@ -62,20 +63,37 @@ static vkt_view rows(vkt_view v, uint64_t first_row, uint64_t n, uint64_t width)
 
 static void layout(vkt_gen *g, vkt_arena *a) {
     const vkt_model_config *c = vkt_model_cfg(g->m);
-    const uint64_t R = (uint64_t)g->R, C = c->width, F = c->ffn, V = c->vocab;
+    const uint64_t R = (uint64_t)g->R, C = c->width, F = c->ffn, V = c->vocab, QW = vkt_q_width(c);
     const uint64_t KV = (uint64_t)c->kv_heads * vkt_head_dim(c);
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     g->res = vkt_arena_take(a, R * C), g->ln = vkt_arena_take(a, R * C), g->mean = vkt_arena_take(a, R), g->rstd = vkt_arena_take(a, R);
     if (gpt2) {
         g->qkv = vkt_arena_take(a, R * 3 * C);
     } else {
-        g->q = vkt_arena_take(a, R * C), g->k = vkt_arena_take(a, R * KV), g->v = vkt_arena_take(a, R * KV);
+        g->q = vkt_arena_take(a, R * QW), g->k = vkt_arena_take(a, R * KV), g->v = vkt_arena_take(a, R * KV);
+        // qk_norm rstd: one per head row (normalized in place)
+        if (c->qk_norm) g->qk_rstd = vkt_arena_take(a, R * (uint64_t)c->heads);
     }
-    g->att = vkt_arena_take(a, R * C), g->lse = vkt_arena_take(a, R * (uint64_t)c->heads);
+    g->att = vkt_arena_take(a, R * QW), g->lse = vkt_arena_take(a, R * (uint64_t)c->heads);
     g->fc = vkt_arena_take(a, R * F), g->act = vkt_arena_take(a, R * F);
     if (!gpt2) g->up = vkt_arena_take(a, R * F);
     g->last = vkt_arena_take(a, (uint64_t)g->S * C);
     g->logits = vkt_arena_take(a, R * V), g->loss = vkt_arena_take(a, R);
+}
+
+uint64_t vkt_gen_bytes(vkt_model *m, int max_seqs, int max_len, int max_rows) {
+    const vkt_model_config *c = vkt_model_cfg(m);
+    vkt_gen g = {.m = m, .S = max_seqs, .Lmax = max_len ? max_len : c->context, .R = max_rows};
+    if (g.R == 0) {
+        long long r = (long long)g.S * g.Lmax;
+        g.R = (int)(r > 1024 ? 1024 : r > g.S ? r : g.S);
+    }
+    vkt_arena count = {NULL, 0};
+    layout(&g, &count);
+    const uint64_t row = c->family == VKT_FAMILY_GPT2 ? 3 * (uint64_t)c->width
+                                                       : 2 * (uint64_t)c->kv_heads * vkt_head_dim(c);
+    return (uint64_t)c->layers * g.S * g.Lmax * row * 4 + count.used * 4 +
+           vkt_embedding_ids_bytes(g.R, true) + (uint64_t)g.R * 8 + 1024 + (uint64_t)c->layers * c->width * 4;
 }
 
 vkt_status vkt_gen_create(vkt_model *m, int max_seqs, int max_len, int max_rows, vkt_gen **out) {
@@ -87,6 +105,10 @@ vkt_status vkt_gen_create(vkt_model *m, int max_seqs, int max_len, int max_rows,
     if (max_seqs < 1 || max_len < 1 || max_len > c->context || max_rows < 0)
         return vkt_fail(err, VKT_ERR_ARG, "generate: plan of %d sequences x %d positions (need >= 1, <= context %d)",
                         max_seqs, max_len, c->context);
+    if (c->sliding_window > 0 && max_len > c->sliding_window)
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "generate: %d positions a sequence is past the model's sliding_window %d (vkt attends to "
+                        "the whole sequence: sequences up to the window only)", max_len, c->sliding_window);
     if (max_rows == 0) {
         long long r = (long long)max_seqs * max_len;
         if (r > 1024) r = 1024;
@@ -126,6 +148,7 @@ vkt_status vkt_gen_create(vkt_model *m, int max_seqs, int max_len, int max_rows,
         if (s == VKT_OK) g->ids_view = vkt_arena_take(&in, (idb + 3) / 4), g->tw = vkt_arena_take(&in, 2 * (uint64_t)g->R);
     }
     if (s == VKT_OK) s = vkt_buffer_create(ctx, (uint64_t)c->layers * c->width * 4, &g->editbuf);
+    if (s == VKT_OK && m->lora) s = vkt_lora_plan(m->lora, g->R); // grows only
     if (s != VKT_OK) {
         vkt_gen_destroy(g);
         return s;
@@ -169,10 +192,13 @@ void vkt_gen_set_hook(vkt_gen *g, vkt_gen_hook hook, void *user) {
 }
 
 // y (M, OUT) = x W + b (+ y when beta = 1): Conv1D W (IN, OUT) for GPT-2, Linear (OUT, IN) for Llama.
-static vkt_status linear(vkt_gen *g, int M, int IN, int OUT, vkt_view x, vkt_view W, vkt_view b, float beta,
+// Weight kind k of layer l (fp32 or 16-bit), its bias, and the layer's LoRA adapter.
+static vkt_status linear(vkt_gen *g, int M, int IN, int OUT, vkt_view x, vkt_param_kind k, int l, float beta,
                          vkt_view y) {
-    bool conv = vkt_model_cfg(g->m)->family == VKT_FAMILY_GPT2;
-    return vkt_matmul(g->ctx, false, !conv, M, OUT, IN, 1.0f, x, W, beta, y, b);
+    vkt_model *m = g->m;
+    bool conv = m->cfg.family == VKT_FAMILY_GPT2;
+    VKT_TRY(vkt_model_wmm(m, !conv, M, OUT, IN, x, P(k, l), beta, y, P(vkt_model_bias_of(k), l)));
+    return m->lora ? vkt_lora_fwd(m->lora, k, l, M, x, y) : VKT_OK;
 }
 
 static vkt_status norm(vkt_gen *g, int N, vkt_view x, vkt_view w, vkt_view b, vkt_view y) {
@@ -236,31 +262,43 @@ static vkt_status forward(vkt_gen *g, int nf, const feed *f, bool all, const int
     return head(g, nf, f, N, all, targets);
 }
 
+// Llama family: q, k, v (with biases), Qwen3's per-head q/k RMSNorm (in place), RoPE.
+static vkt_status qkv(vkt_gen *g, int l, int N, vkt_view posv) {
+    const vkt_model_config *c = vkt_model_cfg(g->m);
+    const int C = c->width, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c), KV = KVH * D, QW = vkt_q_width(c);
+    VKT_TRY(linear(g, N, C, QW, g->ln, VKT_P_Q_W, l, 0.0f, g->q));
+    VKT_TRY(linear(g, N, C, KV, g->ln, VKT_P_K_W, l, 0.0f, g->k));
+    VKT_TRY(linear(g, N, C, KV, g->ln, VKT_P_V_W, l, 0.0f, g->v));
+    if (c->qk_norm) {
+        VKT_TRY(vkt_rmsnorm_fwd(g->ctx, N * H, D, c->eps, g->q, P(VKT_P_Q_NORM, l), g->q, g->qk_rstd));
+        VKT_TRY(vkt_rmsnorm_fwd(g->ctx, N * KVH, D, c->eps, g->k, P(VKT_P_K_NORM, l), g->k, g->qk_rstd));
+    }
+    VKT_TRY(vkt_rope_fwd_freq(g->ctx, 1, N, H, D, QW, posv, g->m->rope_freq, g->q));
+    return vkt_rope_fwd_freq(g->ctx, 1, N, KVH, D, KV, posv, g->m->rope_freq, g->k);
+}
+
 // The blocks over the N stacked rows (embedding included).
 static vkt_status layers(vkt_gen *g, int nf, const feed *f, int N, const int32_t *pos, const int32_t *seq) {
     const vkt_model_config *c = vkt_model_cfg(g->m);
     const int C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c);
-    const int KV = KVH * D;
+    const int KV = KVH * D, QW = vkt_q_width(c);
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     const float scale = 1.0f / sqrtf((float)D);
     vkt_view posv = vkt_view_f32(g->ids.view, g->ids.pos, (uint64_t)N);
 
-    VKT_TRY(vkt_embedding_fwd(g->ctx, &g->ids, C, P(VKT_P_WTE, -1), gpt2 ? P(VKT_P_WPE, -1) : none(), g->res));
+    if (g->m->opts.w16) VKT_TRY(vkt_embedding_fwd16(g->ctx, &g->ids, C, g->m->opts.w16, P(VKT_P_WTE, -1), g->res));
+    else VKT_TRY(vkt_embedding_fwd(g->ctx, &g->ids, C, P(VKT_P_WTE, -1), gpt2 ? P(VKT_P_WPE, -1) : none(), g->res));
     for (int l = 0; l < c->layers; l++) {
         VKT_TRY(norm(g, N, g->res, P(VKT_P_LN1_W, l), P(VKT_P_LN1_B, l), g->ln));
         // New keys and values into the cache, one copy per sequence (and per tensor).
         if (gpt2) {
-            VKT_TRY(linear(g, N, C, 3 * C, g->ln, P(VKT_P_QKV_W, l), P(VKT_P_QKV_B, l), 0.0f, g->qkv));
+            VKT_TRY(linear(g, N, C, 3 * C, g->ln, VKT_P_QKV_W, l, 0.0f, g->qkv));
             for (int i = 0, r = 0; i < nf; r += f[i].n, i++) {
                 uint64_t row = (uint64_t)f[i].slot * g->Lmax + g->len[f[i].slot];
                 VKT_TRY(copy(g, rows(g->qkv, r, f[i].n, 3 * C), from(g->kc[l], row * 3 * C), (uint64_t)f[i].n * 3 * C));
             }
         } else {
-            VKT_TRY(linear(g, N, C, C, g->ln, P(VKT_P_Q_W, l), none(), 0.0f, g->q));
-            VKT_TRY(linear(g, N, C, KV, g->ln, P(VKT_P_K_W, l), none(), 0.0f, g->k));
-            VKT_TRY(linear(g, N, C, KV, g->ln, P(VKT_P_V_W, l), none(), 0.0f, g->v));
-            VKT_TRY(vkt_rope_fwd(g->ctx, 1, N, H, D, C, posv, c->rope_theta, g->q));
-            VKT_TRY(vkt_rope_fwd(g->ctx, 1, N, KVH, D, KV, posv, c->rope_theta, g->k));
+            VKT_TRY(qkv(g, l, N, posv));
             for (int i = 0, r = 0; i < nf; r += f[i].n, i++) {
                 uint64_t row = (uint64_t)f[i].slot * g->Lmax + g->len[f[i].slot];
                 VKT_TRY(copy(g, rows(g->k, r, f[i].n, KV), from(g->kc[l], row * KV), (uint64_t)f[i].n * KV));
@@ -280,26 +318,26 @@ static vkt_status layers(vkt_gen *g, int nf, const feed *f, int N, const int32_t
                 q = from(g->qkv.buf, g->qkv.offset / 4 + (uint64_t)r * 3 * C), qs = ks = 3 * C;
                 k = from(g->kc[l], slot0 * 3 * C + C), v = from(g->kc[l], slot0 * 3 * C + 2 * C);
             } else {
-                q = from(g->q.buf, g->q.offset / 4 + (uint64_t)r * C), qs = C, ks = KV;
+                q = from(g->q.buf, g->q.offset / 4 + (uint64_t)r * QW), qs = QW, ks = KV;
                 k = from(g->kc[l], slot0 * KV), v = from(g->vc[l], slot0 * KV);
             }
             VKT_TRY(vkt_attention_fwd_cached(g->ctx, B, Tq, q0, q0 + Tq, g->Lmax, H, KVH, D, scale, q, qs, k, ks, v, ks,
-                                             rows(g->att, r, (uint64_t)B * Tq, C),
+                                             rows(g->att, r, (uint64_t)B * Tq, QW),
                                              rows(g->lse, r, (uint64_t)B * Tq, H)));
             r += B * Tq;
             i = j;
         }
         // res += att W_o (+ b); res += mlp(norm(res)): accumulated in place (no backward here).
-        VKT_TRY(linear(g, N, C, C, g->att, P(VKT_P_ATTN_OUT_W, l), P(VKT_P_ATTN_OUT_B, l), 1.0f, g->res));
+        VKT_TRY(linear(g, N, QW, C, g->att, VKT_P_ATTN_OUT_W, l, 1.0f, g->res));
         VKT_TRY(norm(g, N, g->res, P(VKT_P_LN2_W, l), P(VKT_P_LN2_B, l), g->ln));
-        VKT_TRY(linear(g, N, C, F, g->ln, P(VKT_P_FC_W, l), P(VKT_P_FC_B, l), 0.0f, g->fc));
+        VKT_TRY(linear(g, N, C, F, g->ln, VKT_P_FC_W, l, 0.0f, g->fc));
         if (gpt2) {
             VKT_TRY(vkt_gelu_fwd(g->ctx, (uint64_t)N * F, g->fc, g->act));
         } else {
-            VKT_TRY(linear(g, N, C, F, g->ln, P(VKT_P_UP_W, l), none(), 0.0f, g->up));
+            VKT_TRY(linear(g, N, C, F, g->ln, VKT_P_UP_W, l, 0.0f, g->up));
             VKT_TRY(vkt_swiglu_fwd(g->ctx, N, F, g->fc, F, g->up, F, g->act, F));
         }
-        VKT_TRY(linear(g, N, F, C, g->act, P(VKT_P_PROJ_W, l), P(VKT_P_PROJ_B, l), 1.0f, g->res));
+        VKT_TRY(linear(g, N, F, C, g->act, VKT_P_PROJ_W, l, 1.0f, g->res));
         if (g->has_edit && g->edit_on[l])
             VKT_TRY(vkt_add_row_vector(g->ctx, N, C, 1.0f, rows(vkt_view_all(g->editbuf), (uint64_t)l, 1, C), g->res));
         if (g->hook) VKT_TRY(g->hook(g->hook_user, g, l, g->res, N, seq, pos));
@@ -325,7 +363,7 @@ static vkt_status head(vkt_gen *g, int nf, const feed *f, int N, bool all, const
         src = g->last, M = nf;
     }
     VKT_TRY(norm(g, M, src, P(VKT_P_LNF_W, -1), P(VKT_P_LNF_B, -1), g->ln));
-    VKT_TRY(vkt_matmul(g->ctx, false, true, M, V, C, 1.0f, g->ln, lm, 0.0f, g->logits, none()));
+    VKT_TRY(vkt_model_wmm(g->m, true, M, V, C, g->ln, lm, 0.0f, g->logits, none()));
     if (all && targets) VKT_TRY(vkt_cross_entropy(g->ctx, N, V, g->logits, g->tw, 1.0f, false, g->loss, none()));
     return VKT_OK;
 }

@@ -10,9 +10,11 @@
 typedef struct layer_views {
     vkt_view res;                 // (N, C) block input
     vkt_view ln1, ln1_mean, ln1_rstd;
-    vkt_view q, k, v;             // gpt2: views into one (N, 3C) qkv; llama: (N, C), (N, KV), (N, KV)
+    vkt_view q, k, v;             // gpt2: views into one (N, 3C) qkv; llama: (N, HD), (N, KV), (N, KV)
+    vkt_view q_pre, k_pre;        // qk_norm: q and k before their per-head RMSNorm
+    vkt_view q_rstd, k_rstd;      // qk_norm: (N*H), (N*KVH)
     vkt_view qkv;                 // gpt2 only
-    vkt_view att, lse;            // (N, C), (B, H, T)
+    vkt_view att, lse;            // (N, HD), (B, H, T)
     vkt_view mid;                 // (N, C) res + attention
     vkt_view ln2, ln2_mean, ln2_rstd;
     vkt_view fc, up, act;         // (N, F) each; up only for llama
@@ -24,6 +26,13 @@ struct vkt_model {
     vkt_model_config cfg;
     vkt_params ps;
     vkt_buffer *params, *grads, *mom1, *mom2;
+    vkt_model_opts opts;          // w16: matrices in 16 bits (wbuf); frozen: no grads (grads NULL)
+    vkt_buffer *wbuf;             // w16: every tensor in 16 bits at 2 * offset bytes (matrices used)
+    uint64_t *vec_off;            // w16: per tensor, its float offset in params (1-D tensors only)
+    vkt_view dummy;               // frozen: where norm backward drops its weight gradient
+    struct vkt_lora *lora;        // adapters applied by every targeted linear layer (or NULL)
+    vkt_buffer *rope_buf;         // RoPE frequencies, (D/2) (hi, lo) float pairs (rope_freq.h)
+    vkt_view rope_freq;
     // planned batch
     int B, T;
     vkt_buffer *acts, *inputs;
@@ -33,6 +42,7 @@ struct vkt_model {
     vkt_view ec, ent;             // (N) entropy coefficients (inputs), (N) entropies (acts)
     vkt_embedding_ids ids;
     vkt_view d_res, d_ln, d_att, d_q, d_k, d_v, d_f, d_f2, d_up; // backward scratch
+    vkt_view d_qp, d_kp;          // qk_norm: gradients of q_pre, k_pre
     vkt_view scratch;             // norm backward partials and reductions
     vkt_view red;                 // reduction results (4 floats), loss sum (4), entropy sum (4)
     bool has_targets;
@@ -52,7 +62,21 @@ static inline vkt_view vkt_arena_take(vkt_arena *a, uint64_t floats) {
     return v;
 }
 
-// A view of parameter tensor `kind` (layer, or -1) in buffer b, or an empty view.
+// Uploads the model's RoPE frequencies (theta and rope_scaling, in double) as (hi, lo)
+// float pairs for vkt_rope_fwd_freq.
+vkt_status vkt_model_rope_table(vkt_ctx *ctx, const vkt_model_config *c, vkt_buffer **buf, vkt_view *view,
+                                vkt_error *err);
+
+// A view of parameter tensor `kind` (layer, or -1) in buffer b, or an empty view (no such
+// tensor, or b NULL). With 16-bit weights, a matrix of m->params is its 16-bit view in wbuf.
 vkt_view vkt_model_pview(vkt_model *m, vkt_buffer *b, vkt_param_kind kind, int layer);
+// The bias kind that goes with a weight kind (VKT_P_KINDS for none).
+vkt_param_kind vkt_model_bias_of(vkt_param_kind k);
+// C (M, N) = A (M, K) op(W) + beta C + bias for a parameter W: fp32, or 16-bit when W is in wbuf.
+vkt_status vkt_model_wmm(vkt_model *m, bool transW, int M, int N, int K, vkt_view A, vkt_view W, float beta,
+                         vkt_view C, vkt_view bias);
+// The parameter buffers of a new model (m->ps built, m->opts set): params (and grads).
+vkt_status vkt_model_alloc_weights(vkt_model *m);
+void vkt_model_free_weights(vkt_model *m);
 
 #endif

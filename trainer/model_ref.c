@@ -6,11 +6,25 @@
 
 #include "model_ref.h"
 #include "reference.h"
+#include "rope_freq.h"
 
 typedef struct {
     double *x_in, *ln1, *ln1_mean, *ln1_rstd, *q, *k, *v, *att, *lse, *x_mid, *ln2, *ln2_mean, *ln2_rstd,
         *fc, *up, *act;
+    double *q_pre, *k_pre, *q_rstd, *k_rstd; // qk_norm
 } layer_acts;
+
+// RoPE (rotate_half) with the model's frequencies inv (D/2), by +a (sign 1) or -a (-1), in place.
+static void rope(int N, int T, int H, int D, int stride, const double *inv, double sign, double *x) {
+    for (int n = 0; n < N; n++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < D / 2; i++) {
+                double a = sign * (double)(n % T) * inv[i], cs = cos(a), sn = sin(a);
+                double *r = x + (size_t)n * stride + (size_t)h * D, x1 = r[i], x2 = r[i + D / 2];
+                r[i] = x1 * cs - x2 * sn;
+                r[i + D / 2] = x2 * cs + x1 * sn;
+            }
+}
 
 static const double *P(const vkt_params *ps, const double *params, vkt_param_kind k, int l) {
     const vkt_param *p = vkt_params_find(ps, k, l);
@@ -69,10 +83,18 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
     if (B < 1 || T < 1 || T > c->context)
         return vkt_fail(err, VKT_ERR_ARG, "reference model: B=%d, T=%d (context %d)", B, T, c->context);
     const int N = B * T, C = c->width, F = c->ffn, V = c->vocab, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c),
-              L = c->layers, KV = KVH * D;
-    const bool gpt2 = c->family == VKT_FAMILY_GPT2, conv = gpt2;
+              L = c->layers, KV = KVH * D, QW = vkt_q_width(c);
+    const bool gpt2 = c->family == VKT_FAMILY_GPT2, conv = gpt2, qkn = c->qk_norm;
     const double scale = 1.0 / sqrt((double)D);
-    const int qs = gpt2 ? 3 * C : C, ks = gpt2 ? 3 * C : KV; // row strides of q and k/v
+    const int qs = gpt2 ? 3 * C : QW, ks = gpt2 ? 3 * C : KV; // row strides of q and k/v
+    double inv[512];
+    if (!gpt2) {
+        if (D / 2 > 512) return vkt_fail(err, VKT_ERR_ARG, "reference model: head_dim %d > 1024", D);
+        const vkt_rope_scaling *r = &c->rope_scaling;
+        vkt_rope_freq_spec spec = {(int)r->type, r->factor, r->low_freq_factor, r->high_freq_factor,
+                                   r->original_context};
+        VKT_TRY(vkt_rope_inv_freq(c->rope_theta, &spec, D, inv, err));
+    }
 
     int32_t *pos = malloc((size_t)N * sizeof *pos);
     double *w1 = malloc((size_t)N * sizeof *w1);
@@ -86,14 +108,21 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
                        : vkt_fail(err, VKT_ERR_NOMEM, "reference model activations");
     for (int l = 0; l < L && s == VKT_OK; l++) {
         layer_acts *A = &a[l];
-        double **all[] = {&A->x_in, &A->ln1, &A->att, &A->x_mid, &A->ln2};
-        for (int i = 0; i < 5; i++) *all[i] = calloc((size_t)N * C, sizeof(double));
+        double **all[] = {&A->x_in, &A->ln1, &A->x_mid, &A->ln2};
+        for (int i = 0; i < 4; i++) *all[i] = calloc((size_t)N * C, sizeof(double));
+        A->att = calloc((size_t)N * QW, sizeof(double));
+        if (qkn) {
+            A->q_pre = calloc((size_t)N * QW, sizeof(double)), A->k_pre = calloc((size_t)N * KV, sizeof(double));
+            A->q_rstd = calloc((size_t)N * H, sizeof(double)), A->k_rstd = calloc((size_t)N * KVH, sizeof(double));
+            if (!A->q_pre || !A->k_pre || !A->q_rstd || !A->k_rstd)
+                s = vkt_fail(err, VKT_ERR_NOMEM, "reference model activations");
+        }
         A->ln1_mean = calloc((size_t)N, sizeof(double));
         A->ln1_rstd = calloc((size_t)N, sizeof(double));
         A->ln2_mean = calloc((size_t)N, sizeof(double));
         A->ln2_rstd = calloc((size_t)N, sizeof(double));
         A->lse = calloc((size_t)B * H * T, sizeof(double));
-        A->q = calloc((size_t)N * (gpt2 ? 3 * C : C), sizeof(double));
+        A->q = calloc((size_t)N * (gpt2 ? 3 * C : QW), sizeof(double));
         A->k = gpt2 ? A->q + C : calloc((size_t)N * KV, sizeof(double));
         A->v = gpt2 ? A->q + 2 * C : calloc((size_t)N * KV, sizeof(double));
         A->fc = calloc((size_t)N * F, sizeof(double));
@@ -121,15 +150,24 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
         if (gpt2) {
             s = linear(conv, N, C, 3 * C, A->ln1, P(ps, params, VKT_P_QKV_W, l), P(ps, params, VKT_P_QKV_B, l), A->q, err);
         } else {
-            s = linear(conv, N, C, C, A->ln1, P(ps, params, VKT_P_Q_W, l), NULL, A->q, err);
-            if (s == VKT_OK) s = linear(conv, N, C, KV, A->ln1, P(ps, params, VKT_P_K_W, l), NULL, A->k, err);
-            if (s == VKT_OK) s = linear(conv, N, C, KV, A->ln1, P(ps, params, VKT_P_V_W, l), NULL, A->v, err);
-            if (s == VKT_OK) s = vkt_ref_rope_fwd_f64(B, T, H, D, qs, pos, c->rope_theta, A->q, err);
-            if (s == VKT_OK) s = vkt_ref_rope_fwd_f64(B, T, KVH, D, ks, pos, c->rope_theta, A->k, err);
+            double *q = qkn ? A->q_pre : A->q, *k = qkn ? A->k_pre : A->k;
+            s = linear(conv, N, C, QW, A->ln1, P(ps, params, VKT_P_Q_W, l), P(ps, params, VKT_P_Q_B, l), q, err);
+            if (s == VKT_OK)
+                s = linear(conv, N, C, KV, A->ln1, P(ps, params, VKT_P_K_W, l), P(ps, params, VKT_P_K_B, l), k, err);
+            if (s == VKT_OK)
+                s = linear(conv, N, C, KV, A->ln1, P(ps, params, VKT_P_V_W, l), P(ps, params, VKT_P_V_B, l), A->v,
+                           err);
+            if (s == VKT_OK && qkn)
+                s = vkt_ref_rmsnorm_fwd_f64(N * H, D, c->eps, q, P(ps, params, VKT_P_Q_NORM, l), A->q, A->q_rstd, err);
+            if (s == VKT_OK && qkn)
+                s = vkt_ref_rmsnorm_fwd_f64(N * KVH, D, c->eps, k, P(ps, params, VKT_P_K_NORM, l), A->k, A->k_rstd,
+                                            err);
+            rope(N, T, H, D, qs, inv, 1.0, A->q);
+            rope(N, T, KVH, D, ks, inv, 1.0, A->k);
         }
         if (s == VKT_OK) s = vkt_ref_attention_fwd_f64(B, T, H, KVH, D, scale, A->q, qs, A->k, ks, A->v, ks, A->att, A->lse, err);
         // x_mid = x + att W_o (+ b)
-        if (s == VKT_OK) s = linear(conv, N, C, C, A->att, P(ps, params, VKT_P_ATTN_OUT_W, l), P(ps, params, VKT_P_ATTN_OUT_B, l), tmp, err);
+        if (s == VKT_OK) s = linear(conv, N, QW, C, A->att, P(ps, params, VKT_P_ATTN_OUT_W, l), P(ps, params, VKT_P_ATTN_OUT_B, l), tmp, err);
         if (s != VKT_OK) break;
         for (size_t i = 0; i < (size_t)N * C; i++) A->x_mid[i] = x[i] + tmp[i];
         s = norm_fwd(c, N, A->x_mid, P(ps, params, VKT_P_LN2_W, l), P(ps, params, VKT_P_LN2_B, l), A->ln2, A->ln2_mean,
@@ -137,7 +175,7 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
         if (s == VKT_OK) s = linear(conv, N, C, F, A->ln2, P(ps, params, VKT_P_FC_W, l), P(ps, params, VKT_P_FC_B, l), A->fc, err);
         if (s == VKT_OK && gpt2) s = vkt_ref_gelu_fwd_f64((size_t)N * F, A->fc, A->act, err);
         if (s == VKT_OK && !gpt2) {
-            s = linear(conv, N, C, F, A->ln2, P(ps, params, VKT_P_UP_W, l), NULL, A->up, err);
+            s = linear(conv, N, C, F, A->ln2, P(ps, params, VKT_P_UP_W, l), P(ps, params, VKT_P_UP_B, l), A->up, err);
             if (s == VKT_OK) s = vkt_ref_swiglu_fwd_f64(N, F, A->fc, F, A->up, F, A->act, F, err);
         }
         if (s == VKT_OK) s = linear(conv, N, F, C, A->act, P(ps, params, VKT_P_PROJ_W, l), P(ps, params, VKT_P_PROJ_B, l), tmp, err);
@@ -161,9 +199,10 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
     memset(grads, 0, ps->total * sizeof *grads);
     double *dx = calloc((size_t)N * C, sizeof *dx), *dln = calloc((size_t)N * C, sizeof *dln),
            *dF = calloc((size_t)N * F, sizeof *dF), *dF2 = calloc((size_t)N * F, sizeof *dF2),
-           *dq = calloc((size_t)N * (gpt2 ? 3 * C : C), sizeof *dq), *dk = gpt2 ? NULL : calloc((size_t)N * KV, sizeof *dk),
-           *dv = gpt2 ? NULL : calloc((size_t)N * KV, sizeof *dv), *datt = calloc((size_t)N * C, sizeof *datt);
-    if (!dx || !dln || !dF || !dF2 || !dq || (!gpt2 && (!dk || !dv)) || !datt) {
+           *dq = calloc((size_t)N * (gpt2 ? 3 * C : QW), sizeof *dq), *dk = gpt2 ? NULL : calloc((size_t)N * KV, sizeof *dk),
+           *dv = gpt2 ? NULL : calloc((size_t)N * KV, sizeof *dv), *datt = calloc((size_t)N * QW, sizeof *datt),
+           *dqp = qkn ? calloc((size_t)N * QW, sizeof *dqp) : NULL, *dkp = qkn ? calloc((size_t)N * KV, sizeof *dkp) : NULL;
+    if (!dx || !dln || !dF || !dF2 || !dq || (!gpt2 && (!dk || !dv)) || !datt || (qkn && (!dqp || !dkp))) {
         s = vkt_fail(err, VKT_ERR_NOMEM, "reference model gradients");
         goto bwd_done;
     }
@@ -195,21 +234,21 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
             s = vkt_ref_swiglu_bwd_f64(N, F, dF, F, A->fc, F, A->up, F, dgate, dup, err);
             if (s == VKT_OK)
                 s = linear_bwd(conv, N, C, F, dgate, A->ln2, P(ps, params, VKT_P_FC_W, l), dln,
-                               G(ps, grads, VKT_P_FC_W, l), NULL, err);
+                               G(ps, grads, VKT_P_FC_W, l), G(ps, grads, VKT_P_FC_B, l), err);
             if (s == VKT_OK)
                 s = linear_bwd(conv, N, C, F, dup, A->ln2, P(ps, params, VKT_P_UP_W, l), dln, G(ps, grads, VKT_P_UP_W, l),
-                               NULL, err);
+                               G(ps, grads, VKT_P_UP_B, l), err);
         }
         if (s == VKT_OK)
             s = norm_bwd(c, N, dln, A->x_mid, P(ps, params, VKT_P_LN2_W, l), A->ln2_mean, A->ln2_rstd, dx,
                          G(ps, grads, VKT_P_LN2_W, l), G(ps, grads, VKT_P_LN2_B, l), err);
         // x_mid = x_in + attn(ln1(x_in))
-        memset(datt, 0, (size_t)N * C * sizeof *datt);
+        memset(datt, 0, (size_t)N * QW * sizeof *datt);
         if (s == VKT_OK)
-            s = linear_bwd(conv, N, C, C, dx, A->att, P(ps, params, VKT_P_ATTN_OUT_W, l), datt,
+            s = linear_bwd(conv, N, QW, C, dx, A->att, P(ps, params, VKT_P_ATTN_OUT_W, l), datt,
                            G(ps, grads, VKT_P_ATTN_OUT_W, l), G(ps, grads, VKT_P_ATTN_OUT_B, l), err);
         if (s != VKT_OK) break;
-        memset(dq, 0, (size_t)N * (gpt2 ? 3 * C : C) * sizeof *dq);
+        memset(dq, 0, (size_t)N * (gpt2 ? 3 * C : QW) * sizeof *dq);
         double *dkk = gpt2 ? dq + C : dk, *dvv = gpt2 ? dq + 2 * C : dv;
         if (!gpt2) {
             memset(dk, 0, (size_t)N * KV * sizeof *dk);
@@ -222,14 +261,28 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
             s = linear_bwd(conv, N, C, 3 * C, dq, A->ln1, P(ps, params, VKT_P_QKV_W, l), dln, G(ps, grads, VKT_P_QKV_W, l),
                            G(ps, grads, VKT_P_QKV_B, l), err);
         if (s == VKT_OK && !gpt2) {
-            s = vkt_ref_rope_bwd_f64(B, T, H, D, qs, pos, c->rope_theta, dq, err);
-            if (s == VKT_OK) s = vkt_ref_rope_bwd_f64(B, T, KVH, D, ks, pos, c->rope_theta, dk, err);
+            rope(N, T, H, D, qs, inv, -1.0, dq);
+            rope(N, T, KVH, D, ks, inv, -1.0, dk);
+            double *gq = dq, *gk = dk;
+            if (qkn) {
+                memset(dqp, 0, (size_t)N * QW * sizeof *dqp);
+                memset(dkp, 0, (size_t)N * KV * sizeof *dkp);
+                s = vkt_ref_rmsnorm_bwd_f64(N * H, D, dq, A->q_pre, P(ps, params, VKT_P_Q_NORM, l), A->q_rstd, dqp,
+                                            G(ps, grads, VKT_P_Q_NORM, l), err);
+                if (s == VKT_OK)
+                    s = vkt_ref_rmsnorm_bwd_f64(N * KVH, D, dk, A->k_pre, P(ps, params, VKT_P_K_NORM, l), A->k_rstd,
+                                                dkp, G(ps, grads, VKT_P_K_NORM, l), err);
+                gq = dqp, gk = dkp;
+            }
             if (s == VKT_OK)
-                s = linear_bwd(conv, N, C, C, dq, A->ln1, P(ps, params, VKT_P_Q_W, l), dln, G(ps, grads, VKT_P_Q_W, l), NULL, err);
+                s = linear_bwd(conv, N, C, QW, gq, A->ln1, P(ps, params, VKT_P_Q_W, l), dln, G(ps, grads, VKT_P_Q_W, l),
+                               G(ps, grads, VKT_P_Q_B, l), err);
             if (s == VKT_OK)
-                s = linear_bwd(conv, N, C, KV, dk, A->ln1, P(ps, params, VKT_P_K_W, l), dln, G(ps, grads, VKT_P_K_W, l), NULL, err);
+                s = linear_bwd(conv, N, C, KV, gk, A->ln1, P(ps, params, VKT_P_K_W, l), dln, G(ps, grads, VKT_P_K_W, l),
+                               G(ps, grads, VKT_P_K_B, l), err);
             if (s == VKT_OK)
-                s = linear_bwd(conv, N, C, KV, dv, A->ln1, P(ps, params, VKT_P_V_W, l), dln, G(ps, grads, VKT_P_V_W, l), NULL, err);
+                s = linear_bwd(conv, N, C, KV, dv, A->ln1, P(ps, params, VKT_P_V_W, l), dln, G(ps, grads, VKT_P_V_W, l),
+                               G(ps, grads, VKT_P_V_B, l), err);
         }
         if (s == VKT_OK)
             s = norm_bwd(c, N, dln, A->x_in, P(ps, params, VKT_P_LN1_W, l), A->ln1_mean, A->ln1_rstd, dx,
@@ -239,14 +292,14 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
         s = vkt_ref_embedding_bwd_f64(N, C, V, c->context, tokens, pos, dx, G(ps, grads, VKT_P_WTE, -1),
                                       gpt2 ? G(ps, grads, VKT_P_WPE, -1) : NULL, err);
 bwd_done:
-    free(dx), free(dln), free(dF), free(dF2), free(dq), free(dk), free(dv), free(datt);
+    free(dx), free(dln), free(dF), free(dF2), free(dq), free(dk), free(dv), free(datt), free(dqp), free(dkp);
 done:
     if (a)
         for (int l = 0; l < L; l++) {
             layer_acts *A = &a[l];
             free(A->x_in), free(A->ln1), free(A->att), free(A->x_mid), free(A->ln2), free(A->ln1_mean);
             free(A->ln1_rstd), free(A->ln2_mean), free(A->ln2_rstd), free(A->lse), free(A->q), free(A->fc);
-            free(A->up), free(A->act);
+            free(A->up), free(A->act), free(A->q_pre), free(A->k_pre), free(A->q_rstd), free(A->k_rstd);
             if (!gpt2) free(A->k), free(A->v);
         }
     free(a), free(pos), free(w1), free(x), free(lnf), free(lnf_mean), free(lnf_rstd), free(logits), free(dlogits);

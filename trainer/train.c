@@ -12,6 +12,7 @@
 #include "atomic_file.h"
 #include "checkpoint.h"
 #include "checkpoint_dir.h"
+#include "lora.h"
 #include "tok.h"
 #include "model.h"
 #include "read_file.h"
@@ -19,6 +20,7 @@
 #include "train.h"
 
 #include "metrics_json.h"
+#include "train_init.h"
 #include "train_state.h"
 
 void vkt_train_defaults(vkt_train_opts *o) {
@@ -27,6 +29,7 @@ void vkt_train_defaults(vkt_train_opts *o) {
     o->steps = 1000, o->batch = 8, o->seq = 128, o->accum = 1, o->warmup = 100;
     o->lr = 1e-3, o->min_lr = -1, o->weight_decay = 0.1, o->max_grad_norm = 1.0, o->val_fraction = 0.1;
     o->eval_every = 100, o->val_batches = 20, o->save_every = 0;
+    o->lora_alpha = 8.0f, o->lora_dropout = 0.0f, o->lora_targets = VKT_LORA_ALL;
     o->seed = 1, o->keep_last = 1;
 }
 
@@ -54,7 +57,8 @@ static vkt_status save_all(vkt_model *m, const vkt_train_opts *o, const vkt_trai
     VKT_TRY(vkt_ckpt_begin(o->out, &tx, err));
     char path[4200];
     snprintf(path, sizeof path, "%s/trainer_state.json", tx.tmp);
-    vkt_status s = vkt_checkpoint_save_model(m, tx.tmp, true, err);
+    vkt_lora *lora = vkt_model_lora(m);
+    vkt_status s = lora ? vkt_lora_save(lora, tx.tmp, o->init, err) : vkt_checkpoint_save_model(m, tx.tmp, true, err);
     if (s == VKT_OK && tk->hf) s = vkt_checkpoint_copy_tokenizer(tk->dir, tx.tmp, err);
     if (s == VKT_OK) s = vkt_train_state_write(path, o, st, err);
     if (s != VKT_OK) {
@@ -126,6 +130,11 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
     tell(o, f.note);
     if (!f.legacy) VKT_TRY(vkt_ckpt_publish_top(o->out, f.path, err));
     char path[4400];
+    snprintf(path, sizeof path, "%s/adapter_config.json", f.path);
+    if (access(path, F_OK) == 0)
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s holds a LoRA run: resuming one is not supported yet (its adapter in %s loads with "
+                        "--adapter; start a new run from the base with --ckpt BASE --lora-rank R)", o->out, f.path);
     snprintf(path, sizeof path, "%s/trainer_state.json", f.path);
     vkt_train_opts saved;
     VKT_TRY(vkt_train_state_read(path, &saved, st, err));
@@ -163,13 +172,20 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
 static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk, vkt_model **m,
                              vkt_tok **tkz, vkt_error *err) {
     if (!o->data) return vkt_fail(err, VKT_ERR_ARG, "train: no --data file");
-    VKT_TRY(open_tokenizer(o, tkz, err));
+    if (!o->init) VKT_TRY(open_tokenizer(o, tkz, err));
     VKT_TRY(vkt_ckpt_hash_file(o->data, &st->data_bytes, &st->data_hash, err));
     st->has_data_hash = true;
     if (!(st->changes = json_array())) return vkt_fail(err, VKT_ERR_NOMEM, "train state");
     tk->hf = o->tokenizer != NULL;
     snprintf(tk->dir, sizeof tk->dir, "%s", o->tokenizer ? o->tokenizer : "");
     vkt_rng_seed(&st->rng, vkt_rng_derive(o->seed, 1));
+    if (o->init) {
+        // A pretrained start: its tokenizer files go into every checkpoint.
+        VKT_TRY(vkt_train_open_init(ctx, o, m, tkz, err));
+        tk->hf = vkt_tok_kind_of(*tkz) == VKT_TOK_HF;
+        snprintf(tk->dir, sizeof tk->dir, "%s", o->init);
+        return VKT_OK;
+    }
     VKT_TRY(vkt_model_create(ctx, &o->cfg, m, err));
     if (vkt_model_init(*m, vkt_rng_derive(o->seed, 0)) != VKT_OK)
         return vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
@@ -180,6 +196,8 @@ static vkt_status validate(vkt_model *m, const vkt_dataset *d, const vkt_train_o
                            float *w, double *out, vkt_error *err) {
     double loss = 0, weight = 0;
     vkt_ctx *ctx = vkt_model_ctx(m);
+    if (vkt_model_lora(m) && vkt_lora_set_train(vkt_model_lora(m), false, 0) != VKT_OK) // no dropout
+        return vkt_fail(err, VKT_ERR_VULKAN, "validation: %s", vkt_ctx_message(ctx));
     for (size_t b = 0; b < (size_t)o->val_batches; b++) {
         if (!vkt_dataset_val_batch(d, b, o->batch, o->seq, tok, tgt, w)) break;
         double l, wsum;
@@ -219,6 +237,7 @@ static vkt_status skip_or_fail(vkt_model *m, const vkt_train_opts *o, const vkt_
              st->step + 1, loss, res->skipped_nonfinite, o->skip_nonfinite);
     tell(o, msg);
     vkt_status s = vkt_model_zero_grads(m);
+    if (s == VKT_OK && vkt_model_lora(m)) s = vkt_lora_zero_grads(vkt_model_lora(m));
     return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
 }
 
@@ -264,7 +283,7 @@ static vkt_status open_run(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st,
     }
     if (s != VKT_OK) {
         vkt_dataset_free(d);
-        vkt_model_destroy(*m);
+        vkt_train_close_model(*m);
         *m = NULL;
         vkt_train_state_free(st);
     }
@@ -297,6 +316,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     vkt_dataset d = {0};
     vkt_status s = open_run(ctx, &o, &st, &tk, &m, &d, res, err);
     if (s != VKT_OK) return s;
+    vkt_lora *lora = vkt_model_lora(m);
     const int N = o.batch * o.seq;
     int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
     float *w = malloc((size_t)N * 4);
@@ -321,6 +341,8 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             for (int i = 0; i < N; i++) wsum += fabs(w[i]);
             float scale = (float)(1.0 / (o.accum * (wsum > 0 ? wsum : 1)));
             s = vkt_model_set_batch(m, tok, tgt, w);
+            // LoRA dropout masks: one key per micro-batch, the same for its backward.
+            if (s == VKT_OK && lora) s = vkt_lora_set_train(lora, true, (uint64_t)st.step * o.accum + a);
             if (s == VKT_OK) s = vkt_model_forward(m, NULL, NULL);
             if (s == VKT_OK) s = vkt_model_loss(m, scale, true);
             if (s == VKT_OK) s = vkt_model_read_loss(m, &l, &wsum);
@@ -334,7 +356,8 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
         }
         vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, (float)o.weight_decay, (float)o.max_grad_norm};
         float gnorm = 0;
-        if (s == VKT_OK) s = vkt_model_adamw(m, &opt, st.step + 1, &gnorm);
+        if (s == VKT_OK)
+            s = lora ? vkt_lora_adamw(lora, &opt, st.step + 1, &gnorm) : vkt_model_adamw(m, &opt, st.step + 1, &gnorm);
         if (s != VKT_OK) {
             vkt_fail(err, s, "step %d: %s", st.step, vkt_ctx_message(ctx));
             break;
@@ -373,10 +396,11 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             if (stop) break;
         }
     }
+    if (s == VKT_OK && lora && o.merge) s = vkt_train_write_merged(m, o.init, o.out, err);
     if (metrics) fclose(metrics);
     free(tok), free(tgt), free(w);
     vkt_dataset_free(&d);
-    vkt_model_destroy(m);
+    vkt_train_close_model(m);
     vkt_train_state_free(&st);
     return s;
 }

@@ -32,6 +32,14 @@ typedef struct vkt_train_opts {
                               // cfg.vocab becomes its vocabulary rounded up to 8, and its
                               // files are copied into every checkpoint. A resumed run uses
                               // the checkpoint's tokenizer.
+    const char *init;         // a pretrained checkpoint to start from (its config, tokenizer and
+                              // weights; cfg and tokenizer ignored); NULL: a new model from cfg
+    int lora_rank;            // with init, > 0: train LoRA adapters of this rank (lora.h) on the
+                              // frozen base instead of the weights; checkpoints hold the adapter
+                              // in PEFT's format (adapter_config.json, adapter_model.safetensors)
+    float lora_alpha, lora_dropout;
+    unsigned lora_targets;    // VKT_LORA_* bits
+    bool merge;               // LoRA: also write DIR/merged, the base with the adapters merged
     int steps;                // total steps; <= 0: 1000, or with resume the saved total
     int batch, seq, accum, warmup;
     double lr, min_lr, weight_decay, max_grad_norm, val_fraction;

@@ -1,0 +1,20 @@
+// train_init.h: starting a training run from a pretrained checkpoint (train.h's init and
+// lora_* options), and writing the merged model of a LoRA run.
+#ifndef VKT_TRAIN_INIT_H
+#define VKT_TRAIN_INIT_H
+
+#include "model.h"
+#include "tok.h"
+#include "train.h"
+
+// The model of o->init (o->cfg set from its config.json) and its tokenizer: fp32 with
+// gradients, or with o->lora_rank > 0 frozen (16-bit when the checkpoint is) with fresh
+// adapters attached (vkt_model_lora), seeded from o->seed.
+vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, vkt_tok **tkz, vkt_error *err);
+// Destroys a model and the adapters attached to it.
+void vkt_train_close_model(vkt_model *m);
+// DIR/merged: the base with the adapters merged (W + alpha/r B A, fp32), config.json and the
+// base's tokenizer files; written into DIR/.merged-tmp and renamed.
+vkt_status vkt_train_write_merged(vkt_model *m, const char *init, const char *dir, vkt_error *err);
+
+#endif
