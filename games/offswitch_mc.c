@@ -75,7 +75,7 @@ static vkt_status run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, 
                       uint64_t seed, const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
                       vkt_error *err) {
     if (!ctx) return vkt_offswitch_mc_cpu_ex(configs, n_configs, samples, seed, pg, out, err);
-    return vkt_offswitch_mc_device_run(ctx, configs, n_configs, samples, seed, out, err);
+    return vkt_offswitch_mc_device_run_ex(ctx, configs, n_configs, samples, seed, pg, out, err);
 }
 
 vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,

@@ -44,9 +44,9 @@ typedef struct vkt_offswitch_mc_result {
 } vkt_offswitch_mc_result;
 
 // A long estimate's progress: fn(user, done, total), samples done over every configuration,
-// called from the estimating thread after each block of 4096 samples on the CPU reference.
-// A device runs a configuration as one dispatch and reports nothing before its end. The
-// caller decides what to print, and how often.
+// called from the estimating thread after each block of 4096 samples on the CPU reference,
+// and on a device after each range of blocks (up to 1024 a configuration; a run of fewer than
+// 131072 samples a configuration reports only its end). The caller decides what to print, and how often.
 typedef struct vkt_offswitch_mc_progress {
     void (*fn)(void *user, uint64_t done, uint64_t total);
     void *user;
@@ -72,6 +72,9 @@ vkt_status vkt_offswitch_mc_cpu_ex(const vkt_offswitch_config *configs, uint32_t
 // The same estimate on a device (shaders/offswitch_mc.comp through runtime/op_offswitch_mc.h).
 vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
                                        uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err);
+vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
+                                          uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
+                                          vkt_offswitch_mc_result *out, vkt_error *err);
 
 // Sample i of configuration c (the value of U), as defined above: for tests and for
 // checking a device's samples one by one.

@@ -10,6 +10,12 @@
 
 vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
                                        uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err) {
+    return vkt_offswitch_mc_device_run_ex(ctx, configs, n_configs, samples, seed, NULL, out, err);
+}
+
+vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
+                                          uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
+                                          vkt_offswitch_mc_result *out, vkt_error *err) {
     if (samples < 2)
         return vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: samples=%llu, need >= 2", (unsigned long long)samples);
     vkt_osmc_config *k = calloc(n_configs ? n_configs : 1, sizeof *k);
@@ -45,7 +51,7 @@ vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_
         }
     }
     if (s == VKT_OK) {
-        s = vkt_offswitch_mc_device(ctx, k, n_configs, samples, seed, m);
+        s = vkt_offswitch_mc_device_ex(ctx, k, n_configs, samples, seed, pg ? pg->fn : NULL, pg ? pg->user : NULL, m);
         if (s != VKT_OK && err) *err = *vkt_ctx_err(ctx);
     }
     for (uint32_t c = 0; c < n_configs && s == VKT_OK; c++) {

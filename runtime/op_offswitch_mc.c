@@ -12,6 +12,7 @@
 
 typedef struct {
     uint32_t n_configs, samples_lo, samples_hi, seed_lo, seed_hi, per_thread, cfg_off, data_off, out_off, c0;
+    uint32_t b0, nblocks;
 } push_osmc;
 
 static void merge(vkt_osmc_moments *a, double n, double mx, double qx, double my, double qy) {
@@ -26,6 +27,11 @@ static void merge(vkt_osmc_moments *a, double n, double mx, double qx, double my
 
 vkt_status vkt_offswitch_mc_device(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n, uint64_t samples,
                                    uint64_t seed, vkt_osmc_moments *out) {
+    return vkt_offswitch_mc_device_ex(ctx, cfgs, n, samples, seed, NULL, NULL, out);
+}
+
+vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n, uint64_t samples,
+                                      uint64_t seed, vkt_osmc_progress_fn fn, void *user, vkt_osmc_moments *out) {
     vkt_error *err = vkt_ctx_err(ctx);
     if (n == 0 || samples < 2)
         return vkt_fail(err, VKT_ERR_ARG, "offswitch_mc: %u configurations and %llu samples (need >= 1 and >= 2)", n,
@@ -89,18 +95,34 @@ vkt_status vkt_offswitch_mc_device(vkt_ctx *ctx, const vkt_osmc_config *cfgs, ui
         uint32_t m = n - c0 < chunk ? n - c0 : chunk;
         vkt_view vc = vkt_view_f32(vkt_view_all(bc), (uint64_t)c0 * CFG_FLOATS, (uint64_t)m * CFG_FLOATS);
         vkt_view vd = vkt_view_all(bd), vo = vkt_view_f32(vkt_view_all(bo), 0, (uint64_t)m * blocks * 6);
-        vkt_dispatch d = {.shader = "offswitch_mc", .op = "offswitch_mc", .spec = {WG, 1, 1}, .nspec = 3, .nbind = 3};
-        d.bind[0] = (vkt_binding){vc, VKT_BIND_READ};
-        d.bind[1] = (vkt_binding){vd, VKT_BIND_READ};
-        d.bind[2] = (vkt_binding){vo, VKT_BIND_WRITE};
-        push_osmc pc = {m, (uint32_t)samples, (uint32_t)(samples >> 32), (uint32_t)seed, (uint32_t)(seed >> 32),
-                        (uint32_t)per_thread, vkt_bind_shift(ctx, vc, VKT_BIND_READ),
-                        vkt_bind_shift(ctx, vd, VKT_BIND_READ), vkt_bind_shift(ctx, vo, VKT_BIND_WRITE), c0};
-        // Tables are indexed from the chunk's start; Philox counters use the global c0 + c.
-        memcpy(d.push, &pc, sizeof pc);
-        d.push_bytes = sizeof pc;
-        d.groups[0] = (uint32_t)blocks, d.groups[1] = m, d.groups[2] = 1;
-        s = vkt_record(ctx, &d);
+        // With progress on a long run: block ranges, each waited for (a one-float read).
+        // Ranges of at least 16 blocks, at most 1024 of them (1e12 samples: ~1e9 a range).
+        const uint64_t ranges = blocks / 16 > 1024 ? 1024 : blocks / 16;
+        const bool split = fn && ranges >= 2;
+        const uint64_t step = split ? (blocks + ranges - 1) / ranges : blocks;
+        for (uint64_t b0 = 0; b0 < blocks && s == VKT_OK; b0 += step) {
+            uint64_t nb = blocks - b0 < step ? blocks - b0 : step;
+            vkt_dispatch d = {.shader = "offswitch_mc", .op = "offswitch_mc", .spec = {WG, 1, 1}, .nspec = 3, .nbind = 3};
+            d.bind[0] = (vkt_binding){vc, VKT_BIND_READ};
+            d.bind[1] = (vkt_binding){vd, VKT_BIND_READ};
+            d.bind[2] = (vkt_binding){vo, VKT_BIND_WRITE};
+            push_osmc pc = {m, (uint32_t)samples, (uint32_t)(samples >> 32), (uint32_t)seed, (uint32_t)(seed >> 32),
+                            (uint32_t)per_thread, vkt_bind_shift(ctx, vc, VKT_BIND_READ),
+                            vkt_bind_shift(ctx, vd, VKT_BIND_READ), vkt_bind_shift(ctx, vo, VKT_BIND_WRITE), c0,
+                            (uint32_t)b0, (uint32_t)blocks};
+            // Tables are indexed from the chunk's start; Philox counters use the global c0 + c.
+            memcpy(d.push, &pc, sizeof pc);
+            d.push_bytes = sizeof pc;
+            d.groups[0] = (uint32_t)nb, d.groups[1] = m, d.groups[2] = 1;
+            s = vkt_record(ctx, &d);
+            if (s == VKT_OK && split && b0 + nb < blocks) {
+                float one;
+                s = vkt_download(ctx, vkt_view_f32(vo, 0, 1), &one, 4);
+                uint64_t per_block = (uint64_t)WG * per_thread, done = (b0 + nb) * per_block;
+                if (s == VKT_OK) fn(user, (uint64_t)c0 * samples + (uint64_t)m * (done < samples ? done : samples),
+                                    (uint64_t)n * samples);
+            }
+        }
         if (s == VKT_OK) s = vkt_download(ctx, vo, res, (uint64_t)m * blocks * 6 * 4);
         for (uint32_t c = 0; c < m && s == VKT_OK; c++) {
             vkt_osmc_moments *o = &out[c0 + c];
@@ -110,6 +132,7 @@ vkt_status vkt_offswitch_mc_device(vkt_ctx *ctx, const vkt_osmc_config *cfgs, ui
                 merge(o, r[0], r[1], r[2], r[3], r[4]);
             }
         }
+        if (s == VKT_OK && fn) fn(user, (uint64_t)(c0 + m) * samples, (uint64_t)n * samples);
     }
     vkt_buffer_destroy(ctx, bc);
     vkt_buffer_destroy(ctx, bd);

@@ -29,5 +29,12 @@ typedef struct vkt_osmc_moments {
 // entries. Per-workgroup moments are merged on the host in double.
 vkt_status vkt_offswitch_mc_device(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n, uint64_t samples,
                                    uint64_t seed, vkt_osmc_moments *out);
+// The same with progress: fn(user, done, total) in samples over every configuration. A run of
+// 32 blocks or more (131072 samples and up) is then dispatched in ranges of at least 16 blocks,
+// at most 1024 ranges per chunk of configurations, waiting after each; the blocks and their
+// merge order are the same, and so are the result's bits.
+typedef void (*vkt_osmc_progress_fn)(void *user, uint64_t done, uint64_t total);
+vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n, uint64_t samples,
+                                      uint64_t seed, vkt_osmc_progress_fn fn, void *user, vkt_osmc_moments *out);
 
 #endif

@@ -15,6 +15,7 @@ layout(push_constant) uniform Push {
     uint per_thread;              // samples per invocation in one block
     uint cfg_off, data_off, out_off;
     uint c0;                      // global index of this dispatch's first configuration
+    uint b0, nblocks;             // this dispatch's first block, and the blocks of a configuration
 } p;
 
 // Per configuration, 16 floats of header then MAXP cumulative weights, values, spreads:
@@ -68,7 +69,8 @@ void main() {
     // 64-bit index as (lo, hi) words; samples < 2^32 * 2^32.
     uint block_samples = wg * p.per_thread;
     uint first_lo, first_hi;
-    umulExtended(gl_WorkGroupID.x, block_samples, first_hi, first_lo);
+    uint block = p.b0 + gl_WorkGroupID.x;  // a long run is dispatched in block ranges
+    umulExtended(block, block_samples, first_hi, first_lo);
     uint carry;
     first_lo = uaddCarry(first_lo, lid * p.per_thread, carry);
     first_hi += carry;
@@ -109,7 +111,7 @@ void main() {
         barrier();
     }
     if (lid == 0u) {
-        uint o = p.out_off + (cl * gl_NumWorkGroups.x + gl_WorkGroupID.x) * 6u;
+        uint o = p.out_off + (cl * p.nblocks + block) * 6u;
         res[o] = s_n[0]; res[o + 1u] = s_mx[0]; res[o + 2u] = s_qx[0];
         res[o + 3u] = s_my[0]; res[o + 4u] = s_qy[0]; res[o + 5u] = 0.0;
     }

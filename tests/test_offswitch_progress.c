@@ -14,6 +14,7 @@
 
 #include "offswitch_mc.h"
 #include "support_cli.h"
+#include "support_gpu.h"
 
 typedef struct seen {
     int calls;
@@ -47,6 +48,31 @@ static void test_cpu_progress(void **state) {
     assert_true(s.last == 20000 && s.total == 20000);
 }
 
+// On a device, a run of 32 blocks or more is dispatched in ranges of blocks with a report after
+// each: samples done rise to the total, and the result has the bits of the one-dispatch run.
+static void test_device_progress(void **state) {
+    (void)state;
+    vkt_ctx *ctx = test_ctx();
+    vkt_offswitch_config cfg[2];
+    memset(cfg, 0, sizeof cfg);
+    for (int c = 0; c < 2; c++) {
+        cfg[c].prior.family = VKT_OFFSWITCH_NORMAL, cfg[c].prior.mu = 0.2 * c - 0.1, cfg[c].prior.sigma = 1.5;
+        cfg[c].human.kind = VKT_OFFSWITCH_BOLTZMANN, cfg[c].human.beta = 0.7;
+    }
+    vkt_offswitch_mc_result a[2], b[2];
+    vkt_error err = {0};
+    seen s = {0};
+    vkt_offswitch_mc_progress pg = {record, &s};
+    const uint64_t n = 1000003;  // 245 blocks of 4096, the last one short
+    if (vkt_offswitch_mc_ex(ctx, cfg, 2, n, 5, &pg, a, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_offswitch_mc(ctx, cfg, 2, n, 5, b, &err) != VKT_OK) fail_msg("%s", err.msg);
+    assert_memory_equal(a, b, sizeof a);
+    assert_true(s.calls >= 15); // 15 ranges (14 of 17 blocks, one of 7), each reported, and the end
+    assert_int_equal(s.backwards, 0);
+    assert_true(s.last == 2 * n && s.total == 2 * n);
+    test_ctx_done(ctx);
+}
+
 static void test_cli_short_run_quiet(void **state) {
     (void)state;
     if (!test_cli_available()) return;
@@ -61,6 +87,7 @@ static void test_cli_short_run_quiet(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpu_progress),
+        cmocka_unit_test(test_device_progress),
         cmocka_unit_test(test_cli_short_run_quiet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

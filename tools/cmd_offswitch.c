@@ -37,12 +37,12 @@ static void usage(FILE *f) {
             "                 | mixture:w1*normal(mu=M1,sigma=S1)+w2*normal(mu=M2,sigma=S2)+...\n"
             "                 | samples:FILE (one number a line)\n"
             "  --human SPEC   rational | boltzmann:beta=B (pi_H(u) = 1/(1+exp(-u/B))) | noisy:eps=E\n"
-            "  --samples N    also estimate V(wait) and P(off) by Monte Carlo (N samples each)\n"
+            "  --samples N    also estimate V(wait) and P(off) by Monte Carlo (N samples each); a run\n"
+            "                 longer than 2 s prints its progress to stderr every 2 s (not with --json)\n"
             "  --seed S       Monte Carlo seed (default 1): sample i is Philox4x32-10 of (S, config, i)\n"
             "  --device N     Vulkan device for the Monte Carlo (or VKT_DEVICE=N; default: the first\n"
             "                 GPU, see vkt devices)\n"
-            "  --cpu          run the Monte Carlo on the CPU reference instead (the same samples; a run\n"
-            "                 longer than 2 s prints its progress to stderr every 2 s, not with --json)\n"
+            "  --cpu          run the Monte Carlo on the CPU reference instead (the same samples)\n"
             "  --json         one JSON object: v_act, v_off, v_wait, delta, best, p_off, and with --samples\n"
             "                 mc_v_wait, mc_se, mc_p_off, mc_p_off_se, samples, seed\n\n"
             "sweep:\n"
@@ -135,8 +135,8 @@ static int open_mc_device(const opts *o, vkt_ctx **ctx) {
 // --- progress of a long Monte Carlo ----------------------------------------------------------
 
 // A line on stderr at most every 2 s, the first after 2 s (a short run prints none), none with
-// --json; the results printed are not touched. The CPU reference reports as it goes; a device
-// runs each configuration as one dispatch and reports nothing before its end.
+// --json; the results printed are not touched. The CPU reference reports as it goes, a device
+// after each range of blocks (up to 1024 a configuration).
 typedef struct mc_progress {
     double t0, last;
     bool tty, shown;
