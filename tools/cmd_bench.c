@@ -26,6 +26,7 @@ static const bench_entry entries[] = {
     {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},
     {"selfplay", bench_selfplay, false, "self-play rollout decisions/s, generated tokens/s, update time [--games-per-update N --layers L --width C --updates U]"},
     {"tokenize", bench_tokenize, false, "encoding MB/s of a tokenizer next to the JavaScript reference --model DIR [--mb MB] [--js on|off]"},
+    {"generate", bench_generate, false, "prefill and decode tokens/s of a checkpoint next to PyTorch CPU --ckpt DIR [--prompt-tokens P] [--new-tokens K] [--batches 1,16] [--runs N] [--torch|--no-torch]"},
     {"train", bench_train, false, "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
