@@ -132,6 +132,22 @@ static uint32_t fwd_wg(vkt_ctx *ctx, int C) {
     return want < cap ? want : cap;
 }
 
+// One forward dispatch over `rows` output rows with its four table/id bindings.
+static vkt_status record_fwd(vkt_ctx *ctx, const char *op, const char *shader, uint32_t wg, const push_fwd *pc,
+                             vkt_view ts, vkt_view ps, vkt_view ws, vkt_view pws, vkt_view os, uint64_t rows) {
+    vkt_dispatch d = {.shader = shader, .op = op, .spec = {wg, 1, 1}, .nspec = 3, .nbind = 5};
+    d.bind[0] = (vkt_binding){ts, VKT_BIND_READ};
+    d.bind[1] = (vkt_binding){ps, VKT_BIND_READ};
+    d.bind[2] = (vkt_binding){ws, VKT_BIND_READ};
+    d.bind[3] = (vkt_binding){pws, VKT_BIND_READ};
+    d.bind[4] = (vkt_binding){os, VKT_BIND_WRITE};
+    memcpy(d.push, pc, sizeof *pc);
+    d.push_bytes = sizeof *pc;
+    d.groups[0] = (uint32_t)min64(min64(rows, GROUPS), vkt_ctx_profile(ctx)->max_workgroup_count[0]);
+    d.groups[1] = d.groups[2] = 1;
+    return vkt_record(ctx, &d);
+}
+
 vkt_status vkt_embedding_fwd16(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, int w16, vkt_view wte,
                                vkt_view out) {
     const char *op = "embedding_fwd16";
@@ -159,18 +175,8 @@ vkt_status vkt_embedding_fwd16(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C
                            vkt_bind_shift(ctx, ts, VKT_BIND_READ), vkt_bind_shift(ctx, ws, VKT_BIND_READ),
                            vkt_bind_shift(ctx, ws, VKT_BIND_READ), vkt_bind_shift(ctx, os, VKT_BIND_WRITE),
                            (uint32_t)v0, (uint32_t)(v0 + vn), 0, 1, 0};
-            vkt_dispatch d = {.shader = w16 == 1 ? "embedding_fwd_bf16" : "embedding_fwd_f16", .op = op,
-                              .spec = {wg, 1, 1}, .nspec = 3, .nbind = 5};
-            d.bind[0] = (vkt_binding){ts, VKT_BIND_READ};
-            d.bind[1] = (vkt_binding){ts, VKT_BIND_READ};
-            d.bind[2] = (vkt_binding){ws, VKT_BIND_READ};
-            d.bind[3] = (vkt_binding){ws, VKT_BIND_READ};
-            d.bind[4] = (vkt_binding){os, VKT_BIND_WRITE};
-            memcpy(d.push, &pc, sizeof pc);
-            d.push_bytes = sizeof pc;
-            d.groups[0] = (uint32_t)min64(min64(rows, GROUPS), vkt_ctx_profile(ctx)->max_workgroup_count[0]);
-            d.groups[1] = d.groups[2] = 1;
-            VKT_TRY(vkt_record(ctx, &d));
+            VKT_TRY(record_fwd(ctx, op, w16 == 1 ? "embedding_fwd_bf16" : "embedding_fwd_f16", wg, &pc, ts, ts, ws,
+                               ws, os, rows));
         }
     }
     return VKT_OK;
@@ -201,17 +207,7 @@ vkt_status vkt_embedding_fwd(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, 
                                vkt_bind_shift(ctx, ps, VKT_BIND_READ), vkt_bind_shift(ctx, ws, VKT_BIND_READ),
                                vkt_bind_shift(ctx, pws, VKT_BIND_READ), vkt_bind_shift(ctx, os, VKT_BIND_WRITE),
                                (uint32_t)v0, (uint32_t)(v0 + vn), (uint32_t)p0, (uint32_t)(p0 + pn), has_pos};
-                vkt_dispatch d = {.shader = "embedding_fwd", .op = op, .spec = {wg, 1, 1}, .nspec = 3, .nbind = 5};
-                d.bind[0] = (vkt_binding){ts, VKT_BIND_READ};
-                d.bind[1] = (vkt_binding){ps, VKT_BIND_READ};
-                d.bind[2] = (vkt_binding){ws, VKT_BIND_READ};
-                d.bind[3] = (vkt_binding){pws, VKT_BIND_READ};
-                d.bind[4] = (vkt_binding){os, VKT_BIND_WRITE};
-                memcpy(d.push, &pc, sizeof pc);
-                d.push_bytes = sizeof pc;
-                d.groups[0] = (uint32_t)min64(min64(rows, GROUPS), vkt_ctx_profile(ctx)->max_workgroup_count[0]);
-                d.groups[1] = d.groups[2] = 1;
-                VKT_TRY(vkt_record(ctx, &d));
+                VKT_TRY(record_fwd(ctx, op, "embedding_fwd", wg, &pc, ts, ps, ws, pws, os, rows));
             }
         }
     }

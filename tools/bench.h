@@ -32,6 +32,12 @@ void bench_report(vkt_ctx *ctx, const bench_opts *o, const bench_result *r);
 // syncing after each call; returns the median ms, or a negative value on failure.
 double bench_time(vkt_ctx *ctx, const bench_opts *o, vkt_status (*fn)(vkt_ctx *, void *), void *arg);
 
+// Runs argv[0] (a path, or a name looked up in PATH) with argv (NULL-terminated), its stdout
+// read whole and parsed as JSON: the baseline scripts beside some entries. NULL when it cannot
+// run, fails or prints something else (its stderr passes through).
+struct json_t;
+struct json_t *bench_child_json(const char *const *argv);
+
 // A bench entry: parses its own flags from argv (argv[0] = its name), runs, returns a CLI code.
 typedef int (*bench_fn)(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 

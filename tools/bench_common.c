@@ -1,8 +1,14 @@
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
+#include "bytebuf.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -54,4 +60,34 @@ void bench_report(vkt_ctx *ctx, const bench_opts *o, const bench_result *r) {
         printf("\n");
     }
     fflush(stdout);
+}
+
+json_t *bench_child_json(const char *const *argv) {
+    int fd[2];
+    if (pipe(fd) != 0) return NULL;
+    fflush(stdout), fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]), close(fd[1]);
+        return NULL;
+    }
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]), close(fd[1]);
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "vkt bench: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    vkt_bytebuf b = {0};
+    char chunk[4096];
+    ssize_t got;
+    while ((got = read(fd[0], chunk, sizeof chunk)) > 0) vkt_bytebuf_put(&b, chunk, (size_t)got);
+    close(fd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    json_error_t je;
+    json_t *out = b.p && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? json_loadb(b.p, b.n, 0, &je) : NULL;
+    free(b.p);
+    return out;
 }

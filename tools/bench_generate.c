@@ -17,9 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -123,31 +121,9 @@ static int run_torch(const gen_args *a, const char *batches, json_t **out) {
     snprintf(R, sizeof R, "%d", a->runs);
     const char *py = getenv("VKT_PYTHON");
     if (!py || !*py) py = "/usr/bin/python3";
-    int fd[2];
-    if (pipe(fd) != 0) return cli_fail("bench", "generate: pipe: %s", strerror(errno));
-    fflush(stdout), fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) return cli_fail("bench", "generate: fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]), close(fd[1]);
-        execl(py, py, script, a->ckpt, "--prompt-tokens", P, "--new-tokens", K, "--batches",
-              batches, "--runs", R, (char *)NULL);
-        fprintf(stderr, "vkt bench: generate: cannot run %s: %s\n", py, strerror(errno));
-        _exit(127);
-    }
-    close(fd[1]);
-    vkt_bytebuf b = {0};
-    char chunk[4096];
-    ssize_t got;
-    while ((got = read(fd[0], chunk, sizeof chunk)) > 0) vkt_bytebuf_put(&b, chunk, (size_t)got);
-    close(fd[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    json_error_t je;
-    *out =
-        b.p && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? json_loadb(b.p, b.n, 0, &je) : NULL;
-    free(b.p);
+    const char *argv[] = {py, script, a->ckpt, "--prompt-tokens", P, "--new-tokens", K, "--batches", batches,
+                          "--runs", R, NULL};
+    *out = bench_child_json(argv);
     if (!*out)
         return cli_fail(
             "bench",

@@ -3,11 +3,9 @@
 // a port of transformers.js' tokenizers) run by node on the same corpus in the same run.
 // The corpus is paragraphs of tools/data/tokenize_bench_seed.txt drawn with a fixed seed.
 // Both sides encode the whole corpus once to warm up (caches filled) and once timed.
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,29 +55,8 @@ static int build_corpus(double mb, vkt_bytebuf *out) {
 static int run_js(const char *model, const char *corpus, json_t **out) {
     char script[4096];
     snprintf(script, sizeof script, "%s/bench_tokenize_js.mjs", cli_tools_dir());
-    int fd[2];
-    if (pipe(fd) != 0) return cli_fail("bench", "tokenize: pipe: %s", strerror(errno));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) return cli_fail("bench", "tokenize: fork: %s", strerror(errno));
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
-        execlp("node", "node", script, model, corpus, (char *)NULL);
-        _exit(127);
-    }
-    close(fd[1]);
-    vkt_bytebuf b = {0};
-    char chunk[4096];
-    ssize_t got;
-    while ((got = read(fd[0], chunk, sizeof chunk)) > 0) vkt_bytebuf_put(&b, chunk, (size_t)got);
-    close(fd[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    json_error_t je;
-    *out = b.p && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? json_loads(b.p, 0, &je) : NULL;
-    free(b.p);
+    const char *argv[] = {"node", script, model, corpus, NULL};
+    *out = bench_child_json(argv);
     if (!*out)
         return cli_fail("bench", "tokenize: the JavaScript reference failed (node %s; run tools/setup.sh for "
                                  "the fixtures, or --js off)",
