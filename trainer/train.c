@@ -184,6 +184,9 @@ static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *s
         VKT_TRY(vkt_train_open_init(ctx, o, m, tkz, err));
         tk->hf = vkt_tok_kind_of(*tkz) == VKT_TOK_HF;
         snprintf(tk->dir, sizeof tk->dir, "%s", o->init);
+        char msg[4400];
+        vkt_train_describe_init(*m, o->init, msg, sizeof msg);
+        tell(o, msg);
         return VKT_OK;
     }
     VKT_TRY(vkt_model_create(ctx, &o->cfg, m, err));

@@ -37,6 +37,22 @@ vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, v
     return s;
 }
 
+void vkt_train_describe_init(const vkt_model *m, const char *init, char *out, size_t n) {
+    const vkt_params *ps = vkt_model_params(m);
+    const vkt_model_opts *mo = vkt_model_get_opts(m);
+    uint64_t count = 0;
+    for (int i = 0; i < ps->n; i++) count += ps->p[i].count;
+    const char *w = mo->w16 == VKT_W16_BF16 ? "bf16" : mo->w16 == VKT_W16_F16 ? "fp16" : "fp32";
+    int k = snprintf(out, n, "%s: %.4g M parameters, weights %s%s: %.2f GiB on the device", init, (double)count / 1e6,
+                     w, mo->frozen ? " (frozen)" : " with gradients and AdamW moments",
+                     (double)vkt_model_weight_bytes(ps, mo) / (1u << 30));
+    const vkt_lora *a = vkt_model_lora(m);
+    if (a && k > 0 && (size_t)k < n)
+        snprintf(out + k, n - (size_t)k, "; LoRA rank %d on %d modules: %.4g M parameters (with AdamW: %.2f GiB)",
+                 vkt_lora_cfg(a)->rank, vkt_lora_n_targets(a), (double)vkt_lora_count(a) / 1e6,
+                 (double)vkt_lora_count(a) * 16 / (1u << 30));
+}
+
 void vkt_train_close_model(vkt_model *m) {
     if (!m) return;
     vkt_lora *a = vkt_model_lora(m);

@@ -11,6 +11,9 @@
 // gradients, or with o->lora_rank > 0 frozen (16-bit when the checkpoint is) with fresh
 // adapters attached (vkt_model_lora), seeded from o->seed.
 vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, vkt_tok **tkz, vkt_error *err);
+// "MODEL: 0.6 B parameters, weights bf16 (frozen): 1.19 GiB on the device; LoRA rank 8 on 196
+// modules: 10.1 M parameters" (what the run holds before its activations).
+void vkt_train_describe_init(const vkt_model *m, const char *init, char *out, size_t n);
 // Destroys a model and the adapters attached to it.
 void vkt_train_close_model(vkt_model *m);
 // DIR/merged: the base with the adapters merged (W + alpha/r B A, fp32), config.json and the
