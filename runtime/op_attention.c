@@ -154,8 +154,37 @@ static void fill_common(const geom *g, uint32_t *u) {
     u[11] = (uint32_t)g->kv_rows * (uint32_t)g->vs;
 }
 
+// The decode path (shaders/attention_decode.comp): one workgroup per query row with the
+// keys split across its invocations, for the cached forward with Tq <= DECODE_MAX_TQ
+// (generation); the row-per-invocation kernel leaves all but Tq lanes idle there.
+// VKT_ATTN_DECODE=0 forces the old kernel, =1 the decode path for any Tq (read per
+// call: tests and the bench compare both on one input).
+#define DECODE_MAX_TQ 4
+
+static bool use_decode(const geom *g) {
+    const char *e = getenv("VKT_ATTN_DECODE");
+    if (e && e[0] == '0') return false;
+    if (e && e[0] == '1') return true;
+    return g->Tq <= DECODE_MAX_TQ;
+}
+
+// Workgroup size: one subgroup on CPU devices (each extra subgroup is serial work and
+// barriers are switches; lavapipe: 8 lanes), 64 elsewhere; shared memory 64 + 2 floats each.
+static uint32_t decode_wg(vkt_ctx *ctx) {
+    const vkt_profile *p = vkt_ctx_profile(ctx);
+    uint32_t w = 64;
+    if (p->small_workgroups && p->subgroup_size >= 1)
+        while (w > p->subgroup_size) w /= 2;
+    while (w > 1 && (w > p->max_workgroup_invocations || w > p->max_workgroup_size[0] ||
+                     w * 66u * 4u > p->shared_memory_bytes))
+        w /= 2;
+    return w;
+}
+
 static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_view q, vkt_view k, vkt_view v, vkt_view out, vkt_view lse) {
     VKT_TRY(check_geom(ctx, g));
+    bool decode = !strcmp(g->op, "attention_fwd_cached") && use_decode(g) &&
+                  (uint32_t)g->Tq <= vkt_ctx_profile(ctx)->max_workgroup_count[0];
     tensor t[5] = {tq(g, "q", q), tkv(g, "k", k, g->ks), tkv(g, "v", v, g->vs), tout(g, "out", out), tlse(g, lse)};
     uint32_t nb, wg, bc, dv = (uint32_t)(g->D + 3) / 4;
     VKT_TRY(check_views(ctx, g, t, 5, &nb));
@@ -168,6 +197,11 @@ static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_view q, vkt_view k, vkt_v
         uint32_t n = (uint32_t)g->B - b0 < nb ? (uint32_t)g->B - b0 : nb;
         vkt_dispatch d = {.shader = !texel ? "attention_fwd" : v4 ? "attention_fwd_texel4" : "attention_fwd_texel",
                           .op = "attention_fwd", .spec = {wg, 1, 1, bc, dv}, .nspec = 5, .nbind = 5};
+        if (decode) {
+            d.shader = !texel ? "attention_decode" : v4 ? "attention_decode_texel4" : "attention_decode_texel";
+            d.op = "attention_decode";
+            d.spec[0] = decode_wg(ctx);
+        }
         for (int i = 0; i < 5; i++) {
             vkt_bind_kind kind = i == 0 ? VKT_BIND_READ : i < 3 ? (texel ? tk : VKT_BIND_READ) : VKT_BIND_WRITE;
             d.bind[i] = chunk(&t[i], b0, n, kind);
@@ -179,7 +213,7 @@ static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_view q, vkt_view k, vkt_v
         pc.scale = g->scale;
         memcpy(d.push, &pc, sizeof pc);
         d.push_bytes = sizeof pc;
-        d.groups[0] = ((uint32_t)g->Tq + wg - 1) / wg;
+        d.groups[0] = decode ? (uint32_t)g->Tq : ((uint32_t)g->Tq + wg - 1) / wg;
         d.groups[1] = (uint32_t)g->H;
         d.groups[2] = n;
         VKT_TRY(vkt_record(ctx, &d));

@@ -3,7 +3,9 @@
 // vkt_ref_attention_fwd/bwd on awkward shapes (T in 1, 3, 17, 63, 129, 1024; D in 4, 5,
 // 6, 7, 32, 64; H = 4 with KVH 4, 2, 1; B 1, 2), separate and fused (strided) q/k/v,
 // the causal mask, the KV-cached form (query offset), determinism, binding splits and
-// bad calls; both kernel paths (texel fetches on CPU devices, shared-memory tiles).
+// bad calls; both kernel paths (texel fetches on CPU devices, shared-memory tiles); the
+// cached forward's decode path (attention_decode.comp) against the reference and the
+// row-per-query kernel on one input (Tq 1..4, Tk 1..1000, D 2..256, GQA 16/8, B 3).
 // Tolerances (|got - ref| <= atol + rtol*|ref|): out 2e-5 + 1e-4, lse 2e-5 + 2e-5,
 // gradients 1e-4 + 1e-3 (fp32 sums of up to T terms in another order than the
 // reference's double sums; the reference backward is itself checked against finite
@@ -243,6 +245,108 @@ static void test_cached(void **state) {
     test_ctx_done(ctx);
 }
 
+// The decode path (attention_decode.comp, Tq <= 4) and the row-per-query kernel on one
+// input: q rows of stride H*D + pad starting at element 1, k and v interleaved in one
+// cache buffer (rows 2*KVH*D + pad, k at element pad, v after it), kv_rows = Tk + 3, so
+// the views start off the vec4 grid when pad is odd (R32F texels) and on it when pad is
+// a multiple of 4. VKT_ATTN_DECODE=1 / 0 forces each path; the decode path runs twice
+// and must give the same bits.
+static void check_decode(vkt_ctx *ctx, int B, int Tq, int q0, int H, int KVH, int D, int pad) {
+    int Tk = q0 + Tq, rows = Tk + 3, qs = H * D + pad, ks = 2 * KVH * D + pad;
+    float scale = 1.0f / sqrtf((float)D);
+    size_t nq = (size_t)B * Tk * H * D, nkv = (size_t)B * Tk * KVH * D, nl = (size_t)B * H * Tq;
+    float *q = malloc(nq * 4), *k = malloc(nkv * 4), *v = malloc(nkv * 4);
+    test_fill_uniform(q, nq, 41 + D, -2, 2), test_fill_uniform(k, nkv, 42, -2, 2);
+    test_fill_uniform(v, nkv, 43, -1, 1);
+    float *ro = malloc(nq * 4), *rl = malloc((size_t)B * H * Tk * 4);
+    vkt_error err = {0};
+    assert_int_equal(vkt_ref_attention_fwd(B, Tk, H, KVH, D, scale, q, H * D, k, KVH * D, v, KVH * D, ro, rl, &err),
+                     VKT_OK);
+    size_t nqg = 1 + (size_t)B * Tq * qs, nc = (size_t)pad + (size_t)B * rows * ks, hd = (size_t)H * D;
+    size_t kd = (size_t)KVH * D, no = (size_t)B * Tq * hd;
+    float *qg = malloc(nqg * 4), *cg = malloc(nc * 4), *wo = malloc(no * 4), *wl = malloc(nl * 4);
+    test_fill_uniform(qg, nqg, 44, 50, 60), test_fill_uniform(cg, nc, 45, 50, 60);
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < Tq; t++) {
+            size_t src = ((size_t)b * Tk + q0 + t) * hd, dst = ((size_t)b * Tq + t);
+            memcpy(qg + 1 + dst * qs, q + src, hd * 4);
+            memcpy(wo + dst * hd, ro + src, hd * 4);
+        }
+        for (int j = 0; j < Tk; j++) {
+            size_t src = ((size_t)b * Tk + j) * kd, dst = pad + ((size_t)b * rows + j) * ks;
+            memcpy(cg + dst, k + src, kd * 4), memcpy(cg + dst + kd, v + src, kd * 4);
+        }
+        for (int h = 0; h < H; h++)
+            memcpy(wl + ((size_t)b * H + h) * Tq, rl + ((size_t)b * H + h) * Tk + q0, (size_t)Tq * 4);
+    }
+    vkt_buffer *bq = test_upload(ctx, qg, nqg), *bc = test_upload(ctx, cg, nc);
+    float *got[3][2];
+    // The old kernel only up to D = 64: its pipelines for wider heads take minutes to
+    // compile on lavapipe with an empty cache (it is covered by the tests above).
+    const char *mode[3] = {"1", "1", "0"};
+    int runs = D <= 64 ? 3 : 2;
+    for (int r = 0; r < runs; r++) {
+        vkt_buffer *bo = test_upload(ctx, NULL, no), *bl = test_upload(ctx, NULL, nl);
+        setenv("VKT_ATTN_DECODE", mode[r], 1);
+        TEST_OK(ctx, vkt_attention_fwd_cached(ctx, B, Tq, q0, Tk, rows, H, KVH, D, scale, from(bq, 1), qs,
+                                              from(bc, pad), ks, from(bc, pad + kd), ks, vkt_view_all(bo),
+                                              vkt_view_all(bl)));
+        unsetenv("VKT_ATTN_DECODE");
+        got[r][0] = test_download(ctx, bo, no), got[r][1] = test_download(ctx, bl, nl);
+        vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bl);
+    }
+    char label[160];
+    snprintf(label, sizeof label, "decode B=%d Tq=%d q0=%d H=%d KVH=%d D=%d pad=%d", B, Tq, q0, H, KVH, D, pad);
+    bool ok = true;
+    for (int r = 1; r < runs; r++) {
+        ok &= test_close(label, got[r][0], wo, no, OUT_ATOL, OUT_RTOL);
+        ok &= test_close(label, got[r][1], wl, nl, LSE_ATOL, LSE_RTOL);
+    }
+    if (!ok) fail_msg("%s differs", label);
+    assert_memory_equal(got[0][0], got[1][0], no * 4);
+    assert_memory_equal(got[0][1], got[1][1], nl * 4);
+    for (int r = 0; r < runs; r++) free(got[r][0]), free(got[r][1]);
+    free(q), free(k), free(v), free(ro), free(rl), free(qg), free(cg), free(wo), free(wl);
+    vkt_buffer_destroy(ctx, bq), vkt_buffer_destroy(ctx, bc);
+}
+
+// Awkward decode shapes: Tk = q0 + Tq in 1, 2, 7, 129, 1000; D 2 .. 256; GQA 1/1, 4/2, 16/8.
+static void decode_cases(vkt_ctx *ctx) {
+    check_decode(ctx, 1, 1, 0, 1, 1, 2, 1);      // Tk = 1: the very first token
+    check_decode(ctx, 3, 2, 0, 4, 2, 6, 3);      // Tk = 2, both queries new
+    check_decode(ctx, 3, 1, 1, 16, 8, 64, 0);    // Tk = 2
+    check_decode(ctx, 1, 4, 3, 4, 2, 6, 1);      // Tk = 7: later keys masked per query
+    check_decode(ctx, 3, 3, 4, 1, 1, 128, 4);    // Tk = 7
+    check_decode(ctx, 1, 1, 128, 16, 8, 128, 0); // Tk = 129
+    check_decode(ctx, 3, 4, 125, 4, 2, 2, 5);    // Tk = 129
+    check_decode(ctx, 1, 2, 127, 4, 2, 256, 4);  // Tk = 129, the largest head
+    check_decode(ctx, 1, 1, 999, 4, 2, 64, 0);   // Tk = 1000
+    check_decode(ctx, 3, 3, 997, 1, 1, 6, 1);    // Tk = 1000
+}
+
+static void test_decode(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    decode_cases(ctx);
+    test_ctx_done(ctx);
+}
+
+// The decode path's storage-buffer form (GPUs; VKT_ATTENTION_SHARED=1 on CPU devices), and
+// bindings of 4 KiB (a few sequences per dispatch).
+static void test_decode_shared_split(void **state) {
+    setenv("VKT_ATTENTION_SHARED", "1", 1);
+    vkt_ctx *ctx = test_ctx();
+    unsetenv("VKT_ATTENTION_SHARED");
+    check_decode(ctx, 3, 4, 3, 4, 2, 6, 1);
+    check_decode(ctx, 1, 1, 128, 16, 8, 64, 0);
+    check_decode(ctx, 3, 3, 997, 1, 1, 6, 1);
+    test_ctx_done(ctx);
+    setenv("VKT_MAX_BINDING_BYTES", "4096", 1);
+    ctx = test_ctx();
+    unsetenv("VKT_MAX_BINDING_BYTES");
+    check_decode(ctx, 7, 2, 5, 2, 1, 8, 1);  // q 144 bytes, cache 896 bytes per sequence
+    test_ctx_done(ctx);
+}
+
 // The backward is deterministic: two runs give the same bits.
 static void test_deterministic(void **state) {
     vkt_ctx *ctx = test_ctx();
@@ -337,6 +441,7 @@ int main(void) {
         cmocka_unit_test(test_shapes),        cmocka_unit_test(test_shared_path),
         cmocka_unit_test(test_causal),
         cmocka_unit_test(test_cached),        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_decode),        cmocka_unit_test(test_decode_shared_split),
         cmocka_unit_test(test_binding_split), cmocka_unit_test(test_bad_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

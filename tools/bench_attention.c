@@ -1,7 +1,9 @@
 // bench_attention.c: attention forward/backward (GPT-2 small and a grouped-query shape,
 // q/k/v in one fused buffer as the model lays them out), row softmax (4096 x 1024) and
-// RoPE throughput.
+// RoPE throughput; the KV-cached decode step (Tq = 1) on the decode path and on the
+// row-per-query kernel (VKT_ATTN_DECODE=1 / 0, set per timed call).
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,13 @@ static vkt_status run_bwd(vkt_ctx *ctx, void *p) {
     att_arg *a = p;
     return vkt_attention_bwd(ctx, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D), a->dout, a->q, a->C,
                              a->k, a->C, a->v, a->C, a->out, a->lse, a->dq, a->dk, a->dv);
+}
+
+static vkt_status run_cached(vkt_ctx *ctx, void *p) {
+    att_arg *a = p;
+    return vkt_attention_fwd_cached(ctx, a->B, 1, a->T - 1, a->T, a->T, a->H, a->KVH, a->D,
+                                    1.0f / sqrtf((float)a->D), a->q, a->H * a->D, a->k, a->C, a->v,
+                                    a->C, a->out, a->lse);
 }
 
 static vkt_view sub(vkt_buffer *b, uint64_t first) {
@@ -72,14 +81,66 @@ static int one_shape(vkt_ctx *ctx, const bench_opts *o, const char *name, int B,
     return rc;
 }
 
+// One decode step: B sequences, one new query each after Lk - 1 cached keys, k and v
+// interleaved in one cache of rows 2 KVH D (as trainer/model_gen.c keeps them), timed
+// on both paths. Reads the whole cache once: bytes = 4 (2 B Lk KVH D + 2 B H D).
+static int one_decode(vkt_ctx *ctx, const bench_opts *o, int B, int Lk, int H, int KVH, int D) {
+    att_arg a = {.B = B, .T = Lk, .H = H, .KVH = KVH, .D = D, .C = 2 * KVH * D};
+    uint64_t nc = (uint64_t)B * Lk * a.C, nq = (uint64_t)B * H * D;
+    vkt_buffer *cache = NULL, *q = NULL, *out = NULL, *lse = NULL;
+    int rc = CLI_OK;
+    if (vkt_buffer_create(ctx, nc * 4, &cache) || vkt_buffer_create(ctx, nq * 4, &q) ||
+        vkt_buffer_create(ctx, nq * 4, &out) || vkt_buffer_create(ctx, (uint64_t)B * H * 4, &lse) ||
+        vkt_fill(ctx, vkt_view_all(cache), nc, 0.01f) || vkt_fill(ctx, vkt_view_all(q), nq, 0.01f))
+        rc = cli_fail("bench", "attention decode: %s", vkt_ctx_message(ctx));
+    a.q = vkt_view_all(q), a.k = sub(cache, 0), a.v = sub(cache, (uint64_t)KVH * D);
+    a.out = vkt_view_all(out), a.lse = vkt_view_all(lse);
+    const char *prev = getenv("VKT_ATTN_DECODE");
+    char *saved = prev ? strdup(prev) : NULL;
+    for (int path = 0; path < 2 && rc == CLI_OK; path++) {
+        setenv("VKT_ATTN_DECODE", path == 0 ? "1" : "0", 1);
+        double ms = bench_time(ctx, o, run_cached, &a);
+        if (ms < 0) {
+            rc = cli_fail("bench", "attention decode: %s", vkt_ctx_message(ctx));
+            break;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "%s B=%d KVH=%d", path == 0 ? "decode" : "rows (old)", B, KVH);
+        bench_report(ctx, o, &(bench_result){"attention_cached", name, (int64_t)B * H, Lk, D, ms,
+                                             4.0 * B * H * (double)Lk * D,
+                                             4.0 * (2.0 * B * Lk * KVH * D + 2.0 * nq)});
+    }
+    if (saved) setenv("VKT_ATTN_DECODE", saved, 1);
+    else unsetenv("VKT_ATTN_DECODE");
+    free(saved);
+    vkt_buffer_destroy(ctx, cache), vkt_buffer_destroy(ctx, q), vkt_buffer_destroy(ctx, out);
+    vkt_buffer_destroy(ctx, lse);
+    return rc;
+}
+
+// The decode entries: B 1 and 16, H 16, KVH 8, D 128, Lk 128 and 1024 (a 0.6B model's
+// heads), or the one shape --decode-lk (with --b/--h/--kvh/--d) names.
+static int decode_entries(vkt_ctx *ctx, const bench_opts *o, long lk, long B, long H, long KVH, long D) {
+    if (lk > 0) return one_decode(ctx, o, B > 0 ? (int)B : 1, (int)lk, (int)H, (int)KVH, (int)D);
+    int rc = CLI_OK;
+    for (int i = 0; i < 4 && rc == CLI_OK; i++)
+        rc = one_decode(ctx, o, i % 2 ? 16 : 1, i < 2 ? 128 : 1024, 16, 8, 128);
+    return rc;
+}
+
 int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
-    long B = -1, T = 256, H = 12, KVH = -1, D = 64;
+    long B = -1, T = 256, H = 12, KVH = -1, D = 64, lk = -1;
+    bool decode_only = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        static const char *flags[] = {"--b", "--t", "--h", "--kvh", "--d"};
-        long *dst[] = {&B, &T, &H, &KVH, &D};
+        static const char *flags[] = {"--b", "--t", "--h", "--kvh", "--d", "--decode-lk"};
+        long *dst[] = {&B, &T, &H, &KVH, &D, &lk};
         int matched = 0;
-        for (int f = 0; f < 5 && !matched; f++) {
+        if (!strcmp(argv[i], "--decode")) {
+            decode_only = true;
+            matched = 1;
+        }
+        for (int f = 0; f < 6 && !matched; f++) {
             int m = cli_value(argc, argv, &i, flags[f], &v);
             if (m < 0) return CLI_USAGE;
             if (m == 1) {
@@ -89,9 +150,14 @@ int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         }
         if (!matched) return cli_usage_error("bench", "attention: unknown option '%s'", argv[i]);
     }
+    if (decode_only || lk > 0) {
+        bool dflt = lk <= 0;
+        return decode_entries(ctx, o, lk, B, dflt ? 16 : H, dflt ? 8 : KVH > 0 ? KVH : H, dflt ? 128 : D);
+    }
     if (B > 0) return one_shape(ctx, o, "custom", (int)B, (int)T, (int)H, KVH > 0 ? (int)KVH : (int)H, (int)D);
     int rc = one_shape(ctx, o, "gpt2-small", 4, 256, 12, 12, 64);
     if (rc == CLI_OK) rc = one_shape(ctx, o, "gqa 8/2", 4, 256, 8, 2, 64);
+    if (rc == CLI_OK) rc = decode_entries(ctx, o, -1, -1, 16, 8, 128);
     return rc;
 }
 
