@@ -1,3 +1,4 @@
+// support_files.c: see support_files.h.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,4 +69,13 @@ unsigned char *test_read_all(const char *path, size_t *n) {
     b[sz] = 0;
     *n = (size_t)sz;
     return b;
+}
+
+void test_sh(const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_int_equal(system(cmd), 0);
 }

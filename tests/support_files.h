@@ -17,5 +17,7 @@ const char *test_path(const char *name);
 // Both fail the test on any error.
 void test_write_bytes(const char *path, const void *p, size_t n);
 unsigned char *test_read_all(const char *path, size_t *n);
+// Runs a shell command (printf-style); fails the test unless it exits 0.
+void test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

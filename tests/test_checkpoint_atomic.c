@@ -36,15 +36,6 @@ static vkt_model_config tiny(void) {
     return c;
 }
 
-static void sh(const char *fmt, ...) {
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    assert_int_equal(system(cmd), 0);
-}
-
 static const char *data_file(void) {
     const char *p = test_path("data.txt");
     if (access(p, F_OK) != 0) {
@@ -142,7 +133,7 @@ static void test_fault_sweep(void **state) {
         for (int i = 1; i < 1000; i++) {
             char spec[32];
             snprintf(spec, sizeof spec, "%s:%d", kinds[k], i);
-            sh("rm -rf '%s' && cp -a '%s' '%s'", run, base, run);
+            test_sh("rm -rf '%s' && cp -a '%s' '%s'", run, base, run);
             hooks h = {.fault_at = 4, .fault = spec};
             vkt_error err;
             vkt_status s = train(ctx, run, true, 1, &h, &err);
@@ -181,14 +172,14 @@ static void test_mixed_checkpoint(void **state) {
     assert_int_equal(train(ctx, a, false, 2, &h, &err), VKT_ERR_INTERRUPTED);
     h.stop_at = 3;
     assert_int_equal(train(ctx, b, false, 1, &h, &err), VKT_ERR_INTERRUPTED);
-    sh("cp '%s/ckpt-3/model.safetensors' '%s/ckpt-2/model.safetensors'", b, a);
+    test_sh("cp '%s/ckpt-3/model.safetensors' '%s/ckpt-2/model.safetensors'", b, a);
     h.stop_at = 0;
     vkt_status s = train(ctx, a, true, 1, &h, &err); // falls back to ckpt-1
     assert_int_equal(s, VKT_OK);
     if (!strstr(h.notes, "ckpt-2/model.safetensors") || !strstr(h.notes, "resuming from"))
         fail_msg("notes: %s", h.notes);
     // Only one checkpoint kept: the damaged one is refused outright.
-    sh("cp '%s/ckpt-3/optimizer.safetensors' '%s/ckpt-4/optimizer.safetensors'", b, a);
+    test_sh("cp '%s/ckpt-3/optimizer.safetensors' '%s/ckpt-4/optimizer.safetensors'", b, a);
     s = train(ctx, a, true, 1, &h, &err);
     assert_int_equal(s, VKT_ERR_FORMAT);
     if (!strstr(err.msg, "ckpt-4/optimizer.safetensors") || !strstr(err.msg, "manifest"))
@@ -238,10 +229,10 @@ static void test_leftovers_and_legacy(void **state) {
     hooks h = {.stop_at = 2};
     vkt_error err;
     assert_int_equal(train(ctx, d, false, 1, &h, &err), VKT_ERR_INTERRUPTED);
-    sh("cd '%s' && rm -f checkpoint.json config.json model.safetensors optimizer.safetensors "
+    test_sh("cd '%s' && rm -f checkpoint.json config.json model.safetensors optimizer.safetensors "
        "trainer_state.json && mv ckpt-2/* . && rmdir ckpt-2 && rm checkpoint.json",
        d);
-    sh("cd '%s' && mkdir .ckpt-tmp-abc123 && touch .ckpt-tmp-abc123/model.safetensors "
+    test_sh("cd '%s' && mkdir .ckpt-tmp-abc123 && touch .ckpt-tmp-abc123/model.safetensors "
        "model.safetensors.tmp.Xy12Ab",
        d);
     h.stop_at = 0;
@@ -311,7 +302,7 @@ static void test_cli_overwrite(void **state) {
     snprintf(args, sizeof args, "train --data %s --out %s %s --overwrite", data_file(),
              test_path("o"), common);
     assert_int_equal(test_cli(args, NULL, NULL, NULL), 0);
-    sh("mkdir -p '%s' && echo '{}' > '%s/rl_state.json'", test_path("sp"), test_path("sp"));
+    test_sh("mkdir -p '%s' && echo '{}' > '%s/rl_state.json'", test_path("sp"), test_path("sp"));
     snprintf(args, sizeof args, "train --data %s --out %s %s --overwrite", data_file(),
              test_path("sp"), common);
     assert_int_equal(test_cli(args, NULL, NULL, &err), 2);

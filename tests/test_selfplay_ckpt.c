@@ -21,15 +21,6 @@
 #include "support_cli.h"
 #include "support_files.h"
 
-static void sh(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    assert_int_equal(system(cmd), 0);
-}
-
 static void put(const char *path, const char *text) {
     test_write_bytes(path, text, strlen(text));
 }
@@ -53,7 +44,7 @@ static void test_manifest_subdir(void **state) {
     tx.kind = VKT_RUNDIR_SELFPLAY;
     snprintf(p, sizeof p, "%s/rl_state.json", tx.tmp), put(p, "{}");
     snprintf(p, sizeof p, "%s/ref", tx.tmp);
-    sh("mkdir '%s'", p);
+    test_sh("mkdir '%s'", p);
     snprintf(p, sizeof p, "%s/ref/model.safetensors", tx.tmp), put(p, "weights");
     assert_int_equal(vkt_ckpt_commit(&tx, 3, 1, &err), VKT_OK);
     char gen[600];
@@ -82,7 +73,7 @@ static void test_kinds_refused(void **state) {
     if (!test_cli_available()) return;
     char args[2048], *e = NULL;
     const char *sp = test_path("sp");
-    sh("mkdir -p '%s/ckpt-1'", sp);
+    test_sh("mkdir -p '%s/ckpt-1'", sp);
     put(test_path("sp/checkpoint.json"), "{\"format\": \"vkt checkpoint\", \"kind\": \"selfplay\", \"step\": 1}");
     put(test_path("data.txt"), "abc def ghi jkl mno pqr stu vwx yz abc def ghi jkl mno pqr stu vwx yz");
     snprintf(args, sizeof args, "train --data %s --out %s --overwrite --steps 1", test_path("data.txt"), sp);
@@ -94,7 +85,7 @@ static void test_kinds_refused(void **state) {
     if (!strstr(e, "--resume") || !strstr(e, "--overwrite") || !strstr(e, sp)) fail_msg("%s", e);
     free(e);
     const char *tr = test_path("tr");
-    sh("mkdir -p '%s' && echo '{}' > '%s/trainer_state.json'", tr, tr);
+    test_sh("mkdir -p '%s' && echo '{}' > '%s/trainer_state.json'", tr, tr);
     snprintf(args, sizeof args, "selfplay --out %s --overwrite --games 0", tr);
     assert_int_equal(test_cli(args, NULL, NULL, &e), 2);
     if (!strstr(e, "self-play run") || !strstr(e, "training run") || !strstr(e, tr)) fail_msg("%s", e);
@@ -176,7 +167,7 @@ static void test_run_resume(void **state) {
     free(e);
     flip(p);  // restored
     // The layout of an older vkt: the checkpoint's files at the top, no manifest.
-    sh("cd '%s' && rm -f checkpoint.json config.json model.safetensors optimizer.safetensors rl_state.json "
+    test_sh("cd '%s' && rm -f checkpoint.json config.json model.safetensors optimizer.safetensors rl_state.json "
        "run_options.json && mv ckpt-3/* . && rm -rf ckpt-3 checkpoint.json", dir);
     e = NULL;
     j = run(dir, "--resume --games 96", &e);
