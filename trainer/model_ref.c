@@ -74,6 +74,56 @@ static vkt_status norm_bwd(const vkt_model_config *c, int N, const double *dy, c
     return s;
 }
 
+// Llama family: q, k, v projections (with biases), Qwen3's per-head q/k RMSNorm, RoPE by the
+// model's frequencies inv (D/2).
+static vkt_status qkv_fwd(const vkt_model_config *c, const vkt_params *ps, const double *params, int l, int B, int T,
+                          const double *inv, layer_acts *A, vkt_error *err) {
+    const int N = B * T, C = c->width, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c), KV = KVH * D;
+    const int QW = vkt_q_width(c);
+    const bool qkn = c->qk_norm;
+    double *q = qkn ? A->q_pre : A->q, *k = qkn ? A->k_pre : A->k;
+    VKT_TRY(linear(false, N, C, QW, A->ln1, P(ps, params, VKT_P_Q_W, l), P(ps, params, VKT_P_Q_B, l), q, err));
+    VKT_TRY(linear(false, N, C, KV, A->ln1, P(ps, params, VKT_P_K_W, l), P(ps, params, VKT_P_K_B, l), k, err));
+    VKT_TRY(linear(false, N, C, KV, A->ln1, P(ps, params, VKT_P_V_W, l), P(ps, params, VKT_P_V_B, l), A->v, err));
+    if (qkn) {
+        VKT_TRY(vkt_ref_rmsnorm_fwd_f64(N * H, D, c->eps, q, P(ps, params, VKT_P_Q_NORM, l), A->q, A->q_rstd, err));
+        VKT_TRY(vkt_ref_rmsnorm_fwd_f64(N * KVH, D, c->eps, k, P(ps, params, VKT_P_K_NORM, l), A->k, A->k_rstd, err));
+    }
+    rope(N, T, H, D, QW, inv, 1.0, A->q);
+    rope(N, T, KVH, D, KV, inv, 1.0, A->k);
+    return VKT_OK;
+}
+
+// Gradients of the roped q and k and of v (rotated back and normed back in place), the
+// q/k pre-norm scratch, and dln (+=) for the layer's normalized input.
+typedef struct {
+    double *dq, *dk, *dv, *dqp, *dkp, *dln;
+} qkv_grads;
+
+static vkt_status qkv_bwd(const vkt_model_config *c, const vkt_params *ps, const double *params, double *grads,
+                          int l, int B, int T, const double *inv, const layer_acts *A, qkv_grads *g, vkt_error *err) {
+    const int N = B * T, C = c->width, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c), KV = KVH * D;
+    const int QW = vkt_q_width(c);
+    rope(N, T, H, D, QW, inv, -1.0, g->dq);
+    rope(N, T, KVH, D, KV, inv, -1.0, g->dk);
+    double *gq = g->dq, *gk = g->dk;
+    if (c->qk_norm) {
+        memset(g->dqp, 0, (size_t)N * QW * sizeof *g->dqp);
+        memset(g->dkp, 0, (size_t)N * KV * sizeof *g->dkp);
+        VKT_TRY(vkt_ref_rmsnorm_bwd_f64(N * H, D, g->dq, A->q_pre, P(ps, params, VKT_P_Q_NORM, l), A->q_rstd, g->dqp,
+                                        G(ps, grads, VKT_P_Q_NORM, l), err));
+        VKT_TRY(vkt_ref_rmsnorm_bwd_f64(N * KVH, D, g->dk, A->k_pre, P(ps, params, VKT_P_K_NORM, l), A->k_rstd, g->dkp,
+                                        G(ps, grads, VKT_P_K_NORM, l), err));
+        gq = g->dqp, gk = g->dkp;
+    }
+    VKT_TRY(linear_bwd(false, N, C, QW, gq, A->ln1, P(ps, params, VKT_P_Q_W, l), g->dln, G(ps, grads, VKT_P_Q_W, l),
+                       G(ps, grads, VKT_P_Q_B, l), err));
+    VKT_TRY(linear_bwd(false, N, C, KV, gk, A->ln1, P(ps, params, VKT_P_K_W, l), g->dln, G(ps, grads, VKT_P_K_W, l),
+                       G(ps, grads, VKT_P_K_B, l), err));
+    return linear_bwd(false, N, C, KV, g->dv, A->ln1, P(ps, params, VKT_P_V_W, l), g->dln, G(ps, grads, VKT_P_V_W, l),
+                      G(ps, grads, VKT_P_V_B, l), err);
+}
+
 vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_params *ps, const double *params,
                                           int B, int T, const int32_t *tokens, const int32_t *targets,
                                           const double *weights, double loss_scale,
@@ -150,20 +200,7 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
         if (gpt2) {
             s = linear(conv, N, C, 3 * C, A->ln1, P(ps, params, VKT_P_QKV_W, l), P(ps, params, VKT_P_QKV_B, l), A->q, err);
         } else {
-            double *q = qkn ? A->q_pre : A->q, *k = qkn ? A->k_pre : A->k;
-            s = linear(conv, N, C, QW, A->ln1, P(ps, params, VKT_P_Q_W, l), P(ps, params, VKT_P_Q_B, l), q, err);
-            if (s == VKT_OK)
-                s = linear(conv, N, C, KV, A->ln1, P(ps, params, VKT_P_K_W, l), P(ps, params, VKT_P_K_B, l), k, err);
-            if (s == VKT_OK)
-                s = linear(conv, N, C, KV, A->ln1, P(ps, params, VKT_P_V_W, l), P(ps, params, VKT_P_V_B, l), A->v,
-                           err);
-            if (s == VKT_OK && qkn)
-                s = vkt_ref_rmsnorm_fwd_f64(N * H, D, c->eps, q, P(ps, params, VKT_P_Q_NORM, l), A->q, A->q_rstd, err);
-            if (s == VKT_OK && qkn)
-                s = vkt_ref_rmsnorm_fwd_f64(N * KVH, D, c->eps, k, P(ps, params, VKT_P_K_NORM, l), A->k, A->k_rstd,
-                                            err);
-            rope(N, T, H, D, qs, inv, 1.0, A->q);
-            rope(N, T, KVH, D, ks, inv, 1.0, A->k);
+            s = qkv_fwd(c, ps, params, l, B, T, inv, A, err);
         }
         if (s == VKT_OK) s = vkt_ref_attention_fwd_f64(B, T, H, KVH, D, scale, A->q, qs, A->k, ks, A->v, ks, A->att, A->lse, err);
         // x_mid = x + att W_o (+ b)
@@ -261,28 +298,8 @@ vkt_status vkt_model_ref_forward_backward(const vkt_model_config *c, const vkt_p
             s = linear_bwd(conv, N, C, 3 * C, dq, A->ln1, P(ps, params, VKT_P_QKV_W, l), dln, G(ps, grads, VKT_P_QKV_W, l),
                            G(ps, grads, VKT_P_QKV_B, l), err);
         if (s == VKT_OK && !gpt2) {
-            rope(N, T, H, D, qs, inv, -1.0, dq);
-            rope(N, T, KVH, D, ks, inv, -1.0, dk);
-            double *gq = dq, *gk = dk;
-            if (qkn) {
-                memset(dqp, 0, (size_t)N * QW * sizeof *dqp);
-                memset(dkp, 0, (size_t)N * KV * sizeof *dkp);
-                s = vkt_ref_rmsnorm_bwd_f64(N * H, D, dq, A->q_pre, P(ps, params, VKT_P_Q_NORM, l), A->q_rstd, dqp,
-                                            G(ps, grads, VKT_P_Q_NORM, l), err);
-                if (s == VKT_OK)
-                    s = vkt_ref_rmsnorm_bwd_f64(N * KVH, D, dk, A->k_pre, P(ps, params, VKT_P_K_NORM, l), A->k_rstd,
-                                                dkp, G(ps, grads, VKT_P_K_NORM, l), err);
-                gq = dqp, gk = dkp;
-            }
-            if (s == VKT_OK)
-                s = linear_bwd(conv, N, C, QW, gq, A->ln1, P(ps, params, VKT_P_Q_W, l), dln, G(ps, grads, VKT_P_Q_W, l),
-                               G(ps, grads, VKT_P_Q_B, l), err);
-            if (s == VKT_OK)
-                s = linear_bwd(conv, N, C, KV, gk, A->ln1, P(ps, params, VKT_P_K_W, l), dln, G(ps, grads, VKT_P_K_W, l),
-                               G(ps, grads, VKT_P_K_B, l), err);
-            if (s == VKT_OK)
-                s = linear_bwd(conv, N, C, KV, dv, A->ln1, P(ps, params, VKT_P_V_W, l), dln, G(ps, grads, VKT_P_V_W, l),
-                               G(ps, grads, VKT_P_V_B, l), err);
+            qkv_grads g = {dq, dk, dv, dqp, dkp, dln};
+            s = qkv_bwd(c, ps, params, grads, l, B, T, inv, A, &g, err);
         }
         if (s == VKT_OK)
             s = norm_bwd(c, N, dln, A->x_in, P(ps, params, VKT_P_LN1_W, l), A->ln1_mean, A->ln1_rstd, dx,
