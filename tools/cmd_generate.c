@@ -261,6 +261,21 @@ static void free_lines(char **lines, int n) {
 
 // cv_owned: the file names cut from --control-vector-scaled values, freed by cmd_generate
 // whichever way this returns.
+// A prompt's tokens: its text with special tokens parsed (and the tokenizer's BOS), or with
+// chat the model's chat template around it as the user's message (after system_msg, if any),
+// ending with the assistant's header.
+static vkt_status encode_prompt(vkt_tok *tok, const char *text, bool chat, const char *system_msg,
+                                const char *thinking, vkt_tokens *ids, vkt_error *err) {
+    if (!chat) return vkt_tok_encode(tok, text, strlen(text), VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, ids, err);
+    vkt_chat_msg msgs[2];
+    int nm = 0;
+    if (system_msg) msgs[nm++] = (vkt_chat_msg){"system", system_msg};
+    msgs[nm++] = (vkt_chat_msg){"user", text};
+    vkt_tok_chat_opts co = {.add_generation_prompt = true, .enable_thinking = -1};
+    if (thinking) co.enable_thinking = !strcmp(thinking, "on");
+    return vkt_tok_chat_encode(tok, msgs, nm, &co, ids, err);
+}
+
 static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     const char *ckpt = NULL, *prompts_file = NULL;
     const char *prompt_args[MAX_LIST], *stops[MAX_LIST], *cv_files[MAX_LIST];
@@ -405,19 +420,7 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     for (int i = 0; i < np; i++) {
         ptext[i] = i < n_prompt_args ? prompt_args[i] : file_lines[i - n_prompt_args];
         vkt_tokens ids = {0};
-        vkt_status es;
-        if (chat) {
-            vkt_chat_msg msgs[2];
-            int nm = 0;
-            if (system_msg) msgs[nm++] = (vkt_chat_msg){"system", system_msg};
-            msgs[nm++] = (vkt_chat_msg){"user", ptext[i]};
-            vkt_tok_chat_opts co = {.add_generation_prompt = true, .enable_thinking = -1};
-            if (thinking) co.enable_thinking = !strcmp(thinking, "on");
-            es = vkt_tok_chat_encode(tok, msgs, nm, &co, &ids, &err);
-        } else {
-            es = vkt_tok_encode(tok, ptext[i], strlen(ptext[i]), VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, &ids,
-                                &err);
-        }
+        vkt_status es = encode_prompt(tok, ptext[i], chat, system_msg, thinking, &ids, &err);
         if (es != VKT_OK) return cli_fail("generate", "prompt %d: %s", i, err.msg);
         if (ids.n == 0) return cli_usage_error("generate", "prompt %d is empty", i);
         if (ids.n > (size_t)1 << 30) return cli_usage_error("generate", "prompt %d is too long", i);
