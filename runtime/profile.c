@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vk_internal.h"
 
@@ -134,6 +135,11 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
         if ((mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) && mem.memoryHeaps[i].size > p->device_heap_bytes)
             p->device_heap_bytes = mem.memoryHeaps[i].size;
+    // A CPU device allocates from host memory whatever its heap says (lavapipe reports 2 GiB
+    // and allocates past it): its limit is the machine's memory.
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (p->type == VKT_DEVICE_CPU && pages > 0 && page > 0 && (uint64_t)pages * (uint64_t)page > p->device_heap_bytes)
+        p->device_heap_bytes = (uint64_t)pages * (uint64_t)page;
     p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED) &&
                         !killed("VKT_DISABLE_UNIFIED"); // the staging path, as on a discrete GPU
 

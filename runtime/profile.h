@@ -53,7 +53,8 @@ typedef struct vkt_profile {
     bool has_coopmat, has_subgroup_arith, has_subgroup_size_control;
     bool has_push_descriptor;
     bool unified_memory;      // device memory is host-visible (CPU devices, iGPUs)
-    uint64_t device_heap_bytes; // the largest device-local heap (what a model must fit in)
+    uint64_t device_heap_bytes; // the largest device-local heap (what a model must fit in); on a
+                                // CPU device the machine's memory
 
     // what vkt will use (capabilities after kill switches and vendor choices)
     bool use_fp16, use_coopmat, use_subgroup;

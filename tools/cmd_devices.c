@@ -100,8 +100,9 @@ int cmd_devices(int argc, char **argv) {
             printf("    buffers     storage range %llu MiB, allocation %llu MiB, %s memory\n",
                    (unsigned long long)(d->max_storage_buffer_range >> 20),
                    (unsigned long long)(d->max_allocation_bytes >> 20), d->unified_memory ? "unified" : "device");
-            printf("    memory      %.2f GiB device-local heap (a model's weights, activations and caches must fit)\n",
-                   (double)d->device_heap_bytes / (1 << 30));
+            printf("    memory      %.2f GiB for a model's weights, activations and caches (%s)\n",
+                   (double)d->device_heap_bytes / (1 << 30),
+                   d->type == VKT_DEVICE_CPU ? "a CPU device: the machine's memory" : "the largest device-local heap");
             printf("    types       fp16 %s, bf16 %s, int8 %s (arithmetic is fp32; bf16/fp16 weights are widened "
                    "in the shader)\n", yn(d->has_fp16, d->use_fp16), d->has_bf16 ? "yes (not used)" : "no",
                    d->has_int8 ? "yes (not used)" : "no");

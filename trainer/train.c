@@ -187,7 +187,7 @@ static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *s
         char msg[4400];
         vkt_train_describe_init(*m, o->init, msg, sizeof msg);
         tell(o, msg);
-        return VKT_OK;
+        return vkt_train_check_fits(*m, o, err);
     }
     VKT_TRY(vkt_model_create(ctx, &o->cfg, m, err));
     if (vkt_model_init(*m, vkt_rng_derive(o->seed, 0)) != VKT_OK)

@@ -10,6 +10,7 @@
 #include "checkpoint.h"
 #include "checkpoint_dir.h"
 #include "lora.h"
+#include "profile.h"
 #include "rng.h"
 #include "train_init.h"
 
@@ -51,6 +52,20 @@ void vkt_train_describe_init(const vkt_model *m, const char *init, char *out, si
         snprintf(out + k, n - (size_t)k, "; LoRA rank %d on %d modules: %.4g M parameters (with AdamW: %.2f GiB)",
                  vkt_lora_cfg(a)->rank, vkt_lora_n_targets(a), (double)vkt_lora_count(a) / 1e6,
                  (double)vkt_lora_count(a) * 16 / (1u << 30));
+}
+
+vkt_status vkt_train_check_fits(vkt_model *m, const vkt_train_opts *o, vkt_error *err) {
+    uint64_t heap = vkt_ctx_profile(vkt_model_ctx(m))->device_heap_bytes;
+    const vkt_lora *a = vkt_model_lora(m);
+    int T = o->seq < vkt_model_cfg(m)->context ? o->seq : vkt_model_cfg(m)->context;
+    uint64_t need = vkt_model_weight_bytes(vkt_model_params(m), vkt_model_get_opts(m)) +
+                    (a ? vkt_lora_count(a) * 16 : 0) + vkt_model_plan_bytes(m, o->batch, T);
+    if (heap && need > heap)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: the model, its training state and the activations of %d x %d tokens need %.2f GiB; the "
+                        "device's heap has %.2f GiB (lower --batch or --seq, or use --lora-rank)",
+                        o->init, o->batch, T, (double)need / (1u << 30), (double)heap / (1u << 30));
+    return VKT_OK;
 }
 
 void vkt_train_close_model(vkt_model *m) {
