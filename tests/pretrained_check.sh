@@ -9,6 +9,7 @@
 # For each: `vkt eval` NLL within 1e-3 relative of hf_check.py's on the same ids (from
 # `vkt tokenize`), identical greedy ids from `vkt generate --greedy`, and hf_check.py with
 # one deliberate mistake (--mutate) more than 1e-3 away, so the tolerance can tell.
+# On Qwen3 also `generate --chat` (the chat template's ids, PyTorch's continuation of them).
 # Then LoRA on the Qwen3 fixture: `vkt train --lora-rank` lowers the validation loss and writes
 # PEFT's files, base + adapter equals the merged model (--merge), and PyTorch agrees on it.
 # Exit 0 when all agree, 1 when one does not, 2 on bad usage, 77 (ctest's skip) when
@@ -97,6 +98,29 @@ print(j(s["prompt_tokens"]), j(s["tokens"]))' "$d/gen.json")
         echo "  generate: prompt $prompt_ids -> vkt $vkt_ids, hf_check $hf_ids: ok"
     else
         echo "  generate: prompt $prompt_ids -> vkt $vkt_ids, hf_check $hf_ids: MISMATCH"; fail=1
+    fi
+    if [ "$arch" = qwen3 ]; then
+        # --chat: the prompt in the chat template (the ids vkt tokenize --chat gives), and the
+        # greedy continuation of those ids as PyTorch computes it.
+        chat_ids=$("$VKT" tokenize --model "$d" --text "$PROMPT" --chat --thinking off --json |
+            "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["ids"]).replace(" ", ""))')
+        if "$VKT" generate --ckpt "$d" --chat --thinking off --prompt "$PROMPT" --greedy --max-new-tokens 8 \
+            --json > "$d/chat.json"; then
+            read -r cprompt cids < <("$PY" -c 'import json, sys
+s = json.load(open(sys.argv[1]))["samples"][0]
+j = lambda x: json.dumps(x).replace(" ", "")
+print(j(s["prompt_tokens"]), j(s["ids"]))' "$d/chat.json")
+            chf=$("$PY" "$ROOT/tools/hf_check.py" generate "$d" --ids "$chat_ids" --max-new-tokens 8 |
+                "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["ids"]).replace(" ", ""))')
+            if [ "$cprompt" = "$chat_ids" ] && [ "$cids" = "$chf" ]; then
+                echo "  generate --chat: prompt $cprompt -> vkt $cids, hf_check $chf: ok"
+            else
+                echo "  generate --chat: prompt $cprompt (tokenize --chat $chat_ids) -> vkt $cids, hf_check $chf: MISMATCH"
+                fail=1
+            fi
+        else
+            echo "  vkt generate --chat failed"; fail=1
+        fi
     fi
 done
 
