@@ -57,6 +57,19 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
+# FILE: "PROMPT_IDS NEW_IDS" of the first sample of a `vkt generate --json` output.
+sample_ids() {
+    "$PY" -c 'import json, sys
+s = json.load(open(sys.argv[1]))["samples"][0]
+j = lambda x: json.dumps(x).replace(" ", "")
+print(j(s["prompt_tokens"]), j(s["ids"]))' "$1"
+}
+# DIR IDS: PyTorch's 8 greedy ids after IDS (hf_check.py generate), as a compact JSON list.
+hf_generate() {
+    "$PY" "$ROOT/tools/hf_check.py" generate "$1" --ids "$2" --max-new-tokens 8 |
+        "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["ids"]).replace(" ", ""))'
+}
+
 fail=0
 for spec in llama3:llama3:2 qwen2:qwen3:3 qwen3:qwen3:2; do
     IFS=: read -r arch tok shards <<< "$spec"
@@ -88,12 +101,8 @@ for spec in llama3:llama3:2 qwen2:qwen3:3 qwen3:qwen3:2; do
         > "$d/gen.json"; then
         echo "  vkt generate failed"; fail=1; continue
     fi
-    read -r prompt_ids vkt_ids < <("$PY" -c 'import json, sys
-s = json.load(open(sys.argv[1]))["samples"][0]
-j = lambda x: json.dumps(x).replace(" ", "")
-print(j(s["prompt_tokens"]), j(s["tokens"]))' "$d/gen.json")
-    hf_ids=$("$PY" "$ROOT/tools/hf_check.py" generate "$d" --ids "$prompt_ids" --max-new-tokens 8 |
-        "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["ids"]).replace(" ", ""))')
+    read -r prompt_ids vkt_ids < <(sample_ids "$d/gen.json")
+    hf_ids=$(hf_generate "$d" "$prompt_ids")
     if [ "$vkt_ids" = "$hf_ids" ]; then
         echo "  generate: prompt $prompt_ids -> vkt $vkt_ids, hf_check $hf_ids: ok"
     else
@@ -106,12 +115,8 @@ print(j(s["prompt_tokens"]), j(s["tokens"]))' "$d/gen.json")
             "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["ids"]).replace(" ", ""))')
         if "$VKT" generate --ckpt "$d" --chat --thinking off --prompt "$PROMPT" --greedy --max-new-tokens 8 \
             --json > "$d/chat.json"; then
-            read -r cprompt cids < <("$PY" -c 'import json, sys
-s = json.load(open(sys.argv[1]))["samples"][0]
-j = lambda x: json.dumps(x).replace(" ", "")
-print(j(s["prompt_tokens"]), j(s["ids"]))' "$d/chat.json")
-            chf=$("$PY" "$ROOT/tools/hf_check.py" generate "$d" --ids "$chat_ids" --max-new-tokens 8 |
-                "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["ids"]).replace(" ", ""))')
+            read -r cprompt cids < <(sample_ids "$d/chat.json")
+            chf=$(hf_generate "$d" "$chat_ids")
             if [ "$cprompt" = "$chat_ids" ] && [ "$cids" = "$chf" ]; then
                 echo "  generate --chat: prompt $cprompt -> vkt $cids, hf_check $chf: ok"
             else
