@@ -298,7 +298,7 @@ static void test_explore_all(void **st) {
             assert_int_equal(t[j]->action, acts[j]);
             int32_t want[16];
             int n = 0;
-            TEST_OK(ctx, vkt_rl_answer_tokens(&game, acts[j], 0, want, 16, &n, &err));
+            TEST_OK(ctx, vkt_rl_answer_tokens(&game, acts[j], NULL, want, 16, &n, &err));
             assert_int_equal(t[j]->n_resp, n);
             assert_memory_equal(t[j]->resp, want, (size_t)n * 4);
             for (int i = 0; i < n; i++) assert_true(t[j]->logp[i] == 0.0f);

@@ -128,7 +128,7 @@ static void test_offswitch(void **st) {
     vkt_game eps[N];
     double p[3 * N], mass[N], q[3 * N];
     OK(ctx, vkt_offswitch_eval_episodes("offswitch", N, 5, eps, &err));
-    OK(ctx, vkt_rl_offswitch_probs(gen, eps, N, p, mass, &err));
+    OK(ctx, vkt_rl_offswitch_probs(gen, NULL, eps, N, p, mass, &err));
     vkt_agent a;
     OK(ctx, vkt_rl_model_agent(gen, &a, &err));
     OK(ctx, vkt_offswitch_agent_probs(&a, eps, N, 1, q, &err));

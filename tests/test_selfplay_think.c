@@ -100,7 +100,7 @@ static void test_think_format(void **st) {
                 assert_int_equal(strlen(ans), strlen(plain) + 6);
                 assert_int_equal(vkt_protocol_parse(&g, ans, strlen(ans), &got, NULL), VKT_OK);
                 assert_int_equal(got, a);
-                assert_int_equal(vkt_rl_answer_tokens(&g, a, think, ids, 32, &na, NULL), VKT_OK);
+                assert_int_equal(vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ids, 32, &na, NULL), VKT_OK);
                 assert_int_equal(na, (int)strlen(ans) + 1);
                 assert_int_equal(ids[na - 1], VKT_TOK_EOT);
             }
@@ -119,7 +119,7 @@ static void test_think_format(void **st) {
             while (!vkt_game_is_terminal(&g)) {
                 int acts[VKT_GAME_MAX_LEGAL], nl = vkt_game_legal_actions(&g, acts), ids[64], na;
                 for (int j = 0; j < nl; j++) {
-                    assert_int_equal(vkt_rl_answer_tokens(&g, acts[j], 3, ids, 64, &na, NULL), VKT_OK);
+                    assert_int_equal(vkt_rl_answer_tokens(&g, acts[j], &(vkt_rl_fmt){.think = 3}, ids, 64, &na, NULL), VKT_OK);
                     if (na > longest) longest = na;
                 }
                 assert_int_equal(vkt_game_apply(&g, vkt_rl_random_action(&g, &rng), NULL), VKT_OK);
@@ -230,7 +230,7 @@ static rollout_facts think_rollout(vkt_ctx *ctx, vkt_model *m, const vkt_rl_sp *
     vkt_error err = {0};
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
-    ro.game = "kuhn", ro.n_games = 24, ro.game_base = base, ro.seed = 13, ro.think_tokens = 4;
+    ro.game = "kuhn", ro.n_games = 24, ro.game_base = base, ro.seed = 13, ro.fmt = &(vkt_rl_fmt){.think = 4};
     ro.gen.max_new_tokens = s->max_new_tokens, ro.gen.temperature = 1.0;
     vkt_rl_rollout r;
     OK(ctx, vkt_rl_rollout_run(m, s->gen, &ro, &r, &err));
@@ -289,9 +289,9 @@ static void test_think_run(void **st) {
     assert_int_equal(f.longest, 20);
     assert_true(f.at_cap > f.turns / 2);
     double before, after, loss;
-    OK(ctx, vkt_rl_invalid_rate_think(m, s.gen, "kuhn", 4, 24, 1000000, 11, s.max_new_tokens, &before, &err));
-    OK(ctx, vkt_rl_warmup_think(m, "kuhn", 4, 60, 32, 1e-2, 3, &loss, &err));
-    OK(ctx, vkt_rl_invalid_rate_think(m, s.gen, "kuhn", 4, 24, 1000000, 11, s.max_new_tokens, &after, &err));
+    OK(ctx, vkt_rl_invalid_rate_fmt(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens, &before, &err));
+    OK(ctx, vkt_rl_warmup_fmt(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss, &err));
+    OK(ctx, vkt_rl_invalid_rate_fmt(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens, &after, &err));
     print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after, loss);
     assert_true(before > 0.9);
     assert_true(after < 0.35);
@@ -302,13 +302,13 @@ static void test_think_run(void **st) {
     // The warmed-up model as a game agent in its format (ckpt:DIR players): no teacher-forced
     // probs, and its sampled moves are legal about as often as in the rollouts above.
     vkt_agent ag;
-    assert_int_equal(vkt_rl_model_agent_think(s.gen, -1, &ag, &err), VKT_ERR_ARG);
-    OK(ctx, vkt_rl_model_agent_think(s.gen, 0, &ag, &err));
+    assert_int_equal(vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = -1}, &ag, &err), VKT_ERR_ARG);
+    OK(ctx, vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = 0}, &ag, &err));
     assert_non_null(ag.probs);
     vkt_agent_destroy(&ag);
     int legal[2] = {0};  // the direct format's agent, then the thinking one
     for (int k = 0; k < 2; k++) {
-        OK(ctx, vkt_rl_model_agent_think(s.gen, 4 * k, &ag, &err));
+        OK(ctx, vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = 4 * k}, &ag, &err));
         if (k) assert_null(ag.probs);
         vkt_rng arng;
         vkt_rng_seed(&arng, 7);
@@ -385,10 +385,10 @@ static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
         vkt_game g;
         int p = kuhn_state(&g, i);
-        OK(ctx, vkt_rl_prompt_tokens(&g, p, think, &pids[i], &np[i], &err));
+        OK(ctx, vkt_rl_prompt_tokens(&g, p, &(vkt_rl_fmt){.think = think}, &pids[i], &np[i], &err));
         for (int a = 0; a < 2; a++) {
             int r = 2 * i + a;
-            OK(ctx, vkt_rl_answer_tokens(&g, a, think, ans[r], NA, &na[r], &err));
+            OK(ctx, vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ans[r], NA, &na[r], &err));
             seqs[r] = (vkt_rl_seq){pids[i], np[i], ans[r], na[r]};
             wstart[r] = ntok, ntok += na[r];
             if (np[i] + na[r] - 1 > needT) needT = np[i] + na[r] - 1;
@@ -428,9 +428,9 @@ static void test_think_extraction(void **st) {
     TEST_OK(ctx, vkt_gen_create(m, 512, 96, 4096, &gen));  // the 12 x K samples in few waves
     vkt_kuhn_policy tf, sp, tf0;
     double mass[VKT_KUHN_INFOSTATES], inv[VKT_KUHN_INFOSTATES];
-    OK(ctx, vkt_rl_kuhn_policy_think(gen, 4, &tf, mass, &err));
+    OK(ctx, vkt_rl_kuhn_policy_fmt(gen, &(vkt_rl_fmt){.think = 4}, &tf, mass, &err));
     enum { K = 192 };
-    OK(ctx, vkt_rl_kuhn_policy_sampled(gen, 4, 20, K, 77, &sp, inv, &err));
+    OK(ctx, vkt_rl_kuhn_policy_sampled(gen, &(vkt_rl_fmt){.think = 4}, 20, K, 77, &sp, inv, &err));
     double lo = 1, hi = 0, mean_mass = 0;
     int agree = 0, shuffled_off = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {

@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 B="${VKT_ASAN_BUILD:-build-asan}"
 FIXTURES="${VKT_FIXTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/vkt/fixtures}"
-SKIP='^(test_selfplay(_cli|_games|_think)?|pretrained_check)$'
+SKIP='^(test_selfplay(_cli|_games|_think|_pretrained)?|pretrained_check)$'
 
 cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKT_SANITIZE=ON \
   -DVKT_FIXTURES_DIR="$FIXTURES" >/dev/null

@@ -16,6 +16,8 @@ typedef struct owned {
     vkt_ctx *ctx;
     vkt_model *m;
     vkt_gen *gen;
+    vkt_tok *tok;     // a pretrained model's tokenizer, or NULL (bytes)
+    vkt_rl_fmt fmt;   // the format the run trained in (the agent points at its text)
     vkt_agent inner;
 } owned;
 
@@ -33,16 +35,18 @@ static vkt_status o_probs(void *self, const vkt_game *g, int player, const int *
 static void o_destroy(void *self) {
     owned *o = self;
     vkt_agent_destroy(&o->inner);
+    vkt_rl_fmt_free(&o->fmt);
+    vkt_tok_free(o->tok);
     vkt_gen_destroy(o->gen);
     vkt_model_destroy(o->m);
     vkt_ctx_destroy(o->ctx);
     free(o);
 }
 
-// The thinking format a `vkt selfplay --out DIR` run trained in: DIR/run_options.json's
-// think_tokens (absent file or key: 0, the direct-answer format).
-static int think_tokens_of(const char *cmd, const char *dir, int *think) {
-    *think = 0;
+// The format a `vkt selfplay --out DIR` run trained in: DIR/run_options.json's think_tokens
+// and chat (absent file or key: 0 and false, the direct-answer format on bytes).
+static int think_tokens_of(const char *cmd, const char *dir, int *think, bool *chat) {
+    *think = 0, *chat = false;
     char path[4096];
     snprintf(path, sizeof path, "%s/run_options.json", dir);
     struct stat st;
@@ -55,13 +59,15 @@ static int think_tokens_of(const char *cmd, const char *dir, int *think) {
     if (t && (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > VKT_RL_THINK_MAX))
         rc = cli_fail(cmd, "ckpt:%s: %s: think_tokens is not an integer in 0..%d", dir, path, VKT_RL_THINK_MAX);
     else if (t) *think = (int)json_integer_value(t);
+    *chat = json_is_true(json_object_get(j, "chat"));
     json_decref(j);
     return rc;
 }
 
 int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
     int think;
-    int rc = think_tokens_of(cmd, dir, &think);
+    bool chat;
+    int rc = think_tokens_of(cmd, dir, &think, &chat);
     if (rc != CLI_OK) return rc;
     owned *o = calloc(1, sizeof *o);
     if (!o) return cli_fail(cmd, "out of memory");
@@ -72,10 +78,21 @@ int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
         return rc;
     }
     if (vkt_checkpoint_load_model(o->ctx, dir, &o->m, &err) != VKT_OK) rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
-    else if (vkt_gen_create(o->m, 1, 0, 0, &o->gen) != VKT_OK)
+    else if (vkt_checkpoint_tokenizer(dir, vkt_model_cfg(o->m), &o->tok, &err) != VKT_OK)
+        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    if (rc == CLI_OK && vkt_tok_kind_of(o->tok) == VKT_TOK_BYTE) vkt_tok_free(o->tok), o->tok = NULL;
+    o->fmt = (vkt_rl_fmt){.think = think, .tok = o->tok, .chat = chat};
+    if (rc == CLI_OK && vkt_rl_fmt_prepare(&o->fmt, &err) != VKT_OK) rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    // A pretrained model's context would size the cache: a game's prompt and answer need far less.
+    const int ctx_len = rc == CLI_OK ? vkt_model_cfg(o->m)->context : 0;
+    const int len = o->tok && ctx_len > 1024 + think ? 1024 + think : 0;
+    if (rc == CLI_OK && vkt_gen_create(o->m, 1, len, 0, &o->gen) != VKT_OK)
         rc = cli_fail(cmd, "ckpt:%s: %s", dir, vkt_ctx_message(o->ctx));
-    else if (vkt_rl_model_agent_think(o->gen, think, &o->inner, &err) != VKT_OK) rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    else if (rc == CLI_OK && vkt_rl_model_agent_fmt(o->gen, &o->fmt, &o->inner, &err) != VKT_OK)
+        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
     if (rc != CLI_OK) {
+        vkt_rl_fmt_free(&o->fmt);
+        vkt_tok_free(o->tok);
         if (o->gen) vkt_gen_destroy(o->gen);
         vkt_model_destroy(o->m);
         vkt_ctx_destroy(o->ctx);

@@ -22,6 +22,14 @@ vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, s
 
 // One save: the model with its moments, s's state, its KL reference and run_options into a
 // temporary directory, published as DIR/ckpt-<s->updates>; keeps keep_last checkpoints.
-vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last, vkt_error *err);
+// tok_dir (may be NULL): the directory whose tokenizer files go with the model (a pretrained
+// model's). A model with a LoRA adapter attached saves the adapter's PEFT files instead of
+// its weights, naming `base` as the base model.
+vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last, const char *tok_dir,
+                       const char *base, vkt_error *err);
+
+// A checkpoint's tokenizer.json as self-play's text format reads it (rl_fmt.h): *tok is the
+// pretrained model's tokenizer, or NULL for a model of vkt's byte tokenizer.
+vkt_status cli_sp_tokenizer(const char *dir, vkt_tok **tok, vkt_error *err);
 
 #endif

@@ -36,7 +36,7 @@ vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_err
         const vkt_rl_game_info *gi = &s->mix.g[i];
         cli_sp_game_eval *ge = &e->g[i];
         if (gi->offswitch) {
-            VKT_TRY(vkt_rl_offswitch_probs(s->gen, e->eps, e->episodes, e->p, e->mass, err));
+            VKT_TRY(vkt_rl_offswitch_probs(s->gen, &s->fmt, e->eps, e->episodes, e->p, e->mass, err));
             VKT_TRY(vkt_offswitch_eval_probs(e->eps, e->episodes, e->p, &ge->os, err));
             ge->legal_mass = 0;
             for (int k = 0; k < e->episodes; k++) ge->legal_mass += e->mass[k] / e->episodes;
@@ -46,11 +46,10 @@ vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_err
         // The first game keeps the seeds of the Kuhn-only loop (its runs' numbers stay comparable).
         uint64_t sr = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i) : e->seed;
         uint64_t ss = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i + 1) : e->seed ^ 1;
-        const int think = s->o.think_tokens;
-        VKT_TRY(vkt_rl_eval_vs_think(s->m, s->gen, gi->spec, think, "random", e->games, vkt_rng_derive(sr, round),
+        VKT_TRY(vkt_rl_eval_vs_fmt(s->m, s->gen, gi->spec, &s->fmt, "random", e->games, vkt_rng_derive(sr, round),
                                      s->max_new_tokens, &ge->vs_random, err));
         if (gi->strong)
-            VKT_TRY(vkt_rl_eval_vs_think(s->m, s->gen, gi->spec, think, gi->strong, e->games, vkt_rng_derive(ss, round),
+            VKT_TRY(vkt_rl_eval_vs_fmt(s->m, s->gen, gi->spec, &s->fmt, gi->strong, e->games, vkt_rng_derive(ss, round),
                                          s->max_new_tokens, &ge->vs_strong, err));
     }
     e->ran = true;

@@ -26,6 +26,7 @@
 #include "rl_selfplay.h"
 #include "metrics_json.h"
 #include "rl_tabular.h"
+#include "train_init.h"
 
 static double now_wall(void) {
     struct timespec t;
@@ -246,7 +247,16 @@ static void usage_model(FILE *f) {
         "                          (its saved options; --games may grow)\n"
         "  --overwrite             replace the run in --out with a new one\n"
         "  --keep-last N           complete checkpoints kept (default 1); --resume falls back to the newest intact one\n"
-        "  --init CKPT             start from a checkpoint (no warm-up)\n"
+        "  --init CKPT             start from a checkpoint (no warm-up unless --warmup-steps): one vkt wrote, or a pretrained Hugging\n"
+        "                          Face directory (config.json, safetensors, tokenizer.json): its tokenizer\n"
+        "                          reads the prompts; the weights train in fp32 unless --lora-rank\n"
+        "  --chat                  with a pretrained --init: each prompt is the user turn of the model's chat\n"
+        "                          template, answers end with its end-of-turn token; enable_thinking is on\n"
+        "                          with --think-tokens; a <think>...</think> block is not read as the move\n"
+        "  --lora-rank R           with a pretrained --init: train LoRA adapters of rank R on every projection\n"
+        "                          (the base frozen, 16-bit where the checkpoint is); checkpoints hold PEFT\n"
+        "                          adapter files (not resumable yet; --kl-coef not with it)\n"
+        "  --lora-alpha A          the adapters' scale alpha / R (default 8)\n"
         "  --preset P              gpt2-tiny, llama-tiny (default: a custom gpt2 of 2 layers, width 64)\n"
         "  --layers L --width C --heads H   override the model's shape\n"
         "  --warmup-steps N        format warm-up steps (default: kuhn 150, tictactoe 800, negotiation 400,\n"
@@ -342,6 +352,11 @@ static void fmt_dur(double s, char *out, size_t n) {
 
 typedef struct model_run {
     const char *out, *init, *preset;
+    const char *tok_dir;   // a pretrained model's tokenizer files, saved with each checkpoint
+    const char *metrics;   // --metrics FILE (default DIR/metrics.jsonl)
+    bool chat, warmup_given;
+    long lora_rank;
+    double lora_alpha;
     long layers, width, heads;
     long warmup_steps, warmup_rows;
     double warmup_lr;
@@ -375,6 +390,7 @@ static json_t *opts_json(const vkt_rl_sp_opts *o) {
     json_object_set_new(j, "format_credit", json_integer(o->format_credit));
     json_object_set_new(j, "think_tokens", json_integer(o->think_tokens));
     json_object_set_new(j, "policy_samples", json_integer(o->policy_samples));
+    json_object_set_new(j, "chat", json_boolean(o->chat));
     return j;
 }
 
@@ -413,6 +429,7 @@ static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *
     o->kl_anneal = json_number_value(json_object_get(j, "kl_anneal"));            // and no anneal
     o->format_credit = (int)json_integer_value(json_object_get(j, "format_credit"));  // absent (older runs): off
     o->think_tokens = (int)json_integer_value(json_object_get(j, "think_tokens"));  // absent (older runs): 0
+    o->chat = json_is_true(json_object_get(j, "chat"));  // absent (older runs): false
     if (json_is_integer(json_object_get(j, "policy_samples")))
         o->policy_samples = (int)json_integer_value(json_object_get(j, "policy_samples"));
     return VKT_OK;
@@ -428,7 +445,7 @@ static const char *in_dir(int k, const char *dir, const char *file) {
 static vkt_status save_run(const model_run *r, vkt_rl_sp *s, const vkt_rl_sp_opts *o, json_t *extra, vkt_error *err) {
     json_t *j = opts_json(o);
     if (extra) json_object_update(j, extra);
-    vkt_status st = cli_sp_save(s, r->out, j, (int)r->keep_last, err);
+    vkt_status st = cli_sp_save(s, r->out, j, (int)r->keep_last, r->tok_dir, r->init, err);
     json_decref(j);
     return st;
 }
@@ -489,13 +506,27 @@ static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stat
 // A new model's context: every game's compact prompt + answer fits (negotiation: 89 + 32).
 enum { new_model_context = 128 };
 
+static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, bool gpu_given, vkt_error *errp);
+
+// A pretrained model, frozen (16-bit where its checkpoint is), with fresh LoRA adapters of
+// --lora-rank on every projection, seeded from the run's seed.
+static vkt_status open_lora(vkt_ctx *ctx, const model_run *r, uint64_t seed, vkt_model **m, vkt_error *err) {
+    vkt_train_opts to;
+    vkt_train_defaults(&to);
+    to.init = r->init, to.lora_rank = (int)r->lora_rank, to.lora_alpha = (float)r->lora_alpha, to.seed = seed;
+    vkt_tok *t = NULL;
+    vkt_status st = vkt_train_open_init(ctx, &to, m, &t, err);
+    vkt_tok_free(t);
+    return st;
+}
+
 static int run_model(int argc, char **argv) {
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
-    model_run r = {.out = "selfplay-run", .warmup_steps = -1, .warmup_rows = 64, .warmup_lr = 0, .games = 12288,
+    model_run r = {.out = "selfplay-run", .lora_alpha = 8, .warmup_steps = -1, .warmup_rows = 64, .warmup_lr = 0, .games = 12288,
                    .eval_every = 8, .eval_games = 128, .eval_episodes = 1000, .defer_bin = 0.025, .plot = true,
                    .device = -1, .keep_last = 1};
-    const char *v, *policy = NULL, *metrics = NULL;
+    const char *v, *policy = NULL;
     vkt_error err = {0};
     bool games_given = false, gpu_given = false;
     for (int i = 1; i < argc; i++) {
@@ -514,11 +545,13 @@ static int run_model(int argc, char **argv) {
             o.adv = VKT_RL_ADV_NONE;
         } else if (!strcmp(argv[i], "--no-plot")) {
             r.plot = false;
+        } else if (!strcmp(argv[i], "--chat")) {
+            r.chat = true;
         } else if ((c = cli_value(argc, argv, &i, "--policy", &policy))) {
         } else if ((c = cli_value(argc, argv, &i, "--out", &r.out))) {
         } else if ((c = cli_value(argc, argv, &i, "--init", &r.init))) {
         } else if ((c = cli_value(argc, argv, &i, "--preset", &r.preset))) {
-        } else if ((c = cli_value(argc, argv, &i, "--metrics", &metrics))) {
+        } else if ((c = cli_value(argc, argv, &i, "--metrics", &r.metrics))) {
         } else if ((c = cli_value(argc, argv, &i, "--game", &o.game))) {
 #define INTOPT(flag, lo, hi, dst)                                                        \
     }                                                                                    \
@@ -545,8 +578,11 @@ static int run_model(int argc, char **argv) {
         INTOPT("--save-every", 0, 1000000000L, r.save_every)
         INTOPT("--keep-last", 1, 1000000, r.keep_last)
         INTOPT("--device", 0, 1000, r.device)
+        INTOPT("--lora-rank", 1, 4096, r.lora_rank)
 #undef INTOPT
-        } else if ((c = cli_value(argc, argv, &i, "--warmup-lr", &v)) > 0) {
+        } else if ((c = cli_value(argc, argv, &i, "--lora-alpha", &v)) > 0) {
+            if (!cli_double("selfplay", "--lora-alpha", v, 1e-6, 1e6, &r.lora_alpha)) return CLI_USAGE;
+        } else if (c == 0 && (c = cli_value(argc, argv, &i, "--warmup-lr", &v)) > 0) {
             if (!cli_double("selfplay", "--warmup-lr", v, 1e-12, 10, &r.warmup_lr)) return CLI_USAGE;
         } else if (c == 0 && (c = cli_value(argc, argv, &i, "--defer-bin", &v)) > 0) {
             if (!cli_double("selfplay", "--defer-bin", v, 1e-4, 10, &r.defer_bin)) return CLI_USAGE;
@@ -584,7 +620,28 @@ static int run_model(int argc, char **argv) {
         if (c < 0) return CLI_USAGE;
     }
     if (policy && strcmp(policy, "model")) return cli_usage_error("selfplay", "--policy '%s': model or tabular", policy);
+    r.warmup_given = r.warmup_steps >= 0;
     if (r.resume && r.init) return cli_usage_error("selfplay", "--resume and --init exclude each other");
+    if ((r.chat || r.lora_rank > 0) && !r.init)
+        return cli_usage_error("selfplay", "%s: for a pretrained model given with --init DIR%s",
+                               r.chat ? "--chat" : "--lora-rank", r.resume ? " (a resumed run keeps its own)" : "");
+    if (r.lora_rank > 0 && o.pg.kl_coef > 0)
+        return cli_usage_error("selfplay", "--kl-coef with --lora-rank: the KL reference would be a second copy of "
+                                           "the base model, which is not supported (use full fine-tuning)");
+    vkt_tok *tok = NULL;  // a pretrained model's tokenizer (NULL: bytes)
+    if (r.init && cli_sp_tokenizer(r.init, &tok, &err) != VKT_OK) return cli_fail("selfplay", "%s", err.msg);
+    if (r.chat && !tok) return cli_usage_error("selfplay", "--chat: %s has no tokenizer.json", r.init);
+    o.tok = tok, o.chat = r.chat;
+    r.tok_dir = tok ? r.init : NULL;
+    int rc = run_model_with(&r, &o, games_given, gpu_given, &err);
+    vkt_tok_free(tok);
+    return rc;
+}
+
+static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, bool gpu_given, vkt_error *errp) {
+    model_run r = *rp;
+    vkt_rl_sp_opts o = *op;
+    vkt_error err = *errp;
     {  // the game list, checked before a device is opened; the warm-up's defaults
         vkt_rl_mix mx;
         if (!r.resume && vkt_rl_mix_parse(o.game, &mx, &err) != VKT_OK)
@@ -601,7 +658,7 @@ static int run_model(int argc, char **argv) {
         if (explores && !gpu_given) o.games_per_update = 192;
         o.games_target = r.games;  // the anneal's horizon (a resumed run's: read below)
         const bool check = (!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || o.kl_uniform_end > 0 ||
-                           o.format_credit > 0 || explores;
+                           o.format_credit > 0 || explores || o.chat;
         if (!r.resume && check && vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
             return cli_usage_error("selfplay", "%s", strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
         int steps;
@@ -625,6 +682,7 @@ static int run_model(int argc, char **argv) {
         return rc;
     }
     vkt_model *m = NULL;
+    vkt_tok *run_tok = NULL;  // a resumed run's tokenizer
     vkt_rl_sp s;
     memset(&s, 0, sizeof s);
     cli_sp_eval ev;
@@ -649,6 +707,14 @@ static int run_model(int argc, char **argv) {
             o.games_target = r.games;  // the anneal's horizon: the saved target unless --games is given
         }
         json_decref(j);
+        struct stat sb;
+        if (st == VKT_OK && stat(in_dir(1, src, "adapter_config.json"), &sb) == 0)
+            st = vkt_fail(&err, VKT_ERR_UNSUPPORTED,
+                          "%s holds a LoRA adapter: a LoRA self-play run cannot be resumed yet (its adapters' AdamW "
+                          "moments are not saved); start a new run with --init BASE --lora-rank R", src);
+        if (st == VKT_OK) st = cli_sp_tokenizer(src, &run_tok, &err);
+        o.tok = run_tok;
+        r.tok_dir = run_tok ? r.out : NULL;  // the top of DIR links the newest checkpoint's files
         if (st == VKT_OK) st = vkt_checkpoint_load_model(ctx, src, &m, &err);
         if (st == VKT_OK) {
             const vkt_params *ps = vkt_model_params(m);
@@ -659,7 +725,12 @@ static int run_model(int argc, char **argv) {
             free(m1), free(m2);
         }
     } else if (r.init) {
-        st = vkt_checkpoint_load_model(ctx, r.init, &m, &err);
+        st = r.lora_rank > 0 ? open_lora(ctx, &r, o.seed, &m, &err) : vkt_checkpoint_load_model(ctx, r.init, &m, &err);
+        if (st == VKT_OK && o.tok && !r.json) {
+            char what[512];
+            vkt_train_describe_init(m, r.init, what, sizeof what);
+            fprintf(stderr, "# %s\n", what);
+        }
     } else {
         vkt_model_config cfg;
         st = vkt_model_preset(r.preset ? r.preset : "gpt2-tiny", &cfg, &err);
@@ -676,9 +747,9 @@ static int run_model(int argc, char **argv) {
     }
     if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &o, &err);
     const int inv_games = 64, inv_final_games = 256;
-    if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {
+    if (st == VKT_OK && !r.resume && (!r.init || r.warmup_given) && r.warmup_steps > 0) {
         double t0 = now_wall();
-        st = vkt_rl_invalid_rate_think(m, s.gen, o.game, o.think_tokens, inv_games, 1000000000LL, eval_seed,
+        st = vkt_rl_invalid_rate_fmt(m, s.gen, o.game, &s.fmt, inv_games, 1000000000LL, eval_seed,
                                        s.max_new_tokens, &inv_before, &err);
         if (st == VKT_OK && !r.json) {
             printf("# model: %d layers, width %d, %d heads (%llu parameters); warm-up: %ld steps x %ld rows, lr %g\n",
@@ -688,10 +759,10 @@ static int run_model(int argc, char **argv) {
             fflush(stdout);
         }
         if (st == VKT_OK)
-            st = vkt_rl_warmup_think(m, o.game, o.think_tokens, (int)r.warmup_steps, (int)r.warmup_rows, r.warmup_lr,
+            st = vkt_rl_warmup_fmt(m, o.game, &s.fmt, (int)r.warmup_steps, (int)r.warmup_rows, r.warmup_lr,
                                      o.seed, &warm_loss, &err);
         if (st == VKT_OK)
-            st = vkt_rl_invalid_rate_think(m, s.gen, o.game, o.think_tokens, inv_games, 1000000000LL, eval_seed,
+            st = vkt_rl_invalid_rate_fmt(m, s.gen, o.game, &s.fmt, inv_games, 1000000000LL, eval_seed,
                                            s.max_new_tokens, &inv_after, &err);
         if (st == VKT_OK && !r.json) {
             printf("  invalid-move rate after warm-up:  %.1f%% (answer loss %.4f nats/token, %.0fs)\n", 100 * inv_after,
@@ -699,7 +770,7 @@ static int run_model(int argc, char **argv) {
             fflush(stdout);
         }
     }
-    if (st == VKT_OK && !r.resume && !r.init && r.warmup_steps > 0) {  // the warm-up re-planned the model
+    if (st == VKT_OK && !r.resume && (!r.init || r.warmup_given) && r.warmup_steps > 0) {  // the warm-up re-planned the model
         vkt_rl_sp_free(&s);
         st = vkt_rl_sp_init(&s, m, &o, &err);
     }
@@ -719,7 +790,7 @@ static int run_model(int argc, char **argv) {
     json_object_set_new(extra, "exploitability_start", json_real(expl0));
     json_object_set_new(extra, "games_target", json_integer(r.games));
     char mpath[4096];
-    snprintf(mpath, sizeof mpath, "%s", metrics ? metrics : in_dir(2, r.out, "metrics.jsonl"));
+    snprintf(mpath, sizeof mpath, "%s", r.metrics ? r.metrics : in_dir(2, r.out, "metrics.jsonl"));
     if (st == VKT_OK) {
         if (mkdir(r.out, 0777) != 0 && errno != EEXIST) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot create", r.out);
         else if (!(mf = fopen(mpath, r.resume ? "a" : "w"))) st = vkt_fail(&err, VKT_ERR_IO, "%s: cannot open", mpath);
@@ -835,7 +906,7 @@ static int run_model(int argc, char **argv) {
     // The final policy's own answers, sampled: with every answer explored, training sampled none.
     double inv_final = NAN;
     if (st == VKT_OK)
-        st = vkt_rl_invalid_rate_think(m, s.gen, o.game, o.think_tokens, inv_final_games, 1000000000LL, eval_seed,
+        st = vkt_rl_invalid_rate_fmt(m, s.gen, o.game, &s.fmt, inv_final_games, 1000000000LL, eval_seed,
                                        s.max_new_tokens, &inv_final, &err);
     if (st != VKT_OK) {
         rc = cli_fail("selfplay", "%s", err.msg);
@@ -920,7 +991,8 @@ static int run_model(int argc, char **argv) {
     if (mf) fclose(mf);
     cli_sp_eval_free(&ev);
     vkt_rl_sp_free(&s);
-    vkt_model_destroy(m);
+    vkt_train_close_model(m);
+    vkt_tok_free(run_tok);
     vkt_ctx_destroy(ctx);
     vkt_run_unlock(lock);
     return rc;

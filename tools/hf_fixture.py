@@ -162,6 +162,9 @@ def special_ids(tokdir, arch):
         # Qwen2.5 / Qwen3 configs: bos <|endoftext|>, eos <|im_end|>; vocab padded to 151936.
         bos, eos = token_id(tok, "<|endoftext|>"), token_id(tok, "<|im_end|>")
         return max(n, 151936), bos, eos, [eos, bos]
+    if token_id(tok, "<|begin_of_text|>") is None and token_id(tok, "</s>") is not None:
+        # Llama 2 / Mistral (SentencePiece): <s> and </s>.
+        return n, token_id(tok, "<s>"), token_id(tok, "</s>"), [token_id(tok, "</s>")]
     # Llama 3.x Instruct: eos <|end_of_text|>; generation stops at <|eom_id|> and <|eot_id|> too.
     bos, eos = token_id(tok, "<|begin_of_text|>"), token_id(tok, "<|end_of_text|>")
     # Llama 3.0's tokenizer names 128008 a reserved token; 3.1 calls it <|eom_id|>.

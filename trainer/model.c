@@ -151,6 +151,15 @@ vkt_status vkt_model_set_optim(vkt_model *m, const float *mom1, const float *mom
     return vkt_upload(m->ctx, vkt_view_all(m->mom2), mom2, m->ps.total * 4);
 }
 
+vkt_status vkt_model_reset_optim(vkt_model *m) {
+    const uint64_t n = m->lora ? vkt_lora_count(m->lora) : m->ps.total;
+    float *z = calloc(n ? n : 1, sizeof *z);
+    if (!z) return vkt_fail(m->err, VKT_ERR_NOMEM, "model: %llu zero moments", (unsigned long long)n);
+    vkt_status s = m->lora ? vkt_lora_set_optim(m->lora, z, z) : vkt_model_set_optim(m, z, z);
+    free(z);
+    return s;
+}
+
 // Lays out every activation; with a->buf == NULL it only counts.
 static void layout(vkt_model *m, vkt_arena *a) {
     const vkt_model_config *c = &m->cfg;
@@ -492,11 +501,13 @@ vkt_status vkt_model_read_entropy(vkt_model *m, double *ent_sum, int *positions)
 }
 
 vkt_status vkt_model_zero_grads(vkt_model *m) {
+    if (m->lora) return vkt_lora_zero_grads(m->lora);  // the adapters are what trains
     if (!m->grads) return VKT_OK;
     return vkt_fill(m->ctx, vkt_view_all(m->grads), m->ps.total, 0.0f);
 }
 
 vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_norm) {
+    if (m->lora) return vkt_lora_adamw(m->lora, o, t, grad_norm);
     VKT_TRY(ensure_optim(m));
     vkt_view red = vkt_view_f32(m->red, 0, 4);
     VKT_TRY(vkt_grad_norm(m->ctx, vkt_view_all(m->grads), m->ps.total, o->max_grad_norm, m->scratch, red));

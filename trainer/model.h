@@ -98,6 +98,9 @@ vkt_status vkt_model_read_loss(vkt_model *m, double *loss_sum, double *weight_su
 // Sum of H_i over the positions with c_i != 0 in the last vkt_model_loss, and how many
 // there were (0 and 0 without an entropy term). Waits for the device.
 vkt_status vkt_model_read_entropy(vkt_model *m, double *ent_sum, int *positions);
+// With a LoRA adapter attached (vkt_model_set_lora), these three act on the adapter's
+// parameters: they are what trains. reset_optim zeroes the AdamW moments.
+vkt_status vkt_model_reset_optim(vkt_model *m);
 vkt_status vkt_model_zero_grads(vkt_model *m);
 // Clips (global norm), steps AdamW (t = 1-based step count), zeroes the gradients.
 // *grad_norm (may be NULL) receives the norm before clipping (reading it waits).

@@ -10,8 +10,8 @@
 
 enum { ANS = 16 };
 
-vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_game *eps, int n, double *p, double *legal_mass,
-                                  vkt_error *err) {
+vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *eps, int n, double *p,
+                                  double *legal_mass, vkt_error *err) {
     if (n < 1) return vkt_fail(err, VKT_ERR_ARG, "offswitch probs: %d episodes (>= 1)", n);
     const size_t N = 3 * (size_t)n;
     int32_t **pids = calloc((size_t)n, sizeof *pids), *ans = malloc(N * ANS * sizeof *ans);
@@ -27,10 +27,10 @@ vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_game *eps, int n, doub
             s = vkt_fail(err, VKT_ERR_ARG, "offswitch probs: episode %d is already over", i);
             break;
         }
-        s = vkt_rl_prompt_tokens(&eps[i], 0, 0, &pids[i], &np[i], err);
+        s = vkt_rl_prompt_tokens(&eps[i], 0, f, &pids[i], &np[i], err);
         for (int a = 0; s == VKT_OK && a < 3; a++) {
             size_t q = 3 * (size_t)i + a;
-            s = vkt_rl_answer_tokens(&eps[i], a, 0, ans + q * ANS, ANS, &na[q], err);
+            s = vkt_rl_answer_tokens(&eps[i], a, f, ans + q * ANS, ANS, &na[q], err);
             pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans + q * ANS, lpo[q] = lp + q * ANS;
         }
     }

@@ -10,7 +10,6 @@
 #include "rl_prompt.h"
 #include "textbuf.h"
 #include "tictactoe.h"
-#include "tokenizer.h"
 
 static void game_title(const vkt_game *g, char *out, size_t cap) {
     const char *n = vkt_game_name(g);
@@ -175,36 +174,23 @@ vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *b
     return VKT_OK;
 }
 
-vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, int think, int32_t **ids, int *n, vkt_error *err) {
+vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, const vkt_rl_fmt *f, int32_t **ids, int *n,
+                                vkt_error *err) {
+    const int think = f ? f->think : 0;
     size_t len = vkt_rl_prompt_think(g, player, think, NULL, 0);
     char *text = malloc(len + 1);
-    int32_t *t = malloc((len + 1) * sizeof *t);
-    if (!text || !t) {
-        free(text), free(t);
-        return vkt_fail(err, VKT_ERR_NOMEM, "prompt of %zu bytes", len);
-    }
+    if (!text) return vkt_fail(err, VKT_ERR_NOMEM, "prompt of %zu bytes", len);
     vkt_rl_prompt_think(g, player, think, text, len + 1);
-    size_t got = 0;
-    vkt_status s = vkt_tokenizer_encode(text, len, 0, t, len + 1, &got, err);
+    vkt_status s = vkt_rl_fmt_prompt_ids(f, text, len, ids, n, err);
     free(text);
-    if (s != VKT_OK) {
-        free(t);
-        return s;
-    }
-    *ids = t, *n = (int)got;
-    return VKT_OK;
+    return s;
 }
 
-vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, int think, int32_t *ids, int cap, int *n,
+vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, const vkt_rl_fmt *f, int32_t *ids, int cap, int *n,
                                 vkt_error *err) {
     char a[VKT_ACTION_TEXT_MAX + 8];
-    VKT_TRY(vkt_rl_answer_think(g, action, think, a, sizeof a, err));
-    size_t got = 0;
-    if (cap < 1) return vkt_fail(err, VKT_ERR_ARG, "answer of action %d: no room", action);
-    VKT_TRY(vkt_tokenizer_encode(a, strlen(a), 0, ids, (size_t)cap - 1, &got, err));
-    ids[got] = VKT_TOK_EOT;
-    *n = (int)got + 1;
-    return VKT_OK;
+    VKT_TRY(vkt_rl_answer_think(g, action, f ? f->think : 0, a, sizeof a, err));
+    return vkt_rl_fmt_answer_ids(f, a, ids, cap, n, err);
 }
 
 int vkt_rl_random_action(const vkt_game *g, vkt_rng *rng) {

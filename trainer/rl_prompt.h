@@ -42,6 +42,7 @@
 #include <stdio.h>
 
 #include "game.h"
+#include "rl_fmt.h"
 #include "rng.h"
 #include "status.h"
 
@@ -64,12 +65,13 @@ vkt_status vkt_rl_answer(const vkt_game *g, int action, char *buf, size_t cap, v
 // The same in the thinking format: think > 0 gives "\boxed{Text}", 0 "[Text]".
 vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *buf, size_t cap, vkt_error *err);
 
-// The prompt (thinking format `think`, 0 for none) as byte-level token ids (no special
-// tokens): *ids is malloc'd (*n ids).
-vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, int think, int32_t **ids, int *n, vkt_error *err);
-// The answer of a legal action as ids, "[Text]" (think > 0: "\boxed{Text}") then
-// <|endoftext|>, into ids[cap].
-vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, int think, int32_t *ids, int cap, int *n,
+// The prompt in format f (rl_fmt.h; NULL: byte-level, no thinking) as token ids: *ids is
+// malloc'd (*n ids).
+vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, const vkt_rl_fmt *f, int32_t **ids, int *n,
+                                vkt_error *err);
+// The answer of a legal action in format f as ids, "[Text]" (think > 0: "\boxed{Text}") then
+// the answer's end (<|endoftext|> for bytes), into ids[cap].
+vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, const vkt_rl_fmt *f, int32_t *ids, int cap, int *n,
                                 vkt_error *err);
 
 // A move of random legal play, as the warm-up imitates: uniform over the legal actions

@@ -47,7 +47,7 @@ uint64_t vkt_rl_tokens_key(const int32_t *ids, int n) {
 enum { ANSWER_CAP = 64 };
 
 // Every legal answer's tokens at g's current state, into t (rl_rollout.h).
-static vkt_status legal_answers(const vkt_game *g, int think, vkt_rl_turn *t, vkt_error *err) {
+static vkt_status legal_answers(const vkt_game *g, const vkt_rl_fmt *f, vkt_rl_turn *t, vkt_error *err) {
     int acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
     if (n > VKT_RL_LEGAL_MAX)
         return vkt_fail(err, VKT_ERR_ARG, "rollout: %s has %d legal actions at a state (legal answers are recorded "
@@ -58,7 +58,7 @@ static vkt_status legal_answers(const vkt_game *g, int think, vkt_rl_turn *t, vk
     t->legal_off[0] = 0;
     for (int i = 0; i < n; i++) {
         int len = 0;
-        VKT_TRY(vkt_rl_answer_tokens(g, acts[i], think, t->legal_tok + t->legal_off[i], ANSWER_CAP, &len, err));
+        VKT_TRY(vkt_rl_answer_tokens(g, acts[i], f, t->legal_tok + t->legal_off[i], ANSWER_CAP, &len, err));
         t->legal_off[i + 1] = t->legal_off[i] + len;
     }
     t->n_legal = n;
@@ -108,10 +108,10 @@ static int legal_answer_index(const vkt_rl_turn *t) {
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
                               vkt_error *err) {
     memset(out, 0, sizeof *out);
-    if (o->n_games < 1 || o->max_turns < 1 || o->game_base < 0 || o->think_tokens < 0)
+    if (o->n_games < 1 || o->max_turns < 1 || o->game_base < 0 || (o->fmt && o->fmt->think < 0))
         return vkt_fail(err, VKT_ERR_ARG,
-                        "rollout: n_games %d and max_turns %d must be >= 1, game_base %lld and think_tokens %d >= 0",
-                        o->n_games, o->max_turns, (long long)o->game_base, o->think_tokens);
+                        "rollout: n_games %d and max_turns %d must be >= 1, game_base %lld and think tokens %d >= 0",
+                        o->n_games, o->max_turns, (long long)o->game_base, o->fmt ? o->fmt->think : 0);
     const int G = o->n_games;
     // The blocks: one spec for every game, or the mix.
     const int NS = o->n_specs > 0 ? o->n_specs : 1;
@@ -154,6 +154,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
         }
     vkt_gen_opts gopt = o->gen;
     gopt.seed = o->seed;
+    vkt_rl_fmt_gen_opts(o->fmt, &gopt);
     int cap_turns = 0;
     while (s == VKT_OK) {
         // Every running game waits for a move: batch them all.
@@ -184,10 +185,10 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
             memset(t, 0, sizeof *t);
             t->game = g, t->player = vkt_game_current_player(&games[g]), t->step = turn[g];
             t->action = VKT_ACTION_INVALID;
-            if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, o->think_tokens, &t->prompt, &t->n_prompt, err);
+            if (s == VKT_OK) s = vkt_rl_prompt_tokens(&games[g], t->player, o->fmt, &t->prompt, &t->n_prompt, err);
             if (s == VKT_OK) t->obs_key = vkt_rl_tokens_key(t->prompt, t->n_prompt);
             if (s == VKT_OK && (o->legal_answers || o->format_credit || forced[g] >= 0))
-                s = legal_answers(&games[g], o->think_tokens, t, err);
+                s = legal_answers(&games[g], o->fmt, t, err);
             if (forced[g] >= 0) {
                 if (s == VKT_OK) s = play_forced(&games[g], forced[g], t, err);
                 turn[g]++;
@@ -224,7 +225,9 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
                 if (i >= 0) s = mark_choice(t, i, err);
             }
             bool invalid = false;
-            if (s == VKT_OK) s = vkt_protocol_step(&games[g], r->text, r->text_len, &t->action, &invalid, NULL);
+            size_t at, len;
+            vkt_rl_fmt_answer_span(o->fmt, r->text, r->text_len, &at, &len);
+            if (s == VKT_OK) s = vkt_protocol_step(&games[g], r->text + at, len, &t->action, &invalid, NULL);
             if (s == VKT_OK && invalid) out->invalid++, out->forfeited_by[g] = t->player;
             turn[g]++;
         }

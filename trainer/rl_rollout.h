@@ -39,6 +39,7 @@
 #include "game.h"
 #include "generate.h"
 #include "rl_advantage.h"
+#include "rl_fmt.h"
 
 typedef struct vkt_rl_rollout_opts {
     const char *game;            // game spec, e.g. "kuhn"
@@ -49,9 +50,10 @@ typedef struct vkt_rl_rollout_opts {
     vkt_invalid_rule invalid;    // default VKT_INVALID_TRAINING
     vkt_gen_opts gen;            // sampling settings (max_new_tokens, temperature, stops,
                                  // on_logits); seed is overwritten with `seed`
-    int think_tokens;            // prompt format (rl_prompt.h): 0 (default) answers directly,
-                                 // N > 0 asks for up to N tokens of thinking, then \boxed{move};
-                                 // gen.max_new_tokens is the whole response's budget
+    const vkt_rl_fmt *fmt;       // prompt and answer format (rl_fmt.h; NULL, the default: byte-
+                                 // level, direct answers); think > 0 asks for up to that many
+                                 // tokens of thinking, then \boxed{move}; gen.max_new_tokens is
+                                 // the whole response's budget; the format's tokenizer decodes
     int replays;                 // n_specs == 0: each deal played this many times (default 1)
     int n_specs;                 // 0: every game plays `game`; else a mix of these blocks:
     const char *specs[VKT_RL_MAX_GAMES];

@@ -69,7 +69,7 @@ static vkt_status make_ref(vkt_rl_sp *s, int seqs, vkt_error *err) {
     vkt_status st = vkt_model_get_params(m, h) == VKT_OK ? VKT_OK : dev_fail(m, err, "reading the parameters");
     if (st == VKT_OK) st = vkt_model_create(vkt_model_ctx(m), vkt_model_cfg(m), &s->ref, err);
     if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK) st = dev_fail(m, err, "reference parameters");
-    if (st == VKT_OK && vkt_gen_create(s->ref, seqs, 0, 0, &s->ref_gen) != VKT_OK)
+    if (st == VKT_OK && vkt_gen_create(s->ref, seqs, s->gen_len, 0, &s->ref_gen) != VKT_OK)
         st = dev_fail(m, err, "reference scoring plan");
     free(h);
     return st;
@@ -94,14 +94,15 @@ const char *vkt_rl_explore_name(int mode) {
     return mode == VKT_RL_EXPLORE_ALL ? "all" : mode == VKT_RL_EXPLORE_SAMPLE ? "sample" : "auto";
 }
 
-// The prompt bound of game gi with the thinking suffix.
-static int prompt_bound(const vkt_rl_game_info *gi, int think) {
-    return gi->prompt_max + (int)vkt_rl_think_suffix(think, NULL, 0);
+// The prompt bound of game gi in tokens of format f, thinking suffix included.
+static int prompt_bound(const vkt_rl_game_info *gi, const vkt_rl_fmt *f) {
+    return vkt_rl_fmt_prompt_bound(f, gi->prompt_max + (int)vkt_rl_think_suffix(f->think, NULL, 0));
 }
 
 // Per game of the mix: its share of an update, advantage and replays; the answer and
 // generation budgets.
-static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context, vkt_error *err) {
+static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, const vkt_rl_fmt *f, int context,
+                              vkt_error *err) {
     VKT_TRY(vkt_rl_mix_parse(o->game, &s->mix, err));
     const vkt_rl_mix *mx = &s->mix;
     if (o->games_per_update < mx->n)
@@ -158,16 +159,16 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, int context
                             "selfplay: game '%s': think_tokens %d: its evaluation scores answers teacher-forced "
                             "(rl_offswitch.h), which thinking would bypass; thinking is not supported for it",
                             gi->spec, think);
-        if (think == 0 && gi->prompt_max + s->max_new_tokens > context)
+        if (think == 0 && prompt_bound(gi, f) + s->max_new_tokens > context)
             return vkt_fail(err, VKT_ERR_ARG,
                             "selfplay: game '%s': prompts of up to %d tokens + %d answer tokens exceed the model's "
                             "context of %d",
-                            gi->spec, gi->prompt_max, s->max_new_tokens, context);
-        if (think > 0 && prompt_bound(gi, think) + s->max_new_tokens > context)
+                            gi->spec, prompt_bound(gi, f), s->max_new_tokens, context);
+        if (think > 0 && prompt_bound(gi, f) + s->max_new_tokens > context)
             return vkt_fail(err, VKT_ERR_ARG,
                             "selfplay: game '%s': think_tokens %d: prompts of up to %d tokens (thinking suffix "
                             "included) + %d thinking + %d answer tokens exceed the model's context of %d",
-                            gi->spec, think, prompt_bound(gi, think), think, s->answer_tokens, context);
+                            gi->spec, think, prompt_bound(gi, f), think, s->answer_tokens, context);
         if ((s->kl_uniform > 0 || s->format_credit) && (gi->max_legal < 1 || gi->max_legal > VKT_RL_LEGAL_MAX))
             return vkt_fail(err, VKT_ERR_ARG,
                             "selfplay: game '%s': %s needs every legal answer at each state, and this game "
@@ -214,11 +215,21 @@ static vkt_status check_ranges(const vkt_rl_sp_opts *o, vkt_error *err) {
     return VKT_OK;
 }
 
+// The run's text format from its options (rl_fmt.h).
+static vkt_status make_fmt(const vkt_rl_sp_opts *o, vkt_rl_fmt *f, vkt_error *err) {
+    *f = (vkt_rl_fmt){.think = o->think_tokens, .tok = o->tok, .chat = o->chat};
+    vkt_status s = vkt_rl_fmt_prepare(f, err);
+    if (s != VKT_OK) vkt_rl_fmt_free(f);
+    return s;
+}
+
 vkt_status vkt_rl_sp_check(const vkt_rl_sp_opts *o, int context, vkt_error *err) {
     VKT_TRY(check_ranges(o, err));
     vkt_rl_sp *scratch = malloc(sizeof *scratch);
     if (!scratch) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: option check");
-    vkt_status st = resolve_mix(scratch, o, context, err);
+    vkt_status st = make_fmt(o, &scratch->fmt, err);
+    if (st == VKT_OK) st = resolve_mix(scratch, o, &scratch->fmt, context, err);
+    vkt_rl_fmt_free(&scratch->fmt);
     free(scratch);
     return st;
 }
@@ -227,25 +238,34 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
     memset(s, 0, sizeof *s);
     VKT_TRY(check_ranges(o, err));
     const int context = vkt_model_cfg(m)->context;
-    VKT_TRY(resolve_mix(s, o, context, err));
+    VKT_TRY(make_fmt(o, &s->fmt, err));
+    VKT_TRY(resolve_mix(s, o, &s->fmt, context, err));
     s->o = *o;
     s->o.pg.max_len = s->max_new_tokens;
     s->m = m;
     vkt_rae_init(&s->rae, o->rae_alpha);
     int seqs = o->games_per_update < 256 ? o->games_per_update : 256;
     if (seqs < 24) seqs = 24;  // the 12-state extraction scores 24 sequences at once
-    if (vkt_gen_create(m, seqs, 0, 0, &s->gen) != VKT_OK) return dev_fail(m, err, "generation plan");
-    if (vkt_model_zero_grads(m) != VKT_OK) return dev_fail(m, err, "zero gradients");
-    if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs, err));
     // One fixed training plan (the longest prompt + the longest answer of any game), so a
     // resumed run computes with the same shapes as an uninterrupted one.
     int T = 0;
     for (int i = 0; i < s->mix.n; i++) {
-        int t = (prompt_bound(&s->mix.g[i], o->think_tokens) + s->max_new_tokens - 1 + 3) / 4 * 4;
+        int t = (prompt_bound(&s->mix.g[i], &s->fmt) + s->max_new_tokens - 1 + 3) / 4 * 4;
         if (t > T) T = t;
     }
     if (T > context) T = context;
-    if (vkt_model_plan(m, o->micro_rows, T) != VKT_OK) return dev_fail(m, err, "plan");
+    // A pretrained model's context (tens of thousands) would size the caches: a game needs T + 1.
+    const int max_len = o->tok ? T + 1 < context ? T + 1 : context : 0;
+    s->gen_len = max_len;
+    if (vkt_gen_create(m, seqs, max_len, 0, &s->gen) != VKT_OK) return dev_fail(m, err, "generation plan");
+    if (vkt_model_zero_grads(m) != VKT_OK) return dev_fail(m, err, "zero gradients");
+    if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs, err));
+    // A pretrained vocabulary makes a micro-batch's logits large (64 rows x 68 tokens x 151936
+    // floats = 2.6 GB): fewer rows a micro-batch, the same update (gradients accumulate).
+    const uint64_t V = (uint64_t)vkt_model_cfg(m)->vocab;
+    while (s->o.micro_rows > 1 && (uint64_t)s->o.micro_rows * (uint64_t)T * V * 4 > VKT_RL_LOGITS_BYTES)
+        s->o.micro_rows /= 2;
+    if (vkt_model_plan(m, s->o.micro_rows, T) != VKT_OK) return dev_fail(m, err, "plan");
     s->planned_T = T;
     return VKT_OK;
 }
@@ -254,6 +274,7 @@ void vkt_rl_sp_free(vkt_rl_sp *s) {
     vkt_gen_destroy(s->gen);
     vkt_gen_destroy(s->ref_gen);
     vkt_model_destroy(s->ref);
+    vkt_rl_fmt_free(&s->fmt);
     s->gen = s->ref_gen = NULL;
     s->ref = NULL;
 }
@@ -264,26 +285,27 @@ void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt
 
 enum { MAX_ANSWER = 256 };
 
-// The answer of a legal action as ids: "[Text]" (think > 0: "\boxed{Text}") then <|endoftext|>.
-static vkt_status answer_ids(const vkt_game *g, int action, int think, int32_t *ids, int *n, vkt_error *err) {
-    return vkt_rl_answer_tokens(g, action, think, ids, MAX_ANSWER, n, err);
+// The answer of a legal action as ids: "[Text]" (think > 0: "\boxed{Text}") then the answer's end.
+static vkt_status answer_ids(const vkt_game *g, int action, const vkt_rl_fmt *f, int32_t *ids, int *n,
+                             vkt_error *err) {
+    return vkt_rl_answer_tokens(g, action, f, ids, MAX_ANSWER, n, err);
 }
 
 // --- policy extraction ----------------------------------------------------------------
 
 // Scores the answers of every legal action at state g for player; p[k] normalised.
-static vkt_status score_actions(vkt_gen *gen, const vkt_game *g, int player, const int *acts, int n, double *p,
-                                double *mass, vkt_error *err) {
+static vkt_status score_actions(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *g, int player, const int *acts,
+                                int n, double *p, double *mass, vkt_error *err) {
     int32_t *pids = NULL, ans[VKT_GAME_MAX_LEGAL][MAX_ANSWER];
     int np = 0, na[VKT_GAME_MAX_LEGAL];
-    VKT_TRY(vkt_rl_prompt_tokens(g, player, 0, &pids, &np, err));
+    VKT_TRY(vkt_rl_prompt_tokens(g, player, f, &pids, &np, err));
     vkt_gen_prompt pr[VKT_GAME_MAX_LEGAL];
     const int32_t *cont[VKT_GAME_MAX_LEGAL];
     float lp[VKT_GAME_MAX_LEGAL][MAX_ANSWER];
     float *lpo[VKT_GAME_MAX_LEGAL];
     vkt_status s = VKT_OK;
     for (int k = 0; k < n && s == VKT_OK; k++) {
-        s = answer_ids(g, acts[k], 0, ans[k], &na[k], err);
+        s = answer_ids(g, acts[k], f, ans[k], &na[k], err);
         pr[k] = (vkt_gen_prompt){pids, np, 0}, cont[k] = ans[k], lpo[k] = lp[k];
     }
     if (s == VKT_OK && vkt_gen_score(gen, n, pr, cont, na, lpo) != VKT_OK)
@@ -318,10 +340,11 @@ static vkt_status kuhn_state(int i, vkt_game *g, int *player, vkt_error *err) {
 }
 
 vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err) {
-    return vkt_rl_kuhn_policy_think(gen, 0, pi, raw_mass, err);
+    return vkt_rl_kuhn_policy_fmt(gen, NULL, pi, raw_mass, err);
 }
 
-vkt_status vkt_rl_kuhn_policy_think(vkt_gen *gen, int think, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err) {
+vkt_status vkt_rl_kuhn_policy_fmt(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy *pi, double *raw_mass,
+                                  vkt_error *err) {
     enum { NQ = 2 * VKT_KUHN_INFOSTATES, NA = 24 };  // "\boxed{Check}" + <|endoftext|> = 14
     int32_t *pids[VKT_KUHN_INFOSTATES] = {0}, ans[NQ][NA];
     int np[VKT_KUHN_INFOSTATES], na[NQ];
@@ -333,10 +356,10 @@ vkt_status vkt_rl_kuhn_policy_think(vkt_gen *gen, int think, vkt_kuhn_policy *pi
         vkt_game g;
         int player;
         s = kuhn_state(i, &g, &player, err);
-        if (s == VKT_OK) s = vkt_rl_prompt_tokens(&g, player, think, &pids[i], &np[i], err);
+        if (s == VKT_OK) s = vkt_rl_prompt_tokens(&g, player, f, &pids[i], &np[i], err);
         for (int a = 0; a < 2 && s == VKT_OK; a++) {
             int q = 2 * i + a;  // a = 0 pass, 1 bet (Kuhn's action ids)
-            s = vkt_rl_answer_tokens(&g, a, think, ans[q], NA, &na[q], err);
+            s = vkt_rl_answer_tokens(&g, a, f, ans[q], NA, &na[q], err);
             if (s == VKT_OK) {
                 pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans[q], lpo[q] = lp[q];
             }
@@ -359,8 +382,9 @@ vkt_status vkt_rl_kuhn_policy_think(vkt_gen *gen, int think, vkt_kuhn_policy *pi
     return VKT_OK;
 }
 
-vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_tokens, int samples, uint64_t seed,
+vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max_new_tokens, int samples, uint64_t seed,
                                       vkt_kuhn_policy *pi, double *invalid, vkt_error *err) {
+    const int think = f ? f->think : 0;
     if (samples < 1 || samples > 1 << 16 || max_new_tokens < 1 || think < 0)
         return vkt_fail(err, VKT_ERR_ARG,
                         "selfplay: sampled extraction: samples %d must be in 1..%d, max_new_tokens %d >= 1, "
@@ -376,7 +400,7 @@ vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_token
     for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
         int player;
         s = kuhn_state(i, &g[i], &player, err);
-        if (s == VKT_OK) s = vkt_rl_prompt_tokens(&g[i], player, think, &pids[i], &np[i], err);
+        if (s == VKT_OK) s = vkt_rl_prompt_tokens(&g[i], player, f, &pids[i], &np[i], err);
         for (int k = 0; k < samples && s == VKT_OK; k++) {
             int q = i * samples + k;
             pr[q] = (vkt_gen_prompt){pids[i], np[i], (uint64_t)q};
@@ -385,6 +409,7 @@ vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_token
     vkt_gen_opts go;
     vkt_gen_defaults(&go);
     go.max_new_tokens = max_new_tokens, go.temperature = 1.0, go.seed = seed;
+    vkt_rl_fmt_gen_opts(f, &go);
     if (s == VKT_OK && vkt_generate(gen, pr, NQ, &go, res) != VKT_OK)
         s = vkt_fail(err, VKT_ERR_VULKAN, "selfplay: sampled extraction: generate failed");
     for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
@@ -392,7 +417,9 @@ vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_token
         for (int k = 0; k < samples; k++) {
             const vkt_gen_result *r = &res[i * samples + k];
             int a;
-            if (vkt_protocol_parse(&g[i], r->text, r->text_len, &a, NULL) != VKT_OK) continue;
+            size_t at, len;
+            vkt_rl_fmt_answer_span(f, r->text, r->text_len, &at, &len);
+            if (vkt_protocol_parse(&g[i], r->text + at, len, &a, NULL) != VKT_OK) continue;
             valid++;
             bets += a == VKT_KUHN_BET;
         }
@@ -408,11 +435,11 @@ vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_token
 vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid, vkt_error *err) {
     if (s->o.think_tokens == 0) {
         double mass[VKT_KUHN_INFOSTATES];
-        VKT_TRY(vkt_rl_kuhn_policy(s->gen, pi, mass, err));
+        VKT_TRY(vkt_rl_kuhn_policy_fmt(s->gen, &s->fmt, pi, mass, err));
         for (int i = 0; invalid && i < VKT_KUHN_INFOSTATES; i++) invalid[i] = 1 - mass[i];
     } else {
         uint64_t seed = vkt_rng_derive(vkt_rng_derive(s->o.seed, 0x5a3b1e), (uint64_t)s->updates);
-        VKT_TRY(vkt_rl_kuhn_policy_sampled(s->gen, s->o.think_tokens, s->max_new_tokens, s->o.policy_samples, seed,
+        VKT_TRY(vkt_rl_kuhn_policy_sampled(s->gen, &s->fmt, s->max_new_tokens, s->o.policy_samples, seed,
                                            pi, invalid, err));
     }
     // Exploitability and the average are meaningless on a NaN policy: refuse, naming the update.
@@ -425,18 +452,19 @@ vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double
 
 typedef struct model_agent {
     vkt_gen *gen;
-    int think;  // the thinking format it was trained in (rl_prompt.h), 0 for none
+    vkt_rl_fmt f;  // the format it was trained in (rl_fmt.h; its text owned by the caller)
 } model_agent;
 
 static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
     model_agent *a = self;
     int32_t *ids = NULL;
     int n = 0;
-    VKT_TRY(vkt_rl_prompt_tokens(g, player, a->think, &ids, &n, err));
+    VKT_TRY(vkt_rl_prompt_tokens(g, player, &a->f, &ids, &n, err));
     vkt_gen_opts o;
     vkt_gen_defaults(&o);
     // The longest answer of any game (negotiation's offers), boxed and after thinking.
-    o.max_new_tokens = 32 + (a->think > 0 ? a->think + VKT_RL_BOXED_EXTRA : 0);
+    o.max_new_tokens = 32 + (a->f.think > 0 ? a->f.think + VKT_RL_BOXED_EXTRA : 0);
+    vkt_rl_fmt_gen_opts(&a->f, &o);
     o.seed = vkt_rng_u64(rng);
     vkt_gen_prompt p = {ids, n, 0};
     vkt_gen_result r;
@@ -444,7 +472,9 @@ static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng
     vkt_status s = vkt_generate(a->gen, &p, 1, &o, &r);
     free(ids);
     if (s != VKT_OK) return vkt_fail(err, VKT_ERR_VULKAN, "model agent: generate failed");
-    if (vkt_protocol_parse(g, r.text, r.text_len, action, NULL) != VKT_OK) *action = VKT_ACTION_INVALID;
+    size_t at, len;
+    vkt_rl_fmt_answer_span(&a->f, r.text, r.text_len, &at, &len);
+    if (vkt_protocol_parse(g, r.text + at, len, action, NULL) != VKT_OK) *action = VKT_ACTION_INVALID;
     vkt_gen_result_free(&r);
     return VKT_OK;
 }
@@ -452,17 +482,19 @@ static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng
 static vkt_status ma_probs(void *self, const vkt_game *g, int player, const int *acts, int n, double *p,
                            vkt_error *err) {
     model_agent *a = self;
-    return score_actions(a->gen, g, player, acts, n, p, NULL, err);
+    return score_actions(a->gen, &a->f, g, player, acts, n, p, NULL, err);
 }
 
 static void ma_destroy(void *self) { free(self); }
 
-vkt_status vkt_rl_model_agent_think(vkt_gen *gen, int think, vkt_agent *out, vkt_error *err) {
+vkt_status vkt_rl_model_agent_fmt(vkt_gen *gen, const vkt_rl_fmt *f, vkt_agent *out, vkt_error *err) {
+    const int think = f ? f->think : 0;
     if (think < 0 || think > VKT_RL_THINK_MAX)
         return vkt_fail(err, VKT_ERR_ARG, "model agent: think tokens %d outside 0..%d", think, VKT_RL_THINK_MAX);
     model_agent *a = malloc(sizeof *a);
     if (!a) return vkt_fail(err, VKT_ERR_NOMEM, "model agent");
-    a->gen = gen, a->think = think;
+    a->gen = gen;
+    a->f = f ? *f : (vkt_rl_fmt){0};
     // A thinking model's action probabilities are not one teacher-forced answer: without
     // probs, callers (kuhn_policy.h) sample it.
     *out = (vkt_agent){a, "model", ma_act, think > 0 ? NULL : ma_probs, ma_destroy};
@@ -470,7 +502,7 @@ vkt_status vkt_rl_model_agent_think(vkt_gen *gen, int think, vkt_agent *out, vkt
 }
 
 vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err) {
-    return vkt_rl_model_agent_think(gen, 0, out, err);
+    return vkt_rl_model_agent_fmt(gen, NULL, out, err);
 }
 
 // --- invalid rate, evaluation ---------------------------------------------------------
@@ -493,10 +525,10 @@ static void mix_blocks(const vkt_rl_mix *mx, int G, const int *replays, vkt_rl_r
 
 vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int games, int64_t game_base,
                                uint64_t seed, int max_new_tokens, double *rate, vkt_error *err) {
-    return vkt_rl_invalid_rate_think(m, gen, game, 0, games, game_base, seed, max_new_tokens, rate, err);
+    return vkt_rl_invalid_rate_fmt(m, gen, game, NULL, games, game_base, seed, max_new_tokens, rate, err);
 }
 
-vkt_status vkt_rl_invalid_rate_think(vkt_model *m, vkt_gen *gen, const char *game, int think, int games,
+vkt_status vkt_rl_invalid_rate_fmt(vkt_model *m, vkt_gen *gen, const char *game, const vkt_rl_fmt *f, int games,
                                      int64_t game_base, uint64_t seed, int max_new_tokens, double *rate,
                                      vkt_error *err) {
     vkt_rl_mix mx;
@@ -504,7 +536,7 @@ vkt_status vkt_rl_invalid_rate_think(vkt_model *m, vkt_gen *gen, const char *gam
     if (games < mx.n) return vkt_fail(err, VKT_ERR_ARG, "invalid rate: %d games for the %d games of '%s'", games, mx.n, game);
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
-    ro.game = game, ro.n_games = games, ro.game_base = game_base, ro.seed = seed, ro.think_tokens = think;
+    ro.game = game, ro.n_games = games, ro.game_base = game_base, ro.seed = seed, ro.fmt = f;
     if (mx.n > 1) mix_blocks(&mx, games, NULL, &ro);
     else ro.game = mx.g[0].spec;
     gen_opts(&ro.gen, max_new_tokens);
@@ -517,10 +549,10 @@ vkt_status vkt_rl_invalid_rate_think(vkt_model *m, vkt_gen *gen, const char *gam
 
 vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const char *opponent, int games,
                           uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err) {
-    return vkt_rl_eval_vs_think(m, gen, game, 0, opponent, games, seed, max_new_tokens, out, err);
+    return vkt_rl_eval_vs_fmt(m, gen, game, NULL, opponent, games, seed, max_new_tokens, out, err);
 }
 
-vkt_status vkt_rl_eval_vs_think(vkt_model *m, vkt_gen *gen, const char *game, int think, const char *opponent,
+vkt_status vkt_rl_eval_vs_fmt(vkt_model *m, vkt_gen *gen, const char *game, const vkt_rl_fmt *f, const char *opponent,
                                 int games, uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err) {
     memset(out, 0, sizeof *out);
     if (games < 1) return vkt_fail(err, VKT_ERR_ARG, "eval: games %d must be >= 1", games);
@@ -546,6 +578,7 @@ vkt_status vkt_rl_eval_vs_think(vkt_model *m, vkt_gen *gen, const char *game, in
     vkt_gen_opts go;
     gen_opts(&go, max_new_tokens);
     go.seed = vkt_rng_derive(seed, 0xe7a1);
+    vkt_rl_fmt_gen_opts(f, &go);
     while (s == VKT_OK) {
         int n = 0;
         for (int g = 0; g < games && s == VKT_OK; g++) {
@@ -561,7 +594,7 @@ vkt_status vkt_rl_eval_vs_think(vkt_model *m, vkt_gen *gen, const char *game, in
                 int np = 0;
                 free(ids[g]);
                 ids[g] = NULL;
-                s = vkt_rl_prompt_tokens(&gs[g], g % 2, think, &ids[g], &np, err);
+                s = vkt_rl_prompt_tokens(&gs[g], g % 2, f, &ids[g], &np, err);
                 pr[n] = (vkt_gen_prompt){ids[g], np, ((uint64_t)g << 16) | (uint64_t)turn[g]};
                 wait[n++] = g;
             }
@@ -574,7 +607,9 @@ vkt_status vkt_rl_eval_vs_think(vkt_model *m, vkt_gen *gen, const char *game, in
         for (int k = 0; k < n; k++) {
             int g = wait[k], a;
             bool invalid = false;
-            if (s == VKT_OK) s = vkt_protocol_step(&gs[g], res[k].text, res[k].text_len, &a, &invalid, NULL);
+            size_t at, len;
+            vkt_rl_fmt_answer_span(f, res[k].text, res[k].text_len, &at, &len);
+            if (s == VKT_OK) s = vkt_protocol_step(&gs[g], res[k].text + at, len, &a, &invalid, NULL);
             if (s == VKT_OK && invalid) out->invalid += 1, out->seat_invalid[g % 2] += 1;
             out->decisions++;
             turn[g]++;
@@ -622,7 +657,7 @@ typedef struct example {
 // 1/n (the random policy's whole distribution at this state instead of one sample of
 // it). *used = 0 when the rows do not fit in `room` (nothing is drawn or played then).
 static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint64_t seed, vkt_rng *rng, bool expand,
-                               int think, example *ex, int room, int *used, vkt_error *err) {
+                               const vkt_rl_fmt *f, example *ex, int room, int *used, vkt_error *err) {
     *used = 0;
     if (*fresh || vkt_game_is_terminal(g)) {
         VKT_TRY(vkt_game_reset(g, vkt_rng_derive(seed, (uint64_t)(*game_no)++), err));
@@ -631,12 +666,12 @@ static vkt_status next_example(vkt_game *g, bool *fresh, int64_t *game_no, uint6
     int acts[VKT_GAME_MAX_LEGAL], n = expand ? vkt_game_legal_actions(g, acts) : 1;
     if (n > room) return VKT_OK;
     int p = vkt_game_current_player(g), a = vkt_rl_random_action(g, rng);
-    VKT_TRY(vkt_rl_prompt_tokens(g, p, think, &ex[0].prompt, &ex[0].np, err));
+    VKT_TRY(vkt_rl_prompt_tokens(g, p, f, &ex[0].prompt, &ex[0].np, err));
     ex[0].owns = true;
     for (int k = 0; k < n; k++) {
         if (k) ex[k].prompt = ex[0].prompt, ex[k].np = ex[0].np, ex[k].owns = false;
         ex[k].f = 1.0 / n;
-        VKT_TRY(answer_ids(g, expand ? acts[k] : a, think, ex[k].ans, &ex[k].na, err));
+        VKT_TRY(answer_ids(g, expand ? acts[k] : a, f, ex[k].ans, &ex[k].na, err));
     }
     *used = n;
     return vkt_game_apply(g, a, err);
@@ -651,14 +686,33 @@ static void free_rows(example *ex, int n) {
 
 vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, double lr, uint64_t seed, double *loss,
                          vkt_error *err) {
-    return vkt_rl_warmup_think(m, game, 0, steps, rows, lr, seed, loss, err);
+    return vkt_rl_warmup_fmt(m, game, NULL, steps, rows, lr, seed, loss, err);
 }
 
-vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int steps, int rows, double lr,
-                               uint64_t seed, double *loss, vkt_error *err) {
+// One warm-up step over rows x T packed rows, mb rows a forward (gradients accumulate: the
+// weights are normalised over all rows); *loss (may be NULL) gets the summed loss.
+static vkt_status warmup_step(vkt_model *m, int rows, int mb, int T, const int32_t *tok, const int32_t *tgt,
+                              const float *wt, const vkt_optim *opt, int step, double *loss, vkt_error *err) {
+    double sum = 0;
+    for (int r0 = 0; r0 < rows; r0 += mb) {
+        const size_t at = (size_t)r0 * T;
+        if (vkt_model_set_batch(m, tok + at, tgt + at, wt + at) != VKT_OK || vkt_model_forward(m, NULL, NULL) != VKT_OK ||
+            vkt_model_loss(m, 1.0f, true) != VKT_OK)
+            return dev_fail(m, err, "warmup step");
+        double ls, ws;
+        if (loss && vkt_model_read_loss(m, &ls, &ws) != VKT_OK) return dev_fail(m, err, "warmup: loss");
+        sum += loss ? ls : 0;
+    }
+    if (vkt_model_adamw(m, opt, step, NULL) != VKT_OK) return dev_fail(m, err, "warmup step");
+    if (loss) *loss = sum;
+    return VKT_OK;
+}
+
+vkt_status vkt_rl_warmup_fmt(vkt_model *m, const char *game, const vkt_rl_fmt *f, int steps, int rows, double lr,
+                             uint64_t seed, double *loss, vkt_error *err) {
+    const int think = f ? f->think : 0;
     if (steps < 0 || rows < 1 || think < 0)
         return vkt_fail(err, VKT_ERR_ARG, "warmup: steps %d, rows %d, think %d", steps, rows, think);
-    const vkt_params *ps = vkt_model_params(m);
     vkt_rl_mix mx;
     VKT_TRY(vkt_rl_mix_parse(game, &mx, err));
     vkt_game *g = malloc((size_t)mx.n * sizeof *g);  // one running game per game of the mix
@@ -679,11 +733,11 @@ vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int st
     vkt_rl_seq *seqs = malloc((size_t)rows * sizeof *seqs);
     int *wstart = malloc((size_t)rows * sizeof *wstart);
     double *w = malloc((size_t)rows * MAX_ANSWER * sizeof *w);
-    float *zeros = calloc(ps->total, sizeof *zeros);
     int32_t *tok = NULL, *tgt = NULL;
     float *wt = NULL;
     int planT = 0;
-    vkt_status s = (ex && seqs && wstart && w && zeros) ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "warmup buffers");
+    vkt_status s = (ex && seqs && wstart && w) ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "warmup buffers");
+    int mb = rows;  // rows a forward: a pretrained vocabulary's logits split the step (rl_selfplay.h)
     vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f};
     int ramp = 0;  // the mix's largest ramp, at most a fifth of the steps
     for (int i = 0; i < mx.n; i++) ramp = mx.g[i].warmup_ramp > ramp ? mx.g[i].warmup_ramp : ramp;
@@ -696,7 +750,7 @@ vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int st
         for (int state = 0; nr < rows && s == VKT_OK; state++) {
             const int k = state % mx.n;
             int used = 0;
-            s = next_example(&g[k], &fresh[k], &game_no[k], seed, &rng, mx.g[k].warmup_expand, think, ex + nr, rows - nr,
+            s = next_example(&g[k], &fresh[k], &game_no[k], seed, &rng, mx.g[k].warmup_expand, f, ex + nr, rows - nr,
                              &used, err);
             if (s == VKT_OK && used == 0 && nr == 0)
                 s = vkt_fail(err, VKT_ERR_ARG, "warmup: %d rows cannot hold the legal answers of one %s state", rows,
@@ -718,27 +772,28 @@ vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int st
             free(tok), free(tgt), free(wt);
             tok = malloc((size_t)rows * planT * sizeof *tok), tgt = malloc((size_t)rows * planT * sizeof *tgt);
             wt = malloc((size_t)rows * planT * sizeof *wt);
+            mb = rows;
+            const uint64_t V = (uint64_t)vkt_model_cfg(m)->vocab;
+            while (mb % 2 == 0 && (uint64_t)mb * (uint64_t)planT * V * 4 > VKT_RL_LOGITS_BYTES) mb /= 2;
             if (!tok || !tgt || !wt) s = vkt_fail(err, VKT_ERR_NOMEM, "warmup rows");
-            else if (vkt_model_plan(m, rows, planT) != VKT_OK) s = dev_fail(m, err, "warmup: plan");
+            else if (vkt_model_plan(m, mb, planT) != VKT_OK) s = dev_fail(m, err, "warmup: plan");
         }
         opt.lr = (float)vkt_lr_at(step - 1, steps, ramp, lr, lr);  // the ramp, then constant
         if (s == VKT_OK) s = vkt_rl_pack(seqs, nr, w, wstart, rows, planT, tok, tgt, wt, err);
-        if (s == VKT_OK && (vkt_model_set_batch(m, tok, tgt, wt) != VKT_OK || vkt_model_forward(m, NULL, NULL) != VKT_OK ||
-                            vkt_model_loss(m, 1.0f, true) != VKT_OK || vkt_model_adamw(m, &opt, step, NULL) != VKT_OK))
-            s = dev_fail(m, err, "warmup step");
-        if (s == VKT_OK && loss && step == steps) {
-            double ls, ws;
-            if (vkt_model_read_loss(m, &ls, &ws) != VKT_OK) s = dev_fail(m, err, "warmup: loss");
-            else if (!isfinite(ls))
+        double ls = 0;
+        const bool last = loss && step == steps;
+        if (s == VKT_OK) s = warmup_step(m, rows, mb, planT, tok, tgt, wt, &opt, step, last ? &ls : NULL, err);
+        if (s == VKT_OK && last) {
+            if (!isfinite(ls))
                 s = vkt_fail(err, VKT_ERR_ARG, "warmup: the loss after step %d is %g, not finite: the model has "
                              "diverged (try a lower --warmup-lr)", step, ls);
             else *loss = ls;
         }
     }
     // RL starts with fresh moments.
-    if (s == VKT_OK && vkt_model_set_optim(m, zeros, zeros) != VKT_OK) s = dev_fail(m, err, "warmup: reset moments");
+    if (s == VKT_OK && vkt_model_reset_optim(m) != VKT_OK) s = dev_fail(m, err, "warmup: reset moments");
     free_rows(ex, rows);
-    free(ex), free(seqs), free(wstart), free(w), free(zeros), free(tok), free(tgt), free(wt), free(g);
+    free(ex), free(seqs), free(wstart), free(w), free(tok), free(tgt), free(wt), free(g);
     return s;
 }
 
@@ -807,7 +862,7 @@ vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *er
     // 2. rollouts: every game of the mix in one batch.
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
-    ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed, ro.think_tokens = o->think_tokens;
+    ro.game = o->game, ro.n_games = G, ro.game_base = s->games, ro.seed = o->seed, ro.fmt = &s->fmt;
     const double C_uni = vkt_rl_sp_kl_uniform_at(s, s->games);  // this update's (annealed) coefficient
     ro.legal_answers = C_uni > 0;
     ro.format_credit = s->format_credit;

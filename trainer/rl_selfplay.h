@@ -68,9 +68,11 @@
 #include "kuhn_policy.h"
 #include "model.h"
 #include "rl_advantage.h"
+#include "rl_fmt.h"
 #include "rl_loss.h"
 #include "rl_mix.h"
 
+#define VKT_RL_LOGITS_BYTES (512ull << 20)  // a training micro-batch's logits at most
 #define VKT_RL_THINK_MAX 4096  // think_tokens' range (the model's context bounds it first)
 #define VKT_RL_KL_UNIFORM_KUHN 0.05  // kl_uniform's auto value on one-hand Kuhn (0.02 left seed 2 at 0.274)
 #define VKT_RL_KL_ANNEAL_KUHN 0.25    // kl_anneal's auto value with Kuhn's auto C (docs/selfplay.md)
@@ -104,7 +106,8 @@ typedef struct vkt_rl_sp_opts {
     int max_new_tokens;      // answer budget; 0: the largest of the mix's games (kuhn, tictactoe,
                              // offswitch 8: "[Check]" + <|endoftext|>; negotiation 32; + 8 for
                              // the boxed answer when thinking); thinking adds think_tokens
-    int micro_rows;          // rows per forward/backward (64)
+    int micro_rows;          // rows per forward/backward (64; halved until a micro-batch's logits
+                             // fit VKT_RL_LOGITS_BYTES, for a pretrained model's vocabulary)
     int think_tokens;        // 0 (default): answer directly; N > 0: up to N tokens of thinking
                              // before a \boxed{} answer (the answer budget grows by 8 for it)
     int policy_samples;      // think_tokens > 0: Kuhn extraction samples per information state (64)
@@ -116,6 +119,8 @@ typedef struct vkt_rl_sp_opts {
     int format_credit;       // 1: credit a sampled legal answer's format apart from its choice
                              // (above); 0: every token gets A; < 0 (default): auto, on for
                              // one-hand Kuhn alone with direct answers
+    vkt_tok *tok;            // the model's tokenizer.json (not owned); NULL: vkt's byte tokenizer
+    bool chat;               // with tok: prompts are user turns of its chat template (rl_fmt.h)
     uint64_t seed;
 } vkt_rl_sp_opts;
 
@@ -165,11 +170,13 @@ typedef struct vkt_rl_sp {
     bool explore;            // every answer explored (auto resolved)
     bool format_credit;      // format credit on sampled answers (auto resolved)
     int lr_warmup;           // the lr ramp in use (auto resolved)
+    vkt_rl_fmt fmt;          // how text meets the model (think_tokens, tok, chat; rl_fmt.h)
     vkt_model *m;            // not owned
     vkt_gen *gen;            // owned: rollouts, scoring, extraction
     vkt_model *ref;          // owned, kl_coef > 0: the frozen reference policy
     vkt_gen *ref_gen;        // owned: its scoring plan
     int planned_T;           // the model's training plan (micro_rows x planned_T)
+    int gen_len;             // the generation plans' positions (0: the model's context)
     vkt_rae rae;
     int64_t games, decisions, invalid;   // cumulative over the RL updates
     int updates, adam_step;
@@ -210,17 +217,18 @@ vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir, vkt_error *err);
 // vkt_gen_score call (24 sequences). raw_mass (may be NULL) gets, per state, the
 // unnormalised total probability of the two legal answers (1 - the invalid mass).
 vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err);
-// The same in the thinking format `think` (prompts with the suffix, answers "\boxed{Text}"
-// + <|endoftext|>): the policy of answering at once, and raw_mass the probability of
-// doing so with a legal answer. Not the played policy when the model thinks first.
-vkt_status vkt_rl_kuhn_policy_think(vkt_gen *gen, int think, vkt_kuhn_policy *pi, double *raw_mass, vkt_error *err);
+// The same in format f (rl_fmt.h; with think > 0, prompts with the suffix and answers
+// "\boxed{Text}" + the answer's end): the policy of answering at once, and raw_mass the
+// probability of doing so with a legal answer. Not the played policy when the model thinks first.
+vkt_status vkt_rl_kuhn_policy_fmt(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy *pi, double *raw_mass,
+                                  vkt_error *err);
 // The model's Kuhn policy by sampling: at each information state `samples` responses at
-// temperature 1 to the prompt in format `think` (up to max_new_tokens tokens; sample k of
+// temperature 1 to the prompt in format f (up to max_new_tokens tokens; sample k of
 // state i on stream i * samples + k under `seed`, all in one vkt_generate call), parsed
 // by the protocol; P(aggressive) = aggressive answers / valid answers (0.5 at a state
 // with none). invalid (may be NULL) gets per state the fraction of responses that named
 // no legal move.
-vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, int think, int max_new_tokens, int samples, uint64_t seed,
+vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max_new_tokens, int samples, uint64_t seed,
                                       vkt_kuhn_policy *pi, double *invalid, vkt_error *err);
 // The run's extraction: teacher forced (vkt_rl_kuhn_policy; invalid = 1 - raw_mass) when
 // think_tokens is 0, else sampled with policy_samples per state and the run's budget,
@@ -232,16 +240,16 @@ vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double
 // through the protocol (VKT_ACTION_INVALID when it is not a legal move); probs scores
 // each legal action's answer as above.
 vkt_status vkt_rl_model_agent(vkt_gen *gen, vkt_agent *out, vkt_error *err);
-// The same for a model trained with --think-tokens `think` (its prompts and budget; no
-// probs: its policy is sampled).
-vkt_status vkt_rl_model_agent_think(vkt_gen *gen, int think, vkt_agent *out, vkt_error *err);
+// The same for a model of format f (rl_fmt.h, copied; the text it points to must outlive the
+// agent): its prompts and budget; with think > 0 no probs (its policy is sampled).
+vkt_status vkt_rl_model_agent_fmt(vkt_gen *gen, const vkt_rl_fmt *f, vkt_agent *out, vkt_error *err);
 
 // Invalid-move rate of self-play sampling: `games` games (ids from game_base; a mix
 // splits them evenly) at temperature 1, invalid moves / decisions.
 vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, int games, int64_t game_base,
                                uint64_t seed, int max_new_tokens, double *rate, vkt_error *err);
-// The same in the thinking format `think` (max_new_tokens: the whole response's budget).
-vkt_status vkt_rl_invalid_rate_think(vkt_model *m, vkt_gen *gen, const char *game, int think, int games,
+// The same in format f (max_new_tokens: the whole response's budget).
+vkt_status vkt_rl_invalid_rate_fmt(vkt_model *m, vkt_gen *gen, const char *game, const vkt_rl_fmt *f, int games,
                                      int64_t game_base, uint64_t seed, int max_new_tokens, double *rate,
                                      vkt_error *err);
 
@@ -253,9 +261,9 @@ vkt_status vkt_rl_invalid_rate_think(vkt_model *m, vkt_gen *gen, const char *gam
 // mean answer-token loss of the last step (nats).
 vkt_status vkt_rl_warmup(vkt_model *m, const char *game, int steps, int rows, double lr, uint64_t seed, double *loss,
                          vkt_error *err);
-// The same in the thinking format `think`: prompts with the suffix, targets "\boxed{Text}"
-// + <|endoftext|> (no thinking: the format, not a way of thinking, is imitated).
-vkt_status vkt_rl_warmup_think(vkt_model *m, const char *game, int think, int steps, int rows, double lr,
+// The same in format f: with think > 0 prompts with the suffix, targets "\boxed{Text}" + the
+// answer's end (no thinking: the format, not a way of thinking, is imitated).
+vkt_status vkt_rl_warmup_fmt(vkt_model *m, const char *game, const vkt_rl_fmt *f, int steps, int rows, double lr,
                                uint64_t seed, double *loss, vkt_error *err);
 
 // Evaluation against an opponent agent in a two-player game: `games` games, the model
@@ -271,8 +279,8 @@ typedef struct vkt_rl_eval {
 } vkt_rl_eval;
 vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const char *opponent, int games,
                           uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err);
-// The same in the thinking format `think` (max_new_tokens: the whole response's budget).
-vkt_status vkt_rl_eval_vs_think(vkt_model *m, vkt_gen *gen, const char *game, int think, const char *opponent,
+// The same in format f (max_new_tokens: the whole response's budget).
+vkt_status vkt_rl_eval_vs_fmt(vkt_model *m, vkt_gen *gen, const char *game, const vkt_rl_fmt *f, const char *opponent,
                                 int games, uint64_t seed, int max_new_tokens, vkt_rl_eval *out, vkt_error *err);
 
 #endif
