@@ -17,6 +17,8 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_device.h"
+#include "cli_model.h"
+#include "cmd_steer_efficiency.h"
 #include "effsteer_exp.h"
 #include "json_file.h"
 #include "steer.h"
@@ -24,142 +26,13 @@
 
 int cmd_steer_efficiency(int argc, char **argv);
 
-#define CMD "steer efficiency"
-#define MAX_STRENGTHS 16
-#define MAX_SEEDS 8
-
-// The task model's recipe (docs/efficiency_steering.md, step 1): a 4 x 64 GPT-2 (233k
-// parameters), ~50 minutes on lavapipe. 3000 steps: at 2000 the rarest re-check is halved.
-#define TRAIN_EXAMPLES 200000
-#define TRAIN_STEPS 3000
-
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: vkt steer efficiency --out DIR [--ckpt DIR] [options]\n\n"
-            "The efficiency-steering experiment on the synthetic task of docs/efficiency_steering.md:\n"
-            "  1. without --ckpt, writes the task data to DIR/data and trains DIR/model (4 layers x 64,\n"
-            "     %d steps; ~50 min on lavapipe; an existing DIR/model is reused, an interrupted one resumed)\n"
-            "  2. held-out check: accuracy and verbose fraction per tag (sampled at T = 1)\n"
-            "  3. directions per layer from the same concise trace under every tag: trace-averaged\n"
-            "     (verbose-tag minus concise-tag), last prompt token, PC1 of the paired differences,\n"
-            "     and the mean difference at the decision rows (the newline where a re-check line may start)\n"
-            "  4. sweep: layer x strength (a fraction of the mean residual norm |h| at that layer),\n"
-            "     edit h <- h - s |h| v/|v| at every position, on held-out verbose-tag prompts\n"
-            "  5. the best setting (fewest tokens with accuracy within 2 points of the unedited model)\n"
-            "     on other held-out verbose-tag prompts, beside a random direction of the same norm; the\n"
-            "     reverse edit (+s, the same direction and layer) on concise-tag prompts, its strength\n"
-            "     chosen the same way on the sweep's problems (most tokens within 2 points)\n"
-            "Writes DIR/heldout_by_tag.csv, DIR/sweep.csv, DIR/final.csv, DIR/directions.gguf (the\n"
-            "trace directions, verbose minus concise, every layer >= 1), DIR/efficiency.gguf (the best\n"
-            "edit itself: `vkt generate --control-vector DIR/efficiency.gguf` applies it), DIR/summary.json\n"
-            "and figures DIR/efficiency_sweep.png, DIR/efficiency_final.png (python3-matplotlib).\n\n"
-            "  --out DIR            output folder (created)\n"
-            "  --ckpt DIR           a trained task model (default: train one in DIR/model)\n"
-            "  --layers A-B         layers to sweep, 1..L-1 (default all: those a GGUF control vector can hold)\n"
-            "  --strengths LIST     fractions of |h| (default 0.1,0.2,0.3,0.5,0.7)\n"
-            "  --kinds LIST         directions to sweep, of trace,pc1,last,decision (default all)\n"
-            "  --prompts N          held-out verbose-tag prompts in the sweep and in the final test (default 200)\n"
-            "  --check-problems N   held-out problems x 16 tags in step 2 (default 256)\n"
-            "  --dir-problems N     training problems x 16 tags for the directions (default 64)\n"
-            "  --temperature T      decoding of the sweep and the final test: 0 = greedy (default), or\n"
-            "                       sampling at T (the held-out check of step 2 always samples at T = 1)\n"
-            "  --seeds N            sampling seeds per setting when T > 0 (default 2; greedy uses one)\n"
-            "  --max-accuracy-drop X  accuracy points the best setting may lose (default 2)\n"
-            "  --seed S             seed for problem choice, sampling, the random direction (default 1)\n"
-            "  --no-plot            skip the figures\n"
-            "  --device N           Vulkan device\n"
-            "  --json               end with one JSON summary object on stdout\n",
-            TRAIN_STEPS);
-}
-
-typedef struct {
-    const char *out, *ckpt, *layers;
-    double strengths[MAX_STRENGTHS];
-    int n_strengths;
-    unsigned kinds;  // bit k: KIND_NAMES[k] is swept
-    long prompts, check_problems, dir_problems, seeds, device;
-    double max_drop, temperature;
-    uint64_t seed;
-    bool plot, json;
-} opts;
-
-enum { N_KINDS = 4 };
-static const char *const KIND_NAMES[N_KINDS] = {"trace", "pc1", "last", "decision"};
-
-// "trace,decision" -> a bit mask over KIND_NAMES; 0 on an unknown name.
-static unsigned parse_kinds(const char *s) {
-    unsigned m = 0;
-    while (*s) {
-        size_t n = strcspn(s, ",");
-        int k = 0;
-        while (k < N_KINDS && !(strlen(KIND_NAMES[k]) == n && !strncmp(s, KIND_NAMES[k], n))) k++;
-        if (k == N_KINDS) return 0;
-        m |= 1u << k;
-        s += n + (s[n] == ',');
-    }
-    return m;
-}
-
-static int parse_list(const char *s, double *v, int cap) {
-    int n = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        errno = 0;
-        double x = strtod(p, &end);
-        if (end == p || errno || !(x >= 0) || x > 100 || n == cap) return -1;
-        v[n++] = x;
-        if (*end == ',') end++;
-        else if (*end) return -1;
-        p = end;
-    }
-    return n;
-}
-
-static int parse(int argc, char **argv, opts *o) {
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int mm;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return -1;
-        }
-        if (!strcmp(argv[i], "--json")) o->json = true;
-        else if (!strcmp(argv[i], "--no-plot")) o->plot = false;
-#define STR(name, field) else if ((mm = cli_value(argc, argv, &i, name, &v))) { if (mm < 0) return CLI_USAGE; o->field = v; }
-#define INT(name, field, lo, hi) \
-        else if ((mm = cli_value(argc, argv, &i, name, &v))) { if (mm < 0 || !cli_int(CMD, name, v, lo, hi, &o->field)) return CLI_USAGE; }
-        STR("--out", out)
-        STR("--ckpt", ckpt)
-        STR("--layers", layers)
-        INT("--prompts", prompts, 8, 4096)
-        INT("--check-problems", check_problems, 1, 827)
-        INT("--dir-problems", dir_problems, 1, 1024)
-        INT("--seeds", seeds, 1, MAX_SEEDS)
-        INT("--device", device, 0, 1000)
-#undef STR
-#undef INT
-        else if ((mm = cli_value(argc, argv, &i, "--strengths", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            if ((o->n_strengths = parse_list(v, o->strengths, MAX_STRENGTHS)) < 1)
-                return cli_usage_error(CMD, "--strengths '%s': want up to %d comma-separated numbers in [0, 100]", v,
-                                       MAX_STRENGTHS);
-        } else if ((mm = cli_value(argc, argv, &i, "--kinds", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            if (!(o->kinds = parse_kinds(v)))
-                return cli_usage_error(CMD, "--kinds '%s': want a comma-separated list of trace, pc1, last, decision", v);
-        } else if ((mm = cli_value(argc, argv, &i, "--max-accuracy-drop", &v))) {
-            if (mm < 0 || !cli_double(CMD, "--max-accuracy-drop", v, 0, 100, &o->max_drop)) return CLI_USAGE;
-        } else if ((mm = cli_value(argc, argv, &i, "--temperature", &v))) {
-            if (mm < 0 || !cli_double(CMD, "--temperature", v, 0, 10, &o->temperature)) return CLI_USAGE;
-        } else if ((mm = cli_value(argc, argv, &i, "--seed", &v))) {
-            if (mm < 0 || !cli_u64(CMD, "--seed", v, &o->seed)) return CLI_USAGE;
-        } else return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
-    }
-    if (!o->out) return cli_usage_error(CMD, "--out DIR is required");
-    if (o->temperature == 0) o->seeds = 1;  // greedy decoding gives every seed the same tokens
-    return CLI_OK;
-}
+#define CMD EFF_CMD
+#define MAX_SEEDS EFF_MAX_SEEDS
+#define N_KINDS EFF_N_KINDS
+#define KIND_NAMES eff_kind_names
+#define TRAIN_EXAMPLES EFF_TRAIN_EXAMPLES
+#define TRAIN_STEPS EFF_TRAIN_STEPS
+typedef eff_opts opts;
 
 static double now_s(void) {
     struct timespec t;
@@ -281,21 +154,23 @@ static void items_for(const int *xs, const int *ys, int np, int first, int n, bo
 // ---- measurements over seeds ---------------------------------------------------------------
 
 typedef struct {
-    double tokens, verbose, accuracy, exact;  // means over seeds
+    double tokens, verbose, accuracy, exact, bytes;  // means over seeds
     vkt_eff_stats per_seed[MAX_SEEDS];
 } multi;
 
-static int measure(vkt_gen *g, const opts *o, const vkt_eff_item *it, int n, const float *dirs, multi *m) {
+static int measure(const eff_model *em, const opts *o, const vkt_eff_item *it, int n, const float *dirs, multi *m) {
     memset(m, 0, sizeof *m);
     vkt_error err = {0};
     for (int s = 0; s < o->seeds; s++) {
         const uint64_t rs = vkt_rng_derive(o->seed, 100 + (uint64_t)s);
-        if (vkt_eff_measure(g, it, n, dirs, o->temperature, rs, 128, &m->per_seed[s], NULL, &err) != VKT_OK)
+        if (vkt_eff_measure_enc(em->g, &em->enc, it, n, dirs, o->temperature, rs, (int)o->max_new, &m->per_seed[s],
+                                NULL, &err) != VKT_OK)
             return cli_fail(CMD, "%s", err.msg);
         m->tokens += m->per_seed[s].mean_tokens / o->seeds;
         m->verbose += m->per_seed[s].verbose_frac / o->seeds;
         m->accuracy += m->per_seed[s].accuracy / o->seeds;
         m->exact += m->per_seed[s].exact / o->seeds;
+        m->bytes += m->per_seed[s].mean_bytes / o->seeds;
     }
     return CLI_OK;
 }
@@ -304,13 +179,13 @@ static void csv_rows(FILE *f, const char *set, const char *kind, int layer, doub
                      const opts *o, const multi *m) {
     for (int s = 0; s < o->seeds; s++) {
         const vkt_eff_stats *st = &m->per_seed[s];
-        fprintf(f, "%s,%s,%d,%.4f,%.6g,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f\n", set, kind, layer, strength, scale, s, st->n,
-                st->mean_tokens, st->verbose_frac, st->recheck_rate, st->accuracy, st->exact);
+        fprintf(f, "%s,%s,%d,%.4f,%.6g,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", set, kind, layer, strength, scale, s,
+                st->n, st->mean_tokens, st->verbose_frac, st->recheck_rate, st->accuracy, st->exact, st->mean_bytes);
     }
 }
 
 static const char CSV_HEADER[] =
-    "set,kind,layer,strength,scale,seed,prompts,mean_tokens,verbose_frac,recheck_rate,accuracy,exact\n";
+    "set,kind,layer,strength,scale,seed,prompts,mean_tokens,verbose_frac,recheck_rate,accuracy,exact,mean_text_bytes\n";
 
 // dirs (L x C) zeroed, then row `layer` = sign * strength * |h| * v / |v|.
 static void edit_of(const vkt_eff_dirs *d, const float *v, int layer, double strength, double sign, float *dirs,
@@ -335,10 +210,13 @@ typedef struct {
     double rev_base_tokens, rev_tokens, rev_base_accuracy, rev_accuracy, rand_tokens, rand_accuracy;
     double check_acc_concise, check_acc_verbose, check_max_vdev, check_vgap_concise, check_vgap_verbose;
     const char *best_kind;
+    const char *tokenizer;  // "bytes" or "tokenizer.json"
+    bool chat;              // prompts rendered with the chat template
+    double base_bytes;      // unedited test set: response text bytes per sample (beside base_tokens)
     bool within_drop;  // the best setting kept accuracy within --max-accuracy-drop on the sweep set
 } summary;
 
-static int check_heldout(vkt_gen *g, const opts *o, const int *xs, const int *ys, summary *sm) {
+static int check_heldout(const eff_model *em, const opts *o, const int *xs, const int *ys, summary *sm) {
     const int np = (int)o->check_problems, n = np * VKT_EFF_TAGS;
     vkt_eff_item *it = malloc((size_t)n * sizeof *it);
     vkt_eff_check *ck = malloc((size_t)n * sizeof *ck);
@@ -353,7 +231,8 @@ static int check_heldout(vkt_gen *g, const opts *o, const int *xs, const int *ys
     vkt_error err = {0};
     int rc = CLI_OK;
     double t0 = now_s();
-    if (vkt_eff_measure(g, it, n, NULL, 1.0, vkt_rng_derive(o->seed, 99), 128, &st, ck, &err) != VKT_OK)
+    if (vkt_eff_measure_enc(em->g, &em->enc, it, n, NULL, 1.0, vkt_rng_derive(o->seed, 99), (int)o->max_new, &st, ck,
+                            &err) != VKT_OK)
         rc = cli_fail(CMD, "%s", err.msg);
     vkt_atomic_file af = {0};
     if (rc == CLI_OK && vkt_atomic_file_open(&af, path, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
@@ -419,37 +298,23 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     vkt_error err = {0};
     char *ckpt = NULL;
     int rc = CLI_OK;
-    if (o->ckpt) {
-        // The task, its traces and decision rows are byte-level: a model with its own
-        // tokenizer.json would be fed ids it does not read as the task's text.
-        char tj[4096];
-        struct stat tst;
-        snprintf(tj, sizeof tj, "%s/tokenizer.json", o->ckpt);
-        if (stat(tj, &tst) == 0)
-            return cli_usage_error(CMD, "--ckpt %s has a tokenizer.json; the experiment needs a byte-level "
-                                        "model (vkt train without --tokenizer)", o->ckpt);
-        ckpt = strdup(o->ckpt);
-    } else {
-        rc = train_model(ctx, o, &ckpt);
-    }
+    if (o->ckpt) ckpt = strdup(o->ckpt);
+    else rc = train_model(ctx, o, &ckpt);
     if (rc != CLI_OK) return rc;
-    vkt_model *m = NULL;
-    if (vkt_checkpoint_load_model(ctx, ckpt, &m, &err) != VKT_OK) {
+    const int np = (int)o->prompts;
+    eff_model em;
+    if ((rc = eff_model_open(ctx, o, ckpt, np > 256 ? 256 : np < 64 ? 64 : np, &em)) != CLI_OK) {
         free(ckpt);
-        return cli_fail(CMD, "%s", err.msg);
+        return rc;
     }
+    vkt_model *m = em.cm.m;
+    sm->tokenizer = vkt_eff_enc_is_bytes(&em.enc) ? "bytes" : "tokenizer.json", sm->chat = em.enc.chat;
     const vkt_model_config *cfg = vkt_model_cfg(m);
     const int L = cfg->layers, C = cfg->width;
     int lo = L > 1 ? 1 : 0, hi = L - 1;
     if (o->layers && vkt_steer_parse_layers(o->layers, L, 1, &lo, &hi, &err) != VKT_OK) {
-        vkt_model_destroy(m), free(ckpt);
+        eff_model_close(&em), free(ckpt);
         return cli_usage_error(CMD, "--layers: %s", err.msg);
-    }
-    if (cfg->context < VKT_EFF_PROMPT_MAX + 128) {
-        rc = cli_usage_error(CMD, "%s: context %d is too short for the task (needs %d)", ckpt, cfg->context,
-                             VKT_EFF_PROMPT_MAX + 128);
-        vkt_model_destroy(m), free(ckpt);
-        return rc;
     }
     char dec[48];
     if (o->temperature > 0) snprintf(dec, sizeof dec, "sampled at T = %g, %ld seeds", o->temperature, o->seeds);
@@ -458,8 +323,6 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
             ckpt, L, C, lo, hi, o->n_strengths, o->prompts, dec);
     int xs[VKT_EFF_PROBLEMS], ys[VKT_EFF_PROBLEMS];
     const int nh = heldout_problems(o->seed, xs, ys);
-    const int np = (int)o->prompts;
-    vkt_gen *g = NULL;
     vkt_eff_dirs d = {0};
     vkt_eff_item *sweep = malloc((size_t)np * sizeof *sweep), *test = malloc((size_t)np * sizeof *test);
     vkt_eff_item *rtest = malloc((size_t)np * sizeof *rtest);
@@ -468,10 +331,8 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     vkt_atomic_file afs = {0}, aff = {0};
     FILE *fs = NULL, *ff = NULL;
     if (!sweep || !test || !rtest || !dirs || !best_edit || !psweep || !pfinal) rc = cli_fail(CMD, "out of memory");
-    if (rc == CLI_OK && vkt_gen_create(m, np > 256 ? 256 : np < 64 ? 64 : np, VKT_EFF_PROMPT_MAX + 128, 0, &g) != VKT_OK)
-        rc = cli_fail(CMD, "generation plan: %s", vkt_ctx_message(ctx));
     // [2] the held-out check
-    if (rc == CLI_OK) rc = check_heldout(g, o, xs, ys, sm);
+    if (rc == CLI_OK) rc = check_heldout(&em, o, xs, ys, sm);
     // [3] directions from training problems
     if (rc == CLI_OK) {
         const int nd = (int)o->dir_problems;
@@ -484,7 +345,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
         }
         double t0 = now_s();
         if (!dx || !dy) rc = cli_fail(CMD, "out of memory");
-        else if (vkt_eff_directions(m, dx, dy, nd, &d, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+        else if (vkt_eff_directions_enc(m, &em.enc, dx, dy, nd, &d, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
         free(dx), free(dy);
         if (rc == CLI_OK) {
             fprintf(stderr, "\n[3] directions from %d training problems x 16 tags (%.0f s)\n", nd, now_s() - t0);
@@ -519,19 +380,19 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     sm->best_layer = -1;
     if (rc == CLI_OK) {
         double t0 = now_s();
-        rc = measure(g, o, sweep, np, NULL, &base);
+        rc = measure(&em, o, sweep, np, NULL, &base);
         if (rc == CLI_OK) csv_rows(fs, "sweep", "none", -1, 0, 0, o, &base);
         fprintf(stderr, "\n[4] sweep on %d held-out verbose-tag prompts (%s; %.0f s per setting)\n"
                         "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
                         "  kind   layer strength  tokens   change  verbose  accuracy\n",
                 np, dec, now_s() - t0, base.tokens, base.verbose, base.accuracy);
         for (int k = 0; k < N_KINDS && rc == CLI_OK; k++)
-            for (int l = lo; l <= hi && rc == CLI_OK && (o->kinds >> k & 1); l++)
+            for (int l = lo; l <= hi && rc == CLI_OK && (em.kinds >> k & 1); l++)
                 for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
                     const float *v = kind_dirs[k] + (size_t)l * C;
                     double scale;
                     edit_of(&d, v, l, o->strengths[s], -1, dirs, &scale);
-                    if ((rc = measure(g, o, sweep, np, dirs, &cur)) != CLI_OK) break;
+                    if ((rc = measure(&em, o, sweep, np, dirs, &cur)) != CLI_OK) break;
                     csv_rows(fs, "sweep", KIND_NAMES[k], l, o->strengths[s], scale, o, &cur);
                     fprintf(stderr, "  %-5s  %5d  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n", KIND_NAMES[k], l, o->strengths[s],
                             cur.tokens, 100 * (cur.tokens / base.tokens - 1), cur.verbose, cur.accuracy);
@@ -558,7 +419,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
         multi rbase, rcur;
         double best_rev = -INFINITY, best_rev_acc = -1;
         bool rev_ok = false;
-        if (rc == CLI_OK) rc = measure(g, o, rsweep, np, NULL, &rbase);
+        if (rc == CLI_OK) rc = measure(&em, o, rsweep, np, NULL, &rbase);
         if (rc == CLI_OK) {
             csv_rows(fs, "reverse_sweep", "none", -1, 0, 0, o, &rbase);
             fprintf(stderr, "\n[4b] reverse edit (+s, %s direction, layer %d) on the sweep's problems under concise tags\n"
@@ -568,7 +429,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
         }
         for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
             edit_of(&d, kind_dirs[best_k] + (size_t)sm->best_layer * C, sm->best_layer, o->strengths[s], +1, dirs, NULL);
-            if ((rc = measure(g, o, rsweep, np, dirs, &rcur)) != CLI_OK) break;
+            if ((rc = measure(&em, o, rsweep, np, dirs, &rcur)) != CLI_OK) break;
             csv_rows(fs, "reverse_sweep", sm->best_kind, sm->best_layer, -o->strengths[s],
                      o->strengths[s] * d.h_norm[sm->best_layer], o, &rcur);
             fprintf(stderr, "  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n", o->strengths[s], rcur.tokens,
@@ -601,15 +462,15 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
             rn += (double)rnd[c] * rnd[c];
         }
         if (!rnd) rc = cli_fail(CMD, "out of memory");
-        if (rc == CLI_OK) rc = measure(g, o, test, np, NULL, &tb);
-        if (rc == CLI_OK) rc = measure(g, o, test, np, best_edit, &tbest);
+        if (rc == CLI_OK) rc = measure(&em, o, test, np, NULL, &tb);
+        if (rc == CLI_OK) rc = measure(&em, o, test, np, best_edit, &tbest);
         if (rc == CLI_OK) {
             memset(dirs, 0, (size_t)L * C * sizeof *dirs);
             for (int c = 0; c < C; c++) dirs[(size_t)sm->best_layer * C + c] = (float)(rnd[c] * bn / sqrt(rn));
-            rc = measure(g, o, test, np, dirs, &trand);
+            rc = measure(&em, o, test, np, dirs, &trand);
         }
-        if (rc == CLI_OK) rc = measure(g, o, rtest, np, NULL, &rb);
-        if (rc == CLI_OK) rc = measure(g, o, rtest, np, rev_edit, &rbest);
+        if (rc == CLI_OK) rc = measure(&em, o, rtest, np, NULL, &rb);
+        if (rc == CLI_OK) rc = measure(&em, o, rtest, np, rev_edit, &rbest);
         free(rnd);
         if (rc == CLI_OK) {
             csv_rows(ff, "test", "none", -1, 0, 0, o, &tb);
@@ -619,6 +480,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
             csv_rows(ff, "reverse", sm->best_kind, sm->best_layer, -sm->rev_strength,
                      sm->rev_strength * d.h_norm[sm->best_layer], o, &rbest);
             sm->base_tokens = tb.tokens, sm->base_accuracy = tb.accuracy, sm->base_verbose = tb.verbose;
+            sm->base_bytes = tb.bytes;
             sm->best_tokens = tbest.tokens, sm->best_accuracy = tbest.accuracy, sm->best_verbose = tbest.verbose;
             sm->rand_tokens = trand.tokens, sm->rand_accuracy = trand.accuracy;
             sm->rev_base_tokens = rb.tokens, sm->rev_base_accuracy = rb.accuracy;
@@ -645,8 +507,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
         rc = cli_fail(CMD, "%s", err.msg);
     vkt_atomic_file_abort(&afs), vkt_atomic_file_abort(&aff);
     if (rc == CLI_OK) rc = write_gguf(o, cfg, &d, sm->best_layer, best_edit);
-    vkt_gen_destroy(g);
-    vkt_model_destroy(m);
+    eff_model_close(&em);
     vkt_eff_dirs_free(&d);
     free(sweep), free(test), free(rtest), free(dirs), free(best_edit), free(rev_edit), free(psweep), free(pfinal);
     free(ckpt);
@@ -659,6 +520,10 @@ static int write_summary(const opts *o, const summary *sm) {
     json_object_set_new(j, "base_tokens", json_real(sm->base_tokens));
     json_object_set_new(j, "base_accuracy", json_real(sm->base_accuracy));
     json_object_set_new(j, "base_verbose_frac", json_real(sm->base_verbose));
+    json_object_set_new(j, "base_text_bytes", json_real(sm->base_bytes));
+    json_object_set_new(j, "tokenizer", json_string(sm->tokenizer));
+    json_object_set_new(j, "chat", json_boolean(sm->chat));
+    json_object_set_new(j, "max_new_tokens", json_integer(o->max_new));
     json_object_set_new(j, "best_kind", json_string(sm->best_kind));
     json_object_set_new(j, "best_layer", json_integer(sm->best_layer));
     json_object_set_new(j, "best_strength", json_real(sm->best_strength));
@@ -698,10 +563,9 @@ static int write_summary(const opts *o, const summary *sm) {
 }
 
 int cmd_steer_efficiency(int argc, char **argv) {
-    opts o = {.kinds = (1u << N_KINDS) - 1, .prompts = 200, .check_problems = 256, .dir_problems = 64, .seeds = 2,
-              .device = -1, .max_drop = 2, .seed = 1, .plot = true};
-    o.n_strengths = parse_list("0.1,0.2,0.3,0.5,0.7", o.strengths, MAX_STRENGTHS);
-    int rc = parse(argc, argv, &o);
+    opts o;
+    eff_opts_defaults(&o);
+    int rc = eff_opts_parse(argc, argv, &o);
     if (rc < 0) return CLI_OK;
     if (rc != CLI_OK) return rc;
     if (mkdir(o.out, 0777) != 0 && errno != EEXIST) return cli_fail(CMD, "cannot create '%s': %s", o.out, strerror(errno));
