@@ -52,6 +52,7 @@ static vkt_status block_create(vkt_ctx *ctx, uint64_t bytes, int *out) {
     b->nfree = 1;
     b->free[0] = (vkt_range){0, bytes};
     ctx->bytes_allocated += bytes;
+    if (ctx->bytes_allocated > ctx->bytes_peak) ctx->bytes_peak = ctx->bytes_allocated;
     *out = ctx->nblocks++;
     return VKT_OK;
 }
@@ -163,6 +164,7 @@ void vkt_memory_destroy(vkt_ctx *ctx) {
 
 uint64_t vkt_buffer_bytes(const vkt_buffer *buf) { return buf->bytes; }
 uint64_t vkt_ctx_bytes_allocated(const vkt_ctx *ctx) { return ctx->bytes_allocated; }
+uint64_t vkt_ctx_bytes_peak(const vkt_ctx *ctx) { return ctx->bytes_peak; }
 int vkt_ctx_memory_blocks(const vkt_ctx *ctx) {
     int n = 0;
     for (int i = 0; i < ctx->nblocks; i++) n += ctx->blocks[i].buffer != VK_NULL_HANDLE;

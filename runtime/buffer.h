@@ -32,6 +32,8 @@ vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes);
 
 // Device memory held by buffers (for reports and tests).
 uint64_t vkt_ctx_bytes_allocated(const vkt_ctx *ctx);
+// The most device memory the context's buffers have held at once.
+uint64_t vkt_ctx_bytes_peak(const vkt_ctx *ctx);
 int vkt_ctx_memory_blocks(const vkt_ctx *ctx);
 
 #endif

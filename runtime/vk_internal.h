@@ -89,6 +89,7 @@ struct vkt_ctx {
     vkt_block *blocks;
     int nblocks, capblocks;
     uint64_t bytes_allocated;
+    uint64_t bytes_peak;         // the most bytes_allocated has been
 
     // staging for transfers when blocks are not host-visible
     VkBuffer staging;

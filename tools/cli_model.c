@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_memory.h"
 #include "cli_model.h"
 #include "profile.h"
 
@@ -23,12 +24,15 @@ static int weights_of(const char *v) {
 
 static double gib(uint64_t b) { return (double)b / (double)(1ull << 30); }
 
-// Refuses a total past the device's largest device-local heap.
+// Refuses a total past the budget VKT_DEVICE_MEMORY states, or else the device's largest heap.
 static int fits(const char *cmd, vkt_ctx *ctx, uint64_t total, const char *what) {
-    uint64_t heap = vkt_ctx_profile(ctx)->device_heap_bytes;
-    if (heap && total > heap)
-        return cli_fail(cmd, "%s needs %.2f GiB of device memory in all; the device's heap has %.2f GiB (try "
-                        "--weights bf16, a smaller --batch, or a shorter context)", what, gib(total), gib(heap));
+    uint64_t budget;
+    if (cli_device_memory(cmd, NULL, &budget) != CLI_OK) return CLI_USAGE;
+    const uint64_t limit = budget ? budget : vkt_ctx_profile(ctx)->device_heap_bytes;
+    if (limit && total > limit)
+        return cli_fail(cmd, "%s needs %.2f GiB of device memory in all; %s %.2f GiB (try --weights bf16, a smaller "
+                        "--batch, or a shorter context)", what, gib(total),
+                        budget ? "the budget VKT_DEVICE_MEMORY is" : "the device's heap has", gib(limit));
     return CLI_OK;
 }
 

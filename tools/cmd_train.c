@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "checkpoint_dir.h"
 #include "cli_device.h"
+#include "cli_memory.h"
 #include "cli_out_dir.h"
 #include "commands.h"
 #include "lora.h"
@@ -49,6 +50,11 @@ static void usage(FILE *f) {
             "  --lora-dropout P     dropout on the adapters' input (default 0)\n"
             "  --merge              with --lora-rank: at the end also write DIR/merged, the base with the\n"
             "                       adapters merged (fp32 safetensors, config and tokenizer)\n"
+            "  --device-memory SIZE with --ckpt: refuse a run that needs more device memory than SIZE\n"
+            "                       (4G, 3.5GiB, 512M; binary units) instead of the device's heap, and say\n"
+            "                       which --batch/--accum would fit (default: VKT_DEVICE_MEMORY, if set).\n"
+            "                       Activations scale with --batch x --seq: a smaller --batch with a\n"
+            "                       larger --accum trains the same step in less memory (docs/pretrained.md)\n"
             "  --preset NAME        gpt2-tiny (default), llama-tiny, gpt2-124M\n"
             "  --tokenizer DIR      tokenize with DIR/tokenizer.json (default: bytes, every byte a token);\n"
             "                       the model's vocabulary is its size rounded up to 8, and it is copied\n"
@@ -78,7 +84,7 @@ static void usage(FILE *f) {
             "                       are always refused\n"
             "  --allow-change       let --resume change the flags above it refuses\n"
             "  --device N           Vulkan device (see vkt devices)\n"
-            "  --json               print a JSON summary at the end\n\n"
+            "  --json               print a JSON summary at the end (with peak_device_bytes)\n\n"
             "Signals: SIGINT (Ctrl-C) or SIGTERM saves a checkpoint after the current step and stops; a\n"
             "second one waits for that save; a third quits at once (the previous complete checkpoint stays).\n"
             "Exit codes: 0 trained to --steps; 1 the run failed, or was stopped by a signal after saving\n"
@@ -124,7 +130,7 @@ int cmd_train(int argc, char **argv) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
     o.steps = 0; // unset: 1000 for a new run, the saved total with --resume
-    const char *preset = "gpt2-tiny";
+    const char *preset = "gpt2-tiny", *devmem = NULL;
     long device = -1, layers = 0, width = 0, heads = 0, ffn = 0;
     bool json = false, overwrite = false, preset_given = false;
     vkt_error err = {0};
@@ -143,6 +149,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(argv[i], "--json")) json = true;
         else if (!strcmp(argv[i], "--merge")) o.merge = true;
         else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; o.init = v; }
+        else if (VAL("--device-memory")) { if (mm < 0) return CLI_USAGE; devmem = v; }
         else if (VAL("--lora-targets")) {
             if (mm < 0) return CLI_USAGE;
             if (vkt_lora_targets_parse(v, &o.lora_targets, &err) != VKT_OK)
@@ -211,6 +218,8 @@ int cmd_train(int argc, char **argv) {
                         "raw text)\n", o.data);
     }
     if (!o.out) return cli_usage_error("train", "--out DIR is required");
+    if (devmem && !o.init) return cli_usage_error("train", "--device-memory: the fit check is for --ckpt runs");
+    if (cli_device_memory("train", devmem, &o.device_memory) != CLI_OK) return CLI_USAGE;
     if (o.resume && overwrite) return cli_usage_error("train", "--resume and --overwrite exclude each other");
     if (o.resume && preset_given)
         return cli_usage_error("train", "--preset: the model of a resumed run is the checkpoint's");
@@ -248,6 +257,7 @@ int cmd_train(int argc, char **argv) {
     vkt_train_result r;
     // The handlers stay to the end: a late signal must not kill a run that saved and is exiting.
     vkt_status s = vkt_train_run(ctx, &o, &r, &err);
+    const uint64_t peak = vkt_ctx_bytes_peak(ctx);
     vkt_ctx_destroy(ctx);
     vkt_run_unlock(lock);
     if (json) {
@@ -255,9 +265,11 @@ int cmd_train(int argc, char **argv) {
         char val[64] = "null";
         if (!isnan(r.final_val_loss)) snprintf(val, sizeof val, "%.6f", r.final_val_loss);
         printf("{\"steps\": %d, \"loss\": %.6f, \"val_loss\": %s, \"interrupted\": %s, \"skipped_nonfinite\": %d, "
-               "\"out\": \"%s\"}\n",
-               r.steps_done, r.final_loss, val, r.interrupted ? "true" : "false", r.skipped_nonfinite, o.out);
+               "\"peak_device_bytes\": %llu, \"out\": \"%s\"}\n",
+               r.steps_done, r.final_loss, val, r.interrupted ? "true" : "false", r.skipped_nonfinite,
+               (unsigned long long)peak, o.out);
     }
+    if (r.steps_done > 0) fprintf(stderr, "vkt train: peak device memory %.2f GiB\n", (double)peak / (1ull << 30));
     if (s != VKT_OK) {
         fprintf(stderr, "vkt train: %s\n", err.msg);
         return s == VKT_ERR_ARG ? CLI_USAGE : CLI_FAILED;

@@ -40,6 +40,7 @@ typedef struct vkt_train_opts {
     float lora_alpha, lora_dropout;
     unsigned lora_targets;    // VKT_LORA_* bits
     bool merge;               // LoRA: also write DIR/merged, the base with the adapters merged
+    uint64_t device_memory;   // > 0: the bytes a run from init must fit in, instead of the device's heap
     int steps;                // total steps; <= 0: 1000, or with resume the saved total
     int batch, seq, accum, warmup;
     double lr, min_lr, weight_decay, max_grad_norm, val_fraction;

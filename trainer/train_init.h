@@ -14,8 +14,12 @@ vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, v
 // "MODEL: 0.6 B parameters, weights bf16 (frozen): 1.19 GiB on the device; LoRA rank 8 on 196
 // modules: 10.1 M parameters" (what the run holds before its activations).
 void vkt_train_describe_init(const vkt_model *m, const char *init, char *out, size_t n);
-// Refuses (VKT_ERR_ARG, saying both sizes) a run whose weights, training state and
-// activations (o->batch x o->seq) are more than the device's largest heap.
+// Device bytes a run holds at a micro-batch of B x T tokens: the weights (with their training
+// state), the adapters with AdamW and their rows, and the activations (vkt_model_plan_bytes).
+uint64_t vkt_train_run_bytes(vkt_model *m, int B, int T);
+// Tells (o->notice) what the run will hold, and refuses (VKT_ERR_ARG, saying both sizes and
+// the --batch/--accum or --seq that would fit) one whose bytes at o->batch x o->seq are more
+// than o->device_memory, or when that is 0, the device's largest heap.
 vkt_status vkt_train_check_fits(vkt_model *m, const vkt_train_opts *o, vkt_error *err);
 // Destroys a model and the adapters attached to it.
 void vkt_train_close_model(vkt_model *m);
