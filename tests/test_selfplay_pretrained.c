@@ -4,8 +4,8 @@
 //  - full fine-tuning with --chat and a short format warm-up: the warm-up lowers the
 //    invalid-move rate (prompts through the template, answers ending with </s>, responses
 //    decoded by the tokenizer), the checkpoint carries the tokenizer, --resume continues;
-//  - LoRA: checkpoints hold PEFT adapter files naming the base, not the weights; resuming one
-//    is refused, saying why;
+//  - LoRA: checkpoints hold PEFT adapter files naming the base, not the weights; the run plays
+//    in `vkt arena` as ckpt:DIR (the adapter over its base); resuming one is refused, saying why;
 //  - usage errors.
 // Skipped when /usr/bin/python3 lacks numpy (hf_fixture.py) or the tokenizer fixtures are
 // absent. About a minute on lavapipe.
@@ -121,6 +121,13 @@ static void full_and_lora(void **state) {
     assert_non_null(strstr(cfg, ck));
     assert_non_null(strstr(cfg, "\"r\": 2"));
     free(cfg);
+    // The run plays as an agent: the adapter over the base its config names, in the run's format.
+    snprintf(args, sizeof args, "arena --game kuhn --p0 ckpt:%s --p1 random --games 4", lora);
+    rc = test_cli(args, NULL, &so, &se);
+    if (rc != 0) fail_msg("arena: exit %d: %s", rc, se);
+    assert_non_null(strstr(se, "adapter"));
+    assert_non_null(strstr(so, "seat 0"));
+    free(so), free(se);
     snprintf(args, sizeof args, "selfplay --resume --games 32 --out %s %s", lora, common);
     assert_int_equal(test_cli(args, NULL, NULL, &se), 1);
     assert_non_null(strstr(se, "cannot be resumed yet"));

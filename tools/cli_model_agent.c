@@ -6,6 +6,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_device.h"
+#include "cli_model.h"
 #include "cli_model_agent.h"
 #include "generate.h"
 #include "json_file.h"
@@ -14,6 +15,7 @@
 // The library's model agent over a generation plan, plus what it runs on.
 typedef struct owned {
     vkt_ctx *ctx;
+    cli_model cm;     // the model (with its LoRA adapter when DIR holds one)
     vkt_model *m;
     vkt_gen *gen;
     vkt_tok *tok;     // a pretrained model's tokenizer, or NULL (bytes)
@@ -38,9 +40,30 @@ static void o_destroy(void *self) {
     vkt_rl_fmt_free(&o->fmt);
     vkt_tok_free(o->tok);
     vkt_gen_destroy(o->gen);
-    vkt_model_destroy(o->m);
+    cli_model_close(&o->cm);
     vkt_ctx_destroy(o->ctx);
     free(o);
+}
+
+// DIR as a model: its own weights, or (a LoRA self-play run) the adapter it holds over the
+// base its adapter_config.json names.
+static int open_model(const char *cmd, owned *o, const char *dir) {
+    char cfg[4096], base[4096] = "";
+    struct stat st;
+    snprintf(cfg, sizeof cfg, "%s/adapter_config.json", dir);
+    if (stat(cfg, &st) == 0) {
+        json_t *j = NULL;
+        vkt_error err = {0};
+        if (vkt_json_file_read(cfg, 1, &j, &err) != VKT_OK) return cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+        const char *b = json_string_value(json_object_get(j, "base_model_name_or_path"));
+        if (b) snprintf(base, sizeof base, "%s", b);
+        json_decref(j);
+        if (!base[0]) return cli_fail(cmd, "ckpt:%s: %s names no base_model_name_or_path", dir, cfg);
+    }
+    cli_model_args a = {base[0] ? base : dir, base[0] ? dir : NULL, NULL, false, false};
+    int rc = cli_model_open(cmd, o->ctx, &a, &o->cm);
+    o->m = o->cm.m;
+    return rc;
 }
 
 // The format a `vkt selfplay --out DIR` run trained in: DIR/run_options.json's think_tokens
@@ -77,8 +100,8 @@ int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
         free(o);
         return rc;
     }
-    if (vkt_checkpoint_load_model(o->ctx, dir, &o->m, &err) != VKT_OK) rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
-    else if (vkt_checkpoint_tokenizer(dir, vkt_model_cfg(o->m), &o->tok, &err) != VKT_OK)
+    rc = open_model(cmd, o, dir);
+    if (rc == CLI_OK && vkt_checkpoint_tokenizer(dir, vkt_model_cfg(o->m), &o->tok, &err) != VKT_OK)
         rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
     if (rc == CLI_OK && vkt_tok_kind_of(o->tok) == VKT_TOK_BYTE) vkt_tok_free(o->tok), o->tok = NULL;
     o->fmt = (vkt_rl_fmt){.think = think, .tok = o->tok, .chat = chat};
@@ -94,7 +117,7 @@ int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
         vkt_rl_fmt_free(&o->fmt);
         vkt_tok_free(o->tok);
         if (o->gen) vkt_gen_destroy(o->gen);
-        vkt_model_destroy(o->m);
+        cli_model_close(&o->cm);
         vkt_ctx_destroy(o->ctx);
         free(o);
         return rc;
