@@ -3,8 +3,9 @@
 // (--device-memory, VKT_DEVICE_MEMORY) too small for 8 x 64 tokens a micro-batch is refused
 // (exit 2) naming the budget and the --batch/--accum that fits; that setting runs and reports
 // its peak; a budget nothing fits in, and a malformed one, are refused; eval honours the
-// variable too.
+// variable too. `train --adapter` continues an adapter.
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,12 +113,67 @@ static void test_eval_honours_budget(void **state) {
     free(err);
 }
 
+// The held-out NLL of the base with an adapter (NULL: none).
+static double eval_nll(const char *adapter) {
+    char *out = NULL, *err = NULL;
+    snprintf(args, sizeof args, "eval --ckpt %s --data %s --ctx 32 --json%s%s", base, data, adapter ? " --adapter " : "",
+             adapter ? adapter : "");
+    int rc = test_cli(args, NULL, &out, &err);
+    if (rc != 0) fail_msg("eval: exit %d: %s", rc, err ? err : "");
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    if (!j) fail_msg("eval printed no JSON: %s", out);
+    double nll = json_number_value(json_object_get(j, "nll"));
+    json_decref(j);
+    free(out), free(err);
+    return nll;
+}
+
+// `train --ckpt BASE --adapter DIR` continues DIR's adapter (its rank and alpha): at a
+// vanishing learning rate the continued adapter scores as DIR's does, not as the base.
+static void test_adapter_continues(void **state) {
+    (void)state;
+    char *err = NULL;
+    assert_int_equal(train_lora("a1", "--batch 2 --lora-alpha 16 --lr 1e-2 --warmup 0 --steps 3", &err), 0);
+    free(err);
+    char a1[4200], a2[4200];
+    snprintf(a1, sizeof a1, "%s", test_path("a1"));
+    snprintf(a2, sizeof a2, "%s", test_path("a2"));
+    snprintf(args, sizeof args, "train --ckpt %s --adapter %s --data %s --out %s --steps 1 --batch 2 --seq 64 --lr "
+             "1e-12 --warmup 0 --eval-every 0", base, a1, data, a2);
+    int rc = test_cli(args, NULL, NULL, &err);
+    if (rc != 0) fail_msg("exit %d: %s", rc, err ? err : "");
+    free(err);
+    size_t n;
+    char p[4300];
+    snprintf(p, sizeof p, "%s/adapter_config.json", a2);
+    char *cfg = (char *)test_read_all(p, &n);
+    assert_contains(cfg, "\"r\": 4");
+    assert_contains(cfg, "\"lora_alpha\": 16");
+    free(cfg);
+    const double nb = eval_nll(NULL), n1 = eval_nll(a1), n2 = eval_nll(a2);
+    print_message("NLL: base %.6f, adapter %.6f, continued %.6f\n", nb, n1, n2);
+    assert_true(fabs(n1 - nb) > 1e-4);
+    assert_true(fabs(n2 - n1) < fabs(n1 - nb) / 100);
+    // Usage: the adapter has its own rank; it adapts a base.
+    snprintf(args, sizeof args, "train --ckpt %s --adapter %s --lora-rank 2 --data %s --out %s", base, a1, data,
+             test_path("bad"));
+    assert_int_equal(test_cli(args, NULL, NULL, &err), 2);
+    assert_contains(err, "the adapter has its own rank");
+    free(err);
+    snprintf(args, sizeof args, "train --adapter %s --data %s --out %s", a1, data, test_path("bad"));
+    assert_int_equal(test_cli(args, NULL, NULL, &err), 2);
+    assert_contains(err, "--adapter: give the base model with --ckpt");
+    free(err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_with_suggestion),
         cmocka_unit_test(test_fitting_setting_runs),
         cmocka_unit_test(test_nothing_fits),
         cmocka_unit_test(test_eval_honours_budget),
+        cmocka_unit_test(test_adapter_continues),
     };
     return cmocka_run_group_tests(tests, setup, test_dir_teardown);
 }

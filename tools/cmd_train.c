@@ -48,6 +48,8 @@ static void usage(FILE *f) {
             "  --lora-targets LIST  modules to adapt (default all-linear: q_proj,k_proj,v_proj,o_proj,\n"
             "                       gate_proj,up_proj,down_proj)\n"
             "  --lora-dropout P     dropout on the adapters' input (default 0)\n"
+            "  --adapter DIR        with --ckpt: continue training this PEFT adapter (its rank, alpha and\n"
+            "                       targets; AdamW starts afresh) instead of new ones\n"
             "  --merge              with --lora-rank: at the end also write DIR/merged, the base with the\n"
             "                       adapters merged (fp32 safetensors, config and tokenizer)\n"
             "  --device-memory SIZE with --ckpt: refuse a run that needs more device memory than SIZE\n"
@@ -149,6 +151,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(argv[i], "--json")) json = true;
         else if (!strcmp(argv[i], "--merge")) o.merge = true;
         else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; o.init = v; }
+        else if (VAL("--adapter")) { if (mm < 0) return CLI_USAGE; o.adapter = v; }
         else if (VAL("--device-memory")) { if (mm < 0) return CLI_USAGE; devmem = v; }
         else if (VAL("--lora-targets")) {
             if (mm < 0) return CLI_USAGE;
@@ -231,7 +234,10 @@ int cmd_train(int argc, char **argv) {
                                "(--preset, --tokenizer and the shape flags do not apply)");
     if (!o.init && (o.lora_rank || o.merge))
         return cli_usage_error("train", "--lora-rank/--merge: LoRA adapts a pretrained model: give --ckpt MODEL");
-    if (o.merge && !o.lora_rank) return cli_usage_error("train", "--merge needs --lora-rank");
+    if (o.adapter && !o.init) return cli_usage_error("train", "--adapter: give the base model with --ckpt MODEL");
+    if (o.adapter && o.lora_rank)
+        return cli_usage_error("train", "--adapter and --lora-rank: the adapter has its own rank, alpha and targets");
+    if (o.merge && !o.lora_rank && !o.adapter) return cli_usage_error("train", "--merge needs --lora-rank or --adapter");
     if (!o.resume && vkt_model_preset(preset, &o.cfg, &err) != VKT_OK) return cli_usage_error("train", "--preset: %s", err.msg);
     if (o.resume && (layers || width || heads || ffn))
         return cli_usage_error("train", "--layers/--width/--heads/--ffn: the shape of a resumed run is the checkpoint's");

@@ -40,6 +40,8 @@ typedef struct vkt_train_opts {
     float lora_alpha, lora_dropout;
     unsigned lora_targets;    // VKT_LORA_* bits
     bool merge;               // LoRA: also write DIR/merged, the base with the adapters merged
+    const char *adapter;      // with init: continue training this PEFT adapter (its rank, alpha and
+                              // targets; fresh AdamW moments) instead of fresh ones
     uint64_t device_memory;   // > 0: the bytes a run from init must fit in, instead of the device's heap
     int steps;                // total steps; <= 0: 1000, or with resume the saved total
     int batch, seq, accum, warmup;

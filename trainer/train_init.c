@@ -18,10 +18,21 @@ vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, v
     *m = NULL, *tkz = NULL;
     VKT_TRY(vkt_checkpoint_config(o->init, &o->cfg, err));
     VKT_TRY(vkt_checkpoint_tokenizer(o->init, &o->cfg, tkz, err));
-    const bool lora = o->lora_rank > 0;
+    const bool lora = o->lora_rank > 0 || o->adapter;
     vkt_load_opts lo = {lora ? VKT_WEIGHTS_AUTO : VKT_W32, lora, false};
     vkt_status s = vkt_checkpoint_load_model_as(ctx, o->init, &lo, m, err);
-    if (s == VKT_OK && lora) {
+    if (s == VKT_OK && o->adapter) {
+        vkt_lora *a = NULL;
+        s = vkt_lora_load(ctx, &o->cfg, vkt_model_params(*m), o->adapter, &a, err);
+        if (s == VKT_OK) {
+            const vkt_lora_config *lc = vkt_lora_cfg(a);
+            o->lora_rank = lc->rank, o->lora_alpha = lc->alpha, o->lora_targets = lc->targets;
+        }
+        if (s == VKT_OK && (s = vkt_model_set_lora(*m, a)) != VKT_OK) {
+            if (err) *err = *vkt_ctx_err(ctx);
+            vkt_lora_destroy(a);
+        }
+    } else if (s == VKT_OK && lora) {
         vkt_lora_config lc = {o->lora_rank, o->lora_alpha, o->lora_dropout, o->lora_targets,
                               vkt_rng_derive(o->seed, 2)};
         vkt_lora *a = NULL;
