@@ -133,6 +133,15 @@ static void full_and_lora(void **state) {
     assert_non_null(strstr(se, "cannot be resumed yet"));
     free(se);
 
+    // What the plans take is said before they are allocated, and a budget too small refuses.
+    setenv("VKT_DEVICE_MEMORY", "64M", 1);
+    snprintf(args, sizeof args, "selfplay --init %s --chat --games 0 --out %s/small", ck, test_dir());
+    rc = test_cli(args, NULL, NULL, &se);
+    unsetenv("VKT_DEVICE_MEMORY");
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(se, "generation and training plans needs"));
+    free(se);
+
     // Usage errors, before any device work.
     snprintf(args, sizeof args, "selfplay --chat --out %s/bad", test_dir());
     assert_int_equal(test_cli(args, NULL, NULL, &se), 2);

@@ -17,6 +17,7 @@
 #include "checkpoint_dir.h"
 #include "cli.h"
 #include "cli_device.h"
+#include "cli_model.h"
 #include "cli_out_dir.h"
 #include "cli_selfplay_dir.h"
 #include "cli_selfplay_eval.h"
@@ -508,6 +509,17 @@ enum { new_model_context = 128 };
 
 static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, bool gpu_given, vkt_error *errp);
 
+// Says what a model from --init and its plans take on the device, and refuses (printed,
+// CLI_FAILED) when the device's heap or VKT_DEVICE_MEMORY cannot hold it.
+static int reserve_plans(vkt_ctx *ctx, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
+    uint64_t plans = 0;
+    if (vkt_rl_sp_plan_bytes(m, o, &plans, err) != VKT_OK) return cli_fail("selfplay", "%s", err->msg);
+    const vkt_lora *a = vkt_model_lora(m);
+    cli_model cm = {.m = m, .bytes = vkt_model_weight_bytes(vkt_model_params(m), vkt_model_get_opts(m)) +
+                                     (a ? vkt_lora_count(a) * 16 : 0)};
+    return cli_model_reserve("selfplay", ctx, &cm, plans, "generation and training plans");
+}
+
 // A pretrained model, frozen (16-bit where its checkpoint is), with fresh LoRA adapters of
 // --lora-rank on every projection, seeded from the run's seed.
 static vkt_status open_lora(vkt_ctx *ctx, const model_run *r, uint64_t seed, vkt_model **m, vkt_error *err) {
@@ -745,6 +757,8 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
         else if (st == VKT_OK && !m) st = VKT_ERR_VULKAN;
         if (st == VKT_OK && vkt_model_init(m, o.seed) != VKT_OK) st = vkt_fail(&err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
     }
+    bool reported = false;  // a failure already printed
+    if (st == VKT_OK && r.init && reserve_plans(ctx, m, &o, &err) != CLI_OK) st = VKT_ERR_ARG, reported = true;
     if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &o, &err);
     const int inv_games = 64, inv_final_games = 256;
     if (st == VKT_OK && !r.resume && (!r.init || r.warmup_given) && r.warmup_steps > 0) {
@@ -909,7 +923,7 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
         st = vkt_rl_invalid_rate_fmt(m, s.gen, o.game, &s.fmt, inv_final_games, 1000000000LL, eval_seed,
                                        s.max_new_tokens, &inv_final, &err);
     if (st != VKT_OK) {
-        rc = cli_fail("selfplay", "%s", err.msg);
+        rc = reported ? CLI_FAILED : cli_fail("selfplay", "%s", err.msg);
     } else if (r.json) {
         json_t *j = json_object();
         json_object_set_new(j, "game", json_string(o.game));

@@ -234,7 +234,9 @@ vkt_status vkt_rl_sp_check(const vkt_rl_sp_opts *o, int context, vkt_error *err)
     return st;
 }
 
-vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
+// Everything of vkt_rl_sp_init that allocates nothing on the device: the format, the mix,
+// and the plans' shapes (s->planned_T, s->gen_len, s->o.micro_rows; *seqs in flight).
+static vkt_status resolve(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, int *seqs, vkt_error *err) {
     memset(s, 0, sizeof *s);
     VKT_TRY(check_ranges(o, err));
     const int context = vkt_model_cfg(m)->context;
@@ -243,9 +245,8 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
     s->o = *o;
     s->o.pg.max_len = s->max_new_tokens;
     s->m = m;
-    vkt_rae_init(&s->rae, o->rae_alpha);
-    int seqs = o->games_per_update < 256 ? o->games_per_update : 256;
-    if (seqs < 24) seqs = 24;  // the 12-state extraction scores 24 sequences at once
+    *seqs = o->games_per_update < 256 ? o->games_per_update : 256;
+    if (*seqs < 24) *seqs = 24;  // the 12-state extraction scores 24 sequences at once
     // One fixed training plan (the longest prompt + the longest answer of any game), so a
     // resumed run computes with the same shapes as an uninterrupted one.
     int T = 0;
@@ -254,19 +255,42 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
         if (t > T) T = t;
     }
     if (T > context) T = context;
+    s->planned_T = T;
     // A pretrained model's context (tens of thousands) would size the caches: a game needs T + 1.
-    const int max_len = o->tok ? T + 1 < context ? T + 1 : context : 0;
-    s->gen_len = max_len;
-    if (vkt_gen_create(m, seqs, max_len, 0, &s->gen) != VKT_OK) return dev_fail(m, err, "generation plan");
-    if (vkt_model_zero_grads(m) != VKT_OK) return dev_fail(m, err, "zero gradients");
-    if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs, err));
+    s->gen_len = o->tok ? T + 1 < context ? T + 1 : context : 0;
     // A pretrained vocabulary makes a micro-batch's logits large (64 rows x 68 tokens x 151936
     // floats = 2.6 GB): fewer rows a micro-batch, the same update (gradients accumulate).
     const uint64_t V = (uint64_t)vkt_model_cfg(m)->vocab;
     while (s->o.micro_rows > 1 && (uint64_t)s->o.micro_rows * (uint64_t)T * V * 4 > VKT_RL_LOGITS_BYTES)
         s->o.micro_rows /= 2;
-    if (vkt_model_plan(m, s->o.micro_rows, T) != VKT_OK) return dev_fail(m, err, "plan");
-    s->planned_T = T;
+    return VKT_OK;
+}
+
+vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t *bytes, vkt_error *err) {
+    *bytes = 0;
+    vkt_rl_sp *s = malloc(sizeof *s);
+    if (!s) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: plan");
+    int seqs = 0;
+    vkt_status st = resolve(s, m, o, &seqs, err);
+    if (st == VKT_OK) {
+        const uint64_t gen = vkt_gen_bytes(m, seqs, s->gen_len, 0);
+        *bytes = gen + vkt_model_plan_bytes(m, s->o.micro_rows, s->planned_T);
+        // The KL reference: a second fp32 model with gradients and moments, and its own plan.
+        if (o->pg.kl_coef > 0) *bytes += vkt_model_params(m)->total * 16 + gen;
+    }
+    vkt_rl_fmt_free(&s->fmt);
+    free(s);
+    return st;
+}
+
+vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
+    int seqs = 0;
+    VKT_TRY(resolve(s, m, o, &seqs, err));
+    vkt_rae_init(&s->rae, o->rae_alpha);
+    if (vkt_gen_create(m, seqs, s->gen_len, 0, &s->gen) != VKT_OK) return dev_fail(m, err, "generation plan");
+    if (vkt_model_zero_grads(m) != VKT_OK) return dev_fail(m, err, "zero gradients");
+    if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs, err));
+    if (vkt_model_plan(m, s->o.micro_rows, s->planned_T) != VKT_OK) return dev_fail(m, err, "plan");
     return VKT_OK;
 }
 

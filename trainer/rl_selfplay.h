@@ -193,6 +193,9 @@ vkt_status vkt_rl_sp_check(const vkt_rl_sp_opts *o, int context, vkt_error *err)
 // original one with vkt_rl_sp_load_ref).
 vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err);
 void vkt_rl_sp_free(vkt_rl_sp *s);
+// Device bytes vkt_rl_sp_init(m, o) would allocate (generation plans, the training plan, a KL
+// reference), checking o as it does: for reporting and refusing before allocating.
+vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t *bytes, vkt_error *err);
 vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st, vkt_error *err);
 // The KL-to-uniform coefficient of an update that starts after `games` games: kl_uniform,
 // then from games_target (1 - kl_anneal) a linear decay to kl_uniform_end at games_target.
