@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cli_device.h"
 #include "cli_model.h"
+#include "gen_config.h"
 #include "commands.h"
 #include "generate.h"
 #include "select.h"
@@ -29,7 +30,8 @@ static void usage(FILE *f) {
             "  --prompts FILE             one prompt per line\n"
             "  -n N                       samples per prompt (default 1)\n"
             "  --max-new-tokens K         tokens per sample at most (default 64)\n"
-            "  --temperature T            default 1; 0 = greedy\n"
+            "  --temperature T            default 1 (or what DIR/generation_config.json states: do_sample,\n"
+            "                             temperature, top_k, top_p, each overridden by its flag); 0 = greedy\n"
             "  --top-k K                  keep the K most probable tokens (0 = off)\n"
             "  --top-p P                  nucleus sampling (1 = off)\n"
             "  --greedy                   argmax decoding\n"
@@ -289,6 +291,7 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     vkt_gen_opts o;
     vkt_gen_defaults(&o);
     o.seed = 1;
+    unsigned given = 0;  // VKT_GENCFG_* bits of the sampling flags given
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int mm;
@@ -298,7 +301,7 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
             usage(stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) json = true;
-        else if (!strcmp(argv[i], "--greedy")) o.greedy = true;
+        else if (!strcmp(argv[i], "--greedy")) o.greedy = true, given |= VKT_GENCFG_GREEDY;
         else if (!strcmp(argv[i], "--allow-nonfinite")) allow_nonfinite = true;
         else if (!strcmp(argv[i], "--chat")) chat = true;
         else if (VAL("--system")) { if (mm < 0) return CLI_USAGE; system_msg = v; }
@@ -336,13 +339,13 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
             o.max_new_tokens = (int)lv;
         } else if (VAL("--temperature")) {
             if (mm < 0 || !cli_double("generate", "--temperature", v, 0, 1e6, &dv)) return CLI_USAGE;
-            o.temperature = dv;
+            o.temperature = dv, given |= VKT_GENCFG_TEMPERATURE;
         } else if (VAL("--top-k")) {
             if (mm < 0 || !cli_int("generate", "--top-k", v, 0, 1 << 30, &lv)) return CLI_USAGE;
-            o.top_k = (int)lv;
+            o.top_k = (int)lv, given |= VKT_GENCFG_TOP_K;
         } else if (VAL("--top-p")) {
             if (mm < 0 || !cli_double("generate", "--top-p", v, 1e-9, 1, &dv)) return CLI_USAGE;
-            o.top_p = dv;
+            o.top_p = dv, given |= VKT_GENCFG_TOP_P;
         } else if (VAL("--seed")) { if (mm < 0 || !cli_u64("generate", "--seed", v, &o.seed)) return CLI_USAGE; }
         else if (VAL("--batch")) { if (mm < 0 || !cli_int("generate", "--batch", v, 1, 65536, &batch)) return CLI_USAGE; }
         else if (VAL("--device")) { if (mm < 0 || !cli_int("generate", "--device", v, 0, 1000, &device)) return CLI_USAGE; }
@@ -414,6 +417,20 @@ static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
     vkt_tok *tok = NULL;
     if (vkt_checkpoint_tokenizer(ckpt, NULL, &tok, &err) != VKT_OK) return cli_fail("generate", "%s", err.msg);
     o.tok = tok;
+    unsigned applied = 0;
+    if (vkt_gen_config_apply(ckpt, given, &o, &applied, &err) != VKT_OK) {
+        vkt_tok_free(tok);
+        return cli_fail("generate", "%s", err.msg);
+    }
+    if (applied) {
+        char what[160] = "";
+        size_t k = 0;
+        if (applied & VKT_GENCFG_GREEDY) k += (size_t)snprintf(what + k, sizeof what - k, " greedy");
+        if (applied & VKT_GENCFG_TEMPERATURE) k += (size_t)snprintf(what + k, sizeof what - k, " temperature %g", o.temperature);
+        if (applied & VKT_GENCFG_TOP_K) k += (size_t)snprintf(what + k, sizeof what - k, " top-k %d", o.top_k);
+        if (applied & VKT_GENCFG_TOP_P) snprintf(what + k, sizeof what - k, " top-p %g", o.top_p);
+        fprintf(stderr, "vkt generate: sampling as %s/generation_config.json says:%s (flags override)\n", ckpt, what);
+    }
     const char **ptext = malloc((size_t)np * sizeof *ptext);
     int32_t **pids = calloc((size_t)np, sizeof *pids);
     int *plen = calloc((size_t)np, sizeof *plen);
