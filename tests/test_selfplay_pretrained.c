@@ -5,7 +5,8 @@
 //    invalid-move rate (prompts through the template, answers ending with </s>, responses
 //    decoded by the tokenizer), the checkpoint carries the tokenizer, --resume continues;
 //  - LoRA: checkpoints hold PEFT adapter files naming the base, not the weights; the run plays
-//    in `vkt arena` as ckpt:DIR (the adapter over its base); resuming one is refused, saying why;
+//    in `vkt arena` as ckpt:DIR (the adapter over its base); it resumes (moments and base check:
+//    test_train_lora_resume has the bit-for-bit comparison);
 //  - usage errors.
 // Skipped when /usr/bin/python3 lacks numpy (hf_fixture.py) or the tokenizer fixtures are
 // absent. About a minute on lavapipe.
@@ -128,10 +129,14 @@ static void full_and_lora(void **state) {
     assert_non_null(strstr(se, "adapter"));
     assert_non_null(strstr(so, "seat 0"));
     free(so), free(se);
+    // Resumed: the adapters and their moments over the same base, checked file by file.
+    assert_true(exists(lora, "adapter_optimizer.safetensors"));
+    assert_true(exists(lora, "lora_base.json"));
     snprintf(args, sizeof args, "selfplay --resume --games 32 --out %s %s", lora, common);
-    assert_int_equal(test_cli(args, NULL, NULL, &se), 1);
-    assert_non_null(strstr(se, "cannot be resumed yet"));
-    free(se);
+    rc = test_cli(args, NULL, &so, &se);
+    if (rc != 0) fail_msg("lora resume: exit %d: %s", rc, se);
+    assert_int_equal((int)json_num(so, "games"), 32);
+    free(so), free(se);
 
     // What the plans take is said before they are allocated, and a budget too small refuses.
     setenv("VKT_DEVICE_MEMORY", "64M", 1);

@@ -24,12 +24,14 @@ vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, s
 // temporary directory, published as DIR/ckpt-<s->updates>; keeps keep_last checkpoints.
 // tok_dir (may be NULL): the directory whose tokenizer files go with the model (a pretrained
 // model's). A model with a LoRA adapter attached saves the adapter's PEFT files instead of
-// its weights, naming `base` as the base model.
+// its weights, naming `base` as the base model, with the adapters' moments and lora_base (the
+// base's identity: trainer/lora_resume.h) for --resume.
 vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last, const char *tok_dir,
-                       const char *base, vkt_error *err);
+                       const char *base, const json_t *lora_base, vkt_error *err);
 
 // A checkpoint's tokenizer.json as self-play's text format reads it (rl_fmt.h): *tok is the
 // pretrained model's tokenizer, or NULL for a model of vkt's byte tokenizer.
-vkt_status cli_sp_tokenizer(const char *dir, vkt_tok **tok, vkt_error *err);
+// cfg: the model's configuration (NULL: DIR/config.json; a LoRA run's directory has none).
+vkt_status cli_sp_tokenizer(const char *dir, const vkt_model_config *cfg, vkt_tok **tok, vkt_error *err);
 
 #endif

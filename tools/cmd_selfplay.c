@@ -21,6 +21,7 @@
 #include "cli_out_dir.h"
 #include "cli_selfplay_dir.h"
 #include "cli_selfplay_eval.h"
+#include "cli_selfplay_model.h"
 #include "commands.h"
 #include "json_file.h"
 #include "rl_prompt.h"
@@ -256,7 +257,7 @@ static void usage_model(FILE *f) {
         "                          with --think-tokens; a <think>...</think> block is not read as the move\n"
         "  --lora-rank R           with a pretrained --init: train LoRA adapters of rank R on every projection\n"
         "                          (the base frozen, 16-bit where the checkpoint is); checkpoints hold PEFT\n"
-        "                          adapter files (not resumable yet; --kl-coef not with it)\n"
+        "                          adapter files (--resume checks the base is unchanged; not with --kl-coef)\n"
         "  --lora-alpha A          the adapters' scale alpha / R (default 8)\n"
         "  --preset P              gpt2-tiny, llama-tiny (default: a custom gpt2 of 2 layers, width 64)\n"
         "  --layers L --width C --heads H   override the model's shape\n"
@@ -355,6 +356,7 @@ typedef struct model_run {
     const char *out, *init, *preset;
     const char *tok_dir;   // a pretrained model's tokenizer files, saved with each checkpoint
     const char *metrics;   // --metrics FILE (default DIR/metrics.jsonl)
+    json_t *lora_base;     // a LoRA run: its base's identity, saved with each checkpoint
     bool chat, warmup_given;
     long lora_rank;
     double lora_alpha;
@@ -446,7 +448,7 @@ static const char *in_dir(int k, const char *dir, const char *file) {
 static vkt_status save_run(const model_run *r, vkt_rl_sp *s, const vkt_rl_sp_opts *o, json_t *extra, vkt_error *err) {
     json_t *j = opts_json(o);
     if (extra) json_object_update(j, extra);
-    vkt_status st = cli_sp_save(s, r->out, j, (int)r->keep_last, r->tok_dir, r->init, err);
+    vkt_status st = cli_sp_save(s, r->out, j, (int)r->keep_last, r->tok_dir, r->init, r->lora_base, err);
     json_decref(j);
     return st;
 }
@@ -520,17 +522,6 @@ static int reserve_plans(vkt_ctx *ctx, vkt_model *m, const vkt_rl_sp_opts *o, vk
     return cli_model_reserve("selfplay", ctx, &cm, plans, "generation and training plans");
 }
 
-// A pretrained model, frozen (16-bit where its checkpoint is), with fresh LoRA adapters of
-// --lora-rank on every projection, seeded from the run's seed.
-static vkt_status open_lora(vkt_ctx *ctx, const model_run *r, uint64_t seed, vkt_model **m, vkt_error *err) {
-    vkt_train_opts to;
-    vkt_train_defaults(&to);
-    to.init = r->init, to.lora_rank = (int)r->lora_rank, to.lora_alpha = (float)r->lora_alpha, to.seed = seed;
-    vkt_tok *t = NULL;
-    vkt_status st = vkt_train_open_init(ctx, &to, m, &t, err);
-    vkt_tok_free(t);
-    return st;
-}
 
 static int run_model(int argc, char **argv) {
     vkt_rl_sp_opts o;
@@ -641,7 +632,7 @@ static int run_model(int argc, char **argv) {
         return cli_usage_error("selfplay", "--kl-coef with --lora-rank: the KL reference would be a second copy of "
                                            "the base model, which is not supported (use full fine-tuning)");
     vkt_tok *tok = NULL;  // a pretrained model's tokenizer (NULL: bytes)
-    if (r.init && cli_sp_tokenizer(r.init, &tok, &err) != VKT_OK) return cli_fail("selfplay", "%s", err.msg);
+    if (r.init && cli_sp_tokenizer(r.init, NULL, &tok, &err) != VKT_OK) return cli_fail("selfplay", "%s", err.msg);
     if (r.chat && !tok) return cli_usage_error("selfplay", "--chat: %s has no tokenizer.json", r.init);
     o.tok = tok, o.chat = r.chat;
     r.tok_dir = tok ? r.init : NULL;
@@ -695,6 +686,7 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
     }
     vkt_model *m = NULL;
     vkt_tok *run_tok = NULL;  // a resumed run's tokenizer
+    char base[4200] = "";     // a resumed LoRA run's base
     vkt_rl_sp s;
     memset(&s, 0, sizeof s);
     cli_sp_eval ev;
@@ -719,25 +711,15 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
             o.games_target = r.games;  // the anneal's horizon: the saved target unless --games is given
         }
         json_decref(j);
-        struct stat sb;
-        if (st == VKT_OK && stat(in_dir(1, src, "adapter_config.json"), &sb) == 0)
-            st = vkt_fail(&err, VKT_ERR_UNSUPPORTED,
-                          "%s holds a LoRA adapter: a LoRA self-play run cannot be resumed yet (its adapters' AdamW "
-                          "moments are not saved); start a new run with --init BASE --lora-rank R", src);
-        if (st == VKT_OK) st = cli_sp_tokenizer(src, &run_tok, &err);
+        if (st == VKT_OK) st = cli_sp_resume_model(ctx, src, o.seed, &m, base, sizeof base, &r.lora_base, &err);
+        if (st == VKT_OK && base[0]) r.init = base;  // the base the adapters' config names
+        if (st == VKT_OK) st = cli_sp_tokenizer(src, vkt_model_cfg(m), &run_tok, &err);
         o.tok = run_tok;
         r.tok_dir = run_tok ? r.out : NULL;  // the top of DIR links the newest checkpoint's files
-        if (st == VKT_OK) st = vkt_checkpoint_load_model(ctx, src, &m, &err);
-        if (st == VKT_OK) {
-            const vkt_params *ps = vkt_model_params(m);
-            float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
-            st = m1 && m2 ? vkt_checkpoint_read_optim(src, ps, m1, m2, &err) : vkt_fail(&err, VKT_ERR_NOMEM, "moments");
-            if (st == VKT_OK && vkt_model_set_optim(m, m1, m2) != VKT_OK)
-                st = vkt_fail(&err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
-            free(m1), free(m2);
-        }
     } else if (r.init) {
-        st = r.lora_rank > 0 ? open_lora(ctx, &r, o.seed, &m, &err) : vkt_checkpoint_load_model(ctx, r.init, &m, &err);
+        st = r.lora_rank > 0 ? cli_sp_open_lora(ctx, r.init, (int)r.lora_rank, r.lora_alpha, o.seed, &m, &r.lora_base,
+                                                &err)
+                             : vkt_checkpoint_load_model(ctx, r.init, &m, &err);
         if (st == VKT_OK && o.tok && !r.json) {
             char what[512];
             vkt_train_describe_init(m, r.init, what, sizeof what);
@@ -1007,6 +989,7 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
     vkt_rl_sp_free(&s);
     vkt_train_close_model(m);
     vkt_tok_free(run_tok);
+    json_decref(r.lora_base);
     vkt_ctx_destroy(ctx);
     vkt_run_unlock(lock);
     return rc;

@@ -22,7 +22,7 @@ static const char *const ckpt_files[] = {
     "config.json",    "model.safetensors",     "optimizer.safetensors",   "trainer_state.json",
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
     "rl_state.json",  "run_options.json",      "adapter_config.json",     "adapter_model.safetensors",
-    VKT_CKPT_MANIFEST};
+    "adapter_optimizer.safetensors", "lora_base.json", VKT_CKPT_MANIFEST};
 #define N_CKPT_FILES (sizeof ckpt_files / sizeof ckpt_files[0])
 
 static bool is_dir(const char *path) {

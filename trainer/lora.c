@@ -392,3 +392,5 @@ vkt_status vkt_lora_merge(vkt_lora *a, const vkt_params *ps, float *params, vkt_
     free(h);
     return s;
 }
+
+void vkt_lora_set_seed(vkt_lora *a, uint64_t seed) { a->cfg.seed = seed; }

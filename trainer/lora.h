@@ -85,6 +85,8 @@ uint64_t vkt_lora_count(const vkt_lora *a);
 // forward and its backward, which rebuilds the same masks (a hash of seed, step, target
 // and element: op_dropout.h). Without dropout, it does nothing.
 vkt_status vkt_lora_set_train(vkt_lora *a, bool training, uint64_t step);
+// The seed the dropout masks derive from (a loaded adapter's is 0 until a run sets its own).
+void vkt_lora_set_seed(vkt_lora *a, uint64_t seed);
 // The key of target i's dropout mask at the current step (vkt_dropout_keep(key, index, p)).
 uint64_t vkt_lora_dropout_key(const vkt_lora *a, int i);
 

@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "checkpoint_dir.h"
 #include "lora.h"
+#include "lora_resume.h"
 #include "tok.h"
 #include "model.h"
 #include "read_file.h"
@@ -48,6 +49,8 @@ static void tell(const vkt_train_opts *o, const char *msg) {
 typedef struct tok_src {
     bool hf;          // a tokenizer.json to carry (else the byte tokenizer: no files)
     char dir[4200];
+    json_t *lora_base;  // a LoRA run: its base's identity (lora_resume.h), saved with each checkpoint
+    char base[4200];    // ... and a resumed one's base directory (o->init points here)
 } tok_src;
 
 // One checkpoint, written into a temporary directory and published whole (checkpoint_dir.h).
@@ -59,6 +62,7 @@ static vkt_status save_all(vkt_model *m, const vkt_train_opts *o, const vkt_trai
     snprintf(path, sizeof path, "%s/trainer_state.json", tx.tmp);
     vkt_lora *lora = vkt_model_lora(m);
     vkt_status s = lora ? vkt_lora_save(lora, tx.tmp, o->init, err) : vkt_checkpoint_save_model(m, tx.tmp, true, err);
+    if (s == VKT_OK && lora) s = vkt_lora_save_resume(lora, tx.tmp, tk->lora_base, err);
     if (s == VKT_OK && tk->hf) s = vkt_checkpoint_copy_tokenizer(tk->dir, tx.tmp, err);
     if (s == VKT_OK) s = vkt_train_state_write(path, o, st, err);
     if (s != VKT_OK) {
@@ -121,6 +125,22 @@ static vkt_status open_tokenizer(vkt_train_opts *o, vkt_tok **tok, vkt_error *er
     return VKT_OK;
 }
 
+// A resumed LoRA run: the frozen base (checked), the adapters saved in dir, their moments.
+static vkt_status resume_lora(vkt_ctx *ctx, vkt_train_opts *o, tok_src *tk, const char *dir, vkt_model **m,
+                              vkt_tok **tkz, vkt_error *err) {
+    o->init = tk->base;
+    o->adapter = dir;
+    VKT_TRY(vkt_train_open_init(ctx, o, m, tkz, err));
+    VKT_TRY(vkt_lora_load_optim(vkt_model_lora(*m), dir, err));
+    VKT_TRY(vkt_lora_base_identity(tk->base, &tk->lora_base, err));
+    tk->hf = vkt_tok_kind_of(*tkz) == VKT_TOK_HF;
+    snprintf(tk->dir, sizeof tk->dir, "%s", tk->base);
+    char msg[4400];
+    vkt_train_describe_init(*m, tk->base, msg, sizeof msg);
+    tell(o, msg);
+    return VKT_OK;
+}
+
 // A resumed run: the newest complete checkpoint in DIR, its state checked and merged with o
 // (train.h), its model, moments and tokenizer.
 static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk, vkt_model **m,
@@ -131,15 +151,19 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
     if (!f.legacy) VKT_TRY(vkt_ckpt_publish_top(o->out, f.path, err));
     char path[4400];
     snprintf(path, sizeof path, "%s/adapter_config.json", f.path);
-    if (access(path, F_OK) == 0)
+    const bool lora = access(path, F_OK) == 0;
+    snprintf(path, sizeof path, "%s/adapter_optimizer.safetensors", f.path);
+    if (lora && access(path, F_OK) != 0)
         return vkt_fail(err, VKT_ERR_UNSUPPORTED,
-                        "%s holds a LoRA run: resuming one is not supported yet (its adapter in %s loads with "
-                        "--adapter; start a new run from the base with --ckpt BASE --lora-rank R)", o->out, f.path);
+                        "%s holds a LoRA run saved without its adapters' moments (an older vkt): its adapter in %s "
+                        "continues with --ckpt BASE --adapter %s", o->out, f.path, f.path);
+    // A LoRA run resumes on the base it was trained on, checked file by file.
+    if (lora) VKT_TRY(vkt_lora_resume_base(f.path, tk->base, sizeof tk->base, err));
     snprintf(path, sizeof path, "%s/trainer_state.json", f.path);
     vkt_train_opts saved;
     VKT_TRY(vkt_train_state_read(path, &saved, st, err));
     vkt_model_config cfg;
-    VKT_TRY(vkt_checkpoint_config(f.path, &cfg, err));
+    VKT_TRY(vkt_checkpoint_config(lora ? tk->base : f.path, &cfg, err));
     if ((o->given & VKT_TRAIN_GIVEN_SEQ) && o->seq > cfg.context)  // before any change is recorded
         return vkt_fail(err, VKT_ERR_ARG, "--seq %d is longer than the model's context (%d tokens)", o->seq,
                         cfg.context);
@@ -150,6 +174,7 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
     uint64_t bytes = 0, hash = 0;
     if (data) VKT_TRY(vkt_ckpt_hash_file(data, &bytes, &hash, err));
     VKT_TRY(vkt_train_state_merge(o, &saved, st, bytes, hash, err));
+    if (lora) return resume_lora(ctx, o, tk, f.path, m, tkz, err);
     VKT_TRY(vkt_checkpoint_load_model(ctx, f.path, m, err));
     const vkt_params *ps = vkt_model_params(*m);
     float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
@@ -182,6 +207,7 @@ static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *s
     if (o->init) {
         // A pretrained start: its tokenizer files go into every checkpoint.
         VKT_TRY(vkt_train_open_init(ctx, o, m, tkz, err));
+        if (vkt_model_lora(*m)) VKT_TRY(vkt_lora_base_identity(o->init, &tk->lora_base, err));
         tk->hf = vkt_tok_kind_of(*tkz) == VKT_TOK_HF;
         snprintf(tk->dir, sizeof tk->dir, "%s", o->init);
         char msg[4400];
@@ -318,7 +344,10 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     vkt_model *m = NULL;
     vkt_dataset d = {0};
     vkt_status s = open_run(ctx, &o, &st, &tk, &m, &d, res, err);
-    if (s != VKT_OK) return s;
+    if (s != VKT_OK) {
+        json_decref(tk.lora_base);
+        return s;
+    }
     vkt_lora *lora = vkt_model_lora(m);
     const int N = o.batch * o.seq;
     int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
@@ -405,5 +434,6 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     vkt_dataset_free(&d);
     vkt_train_close_model(m);
     vkt_train_state_free(&st);
+    json_decref(tk.lora_base);
     return s;
 }

@@ -25,6 +25,7 @@ vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, v
         vkt_lora *a = NULL;
         s = vkt_lora_load(ctx, &o->cfg, vkt_model_params(*m), o->adapter, &a, err);
         if (s == VKT_OK) {
+            vkt_lora_set_seed(a, vkt_rng_derive(o->seed, 2));  // dropout masks as a fresh run's
             const vkt_lora_config *lc = vkt_lora_cfg(a);
             o->lora_rank = lc->rank, o->lora_alpha = lc->alpha, o->lora_targets = lc->targets;
         }
