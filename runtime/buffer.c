@@ -8,7 +8,9 @@
 
 static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
-static vkt_status block_create(vkt_ctx *ctx, uint64_t bytes, int *out) {
+// A block of `bytes`; where its heap lacks the room but has enough for `need` (the buffer
+// that asked), a block of just `need`.
+static vkt_status block_create(vkt_ctx *ctx, uint64_t bytes, uint64_t need, int *out) {
     if (ctx->nblocks == ctx->capblocks) {
         int cap = ctx->capblocks ? 2 * ctx->capblocks : 8;
         vkt_block *b = realloc(ctx->blocks, (size_t)cap * sizeof *b);
@@ -24,30 +26,21 @@ static vkt_status block_create(vkt_ctx *ctx, uint64_t bytes, int *out) {
                                       VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT};
     VkResult r = vkCreateBuffer(ctx->device, &bi, NULL, &b->buffer);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBuffer (memory block of %llu bytes)", (unsigned long long)bytes);
-    VkMemoryRequirements req;
-    vkGetBufferMemoryRequirements(ctx->device, b->buffer, &req);
-    uint32_t type = ctx->memtype;
-    if (!(req.memoryTypeBits & (1u << type))) {
+    vkt_status s = vkt_memory_alloc(ctx, b->buffer, VKT_MEM_DEVICE, &b->mem);
+    if (s != VKT_OK) {
         vkDestroyBuffer(ctx->device, b->buffer, NULL);
-        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "memory type %u cannot hold storage buffers", type);
-    }
-    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                               .allocationSize = req.size,
-                               .memoryTypeIndex = type};
-    r = vkAllocateMemory(ctx->device, &ai, NULL, &b->memory);
-    if (r != VK_SUCCESS) {
-        vkDestroyBuffer(ctx->device, b->buffer, NULL);
-        return vkt_vk_fail(ctx, r, "vkAllocateMemory (%llu bytes; %llu already held)", (unsigned long long)req.size,
-                           (unsigned long long)ctx->bytes_allocated);
-    }
-    vkBindBufferMemory(ctx->device, b->buffer, b->memory, 0);
-    if (ctx->host_visible) {
-        r = vkMapMemory(ctx->device, b->memory, 0, VK_WHOLE_SIZE, 0, &b->mapped);
-        if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkMapMemory (memory block)");
+        b->buffer = VK_NULL_HANDLE;
+        if (s == VKT_ERR_NOMEM && need < bytes) return block_create(ctx, need, need, out);
+        return s;
     }
     b->bytes = bytes;
     b->free = malloc(8 * sizeof *b->free);
-    if (!b->free) return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "block free list");
+    if (!b->free) {
+        vkt_memory_free(ctx, &b->mem);
+        vkDestroyBuffer(ctx->device, b->buffer, NULL);
+        b->buffer = VK_NULL_HANDLE;
+        return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "block free list");
+    }
     b->capfree = 8;
     b->nfree = 1;
     b->free[0] = (vkt_range){0, bytes};
@@ -119,7 +112,7 @@ vkt_status vkt_buffer_create(vkt_ctx *ctx, uint64_t bytes, vkt_buffer **out) {
         if (ctx->blocks[i].buffer && block_take(&ctx->blocks[i], need, &offset)) blk = i;
     if (blk < 0) {
         // A tensor larger than a block gets a block of its own size.
-        vkt_status s = block_create(ctx, need > block_bytes ? need : block_bytes, &blk);
+        vkt_status s = block_create(ctx, need > block_bytes ? need : block_bytes, need, &blk);
         if (s != VKT_OK) {
             free(buf);
             return s;
@@ -135,9 +128,8 @@ vkt_status vkt_buffer_create(vkt_ctx *ctx, uint64_t bytes, vkt_buffer **out) {
 }
 
 static void block_release(vkt_ctx *ctx, vkt_block *b) {
-    if (b->mapped) vkUnmapMemory(ctx->device, b->memory);
     vkDestroyBuffer(ctx->device, b->buffer, NULL);
-    vkFreeMemory(ctx->device, b->memory, NULL);
+    vkt_memory_free(ctx, &b->mem);
     ctx->bytes_allocated -= b->bytes;
     free(b->free);
     memset(b, 0, sizeof *b);
@@ -206,15 +198,16 @@ vkt_status vkt_upload(vkt_ctx *ctx, vkt_view dst, const void *src, uint64_t byte
     vkt_block *b = &ctx->blocks[dst.buf->block];
     // Earlier recorded work may read or write this range: let it finish first.
     VKT_TRY(vkt_sync(ctx));
-    if (b->mapped) {
-        memcpy((char *)b->mapped + dst.buf->offset + dst.offset, src, bytes);
+    if (b->mem.mapped) {
+        memcpy((char *)b->mem.mapped + dst.buf->offset + dst.offset, src, bytes);
         return VKT_OK;
     }
+    VKT_TRY(vkt_transfer_buffers(ctx));
     for (uint64_t done = 0; done < bytes; done += VKT_STAGING_BYTES) {
         uint64_t n = bytes - done < VKT_STAGING_BYTES ? bytes - done : VKT_STAGING_BYTES;
-        memcpy(ctx->staging_map, (const char *)src + done, n);
+        memcpy(ctx->staging.mem.mapped, (const char *)src + done, n);
         VKT_TRY(vkt_frame_begin(ctx));
-        record_copy(ctx, ctx->staging, 0, b->buffer, dst.buf->offset + dst.offset + done, n);
+        record_copy(ctx, ctx->staging.buffer, 0, b->buffer, dst.buf->offset + dst.offset + done, n);
         VKT_TRY(vkt_sync(ctx));
     }
     return VKT_OK;
@@ -225,16 +218,18 @@ vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes) {
     if (bytes == 0) return VKT_OK;
     vkt_block *b = &ctx->blocks[src.buf->block];
     VKT_TRY(vkt_sync(ctx));
-    if (b->mapped) {
-        memcpy(dst, (const char *)b->mapped + src.buf->offset + src.offset, bytes);
+    if (b->mem.mapped) {
+        memcpy(dst, (const char *)b->mem.mapped + src.buf->offset + src.offset, bytes);
         return VKT_OK;
     }
+    VKT_TRY(vkt_transfer_buffers(ctx));
+    const vkt_host_buffer *rb = vkt_readback_buffer(ctx);
     for (uint64_t done = 0; done < bytes; done += VKT_STAGING_BYTES) {
         uint64_t n = bytes - done < VKT_STAGING_BYTES ? bytes - done : VKT_STAGING_BYTES;
         VKT_TRY(vkt_frame_begin(ctx));
-        record_copy(ctx, b->buffer, src.buf->offset + src.offset + done, ctx->staging, 0, n);
+        record_copy(ctx, b->buffer, src.buf->offset + src.offset + done, rb->buffer, 0, n);
         VKT_TRY(vkt_sync(ctx));
-        memcpy((char *)dst + done, ctx->staging_map, n);
+        memcpy((char *)dst + done, rb->mem.mapped, n);
     }
     return VKT_OK;
 }

@@ -178,6 +178,7 @@ static vkt_status create_device(vkt_ctx *ctx) {
     const char *exts[4];
     uint32_t next = 0;
     exts[next++] = VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME;
+    if (ctx->prof.has_memory_budget) exts[next++] = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
 
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -211,51 +212,8 @@ static vkt_status create_device(vkt_ctx *ctx) {
     if (!ctx->push_descriptor)
         return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "vkCmdPushDescriptorSetKHR missing on '%s'", ctx->prof.name);
 
-    // Memory for blocks: device-local; on unified devices also host-visible and coherent,
-    // so uploads and downloads are plain memcpy.
+    // Memory types are picked per allocation (memory_alloc.c), against each heap's room.
     vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memprops);
-    int best = -1;
-    for (uint32_t i = 0; i < ctx->memprops.memoryTypeCount; i++) {
-        VkMemoryPropertyFlags fl = ctx->memprops.memoryTypes[i].propertyFlags;
-        bool dl = fl & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
-        bool hv = (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-        if (ctx->prof.unified_memory && dl && hv) { best = (int)i; break; }
-        if (!ctx->prof.unified_memory && dl && best < 0) best = (int)i;
-    }
-    if (best < 0) best = 0;
-    ctx->memtype = (uint32_t)best;
-    VkMemoryPropertyFlags fl = ctx->memprops.memoryTypes[best].propertyFlags;
-    // Blocks are mapped only on unified memory; elsewhere transfers go through staging.
-    ctx->host_visible = ctx->prof.unified_memory && (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
-                        (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-    return VKT_OK;
-}
-
-static vkt_status create_staging(vkt_ctx *ctx) {
-    if (ctx->host_visible) return VKT_OK;
-    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                             .size = VKT_STAGING_BYTES,
-                             .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT};
-    VkResult r = vkCreateBuffer(ctx->device, &bi, NULL, &ctx->staging);
-    if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBuffer (staging)");
-    VkMemoryRequirements req;
-    vkGetBufferMemoryRequirements(ctx->device, ctx->staging, &req);
-    int type = -1;
-    for (uint32_t i = 0; i < ctx->memprops.memoryTypeCount && type < 0; i++) {
-        VkMemoryPropertyFlags fl = ctx->memprops.memoryTypes[i].propertyFlags;
-        if ((req.memoryTypeBits & (1u << i)) && (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
-            (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
-            type = (int)i;
-    }
-    if (type < 0) return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "no host-visible coherent memory for staging");
-    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                               .allocationSize = req.size,
-                               .memoryTypeIndex = (uint32_t)type};
-    r = vkAllocateMemory(ctx->device, &ai, NULL, &ctx->staging_mem);
-    if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkAllocateMemory (staging, %llu bytes)", (unsigned long long)req.size);
-    vkBindBufferMemory(ctx->device, ctx->staging, ctx->staging_mem, 0);
-    r = vkMapMemory(ctx->device, ctx->staging_mem, 0, VK_WHOLE_SIZE, 0, &ctx->staging_map);
-    if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkMapMemory (staging)");
     return VKT_OK;
 }
 
@@ -285,7 +243,6 @@ vkt_status vkt_ctx_create(const vkt_ctx_options *opt, vkt_ctx **out, vkt_error *
     free(phys);
     free(profs);
     ctx->profiling = o.profile && ctx->prof.timestamps;
-    if (s == VKT_OK) s = create_staging(ctx);
     if (s == VKT_OK) s = vkt_frames_create(ctx);
     if (s == VKT_OK) vkt_pipeline_cache_load(ctx);
     if (s != VKT_OK) {
@@ -308,8 +265,7 @@ void vkt_ctx_destroy(vkt_ctx *ctx) {
         vkt_pipelines_destroy(ctx);
         if (ctx->cache) vkDestroyPipelineCache(ctx->device, ctx->cache, NULL);
         vkt_memory_destroy(ctx);
-        if (ctx->staging) vkDestroyBuffer(ctx->device, ctx->staging, NULL);
-        if (ctx->staging_mem) vkFreeMemory(ctx->device, ctx->staging_mem, NULL);
+        vkt_transfer_buffers_destroy(ctx);
         vkDestroyDevice(ctx->device, NULL);
     }
     if (ctx->messenger) {

@@ -48,4 +48,20 @@ uint32_t vkt_bind_shift(const vkt_ctx *ctx, vkt_view view, vkt_bind_kind kind);
 
 vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d);
 
+// For bench and tests: what the dispatch caches did (dispatch_cache.c).
+typedef struct vkt_dispatch_counts {
+    uint64_t pipelines;        // pipelines created
+    uint64_t views_created;    // texel views created, cached or per dispatch
+    uint64_t views_destroyed;
+    uint64_t views_live;       // created - destroyed
+    uint64_t view_hits;        // dispatches that reused a cached view
+    bool cache_on;
+} vkt_dispatch_counts;
+
+void vkt_dispatch_counts_get(vkt_ctx *ctx, vkt_dispatch_counts *out);
+// Turns the caches on or off for later dispatches (the start value: VKT_DISPATCH_CACHE=0 is off).
+vkt_status vkt_dispatch_cache_set(vkt_ctx *ctx, bool on);
+// The index of d's pipeline in the context's table, made if it is new.
+vkt_status vkt_dispatch_pipeline(vkt_ctx *ctx, const vkt_dispatch *d, int *index);
+
 #endif

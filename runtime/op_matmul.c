@@ -1,11 +1,14 @@
 // op_matmul.c: wrappers for shaders/matmul_texel.comp (CPU devices), matmul_tiled.comp
-// (GPUs) and bias_grad.comp: validation, tile choice, splitting into binding-sized ranges.
-// The same kernels, built with B16, take a B of 16-bit values (vkt_matmul_w16).
+// (the first GPU kernel), matmul_gpu.comp (GPUs, through op_matmul_gpu.c) and
+// bias_grad.comp: validation, tile choice, splitting into binding-sized ranges. What they
+// compute is vkt_ref_matmul / vkt_ref_bias_grad (tests/test_matmul.c, test_matmul_gpu.c).
+// The texel and tiled kernels, built with B16, take a B of 16-bit values (vkt_matmul_w16).
 #include <stdio.h>
 #include <string.h>
 
 #include "dispatch.h"
 #include "op_matmul.h"
+#include "op_matmul_gpu.h"
 #include "op_split.h"
 #include "shape_check.h"
 
@@ -99,7 +102,8 @@ static vkt_status check_view(vkt_ctx *ctx, const char *op, const char *name, vkt
     return VKT_OK;
 }
 
-// One product: the public arguments plus B's element type (b16 0: fp32, 1: bf16, 2: fp16).
+// One product: the public arguments plus B's element type (b16 0: fp32, 1: bf16, 2: fp16),
+// and for split-k (GPU path, one chunk only) the layer count and their scratch.
 typedef struct {
     vkt_matmul_path path;
     int b16;
@@ -107,6 +111,8 @@ typedef struct {
     uint64_t m, n, k;
     float alpha, beta;
     vkt_view A, B, C, bias;
+    uint32_t splits;
+    vkt_view scratch;
 } mm_args;
 
 // Elements [first, first + count) of a view of 16-bit values, widened to whole 32-bit
@@ -134,6 +140,12 @@ static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint6
 
     static const char *tr[2][2] = {{"nn", "nt"}, {"tn", "tt"}};
     const uint64_t lda = ta ? m : k, ldb = tb ? k : n;
+    if (q->path == VKT_MATMUL_GPU_TILED) {
+        bool whole = mm == m && nn == n && kk == k;
+        vkt_mm_gpu g = {ta, tb, mm, nn, kk, lda, ldb, n, q->alpha, first ? q->beta : 1.0f,
+                        a, b, c, with_bias ? bv : (vkt_view){0}, q->scratch, whole ? q->splits : 1};
+        return vkt_matmul_gpu_record(ctx, &g);
+    }
     vkt_dispatch d = {.op = "matmul", .nbind = 4};
     vkt_bind_kind ka = VKT_BIND_READ, kb = VKT_BIND_READ;
     // B's offset in its elements: 16-bit ones add back the odd element view_w16 dropped.
@@ -188,9 +200,13 @@ static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint6
 static vkt_status matmul_run(vkt_ctx *ctx, const mm_args *q, const char *op) {
     vkt_error *err = vkt_ctx_err(ctx);
     const vkt_profile *p = vkt_ctx_profile(ctx);
-    const bool texel = q->path == VKT_MATMUL_TEXEL_REGBLOCK;
+    const bool texel = q->path == VKT_MATMUL_TEXEL_REGBLOCK, gpu = q->path == VKT_MATMUL_GPU_TILED;
     tile_cfg t = texel ? (q->b16 ? texel_tiles_w16((int)q->m) : texel_tiles((int)q->m)) : tiled_tiles(p);
-    if (!texel && (uint64_t)(t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4 > p->shared_memory_bytes)
+    if (gpu) { // chunks planned for the smaller tile (the most workgroups); shared memory checked there
+        vkt_matmul_tile s = p->matmul_tile_small;
+        t = (tile_cfg){s.wgx, s.wgy, s.tm, s.tn, s.bk};
+    }
+    if (!texel && !gpu && (uint64_t)(t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4 > p->shared_memory_bytes)
         return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: tiles need %u bytes of shared memory, the device has %u", op,
                         (t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4, p->shared_memory_bytes);
     const uint64_t m = q->m, n = q->n, k = q->k;
@@ -221,7 +237,7 @@ vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, b
                               float alpha, vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias) {
     vkt_error *err = vkt_ctx_err(ctx);
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
-    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED)
+    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED && path != VKT_MATMUL_GPU_TILED)
         return vkt_fail(err, VKT_ERR_ARG, "matmul: unknown path %d", (int)path);
     char shape[128];
     snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d", M, N, K, transA, transB);
@@ -230,7 +246,7 @@ vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, b
     VKT_TRY(check_view(ctx, "matmul", "B", B, k * n, shape));
     VKT_TRY(check_view(ctx, "matmul", "C", C, m * n, shape));
     if (bias.buf) VKT_TRY(check_view(ctx, "matmul", "bias", bias, n, shape));
-    mm_args q = {path, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias};
+    mm_args q = {path, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
     return matmul_run(ctx, &q, "matmul");
 }
 
@@ -240,13 +256,58 @@ vkt_status vkt_matmul(vkt_ctx *ctx, bool transA, bool transB, int M, int N, int 
                               bias);
 }
 
+// The split count a vkt_matmul_splitk call with this shape and `splits` would use (1: none).
+static uint32_t splitk_count(const vkt_ctx *ctx, int M, int N, int K, int splits) {
+    const vkt_profile *p = vkt_ctx_profile(ctx);
+    if (M <= 0 || N <= 0 || K <= 0) return 1;
+    if (splits <= 0 && p->matmul_path != VKT_MATMUL_GPU_TILED) return 1;
+    return vkt_matmul_gpu_splits(p, (uint64_t)M, (uint64_t)N, (uint64_t)K, splits);
+}
+
+uint64_t vkt_matmul_splitk_scratch_floats(const vkt_ctx *ctx, int M, int N, int K, int splits) {
+    uint32_t s = splitk_count(ctx, M, N, K, splits);
+    return s > 1 ? (uint64_t)s * (uint64_t)M * (uint64_t)N : 0;
+}
+
+vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB, int M, int N, int K, float alpha,
+                             vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias, vkt_view scratch) {
+    vkt_error *err = vkt_ctx_err(ctx);
+    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
+    uint32_t s = splitk_count(ctx, M, N, K, splits);
+    const uint64_t mn = (uint64_t)M * (uint64_t)N;
+    uint64_t have = scratch.buf ? scratch.bytes / 4 / mn : 0; // whole layers the scratch holds
+    if (splits > 0 && s > 1 && have < s)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "matmul_splitk: scratch of %llu bytes is too small for %u splits of M=%d x N=%d floats "
+                        "(%llu bytes; see vkt_matmul_splitk_scratch_floats)",
+                        (unsigned long long)scratch.bytes, s, M, N, (unsigned long long)(s * mn * 4));
+    if (s > have) s = have > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), (uint64_t)M, (uint64_t)N,
+                                                       (uint64_t)K, (int)have) : 1;
+    if (s <= 1 && splits <= 0)
+        return vkt_matmul(ctx, transA, transB, M, N, K, alpha, A, B, beta, C, bias);
+    char shape[128];
+    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d", M, N, K, transA, transB);
+    const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
+    VKT_TRY(check_view(ctx, "matmul_splitk", "A", A, m * k, shape));
+    VKT_TRY(check_view(ctx, "matmul_splitk", "B", B, k * n, shape));
+    VKT_TRY(check_view(ctx, "matmul_splitk", "C", C, m * n, shape));
+    if (bias.buf) VKT_TRY(check_view(ctx, "matmul_splitk", "bias", bias, n, shape));
+    // The scratch is one binding: fewer layers when it would be larger than one.
+    uint64_t cap = vkt_rows_per_binding(ctx, 4) / mn;
+    if (s > cap) s = cap > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), m, n, k, (int)cap) : 1;
+    vkt_view sv = s > 1 ? vkt_view_f32(scratch, 0, s * mn) : (vkt_view){0};
+    mm_args q = {VKT_MATMUL_GPU_TILED, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, s, sv};
+    return matmul_run(ctx, &q, "matmul_splitk");
+}
+
 vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 dt, bool transA, bool transB,
                                   int M, int N, int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
                                   vkt_view bias) {
     vkt_error *err = vkt_ctx_err(ctx);
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
-    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED)
+    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED && path != VKT_MATMUL_GPU_TILED)
         return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: unknown path %d", (int)path);
+    if (path == VKT_MATMUL_GPU_TILED) path = VKT_MATMUL_SHARED_TILED; // matmul_gpu.comp has no 16-bit B yet
     if (dt != VKT_BF16 && dt != VKT_F16)
         return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: dtype %d is neither VKT_BF16 nor VKT_F16", (int)dt);
     if (transA)
@@ -266,7 +327,7 @@ vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype1
                         (unsigned long long)B.bytes, (unsigned long long)(k * n), vkt_dtype16_name(dt), shape);
     VKT_TRY(check_view(ctx, "matmul_w16", "C", C, m * n, shape));
     if (bias.buf) VKT_TRY(check_view(ctx, "matmul_w16", "bias", bias, n, shape));
-    mm_args q = {path, 1 + (int)dt, transA, transB, m, n, k, alpha, beta, A, B, C, bias};
+    mm_args q = {path, 1 + (int)dt, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
     return matmul_run(ctx, &q, "matmul_w16");
 }
 

@@ -17,7 +17,8 @@
 //   after alpha. beta == 0: C is write-only (its old contents are never read).
 //   The linear layer y = x W^T + b, W (OUT, IN): vkt_matmul(ctx, false, true, M, OUT, IN,
 //   1, x, W, 0, y, b); its backward products are listed beside vkt_ref_matmul.
-// The kernel family follows the device profile (p->matmul_path).
+// The kernel family follows the device profile (p->matmul_path: texel on CPU devices,
+// gpu-tiled on GPUs; VKT_MATMUL=texel|tiled|gpu|splitk forces one, see profile.c).
 vkt_status vkt_matmul(vkt_ctx *ctx, bool transA, bool transB, int M, int N, int K, float alpha,
                       vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias);
 
@@ -26,6 +27,22 @@ vkt_status vkt_matmul(vkt_ctx *ctx, bool transA, bool transB, int M, int N, int 
 vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, bool transB, int M,
                               int N, int K, float alpha, vkt_view A, vkt_view B, float beta,
                               vkt_view C, vkt_view bias);
+
+// Deterministic split-k on the GPU path, for products whose K is large and whose M x N
+// gives too few workgroups (weight gradients: K is the token count). The k-range is cut into
+// S layers whose raw sums go to `scratch` (S*M*N floats, a caller-owned buffer: the op
+// allocates nothing), then a second dispatch adds the layers in a fixed order and applies
+// alpha, beta and bias: the same bits on every run. Same contract as vkt_matmul.
+//   splits 0: the profile's choice; on a device whose path is not VKT_MATMUL_GPU_TILED, or
+//     where the shape fills the device, or the scratch is too small, this is plain vkt_matmul
+//     (fewer layers where the scratch holds fewer). VKT_MATMUL=splitk splits whenever K allows.
+//   splits n >= 1: the GPU kernel with n layers (fewer when K has fewer k-slices) on any
+//     device, for tests and benchmarks; VKT_ERR_ARG when the scratch is too small.
+// Products too large for one binding are split into chunks without split-k.
+vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB, int M, int N, int K, float alpha,
+                             vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias, vkt_view scratch);
+// Floats of scratch vkt_matmul_splitk(ctx, splits, ...) uses at this shape (0: it will not split).
+uint64_t vkt_matmul_splitk_scratch_floats(const vkt_ctx *ctx, int M, int N, int K, int splits);
 
 // The same product with B holding 16-bit values (dt: VKT_BF16 or VKT_F16), widened to fp32
 // in the kernel; A, C, bias and the accumulation stay fp32. What it computes is

@@ -1,5 +1,6 @@
 // pipeline.c: compute pipelines from the embedded SPIR-V, keyed by shader, specialization
-// constants and binding kinds, and the on-disk pipeline cache.
+// constants and binding kinds (found through dispatch_cache.c's index), and the on-disk
+// pipeline cache.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dispatch_cache.h"
 #include "shaders.h"
-#include "vk_internal.h"
 
 static const vkt_shader_blob *find_blob(const char *name) {
     for (int i = 0; i < vkt_shader_blob_count; i++)
@@ -40,20 +41,31 @@ static vkt_status check_workgroup(vkt_ctx *ctx, const vkt_dispatch *d) {
     return VKT_OK;
 }
 
-vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **out) {
+// The old lookup, kept for VKT_DISPATCH_CACHE=0: a printed key and a scan.
+static int find_by_key(vkt_ctx *ctx, const vkt_dispatch *d) {
     char key[192];
     make_key(d, key, sizeof key);
     for (int i = 0; i < ctx->npipes; i++)
-        if (!strcmp(ctx->pipes[i].key, key)) {
-            *out = &ctx->pipes[i];
-            return VKT_OK;
-        }
+        if (!strcmp(ctx->pipes[i].key, key)) return i;
+    return -1;
+}
+
+vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **out) {
+    vkt_dcache *dc = NULL;
+    VKT_TRY(vkt_dcache_get(ctx, &dc));
+    uint64_t hash = dc->on ? vkt_dcache_hash(d) : 0;
+    int found = dc->on ? vkt_dcache_find_pipe(dc, d, hash) : find_by_key(ctx, d);
+    if (found >= 0) {
+        *out = &ctx->pipes[found];
+        return VKT_OK;
+    }
     const vkt_shader_blob *blob = find_blob(d->shader);
     if (!blob) return vkt_fail(&ctx->err, VKT_ERR_ARG, "no embedded shader named '%s'", d->shader);
     VKT_TRY(check_workgroup(ctx, d));
     if (d->push_bytes > ctx->prof.max_push_constants || d->push_bytes > VKT_MAX_PUSH)
         return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "%s: %u bytes of push constants exceed the device's %u", d->shader,
                         d->push_bytes, ctx->prof.max_push_constants);
+    VKT_TRY(vkt_dcache_reserve_pipe(ctx, dc));
     if (ctx->npipes == ctx->cappipes) {
         int cap = ctx->cappipes ? 2 * ctx->cappipes : 32;
         vkt_pipeline *p = realloc(ctx->pipes, (size_t)cap * sizeof *p);
@@ -63,7 +75,7 @@ vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **
     }
     vkt_pipeline *pl = &ctx->pipes[ctx->npipes];
     memset(pl, 0, sizeof *pl);
-    snprintf(pl->key, sizeof pl->key, "%s", key);
+    make_key(d, pl->key, sizeof pl->key);
 
     VkDescriptorSetLayoutBinding binds[VKT_MAX_BINDINGS];
     for (int i = 0; i < d->nbind; i++)
@@ -117,9 +129,10 @@ vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **
     if (r != VK_SUCCESS) {
         vkDestroyPipelineLayout(ctx->device, pl->layout, NULL);
         vkDestroyDescriptorSetLayout(ctx->device, pl->set_layout, NULL);
-        return vkt_vk_fail(ctx, r, "vkCreateComputePipelines (%s)", key);
+        return vkt_vk_fail(ctx, r, "vkCreateComputePipelines (%s)", pl->key);
     }
     ctx->cache_dirty = true;
+    vkt_dcache_add_pipe(dc, d, blob->name, dc->on ? hash : vkt_dcache_hash(d), ctx->npipes);
     ctx->npipes++;
     *out = pl;
     return VKT_OK;
@@ -160,6 +173,10 @@ static bool cache_dir(char *out, size_t n) {
 }
 
 void vkt_pipeline_cache_load(vkt_ctx *ctx) {
+    // The dispatch cache too, so that VKT_DISPATCH_CACHE is read as the context is made
+    // (a failure here is retried on first use).
+    vkt_dcache *dc;
+    (void)vkt_dcache_get(ctx, &dc);
     char dir[900];
     void *data = NULL;
     size_t size = 0;

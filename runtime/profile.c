@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "vk_internal.h"
 
@@ -18,7 +17,9 @@ const char *vkt_device_type_name(vkt_device_type t) {
 }
 
 const char *vkt_matmul_path_name(vkt_matmul_path p) {
-    return p == VKT_MATMUL_TEXEL_REGBLOCK ? "texel-regblock (CPU)" : "shared-tiled (GPU)";
+    return p == VKT_MATMUL_TEXEL_REGBLOCK ? "texel-regblock (CPU)"
+           : p == VKT_MATMUL_SHARED_TILED ? "shared-tiled (GPU)"
+                                          : "gpu-tiled (GPU)";
 }
 
 static const char *vendor_name(uint32_t id) {
@@ -40,10 +41,57 @@ static bool killed(const char *name) {
     return v && *v && strcmp(v, "0") != 0;
 }
 
+// The GPU matmul's tiles and split-k thresholds, and VKT_MATMUL (which forces a path on any
+// device, so that tests run every path on lavapipe). Tiles: 128x128 (8x8 a thread) where
+// there is work for it, 64x64 (4x4) otherwise; integrated GPUs have few cores and less
+// shared memory, so they get 64x64 and 32x32. 256 threads need maxComputeWorkGroupInvocations
+// >= 256 (every desktop driver); fewer: 64x64 tiles of 8x8 a thread on 64 threads.
+static void matmul_fill(vkt_profile *p) {
+    bool igpu = p->type == VKT_DEVICE_INTEGRATED;
+    p->matmul_path = p->type == VKT_DEVICE_CPU ? VKT_MATMUL_TEXEL_REGBLOCK : VKT_MATMUL_GPU_TILED;
+    p->matmul_tile_large = igpu ? (vkt_matmul_tile){16, 16, 4, 4, 16} : (vkt_matmul_tile){16, 16, 8, 8, 16};
+    p->matmul_tile_small = igpu ? (vkt_matmul_tile){8, 8, 4, 4, 16} : (vkt_matmul_tile){16, 16, 4, 4, 16};
+    if (p->max_workgroup_invocations < 256) {
+        p->matmul_tile_large = (vkt_matmul_tile){8, 8, 8, 8, 16};
+        p->matmul_tile_small = (vkt_matmul_tile){8, 8, 4, 4, 16};
+    }
+    // Enough workgroups to cover every core a few times (Vulkan does not report the count).
+    p->matmul_fill_groups = igpu ? 32 : p->type == VKT_DEVICE_CPU ? 8 : 256;
+    p->matmul_splitk_min_k = 256;
+    const char *v = getenv("VKT_MATMUL");
+    if (!v || !*v) return;
+    if (!strcmp(v, "texel")) p->matmul_path = VKT_MATMUL_TEXEL_REGBLOCK;
+    else if (!strcmp(v, "tiled")) p->matmul_path = VKT_MATMUL_SHARED_TILED;
+    else if (!strcmp(v, "gpu")) p->matmul_path = VKT_MATMUL_GPU_TILED;
+    else if (!strcmp(v, "splitk")) p->matmul_path = VKT_MATMUL_GPU_TILED, p->matmul_force_splitk = true;
+}
+
 static bool has_ext(const VkExtensionProperties *exts, uint32_t n, const char *name) {
     for (uint32_t i = 0; i < n; i++)
         if (!strcmp(exts[i].extensionName, name)) return true;
     return false;
+}
+
+// Heaps and types for `vkt devices`, and the types vkt would pick on them.
+static void memory_fill(vkt_profile *p, const VkPhysicalDeviceMemoryProperties *mem, const vkt_heaps *heaps) {
+    p->nheaps = (int)mem->memoryHeapCount;
+    for (int i = 0; i < p->nheaps; i++)
+        p->heaps[i] = (vkt_heap_info){.bytes = mem->memoryHeaps[i].size,
+                                      .budget = heaps->budget[i],
+                                      .usage = heaps->usage[i],
+                                      .device_local = mem->memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT};
+    p->nmemory_types = (int)mem->memoryTypeCount;
+    for (int i = 0; i < p->nmemory_types; i++)
+        p->memory_types[i] = (vkt_memory_type_info){mem->memoryTypes[i].propertyFlags, mem->memoryTypes[i].heapIndex};
+    const vkt_mem_use uses[3] = {VKT_MEM_DEVICE, VKT_MEM_STAGING, VKT_MEM_READBACK};
+    const uint64_t bytes[3] = {VKT_BLOCK_BYTES, VKT_STAGING_BYTES, VKT_STAGING_BYTES};
+    int *out[3] = {&p->memory_type_device, &p->memory_type_staging, &p->memory_type_readback};
+    for (int u = 0; u < 3; u++) {
+        bool hv = uses[u] != VKT_MEM_DEVICE || p->unified_memory;
+        *out[u] = vkt_memory_type_choose(mem, heaps, ~0u, uses[u], hv, bytes[u]);
+        // no room now: still say which type it would be
+        if (*out[u] < 0) *out[u] = vkt_memory_type_choose(mem, NULL, ~0u, uses[u], hv, 0);
+    }
 }
 
 void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
@@ -115,13 +163,16 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     p->has_coopmat = has_ext(exts, next, "VK_KHR_cooperative_matrix") || has_ext(exts, next, "VK_NV_cooperative_matrix");
     p->has_push_descriptor = has_ext(exts, next, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
     bool sgctl_ext = has_ext(exts, next, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+    bool has_memory_budget = has_ext(exts, next, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
     free(exts);
     p->has_subgroup_arith = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                             (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
     p->has_subgroup_size_control = sgctl_ext && sgctl.minSubgroupSize > 0;
 
+    p->has_memory_budget = has_memory_budget;
     VkPhysicalDeviceMemoryProperties mem;
-    vkGetPhysicalDeviceMemoryProperties(phys, &mem);
+    vkt_heaps heaps;
+    vkt_heaps_query(phys, has_memory_budget, p->type == VKT_DEVICE_CPU, &mem, &heaps);
     // Unified: some memory type is both device-local and host-visible on the largest heap
     // the device owns. On discrete GPUs that is only the small BAR window, so keep it to
     // CPU devices and iGPUs.
@@ -132,14 +183,10 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
             (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
             dl_hv = true;
     }
+    // The largest device-local heap (a CPU device's: the machine's memory, see vkt_heaps_query).
     for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
-        if ((mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) && mem.memoryHeaps[i].size > p->device_heap_bytes)
-            p->device_heap_bytes = mem.memoryHeaps[i].size;
-    // A CPU device allocates from host memory whatever its heap says (lavapipe reports 2 GiB
-    // and allocates past it): its limit is the machine's memory.
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (p->type == VKT_DEVICE_CPU && pages > 0 && page > 0 && (uint64_t)pages * (uint64_t)page > p->device_heap_bytes)
-        p->device_heap_bytes = (uint64_t)pages * (uint64_t)page;
+        if ((mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) && heaps.size[i] > p->device_heap_bytes)
+            p->device_heap_bytes = heaps.size[i];
     p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED) &&
                         !killed("VKT_DISABLE_UNIFIED"); // the staging path, as on a discrete GPU
 
@@ -149,9 +196,11 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     p->use_subgroup = p->has_subgroup_arith && !killed("VKT_DISABLE_SUBGROUP");
     // On a CPU device (lavapipe) shared memory and barriers cost more than they save,
     // and storage-buffer loads are scalarised while texel fetches are vectorised.
-    p->matmul_path = p->type == VKT_DEVICE_CPU ? VKT_MATMUL_TEXEL_REGBLOCK : VKT_MATMUL_SHARED_TILED;
+    matmul_fill(p);
     p->texel_gathers = p->type == VKT_DEVICE_CPU && !killed("VKT_ATTENTION_SHARED"); // tests force the other path
     p->small_workgroups = p->type == VKT_DEVICE_CPU;
+
+    memory_fill(p, &mem, &heaps);
 
     p->max_binding_bytes = p->max_storage_buffer_range;
     if (p->max_texel_elements * 4 < p->max_binding_bytes) p->max_binding_bytes = p->max_texel_elements * 4;

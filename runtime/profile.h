@@ -6,6 +6,7 @@
 #define VKT_PROFILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum vkt_device_type {
@@ -19,8 +20,29 @@ typedef enum vkt_device_type {
 // Which matmul kernel family suits the device (see shaders/matmul_*.comp).
 typedef enum vkt_matmul_path {
     VKT_MATMUL_TEXEL_REGBLOCK = 0, // CPU devices: vectorised texel fetches, register blocks
-    VKT_MATMUL_SHARED_TILED,       // GPUs: shared-memory tiles, a register block per thread
+    VKT_MATMUL_SHARED_TILED,       // the first GPU kernel: 64x64 shared-memory tiles, 4x4 per thread
+    VKT_MATMUL_GPU_TILED,          // GPUs: swizzled vec4 tiles, double-buffered, tiles by shape, split-k
 } vkt_matmul_path;
+
+// A tile of the GPU matmul (shaders/matmul_gpu.comp): wgx x wgy threads, each tm x tn
+// outputs (4 or 8), bk-deep k-slices; the workgroup covers (wgy*tm) x (wgx*tn) of C.
+typedef struct vkt_matmul_tile {
+    uint32_t wgx, wgy, tm, tn, bk;
+} vkt_matmul_tile;
+
+#define VKT_PROFILE_HEAPS 16 // VK_MAX_MEMORY_HEAPS
+#define VKT_PROFILE_MEMORY_TYPES 32
+
+// A memory heap as the driver reports it; budget and usage from VK_EXT_memory_budget (0 without it).
+typedef struct vkt_heap_info {
+    uint64_t bytes, budget, usage;
+    bool device_local;
+} vkt_heap_info;
+
+// A memory type: VkMemoryPropertyFlags and the heap it draws from.
+typedef struct vkt_memory_type_info {
+    uint32_t flags, heap;
+} vkt_memory_type_info;
 
 typedef struct vkt_profile {
     int index;                // position in vkCreateInstance's enumeration order
@@ -56,9 +78,24 @@ typedef struct vkt_profile {
     uint64_t device_heap_bytes; // the largest device-local heap (what a model must fit in); on a
                                 // CPU device the machine's memory
 
+    // memory heaps and types, and the types vkt picks (-1: none) for device buffers, staging
+    // (uploads) and readback (downloads), found with every type allowed (a context checks
+    // each buffer's memoryTypeBits and the heap's room again)
+    bool has_memory_budget;   // VK_EXT_memory_budget
+    int nheaps, nmemory_types;
+    vkt_heap_info heaps[VKT_PROFILE_HEAPS];
+    vkt_memory_type_info memory_types[VKT_PROFILE_MEMORY_TYPES];
+    int memory_type_device, memory_type_staging, memory_type_readback;
+
     // what vkt will use (capabilities after kill switches and vendor choices)
     bool use_fp16, use_coopmat, use_subgroup;
-    vkt_matmul_path matmul_path;
+    vkt_matmul_path matmul_path; // VKT_MATMUL=texel|tiled|gpu|splitk forces one (profile.c)
+    // GPU matmul tiles: the large one unless it gives fewer than matmul_fill_groups
+    // workgroups; then split-k (where the caller gives scratch) while K per split stays
+    // >= matmul_splitk_min_k. matmul_force_splitk (VKT_MATMUL=splitk): split whenever K allows.
+    vkt_matmul_tile matmul_tile_large, matmul_tile_small;
+    uint32_t matmul_fill_groups, matmul_splitk_min_k;
+    bool matmul_force_splitk;
     // CPU-device habits (lavapipe): shared rows read through texel buffers rather than
     // staged in shared memory, and workgroups of one subgroup (barriers switch subgroups).
     bool texel_gathers, small_workgroups;
@@ -69,5 +106,9 @@ typedef struct vkt_profile {
 
 const char *vkt_device_type_name(vkt_device_type t);
 const char *vkt_matmul_path_name(vkt_matmul_path p);
+// For reports (memory_type.c): "3.00 GiB", "640.00 MiB", "12 bytes".
+void vkt_bytes_text(uint64_t bytes, char *out, size_t n);
+// VkMemoryPropertyFlags as words: "device-local host-visible host-coherent host-cached" (or "none").
+void vkt_memory_flags_text(uint32_t flags, char *out, size_t n);
 
 #endif

@@ -2,12 +2,13 @@
 // a barrier goes in only when a dispatch touches a range an earlier one in the same
 // barrier epoch wrote (or writes a range one read). Command buffers are submitted in
 // chunks of VKT_FRAME_DISPATCHES, with up to VKT_FRAMES in flight. VKT_PROFILE=1 adds a
-// timestamp pair around each dispatch and sums them per op.
+// timestamp pair around each dispatch and sums them per op. Texel views come from the
+// dispatch cache (dispatch_cache.c), or per dispatch with VKT_DISPATCH_CACHE=0.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vk_internal.h"
+#include "dispatch_cache.h"
 
 #define QUERIES_PER_FRAME (2 * VKT_FRAME_DISPATCHES)
 
@@ -73,6 +74,7 @@ static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f) {
                 add_time(ctx, f->query_ops[i], (double)(ts[2 * i + 1] - ts[2 * i]) * ctx->prof.timestamp_period_ns * 1e-6);
     }
     for (int i = 0; i < f->nviews; i++) vkDestroyBufferView(ctx->device, f->views[i], NULL);
+    if (ctx->dcache) ctx->dcache->counts.views_destroyed += (uint64_t)f->nviews;
     f->nviews = 0;
     vkResetFences(ctx->device, 1, &f->fence);
     f->submitted = false;
@@ -144,6 +146,8 @@ void vkt_frames_destroy(vkt_ctx *ctx) {
         free(f->query_ops);
         free(f->views);
     }
+    // Cached views go before the memory they view (vkt_memory_destroy runs later).
+    vkt_dcache_destroy(ctx);
     if (ctx->pool) vkDestroyCommandPool(ctx->device, ctx->pool, NULL);
 }
 
@@ -177,15 +181,49 @@ uint32_t vkt_bind_shift(const vkt_ctx *ctx, vkt_view v, vkt_bind_kind kind) {
     return (uint32_t)((abs - abs / a * a) / 4);
 }
 
-static vkt_status add_view(vkt_ctx *ctx, vkt_frame *f, VkBufferView v) {
-    if (f->nviews == f->capviews) {
-        int cap = f->capviews ? 2 * f->capviews : 64;
-        VkBufferView *n = realloc(f->views, (size_t)cap * sizeof *n);
-        if (!n) return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "texel view list");
-        f->views = n;
-        f->capviews = cap;
-    }
-    f->views[f->nviews++] = v;
+static vkt_status reserve_views(vkt_ctx *ctx, vkt_frame *f, int more) {
+    if (f->nviews + more <= f->capviews) return VKT_OK;
+    int cap = f->capviews ? f->capviews : 64;
+    while (cap < f->nviews + more) cap *= 2;
+    VkBufferView *n = realloc(f->views, (size_t)cap * sizeof *n);
+    if (!n) return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "texel view list");
+    f->views = n;
+    f->capviews = cap;
+    return VKT_OK;
+}
+
+vkt_status vkt_frame_retire_views(vkt_ctx *ctx, const VkBufferView *views, int n) {
+    vkt_frame *f = &ctx->frames[ctx->cur];
+    VKT_TRY(reserve_views(ctx, f, n));
+    memcpy(f->views + f->nviews, views, (size_t)n * sizeof *views);
+    f->nviews += n;
+    return VKT_OK;
+}
+
+// Views of blocks that live as long as the context can be cached; an oversized block is
+// released when its last buffer goes, so its views stay per dispatch.
+static bool view_cacheable(const vkt_ctx *ctx, const vkt_buffer *buf) {
+    return ctx->dcache->on && ctx->blocks[buf->block].bytes <= VKT_BLOCK_BYTES;
+}
+
+static vkt_status texel_view(vkt_ctx *ctx, const vkt_dispatch *d, int i, const VkDescriptorBufferInfo *info,
+                             VkBufferView *out) {
+    const vkt_binding *b = &d->bind[i];
+    static const VkFormat fmt[] = {[VKT_BIND_TEXEL] = VK_FORMAT_R32G32B32A32_SFLOAT,
+        [VKT_BIND_TEXEL_R32] = VK_FORMAT_R32_SFLOAT, [VKT_BIND_TEXEL_U32X4] = VK_FORMAT_R32G32B32A32_UINT,
+        [VKT_BIND_TEXEL_U32] = VK_FORMAT_R32_UINT};
+    VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                 .buffer = info->buffer,
+                                 .format = fmt[b->kind],
+                                 .offset = info->offset,
+                                 .range = info->range};
+    if (view_cacheable(ctx, b->view.buf)) return vkt_dcache_view(ctx, &vi, d->shader, i, out);
+    vkt_frame *f = &ctx->frames[ctx->cur];
+    VKT_TRY(reserve_views(ctx, f, 1));
+    VkResult r = vkCreateBufferView(ctx->device, &vi, NULL, out);
+    if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBufferView (%s binding %d)", d->shader, i);
+    ctx->dcache->counts.views_created++;
+    f->views[f->nviews++] = *out;
     return VKT_OK;
 }
 
@@ -241,17 +279,7 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
                                       .dstBinding = (uint32_t)i,
                                       .descriptorCount = 1};
         if (vkt_bind_is_texel(b->kind)) {
-            static const VkFormat fmt[] = {[VKT_BIND_TEXEL] = VK_FORMAT_R32G32B32A32_SFLOAT,
-                [VKT_BIND_TEXEL_R32] = VK_FORMAT_R32_SFLOAT, [VKT_BIND_TEXEL_U32X4] = VK_FORMAT_R32G32B32A32_UINT,
-                [VKT_BIND_TEXEL_U32] = VK_FORMAT_R32_UINT};
-            VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
-                                         .buffer = infos[i].buffer,
-                                         .format = fmt[b->kind],
-                                         .offset = infos[i].offset,
-                                         .range = infos[i].range};
-            VkResult r = vkCreateBufferView(ctx->device, &vi, NULL, &views[i]);
-            if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBufferView (%s binding %d)", d->shader, i);
-            VKT_TRY(add_view(ctx, f, views[i]));
+            VKT_TRY(texel_view(ctx, d, i, &infos[i], &views[i]));
             w[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
             w[i].pTexelBufferView = &views[i];
         } else {

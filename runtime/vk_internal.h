@@ -8,6 +8,7 @@
 #include "buffer.h"
 #include "context.h"
 #include "dispatch.h"
+#include "memory_type.h"
 #include "profile.h"
 
 #define VKT_FRAMES 3            // command buffers in flight
@@ -21,12 +22,25 @@ typedef struct vkt_range {
     uint64_t offset, bytes;
 } vkt_range;
 
+// One VkDeviceMemory and where it came from (memory_alloc.c).
+typedef struct vkt_allocation {
+    VkDeviceMemory memory;
+    void *mapped;        // non-NULL when host-visible and vkt maps it
+    uint32_t type, heap;
+    uint64_t bytes;      // what the driver was asked for (the buffer's requirement)
+} vkt_allocation;
+
+// A mapped buffer for transfers (staging or readback).
+typedef struct vkt_host_buffer {
+    VkBuffer buffer;
+    vkt_allocation mem;
+} vkt_host_buffer;
+
 // One VkDeviceMemory with one VkBuffer spanning it; buffers are ranges of it.
 typedef struct vkt_block {
-    VkDeviceMemory memory;
+    vkt_allocation mem;
     VkBuffer buffer;
     uint64_t bytes;
-    void *mapped;        // non-NULL when host-visible
     vkt_range *free;     // sorted, coalesced free list
     int nfree, capfree;
     int live;            // buffers allocated from this block
@@ -82,8 +96,7 @@ struct vkt_ctx {
     VkQueue queue;
     uint32_t queue_family;
     VkPhysicalDeviceMemoryProperties memprops;
-    uint32_t memtype;            // memory type for blocks
-    bool host_visible;           // blocks are mapped
+    uint64_t heap_held[VK_MAX_MEMORY_HEAPS]; // bytes vkt holds per heap
     PFN_vkCmdPushDescriptorSetKHR push_descriptor;
 
     vkt_block *blocks;
@@ -91,10 +104,9 @@ struct vkt_ctx {
     uint64_t bytes_allocated;
     uint64_t bytes_peak;         // the most bytes_allocated has been
 
-    // staging for transfers when blocks are not host-visible
-    VkBuffer staging;
-    VkDeviceMemory staging_mem;
-    void *staging_map;
+    // transfers for blocks that are not mapped, made on first use; readback is empty when
+    // the staging buffer's memory type is also the one readback wants
+    vkt_host_buffer staging, readback;
 
     VkPipelineCache cache;
     bool cache_dirty;
@@ -111,6 +123,9 @@ struct vkt_ctx {
     bool profiling;
     vkt_op_time *times;
     int ntimes, captimes;
+
+    // dispatch caches: pipeline index and texel views (dispatch_cache.h)
+    struct vkt_dcache *dcache;
 };
 
 const char *vkt_vk_result_name(VkResult r);
@@ -134,6 +149,19 @@ void vkt_pipeline_cache_save(vkt_ctx *ctx);
 // buffer.c
 VkBuffer vkt_buffer_vk(const vkt_ctx *ctx, const vkt_buffer *b, uint64_t *base_offset);
 void vkt_memory_destroy(vkt_ctx *ctx);
+
+// memory_alloc.c
+// The memory properties and each heap's size, budget and usage (budget and usage from
+// VK_EXT_memory_budget when has_budget; a CPU device's heaps count the machine's memory).
+void vkt_heaps_query(VkPhysicalDevice phys, bool has_budget, bool cpu_device, VkPhysicalDeviceMemoryProperties *mp,
+                     vkt_heaps *h);
+// Allocates, binds and (for mapped uses) maps memory for buf; a heap without room is
+// VKT_ERR_NOMEM "device memory: 3.00 GiB asked for in heap 0 (device-local, 2.00 GiB, ...)".
+vkt_status vkt_memory_alloc(vkt_ctx *ctx, VkBuffer buf, vkt_mem_use use, vkt_allocation *out);
+void vkt_memory_free(vkt_ctx *ctx, vkt_allocation *a);
+vkt_status vkt_transfer_buffers(vkt_ctx *ctx); // makes staging (and readback) if not yet made
+const vkt_host_buffer *vkt_readback_buffer(const vkt_ctx *ctx);
+void vkt_transfer_buffers_destroy(vkt_ctx *ctx);
 
 // profile.c
 void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p);

@@ -53,6 +53,7 @@ int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_selfplay(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_tokenize(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 int bench_rope(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
+int bench_dispatch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);
 // generate: prefill / decode tokens/s of a Hugging Face checkpoint (--ckpt DIR, required)
 // next to PyTorch CPU (tools/bench_generate_torch.py); see tools/bench_generate.c.
 int bench_generate(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv);

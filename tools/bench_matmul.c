@@ -3,6 +3,10 @@
 // --m/--n/--k one product. tools/bench_numpy_sgemm.py times OpenBLAS on the same shapes.
 // --dtype bf16|f16 times vkt_matmul_w16 (B in 16 bits) beside fp32 on each shape and
 // prints the speed ratio (table output; JSON has both rows, told apart by the variant).
+// --path picks the kernel family (default: the device's): texel, tiled, gpu, splitk (the
+// gpu kernel through vkt_matmul_splitk, --splits N layers, 0: the profile's choice), or all:
+// every family on each shape, each with its speed as a ratio to the device's own path
+// measured in the same run (table output; JSON has one row per family).
 #include <stdio.h>
 #include <string.h>
 
@@ -14,12 +18,20 @@
 #include "op_elementwise.h"
 #include "op_matmul.h"
 
+// Kernel families: the three paths, then split-k on the gpu path.
+enum { FAM_TEXEL = VKT_MATMUL_TEXEL_REGBLOCK, FAM_TILED = VKT_MATMUL_SHARED_TILED, FAM_GPU = VKT_MATMUL_GPU_TILED,
+       FAM_SPLITK, FAM_N, FAM_ALL = FAM_N };
+// FAM_SPLITK with --splits 0 where the profile would not split (e.g. a CPU device without
+// VKT_MATMUL=splitk): the gpu kernel in one layer, labelled x1.
+static const char *const fam_names[FAM_N] = {"texel-regblock", "shared-tiled", "gpu-tiled", "gpu-splitk"};
+
 typedef struct {
     vkt_matmul_path path;
+    int splits;     // >= 0: vkt_matmul_splitk with this many (0: the profile's choice)
     int dt;  // -1: fp32 B, else a vkt_dtype16
     bool ta, tb;
     int m, n, k;
-    vkt_view a, b, c, bias;
+    vkt_view a, b, c, bias, scratch;
 } matmul_arg;
 
 static vkt_status run_matmul(vkt_ctx *ctx, void *p) {
@@ -27,13 +39,18 @@ static vkt_status run_matmul(vkt_ctx *ctx, void *p) {
     if (a->dt >= 0)
         return vkt_matmul_w16_on_path(ctx, a->path, (vkt_dtype16)a->dt, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a,
                                       a->b, 0.0f, a->c, a->bias);
+    if (a->splits >= 0)
+        return vkt_matmul_splitk(ctx, a->splits, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c,
+                                 a->bias, a->scratch);
     return vkt_matmul_on_path(ctx, a->path, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias);
 }
 
-// One product with B in fp32 (dt -1) or 16 bits (a vkt_dtype16); *ms_out gets its time.
-static int bench_one(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, int dt, bool ta, bool tb, int m, int n,
+// One product of a family (splits: FAM_SPLITK's layer request) with B in fp32 (dt -1) or
+// 16 bits (a vkt_dtype16); *ms_out gets its time.
+static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int dt, bool ta, bool tb, int m, int n,
                      int k, bool bias, double *ms_out) {
     uint64_t na = (uint64_t)m * k, nb = (uint64_t)k * n, nc = (uint64_t)m * n;
+    uint64_t ns = fam == FAM_SPLITK ? vkt_matmul_splitk_scratch_floats(ctx, m, n, k, splits) : 0;
     // 16-bit B: whole 32-bit words, filled with a pair of equal values.
     uint64_t b_words = dt >= 0 ? (nb + 1) / 2 : nb;
     float b_fill = 0.25f;
@@ -41,14 +58,18 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, in
         uint32_t h = vkt_f32_to_half((vkt_dtype16)dt, 0.25f), w = h | h << 16;
         memcpy(&b_fill, &w, 4);
     }
-    vkt_buffer *ba = NULL, *bb = NULL, *bc = NULL, *bbias = NULL;
+    vkt_buffer *ba = NULL, *bb = NULL, *bc = NULL, *bbias = NULL, *bs = NULL;
     int rc = CLI_OK;
     if (vkt_buffer_create(ctx, na * 4, &ba) != VKT_OK || vkt_buffer_create(ctx, b_words * 4, &bb) != VKT_OK ||
-        vkt_buffer_create(ctx, nc * 4, &bc) != VKT_OK || vkt_buffer_create(ctx, (uint64_t)n * 4, &bbias) != VKT_OK)
+        vkt_buffer_create(ctx, nc * 4, &bc) != VKT_OK || vkt_buffer_create(ctx, (uint64_t)n * 4, &bbias) != VKT_OK ||
+        (ns && vkt_buffer_create(ctx, ns * 4, &bs) != VKT_OK))
         rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
-    matmul_arg a = {.path = path, .dt = dt, .ta = ta, .tb = tb, .m = m, .n = n, .k = k};
+    matmul_arg a = {.path = fam == FAM_SPLITK ? VKT_MATMUL_GPU_TILED : (vkt_matmul_path)fam,
+                    .splits = fam != FAM_SPLITK ? -1 : splits > 0 || ns ? splits : 1,
+                    .dt = dt, .ta = ta, .tb = tb, .m = m, .n = n, .k = k};
     if (rc == CLI_OK) {
         a.a = vkt_view_all(ba), a.b = vkt_view_all(bb), a.c = vkt_view_all(bc);
+        a.scratch = bs ? vkt_view_all(bs) : (vkt_view){0};
         a.bias = bias ? vkt_view_all(bbias) : (vkt_view){0};
         if (vkt_fill(ctx, a.a, na, 0.5f) != VKT_OK || vkt_fill(ctx, a.b, b_words, b_fill) != VKT_OK ||
             vkt_fill(ctx, vkt_view_all(bbias), (uint64_t)n, 1.0f) != VKT_OK)
@@ -59,10 +80,10 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, in
         if (ms < 0) {
             rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
         } else {
-            char variant[64];
-            snprintf(variant, sizeof variant, "%c%c %s%s%s%s", ta ? 'T' : 'N', tb ? 'T' : 'N',
-                     path == VKT_MATMUL_TEXEL_REGBLOCK ? "texel-regblock" : "shared-tiled", bias ? " +bias" : "",
-                     dt >= 0 ? " " : "", dt >= 0 ? vkt_dtype16_name((vkt_dtype16)dt) : "");
+            char variant[64], layers[16] = "";
+            if (fam == FAM_SPLITK) snprintf(layers, sizeof layers, " x%llu", (unsigned long long)(ns ? ns / nc : 1));
+            snprintf(variant, sizeof variant, "%c%c %s%s%s%s%s", ta ? 'T' : 'N', tb ? 'T' : 'N', fam_names[fam], layers,
+                     bias ? " +bias" : "", dt >= 0 ? " " : "", dt >= 0 ? vkt_dtype16_name((vkt_dtype16)dt) : "");
             double bytes = 4.0 * (double)(na + nc) + (dt >= 0 ? 2.0 : 4.0) * (double)nb;
             bench_report(ctx, o, &(bench_result){"matmul", variant, m, n, k, ms, 2.0 * m * (double)n * k, bytes});
             if (ms_out) *ms_out = ms;
@@ -72,16 +93,31 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, in
     if (bb) vkt_buffer_destroy(ctx, bb);
     if (bc) vkt_buffer_destroy(ctx, bc);
     if (bbias) vkt_buffer_destroy(ctx, bbias);
+    if (bs) vkt_buffer_destroy(ctx, bs);
     return rc;
 }
 
 // One shape: fp32, and with a 16-bit dt also the 16-bit product and their speed ratio.
-static int bench_shape(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, int dt, bool ta, bool tb, int m, int n,
+// FAM_ALL: every family in fp32, each against the device's own path (timed first).
+static int bench_shape(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int dt, bool ta, bool tb, int m, int n,
                        int k, bool bias) {
     double ms32 = 0, ms16 = 0;
-    int rc = bench_one(ctx, o, path, -1, ta, tb, m, n, k, bias, &ms32);
+    if (fam == FAM_ALL) {
+        int def = (int)vkt_ctx_profile(ctx)->matmul_path;
+        int rc = bench_one(ctx, o, def, 0, -1, ta, tb, m, n, k, bias, &ms32);
+        for (int f = 0; f < FAM_N && rc == CLI_OK; f++) {
+            if (f == def) continue;
+            double ms = 0;
+            rc = bench_one(ctx, o, f, splits, -1, ta, tb, m, n, k, bias, &ms);
+            if (rc == CLI_OK && !o->json && ms > 0)
+                printf("%-18s %-22s %.2fx the speed of %s\n", "", fam_names[f], ms32 / ms, fam_names[def]);
+        }
+        return rc;
+    }
+    int rc = bench_one(ctx, o, fam, splits, -1, ta, tb, m, n, k, bias, &ms32);
     if (rc != CLI_OK || dt < 0) return rc;
-    rc = bench_one(ctx, o, path, dt, ta, tb, m, n, k, bias, &ms16);
+    if (fam == FAM_SPLITK || fam == FAM_GPU) fam = FAM_TILED; // 16-bit B runs the tiled kernel on GPUs
+    rc = bench_one(ctx, o, fam, splits, dt, ta, tb, m, n, k, bias, &ms16);
     if (rc == CLI_OK && !o->json && ms16 > 0)
         printf("%-18s %-22s %.2fx the fp32 speed\n", "", vkt_dtype16_name((vkt_dtype16)dt), ms32 / ms16);
     return rc;
@@ -90,8 +126,8 @@ static int bench_shape(vkt_ctx *ctx, const bench_opts *o, vkt_matmul_path path, 
 int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     long m = 0, n = 0, k = 0;
     bool ta = false, tb = false, bias = false;
-    int dt = -1;
-    vkt_matmul_path path = vkt_ctx_profile(ctx)->matmul_path;
+    int dt = -1, fam = (int)vkt_ctx_profile(ctx)->matmul_path;
+    long splits = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
@@ -106,9 +142,16 @@ int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             if (r < 0 || !cli_int("bench matmul", "--k", v, 1, 1 << 30, &k)) return CLI_USAGE;
         } else if ((r = cli_value(argc, argv, &i, "--path", &v)) != 0) {
             if (r < 0) return CLI_USAGE;
-            if (!strcmp(v, "cpu") || !strcmp(v, "texel")) path = VKT_MATMUL_TEXEL_REGBLOCK;
-            else if (!strcmp(v, "gpu") || !strcmp(v, "tiled")) path = VKT_MATMUL_SHARED_TILED;
-            else return cli_usage_error("bench", "matmul: --path must be cpu or gpu, not '%s'", v);
+            if (!strcmp(v, "cpu") || !strcmp(v, "texel")) fam = FAM_TEXEL;
+            else if (!strcmp(v, "tiled")) fam = FAM_TILED;
+            else if (!strcmp(v, "gpu")) fam = FAM_GPU;
+            else if (!strcmp(v, "splitk")) fam = FAM_SPLITK;
+            else if (!strcmp(v, "all")) fam = FAM_ALL;
+            else
+                return cli_usage_error("bench", "matmul: --path must be texel (or cpu), tiled, gpu, splitk or all, not "
+                                                "'%s'", v);
+        } else if ((r = cli_value(argc, argv, &i, "--splits", &v)) != 0) {
+            if (r < 0 || !cli_int("bench matmul", "--splits", v, 0, 256, &splits)) return CLI_USAGE;
         } else if ((r = cli_value(argc, argv, &i, "--dtype", &v)) != 0) {
             if (r < 0) return CLI_USAGE;
             if (!strcmp(v, "bf16")) dt = VKT_BF16;
@@ -117,19 +160,21 @@ int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             else return cli_usage_error("bench", "matmul: --dtype must be bf16, f16 or f32, not '%s'", v);
         } else {
             return cli_usage_error("bench", "matmul: unknown option '%s' (--m M --n N --k K [--ta] [--tb] [--bias] "
-                                            "[--path cpu|gpu] [--dtype bf16|f16])", argv[i]);
+                                            "[--path texel|tiled|gpu|splitk|all] [--splits N] [--dtype bf16|f16])",
+                                   argv[i]);
         }
     }
     if (m || n || k) {
         if (!m || !n || !k) return cli_usage_error("bench", "matmul: give all of --m, --n and --k");
-        return bench_shape(ctx, o, path, dt, ta, tb, (int)m, (int)n, (int)k, bias);
+        return bench_shape(ctx, o, fam, (int)splits, dt, ta, tb, (int)m, (int)n, (int)k, bias);
     }
     static const int square[] = {256, 512, 1024, 2048};
     int rc = CLI_OK;
     for (int i = 0; i < 4 && rc == CLI_OK; i++)
-        rc = bench_shape(ctx, o, path, dt, false, false, square[i], square[i], square[i], false);
+        rc = bench_shape(ctx, o, fam, (int)splits, dt, false, false, square[i], square[i], square[i], false);
     // GPT-2 small MLP up-projection shape, every transpose (16-bit B: transA false only)
     for (int t = 0; t < 4 && rc == CLI_OK; t++)
-        if (dt < 0 || !(t & 2)) rc = bench_shape(ctx, o, path, dt, t & 2, t & 1, 256, 3072, 768, false);
+        if (dt < 0 || !(t & 2))
+            rc = bench_shape(ctx, o, fam, (int)splits, dt, t & 2, t & 1, 256, 3072, 768, false);
     return rc;
 }

@@ -15,7 +15,7 @@ typedef struct {
 } bench_entry;
 
 static const bench_entry entries[] = {
-    {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path cpu|gpu] [--dtype bf16|f16]"},
+    {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path texel|tiled|gpu|splitk|all] [--splits N] [--dtype bf16|f16]"},
     {"attention", bench_attention, true, "causal GQA attention fwd/bwd [--b B --t T --h H --kvh KVH --d D] [--decode] [--decode-lk L]"},
     {"softmax", bench_softmax, true, "row softmax fwd/bwd [--r R --l L], and RoPE"},
     {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
@@ -23,6 +23,7 @@ static const bench_entry entries[] = {
     {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},
     {"rope", bench_rope, true, "RoPE via a llama3 frequency table fwd/bwd and the C reference [--b B --t T --h H --kvh KVH --d D]"},
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
+    {"dispatch", bench_dispatch, false, "host time to record one tiny dispatch, dispatch caches on and off [--n N --batch B --pipelines P]"},
     {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},
     {"selfplay", bench_selfplay, false, "self-play rollout decisions/s, generated tokens/s, update time [--games-per-update N --layers L --width C --updates U]"},
     {"tokenize", bench_tokenize, false, "encoding MB/s of a tokenizer next to the JavaScript reference --model DIR [--mb MB] [--js on|off]"},

@@ -12,14 +12,74 @@ static void usage(FILE *f) {
     fprintf(f, "usage: vkt devices [--json]\n\n"
                "Lists every Vulkan device: name, vendor, type, driver, API version, subgroup sizes,\n"
                "shared memory, workgroup and storage-buffer limits, fp16/bf16/int8 and cooperative-matrix\n"
-               "support, and which of these vkt uses. The default device is marked with '*'\n"
-               "(first discrete GPU, else integrated, else CPU; override with --device N or VKT_DEVICE).\n"
+               "support, and which of these vkt uses; its memory heaps (budget and usage where the device\n"
+               "has VK_EXT_memory_budget) and the memory type vkt picks for device buffers, staging and\n"
+               "readback. The default device is marked with '*' (first discrete GPU, else integrated,\n"
+               "else CPU; override with --device N or VKT_DEVICE).\n"
                "Kill switches VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP are honoured.\n\n"
                "  --json   a JSON array of objects, one per device\n");
 }
 
 // "enabled": vkt may use it on this device; "off": a kill switch or the profile turned it off.
 static const char *yn(bool has, bool use) { return !has ? "no" : use ? "yes (enabled)" : "yes (off)"; }
+
+static json_t *memory_type_json(const vkt_profile *p, int type) {
+    if (type < 0) return json_null();
+    char flags[160];
+    vkt_memory_flags_text(p->memory_types[type].flags, flags, sizeof flags);
+    json_t *o = json_object();
+    json_object_set_new(o, "index", json_integer(type));
+    json_object_set_new(o, "heap", json_integer(p->memory_types[type].heap));
+    json_object_set_new(o, "flags", json_string(flags));
+    return o;
+}
+
+static json_t *heaps_json(const vkt_profile *p) {
+    json_t *arr = json_array();
+    for (int i = 0; i < p->nheaps; i++) {
+        const vkt_heap_info *h = &p->heaps[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "index", json_integer(i));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)h->bytes));
+        json_object_set_new(o, "device_local", json_boolean(h->device_local));
+        // null without VK_EXT_memory_budget: unknown, not zero
+        bool known = p->has_memory_budget;
+        json_object_set_new(o, "budget_bytes", known ? json_integer((json_int_t)h->budget) : json_null());
+        json_object_set_new(o, "usage_bytes", known ? json_integer((json_int_t)h->usage) : json_null());
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+// One line per heap, then the memory type vkt picks for each use.
+static void print_memory(const vkt_profile *d) {
+    for (int i = 0; i < d->nheaps; i++) {
+        const vkt_heap_info *h = &d->heaps[i];
+        char size[32], budget[32], usage[32];
+        vkt_bytes_text(h->bytes, size, sizeof size);
+        printf("    heap %-2d     %s, %s", i, size, h->device_local ? "device-local" : "host");
+        if (d->has_memory_budget) {
+            vkt_bytes_text(h->budget, budget, sizeof budget);
+            vkt_bytes_text(h->usage, usage, sizeof usage);
+            printf(", budget %s, %s in use", budget, usage);
+        } else if (i == 0) {
+            printf(" (no budget reported: VK_EXT_memory_budget missing)");
+        }
+        printf("\n");
+    }
+    const char *names[3] = {"device buffers", "staging", "readback"};
+    int types[3] = {d->memory_type_device, d->memory_type_staging, d->memory_type_readback};
+    for (int u = 0; u < 3; u++) {
+        char flags[160];
+        printf("    %-11s %s: ", u ? "" : "memory for", names[u]);
+        if (types[u] < 0) {
+            printf("none\n");
+            continue;
+        }
+        vkt_memory_flags_text(d->memory_types[types[u]].flags, flags, sizeof flags);
+        printf("type %d on heap %u (%s)\n", types[u], d->memory_types[types[u]].heap, flags);
+    }
+}
 
 static json_t *to_json(const vkt_profile *p, int chosen) {
     char api[32];
@@ -45,6 +105,8 @@ static json_t *to_json(const vkt_profile *p, int chosen) {
     json_object_set_new(o, "max_allocation_bytes", json_integer((json_int_t)p->max_allocation_bytes));
     json_object_set_new(o, "unified_memory", json_boolean(p->unified_memory));
     json_object_set_new(o, "device_heap_bytes", json_integer((json_int_t)p->device_heap_bytes));
+    json_object_set_new(o, "memory_budget", json_boolean(p->has_memory_budget));
+    json_object_set_new(o, "memory_heaps", heaps_json(p));
     json_object_set_new(o, "fp16", json_boolean(p->has_fp16));
     json_object_set_new(o, "bf16", json_boolean(p->has_bf16));
     json_object_set_new(o, "int8", json_boolean(p->has_int8));
@@ -56,6 +118,11 @@ static json_t *to_json(const vkt_profile *p, int chosen) {
     json_object_set_new(use, "subgroup", json_boolean(p->use_subgroup));
     json_object_set_new(use, "matmul", json_string(vkt_matmul_path_name(p->matmul_path)));
     json_object_set_new(use, "host_visible_memory", json_boolean(p->unified_memory));
+    json_t *types = json_object();
+    json_object_set_new(types, "device", memory_type_json(p, p->memory_type_device));
+    json_object_set_new(types, "staging", memory_type_json(p, p->memory_type_staging));
+    json_object_set_new(types, "readback", memory_type_json(p, p->memory_type_readback));
+    json_object_set_new(use, "memory_types", types);
     json_object_set_new(o, "vkt_uses", use);
     json_object_set_new(o, "default", json_boolean(p->index == chosen));
     return o;
@@ -103,6 +170,7 @@ int cmd_devices(int argc, char **argv) {
             printf("    memory      %.2f GiB for a model's weights, activations and caches (%s)\n",
                    (double)d->device_heap_bytes / (1 << 30),
                    d->type == VKT_DEVICE_CPU ? "a CPU device: the machine's memory" : "the largest device-local heap");
+            print_memory(d);
             printf("    types       fp16 %s, bf16 %s, int8 %s (arithmetic is fp32; bf16/fp16 weights are widened "
                    "in the shader)\n", yn(d->has_fp16, d->use_fp16), d->has_bf16 ? "yes (not used)" : "no",
                    d->has_int8 ? "yes (not used)" : "no");
