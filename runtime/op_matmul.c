@@ -3,6 +3,7 @@
 // bias_grad.comp: validation, tile choice, splitting into binding-sized ranges. What they
 // compute is vkt_ref_matmul / vkt_ref_bias_grad (tests/test_matmul.c, test_matmul_gpu.c).
 // The texel and tiled kernels, built with B16, take a B of 16-bit values (vkt_matmul_w16).
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,15 +12,6 @@
 #include "op_matmul_gpu.h"
 #include "op_split.h"
 #include "shape_check.h"
-
-// Push constants shared by both matmul shaders (see their headers for the layouts).
-typedef struct {
-    uint32_t M, N, K;
-    uint32_t lda, ldb, ldc;
-    uint32_t a_off, b_off, c_off, bias_off;
-    uint32_t has_bias;
-    float alpha, beta;
-} push_matmul;
 
 // A tile: workgroup wgx x wgy invocations, each computing tm x tn of C; bk is the
 // shared-memory k-slice (tiled path only). A workgroup covers (wgy*tm) x (wgx*tn) of C.
@@ -100,6 +92,18 @@ static vkt_status check_view(vkt_ctx *ctx, const char *op, const char *name, vkt
         return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_ARG, "%s: %s view of %llu bytes is too small for %llu floats (%s)",
                         op, name, (unsigned long long)v.bytes, (unsigned long long)floats, shape);
     return VKT_OK;
+}
+
+// The fp32 operands of an M x N x K product: A (M, K), B (K, N), C (M, N) and the bias (N).
+static vkt_status check_views(vkt_ctx *ctx, const char *op, bool transA, bool transB, int M, int N, int K, vkt_view A,
+                              vkt_view B, vkt_view C, vkt_view bias) {
+    char shape[128];
+    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d", M, N, K, transA, transB);
+    const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
+    VKT_TRY(check_view(ctx, op, "A", A, m * k, shape));
+    VKT_TRY(check_view(ctx, op, "B", B, k * n, shape));
+    VKT_TRY(check_view(ctx, op, "C", C, m * n, shape));
+    return bias.buf ? check_view(ctx, op, "bias", bias, n, shape) : VKT_OK;
 }
 
 // One product: the public arguments plus B's element type (b16 0: fp32, 1: bf16, 2: fp16),
@@ -184,15 +188,15 @@ static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint6
     d.bind[1] = (vkt_binding){b, kb};
     d.bind[2] = (vkt_binding){c, VKT_BIND_WRITE};
     d.bind[3] = (vkt_binding){bv, VKT_BIND_READ};
-    push_matmul pc = {
+    vkt_matmul_push pc = {
         .M = (uint32_t)mm, .N = (uint32_t)nn, .K = (uint32_t)kk,
         .lda = (uint32_t)lda, .ldb = (uint32_t)ldb, .ldc = (uint32_t)n,
         .a_off = vkt_bind_shift(ctx, a, ka), .b_off = b_off,
         .c_off = vkt_bind_shift(ctx, c, VKT_BIND_WRITE), .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
         .has_bias = with_bias, .alpha = q->alpha, .beta = first ? q->beta : 1.0f,
     };
-    memcpy(d.push, &pc, sizeof pc);
-    d.push_bytes = sizeof pc;
+    memcpy(d.push, &pc, offsetof(vkt_matmul_push, k_split));
+    d.push_bytes = offsetof(vkt_matmul_push, k_split);
     return vkt_record(ctx, &d);
 }
 
@@ -239,13 +243,8 @@ vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, b
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
     if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED && path != VKT_MATMUL_GPU_TILED)
         return vkt_fail(err, VKT_ERR_ARG, "matmul: unknown path %d", (int)path);
-    char shape[128];
-    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d", M, N, K, transA, transB);
+    VKT_TRY(check_views(ctx, "matmul", transA, transB, M, N, K, A, B, C, bias));
     const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
-    VKT_TRY(check_view(ctx, "matmul", "A", A, m * k, shape));
-    VKT_TRY(check_view(ctx, "matmul", "B", B, k * n, shape));
-    VKT_TRY(check_view(ctx, "matmul", "C", C, m * n, shape));
-    if (bias.buf) VKT_TRY(check_view(ctx, "matmul", "bias", bias, n, shape));
     mm_args q = {path, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
     return matmul_run(ctx, &q, "matmul");
 }
@@ -285,13 +284,8 @@ vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB,
                                                        (uint64_t)K, (int)have) : 1;
     if (s <= 1 && splits <= 0)
         return vkt_matmul(ctx, transA, transB, M, N, K, alpha, A, B, beta, C, bias);
-    char shape[128];
-    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d", M, N, K, transA, transB);
+    VKT_TRY(check_views(ctx, "matmul_splitk", transA, transB, M, N, K, A, B, C, bias));
     const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
-    VKT_TRY(check_view(ctx, "matmul_splitk", "A", A, m * k, shape));
-    VKT_TRY(check_view(ctx, "matmul_splitk", "B", B, k * n, shape));
-    VKT_TRY(check_view(ctx, "matmul_splitk", "C", C, m * n, shape));
-    if (bias.buf) VKT_TRY(check_view(ctx, "matmul_splitk", "bias", bias, n, shape));
     // The scratch is one binding: fewer layers when it would be larger than one.
     uint64_t cap = vkt_rows_per_binding(ctx, 4) / mn;
     if (s > cap) s = cap > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), m, n, k, (int)cap) : 1;

@@ -9,16 +9,6 @@
 #include "dispatch.h"
 #include "op_matmul_gpu.h"
 
-// Push constants of matmul_gpu.comp (see its header).
-typedef struct {
-    uint32_t M, N, K;
-    uint32_t lda, ldb, ldc;
-    uint32_t a_off, b_off, c_off, bias_off;
-    uint32_t has_bias;
-    float alpha, beta;
-    uint32_t k_split;
-} push_gpu;
-
 // Push constants of matmul_splitk_reduce.comp.
 typedef struct {
     uint32_t M, N, S;
@@ -82,7 +72,7 @@ static vkt_status record_product(vkt_ctx *ctx, const vkt_mm_gpu *q, vkt_matmul_t
     d.bind[1] = (vkt_binding){q->b, VKT_BIND_READ};
     d.bind[2] = (vkt_binding){out, VKT_BIND_WRITE};
     d.bind[3] = (vkt_binding){bv, VKT_BIND_READ};
-    push_gpu pc = {
+    vkt_matmul_push pc = {
         .M = (uint32_t)q->m, .N = (uint32_t)q->n, .K = (uint32_t)q->k,
         .lda = (uint32_t)q->lda, .ldb = (uint32_t)q->ldb, .ldc = (uint32_t)q->ldc,
         .a_off = vkt_bind_shift(ctx, q->a, VKT_BIND_READ), .b_off = vkt_bind_shift(ctx, q->b, VKT_BIND_READ),

@@ -10,6 +10,17 @@
 #include "buffer.h"
 #include "profile.h"
 
+// Push constants of the matmul shaders (see their headers): matmul_texel and matmul_tiled read
+// the words up to k_split (offsetof(vkt_matmul_push, k_split) bytes), matmul_gpu.comp all.
+typedef struct vkt_matmul_push {
+    uint32_t M, N, K;
+    uint32_t lda, ldb, ldc;
+    uint32_t a_off, b_off, c_off, bias_off;
+    uint32_t has_bias;
+    float alpha, beta;
+    uint32_t k_split;
+} vkt_matmul_push;
+
 // One product already cut to binding-sized views: C (m, n) = alpha op(A) op(B) + beta C + bias.
 // Strides in floats; bias.buf NULL: none. splits > 1: split-k into scratch (splits*m*n floats).
 typedef struct vkt_mm_gpu {
