@@ -157,6 +157,9 @@ void vkt_memory_destroy(vkt_ctx *ctx) {
 uint64_t vkt_buffer_bytes(const vkt_buffer *buf) { return buf->bytes; }
 uint64_t vkt_ctx_bytes_allocated(const vkt_ctx *ctx) { return ctx->bytes_allocated; }
 uint64_t vkt_ctx_bytes_peak(const vkt_ctx *ctx) { return ctx->bytes_peak; }
+void vkt_ctx_transfers(const vkt_ctx *ctx, vkt_transfers *t) {
+    *t = (vkt_transfers){ctx->host_waits, ctx->bytes_up, ctx->bytes_down};
+}
 int vkt_ctx_memory_blocks(const vkt_ctx *ctx) {
     int n = 0;
     for (int i = 0; i < ctx->nblocks; i++) n += ctx->blocks[i].buffer != VK_NULL_HANDLE;
@@ -195,6 +198,7 @@ static void record_copy(vkt_ctx *ctx, VkBuffer src, uint64_t so, VkBuffer dst, u
 vkt_status vkt_upload(vkt_ctx *ctx, vkt_view dst, const void *src, uint64_t bytes) {
     VKT_TRY(check_range(ctx, "upload", dst, bytes));
     if (bytes == 0) return VKT_OK;
+    ctx->bytes_up += bytes;
     vkt_block *b = &ctx->blocks[dst.buf->block];
     // Earlier recorded work may read or write this range: let it finish first.
     VKT_TRY(vkt_sync(ctx));
@@ -216,6 +220,7 @@ vkt_status vkt_upload(vkt_ctx *ctx, vkt_view dst, const void *src, uint64_t byte
 vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes) {
     VKT_TRY(check_range(ctx, "download", src, bytes));
     if (bytes == 0) return VKT_OK;
+    ctx->bytes_down += bytes;
     vkt_block *b = &ctx->blocks[src.buf->block];
     VKT_TRY(vkt_sync(ctx));
     if (b->mem.mapped) {

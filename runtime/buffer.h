@@ -34,6 +34,12 @@ vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes);
 uint64_t vkt_ctx_bytes_allocated(const vkt_ctx *ctx);
 // The most device memory the context's buffers have held at once.
 uint64_t vkt_ctx_bytes_peak(const vkt_ctx *ctx);
+// What the host has waited for and moved since the context opened: fences waited on (each
+// a stall of the CPU for the GPU) and bytes through vkt_upload / vkt_download.
+typedef struct vkt_transfers {
+    uint64_t host_waits, bytes_up, bytes_down;
+} vkt_transfers;
+void vkt_ctx_transfers(const vkt_ctx *ctx, vkt_transfers *t);
 int vkt_ctx_memory_blocks(const vkt_ctx *ctx);
 
 #endif

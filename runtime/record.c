@@ -64,6 +64,7 @@ static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f) {
     if (!f->submitted) return VKT_OK;
     VkResult r = vkWaitForFences(ctx->device, 1, &f->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkWaitForFences");
+    ctx->host_waits++;
     if (ctx->profiling && f->ndispatch > 0) {
         uint64_t ts[QUERIES_PER_FRAME];
         r = vkGetQueryPoolResults(ctx->device, f->queries, 0, 2u * (uint32_t)f->ndispatch,
@@ -168,6 +169,8 @@ void vkt_profile_print(vkt_ctx *ctx) {
                 t->total_ms / (double)t->calls, all > 0 ? 100.0 * t->total_ms / all : 0.0);
     }
     fprintf(stderr, "%-28s %10s %12.3f\n", "total", "", all);
+    fprintf(stderr, "host waits %llu; uploads %.3f MB, downloads %.3f MB\n", (unsigned long long)ctx->host_waits,
+            (double)ctx->bytes_up / 1e6, (double)ctx->bytes_down / 1e6);
 }
 
 static uint64_t bind_align(const vkt_ctx *ctx, vkt_bind_kind k) {

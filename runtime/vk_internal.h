@@ -103,6 +103,8 @@ struct vkt_ctx {
     int nblocks, capblocks;
     uint64_t bytes_allocated;
     uint64_t bytes_peak;         // the most bytes_allocated has been
+    uint64_t host_waits;         // fences the host waited on (frame_complete)
+    uint64_t bytes_up, bytes_down;  // bytes vkt_upload / vkt_download moved
 
     // transfers for blocks that are not mapped, made on first use; readback is empty when
     // the staging buffer's memory type is also the one readback wants

@@ -21,6 +21,27 @@ static vkt_status one_step(vkt_ctx *ctx, void *p) {
     return vkt_model_adamw(a->m, &o, ++a->t, NULL);
 }
 
+// What one step as vkt train runs it makes the host wait for and move: the batch's upload,
+// forward, loss and backward, the loss read, AdamW with the gradient norm read.
+static vkt_status train_step_transfers(vkt_ctx *ctx, step_arg *a, const int32_t *tok, const int32_t *tgt,
+                                       vkt_transfers *d) {
+    VKT_TRY(vkt_sync(ctx));
+    vkt_transfers t0, t1;
+    vkt_ctx_transfers(ctx, &t0);
+    vkt_optim o = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    double loss, wsum;
+    float gnorm;
+    VKT_TRY(vkt_model_set_batch(a->m, tok, tgt, NULL));
+    VKT_TRY(vkt_model_forward(a->m, NULL, NULL));
+    VKT_TRY(vkt_model_loss(a->m, 1e-3f, true));
+    VKT_TRY(vkt_model_read_loss(a->m, &loss, &wsum));
+    VKT_TRY(vkt_model_adamw(a->m, &o, ++a->t, &gnorm));
+    VKT_TRY(vkt_sync(ctx));
+    vkt_ctx_transfers(ctx, &t1);
+    *d = (vkt_transfers){t1.host_waits - t0.host_waits, t1.bytes_up - t0.bytes_up, t1.bytes_down - t0.bytes_down};
+    return VKT_OK;
+}
+
 int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     const char *preset = "gpt2-tiny";
     long B = 4, T = 64, layers = 0, width = 0, heads = 0, vocab = 0;
@@ -61,16 +82,21 @@ int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
     } else {
         double ms = bench_time(ctx, o, one_step, &a);
+        vkt_transfers d = {0};
+        if (ms >= 0 && train_step_transfers(ctx, &a, tok, tgt, &d) != VKT_OK) ms = -1;
+        const unsigned long long moved = (unsigned long long)(d.bytes_up + d.bytes_down);
         if (ms < 0) rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
         else if (o->json)
             printf("{\"op\": \"train\", \"preset\": \"%s\", \"layers\": %d, \"width\": %d, \"heads\": %d, \"vocab\": %d, "
                    "\"batch\": %ld, \"seq\": %ld, \"params\": %llu, \"ms_per_step\": %.3f, \"tokens_per_s\": %.1f, "
-                   "\"device\": \"%s\"}\n",
+                   "\"host_waits_per_step\": %llu, \"bytes_moved_per_step\": %llu, \"device\": \"%s\"}\n",
                    preset, cfg.layers, cfg.width, cfg.heads, cfg.vocab, B, T,
-                   (unsigned long long)vkt_model_params(a.m)->total, ms, (double)N / (ms * 1e-3), vkt_ctx_profile(ctx)->name);
+                   (unsigned long long)vkt_model_params(a.m)->total, ms, (double)N / (ms * 1e-3),
+                   (unsigned long long)d.host_waits, moved, vkt_ctx_profile(ctx)->name);
         else
-            printf("%-18s %-22s B=%ld T=%-10ld %10.1f ms/step %9.0f tokens/s  (L=%d C=%d H=%d V=%d)\n", "train", preset, B,
-                   T, ms, (double)N / (ms * 1e-3), cfg.layers, cfg.width, cfg.heads, cfg.vocab);
+            printf("%-18s %-22s B=%ld T=%-10ld %10.1f ms/step %9.0f tokens/s  (L=%d C=%d H=%d V=%d; a vkt train step: "
+                   "%llu host waits, %llu bytes moved)\n", "train", preset, B, T, ms, (double)N / (ms * 1e-3), cfg.layers,
+                   cfg.width, cfg.heads, cfg.vocab, (unsigned long long)d.host_waits, moved);
     }
     fflush(stdout);
     free(tok), free(tgt);
