@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -72,4 +73,10 @@ bool test_close(const char *label, const float *got, const float *want, uint64_t
         return false;
     }
     return true;
+}
+
+double test_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

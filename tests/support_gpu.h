@@ -33,4 +33,14 @@ bool test_close(const char *label, const float *got, const float *want, uint64_t
         if (test_s_ != VKT_OK) fail_msg("%s: %s", #expr, vkt_ctx_message(ctx)); \
     } while (0)
 
+// As TEST_OK for library calls that report into a caller's vkt_error `err` as well: prints
+// both messages (device faults land in the context).
+#define TEST_OK_ERR(ctx, err, expr)                                                               \
+    do {                                                                                          \
+        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, (err).msg, vkt_ctx_message(ctx)); \
+    } while (0)
+
+// Seconds on the monotonic clock (for timings that tests print).
+double test_now_s(void);
+
 #endif

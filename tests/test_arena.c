@@ -17,6 +17,7 @@
 #include "checkpoint.h"
 #include "support_cli.h"
 #include "support_gpu.h"
+#include "support_model.h"
 
 // $VKT_BIN args (stdin from `input` when given): exit code and stdout.
 static int run(const char *args, const char *input, char **out) { return test_cli(args, input, out, NULL); }
@@ -115,13 +116,8 @@ static void test_play_cli(void **st) {
 // moves, which lose under the evaluation rule) and the arena still counts every game.
 static void test_ckpt_player(void **st) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c;
     vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.layers = 1, c.width = 32, c.ffn = 64, c.heads = c.kv_heads = 2, c.context = 64;
-    vkt_model *m;
-    assert_int_equal(vkt_model_create(ctx, &c, &m, &err), VKT_OK);
-    TEST_OK(ctx, vkt_model_init(m, 3));
+    vkt_model *m = test_gpt2(ctx, 1, 64, 3);
     char dir[] = "/tmp/vkt-arena-ckpt-XXXXXX";
     assert_non_null(mkdtemp(dir));
     if (vkt_checkpoint_save_model(m, dir, false, &err) != VKT_OK) fail_msg("%s", err.msg);

@@ -25,15 +25,13 @@
 #include "support_cli.h"
 #include "support_files.h"
 #include "support_gpu.h"
+#include "support_model.h"
 #include "train.h"
 #include "train_state.h"
 
 static vkt_model_config tiny(void) {
-    vkt_model_config c;
-    vkt_error err;
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = 32, c.layers = 1, c.width = 16, c.ffn = 32, c.heads = 2, c.kv_heads = 2;
-    return c;
+    return test_config("gpt2-tiny",
+                       (test_shape){.context = 32, .layers = 1, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
 }
 
 static const char *data_file(void) {

@@ -25,24 +25,15 @@
 #include "support_cli.h"
 #include "support_files.h"
 #include "support_gpu.h"
+#include "support_model.h"
 
 // 3 blocks of width 16; context 160 holds a prompt and 128 new tokens.
 static vkt_model *tiny_model(vkt_ctx *ctx) {
-    vkt_model_config c;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = 160;
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.context = 160});
     vkt_model_config_reshape(&c, 3, 16, 4, 32);
-    vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, 5));
+    vkt_model *m = test_model_new(ctx, &c, 5);
     // Larger weights than the init, so the blocks change the residual and samples vary.
-    const vkt_params *ps = vkt_model_params(m);
-    float *p = malloc(ps->total * 4);
-    TEST_OK(ctx, vkt_model_get_params(m, p));
-    for (uint64_t i = 0; i < ps->total; i++) p[i] *= 6.0f;
-    TEST_OK(ctx, vkt_model_set_params(m, p));
-    free(p);
+    free(test_model_scale(ctx, m, 6.0f));
     return m;
 }
 

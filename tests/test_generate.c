@@ -20,35 +20,19 @@
 #include "model.h"
 #include "model_ref.h"
 #include "support_gpu.h"
+#include "support_model.h"
 
 static vkt_model_config tiny(vkt_family f, int vocab) {
-    vkt_model_config c;
-    vkt_error err;
-    assert_int_equal(vkt_model_preset(f == VKT_FAMILY_GPT2 ? "gpt2-tiny" : "llama-tiny", &c, &err), VKT_OK);
-    c.vocab = vocab, c.context = 24, c.layers = 2, c.width = 16, c.ffn = 24;
-    c.heads = 4, c.kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2;
-    return c;
+    return test_config(test_preset(f), (test_shape){.vocab = vocab, .context = 24, .layers = 2, .width = 16, .ffn = 24,
+                                                    .heads = 4, .kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2});
 }
 
 // A random model with weights large enough that its distributions are far from uniform;
 // pd (may be NULL) receives the same parameters in double.
 static vkt_model *make_model(vkt_ctx *ctx, const vkt_model_config *c, uint64_t seed, double **pd) {
-    vkt_model *m = NULL;
-    vkt_error err = {0};
-    if (vkt_model_create(ctx, c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, seed));
+    vkt_model *m = test_model_new(ctx, c, seed);
     const vkt_params *ps = vkt_model_params(m);
-    float *pf = malloc(ps->total * 4);
-    TEST_OK(ctx, vkt_model_get_params(m, pf));
-    for (uint64_t i = 0; i < ps->total; i++) pf[i] *= 6.0f;
-    for (int i = 0; i < ps->n; i++)
-        if (ps->p[i].ndim == 1)
-            for (uint64_t j = 0; j < ps->p[i].count; j++)
-                pf[ps->p[i].offset + j] = (ps->p[i].kind == VKT_P_LN1_W || ps->p[i].kind == VKT_P_LN2_W ||
-                                           ps->p[i].kind == VKT_P_LNF_W)
-                                              ? 1.0f + 0.1f * (float)((j * 7) % 5)
-                                              : 0.05f * (float)((j * 3) % 7) - 0.1f;
-    TEST_OK(ctx, vkt_model_set_params(m, pf));
+    float *pf = test_model_vivid(ctx, m, 6.0f);
     if (pd) {
         *pd = malloc(ps->total * 8);
         for (uint64_t i = 0; i < ps->total; i++) (*pd)[i] = pf[i];
@@ -387,13 +371,8 @@ static void test_overfit_then_generate(void **state) {
     static const char text[] = "The quick brown fox jumps over the lazy dog; vkt learns this line by heart.";
     const int n = (int)strlen(text), T = n - 1, B = 4;
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = 128, c.layers = 2, c.width = 64, c.ffn = 256;
-    vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, 1));
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.context = 128, .layers = 2, .width = 64, .ffn = 256});
+    vkt_model *m = test_model_new(ctx, &c, 1);
     TEST_OK(ctx, vkt_model_plan(m, B, T));
     int32_t tok[4 * 128], tgt[4 * 128];
     for (int b = 0; b < B; b++)

@@ -25,6 +25,7 @@
 #include "model_ref.h"
 #include "select.h"
 #include "support_gpu.h"
+#include "support_model.h"
 
 static char dir[] = "/tmp/vkt_gen_cli_XXXXXX";
 static char ckpt[4200], data[4200], cvf[4200], gold2[4200], gold3[4200];
@@ -50,19 +51,14 @@ static int setup(void **state) {
     snprintf(gold2, sizeof gold2, "%s/gold2.txt", dir);
     snprintf(gold3, sizeof gold3, "%s/gold3.txt", dir);
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c;
+    vkt_model_config c = test_config(
+        "gpt2-tiny", (test_shape){.context = 16, .layers = 2, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
     vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = 16, c.layers = 2, c.width = 16, c.ffn = 32, c.heads = 2, c.kv_heads = 2;
-    vkt_model *m;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, 21));
+    vkt_model *m = test_model_new(ctx, &c, 21);
     const vkt_params *ps = vkt_model_params(m);
-    float *pf = malloc(ps->total * 4);
+    float *pf = test_model_scale(ctx, m, 5.0f);
     double *pd = malloc(ps->total * 8);
-    TEST_OK(ctx, vkt_model_get_params(m, pf));
-    for (uint64_t i = 0; i < ps->total; i++) pf[i] *= 5.0f, pd[i] = pf[i];
-    TEST_OK(ctx, vkt_model_set_params(m, pf));
+    for (uint64_t i = 0; i < ps->total; i++) pd[i] = pf[i];
     if (vkt_checkpoint_save_model(m, ckpt, false, &err) != VKT_OK) fail_msg("%s", err.msg);
 
     const char *text = "Eval windows of sixteen bytes, the last one shorter.";

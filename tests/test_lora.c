@@ -21,6 +21,7 @@
 #include "safetensors.h"
 #include "support_files.h"
 #include "support_gpu.h"
+#include "support_model.h"
 
 #define ATOL 2e-5
 #define RTOL 1e-4
@@ -28,9 +29,8 @@
 // llama-tiny reshaped: C 24, F 40, 4 heads of 6, 2 kv heads (KV 12), 2 layers.
 static void tiny(vkt_model_config *c, vkt_params *ps) {
     vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("llama-tiny", c, &err), VKT_OK);
-    c->vocab = 32, c->context = 16, c->layers = 2, c->width = 24, c->ffn = 40, c->heads = 4,
-    c->kv_heads = 2;
+    *c = test_config("llama-tiny", (test_shape){.vocab = 32, .context = 16, .layers = 2, .width = 24, .ffn = 40,
+                                                .heads = 4, .kv_heads = 2});
     if (vkt_params_build(c, ps, &err) != VKT_OK) fail_msg("%s", err.msg);
 }
 

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "op_elementwise.h"
 #include "op_matmul.h"
@@ -37,12 +36,6 @@ static const shape SHAPES[] = {
     {3, 5, 4099}, {64, 48, 96}, {17, 20, 128}, {1, 257, 17},  {36, 1, 44},   {4, 260, 768},
 };
 #define NSHAPES (int)(sizeof SHAPES / sizeof *SHAPES)
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 // One product on the device vs the reference. Each operand sits at a float offset
 // (off) inside a larger buffer; C's buffer has guard floats on both sides that must
@@ -158,12 +151,12 @@ static void test_matmul_over_binding(void **state) {
     // The device's own path; the tiled path's splitting is covered by test_matmul_split
     // (on lavapipe it would take ~8 s here: 64-row tiles for 2 rows).
     {
-        double t0 = now_s();
+        double t0 = test_now_s();
         vkt_matmul_path path = vkt_ctx_profile(ctx)->matmul_path;
         TEST_OK(ctx, vkt_matmul(ctx, false, true, M, N, K, 1.0f, vkt_view_all(bx), vkt_view_all(bw), 0.0f,
                                 vkt_view_all(by), vkt_view_all(bb)));
         float *y = test_download(ctx, by, (uint64_t)M * N);
-        fprintf(stderr, "over-binding logits (%s): %.2f s\n", vkt_matmul_path_name(path), now_s() - t0);
+        fprintf(stderr, "over-binding logits (%s): %.2f s\n", vkt_matmul_path_name(path), test_now_s() - t0);
         // every column near the chunk boundaries and a spread of others
         int bad = 0;
         for (int i = 0; i < 4000; i++) {

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "half.h"
 #include "op_matmul.h"
@@ -37,12 +36,6 @@ static const shape SHAPES[] = {
     {1000, 64, 3},  {129, 64, 1},   {16, 3072, 64},
 };
 #define NSHAPES (int)(sizeof SHAPES / sizeof *SHAPES)
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 // n floats with a spread of magnitudes (see the header).
 static void fill_spread(float *x, uint64_t n, uint64_t seed) {
@@ -185,11 +178,11 @@ static void test_w16_over_binding(void **state) {
     assert_true(nw * 2 > p->max_binding_bytes || p->max_binding_bytes > (1ull << 28));
     vkt_buffer *bx = test_upload(ctx, x, (uint64_t)M * K), *bw = upload_bytes(ctx, w, nw * 2);
     vkt_buffer *by = test_upload(ctx, NULL, (uint64_t)M * N);
-    double t0 = now_s();
+    double t0 = test_now_s();
     TEST_OK(ctx, vkt_matmul_w16(ctx, VKT_BF16, false, true, M, N, K, 1.0f, vkt_view_all(bx), vkt_view_all(bw), 0.0f,
                                 vkt_view_all(by), (vkt_view){0}));
     float *y = test_download(ctx, by, (uint64_t)M * N);
-    fprintf(stderr, "over-binding bf16 logits (%s): %.2f s\n", vkt_matmul_path_name(p->matmul_path), now_s() - t0);
+    fprintf(stderr, "over-binding bf16 logits (%s): %.2f s\n", vkt_matmul_path_name(p->matmul_path), test_now_s() - t0);
     int bad = 0;
     for (int i = 0; i < 6000; i++) {
         int n = i < 3000 ? (int)(((uint64_t)i * 7919u) % (uint64_t)N) : N - 1 - (i - 3000);

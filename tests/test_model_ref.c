@@ -15,6 +15,7 @@
 
 #include "model_config.h"
 #include "model_ref.h"
+#include "support_model.h"
 
 static uint64_t rng = 88172645463325252ull;
 static double urand(void) {
@@ -23,12 +24,8 @@ static double urand(void) {
 }
 
 static vkt_model_config tiny(vkt_family f) {
-    vkt_model_config c;
-    vkt_error err;
-    assert_int_equal(vkt_model_preset(f == VKT_FAMILY_GPT2 ? "gpt2-tiny" : "llama-tiny", &c, &err), VKT_OK);
-    c.vocab = 11, c.context = 8, c.layers = 2, c.width = 8, c.ffn = 12;
-    c.heads = 2, c.kv_heads = f == VKT_FAMILY_GPT2 ? 2 : 1;
-    return c;
+    return test_config(test_preset(f), (test_shape){.vocab = 11, .context = 8, .layers = 2, .width = 8, .ffn = 12,
+                                                    .heads = 2, .kv_heads = f == VKT_FAMILY_GPT2 ? 2 : 1});
 }
 
 // Qwen3: head_dim != width / heads, q/k norms, attention biases.

@@ -25,6 +25,7 @@
 #include "support_cli.h"
 #include "support_files.h"
 #include "support_gpu.h"
+#include "support_model.h"
 
 static void assert_contains(const char *msg, const char *want) {
     if (!msg || !strstr(msg, want)) fail_msg("'%s' not in: %s", want, msg ? msg : "(null)");
@@ -34,13 +35,10 @@ static void assert_contains(const char *msg, const char *want) {
 // DIR/inf: finite weights whose logits are not finite.
 static void make_checkpoints(void) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c;
+    vkt_model_config c = test_config(
+        "gpt2-tiny", (test_shape){.context = 16, .layers = 1, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
     vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = 16, c.layers = 1, c.width = 16, c.ffn = 32, c.heads = 2, c.kv_heads = 2;
-    vkt_model *m;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, 3));
+    vkt_model *m = test_model_new(ctx, &c, 3);
     if (vkt_checkpoint_save_model(m, test_path("ok"), false, &err) != VKT_OK) fail_msg("%s", err.msg);
     const vkt_params *ps = vkt_model_params(m);
     float *h = malloc(ps->total * sizeof *h);

@@ -25,6 +25,7 @@
 #include "rl_loss.h"
 #include "rng.h"
 #include "support_gpu.h"
+#include "support_model.h"
 #include "tokenizer.h"
 
 enum { NS = 3, B = 3, T = 16, MAXLEN = 6 };
@@ -65,18 +66,11 @@ static void entropies(vkt_ctx *ctx, vkt_model *m, int V, double *H) {
 
 static void check_through_model(double ent_coef) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.vocab = 264, c.context = 32, c.layers = 2, c.width = 16, c.ffn = 24, c.heads = 4, c.kv_heads = 4;
-    vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, 9));
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 264, .context = 32, .layers = 2, .width = 16,
+                                                               .ffn = 24, .heads = 4, .kv_heads = 4});
+    vkt_model *m = test_model_new(ctx, &c, 9);
     const vkt_params *ps = vkt_model_params(m);
-    float *p0 = malloc(ps->total * 4), *p = malloc(ps->total * 4), *g = malloc(ps->total * 4);
-    TEST_OK(ctx, vkt_model_get_params(m, p0));
-    for (uint64_t i = 0; i < ps->total; i++) p0[i] *= 4.0f;
-    TEST_OK(ctx, vkt_model_set_params(m, p0));
+    float *p0 = test_model_scale(ctx, m, 4.0f), *p = malloc(ps->total * 4), *g = malloc(ps->total * 4);
     vkt_rng r;
     vkt_rng_seed(&r, 3);
     for (int s = 0; s < NS; s++) {

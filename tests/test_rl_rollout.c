@@ -22,6 +22,7 @@
 #include "rl_prompt.h"
 #include "rl_rollout.h"
 #include "support_gpu.h"
+#include "support_model.h"
 #include "tokenizer.h"
 
 static const char answer[] = "[Check] [Bet] [Fold] [Call]";
@@ -46,19 +47,10 @@ static void constrain_check(void *user, int sample, int step, float *z, int V) {
 }
 
 static vkt_model *tiny_model(vkt_ctx *ctx) {
-    vkt_model_config c;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.vocab = 264, c.context = 80, c.layers = 2, c.width = 16, c.ffn = 24, c.heads = 4, c.kv_heads = 4;
-    vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, 5));
-    const vkt_params *ps = vkt_model_params(m);
-    float *p = malloc(ps->total * 4);
-    TEST_OK(ctx, vkt_model_get_params(m, p));
-    for (uint64_t i = 0; i < ps->total; i++) p[i] *= 8.0f;  // far from uniform
-    TEST_OK(ctx, vkt_model_set_params(m, p));
-    free(p);
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 264, .context = 80, .layers = 2, .width = 16,
+                                                               .ffn = 24, .heads = 4, .kv_heads = 4});
+    vkt_model *m = test_model_new(ctx, &c, 5);
+    free(test_model_scale(ctx, m, 8.0f));  // far from uniform
     return m;
 }
 

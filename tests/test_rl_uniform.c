@@ -22,12 +22,8 @@
 #include "rl_selfplay.h"
 #include "rl_uniform.h"
 #include "support_gpu.h"
+#include "support_model.h"
 #include "tokenizer.h"
-
-#define OK(ctx, expr)                                                                        \
-    do {                                                                                     \
-        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, err.msg, vkt_ctx_message(ctx)); \
-    } while (0)
 
 // Five turns: state A (2 answers) three times, B (3 answers) once, and C, whose prompt
 // differs from A's but whose key is A's (a planted hash collision), once.
@@ -118,17 +114,6 @@ static void test_stats_by_hand(void **st) {
     vkt_rl_uniform_free(&u);
 }
 
-static vkt_model *tiny(vkt_ctx *ctx, uint64_t seed) {
-    vkt_model_config c;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = 64, c.layers = 1, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = 2;
-    vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, seed));
-    return m;
-}
-
 // L_U at the model's current parameters (rows scored teacher forced).
 static double term_value(vkt_ctx *ctx, vkt_gen *g, const vkt_rl_uniform *u) {
     vkt_gen_prompt *p = malloc((size_t)u->n_rows * sizeof *p);
@@ -150,15 +135,15 @@ static void test_gradient_through_model(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 5);
-    OK(ctx, vkt_rl_warmup(m, "kuhn", 30, 16, 1e-2, 3, NULL, &err));  // some legal mass, not all
+    vkt_model *m = test_gpt2(ctx, 1, 64, 5);
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", 30, 16, 1e-2, 3, NULL, &err));  // some legal mass, not all
     vkt_gen *g;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &g));
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
     ro.n_games = 16, ro.seed = 11, ro.legal_answers = true, ro.gen.max_new_tokens = 8;
     vkt_rl_rollout r;
-    OK(ctx, vkt_rl_rollout_run(m, g, &ro, &r, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_rollout_run(m, g, &ro, &r, &err));
     // Every turn's legal answers are the moves its prompt lists, each + <|endoftext|>.
     for (int k = 0; k < r.n_turns; k++) {
         const vkt_rl_turn *t = &r.turns[k];
@@ -178,7 +163,7 @@ static void test_gradient_through_model(void **st) {
     }
     const double C = 0.7;
     vkt_rl_uniform u;
-    OK(ctx, vkt_rl_uniform_build(&r, C, &u, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_uniform_build(&r, C, &u, &err));
     print_message("%d turns -> %d states, %d rows\n", r.n_turns, u.n_states, u.n_rows);
     assert_true(u.n_states >= 3 && u.n_states <= 12 && u.n_rows == 2 * u.n_states);
     // Rows and constant weights, then the model's weighted-CE backward.
@@ -195,7 +180,7 @@ static void test_gradient_through_model(void **st) {
     }
     int32_t *tok = malloc((size_t)B * T * sizeof *tok), *tgt = malloc((size_t)B * T * sizeof *tgt);
     float *wt = malloc((size_t)B * T * sizeof *wt);
-    OK(ctx, vkt_rl_pack(seqs, B, w, start, B, T, tok, tgt, wt, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_pack(seqs, B, w, start, B, T, tok, tgt, wt, &err));
     TEST_OK(ctx, vkt_model_plan(m, B, T));
     TEST_OK(ctx, vkt_model_zero_grads(m));
     TEST_OK(ctx, vkt_model_set_batch(m, tok, tgt, wt));
@@ -235,7 +220,7 @@ static void test_gradient_through_model(void **st) {
 static double off_uniform(vkt_rl_sp *s) {
     vkt_kuhn_policy pi;
     vkt_error err = {0};
-    OK(vkt_model_ctx(s->m), vkt_rl_kuhn_policy(s->gen, &pi, NULL, &err));
+    TEST_OK_ERR(vkt_model_ctx(s->m), err, vkt_rl_kuhn_policy(s->gen, &pi, NULL, &err));
     double d = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) d += fabs(pi.bet[i] - 0.5) / VKT_KUHN_INFOSTATES;
     return d;
@@ -245,15 +230,15 @@ static void test_selfplay_towards_uniform(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m0 = tiny(ctx, 3);
-    OK(ctx, vkt_rl_warmup(m0, "kuhn", 40, 16, 1e-2, 4, NULL, &err));
+    vkt_model *m0 = test_gpt2(ctx, 1, 64, 3);
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m0, "kuhn", 40, 16, 1e-2, 4, NULL, &err));
     const vkt_params *ps = vkt_model_params(m0);
     float *p0 = malloc(ps->total * 4);
     TEST_OK(ctx, vkt_model_get_params(m0, p0));
     vkt_model_destroy(m0);
     double before = 0, after[2];
     for (int on = 0; on < 2; on++) {
-        vkt_model *m = tiny(ctx, 3);
+        vkt_model *m = test_gpt2(ctx, 1, 64, 3);
         TEST_OK(ctx, vkt_model_set_params(m, p0));
         vkt_rl_sp_opts o;
         vkt_rl_sp_defaults(&o);
@@ -264,19 +249,19 @@ static void test_selfplay_towards_uniform(void **st) {
         if (on) {  // auto: on for Kuhn alone, off in a mix and with thinking
             vkt_rl_sp_opts a = o;
             a.kl_uniform = -1;
-            OK(ctx, vkt_rl_sp_init(&s, m, &a, &err));
+            TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &a, &err));
             assert_true(s.kl_uniform == VKT_RL_KL_UNIFORM_KUHN);
             vkt_rl_sp_free(&s);
             a.game = "kuhn,tictactoe";
-            OK(ctx, vkt_rl_sp_init(&s, m, &a, &err));
+            TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &a, &err));
             assert_true(s.kl_uniform == 0);
             vkt_rl_sp_free(&s);
         }
-        OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
         before = off_uniform(&s);
         vkt_rl_sp_stats us;
         for (int k = 0; k < 6; k++) {
-            OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+            TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
             if (on) {
                 assert_true(us.uniform_rows >= 6 && us.uniform_rows <= 24);
                 assert_true(us.kl_uniform > 0 && us.legal_mass > 0 && us.legal_mass <= 1 + 1e-6);
@@ -310,24 +295,24 @@ static void test_anneal(void **st) {
 
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 3);
+    vkt_model *m = test_gpt2(ctx, 1, 64, 3);
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
     o.games_per_update = 24, o.micro_rows = 16, o.seed = 7, o.games_target = 48;
     vkt_rl_sp s;
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     assert_true(s.kl_uniform == VKT_RL_KL_UNIFORM_KUHN && s.kl_anneal == VKT_RL_KL_ANNEAL_KUHN);
     vkt_rl_sp_free(&s);
     o.kl_uniform = 0.05;  // a C given: no anneal unless asked
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     assert_true(s.kl_anneal == 0);
     vkt_rl_sp_free(&s);
     o.kl_anneal = 0.5, o.games_target = 24;  // from 12 games: the second update starts at the end, C = 0
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     vkt_rl_sp_stats us;
-    OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
     assert_true(us.kl_uniform_coef == 0.05 && us.uniform_rows > 0);
-    OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
     assert_true(us.kl_uniform_coef == 0 && us.uniform_rows == 0 && us.kl_uniform == 0);
     vkt_rl_sp_free(&s);
     vkt_model_destroy(m);

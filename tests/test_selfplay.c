@@ -28,37 +28,19 @@
 #include "rl_rollout.h"
 #include "rl_selfplay.h"
 #include "support_gpu.h"
-
-static vkt_model *tiny_ctx(vkt_ctx *ctx, int layers, int context, uint64_t seed) {
-    vkt_model_config c;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = context, c.layers = layers, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = 2;
-    vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, seed));
-    return m;
-}
-
-static vkt_model *tiny(vkt_ctx *ctx, int layers, uint64_t seed) { return tiny_ctx(ctx, layers, 64, seed); }
-
-// Library calls that report into a local `err` (device faults also in the context).
-#define OK(ctx, expr)                                                                        \
-    do {                                                                                     \
-        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, err.msg, vkt_ctx_message(ctx)); \
-    } while (0)
+#include "support_model.h"
 
 static void test_warmup_invalid_falls(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 2, 5);
+    vkt_model *m = test_gpt2(ctx, 2, 64, 5);
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 32, 0, 0, &gen));
     double before, after, loss;
-    OK(ctx, vkt_rl_invalid_rate(m, gen, "kuhn", 24, 0, 11, 8, &before, &err));
-    OK(ctx, vkt_rl_warmup(m, "kuhn", 60, 32, 1e-2, 3, &loss, &err));
-    OK(ctx, vkt_rl_invalid_rate(m, gen, "kuhn", 24, 0, 11, 8, &after, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", 24, 0, 11, 8, &before, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", 60, 32, 1e-2, 3, &loss, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", 24, 0, 11, 8, &after, &err));
     print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after, loss);
     assert_true(before > 0.9);
     assert_true(after < 0.35);
@@ -86,16 +68,16 @@ static void test_policy_extraction(void **st) {
 
     // A model with card-dependent answers (random weights, scaled up, then a short warm-up).
     vkt_ctx *ctx = test_ctx();
-    vkt_model *m = tiny(ctx, 1, 21);
-    OK(ctx, vkt_rl_warmup(m, "kuhn", 20, 16, 1e-2, 4, NULL, &err));
+    vkt_model *m = test_gpt2(ctx, 1, 64, 21);
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", 20, 16, 1e-2, 4, NULL, &err));
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &gen));
     vkt_kuhn_policy batched, per_state;
     double mass[VKT_KUHN_INFOSTATES];
-    OK(ctx, vkt_rl_kuhn_policy(gen, &batched, mass, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(gen, &batched, mass, &err));
     vkt_agent ma;
-    OK(ctx, vkt_rl_model_agent(gen, &ma, &err));
-    OK(ctx, vkt_kuhn_policy_from_agent(&ma, 0, &rng, &per_state, NULL, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(gen, &ma, &err));
+    TEST_OK_ERR(ctx, err, vkt_kuhn_policy_from_agent(&ma, 0, &rng, &per_state, NULL, &err));
     // Direct: score "[Bet]"/"[Check]" (or "[Call]"/"[Fold]") + <|endoftext|> by hand at "1pb".
     int i1pb = vkt_kuhn_infostate_index("1pb");
     const char *prompt = "Kuhn P0 hist pb moves [Fold] [Call] card Q\n";
@@ -159,20 +141,20 @@ static void test_resume_equivalence(void **st) {
             o.kl_uniform = 0.3, o.kl_anneal = 0.75, o.games_target = (int64_t)N * o.games_per_update;
         const int context = cfg >= 3 ? 128 : 64;
         // Straight.
-        vkt_model *a = tiny_ctx(ctx, 1, context, 31);
-        OK(ctx, vkt_rl_warmup(a, o.game, 40, 16, 1e-2, 4, NULL, &err));
-        vkt_model *b = tiny_ctx(ctx, 1, context, 99);
+        vkt_model *a = test_gpt2(ctx, 1, context, 31);
+        TEST_OK_ERR(ctx, err, vkt_rl_warmup(a, o.game, 40, 16, 1e-2, 4, NULL, &err));
+        vkt_model *b = test_gpt2(ctx, 1, context, 99);
         const vkt_params *ps = vkt_model_params(a);
         float *pa = malloc(ps->total * 4), *pb = malloc(ps->total * 4), *ma1 = malloc(ps->total * 4),
               *ma2 = malloc(ps->total * 4), *mb1 = malloc(ps->total * 4), *mb2 = malloc(ps->total * 4);
         TEST_OK(ctx, vkt_model_get_params(a, pa));
         TEST_OK(ctx, vkt_model_set_params(b, pa));  // b starts where a starts (moments zero in both)
         vkt_rl_sp sa, sb;
-        OK(ctx, vkt_rl_sp_init(&sa, a, &o, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sa, a, &o, &err));
         vkt_rl_sp_stats us;
         int kept = 0, dropped = 0;
         for (int u = 0; u < N; u++) {
-            OK(ctx, vkt_rl_sp_update(&sa, &us, &err));
+            TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sa, &us, &err));
             kept += us.kept, dropped += us.decisions - us.kept;
             // With a regularizer every turn is trained (A == 0 turns carry its gradient).
             if (reg) assert_int_equal(us.kept, us.decisions);
@@ -188,39 +170,39 @@ static void test_resume_equivalence(void **st) {
             assert_true(us.entropy == 0 && us.pg.kl_ref == 0);
         }
         // Half, save, reload into a fresh model, the other half.
-        OK(ctx, vkt_rl_sp_init(&sb, b, &o, &err));
-        for (int u = 0; u < N / 2; u++) OK(ctx, vkt_rl_sp_update(&sb, &us, &err));
-        OK(ctx, vkt_checkpoint_save_model(b, dir, true, &err));
-        OK(ctx, vkt_rl_sp_save_state(&sb, state, &err));
-        OK(ctx, vkt_rl_sp_save_ref(&sb, refdir, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sb, b, &o, &err));
+        for (int u = 0; u < N / 2; u++) TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sb, &us, &err));
+        TEST_OK_ERR(ctx, err, vkt_checkpoint_save_model(b, dir, true, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_save_state(&sb, state, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_save_ref(&sb, refdir, &err));
         vkt_rl_sp_free(&sb);
         vkt_model_destroy(b);
         vkt_model *c = NULL;
-        OK(ctx, vkt_checkpoint_load_model(ctx, dir, &c, &err));
-        OK(ctx, vkt_checkpoint_read_optim(dir, ps, mb1, mb2, &err));
+        TEST_OK_ERR(ctx, err, vkt_checkpoint_load_model(ctx, dir, &c, &err));
+        TEST_OK_ERR(ctx, err, vkt_checkpoint_read_optim(dir, ps, mb1, mb2, &err));
         TEST_OK(ctx, vkt_model_set_optim(c, mb1, mb2));
         vkt_rl_sp sc;
-        OK(ctx, vkt_rl_sp_init(&sc, c, &o, &err));
-        OK(ctx, vkt_rl_sp_load_state(&sc, state, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sc, c, &o, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_load_state(&sc, state, &err));
         if (reg) {
             // The control: the same resume with the reference taken from the resumed model.
             vkt_model *d = NULL;
-            OK(ctx, vkt_checkpoint_load_model(ctx, dir, &d, &err));
+            TEST_OK_ERR(ctx, err, vkt_checkpoint_load_model(ctx, dir, &d, &err));
             TEST_OK(ctx, vkt_model_set_optim(d, mb1, mb2));
             vkt_rl_sp sd;
-            OK(ctx, vkt_rl_sp_init(&sd, d, &o, &err));
-            OK(ctx, vkt_rl_sp_load_state(&sd, state, &err));
-            for (int u = N / 2; u < N; u++) OK(ctx, vkt_rl_sp_update(&sd, &us, &err));
+            TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sd, d, &o, &err));
+            TEST_OK_ERR(ctx, err, vkt_rl_sp_load_state(&sd, state, &err));
+            for (int u = N / 2; u < N; u++) TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sd, &us, &err));
             TEST_OK(ctx, vkt_model_get_params(d, pb));
             TEST_OK(ctx, vkt_model_get_params(a, pa));
             assert_true(memcmp(pa, pb, ps->total * 4) != 0);
             vkt_rl_sp_free(&sd);
             vkt_model_destroy(d);
-            OK(ctx, vkt_rl_sp_load_ref(&sc, refdir, &err));
+            TEST_OK_ERR(ctx, err, vkt_rl_sp_load_ref(&sc, refdir, &err));
         } else {
             assert_int_equal(vkt_rl_sp_load_ref(&sc, refdir, &err), VKT_ERR_ARG);  // no reference without KL
         }
-        for (int u = N / 2; u < N; u++) OK(ctx, vkt_rl_sp_update(&sc, &us, &err));
+        for (int u = N / 2; u < N; u++) TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sc, &us, &err));
         TEST_OK(ctx, vkt_model_get_params(a, pa));
         TEST_OK(ctx, vkt_model_get_params(c, pb));
         TEST_OK(ctx, vkt_model_get_optim(a, ma1, ma2));
@@ -252,14 +234,14 @@ static void test_mix_baselines(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny_ctx(ctx, 1, 128, 17);
+    vkt_model *m = test_gpt2(ctx, 1, 128, 17);
     const char *mix = "kuhn,tictactoe,offswitch";
-    OK(ctx, vkt_rl_warmup(m, mix, 30, 16, 1e-2, 4, NULL, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, mix, 30, 16, 1e-2, 4, NULL, &err));
     vkt_rl_sp_opts o;
     opts(&o);
     o.game = mix, o.adv = VKT_RL_ADV_RAE, o.games_per_update = 24;
     vkt_rl_sp s;
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     assert_int_equal(s.mix.n, 3);
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
@@ -272,7 +254,7 @@ static void test_mix_baselines(void **st) {
         assert_int_equal(s.replays[i], 1);  // replays only under group modes
     }
     vkt_rl_rollout r;
-    OK(ctx, vkt_rl_rollout_run(m, s.gen, &ro, &r, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_rollout_run(m, s.gen, &ro, &r, &err));
     vkt_rae want;
     vkt_rae_init(&want, o.rae_alpha);
     for (int g = 0; g < r.n_games; g++)
@@ -281,7 +263,7 @@ static void test_mix_baselines(void **st) {
             assert_int_equal(vkt_rae_advantage(&want, r.spec[g], p, r.returns[g * VKT_GAME_MAX_PLAYERS + p], &A, NULL), VKT_OK);
         }
     vkt_rl_sp_stats us;
-    OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
     assert_int_equal(us.decisions, r.n_turns);
     vkt_rl_rollout_free(&r);
     assert_memory_equal(&s.rae, &want, sizeof want);
@@ -311,7 +293,7 @@ static void test_bad_options(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 1, 1);
+    vkt_model *m = test_gpt2(ctx, 1, 64, 1);
     vkt_rl_sp s;
     vkt_rl_sp_opts o;
     opts(&o);

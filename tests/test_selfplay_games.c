@@ -23,22 +23,7 @@
 #include "rl_offswitch.h"
 #include "rl_selfplay.h"
 #include "support_gpu.h"
-
-static vkt_model *tiny(vkt_ctx *ctx, int context, uint64_t seed) {
-    vkt_model_config c;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = context, c.layers = 2, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = 2;
-    vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, seed));
-    return m;
-}
-
-#define OK(ctx, expr)                                                                        \
-    do {                                                                                     \
-        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, err.msg, vkt_ctx_message(ctx)); \
-    } while (0)
+#include "support_model.h"
 
 typedef struct e2e_case {
     const char *game;
@@ -50,21 +35,21 @@ typedef struct e2e_case {
 static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 128, 5);
+    vkt_model *m = test_gpt2(ctx, 2, 128, 5);
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
     o.game = c->game, o.games_per_update = games_per_update, o.micro_rows = 32, o.lr = 3e-3, o.seed = 3;
     o.explore = VKT_RL_EXPLORE_SAMPLE;  // sampled answers: the invalid rate during RL is measured (offswitch
                                         // explores by default: test_selfplay_cli, test_rl_rollout)
     vkt_rl_sp s;
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     double before, after, loss;
-    OK(ctx, vkt_rl_invalid_rate(m, s.gen, c->game, 32, 1000000, 11, s.max_new_tokens, &before, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, s.gen, c->game, 32, 1000000, 11, s.max_new_tokens, &before, &err));
     // Shorter and faster than the defaults (1e-2: the format, not which cells are free).
-    OK(ctx, vkt_rl_warmup(m, c->game, c->warmup_steps, 32, 1e-2, 3, &loss, &err));
-    OK(ctx, vkt_rl_invalid_rate(m, s.gen, c->game, 32, 1000000, 11, s.max_new_tokens, &after, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, c->game, c->warmup_steps, 32, 1e-2, 3, &loss, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, s.gen, c->game, 32, 1000000, 11, s.max_new_tokens, &after, &err));
     vkt_rl_sp_free(&s);
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));  // the warm-up re-planned the model
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));  // the warm-up re-planned the model
     print_message("%s: invalid-move rate before the warm-up %.3f, after %.3f (answer loss %.3f, %d steps)\n", c->game,
                   before, after, loss, c->warmup_steps);
     assert_true(before > 0.9);
@@ -72,7 +57,7 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     vkt_rl_sp_stats us;
     int64_t inv = 0, dec = 0;
     for (int u = 0; u < updates; u++) {
-        OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
         print_message("  update %d: %d decisions, %d invalid (%.3f), %d kept\n", u + 1, us.decisions, us.invalid,
                       (double)us.invalid / us.decisions, us.kept);
         assert_true(us.kept > 0);
@@ -85,8 +70,8 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     assert_int_equal(s.games, (int64_t)updates * games_per_update);
     if (s.mix.g[0].strong) {
         vkt_rl_eval er, es;
-        OK(ctx, vkt_rl_eval_vs(m, s.gen, c->game, "random", 8, 21, s.max_new_tokens, &er, &err));
-        OK(ctx, vkt_rl_eval_vs(m, s.gen, c->game, s.mix.g[0].strong, 8, 22, s.max_new_tokens, &es, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_eval_vs(m, s.gen, c->game, "random", 8, 21, s.max_new_tokens, &er, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_eval_vs(m, s.gen, c->game, s.mix.g[0].strong, 8, 22, s.max_new_tokens, &es, &err));
         for (int k = 0; k < 2; k++) {
             assert_int_equal(er.seat_games[k], 4);
             assert_true(fabs(er.seat_win[k] + er.seat_draw[k] + er.seat_loss[k] - 1) < 1e-12);
@@ -120,18 +105,18 @@ static void test_offswitch(void **st) {
     // The model's batched choice probabilities are its agent's, episode by episode.
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 128, 8);
-    OK(ctx, vkt_rl_warmup(m, "offswitch", 20, 32, 1e-2, 4, NULL, &err));
+    vkt_model *m = test_gpt2(ctx, 2, 128, 8);
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "offswitch", 20, 32, 1e-2, 4, NULL, &err));
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &gen));
     enum { N = 40 };
     vkt_game eps[N];
     double p[3 * N], mass[N], q[3 * N];
-    OK(ctx, vkt_offswitch_eval_episodes("offswitch", N, 5, eps, &err));
-    OK(ctx, vkt_rl_offswitch_probs(gen, NULL, eps, N, p, mass, &err));
+    TEST_OK_ERR(ctx, err, vkt_offswitch_eval_episodes("offswitch", N, 5, eps, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_offswitch_probs(gen, NULL, eps, N, p, mass, &err));
     vkt_agent a;
-    OK(ctx, vkt_rl_model_agent(gen, &a, &err));
-    OK(ctx, vkt_offswitch_agent_probs(&a, eps, N, 1, q, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(gen, &a, &err));
+    TEST_OK_ERR(ctx, err, vkt_offswitch_agent_probs(&a, eps, N, 1, q, &err));
     double spread = 0;
     for (int i = 0; i < 3 * N; i++) {
         assert_true(fabs(p[i] - q[i]) < 1e-5);
@@ -140,7 +125,7 @@ static void test_offswitch(void **st) {
     for (int i = 0; i < N; i++) assert_true(mass[i] > 0 && mass[i] <= 1 + 1e-6);
     assert_true(spread > 0);  // episodes are told apart
     vkt_offswitch_eval ev;
-    OK(ctx, vkt_offswitch_eval_probs(eps, N, p, &ev, &err));
+    TEST_OK_ERR(ctx, err, vkt_offswitch_eval_probs(eps, N, p, &ev, &err));
     print_message("offswitch (20 warm-up steps): agreement %.3f regret %.4f, always wait %.4f\n", ev.agreement, ev.regret,
                   ev.fixed_regret[2]);
     vkt_agent_destroy(&a);
@@ -153,7 +138,7 @@ static void test_refusals(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 64, 1);  // too short for Negotiation's 89-token prompts
+    vkt_model *m = test_gpt2(ctx, 2, 64, 1);  // too short for Negotiation's 89-token prompts
     vkt_rl_sp s;
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);

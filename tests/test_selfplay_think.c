@@ -37,12 +37,8 @@
 #include "support_cli.h"
 #include "support_files.h"
 #include "support_gpu.h"
+#include "support_model.h"
 #include "tokenizer.h"
-
-#define OK(ctx, expr)                                                                        \
-    do {                                                                                     \
-        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, err.msg, vkt_ctx_message(ctx)); \
-    } while (0)
 
 static const char *hists[4] = {"", "p", "b", "pb"};
 
@@ -201,17 +197,6 @@ static void test_think_warmup_data(void **st) {
 
 // --- on the device ------------------------------------------------------------------------
 
-static vkt_model *tiny(vkt_ctx *ctx, uint64_t seed) {
-    vkt_model_config c;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.context = 128, c.layers = 1, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = 2;
-    vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, seed));
-    return m;
-}
-
 // A response's text (byte tokens; <|endoftext|> ends it).
 static size_t resp_text(const vkt_rl_turn *t, char *out, size_t cap) {
     size_t n = 0;
@@ -233,7 +218,7 @@ static rollout_facts think_rollout(vkt_ctx *ctx, vkt_model *m, const vkt_rl_sp *
     ro.game = "kuhn", ro.n_games = 24, ro.game_base = base, ro.seed = 13, ro.fmt = &(vkt_rl_fmt){.think = 4};
     ro.gen.max_new_tokens = s->max_new_tokens, ro.gen.temperature = 1.0;
     vkt_rl_rollout r;
-    OK(ctx, vkt_rl_rollout_run(m, s->gen, &ro, &r, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_rollout_run(m, s->gen, &ro, &r, &err));
     rollout_facts f = {0};
     const char *suffix = " think<=4 then \\boxed{move}\n";
     const int ns = (int)strlen(suffix);
@@ -272,11 +257,11 @@ static void test_think_run(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 5);
+    vkt_model *m = test_gpt2(ctx, 1, 128, 5);
     vkt_rl_sp_opts o;
     sp_opts(&o);
     vkt_rl_sp s;
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     // Budgets: "\boxed{Check}" + <|endoftext|> = 14 <= 8 + 8; 4 thinking tokens more.
     assert_int_equal(s.answer_tokens, 16);
     assert_int_equal(s.max_new_tokens, 20);
@@ -289,9 +274,13 @@ static void test_think_run(void **st) {
     assert_int_equal(f.longest, 20);
     assert_true(f.at_cap > f.turns / 2);
     double before, after, loss;
-    OK(ctx, vkt_rl_invalid_rate_fmt(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens, &before, &err));
-    OK(ctx, vkt_rl_warmup_fmt(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss, &err));
-    OK(ctx, vkt_rl_invalid_rate_fmt(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens, &after, &err));
+    TEST_OK_ERR(ctx, err,
+                vkt_rl_invalid_rate_fmt(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens,
+                                        &before, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup_fmt(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss, &err));
+    TEST_OK_ERR(ctx, err,
+                vkt_rl_invalid_rate_fmt(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens,
+                                        &after, &err));
     print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after, loss);
     assert_true(before > 0.9);
     assert_true(after < 0.35);
@@ -303,12 +292,12 @@ static void test_think_run(void **st) {
     // probs, and its sampled moves are legal about as often as in the rollouts above.
     vkt_agent ag;
     assert_int_equal(vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = -1}, &ag, &err), VKT_ERR_ARG);
-    OK(ctx, vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = 0}, &ag, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = 0}, &ag, &err));
     assert_non_null(ag.probs);
     vkt_agent_destroy(&ag);
     int legal[2] = {0};  // the direct format's agent, then the thinking one
     for (int k = 0; k < 2; k++) {
-        OK(ctx, vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = 4 * k}, &ag, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = 4 * k}, &ag, &err));
         if (k) assert_null(ag.probs);
         vkt_rng arng;
         vkt_rng_seed(&arng, 7);
@@ -316,7 +305,7 @@ static void test_think_run(void **st) {
             vkt_game g;
             const int p = kuhn_state(&g, i % VKT_KUHN_INFOSTATES);
             int act;
-            OK(ctx, ag.act(ag.self, &g, p, &arng, &act, &err));
+            TEST_OK_ERR(ctx, err, ag.act(ag.self, &g, p, &arng, &act, &err));
             legal[k] += act != VKT_ACTION_INVALID;
         }
         vkt_agent_destroy(&ag);
@@ -331,11 +320,11 @@ static void test_think_run(void **st) {
           *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4), *c1 = malloc(ps->total * 4),
           *c2 = malloc(ps->total * 4);
     TEST_OK(ctx, vkt_model_get_params(m, p0));
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     vkt_rl_sp_stats us;
     int kept = 0;
     for (int u = 0; u < 2; u++) {
-        OK(ctx, vkt_rl_sp_update(&s, &us, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
         assert_true(us.gen_tokens <= us.decisions * 20 && us.gen_tokens > 0);
         kept += us.kept;
     }
@@ -345,21 +334,21 @@ static void test_think_run(void **st) {
     assert_true(s.avg_den == 2 * 16);
     TEST_OK(ctx, vkt_model_get_params(m, pa));
     TEST_OK(ctx, vkt_model_get_optim(m, m1, m2));
-    vkt_model *b = tiny(ctx, 99), *c = tiny(ctx, 98);
+    vkt_model *b = test_gpt2(ctx, 1, 128, 99), *c = test_gpt2(ctx, 1, 128, 98);
     TEST_OK(ctx, vkt_model_set_params(b, p0));
     vkt_rl_sp sb, sc;
-    OK(ctx, vkt_rl_sp_init(&sb, b, &o, &err));
-    OK(ctx, vkt_rl_sp_update(&sb, &us, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sb, b, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sb, &us, &err));
     const char *state = "test_selfplay_think_state.tmp.json";
-    OK(ctx, vkt_rl_sp_save_state(&sb, state, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_save_state(&sb, state, &err));
     TEST_OK(ctx, vkt_model_get_params(b, pc));
     TEST_OK(ctx, vkt_model_get_optim(b, c1, c2));
     TEST_OK(ctx, vkt_model_set_params(c, pc));
     TEST_OK(ctx, vkt_model_set_optim(c, c1, c2));
-    OK(ctx, vkt_rl_sp_init(&sc, c, &o, &err));
-    OK(ctx, vkt_rl_sp_load_state(&sc, state, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sc, c, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_load_state(&sc, state, &err));
     remove(state);
-    OK(ctx, vkt_rl_sp_update(&sc, &us, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sc, &us, &err));
     TEST_OK(ctx, vkt_model_get_params(c, pc));
     TEST_OK(ctx, vkt_model_get_optim(c, c1, c2));
     assert_memory_equal(pa, pc, ps->total * 4);
@@ -385,10 +374,10 @@ static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
         vkt_game g;
         int p = kuhn_state(&g, i);
-        OK(ctx, vkt_rl_prompt_tokens(&g, p, &(vkt_rl_fmt){.think = think}, &pids[i], &np[i], &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_prompt_tokens(&g, p, &(vkt_rl_fmt){.think = think}, &pids[i], &np[i], &err));
         for (int a = 0; a < 2; a++) {
             int r = 2 * i + a;
-            OK(ctx, vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ans[r], NA, &na[r], &err));
+            TEST_OK_ERR(ctx, err, vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ans[r], NA, &na[r], &err));
             seqs[r] = (vkt_rl_seq){pids[i], np[i], ans[r], na[r]};
             wstart[r] = ntok, ntok += na[r];
             if (np[i] + na[r] - 1 > needT) needT = np[i] + na[r] - 1;
@@ -402,7 +391,7 @@ static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int
     const int T = (needT + 3) / 4 * 4;
     int32_t *tok = malloc((size_t)R * T * sizeof *tok), *tgt = malloc((size_t)R * T * sizeof *tgt);
     float *wt = malloc((size_t)R * T * sizeof *wt);
-    OK(ctx, vkt_rl_pack(seqs, R, w, wstart, R, T, tok, tgt, wt, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_pack(seqs, R, w, wstart, R, T, tok, tgt, wt, &err));
     TEST_OK(ctx, vkt_model_plan(m, R, T));
     vkt_optim opt = {3e-2f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f};
     for (int step = 1; step <= steps; step++) {
@@ -419,7 +408,7 @@ static void test_think_extraction(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = tiny(ctx, 21);
+    vkt_model *m = test_gpt2(ctx, 1, 128, 21);
     double want[VKT_KUHN_INFOSTATES];
     static const double by_hist[4] = {0.15, 0.85, 0.5, 0.3};  // a tiny model learns the history first
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) want[i] = by_hist[i % 4] + 0.05 * (i / 4 - 1);
@@ -428,9 +417,9 @@ static void test_think_extraction(void **st) {
     TEST_OK(ctx, vkt_gen_create(m, 512, 96, 4096, &gen));  // the 12 x K samples in few waves
     vkt_kuhn_policy tf, sp, tf0;
     double mass[VKT_KUHN_INFOSTATES], inv[VKT_KUHN_INFOSTATES];
-    OK(ctx, vkt_rl_kuhn_policy_fmt(gen, &(vkt_rl_fmt){.think = 4}, &tf, mass, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy_fmt(gen, &(vkt_rl_fmt){.think = 4}, &tf, mass, &err));
     enum { K = 192 };
-    OK(ctx, vkt_rl_kuhn_policy_sampled(gen, &(vkt_rl_fmt){.think = 4}, 20, K, 77, &sp, inv, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy_sampled(gen, &(vkt_rl_fmt){.think = 4}, 20, K, 77, &sp, inv, &err));
     double lo = 1, hi = 0, mean_mass = 0;
     int agree = 0, shuffled_off = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
@@ -457,9 +446,9 @@ static void test_think_extraction(void **st) {
     vkt_rl_sp_defaults(&o);
     o.games_per_update = 24;
     vkt_rl_sp s;
-    OK(ctx, vkt_rl_sp_init(&s, m, &o, &err));
-    OK(ctx, vkt_rl_sp_kuhn_policy(&s, &tf0, inv, &err));
-    OK(ctx, vkt_rl_kuhn_policy(s.gen, &sp, mass, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_kuhn_policy(&s, &tf0, inv, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(s.gen, &sp, mass, &err));
     assert_memory_equal(&tf0, &sp, sizeof sp);
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) assert_true(inv[i] == 1 - mass[i]);
     vkt_rl_sp_free(&s);

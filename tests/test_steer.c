@@ -32,35 +32,18 @@
 #include "safetensors.h"
 #include "steer.h"
 #include "support_gpu.h"
+#include "support_model.h"
 
 static vkt_model_config tiny(vkt_family f) {
-    vkt_model_config c;
-    vkt_error err;
-    assert_int_equal(vkt_model_preset(f == VKT_FAMILY_GPT2 ? "gpt2-tiny" : "llama-tiny", &c, &err), VKT_OK);
-    c.vocab = 264, c.context = 24, c.layers = 3, c.width = 16, c.ffn = 24;
-    c.heads = 4, c.kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2;
-    return c;
+    return test_config(test_preset(f), (test_shape){.vocab = 264, .context = 24, .layers = 3, .width = 16, .ffn = 24,
+                                                    .heads = 4, .kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2});
 }
 
 // A model with weights large enough that every block changes the residual (as test_model).
 static vkt_model *make_model(vkt_ctx *ctx, vkt_family fam, float gain, float **params_out) {
     vkt_model_config c = tiny(fam);
-    vkt_model *m = NULL;
-    vkt_error err = {0};
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, 11));
-    const vkt_params *ps = vkt_model_params(m);
-    float *p = malloc(ps->total * 4);
-    TEST_OK(ctx, vkt_model_get_params(m, p));
-    for (uint64_t i = 0; i < ps->total; i++) p[i] *= gain;
-    for (int i = 0; i < ps->n; i++)
-        if (ps->p[i].ndim == 1)
-            for (uint64_t j = 0; j < ps->p[i].count; j++)
-                p[ps->p[i].offset + j] = (ps->p[i].kind == VKT_P_LN1_W || ps->p[i].kind == VKT_P_LN2_W ||
-                                          ps->p[i].kind == VKT_P_LNF_W)
-                                             ? 1.0f + 0.1f * (float)((j * 7) % 5)
-                                             : 0.05f * (float)((j * 3) % 7) - 0.1f;
-    TEST_OK(ctx, vkt_model_set_params(m, p));
+    vkt_model *m = test_model_new(ctx, &c, 11);
+    float *p = test_model_vivid(ctx, m, gain);
     if (params_out) *params_out = p;
     else free(p);
     return m;

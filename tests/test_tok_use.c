@@ -30,6 +30,7 @@
 #include "generate.h"
 #include "support_files.h"
 #include "support_gpu.h"
+#include "support_model.h"
 #include "tok.h"
 
 #define MAXG 24  // greedy tokens of the random model
@@ -98,20 +99,12 @@ static void copy_file(const char *from, const char *to) {
 
 // A random model (weights scaled up so greedy outputs vary) of the given vocabulary.
 static void write_model(vkt_ctx *ctx, const char *path, int vocab, int context) {
-    vkt_model_config c;
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = vocab, .context = context, .layers = 2,
+                                                               .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
     vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    c.vocab = vocab, c.context = context, c.layers = 2, c.width = 16, c.ffn = 32, c.heads = 2, c.kv_heads = 2;
-    vkt_model *m;
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
-    TEST_OK(ctx, vkt_model_init(m, 21));
-    const vkt_params *ps = vkt_model_params(m);
-    float *pf = malloc(ps->total * 4);
-    TEST_OK(ctx, vkt_model_get_params(m, pf));
-    for (uint64_t i = 0; i < ps->total; i++) pf[i] *= 5.0f;
-    TEST_OK(ctx, vkt_model_set_params(m, pf));
+    vkt_model *m = test_model_new(ctx, &c, 21);
+    free(test_model_scale(ctx, m, 5.0f));
     if (vkt_checkpoint_save_model(m, path, false, &err) != VKT_OK) fail_msg("%s", err.msg);
-    free(pf);
     vkt_model_destroy(m);
 }
 

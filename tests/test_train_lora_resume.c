@@ -15,6 +15,7 @@
 
 #include "support_files.h"
 #include "support_gpu.h"
+#include "support_model.h"
 #include "train.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -62,8 +63,7 @@ static void resumed_equals_uninterrupted(void **state) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
     vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("llama-tiny", &o.cfg, &err), VKT_OK);
-    o.cfg.layers = 1, o.cfg.width = 32, o.cfg.heads = 2, o.cfg.kv_heads = 2, o.cfg.ffn = 64;
+    o.cfg = test_config("llama-tiny", (test_shape){.layers = 1, .width = 32, .heads = 2, .kv_heads = 2, .ffn = 64});
     o.data = data, o.out = base, o.steps = 1, o.batch = 2, o.seq = 16, o.eval_every = 0;
     vkt_train_result r;
     if (vkt_train_run(ctx, &o, &r, &err) != VKT_OK) fail_msg("base: %s", err.msg);
