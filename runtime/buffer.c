@@ -195,36 +195,60 @@ static void record_copy(vkt_ctx *ctx, VkBuffer src, uint64_t so, VkBuffer dst, u
     vkt_record_full_barrier(ctx);
 }
 
+// Small host data goes into the command stream itself: ordered with the recorded ops by
+// barriers, with no wait for the queue.
+static vkt_status upload_inline(vkt_ctx *ctx, VkBuffer dst, uint64_t off, const void *src, uint64_t bytes) {
+    VKT_TRY(vkt_frame_begin(ctx));
+    vkt_frame *f = &ctx->frames[ctx->cur];
+    vkt_record_full_barrier(ctx);
+    for (uint64_t done = 0; done < bytes; done += 65536) {
+        uint64_t n = bytes - done < 65536 ? bytes - done : 65536; // vkCmdUpdateBuffer's limit
+        vkCmdUpdateBuffer(f->cmd, dst, off + done, n, (const char *)src + done);
+    }
+    vkt_record_full_barrier(ctx);
+    f->inline_bytes += bytes;
+    return f->inline_bytes >= VKT_INLINE_FRAME_BYTES ? vkt_frame_flush(ctx, false) : VKT_OK;
+}
+
 vkt_status vkt_upload(vkt_ctx *ctx, vkt_view dst, const void *src, uint64_t bytes) {
     VKT_TRY(check_range(ctx, "upload", dst, bytes));
     if (bytes == 0) return VKT_OK;
     ctx->bytes_up += bytes;
     vkt_block *b = &ctx->blocks[dst.buf->block];
-    // Earlier recorded work may read or write this range: let it finish first.
-    VKT_TRY(vkt_sync(ctx));
+    uint64_t off = dst.buf->offset + dst.offset;
+    // Staging is made on the first transfer, inline or not, so that it holds its heap room
+    // before the heap fills (a download needs it later).
+    if (!b->mem.mapped) VKT_TRY(vkt_transfer_buffers(ctx));
+    if (bytes <= VKT_INLINE_UPLOAD_BYTES && off % 4 == 0 && bytes % 4 == 0)
+        return upload_inline(ctx, b->buffer, off, src, bytes);
     if (b->mem.mapped) {
-        memcpy((char *)b->mem.mapped + dst.buf->offset + dst.offset, src, bytes);
+        // Earlier recorded work may read or write this range: let it finish first.
+        VKT_TRY(vkt_sync(ctx));
+        memcpy((char *)b->mem.mapped + off, src, bytes);
         return VKT_OK;
     }
-    VKT_TRY(vkt_transfer_buffers(ctx));
+    // The staging buffer is idle here: every transfer through it waits before returning.
     for (uint64_t done = 0; done < bytes; done += VKT_STAGING_BYTES) {
         uint64_t n = bytes - done < VKT_STAGING_BYTES ? bytes - done : VKT_STAGING_BYTES;
         memcpy(ctx->staging.mem.mapped, (const char *)src + done, n);
         VKT_TRY(vkt_frame_begin(ctx));
-        record_copy(ctx, ctx->staging.buffer, 0, b->buffer, dst.buf->offset + dst.offset + done, n);
+        record_copy(ctx, ctx->staging.buffer, 0, b->buffer, off + done, n);
         VKT_TRY(vkt_sync(ctx));
     }
     return VKT_OK;
 }
 
+// A download waits once per chunk: the copy goes in after the work that wrote the data, and
+// the wait on that frame covers everything before it.
 vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes) {
     VKT_TRY(check_range(ctx, "download", src, bytes));
     if (bytes == 0) return VKT_OK;
     ctx->bytes_down += bytes;
     vkt_block *b = &ctx->blocks[src.buf->block];
-    VKT_TRY(vkt_sync(ctx));
+    uint64_t off = src.buf->offset + src.offset;
     if (b->mem.mapped) {
-        memcpy(dst, (const char *)b->mem.mapped + src.buf->offset + src.offset, bytes);
+        VKT_TRY(vkt_sync(ctx));
+        memcpy(dst, (const char *)b->mem.mapped + off, bytes);
         return VKT_OK;
     }
     VKT_TRY(vkt_transfer_buffers(ctx));
@@ -232,7 +256,7 @@ vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes) {
     for (uint64_t done = 0; done < bytes; done += VKT_STAGING_BYTES) {
         uint64_t n = bytes - done < VKT_STAGING_BYTES ? bytes - done : VKT_STAGING_BYTES;
         VKT_TRY(vkt_frame_begin(ctx));
-        record_copy(ctx, b->buffer, src.buf->offset + src.offset + done, rb->buffer, 0, n);
+        record_copy(ctx, b->buffer, off + done, rb->buffer, 0, n);
         VKT_TRY(vkt_sync(ctx));
         memcpy((char *)dst + done, rb->mem.mapped, n);
     }

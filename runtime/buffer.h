@@ -25,8 +25,9 @@ vkt_view vkt_view_all(vkt_buffer *buf);
 // Floats [first, first+count) of a view (offsets in elements of 4 bytes).
 vkt_view vkt_view_f32(vkt_view v, uint64_t first, uint64_t count);
 
-// Copies are ordered with the recorded ops: upload waits for earlier work that may use
-// the range; download waits for everything recorded before it.
+// Copies are ordered with the recorded ops. An upload of up to 256 KiB (4-byte aligned) is
+// recorded into the stream and returns without waiting; a larger one waits. A download
+// waits (one host wait per 32 MiB) for everything recorded before it.
 vkt_status vkt_upload(vkt_ctx *ctx, vkt_view dst, const void *src, uint64_t bytes);
 vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes);
 

@@ -59,12 +59,13 @@ static void add_time(vkt_ctx *ctx, const char *op, double ms) {
     ctx->times[ctx->ntimes++] = (vkt_op_time){op, 1, ms};
 }
 
-// Waits for a submitted frame and releases what it held.
-static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f) {
+// Waits for a submitted frame and releases what it held. `stall`: false where a later
+// frame's fence has been waited on, which covers this one (submission order).
+static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f, bool stall) {
     if (!f->submitted) return VKT_OK;
     VkResult r = vkWaitForFences(ctx->device, 1, &f->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkWaitForFences");
-    ctx->host_waits++;
+    ctx->host_waits += stall;
     if (ctx->profiling && f->ndispatch > 0) {
         uint64_t ts[QUERIES_PER_FRAME];
         r = vkGetQueryPoolResults(ctx->device, f->queries, 0, 2u * (uint32_t)f->ndispatch,
@@ -80,6 +81,7 @@ static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f) {
     vkResetFences(ctx->device, 1, &f->fence);
     f->submitted = false;
     f->ndispatch = 0;
+    f->inline_bytes = 0;
     return VKT_OK;
 }
 
@@ -98,7 +100,7 @@ void vkt_record_full_barrier(vkt_ctx *ctx) {
 vkt_status vkt_frame_begin(vkt_ctx *ctx) {
     vkt_frame *f = &ctx->frames[ctx->cur];
     if (f->recording) return VKT_OK;
-    VKT_TRY(frame_complete(ctx, f));
+    VKT_TRY(frame_complete(ctx, f, true));
     VkResult r = vkResetCommandBuffer(f->cmd, 0);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkResetCommandBuffer");
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
@@ -131,8 +133,12 @@ vkt_status vkt_frame_flush(vkt_ctx *ctx, bool wait) {
         f->submitted = true;
         ctx->cur = (ctx->cur + 1) % VKT_FRAMES;
     }
-    if (wait)
-        for (int i = 0; i < VKT_FRAMES; i++) VKT_TRY(frame_complete(ctx, &ctx->frames[i]));
+    if (!wait) return VKT_OK;
+    // One wait: the newest frame's fence covers every frame submitted before it.
+    vkt_frame *last = &ctx->frames[(ctx->cur + VKT_FRAMES - 1) % VKT_FRAMES];
+    bool covered = last->submitted;
+    VKT_TRY(frame_complete(ctx, last, true));
+    for (int i = 0; i < VKT_FRAMES; i++) VKT_TRY(frame_complete(ctx, &ctx->frames[i], !covered));
     return VKT_OK;
 }
 
@@ -141,7 +147,7 @@ vkt_status vkt_sync(vkt_ctx *ctx) { return vkt_frame_flush(ctx, true); }
 void vkt_frames_destroy(vkt_ctx *ctx) {
     for (int i = 0; i < VKT_FRAMES; i++) {
         vkt_frame *f = &ctx->frames[i];
-        if (f->submitted) frame_complete(ctx, f);
+        if (f->submitted) frame_complete(ctx, f, true);
         if (f->fence) vkDestroyFence(ctx->device, f->fence, NULL);
         if (f->queries) vkDestroyQueryPool(ctx->device, f->queries, NULL);
         free(f->query_ops);

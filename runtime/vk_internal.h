@@ -16,6 +16,10 @@
 #define VKT_BLOCK_BYTES (256ull << 20)
 #define VKT_STAGING_BYTES (32ull << 20)
 #define VKT_MAX_HAZARDS 64
+// Uploads up to this size, 4-byte aligned, are recorded into the frame (vkCmdUpdateBuffer)
+// instead of waiting for the queue; a frame holding this much inline data is submitted.
+#define VKT_INLINE_UPLOAD_BYTES (256ull << 10)
+#define VKT_INLINE_FRAME_BYTES (8ull << 20)
 
 // A free range inside a memory block.
 typedef struct vkt_range {
@@ -70,6 +74,7 @@ typedef struct vkt_frame {
     VkQueryPool queries;
     bool recording, submitted;
     int ndispatch;
+    uint64_t inline_bytes;    // upload data recorded into the command buffer
     const char **query_ops;   // op name per timestamp pair
     VkBufferView *views;      // texel views to destroy when the frame completes
     int nviews, capviews;

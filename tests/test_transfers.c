@@ -17,6 +17,7 @@
 
 static void counts(bool staged) {
     if (staged) setenv("VKT_DISABLE_UNIFIED", "1", 1);
+    else unsetenv("VKT_DISABLE_UNIFIED");  // the mapped case, even when the caller set it
     vkt_ctx *ctx = test_ctx();
     unsetenv("VKT_DISABLE_UNIFIED");
     assert_int_equal(vkt_ctx_profile(ctx)->unified_memory, !staged);

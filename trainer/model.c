@@ -506,11 +506,27 @@ vkt_status vkt_model_zero_grads(vkt_model *m) {
     return vkt_fill(m->ctx, vkt_view_all(m->grads), m->ps.total, 0.0f);
 }
 
-vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_norm) {
-    if (m->lora) return vkt_lora_adamw(m->lora, o, t, grad_norm);
+vkt_status vkt_model_grad_norm(vkt_model *m, float max_grad_norm) {
+    if (m->lora) return vkt_fail(m->err, VKT_ERR_ARG, "model: grad_norm with a LoRA adapter (use vkt_model_adamw)");
+    if (!m->grads) return vkt_fail(m->err, VKT_ERR_ARG, "model: its weights are frozen (no gradients)");
+    return vkt_grad_norm(m->ctx, vkt_view_all(m->grads), m->ps.total, max_grad_norm, m->scratch,
+                         vkt_view_f32(m->red, 0, 4));
+}
+
+// The norm (floats 0-3 of red) and the loss (4-7) sit side by side: one download reads both.
+vkt_status vkt_model_read_step(vkt_model *m, double *loss_sum, double *weight_sum, float *grad_norm) {
+    float r[8];
+    VKT_TRY(vkt_download(m->ctx, vkt_view_f32(m->red, 0, 8), r, sizeof r));
+    if (loss_sum) *loss_sum = (double)r[4 + VKT_REDUCE_HI] + (double)r[4 + VKT_REDUCE_LO];
+    if (weight_sum) *weight_sum = m->weight_sum;
+    if (grad_norm) *grad_norm = r[VKT_REDUCE_NORM];
+    return VKT_OK;
+}
+
+vkt_status vkt_model_adamw_apply(vkt_model *m, const vkt_optim *o, int t) {
+    if (m->lora) return vkt_fail(m->err, VKT_ERR_ARG, "model: adamw_apply with a LoRA adapter (use vkt_model_adamw)");
     VKT_TRY(ensure_optim(m));
     vkt_view red = vkt_view_f32(m->red, 0, 4);
-    VKT_TRY(vkt_grad_norm(m->ctx, vkt_view_all(m->grads), m->ps.total, o->max_grad_norm, m->scratch, red));
     vkt_view clip = o->max_grad_norm > 0 ? vkt_view_f32(red, VKT_REDUCE_CLIP, 1) : none();
     // One AdamW call per run of tensors that share a weight-decay setting.
     for (int i = 0; i < m->ps.n;) {
@@ -524,6 +540,14 @@ vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_
                           vkt_view_f32(vkt_view_all(m->mom2), first, n), n, &hp, clip));
         i = j + 1;
     }
-    if (grad_norm) VKT_TRY(vkt_reduce_read(m->ctx, red, NULL, grad_norm, NULL));
+    return VKT_OK;
+}
+
+vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_norm) {
+    if (m->lora) return vkt_lora_adamw(m->lora, o, t, grad_norm);
+    VKT_TRY(ensure_optim(m));
+    VKT_TRY(vkt_model_grad_norm(m, o->max_grad_norm));
+    VKT_TRY(vkt_model_adamw_apply(m, o, t));
+    if (grad_norm) VKT_TRY(vkt_reduce_read(m->ctx, vkt_view_f32(m->red, 0, 4), NULL, grad_norm, NULL));
     return VKT_OK;
 }

@@ -3,7 +3,7 @@
 // for a planned (B, T) in one buffer; nothing is allocated inside a step.
 //
 // A training step:
-//   vkt_model_set_batch(m, tokens, targets, weights)   uploads inputs (waits for the device)
+//   vkt_model_set_batch(m, tokens, targets, weights)   uploads inputs (recorded: no wait)
 //   vkt_model_set_entropy(m, coef)                      optional: per-position entropy bonus
 //   vkt_model_forward(m, hook, user)                    records the forward pass
 //   vkt_model_backward(m, loss_scale)                   loss, dlogits, backward (grads +=)
@@ -105,5 +105,11 @@ vkt_status vkt_model_zero_grads(vkt_model *m);
 // Clips (global norm), steps AdamW (t = 1-based step count), zeroes the gradients.
 // *grad_norm (may be NULL) receives the norm before clipping (reading it waits).
 vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_norm);
+// The same step split so that the host waits once (not with a LoRA adapter): record the
+// norm and clip factor, read the loss of the last vkt_model_loss and that norm in one
+// download, then (if the step is kept) AdamW with the recorded clip factor.
+vkt_status vkt_model_grad_norm(vkt_model *m, float max_grad_norm);
+vkt_status vkt_model_read_step(vkt_model *m, double *loss_sum, double *weight_sum, float *grad_norm);
+vkt_status vkt_model_adamw_apply(vkt_model *m, const vkt_optim *o, int t);
 
 #endif

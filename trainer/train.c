@@ -367,6 +367,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     int first = st.step, nan_step = injected_nan_step();
     while (s == VKT_OK && st.step < o.steps) {
         double lr = vkt_lr_at(st.step, o.steps, o.warmup, o.lr, o.min_lr), loss = 0;
+        float gnorm = 0;
         for (int a = 0; a < o.accum && s == VKT_OK; a++) {
             vkt_dataset_train_batch(&d, o.batch, o.seq, &st.rng, tok, tgt, w);
             double wsum = 0, l = 0;
@@ -377,7 +378,13 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             if (s == VKT_OK && lora) s = vkt_lora_set_train(lora, true, (uint64_t)st.step * o.accum + a);
             if (s == VKT_OK) s = vkt_model_forward(m, NULL, NULL);
             if (s == VKT_OK) s = vkt_model_loss(m, scale, true);
-            if (s == VKT_OK) s = vkt_model_read_loss(m, &l, &wsum);
+            // The last micro-batch's loss is read with the gradient norm: one wait a step.
+            if (s == VKT_OK && (lora || a + 1 < o.accum)) {
+                s = vkt_model_read_loss(m, &l, &wsum);
+            } else if (s == VKT_OK) {
+                s = vkt_model_grad_norm(m, (float)o.max_grad_norm);
+                if (s == VKT_OK) s = vkt_model_read_step(m, &l, &wsum, &gnorm);
+            }
             loss += (wsum > 0 ? l / wsum : 0) / o.accum;
         }
         if (st.step + 1 == nan_step) loss = NAN, nan_step = 0;
@@ -387,9 +394,8 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             break;
         }
         vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, (float)o.weight_decay, (float)o.max_grad_norm};
-        float gnorm = 0;
         if (s == VKT_OK)
-            s = lora ? vkt_lora_adamw(lora, &opt, st.step + 1, &gnorm) : vkt_model_adamw(m, &opt, st.step + 1, &gnorm);
+            s = lora ? vkt_lora_adamw(lora, &opt, st.step + 1, &gnorm) : vkt_model_adamw_apply(m, &opt, st.step + 1);
         if (s != VKT_OK) {
             vkt_fail(err, s, "step %d: %s", st.step, vkt_ctx_message(ctx));
             break;

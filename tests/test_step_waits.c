@@ -1,0 +1,102 @@
+// test_step_waits.c: a training step as vkt train runs it (batch upload, forward, loss and
+// backward, the gradient norm, one read of loss and norm, AdamW) makes at most one host wait
+// on the staging path (VKT_DISABLE_UNIFIED=1, as on a discrete GPU), and computes bit for
+// bit what the step with separate reads computes, on either memory path.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support_gpu.h"
+#include "support_model.h"
+
+enum { B = 2, T = 8, STEPS = 3 };
+
+typedef struct run_out {
+    double loss[STEPS];
+    float norm[STEPS];
+    uint64_t waits[STEPS];
+    float *params;
+    uint64_t nparams;
+} run_out;
+
+// STEPS steps of a tiny model; `split`: the one-wait step, else read_loss + adamw(&norm).
+static void run(bool staging, bool split, run_out *out) {
+    if (staging) setenv("VKT_DISABLE_UNIFIED", "1", 1);
+    else unsetenv("VKT_DISABLE_UNIFIED");
+    vkt_ctx *ctx = test_ctx();
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 64, .context = T, .layers = 1, .width = 32,
+                                                               .ffn = 64, .heads = 2, .kv_heads = 2});
+    vkt_model *m = test_model_new(ctx, &c, 7);
+    TEST_OK(ctx, vkt_model_plan(m, B, T));
+    int32_t tok[B * T], tgt[B * T];
+    vkt_optim o = {1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f};
+    for (int s = 0; s < STEPS; s++) {
+        for (int i = 0; i < B * T; i++) tok[i] = (i * 13 + 5 * s + 1) % 64, tgt[i] = (i * 7 + 3 * s + 2) % 64;
+        vkt_transfers t0, t1;
+        vkt_ctx_transfers(ctx, &t0);
+        double wsum;
+        TEST_OK(ctx, vkt_model_set_batch(m, tok, tgt, NULL));
+        TEST_OK(ctx, vkt_model_forward(m, NULL, NULL));
+        TEST_OK(ctx, vkt_model_loss(m, 1.0f / (B * T), true));
+        if (split) {
+            TEST_OK(ctx, vkt_model_grad_norm(m, o.max_grad_norm));
+            TEST_OK(ctx, vkt_model_read_step(m, &out->loss[s], &wsum, &out->norm[s]));
+            TEST_OK(ctx, vkt_model_adamw_apply(m, &o, s + 1));
+        } else {
+            TEST_OK(ctx, vkt_model_read_loss(m, &out->loss[s], &wsum));
+            TEST_OK(ctx, vkt_model_adamw(m, &o, s + 1, &out->norm[s]));
+        }
+        vkt_ctx_transfers(ctx, &t1);
+        out->waits[s] = t1.host_waits - t0.host_waits;
+        assert_true(wsum == B * T);
+    }
+    out->nparams = vkt_model_params(m)->total;
+    out->params = malloc(out->nparams * sizeof *out->params);
+    assert_non_null(out->params);
+    TEST_OK(ctx, vkt_model_get_params(m, out->params));
+    vkt_model_destroy(m);
+    test_ctx_done(ctx);
+    unsetenv("VKT_DISABLE_UNIFIED");
+}
+
+static void same(const run_out *a, const run_out *b) {
+    assert_memory_equal(a->loss, b->loss, sizeof a->loss);
+    assert_memory_equal(a->norm, b->norm, sizeof a->norm);
+    assert_int_equal(a->nparams, b->nparams);
+    assert_memory_equal(a->params, b->params, a->nparams * sizeof *a->params);
+}
+
+// Every step after the first (whose AdamW allocates the moments) waits once: for the read.
+static void test_staging_step_waits_once(void **state) {
+    (void)state;
+    run_out r = {0};
+    run(true, true, &r);
+    for (int s = 1; s < STEPS; s++) {
+        print_message("step %d: %llu host waits\n", s + 1, (unsigned long long)r.waits[s]);
+        assert_true(r.waits[s] <= 1);
+    }
+    free(r.params);
+}
+
+static void test_one_wait_step_matches_separate_reads(void **state) {
+    (void)state;
+    run_out a = {0}, b = {0}, c = {0};
+    run(true, true, &a);
+    run(true, false, &b);
+    run(false, false, &c); // the mapped path, as before: the reference
+    same(&a, &b);
+    same(&a, &c);
+    free(a.params), free(b.params), free(c.params);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_staging_step_waits_once),
+        cmocka_unit_test(test_one_wait_step_matches_separate_reads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
