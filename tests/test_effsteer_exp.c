@@ -1,5 +1,5 @@
 // test_effsteer_exp.c: the efficiency-steering experiment's measurements
-// (trainer/effsteer_exp.h) and `vkt steer efficiency`, on a tiny random model.
+// (trainer/steer/effsteer_exp.h) and `vkt steer efficiency`, on a tiny random model.
 //  - directions: trace / last-token means and |h| equal a plain double-precision average
 //    of per-prompt captures (every position, one prompt at a time), PC1 equals
 //    vkt_steer_direction on those pairs;

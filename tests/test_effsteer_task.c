@@ -1,4 +1,4 @@
-// test_effsteer_task.c: the efficiency-steering synthetic task (trainer/effsteer_task.h):
+// test_effsteer_task.c: the efficiency-steering synthetic task (trainer/steer/effsteer_task.h):
 // exact format on hand-checked problems (carries, 99+99), the tag table, p = 0 tags never
 // and p = 1 tags always re-check, the empirical re-check rate per tag within binomial
 // bounds, held-out problems never in training data, the checker (answers, re-check

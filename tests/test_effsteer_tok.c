@@ -1,4 +1,4 @@
-// test_effsteer_tok.c: the efficiency-steering task in a model's tokens (trainer/effsteer_tok.h),
+// test_effsteer_tok.c: the efficiency-steering task in a model's tokens (trainer/steer/effsteer_tok.h),
 // no device:
 //  - bytes (no tokenizer, or vkt's byte tokenizer): the prompt ids are the prompt's bytes,
 //    no BOS, as the byte-level experiment always fed them; trace rows end at k + 1;

@@ -1,4 +1,4 @@
-// test_gen_config.c: generation_config.json's sampling defaults (trainer/gen_config.h), no
+// test_gen_config.c: generation_config.json's sampling defaults (trainer/model/gen_config.h), no
 // device: Qwen3's file sets temperature, top-k and top-p unless a flag did; do_sample false is
 // greedy; a file without sampling keys, or no file, changes nothing; a bad value names its key.
 #include <setjmp.h>

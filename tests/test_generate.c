@@ -1,4 +1,4 @@
-// test_generate.c: KV-cached batched generation (trainer/generate.h) against the
+// test_generate.c: KV-cached batched generation (trainer/model/generate.h) against the
 // double-precision reference model recomputing whole sequences; batch invariance of
 // seeded sampling; greedy and top-k = 1; steering edits (scale 0 is the identity, a real
 // edit matches the reference's residual edit; control-vector layer numbering); the

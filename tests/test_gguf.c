@@ -1,7 +1,7 @@
 // test_gguf.c: the GGUF reader and the control-vector writer.
 //
 // Files are also assembled byte by byte here from the spec (ggml docs/gguf.md), with a
-// builder independent of trainer/gguf.c: that is how files written by repeng (layer_count
+// builder independent of trainer/formats/gguf.c: that is how files written by repeng (layer_count
 // uint32) and by llama.cpp's generator (layer_count int32) are reproduced, and how the
 // writer's bytes are checked. Malformed files must fail with a message naming the file
 // and the fault; every proper prefix of a valid file must fail.

@@ -1,4 +1,4 @@
-// test_lora.c: LoRA adapters (trainer/lora.h) against a plain double reference on awkward
+// test_lora.c: LoRA adapters (trainer/model/lora.h) against a plain double reference on awkward
 // shapes (M 1/7/33, IN/OUT 12/24/40, r 1/4/8), the reference's gradient against central
 // finite differences of sum(y * g), AdamW with clipping against a host step, PEFT files
 // (round trip, adapter_config.json keys, refusals naming file and tensor) and the merge.

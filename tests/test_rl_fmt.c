@@ -1,4 +1,4 @@
-// test_rl_fmt.c: self-play's text as a model's tokens (trainer/rl_fmt.h), no device:
+// test_rl_fmt.c: self-play's text as a model's tokens (trainer/rl/rl_fmt.h), no device:
 //  - bytes: the prompt's bytes and the answer's bytes + <|endoftext|>, as before formats;
 //  - the real Qwen3 and Llama 3 tokenizers ($VKT_FIXTURES) with chat: the prompt is exactly
 //    apply_chat_template of the user turn (rendered here independently, the final newline

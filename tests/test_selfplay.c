@@ -1,4 +1,4 @@
-// test_selfplay.c: the transformer self-play loop (trainer/rl_selfplay.h) on a tiny
+// test_selfplay.c: the transformer self-play loop (trainer/rl/rl_selfplay.h) on a tiny
 // GPT-2 (1-2 layers, width 32) on the device:
 //   - the format warm-up makes the sampled invalid-move rate fall (before vs after);
 //   - policy extraction: the planted tabular policy comes back through the generic agent

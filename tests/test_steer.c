@@ -1,4 +1,4 @@
-// test_steer.c: steering capture and extraction (trainer/steer.h, vkt steer).
+// test_steer.c: steering capture and extraction (trainer/steer/steer.h, vkt steer).
 //  - capture in padded, length-sorted batches equals a plain one-prompt-at-a-time forward
 //    with the hook downloading the whole residual; every captured layer also equals the
 //    double-precision reference model cut after that layer (its logits = final norm +

@@ -1,4 +1,4 @@
-// test_train_lora_resume.c: a LoRA run (trainer/lora_resume.h) interrupted and resumed ends
+// test_train_lora_resume.c: a LoRA run (trainer/model/lora_resume.h) interrupted and resumed ends
 // with the adapters of the uninterrupted run bit for bit (moments, step, dropout keys and the
 // data order restored), on the base it was trained on; a base whose weights changed since is
 // refused, naming the file, and nothing is trained.

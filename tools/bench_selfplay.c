@@ -1,4 +1,4 @@
-// bench_selfplay.c: self-play throughput of the transformer loop (trainer/rl_selfplay.h):
+// bench_selfplay.c: self-play throughput of the transformer loop (trainer/rl/rl_selfplay.h):
 // rollouts (decisions/s, generated tokens/s: batched generation, one call per decision
 // step) and the update (old-logprob scoring + PPO epochs of weighted-CE forward/backward
 // + Adam), on the default selfplay model (GPT-2, 2 layers, width 64) after a short format

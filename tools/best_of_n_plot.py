@@ -7,7 +7,7 @@
 Inputs:
   --sampled FILE  the JSON of `vkt generate --best-of NMAX --gold GOLD --json ...`: its
                   "accuracy_curve" (every rule at N = 1, 2, 4, ..., NMAX, each averaged over
-                  the NMAX/N disjoint groups of N samples per prompt; trainer/select.h)
+                  the NMAX/N disjoint groups of N samples per prompt; trainer/model/select.h)
   --greedy FILE   the JSON of `vkt generate --greedy --best-of 1 --gold GOLD --json ...`:
                   its "accuracy" is drawn as the greedy line (the same at every N)
   --summary FILE  instead of both: a JSON list of {"N": int, "rule": str, "accuracy": float}

@@ -1,4 +1,4 @@
-// cli_selfplay_dir.h: `vkt selfplay --out DIR` as a run directory of trainer/checkpoint_dir.h.
+// cli_selfplay_dir.h: `vkt selfplay --out DIR` as a run directory of trainer/formats/checkpoint_dir.h.
 // Each save is one checkpoint, DIR/ckpt-<updates>/ (config.json, model.safetensors,
 // optimizer.safetensors, rl_state.json, run_options.json and, with --kl-coef, ref/), hashed
 // by its manifest (kind "selfplay") and published by one rename, so --resume reads either
@@ -25,7 +25,7 @@ vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, s
 // tok_dir (may be NULL): the directory whose tokenizer files go with the model (a pretrained
 // model's). A model with a LoRA adapter attached saves the adapter's PEFT files instead of
 // its weights, naming `base` as the base model, with the adapters' moments and lora_base (the
-// base's identity: trainer/lora_resume.h) for --resume.
+// base's identity: trainer/model/lora_resume.h) for --resume.
 vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last, const char *tok_dir,
                        const char *base, const json_t *lora_base, vkt_error *err);
 

@@ -1,7 +1,7 @@
 // cli_selfplay_model.h: the model a `vkt selfplay` run trains, when it comes from a
 // checkpoint: a pretrained base with fresh LoRA adapters, or a resumed run's model (its
 // weights and AdamW moments, or its adapters over the base they were trained on, checked
-// file by file: trainer/lora_resume.h).
+// file by file: trainer/model/lora_resume.h).
 #ifndef VKT_CLI_SELFPLAY_MODEL_H
 #define VKT_CLI_SELFPLAY_MODEL_H
 

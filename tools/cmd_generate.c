@@ -1,6 +1,6 @@
 // vkt generate: sample from a checkpoint (vkt_generate): KV-cached, every prompt and
 // sample batched, optional GGUF control vectors with llama.cpp's flags, and best-of-N
-// selection of an extracted answer (trainer/select.h).
+// selection of an extracted answer (trainer/model/select.h).
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

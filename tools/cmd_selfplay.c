@@ -1,6 +1,6 @@
 // cmd_selfplay.c: `vkt selfplay`: self-play RL with a transformer policy (the default,
-// trainer/rl_selfplay.h) on one game or a mix, the tabular control on Kuhn Poker
-// (`--policy tabular`, trainer/rl_tabular.h), and the warm-up data writer. The per-game
+// trainer/rl/rl_selfplay.h) on one game or a mix, the tabular control on Kuhn Poker
+// (`--policy tabular`, trainer/rl/rl_tabular.h), and the warm-up data writer. The per-game
 // evaluation lives in cli_selfplay_eval.c.
 #include <jansson.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 // vkt steer efficiency-data: writes the efficiency-steering task's training and held-out
-// data (trainer/effsteer_task.h, docs/efficiency_steering.md). No device.
+// data (trainer/steer/effsteer_task.h, docs/efficiency_steering.md). No device.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

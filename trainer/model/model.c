@@ -1,5 +1,5 @@
 // model.c: GPT-2 and Llama forward and backward on the device, one op per step in the
-// order of the reference model (trainer/model_ref.c), which the tests compare against.
+// order of the reference model (trainer/model/model_ref.c), which the tests compare against.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -153,7 +153,7 @@ static vkt_status resolve_mix(vkt_rl_sp *s, const vkt_rl_sp_opts *o, const vkt_r
                             "selfplay: %s gets %d of the %d games per update, not a multiple of its %d replays",
                             gi->spec, s->share[i], o->games_per_update, s->replays[i]);
         if (gi->prompt_max == 0)
-            return vkt_fail(err, VKT_ERR_ARG, "selfplay: game '%s' has no compact prompt (trainer/rl_prompt.h)", gi->spec);
+            return vkt_fail(err, VKT_ERR_ARG, "selfplay: game '%s' has no compact prompt (trainer/rl/rl_prompt.h)", gi->spec);
         if (think > 0 && gi->offswitch)
             return vkt_fail(err, VKT_ERR_ARG,
                             "selfplay: game '%s': think_tokens %d: its evaluation scores answers teacher-forced "

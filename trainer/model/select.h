@@ -1,5 +1,5 @@
 // select.h: best-of-N selection: extract an answer from each of N samples of one prompt
-// and choose one (trainer/select.c; pure C, no Vulkan).
+// and choose one (trainer/model/select.c; pure C, no Vulkan).
 //
 // Answers are extracted by a POSIX extended regular expression (regcomp with REG_EXTENDED):
 // the answer of a match is its capture group 1 when the pattern has a group, else the

@@ -14,7 +14,7 @@ vkt_status vkt_model_preset(const char *name, vkt_model_config *c, vkt_error *er
                                    .mlp = VKT_MLP_GELU, .tied = true, .bias = true, .eps = 1e-5f,
                                    .arch = VKT_ARCH_GPT2};
     if (!strcmp(name, "gpt2-tiny")) {
-        // Byte vocabulary (256 + special tokens, see trainer/tokenizer.h) rounded up to 8.
+        // Byte vocabulary (256 + special tokens, see trainer/text/tokenizer.h) rounded up to 8.
         *c = gpt2;
         c->vocab = 264, c->context = 256, c->layers = 4, c->heads = c->kv_heads = 4, c->width = 128, c->ffn = 512;
     } else if (!strcmp(name, "llama-tiny")) {
