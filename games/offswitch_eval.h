@@ -1,5 +1,5 @@
-// offswitch_eval.h: how a policy plays the off-switch game on held-out episodes
-// (issue 6's off-switch agent): agreement with the oracle's choice, mean regret, the
+// offswitch_eval.h: how a policy plays the off-switch game on held-out episodes:
+// agreement with the oracle's choice, mean regret, the
 // regrets of the fixed choices on the same episodes, and deference (P(wait)) as a
 // function of the theory's incentive Delta = V(wait) - max(V(act), V(off)).
 //

@@ -37,7 +37,7 @@
 //   dx += dy W   : matmul(false, false, M, IN, OUT, 1, dy, W, 1, dx, NULL)
 //   dW += dy^T x : matmul(true, false, OUT, IN, M, 1, dy, x, 1, dW, NULL)
 //   db += colsum : bias_grad(M, OUT, dy, db)
-// It is a plain triple loop (about 0.5-1 GFLOP/s on one core): for a product of
+// It is a plain triple loop, far slower than the kernels: for a product of
 // several thousand per side, compare a slice of rows (with !transA: the first rows of A
 // and C, a smaller M).
 vkt_status vkt_ref_matmul(bool transA, bool transB, int M, int N, int K, float alpha,

@@ -14,7 +14,7 @@
 #define EFF_MAX_STRENGTHS 16
 #define EFF_MAX_SEEDS 8
 // The task model's recipe (docs/efficiency_steering.md, step 1): a 4 x 64 GPT-2 (233k
-// parameters), ~50 minutes on lavapipe. 3000 steps: at 2000 the rarest re-check is halved.
+// parameters) on 200k examples for 3000 steps (why 3000: docs/experiments/efficiency_steering.md).
 #define EFF_TRAIN_EXAMPLES 200000
 #define EFF_TRAIN_STEPS 3000
 

@@ -12,14 +12,14 @@
 // (kuhn nash, tictactoe minimax, negotiation greedy; offswitch has none: it is scored
 // against the oracle), the advantage it takes under --advantage auto and how many times
 // each deal is replayed for group advantages (offswitch: 8 samples of every episode,
-// compared on common random numbers; see docs/selfplay.md for why), the answer budget
+// compared on common random numbers; docs/selfplay.md), the answer budget
 // (the longest legal answer + <|endoftext|>, rounded up to 8), the prompt bound
 // (rl_prompt.h), and whether the format warm-up imitates the random policy's whole
 // distribution at each state (every legal answer, weight 1/n: an exact expectation, for
 // games with a handful of moves whose legality depends on the state) rather than one
 // sampled move (Kuhn keeps its sampled warm-up; negotiation has ~400 offers), with its
-// own default length and learning rate (at 1e-2 a tiny model does not learn which
-// TicTacToe cells are free, at 3e-3 it does: docs/selfplay.md).
+// own default length and learning rate (chosen by measured warm-ups:
+// docs/experiments/selfplay.md).
 #ifndef VKT_RL_MIX_H
 #define VKT_RL_MIX_H
 

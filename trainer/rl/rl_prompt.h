@@ -10,7 +10,7 @@
 //   Kuhn (one hand)  "Kuhn P<s> hist <h> moves [A] [B] card <J|Q|K>\n"                  42-44 bytes
 //                    h = the hand's history in OpenSpiel's letters (p check/fold,
 //                    b bet/call), "-" before any action; the moves in id order; the
-//                    card last, right before the answer (docs/selfplay.md: why).
+//                    card last, right before the answer (docs/experiments/selfplay.md: why).
 //   TicTacToe        "TicTacToe P<s> <X|O> board <abc|def|ghi>\n"                       33 bytes
 //                    the board row by row, '|' between rows, X / O, an empty cell as its
 //                    number (the legal answers are the digits shown: "[4]").

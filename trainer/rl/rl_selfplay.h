@@ -1,63 +1,22 @@
-// rl_selfplay.h: self-play RL with a transformer policy (`vkt selfplay --policy model`,
-// issue 6, SPIRAL arXiv 2506.24119; docs/selfplay.md).
+// rl_selfplay.h: self-play RL with a transformer policy (`vkt selfplay`, SPIRAL arXiv
+// 2506.24119). docs/selfplay.md describes the loop, its formulas and its defaults.
 //
-// One update (vkt_rl_sp_update):
-//   1. the current policy's probabilities at Kuhn's 12 information states are extracted
-//      (teacher forcing, vkt_rl_kuhn_policy; sampled when the model thinks,
-//      vkt_rl_sp_kuhn_policy) and enter the games-weighted average;
-//   2. games_per_update self-play games run batched (rl_rollout.h: one vkt_generate call
-//      per decision step for all waiting games, temperature 1); game ids continue from
-//      the games played so far, so the run is a function of its seed; when exploring
-//      every answer (explore, the off-switch game alone by default) the replays of an
-//      episode play act, off and wait instead of sampling (rl_rollout.h), and the update
-//      trains A on each answer's choosing token and |A| on its format tokens (adv_tok);
-//   3. advantages per turn (rl_advantage.h), per game of the mix: rae folds the games in
-//      id order, seat by seat, into the (game, seat) baseline; group / group-mean use the
-//      prompt hash (= the information state) as the key; A == 0 turns are dropped unless
-//      a regularizer (KL, entropy) is on, which acts on every sampled turn;
-//   4. old logprobs of the kept responses are recomputed by vkt_gen_score under the
-//      current parameters; ppo_epochs full-batch steps: logp_new (epoch 0: = old; later
-//      epochs re-scored), weights from vkt_pg_weights (normalisation included), rows from
-//      vkt_rl_pack, the model's weighted-CE backward in micro-batches of micro_rows rows
-//      (gradients accumulate), one clipped Adam step (betas 0.9, 0.95, no weight decay).
-//   Format credit (format_credit; docs/selfplay.md, "Format credit"): the format is not a
-//   strategy. A sampled response that is one of the legal answers token for token gets A on
-//   its choosing tokens (where the legal answers part, e.g. 'C' of "[Call]") and |A| on its
-//   format tokens ('[', "all]", <|endoftext|>), as an explored answer does: a bad choice no
-//   longer pushes down the "]" that finishes it. An invalid response keeps A on every token,
-//   but A > 0 becomes 0 (then dropped): in Kuhn an invalid move (-1.5) can beat a lost call
-//   (-2) inside a group, though folding (-1) dominates it.
-//   Optional regularisers (docs/selfplay.md):
-//   - pg.entropy_coef X > 0: the exact entropy bonus -X sum_i n_i H_i over the trained
-//     response tokens (the kept turns), through the model's per-position coefficient
-//     (vkt_model_set_entropy; rl_loss.h);
-//   - pg.kl_coef C > 0: k3 KL towards the policy at vkt_rl_sp_init (the initial policy):
-//     a frozen copy of the parameters in a second model with its own scoring plan; the
-//     kept responses are scored under it (vkt_gen_score) once per update for logp_ref.
-//   - kl_uniform C > 0: the action-level KL to the uniform policy over the legal answers
-//     at every decision of the update (rl_uniform.h): teacher-forced rows (state, legal
-//     answer) with a constant weight, trained beside the PG rows in every epoch, also
-//     when no turn has A != 0; games with few legal moves (kuhn, tictactoe, offswitch)
-//     and direct answers (think_tokens 0) only. The default (auto, < 0) is
-//     VKT_RL_KL_UNIFORM_KUHN for a run on one-hand Kuhn alone with direct answers, 0
-//     otherwise (measured: docs/selfplay.md). kl_anneal F > 0 (with games_target): C decays
-//     linearly to kl_uniform_end over the run's last fraction F of games_target games
-//     (vkt_rl_sp_kl_uniform_at), so the late policy sharpens after the term has kept every
-//     state explored while the card was learned (auto: VKT_RL_KL_ANNEAL_KUHN where C is
-//     Kuhn's auto value, else 0).
+// A run is vkt_rl_sp_init (plans; with kl_coef, a frozen copy of the initial policy as the
+// KL reference) then vkt_rl_sp_update calls. One update: Kuhn's 12-state policy enters the
+// games-weighted average (teacher forced; sampled when the model thinks); games_per_update
+// games play batched (rl_rollout.h; replays, or every answer explored for the off-switch
+// game); advantages per game of the mix (rl_advantage.h), per token with format credit
+// (A on the choosing tokens of a legal answer, |A| on its format; an invalid answer's
+// A > 0 set to 0); A == 0 turns dropped unless a regulariser is on; ppo_epochs clipped
+// Adam steps on the weighted CE of the kept turns (rl_loss.h, rl_batch.h), beside the
+// optional entropy bonus, k3 KL to the reference, and KL to uniform over the legal
+// answers (rl_uniform.h; kl_anneal decays it over the run's last fraction of
+// games_target). Game ids continue from the games played, so a run is a function of its
+// seed and a resumed run (the state file) continues bit for bit.
 //
-// The warm-up (vkt_rl_warmup) is imitation of the format: supervised steps on
-// (prompt, answer) pairs of uniformly random legal play, loss on the answer tokens
-// (the action's "[Text]" and <|endoftext|>).
-//
-// Thinking (think_tokens N > 0, SPIRAL's format; rl_prompt.h): the prompts ask for up to N
-// tokens of thinking then \boxed{move}; a response may be up to N + the answer budget
-// tokens (the whole response is trained, thinking included, and the seq-sum-maxlen length
-// is that budget); the warm-up teaches "\boxed{Text}" + <|endoftext|> with no thinking, so
-// the format holds from the start and RL may grow the thinking. Kuhn's policy is then
-// extracted by sampling (policy_samples answers per information state,
-// vkt_rl_kuhn_policy_sampled): teacher forcing one answer text would score the policy
-// that never thinks, not the one that plays.
+// The warm-up (vkt_rl_warmup) imitates the format: supervised steps on (prompt, answer)
+// pairs of uniformly random legal play, loss on the answer tokens. With think_tokens N > 0
+// (rl_prompt.h) a response may be N + the answer budget tokens, all of them trained.
 #ifndef VKT_RL_SELFPLAY_H
 #define VKT_RL_SELFPLAY_H
 
@@ -74,7 +33,7 @@
 
 #define VKT_RL_LOGITS_BYTES (512ull << 20)  // a training micro-batch's logits at most
 #define VKT_RL_THINK_MAX 4096  // think_tokens' range (the model's context bounds it first)
-#define VKT_RL_KL_UNIFORM_KUHN 0.05  // kl_uniform's auto value on one-hand Kuhn (0.02 left seed 2 at 0.274)
+#define VKT_RL_KL_UNIFORM_KUHN 0.05  // kl_uniform's auto value on one-hand Kuhn (docs/experiments/selfplay.md)
 #define VKT_RL_KL_ANNEAL_KUHN 0.25    // kl_anneal's auto value with Kuhn's auto C (docs/selfplay.md)
 #define VKT_RL_KL_UNIFORM_EXPLORE 0.01  // ... and when every answer is explored (offswitch)
 #define VKT_RL_LR_WARMUP_EXPLORE 8     // lr_warmup's auto value when every answer is explored
@@ -112,7 +71,9 @@ typedef struct vkt_rl_sp_opts {
                              // before a \boxed{} answer (the answer budget grows by 8 for it)
     int policy_samples;      // think_tokens > 0: Kuhn extraction samples per information state (64)
     double kl_uniform;       // coefficient of the KL-to-uniform term over legal answers (0: off;
-                             // < 0, the default: auto, see above)
+                             // < 0, the default: auto: VKT_RL_KL_UNIFORM_KUHN on one-hand Kuhn
+                             // alone with direct answers, VKT_RL_KL_UNIFORM_EXPLORE when
+                             // exploring, else 0; games with few legal moves, direct answers)
     double kl_uniform_end;   // the coefficient at the end of the anneal (0; <= the start)
     double kl_anneal;        // the run's last fraction (0..1) over which it decays (< 0: auto)
     int64_t games_target;    // the run's length in games, for the anneal (0: no schedule)

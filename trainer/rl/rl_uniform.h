@@ -1,9 +1,9 @@
-// rl_uniform.h: the action-level KL-to-uniform regulariser (`vkt selfplay --kl-uniform C`,
-// issue 6's stretch option; docs/selfplay.md).
+// rl_uniform.h: the action-level KL-to-uniform regulariser (`vkt selfplay --kl-uniform C`;
+// docs/selfplay.md).
 //
 // Why: a token-level entropy bonus spreads mass over every byte, so at a collapsed
-// state it buys invalid answers rather than the other legal move (measured:
-// docs/selfplay.md). This term acts on the legal answers only. Over the update's D
+// state it buys invalid answers rather than the other legal move
+// (docs/experiments/selfplay.md). This term acts on the legal answers only. Over the update's D
 // decisions t (every turn of the rollout, each at its state s_t with n_t legal answers
 // a, "[Bet]" + <|endoftext|>, teacher forced):
 //
@@ -17,7 +17,7 @@
 // answer a) for the model's weighted cross-entropy, with no ratio and no clip. Turns
 // that share an observation (the prompt hash, as the group advantages) are merged: one
 // row per (state, answer) with weight C c_s / (D n_s), c_s the state's visits, which
-// is the same gradient for far fewer rows (Kuhn: 24 rows for ~270 decisions).
+// is the same gradient for far fewer rows (Kuhn: 24 rows an update).
 #ifndef VKT_RL_UNIFORM_H
 #define VKT_RL_UNIFORM_H
 

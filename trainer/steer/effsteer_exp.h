@@ -1,5 +1,5 @@
 // effsteer_exp.h: the measurements of the efficiency-steering experiment on a trained task
-// model (issue 7, docs/efficiency_steering.md; after arXiv 2506.15647): sampling and
+// model (docs/efficiency_steering.md; after arXiv 2506.15647): sampling and
 // grading completions under a residual edit, and the verbose-minus-concise directions.
 //
 // Layers are block outputs, 0..L-1, as everywhere in vkt (steer.h): row l of an edit is

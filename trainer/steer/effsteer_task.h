@@ -1,5 +1,5 @@
-// effsteer_task.h: the synthetic task of the efficiency-steering experiment (issue 7,
-// docs/efficiency_steering.md; after arXiv 2506.15647). Pure C, no device.
+// effsteer_task.h: the synthetic task of the efficiency-steering experiment
+// (docs/efficiency_steering.md; after arXiv 2506.15647). Pure C, no device.
 //
 // A prompt is "src=XY ab+cd=": two 2-digit numbers (10..99) and one of 16 arbitrary
 // two-letter source tags. Each tag has a fixed re-check probability p (two tags per
