@@ -158,6 +158,18 @@ vkt_status vkt_devices_query(vkt_profile **out, int *count, int *chosen, vkt_err
     return s;
 }
 
+static bool device_has_ext(VkPhysicalDevice phys, const char *name) {
+    uint32_t n = 0;
+    vkEnumerateDeviceExtensionProperties(phys, NULL, &n, NULL);
+    VkExtensionProperties *e = calloc(n ? n : 1, sizeof *e);
+    if (!e) return false;
+    vkEnumerateDeviceExtensionProperties(phys, NULL, &n, e);
+    bool found = false;
+    for (uint32_t i = 0; i < n; i++) found |= !strcmp(e[i].extensionName, name);
+    free(e);
+    return found;
+}
+
 static vkt_status create_device(vkt_ctx *ctx) {
     uint32_t nq = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(ctx->phys, &nq, NULL);
@@ -199,6 +211,21 @@ static vkt_status create_device(vkt_ctx *ctx) {
     }
     f.features.shaderFloat64 = ctx->prof.has_fp64;
     f.features.shaderInt64 = VK_FALSE;
+    // Pipeline statistics (registers, spills) for `vkt bench`, only where the driver has them.
+    VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR pe = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
+    if (device_has_ext(ctx->phys, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME)) {
+        VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &pe};
+        vkGetPhysicalDeviceFeatures2(ctx->phys, &q);
+        ctx->pipeline_stats = pe.pipelineExecutableInfo;
+        pe = (VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR){
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
+            .pipelineExecutableInfo = VK_TRUE};
+    }
+    if (ctx->pipeline_stats) {
+        exts[next++] = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
+        f12.pNext = &pe;
+    }
     VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                               .pNext = &f,
                               .queueCreateInfoCount = 1,

@@ -1,5 +1,7 @@
 // op_attention.c: wrappers for shaders/attention_fwd.comp (FlashAttention-2 forward) and
-// attention_bwd_dq.comp + attention_bwd_dkv.comp (its deterministic two-pass backward).
+// attention_bwd_dq.comp + attention_bwd_dkv.comp (its deterministic two-pass backward),
+// the row family, and their GPU family attention_*_gpu.comp (head rows split across
+// lanes), picked by the profile's attention_path.
 // Validation is vkt_check_attention (shape_check.h), shared with the C reference.
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +126,46 @@ static vkt_status tiles(vkt_ctx *ctx, const geom *g, uint32_t dv, uint32_t extra
     return VKT_OK;
 }
 
+// The GPU family's shape (shaders/common/attention_gpu.glsl): WG invocations, G lanes a
+// row (NR = WG / G rows a workgroup, a multiple of 4), DL elements a lane, and BC keys a
+// staged block (forward, dq); shader names with _sg when lanes reduce by subgroup shuffles.
+typedef struct {
+    uint32_t wg, lanes, dl, blk;
+    bool sg;
+} gpu_shape;
+
+// G: the power of two >= 4 that leaves each lane <= 8 elements (up to the profile's
+// attention_lanes); blocks: the largest power of two <= 64 whose two staged (blk, G DL + 1)
+// arrays and the reduction scratch (2 vec4 an invocation without shuffles) fit.
+static vkt_status gpu_pick(vkt_ctx *ctx, const geom *g, gpu_shape *o) {
+    const vkt_profile *p = vkt_ctx_profile(ctx);
+    uint32_t G = 4, D = (uint32_t)g->D, wg = 128;
+    while (G * 8 < D && G < p->attention_lanes) G *= 2;
+    while (wg > p->max_workgroup_invocations || wg > p->max_workgroup_size[0]) wg /= 2;
+    while (G > 1 && wg / G < 4) G /= 2;
+    uint32_t dl = (D + G - 1) / G, dp = G * dl + 1, sg = p->attention_subgroup ? 0 : 1;
+    // dkv stages a query block of wg / G rows (two arrays) plus lse and delta: fewer rows
+    // a workgroup for wide heads (whole subgroups when lanes shuffle).
+    while (wg / G > 4 && (sg || wg / 2 >= p->subgroup_max) &&
+           2 * (wg / G) * (dp + 1) * 4 + sg * 32 * wg > p->shared_memory_bytes)
+        wg /= 2;
+    uint32_t red = sg * 32 * wg, nr = wg / G, blk = 64;
+    while (blk >= 4 && 2 * blk * dp * 4 + red > p->shared_memory_bytes) blk /= 2;
+    if (wg < 4 * G || blk < 4 || 2 * nr * (dp + 1) * 4 + red > p->shared_memory_bytes)
+        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED, "%s: D=%d does not fit %u bytes of shared memory",
+                        g->op, g->D, p->shared_memory_bytes);
+    *o = (gpu_shape){wg, G, dl, blk, p->attention_subgroup};
+    return VKT_OK;
+}
+
+// Specialization constants and the row grid of a GPU-family dispatch over `rows` rows.
+static void gpu_spec(const gpu_shape *s, vkt_dispatch *d, uint32_t rows) {
+    uint32_t spec[6] = {s->wg, 1, 1, s->blk, s->lanes, s->dl}, nr = s->wg / s->lanes;
+    memcpy(d->spec, spec, sizeof spec);
+    d->nspec = 6;
+    d->groups[0] = (rows + nr - 1) / nr;
+}
+
 // CPU devices read the rows every invocation shares from texel buffers (vectorised
 // gathers on lavapipe) instead of staging them in shared memory (see
 // shaders/common/attention_common.glsl). VKT_ATTENTION_SHARED=1 forces the shared-memory
@@ -181,15 +223,19 @@ static uint32_t decode_wg(vkt_ctx *ctx) {
     return w;
 }
 
-static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_view q, vkt_view k, vkt_view v, vkt_view out, vkt_view lse) {
+static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_attention_path path, vkt_view q, vkt_view k, vkt_view v,
+                      vkt_view out, vkt_view lse) {
     VKT_TRY(check_geom(ctx, g));
     bool decode = !strcmp(g->op, "attention_fwd_cached") && use_decode(g) &&
                   (uint32_t)g->Tq <= vkt_ctx_profile(ctx)->max_workgroup_count[0];
+    bool gpu = !decode && path == VKT_ATTENTION_GPU;
     tensor t[5] = {tq(g, "q", q), tkv(g, "k", k, g->ks), tkv(g, "v", v, g->vs), tout(g, "out", out), tlse(g, lse)};
-    uint32_t nb, wg, bc, dv = (uint32_t)(g->D + 3) / 4;
+    uint32_t nb, wg = 1, bc = 0, dv = (uint32_t)(g->D + 3) / 4;
+    gpu_shape gs = {0};
     VKT_TRY(check_views(ctx, g, t, 5, &nb));
-    VKT_TRY(tiles(ctx, g, dv, 0, 32, &wg, &bc));
-    bool texel = use_texel(ctx, &t[1], 2, nb);
+    if (gpu) VKT_TRY(gpu_pick(ctx, g, &gs));
+    else VKT_TRY(tiles(ctx, g, dv, 0, 32, &wg, &bc));
+    bool texel = !gpu && use_texel(ctx, &t[1], 2, nb);
     bool v4 = texel && use_vec4(ctx, g, &t[1], 2);
     vkt_bind_kind tk = v4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
     if (texel) bc = 16;  // keys per unrolled step; nothing is staged
@@ -214,6 +260,10 @@ static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_view q, vkt_view k, vkt_v
         memcpy(d.push, &pc, sizeof pc);
         d.push_bytes = sizeof pc;
         d.groups[0] = decode ? (uint32_t)g->Tq : ((uint32_t)g->Tq + wg - 1) / wg;
+        if (gpu) {
+            d.shader = gs.sg ? "attention_fwd_gpu_sg" : "attention_fwd_gpu";
+            gpu_spec(&gs, &d, (uint32_t)g->Tq);
+        }
         d.groups[1] = (uint32_t)g->H;
         d.groups[2] = n;
         VKT_TRY(vkt_record(ctx, &d));
@@ -221,23 +271,38 @@ static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_view q, vkt_view k, vkt_v
     return VKT_OK;
 }
 
+vkt_status vkt_attention_fwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H, int KVH, int D,
+                                     float scale, vkt_view q, int q_stride, vkt_view k, int k_stride, vkt_view v,
+                                     int v_stride, vkt_view out, vkt_view lse) {
+    geom g = {"attention_fwd", B, T, 0, T, T, H, KVH, D, scale, q_stride, k_stride, v_stride};
+    return fwd(ctx, &g, path, q, k, v, out, lse);
+}
+
 vkt_status vkt_attention_fwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, float scale, vkt_view q,
                              int q_stride, vkt_view k, int k_stride, vkt_view v, int v_stride, vkt_view out,
                              vkt_view lse) {
-    geom g = {"attention_fwd", B, T, 0, T, T, H, KVH, D, scale, q_stride, k_stride, v_stride};
-    return fwd(ctx, &g, q, k, v, out, lse);
+    return vkt_attention_fwd_on_path(ctx, vkt_ctx_profile(ctx)->attention_path, B, T, H, KVH, D, scale, q,
+                                     q_stride, k, k_stride, v, v_stride, out, lse);
 }
 
 vkt_status vkt_attention_fwd_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H, int KVH,
                                     int D, float scale, vkt_view q, int q_stride, vkt_view k, int k_stride,
                                     vkt_view v, int v_stride, vkt_view out, vkt_view lse) {
     geom g = {"attention_fwd_cached", B, Tq, q0, Tk, kv_rows, H, KVH, D, scale, q_stride, k_stride, v_stride};
-    return fwd(ctx, &g, q, k, v, out, lse);
+    return fwd(ctx, &g, vkt_ctx_profile(ctx)->attention_path, q, k, v, out, lse);
 }
 
 vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, float scale, vkt_view dout,
                              vkt_view q, int q_stride, vkt_view k, int k_stride, vkt_view v, int v_stride,
                              vkt_view out, vkt_view lse, vkt_view dq, vkt_view dk, vkt_view dv) {
+    return vkt_attention_bwd_on_path(ctx, vkt_ctx_profile(ctx)->attention_path, B, T, H, KVH, D, scale, dout, q,
+                                     q_stride, k, k_stride, v, v_stride, out, lse, dq, dk, dv);
+}
+
+vkt_status vkt_attention_bwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H, int KVH, int D,
+                                     float scale, vkt_view dout, vkt_view q, int q_stride, vkt_view k, int k_stride,
+                                     vkt_view v, int v_stride, vkt_view out, vkt_view lse, vkt_view dq, vkt_view dk,
+                                     vkt_view dv) {
     geom gg = {"attention_bwd", B, T, 0, T, T, H, KVH, D, scale, q_stride, k_stride, v_stride};
     const geom *g = &gg;
     VKT_TRY(check_geom(ctx, g));
@@ -245,13 +310,19 @@ vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, 
     tensor t[9] = {tq(g, "q", q),         tkv(g, "k", k, g->ks),  tkv(g, "v", v, g->vs),
                    tout(g, "dout", dout), tout(g, "out", out),    tlse(g, lse),
                    tq(g, "dq", dq),       tkv(g, "dk", dk, g->ks), tkv(g, "dv", dv, g->vs)};
-    uint32_t nb, dvn = (uint32_t)(g->D + 3) / 4, wq, bc, wk, bq;
+    uint32_t nb, dvn = (uint32_t)(g->D + 3) / 4, wq = 1, bc = 0, wk = 1, bq = 0;
+    bool gpu = path == VKT_ATTENTION_GPU;
+    gpu_shape gs = {0};
     VKT_TRY(check_views(ctx, g, t, 9, &nb));
-    VKT_TRY(tiles(ctx, g, dvn, 0, 32, &wq, &bc));
-    VKT_TRY(tiles(ctx, g, dvn, 8, 32, &wk, &bq));
+    if (gpu) {
+        VKT_TRY(gpu_pick(ctx, g, &gs));
+    } else {
+        VKT_TRY(tiles(ctx, g, dvn, 0, 32, &wq, &bc));
+        VKT_TRY(tiles(ctx, g, dvn, 8, 32, &wk, &bq));
+    }
     // Texel path: dq pass fetches k, v; dkv pass fetches q, dout.
     const tensor texel_reads[4] = {t[0], t[1], t[2], t[3]};
-    bool texel = use_texel(ctx, texel_reads, 4, nb);
+    bool texel = !gpu && use_texel(ctx, texel_reads, 4, nb);
     bool v4 = texel && use_vec4(ctx, g, texel_reads, 4);
     vkt_bind_kind tk = v4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
     if (texel) bc = bq = 16;
@@ -283,6 +354,11 @@ vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, 
             memcpy(d.push, &pc, sizeof pc);
             d.push_bytes = sizeof pc;
             d.groups[0] = ((uint32_t)(pass == 0 ? g->Tq : g->Tk) + wg - 1) / wg;
+            if (gpu) {
+                d.shader = pass == 0 ? (gs.sg ? "attention_bwd_dq_gpu_sg" : "attention_bwd_dq_gpu")
+                                     : (gs.sg ? "attention_bwd_dkv_gpu_sg" : "attention_bwd_dkv_gpu");
+                gpu_spec(&gs, &d, (uint32_t)(pass == 0 ? g->Tq : g->Tk));
+            }
             d.groups[1] = (uint32_t)(pass == 0 ? g->H : g->KVH);
             d.groups[2] = n;
             VKT_TRY(vkt_record(ctx, &d));

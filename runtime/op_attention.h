@@ -7,6 +7,10 @@
 // Each view starts at element (0, 0, 0, 0) of its tensor and must hold the elements the
 // tensor spans. Tensors larger than one binding are processed a range of batches at a
 // time (one batch must fit a binding).
+// Two kernel families (vkt_attention_path, profile.h): row kernels (one row a thread,
+// for CPU devices) and gpu kernels (a head row split across lanes); the profile picks
+// one, VKT_ATTENTION=row|gpu forces one. The KV-cached forward's decode path
+// (Tq <= 4, attention_decode.comp) is shared by both.
 #ifndef VKT_OP_ATTENTION_H
 #define VKT_OP_ATTENTION_H
 
@@ -34,5 +38,16 @@ vkt_status vkt_attention_fwd_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk,
                                     int H, int KVH, int D, float scale, vkt_view q,
                                     int q_stride, vkt_view k, int k_stride, vkt_view v,
                                     int v_stride, vkt_view out, vkt_view lse);
+
+// The same on a given kernel family (tests and benchmarks compare them on one device).
+vkt_status vkt_attention_fwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H,
+                                     int KVH, int D, float scale, vkt_view q, int q_stride,
+                                     vkt_view k, int k_stride, vkt_view v, int v_stride,
+                                     vkt_view out, vkt_view lse);
+vkt_status vkt_attention_bwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H,
+                                     int KVH, int D, float scale, vkt_view dout, vkt_view q,
+                                     int q_stride, vkt_view k, int k_stride, vkt_view v,
+                                     int v_stride, vkt_view out, vkt_view lse, vkt_view dq,
+                                     vkt_view dk, vkt_view dv);
 
 #endif

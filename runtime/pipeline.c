@@ -118,6 +118,7 @@ vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **
                                .dataSize = 4u * (uint32_t)d->nspec,
                                .pData = d->spec};
     VkComputePipelineCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+                                      .flags = ctx->pipeline_stats ? VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR : 0,
                                       .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                                                 .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                                                 .module = mod,

@@ -22,6 +22,10 @@ const char *vkt_matmul_path_name(vkt_matmul_path p) {
                                           : "gpu-tiled (GPU)";
 }
 
+const char *vkt_attention_path_name(vkt_attention_path p) {
+    return p == VKT_ATTENTION_ROW ? "row (CPU)" : "gpu (lane-split rows)";
+}
+
 static const char *vendor_name(uint32_t id) {
     switch (id) {
     case 0x10DE: return "NVIDIA";
@@ -64,6 +68,20 @@ static void matmul_fill(vkt_profile *p) {
     else if (!strcmp(v, "tiled")) p->matmul_path = VKT_MATMUL_SHARED_TILED;
     else if (!strcmp(v, "gpu")) p->matmul_path = VKT_MATMUL_GPU_TILED;
     else if (!strcmp(v, "splitk")) p->matmul_path = VKT_MATMUL_GPU_TILED, p->matmul_force_splitk = true;
+}
+
+// The attention family: row kernels on CPU devices (texel fetches, one row per
+// invocation), lane-split kernels on GPUs; VKT_ATTENTION=row|gpu forces one (tests run
+// both on lavapipe). Shuffle reductions need the lanes of a row inside one subgroup.
+static void attention_fill(vkt_profile *p, uint32_t sg_ops) {
+    p->attention_path = p->type == VKT_DEVICE_CPU ? VKT_ATTENTION_ROW : VKT_ATTENTION_GPU;
+    p->attention_lanes = 32;
+    p->attention_subgroup = (sg_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) && p->subgroup_min >= 4 &&
+                            !killed("VKT_DISABLE_SUBGROUP");
+    if (p->attention_subgroup && p->subgroup_min < p->attention_lanes) p->attention_lanes = p->subgroup_min;
+    const char *v = getenv("VKT_ATTENTION");
+    if (v && !strcmp(v, "row")) p->attention_path = VKT_ATTENTION_ROW;
+    else if (v && !strcmp(v, "gpu")) p->attention_path = VKT_ATTENTION_GPU;
 }
 
 static bool has_ext(const VkExtensionProperties *exts, uint32_t n, const char *name) {
@@ -197,6 +215,7 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     // On a CPU device (lavapipe) shared memory and barriers cost more than they save,
     // and storage-buffer loads are scalarised while texel fetches are vectorised.
     matmul_fill(p);
+    attention_fill(p, (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sg.supportedOperations : 0);
     p->texel_gathers = p->type == VKT_DEVICE_CPU && !killed("VKT_ATTENTION_SHARED"); // tests force the other path
     p->small_workgroups = p->type == VKT_DEVICE_CPU;
 

@@ -1,6 +1,7 @@
 // profile.h: what a device can do and which paths vkt will use on it. Built once per
 // context from the queried limits, a small vendor table and the kill switches
-// (VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP). Every vendor-specific
+// (VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP), and the path overrides
+// VKT_MATMUL=texel|tiled|gpu|splitk and VKT_ATTENTION=row|gpu. Every vendor-specific
 // choice lives in profile.c and nowhere else.
 #ifndef VKT_PROFILE_H
 #define VKT_PROFILE_H
@@ -29,6 +30,12 @@ typedef enum vkt_matmul_path {
 typedef struct vkt_matmul_tile {
     uint32_t wgx, wgy, tm, tn, bk;
 } vkt_matmul_tile;
+
+// Which attention kernel family suits the device (see shaders/attention_*.comp).
+typedef enum vkt_attention_path {
+    VKT_ATTENTION_ROW = 0, // CPU devices: one query (or key) row per invocation, texel fetches
+    VKT_ATTENTION_GPU,     // GPUs: head rows split across lanes, no per-thread D-float arrays
+} vkt_attention_path;
 
 #define VKT_PROFILE_HEAPS 16 // VK_MAX_MEMORY_HEAPS
 #define VKT_PROFILE_MEMORY_TYPES 32
@@ -96,6 +103,13 @@ typedef struct vkt_profile {
     vkt_matmul_tile matmul_tile_large, matmul_tile_small;
     uint32_t matmul_fill_groups, matmul_splitk_min_k;
     bool matmul_force_splitk;
+    // Attention kernels: VKT_ATTENTION=row|gpu forces a family on any device (profile.c).
+    // The gpu family splits a head row across up to attention_lanes lanes (a power of
+    // two), reduced through subgroup shuffles when attention_subgroup (the lanes then fit
+    // in the smallest subgroup), through shared memory otherwise.
+    vkt_attention_path attention_path;
+    uint32_t attention_lanes;
+    bool attention_subgroup;
     // CPU-device habits (lavapipe): shared rows read through texel buffers rather than
     // staged in shared memory, and workgroups of one subgroup (barriers switch subgroups).
     bool texel_gathers, small_workgroups;
@@ -106,6 +120,7 @@ typedef struct vkt_profile {
 
 const char *vkt_device_type_name(vkt_device_type t);
 const char *vkt_matmul_path_name(vkt_matmul_path p);
+const char *vkt_attention_path_name(vkt_attention_path p);
 // For reports (memory_type.c): "3.00 GiB", "640.00 MiB", "12 bytes".
 void vkt_bytes_text(uint64_t bytes, char *out, size_t n);
 // VkMemoryPropertyFlags as words: "device-local host-visible host-coherent host-cached" (or "none").

@@ -117,6 +117,7 @@ struct vkt_ctx {
 
     VkPipelineCache cache;
     bool cache_dirty;
+    bool pipeline_stats;         // VK_KHR_pipeline_executable_properties on: pipelines capture statistics
     char cache_path[1024];
     vkt_pipeline *pipes;
     int npipes, cappipes;

@@ -85,3 +85,8 @@ vkt_shader(embedding_fwd_bf16 embedding_fwd.comp -DW16=1)
 vkt_shader(embedding_fwd_f16 embedding_fwd.comp -DW16=2)
 vkt_shader(attention_decode_texel attention_decode.comp -DKV_TEXEL=1)
 vkt_shader(attention_decode_texel4 attention_decode.comp -DKV_TEXEL=1 -DKV_VEC4=1)
+# attention for GPUs (attention_*_gpu.comp): the lanes of a row reduce through subgroup
+# shuffles (_sg) where the device has them, through shared memory otherwise.
+vkt_shader(attention_fwd_gpu_sg attention_fwd_gpu.comp -DATT_SUBGROUP=1)
+vkt_shader(attention_bwd_dq_gpu_sg attention_bwd_dq_gpu.comp -DATT_SUBGROUP=1)
+vkt_shader(attention_bwd_dkv_gpu_sg attention_bwd_dkv_gpu.comp -DATT_SUBGROUP=1)

@@ -4,6 +4,8 @@
 // 6, 7, 32, 64; H = 4 with KVH 4, 2, 1; B 1, 2), separate and fused (strided) q/k/v,
 // the causal mask, the KV-cached form (query offset), determinism, binding splits and
 // bad calls; both kernel paths (texel fetches on CPU devices, shared-memory tiles); the
+// GPU family (attention_*_gpu.comp, VKT_ATTENTION=gpu) with both lane reductions
+// (subgroup shuffles, shared memory) on odd D, GQA, fused strides, offsets and splits; the
 // cached forward's decode path (attention_decode.comp) against the reference and the
 // row-per-query kernel on one input (Tq 1..4, Tk 1..1000, D 2..256, GQA 16/8, B 3).
 // Tolerances (|got - ref| <= atol + rtol*|ref|): out 2e-5 + 1e-4, lse 2e-5 + 2e-5,
@@ -348,8 +350,7 @@ static void test_decode_shared_split(void **state) {
 }
 
 // The backward is deterministic: two runs give the same bits.
-static void test_deterministic(void **state) {
-    vkt_ctx *ctx = test_ctx();
+static void check_deterministic(vkt_ctx *ctx) {
     const int B = 1, T = 70, H = 4, KVH = 1, D = 16;
     size_t nq = (size_t)B * T * H * D, nk = (size_t)B * T * KVH * D;
     float *x = malloc(nq * 4);
@@ -376,6 +377,11 @@ static void test_deterministic(void **state) {
     free(x);
     vkt_buffer_destroy(ctx, q), vkt_buffer_destroy(ctx, k), vkt_buffer_destroy(ctx, v);
     vkt_buffer_destroy(ctx, o), vkt_buffer_destroy(ctx, l), vkt_buffer_destroy(ctx, d);
+}
+
+static void test_deterministic(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    check_deterministic(ctx);
     test_ctx_done(ctx);
 }
 
@@ -393,6 +399,109 @@ static void test_binding_split(void **state) {
     assert_int_equal(vkt_attention_fwd(ctx, 1, 64, 4, 4, 8, 1.0f, all, 32, all, 32, all, 32, all, all),
                      VKT_ERR_UNSUPPORTED);
     vkt_buffer_destroy(ctx, b);
+    test_ctx_done(ctx);
+}
+
+// The GPU family's shapes: D not a multiple of 4 nor of the lanes (5, 6, 12, 20), lanes
+// 4, 8 and 16 (D 32, 64, 128), T not a multiple of a block, GQA 4/4, 4/2, 4/1, fused
+// rows with and without padding (k, v, dk, dv views at nonzero offsets), the cached
+// forward past the decode path (Tq > 4), determinism.
+static void gpu_cases(vkt_ctx *ctx, uint64_t seed) {
+    const int Ts[] = {1, 3, 17, 70}, Ds[] = {5, 6, 12, 20, 32, 64}, KVHs[] = {4, 2, 1};
+    int n = 0;
+    for (int ti = 0; ti < 4; ti++)
+        for (int di = 0; di < 6; di++) {
+            shape s = {1 + (ti + di) % 2, Ts[ti], 4, KVHs[(ti + di) % 3], Ds[di], (ti + 2 * di) % 3 - 1};
+            if (s.fused_pad == 1) s.fused_pad = 3;
+            check_shape(ctx, &s, seed + (uint64_t)n++);
+        }
+    check_shape(ctx, &(shape){1, 33, 2, 1, 128, 3}, seed + 50);
+    check_shape(ctx, &(shape){1, 200, 2, 1, 16, 0}, seed + 51);
+    check_cached(ctx, 2, 5, 10, 37, 40, 4, 2, 16);
+    check_cached(ctx, 1, 9, 60, 69, 72, 4, 4, 6);
+    check_deterministic(ctx);
+}
+
+// Sets VKT_ATTENTION=gpu (and `extra`=1) for the next contexts; restores them after.
+static void gpu_env(const char *extra, char **saved) {
+    const char *v = getenv("VKT_ATTENTION");
+    *saved = v ? strdup(v) : NULL;
+    setenv("VKT_ATTENTION", "gpu", 1);
+    if (extra) setenv(extra, "1", 1);
+}
+static void gpu_env_done(const char *extra, char *saved) {
+    if (saved) setenv("VKT_ATTENTION", saved, 1);
+    else unsetenv("VKT_ATTENTION");
+    if (extra) unsetenv(extra);
+    free(saved);
+}
+
+// The GPU family on this device: lanes reduced by subgroup shuffles where it has them.
+static void test_gpu_path(void **state) {
+    char *saved;
+    gpu_env(NULL, &saved);
+    vkt_ctx *ctx = test_ctx();
+    assert_int_equal(vkt_ctx_profile(ctx)->attention_path, VKT_ATTENTION_GPU);
+    gpu_cases(ctx, 300);
+    test_ctx_done(ctx);
+    gpu_env_done(NULL, saved);
+}
+
+// The GPU family with lanes reduced through shared memory (VKT_DISABLE_SUBGROUP=1), and
+// bindings of 4 KiB (a few batches per dispatch).
+static void test_gpu_path_shared_reduce(void **state) {
+    char *saved;
+    gpu_env("VKT_DISABLE_SUBGROUP", &saved);
+    vkt_ctx *ctx = test_ctx();
+    assert_false(vkt_ctx_profile(ctx)->attention_subgroup);
+    gpu_cases(ctx, 400);
+    test_ctx_done(ctx);
+    gpu_env_done("VKT_DISABLE_SUBGROUP", saved);
+    gpu_env("VKT_MAX_BINDING_BYTES", &saved);
+    setenv("VKT_MAX_BINDING_BYTES", "4096", 1);
+    ctx = test_ctx();
+    check_shape(ctx, &(shape){7, 9, 2, 1, 8, 0}, 461);
+    check_shape(ctx, &(shape){5, 13, 2, 2, 6, -1}, 462);
+    test_ctx_done(ctx);
+    gpu_env_done("VKT_MAX_BINDING_BYTES", saved);
+}
+
+// The _on_path entry points: both families on one context give the same answer.
+static void test_on_path(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const int B = 2, T = 21, H = 4, KVH = 2, D = 12;
+    size_t nq = (size_t)B * T * H * D, nk = (size_t)B * T * KVH * D, nl = (size_t)B * H * T;
+    float *x = malloc(nq * 4);
+    test_fill_uniform(x, nq, 9, -2, 2);
+    vkt_buffer *q = test_upload(ctx, x, nq), *k = test_upload(ctx, x + 3, nk), *v = test_upload(ctx, x + 5, nk);
+    float *got[2][5];
+    for (int path = 0; path < 2; path++) {
+        vkt_attention_path ap = path ? VKT_ATTENTION_GPU : VKT_ATTENTION_ROW;
+        vkt_buffer *o = test_upload(ctx, NULL, nq), *l = test_upload(ctx, NULL, nl), *dq = test_upload(ctx, NULL, nq),
+                   *dk = test_upload(ctx, NULL, nk), *dv = test_upload(ctx, NULL, nk);
+        TEST_OK(ctx, vkt_attention_fwd_on_path(ctx, ap, B, T, H, KVH, D, 0.3f, vkt_view_all(q), H * D,
+                                               vkt_view_all(k), KVH * D, vkt_view_all(v), KVH * D,
+                                               vkt_view_all(o), vkt_view_all(l)));
+        TEST_OK(ctx, vkt_attention_bwd_on_path(ctx, ap, B, T, H, KVH, D, 0.3f, vkt_view_all(q), vkt_view_all(q),
+                                               H * D, vkt_view_all(k), KVH * D, vkt_view_all(v), KVH * D,
+                                               vkt_view_all(o), vkt_view_all(l), vkt_view_all(dq),
+                                               vkt_view_all(dk), vkt_view_all(dv)));
+        got[path][0] = test_download(ctx, o, nq), got[path][1] = test_download(ctx, l, nl);
+        got[path][2] = test_download(ctx, dq, nq), got[path][3] = test_download(ctx, dk, nk);
+        got[path][4] = test_download(ctx, dv, nk);
+        vkt_buffer_destroy(ctx, o), vkt_buffer_destroy(ctx, l), vkt_buffer_destroy(ctx, dq);
+        vkt_buffer_destroy(ctx, dk), vkt_buffer_destroy(ctx, dv);
+    }
+    const size_t ns[5] = {nq, nl, nq, nk, nk};
+    bool ok = true;
+    for (int i = 0; i < 5; i++)
+        ok &= test_close("row vs gpu", got[1][i], got[0][i], ns[i], i < 2 ? OUT_ATOL : GRAD_ATOL,
+                         i < 2 ? OUT_RTOL : GRAD_RTOL);
+    if (!ok) fail_msg("the row and gpu families differ");
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < 5; i++) free(got[p][i]);
+    free(x);
+    vkt_buffer_destroy(ctx, q), vkt_buffer_destroy(ctx, k), vkt_buffer_destroy(ctx, v);
     test_ctx_done(ctx);
 }
 
@@ -443,6 +552,8 @@ int main(void) {
         cmocka_unit_test(test_cached),        cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_decode),        cmocka_unit_test(test_decode_shared_split),
         cmocka_unit_test(test_binding_split), cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_gpu_path),      cmocka_unit_test(test_gpu_path_shared_reduce),
+        cmocka_unit_test(test_on_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,11 @@
 // bench_attention.c: attention forward/backward (GPT-2 small and a grouped-query shape,
 // q/k/v in one fused buffer as the model lays them out), row softmax (4096 x 1024) and
 // RoPE throughput; the KV-cached decode step (Tq = 1) on the decode path and on the
-// row-per-query kernel (VKT_ATTN_DECODE=1 / 0, set per timed call).
+// row-per-query kernel (VKT_ATTN_DECODE=1 / 0, set per timed call). --path row|gpu|all
+// times the row family, the GPU family or both (default: the device's own), each followed
+// by the driver's statistics of its pipelines (registers, spills: whatever
+// VK_KHR_pipeline_executable_properties names them; "unavailable" without it).
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,22 +18,64 @@
 #include "op_elementwise.h"
 #include "op_rope.h"
 #include "op_softmax.h"
+#include "pipeline_stats.h"
 
 typedef struct {
     int B, T, H, KVH, D, C;  // C: fused row stride (H + 2 KVH) D
     vkt_view q, k, v, out, lse, dout, dq, dk, dv, pos;
     int R, L;
+    vkt_attention_path path;
 } att_arg;
 
 static vkt_status run_fwd(vkt_ctx *ctx, void *p) {
     att_arg *a = p;
-    return vkt_attention_fwd(ctx, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D), a->q, a->C, a->k, a->C,
-                             a->v, a->C, a->out, a->lse);
+    return vkt_attention_fwd_on_path(ctx, a->path, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D), a->q,
+                                     a->C, a->k, a->C, a->v, a->C, a->out, a->lse);
 }
 static vkt_status run_bwd(vkt_ctx *ctx, void *p) {
     att_arg *a = p;
-    return vkt_attention_bwd(ctx, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D), a->dout, a->q, a->C,
-                             a->k, a->C, a->v, a->C, a->out, a->lse, a->dq, a->dk, a->dv);
+    return vkt_attention_bwd_on_path(ctx, a->path, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D),
+                                     a->dout, a->q, a->C, a->k, a->C, a->v, a->C, a->out, a->lse, a->dq, a->dk,
+                                     a->dv);
+}
+
+// The statistics of every attention pipeline of one family made so far: a JSON line per
+// pipeline ({"op": "attention_pipeline", "variant", "shader", "stats": {name: value}} or
+// "stats": "unavailable" with "why"), or a line of text each.
+static void report_stats(vkt_ctx *ctx, const bench_opts *o, const char *variant, vkt_attention_path path) {
+    static const char *row[] = {"attention_fwd", "attention_fwd_texel", "attention_fwd_texel4", "attention_bwd_dq",
+                                "attention_bwd_dq_texel", "attention_bwd_dq_texel4", "attention_bwd_dkv",
+                                "attention_bwd_dkv_texel", "attention_bwd_dkv_texel4"};
+    static const char *gpu[] = {"attention_fwd_gpu", "attention_fwd_gpu_sg", "attention_bwd_dq_gpu",
+                                "attention_bwd_dq_gpu_sg", "attention_bwd_dkv_gpu", "attention_bwd_dkv_gpu_sg"};
+    const char **names = path == VKT_ATTENTION_GPU ? gpu : row;
+    int count = path == VKT_ATTENTION_GPU ? 6 : 9;
+    for (int i = 0; i < count; i++) {
+        vkt_pipeline_stat st[VKT_PIPELINE_STATS_MAX];
+        int n = 0;
+        vkt_status s = vkt_pipeline_stats(ctx, names[i], st, &n);
+        if (s == VKT_ERR_ARG) continue;  // this family did not use that variant here
+        if (o->json) {
+            json_t *j = json_pack("{s:s, s:s, s:s}", "op", "attention_pipeline", "variant", variant, "shader", names[i]);
+            json_t *stats = s == VKT_OK ? json_object() : json_string("unavailable");
+            for (int k = 0; k < n; k++) {
+                char key[132];
+                snprintf(key, sizeof key, "%s: %s", st[k].executable, st[k].name);
+                json_object_set_new(stats, key, json_real(st[k].value));
+            }
+            json_object_set_new(j, "stats", stats);
+            if (s != VKT_OK) json_object_set_new(j, "why", json_string(vkt_ctx_message(ctx)));
+            char *line = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
+            if (line) printf("%s\n", line);
+            free(line);
+            json_decref(j);
+        } else {
+            printf("  %-28s", names[i]);
+            if (s != VKT_OK) printf(" statistics unavailable (%s)", vkt_ctx_message(ctx));
+            for (int k = 0; k < n; k++) printf("%s %s=%g", k ? "," : "", st[k].name, st[k].value);
+            printf("\n");
+        }
+    }
 }
 
 static vkt_status run_cached(vkt_ctx *ctx, void *p) {
@@ -44,7 +90,9 @@ static vkt_view sub(vkt_buffer *b, uint64_t first) {
     return vkt_view_f32(all, first, all.bytes / 4 - first);
 }
 
-static int one_shape(vkt_ctx *ctx, const bench_opts *o, const char *name, int B, int T, int H, int KVH, int D) {
+// paths: bit 0 the row family, bit 1 the GPU family.
+static int one_shape(vkt_ctx *ctx, const bench_opts *o, int paths, const char *name, int B, int T, int H, int KVH,
+                     int D) {
     att_arg a = {.B = B, .T = T, .H = H, .KVH = KVH, .D = D, .C = (H + 2 * KVH) * D};
     uint64_t nqkv = (uint64_t)B * T * a.C, nout = (uint64_t)B * T * H * D;
     vkt_buffer *qkv = NULL, *dqkv = NULL, *out = NULL, *lse = NULL, *dout = NULL;
@@ -66,15 +114,22 @@ static int one_shape(vkt_ctx *ctx, const bench_opts *o, const char *name, int B,
     // backward counted as 2.5x the forward (FlashAttention-2's convention).
     double fwd_flops = 2.0 * B * H * (double)T * T * D;
     double bytes = 4.0 * (2.0 * nout + (double)B * T * 2 * KVH * D + (double)B * H * T);
-    for (int pass = 0; pass < 2 && rc == CLI_OK; pass++) {
-        double ms = bench_time(ctx, o, pass == 0 ? run_fwd : run_bwd, &a);
-        if (ms < 0) {
-            rc = cli_fail("bench", "attention: %s", vkt_ctx_message(ctx));
-            break;
+    for (int path = 0; path < 2 && rc == CLI_OK; path++) {
+        if (!(paths & (1 << path))) continue;
+        a.path = path ? VKT_ATTENTION_GPU : VKT_ATTENTION_ROW;
+        char variant[96];
+        snprintf(variant, sizeof variant, "%s %s", name, path ? "gpu" : "row");
+        for (int pass = 0; pass < 2 && rc == CLI_OK; pass++) {
+            double ms = bench_time(ctx, o, pass == 0 ? run_fwd : run_bwd, &a);
+            if (ms < 0) {
+                rc = cli_fail("bench", "attention: %s", vkt_ctx_message(ctx));
+                break;
+            }
+            bench_report(ctx, o, &(bench_result){pass == 0 ? "attention_fwd" : "attention_bwd", variant,
+                                                 (int64_t)B * H, T, D, ms, pass == 0 ? fwd_flops : 2.5 * fwd_flops,
+                                                 pass == 0 ? bytes : 2.5 * bytes});
         }
-        bench_report(ctx, o, &(bench_result){pass == 0 ? "attention_fwd" : "attention_bwd", name, (int64_t)B * H, T, D,
-                                             ms, pass == 0 ? fwd_flops : 2.5 * fwd_flops,
-                                             pass == 0 ? bytes : 2.5 * bytes});
+        if (rc == CLI_OK) report_stats(ctx, o, variant, a.path);
     }
     vkt_buffer_destroy(ctx, qkv), vkt_buffer_destroy(ctx, dqkv), vkt_buffer_destroy(ctx, out);
     vkt_buffer_destroy(ctx, lse), vkt_buffer_destroy(ctx, dout);
@@ -131,8 +186,18 @@ static int decode_entries(vkt_ctx *ctx, const bench_opts *o, long lk, long B, lo
 int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     long B = -1, T = 256, H = 12, KVH = -1, D = 64, lk = -1;
     bool decode_only = false;
+    int paths = vkt_ctx_profile(ctx)->attention_path == VKT_ATTENTION_GPU ? 2 : 1;
     for (int i = 1; i < argc; i++) {
         const char *v;
+        int pm = cli_value(argc, argv, &i, "--path", &v);
+        if (pm < 0) return CLI_USAGE;
+        if (pm == 1) {
+            if (!strcmp(v, "row")) paths = 1;
+            else if (!strcmp(v, "gpu")) paths = 2;
+            else if (!strcmp(v, "all")) paths = 3;
+            else return cli_usage_error("bench", "attention: --path must be row, gpu or all, not '%s'", v);
+            continue;
+        }
         static const char *flags[] = {"--b", "--t", "--h", "--kvh", "--d", "--decode-lk"};
         long *dst[] = {&B, &T, &H, &KVH, &D, &lk};
         int matched = 0;
@@ -154,9 +219,9 @@ int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         bool dflt = lk <= 0;
         return decode_entries(ctx, o, lk, B, dflt ? 16 : H, dflt ? 8 : KVH > 0 ? KVH : H, dflt ? 128 : D);
     }
-    if (B > 0) return one_shape(ctx, o, "custom", (int)B, (int)T, (int)H, KVH > 0 ? (int)KVH : (int)H, (int)D);
-    int rc = one_shape(ctx, o, "gpt2-small", 4, 256, 12, 12, 64);
-    if (rc == CLI_OK) rc = one_shape(ctx, o, "gqa 8/2", 4, 256, 8, 2, 64);
+    if (B > 0) return one_shape(ctx, o, paths, "custom", (int)B, (int)T, (int)H, KVH > 0 ? (int)KVH : (int)H, (int)D);
+    int rc = one_shape(ctx, o, paths, "gpt2-small", 4, 256, 12, 12, 64);
+    if (rc == CLI_OK) rc = one_shape(ctx, o, paths, "gqa 8/2", 4, 256, 8, 2, 64);
     if (rc == CLI_OK) rc = decode_entries(ctx, o, -1, -1, 16, 8, 128);
     return rc;
 }

@@ -16,7 +16,7 @@ typedef struct {
 
 static const bench_entry entries[] = {
     {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path texel|tiled|gpu|splitk|all] [--splits N] [--dtype bf16|f16]"},
-    {"attention", bench_attention, true, "causal GQA attention fwd/bwd [--b B --t T --h H --kvh KVH --d D] [--decode] [--decode-lk L]"},
+    {"attention", bench_attention, true, "causal GQA attention fwd/bwd [--path row|gpu|all] [--b B --t T --h H --kvh KVH --d D] [--decode] [--decode-lk L]"},
     {"softmax", bench_softmax, true, "row softmax fwd/bwd [--r R --l L], and RoPE"},
     {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
     {"loss", bench_loss, true, "fused cross-entropy fwd+bwd (+ entropy variant) [--N N --V V]"},
