@@ -2,7 +2,7 @@
 // (the first GPU kernel), matmul_gpu.comp (GPUs, through op_matmul_gpu.c) and
 // bias_grad.comp: validation, tile choice, splitting into binding-sized ranges. What they
 // compute is vkt_ref_matmul / vkt_ref_bias_grad (tests/test_matmul.c, test_matmul_gpu.c).
-// The texel and tiled kernels, built with B16, take a B of 16-bit values (vkt_matmul_w16).
+// Every path takes 16-bit operands (vkt_matmul16): the kernels built with B16 / A16.
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,11 +106,12 @@ static vkt_status check_views(vkt_ctx *ctx, const char *op, bool transA, bool tr
     return bias.buf ? check_view(ctx, op, "bias", bias, n, shape) : VKT_OK;
 }
 
-// One product: the public arguments plus B's element type (b16 0: fp32, 1: bf16, 2: fp16),
-// and for split-k (GPU path, one chunk only) the layer count and their scratch.
+// One product: the public arguments plus A's and B's element types (a16, b16 0: fp32,
+// 1: bf16, 2: fp16), and for split-k (GPU path, one chunk only) the layer count and their
+// scratch.
 typedef struct {
     vkt_matmul_path path;
-    int b16;
+    int a16, b16;
     bool ta, tb;
     uint64_t m, n, k;
     float alpha, beta;
@@ -126,7 +127,28 @@ static vkt_view view_w16(vkt_view v, uint64_t first, uint64_t count) {
     return (vkt_view){v.buf, v.offset + 2 * lo, 2 * (hi - lo)};
 }
 
-static const char *const b16_names[3] = {"", "bf16_", "f16_"};
+// The operand window of elements [first, first + count): fp32, or 16-bit (whole words).
+static vkt_view window(vkt_view v, int h16, uint64_t first, uint64_t count) {
+    return h16 ? view_w16(v, first, count) : vkt_view_f32(v, first, count);
+}
+
+// Where a window starts in its binding, in its elements: 16-bit ones add back the odd
+// element view_w16 dropped.
+static uint32_t elem_off(vkt_ctx *ctx, vkt_view v, int h16, uint64_t first, vkt_bind_kind kind) {
+    uint32_t words = vkt_bind_shift(ctx, v, kind);
+    return h16 ? 2 * words + (uint32_t)(first & 1) : words;
+}
+
+// Texel binding of an operand: 4-wide texels (RGBA32F, or RGBA32UI of 8 16-bit values)
+// where its rows and start allow; *wide gets the name suffix (1, 4 or 8).
+static vkt_bind_kind texel_kind(vkt_ctx *ctx, vkt_view v, int h16, uint64_t first, uint64_t ld,
+                                int *wide) {
+    uint32_t per = h16 ? 8 : 4;
+    vkt_bind_kind k4 = h16 ? VKT_BIND_TEXEL_U32X4 : VKT_BIND_TEXEL;
+    bool vec = ld % per == 0 && elem_off(ctx, v, h16, first, k4) % per == 0;
+    *wide = vec ? (int)per : 1;
+    return vec ? k4 : h16 ? VKT_BIND_TEXEL_U32 : VKT_BIND_TEXEL_R32;
+}
 
 // Records the product of one chunk: rows [m0, m0+mm) and columns [n0, n0+nn) of C over
 // k in [k0, k0+kk). Later k-chunks accumulate onto the first: beta 1, bias added once.
@@ -134,10 +156,10 @@ static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint6
                                uint64_t nn, uint64_t k0, uint64_t kk) {
     const uint64_t m = q->m, n = q->n, k = q->k;
     const bool ta = q->ta, tb = q->tb, texel = q->path == VKT_MATMUL_TEXEL_REGBLOCK;
-    vkt_view a = ta ? vkt_view_f32(q->A, k0 * m + m0, extent(kk, m, mm))
-                    : vkt_view_f32(q->A, m0 * k + k0, extent(mm, k, kk));
+    uint64_t afirst = ta ? k0 * m + m0 : m0 * k + k0,
+             acount = ta ? extent(kk, m, mm) : extent(mm, k, kk);
     uint64_t bfirst = tb ? n0 * k + k0 : k0 * n + n0, bcount = tb ? extent(nn, k, kk) : extent(kk, n, nn);
-    vkt_view b = q->b16 ? view_w16(q->B, bfirst, bcount) : vkt_view_f32(q->B, bfirst, bcount);
+    vkt_view a = window(q->A, q->a16, afirst, acount), b = window(q->B, q->b16, bfirst, bcount);
     vkt_view c = vkt_view_f32(q->C, m0 * n + n0, extent(mm, n, nn));
     bool first = k0 == 0, with_bias = first && q->bias.buf;
     vkt_view bv = with_bias ? vkt_view_f32(q->bias, n0, nn) : a;
@@ -147,34 +169,26 @@ static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint6
     if (q->path == VKT_MATMUL_GPU_TILED) {
         bool whole = mm == m && nn == n && kk == k;
         vkt_mm_gpu g = {ta, tb, mm, nn, kk, lda, ldb, n, q->alpha, first ? q->beta : 1.0f,
-                        a, b, c, with_bias ? bv : (vkt_view){0}, q->scratch, whole ? q->splits : 1};
+                        a, b, c, with_bias ? bv : (vkt_view){0}, q->scratch, whole ? q->splits : 1,
+                        q->a16, q->b16, (uint32_t)(q->a16 ? afirst & 1 : 0),
+                        (uint32_t)(q->b16 ? bfirst & 1 : 0)};
         return vkt_matmul_gpu_record(ctx, &g);
     }
+    // Name: matmul_{texel,tiled}_[{bf16,f16}[ab]_]{nn,nt,tn,tt}[_<A><B> texel widths].
+    char tag[8] = "", name[48];
+    if (q->b16)
+        snprintf(tag, sizeof tag, "%s%s_", vkt_dtype16_name((vkt_dtype16)(q->b16 - 1)),
+                 q->a16 ? "ab" : "");
     vkt_dispatch d = {.op = "matmul", .nbind = 4};
     vkt_bind_kind ka = VKT_BIND_READ, kb = VKT_BIND_READ;
-    // B's offset in its elements: 16-bit ones add back the odd element view_w16 dropped.
-    uint32_t b_off;
-    char name[48];
     if (texel) {
-        // 4-wide texels (RGBA) when the stored rows and the window start are 16-byte aligned.
-        bool a4 = lda % 4 == 0 && vkt_bind_shift(ctx, a, VKT_BIND_TEXEL) % 4 == 0, b4;
-        ka = a4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
-        if (q->b16) {
-            b_off = 2 * vkt_bind_shift(ctx, b, VKT_BIND_TEXEL_U32X4) + (uint32_t)(bfirst & 1);
-            b4 = ldb % 8 == 0 && b_off % 8 == 0;
-            kb = b4 ? VKT_BIND_TEXEL_U32X4 : VKT_BIND_TEXEL_U32;
-        } else {
-            b_off = vkt_bind_shift(ctx, b, VKT_BIND_TEXEL);
-            b4 = ldb % 4 == 0 && b_off % 4 == 0;
-            kb = b4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
-        }
-        // suffix: A then B, 1 = one element per texel, 4 = RGBA32F, 8 = RGBA32UI of 16-bit pairs
-        snprintf(name, sizeof name, "matmul_texel_%s%s_%d%d", b16_names[q->b16], tr[ta][tb], a4 ? 4 : 1,
-                 b4 ? (q->b16 ? 8 : 4) : 1);
+        int wa, wb;
+        ka = texel_kind(ctx, a, q->a16, afirst, lda, &wa);
+        kb = texel_kind(ctx, b, q->b16, bfirst, ldb, &wb);
+        snprintf(name, sizeof name, "matmul_texel_%s%s_%d%d", tag, tr[ta][tb], wa, wb);
         d.nspec = 5;
     } else {
-        b_off = q->b16 ? 2 * vkt_bind_shift(ctx, b, kb) + (uint32_t)(bfirst & 1) : vkt_bind_shift(ctx, b, kb);
-        snprintf(name, sizeof name, "matmul_tiled_%s%s", b16_names[q->b16], tr[ta][tb]);
+        snprintf(name, sizeof name, "matmul_tiled_%s%s", tag, tr[ta][tb]);
         d.spec[5] = t.bk;
         d.nspec = 6;
     }
@@ -191,7 +205,7 @@ static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint6
     vkt_matmul_push pc = {
         .M = (uint32_t)mm, .N = (uint32_t)nn, .K = (uint32_t)kk,
         .lda = (uint32_t)lda, .ldb = (uint32_t)ldb, .ldc = (uint32_t)n,
-        .a_off = vkt_bind_shift(ctx, a, ka), .b_off = b_off,
+        .a_off = elem_off(ctx, a, q->a16, afirst, ka), .b_off = elem_off(ctx, b, q->b16, bfirst, kb),
         .c_off = vkt_bind_shift(ctx, c, VKT_BIND_WRITE), .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
         .has_bias = with_bias, .alpha = q->alpha, .beta = first ? q->beta : 1.0f,
     };
@@ -205,7 +219,8 @@ static vkt_status matmul_run(vkt_ctx *ctx, const mm_args *q, const char *op) {
     vkt_error *err = vkt_ctx_err(ctx);
     const vkt_profile *p = vkt_ctx_profile(ctx);
     const bool texel = q->path == VKT_MATMUL_TEXEL_REGBLOCK, gpu = q->path == VKT_MATMUL_GPU_TILED;
-    tile_cfg t = texel ? (q->b16 ? texel_tiles_w16((int)q->m) : texel_tiles((int)q->m)) : tiled_tiles(p);
+    tile_cfg t = texel ? (q->b16 && !q->ta ? texel_tiles_w16((int)q->m) : texel_tiles((int)q->m))
+                       : tiled_tiles(p);
     if (gpu) { // chunks planned for the smaller tile (the most workgroups); shared memory checked there
         vkt_matmul_tile s = p->matmul_tile_small;
         t = (tile_cfg){s.wgx, s.wgy, s.tm, s.tn, s.bk};
@@ -221,12 +236,13 @@ static vkt_status matmul_run(vkt_ctx *ctx, const mm_args *q, const char *op) {
     uint64_t mc = min64(m, per_y * p->max_workgroup_count[1]), nc = min64(n, per_x * p->max_workgroup_count[0]), kc = k;
     mc = mc < m ? shrink(mc) : mc;
     nc = nc < n ? shrink(nc) : nc;
-    uint64_t bcap = vkt_rows_per_binding(ctx, q->b16 ? 2 : 4);
+    uint64_t acap = vkt_rows_per_binding(ctx, q->a16 ? 2 : 4),
+             bcap = vkt_rows_per_binding(ctx, q->b16 ? 2 : 4);
     operand ops[4] = {
-        {&mc, &nc, n, 0},                                            // C (M, N)
-        q->ta ? (operand){&kc, &mc, m, 0} : (operand){&mc, &kc, k, 0}, // A (K, M) or (M, K)
+        {&mc, &nc, n, 0},                                                    // C (M, N)
+        q->ta ? (operand){&kc, &mc, m, acap} : (operand){&mc, &kc, k, acap}, // A (K, M) or (M, K)
         q->tb ? (operand){&nc, &kc, k, bcap} : (operand){&kc, &nc, n, bcap}, // B (N, K) or (K, N)
-        {NULL, &nc, 1, 0},                                           // bias (N)
+        {NULL, &nc, 1, 0},                                                   // bias (N)
     };
     fit_chunks(ops, q->bias.buf ? 4 : 3, vkt_rows_per_binding(ctx, 4));
 
@@ -245,7 +261,7 @@ vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, b
         return vkt_fail(err, VKT_ERR_ARG, "matmul: unknown path %d", (int)path);
     VKT_TRY(check_views(ctx, "matmul", transA, transB, M, N, K, A, B, C, bias));
     const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
-    mm_args q = {path, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
+    mm_args q = {path, 0, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
     return matmul_run(ctx, &q, "matmul");
 }
 
@@ -290,39 +306,97 @@ vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB,
     uint64_t cap = vkt_rows_per_binding(ctx, 4) / mn;
     if (s > cap) s = cap > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), m, n, k, (int)cap) : 1;
     vkt_view sv = s > 1 ? vkt_view_f32(scratch, 0, s * mn) : (vkt_view){0};
-    mm_args q = {VKT_MATMUL_GPU_TILED, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, s, sv};
+    mm_args q = {VKT_MATMUL_GPU_TILED, 0, 0, transA, transB, m, n, k, alpha, beta,
+                 A, B, C, bias, s, sv};
     return matmul_run(ctx, &q, "matmul_splitk");
 }
 
-vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 dt, bool transA, bool transB,
-                                  int M, int N, int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
-                                  vkt_view bias) {
+// A view of count 16-bit values: a 4-byte aligned start, enough bytes.
+static vkt_status check_view16(vkt_ctx *ctx, const char *op, const char *name, vkt_view v,
+                               uint64_t count, vkt_dtype16 dt, const char *shape) {
+    vkt_error *err = vkt_ctx_err(ctx);
+    if (!v.buf) return vkt_fail(err, VKT_ERR_ARG, "%s: %s is a NULL view (%s)", op, name, shape);
+    if (v.offset % 4)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: %s's offset of %llu bytes is not a multiple of 4 (16-bit values "
+                        "are read in pairs: start %s at an even element) (%s)",
+                        op, name, (unsigned long long)v.offset, name, shape);
+    if (v.bytes < count * 2)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: %s view of %llu bytes is too small for %llu %s values (%s)", op, name,
+                        (unsigned long long)v.bytes, (unsigned long long)count,
+                        vkt_dtype16_name(dt), shape);
+    return VKT_OK;
+}
+
+// vkt_matmul16_on_path under the name op (its messages name the entry point called).
+static vkt_status matmul16(vkt_ctx *ctx, const char *op, vkt_matmul_path path, vkt_dtype16 dt,
+                           bool a16, bool b16, bool transA, bool transB, int M, int N, int K,
+                           float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
+                           vkt_view bias) {
     vkt_error *err = vkt_ctx_err(ctx);
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
     if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED && path != VKT_MATMUL_GPU_TILED)
-        return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: unknown path %d", (int)path);
-    if (path == VKT_MATMUL_GPU_TILED) path = VKT_MATMUL_SHARED_TILED; // matmul_gpu.comp has no 16-bit B yet
+        return vkt_fail(err, VKT_ERR_ARG, "%s: unknown path %d", op, (int)path);
     if (dt != VKT_BF16 && dt != VKT_F16)
-        return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: dtype %d is neither VKT_BF16 nor VKT_F16", (int)dt);
-    if (transA)
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "matmul_w16: transA=1 is not supported (A must be stored (M, K))");
+        return vkt_fail(err, VKT_ERR_ARG, "%s: dtype %d is neither VKT_BF16 nor VKT_F16", op,
+                        (int)dt);
+    if (!a16 && !b16)
+        return vkt_matmul_on_path(ctx, path, transA, transB, M, N, K, alpha, A, B, beta, C, bias);
+    if (!b16)
+        return vkt_fail(
+            err, VKT_ERR_UNSUPPORTED,
+            "%s: a16=1 with b16=0 (A 16-bit, B fp32) is not supported; 16-bit operands are B alone "
+            "(any transpose) or A and B (transA=0)",
+            op);
+    if (a16 && transA)
+        return vkt_fail(
+            err, VKT_ERR_UNSUPPORTED,
+            "%s: a16=1 with transA=1 is not supported (a 16-bit A must be stored (M, K)); 16-bit "
+            "operands are B alone (any transpose) or A and B (transA=0)",
+            op);
     char shape[128];
-    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transB=%d %s", M, N, K, transB, vkt_dtype16_name(dt));
+    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d a16=%d b16=%d %s", M, N, K,
+             transA, transB, a16, b16, vkt_dtype16_name(dt));
     const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
-    VKT_TRY(check_view(ctx, "matmul_w16", "A", A, m * k, shape));
-    if (!B.buf) return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: B is a NULL view (%s)", shape);
-    if (B.offset % 4)
-        return vkt_fail(err, VKT_ERR_ARG,
-                        "matmul_w16: B's offset of %llu bytes is not a multiple of 4 (16-bit values are read in "
-                        "pairs: start B at an even element) (%s)",
-                        (unsigned long long)B.offset, shape);
-    if (B.bytes < k * n * 2)
-        return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: B view of %llu bytes is too small for %llu %s values (%s)",
-                        (unsigned long long)B.bytes, (unsigned long long)(k * n), vkt_dtype16_name(dt), shape);
-    VKT_TRY(check_view(ctx, "matmul_w16", "C", C, m * n, shape));
-    if (bias.buf) VKT_TRY(check_view(ctx, "matmul_w16", "bias", bias, n, shape));
-    mm_args q = {path, 1 + (int)dt, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
-    return matmul_run(ctx, &q, "matmul_w16");
+    if (a16)
+        VKT_TRY(check_view16(ctx, op, "A", A, m * k, dt, shape));
+    else
+        VKT_TRY(check_view(ctx, op, "A", A, m * k, shape));
+    VKT_TRY(check_view16(ctx, op, "B", B, k * n, dt, shape));
+    VKT_TRY(check_view(ctx, op, "C", C, m * n, shape));
+    if (bias.buf) VKT_TRY(check_view(ctx, op, "bias", bias, n, shape));
+    int h = 1 + (int)dt;
+    mm_args q = {path, a16 ? h : 0, h, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
+    return matmul_run(ctx, &q, op);
+}
+
+vkt_status vkt_matmul16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 dt, bool a16,
+                                bool b16, bool transA, bool transB, int M, int N, int K,
+                                float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
+                                vkt_view bias) {
+    return matmul16(ctx, "matmul16", path, dt, a16, b16, transA, transB, M, N, K, alpha, A, B, beta,
+                    C, bias);
+}
+
+vkt_status vkt_matmul16(vkt_ctx *ctx, vkt_dtype16 dt, bool a16, bool b16, bool transA, bool transB,
+                        int M, int N, int K, float alpha, vkt_view A, vkt_view B, float beta,
+                        vkt_view C, vkt_view bias) {
+    return matmul16(ctx, "matmul16", vkt_ctx_profile(ctx)->matmul_path, dt, a16, b16, transA,
+                    transB, M, N, K, alpha, A, B, beta, C, bias);
+}
+
+vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 dt, bool transA,
+                                  bool transB, int M, int N, int K, float alpha, vkt_view A,
+                                  vkt_view B, float beta, vkt_view C, vkt_view bias) {
+    if (transA) {
+        VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, vkt_ctx_err(ctx)));
+        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED,
+                        "matmul_w16: transA=1 is not supported (A must be stored (M, K); "
+                        "vkt_matmul16 takes it)");
+    }
+    return matmul16(ctx, "matmul_w16", path, dt, false, true, transA, transB, M, N, K, alpha, A, B,
+                    beta, C, bias);
 }
 
 vkt_status vkt_matmul_w16(vkt_ctx *ctx, vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K, float alpha,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "half.h"
 #include "op_matmul_gpu.h"
 
 // Push constants of matmul_splitk_reduce.comp.
@@ -50,21 +51,36 @@ uint32_t vkt_matmul_gpu_splits(const vkt_profile *p, uint64_t m, uint64_t n, uin
 }
 
 // 4-float loads need the operand's rows, its start in the binding and the binding's start
-// 16-byte aligned (a device may align storage bindings to 4 bytes only).
-static bool vec_ok(vkt_ctx *ctx, vkt_view v, uint64_t ld) {
-    return ld % 4 == 0 && v.offset % 16 == 0 && vkt_bind_shift(ctx, v, VKT_BIND_READ) % 4 == 0;
+// 16-byte aligned (a device may align storage bindings to 4 bytes only); 4 16-bit values
+// (one uvec2) the same at 8 bytes. The operand's first element is skip elements in.
+static bool vec_ok(vkt_ctx *ctx, vkt_view v, int h16, uint32_t skip, uint64_t ld) {
+    if (!h16)
+        return ld % 4 == 0 && v.offset % 16 == 0 && vkt_bind_shift(ctx, v, VKT_BIND_READ) % 4 == 0;
+    return ld % 4 == 0 && (v.offset + 2 * skip) % 8 == 0 &&
+        (2 * vkt_bind_shift(ctx, v, VKT_BIND_READ) + skip) % 4 == 0;
+}
+
+// An operand's offset in its binding, in its elements.
+static uint32_t elem_off(vkt_ctx *ctx, vkt_view v, int h16, uint32_t skip) {
+    uint32_t words = vkt_bind_shift(ctx, v, VKT_BIND_READ);
+    return h16 ? 2 * words + skip : words;
 }
 
 static vkt_status record_product(vkt_ctx *ctx, const vkt_mm_gpu *q, vkt_matmul_tile t, uint32_t splits,
                                  uint32_t k_split) {
     static const char *tr[2][2] = {{"nn", "nt"}, {"tn", "tt"}};
-    char name[40];
-    snprintf(name, sizeof name, "matmul_gpu_%s%s", splits > 1 ? "splitk_" : "", tr[q->ta][q->tb]);
+    char name[40], tag[8] = "";
+    if (q->b16)
+        snprintf(tag, sizeof tag, "%s%s_", vkt_dtype16_name((vkt_dtype16)(q->b16 - 1)),
+                 q->a16 ? "ab" : "");
+    snprintf(name, sizeof name, "matmul_gpu_%s%s%s", splits > 1 ? "splitk_" : "", tag,
+             tr[q->ta][q->tb]);
     const bool with_bias = q->bias.buf != NULL;
     vkt_view out = splits > 1 ? q->scratch : q->c, bv = with_bias ? q->bias : q->a;
     vkt_dispatch d = {.shader = name, .op = "matmul", .nbind = 4, .nspec = 8};
     d.spec[0] = t.wgx, d.spec[1] = t.wgy, d.spec[2] = 1, d.spec[3] = t.tm, d.spec[4] = t.tn, d.spec[5] = t.bk;
-    d.spec[6] = vec_ok(ctx, q->a, q->lda), d.spec[7] = vec_ok(ctx, q->b, q->ldb);
+    d.spec[6] = vec_ok(ctx, q->a, q->a16, q->a_skip, q->lda);
+    d.spec[7] = vec_ok(ctx, q->b, q->b16, q->b_skip, q->ldb);
     d.groups[0] = (uint32_t)cdiv(q->n, (uint64_t)t.wgx * t.tn);
     d.groups[1] = (uint32_t)cdiv(q->m, (uint64_t)t.wgy * t.tm);
     d.groups[2] = splits;
@@ -75,7 +91,7 @@ static vkt_status record_product(vkt_ctx *ctx, const vkt_mm_gpu *q, vkt_matmul_t
     vkt_matmul_push pc = {
         .M = (uint32_t)q->m, .N = (uint32_t)q->n, .K = (uint32_t)q->k,
         .lda = (uint32_t)q->lda, .ldb = (uint32_t)q->ldb, .ldc = (uint32_t)q->ldc,
-        .a_off = vkt_bind_shift(ctx, q->a, VKT_BIND_READ), .b_off = vkt_bind_shift(ctx, q->b, VKT_BIND_READ),
+        .a_off = elem_off(ctx, q->a, q->a16, q->a_skip), .b_off = elem_off(ctx, q->b, q->b16, q->b_skip),
         .c_off = vkt_bind_shift(ctx, out, VKT_BIND_WRITE), .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
         .has_bias = with_bias, .alpha = q->alpha, .beta = q->beta, .k_split = k_split,
     };

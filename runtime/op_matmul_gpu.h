@@ -22,13 +22,17 @@ typedef struct vkt_matmul_push {
 } vkt_matmul_push;
 
 // One product already cut to binding-sized views: C (m, n) = alpha op(A) op(B) + beta C + bias.
-// Strides in floats; bias.buf NULL: none. splits > 1: split-k into scratch (splits*m*n floats).
+// Strides in elements; bias.buf NULL: none. splits > 1: split-k into scratch (splits*m*n
+// floats; fp32 operands only). a16, b16 (0: fp32, 1: bf16, 2: fp16): a 16-bit operand's view
+// covers whole words and a_skip / b_skip (0 or 1) elements of its first word precede it.
 typedef struct vkt_mm_gpu {
     bool ta, tb;
     uint64_t m, n, k, lda, ldb, ldc;
     float alpha, beta;
     vkt_view a, b, c, bias, scratch;
     uint32_t splits;
+    int a16, b16;
+    uint32_t a_skip, b_skip;
 } vkt_mm_gpu;
 
 // The tile for an m x n product: the large one where it fills the device, else the small one.

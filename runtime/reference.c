@@ -30,22 +30,34 @@ static vkt_status need(const char *op, const char *name, const void *p, vkt_erro
 #undef REAL
 #undef SUF
 
-vkt_status vkt_ref_matmul_w16(vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K,
-                              float alpha, const float *A, const uint16_t *B, float beta,
-                              float *C, const float *bias, vkt_error *err) {
-    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
+static vkt_status check_dtype(const char *op, vkt_dtype16 dt, vkt_error *err) {
     if (dt != VKT_BF16 && dt != VKT_F16)
-        return vkt_fail(err, VKT_ERR_ARG, "matmul_w16: dtype %d is neither VKT_BF16 nor VKT_F16", (int)dt);
-    VKT_TRY(need("matmul_w16", "A", A, err));
-    VKT_TRY(need("matmul_w16", "B", B, err));
-    VKT_TRY(need("matmul_w16", "C", C, err));
+        return vkt_fail(err, VKT_ERR_ARG, "%s: dtype %d is neither VKT_BF16 nor VKT_F16", op,
+                        (int)dt);
+    return VKT_OK;
+}
+
+// Element i of an operand that holds floats or, when h16, dt values.
+static double elem16(vkt_dtype16 dt, bool h16, const void *x, size_t i) {
+    return h16 ? (double)vkt_half_to_f32(dt, ((const uint16_t *)x)[i])
+               : (double)((const float *)x)[i];
+}
+
+vkt_status vkt_ref_matmul16(vkt_dtype16 dt, bool a16, bool b16, bool transA, bool transB, int M,
+                            int N, int K, float alpha, const void *A, const void *B, float beta,
+                            float *C, const float *bias, vkt_error *err) {
+    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
+    VKT_TRY(check_dtype("matmul16", dt, err));
+    VKT_TRY(need("matmul16", "A", A, err));
+    VKT_TRY(need("matmul16", "B", B, err));
+    VKT_TRY(need("matmul16", "C", C, err));
     for (int m = 0; m < M; m++) {
         for (int n = 0; n < N; n++) {
             double acc = 0;
             for (int k = 0; k < K; k++) {
-                double a = transA ? A[(size_t)k * M + m] : A[(size_t)m * K + k];
-                uint16_t h = transB ? B[(size_t)n * K + k] : B[(size_t)k * N + n];
-                acc += a * (double)vkt_half_to_f32(dt, h);
+                size_t ia = transA ? (size_t)k * M + m : (size_t)m * K + k;
+                size_t ib = transB ? (size_t)n * K + k : (size_t)k * N + n;
+                acc += elem16(dt, a16, A, ia) * elem16(dt, b16, B, ib);
             }
             double c = (double)alpha * acc;
             if (beta != 0) c += (double)beta * C[(size_t)m * N + n]; // beta == 0 never reads C
@@ -53,6 +65,36 @@ vkt_status vkt_ref_matmul_w16(vkt_dtype16 dt, bool transA, bool transB, int M, i
             C[(size_t)m * N + n] = (float)c;
         }
     }
+    return VKT_OK;
+}
+
+vkt_status vkt_ref_matmul_w16(vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K,
+                              float alpha, const float *A, const uint16_t *B, float beta, float *C,
+                              const float *bias, vkt_error *err) {
+    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
+    VKT_TRY(check_dtype("matmul_w16", dt, err));
+    VKT_TRY(need("matmul_w16", "A", A, err));
+    VKT_TRY(need("matmul_w16", "B", B, err));
+    VKT_TRY(need("matmul_w16", "C", C, err));
+    return vkt_ref_matmul16(dt, false, true, transA, transB, M, N, K, alpha, A, B, beta, C, bias,
+                            err);
+}
+
+vkt_status vkt_ref_cast16(vkt_dtype16 dt, size_t n, const float *src, uint16_t *dst,
+                          vkt_error *err) {
+    VKT_TRY(check_dtype("cast16", dt, err));
+    VKT_TRY(need("cast16", "src", src, err));
+    VKT_TRY(need("cast16", "dst", dst, err));
+    for (size_t i = 0; i < n; i++) dst[i] = vkt_f32_to_half(dt, src[i]);
+    return VKT_OK;
+}
+
+vkt_status vkt_ref_widen16(vkt_dtype16 dt, size_t n, const uint16_t *src, float *dst,
+                           vkt_error *err) {
+    VKT_TRY(check_dtype("widen16", dt, err));
+    VKT_TRY(need("widen16", "src", src, err));
+    VKT_TRY(need("widen16", "dst", dst, err));
+    for (size_t i = 0; i < n; i++) dst[i] = vkt_half_to_f32(dt, src[i]);
     return VKT_OK;
 }
 

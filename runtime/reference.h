@@ -49,6 +49,24 @@ vkt_status vkt_ref_matmul(bool transA, bool transB, int M, int N, int K, float a
 vkt_status vkt_ref_matmul_w16(vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K,
                               float alpha, const float *A, const uint16_t *B, float beta,
                               float *C, const float *bias, vkt_error *err);
+// The same with either operand or both in 16 bits (a16, b16: which ones hold dt values,
+// one uint16_t per element, same layouts as above; the others are float): A is a
+// `const uint16_t *` when a16, else a `const float *`, and B likewise. Mixed-precision
+// training's three products of a linear layer, x16 (M, IN) and W16 (OUT, IN) in 16 bits:
+//   y = x16 W16^T  : matmul16(dt, 1, 1, false, true, M, OUT, IN, 1, x16, W16, 0, y, b)
+//   dx = dy W16    : matmul16(dt, 0, 1, false, false, M, IN, OUT, 1, dy, W16, 1, dx, NULL)
+//   dW += dy^T x16 : matmul16(dt, 0, 1, true, false, OUT, IN, M, 1, dy, x16, 1, dW, NULL)
+// The device kernel is vkt_matmul16 (op_matmul.h), which accepts fewer combinations.
+vkt_status vkt_ref_matmul16(vkt_dtype16 dt, bool a16, bool b16, bool transA, bool transB,
+                            int M, int N, int K, float alpha, const void *A, const void *B,
+                            float beta, float *C, const float *bias, vkt_error *err);
+// dst (n) = src (n floats) rounded to dt by vkt_f32_to_half (half.h): nearest even, NaN
+// kept (quiet), overflow to infinity. The device op is vkt_cast16 (op_cast.h).
+vkt_status vkt_ref_cast16(vkt_dtype16 dt, size_t n, const float *src, uint16_t *dst,
+                          vkt_error *err);
+// dst (n floats) = src (n dt values) widened exactly (vkt_widen16 on the device).
+vkt_status vkt_ref_widen16(vkt_dtype16 dt, size_t n, const uint16_t *src, float *dst,
+                           vkt_error *err);
 // dbias (N) += sum over m of dC (M, N).
 vkt_status vkt_ref_bias_grad(int M, int N, const float *dC, float *dbias, vkt_error *err);
 // The linear layer above as two calls: in (M, IN), W (OUT, IN), bias (OUT) or NULL,

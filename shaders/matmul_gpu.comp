@@ -22,6 +22,10 @@
 //
 // Stored layouts: A (M, K) row stride lda [TRANS_A: (K, M)]; B (K, N) stride ldb
 // [TRANS_B: (N, K)]; C (M, N) stride ldc; offsets in floats from each binding's start.
+// A16, B16 (1: bf16, 2: fp16, one format for both): that operand holds 16-bit values two
+// to a 32-bit word (vkt_half.glsl), widened to fp32 as the slice is loaded (shared memory
+// and the product stay fp32); its ld and offset count 16-bit elements, and VEC_A / VEC_B
+// then say both are multiples of 4, so a chunk of 4 is one uvec2 load.
 #include "vkt_common.glsl"
 
 #ifndef TRANS_A
@@ -33,6 +37,13 @@
 #ifndef SPLITK
 #define SPLITK 0
 #endif
+#ifndef A16
+#define A16 0
+#endif
+#ifndef B16
+#define B16 0
+#endif
+#include "vkt_half.glsl"
 
 layout(constant_id = 3) const uint TM = 8;     // rows of C per thread (4 or 8)
 layout(constant_id = 4) const uint TN = 8;     // columns of C per thread (4 or 8)
@@ -54,10 +65,29 @@ layout(push_constant) uniform Push {
     uint k_split; // SPLITK: the k-range of one workgroup layer (a multiple of BK)
 } p;
 
+// elemX(i): element i of an operand; vec4X(i): elements i..i+3 (i a multiple of 4).
+#if A16
+layout(std430, binding = 0) readonly buffer Abuf { uint Aw[]; };
+layout(std430, binding = 0) readonly buffer Abuf4 { uvec2 Aw2[]; };
+float elemA(uint i) { return widen2(Aw[i >> 1])[i & 1u]; }
+vec4 vec4A(uint i) { uvec2 w = Aw2[i >> 2]; return vec4(widen2(w.x), widen2(w.y)); }
+#else
 layout(std430, binding = 0) readonly buffer Abuf { float A[]; };
 layout(std430, binding = 0) readonly buffer Abuf4 { vec4 A4[]; };
+float elemA(uint i) { return A[i]; }
+vec4 vec4A(uint i) { return A4[i >> 2]; }
+#endif
+#if B16
+layout(std430, binding = 1) readonly buffer Bbuf { uint Bw[]; };
+layout(std430, binding = 1) readonly buffer Bbuf4 { uvec2 Bw2[]; };
+float elemB(uint i) { return widen2(Bw[i >> 1])[i & 1u]; }
+vec4 vec4B(uint i) { uvec2 w = Bw2[i >> 2]; return vec4(widen2(w.x), widen2(w.y)); }
+#else
 layout(std430, binding = 1) readonly buffer Bbuf { float B[]; };
 layout(std430, binding = 1) readonly buffer Bbuf4 { vec4 B4[]; };
+float elemB(uint i) { return B[i]; }
+vec4 vec4B(uint i) { return B4[i >> 2]; }
+#endif
 layout(std430, binding = 2) buffer Cbuf { float C[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 
@@ -70,10 +100,10 @@ uint swz(uint kk, uint i) { return (i ^ (((kk >> 2) * (128u / BK)) & 31u)) >> 2;
 // One chunk of an operand: 4 stored elements from index base on, of which the first
 // n are inside the matrix (step: distance between them, 1 along a stored row).
 vec4 load4(const bool isA, const bool vec, uint base, uint n) {
-    if (vec && n >= 4) return isA ? A4[base >> 2] : B4[base >> 2];
+    if (vec && n >= 4) return isA ? vec4A(base) : vec4B(base);
     vec4 v = vec4(0.0);
     [[unroll]] for (uint c = 0; c < 4; c++)
-        if (c < n) v[c] = isA ? A[base + c] : B[base + c];
+        if (c < n) v[c] = isA ? elemA(base + c) : elemB(base + c);
     return v;
 }
 

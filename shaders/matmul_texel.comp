@@ -20,6 +20,9 @@
 // bound as RGBA32UI (B_VEC4: 8 values per fetch) or R32UI; ldb and b_off count 16-bit
 // elements, and RGBA32UI needs both to be multiples of 8. With TRANS_B the k loop is
 // unrolled by 8 so one fetch feeds 8 k-steps; without, TN must be a multiple of 8.
+// A16 (the same format as B16, TRANS_A 0 only): A holds 16-bit values likewise, bound
+// as RGBA32UI (A_VEC4: lda and a_off multiples of 8) or R32UI; lda and a_off count
+// 16-bit elements. One RGBA32UI fetch of A feeds 8 k-steps, or 4 when KU is 4.
 #include "vkt_common.glsl"
 
 #ifndef TRANS_A
@@ -37,12 +40,20 @@
 #ifndef B16
 #define B16 0
 #endif
+#ifndef A16
+#define A16 0
+#endif
+#if A16 && TRANS_A
+#error "a 16-bit A is read (M, K) only"
+#endif
 #define F16_BY_BITS 1 // see vkt_half.glsl
 #include "vkt_half.glsl"
 
 #if B16 && TRANS_B && B_VEC4
+#define KU8 1
 const uint KU = 8u; // k-steps per iteration of the main loop
 #else
+#define KU8 0
 const uint KU = 4u;
 #endif
 
@@ -57,7 +68,11 @@ layout(push_constant) uniform Push {
     float alpha, beta;
 } p;
 
+#if A16
+layout(binding = 0) uniform usamplerBuffer A;
+#else
 layout(binding = 0) uniform samplerBuffer A;
+#endif
 #if B16
 layout(binding = 1) uniform usamplerBuffer B;
 #else
@@ -73,7 +88,11 @@ float elemA(uint m, uint k) {
 #else
     uint i = p.a_off + m * p.lda + k;
 #endif
-#if A_VEC4
+#if A16 && A_VEC4
+    return widen2(texelFetch(A, int(i >> 3))[(i >> 1) & 3u])[i & 1u];
+#elif A16
+    return widen2(texelFetch(A, int(i >> 1)).x)[i & 1u];
+#elif A_VEC4
     return texelFetch(A, int(i >> 2))[i & 3u];
 #else
     return texelFetch(A, int(i)).x;
@@ -111,7 +130,27 @@ void main() {
     for (; k + KU <= p.K; k += KU) {
         float a[KU][TM], b[KU][TN];
         // ---- A: a[kk][i] = op(A)[m0 + i][k + kk]
-#if !TRANS_A && A_VEC4
+#if A16 && A_VEC4 && KU8
+        [[unroll]] for (uint i = 0; i < TM; i++) {
+            uvec4 w = texelFetch(A, int((p.a_off + min(m0 + i, mlast) * p.lda + k) >> 3));
+            [[unroll]] for (uint q = 0; q < 4u; q++) {
+                vec2 h = widen2(w[q]);
+                a[2u * q][i] = h.x; a[2u * q + 1u][i] = h.y;
+            }
+        }
+#elif A16 && A_VEC4
+        // 4 k-steps are half a texel: its first or second pair of words.
+        [[unroll]] for (uint i = 0; i < TM; i++) {
+            uint e = p.a_off + min(m0 + i, mlast) * p.lda + k;
+            uvec4 w = texelFetch(A, int(e >> 3));
+            uvec2 ww = (e & 4u) != 0u ? w.zw : w.xy;
+            vec2 lo = widen2(ww.x), hi = widen2(ww.y);
+            a[0][i] = lo.x; a[1][i] = lo.y; a[2][i] = hi.x; a[3][i] = hi.y;
+        }
+#elif A16
+        [[unroll]] for (uint kk = 0; kk < KU; kk++)
+            [[unroll]] for (uint i = 0; i < TM; i++) a[kk][i] = elemA(min(m0 + i, mlast), k + kk);
+#elif !TRANS_A && A_VEC4
         [[unroll]] for (uint i = 0; i < TM; i++)
             [[unroll]] for (uint q = 0; q < KU; q += 4u) {
                 vec4 v = texelFetch(A, int((p.a_off + min(m0 + i, mlast) * p.lda + k + q) >> 2));

@@ -13,7 +13,8 @@
 //   A (M, K) row stride lda [TRANS_A: (K, M)]; B (K, N) stride ldb [TRANS_B: (N, K)];
 //   C (M, N) stride ldc; offsets in floats from the start of each binding.
 // B16 (1: bf16, 2: fp16): B holds 16-bit values two to a word (vkt_half.glsl), widened
-// as they are staged; ldb and b_off then count 16-bit elements.
+// as they are staged; ldb and b_off then count 16-bit elements. A16 likewise for A (the
+// same format as B16 when both are set; lda and a_off count 16-bit elements).
 #include "vkt_common.glsl"
 
 #ifndef TRANS_A
@@ -24,6 +25,9 @@
 #endif
 #ifndef B16
 #define B16 0
+#endif
+#ifndef A16
+#define A16 0
 #endif
 #include "vkt_half.glsl"
 
@@ -42,7 +46,13 @@ layout(push_constant) uniform Push {
     float alpha, beta;
 } p;
 
+#if A16
+layout(std430, binding = 0) readonly buffer Abuf { uint Aw[]; };
+float loadA(uint i) { return widen2(Aw[i >> 1])[i & 1u]; }
+#else
 layout(std430, binding = 0) readonly buffer Abuf { float A[]; };
+float loadA(uint i) { return A[i]; }
+#endif
 #if B16
 layout(std430, binding = 1) readonly buffer Bbuf { uint Bw[]; };
 float loadB(uint i) { return widen2(Bw[i >> 1])[i & 1u]; }
@@ -71,11 +81,11 @@ void main() {
 #if TRANS_A
             uint i = e % BM, kk = e / BM; // A stored (K, M): contiguous along m
             uint m = m0 + i, k = k0 + kk;
-            As[kk * BM + i] = (m < p.M && k < p.K) ? A[p.a_off + k * p.lda + m] : 0.0;
+            As[kk * BM + i] = (m < p.M && k < p.K) ? loadA(p.a_off + k * p.lda + m) : 0.0;
 #else
             uint kk = e % BK, i = e / BK; // A stored (M, K): contiguous along k
             uint m = m0 + i, k = k0 + kk;
-            As[kk * BM + i] = (m < p.M && k < p.K) ? A[p.a_off + m * p.lda + k] : 0.0;
+            As[kk * BM + i] = (m < p.M && k < p.K) ? loadA(p.a_off + m * p.lda + k) : 0.0;
 #endif
         }
         for (uint e = tid; e < BN * BK; e += NT) {

@@ -378,7 +378,7 @@ static void test_overfit_then_generate(void **state) {
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) tok[b * T + t] = (unsigned char)text[t], tgt[b * T + t] = (unsigned char)text[t + 1];
     TEST_OK(ctx, vkt_model_set_batch(m, tok, tgt, NULL));
-    vkt_optim o = {3e-3f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f};
+    vkt_optim o = {3e-3f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f, 1.0f};
     double loss = 1e9, wsum;
     int step;
     for (step = 1; step <= 400; step++) {

@@ -413,7 +413,7 @@ static void test_adamw(void **state) {
         norm = sqrt(norm);
         assert_true(norm > 0);
         // eps large enough that the step depends on the gradient's size (clipping shows).
-        vkt_optim o = {0.01f, 0.9f, 0.999f, 1e-2f, 0.1f, clip ? (float)(norm / 10) : 0.0f};
+        vkt_optim o = {0.01f, 0.9f, 0.999f, 1e-2f, 0.1f, clip ? (float)(norm / 10) : 0.0f, 1.0f};
         float got_norm = 0;
         TEST_OK(ctx, vkt_lora_adamw(a, &o, 1, &got_norm));
         assert_true(fabs(got_norm - norm) <= 1e-5 * norm);

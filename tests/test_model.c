@@ -136,7 +136,7 @@ static void check_w16(int w16) {
     c.vocab = 41;
     vkt_model *m32 = NULL, *m16 = NULL;
     vkt_error err = {0};
-    vkt_model_opts o = {w16, true};
+    vkt_model_opts o = {w16, true, VKT_PREC_FP32};
     if (vkt_model_create(ctx, &c, &m32, &err) != VKT_OK) fail_msg("%s", err.msg);
     if (vkt_model_create_opts(ctx, &c, &o, &m16, &err) != VKT_OK) fail_msg("%s", err.msg);
     TEST_OK(ctx, vkt_model_init(m32, 9));

@@ -33,7 +33,7 @@ static void run(bool staging, bool split, run_out *out) {
     vkt_model *m = test_model_new(ctx, &c, 7);
     TEST_OK(ctx, vkt_model_plan(m, B, T));
     int32_t tok[B * T], tgt[B * T];
-    vkt_optim o = {1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f};
+    vkt_optim o = {1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, 1.0f};
     for (int s = 0; s < STEPS; s++) {
         for (int i = 0; i < B * T; i++) tok[i] = (i * 13 + 5 * s + 1) % 64, tgt[i] = (i * 7 + 3 * s + 2) % 64;
         vkt_transfers t0, t1;

@@ -1,8 +1,10 @@
 // bench_matmul.c: matmul GFLOP/s. With no shape: 256, 512, 1024, 2048 square (NN) and
 // the GPT-2 small linear layer (M=256, K=768, N=3072) in every transpose; with
 // --m/--n/--k one product. tools/bench_numpy_sgemm.py times OpenBLAS on the same shapes.
-// --dtype bf16|f16 times vkt_matmul_w16 (B in 16 bits) beside fp32 on each shape and
-// prints the speed ratio (table output; JSON has both rows, told apart by the variant).
+// --dtype bf16|f16 times vkt_matmul16 beside fp32 on each shape and prints the speed ratio
+// (table output; JSON has both rows, told apart by the variant): A and B in 16 bits without
+// --ta (with --tb the forward product of mixed-precision training, y = x16 W16^T), B alone
+// with --ta (its weight gradient dW = dy^T x16).
 // --path picks the kernel family (default: the device's): texel, tiled, gpu, splitk (the
 // gpu kernel through vkt_matmul_splitk, --splits N layers, 0: the profile's choice), or all:
 // every family on each shape, each with its speed as a ratio to the device's own path
@@ -37,22 +39,23 @@ typedef struct {
 static vkt_status run_matmul(vkt_ctx *ctx, void *p) {
     matmul_arg *a = p;
     if (a->dt >= 0)
-        return vkt_matmul_w16_on_path(ctx, a->path, (vkt_dtype16)a->dt, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a,
-                                      a->b, 0.0f, a->c, a->bias);
+        return vkt_matmul16_on_path(ctx, a->path, (vkt_dtype16)a->dt, !a->ta, true, a->ta, a->tb,
+                                    a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias);
     if (a->splits >= 0)
         return vkt_matmul_splitk(ctx, a->splits, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c,
                                  a->bias, a->scratch);
     return vkt_matmul_on_path(ctx, a->path, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias);
 }
 
-// One product of a family (splits: FAM_SPLITK's layer request) with B in fp32 (dt -1) or
-// 16 bits (a vkt_dtype16); *ms_out gets its time.
+// One product of a family (splits: FAM_SPLITK's layer request) in fp32 (dt -1) or with
+// 16-bit operands (a vkt_dtype16: B, and A unless ta); *ms_out gets its time.
 static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int dt, bool ta, bool tb, int m, int n,
                      int k, bool bias, double *ms_out) {
     uint64_t na = (uint64_t)m * k, nb = (uint64_t)k * n, nc = (uint64_t)m * n;
     uint64_t ns = fam == FAM_SPLITK ? vkt_matmul_splitk_scratch_floats(ctx, m, n, k, splits) : 0;
-    // 16-bit B: whole 32-bit words, filled with a pair of equal values.
-    uint64_t b_words = dt >= 0 ? (nb + 1) / 2 : nb;
+    // 16-bit operands: whole 32-bit words, filled with a pair of equal values.
+    bool a16 = dt >= 0 && !ta;
+    uint64_t b_words = dt >= 0 ? (nb + 1) / 2 : nb, a_words = a16 ? (na + 1) / 2 : na;
     float b_fill = 0.25f;
     if (dt >= 0) {
         uint32_t h = vkt_f32_to_half((vkt_dtype16)dt, 0.25f), w = h | h << 16;
@@ -60,8 +63,10 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int
     }
     vkt_buffer *ba = NULL, *bb = NULL, *bc = NULL, *bbias = NULL, *bs = NULL;
     int rc = CLI_OK;
-    if (vkt_buffer_create(ctx, na * 4, &ba) != VKT_OK || vkt_buffer_create(ctx, b_words * 4, &bb) != VKT_OK ||
-        vkt_buffer_create(ctx, nc * 4, &bc) != VKT_OK || vkt_buffer_create(ctx, (uint64_t)n * 4, &bbias) != VKT_OK ||
+    if (vkt_buffer_create(ctx, a_words * 4, &ba) != VKT_OK ||
+        vkt_buffer_create(ctx, b_words * 4, &bb) != VKT_OK ||
+        vkt_buffer_create(ctx, nc * 4, &bc) != VKT_OK ||
+        vkt_buffer_create(ctx, (uint64_t)n * 4, &bbias) != VKT_OK ||
         (ns && vkt_buffer_create(ctx, ns * 4, &bs) != VKT_OK))
         rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
     matmul_arg a = {.path = fam == FAM_SPLITK ? VKT_MATMUL_GPU_TILED : (vkt_matmul_path)fam,
@@ -71,7 +76,8 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int
         a.a = vkt_view_all(ba), a.b = vkt_view_all(bb), a.c = vkt_view_all(bc);
         a.scratch = bs ? vkt_view_all(bs) : (vkt_view){0};
         a.bias = bias ? vkt_view_all(bbias) : (vkt_view){0};
-        if (vkt_fill(ctx, a.a, na, 0.5f) != VKT_OK || vkt_fill(ctx, a.b, b_words, b_fill) != VKT_OK ||
+        if (vkt_fill(ctx, a.a, a_words, a16 ? b_fill : 0.5f) != VKT_OK ||
+            vkt_fill(ctx, a.b, b_words, b_fill) != VKT_OK ||
             vkt_fill(ctx, vkt_view_all(bbias), (uint64_t)n, 1.0f) != VKT_OK)
             rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
     }
@@ -82,9 +88,12 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int
         } else {
             char variant[64], layers[16] = "";
             if (fam == FAM_SPLITK) snprintf(layers, sizeof layers, " x%llu", (unsigned long long)(ns ? ns / nc : 1));
-            snprintf(variant, sizeof variant, "%c%c %s%s%s%s%s", ta ? 'T' : 'N', tb ? 'T' : 'N', fam_names[fam], layers,
-                     bias ? " +bias" : "", dt >= 0 ? " " : "", dt >= 0 ? vkt_dtype16_name((vkt_dtype16)dt) : "");
-            double bytes = 4.0 * (double)(na + nc) + (dt >= 0 ? 2.0 : 4.0) * (double)nb;
+            snprintf(variant, sizeof variant, "%c%c %s%s%s%s%s%s", ta ? 'T' : 'N', tb ? 'T' : 'N',
+                     fam_names[fam], layers, bias ? " +bias" : "", dt >= 0 ? " " : "",
+                     dt >= 0 ? vkt_dtype16_name((vkt_dtype16)dt) : "",
+                     a16 ? " A+B" : dt >= 0 ? " B" : "");
+            double bytes = (a16 ? 2.0 : 4.0) * (double)na + 4.0 * (double)nc +
+                (dt >= 0 ? 2.0 : 4.0) * (double)nb;
             bench_report(ctx, o, &(bench_result){"matmul", variant, m, n, k, ms, 2.0 * m * (double)n * k, bytes});
             if (ms_out) *ms_out = ms;
         }
@@ -116,7 +125,7 @@ static int bench_shape(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, i
     }
     int rc = bench_one(ctx, o, fam, splits, -1, ta, tb, m, n, k, bias, &ms32);
     if (rc != CLI_OK || dt < 0) return rc;
-    if (fam == FAM_SPLITK || fam == FAM_GPU) fam = FAM_TILED; // 16-bit B runs the tiled kernel on GPUs
+    if (fam == FAM_SPLITK) fam = FAM_GPU; // 16-bit operands have no split-k
     rc = bench_one(ctx, o, fam, splits, dt, ta, tb, m, n, k, bias, &ms16);
     if (rc == CLI_OK && !o->json && ms16 > 0)
         printf("%-18s %-22s %.2fx the fp32 speed\n", "", vkt_dtype16_name((vkt_dtype16)dt), ms32 / ms16);
@@ -172,9 +181,8 @@ int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     int rc = CLI_OK;
     for (int i = 0; i < 4 && rc == CLI_OK; i++)
         rc = bench_shape(ctx, o, fam, (int)splits, dt, false, false, square[i], square[i], square[i], false);
-    // GPT-2 small MLP up-projection shape, every transpose (16-bit B: transA false only)
+    // GPT-2 small MLP up-projection shape, every transpose
     for (int t = 0; t < 4 && rc == CLI_OK; t++)
-        if (dt < 0 || !(t & 2))
-            rc = bench_shape(ctx, o, fam, (int)splits, dt, t & 2, t & 1, 256, 3072, 768, false);
+        rc = bench_shape(ctx, o, fam, (int)splits, dt, t & 2, t & 1, 256, 3072, 768, false);
     return rc;
 }

@@ -15,7 +15,7 @@ typedef struct {
 
 static vkt_status one_step(vkt_ctx *ctx, void *p) {
     step_arg *a = p;
-    vkt_optim o = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    vkt_optim o = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f, 1.0f};
     VKT_TRY(vkt_model_forward(a->m, NULL, NULL));
     VKT_TRY(vkt_model_loss(a->m, 1e-3f, true));
     return vkt_model_adamw(a->m, &o, ++a->t, NULL);
@@ -24,7 +24,7 @@ static vkt_status one_step(vkt_ctx *ctx, void *p) {
 // One step as vkt train runs it: the batch's upload, forward, loss and backward, the norm,
 // the loss and norm read together, AdamW (left recorded for the next step to follow).
 static vkt_status train_step(step_arg *a, const int32_t *tok, const int32_t *tgt) {
-    vkt_optim o = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f};
+    vkt_optim o = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f, 1.0f};
     double loss, wsum;
     float gnorm;
     VKT_TRY(vkt_model_set_batch(a->m, tok, tgt, NULL));

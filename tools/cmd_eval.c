@@ -8,27 +8,57 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "cli_device.h"
 #include "commands.h"
 #include "dataset.h"
 #include "cli_model.h"
 #include "generate.h"
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: vkt eval --ckpt DIR --data FILE [--ctx N] [--json]\n\n"
-            "Mean next-token negative log-likelihood (nats/token) of FILE under the checkpoint in DIR.\n"
-            "Tokens are the checkpoint's: DIR/tokenizer.json (its special tokens' text read as their ids),\n"
-            "else one per byte. They are cut into non-overlapping windows of --ctx tokens (the last may\n"
-            "be shorter) and every token but the first of each window is scored.\n\n"
-            "  --ckpt DIR       checkpoint (config.json + model.safetensors)\n"
-            "  --data FILE      text to score\n"
-            "  --ctx N          window length in tokens (default: the model's context, at most 1024)\n"
-            "  --batch N        windows per forward (default 4)\n"
-            CLI_WEIGHTS_HELP
-            "  --device N       Vulkan device (see vkt devices)\n"
-            "  --allow-nonfinite  load weights holding NaN/inf (an NLL that is not finite is still an error)\n"
-            "  --json           print {\"nll\": ..., \"tokens\": ...}\n");
+static const cli_cmd CMD = {
+    .name = "eval",
+    .usage = "usage: vkt eval --ckpt DIR --data FILE [--ctx N] [--json]\n",
+    .about = "Mean next-token negative log-likelihood (nats/token) of FILE under the checkpoint in DIR.\n"
+             "Tokens are the checkpoint's: DIR/tokenizer.json (its special tokens' text read as their ids),\n"
+             "else one per byte. They are cut into non-overlapping windows of --ctx tokens (the last may\n"
+             "be shorter) and every token but the first of each window is scored.\n",
+};
+
+static int opt_weights(const cli_opt *opt, const char *cmd, const char *const *v) {
+    if (cli_weights_check(cmd, v[0]) != CLI_OK) return CLI_USAGE;
+    *(const char **)opt->dest = v[0];
+    return CLI_OK;
+}
+
+typedef struct eval_args {
+    const char *ckpt, *data, *weights, *adapter;
+    int device, batch, wctx;
+    bool json, allow_nonfinite;
+} eval_args;
+
+static int parse_args(int argc, char **argv, eval_args *a) {
+    const cli_opt table[] = {
+        {"--ckpt", CLI_OPT_STR, &a->ckpt, .metavar = "DIR", .help = "checkpoint (config.json + model.safetensors)"},
+        {"--data", CLI_OPT_STR, &a->data, .metavar = "FILE", .help = "text to score"},
+        {"--ctx", CLI_OPT_INT, &a->wctx, 2, 1 << 20, "N", .def = "the model's context, at most 1024",
+         .help = "window length in tokens"},
+        {"--batch", CLI_OPT_INT, &a->batch, 1, 4096, "N", .help = "windows per forward"},
+        {"--weights", CLI_OPT_CUSTOM, &a->weights, .metavar = "W", .parse = opt_weights, .def = "auto",
+         .help = "auto|fp32|bf16|f16: how the weights sit on the device (auto: 16-bit\n"
+                 "for a bf16/fp16 checkpoint of the llama family, else fp32)"},
+        {"--adapter", CLI_OPT_STR, &a->adapter, .metavar = "DIR",
+         .help = "apply a PEFT LoRA adapter (adapter_config.json, adapter_model.safetensors)"},
+        CLI_OPT_DEVICE(&a->device),
+        {"--allow-nonfinite", CLI_OPT_FLAG, &a->allow_nonfinite,
+         .help = "load weights holding NaN/inf (an NLL that is not finite is still an error)"},
+        {"--json", CLI_OPT_FLAG, &a->json, .help = "print {\"nll\": ..., \"tokens\": ...}"},
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc;
+    if (!a->ckpt) return cli_usage_error("eval", "--ckpt DIR is required");
+    if (!a->data) return cli_usage_error("eval", "--data FILE is required");
+    return CLI_OK;
 }
 
 static unsigned char *read_all(const char *path, size_t *len) {
@@ -51,30 +81,11 @@ static unsigned char *read_all(const char *path, size_t *len) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *ckpt = NULL, *data = NULL, *weights = NULL, *adapter = NULL;
-    long device = -1, batch = 4, wctx = 0;
-    bool json = false, allow_nonfinite = false;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int mm;
-#define VAL(name) ((mm = cli_value(argc, argv, &i, name, &v)) != 0)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) json = true;
-        else if (!strcmp(argv[i], "--allow-nonfinite")) allow_nonfinite = true;
-        else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; ckpt = v; }
-        else if (VAL("--data")) { if (mm < 0) return CLI_USAGE; data = v; }
-        else if (VAL("--weights")) { if (mm < 0 || cli_weights_check("eval", v) != CLI_OK) return CLI_USAGE; weights = v; }
-        else if (VAL("--adapter")) { if (mm < 0) return CLI_USAGE; adapter = v; }
-        else if (VAL("--ctx")) { if (mm < 0 || !cli_int("eval", "--ctx", v, 2, 1 << 20, &wctx)) return CLI_USAGE; }
-        else if (VAL("--batch")) { if (mm < 0 || !cli_int("eval", "--batch", v, 1, 4096, &batch)) return CLI_USAGE; }
-        else if (VAL("--device")) { if (mm < 0 || !cli_int("eval", "--device", v, 0, 1000, &device)) return CLI_USAGE; }
-        else return cli_usage_error("eval", "unknown option '%s'", argv[i]);
-#undef VAL
-    }
-    if (!ckpt) return cli_usage_error("eval", "--ckpt DIR is required");
-    if (!data) return cli_usage_error("eval", "--data FILE is required");
+    eval_args a = {.device = -1, .batch = 4};
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
+    const char *ckpt = a.ckpt, *data = a.data;
+    const long batch = a.batch, wctx = a.wctx;
     size_t len;
     unsigned char *text = read_all(data, &len);
     if (!text) return cli_fail("eval", "%s: %s", data, strerror(errno));
@@ -92,7 +103,7 @@ int cmd_eval(int argc, char **argv) {
         return cli_fail("eval", "%s", err.msg);
     }
     vkt_ctx *ctx;
-    int rc = cli_open_device("eval", (int)device, &ctx);
+    rc = cli_open_device("eval", a.device, &ctx);
     if (rc != CLI_OK) {
         free(text), vkt_tokens_free(&ids);
         return rc;
@@ -101,7 +112,7 @@ int cmd_eval(int argc, char **argv) {
     vkt_gen *g = NULL;
     double nll = 0;
     int64_t tokens = 0;
-    cli_model_args ma = {ckpt, adapter, weights, allow_nonfinite, false};
+    cli_model_args ma = {ckpt, a.adapter, a.weights, a.allow_nonfinite, false};
     rc = cli_model_open("eval", ctx, &ma, &cm);
     if (rc != CLI_OK) {
         vkt_ctx_destroy(ctx);
@@ -137,7 +148,7 @@ int cmd_eval(int argc, char **argv) {
                         "the model's context scores all its tokens but the first)", data, bytes ? len : n_ids,
                         bytes ? "bytes" : "tokens");
     if (!isfinite(nll)) return cli_fail("eval", "%s: the NLL of %s is %g, not finite", ckpt, data, nll);
-    if (json) printf("{\"nll\": %.9g, \"tokens\": %lld}\n", nll, (long long)tokens);
+    if (a.json) printf("{\"nll\": %.9g, \"tokens\": %lld}\n", nll, (long long)tokens);
     else
         printf("nll %.6f nats/token (perplexity %.4f, %.4f bits/%s) over %lld tokens\n", nll, exp(nll),
                nll / log(2.0), bytes ? "byte" : "token", (long long)tokens);

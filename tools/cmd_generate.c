@@ -10,6 +10,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "cli_device.h"
 #include "cli_model.h"
 #include "gen_config.h"
@@ -18,64 +19,14 @@
 #include "select.h"
 #include "tok_chat.h"
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: vkt generate --ckpt DIR (--prompt TEXT | --prompts FILE) [options]\n\n"
-            "Samples continuations of each prompt, tokenized by the checkpoint's tokenizer: DIR/tokenizer.json\n"
-            "(with its BOS where it adds one), else one token per byte; special tokens' text in a prompt\n"
-            "(<|endoftext|>, <|user|>, ...) are the special tokens. A sample stops at the tokenizer's EOS\n"
-            "ids. All samples of all prompts are generated together.\n\n"
-            "  --ckpt DIR                 checkpoint (config.json + model.safetensors)\n"
-            "  --prompt TEXT              a prompt (repeatable)\n"
-            "  --prompts FILE             one prompt per line\n"
-            "  -n N                       samples per prompt (default 1)\n"
-            "  --max-new-tokens K         tokens per sample at most (default 64)\n"
-            "  --temperature T            default 1 (or what DIR/generation_config.json states: do_sample,\n"
-            "                             temperature, top_k, top_p, each overridden by its flag); 0 = greedy\n"
-            "  --top-k K                  keep the K most probable tokens (0 = off)\n"
-            "  --top-p P                  nucleus sampling (1 = off)\n"
-            "  --greedy                   argmax decoding\n"
-            "  --stop STR                 stop when the text ends with STR (repeatable; cut from the text);\n"
-            "                             with a tokenizer.json, when STR ends within the newest token\n"
-            "  --include-stop             keep the stop string in the text\n"
-            "  --seed S                   sample k of prompt i uses stream i*N+k of seed S (default 1)\n"
-            "  --batch N                  sequences in flight at once (default: all samples, at most 64)\n"
-            "  --control-vector F         add the GGUF control vector F (scale 1)\n"
-            "  --control-vector-scaled F:S  ... scaled by S (repeatable; vectors are scaled and summed)\n"
-            "  --control-vector-layer-range A B  apply direction.N only for A <= N <= B (default: all);\n"
-            "                             direction.N edits the output of block N counted from 0, as in\n"
-            "                             llama.cpp: the first block (0) is never edited\n"
-            "  --allow-nonfinite          load weights and control vectors holding NaN/inf and sample from\n"
-            "                             non-finite logits (default: refused, naming where they are)\n"
-            "  --chat                     wrap each prompt as a user message in the model's chat template\n"
-            "                             (tokenizer_config.json), ending with the assistant's header\n"
-            "  --system TEXT              with --chat: a system message first\n"
-            "  --thinking on|off          with --chat: the template's enable_thinking (Qwen3)\n"
-            "  --weights W                auto|fp32|bf16|f16: the weights on the device (auto: 16-bit for a\n"
-            "                             bf16/fp16 checkpoint of the llama family, else fp32)\n"
-            "  --adapter DIR              apply a PEFT LoRA adapter\n"
-            "  --device N                 Vulkan device (see vkt devices)\n"
-            "  --json                     one JSON object: every sample's prompt tokens, text, tokens,\n"
-            "                             per-token logprob, entropy and self-certainty (temperature-1\n"
-            "                             model distribution),\n"
-            "                             their means, and the generation speed\n\n"
-            "Best-of-N (arXiv 2502.18581): N samples per prompt, an answer extracted from each, one chosen.\n"
-            "Prints the chosen answer of each prompt, one a line (an empty line when no sample has one).\n"
-            "  --best-of N                samples per prompt (the same as -n N)\n"
-            "  --answer-regex RE          POSIX extended regex; the answer is its group 1 (or the whole match)\n"
-            "                             in the LAST match with a non-empty answer; no match: no answer\n"
-            "  --select RULE              self-certainty (default): the most self-certain sample with an answer;\n"
-            "                             majority: the most frequent answer (self-consistency);\n"
-            "                             borda: sample ranked r of N by self-certainty gives (N-r+1)^p votes;\n"
-            "                             vote ties go to the answer whose voters are more self-certain in\n"
-            "                             total, then to the answer that occurs first\n"
-            "  --borda-power P            p of the Borda weights (default 0.5)\n"
-            "  --gold FILE                expected answer of each prompt, one a line in prompt order: adds\n"
-            "                             correctness, the accuracy, and the accuracy of every rule at\n"
-            "                             N = 1, 2, 4, ... (averaged over the disjoint groups of N samples)\n"
-            "  with --json, a \"best_of\" object, and per prompt the chosen answer and sample, each\n"
-            "  sample's answer, mean self-certainty, rank and Borda weight, and the votes of each answer\n");
-}
+static const cli_cmd CMD = {
+    .name = "generate",
+    .usage = "usage: vkt generate --ckpt DIR (--prompt TEXT | --prompts FILE) [options]\n",
+    .about = "Samples continuations of each prompt, tokenized by the checkpoint's tokenizer: DIR/tokenizer.json\n"
+             "(with its BOS where it adds one), else one token per byte; special tokens' text in a prompt\n"
+             "(<|endoftext|>, <|user|>, ...) are the special tokens. A sample stops at the tokenizer's EOS\n"
+             "ids. All samples of all prompts are generated together.\n",
+};
 
 // JSON string: valid UTF-8 passes through; other bytes are written as \u00XX.
 static void json_str(FILE *f, const char *s, size_t n) {
@@ -261,331 +212,418 @@ static void free_lines(char **lines, int n) {
     free(lines);
 }
 
-// cv_owned: the file names cut from --control-vector-scaled values, freed by cmd_generate
-// whichever way this returns.
 // A prompt's tokens: its text with special tokens parsed (and the tokenizer's BOS), or with
 // chat the model's chat template around it as the user's message (after system_msg, if any),
 // ending with the assistant's header.
 static vkt_status encode_prompt(vkt_tok *tok, const char *text, bool chat, const char *system_msg,
-                                const char *thinking, vkt_tokens *ids, vkt_error *err) {
+                                int thinking, vkt_tokens *ids, vkt_error *err) {
     if (!chat) return vkt_tok_encode(tok, text, strlen(text), VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, ids, err);
     vkt_chat_msg msgs[2];
     int nm = 0;
     if (system_msg) msgs[nm++] = (vkt_chat_msg){"system", system_msg};
     msgs[nm++] = (vkt_chat_msg){"user", text};
-    vkt_tok_chat_opts co = {.add_generation_prompt = true, .enable_thinking = -1};
-    if (thinking) co.enable_thinking = !strcmp(thinking, "on");
+    vkt_tok_chat_opts co = {.add_generation_prompt = true, .enable_thinking = thinking};
     return vkt_tok_chat_encode(tok, msgs, nm, &co, ids, err);
 }
 
-static int generate_main(int argc, char **argv, char **cv_owned, int *n_owned) {
-    const char *ckpt = NULL, *prompts_file = NULL;
-    const char *prompt_args[MAX_LIST], *stops[MAX_LIST], *cv_files[MAX_LIST];
-    float cv_scales[MAX_LIST];
-    int n_prompt_args = 0, n_stops = 0, n_cv = 0;
-    long device = -1, nsamp = 1, batch = 0, cv_lo = 0, cv_hi = 0, lv, best_n = 0;
-    bool json = false, n_given = false, allow_nonfinite = false, chat = false;
-    const char *weights = NULL, *adapter = NULL, *system_msg = NULL, *thinking = NULL;
-    const char *select_s = NULL, *answer_re_s = NULL, *gold_file = NULL;
-    double borda_power = VKT_BORDA_POWER;
-    vkt_gen_opts o;
-    vkt_gen_defaults(&o);
-    o.seed = 1;
-    unsigned given = 0;  // VKT_GENCFG_* bits of the sampling flags given
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int mm;
-        double dv;
-#define VAL(name) ((mm = cli_value(argc, argv, &i, name, &v)) != 0)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) json = true;
-        else if (!strcmp(argv[i], "--greedy")) o.greedy = true, given |= VKT_GENCFG_GREEDY;
-        else if (!strcmp(argv[i], "--allow-nonfinite")) allow_nonfinite = true;
-        else if (!strcmp(argv[i], "--chat")) chat = true;
-        else if (VAL("--system")) { if (mm < 0) return CLI_USAGE; system_msg = v; }
-        else if (VAL("--thinking")) {
-            if (mm < 0) return CLI_USAGE;
-            if (strcmp(v, "on") && strcmp(v, "off")) return cli_usage_error("generate", "--thinking: on or off");
-            thinking = v;
-        }
-        else if (VAL("--weights")) { if (mm < 0 || cli_weights_check("generate", v) != CLI_OK) return CLI_USAGE; weights = v; }
-        else if (VAL("--adapter")) { if (mm < 0) return CLI_USAGE; adapter = v; }
-        else if (!strcmp(argv[i], "--include-stop")) o.include_stop = true;
-        else if (VAL("--ckpt")) { if (mm < 0) return CLI_USAGE; ckpt = v; }
-        else if (VAL("--prompts")) { if (mm < 0) return CLI_USAGE; prompts_file = v; }
-        else if (VAL("--prompt")) {
-            if (mm < 0) return CLI_USAGE;
-            if (n_prompt_args == MAX_LIST) return cli_usage_error("generate", "at most %d --prompt", MAX_LIST);
-            prompt_args[n_prompt_args++] = v;
-        } else if (VAL("--stop")) {
-            if (mm < 0) return CLI_USAGE;
-            if (!*v) return cli_usage_error("generate", "--stop: empty string");
-            if (n_stops == MAX_LIST) return cli_usage_error("generate", "at most %d --stop", MAX_LIST);
-            stops[n_stops++] = v;
-        } else if (VAL("-n")) {
-            if (mm < 0 || !cli_int("generate", "-n", v, 1, 1 << 20, &nsamp)) return CLI_USAGE;
-            n_given = true;
-        } else if (VAL("--best-of")) { if (mm < 0 || !cli_int("generate", "--best-of", v, 1, 1 << 20, &best_n)) return CLI_USAGE; }
-        else if (VAL("--select")) { if (mm < 0) return CLI_USAGE; select_s = v; }
-        else if (VAL("--answer-regex")) { if (mm < 0) return CLI_USAGE; answer_re_s = v; }
-        else if (VAL("--gold")) { if (mm < 0) return CLI_USAGE; gold_file = v; }
-        else if (VAL("--borda-power")) {
-            if (mm < 0 || !cli_double("generate", "--borda-power", v, 0, 1e3, &borda_power)) return CLI_USAGE;
-        }
-        else if (VAL("--max-new-tokens")) {
-            if (mm < 0 || !cli_int("generate", "--max-new-tokens", v, 0, 1 << 24, &lv)) return CLI_USAGE;
-            o.max_new_tokens = (int)lv;
-        } else if (VAL("--temperature")) {
-            if (mm < 0 || !cli_double("generate", "--temperature", v, 0, 1e6, &dv)) return CLI_USAGE;
-            o.temperature = dv, given |= VKT_GENCFG_TEMPERATURE;
-        } else if (VAL("--top-k")) {
-            if (mm < 0 || !cli_int("generate", "--top-k", v, 0, 1 << 30, &lv)) return CLI_USAGE;
-            o.top_k = (int)lv, given |= VKT_GENCFG_TOP_K;
-        } else if (VAL("--top-p")) {
-            if (mm < 0 || !cli_double("generate", "--top-p", v, 1e-9, 1, &dv)) return CLI_USAGE;
-            o.top_p = dv, given |= VKT_GENCFG_TOP_P;
-        } else if (VAL("--seed")) { if (mm < 0 || !cli_u64("generate", "--seed", v, &o.seed)) return CLI_USAGE; }
-        else if (VAL("--batch")) { if (mm < 0 || !cli_int("generate", "--batch", v, 1, 65536, &batch)) return CLI_USAGE; }
-        else if (VAL("--device")) { if (mm < 0 || !cli_int("generate", "--device", v, 0, 1000, &device)) return CLI_USAGE; }
-        else if (VAL("--control-vector-scaled")) {
-            if (mm < 0) return CLI_USAGE;
-            const char *colon = strrchr(v, ':');
-            if (!colon || colon == v) return cli_usage_error("generate", "--control-vector-scaled: expected FILE:SCALE, got '%s'", v);
-            if (!cli_double("generate", "--control-vector-scaled", colon + 1, -1e9, 1e9, &dv)) return CLI_USAGE;
-            if (n_cv == MAX_LIST) return cli_usage_error("generate", "at most %d control vectors", MAX_LIST);
-            if (!(cv_owned[*n_owned] = strndup(v, (size_t)(colon - v))))
-                return cli_fail("generate", "out of memory (%zu bytes)", (size_t)(colon - v) + 1);
-            cv_files[n_cv] = cv_owned[(*n_owned)++];
-            cv_scales[n_cv++] = (float)dv;
-        } else if (VAL("--control-vector")) {
-            if (mm < 0) return CLI_USAGE;
-            if (n_cv == MAX_LIST) return cli_usage_error("generate", "at most %d control vectors", MAX_LIST);
-            cv_files[n_cv] = v;
-            cv_scales[n_cv++] = 1.0f;
-        } else if (!strcmp(argv[i], "--control-vector-layer-range")) {
-            if (i + 2 >= argc) return cli_usage_error("generate", "--control-vector-layer-range needs two layers A B");
-            if (!cli_int("generate", "--control-vector-layer-range", argv[i + 1], 1, 100000, &cv_lo) ||
-                !cli_int("generate", "--control-vector-layer-range", argv[i + 2], 1, 100000, &cv_hi))
-                return CLI_USAGE;
-            if (cv_lo > cv_hi) return cli_usage_error("generate", "--control-vector-layer-range: %ld > %ld", cv_lo, cv_hi);
-            i += 2;
-        } else return cli_usage_error("generate", "unknown option '%s'", argv[i]);
-#undef VAL
-    }
-    if (!ckpt) return cli_usage_error("generate", "--ckpt DIR is required");
-    if (!n_prompt_args && !prompts_file) return cli_usage_error("generate", "give --prompt TEXT or --prompts FILE");
-    o.stop = stops, o.n_stop = n_stops;
-    o.allow_nonfinite = allow_nonfinite;
 
-    // Best-of-N: the rule and the pattern are checked before any work.
-    best_of bo = {0};
-    vkt_answer_re *answer_re = NULL;
+// The command line.
+typedef struct gen_args {
+    const char *ckpt, *prompts_file, *weights, *adapter, *system_msg, *select_s, *answer_re_s, *gold_file;
+    const char *prompt_args[MAX_LIST], *stops[MAX_LIST], *cv_files[MAX_LIST];
+    char *cv_owned[MAX_LIST];  // the file names cut from --control-vector-scaled values
+    float cv_scales[MAX_LIST];
+    int n_prompt_args, n_stops, n_cv, n_owned;
+    int device, nsamp, batch, cv_range[2], best_n, thinking;  // thinking: -1 unset, 0 off, 1 on
+    bool json, n_given, allow_nonfinite, chat;
+    double borda_power;
+    vkt_gen_opts o;
+    unsigned given;  // VKT_GENCFG_* bits of the sampling flags given
+} gen_args;
+
+// A value appended to the list at dest (a const char *[MAX_LIST] of gen_args) and its count.
+static int push(const char *cmd, const char *what, const char **list, int *n, const char *v) {
+    if (*n == MAX_LIST) return cli_usage_error(cmd, "at most %d %s", MAX_LIST, what);
+    list[(*n)++] = v;
+    return CLI_OK;
+}
+
+static int opt_prompt(const cli_opt *opt, const char *cmd, const char *const *v) {
+    gen_args *a = opt->dest;
+    return push(cmd, "--prompt", a->prompt_args, &a->n_prompt_args, v[0]);
+}
+
+static int opt_stop(const cli_opt *opt, const char *cmd, const char *const *v) {
+    gen_args *a = opt->dest;
+    if (!*v[0]) return cli_usage_error(cmd, "--stop: empty string");
+    return push(cmd, "--stop", a->stops, &a->n_stops, v[0]);
+}
+
+static int opt_cv(const cli_opt *opt, const char *cmd, const char *const *v) {
+    gen_args *a = opt->dest;
+    if (a->n_cv == MAX_LIST) return cli_usage_error(cmd, "at most %d control vectors", MAX_LIST);
+    a->cv_scales[a->n_cv] = 1.0f;
+    return push(cmd, "control vectors", a->cv_files, &a->n_cv, v[0]);
+}
+
+static int opt_cv_scaled(const cli_opt *opt, const char *cmd, const char *const *v) {
+    gen_args *a = opt->dest;
+    const char *colon = strrchr(v[0], ':');
+    double dv;
+    if (!colon || colon == v[0]) return cli_usage_error(cmd, "--control-vector-scaled: expected FILE:SCALE, got '%s'", v[0]);
+    if (!cli_double(cmd, "--control-vector-scaled", colon + 1, -1e9, 1e9, &dv)) return CLI_USAGE;
+    if (a->n_cv == MAX_LIST) return cli_usage_error(cmd, "at most %d control vectors", MAX_LIST);
+    if (!(a->cv_owned[a->n_owned] = strndup(v[0], (size_t)(colon - v[0]))))
+        return cli_fail(cmd, "out of memory (%zu bytes)", (size_t)(colon - v[0]) + 1);
+    a->cv_files[a->n_cv] = a->cv_owned[a->n_owned++];
+    a->cv_scales[a->n_cv++] = (float)dv;
+    return CLI_OK;
+}
+
+static int opt_layer_range(const cli_opt *opt, const char *cmd, const char *const *v) {
+    int *r = opt->dest;
+    long lo, hi;
+    if (!cli_int(cmd, opt->name, v[0], 1, 100000, &lo) || !cli_int(cmd, opt->name, v[1], 1, 100000, &hi))
+        return CLI_USAGE;
+    if (lo > hi) return cli_usage_error(cmd, "--control-vector-layer-range: %ld > %ld", lo, hi);
+    r[0] = (int)lo, r[1] = (int)hi;
+    return CLI_OK;
+}
+
+static int opt_weights(const cli_opt *opt, const char *cmd, const char *const *v) {
+    if (cli_weights_check(cmd, v[0]) != CLI_OK) return CLI_USAGE;
+    *(const char **)opt->dest = v[0];
+    return CLI_OK;
+}
+
+static int parse_table(int argc, char **argv, gen_args *a) {
+    vkt_gen_opts *o = &a->o;
+    unsigned *g = &a->given;
+    const char *BEST = "Best-of-N (arXiv 2502.18581): N samples per prompt, an answer extracted from each, one "
+                       "chosen.\nPrints the chosen answer of each prompt, one a line (an empty line when no "
+                       "sample has one).";
+    const cli_opt table[] = {
+        {"--ckpt", CLI_OPT_STR, &a->ckpt, .metavar = "DIR", .help = "checkpoint (config.json + model.safetensors)"},
+        {"--prompt", CLI_OPT_CUSTOM, a, .metavar = "TEXT", .parse = opt_prompt, .help = "a prompt (repeatable)"},
+        {"--prompts", CLI_OPT_STR, &a->prompts_file, .metavar = "FILE", .help = "one prompt per line"},
+        {"-n", CLI_OPT_INT, &a->nsamp, 1, 1 << 20, "N", .given = &a->n_given, .help = "samples per prompt"},
+        {"--max-new-tokens", CLI_OPT_INT, &o->max_new_tokens, 0, 1 << 24, "K", .help = "tokens per sample at most"},
+        {"--temperature", CLI_OPT_DOUBLE, &o->temperature, 0, 1e6, "T", .bits = g, .bit = VKT_GENCFG_TEMPERATURE,
+         .help = "0 = greedy; DIR/generation_config.json's do_sample, temperature,\n"
+                 "top_k, top_p apply when stated, each overridden by its flag"},
+        {"--top-k", CLI_OPT_INT, &o->top_k, 0, 1 << 30, "K", .bits = g, .bit = VKT_GENCFG_TOP_K,
+         .help = "keep the K most probable tokens (0 = off)"},
+        {"--top-p", CLI_OPT_DOUBLE, &o->top_p, 1e-9, 1, "P", .bits = g, .bit = VKT_GENCFG_TOP_P,
+         .help = "nucleus sampling (1 = off)"},
+        {"--greedy", CLI_OPT_FLAG, &o->greedy, .bits = g, .bit = VKT_GENCFG_GREEDY, .help = "argmax decoding"},
+        {"--stop", CLI_OPT_CUSTOM, a, .metavar = "STR", .parse = opt_stop,
+         .help = "stop when the text ends with STR (repeatable; cut from the text);\n"
+                 "with a tokenizer.json, when STR ends within the newest token"},
+        {"--include-stop", CLI_OPT_FLAG, &o->include_stop, .help = "keep the stop string in the text"},
+        {"--seed", CLI_OPT_U64, &o->seed, .metavar = "S", .help = "sample k of prompt i uses stream i*N+k of seed S"},
+        {"--batch", CLI_OPT_INT, &a->batch, 1, 65536, "N", .def = "all samples, at most 64",
+         .help = "sequences in flight at once"},
+        {"--control-vector", CLI_OPT_CUSTOM, a, .metavar = "F", .parse = opt_cv,
+         .help = "add the GGUF control vector F (scale 1)"},
+        {"--control-vector-scaled", CLI_OPT_CUSTOM, a, .metavar = "F:S", .parse = opt_cv_scaled,
+         .help = "... scaled by S (repeatable; vectors are scaled and summed)"},
+        {"--control-vector-layer-range", CLI_OPT_CUSTOM, a->cv_range, .metavar = "A B", .nargs = 2,
+         .parse = opt_layer_range, .def = "all",
+         .help = "apply direction.N only for A <= N <= B; direction.N edits the\n"
+                 "output of block N counted from 0, as in llama.cpp: the first block (0)\n"
+                 "is never edited"},
+        {"--allow-nonfinite", CLI_OPT_FLAG, &a->allow_nonfinite,
+         .help = "load weights and control vectors holding NaN/inf and sample from\n"
+                 "non-finite logits (default: refused, naming where they are)"},
+        {"--chat", CLI_OPT_FLAG, &a->chat,
+         .help = "wrap each prompt as a user message in the model's chat template\n"
+                 "(tokenizer_config.json), ending with the assistant's header"},
+        {"--system", CLI_OPT_STR, &a->system_msg, .metavar = "TEXT", .help = "with --chat: a system message first"},
+        {"--thinking", CLI_OPT_CHOICE, &a->thinking, .choices = "off|on", .metavar = "on|off",
+         .help = "with --chat: the template's enable_thinking (Qwen3)"},
+        {"--weights", CLI_OPT_CUSTOM, &a->weights, .metavar = "W", .parse = opt_weights, .def = "auto",
+         .help = "auto|fp32|bf16|f16: the weights on the device (auto: 16-bit for a\n"
+                 "bf16/fp16 checkpoint of the llama family, else fp32)"},
+        {"--adapter", CLI_OPT_STR, &a->adapter, .metavar = "DIR", .help = "apply a PEFT LoRA adapter"},
+        CLI_OPT_DEVICE(&a->device),
+        {"--json", CLI_OPT_FLAG, &a->json,
+         .help = "one JSON object: every sample's prompt tokens, text, tokens,\n"
+                 "per-token logprob, entropy and self-certainty (temperature-1\n"
+                 "model distribution), their means, and the generation speed;\n"
+                 "with --best-of, a \"best_of\" object, and per prompt the chosen\n"
+                 "answer and sample, each sample's answer, mean self-certainty, rank\n"
+                 "and Borda weight, and the votes of each answer"},
+        {"--best-of", CLI_OPT_INT, &a->best_n, 1, 1 << 20, "N", .group = BEST, .def = "",
+         .help = "samples per prompt (the same as -n N)"},
+        {"--answer-regex", CLI_OPT_STR, &a->answer_re_s, .metavar = "RE",
+         .help = "POSIX extended regex; the answer is its group 1 (or the whole match)\n"
+                 "in the LAST match with a non-empty answer; no match: no answer"},
+        {"--select", CLI_OPT_STR, &a->select_s, .metavar = "RULE", .def = "self-certainty",
+         .help = "self-certainty: the most self-certain sample with an answer;\n"
+                 "majority: the most frequent answer (self-consistency);\n"
+                 "borda: sample ranked r of N by self-certainty gives (N-r+1)^p votes;\n"
+                 "vote ties go to the answer whose voters are more self-certain in\n"
+                 "total, then to the answer that occurs first"},
+        {"--borda-power", CLI_OPT_DOUBLE, &a->borda_power, 0, 1e3, "P", .help = "p of the Borda weights"},
+        {"--gold", CLI_OPT_STR, &a->gold_file, .metavar = "FILE",
+         .help = "expected answer of each prompt, one a line in prompt order: adds\n"
+                 "correctness, the accuracy, and the accuracy of every rule at\n"
+                 "N = 1, 2, 4, ... (averaged over the disjoint groups of N samples)"},
+        {0},
+    };
+    return cli_parse(&CMD, table, argc, argv);
+}
+
+// Everything a run holds, freed by gen_free whichever step stopped it.
+typedef struct gen_run {
+    best_of bo;
+    vkt_answer_re *answer_re;
+    char **file_lines;
+    int n_file, n_gold, np, total;
+    vkt_tok *tok;
+    const char **ptext;
+    int32_t **pids;
+    int *plen;
+    vkt_gen_prompt *req;
+    vkt_ctx *ctx;
+    cli_model cm;
+    bool model_open;
+    vkt_gen *g;
+    vkt_gen_result *res;
+    double t0, t1;
+} gen_run;
+
+// The options and their combinations; the best-of rule and pattern compiled (before any work).
+static int parse_args(int argc, char **argv, gen_args *a, gen_run *r) {
+    int rc = parse_table(argc, argv, a);
+    if (rc != CLI_OK) return rc;
+    if (!a->ckpt) return cli_usage_error("generate", "--ckpt DIR is required");
+    if (!a->n_prompt_args && !a->prompts_file) return cli_usage_error("generate", "give --prompt TEXT or --prompts FILE");
+    a->o.stop = a->stops, a->o.n_stop = a->n_stops;
+    a->o.allow_nonfinite = a->allow_nonfinite;
     vkt_error err = {0};
-    if (best_n > 0) {
-        if (n_given && nsamp != best_n) return cli_usage_error("generate", "-n %ld and --best-of %ld disagree", nsamp, best_n);
-        nsamp = best_n;
-        if (!answer_re_s) return cli_usage_error("generate", "--best-of needs --answer-regex RE");
-        if (vkt_select_rule_parse(select_s ? select_s : "self-certainty", &bo.rule, &err) != VKT_OK)
+    if (a->best_n > 0) {
+        if (a->n_given && a->nsamp != a->best_n)
+            return cli_usage_error("generate", "-n %d and --best-of %d disagree", a->nsamp, a->best_n);
+        a->nsamp = a->best_n;
+        if (!a->answer_re_s) return cli_usage_error("generate", "--best-of needs --answer-regex RE");
+        if (vkt_select_rule_parse(a->select_s ? a->select_s : "self-certainty", &r->bo.rule, &err) != VKT_OK)
             return cli_usage_error("generate", "--select: %s", err.msg);
-        if (vkt_answer_re_compile(answer_re_s, &answer_re, &err) != VKT_OK)
+        if (vkt_answer_re_compile(a->answer_re_s, &r->answer_re, &err) != VKT_OK)
             return cli_usage_error("generate", "--answer-regex: %s", err.msg);
-        bo.N = (int)best_n, bo.power = borda_power;
-    } else if (select_s || answer_re_s || gold_file) {
+        r->bo.N = a->best_n, r->bo.power = a->borda_power;
+    } else if (a->select_s || a->answer_re_s || a->gold_file) {
         return cli_usage_error("generate", "--select, --answer-regex and --gold need --best-of N");
     }
+    return CLI_OK;
+}
 
-    // Prompts: --prompt values, then the file's lines.
-    int n_file = 0;
-    char **file_lines = NULL;
-    if (prompts_file && !(file_lines = read_lines(prompts_file, &n_file)))
-        return cli_fail("generate", "%s: %s", prompts_file, strerror(errno));
-    int np = n_prompt_args + n_file;
-    int n_gold = 0;
-    if (np > 0 && gold_file && !(bo.gold = read_lines(gold_file, &n_gold))) {
-        free_lines(file_lines, n_file), vkt_answer_re_free(answer_re);
-        return cli_fail("generate", "%s: %s", gold_file, strerror(errno));
-    }
-    if (np == 0 || (gold_file && n_gold != np)) {
-        free_lines(file_lines, n_file), free_lines(bo.gold, n_gold), vkt_answer_re_free(answer_re);
-        if (np == 0) return cli_fail("generate", "%s has no prompts", prompts_file);
-        return cli_usage_error("generate", "--gold %s has %d answers for %d prompts", gold_file, n_gold, np);
-    }
-    bo.np = np;
+// The prompts (--prompt values, then the file's lines), the gold answers, the tokenizer and
+// generation_config.json, every prompt's tokens and the requests: one per sample.
+static int load_prompts(gen_args *a, gen_run *r) {
+    vkt_error err = {0};
+    if (a->prompts_file && !(r->file_lines = read_lines(a->prompts_file, &r->n_file)))
+        return cli_fail("generate", "%s: %s", a->prompts_file, strerror(errno));
+    const int np = r->np = a->n_prompt_args + r->n_file;
+    if (np > 0 && a->gold_file && !(r->bo.gold = read_lines(a->gold_file, &r->n_gold)))
+        return cli_fail("generate", "%s: %s", a->gold_file, strerror(errno));
+    if (np == 0) return cli_fail("generate", "%s has no prompts", a->prompts_file);
+    if (a->gold_file && r->n_gold != np)
+        return cli_usage_error("generate", "--gold %s has %d answers for %d prompts", a->gold_file, r->n_gold, np);
+    r->bo.np = np;
     // The checkpoint's tokenizer (refused when the model's vocabulary is smaller).
-    vkt_tok *tok = NULL;
-    if (vkt_checkpoint_tokenizer(ckpt, NULL, &tok, &err) != VKT_OK) return cli_fail("generate", "%s", err.msg);
-    o.tok = tok;
+    if (vkt_checkpoint_tokenizer(a->ckpt, NULL, &r->tok, &err) != VKT_OK) return cli_fail("generate", "%s", err.msg);
+    vkt_gen_opts *o = &a->o;
+    o->tok = r->tok;
     unsigned applied = 0;
-    if (vkt_gen_config_apply(ckpt, given, &o, &applied, &err) != VKT_OK) {
-        vkt_tok_free(tok);
-        return cli_fail("generate", "%s", err.msg);
-    }
+    if (vkt_gen_config_apply(a->ckpt, a->given, o, &applied, &err) != VKT_OK) return cli_fail("generate", "%s", err.msg);
     if (applied) {
         char what[160] = "";
         size_t k = 0;
         if (applied & VKT_GENCFG_GREEDY) k += (size_t)snprintf(what + k, sizeof what - k, " greedy");
-        if (applied & VKT_GENCFG_TEMPERATURE) k += (size_t)snprintf(what + k, sizeof what - k, " temperature %g", o.temperature);
-        if (applied & VKT_GENCFG_TOP_K) k += (size_t)snprintf(what + k, sizeof what - k, " top-k %d", o.top_k);
-        if (applied & VKT_GENCFG_TOP_P) snprintf(what + k, sizeof what - k, " top-p %g", o.top_p);
-        fprintf(stderr, "vkt generate: sampling as %s/generation_config.json says:%s (flags override)\n", ckpt, what);
+        if (applied & VKT_GENCFG_TEMPERATURE) k += (size_t)snprintf(what + k, sizeof what - k, " temperature %g", o->temperature);
+        if (applied & VKT_GENCFG_TOP_K) k += (size_t)snprintf(what + k, sizeof what - k, " top-k %d", o->top_k);
+        if (applied & VKT_GENCFG_TOP_P) snprintf(what + k, sizeof what - k, " top-p %g", o->top_p);
+        fprintf(stderr, "vkt generate: sampling as %s/generation_config.json says:%s (flags override)\n", a->ckpt, what);
     }
-    const char **ptext = malloc((size_t)np * sizeof *ptext);
-    int32_t **pids = calloc((size_t)np, sizeof *pids);
-    int *plen = calloc((size_t)np, sizeof *plen);
+    r->ptext = malloc((size_t)np * sizeof *r->ptext);
+    r->pids = calloc((size_t)np, sizeof *r->pids);
+    r->plen = calloc((size_t)np, sizeof *r->plen);
+    if (!r->ptext || !r->pids || !r->plen) return cli_fail("generate", "out of memory (%d prompts)", np);
     for (int i = 0; i < np; i++) {
-        ptext[i] = i < n_prompt_args ? prompt_args[i] : file_lines[i - n_prompt_args];
+        r->ptext[i] = i < a->n_prompt_args ? a->prompt_args[i] : r->file_lines[i - a->n_prompt_args];
         vkt_tokens ids = {0};
-        vkt_status es = encode_prompt(tok, ptext[i], chat, system_msg, thinking, &ids, &err);
+        vkt_status es = encode_prompt(r->tok, r->ptext[i], a->chat, a->system_msg, a->thinking, &ids, &err);
         if (es != VKT_OK) return cli_fail("generate", "prompt %d: %s", i, err.msg);
         if (ids.n == 0) return cli_usage_error("generate", "prompt %d is empty", i);
         if (ids.n > (size_t)1 << 30) return cli_usage_error("generate", "prompt %d is too long", i);
-        pids[i] = ids.ids, plen[i] = (int)ids.n;
+        r->pids[i] = ids.ids, r->plen[i] = (int)ids.n;
     }
-    const int total = np * (int)nsamp;
-    vkt_gen_prompt *req = malloc((size_t)total * sizeof *req);
+    const int total = r->total = np * a->nsamp;
+    r->req = malloc((size_t)total * sizeof *r->req);
+    r->res = calloc((size_t)total, sizeof *r->res);
+    if (!r->req || !r->res) return cli_fail("generate", "out of memory (%d samples)", total);
     for (int i = 0; i < np; i++)
-        for (int k = 0; k < nsamp; k++) req[i * nsamp + k] = (vkt_gen_prompt){pids[i], plen[i], (uint64_t)(i * nsamp + k)};
-    if (batch == 0) batch = total < 64 ? total : 64;
-
-    vkt_ctx *ctx;
-    int rc = cli_open_device("generate", (int)device, &ctx);
-    if (rc != CLI_OK) return rc;
-    cli_model cm;
-    vkt_gen *g = NULL;
-    vkt_gen_result *res = calloc((size_t)total, sizeof *res);
-    double t0 = 0, t1 = 0;
-    bool generated = false;
-    cli_model_args ma = {ckpt, adapter, weights, allow_nonfinite, false};
-    rc = cli_model_open("generate", ctx, &ma, &cm);
-    vkt_model *m = cm.m;
-    vkt_status s = rc == CLI_OK ? VKT_OK : VKT_ERR_ARG;
-    if (s == VKT_OK) {
-        const vkt_model_config *c = vkt_model_cfg(m);
-        for (int i = 0; i < np && s == VKT_OK; i++)
-            if (plen[i] > c->context)
-                s = vkt_fail(&err, VKT_ERR_ARG, "prompt %d has %d tokens, more than the model's context %d", i, plen[i],
-                             c->context);
-        // The cache holds the longest prompt and its new tokens, not the whole context (a
-        // pretrained model's 40k positions would be gigabytes of keys and values).
-        long long need = 0;
-        for (int i = 0; i < np; i++)
-            if (plen[i] + (long long)o.max_new_tokens > need) need = plen[i] + (long long)o.max_new_tokens;
-        int max_len = need < c->context ? (int)need : c->context;
-        char what[96];
-        snprintf(what, sizeof what, "caches and activations for %ld sequences of %d tokens", batch, max_len);
-        if (s == VKT_OK && (rc = cli_model_reserve("generate", ctx, &cm, vkt_gen_bytes(m, (int)batch, max_len, 0),
-                                                   what)) != CLI_OK)
-            s = VKT_ERR_ARG;
-        if (s == VKT_OK && (s = vkt_gen_create(m, (int)batch, max_len, 0, &g)) != VKT_OK) err = *vkt_ctx_err(ctx);
-        if (s == VKT_OK && n_cv > 0) {
-            vkt_control_vector *cvs = calloc((size_t)n_cv, sizeof *cvs);
-            float *dirs = malloc((size_t)c->layers * c->width * sizeof *dirs);
-            for (int i = 0; i < n_cv && s == VKT_OK; i++)
-                s = vkt_control_vector_load_opt(&cvs[i], cv_files[i], allow_nonfinite, &err);
-            if (s == VKT_OK)
-                s = vkt_gen_edit_from_control_vectors(cvs, cv_scales, n_cv, (int)cv_lo, (int)cv_hi, c->layers, c->width,
-                                                      dirs, &err);
-            if (s == VKT_OK && (s = vkt_gen_set_edit(g, dirs)) != VKT_OK) err = *vkt_ctx_err(ctx);
-            for (int i = 0; i < n_cv; i++) vkt_control_vector_free(&cvs[i]);
-            free(cvs), free(dirs);
-        }
-        if (s == VKT_OK) {
-            t0 = now_s();
-            s = vkt_generate(g, req, total, &o, res);
-            t1 = now_s();
-            if (s != VKT_OK) err = *vkt_ctx_err(ctx);
-            else generated = true;
-        }
-        if (s == VKT_OK && best_n > 0) s = best_of_run(&bo, answer_re, res, &err), generated = s == VKT_OK;
-    }
-    long long ntok = 0;
-    if (generated) {
-        for (int i = 0; i < total; i++) ntok += res[i].n;
-        double secs = t1 - t0;
-        if (json) {
-            printf("{\"samples\": [");
-            for (int i = 0; i < total; i++) {
-                const vkt_gen_result *r = &res[i];
-                int pi = i / (int)nsamp;
-                printf("%s\n  {\"prompt_index\": %d, \"sample\": %d, \"prompt\": ", i ? "," : "", pi, i % (int)nsamp);
-                json_str(stdout, ptext[pi], strlen(ptext[pi]));
-                printf(", \"prompt_tokens\": [");
-                for (int t = 0; t < plen[pi]; t++) printf("%s%d", t ? ", " : "", pids[pi][t]);
-                printf("], \"text\": ");
-                json_str(stdout, r->text, r->text_len);
-                printf(", \"finish\": \"%s\", \"n_tokens\": %d, \"tokens\": [", vkt_finish_name(r->finish), r->n);
-                for (int t = 0; t < r->n; t++) printf("%s%d", t ? ", " : "", r->tokens[t]);
-                printf("], \"ids\": [");
-                for (int t = 0; t < r->n; t++) printf("%s%d", t ? ", " : "", r->tokens[t]);
-                printf("], \"logprob\": ");
-                json_floats(stdout, r->logprob, r->n);
-                printf(", \"entropy\": ");
-                json_floats(stdout, r->entropy, r->n);
-                printf(", \"self_certainty\": ");
-                json_floats(stdout, r->self_certainty, r->n);
-                printf(", \"mean_logprob\": ");
-                json_num(stdout, r->mean_logprob);
-                printf(", \"mean_entropy\": ");
-                json_num(stdout, r->mean_entropy);
-                printf(", \"mean_self_certainty\": ");
-                json_num(stdout, r->mean_self_certainty);
-                if (best_n > 0) printf(", \"answer\": "), json_answer(stdout, &bo.s[i]);
-                printf("}");
-            }
-            printf("\n]");
-            if (best_n > 0) best_of_json(stdout, &bo, answer_re_s, ptext);
-            printf(", \"generated_tokens\": %lld, \"seconds\": %.4f, \"tokens_per_s\": %.2f}\n", ntok, secs,
-                   secs > 0 ? (double)ntok / secs : 0.0);
-        } else if (best_n > 0) {
-            int right = 0;
-            for (int i = 0; i < np; i++) {
-                const vkt_select_sample *a = chosen_answer(&bo, i);
-                if (a) fwrite(a->answer, 1, a->answer_len, stdout);
-                fputc('\n', stdout);
-                right += best_of_correct(&bo, i);
-            }
-            fprintf(stderr, "vkt generate: best of %d by %s: %lld tokens in %.2f s", bo.N, vkt_select_rule_name(bo.rule),
-                    ntok, secs);
-            if (bo.gold) fprintf(stderr, "; accuracy %d/%d = %.4f", right, np, (double)right / np);
-            fputc('\n', stderr);
-        } else {
-            for (int i = 0; i < total; i++) {
-                int pi = i / (int)nsamp;
-                if (total > 1) printf("--- prompt %d, sample %d (%s, mean logprob %.3f, self-certainty %.3f)\n", pi,
-                                      i % (int)nsamp, vkt_finish_name(res[i].finish), res[i].mean_logprob,
-                                      res[i].mean_self_certainty);
-                fwrite(ptext[pi], 1, strlen(ptext[pi]), stdout);
-                fwrite(res[i].text, 1, res[i].text_len, stdout);
-                fputc('\n', stdout);
-            }
-            fprintf(stderr, "vkt generate: %lld tokens in %.2f s (%.1f tokens/s, %d sequences in flight)\n", ntok, secs,
-                    secs > 0 ? (double)ntok / secs : 0.0, (int)batch);
-        }
-    }
-    for (int i = 0; i < total; i++) vkt_gen_result_free(&res[i]);
-    free(res);
-    vkt_gen_destroy(g);
-    cli_model_close(&cm);
-    vkt_ctx_destroy(ctx);
-    vkt_tok_free(tok);
-    for (int i = 0; i < np; i++) free(pids[i]);
-    for (int i = 0; i < n_file; i++) free(file_lines[i]);
-    free(file_lines), free(pids), free(plen), free(ptext), free(req);
-    for (int i = 0; i < n_gold; i++) free(bo.gold[i]);
-    free(bo.gold);
-    best_of_free(&bo);
-    vkt_answer_re_free(answer_re);
-    if (rc != CLI_OK) return rc; // printed where it happened
-    if (s != VKT_OK) return s == VKT_ERR_ARG ? cli_usage_error("generate", "%s", err.msg) : cli_fail("generate", "%s", err.msg);
+        for (int k = 0; k < a->nsamp; k++)
+            r->req[i * a->nsamp + k] = (vkt_gen_prompt){r->pids[i], r->plen[i], (uint64_t)(i * a->nsamp + k)};
+    if (a->batch == 0) a->batch = total < 64 ? total : 64;
     return CLI_OK;
 }
 
+// The sum of the control vectors, as the generator's edit.
+static vkt_status set_control_vectors(const gen_args *a, gen_run *r, const vkt_model_config *c, vkt_error *err) {
+    vkt_control_vector *cvs = calloc((size_t)a->n_cv, sizeof *cvs);
+    float *dirs = malloc((size_t)c->layers * c->width * sizeof *dirs);
+    vkt_status s = cvs && dirs ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "control vectors");
+    for (int i = 0; i < a->n_cv && s == VKT_OK; i++)
+        s = vkt_control_vector_load_opt(&cvs[i], a->cv_files[i], a->allow_nonfinite, err);
+    if (s == VKT_OK)
+        s = vkt_gen_edit_from_control_vectors(cvs, a->cv_scales, a->n_cv, a->cv_range[0], a->cv_range[1], c->layers,
+                                              c->width, dirs, err);
+    if (s == VKT_OK && (s = vkt_gen_set_edit(r->g, dirs)) != VKT_OK) *err = *vkt_ctx_err(r->ctx);
+    for (int i = 0; cvs && i < a->n_cv; i++) vkt_control_vector_free(&cvs[i]);
+    free(cvs), free(dirs);
+    return s;
+}
+
+// The model, its cache, the control vectors; every sample generated, then best-of-N.
+// CLI_OK with *s the outcome (VKT_ERR_ARG: a usage error, said at the end), or the error printed.
+static int generate_all(const gen_args *a, gen_run *r, vkt_status *s, vkt_error *err) {
+    int rc = cli_open_device("generate", a->device, &r->ctx);
+    if (rc != CLI_OK) return rc;
+    cli_model_args ma = {a->ckpt, a->adapter, a->weights, a->allow_nonfinite, false};
+    if ((rc = cli_model_open("generate", r->ctx, &ma, &r->cm)) != CLI_OK) return rc;
+    r->model_open = true;
+    vkt_model *m = r->cm.m;
+    const vkt_model_config *c = vkt_model_cfg(m);
+    *s = VKT_OK;
+    for (int i = 0; i < r->np && *s == VKT_OK; i++)
+        if (r->plen[i] > c->context)
+            *s = vkt_fail(err, VKT_ERR_ARG, "prompt %d has %d tokens, more than the model's context %d", i,
+                          r->plen[i], c->context);
+    // The cache holds the longest prompt and its new tokens, not the whole context (a
+    // pretrained model's 40k positions would be gigabytes of keys and values).
+    long long need = 0;
+    for (int i = 0; i < r->np; i++)
+        if (r->plen[i] + (long long)a->o.max_new_tokens > need) need = r->plen[i] + (long long)a->o.max_new_tokens;
+    int max_len = need < c->context ? (int)need : c->context;
+    char what[96];
+    snprintf(what, sizeof what, "caches and activations for %d sequences of %d tokens", a->batch, max_len);
+    if (*s == VKT_OK && (rc = cli_model_reserve("generate", r->ctx, &r->cm, vkt_gen_bytes(m, a->batch, max_len, 0),
+                                                what)) != CLI_OK)
+        return rc;
+    if (*s == VKT_OK && (*s = vkt_gen_create(m, a->batch, max_len, 0, &r->g)) != VKT_OK) *err = *vkt_ctx_err(r->ctx);
+    if (*s == VKT_OK && a->n_cv > 0) *s = set_control_vectors(a, r, c, err);
+    if (*s == VKT_OK) {
+        r->t0 = now_s();
+        *s = vkt_generate(r->g, r->req, r->total, &a->o, r->res);
+        r->t1 = now_s();
+        if (*s != VKT_OK) *err = *vkt_ctx_err(r->ctx);
+    }
+    if (*s == VKT_OK && a->best_n > 0) *s = best_of_run(&r->bo, r->answer_re, r->res, err);
+    return CLI_OK;
+}
+
+static void print_json(const gen_args *a, const gen_run *r, long long ntok, double secs) {
+    printf("{\"samples\": [");
+    for (int i = 0; i < r->total; i++) {
+        const vkt_gen_result *g = &r->res[i];
+        int pi = i / a->nsamp;
+        printf("%s\n  {\"prompt_index\": %d, \"sample\": %d, \"prompt\": ", i ? "," : "", pi, i % a->nsamp);
+        json_str(stdout, r->ptext[pi], strlen(r->ptext[pi]));
+        printf(", \"prompt_tokens\": [");
+        for (int t = 0; t < r->plen[pi]; t++) printf("%s%d", t ? ", " : "", r->pids[pi][t]);
+        printf("], \"text\": ");
+        json_str(stdout, g->text, g->text_len);
+        printf(", \"finish\": \"%s\", \"n_tokens\": %d, \"tokens\": [", vkt_finish_name(g->finish), g->n);
+        for (int t = 0; t < g->n; t++) printf("%s%d", t ? ", " : "", g->tokens[t]);
+        printf("], \"ids\": [");
+        for (int t = 0; t < g->n; t++) printf("%s%d", t ? ", " : "", g->tokens[t]);
+        printf("], \"logprob\": ");
+        json_floats(stdout, g->logprob, g->n);
+        printf(", \"entropy\": ");
+        json_floats(stdout, g->entropy, g->n);
+        printf(", \"self_certainty\": ");
+        json_floats(stdout, g->self_certainty, g->n);
+        printf(", \"mean_logprob\": ");
+        json_num(stdout, g->mean_logprob);
+        printf(", \"mean_entropy\": ");
+        json_num(stdout, g->mean_entropy);
+        printf(", \"mean_self_certainty\": ");
+        json_num(stdout, g->mean_self_certainty);
+        if (a->best_n > 0) printf(", \"answer\": "), json_answer(stdout, &r->bo.s[i]);
+        printf("}");
+    }
+    printf("\n]");
+    if (a->best_n > 0) best_of_json(stdout, &r->bo, a->answer_re_s, r->ptext);
+    printf(", \"generated_tokens\": %lld, \"seconds\": %.4f, \"tokens_per_s\": %.2f}\n", ntok, secs,
+           secs > 0 ? (double)ntok / secs : 0.0);
+}
+
+// The samples (or chosen answers) on stdout, the speed on stderr.
+static void report(const gen_args *a, const gen_run *r) {
+    long long ntok = 0;
+    for (int i = 0; i < r->total; i++) ntok += r->res[i].n;
+    const double secs = r->t1 - r->t0;
+    if (a->json) {
+        print_json(a, r, ntok, secs);
+    } else if (a->best_n > 0) {
+        int right = 0;
+        for (int i = 0; i < r->np; i++) {
+            const vkt_select_sample *ans = chosen_answer(&r->bo, i);
+            if (ans) fwrite(ans->answer, 1, ans->answer_len, stdout);
+            fputc('\n', stdout);
+            right += best_of_correct(&r->bo, i);
+        }
+        fprintf(stderr, "vkt generate: best of %d by %s: %lld tokens in %.2f s", r->bo.N,
+                vkt_select_rule_name(r->bo.rule), ntok, secs);
+        if (r->bo.gold) fprintf(stderr, "; accuracy %d/%d = %.4f", right, r->np, (double)right / r->np);
+        fputc('\n', stderr);
+    } else {
+        for (int i = 0; i < r->total; i++) {
+            int pi = i / a->nsamp;
+            if (r->total > 1)
+                printf("--- prompt %d, sample %d (%s, mean logprob %.3f, self-certainty %.3f)\n", pi, i % a->nsamp,
+                       vkt_finish_name(r->res[i].finish), r->res[i].mean_logprob, r->res[i].mean_self_certainty);
+            fwrite(r->ptext[pi], 1, strlen(r->ptext[pi]), stdout);
+            fwrite(r->res[i].text, 1, r->res[i].text_len, stdout);
+            fputc('\n', stdout);
+        }
+        fprintf(stderr, "vkt generate: %lld tokens in %.2f s (%.1f tokens/s, %d sequences in flight)\n", ntok, secs,
+                secs > 0 ? (double)ntok / secs : 0.0, a->batch);
+    }
+}
+
+static void gen_free(gen_args *a, gen_run *r) {
+    for (int i = 0; r->res && i < r->total; i++) vkt_gen_result_free(&r->res[i]);
+    free(r->res);
+    vkt_gen_destroy(r->g);
+    if (r->model_open) cli_model_close(&r->cm);
+    if (r->ctx) vkt_ctx_destroy(r->ctx);
+    vkt_tok_free(r->tok);
+    for (int i = 0; r->pids && i < r->np; i++) free(r->pids[i]);
+    free_lines(r->file_lines, r->n_file);
+    free(r->pids), free(r->plen), free(r->ptext), free(r->req);
+    free_lines(r->bo.gold, r->n_gold);
+    r->bo.gold = NULL;
+    best_of_free(&r->bo);
+    vkt_answer_re_free(r->answer_re);
+    for (int i = 0; i < a->n_owned; i++) free(a->cv_owned[i]);
+}
+
 int cmd_generate(int argc, char **argv) {
-    char *owned[MAX_LIST];
-    int n_owned = 0;
-    int rc = generate_main(argc, argv, owned, &n_owned);
-    for (int i = 0; i < n_owned; i++) free(owned[i]);
-    return rc;
+    gen_args a = {.device = -1, .nsamp = 1, .thinking = -1, .borda_power = VKT_BORDA_POWER};
+    vkt_gen_defaults(&a.o);
+    a.o.seed = 1;
+    gen_run r = {0};
+    vkt_status s = VKT_ERR_ARG;
+    vkt_error err = {0};
+    int rc = parse_args(argc, argv, &a, &r);
+    if (rc == CLI_OK) rc = load_prompts(&a, &r);
+    if (rc == CLI_OK) rc = generate_all(&a, &r, &s, &err);
+    if (rc == CLI_OK && s == VKT_OK) report(&a, &r);
+    gen_free(&a, &r);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;  // said where it happened
+    if (s != VKT_OK) return s == VKT_ERR_ARG ? cli_usage_error("generate", "%s", err.msg) : cli_fail("generate", "%s", err.msg);
+    return CLI_OK;
 }

@@ -9,6 +9,7 @@
 #include "atomic_file.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "cli_device.h"
 #include "cli_model.h"
 #include "commands.h"
@@ -31,77 +32,46 @@ static void usage(FILE *f) {
             "See docs/steering.md. vkt steer SUBCOMMAND --help for the options.\n");
 }
 
-static void usage_capture(FILE *f) {
-    fprintf(f,
-            "usage: vkt steer capture --ckpt DIR --prompts FILE --out acts.safetensors [options]\n\n"
-            "Runs every prompt through the model on the device and saves the residual stream at the\n"
-            "chosen layers and positions: tensors layer.N (rows, C) F32, prompt_index (rows) and\n"
-            "token_index (rows) as F32 (exact integers), metadata positions, prompts, layers, rows.\n\n"
-            "  --ckpt DIR           model checkpoint (vkt train / Hugging Face GPT-2 or Llama)\n"
-            "  --prompts FILE       one prompt per line\n"
-            "  --layers A-B         layers to capture, 0..L-1 (default: all)\n"
-            "  --positions P        last (default): each prompt's last token; all: every token;\n"
-            "                       response: the tokens after --boundary in each line\n"
-            "  --boundary STR       prompt/response boundary for --positions response (default <|assistant|>)\n"
-            "  --generate N         first generate up to N tokens after each prompt (stops at an EOS token)\n"
-            "                       and capture prompt + generation; --positions response is then every\n"
-            "                       sampled token (the EOS included). Texts: OUT.generations.jsonl\n"
-            "  --temperature T      sampling temperature for --generate (default 1; 0: greedy)\n"
-            "  --seed S             sampling seed for --generate (default 1; prompt i on stream i)\n"
-            "  --batch N            prompts per forward pass (default 16)\n"
-            "  --out FILE           output .safetensors\n"
-            "  --weights W          auto|fp32|bf16|f16 (auto: 16-bit for a bf16/fp16 llama-family checkpoint)\n"
-            "  --adapter DIR        apply a PEFT LoRA adapter\n"
-            "  --device N           Vulkan device (see vkt devices)\n"
-            "  --json               print a JSON summary\n");
-}
+static const cli_cmd CAPTURE = {
+    .name = "steer capture",
+    .usage = "usage: vkt steer capture --ckpt DIR --prompts FILE --out acts.safetensors [options]\n",
+    .about = "Runs every prompt through the model on the device and saves the residual stream at the\n"
+             "chosen layers and positions: tensors layer.N (rows, C) F32, prompt_index (rows) and\n"
+             "token_index (rows) as F32 (exact integers), metadata positions, prompts, layers, rows.\n",
+};
 
-static void usage_extract(FILE *f) {
-    fprintf(f,
-            "usage: vkt steer extract --ckpt DIR --pos FILE --neg FILE --out vec.gguf [options]\n\n"
-            "Captures the last token of every line of --pos and --neg (paired by line) and writes\n"
-            "one direction per layer as a GGUF control vector (llama.cpp --control-vector, repeng):\n"
-            "  mean: mean(pos) - mean(neg), not normalised;\n"
-            "  pca:  first principal component of the paired differences pos_i - neg_i, unit norm,\n"
-            "        sign so that positives project higher than negatives on average.\n\n"
-            "  --ckpt DIR           model checkpoint\n"
-            "  --pos FILE           positive prompts, one per line\n"
-            "  --neg FILE           negative prompts, as many as --pos\n"
-            "  --method M           pca (default) or mean\n"
-            "  --layers A-B         layers to extract, 1..L-1 (default: all)\n"
-            "  --batch N            prompts per forward pass (default 16)\n"
-            "  --out FILE           output .gguf\n"
-            "  --weights W          auto|fp32|bf16|f16 (as for capture)\n"
-            "  --adapter DIR        apply a PEFT LoRA adapter\n"
-            "  --device N           Vulkan device\n"
-            "  --json               print a JSON summary (per layer: norm, separation, explained)\n");
-}
+static const cli_cmd EXTRACT = {
+    .name = "steer extract",
+    .usage = "usage: vkt steer extract --ckpt DIR --pos FILE --neg FILE --out vec.gguf [options]\n",
+    .about = "Captures the last token of every line of --pos and --neg (paired by line) and writes\n"
+             "one direction per layer as a GGUF control vector (llama.cpp --control-vector, repeng):\n"
+             "  mean: mean(pos) - mean(neg), not normalised;\n"
+             "  pca:  first principal component of the paired differences pos_i - neg_i, unit norm,\n"
+             "        sign so that positives project higher than negatives on average.\n",
+};
 
 static const char *model_hint(const vkt_model_config *c) { return c->family == VKT_FAMILY_GPT2 ? "gpt2" : "llama"; }
 
-// The common flags; returns 1 when argv[*i] was one of them, 0 when not, -1 on a usage error.
+// The flags both subcommands take.
 typedef struct common {
     const char *ckpt, *out, *layers, *weights, *adapter;
-    long device, batch;
+    int device, batch;
     bool json;
 } common;
 
-static int common_flag(const char *cmd, int argc, char **argv, int *i, common *o) {
-    const char *v;
-    int mm;
-    if (!strcmp(argv[*i], "--json")) return o->json = true, 1;
-    if ((mm = cli_value(argc, argv, i, "--ckpt", &v))) return mm < 0 ? -1 : (o->ckpt = v, 1);
-    if ((mm = cli_value(argc, argv, i, "--out", &v))) return mm < 0 ? -1 : (o->out = v, 1);
-    if ((mm = cli_value(argc, argv, i, "--layers", &v))) return mm < 0 ? -1 : (o->layers = v, 1);
-    if ((mm = cli_value(argc, argv, i, "--adapter", &v))) return mm < 0 ? -1 : (o->adapter = v, 1);
-    if ((mm = cli_value(argc, argv, i, "--weights", &v)))
-        return mm < 0 || cli_weights_check(cmd, v) != CLI_OK ? -1 : (o->weights = v, 1);
-    if ((mm = cli_value(argc, argv, i, "--device", &v)))
-        return mm < 0 || !cli_int(cmd, "--device", v, 0, 1000, &o->device) ? -1 : 1;
-    if ((mm = cli_value(argc, argv, i, "--batch", &v)))
-        return mm < 0 || !cli_int(cmd, "--batch", v, 1, 65536, &o->batch) ? -1 : 1;
-    return 0;
+static int opt_weights(const cli_opt *opt, const char *cmd, const char *const *v) {
+    if (cli_weights_check(cmd, v[0]) != CLI_OK) return CLI_USAGE;
+    *(const char **)opt->dest = v[0];
+    return CLI_OK;
 }
+
+#define COMMON_BATCH(o) \
+    {"--batch", CLI_OPT_INT, &(o)->batch, 1, 65536, "N", .help = "prompts per forward pass"}
+#define COMMON_MODEL(o, weights_help)                                                                    \
+    {"--weights", CLI_OPT_CUSTOM, &(o)->weights, .metavar = "W", .parse = opt_weights, .def = "auto",     \
+     .help = weights_help},                                                                              \
+    {"--adapter", CLI_OPT_STR, &(o)->adapter, .metavar = "DIR", .help = "apply a PEFT LoRA adapter"},      \
+    CLI_OPT_DEVICE(&(o)->device)
 
 // Config and layer range (before any device is opened, so bad input fails fast).
 // lo: the first layer allowed (0 for capture, 1 for extract: there is no direction.0).
@@ -128,7 +98,7 @@ static int open_tokenizer(const char *cmd, const common *o, const vkt_model_conf
 
 // The model, frozen (16-bit for a bf16/fp16 checkpoint unless --weights says otherwise).
 static int open_model(const char *cmd, const common *o, vkt_ctx **ctx, cli_model *cm) {
-    int rc = cli_open_device(cmd, (int)o->device, ctx);
+    int rc = cli_open_device(cmd, o->device, ctx);
     if (rc != CLI_OK) return rc;
     cli_model_args a = {o->ckpt, o->adapter, o->weights, false, false};
     if ((rc = cli_model_open(cmd, *ctx, &a, cm)) != CLI_OK) vkt_ctx_destroy(*ctx);
@@ -229,153 +199,156 @@ static vkt_status generate_then_extend(vkt_model *m, vkt_tok *tkz, vkt_steer_pro
     return s;
 }
 
-static int steer_capture(int argc, char **argv) {
-    const char *cmd = "steer capture";
-    common o = {.device = -1, .batch = 16};
-    const char *prompts = NULL, *positions = "last", *boundary = NULL;
-    long gen_tokens = 0;
-    double temperature = 1.0;
-    uint64_t seed = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int mm, c;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage_capture(stdout);
-            return CLI_OK;
-        }
-        if ((mm = cli_value(argc, argv, &i, "--generate", &v))) {
-            if (mm < 0 || !cli_int(cmd, "--generate", v, 1, 1 << 20, &gen_tokens)) return CLI_USAGE;
-            continue;
-        }
-        if ((mm = cli_value(argc, argv, &i, "--temperature", &v))) {
-            if (mm < 0 || !cli_double(cmd, "--temperature", v, 0, 100, &temperature)) return CLI_USAGE;
-            continue;
-        }
-        if ((mm = cli_value(argc, argv, &i, "--seed", &v))) {
-            if (mm < 0 || !cli_u64(cmd, "--seed", v, &seed)) return CLI_USAGE;
-            continue;
-        }
-        if ((c = common_flag(cmd, argc, argv, &i, &o))) {
-            if (c < 0) return CLI_USAGE;
-        } else if ((mm = cli_value(argc, argv, &i, "--prompts", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            prompts = v;
-        } else if ((mm = cli_value(argc, argv, &i, "--positions", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            positions = v;
-        } else if ((mm = cli_value(argc, argv, &i, "--boundary", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            boundary = v;
-        } else return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
-    }
-    vkt_error err = {0};
+typedef struct capture_args {
+    common o;
+    const char *prompts, *positions, *boundary;
+    int gen_tokens;
+    double temperature;
+    uint64_t seed;
     vkt_steer_pos pos;
-    if (vkt_steer_pos_parse(positions, &pos, &err) != VKT_OK) return cli_usage_error(cmd, "--positions: %s", err.msg);
-    if (boundary && (pos != VKT_STEER_POS_RESPONSE || gen_tokens))
+} capture_args;
+
+static int capture_parse(int argc, char **argv, capture_args *c) {
+    const char *cmd = CAPTURE.name;
+    common *o = &c->o;
+    const cli_opt table[] = {
+        {"--ckpt", CLI_OPT_STR, &o->ckpt, .metavar = "DIR",
+         .help = "model checkpoint (vkt train / Hugging Face GPT-2 or Llama)"},
+        {"--prompts", CLI_OPT_STR, &c->prompts, .metavar = "FILE", .help = "one prompt per line"},
+        {"--layers", CLI_OPT_STR, &o->layers, .metavar = "A-B", .def = "all", .help = "layers to capture, 0..L-1"},
+        {"--positions", CLI_OPT_STR, &c->positions, .metavar = "P",
+         .help = "last: each prompt's last token; all: every token;\n"
+                 "response: the tokens after --boundary in each line"},
+        {"--boundary", CLI_OPT_STR, &c->boundary, .metavar = "STR", .def = "<|assistant|>",
+         .help = "prompt/response boundary for --positions response"},
+        {"--generate", CLI_OPT_INT, &c->gen_tokens, 1, 1 << 20, "N", .def = "",
+         .help = "first generate up to N tokens after each prompt (stops at an EOS token)\n"
+                 "and capture prompt + generation; --positions response is then every\n"
+                 "sampled token (the EOS included). Texts: OUT.generations.jsonl"},
+        {"--temperature", CLI_OPT_DOUBLE, &c->temperature, 0, 100, "T",
+         .help = "sampling temperature for --generate (0: greedy)"},
+        {"--seed", CLI_OPT_U64, &c->seed, .metavar = "S", .help = "sampling seed for --generate (prompt i on stream i)"},
+        COMMON_BATCH(o),
+        {"--out", CLI_OPT_STR, &o->out, .metavar = "FILE", .help = "output .safetensors"},
+        COMMON_MODEL(o, "auto|fp32|bf16|f16 (auto: 16-bit for a bf16/fp16 llama-family checkpoint)"),
+        {"--json", CLI_OPT_FLAG, &o->json, .help = "print a JSON summary"},
+        {0},
+    };
+    int rc = cli_parse(&CAPTURE, table, argc, argv);
+    if (rc != CLI_OK) return rc;
+    vkt_error err = {0};
+    if (vkt_steer_pos_parse(c->positions, &c->pos, &err) != VKT_OK)
+        return cli_usage_error(cmd, "--positions: %s", err.msg);
+    if (c->boundary && (c->pos != VKT_STEER_POS_RESPONSE || c->gen_tokens))
         return cli_usage_error(cmd, "--boundary only applies to --positions response without --generate");
-    if (pos == VKT_STEER_POS_RESPONSE && !boundary && !gen_tokens) boundary = "<|assistant|>";
-    if (!prompts) return cli_usage_error(cmd, "--prompts FILE is required");
+    if (c->pos == VKT_STEER_POS_RESPONSE && !c->boundary && !c->gen_tokens) c->boundary = "<|assistant|>";
+    if (!c->prompts) return cli_usage_error(cmd, "--prompts FILE is required");
+    return CLI_OK;
+}
+
+// Writes the capture: tensors layer.N (rows, C), prompt_index and token_index (rows) as exact
+// F32 integers, and the metadata.
+static vkt_status capture_write(const capture_args *c, const vkt_steer_acts *a, const vkt_model_config *cfg,
+                                int first, int last, vkt_error *err) {
+    int ne = a->n_layers + 2;
+    vkt_st_entry *e = calloc((size_t)ne, sizeof *e);
+    char (*names)[32] = calloc((size_t)a->n_layers, sizeof *names);
+    float *pi = malloc((size_t)a->rows * sizeof *pi), *ti = malloc((size_t)a->rows * sizeof *ti);
+    int64_t shape2[2] = {a->rows, a->C}, shape1[1] = {a->rows};
+    vkt_status s;
+    if (!e || !names || !pi || !ti) {
+        s = vkt_fail(err, VKT_ERR_NOMEM, "capture output");
+    } else {
+        for (int k = 0; k < a->n_layers; k++) {
+            snprintf(names[k], sizeof names[k], "layer.%d", a->first_layer + k);
+            e[k] = (vkt_st_entry){names[k], 2, shape2, vkt_steer_acts_layer(a, a->first_layer + k)};
+        }
+        for (int64_t r = 0; r < a->rows; r++) pi[r] = (float)a->prompt_index[r], ti[r] = (float)a->token_index[r];
+        e[a->n_layers] = (vkt_st_entry){"prompt_index", 1, shape1, pi};
+        e[a->n_layers + 1] = (vkt_st_entry){"token_index", 1, shape1, ti};
+        char sp[24], sl[48], sr[24], sc[24], sg[24];
+        snprintf(sp, sizeof sp, "%d", a->n_prompts);
+        snprintf(sl, sizeof sl, "%d-%d", first, last);
+        snprintf(sr, sizeof sr, "%lld", (long long)a->rows);
+        snprintf(sc, sizeof sc, "%d", a->C);
+        snprintf(sg, sizeof sg, "%d", c->gen_tokens);
+        const char *meta[18] = {"format", "vkt-steer-capture", "positions", vkt_steer_pos_name(c->pos),
+                                "prompts", sp, "layers", sl, "rows", sr, "width", sc,
+                                "model_type", model_hint(cfg)};
+        int nm = 7;
+        if (c->boundary) meta[2 * nm] = "boundary", meta[2 * nm + 1] = c->boundary, nm++;
+        if (c->gen_tokens) meta[2 * nm] = "generate_max_tokens", meta[2 * nm + 1] = sg, nm++;
+        s = vkt_safetensors_write(c->o.out, e, ne, meta, nm, err);
+    }
+    free(e), free(names), free(pi), free(ti);
+    return s;
+}
+
+static int steer_capture(int argc, char **argv) {
+    const char *cmd = CAPTURE.name;
+    capture_args c = {.o = {.device = -1, .batch = 16}, .positions = "last", .temperature = 1.0, .seed = 1};
+    int rc = capture_parse(argc, argv, &c);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
+    const common *o = &c.o;
+    vkt_error err = {0};
     vkt_model_config cfg;
     int first, last;
-    int rc = check_common(cmd, &o, 0, &cfg, &first, &last);
-    if (rc != CLI_OK) return rc;
+    if ((rc = check_common(cmd, o, 0, &cfg, &first, &last)) != CLI_OK) return rc;
     vkt_tok *tok;
-    if ((rc = open_tokenizer(cmd, &o, &cfg, &tok)) != CLI_OK) return rc;
+    if ((rc = open_tokenizer(cmd, o, &cfg, &tok)) != CLI_OK) return rc;
     vkt_steer_prompts P;
-    if ((rc = read_prompts(cmd, tok, "--prompts", prompts, boundary, &P)) != CLI_OK) {
+    if ((rc = read_prompts(cmd, tok, "--prompts", c.prompts, c.boundary, &P)) != CLI_OK) {
         vkt_tok_free(tok);
         return rc;
     }
     vkt_ctx *ctx;
     cli_model cm;
-    if ((rc = open_model(cmd, &o, &ctx, &cm)) != CLI_OK) {
+    if ((rc = open_model(cmd, o, &ctx, &cm)) != CLI_OK) {
         vkt_steer_prompts_free(&P), vkt_tok_free(tok);
         return rc;
     }
     vkt_steer_acts a;
     vkt_status s = VKT_OK;
-    vkt_model *m = cm.m;
-    if (gen_tokens) s = generate_then_extend(m, tok, &P, (int)gen_tokens, temperature, seed, o.out, &err);
+    if (c.gen_tokens) s = generate_then_extend(cm.m, tok, &P, c.gen_tokens, c.temperature, c.seed, o->out, &err);
     vkt_tok_free(tok);
-    if (s != VKT_OK) {
-        cli_model_close(&cm), vkt_ctx_destroy(ctx), vkt_steer_prompts_free(&P);
-        return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
-    }
-    s = vkt_steer_capture(m, P.p, P.n, first, last, pos, (int)o.batch, &a, &err);
+    if (s == VKT_OK) s = vkt_steer_capture(cm.m, P.p, P.n, first, last, c.pos, o->batch, &a, &err);
     cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     if (s != VKT_OK) {
         vkt_steer_prompts_free(&P);
         return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg) : cli_fail(cmd, "%s", err.msg);
     }
-    // Tensors: layer.N (rows, C), prompt_index and token_index (rows) as exact F32 integers.
-    int ne = a.n_layers + 2;
-    vkt_st_entry *e = calloc((size_t)ne, sizeof *e);
-    char (*names)[32] = calloc((size_t)a.n_layers, sizeof *names);
-    float *pi = malloc((size_t)a.rows * sizeof *pi), *ti = malloc((size_t)a.rows * sizeof *ti);
-    int64_t shape2[2] = {a.rows, a.C}, shape1[1] = {a.rows};
-    if (!e || !names || !pi || !ti) {
-        s = vkt_fail(&err, VKT_ERR_NOMEM, "capture output");
-    } else {
-        for (int k = 0; k < a.n_layers; k++) {
-            snprintf(names[k], sizeof names[k], "layer.%d", a.first_layer + k);
-            e[k] = (vkt_st_entry){names[k], 2, shape2, vkt_steer_acts_layer(&a, a.first_layer + k)};
-        }
-        for (int64_t r = 0; r < a.rows; r++) pi[r] = (float)a.prompt_index[r], ti[r] = (float)a.token_index[r];
-        e[a.n_layers] = (vkt_st_entry){"prompt_index", 1, shape1, pi};
-        e[a.n_layers + 1] = (vkt_st_entry){"token_index", 1, shape1, ti};
-        char sp[24], sl[48], sr[24], sc[24];
-        snprintf(sp, sizeof sp, "%d", a.n_prompts);
-        snprintf(sl, sizeof sl, "%d-%d", first, last);
-        snprintf(sr, sizeof sr, "%lld", (long long)a.rows);
-        snprintf(sc, sizeof sc, "%d", a.C);
-        char sg[24];
-        snprintf(sg, sizeof sg, "%ld", gen_tokens);
-        const char *meta[18] = {"format", "vkt-steer-capture", "positions", vkt_steer_pos_name(pos),
-                                "prompts", sp, "layers", sl, "rows", sr, "width", sc,
-                                "model_type", model_hint(&cfg)};
-        int nm = 7;
-        if (boundary) meta[2 * nm] = "boundary", meta[2 * nm + 1] = boundary, nm++;
-        if (gen_tokens) meta[2 * nm] = "generate_max_tokens", meta[2 * nm + 1] = sg, nm++;
-        s = vkt_safetensors_write(o.out, e, ne, meta, nm, &err);
-    }
-    if (s == VKT_OK && o.json)
+    s = capture_write(&c, &a, &cfg, first, last, &err);
+    if (s == VKT_OK && o->json)
         printf("{\"prompts\": %d, \"rows\": %lld, \"width\": %d, \"layers\": [%d, %d], \"positions\": \"%s\", "
                "\"out\": \"%s\"}\n",
-               a.n_prompts, (long long)a.rows, a.C, first, last, vkt_steer_pos_name(pos), o.out);
+               a.n_prompts, (long long)a.rows, a.C, first, last, vkt_steer_pos_name(c.pos), o->out);
     else if (s == VKT_OK)
         fprintf(stderr, "vkt steer capture: %lld rows x %d floats at layers %d-%d from %d prompts -> %s\n",
-                (long long)a.rows, a.C, first, last, a.n_prompts, o.out);
-    free(e), free(names), free(pi), free(ti);
+                (long long)a.rows, a.C, first, last, a.n_prompts, o->out);
     vkt_steer_acts_free(&a);
     vkt_steer_prompts_free(&P);
     return s == VKT_OK ? CLI_OK : cli_fail(cmd, "%s", err.msg);
 }
 
 static int steer_extract(int argc, char **argv) {
-    const char *cmd = "steer extract";
+    const char *cmd = EXTRACT.name;
     common o = {.device = -1, .batch = 16};
     const char *posf = NULL, *negf = NULL, *method = "pca";
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int mm, c;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage_extract(stdout);
-            return CLI_OK;
-        }
-        if ((c = common_flag(cmd, argc, argv, &i, &o))) {
-            if (c < 0) return CLI_USAGE;
-        } else if ((mm = cli_value(argc, argv, &i, "--pos", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            posf = v;
-        } else if ((mm = cli_value(argc, argv, &i, "--neg", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            negf = v;
-        } else if ((mm = cli_value(argc, argv, &i, "--method", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            method = v;
-        } else return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
-    }
+    const cli_opt table[] = {
+        {"--ckpt", CLI_OPT_STR, &o.ckpt, .metavar = "DIR", .help = "model checkpoint"},
+        {"--pos", CLI_OPT_STR, &posf, .metavar = "FILE", .help = "positive prompts, one per line"},
+        {"--neg", CLI_OPT_STR, &negf, .metavar = "FILE", .help = "negative prompts, as many as --pos"},
+        {"--method", CLI_OPT_STR, &method, .metavar = "M", .help = "pca or mean"},
+        {"--layers", CLI_OPT_STR, &o.layers, .metavar = "A-B", .def = "all", .help = "layers to extract, 1..L-1"},
+        COMMON_BATCH(&o),
+        {"--out", CLI_OPT_STR, &o.out, .metavar = "FILE", .help = "output .gguf"},
+        COMMON_MODEL(&o, "auto|fp32|bf16|f16 (as for capture)"),
+        {"--json", CLI_OPT_FLAG, &o.json, .help = "print a JSON summary (per layer: norm, separation, explained)"},
+        {0},
+    };
+    int rc = cli_parse(&EXTRACT, table, argc, argv);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     vkt_error err = {0};
     vkt_steer_method meth;
     if (vkt_steer_method_parse(method, &meth, &err) != VKT_OK) return cli_usage_error(cmd, "--method: %s", err.msg);
@@ -383,7 +356,7 @@ static int steer_extract(int argc, char **argv) {
     if (!negf) return cli_usage_error(cmd, "--neg FILE is required");
     vkt_model_config cfg;
     int first, last;
-    int rc = check_common(cmd, &o, 1, &cfg, &first, &last);
+    rc = check_common(cmd, &o, 1, &cfg, &first, &last);
     if (rc != CLI_OK) return rc;
     vkt_tok *tok;
     if ((rc = open_tokenizer(cmd, &o, &cfg, &tok)) != CLI_OK) return rc;
@@ -414,7 +387,7 @@ static int steer_extract(int argc, char **argv) {
         return rc;
     }
     vkt_steer_acts a;
-    vkt_status s = vkt_steer_capture(cm.m, all, 2 * n, first, last, VKT_STEER_POS_LAST, (int)o.batch, &a, &err);
+    vkt_status s = vkt_steer_capture(cm.m, all, 2 * n, first, last, VKT_STEER_POS_LAST, o.batch, &a, &err);
     cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     free(all), vkt_steer_prompts_free(&P), vkt_steer_prompts_free(&N);

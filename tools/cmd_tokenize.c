@@ -10,75 +10,65 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "commands.h"
 #include "read_file.h"
 #include "tok_chat.h"
 
-static void tokenize_usage(FILE *f) {
-    fprintf(f,
-            "usage: vkt tokenize --model DIR (--text T | --file F) [--special] [--chat] [--json]\n\n"
-            "The ids of a text under DIR's tokenizer (tokenizer.json, else vkt's byte tokenizer), one\n"
-            "per line, or with --json one object {\"ids\": [...], \"tokens\": [...]}. Special tokens'\n"
-            "text becomes their ids, as Hugging Face's encode(text, add_special_tokens=False) does.\n\n"
-            "  --model DIR            model or tokenizer directory (tokenizer.json, tokenizer_config.json)\n"
-            "  --text T               the text\n"
-            "  --file F               the text of a file (bytes as they are; invalid UTF-8 reads as U+FFFD)\n"
-            "  --special              add the post-processor's special tokens (BOS/EOS), as\n"
-            "                         add_special_tokens=True\n"
-            "  --plain-special        special tokens' text stays text (split_special_tokens=True)\n"
-            "  --chat                 wrap the text as one user message, render the chat template with\n"
-            "                         the generation prompt, tokenize that with special tokens parsed\n"
-            "  --system S             with --chat: a system message first\n"
-            "  --chat-template FILE   with --chat: this Jinja template instead of the model's\n"
-            "  --thinking on|off      with --chat: the template's enable_thinking (Qwen 3)\n"
-            "  --json                 one JSON object on stdout\n");
-}
+static const cli_cmd TOKENIZE = {
+    .name = "tokenize",
+    .usage = "usage: vkt tokenize --model DIR (--text T | --file F) [--special] [--chat] [--json]\n",
+    .about = "The ids of a text under DIR's tokenizer (tokenizer.json, else vkt's byte tokenizer), one\n"
+             "per line, or with --json one object {\"ids\": [...], \"tokens\": [...]}. Special tokens'\n"
+             "text becomes their ids, as Hugging Face's encode(text, add_special_tokens=False) does.\n",
+};
 
-static void detokenize_usage(FILE *f) {
-    fprintf(f,
-            "usage: vkt detokenize --model DIR [--ids \"1 2 3\"] [--skip-special] [--json]\n\n"
-            "Text of ids under DIR's tokenizer: the ids come from --ids or standard input (separated by\n"
-            "spaces, commas, newlines or brackets, so vkt tokenize's output reads back).\n\n"
-            "  --model DIR      model or tokenizer directory\n"
-            "  --ids LIST       the ids (default: read standard input)\n"
-            "  --skip-special   special tokens produce no text\n"
-            "  --json           print {\"text\": ...}\n");
-}
+static const cli_cmd DETOKENIZE = {
+    .name = "detokenize",
+    .usage = "usage: vkt detokenize --model DIR [--ids \"1 2 3\"] [--skip-special] [--json]\n",
+    .about = "Text of ids under DIR's tokenizer: the ids come from --ids or standard input (separated by\n"
+             "spaces, commas, newlines or brackets, so vkt tokenize's output reads back).\n",
+};
 
 typedef struct tok_args {
     const char *model, *text, *file, *system, *chat_template, *thinking;
     bool special, plain_special, chat, json;
 } tok_args;
 
+static int opt_on_off(const cli_opt *opt, const char *cmd, const char *const *v) {
+    if (strcmp(v[0], "on") && strcmp(v[0], "off")) return cli_usage_error(cmd, "--thinking takes on or off, not '%s'", v[0]);
+    *(const char **)opt->dest = v[0];
+    return CLI_OK;
+}
+
 static int parse_tokenize(int argc, char **argv, tok_args *a) {
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int mm;
-#define VAL(name) ((mm = cli_value(argc, argv, &i, name, &v)) != 0)
-#define SET(field) { if (mm < 0) return CLI_USAGE; a->field = v; }
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            tokenize_usage(stdout);
-            return -1;
-        } else if (!strcmp(argv[i], "--json")) a->json = true;
-        else if (!strcmp(argv[i], "--special")) a->special = true;
-        else if (!strcmp(argv[i], "--plain-special")) a->plain_special = true;
-        else if (!strcmp(argv[i], "--chat")) a->chat = true;
-        else if (VAL("--model")) SET(model)
-        else if (VAL("--text")) SET(text)
-        else if (VAL("--file")) SET(file)
-        else if (VAL("--system")) SET(system)
-        else if (VAL("--chat-template")) SET(chat_template)
-        else if (VAL("--thinking")) SET(thinking)
-        else return cli_usage_error("tokenize", "unknown option '%s'", argv[i]);
-#undef SET
-#undef VAL
-    }
+    const cli_opt table[] = {
+        {"--model", CLI_OPT_STR, &a->model, .metavar = "DIR",
+         .help = "model or tokenizer directory (tokenizer.json, tokenizer_config.json)"},
+        {"--text", CLI_OPT_STR, &a->text, .metavar = "T", .help = "the text"},
+        {"--file", CLI_OPT_STR, &a->file, .metavar = "F",
+         .help = "the text of a file (bytes as they are; invalid UTF-8 reads as U+FFFD)"},
+        {"--special", CLI_OPT_FLAG, &a->special,
+         .help = "add the post-processor's special tokens (BOS/EOS), as\nadd_special_tokens=True"},
+        {"--plain-special", CLI_OPT_FLAG, &a->plain_special,
+         .help = "special tokens' text stays text (split_special_tokens=True)"},
+        {"--chat", CLI_OPT_FLAG, &a->chat,
+         .help = "wrap the text as one user message, render the chat template with\n"
+                 "the generation prompt, tokenize that with special tokens parsed"},
+        {"--system", CLI_OPT_STR, &a->system, .metavar = "S", .help = "with --chat: a system message first"},
+        {"--chat-template", CLI_OPT_STR, &a->chat_template, .metavar = "FILE",
+         .help = "with --chat: this Jinja template instead of the model's"},
+        {"--thinking", CLI_OPT_CUSTOM, &a->thinking, .metavar = "on|off", .parse = opt_on_off,
+         .help = "with --chat: the template's enable_thinking (Qwen 3)"},
+        {"--json", CLI_OPT_FLAG, &a->json, .help = "one JSON object on stdout"},
+        {0},
+    };
+    int rc = cli_parse(&TOKENIZE, table, argc, argv);
+    if (rc != CLI_OK) return rc;
     if (!a->model) return cli_usage_error("tokenize", "--model DIR is required");
     if (!a->text == !a->file) return cli_usage_error("tokenize", "give exactly one of --text T and --file F");
     if (!a->chat && (a->system || a->chat_template || a->thinking))
         return cli_usage_error("tokenize", "--system, --chat-template and --thinking go with --chat");
-    if (a->thinking && strcmp(a->thinking, "on") && strcmp(a->thinking, "off"))
-        return cli_usage_error("tokenize", "--thinking takes on or off, not '%s'", a->thinking);
     return CLI_OK;
 }
 
@@ -121,7 +111,7 @@ static vkt_status encode_args(vkt_tok *t, const tok_args *a, const char *text, s
 int cmd_tokenize(int argc, char **argv) {
     tok_args a = {0};
     int rc = parse_tokenize(argc, argv, &a);
-    if (rc != CLI_OK) return rc < 0 ? CLI_OK : rc;
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     vkt_error err = {0};
     char *buf = NULL;
     size_t len = a.text ? strlen(a.text) : 0;
@@ -160,25 +150,22 @@ static int parse_ids(const char *s, vkt_tokens *ids) {
 int cmd_detokenize(int argc, char **argv) {
     const char *model = NULL, *list = NULL;
     bool json = false, skip = false;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int mm;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            detokenize_usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) json = true;
-        else if (!strcmp(argv[i], "--skip-special")) skip = true;
-        else if ((mm = cli_value(argc, argv, &i, "--model", &v)) != 0) { if (mm < 0) return CLI_USAGE; model = v; }
-        else if ((mm = cli_value(argc, argv, &i, "--ids", &v)) != 0) { if (mm < 0) return CLI_USAGE; list = v; }
-        else return cli_usage_error("detokenize", "unknown option '%s'", argv[i]);
-    }
+    const cli_opt table[] = {
+        {"--model", CLI_OPT_STR, &model, .metavar = "DIR", .help = "model or tokenizer directory"},
+        {"--ids", CLI_OPT_STR, &list, .metavar = "LIST", .def = "read standard input", .help = "the ids"},
+        {"--skip-special", CLI_OPT_FLAG, &skip, .help = "special tokens produce no text"},
+        {"--json", CLI_OPT_FLAG, &json, .help = "print {\"text\": ...}"},
+        {0},
+    };
+    int rc = cli_parse(&DETOKENIZE, table, argc, argv);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     if (!model) return cli_usage_error("detokenize", "--model DIR is required");
     vkt_error err = {0};
     char *in = NULL;
     size_t len;
     if (!list && vkt_read_file("/dev/stdin", &in, &len, &err) != VKT_OK) return cli_fail("detokenize", "%s", err.msg);
     vkt_tokens ids = {0};
-    int rc = parse_ids(list ? list : in, &ids);
+    rc = parse_ids(list ? list : in, &ids);
     free(in);
     vkt_tok *t = NULL;
     char *text = NULL;

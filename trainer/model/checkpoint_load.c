@@ -9,7 +9,7 @@
 
 vkt_status vkt_checkpoint_model_opts(const char *dir, const vkt_model_config *cfg, const vkt_load_opts *lo,
                                      vkt_model_opts *mo, vkt_error *err) {
-    *mo = (vkt_model_opts){VKT_W32, lo->frozen};
+    *mo = (vkt_model_opts){VKT_W32, lo->frozen, VKT_PREC_FP32};
     if (lo->weights == VKT_W16_BF16 || lo->weights == VKT_W16_F16) {
         if (cfg->family != VKT_FAMILY_LLAMA)
             return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: 16-bit weights are for the llama family (this is gpt2)", dir);

@@ -8,6 +8,7 @@
 #include "model_internal.h"
 #include "op_activation.h"
 #include "op_attention.h"
+#include "op_cast.h"
 #include "op_elementwise.h"
 #include "op_embedding.h"
 #include "op_loss.h"
@@ -55,6 +56,9 @@ vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, cons
     if (opts && opts->w16 && (opts->w16 != VKT_W16_BF16 && opts->w16 != VKT_W16_F16))
         return vkt_fail(err, VKT_ERR_ARG, "model: weight type %d (bf16 %d, fp16 %d)", opts->w16, VKT_W16_BF16,
                         VKT_W16_F16);
+    if (opts && (opts->precision < VKT_PREC_FP32 || opts->precision > VKT_PREC_FP16))
+        return vkt_fail(err, VKT_ERR_ARG, "model: precision %d (fp32 %d, bf16 %d, fp16 %d)", opts->precision,
+                        VKT_PREC_FP32, VKT_PREC_BF16, VKT_PREC_FP16);
     if (opts && opts->w16 && cfg->family != VKT_FAMILY_LLAMA)
         return vkt_fail(err, VKT_ERR_UNSUPPORTED, "model: 16-bit weights are for the llama family (not gpt2)");
     vkt_model *m = calloc(1, sizeof *m);
@@ -64,6 +68,10 @@ vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, cons
     m->cfg = *cfg;
     if (opts) m->opts = *opts;
     if (m->opts.w16) m->opts.frozen = true; // 16-bit weights are never updated in place
+    // Mixed precision is a way of training: a frozen model computes in its own storage type.
+    if (m->opts.frozen) m->opts.precision = VKT_PREC_FP32;
+    m->mixed = m->opts.precision != VKT_PREC_FP32;
+    m->dt16 = m->opts.precision == VKT_PREC_FP16 ? VKT_F16 : VKT_BF16;
     vkt_status s = vkt_params_build(cfg, &m->ps, err);
     if (s == VKT_OK) s = vkt_model_alloc_weights(m);
     if (s == VKT_OK && cfg->pos == VKT_POS_ROPE) s = vkt_model_rope_table(ctx, cfg, &m->rope_buf, &m->rope_freq, err);
@@ -80,6 +88,9 @@ vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, cons
 const vkt_model_opts *vkt_model_get_opts(const vkt_model *m) { return &m->opts; }
 struct vkt_lora *vkt_model_lora(const vkt_model *m) { return m->lora; }
 vkt_status vkt_model_set_lora(vkt_model *m, struct vkt_lora *lora) {
+    if (lora && m->mixed)
+        return vkt_fail(m->err, VKT_ERR_UNSUPPORTED, "model: LoRA adapters train in fp32 (precision %s asked for)",
+                        vkt_precision_name(m->opts.precision));
     m->lora = lora;
     return lora && m->B ? vkt_lora_plan(lora, m->B * m->T) : VKT_OK;
 }
@@ -91,6 +102,23 @@ static void free_plan(vkt_model *m) {
     free(m->lv);
     m->lv = NULL;
     m->B = m->T = 0;
+}
+
+vkt_status vkt_model_set_precision(vkt_model *m, int precision) {
+    if (precision == m->opts.precision) return VKT_OK;
+    if (precision < VKT_PREC_FP32 || precision > VKT_PREC_FP16)
+        return vkt_fail(m->err, VKT_ERR_ARG, "model: precision %d", precision);
+    if (m->opts.frozen || m->lora)
+        return vkt_fail(m->err, VKT_ERR_UNSUPPORTED, "model: precision %s for %s (fp32 only)",
+                        vkt_precision_name(precision), m->lora ? "LoRA adapters" : "frozen weights");
+    free_plan(m);
+    if (m->wbuf) vkt_buffer_destroy(m->ctx, m->wbuf);
+    m->wbuf = NULL;
+    m->opts.precision = precision;
+    m->mixed = precision != VKT_PREC_FP32;
+    m->dt16 = precision == VKT_PREC_FP16 ? VKT_F16 : VKT_BF16;
+    m->w16_stale = true;
+    return m->mixed ? vkt_buffer_create(m->ctx, m->ps.total * 2, &m->wbuf) : VKT_OK;
 }
 
 void vkt_model_destroy(vkt_model *m) {
@@ -131,33 +159,24 @@ vkt_status vkt_model_init(vkt_model *m, uint64_t seed) {
     return s;
 }
 
-static vkt_status ensure_optim(vkt_model *m) {
-    if (m->mom1) return VKT_OK;
-    if (m->opts.frozen) return vkt_fail(m->err, VKT_ERR_ARG, "model: its weights are frozen (no optimizer state)");
-    VKT_TRY(vkt_buffer_create(m->ctx, m->ps.total * 4, &m->mom1));
-    VKT_TRY(vkt_buffer_create(m->ctx, m->ps.total * 4, &m->mom2));
-    VKT_TRY(vkt_fill(m->ctx, vkt_view_all(m->mom1), m->ps.total, 0.0f));
-    return vkt_fill(m->ctx, vkt_view_all(m->mom2), m->ps.total, 0.0f);
+
+// n 16-bit values, two a float slot.
+static vkt_view take16(vkt_arena *a, uint64_t n) {
+    vkt_view v = vkt_arena_take(a, (n + 1) / 2);
+    v.bytes = (n + 1) / 2 * 4;
+    return v;
 }
 
-vkt_status vkt_model_get_optim(vkt_model *m, float *mom1, float *mom2) {
-    VKT_TRY(ensure_optim(m));
-    VKT_TRY(vkt_download(m->ctx, vkt_view_all(m->mom1), mom1, m->ps.total * 4));
-    return vkt_download(m->ctx, vkt_view_all(m->mom2), mom2, m->ps.total * 4);
-}
-vkt_status vkt_model_set_optim(vkt_model *m, const float *mom1, const float *mom2) {
-    VKT_TRY(ensure_optim(m));
-    VKT_TRY(vkt_upload(m->ctx, vkt_view_all(m->mom1), mom1, m->ps.total * 4));
-    return vkt_upload(m->ctx, vkt_view_all(m->mom2), mom2, m->ps.total * 4);
+// An activation only matmuls read: 16-bit under mixed precision.
+static vkt_view act_take(const vkt_model *m, vkt_arena *a, uint64_t n) {
+    return m->mixed ? take16(a, n) : vkt_arena_take(a, n);
 }
 
-vkt_status vkt_model_reset_optim(vkt_model *m) {
-    const uint64_t n = m->lora ? vkt_lora_count(m->lora) : m->ps.total;
-    float *z = calloc(n ? n : 1, sizeof *z);
-    if (!z) return vkt_fail(m->err, VKT_ERR_NOMEM, "model: %llu zero moments", (unsigned long long)n);
-    vkt_status s = m->lora ? vkt_lora_set_optim(m->lora, z, z) : vkt_model_set_optim(m, z, z);
-    free(z);
-    return s;
+// Where the op producing such an activation writes: the activation itself, or the fp32 stage
+// that pack() then stores in 16 bits.
+static vkt_view staged(const vkt_model *m, vkt_view act) { return m->mixed ? m->stage : act; }
+static vkt_status pack(vkt_model *m, vkt_view act, uint64_t n) {
+    return m->mixed ? vkt_model_mx_pack(m, act, n) : VKT_OK;
 }
 
 // Lays out every activation; with a->buf == NULL it only counts.
@@ -166,11 +185,12 @@ static void layout(vkt_model *m, vkt_arena *a) {
     const uint64_t N = (uint64_t)m->B * m->T, C = c->width, F = c->ffn, V = c->vocab, QW = vkt_q_width(c);
     const uint64_t KV = (uint64_t)c->kv_heads * vkt_head_dim(c), BHT = (uint64_t)m->B * c->heads * m->T;
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
+    m->splitk = m->stage = m->dy_h = (vkt_view){0};
     for (int l = 0; l <= c->layers; l++) {
         layer_views *x = &m->lv[l];
         x->res = vkt_arena_take(a, N * C);
         if (l == c->layers) break;
-        x->ln1 = vkt_arena_take(a, N * C), x->ln1_mean = vkt_arena_take(a, N), x->ln1_rstd = vkt_arena_take(a, N);
+        x->ln1 = act_take(m, a, N * C), x->ln1_mean = vkt_arena_take(a, N), x->ln1_rstd = vkt_arena_take(a, N);
         if (gpt2) {
             x->qkv = vkt_arena_take(a, N * 3 * C);
             x->q = vkt_view_f32(x->qkv, 0, N * 3 * C);
@@ -183,18 +203,35 @@ static void layout(vkt_model *m, vkt_arena *a) {
                 x->q_rstd = vkt_arena_take(a, N * c->heads), x->k_rstd = vkt_arena_take(a, N * c->kv_heads);
             }
         }
+        if (m->mixed) x->att_h = take16(a, N * QW);
         x->att = vkt_arena_take(a, N * QW), x->lse = vkt_arena_take(a, BHT), x->mid = vkt_arena_take(a, N * C);
-        x->ln2 = vkt_arena_take(a, N * C), x->ln2_mean = vkt_arena_take(a, N), x->ln2_rstd = vkt_arena_take(a, N);
-        x->fc = vkt_arena_take(a, N * F), x->act = vkt_arena_take(a, N * F);
+        x->ln2 = act_take(m, a, N * C), x->ln2_mean = vkt_arena_take(a, N), x->ln2_rstd = vkt_arena_take(a, N);
+        x->fc = vkt_arena_take(a, N * F), x->act = act_take(m, a, N * F);
         if (!gpt2) x->up = vkt_arena_take(a, N * F);
     }
-    m->lnf = vkt_arena_take(a, N * C), m->lnf_mean = vkt_arena_take(a, N), m->lnf_rstd = vkt_arena_take(a, N);
+    m->lnf = act_take(m, a, N * C), m->lnf_mean = vkt_arena_take(a, N), m->lnf_rstd = vkt_arena_take(a, N);
     m->logits = vkt_arena_take(a, N * V), m->loss = vkt_arena_take(a, N), m->ent = vkt_arena_take(a, N);
     m->d_res = vkt_arena_take(a, N * C), m->d_ln = vkt_arena_take(a, N * C), m->d_att = vkt_arena_take(a, N * QW);
     m->d_q = vkt_arena_take(a, N * (gpt2 ? 3 * C : QW));
     if (!gpt2) m->d_k = vkt_arena_take(a, N * KV), m->d_v = vkt_arena_take(a, N * KV), m->d_up = vkt_arena_take(a, N * F);
     if (c->qk_norm) m->d_qp = vkt_arena_take(a, N * QW), m->d_kp = vkt_arena_take(a, N * KV);
     m->d_f = vkt_arena_take(a, N * F), m->d_f2 = vkt_arena_take(a, N * F);
+    if (!m->mixed && !m->opts.frozen) {
+        // split-k scratch for the largest weight gradient that splits (none on CPU devices)
+        uint64_t in_out[][2] = {{C, gpt2 ? 3 * C : QW}, {QW, C}, {C, F}, {F, C}, {C, KV}, {V, C}}, sk = 0;
+        for (int i = 0; i < 6; i++) {
+            uint64_t f = vkt_matmul_splitk_scratch_floats(m->ctx, (int)in_out[i][0], (int)in_out[i][1], (int)N, 0);
+            uint64_t g = vkt_matmul_splitk_scratch_floats(m->ctx, (int)in_out[i][1], (int)in_out[i][0], (int)N, 0);
+            sk = f > sk ? f : sk, sk = g > sk ? g : sk;
+        }
+        if (sk) m->splitk = vkt_arena_take(a, sk);
+    }
+    if (m->mixed) {
+        uint64_t widest = V > F ? V : F;
+        widest = widest > 3 * C ? widest : 3 * C;
+        m->stage = vkt_arena_take(a, N * (C > F ? C : F));
+        m->dy_h = take16(a, N * (widest > QW ? widest : QW));
+    }
     uint64_t sc = vkt_layernorm_bwd_scratch_bytes((int)N, (int)C);
     uint64_t cand[] = {vkt_rmsnorm_bwd_scratch_bytes((int)N, (int)C), vkt_reduce_scratch_bytes(m->ctx, m->ps.total),
                        vkt_reduce_scratch_bytes(m->ctx, N),
@@ -296,6 +333,9 @@ vkt_status vkt_model_set_entropy(vkt_model *m, const float *coef) {
 static vkt_status linear(vkt_model *m, int M, int IN, int OUT, vkt_view x, vkt_param_kind k, int l, float beta,
                          vkt_view y) {
     bool conv = m->cfg.family == VKT_FAMILY_GPT2;
+    if (m->mixed)
+        return vkt_model_mx_wmm(m, !conv, M, OUT, IN, x, vkt_model_mx_wview(m, k, l), beta, y,
+                                P(vkt_model_bias_of(k), l));
     VKT_TRY(vkt_model_wmm(m, !conv, M, OUT, IN, x, P(k, l), beta, y, P(vkt_model_bias_of(k), l)));
     return m->lora ? vkt_lora_fwd(m->lora, k, l, M, x, y) : VKT_OK;
 }
@@ -306,11 +346,17 @@ static vkt_status linear_bwd(vkt_model *m, int M, int IN, int OUT, vkt_view dy, 
                              float beta_dx, vkt_view dx) {
     bool conv = m->cfg.family == VKT_FAMILY_GPT2;
     vkt_view dW = G(k, l), db = G(vkt_model_bias_of(k), l);
+    if (m->mixed) {
+        VKT_TRY(vkt_model_mx_wmm_bwd(m, !conv, M, OUT, IN, dy, x, vkt_model_mx_wview(m, k, l), beta_dx, dx, dW));
+        return db.buf ? vkt_bias_grad(m->ctx, M, OUT, dy, db) : VKT_OK;
+    }
     VKT_TRY(vkt_model_wmm(m, conv, M, IN, OUT, dy, P(k, l), beta_dx, dx, none()));
     if (m->lora) VKT_TRY(vkt_lora_bwd(m->lora, k, l, M, x, dy, dx));
     if (dW.buf) {
-        if (conv) VKT_TRY(vkt_matmul(m->ctx, true, false, IN, OUT, M, 1.0f, x, dy, 1.0f, dW, none()));
-        else VKT_TRY(vkt_matmul(m->ctx, true, false, OUT, IN, M, 1.0f, dy, x, 1.0f, dW, none()));
+        // K = M tokens is large and OUT x IN may give a GPU few workgroups: split-k where the
+        // profile says so (a CPU device, or no scratch planned: plain vkt_matmul).
+        if (conv) VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, IN, OUT, M, 1.0f, x, dy, 1.0f, dW, none(), m->splitk));
+        else VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, OUT, IN, M, 1.0f, dy, x, 1.0f, dW, none(), m->splitk));
     }
     if (db.buf) VKT_TRY(vkt_bias_grad(m->ctx, M, OUT, dy, db));
     return VKT_OK;
@@ -386,34 +432,47 @@ vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user) {
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     const float scale = 1.0f / sqrtf((float)D);
     const int qs = gpt2 ? 3 * C : QW, ks = gpt2 ? 3 * C : KV;
+    VKT_TRY(vkt_model_mx_refresh(m));
     if (m->opts.w16) VKT_TRY(vkt_embedding_fwd16(m->ctx, &m->ids, C, m->opts.w16, P(VKT_P_WTE, -1), m->lv[0].res));
     else
         VKT_TRY(vkt_embedding_fwd(m->ctx, &m->ids, C, P(VKT_P_WTE, -1), gpt2 ? P(VKT_P_WPE, -1) : none(), m->lv[0].res));
     for (int l = 0; l < c->layers; l++) {
         layer_views *x = &m->lv[l];
-        VKT_TRY(norm_fwd(m, N, x->res, P(VKT_P_LN1_W, l), P(VKT_P_LN1_B, l), x->ln1, x->ln1_mean, x->ln1_rstd));
+        VKT_TRY(norm_fwd(m, N, x->res, P(VKT_P_LN1_W, l), P(VKT_P_LN1_B, l), staged(m, x->ln1), x->ln1_mean,
+                         x->ln1_rstd));
+        VKT_TRY(pack(m, x->ln1, (uint64_t)N * C));
         if (gpt2) VKT_TRY(linear(m, N, C, 3 * C, x->ln1, VKT_P_QKV_W, l, 0.0f, x->qkv));
         else VKT_TRY(qkv_fwd(m, x, l));
         VKT_TRY(vkt_attention_fwd(m->ctx, B, T, H, KVH, D, scale, x->q, qs, x->k, ks, x->v, ks, x->att, x->lse));
+        if (m->mixed) VKT_TRY(vkt_cast16(m->ctx, m->dt16, x->att, x->att_h, (uint64_t)N * QW));
         // mid = res + att W_o (+ b): copy, then accumulate with beta = 1.
         VKT_TRY(copy(m, x->res, x->mid, (uint64_t)N * C));
-        VKT_TRY(linear(m, N, QW, C, x->att, VKT_P_ATTN_OUT_W, l, 1.0f, x->mid));
-        VKT_TRY(norm_fwd(m, N, x->mid, P(VKT_P_LN2_W, l), P(VKT_P_LN2_B, l), x->ln2, x->ln2_mean, x->ln2_rstd));
+        VKT_TRY(linear(m, N, QW, C, m->mixed ? x->att_h : x->att, VKT_P_ATTN_OUT_W, l, 1.0f, x->mid));
+        VKT_TRY(norm_fwd(m, N, x->mid, P(VKT_P_LN2_W, l), P(VKT_P_LN2_B, l), staged(m, x->ln2), x->ln2_mean,
+                         x->ln2_rstd));
+        VKT_TRY(pack(m, x->ln2, (uint64_t)N * C));
         VKT_TRY(linear(m, N, C, F, x->ln2, VKT_P_FC_W, l, 0.0f, x->fc));
         if (gpt2) {
-            VKT_TRY(vkt_gelu_fwd(m->ctx, (uint64_t)N * F, x->fc, x->act));
+            VKT_TRY(vkt_gelu_fwd(m->ctx, (uint64_t)N * F, x->fc, staged(m, x->act)));
         } else {
             VKT_TRY(linear(m, N, C, F, x->ln2, VKT_P_UP_W, l, 0.0f, x->up));
-            VKT_TRY(vkt_swiglu_fwd(m->ctx, N, F, x->fc, F, x->up, F, x->act, F));
+            VKT_TRY(vkt_swiglu_fwd(m->ctx, N, F, x->fc, F, x->up, F, staged(m, x->act), F));
         }
+        VKT_TRY(pack(m, x->act, (uint64_t)N * F));
         layer_views *y = &m->lv[l + 1];
         VKT_TRY(copy(m, x->mid, y->res, (uint64_t)N * C));
         VKT_TRY(linear(m, N, F, C, x->act, VKT_P_PROJ_W, l, 1.0f, y->res));
         if (hook) VKT_TRY(hook(user, m, l, y->res, N));
     }
     vkt_view fin = m->lv[c->layers].res;
-    VKT_TRY(norm_fwd(m, N, fin, P(VKT_P_LNF_W, -1), P(VKT_P_LNF_B, -1), m->lnf, m->lnf_mean, m->lnf_rstd));
-    vkt_view head = c->tied ? P(VKT_P_WTE, -1) : P(VKT_P_LM_HEAD, -1);
+    VKT_TRY(norm_fwd(m, N, fin, P(VKT_P_LNF_W, -1), P(VKT_P_LNF_B, -1), staged(m, m->lnf), m->lnf_mean,
+                     m->lnf_rstd));
+    VKT_TRY(pack(m, m->lnf, (uint64_t)N * C));
+    const vkt_param_kind hk = c->tied ? VKT_P_WTE : VKT_P_LM_HEAD;
+    if (m->mixed)
+        return vkt_model_mx_wmm(m, true, N, c->vocab, C, m->lnf, vkt_model_mx_wview(m, hk, -1), 0.0f, m->logits,
+                                none());
+    vkt_view head = P(hk, -1);
     return vkt_model_wmm(m, true, N, c->vocab, C, m->lnf, head, 0.0f, m->logits, none());
 }
 
@@ -440,8 +499,16 @@ vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
     // logits = lnf head^T: dlnf = dlogits head; dhead += dlogits^T lnf.
     vkt_view head = c->tied ? P(VKT_P_WTE, -1) : P(VKT_P_LM_HEAD, -1);
     vkt_view dhead = c->tied ? G(VKT_P_WTE, -1) : G(VKT_P_LM_HEAD, -1);
-    VKT_TRY(vkt_model_wmm(m, false, N, C, V, m->logits, head, 0.0f, m->d_ln, none()));
-    if (dhead.buf) VKT_TRY(vkt_matmul(m->ctx, true, false, V, C, N, 1.0f, m->logits, m->lnf, 1.0f, dhead, none()));
+    if (m->mixed) {
+        VKT_TRY(vkt_model_mx_wmm_bwd(m, true, N, V, C, m->logits, m->lnf,
+                                     vkt_model_mx_wview(m, c->tied ? VKT_P_WTE : VKT_P_LM_HEAD, -1), 0.0f, m->d_ln,
+                                     dhead));
+    } else {
+        VKT_TRY(vkt_model_wmm(m, false, N, C, V, m->logits, head, 0.0f, m->d_ln, none()));
+    }
+    if (dhead.buf && !m->mixed)
+        VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, V, C, N, 1.0f, m->logits, m->lnf, 1.0f, dhead, none(),
+                                  m->splitk));
     VKT_TRY(vkt_fill(m->ctx, m->d_res, (uint64_t)N * C, 0.0f));
     VKT_TRY(norm_bwd(m, N, m->d_ln, m->lv[c->layers].res, P(VKT_P_LNF_W, -1), m->lnf_mean, m->lnf_rstd, m->d_res,
                      G(VKT_P_LNF_W, -1), G(VKT_P_LNF_B, -1)));
@@ -462,7 +529,8 @@ vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
         VKT_TRY(norm_bwd(m, N, m->d_ln, x->mid, P(VKT_P_LN2_W, l), x->ln2_mean, x->ln2_rstd, m->d_res,
                          G(VKT_P_LN2_W, l), G(VKT_P_LN2_B, l)));
         // mid = res + o(att(ln1(res)))
-        VKT_TRY(linear_bwd(m, N, QW, C, m->d_res, x->att, VKT_P_ATTN_OUT_W, l, 0.0f, m->d_att));
+        VKT_TRY(linear_bwd(m, N, QW, C, m->d_res, m->mixed ? x->att_h : x->att, VKT_P_ATTN_OUT_W, l, 0.0f,
+                           m->d_att));
         vkt_view dq = m->d_q, dk = m->d_k, dv = m->d_v;
         VKT_TRY(vkt_fill(m->ctx, m->d_q, (uint64_t)N * (gpt2 ? 3 * C : QW), 0.0f));
         if (gpt2) {
@@ -498,56 +566,4 @@ vkt_status vkt_model_read_entropy(vkt_model *m, double *ent_sum, int *positions)
         return VKT_OK;
     }
     return vkt_reduce_read(m->ctx, vkt_view_f32(m->red, 8, 4), ent_sum, NULL, NULL);
-}
-
-vkt_status vkt_model_zero_grads(vkt_model *m) {
-    if (m->lora) return vkt_lora_zero_grads(m->lora);  // the adapters are what trains
-    if (!m->grads) return VKT_OK;
-    return vkt_fill(m->ctx, vkt_view_all(m->grads), m->ps.total, 0.0f);
-}
-
-vkt_status vkt_model_grad_norm(vkt_model *m, float max_grad_norm) {
-    if (m->lora) return vkt_fail(m->err, VKT_ERR_ARG, "model: grad_norm with a LoRA adapter (use vkt_model_adamw)");
-    if (!m->grads) return vkt_fail(m->err, VKT_ERR_ARG, "model: its weights are frozen (no gradients)");
-    return vkt_grad_norm(m->ctx, vkt_view_all(m->grads), m->ps.total, max_grad_norm, m->scratch,
-                         vkt_view_f32(m->red, 0, 4));
-}
-
-// The norm (floats 0-3 of red) and the loss (4-7) sit side by side: one download reads both.
-vkt_status vkt_model_read_step(vkt_model *m, double *loss_sum, double *weight_sum, float *grad_norm) {
-    float r[8];
-    VKT_TRY(vkt_download(m->ctx, vkt_view_f32(m->red, 0, 8), r, sizeof r));
-    if (loss_sum) *loss_sum = (double)r[4 + VKT_REDUCE_HI] + (double)r[4 + VKT_REDUCE_LO];
-    if (weight_sum) *weight_sum = m->weight_sum;
-    if (grad_norm) *grad_norm = r[VKT_REDUCE_NORM];
-    return VKT_OK;
-}
-
-vkt_status vkt_model_adamw_apply(vkt_model *m, const vkt_optim *o, int t) {
-    if (m->lora) return vkt_fail(m->err, VKT_ERR_ARG, "model: adamw_apply with a LoRA adapter (use vkt_model_adamw)");
-    VKT_TRY(ensure_optim(m));
-    vkt_view red = vkt_view_f32(m->red, 0, 4);
-    vkt_view clip = o->max_grad_norm > 0 ? vkt_view_f32(red, VKT_REDUCE_CLIP, 1) : none();
-    // One AdamW call per run of tensors that share a weight-decay setting.
-    for (int i = 0; i < m->ps.n;) {
-        int j = i;
-        while (j + 1 < m->ps.n && m->ps.p[j + 1].decay == m->ps.p[i].decay) j++;
-        uint64_t first = m->ps.p[i].offset, n = m->ps.p[j].offset + m->ps.p[j].count - first;
-        // AdamW clears each gradient as it reads it: the next step starts from zero.
-        vkt_adamw_params hp = {o->lr, o->beta1, o->beta2, o->eps, m->ps.p[i].decay ? o->weight_decay : 0.0f, t, 1.0f, true};
-        VKT_TRY(vkt_adamw(m->ctx, vkt_view_f32(vkt_view_all(m->params), first, n),
-                          vkt_view_f32(vkt_view_all(m->grads), first, n), vkt_view_f32(vkt_view_all(m->mom1), first, n),
-                          vkt_view_f32(vkt_view_all(m->mom2), first, n), n, &hp, clip));
-        i = j + 1;
-    }
-    return VKT_OK;
-}
-
-vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_norm) {
-    if (m->lora) return vkt_lora_adamw(m->lora, o, t, grad_norm);
-    VKT_TRY(ensure_optim(m));
-    VKT_TRY(vkt_model_grad_norm(m, o->max_grad_norm));
-    VKT_TRY(vkt_model_adamw_apply(m, o, t));
-    if (grad_norm) VKT_TRY(vkt_reduce_read(m->ctx, vkt_view_f32(m->red, 0, 4), NULL, grad_norm, NULL));
-    return VKT_OK;
 }

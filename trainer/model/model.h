@@ -30,6 +30,8 @@ typedef struct vkt_optim {
     float beta1, beta2, eps;
     float weight_decay;    // applied to matrices and embeddings, not to biases or norm gains
     float max_grad_norm;   // global-norm clipping; <= 0 for none
+    float loss_scale;      // the factor the gradients carry (fp16 loss scaling), divided out by
+                           // AdamW; 0 or 1: none. Clip with vkt_model_grad_norm(max * loss_scale).
 } vkt_optim;
 
 vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out, vkt_error *err);
@@ -40,7 +42,19 @@ typedef struct vkt_model_opts {
     int w16;      // VKT_W16_BF16 / VKT_W16_F16: matrices stay 16-bit on the device (llama family;
                   // implies frozen); norms and biases stay fp32
     bool frozen;  // no parameter gradients or optimizer state: inference, or the base under LoRA
+    int precision; // VKT_PREC_*: the arithmetic of training (mixed precision, below)
 } vkt_model_opts;
+// Training precision. FP32: everything in fp32. BF16 / FP16: matmul operands (the weights' 16-bit
+// copy, refreshed after every optimizer step, and the activations each matmul reads) in 16 bits,
+// fp32 accumulation, fp32 master weights, gradients and AdamW moments. FP16 needs loss scaling
+// (train.h): its range is narrow.
+enum { VKT_PREC_FP32 = 0, VKT_PREC_BF16 = 1, VKT_PREC_FP16 = 2 };
+const char *vkt_precision_name(int precision);
+// Switches a trainable model's precision (before its next plan; drops the current one).
+// VKT_ERR_UNSUPPORTED for a frozen model or one with LoRA adapters unless fp32.
+vkt_status vkt_model_set_precision(vkt_model *m, int precision);
+// "fp32" | "bf16" | "fp16" -> VKT_PREC_*; VKT_ERR_ARG naming the text otherwise.
+vkt_status vkt_precision_parse(const char *s, int *out, vkt_error *err);
 vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, const vkt_model_opts *opts,
                                  vkt_model **out, vkt_error *err);
 const vkt_model_opts *vkt_model_get_opts(const vkt_model *m);

@@ -4,6 +4,7 @@
 #define VKT_MODEL_INTERNAL_H
 
 #include "model.h"
+#include "half.h"
 #include "op_embedding.h"
 
 // Activation views of one layer (rows N = B*T).
@@ -18,7 +19,11 @@ typedef struct layer_views {
     vkt_view mid;                 // (N, C) res + attention
     vkt_view ln2, ln2_mean, ln2_rstd;
     vkt_view fc, up, act;         // (N, F) each; up only for llama
+    vkt_view att_h;               // mixed precision: att in 16 bits, what the output projection reads
 } layer_views;
+// Mixed precision (m->mixed): ln1, ln2, act and lnf, which only matmuls read, are 16-bit views
+// (N * width values, two a word); their producers write fp32 into m->stage, which is packed into
+// them. att stays fp32 for the attention backward and gets a 16-bit twin att_h.
 
 struct vkt_model {
     vkt_ctx *ctx;
@@ -27,7 +32,11 @@ struct vkt_model {
     vkt_params ps;
     vkt_buffer *params, *grads, *mom1, *mom2;
     vkt_model_opts opts;          // w16: matrices in 16 bits (wbuf); frozen: no grads (grads NULL)
-    vkt_buffer *wbuf;             // w16: every tensor in 16 bits at 2 * offset bytes (matrices used)
+    vkt_buffer *wbuf;             // w16: every tensor in 16 bits at 2 * offset bytes (matrices used);
+                                  // mixed: the 16-bit copy of params the matmuls read
+    bool mixed;                   // training in bf16/fp16 (opts.precision, trainable fp32 weights)
+    bool w16_stale;               // mixed: params changed since wbuf was packed from them
+    vkt_dtype16 dt16;             // mixed: the 16-bit type
     uint64_t *vec_off;            // w16: per tensor, its float offset in params (1-D tensors only)
     vkt_view dummy;               // frozen: where norm backward drops its weight gradient
     struct vkt_lora *lora;        // adapters applied by every targeted linear layer (or NULL)
@@ -43,6 +52,8 @@ struct vkt_model {
     vkt_embedding_ids ids;
     vkt_view d_res, d_ln, d_att, d_q, d_k, d_v, d_f, d_f2, d_up; // backward scratch
     vkt_view d_qp, d_kp;          // qk_norm: gradients of q_pre, k_pre
+    vkt_view stage, dy_h;         // mixed: fp32 producer output before packing; a 16-bit gradient
+    vkt_view splitk;              // split-k partial sums of weight gradients (GPU devices; else empty)
     vkt_view scratch;             // norm backward partials and reductions
     vkt_view red;                 // reduction results (4 floats), loss sum (4), entropy sum (4)
     bool has_targets;
@@ -78,5 +89,20 @@ vkt_status vkt_model_wmm(vkt_model *m, bool transW, int M, int N, int K, vkt_vie
 // The parameter buffers of a new model (m->ps built, m->opts set): params (and grads).
 vkt_status vkt_model_alloc_weights(vkt_model *m);
 void vkt_model_free_weights(vkt_model *m);
+
+// Mixed precision (model_mixed.c). The 16-bit copy of the weights, packed again if they changed.
+vkt_status vkt_model_mx_refresh(vkt_model *m);
+// A 16-bit view of parameter tensor `kind` in wbuf.
+vkt_view vkt_model_mx_wview(vkt_model *m, vkt_param_kind kind, int layer);
+// y (M, N) = x16 op(W16) + beta y + bias: both operands 16-bit, fp32 accumulation.
+vkt_status vkt_model_mx_wmm(vkt_model *m, bool transW, int M, int N, int K, vkt_view x16, vkt_view W16,
+                            float beta, vkt_view y, vkt_view bias);
+// The backward of y = x16 op(W16) (transW as in the forward): dy (M, N) fp32 is packed into
+// m->dy_h; dx (M, K) = (or +=, beta_dx 1) dy16 op(W16)^T; dW += the product of x16 and dy16 in
+// the weight's layout (when dW.buf). Every operand 16-bit, every sum fp32.
+vkt_status vkt_model_mx_wmm_bwd(vkt_model *m, bool transW, int M, int N, int K, vkt_view dy, vkt_view x16,
+                                vkt_view W16, float beta_dx, vkt_view dx, vkt_view dW);
+// Packs n fp32 values of m->stage into the 16-bit activation view dst.
+vkt_status vkt_model_mx_pack(vkt_model *m, vkt_view dst, uint64_t n);
 
 #endif

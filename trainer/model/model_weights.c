@@ -53,8 +53,10 @@ uint64_t vkt_model_weight_bytes(const vkt_params *ps, const vkt_model_opts *o) {
             if (ps->p[i].ndim == 1) vec += (ps->p[i].count + 63) / 64 * 64;
         return ps->total * 2 + vec * 4;
     }
-    // params + grads, and AdamW's two moments once training steps
-    return ps->total * 4 * (o && o->frozen ? 1 : 4);
+    // params + grads, and AdamW's two moments once training steps; mixed precision: their
+    // 16-bit copy
+    bool mixed = o && !o->frozen && o->precision != VKT_PREC_FP32;
+    return ps->total * 4 * (o && o->frozen ? 1 : 4) + (mixed ? ps->total * 2 : 0);
 }
 
 vkt_status vkt_model_alloc_weights(vkt_model *m) {
@@ -74,6 +76,8 @@ vkt_status vkt_model_alloc_weights(vkt_model *m) {
     VKT_TRY(vkt_buffer_create(ctx, m->ps.total * 4, &m->params));
     VKT_TRY(vkt_fill(ctx, vkt_view_all(m->params), m->ps.total, 0.0f));
     if (m->opts.frozen) return VKT_OK;
+    if (m->mixed) VKT_TRY(vkt_buffer_create(ctx, m->ps.total * 2, &m->wbuf));
+    m->w16_stale = true;
     VKT_TRY(vkt_buffer_create(ctx, m->ps.total * 4, &m->grads));
     return vkt_fill(ctx, vkt_view_all(m->grads), m->ps.total, 0.0f);
 }
@@ -111,6 +115,7 @@ vkt_status vkt_model_set_tensor16(vkt_model *m, int i, const uint16_t *raw) {
 
 vkt_status vkt_model_set_tensor(vkt_model *m, int i, const float *src) {
     if (i < 0 || i >= m->ps.n) return vkt_fail(m->err, VKT_ERR_ARG, "model: tensor index %d", i);
+    m->w16_stale = true;
     const vkt_param *p = &m->ps.p[i];
     if (!m->opts.w16 || p->ndim != 2) return vkt_upload(m->ctx, tensor_view(m, i), src, p->count * 4);
     uint16_t *h = malloc((p->count + 1) / 2 * 4);
@@ -124,6 +129,7 @@ vkt_status vkt_model_set_tensor(vkt_model *m, int i, const float *src) {
 }
 
 vkt_status vkt_model_set_params(vkt_model *m, const float *host) {
+    m->w16_stale = true;
     if (!m->opts.w16) return vkt_upload(m->ctx, vkt_view_all(m->params), host, m->ps.total * 4);
     for (int i = 0; i < m->ps.n; i++) VKT_TRY(vkt_model_set_tensor(m, i, host + m->ps.p[i].offset));
     return VKT_OK;

@@ -23,6 +23,7 @@
 #include "metrics_json.h"
 #include "train_init.h"
 #include "train_state.h"
+#include "loss_scale.h"
 
 void vkt_train_defaults(vkt_train_opts *o) {
     memset(o, 0, sizeof *o);
@@ -270,6 +271,45 @@ static vkt_status skip_or_fail(vkt_model *m, const vkt_train_opts *o, const vkt_
     return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
 }
 
+// fp16 gradients that overflowed at loss scale `was`: the step is dropped and retried on the
+// next batch at the halved scale `now` (counted, told, never applied).
+static vkt_status overflow_skip(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st,
+                                vkt_train_result *res, double was, double now, vkt_error *err) {
+    res->skipped_overflow++;
+    char msg[256];
+    snprintf(msg, sizeof msg, "step %d: fp16 gradients overflowed at loss scale %.0f: skipped, scale now %.0f",
+             st->step + 1, was, now);
+    tell(o, msg);
+    vkt_status s = vkt_model_zero_grads(m);
+    return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
+}
+
+// The run's precision on its model. A resumed run keeps what it is given (fp32 unless
+// --precision says otherwise); a change from the checkpoint's is recorded and told.
+static vkt_status set_precision(vkt_model *m, const vkt_train_opts *o, vkt_train_state *st, vkt_error *err) {
+    if (o->precision != VKT_PREC_FP32 && vkt_model_lora(m))
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "--precision %s: LoRA adapters train in fp32 over the base's own "
+                        "weights (drop --precision or --lora-rank)", vkt_precision_name(o->precision));
+    if (o->resume && st->precision != o->precision) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "precision: the checkpoint trained in %s, this run trains in %s",
+                 vkt_precision_name(st->precision), vkt_precision_name(o->precision));
+        tell(o, msg);
+        json_t *c = json_object();
+        json_object_set_new(c, "step", json_integer(st->step));
+        json_object_set_new(c, "option", json_string("precision"));
+        json_object_set_new(c, "from", json_string(vkt_precision_name(st->precision)));
+        json_object_set_new(c, "to", json_string(vkt_precision_name(o->precision)));
+        if (st->changes) json_array_append_new(st->changes, c);
+        else json_decref(c);
+    }
+    if (o->precision != VKT_PREC_FP16) st->loss_scale = 0, st->loss_scale_good = 0;
+    st->precision = o->precision;
+    if (vkt_model_lora(m)) return VKT_OK;
+    vkt_status s = vkt_model_set_precision(m, o->precision);
+    return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "%s", vkt_ctx_message(vkt_model_ctx(m)));
+}
+
 // Everything before the first step: leftovers removed, the model, its state and tokenizer
 // (fresh or resumed), the options checked against them, the data loaded and checked. On
 // failure nothing is left open.
@@ -331,6 +371,8 @@ static void write_metrics(FILE *f, const vkt_train_progress *p, const vkt_train_
     vkt_jsonl_num(&l, "elapsed_s", "%.3f", p->elapsed_s);
     if (p->evaluated) vkt_jsonl_num(&l, "val_loss", "%.6f", p->val_loss);
     if (res->skipped_nonfinite) vkt_jsonl_int(&l, "skipped_nonfinite", res->skipped_nonfinite);
+    if (p->loss_scale != 1) vkt_jsonl_num(&l, "loss_scale", "%.0f", p->loss_scale);
+    if (res->skipped_overflow) vkt_jsonl_int(&l, "skipped_overflow", res->skipped_overflow);
     vkt_jsonl_end(&l);
     fflush(f);
 }
@@ -349,6 +391,9 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
         return s;
     }
     vkt_lora *lora = vkt_model_lora(m);
+    s = set_precision(m, &o, &st, err);
+    vkt_loss_scaler ls;
+    vkt_loss_scaler_init(&ls, o.precision == VKT_PREC_FP16, st.loss_scale, st.loss_scale_good);
     const int N = o.batch * o.seq;
     int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
     float *w = malloc((size_t)N * 4);
@@ -362,7 +407,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
         if (s == VKT_OK && !o.resume) s = save_all(m, &o, &st, &tk, err);
         if (s == VKT_OK) s = open_metrics(&o, st.step, &metrics, err);
     }
-    vkt_train_progress p = {.steps = o.steps, .val_loss = NAN};
+    vkt_train_progress p = {.steps = o.steps, .val_loss = NAN, .loss_scale = 1};
     double t0 = now_s();
     int first = st.step, nan_step = injected_nan_step();
     while (s == VKT_OK && st.step < o.steps) {
@@ -372,7 +417,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             vkt_dataset_train_batch(&d, o.batch, o.seq, &st.rng, tok, tgt, w);
             double wsum = 0, l = 0;
             for (int i = 0; i < N; i++) wsum += fabs(w[i]);
-            float scale = (float)(1.0 / (o.accum * (wsum > 0 ? wsum : 1)));
+            float scale = (float)(ls.scale / (o.accum * (wsum > 0 ? wsum : 1)));
             s = vkt_model_set_batch(m, tok, tgt, w);
             // LoRA dropout masks: one key per micro-batch, the same for its backward.
             if (s == VKT_OK && lora) s = vkt_lora_set_train(lora, true, (uint64_t)st.step * o.accum + a);
@@ -382,18 +427,27 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             if (s == VKT_OK && (lora || a + 1 < o.accum)) {
                 s = vkt_model_read_loss(m, &l, &wsum);
             } else if (s == VKT_OK) {
-                s = vkt_model_grad_norm(m, (float)o.max_grad_norm);
+                s = vkt_model_grad_norm(m, (float)(o.max_grad_norm * ls.scale));
                 if (s == VKT_OK) s = vkt_model_read_step(m, &l, &wsum, &gnorm);
+                gnorm = (float)(gnorm / ls.scale);
             }
             loss += (wsum > 0 ? l / wsum : 0) / o.accum;
         }
         if (st.step + 1 == nan_step) loss = NAN, nan_step = 0;
+        if (s == VKT_OK && ls.on && !(isfinite(loss) && isfinite(gnorm))) {
+            double was = ls.scale;
+            if (vkt_loss_scaler_update(&ls, false)) {  // skipped: no update, the next batch
+                s = overflow_skip(m, &o, &st, res, was, ls.scale, err);
+                continue;
+            }
+        }
         if (s == VKT_OK && !isfinite(loss)) {
             s = skip_or_fail(m, &o, &st, res, loss, err);
             if (s == VKT_OK) continue;  // skipped: no update, the next batch
             break;
         }
-        vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, (float)o.weight_decay, (float)o.max_grad_norm};
+        vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, (float)o.weight_decay, (float)o.max_grad_norm,
+                         (float)ls.scale};
         if (s == VKT_OK)
             s = lora ? vkt_lora_adamw(lora, &opt, st.step + 1, &gnorm) : vkt_model_adamw_apply(m, &opt, st.step + 1);
         if (s != VKT_OK) {
@@ -408,6 +462,9 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             break;
         }
         st.step++;
+        vkt_loss_scaler_update(&ls, true);
+        st.loss_scale = ls.on ? ls.scale : 0, st.loss_scale_good = ls.good;
+        p.loss_scale = ls.scale;
         double el = now_s() - t0;
         p.step = st.step, p.loss = loss, p.lr = lr, p.grad_norm = gnorm, p.elapsed_s = el;
         p.tokens_per_s = (double)(st.step - first) * N * o.accum / (el > 0 ? el : 1e-9);

@@ -21,6 +21,7 @@ typedef struct vkt_train_progress {
     double lr, grad_norm;
     double tokens_per_s, elapsed_s, eta_s;
     bool evaluated;           // val_loss was computed at this step
+    double loss_scale;        // fp16: the dynamic loss scale after this step (loss_scale.h); else 1
 } vkt_train_progress;
 
 typedef struct vkt_train_opts {
@@ -42,6 +43,7 @@ typedef struct vkt_train_opts {
     bool merge;               // LoRA: also write DIR/merged, the base with the adapters merged
     const char *adapter;      // with init: continue training this PEFT adapter (its rank, alpha and
                               // targets; fresh AdamW moments) instead of fresh ones
+    int precision;            // VKT_PREC_* (model.h); fp16 scales the loss dynamically
     uint64_t device_memory;   // > 0: the bytes a run from init must fit in, instead of the device's heap
     int steps;                // total steps; <= 0: 1000, or with resume the saved total
     int batch, seq, accum, warmup;
@@ -92,6 +94,7 @@ typedef struct vkt_train_result {
     double final_loss, final_val_loss;
     bool interrupted;
     int skipped_nonfinite;    // steps skipped for a non-finite loss (--skip-nonfinite)
+    int skipped_overflow;     // fp16: steps skipped because their scaled gradients overflowed
     int saved_step;           // the step of the newest checkpoint written or resumed from
     size_t masked_train;      // jsonl examples that train no token (prompt fills the context)
 } vkt_train_result;

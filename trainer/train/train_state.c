@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json_file.h"
+#include "model.h"
 #include "train_state.h"
 
 vkt_status vkt_train_state_write(const char *path, const vkt_train_opts *o,
@@ -38,6 +39,13 @@ vkt_status vkt_train_state_write(const char *path, const vkt_train_opts *o,
     json_object_set_new(j, "weight_decay", json_real(o->weight_decay));
     json_object_set_new(j, "max_grad_norm", json_real(o->max_grad_norm));
     json_object_set_new(j, "val_fraction", json_real(o->val_fraction));
+    // fp32 runs write what they always wrote.
+    if (st->precision != VKT_PREC_FP32)
+        json_object_set_new(j, "precision", json_string(vkt_precision_name(st->precision)));
+    if (st->loss_scale > 0) {
+        json_object_set_new(j, "loss_scale", json_real(st->loss_scale));
+        json_object_set_new(j, "loss_scale_good_steps", json_integer(st->loss_scale_good));
+    }
     if (st->changes && json_array_size(st->changes)) json_object_set(j, "changes", st->changes);
     vkt_status s = vkt_json_file_write(path, j, err);
     json_decref(j);
@@ -171,6 +179,15 @@ static vkt_status read_run(const char *path, json_t *j, vkt_train_opts *saved, v
         st->data_bytes = (uint64_t)json_integer_value(hb), st->data_hash = strtoull(h, NULL, 16);
         st->has_data_hash = true;
     }
+    if ((v = json_object_get(j, "precision"))) {
+        vkt_error e = {0};
+        if (vkt_precision_parse(json_string_value(v), &st->precision, &e) != VKT_OK)
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"precision\" is not fp32, bf16 or fp16", path);
+    }
+    VKT_TRY(get_number(path, j, "loss_scale", false, 1, 16777216.0, &x, &present, err));
+    if (present) st->loss_scale = x;
+    VKT_TRY(get_number(path, j, "loss_scale_good_steps", true, 0, INT_MAX, &x, &present, err));
+    if (present) st->loss_scale_good = (int)x;
     if ((v = json_object_get(j, "changes")) && !json_is_array(v))
         return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"changes\" is not an array", path);
     st->changes = v ? json_incref(v) : json_array();

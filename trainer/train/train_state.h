@@ -17,6 +17,9 @@ typedef struct vkt_train_state {
     uint64_t data_bytes, data_hash;
     bool has_data_hash;       // files of older vkt lack it
     json_t *changes;          // options resumed runs changed: [{"step", "option", "from", "to"}]
+    int precision;            // VKT_PREC_* the weights were last trained in
+    double loss_scale;        // fp16: the dynamic loss scale and its finite steps (0: none saved)
+    int loss_scale_good;
 } vkt_train_state;
 
 vkt_status vkt_train_state_write(const char *path, const vkt_train_opts *o, const vkt_train_state *st,
