@@ -1,6 +1,7 @@
 // test_cli_opt.c: the CLI's option table (tools/cli_opt.h): parsing every type, ranges,
-// --x=y, unknown and valueless flags, the given bits, positional words, and a --help that
-// names every option with the default its destination holds. No device.
+// --x=y, unknown and valueless flags, the given bits, positional words, a --help that names
+// every option with the default its destination holds, and the forms of a command that take
+// different options. No device.
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,10 +77,19 @@ static int split(char *s, char **argv) {
     return n;
 }
 
+// When set, parse() parses one form of the command: these options of the table, the
+// others refused by name (cli_parse_form).
+static const char *const *form;
+
 // cli_parse with stdout and stderr captured: exit code, and what each received.
 static int parse(const char *args, vals *v, char **out, char **err) {
-    cli_opt t[16];
+    cli_opt t[16], ft[16];
     table(v, t);
+    int nf = 0;
+    for (const cli_opt *o = t; form && o->type != CLI_OPT_END; o++)
+        for (int k = 0; form[k]; k++)
+            if (!strcmp(o->name, form[k])) ft[nf++] = *o;
+    ft[nf] = (cli_opt){0};
     static char buf[512];  // the parsed strings point into it
     char *argv[32];
     snprintf(buf, sizeof buf, "%s", args);
@@ -88,7 +98,7 @@ static int parse(const char *args, vals *v, char **out, char **err) {
     fflush(stdout), fflush(stderr);
     int so = dup(1), se = dup(2);
     dup2(fileno(fo), 1), dup2(fileno(fe), 2);
-    int rc = cli_parse(&CMD, t, argc, argv);
+    int rc = form ? cli_parse_form(&CMD, ft, t, argc, argv) : cli_parse(&CMD, t, argc, argv);
     fflush(stdout), fflush(stderr);
     dup2(so, 1), dup2(se, 2), close(so), close(se);
     char *bufs[2] = {NULL, NULL};
@@ -244,12 +254,37 @@ static void test_help(void **st) {
     assert_string_equal(v.out, "--help");
 }
 
+// A form (subcommand) of a command: its own options parse, another form's are refused by
+// name, an option of no form is unknown, and the help shows the form's options only.
+static void test_form(void **st) {
+    (void)st;
+    static const char *const names[] = {"--out", "--json", NULL};
+    form = names;
+    vals v;
+    defaults(&v);
+    assert_int_equal(parse("--out d --json", &v, NULL, NULL), CLI_OK);
+    assert_string_equal(v.out, "d");
+    assert_true(v.json);
+    expect_usage("--steps 3", "vkt t: --steps is not an option here (see vkt t --help)");
+    expect_usage("--range=1 2", "--range is not an option here");
+    expect_usage("--nope", "unknown option '--nope'");
+    char *out;
+    defaults(&v);
+    assert_int_equal(parse("--help", &v, &out, NULL), CLI_HELP);
+    assert_non_null(strstr(out, "--out DIR"));
+    assert_non_null(strstr(out, "--json"));
+    assert_null(strstr(out, "--steps"));
+    free(out);
+    form = NULL;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_type),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_positional),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,7 +136,7 @@ static void test_gradient_through_model(void **st) {
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 64, 5);
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", 30, 16, 1e-2, 3, NULL, &err));  // some legal mass, not all
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", NULL, 30, 16, 1e-2, 3, NULL, &err));  // some legal mass, not all
     vkt_gen *g;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &g));
     vkt_rl_rollout_opts ro;
@@ -220,7 +220,7 @@ static void test_gradient_through_model(void **st) {
 static double off_uniform(vkt_rl_sp *s) {
     vkt_kuhn_policy pi;
     vkt_error err = {0};
-    TEST_OK_ERR(vkt_model_ctx(s->m), err, vkt_rl_kuhn_policy(s->gen, &pi, NULL, &err));
+    TEST_OK_ERR(vkt_model_ctx(s->m), err, vkt_rl_kuhn_policy(s->gen, NULL, &pi, NULL, &err));
     double d = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) d += fabs(pi.bet[i] - 0.5) / VKT_KUHN_INFOSTATES;
     return d;
@@ -231,7 +231,7 @@ static void test_selfplay_towards_uniform(void **st) {
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
     vkt_model *m0 = test_gpt2(ctx, 1, 64, 3);
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m0, "kuhn", 40, 16, 1e-2, 4, NULL, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m0, "kuhn", NULL, 40, 16, 1e-2, 4, NULL, &err));
     const vkt_params *ps = vkt_model_params(m0);
     float *p0 = malloc(ps->total * 4);
     TEST_OK(ctx, vkt_model_get_params(m0, p0));

@@ -38,9 +38,9 @@ static void test_warmup_invalid_falls(void **st) {
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 32, 0, 0, &gen));
     double before, after, loss;
-    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", 24, 0, 11, 8, &before, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", 60, 32, 1e-2, 3, &loss, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", 24, 0, 11, 8, &after, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", NULL, 24, 0, 11, 8, &before, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", NULL, 60, 32, 1e-2, 3, &loss, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", NULL, 24, 0, 11, 8, &after, &err));
     print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after, loss);
     assert_true(before > 0.9);
     assert_true(after < 0.35);
@@ -69,14 +69,14 @@ static void test_policy_extraction(void **st) {
     // A model with card-dependent answers (random weights, scaled up, then a short warm-up).
     vkt_ctx *ctx = test_ctx();
     vkt_model *m = test_gpt2(ctx, 1, 64, 21);
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", 20, 16, 1e-2, 4, NULL, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", NULL, 20, 16, 1e-2, 4, NULL, &err));
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &gen));
     vkt_kuhn_policy batched, per_state;
     double mass[VKT_KUHN_INFOSTATES];
-    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(gen, &batched, mass, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(gen, NULL, &batched, mass, &err));
     vkt_agent ma;
-    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(gen, &ma, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(gen, NULL, &ma, &err));
     TEST_OK_ERR(ctx, err, vkt_kuhn_policy_from_agent(&ma, 0, &rng, &per_state, NULL, &err));
     // Direct: score "[Bet]"/"[Check]" (or "[Call]"/"[Fold]") + <|endoftext|> by hand at "1pb".
     int i1pb = vkt_kuhn_infostate_index("1pb");
@@ -142,7 +142,7 @@ static void test_resume_equivalence(void **st) {
         const int context = cfg >= 3 ? 128 : 64;
         // Straight.
         vkt_model *a = test_gpt2(ctx, 1, context, 31);
-        TEST_OK_ERR(ctx, err, vkt_rl_warmup(a, o.game, 40, 16, 1e-2, 4, NULL, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_warmup(a, o.game, NULL, 40, 16, 1e-2, 4, NULL, &err));
         vkt_model *b = test_gpt2(ctx, 1, context, 99);
         const vkt_params *ps = vkt_model_params(a);
         float *pa = malloc(ps->total * 4), *pb = malloc(ps->total * 4), *ma1 = malloc(ps->total * 4),
@@ -236,7 +236,7 @@ static void test_mix_baselines(void **st) {
     vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 128, 17);
     const char *mix = "kuhn,tictactoe,offswitch";
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, mix, 30, 16, 1e-2, 4, NULL, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, mix, NULL, 30, 16, 1e-2, 4, NULL, &err));
     vkt_rl_sp_opts o;
     opts(&o);
     o.game = mix, o.adv = VKT_RL_ADV_RAE, o.games_per_update = 24;

@@ -44,10 +44,10 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     vkt_rl_sp s;
     TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     double before, after, loss;
-    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, s.gen, c->game, 32, 1000000, 11, s.max_new_tokens, &before, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens, &before, &err));
     // Shorter and faster than the defaults (1e-2: the format, not which cells are free).
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, c->game, c->warmup_steps, 32, 1e-2, 3, &loss, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, s.gen, c->game, 32, 1000000, 11, s.max_new_tokens, &after, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, c->game, NULL, c->warmup_steps, 32, 1e-2, 3, &loss, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens, &after, &err));
     vkt_rl_sp_free(&s);
     TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));  // the warm-up re-planned the model
     print_message("%s: invalid-move rate before the warm-up %.3f, after %.3f (answer loss %.3f, %d steps)\n", c->game,
@@ -70,8 +70,8 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     assert_int_equal(s.games, (int64_t)updates * games_per_update);
     if (s.mix.g[0].strong) {
         vkt_rl_eval er, es;
-        TEST_OK_ERR(ctx, err, vkt_rl_eval_vs(m, s.gen, c->game, "random", 8, 21, s.max_new_tokens, &er, &err));
-        TEST_OK_ERR(ctx, err, vkt_rl_eval_vs(m, s.gen, c->game, s.mix.g[0].strong, 8, 22, s.max_new_tokens, &es, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_eval_vs(m, s.gen, c->game, NULL, "random", 8, 21, s.max_new_tokens, &er, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_eval_vs(m, s.gen, c->game, NULL, s.mix.g[0].strong, 8, 22, s.max_new_tokens, &es, &err));
         for (int k = 0; k < 2; k++) {
             assert_int_equal(er.seat_games[k], 4);
             assert_true(fabs(er.seat_win[k] + er.seat_draw[k] + er.seat_loss[k] - 1) < 1e-12);
@@ -106,7 +106,7 @@ static void test_offswitch(void **st) {
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 2, 128, 8);
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "offswitch", 20, 32, 1e-2, 4, NULL, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "offswitch", NULL, 20, 32, 1e-2, 4, NULL, &err));
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &gen));
     enum { N = 40 };
@@ -115,7 +115,7 @@ static void test_offswitch(void **st) {
     TEST_OK_ERR(ctx, err, vkt_offswitch_eval_episodes("offswitch", N, 5, eps, &err));
     TEST_OK_ERR(ctx, err, vkt_rl_offswitch_probs(gen, NULL, eps, N, p, mass, &err));
     vkt_agent a;
-    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(gen, &a, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(gen, NULL, &a, &err));
     TEST_OK_ERR(ctx, err, vkt_offswitch_agent_probs(&a, eps, N, 1, q, &err));
     double spread = 0;
     for (int i = 0; i < 3 * N; i++) {
@@ -174,7 +174,7 @@ static void test_refusals(void **st) {
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "chess"));
     vkt_rl_eval e;
-    assert_int_equal(vkt_rl_eval_vs(m, NULL, "offswitch", "random", 4, 1, 8, &e, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_rl_eval_vs(m, NULL, "offswitch", NULL, "random", 4, 1, 8, &e, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "two-player"));
     vkt_model_destroy(m);
     test_ctx_done(ctx);

@@ -275,11 +275,11 @@ static void test_think_run(void **st) {
     assert_true(f.at_cap > f.turns / 2);
     double before, after, loss;
     TEST_OK_ERR(ctx, err,
-                vkt_rl_invalid_rate_fmt(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens,
+                vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens,
                                         &before, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup_fmt(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss, &err));
     TEST_OK_ERR(ctx, err,
-                vkt_rl_invalid_rate_fmt(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens,
+                vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens,
                                         &after, &err));
     print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after, loss);
     assert_true(before > 0.9);
@@ -291,13 +291,13 @@ static void test_think_run(void **st) {
     // The warmed-up model as a game agent in its format (ckpt:DIR players): no teacher-forced
     // probs, and its sampled moves are legal about as often as in the rollouts above.
     vkt_agent ag;
-    assert_int_equal(vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = -1}, &ag, &err), VKT_ERR_ARG);
-    TEST_OK_ERR(ctx, err, vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = 0}, &ag, &err));
+    assert_int_equal(vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = -1}, &ag, &err), VKT_ERR_ARG);
+    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = 0}, &ag, &err));
     assert_non_null(ag.probs);
     vkt_agent_destroy(&ag);
     int legal[2] = {0};  // the direct format's agent, then the thinking one
     for (int k = 0; k < 2; k++) {
-        TEST_OK_ERR(ctx, err, vkt_rl_model_agent_fmt(s.gen, &(vkt_rl_fmt){.think = 4 * k}, &ag, &err));
+        TEST_OK_ERR(ctx, err, vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = 4 * k}, &ag, &err));
         if (k) assert_null(ag.probs);
         vkt_rng arng;
         vkt_rng_seed(&arng, 7);
@@ -393,7 +393,7 @@ static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int
     float *wt = malloc((size_t)R * T * sizeof *wt);
     TEST_OK_ERR(ctx, err, vkt_rl_pack(seqs, R, w, wstart, R, T, tok, tgt, wt, &err));
     TEST_OK(ctx, vkt_model_plan(m, R, T));
-    vkt_optim opt = {3e-2f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f};
+    vkt_optim opt = {3e-2f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f, 1.0f};
     for (int step = 1; step <= steps; step++) {
         TEST_OK(ctx, vkt_model_set_batch(m, tok, tgt, wt));
         TEST_OK(ctx, vkt_model_forward(m, NULL, NULL));
@@ -417,7 +417,7 @@ static void test_think_extraction(void **st) {
     TEST_OK(ctx, vkt_gen_create(m, 512, 96, 4096, &gen));  // the 12 x K samples in few waves
     vkt_kuhn_policy tf, sp, tf0;
     double mass[VKT_KUHN_INFOSTATES], inv[VKT_KUHN_INFOSTATES];
-    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy_fmt(gen, &(vkt_rl_fmt){.think = 4}, &tf, mass, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(gen, &(vkt_rl_fmt){.think = 4}, &tf, mass, &err));
     enum { K = 192 };
     TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy_sampled(gen, &(vkt_rl_fmt){.think = 4}, 20, K, 77, &sp, inv, &err));
     double lo = 1, hi = 0, mean_mass = 0;
@@ -448,7 +448,7 @@ static void test_think_extraction(void **st) {
     vkt_rl_sp s;
     TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     TEST_OK_ERR(ctx, err, vkt_rl_sp_kuhn_policy(&s, &tf0, inv, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(s.gen, &sp, mass, &err));
+    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(s.gen, NULL, &sp, mass, &err));
     assert_memory_equal(&tf0, &sp, sizeof sp);
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) assert_true(inv[i] == 1 - mass[i]);
     vkt_rl_sp_free(&s);

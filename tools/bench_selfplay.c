@@ -45,7 +45,7 @@ int bench_selfplay(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     vkt_rl_sp s;
     memset(&s, 0, sizeof s);
     vkt_status st = vkt_model_init(m, 1);
-    if (st == VKT_OK && warm > 0) st = vkt_rl_warmup(m, "kuhn", (int)warm, 64, 1e-2, 1, NULL, &err);
+    if (st == VKT_OK && warm > 0) st = vkt_rl_warmup(m, "kuhn", NULL, (int)warm, 64, 1e-2, 1, NULL, &err);
     if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &so, &err);
     double roll = 0, score = 0, train = 0;
     long dec = 0, tok = 0, kept = 0;

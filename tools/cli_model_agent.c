@@ -111,7 +111,7 @@ int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
     const int len = o->tok && ctx_len > 1024 + think ? 1024 + think : 0;
     if (rc == CLI_OK && vkt_gen_create(o->m, 1, len, 0, &o->gen) != VKT_OK)
         rc = cli_fail(cmd, "ckpt:%s: %s", dir, vkt_ctx_message(o->ctx));
-    else if (rc == CLI_OK && vkt_rl_model_agent_fmt(o->gen, &o->fmt, &o->inner, &err) != VKT_OK)
+    else if (rc == CLI_OK && vkt_rl_model_agent(o->gen, &o->fmt, &o->inner, &err) != VKT_OK)
         rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
     if (rc != CLI_OK) {
         vkt_rl_fmt_free(&o->fmt);

@@ -163,7 +163,9 @@ static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *const *v)
     return CLI_USAGE;
 }
 
-int cli_parse(const cli_cmd *cmd, const cli_opt *table, int argc, char **argv) {
+// others: the options of a command's other forms (NULL: none), refused by name.
+static int parse_in(const cli_cmd *cmd, const cli_opt *table, const cli_opt *others, int argc,
+                    char **argv) {
     if (help_asked(cmd, table, argc, argv)) {
         cli_print_help(stdout, cmd, table);
         return CLI_HELP;
@@ -173,6 +175,9 @@ int cli_parse(const cli_cmd *cmd, const cli_opt *table, int argc, char **argv) {
         const char *eq;
         const cli_opt *o = find(table, argv[i], &eq);
         if (!o) {
+            const char *oeq;
+            const cli_opt *other = others ? find(others, argv[i], &oeq) : NULL;
+            if (other) return cli_usage_error(cmd->name, "%s is not an option here", other->name);
             if (argv[i][0] == '-' && argv[i][1])
                 return cli_usage_error(cmd->name, "unknown option '%s'", argv[i]);
             if (!cmd->n_pos || *cmd->n_pos >= cmd->max_pos)
@@ -197,6 +202,15 @@ int cli_parse(const cli_cmd *cmd, const cli_opt *table, int argc, char **argv) {
         if (o->bits) *o->bits |= o->bit;
     }
     return CLI_OK;
+}
+
+int cli_parse(const cli_cmd *cmd, const cli_opt *table, int argc, char **argv) {
+    return parse_in(cmd, table, NULL, argc, argv);
+}
+
+int cli_parse_form(const cli_cmd *cmd, const cli_opt *table, const cli_opt *all, int argc,
+                   char **argv) {
+    return parse_in(cmd, table, all, argc, argv);
 }
 
 // ---- help -------------------------------------------------------------------------------

@@ -72,6 +72,12 @@ typedef struct cli_cmd {
 // CLI_HELP after printing the help to stdout (--help or -h before any usage error).
 int cli_parse(const cli_cmd *cmd, const cli_opt *table, int argc, char **argv);
 
+// cli_parse for one form of a command whose forms (subcommands) take different options:
+// table holds this form's, all every form's (entries may be shared by pointer or copy); an
+// option of all missing from table is refused as "vkt CMD: --NAME is not an option here".
+int cli_parse_form(const cli_cmd *cmd, const cli_opt *table, const cli_opt *all, int argc,
+                   char **argv);
+
 // The usage, the description, the options by group with their value names, help and
 // defaults (the destinations' values now), then the epilog.
 void cli_print_help(FILE *f, const cli_cmd *cmd, const cli_opt *table);

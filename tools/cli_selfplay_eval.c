@@ -46,11 +46,11 @@ vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_err
         // The first game keeps the seeds of the Kuhn-only loop (its runs' numbers stay comparable).
         uint64_t sr = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i) : e->seed;
         uint64_t ss = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i + 1) : e->seed ^ 1;
-        VKT_TRY(vkt_rl_eval_vs_fmt(s->m, s->gen, gi->spec, &s->fmt, "random", e->games, vkt_rng_derive(sr, round),
-                                     s->max_new_tokens, &ge->vs_random, err));
+        VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, &s->fmt, "random", e->games, vkt_rng_derive(sr, round),
+                                 s->max_new_tokens, &ge->vs_random, err));
         if (gi->strong)
-            VKT_TRY(vkt_rl_eval_vs_fmt(s->m, s->gen, gi->spec, &s->fmt, gi->strong, e->games, vkt_rng_derive(ss, round),
-                                         s->max_new_tokens, &ge->vs_strong, err));
+            VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, &s->fmt, gi->strong, e->games, vkt_rng_derive(ss, round),
+                                     s->max_new_tokens, &ge->vs_strong, err));
     }
     e->ran = true;
     return VKT_OK;

@@ -8,35 +8,32 @@
 #include "agent.h"
 #include "arena.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "cli_model_agent.h"
 #include "commands.h"
 #include "game.h"
 
-static void usage(FILE *f) {
-    fprintf(f,
-        "usage: vkt arena --game G --p0 A --p1 B --games N [--seed S] [--json]\n"
-        "                 [--rounds N] [--random-values] [--turns N] [--invalid eval|training]\n\n"
+// The text after the usage line: the games come from the library's list.
+static void arena_about(char *out, size_t cap) {
+    size_t k = (size_t)snprintf(
+        out, cap,
         "Plays N games with agent A in seat 0 and agent B in seat 1 and reports each seat's\n"
         "win rate, the draw rate, and player 0's mean return with a 95%% confidence interval\n"
         "(1.96 standard errors). Game i is dealt from a seed derived from (S, i).\n\n"
         "games (G, or G:key=value,... for options):\n");
-    for (const vkt_game_ops *const *g = vkt_game_list(); *g; g++)
-        fprintf(f, "  %-12s %s\n  %-12s options: %s\n", (*g)->name, (*g)->summary, "", (*g)->options);
-    fprintf(f,
-        "\nagents:\n"
-        "  tictactoe    random, minimax (perfect play, random tie-breaks), human\n"
-        "  kuhn         random, nash[:alpha] (alpha in [0,1/3], default 1/6), always-bet, always-pass,\n"
-        "               policy:FILE (tabular policy JSON), human\n"
-        "  negotiation  random, greedy, human\n"
-        "  ckpt:DIR     a trained model (e.g. from vkt selfplay --out DIR), sampling its answers\n\n"
-        "options:\n"
-        "  --rounds N        kuhn: a match of N hands (same as kuhn:rounds=N)\n"
-        "  --random-values   negotiation: draw resource values per game\n"
-        "  --turns N         negotiation: turns per game (default 10)\n"
-        "  --invalid R       rewards for an invalid move: eval (-1/+1, default) or training (-1.5/+0.5)\n"
-        "  --seed S          default 0\n"
-        "  --json            one JSON object: games, p0_win_rate, p1_win_rate, draw_rate,\n"
-        "                    p0_loss_rate, p1_loss_rate, p0_mean_return, p0_return_ci95, ...\n");
+    for (const vkt_game_ops *const *g = vkt_game_list(); *g && k < cap; g++)
+        k += (size_t)snprintf(out + k, cap - k, "  %-12s %s\n  %-12s options: %s\n", (*g)->name,
+                              (*g)->summary, "", (*g)->options);
+    if (k < cap)
+        snprintf(out + k, cap - k, "%s",
+                 "\nagents:\n"
+                 "  tictactoe    random, minimax (perfect play, random tie-breaks), human\n"
+                 "  kuhn         random, nash[:alpha] (alpha in [0,1/3], default 1/6), always-bet, "
+                 "always-pass,\n"
+                 "               policy:FILE (tabular policy JSON), human\n"
+                 "  negotiation  random, greedy, human\n"
+                 "  ckpt:DIR     a trained model (e.g. from vkt selfplay --out DIR), sampling its "
+                 "answers\n");
 }
 
 // Agents the CLI adds to the library's: a person, and later a checkpoint.
@@ -55,39 +52,41 @@ static int make_agent(const char *cmd, const char *spec, const vkt_game *g, vkt_
 }
 
 int cmd_arena(int argc, char **argv) {
-    const char *game = NULL, *spec[2] = {NULL, NULL}, *v, *rounds = NULL, *turns = NULL, *invalid = "eval";
+    const char *game = NULL, *spec[2] = {NULL, NULL}, *rounds = NULL, *turns = NULL;
     long games = 0;
     uint64_t seed = 0;
+    int invalid = 0;  // eval
     bool json = false, random_values = false;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--random-values")) {
-            random_values = true;
-        } else if ((r = cli_value(argc, argv, &i, "--game", &game))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--p0", &spec[0]))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--p1", &spec[1]))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--rounds", &rounds))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--turns", &turns))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--invalid", &invalid))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--games", &v))) {
-            if (r < 0 || !cli_int("arena", "--games", v, 1, 100000000, &games)) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--seed", &v))) {
-            if (r < 0 || !cli_u64("arena", "--seed", v, &seed)) return CLI_USAGE;
-        } else {
-            return cli_usage_error("arena", "unknown option '%s'", argv[i]);
-        }
-    }
+    char about[4096];
+    arena_about(about, sizeof about);
+    const cli_cmd cmd = {
+        .name = "arena",
+        .usage = "usage: vkt arena --game G --p0 A --p1 B --games N [--seed S] [--json]\n"
+                 "                 [--rounds N] [--random-values] [--turns N] [--invalid "
+                 "eval|training]\n",
+        .about = about,
+    };
+    const cli_opt table[] = {
+        {"--game", CLI_OPT_STR, &game, .metavar = "G", .help = "the game (see above)"},
+        {"--p0", CLI_OPT_STR, &spec[0], .metavar = "A", .help = "the agent in seat 0"},
+        {"--p1", CLI_OPT_STR, &spec[1], .metavar = "B", .help = "the agent in seat 1"},
+        {"--games", CLI_OPT_LONG, &games, 1, 100000000, "N", .def = "", .help = "games to play"},
+        {"--rounds", CLI_OPT_STR, &rounds, .metavar = "N",
+         .help = "kuhn: a match of N hands (same as kuhn:rounds=N)"},
+        {"--random-values", CLI_OPT_FLAG, &random_values,
+         .help = "negotiation: draw resource values per game"},
+        {"--turns", CLI_OPT_STR, &turns, .metavar = "N", .def = "10",
+         .help = "negotiation: turns per game"},
+        {"--invalid", CLI_OPT_CHOICE, &invalid, .metavar = "R", .choices = "eval|training",
+         .help = "rewards for an invalid move: eval (-1/+1) or training (-1.5/+0.5)"},
+        {"--seed", CLI_OPT_U64, &seed, .metavar = "S", .help = "game i is dealt from (S, i)"},
+        {"--json", CLI_OPT_FLAG, &json,
+         .help = "one JSON object: games, p0_win_rate, p1_win_rate, draw_rate,\n"
+                 "p0_loss_rate, p1_loss_rate, p0_mean_return, p0_return_ci95, ..."},
+        {0},
+    };
+    int prc = cli_parse(&cmd, table, argc, argv);
+    if (prc != CLI_OK) return prc == CLI_HELP ? CLI_OK : prc;
     if (!game) return cli_usage_error("arena", "--game is required");
     if (games < 1) return cli_usage_error("arena", "--games N is required");
     vkt_game g;
@@ -97,9 +96,7 @@ int cmd_arena(int argc, char **argv) {
         (turns && vkt_game_set_option(&g, "turns", turns, &err) != VKT_OK) ||
         (random_values && vkt_game_set_option(&g, "random_values", NULL, &err) != VKT_OK))
         return cli_usage_error("arena", "%s", err.msg);
-    if (!strcmp(invalid, "eval")) vkt_game_set_invalid_rule(&g, VKT_INVALID_EVAL);
-    else if (!strcmp(invalid, "training")) vkt_game_set_invalid_rule(&g, VKT_INVALID_TRAINING);
-    else return cli_usage_error("arena", "--invalid '%s' must be eval or training", invalid);
+    vkt_game_set_invalid_rule(&g, invalid ? VKT_INVALID_TRAINING : VKT_INVALID_EVAL);
     int np = vkt_game_num_players(&g);
     for (int p = 0; p < np; p++)
         if (!spec[p]) return cli_usage_error("arena", "--p%d is required (agents for %s: %s)", p, vkt_game_name(&g), vkt_agent_specs(g.ops));

@@ -5,20 +5,26 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "commands.h"
 #include "context.h"
 
-static void usage(FILE *f) {
-    fprintf(f, "usage: vkt devices [--json]\n\n"
-               "Lists every Vulkan device: name, vendor, type, driver, API version, subgroup sizes,\n"
-               "shared memory, workgroup and storage-buffer limits, fp16/bf16/int8 and cooperative-matrix\n"
-               "support, and which of these vkt uses; its memory heaps (budget and usage where the device\n"
-               "has VK_EXT_memory_budget) and the memory type vkt picks for device buffers, staging and\n"
-               "readback. The default device is marked with '*' (first discrete GPU, else integrated,\n"
-               "else CPU; override with --device N or VKT_DEVICE).\n"
-               "Kill switches VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP are honoured.\n\n"
-               "  --json   a JSON array of objects, one per device\n");
-}
+static const cli_cmd CMD = {
+    .name = "devices",
+    .usage = "usage: vkt devices [--json]\n",
+    .about = "Lists every Vulkan device: name, vendor, type, driver, API version, subgroup sizes,\n"
+             "shared memory, workgroup and storage-buffer limits, fp16/bf16/int8 and "
+             "cooperative-matrix\n"
+             "support, and which of these vkt uses; its memory heaps (budget and usage where the "
+             "device\n"
+             "has VK_EXT_memory_budget) and the memory type vkt picks for device buffers, staging "
+             "and\n"
+             "readback. The default device is marked with '*' (first discrete GPU, else "
+             "integrated,\n"
+             "else CPU; override with --device N or VKT_DEVICE).\n"
+             "Kill switches VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP are "
+             "honoured.\n",
+};
 
 // "enabled": vkt may use it on this device; "off": a kill switch or the profile turned it off.
 static const char *yn(bool has, bool use) { return !has ? "no" : use ? "yes (enabled)" : "yes (off)"; }
@@ -130,16 +136,12 @@ static json_t *to_json(const vkt_profile *p, int chosen) {
 
 int cmd_devices(int argc, char **argv) {
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            return cli_usage_error("devices", "unknown option '%s'", argv[i]);
-        }
-    }
+    const cli_opt table[] = {
+        {"--json", CLI_OPT_FLAG, &json, .help = "a JSON array of objects, one per device"},
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     vkt_profile *p = NULL;
     int n = 0, chosen = 0;
     vkt_error err = {0};

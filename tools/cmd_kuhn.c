@@ -6,49 +6,44 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "commands.h"
 #include "kuhn_policy.h"
 
-static void usage(FILE *f) {
-    fprintf(f,
-        "usage: vkt kuhn exploitability --policy P [--br-out FILE] [--json]\n\n"
-        "Exact analysis of a tabular Kuhn Poker policy (OpenSpiel's rules), used by both seats:\n"
-        "NashConv = sum over players of (best-response value - value), exploitability =\n"
-        "NashConv / 2, value = player 0's expected chips when the policy plays itself.\n\n"
-        "  --policy P     random | always-bet | always-pass | nash[:alpha] (alpha in [0,1/3],\n"
-        "                 default 1/6, a number or a fraction like 1/9) | FILE: a JSON object\n"
-        "                 mapping the 12 information states \"0\",\"0p\",\"0b\",\"0pb\",\"1\",...,\"2pb\"\n"
-        "                 to P(bet or call), or to [P(pass), P(bet)]\n"
-        "  --br-out FILE  also write the best responses (player 0's states from player 0's\n"
-        "                 response, player 1's from player 1's) as a policy JSON\n"
-        "  --json         JSON keys: policy, nash_conv, exploitability, value, br_value_p0, br_value_p1\n");
-}
+static const cli_cmd CMD = {
+    .name = "kuhn",
+    .usage = "usage: vkt kuhn exploitability --policy P [--br-out FILE] [--json]\n",
+    .about = "Exact analysis of a tabular Kuhn Poker policy (OpenSpiel's rules), used by both "
+             "seats:\n"
+             "NashConv = sum over players of (best-response value - value), exploitability =\n"
+             "NashConv / 2, value = player 0's expected chips when the policy plays itself.\n",
+};
 
 int cmd_kuhn(int argc, char **argv) {
+    const char *policy = NULL, *br_out = NULL;
+    bool json = false;
+    const cli_opt table[] = {
+        {"--policy", CLI_OPT_STR, &policy, .metavar = "P",
+         .help = "random | always-bet | always-pass | nash[:alpha] (alpha in [0,1/3],\n"
+                 "default 1/6, a number or a fraction like 1/9) | FILE: a JSON object\n"
+                 "mapping the 12 information states \"0\",\"0p\",\"0b\",\"0pb\",\"1\",...,\"2pb\"\n"
+                 "to P(bet or call), or to [P(pass), P(bet)]"},
+        {"--br-out", CLI_OPT_STR, &br_out, .metavar = "FILE",
+         .help = "also write the best responses (player 0's states from player 0's\n"
+                 "response, player 1's from player 1's) as a policy JSON"},
+        {"--json", CLI_OPT_FLAG, &json,
+         .help = "JSON keys: policy, nash_conv, exploitability, value, br_value_p0, br_value_p1"},
+        {0},
+    };
     if (argc < 2) return cli_usage_error("kuhn", "missing subcommand: exploitability");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(stdout);
+        cli_print_help(stdout, &CMD, table);
         return CLI_OK;
     }
     if (strcmp(argv[1], "exploitability"))
         return cli_usage_error("kuhn", "unknown subcommand '%s' (subcommands: exploitability)", argv[1]);
-    const char *policy = NULL, *br_out = NULL;
-    bool json = false;
-    for (int i = 2; i < argc; i++) {
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if ((r = cli_value(argc, argv, &i, "--policy", &policy))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--br-out", &br_out))) {
-            if (r < 0) return CLI_USAGE;
-        } else {
-            return cli_usage_error("kuhn", "unknown option '%s'", argv[i]);
-        }
-    }
+    int rc = cli_parse(&CMD, table, argc - 1, argv + 1);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     if (!policy) return cli_usage_error("kuhn", "--policy is required");
     vkt_kuhn_policy pi;
     vkt_error err = {0};

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "cli_device.h"
 #include "commands.h"
 #include "offswitch.h"
@@ -23,90 +24,122 @@
 #define MAX_VALUES 100000
 #define MAX_POINTS 10000000
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: vkt offswitch --prior SPEC --human SPEC [--samples N] [--seed S] [--device N] [--json]\n"
-            "       vkt offswitch sweep --prior SPEC --human SPEC --grid GRID --out FILE.csv [--plot FIG.png]\n"
-            "                           [--samples N] [--seed S] [--device N] [--json]\n"
-            "       vkt offswitch figures --out DIR [--samples N] [--seed S] [--device N]\n\n"
-            "The off-switch game (Hadfield-Menell et al., IJCAI 2017): robot R acts (payoff U), switches\n"
-            "itself off (0) or waits for human H, who lets the action happen with probability pi_H(U).\n"
-            "Prints V(act) = E[U], V(off) = 0, V(wait) = E[pi_H(U) U], Delta = V(wait) - max(V(act), V(off)),\n"
-            "R's best choice (wait when Delta >= 0) and P(H switches R off | wait), all exact.\n\n"
-            "  --prior SPEC   normal:mu=M,sigma=S | uniform:lo=A,hi=B | discrete:u1@p1;u2@p2;...\n"
-            "                 | mixture:w1*normal(mu=M1,sigma=S1)+w2*normal(mu=M2,sigma=S2)+...\n"
-            "                 | samples:FILE (one number a line)\n"
-            "  --human SPEC   rational | boltzmann:beta=B (pi_H(u) = 1/(1+exp(-u/B))) | noisy:eps=E\n"
-            "  --samples N    also estimate V(wait) and P(off) by Monte Carlo (N samples each); a run\n"
-            "                 longer than 2 s prints its progress to stderr every 2 s (not with --json)\n"
-            "  --seed S       Monte Carlo seed (default 1): sample i is Philox4x32-10 of (S, config, i)\n"
-            "  --device N     Vulkan device for the Monte Carlo (or VKT_DEVICE=N; default: the first\n"
-            "                 GPU, see vkt devices)\n"
-            "  --cpu          run the Monte Carlo on the CPU reference instead (the same samples)\n"
-            "  --json         one JSON object: v_act, v_off, v_wait, delta, best, p_off, and with --samples\n"
-            "                 mc_v_wait, mc_se, mc_p_off, mc_p_off_se, samples, seed\n\n"
-            "sweep:\n"
-            "  --grid GRID    comma-separated NAME=LO:HI:COUNT (COUNT points LO + k(HI-LO)/COUNT, HI\n"
-            "                 excluded) or NAME=V1;V2;... (a list); NAME is a parameter of the prior or\n"
-            "                 human: mu, sigma (normal), lo, hi (uniform), beta (boltzmann), eps (noisy).\n"
-            "                 Example: --grid \"sigma=0.05:1:40,beta=0.5:1.5:40\"\n"
-            "  --out FILE     CSV, one row per grid point (first parameter outermost): the parameters,\n"
-            "                 v_act, v_off, v_wait, delta, best, p_off, mc_v_wait, mc_v_wait_se, mc_p_off,\n"
-            "                 mc_p_off_se (empty without --samples), prior, human\n"
-            "  --plot FIG     draw Delta from the CSV (tools/offswitch_plot.py, matplotlib): a line per\n"
-            "                 value of a listed parameter, else a line (1 parameter) or a heatmap (2)\n\n"
-            "figures: the paper's figures into DIR (CSV + PNG each): Delta vs sigma for E[U] in\n"
-            "  {0, 0.75, -0.25} (rational H); Delta over (sigma, E[U]) (rational H); Delta over\n"
-            "  (sigma, beta) for E[U] in {-0.25, 0, 0.25} (Boltzmann H).\n\n"
-            "environment: VKT_TOOLS_DIR (where offswitch_plot.py is), VKT_PYTHON (default /usr/bin/python3)\n");
-}
+static const char USAGE[] =
+    "usage: vkt offswitch --prior SPEC --human SPEC [--samples N] [--seed S] [--device N] "
+    "[--json]\n"
+    "       vkt offswitch sweep --prior SPEC --human SPEC --grid GRID --out FILE.csv [--plot "
+    "FIG.png]\n"
+    "                           [--samples N] [--seed S] [--device N] [--json]\n"
+    "       vkt offswitch figures --out DIR [--samples N] [--seed S] [--device N]\n";
 
-// --- options shared by the three forms --------------------------------------------------
+static const char EPILOG[] =
+    "vkt offswitch sweep --help, vkt offswitch figures --help: the other forms' options.\n\n"
+    "environment: VKT_TOOLS_DIR (where offswitch_plot.py is), VKT_PYTHON (default "
+    "/usr/bin/python3)\n";
+
+static const cli_cmd VALUES_CMD = {
+    .name = CMD,
+    .usage = USAGE,
+    .about =
+        "The off-switch game (Hadfield-Menell et al., IJCAI 2017): robot R acts (payoff U), "
+        "switches\n"
+        "itself off (0) or waits for human H, who lets the action happen with probability "
+        "pi_H(U).\n"
+        "Prints V(act) = E[U], V(off) = 0, V(wait) = E[pi_H(U) U], Delta = V(wait) - max(V(act), "
+        "V(off)),\n"
+        "R's best choice (wait when Delta >= 0) and P(H switches R off | wait), all exact.\n",
+    .epilog = EPILOG,
+};
+
+static const cli_cmd SWEEP_CMD = {
+    .name = CMD,
+    .usage = USAGE,
+    .about = "sweep: the exact values (and with --samples the Monte Carlo) at every point of a\n"
+             "parameter grid, into a CSV, and with --plot a figure of Delta.\n",
+    .epilog = EPILOG,
+};
+
+static const cli_cmd FIGURES_CMD = {
+    .name = CMD,
+    .usage = USAGE,
+    .about = "figures: the paper's figures into DIR (CSV + PNG each): Delta vs sigma for E[U] in\n"
+             "  {0, 0.75, -0.25} (rational H); Delta over (sigma, E[U]) (rational H); Delta over\n"
+             "  (sigma, beta) for E[U] in {-0.25, 0, 0.25} (Boltzmann H).\n",
+    .epilog = EPILOG,
+};
+
+// --- options: one table a form, its entries picked from every form's --------------------
 
 typedef struct opts {
     const char *prior, *human, *grid, *out, *plot;
     uint64_t samples, seed;
-    long device;
-    int json, cpu;
+    int device;
+    bool json, cpu;
 } opts;
 
-// Parses flags from argv[first..]; returns CLI_OK, or CLI_USAGE after printing, or -1 for --help.
-static int parse_opts(int argc, char **argv, int first, opts *o, const char *allowed) {
+enum { O_PRIOR, O_HUMAN, O_GRID, O_OUT, O_PLOT, O_DIR, O_SAMPLES, O_SEED, O_DEVICE, O_CPU, O_JSON,
+       O_JSON_SWEEP, O_COUNT };
+
+// Parses the options of a form (sub: NULL, "sweep" or "figures") from argv[1..]; returns
+// CLI_OK, CLI_USAGE after printing, or CLI_HELP after printing the form's help.
+static int parse_opts(int argc, char **argv, const char *sub, opts *o) {
     o->seed = 1;
     o->device = -1;
-    for (int i = first; i < argc; i++) {
-        const char *v = NULL, *a = argv[i];
-        int m = 0;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return -1;
-#define FLAG(name, field)                                                               \
-    if ((m = cli_value(argc, argv, &i, name, &v)) != 0) {                                 \
-        if (m < 0) return CLI_USAGE;                                                    \
-        if (!strstr(allowed, name " ")) return cli_usage_error(CMD, "%s is not an option here", name); \
-        field;                                                                          \
-        continue;                                                                       \
-    }
-        FLAG("--prior", o->prior = v);
-        FLAG("--human", o->human = v);
-        FLAG("--grid", o->grid = v);
-        FLAG("--out", o->out = v);
-        FLAG("--plot", o->plot = v);
-        FLAG("--samples", if (!cli_u64(CMD, "--samples", v, &o->samples)) return CLI_USAGE;
-             if (o->samples == 1) return cli_usage_error(CMD, "--samples must be 0 or >= 2"));
-        FLAG("--seed", if (!cli_u64(CMD, "--seed", v, &o->seed)) return CLI_USAGE);
-        FLAG("--device", if (!cli_int(CMD, "--device", v, 0, 1000, &o->device)) return CLI_USAGE);
-#undef FLAG
-        if (!strcmp(a, "--cpu")) {
-            o->cpu = 1;
-            continue;
-        }
-        if (!strcmp(a, "--json")) {
-            if (!strstr(allowed, "--json ")) return cli_usage_error(CMD, "--json is not an option here");
-            o->json = 1;
-            continue;
-        }
-        return cli_usage_error(CMD, "unknown option '%s'", a);
-    }
-    return CLI_OK;
+    const cli_opt all[O_COUNT + 1] = {
+        [O_PRIOR] = {"--prior", CLI_OPT_STR, &o->prior, .metavar = "SPEC",
+                     .help = "normal:mu=M,sigma=S | uniform:lo=A,hi=B | discrete:u1@p1;u2@p2;...\n"
+                             "| mixture:w1*normal(mu=M1,sigma=S1)+w2*normal(mu=M2,sigma=S2)+...\n"
+                             "| samples:FILE (one number a line)"},
+        [O_HUMAN] = {"--human", CLI_OPT_STR, &o->human, .metavar = "SPEC",
+                     .help = "rational | boltzmann:beta=B (pi_H(u) = 1/(1+exp(-u/B))) | "
+                             "noisy:eps=E"},
+        [O_GRID] = {"--grid", CLI_OPT_STR, &o->grid, .metavar = "GRID",
+                    .help = "comma-separated NAME=LO:HI:COUNT (COUNT points LO + k(HI-LO)/COUNT, "
+                            "HI\n"
+                            "excluded) or NAME=V1;V2;... (a list); NAME is a parameter of the "
+                            "prior\n"
+                            "or human: mu, sigma (normal), lo, hi (uniform), beta (boltzmann),\n"
+                            "eps (noisy). Example: --grid \"sigma=0.05:1:40,beta=0.5:1.5:40\""},
+        [O_OUT] = {"--out", CLI_OPT_STR, &o->out, .metavar = "FILE",
+                   .help = "CSV, one row per grid point (first parameter outermost): the\n"
+                           "parameters, v_act, v_off, v_wait, delta, best, p_off, mc_v_wait,\n"
+                           "mc_v_wait_se, mc_p_off, mc_p_off_se (empty without --samples), prior,\n"
+                           "human"},
+        [O_PLOT] = {"--plot", CLI_OPT_STR, &o->plot, .metavar = "FIG",
+                    .help = "draw Delta from the CSV (tools/offswitch_plot.py, matplotlib): a "
+                            "line\n"
+                            "per value of a listed parameter, else a line (1 parameter) or a\n"
+                            "heatmap (2)"},
+        [O_DIR] = {"--out", CLI_OPT_STR, &o->out, .metavar = "DIR",
+                   .help = "folder for the figures (created if absent)"},
+        [O_SAMPLES] = {"--samples", CLI_OPT_U64, &o->samples, .metavar = "N",
+                       .help = "also estimate V(wait) and P(off) by Monte Carlo (N samples each,\n"
+                               "0 or >= 2); a run longer than 2 s prints its progress to stderr\n"
+                               "every 2 s (not with --json)"},
+        [O_SEED] = {"--seed", CLI_OPT_U64, &o->seed, .metavar = "S",
+                    .help = "Monte Carlo seed: sample i is Philox4x32-10 of (S, config, i)"},
+        [O_DEVICE] = {"--device", CLI_OPT_INT, &o->device, 0, 1000, "N",
+                      .def = "VKT_DEVICE, else the first GPU",
+                      .help = "Vulkan device for the Monte Carlo (see vkt devices)"},
+        [O_CPU] = {"--cpu", CLI_OPT_FLAG, &o->cpu,
+                   .help = "run the Monte Carlo on the CPU reference instead (the same samples)"},
+        [O_JSON] = {"--json", CLI_OPT_FLAG, &o->json,
+                    .help = "one JSON object: v_act, v_off, v_wait, delta, best, p_off, and with\n"
+                            "--samples mc_v_wait, mc_se, mc_p_off, mc_p_off_se, samples, seed"},
+        [O_JSON_SWEEP] = {"--json", CLI_OPT_FLAG, &o->json,
+                          .help = "one JSON object: csv, rows and plot"},
+    };
+    static const int values[] = {O_PRIOR, O_HUMAN, O_SAMPLES, O_SEED, O_DEVICE, O_CPU, O_JSON, -1};
+    static const int sweep[] = {O_PRIOR, O_HUMAN, O_GRID, O_OUT, O_PLOT, O_SAMPLES,
+                                O_SEED, O_DEVICE, O_CPU, O_JSON_SWEEP, -1};
+    static const int figures[] = {O_DIR, O_SAMPLES, O_SEED, O_DEVICE, O_CPU, -1};
+    const int *pick = !sub ? values : !strcmp(sub, "sweep") ? sweep : figures;
+    const cli_cmd *cmd = !sub ? &VALUES_CMD : !strcmp(sub, "sweep") ? &SWEEP_CMD : &FIGURES_CMD;
+    cli_opt table[O_COUNT + 1] = {{0}};
+    for (int k = 0; pick[k] >= 0; k++) table[k] = all[pick[k]];
+    int rc = cli_parse_form(cmd, table, all, argc, argv);
+    if (rc == CLI_OK && o->samples == 1) return cli_usage_error(CMD, "--samples must be 0 or >= 2");
+    return rc;
 }
 
 static int parse_pair(const opts *o, vkt_offswitch_prior *p, vkt_offswitch_human *h) {
@@ -129,7 +162,7 @@ static int parse_pair(const opts *o, vkt_offswitch_prior *p, vkt_offswitch_human
 static int open_mc_device(const opts *o, vkt_ctx **ctx) {
     *ctx = NULL;
     if (o->cpu || o->samples == 0) return CLI_OK;
-    return cli_open_device(CMD, (int)o->device, ctx);
+    return cli_open_device(CMD, o->device, ctx);
 }
 
 // --- progress of a long Monte Carlo ----------------------------------------------------------
@@ -524,19 +557,11 @@ static int run_figures(const opts *o) {
 
 int cmd_offswitch(int argc, char **argv) {
     opts o = {0};
-    int first = 1, rc;
     const char *sub = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
-    if (sub) first = 2;
-    if (!sub) rc = parse_opts(argc, argv, first, &o, "--prior --human --samples --seed --device --json ");
-    else if (!strcmp(sub, "sweep"))
-        rc = parse_opts(argc, argv, first, &o, "--prior --human --grid --out --plot --samples --seed --device --json ");
-    else if (!strcmp(sub, "figures")) rc = parse_opts(argc, argv, first, &o, "--out --samples --seed --device ");
-    else return cli_usage_error(CMD, "unknown subcommand '%s' (sweep or figures)", sub);
-    if (rc < 0) {
-        usage(stdout);
-        return CLI_OK;
-    }
-    if (rc != CLI_OK) return rc;
+    if (sub && strcmp(sub, "sweep") && strcmp(sub, "figures"))
+        return cli_usage_error(CMD, "unknown subcommand '%s' (sweep or figures)", sub);
+    int rc = sub ? parse_opts(argc - 1, argv + 1, sub, &o) : parse_opts(argc, argv, NULL, &o);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     if (!sub) return run_values(&o);
     if (!strcmp(sub, "sweep")) return run_sweep(&o);
     return run_figures(&o);

@@ -7,29 +7,21 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "cli_model_agent.h"
 #include "commands.h"
 #include "game.h"
 #include "protocol.h"
 
-static void usage(FILE *f) {
-    fprintf(f,
-        "usage: vkt play --game G [--opponent O] [--seat 0|1] [--seed S]\n"
-        "                [--rounds N] [--random-values] [--turns N]\n\n"
-        "Plays one game (or one Kuhn match) against an opponent. The board or hand is shown\n"
-        "before each of your moves; type the move bare (4, bet, Offer: 3 Wood -> 2 Gold) or\n"
-        "as a model would ([4], \\boxed{Bet}). An illegal move is answered with the legal\n"
-        "moves and the game goes on. Input comes from stdin, one move a line.\n\n"
-        "  --game G        tictactoe | kuhn | negotiation (G:key=value,... for options)\n"
-        "  --opponent O    default: minimax (tictactoe), nash (kuhn), greedy (negotiation);\n"
-        "                  ckpt:DIR plays a trained model (e.g. from vkt selfplay --out DIR);\n"
-        "                  see vkt arena --help for every agent\n"
-        "  --seat 0|1      your seat, default 0 (player 0 moves first)\n"
-        "  --seed S        deal and opponent dice; default: from the clock (printed)\n"
-        "  --rounds N      kuhn: a match of N hands\n"
-        "  --random-values negotiation: draw the resource values\n"
-        "  --turns N       negotiation: turns in the game (default 10)\n");
-}
+static const cli_cmd CMD = {
+    .name = "play",
+    .usage = "usage: vkt play --game G [--opponent O] [--seat 0|1] [--seed S]\n"
+             "                [--rounds N] [--random-values] [--turns N]\n",
+    .about = "Plays one game (or one Kuhn match) against an opponent. The board or hand is shown\n"
+             "before each of your moves; type the move bare (4, bet, Offer: 3 Wood -> 2 Gold) or\n"
+             "as a model would ([4], \\boxed{Bet}). An illegal move is answered with the legal\n"
+             "moves and the game goes on. Input comes from stdin, one move a line.\n",
+};
 
 static const char *default_opponent(const char *name) {
     if (!strcmp(name, "tictactoe")) return "minimax";
@@ -39,34 +31,29 @@ static const char *default_opponent(const char *name) {
 }
 
 int cmd_play(int argc, char **argv) {
-    const char *game = NULL, *opp = NULL, *v, *rounds = NULL, *turns = NULL;
-    long seat = 0;
+    const char *game = NULL, *opp = NULL, *rounds = NULL, *turns = NULL;
+    int seat = 0;
     uint64_t seed = 0;
     bool have_seed = false, random_values = false;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--random-values")) {
-            random_values = true;
-        } else if ((r = cli_value(argc, argv, &i, "--game", &game))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--opponent", &opp))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--rounds", &rounds))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--turns", &turns))) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--seat", &v))) {
-            if (r < 0 || !cli_int("play", "--seat", v, 0, 1, &seat)) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--seed", &v))) {
-            if (r < 0 || !cli_u64("play", "--seed", v, &seed)) return CLI_USAGE;
-            have_seed = true;
-        } else {
-            return cli_usage_error("play", "unknown option '%s'", argv[i]);
-        }
-    }
+    const cli_opt table[] = {
+        {"--game", CLI_OPT_STR, &game, .metavar = "G",
+         .help = "tictactoe | kuhn | negotiation (G:key=value,... for options)"},
+        {"--opponent", CLI_OPT_STR, &opp, .metavar = "O",
+         .def = "minimax (tictactoe), nash (kuhn), greedy (negotiation)",
+         .help = "ckpt:DIR plays a trained model (e.g. from vkt selfplay --out DIR);\n"
+                 "see vkt arena --help for every agent"},
+        {"--seat", CLI_OPT_INT, &seat, 0, 1, "0|1", .help = "your seat (player 0 moves first)"},
+        {"--seed", CLI_OPT_U64, &seed, .metavar = "S", .given = &have_seed,
+         .def = "the clock's (printed)", .help = "deal and opponent dice"},
+        {"--rounds", CLI_OPT_STR, &rounds, .metavar = "N", .help = "kuhn: a match of N hands"},
+        {"--random-values", CLI_OPT_FLAG, &random_values,
+         .help = "negotiation: draw the resource values"},
+        {"--turns", CLI_OPT_STR, &turns, .metavar = "N", .def = "10",
+         .help = "negotiation: turns in the game"},
+        {0},
+    };
+    int prc = cli_parse(&CMD, table, argc, argv);
+    if (prc != CLI_OK) return prc == CLI_HELP ? CLI_OK : prc;
     if (!game) return cli_usage_error("play", "--game is required (tictactoe, kuhn, negotiation)");
     vkt_game g;
     vkt_error err = {0};

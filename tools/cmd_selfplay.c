@@ -509,7 +509,7 @@ static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stat
 // A new model's context: every game's compact prompt + answer fits (negotiation: 89 + 32).
 enum { new_model_context = 128 };
 
-static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, bool gpu_given, vkt_error *errp);
+static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, vkt_error *errp);
 
 // Says what a model from --init and its plans take on the device, and refuses (printed,
 // CLI_FAILED) when the device's heap or VKT_DEVICE_MEMORY cannot hold it.
@@ -531,7 +531,7 @@ static int run_model(int argc, char **argv) {
                    .device = -1, .keep_last = 1};
     const char *v, *policy = NULL;
     vkt_error err = {0};
-    bool games_given = false, gpu_given = false;
+    bool games_given = false;
     for (int i = 1; i < argc; i++) {
         int c = 0;
         long l;
@@ -567,7 +567,7 @@ static int run_model(int argc, char **argv) {
         INTOPT("--warmup-steps", 0, 1000000, r.warmup_steps)
         INTOPT("--warmup-rows", 1, 4096, r.warmup_rows)
         INTOPT("--games", 0, 1000000000L, r.games); games_given = true;
-        INTOPT("--games-per-update", 1, 1 << 16, o.games_per_update); gpu_given = true;
+        INTOPT("--games-per-update", 1, 1 << 16, o.games_per_update)
         INTOPT("--ppo-epochs", 1, 1000, o.ppo_epochs)
         INTOPT("--lr-warmup", 0, 1000000, o.lr_warmup)
         INTOPT("--micro-rows", 1, 4096, o.micro_rows)
@@ -636,12 +636,12 @@ static int run_model(int argc, char **argv) {
     if (r.chat && !tok) return cli_usage_error("selfplay", "--chat: %s has no tokenizer.json", r.init);
     o.tok = tok, o.chat = r.chat;
     r.tok_dir = tok ? r.init : NULL;
-    int rc = run_model_with(&r, &o, games_given, gpu_given, &err);
+    int rc = run_model_with(&r, &o, games_given, &err);
     vkt_tok_free(tok);
     return rc;
 }
 
-static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, bool gpu_given, vkt_error *errp) {
+static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, vkt_error *errp) {
     model_run r = *rp;
     vkt_rl_sp_opts o = *op;
     vkt_error err = *errp;
@@ -656,21 +656,17 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
         // Before a device opens: thinking must fit the new model's context (below) with every
         // game's prompt; the KL-to-uniform term and format credit need few legal moves and
         // direct answers.
-        // Exploring every answer: 64 episodes x 3 answers an update unless told.
         const bool explores = !r.resume && vkt_rl_sp_explores(&o, &mx);
-        if (explores && !gpu_given) o.games_per_update = 192;
         o.games_target = r.games;  // the anneal's horizon (a resumed run's: read below)
+        int steps = (int)r.warmup_steps;  // the library's defaults for what was not given
+        double lr = r.warmup_lr;
+        if (!r.resume && vkt_rl_sp_resolve(&o, &steps, &lr, &err) != VKT_OK)
+            return cli_usage_error("selfplay", "--game: %s", err.msg);
+        r.warmup_steps = steps, r.warmup_lr = lr;
         const bool check = (!r.init && o.think_tokens > 0) || o.kl_uniform > 0 || o.kl_uniform_end > 0 ||
                            o.format_credit > 0 || explores || o.chat;
         if (!r.resume && check && vkt_rl_sp_check(&o, r.init ? 1 << 20 : new_model_context, &err) != VKT_OK)
             return cli_usage_error("selfplay", "%s", strncmp(err.msg, "selfplay: ", 10) ? err.msg : err.msg + 10);
-        int steps;
-        double lr;
-        if (!r.resume) {
-            vkt_rl_mix_warmup_defaults(&mx, &steps, &lr);
-            if (r.warmup_steps < 0) r.warmup_steps = steps;
-            if (r.warmup_lr == 0) r.warmup_lr = lr;
-        }
     }
     int rc = cli_check_out_dir("selfplay", r.out, VKT_RUNDIR_SELFPLAY, r.resume, r.overwrite);
     if (rc != CLI_OK) return rc;
@@ -745,8 +741,8 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
     const int inv_games = 64, inv_final_games = 256;
     if (st == VKT_OK && !r.resume && (!r.init || r.warmup_given) && r.warmup_steps > 0) {
         double t0 = now_wall();
-        st = vkt_rl_invalid_rate_fmt(m, s.gen, o.game, &s.fmt, inv_games, 1000000000LL, eval_seed,
-                                       s.max_new_tokens, &inv_before, &err);
+        st = vkt_rl_invalid_rate(m, s.gen, o.game, &s.fmt, inv_games, 1000000000LL, eval_seed,
+                                 s.max_new_tokens, &inv_before, &err);
         if (st == VKT_OK && !r.json) {
             printf("# model: %d layers, width %d, %d heads (%llu parameters); warm-up: %ld steps x %ld rows, lr %g\n",
                    vkt_model_cfg(m)->layers, vkt_model_cfg(m)->width, vkt_model_cfg(m)->heads,
@@ -755,11 +751,11 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
             fflush(stdout);
         }
         if (st == VKT_OK)
-            st = vkt_rl_warmup_fmt(m, o.game, &s.fmt, (int)r.warmup_steps, (int)r.warmup_rows, r.warmup_lr,
-                                     o.seed, &warm_loss, &err);
+            st = vkt_rl_warmup(m, o.game, &s.fmt, (int)r.warmup_steps, (int)r.warmup_rows, r.warmup_lr,
+                               o.seed, &warm_loss, &err);
         if (st == VKT_OK)
-            st = vkt_rl_invalid_rate_fmt(m, s.gen, o.game, &s.fmt, inv_games, 1000000000LL, eval_seed,
-                                           s.max_new_tokens, &inv_after, &err);
+            st = vkt_rl_invalid_rate(m, s.gen, o.game, &s.fmt, inv_games, 1000000000LL, eval_seed,
+                                     s.max_new_tokens, &inv_after, &err);
         if (st == VKT_OK && !r.json) {
             printf("  invalid-move rate after warm-up:  %.1f%% (answer loss %.4f nats/token, %.0fs)\n", 100 * inv_after,
                    warm_loss, now_wall() - t0);
@@ -902,8 +898,8 @@ static int run_model_with(model_run *rp, vkt_rl_sp_opts *op, bool games_given, b
     // The final policy's own answers, sampled: with every answer explored, training sampled none.
     double inv_final = NAN;
     if (st == VKT_OK)
-        st = vkt_rl_invalid_rate_fmt(m, s.gen, o.game, &s.fmt, inv_final_games, 1000000000LL, eval_seed,
-                                       s.max_new_tokens, &inv_final, &err);
+        st = vkt_rl_invalid_rate(m, s.gen, o.game, &s.fmt, inv_final_games, 1000000000LL, eval_seed,
+                                 s.max_new_tokens, &inv_final, &err);
     if (st != VKT_OK) {
         rc = reported ? CLI_FAILED : cli_fail("selfplay", "%s", err.msg);
     } else if (r.json) {

@@ -7,53 +7,48 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "effsteer_task.h"
 
 int cmd_steer_efficiency_data(int argc, char **argv);
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: vkt steer efficiency-data --out DIR [--examples N] [--seed S] [--heldout-frac F] [--json]\n\n"
-            "Writes the synthetic task of the efficiency-steering experiment (docs/efficiency_steering.md):\n"
-            "prompts \"src=XY ab+cd=\" with one of 16 source tags, each with a fixed re-check\n"
-            "probability p; completions work column by column and add a \"verify:\" line after a\n"
-            "column with probability p, then \"ans=N\".\n\n"
-            "  DIR/train.jsonl    N {\"prompt\", \"completion\"} lines for vkt train --format jsonl\n"
-            "                     (the loader appends <|endoftext|>); held-out problems never appear\n"
-            "  DIR/heldout.jsonl  every held-out problem under every tag: prompt, the concise\n"
-            "                     completion, gold, tag, p\n\n"
-            "  --out DIR            output folder (created if absent)\n"
-            "  --examples N         training examples (default 100000, at most 1000000)\n"
-            "  --seed S             sampling seed (default 0); the held-out set does not depend on it\n"
-            "  --heldout-frac F     fraction of the 8100 (ab, cd) problems held out (default 0.1)\n"
-            "  --json               print a JSON summary instead of the text one\n");
-}
+static const cli_cmd CMD = {
+    .name = "steer efficiency-data",
+    .usage = "usage: vkt steer efficiency-data --out DIR [--examples N] [--seed S] [--heldout-frac "
+             "F] "
+             "[--json]\n",
+    .about = "Writes the synthetic task of the efficiency-steering experiment "
+             "(docs/efficiency_steering.md):\n"
+             "prompts \"src=XY ab+cd=\" with one of 16 source tags, each with a fixed re-check\n"
+             "probability p; completions work column by column and add a \"verify:\" line after a\n"
+             "column with probability p, then \"ans=N\".\n\n"
+             "  DIR/train.jsonl    N {\"prompt\", \"completion\"} lines for vkt train --format "
+             "jsonl\n"
+             "                     (the loader appends <|endoftext|>); held-out problems never "
+             "appear\n"
+             "  DIR/heldout.jsonl  every held-out problem under every tag: prompt, the concise\n"
+             "                     completion, gold, tag, p\n",
+};
 
 int cmd_steer_efficiency_data(int argc, char **argv) {
-    const char *cmd = "steer efficiency-data", *out = NULL;
+    const char *cmd = CMD.name, *out = NULL;
     long n = 100000;
     uint64_t seed = 0;
     double frac = 0.1;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int mm;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_OK;
-        }
-        if (!strcmp(argv[i], "--json")) json = true;
-        else if ((mm = cli_value(argc, argv, &i, "--out", &v))) {
-            if (mm < 0) return CLI_USAGE;
-            out = v;
-        } else if ((mm = cli_value(argc, argv, &i, "--examples", &v))) {
-            if (mm < 0 || !cli_int(cmd, "--examples", v, 1, 1000000, &n)) return CLI_USAGE;
-        } else if ((mm = cli_value(argc, argv, &i, "--seed", &v))) {
-            if (mm < 0 || !cli_u64(cmd, "--seed", v, &seed)) return CLI_USAGE;
-        } else if ((mm = cli_value(argc, argv, &i, "--heldout-frac", &v))) {
-            if (mm < 0 || !cli_double(cmd, "--heldout-frac", v, 0.0, 0.9, &frac)) return CLI_USAGE;
-        } else return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
-    }
+    const cli_opt table[] = {
+        {"--out", CLI_OPT_STR, &out, .metavar = "DIR", .help = "output folder (created if absent)"},
+        {"--examples", CLI_OPT_LONG, &n, 1, 1000000, "N",
+         .help = "training examples, at most 1000000"},
+        {"--seed", CLI_OPT_U64, &seed, .metavar = "S",
+         .help = "sampling seed; the held-out set does not depend on it"},
+        {"--heldout-frac", CLI_OPT_DOUBLE, &frac, 0.0, 0.9, "F",
+         .help = "fraction of the 8100 (ab, cd) problems held out"},
+        {"--json", CLI_OPT_FLAG, &json, .help = "print a JSON summary instead of the text one"},
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     if (!out) return cli_usage_error(cmd, "--out DIR is required");
     if (mkdir(out, 0777) != 0 && errno != EEXIST) return cli_fail(cmd, "cannot create '%s': %s", out, strerror(errno));
 

@@ -57,4 +57,8 @@ typedef struct eff_model {
 int eff_model_open(vkt_ctx *ctx, const eff_opts *o, const char *ckpt, int gen_batch, eff_model *out);
 void eff_model_close(eff_model *em);
 
+// Step 1 (cmd_steer_efficiency_train.c): writes OUT/data/train.jsonl and trains OUT/model, or
+// resumes or reuses it; *ckpt gets its path (freed by the caller).
+int eff_train_model(vkt_ctx *ctx, const eff_opts *o, char **ckpt);
+
 #endif

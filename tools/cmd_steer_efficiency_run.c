@@ -47,80 +47,6 @@ static char *join(const char *dir, const char *name) {
     return p;
 }
 
-static bool exists(const char *dir, const char *name) {
-    char *p = join(dir, name);
-    struct stat st;
-    bool ok = p && stat(p, &st) == 0;
-    free(p);
-    return ok;
-}
-
-// ---- step 1: the task model ---------------------------------------------------------------
-
-static void train_progress(void *user, const vkt_train_progress *p) {
-    (void)user;
-    if (p->step == 1 || p->step % 100 == 0 || p->step == p->steps || p->evaluated)
-        fprintf(stderr, "  train step %d/%d | loss %.4f | lr %.2e | %.0f tok/s | ETA %.0f s\n", p->step, p->steps,
-                p->loss, p->lr, p->tokens_per_s, p->eta_s);
-}
-
-// Writes DIR/data/train.jsonl and trains DIR/model (or resumes it); leaves the path in *ckpt.
-static int train_model(vkt_ctx *ctx, const opts *o, char **ckpt) {
-    vkt_error err = {0};
-    char *data = join(o->out, "data"), *model = join(o->out, "model");
-    char *train = data ? join(data, "train.jsonl") : NULL;
-    int rc = CLI_OK;
-    if (!data || !model || !train) rc = cli_fail(CMD, "out of memory");
-    int step = 0, steps = 0;
-    if (rc == CLI_OK && exists(model, "trainer_state.json")) {
-        char *sp = join(model, "trainer_state.json");
-        json_t *j = NULL;
-        if (vkt_json_file_read(sp, 1, &j, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
-        else step = (int)json_integer_value(json_object_get(j, "step")), steps = (int)json_integer_value(json_object_get(j, "steps"));
-        json_decref(j);
-        free(sp);
-        if (rc == CLI_OK && step >= steps) {
-            fprintf(stderr, "vkt %s: using the task model in %s (step %d; delete it to retrain)\n", CMD, model, step);
-            free(data), free(train);
-            *ckpt = model;
-            return CLI_OK;
-        }
-    }
-    if (rc == CLI_OK && !exists(data, "train.jsonl")) {
-        if (mkdir(data, 0777) != 0 && errno != EEXIST) rc = cli_fail(CMD, "cannot create '%s': %s", data, strerror(errno));
-        vkt_eff_example *ex = rc == CLI_OK ? malloc((size_t)TRAIN_EXAMPLES * sizeof *ex) : NULL;
-        if (rc == CLI_OK && !ex) rc = cli_fail(CMD, "out of memory for the task data");
-        if (rc == CLI_OK && (vkt_eff_train_examples(0, 0.1, TRAIN_EXAMPLES, ex, &err) != VKT_OK ||
-                             vkt_eff_write_train_jsonl(train, ex, TRAIN_EXAMPLES, &err) != VKT_OK))
-            rc = cli_fail(CMD, "%s", err.msg);
-        free(ex);
-        if (rc == CLI_OK) fprintf(stderr, "vkt %s: wrote %d training examples to %s\n", CMD, TRAIN_EXAMPLES, train);
-    }
-    if (rc == CLI_OK) {
-        // The same recipe as: vkt train --data DIR/data/train.jsonl --format jsonl --layers 4 --width 64
-        //   --heads 4 --batch 32 --seq 120 --steps 3000 --lr 3e-3 --warmup 100 --eval-every 250
-        //   --val-fraction 0.01 --seed 1 --out DIR/model
-        vkt_train_opts t;
-        vkt_train_defaults(&t);
-        t.data = train, t.out = model, t.format = VKT_DATA_JSONL;
-        if (vkt_model_preset("gpt2-tiny", &t.cfg, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
-        vkt_model_config_reshape(&t.cfg, 4, 64, 4, 0);
-        t.steps = TRAIN_STEPS, t.batch = 32, t.seq = 120, t.lr = 3e-3, t.warmup = 100, t.eval_every = 250;
-        t.val_fraction = 0.01, t.seed = 1, t.resume = step > 0;
-        t.progress = train_progress;
-        t.stop = cli_catch_sigint();
-        fprintf(stderr, "vkt %s: %s the task model in %s (4 layers x 64, %d steps of 32 examples; Ctrl-C saves)\n",
-                CMD, t.resume ? "resuming" : "training", model, TRAIN_STEPS);
-        vkt_train_result r;
-        if (rc == CLI_OK && vkt_train_run(ctx, &t, &r, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
-        cli_release_sigint();
-    }
-    free(data), free(train);
-    if (rc == CLI_OK) *ckpt = model;
-    else free(model);
-    return rc;
-}
-
 // ---- problem sets ---------------------------------------------------------------------------
 
 // Held-out problems in a seeded order: the first check_problems for step 2, the next ones
@@ -317,7 +243,7 @@ static int exp_open(vkt_ctx *ctx, const opts *o, exp_state *x, summary *sm) {
     vkt_error err = {0};
     int rc = CLI_OK;
     if (o->ckpt) x->ckpt = strdup(o->ckpt);
-    else rc = train_model(ctx, o, &x->ckpt);
+    else rc = eff_train_model(ctx, o, &x->ckpt);
     if (rc != CLI_OK) return rc;
     const int np = x->np = (int)o->prompts;
     if ((rc = eff_model_open(ctx, o, x->ckpt, np > 256 ? 256 : np < 64 ? 64 : np, &x->em)) != CLI_OK) return rc;
