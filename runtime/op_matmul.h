@@ -47,9 +47,9 @@ uint64_t vkt_matmul_splitk_scratch_floats(const vkt_ctx *ctx, int M, int N, int 
 // The same product with 16-bit operands (mixed precision): a16 / b16 say which of A and B
 // hold values of type dt (VKT_BF16 or VKT_F16), widened exactly to fp32 in the kernel; C,
 // bias and the accumulation stay fp32. What it computes is vkt_ref_matmul16. Accepted on
-// every path (texel, tiled, gpu):
-//   b16 alone, any transA / transB;  a16 and b16, transA false (either transB);
-//   neither: plain vkt_matmul.  a16 without b16, or a16 with transA: VKT_ERR_UNSUPPORTED.
+// every path (texel, tiled, gpu), any transA / transB:
+//   b16 alone;  a16 and b16;  neither: plain vkt_matmul.
+//   a16 without b16: VKT_ERR_UNSUPPORTED.
 // A 16-bit operand's view counts bytes as every view does; its elements are packed two to a
 // 32-bit word over the whole tensor (element e of the row-major matrix is the low half of
 // word e/2 when e is even, as in a safetensors file and as vkt_cast16 writes them), so a row
@@ -57,10 +57,18 @@ uint64_t vkt_matmul_splitk_scratch_floats(const vkt_ctx *ctx, int M, int N, int 
 // multiple of 4 bytes (VKT_ERR_ARG otherwise). Same contract as vkt_matmul otherwise (views
 // split across bindings, beta == 0 write-only). The linear layer's products in mixed
 // precision, x16 (M, IN) and W16 (OUT, IN) 16-bit, dy (M, OUT) and dW fp32:
-//   y   = x16 W16^T + b : vkt_matmul16(ctx, dt, 1, 1, false, true, M, OUT, IN, 1, x16, W16, 0, y,
-//   b) dx  = dy W16        : vkt_matmul16(ctx, dt, 0, 1, false, false, M, IN, OUT, 1, dy, W16, 0,
-//   dx, none) dW += dy^T x16      : vkt_matmul16(ctx, dt, 0, 1, true, false, OUT, IN, M, 1, dy,
-//   x16, 1, dW, none)
+//   y   = x16 W16^T + b : vkt_matmul16(ctx, dt, 1, 1, false, true, M, OUT, IN, 1, x16, W16, 0,
+//                                      y, b)
+//   dx  = dy W16        : vkt_matmul16(ctx, dt, 0, 1, false, false, M, IN, OUT, 1, dy, W16, 0,
+//                                      dx, none)
+//   dW += dy^T x16      : vkt_matmul16(ctx, dt, 0, 1, true, false, OUT, IN, M, 1, dy, x16, 1,
+//                                      dW, none)
+// and with the output gradient in 16 bits too, dy16 (M, OUT), the weight gradients of a
+// Linear (W (OUT, IN)) and of a Conv1D (W (IN, OUT)):
+//   dW += dy16^T x16    : vkt_matmul16(ctx, dt, 1, 1, true, false, OUT, IN, M, 1, dy16, x16, 1,
+//                                      dW, none)
+//   dW += x16^T dy16    : vkt_matmul16(ctx, dt, 1, 1, true, false, IN, OUT, M, 1, x16, dy16, 1,
+//                                      dW, none)
 vkt_status vkt_matmul16(vkt_ctx *ctx, vkt_dtype16 dt, bool a16, bool b16, bool transA, bool transB,
                         int M, int N, int K, float alpha, vkt_view A, vkt_view B, float beta,
                         vkt_view C, vkt_view bias);

@@ -6,6 +6,10 @@
 
 #include "vk_internal.h"
 
+#ifndef VKT_GLSLC_COOPMAT
+#define VKT_GLSLC_COOPMAT 0 // set by CMakeLists.txt from a glslc probe
+#endif
+
 const char *vkt_device_type_name(vkt_device_type t) {
     switch (t) {
     case VKT_DEVICE_INTEGRATED: return "integrated";
@@ -210,7 +214,10 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
 
     // What vkt uses: fp32 everywhere; the fast paths only where present and not killed.
     p->use_fp16 = p->has_fp16 && !killed("VKT_DISABLE_FP16");
-    p->use_coopmat = p->has_coopmat && !killed("VKT_DISABLE_COOPMAT");
+    // No kernel uses cooperative matrices yet: the GPU matmul's tiles are shaped for a KHR
+    // cooperative-matrix variant, which needs a glslc with GL_KHR_cooperative_matrix (CMake checks).
+    p->glslc_coopmat = VKT_GLSLC_COOPMAT;
+    p->use_coopmat = false;
     p->use_subgroup = p->has_subgroup_arith && !killed("VKT_DISABLE_SUBGROUP");
     // On a CPU device (lavapipe) shared memory and barriers cost more than they save,
     // and storage-buffer loads are scalarised while texel fetches are vectorised.

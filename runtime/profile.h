@@ -94,8 +94,12 @@ typedef struct vkt_profile {
     vkt_memory_type_info memory_types[VKT_PROFILE_MEMORY_TYPES];
     int memory_type_device, memory_type_staging, memory_type_readback;
 
-    // what vkt will use (capabilities after kill switches and vendor choices)
+    // what vkt will use (capabilities after kill switches and vendor choices). use_fp16: the
+    // shaderFloat16 / 16-bit storage features are enabled (16-bit values are still widened to fp32
+    // by bits in every kernel). use_coopmat stays false until a cooperative-matrix kernel exists;
+    // glslc_coopmat says whether this build's shader compiler could write one.
     bool use_fp16, use_coopmat, use_subgroup;
+    bool glslc_coopmat;
     vkt_matmul_path matmul_path; // VKT_MATMUL=texel|tiled|gpu|splitk forces one (profile.c)
     // GPU matmul tiles: the large one unless it gives fewer than matmul_fill_groups
     // workgroups; then split-k (where the caller gives scratch) while K per split stays

@@ -20,9 +20,10 @@
 // bound as RGBA32UI (B_VEC4: 8 values per fetch) or R32UI; ldb and b_off count 16-bit
 // elements, and RGBA32UI needs both to be multiples of 8. With TRANS_B the k loop is
 // unrolled by 8 so one fetch feeds 8 k-steps; without, TN must be a multiple of 8.
-// A16 (the same format as B16, TRANS_A 0 only): A holds 16-bit values likewise, bound
-// as RGBA32UI (A_VEC4: lda and a_off multiples of 8) or R32UI; lda and a_off count
-// 16-bit elements. One RGBA32UI fetch of A feeds 8 k-steps, or 4 when KU is 4.
+// A16 (the same format as B16): A holds 16-bit values likewise, bound as RGBA32UI (A_VEC4:
+// lda and a_off multiples of 8) or R32UI; lda and a_off count 16-bit elements. One
+// RGBA32UI fetch of A feeds 8 k-steps, or 4 when KU is 4; with TRANS_A half a fetch is 4
+// rows of m (TM is a multiple of 4).
 #include "vkt_common.glsl"
 
 #ifndef TRANS_A
@@ -42,9 +43,6 @@
 #endif
 #ifndef A16
 #define A16 0
-#endif
-#if A16 && TRANS_A
-#error "a 16-bit A is read (M, K) only"
 #endif
 #define F16_BY_BITS 1 // see vkt_half.glsl
 #include "vkt_half.glsl"
@@ -130,7 +128,18 @@ void main() {
     for (; k + KU <= p.K; k += KU) {
         float a[KU][TM], b[KU][TN];
         // ---- A: a[kk][i] = op(A)[m0 + i][k + kk]
-#if A16 && A_VEC4 && KU8
+#if A16 && TRANS_A && A_VEC4
+        // 4 rows of m are half a texel (m0 + i and the row start are multiples of 4 and 8);
+        // past the edge, the group of the last row (in the binding, its results unused).
+        [[unroll]] for (uint kk = 0; kk < KU; kk++)
+            [[unroll]] for (uint i = 0; i < TM; i += 4u) {
+                uint e = p.a_off + (k + kk) * p.lda + min(m0 + i, mlast & ~3u);
+                uvec4 w = texelFetch(A, int(e >> 3));
+                uvec2 ww = (e & 4u) != 0u ? w.zw : w.xy;
+                vec2 lo = widen2(ww.x), hi = widen2(ww.y);
+                a[kk][i] = lo.x; a[kk][i + 1u] = lo.y; a[kk][i + 2u] = hi.x; a[kk][i + 3u] = hi.y;
+            }
+#elif A16 && A_VEC4 && KU8
         [[unroll]] for (uint i = 0; i < TM; i++) {
             uvec4 w = texelFetch(A, int((p.a_off + min(m0 + i, mlast) * p.lda + k) >> 3));
             [[unroll]] for (uint q = 0; q < 4u; q++) {

@@ -114,7 +114,10 @@ void main() {
     xout[o] = sh_hi[0];
     xout[o + 1u] = sh_lo[0];
     if ((p.flags & 1u) != 0u) {
-        float norm = sqrt(max(sh_hi[0] + sh_lo[0], 0.0));
+        // A NaN or infinite gradient must show in the norm: max() would turn NaN into 0 and a
+        // diverged step would pass for a tiny one.
+        float ss = sh_hi[0] + sh_lo[0];
+        float norm = (isnan(ss) || isinf(ss)) ? ss : sqrt(max(ss, 0.0));
         xout[o + 2u] = norm;
         xout[o + 3u] = p.max_norm > 0.0 ? min(1.0, p.max_norm / (norm + 1e-6)) : 1.0;
     }

@@ -33,9 +33,9 @@ foreach(ta 0 1)
 endforeach()
 
 # matmul with 16-bit operands (vkt_matmul16; B16/A16 = 1: bf16, 2: fp16), the combinations
-# op_matmul.c accepts: B 16-bit in every transpose (matmul_tiled_bf16_tn), A and B 16-bit
-# with transA false (matmul_gpu_f16ab_nt). Texel suffix: A then B, 1 = R32F or R32UI,
-# 4 = RGBA32F, 8 = RGBA32UI of 8 values (matmul_texel_f16_nn_48, matmul_texel_bf16ab_nt_88).
+# op_matmul.c accepts: B 16-bit alone (matmul_tiled_bf16_tn) or A and B 16-bit
+# (matmul_gpu_f16ab_nt), each in every transpose. Texel suffix: A then B, 1 = R32F or R32UI,
+# 4 = RGBA32F, 8 = RGBA32UI of 8 values (matmul_texel_f16_nn_48, matmul_texel_bf16ab_tn_88).
 foreach(dt bf16 f16)
   if(dt STREQUAL "bf16")
     set(code 1)
@@ -45,9 +45,6 @@ foreach(dt bf16 f16)
   foreach(ab 0 1)
     foreach(ta 0 1)
       foreach(tb 0 1)
-        if(ab AND ta)
-          continue()
-        endif()
         if(ab)
           set(tag ${dt}ab)
           set(adef -DA16=${code})

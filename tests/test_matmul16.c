@@ -1,10 +1,11 @@
 // test_matmul16.c: vkt_matmul16 (16-bit operands, fp32 accumulation) on every path (texel,
 // tiled, gpu) against vkt_ref_matmul16, in every combination the op accepts: B 16-bit in
-// all four transposes (dx = dy W16, dW += dy^T x16) and A and B 16-bit with transA false
-// (y = x16 W16^T), both bf16 and fp16; awkward shapes (1, 7, 33, 65, 130; odd K, so rows
-// of a 16-bit matrix start mid-word), alpha, beta 0 / 1 / other, bias, fp32 views at odd
-// float offsets and 16-bit views at word offsets (aligned and unaligned vector loads),
-// forced binding splits; the linear layer end to end from vkt_cast16; bad calls.
+// all four transposes (dx = dy W16, dW += dy^T x16) and A and B 16-bit in all four
+// (y = x16 W16^T, dW += dy16^T x16), both bf16 and fp16; awkward shapes (1, 7, 33, 65, 130;
+// odd K and odd M, so rows of a 16-bit matrix start mid-word), alpha, beta 0 / 1 / other,
+// bias, fp32 views at odd float offsets and 16-bit views at word offsets (aligned and
+// unaligned vector loads), forced binding splits; the linear layer end to end from
+// vkt_cast16 (with dy in fp32 and in 16 bits); bad calls.
 //
 // Inputs are 16-bit values with a spread (|x| = u 2^v, u in [-1, 1), v in [-4, 3]); the
 // reference widens the same bits, so what is left is fp32 summation order (as in
@@ -44,10 +45,16 @@ typedef struct {
 static const form FORMS[] = {
     {true, false, true},   {true, false, false}, // y = x16 W16^T, and nn
     {false, false, false}, {false, true, false}, {false, false, true}, {false, true, true},
+    {true, true, false},   {true, true, true}, // dW += dy16^T x16, and tt
 };
 #define NFORMS (int)(sizeof FORMS / sizeof *FORMS)
 
 static const char *const PATHS[3] = {"texel", "tiled", "gpu"};
+
+// A 16-bit A stored (K, M): shapes whose M is a multiple of 8, so that with an element
+// offset that is one too the texel path loads A 8 (or 4) rows of m at a time.
+static const shape TN_SHAPES[] = {{8, 7, 33}, {64, 33, 7}, {16, 130, 65}, {72, 9, 130}, {32, 1, 1}};
+#define NTN (int)(sizeof TN_SHAPES / sizeof *TN_SHAPES)
 
 // n floats with a spread of magnitudes (see the header), rounded to dt.
 static void fill_spread(vkt_dtype16 dt, float *x, uint64_t n, uint64_t seed) {
@@ -155,7 +162,24 @@ static void run_shapes(int path) {
     test_ctx_done(ctx);
 }
 
+// The transposed 16-bit A on aligned shapes (vector loads along m) and, with hoff 2 or 6,
+// the same shapes unaligned; TN and TT, both dtypes.
+static void run_tn(int path) {
+    vkt_ctx *ctx = test_ctx();
+    static const int hoffs[] = {0, 8, 2, 16, 6};
+    int c = 0;
+    for (int i = 0; i < NTN; i++)
+        for (int t = 0; t < 2; t++, c++)
+            check16(ctx, path, c % 2 ? VKT_F16 : VKT_BF16, (form){true, true, c % 3 == 2},
+                    TN_SHAPES[i], c % 4 ? 1.0f : -0.75f, (float)(c % 3) * 0.5f, c % 2 == 0, c % 3,
+                    hoffs[c % 5], 700 + (uint64_t)c);
+    test_ctx_done(ctx);
+}
+
 static void test_texel(void **state) { run_shapes(VKT_MATMUL_TEXEL_REGBLOCK); }
+static void test_tn(void **state) {
+    for (int p = 0; p < 3; p++) run_tn(p);
+}
 static void test_tiled(void **state) { run_shapes(VKT_MATMUL_SHARED_TILED); }
 static void test_gpu(void **state) { run_shapes(VKT_MATMUL_GPU_TILED); }
 
@@ -169,10 +193,18 @@ static void test_split(void **state) {
     int c = 0;
     for (int p = 0; p < 3; p++)
         for (int i = 0; i < (int)(sizeof s / sizeof *s); i++)
-            for (int fi = 0; fi < NFORMS; fi += 1 + (c % 2), c++)
+            for (int fi = 0; fi < NFORMS - 2; fi += 1 + (c % 2), c++)
                 check16(ctx, p, c % 2 ? VKT_F16 : VKT_BF16, FORMS[fi], s[i], c % 3 ? 1.0f : 0.75f,
                         c % 4 == 1 ? 0.5f : 0.0f, c % 2 == 0, c % 3, 2 * (c % 3),
                         900 + (uint64_t)c);
+    // A 16-bit A stored (K, M), cut along k and along m (windows that start mid-row; M 64:
+    // chunks that stay aligned for vector loads), TN in both dtypes, TT once a path.
+    static const shape st[] = {{1501, 3, 5}, {64, 40, 50}, {33, 17, 201}, {7, 130, 1101}};
+    for (int p = 0; p < 3; p++)
+        for (int i = 0; i < (int)(sizeof st / sizeof *st); i++, c++)
+            check16(ctx, p, c % 2 ? VKT_F16 : VKT_BF16, (form){true, true, i == 3}, st[i],
+                    c % 3 ? 1.0f : 0.75f, i % 2 ? 1.0f : 0.0f, i != 1, 0, i % 2 ? 8 : 2,
+                    950 + (uint64_t)c);
     test_ctx_done(ctx);
     unsetenv("VKT_MAX_BINDING_BYTES");
 }
@@ -243,6 +275,55 @@ static void test_linear(void **state) {
     test_ctx_done(ctx);
 }
 
+// The weight gradients with dy in 16 bits too, on the device's own path: x and dy cast by
+// vkt_cast16, then Linear dW (OUT, IN) += dy16^T x16 and Conv1D dW (IN, OUT) += x16^T dy16
+// against the reference on the same 16-bit values. M = 9 tokens and IN = 33 are odd.
+static void test_linear_dw16(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const int M = 9, IN = 33, OUT = 20;
+    const uint64_t nx = (uint64_t)M * IN, ndy = (uint64_t)M * OUT, nw = (uint64_t)OUT * IN;
+    float *x = malloc(nx * 4), *dy = malloc(ndy * 4), *dw = malloc(nw * 4), *want = malloc(nw * 4);
+    uint16_t *x16 = malloc(nx * 2), *dy16 = malloc(ndy * 2);
+    test_fill_uniform(x, nx, 11, -2, 2);
+    test_fill_uniform(dy, ndy, 12, -1, 1);
+    test_fill_uniform(dw, nw, 13, -1, 1);
+    vkt_buffer *bx = test_upload(ctx, x, nx), *bdy = test_upload(ctx, dy, ndy);
+    vkt_buffer *bx16 = test_upload(ctx, NULL, (nx + 1) / 2),
+               *bdy16 = test_upload(ctx, NULL, (ndy + 1) / 2), *bdw = test_upload(ctx, dw, nw);
+    vkt_view vx16 = vkt_view_all(bx16), vdy16 = vkt_view_all(bdy16), none = {0};
+    for (int c = 0; c < 4; c++) {
+        vkt_dtype16 dt = c % 2 ? VKT_F16 : VKT_BF16;
+        bool conv = c >= 2;
+        TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(bdw), dw, nw * 4));
+        TEST_OK(ctx, vkt_cast16(ctx, dt, vkt_view_all(bx), vx16, nx));
+        TEST_OK(ctx, vkt_cast16(ctx, dt, vkt_view_all(bdy), vdy16, ndy));
+        assert_int_equal(vkt_ref_cast16(dt, nx, x, x16, NULL), VKT_OK);
+        assert_int_equal(vkt_ref_cast16(dt, ndy, dy, dy16, NULL), VKT_OK);
+        memcpy(want, dw, nw * 4);
+        if (conv) {
+            TEST_OK(ctx, vkt_matmul16(ctx, dt, true, true, true, false, IN, OUT, M, 1, vx16, vdy16,
+                                      1, vkt_view_all(bdw), none));
+            assert_int_equal(vkt_ref_matmul16(dt, true, true, true, false, IN, OUT, M, 1, x16,
+                                              dy16, 1, want, NULL, NULL),
+                             VKT_OK);
+        } else {
+            TEST_OK(ctx, vkt_matmul16(ctx, dt, true, true, true, false, OUT, IN, M, 1, vdy16, vx16,
+                                      1, vkt_view_all(bdw), none));
+            assert_int_equal(vkt_ref_matmul16(dt, true, true, true, false, OUT, IN, M, 1, dy16,
+                                              x16, 1, want, NULL, NULL),
+                             VKT_OK);
+        }
+        float *got = test_download(ctx, bdw, nw);
+        assert_true(test_close(conv ? "conv1d16 dW" : "linear16 dW (dy16)", got, want, nw,
+                               1e-4 * 3 * 4, 1e-5));
+        free(got);
+    }
+    vkt_buffer *bufs[] = {bx, bdy, bx16, bdy16, bdw};
+    for (int i = 0; i < 5; i++) vkt_buffer_destroy(ctx, bufs[i]);
+    free(x), free(dy), free(dw), free(want), free(x16), free(dy16);
+    test_ctx_done(ctx);
+}
+
 // Bad calls fail with a message that names the input at fault, and write nothing; no
 // 16-bit operand at all is the plain fp32 product.
 static void test_bad_calls(void **state) {
@@ -259,11 +340,12 @@ static void test_bad_calls(void **state) {
                          VKT_ERR_UNSUPPORTED);
         assert_non_null(strstr(vkt_ctx_message(ctx),
                                "matmul16: a16=1 with b16=0 (A 16-bit, B fp32) is not supported"));
+        // A (4, 2) of 16-bit values stored transposed needs 16 bytes
         assert_int_equal(vkt_matmul16_on_path(ctx, path, VKT_F16, true, true, true, false, 2, 2, 4,
-                                              1, va, vb, 0, vc, none),
-                         VKT_ERR_UNSUPPORTED);
-        assert_non_null(
-            strstr(vkt_ctx_message(ctx), "matmul16: a16=1 with transA=1 is not supported"));
+                                              1, (vkt_view){a, 0, 12}, vb, 0, vc, none),
+                         VKT_ERR_ARG);
+        assert_non_null(strstr(vkt_ctx_message(ctx),
+                               "matmul16: A view of 12 bytes is too small for 8 f16 values"));
         assert_int_equal(vkt_matmul16_on_path(ctx, path, VKT_F16, true, true, false, true, 2, 2, 4,
                                               1, (vkt_view){a, 2, 60}, vb, 0, vc, none),
                          VKT_ERR_ARG);
@@ -310,7 +392,8 @@ static void test_bad_calls(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_texel),  cmocka_unit_test(test_tiled),
-        cmocka_unit_test(test_gpu),    cmocka_unit_test(test_split),
+        cmocka_unit_test(test_gpu),    cmocka_unit_test(test_tn),
+        cmocka_unit_test(test_split),  cmocka_unit_test(test_linear_dw16),
         cmocka_unit_test(test_linear), cmocka_unit_test(test_bad_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

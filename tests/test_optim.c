@@ -176,6 +176,26 @@ static void test_grad_norm_dynamic_range(void **state) {
     test_ctx_done(ctx);
 }
 
+// One infinite or NaN gradient makes the norm non-finite (the trainer's divergence check and
+// fp16 loss scaling read it): it must never come out as 0 or as a finite number.
+static void test_grad_norm_nonfinite(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    const uint64_t n = 70001;
+    const float bad[3] = {INFINITY, -INFINITY, NAN};
+    for (int k = 0; k < 3; k++) {
+        float *g = vec(n, 5, -1e-3f, 1e-3f);
+        g[(uint64_t)(k + 1) * 20011] = bad[k];
+        vkt_buffer *gb = test_upload(ctx, g, n), *out = test_upload(ctx, NULL, 4), *s = scratch_for(ctx, n);
+        TEST_OK(ctx, vkt_grad_norm(ctx, vkt_view_all(gb), n, 1.0f, vkt_view_all(s), vkt_view_all(out)));
+        float norm = 0;
+        TEST_OK(ctx, vkt_reduce_read(ctx, vkt_view_all(out), NULL, &norm, NULL));
+        if (isfinite(norm)) fail_msg("gradient %g among small ones: norm %g", (double)bad[k], (double)norm);
+        vkt_buffer_destroy(ctx, gb), vkt_buffer_destroy(ctx, out), vkt_buffer_destroy(ctx, s);
+        free(g);
+    }
+    test_ctx_done(ctx);
+}
+
 // Clipping without a host round trip: grad_norm's clip factor is AdamW's grad_scale.
 static void test_clip_into_adamw(void **state) {
     vkt_ctx *ctx = test_ctx();
@@ -289,6 +309,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adamw),         cmocka_unit_test(test_grad_norm),
         cmocka_unit_test(test_grad_norm_dynamic_range), cmocka_unit_test(test_clip_into_adamw),
+        cmocka_unit_test(test_grad_norm_nonfinite),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_binding_split),
         cmocka_unit_test(test_bad_calls),
     };

@@ -2,9 +2,9 @@
 // the GPT-2 small linear layer (M=256, K=768, N=3072) in every transpose; with
 // --m/--n/--k one product. tools/bench_numpy_sgemm.py times OpenBLAS on the same shapes.
 // --dtype bf16|f16 times vkt_matmul16 beside fp32 on each shape and prints the speed ratio
-// (table output; JSON has both rows, told apart by the variant): A and B in 16 bits without
-// --ta (with --tb the forward product of mixed-precision training, y = x16 W16^T), B alone
-// with --ta (its weight gradient dW = dy^T x16).
+// (table output; JSON has both rows, told apart by the variant): A and B in 16 bits (with
+// --tb the forward product of mixed-precision training, y = x16 W16^T; with --ta its weight
+// gradient dW = dy16^T x16).
 // --path picks the kernel family (default: the device's): texel, tiled, gpu, splitk (the
 // gpu kernel through vkt_matmul_splitk, --splits N layers, 0: the profile's choice), or all:
 // every family on each shape, each with its speed as a ratio to the device's own path
@@ -39,7 +39,7 @@ typedef struct {
 static vkt_status run_matmul(vkt_ctx *ctx, void *p) {
     matmul_arg *a = p;
     if (a->dt >= 0)
-        return vkt_matmul16_on_path(ctx, a->path, (vkt_dtype16)a->dt, !a->ta, true, a->ta, a->tb,
+        return vkt_matmul16_on_path(ctx, a->path, (vkt_dtype16)a->dt, true, true, a->ta, a->tb,
                                     a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias);
     if (a->splits >= 0)
         return vkt_matmul_splitk(ctx, a->splits, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c,
@@ -48,13 +48,13 @@ static vkt_status run_matmul(vkt_ctx *ctx, void *p) {
 }
 
 // One product of a family (splits: FAM_SPLITK's layer request) in fp32 (dt -1) or with
-// 16-bit operands (a vkt_dtype16: B, and A unless ta); *ms_out gets its time.
+// 16-bit operands (a vkt_dtype16: A and B); *ms_out gets its time.
 static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int dt, bool ta, bool tb, int m, int n,
                      int k, bool bias, double *ms_out) {
     uint64_t na = (uint64_t)m * k, nb = (uint64_t)k * n, nc = (uint64_t)m * n;
     uint64_t ns = fam == FAM_SPLITK ? vkt_matmul_splitk_scratch_floats(ctx, m, n, k, splits) : 0;
     // 16-bit operands: whole 32-bit words, filled with a pair of equal values.
-    bool a16 = dt >= 0 && !ta;
+    bool a16 = dt >= 0;
     uint64_t b_words = dt >= 0 ? (nb + 1) / 2 : nb, a_words = a16 ? (na + 1) / 2 : na;
     float b_fill = 0.25f;
     if (dt >= 0) {
@@ -91,7 +91,7 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int
             snprintf(variant, sizeof variant, "%c%c %s%s%s%s%s%s", ta ? 'T' : 'N', tb ? 'T' : 'N',
                      fam_names[fam], layers, bias ? " +bias" : "", dt >= 0 ? " " : "",
                      dt >= 0 ? vkt_dtype16_name((vkt_dtype16)dt) : "",
-                     a16 ? " A+B" : dt >= 0 ? " B" : "");
+                     a16 ? " A+B" : "");
             double bytes = (a16 ? 2.0 : 4.0) * (double)na + 4.0 * (double)nc +
                 (dt >= 0 ? 2.0 : 4.0) * (double)nb;
             bench_report(ctx, o, &(bench_result){"matmul", variant, m, n, k, ms, 2.0 * m * (double)n * k, bytes});

@@ -17,7 +17,7 @@ static vkt_status one_step(vkt_ctx *ctx, void *p) {
     step_arg *a = p;
     vkt_optim o = {1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f, 1.0f};
     VKT_TRY(vkt_model_forward(a->m, NULL, NULL));
-    VKT_TRY(vkt_model_loss(a->m, 1e-3f, true));
+    VKT_TRY(vkt_model_backward(a->m, 1e-3f));
     return vkt_model_adamw(a->m, &o, ++a->t, NULL);
 }
 
@@ -29,7 +29,7 @@ static vkt_status train_step(step_arg *a, const int32_t *tok, const int32_t *tgt
     float gnorm;
     VKT_TRY(vkt_model_set_batch(a->m, tok, tgt, NULL));
     VKT_TRY(vkt_model_forward(a->m, NULL, NULL));
-    VKT_TRY(vkt_model_loss(a->m, 1e-3f, true));
+    VKT_TRY(vkt_model_backward(a->m, 1e-3f));
     VKT_TRY(vkt_model_grad_norm(a->m, o.max_grad_norm));
     VKT_TRY(vkt_model_read_step(a->m, &loss, &wsum, &gnorm));
     return vkt_model_adamw_apply(a->m, &o, ++a->t);

@@ -27,6 +27,13 @@ static const cli_cmd CMD = {
 };
 
 // "enabled": vkt may use it on this device; "off": a kill switch or the profile turned it off.
+// Cooperative matrices: what the device offers and why vkt does not use them (yet).
+static const char *coopmat_text(const vkt_profile *d) {
+    if (!d->has_coopmat) return "no";
+    if (!d->glslc_coopmat) return "yes (not used: this build's glslc lacks GL_KHR_cooperative_matrix)";
+    return d->use_coopmat ? "yes (used)" : "yes (not used: no cooperative-matrix kernel yet)";
+}
+
 static const char *yn(bool has, bool use) { return !has ? "no" : use ? "yes (enabled)" : "yes (off)"; }
 
 static json_t *memory_type_json(const vkt_profile *p, int type) {
@@ -121,6 +128,7 @@ static json_t *to_json(const vkt_profile *p, int chosen) {
     json_t *use = json_object();
     json_object_set_new(use, "fp16", json_boolean(p->use_fp16));
     json_object_set_new(use, "cooperative_matrix", json_boolean(p->use_coopmat));
+    json_object_set_new(use, "cooperative_matrix_shaders", json_boolean(p->glslc_coopmat));
     json_object_set_new(use, "subgroup", json_boolean(p->use_subgroup));
     json_object_set_new(use, "matmul", json_string(vkt_matmul_path_name(p->matmul_path)));
     json_object_set_new(use, "host_visible_memory", json_boolean(p->unified_memory));
@@ -173,10 +181,11 @@ int cmd_devices(int argc, char **argv) {
                    (double)d->device_heap_bytes / (1 << 30),
                    d->type == VKT_DEVICE_CPU ? "a CPU device: the machine's memory" : "the largest device-local heap");
             print_memory(d);
-            printf("    types       fp16 %s, bf16 %s, int8 %s (arithmetic is fp32; bf16/fp16 weights are widened "
-                   "in the shader)\n", yn(d->has_fp16, d->use_fp16), d->has_bf16 ? "yes (not used)" : "no",
-                   d->has_int8 ? "yes (not used)" : "no");
-            printf("    coopmat     %s\n", yn(d->has_coopmat, d->use_coopmat));
+            printf("    types       fp16 %s, bf16 %s, int8 %s\n", d->has_fp16 ? "yes" : "no",
+                   d->has_bf16 ? "yes" : "no", d->has_int8 ? "yes" : "no");
+            printf("    16-bit      bf16/fp16 weights and mixed-precision operands are stored 16-bit and "
+                   "widened to fp32 by bits in the shader (no device feature needed); arithmetic is fp32\n");
+            printf("    coopmat     %s\n", coopmat_text(d));
             printf("    vkt uses    fp32 kernels, matmul %s\n", vkt_matmul_path_name(d->matmul_path));
         }
         if (n && p[chosen].type == VKT_DEVICE_CPU)

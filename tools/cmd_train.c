@@ -255,10 +255,15 @@ static int report(const train_args *a, vkt_status s, const vkt_error *err, const
         // val_loss is null when no validation ran (it printed "null0.000000" before)
         char val[64] = "null";
         if (!isnan(r->final_val_loss)) snprintf(val, sizeof val, "%.6f", r->final_val_loss);
+        // 16-bit runs add their precision and (fp16) the steps skipped for overflowing gradients
+        char prec[96] = "";
+        if (a->o.precision != VKT_PREC_FP32)
+            snprintf(prec, sizeof prec, ", \"precision\": \"%s\", \"skipped_overflow\": %d",
+                     vkt_precision_name(a->o.precision), r->skipped_overflow);
         printf("{\"steps\": %d, \"loss\": %.6f, \"val_loss\": %s, \"interrupted\": %s, \"skipped_nonfinite\": %d, "
-               "\"peak_device_bytes\": %llu, \"out\": \"%s\"}\n",
+               "\"peak_device_bytes\": %llu, \"out\": \"%s\"%s}\n",
                r->steps_done, r->final_loss, val, r->interrupted ? "true" : "false", r->skipped_nonfinite,
-               (unsigned long long)peak, a->o.out);
+               (unsigned long long)peak, a->o.out, prec);
     }
     if (r->steps_done > 0) fprintf(stderr, "vkt train: peak device memory %.2f GiB\n", (double)peak / (1ull << 30));
     if (s != VKT_OK) {

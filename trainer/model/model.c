@@ -478,7 +478,13 @@ vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user) {
 
 vkt_view vkt_model_logits(vkt_model *m) { return m->logits; }
 
-vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward) {
+static vkt_status loss_backward(vkt_model *m, float loss_scale, bool backward);
+
+vkt_status vkt_model_loss(vkt_model *m) { return loss_backward(m, 1.0f, false); }
+vkt_status vkt_model_backward(vkt_model *m, float loss_scale) { return loss_backward(m, loss_scale, true); }
+
+// The cross-entropy kernel writes the loss and, with backward, dlogits in one pass.
+static vkt_status loss_backward(vkt_model *m, float loss_scale, bool backward) {
     if (!m->has_targets) return vkt_fail(m->err, VKT_ERR_ARG, "model loss: the batch has no targets");
     const vkt_model_config *c = &m->cfg;
     const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads;

@@ -103,13 +103,15 @@ vkt_status vkt_model_set_entropy(vkt_model *m, const float *coef);
 vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user);
 // The logits (B*T, V) of the last forward (valid until vkt_model_backward overwrites them).
 vkt_view vkt_model_logits(vkt_model *m);
-// Records the loss (and with backward, dlogits and the backward pass, gradients +=).
-// Loss = loss_scale * sum_i (w_i CE_i - c_i H_i) (c = 0 without vkt_model_set_entropy).
-// backward = false computes the loss only.
-vkt_status vkt_model_loss(vkt_model *m, float loss_scale, bool backward);
+// Records the loss of the last forward: sum_i (w_i CE_i - c_i H_i) (c = 0 without
+// vkt_model_set_entropy), read with vkt_model_read_loss.
+vkt_status vkt_model_loss(vkt_model *m);
+// Records the loss, dlogits of loss_scale * that loss, and the backward pass (gradients +=).
+// The logits are overwritten by their gradient.
+vkt_status vkt_model_backward(vkt_model *m, float loss_scale);
 // Sum of w_i CE_i - c_i H_i over the batch (not scaled), and sum of |w_i|. Waits for the device.
 vkt_status vkt_model_read_loss(vkt_model *m, double *loss_sum, double *weight_sum);
-// Sum of H_i over the positions with c_i != 0 in the last vkt_model_loss, and how many
+// Sum of H_i over the positions with c_i != 0 in the last vkt_model_loss or vkt_model_backward, and how many
 // there were (0 and 0 without an entropy term). Waits for the device.
 vkt_status vkt_model_read_entropy(vkt_model *m, double *ent_sum, int *positions);
 // With a LoRA adapter attached (vkt_model_set_lora), these three act on the adapter's

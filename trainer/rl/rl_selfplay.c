@@ -419,7 +419,7 @@ static vkt_status forward_backward(upd *u, double *hsum, int *hpos, vkt_error *e
         VKT_TRY(vkt_rl_pack(seqs, n, u->w, start, MB, T, u->tok, u->tgt, u->wt, err));
         if (vkt_model_set_batch(m, u->tok, u->tgt, u->wt) != VKT_OK ||
             (use_ent && vkt_model_set_entropy(m, u->ct) != VKT_OK) ||
-            vkt_model_forward(m, NULL, NULL) != VKT_OK || vkt_model_loss(m, 1.0f, true) != VKT_OK)
+            vkt_model_forward(m, NULL, NULL) != VKT_OK || vkt_model_backward(m, 1.0f) != VKT_OK)
             return vkt_rl_sp_dev_fail(m, err, "forward/backward");
         double hs = 0;
         int hp = 0;

@@ -57,7 +57,7 @@ static vkt_status warmup_step(vkt_model *m, int rows, int mb, int T, const int32
     for (int r0 = 0; r0 < rows; r0 += mb) {
         const size_t at = (size_t)r0 * T;
         if (vkt_model_set_batch(m, tok + at, tgt + at, wt + at) != VKT_OK || vkt_model_forward(m, NULL, NULL) != VKT_OK ||
-            vkt_model_loss(m, 1.0f, true) != VKT_OK)
+            vkt_model_backward(m, 1.0f) != VKT_OK)
             return vkt_rl_sp_dev_fail(m, err, "warmup step");
         double ls, ws;
         if (loss && vkt_model_read_loss(m, &ls, &ws) != VKT_OK) return vkt_rl_sp_dev_fail(m, err, "warmup: loss");

@@ -233,7 +233,7 @@ static vkt_status validate(vkt_model *m, const vkt_dataset *d, const vkt_train_o
         double l, wsum;
         vkt_status s = vkt_model_set_batch(m, tok, tgt, w);
         if (s == VKT_OK) s = vkt_model_forward(m, NULL, NULL);
-        if (s == VKT_OK) s = vkt_model_loss(m, 1.0f, false);
+        if (s == VKT_OK) s = vkt_model_loss(m);
         if (s == VKT_OK) s = vkt_model_read_loss(m, &l, &wsum);
         if (s != VKT_OK) return vkt_fail(err, s, "validation: %s", vkt_ctx_message(ctx));
         loss += l, weight += wsum;
@@ -422,7 +422,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             // LoRA dropout masks: one key per micro-batch, the same for its backward.
             if (s == VKT_OK && lora) s = vkt_lora_set_train(lora, true, (uint64_t)st.step * o.accum + a);
             if (s == VKT_OK) s = vkt_model_forward(m, NULL, NULL);
-            if (s == VKT_OK) s = vkt_model_loss(m, scale, true);
+            if (s == VKT_OK) s = vkt_model_backward(m, scale);
             // The last micro-batch's loss is read with the gradient norm: one wait a step.
             if (s == VKT_OK && (lora || a + 1 < o.accum)) {
                 s = vkt_model_read_loss(m, &l, &wsum);
