@@ -38,7 +38,7 @@ static bool env_on(const char *name) {
 }
 
 vkt_ctx_options vkt_ctx_default_options(void) {
-    vkt_ctx_options o = {.device = -1, .validation = env_on("VKT_VALIDATION"), .profile = env_on("VKT_PROFILE")};
+    vkt_ctx_options o = {.device = -1, .validation = env_on("VKT_VALIDATION"), .timing = env_on("VKT_PROFILE")};
     return o;
 }
 
@@ -269,7 +269,7 @@ vkt_status vkt_ctx_create(const vkt_ctx_options *opt, vkt_ctx **out, vkt_error *
     }
     free(phys);
     free(profs);
-    ctx->profiling = o.profile && ctx->prof.timestamps;
+    ctx->timing = o.timing && ctx->prof.timestamps;
     if (s == VKT_OK) s = vkt_frames_create(ctx);
     if (s == VKT_OK) vkt_pipeline_cache_load(ctx);
     if (s != VKT_OK) {
@@ -286,7 +286,7 @@ void vkt_ctx_destroy(vkt_ctx *ctx) {
     if (ctx->device) {
         vkt_sync(ctx);
         vkDeviceWaitIdle(ctx->device);
-        if (ctx->profiling) vkt_profile_print(ctx);
+        if (ctx->timing) vkt_timing_print(ctx);
         vkt_frames_destroy(ctx);
         vkt_pipeline_cache_save(ctx);
         vkt_pipelines_destroy(ctx);

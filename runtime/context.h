@@ -15,17 +15,18 @@ typedef struct vkt_ctx vkt_ctx;
 typedef struct vkt_ctx_options {
     int device;       // device index; -1: VKT_DEVICE or the default choice
     bool validation;  // enable the Khronos validation layer (also VKT_VALIDATION=1)
-    bool profile;     // GPU timestamps per op (also VKT_PROFILE=1)
+    bool timing;      // GPU timestamps per op, a table at the end (also VKT_PROFILE=1; not the
+                      // device profile, which is the capabilities in profile.h)
 } vkt_ctx_options;
 
-// Default options: device -1, validation and profiling from the environment.
+// Default options: device -1, validation and per-op timing from the environment.
 vkt_ctx_options vkt_ctx_default_options(void);
 
 // Lists every device without creating one. *out is malloc'd (free() it).
 vkt_status vkt_devices_query(vkt_profile **out, int *count, int *chosen, vkt_error *err);
 
 vkt_status vkt_ctx_create(const vkt_ctx_options *opt, vkt_ctx **out, vkt_error *err);
-// Waits for pending work, prints the VKT_PROFILE table (to stderr) if profiling,
+// Waits for pending work, prints the VKT_PROFILE table (to stderr) if timing,
 // saves the pipeline cache and frees everything.
 void vkt_ctx_destroy(vkt_ctx *ctx);
 

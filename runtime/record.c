@@ -29,7 +29,7 @@ vkt_status vkt_frames_create(vkt_ctx *ctx) {
         VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
         r = vkCreateFence(ctx->device, &fi, NULL, &f->fence);
         if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateFence");
-        if (ctx->profiling) {
+        if (ctx->timing) {
             VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                         .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                         .queryCount = QUERIES_PER_FRAME};
@@ -66,7 +66,7 @@ static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f, bool stall) {
     VkResult r = vkWaitForFences(ctx->device, 1, &f->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkWaitForFences");
     ctx->host_waits += stall;
-    if (ctx->profiling && f->ndispatch > 0) {
+    if (ctx->timing && f->ndispatch > 0) {
         uint64_t ts[QUERIES_PER_FRAME];
         r = vkGetQueryPoolResults(ctx->device, f->queries, 0, 2u * (uint32_t)f->ndispatch,
                                   sizeof(uint64_t) * 2u * (uint32_t)f->ndispatch, ts, sizeof(uint64_t),
@@ -107,7 +107,7 @@ vkt_status vkt_frame_begin(vkt_ctx *ctx) {
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
     r = vkBeginCommandBuffer(f->cmd, &bi);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkBeginCommandBuffer");
-    if (ctx->profiling) vkCmdResetQueryPool(f->cmd, f->queries, 0, QUERIES_PER_FRAME);
+    if (ctx->timing) vkCmdResetQueryPool(f->cmd, f->queries, 0, QUERIES_PER_FRAME);
     f->recording = true;
     f->ndispatch = 0;
     // Work in earlier command buffers is ordered with this one by this barrier.
@@ -163,7 +163,7 @@ static int cmp_time(const void *a, const void *b) {
     return (x < y) - (x > y);
 }
 
-void vkt_profile_print(vkt_ctx *ctx) {
+void vkt_timing_print(vkt_ctx *ctx) {
     qsort(ctx->times, (size_t)ctx->ntimes, sizeof *ctx->times, cmp_time);
     double all = 0;
     for (int i = 0; i < ctx->ntimes; i++) all += ctx->times[i].total_ms;
@@ -299,7 +299,7 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
     uint8_t push[VKT_MAX_PUSH] = {0};
     memcpy(push, d->push, d->push_bytes);
 
-    if (ctx->profiling) {
+    if (ctx->timing) {
         f->query_ops[f->ndispatch] = d->op ? d->op : d->shader;
         vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, f->queries, 2u * (uint32_t)f->ndispatch);
     }
@@ -307,7 +307,7 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
     ctx->push_descriptor(f->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->layout, 0, (uint32_t)d->nbind, w);
     vkCmdPushConstants(f->cmd, pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, VKT_MAX_PUSH, push);
     vkCmdDispatch(f->cmd, d->groups[0], d->groups[1], d->groups[2]);
-    if (ctx->profiling)
+    if (ctx->timing)
         vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, f->queries, 2u * (uint32_t)f->ndispatch + 1);
     f->ndispatch++;
     if (f->ndispatch >= VKT_FRAME_DISPATCHES) VKT_TRY(vkt_frame_flush(ctx, false));

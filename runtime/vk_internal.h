@@ -128,7 +128,7 @@ struct vkt_ctx {
     vkt_hazard hazards[VKT_MAX_HAZARDS];
     int nhazards;
 
-    bool profiling;
+    bool timing;
     vkt_op_time *times;
     int ntimes, captimes;
 
@@ -146,7 +146,7 @@ vkt_status vkt_frame_flush(vkt_ctx *ctx, bool wait);
 void vkt_record_full_barrier(vkt_ctx *ctx);
 void vkt_frames_destroy(vkt_ctx *ctx);
 vkt_status vkt_frames_create(vkt_ctx *ctx);
-void vkt_profile_print(vkt_ctx *ctx);
+void vkt_timing_print(vkt_ctx *ctx);
 
 // pipeline.c
 vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **out);

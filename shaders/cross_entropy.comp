@@ -20,7 +20,7 @@
 // costs no extra read of the row and no lse - E[x] cancellation. Rows with c == 0 take the
 // plain path (a branch uniform over the workgroup): they cost what the base kernel costs.
 #include "vkt_common.glsl"
-#ifdef USE_SUBGROUP
+#ifdef VKT_ROW_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #endif
@@ -100,7 +100,7 @@ void main() {
         s = s * r + ea;
         m = mn;
     }
-#ifdef USE_SUBGROUP
+#ifdef VKT_ROW_SUBGROUP
     // Combine inside each subgroup (no barrier), then one barrier and every thread
     // combines the per-subgroup pairs in subgroup order.
     float msg = subgroupMax(m);

@@ -12,7 +12,7 @@ layout(push_constant) uniform Push {
 } p;
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
-#ifdef BWD
+#ifdef BACKWARD
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
 layout(std430, binding = 2) buffer DX { float dx[]; };
 #else
@@ -31,7 +31,7 @@ void main() {
         const float v = x[p.x_off + i];
         const float e = exp(2.0 * clamp(K * (v + 0.044715 * v * v * v), -15.0, 15.0));
         const float half1pth = e / (e + 1.0); // (1 + tanh) / 2
-#ifdef BWD
+#ifdef BACKWARD
         const float sech2 = 4.0 * e / ((e + 1.0) * (e + 1.0));
         const float g = half1pth + 0.5 * v * sech2 * K * (1.0 + 3.0 * 0.044715 * v * v);
         dx[p.y_off + i] += g * dy[p.dy_off + i];

@@ -10,13 +10,13 @@
 
 layout(push_constant) uniform Push {
     uint rows, F;
-    uint g_off, g_stride, u_off, u_stride, o_off, o_stride; // dout for BWD
-    uint dg_off, du_off; // BWD: dgate, dup use the strides of gate, up
+    uint g_off, g_stride, u_off, u_stride, o_off, o_stride; // dout for BACKWARD
+    uint dg_off, du_off; // BACKWARD: dgate, dup use the strides of gate, up
 } p;
 
 layout(std430, binding = 0) readonly buffer G { float gate[]; };
 layout(std430, binding = 1) readonly buffer U { float up[]; };
-#ifdef BWD
+#ifdef BACKWARD
 layout(std430, binding = 2) readonly buffer DO { float dout[]; };
 layout(std430, binding = 3) buffer DG { float dgate[]; };
 layout(std430, binding = 4) buffer DU { float dup[]; };
@@ -31,7 +31,7 @@ void main() {
             const uint gi = p.g_off + r * p.g_stride + f, ui = p.u_off + r * p.u_stride + f;
             const float g = gate[gi], u = up[ui];
             const float s = 1.0 / (1.0 + exp(-g)); // exp overflow -> s = 0, the right limit
-#ifdef BWD
+#ifdef BACKWARD
             const float d = dout[p.o_off + r * p.o_stride + f];
             dgate[p.dg_off + r * p.g_stride + f] += d * u * s * (1.0 + g * (1.0 - s));
             dup[p.du_off + r * p.u_stride + f] += d * g * s;

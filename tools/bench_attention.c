@@ -137,7 +137,7 @@ static int one_shape(vkt_ctx *ctx, const bench_opts *o, int paths, const char *n
 }
 
 // One decode step: B sequences, one new query each after Lk - 1 cached keys, k and v
-// interleaved in one cache of rows 2 KVH D (as trainer/model_gen.c keeps them), timed
+// interleaved in one cache of rows 2 KVH D (as trainer/gen_forward.c keeps them), timed
 // on both paths. Reads the whole cache once: bytes = 4 (2 B Lk KVH D + 2 B H D).
 static int one_decode(vkt_ctx *ctx, const bench_opts *o, int B, int Lk, int H, int KVH, int D) {
     att_arg a = {.B = B, .T = Lk, .H = H, .KVH = KVH, .D = D, .C = 2 * KVH * D};

@@ -10,7 +10,7 @@
 // with the weights as loaded (16-bit for a 16-bit checkpoint), and device_bytes = the
 // model's weights + vkt_gen_bytes of the plan (S = B, P + K positions, B * P rows, so the
 // batch's prompts prefill in one forward). vkt allocates a plan whole when it is created
-// (model_gen.c), so that total is also the peak; the bench checks that the context's
+// (gen_forward.c), so that total is also the peak; the bench checks that the context's
 // memory blocks (allocated_bytes: what the driver holds, sub-allocation slack included)
 // did not grow during generation.
 #include <errno.h>

@@ -34,6 +34,7 @@ typedef struct eff_opts {
     long prompts, check_problems, dir_problems, seeds, device, max_new;
     double max_drop, temperature;
     uint64_t seed;
+    int precision;  // --precision: the arithmetic of training the task model (VKT_PREC_*)
     bool plot, json, kinds_given;
 } eff_opts;
 

@@ -157,6 +157,9 @@ int eff_opts_parse(int argc, char **argv, eff_opts *o) {
          .help = "accuracy points the best setting may lose"},
         {"--seed", CLI_OPT_U64, &o->seed, .metavar = "S",
          .help = "seed for problem choice, sampling, the random direction"},
+        {"--precision", CLI_OPT_CHOICE, &o->precision, .choices = "fp32|bf16|fp16",
+         .help = "arithmetic of training the task model (not with --ckpt): 16-bit matmul\n"
+                 "operands with fp32 sums and weights; fp16 scales the loss"},
         {"--no-plot", CLI_OPT_UNFLAG, &o->plot, .help = "skip the figures"},
         {"--device", CLI_OPT_LONG, &o->device, 0, 1000, "N", .help = "Vulkan device (see vkt devices)",
          .def = "VKT_DEVICE, else auto"},
@@ -168,6 +171,8 @@ int eff_opts_parse(int argc, char **argv, eff_opts *o) {
     if (!o->out) return cli_usage_error(CMD, "--out DIR is required");
     if (!o->ckpt && (o->adapter || o->weights || o->chat != EFF_CHAT_OFF || o->system || o->thinking))
         return cli_usage_error(CMD, "--adapter, --weights, --chat, --system and --thinking need --ckpt");
+    if (o->ckpt && o->precision != 0)
+        return cli_usage_error(CMD, "--precision is for training the task model (without --ckpt)");
     if (o->chat == EFF_CHAT_OFF && (o->system || o->thinking))
         return cli_usage_error(CMD, "--system and --thinking need --chat on (or auto)");
     if (o->temperature == 0) o->seeds = 1;  // greedy decoding gives every seed the same tokens

@@ -77,7 +77,7 @@ int eff_train_model(vkt_ctx *ctx, const eff_opts *o, char **ckpt) {
         if (vkt_model_preset("gpt2-tiny", &t.cfg, &err) != VKT_OK) rc = cli_fail(EFF_CMD, "%s", err.msg);
         vkt_model_config_reshape(&t.cfg, 4, 64, 4, 0);
         t.steps = EFF_TRAIN_STEPS, t.batch = 32, t.seq = 120, t.lr = 3e-3, t.warmup = 100, t.eval_every = 250;
-        t.val_fraction = 0.01, t.seed = 1, t.resume = step > 0;
+        t.val_fraction = 0.01, t.seed = 1, t.resume = step > 0, t.precision = o->precision;
         t.progress = train_progress;
         t.stop = cli_catch_sigint();
         fprintf(stderr, "vkt %s: %s the task model in %s (4 layers x 64, %d steps of 32 examples; Ctrl-C saves)\n",

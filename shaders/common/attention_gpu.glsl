@@ -4,12 +4,12 @@
 // staged row at a time (one bank each) and nobody keeps an array of D floats. A
 // workgroup of WG invocations works on WG / G rows. Dot products are reduced across the
 // G lanes of a row in a fixed order (deterministic):
-//   ATT_SUBGROUP: a butterfly of subgroupShuffleXor (the G lanes sit in one subgroup;
+//   VKT_ROW_SUBGROUP: a butterfly of subgroupShuffleXor (the G lanes sit in one subgroup;
 //                 every lane ends with bitwise the same sum, float addition commutes);
 //   otherwise:    shared memory, two barriers per reduction.
 // Either way every invocation of the workgroup must call the reductions the same number
 // of times (uniform control flow): loops run to workgroup-wide bounds and mask per row.
-#ifdef ATT_SUBGROUP
+#ifdef VKT_ROW_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_shuffle : enable
 #endif
@@ -23,20 +23,20 @@ const uint NR = WG / G;                     // rows per workgroup
 // This invocation's index within the workgroup, numbered so that the G lanes of a row
 // are consecutive lanes of one subgroup.
 uint att_flat() {
-#ifdef ATT_SUBGROUP
+#ifdef VKT_ROW_SUBGROUP
     return gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID;
 #else
     return gl_LocalInvocationID.x;
 #endif
 }
 
-#ifndef ATT_SUBGROUP
+#ifndef VKT_ROW_SUBGROUP
 shared vec4 att_red[2 * WG];
 #endif
 
 // Sums a and b over the G lanes of this row (two independent sums at once).
 void att_reduce2(uint me, inout vec4 a, inout vec4 b) {
-#ifdef ATT_SUBGROUP
+#ifdef VKT_ROW_SUBGROUP
     for (uint m = G / 2; m >= 1; m /= 2) {
         a += subgroupShuffleXor(a, m);
         b += subgroupShuffleXor(b, m);

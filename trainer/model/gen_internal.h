@@ -1,5 +1,5 @@
 // gen_internal.h: the state of a generation plan (generate.h), shared by the files that
-// implement it: model_gen.c (plan, KV-cached forward, scoring) and gen_sample.c (sampling
+// implement it: gen_forward.c (plan, KV-cached forward, scoring) and gen_sample.c (sampling
 // and the generation loop). Not part of the public API.
 #ifndef VKT_GEN_INTERNAL_H
 #define VKT_GEN_INTERNAL_H

@@ -1,4 +1,4 @@
-// gen_text.h: the text side of generation (model_gen.c, rules in generate.h): the bytes
+// gen_text.h: the text side of generation (gen_forward.c, rules in generate.h): the bytes
 // each sampled token adds to a sample's text, stop strings matched on them, and the final
 // text of a tokenizer.json model (vkt_tok_decode of the tokens it keeps).
 #ifndef VKT_GEN_TEXT_H

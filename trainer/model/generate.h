@@ -1,5 +1,5 @@
 // generate.h: KV-cached, batched generation, teacher-forced scoring and evaluation on a
-// vkt_model (trainer/model/model_gen.c).
+// vkt_model: the cached forward in gen_forward.c, sampling in gen_sample.c, text in gen_text.c.
 //
 // A generation plan (vkt_gen) owns its own device memory: per layer a key/value cache of
 // `max_seqs` slots x `max_len` positions, and activations for up to `max_rows` new tokens

@@ -1,5 +1,5 @@
 // model_internal.h: the layout of vkt_model, shared by the files of the model (model.c
-// for training, model_gen.c for KV-cached generation). Not part of the public API.
+// for training, gen_forward.c for KV-cached generation). Not part of the public API.
 #ifndef VKT_MODEL_INTERNAL_H
 #define VKT_MODEL_INTERNAL_H
 

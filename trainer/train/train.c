@@ -271,10 +271,13 @@ static vkt_status skip_or_fail(vkt_model *m, const vkt_train_opts *o, const vkt_
     return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
 }
 
-// fp16 gradients that overflowed at loss scale `was`: the step is dropped and retried on the
-// next batch at the halved scale `now` (counted, told, never applied).
+// fp16 gradients that overflowed at a loss scale above 1: the step is dropped and the next batch
+// runs at half the scale (counted, told, never applied). At scale 1 the overflow is divergence.
 static vkt_status overflow_skip(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st,
-                                vkt_train_result *res, double was, double now, vkt_error *err) {
+                                vkt_train_result *res, vkt_loss_scaler *ls, vkt_error *err) {
+    double was = ls->scale;
+    vkt_loss_scaler_update(ls, false);
+    double now = ls->scale;
     res->skipped_overflow++;
     char msg[256];
     snprintf(msg, sizeof msg, "step %d: fp16 gradients overflowed at loss scale %.0f: skipped, scale now %.0f",
@@ -434,12 +437,9 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             loss += (wsum > 0 ? l / wsum : 0) / o.accum;
         }
         if (st.step + 1 == nan_step) loss = NAN, nan_step = 0;
-        if (s == VKT_OK && ls.on && !(isfinite(loss) && isfinite(gnorm))) {
-            double was = ls.scale;
-            if (vkt_loss_scaler_update(&ls, false)) {  // skipped: no update, the next batch
-                s = overflow_skip(m, &o, &st, res, was, ls.scale, err);
-                continue;
-            }
+        if (s == VKT_OK && ls.on && !(isfinite(loss) && isfinite(gnorm)) && ls.scale > 1) {
+            s = overflow_skip(m, &o, &st, res, &ls, err);
+            continue;  // skipped: no update, the next batch
         }
         if (s == VKT_OK && !isfinite(loss)) {
             s = skip_or_fail(m, &o, &st, res, loss, err);

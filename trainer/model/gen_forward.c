@@ -1,4 +1,4 @@
-// model_gen.c: the KV-cached forward behind generation (sampling: gen_sample.c), scoring and
+// gen_forward.c: the KV-cached forward behind generation (sampling: gen_sample.c), scoring and
 // evaluation (generate.h), in the op order of vkt_model_forward (model.c) and the reference model.
 //
 // One forward takes "feeds": (slot, n new tokens) for any set of sequences. Their rows are
