@@ -187,11 +187,40 @@ static void test_run_resume(void **state) {
     assert_int_not_equal(access(p, F_OK), 0);
 }
 
+// Removes what legitimately differs between two runs' reports: times and the run directory.
+static void drop_run_fields(json_t *j) {
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(j, tmp, k, v) {
+        size_t n = strlen(k);
+        if (!strcmp(k, "out") || strstr(k, "time") || (n > 2 && !strcmp(k + n - 2, "_s"))) json_object_del(j, k);
+        else if (json_is_object(v)) drop_run_fields(v);
+    }
+}
+
+// A resumed run is the run it continues: without --seed it takes the run's seed from
+// run_options.json for training and for evaluation alike, so it reports what an uninterrupted
+// run reports.
+static void test_resume_reports_as_straight(void **state) {
+    (void)state;
+    if (!test_cli_available()) return;
+    json_t *a = run(test_path("straight"), "--seed 7 --games 48 --eval-every 24", NULL);
+    json_decref(run(test_path("split"), "--seed 7 --games 24 --eval-every 24", NULL));
+    json_t *b = run(test_path("split"), "--resume --games 48", NULL);
+    drop_run_fields(a), drop_run_fields(b);
+    char *ta = json_dumps(a, JSON_SORT_KEYS), *tb = json_dumps(b, JSON_SORT_KEYS);
+    if (strcmp(ta, tb)) fail_msg("straight: %s\nresumed: %s", ta, tb);
+    free(ta), free(tb);
+    json_decref(a), json_decref(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_manifest_subdir, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_kinds_refused, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_run_resume, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_reports_as_straight, test_dir_setup, test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

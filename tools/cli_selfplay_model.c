@@ -8,6 +8,23 @@
 #include "lora_resume.h"
 #include "train_init.h"
 
+vkt_status cli_sp_new_model(vkt_ctx *ctx, const char *preset, int layers, int width, int heads,
+                            int context, uint64_t seed, vkt_model **m, vkt_error *err) {
+    vkt_model_config cfg;
+    VKT_TRY(vkt_model_preset(preset ? preset : "gpt2-tiny", &cfg, err));
+    if (!preset) cfg.layers = 2, cfg.width = 64, cfg.heads = 4, cfg.kv_heads = 4, cfg.ffn = 256;
+    cfg.context = context;
+    vkt_model_config_reshape(&cfg, layers, width, heads, 0);
+    VKT_TRY(vkt_model_config_check(&cfg, err));
+    vkt_status st = vkt_model_create(ctx, &cfg, m, err);
+    if (st != VKT_OK || !*m)
+        return err->msg[0] ? VKT_ERR_VULKAN
+                           : vkt_fail(err, VKT_ERR_VULKAN, "model: %s", vkt_ctx_message(ctx));
+    if (vkt_model_init(*m, seed) != VKT_OK)
+        return vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
+    return VKT_OK;
+}
+
 vkt_status cli_sp_open_lora(vkt_ctx *ctx, const char *init, int rank, double alpha, uint64_t seed, vkt_model **m,
                             json_t **base_id, vkt_error *err) {
     vkt_train_opts to;

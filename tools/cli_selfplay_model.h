@@ -1,4 +1,4 @@
-// cli_selfplay_model.h: the model a `vkt selfplay` run trains, when it comes from a
+// cli_selfplay_model.h: the model a `vkt selfplay` run trains: a new one, or one from a
 // checkpoint: a pretrained base with fresh LoRA adapters, or a resumed run's model (its
 // weights and AdamW moments, or its adapters over the base they were trained on, checked
 // file by file: trainer/model/lora_resume.h).
@@ -10,6 +10,11 @@
 
 #include "model.h"
 
+// A new model for self-play (the preset, or a custom gpt2 of 2 layers, width 64, without one;
+// layers, width, heads > 0 override its shape) of `context` tokens, initialised from seed.
+// On failure *m may be set: the caller closes it.
+vkt_status cli_sp_new_model(vkt_ctx *ctx, const char *preset, int layers, int width, int heads,
+                            int context, uint64_t seed, vkt_model **m, vkt_error *err);
 // init frozen (16-bit where its checkpoint is) with fresh adapters of `rank` on every
 // projection (alpha, seeded from seed), and *base_id the base's identity.
 vkt_status cli_sp_open_lora(vkt_ctx *ctx, const char *init, int rank, double alpha, uint64_t seed, vkt_model **m,
