@@ -378,6 +378,124 @@ static bool valid_utf8(const char *s) {
     return true;
 }
 
+// Validates the tensors and sorts them by name into order; numel[i]: entries[i]'s element count.
+static vkt_status check_entries(const char *path, const vkt_st_entry *entries, int n,
+                                const vkt_st_entry **order, uint64_t *numel, vkt_error *err) {
+    for (int i = 0; i < n; i++) {
+        const vkt_st_entry *e = &entries[i];
+        order[i] = e;
+        if (!e->name || !e->name[0] || strcmp(e->name, "__metadata__") == 0 || !valid_utf8(e->name))
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "%s: tensor %d has an empty, reserved or non-UTF-8 name", path, i);
+        if (e->ndim < 0 || e->ndim > VKT_ST_MAX_DIMS || (e->ndim > 0 && !e->shape))
+            return vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s': ndim %d out of range 0..%d", path,
+                            e->name, e->ndim, VKT_ST_MAX_DIMS);
+        uint64_t c = 1;
+        for (int d = 0; d < e->ndim; d++) {
+            if (e->shape[d] < 0 ||
+                (e->shape[d] > 0 && c > (UINT64_C(1) << 60) / (uint64_t)e->shape[d]))
+                return vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s': bad shape entry %lld", path,
+                                e->name, (long long)e->shape[d]);
+            c *= (uint64_t)e->shape[d];
+        }
+        if (c > 0 && !e->data)
+            return vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s': no data", path, e->name);
+        numel[i] = c;
+    }
+    qsort(order, (size_t)n, sizeof *order, cmp_entry_names);
+    for (int i = 1; i < n; i++)
+        if (strcmp(order[i - 1]->name, order[i]->name) == 0)
+            return vkt_fail(err, VKT_ERR_ARG, "%s: tensor name '%s' appears twice", path,
+                            order[i]->name);
+    return VKT_OK;
+}
+
+// Validates the metadata pairs and sorts them by key into morder.
+static vkt_status check_meta(const char *path, const char *const *meta, int n_meta,
+                             const char *const **morder, vkt_error *err) {
+    for (int i = 0; i < n_meta; i++) {
+        morder[i] = meta + 2 * i;
+        const char *key = meta[2 * i], *value = meta[2 * i + 1];
+        if (!key || !value || !valid_utf8(key) || !valid_utf8(value))
+            return vkt_fail(err, VKT_ERR_ARG, "%s: metadata entry %d is NULL or not UTF-8", path,
+                            i);
+    }
+    qsort(morder, (size_t)n_meta, sizeof *morder, cmp_meta_keys);
+    for (int i = 1; i < n_meta; i++)
+        if (strcmp(morder[i - 1][0], morder[i][0]) == 0)
+            return vkt_fail(err, VKT_ERR_ARG, "%s: metadata key '%s' appears twice", path,
+                            morder[i][0]);
+    return VKT_OK;
+}
+
+// The header, in the library's compact JSON, padded to 8 bytes; *data_size: the tensors' bytes.
+static void put_header(vkt_bytebuf *hb, const vkt_st_entry *entries, const vkt_st_entry **order,
+                       const uint64_t *numel, int n, const char *const **morder, int n_meta,
+                       uint64_t *data_size) {
+    sb_puts(hb, "{");
+    if (n_meta > 0) {
+        sb_puts(hb, "\"__metadata__\":{");
+        for (int i = 0; i < n_meta; i++) {
+            if (i) sb_puts(hb, ",");
+            sb_json_string(hb, morder[i][0]);
+            sb_puts(hb, ":");
+            sb_json_string(hb, morder[i][1]);
+        }
+        sb_puts(hb, "}");
+    }
+    uint64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        const vkt_st_entry *e = order[i];
+        uint64_t bytes = numel[e - entries] * 4;
+        char num[64];
+        if (i || n_meta > 0) sb_puts(hb, ",");
+        sb_json_string(hb, e->name);
+        sb_puts(hb, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (int d = 0; d < e->ndim; d++) {
+            snprintf(num, sizeof num, "%s%lld", d ? "," : "", (long long)e->shape[d]);
+            sb_puts(hb, num);
+        }
+        snprintf(num, sizeof num, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
+                 (unsigned long long)(off + bytes));
+        sb_puts(hb, num);
+        off += bytes;
+    }
+    sb_puts(hb, "}");
+    while (!hb->oom && hb->n % 8) sb_puts(hb, " ");
+    *data_size = off;
+}
+
+// Never write what the reader would refuse: check the header with the reader.
+static vkt_status check_header(const char *path, const vkt_bytebuf *hb, uint64_t data_size,
+                               vkt_error *err) {
+    vkt_safetensors chk = {0};
+    chk.path = (char *)path;
+    chk.data_size = data_size;
+    vkt_status s = parse_header(&chk, (const uint8_t *)hb->p, hb->n, err);
+    chk.path = NULL;
+    vkt_safetensors_close(&chk);
+    if (s != VKT_OK) vkt_fail_wrap(err, "safetensors writer produced a bad header");
+    return s;
+}
+
+// The length, the header and the tensors in name order, to a temp file renamed over path.
+static vkt_status write_file(const char *path, const vkt_bytebuf *hb, const vkt_st_entry *entries,
+                             const vkt_st_entry **order, const uint64_t *numel, int n,
+                             vkt_error *err) {
+    vkt_atomic_file af = {0};
+    uint8_t len[8];
+    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)hb->n >> (8 * i));
+    vkt_status s = vkt_atomic_file_open(&af, path, err);
+    if (s != VKT_OK) return s;
+    s = vkt_atomic_file_write(&af, len, 8, err);
+    if (s == VKT_OK) s = vkt_atomic_file_write(&af, hb->p, hb->n, err);
+    for (int i = 0; s == VKT_OK && i < n; i++)
+        s = vkt_atomic_file_write(&af, order[i]->data, numel[order[i] - entries] * 4, err);
+    if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
+    else vkt_atomic_file_abort(&af);
+    return s;
+}
+
 vkt_status vkt_safetensors_write(const char *path, const vkt_st_entry *entries, int n,
                                  const char *const *meta, int n_meta, vkt_error *err) {
     if (!path) return vkt_fail(err, VKT_ERR_ARG, "safetensors write: no file name");
@@ -388,118 +506,17 @@ vkt_status vkt_safetensors_write(const char *path, const vkt_st_entry *entries, 
     const char *const **morder = calloc((size_t)n_meta + 1, sizeof *morder);
     uint64_t *numel = calloc((size_t)n + 1, sizeof *numel);
     vkt_bytebuf hb = {0};
-    vkt_atomic_file af = {0};
-    if (!order || !morder || !numel) {
-        s = vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
+    uint64_t data_size = 0;
+    if (!order || !morder || !numel) s = vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory", path);
     // Validate everything before the first byte is written.
-    for (int i = 0; i < n; i++) {
-        const vkt_st_entry *e = &entries[i];
-        order[i] = e;
-        if (!e->name || !e->name[0] || strcmp(e->name, "__metadata__") == 0 || !valid_utf8(e->name)) {
-            s = vkt_fail(err, VKT_ERR_ARG, "%s: tensor %d has an empty, reserved or non-UTF-8 name", path, i);
-            goto done;
-        }
-        if (e->ndim < 0 || e->ndim > VKT_ST_MAX_DIMS || (e->ndim > 0 && !e->shape)) {
-            s = vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s': ndim %d out of range 0..%d", path, e->name,
-                         e->ndim, VKT_ST_MAX_DIMS);
-            goto done;
-        }
-        uint64_t c = 1;
-        for (int d = 0; d < e->ndim; d++) {
-            if (e->shape[d] < 0 || (e->shape[d] > 0 && c > (UINT64_C(1) << 60) / (uint64_t)e->shape[d])) {
-                s = vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s': bad shape entry %lld", path, e->name,
-                             (long long)e->shape[d]);
-                goto done;
-            }
-            c *= (uint64_t)e->shape[d];
-        }
-        if (c > 0 && !e->data) {
-            s = vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s': no data", path, e->name);
-            goto done;
-        }
-        numel[i] = c;
+    if (s == VKT_OK) s = check_entries(path, entries, n, order, numel, err);
+    if (s == VKT_OK) s = check_meta(path, meta, n_meta, morder, err);
+    if (s == VKT_OK) {
+        put_header(&hb, entries, order, numel, n, morder, n_meta, &data_size);
+        if (hb.oom) s = vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory", path);
     }
-    qsort(order, (size_t)n, sizeof *order, cmp_entry_names);
-    for (int i = 1; i < n; i++)
-        if (strcmp(order[i - 1]->name, order[i]->name) == 0) {
-            s = vkt_fail(err, VKT_ERR_ARG, "%s: tensor name '%s' appears twice", path, order[i]->name);
-            goto done;
-        }
-    for (int i = 0; i < n_meta; i++) {
-        morder[i] = meta + 2 * i;
-        if (!meta[2 * i] || !meta[2 * i + 1] || !valid_utf8(meta[2 * i]) || !valid_utf8(meta[2 * i + 1])) {
-            s = vkt_fail(err, VKT_ERR_ARG, "%s: metadata entry %d is NULL or not UTF-8", path, i);
-            goto done;
-        }
-    }
-    qsort(morder, (size_t)n_meta, sizeof *morder, cmp_meta_keys);
-    for (int i = 1; i < n_meta; i++)
-        if (strcmp(morder[i - 1][0], morder[i][0]) == 0) {
-            s = vkt_fail(err, VKT_ERR_ARG, "%s: metadata key '%s' appears twice", path, morder[i][0]);
-            goto done;
-        }
-
-    // Header, in the library's compact JSON.
-    sb_puts(&hb, "{");
-    if (n_meta > 0) {
-        sb_puts(&hb, "\"__metadata__\":{");
-        for (int i = 0; i < n_meta; i++) {
-            if (i) sb_puts(&hb, ",");
-            sb_json_string(&hb, morder[i][0]);
-            sb_puts(&hb, ":");
-            sb_json_string(&hb, morder[i][1]);
-        }
-        sb_puts(&hb, "}");
-    }
-    uint64_t off = 0;
-    for (int i = 0; i < n; i++) {
-        const vkt_st_entry *e = order[i];
-        uint64_t bytes = numel[e - entries] * 4;
-        char num[64];
-        if (i || n_meta > 0) sb_puts(&hb, ",");
-        sb_json_string(&hb, e->name);
-        sb_puts(&hb, ":{\"dtype\":\"F32\",\"shape\":[");
-        for (int d = 0; d < e->ndim; d++) {
-            snprintf(num, sizeof num, "%s%lld", d ? "," : "", (long long)e->shape[d]);
-            sb_puts(&hb, num);
-        }
-        snprintf(num, sizeof num, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
-                 (unsigned long long)(off + bytes));
-        sb_puts(&hb, num);
-        off += bytes;
-    }
-    sb_puts(&hb, "}");
-    while (!hb.oom && hb.n % 8) sb_puts(&hb, " ");
-    if (hb.oom) {
-        s = vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    {
-        // Never write what the reader would refuse: check the header with the reader.
-        vkt_safetensors chk = {0};
-        chk.path = (char *)path;
-        chk.data_size = off;
-        s = parse_header(&chk, (const uint8_t *)hb.p, hb.n, err);
-        chk.path = NULL;
-        vkt_safetensors_close(&chk);
-        if (s != VKT_OK) {
-            vkt_fail_wrap(err, "safetensors writer produced a bad header");
-            goto done;
-        }
-    }
-    uint8_t len[8];
-    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)hb.n >> (8 * i));
-    s = vkt_atomic_file_open(&af, path, err);
-    if (s != VKT_OK) goto done;
-    s = vkt_atomic_file_write(&af, len, 8, err);
-    if (s == VKT_OK) s = vkt_atomic_file_write(&af, hb.p, hb.n, err);
-    for (int i = 0; s == VKT_OK && i < n; i++)
-        s = vkt_atomic_file_write(&af, order[i]->data, numel[order[i] - entries] * 4, err);
-    if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
-    else vkt_atomic_file_abort(&af);
-done:
+    if (s == VKT_OK) s = check_header(path, &hb, data_size, err);
+    if (s == VKT_OK) s = write_file(path, &hb, entries, order, numel, n, err);
     free(order);
     free(morder);
     free(numel);

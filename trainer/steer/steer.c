@@ -242,131 +242,188 @@ static int cmp_len_desc(const void *a, const void *b, void *lens) {
     return x - y;
 }
 
-vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int n_prompts, int first_layer,
-                             int last_layer, vkt_steer_pos pos, int batch, vkt_steer_acts *out, vkt_error *err) {
-    memset(out, 0, sizeof *out);
-    const vkt_model_config *c = vkt_model_cfg(m);
-    const int L = c->layers, C = c->width, V = c->vocab, Tctx = c->context;
-    if ((unsigned)pos > VKT_STEER_POS_RESPONSE) return vkt_fail(err, VKT_ERR_ARG, "steer capture: bad positions %d", pos);
+// Checks the positions, layers and prompts; *rows: the rows they give.
+static vkt_status check_capture(const vkt_model_config *c, const vkt_steer_prompt *prompts,
+                                int n_prompts, int first_layer, int last_layer, vkt_steer_pos pos,
+                                int64_t *rows, vkt_error *err) {
+    const int L = c->layers, V = c->vocab, Tctx = c->context;
+    if ((unsigned)pos > VKT_STEER_POS_RESPONSE)
+        return vkt_fail(err, VKT_ERR_ARG, "steer capture: bad positions %d", pos);
     if (first_layer < 0 || last_layer > L - 1 || first_layer > last_layer)
-        return vkt_fail(err, VKT_ERR_ARG, "steer capture: layers %d-%d out of range (the model has layers 0..%d)",
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "steer capture: layers %d-%d out of range (the model has layers 0..%d)",
                         first_layer, last_layer, L - 1);
     if (n_prompts < 1) return vkt_fail(err, VKT_ERR_ARG, "steer capture: no prompts");
-    int64_t rows = 0;
+    *rows = 0;
     for (int i = 0; i < n_prompts; i++) {
         const vkt_steer_prompt *p = &prompts[i];
         if (p->n < 1 || !p->tokens)
             return vkt_fail(err, VKT_ERR_ARG, "steer capture: prompt %d is empty", i);
         if (p->n > Tctx)
-            return vkt_fail(err, VKT_ERR_ARG, "steer capture: prompt %d has %d tokens, more than the model's context %d",
-                            i, p->n, Tctx);
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "steer capture: prompt %d has %d tokens, more than the model's "
+                            "context %d", i, p->n, Tctx);
         if (pos == VKT_STEER_POS_RESPONSE && (p->response_start < 0 || p->response_start >= p->n))
             return vkt_fail(err, VKT_ERR_ARG,
-                            "steer capture: prompt %d: response_start %d is not a token of its %d (positions response "
-                            "needs at least one response token)",
+                            "steer capture: prompt %d: response_start %d is not a token of its %d "
+                            "(positions response needs at least one response token)",
                             i, p->response_start, p->n);
         for (int t = 0; t < p->n; t++)
             if (p->tokens[t] < 0 || p->tokens[t] >= V)
-                return vkt_fail(err, VKT_ERR_ARG, "steer capture: prompt %d token %d is %d, outside the vocabulary [0, %d)",
-                                i, t, p->tokens[t], V);
+                return vkt_fail(err, VKT_ERR_ARG,
+                                "steer capture: prompt %d token %d is %d, outside the vocabulary "
+                                "[0, %d)", i, t, p->tokens[t], V);
         int t0, nr;
         rows_of(p, pos, &t0, &nr);
-        rows += nr;
+        *rows += nr;
     }
-    if (batch <= 0) batch = 16;
-    const int B = batch < n_prompts ? batch : n_prompts, nl = last_layer - first_layer + 1;
-    vkt_ctx *ctx = vkt_model_ctx(m);
+    return VKT_OK;
+}
 
-    int *order = malloc((size_t)n_prompts * sizeof *order), *lens = malloc((size_t)n_prompts * sizeof *lens);
-    int64_t *off = malloc((size_t)n_prompts * sizeof *off);
-    out->data = malloc((size_t)nl * (size_t)rows * (size_t)C * sizeof *out->data);
-    out->prompt_index = malloc((size_t)rows * sizeof *out->prompt_index);
-    out->token_index = malloc((size_t)rows * sizeof *out->token_index);
-    if (!order || !lens || !off || !out->data || !out->prompt_index || !out->token_index) {
-        free(order), free(lens), free(off);
-        vkt_steer_acts_free(out);
-        return vkt_fail(err, VKT_ERR_NOMEM, "steer capture: %lld rows of %d floats x %d layers", (long long)rows, C, nl);
-    }
-    out->first_layer = first_layer, out->n_layers = nl, out->C = C, out->n_prompts = n_prompts, out->pos = pos;
-    out->rows = rows;
+// One capture: the prompts, the batching and the buffers its batches share.
+typedef struct capture_job {
+    vkt_model *m;
+    vkt_ctx *ctx;
+    const vkt_steer_prompt *prompts;
+    int n_prompts, first, last, nl, C, B, Tctx;
+    vkt_steer_pos pos;
+    int32_t pad;
+    int *order, *lens;     // prompts longest first; their lengths
+    int64_t *off;          // each prompt's first row in out
+    vkt_buffer *capbuf, *idbuf;
+    int32_t *tok, *sel;
+    float *host;
+    vkt_steer_acts *out;
+} capture_job;
+
+// Each row's prompt and token in out, each prompt's first row, the batch order; returns the
+// most rows one batch gives.
+static int64_t index_rows(capture_job *j) {
+    vkt_steer_acts *out = j->out;
     int64_t r = 0, Rmax = 0;
-    for (int i = 0; i < n_prompts; i++) {
+    for (int i = 0; i < j->n_prompts; i++) {
         int t0, nr;
-        rows_of(&prompts[i], pos, &t0, &nr);
-        off[i] = r;
+        rows_of(&j->prompts[i], j->pos, &t0, &nr);
+        j->off[i] = r;
         for (int k = 0; k < nr; k++) out->prompt_index[r + k] = i, out->token_index[r + k] = t0 + k;
         r += nr;
-        order[i] = i, lens[i] = prompts[i].n;
+        j->order[i] = i, j->lens[i] = j->prompts[i].n;
     }
     // Longest first, so each batch's padding is at most the spread of similar lengths.
-    qsort_r(order, (size_t)n_prompts, sizeof *order, cmp_len_desc, lens);
-    for (int b0 = 0; b0 < n_prompts; b0 += B) {
+    qsort_r(j->order, (size_t)j->n_prompts, sizeof *j->order, cmp_len_desc, j->lens);
+    for (int b0 = 0; b0 < j->n_prompts; b0 += j->B) {
         int64_t R = 0;
-        for (int j = b0; j < n_prompts && j < b0 + B; j++) {
+        for (int q = b0; q < j->n_prompts && q < b0 + j->B; q++) {
             int t0, nr;
-            rows_of(&prompts[order[j]], pos, &t0, &nr);
+            rows_of(&j->prompts[j->order[q]], j->pos, &t0, &nr);
             R += nr;
         }
         if (R > Rmax) Rmax = R;
     }
+    return Rmax;
+}
 
-    vkt_buffer *capbuf = NULL, *idbuf = NULL;
-    int32_t *tok = NULL, *sel = NULL;
-    float *host = NULL;
+// The device and host buffers for batches of up to Rmax rows.
+static vkt_status make_buffers(capture_job *j, int64_t Rmax, vkt_error *err) {
+    const int B = j->B, Tctx = j->Tctx;
     vkt_status s = VKT_OK;
     if (Rmax * (int64_t)B > 0x7fffffff || (int64_t)B * Tctx > 0x7fffffff)
         s = vkt_fail(err, VKT_ERR_ARG, "steer capture: batch too large");
     if (s == VKT_OK) {
-        s = vkt_buffer_create(ctx, (uint64_t)nl * Rmax * C * 4, &capbuf);
-        if (s == VKT_OK) s = vkt_buffer_create(ctx, vkt_embedding_ids_bytes((int)Rmax, false), &idbuf);
-        if (s != VKT_OK && err) *err = *vkt_ctx_err(ctx);
+        s = vkt_buffer_create(j->ctx, (uint64_t)j->nl * Rmax * j->C * 4, &j->capbuf);
+        if (s == VKT_OK)
+            s = vkt_buffer_create(j->ctx, vkt_embedding_ids_bytes((int)Rmax, false), &j->idbuf);
+        if (s != VKT_OK && err) *err = *vkt_ctx_err(j->ctx);
     }
-    tok = malloc((size_t)B * Tctx * sizeof *tok);
-    sel = malloc((size_t)Rmax * sizeof *sel);
-    host = malloc((size_t)nl * Rmax * C * sizeof *host);
-    if (s == VKT_OK && (!tok || !sel || !host)) s = vkt_fail(err, VKT_ERR_NOMEM, "steer capture: batch buffers");
+    j->tok = malloc((size_t)B * Tctx * sizeof *j->tok);
+    j->sel = malloc((size_t)Rmax * sizeof *j->sel);
+    j->host = malloc((size_t)j->nl * Rmax * j->C * sizeof *j->host);
+    if (s == VKT_OK && (!j->tok || !j->sel || !j->host))
+        s = vkt_fail(err, VKT_ERR_NOMEM, "steer capture: batch buffers");
+    return s;
+}
+
+// The batch of prompts order[b0..]: forward with the capture hook, rows into out.
+static vkt_status capture_batch(const capture_job *j, int b0, vkt_error *err) {
+    const int B = j->B, C = j->C, nl = j->nl;
+    int nb = j->n_prompts - b0 < B ? j->n_prompts - b0 : B, T = 0;
+    for (int q = 0; q < nb; q++) T = j->lens[j->order[b0 + q]] > T ? j->lens[j->order[b0 + q]] : T;
+    T = (T + 7) / 8 * 8;
+    if (T > j->Tctx) T = j->Tctx;
+    int R = 0;
+    for (int q = 0; q < B * T; q++) j->tok[q] = j->pad;
+    for (int q = 0; q < nb; q++) {
+        const vkt_steer_prompt *p = &j->prompts[j->order[b0 + q]];
+        memcpy(j->tok + (size_t)q * T, p->tokens, (size_t)p->n * sizeof *j->tok);
+        int t0, nr;
+        rows_of(p, j->pos, &t0, &nr);
+        for (int k = 0; k < nr; k++) j->sel[R++] = q * T + t0 + k;
+    }
+    hook_state h = {.first = j->first, .last = j->last, .C = C, .R = R};
+    h.cap = vkt_view_f32(vkt_view_all(j->capbuf), 0, (uint64_t)nl * R * C);
+    vkt_status s = vkt_model_plan(j->m, B, T);
+    if (s == VKT_OK) s = vkt_model_set_batch(j->m, j->tok, NULL, NULL);
+    if (s == VKT_OK)
+        s = vkt_embedding_ids_upload(j->ctx, R, B * T, 0, j->sel, NULL, vkt_view_all(j->idbuf),
+                                     &h.ids);
+    if (s == VKT_OK) s = vkt_model_forward(j->m, capture_hook, &h);
+    if (s == VKT_OK) s = vkt_download(j->ctx, h.cap, j->host, (uint64_t)nl * R * C * 4);
+    if (s != VKT_OK) {
+        if (err) *err = *vkt_ctx_err(j->ctx);
+        vkt_fail_wrap(err, "steer capture");
+        return s;
+    }
+    // Batch order -> prompt order: each prompt's rows are contiguous in both.
+    const int64_t rows = j->out->rows;
+    for (int k = 0; k < nl; k++) {
+        const float *src = j->host + (size_t)k * R * C;
+        for (int q = 0; q < nb; q++) {
+            int i = j->order[b0 + q], t0, nr;
+            rows_of(&j->prompts[i], j->pos, &t0, &nr);
+            memcpy(j->out->data + ((size_t)k * rows + (size_t)j->off[i]) * C, src,
+                   (size_t)nr * C * sizeof *src);
+            src += (size_t)nr * C;
+        }
+    }
+    return VKT_OK;
+}
+
+vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int n_prompts,
+                             int first_layer, int last_layer, vkt_steer_pos pos, int batch,
+                             vkt_steer_acts *out, vkt_error *err) {
+    memset(out, 0, sizeof *out);
+    const vkt_model_config *c = vkt_model_cfg(m);
+    int64_t rows = 0;
+    vkt_status s =
+        check_capture(c, prompts, n_prompts, first_layer, last_layer, pos, &rows, err);
+    if (s != VKT_OK) return s;
+    if (batch <= 0) batch = 16;
+    const int C = c->width, nl = last_layer - first_layer + 1;
+    capture_job j = {.m = m, .ctx = vkt_model_ctx(m), .prompts = prompts, .n_prompts = n_prompts,
+                     .first = first_layer, .last = last_layer, .nl = nl, .C = C,
+                     .B = batch < n_prompts ? batch : n_prompts, .Tctx = c->context, .pos = pos,
+                     .out = out};
     // Pad with <|pad|> where the vocabulary has it; any id would do (the mask hides it).
-    const int32_t pad = V > VKT_TOK_PAD ? VKT_TOK_PAD : 0;
-    for (int b0 = 0; b0 < n_prompts && s == VKT_OK; b0 += B) {
-        int nb = n_prompts - b0 < B ? n_prompts - b0 : B, T = 0;
-        for (int j = 0; j < nb; j++) T = lens[order[b0 + j]] > T ? lens[order[b0 + j]] : T;
-        T = (T + 7) / 8 * 8;
-        if (T > Tctx) T = Tctx;
-        int R = 0;
-        for (int j = 0; j < B * T; j++) tok[j] = pad;
-        for (int j = 0; j < nb; j++) {
-            const vkt_steer_prompt *p = &prompts[order[b0 + j]];
-            memcpy(tok + (size_t)j * T, p->tokens, (size_t)p->n * sizeof *tok);
-            int t0, nr;
-            rows_of(p, pos, &t0, &nr);
-            for (int k = 0; k < nr; k++) sel[R++] = j * T + t0 + k;
-        }
-        hook_state h = {.first = first_layer, .last = last_layer, .C = C, .R = R};
-        h.cap = vkt_view_f32(vkt_view_all(capbuf), 0, (uint64_t)nl * R * C);
-        s = vkt_model_plan(m, B, T);
-        if (s == VKT_OK) s = vkt_model_set_batch(m, tok, NULL, NULL);
-        if (s == VKT_OK) s = vkt_embedding_ids_upload(ctx, R, B * T, 0, sel, NULL, vkt_view_all(idbuf), &h.ids);
-        if (s == VKT_OK) s = vkt_model_forward(m, capture_hook, &h);
-        if (s == VKT_OK) s = vkt_download(ctx, h.cap, host, (uint64_t)nl * R * C * 4);
-        if (s != VKT_OK) {
-            if (err) *err = *vkt_ctx_err(ctx);
-            vkt_fail_wrap(err, "steer capture");
-            break;
-        }
-        // Batch order -> prompt order: each prompt's rows are contiguous in both.
-        for (int k = 0; k < nl; k++) {
-            const float *src = host + (size_t)k * R * C;
-            for (int j = 0; j < nb; j++) {
-                int i = order[b0 + j], t0, nr;
-                rows_of(&prompts[i], pos, &t0, &nr);
-                memcpy(out->data + ((size_t)k * rows + (size_t)off[i]) * C, src, (size_t)nr * C * sizeof *src);
-                src += (size_t)nr * C;
-            }
-        }
+    j.pad = c->vocab > VKT_TOK_PAD ? VKT_TOK_PAD : 0;
+    j.order = malloc((size_t)n_prompts * sizeof *j.order);
+    j.lens = malloc((size_t)n_prompts * sizeof *j.lens);
+    j.off = malloc((size_t)n_prompts * sizeof *j.off);
+    out->data = malloc((size_t)nl * (size_t)rows * (size_t)C * sizeof *out->data);
+    out->prompt_index = malloc((size_t)rows * sizeof *out->prompt_index);
+    out->token_index = malloc((size_t)rows * sizeof *out->token_index);
+    if (!j.order || !j.lens || !j.off || !out->data || !out->prompt_index || !out->token_index) {
+        free(j.order), free(j.lens), free(j.off);
+        vkt_steer_acts_free(out);
+        return vkt_fail(err, VKT_ERR_NOMEM, "steer capture: %lld rows of %d floats x %d layers",
+                        (long long)rows, C, nl);
     }
-    if (capbuf) vkt_buffer_destroy(ctx, capbuf);
-    if (idbuf) vkt_buffer_destroy(ctx, idbuf);
-    free(tok), free(sel), free(host), free(order), free(lens), free(off);
+    out->first_layer = first_layer, out->n_layers = nl, out->C = C, out->n_prompts = n_prompts;
+    out->pos = pos, out->rows = rows;
+    s = make_buffers(&j, index_rows(&j), err);
+    for (int b0 = 0; b0 < n_prompts && s == VKT_OK; b0 += j.B) s = capture_batch(&j, b0, err);
+    if (j.capbuf) vkt_buffer_destroy(j.ctx, j.capbuf);
+    if (j.idbuf) vkt_buffer_destroy(j.ctx, j.idbuf);
+    free(j.tok), free(j.sel), free(j.host), free(j.order), free(j.lens), free(j.off);
     if (s != VKT_OK) vkt_steer_acts_free(out);
     return s;
 }
