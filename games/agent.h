@@ -21,29 +21,32 @@
 
 typedef struct vkt_agent {
     void *self;
-    const char *name;  // for reports: "random", "nash:0.1667", ...
-    vkt_status (*act)(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err);
-    vkt_status (*probs)(void *self, const vkt_game *g, int player, const int *acts, int n, double *p,
-                        vkt_error *err);
+    const char *name; // for reports: "random", "nash:0.1667", ...
+    vkt_status (*act)(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action,
+                      vkt_error *err);
+    vkt_status (*probs)(void *self, const vkt_game *g, int player, const int *acts, int n,
+                        double *p, vkt_error *err);
     void (*destroy)(void *self);
 } vkt_agent;
 
 // Agent specs the library builds for a game (the CLI adds `human` and `ckpt:DIR`):
 //   random                       every game: uniform over legal actions
 //   minimax                      tictactoe: perfect play, ties broken uniformly at random
-//   nash[:alpha]                 kuhn: OpenSpiel's equilibrium family, alpha in [0, 1/3], default 1/6
-//   always-bet, always-pass      kuhn: the fixed tabular policies
-//   policy:FILE                  kuhn: a tabular policy JSON (see kuhn_policy.h)
-//   greedy                       negotiation: accepts trades that raise its own value,
+//   nash[:alpha]                 kuhn: OpenSpiel's equilibrium family, alpha in [0, 1/3], default
+//   1/6 always-bet, always-pass      kuhn: the fixed tabular policies policy:FILE kuhn: a tabular
+//   policy JSON (see kuhn_policy.h) greedy                       negotiation: accepts trades that
+//   raise its own value,
 //                                else offers one that does (uniformly among them)
 // Fails with VKT_ERR_ARG naming the valid specs for that game.
-vkt_status vkt_agent_create(const char *spec, const vkt_game_ops *game, vkt_agent *out, vkt_error *err);
+vkt_status vkt_agent_create(const char *spec, const vkt_game_ops *game, vkt_agent *out,
+                            vkt_error *err);
 // One line listing the specs valid for `game` (for --help and errors).
 const char *vkt_agent_specs(const vkt_game_ops *game);
 void vkt_agent_destroy(vkt_agent *a);
 
 // Asks agent a for player's move at g; checks the answer is legal (or VKT_ACTION_INVALID).
-vkt_status vkt_agent_act(vkt_agent *a, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err);
+vkt_status vkt_agent_act(vkt_agent *a, const vkt_game *g, int player, vkt_rng *rng, int *action,
+                         vkt_error *err);
 
 // The uniform-random agent (no allocation).
 vkt_agent vkt_agent_random(void);

@@ -13,9 +13,12 @@ static int trade_gain(const vkt_negotiation *s, int p, int proposer, int a) {
     return p == proposer ? recv_v - give_v : give_v - recv_v;
 }
 
-static vkt_status greedy_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
+static vkt_status greedy_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action,
+                             vkt_error *err) {
     const vkt_negotiation *s = vkt_negotiation_state(g);
-    if (!s) return vkt_fail(err, VKT_ERR_ARG, "greedy agent: plays negotiation, not %s", vkt_game_name(g));
+    if (!s)
+        return vkt_fail(err, VKT_ERR_ARG, "greedy agent: plays negotiation, not %s",
+                        vkt_game_name(g));
     if (s->pending >= 0 && trade_gain(s, player, 1 - player, s->pending) > 0) {
         *action = VKT_NEG_ACCEPT;
         return VKT_OK;
@@ -29,6 +32,7 @@ static vkt_status greedy_act(void *self, const vkt_game *g, int player, vkt_rng 
 }
 
 vkt_status vkt_agent_greedy_create(vkt_agent *out, vkt_error *err) {
-    *out = (vkt_agent){.self = NULL, .name = "greedy", .act = greedy_act, .probs = NULL, .destroy = NULL};
+    *out = (vkt_agent){
+        .self = NULL, .name = "greedy", .act = greedy_act, .probs = NULL, .destroy = NULL};
     return VKT_OK;
 }

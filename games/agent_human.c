@@ -17,7 +17,8 @@ typedef struct human {
 static bool read_line(FILE *in, char *buf, size_t cap) {
     if (!fgets(buf, (int)cap, in)) return false;
     size_t n = strlen(buf);
-    if (n && buf[n - 1] == '\n') buf[--n] = 0;
+    if (n && buf[n - 1] == '\n')
+        buf[--n] = 0;
     else {
         int c;
         while ((c = fgetc(in)) != EOF && c != '\n') {}
@@ -25,7 +26,8 @@ static bool read_line(FILE *in, char *buf, size_t cap) {
     return true;
 }
 
-static vkt_status human_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
+static vkt_status human_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action,
+                            vkt_error *err) {
     human *h = self;
     char obs[16384];
     vkt_protocol_observation(g, player, obs, sizeof obs);
@@ -35,8 +37,9 @@ static vkt_status human_act(void *self, const vkt_game *g, int player, vkt_rng *
         fflush(h->out);
         char line[1024];
         if (!read_line(h->in, line, sizeof line))
-            return vkt_fail(err, VKT_ERR_INTERRUPTED, "%s: input ended before the game did", vkt_game_name(g));
-        if (!isatty(fileno(h->in))) fprintf(h->out, "%s\n", line);  // echo piped input
+            return vkt_fail(err, VKT_ERR_INTERRUPTED, "%s: input ended before the game did",
+                            vkt_game_name(g));
+        if (!isatty(fileno(h->in))) fprintf(h->out, "%s\n", line); // echo piped input
         if (strspn(line, " \t\r") == strlen(line)) continue;
         vkt_error why = {0};
         bool wrapped = strchr(line, '[') || strstr(line, "\\boxed{");

@@ -8,7 +8,7 @@
 #include "agent.h"
 #include "tictactoe.h"
 
-#define CODES 19683  // 3^9
+#define CODES 19683 // 3^9
 #define UNKNOWN 2
 
 typedef struct minimax {
@@ -56,10 +56,13 @@ int vkt_tictactoe_solved_value(void) {
     return v;
 }
 
-static vkt_status minimax_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
+static vkt_status minimax_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action,
+                              vkt_error *err) {
     minimax *m = self;
     const vkt_tictactoe *s = vkt_tictactoe_state(g);
-    if (!s) return vkt_fail(err, VKT_ERR_ARG, "minimax agent: plays tictactoe, not %s", vkt_game_name(g));
+    if (!s)
+        return vkt_fail(err, VKT_ERR_ARG, "minimax agent: plays tictactoe, not %s",
+                        vkt_game_name(g));
     int8_t b[9];
     memcpy(b, s->board, sizeof b);
     int best[9], nbest = 0, bestv = 0;
@@ -68,7 +71,7 @@ static vkt_status minimax_act(void *self, const vkt_game *g, int player, vkt_rng
         b[c] = (int8_t)player;
         int v = solve(m, b, 1 - player);
         b[c] = -1;
-        if (player == 1) v = -v;  // the mover's own value
+        if (player == 1) v = -v; // the mover's own value
         if (nbest == 0 || v > bestv) {
             bestv = v;
             nbest = 0;
@@ -84,6 +87,7 @@ vkt_status vkt_agent_minimax_create(vkt_agent *out, vkt_error *err) {
     minimax *m = malloc(sizeof *m);
     if (!m) return vkt_fail(err, VKT_ERR_NOMEM, "minimax agent: out of memory");
     memset(m->memo, UNKNOWN, sizeof m->memo);
-    *out = (vkt_agent){.self = m, .name = "minimax", .act = minimax_act, .probs = NULL, .destroy = free};
+    *out = (vkt_agent){
+        .self = m, .name = "minimax", .act = minimax_act, .probs = NULL, .destroy = free};
     return VKT_OK;
 }

@@ -10,7 +10,8 @@ vkt_status vkt_arena_run(const vkt_game *proto, vkt_agent *const *agents, long g
     if (games < 1) return vkt_fail(err, VKT_ERR_ARG, "arena: games=%ld must be >= 1", games);
     int np = vkt_game_num_players(proto);
     vkt_rng rng[VKT_GAME_MAX_PLAYERS];
-    for (int p = 0; p < np; p++) vkt_rng_seed(&rng[p], vkt_rng_derive(seed ^ 0xa6e1a5eedULL, (uint64_t)p));
+    for (int p = 0; p < np; p++)
+        vkt_rng_seed(&rng[p], vkt_rng_derive(seed ^ 0xa6e1a5eedULL, (uint64_t)p));
     double sum[VKT_GAME_MAX_PLAYERS] = {0}, sumsq[VKT_GAME_MAX_PLAYERS] = {0};
     vkt_game g;
     for (long i = 0; i < games; i++) {
@@ -25,7 +26,8 @@ vkt_status vkt_arena_run(const vkt_game *proto, vkt_agent *const *agents, long g
                 out->invalid[p]++;
                 break;
             }
-            if (vkt_game_apply(&g, a, err) != VKT_OK) return vkt_fail_wrap(err, "arena game %ld", i + 1);
+            if (vkt_game_apply(&g, a, err) != VKT_OK)
+                return vkt_fail_wrap(err, "arena game %ld", i + 1);
         }
         double r[VKT_GAME_MAX_PLAYERS];
         vkt_game_returns(&g, r);
@@ -34,8 +36,10 @@ vkt_status vkt_arena_run(const vkt_game *proto, vkt_agent *const *agents, long g
             sumsq[p] += r[p] * r[p];
         }
         if (np == 1) {
-            if (r[0] > 0) out->wins[0]++;
-            else if (r[0] == 0) out->draws++;
+            if (r[0] > 0)
+                out->wins[0]++;
+            else if (r[0] == 0)
+                out->draws++;
         } else {
             int best = 0;
             for (int p = 1; p < np; p++)
@@ -43,8 +47,10 @@ vkt_status vkt_arena_run(const vkt_game *proto, vkt_agent *const *agents, long g
             bool unique = true;
             for (int p = 0; p < np; p++)
                 if (p != best && r[p] == r[best]) unique = false;
-            if (unique) out->wins[best]++;
-            else out->draws++;
+            if (unique)
+                out->wins[best]++;
+            else
+                out->draws++;
         }
     }
     out->games = games;

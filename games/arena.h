@@ -10,11 +10,11 @@
 
 typedef struct vkt_arena_result {
     long games;
-    long wins[VKT_GAME_MAX_PLAYERS];     // by seat: that seat's return beat every other seat's
-    long draws;                          // no seat strictly best
-    long invalid[VKT_GAME_MAX_PLAYERS];  // games ended by that seat's invalid move
+    long wins[VKT_GAME_MAX_PLAYERS];    // by seat: that seat's return beat every other seat's
+    long draws;                         // no seat strictly best
+    long invalid[VKT_GAME_MAX_PLAYERS]; // games ended by that seat's invalid move
     double mean_return[VKT_GAME_MAX_PLAYERS];
-    double ci95[VKT_GAME_MAX_PLAYERS];   // half-width: 1.96 * sample sd / sqrt(games)
+    double ci95[VKT_GAME_MAX_PLAYERS]; // half-width: 1.96 * sample sd / sqrt(games)
 } vkt_arena_result;
 
 // Plays `games` games of `proto` (created, options set; it is copied, not changed)

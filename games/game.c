@@ -12,11 +12,7 @@
 
 // To add a game: declare its ops in its header and list it here.
 static const vkt_game_ops *const registry[] = {
-    &vkt_tictactoe_ops,
-    &vkt_kuhn_ops,
-    &vkt_negotiation_ops,
-    &vkt_offswitch_game_ops,
-    NULL,
+    &vkt_tictactoe_ops, &vkt_kuhn_ops, &vkt_negotiation_ops, &vkt_offswitch_game_ops, NULL,
 };
 
 const vkt_game_ops *const *vkt_game_list(void) { return registry; }
@@ -38,7 +34,8 @@ static void list_names(char *buf, size_t cap) {
 vkt_status vkt_game_create(vkt_game *g, const char *spec, vkt_error *err) {
     if (!g || !spec) return vkt_fail(err, VKT_ERR_ARG, "game: no game spec given");
     char buf[256];
-    if (strlen(spec) >= sizeof buf) return vkt_fail(err, VKT_ERR_ARG, "game: spec '%.40s...' is too long", spec);
+    if (strlen(spec) >= sizeof buf)
+        return vkt_fail(err, VKT_ERR_ARG, "game: spec '%.40s...' is too long", spec);
     strcpy(buf, spec);
     char *opts = strchr(buf, ':');
     if (opts) *opts++ = 0;
@@ -101,14 +98,16 @@ bool vkt_game_is_legal(const vkt_game *g, int action) {
     return false;
 }
 
-vkt_status vkt_game_action_text(const vkt_game *g, int action, char *buf, size_t cap, vkt_error *err) {
+vkt_status vkt_game_action_text(const vkt_game *g, int action, char *buf, size_t cap,
+                                vkt_error *err) {
     if (cap) buf[0] = 0;
     return g->ops->action_text(g->state, action, buf, cap, err);
 }
 
 vkt_status vkt_game_apply(vkt_game *g, int action, vkt_error *err) {
     if (vkt_game_is_terminal(g))
-        return vkt_fail(err, VKT_ERR_ARG, "%s: action %d played after the game ended", g->ops->name, action);
+        return vkt_fail(err, VKT_ERR_ARG, "%s: action %d played after the game ended", g->ops->name,
+                        action);
     return g->ops->apply(g->state, action, err);
 }
 

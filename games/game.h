@@ -34,11 +34,11 @@
 #include "status.h"
 
 #define VKT_GAME_MAX_PLAYERS 2
-#define VKT_GAME_MAX_LEGAL 1024    // bound on legal actions at any state, every game
-#define VKT_GAME_STATE_BYTES 4096  // bound on a game's state struct
-#define VKT_ACTION_TEXT_MAX 96     // bound on one action's text, NUL included
-#define VKT_TERMINAL (-1)          // current player of a finished game
-#define VKT_ACTION_INVALID (-1)    // "the agent's move was not a legal action"
+#define VKT_GAME_MAX_LEGAL 1024   // bound on legal actions at any state, every game
+#define VKT_GAME_STATE_BYTES 4096 // bound on a game's state struct
+#define VKT_ACTION_TEXT_MAX 96    // bound on one action's text, NUL included
+#define VKT_TERMINAL (-1)         // current player of a finished game
+#define VKT_ACTION_INVALID (-1)   // "the agent's move was not a legal action"
 
 // Rewards when a move is invalid: the offender gets `offender`, every other player
 // `others`, and the game ends. SPIRAL uses two settings (arXiv 2506.24119).
@@ -54,13 +54,13 @@ typedef struct vkt_invalid_rule {
 // Functions that cannot fail on a valid state return values directly; everything that
 // takes input from outside (options, actions) returns vkt_status.
 typedef struct vkt_game_ops {
-    const char *name;     // "tictactoe", "kuhn", "negotiation", ...
-    const char *summary;  // one line for --help
-    const char *options;  // one line naming the options, "rounds=N (1..100), reward=chips|outcome"
-    int num_players;      // 1 or 2
-    int num_actions;      // action ids are in [0, num_actions)
-    size_t state_size;    // sizeof the game's state struct, <= VKT_GAME_STATE_BYTES
-    bool case_sensitive;  // whether action texts must match case (protocol.c folds if not)
+    const char *name;    // "tictactoe", "kuhn", "negotiation", ...
+    const char *summary; // one line for --help
+    const char *options; // one line naming the options, "rounds=N (1..100), reward=chips|outcome"
+    int num_players;     // 1 or 2
+    int num_actions;     // action ids are in [0, num_actions)
+    size_t state_size;   // sizeof the game's state struct, <= VKT_GAME_STATE_BYTES
+    bool case_sensitive; // whether action texts must match case (protocol.c folds if not)
 
     // Parameters to their defaults (state zeroed before the call).
     void (*defaults)(void *state);
@@ -93,8 +93,8 @@ typedef struct vkt_game_ops {
 // A game: its ops, how invalid moves are scored, and the engine's state, all inline.
 typedef struct vkt_game {
     const vkt_game_ops *ops;
-    vkt_invalid_rule invalid_rule;  // VKT_INVALID_EVAL unless set
-    int forfeited_by;               // -1, or the player whose invalid move ended the game
+    vkt_invalid_rule invalid_rule; // VKT_INVALID_EVAL unless set
+    int forfeited_by;              // -1, or the player whose invalid move ended the game
     _Alignas(16) unsigned char state[VKT_GAME_STATE_BYTES];
 } vkt_game;
 
@@ -110,13 +110,14 @@ vkt_status vkt_game_set_option(vkt_game *g, const char *key, const char *value, 
 void vkt_game_set_invalid_rule(vkt_game *g, vkt_invalid_rule rule);
 
 vkt_status vkt_game_reset(vkt_game *g, uint64_t seed, vkt_error *err);
-int vkt_game_current_player(const vkt_game *g);  // VKT_TERMINAL when over
+int vkt_game_current_player(const vkt_game *g); // VKT_TERMINAL when over
 bool vkt_game_is_terminal(const vkt_game *g);
 int vkt_game_num_players(const vkt_game *g);
 const char *vkt_game_name(const vkt_game *g);
-int vkt_game_legal_actions(const vkt_game *g, int *out);  // out[VKT_GAME_MAX_LEGAL]
+int vkt_game_legal_actions(const vkt_game *g, int *out); // out[VKT_GAME_MAX_LEGAL]
 bool vkt_game_is_legal(const vkt_game *g, int action);
-vkt_status vkt_game_action_text(const vkt_game *g, int action, char *buf, size_t cap, vkt_error *err);
+vkt_status vkt_game_action_text(const vkt_game *g, int action, char *buf, size_t cap,
+                                vkt_error *err);
 vkt_status vkt_game_apply(vkt_game *g, int action, vkt_error *err);
 // Ends the game because `player` made an invalid move: returns become the invalid rule.
 void vkt_game_forfeit(vkt_game *g, int player);

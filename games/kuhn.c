@@ -43,12 +43,17 @@ static vkt_status kuhn_set_option(void *state, const char *key, const char *valu
         return VKT_OK;
     }
     if (strcmp(key, "reward") == 0) {
-        if (value && strcmp(value, "chips") == 0) s->reward = VKT_KUHN_REWARD_CHIPS;
-        else if (value && strcmp(value, "outcome") == 0) s->reward = VKT_KUHN_REWARD_OUTCOME;
-        else return vkt_fail(err, VKT_ERR_ARG, "kuhn: reward=%s must be chips or outcome", value ? value : "");
+        if (value && strcmp(value, "chips") == 0)
+            s->reward = VKT_KUHN_REWARD_CHIPS;
+        else if (value && strcmp(value, "outcome") == 0)
+            s->reward = VKT_KUHN_REWARD_OUTCOME;
+        else
+            return vkt_fail(err, VKT_ERR_ARG, "kuhn: reward=%s must be chips or outcome",
+                            value ? value : "");
         return VKT_OK;
     }
-    return vkt_fail(err, VKT_ERR_ARG, "kuhn: unknown option '%s' (options: rounds=N, reward=chips|outcome)", key);
+    return vkt_fail(err, VKT_ERR_ARG,
+                    "kuhn: unknown option '%s' (options: rounds=N, reward=chips|outcome)", key);
 }
 
 static vkt_status kuhn_reset(void *state, uint64_t seed, vkt_error *err) {
@@ -79,7 +84,8 @@ static int kuhn_legal(const void *state, int *out) {
     return 2;
 }
 
-static vkt_status kuhn_action_text(const void *state, int a, char *buf, size_t cap, vkt_error *err) {
+static vkt_status kuhn_action_text(const void *state, int a, char *buf, size_t cap,
+                                   vkt_error *err) {
     const vkt_kuhn *s = state;
     if (a != VKT_KUHN_PASS && a != VKT_KUHN_BET)
         return vkt_fail(err, VKT_ERR_ARG, "kuhn: action %d is not 0 (pass) or 1 (bet)", a);
@@ -93,17 +99,29 @@ static bool settle(vkt_kuhn_hand *h) {
     const char *x = h->hist;
     int first = h->first, second = 1 - first;
     int high = h->cards[0] > h->cards[1] ? 0 : 1;
-    if (strcmp(x, "pp") == 0) { h->winner = (int8_t)high; h->amount = 1; h->showdown = 1; }
-    else if (strcmp(x, "bb") == 0 || strcmp(x, "pbb") == 0) { h->winner = (int8_t)high; h->amount = 2; h->showdown = 1; }
-    else if (strcmp(x, "bp") == 0) { h->winner = (int8_t)first; h->amount = 1; }
-    else if (strcmp(x, "pbp") == 0) { h->winner = (int8_t)second; h->amount = 1; }
-    else return false;
+    if (strcmp(x, "pp") == 0) {
+        h->winner = (int8_t)high;
+        h->amount = 1;
+        h->showdown = 1;
+    } else if (strcmp(x, "bb") == 0 || strcmp(x, "pbb") == 0) {
+        h->winner = (int8_t)high;
+        h->amount = 2;
+        h->showdown = 1;
+    } else if (strcmp(x, "bp") == 0) {
+        h->winner = (int8_t)first;
+        h->amount = 1;
+    } else if (strcmp(x, "pbp") == 0) {
+        h->winner = (int8_t)second;
+        h->amount = 1;
+    } else
+        return false;
     return true;
 }
 
 static vkt_status kuhn_apply(void *state, int a, vkt_error *err) {
     vkt_kuhn *s = state;
-    if (kuhn_current(s) == VKT_TERMINAL) return vkt_fail(err, VKT_ERR_ARG, "kuhn: action %d after the match ended", a);
+    if (kuhn_current(s) == VKT_TERMINAL)
+        return vkt_fail(err, VKT_ERR_ARG, "kuhn: action %d after the match ended", a);
     if (a != VKT_KUHN_PASS && a != VKT_KUHN_BET)
         return vkt_fail(err, VKT_ERR_ARG, "kuhn: action %d is not 0 (pass) or 1 (bet)", a);
     vkt_kuhn_hand *h = &s->hands[s->hand];
@@ -122,26 +140,34 @@ static void kuhn_returns(const void *state, double *out) {
     const vkt_kuhn *s = state;
     out[0] = out[1] = 0;
     if (s->hand < s->rounds) return;
-    bool outcome = s->reward == VKT_KUHN_REWARD_OUTCOME || (s->reward == VKT_KUHN_REWARD_DEFAULT && s->rounds > 1);
+    bool outcome = s->reward == VKT_KUHN_REWARD_OUTCOME ||
+                   (s->reward == VKT_KUHN_REWARD_DEFAULT && s->rounds > 1);
     for (int p = 0; p < 2; p++)
         out[p] = outcome ? (s->chips[p] > 0) - (s->chips[p] < 0) : s->chips[p];
 }
 
-static const char *verb(char c, bool facing) { return c == 'b' ? (facing ? "called" : "bet") : (facing ? "folded" : "checked"); }
+static const char *verb(char c, bool facing) {
+    return c == 'b' ? (facing ? "called" : "bet") : (facing ? "folded" : "checked");
+}
 
 static void describe_actions(vkt_textbuf *t, const vkt_kuhn_hand *h, int player) {
-    if (h->nh == 0) { vkt_textbuf_printf(t, "none"); return; }
+    if (h->nh == 0) {
+        vkt_textbuf_printf(t, "none");
+        return;
+    }
     for (int i = 0; i < h->nh; i++) {
         int seat = (h->first + i) % 2;
         bool facing = i > 0 && h->hist[i - 1] == 'b';
-        vkt_textbuf_printf(t, "%s%s %s", i ? ", " : "", seat == player ? "you" : "opponent", verb(h->hist[i], facing));
+        vkt_textbuf_printf(t, "%s%s %s", i ? ", " : "", seat == player ? "you" : "opponent",
+                           verb(h->hist[i], facing));
     }
 }
 
 static size_t kuhn_describe(const void *state, int player, char *buf, size_t cap) {
     const vkt_kuhn *s = state;
     vkt_textbuf t = vkt_textbuf_make(buf, cap);
-    vkt_textbuf_printf(&t,
+    vkt_textbuf_printf(
+        &t,
         "You are Player %d in a game of Kuhn Poker against Player %d.\n"
         "Rules: the deck has three cards, J < Q < K. Each hand both players put 1 chip in the pot "
         "and get one card; the third card is not used. The first to act may [Check] or [Bet] "
@@ -150,23 +176,28 @@ static size_t kuhn_describe(const void *state, int player, char *buf, size_t cap
         "[Call] (add 1 chip), and the higher card wins the pot.\n",
         player, 1 - player);
     if (s->rounds > 1)
-        vkt_textbuf_printf(&t,
+        vkt_textbuf_printf(
+            &t,
             "The match has %d hands. Player 0 acts first in hand 1, and the first player "
-            "alternates; whoever has won more chips after the last hand wins the match.\n", s->rounds);
+            "alternates; whoever has won more chips after the last hand wins the match.\n",
+            s->rounds);
     vkt_textbuf_printf(&t, "Give your move in brackets, e.g. [Check].\n");
     int done = s->hand < s->rounds ? s->hand : s->rounds;
     for (int k = 0; k < done; k++) {
         const vkt_kuhn_hand *h = &s->hands[k];
         if (s->rounds > 1) vkt_textbuf_printf(&t, "Hand %d: ", k + 1);
         vkt_textbuf_printf(&t, "your card %c", card_name[h->cards[player]]);
-        if (h->showdown) vkt_textbuf_printf(&t, ", opponent's card %c", card_name[h->cards[1 - player]]);
+        if (h->showdown)
+            vkt_textbuf_printf(&t, ", opponent's card %c", card_name[h->cards[1 - player]]);
         vkt_textbuf_printf(&t, "; ");
         describe_actions(&t, h, player);
         vkt_textbuf_printf(&t, "; %s %s %d chip%s.\n", h->winner == player ? "you" : "opponent",
-                           h->winner == player ? "win" : "wins", h->amount, h->amount > 1 ? "s" : "");
+                           h->winner == player ? "win" : "wins", h->amount,
+                           h->amount > 1 ? "s" : "");
     }
     if (s->rounds > 1)
-        vkt_textbuf_printf(&t, "Chips so far: you %+d, opponent %+d.\n", s->chips[player], s->chips[1 - player]);
+        vkt_textbuf_printf(&t, "Chips so far: you %+d, opponent %+d.\n", s->chips[player],
+                           s->chips[1 - player]);
     if (s->hand < s->rounds) {
         const vkt_kuhn_hand *h = &s->hands[s->hand];
         if (s->rounds > 1)
@@ -178,18 +209,26 @@ static size_t kuhn_describe(const void *state, int player, char *buf, size_t cap
     } else {
         double r[2];
         kuhn_returns(s, r);
-        vkt_textbuf_printf(&t, "The game is over: %s.\n", r[player] > 0 ? "you win" : r[player] < 0 ? "you lose" : "a draw");
+        vkt_textbuf_printf(&t, "The game is over: %s.\n",
+                           r[player] > 0   ? "you win"
+                           : r[player] < 0 ? "you lose"
+                                           : "a draw");
     }
     return vkt_textbuf_len(&t);
 }
 
 vkt_status vkt_kuhn_set_hand(vkt_game *g, int card0, int card1, const char *hist, vkt_error *err) {
-    if (g->ops != &vkt_kuhn_ops) return vkt_fail(err, VKT_ERR_ARG, "kuhn_set_hand: game is %s, not kuhn", g->ops->name);
+    if (g->ops != &vkt_kuhn_ops)
+        return vkt_fail(err, VKT_ERR_ARG, "kuhn_set_hand: game is %s, not kuhn", g->ops->name);
     vkt_kuhn *s = (vkt_kuhn *)g->state;
     if (card0 < 0 || card0 > 2 || card1 < 0 || card1 > 2 || card0 == card1)
-        return vkt_fail(err, VKT_ERR_ARG, "kuhn_set_hand: cards %d,%d must be two different cards in 0..2", card0, card1);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "kuhn_set_hand: cards %d,%d must be two different cards in 0..2", card0,
+                        card1);
     if (strcmp(hist, "") && strcmp(hist, "p") && strcmp(hist, "b") && strcmp(hist, "pb"))
-        return vkt_fail(err, VKT_ERR_ARG, "kuhn_set_hand: history '%s' is not a decision point (\"\", p, b, pb)", hist);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "kuhn_set_hand: history '%s' is not a decision point (\"\", p, b, pb)",
+                        hist);
     g->forfeited_by = -1;
     s->hand = 0;
     s->chips[0] = s->chips[1] = 0;

@@ -19,30 +19,34 @@
 #define VKT_KUHN_PASS 0
 #define VKT_KUHN_BET 1
 
-typedef enum { VKT_KUHN_REWARD_DEFAULT, VKT_KUHN_REWARD_CHIPS, VKT_KUHN_REWARD_OUTCOME } vkt_kuhn_reward;
+typedef enum {
+    VKT_KUHN_REWARD_DEFAULT,
+    VKT_KUHN_REWARD_CHIPS,
+    VKT_KUHN_REWARD_OUTCOME
+} vkt_kuhn_reward;
 
 typedef struct vkt_kuhn_hand {
-    int8_t cards[2];  // by seat: 0 = J, 1 = Q, 2 = K
-    int8_t first;     // seat that acts first this hand
-    int8_t nh;        // actions so far
-    char hist[4];     // 'p'/'b' in order, NUL-terminated (OpenSpiel's history letters)
-    int8_t winner;    // seat that won the pot (-1 while the hand runs)
-    int8_t amount;    // chips the winner gained (1 or 2)
-    int8_t showdown;  // 1 when the cards were shown
+    int8_t cards[2]; // by seat: 0 = J, 1 = Q, 2 = K
+    int8_t first;    // seat that acts first this hand
+    int8_t nh;       // actions so far
+    char hist[4];    // 'p'/'b' in order, NUL-terminated (OpenSpiel's history letters)
+    int8_t winner;   // seat that won the pot (-1 while the hand runs)
+    int8_t amount;   // chips the winner gained (1 or 2)
+    int8_t showdown; // 1 when the cards were shown
 } vkt_kuhn_hand;
 
 typedef struct vkt_kuhn {
-    int rounds;              // parameters
+    int rounds; // parameters
     vkt_kuhn_reward reward;
-    vkt_rng rng;             // chance: the deals
-    int hand;                // index of the current hand; == rounds when the match is over
-    int chips[2];            // net chips won so far, by seat (sum 0)
+    vkt_rng rng;  // chance: the deals
+    int hand;     // index of the current hand; == rounds when the match is over
+    int chips[2]; // net chips won so far, by seat (sum 0)
     vkt_kuhn_hand hands[VKT_KUHN_MAX_ROUNDS];
 } vkt_kuhn;
 
 extern const vkt_game_ops vkt_kuhn_ops;
 
-const vkt_kuhn *vkt_kuhn_state(const vkt_game *g);  // NULL for another game
+const vkt_kuhn *vkt_kuhn_state(const vkt_game *g); // NULL for another game
 // Sets the current (first) hand of a fresh one-hand game to given cards and a legal
 // history ("", "p", "b", "pb"), so any information state can be posed to an agent.
 vkt_status vkt_kuhn_set_hand(vkt_game *g, int card0, int card1, const char *hist, vkt_error *err);

@@ -21,7 +21,7 @@ static int hist_index(const char *h) {
     if (!*h) return 0;
     if (strcmp(h, "p") == 0) return 1;
     if (strcmp(h, "b") == 0) return 2;
-    return 3;  // "pb"
+    return 3; // "pb"
 }
 
 static double walk(const vkt_kuhn_policy *pol[2], int c0, int c1, char *h, int n) {

@@ -18,14 +18,15 @@
 #define VKT_KUHN_INFOSTATES 12
 
 typedef struct vkt_kuhn_policy {
-    double bet[VKT_KUHN_INFOSTATES];  // P(aggressive action) by info-state index
+    double bet[VKT_KUHN_INFOSTATES]; // P(aggressive action) by info-state index
 } vkt_kuhn_policy;
 
-const char *vkt_kuhn_infostate_name(int i);       // "0", "0p", "0b", "0pb", "1", ...
-int vkt_kuhn_infostate_index(const char *name);   // -1 if not one of the 12
-int vkt_kuhn_infostate_player(int i);             // 0 or 1: who acts there
+const char *vkt_kuhn_infostate_name(int i);     // "0", "0p", "0b", "0pb", "1", ...
+int vkt_kuhn_infostate_index(const char *name); // -1 if not one of the 12
+int vkt_kuhn_infostate_player(int i);           // 0 or 1: who acts there
 
-void vkt_kuhn_policy_const(vkt_kuhn_policy *pi, double p_bet);  // random 0.5, always-bet 1, always-pass 0
+void vkt_kuhn_policy_const(vkt_kuhn_policy *pi,
+                           double p_bet); // random 0.5, always-bet 1, always-pass 0
 // OpenSpiel's Nash family (open_spiel/python/games/data.py): alpha in [0, 1/3].
 vkt_status vkt_kuhn_policy_nash(double alpha, vkt_kuhn_policy *pi, vkt_error *err);
 // "random", "always-bet", "always-pass", "nash", "nash:ALPHA" (ALPHA a number or a

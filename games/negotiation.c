@@ -24,7 +24,8 @@ bool vkt_negotiation_offer(int a, vkt_neg_offer *o) {
 
 int vkt_negotiation_offer_id(vkt_neg_offer o) {
     int q = VKT_NEG_MAX_QTY;
-    if (o.give_res < 0 || o.give_res > 1 || o.give < 1 || o.give > q || o.recv < 1 || o.recv > q) return -1;
+    if (o.give_res < 0 || o.give_res > 1 || o.give < 1 || o.give > q || o.recv < 1 || o.recv > q)
+        return -1;
     return 2 + o.give_res * q * q + (o.give - 1) * q + (o.recv - 1);
 }
 
@@ -54,12 +55,17 @@ static vkt_status neg_set_option(void *state, const char *key, const char *value
         return VKT_OK;
     }
     if (strcmp(key, "random_values") == 0 || strcmp(key, "random-values") == 0) {
-        if (!value || strcmp(value, "1") == 0 || strcmp(value, "true") == 0) s->random_values = true;
-        else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0) s->random_values = false;
-        else return vkt_fail(err, VKT_ERR_ARG, "negotiation: random_values=%s must be 0/1/true/false", value);
+        if (!value || strcmp(value, "1") == 0 || strcmp(value, "true") == 0)
+            s->random_values = true;
+        else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0)
+            s->random_values = false;
+        else
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "negotiation: random_values=%s must be 0/1/true/false", value);
         return VKT_OK;
     }
-    return vkt_fail(err, VKT_ERR_ARG, "negotiation: unknown option '%s' (options: turns=N, random_values)", key);
+    return vkt_fail(err, VKT_ERR_ARG,
+                    "negotiation: unknown option '%s' (options: turns=N, random_values)", key);
 }
 
 static vkt_status neg_reset(void *state, uint64_t seed, vkt_error *err) {
@@ -104,29 +110,40 @@ static int neg_legal(const void *state, int *out) {
 }
 
 static void offer_text(vkt_neg_offer o, char *buf, size_t cap) {
-    snprintf(buf, cap, "Offer: %d %s -> %d %s", o.give, res_name[o.give_res], o.recv, res_name[1 - o.give_res]);
+    snprintf(buf, cap, "Offer: %d %s -> %d %s", o.give, res_name[o.give_res], o.recv,
+             res_name[1 - o.give_res]);
 }
 
 static vkt_status neg_action_text(const void *state, int a, char *buf, size_t cap, vkt_error *err) {
     vkt_neg_offer o = {0, 0, 0};
-    if (a == VKT_NEG_ACCEPT) snprintf(buf, cap, "Accept");
-    else if (a == VKT_NEG_DENY) snprintf(buf, cap, "Deny");
-    else if (vkt_negotiation_offer(a, &o)) offer_text(o, buf, cap);
-    else return vkt_fail(err, VKT_ERR_ARG, "negotiation: action %d is out of range 0..%d", a, VKT_NEG_NUM_ACTIONS - 1);
+    if (a == VKT_NEG_ACCEPT)
+        snprintf(buf, cap, "Accept");
+    else if (a == VKT_NEG_DENY)
+        snprintf(buf, cap, "Deny");
+    else if (vkt_negotiation_offer(a, &o))
+        offer_text(o, buf, cap);
+    else
+        return vkt_fail(err, VKT_ERR_ARG, "negotiation: action %d is out of range 0..%d", a,
+                        VKT_NEG_NUM_ACTIONS - 1);
     return VKT_OK;
 }
 
 static vkt_status neg_apply(void *state, int a, vkt_error *err) {
     vkt_negotiation *s = state;
     int p = neg_current(s);
-    if (p == VKT_TERMINAL) return vkt_fail(err, VKT_ERR_ARG, "negotiation: action %d after the game ended", a);
+    if (p == VKT_TERMINAL)
+        return vkt_fail(err, VKT_ERR_ARG, "negotiation: action %d after the game ended", a);
     vkt_neg_offer o = {0, 0, 0};
     if (a == VKT_NEG_ACCEPT) {
-        if (s->pending < 0) return vkt_fail(err, VKT_ERR_ARG, "negotiation: player %d accepted, but no offer is addressed to them", p);
+        if (s->pending < 0)
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "negotiation: player %d accepted, but no offer is addressed to them",
+                            p);
         vkt_negotiation_offer(s->pending, &o);
-        int q = 1 - p;  // the proposer
+        int q = 1 - p; // the proposer
         if (!offer_feasible(s, q, o))
-            return vkt_fail(err, VKT_ERR_ARG, "negotiation: the pending offer is no longer feasible");
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "negotiation: the pending offer is no longer feasible");
         s->inv[q][o.give_res] -= o.give;
         s->inv[p][o.give_res] += o.give;
         s->inv[p][1 - o.give_res] -= o.recv;
@@ -139,12 +156,15 @@ static vkt_status neg_apply(void *state, int a, vkt_error *err) {
         if (!offer_feasible(s, p, o)) {
             char t[64];
             offer_text(o, t, sizeof t);
-            return vkt_fail(err, VKT_ERR_ARG, "negotiation: player %d cannot make '%s': holds %d Wood, %d Gold; opponent %d Wood, %d Gold",
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "negotiation: player %d cannot make '%s': holds %d Wood, %d Gold; "
+                            "opponent %d Wood, %d Gold",
                             p, t, s->inv[p][0], s->inv[p][1], s->inv[1 - p][0], s->inv[1 - p][1]);
         }
         s->pending = a;
     } else {
-        return vkt_fail(err, VKT_ERR_ARG, "negotiation: action %d is out of range 0..%d", a, VKT_NEG_NUM_ACTIONS - 1);
+        return vkt_fail(err, VKT_ERR_ARG, "negotiation: action %d is out of range 0..%d", a,
+                        VKT_NEG_NUM_ACTIONS - 1);
     }
     s->log[s->turn++] = (int16_t)a;
     return VKT_OK;
@@ -165,44 +185,55 @@ static size_t neg_describe(const void *state, int player, char *buf, size_t cap)
     const vkt_negotiation *s = state;
     vkt_textbuf t = vkt_textbuf_make(buf, cap);
     const int *v = s->values[player];
-    vkt_textbuf_printf(&t,
+    vkt_textbuf_printf(
+        &t,
         "You are Player %d in a negotiation game against Player %d.\n"
         "Rules: both players start with %d Wood and %d Gold. You value Wood at %d and Gold at %d "
         "per unit; your opponent values them in their own way. The game lasts %d turns in total, "
         "one action a turn, players alternating; Player 0 acts first. On your turn you may offer a "
         "trade, [Offer: X Wood -> Y Gold] (you give X Wood and receive Y Gold) or "
         "[Offer: X Gold -> Y Wood], with X at most what you hold and Y at most what your opponent "
-        "holds; [Accept] the offer your opponent made on the previous turn; or [Deny] it (or pass). "
+        "holds; [Accept] the offer your opponent made on the previous turn; or [Deny] it (or "
+        "pass). "
         "An offer not accepted on the next turn lapses; a counter-offer denies it. Whoever gains "
         "more inventory value by their own values wins; equal gains draw.\n"
         "Give your move in brackets, e.g. [Offer: 3 Wood -> 2 Gold].\n",
         player, 1 - player, VKT_NEG_START, VKT_NEG_START, v[0], v[1], s->max_turns);
     vkt_textbuf_printf(&t, "History:");
-    if (s->turn == 0) vkt_textbuf_printf(&t, " none.\n");
-    else vkt_textbuf_printf(&t, "\n");
+    if (s->turn == 0)
+        vkt_textbuf_printf(&t, " none.\n");
+    else
+        vkt_textbuf_printf(&t, "\n");
     for (int i = 0; i < s->turn; i++) {
         int who = i % 2;
         char a[64];
         neg_action_text(s, s->log[i], a, sizeof a, NULL);
-        vkt_textbuf_printf(&t, "  Turn %d: %s: [%s]\n", i + 1, who == player ? "you" : "opponent", a);
+        vkt_textbuf_printf(&t, "  Turn %d: %s: [%s]\n", i + 1, who == player ? "you" : "opponent",
+                           a);
     }
     int me = player, op = 1 - player;
-    vkt_textbuf_printf(&t, "You hold %d Wood and %d Gold (value %d, gain %+d). Your opponent holds %d Wood and %d Gold.\n",
-                       s->inv[me][0], s->inv[me][1], vkt_negotiation_value(s, me), vkt_negotiation_gain(s, me),
-                       s->inv[op][0], s->inv[op][1]);
+    vkt_textbuf_printf(&t,
+                       "You hold %d Wood and %d Gold (value %d, gain %+d). Your opponent holds %d "
+                       "Wood and %d Gold.\n",
+                       s->inv[me][0], s->inv[me][1], vkt_negotiation_value(s, me),
+                       vkt_negotiation_gain(s, me), s->inv[op][0], s->inv[op][1]);
     if (s->turn < s->max_turns) {
         vkt_textbuf_printf(&t, "Turn %d of %d.", s->turn + 1, s->max_turns);
         if (s->pending >= 0 && neg_current(s) == player) {
             vkt_neg_offer o = {0, 0, 0};
             vkt_negotiation_offer(s->pending, &o);
-            vkt_textbuf_printf(&t, " Your opponent offers to give you %d %s for %d %s; [Accept] makes the trade.",
-                               o.give, res_name[o.give_res], o.recv, res_name[1 - o.give_res]);
+            vkt_textbuf_printf(
+                &t, " Your opponent offers to give you %d %s for %d %s; [Accept] makes the trade.",
+                o.give, res_name[o.give_res], o.recv, res_name[1 - o.give_res]);
         }
         vkt_textbuf_printf(&t, "\n");
     } else {
         int gm = vkt_negotiation_gain(s, me), go = vkt_negotiation_gain(s, op);
-        vkt_textbuf_printf(&t, "The game is over: your gain %+d, opponent's gain %+d: %s.\n", gm, go,
-                           gm > go ? "you win" : gm < go ? "you lose" : "a draw");
+        vkt_textbuf_printf(&t, "The game is over: your gain %+d, opponent's gain %+d: %s.\n", gm,
+                           go,
+                           gm > go   ? "you win"
+                           : gm < go ? "you lose"
+                                     : "a draw");
     }
     return vkt_textbuf_len(&t);
 }
@@ -218,14 +249,15 @@ static size_t neg_moves_hint(const void *state, char *buf, size_t cap) {
     for (int r = 0; r < 2; r++) {
         int mine = s->inv[p][r], theirs = s->inv[1 - p][1 - r];
         if (mine > 0 && theirs > 0)
-            vkt_textbuf_printf(&t, ", [Offer: X %s -> Y %s] with 1 <= X <= %d and 1 <= Y <= %d", res_name[r],
-                               res_name[1 - r], mine, theirs);
+            vkt_textbuf_printf(&t, ", [Offer: X %s -> Y %s] with 1 <= X <= %d and 1 <= Y <= %d",
+                               res_name[r], res_name[1 - r], mine, theirs);
     }
     return vkt_textbuf_len(&t);
 }
 
 _Static_assert(sizeof(vkt_negotiation) <= VKT_GAME_STATE_BYTES, "negotiation state too large");
-_Static_assert(VKT_NEG_NUM_ACTIONS <= VKT_GAME_MAX_LEGAL, "negotiation has more actions than VKT_GAME_MAX_LEGAL");
+_Static_assert(VKT_NEG_NUM_ACTIONS <= VKT_GAME_MAX_LEGAL,
+               "negotiation has more actions than VKT_GAME_MAX_LEGAL");
 
 const vkt_game_ops vkt_negotiation_ops = {
     .name = "negotiation",

@@ -43,22 +43,22 @@ typedef struct vkt_neg_offer {
 } vkt_neg_offer;
 
 typedef struct vkt_negotiation {
-    int max_turns;         // parameters
+    int max_turns; // parameters
     bool random_values;
     vkt_rng rng;
-    int values[2][2];      // [player][resource]
-    int inv[2][2];         // [player][resource], current
-    int turn;              // actions played so far
-    int pending;           // action id of the offer pending for the player to move, or -1
-    int trades;            // accepted trades
-    int16_t log[VKT_NEG_MAX_TURNS];  // action id of each turn
+    int values[2][2];               // [player][resource]
+    int inv[2][2];                  // [player][resource], current
+    int turn;                       // actions played so far
+    int pending;                    // action id of the offer pending for the player to move, or -1
+    int trades;                     // accepted trades
+    int16_t log[VKT_NEG_MAX_TURNS]; // action id of each turn
 } vkt_negotiation;
 
 extern const vkt_game_ops vkt_negotiation_ops;
 
-const vkt_negotiation *vkt_negotiation_state(const vkt_game *g);  // NULL for another game
-bool vkt_negotiation_offer(int action, vkt_neg_offer *o);         // false if not an offer id
-int vkt_negotiation_offer_id(vkt_neg_offer o);                    // -1 if out of range
+const vkt_negotiation *vkt_negotiation_state(const vkt_game *g); // NULL for another game
+bool vkt_negotiation_offer(int action, vkt_neg_offer *o);        // false if not an offer id
+int vkt_negotiation_offer_id(vkt_neg_offer o);                   // -1 if out of range
 // Value of `player`'s inventory by their own values, and their gain since the start.
 int vkt_negotiation_value(const vkt_negotiation *s, int player);
 int vkt_negotiation_gain(const vkt_negotiation *s, int player);

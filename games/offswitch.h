@@ -95,11 +95,11 @@ typedef enum vkt_offswitch_choice {
 // Delta >= 0", ties to wait); otherwise act when v_act > v_off + VKT_OFFSWITCH_TIE,
 // otherwise off (switching off wins an act/off tie: nothing is lost by it).
 typedef struct vkt_offswitch_values {
-    double v_act;   // E[U]
-    double v_off;   // 0
-    double v_wait;  // E[pi_H(U) U]
-    double delta;   // v_wait - max(v_act, v_off)
-    double p_off;   // P(H switches R off | R waits) = E[1 - pi_H(U)]
+    double v_act;  // E[U]
+    double v_off;  // 0
+    double v_wait; // E[pi_H(U) U]
+    double delta;  // v_wait - max(v_act, v_off)
+    double p_off;  // P(H switches R off | R waits) = E[1 - pi_H(U)]
     vkt_offswitch_choice best;
 } vkt_offswitch_values;
 
@@ -137,8 +137,8 @@ double vkt_offswitch_Phi(double x);
 // otherwise, with a breakpoint at u = 0 where every integrand here has its kink.
 // Absolute error target 1e-12 (relative 1e-14 for large integrals); fails if the
 // quadrature cannot reach 1e-9.
-vkt_status vkt_offswitch_expect(const vkt_offswitch_prior *p, double (*f)(double u, void *ud), void *ud,
-                                double *out, vkt_error *err);
+vkt_status vkt_offswitch_expect(const vkt_offswitch_prior *p, double (*f)(double u, void *ud),
+                                void *ud, double *out, vkt_error *err);
 
 // The exact values of (p, h): closed forms for a rational or noisy H (normal, mixture,
 // uniform priors through Phi/phi and polynomials; discrete and samples priors by exact

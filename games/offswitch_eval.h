@@ -37,30 +37,31 @@ typedef struct vkt_offswitch_eval {
     int best_fixed;
     double gap, gap_se;
     bool beats_fixed;
-    double p_choice[3];   // mean probability of each choice
-    double oracle_value;  // mean V(best): what the oracle expects to earn
+    double p_choice[3];  // mean probability of each choice
+    double oracle_value; // mean V(best): what the oracle expects to earn
 } vkt_offswitch_eval;
 
 typedef struct vkt_offswitch_bin {
-    double lo, hi;        // Delta range [lo, hi)
+    double lo, hi; // Delta range [lo, hi)
     int episodes;
     double mean_delta;
-    double theory_wait;   // fraction of the bin's episodes where waiting is best
+    double theory_wait; // fraction of the bin's episodes where waiting is best
     double p_wait, p_wait_se;
     double p_act, p_off;
 } vkt_offswitch_bin;
 
 // n held-out episodes of an offswitch spec: episode i reset from vkt_rng_derive(seed, i).
-vkt_status vkt_offswitch_eval_episodes(const char *spec, int n, uint64_t seed, vkt_game *out, vkt_error *err);
+vkt_status vkt_offswitch_eval_episodes(const char *spec, int n, uint64_t seed, vkt_game *out,
+                                       vkt_error *err);
 // Scores probabilities p (n x 3) on the episodes; fails naming the first bad row.
-vkt_status vkt_offswitch_eval_probs(const vkt_game *eps, int n, const double *p, vkt_offswitch_eval *out,
-                                    vkt_error *err);
+vkt_status vkt_offswitch_eval_probs(const vkt_game *eps, int n, const double *p,
+                                    vkt_offswitch_eval *out, vkt_error *err);
 // An agent's rows: its probs when it has them, else one act per episode (drawn from
 // vkt_rng_derive(seed, i)) as a one-hot row; an invalid answer fails.
-vkt_status vkt_offswitch_agent_probs(vkt_agent *a, const vkt_game *eps, int n, uint64_t seed, double *p,
-                                     vkt_error *err);
+vkt_status vkt_offswitch_agent_probs(vkt_agent *a, const vkt_game *eps, int n, uint64_t seed,
+                                     double *p, vkt_error *err);
 // Deference by Delta into bins[cap]; *nbins gets how many are used.
-vkt_status vkt_offswitch_deference(const vkt_game *eps, int n, const double *p, double width, vkt_offswitch_bin *bins,
-                                   int cap, int *nbins, vkt_error *err);
+vkt_status vkt_offswitch_deference(const vkt_game *eps, int n, const double *p, double width,
+                                   vkt_offswitch_bin *bins, int cap, int *nbins, vkt_error *err);
 
 #endif

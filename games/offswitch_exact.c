@@ -42,8 +42,10 @@ typedef struct ksum {
 
 static void ksum_add(ksum *k, double x) {
     double t = k->s + x;
-    if (fabs(k->s) >= fabs(x)) k->c += (k->s - t) + x;
-    else k->c += (x - t) + k->s;
+    if (fabs(k->s) >= fabs(x))
+        k->c += (k->s - t) + x;
+    else
+        k->c += (x - t) + k->s;
     k->s = t;
 }
 
@@ -52,16 +54,19 @@ static double ksum_get(const ksum *k) { return k->s + k->c; }
 // --- adaptive Gauss-Kronrod 7/15 -------------------------------------------------------
 
 // QUADPACK qk15 nodes (Kronrod, largest first; odd indices are the Gauss nodes) and weights.
-static const double XGK[8] = {0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
-                              0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
-                              0.586087235467691130294144838258730, 0.405845151377397166906606412076961,
-                              0.207784955007898467600689403773245, 0.0};
-static const double WGK[8] = {0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
-                              0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
-                              0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
-                              0.204432940075298892414161999234649, 0.209482141084727828012999174891714};
-static const double WG[4] = {0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
-                             0.381830050505118944950369775488975, 0.417959183673469387755102040816327};
+static const double XGK[8] = {
+    0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+    0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+    0.586087235467691130294144838258730, 0.405845151377397166906606412076961,
+    0.207784955007898467600689403773245, 0.0};
+static const double WGK[8] = {
+    0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+    0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+    0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+    0.204432940075298892414161999234649, 0.209482141084727828012999174891714};
+static const double WG[4] = {
+    0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+    0.381830050505118944950369775488975, 0.417959183673469387755102040816327};
 
 typedef double (*integrand)(double x, void *ud);
 
@@ -101,7 +106,8 @@ static void gk15(integrand g, void *ud, double a, double b, piece *out) {
 // Integrates g over [x[0], x[nx-1]] with x sorted breakpoints: globally adaptive
 // bisection of the piece with the largest error estimate until the summed estimate is
 // below the tolerance.
-static vkt_status integrate(integrand g, void *ud, const double *x, int nx, double *out, vkt_error *err) {
+static vkt_status integrate(integrand g, void *ud, const double *x, int nx, double *out,
+                            vkt_error *err) {
     piece *ps = malloc(MAX_PIECES * sizeof *ps);
     if (!ps) return vkt_fail(err, VKT_ERR_NOMEM, "offswitch quadrature: out of memory");
     int n = 0;
@@ -118,7 +124,8 @@ static vkt_status integrate(integrand g, void *ud, const double *x, int nx, doub
             double m = 0.5 * (ps[i].a + ps[i].b);
             if (m > ps[i].a && m < ps[i].b && (worst < 0 || ps[i].err > ps[worst].err)) worst = i;
         }
-        if (total_err <= fmax(ABS_TOL, REL_TOL * total_abs) || worst < 0 || n + 1 > MAX_PIECES) break;
+        if (total_err <= fmax(ABS_TOL, REL_TOL * total_abs) || worst < 0 || n + 1 > MAX_PIECES)
+            break;
         piece w = ps[worst];
         double m = 0.5 * (w.a + w.b);
         gk15(g, ud, w.a, m, &ps[worst]);
@@ -128,7 +135,8 @@ static vkt_status integrate(integrand g, void *ud, const double *x, int nx, doub
     for (int i = 0; i < n; i++) ksum_add(&sum, ps[i].res);
     free(ps);
     if (!(total_err <= FAIL_TOL * fmax(1, total_abs)) || !isfinite(ksum_get(&sum)))
-        return vkt_fail(err, VKT_ERR_ARG, "offswitch quadrature: did not converge (error estimate %g)", total_err);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "offswitch quadrature: did not converge (error estimate %g)", total_err);
     *out = ksum_get(&sum);
     return VKT_OK;
 }
@@ -149,8 +157,8 @@ static int cmp_double(const void *a, const void *b) {
 #define GRADED 30
 #define MAX_BREAKS (2 * GRADED + 16)
 
-static int breakpoints(double lo, double hi, const double *fixed, int nfixed, double kink, double scale,
-                       double *x) {
+static int breakpoints(double lo, double hi, const double *fixed, int nfixed, double kink,
+                       double scale, double *x) {
     int n = 0;
     x[n++] = lo;
     x[n++] = hi;
@@ -179,8 +187,8 @@ static double normal_integrand(double z, void *p) {
     return n->f(n->mu + n->sigma * z, n->ud) * vkt_offswitch_phi(z);
 }
 
-static vkt_status expect_normal(double mu, double sigma, double (*f)(double, void *), void *ud, double *out,
-                                vkt_error *err) {
+static vkt_status expect_normal(double mu, double sigma, double (*f)(double, void *), void *ud,
+                                double *out, vkt_error *err) {
     if (sigma == 0) {
         *out = f(mu, ud);
         return VKT_OK;
@@ -192,8 +200,8 @@ static vkt_status expect_normal(double mu, double sigma, double (*f)(double, voi
     return integrate(normal_integrand, &n, x, nx, out, err);
 }
 
-vkt_status vkt_offswitch_expect(const vkt_offswitch_prior *p, double (*f)(double u, void *ud), void *ud,
-                                double *out, vkt_error *err) {
+vkt_status vkt_offswitch_expect(const vkt_offswitch_prior *p, double (*f)(double u, void *ud),
+                                void *ud, double *out, vkt_error *err) {
     switch (p->family) {
     case VKT_OFFSWITCH_NORMAL: return expect_normal(p->mu, p->sigma, f, ud, out, err);
     case VKT_OFFSWITCH_UNIFORM: {
@@ -269,14 +277,17 @@ static split prior_split(const vkt_offswitch_prior *p) {
         for (int i = 0; i < p->n; i++) {
             split c = split_normal(p->value[i], p->spread[i]);
             double w = p->weight[i];
-            r.p_pos += w * c.p_pos, r.p_neg += w * c.p_neg, r.m_pos += w * c.m_pos, r.m_neg += w * c.m_neg;
+            r.p_pos += w * c.p_pos, r.p_neg += w * c.p_neg, r.m_pos += w * c.m_pos,
+                r.m_neg += w * c.m_neg;
         }
         return r;
     case VKT_OFFSWITCH_DISCRETE:
         for (int i = 0; i < p->n; i++) {
             double u = p->value[i], w = p->weight[i];
-            if (u >= 0) r.p_pos += w, r.m_pos += w * u;
-            else r.p_neg += w, r.m_neg += w * u;
+            if (u >= 0)
+                r.p_pos += w, r.m_pos += w * u;
+            else
+                r.p_neg += w, r.m_neg += w * u;
         }
         return r;
     case VKT_OFFSWITCH_SAMPLES: {
@@ -284,8 +295,10 @@ static split prior_split(const vkt_offswitch_prior *p) {
         size_t np = 0;
         for (size_t i = 0; i < p->n_samples; i++) {
             double u = p->samples[i];
-            if (u >= 0) np++, ksum_add(&mp, u);
-            else ksum_add(&mn, u);
+            if (u >= 0)
+                np++, ksum_add(&mp, u);
+            else
+                ksum_add(&mn, u);
         }
         double n = (double)p->n_samples;
         r.p_pos = (double)np / n, r.p_neg = (double)(p->n_samples - np) / n;
@@ -342,9 +355,12 @@ vkt_status vkt_offswitch_exact(const vkt_offswitch_prior *p, const vkt_offswitch
         v.p_off = e * s.p_pos + (1 - e) * s.p_neg;
     }
     v.delta = v.v_wait - fmax(v.v_act, v.v_off);
-    if (v.delta >= -VKT_OFFSWITCH_TIE) v.best = VKT_OFFSWITCH_WAIT;
-    else if (v.v_act > v.v_off + VKT_OFFSWITCH_TIE) v.best = VKT_OFFSWITCH_ACT;
-    else v.best = VKT_OFFSWITCH_OFF;
+    if (v.delta >= -VKT_OFFSWITCH_TIE)
+        v.best = VKT_OFFSWITCH_WAIT;
+    else if (v.v_act > v.v_off + VKT_OFFSWITCH_TIE)
+        v.best = VKT_OFFSWITCH_ACT;
+    else
+        v.best = VKT_OFFSWITCH_OFF;
     *out = v;
     return VKT_OK;
 }

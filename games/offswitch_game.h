@@ -35,14 +35,14 @@ typedef struct vkt_offswitch_episode {
     double p_rational, p_noisy;
     bool expected_reward;
     // this episode
-    vkt_rng rng;                  // chance: the draws of the episode, U, H's coin
-    vkt_offswitch_prior prior;    // NORMAL
+    vkt_rng rng;               // chance: the draws of the episode, U, H's coin
+    vkt_offswitch_prior prior; // NORMAL
     vkt_offswitch_human human;
-    vkt_offswitch_values values;  // exact, computed at reset
-    int choice;                   // -1 until R moves, then a vkt_offswitch_choice
-    double u;                     // drawn after R moves
-    int allowed;                  // after [wait]: 1 if H let the action happen
-    double reward;                // U or 0, or V(choice) with reward=expected
+    vkt_offswitch_values values; // exact, computed at reset
+    int choice;                  // -1 until R moves, then a vkt_offswitch_choice
+    double u;                    // drawn after R moves
+    int allowed;                 // after [wait]: 1 if H let the action happen
+    double reward;               // U or 0, or V(choice) with reward=expected
 } vkt_offswitch_episode;
 
 extern const vkt_game_ops vkt_offswitch_game_ops;

@@ -27,7 +27,8 @@ static double prior_magnitude(const vkt_offswitch_prior *p) {
     case VKT_OFFSWITCH_MIXTURE:
     case VKT_OFFSWITCH_DISCRETE:
         for (int k = 0; k < p->n && k < VKT_OFFSWITCH_MAX_PARTS; k++)
-            m = max_abs(max_abs(m, p->value[k]), p->family == VKT_OFFSWITCH_MIXTURE ? p->spread[k] : 0);
+            m = max_abs(max_abs(m, p->value[k]),
+                        p->family == VKT_OFFSWITCH_MIXTURE ? p->spread[k] : 0);
         break;
     case VKT_OFFSWITCH_SAMPLES:
         for (size_t i = 0; p->samples && i < p->n_samples; i++) m = max_abs(m, p->samples[i]);
@@ -42,12 +43,12 @@ static double unit_for(double m) {
     if (!(m > 0) || !isfinite(m) || (m >= 0x1p-20 && m <= 0x1p20)) return 1;
     int e;
     frexp(m, &e);
-    return ldexp(1.0, e - 1);  // m / 2^(e-1) in [1, 2) (frexp: m = f 2^e, f in [0.5, 1))
+    return ldexp(1.0, e - 1); // m / 2^(e-1) in [1, 2) (frexp: m = f 2^e, f in [0.5, 1))
 }
 
 // dst = src in units of s (dst's samples, if any, are malloc'd into *own).
-static vkt_status rescale(const vkt_offswitch_config *src, double s, uint32_t c, vkt_offswitch_config *dst,
-                          double **own, vkt_error *err) {
+static vkt_status rescale(const vkt_offswitch_config *src, double s, uint32_t c,
+                          vkt_offswitch_config *dst, double **own, vkt_error *err) {
     *dst = *src;
     vkt_offswitch_prior *p = &dst->prior;
     p->mu /= s, p->sigma /= s, p->lo /= s, p->hi /= s;
@@ -55,7 +56,8 @@ static vkt_status rescale(const vkt_offswitch_config *src, double s, uint32_t c,
     if (p->family == VKT_OFFSWITCH_SAMPLES && p->samples) {
         double *x = malloc((p->n_samples ? p->n_samples : 1) * sizeof *x);
         if (!x)
-            return vkt_fail(err, VKT_ERR_NOMEM, "offswitch Monte Carlo: out of memory (%zu bytes for configuration %u)",
+            return vkt_fail(err, VKT_ERR_NOMEM,
+                            "offswitch Monte Carlo: out of memory (%zu bytes for configuration %u)",
                             (size_t)p->n_samples * sizeof *x, c);
         for (size_t i = 0; i < p->n_samples; i++) x[i] = src->prior.samples[i] / s;
         p->samples = *own = x;
@@ -65,29 +67,34 @@ static vkt_status rescale(const vkt_offswitch_config *src, double s, uint32_t c,
         // The shader holds beta as a float: a normal float keeps pi_H(U) = logistic(U / beta).
         if (!(dst->human.beta >= FLT_MIN) || !(dst->human.beta <= FLT_MAX))
             return vkt_fail(err, VKT_ERR_ARG,
-                            "offswitch Monte Carlo: configuration %u: boltzmann beta=%g is out of range for a prior "
-                            "of scale %g (beta / scale = %g)", c, src->human.beta, s, dst->human.beta);
+                            "offswitch Monte Carlo: configuration %u: boltzmann beta=%g is out of "
+                            "range for a prior "
+                            "of scale %g (beta / scale = %g)",
+                            c, src->human.beta, s, dst->human.beta);
     }
     return VKT_OK;
 }
 
-static vkt_status run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
-                      uint64_t seed, const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
-                      vkt_error *err) {
+static vkt_status run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
+                      uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
+                      vkt_offswitch_mc_result *out, vkt_error *err) {
     if (!ctx) return vkt_offswitch_mc_cpu_ex(configs, n_configs, samples, seed, pg, out, err);
     return vkt_offswitch_mc_device_run_ex(ctx, configs, n_configs, samples, seed, pg, out, err);
 }
 
-vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
-                            uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err) {
+vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                            uint32_t n_configs, uint64_t samples, uint64_t seed,
+                            vkt_offswitch_mc_result *out, vkt_error *err) {
     return vkt_offswitch_mc_ex(ctx, configs, n_configs, samples, seed, NULL, out, err);
 }
 
-vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
-                               uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
-                               vkt_offswitch_mc_result *out, vkt_error *err) {
+vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                               uint32_t n_configs, uint64_t samples, uint64_t seed,
+                               const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
+                               vkt_error *err) {
     bool any = false;
-    for (uint32_t c = 0; c < n_configs && !any; c++) any = unit_for(prior_magnitude(&configs[c].prior)) != 1;
+    for (uint32_t c = 0; c < n_configs && !any; c++)
+        any = unit_for(prior_magnitude(&configs[c].prior)) != 1;
     if (!any) return run(ctx, configs, n_configs, samples, seed, pg, out, err);
     // Check first, so a bad configuration is named as the unscaled path names it.
     for (uint32_t c = 0; c < n_configs; c++) {
@@ -99,13 +106,15 @@ vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *
     double **own = calloc(n_configs, sizeof *own), *unit = calloc(n_configs, sizeof *unit);
     vkt_status s = VKT_OK;
     if (!cf || !own || !unit)
-        s = vkt_fail(err, VKT_ERR_NOMEM, "offswitch Monte Carlo: out of memory (%u configurations)", n_configs);
+        s = vkt_fail(err, VKT_ERR_NOMEM, "offswitch Monte Carlo: out of memory (%u configurations)",
+                     n_configs);
     for (uint32_t c = 0; c < n_configs && s == VKT_OK; c++) {
         unit[c] = unit_for(prior_magnitude(&configs[c].prior));
         s = rescale(&configs[c], unit[c], c, &cf[c], &own[c], err);
     }
     if (s == VKT_OK) s = run(ctx, cf, n_configs, samples, seed, pg, out, err);
-    for (uint32_t c = 0; c < n_configs && s == VKT_OK; c++) out[c].v_wait *= unit[c], out[c].v_wait_se *= unit[c];
+    for (uint32_t c = 0; c < n_configs && s == VKT_OK; c++)
+        out[c].v_wait *= unit[c], out[c].v_wait_se *= unit[c];
     for (uint32_t c = 0; own && c < n_configs; c++) free(own[c]);
     free(cf), free(own), free(unit);
     return s;

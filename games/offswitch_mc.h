@@ -46,7 +46,8 @@ typedef struct vkt_offswitch_mc_result {
 // A long estimate's progress: fn(user, done, total), samples done over every configuration,
 // called from the estimating thread after each block of 4096 samples on the CPU reference,
 // and on a device after each range of blocks (up to 1024 a configuration; a run of fewer than
-// 131072 samples a configuration reports only its end). The caller decides what to print, and how often.
+// 131072 samples a configuration reports only its end). The caller decides what to print, and how
+// often.
 typedef struct vkt_offswitch_mc_progress {
     void (*fn)(void *user, uint64_t done, uint64_t total);
     void *user;
@@ -55,25 +56,31 @@ typedef struct vkt_offswitch_mc_progress {
 // Estimates every configuration with `samples` (>= 2) samples each from `seed`; out has
 // n_configs entries. ctx == NULL runs on the CPU (vkt_offswitch_mc_cpu); a device
 // context runs the compute shader, drawing the same samples.
-vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
-                            uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err);
+vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                            uint32_t n_configs, uint64_t samples, uint64_t seed,
+                            vkt_offswitch_mc_result *out, vkt_error *err);
 // The same, reporting progress to pg (may be NULL); the results are the same bits.
-vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
-                               uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
-                               vkt_offswitch_mc_result *out, vkt_error *err);
+vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                               uint32_t n_configs, uint64_t samples, uint64_t seed,
+                               const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
+                               vkt_error *err);
 
 // The CPU reference of the same estimate (plain loop, one thread); _ex reports progress.
-vkt_status vkt_offswitch_mc_cpu(const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
-                                uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err);
-vkt_status vkt_offswitch_mc_cpu_ex(const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
-                                   uint64_t seed, const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
-                                   vkt_error *err);
+vkt_status vkt_offswitch_mc_cpu(const vkt_offswitch_config *configs, uint32_t n_configs,
+                                uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out,
+                                vkt_error *err);
+vkt_status vkt_offswitch_mc_cpu_ex(const vkt_offswitch_config *configs, uint32_t n_configs,
+                                   uint64_t samples, uint64_t seed,
+                                   const vkt_offswitch_mc_progress *pg,
+                                   vkt_offswitch_mc_result *out, vkt_error *err);
 
 // The same estimate on a device (shaders/offswitch_mc.comp through runtime/op_offswitch_mc.h).
-vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
-                                       uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err);
-vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
-                                          uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
+vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                                       uint32_t n_configs, uint64_t samples, uint64_t seed,
+                                       vkt_offswitch_mc_result *out, vkt_error *err);
+vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                                          uint32_t n_configs, uint64_t samples, uint64_t seed,
+                                          const vkt_offswitch_mc_progress *pg,
                                           vkt_offswitch_mc_result *out, vkt_error *err);
 
 // Sample i of configuration c (the value of U), as defined above: for tests and for

@@ -19,7 +19,8 @@ static int pick_part(const vkt_offswitch_prior *p, double u) {
     return p->n - 1;
 }
 
-double vkt_offswitch_mc_sample(const vkt_offswitch_prior *p, uint32_t c, uint64_t i, uint64_t seed) {
+double vkt_offswitch_mc_sample(const vkt_offswitch_prior *p, uint32_t c, uint64_t i,
+                               uint64_t seed) {
     vkt_philox4 ctr = {{(uint32_t)i, (uint32_t)(i >> 32), c, 0}};
     vkt_philox4 w = vkt_philox4x32_10(ctr, (uint32_t)seed, (uint32_t)(seed >> 32));
     double u0 = vkt_philox_u01(w.v[0]), u1 = vkt_philox_u01(w.v[1]), u2 = vkt_philox_u01(w.v[2]);
@@ -58,22 +59,28 @@ static void moments_merge(moments *a, const moments *b) {
 
 static double std_error(const moments *m) { return sqrt(fmax(m->m2, 0) / (m->n - 1) / m->n); }
 
-vkt_status vkt_offswitch_mc_cpu(const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
-                                uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err) {
+vkt_status vkt_offswitch_mc_cpu(const vkt_offswitch_config *configs, uint32_t n_configs,
+                                uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out,
+                                vkt_error *err) {
     return vkt_offswitch_mc_cpu_ex(configs, n_configs, samples, seed, NULL, out, err);
 }
 
-vkt_status vkt_offswitch_mc_cpu_ex(const vkt_offswitch_config *configs, uint32_t n_configs, uint64_t samples,
-                                   uint64_t seed, const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
-                                   vkt_error *err) {
-    if (samples < 2) return vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: samples=%llu, need >= 2",
-                                     (unsigned long long)samples);
+vkt_status vkt_offswitch_mc_cpu_ex(const vkt_offswitch_config *configs, uint32_t n_configs,
+                                   uint64_t samples, uint64_t seed,
+                                   const vkt_offswitch_mc_progress *pg,
+                                   vkt_offswitch_mc_result *out, vkt_error *err) {
+    if (samples < 2)
+        return vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: samples=%llu, need >= 2",
+                        (unsigned long long)samples);
     for (uint32_t c = 0; c < n_configs; c++) {
         vkt_status st = vkt_offswitch_prior_check(&configs[c].prior, err);
         if (st == VKT_OK) st = vkt_offswitch_human_check(&configs[c].human, err);
         if (st != VKT_OK) return vkt_fail_wrap(err, "offswitch Monte Carlo: configuration %u", c);
-        if (configs[c].prior.family == VKT_OFFSWITCH_SAMPLES && configs[c].prior.n_samples > UINT32_MAX)
-            return vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: configuration %u has more than 2^32 samples", c);
+        if (configs[c].prior.family == VKT_OFFSWITCH_SAMPLES &&
+            configs[c].prior.n_samples > UINT32_MAX)
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "offswitch Monte Carlo: configuration %u has more than 2^32 samples",
+                            c);
     }
     for (uint32_t c = 0; c < n_configs; c++) {
         const vkt_offswitch_prior *p = &configs[c].prior;
@@ -90,7 +97,8 @@ vkt_status vkt_offswitch_mc_cpu_ex(const vkt_offswitch_config *configs, uint32_t
             }
             moments_merge(&tx, &bx);
             moments_merge(&ty, &by);
-            if (pg && pg->fn) pg->fn(pg->user, (uint64_t)c * samples + end, (uint64_t)n_configs * samples);
+            if (pg && pg->fn)
+                pg->fn(pg->user, (uint64_t)c * samples + end, (uint64_t)n_configs * samples);
         }
         out[c].v_wait = tx.mean;
         out[c].v_wait_se = std_error(&tx);

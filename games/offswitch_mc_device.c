@@ -8,19 +8,24 @@
 #include "offswitch_mc.h"
 #include "op_offswitch_mc.h"
 
-vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
-                                       uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out, vkt_error *err) {
+vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                                       uint32_t n_configs, uint64_t samples, uint64_t seed,
+                                       vkt_offswitch_mc_result *out, vkt_error *err) {
     return vkt_offswitch_mc_device_run_ex(ctx, configs, n_configs, samples, seed, NULL, out, err);
 }
 
-vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
-                                          uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
+vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                                          uint32_t n_configs, uint64_t samples, uint64_t seed,
+                                          const vkt_offswitch_mc_progress *pg,
                                           vkt_offswitch_mc_result *out, vkt_error *err) {
     if (samples < 2)
-        return vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: samples=%llu, need >= 2", (unsigned long long)samples);
+        return vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: samples=%llu, need >= 2",
+                        (unsigned long long)samples);
     vkt_osmc_config *k = calloc(n_configs ? n_configs : 1, sizeof *k);
     vkt_osmc_moments *m = calloc(n_configs ? n_configs : 1, sizeof *m);
-    vkt_status s = (k && m) ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "offswitch Monte Carlo: %u configurations", n_configs);
+    vkt_status s = (k && m) ? VKT_OK
+                            : vkt_fail(err, VKT_ERR_NOMEM,
+                                       "offswitch Monte Carlo: %u configurations", n_configs);
     for (uint32_t c = 0; c < n_configs && s == VKT_OK; c++) {
         const vkt_offswitch_prior *p = &configs[c].prior;
         const vkt_offswitch_human *h = &configs[c].human;
@@ -45,13 +50,16 @@ vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswit
             }
         } else if (p->family == VKT_OFFSWITCH_SAMPLES) {
             if (p->n_samples > UINT32_MAX)
-                s = vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: configuration %u has more than 2^32 samples", c);
+                s = vkt_fail(err, VKT_ERR_ARG,
+                             "offswitch Monte Carlo: configuration %u has more than 2^32 samples",
+                             c);
             k[c].n = (uint32_t)p->n_samples;
             k[c].samples = p->samples;
         }
     }
     if (s == VKT_OK) {
-        s = vkt_offswitch_mc_device_ex(ctx, k, n_configs, samples, seed, pg ? pg->fn : NULL, pg ? pg->user : NULL, m);
+        s = vkt_offswitch_mc_device_ex(ctx, k, n_configs, samples, seed, pg ? pg->fn : NULL,
+                                       pg ? pg->user : NULL, m);
         if (s != VKT_OK && err) *err = *vkt_ctx_err(ctx);
     }
     for (uint32_t c = 0; c < n_configs && s == VKT_OK; c++) {

@@ -40,7 +40,8 @@ static vkt_status parse_kv(const char *what, const char *spec, const char **s, c
         while (*p && (isalnum((unsigned char)*p) || *p == '_')) p++;
         size_t klen = (size_t)(p - k0);
         if (klen == 0)
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': expected a parameter name at '%s'", what, spec, k0);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': expected a parameter name at '%s'", what,
+                            spec, k0);
         int idx = -1;
         for (int i = 0; i < nkeys; i++)
             if (strlen(keys[i]) == klen && !strncmp(keys[i], k0, klen)) idx = i;
@@ -50,21 +51,23 @@ static vkt_status parse_kv(const char *what, const char *spec, const char **s, c
                 strncat(list, keys[i], sizeof list - strlen(list) - 1);
                 if (i + 1 < nkeys) strncat(list, ", ", sizeof list - strlen(list) - 1);
             }
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': unknown parameter '%.*s' (expected %s)", what, spec,
-                            (int)klen, k0, list);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': unknown parameter '%.*s' (expected %s)",
+                            what, spec, (int)klen, k0, list);
         }
         if (seen[idx])
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': parameter '%s' given twice", what, spec, keys[idx]);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': parameter '%s' given twice", what, spec,
+                            keys[idx]);
         p = skip_space(p);
         if (*p != '=')
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': expected '=' after '%s'", what, spec, keys[idx]);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': expected '=' after '%s'", what, spec,
+                            keys[idx]);
         p++;
         const char *v0 = p;
         if (!parse_number(&p, &vals[idx]) || (*p && *p != ',' && *p != stop)) {
             const char *v1 = v0;
             while (*v1 && *v1 != ',' && *v1 != stop) v1++;
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': %s='%.*s' is not a finite number", what, spec,
-                            keys[idx], (int)(v1 - v0), v0);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': %s='%.*s' is not a finite number", what,
+                            spec, keys[idx], (int)(v1 - v0), v0);
         }
         seen[idx] = 1;
         if (*p == ',') {
@@ -74,7 +77,9 @@ static vkt_status parse_kv(const char *what, const char *spec, const char **s, c
         break;
     }
     for (int i = 0; i < nkeys; i++)
-        if (!seen[i]) return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': missing parameter '%s'", what, spec, keys[i]);
+        if (!seen[i])
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s '%s': missing parameter '%s'", what, spec,
+                            keys[i]);
     *s = p;
     return VKT_OK;
 }
@@ -83,7 +88,8 @@ static vkt_status check_weights(const char *spec, const double *w, int n, vkt_er
     double sum = 0;
     for (int i = 0; i < n; i++) {
         if (!(w[i] >= 0))
-            return vkt_fail(err, VKT_ERR_ARG, "prior '%s': weight %g of part %d is negative", spec, w[i], i + 1);
+            return vkt_fail(err, VKT_ERR_ARG, "prior '%s': weight %g of part %d is negative", spec,
+                            w[i], i + 1);
         sum += w[i];
     }
     if (fabs(sum - 1) > WEIGHT_SUM_TOL)
@@ -97,12 +103,14 @@ static void normalise(double *w, int n) {
     for (int i = 0; i < n; i++) w[i] /= sum;
 }
 
-static vkt_status parse_discrete(const char *spec, const char *s, vkt_offswitch_prior *out, vkt_error *err) {
+static vkt_status parse_discrete(const char *spec, const char *s, vkt_offswitch_prior *out,
+                                 vkt_error *err) {
     out->family = VKT_OFFSWITCH_DISCRETE;
     int n = 0, with_p = 0;
     for (;;) {
         if (n == VKT_OFFSWITCH_MAX_PARTS)
-            return vkt_fail(err, VKT_ERR_ARG, "prior '%s': more than %d atoms", spec, VKT_OFFSWITCH_MAX_PARTS);
+            return vkt_fail(err, VKT_ERR_ARG, "prior '%s': more than %d atoms", spec,
+                            VKT_OFFSWITCH_MAX_PARTS);
         const char *at = s;
         if (!parse_number(&s, &out->value[n]))
             return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': expected a value at '%s'", spec, at);
@@ -110,7 +118,8 @@ static vkt_status parse_discrete(const char *spec, const char *s, vkt_offswitch_
             s++;
             at = s;
             if (!parse_number(&s, &out->weight[n]))
-                return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': expected a probability at '%s'", spec, at);
+                return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': expected a probability at '%s'",
+                                spec, at);
             with_p++;
         } else {
             out->weight[n] = 1;
@@ -120,46 +129,59 @@ static vkt_status parse_discrete(const char *spec, const char *s, vkt_offswitch_
             s = skip_space(s + 1);
             continue;
         }
-        if (*s) return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': unexpected '%s' (atoms are u@p;u@p;...)", spec, s);
+        if (*s)
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "prior '%s': unexpected '%s' (atoms are u@p;u@p;...)", spec, s);
         break;
     }
     if (with_p != n && !(n == 1 && with_p == 0))
-        return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': every atom needs '@probability' (only a single atom may omit it)",
-                        spec);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "prior '%s': every atom needs '@probability' (only a single atom may omit it)", spec);
     out->n = n;
     VKT_TRY(check_weights(spec, out->weight, n, err));
     normalise(out->weight, n);
     return VKT_OK;
 }
 
-static vkt_status parse_mixture(const char *spec, const char *s, vkt_offswitch_prior *out, vkt_error *err) {
+static vkt_status parse_mixture(const char *spec, const char *s, vkt_offswitch_prior *out,
+                                vkt_error *err) {
     static const char *const keys[] = {"mu", "sigma"};
     out->family = VKT_OFFSWITCH_MIXTURE;
     int n = 0;
     for (;;) {
         if (n == VKT_OFFSWITCH_MAX_PARTS)
-            return vkt_fail(err, VKT_ERR_ARG, "prior '%s': more than %d components", spec, VKT_OFFSWITCH_MAX_PARTS);
+            return vkt_fail(err, VKT_ERR_ARG, "prior '%s': more than %d components", spec,
+                            VKT_OFFSWITCH_MAX_PARTS);
         const char *at = s;
         if (!parse_number(&s, &out->weight[n]) || *s != '*')
-            return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': expected 'WEIGHT*normal(mu=M,sigma=S)' at '%s'", spec, at);
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "prior '%s': expected 'WEIGHT*normal(mu=M,sigma=S)' at '%s'", spec, at);
         s = skip_space(s + 1);
         if (strncmp(s, "normal", 6) != 0 || *skip_space(s + 6) != '(')
-            return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': expected 'normal(' at '%s' (components are normals)", spec, s);
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "prior '%s': expected 'normal(' at '%s' (components are normals)", spec,
+                            s);
         s = skip_space(s + 6) + 1;
         double v[2];
         VKT_TRY(parse_kv("prior", spec, &s, ')', 2, keys, v, err));
-        if (*s != ')') return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': expected ')' at '%s'", spec, s);
+        if (*s != ')')
+            return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': expected ')' at '%s'", spec, s);
         s = skip_space(s + 1);
         out->value[n] = v[0];
         out->spread[n] = v[1];
         if (v[1] < 0)
-            return vkt_fail(err, VKT_ERR_ARG, "prior '%s': sigma of component %d is %g, must be >= 0", spec, n + 1, v[1]);
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "prior '%s': sigma of component %d is %g, must be >= 0", spec, n + 1,
+                            v[1]);
         n++;
         if (*s == '+') {
             s = skip_space(s + 1);
             continue;
         }
-        if (*s) return vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': unexpected '%s' (components are joined by '+')", spec, s);
+        if (*s)
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "prior '%s': unexpected '%s' (components are joined by '+')", spec, s);
         break;
     }
     out->n = n;
@@ -168,11 +190,14 @@ static vkt_status parse_mixture(const char *spec, const char *s, vkt_offswitch_p
     return VKT_OK;
 }
 
-static vkt_status parse_samples(const char *spec, const char *path, vkt_offswitch_prior *out, vkt_error *err) {
+static vkt_status parse_samples(const char *spec, const char *path, vkt_offswitch_prior *out,
+                                vkt_error *err) {
     out->family = VKT_OFFSWITCH_SAMPLES;
     if (!*path) return vkt_fail(err, VKT_ERR_ARG, "prior '%s': samples needs a file name", spec);
     FILE *f = fopen(path, "r");
-    if (!f) return vkt_fail(err, VKT_ERR_IO, "prior '%s': cannot open '%s': %s", spec, path, strerror(errno));
+    if (!f)
+        return vkt_fail(err, VKT_ERR_IO, "prior '%s': cannot open '%s': %s", spec, path,
+                        strerror(errno));
     size_t cap = 1024, n = 0;
     double *x = malloc(cap * sizeof *x);
     char line[256];
@@ -183,7 +208,8 @@ static vkt_status parse_samples(const char *spec, const char *path, vkt_offswitc
         lineno++;
         size_t len = strlen(line);
         if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
-            st = vkt_fail(err, VKT_ERR_FORMAT, "samples file '%s' line %ld: line too long", path, lineno);
+            st = vkt_fail(err, VKT_ERR_FORMAT, "samples file '%s' line %ld: line too long", path,
+                          lineno);
             break;
         }
         const char *p = skip_space(line);
@@ -192,14 +218,16 @@ static vkt_status parse_samples(const char *spec, const char *path, vkt_offswitc
         const char *q = p;
         if (!parse_number(&q, &v) || *q) {
             line[strcspn(line, "\r\n")] = 0;
-            st = vkt_fail(err, VKT_ERR_FORMAT, "samples file '%s' line %ld: '%s' is not a finite number", path, lineno,
+            st = vkt_fail(err, VKT_ERR_FORMAT,
+                          "samples file '%s' line %ld: '%s' is not a finite number", path, lineno,
                           p);
             break;
         }
         if (n == cap) {
             double *y = realloc(x, 2 * cap * sizeof *x);
             if (!y) {
-                st = vkt_fail(err, VKT_ERR_NOMEM, "samples file '%s': out of memory at line %ld", path, lineno);
+                st = vkt_fail(err, VKT_ERR_NOMEM, "samples file '%s': out of memory at line %ld",
+                              path, lineno);
                 break;
             }
             x = y;
@@ -207,9 +235,11 @@ static vkt_status parse_samples(const char *spec, const char *path, vkt_offswitc
         }
         x[n++] = v;
     }
-    if (st == VKT_OK && ferror(f)) st = vkt_fail(err, VKT_ERR_IO, "samples file '%s': read error", path);
+    if (st == VKT_OK && ferror(f))
+        st = vkt_fail(err, VKT_ERR_IO, "samples file '%s': read error", path);
     fclose(f);
-    if (st == VKT_OK && n == 0) st = vkt_fail(err, VKT_ERR_FORMAT, "samples file '%s': no numbers in it", path);
+    if (st == VKT_OK && n == 0)
+        st = vkt_fail(err, VKT_ERR_FORMAT, "samples file '%s': no numbers in it", path);
     if (st != VKT_OK) {
         free(x);
         return st;
@@ -226,7 +256,8 @@ vkt_status vkt_offswitch_prior_parse(const char *spec, vkt_offswitch_prior *out,
     const char *colon = strchr(s, ':');
     if (!colon)
         return vkt_fail(err, VKT_ERR_FORMAT,
-                        "prior '%s': expected FAMILY:PARAMETERS with FAMILY normal, uniform, discrete, mixture or samples",
+                        "prior '%s': expected FAMILY:PARAMETERS with FAMILY normal, uniform, "
+                        "discrete, mixture or samples",
                         spec);
     size_t flen = (size_t)(colon - s);
     const char *rest = skip_space(colon + 1);
@@ -235,7 +266,8 @@ vkt_status vkt_offswitch_prior_parse(const char *spec, vkt_offswitch_prior *out,
         static const char *const keys[] = {"mu", "sigma"};
         double v[2];
         st = parse_kv("prior", spec, &rest, 0, 2, keys, v, err);
-        if (st == VKT_OK && *rest) st = vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': unexpected '%s'", spec, rest);
+        if (st == VKT_OK && *rest)
+            st = vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': unexpected '%s'", spec, rest);
         out->family = VKT_OFFSWITCH_NORMAL;
         out->mu = v[0];
         out->sigma = v[1];
@@ -243,7 +275,8 @@ vkt_status vkt_offswitch_prior_parse(const char *spec, vkt_offswitch_prior *out,
         static const char *const keys[] = {"lo", "hi"};
         double v[2];
         st = parse_kv("prior", spec, &rest, 0, 2, keys, v, err);
-        if (st == VKT_OK && *rest) st = vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': unexpected '%s'", spec, rest);
+        if (st == VKT_OK && *rest)
+            st = vkt_fail(err, VKT_ERR_FORMAT, "prior '%s': unexpected '%s'", spec, rest);
         out->family = VKT_OFFSWITCH_UNIFORM;
         out->lo = v[0];
         out->hi = v[1];
@@ -256,8 +289,9 @@ vkt_status vkt_offswitch_prior_parse(const char *spec, vkt_offswitch_prior *out,
         st = parse_samples(spec, colon + 1, out, err);
     } else {
         st = vkt_fail(err, VKT_ERR_FORMAT,
-                      "prior '%s': unknown family '%.*s' (expected normal, uniform, discrete, mixture or samples)", spec,
-                      (int)flen, s);
+                      "prior '%s': unknown family '%.*s' (expected normal, uniform, discrete, "
+                      "mixture or samples)",
+                      spec, (int)flen, s);
     }
     if (st == VKT_OK) {
         st = vkt_offswitch_prior_check(out, err);
@@ -293,19 +327,24 @@ vkt_status vkt_offswitch_human_parse(const char *spec, vkt_offswitch_human *out,
     if (flen == 9 && !strncmp(s, "boltzmann", 9)) {
         static const char *const keys[] = {"beta"};
         out->kind = VKT_OFFSWITCH_BOLTZMANN;
-        if (!colon) return vkt_fail(err, VKT_ERR_FORMAT, "human '%s': boltzmann needs beta (boltzmann:beta=B)", spec);
+        if (!colon)
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "human '%s': boltzmann needs beta (boltzmann:beta=B)", spec);
         st = parse_kv("human", spec, &rest, 0, 1, keys, &out->beta, err);
     } else if (flen == 5 && !strncmp(s, "noisy", 5)) {
         static const char *const keys[] = {"eps"};
         out->kind = VKT_OFFSWITCH_NOISY;
-        if (!colon) return vkt_fail(err, VKT_ERR_FORMAT, "human '%s': noisy needs eps (noisy:eps=E)", spec);
+        if (!colon)
+            return vkt_fail(err, VKT_ERR_FORMAT, "human '%s': noisy needs eps (noisy:eps=E)", spec);
         st = parse_kv("human", spec, &rest, 0, 1, keys, &out->eps, err);
     } else {
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "human '%s': unknown model '%.*s' (expected rational, boltzmann:beta=B or noisy:eps=E)", spec,
-                        (int)flen, s);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "human '%s': unknown model '%.*s' (expected rational, boltzmann:beta=B or noisy:eps=E)",
+            spec, (int)flen, s);
     }
-    if (st == VKT_OK && *skip_space(rest)) st = vkt_fail(err, VKT_ERR_FORMAT, "human '%s': unexpected '%s'", spec, rest);
+    if (st == VKT_OK && *skip_space(rest))
+        st = vkt_fail(err, VKT_ERR_FORMAT, "human '%s': unexpected '%s'", spec, rest);
     if (st == VKT_OK) {
         st = vkt_offswitch_human_check(out, err);
         if (st != VKT_OK && err) vkt_fail_wrap(err, "human '%s'", spec);
@@ -316,23 +355,29 @@ vkt_status vkt_offswitch_human_parse(const char *spec, vkt_offswitch_human *out,
 vkt_status vkt_offswitch_prior_check(const vkt_offswitch_prior *p, vkt_error *err) {
     switch (p->family) {
     case VKT_OFFSWITCH_NORMAL:
-        if (!isfinite(p->mu)) return vkt_fail(err, VKT_ERR_ARG, "prior normal: mu=%g is not finite", p->mu);
+        if (!isfinite(p->mu))
+            return vkt_fail(err, VKT_ERR_ARG, "prior normal: mu=%g is not finite", p->mu);
         if (!(p->sigma >= 0) || !isfinite(p->sigma))
-            return vkt_fail(err, VKT_ERR_ARG, "prior normal: sigma=%g must be finite and >= 0", p->sigma);
+            return vkt_fail(err, VKT_ERR_ARG, "prior normal: sigma=%g must be finite and >= 0",
+                            p->sigma);
         return VKT_OK;
     case VKT_OFFSWITCH_UNIFORM:
         if (!isfinite(p->lo) || !isfinite(p->hi) || !(p->lo < p->hi))
-            return vkt_fail(err, VKT_ERR_ARG, "prior uniform: needs finite lo < hi (got lo=%g, hi=%g)", p->lo, p->hi);
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "prior uniform: needs finite lo < hi (got lo=%g, hi=%g)", p->lo, p->hi);
         return VKT_OK;
     case VKT_OFFSWITCH_DISCRETE:
     case VKT_OFFSWITCH_MIXTURE: {
         const char *fam = p->family == VKT_OFFSWITCH_DISCRETE ? "discrete" : "mixture";
         if (p->n < 1 || p->n > VKT_OFFSWITCH_MAX_PARTS)
-            return vkt_fail(err, VKT_ERR_ARG, "prior %s: %d parts, expected 1..%d", fam, p->n, VKT_OFFSWITCH_MAX_PARTS);
+            return vkt_fail(err, VKT_ERR_ARG, "prior %s: %d parts, expected 1..%d", fam, p->n,
+                            VKT_OFFSWITCH_MAX_PARTS);
         double sum = 0;
         for (int i = 0; i < p->n; i++) {
-            if (!isfinite(p->value[i]) || !(p->weight[i] >= 0) || !(p->spread[i] >= 0) || !isfinite(p->spread[i]))
-                return vkt_fail(err, VKT_ERR_ARG, "prior %s: part %d has value %g, weight %g, spread %g", fam, i + 1,
+            if (!isfinite(p->value[i]) || !(p->weight[i] >= 0) || !(p->spread[i] >= 0) ||
+                !isfinite(p->spread[i]))
+                return vkt_fail(err, VKT_ERR_ARG,
+                                "prior %s: part %d has value %g, weight %g, spread %g", fam, i + 1,
                                 p->value[i], p->weight[i], p->spread[i]);
             sum += p->weight[i];
         }
@@ -341,7 +386,8 @@ vkt_status vkt_offswitch_prior_check(const vkt_offswitch_prior *p, vkt_error *er
         return VKT_OK;
     }
     case VKT_OFFSWITCH_SAMPLES:
-        if (!p->samples || p->n_samples == 0) return vkt_fail(err, VKT_ERR_ARG, "prior samples: no samples");
+        if (!p->samples || p->n_samples == 0)
+            return vkt_fail(err, VKT_ERR_ARG, "prior samples: no samples");
         return VKT_OK;
     }
     return vkt_fail(err, VKT_ERR_ARG, "prior: unknown family %d", (int)p->family);
@@ -352,8 +398,9 @@ vkt_status vkt_offswitch_human_check(const vkt_offswitch_human *h, vkt_error *er
     case VKT_OFFSWITCH_RATIONAL: return VKT_OK;
     case VKT_OFFSWITCH_BOLTZMANN:
         if (!(h->beta > 0) || !isfinite(h->beta))
-            return vkt_fail(err, VKT_ERR_ARG, "human boltzmann: beta=%g must be finite and > 0 (beta -> 0 is rational)",
-                            h->beta);
+            return vkt_fail(
+                err, VKT_ERR_ARG,
+                "human boltzmann: beta=%g must be finite and > 0 (beta -> 0 is rational)", h->beta);
         return VKT_OK;
     case VKT_OFFSWITCH_NOISY:
         if (!(h->eps >= 0 && h->eps <= 1))
@@ -365,7 +412,8 @@ vkt_status vkt_offswitch_human_check(const vkt_offswitch_human *h, vkt_error *er
 
 int vkt_offswitch_prior_format(const vkt_offswitch_prior *p, char *buf, size_t n) {
     switch (p->family) {
-    case VKT_OFFSWITCH_NORMAL: return snprintf(buf, n, "normal:mu=%.17g,sigma=%.17g", p->mu, p->sigma);
+    case VKT_OFFSWITCH_NORMAL:
+        return snprintf(buf, n, "normal:mu=%.17g,sigma=%.17g", p->mu, p->sigma);
     case VKT_OFFSWITCH_UNIFORM: return snprintf(buf, n, "uniform:lo=%.17g,hi=%.17g", p->lo, p->hi);
     case VKT_OFFSWITCH_SAMPLES: return snprintf(buf, n, "samples:<%zu values>", p->n_samples);
     case VKT_OFFSWITCH_DISCRETE:
@@ -377,9 +425,10 @@ int vkt_offswitch_prior_format(const vkt_offswitch_prior *p, char *buf, size_t n
             used = total < 0 ? n : (size_t)total;
             char *at = used < n ? buf + used : NULL;
             size_t left = used < n ? n - used : 0;
-            int k = mix ? snprintf(at, left, "%s%.17g*normal(mu=%.17g,sigma=%.17g)", i ? "+" : "", p->weight[i],
-                                   p->value[i], p->spread[i])
-                        : snprintf(at, left, "%s%.17g@%.17g", i ? ";" : "", p->value[i], p->weight[i]);
+            int k =
+                mix ? snprintf(at, left, "%s%.17g*normal(mu=%.17g,sigma=%.17g)", i ? "+" : "",
+                               p->weight[i], p->value[i], p->spread[i])
+                    : snprintf(at, left, "%s%.17g@%.17g", i ? ";" : "", p->value[i], p->weight[i]);
             total += k;
         }
         return total;
@@ -402,18 +451,25 @@ vkt_status vkt_offswitch_set_param(vkt_offswitch_prior *p, vkt_offswitch_human *
     vkt_offswitch_prior np = *p;
     vkt_offswitch_human nh = *h;
     double *slot = NULL;
-    if (!strcmp(name, "mu") && p->family == VKT_OFFSWITCH_NORMAL) slot = &np.mu;
-    else if (!strcmp(name, "sigma") && p->family == VKT_OFFSWITCH_NORMAL) slot = &np.sigma;
-    else if (!strcmp(name, "lo") && p->family == VKT_OFFSWITCH_UNIFORM) slot = &np.lo;
-    else if (!strcmp(name, "hi") && p->family == VKT_OFFSWITCH_UNIFORM) slot = &np.hi;
-    else if (!strcmp(name, "beta") && h->kind == VKT_OFFSWITCH_BOLTZMANN) slot = &nh.beta;
-    else if (!strcmp(name, "eps") && h->kind == VKT_OFFSWITCH_NOISY) slot = &nh.eps;
+    if (!strcmp(name, "mu") && p->family == VKT_OFFSWITCH_NORMAL)
+        slot = &np.mu;
+    else if (!strcmp(name, "sigma") && p->family == VKT_OFFSWITCH_NORMAL)
+        slot = &np.sigma;
+    else if (!strcmp(name, "lo") && p->family == VKT_OFFSWITCH_UNIFORM)
+        slot = &np.lo;
+    else if (!strcmp(name, "hi") && p->family == VKT_OFFSWITCH_UNIFORM)
+        slot = &np.hi;
+    else if (!strcmp(name, "beta") && h->kind == VKT_OFFSWITCH_BOLTZMANN)
+        slot = &nh.beta;
+    else if (!strcmp(name, "eps") && h->kind == VKT_OFFSWITCH_NOISY)
+        slot = &nh.eps;
     if (!slot) {
         char ps[96], hs[64];
         vkt_offswitch_prior_format(p, ps, sizeof ps);
         vkt_offswitch_human_format(h, hs, sizeof hs);
         return vkt_fail(err, VKT_ERR_ARG,
-                        "parameter '%s' is not one of the prior '%s' or the human '%s' (mu, sigma: normal; lo, hi: "
+                        "parameter '%s' is not one of the prior '%s' or the human '%s' (mu, sigma: "
+                        "normal; lo, hi: "
                         "uniform; beta: boltzmann; eps: noisy)",
                         name, ps, hs);
     }

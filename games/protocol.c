@@ -7,7 +7,8 @@
 #include "textbuf.h"
 
 size_t vkt_protocol_legal_list(const vkt_game *g, char *buf, size_t cap) {
-    if (g->ops->moves_hint && !vkt_game_is_terminal(g)) return g->ops->moves_hint(g->state, buf, cap);
+    if (g->ops->moves_hint && !vkt_game_is_terminal(g))
+        return g->ops->moves_hint(g->state, buf, cap);
     vkt_textbuf t = vkt_textbuf_make(buf, cap);
     int acts[VKT_GAME_MAX_LEGAL];
     int n = vkt_game_legal_actions(g, acts);
@@ -25,7 +26,8 @@ size_t vkt_protocol_observation(const vkt_game *g, int player, char *buf, size_t
     if (vkt_game_is_terminal(g)) {
         if (g->forfeited_by >= 0) {
             vkt_textbuf t = {buf, cap, n};
-            vkt_textbuf_printf(&t, "The game ended on an invalid move by Player %d.\n", g->forfeited_by);
+            vkt_textbuf_printf(&t, "The game ended on an invalid move by Player %d.\n",
+                               g->forfeited_by);
             n = vkt_textbuf_len(&t);
         }
         return n;
@@ -48,7 +50,7 @@ static bool last_boxed(const char *s, size_t len, size_t *begin, size_t *end) {
     size_t opens = 0;
     for (size_t i = 0; i < len; i++) opens += s[i] == '{';
     if (opens == 0) return false;
-    size_t *stack = malloc(opens * sizeof *stack);  // positions of unmatched '{'
+    size_t *stack = malloc(opens * sizeof *stack); // positions of unmatched '{'
     if (!stack) return false;
     size_t depth = 0;
     bool found = false;
@@ -58,7 +60,8 @@ static bool last_boxed(const char *s, size_t len, size_t *begin, size_t *end) {
         } else if (s[i] == '}' && depth > 0) {
             size_t open = stack[--depth];
             // Latest start wins: a later \boxed opens after any earlier one.
-            if (open >= 6 && starts(s, len, open - 6, "\\boxed{") && (!found || open + 1 > *begin)) {
+            if (open >= 6 && starts(s, len, open - 6, "\\boxed{") &&
+                (!found || open + 1 > *begin)) {
                 *begin = open + 1;
                 *end = i;
                 found = true;
@@ -77,11 +80,13 @@ static void strip_text_macros(char *s) {
         char *q = p + 6;
         int depth = 1;
         while (*q && depth) {
-            if (*q == '{') depth++;
-            else if (*q == '}') depth--;
+            if (*q == '{')
+                depth++;
+            else if (*q == '}')
+                depth--;
             if (depth) q++;
         }
-        if (!*q) {  // unmatched: drop just the macro name so the loop ends
+        if (!*q) { // unmatched: drop just the macro name so the loop ends
             memmove(p, p + 6, strlen(p + 6) + 1);
             continue;
         }
@@ -129,7 +134,8 @@ static bool extract(const char *text, size_t len, char *out, size_t cap, bool *f
     // The last [...] with no bracket inside: scanning back, a '[' closes the nearest ']'.
     size_t close = len;
     for (size_t i = len; i-- > 0;) {
-        if (text[i] == ']') close = i;
+        if (text[i] == ']')
+            close = i;
         else if (text[i] == '[' && close < len) {
             if (copy_candidate(text, i + 1, close, out, cap) >= cap) *fits = false;
             return true;
@@ -163,11 +169,13 @@ void vkt_protocol_normalize(const char *in, bool fold, char *out, size_t cap) {
 
 vkt_status vkt_protocol_match(const vkt_game *g, const char *move, int *action, vkt_error *err) {
     *action = VKT_ACTION_INVALID;
-    if (vkt_game_is_terminal(g)) return vkt_fail(err, VKT_ERR_ARG, "%s: the game is over", g->ops->name);
+    if (vkt_game_is_terminal(g))
+        return vkt_fail(err, VKT_ERR_ARG, "%s: the game is over", g->ops->name);
     bool fold = !g->ops->case_sensitive;
     char want[VKT_MOVE_TEXT_MAX];
     if (strlen(move) >= sizeof want)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: move '%.40s...' is too long to be legal", g->ops->name, move);
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: move '%.40s...' is too long to be legal",
+                        g->ops->name, move);
     vkt_protocol_normalize(move, fold, want, sizeof want);
     int acts[VKT_GAME_MAX_LEGAL];
     int n = vkt_game_legal_actions(g, acts);
@@ -182,25 +190,31 @@ vkt_status vkt_protocol_match(const vkt_game *g, const char *move, int *action, 
     }
     char legal[512];
     size_t ln = vkt_protocol_legal_list(g, legal, sizeof legal);
-    return vkt_fail(err, VKT_ERR_FORMAT, "%s: '%.80s' is not a legal move (%s%s)", g->ops->name, move, legal,
-                    ln >= sizeof legal ? "..." : "");
+    return vkt_fail(err, VKT_ERR_FORMAT, "%s: '%.80s' is not a legal move (%s%s)", g->ops->name,
+                    move, legal, ln >= sizeof legal ? "..." : "");
 }
 
-vkt_status vkt_protocol_parse(const vkt_game *g, const char *text, size_t len, int *action, vkt_error *err) {
+vkt_status vkt_protocol_parse(const vkt_game *g, const char *text, size_t len, int *action,
+                              vkt_error *err) {
     char move[VKT_MOVE_TEXT_MAX];
     bool fits;
     *action = VKT_ACTION_INVALID;
     if (!extract(text, len, move, sizeof move, &fits))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: no move found: expected [move] or \\boxed{move}", g->ops->name);
-    if (!fits) return vkt_fail(err, VKT_ERR_FORMAT, "%s: move '%.40s...' is too long to be legal", g->ops->name, move);
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: no move found: expected [move] or \\boxed{move}",
+                        g->ops->name);
+    if (!fits)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: move '%.40s...' is too long to be legal",
+                        g->ops->name, move);
     return vkt_protocol_match(g, move, action, err);
 }
 
-vkt_status vkt_protocol_step(vkt_game *g, const char *text, size_t len, int *action, bool *invalid, vkt_error *err) {
+vkt_status vkt_protocol_step(vkt_game *g, const char *text, size_t len, int *action, bool *invalid,
+                             vkt_error *err) {
     *invalid = false;
     *action = VKT_ACTION_INVALID;
     int p = vkt_game_current_player(g);
-    if (p == VKT_TERMINAL) return vkt_fail(err, VKT_ERR_ARG, "%s: move played after the game ended", g->ops->name);
+    if (p == VKT_TERMINAL)
+        return vkt_fail(err, VKT_ERR_ARG, "%s: move played after the game ended", g->ops->name);
     int a;
     if (vkt_protocol_parse(g, text, len, &a, err) != VKT_OK) {
         vkt_game_forfeit(g, p);

@@ -6,10 +6,10 @@
 //
 // Action (what the model writes): the last complete \boxed{...} (braces matched,
 // \text{...} unwrapped, one pair of surrounding [ ] dropped), else the contents of the
-// last [...] that has no bracket inside ("[a [b] c]" gives "b"). Whitespace runs collapse to one space and ends are trimmed; case is
-// folded unless the game is case-sensitive. The move is accepted only if it then
-// equals the (equally normalised) text of a legal action; anything else is an
-// invalid move, which ends the game with the game's vkt_invalid_rule rewards.
+// last [...] that has no bracket inside ("[a [b] c]" gives "b"). Whitespace runs collapse to one
+// space and ends are trimmed; case is folded unless the game is case-sensitive. The move is
+// accepted only if it then equals the (equally normalised) text of a legal action; anything else is
+// an invalid move, which ends the game with the game's vkt_invalid_rule rewards.
 #ifndef VKT_PROTOCOL_H
 #define VKT_PROTOCOL_H
 
@@ -18,7 +18,7 @@
 
 #include "game.h"
 
-#define VKT_MOVE_TEXT_MAX 256  // longest candidate move kept by extraction
+#define VKT_MOVE_TEXT_MAX 256 // longest candidate move kept by extraction
 
 // The observation for `player` (snprintf semantics: returns the length needed).
 size_t vkt_protocol_observation(const vkt_game *g, int player, char *buf, size_t cap);
@@ -35,14 +35,16 @@ void vkt_protocol_normalize(const char *in, bool fold, char *out, size_t cap);
 vkt_status vkt_protocol_match(const vkt_game *g, const char *move, int *action, vkt_error *err);
 
 // Extract + match: the legal action a model's text names.
-vkt_status vkt_protocol_parse(const vkt_game *g, const char *text, size_t len, int *action, vkt_error *err);
+vkt_status vkt_protocol_parse(const vkt_game *g, const char *text, size_t len, int *action,
+                              vkt_error *err);
 
 // Plays a model's text for the player to move. A legal move is applied
 // (*invalid = false); anything else ends the game as that player's invalid move
 // (*invalid = true, *action = VKT_ACTION_INVALID, reason in err->msg when err is
 // given, but VKT_OK is returned: the game went on correctly). Fails only when the
 // game is already over.
-vkt_status vkt_protocol_step(vkt_game *g, const char *text, size_t len, int *action, bool *invalid, vkt_error *err);
+vkt_status vkt_protocol_step(vkt_game *g, const char *text, size_t len, int *action, bool *invalid,
+                             vkt_error *err);
 
 // "[a], [b], ..." of the legal actions (snprintf semantics), for error messages.
 size_t vkt_protocol_legal_list(const vkt_game *g, char *buf, size_t cap);

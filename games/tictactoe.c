@@ -48,7 +48,8 @@ static int ttt_legal(const void *state, int *out) {
 }
 
 static vkt_status ttt_action_text(const void *state, int a, char *buf, size_t cap, vkt_error *err) {
-    if (a < 0 || a > 8) return vkt_fail(err, VKT_ERR_ARG, "tictactoe: action %d is not a cell 0-8", a);
+    if (a < 0 || a > 8)
+        return vkt_fail(err, VKT_ERR_ARG, "tictactoe: action %d is not a cell 0-8", a);
     snprintf(buf, cap, "%d", a);
     return VKT_OK;
 }
@@ -56,9 +57,12 @@ static vkt_status ttt_action_text(const void *state, int a, char *buf, size_t ca
 static vkt_status ttt_apply(void *state, int a, vkt_error *err) {
     vkt_tictactoe *s = state;
     int p = ttt_current(s);
-    if (p == VKT_TERMINAL) return vkt_fail(err, VKT_ERR_ARG, "tictactoe: move %d after the game ended", a);
-    if (a < 0 || a > 8) return vkt_fail(err, VKT_ERR_ARG, "tictactoe: action %d is not a cell 0-8", a);
-    if (s->board[a] >= 0) return vkt_fail(err, VKT_ERR_ARG, "tictactoe: cell %d is already taken", a);
+    if (p == VKT_TERMINAL)
+        return vkt_fail(err, VKT_ERR_ARG, "tictactoe: move %d after the game ended", a);
+    if (a < 0 || a > 8)
+        return vkt_fail(err, VKT_ERR_ARG, "tictactoe: action %d is not a cell 0-8", a);
+    if (s->board[a] >= 0)
+        return vkt_fail(err, VKT_ERR_ARG, "tictactoe: cell %d is already taken", a);
     s->board[a] = (int8_t)p;
     s->moves[s->nmoves++] = (int8_t)a;
     s->winner = vkt_tictactoe_winner(s->board);
@@ -78,7 +82,8 @@ static size_t ttt_describe(const void *state, int player, char *buf, size_t cap)
     const vkt_tictactoe *s = state;
     static const char mark[2] = {'X', 'O'};
     vkt_textbuf t = vkt_textbuf_make(buf, cap);
-    vkt_textbuf_printf(&t,
+    vkt_textbuf_printf(
+        &t,
         "You are Player %d (%c) in a game of Tic Tac Toe against Player %d (%c).\n"
         "Rules: the board has 9 cells numbered 0 to 8, row by row. Players take turns marking "
         "an empty cell; Player 0 (X) moves first. Three of your marks in a row, column or "
@@ -88,7 +93,8 @@ static size_t ttt_describe(const void *state, int player, char *buf, size_t cap)
     vkt_textbuf_printf(&t, "Moves so far:");
     if (s->nmoves == 0) vkt_textbuf_printf(&t, " none");
     for (int i = 0; i < s->nmoves; i++)
-        vkt_textbuf_printf(&t, "%s Player %d (%c) [%d]", i ? "," : "", i % 2, mark[i % 2], s->moves[i]);
+        vkt_textbuf_printf(&t, "%s Player %d (%c) [%d]", i ? "," : "", i % 2, mark[i % 2],
+                           s->moves[i]);
     vkt_textbuf_printf(&t, ".\nCurrent board:\n");
     for (int r = 0; r < 3; r++) {
         for (int c = 0; c < 3; c++) {

@@ -9,10 +9,10 @@
 #include "game.h"
 
 typedef struct vkt_tictactoe {
-    int8_t board[9];  // -1 empty, 0 = X (player 0), 1 = O (player 1)
-    int8_t moves[9];  // cells in the order played
+    int8_t board[9]; // -1 empty, 0 = X (player 0), 1 = O (player 1)
+    int8_t moves[9]; // cells in the order played
     int nmoves;
-    int winner;       // -1 none (yet), 0 or 1
+    int winner; // -1 none (yet), 0 or 1
 } vkt_tictactoe;
 
 extern const vkt_game_ops vkt_tictactoe_ops;

@@ -20,12 +20,15 @@ static vkt_status block_create(vkt_ctx *ctx, uint64_t bytes, uint64_t need, int 
     }
     vkt_block *b = &ctx->blocks[ctx->nblocks];
     memset(b, 0, sizeof *b);
-    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                             .size = bytes,
-                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
-                                      VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+    VkBufferCreateInfo bi = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .size = bytes,
+        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                 VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT};
     VkResult r = vkCreateBuffer(ctx->device, &bi, NULL, &b->buffer);
-    if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBuffer (memory block of %llu bytes)", (unsigned long long)bytes);
+    if (r != VK_SUCCESS)
+        return vkt_vk_fail(ctx, r, "vkCreateBuffer (memory block of %llu bytes)",
+                           (unsigned long long)bytes);
     vkt_status s = vkt_memory_alloc(ctx, b->buffer, VKT_MEM_DEVICE, &b->mem);
     if (s != VKT_OK) {
         vkDestroyBuffer(ctx->device, b->buffer, NULL);
@@ -102,8 +105,10 @@ vkt_status vkt_buffer_create(vkt_ctx *ctx, uint64_t bytes, vkt_buffer **out) {
     uint64_t block_bytes = VKT_BLOCK_BYTES;
     if (block_bytes > ctx->prof.max_allocation_bytes) block_bytes = ctx->prof.max_allocation_bytes;
     if (need > ctx->prof.max_allocation_bytes)
-        return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "buffer of %llu bytes exceeds the device's largest allocation (%llu)",
-                        (unsigned long long)bytes, (unsigned long long)ctx->prof.max_allocation_bytes);
+        return vkt_fail(&ctx->err, VKT_ERR_NOMEM,
+                        "buffer of %llu bytes exceeds the device's largest allocation (%llu)",
+                        (unsigned long long)bytes,
+                        (unsigned long long)ctx->prof.max_allocation_bytes);
     vkt_buffer *buf = calloc(1, sizeof *buf);
     if (!buf) return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "buffer handle");
     uint64_t offset = 0;
@@ -180,14 +185,17 @@ vkt_view vkt_view_f32(vkt_view v, uint64_t first, uint64_t count) {
 static vkt_status check_range(vkt_ctx *ctx, const char *what, vkt_view v, uint64_t bytes) {
     if (!v.buf) return vkt_fail(&ctx->err, VKT_ERR_ARG, "%s: NULL buffer", what);
     if (bytes > v.bytes || v.offset + v.bytes > v.buf->bytes)
-        return vkt_fail(&ctx->err, VKT_ERR_ARG, "%s: %llu bytes at offset %llu do not fit a view of %llu bytes (buffer %llu)",
-                        what, (unsigned long long)bytes, (unsigned long long)v.offset, (unsigned long long)v.bytes,
-                        (unsigned long long)v.buf->bytes);
+        return vkt_fail(
+            &ctx->err, VKT_ERR_ARG,
+            "%s: %llu bytes at offset %llu do not fit a view of %llu bytes (buffer %llu)", what,
+            (unsigned long long)bytes, (unsigned long long)v.offset, (unsigned long long)v.bytes,
+            (unsigned long long)v.buf->bytes);
     return VKT_OK;
 }
 
 // Records a buffer copy with the barriers around it that order it with compute work.
-static void record_copy(vkt_ctx *ctx, VkBuffer src, uint64_t so, VkBuffer dst, uint64_t dof, uint64_t bytes) {
+static void record_copy(vkt_ctx *ctx, VkBuffer src, uint64_t so, VkBuffer dst, uint64_t dof,
+                        uint64_t bytes) {
     VkCommandBuffer cmd = ctx->frames[ctx->cur].cmd;
     vkt_record_full_barrier(ctx);
     VkBufferCopy c = {.srcOffset = so, .dstOffset = dof, .size = bytes};
@@ -197,7 +205,8 @@ static void record_copy(vkt_ctx *ctx, VkBuffer src, uint64_t so, VkBuffer dst, u
 
 // Small host data goes into the command stream itself: ordered with the recorded ops by
 // barriers, with no wait for the queue.
-static vkt_status upload_inline(vkt_ctx *ctx, VkBuffer dst, uint64_t off, const void *src, uint64_t bytes) {
+static vkt_status upload_inline(vkt_ctx *ctx, VkBuffer dst, uint64_t off, const void *src,
+                                uint64_t bytes) {
     VKT_TRY(vkt_frame_begin(ctx));
     vkt_frame *f = &ctx->frames[ctx->cur];
     vkt_record_full_barrier(ctx);

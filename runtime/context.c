@@ -8,16 +8,22 @@
 
 const char *vkt_vk_result_name(VkResult r) {
     switch (r) {
-#define C(x) case x: return #x;
-    C(VK_SUCCESS) C(VK_NOT_READY) C(VK_TIMEOUT) C(VK_EVENT_SET) C(VK_EVENT_RESET) C(VK_INCOMPLETE)
-    C(VK_ERROR_OUT_OF_HOST_MEMORY) C(VK_ERROR_OUT_OF_DEVICE_MEMORY) C(VK_ERROR_INITIALIZATION_FAILED)
-    C(VK_ERROR_DEVICE_LOST) C(VK_ERROR_MEMORY_MAP_FAILED) C(VK_ERROR_LAYER_NOT_PRESENT)
-    C(VK_ERROR_EXTENSION_NOT_PRESENT) C(VK_ERROR_FEATURE_NOT_PRESENT) C(VK_ERROR_INCOMPATIBLE_DRIVER)
-    C(VK_ERROR_TOO_MANY_OBJECTS) C(VK_ERROR_FORMAT_NOT_SUPPORTED) C(VK_ERROR_FRAGMENTED_POOL)
-    C(VK_ERROR_UNKNOWN) C(VK_ERROR_OUT_OF_POOL_MEMORY) C(VK_ERROR_INVALID_EXTERNAL_HANDLE)
-    C(VK_ERROR_FRAGMENTATION) C(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
+#define C(x)                                                                                       \
+    case x: return #x;
+        C(VK_SUCCESS)
+        C(VK_NOT_READY) C(VK_TIMEOUT) C(VK_EVENT_SET) C(VK_EVENT_RESET) C(VK_INCOMPLETE)
+            C(VK_ERROR_OUT_OF_HOST_MEMORY) C(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+                C(VK_ERROR_INITIALIZATION_FAILED) C(VK_ERROR_DEVICE_LOST)
+                    C(VK_ERROR_MEMORY_MAP_FAILED) C(VK_ERROR_LAYER_NOT_PRESENT)
+                        C(VK_ERROR_EXTENSION_NOT_PRESENT) C(VK_ERROR_FEATURE_NOT_PRESENT)
+                            C(VK_ERROR_INCOMPATIBLE_DRIVER) C(VK_ERROR_TOO_MANY_OBJECTS)
+                                C(VK_ERROR_FORMAT_NOT_SUPPORTED) C(VK_ERROR_FRAGMENTED_POOL)
+                                    C(VK_ERROR_UNKNOWN) C(VK_ERROR_OUT_OF_POOL_MEMORY)
+                                        C(VK_ERROR_INVALID_EXTERNAL_HANDLE)
+                                            C(VK_ERROR_FRAGMENTATION)
+                                                C(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
 #undef C
-    default: return "VK_ERROR_(unnamed)";
+                                                    default : return "VK_ERROR_(unnamed)";
     }
 }
 
@@ -27,8 +33,9 @@ vkt_status vkt_vk_fail(vkt_ctx *ctx, VkResult r, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    vkt_status s = (r == VK_ERROR_OUT_OF_HOST_MEMORY || r == VK_ERROR_OUT_OF_DEVICE_MEMORY) ? VKT_ERR_NOMEM
-                                                                                           : VKT_ERR_VULKAN;
+    vkt_status s = (r == VK_ERROR_OUT_OF_HOST_MEMORY || r == VK_ERROR_OUT_OF_DEVICE_MEMORY)
+                       ? VKT_ERR_NOMEM
+                       : VKT_ERR_VULKAN;
     return vkt_fail(&ctx->err, s, "%s: %s", what, vkt_vk_result_name(r));
 }
 
@@ -38,15 +45,17 @@ static bool env_on(const char *name) {
 }
 
 vkt_ctx_options vkt_ctx_default_options(void) {
-    vkt_ctx_options o = {.device = -1, .validation = env_on("VKT_VALIDATION"), .timing = env_on("VKT_PROFILE")};
+    vkt_ctx_options o = {
+        .device = -1, .validation = env_on("VKT_VALIDATION"), .timing = env_on("VKT_PROFILE")};
     return o;
 }
 
-static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT sev,
-                                                    VkDebugUtilsMessageTypeFlagsEXT type,
-                                                    const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
+static VKAPI_ATTR VkBool32 VKAPI_CALL
+on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT sev, VkDebugUtilsMessageTypeFlagsEXT type,
+              const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
     vkt_ctx *ctx = user;
-    if (!(sev & (VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)))
+    if (!(sev & (VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                 VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)))
         return VK_FALSE;
     ctx->validation_messages++;
     // Validation is a debugging aid asked for explicitly: its messages go to stderr.
@@ -75,7 +84,8 @@ static vkt_status create_instance(vkt_ctx *ctx, bool validation) {
     const char *exts[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
     ctx->validation = validation && layer_present(layers[0]);
     // Synchronization validation too: a missing barrier is a validation message.
-    VkValidationFeatureEnableEXT enables[] = {VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+    VkValidationFeatureEnableEXT enables[] = {
+        VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
     VkValidationFeaturesEXT features = {.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
                                         .enabledValidationFeatureCount = 1,
                                         .pEnabledValidationFeatures = enables};
@@ -88,16 +98,21 @@ static vkt_status create_instance(vkt_ctx *ctx, bool validation) {
                                .ppEnabledExtensionNames = exts};
     VkResult r = vkCreateInstance(&ci, NULL, &ctx->instance);
     if (r != VK_SUCCESS)
-        return vkt_vk_fail(ctx, r, "vkCreateInstance (is a Vulkan driver installed? apt-get install mesa-vulkan-drivers)");
+        return vkt_vk_fail(
+            ctx, r,
+            "vkCreateInstance (is a Vulkan driver installed? apt-get install mesa-vulkan-drivers)");
     if (ctx->validation) {
         VkDebugUtilsMessengerCreateInfoEXT mi = {
             .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-            .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-            .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT,
+            .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                               VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+            .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT,
             .pfnUserCallback = on_validation,
             .pUserData = ctx};
         PFN_vkCreateDebugUtilsMessengerEXT create =
-            (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(ctx->instance, "vkCreateDebugUtilsMessengerEXT");
+            (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+                ctx->instance, "vkCreateDebugUtilsMessengerEXT");
         if (create) create(ctx->instance, &mi, NULL, &ctx->messenger);
     }
     return VKT_OK;
@@ -118,11 +133,13 @@ static vkt_status enumerate(vkt_ctx *ctx, VkPhysicalDevice **phys, vkt_profile *
     VkResult r = vkEnumeratePhysicalDevices(ctx->instance, &count, NULL);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkEnumeratePhysicalDevices");
     if (count == 0)
-        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED,
-                        "no Vulkan device found (for a CPU device: apt-get install mesa-vulkan-drivers)");
+        return vkt_fail(
+            &ctx->err, VKT_ERR_UNSUPPORTED,
+            "no Vulkan device found (for a CPU device: apt-get install mesa-vulkan-drivers)");
     *phys = calloc(count, sizeof **phys);
     *profs = calloc(count, sizeof **profs);
-    if (!*phys || !*profs) return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "enumerating %u devices", count);
+    if (!*phys || !*profs)
+        return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "enumerating %u devices", count);
     vkEnumeratePhysicalDevices(ctx->instance, &count, *phys);
     for (uint32_t i = 0; i < count; i++) vkt_profile_fill((*phys)[i], (int)i, &(*profs)[i]);
     *n = (int)count;
@@ -136,7 +153,8 @@ static vkt_status env_device(vkt_error *err, int *out) {
     if (!v || !*v) return VKT_OK;
     char *end;
     long d = strtol(v, &end, 10);
-    if (*end || d < 0 || d > 1000) return vkt_fail(err, VKT_ERR_ARG, "VKT_DEVICE='%s' is not a device index", v);
+    if (*end || d < 0 || d > 1000)
+        return vkt_fail(err, VKT_ERR_ARG, "VKT_DEVICE='%s' is not a device index", v);
     *out = (int)d;
     return VKT_OK;
 }
@@ -180,13 +198,15 @@ static vkt_status create_device(vkt_ctx *ctx) {
     int family = -1;
     for (uint32_t i = 0; i < nq && family < 0; i++)
         if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) family = (int)i;
-    if (family < 0) return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "device '%s' has no compute queue", ctx->prof.name);
+    if (family < 0)
+        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "device '%s' has no compute queue",
+                        ctx->prof.name);
     ctx->queue_family = (uint32_t)family;
     if (!qf[family].timestampValidBits) ctx->prof.timestamps = false;
 
     if (!ctx->prof.has_push_descriptor)
-        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "device '%s' lacks %s, which vkt needs", ctx->prof.name,
-                        VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "device '%s' lacks %s, which vkt needs",
+                        ctx->prof.name, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
     const char *exts[4];
     uint32_t next = 0;
     exts[next++] = VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME;
@@ -197,10 +217,12 @@ static vkt_status create_device(vkt_ctx *ctx) {
                                    .queueFamilyIndex = ctx->queue_family,
                                    .queueCount = 1,
                                    .pQueuePriorities = &prio};
-    VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-    VkPhysicalDeviceVulkan11Features f11 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
-                                            .pNext = &f12};
-    VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11};
+    VkPhysicalDeviceVulkan12Features f12 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    VkPhysicalDeviceVulkan11Features f11 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12};
+    VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                   .pNext = &f11};
     if (ctx->prof.use_fp16) {
         f12.shaderFloat16 = VK_TRUE;
         f11.storageBuffer16BitAccess = VK_TRUE;
@@ -215,7 +237,8 @@ static vkt_status create_device(vkt_ctx *ctx) {
     VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR pe = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
     if (device_has_ext(ctx->phys, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME)) {
-        VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &pe};
+        VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                       .pNext = &pe};
         vkGetPhysicalDeviceFeatures2(ctx->phys, &q);
         ctx->pipeline_stats = pe.pipelineExecutableInfo;
         pe = (VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR){
@@ -235,9 +258,11 @@ static vkt_status create_device(vkt_ctx *ctx) {
     VkResult r = vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateDevice ('%s')", ctx->prof.name);
     vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
-    ctx->push_descriptor = (PFN_vkCmdPushDescriptorSetKHR)vkGetDeviceProcAddr(ctx->device, "vkCmdPushDescriptorSetKHR");
+    ctx->push_descriptor = (PFN_vkCmdPushDescriptorSetKHR)vkGetDeviceProcAddr(
+        ctx->device, "vkCmdPushDescriptorSetKHR");
     if (!ctx->push_descriptor)
-        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "vkCmdPushDescriptorSetKHR missing on '%s'", ctx->prof.name);
+        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "vkCmdPushDescriptorSetKHR missing on '%s'",
+                        ctx->prof.name);
 
     // Memory types are picked per allocation (memory_alloc.c), against each heap's room.
     vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memprops);
@@ -256,7 +281,8 @@ vkt_status vkt_ctx_create(const vkt_ctx_options *opt, vkt_ctx **out, vkt_error *
     if (s == VKT_OK) s = enumerate(ctx, &phys, &profs, &n);
     if (s == VKT_OK && want < 0) s = env_device(&ctx->err, &want);
     if (s == VKT_OK && want >= n)
-        s = vkt_fail(&ctx->err, VKT_ERR_ARG, "device %d does not exist: %d device%s found (see vkt devices)", want, n,
+        s = vkt_fail(&ctx->err, VKT_ERR_ARG,
+                     "device %d does not exist: %d device%s found (see vkt devices)", want, n,
                      n == 1 ? "" : "s");
     if (s == VKT_OK) {
         int d = want >= 0 ? want : default_device(profs, n);
@@ -264,7 +290,8 @@ vkt_status vkt_ctx_create(const vkt_ctx_options *opt, vkt_ctx **out, vkt_error *
         ctx->prof = profs[d];
         if (ctx->prof.type == VKT_DEVICE_CPU)
             snprintf(ctx->warning, sizeof ctx->warning,
-                     "warning: using CPU device '%s' (no GPU found or chosen); expect slow runs", ctx->prof.name);
+                     "warning: using CPU device '%s' (no GPU found or chosen); expect slow runs",
+                     ctx->prof.name);
         s = create_device(ctx);
     }
     free(phys);
@@ -297,7 +324,8 @@ void vkt_ctx_destroy(vkt_ctx *ctx) {
     }
     if (ctx->messenger) {
         PFN_vkDestroyDebugUtilsMessengerEXT destroy =
-            (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(ctx->instance, "vkDestroyDebugUtilsMessengerEXT");
+            (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+                ctx->instance, "vkDestroyDebugUtilsMessengerEXT");
         if (destroy) destroy(ctx->instance, ctx->messenger, NULL);
     }
     if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);

@@ -13,10 +13,10 @@
 typedef struct vkt_ctx vkt_ctx;
 
 typedef struct vkt_ctx_options {
-    int device;       // device index; -1: VKT_DEVICE or the default choice
-    bool validation;  // enable the Khronos validation layer (also VKT_VALIDATION=1)
-    bool timing;      // GPU timestamps per op, a table at the end (also VKT_PROFILE=1; not the
-                      // device profile, which is the capabilities in profile.h)
+    int device;      // device index; -1: VKT_DEVICE or the default choice
+    bool validation; // enable the Khronos validation layer (also VKT_VALIDATION=1)
+    bool timing;     // GPU timestamps per op, a table at the end (also VKT_PROFILE=1; not the
+                     // device profile, which is the capabilities in profile.h)
 } vkt_ctx_options;
 
 // Default options: device -1, validation and per-op timing from the environment.

@@ -15,12 +15,12 @@
 #define VKT_MAX_PUSH 128
 
 typedef enum vkt_bind_kind {
-    VKT_BIND_READ = 0,   // readonly storage buffer
-    VKT_BIND_WRITE,      // storage buffer written (or read and written)
-    VKT_BIND_TEXEL,      // uniform texel buffer, RGBA32F (samplerBuffer), read only
-    VKT_BIND_TEXEL_R32,  // uniform texel buffer, R32F, read only
+    VKT_BIND_READ = 0,    // readonly storage buffer
+    VKT_BIND_WRITE,       // storage buffer written (or read and written)
+    VKT_BIND_TEXEL,       // uniform texel buffer, RGBA32F (samplerBuffer), read only
+    VKT_BIND_TEXEL_R32,   // uniform texel buffer, R32F, read only
     VKT_BIND_TEXEL_U32X4, // uniform texel buffer, RGBA32UI (usamplerBuffer): packed 16-bit data
-    VKT_BIND_TEXEL_U32,  // uniform texel buffer, R32UI, read only
+    VKT_BIND_TEXEL_U32,   // uniform texel buffer, R32UI, read only
 } vkt_bind_kind;
 
 static inline bool vkt_bind_is_texel(vkt_bind_kind k) { return k >= VKT_BIND_TEXEL; }
@@ -31,8 +31,8 @@ typedef struct vkt_binding {
 } vkt_binding;
 
 typedef struct vkt_dispatch {
-    const char *shader;   // name in the embedded SPIR-V table
-    const char *op;       // row of the VKT_PROFILE table (defaults to shader)
+    const char *shader; // name in the embedded SPIR-V table
+    const char *op;     // row of the VKT_PROFILE table (defaults to shader)
     uint32_t spec[VKT_MAX_SPEC];
     int nspec;
     vkt_binding bind[VKT_MAX_BINDINGS];
@@ -50,11 +50,11 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d);
 
 // For bench and tests: what the dispatch caches did (dispatch_cache.c).
 typedef struct vkt_dispatch_counts {
-    uint64_t pipelines;        // pipelines created
-    uint64_t views_created;    // texel views created, cached or per dispatch
+    uint64_t pipelines;     // pipelines created
+    uint64_t views_created; // texel views created, cached or per dispatch
     uint64_t views_destroyed;
-    uint64_t views_live;       // created - destroyed
-    uint64_t view_hits;        // dispatches that reused a cached view
+    uint64_t views_live; // created - destroyed
+    uint64_t view_hits;  // dispatches that reused a cached view
     bool cache_on;
 } vkt_dispatch_counts;
 

@@ -31,7 +31,8 @@ uint64_t vkt_dcache_hash(const vkt_dispatch *d) {
     for (const char *s = d->shader; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
     h = fnv(h, d->spec, sizeof(uint32_t) * (size_t)d->nspec);
     h = (h ^ (uint64_t)d->nspec) * 1099511628211ull;
-    for (int i = 0; i < d->nbind; i++) h = (h ^ (0x40u + (uint64_t)d->bind[i].kind)) * 1099511628211ull;
+    for (int i = 0; i < d->nbind; i++)
+        h = (h ^ (0x40u + (uint64_t)d->bind[i].kind)) * 1099511628211ull;
     return h ^ (h >> 29);
 }
 
@@ -73,8 +74,12 @@ vkt_status vkt_dcache_reserve_pipe(vkt_ctx *ctx, vkt_dcache *dc) {
     return VKT_OK;
 }
 
-void vkt_dcache_add_pipe(vkt_dcache *dc, const vkt_dispatch *d, const char *shader, uint64_t hash, int pipe) {
-    vkt_pipe_slot s = {.hash = hash, .shader = shader, .nspec = (uint8_t)d->nspec, .nbind = (uint8_t)d->nbind,
+void vkt_dcache_add_pipe(vkt_dcache *dc, const vkt_dispatch *d, const char *shader, uint64_t hash,
+                         int pipe) {
+    vkt_pipe_slot s = {.hash = hash,
+                       .shader = shader,
+                       .nspec = (uint8_t)d->nspec,
+                       .nbind = (uint8_t)d->nbind,
                        .pipe = pipe};
     memcpy(s.spec, d->spec, sizeof(uint32_t) * (size_t)d->nspec);
     for (int i = 0; i < d->nbind; i++) s.kinds[i] = (uint8_t)d->bind[i].kind;
@@ -105,8 +110,8 @@ static vkt_status retire_all(vkt_ctx *ctx, vkt_dcache *dc) {
     return VKT_OK;
 }
 
-vkt_status vkt_dcache_view(vkt_ctx *ctx, const VkBufferViewCreateInfo *vi, const char *shader, int binding,
-                           VkBufferView *out) {
+vkt_status vkt_dcache_view(vkt_ctx *ctx, const VkBufferViewCreateInfo *vi, const char *shader,
+                           int binding, VkBufferView *out) {
     vkt_dcache *dc = ctx->dcache;
     if (!dc->views && !(dc->views = calloc(VIEW_SLOTS, sizeof *dc->views)))
         return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "texel view cache");
@@ -114,7 +119,8 @@ vkt_status vkt_dcache_view(vkt_ctx *ctx, const VkBufferViewCreateInfo *vi, const
     uint32_t i = (uint32_t)h & (VIEW_SLOTS - 1);
     for (; dc->views[i].buffer; i = (i + 1) & (VIEW_SLOTS - 1)) {
         const vkt_view_slot *s = &dc->views[i];
-        if (s->buffer == vi->buffer && s->offset == vi->offset && s->range == vi->range && s->format == vi->format) {
+        if (s->buffer == vi->buffer && s->offset == vi->offset && s->range == vi->range &&
+            s->format == vi->format) {
             *out = s->view;
             dc->counts.view_hits++;
             return VKT_OK;
@@ -125,7 +131,8 @@ vkt_status vkt_dcache_view(vkt_ctx *ctx, const VkBufferViewCreateInfo *vi, const
         i = (uint32_t)h & (VIEW_SLOTS - 1);
     }
     VkResult r = vkCreateBufferView(ctx->device, vi, NULL, out);
-    if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBufferView (%s binding %d)", shader, binding);
+    if (r != VK_SUCCESS)
+        return vkt_vk_fail(ctx, r, "vkCreateBufferView (%s binding %d)", shader, binding);
     dc->counts.views_created++;
     dc->views[i] = (vkt_view_slot){vi->buffer, vi->offset, vi->range, vi->format, *out};
     dc->nviews++;

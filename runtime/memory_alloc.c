@@ -14,18 +14,22 @@ static uint64_t env_max_heap(void) {
     if (!v || !*v) return 0;
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
-    if (*end == 'K' || *end == 'k') n <<= 10;
-    else if (*end == 'M' || *end == 'm') n <<= 20;
-    else if (*end == 'G' || *end == 'g') n <<= 30;
+    if (*end == 'K' || *end == 'k')
+        n <<= 10;
+    else if (*end == 'M' || *end == 'm')
+        n <<= 20;
+    else if (*end == 'G' || *end == 'g')
+        n <<= 30;
     return n;
 }
 
-void vkt_heaps_query(VkPhysicalDevice phys, bool has_budget, bool cpu_device, VkPhysicalDeviceMemoryProperties *mp,
-                     vkt_heaps *h) {
+void vkt_heaps_query(VkPhysicalDevice phys, bool has_budget, bool cpu_device,
+                     VkPhysicalDeviceMemoryProperties *mp, vkt_heaps *h) {
     VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
-    VkPhysicalDeviceMemoryProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
-                                            .pNext = has_budget ? &budget : NULL};
+    VkPhysicalDeviceMemoryProperties2 p2 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+        .pNext = has_budget ? &budget : NULL};
     vkGetPhysicalDeviceMemoryProperties2(phys, &p2);
     *mp = p2.memoryProperties;
     memset(h, 0, sizeof *h);
@@ -48,13 +52,16 @@ void vkt_heaps_query(VkPhysicalDevice phys, bool has_budget, bool cpu_device, Vk
 // The heaps now: the driver's budget and usage where it reports them, else what vkt holds.
 static void ctx_heaps(vkt_ctx *ctx, vkt_heaps *h) {
     VkPhysicalDeviceMemoryProperties mp;
-    vkt_heaps_query(ctx->phys, ctx->prof.has_memory_budget, ctx->prof.type == VKT_DEVICE_CPU, &mp, h);
+    vkt_heaps_query(ctx->phys, ctx->prof.has_memory_budget, ctx->prof.type == VKT_DEVICE_CPU, &mp,
+                    h);
     if (!ctx->prof.has_memory_budget)
         for (uint32_t i = 0; i < VK_MAX_MEMORY_HEAPS; i++) h->usage[i] = ctx->heap_held[i];
 }
 
 static const char *use_label(vkt_mem_use use) {
-    return use == VKT_MEM_DEVICE ? "device memory" : use == VKT_MEM_STAGING ? "staging memory" : "readback memory";
+    return use == VKT_MEM_DEVICE    ? "device memory"
+           : use == VKT_MEM_STAGING ? "staging memory"
+                                    : "readback memory";
 }
 
 // Whether blocks of device memory are mapped (unified memory, not killed by VKT_DISABLE_UNIFIED).
@@ -75,10 +82,14 @@ vkt_status vkt_memory_alloc(vkt_ctx *ctx, VkBuffer buf, vkt_mem_use use, vkt_all
     if (t < 0) {
         int any = vkt_memory_type_choose(&ctx->memprops, NULL, req.memoryTypeBits, use, hv, 0);
         if (any < 0)
-            return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "%s: no memory type on '%s' suits %s (memoryTypeBits 0x%x)",
-                            use_label(use), ctx->prof.name, vkt_mem_use_name(use), req.memoryTypeBits);
-        vkt_heap_text(&ctx->memprops, &h, ctx->memprops.memoryTypes[any].heapIndex, heap, sizeof heap);
-        return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "%s: %s asked for in %s", use_label(use), asked, heap);
+            return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED,
+                            "%s: no memory type on '%s' suits %s (memoryTypeBits 0x%x)",
+                            use_label(use), ctx->prof.name, vkt_mem_use_name(use),
+                            req.memoryTypeBits);
+        vkt_heap_text(&ctx->memprops, &h, ctx->memprops.memoryTypes[any].heapIndex, heap,
+                      sizeof heap);
+        return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "%s: %s asked for in %s", use_label(use), asked,
+                        heap);
     }
     uint32_t hi = ctx->memprops.memoryTypes[t].heapIndex;
     VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
@@ -97,7 +108,8 @@ vkt_status vkt_memory_alloc(vkt_ctx *ctx, VkBuffer buf, vkt_mem_use use, vkt_all
     r = vkBindBufferMemory(ctx->device, buf, out->memory, 0);
     const char *call = "vkBindBufferMemory";
     VkMemoryPropertyFlags fl = ctx->memprops.memoryTypes[t].propertyFlags;
-    bool mappable = (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    bool mappable =
+        (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
     if (r == VK_SUCCESS && hv && mappable) {
         r = vkMapMemory(ctx->device, out->memory, 0, VK_WHOLE_SIZE, 0, &out->mapped);
         call = "vkMapMemory";
@@ -121,13 +133,14 @@ void vkt_memory_free(vkt_ctx *ctx, vkt_allocation *a) {
 static vkt_status host_buffer_create(vkt_ctx *ctx, vkt_mem_use use, vkt_host_buffer *hb) {
     VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                              .size = VKT_STAGING_BYTES,
-                             .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+                             .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                      VK_BUFFER_USAGE_TRANSFER_DST_BIT};
     VkResult r = vkCreateBuffer(ctx->device, &bi, NULL, &hb->buffer);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBuffer (%s)", vkt_mem_use_name(use));
     vkt_status s = vkt_memory_alloc(ctx, hb->buffer, use, &hb->mem);
     if (s == VKT_OK && !hb->mem.mapped)
-        s = vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "%s: memory type %u is not host-visible", vkt_mem_use_name(use),
-                     hb->mem.type);
+        s = vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "%s: memory type %u is not host-visible",
+                     vkt_mem_use_name(use), hb->mem.type);
     if (s != VKT_OK) { // leave nothing half made: the next transfer tries again
         vkt_memory_free(ctx, &hb->mem);
         vkDestroyBuffer(ctx->device, hb->buffer, NULL);
@@ -139,12 +152,14 @@ static vkt_status host_buffer_create(vkt_ctx *ctx, vkt_mem_use use, vkt_host_buf
 vkt_status vkt_transfer_buffers(vkt_ctx *ctx) {
     if (ctx->staging.buffer) return VKT_OK;
     VKT_TRY(host_buffer_create(ctx, VKT_MEM_STAGING, &ctx->staging));
-    // Readback wants cached memory; where that is the staging buffer's type, one buffer serves both.
+    // Readback wants cached memory; where that is the staging buffer's type, one buffer serves
+    // both.
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(ctx->device, ctx->staging.buffer, &req);
     vkt_heaps h;
     ctx_heaps(ctx, &h);
-    int t = vkt_memory_type_choose(&ctx->memprops, &h, req.memoryTypeBits, VKT_MEM_READBACK, true, req.size);
+    int t = vkt_memory_type_choose(&ctx->memprops, &h, req.memoryTypeBits, VKT_MEM_READBACK, true,
+                                   req.size);
     if (t < 0 || (uint32_t)t == ctx->staging.mem.type) return VKT_OK;
     return host_buffer_create(ctx, VKT_MEM_READBACK, &ctx->readback);
 }

@@ -12,9 +12,9 @@
 
 // Types vkt never allocates from: protected memory needs protected buffers, lazily allocated
 // memory is for attachments, and AMD's device-coherent types need a feature vkt leaves off.
-static const VkMemoryPropertyFlags NEVER = VK_MEMORY_PROPERTY_PROTECTED_BIT | VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT |
-                                           VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD |
-                                           VK_MEMORY_PROPERTY_DEVICE_UNCACHED_BIT_AMD;
+static const VkMemoryPropertyFlags NEVER =
+    VK_MEMORY_PROPERTY_PROTECTED_BIT | VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT |
+    VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD | VK_MEMORY_PROPERTY_DEVICE_UNCACHED_BIT_AMD;
 
 typedef struct want {
     VkMemoryPropertyFlags required, preferred, avoided;
@@ -29,8 +29,8 @@ uint64_t vkt_heap_room(const vkt_heaps *h, uint32_t heap) {
 static int bits(VkMemoryPropertyFlags f) { return __builtin_popcount((unsigned)f); }
 
 // The best type with every required flag: most preferred flags, then fewest avoided ones.
-static int best_type(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps, uint32_t type_bits, want w,
-                     uint64_t bytes) {
+static int best_type(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps,
+                     uint32_t type_bits, want w, uint64_t bytes) {
     int best = -1, best_score = 0;
     for (uint32_t i = 0; i < mp->memoryTypeCount && i < 32; i++) {
         VkMemoryPropertyFlags fl = mp->memoryTypes[i].propertyFlags;
@@ -42,8 +42,8 @@ static int best_type(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps
     return best;
 }
 
-int vkt_memory_type_choose(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps, uint32_t type_bits,
-                           vkt_mem_use use, bool host_visible, uint64_t bytes) {
+int vkt_memory_type_choose(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps,
+                           uint32_t type_bits, vkt_mem_use use, bool host_visible, uint64_t bytes) {
     want order[3];
     int n = 0;
     switch (use) {
@@ -65,13 +65,18 @@ int vkt_memory_type_choose(const VkPhysicalDeviceMemoryProperties *mp, const vkt
 }
 
 void vkt_bytes_text(uint64_t bytes, char *out, size_t n) {
-    if (bytes >= (1ull << 30)) snprintf(out, n, "%.2f GiB", (double)bytes / (1ull << 30));
-    else if (bytes >= (1ull << 20)) snprintf(out, n, "%.2f MiB", (double)bytes / (1ull << 20));
-    else if (bytes >= (1ull << 10)) snprintf(out, n, "%.2f KiB", (double)bytes / (1ull << 10));
-    else snprintf(out, n, "%llu bytes", (unsigned long long)bytes);
+    if (bytes >= (1ull << 30))
+        snprintf(out, n, "%.2f GiB", (double)bytes / (1ull << 30));
+    else if (bytes >= (1ull << 20))
+        snprintf(out, n, "%.2f MiB", (double)bytes / (1ull << 20));
+    else if (bytes >= (1ull << 10))
+        snprintf(out, n, "%.2f KiB", (double)bytes / (1ull << 10));
+    else
+        snprintf(out, n, "%llu bytes", (unsigned long long)bytes);
 }
 
-void vkt_heap_text(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *h, uint32_t heap, char *out, size_t n) {
+void vkt_heap_text(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *h, uint32_t heap,
+                   char *out, size_t n) {
     char size[32], budget[48] = "", usage[48] = "";
     vkt_bytes_text(h->size[heap], size, sizeof size);
     if (h->budget[heap]) {
@@ -84,7 +89,8 @@ void vkt_heap_text(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *
         vkt_bytes_text(h->usage[heap], u, sizeof u);
         snprintf(usage, sizeof usage, ", %s in use", u);
     }
-    const char *kind = (mp->memoryHeaps[heap].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? "device-local" : "host";
+    const char *kind =
+        (mp->memoryHeaps[heap].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? "device-local" : "host";
     snprintf(out, n, "heap %u (%s, %s%s%s)", heap, kind, size, budget, usage);
 }
 
@@ -92,7 +98,10 @@ void vkt_memory_flags_text(uint32_t fl, char *out, size_t n) {
     static const struct {
         VkMemoryPropertyFlags bit;
         const char *name;
-    } names[] = {{DL, "device-local"}, {HV, "host-visible"}, {HC, "host-coherent"}, {CACHED, "host-cached"},
+    } names[] = {{DL, "device-local"},
+                 {HV, "host-visible"},
+                 {HC, "host-coherent"},
+                 {CACHED, "host-cached"},
                  {VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT, "lazily-allocated"},
                  {VK_MEMORY_PROPERTY_PROTECTED_BIT, "protected"},
                  {VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD, "device-coherent-amd"},

@@ -21,7 +21,8 @@ typedef enum vkt_mem_use {
 typedef struct vkt_heaps {
     uint64_t size[VK_MAX_MEMORY_HEAPS];   // the heap's size (a CPU device: the machine's memory)
     uint64_t budget[VK_MAX_MEMORY_HEAPS]; // VK_EXT_memory_budget's heapBudget; 0: unknown
-    uint64_t usage[VK_MAX_MEMORY_HEAPS];  // in use: the driver's heapUsage with a budget, else what vkt holds
+    uint64_t usage[VK_MAX_MEMORY_HEAPS];  // in use: the driver's heapUsage with a budget, else what
+                                          // vkt holds
 } vkt_heaps;
 
 // Bytes the heap may still give: min(size, budget when known) less usage.
@@ -36,11 +37,13 @@ uint64_t vkt_heap_room(const vkt_heaps *h, uint32_t heap);
 //   staging:  host-visible + coherent, preferring neither device-local nor cached;
 //   readback: host-visible + coherent, preferring cached, not device-local.
 // Ties go to the lower index, as Vulkan orders types best first.
-int vkt_memory_type_choose(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps, uint32_t type_bits,
-                           vkt_mem_use use, bool host_visible, uint64_t bytes);
+int vkt_memory_type_choose(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps,
+                           uint32_t type_bits, vkt_mem_use use, bool host_visible, uint64_t bytes);
 
-// "heap 0 (device-local, 2.00 GiB, budget 1.70 GiB, 1.20 GiB in use)"; budget and use only when known/non-zero.
-void vkt_heap_text(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *h, uint32_t heap, char *out, size_t n);
+// "heap 0 (device-local, 2.00 GiB, budget 1.70 GiB, 1.20 GiB in use)"; budget and use only when
+// known/non-zero.
+void vkt_heap_text(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *h, uint32_t heap,
+                   char *out, size_t n);
 const char *vkt_mem_use_name(vkt_mem_use u);
 
 #endif

@@ -20,7 +20,8 @@ vkt_status vkt_swiglu_fwd(vkt_ctx *ctx, int N, int F, vkt_view gate, int gate_st
 // dgate +=, dup += (with the strides of gate and up: a fused (N, 2F) gradient works),
 // from dout (stride out_stride).
 vkt_status vkt_swiglu_bwd(vkt_ctx *ctx, int N, int F, vkt_view dout, int out_stride, vkt_view gate,
-                          int gate_stride, vkt_view up, int up_stride, vkt_view dgate, vkt_view dup);
+                          int gate_stride, vkt_view up, int up_stride, vkt_view dgate,
+                          vkt_view dup);
 
 // Steering edit: h (N, C) += s * v (C) on every row.
 vkt_status vkt_add_row_vector(vkt_ctx *ctx, int N, int C, float s, vkt_view v, vkt_view h);

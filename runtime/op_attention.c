@@ -11,7 +11,7 @@
 #include "op_split.h"
 #include "shape_check.h"
 
-#define MAX_DV 64u  // D <= 256: q, out (and k, v, dk, dv) rows live in registers
+#define MAX_DV 64u // D <= 256: q, out (and k, v, dk, dv) rows live in registers
 
 // The geometry of one call (sizes in elements).
 typedef struct {
@@ -41,17 +41,19 @@ typedef struct {
 typedef struct {
     const char *name;
     vkt_view view;
-    uint64_t bstride;   // elements between batches
-    uint64_t extent1;   // elements one batch spans
+    uint64_t bstride; // elements between batches
+    uint64_t extent1; // elements one batch spans
 } tensor;
 
 static uint64_t extent(const tensor *t, uint64_t nb) { return (nb - 1) * t->bstride + t->extent1; }
 
 static tensor tq(const geom *g, const char *name, vkt_view v) {
-    return (tensor){name, v, (uint64_t)g->Tq * g->qs, (uint64_t)(g->Tq - 1) * g->qs + (uint64_t)g->H * g->D};
+    return (tensor){name, v, (uint64_t)g->Tq * g->qs,
+                    (uint64_t)(g->Tq - 1) * g->qs + (uint64_t)g->H * g->D};
 }
 static tensor tkv(const geom *g, const char *name, vkt_view v, int stride) {
-    return (tensor){name, v, (uint64_t)g->kv_rows * stride, (uint64_t)(g->Tk - 1) * stride + (uint64_t)g->KVH * g->D};
+    return (tensor){name, v, (uint64_t)g->kv_rows * stride,
+                    (uint64_t)(g->Tk - 1) * stride + (uint64_t)g->KVH * g->D};
 }
 static tensor tout(const geom *g, const char *name, vkt_view v) {
     uint64_t n = (uint64_t)g->Tq * g->H * g->D;
@@ -65,18 +67,22 @@ static tensor tlse(const geom *g, vkt_view v) {
 static vkt_status check_geom(vkt_ctx *ctx, const geom *g) {
     vkt_error *err = vkt_ctx_err(ctx);
     // The shared rules (sizes, KVH | H, strides, scale) with T = the key length.
-    VKT_TRY(vkt_check_attention(g->B, g->Tk, g->H, g->KVH, g->D, g->scale, g->qs, g->ks, g->vs, err));
+    VKT_TRY(
+        vkt_check_attention(g->B, g->Tk, g->H, g->KVH, g->D, g->scale, g->qs, g->ks, g->vs, err));
     if (g->Tq <= 0 || g->q0 < 0 || (long long)g->q0 + g->Tq > g->Tk || g->kv_rows < g->Tk)
-        return vkt_fail(err, VKT_ERR_ARG, "%s: need Tq=%d > 0, q0=%d >= 0, q0 + Tq <= Tk=%d <= kv_rows=%d", g->op,
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: need Tq=%d > 0, q0=%d >= 0, q0 + Tq <= Tk=%d <= kv_rows=%d", g->op,
                         g->Tq, g->q0, g->Tk, g->kv_rows);
     if ((uint32_t)(g->D + 3) / 4 > MAX_DV)
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: D=%d > %u is not supported (head rows live in registers)", g->op,
-                        g->D, 4 * MAX_DV);
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s: D=%d > %u is not supported (head rows live in registers)", g->op, g->D,
+                        4 * MAX_DV);
     return VKT_OK;
 }
 
 // Every view present and large enough; then how many batches one dispatch may bind.
-static vkt_status check_views(vkt_ctx *ctx, const geom *g, const tensor *t, int n, uint32_t *nb_out) {
+static vkt_status check_views(vkt_ctx *ctx, const geom *g, const tensor *t, int n,
+                              uint32_t *nb_out) {
     vkt_error *err = vkt_ctx_err(ctx);
     uint64_t nb = (uint64_t)g->B;
     for (int i = 0; i < n; i++) {
@@ -85,16 +91,19 @@ static vkt_status check_views(vkt_ctx *ctx, const geom *g, const tensor *t, int 
             return vkt_fail(err, VKT_ERR_ARG, "%s: %s view has no buffer", g->op, t[i].name);
         if (t[i].view.bytes < need * 4)
             return vkt_fail(err, VKT_ERR_ARG,
-                            "%s: %s view holds %llu bytes, needs %llu (B=%d Tq=%d Tk=%d H=%d KVH=%d D=%d strides q=%d k=%d v=%d)",
-                            g->op, t[i].name, (unsigned long long)t[i].view.bytes, (unsigned long long)need * 4, g->B,
-                            g->Tq, g->Tk, g->H, g->KVH, g->D, g->qs, g->ks, g->vs);
+                            "%s: %s view holds %llu bytes, needs %llu (B=%d Tq=%d Tk=%d H=%d "
+                            "KVH=%d D=%d strides q=%d k=%d v=%d)",
+                            g->op, t[i].name, (unsigned long long)t[i].view.bytes,
+                            (unsigned long long)need * 4, g->B, g->Tq, g->Tk, g->H, g->KVH, g->D,
+                            g->qs, g->ks, g->vs);
         uint64_t fit = vkt_rows_per_binding(ctx, t[i].bstride * 4);
         if (fit == 0 && vkt_rows_per_binding(ctx, t[i].extent1 * 4) >= 1) fit = 1;
         if (fit == 0)
-            return vkt_fail(err, VKT_ERR_UNSUPPORTED,
-                            "%s: one batch of %s spans %llu bytes, over the device's binding limit of %llu", g->op,
-                            t[i].name, (unsigned long long)t[i].extent1 * 4,
-                            (unsigned long long)vkt_ctx_profile(ctx)->max_binding_bytes);
+            return vkt_fail(
+                err, VKT_ERR_UNSUPPORTED,
+                "%s: one batch of %s spans %llu bytes, over the device's binding limit of %llu",
+                g->op, t[i].name, (unsigned long long)t[i].extent1 * 4,
+                (unsigned long long)vkt_ctx_profile(ctx)->max_binding_bytes);
         if (fit < nb) nb = fit;
     }
     uint32_t zmax = vkt_ctx_profile(ctx)->max_workgroup_count[2];
@@ -110,16 +119,17 @@ static vkt_binding chunk(const tensor *t, uint32_t b0, uint32_t nb, vkt_bind_kin
 // Workgroup size (rows per block) and the block of the other side staged in shared
 // memory: the largest power of two <= cap whose tiles (two (blk, DV) vec4 arrays plus
 // `extra` bytes per row) fit the device's shared memory.
-static vkt_status tiles(vkt_ctx *ctx, const geom *g, uint32_t dv, uint32_t extra, uint32_t cap, uint32_t *wg,
-                        uint32_t *blk) {
+static vkt_status tiles(vkt_ctx *ctx, const geom *g, uint32_t dv, uint32_t extra, uint32_t cap,
+                        uint32_t *wg, uint32_t *blk) {
     const vkt_profile *p = vkt_ctx_profile(ctx);
     uint32_t w = 64;
     while (w > p->max_workgroup_invocations || w > p->max_workgroup_size[0]) w /= 2;
     uint32_t b = cap;
     while (b >= 1 && 2u * b * dv * 16 + b * extra > p->shared_memory_bytes) b /= 2;
     if (w == 0 || b == 0)
-        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED, "%s: D=%d does not fit %u bytes of shared memory",
-                        g->op, g->D, p->shared_memory_bytes);
+        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED,
+                        "%s: D=%d does not fit %u bytes of shared memory", g->op, g->D,
+                        p->shared_memory_bytes);
     *wg = w;
     *blk = b;
 
@@ -152,8 +162,9 @@ static vkt_status gpu_pick(vkt_ctx *ctx, const geom *g, gpu_shape *o) {
     uint32_t red = sg * 32 * wg, nr = wg / G, blk = 64;
     while (blk >= 4 && 2 * blk * dp * 4 + red > p->shared_memory_bytes) blk /= 2;
     if (wg < 4 * G || blk < 4 || 2 * nr * (dp + 1) * 4 + red > p->shared_memory_bytes)
-        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED, "%s: D=%d does not fit %u bytes of shared memory",
-                        g->op, g->D, p->shared_memory_bytes);
+        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED,
+                        "%s: D=%d does not fit %u bytes of shared memory", g->op, g->D,
+                        p->shared_memory_bytes);
     *o = (gpu_shape){wg, G, dl, blk, p->attention_subgroup};
     return VKT_OK;
 }
@@ -223,33 +234,45 @@ static uint32_t decode_wg(vkt_ctx *ctx) {
     return w;
 }
 
-static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_attention_path path, vkt_view q, vkt_view k, vkt_view v,
-                      vkt_view out, vkt_view lse) {
+static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_attention_path path, vkt_view q, vkt_view k,
+                      vkt_view v, vkt_view out, vkt_view lse) {
     VKT_TRY(check_geom(ctx, g));
     bool decode = !strcmp(g->op, "attention_fwd_cached") && use_decode(g) &&
                   (uint32_t)g->Tq <= vkt_ctx_profile(ctx)->max_workgroup_count[0];
     bool gpu = !decode && path == VKT_ATTENTION_GPU;
-    tensor t[5] = {tq(g, "q", q), tkv(g, "k", k, g->ks), tkv(g, "v", v, g->vs), tout(g, "out", out), tlse(g, lse)};
+    tensor t[5] = {tq(g, "q", q), tkv(g, "k", k, g->ks), tkv(g, "v", v, g->vs), tout(g, "out", out),
+                   tlse(g, lse)};
     uint32_t nb, wg = 1, bc = 0, dv = (uint32_t)(g->D + 3) / 4;
     gpu_shape gs = {0};
     VKT_TRY(check_views(ctx, g, t, 5, &nb));
-    if (gpu) VKT_TRY(gpu_pick(ctx, g, &gs));
-    else VKT_TRY(tiles(ctx, g, dv, 0, 32, &wg, &bc));
+    if (gpu)
+        VKT_TRY(gpu_pick(ctx, g, &gs));
+    else
+        VKT_TRY(tiles(ctx, g, dv, 0, 32, &wg, &bc));
     bool texel = !gpu && use_texel(ctx, &t[1], 2, nb);
     bool v4 = texel && use_vec4(ctx, g, &t[1], 2);
     vkt_bind_kind tk = v4 ? VKT_BIND_TEXEL : VKT_BIND_TEXEL_R32;
-    if (texel) bc = 16;  // keys per unrolled step; nothing is staged
+    if (texel) bc = 16; // keys per unrolled step; nothing is staged
     for (uint32_t b0 = 0; b0 < (uint32_t)g->B; b0 += nb) {
         uint32_t n = (uint32_t)g->B - b0 < nb ? (uint32_t)g->B - b0 : nb;
-        vkt_dispatch d = {.shader = !texel ? "attention_fwd" : v4 ? "attention_fwd_texel4" : "attention_fwd_texel",
-                          .op = "attention_fwd", .spec = {wg, 1, 1, bc, dv}, .nspec = 5, .nbind = 5};
+        vkt_dispatch d = {.shader = !texel ? "attention_fwd"
+                                    : v4   ? "attention_fwd_texel4"
+                                           : "attention_fwd_texel",
+                          .op = "attention_fwd",
+                          .spec = {wg, 1, 1, bc, dv},
+                          .nspec = 5,
+                          .nbind = 5};
         if (decode) {
-            d.shader = !texel ? "attention_decode" : v4 ? "attention_decode_texel4" : "attention_decode_texel";
+            d.shader = !texel ? "attention_decode"
+                       : v4   ? "attention_decode_texel4"
+                              : "attention_decode_texel";
             d.op = "attention_decode";
             d.spec[0] = decode_wg(ctx);
         }
         for (int i = 0; i < 5; i++) {
-            vkt_bind_kind kind = i == 0 ? VKT_BIND_READ : i < 3 ? (texel ? tk : VKT_BIND_READ) : VKT_BIND_WRITE;
+            vkt_bind_kind kind = i == 0  ? VKT_BIND_READ
+                                 : i < 3 ? (texel ? tk : VKT_BIND_READ)
+                                         : VKT_BIND_WRITE;
             d.bind[i] = chunk(&t[i], b0, n, kind);
         }
         push_fwd pc;
@@ -271,44 +294,61 @@ static vkt_status fwd(vkt_ctx *ctx, const geom *g, vkt_attention_path path, vkt_
     return VKT_OK;
 }
 
-vkt_status vkt_attention_fwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H, int KVH, int D,
-                                     float scale, vkt_view q, int q_stride, vkt_view k, int k_stride, vkt_view v,
-                                     int v_stride, vkt_view out, vkt_view lse) {
+vkt_status vkt_attention_fwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H,
+                                     int KVH, int D, float scale, vkt_view q, int q_stride,
+                                     vkt_view k, int k_stride, vkt_view v, int v_stride,
+                                     vkt_view out, vkt_view lse) {
     geom g = {"attention_fwd", B, T, 0, T, T, H, KVH, D, scale, q_stride, k_stride, v_stride};
     return fwd(ctx, &g, path, q, k, v, out, lse);
 }
 
-vkt_status vkt_attention_fwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, float scale, vkt_view q,
-                             int q_stride, vkt_view k, int k_stride, vkt_view v, int v_stride, vkt_view out,
-                             vkt_view lse) {
-    return vkt_attention_fwd_on_path(ctx, vkt_ctx_profile(ctx)->attention_path, B, T, H, KVH, D, scale, q,
-                                     q_stride, k, k_stride, v, v_stride, out, lse);
+vkt_status vkt_attention_fwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, float scale,
+                             vkt_view q, int q_stride, vkt_view k, int k_stride, vkt_view v,
+                             int v_stride, vkt_view out, vkt_view lse) {
+    return vkt_attention_fwd_on_path(ctx, vkt_ctx_profile(ctx)->attention_path, B, T, H, KVH, D,
+                                     scale, q, q_stride, k, k_stride, v, v_stride, out, lse);
 }
 
-vkt_status vkt_attention_fwd_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H, int KVH,
-                                    int D, float scale, vkt_view q, int q_stride, vkt_view k, int k_stride,
-                                    vkt_view v, int v_stride, vkt_view out, vkt_view lse) {
-    geom g = {"attention_fwd_cached", B, Tq, q0, Tk, kv_rows, H, KVH, D, scale, q_stride, k_stride, v_stride};
+vkt_status vkt_attention_fwd_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H,
+                                    int KVH, int D, float scale, vkt_view q, int q_stride,
+                                    vkt_view k, int k_stride, vkt_view v, int v_stride,
+                                    vkt_view out, vkt_view lse) {
+    geom g = {"attention_fwd_cached",
+              B,
+              Tq,
+              q0,
+              Tk,
+              kv_rows,
+              H,
+              KVH,
+              D,
+              scale,
+              q_stride,
+              k_stride,
+              v_stride};
     return fwd(ctx, &g, vkt_ctx_profile(ctx)->attention_path, q, k, v, out, lse);
 }
 
-vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, float scale, vkt_view dout,
-                             vkt_view q, int q_stride, vkt_view k, int k_stride, vkt_view v, int v_stride,
-                             vkt_view out, vkt_view lse, vkt_view dq, vkt_view dk, vkt_view dv) {
-    return vkt_attention_bwd_on_path(ctx, vkt_ctx_profile(ctx)->attention_path, B, T, H, KVH, D, scale, dout, q,
-                                     q_stride, k, k_stride, v, v_stride, out, lse, dq, dk, dv);
+vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, float scale,
+                             vkt_view dout, vkt_view q, int q_stride, vkt_view k, int k_stride,
+                             vkt_view v, int v_stride, vkt_view out, vkt_view lse, vkt_view dq,
+                             vkt_view dk, vkt_view dv) {
+    return vkt_attention_bwd_on_path(ctx, vkt_ctx_profile(ctx)->attention_path, B, T, H, KVH, D,
+                                     scale, dout, q, q_stride, k, k_stride, v, v_stride, out, lse,
+                                     dq, dk, dv);
 }
 
-vkt_status vkt_attention_bwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H, int KVH, int D,
-                                     float scale, vkt_view dout, vkt_view q, int q_stride, vkt_view k, int k_stride,
-                                     vkt_view v, int v_stride, vkt_view out, vkt_view lse, vkt_view dq, vkt_view dk,
-                                     vkt_view dv) {
+vkt_status vkt_attention_bwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H,
+                                     int KVH, int D, float scale, vkt_view dout, vkt_view q,
+                                     int q_stride, vkt_view k, int k_stride, vkt_view v,
+                                     int v_stride, vkt_view out, vkt_view lse, vkt_view dq,
+                                     vkt_view dk, vkt_view dv) {
     geom gg = {"attention_bwd", B, T, 0, T, T, H, KVH, D, scale, q_stride, k_stride, v_stride};
     const geom *g = &gg;
     VKT_TRY(check_geom(ctx, g));
     // Binding order of both passes: q k v dout out lse, then dq (dq pass) or dk dv.
-    tensor t[9] = {tq(g, "q", q),         tkv(g, "k", k, g->ks),  tkv(g, "v", v, g->vs),
-                   tout(g, "dout", dout), tout(g, "out", out),    tlse(g, lse),
+    tensor t[9] = {tq(g, "q", q),         tkv(g, "k", k, g->ks),   tkv(g, "v", v, g->vs),
+                   tout(g, "dout", dout), tout(g, "out", out),     tlse(g, lse),
                    tq(g, "dq", dq),       tkv(g, "dk", dk, g->ks), tkv(g, "dv", dv, g->vs)};
     uint32_t nb, dvn = (uint32_t)(g->D + 3) / 4, wq = 1, bc = 0, wk = 1, bq = 0;
     bool gpu = path == VKT_ATTENTION_GPU;
@@ -331,8 +371,12 @@ vkt_status vkt_attention_bwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int 
         for (int pass = 0; pass < 2; pass++) {
             vkt_dispatch d = {.nspec = 5, .nbind = pass == 0 ? 7 : 8};
             d.op = pass == 0 ? "attention_bwd_dq" : "attention_bwd_dkv";
-            d.shader = pass == 0 ? (!texel ? "attention_bwd_dq" : v4 ? "attention_bwd_dq_texel4" : "attention_bwd_dq_texel")
-                                 : (!texel ? "attention_bwd_dkv" : v4 ? "attention_bwd_dkv_texel4" : "attention_bwd_dkv_texel");
+            d.shader = pass == 0 ? (!texel ? "attention_bwd_dq"
+                                    : v4   ? "attention_bwd_dq_texel4"
+                                           : "attention_bwd_dq_texel")
+                                 : (!texel ? "attention_bwd_dkv"
+                                    : v4   ? "attention_bwd_dkv_texel4"
+                                           : "attention_bwd_dkv_texel");
             uint32_t wg = pass == 0 ? wq : wk;
             uint32_t spec[5] = {wg, 1, 1, pass == 0 ? bc : bq, dvn};
             memcpy(d.spec, spec, sizeof spec);
@@ -349,14 +393,16 @@ vkt_status vkt_attention_bwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int 
             push_bwd pc = {0};
             fill_common(g, &pc.Tq);
             uint32_t *offs = &pc.q_off;
-            for (int i = 0; i < d.nbind; i++) offs[i] = vkt_bind_shift(ctx, d.bind[i].view, d.bind[i].kind);
+            for (int i = 0; i < d.nbind; i++)
+                offs[i] = vkt_bind_shift(ctx, d.bind[i].view, d.bind[i].kind);
             pc.scale = g->scale;
             memcpy(d.push, &pc, sizeof pc);
             d.push_bytes = sizeof pc;
             d.groups[0] = ((uint32_t)(pass == 0 ? g->Tq : g->Tk) + wg - 1) / wg;
             if (gpu) {
-                d.shader = pass == 0 ? (gs.sg ? "attention_bwd_dq_gpu_sg" : "attention_bwd_dq_gpu")
-                                     : (gs.sg ? "attention_bwd_dkv_gpu_sg" : "attention_bwd_dkv_gpu");
+                d.shader = pass == 0
+                               ? (gs.sg ? "attention_bwd_dq_gpu_sg" : "attention_bwd_dq_gpu")
+                               : (gs.sg ? "attention_bwd_dkv_gpu_sg" : "attention_bwd_dkv_gpu");
                 gpu_spec(&gs, &d, (uint32_t)(pass == 0 ? g->Tq : g->Tk));
             }
             d.groups[1] = (uint32_t)(pass == 0 ? g->H : g->KVH);

@@ -24,9 +24,9 @@ vkt_status vkt_attention_fwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, 
 // works), from dout (B, T, H, D) and the forward's out and lse. Deterministic: two
 // passes (dk and dv per key block, dq per query block), no atomics.
 vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, float scale,
-                             vkt_view dout, vkt_view q, int q_stride, vkt_view k,
-                             int k_stride, vkt_view v, int v_stride, vkt_view out,
-                             vkt_view lse, vkt_view dq, vkt_view dk, vkt_view dv);
+                             vkt_view dout, vkt_view q, int q_stride, vkt_view k, int k_stride,
+                             vkt_view v, int v_stride, vkt_view out, vkt_view lse, vkt_view dq,
+                             vkt_view dk, vkt_view dv);
 
 // KV-cached forward (generation): Tq new queries per sequence at positions
 // q0 .. q0+Tq-1 of a key sequence of length Tk (q0 + Tq <= Tk), keys and values held in
@@ -34,10 +34,10 @@ vkt_status vkt_attention_bwd(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, 
 // k, v (B, kv_rows, KVH, D) rows k_stride / v_stride (only the first Tk rows are read);
 // out (B, Tq, H, D) rows H*D; lse (B, H, Tq). Query t sees keys j <= q0 + t.
 // With Tq = Tk = kv_rows = T and q0 = 0 this is vkt_attention_fwd.
-vkt_status vkt_attention_fwd_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows,
-                                    int H, int KVH, int D, float scale, vkt_view q,
-                                    int q_stride, vkt_view k, int k_stride, vkt_view v,
-                                    int v_stride, vkt_view out, vkt_view lse);
+vkt_status vkt_attention_fwd_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H,
+                                    int KVH, int D, float scale, vkt_view q, int q_stride,
+                                    vkt_view k, int k_stride, vkt_view v, int v_stride,
+                                    vkt_view out, vkt_view lse);
 
 // The same on a given kernel family (tests and benchmarks compare them on one device).
 vkt_status vkt_attention_fwd_on_path(vkt_ctx *ctx, vkt_attention_path path, int B, int T, int H,

@@ -25,8 +25,8 @@
 #include "buffer.h"
 
 typedef struct vkt_embedding_ids {
-    vkt_view view;     // device copy (layout below, int32 elements)
-    int N, V, Tmax;    // what the ids were validated against; Tmax 0: no positions
+    vkt_view view;  // device copy (layout below, int32 elements)
+    int N, V, Tmax; // what the ids were validated against; Tmax 0: no positions
     // Element offsets in view: tok (N), pos (N); token buckets: rows (ntok_rows),
     // start (ntok_rows + 1), idx (N); position buckets likewise.
     uint32_t tok, pos, trows, tstart, tidx, prows, pstart, pidx;
@@ -46,8 +46,8 @@ vkt_status vkt_embedding_fwd(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, 
                              vkt_view wpe, vkt_view out);
 // The same lookup in a 16-bit table (w16 = 1: bf16, 2: fp16; two values a 32-bit word, low
 // half first; C even; wte 4-byte aligned), widened to fp32 rows; no position table.
-vkt_status vkt_embedding_fwd16(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, int w16, vkt_view wte,
-                               vkt_view out);
+vkt_status vkt_embedding_fwd16(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, int w16,
+                               vkt_view wte, vkt_view out);
 // dwte[tok[i]] += dout[i], dwpe[pos[i]] += dout[i] (dwpe.buf == NULL: skipped).
 vkt_status vkt_embedding_bwd(vkt_ctx *ctx, const vkt_embedding_ids *ids, int C, vkt_view dout,
                              vkt_view dwte, vkt_view dwpe);

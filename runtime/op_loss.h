@@ -23,15 +23,15 @@
 #include "buffer.h"
 
 // targets (N) int32, weights (N) float, host arrays -> tw (>= 8N bytes).
-vkt_status vkt_cross_entropy_stage(vkt_ctx *ctx, int N, int V, const int32_t *targets, const float *weights,
-                                   vkt_view tw);
+vkt_status vkt_cross_entropy_stage(vkt_ctx *ctx, int N, int V, const int32_t *targets,
+                                   const float *weights, vkt_view tw);
 
 // logits (N, V) -> loss (N) = w (lse - logits[target]); lse (N) when lse.buf != NULL;
 // with backward, dlogits = grad_scale * w * (softmax - onehot) is WRITTEN over logits
 // (in place). Rows of weight 0 get loss 0 and dlogits 0. Logits larger than one binding
 // are processed in row ranges; a single row must fit one binding (V*4 bytes).
-vkt_status vkt_cross_entropy(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_view tw, float grad_scale,
-                             bool backward, vkt_view loss, vkt_view lse);
+vkt_status vkt_cross_entropy(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_view tw,
+                             float grad_scale, bool backward, vkt_view loss, vkt_view lse);
 
 // The same with an entropy bonus per row (the cross_entropy_ent variant; reference:
 // vkt_ref_cross_entropy_ent): coef (N) floats on the device, staged by
@@ -43,7 +43,8 @@ vkt_status vkt_cross_entropy(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_vi
 // empty view: H_i for rows with c_i != 0, 0 for the others. An empty coef is
 // vkt_cross_entropy.
 vkt_status vkt_cross_entropy_stage_ent(vkt_ctx *ctx, int N, const float *coef, vkt_view dst);
-vkt_status vkt_cross_entropy_ent(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_view tw, vkt_view coef,
-                                 float grad_scale, bool backward, vkt_view loss, vkt_view lse, vkt_view ent);
+vkt_status vkt_cross_entropy_ent(vkt_ctx *ctx, int N, int V, vkt_view logits, vkt_view tw,
+                                 vkt_view coef, float grad_scale, bool backward, vkt_view loss,
+                                 vkt_view lse, vkt_view ent);
 
 #endif

@@ -53,9 +53,7 @@ static uint64_t extent(uint64_t rows, uint64_t stride, uint64_t width) {
 
 // Round a chunk length down to a multiple of 8 (keeps later chunks 16-byte aligned, so
 // they can use RGBA texels, 4 floats or 8 16-bit values), but never below 1.
-static uint64_t shrink(uint64_t x) {
-    return x >= 8 ? x & ~7ull : x >= 4 ? x & ~3ull : (x ? x : 1);
-}
+static uint64_t shrink(uint64_t x) { return x >= 8 ? x & ~7ull : x >= 4 ? x & ~3ull : (x ? x : 1); }
 
 // One operand for chunk planning: a (rows x cols) window of a row-major matrix with the
 // given stride, whose row and column counts are two of the chunk lengths (NULL rows: 1).
@@ -78,26 +76,31 @@ static void fit_chunks(operand *ops, int nops, uint64_t cap_default) {
         if (bad < 0) return;
         operand *o = &ops[bad];
         uint64_t r = o->rows ? *o->rows : 1, w = *o->cols;
-        if (r > 1) *o->rows = shrink(cap >= w ? (cap - w) / o->stride + 1 : 1);
-        else *o->cols = shrink(cap);
+        if (r > 1)
+            *o->rows = shrink(cap >= w ? (cap - w) / o->stride + 1 : 1);
+        else
+            *o->cols = shrink(cap);
     }
 }
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint32_t groups_for(uint64_t n, uint64_t per) { return (uint32_t)((n + per - 1) / per); }
 
-static vkt_status check_view(vkt_ctx *ctx, const char *op, const char *name, vkt_view v, uint64_t floats,
-                             const char *shape) {
-    if (!v.buf) return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_ARG, "%s: %s is a NULL view (%s)", op, name, shape);
+static vkt_status check_view(vkt_ctx *ctx, const char *op, const char *name, vkt_view v,
+                             uint64_t floats, const char *shape) {
+    if (!v.buf)
+        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_ARG, "%s: %s is a NULL view (%s)", op, name,
+                        shape);
     if (v.bytes < floats * 4)
-        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_ARG, "%s: %s view of %llu bytes is too small for %llu floats (%s)",
-                        op, name, (unsigned long long)v.bytes, (unsigned long long)floats, shape);
+        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_ARG,
+                        "%s: %s view of %llu bytes is too small for %llu floats (%s)", op, name,
+                        (unsigned long long)v.bytes, (unsigned long long)floats, shape);
     return VKT_OK;
 }
 
 // The fp32 operands of an M x N x K product: A (M, K), B (K, N), C (M, N) and the bias (N).
-static vkt_status check_views(vkt_ctx *ctx, const char *op, bool transA, bool transB, int M, int N, int K, vkt_view A,
-                              vkt_view B, vkt_view C, vkt_view bias) {
+static vkt_status check_views(vkt_ctx *ctx, const char *op, bool transA, bool transB, int M, int N,
+                              int K, vkt_view A, vkt_view B, vkt_view C, vkt_view bias) {
     char shape[128];
     snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d", M, N, K, transA, transB);
     const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
@@ -153,13 +156,14 @@ static vkt_bind_kind texel_kind(vkt_ctx *ctx, vkt_view v, int h16, uint64_t firs
 
 // Records the product of one chunk: rows [m0, m0+mm) and columns [n0, n0+nn) of C over
 // k in [k0, k0+kk). Later k-chunks accumulate onto the first: beta 1, bias added once.
-static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint64_t m0, uint64_t mm, uint64_t n0,
-                               uint64_t nn, uint64_t k0, uint64_t kk) {
+static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint64_t m0, uint64_t mm,
+                               uint64_t n0, uint64_t nn, uint64_t k0, uint64_t kk) {
     const uint64_t m = q->m, n = q->n, k = q->k;
     const bool ta = q->ta, tb = q->tb, texel = q->path == VKT_MATMUL_TEXEL_REGBLOCK;
     uint64_t afirst = ta ? k0 * m + m0 : m0 * k + k0,
              acount = ta ? extent(kk, m, mm) : extent(mm, k, kk);
-    uint64_t bfirst = tb ? n0 * k + k0 : k0 * n + n0, bcount = tb ? extent(nn, k, kk) : extent(kk, n, nn);
+    uint64_t bfirst = tb ? n0 * k + k0 : k0 * n + n0,
+             bcount = tb ? extent(nn, k, kk) : extent(kk, n, nn);
     vkt_view a = window(q->A, q->a16, afirst, acount), b = window(q->B, q->b16, bfirst, bcount);
     vkt_view c = vkt_view_f32(q->C, m0 * n + n0, extent(mm, n, nn));
     bool first = k0 == 0, with_bias = first && q->bias.buf;
@@ -169,9 +173,25 @@ static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint6
     const uint64_t lda = ta ? m : k, ldb = tb ? k : n;
     if (q->path == VKT_MATMUL_GPU_TILED) {
         bool whole = mm == m && nn == n && kk == k;
-        vkt_mm_gpu g = {ta, tb, mm, nn, kk, lda, ldb, n, q->alpha, first ? q->beta : 1.0f,
-                        a, b, c, with_bias ? bv : (vkt_view){0}, q->scratch, whole ? q->splits : 1,
-                        q->a16, q->b16, (uint32_t)(q->a16 ? afirst & 1 : 0),
+        vkt_mm_gpu g = {ta,
+                        tb,
+                        mm,
+                        nn,
+                        kk,
+                        lda,
+                        ldb,
+                        n,
+                        q->alpha,
+                        first ? q->beta : 1.0f,
+                        a,
+                        b,
+                        c,
+                        with_bias ? bv : (vkt_view){0},
+                        q->scratch,
+                        whole ? q->splits : 1,
+                        q->a16,
+                        q->b16,
+                        (uint32_t)(q->a16 ? afirst & 1 : 0),
                         (uint32_t)(q->b16 ? bfirst & 1 : 0)};
         return vkt_matmul_gpu_record(ctx, &g);
     }
@@ -204,11 +224,19 @@ static vkt_status record_chunk(vkt_ctx *ctx, const mm_args *q, tile_cfg t, uint6
     d.bind[2] = (vkt_binding){c, VKT_BIND_WRITE};
     d.bind[3] = (vkt_binding){bv, VKT_BIND_READ};
     vkt_matmul_push pc = {
-        .M = (uint32_t)mm, .N = (uint32_t)nn, .K = (uint32_t)kk,
-        .lda = (uint32_t)lda, .ldb = (uint32_t)ldb, .ldc = (uint32_t)n,
-        .a_off = elem_off(ctx, a, q->a16, afirst, ka), .b_off = elem_off(ctx, b, q->b16, bfirst, kb),
-        .c_off = vkt_bind_shift(ctx, c, VKT_BIND_WRITE), .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
-        .has_bias = with_bias, .alpha = q->alpha, .beta = first ? q->beta : 1.0f,
+        .M = (uint32_t)mm,
+        .N = (uint32_t)nn,
+        .K = (uint32_t)kk,
+        .lda = (uint32_t)lda,
+        .ldb = (uint32_t)ldb,
+        .ldc = (uint32_t)n,
+        .a_off = elem_off(ctx, a, q->a16, afirst, ka),
+        .b_off = elem_off(ctx, b, q->b16, bfirst, kb),
+        .c_off = vkt_bind_shift(ctx, c, VKT_BIND_WRITE),
+        .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
+        .has_bias = with_bias,
+        .alpha = q->alpha,
+        .beta = first ? q->beta : 1.0f,
     };
     memcpy(d.push, &pc, offsetof(vkt_matmul_push, k_split));
     d.push_bytes = offsetof(vkt_matmul_push, k_split);
@@ -222,19 +250,23 @@ static vkt_status matmul_run(vkt_ctx *ctx, const mm_args *q, const char *op) {
     const bool texel = q->path == VKT_MATMUL_TEXEL_REGBLOCK, gpu = q->path == VKT_MATMUL_GPU_TILED;
     tile_cfg t = texel ? (q->b16 && !q->ta ? texel_tiles_w16((int)q->m) : texel_tiles((int)q->m))
                        : tiled_tiles(p);
-    if (gpu) { // chunks planned for the smaller tile (the most workgroups); shared memory checked there
+    if (gpu) { // chunks planned for the smaller tile (the most workgroups); shared memory checked
+               // there
         vkt_matmul_tile s = p->matmul_tile_small;
         t = (tile_cfg){s.wgx, s.wgy, s.tm, s.tn, s.bk};
     }
-    if (!texel && !gpu && (uint64_t)(t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4 > p->shared_memory_bytes)
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: tiles need %u bytes of shared memory, the device has %u", op,
+    if (!texel && !gpu &&
+        (uint64_t)(t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4 > p->shared_memory_bytes)
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s: tiles need %u bytes of shared memory, the device has %u", op,
                         (t.wgy * t.tm + t.wgx * t.tn) * t.bk * 4, p->shared_memory_bytes);
     const uint64_t m = q->m, n = q->n, k = q->k;
     const uint64_t per_y = (uint64_t)t.wgy * t.tm, per_x = (uint64_t)t.wgx * t.tn;
 
     // Chunk lengths: start whole, shrink until each operand's window fits one binding
     // and the grid fits the device's workgroup counts.
-    uint64_t mc = min64(m, per_y * p->max_workgroup_count[1]), nc = min64(n, per_x * p->max_workgroup_count[0]), kc = k;
+    uint64_t mc = min64(m, per_y * p->max_workgroup_count[1]),
+             nc = min64(n, per_x * p->max_workgroup_count[0]), kc = k;
     mc = mc < m ? shrink(mc) : mc;
     nc = nc < n ? shrink(nc) : nc;
     uint64_t acap = vkt_rows_per_binding(ctx, q->a16 ? 2 : 4),
@@ -250,15 +282,18 @@ static vkt_status matmul_run(vkt_ctx *ctx, const mm_args *q, const char *op) {
     for (uint64_t m0 = 0; m0 < m; m0 += mc)
         for (uint64_t n0 = 0; n0 < n; n0 += nc)
             for (uint64_t k0 = 0; k0 < k; k0 += kc)
-                VKT_TRY(record_chunk(ctx, q, t, m0, min64(mc, m - m0), n0, min64(nc, n - n0), k0, min64(kc, k - k0)));
+                VKT_TRY(record_chunk(ctx, q, t, m0, min64(mc, m - m0), n0, min64(nc, n - n0), k0,
+                                     min64(kc, k - k0)));
     return VKT_OK;
 }
 
-vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, bool transB, int M, int N, int K,
-                              float alpha, vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias) {
+vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, bool transB, int M,
+                              int N, int K, float alpha, vkt_view A, vkt_view B, float beta,
+                              vkt_view C, vkt_view bias) {
     vkt_error *err = vkt_ctx_err(ctx);
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
-    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED && path != VKT_MATMUL_GPU_TILED)
+    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED &&
+        path != VKT_MATMUL_GPU_TILED)
         return vkt_fail(err, VKT_ERR_ARG, "matmul: unknown path %d", (int)path);
     VKT_TRY(check_views(ctx, "matmul", transA, transB, M, N, K, A, B, C, bias));
     const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
@@ -266,10 +301,10 @@ vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, b
     return matmul_run(ctx, &q, "matmul");
 }
 
-vkt_status vkt_matmul(vkt_ctx *ctx, bool transA, bool transB, int M, int N, int K, float alpha, vkt_view A,
-                      vkt_view B, float beta, vkt_view C, vkt_view bias) {
-    return vkt_matmul_on_path(ctx, vkt_ctx_profile(ctx)->matmul_path, transA, transB, M, N, K, alpha, A, B, beta, C,
-                              bias);
+vkt_status vkt_matmul(vkt_ctx *ctx, bool transA, bool transB, int M, int N, int K, float alpha,
+                      vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias) {
+    return vkt_matmul_on_path(ctx, vkt_ctx_profile(ctx)->matmul_path, transA, transB, M, N, K,
+                              alpha, A, B, beta, C, bias);
 }
 
 // The split count a vkt_matmul_splitk call with this shape and `splits` would use (1: none).
@@ -285,20 +320,24 @@ uint64_t vkt_matmul_splitk_scratch_floats(const vkt_ctx *ctx, int M, int N, int 
     return s > 1 ? (uint64_t)s * (uint64_t)M * (uint64_t)N : 0;
 }
 
-vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB, int M, int N, int K, float alpha,
-                             vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias, vkt_view scratch) {
+vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB, int M, int N,
+                             int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
+                             vkt_view bias, vkt_view scratch) {
     vkt_error *err = vkt_ctx_err(ctx);
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
     uint32_t s = splitk_count(ctx, M, N, K, splits);
     const uint64_t mn = (uint64_t)M * (uint64_t)N;
     uint64_t have = scratch.buf ? scratch.bytes / 4 / mn : 0; // whole layers the scratch holds
     if (splits > 0 && s > 1 && have < s)
-        return vkt_fail(err, VKT_ERR_ARG,
-                        "matmul_splitk: scratch of %llu bytes is too small for %u splits of M=%d x N=%d floats "
-                        "(%llu bytes; see vkt_matmul_splitk_scratch_floats)",
-                        (unsigned long long)scratch.bytes, s, M, N, (unsigned long long)(s * mn * 4));
-    if (s > have) s = have > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), (uint64_t)M, (uint64_t)N,
-                                                       (uint64_t)K, (int)have) : 1;
+        return vkt_fail(
+            err, VKT_ERR_ARG,
+            "matmul_splitk: scratch of %llu bytes is too small for %u splits of M=%d x N=%d floats "
+            "(%llu bytes; see vkt_matmul_splitk_scratch_floats)",
+            (unsigned long long)scratch.bytes, s, M, N, (unsigned long long)(s * mn * 4));
+    if (s > have)
+        s = have > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), (uint64_t)M, (uint64_t)N,
+                                             (uint64_t)K, (int)have)
+                     : 1;
     if (s <= 1 && splits <= 0)
         return vkt_matmul(ctx, transA, transB, M, N, K, alpha, A, B, beta, C, bias);
     VKT_TRY(check_views(ctx, "matmul_splitk", transA, transB, M, N, K, A, B, C, bias));
@@ -307,8 +346,8 @@ vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB,
     uint64_t cap = vkt_rows_per_binding(ctx, 4) / mn;
     if (s > cap) s = cap > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), m, n, k, (int)cap) : 1;
     vkt_view sv = s > 1 ? vkt_view_f32(scratch, 0, s * mn) : (vkt_view){0};
-    mm_args q = {VKT_MATMUL_GPU_TILED, 0, 0, transA, transB, m, n, k, alpha, beta,
-                 A, B, C, bias, s, sv};
+    mm_args q = {
+        VKT_MATMUL_GPU_TILED, 0, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, s, sv};
     return matmul_run(ctx, &q, "matmul_splitk");
 }
 
@@ -337,7 +376,8 @@ static vkt_status matmul16(vkt_ctx *ctx, const char *op, vkt_matmul_path path, v
                            vkt_view bias) {
     vkt_error *err = vkt_ctx_err(ctx);
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
-    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED && path != VKT_MATMUL_GPU_TILED)
+    if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED &&
+        path != VKT_MATMUL_GPU_TILED)
         return vkt_fail(err, VKT_ERR_ARG, "%s: unknown path %d", op, (int)path);
     if (dt != VKT_BF16 && dt != VKT_F16)
         return vkt_fail(err, VKT_ERR_ARG, "%s: dtype %d is neither VKT_BF16 nor VKT_F16", op,
@@ -394,10 +434,11 @@ vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype1
                     beta, C, bias);
 }
 
-vkt_status vkt_matmul_w16(vkt_ctx *ctx, vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K, float alpha,
-                          vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias) {
-    return vkt_matmul_w16_on_path(ctx, vkt_ctx_profile(ctx)->matmul_path, dt, transA, transB, M, N, K, alpha, A, B,
-                                  beta, C, bias);
+vkt_status vkt_matmul_w16(vkt_ctx *ctx, vkt_dtype16 dt, bool transA, bool transB, int M, int N,
+                          int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
+                          vkt_view bias) {
+    return vkt_matmul_w16_on_path(ctx, vkt_ctx_profile(ctx)->matmul_path, dt, transA, transB, M, N,
+                                  K, alpha, A, B, beta, C, bias);
 }
 
 typedef struct {
@@ -416,7 +457,8 @@ vkt_status vkt_bias_grad(vkt_ctx *ctx, int M, int N, vkt_view dC, vkt_view dbias
     VKT_TRY(check_view(ctx, "bias_grad", "dbias", dbias, n, shape));
 
     // 32 columns x up to 8 row-walkers per workgroup.
-    uint32_t wgx = 32, wgy = p->max_workgroup_invocations / 32 < 8 ? p->max_workgroup_invocations / 32 : 8;
+    uint32_t wgx = 32,
+             wgy = p->max_workgroup_invocations / 32 < 8 ? p->max_workgroup_invocations / 32 : 8;
     uint64_t mc = m, nc = min64(n, (uint64_t)wgx * p->max_workgroup_count[0]);
     nc = nc < n ? shrink(nc) : nc;
     operand ops[2] = {{&mc, &nc, n, 0}, {NULL, &nc, 1, 0}};
@@ -431,7 +473,8 @@ vkt_status vkt_bias_grad(vkt_ctx *ctx, int M, int N, vkt_view dC, vkt_view dbias
             vkt_dispatch d = {.shader = "bias_grad", .spec = {wgx, wgy, 1}, .nspec = 3, .nbind = 2};
             d.bind[0] = (vkt_binding){dc, VKT_BIND_READ};
             d.bind[1] = (vkt_binding){db, VKT_BIND_WRITE};
-            push_bias_grad pc = {(uint32_t)mm, (uint32_t)nn, (uint32_t)n, vkt_bind_shift(ctx, dc, VKT_BIND_READ),
+            push_bias_grad pc = {(uint32_t)mm, (uint32_t)nn, (uint32_t)n,
+                                 vkt_bind_shift(ctx, dc, VKT_BIND_READ),
                                  vkt_bind_shift(ctx, db, VKT_BIND_WRITE)};
             memcpy(d.push, &pc, sizeof pc);
             d.push_bytes = sizeof pc;

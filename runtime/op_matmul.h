@@ -39,8 +39,9 @@ vkt_status vkt_matmul_on_path(vkt_ctx *ctx, vkt_matmul_path path, bool transA, b
 //   splits n >= 1: the GPU kernel with n layers (fewer when K has fewer k-slices) on any
 //     device, for tests and benchmarks; VKT_ERR_ARG when the scratch is too small.
 // Products too large for one binding are split into chunks without split-k.
-vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB, int M, int N, int K, float alpha,
-                             vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias, vkt_view scratch);
+vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB, int M, int N,
+                             int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
+                             vkt_view bias, vkt_view scratch);
 // Floats of scratch vkt_matmul_splitk(ctx, splits, ...) uses at this shape (0: it will not split).
 uint64_t vkt_matmul_splitk_scratch_floats(const vkt_ctx *ctx, int M, int N, int K, int splits);
 
@@ -82,11 +83,12 @@ vkt_status vkt_matmul16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 
 // The model's two uses, W (OUT, IN) 16-bit:
 //   y = x W^T + b : vkt_matmul_w16(ctx, dt, false, true, M, OUT, IN, 1, x, W, 0, y, b)
 //   dx += dy W    : vkt_matmul_w16(ctx, dt, false, false, M, IN, OUT, 1, dy, W, 1, dx, none)
-vkt_status vkt_matmul_w16(vkt_ctx *ctx, vkt_dtype16 dt, bool transA, bool transB, int M, int N, int K,
-                          float alpha, vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias);
+vkt_status vkt_matmul_w16(vkt_ctx *ctx, vkt_dtype16 dt, bool transA, bool transB, int M, int N,
+                          int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
+                          vkt_view bias);
 vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 dt, bool transA,
-                                  bool transB, int M, int N, int K, float alpha, vkt_view A, vkt_view B,
-                                  float beta, vkt_view C, vkt_view bias);
+                                  bool transB, int M, int N, int K, float alpha, vkt_view A,
+                                  vkt_view B, float beta, vkt_view C, vkt_view bias);
 
 // dbias (N) += sum over m of dC (M, N). Deterministic: the same bits on every run.
 vkt_status vkt_bias_grad(vkt_ctx *ctx, int M, int N, vkt_view dC, vkt_view dbias);

@@ -25,7 +25,7 @@ static uint64_t tile_groups(vkt_matmul_tile t, uint64_t m, uint64_t n) {
 
 vkt_matmul_tile vkt_matmul_gpu_tile(const vkt_profile *p, uint64_t m, uint64_t n) {
     return tile_groups(p->matmul_tile_large, m, n) >= p->matmul_fill_groups ? p->matmul_tile_large
-                                                                             : p->matmul_tile_small;
+                                                                            : p->matmul_tile_small;
 }
 
 uint32_t vkt_matmul_gpu_splits(const vkt_profile *p, uint64_t m, uint64_t n, uint64_t k, int want) {
@@ -57,7 +57,7 @@ static bool vec_ok(vkt_ctx *ctx, vkt_view v, int h16, uint32_t skip, uint64_t ld
     if (!h16)
         return ld % 4 == 0 && v.offset % 16 == 0 && vkt_bind_shift(ctx, v, VKT_BIND_READ) % 4 == 0;
     return ld % 4 == 0 && (v.offset + 2 * skip) % 8 == 0 &&
-        (2 * vkt_bind_shift(ctx, v, VKT_BIND_READ) + skip) % 4 == 0;
+           (2 * vkt_bind_shift(ctx, v, VKT_BIND_READ) + skip) % 4 == 0;
 }
 
 // An operand's offset in its binding, in its elements.
@@ -66,8 +66,8 @@ static uint32_t elem_off(vkt_ctx *ctx, vkt_view v, int h16, uint32_t skip) {
     return h16 ? 2 * words + skip : words;
 }
 
-static vkt_status record_product(vkt_ctx *ctx, const vkt_mm_gpu *q, vkt_matmul_tile t, uint32_t splits,
-                                 uint32_t k_split) {
+static vkt_status record_product(vkt_ctx *ctx, const vkt_mm_gpu *q, vkt_matmul_tile t,
+                                 uint32_t splits, uint32_t k_split) {
     static const char *tr[2][2] = {{"nn", "nt"}, {"tn", "tt"}};
     char name[40], tag[8] = "";
     if (q->b16)
@@ -78,7 +78,8 @@ static vkt_status record_product(vkt_ctx *ctx, const vkt_mm_gpu *q, vkt_matmul_t
     const bool with_bias = q->bias.buf != NULL;
     vkt_view out = splits > 1 ? q->scratch : q->c, bv = with_bias ? q->bias : q->a;
     vkt_dispatch d = {.shader = name, .op = "matmul", .nbind = 4, .nspec = 8};
-    d.spec[0] = t.wgx, d.spec[1] = t.wgy, d.spec[2] = 1, d.spec[3] = t.tm, d.spec[4] = t.tn, d.spec[5] = t.bk;
+    d.spec[0] = t.wgx, d.spec[1] = t.wgy, d.spec[2] = 1, d.spec[3] = t.tm, d.spec[4] = t.tn,
+    d.spec[5] = t.bk;
     d.spec[6] = vec_ok(ctx, q->a, q->a16, q->a_skip, q->lda);
     d.spec[7] = vec_ok(ctx, q->b, q->b16, q->b_skip, q->ldb);
     d.groups[0] = (uint32_t)cdiv(q->n, (uint64_t)t.wgx * t.tn);
@@ -89,11 +90,20 @@ static vkt_status record_product(vkt_ctx *ctx, const vkt_mm_gpu *q, vkt_matmul_t
     d.bind[2] = (vkt_binding){out, VKT_BIND_WRITE};
     d.bind[3] = (vkt_binding){bv, VKT_BIND_READ};
     vkt_matmul_push pc = {
-        .M = (uint32_t)q->m, .N = (uint32_t)q->n, .K = (uint32_t)q->k,
-        .lda = (uint32_t)q->lda, .ldb = (uint32_t)q->ldb, .ldc = (uint32_t)q->ldc,
-        .a_off = elem_off(ctx, q->a, q->a16, q->a_skip), .b_off = elem_off(ctx, q->b, q->b16, q->b_skip),
-        .c_off = vkt_bind_shift(ctx, out, VKT_BIND_WRITE), .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
-        .has_bias = with_bias, .alpha = q->alpha, .beta = q->beta, .k_split = k_split,
+        .M = (uint32_t)q->m,
+        .N = (uint32_t)q->n,
+        .K = (uint32_t)q->k,
+        .lda = (uint32_t)q->lda,
+        .ldb = (uint32_t)q->ldb,
+        .ldc = (uint32_t)q->ldc,
+        .a_off = elem_off(ctx, q->a, q->a16, q->a_skip),
+        .b_off = elem_off(ctx, q->b, q->b16, q->b_skip),
+        .c_off = vkt_bind_shift(ctx, out, VKT_BIND_WRITE),
+        .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
+        .has_bias = with_bias,
+        .alpha = q->alpha,
+        .beta = q->beta,
+        .k_split = k_split,
     };
     memcpy(d.push, &pc, sizeof pc);
     d.push_bytes = sizeof pc;
@@ -112,9 +122,16 @@ static vkt_status record_reduce(vkt_ctx *ctx, const vkt_mm_gpu *q, uint32_t spli
     d.bind[1] = (vkt_binding){q->c, VKT_BIND_WRITE};
     d.bind[2] = (vkt_binding){bv, VKT_BIND_READ};
     push_reduce pc = {
-        .M = (uint32_t)q->m, .N = (uint32_t)q->n, .S = splits, .ldc = (uint32_t)q->ldc,
-        .p_off = vkt_bind_shift(ctx, q->scratch, VKT_BIND_READ), .c_off = vkt_bind_shift(ctx, q->c, VKT_BIND_WRITE),
-        .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ), .has_bias = with_bias, .alpha = q->alpha, .beta = q->beta,
+        .M = (uint32_t)q->m,
+        .N = (uint32_t)q->n,
+        .S = splits,
+        .ldc = (uint32_t)q->ldc,
+        .p_off = vkt_bind_shift(ctx, q->scratch, VKT_BIND_READ),
+        .c_off = vkt_bind_shift(ctx, q->c, VKT_BIND_WRITE),
+        .bias_off = vkt_bind_shift(ctx, bv, VKT_BIND_READ),
+        .has_bias = with_bias,
+        .alpha = q->alpha,
+        .beta = q->beta,
     };
     memcpy(d.push, &pc, sizeof pc);
     d.push_bytes = sizeof pc;
@@ -124,13 +141,15 @@ static vkt_status record_reduce(vkt_ctx *ctx, const vkt_mm_gpu *q, uint32_t spli
 vkt_status vkt_matmul_gpu_record(vkt_ctx *ctx, const vkt_mm_gpu *q) {
     const vkt_profile *p = vkt_ctx_profile(ctx);
     vkt_matmul_tile t = vkt_matmul_gpu_tile(p, q->m, q->n);
-    uint64_t bm = (uint64_t)t.wgy * t.tm, bn = (uint64_t)t.wgx * t.tn, shared = (bm + bn) * t.bk * 4;
+    uint64_t bm = (uint64_t)t.wgy * t.tm, bn = (uint64_t)t.wgx * t.tn,
+             shared = (bm + bn) * t.bk * 4;
     if (shared > p->shared_memory_bytes || bm % 32 || bn % 32 || t.tm % 4 || t.tn % 4)
         return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED,
-                        "matmul: GPU tile %llux%llu (bk %u) needs %llu bytes of shared memory (the device has %u) "
+                        "matmul: GPU tile %llux%llu (bk %u) needs %llu bytes of shared memory (the "
+                        "device has %u) "
                         "and sides that are multiples of 32",
-                        (unsigned long long)bm, (unsigned long long)bn, t.bk, (unsigned long long)shared,
-                        p->shared_memory_bytes);
+                        (unsigned long long)bm, (unsigned long long)bn, t.bk,
+                        (unsigned long long)shared, p->shared_memory_bytes);
     uint32_t splits = q->splits > 1 ? q->splits : 1;
     if (splits == 1) return record_product(ctx, q, t, 1, 0);
     uint64_t per = cdiv(cdiv(q->k, t.bk), splits) * t.bk;

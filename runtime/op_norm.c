@@ -75,8 +75,9 @@ static uint32_t groups_cap(vkt_ctx *ctx, uint64_t want) {
 static vkt_status rows_fit(vkt_ctx *ctx, const char *op, int C, uint64_t *R) {
     *R = vkt_rows_per_binding(ctx, 4ull * (uint64_t)C);
     if (*R == 0)
-        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED, "%s: a row of C=%d floats exceeds the device's %llu-byte binding",
-                        op, C, (unsigned long long)vkt_ctx_profile(ctx)->max_binding_bytes);
+        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED,
+                        "%s: a row of C=%d floats exceeds the device's %llu-byte binding", op, C,
+                        (unsigned long long)vkt_ctx_profile(ctx)->max_binding_bytes);
     if (*R > 0xFFFFFFFFull / (uint64_t)C) *R = 0xFFFFFFFFull / (uint64_t)C; // offsets in 32 bits
     return VKT_OK;
 }
@@ -97,14 +98,21 @@ static vkt_status norm_fwd(vkt_ctx *ctx, bool rms, int N, int C, float eps, vkt_
     row_map rm = map_rows(ctx, C);
     uint32_t wg = rm.wg;
     bool sg = rm.sg;
-    const char *shader = rms ? (sg ? "rmsnorm_fwd_sg" : "rmsnorm_fwd") : (sg ? "layernorm_fwd_sg" : "layernorm_fwd");
+    const char *shader =
+        rms ? (sg ? "rmsnorm_fwd_sg" : "rmsnorm_fwd") : (sg ? "layernorm_fwd_sg" : "layernorm_fwd");
     for (uint64_t n0 = 0; n0 < (uint64_t)N; n0 += R) {
         uint64_t rows = (uint64_t)N - n0 < R ? (uint64_t)N - n0 : R;
         vkt_view xs = vkt_view_rows(in, n0, rows, C, C), ys = vkt_view_rows(out, n0, rows, C, C);
         vkt_view ws = vkt_view_f32(w, 0, C), rs = vkt_view_f32(rstd, n0, rows);
         vkt_dispatch d = {.shader = shader, .op = op, .spec = {wg, 1, 1}, .nspec = 3};
-        push_fwd pc = {(uint32_t)rows, (uint32_t)C, eps, vkt_bind_shift(ctx, xs, VKT_BIND_READ),
-                       vkt_bind_shift(ctx, ws, VKT_BIND_READ), 0, vkt_bind_shift(ctx, ys, VKT_BIND_WRITE), 0,
+        push_fwd pc = {(uint32_t)rows,
+                       (uint32_t)C,
+                       eps,
+                       vkt_bind_shift(ctx, xs, VKT_BIND_READ),
+                       vkt_bind_shift(ctx, ws, VKT_BIND_READ),
+                       0,
+                       vkt_bind_shift(ctx, ys, VKT_BIND_WRITE),
+                       0,
                        vkt_bind_shift(ctx, rs, VKT_BIND_WRITE)};
         d.bind[0] = (vkt_binding){xs, VKT_BIND_READ};
         d.bind[1] = (vkt_binding){ws, VKT_BIND_READ};
@@ -132,12 +140,16 @@ static vkt_status norm_fwd(vkt_ctx *ctx, bool rms, int N, int C, float eps, vkt_
 }
 
 // dst (C) += column sums of part (nblk, C), in block order; blocks bound in ranges.
-static vkt_status reduce_partials(vkt_ctx *ctx, const char *op, int C, uint32_t nblk, vkt_view part, vkt_view dst,
-                                  uint64_t R) {
+static vkt_status reduce_partials(vkt_ctx *ctx, const char *op, int C, uint32_t nblk, vkt_view part,
+                                  vkt_view dst, uint64_t R) {
     for (uint64_t b0 = 0; b0 < nblk; b0 += R) {
         uint64_t nb = nblk - b0 < R ? nblk - b0 : R;
         vkt_view ps = vkt_view_rows(part, b0, nb, C, C), ds = vkt_view_f32(dst, 0, C);
-        vkt_dispatch d = {.shader = "layernorm_bwd_reduce", .op = op, .spec = {REDUCE_WG, 1, 1}, .nspec = 3, .nbind = 2};
+        vkt_dispatch d = {.shader = "layernorm_bwd_reduce",
+                          .op = op,
+                          .spec = {REDUCE_WG, 1, 1},
+                          .nspec = 3,
+                          .nbind = 2};
         push_reduce pc = {(uint32_t)C, (uint32_t)nb, vkt_bind_shift(ctx, ps, VKT_BIND_READ),
                           vkt_bind_shift(ctx, ds, VKT_BIND_WRITE)};
         d.bind[0] = (vkt_binding){ps, VKT_BIND_READ};
@@ -158,8 +170,9 @@ static uint64_t scratch_bytes(bool rms, int N, int C) {
     return (rms ? 1ull : 2ull) * nblk * (uint64_t)C * 4ull;
 }
 
-static vkt_status norm_bwd(vkt_ctx *ctx, bool rms, int N, int C, vkt_view dout, vkt_view in, vkt_view w,
-                           vkt_view mean, vkt_view rstd, vkt_view din, vkt_view dw, vkt_view db, vkt_view scratch) {
+static vkt_status norm_bwd(vkt_ctx *ctx, bool rms, int N, int C, vkt_view dout, vkt_view in,
+                           vkt_view w, vkt_view mean, vkt_view rstd, vkt_view din, vkt_view dw,
+                           vkt_view db, vkt_view scratch) {
     const char *op = rms ? "rmsnorm_bwd" : "layernorm_bwd";
     VKT_TRY(vkt_check_rows(rms ? "rmsnorm" : "layernorm", N, C, vkt_ctx_err(ctx)));
     uint64_t nc = 4ull * (uint64_t)N * (uint64_t)C;
@@ -181,7 +194,8 @@ static vkt_status norm_bwd(vkt_ctx *ctx, bool rms, int N, int C, vkt_view dout, 
     row_map rm = map_rows(ctx, C);
     uint32_t wg = rm.wg;
     bool sg = rm.sg;
-    const char *shader = rms ? (sg ? "rmsnorm_bwd_sg" : "rmsnorm_bwd") : (sg ? "layernorm_bwd_sg" : "layernorm_bwd");
+    const char *shader =
+        rms ? (sg ? "rmsnorm_bwd_sg" : "rmsnorm_bwd") : (sg ? "layernorm_bwd_sg" : "layernorm_bwd");
     for (uint64_t n0 = 0; n0 < (uint64_t)N;) {
         // Rows [n0, n1) and the blocks they touch must each fit one binding.
         uint64_t n1 = (uint64_t)N - n0 < R ? (uint64_t)N : n0 + R;
@@ -190,10 +204,20 @@ static vkt_status norm_bwd(vkt_ctx *ctx, bool rms, int N, int C, vkt_view dout, 
         vkt_view dys = vkt_view_rows(dout, n0, rows, C, C), xs = vkt_view_rows(in, n0, rows, C, C);
         vkt_view dxs = vkt_view_rows(din, n0, rows, C, C), ws = vkt_view_f32(w, 0, C);
         vkt_view rs = vkt_view_f32(rstd, n0, rows), pws = vkt_view_rows(pw_all, b0, nb, C, C);
-        push_bwd pc = {(uint32_t)rows, (uint32_t)n0, (uint32_t)C, rpb, (uint32_t)b0, (uint32_t)nb,
-                       vkt_bind_shift(ctx, dys, VKT_BIND_READ), vkt_bind_shift(ctx, xs, VKT_BIND_READ),
-                       vkt_bind_shift(ctx, ws, VKT_BIND_READ), 0, vkt_bind_shift(ctx, rs, VKT_BIND_READ),
-                       vkt_bind_shift(ctx, dxs, VKT_BIND_WRITE), vkt_bind_shift(ctx, pws, VKT_BIND_WRITE), 0};
+        push_bwd pc = {(uint32_t)rows,
+                       (uint32_t)n0,
+                       (uint32_t)C,
+                       rpb,
+                       (uint32_t)b0,
+                       (uint32_t)nb,
+                       vkt_bind_shift(ctx, dys, VKT_BIND_READ),
+                       vkt_bind_shift(ctx, xs, VKT_BIND_READ),
+                       vkt_bind_shift(ctx, ws, VKT_BIND_READ),
+                       0,
+                       vkt_bind_shift(ctx, rs, VKT_BIND_READ),
+                       vkt_bind_shift(ctx, dxs, VKT_BIND_WRITE),
+                       vkt_bind_shift(ctx, pws, VKT_BIND_WRITE),
+                       0};
         vkt_dispatch d = {.shader = shader, .op = op, .spec = {wg, 1, 1}, .nspec = 3, .nbind = 6};
         d.bind[0] = (vkt_binding){dys, VKT_BIND_READ};
         d.bind[1] = (vkt_binding){xs, VKT_BIND_READ};
@@ -221,23 +245,24 @@ static vkt_status norm_bwd(vkt_ctx *ctx, bool rms, int N, int C, vkt_view dout, 
     return VKT_OK;
 }
 
-vkt_status vkt_layernorm_fwd(vkt_ctx *ctx, int N, int C, float eps, vkt_view in, vkt_view w, vkt_view b,
-                             vkt_view out, vkt_view mean, vkt_view rstd) {
+vkt_status vkt_layernorm_fwd(vkt_ctx *ctx, int N, int C, float eps, vkt_view in, vkt_view w,
+                             vkt_view b, vkt_view out, vkt_view mean, vkt_view rstd) {
     return norm_fwd(ctx, false, N, C, eps, in, w, b, out, mean, rstd);
 }
 uint64_t vkt_layernorm_bwd_scratch_bytes(int N, int C) { return scratch_bytes(false, N, C); }
-vkt_status vkt_layernorm_bwd(vkt_ctx *ctx, int N, int C, vkt_view dout, vkt_view in, vkt_view w, vkt_view mean,
-                             vkt_view rstd, vkt_view din, vkt_view dw, vkt_view db, vkt_view scratch) {
+vkt_status vkt_layernorm_bwd(vkt_ctx *ctx, int N, int C, vkt_view dout, vkt_view in, vkt_view w,
+                             vkt_view mean, vkt_view rstd, vkt_view din, vkt_view dw, vkt_view db,
+                             vkt_view scratch) {
     return norm_bwd(ctx, false, N, C, dout, in, w, mean, rstd, din, dw, db, scratch);
 }
-vkt_status vkt_rmsnorm_fwd(vkt_ctx *ctx, int N, int C, float eps, vkt_view in, vkt_view w, vkt_view out,
-                           vkt_view rstd) {
+vkt_status vkt_rmsnorm_fwd(vkt_ctx *ctx, int N, int C, float eps, vkt_view in, vkt_view w,
+                           vkt_view out, vkt_view rstd) {
     vkt_view none = {0};
     return norm_fwd(ctx, true, N, C, eps, in, w, none, out, none, rstd);
 }
 uint64_t vkt_rmsnorm_bwd_scratch_bytes(int N, int C) { return scratch_bytes(true, N, C); }
-vkt_status vkt_rmsnorm_bwd(vkt_ctx *ctx, int N, int C, vkt_view dout, vkt_view in, vkt_view w, vkt_view rstd,
-                           vkt_view din, vkt_view dw, vkt_view scratch) {
+vkt_status vkt_rmsnorm_bwd(vkt_ctx *ctx, int N, int C, vkt_view dout, vkt_view in, vkt_view w,
+                           vkt_view rstd, vkt_view din, vkt_view dw, vkt_view scratch) {
     vkt_view none = {0};
     return norm_bwd(ctx, true, N, C, dout, in, w, none, rstd, din, dw, none, scratch);
 }

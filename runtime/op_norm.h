@@ -19,9 +19,9 @@ vkt_status vkt_layernorm_fwd(vkt_ctx *ctx, int N, int C, float eps, vkt_view in,
 uint64_t vkt_layernorm_bwd_scratch_bytes(int N, int C);
 // din (N, C) +=, dw (C) +=, db (C) +=; scratch >= vkt_layernorm_bwd_scratch_bytes(N, C),
 // contents ignored and overwritten. din must not alias the inputs.
-vkt_status vkt_layernorm_bwd(vkt_ctx *ctx, int N, int C, vkt_view dout, vkt_view in,
-                             vkt_view w, vkt_view mean, vkt_view rstd, vkt_view din,
-                             vkt_view dw, vkt_view db, vkt_view scratch);
+vkt_status vkt_layernorm_bwd(vkt_ctx *ctx, int N, int C, vkt_view dout, vkt_view in, vkt_view w,
+                             vkt_view mean, vkt_view rstd, vkt_view din, vkt_view dw, vkt_view db,
+                             vkt_view scratch);
 
 // rmsnorm (Hugging Face LlamaRMSNorm): in (N, C), w (C) -> out (N, C), rstd (N).
 // out may alias in.

@@ -11,7 +11,8 @@
 #define MAX_CONFIGS_PER_DISPATCH 65535u
 
 typedef struct {
-    uint32_t n_configs, samples_lo, samples_hi, seed_lo, seed_hi, per_thread, cfg_off, data_off, out_off, c0;
+    uint32_t n_configs, samples_lo, samples_hi, seed_lo, seed_hi, per_thread, cfg_off, data_off,
+        out_off, c0;
     uint32_t b0, nblocks;
 } push_osmc;
 
@@ -25,21 +26,24 @@ static void merge(vkt_osmc_moments *a, double n, double mx, double qx, double my
     a->n = t;
 }
 
-vkt_status vkt_offswitch_mc_device(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n, uint64_t samples,
-                                   uint64_t seed, vkt_osmc_moments *out) {
+vkt_status vkt_offswitch_mc_device(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n,
+                                   uint64_t samples, uint64_t seed, vkt_osmc_moments *out) {
     return vkt_offswitch_mc_device_ex(ctx, cfgs, n, samples, seed, NULL, NULL, out);
 }
 
-vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n, uint64_t samples,
-                                      uint64_t seed, vkt_osmc_progress_fn fn, void *user, vkt_osmc_moments *out) {
+vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n,
+                                      uint64_t samples, uint64_t seed, vkt_osmc_progress_fn fn,
+                                      void *user, vkt_osmc_moments *out) {
     vkt_error *err = vkt_ctx_err(ctx);
     if (n == 0 || samples < 2)
-        return vkt_fail(err, VKT_ERR_ARG, "offswitch_mc: %u configurations and %llu samples (need >= 1 and >= 2)", n,
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "offswitch_mc: %u configurations and %llu samples (need >= 1 and >= 2)", n,
                         (unsigned long long)samples);
     uint64_t per_thread = (samples + (uint64_t)WG * MAX_BLOCKS - 1) / ((uint64_t)WG * MAX_BLOCKS);
     if (per_thread < 16) per_thread = 16;
     if (per_thread > 65536)
-        return vkt_fail(err, VKT_ERR_ARG, "offswitch_mc: %llu samples per configuration is too many (max %llu)",
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "offswitch_mc: %llu samples per configuration is too many (max %llu)",
                         (unsigned long long)samples, (unsigned long long)WG * MAX_BLOCKS * 65536);
     uint64_t blocks = (samples + WG * per_thread - 1) / (WG * per_thread);
 
@@ -47,19 +51,24 @@ vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs,
     uint64_t ndata = 0;
     for (uint32_t c = 0; c < n; c++) {
         if (cfgs[c].family > 4 || cfgs[c].human > 2)
-            return vkt_fail(err, VKT_ERR_ARG, "offswitch_mc: configuration %u has family %u, human %u", c, cfgs[c].family,
-                            cfgs[c].human);
-        if ((cfgs[c].family == 2 || cfgs[c].family == 3) && (cfgs[c].n < 1 || cfgs[c].n > VKT_OSMC_MAXP))
-            return vkt_fail(err, VKT_ERR_ARG, "offswitch_mc: configuration %u has %u parts (1..%d)", c, cfgs[c].n,
-                            VKT_OSMC_MAXP);
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "offswitch_mc: configuration %u has family %u, human %u", c,
+                            cfgs[c].family, cfgs[c].human);
+        if ((cfgs[c].family == 2 || cfgs[c].family == 3) &&
+            (cfgs[c].n < 1 || cfgs[c].n > VKT_OSMC_MAXP))
+            return vkt_fail(err, VKT_ERR_ARG, "offswitch_mc: configuration %u has %u parts (1..%d)",
+                            c, cfgs[c].n, VKT_OSMC_MAXP);
         if (cfgs[c].family == 4) {
             if (cfgs[c].n < 1 || !cfgs[c].samples)
-                return vkt_fail(err, VKT_ERR_ARG, "offswitch_mc: configuration %u has no prior samples", c);
+                return vkt_fail(err, VKT_ERR_ARG,
+                                "offswitch_mc: configuration %u has no prior samples", c);
             ndata += cfgs[c].n;
         }
     }
-    float *cfg = calloc((size_t)n * CFG_FLOATS, sizeof *cfg), *data = calloc(ndata ? ndata : 1, sizeof *data);
-    float *res = malloc((size_t)blocks * 6 * sizeof(float) * (n < MAX_CONFIGS_PER_DISPATCH ? n : MAX_CONFIGS_PER_DISPATCH));
+    float *cfg = calloc((size_t)n * CFG_FLOATS, sizeof *cfg),
+          *data = calloc(ndata ? ndata : 1, sizeof *data);
+    float *res = malloc((size_t)blocks * 6 * sizeof(float) *
+                        (n < MAX_CONFIGS_PER_DISPATCH ? n : MAX_CONFIGS_PER_DISPATCH));
     if (!cfg || !data || !res) {
         free(cfg), free(data), free(res);
         return vkt_fail(err, VKT_ERR_NOMEM, "offswitch_mc: host tables for %u configurations", n);
@@ -79,7 +88,8 @@ vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs,
         if (k->family == 4) {
             if (doff > (1u << 24))
                 return free(cfg), free(data), free(res),
-                       vkt_fail(err, VKT_ERR_ARG, "offswitch_mc: more than 2^24 prior samples in all");
+                       vkt_fail(err, VKT_ERR_ARG,
+                                "offswitch_mc: more than 2^24 prior samples in all");
             for (uint32_t i = 0; i < k->n; i++) data[doff + i] = (float)k->samples[i];
             doff += k->n;
         }
@@ -93,8 +103,10 @@ vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs,
     if (s == VKT_OK) s = vkt_upload(ctx, vkt_view_all(bd), data, (ndata ? ndata : 1) * 4);
     for (uint32_t c0 = 0; c0 < n && s == VKT_OK; c0 += chunk) {
         uint32_t m = n - c0 < chunk ? n - c0 : chunk;
-        vkt_view vc = vkt_view_f32(vkt_view_all(bc), (uint64_t)c0 * CFG_FLOATS, (uint64_t)m * CFG_FLOATS);
-        vkt_view vd = vkt_view_all(bd), vo = vkt_view_f32(vkt_view_all(bo), 0, (uint64_t)m * blocks * 6);
+        vkt_view vc =
+            vkt_view_f32(vkt_view_all(bc), (uint64_t)c0 * CFG_FLOATS, (uint64_t)m * CFG_FLOATS);
+        vkt_view vd = vkt_view_all(bd),
+                 vo = vkt_view_f32(vkt_view_all(bo), 0, (uint64_t)m * blocks * 6);
         // With progress on a long run: block ranges, each waited for (a one-float read).
         // Ranges of at least 16 blocks, at most 1024 of them (1e12 samples: ~1e9 a range).
         const uint64_t ranges = blocks / 16 > 1024 ? 1024 : blocks / 16;
@@ -102,14 +114,26 @@ vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs,
         const uint64_t step = split ? (blocks + ranges - 1) / ranges : blocks;
         for (uint64_t b0 = 0; b0 < blocks && s == VKT_OK; b0 += step) {
             uint64_t nb = blocks - b0 < step ? blocks - b0 : step;
-            vkt_dispatch d = {.shader = "offswitch_mc", .op = "offswitch_mc", .spec = {WG, 1, 1}, .nspec = 3, .nbind = 3};
+            vkt_dispatch d = {.shader = "offswitch_mc",
+                              .op = "offswitch_mc",
+                              .spec = {WG, 1, 1},
+                              .nspec = 3,
+                              .nbind = 3};
             d.bind[0] = (vkt_binding){vc, VKT_BIND_READ};
             d.bind[1] = (vkt_binding){vd, VKT_BIND_READ};
             d.bind[2] = (vkt_binding){vo, VKT_BIND_WRITE};
-            push_osmc pc = {m, (uint32_t)samples, (uint32_t)(samples >> 32), (uint32_t)seed, (uint32_t)(seed >> 32),
-                            (uint32_t)per_thread, vkt_bind_shift(ctx, vc, VKT_BIND_READ),
-                            vkt_bind_shift(ctx, vd, VKT_BIND_READ), vkt_bind_shift(ctx, vo, VKT_BIND_WRITE), c0,
-                            (uint32_t)b0, (uint32_t)blocks};
+            push_osmc pc = {m,
+                            (uint32_t)samples,
+                            (uint32_t)(samples >> 32),
+                            (uint32_t)seed,
+                            (uint32_t)(seed >> 32),
+                            (uint32_t)per_thread,
+                            vkt_bind_shift(ctx, vc, VKT_BIND_READ),
+                            vkt_bind_shift(ctx, vd, VKT_BIND_READ),
+                            vkt_bind_shift(ctx, vo, VKT_BIND_WRITE),
+                            c0,
+                            (uint32_t)b0,
+                            (uint32_t)blocks};
             // Tables are indexed from the chunk's start; Philox counters use the global c0 + c.
             memcpy(d.push, &pc, sizeof pc);
             d.push_bytes = sizeof pc;
@@ -119,8 +143,10 @@ vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs,
                 float one;
                 s = vkt_download(ctx, vkt_view_f32(vo, 0, 1), &one, 4);
                 uint64_t per_block = (uint64_t)WG * per_thread, done = (b0 + nb) * per_block;
-                if (s == VKT_OK) fn(user, (uint64_t)c0 * samples + (uint64_t)m * (done < samples ? done : samples),
-                                    (uint64_t)n * samples);
+                if (s == VKT_OK)
+                    fn(user,
+                       (uint64_t)c0 * samples + (uint64_t)m * (done < samples ? done : samples),
+                       (uint64_t)n * samples);
             }
         }
         if (s == VKT_OK) s = vkt_download(ctx, vo, res, (uint64_t)m * blocks * 6 * 4);

@@ -9,7 +9,8 @@
 
 typedef struct {
     uint32_t n, p_off, g_off, m_off, v_off, s_off, use_dev_scale;
-    float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, decay, step_size, inv_sqrt_bc2, grad_scale;
+    float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, decay, step_size, inv_sqrt_bc2,
+        grad_scale;
     uint32_t zero_grad;
 } push_adamw;
 
@@ -22,27 +23,30 @@ static uint32_t adamw_wg(const vkt_ctx *ctx) {
     return wg;
 }
 
-vkt_status vkt_adamw(vkt_ctx *ctx, vkt_view param, vkt_view grad, vkt_view m, vkt_view v, uint64_t n,
-                     const vkt_adamw_params *hp, vkt_view scale_dev) {
+vkt_status vkt_adamw(vkt_ctx *ctx, vkt_view param, vkt_view grad, vkt_view m, vkt_view v,
+                     uint64_t n, const vkt_adamw_params *hp, vkt_view scale_dev) {
     vkt_error *err = vkt_ctx_err(ctx);
     if (!hp) return vkt_fail(err, VKT_ERR_ARG, "adamw: hyperparameters are NULL");
-    VKT_TRY(vkt_check_adamw(n, hp->lr, hp->beta1, hp->beta2, hp->eps, hp->weight_decay, hp->t, err));
+    VKT_TRY(
+        vkt_check_adamw(n, hp->lr, hp->beta1, hp->beta2, hp->eps, hp->weight_decay, hp->t, err));
     if (!isfinite(hp->grad_scale))
-        return vkt_fail(err, VKT_ERR_ARG, "adamw: grad_scale=%g must be finite", (double)hp->grad_scale);
+        return vkt_fail(err, VKT_ERR_ARG, "adamw: grad_scale=%g must be finite",
+                        (double)hp->grad_scale);
     const vkt_view *views[4] = {&param, &grad, &m, &v};
     const char *names[4] = {"param", "grad", "m", "v"};
     for (int i = 0; i < 4; i++) {
         if (!views[i]->buf) return vkt_fail(err, VKT_ERR_ARG, "adamw: %s view is NULL", names[i]);
         if (n * 4 > views[i]->bytes)
-            return vkt_fail(err, VKT_ERR_ARG, "adamw: n=%llu floats exceed the %s view of %llu bytes",
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "adamw: n=%llu floats exceed the %s view of %llu bytes",
                             (unsigned long long)n, names[i], (unsigned long long)views[i]->bytes);
     }
     for (int i = 0; i < 4; i++) // a shared range would race inside the kernel
         for (int j = i + 1; j < 4; j++)
             if (views[i]->buf == views[j]->buf && views[i]->offset < views[j]->offset + 4 * n &&
                 views[j]->offset < views[i]->offset + 4 * n)
-                return vkt_fail(err, VKT_ERR_ARG, "adamw: the %s and %s views overlap (n=%llu)", names[i], names[j],
-                                (unsigned long long)n);
+                return vkt_fail(err, VKT_ERR_ARG, "adamw: the %s and %s views overlap (n=%llu)",
+                                names[i], names[j], (unsigned long long)n);
     bool dev = scale_dev.buf != NULL;
     if (dev && scale_dev.bytes < 4)
         return vkt_fail(err, VKT_ERR_ARG, "adamw: scale_dev view of %llu bytes must hold 1 float",
@@ -70,7 +74,8 @@ vkt_status vkt_adamw(vkt_ctx *ctx, vkt_view param, vkt_view grad, vkt_view m, vk
         uint64_t len = n - first < chunk ? n - first : chunk;
         vkt_view ps = vkt_view_f32(param, first, len), gs = vkt_view_f32(grad, first, len);
         vkt_view ms = vkt_view_f32(m, first, len), vs = vkt_view_f32(v, first, len);
-        vkt_dispatch d = {.shader = "adamw", .op = "adamw", .spec = {wg, 1, 1}, .nspec = 3, .nbind = 5};
+        vkt_dispatch d = {
+            .shader = "adamw", .op = "adamw", .spec = {wg, 1, 1}, .nspec = 3, .nbind = 5};
         d.bind[0] = (vkt_binding){ps, VKT_BIND_WRITE};
         d.bind[1] = (vkt_binding){gs, hp->zero_grad ? VKT_BIND_WRITE : VKT_BIND_READ};
         d.bind[2] = (vkt_binding){ms, VKT_BIND_WRITE};

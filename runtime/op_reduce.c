@@ -31,8 +31,9 @@ static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 // Walks the passes of a reduction of n floats. With record == false it only counts the
 // scratch floats; with record == true it records the dispatches. One function for both,
 // so the scratch size and the run always agree.
-static vkt_status reduce_plan(vkt_ctx *ctx, const char *op, int mode, vkt_view x, uint64_t n, float max_norm,
-                              vkt_view scratch, vkt_view out, bool record, uint64_t *scratch_floats) {
+static vkt_status reduce_plan(vkt_ctx *ctx, const char *op, int mode, vkt_view x, uint64_t n,
+                              float max_norm, vkt_view scratch, vkt_view out, bool record,
+                              uint64_t *scratch_floats) {
     const vkt_profile *prof = vkt_ctx_profile(ctx);
     uint32_t wg = reduce_wg(ctx);
     uint64_t used = 0;
@@ -43,25 +44,30 @@ static vkt_status reduce_plan(vkt_ctx *ctx, const char *op, int mode, vkt_view x
         uint64_t elem = m == MODE_PAIRS ? 2 : 1; // floats per element
         uint64_t per = min_u64(vkt_rows_per_binding(ctx, 4 * elem), 0x7fffffffu);
         // A chunk's output pairs must fit one binding too.
-        uint64_t max_groups = min_u64(min_u64(MAX_GROUPS, vkt_rows_per_binding(ctx, 8)), prof->max_workgroup_count[0]);
+        uint64_t max_groups = min_u64(min_u64(MAX_GROUPS, vkt_rows_per_binding(ctx, 8)),
+                                      prof->max_workgroup_count[0]);
         if (per == 0 || max_groups == 0)
-            return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED, "%s: binding limit %llu bytes is too small", op,
+            return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_UNSUPPORTED,
+                            "%s: binding limit %llu bytes is too small", op,
                             (unsigned long long)prof->max_binding_bytes);
         uint64_t total = 0;
         for (uint64_t first = 0; first < count; first += per) {
             uint64_t len = min_u64(per, count - first);
-            total += min_u64(max_groups, (len + wg * ELEMS_PER_THREAD - 1) / (wg * ELEMS_PER_THREAD));
+            total +=
+                min_u64(max_groups, (len + wg * ELEMS_PER_THREAD - 1) / (wg * ELEMS_PER_THREAD));
         }
         bool last = total == 1;
         if (record) {
             uint64_t done = 0;
             for (uint64_t first = 0; first < count; first += per) {
                 uint64_t len = min_u64(per, count - first);
-                uint64_t groups = min_u64(max_groups, (len + wg * ELEMS_PER_THREAD - 1) / (wg * ELEMS_PER_THREAD));
+                uint64_t groups = min_u64(max_groups, (len + wg * ELEMS_PER_THREAD - 1) /
+                                                          (wg * ELEMS_PER_THREAD));
                 vkt_view in = vkt_view_f32(src, first * elem, len * elem);
                 vkt_view dst = last ? vkt_view_f32(out, 0, mode == MODE_SQUARES ? 4 : 2)
                                     : vkt_view_f32(scratch, used + 2 * done, 2 * groups);
-                vkt_dispatch d = {.shader = "sum_squares", .op = op, .spec = {wg, 1, 1}, .nspec = 3, .nbind = 2};
+                vkt_dispatch d = {
+                    .shader = "sum_squares", .op = op, .spec = {wg, 1, 1}, .nspec = 3, .nbind = 2};
                 d.bind[0] = (vkt_binding){in, VKT_BIND_READ};
                 d.bind[1] = (vkt_binding){dst, VKT_BIND_WRITE};
                 push_reduce pc = {(uint32_t)len,
@@ -93,18 +99,20 @@ uint64_t vkt_reduce_scratch_bytes(const vkt_ctx *ctx, uint64_t n) {
     uint64_t floats = 0;
     vkt_view none = {0};
     // Counting records nothing and cannot fail for n > 0 on a usable profile.
-    if (reduce_plan((vkt_ctx *)ctx, "reduce", MODE_SUM, none, n, 0, none, none, false, &floats) != VKT_OK) return 0;
+    if (reduce_plan((vkt_ctx *)ctx, "reduce", MODE_SUM, none, n, 0, none, none, false, &floats) !=
+        VKT_OK)
+        return 0;
     return 4 * floats;
 }
 
-static vkt_status reduce(vkt_ctx *ctx, const char *op, int mode, vkt_view x, uint64_t n, float max_norm,
-                         vkt_view scratch, vkt_view out) {
+static vkt_status reduce(vkt_ctx *ctx, const char *op, int mode, vkt_view x, uint64_t n,
+                         float max_norm, vkt_view scratch, vkt_view out) {
     vkt_error *err = vkt_ctx_err(ctx);
     VKT_TRY(vkt_check_count(op, n, err));
     if (!x.buf) return vkt_fail(err, VKT_ERR_ARG, "%s: input view is NULL", op);
     if (n * 4 > x.bytes)
-        return vkt_fail(err, VKT_ERR_ARG, "%s: n=%llu floats exceed the input view of %llu bytes", op,
-                        (unsigned long long)n, (unsigned long long)x.bytes);
+        return vkt_fail(err, VKT_ERR_ARG, "%s: n=%llu floats exceed the input view of %llu bytes",
+                        op, (unsigned long long)n, (unsigned long long)x.bytes);
     uint64_t out_floats = mode == MODE_SQUARES ? 4 : 2;
     if (!out.buf || out.bytes < 4 * out_floats)
         return vkt_fail(err, VKT_ERR_ARG, "%s: out view of %llu bytes must hold %llu floats", op,
@@ -114,8 +122,10 @@ static vkt_status reduce(vkt_ctx *ctx, const char *op, int mode, vkt_view x, uin
     uint64_t need = 0;
     VKT_TRY(reduce_plan(ctx, op, mode, x, n, max_norm, scratch, out, false, &need));
     if (need > 0 && (!scratch.buf || scratch.bytes < 4 * need))
-        return vkt_fail(err, VKT_ERR_ARG, "%s: n=%llu needs %llu bytes of scratch, the view has %llu", op,
-                        (unsigned long long)n, (unsigned long long)(4 * need), (unsigned long long)scratch.bytes);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: n=%llu needs %llu bytes of scratch, the view has %llu", op,
+                        (unsigned long long)n, (unsigned long long)(4 * need),
+                        (unsigned long long)scratch.bytes);
     return reduce_plan(ctx, op, mode, x, n, max_norm, scratch, out, true, NULL);
 }
 
@@ -123,7 +133,8 @@ vkt_status vkt_sum(vkt_ctx *ctx, vkt_view x, uint64_t n, vkt_view scratch, vkt_v
     return reduce(ctx, "sum", MODE_SUM, x, n, 0, scratch, out);
 }
 
-vkt_status vkt_grad_norm(vkt_ctx *ctx, vkt_view g, uint64_t n, float max_norm, vkt_view scratch, vkt_view out) {
+vkt_status vkt_grad_norm(vkt_ctx *ctx, vkt_view g, uint64_t n, float max_norm, vkt_view scratch,
+                         vkt_view out) {
     return reduce(ctx, "grad_norm", MODE_SQUARES, g, n, max_norm, scratch, out);
 }
 

@@ -11,10 +11,10 @@
 
 #include "buffer.h"
 
-vkt_status vkt_rope_fwd(vkt_ctx *ctx, int B, int T, int H, int D, int row_stride, vkt_view pos, float theta,
-                        vkt_view x);
-vkt_status vkt_rope_bwd(vkt_ctx *ctx, int B, int T, int H, int D, int row_stride, vkt_view pos, float theta,
-                        vkt_view dx);
+vkt_status vkt_rope_fwd(vkt_ctx *ctx, int B, int T, int H, int D, int row_stride, vkt_view pos,
+                        float theta, vkt_view x);
+vkt_status vkt_rope_bwd(vkt_ctx *ctx, int B, int T, int H, int D, int row_stride, vkt_view pos,
+                        float theta, vkt_view dx);
 
 // The same with a frequency table instead of theta (scaled RoPE: rope_freq.h): freq holds
 // D/2 (hi, lo) float pairs, (float)inv_freq[i] and the rest, from vkt_rope_freq_pack.

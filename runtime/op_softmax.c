@@ -22,11 +22,14 @@ static uint32_t wg_size(const vkt_profile *p) {
     uint32_t w = 256;
     if (p->small_workgroups && p->subgroup_size >= 1)
         while (w > p->subgroup_size) w /= 2;
-    while (w > p->max_workgroup_invocations || w > p->max_workgroup_size[0] || 8 * w > p->shared_memory_bytes) w /= 2;
+    while (w > p->max_workgroup_invocations || w > p->max_workgroup_size[0] ||
+           8 * w > p->shared_memory_bytes)
+        w /= 2;
     return w;
 }
 
-static vkt_status run(vkt_ctx *ctx, const char *op, int R, int L, bool causal, const vkt_view *v, int nv) {
+static vkt_status run(vkt_ctx *ctx, const char *op, int R, int L, bool causal, const vkt_view *v,
+                      int nv) {
     vkt_error *err = vkt_ctx_err(ctx);
     VKT_TRY(vkt_check_softmax(R, L, causal, err));
     static const char *names[2][3] = {{"in", "out", ""}, {"dout", "out", "din"}};
@@ -35,17 +38,22 @@ static vkt_status run(vkt_ctx *ctx, const char *op, int R, int L, bool causal, c
         const char *name = names[nv == 3][i];
         if (!v[i].buf) return vkt_fail(err, VKT_ERR_ARG, "%s: %s view has no buffer", op, name);
         if (v[i].bytes < need)
-            return vkt_fail(err, VKT_ERR_ARG, "%s: %s view holds %llu bytes, needs %llu (R=%d L=%d)", op, name,
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "%s: %s view holds %llu bytes, needs %llu (R=%d L=%d)", op, name,
                             (unsigned long long)v[i].bytes, (unsigned long long)need, R, L);
     }
     uint64_t chunk = vkt_rows_per_binding(ctx, (uint64_t)L * 4);
     if (chunk == 0)
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: a row of L=%d floats exceeds the device's binding limit of %llu bytes",
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s: a row of L=%d floats exceeds the device's binding limit of %llu bytes",
                         op, L, (unsigned long long)vkt_ctx_profile(ctx)->max_binding_bytes);
     uint32_t wg = wg_size(vkt_ctx_profile(ctx));
     for (uint64_t r0 = 0; r0 < (uint64_t)R; r0 += chunk) {
         uint64_t n = (uint64_t)R - r0 < chunk ? (uint64_t)R - r0 : chunk;
-        vkt_dispatch d = {.shader = nv == 3 ? "softmax_bwd" : "softmax", .op = op, .spec = {wg, 1, 1}, .nspec = 3,
+        vkt_dispatch d = {.shader = nv == 3 ? "softmax_bwd" : "softmax",
+                          .op = op,
+                          .spec = {wg, 1, 1},
+                          .nspec = 3,
                           .nbind = nv};
         push_softmax pc = {(uint32_t)n, (uint32_t)L, (uint32_t)r0, causal ? 1u : 0u, 0, 0, 0};
         uint32_t *offs = &pc.a_off;

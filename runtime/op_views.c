@@ -8,10 +8,12 @@ vkt_status vkt_view_need(vkt_ctx *ctx, const char *op, const char *name, vkt_vie
     vkt_error *err = vkt_ctx_err(ctx);
     if (!v.buf) return vkt_fail(err, VKT_ERR_ARG, "%s: %s view has no buffer", op, name);
     if (v.bytes < bytes)
-        return vkt_fail(err, VKT_ERR_ARG, "%s: %s view of %llu bytes is smaller than the %llu bytes it needs", op,
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: %s view of %llu bytes is smaller than the %llu bytes it needs", op,
                         name, (unsigned long long)v.bytes, (unsigned long long)bytes);
     if (v.offset + v.bytes > vkt_buffer_bytes(v.buf))
-        return vkt_fail(err, VKT_ERR_ARG, "%s: %s view [%llu, +%llu) runs past its %llu-byte buffer", op, name,
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: %s view [%llu, +%llu) runs past its %llu-byte buffer", op, name,
                         (unsigned long long)v.offset, (unsigned long long)v.bytes,
                         (unsigned long long)vkt_buffer_bytes(v.buf));
     return VKT_OK;

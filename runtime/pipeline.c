@@ -19,12 +19,15 @@ static const vkt_shader_blob *find_blob(const char *name) {
 
 static void make_key(const vkt_dispatch *d, char *key, size_t n) {
     int o = snprintf(key, n, "%s|", d->shader);
-    for (int i = 0; i < d->nspec && o < (int)n; i++) o += snprintf(key + o, n - (size_t)o, "%u,", d->spec[i]);
-    for (int i = 0; i < d->nbind && o < (int)n; i++) o += snprintf(key + o, n - (size_t)o, "%d", (int)d->bind[i].kind);
+    for (int i = 0; i < d->nspec && o < (int)n; i++)
+        o += snprintf(key + o, n - (size_t)o, "%u,", d->spec[i]);
+    for (int i = 0; i < d->nbind && o < (int)n; i++)
+        o += snprintf(key + o, n - (size_t)o, "%d", (int)d->bind[i].kind);
 }
 
 static VkDescriptorType desc_type(vkt_bind_kind k) {
-    return vkt_bind_is_texel(k) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    return vkt_bind_is_texel(k) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
 }
 
 static vkt_status check_workgroup(vkt_ctx *ctx, const vkt_dispatch *d) {
@@ -33,11 +36,13 @@ static vkt_status check_workgroup(vkt_ctx *ctx, const vkt_dispatch *d) {
     uint64_t inv = (uint64_t)d->spec[0] * d->spec[1] * d->spec[2];
     for (int i = 0; i < 3; i++)
         if (d->spec[i] == 0 || d->spec[i] > p->max_workgroup_size[i])
-            return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "%s: workgroup size %u in dimension %d exceeds the device's %u",
+            return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED,
+                            "%s: workgroup size %u in dimension %d exceeds the device's %u",
                             d->shader, d->spec[i], i, p->max_workgroup_size[i]);
     if (inv > p->max_workgroup_invocations)
-        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "%s: workgroup of %llu invocations exceeds the device's %u",
-                        d->shader, (unsigned long long)inv, p->max_workgroup_invocations);
+        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED,
+                        "%s: workgroup of %llu invocations exceeds the device's %u", d->shader,
+                        (unsigned long long)inv, p->max_workgroup_invocations);
     return VKT_OK;
 }
 
@@ -63,7 +68,8 @@ vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **
     if (!blob) return vkt_fail(&ctx->err, VKT_ERR_ARG, "no embedded shader named '%s'", d->shader);
     VKT_TRY(check_workgroup(ctx, d));
     if (d->push_bytes > ctx->prof.max_push_constants || d->push_bytes > VKT_MAX_PUSH)
-        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "%s: %u bytes of push constants exceed the device's %u", d->shader,
+        return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED,
+                        "%s: %u bytes of push constants exceed the device's %u", d->shader,
                         d->push_bytes, ctx->prof.max_push_constants);
     VKT_TRY(vkt_dcache_reserve_pipe(ctx, dc));
     if (ctx->npipes == ctx->cappipes) {
@@ -83,13 +89,15 @@ vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **
                                                   .descriptorType = desc_type(d->bind[i].kind),
                                                   .descriptorCount = 1,
                                                   .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
-    VkDescriptorSetLayoutCreateInfo sli = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                           .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
-                                           .bindingCount = (uint32_t)d->nbind,
-                                           .pBindings = binds};
+    VkDescriptorSetLayoutCreateInfo sli = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
+        .bindingCount = (uint32_t)d->nbind,
+        .pBindings = binds};
     VkResult r = vkCreateDescriptorSetLayout(ctx->device, &sli, NULL, &pl->set_layout);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateDescriptorSetLayout (%s)", d->shader);
-    VkPushConstantRange pcr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VKT_MAX_PUSH};
+    VkPushConstantRange pcr = {
+        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VKT_MAX_PUSH};
     VkPipelineLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
                                      .setLayoutCount = 1,
                                      .pSetLayouts = &pl->set_layout,
@@ -112,19 +120,21 @@ vkt_status vkt_pipeline_get(vkt_ctx *ctx, const vkt_dispatch *d, vkt_pipeline **
     }
     VkSpecializationMapEntry entries[VKT_MAX_SPEC];
     for (int i = 0; i < d->nspec; i++)
-        entries[i] = (VkSpecializationMapEntry){.constantID = (uint32_t)i, .offset = 4u * (uint32_t)i, .size = 4};
+        entries[i] = (VkSpecializationMapEntry){
+            .constantID = (uint32_t)i, .offset = 4u * (uint32_t)i, .size = 4};
     VkSpecializationInfo si = {.mapEntryCount = (uint32_t)d->nspec,
                                .pMapEntries = entries,
                                .dataSize = 4u * (uint32_t)d->nspec,
                                .pData = d->spec};
-    VkComputePipelineCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-                                      .flags = ctx->pipeline_stats ? VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR : 0,
-                                      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                                                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                                                .module = mod,
-                                                .pName = "main",
-                                                .pSpecializationInfo = d->nspec ? &si : NULL},
-                                      .layout = pl->layout};
+    VkComputePipelineCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .flags = ctx->pipeline_stats ? VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR : 0,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = mod,
+                  .pName = "main",
+                  .pSpecializationInfo = d->nspec ? &si : NULL},
+        .layout = pl->layout};
     r = vkCreateComputePipelines(ctx->device, ctx->cache, 1, &ci, NULL, &pl->pipeline);
     vkDestroyShaderModule(ctx->device, mod, NULL);
     if (r != VK_SUCCESS) {
@@ -166,10 +176,14 @@ static bool mkdirs(const char *path) {
 
 static bool cache_dir(char *out, size_t n) {
     const char *d = getenv("VKT_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    if (d && *d) snprintf(out, n, "%s", d);
-    else if (x && *x) snprintf(out, n, "%s/vkt", x);
-    else if (h && *h) snprintf(out, n, "%s/.cache/vkt", h);
-    else return false;
+    if (d && *d)
+        snprintf(out, n, "%s", d);
+    else if (x && *x)
+        snprintf(out, n, "%s/vkt", x);
+    else if (h && *h)
+        snprintf(out, n, "%s/.cache/vkt", h);
+    else
+        return false;
     return true;
 }
 
@@ -184,14 +198,15 @@ void vkt_pipeline_cache_load(vkt_ctx *ctx) {
     if (cache_dir(dir, sizeof dir)) {
         char uuid[33];
         for (int i = 0; i < 16; i++) snprintf(uuid + 2 * i, 3, "%02x", ctx->prof.uuid[i]);
-        snprintf(ctx->cache_path, sizeof ctx->cache_path, "%s/pipelines-%04x-%04x-%s.bin", dir, ctx->prof.vendor_id,
-                 ctx->prof.device_id, uuid);
+        snprintf(ctx->cache_path, sizeof ctx->cache_path, "%s/pipelines-%04x-%04x-%s.bin", dir,
+                 ctx->prof.vendor_id, ctx->prof.device_id, uuid);
         FILE *f = fopen(ctx->cache_path, "rb");
         if (f) {
             // A cache file is only a hint: anything odd about it means starting empty.
             if (fseek(f, 0, SEEK_END) == 0) {
                 long len = ftell(f);
-                if (len >= 32 && len < (256l << 20) && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)len)))
+                if (len >= 32 && len < (256l << 20) && fseek(f, 0, SEEK_SET) == 0 &&
+                    (data = malloc((size_t)len)))
                     size = fread(data, 1, (size_t)len, f) == (size_t)len ? (size_t)len : 0;
             }
             fclose(f);
@@ -205,8 +220,9 @@ void vkt_pipeline_cache_load(vkt_ctx *ctx) {
         memcpy(&ver, b + 4, 4);
         memcpy(&vendor, b + 8, 4);
         memcpy(&device, b + 12, 4);
-        if (hlen < 32 || ver != VK_PIPELINE_CACHE_HEADER_VERSION_ONE || vendor != ctx->prof.vendor_id ||
-            device != ctx->prof.device_id || memcmp(b + 16, ctx->prof.uuid, 16) != 0)
+        if (hlen < 32 || ver != VK_PIPELINE_CACHE_HEADER_VERSION_ONE ||
+            vendor != ctx->prof.vendor_id || device != ctx->prof.device_id ||
+            memcmp(b + 16, ctx->prof.uuid, 16) != 0)
             size = 0;
     }
     VkPipelineCacheCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
@@ -215,7 +231,8 @@ void vkt_pipeline_cache_load(vkt_ctx *ctx) {
     if (vkCreatePipelineCache(ctx->device, &ci, NULL, &ctx->cache) != VK_SUCCESS) {
         ci.initialDataSize = 0;
         ci.pInitialData = NULL;
-        if (vkCreatePipelineCache(ctx->device, &ci, NULL, &ctx->cache) != VK_SUCCESS) ctx->cache = VK_NULL_HANDLE;
+        if (vkCreatePipelineCache(ctx->device, &ci, NULL, &ctx->cache) != VK_SUCCESS)
+            ctx->cache = VK_NULL_HANDLE;
     }
     free(data);
 }
@@ -224,7 +241,8 @@ void vkt_pipeline_cache_load(vkt_ctx *ctx) {
 void vkt_pipeline_cache_save(vkt_ctx *ctx) {
     if (!ctx->cache || !ctx->cache_dirty || !ctx->cache_path[0]) return;
     size_t size = 0;
-    if (vkGetPipelineCacheData(ctx->device, ctx->cache, &size, NULL) != VK_SUCCESS || size == 0) return;
+    if (vkGetPipelineCacheData(ctx->device, ctx->cache, &size, NULL) != VK_SUCCESS || size == 0)
+        return;
     void *data = malloc(size);
     if (!data) return;
     if (vkGetPipelineCacheData(ctx->device, ctx->cache, &size, data) == VK_SUCCESS) {

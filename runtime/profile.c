@@ -57,8 +57,10 @@ static bool killed(const char *name) {
 static void matmul_fill(vkt_profile *p) {
     bool igpu = p->type == VKT_DEVICE_INTEGRATED;
     p->matmul_path = p->type == VKT_DEVICE_CPU ? VKT_MATMUL_TEXEL_REGBLOCK : VKT_MATMUL_GPU_TILED;
-    p->matmul_tile_large = igpu ? (vkt_matmul_tile){16, 16, 4, 4, 16} : (vkt_matmul_tile){16, 16, 8, 8, 16};
-    p->matmul_tile_small = igpu ? (vkt_matmul_tile){8, 8, 4, 4, 16} : (vkt_matmul_tile){16, 16, 4, 4, 16};
+    p->matmul_tile_large =
+        igpu ? (vkt_matmul_tile){16, 16, 4, 4, 16} : (vkt_matmul_tile){16, 16, 8, 8, 16};
+    p->matmul_tile_small =
+        igpu ? (vkt_matmul_tile){8, 8, 4, 4, 16} : (vkt_matmul_tile){16, 16, 4, 4, 16};
     if (p->max_workgroup_invocations < 256) {
         p->matmul_tile_large = (vkt_matmul_tile){8, 8, 8, 8, 16};
         p->matmul_tile_small = (vkt_matmul_tile){8, 8, 4, 4, 16};
@@ -68,10 +70,14 @@ static void matmul_fill(vkt_profile *p) {
     p->matmul_splitk_min_k = 256;
     const char *v = getenv("VKT_MATMUL");
     if (!v || !*v) return;
-    if (!strcmp(v, "texel")) p->matmul_path = VKT_MATMUL_TEXEL_REGBLOCK;
-    else if (!strcmp(v, "tiled")) p->matmul_path = VKT_MATMUL_SHARED_TILED;
-    else if (!strcmp(v, "gpu")) p->matmul_path = VKT_MATMUL_GPU_TILED;
-    else if (!strcmp(v, "splitk")) p->matmul_path = VKT_MATMUL_GPU_TILED, p->matmul_force_splitk = true;
+    if (!strcmp(v, "texel"))
+        p->matmul_path = VKT_MATMUL_TEXEL_REGBLOCK;
+    else if (!strcmp(v, "tiled"))
+        p->matmul_path = VKT_MATMUL_SHARED_TILED;
+    else if (!strcmp(v, "gpu"))
+        p->matmul_path = VKT_MATMUL_GPU_TILED;
+    else if (!strcmp(v, "splitk"))
+        p->matmul_path = VKT_MATMUL_GPU_TILED, p->matmul_force_splitk = true;
 }
 
 // The attention family: row kernels on CPU devices (texel fetches, one row per
@@ -82,10 +88,13 @@ static void attention_fill(vkt_profile *p, uint32_t sg_ops) {
     p->attention_lanes = 32;
     p->attention_subgroup = (sg_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) && p->subgroup_min >= 4 &&
                             !killed("VKT_DISABLE_SUBGROUP");
-    if (p->attention_subgroup && p->subgroup_min < p->attention_lanes) p->attention_lanes = p->subgroup_min;
+    if (p->attention_subgroup && p->subgroup_min < p->attention_lanes)
+        p->attention_lanes = p->subgroup_min;
     const char *v = getenv("VKT_ATTENTION");
-    if (v && !strcmp(v, "row")) p->attention_path = VKT_ATTENTION_ROW;
-    else if (v && !strcmp(v, "gpu")) p->attention_path = VKT_ATTENTION_GPU;
+    if (v && !strcmp(v, "row"))
+        p->attention_path = VKT_ATTENTION_ROW;
+    else if (v && !strcmp(v, "gpu"))
+        p->attention_path = VKT_ATTENTION_GPU;
 }
 
 static bool has_ext(const VkExtensionProperties *exts, uint32_t n, const char *name) {
@@ -95,16 +104,19 @@ static bool has_ext(const VkExtensionProperties *exts, uint32_t n, const char *n
 }
 
 // Heaps and types for `vkt devices`, and the types vkt would pick on them.
-static void memory_fill(vkt_profile *p, const VkPhysicalDeviceMemoryProperties *mem, const vkt_heaps *heaps) {
+static void memory_fill(vkt_profile *p, const VkPhysicalDeviceMemoryProperties *mem,
+                        const vkt_heaps *heaps) {
     p->nheaps = (int)mem->memoryHeapCount;
     for (int i = 0; i < p->nheaps; i++)
         p->heaps[i] = (vkt_heap_info){.bytes = mem->memoryHeaps[i].size,
                                       .budget = heaps->budget[i],
                                       .usage = heaps->usage[i],
-                                      .device_local = mem->memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT};
+                                      .device_local = mem->memoryHeaps[i].flags &
+                                                      VK_MEMORY_HEAP_DEVICE_LOCAL_BIT};
     p->nmemory_types = (int)mem->memoryTypeCount;
     for (int i = 0; i < p->nmemory_types; i++)
-        p->memory_types[i] = (vkt_memory_type_info){mem->memoryTypes[i].propertyFlags, mem->memoryTypes[i].heapIndex};
+        p->memory_types[i] = (vkt_memory_type_info){mem->memoryTypes[i].propertyFlags,
+                                                    mem->memoryTypes[i].heapIndex};
     const vkt_mem_use uses[3] = {VKT_MEM_DEVICE, VKT_MEM_STAGING, VKT_MEM_READBACK};
     const uint64_t bytes[3] = {VKT_BLOCK_BYTES, VKT_STAGING_BYTES, VKT_STAGING_BYTES};
     int *out[3] = {&p->memory_type_device, &p->memory_type_staging, &p->memory_type_readback};
@@ -120,12 +132,15 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     memset(p, 0, sizeof *p);
     p->index = index;
 
-    VkPhysicalDeviceDriverProperties driver = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceDriverProperties driver = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
     VkPhysicalDeviceSubgroupSizeControlProperties sgctl = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES, .pNext = &driver};
-    VkPhysicalDeviceSubgroupProperties sg = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
-                                             .pNext = &sgctl};
-    VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg};
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES,
+        .pNext = &driver};
+    VkPhysicalDeviceSubgroupProperties sg = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES, .pNext = &sgctl};
+    VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &sg};
     vkGetPhysicalDeviceProperties2(phys, &props);
     const VkPhysicalDeviceLimits *lim = &props.properties.limits;
 
@@ -162,15 +177,19 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     p->timestamp_period_ns = lim->timestampPeriod;
     p->timestamps = lim->timestampComputeAndGraphics;
 
-    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
-    VkPhysicalDeviceProperties2 props2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3};
+    VkPhysicalDeviceMaintenance3Properties m3 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 props2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                          .pNext = &m3};
     vkGetPhysicalDeviceProperties2(phys, &props2);
     p->max_allocation_bytes = m3.maxMemoryAllocationSize;
 
-    VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-    VkPhysicalDeviceVulkan11Features f11 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,
-                                            .pNext = &f12};
-    VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f11};
+    VkPhysicalDeviceVulkan12Features f12 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    VkPhysicalDeviceVulkan11Features f11 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12};
+    VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                   .pNext = &f11};
     vkGetPhysicalDeviceFeatures2(phys, &f);
     p->has_fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess;
     p->has_int8 = f12.shaderInt8 && f12.storageBuffer8BitAccess;
@@ -179,10 +198,13 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     uint32_t next = 0;
     vkEnumerateDeviceExtensionProperties(phys, NULL, &next, NULL);
     VkExtensionProperties *exts = calloc(next ? next : 1, sizeof *exts);
-    if (exts) vkEnumerateDeviceExtensionProperties(phys, NULL, &next, exts);
-    else next = 0;
+    if (exts)
+        vkEnumerateDeviceExtensionProperties(phys, NULL, &next, exts);
+    else
+        next = 0;
     p->has_bf16 = has_ext(exts, next, "VK_KHR_shader_bfloat16");
-    p->has_coopmat = has_ext(exts, next, "VK_KHR_cooperative_matrix") || has_ext(exts, next, "VK_NV_cooperative_matrix");
+    p->has_coopmat = has_ext(exts, next, "VK_KHR_cooperative_matrix") ||
+                     has_ext(exts, next, "VK_NV_cooperative_matrix");
     p->has_push_descriptor = has_ext(exts, next, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
     bool sgctl_ext = has_ext(exts, next, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
     bool has_memory_budget = has_ext(exts, next, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
@@ -201,13 +223,15 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     bool dl_hv = false;
     for (uint32_t i = 0; i < mem.memoryTypeCount; i++) {
         VkMemoryPropertyFlags fl = mem.memoryTypes[i].propertyFlags;
-        if ((fl & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+        if ((fl & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) &&
+            (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
             (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
             dl_hv = true;
     }
     // The largest device-local heap (a CPU device's: the machine's memory, see vkt_heaps_query).
     for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
-        if ((mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) && heaps.size[i] > p->device_heap_bytes)
+        if ((mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
+            heaps.size[i] > p->device_heap_bytes)
             p->device_heap_bytes = heaps.size[i];
     p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED) &&
                         !killed("VKT_DISABLE_UNIFIED"); // the staging path, as on a discrete GPU
@@ -215,21 +239,25 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     // What vkt uses: fp32 everywhere; the fast paths only where present and not killed.
     p->use_fp16 = p->has_fp16 && !killed("VKT_DISABLE_FP16");
     // No kernel uses cooperative matrices yet: the GPU matmul's tiles are shaped for a KHR
-    // cooperative-matrix variant, which needs a glslc with GL_KHR_cooperative_matrix (CMake checks).
+    // cooperative-matrix variant, which needs a glslc with GL_KHR_cooperative_matrix (CMake
+    // checks).
     p->glslc_coopmat = VKT_GLSLC_COOPMAT;
     p->use_coopmat = false;
     p->use_subgroup = p->has_subgroup_arith && !killed("VKT_DISABLE_SUBGROUP");
     // On a CPU device (lavapipe) shared memory and barriers cost more than they save,
     // and storage-buffer loads are scalarised while texel fetches are vectorised.
     matmul_fill(p);
-    attention_fill(p, (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sg.supportedOperations : 0);
-    p->texel_gathers = p->type == VKT_DEVICE_CPU && !killed("VKT_ATTENTION_SHARED"); // tests force the other path
+    attention_fill(p,
+                   (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sg.supportedOperations : 0);
+    p->texel_gathers =
+        p->type == VKT_DEVICE_CPU && !killed("VKT_ATTENTION_SHARED"); // tests force the other path
     p->small_workgroups = p->type == VKT_DEVICE_CPU;
 
     memory_fill(p, &mem, &heaps);
 
     p->max_binding_bytes = p->max_storage_buffer_range;
-    if (p->max_texel_elements * 4 < p->max_binding_bytes) p->max_binding_bytes = p->max_texel_elements * 4;
+    if (p->max_texel_elements * 4 < p->max_binding_bytes)
+        p->max_binding_bytes = p->max_texel_elements * 4;
     const char *mb = getenv("VKT_MAX_BINDING_BYTES");
     if (mb && *mb) {
         unsigned long long v = strtoull(mb, NULL, 10);

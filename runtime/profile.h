@@ -21,8 +21,8 @@ typedef enum vkt_device_type {
 // Which matmul kernel family suits the device (see shaders/matmul_*.comp).
 typedef enum vkt_matmul_path {
     VKT_MATMUL_TEXEL_REGBLOCK = 0, // CPU devices: vectorised texel fetches, register blocks
-    VKT_MATMUL_SHARED_TILED,       // the first GPU kernel: 64x64 shared-memory tiles, 4x4 per thread
-    VKT_MATMUL_GPU_TILED,          // GPUs: swizzled vec4 tiles, double-buffered, tiles by shape, split-k
+    VKT_MATMUL_SHARED_TILED, // the first GPU kernel: 64x64 shared-memory tiles, 4x4 per thread
+    VKT_MATMUL_GPU_TILED,    // GPUs: swizzled vec4 tiles, double-buffered, tiles by shape, split-k
 } vkt_matmul_path;
 
 // A tile of the GPU matmul (shaders/matmul_gpu.comp): wgx x wgy threads, each tm x tn
@@ -40,7 +40,8 @@ typedef enum vkt_attention_path {
 #define VKT_PROFILE_HEAPS 16 // VK_MAX_MEMORY_HEAPS
 #define VKT_PROFILE_MEMORY_TYPES 32
 
-// A memory heap as the driver reports it; budget and usage from VK_EXT_memory_budget (0 without it).
+// A memory heap as the driver reports it; budget and usage from VK_EXT_memory_budget (0 without
+// it).
 typedef struct vkt_heap_info {
     uint64_t bytes, budget, usage;
     bool device_local;
@@ -52,15 +53,15 @@ typedef struct vkt_memory_type_info {
 } vkt_memory_type_info;
 
 typedef struct vkt_profile {
-    int index;                // position in vkCreateInstance's enumeration order
+    int index; // position in vkCreateInstance's enumeration order
     char name[256];
     uint32_t vendor_id, device_id;
-    const char *vendor;       // "NVIDIA", "AMD", "Intel", "Mesa (lavapipe)", ...
+    const char *vendor; // "NVIDIA", "AMD", "Intel", "Mesa (lavapipe)", ...
     vkt_device_type type;
-    char driver[256];         // driver name and info, e.g. "llvmpipe / Mesa 22.3.6"
-    uint32_t api_version;     // VK_MAKE_API_VERSION packed
+    char driver[256];     // driver name and info, e.g. "llvmpipe / Mesa 22.3.6"
+    uint32_t api_version; // VK_MAKE_API_VERSION packed
     uint32_t driver_version;
-    uint8_t uuid[16];         // pipelineCacheUUID: keys the on-disk pipeline cache
+    uint8_t uuid[16]; // pipelineCacheUUID: keys the on-disk pipeline cache
 
     // limits
     uint32_t subgroup_size, subgroup_min, subgroup_max;
@@ -71,8 +72,8 @@ typedef struct vkt_profile {
     uint64_t max_storage_buffer_range;
     uint64_t max_texel_elements;
     uint64_t max_allocation_bytes;
-    uint64_t storage_align;   // minStorageBufferOffsetAlignment
-    uint64_t texel_align;     // minTexelBufferOffsetAlignment
+    uint64_t storage_align; // minStorageBufferOffsetAlignment
+    uint64_t texel_align;   // minTexelBufferOffsetAlignment
     uint32_t max_push_constants;
     float timestamp_period_ns;
     bool timestamps;
@@ -81,14 +82,14 @@ typedef struct vkt_profile {
     bool has_fp16, has_bf16, has_int8, has_fp64;
     bool has_coopmat, has_subgroup_arith, has_subgroup_size_control;
     bool has_push_descriptor;
-    bool unified_memory;      // device memory is host-visible (CPU devices, iGPUs)
+    bool unified_memory;        // device memory is host-visible (CPU devices, iGPUs)
     uint64_t device_heap_bytes; // the largest device-local heap (what a model must fit in); on a
                                 // CPU device the machine's memory
 
     // memory heaps and types, and the types vkt picks (-1: none) for device buffers, staging
     // (uploads) and readback (downloads), found with every type allowed (a context checks
     // each buffer's memoryTypeBits and the heap's room again)
-    bool has_memory_budget;   // VK_EXT_memory_budget
+    bool has_memory_budget; // VK_EXT_memory_budget
     int nheaps, nmemory_types;
     vkt_heap_info heaps[VKT_PROFILE_HEAPS];
     vkt_memory_type_info memory_types[VKT_PROFILE_MEMORY_TYPES];
@@ -127,7 +128,8 @@ const char *vkt_matmul_path_name(vkt_matmul_path p);
 const char *vkt_attention_path_name(vkt_attention_path p);
 // For reports (memory_type.c): "3.00 GiB", "640.00 MiB", "12 bytes".
 void vkt_bytes_text(uint64_t bytes, char *out, size_t n);
-// VkMemoryPropertyFlags as words: "device-local host-visible host-coherent host-cached" (or "none").
+// VkMemoryPropertyFlags as words: "device-local host-visible host-coherent host-cached" (or
+// "none").
 void vkt_memory_flags_text(uint32_t flags, char *out, size_t n);
 
 #endif

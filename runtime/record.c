@@ -69,11 +69,14 @@ static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f, bool stall) {
     if (ctx->timing && f->ndispatch > 0) {
         uint64_t ts[QUERIES_PER_FRAME];
         r = vkGetQueryPoolResults(ctx->device, f->queries, 0, 2u * (uint32_t)f->ndispatch,
-                                  sizeof(uint64_t) * 2u * (uint32_t)f->ndispatch, ts, sizeof(uint64_t),
+                                  sizeof(uint64_t) * 2u * (uint32_t)f->ndispatch, ts,
+                                  sizeof(uint64_t),
                                   VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
         if (r == VK_SUCCESS)
             for (int i = 0; i < f->ndispatch; i++)
-                add_time(ctx, f->query_ops[i], (double)(ts[2 * i + 1] - ts[2 * i]) * ctx->prof.timestamp_period_ns * 1e-6);
+                add_time(ctx, f->query_ops[i],
+                         (double)(ts[2 * i + 1] - ts[2 * i]) * ctx->prof.timestamp_period_ns *
+                             1e-6);
     }
     for (int i = 0; i < f->nviews; i++) vkDestroyBufferView(ctx->device, f->views[i], NULL);
     if (ctx->dcache) ctx->dcache->counts.views_destroyed += (uint64_t)f->nviews;
@@ -86,14 +89,15 @@ static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f, bool stall) {
 }
 
 void vkt_record_full_barrier(vkt_ctx *ctx) {
-    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-                          .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
-                                           VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                         VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
     vkCmdPipelineBarrier(ctx->frames[ctx->cur].cmd,
                          VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0,
-                         NULL);
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
+                         1, &mb, 0, NULL, 0, NULL);
     ctx->nhazards = 0;
 }
 
@@ -120,14 +124,18 @@ vkt_status vkt_frame_flush(vkt_ctx *ctx, bool wait) {
     if (f->recording) {
         // Make device writes visible to the host once the fence signals.
         VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                              .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                              .srcAccessMask =
+                                  VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-        vkCmdPipelineBarrier(f->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+        vkCmdPipelineBarrier(f->cmd,
+                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                              VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
         VkResult r = vkEndCommandBuffer(f->cmd);
         f->recording = false;
         if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkEndCommandBuffer");
-        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &f->cmd};
+        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                           .commandBufferCount = 1,
+                           .pCommandBuffers = &f->cmd};
         r = vkQueueSubmit(ctx->queue, 1, &si, f->fence);
         if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkQueueSubmit");
         f->submitted = true;
@@ -167,16 +175,18 @@ void vkt_timing_print(vkt_ctx *ctx) {
     qsort(ctx->times, (size_t)ctx->ntimes, sizeof *ctx->times, cmp_time);
     double all = 0;
     for (int i = 0; i < ctx->ntimes; i++) all += ctx->times[i].total_ms;
-    fprintf(stderr, "vkt profile (%s): GPU time per op\n%-28s %10s %12s %10s %7s\n", ctx->prof.name, "op", "calls",
-            "total ms", "mean ms", "share");
+    fprintf(stderr, "vkt profile (%s): GPU time per op\n%-28s %10s %12s %10s %7s\n", ctx->prof.name,
+            "op", "calls", "total ms", "mean ms", "share");
     for (int i = 0; i < ctx->ntimes; i++) {
         const vkt_op_time *t = &ctx->times[i];
-        fprintf(stderr, "%-28s %10llu %12.3f %10.4f %6.1f%%\n", t->op, (unsigned long long)t->calls, t->total_ms,
-                t->total_ms / (double)t->calls, all > 0 ? 100.0 * t->total_ms / all : 0.0);
+        fprintf(stderr, "%-28s %10llu %12.3f %10.4f %6.1f%%\n", t->op, (unsigned long long)t->calls,
+                t->total_ms, t->total_ms / (double)t->calls,
+                all > 0 ? 100.0 * t->total_ms / all : 0.0);
     }
     fprintf(stderr, "%-28s %10s %12.3f\n", "total", "", all);
-    fprintf(stderr, "host waits %llu; uploads %.3f MB, downloads %.3f MB\n", (unsigned long long)ctx->host_waits,
-            (double)ctx->bytes_up / 1e6, (double)ctx->bytes_down / 1e6);
+    fprintf(stderr, "host waits %llu; uploads %.3f MB, downloads %.3f MB\n",
+            (unsigned long long)ctx->host_waits, (double)ctx->bytes_up / 1e6,
+            (double)ctx->bytes_down / 1e6);
 }
 
 static uint64_t bind_align(const vkt_ctx *ctx, vkt_bind_kind k) {
@@ -215,12 +225,13 @@ static bool view_cacheable(const vkt_ctx *ctx, const vkt_buffer *buf) {
     return ctx->dcache->on && ctx->blocks[buf->block].bytes <= VKT_BLOCK_BYTES;
 }
 
-static vkt_status texel_view(vkt_ctx *ctx, const vkt_dispatch *d, int i, const VkDescriptorBufferInfo *info,
-                             VkBufferView *out) {
+static vkt_status texel_view(vkt_ctx *ctx, const vkt_dispatch *d, int i,
+                             const VkDescriptorBufferInfo *info, VkBufferView *out) {
     const vkt_binding *b = &d->bind[i];
     static const VkFormat fmt[] = {[VKT_BIND_TEXEL] = VK_FORMAT_R32G32B32A32_SFLOAT,
-        [VKT_BIND_TEXEL_R32] = VK_FORMAT_R32_SFLOAT, [VKT_BIND_TEXEL_U32X4] = VK_FORMAT_R32G32B32A32_UINT,
-        [VKT_BIND_TEXEL_U32] = VK_FORMAT_R32_UINT};
+                                   [VKT_BIND_TEXEL_R32] = VK_FORMAT_R32_SFLOAT,
+                                   [VKT_BIND_TEXEL_U32X4] = VK_FORMAT_R32G32B32A32_UINT,
+                                   [VKT_BIND_TEXEL_U32] = VK_FORMAT_R32_UINT};
     VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                  .buffer = info->buffer,
                                  .format = fmt[b->kind],
@@ -230,7 +241,8 @@ static vkt_status texel_view(vkt_ctx *ctx, const vkt_dispatch *d, int i, const V
     vkt_frame *f = &ctx->frames[ctx->cur];
     VKT_TRY(reserve_views(ctx, f, 1));
     VkResult r = vkCreateBufferView(ctx->device, &vi, NULL, out);
-    if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkCreateBufferView (%s binding %d)", d->shader, i);
+    if (r != VK_SUCCESS)
+        return vkt_vk_fail(ctx, r, "vkCreateBufferView (%s binding %d)", d->shader, i);
     ctx->dcache->counts.views_created++;
     f->views[f->nviews++] = *out;
     return VKT_OK;
@@ -240,8 +252,9 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
     if (d->groups[0] == 0 || d->groups[1] == 0 || d->groups[2] == 0) return VKT_OK;
     for (int i = 0; i < 3; i++)
         if (d->groups[i] > ctx->prof.max_workgroup_count[i])
-            return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED, "%s: %u workgroups in dimension %d exceed the device's %u",
-                            d->shader, d->groups[i], i, ctx->prof.max_workgroup_count[i]);
+            return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED,
+                            "%s: %u workgroups in dimension %d exceed the device's %u", d->shader,
+                            d->groups[i], i, ctx->prof.max_workgroup_count[i]);
     vkt_pipeline *pl;
     VKT_TRY(vkt_pipeline_get(ctx, d, &pl));
 
@@ -250,7 +263,8 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
     vkt_hazard spans[VKT_MAX_BINDINGS];
     for (int i = 0; i < d->nbind; i++) {
         const vkt_binding *b = &d->bind[i];
-        if (!b->view.buf) return vkt_fail(&ctx->err, VKT_ERR_ARG, "%s: binding %d has no buffer", d->shader, i);
+        if (!b->view.buf)
+            return vkt_fail(&ctx->err, VKT_ERR_ARG, "%s: binding %d has no buffer", d->shader, i);
         uint64_t base;
         VkBuffer vb = vkt_buffer_vk(ctx, b->view.buf, &base);
         uint64_t a = bind_align(ctx, b->kind);
@@ -259,8 +273,10 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
         uint64_t range = (lo + bytes - start + 15) / 16 * 16;
         if (range > ctx->prof.max_binding_bytes)
             return vkt_fail(&ctx->err, VKT_ERR_UNSUPPORTED,
-                            "%s: binding %d spans %llu bytes, over the device's %llu-byte binding limit (the op must split it)",
-                            d->shader, i, (unsigned long long)range, (unsigned long long)ctx->prof.max_binding_bytes);
+                            "%s: binding %d spans %llu bytes, over the device's %llu-byte binding "
+                            "limit (the op must split it)",
+                            d->shader, i, (unsigned long long)range,
+                            (unsigned long long)ctx->prof.max_binding_bytes);
         infos[i] = (VkDescriptorBufferInfo){vb, start, range};
         // Track the whole bound range: that is what the device (and sync validation) sees.
         spans[i] = (vkt_hazard){vb, start, start + range, b->kind == VKT_BIND_WRITE};
@@ -274,7 +290,8 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
     for (int i = 0; i < d->nbind && !conflict; i++)
         for (int j = 0; j < ctx->nhazards && !conflict; j++) {
             const vkt_hazard *h = &ctx->hazards[j];
-            bool overlap = h->buffer == spans[i].buffer && h->lo < spans[i].hi && spans[i].lo < h->hi;
+            bool overlap =
+                h->buffer == spans[i].buffer && h->lo < spans[i].hi && spans[i].lo < h->hi;
             conflict = overlap && (h->write || spans[i].write);
         }
     if (conflict) vkt_record_full_barrier(ctx);
@@ -301,14 +318,17 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
 
     if (ctx->timing) {
         f->query_ops[f->ndispatch] = d->op ? d->op : d->shader;
-        vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, f->queries, 2u * (uint32_t)f->ndispatch);
+        vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, f->queries,
+                            2u * (uint32_t)f->ndispatch);
     }
     vkCmdBindPipeline(f->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->pipeline);
-    ctx->push_descriptor(f->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->layout, 0, (uint32_t)d->nbind, w);
+    ctx->push_descriptor(f->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl->layout, 0, (uint32_t)d->nbind,
+                         w);
     vkCmdPushConstants(f->cmd, pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, VKT_MAX_PUSH, push);
     vkCmdDispatch(f->cmd, d->groups[0], d->groups[1], d->groups[2]);
     if (ctx->timing)
-        vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, f->queries, 2u * (uint32_t)f->ndispatch + 1);
+        vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, f->queries,
+                            2u * (uint32_t)f->ndispatch + 1);
     f->ndispatch++;
     if (f->ndispatch >= VKT_FRAME_DISPATCHES) VKT_TRY(vkt_frame_flush(ctx, false));
     return VKT_OK;

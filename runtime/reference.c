@@ -99,8 +99,7 @@ vkt_status vkt_ref_widen16(vkt_dtype16 dt, size_t n, const uint16_t *src, float 
 }
 
 vkt_status vkt_ref_clip_factor(double norm, double max_norm, double *factor, vkt_error *err) {
-    if (!(norm >= 0))
-        return vkt_fail(err, VKT_ERR_ARG, "clip_factor: norm=%g must be >= 0", norm);
+    if (!(norm >= 0)) return vkt_fail(err, VKT_ERR_ARG, "clip_factor: norm=%g must be >= 0", norm);
     if (!(max_norm > 0))
         return vkt_fail(err, VKT_ERR_ARG, "clip_factor: max_norm=%g must be > 0", max_norm);
     if (!factor) return vkt_fail(err, VKT_ERR_ARG, "clip_factor: factor is NULL");

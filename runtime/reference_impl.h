@@ -15,8 +15,8 @@ static double FN(dot)(const REAL *a, const REAL *b, int D) {
 // matmul
 
 vkt_status FN(vkt_ref_matmul)(bool transA, bool transB, int M, int N, int K, REAL alpha,
-                              const REAL *A, const REAL *B, REAL beta, REAL *C,
-                              const REAL *bias, vkt_error *err) {
+                              const REAL *A, const REAL *B, REAL beta, REAL *C, const REAL *bias,
+                              vkt_error *err) {
     VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
     VKT_TRY(need("matmul", "A", A, err));
     VKT_TRY(need("matmul", "B", B, err));
@@ -69,8 +69,7 @@ vkt_status FN(vkt_ref_linear_fwd)(int M, int IN, int OUT, const REAL *in, const 
 }
 
 vkt_status FN(vkt_ref_linear_bwd)(int M, int IN, int OUT, const REAL *dout, const REAL *in,
-                                  const REAL *W, REAL *din, REAL *dW, REAL *dbias,
-                                  vkt_error *err) {
+                                  const REAL *W, REAL *din, REAL *dW, REAL *dbias, vkt_error *err) {
     VKT_TRY(FN(check_linear)(M, IN, OUT, err));
     VKT_TRY(need("linear", "dout", dout, err));
     VKT_TRY(need("linear", "in", in, err));
@@ -89,8 +88,7 @@ vkt_status FN(vkt_ref_linear_bwd)(int M, int IN, int OUT, const REAL *dout, cons
 // embedding
 
 static vkt_status FN(check_embedding_args)(int N, int C, int V, int Tmax, const int32_t *tok,
-                                           const int32_t *pos, bool has_wpe,
-                                           vkt_error *err) {
+                                           const int32_t *pos, bool has_wpe, vkt_error *err) {
     VKT_TRY(vkt_check_embedding(N, C, V, Tmax, has_wpe, err));
     VKT_TRY(need("embedding", "tok", tok, err));
     VKT_TRY(vkt_check_ids("embedding", "tok", (size_t)N, tok, V, err));
@@ -117,8 +115,8 @@ vkt_status FN(vkt_ref_embedding_fwd)(int N, int C, int V, int Tmax, const int32_
 }
 
 vkt_status FN(vkt_ref_embedding_bwd)(int N, int C, int V, int Tmax, const int32_t *tok,
-                                     const int32_t *pos, const REAL *dout, REAL *dwte,
-                                     REAL *dwpe, vkt_error *err) {
+                                     const int32_t *pos, const REAL *dout, REAL *dwte, REAL *dwpe,
+                                     vkt_error *err) {
     VKT_TRY(need("embedding", "dout", dout, err));
     VKT_TRY(need("embedding", "dwte", dwte, err));
     VKT_TRY(FN(check_embedding_args)(N, C, V, Tmax, tok, pos, dwpe != NULL, err));
@@ -165,9 +163,9 @@ vkt_status FN(vkt_ref_layernorm_fwd)(int N, int C, REAL eps, const REAL *in, con
     return VKT_OK;
 }
 
-vkt_status FN(vkt_ref_layernorm_bwd)(int N, int C, const REAL *dout, const REAL *in,
-                                     const REAL *w, const REAL *mean, const REAL *rstd,
-                                     REAL *din, REAL *dw, REAL *db, vkt_error *err) {
+vkt_status FN(vkt_ref_layernorm_bwd)(int N, int C, const REAL *dout, const REAL *in, const REAL *w,
+                                     const REAL *mean, const REAL *rstd, REAL *din, REAL *dw,
+                                     REAL *db, vkt_error *err) {
     VKT_TRY(vkt_check_rows("layernorm", N, C, err));
     VKT_TRY(need("layernorm", "dout", dout, err));
     VKT_TRY(need("layernorm", "in", in, err));
@@ -213,8 +211,8 @@ vkt_status FN(vkt_ref_layernorm_bwd)(int N, int C, const REAL *dout, const REAL 
     return VKT_OK;
 }
 
-vkt_status FN(vkt_ref_rmsnorm_fwd)(int N, int C, REAL eps, const REAL *in, const REAL *w,
-                                   REAL *out, REAL *rstd, vkt_error *err) {
+vkt_status FN(vkt_ref_rmsnorm_fwd)(int N, int C, REAL eps, const REAL *in, const REAL *w, REAL *out,
+                                   REAL *rstd, vkt_error *err) {
     VKT_TRY(vkt_check_norm("rmsnorm", N, C, eps, err));
     VKT_TRY(need("rmsnorm", "in", in, err));
     VKT_TRY(need("rmsnorm", "w", w, err));
@@ -231,9 +229,8 @@ vkt_status FN(vkt_ref_rmsnorm_fwd)(int N, int C, REAL eps, const REAL *in, const
     return VKT_OK;
 }
 
-vkt_status FN(vkt_ref_rmsnorm_bwd)(int N, int C, const REAL *dout, const REAL *in,
-                                   const REAL *w, const REAL *rstd, REAL *din, REAL *dw,
-                                   vkt_error *err) {
+vkt_status FN(vkt_ref_rmsnorm_bwd)(int N, int C, const REAL *dout, const REAL *in, const REAL *w,
+                                   const REAL *rstd, REAL *din, REAL *dw, vkt_error *err) {
     VKT_TRY(vkt_check_rows("rmsnorm", N, C, err));
     VKT_TRY(need("rmsnorm", "dout", dout, err));
     VKT_TRY(need("rmsnorm", "in", in, err));
@@ -297,9 +294,8 @@ vkt_status FN(vkt_ref_gelu_bwd)(size_t n, const REAL *in, const REAL *dout, REAL
 
 static double FN(sigmoid)(double x) { return 1.0 / (1.0 + exp(-x)); }
 
-vkt_status FN(vkt_ref_swiglu_fwd)(int N, int F, const REAL *gate, int gate_stride,
-                                  const REAL *up, int up_stride, REAL *out, int out_stride,
-                                  vkt_error *err) {
+vkt_status FN(vkt_ref_swiglu_fwd)(int N, int F, const REAL *gate, int gate_stride, const REAL *up,
+                                  int up_stride, REAL *out, int out_stride, vkt_error *err) {
     VKT_TRY(vkt_check_swiglu(N, F, gate_stride, up_stride, out_stride, err));
     VKT_TRY(need("swiglu", "gate", gate, err));
     VKT_TRY(need("swiglu", "up", up, err));
@@ -314,9 +310,9 @@ vkt_status FN(vkt_ref_swiglu_fwd)(int N, int F, const REAL *gate, int gate_strid
     return VKT_OK;
 }
 
-vkt_status FN(vkt_ref_swiglu_bwd)(int N, int F, const REAL *dout, int out_stride,
-                                  const REAL *gate, int gate_stride, const REAL *up,
-                                  int up_stride, REAL *dgate, REAL *dup, vkt_error *err) {
+vkt_status FN(vkt_ref_swiglu_bwd)(int N, int F, const REAL *dout, int out_stride, const REAL *gate,
+                                  int gate_stride, const REAL *up, int up_stride, REAL *dgate,
+                                  REAL *dup, vkt_error *err) {
     VKT_TRY(vkt_check_swiglu(N, F, gate_stride, up_stride, out_stride, err));
     VKT_TRY(need("swiglu", "dout", dout, err));
     VKT_TRY(need("swiglu", "gate", gate, err));
@@ -368,27 +364,25 @@ static vkt_status FN(rope)(int B, int T, int H, int D, int row_stride, const int
     return VKT_OK;
 }
 
-vkt_status FN(vkt_ref_rope_fwd)(int B, int T, int H, int D, int row_stride,
-                                const int32_t *pos, REAL theta, REAL *x, vkt_error *err) {
+vkt_status FN(vkt_ref_rope_fwd)(int B, int T, int H, int D, int row_stride, const int32_t *pos,
+                                REAL theta, REAL *x, vkt_error *err) {
     return FN(rope)(B, T, H, D, row_stride, pos, theta, NULL, x, 1.0, err);
 }
 
-vkt_status FN(vkt_ref_rope_bwd)(int B, int T, int H, int D, int row_stride,
-                                const int32_t *pos, REAL theta, REAL *dx, vkt_error *err) {
+vkt_status FN(vkt_ref_rope_bwd)(int B, int T, int H, int D, int row_stride, const int32_t *pos,
+                                REAL theta, REAL *dx, vkt_error *err) {
     // The Jacobian of a rotation is the rotation; its transpose rotates by -a.
     return FN(rope)(B, T, H, D, row_stride, pos, theta, NULL, dx, -1.0, err);
 }
 
-vkt_status FN(vkt_ref_rope_fwd_freq)(int B, int T, int H, int D, int row_stride,
-                                     const int32_t *pos, const double *inv_freq, REAL *x,
-                                     vkt_error *err) {
+vkt_status FN(vkt_ref_rope_fwd_freq)(int B, int T, int H, int D, int row_stride, const int32_t *pos,
+                                     const double *inv_freq, REAL *x, vkt_error *err) {
     VKT_TRY(need("rope", "inv_freq", inv_freq, err));
     return FN(rope)(B, T, H, D, row_stride, pos, 1.0, inv_freq, x, 1.0, err);
 }
 
-vkt_status FN(vkt_ref_rope_bwd_freq)(int B, int T, int H, int D, int row_stride,
-                                     const int32_t *pos, const double *inv_freq, REAL *dx,
-                                     vkt_error *err) {
+vkt_status FN(vkt_ref_rope_bwd_freq)(int B, int T, int H, int D, int row_stride, const int32_t *pos,
+                                     const double *inv_freq, REAL *dx, vkt_error *err) {
     VKT_TRY(need("rope", "inv_freq", inv_freq, err));
     return FN(rope)(B, T, H, D, row_stride, pos, 1.0, inv_freq, dx, -1.0, err);
 }
@@ -398,21 +392,19 @@ vkt_status FN(vkt_ref_rope_bwd_freq)(int B, int T, int H, int D, int row_stride,
 // scores at a time (T doubles); the GPU kernel must not, but computes the same thing.
 
 static vkt_status FN(check_attention_args)(int B, int T, int H, int KVH, int D, double scale,
-                                           const REAL *q, int q_stride, const REAL *k,
-                                           int k_stride, const REAL *v, int v_stride,
-                                           vkt_error *err) {
+                                           const REAL *q, int q_stride, const REAL *k, int k_stride,
+                                           const REAL *v, int v_stride, vkt_error *err) {
     VKT_TRY(vkt_check_attention(B, T, H, KVH, D, scale, q_stride, k_stride, v_stride, err));
     VKT_TRY(need("attention", "q", q, err));
     VKT_TRY(need("attention", "k", k, err));
     return need("attention", "v", v, err);
 }
 
-vkt_status FN(vkt_ref_attention_fwd)(int B, int T, int H, int KVH, int D, REAL scale,
-                                     const REAL *q, int q_stride, const REAL *k,
-                                     int k_stride, const REAL *v, int v_stride, REAL *out,
-                                     REAL *lse, vkt_error *err) {
-    VKT_TRY(FN(check_attention_args)(B, T, H, KVH, D, scale, q, q_stride, k, k_stride, v,
-                                     v_stride, err));
+vkt_status FN(vkt_ref_attention_fwd)(int B, int T, int H, int KVH, int D, REAL scale, const REAL *q,
+                                     int q_stride, const REAL *k, int k_stride, const REAL *v,
+                                     int v_stride, REAL *out, REAL *lse, vkt_error *err) {
+    VKT_TRY(FN(check_attention_args)(B, T, H, KVH, D, scale, q, q_stride, k, k_stride, v, v_stride,
+                                     err));
     VKT_TRY(need("attention", "out", out, err));
     VKT_TRY(need("attention", "lse", lse, err));
     double *s = malloc((size_t)T * sizeof *s);
@@ -455,12 +447,12 @@ vkt_status FN(vkt_ref_attention_fwd)(int B, int T, int H, int KVH, int D, REAL s
 }
 
 vkt_status FN(vkt_ref_attention_bwd)(int B, int T, int H, int KVH, int D, REAL scale,
-                                     const REAL *dout, const REAL *q, int q_stride,
-                                     const REAL *k, int k_stride, const REAL *v, int v_stride,
-                                     const REAL *out, const REAL *lse, REAL *dq, REAL *dk,
-                                     REAL *dv, vkt_error *err) {
-    VKT_TRY(FN(check_attention_args)(B, T, H, KVH, D, scale, q, q_stride, k, k_stride, v,
-                                     v_stride, err));
+                                     const REAL *dout, const REAL *q, int q_stride, const REAL *k,
+                                     int k_stride, const REAL *v, int v_stride, const REAL *out,
+                                     const REAL *lse, REAL *dq, REAL *dk, REAL *dv,
+                                     vkt_error *err) {
+    VKT_TRY(FN(check_attention_args)(B, T, H, KVH, D, scale, q, q_stride, k, k_stride, v, v_stride,
+                                     err));
     VKT_TRY(need("attention", "dout", dout, err));
     VKT_TRY(need("attention", "out", out, err));
     VKT_TRY(need("attention", "lse", lse, err));
@@ -473,7 +465,7 @@ vkt_status FN(vkt_ref_attention_bwd)(int B, int T, int H, int KVH, int D, REAL s
     int rep = H / KVH;
     size_t orow = (size_t)H * D; // row stride of out and dout
 // Pointers to row (b, t) of a strided (B, T, heads, D) tensor, head hh.
-#define ROW(base, stride, t, hh) ((base) + (size_t)(b * T + (t)) * (stride) + (size_t)(hh) * D)
+#define ROW(base, stride, t, hh) ((base) + (size_t)(b * T + (t)) * (stride) + (size_t)(hh)*D)
 
     // Pass 1, dq: for each query t, sum over keys j <= t in double.
     for (int b = 0; b < B; b++) {
@@ -555,8 +547,8 @@ vkt_status FN(vkt_ref_softmax_fwd)(int R, int L, bool causal, const REAL *in, RE
     return VKT_OK;
 }
 
-vkt_status FN(vkt_ref_softmax_bwd)(int R, int L, const REAL *dout, const REAL *out,
-                                   REAL *din, vkt_error *err) {
+vkt_status FN(vkt_ref_softmax_bwd)(int R, int L, const REAL *dout, const REAL *out, REAL *din,
+                                   vkt_error *err) {
     VKT_TRY(vkt_check_softmax(R, L, false, err));
     VKT_TRY(need("softmax", "dout", dout, err));
     VKT_TRY(need("softmax", "out", out, err));
@@ -580,10 +572,10 @@ vkt_status FN(vkt_ref_cross_entropy)(int N, int V, const REAL *logits, const int
                                          dlogits, lse, NULL, err);
 }
 
-vkt_status FN(vkt_ref_cross_entropy_ent)(int N, int V, const REAL *logits,
-                                         const int32_t *targets, const REAL *weights,
-                                         const REAL *coef, REAL grad_scale, REAL *loss,
-                                         REAL *dlogits, REAL *lse, REAL *ent, vkt_error *err) {
+vkt_status FN(vkt_ref_cross_entropy_ent)(int N, int V, const REAL *logits, const int32_t *targets,
+                                         const REAL *weights, const REAL *coef, REAL grad_scale,
+                                         REAL *loss, REAL *dlogits, REAL *lse, REAL *ent,
+                                         vkt_error *err) {
     VKT_TRY(vkt_check_cross_entropy(N, V, grad_scale, err));
     VKT_TRY(need("cross_entropy", "logits", logits, err));
     VKT_TRY(need("cross_entropy", "targets", targets, err));
@@ -642,9 +634,9 @@ vkt_status FN(vkt_ref_cross_entropy_ent)(int N, int V, const REAL *logits,
 // ---------------------------------------------------------------------------------
 // AdamW, gradient norm, elementwise helpers
 
-vkt_status FN(vkt_ref_adamw)(size_t n, REAL *param, const REAL *grad, REAL *m, REAL *v,
-                             REAL lr, REAL beta1, REAL beta2, REAL eps, REAL weight_decay,
-                             REAL grad_scale, int t, vkt_error *err) {
+vkt_status FN(vkt_ref_adamw)(size_t n, REAL *param, const REAL *grad, REAL *m, REAL *v, REAL lr,
+                             REAL beta1, REAL beta2, REAL eps, REAL weight_decay, REAL grad_scale,
+                             int t, vkt_error *err) {
     VKT_TRY(vkt_check_adamw(n, lr, beta1, beta2, eps, weight_decay, t, err));
     VKT_TRY(need("adamw", "param", param, err));
     VKT_TRY(need("adamw", "grad", grad, err));
@@ -698,8 +690,7 @@ vkt_status FN(vkt_ref_scale)(size_t n, REAL a, REAL *x, vkt_error *err) {
     return VKT_OK;
 }
 
-vkt_status FN(vkt_ref_axpby)(size_t n, REAL a, const REAL *x, REAL b, REAL *y,
-                             vkt_error *err) {
+vkt_status FN(vkt_ref_axpby)(size_t n, REAL a, const REAL *x, REAL b, REAL *y, vkt_error *err) {
     VKT_TRY(vkt_check_count("axpby", n, err));
     VKT_TRY(need("axpby", "x", x, err));
     VKT_TRY(need("axpby", "y", y, err));

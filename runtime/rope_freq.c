@@ -16,8 +16,7 @@ static vkt_status check_spec(const vkt_rope_freq_spec *s, vkt_error *err) {
                         s->factor);
     if (s->type == VKT_ROPE_FREQ_LINEAR) return VKT_OK;
     if (!(s->low_freq_factor > 0) || !isfinite(s->low_freq_factor))
-        return vkt_fail(err, VKT_ERR_ARG,
-                        "rope_scaling.low_freq_factor=%g must be finite and > 0",
+        return vkt_fail(err, VKT_ERR_ARG, "rope_scaling.low_freq_factor=%g must be finite and > 0",
                         s->low_freq_factor);
     if (!(s->high_freq_factor > 0) || !isfinite(s->high_freq_factor))
         return vkt_fail(err, VKT_ERR_ARG, "rope_scaling.high_freq_factor=%g must be finite and > 0",
@@ -30,7 +29,8 @@ static vkt_status check_spec(const vkt_rope_freq_spec *s, vkt_error *err) {
     if (s->original_context <= 0)
         return vkt_fail(err, VKT_ERR_ARG,
                         "rope_scaling.original_context=%d (original_max_position_embeddings) "
-                        "must be > 0", s->original_context);
+                        "must be > 0",
+                        s->original_context);
     return VKT_OK;
 }
 
@@ -41,8 +41,8 @@ static double llama3(double inv, const vkt_rope_freq_spec *s) {
     double wavelen = TWO_PI / inv;
     if (wavelen < hi_wl) return inv;
     if (wavelen > lo_wl) return inv / s->factor;
-    double smooth = (orig / wavelen - s->low_freq_factor) /
-                    (s->high_freq_factor - s->low_freq_factor);
+    double smooth =
+        (orig / wavelen - s->low_freq_factor) / (s->high_freq_factor - s->low_freq_factor);
     return (1 - smooth) * inv / s->factor + smooth * inv;
 }
 

@@ -23,11 +23,11 @@ typedef enum vkt_rope_freq_type {
 } vkt_rope_freq_type;
 
 typedef struct vkt_rope_freq_spec {
-    int type;                  // vkt_rope_freq_type
-    double factor;             // linear, llama3: > 0 and finite
-    double low_freq_factor;    // llama3: > 0, finite, < high_freq_factor
-    double high_freq_factor;   // llama3: finite, > 0
-    int original_context;      // llama3: original_max_position_embeddings, > 0
+    int type;                // vkt_rope_freq_type
+    double factor;           // linear, llama3: > 0 and finite
+    double low_freq_factor;  // llama3: > 0, finite, < high_freq_factor
+    double high_freq_factor; // llama3: finite, > 0
+    int original_context;    // llama3: original_max_position_embeddings, > 0
 } vkt_rope_freq_spec;
 
 // Fills inv_freq (D/2) for theta (> 0, finite) and head size D (> 0, even). s may be NULL

@@ -8,8 +8,7 @@ size_t vkt_strided_extent(int rows, int stride, int width) {
     return (size_t)(rows - 1) * (size_t)stride + (size_t)width;
 }
 
-vkt_status vkt_check_positive(const char *op, const char *name, long long value,
-                              vkt_error *err) {
+vkt_status vkt_check_positive(const char *op, const char *name, long long value, vkt_error *err) {
     if (value <= 0) return vkt_fail(err, VKT_ERR_ARG, "%s: %s=%lld must be > 0", op, name, value);
     return VKT_OK;
 }
@@ -24,12 +23,12 @@ vkt_status vkt_check_rows(const char *op, int N, int C, vkt_error *err) {
     return vkt_check_positive(op, "C", C, err);
 }
 
-vkt_status vkt_check_ids(const char *op, const char *name, size_t n, const int32_t *ids,
-                         int limit, vkt_error *err) {
+vkt_status vkt_check_ids(const char *op, const char *name, size_t n, const int32_t *ids, int limit,
+                         vkt_error *err) {
     for (size_t i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= limit)
-            return vkt_fail(err, VKT_ERR_ARG, "%s: %s[%zu]=%d is outside [0, %d)", op, name,
-                            i, (int)ids[i], limit);
+            return vkt_fail(err, VKT_ERR_ARG, "%s: %s[%zu]=%d is outside [0, %d)", op, name, i,
+                            (int)ids[i], limit);
     }
     return VKT_OK;
 }
@@ -100,8 +99,8 @@ vkt_status vkt_check_rope(int B, int T, int H, int D, int row_stride, double the
     return VKT_OK;
 }
 
-vkt_status vkt_check_attention(int B, int T, int H, int KVH, int D, double scale,
-                               int q_stride, int k_stride, int v_stride, vkt_error *err) {
+vkt_status vkt_check_attention(int B, int T, int H, int KVH, int D, double scale, int q_stride,
+                               int k_stride, int v_stride, vkt_error *err) {
     VKT_TRY(vkt_check_positive("attention", "B", B, err));
     VKT_TRY(vkt_check_positive("attention", "T", T, err));
     VKT_TRY(vkt_check_positive("attention", "H", H, err));
@@ -123,8 +122,8 @@ vkt_status vkt_check_softmax(int R, int L, bool causal, vkt_error *err) {
     VKT_TRY(vkt_check_positive("softmax", "R", R, err));
     VKT_TRY(vkt_check_positive("softmax", "L", L, err));
     if (causal && R % L != 0)
-        return vkt_fail(err, VKT_ERR_ARG,
-                        "softmax: causal needs R=%d to be a multiple of L=%d", R, L);
+        return vkt_fail(err, VKT_ERR_ARG, "softmax: causal needs R=%d to be a multiple of L=%d", R,
+                        L);
     return VKT_OK;
 }
 
@@ -149,7 +148,6 @@ vkt_status vkt_check_adamw(size_t n, double lr, double beta1, double beta2, doub
         return vkt_fail(err, VKT_ERR_ARG, "adamw: eps=%g must be finite and >= 0", eps);
     if (!isfinite(lr)) return vkt_fail(err, VKT_ERR_ARG, "adamw: lr=%g must be finite", lr);
     if (!isfinite(weight_decay))
-        return vkt_fail(err, VKT_ERR_ARG, "adamw: weight_decay=%g must be finite",
-                        weight_decay);
+        return vkt_fail(err, VKT_ERR_ARG, "adamw: weight_decay=%g must be finite", weight_decay);
     return VKT_OK;
 }

@@ -11,7 +11,7 @@
 #include "memory_type.h"
 #include "profile.h"
 
-#define VKT_FRAMES 3            // command buffers in flight
+#define VKT_FRAMES 3             // command buffers in flight
 #define VKT_FRAME_DISPATCHES 256 // dispatches per command buffer before it is submitted
 #define VKT_BLOCK_BYTES (256ull << 20)
 #define VKT_STAGING_BYTES (32ull << 20)
@@ -29,9 +29,9 @@ typedef struct vkt_range {
 // One VkDeviceMemory and where it came from (memory_alloc.c).
 typedef struct vkt_allocation {
     VkDeviceMemory memory;
-    void *mapped;        // non-NULL when host-visible and vkt maps it
+    void *mapped; // non-NULL when host-visible and vkt maps it
     uint32_t type, heap;
-    uint64_t bytes;      // what the driver was asked for (the buffer's requirement)
+    uint64_t bytes; // what the driver was asked for (the buffer's requirement)
 } vkt_allocation;
 
 // A mapped buffer for transfers (staging or readback).
@@ -45,9 +45,9 @@ typedef struct vkt_block {
     vkt_allocation mem;
     VkBuffer buffer;
     uint64_t bytes;
-    vkt_range *free;     // sorted, coalesced free list
+    vkt_range *free; // sorted, coalesced free list
     int nfree, capfree;
-    int live;            // buffers allocated from this block
+    int live; // buffers allocated from this block
 } vkt_block;
 
 struct vkt_buffer {
@@ -56,7 +56,7 @@ struct vkt_buffer {
 };
 
 typedef struct vkt_pipeline {
-    char key[192];       // shader name + spec constants + binding kinds
+    char key[192]; // shader name + spec constants + binding kinds
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout layout;
     VkPipeline pipeline;
@@ -74,9 +74,9 @@ typedef struct vkt_frame {
     VkQueryPool queries;
     bool recording, submitted;
     int ndispatch;
-    uint64_t inline_bytes;    // upload data recorded into the command buffer
-    const char **query_ops;   // op name per timestamp pair
-    VkBufferView *views;      // texel views to destroy when the frame completes
+    uint64_t inline_bytes;  // upload data recorded into the command buffer
+    const char **query_ops; // op name per timestamp pair
+    VkBufferView *views;    // texel views to destroy when the frame completes
     int nviews, capviews;
 } vkt_frame;
 
@@ -107,9 +107,9 @@ struct vkt_ctx {
     vkt_block *blocks;
     int nblocks, capblocks;
     uint64_t bytes_allocated;
-    uint64_t bytes_peak;         // the most bytes_allocated has been
-    uint64_t host_waits;         // fences the host waited on (frame_complete)
-    uint64_t bytes_up, bytes_down;  // bytes vkt_upload / vkt_download moved
+    uint64_t bytes_peak;           // the most bytes_allocated has been
+    uint64_t host_waits;           // fences the host waited on (frame_complete)
+    uint64_t bytes_up, bytes_down; // bytes vkt_upload / vkt_download moved
 
     // transfers for blocks that are not mapped, made on first use; readback is empty when
     // the staging buffer's memory type is also the one readback wants
@@ -117,14 +117,14 @@ struct vkt_ctx {
 
     VkPipelineCache cache;
     bool cache_dirty;
-    bool pipeline_stats;         // VK_KHR_pipeline_executable_properties on: pipelines capture statistics
+    bool pipeline_stats; // VK_KHR_pipeline_executable_properties on: pipelines capture statistics
     char cache_path[1024];
     vkt_pipeline *pipes;
     int npipes, cappipes;
 
     VkCommandPool pool;
     vkt_frame frames[VKT_FRAMES];
-    int cur;                     // frame being recorded
+    int cur; // frame being recorded
     vkt_hazard hazards[VKT_MAX_HAZARDS];
     int nhazards;
 
@@ -137,11 +137,13 @@ struct vkt_ctx {
 };
 
 const char *vkt_vk_result_name(VkResult r);
-// vkt_fail with the VkResult as text: "vkCreateBuffer (matmul B, 4096 bytes): VK_ERROR_OUT_OF_DEVICE_MEMORY".
-vkt_status vkt_vk_fail(vkt_ctx *ctx, VkResult r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+// vkt_fail with the VkResult as text: "vkCreateBuffer (matmul B, 4096 bytes):
+// VK_ERROR_OUT_OF_DEVICE_MEMORY".
+vkt_status vkt_vk_fail(vkt_ctx *ctx, VkResult r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 // record.c
-vkt_status vkt_frame_begin(vkt_ctx *ctx);        // make sure ctx->frames[ctx->cur] is recording
+vkt_status vkt_frame_begin(vkt_ctx *ctx); // make sure ctx->frames[ctx->cur] is recording
 vkt_status vkt_frame_flush(vkt_ctx *ctx, bool wait);
 void vkt_record_full_barrier(vkt_ctx *ctx);
 void vkt_frames_destroy(vkt_ctx *ctx);
@@ -161,8 +163,8 @@ void vkt_memory_destroy(vkt_ctx *ctx);
 // memory_alloc.c
 // The memory properties and each heap's size, budget and usage (budget and usage from
 // VK_EXT_memory_budget when has_budget; a CPU device's heaps count the machine's memory).
-void vkt_heaps_query(VkPhysicalDevice phys, bool has_budget, bool cpu_device, VkPhysicalDeviceMemoryProperties *mp,
-                     vkt_heaps *h);
+void vkt_heaps_query(VkPhysicalDevice phys, bool has_budget, bool cpu_device,
+                     VkPhysicalDeviceMemoryProperties *mp, vkt_heaps *h);
 // Allocates, binds and (for mapped uses) maps memory for buf; a heap without room is
 // VKT_ERR_NOMEM "device memory: 3.00 GiB asked for in heap 0 (device-local, 2.00 GiB, ...)".
 vkt_status vkt_memory_alloc(vkt_ctx *ctx, VkBuffer buf, vkt_mem_use use, vkt_allocation *out);

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vkt_chat_template *t = NULL;
     vkt_error err;
     if (vkt_chat_template_parse(src, "fuzz", &t, &err) != VKT_OK) {
-        if (!strstr(err.msg, "fuzz")) abort();  // every message names the template
+        if (!strstr(err.msg, "fuzz")) abort(); // every message names the template
         free(src);
         return 0;
     }
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *out = NULL;
     size_t n = 0;
     if (vkt_chat_template_render(t, msgs, 4, &o, &out, &n, &err) == VKT_OK) {
-        if (!out || out[n] != 0) abort();  // NUL-terminated at its length
+        if (!out || out[n] != 0) abort(); // NUL-terminated at its length
         free(out);
     } else if (out || !strstr(err.msg, "fuzz")) {
         abort();

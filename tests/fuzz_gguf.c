@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vkt_gguf g;
     vkt_error err;
     if (vkt_gguf_parse_memory(&g, data, size, "fuzz", &err) != VKT_OK) {
-        if (!strstr(err.msg, "fuzz")) abort();  // every message names the input
+        if (!strstr(err.msg, "fuzz")) abort(); // every message names the input
         return 0;
     }
     // Accepted tensors of known size lie inside the data section.
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (vkt_control_vector_from_gguf(&cv, &g, &err) == VKT_OK) {
         for (int l = 1; l <= cv.max_layer; l++) {
             const float *v = vkt_control_vector_layer(&cv, l);
-            if (v) sink ^= ((const volatile uint8_t *)&v[cv.n_embd - 1])[3];  // bits: may be NaN
+            if (v) sink ^= ((const volatile uint8_t *)&v[cv.n_embd - 1])[3]; // bits: may be NaN
         }
         vkt_control_vector_free(&cv);
     }

@@ -11,7 +11,7 @@
 #include "fuzz_input_file.h"
 
 enum { B = 2, T = 8 };
-static int vocab;  // the byte tokenizer's
+static int vocab; // the byte tokenizer's
 
 static void check_rows(const int32_t *tok, const int32_t *tgt, const float *w) {
     for (int i = 0; i < B * T; i++) {
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         vkt_tok_free(t);
     }
     if (vkt_dataset_load(path, VKT_DATA_JSONL, 0.25, &d, &err) != VKT_OK) {
-        if (!strstr(err.msg, path)) abort();  // every message names the file
+        if (!strstr(err.msg, path)) abort(); // every message names the file
         return 0;
     }
     int32_t tok[B * T], tgt[B * T];

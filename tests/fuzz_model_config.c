@@ -19,10 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vkt_status s = vkt_model_config_from_json(text, "fuzz", &c, &err);
     free(text);
     if (s != VKT_OK) {
-        if (!strstr(err.msg, "fuzz")) abort();  // every message names the file
+        if (!strstr(err.msg, "fuzz")) abort(); // every message names the file
         return 0;
     }
-    if (vkt_model_config_check(&c, &err) != VKT_OK) abort();  // from_json checked it already
+    if (vkt_model_config_check(&c, &err) != VKT_OK) abort(); // from_json checked it already
     // config_check bounds layers (4096) and parameters, so the table stays small.
     vkt_params ps;
     if (vkt_params_build(&c, &ps, &err) == VKT_OK) vkt_params_free(&ps);
@@ -34,6 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (back.family != c.family || back.vocab != c.vocab || back.context != c.context ||
         back.layers != c.layers || back.heads != c.heads || back.kv_heads != c.kv_heads ||
         back.width != c.width || back.ffn != c.ffn || back.tied != c.tied)
-        abort();  // what vkt writes, it reads back as the same shape
+        abort(); // what vkt writes, it reads back as the same shape
     return 0;
 }

@@ -9,7 +9,8 @@
 #include "agent.h"
 #include "protocol.h"
 
-static const char *specs[] = {"tictactoe", "kuhn", "kuhn:rounds=3", "negotiation", "negotiation:random_values"};
+static const char *specs[] = {"tictactoe", "kuhn", "kuhn:rounds=3", "negotiation",
+                              "negotiation:random_values"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 3) return 0;
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool invalid;
     if (vkt_protocol_step(&g, text, len, &a, &invalid, &err) != VKT_OK) abort();
     if (invalid != (s != VKT_OK)) abort();
-    char obs[64];  // short on purpose: truncation paths
+    char obs[64]; // short on purpose: truncation paths
     vkt_protocol_observation(&g, 0, obs, sizeof obs);
     return 0;
 }

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vkt_safetensors st;
     vkt_error err;
     if (vkt_safetensors_parse_memory(&st, data, size, "fuzz", &err) != VKT_OK) {
-        if (!strstr(err.msg, "fuzz")) abort();  // every message names the input
+        if (!strstr(err.msg, "fuzz")) abort(); // every message names the input
         return 0;
     }
     for (int i = 0; i < st.n_tensors; i++) {

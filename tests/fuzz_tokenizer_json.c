@@ -8,15 +8,19 @@
 
 #include "tok.h"
 
-static const char *const texts[] = {
-    "", "Hello world", "  two  spaces\n\ttab", "don't 123456 <|endoftext|> <s>", "caf\xc3\xa9 \xe4\xbd\xa0\xe5\xa5\xbd",
-    "\xff\xfe bad utf-8 \xc3", "\xe2\x96\x81x\xc4\xa0y"};
+static const char *const texts[] = {"",
+                                    "Hello world",
+                                    "  two  spaces\n\ttab",
+                                    "don't 123456 <|endoftext|> <s>",
+                                    "caf\xc3\xa9 \xe4\xbd\xa0\xe5\xa5\xbd",
+                                    "\xff\xfe bad utf-8 \xc3",
+                                    "\xe2\x96\x81x\xc4\xa0y"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vkt_tok *t;
     vkt_error err;
     if (vkt_tok_load_json_text((const char *)data, size, "fuzz", &t, &err) != VKT_OK) {
-        if (!strstr(err.msg, "fuzz")) abort();  // every message names the input
+        if (!strstr(err.msg, "fuzz")) abort(); // every message names the input
         return 0;
     }
     int V = vkt_tok_vocab_size(t);

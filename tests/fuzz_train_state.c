@@ -23,10 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vkt_train_state st, st2;
     vkt_error err;
     if (vkt_train_state_read(path, &saved, &st, &err) != VKT_OK) {
-        if (!strstr(err.msg, path)) abort();  // every message names the file
+        if (!strstr(err.msg, path)) abort(); // every message names the file
         return 0;
     }
-    if (saved.min_lr < 0) saved.min_lr = saved.lr / 10;  // as train.c resolves it before saving
+    if (saved.min_lr < 0) saved.min_lr = saved.lr / 10; // as train.c resolves it before saving
     char out[600];
     snprintf(out, sizeof out, "%s.out", path);
     if (vkt_train_state_write(out, &saved, &st, &err) != VKT_OK) die("writing", &err);

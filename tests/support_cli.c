@@ -36,8 +36,8 @@ int test_cli(const char *args, const char *input, char **out, char **err) {
     char in[] = "/tmp/vkt-cli-in-XXXXXX", ef[] = "/tmp/vkt-cli-err-XXXXXX", cmd[8192];
     if (input) temp_file(in, input);
     temp_file(ef, NULL);
-    snprintf(cmd, sizeof cmd, "env -u VKT_DEVICE '%s' %s < %s 2>%s", getenv("VKT_BIN"), args, input ? in : "/dev/null",
-             ef);
+    snprintf(cmd, sizeof cmd, "env -u VKT_DEVICE '%s' %s < %s 2>%s", getenv("VKT_BIN"), args,
+             input ? in : "/dev/null", ef);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char *o = slurp(p);
@@ -48,10 +48,14 @@ int test_cli(const char *args, const char *input, char **out, char **err) {
     fclose(f);
     unlink(ef);
     if (input) unlink(in);
-    if (out) *out = o;
-    else free(o);
-    if (err) *err = e;
-    else free(e);
+    if (out)
+        *out = o;
+    else
+        free(o);
+    if (err)
+        *err = e;
+    else
+        free(e);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

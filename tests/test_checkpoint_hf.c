@@ -25,26 +25,28 @@
 static const char *CONFIG =
     "{\"architectures\": [\"Qwen3ForCausalLM\"], \"model_type\": \"qwen3\", \"vocab_size\": 40, "
     "\"max_position_embeddings\": 32, \"hidden_size\": 16, \"num_hidden_layers\": 2, "
-    "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"head_dim\": 8, \"intermediate_size\": 24, "
+    "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"head_dim\": 8, "
+    "\"intermediate_size\": 24, "
     "\"attention_bias\": true, \"tie_word_embeddings\": true, \"rms_norm_eps\": 1e-6, "
     "\"rope_theta\": 1000000.0, \"torch_dtype\": \"bfloat16\", \"eos_token_id\": [1, 2]}";
 
 // What to break in the directory written by write_dir.
 typedef struct {
-    const char *omit;        // listed in the index, absent from its shard
-    const char *unlisted;    // in shard 2, not in the index
-    const char *extra;       // an unexpected tensor, in shard 2 and the index
-    const char *bad_shape;   // written with its two dimensions swapped
-    const char *bad_dtype;   // written as I32
-    const char *nan;         // element 3 is a NaN
-    const char *shard2;      // the second shard's name in the index (default model-00002-of-00002...)
-    bool no_shard2;          // the second shard is not written
-    bool truncate2;          // the second shard is cut in half
-    bool single;             // one model.safetensors, no index
-    bool with_lm_head;       // a tied copy of lm_head.weight
+    const char *omit;      // listed in the index, absent from its shard
+    const char *unlisted;  // in shard 2, not in the index
+    const char *extra;     // an unexpected tensor, in shard 2 and the index
+    const char *bad_shape; // written with its two dimensions swapped
+    const char *bad_dtype; // written as I32
+    const char *nan;       // element 3 is a NaN
+    const char *shard2;    // the second shard's name in the index (default model-00002-of-00002...)
+    bool no_shard2;        // the second shard is not written
+    bool truncate2;        // the second shard is cut in half
+    bool single;           // one model.safetensors, no index
+    bool with_lm_head;     // a tied copy of lm_head.weight
 } faults;
 
-static const char *SHARD1 = "model-00001-of-00002.safetensors", *SHARD2 = "model-00002-of-00002.safetensors";
+static const char *SHARD1 = "model-00001-of-00002.safetensors",
+                  *SHARD2 = "model-00002-of-00002.safetensors";
 
 static float value_of(int t, int64_t j) { return (float)((t * 37 + j * 11) % 255 - 127) / 64.0f; }
 
@@ -66,9 +68,12 @@ static size_t put_values(unsigned char *data, const char *dtype, int t, int64_t 
         float x = nan && j == 3 ? NAN : value_of(t, j);
         uint32_t u;
         memcpy(&u, &x, 4);
-        uint16_t h = !strcmp(dtype, "F16") ? (nan && j == 3 ? 0x7e00 : to_f16(x)) : (uint16_t)(u >> 16);
-        if (w == 2) memcpy(data + 2 * j, &h, 2);
-        else memcpy(data + 4 * j, &u, 4);
+        uint16_t h =
+            !strcmp(dtype, "F16") ? (nan && j == 3 ? 0x7e00 : to_f16(x)) : (uint16_t)(u >> 16);
+        if (w == 2)
+            memcpy(data + 2 * j, &h, 2);
+        else
+            memcpy(data + 4 * j, &u, 4);
     }
     return (size_t)numel * w;
 }
@@ -79,15 +84,17 @@ typedef struct {
     size_t n;
 } shard;
 
-static void shard_add(shard *s, const char *name, const char *dtype, int ndim, const int64_t *shape, int t,
-                      bool nan) {
+static void shard_add(shard *s, const char *name, const char *dtype, int ndim, const int64_t *shape,
+                      int t, bool nan) {
     int64_t numel = 1;
     json_t *sh = json_array();
-    for (int d = 0; d < ndim; d++) numel *= shape[d], json_array_append_new(sh, json_integer(shape[d]));
+    for (int d = 0; d < ndim; d++)
+        numel *= shape[d], json_array_append_new(sh, json_integer(shape[d]));
     s->data = realloc(s->data, s->n + (size_t)numel * 4);
     size_t k = put_values(s->data + s->n, dtype, t, numel, nan);
-    json_object_set_new(s->hdr, name, json_pack("{s:s, s:o, s:[I, I]}", "dtype", dtype, "shape", sh, "data_offsets",
-                                                (json_int_t)s->n, (json_int_t)(s->n + k)));
+    json_object_set_new(s->hdr, name,
+                        json_pack("{s:s, s:o, s:[I, I]}", "dtype", dtype, "shape", sh,
+                                  "data_offsets", (json_int_t)s->n, (json_int_t)(s->n + k)));
     s->n += k;
 }
 
@@ -107,7 +114,8 @@ static void shard_write(shard *s, const char *file, bool truncate) {
 
 // Writes config.json and the tensors of ps (first half in shard 1), broken as f says.
 static void write_dir(const vkt_params *ps, const faults *f) {
-    const char *files[] = {"model.safetensors", "model.safetensors.index.json", SHARD1, SHARD2, "config.json"};
+    const char *files[] = {"model.safetensors", "model.safetensors.index.json", SHARD1, SHARD2,
+                           "config.json"};
     for (int i = 0; i < 5; i++) unlink(test_path(files[i]));
     test_write_bytes(test_path("config.json"), CONFIG, strlen(CONFIG));
     shard s[2] = {{json_object(), NULL, 0}, {json_object(), NULL, 0}};
@@ -119,12 +127,14 @@ static void write_dir(const vkt_params *ps, const faults *f) {
         json_object_set_new(map, p->name, json_string(k ? s2 : SHARD1));
         if (f->omit && !strcmp(f->omit, p->name)) continue;
         int64_t shape[2] = {p->shape[0], p->shape[1]};
-        if (f->bad_shape && !strcmp(f->bad_shape, p->name)) shape[0] = p->shape[1], shape[1] = p->shape[0];
+        if (f->bad_shape && !strcmp(f->bad_shape, p->name))
+            shape[0] = p->shape[1], shape[1] = p->shape[0];
         const char *dt = f->bad_dtype && !strcmp(f->bad_dtype, p->name) ? "I32" : dtype_of(i);
         shard_add(&s[k], p->name, dt, p->ndim, shape, i, f->nan && !strcmp(f->nan, p->name));
     }
     int64_t inv[1] = {4}, emb[2] = {40, 16};
-    shard_add(&s[f->single ? 0 : 1], "model.layers.0.self_attn.rotary_emb.inv_freq", "F32", 1, inv, 99, false);
+    shard_add(&s[f->single ? 0 : 1], "model.layers.0.self_attn.rotary_emb.inv_freq", "F32", 1, inv,
+              99, false);
     json_object_set_new(map, "model.layers.0.self_attn.rotary_emb.inv_freq", json_string(s2));
     if (f->with_lm_head) {
         shard_add(&s[0], "lm_head.weight", "BF16", 2, emb, 0, false);
@@ -143,9 +153,12 @@ static void write_dir(const vkt_params *ps, const faults *f) {
         return;
     }
     shard_write(&s[0], SHARD1, false);
-    if (f->no_shard2) json_decref(s[1].hdr), free(s[1].data);
-    else shard_write(&s[1], SHARD2, f->truncate2);
-    json_t *index = json_pack("{s:{s:I}, s:o}", "metadata", "total_size", (json_int_t)1234, "weight_map", map);
+    if (f->no_shard2)
+        json_decref(s[1].hdr), free(s[1].data);
+    else
+        shard_write(&s[1], SHARD2, f->truncate2);
+    json_t *index =
+        json_pack("{s:{s:I}, s:o}", "metadata", "total_size", (json_int_t)1234, "weight_map", map);
     char *text = json_dumps(index, JSON_INDENT(2));
     test_write_bytes(test_path("model.safetensors.index.json"), text, strlen(text));
     free(text);
@@ -154,7 +167,8 @@ static void write_dir(const vkt_params *ps, const faults *f) {
 
 static void load_cfg(vkt_model_config *c, vkt_params *ps) {
     vkt_error err = {0};
-    if (vkt_model_config_from_json(CONFIG, "config.json", c, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_model_config_from_json(CONFIG, "config.json", c, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     assert_int_equal(vkt_params_build(c, ps, &err), VKT_OK);
 }
 
@@ -162,7 +176,8 @@ static void load_cfg(vkt_model_config *c, vkt_params *ps) {
 static float *expected(const vkt_params *ps) {
     float *x = calloc(ps->total, sizeof *x);
     for (int i = 0; i < ps->n; i++)
-        for (uint64_t j = 0; j < ps->p[i].count; j++) x[ps->p[i].offset + j] = value_of(i, (int64_t)j);
+        for (uint64_t j = 0; j < ps->p[i].count; j++)
+            x[ps->p[i].offset + j] = value_of(i, (int64_t)j);
     return x;
 }
 
@@ -176,7 +191,8 @@ static void expect_good(const faults *f) {
     assert_memory_equal(&c, &c2, sizeof c);
     float *got = malloc(ps.total * sizeof *got), *want = expected(&ps);
     for (uint64_t i = 0; i < ps.total; i++) got[i] = 42.0f;
-    if (vkt_checkpoint_read_params(test_dir(), &c, &ps, got, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_checkpoint_read_params(test_dir(), &c, &ps, got, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     assert_memory_equal(got, want, ps.total * sizeof *got);
     free(got), free(want);
     vkt_params_free(&ps);
@@ -235,7 +251,8 @@ static void expect_bad(const faults *f, const char *file, const char *tensor) {
     for (uint64_t i = 0; i < ps.total; i++) out[i] = 42.0f;
     vkt_error err = {0};
     if (vkt_checkpoint_read_params(test_dir(), &c, &ps, out, &err) == VKT_OK)
-        fail_msg("a broken directory was read (expected an error naming '%s' and '%s')", file, tensor);
+        fail_msg("a broken directory was read (expected an error naming '%s' and '%s')", file,
+                 tensor);
     if (!strstr(err.msg, file) || !strstr(err.msg, tensor))
         fail_msg("message '%s' should name '%s' and '%s'", err.msg, file, tensor);
     for (uint64_t i = 0; i < ps.total; i++) assert_true(out[i] == 42.0f);
@@ -245,10 +262,13 @@ static void expect_bad(const faults *f, const char *file, const char *tensor) {
 
 static void test_broken_shards(void **state) {
     (void)state;
-    const char *q = "model.layers.1.self_attn.q_proj.bias", *kn = "model.layers.1.self_attn.k_norm.weight";
+    const char *q = "model.layers.1.self_attn.q_proj.bias",
+               *kn = "model.layers.1.self_attn.k_norm.weight";
     expect_bad(&(faults){.omit = q}, SHARD2, q);
-    expect_bad(&(faults){.unlisted = "model.layers.1.mlp.extra"}, SHARD2, "model.layers.1.mlp.extra");
-    expect_bad(&(faults){.extra = "model.layers.1.mlp.gate_proj.bias"}, SHARD2, "model.layers.1.mlp.gate_proj.bias");
+    expect_bad(&(faults){.unlisted = "model.layers.1.mlp.extra"}, SHARD2,
+               "model.layers.1.mlp.extra");
+    expect_bad(&(faults){.extra = "model.layers.1.mlp.gate_proj.bias"}, SHARD2,
+               "model.layers.1.mlp.gate_proj.bias");
     expect_bad(&(faults){.bad_shape = "model.layers.1.self_attn.q_proj.weight"}, SHARD2,
                "model.layers.1.self_attn.q_proj.weight");
     expect_bad(&(faults){.bad_dtype = kn}, SHARD2, kn);
@@ -256,11 +276,13 @@ static void test_broken_shards(void **state) {
     expect_bad(&(faults){.nan = kn}, SHARD2, kn);
     expect_bad(&(faults){.no_shard2 = true}, SHARD2, "model.layers.");
     expect_bad(&(faults){.truncate2 = true}, SHARD2, "model.layers.");
-    expect_bad(&(faults){.shard2 = "../model-2.safetensors"}, "../model-2.safetensors", "model.layers.1.");
-    expect_bad(&(faults){.shard2 = "sub/model-2.safetensors"}, "sub/model-2.safetensors", "model.layers.1.");
+    expect_bad(&(faults){.shard2 = "../model-2.safetensors"}, "../model-2.safetensors",
+               "model.layers.1.");
+    expect_bad(&(faults){.shard2 = "sub/model-2.safetensors"}, "sub/model-2.safetensors",
+               "model.layers.1.");
     expect_bad(&(faults){.single = true, .bad_dtype = kn}, "model.safetensors", kn);
-    expect_bad(&(faults){.single = true, .extra = "model.layers.7.mlp.up_proj.weight"}, "model.safetensors",
-               "model.layers.7.mlp.up_proj.weight");
+    expect_bad(&(faults){.single = true, .extra = "model.layers.7.mlp.up_proj.weight"},
+               "model.safetensors", "model.layers.7.mlp.up_proj.weight");
     // A tensor the model needs that neither the index nor any shard has.
     vkt_model_config c;
     vkt_params ps;
@@ -290,7 +312,8 @@ static void test_bad_index(void **state) {
     load_cfg(&c, &ps);
     write_dir(&ps, &(faults){0});
     const char *bad[] = {"{\"weight_map\": 3}", "[1]", "{\"weight_map\": {\"a\": 1}}",
-                         "{\"weight_map\": {\"a\": \"x\", \"a\": \"y\"}}", "{\"weight_map\": {\"a\": \"\"}}"};
+                         "{\"weight_map\": {\"a\": \"x\", \"a\": \"y\"}}",
+                         "{\"weight_map\": {\"a\": \"\"}}"};
     for (int i = 0; i < 5; i++) {
         test_write_bytes(test_path("model.safetensors.index.json"), bad[i], strlen(bad[i]));
         vkt_ckpt *h;

@@ -90,7 +90,7 @@ static int parse(const char *args, vals *v, char **out, char **err) {
         for (int k = 0; form[k]; k++)
             if (!strcmp(o->name, form[k])) ft[nf++] = *o;
     ft[nf] = (cli_opt){0};
-    static char buf[512];  // the parsed strings point into it
+    static char buf[512]; // the parsed strings point into it
     char *argv[32];
     snprintf(buf, sizeof buf, "%s", args);
     int argc = split(buf, argv);
@@ -159,7 +159,7 @@ static void test_every_type(void **st) {
     assert_string_equal(v.out, "x=y");
     assert_false(v.steps_given);
     assert_int_equal(v.bits, 0);
-    assert_int_equal(v.steps, 10);  // untouched
+    assert_int_equal(v.steps, 10); // untouched
 }
 
 static void test_errors(void **st) {
@@ -280,10 +280,8 @@ static void test_form(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_type),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_positional),
-        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_every_type), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_positional), cmocka_unit_test(test_help),
         cmocka_unit_test(test_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

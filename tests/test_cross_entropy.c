@@ -103,18 +103,21 @@ static void free_dev(vkt_ctx *ctx, ce_dev *d) {
 }
 
 // Runs forward-only then forward+backward in place and compares all outputs.
-static void check_case(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag, float gs, uint64_t off) {
+static void check_case(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag, float gs,
+                       uint64_t off) {
     ce_case c = make_case(N, V, seed, mag);
     uint64_t nv = (uint64_t)N * V;
     float *loss = malloc((size_t)N * 4), *lse = malloc((size_t)N * 4), *dl = malloc(nv * 4);
     vkt_error e = {0};
-    assert_int_equal(vkt_ref_cross_entropy(N, V, c.logits, c.tgt, c.w, gs, loss, dl, lse, &e), VKT_OK);
+    assert_int_equal(vkt_ref_cross_entropy(N, V, c.logits, c.tgt, c.w, gs, loss, dl, lse, &e),
+                     VKT_OK);
     ce_dev d = upload_case(ctx, &c, off);
     char label[96];
 
     // Forward only: logits untouched, no lse requested.
     vkt_view none = {0};
-    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_all(d.tw), gs, false, vkt_view_all(d.loss), none));
+    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_all(d.tw), gs, false,
+                                   vkt_view_all(d.loss), none));
     float *got = test_download(ctx, d.loss, N);
     snprintf(label, sizeof label, "loss fwd N=%d V=%d mag=%g", N, V, mag);
     assert_true(test_close(label, got, loss, N, LOSS_ATOL, LOSS_RTOL));
@@ -124,8 +127,8 @@ static void check_case(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag, flo
     free(x);
 
     // Forward + backward, dlogits in place, with lse.
-    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_all(d.tw), gs, true, vkt_view_all(d.loss),
-                                   vkt_view_all(d.lse)));
+    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_all(d.tw), gs, true,
+                                   vkt_view_all(d.loss), vkt_view_all(d.lse)));
     got = test_download(ctx, d.loss, N);
     snprintf(label, sizeof label, "loss N=%d V=%d mag=%g", N, V, mag);
     assert_true(test_close(label, got, loss, N, LOSS_ATOL, LOSS_RTOL));
@@ -180,19 +183,21 @@ static void test_loss_sum(void **state) {
     ce_case c = make_case(N, V, 31, 4.0f);
     float *loss = malloc((size_t)N * 4);
     vkt_error e = {0};
-    assert_int_equal(vkt_ref_cross_entropy(N, V, c.logits, c.tgt, c.w, 1.0f, loss, NULL, NULL, &e), VKT_OK);
+    assert_int_equal(vkt_ref_cross_entropy(N, V, c.logits, c.tgt, c.w, 1.0f, loss, NULL, NULL, &e),
+                     VKT_OK);
     double want = 0;
     for (int i = 0; i < N; i++) want += loss[i];
     ce_dev d = upload_case(ctx, &c, 0);
     vkt_buffer *scratch = NULL, *out = test_upload(ctx, NULL, 4);
     uint64_t sb = vkt_reduce_scratch_bytes(ctx, N);
     TEST_OK(ctx, vkt_buffer_create(ctx, sb ? sb : 4, &scratch));
-    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_all(d.tw), 1.0f, true, vkt_view_all(d.loss),
-                                   (vkt_view){0}));
+    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_all(d.tw), 1.0f, true,
+                                   vkt_view_all(d.loss), (vkt_view){0}));
     TEST_OK(ctx, vkt_sum(ctx, vkt_view_all(d.loss), N, vkt_view_all(scratch), vkt_view_all(out)));
     double got = 0;
     TEST_OK(ctx, vkt_reduce_read(ctx, vkt_view_all(out), &got, NULL, NULL));
-    if (!(fabs(got - want) <= 1e-4 + 1e-6 * fabs(want))) fail_msg("loss sum %.9g, want %.9g", got, want);
+    if (!(fabs(got - want) <= 1e-4 + 1e-6 * fabs(want)))
+        fail_msg("loss sum %.9g, want %.9g", got, want);
     vkt_buffer_destroy(ctx, scratch), vkt_buffer_destroy(ctx, out);
     free_dev(ctx, &d);
     free(loss);
@@ -209,9 +214,10 @@ static void test_deterministic(void **state) {
     float *first[3] = {0};
     for (int run = 0; run < 3; run++) {
         ce_dev d = upload_case(ctx, &c, 1);
-        TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_all(d.tw), 1.0f, true, vkt_view_all(d.loss),
-                                       vkt_view_all(d.lse)));
-        float *x = test_download(ctx, d.x, nv + 2), *l = test_download(ctx, d.loss, N), *s = test_download(ctx, d.lse, N);
+        TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_all(d.tw), 1.0f, true,
+                                       vkt_view_all(d.loss), vkt_view_all(d.lse)));
+        float *x = test_download(ctx, d.x, nv + 2), *l = test_download(ctx, d.loss, N),
+              *s = test_download(ctx, d.lse, N);
         if (run == 0) {
             first[0] = x, first[1] = l, first[2] = s;
         } else {
@@ -238,8 +244,8 @@ static void test_binding_split(void **state) {
     // A row that does not fit one binding: an error, nothing written.
     ce_case c = make_case(3, 4099, 54, 1.0f);
     ce_dev d = upload_case(ctx, &c, 0);
-    assert_int_equal(vkt_cross_entropy(ctx, 3, 4099, d.xv, vkt_view_all(d.tw), 1.0f, true, vkt_view_all(d.loss),
-                                       (vkt_view){0}),
+    assert_int_equal(vkt_cross_entropy(ctx, 3, 4099, d.xv, vkt_view_all(d.tw), 1.0f, true,
+                                       vkt_view_all(d.loss), (vkt_view){0}),
                      VKT_ERR_UNSUPPORTED);
     assert_non_null(strstr(vkt_ctx_message(ctx), "V=4099"));
     float *x = test_download(ctx, d.x, 3 * 4099);
@@ -267,14 +273,18 @@ static void test_no_subgroup(void **state) {
 }
 
 // The entropy variant: forward only, then forward + backward in place with lse and H.
-static void check_case_ent(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag, float gs, uint64_t off) {
+static void check_case_ent(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag, float gs,
+                           uint64_t off) {
     ce_case c = make_case(N, V, seed, mag);
     uint64_t nv = (uint64_t)N * V;
-    float *coef = malloc((size_t)N * 4), *loss = malloc((size_t)N * 4), *lse = malloc((size_t)N * 4);
+    float *coef = malloc((size_t)N * 4), *loss = malloc((size_t)N * 4),
+          *lse = malloc((size_t)N * 4);
     float *H = malloc((size_t)N * 4), *dl = malloc(nv * 4);
     for (int i = 0; i < N; i++) coef[i] = coef_of(i);
     vkt_error e = {0};
-    assert_int_equal(vkt_ref_cross_entropy_ent(N, V, c.logits, c.tgt, c.w, coef, gs, loss, dl, lse, H, &e), VKT_OK);
+    assert_int_equal(
+        vkt_ref_cross_entropy_ent(N, V, c.logits, c.tgt, c.w, coef, gs, loss, dl, lse, H, &e),
+        VKT_OK);
     ce_dev d = upload_case(ctx, &c, off);
     TEST_OK(ctx, vkt_cross_entropy_stage_ent(ctx, N, coef, vkt_view_all(d.coef)));
     vkt_view tw = vkt_view_all(d.tw), cv = vkt_view_all(d.coef), none = {0};
@@ -283,7 +293,8 @@ static void check_case_ent(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag,
     for (int i = 0; i < N; i++) lt[i] = fabs(coef[i]) * (3e-5 + 1e-5 * H[i]);
     char label[96];
 
-    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, cv, gs, false, vkt_view_all(d.loss), none, none));
+    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, cv, gs, false, vkt_view_all(d.loss),
+                                       none, none));
     float *got = test_download(ctx, d.loss, N);
     for (int i = 0; i < N; i++)
         if (!(fabs(got[i] - loss[i]) <= LOSS_ATOL + lt[i] + LOSS_RTOL * fabs(loss[i])))
@@ -293,8 +304,8 @@ static void check_case_ent(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag,
     assert_memory_equal(x + off, c.logits, nv * 4);
     free(x);
 
-    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, cv, gs, true, vkt_view_all(d.loss), vkt_view_all(d.lse),
-                                       vkt_view_all(d.ent)));
+    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, cv, gs, true, vkt_view_all(d.loss),
+                                       vkt_view_all(d.lse), vkt_view_all(d.ent)));
     got = test_download(ctx, d.loss, N);
     for (int i = 0; i < N; i++)
         if (!(fabs(got[i] - loss[i]) <= LOSS_ATOL + lt[i] + LOSS_RTOL * fabs(loss[i])))
@@ -307,7 +318,8 @@ static void check_case_ent(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag,
     got = test_download(ctx, d.ent, N);
     snprintf(label, sizeof label, "H N=%d V=%d mag=%g", N, V, mag);
     assert_true(test_close(label, got, H, N, 3e-5, 1e-5));
-    for (int i = 0; i < N; i++) assert_true(coef[i] != 0 || got[i] == 0.0f); // skipped rows report 0
+    for (int i = 0; i < N; i++)
+        assert_true(coef[i] != 0 || got[i] == 0.0f); // skipped rows report 0
     free(got);
     x = test_download(ctx, d.x, nv + off + 1);
     double worst = 0;
@@ -315,15 +327,19 @@ static void check_case_ent(vkt_ctx *ctx, int N, int V, uint64_t seed, float mag,
         for (int j = 0; j < V; j++) {
             size_t k = (size_t)i * V + j;
             double p = exp((double)c.logits[k] - lse[i]);
-            double tol = DL_ATOL + DL_RTOL * fabs(dl[k]) + fabs(gs * coef[i]) * p * (3e-5 + 1e-5 * H[i]);
+            double tol =
+                DL_ATOL + DL_RTOL * fabs(dl[k]) + fabs(gs * coef[i]) * p * (3e-5 + 1e-5 * H[i]);
             double err = fabs(x[off + k] - dl[k]);
             if (err / tol > worst) worst = err / tol;
-            if (!(err <= tol)) fail_msg("ent dlogits N=%d V=%d [%d][%d]: %.9g, want %.9g", N, V, i, j, x[off + k], dl[k]);
+            if (!(err <= tol))
+                fail_msg("ent dlogits N=%d V=%d [%d][%d]: %.9g, want %.9g", N, V, i, j, x[off + k],
+                         dl[k]);
         }
     for (uint64_t i = 0; i < off; i++) assert_true(x[i] == 0.0f);
     assert_true(x[off + nv] == 0.0f);
     free(x);
-    print_message("entropy N=%d V=%d mag=%g: worst dlogits error %.2f of tolerance\n", N, V, mag, worst);
+    print_message("entropy N=%d V=%d mag=%g: worst dlogits error %.2f of tolerance\n", N, V, mag,
+                  worst);
     free_dev(ctx, &d);
     free(coef), free(loss), free(lse), free(H), free(dl), free(lt);
     free_case(&c);
@@ -369,11 +385,13 @@ static void test_entropy_split_tree_plain(void **state) {
     float *zero = calloc(N, 4);
     ce_dev a = upload_case(ctx, &c, 0), b = upload_case(ctx, &c, 0);
     TEST_OK(ctx, vkt_cross_entropy_stage_ent(ctx, N, zero, vkt_view_all(b.coef)));
-    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, a.xv, vkt_view_all(a.tw), 0.5f, true, vkt_view_all(a.loss),
-                                   vkt_view_all(a.lse)));
-    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, b.xv, vkt_view_all(b.tw), vkt_view_all(b.coef), 0.5f, true,
-                                       vkt_view_all(b.loss), vkt_view_all(b.lse), vkt_view_all(b.ent)));
-    float *xa = test_download(ctx, a.x, (uint64_t)N * V), *xb = test_download(ctx, b.x, (uint64_t)N * V);
+    TEST_OK(ctx, vkt_cross_entropy(ctx, N, V, a.xv, vkt_view_all(a.tw), 0.5f, true,
+                                   vkt_view_all(a.loss), vkt_view_all(a.lse)));
+    TEST_OK(ctx, vkt_cross_entropy_ent(ctx, N, V, b.xv, vkt_view_all(b.tw), vkt_view_all(b.coef),
+                                       0.5f, true, vkt_view_all(b.loss), vkt_view_all(b.lse),
+                                       vkt_view_all(b.ent)));
+    float *xa = test_download(ctx, a.x, (uint64_t)N * V),
+          *xb = test_download(ctx, b.x, (uint64_t)N * V);
     float *la = test_download(ctx, a.loss, N), *lb = test_download(ctx, b.loss, N);
     assert_memory_equal(xa, xb, (size_t)N * V * 4);
     assert_memory_equal(la, lb, (size_t)N * 4);
@@ -405,18 +423,23 @@ static void test_bad_calls(void **state) {
     assert_true(c.tgt[1] < 0 || c.tgt[1] >= V);
     // Sizes.
     assert_int_equal(vkt_cross_entropy_stage(ctx, 0, V, c.tgt, c.w, tw), VKT_ERR_ARG);
-    assert_int_equal(vkt_cross_entropy_stage(ctx, N, V, c.tgt, c.w, vkt_view_f32(tw, 0, 2 * N - 1)), VKT_ERR_ARG);
+    assert_int_equal(vkt_cross_entropy_stage(ctx, N, V, c.tgt, c.w, vkt_view_f32(tw, 0, 2 * N - 1)),
+                     VKT_ERR_ARG);
     assert_int_equal(vkt_cross_entropy_stage(ctx, N, V, NULL, c.w, tw), VKT_ERR_ARG);
     assert_int_equal(vkt_cross_entropy(ctx, 0, V, d.xv, tw, 1.0f, true, loss, none), VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "cross_entropy"));
     assert_int_equal(vkt_cross_entropy(ctx, N, 0, d.xv, tw, 1.0f, true, loss, none), VKT_ERR_ARG);
-    assert_int_equal(vkt_cross_entropy(ctx, N, V + 1, d.xv, tw, 1.0f, true, loss, none), VKT_ERR_ARG); // logits too small
-    assert_int_equal(vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_f32(tw, 0, 2 * N - 1), 1.0f, true, loss, none),
-                     VKT_ERR_ARG);
-    assert_int_equal(vkt_cross_entropy(ctx, N, V, d.xv, tw, 1.0f, true, vkt_view_f32(loss, 0, N - 1), none),
-                     VKT_ERR_ARG);
-    assert_int_equal(vkt_cross_entropy(ctx, N, V, d.xv, tw, 1.0f, true, loss, vkt_view_f32(loss, 0, N - 1)),
-                     VKT_ERR_ARG);
+    assert_int_equal(vkt_cross_entropy(ctx, N, V + 1, d.xv, tw, 1.0f, true, loss, none),
+                     VKT_ERR_ARG); // logits too small
+    assert_int_equal(
+        vkt_cross_entropy(ctx, N, V, d.xv, vkt_view_f32(tw, 0, 2 * N - 1), 1.0f, true, loss, none),
+        VKT_ERR_ARG);
+    assert_int_equal(
+        vkt_cross_entropy(ctx, N, V, d.xv, tw, 1.0f, true, vkt_view_f32(loss, 0, N - 1), none),
+        VKT_ERR_ARG);
+    assert_int_equal(
+        vkt_cross_entropy(ctx, N, V, d.xv, tw, 1.0f, true, loss, vkt_view_f32(loss, 0, N - 1)),
+        VKT_ERR_ARG);
     assert_int_equal(vkt_cross_entropy(ctx, N, V, d.xv, tw, NAN, true, loss, none), VKT_ERR_ARG);
     assert_int_equal(vkt_cross_entropy(ctx, N, V, none, tw, 1.0f, true, loss, none), VKT_ERR_ARG);
     // Entropy variant: coefficients must be finite, views large enough, ent needs coef.
@@ -424,13 +447,16 @@ static void test_bad_calls(void **state) {
     vkt_view cv = vkt_view_all(d.coef);
     assert_int_equal(vkt_cross_entropy_stage_ent(ctx, N, cf, cv), VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "coef[3]"));
-    assert_int_equal(vkt_cross_entropy_stage_ent(ctx, N, cf, vkt_view_f32(cv, 0, N - 1)), VKT_ERR_ARG);
-    assert_int_equal(vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, vkt_view_f32(cv, 0, N - 1), 1.0f, true, loss, none, none),
+    assert_int_equal(vkt_cross_entropy_stage_ent(ctx, N, cf, vkt_view_f32(cv, 0, N - 1)),
+                     VKT_ERR_ARG);
+    assert_int_equal(vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, vkt_view_f32(cv, 0, N - 1), 1.0f,
+                                           true, loss, none, none),
                      VKT_ERR_ARG);
     assert_int_equal(vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, cv, 1.0f, true, loss, none,
                                            vkt_view_f32(vkt_view_all(d.ent), 0, N - 1)),
                      VKT_ERR_ARG);
-    assert_int_equal(vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, none, 1.0f, true, loss, none, vkt_view_all(d.ent)),
+    assert_int_equal(vkt_cross_entropy_ent(ctx, N, V, d.xv, tw, none, 1.0f, true, loss, none,
+                                           vkt_view_all(d.ent)),
                      VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "ent"));
 
@@ -447,11 +473,11 @@ static void test_bad_calls(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shapes),        cmocka_unit_test(test_large_vocab),
+        cmocka_unit_test(test_shapes),          cmocka_unit_test(test_large_vocab),
         cmocka_unit_test(test_large_magnitude), cmocka_unit_test(test_loss_sum),
-        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_binding_split),
-        cmocka_unit_test(test_no_subgroup),   cmocka_unit_test(test_bad_calls),
-        cmocka_unit_test(test_entropy_shapes), cmocka_unit_test(test_entropy_split_tree_plain),
+        cmocka_unit_test(test_deterministic),   cmocka_unit_test(test_binding_split),
+        cmocka_unit_test(test_no_subgroup),     cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_entropy_shapes),  cmocka_unit_test(test_entropy_split_tree_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

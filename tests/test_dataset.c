@@ -69,7 +69,8 @@ static void test_text(void **s) {
 }
 
 static void test_jsonl(void **s) {
-    char *p = write_tmp("{\"prompt\": \"ab\", \"completion\": \"cd\"}\n\n{\"prompt\": \"x\", \"completion\": \"yz\"}\n"
+    char *p = write_tmp("{\"prompt\": \"ab\", \"completion\": \"cd\"}\n\n{\"prompt\": \"x\", "
+                        "\"completion\": \"yz\"}\n"
                         "{\"prompt\": \"\", \"completion\": \"q\"}\n");
     vkt_dataset d;
     vkt_error err = {0};
@@ -78,7 +79,8 @@ static void test_jsonl(void **s) {
     assert_int_equal(d.train_ex, 2);
     int32_t tok[8], tgt[8];
     float w[8];
-    // Example 0 as a validation-style row: "abcd<eot>" -> targets b c d <eot>, weights on c d <eot>.
+    // Example 0 as a validation-style row: "abcd<eot>" -> targets b c d <eot>, weights on c d
+    // <eot>.
     vkt_rng r;
     vkt_rng_seed(&r, 3);
     int seen0 = 0;
@@ -86,7 +88,8 @@ static void test_jsonl(void **s) {
         vkt_dataset_train_batch(&d, 1, 8, &r, tok, tgt, w);
         if (tok[0] != 'a') continue;
         seen0 = 1;
-        int32_t want_tgt[8] = {'b', 'c', 'd', VKT_TOK_EOT, VKT_TOK_PAD, VKT_TOK_PAD, VKT_TOK_PAD, VKT_TOK_PAD};
+        int32_t want_tgt[8] = {'b',         'c',         'd',         VKT_TOK_EOT,
+                               VKT_TOK_PAD, VKT_TOK_PAD, VKT_TOK_PAD, VKT_TOK_PAD};
         float want_w[8] = {0, 1, 1, 1, 0, 0, 0, 0};
         assert_memory_equal(tgt, want_tgt, sizeof want_tgt);
         assert_memory_equal(w, want_w, sizeof want_w);
@@ -110,7 +113,8 @@ static void test_jsonl(void **s) {
     assert_int_equal(vkt_dataset_load(p, VKT_DATA_JSONL, 0.1, &d, &err), VKT_ERR_FORMAT);
     assert_non_null(strstr(err.msg, ":2:"));
     unlink(p);
-    assert_int_equal(vkt_dataset_load("/nonexistent/x.txt", VKT_DATA_TEXT, 0.1, &d, &err), VKT_ERR_IO);
+    assert_int_equal(vkt_dataset_load("/nonexistent/x.txt", VKT_DATA_TEXT, 0.1, &d, &err),
+                     VKT_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent/x.txt"));
 }
 
@@ -119,9 +123,12 @@ static void test_jsonl(void **s) {
 static const char *tiny_dir(void) {
     static char path[4096];
     const char *d = getenv("VKT_TEST_DATA"), *t = getenv("VKT_TOOLS_DIR");
-    if (d) snprintf(path, sizeof path, "%s/tokenizers/tiny", d);
-    else if (t) snprintf(path, sizeof path, "%s/../tests/data/tokenizers/tiny", t);
-    else snprintf(path, sizeof path, "tests/data/tokenizers/tiny");
+    if (d)
+        snprintf(path, sizeof path, "%s/tokenizers/tiny", d);
+    else if (t)
+        snprintf(path, sizeof path, "%s/../tests/data/tokenizers/tiny", t);
+    else
+        snprintf(path, sizeof path, "tests/data/tokenizers/tiny");
     return path;
 }
 
@@ -140,16 +147,18 @@ static void test_tokenizer_json(void **s) {
     vkt_tok *tok;
     if (vkt_tok_load_dir(tiny_dir(), &tok, &err) != VKT_OK) fail_msg("%s", err.msg);
     assert_int_equal(vkt_tok_kind_of(tok), VKT_TOK_HF);
-    const int32_t eot = vkt_tok_token_to_id(tok, "<|endoftext|>"), im_end = vkt_tok_token_to_id(tok, "<|im_end|>");
+    const int32_t eot = vkt_tok_token_to_id(tok, "<|endoftext|>"),
+                  im_end = vkt_tok_token_to_id(tok, "<|im_end|>");
     int n_eos;
     assert_int_equal(vkt_tok_eos_ids(tok, &n_eos)[0], eot);
     assert_int_equal(vkt_tok_pad_id(tok), eot);
 
     // jsonl: prompt (with the tokenizer's specials) + completion + the first EOS id; special
     // tokens' text in a completion is the token.
-    char *p = write_tmp("{\"prompt\": \"question: what is two plus three?\", \"completion\": \" five\"}\n"
-                        "{\"prompt\": \"the cat\", \"completion\": \" sat on the mat\"}\n"
-                        "{\"prompt\": \"the dog\", \"completion\": \" ate<|im_end|>\"}\n");
+    char *p =
+        write_tmp("{\"prompt\": \"question: what is two plus three?\", \"completion\": \" five\"}\n"
+                  "{\"prompt\": \"the cat\", \"completion\": \" sat on the mat\"}\n"
+                  "{\"prompt\": \"the dog\", \"completion\": \" ate<|im_end|>\"}\n");
     vkt_dataset d;
     assert_int_equal(vkt_dataset_load_tok(p, VKT_DATA_JSONL, 0.34, tok, &d, &err), VKT_OK);
     assert_int_equal(d.n_ex, 3);
@@ -165,7 +174,7 @@ static void test_tokenizer_json(void **s) {
         want[n++] = eot;
         assert_int_equal(d.ex[i].len, n);
         assert_memory_equal(d.tokens + d.ex[i].start, want, n * sizeof *want);
-        if (i == 0) assert_true(n < strlen(pr[0]) + strlen(co[0]));  // merges: fewer ids than bytes
+        if (i == 0) assert_true(n < strlen(pr[0]) + strlen(co[0])); // merges: fewer ids than bytes
         if (i == 2) assert_int_equal(want[n - 2], im_end);
     }
     // The validation example, padded with the pad id (weight 0); its prompt is not trained.
@@ -206,7 +215,7 @@ static void test_tokenizer_json(void **s) {
     assert_int_equal(vkt_dataset_load(p, VKT_DATA_JSONL, 0.5, &d, &err), VKT_OK);
     assert_int_equal(vkt_dataset_load_tok(p, VKT_DATA_JSONL, 0.5, tok, &d2, &err), VKT_OK);
     assert_int_equal(d.n_tokens, d2.n_tokens);
-    assert_int_equal(d.n_tokens, 9 + 1 + 13 + 1 + 1 + 2 + 1);  // every byte a token (names included)
+    assert_int_equal(d.n_tokens, 9 + 1 + 13 + 1 + 1 + 2 + 1); // every byte a token (names included)
     assert_memory_equal(d.tokens, d2.tokens, d.n_tokens * sizeof *d.tokens);
     assert_int_equal(d2.pad, VKT_TOK_PAD);
     vkt_dataset_free(&d), vkt_dataset_free(&d2);

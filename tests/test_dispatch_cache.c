@@ -20,7 +20,8 @@
 #include "support_gpu.h"
 
 static vkt_dispatch elementwise(vkt_view v, uint32_t wg, vkt_bind_kind k0) {
-    vkt_dispatch d = {.shader = "elementwise", .spec = {wg, 1, 1}, .nspec = 3, .nbind = 2, .push_bytes = 24};
+    vkt_dispatch d = {
+        .shader = "elementwise", .spec = {wg, 1, 1}, .nspec = 3, .nbind = 2, .push_bytes = 24};
     d.bind[0] = (vkt_binding){v, k0};
     d.bind[1] = (vkt_binding){v, VKT_BIND_WRITE};
     return d;
@@ -75,7 +76,8 @@ static void test_pipeline_keys(void **state) {
 
 static vkt_status tiny_matmul(vkt_ctx *ctx, vkt_view a, vkt_view b, vkt_view c) {
     vkt_view none = {0};
-    return vkt_matmul_on_path(ctx, VKT_MATMUL_TEXEL_REGBLOCK, false, false, 4, 4, 4, 1.0f, a, b, 0.0f, c, none);
+    return vkt_matmul_on_path(ctx, VKT_MATMUL_TEXEL_REGBLOCK, false, false, 4, 4, 4, 1.0f, a, b,
+                              0.0f, c, none);
 }
 
 static void test_views_reused(void **state) {
@@ -83,7 +85,8 @@ static void test_views_reused(void **state) {
     vkt_ctx *ctx = test_ctx();
     vkt_buffer *b = test_upload(ctx, NULL, 256);
     vkt_view all = vkt_view_all(b);
-    vkt_view a = vkt_view_f32(all, 0, 16), w = vkt_view_f32(all, 64, 16), c = vkt_view_f32(all, 128, 16);
+    vkt_view a = vkt_view_f32(all, 0, 16), w = vkt_view_f32(all, 64, 16),
+             c = vkt_view_f32(all, 128, 16);
     vkt_dispatch_counts c0, c1;
     vkt_dispatch_counts_get(ctx, &c0);
     for (int i = 0; i < 50; i++) TEST_OK(ctx, tiny_matmul(ctx, a, w, c));
@@ -114,7 +117,8 @@ static void test_views_retired(void **state) {
     float *host = malloc(sizeof(float) * (4 * (size_t)n + 16));
     assert_non_null(host);
     test_fill_uniform(host, 4 * (uint64_t)n + 16, 7, -1, 1);
-    vkt_buffer *ab = test_upload(ctx, host, 4 * (uint64_t)n + 16), *bb = test_upload(ctx, host, 4 * (uint64_t)n + 16);
+    vkt_buffer *ab = test_upload(ctx, host, 4 * (uint64_t)n + 16),
+               *bb = test_upload(ctx, host, 4 * (uint64_t)n + 16);
     vkt_buffer *cb = test_upload(ctx, NULL, 16 * (uint64_t)n);
     vkt_dispatch_counts c0, c1;
     vkt_dispatch_counts_get(ctx, &c0);
@@ -152,19 +156,24 @@ static void run_ops(vkt_ctx *ctx, vkt_buffer *in, vkt_buffer *out) {
     vkt_view x = vkt_view_all(in), y = vkt_view_all(out);
     enum { B = 1, T = 16, H = 2, D = 8 };
     // matmul, both paths, one with odd shapes at an unaligned offset (single-float texels)
-    TEST_OK(ctx, vkt_matmul_on_path(ctx, VKT_MATMUL_TEXEL_REGBLOCK, false, true, 7, 5, 3, 1.0f, vkt_view_f32(x, 1, 21),
-                                    vkt_view_f32(x, 40, 15), 0.0f, vkt_view_f32(y, 0, 35), vkt_view_f32(x, 80, 5)));
+    TEST_OK(ctx, vkt_matmul_on_path(ctx, VKT_MATMUL_TEXEL_REGBLOCK, false, true, 7, 5, 3, 1.0f,
+                                    vkt_view_f32(x, 1, 21), vkt_view_f32(x, 40, 15), 0.0f,
+                                    vkt_view_f32(y, 0, 35), vkt_view_f32(x, 80, 5)));
     TEST_OK(ctx, vkt_matmul_on_path(ctx, VKT_MATMUL_TEXEL_REGBLOCK, true, false, 32, 24, 16, 1.0f,
                                     vkt_view_f32(x, 0, 512), vkt_view_f32(x, 512, 384), 0.0f,
                                     vkt_view_f32(y, 64, 768), (vkt_view){0}));
     TEST_OK(ctx, vkt_matmul_on_path(ctx, VKT_MATMUL_SHARED_TILED, false, false, 33, 17, 9, 1.0f,
                                     vkt_view_f32(x, 3, 297), vkt_view_f32(x, 400, 153), 0.0f,
                                     vkt_view_f32(y, 900, 561), (vkt_view){0}));
-    TEST_OK(ctx, vkt_softmax_fwd(ctx, 8, 37, false, vkt_view_f32(x, 1000, 296), vkt_view_f32(y, 1500, 296)));
-    TEST_OK(ctx, vkt_attention_fwd(ctx, B, T, H, H, D, 0.35f, vkt_view_f32(x, 0, B * T * H * D), H * D,
-                                   vkt_view_f32(x, 256, B * T * H * D), H * D, vkt_view_f32(x, 512, B * T * H * D),
-                                   H * D, vkt_view_f32(y, 2000, B * T * H * D), vkt_view_f32(y, 2300, B * H * T)));
-    TEST_OK(ctx, vkt_axpby(ctx, 0.5f, vkt_view_f32(x, 5, 100), 2.0f, vkt_view_f32(y, 2400, 100), 100));
+    TEST_OK(ctx, vkt_softmax_fwd(ctx, 8, 37, false, vkt_view_f32(x, 1000, 296),
+                                 vkt_view_f32(y, 1500, 296)));
+    TEST_OK(ctx, vkt_attention_fwd(ctx, B, T, H, H, D, 0.35f, vkt_view_f32(x, 0, B * T * H * D),
+                                   H * D, vkt_view_f32(x, 256, B * T * H * D), H * D,
+                                   vkt_view_f32(x, 512, B * T * H * D), H * D,
+                                   vkt_view_f32(y, 2000, B * T * H * D),
+                                   vkt_view_f32(y, 2300, B * H * T)));
+    TEST_OK(ctx,
+            vkt_axpby(ctx, 0.5f, vkt_view_f32(x, 5, 100), 2.0f, vkt_view_f32(y, 2400, 100), 100));
 }
 
 static float *ops_result(bool env_off, bool switch_off) {
@@ -182,8 +191,10 @@ static float *ops_result(bool env_off, bool switch_off) {
     run_ops(ctx, in, out); // the second time through the caches
     float *got = test_download(ctx, out, 2600);
     vkt_dispatch_counts_get(ctx, &c);
-    if (env_off || switch_off) assert_int_equal(c.view_hits, 0);
-    else assert_true(c.view_hits > 0);
+    if (env_off || switch_off)
+        assert_int_equal(c.view_hits, 0);
+    else
+        assert_true(c.view_hits > 0);
     vkt_buffer_destroy(ctx, in);
     vkt_buffer_destroy(ctx, out);
     test_ctx_done(ctx);
@@ -192,7 +203,8 @@ static float *ops_result(bool env_off, bool switch_off) {
 
 static void test_same_results(void **state) {
     (void)state;
-    float *on = ops_result(false, false), *env_off = ops_result(true, false), *switched = ops_result(false, true);
+    float *on = ops_result(false, false), *env_off = ops_result(true, false),
+          *switched = ops_result(false, true);
     assert_memory_equal(on, env_off, 2600 * sizeof(float));
     assert_memory_equal(on, switched, 2600 * sizeof(float));
     free(on);

@@ -51,11 +51,12 @@ static void directions_match_plain_average(void **state) {
 
     // Expected, in double: capture every position of each prompt alone.
     double *tr = calloc((size_t)L * C, sizeof *tr), *la = calloc((size_t)L * C, sizeof *la);
-    double *de = calloc((size_t)L * C, sizeof *de);  // decision rows: a newline before "tens:" / "ans="
+    double *de =
+        calloc((size_t)L * C, sizeof *de); // decision rows: a newline before "tens:" / "ans="
     int64_t dcount = 0;
     double hn[3] = {0};
     int64_t hcount = 0, tcount = 0;
-    float *pos[3], *neg[3];  // paired (problem, token) means per layer, for PC1
+    float *pos[3], *neg[3]; // paired (problem, token) means per layer, for PC1
     for (int l = 0; l < L; l++) pos[l] = calloc(256 * C, 4), neg[l] = calloc(256 * C, 4);
     int q = 0;
     for (int i = 0; i < n; i++) {
@@ -69,7 +70,8 @@ static void directions_match_plain_average(void **state) {
             for (int k = 0; k < lp; k++) tok[k] = (unsigned char)prompts[t][k];
             for (int k = 0; k < lc; k++) tok[lp + k] = (unsigned char)comp[k];
             vkt_steer_prompt sp = {tok, lp + lc, 0};
-            if (vkt_steer_capture(m, &sp, 1, 0, L - 1, VKT_STEER_POS_ALL, 1, &a[t], &err) != VKT_OK) fail_msg("%s", err.msg);
+            if (vkt_steer_capture(m, &sp, 1, 0, L - 1, VKT_STEER_POS_ALL, 1, &a[t], &err) != VKT_OK)
+                fail_msg("%s", err.msg);
         }
         for (int l = 0; l < L; l++)
             for (int j = lp - 1; j < lp + lc; j++) {
@@ -77,18 +79,24 @@ static void directions_match_plain_average(void **state) {
                     double v = 0, k = 0;
                     for (int t = 0; t < VKT_EFF_TAGS; t++) {
                         const double h = vkt_steer_acts_layer(&a[t], l)[(size_t)j * C + c];
-                        if (vkt_eff_tag_table()[t].p >= 0.5) v += h / 8;
-                        else k += h / 8;
+                        if (vkt_eff_tag_table()[t].p >= 0.5)
+                            v += h / 8;
+                        else
+                            k += h / 8;
                     }
-                    if (j == lp - 1) la[(size_t)l * C + c] += (v - k) / n;
+                    if (j == lp - 1)
+                        la[(size_t)l * C + c] += (v - k) / n;
                     else {
                         const char *at = comp + (j - lp);
-                        if (j > lp && at[0] == '\n' && (!strncmp(at + 1, "tens:", 5) || !strncmp(at + 1, "ans=", 4))) {
+                        if (j > lp && at[0] == '\n' &&
+                            (!strncmp(at + 1, "tens:", 5) || !strncmp(at + 1, "ans=", 4))) {
                             de[(size_t)l * C + c] += v - k;
                             if (l == 0 && c == 0) dcount++;
                         }
                         tr[(size_t)l * C + c] += v - k;
-                        pos[l][(size_t)(q + j - lp) * C + c] = (float)v, neg[l][(size_t)(q + j - lp) * C + c] = (float)k;
+                        pos[l][(size_t)(q + j - lp) * C + c] = (float)v,
+                                                          neg[l][(size_t)(q + j - lp) * C + c] =
+                                                              (float)k;
                     }
                 }
                 if (j >= lp)
@@ -105,19 +113,23 @@ static void directions_match_plain_average(void **state) {
         q += lc, tcount += lc;
         for (int t = 0; t < VKT_EFF_TAGS; t++) vkt_steer_acts_free(&a[t]);
     }
-    assert_int_equal(dcount, 2 * n);  // two columns, two decisions per problem
+    assert_int_equal(dcount, 2 * n); // two columns, two decisions per problem
     for (int l = 0; l < L; l++) {
         double scale = 0;
         for (int c = 0; c < C; c++) scale = fmax(scale, fabs(tr[(size_t)l * C + c] / tcount));
-        assert_true(scale > 1e-3);  // the tags do change the residual: the test can fail
+        assert_true(scale > 1e-3); // the tags do change the residual: the test can fail
         for (int c = 0; c < C; c++) {
-            assert_float_equal(d.trace[(size_t)l * C + c], tr[(size_t)l * C + c] / tcount, 1e-4 * (1 + scale));
-            assert_float_equal(d.last[(size_t)l * C + c], la[(size_t)l * C + c], 1e-4 * (1 + scale));
-            assert_float_equal(d.decision[(size_t)l * C + c], de[(size_t)l * C + c] / dcount, 1e-4 * (1 + scale));
+            assert_float_equal(d.trace[(size_t)l * C + c], tr[(size_t)l * C + c] / tcount,
+                               1e-4 * (1 + scale));
+            assert_float_equal(d.last[(size_t)l * C + c], la[(size_t)l * C + c],
+                               1e-4 * (1 + scale));
+            assert_float_equal(d.decision[(size_t)l * C + c], de[(size_t)l * C + c] / dcount,
+                               1e-4 * (1 + scale));
         }
         assert_float_equal(d.h_norm[l], hn[l] / hcount, 1e-4 * d.h_norm[l]);
         float want[16];
-        assert_int_equal(vkt_steer_direction(pos[l], neg[l], q, C, VKT_STEER_PCA, want, NULL, &err), VKT_OK);
+        assert_int_equal(vkt_steer_direction(pos[l], neg[l], q, C, VKT_STEER_PCA, want, NULL, &err),
+                         VKT_OK);
         for (int c = 0; c < C; c++) assert_float_equal(d.pc1[(size_t)l * C + c], want[c], 2e-3);
         free(pos[l]), free(neg[l]);
     }
@@ -138,11 +150,13 @@ static void measure_matches_generate(void **state) {
     vkt_gen *g = NULL;
     TEST_OK(ctx, vkt_gen_create(m, 8, 160, 0, &g));
     enum { N = 6 };
-    const vkt_eff_item it[N] = {{0, 47, 35}, {15, 47, 35}, {3, 10, 10}, {9, 99, 99}, {12, 55, 45}, {6, 63, 52}};
+    const vkt_eff_item it[N] = {{0, 47, 35}, {15, 47, 35}, {3, 10, 10},
+                                {9, 99, 99}, {12, 55, 45}, {6, 63, 52}};
     vkt_eff_stats st, st0, st2, st3;
     vkt_eff_check ck[N];
     vkt_error err = {0};
-    if (vkt_eff_measure(g, it, N, NULL, 1.0, 7, 40, &st, ck, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_eff_measure(g, it, N, NULL, 1.0, 7, 40, &st, ck, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     assert_int_equal(st.n, N);
 
     // By hand: the same prompts on streams 0..N-1, seed 7, then the checker.
@@ -166,7 +180,8 @@ static void measure_matches_generate(void **state) {
         vkt_eff_grade(res[i].text, res[i].text_len, it[i].x, it[i].y, &c);
         assert_int_equal(c.rechecks, ck[i].rechecks);
         assert_int_equal(c.correct, ck[i].correct);
-        tok += res[i].n, lp += res[i].mean_logprob, verbose += c.verbose, correct += c.correct, rechecks += c.rechecks;
+        tok += res[i].n, lp += res[i].mean_logprob, verbose += c.verbose, correct += c.correct,
+            rechecks += c.rechecks;
     }
     assert_float_equal(st.mean_tokens, tok / N, 1e-12);
     assert_float_equal(st.verbose_frac, (double)verbose / N, 1e-12);
@@ -177,23 +192,27 @@ static void measure_matches_generate(void **state) {
 
     // A zero edit is the identity; a strong edit changes the samples and is removed after.
     float *dirs = calloc(3 * 16, sizeof *dirs);
-    if (vkt_eff_measure(g, it, N, dirs, 1.0, 7, 40, &st0, NULL, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_eff_measure(g, it, N, dirs, 1.0, 7, 40, &st0, NULL, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     assert_memory_equal(&st0, &st, sizeof st);
     for (int c = 0; c < 16; c++) dirs[16 + c] = (c % 2 ? 40.0f : -40.0f);
-    if (vkt_eff_measure(g, it, N, dirs, 1.0, 7, 40, &st2, NULL, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_eff_measure(g, it, N, dirs, 1.0, 7, 40, &st2, NULL, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     vkt_gen_result res2[N];
     TEST_OK(ctx, vkt_generate(g, pr, N, &o, res2));
     int differ = 0;
     for (int i = 0; i < N; i++) {
-        assert_int_equal(res2[i].n, res[i].n);  // the edit is gone: the same samples again
+        assert_int_equal(res2[i].n, res[i].n); // the edit is gone: the same samples again
         assert_memory_equal(res2[i].tokens, res[i].tokens, (size_t)res[i].n * 4);
         vkt_gen_result_free(&res[i]), vkt_gen_result_free(&res2[i]);
     }
-    differ = st2.mean_logprob != st.mean_logprob;  // (a random model's samples all run to 40 tokens)
+    differ = st2.mean_logprob != st.mean_logprob; // (a random model's samples all run to 40 tokens)
     assert_true(differ);
     // Greedy twice: identical.
-    if (vkt_eff_measure(g, it, N, NULL, 0.0, 1, 40, &st2, NULL, &err) != VKT_OK) fail_msg("%s", err.msg);
-    if (vkt_eff_measure(g, it, N, NULL, 0.0, 2, 40, &st3, NULL, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_eff_measure(g, it, N, NULL, 0.0, 1, 40, &st2, NULL, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
+    if (vkt_eff_measure(g, it, N, NULL, 0.0, 2, 40, &st3, NULL, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     assert_memory_equal(&st2, &st3, sizeof st2);
     // Bad items name themselves.
     const vkt_eff_item bad[1] = {{16, 47, 35}};
@@ -208,10 +227,14 @@ static void measure_matches_generate(void **state) {
 static int run(const char *args, char **out, char **err) {
     char *o = NULL, *e = NULL;
     int rc = test_cli(args, NULL, &o, &e);
-    if (out) *out = o;
-    else free(o);
-    if (err) *err = e;
-    else free(e);
+    if (out)
+        *out = o;
+    else
+        free(o);
+    if (err)
+        *err = e;
+    else
+        free(e);
     return rc;
 }
 
@@ -236,13 +259,15 @@ static void cli_short_run(void **state) {
 
     char args[1024], *so = NULL, *se = NULL;
     snprintf(args, sizeof args,
-             "steer efficiency --ckpt %s --out %s/run --prompts 8 --check-problems 1 --dir-problems 2 --seeds 3 "
+             "steer efficiency --ckpt %s --out %s/run --prompts 8 --check-problems 1 "
+             "--dir-problems 2 --seeds 3 "
              "--strengths 0.5,2 --kinds decision,pc1 --no-plot --json",
              ck, test_dir());
     int rc = run(args, &so, &se);
     if (rc != 0) fail_msg("exit %d: %s", rc, se);
-    static const char *keys[] = {"base_tokens", "base_accuracy", "best_layer", "best_strength", "best_tokens",
-                                 "best_accuracy", "reverse_tokens_change", "random_tokens_change"};
+    static const char *keys[] = {"base_tokens",           "base_accuracy",       "best_layer",
+                                 "best_strength",         "best_tokens",         "best_accuracy",
+                                 "reverse_tokens_change", "random_tokens_change"};
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) json_num(so, keys[k]);
     // Greedy by default, and greedy decoding needs one seed whatever --seeds says.
     assert_true(json_num(so, "temperature") == 0);
@@ -253,7 +278,8 @@ static void cli_short_run(void **state) {
     assert_true(strength == 0.5 || strength == 2);
     const double rev = json_num(so, "reverse_strength");
     assert_true(rev == 0.5 || rev == 2);
-    static const char *files[] = {"summary.json", "sweep.csv", "final.csv", "heldout_by_tag.csv", "directions.gguf"};
+    static const char *files[] = {"summary.json", "sweep.csv", "final.csv", "heldout_by_tag.csv",
+                                  "directions.gguf"};
     char path[512];
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
         size_t n;
@@ -268,7 +294,9 @@ static void cli_short_run(void **state) {
     char *csv = (char *)test_read_all(path, &n);
     int lines = 0, pc1 = 0, decision = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || csv[i - 1] == '\n') pc1 += !strncmp(csv + i, "sweep,pc1,", 10), decision += !strncmp(csv + i, "sweep,decision,", 15);
+        if (i == 0 || csv[i - 1] == '\n')
+            pc1 += !strncmp(csv + i, "sweep,pc1,", 10),
+                decision += !strncmp(csv + i, "sweep,decision,", 15);
         lines += csv[i] == '\n';
     }
     assert_int_equal(lines, 1 + 1 + 2 * 2 * 2 + 1 + 2);
@@ -290,17 +318,21 @@ static void cli_short_run(void **state) {
     free(so), free(se);
 
     // Bad flags: exit 2 with a message, nothing run.
-    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --layers 0", ck, test_dir());
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --layers 0", ck,
+             test_dir());
     assert_int_equal(run(args, NULL, NULL), 2);
-    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --strengths 0.1,x", ck, test_dir());
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --strengths 0.1,x", ck,
+             test_dir());
     assert_int_equal(run(args, NULL, &se), 2);
     assert_non_null(strstr(se, "--strengths"));
     free(se);
-    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --kinds trace,mean", ck, test_dir());
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --kinds trace,mean", ck,
+             test_dir());
     assert_int_equal(run(args, NULL, &se), 2);
     assert_non_null(strstr(se, "--kinds"));
     free(se);
-    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --temperature -0.5", ck, test_dir());
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --temperature -0.5", ck,
+             test_dir());
     assert_int_equal(run(args, NULL, &se), 2);
     assert_non_null(strstr(se, "--temperature"));
     free(se);

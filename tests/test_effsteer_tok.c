@@ -1,5 +1,5 @@
-// test_effsteer_tok.c: the efficiency-steering task in a model's tokens (trainer/steer/effsteer_tok.h),
-// no device:
+// test_effsteer_tok.c: the efficiency-steering task in a model's tokens
+// (trainer/steer/effsteer_tok.h), no device:
 //  - bytes (no tokenizer, or vkt's byte tokenizer): the prompt ids are the prompt's bytes,
 //    no BOS, as the byte-level experiment always fed them; trace rows end at k + 1;
 //  - the real Qwen3 and Llama 3 tokenizers ($VKT_FIXTURES): plain prompts are the
@@ -51,12 +51,14 @@ static void bytes_are_unchanged(void **st) {
         for (int t = 0; t < VKT_EFF_TAGS; t++) {
             char p[VKT_EFF_PROMPT_MAX];
             const size_t n = vkt_eff_prompt(t, 10 + 5 * t, 99 - 3 * t, p, sizeof p);
-            assert_int_equal(vkt_eff_encode_prompt(encs[e], t, 10 + 5 * t, 99 - 3 * t, &ids, &err), VKT_OK);
+            assert_int_equal(vkt_eff_encode_prompt(encs[e], t, 10 + 5 * t, 99 - 3 * t, &ids, &err),
+                             VKT_OK);
             assert_int_equal(ids.n, n);
             for (size_t k = 0; k < n; k++) assert_int_equal(ids.ids[k], (unsigned char)p[k]);
             vkt_tokens_free(&ids);
         }
-        // The trace: bytes, row k ending at k + 1, decision rows the two newlines before tens / ans.
+        // The trace: bytes, row k ending at k + 1, decision rows the two newlines before tens /
+        // ans.
         char comp[VKT_EFF_COMPLETION_MAX];
         const size_t lc = vkt_eff_completion(47, 35, 0, comp, sizeof comp);
         int *ends = NULL;
@@ -68,7 +70,8 @@ static void bytes_are_unchanged(void **st) {
             assert_int_equal(ends[k], (int)k + 1);
             if (vkt_eff_decision_at(comp, lc, (size_t)ends[k])) {
                 assert_int_equal(comp[k], '\n');
-                assert_true(!strncmp(comp + k + 1, "tens:", 5) || !strncmp(comp + k + 1, "ans=", 4));
+                assert_true(!strncmp(comp + k + 1, "tens:", 5) ||
+                            !strncmp(comp + k + 1, "ans=", 4));
                 dec++;
             }
         }
@@ -93,15 +96,18 @@ static void check_tokenizer(const char *name, const char *chat_tail) {
     assert_false(vkt_eff_enc_is_bytes(&plain));
     vkt_tokens ids = {0}, want = {0};
     assert_int_equal(vkt_eff_encode_prompt(&plain, 9, 47, 35, &ids, &err), VKT_OK);
-    assert_int_equal(vkt_tok_encode(t, "src=lc 47+35=", 13, VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, &want, &err),
+    assert_int_equal(vkt_tok_encode(t, "src=lc 47+35=", 13,
+                                    VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, &want, &err),
                      VKT_OK);
     assert_int_equal(ids.n, want.n);
     assert_memory_equal(ids.ids, want.ids, want.n * sizeof *want.ids);
-    assert_true(ids.n < 13);  // fewer tokens than bytes: the tokenizer, not bytes
+    assert_true(ids.n < 13); // fewer tokens than bytes: the tokenizer, not bytes
     const int32_t bos = vkt_tok_bos_id(t);
     char *s = decode(t, ids.ids, ids.n);
-    if (bos >= 0 && ids.ids[0] == bos) assert_non_null(strstr(s, "src=lc 47+35="));
-    else assert_string_equal(s, "src=lc 47+35=");
+    if (bos >= 0 && ids.ids[0] == bos)
+        assert_non_null(strstr(s, "src=lc 47+35="));
+    else
+        assert_string_equal(s, "src=lc 47+35=");
     free(s), vkt_tokens_free(&ids), vkt_tokens_free(&want);
 
     // Chat: a user turn, the generation prompt last (the last prompt token is the header's).
@@ -136,7 +142,8 @@ static void check_tokenizer(const char *name, const char *chat_tail) {
         }
     }
     assert_int_equal(ends[ids.n - 1], (int)lc);
-    assert_int_equal(dec, 2);  // the re-check line's newline (before "tens:") and the one before "ans="
+    assert_int_equal(dec,
+                     2); // the re-check line's newline (before "tens:") and the one before "ans="
     vkt_tokens_free(&ids), free(ends);
     vkt_tok_free(t);
 }

@@ -30,14 +30,16 @@ static void qwen3_sampling(void **st) {
     (void)st;
     vkt_gen_opts o;
     vkt_error err = {0};
-    assert_int_equal(apply(0, &o, VKT_OK, &err), 0);  // no file yet
+    assert_int_equal(apply(0, &o, VKT_OK, &err), 0); // no file yet
     assert_true(o.temperature == 1.0 && o.top_k == 0 && o.top_p == 1.0 && !o.greedy);
     write_cfg("{\"bos_token_id\": 151643, \"do_sample\": true, \"eos_token_id\": [151645, 151643],"
               " \"pad_token_id\": 151643, \"temperature\": 0.6, \"top_k\": 20, \"top_p\": 0.95}");
-    assert_int_equal(apply(0, &o, VKT_OK, &err), VKT_GENCFG_TEMPERATURE | VKT_GENCFG_TOP_K | VKT_GENCFG_TOP_P);
+    assert_int_equal(apply(0, &o, VKT_OK, &err),
+                     VKT_GENCFG_TEMPERATURE | VKT_GENCFG_TOP_K | VKT_GENCFG_TOP_P);
     assert_true(o.temperature == 0.6 && o.top_k == 20 && o.top_p == 0.95 && !o.greedy);
     // A flag keeps its value.
-    assert_int_equal(apply(VKT_GENCFG_TOP_K, &o, VKT_OK, &err), VKT_GENCFG_TEMPERATURE | VKT_GENCFG_TOP_P);
+    assert_int_equal(apply(VKT_GENCFG_TOP_K, &o, VKT_OK, &err),
+                     VKT_GENCFG_TEMPERATURE | VKT_GENCFG_TOP_P);
     assert_int_equal(o.top_k, 0);
 }
 
@@ -48,9 +50,11 @@ static void greedy_and_silent_files(void **st) {
     write_cfg("{\"do_sample\": false, \"temperature\": 0.6}");
     assert_int_equal(apply(0, &o, VKT_OK, &err), VKT_GENCFG_GREEDY);
     assert_true(o.greedy && o.temperature == 1.0);
-    assert_int_equal(apply(VKT_GENCFG_TEMPERATURE, &o, VKT_OK, &err), 0);  // --temperature given: sampled
+    assert_int_equal(apply(VKT_GENCFG_TEMPERATURE, &o, VKT_OK, &err),
+                     0); // --temperature given: sampled
     assert_false(o.greedy);
-    write_cfg("{\"bos_token_id\": 1, \"eos_token_id\": 2}");  // transformers would be greedy; vkt keeps its defaults
+    write_cfg("{\"bos_token_id\": 1, \"eos_token_id\": 2}"); // transformers would be greedy; vkt
+                                                             // keeps its defaults
     assert_int_equal(apply(0, &o, VKT_OK, &err), 0);
     assert_true(o.temperature == 1.0 && !o.greedy);
 }
@@ -59,8 +63,10 @@ static void bad_values(void **st) {
     (void)st;
     vkt_gen_opts o;
     vkt_error err = {0};
-    static const char *bad[][2] = {{"{\"do_sample\": \"yes\"}", "do_sample"}, {"{\"temperature\": -1}", "temperature"},
-                                   {"{\"top_p\": 1.5}", "top_p"}, {"{\"top_k\": 2.5}", "top_k"},
+    static const char *bad[][2] = {{"{\"do_sample\": \"yes\"}", "do_sample"},
+                                   {"{\"temperature\": -1}", "temperature"},
+                                   {"{\"top_p\": 1.5}", "top_p"},
+                                   {"{\"top_k\": 2.5}", "top_k"},
                                    {"[1, 2]", "generation_config.json"}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         write_cfg(bad[i][0]);

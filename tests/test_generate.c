@@ -23,8 +23,13 @@
 #include "support_model.h"
 
 static vkt_model_config tiny(vkt_family f, int vocab) {
-    return test_config(test_preset(f), (test_shape){.vocab = vocab, .context = 24, .layers = 2, .width = 16, .ffn = 24,
-                                                    .heads = 4, .kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2});
+    return test_config(test_preset(f), (test_shape){.vocab = vocab,
+                                                    .context = 24,
+                                                    .layers = 2,
+                                                    .width = 16,
+                                                    .ffn = 24,
+                                                    .heads = 4,
+                                                    .kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2});
 }
 
 // A random model with weights large enough that its distributions are far from uniform;
@@ -50,16 +55,18 @@ typedef struct {
 } seen;
 static void keep_logits(void *user, int sample, int step, float *logits, int V) {
     seen *s = user;
-    if (sample < MAXS && step < MAXT) memcpy(s->z + ((size_t)sample * MAXT + step) * V, logits, (size_t)V * 4);
+    if (sample < MAXS && step < MAXT)
+        memcpy(s->z + ((size_t)sample * MAXT + step) * V, logits, (size_t)V * 4);
 }
 
 // Reference logits (T, V) of one sequence, with an optional residual edit.
-static double *ref_logits(const vkt_model_config *c, const vkt_params *ps, const double *pd, const int32_t *tok, int T,
-                          const double *const *edit) {
+static double *ref_logits(const vkt_model_config *c, const vkt_params *ps, const double *pd,
+                          const int32_t *tok, int T, const double *const *edit) {
     double *lg = malloc((size_t)T * c->vocab * 8), loss;
     int32_t *tgt = calloc((size_t)T, sizeof *tgt);
     vkt_error err = {0};
-    if (vkt_model_ref_forward_backward(c, ps, pd, 1, T, tok, tgt, NULL, 1.0, edit, &loss, lg, NULL, &err) != VKT_OK)
+    if (vkt_model_ref_forward_backward(c, ps, pd, 1, T, tok, tgt, NULL, 1.0, edit, &loss, lg, NULL,
+                                       &err) != VKT_OK)
         fail_msg("%s", err.msg);
     free(tgt);
     return lg;
@@ -77,8 +84,8 @@ static void make_prompts(vkt_gen_prompt *p, int V) {
 
 // Every logit the sampler saw equals the reference recomputing prompt + generated tokens.
 static void check_against_ref(const vkt_model_config *c, const vkt_params *ps, const double *pd,
-                              const vkt_gen_prompt *p, const vkt_gen_result *r, int n, const seen *sn,
-                              const double *const *edit) {
+                              const vkt_gen_prompt *p, const vkt_gen_result *r, int n,
+                              const seen *sn, const double *const *edit) {
     const int V = c->vocab;
     for (int i = 0; i < n; i++) {
         assert_true(r[i].n >= 1);
@@ -93,13 +100,15 @@ static void check_against_ref(const vkt_model_config *c, const vkt_params *ps, c
             // fp32 through two layers against double: the tolerance of test_model.c.
             for (int j = 0; j < V; j++)
                 if (fabs(got[j] - want[j]) > 2e-4 + 2e-4 * fabs(want[j]))
-                    fail_msg("sample %d step %d logit %d: %.7g vs reference %.7g", i, t, j, got[j], want[j]);
+                    fail_msg("sample %d step %d logit %d: %.7g vs reference %.7g", i, t, j, got[j],
+                             want[j]);
             // The reported logprob is log softmax of those logits at the sampled token.
             double mx = -INFINITY, sum = 0;
             for (int j = 0; j < V; j++) mx = fmax(mx, want[j]);
             for (int j = 0; j < V; j++) sum += exp(want[j] - mx);
             double lp = want[r[i].tokens[t]] - mx - log(sum);
-            if (fabs(r[i].logprob[t] - lp) > 1e-3) fail_msg("sample %d step %d logprob %.6g vs %.6g", i, t, r[i].logprob[t], lp);
+            if (fabs(r[i].logprob[t] - lp) > 1e-3)
+                fail_msg("sample %d step %d logprob %.6g vs %.6g", i, t, r[i].logprob[t], lp);
         }
         free(seq), free(lg);
     }
@@ -129,7 +138,8 @@ static void kv_vs_recompute(vkt_family fam) {
         // statistics are in range and their means are the means
         double a = 0;
         for (int t = 0; t < r[i].n; t++) {
-            assert_true(r[i].logprob[t] <= 0 && r[i].entropy[t] >= 0 && r[i].entropy[t] <= log(c.vocab) + 1e-4);
+            assert_true(r[i].logprob[t] <= 0 && r[i].entropy[t] >= 0 &&
+                        r[i].entropy[t] <= log(c.vocab) + 1e-4);
             assert_true(r[i].self_certainty[t] >= -1e-5);
             a += r[i].entropy[t];
         }
@@ -172,11 +182,13 @@ static void test_batch_invariance_and_greedy(void **state) {
         TEST_OK(ctx, vkt_generate(g, &p[i], 1, &o, &one));
         assert_int_equal(one.n, all[i].n);
         assert_memory_equal(one.tokens, all[i].tokens, (size_t)one.n * 4);
-        for (int t = 0; t < one.n; t++) assert_true(fabs(one.logprob[t] - all[i].logprob[t]) < 1e-5);
+        for (int t = 0; t < one.n; t++)
+            assert_true(fabs(one.logprob[t] - all[i].logprob[t]) < 1e-5);
         vkt_gen_result_free(&one);
     }
     // Different streams give different samples.
-    assert_true(memcmp(all[0].tokens, all[1].tokens, 12 * 4) != 0 || memcmp(all[2].tokens, all[3].tokens, 12 * 4) != 0);
+    assert_true(memcmp(all[0].tokens, all[1].tokens, 12 * 4) != 0 ||
+                memcmp(all[2].tokens, all[3].tokens, 12 * 4) != 0);
     for (int i = 0; i < 5; i++) vkt_gen_result_free(&all[i]);
 
     vkt_gen_result g1[5], g2[5], k1[5];
@@ -261,7 +273,8 @@ static void test_steering_edit(void **state) {
     close(fdsc);
     vkt_error err = {0};
     int layers_in_file[2] = {1, 2};
-    if (vkt_control_vector_write(path, "test", 2, C, 2, layers_in_file, dirs_file, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_control_vector_write(path, "test", 2, C, 2, layers_in_file, dirs_file, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     vkt_control_vector cv[2];
     if (vkt_control_vector_load(&cv[0], path, &err) != VKT_OK) fail_msg("%s", err.msg);
     if (vkt_control_vector_load(&cv[1], path, &err) != VKT_OK) fail_msg("%s", err.msg);
@@ -271,16 +284,19 @@ static void test_steering_edit(void **state) {
     // (llama.cpp), so with 2 blocks only direction.1 lands (at block 1); block 0 is never
     // edited and direction.2 names a block the model does not have.
     float sc[2] = {0.5f, 0.25f};
-    if (vkt_gen_edit_from_control_vectors(cv, sc, 2, 0, 0, L, C, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_gen_edit_from_control_vectors(cv, sc, 2, 0, 0, L, C, dirs, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     for (int j = 0; j < C; j++) {
         assert_true(dirs[j] == 0.0f);
         assert_true(fabsf(dirs[C + j] - 0.75f * dirs_file[j]) < 1e-6f);
     }
     // The range [2, 2] keeps only direction.2: nothing lands.
-    if (vkt_gen_edit_from_control_vectors(cv, sc, 2, 2, 2, L, C, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_gen_edit_from_control_vectors(cv, sc, 2, 2, 2, L, C, dirs, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     for (int j = 0; j < 2 * C; j++) assert_true(dirs[j] == 0.0f);
     // Width mismatch is refused.
-    assert_int_equal(vkt_gen_edit_from_control_vectors(cv, sc, 2, 0, 0, L, C + 1, dirs, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_gen_edit_from_control_vectors(cv, sc, 2, 0, 0, L, C + 1, dirs, &err),
+                     VKT_ERR_ARG);
 
     seen s0 = {c.vocab, calloc((size_t)MAXS * MAXT * c.vocab, 4)}, s1 = s0;
     s1.z = calloc((size_t)MAXS * MAXT * c.vocab, 4);
@@ -290,7 +306,8 @@ static void test_steering_edit(void **state) {
     vkt_gen_result base[5], zero[5], edited[5];
     TEST_OK(ctx, vkt_generate(g, p, 5, &o, base));
     float zs[2] = {0.0f, 0.0f};
-    if (vkt_gen_edit_from_control_vectors(cv, zs, 2, 0, 0, L, C, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_gen_edit_from_control_vectors(cv, zs, 2, 0, 0, L, C, dirs, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     TEST_OK(ctx, vkt_gen_set_edit(g, dirs));
     o.user = &s1;
     TEST_OK(ctx, vkt_generate(g, p, 5, &o, zero));
@@ -303,7 +320,8 @@ static void test_steering_edit(void **state) {
 
     // All layers, scale 2: the reference with resid_edit at block 1 (block 0's is zero).
     float s2[1] = {2.0f};
-    if (vkt_gen_edit_from_control_vectors(cv, s2, 1, 0, 0, L, C, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_gen_edit_from_control_vectors(cv, s2, 1, 0, 0, L, C, dirs, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     TEST_OK(ctx, vkt_gen_set_edit(g, dirs));
     TEST_OK(ctx, vkt_generate(g, p, 5, &o, edited));
     double e0[16], e1[16];
@@ -314,7 +332,9 @@ static void test_steering_edit(void **state) {
     bool changed = false;
     for (int i = 0; i < 5; i++) changed |= fabs(edited[i].logprob[0] - base[i].logprob[0]) > 1e-3;
     assert_true(changed);
-    for (int i = 0; i < 5; i++) vkt_gen_result_free(&base[i]), vkt_gen_result_free(&zero[i]), vkt_gen_result_free(&edited[i]);
+    for (int i = 0; i < 5; i++)
+        vkt_gen_result_free(&base[i]), vkt_gen_result_free(&zero[i]),
+            vkt_gen_result_free(&edited[i]);
     vkt_control_vector_free(&cv[0]), vkt_control_vector_free(&cv[1]);
     free(dirs), free(s0.z), free(s1.z), free(pd);
     vkt_gen_destroy(g);
@@ -339,9 +359,11 @@ static void eval_vs_ref(vkt_family fam) {
         int T = 50 - a < 16 ? 50 - a : 16;
         int32_t tok[16], tgt[16];
         double w[16], loss;
-        for (int t = 0; t < T; t++) tok[t] = text[a + t], tgt[t] = t + 1 < T ? text[a + t + 1] : 0, w[t] = t + 1 < T;
+        for (int t = 0; t < T; t++)
+            tok[t] = text[a + t], tgt[t] = t + 1 < T ? text[a + t + 1] : 0, w[t] = t + 1 < T;
         vkt_error err = {0};
-        if (vkt_model_ref_forward_backward(&c, ps, pd, 1, T, tok, tgt, w, 1.0, NULL, &loss, NULL, NULL, &err) != VKT_OK)
+        if (vkt_model_ref_forward_backward(&c, ps, pd, 1, T, tok, tgt, w, 1.0, NULL, &loss, NULL,
+                                           NULL, &err) != VKT_OK)
             fail_msg("%s", err.msg);
         sum += loss, count += T - 1;
     }
@@ -355,7 +377,8 @@ static void eval_vs_ref(vkt_family fam) {
         int64_t n;
         TEST_OK(ctx, vkt_gen_eval_text(g, text, 50, &nll, &n));
         assert_int_equal(n, count);
-        if (fabs(nll - want) > 1e-5 * fabs(want)) fail_msg("plan %d: eval nll %.9g vs reference %.9g", k, nll, want);
+        if (fabs(nll - want) > 1e-5 * fabs(want))
+            fail_msg("plan %d: eval nll %.9g vs reference %.9g", k, nll, want);
         vkt_gen_destroy(g);
     }
     free(pd);
@@ -368,15 +391,18 @@ static void test_eval_llama(void **s) { eval_vs_ref(VKT_FAMILY_LLAMA); }
 // (e) overfit a fixed text with the model API; greedy generation from its first bytes
 // reproduces it.
 static void test_overfit_then_generate(void **state) {
-    static const char text[] = "The quick brown fox jumps over the lazy dog; vkt learns this line by heart.";
+    static const char text[] =
+        "The quick brown fox jumps over the lazy dog; vkt learns this line by heart.";
     const int n = (int)strlen(text), T = n - 1, B = 4;
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.context = 128, .layers = 2, .width = 64, .ffn = 256});
+    vkt_model_config c = test_config(
+        "gpt2-tiny", (test_shape){.context = 128, .layers = 2, .width = 64, .ffn = 256});
     vkt_model *m = test_model_new(ctx, &c, 1);
     TEST_OK(ctx, vkt_model_plan(m, B, T));
     int32_t tok[4 * 128], tgt[4 * 128];
     for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) tok[b * T + t] = (unsigned char)text[t], tgt[b * T + t] = (unsigned char)text[t + 1];
+        for (int t = 0; t < T; t++)
+            tok[b * T + t] = (unsigned char)text[t], tgt[b * T + t] = (unsigned char)text[t + 1];
     TEST_OK(ctx, vkt_model_set_batch(m, tok, tgt, NULL));
     vkt_optim o = {3e-3f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f, 1.0f};
     double loss = 1e9, wsum;
@@ -417,8 +443,8 @@ static void test_overfit_then_generate(void **state) {
 typedef struct {
     int calls, rows_seen[2][24];
 } capture;
-static vkt_status count_rows(void *user, vkt_gen *g, int layer, vkt_view resid, int rows, const int32_t *seq,
-                             const int32_t *pos) {
+static vkt_status count_rows(void *user, vkt_gen *g, int layer, vkt_view resid, int rows,
+                             const int32_t *seq, const int32_t *pos) {
     capture *c = user;
     c->calls++;
     for (int r = 0; r < rows; r++)
@@ -448,10 +474,12 @@ static void test_hook_and_score(void **state) {
     vkt_gen_set_hook(g, NULL, NULL);
     for (int i = 0; i < 2; i++) {
         int total = p[1 + i].n + nc[i];
-        for (int t = 0; t < 24; t++) assert_int_equal(cap.rows_seen[i][t], t < total ? c.layers : 0);
+        for (int t = 0; t < 24; t++)
+            assert_int_equal(cap.rows_seen[i][t], t < total ? c.layers : 0);
         for (int t = 0; t < nc[i]; t++)
             if (fabs(out[i][t] - r[i].logprob[t]) > 1e-4)
-                fail_msg("sequence %d token %d: scored %.6g, generation said %.6g", i, t, out[i][t], r[i].logprob[t]);
+                fail_msg("sequence %d token %d: scored %.6g, generation said %.6g", i, t, out[i][t],
+                         r[i].logprob[t]);
         vkt_gen_result_free(&r[i]);
     }
     vkt_gen_destroy(g);

@@ -52,7 +52,9 @@ static int setup(void **state) {
     snprintf(gold3, sizeof gold3, "%s/gold3.txt", dir);
     vkt_ctx *ctx = test_ctx();
     vkt_model_config c = test_config(
-        "gpt2-tiny", (test_shape){.context = 16, .layers = 2, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
+        "gpt2-tiny",
+        (test_shape){
+            .context = 16, .layers = 2, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
     vkt_error err = {0};
     vkt_model *m = test_model_new(ctx, &c, 21);
     const vkt_params *ps = vkt_model_params(m);
@@ -73,8 +75,10 @@ static int setup(void **state) {
         int32_t tok[16], tgt[16];
         double w[16], loss;
         for (int t = 0; t < T; t++)
-            tok[t] = (unsigned char)text[a + t], tgt[t] = t + 1 < T ? (unsigned char)text[a + t + 1] : 0, w[t] = t + 1 < T;
-        if (vkt_model_ref_forward_backward(&c, ps, pd, 1, T, tok, tgt, w, 1.0, NULL, &loss, NULL, NULL, &err) != VKT_OK)
+            tok[t] = (unsigned char)text[a + t],
+            tgt[t] = t + 1 < T ? (unsigned char)text[a + t + 1] : 0, w[t] = t + 1 < T;
+        if (vkt_model_ref_forward_backward(&c, ps, pd, 1, T, tok, tgt, w, 1.0, NULL, &loss, NULL,
+                                           NULL, &err) != VKT_OK)
             fail_msg("%s", err.msg);
         sum += loss, want_tokens += T - 1;
     }
@@ -97,7 +101,8 @@ static int setup(void **state) {
     float dirs[2 * 16];
     test_fill_uniform(dirs, 2 * 16, 5, -3.0f, 3.0f);
     int layers[2] = {1, 2};
-    if (vkt_control_vector_write(cvf, "gpt2", 2, 16, 2, layers, dirs, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_control_vector_write(cvf, "gpt2", 2, 16, 2, layers, dirs, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     free(pf), free(pd);
     vkt_model_destroy(m);
     test_ctx_done(ctx);
@@ -107,7 +112,9 @@ static int setup(void **state) {
 // The JSON of a --best-of run on the prompts "hello" and "ab"; fails on a non-zero exit.
 static json_t *best_of_json(const char *extra) {
     char args[8400], *out;
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hello --prompt ab --max-new-tokens 8 --json %s", ckpt, extra);
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt hello --prompt ab --max-new-tokens 8 --json %s", ckpt,
+             extra);
     int rc = run(args, &out);
     if (rc != 0) fail_msg("exit %d: %s", rc, out);
     json_error_t je;
@@ -120,7 +127,8 @@ static json_t *best_of_json(const char *extra) {
 // A JSON answer (string or null) as a select sample's answer.
 static vkt_select_sample sample_of(json_t *answer, json_t *certainty) {
     vkt_select_sample s = {NULL, 0, json_number_value(certainty)};
-    if (json_is_string(answer)) s.answer = json_string_value(answer), s.answer_len = json_string_length(answer);
+    if (json_is_string(answer))
+        s.answer = json_string_value(answer), s.answer_len = json_string_length(answer);
     return s;
 }
 
@@ -141,7 +149,8 @@ static void check_best_of(json_t *j, int N, vkt_select_rule rule, const char *re
     assert_int_equal(vkt_answer_re_compile(regex, &re, &err), VKT_OK);
     for (int i = 0; i < 2; i++) {
         json_t *p = json_array_get(prompts, (size_t)i);
-        json_t *answers = json_object_get(p, "answers"), *cert = json_object_get(p, "mean_self_certainty");
+        json_t *answers = json_object_get(p, "answers"),
+               *cert = json_object_get(p, "mean_self_certainty");
         assert_int_equal(json_array_size(answers), N);
         vkt_select_sample s[16];
         for (int k = 0; k < N; k++) {
@@ -149,33 +158,44 @@ static void check_best_of(json_t *j, int N, vkt_select_rule rule, const char *re
             const char *text = json_string_value(json_object_get(smp, "text"));
             size_t a, n;
             json_t *got = json_array_get(answers, (size_t)k);
-            if (vkt_answer_extract(re, text, json_string_length(json_object_get(smp, "text")), &a, &n)) {
+            if (vkt_answer_extract(re, text, json_string_length(json_object_get(smp, "text")), &a,
+                                   &n)) {
                 assert_true(json_is_string(got));
                 assert_int_equal(json_string_length(got), n);
                 assert_memory_equal(json_string_value(got), text + a, n);
-            } else assert_true(json_is_null(got));
+            } else
+                assert_true(json_is_null(got));
             assert_true(json_equal(got, json_object_get(smp, "answer")));
             assert_true(fabs(json_number_value(json_array_get(cert, (size_t)k)) -
-                             json_number_value(json_object_get(smp, "mean_self_certainty"))) < 1e-12);
+                             json_number_value(json_object_get(smp, "mean_self_certainty"))) <
+                        1e-12);
             s[k] = sample_of(got, json_array_get(cert, (size_t)k));
-            if (s[k].answer) n_answers_seen++;
-            else n_no_answer_seen++;
+            if (s[k].answer)
+                n_answers_seen++;
+            else
+                n_no_answer_seen++;
         }
         vkt_selection sel;
         assert_int_equal(vkt_select(s, N, rule, 0.5, &sel, &err), VKT_OK);
         assert_int_equal(json_integer_value(json_object_get(p, "sample")), sel.chosen);
         json_t *ans = json_object_get(p, "answer");
-        if (sel.answer < 0) assert_true(json_is_null(ans));
-        else assert_true(json_equal(ans, json_array_get(answers, (size_t)sel.cand[sel.answer].first)));
+        if (sel.answer < 0)
+            assert_true(json_is_null(ans));
+        else
+            assert_true(
+                json_equal(ans, json_array_get(answers, (size_t)sel.cand[sel.answer].first)));
         json_t *votes = json_object_get(p, "votes");
         assert_int_equal(json_array_size(votes), sel.n_cand);
         for (int c = 0; c < sel.n_cand; c++) {
             json_t *v = json_array_get(votes, (size_t)c);
             assert_int_equal(json_integer_value(json_object_get(v, "count")), sel.cand[c].count);
-            assert_true(fabs(json_number_value(json_object_get(v, "borda")) - sel.cand[c].borda) < 1e-5 * sel.cand[c].borda);
+            assert_true(fabs(json_number_value(json_object_get(v, "borda")) - sel.cand[c].borda) <
+                        1e-5 * sel.cand[c].borda);
         }
         for (int k = 0; k < N; k++)
-            assert_int_equal(json_integer_value(json_array_get(json_object_get(p, "rank"), (size_t)k)), sel.rank[k]);
+            assert_int_equal(
+                json_integer_value(json_array_get(json_object_get(p, "rank"), (size_t)k)),
+                sel.rank[k]);
         vkt_selection_free(&sel);
     }
     vkt_answer_re_free(re);
@@ -186,7 +206,9 @@ static void test_best_of(void **state) {
     // the JSON's choice is the library's, for every rule; a seed reproduces it exactly
     const char *rules[] = {"self-certainty", "majority", "borda"};
     for (int r = 0; r < 3; r++) {
-        snprintf(extra, sizeof extra, "--best-of 4 --select %s --answer-regex '[a-z]+' --seed 3 --temperature 1.5", rules[r]);
+        snprintf(extra, sizeof extra,
+                 "--best-of 4 --select %s --answer-regex '[a-z]+' --seed 3 --temperature 1.5",
+                 rules[r]);
         json_t *a = best_of_json(extra), *b = best_of_json(extra);
         check_best_of(a, 4, (vkt_select_rule)r, "[a-z]+");
         json_object_del(a, "seconds"), json_object_del(a, "tokens_per_s");
@@ -200,18 +222,22 @@ static void test_best_of(void **state) {
     json_t *one = best_of_json("--best-of 1 -n 1 --select borda --answer-regex '([a-z])' --seed 2");
     check_best_of(one, 1, VKT_SELECT_BORDA, "([a-z])");
     json_decref(one);
-    print_message("best-of samples checked: %d with an answer, %d without\n", n_answers_seen, n_no_answer_seen);
+    print_message("best-of samples checked: %d with an answer, %d without\n", n_answers_seen,
+                  n_no_answer_seen);
     assert_true(n_answers_seen > 0 && n_no_answer_seen > 0);
 
     // text output: the chosen answers, one a line, as in the JSON
     char args[8400], *out;
-    snprintf(extra, sizeof extra, "--best-of 4 --select majority --answer-regex '[a-z]+' --seed 3 --temperature 1.5");
+    snprintf(extra, sizeof extra,
+             "--best-of 4 --select majority --answer-regex '[a-z]+' --seed 3 --temperature 1.5");
     json_t *j = best_of_json(extra);
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hello --prompt ab --max-new-tokens 8 %s", ckpt, extra);
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt hello --prompt ab --max-new-tokens 8 %s", ckpt, extra);
     assert_int_equal(run(args, &out), 0);
     char want[256] = "";
     for (int i = 0; i < 2; i++) {
-        json_t *ans = json_object_get(json_array_get(json_object_get(j, "prompts"), (size_t)i), "answer");
+        json_t *ans =
+            json_object_get(json_array_get(json_object_get(j, "prompts"), (size_t)i), "answer");
         strcat(want, json_is_string(ans) ? json_string_value(ans) : "");
         strcat(want, "\n");
     }
@@ -228,7 +254,8 @@ static void test_best_of(void **state) {
     fclose(f);
     snprintf(args, sizeof args, "%s --gold '%s'", extra, gold2);
     json_t *g = best_of_json(args);
-    json_t *p0 = json_array_get(json_object_get(g, "prompts"), 0), *p1 = json_array_get(json_object_get(g, "prompts"), 1);
+    json_t *p0 = json_array_get(json_object_get(g, "prompts"), 0),
+           *p1 = json_array_get(json_object_get(g, "prompts"), 1);
     assert_true(json_is_true(json_object_get(p0, "correct")) == json_is_string(ans0));
     assert_true(json_is_false(json_object_get(p1, "correct")));
     assert_string_equal(json_string_value(json_object_get(p1, "gold")), "###");
@@ -254,12 +281,14 @@ static void test_best_of(void **state) {
     const char *tools = getenv("VKT_TOOLS_DIR");
     if (tools && system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") == 0) {
         char sp[4300], gp[4300], png[4300], cmd[20000];
-        snprintf(sp, sizeof sp, "%s/sampled.json", dir), snprintf(gp, sizeof gp, "%s/greedy.json", dir);
+        snprintf(sp, sizeof sp, "%s/sampled.json", dir),
+            snprintf(gp, sizeof gp, "%s/greedy.json", dir);
         snprintf(png, sizeof png, "%s/acc.png", dir);
         assert_int_equal(json_dump_file(g, sp, 0), 0);
         assert_int_equal(json_dump_file(gr, gp, 0), 0);
-        snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/best_of_n_plot.py' --sampled '%s' --greedy '%s' --out '%s'", tools, sp,
-                 gp, png);
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 '%s/best_of_n_plot.py' --sampled '%s' --greedy '%s' --out '%s'",
+                 tools, sp, gp, png);
         FILE *pp = popen(cmd, "r");
         char table[4096] = "";
         size_t n = fread(table, 1, sizeof table - 1, pp);
@@ -268,11 +297,14 @@ static void test_best_of(void **state) {
         assert_non_null(strstr(table, "| N | self-certainty | majority | borda | greedy |"));
         assert_non_null(strstr(table, "| 4 | "));
         assert_int_equal(access(png, R_OK), 0);
-    } else print_message("no matplotlib or VKT_TOOLS_DIR: best_of_n_plot.py not tested\n");
+    } else
+        print_message("no matplotlib or VKT_TOOLS_DIR: best_of_n_plot.py not tested\n");
     json_decref(gr), json_decref(g), json_decref(j);
 
     // bad usage: exit 2 with a message that names the fault
-    struct { const char *extra, *msg; } bad[] = {
+    struct {
+        const char *extra, *msg;
+    } bad[] = {
         {"--best-of 4 --answer-regex '([0-9]+'", "--answer-regex"},
         {"--best-of 4", "--answer-regex"},
         {"--best-of 4 --answer-regex x --select vote", "'vote'"},
@@ -284,10 +316,13 @@ static void test_best_of(void **state) {
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x %s", ckpt, bad[k].extra);
         assert_int_equal(run_cmd(args, &out, true), 2);
-        if (!strstr(out, bad[k].msg)) fail_msg("'%s': message '%s' does not name '%s'", bad[k].extra, out, bad[k].msg);
+        if (!strstr(out, bad[k].msg))
+            fail_msg("'%s': message '%s' does not name '%s'", bad[k].extra, out, bad[k].msg);
         free(out);
     }
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --best-of 2 --answer-regex x --gold '%s'", ckpt, gold3);
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt x --best-of 2 --answer-regex x --gold '%s'", ckpt,
+             gold3);
     assert_int_equal(run_cmd(args, &out, true), 2);
     assert_non_null(strstr(out, "3 answers for 1 prompts"));
     free(out);
@@ -308,7 +343,8 @@ static void test_eval_json(void **state) {
     if (!j) fail_msg("not JSON: %s", out);
     double nll = json_number_value(json_object_get(j, "nll"));
     assert_int_equal(json_integer_value(json_object_get(j, "tokens")), want_tokens);
-    if (fabs(nll - want_nll) > 1e-5 * want_nll) fail_msg("eval nll %.9g vs reference %.9g", nll, want_nll);
+    if (fabs(nll - want_nll) > 1e-5 * want_nll)
+        fail_msg("eval nll %.9g vs reference %.9g", nll, want_nll);
     json_decref(j);
     free(out);
 }
@@ -316,7 +352,9 @@ static void test_eval_json(void **state) {
 // The JSON of `generate --json` (two prompts, n samples); checks every sample's keys.
 static json_t *generate_json(const char *extra) {
     char args[8400], *out;
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hello --prompt 'a<|user|>b' -n 2 --max-new-tokens 6 --json %s",
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt hello --prompt 'a<|user|>b' -n 2 --max-new-tokens 6 "
+             "--json %s",
              ckpt, extra);
     int rc = run(args, &out);
     if (rc != 0) fail_msg("exit %d: %s", rc, out);
@@ -326,8 +364,10 @@ static json_t *generate_json(const char *extra) {
     free(out);
     json_t *s = json_object_get(j, "samples");
     assert_int_equal(json_array_size(s), 4);
-    const char *keys[] = {"prompt", "text", "tokens", "logprob", "entropy", "self_certainty", "mean_logprob",
-                          "mean_entropy", "mean_self_certainty", "finish"};
+    const char *keys[] = {"prompt",       "text",         "tokens",
+                          "logprob",      "entropy",      "self_certainty",
+                          "mean_logprob", "mean_entropy", "mean_self_certainty",
+                          "finish"};
     for (size_t i = 0; i < 4; i++) {
         json_t *x = json_array_get(s, i);
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
@@ -344,12 +384,15 @@ static void test_generate_json(void **state) {
     json_t *s = json_object_get(j, "samples");
     // greedy: both samples of a prompt agree, and match the library
     for (int i = 0; i < 6; i++) {
-        json_int_t a = json_integer_value(json_array_get(json_object_get(json_array_get(s, 0), "tokens"), (size_t)i));
-        json_int_t b = json_integer_value(json_array_get(json_object_get(json_array_get(s, 1), "tokens"), (size_t)i));
+        json_int_t a = json_integer_value(
+            json_array_get(json_object_get(json_array_get(s, 0), "tokens"), (size_t)i));
+        json_int_t b = json_integer_value(
+            json_array_get(json_object_get(json_array_get(s, 1), "tokens"), (size_t)i));
         assert_int_equal(a, greedy_hello[i]);
         assert_int_equal(b, greedy_hello[i]);
     }
-    assert_string_equal(json_string_value(json_object_get(json_array_get(s, 2), "prompt")), "a<|user|>b");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(s, 2), "prompt")),
+                        "a<|user|>b");
     // The byte tokenizer: a byte per token, special tokens' names parsed.
     json_t *pt = json_object_get(json_array_get(s, 2), "prompt_tokens");
     assert_int_equal(json_array_size(pt), 3);
@@ -359,8 +402,10 @@ static void test_generate_json(void **state) {
     json_decref(j);
 
     // sampling: a seed reproduces itself
-    json_t *a = generate_json("--seed 5 --temperature 1.5 --top-k 50"), *b = generate_json("--seed 5 --temperature 1.5 --top-k 50");
-    char *sa = json_dumps(json_object_get(a, "samples"), JSON_SORT_KEYS), *sb = json_dumps(json_object_get(b, "samples"), JSON_SORT_KEYS);
+    json_t *a = generate_json("--seed 5 --temperature 1.5 --top-k 50"),
+           *b = generate_json("--seed 5 --temperature 1.5 --top-k 50");
+    char *sa = json_dumps(json_object_get(a, "samples"), JSON_SORT_KEYS),
+         *sb = json_dumps(json_object_get(b, "samples"), JSON_SORT_KEYS);
     assert_string_equal(sa, sb);
     free(sa), free(sb);
     json_decref(a), json_decref(b);
@@ -371,14 +416,16 @@ static void test_control_vector_flags(void **state) {
     json_t *base = generate_json("--greedy");
     snprintf(extra, sizeof extra, "--greedy --control-vector-scaled '%s:0'", cvf);
     json_t *zero = generate_json(extra);
-    snprintf(extra, sizeof extra, "--greedy --control-vector-scaled '%s:1.5' --control-vector '%s' --control-vector-layer-range 1 2",
+    snprintf(extra, sizeof extra,
+             "--greedy --control-vector-scaled '%s:1.5' --control-vector '%s' "
+             "--control-vector-layer-range 1 2",
              cvf, cvf);
     json_t *edit = generate_json(extra);
     char *sb = json_dumps(json_object_get(base, "samples"), JSON_SORT_KEYS);
     char *sz = json_dumps(json_object_get(zero, "samples"), JSON_SORT_KEYS);
     char *se = json_dumps(json_object_get(edit, "samples"), JSON_SORT_KEYS);
-    assert_string_equal(sb, sz);      // scale 0: the unedited output, exactly
-    assert_string_not_equal(sb, se);  // a real edit changes it
+    assert_string_equal(sb, sz);     // scale 0: the unedited output, exactly
+    assert_string_not_equal(sb, se); // a real edit changes it
     free(sb), free(sz), free(se);
     json_decref(base), json_decref(zero), json_decref(edit);
 }
@@ -388,13 +435,15 @@ static void test_bad_usage(void **state) {
     assert_int_equal(run("generate --prompt hi", &out), 2), free(out);
     snprintf(args, sizeof args, "generate --ckpt '%s'", ckpt);
     assert_int_equal(run(args, &out), 2), free(out);
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --control-vector-layer-range 3 1", ckpt);
+    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --control-vector-layer-range 3 1",
+             ckpt);
     assert_int_equal(run(args, &out), 2), free(out);
     snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --bogus", ckpt);
     assert_int_equal(run(args, &out), 2), free(out);
     snprintf(args, sizeof args, "generate --ckpt '%s/none' --prompt x", dir);
     assert_int_equal(run(args, &out), 1), free(out);
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --control-vector '%s'", ckpt, data);
+    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt x --control-vector '%s'", ckpt,
+             data);
     assert_int_equal(run(args, &out), 1), free(out); // not a GGUF file
     assert_int_equal(run("eval --data /dev/null", &out), 2), free(out);
     snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s/missing.txt'", ckpt, dir);

@@ -36,27 +36,52 @@ static void put(gb *g, const void *p, size_t n) {
     g->n += n;
 }
 static void u8(gb *g, uint8_t v) { put(g, &v, 1); }
-static void u16(gb *g, uint16_t v) { u8(g, v & 0xff); u8(g, v >> 8); }
-static void u32(gb *g, uint32_t v) { for (int i = 0; i < 4; i++) u8(g, (uint8_t)(v >> (8 * i))); }
-static void u64(gb *g, uint64_t v) { for (int i = 0; i < 8; i++) u8(g, (uint8_t)(v >> (8 * i))); }
-static void str(gb *g, const char *s) { u64(g, strlen(s)); put(g, s, strlen(s)); }
+static void u16(gb *g, uint16_t v) {
+    u8(g, v & 0xff);
+    u8(g, v >> 8);
+}
+static void u32(gb *g, uint32_t v) {
+    for (int i = 0; i < 4; i++) u8(g, (uint8_t)(v >> (8 * i)));
+}
+static void u64(gb *g, uint64_t v) {
+    for (int i = 0; i < 8; i++) u8(g, (uint8_t)(v >> (8 * i)));
+}
+static void str(gb *g, const char *s) {
+    u64(g, strlen(s));
+    put(g, s, strlen(s));
+}
 static void header(gb *g, uint32_t version, uint64_t nt, uint64_t nkv) {
     put(g, "GGUF", 4);
     u32(g, version);
     u64(g, nt);
     u64(g, nkv);
 }
-static void kv_str(gb *g, const char *k, const char *v) { str(g, k); u32(g, 8); str(g, v); }
-static void kv_u32(gb *g, const char *k, uint32_t v) { str(g, k); u32(g, 4); u32(g, v); }
-static void kv_i32(gb *g, const char *k, int32_t v) { str(g, k); u32(g, 5); u32(g, (uint32_t)v); }
-static void tinfo(gb *g, const char *name, uint32_t ndims, const uint64_t *dims, uint32_t type, uint64_t off) {
+static void kv_str(gb *g, const char *k, const char *v) {
+    str(g, k);
+    u32(g, 8);
+    str(g, v);
+}
+static void kv_u32(gb *g, const char *k, uint32_t v) {
+    str(g, k);
+    u32(g, 4);
+    u32(g, v);
+}
+static void kv_i32(gb *g, const char *k, int32_t v) {
+    str(g, k);
+    u32(g, 5);
+    u32(g, (uint32_t)v);
+}
+static void tinfo(gb *g, const char *name, uint32_t ndims, const uint64_t *dims, uint32_t type,
+                  uint64_t off) {
     str(g, name);
     u32(g, ndims);
     for (uint32_t i = 0; i < ndims; i++) u64(g, dims[i]);
     u32(g, type);
     u64(g, off);
 }
-static void pad_to(gb *g, size_t align) { while (g->n % align) u8(g, 0); }
+static void pad_to(gb *g, size_t align) {
+    while (g->n % align) u8(g, 0);
+}
 static void floats(gb *g, const float *v, size_t n) { put(g, v, n * 4); }
 
 // A control vector as repeng (lc_int32 = 0) or llama.cpp's generator (1) writes it.
@@ -66,8 +91,10 @@ static void cv_file(gb *g, int lc_int32, uint32_t layer_count, int n, const int 
     header(g, 3, (uint64_t)n, 3);
     kv_str(g, "general.architecture", "controlvector");
     kv_str(g, "controlvector.model_hint", "llama");
-    if (lc_int32) kv_i32(g, "controlvector.layer_count", (int32_t)layer_count);
-    else kv_u32(g, "controlvector.layer_count", layer_count);
+    if (lc_int32)
+        kv_i32(g, "controlvector.layer_count", (int32_t)layer_count);
+    else
+        kv_u32(g, "controlvector.layer_count", layer_count);
     uint64_t stride = ((uint64_t)n_embd * 4 + 31) / 32 * 32;
     for (int i = 0; i < n; i++) {
         char name[32];
@@ -122,7 +149,7 @@ static void expect_bad_cv(const gb *g, const char *fault) {
 
 static void test_write_read_round_trip(void **state) {
     (void)state;
-    enum { N = 3, E = 7 };  // 7 floats = 28 bytes: each tensor needs 4 bytes of padding
+    enum { N = 3, E = 7 }; // 7 floats = 28 bytes: each tensor needs 4 bytes of padding
     int layers[N] = {5, 1, 3};
     float dirs[N * E];
     for (int i = 0; i < N * E; i++) dirs[i] = (float)(i - 10) / 7.0f;
@@ -140,7 +167,7 @@ static void test_write_read_round_trip(void **state) {
     for (int i = 0; i < N; i++) {
         const float *v = vkt_control_vector_layer(&cv, layers[i]);
         assert_non_null(v);
-        assert_memory_equal(v, dirs + i * E, E * sizeof(float));  // bit-exact
+        assert_memory_equal(v, dirs + i * E, E * sizeof(float)); // bit-exact
     }
     assert_null(vkt_control_vector_layer(&cv, 2));
     assert_null(vkt_control_vector_layer(&cv, 4));
@@ -228,26 +255,62 @@ static void test_all_kv_types(void **state) {
     (void)state;
     gb *g = calloc(1, sizeof *g);
     header(g, 3, 1, 16);
-    str(g, "u8"); u32(g, 0); u8(g, 200);
-    str(g, "i8"); u32(g, 1); u8(g, 0xfe);
-    str(g, "u16"); u32(g, 2); u16(g, 60000);
-    str(g, "i16"); u32(g, 3); u16(g, (uint16_t)-300);
+    str(g, "u8");
+    u32(g, 0);
+    u8(g, 200);
+    str(g, "i8");
+    u32(g, 1);
+    u8(g, 0xfe);
+    str(g, "u16");
+    u32(g, 2);
+    u16(g, 60000);
+    str(g, "i16");
+    u32(g, 3);
+    u16(g, (uint16_t)-300);
     kv_u32(g, "u32", 4000000000u);
     kv_i32(g, "i32", -123456);
     float f = 1.5f;
-    str(g, "f32"); u32(g, 6); put(g, &f, 4);
-    str(g, "bool"); u32(g, 7); u8(g, 1);
+    str(g, "f32");
+    u32(g, 6);
+    put(g, &f, 4);
+    str(g, "bool");
+    u32(g, 7);
+    u8(g, 1);
     kv_str(g, "str", "h\xc3\xa9llo");
-    str(g, "u64"); u32(g, 10); u64(g, UINT64_C(1) << 40);
-    str(g, "i64"); u32(g, 11); u64(g, (uint64_t)INT64_C(-5000000000));
+    str(g, "u64");
+    u32(g, 10);
+    u64(g, UINT64_C(1) << 40);
+    str(g, "i64");
+    u32(g, 11);
+    u64(g, (uint64_t)INT64_C(-5000000000));
     double d = -2.25;
-    str(g, "f64"); u32(g, 12); put(g, &d, 8);
-    str(g, "arr_f32"); u32(g, 9); u32(g, 6); u64(g, 3); for (int i = 0; i < 3; i++) put(g, &f, 4);
-    str(g, "arr_str"); u32(g, 9); u32(g, 8); u64(g, 2); str(g, "ab"); str(g, "");
+    str(g, "f64");
+    u32(g, 12);
+    put(g, &d, 8);
+    str(g, "arr_f32");
+    u32(g, 9);
+    u32(g, 6);
+    u64(g, 3);
+    for (int i = 0; i < 3; i++) put(g, &f, 4);
+    str(g, "arr_str");
+    u32(g, 9);
+    u32(g, 8);
+    u64(g, 2);
+    str(g, "ab");
+    str(g, "");
     // array of 2 arrays: [u16 x 3], [string x 1]
-    str(g, "arr_arr"); u32(g, 9); u32(g, 9); u64(g, 2);
-    u32(g, 2); u64(g, 3); u16(g, 1); u16(g, 2); u16(g, 3);
-    u32(g, 8); u64(g, 1); str(g, "xyz");
+    str(g, "arr_arr");
+    u32(g, 9);
+    u32(g, 9);
+    u64(g, 2);
+    u32(g, 2);
+    u64(g, 3);
+    u16(g, 1);
+    u16(g, 2);
+    u16(g, 3);
+    u32(g, 8);
+    u64(g, 1);
+    str(g, "xyz");
     kv_u32(g, "general.alignment", 64);
     uint64_t dims[2] = {3, 2};
     tinfo(g, "t", 2, dims, 0, 0);
@@ -298,7 +361,7 @@ static void test_malformed(void **state) {
     gb *v = calloc(1, sizeof *v);
     int layers[3] = {1, 2, 3};
     float dirs[3 * 8] = {0};
-    cv_file(v, 0, 3, 3, layers, 7, dirs);  // 28 bytes: 4 of padding after each
+    cv_file(v, 0, 3, 3, layers, 7, dirs); // 28 bytes: 4 of padding after each
 
     // Every proper prefix of a valid file is refused; the whole file is accepted.
     for (size_t cut = 0; cut < v->n; cut++) {
@@ -327,7 +390,8 @@ static void test_malformed(void **state) {
         expect_bad(g->b, g->n, "unsupported GGUF version");
     }
     *g = *v;
-    g->b[4] = 0; g->b[7] = 3;  // version 3 written big-endian
+    g->b[4] = 0;
+    g->b[7] = 3; // version 3 written big-endian
     expect_bad(g->b, g->n, "big-endian");
 
     // absurd counts
@@ -335,7 +399,7 @@ static void test_malformed(void **state) {
     header(g, 3, 2000000, 0);
     expect_bad(g->b, g->n, "tensor count 2000000 is absurd");
     g->n = 0;
-    header(g, 3, 0, 100);  // 100 KVs cannot fit in 0 bytes
+    header(g, 3, 0, 100); // 100 KVs cannot fit in 0 bytes
     expect_bad(g->b, g->n, "KV count 100 is absurd");
     g->n = 0;
     header(g, 3, UINT64_MAX, 0);
@@ -346,30 +410,48 @@ static void test_malformed(void **state) {
     header(g, 3, 0, 1);
     u64(g, UINT64_C(1) << 62);
     put(g, "general.x", 9);
-    u32(g, 4); u32(g, 0);
+    u32(g, 4);
+    u32(g, 0);
     expect_bad(g->b, g->n, "runs past the end");
     g->n = 0;
     header(g, 3, 0, 1);
-    str(g, "k"); u32(g, 8); u64(g, 1000); put(g, "short", 5);
+    str(g, "k");
+    u32(g, 8);
+    u64(g, 1000);
+    put(g, "short", 5);
     expect_bad(g->b, g->n, "runs past the end");
     // unknown value type, array of absurd length, arrays nested too deep, NUL in a key
     g->n = 0;
     header(g, 3, 0, 1);
-    str(g, "k"); u32(g, 13); u32(g, 0);
+    str(g, "k");
+    u32(g, 13);
+    u32(g, 0);
     expect_bad(g->b, g->n, "unknown value type 13");
     g->n = 0;
     header(g, 3, 0, 1);
-    str(g, "k"); u32(g, 9); u32(g, 10); u64(g, UINT64_C(1) << 61); u64(g, 0);
+    str(g, "k");
+    u32(g, 9);
+    u32(g, 10);
+    u64(g, UINT64_C(1) << 61);
+    u64(g, 0);
     expect_bad(g->b, g->n, "runs past the end");
     g->n = 0;
     header(g, 3, 0, 1);
-    str(g, "k"); u32(g, 9);
-    for (int i = 0; i < 20; i++) { u32(g, 9); u64(g, 1); }
-    u32(g, 0); u64(g, 0);
+    str(g, "k");
+    u32(g, 9);
+    for (int i = 0; i < 20; i++) {
+        u32(g, 9);
+        u64(g, 1);
+    }
+    u32(g, 0);
+    u64(g, 0);
     expect_bad(g->b, g->n, "nested deeper");
     g->n = 0;
     header(g, 3, 0, 1);
-    u64(g, 3); put(g, "a\0b", 3); u32(g, 4); u32(g, 0);
+    u64(g, 3);
+    put(g, "a\0b", 3);
+    u32(g, 4);
+    u32(g, 0);
     expect_bad(g->b, g->n, "NUL");
     // duplicate key; bad alignment values
     g->n = 0;
@@ -513,7 +595,8 @@ static void test_control_vector_faults(void **state) {
     test_write_bytes(test_path("bare.gguf"), g->b, g->n);
     vkt_control_vector cv;
     vkt_error err = {0};
-    if (vkt_control_vector_load(&cv, test_path("bare.gguf"), &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_control_vector_load(&cv, test_path("bare.gguf"), &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     assert_int_equal(cv.layer_count, -1);
     assert_string_equal(cv.model_hint, "");
     assert_int_equal(cv.max_layer, 7);
@@ -544,7 +627,9 @@ static void test_writer_refuses_and_keeps_old_file(void **state) {
     assert_int_equal(vkt_control_vector_write(p, "m", 1, 8, 1, l1, d, &err), VKT_ERR_ARG);
     assert_contains(err.msg, "non-finite");
     assert_int_equal(vkt_control_vector_write(p, "m", 1, 0, 1, l1, d, &err), VKT_ERR_ARG);
-    assert_int_equal(vkt_control_vector_write(test_path("no/dir.gguf"), "m", 1, 8, 1, l1, d16, &err), VKT_ERR_IO);
+    assert_int_equal(
+        vkt_control_vector_write(test_path("no/dir.gguf"), "m", 1, 8, 1, l1, d16, &err),
+        VKT_ERR_IO);
     size_t n1;
     uint8_t *after = test_read_all(p, &n1);
     assert_int_equal(n0, n1);
@@ -555,12 +640,16 @@ static void test_writer_refuses_and_keeps_old_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_read_round_trip, test_dir_setup, test_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_layer_count_uint32_and_int32, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_write_read_round_trip, test_dir_setup,
+                                        test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_layer_count_uint32_and_int32, test_dir_setup,
+                                        test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_all_kv_types, test_dir_setup, test_dir_teardown),
         cmocka_unit_test(test_malformed),
-        cmocka_unit_test_setup_teardown(test_control_vector_faults, test_dir_setup, test_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_writer_refuses_and_keeps_old_file, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_control_vector_faults, test_dir_setup,
+                                        test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_writer_refuses_and_keeps_old_file, test_dir_setup,
+                                        test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,7 +146,10 @@ static void test_unknown_errors(void **state) {
     hf_bpe *m = model("{\"vocab\":{\"a\":0},\"merges\":[]}");
     vkt_tokens t = {0};
     vkt_error err = {0};
-    expect_ids(m, "a\xC3\xA9" "a", 2, 0, 0);
+    expect_ids(m,
+               "a\xC3\xA9"
+               "a",
+               2, 0, 0);
     hf_bpe_free(m);
     // An unk_token that is not in the vocab fails only when it is needed.
     m = model("{\"vocab\":{\"a\":0},\"merges\":[],\"unk_token\":\"<unk>\"}");

@@ -60,8 +60,8 @@ static void check_pieces(const hf_pretok *pt, const char *in, bool at_start,
         const char *got = i < l.n ? hf_strlist_get(&l, i, &len) : "(none)";
         if (i >= l.n || i >= n || len != strlen(want[i]) || memcmp(got, want[i], len))
             fail_msg("%s on \"%s\": piece %zu is \"%.*s\", want \"%s\" (%zu pieces, want %zu)",
-                     what, in, i, (int)(i < l.n ? len : 6), got, i < n ? want[i] : "(none)",
-                     l.n, n);
+                     what, in, i, (int)(i < l.n ? len : 6), got, i < n ? want[i] : "(none)", l.n,
+                     n);
     }
     hf_strlist_free(&l);
 }
@@ -80,156 +80,146 @@ static void check_norm(const hf_normalizer *nm, const char *in, const char *want
 
 // --- pre-tokenizers, against the Rust crate ------------------------------------------------
 
-#define P_BYTELEVEL_PS_RE \
-    "{\"type\":\"ByteLevel\",\"add_prefix_space\":true," \
+#define P_BYTELEVEL_PS_RE                                                                          \
+    "{\"type\":\"ByteLevel\",\"add_prefix_space\":true,"                                           \
     "\"trim_offsets\":true,\"use_regex\":true}"
-#define P_BYTELEVEL_PS \
-    "{\"type\":\"ByteLevel\",\"add_prefix_space\":true," \
+#define P_BYTELEVEL_PS                                                                             \
+    "{\"type\":\"ByteLevel\",\"add_prefix_space\":true,"                                           \
     "\"trim_offsets\":true,\"use_regex\":false}"
-#define P_BYTELEVEL_RE \
-    "{\"type\":\"ByteLevel\",\"add_prefix_space\":false," \
+#define P_BYTELEVEL_RE                                                                             \
+    "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,"                                          \
     "\"trim_offsets\":true,\"use_regex\":true}"
-#define P_BYTELEVEL_PLAIN \
-    "{\"type\":\"ByteLevel\",\"add_prefix_space\":false," \
+#define P_BYTELEVEL_PLAIN                                                                          \
+    "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,"                                          \
     "\"trim_offsets\":true,\"use_regex\":false}"
-#define P_SPLIT_WS_REMOVED \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_REMOVED                                                                         \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"Removed\",\"invert\":false}"
-#define P_SPLIT_LIT_A_REMOVED \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_REMOVED                                                                      \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"Removed\",\"invert\":false}"
-#define P_SPLIT_WS_REMOVED_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_REMOVED_INV                                                                     \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"Removed\",\"invert\":true}"
-#define P_SPLIT_LIT_A_REMOVED_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_REMOVED_INV                                                                  \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"Removed\",\"invert\":true}"
-#define P_SPLIT_WS_ISOLATED \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_ISOLATED                                                                        \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"Isolated\",\"invert\":false}"
-#define P_SPLIT_LIT_A_ISOLATED \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_ISOLATED                                                                     \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"Isolated\",\"invert\":false}"
-#define P_SPLIT_WS_ISOLATED_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_ISOLATED_INV                                                                    \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"Isolated\",\"invert\":true}"
-#define P_SPLIT_LIT_A_ISOLATED_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_ISOLATED_INV                                                                 \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"Isolated\",\"invert\":true}"
-#define P_SPLIT_WS_PREV \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_PREV                                                                            \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"MergedWithPrevious\",\"invert\":false}"
-#define P_SPLIT_LIT_A_PREV \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_PREV                                                                         \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"MergedWithPrevious\",\"invert\":false}"
-#define P_SPLIT_WS_PREV_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_PREV_INV                                                                        \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"MergedWithPrevious\",\"invert\":true}"
-#define P_SPLIT_LIT_A_PREV_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_PREV_INV                                                                     \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"MergedWithPrevious\",\"invert\":true}"
-#define P_SPLIT_WS_NEXT \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_NEXT                                                                            \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"MergedWithNext\",\"invert\":false}"
-#define P_SPLIT_LIT_A_NEXT \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_NEXT                                                                         \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"MergedWithNext\",\"invert\":false}"
-#define P_SPLIT_WS_NEXT_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_NEXT_INV                                                                        \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"MergedWithNext\",\"invert\":true}"
-#define P_SPLIT_LIT_A_NEXT_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_NEXT_INV                                                                     \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"MergedWithNext\",\"invert\":true}"
-#define P_SPLIT_WS_CONTIGUOUS \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_CONTIGUOUS                                                                      \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"Contiguous\",\"invert\":false}"
-#define P_SPLIT_LIT_A_CONTIGUOUS \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_CONTIGUOUS                                                                   \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"Contiguous\",\"invert\":false}"
-#define P_SPLIT_WS_CONTIGUOUS_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"}," \
+#define P_SPLIT_WS_CONTIGUOUS_INV                                                                  \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},"                                      \
     "\"behavior\":\"Contiguous\",\"invert\":true}"
-#define P_SPLIT_LIT_A_CONTIGUOUS_INV \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"}," \
+#define P_SPLIT_LIT_A_CONTIGUOUS_INV                                                               \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\"a\"},"                                          \
     "\"behavior\":\"Contiguous\",\"invert\":true}"
-#define P_SPLIT_ASTAR \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"a*\"}," \
+#define P_SPLIT_ASTAR                                                                              \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"a*\"},"                                          \
     "\"behavior\":\"Isolated\",\"invert\":false}"
-#define P_SPLIT_ASTAR_REMOVED \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"a*\"}," \
+#define P_SPLIT_ASTAR_REMOVED                                                                      \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"a*\"},"                                          \
     "\"behavior\":\"Removed\",\"invert\":false}"
-#define P_SPLIT_STRING_WITH_REGEX_CHARACTERS \
-    "{\"type\":\"Split\",\"pattern\":{\"String\":\".*\"}," \
+#define P_SPLIT_STRING_WITH_REGEX_CHARACTERS                                                       \
+    "{\"type\":\"Split\",\"pattern\":{\"String\":\".*\"},"                                         \
     "\"behavior\":\"Isolated\",\"invert\":false}"
-#define P_DIGITS \
-    "{\"type\":\"Digits\",\"individual_digits\":false}"
-#define P_DIGITS_INDIVIDUAL \
-    "{\"type\":\"Digits\",\"individual_digits\":true}"
-#define P_METASPACE_ALWAYS \
-    "{\"type\":\"Metaspace\",\"replacement\":\"▁\"," \
+#define P_DIGITS "{\"type\":\"Digits\",\"individual_digits\":false}"
+#define P_DIGITS_INDIVIDUAL "{\"type\":\"Digits\",\"individual_digits\":true}"
+#define P_METASPACE_ALWAYS                                                                         \
+    "{\"type\":\"Metaspace\",\"replacement\":\"▁\","                                             \
     "\"prepend_scheme\":\"always\",\"split\":true}"
-#define P_METASPACE_FIRST_AT_START \
-    "{\"type\":\"Metaspace\",\"replacement\":\"▁\"," \
+#define P_METASPACE_FIRST_AT_START                                                                 \
+    "{\"type\":\"Metaspace\",\"replacement\":\"▁\","                                             \
     "\"prepend_scheme\":\"first\",\"split\":true}"
-#define P_METASPACE_NEVER \
-    "{\"type\":\"Metaspace\",\"replacement\":\"▁\"," \
+#define P_METASPACE_NEVER                                                                          \
+    "{\"type\":\"Metaspace\",\"replacement\":\"▁\","                                             \
     "\"prepend_scheme\":\"never\",\"split\":true}"
-#define P_METASPACE_NO_SPLIT \
-    "{\"type\":\"Metaspace\",\"replacement\":\"▁\"," \
+#define P_METASPACE_NO_SPLIT                                                                       \
+    "{\"type\":\"Metaspace\",\"replacement\":\"▁\","                                             \
     "\"prepend_scheme\":\"always\",\"split\":false}"
-#define P_METASPACE_LEGACY_ADD_PREFIX_SPACE \
-    "{\"type\":\"Metaspace\",\"replacement\":\"▁\"," \
+#define P_METASPACE_LEGACY_ADD_PREFIX_SPACE                                                        \
+    "{\"type\":\"Metaspace\",\"replacement\":\"▁\","                                             \
     "\"add_prefix_space\":true}"
-#define P_METASPACE_UNDERSCORE \
-    "{\"type\":\"Metaspace\",\"replacement\":\"_\"," \
+#define P_METASPACE_UNDERSCORE                                                                     \
+    "{\"type\":\"Metaspace\",\"replacement\":\"_\","                                               \
     "\"prepend_scheme\":\"always\",\"split\":true}"
-#define P_PUNCTUATION_REMOVED \
-    "{\"type\":\"Punctuation\",\"behavior\":\"Removed\"}"
-#define P_PUNCTUATION_ISOLATED \
-    "{\"type\":\"Punctuation\",\"behavior\":\"Isolated\"}"
-#define P_PUNCTUATION_PREV \
-    "{\"type\":\"Punctuation\",\"behavior\":\"MergedWithPrevious\"}"
-#define P_PUNCTUATION_NEXT \
-    "{\"type\":\"Punctuation\",\"behavior\":\"MergedWithNext\"}"
-#define P_PUNCTUATION_CONTIGUOUS \
-    "{\"type\":\"Punctuation\",\"behavior\":\"Contiguous\"}"
-#define P_PUNCTUATION_DEFAULT \
-    "{\"type\":\"Punctuation\"}"
-#define P_WHITESPACE \
-    "{\"type\":\"Whitespace\"}"
-#define P_WHITESPACESPLIT \
-    "{\"type\":\"WhitespaceSplit\"}"
-#define P_SEQUENCE_WHITESPACESPLIT_METASPACE \
-    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"WhitespaceSplit\"}," \
-    "{\"type\":\"Metaspace\",\"replacement\":\"▁\"," \
+#define P_PUNCTUATION_REMOVED "{\"type\":\"Punctuation\",\"behavior\":\"Removed\"}"
+#define P_PUNCTUATION_ISOLATED "{\"type\":\"Punctuation\",\"behavior\":\"Isolated\"}"
+#define P_PUNCTUATION_PREV "{\"type\":\"Punctuation\",\"behavior\":\"MergedWithPrevious\"}"
+#define P_PUNCTUATION_NEXT "{\"type\":\"Punctuation\",\"behavior\":\"MergedWithNext\"}"
+#define P_PUNCTUATION_CONTIGUOUS "{\"type\":\"Punctuation\",\"behavior\":\"Contiguous\"}"
+#define P_PUNCTUATION_DEFAULT "{\"type\":\"Punctuation\"}"
+#define P_WHITESPACE "{\"type\":\"Whitespace\"}"
+#define P_WHITESPACESPLIT "{\"type\":\"WhitespaceSplit\"}"
+#define P_SEQUENCE_WHITESPACESPLIT_METASPACE                                                       \
+    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"WhitespaceSplit\"},"                    \
+    "{\"type\":\"Metaspace\",\"replacement\":\"▁\","                                             \
     "\"prepend_scheme\":\"always\",\"split\":true}]}"
-#define P_SEQUENCE_PUNCTUATION_DIGITS \
-    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Punctuation\"}," \
+#define P_SEQUENCE_PUNCTUATION_DIGITS                                                              \
+    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Punctuation\"},"                        \
     "{\"type\":\"Digits\",\"individual_digits\":true}]}"
-#define P_ONIGURUMA_CLASSES \
-    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\w+|" \
-    "\\\\s|\\\\h+|\\\\u0041\"},\"behavior\":\"Isolated\"," \
+#define P_ONIGURUMA_CLASSES                                                                        \
+    "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\w+|"                                         \
+    "\\\\s|\\\\h+|\\\\u0041\"},\"behavior\":\"Isolated\","                                         \
     "\"invert\":false}"
-#define P_QWEN3 \
-    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\"," \
-    "\"pattern\":{\"Regex\":\"(?i:'s|'t|'re|'ve|'m|" \
-    "'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|" \
-    "\\\\p{N}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|" \
-    "\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"}," \
-    "\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\"," \
-    "\"add_prefix_space\":false,\"trim_offsets\":false," \
+#define P_QWEN3                                                                                    \
+    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\","                               \
+    "\"pattern\":{\"Regex\":\"(?i:'s|'t|'re|'ve|'m|"                                               \
+    "'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|"                                             \
+    "\\\\p{N}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|"                                           \
+    "\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},"                                               \
+    "\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\","                         \
+    "\"add_prefix_space\":false,\"trim_offsets\":false,"                                           \
     "\"use_regex\":false}]}"
-#define P_LLAMA3 \
-    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\"," \
-    "\"pattern\":{\"Regex\":\"(?i:'s|'t|'re|'ve|'m|" \
-    "'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|" \
-    "\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|" \
-    "\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"}," \
-    "\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\"," \
-    "\"add_prefix_space\":false,\"trim_offsets\":true," \
+#define P_LLAMA3                                                                                   \
+    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\","                               \
+    "\"pattern\":{\"Regex\":\"(?i:'s|'t|'re|'ve|'m|"                                               \
+    "'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|"                                             \
+    "\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|"                                      \
+    "\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},"                                               \
+    "\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\","                         \
+    "\"add_prefix_space\":false,\"trim_offsets\":true,"                                            \
     "\"use_regex\":false}]}"
-#define P_GPT2 \
-    "{\"type\":\"ByteLevel\",\"add_prefix_space\":false," \
+#define P_GPT2                                                                                     \
+    "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,"                                          \
     "\"trim_offsets\":true,\"use_regex\":true}"
 
 struct pre_case {
@@ -239,236 +229,165 @@ struct pre_case {
 };
 
 static const struct pre_case pre_cases[] = {
-    {P_BYTELEVEL_PS_RE, "Hello my friend, how is your day going?",
+    {P_BYTELEVEL_PS_RE,
+     "Hello my friend, how is your day going?",
      {"ĠHello", "Ġmy", "Ġfriend", ",", "Ġhow", "Ġis", "Ġyour", "Ġday", "Ġgoing", "?", NULL}},
-    {P_BYTELEVEL_PS_RE, " Hey",
-     {"ĠHey", NULL}},
-    {P_BYTELEVEL_PS_RE, "é\n\n x",
-     {"ĠÃ©", "ĊĊ", "Ġx", NULL}},
-    {P_BYTELEVEL_PS_RE, "I'm 123 ok",
-     {"ĠI", "'m", "Ġ123", "Ġok", NULL}},
-    {P_BYTELEVEL_PS, "Hello my friend, how is your day going?",
+    {P_BYTELEVEL_PS_RE, " Hey", {"ĠHey", NULL}},
+    {P_BYTELEVEL_PS_RE, "é\n\n x", {"ĠÃ©", "ĊĊ", "Ġx", NULL}},
+    {P_BYTELEVEL_PS_RE, "I'm 123 ok", {"ĠI", "'m", "Ġ123", "Ġok", NULL}},
+    {P_BYTELEVEL_PS,
+     "Hello my friend, how is your day going?",
      {"ĠHelloĠmyĠfriend,ĠhowĠisĠyourĠdayĠgoing?", NULL}},
-    {P_BYTELEVEL_PS, " Hey",
-     {"ĠHey", NULL}},
-    {P_BYTELEVEL_PS, "é\n\n x",
-     {"ĠÃ©ĊĊĠx", NULL}},
-    {P_BYTELEVEL_PS, "I'm 123 ok",
-     {"ĠI'mĠ123Ġok", NULL}},
-    {P_BYTELEVEL_RE, "Hello my friend, how is your day going?",
+    {P_BYTELEVEL_PS, " Hey", {"ĠHey", NULL}},
+    {P_BYTELEVEL_PS, "é\n\n x", {"ĠÃ©ĊĊĠx", NULL}},
+    {P_BYTELEVEL_PS, "I'm 123 ok", {"ĠI'mĠ123Ġok", NULL}},
+    {P_BYTELEVEL_RE,
+     "Hello my friend, how is your day going?",
      {"Hello", "Ġmy", "Ġfriend", ",", "Ġhow", "Ġis", "Ġyour", "Ġday", "Ġgoing", "?", NULL}},
-    {P_BYTELEVEL_RE, " Hey",
-     {"ĠHey", NULL}},
-    {P_BYTELEVEL_RE, "é\n\n x",
-     {"Ã©", "ĊĊ", "Ġx", NULL}},
-    {P_BYTELEVEL_RE, "I'm 123 ok",
-     {"I", "'m", "Ġ123", "Ġok", NULL}},
-    {P_BYTELEVEL_PLAIN, "Hello my friend, how is your day going?",
+    {P_BYTELEVEL_RE, " Hey", {"ĠHey", NULL}},
+    {P_BYTELEVEL_RE, "é\n\n x", {"Ã©", "ĊĊ", "Ġx", NULL}},
+    {P_BYTELEVEL_RE, "I'm 123 ok", {"I", "'m", "Ġ123", "Ġok", NULL}},
+    {P_BYTELEVEL_PLAIN,
+     "Hello my friend, how is your day going?",
      {"HelloĠmyĠfriend,ĠhowĠisĠyourĠdayĠgoing?", NULL}},
-    {P_BYTELEVEL_PLAIN, " Hey",
-     {"ĠHey", NULL}},
-    {P_BYTELEVEL_PLAIN, "é\n\n x",
-     {"Ã©ĊĊĠx", NULL}},
-    {P_BYTELEVEL_PLAIN, "I'm 123 ok",
-     {"I'mĠ123Ġok", NULL}},
-    {P_SPLIT_WS_REMOVED, "a  b c ",
-     {"a", "b", "c", NULL}},
-    {P_SPLIT_WS_REMOVED, " x",
-     {"x", NULL}},
-    {P_SPLIT_LIT_A_REMOVED, "baab",
-     {"b", "b", NULL}},
-    {P_SPLIT_LIT_A_REMOVED, "aaa bab",
-     {" b", "b", NULL}},
-    {P_SPLIT_WS_REMOVED_INV, "a  b c ",
-     {"  ", " ", " ", NULL}},
-    {P_SPLIT_WS_REMOVED_INV, " x",
-     {" ", NULL}},
-    {P_SPLIT_LIT_A_REMOVED_INV, "baab",
-     {"a", "a", NULL}},
-    {P_SPLIT_LIT_A_REMOVED_INV, "aaa bab",
-     {"a", "a", "a", "a", NULL}},
-    {P_SPLIT_WS_ISOLATED, "a  b c ",
-     {"a", "  ", "b", " ", "c", " ", NULL}},
-    {P_SPLIT_WS_ISOLATED, " x",
-     {" ", "x", NULL}},
-    {P_SPLIT_LIT_A_ISOLATED, "baab",
-     {"b", "a", "a", "b", NULL}},
-    {P_SPLIT_LIT_A_ISOLATED, "aaa bab",
-     {"a", "a", "a", " b", "a", "b", NULL}},
-    {P_SPLIT_WS_ISOLATED_INV, "a  b c ",
-     {"a", "  ", "b", " ", "c", " ", NULL}},
-    {P_SPLIT_WS_ISOLATED_INV, " x",
-     {" ", "x", NULL}},
-    {P_SPLIT_LIT_A_ISOLATED_INV, "baab",
-     {"b", "a", "a", "b", NULL}},
-    {P_SPLIT_LIT_A_ISOLATED_INV, "aaa bab",
-     {"a", "a", "a", " b", "a", "b", NULL}},
-    {P_SPLIT_WS_PREV, "a  b c ",
-     {"a  ", "b ", "c ", NULL}},
-    {P_SPLIT_WS_PREV, " x",
-     {" ", "x", NULL}},
-    {P_SPLIT_LIT_A_PREV, "baab",
-     {"ba", "a", "b", NULL}},
-    {P_SPLIT_LIT_A_PREV, "aaa bab",
-     {"a", "a", "a", " ba", "b", NULL}},
-    {P_SPLIT_WS_PREV_INV, "a  b c ",
-     {"a", "  b", " c", " ", NULL}},
-    {P_SPLIT_WS_PREV_INV, " x",
-     {" x", NULL}},
-    {P_SPLIT_LIT_A_PREV_INV, "baab",
-     {"b", "a", "ab", NULL}},
-    {P_SPLIT_LIT_A_PREV_INV, "aaa bab",
-     {"a", "a", "a b", "ab", NULL}},
-    {P_SPLIT_WS_NEXT, "a  b c ",
-     {"a", "  b", " c", " ", NULL}},
-    {P_SPLIT_WS_NEXT, " x",
-     {" x", NULL}},
-    {P_SPLIT_LIT_A_NEXT, "baab",
-     {"b", "a", "ab", NULL}},
-    {P_SPLIT_LIT_A_NEXT, "aaa bab",
-     {"a", "a", "a b", "ab", NULL}},
-    {P_SPLIT_WS_NEXT_INV, "a  b c ",
-     {"a  ", "b ", "c ", NULL}},
-    {P_SPLIT_WS_NEXT_INV, " x",
-     {" ", "x", NULL}},
-    {P_SPLIT_LIT_A_NEXT_INV, "baab",
-     {"ba", "a", "b", NULL}},
-    {P_SPLIT_LIT_A_NEXT_INV, "aaa bab",
-     {"a", "a", "a", " ba", "b", NULL}},
-    {P_SPLIT_WS_CONTIGUOUS, "a  b c ",
-     {"a", "  ", "b", " ", "c", " ", NULL}},
-    {P_SPLIT_WS_CONTIGUOUS, " x",
-     {" ", "x", NULL}},
-    {P_SPLIT_LIT_A_CONTIGUOUS, "baab",
-     {"b", "aa", "b", NULL}},
-    {P_SPLIT_LIT_A_CONTIGUOUS, "aaa bab",
-     {"aaa", " b", "a", "b", NULL}},
-    {P_SPLIT_WS_CONTIGUOUS_INV, "a  b c ",
-     {"a", "  ", "b", " ", "c", " ", NULL}},
-    {P_SPLIT_WS_CONTIGUOUS_INV, " x",
-     {" ", "x", NULL}},
-    {P_SPLIT_LIT_A_CONTIGUOUS_INV, "baab",
-     {"b", "aa", "b", NULL}},
-    {P_SPLIT_LIT_A_CONTIGUOUS_INV, "aaa bab",
-     {"aaa", " b", "a", "b", NULL}},
-    {P_SPLIT_ASTAR, "baab",
-     {"b", "aa", "b", NULL}},
-    {P_SPLIT_ASTAR, "",
-     {NULL}},
-    {P_SPLIT_ASTAR_REMOVED, "baab",
-     {"b", "b", NULL}},
-    {P_SPLIT_STRING_WITH_REGEX_CHARACTERS, "a.*b..*",
-     {"a", ".*", "b.", ".*", NULL}},
-    {P_DIGITS, "abc123def4567",
-     {"abc", "123", "def", "4567", NULL}},
-    {P_DIGITS, "٣٤x²",
-     {"٣٤", "x", "²", NULL}},
-    {P_DIGITS_INDIVIDUAL, "abc123def4567",
-     {"abc", "1", "2", "3", "def", "4", "5", "6", "7", NULL}},
-    {P_METASPACE_ALWAYS, "Hey   friend!",
-     {"▁Hey", "▁", "▁", "▁friend!", NULL}},
-    {P_METASPACE_ALWAYS, " Hey friend",
-     {"▁Hey", "▁friend", NULL}},
-    {P_METASPACE_ALWAYS, "▁already ▁marked",
-     {"▁already", "▁", "▁marked", NULL}},
-    {P_METASPACE_ALWAYS, "a▁b c",
-     {"▁a", "▁b", "▁c", NULL}},
-    {P_METASPACE_ALWAYS, "   ",
-     {"▁", "▁", "▁", NULL}},
-    {P_METASPACE_FIRST_AT_START, "Hey   friend!",
-     {"▁Hey", "▁", "▁", "▁friend!", NULL}},
-    {P_METASPACE_FIRST_AT_START, " Hey friend",
-     {"▁Hey", "▁friend", NULL}},
-    {P_METASPACE_NEVER, "Hey   friend!",
-     {"Hey", "▁", "▁", "▁friend!", NULL}},
-    {P_METASPACE_NEVER, " Hey friend",
-     {"▁Hey", "▁friend", NULL}},
-    {P_METASPACE_NEVER, "▁already ▁marked",
-     {"▁already", "▁", "▁marked", NULL}},
-    {P_METASPACE_NEVER, "a▁b c",
-     {"a", "▁b", "▁c", NULL}},
-    {P_METASPACE_NEVER, "   ",
-     {"▁", "▁", "▁", NULL}},
-    {P_METASPACE_NO_SPLIT, "Hey   friend!",
-     {"▁Hey▁▁▁friend!", NULL}},
-    {P_METASPACE_NO_SPLIT, " Hey friend",
-     {"▁Hey▁friend", NULL}},
-    {P_METASPACE_LEGACY_ADD_PREFIX_SPACE, "Hey   friend!",
-     {"▁Hey", "▁", "▁", "▁friend!", NULL}},
-    {P_METASPACE_UNDERSCORE, "a_b c",
-     {"_a", "_b", "_c", NULL}},
-    {P_PUNCTUATION_REMOVED, "x!!y..z??",
-     {"x", "y", "z", NULL}},
-    {P_PUNCTUATION_REMOVED, "¿Qué? «sí»",
-     {"Qué", " ", "sí", NULL}},
-    {P_PUNCTUATION_ISOLATED, "x!!y..z??",
-     {"x", "!", "!", "y", ".", ".", "z", "?", "?", NULL}},
-    {P_PUNCTUATION_ISOLATED, "¿Qué? «sí»",
-     {"¿", "Qué", "?", " ", "«", "sí", "»", NULL}},
-    {P_PUNCTUATION_PREV, "x!!y..z??",
-     {"x!", "!", "y.", ".", "z?", "?", NULL}},
-    {P_PUNCTUATION_PREV, "¿Qué? «sí»",
-     {"¿", "Qué?", " «", "sí»", NULL}},
-    {P_PUNCTUATION_NEXT, "x!!y..z??",
-     {"x", "!", "!y", ".", ".z", "?", "?", NULL}},
-    {P_PUNCTUATION_NEXT, "¿Qué? «sí»",
-     {"¿Qué", "? ", "«sí", "»", NULL}},
-    {P_PUNCTUATION_CONTIGUOUS, "x!!y..z??",
-     {"x", "!!", "y", "..", "z", "??", NULL}},
-    {P_PUNCTUATION_CONTIGUOUS, "¿Qué? «sí»",
-     {"¿", "Qué", "?", " ", "«", "sí", "»", NULL}},
-    {P_PUNCTUATION_DEFAULT, "a$+b",
-     {"a", "$", "+", "b", NULL}},
-    {P_WHITESPACE, "Hello, world!  x²y a\xe2\x80\x8d""b _c",
-     {"Hello", ",", "world", "!", "x", "²", "y", "a\xe2\x80\x8d""b", "_c", NULL}},
-    {P_WHITESPACESPLIT, "hello  world\t\nfoo\xc2\xa0""bar ",
+    {P_BYTELEVEL_PLAIN, " Hey", {"ĠHey", NULL}},
+    {P_BYTELEVEL_PLAIN, "é\n\n x", {"Ã©ĊĊĠx", NULL}},
+    {P_BYTELEVEL_PLAIN, "I'm 123 ok", {"I'mĠ123Ġok", NULL}},
+    {P_SPLIT_WS_REMOVED, "a  b c ", {"a", "b", "c", NULL}},
+    {P_SPLIT_WS_REMOVED, " x", {"x", NULL}},
+    {P_SPLIT_LIT_A_REMOVED, "baab", {"b", "b", NULL}},
+    {P_SPLIT_LIT_A_REMOVED, "aaa bab", {" b", "b", NULL}},
+    {P_SPLIT_WS_REMOVED_INV, "a  b c ", {"  ", " ", " ", NULL}},
+    {P_SPLIT_WS_REMOVED_INV, " x", {" ", NULL}},
+    {P_SPLIT_LIT_A_REMOVED_INV, "baab", {"a", "a", NULL}},
+    {P_SPLIT_LIT_A_REMOVED_INV, "aaa bab", {"a", "a", "a", "a", NULL}},
+    {P_SPLIT_WS_ISOLATED, "a  b c ", {"a", "  ", "b", " ", "c", " ", NULL}},
+    {P_SPLIT_WS_ISOLATED, " x", {" ", "x", NULL}},
+    {P_SPLIT_LIT_A_ISOLATED, "baab", {"b", "a", "a", "b", NULL}},
+    {P_SPLIT_LIT_A_ISOLATED, "aaa bab", {"a", "a", "a", " b", "a", "b", NULL}},
+    {P_SPLIT_WS_ISOLATED_INV, "a  b c ", {"a", "  ", "b", " ", "c", " ", NULL}},
+    {P_SPLIT_WS_ISOLATED_INV, " x", {" ", "x", NULL}},
+    {P_SPLIT_LIT_A_ISOLATED_INV, "baab", {"b", "a", "a", "b", NULL}},
+    {P_SPLIT_LIT_A_ISOLATED_INV, "aaa bab", {"a", "a", "a", " b", "a", "b", NULL}},
+    {P_SPLIT_WS_PREV, "a  b c ", {"a  ", "b ", "c ", NULL}},
+    {P_SPLIT_WS_PREV, " x", {" ", "x", NULL}},
+    {P_SPLIT_LIT_A_PREV, "baab", {"ba", "a", "b", NULL}},
+    {P_SPLIT_LIT_A_PREV, "aaa bab", {"a", "a", "a", " ba", "b", NULL}},
+    {P_SPLIT_WS_PREV_INV, "a  b c ", {"a", "  b", " c", " ", NULL}},
+    {P_SPLIT_WS_PREV_INV, " x", {" x", NULL}},
+    {P_SPLIT_LIT_A_PREV_INV, "baab", {"b", "a", "ab", NULL}},
+    {P_SPLIT_LIT_A_PREV_INV, "aaa bab", {"a", "a", "a b", "ab", NULL}},
+    {P_SPLIT_WS_NEXT, "a  b c ", {"a", "  b", " c", " ", NULL}},
+    {P_SPLIT_WS_NEXT, " x", {" x", NULL}},
+    {P_SPLIT_LIT_A_NEXT, "baab", {"b", "a", "ab", NULL}},
+    {P_SPLIT_LIT_A_NEXT, "aaa bab", {"a", "a", "a b", "ab", NULL}},
+    {P_SPLIT_WS_NEXT_INV, "a  b c ", {"a  ", "b ", "c ", NULL}},
+    {P_SPLIT_WS_NEXT_INV, " x", {" ", "x", NULL}},
+    {P_SPLIT_LIT_A_NEXT_INV, "baab", {"ba", "a", "b", NULL}},
+    {P_SPLIT_LIT_A_NEXT_INV, "aaa bab", {"a", "a", "a", " ba", "b", NULL}},
+    {P_SPLIT_WS_CONTIGUOUS, "a  b c ", {"a", "  ", "b", " ", "c", " ", NULL}},
+    {P_SPLIT_WS_CONTIGUOUS, " x", {" ", "x", NULL}},
+    {P_SPLIT_LIT_A_CONTIGUOUS, "baab", {"b", "aa", "b", NULL}},
+    {P_SPLIT_LIT_A_CONTIGUOUS, "aaa bab", {"aaa", " b", "a", "b", NULL}},
+    {P_SPLIT_WS_CONTIGUOUS_INV, "a  b c ", {"a", "  ", "b", " ", "c", " ", NULL}},
+    {P_SPLIT_WS_CONTIGUOUS_INV, " x", {" ", "x", NULL}},
+    {P_SPLIT_LIT_A_CONTIGUOUS_INV, "baab", {"b", "aa", "b", NULL}},
+    {P_SPLIT_LIT_A_CONTIGUOUS_INV, "aaa bab", {"aaa", " b", "a", "b", NULL}},
+    {P_SPLIT_ASTAR, "baab", {"b", "aa", "b", NULL}},
+    {P_SPLIT_ASTAR, "", {NULL}},
+    {P_SPLIT_ASTAR_REMOVED, "baab", {"b", "b", NULL}},
+    {P_SPLIT_STRING_WITH_REGEX_CHARACTERS, "a.*b..*", {"a", ".*", "b.", ".*", NULL}},
+    {P_DIGITS, "abc123def4567", {"abc", "123", "def", "4567", NULL}},
+    {P_DIGITS, "٣٤x²", {"٣٤", "x", "²", NULL}},
+    {P_DIGITS_INDIVIDUAL, "abc123def4567", {"abc", "1", "2", "3", "def", "4", "5", "6", "7", NULL}},
+    {P_METASPACE_ALWAYS, "Hey   friend!", {"▁Hey", "▁", "▁", "▁friend!", NULL}},
+    {P_METASPACE_ALWAYS, " Hey friend", {"▁Hey", "▁friend", NULL}},
+    {P_METASPACE_ALWAYS, "▁already ▁marked", {"▁already", "▁", "▁marked", NULL}},
+    {P_METASPACE_ALWAYS, "a▁b c", {"▁a", "▁b", "▁c", NULL}},
+    {P_METASPACE_ALWAYS, "   ", {"▁", "▁", "▁", NULL}},
+    {P_METASPACE_FIRST_AT_START, "Hey   friend!", {"▁Hey", "▁", "▁", "▁friend!", NULL}},
+    {P_METASPACE_FIRST_AT_START, " Hey friend", {"▁Hey", "▁friend", NULL}},
+    {P_METASPACE_NEVER, "Hey   friend!", {"Hey", "▁", "▁", "▁friend!", NULL}},
+    {P_METASPACE_NEVER, " Hey friend", {"▁Hey", "▁friend", NULL}},
+    {P_METASPACE_NEVER, "▁already ▁marked", {"▁already", "▁", "▁marked", NULL}},
+    {P_METASPACE_NEVER, "a▁b c", {"a", "▁b", "▁c", NULL}},
+    {P_METASPACE_NEVER, "   ", {"▁", "▁", "▁", NULL}},
+    {P_METASPACE_NO_SPLIT, "Hey   friend!", {"▁Hey▁▁▁friend!", NULL}},
+    {P_METASPACE_NO_SPLIT, " Hey friend", {"▁Hey▁friend", NULL}},
+    {P_METASPACE_LEGACY_ADD_PREFIX_SPACE, "Hey   friend!", {"▁Hey", "▁", "▁", "▁friend!", NULL}},
+    {P_METASPACE_UNDERSCORE, "a_b c", {"_a", "_b", "_c", NULL}},
+    {P_PUNCTUATION_REMOVED, "x!!y..z??", {"x", "y", "z", NULL}},
+    {P_PUNCTUATION_REMOVED, "¿Qué? «sí»", {"Qué", " ", "sí", NULL}},
+    {P_PUNCTUATION_ISOLATED, "x!!y..z??", {"x", "!", "!", "y", ".", ".", "z", "?", "?", NULL}},
+    {P_PUNCTUATION_ISOLATED, "¿Qué? «sí»", {"¿", "Qué", "?", " ", "«", "sí", "»", NULL}},
+    {P_PUNCTUATION_PREV, "x!!y..z??", {"x!", "!", "y.", ".", "z?", "?", NULL}},
+    {P_PUNCTUATION_PREV, "¿Qué? «sí»", {"¿", "Qué?", " «", "sí»", NULL}},
+    {P_PUNCTUATION_NEXT, "x!!y..z??", {"x", "!", "!y", ".", ".z", "?", "?", NULL}},
+    {P_PUNCTUATION_NEXT, "¿Qué? «sí»", {"¿Qué", "? ", "«sí", "»", NULL}},
+    {P_PUNCTUATION_CONTIGUOUS, "x!!y..z??", {"x", "!!", "y", "..", "z", "??", NULL}},
+    {P_PUNCTUATION_CONTIGUOUS, "¿Qué? «sí»", {"¿", "Qué", "?", " ", "«", "sí", "»", NULL}},
+    {P_PUNCTUATION_DEFAULT, "a$+b", {"a", "$", "+", "b", NULL}},
+    {P_WHITESPACE,
+     "Hello, world!  x²y a\xe2\x80\x8d"
+     "b _c",
+     {"Hello", ",", "world", "!", "x", "²", "y",
+      "a\xe2\x80\x8d"
+      "b",
+      "_c", NULL}},
+    {P_WHITESPACESPLIT,
+     "hello  world\t\nfoo\xc2\xa0"
+     "bar ",
      {"hello", "world", "foo", "bar", NULL}},
-    {P_SEQUENCE_WHITESPACESPLIT_METASPACE, "Hey  my friend",
-     {"▁Hey", "▁my", "▁friend", NULL}},
-    {P_SEQUENCE_PUNCTUATION_DIGITS, "a1,23.b",
-     {"a", "1", ",", "2", "3", ".", "b", NULL}},
-    {P_ONIGURUMA_CLASSES, "x²½ a\xe2\x80\x8d""b\xc2\x85.ABC",
+    {P_SEQUENCE_WHITESPACESPLIT_METASPACE, "Hey  my friend", {"▁Hey", "▁my", "▁friend", NULL}},
+    {P_SEQUENCE_PUNCTUATION_DIGITS, "a1,23.b", {"a", "1", ",", "2", "3", ".", "b", NULL}},
+    {P_ONIGURUMA_CLASSES,
+     "x²½ a\xe2\x80\x8d"
+     "b\xc2\x85.ABC",
      {"x²½", " ", "a", "\xe2\x80\x8d", "b", "\xc2\x85", ".", "ABC", NULL}},
-    {P_ONIGURUMA_CLASSES, "Ⓐ①",
-     {"Ⓐ", "①", NULL}},
-    {P_QWEN3, "Hello world, it's 12345 test!!  \n\n  x",
-     {"Hello", "Ġworld", ",", "Ġit", "'s", "Ġ", "1", "2", "3", "4", "5", "Ġtest", "!!", "ĠĠĊĊ",
-      "Ġ", "Ġx", NULL}},
-    {P_QWEN3, "I'M HERE'S can't",
-     {"I", "'M", "ĠHERE", "'S", "Ġcan", "'t", NULL}},
-    {P_QWEN3, "def f(x):\n\treturn x**2  # ok\r\n",
+    {P_ONIGURUMA_CLASSES, "Ⓐ①", {"Ⓐ", "①", NULL}},
+    {P_QWEN3,
+     "Hello world, it's 12345 test!!  \n\n  x",
+     {"Hello", "Ġworld", ",", "Ġit", "'s", "Ġ", "1", "2", "3", "4", "5", "Ġtest", "!!", "ĠĠĊĊ", "Ġ",
+      "Ġx", NULL}},
+    {P_QWEN3, "I'M HERE'S can't", {"I", "'M", "ĠHERE", "'S", "Ġcan", "'t", NULL}},
+    {P_QWEN3,
+     "def f(x):\n\treturn x**2  # ok\r\n",
      {"def", "Ġf", "(x", "):Ċ", "ĉreturn", "Ġx", "**", "2", "Ġ", "Ġ#", "Ġok", "čĊ", NULL}},
-    {P_QWEN3, "日本語のテキスト、です。",
-     {"æĹ¥æľ¬èªŀãģ®ãĥĨãĤŃãĤ¹ãĥĪ", "ãĢģãģ§ãģĻ", "ãĢĤ", NULL}},
-    {P_QWEN3, "emoji 👍🏽 naïve café",
-     {"emoji", "ĠðŁĳįðŁı½", "ĠnaÃ¯ve", "ĠcafÃ©", NULL}},
-    {P_QWEN3, "   spaces\xc2\xa0""and\xe3\x80\x80more   ",
+    {P_QWEN3, "日本語のテキスト、です。", {"æĹ¥æľ¬èªŀãģ®ãĥĨãĤŃãĤ¹ãĥĪ", "ãĢģãģ§ãģĻ", "ãĢĤ", NULL}},
+    {P_QWEN3, "emoji 👍🏽 naïve café", {"emoji", "ĠðŁĳįðŁı½", "ĠnaÃ¯ve", "ĠcafÃ©", NULL}},
+    {P_QWEN3,
+     "   spaces\xc2\xa0"
+     "and\xe3\x80\x80more   ",
      {"ĠĠ", "Ġspaces", "Âłand", "ãĢĢmore", "ĠĠĠ", NULL}},
-    {P_LLAMA3, "Hello world, it's 12345 test!!  \n\n  x",
+    {P_LLAMA3,
+     "Hello world, it's 12345 test!!  \n\n  x",
      {"Hello", "Ġworld", ",", "Ġit", "'s", "Ġ", "123", "45", "Ġtest", "!!", "ĠĠĊĊ", "Ġ", "Ġx",
       NULL}},
-    {P_LLAMA3, "I'M HERE'S can't",
-     {"I", "'M", "ĠHERE", "'S", "Ġcan", "'t", NULL}},
-    {P_LLAMA3, "def f(x):\n\treturn x**2  # ok\r\n",
+    {P_LLAMA3, "I'M HERE'S can't", {"I", "'M", "ĠHERE", "'S", "Ġcan", "'t", NULL}},
+    {P_LLAMA3,
+     "def f(x):\n\treturn x**2  # ok\r\n",
      {"def", "Ġf", "(x", "):Ċ", "ĉreturn", "Ġx", "**", "2", "Ġ", "Ġ#", "Ġok", "čĊ", NULL}},
-    {P_LLAMA3, "日本語のテキスト、です。",
-     {"æĹ¥æľ¬èªŀãģ®ãĥĨãĤŃãĤ¹ãĥĪ", "ãĢģãģ§ãģĻ", "ãĢĤ", NULL}},
-    {P_LLAMA3, "emoji 👍🏽 naïve café",
-     {"emoji", "ĠðŁĳįðŁı½", "ĠnaÃ¯ve", "ĠcafÃ©", NULL}},
-    {P_LLAMA3, "   spaces\xc2\xa0""and\xe3\x80\x80more   ",
+    {P_LLAMA3, "日本語のテキスト、です。", {"æĹ¥æľ¬èªŀãģ®ãĥĨãĤŃãĤ¹ãĥĪ", "ãĢģãģ§ãģĻ", "ãĢĤ", NULL}},
+    {P_LLAMA3, "emoji 👍🏽 naïve café", {"emoji", "ĠðŁĳįðŁı½", "ĠnaÃ¯ve", "ĠcafÃ©", NULL}},
+    {P_LLAMA3,
+     "   spaces\xc2\xa0"
+     "and\xe3\x80\x80more   ",
      {"ĠĠ", "Ġspaces", "Âłand", "ãĢĢmore", "ĠĠĠ", NULL}},
-    {P_GPT2, "Hello world, it's 12345 test!!  \n\n  x",
+    {P_GPT2,
+     "Hello world, it's 12345 test!!  \n\n  x",
      {"Hello", "Ġworld", ",", "Ġit", "'s", "Ġ12345", "Ġtest", "!!", "ĠĠĊĊĠ", "Ġx", NULL}},
-    {P_GPT2, "I'M HERE'S can't",
-     {"I", "'", "M", "ĠHERE", "'", "S", "Ġcan", "'t", NULL}},
-    {P_GPT2, "def f(x):\n\treturn x**2  # ok\r\n",
+    {P_GPT2, "I'M HERE'S can't", {"I", "'", "M", "ĠHERE", "'", "S", "Ġcan", "'t", NULL}},
+    {P_GPT2,
+     "def f(x):\n\treturn x**2  # ok\r\n",
      {"def", "Ġf", "(", "x", "):", "Ċ", "ĉ", "return", "Ġx", "**", "2", "Ġ", "Ġ#", "Ġok", "čĊ",
       NULL}},
-    {P_GPT2, "日本語のテキスト、です。",
+    {P_GPT2,
+     "日本語のテキスト、です。",
      {"æĹ¥æľ¬èªŀãģ®ãĥĨãĤŃãĤ¹ãĥĪ", "ãĢģ", "ãģ§ãģĻ", "ãĢĤ", NULL}},
-    {P_GPT2, "emoji 👍🏽 naïve café",
-     {"emoji", "ĠðŁĳįðŁı½", "ĠnaÃ¯ve", "ĠcafÃ©", NULL}},
-    {P_GPT2, "   spaces\xc2\xa0""and\xe3\x80\x80more   ",
+    {P_GPT2, "emoji 👍🏽 naïve café", {"emoji", "ĠðŁĳįðŁı½", "ĠnaÃ¯ve", "ĠcafÃ©", NULL}},
+    {P_GPT2,
+     "   spaces\xc2\xa0"
+     "and\xe3\x80\x80more   ",
      {"ĠĠ", "Ġspaces", "Âł", "and", "ãĢĢ", "more", "ĠĠĠ", NULL}},
 };
 
@@ -495,11 +414,11 @@ static void test_pretokenizers_match_rust(void **state) {
 #define N_PREPEND "{\"type\":\"Prepend\",\"prepend\":\"▁\"}"
 #define N_REPLACE_SPACE "{\"type\":\"Replace\",\"pattern\":{\"String\":\" \"},\"content\":\"▁\"}"
 #define N_REPLACE_AB "{\"type\":\"Replace\",\"pattern\":{\"String\":\"ab\"},\"content\":\"\"}"
-#define N_SEQ_ACCENTS \
-    "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFD\"}," \
+#define N_SEQ_ACCENTS                                                                              \
+    "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFD\"},"                                  \
     "{\"type\":\"StripAccents\"},{\"type\":\"Lowercase\"}]}"
-#define N_SEQ_LLAMA2 \
-    "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Prepend\",\"prepend\":\"▁\"}," \
+#define N_SEQ_LLAMA2                                                                               \
+    "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Prepend\",\"prepend\":\"▁\"},"          \
     "{\"type\":\"Replace\",\"pattern\":{\"String\":\" \"},\"content\":\"▁\"}]}"
 
 struct norm_case {
@@ -523,7 +442,12 @@ static const struct norm_case norm_cases[] = {
     {N_STRIP, "\xc2\x85\xc2\xa0", ""},
     {N_STRIP_LEFT, "  hi  ", "hi  "},
     {N_STRIP_RIGHT, "  hi  ", "  hi"},
-    {N_STRIP_ACCENTS, "e\xcc\x81""a\xe0\xa4\x83""b\xe2\x83\x9d""c", "eabc"},
+    {N_STRIP_ACCENTS,
+     "e\xcc\x81"
+     "a\xe0\xa4\x83"
+     "b\xe2\x83\x9d"
+     "c",
+     "eabc"},
     {N_STRIP_ACCENTS, "é", "é"},
     {N_PREPEND, "hello", "▁hello"},
     {N_PREPEND, "", ""},
@@ -575,11 +499,18 @@ static void test_at_start_flag(void **state) {
     // tokenizers' own test: segments around an added token "<s>", split=false.
     pt = pretok("{\"type\":\"Metaspace\",\"replacement\":\"\xe2\x96\x81\","
                 "\"prepend_scheme\":\"first\",\"split\":false}");
-    const char *a[] = {"\xe2\x96\x81Hey\xe2\x96\x81my\xe2\x96\x81" "friend\xe2\x96\x81", NULL};
-    const char *b[] = {"how\xe2\x96\x81" "are\xe2\x96\x81you", NULL};
+    const char *a[] = {"\xe2\x96\x81Hey\xe2\x96\x81my\xe2\x96\x81"
+                       "friend\xe2\x96\x81",
+                       NULL};
+    const char *b[] = {"how\xe2\x96\x81"
+                       "are\xe2\x96\x81you",
+                       NULL};
     const char *c[] = {"\xe2\x96\x81you", NULL};
     check_pieces(pt, "Hey my friend ", true, a, "first segment");
-    check_pieces(pt, "how\xe2\x96\x81" "are you", false, b, "later segment");
+    check_pieces(pt,
+                 "how\xe2\x96\x81"
+                 "are you",
+                 false, b, "later segment");
     check_pieces(pt, " you", false, c, "later segment with a space");
     hf_pretok_free(pt);
 }
@@ -605,9 +536,15 @@ static void test_null_and_empty(void **state) {
     check_norm(NULL, "a b", "a b", "no normalizer");
 
     const char *none[] = {NULL};
-    const char *configs[] = {P_BYTELEVEL_PS_RE,  P_BYTELEVEL_PS,    P_METASPACE_ALWAYS,
-                             P_SPLIT_ASTAR,      P_DIGITS,          P_PUNCTUATION_ISOLATED,
-                             P_WHITESPACE,       P_WHITESPACESPLIT, P_QWEN3,
+    const char *configs[] = {P_BYTELEVEL_PS_RE,
+                             P_BYTELEVEL_PS,
+                             P_METASPACE_ALWAYS,
+                             P_SPLIT_ASTAR,
+                             P_DIGITS,
+                             P_PUNCTUATION_ISOLATED,
+                             P_WHITESPACE,
+                             P_WHITESPACESPLIT,
+                             P_QWEN3,
                              "{\"type\":\"Sequence\",\"pretokenizers\":[]}"};
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         pt = pretok(configs[i]);
@@ -621,8 +558,8 @@ static void test_null_and_empty(void **state) {
 static void test_byte_table(void **state) {
     (void)state;
     assert_int_equal(hf_byte_to_cp[0], 256);
-    assert_int_equal(hf_byte_to_cp[' '], 0x120);   // 'Ġ'
-    assert_int_equal(hf_byte_to_cp['\n'], 0x10A);  // 'Ċ'
+    assert_int_equal(hf_byte_to_cp[' '], 0x120);  // 'Ġ'
+    assert_int_equal(hf_byte_to_cp['\n'], 0x10A); // 'Ċ'
     assert_int_equal(hf_byte_to_cp['!'], '!');
     assert_int_equal(hf_byte_to_cp[126], 126);
     assert_int_equal(hf_byte_to_cp[127], 289);
@@ -654,8 +591,10 @@ static hf_regex *regex(const char *pattern) {
 static const char *first_match(const char *pattern, const char *s, char *buf) {
     hf_regex *re = regex(pattern);
     size_t ms, me;
-    if (hf_regex_find(re, s, strlen(s), 0, &ms, &me)) sprintf(buf, "%zu-%zu", ms, me);
-    else strcpy(buf, "none");
+    if (hf_regex_find(re, s, strlen(s), 0, &ms, &me))
+        sprintf(buf, "%zu-%zu", ms, me);
+    else
+        strcpy(buf, "none");
     hf_regex_free(re);
     return buf;
 }
@@ -673,10 +612,10 @@ static void test_regex(void **state) {
     assert_string_equal(first_match("[\\h]+", "xyzBEEFg", b), "3-7");
     assert_string_equal(first_match("\\w+", "-\xc2\xb2x-", b), "1-4");
     assert_string_equal(first_match("[\\w]+", "-\xc2\xb2x-", b), "3-4");
-    assert_string_equal(first_match("\\W", "a\xe2\x80\x8d", b), "1-4");  // ZWJ is not \w
+    assert_string_equal(first_match("\\W", "a\xe2\x80\x8d", b), "1-4"); // ZWJ is not \w
     assert_string_equal(first_match("\\u00e9", "caf\xc3\xa9", b), "3-5");
-    assert_string_equal(first_match("^b", "a\nb", b), "2-3");  // Ruby: ^ at every line
-    assert_string_equal(first_match("\\v", "a\n\v", b), "2-3");    // Ruby: the vertical tab
+    assert_string_equal(first_match("^b", "a\nb", b), "2-3");   // Ruby: ^ at every line
+    assert_string_equal(first_match("\\v", "a\n\v", b), "2-3"); // Ruby: the vertical tab
 
     // Later matches see what comes before start (lookbehind).
     hf_regex *re = regex("(?<=a)b");
@@ -713,11 +652,14 @@ static void test_utf8_lossy(void **state) {
     static const struct {
         const char *in, *want;
     } cases[] = {
-        {"a\xff" "b", "a\xef\xbf\xbd" "b"},
-        {"\xe2\x82", "\xef\xbf\xbd"},                                    // truncated: one
-        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},        // surrogate: three
-        {"\xf0\x9f\x98 x", "\xef\xbf\xbd x"},                            // truncated 4-byte
-        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                        // overlong
+        {"a\xff"
+         "b",
+         "a\xef\xbf\xbd"
+         "b"},
+        {"\xe2\x82", "\xef\xbf\xbd"},                             // truncated: one
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, // surrogate: three
+        {"\xf0\x9f\x98 x", "\xef\xbf\xbd x"},                     // truncated 4-byte
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                 // overlong
         {"ok \xe2\x96\x81", "ok \xe2\x96\x81"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -743,7 +685,7 @@ struct error_case {
     bool normalizer;
     const char *json;
     vkt_status status;
-    const char *want;  // a part of the message (which also names where)
+    const char *want; // a part of the message (which also names where)
 };
 
 static const struct error_case error_cases[] = {
@@ -778,8 +720,9 @@ static const struct error_case error_cases[] = {
     {false, "{\"type\":\"UnicodeScripts\"}", VKT_ERR_UNSUPPORTED, "'UnicodeScripts'"},
     {false, "{\"type\":\"CharDelimiterSplit\",\"delimiter\":\" \"}", VKT_ERR_UNSUPPORTED,
      "'CharDelimiterSplit'"},
-    {false, "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":"
-            "{\"String\":\" \"},\"behavior\":1}]}",
+    {false,
+     "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":"
+     "{\"String\":\" \"},\"behavior\":1}]}",
      VKT_ERR_FORMAT,
      "tokenizer.json: pre_tokenizer.pretokenizers[0]: Split: 'behavior' must be a string"},
     {false, "{\"type\":\"Split\",\"pattern\":{\"String\":\" \"},\"behavior\":\"Foo\"}",
@@ -792,8 +735,9 @@ static const struct error_case error_cases[] = {
      "Split: 'pattern' must be an object"},
     {false, "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(?<x\"},\"behavior\":\"Isolated\"}",
      VKT_ERR_FORMAT, "pre_tokenizer: Split: bad regex"},
-    {false, "{\"type\":\"Split\",\"pattern\":{\"String\":\" \"},\"behavior\":\"Isolated\","
-            "\"invert\":\"no\"}",
+    {false,
+     "{\"type\":\"Split\",\"pattern\":{\"String\":\" \"},\"behavior\":\"Isolated\","
+     "\"invert\":\"no\"}",
      VKT_ERR_FORMAT, "Split: 'invert' must be a boolean"},
     {false, "{\"type\":\"ByteLevel\",\"add_prefix_space\":\"yes\"}", VKT_ERR_FORMAT,
      "ByteLevel: 'add_prefix_space' must be a boolean"},
@@ -806,15 +750,17 @@ static const struct error_case error_cases[] = {
     {false, "{\"type\":\"Metaspace\"}", VKT_ERR_FORMAT, "Metaspace: missing 'replacement'"},
     {false, "{\"type\":\"Metaspace\",\"replacement\":\"_\",\"prepend_scheme\":\"sometimes\"}",
      VKT_ERR_FORMAT, "Metaspace: unknown prepend_scheme 'sometimes'"},
-    {false, "{\"type\":\"Metaspace\",\"replacement\":\"_\",\"prepend_scheme\":\"always\","
-            "\"add_prefix_space\":false}",
+    {false,
+     "{\"type\":\"Metaspace\",\"replacement\":\"_\",\"prepend_scheme\":\"always\","
+     "\"add_prefix_space\":false}",
      VKT_ERR_FORMAT, "add_prefix_space false does not match prepend_scheme 'always'"},
     {false, "{\"type\":\"Metaspace\",\"replacement\":\"_\",\"split\":\"true\"}", VKT_ERR_FORMAT,
      "Metaspace: 'split' must be a boolean"},
     {false, "{\"type\":\"Sequence\",\"pretokenizers\":null}", VKT_ERR_FORMAT,
      "pre_tokenizer: Sequence: 'pretokenizers' must be an array"},
-    {false, "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Whitespace\"},"
-            "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Bad\"}]}]}",
+    {false,
+     "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Whitespace\"},"
+     "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Bad\"}]}]}",
      VKT_ERR_UNSUPPORTED, "pre_tokenizer.pretokenizers[1].pretokenizers[0]: unsupported"},
     {false, "[]", VKT_ERR_FORMAT, "pre_tokenizer: must be an object or null"},
 };
@@ -847,7 +793,9 @@ static void test_parse_errors(void **state) {
 static void test_lenient_fields(void **state) {
     (void)state;
     hf_pretok *pt = pretok("{\"type\":\"ByteLevel\",\"trim_offsets\":true,\"future\":[1]}");
-    const char *want[] = {"\xc4\xa0" "a", NULL};  // add_prefix_space and use_regex default true
+    const char *want[] = {"\xc4\xa0"
+                          "a",
+                          NULL}; // add_prefix_space and use_regex default true
     check_pieces(pt, "a", true, want, "ByteLevel defaults");
     hf_pretok_free(pt);
     pt = pretok("{\"type\":\"Metaspace\",\"replacement\":\"_\",\"add_prefix_space\":false,"
@@ -867,16 +815,16 @@ static void test_long_runs(void **state) {
         const char *config, *unit;
         size_t pieces, bytes;
     } cases[] = {
-        {P_QWEN3, " ", 1, 200000},      {P_QWEN3, "a", 1, 100000},
-        {P_QWEN3, "1", 100000, 100000}, {P_QWEN3, "!", 1, 100000},
-        {P_QWEN3, "\n", 1, 200000},     {P_QWEN3, "a ", 50001, 150000},
-        {P_QWEN3, "'", 1, 100000},      {P_QWEN3, "\t", 1, 200000},
-        {P_LLAMA3, " ", 1, 200000},     {P_LLAMA3, "a", 1, 100000},
-        {P_LLAMA3, "1", 33334, 100000}, {P_LLAMA3, "!", 1, 100000},
-        {P_LLAMA3, "\n", 1, 200000},    {P_LLAMA3, "a ", 50001, 150000},
-        {P_GPT2, " ", 1, 200000},       {P_GPT2, "a", 1, 100000},
-        {P_GPT2, "1", 1, 100000},       {P_GPT2, "!", 1, 100000},
-        {P_GPT2, "\n", 1, 200000},      {P_GPT2, "a ", 50001, 150000},
+        {P_QWEN3, " ", 1, 200000},       {P_QWEN3, "a", 1, 100000},
+        {P_QWEN3, "1", 100000, 100000},  {P_QWEN3, "!", 1, 100000},
+        {P_QWEN3, "\n", 1, 200000},      {P_QWEN3, "a ", 50001, 150000},
+        {P_QWEN3, "'", 1, 100000},       {P_QWEN3, "\t", 1, 200000},
+        {P_LLAMA3, " ", 1, 200000},      {P_LLAMA3, "a", 1, 100000},
+        {P_LLAMA3, "1", 33334, 100000},  {P_LLAMA3, "!", 1, 100000},
+        {P_LLAMA3, "\n", 1, 200000},     {P_LLAMA3, "a ", 50001, 150000},
+        {P_GPT2, " ", 1, 200000},        {P_GPT2, "a", 1, 100000},
+        {P_GPT2, "1", 1, 100000},        {P_GPT2, "!", 1, 100000},
+        {P_GPT2, "\n", 1, 200000},       {P_GPT2, "a ", 50001, 150000},
         {P_GPT2, "\xc3\xa9", 1, 200000},
     };
     const size_t run = 100000;

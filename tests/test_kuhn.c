@@ -81,15 +81,18 @@ static void test_json(void **st) {
     assert_int_equal(vkt_kuhn_policy_load(path, &back, NULL), VKT_OK);
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) assert_true(pi.bet[i] == back.bet[i]);
     remove(path);
-    const char *ok = "{\"0\":0.1,\"0p\":[0.5,0.5],\"0b\":0,\"0pb\":0,\"1\":0,\"1p\":0,\"1b\":0.3,\"1pb\":0.4,"
-                     "\"2\":0.3,\"2p\":1,\"2b\":1,\"2pb\":1}";
+    const char *ok =
+        "{\"0\":0.1,\"0p\":[0.5,0.5],\"0b\":0,\"0pb\":0,\"1\":0,\"1p\":0,\"1b\":0.3,\"1pb\":0.4,"
+        "\"2\":0.3,\"2p\":1,\"2b\":1,\"2pb\":1}";
     assert_int_equal(vkt_kuhn_policy_from_json(ok, &pi, NULL), VKT_OK);
     assert_true(pi.bet[1] == 0.5 && pi.bet[7] == 0.4);
     vkt_error err = {0};
     assert_int_equal(vkt_kuhn_policy_from_json("{\"0\":0.1}", &pi, &err), VKT_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "missing"));
-    assert_int_equal(vkt_kuhn_policy_from_json("{\"0\":1.5,\"0p\":0,\"0b\":0,\"0pb\":0,\"1\":0,\"1p\":0,\"1b\":0,"
-                                               "\"1pb\":0,\"2\":0,\"2p\":0,\"2b\":0,\"2pb\":0}", &pi, &err),
+    assert_int_equal(vkt_kuhn_policy_from_json(
+                         "{\"0\":1.5,\"0p\":0,\"0b\":0,\"0pb\":0,\"1\":0,\"1p\":0,\"1b\":0,"
+                         "\"1pb\":0,\"2\":0,\"2p\":0,\"2b\":0,\"2pb\":0}",
+                         &pi, &err),
                      VKT_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "\"0\""));
     assert_int_equal(vkt_kuhn_policy_from_json("{\"5pb\":0}", &pi, &err), VKT_ERR_FORMAT);
@@ -98,7 +101,10 @@ static void test_json(void **st) {
 
 // Every terminal history for every deal pays what OpenSpiel pays.
 static void test_engine_payoffs(void **st) {
-    static const struct { const char *hist; int sign_high, amount_fixed; } cases[] = {
+    static const struct {
+        const char *hist;
+        int sign_high, amount_fixed;
+    } cases[] = {
         {"pp", 1, 0}, {"bb", 2, 0}, {"pbb", 2, 0}, {"bp", 0, 1}, {"pbp", 0, -1},
     };
     for (int c0 = 0; c0 < 3; c0++)
@@ -112,12 +118,14 @@ static void test_engine_payoffs(void **st) {
                 for (const char *h = cases[k].hist; *h; h++) {
                     assert_false(vkt_game_is_terminal(&g));
                     assert_int_equal(vkt_game_current_player(&g), (int)(h - cases[k].hist) % 2);
-                    assert_int_equal(vkt_game_apply(&g, *h == 'b' ? VKT_KUHN_BET : VKT_KUHN_PASS, NULL), VKT_OK);
+                    assert_int_equal(
+                        vkt_game_apply(&g, *h == 'b' ? VKT_KUHN_BET : VKT_KUHN_PASS, NULL), VKT_OK);
                 }
                 assert_true(vkt_game_is_terminal(&g));
                 double r[2];
                 vkt_game_returns(&g, r);
-                double want = cases[k].sign_high ? cases[k].sign_high * (c0 > c1 ? 1 : -1) : cases[k].amount_fixed;
+                double want = cases[k].sign_high ? cases[k].sign_high * (c0 > c1 ? 1 : -1)
+                                                 : cases[k].amount_fixed;
                 assert_true(r[0] == want && r[1] == -want);
             }
         }
@@ -152,7 +160,7 @@ static void test_action_texts_and_observation(void **st) {
     assert_non_null(strstr(obs, "Your card: K\n"));
     assert_non_null(strstr(obs, "Actions this hand: opponent bet.\n"));
     assert_non_null(strstr(obs, "Available Moves: [Fold], [Call]\n"));
-    assert_null(strstr(obs, "opponent's card"));  // hidden before a showdown
+    assert_null(strstr(obs, "opponent's card")); // hidden before a showdown
     vkt_protocol_observation(&g, 0, obs, sizeof obs);
     assert_non_null(strstr(obs, "Your card: Q\n"));
     assert_null(strstr(obs, ": K"));
@@ -179,7 +187,8 @@ static void test_match(void **st) {
         }
         assert_true(steps >= 10 && steps <= 15);
         int total = 0;
-        for (int h = 0; h < 5; h++) total += s->hands[h].winner == 0 ? s->hands[h].amount : -s->hands[h].amount;
+        for (int h = 0; h < 5; h++)
+            total += s->hands[h].winner == 0 ? s->hands[h].amount : -s->hands[h].amount;
         assert_int_equal(total, s->chips[0]);
         double r[2];
         vkt_game_returns(&g, r);
@@ -195,7 +204,8 @@ static void test_match(void **st) {
 }
 
 // probs-less wrapper around an agent, so extraction has to sample.
-static vkt_status act_only(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
+static vkt_status act_only(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action,
+                           vkt_error *err) {
     vkt_agent *inner = self;
     return inner->act(inner->self, g, player, rng, action, err);
 }
@@ -209,7 +219,8 @@ static void test_policy_from_agent(void **st) {
     vkt_rng_seed(&rng, 11);
     double inv = -1;
     assert_int_equal(vkt_kuhn_policy_from_agent(&nash, 0, &rng, &got, &inv, NULL), VKT_OK);
-    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) assert_true(fabs(got.bet[i] - want.bet[i]) < 1e-15);
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++)
+        assert_true(fabs(got.bet[i] - want.bet[i]) < 1e-15);
     // Sampling: each estimate within 5 standard errors of the truth (n = 4000).
     vkt_agent sampled = {.self = &nash, .name = "sampled-nash", .act = act_only};
     const int n = 4000;

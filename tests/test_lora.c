@@ -29,8 +29,13 @@
 // llama-tiny reshaped: C 24, F 40, 4 heads of 6, 2 kv heads (KV 12), 2 layers.
 static void tiny(vkt_model_config *c, vkt_params *ps) {
     vkt_error err = {0};
-    *c = test_config("llama-tiny", (test_shape){.vocab = 32, .context = 16, .layers = 2, .width = 24, .ffn = 40,
-                                                .heads = 4, .kv_heads = 2});
+    *c = test_config("llama-tiny", (test_shape){.vocab = 32,
+                                                .context = 16,
+                                                .layers = 2,
+                                                .width = 24,
+                                                .ffn = 40,
+                                                .heads = 4,
+                                                .kv_heads = 2});
     if (vkt_params_build(c, ps, &err) != VKT_OK) fail_msg("%s", err.msg);
 }
 
@@ -198,9 +203,8 @@ static void test_fwd_bwd(void **state) {
             TEST_OK(ctx, vkt_lora_fwd(a, kinds[q], layer, M, vkt_view_all(bx), vkt_view_all(by)));
             // v_proj is not a target: nothing happens to y.
             TEST_OK(ctx, vkt_lora_fwd(a, VKT_P_V_W, layer, M, vkt_view_all(bx), vkt_view_all(by)));
-            TEST_OK(ctx,
-                    vkt_lora_bwd(a, kinds[q], layer, M, vkt_view_all(bx), vkt_view_all(bdy),
-                                 vkt_view_all(bdx)));
+            TEST_OK(ctx, vkt_lora_bwd(a, kinds[q], layer, M, vkt_view_all(bx), vkt_view_all(bdy),
+                                      vkt_view_all(bdx)));
             ref_fwd(M, IN, OUT, r, scale, x, h + t->a_offset, h + t->b_offset, yr);
             ref_bwd(M, IN, OUT, r, scale, x, h + t->a_offset, h + t->b_offset, dyd,
                     gref + t->a_offset, gref + t->b_offset, dxr);
@@ -289,9 +293,8 @@ static void test_finite_differences(void **state) {
     vkt_buffer *bg = test_upload(ctx, gf, (uint64_t)M * OUT),
                *bdx = test_upload(ctx, NULL, (uint64_t)M * IN);
     TEST_OK(ctx, vkt_lora_fwd(a, VKT_P_FC_W, 1, M, vkt_view_all(bx), vkt_view_all(by)));
-    TEST_OK(
-        ctx,
-        vkt_lora_bwd(a, VKT_P_FC_W, 1, M, vkt_view_all(bx), vkt_view_all(bg), vkt_view_all(bdx)));
+    TEST_OK(ctx, vkt_lora_bwd(a, VKT_P_FC_W, 1, M, vkt_view_all(bx), vkt_view_all(bg),
+                              vkt_view_all(bdx)));
     float *gd = malloc(n * 4), *dxd = test_download(ctx, bdx, (uint64_t)M * IN);
     TEST_OK(ctx, vkt_lora_get_grads(a, gd));
     close_d("device dA/dB vs finite differences", gd, gref, n, ATOL, RTOL);
@@ -355,9 +358,8 @@ static void test_dropout(void **state) {
             vkt_buffer *bdy = test_upload(ctx, dy, (uint64_t)M * OUT),
                        *bdx = test_upload(ctx, NULL, (uint64_t)M * IN);
             TEST_OK(ctx, vkt_lora_fwd(a, t->kind, t->layer, M, vkt_view_all(bx), vkt_view_all(by)));
-            TEST_OK(ctx,
-                    vkt_lora_bwd(a, t->kind, t->layer, M, vkt_view_all(bx), vkt_view_all(bdy),
-                                 vkt_view_all(bdx)));
+            TEST_OK(ctx, vkt_lora_bwd(a, t->kind, t->layer, M, vkt_view_all(bx), vkt_view_all(bdy),
+                                      vkt_view_all(bdx)));
             float *yg = test_download(ctx, by, (uint64_t)M * OUT),
                   *dxg = test_download(ctx, bdx, (uint64_t)M * IN);
             close_d(mode == 0 ? "dropout fwd" : "eval fwd", yg, yr, (uint64_t)M * OUT, ATOL, RTOL);
@@ -402,9 +404,8 @@ static void test_adamw(void **state) {
         vkt_buffer *bx = test_upload(ctx, x, 5 * 24), *by = test_upload(ctx, NULL, 5 * 24);
         vkt_buffer *bdy = test_upload(ctx, dy, 5 * 24);
         TEST_OK(ctx, vkt_lora_fwd(a, VKT_P_Q_W, 0, M, vkt_view_all(bx), vkt_view_all(by)));
-        TEST_OK(
-            ctx,
-            vkt_lora_bwd(a, VKT_P_Q_W, 0, M, vkt_view_all(bx), vkt_view_all(bdy), (vkt_view){0}));
+        TEST_OK(ctx, vkt_lora_bwd(a, VKT_P_Q_W, 0, M, vkt_view_all(bx), vkt_view_all(bdy),
+                                  (vkt_view){0}));
         const uint64_t n = vkt_lora_count(a);
         float *g = malloc(n * 4), *p1 = malloc(n * 4);
         TEST_OK(ctx, vkt_lora_get_grads(a, g));

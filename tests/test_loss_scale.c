@@ -16,7 +16,7 @@ static void starts_at_2_16_and_halves_on_overflow(void **state) {
     assert_true(s.scale == 65536.0);
     assert_true(vkt_loss_scaler_update(&s, true));
     assert_int_equal(s.good, 1);
-    assert_true(vkt_loss_scaler_update(&s, false));  // skip
+    assert_true(vkt_loss_scaler_update(&s, false)); // skip
     assert_true(s.scale == 32768.0);
     assert_int_equal(s.good, 0);
     assert_int_equal(s.skipped, 1);

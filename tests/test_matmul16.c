@@ -44,8 +44,8 @@ typedef struct {
 } form;
 static const form FORMS[] = {
     {true, false, true},   {true, false, false}, // y = x16 W16^T, and nn
-    {false, false, false}, {false, true, false}, {false, false, true}, {false, true, true},
-    {true, true, false},   {true, true, true}, // dW += dy16^T x16, and tt
+    {false, false, false}, {false, true, false}, {false, false, true},
+    {false, true, true},   {true, true, false},  {true, true, true}, // dW += dy16^T x16, and tt
 };
 #define NFORMS (int)(sizeof FORMS / sizeof *FORMS)
 
@@ -128,9 +128,8 @@ static void check16(vkt_ctx *ctx, int path, vkt_dtype16 dt, form f, shape s, flo
     vkt_buffer *bbias = test_upload(ctx, bias, N + off), *bc = test_upload(ctx, c, nc + off + G);
     vkt_view vc = vkt_view_f32(vkt_view_all(bc), off, nc);
     vkt_view vbias = with_bias ? vkt_view_f32(vkt_view_all(bbias), off, N) : (vkt_view){0};
-    TEST_OK(ctx,
-            vkt_matmul16_on_path(ctx, (vkt_matmul_path)path, dt, f.a16, true, f.ta, f.tb, s.M, s.N,
-                                 s.K, alpha, A.view, B.view, beta, vc, vbias));
+    TEST_OK(ctx, vkt_matmul16_on_path(ctx, (vkt_matmul_path)path, dt, f.a16, true, f.ta, f.tb, s.M,
+                                      s.N, s.K, alpha, A.view, B.view, beta, vc, vbias));
     float *got = test_download(ctx, bc, nc + off + G);
     char label[200];
     snprintf(label, sizeof label,
@@ -303,14 +302,14 @@ static void test_linear_dw16(void **state) {
         if (conv) {
             TEST_OK(ctx, vkt_matmul16(ctx, dt, true, true, true, false, IN, OUT, M, 1, vx16, vdy16,
                                       1, vkt_view_all(bdw), none));
-            assert_int_equal(vkt_ref_matmul16(dt, true, true, true, false, IN, OUT, M, 1, x16,
-                                              dy16, 1, want, NULL, NULL),
+            assert_int_equal(vkt_ref_matmul16(dt, true, true, true, false, IN, OUT, M, 1, x16, dy16,
+                                              1, want, NULL, NULL),
                              VKT_OK);
         } else {
             TEST_OK(ctx, vkt_matmul16(ctx, dt, true, true, true, false, OUT, IN, M, 1, vdy16, vx16,
                                       1, vkt_view_all(bdw), none));
-            assert_int_equal(vkt_ref_matmul16(dt, true, true, true, false, OUT, IN, M, 1, dy16,
-                                              x16, 1, want, NULL, NULL),
+            assert_int_equal(vkt_ref_matmul16(dt, true, true, true, false, OUT, IN, M, 1, dy16, x16,
+                                              1, want, NULL, NULL),
                              VKT_OK);
         }
         float *got = test_download(ctx, bdw, nw);
@@ -371,9 +370,8 @@ static void test_bad_calls(void **state) {
     free(got);
     // neither operand 16-bit: the fp32 product
     float want[4];
-    TEST_OK(
-        ctx,
-        vkt_matmul16(ctx, VKT_BF16, false, false, false, false, 2, 2, 3, 1, va, vb, 0, vc, none));
+    TEST_OK(ctx, vkt_matmul16(ctx, VKT_BF16, false, false, false, false, 2, 2, 3, 1, va, vb, 0, vc,
+                              none));
     assert_int_equal(vkt_ref_matmul(false, false, 2, 2, 3, 1, h, h, 0, want, NULL, NULL), VKT_OK);
     got = test_download(ctx, c, 4);
     assert_memory_equal(got, want, sizeof want);

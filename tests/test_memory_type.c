@@ -31,7 +31,8 @@ typedef struct table {
 
 static void add_heap(table *t, uint64_t bytes, bool device_local) {
     uint32_t i = t->mp.memoryHeapCount++;
-    t->mp.memoryHeaps[i] = (VkMemoryHeap){bytes, device_local ? VK_MEMORY_HEAP_DEVICE_LOCAL_BIT : 0};
+    t->mp.memoryHeaps[i] =
+        (VkMemoryHeap){bytes, device_local ? VK_MEMORY_HEAP_DEVICE_LOCAL_BIT : 0};
     t->heaps.size[i] = bytes;
 }
 
@@ -71,16 +72,20 @@ static void test_discrete(void **state) {
 // memoryTypeBits leave some types out.
 static void test_type_bits(void **state) {
     table t = discrete();
-    assert_int_equal(choose(&t, 0xe, VKT_MEM_DEVICE, false, MiB), 2);  // no plain VRAM: the BAR type
-    assert_int_equal(choose(&t, 0xa, VKT_MEM_DEVICE, false, MiB), 1);  // nothing device-local: any type
+    assert_int_equal(choose(&t, 0xe, VKT_MEM_DEVICE, false, MiB), 2); // no plain VRAM: the BAR type
+    assert_int_equal(choose(&t, 0xa, VKT_MEM_DEVICE, false, MiB),
+                     1); // nothing device-local: any type
     assert_int_equal(choose(&t, 0x7, VKT_MEM_READBACK, true, MiB), 1); // no cached type
-    assert_int_equal(choose(&t, 0x5, VKT_MEM_STAGING, true, MiB), 2);  // only the BAR type is host-visible
+    assert_int_equal(choose(&t, 0x5, VKT_MEM_STAGING, true, MiB),
+                     2); // only the BAR type is host-visible
     assert_int_equal(choose(&t, 0x1, VKT_MEM_STAGING, true, MiB), -1);
     assert_int_equal(choose(&t, 0, VKT_MEM_DEVICE, false, MiB), -1);
     // Types vkt never allocates from, even first in the table.
     table a = {0};
     add_heap(&a, 8 * GiB, true);
-    add_type(&a, DL | HV | HC | VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD | VK_MEMORY_PROPERTY_DEVICE_UNCACHED_BIT_AMD,
+    add_type(&a,
+             DL | HV | HC | VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD |
+                 VK_MEMORY_PROPERTY_DEVICE_UNCACHED_BIT_AMD,
              0);
     add_type(&a, DL | VK_MEMORY_PROPERTY_PROTECTED_BIT, 0);
     add_type(&a, DL, 0);
@@ -180,11 +185,13 @@ static void test_device_profile(void **state) {
     vkt_ctx *ctx = test_ctx();
     const vkt_profile *p = vkt_ctx_profile(ctx);
     assert_true(p->nheaps >= 1 && p->nmemory_types >= 1);
-    assert_true(p->memory_type_device >= 0 && p->memory_type_staging >= 0 && p->memory_type_readback >= 0);
+    assert_true(p->memory_type_device >= 0 && p->memory_type_staging >= 0 &&
+                p->memory_type_readback >= 0);
     assert_true(p->memory_types[p->memory_type_device].flags & DL);
     assert_true((p->memory_types[p->memory_type_readback].flags & (HV | HC)) == (HV | HC));
     if (p->type == VKT_DEVICE_CPU && p->nmemory_types == 1)
-        assert_true(p->memory_type_device == 0 && p->memory_type_staging == 0 && p->memory_type_readback == 0);
+        assert_true(p->memory_type_device == 0 && p->memory_type_staging == 0 &&
+                    p->memory_type_readback == 0);
     test_ctx_done(ctx);
 }
 
@@ -198,14 +205,18 @@ static void check_full_heap(bool staging) {
     vkt_buffer *a = NULL, *b = NULL;
     TEST_OK(ctx, vkt_buffer_create(ctx, 10 * MiB, &a));
     float h[4] = {1, 2, 3, 4}, back[4] = {0};
-    TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(a), h, sizeof h)); // makes the 32 MiB staging buffer when staging
+    TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(a), h,
+                            sizeof h)); // makes the 32 MiB staging buffer when staging
     assert_int_equal(vkt_buffer_create(ctx, 60 * MiB, &b), VKT_ERR_NOMEM);
     assert_null(b);
     // the 32 MiB staging buffer is on the same heap (whenever blocks are not mapped)
     const char *want = !vkt_ctx_profile(ctx)->unified_memory
-                           ? "device memory: 60.00 MiB asked for in heap 0 (device-local, 64.00 MiB, 42.00 MiB in use)"
-                           : "device memory: 60.00 MiB asked for in heap 0 (device-local, 64.00 MiB, 10.00 MiB in use)";
-    if (!strstr(vkt_ctx_message(ctx), want)) fail_msg("message '%s' lacks '%s'", vkt_ctx_message(ctx), want);
+                           ? "device memory: 60.00 MiB asked for in heap 0 (device-local, 64.00 "
+                             "MiB, 42.00 MiB in use)"
+                           : "device memory: 60.00 MiB asked for in heap 0 (device-local, 64.00 "
+                             "MiB, 10.00 MiB in use)";
+    if (!strstr(vkt_ctx_message(ctx), want))
+        fail_msg("message '%s' lacks '%s'", vkt_ctx_message(ctx), want);
     assert_int_equal(vkt_buffer_create(ctx, 100 * MiB, &b), VKT_ERR_NOMEM);
     assert_non_null(strstr(vkt_ctx_message(ctx), "device memory: 100.00 MiB asked for in heap 0"));
     TEST_OK(ctx, vkt_download(ctx, vkt_view_all(a), back, sizeof back));
@@ -233,7 +244,8 @@ static void test_devices_json(void **state) {
     assert_true(json_is_boolean(json_object_get(h0, "device_local")));
     json_t *budget = json_object_get(h0, "budget_bytes");
     assert_true(json_is_boolean(json_object_get(d, "memory_budget")));
-    assert_true(json_is_true(json_object_get(d, "memory_budget")) ? json_is_integer(budget) : json_is_null(budget));
+    assert_true(json_is_true(json_object_get(d, "memory_budget")) ? json_is_integer(budget)
+                                                                  : json_is_null(budget));
     json_t *types = json_object_get(json_object_get(d, "vkt_uses"), "memory_types");
     const char *uses[3] = {"device", "staging", "readback"};
     for (int i = 0; i < 3; i++) {
@@ -253,11 +265,11 @@ static void test_devices_json(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_discrete),       cmocka_unit_test(test_type_bits),
-        cmocka_unit_test(test_heap_room),      cmocka_unit_test(test_nvidia_like),
-        cmocka_unit_test(test_integrated),     cmocka_unit_test(test_lavapipe_table),
-        cmocka_unit_test(test_texts),          cmocka_unit_test(test_device_profile),
-        cmocka_unit_test(test_full_heap),      cmocka_unit_test(test_full_heap_staging),
+        cmocka_unit_test(test_discrete),     cmocka_unit_test(test_type_bits),
+        cmocka_unit_test(test_heap_room),    cmocka_unit_test(test_nvidia_like),
+        cmocka_unit_test(test_integrated),   cmocka_unit_test(test_lavapipe_table),
+        cmocka_unit_test(test_texts),        cmocka_unit_test(test_device_profile),
+        cmocka_unit_test(test_full_heap),    cmocka_unit_test(test_full_heap_staging),
         cmocka_unit_test(test_devices_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

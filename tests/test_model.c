@@ -20,7 +20,8 @@
 static vkt_model_config tiny(vkt_family f) {
     vkt_model_config c;
     vkt_error err;
-    assert_int_equal(vkt_model_preset(f == VKT_FAMILY_GPT2 ? "gpt2-tiny" : "llama-tiny", &c, &err), VKT_OK);
+    assert_int_equal(vkt_model_preset(f == VKT_FAMILY_GPT2 ? "gpt2-tiny" : "llama-tiny", &c, &err),
+                     VKT_OK);
     c.vocab = 37, c.context = 16, c.layers = 2, c.width = 16, c.ffn = 24;
     c.heads = 4, c.kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2;
     return c;
@@ -41,11 +42,12 @@ static void compare_config(vkt_model_config c) {
     for (int i = 0; i < ps->n; i++)
         if (ps->p[i].ndim == 1)
             for (uint64_t j = 0; j < ps->p[i].count; j++)
-                pf[ps->p[i].offset + j] = (ps->p[i].kind == VKT_P_LN1_W || ps->p[i].kind == VKT_P_LN2_W ||
-                                           ps->p[i].kind == VKT_P_LNF_W || ps->p[i].kind == VKT_P_Q_NORM ||
-                                           ps->p[i].kind == VKT_P_K_NORM)
-                                              ? 1.0f + 0.1f * (float)((j * 7) % 5)
-                                              : 0.05f * (float)((j * 3) % 7) - 0.1f;
+                pf[ps->p[i].offset + j] =
+                    (ps->p[i].kind == VKT_P_LN1_W || ps->p[i].kind == VKT_P_LN2_W ||
+                     ps->p[i].kind == VKT_P_LNF_W || ps->p[i].kind == VKT_P_Q_NORM ||
+                     ps->p[i].kind == VKT_P_K_NORM)
+                        ? 1.0f + 0.1f * (float)((j * 7) % 5)
+                        : 0.05f * (float)((j * 3) % 7) - 0.1f;
     TEST_OK(ctx, vkt_model_set_params(m, pf));
     for (uint64_t i = 0; i < ps->total; i++) pd[i] = pf[i];
 
@@ -70,8 +72,8 @@ static void compare_config(vkt_model_config c) {
     TEST_OK(ctx, vkt_model_get_grads(m, gf));
 
     double loss_ref;
-    if (vkt_model_ref_forward_backward(&c, ps, pd, B, T, tok, tgt, wd, 1.0 / N, NULL, &loss_ref, logits_ref, gd,
-                                       &err) != VKT_OK)
+    if (vkt_model_ref_forward_backward(&c, ps, pd, B, T, tok, tgt, wd, 1.0 / N, NULL, &loss_ref,
+                                       logits_ref, gd, &err) != VKT_OK)
         fail_msg("%s", err.msg);
     // Logits: fp32 through two layers.
     for (int i = 0; i < N * c.vocab; i++)
@@ -87,8 +89,8 @@ static void compare_config(vkt_model_config c) {
         for (uint64_t j = 0; j < p->count; j++) {
             double a = gf[p->offset + j], r = gd[p->offset + j];
             if (fabs(a - r) > 1e-6 + 2e-3 * scale)
-                fail_msg("%s[%llu]: gradient %.7g vs reference %.7g (tensor max %.3g)", p->name, (unsigned long long)j, a,
-                         r, scale);
+                fail_msg("%s[%llu]: gradient %.7g vs reference %.7g (tensor max %.3g)", p->name,
+                         (unsigned long long)j, a, r, scale);
         }
         assert_true(scale > 0); // every tensor gets a gradient
     }
@@ -132,7 +134,8 @@ static void test_qwen2_shape_matches_reference(void **s) {
 static void check_w16(int w16) {
     vkt_ctx *ctx = test_ctx();
     vkt_model_config c = tiny(VKT_FAMILY_LLAMA);
-    c.arch = VKT_ARCH_QWEN3, c.head_dim = 8, c.qk_norm = true, c.qkv_bias = c.o_bias = true, c.tied = true;
+    c.arch = VKT_ARCH_QWEN3, c.head_dim = 8, c.qk_norm = true, c.qkv_bias = c.o_bias = true,
+    c.tied = true;
     c.vocab = 41;
     vkt_model *m32 = NULL, *m16 = NULL;
     vkt_error err = {0};
@@ -146,14 +149,16 @@ static void check_w16(int w16) {
     for (uint64_t i = 0; i < ps->total; i++) pf[i] *= 6.0f;
     for (int i = 0; i < ps->n; i++)
         if (ps->p[i].ndim == 1)
-            for (uint64_t j = 0; j < ps->p[i].count; j++) pf[ps->p[i].offset + j] += 0.01f * (float)(j % 5) + 0.3f;
+            for (uint64_t j = 0; j < ps->p[i].count; j++)
+                pf[ps->p[i].offset + j] += 0.01f * (float)(j % 5) + 0.3f;
     TEST_OK(ctx, vkt_model_set_params(m16, pf));
     TEST_OK(ctx, vkt_model_get_params(m16, back)); // the 16-bit values, widened
     int rounded = 0;
     for (int i = 0; i < ps->n; i++)
         for (uint64_t j = 0; j < ps->p[i].count; j++) {
             float a = pf[ps->p[i].offset + j], b = back[ps->p[i].offset + j];
-            if (ps->p[i].ndim == 1) assert_true(a == b); // norms and biases stay fp32
+            if (ps->p[i].ndim == 1)
+                assert_true(a == b); // norms and biases stay fp32
             else if (fabsf(a - b) > fabsf(a) * (w16 == VKT_W16_BF16 ? 4e-3f : 5e-4f) + 1e-7f)
                 fail_msg("%s[%llu]: %g stored as %g", ps->p[i].name, (unsigned long long)j, a, b);
             rounded += a != b;
@@ -172,7 +177,9 @@ static void check_w16(int w16) {
         TEST_OK(ctx, vkt_model_set_batch(ms[k], tok, tgt, NULL));
         TEST_OK(ctx, vkt_model_forward(ms[k], NULL, NULL));
         TEST_OK(ctx, vkt_download(ctx, vkt_model_logits(ms[k]), ls[k], (uint64_t)N * c.vocab * 4));
-        TEST_OK(ctx, k == 1 ? vkt_model_backward(ms[k], 1.0f) : vkt_model_loss(ms[k])); // the frozen backward runs (no gradients kept)
+        TEST_OK(ctx, k == 1
+                         ? vkt_model_backward(ms[k], 1.0f)
+                         : vkt_model_loss(ms[k])); // the frozen backward runs (no gradients kept)
         TEST_OK(ctx, vkt_model_read_loss(ms[k], &loss[k], &wsum));
     }
     for (int i = 0; i < N * c.vocab; i++)

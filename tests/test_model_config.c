@@ -14,9 +14,12 @@
 
 #include "model_config.h"
 
-#define GPT2 "\"model_type\": \"gpt2\", \"vocab_size\": 300, \"n_positions\": 32, \"n_layer\": 1, \"n_head\": 2"
-#define LLAMA                                                                                                   \
-    "\"model_type\": \"llama\", \"vocab_size\": 300, \"max_position_embeddings\": 32, \"hidden_size\": 16, " \
+#define GPT2                                                                                       \
+    "\"model_type\": \"gpt2\", \"vocab_size\": 300, \"n_positions\": 32, \"n_layer\": 1, "         \
+    "\"n_head\": 2"
+#define LLAMA                                                                                      \
+    "\"model_type\": \"llama\", \"vocab_size\": 300, \"max_position_embeddings\": 32, "            \
+    "\"hidden_size\": 16, "                                                                        \
     "\"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 32"
 
 static void expect_bad(const char *json, const char *want) {
@@ -31,13 +34,19 @@ static void expect_bad(const char *json, const char *want) {
 static void test_good(void **state) {
     vkt_model_config c;
     vkt_error err = {0};
-    assert_int_equal(vkt_model_config_from_json("{" GPT2 ", \"n_embd\": 16}", "c", &c, &err), VKT_OK);
+    assert_int_equal(vkt_model_config_from_json("{" GPT2 ", \"n_embd\": 16}", "c", &c, &err),
+                     VKT_OK);
     assert_true(c.tied);
     assert_int_equal(c.ffn, 64);
-    assert_int_equal(vkt_model_config_from_json("{" GPT2 ", \"n_embd\": 16, \"tie_word_embeddings\": false, "
-                                                "\"n_inner\": null}", "c", &c, &err), VKT_OK);
+    assert_int_equal(vkt_model_config_from_json("{" GPT2
+                                                ", \"n_embd\": 16, \"tie_word_embeddings\": false, "
+                                                "\"n_inner\": null}",
+                                                "c", &c, &err),
+                     VKT_OK);
     assert_false(c.tied);
-    assert_int_equal(vkt_model_config_from_json("{" LLAMA ", \"tie_word_embeddings\": true}", "c", &c, &err), VKT_OK);
+    assert_int_equal(
+        vkt_model_config_from_json("{" LLAMA ", \"tie_word_embeddings\": true}", "c", &c, &err),
+        VKT_OK);
     assert_true(c.tied);
 }
 
@@ -47,9 +56,11 @@ static void test_duplicate_keys(void **state) {
 }
 
 static void test_wrong_types(void **state) {
-    expect_bad("{" GPT2 ", \"n_embd\": 16, \"tie_word_embeddings\": \"yes\"}", "tie_word_embeddings");
+    expect_bad("{" GPT2 ", \"n_embd\": 16, \"tie_word_embeddings\": \"yes\"}",
+               "tie_word_embeddings");
     expect_bad("{" GPT2 ", \"n_embd\": 16, \"tie_word_embeddings\": 1}", "tie_word_embeddings");
-    expect_bad("{" GPT2 ", \"n_embd\": 16, \"layer_norm_epsilon\": \"1e-5\"}", "layer_norm_epsilon");
+    expect_bad("{" GPT2 ", \"n_embd\": 16, \"layer_norm_epsilon\": \"1e-5\"}",
+               "layer_norm_epsilon");
     expect_bad("{" GPT2 ", \"n_embd\": 16, \"layer_norm_epsilon\": -1}", "layer_norm_epsilon");
     expect_bad("{" GPT2 ", \"n_embd\": 16, \"activation_function\": 3}", "activation_function");
     expect_bad("{" GPT2 ", \"n_embd\": \"16\"}", "n_embd");
@@ -67,24 +78,30 @@ static void test_size_overflow(void **state) {
     // Sizes past what vkt can hold: refused before any table is built.
     vkt_model_config big;
     vkt_error e2 = {0};
-    assert_int_not_equal(vkt_model_config_from_json("{\"model_type\": \"gpt2\", \"vocab_size\": 300, "
-                                                    "\"n_positions\": 32, \"n_layer\": 1111842, \"n_head\": 2, "
-                                                    "\"n_embd\": 16}",
-                                                    "c", &big, &e2),
-                         VKT_OK);
+    assert_int_not_equal(
+        vkt_model_config_from_json("{\"model_type\": \"gpt2\", \"vocab_size\": 300, "
+                                   "\"n_positions\": 32, \"n_layer\": 1111842, \"n_head\": 2, "
+                                   "\"n_embd\": 16}",
+                                   "c", &big, &e2),
+        VKT_OK);
     assert_non_null(strstr(e2.msg, "1111842 layers"));
 }
 
 // Tiny configs of each pretrained architecture, as their config.json spells them.
-#define SHAPE                                                                                              \
-    "\"vocab_size\": 300, \"max_position_embeddings\": 64, \"hidden_size\": 32, \"num_hidden_layers\": 2, " \
+#define SHAPE                                                                                      \
+    "\"vocab_size\": 300, \"max_position_embeddings\": 64, \"hidden_size\": 32, "                  \
+    "\"num_hidden_layers\": 2, "                                                                   \
     "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"intermediate_size\": 48"
 static const char *LLAMA32 =
-    "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", " SHAPE ", \"head_dim\": 8, "
+    "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", " SHAPE
+    ", \"head_dim\": 8, "
     "\"rope_theta\": 500000.0, \"rope_scaling\": {\"factor\": 32.0, \"high_freq_factor\": 4.0, "
-    "\"low_freq_factor\": 1.0, \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}, "
-    "\"attention_bias\": true, \"mlp_bias\": true, \"tie_word_embeddings\": true, \"hidden_act\": \"silu\", "
-    "\"rms_norm_eps\": 1e-05, \"bos_token_id\": 128000, \"eos_token_id\": [128001, 128008, 128009]}";
+    "\"low_freq_factor\": 1.0, \"original_max_position_embeddings\": 8192, \"rope_type\": "
+    "\"llama3\"}, "
+    "\"attention_bias\": true, \"mlp_bias\": true, \"tie_word_embeddings\": true, \"hidden_act\": "
+    "\"silu\", "
+    "\"rms_norm_eps\": 1e-05, \"bos_token_id\": 128000, \"eos_token_id\": [128001, 128008, "
+    "128009]}";
 static const char *MISTRAL =
     "{\"architectures\": [\"MistralForCausalLM\"], \"model_type\": \"mistral\", " SHAPE
     ", \"sliding_window\": 16, \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}}";
@@ -93,13 +110,15 @@ static const char *QWEN25 =
     ", \"use_sliding_window\": false, \"sliding_window\": 32768, \"max_window_layers\": 21, "
     "\"tie_word_embeddings\": true, \"rope_scaling\": null, \"rope_theta\": 1000000.0}";
 // Qwen3: head_dim absent means 128 (Qwen3Config), so H * D = 512 != C = 32.
-static const char *QWEN3 = "{\"architectures\": [\"Qwen3ForCausalLM\"], \"model_type\": \"qwen3\", " SHAPE
-                           ", \"tie_word_embeddings\": true, \"rope_scaling\": {\"rope_type\": \"default\"}}";
+static const char *QWEN3 =
+    "{\"architectures\": [\"Qwen3ForCausalLM\"], \"model_type\": \"qwen3\", " SHAPE
+    ", \"tie_word_embeddings\": true, \"rope_scaling\": {\"rope_type\": \"default\"}}";
 
 static vkt_model_config read_ok(const char *json) {
     vkt_model_config c;
     vkt_error err = {0};
-    if (vkt_model_config_from_json(json, "c", &c, &err) != VKT_OK) fail_msg("%s (for %s)", err.msg, json);
+    if (vkt_model_config_from_json(json, "c", &c, &err) != VKT_OK)
+        fail_msg("%s (for %s)", err.msg, json);
     return c;
 }
 
@@ -119,8 +138,11 @@ static void test_archs(void **state) {
     assert_true(!c.qkv_bias && !c.o_bias && !c.mlp_bias && !c.tied);
     assert_int_equal(c.rope_scaling.type, VKT_ROPE_LINEAR);
     assert_true(c.rope_scaling.factor == 2.0f);
-    assert_int_equal(read_ok("{\"model_type\": \"mistral\", " SHAPE ", \"sliding_window\": null}").sliding_window, 0);
-    assert_int_equal(read_ok("{\"model_type\": \"mistral\", " SHAPE "}").sliding_window, 4096); // MistralConfig
+    assert_int_equal(read_ok("{\"model_type\": \"mistral\", " SHAPE ", \"sliding_window\": null}")
+                         .sliding_window,
+                     0);
+    assert_int_equal(read_ok("{\"model_type\": \"mistral\", " SHAPE "}").sliding_window,
+                     4096); // MistralConfig
 
     c = read_ok(QWEN25);
     assert_int_equal(c.arch, VKT_ARCH_QWEN2);
@@ -145,11 +167,16 @@ static void test_archs(void **state) {
 
 // from_json(to_json(c)) == c, bytewise, for every architecture; to_json_ids leaves ids out.
 static void test_roundtrip(void **state) {
-    const char *all[] = {LLAMA32, MISTRAL, QWEN25, QWEN3,
+    const char *all[] = {LLAMA32,
+                         MISTRAL,
+                         QWEN25,
+                         QWEN3,
                          "{\"model_type\": \"qwen2\", " SHAPE ", \"use_sliding_window\": true, "
                          "\"sliding_window\": 16, \"max_window_layers\": 0}",
-                         "{\"model_type\": \"qwen3\", " SHAPE ", \"head_dim\": 16, \"attention_bias\": true}",
-                         "{" GPT2 ", \"n_embd\": 16}", "{" LLAMA "}"};
+                         "{\"model_type\": \"qwen3\", " SHAPE
+                         ", \"head_dim\": 16, \"attention_bias\": true}",
+                         "{" GPT2 ", \"n_embd\": 16}",
+                         "{" LLAMA "}"};
     for (int i = 0; i < 8; i++) {
         vkt_model_config c = read_ok(all[i]), back;
         vkt_error err = {0};
@@ -172,53 +199,65 @@ static void expect_status(const char *json, vkt_status want_status, const char *
     vkt_model_config c;
     vkt_error err = {0};
     vkt_status s = vkt_model_config_from_json(json, "d/config.json", &c, &err);
-    if (s != want_status) fail_msg("status %d, not %d, for %s: %s", (int)s, (int)want_status, json, err.msg);
+    if (s != want_status)
+        fail_msg("status %d, not %d, for %s: %s", (int)s, (int)want_status, json, err.msg);
     if (!strstr(err.msg, want) || !strstr(err.msg, "d/config.json"))
         fail_msg("'%s' not in: %s (for %s)", want, err.msg, json);
 }
 
 static void test_arch_errors(void **state) {
     expect_status("{\"model_type\": \"gemma\", " SHAPE "}", VKT_ERR_UNSUPPORTED, "gemma");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": {\"rope_type\": \"dynamic\", "
+    expect_status("{\"model_type\": \"llama\", " SHAPE
+                  ", \"rope_scaling\": {\"rope_type\": \"dynamic\", "
                   "\"factor\": 2.0}}",
                   VKT_ERR_UNSUPPORTED, "dynamic");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"hidden_act\": \"gelu\"}", VKT_ERR_UNSUPPORTED,
-                  "hidden_act");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"architectures\": [\"LlamaForSequenceClassification\"]}",
+    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"hidden_act\": \"gelu\"}",
+                  VKT_ERR_UNSUPPORTED, "hidden_act");
+    expect_status("{\"model_type\": \"llama\", " SHAPE
+                  ", \"architectures\": [\"LlamaForSequenceClassification\"]}",
                   VKT_ERR_UNSUPPORTED, "LlamaForSequenceClassification");
-    expect_status("{\"model_type\": \"qwen2\", " SHAPE ", \"architectures\": [\"LlamaForCausalLM\"]}",
+    expect_status("{\"model_type\": \"qwen2\", " SHAPE
+                  ", \"architectures\": [\"LlamaForCausalLM\"]}",
                   VKT_ERR_UNSUPPORTED, "LlamaForCausalLM");
-    expect_status("{\"model_type\": \"qwen2\", " SHAPE ", \"use_sliding_window\": true, \"sliding_window\": 8, "
+    expect_status("{\"model_type\": \"qwen2\", " SHAPE
+                  ", \"use_sliding_window\": true, \"sliding_window\": 8, "
                   "\"max_window_layers\": 1}",
                   VKT_ERR_UNSUPPORTED, "max_window_layers");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"architectures\": \"LlamaForCausalLM\"}", VKT_ERR_FORMAT,
-                  "architectures");
+    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"architectures\": \"LlamaForCausalLM\"}",
+                  VKT_ERR_FORMAT, "architectures");
     // contradictory or malformed fields name the field
-    expect_status("{\"model_type\": \"llama\", \"vocab_size\": 300, \"max_position_embeddings\": 64, "
-                  "\"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
-                  "\"num_key_value_heads\": 3, \"intermediate_size\": 48}",
-                  VKT_ERR_FORMAT, "num_key_value_heads");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"head_dim\": 7}", VKT_ERR_FORMAT, "head_dim");
-    expect_status("{\"model_type\": \"llama\", \"vocab_size\": 300, \"max_position_embeddings\": 64, "
-                  "\"hidden_size\": 30, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
-                  "\"intermediate_size\": 48}",
-                  VKT_ERR_FORMAT, "hidden_size");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": {\"rope_type\": \"llama3\", "
-                  "\"factor\": 8.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}}",
-                  VKT_ERR_FORMAT, "low_freq_factor");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": {\"rope_type\": \"llama3\", "
+    expect_status(
+        "{\"model_type\": \"llama\", \"vocab_size\": 300, \"max_position_embeddings\": 64, "
+        "\"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+        "\"num_key_value_heads\": 3, \"intermediate_size\": 48}",
+        VKT_ERR_FORMAT, "num_key_value_heads");
+    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"head_dim\": 7}", VKT_ERR_FORMAT,
+                  "head_dim");
+    expect_status(
+        "{\"model_type\": \"llama\", \"vocab_size\": 300, \"max_position_embeddings\": 64, "
+        "\"hidden_size\": 30, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+        "\"intermediate_size\": 48}",
+        VKT_ERR_FORMAT, "hidden_size");
+    expect_status(
+        "{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": {\"rope_type\": \"llama3\", "
+        "\"factor\": 8.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}}",
+        VKT_ERR_FORMAT, "low_freq_factor");
+    expect_status("{\"model_type\": \"llama\", " SHAPE
+                  ", \"rope_scaling\": {\"rope_type\": \"llama3\", "
                   "\"factor\": 8.0, \"low_freq_factor\": 4.0, \"high_freq_factor\": 1.0, "
                   "\"original_max_position_embeddings\": 8192}}",
                   VKT_ERR_FORMAT, "high_freq_factor");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": {\"rope_type\": \"linear\"}}",
+    expect_status("{\"model_type\": \"llama\", " SHAPE
+                  ", \"rope_scaling\": {\"rope_type\": \"linear\"}}",
                   VKT_ERR_FORMAT, "factor");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": 2}", VKT_ERR_FORMAT, "rope_scaling");
-    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": {\"factor\": 2}}", VKT_ERR_FORMAT,
-                  "rope_type");
-    expect_status("{\"model_type\": \"mistral\", " SHAPE ", \"sliding_window\": \"4096\"}", VKT_ERR_FORMAT,
-                  "sliding_window");
-    expect_status("{\"model_type\": \"qwen3\", " SHAPE ", \"mlp_bias\": false, \"head_dim\": 1.5}", VKT_ERR_FORMAT,
-                  "head_dim");
+    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": 2}", VKT_ERR_FORMAT,
+                  "rope_scaling");
+    expect_status("{\"model_type\": \"llama\", " SHAPE ", \"rope_scaling\": {\"factor\": 2}}",
+                  VKT_ERR_FORMAT, "rope_type");
+    expect_status("{\"model_type\": \"mistral\", " SHAPE ", \"sliding_window\": \"4096\"}",
+                  VKT_ERR_FORMAT, "sliding_window");
+    expect_status("{\"model_type\": \"qwen3\", " SHAPE ", \"mlp_bias\": false, \"head_dim\": 1.5}",
+                  VKT_ERR_FORMAT, "head_dim");
 }
 
 // Names and shapes in transformers' order; the presets' tables are as before.
@@ -227,11 +266,14 @@ static void test_param_tables(void **state) {
     vkt_params ps;
     vkt_error err = {0};
     assert_int_equal(vkt_params_build(&c, &ps, &err), VKT_OK);
-    const char *l0[] = {"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.q_proj.bias",
-                        "self_attn.k_proj.weight", "self_attn.k_proj.bias", "self_attn.v_proj.weight",
-                        "self_attn.v_proj.bias", "self_attn.o_proj.weight", "self_attn.o_proj.bias",
-                        "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.gate_proj.bias",
-                        "mlp.up_proj.weight", "mlp.up_proj.bias", "mlp.down_proj.weight", "mlp.down_proj.bias"};
+    const char *l0[] = {"input_layernorm.weight", "self_attn.q_proj.weight",
+                        "self_attn.q_proj.bias",  "self_attn.k_proj.weight",
+                        "self_attn.k_proj.bias",  "self_attn.v_proj.weight",
+                        "self_attn.v_proj.bias",  "self_attn.o_proj.weight",
+                        "self_attn.o_proj.bias",  "post_attention_layernorm.weight",
+                        "mlp.gate_proj.weight",   "mlp.gate_proj.bias",
+                        "mlp.up_proj.weight",     "mlp.up_proj.bias",
+                        "mlp.down_proj.weight",   "mlp.down_proj.bias"};
     assert_int_equal(ps.n, 1 + 2 * 16 + 1); // tied: no lm_head
     for (int i = 0; i < 16; i++) {
         char want[96];
@@ -275,20 +317,18 @@ static void test_param_tables(void **state) {
     assert_int_equal(vkt_params_build(&c, &ps, &err), VKT_OK);
     assert_int_equal(ps.n, 1 + 4 * 9 + 2);
     assert_string_equal(ps.p[2].name, "model.layers.0.self_attn.q_proj.weight");
-    assert_int_equal(ps.total, 264 * 128 * 2 + 4 * (128 * 2 + 128 * 128 * 2 + 64 * 128 * 2 + 352 * 128 * 3) + 128);
+    assert_int_equal(ps.total, 264 * 128 * 2 +
+                                   4 * (128 * 2 + 128 * 128 * 2 + 64 * 128 * 2 + 352 * 128 * 3) +
+                                   128);
     vkt_params_free(&ps);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),
-        cmocka_unit_test(test_duplicate_keys),
-        cmocka_unit_test(test_wrong_types),
-        cmocka_unit_test(test_size_overflow),
-        cmocka_unit_test(test_archs),
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_arch_errors),
-        cmocka_unit_test(test_param_tables),
+        cmocka_unit_test(test_good),        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_wrong_types), cmocka_unit_test(test_size_overflow),
+        cmocka_unit_test(test_archs),       cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_arch_errors), cmocka_unit_test(test_param_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

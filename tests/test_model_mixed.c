@@ -61,8 +61,13 @@ static run forward_backward(vkt_ctx *ctx, const vkt_model_config *c, int prec, c
 static void compare(const char *preset, int prec, double tol) {
     vkt_ctx *ctx = test_ctx();
     const bool gpt2 = strcmp(preset, "gpt2-tiny") == 0;
-    vkt_model_config c = test_config(preset, (test_shape){.vocab = 37, .context = 16, .layers = 2, .width = 16,
-                                                           .ffn = 24, .heads = 4, .kv_heads = gpt2 ? 4 : 2});
+    vkt_model_config c = test_config(preset, (test_shape){.vocab = 37,
+                                                          .context = 16,
+                                                          .layers = 2,
+                                                          .width = 16,
+                                                          .ffn = 24,
+                                                          .heads = 4,
+                                                          .kv_heads = gpt2 ? 4 : 2});
     vkt_model *m = test_model_new(ctx, &c, 5);
     float *params = test_model_vivid(ctx, m, 4.0f);
     const vkt_params *ps = vkt_model_params(m);
@@ -73,9 +78,10 @@ static void compare(const char *preset, int prec, double tol) {
         lmax = fmax(lmax, fabs(a.logits[i]));
         ldiff = fmax(ldiff, fabs(a.logits[i] - b.logits[i]));
     }
-    if (ldiff > tol * lmax) fail_msg("%s %s: logits differ by %.3g (largest %.3g)", preset, vkt_precision_name(prec),
-                                     ldiff, lmax);
-    assert_true(ldiff > 0);  // 16-bit operands do change the result: the path was taken
+    if (ldiff > tol * lmax)
+        fail_msg("%s %s: logits differ by %.3g (largest %.3g)", preset, vkt_precision_name(prec),
+                 ldiff, lmax);
+    assert_true(ldiff > 0); // 16-bit operands do change the result: the path was taken
     if (fabs(a.loss - b.loss) > tol * fabs(a.loss))
         fail_msg("%s %s: loss %.6f vs fp32 %.6f", preset, vkt_precision_name(prec), b.loss, a.loss);
     for (int t = 0; t < ps->n; t++) {
@@ -86,8 +92,8 @@ static void compare(const char *preset, int prec, double tol) {
             d2 += (x - y) * (x - y), n2 += x * x;
         }
         if (sqrt(d2) > 4 * tol * sqrt(n2) + 1e-7)
-            fail_msg("%s %s: gradient of %s off by %.3g of its norm %.3g", preset, vkt_precision_name(prec), p->name,
-                     sqrt(d2 / (n2 > 0 ? n2 : 1)), sqrt(n2));
+            fail_msg("%s %s: gradient of %s off by %.3g of its norm %.3g", preset,
+                     vkt_precision_name(prec), p->name, sqrt(d2 / (n2 > 0 ? n2 : 1)), sqrt(n2));
     }
     free(a.logits), free(a.grads), free(b.logits), free(b.grads), free(params);
     vkt_model_destroy(m);
@@ -103,8 +109,13 @@ static void test_llama_fp16(void **s) { compare("llama-tiny", VKT_PREC_FP16, 0.0
 // mixed model's loss is the fp32 model's within bf16 error (a stale copy would keep the old).
 static void test_copy_follows_weights(void **s) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 37, .context = 16, .layers = 1, .width = 16,
-                                                               .ffn = 24, .heads = 2, .kv_heads = 2});
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 37,
+                                                               .context = 16,
+                                                               .layers = 1,
+                                                               .width = 16,
+                                                               .ffn = 24,
+                                                               .heads = 2,
+                                                               .kv_heads = 2});
     vkt_model *m32 = test_model_new(ctx, &c, 9), *m16 = test_model_new(ctx, &c, 9);
     TEST_OK(ctx, vkt_model_set_precision(m16, VKT_PREC_BF16));
     int32_t tok[N], tgt[N];
@@ -114,7 +125,7 @@ static void test_copy_follows_weights(void **s) {
     vkt_model *ms[2] = {m32, m16};
     vkt_optim opt = {0.05f, 0.9f, 0.95f, 1e-8f, 0.0f, 0.0f, 0.0f};
     for (int k = 0; k < 2; k++) {
-        float *p = test_model_scale(ctx, ms[k], 6.0f);  // set_params: the copy must follow
+        float *p = test_model_scale(ctx, ms[k], 6.0f); // set_params: the copy must follow
         free(p);
         TEST_OK(ctx, vkt_model_plan(ms[k], B, T));
         TEST_OK(ctx, vkt_model_set_batch(ms[k], tok, tgt, w));
@@ -128,9 +139,11 @@ static void test_copy_follows_weights(void **s) {
         TEST_OK(ctx, vkt_model_read_loss(ms[k], &after[k], &wsum));
         after[k] /= wsum;
     }
-    assert_true(fabs(after[0] - before[0]) > 0.05);  // the step moved the loss
-    if (fabs(before[1] - before[0]) > 0.03 * before[0] || fabs(after[1] - after[0]) > 0.03 * after[0])
-        fail_msg("bf16 losses %.5f -> %.5f, fp32 %.5f -> %.5f", before[1], after[1], before[0], after[0]);
+    assert_true(fabs(after[0] - before[0]) > 0.05); // the step moved the loss
+    if (fabs(before[1] - before[0]) > 0.03 * before[0] ||
+        fabs(after[1] - after[0]) > 0.03 * after[0])
+        fail_msg("bf16 losses %.5f -> %.5f, fp32 %.5f -> %.5f", before[1], after[1], before[0],
+                 after[0]);
     vkt_model_destroy(m32), vkt_model_destroy(m16);
     test_ctx_done(ctx);
 }
@@ -138,8 +151,13 @@ static void test_copy_follows_weights(void **s) {
 // fp16 gradients past 65504 become infinite: the norm says so; at scale 1 they are finite.
 static void test_fp16_overflow_shows(void **s) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = test_config("llama-tiny", (test_shape){.vocab = 37, .context = 16, .layers = 1, .width = 16,
-                                                                .ffn = 24, .heads = 2, .kv_heads = 1});
+    vkt_model_config c = test_config("llama-tiny", (test_shape){.vocab = 37,
+                                                                .context = 16,
+                                                                .layers = 1,
+                                                                .width = 16,
+                                                                .ffn = 24,
+                                                                .heads = 2,
+                                                                .kv_heads = 1});
     vkt_model *m = test_model_new(ctx, &c, 3);
     TEST_OK(ctx, vkt_model_set_precision(m, VKT_PREC_FP16));
     int32_t tok[N], tgt[N];
@@ -156,15 +174,21 @@ static void test_fp16_overflow_shows(void **s) {
         TEST_OK(ctx, vkt_model_read_step(m, NULL, NULL, &norm[k]));
     }
     if (isfinite(norm[0])) fail_msg("gradient norm %g at loss scale 1e9 in fp16", (double)norm[0]);
-    if (!isfinite(norm[1]) || norm[1] <= 0) fail_msg("gradient norm %g at loss scale 1", (double)norm[1]);
+    if (!isfinite(norm[1]) || norm[1] <= 0)
+        fail_msg("gradient norm %g at loss scale 1", (double)norm[1]);
     vkt_model_destroy(m);
     test_ctx_done(ctx);
 }
 
 static void test_frozen_refuses(void **s) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = test_config("llama-tiny", (test_shape){.vocab = 37, .context = 16, .layers = 1, .width = 16,
-                                                                .ffn = 24, .heads = 2, .kv_heads = 1});
+    vkt_model_config c = test_config("llama-tiny", (test_shape){.vocab = 37,
+                                                                .context = 16,
+                                                                .layers = 1,
+                                                                .width = 16,
+                                                                .ffn = 24,
+                                                                .heads = 2,
+                                                                .kv_heads = 1});
     vkt_model_opts o = {.frozen = true};
     vkt_model *m = NULL;
     vkt_error err = {0};
@@ -178,9 +202,12 @@ static void test_frozen_refuses(void **s) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gpt2_bf16),           cmocka_unit_test(test_gpt2_fp16),
-        cmocka_unit_test(test_llama_bf16),          cmocka_unit_test(test_llama_fp16),
-        cmocka_unit_test(test_copy_follows_weights), cmocka_unit_test(test_fp16_overflow_shows),
+        cmocka_unit_test(test_gpt2_bf16),
+        cmocka_unit_test(test_gpt2_fp16),
+        cmocka_unit_test(test_llama_bf16),
+        cmocka_unit_test(test_llama_fp16),
+        cmocka_unit_test(test_copy_follows_weights),
+        cmocka_unit_test(test_fp16_overflow_shows),
         cmocka_unit_test(test_frozen_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,8 +24,13 @@ static double urand(void) {
 }
 
 static vkt_model_config tiny(vkt_family f) {
-    return test_config(test_preset(f), (test_shape){.vocab = 11, .context = 8, .layers = 2, .width = 8, .ffn = 12,
-                                                    .heads = 2, .kv_heads = f == VKT_FAMILY_GPT2 ? 2 : 1});
+    return test_config(test_preset(f), (test_shape){.vocab = 11,
+                                                    .context = 8,
+                                                    .layers = 2,
+                                                    .width = 8,
+                                                    .ffn = 12,
+                                                    .heads = 2,
+                                                    .kv_heads = f == VKT_FAMILY_GPT2 ? 2 : 1});
 }
 
 // Qwen3: head_dim != width / heads, q/k norms, attention biases.
@@ -56,13 +61,15 @@ static void check_fd_config(vkt_model_config c) {
     const int B = 2, T = 5, N = B * T;
     int32_t tok[10], tgt[10];
     double w[10];
-    for (int i = 0; i < N; i++) tok[i] = (int32_t)(urand() * c.vocab), tgt[i] = (int32_t)(urand() * c.vocab),
-                                w[i] = i == 3 ? 0.0 : (i == 7 ? -0.5 : 1.0);
+    for (int i = 0; i < N; i++)
+        tok[i] = (int32_t)(urand() * c.vocab), tgt[i] = (int32_t)(urand() * c.vocab),
+        w[i] = i == 3 ? 0.0 : (i == 7 ? -0.5 : 1.0);
     double edit_v[8];
     for (int i = 0; i < 8; i++) edit_v[i] = urand() - 0.5;
     const double *edit[2] = {edit_v, NULL};
     double loss;
-    assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, B, T, tok, tgt, w, 1.0 / N, edit, &loss, NULL, g, &err),
+    assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, B, T, tok, tgt, w, 1.0 / N, edit,
+                                                    &loss, NULL, g, &err),
                      VKT_OK);
     assert_true(isfinite(loss) && loss > 0);
     // Every tensor: its largest-gradient entry and a few random ones.
@@ -74,9 +81,13 @@ static void check_fd_config(vkt_model_config c) {
             uint64_t j = q->offset + (uint64_t)(urand() * (double)q->count);
             double keep = p[j], lp, lm;
             p[j] = keep + h;
-            assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, B, T, tok, tgt, w, 1.0 / N, edit, &lp, NULL, NULL, &err), VKT_OK);
+            assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, B, T, tok, tgt, w, 1.0 / N,
+                                                            edit, &lp, NULL, NULL, &err),
+                             VKT_OK);
             p[j] = keep - h;
-            assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, B, T, tok, tgt, w, 1.0 / N, edit, &lm, NULL, NULL, &err), VKT_OK);
+            assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, B, T, tok, tgt, w, 1.0 / N,
+                                                            edit, &lm, NULL, NULL, &err),
+                             VKT_OK);
             p[j] = keep;
             double fd = (lp - lm) / (2 * h);
             // Central differences carry O(h^2) truncation and O(eps/h) rounding error.
@@ -90,7 +101,9 @@ static void check_fd_config(vkt_model_config c) {
     // Token 3 has weight 0: changing its target changes nothing.
     double loss2;
     tgt[3] = (tgt[3] + 1) % c.vocab;
-    assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, B, T, tok, tgt, w, 1.0 / N, edit, &loss2, NULL, NULL, &err), VKT_OK);
+    assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, B, T, tok, tgt, w, 1.0 / N, edit,
+                                                    &loss2, NULL, NULL, &err),
+                     VKT_OK);
     assert_true(loss2 == loss);
     free(p), free(g);
     vkt_params_free(&ps);
@@ -111,10 +124,15 @@ static void test_causal(void **s) {
         double *p = malloc(ps.total * sizeof *p);
         for (uint64_t i = 0; i < ps.total; i++) p[i] = urand() - 0.5;
         int32_t tok[6] = {1, 2, 3, 4, 5, 6}, tgt[6] = {0};
-        double *l1 = malloc(6 * (size_t)c.vocab * sizeof *l1), *l2 = malloc(6 * (size_t)c.vocab * sizeof *l2);
-        assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, 1, 6, tok, tgt, NULL, 1, NULL, NULL, l1, NULL, &err), VKT_OK);
+        double *l1 = malloc(6 * (size_t)c.vocab * sizeof *l1),
+               *l2 = malloc(6 * (size_t)c.vocab * sizeof *l2);
+        assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, 1, 6, tok, tgt, NULL, 1, NULL,
+                                                        NULL, l1, NULL, &err),
+                         VKT_OK);
         tok[4] = 9;
-        assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, 1, 6, tok, tgt, NULL, 1, NULL, NULL, l2, NULL, &err), VKT_OK);
+        assert_int_equal(vkt_model_ref_forward_backward(&c, &ps, p, 1, 6, tok, tgt, NULL, 1, NULL,
+                                                        NULL, l2, NULL, &err),
+                         VKT_OK);
         assert_memory_equal(l1, l2, 4 * (size_t)c.vocab * sizeof *l1);
         assert_memory_not_equal(l1 + 4 * c.vocab, l2 + 4 * c.vocab, (size_t)c.vocab * sizeof *l1);
         free(p), free(l1), free(l2);
@@ -141,7 +159,8 @@ static void test_params_and_config(void **s) {
     assert_int_equal(vkt_params_build(&c, &ps, &err), VKT_OK);
     q = vkt_params_by_name(&ps, "model.layers.0.self_attn.k_proj.weight");
     assert_non_null(q);
-    assert_true(q->shape[0] == c.kv_heads * vkt_head_dim(&c) && q->shape[1] == c.width); // Linear (out, in)
+    assert_true(q->shape[0] == c.kv_heads * vkt_head_dim(&c) &&
+                q->shape[1] == c.width); // Linear (out, in)
     assert_non_null(vkt_params_by_name(&ps, "lm_head.weight"));
     vkt_params_free(&ps);
 
@@ -154,23 +173,22 @@ static void test_params_and_config(void **s) {
         assert_memory_equal(&c, &back, sizeof c);
         free(js);
     }
-    assert_int_equal(vkt_model_config_from_json("{\"model_type\": \"bert\"}", "x/config.json", &c, &err),
-                     VKT_ERR_UNSUPPORTED);
+    assert_int_equal(
+        vkt_model_config_from_json("{\"model_type\": \"bert\"}", "x/config.json", &c, &err),
+        VKT_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "x/config.json"));
     assert_non_null(strstr(err.msg, "bert"));
-    assert_int_equal(vkt_model_config_from_json("{\"model_type\": \"llama\", \"vocab_size\": 10", "c.json", &c, &err),
+    assert_int_equal(vkt_model_config_from_json("{\"model_type\": \"llama\", \"vocab_size\": 10",
+                                                "c.json", &c, &err),
                      VKT_ERR_FORMAT);
     assert_int_equal(vkt_model_preset("gpt5", &c, &err), VKT_ERR_ARG);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_params_and_config),
-        cmocka_unit_test(test_fd_gpt2),
-        cmocka_unit_test(test_fd_llama),
-        cmocka_unit_test(test_fd_qwen3_features),
-        cmocka_unit_test(test_fd_llama3_features),
-        cmocka_unit_test(test_causal),
+        cmocka_unit_test(test_params_and_config),  cmocka_unit_test(test_fd_gpt2),
+        cmocka_unit_test(test_fd_llama),           cmocka_unit_test(test_fd_qwen3_features),
+        cmocka_unit_test(test_fd_llama3_features), cmocka_unit_test(test_causal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,14 +30,16 @@ static void play(vkt_game *g, const char *text) {
 
 static void test_conservation(void **st) {
     const char *specs[] = {"negotiation", "negotiation:random_values,turns=20"};
-    const char *agents[][2] = {{"random", "random"}, {"greedy", "greedy"}, {"greedy", "random"}, {"random", "greedy"}};
+    const char *agents[][2] = {
+        {"random", "random"}, {"greedy", "greedy"}, {"greedy", "random"}, {"random", "greedy"}};
     for (int sp = 0; sp < 2; sp++)
         for (int ag = 0; ag < 4; ag++) {
             vkt_game g;
             assert_int_equal(vkt_game_create(&g, specs[sp], NULL), VKT_OK);
             vkt_agent a[2];
             for (int p = 0; p < 2; p++)
-                assert_int_equal(vkt_agent_create(agents[ag][p], &vkt_negotiation_ops, &a[p], NULL), VKT_OK);
+                assert_int_equal(vkt_agent_create(agents[ag][p], &vkt_negotiation_ops, &a[p], NULL),
+                                 VKT_OK);
             vkt_rng rng;
             vkt_rng_seed(&rng, 3);
             int trades = 0;
@@ -59,7 +61,8 @@ static void test_conservation(void **st) {
                 int g0 = vkt_negotiation_gain(s, 0), g1 = vkt_negotiation_gain(s, 1);
                 assert_true(r[0] == (g0 > g1) - (g0 < g1) && r[1] == -r[0]);
             }
-            if (ag == 1) assert_true(trades > 0);  // two greedy players with opposite tastes do trade
+            if (ag == 1)
+                assert_true(trades > 0); // two greedy players with opposite tastes do trade
         }
 }
 
@@ -72,7 +75,7 @@ static void test_trade_rules(void **st) {
     assert_int_equal(s->values[0][VKT_NEG_GOLD], 15);
     assert_int_equal(s->values[1][VKT_NEG_WOOD], 15);
     assert_int_equal(s->values[1][VKT_NEG_GOLD], 5);
-    play(&g, "I propose [Offer: 3 Wood -> 2 Gold]");  // p0 gives 3 Wood for 2 Gold
+    play(&g, "I propose [Offer: 3 Wood -> 2 Gold]"); // p0 gives 3 Wood for 2 Gold
     assert_true(s->pending >= 0);
     play(&g, "\\boxed{\\text{Accept}}");
     assert_int_equal(s->inv[0][VKT_NEG_WOOD], 7);
@@ -83,40 +86,44 @@ static void test_trade_rules(void **st) {
     assert_int_equal(vkt_negotiation_gain(s, 0), -15 + 30);
     assert_int_equal(vkt_negotiation_gain(s, 1), 45 - 10);
     // A counter-offer denies the pending one; an offer lapses after one turn.
-    play(&g, "[offer:  1 gold ->  1 wood]");  // p0, case and spaces normalised
-    play(&g, "[Offer: 2 Wood -> 1 Gold]");    // p1 counters
-    play(&g, "[Deny]");                       // p0 denies
+    play(&g, "[offer:  1 gold ->  1 wood]"); // p0, case and spaces normalised
+    play(&g, "[Offer: 2 Wood -> 1 Gold]");   // p1 counters
+    play(&g, "[Deny]");                      // p0 denies
     int a;
     vkt_error err = {0};
-    assert_int_equal(vkt_protocol_parse(&g, "[Accept]", 8, &a, &err), VKT_ERR_FORMAT);  // nothing pending
-    play(&g, "[Deny]");  // p1 passes
+    assert_int_equal(vkt_protocol_parse(&g, "[Accept]", 8, &a, &err),
+                     VKT_ERR_FORMAT); // nothing pending
+    play(&g, "[Deny]");               // p1 passes
     for (int i = 0; i < 4; i++) play(&g, "[Deny]");
     assert_true(vkt_game_is_terminal(&g));
     double r[2];
     vkt_game_returns(&g, r);
-    assert_true(r[0] == -1 && r[1] == 1);  // gains 15 vs 35
+    assert_true(r[0] == -1 && r[1] == 1); // gains 15 vs 35
 }
 
 // Each documented invalid move is rejected by the parser, ends the game under the
 // protocol, and is scored by the invalid rule (evaluation and training settings).
 static void test_invalid_moves(void **st) {
-    static const struct { const char *setup; const char *move; } cases[] = {
-        {NULL, "[Accept]"},                              // no offer at all
-        {"[Offer: 3 Wood -> 2 Gold]", "[Accept]"},       // own offer, after the opponent denied it
-        {NULL, "[Offer: 11 Wood -> 2 Gold]"},            // offering what you lack
-        {NULL, "[Offer: 3 Wood -> 11 Gold]"},            // asking for what the opponent lacks
-        {NULL, "[Offer: 0 Wood -> 2 Gold]"},             // zero amount
-        {NULL, "[Offer: -1 Wood -> 2 Gold]"},            // negative amount
-        {NULL, "[Offer: 3 Wood -> 2 Wood]"},             // one resource on both sides
-        {NULL, "[Offer: 3 Wood, 1 Gold -> 2 Gold]"},     // several resources on a side
-        {NULL, "[Offer: 3 Stone -> 2 Gold]"},            // unknown resource
-        {NULL, "[Offer: 3 Wood 2 Gold]"},                // no arrow
-        {NULL, "[Offer: 3 Wood ->]"},                    // empty side
-        {NULL, "[Offer 3 Wood -> 2 Gold]"},              // no colon
-        {NULL, "[Offer: 3.5 Wood -> 2 Gold]"},           // not an integer
-        {NULL, "[Offer: 03 Wood -> 2 Gold]"},            // not canonical
-        {NULL, "I accept."},                             // no bracketed move
-        {NULL, "[Accept it]"},                           // extra words inside
+    static const struct {
+        const char *setup;
+        const char *move;
+    } cases[] = {
+        {NULL, "[Accept]"},                          // no offer at all
+        {"[Offer: 3 Wood -> 2 Gold]", "[Accept]"},   // own offer, after the opponent denied it
+        {NULL, "[Offer: 11 Wood -> 2 Gold]"},        // offering what you lack
+        {NULL, "[Offer: 3 Wood -> 11 Gold]"},        // asking for what the opponent lacks
+        {NULL, "[Offer: 0 Wood -> 2 Gold]"},         // zero amount
+        {NULL, "[Offer: -1 Wood -> 2 Gold]"},        // negative amount
+        {NULL, "[Offer: 3 Wood -> 2 Wood]"},         // one resource on both sides
+        {NULL, "[Offer: 3 Wood, 1 Gold -> 2 Gold]"}, // several resources on a side
+        {NULL, "[Offer: 3 Stone -> 2 Gold]"},        // unknown resource
+        {NULL, "[Offer: 3 Wood 2 Gold]"},            // no arrow
+        {NULL, "[Offer: 3 Wood ->]"},                // empty side
+        {NULL, "[Offer 3 Wood -> 2 Gold]"},          // no colon
+        {NULL, "[Offer: 3.5 Wood -> 2 Gold]"},       // not an integer
+        {NULL, "[Offer: 03 Wood -> 2 Gold]"},        // not canonical
+        {NULL, "I accept."},                         // no bracketed move
+        {NULL, "[Accept it]"},                       // extra words inside
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         for (int rule = 0; rule < 2; rule++) {
@@ -125,8 +132,8 @@ static void test_invalid_moves(void **st) {
             vkt_game_set_invalid_rule(&g, rule ? VKT_INVALID_TRAINING : VKT_INVALID_EVAL);
             vkt_game_reset(&g, 2, NULL);
             if (cases[k].setup) {
-                play(&g, cases[k].setup);  // player 0 offers,
-                play(&g, "[Deny]");        // player 1 denies: nothing is addressed to player 0
+                play(&g, cases[k].setup); // player 0 offers,
+                play(&g, "[Deny]");       // player 1 denies: nothing is addressed to player 0
             }
             int mover = vkt_game_current_player(&g);
             const char *m = cases[k].move;
@@ -155,7 +162,7 @@ static void test_random_values(void **st) {
         vkt_game_reset(&g, (uint64_t)seed, NULL);
         vkt_game_reset(&h, (uint64_t)seed, NULL);
         const vkt_negotiation *a = vkt_negotiation_state(&g), *b = vkt_negotiation_state(&h);
-        assert_memory_equal(a->values, b->values, sizeof a->values);  // same seed, same values
+        assert_memory_equal(a->values, b->values, sizeof a->values); // same seed, same values
         for (int p = 0; p < 2; p++)
             for (int r = 0; r < 2; r++) assert_true(a->values[p][r] >= 5 && a->values[p][r] <= 25);
         differ += a->values[0][0] != 5 || a->values[0][1] != 15;
@@ -170,7 +177,9 @@ static void test_random_values(void **st) {
     char obs[8192];
     vkt_protocol_observation(&g, 0, obs, sizeof obs);
     assert_non_null(strstr(obs, "You value Wood at 5 and Gold at 15"));
-    assert_non_null(strstr(obs, "Available Moves: [Deny], [Offer: X Wood -> Y Gold] with 1 <= X <= 10 and 1 <= Y <= 10"));
+    assert_non_null(strstr(
+        obs,
+        "Available Moves: [Deny], [Offer: X Wood -> Y Gold] with 1 <= X <= 10 and 1 <= Y <= 10"));
     assert_null(strstr(obs, "Available Moves: [Accept]"));
 }
 

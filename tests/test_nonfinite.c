@@ -36,23 +36,28 @@ static void assert_contains(const char *msg, const char *want) {
 static void make_checkpoints(void) {
     vkt_ctx *ctx = test_ctx();
     vkt_model_config c = test_config(
-        "gpt2-tiny", (test_shape){.context = 16, .layers = 1, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
+        "gpt2-tiny",
+        (test_shape){
+            .context = 16, .layers = 1, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
     vkt_error err = {0};
     vkt_model *m = test_model_new(ctx, &c, 3);
-    if (vkt_checkpoint_save_model(m, test_path("ok"), false, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_checkpoint_save_model(m, test_path("ok"), false, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     const vkt_params *ps = vkt_model_params(m);
     float *h = malloc(ps->total * sizeof *h);
     TEST_OK(ctx, vkt_model_get_params(m, h));
     const vkt_param *p = vkt_params_find(ps, VKT_P_LNF_B, -1);
     assert_non_null(p);
     h[p->offset + 7] = NAN;
-    if (vkt_checkpoint_write_params(test_path("nan"), &c, ps, h, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_checkpoint_write_params(test_path("nan"), &c, ps, h, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     // Finite weights whose logits overflow float: a final-norm bias near FLT_MAX times the
     // tied embedding (its rows normalised by the first norm, so the blocks stay finite).
     const vkt_param *wte = vkt_params_find(ps, VKT_P_WTE, -1);
     for (uint64_t i = 0; i < p->count; i++) h[p->offset + i] = 3e38f;
     for (uint64_t i = 0; i < wte->count; i++) h[wte->offset + i] *= 1000.0f;
-    if (vkt_checkpoint_write_params(test_path("inf"), &c, ps, h, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_checkpoint_write_params(test_path("inf"), &c, ps, h, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     free(h);
     vkt_model_destroy(m);
     test_ctx_done(ctx);
@@ -66,11 +71,13 @@ static void test_checkpoint_refused(void **state) {
     assert_int_equal(vkt_checkpoint_config(test_path("nan"), &c, &err), VKT_OK);
     assert_int_equal(vkt_params_build(&c, &ps, &err), VKT_OK);
     float *h = malloc(ps.total * sizeof *h);
-    assert_int_equal(vkt_checkpoint_read_params(test_path("nan"), &c, &ps, h, &err), VKT_ERR_FORMAT);
+    assert_int_equal(vkt_checkpoint_read_params(test_path("nan"), &c, &ps, h, &err),
+                     VKT_ERR_FORMAT);
     assert_contains(err.msg, "model.safetensors");
     assert_contains(err.msg, "ln_f.bias'");
     assert_contains(err.msg, "index 7");
-    assert_int_equal(vkt_checkpoint_read_params_opt(test_path("nan"), &c, &ps, h, true, &err), VKT_OK);
+    assert_int_equal(vkt_checkpoint_read_params_opt(test_path("nan"), &c, &ps, h, true, &err),
+                     VKT_OK);
     assert_true(isnan(h[vkt_params_find(&ps, VKT_P_LNF_B, -1)->offset + 7]));
     assert_int_equal(vkt_checkpoint_read_params(test_path("ok"), &c, &ps, h, &err), VKT_OK);
     assert_int_equal(vkt_first_nonfinite(h, ps.total), -1);
@@ -153,7 +160,10 @@ static void test_masked_jsonl(void **state) {
     const char *path = test_path("long.jsonl");
     FILE *f = fopen(path, "w");
     for (int i = 0; i < 4; i++)
-        fprintf(f, "{\"prompt\": \"a prompt much longer than eight bytes %d\", \"completion\": \"ok\"}\n", i);
+        fprintf(
+            f,
+            "{\"prompt\": \"a prompt much longer than eight bytes %d\", \"completion\": \"ok\"}\n",
+            i);
     fclose(f);
     vkt_dataset d;
     vkt_error err = {0};
@@ -190,7 +200,8 @@ static void test_masked_jsonl(void **state) {
 static void expect_cli(const char *args, int code, const char *want) {
     char *err = NULL;
     int rc = test_cli(args, NULL, NULL, &err);
-    if (rc != code) fail_msg("vkt %s: exit %d, want %d; stderr: %s", args, rc, code, err ? err : "");
+    if (rc != code)
+        fail_msg("vkt %s: exit %d, want %d; stderr: %s", args, rc, code, err ? err : "");
     if (want) assert_contains(err, want);
     free(err);
 }
@@ -199,34 +210,42 @@ static void test_cli_refuses(void **state) {
     if (!test_cli_available()) skip();
     make_checkpoints();
     char args[8192], text[4096];
-    snprintf(text, sizeof text, "%s", test_path("t.txt"));  // test_path's buffers rotate
+    snprintf(text, sizeof text, "%s", test_path("t.txt")); // test_path's buffers rotate
     test_write_bytes(text, "some text to score, long enough for a window", 44);
     test_write_bytes(test_path("empty.txt"), "", 0);
     snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s'", test_path("nan"), text);
     expect_cli(args, 1, "ln_f.bias");
-    snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s' --allow-nonfinite", test_path("nan"), text);
+    snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s' --allow-nonfinite", test_path("nan"),
+             text);
     expect_cli(args, 1, "not finite");
     snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s'", test_path("inf"), text);
     expect_cli(args, 1, "not finite");
-    snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s'", test_path("ok"), test_path("empty.txt"));
+    snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s'", test_path("ok"),
+             test_path("empty.txt"));
     expect_cli(args, 1, "nothing to score");
     snprintf(args, sizeof args, "eval --ckpt '%s' --data '%s'", test_path("ok"), text);
     expect_cli(args, 0, NULL);
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hi --max-new-tokens 2", test_path("nan"));
+    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hi --max-new-tokens 2",
+             test_path("nan"));
     expect_cli(args, 1, "ln_f.bias");
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hi --max-new-tokens 2", test_path("inf"));
+    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hi --max-new-tokens 2",
+             test_path("inf"));
     expect_cli(args, 1, "sample 0, step 0");
     // Allowed: the user asked for the numbers whatever they are.
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hi --max-new-tokens 2 --allow-nonfinite",
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt hi --max-new-tokens 2 --allow-nonfinite",
              test_path("inf"));
     expect_cli(args, 0, NULL);
     // A --control-vector-scaled name and a --gold mismatch on the error paths (LSan: no leak).
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hi --control-vector-scaled '%s/none.gguf:2'",
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt hi --control-vector-scaled '%s/none.gguf:2'",
              test_path("ok"), test_dir());
     expect_cli(args, 1, "none.gguf");
     test_write_bytes(test_path("gold.txt"), "a\nb\n", 4);
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt hi --best-of 2 --answer-regex x --gold '%s' "
-             "--control-vector-scaled x:1", test_path("ok"), test_path("gold.txt"));
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt hi --best-of 2 --answer-regex x --gold '%s' "
+             "--control-vector-scaled x:1",
+             test_path("ok"), test_path("gold.txt"));
     expect_cli(args, 2, "2 answers for 1 prompts");
 }
 
@@ -235,8 +254,11 @@ static void test_cli_refuses(void **state) {
 static void test_selfplay_divergence(void **state) {
     if (!test_cli_available()) skip();
     char args[8192], *out = NULL, *err = NULL;
-    snprintf(args, sizeof args, "selfplay --lr 10 --warmup-steps 2 --games 512 --games-per-update 64 --eval-every 1000 "
-             "--eval-games 8 --layers 1 --width 16 --heads 2 --out '%s'", test_path("sp"));
+    snprintf(
+        args, sizeof args,
+        "selfplay --lr 10 --warmup-steps 2 --games 512 --games-per-update 64 --eval-every 1000 "
+        "--eval-games 8 --layers 1 --width 16 --heads 2 --out '%s'",
+        test_path("sp"));
     int rc = test_cli(args, NULL, &out, &err);
     if (rc != 1) fail_msg("exit %d, want 1; stdout: %s; stderr: %s", rc, out, err);
     assert_contains(err, "update ");
@@ -265,8 +287,10 @@ static void test_train_divergence(void **state) {
     char text[3000];
     for (int i = 0; i < 3000; i++) text[i] = "the cat sat on a mat "[i % 21];
     test_write_bytes(data, text, sizeof text);
-    const char *common = "--steps 8 --batch 2 --seq 16 --eval-every 0 --layers 1 --width 16 --heads 2";
-    snprintf(args, sizeof args, "train --data '%s' --out '%s' --save-every 2 %s", data, test_path("run"), common);
+    const char *common =
+        "--steps 8 --batch 2 --seq 16 --eval-every 0 --layers 1 --width 16 --heads 2";
+    snprintf(args, sizeof args, "train --data '%s' --out '%s' --save-every 2 %s", data,
+             test_path("run"), common);
     setenv("VKT_FAULT_INJECT", "loss:5", 1);
     int rc = test_cli(args, NULL, &out, &err);
     if (rc != 1) fail_msg("exit %d, want 1; stderr: %s", rc, err);
@@ -277,8 +301,8 @@ static void test_train_divergence(void **state) {
     char *state_text = (char *)test_read_all(test_path("run/trainer_state.json"), &n);
     assert_contains(state_text, "\"step\": 4");
     free(state_text);
-    snprintf(args, sizeof args, "train --data '%s' --out '%s' --skip-nonfinite 1 --json %s", data, test_path("skip"),
-             common);
+    snprintf(args, sizeof args, "train --data '%s' --out '%s' --skip-nonfinite 1 --json %s", data,
+             test_path("skip"), common);
     json_t *j = test_cli_json(args);
     unsetenv("VKT_FAULT_INJECT");
     assert_int_equal(json_integer_value(json_object_get(j, "skipped_nonfinite")), 1);
@@ -306,12 +330,15 @@ static void test_train_divergence(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_checkpoint_refused, test_dir_setup, test_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_control_vector_refused, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_control_vector_refused, test_dir_setup,
+                                        test_dir_teardown),
         cmocka_unit_test(test_kuhn_policy_named),
-        cmocka_unit_test_setup_teardown(test_metrics_line_is_json, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_line_is_json, test_dir_setup,
+                                        test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_masked_jsonl, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_cli_refuses, test_dir_setup, test_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_selfplay_divergence, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_selfplay_divergence, test_dir_setup,
+                                        test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_train_divergence, test_dir_setup, test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 // test_norm.c: layernorm and rmsnorm (forward, backward: shaders/layernorm_fwd.comp,
-// layernorm_bwd.comp and the fixed-order dw/db pass layernorm_bwd_reduce.comp) against the C reference on
-// awkward shapes, in place, at unaligned view offsets, with bindings forced small,
+// layernorm_bwd.comp and the fixed-order dw/db pass layernorm_bwd_reduce.comp) against the C
+// reference on awkward shapes, in place, at unaligned view offsets, with bindings forced small,
 // bit-exact repeatability of the parameter gradients, and bad calls.
 // Tolerances (|got - want| <= atol + rtol*|want|; the reference sums in double, the
 // shaders in float over C or over row blocks):
@@ -70,14 +70,19 @@ static void check_norm(vkt_ctx *ctx, bool rms, int N, int C, uint64_t pad, bool 
     test_fill_uniform(dw, C, 6, -1, 1);
     test_fill_uniform(db, C, 7, -1, 1);
     const float eps = 1e-5f;
-    dev gx = dev_make(ctx, x, nc, pad), gw = dev_make(ctx, w, C, pad + 1), gb = dev_make(ctx, b, C, pad + 2);
+    dev gx = dev_make(ctx, x, nc, pad), gw = dev_make(ctx, w, C, pad + 1),
+        gb = dev_make(ctx, b, C, pad + 2);
     dev gy = inplace ? gx : dev_make(ctx, NULL, nc, pad + 3);
     dev gmean = dev_make(ctx, NULL, N, pad), grstd = dev_make(ctx, NULL, N, pad + 1);
-    if (rms) TEST_OK(ctx, vkt_rmsnorm_fwd(ctx, N, C, eps, gx.v, gw.v, gy.v, grstd.v));
-    else TEST_OK(ctx, vkt_layernorm_fwd(ctx, N, C, eps, gx.v, gw.v, gb.v, gy.v, gmean.v, grstd.v));
+    if (rms)
+        TEST_OK(ctx, vkt_rmsnorm_fwd(ctx, N, C, eps, gx.v, gw.v, gy.v, grstd.v));
+    else
+        TEST_OK(ctx, vkt_layernorm_fwd(ctx, N, C, eps, gx.v, gw.v, gb.v, gy.v, gmean.v, grstd.v));
     vkt_error err = {0};
-    if (rms) assert_int_equal(vkt_ref_rmsnorm_fwd(N, C, eps, x, w, y, rstd, &err), VKT_OK);
-    else assert_int_equal(vkt_ref_layernorm_fwd(N, C, eps, x, w, b, y, mean, rstd, &err), VKT_OK);
+    if (rms)
+        assert_int_equal(vkt_ref_rmsnorm_fwd(N, C, eps, x, w, y, rstd, &err), VKT_OK);
+    else
+        assert_int_equal(vkt_ref_layernorm_fwd(N, C, eps, x, w, b, y, mean, rstd, &err), VKT_OK);
     char label[128];
     float *got = dev_get(ctx, gy);
     snprintf(label, sizeof label, "%s_fwd out N=%d C=%d", name, N, C);
@@ -107,10 +112,16 @@ static void check_norm(vkt_ctx *ctx, bool rms, int N, int C, uint64_t pad, bool 
     vkt_buffer *scratch = NULL;
     TEST_OK(ctx, vkt_buffer_create(ctx, sb + 4, &scratch));
     vkt_view sv = {scratch, 4, sb};
-    if (rms) TEST_OK(ctx, vkt_rmsnorm_bwd(ctx, N, C, gdy.v, gx.v, gw.v, grstd.v, gdx.v, gdw.v, sv));
-    else TEST_OK(ctx, vkt_layernorm_bwd(ctx, N, C, gdy.v, gx.v, gw.v, gmean.v, grstd.v, gdx.v, gdw.v, gdb.v, sv));
-    if (rms) assert_int_equal(vkt_ref_rmsnorm_bwd(N, C, dy, x, w, rstd, dx, dw, &err), VKT_OK);
-    else assert_int_equal(vkt_ref_layernorm_bwd(N, C, dy, x, w, mean, rstd, dx, dw, db, &err), VKT_OK);
+    if (rms)
+        TEST_OK(ctx, vkt_rmsnorm_bwd(ctx, N, C, gdy.v, gx.v, gw.v, grstd.v, gdx.v, gdw.v, sv));
+    else
+        TEST_OK(ctx, vkt_layernorm_bwd(ctx, N, C, gdy.v, gx.v, gw.v, gmean.v, grstd.v, gdx.v, gdw.v,
+                                       gdb.v, sv));
+    if (rms)
+        assert_int_equal(vkt_ref_rmsnorm_bwd(N, C, dy, x, w, rstd, dx, dw, &err), VKT_OK);
+    else
+        assert_int_equal(vkt_ref_layernorm_bwd(N, C, dy, x, w, mean, rstd, dx, dw, db, &err),
+                         VKT_OK);
     got = dev_get(ctx, gdx);
     snprintf(label, sizeof label, "%s_bwd din N=%d C=%d", name, N, C);
     assert_true(test_close(label, got, dx, nc, BWD_ATOL, BWD_RTOL));
@@ -129,8 +140,11 @@ static void check_norm(vkt_ctx *ctx, bool rms, int N, int C, uint64_t pad, bool 
     for (int rep = 0; rep < 2; rep++) {
         TEST_OK(ctx, vkt_upload(ctx, gdw.v, dwz, C * 4));
         TEST_OK(ctx, vkt_upload(ctx, gdb.v, dwz, C * 4));
-        if (rms) TEST_OK(ctx, vkt_rmsnorm_bwd(ctx, N, C, gdy.v, gx.v, gw.v, grstd.v, gdx.v, gdw.v, sv));
-        else TEST_OK(ctx, vkt_layernorm_bwd(ctx, N, C, gdy.v, gx.v, gw.v, gmean.v, grstd.v, gdx.v, gdw.v, gdb.v, sv));
+        if (rms)
+            TEST_OK(ctx, vkt_rmsnorm_bwd(ctx, N, C, gdy.v, gx.v, gw.v, grstd.v, gdx.v, gdw.v, sv));
+        else
+            TEST_OK(ctx, vkt_layernorm_bwd(ctx, N, C, gdy.v, gx.v, gw.v, gmean.v, grstd.v, gdx.v,
+                                           gdw.v, gdb.v, sv));
         float *g = dev_get(ctx, gdw);
         if (!rms) {
             float *g2 = dev_get(ctx, gdb);
@@ -138,16 +152,20 @@ static void check_norm(vkt_ctx *ctx, bool rms, int N, int C, uint64_t pad, bool 
             memcpy(g + C, g2, C * 4);
             free(g2);
         }
-        if (rep == 0) r1 = g;
-        else r2 = g;
+        if (rep == 0)
+            r1 = g;
+        else
+            r2 = g;
     }
     assert_memory_equal(r1, r2, (rms ? 1 : 2) * C * 4);
     free(r1), free(r2), free(dwz), free(dw1), free(db1);
     vkt_buffer_destroy(ctx, scratch);
     dev_free(ctx, gdy), dev_free(ctx, gdx), dev_free(ctx, gdw), dev_free(ctx, gdb);
-    dev_free(ctx, gx), dev_free(ctx, gw), dev_free(ctx, gb), dev_free(ctx, gmean), dev_free(ctx, grstd);
+    dev_free(ctx, gx), dev_free(ctx, gw), dev_free(ctx, gb), dev_free(ctx, gmean),
+        dev_free(ctx, grstd);
     if (!inplace) dev_free(ctx, gy);
-    free(x), free(w), free(b), free(dy), free(y), free(mean), free(rstd), free(dx), free(dw), free(db);
+    free(x), free(w), free(b), free(dy), free(y), free(mean), free(rstd), free(dx), free(dw),
+        free(db);
 }
 
 static const int NS[] = {1, 3, 17, 129};
@@ -210,12 +228,15 @@ static void test_norm_bad_calls(void **state) {
     const int N = 4, C = 8;
     float h[32];
     test_fill_uniform(h, 32, 9, -1, 1);
-    vkt_buffer *x = test_upload(ctx, h, 32), *w = test_upload(ctx, h, 8), *b = test_upload(ctx, h, 8);
-    vkt_buffer *y = test_upload(ctx, h, 32), *st = test_upload(ctx, h, 4), *st2 = test_upload(ctx, h, 4);
+    vkt_buffer *x = test_upload(ctx, h, 32), *w = test_upload(ctx, h, 8),
+               *b = test_upload(ctx, h, 8);
+    vkt_buffer *y = test_upload(ctx, h, 32), *st = test_upload(ctx, h, 4),
+               *st2 = test_upload(ctx, h, 4);
     vkt_buffer *dw = test_upload(ctx, h, 8), *db = test_upload(ctx, h, 8);
     vkt_buffer *scr = test_upload(ctx, NULL, vkt_layernorm_bwd_scratch_bytes(N, C) / 4);
     vkt_view X = vkt_view_all(x), W = vkt_view_all(w), B = vkt_view_all(b), Y = vkt_view_all(y);
-    vkt_view S = vkt_view_all(st), S2 = vkt_view_all(st2), DW = vkt_view_all(dw), DB = vkt_view_all(db);
+    vkt_view S = vkt_view_all(st), S2 = vkt_view_all(st2), DW = vkt_view_all(dw),
+             DB = vkt_view_all(db);
     vkt_view SCR = vkt_view_all(scr), none = {0};
     vkt_view small = vkt_view_f32(Y, 0, 31);
     assert_int_equal(vkt_layernorm_fwd(ctx, 0, C, 1e-5f, X, W, B, Y, S, S2), VKT_ERR_ARG);
@@ -226,10 +247,13 @@ static void test_norm_bad_calls(void **state) {
     assert_non_null(strstr(vkt_ctx_message(ctx), "out"));
     assert_int_equal(vkt_layernorm_fwd(ctx, N, C, 1e-5f, X, W, none, Y, S, S2), VKT_ERR_ARG);
     assert_int_equal(vkt_layernorm_fwd(ctx, N + 1, C, 1e-5f, X, W, B, Y, S, S2), VKT_ERR_ARG);
-    assert_int_equal(vkt_rmsnorm_fwd(ctx, N, C, 1e-5f, X, vkt_view_f32(W, 0, 7), Y, S2), VKT_ERR_ARG);
-    assert_int_equal(vkt_rmsnorm_fwd(ctx, N, C, 1e-5f, X, W, Y, vkt_view_f32(S2, 0, 3)), VKT_ERR_ARG);
-    assert_int_equal(vkt_layernorm_bwd(ctx, N, C, X, X, W, S, S2, Y, DW, DB, vkt_view_f32(SCR, 0, 1)),
+    assert_int_equal(vkt_rmsnorm_fwd(ctx, N, C, 1e-5f, X, vkt_view_f32(W, 0, 7), Y, S2),
                      VKT_ERR_ARG);
+    assert_int_equal(vkt_rmsnorm_fwd(ctx, N, C, 1e-5f, X, W, Y, vkt_view_f32(S2, 0, 3)),
+                     VKT_ERR_ARG);
+    assert_int_equal(
+        vkt_layernorm_bwd(ctx, N, C, X, X, W, S, S2, Y, DW, DB, vkt_view_f32(SCR, 0, 1)),
+        VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "scratch"));
     assert_int_equal(vkt_layernorm_bwd(ctx, N, -3, X, X, W, S, S2, Y, DW, DB, SCR), VKT_ERR_ARG);
     assert_int_equal(vkt_rmsnorm_bwd(ctx, N, C, X, X, W, S2, Y, none, SCR), VKT_ERR_ARG);
@@ -250,8 +274,8 @@ static void test_norm_bad_calls(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_layernorm_shapes),   cmocka_unit_test(test_rmsnorm_shapes),
-        cmocka_unit_test(test_norm_inplace),       cmocka_unit_test(test_norm_binding_split),
+        cmocka_unit_test(test_layernorm_shapes), cmocka_unit_test(test_rmsnorm_shapes),
+        cmocka_unit_test(test_norm_inplace),     cmocka_unit_test(test_norm_binding_split),
         cmocka_unit_test(test_norm_no_subgroup), cmocka_unit_test(test_norm_bad_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,14 +31,16 @@ static double num(json_t *o, const char *key) {
 
 static void test_values_json(void **state) {
     char *out;
-    assert_int_equal(run("offswitch --prior normal:mu=0.3,sigma=1.2 --human rational --samples 200000 --seed 3 --json",
+    assert_int_equal(run("offswitch --prior normal:mu=0.3,sigma=1.2 --human rational --samples "
+                         "200000 --seed 3 --json",
                          &out),
                      0);
     json_error_t je;
     json_t *j = json_loads(out, 0, &je);
     if (!j) fail_msg("not JSON: %s", out);
     // Rational H, normal prior: V(wait) = mu Phi(mu/s) + s phi(mu/s), P(off) = Phi(-mu/s).
-    double t = 0.25, eplus = 0.3 * 0.5 * erfc(-t / sqrt(2.0)) + 1.2 * exp(-t * t / 2) / sqrt(2 * M_PI);
+    double t = 0.25,
+           eplus = 0.3 * 0.5 * erfc(-t / sqrt(2.0)) + 1.2 * exp(-t * t / 2) / sqrt(2 * M_PI);
     assert_true(fabs(num(j, "v_act") - 0.3) < 1e-15);
     assert_true(num(j, "v_off") == 0);
     assert_true(fabs(num(j, "v_wait") - eplus) < 1e-14);
@@ -51,7 +53,8 @@ static void test_values_json(void **state) {
     free(out);
 
     // Without --samples there are no Monte Carlo keys.
-    assert_int_equal(run("offswitch --prior discrete:0.5 --human boltzmann:beta=1 --json", &out), 0);
+    assert_int_equal(run("offswitch --prior discrete:0.5 --human boltzmann:beta=1 --json", &out),
+                     0);
     j = json_loads(out, 0, &je);
     assert_non_null(j);
     assert_null(json_object_get(j, "mc_v_wait"));
@@ -68,9 +71,12 @@ static void test_usage_errors(void **state) {
         "offswitch --prior normal:mu=0,sigma=1 --human rational --samples 1",
         "offswitch --prior normal:mu=0,sigma=1 --human rational --frobnicate",
         "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --out /tmp/x.csv",
-        "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --grid beta=0.5:1:3 --out /tmp/x.csv",
-        "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --grid sigma=1:0.5:3 --out /tmp/x.csv",
-        "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --grid sigma --out /tmp/x.csv",
+        "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --grid beta=0.5:1:3 --out "
+        "/tmp/x.csv",
+        "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --grid sigma=1:0.5:3 --out "
+        "/tmp/x.csv",
+        "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --grid sigma --out "
+        "/tmp/x.csv",
         "offswitch figures",
         "offswitch dance",
     };
@@ -95,7 +101,8 @@ static void test_sweep_csv(void **state) {
     snprintf(csv, sizeof csv, "/tmp/vkt_offswitch_cli_%d.csv", (int)getpid());
     snprintf(png, sizeof png, "/tmp/vkt_offswitch_cli_%d.png", (int)getpid());
     snprintf(args, sizeof args,
-             "offswitch sweep --prior normal:mu=0,sigma=1 --human boltzmann:beta=1 --grid 'mu=-0.25;0.25,beta=0.5:1.5:4' "
+             "offswitch sweep --prior normal:mu=0,sigma=1 --human boltzmann:beta=1 --grid "
+             "'mu=-0.25;0.25,beta=0.5:1.5:4' "
              "--samples 2000 --out %s --json",
              csv);
     char *out;
@@ -106,12 +113,15 @@ static void test_sweep_csv(void **state) {
     assert_non_null(f);
     char line[4096];
     assert_non_null(fgets(line, sizeof line, f));
-    const char *header = "mu,beta,v_act,v_off,v_wait,delta,best,p_off,mc_v_wait,mc_v_wait_se,mc_p_off,mc_p_off_se,prior,human\n";
+    const char *header = "mu,beta,v_act,v_off,v_wait,delta,best,p_off,mc_v_wait,mc_v_wait_se,mc_p_"
+                         "off,mc_p_off_se,prior,human\n";
     assert_string_equal(line, header);
     int rows = 0;
     while (fgets(line, sizeof line, f)) {
         double mu, beta, v_act, v_off, v_wait, delta;
-        assert_int_equal(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,", &mu, &beta, &v_act, &v_off, &v_wait, &delta), 6);
+        assert_int_equal(
+            sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,", &mu, &beta, &v_act, &v_off, &v_wait, &delta),
+            6);
         assert_true(mu == (rows < 4 ? -0.25 : 0.25));
         assert_true(fabs(beta - (0.5 + 0.25 * (rows % 4))) < 1e-12);
         assert_true(fabs(delta - (v_wait - fmax(v_act, v_off))) < 1e-15);
@@ -123,7 +133,8 @@ static void test_sweep_csv(void **state) {
     // The figure, when Debian's python3 with matplotlib is there.
     if (system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") == 0) {
         snprintf(args, sizeof args,
-                 "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --grid sigma=0.05:1:10,mu=-1:1:10 "
+                 "offswitch sweep --prior normal:mu=0,sigma=1 --human rational --grid "
+                 "sigma=0.05:1:10,mu=-1:1:10 "
                  "--out %s --plot %s",
                  csv, png);
         assert_int_equal(run(args, &out), 0);

@@ -36,7 +36,8 @@ static void test_planted_policies(void **st) {
     assert_int_equal(vkt_offswitch_eval_probs(eps, N, p, &oracle, NULL), VKT_OK);
     assert_true(oracle.agreement == 1 && oracle.argmax_agreement == 1);
     assert_true(fabs(oracle.regret) < 1e-9 && fabs(oracle.argmax_regret) < 1e-9);
-    assert_true(oracle.beats_fixed && oracle.gap < -0.03 && oracle.gap_se > 0 && oracle.gap_se < 0.01);
+    assert_true(oracle.beats_fixed && oracle.gap < -0.03 && oracle.gap_se > 0 &&
+                oracle.gap_se < 0.01);
     for (int c = 0; c < 3; c++) {
         vkt_agent a = vkt_offswitch_fixed_agent((vkt_offswitch_choice)c);
         assert_int_equal(vkt_offswitch_agent_probs(&a, eps, N, 1, p, NULL), VKT_OK);
@@ -53,13 +54,16 @@ static void test_planted_policies(void **st) {
         assert_true(fabs(fixed[c].agreement - (double)agree / N) < 1e-15);
         assert_true(fabs(fixed[c].regret - direct / N) < 1e-12);
         assert_true(fixed[c].p_choice[c] == 1);
-        assert_false(fixed[c].beats_fixed);  // no fixed choice beats the best fixed choice
-        for (int k = 0; k < 3; k++) assert_true(fixed[c].fixed_regret[k] == oracle.fixed_regret[k]);  // same episodes
+        assert_false(fixed[c].beats_fixed); // no fixed choice beats the best fixed choice
+        for (int k = 0; k < 3; k++)
+            assert_true(fixed[c].fixed_regret[k] == oracle.fixed_regret[k]); // same episodes
     }
-    print_message("held-out regret: always act %.4f, off %.4f, wait %.4f (best fixed %d); oracle value %.4f\n",
-                  oracle.fixed_regret[0], oracle.fixed_regret[1], oracle.fixed_regret[2], oracle.best_fixed,
-                  oracle.oracle_value);
-    // With the default episode ranges waiting is the best fixed choice (docs/offswitch.md: 0.228 vs 0.003, 0).
+    print_message("held-out regret: always act %.4f, off %.4f, wait %.4f (best fixed %d); oracle "
+                  "value %.4f\n",
+                  oracle.fixed_regret[0], oracle.fixed_regret[1], oracle.fixed_regret[2],
+                  oracle.best_fixed, oracle.oracle_value);
+    // With the default episode ranges waiting is the best fixed choice (docs/offswitch.md: 0.228 vs
+    // 0.003, 0).
     assert_int_equal(oracle.best_fixed, 2);
     assert_true(oracle.fixed_regret[2] > 0.03 && oracle.fixed_regret[2] < oracle.fixed_regret[0]);
     // The uniform policy, given as probabilities: the mean of the three, in expectation.
@@ -69,13 +73,15 @@ static void test_planted_policies(void **st) {
     double mean3 = (oracle.fixed_regret[0] + oracle.fixed_regret[1] + oracle.fixed_regret[2]) / 3;
     assert_true(fabs(uni.regret - mean3) < 1e-12);
     assert_true(fabs(uni.agreement - 1.0 / 3) < 1e-12);
-    assert_true(uni.argmax_regret == uni.fixed_regret[0]);  // ties go to the lowest id (act)
+    assert_true(uni.argmax_regret == uni.fixed_regret[0]); // ties go to the lowest id (act)
     // A 30/70 mix of off and wait: linear in the probabilities.
     for (int i = 0; i < N; i++) p[3 * i] = 0, p[3 * i + 1] = 0.3, p[3 * i + 2] = 0.7;
     vkt_offswitch_eval mix;
     assert_int_equal(vkt_offswitch_eval_probs(eps, N, p, &mix, NULL), VKT_OK);
-    assert_true(fabs(mix.regret - (0.3 * oracle.fixed_regret[1] + 0.7 * oracle.fixed_regret[2])) < 1e-12);
-    assert_true(fabs(mix.agreement - (0.3 * fixed[1].agreement + 0.7 * fixed[2].agreement)) < 1e-12);
+    assert_true(fabs(mix.regret - (0.3 * oracle.fixed_regret[1] + 0.7 * oracle.fixed_regret[2])) <
+                1e-12);
+    assert_true(fabs(mix.agreement - (0.3 * fixed[1].agreement + 0.7 * fixed[2].agreement)) <
+                1e-12);
     assert_true(mix.argmax_regret == oracle.fixed_regret[2]);
     assert_false(mix.beats_fixed);
     // Waiting all but 1e-8 of the time, in the right direction where waiting is wrong, is
@@ -117,15 +123,18 @@ static void test_deference_bins(void **st) {
         for (int i = 0; i < N; i++) {
             const vkt_offswitch_episode *e = vkt_offswitch_game_episode(&eps[i]);
             if (e->values.delta < b->lo || e->values.delta >= b->hi) continue;
-            m++, waits += e->values.best == VKT_OFFSWITCH_WAIT, sw += p[3 * i + 2], sd += e->values.delta;
+            m++, waits += e->values.best == VKT_OFFSWITCH_WAIT, sw += p[3 * i + 2],
+                sd += e->values.delta;
         }
         assert_int_equal(b->episodes, m);
         assert_true(m > 0);
-        assert_true(fabs(b->hi - b->lo - width) < 1e-12 && fabs(b->lo / width - round(b->lo / width)) < 1e-9);
-        assert_true(k == 0 || b->lo >= bins[k - 1].hi - 1e-12);  // ascending
+        assert_true(fabs(b->hi - b->lo - width) < 1e-12 &&
+                    fabs(b->lo / width - round(b->lo / width)) < 1e-9);
+        assert_true(k == 0 || b->lo >= bins[k - 1].hi - 1e-12); // ascending
         assert_true(fabs(b->theory_wait - (double)waits / m) < 1e-12);
         assert_true(fabs(b->p_wait - sw / m) < 1e-12);
-        assert_true(fabs(b->mean_delta - sd / m) < 1e-12 && b->mean_delta >= b->lo && b->mean_delta < b->hi);
+        assert_true(fabs(b->mean_delta - sd / m) < 1e-12 && b->mean_delta >= b->lo &&
+                    b->mean_delta < b->hi);
         assert_true(fabs(b->p_wait + b->p_act + b->p_off - 1) < 1e-12);
         // The theory is a step at Delta = 0 (ties go to waiting).
         if (b->lo >= 0) assert_true(b->theory_wait == 1);
@@ -152,7 +161,7 @@ static void test_errors(void **st) {
     vkt_game eps[4];
     vkt_error err = {0};
     assert_int_equal(vkt_offswitch_eval_episodes("offswitch", 4, 1, eps, &err), VKT_OK);
-    double p[12] = {1, 0, 0, 0, 1, 0, 0.5, 0.4, 0, 0, 0, 1};  // row 2 sums to 0.9
+    double p[12] = {1, 0, 0, 0, 1, 0, 0.5, 0.4, 0, 0, 0, 1}; // row 2 sums to 0.9
     vkt_offswitch_eval ev;
     assert_int_equal(vkt_offswitch_eval_probs(eps, 4, p, &ev, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "episode 2"));

@@ -23,12 +23,14 @@ static double uni(vkt_rng *r, double lo, double hi) { return lo + (hi - lo) * vk
 
 static void parse_prior(const char *spec, vkt_offswitch_prior *p) {
     vkt_error err = {0};
-    if (vkt_offswitch_prior_parse(spec, p, &err) != VKT_OK) fail_msg("parse '%s': %s", spec, err.msg);
+    if (vkt_offswitch_prior_parse(spec, p, &err) != VKT_OK)
+        fail_msg("parse '%s': %s", spec, err.msg);
 }
 
 static void parse_human(const char *spec, vkt_offswitch_human *h) {
     vkt_error err = {0};
-    if (vkt_offswitch_human_parse(spec, h, &err) != VKT_OK) fail_msg("parse '%s': %s", spec, err.msg);
+    if (vkt_offswitch_human_parse(spec, h, &err) != VKT_OK)
+        fail_msg("parse '%s': %s", spec, err.msg);
 }
 
 static vkt_offswitch_values exact(const vkt_offswitch_prior *p, const vkt_offswitch_human *h) {
@@ -50,10 +52,13 @@ static double u_minus(double u, void *ud) { return u < 0 ? -u : 0; }
 static double identity(double u, void *ud) { return u; }
 
 // A random prior of the given family with mass on both signs (most of the time).
-static void random_prior(vkt_rng *r, vkt_offswitch_family fam, const char *samples_path, vkt_offswitch_prior *p) {
+static void random_prior(vkt_rng *r, vkt_offswitch_family fam, const char *samples_path,
+                         vkt_offswitch_prior *p) {
     char spec[2048];
     switch (fam) {
-    case VKT_OFFSWITCH_NORMAL: snprintf(spec, sizeof spec, "normal:mu=%.17g,sigma=%.17g", uni(r, -3, 3), uni(r, 0.01, 3)); break;
+    case VKT_OFFSWITCH_NORMAL:
+        snprintf(spec, sizeof spec, "normal:mu=%.17g,sigma=%.17g", uni(r, -3, 3), uni(r, 0.01, 3));
+        break;
     case VKT_OFFSWITCH_UNIFORM: {
         double a = uni(r, -3, 3), b = uni(r, -3, 3);
         if (a == b) b += 1;
@@ -65,13 +70,16 @@ static void random_prior(vkt_rng *r, vkt_offswitch_family fam, const char *sampl
         int n = 1 + (int)vkt_rng_below(r, 6);
         double w[8], sum = 0;
         for (int i = 0; i < n; i++) sum += (w[i] = uni(r, 0.05, 1));
-        int len = snprintf(spec, sizeof spec, fam == VKT_OFFSWITCH_DISCRETE ? "discrete:" : "mixture:");
+        int len =
+            snprintf(spec, sizeof spec, fam == VKT_OFFSWITCH_DISCRETE ? "discrete:" : "mixture:");
         for (int i = 0; i < n; i++) {
             if (fam == VKT_OFFSWITCH_DISCRETE)
-                len += snprintf(spec + len, sizeof spec - len, "%s%.17g@%.17g", i ? ";" : "", uni(r, -3, 3), w[i] / sum);
+                len += snprintf(spec + len, sizeof spec - len, "%s%.17g@%.17g", i ? ";" : "",
+                                uni(r, -3, 3), w[i] / sum);
             else
-                len += snprintf(spec + len, sizeof spec - len, "%s%.17g*normal(mu=%.17g,sigma=%.17g)", i ? "+" : "",
-                                w[i] / sum, uni(r, -3, 3), uni(r, 0.01, 2));
+                len +=
+                    snprintf(spec + len, sizeof spec - len, "%s%.17g*normal(mu=%.17g,sigma=%.17g)",
+                             i ? "+" : "", w[i] / sum, uni(r, -3, 3), uni(r, 0.01, 2));
         }
         break;
     }
@@ -111,7 +119,8 @@ static void test_parse_families(void **state) {
     parse_prior("uniform:lo=-1,hi=2", &p);
     assert_true(p.family == VKT_OFFSWITCH_UNIFORM && p.lo == -1 && p.hi == 2);
     parse_prior("discrete:-1@0.25;2@0.75", &p);
-    assert_true(p.family == VKT_OFFSWITCH_DISCRETE && p.n == 2 && p.value[1] == 2 && p.weight[0] == 0.25);
+    assert_true(p.family == VKT_OFFSWITCH_DISCRETE && p.n == 2 && p.value[1] == 2 &&
+                p.weight[0] == 0.25);
     parse_prior("discrete:0.4", &p);
     assert_true(p.n == 1 && p.value[0] == 0.4 && p.weight[0] == 1);
     parse_prior("mixture:0.3*normal(mu=-1,sigma=0.5)+0.7*normal(sigma=0.2,mu=1)", &p);
@@ -141,7 +150,8 @@ static void test_parse_families(void **state) {
 
 // format() writes specs that parse back to the same struct (all but samples).
 static void test_format_roundtrip(void **state) {
-    const char *specs[] = {"normal:mu=0.3,sigma=1.2", "uniform:lo=-1,hi=0.25", "discrete:-1@0.1;0.3@0.9",
+    const char *specs[] = {"normal:mu=0.3,sigma=1.2", "uniform:lo=-1,hi=0.25",
+                           "discrete:-1@0.1;0.3@0.9",
                            "mixture:0.3*normal(mu=-1,sigma=0.5)+0.7*normal(mu=1,sigma=0.2)"};
     for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
         vkt_offswitch_prior a, b;
@@ -197,7 +207,8 @@ static void test_parse_errors(void **state) {
         vkt_status st = vkt_offswitch_prior_parse(bad[i].spec, &p, &err);
         if (st == VKT_OK) fail_msg("'%s' parsed", bad[i].spec);
         if (!strstr(err.msg, bad[i].fault) || !strstr(err.msg, bad[i].spec))
-            fail_msg("'%s': message '%s' lacks '%s' or the spec", bad[i].spec, err.msg, bad[i].fault);
+            fail_msg("'%s': message '%s' lacks '%s' or the spec", bad[i].spec, err.msg,
+                     bad[i].fault);
         assert_null(p.samples);
     }
     // A samples file with a bad line names the file and the line.
@@ -231,9 +242,11 @@ static void test_parse_errors(void **state) {
     };
     for (size_t i = 0; i < sizeof badh / sizeof *badh; i++) {
         vkt_offswitch_human h;
-        if (vkt_offswitch_human_parse(badh[i].spec, &h, &err) == VKT_OK) fail_msg("'%s' parsed", badh[i].spec);
+        if (vkt_offswitch_human_parse(badh[i].spec, &h, &err) == VKT_OK)
+            fail_msg("'%s' parsed", badh[i].spec);
         if (!strstr(err.msg, badh[i].fault) || !strstr(err.msg, badh[i].spec))
-            fail_msg("'%s': message '%s' lacks '%s' or the spec", badh[i].spec, err.msg, badh[i].fault);
+            fail_msg("'%s': message '%s' lacks '%s' or the spec", badh[i].spec, err.msg,
+                     badh[i].fault);
     }
 }
 
@@ -270,15 +283,19 @@ static void test_theorem1_rational(void **state) {
             vkt_offswitch_values v = exact(&p, &h);
             double delta = v.v_wait - fmax(v.v_act, v.v_off);
             assert_true(fabs(delta - v.delta) < 1e-15);
-            if (!(delta >= 0)) fail_msg("family %d draw %d: Delta = %g < 0", fam, d, delta); // exact, see offswitch_exact.c
+            if (!(delta >= 0))
+                fail_msg("family %d draw %d: Delta = %g < 0", fam, d,
+                         delta); // exact, see offswitch_exact.c
             assert_int_equal(v.best, VKT_OFFSWITCH_WAIT);
             double ep = expect(&p, u_plus, NULL), em = expect(&p, u_minus, NULL);
             if (fabs(v.delta - fmin(ep, em)) > 1e-10)
-                fail_msg("family %d draw %d: Delta %.17g != min(E[U+], E[U-]) = min(%.17g, %.17g)", fam, d, v.delta,
-                         ep, em);
+                fail_msg("family %d draw %d: Delta %.17g != min(E[U+], E[U-]) = min(%.17g, %.17g)",
+                         fam, d, v.delta, ep, em);
             assert_true(fabs(v.v_act - expect(&p, identity, NULL)) < 1e-10);
-            if (fmin(ep, em) > 1e-6) positive += v.delta > 0;
-            else positive++;
+            if (fmin(ep, em) > 1e-6)
+                positive += v.delta > 0;
+            else
+                positive++;
             vkt_offswitch_prior_free(&p);
         }
         // Mass on both signs gives Delta > 0 strictly.
@@ -290,13 +307,15 @@ static void test_theorem1_rational(void **state) {
 // and strictly suboptimal for a Boltzmann H or a noisy H with eps > 0.
 static void test_point_mass(void **state) {
     const double us[] = {-2, -0.3, 0.05, 0.2, 1.5};
-    const char *noisy[] = {"boltzmann:beta=0.1", "boltzmann:beta=0.5", "boltzmann:beta=2", "noisy:eps=0.05",
-                           "noisy:eps=0.3", "noisy:eps=1"};
+    const char *noisy[] = {"boltzmann:beta=0.1", "boltzmann:beta=0.5", "boltzmann:beta=2",
+                           "noisy:eps=0.05",     "noisy:eps=0.3",      "noisy:eps=1"};
     for (size_t i = 0; i < sizeof us / sizeof *us; i++) {
         char spec[64];
         for (int form = 0; form < 2; form++) {
-            if (form == 0) snprintf(spec, sizeof spec, "discrete:%g", us[i]);
-            else snprintf(spec, sizeof spec, "normal:mu=%g,sigma=0", us[i]);
+            if (form == 0)
+                snprintf(spec, sizeof spec, "discrete:%g", us[i]);
+            else
+                snprintf(spec, sizeof spec, "normal:mu=%g,sigma=0", us[i]);
             vkt_offswitch_prior p;
             vkt_offswitch_human h;
             parse_prior(spec, &p);
@@ -310,9 +329,11 @@ static void test_point_mass(void **state) {
                 parse_human(noisy[j], &h);
                 v = exact(&p, &h);
                 // pi_H(u) < 1 for u > 0 and > 0 for u < 0: Delta = -|u| P(H errs) < 0.
-                double err_p = us[i] > 0 ? 1 - vkt_offswitch_pi(&h, us[i]) : vkt_offswitch_pi(&h, us[i]);
+                double err_p =
+                    us[i] > 0 ? 1 - vkt_offswitch_pi(&h, us[i]) : vkt_offswitch_pi(&h, us[i]);
                 assert_true(fabs(v.delta - (-fabs(us[i]) * err_p)) < 1e-15);
-                if (!(v.delta < -VKT_OFFSWITCH_TIE)) fail_msg("%s %s: Delta = %g", spec, noisy[j], v.delta);
+                if (!(v.delta < -VKT_OFFSWITCH_TIE))
+                    fail_msg("%s %s: Delta = %g", spec, noisy[j], v.delta);
                 assert_int_equal(v.best, us[i] > 0 ? VKT_OFFSWITCH_ACT : VKT_OFFSWITCH_OFF);
             }
         }
@@ -352,7 +373,8 @@ static void test_stein_identity(void **state) {
         double dpi = expect(&p, pi_b_deriv, &b);
         double pc = mu > 0 ? expect(&p, pi_b_not, &b) : expect(&p, pi_b, &b);
         double rhs = sigma * sigma * dpi - fabs(mu) * pc;
-        if (fabs(v.delta - rhs) > 1e-9) fail_msg("%s %s: Delta %.17g, Stein %.17g", ps, hs, v.delta, rhs);
+        if (fabs(v.delta - rhs) > 1e-9)
+            fail_msg("%s %s: Delta %.17g, Stein %.17g", ps, hs, v.delta, rhs);
         assert_true(fabs(v.p_off - expect(&p, pi_b_not, &b)) < 1e-12);
     }
 }
@@ -368,29 +390,35 @@ static void test_delta_even_in_mu(void **state) {
         b.mu = -mu;
         vkt_offswitch_human h = {.kind = VKT_OFFSWITCH_BOLTZMANN, .beta = beta};
         vkt_offswitch_values va = exact(&a, &h), vb = exact(&b, &h);
-        if (fabs(va.delta - vb.delta) > 1e-10) fail_msg("mu=+-%g sigma=%g beta=%g: %.15g vs %.15g", mu, sigma, beta, va.delta, vb.delta);
+        if (fabs(va.delta - vb.delta) > 1e-10)
+            fail_msg("mu=+-%g sigma=%g beta=%g: %.15g vs %.15g", mu, sigma, beta, va.delta,
+                     vb.delta);
         assert_true(fabs(va.p_off + vb.p_off - 1) < 1e-10);
     }
 }
 
 // The probit human pi(u) = Phi(u/s) has E[Phi(U/s) U] = mu Phi(mu/tau) + (sigma^2/tau) phi(mu/tau),
 // tau = sqrt(s^2 + sigma^2): a closed form for the quadrature to match.
-static double probit_u(double u, void *ud) { return 0.5 * erfc(-u / *(double *)ud / sqrt(2.0)) * u; }
+static double probit_u(double u, void *ud) {
+    return 0.5 * erfc(-u / *(double *)ud / sqrt(2.0)) * u;
+}
 
 static void test_probit_closed_form(void **state) {
     vkt_rng r;
     vkt_rng_seed(&r, 13);
     for (int d = 0; d < DRAWS; d++) {
-        double mu = uni(&r, -3, 3), sigma = uni(&r, 0.01, 3), s = d < 50 ? pow(10, uni(&r, -7, -2)) : uni(&r, 0.01, 3);
+        double mu = uni(&r, -3, 3), sigma = uni(&r, 0.01, 3),
+               s = d < 50 ? pow(10, uni(&r, -7, -2)) : uni(&r, 0.01, 3);
         vkt_offswitch_prior p;
         char ps[128];
         snprintf(ps, sizeof ps, "normal:mu=%.17g,sigma=%.17g", mu, sigma);
         parse_prior(ps, &p);
         double tau = sqrt(s * s + sigma * sigma);
-        double want = mu * 0.5 * erfc(-mu / tau / sqrt(2.0)) + sigma * sigma / tau * exp(-0.5 * mu * mu / tau / tau) /
-                                                                   sqrt(2 * M_PI);
+        double want = mu * 0.5 * erfc(-mu / tau / sqrt(2.0)) +
+                      sigma * sigma / tau * exp(-0.5 * mu * mu / tau / tau) / sqrt(2 * M_PI);
         double got = expect(&p, probit_u, &s);
-        if (fabs(got - want) > 1e-10) fail_msg("%s s=%g: quadrature %.17g, closed form %.17g", ps, s, got, want);
+        if (fabs(got - want) > 1e-10)
+            fail_msg("%s s=%g: quadrature %.17g, closed form %.17g", ps, s, got, want);
     }
 }
 
@@ -405,7 +433,8 @@ static double off_f(double u, void *ud) { return 1 - vkt_offswitch_pi(&((hud *)u
 static void test_closed_forms_vs_quadrature(void **state) {
     vkt_rng r;
     vkt_rng_seed(&r, 14);
-    const vkt_offswitch_family fams[] = {VKT_OFFSWITCH_NORMAL, VKT_OFFSWITCH_UNIFORM, VKT_OFFSWITCH_MIXTURE};
+    const vkt_offswitch_family fams[] = {VKT_OFFSWITCH_NORMAL, VKT_OFFSWITCH_UNIFORM,
+                                         VKT_OFFSWITCH_MIXTURE};
     for (int k = 0; k < 3; k++) {
         for (int d = 0; d < DRAWS / 2; d++) {
             vkt_offswitch_prior p;
@@ -415,8 +444,8 @@ static void test_closed_forms_vs_quadrature(void **state) {
             vkt_offswitch_values v = exact(&p, &u.h);
             double qw = expect(&p, wait_f, &u), qo = expect(&p, off_f, &u);
             if (fabs(v.v_wait - qw) > 1e-10 || fabs(v.p_off - qo) > 1e-10)
-                fail_msg("family %d draw %d: closed (%.17g, %.17g) vs quadrature (%.17g, %.17g)", fams[k], d, v.v_wait,
-                         v.p_off, qw, qo);
+                fail_msg("family %d draw %d: closed (%.17g, %.17g) vs quadrature (%.17g, %.17g)",
+                         fams[k], d, v.v_wait, v.p_off, qw, qo);
         }
     }
 }
@@ -424,8 +453,9 @@ static void test_closed_forms_vs_quadrature(void **state) {
 // A Boltzmann H under a normal prior against an independent composite Simpson rule
 // (2e6 panels on mu +- 14 sigma: error ~1e-18), including a nearly rational H.
 static void test_boltzmann_vs_simpson(void **state) {
-    const double cases[][3] = {{0.3, 1.2, 0.5}, {-0.25, 0.4, 1.3}, {0, 0.05, 0.5}, {1.5, 0.3, 0.05},
-                               {-1, 2, 3},      {0.2, 1, 1e-3},    {0.75, 0.8, 0.9}};
+    const double cases[][3] = {{0.3, 1.2, 0.5},  {-0.25, 0.4, 1.3}, {0, 0.05, 0.5},
+                               {1.5, 0.3, 0.05}, {-1, 2, 3},        {0.2, 1, 1e-3},
+                               {0.75, 0.8, 0.9}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         double mu = cases[c][0], sigma = cases[c][1], beta = cases[c][2];
         vkt_offswitch_prior p = {.family = VKT_OFFSWITCH_NORMAL, .mu = mu, .sigma = sigma};
@@ -443,12 +473,13 @@ static void test_boltzmann_vs_simpson(void **state) {
         }
         sw *= step / 3, so *= step / 3;
         if (fabs(v.v_wait - sw) > 1e-9 || fabs(v.p_off - so) > 1e-9)
-            fail_msg("mu=%g sigma=%g beta=%g: GK (%.15g, %.15g) Simpson (%.15g, %.15g)", mu, sigma, beta, v.v_wait,
-                     v.p_off, sw, so);
+            fail_msg("mu=%g sigma=%g beta=%g: GK (%.15g, %.15g) Simpson (%.15g, %.15g)", mu, sigma,
+                     beta, v.v_wait, v.p_off, sw, so);
     }
     // beta -> 0 approaches the rational H (difference O(beta^2)).
     vkt_offswitch_prior p = {.family = VKT_OFFSWITCH_NORMAL, .mu = 0.3, .sigma = 1};
-    vkt_offswitch_human hr = {.kind = VKT_OFFSWITCH_RATIONAL}, hb = {.kind = VKT_OFFSWITCH_BOLTZMANN, .beta = 1e-5};
+    vkt_offswitch_human hr = {.kind = VKT_OFFSWITCH_RATIONAL},
+                        hb = {.kind = VKT_OFFSWITCH_BOLTZMANN, .beta = 1e-5};
     assert_true(fabs(exact(&p, &hr).v_wait - exact(&p, &hb).v_wait) < 1e-8);
 }
 
@@ -482,7 +513,8 @@ static void test_exact_sums(void **state) {
     parse_prior(spec, &p);
     parse_human("rational", &h);
     v = exact(&p, &h);
-    assert_true(fabs(v.v_act - 0.625) < 1e-15 && fabs(v.v_wait - 1.125) < 1e-15 && fabs(v.p_off - 0.25) < 1e-15);
+    assert_true(fabs(v.v_act - 0.625) < 1e-15 && fabs(v.v_wait - 1.125) < 1e-15 &&
+                fabs(v.p_off - 0.25) < 1e-15);
     assert_true(fabs(v.delta - 0.5) < 1e-15);
     vkt_offswitch_prior_free(&p);
 }

@@ -66,7 +66,8 @@ static void test_oracle_regret_zero(void **state) {
         if (vkt_agent_act(&oracle, &g, 0, &rng, &a, &err) != VKT_OK) fail_msg("%s", err.msg);
         assert_int_equal(a, vkt_offswitch_game_oracle(&g));
         assert_true(vkt_offswitch_game_regret(&g, a) == 0);
-        for (int b = 0; b < 3; b++) assert_true(vkt_offswitch_game_regret(&g, b) >= -VKT_OFFSWITCH_TIE);
+        for (int b = 0; b < 3; b++)
+            assert_true(vkt_offswitch_game_regret(&g, b) >= -VKT_OFFSWITCH_TIE);
         seen[a]++;
     }
     // With the default ranges every choice is the best one in some episodes.
@@ -86,7 +87,8 @@ static void test_fixed_agents(void **state) {
     for (int c = 0; c < 3; c++) {
         vkt_agent a;
         vkt_error err = {0};
-        if (vkt_agent_create(spec[c], &vkt_offswitch_game_ops, &a, &err) != VKT_OK) fail_msg("%s", err.msg);
+        if (vkt_agent_create(spec[c], &vkt_offswitch_game_ops, &a, &err) != VKT_OK)
+            fail_msg("%s", err.msg);
         assert_string_equal(a.name, spec[c]);
         double regret = 0;
         for (uint64_t seed = 0; seed < 500; seed++) {
@@ -105,7 +107,8 @@ static void test_fixed_agents(void **state) {
     }
     vkt_agent bad;
     vkt_error err = {0};
-    assert_int_equal(vkt_agent_create("always-dance", &vkt_offswitch_game_ops, &bad, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_agent_create("always-dance", &vkt_offswitch_game_ops, &bad, &err),
+                     VKT_ERR_ARG);
 }
 
 // Known episodes: a rational H (waiting is optimal; regrets from the normal closed form
@@ -114,7 +117,8 @@ static void test_fixed_policy_regrets(void **state) {
     vkt_game g;
     make_game(&g, "mu=0.3:0.3,sigma=1.2:1.2,rational=1");
     reset(&g, 5);
-    double t = 0.25, eplus = 0.3 * 0.5 * erfc(-t / sqrt(2.0)) + 1.2 * exp(-t * t / 2) / sqrt(2 * M_PI);
+    double t = 0.25,
+           eplus = 0.3 * 0.5 * erfc(-t / sqrt(2.0)) + 1.2 * exp(-t * t / 2) / sqrt(2 * M_PI);
     assert_int_equal(vkt_offswitch_game_oracle(&g), VKT_OFFSWITCH_WAIT);
     assert_true(fabs(vkt_offswitch_game_regret(&g, VKT_OFFSWITCH_ACT) - (eplus - 0.3)) < 1e-12);
     assert_true(fabs(vkt_offswitch_game_regret(&g, VKT_OFFSWITCH_OFF) - eplus) < 1e-12);
@@ -124,7 +128,8 @@ static void test_fixed_policy_regrets(void **state) {
     make_game(&g, "mu=1:1,sigma=0.05:0.05,beta=1:1,rational=0");
     reset(&g, 6);
     assert_int_equal(vkt_offswitch_game_oracle(&g), VKT_OFFSWITCH_ACT);
-    assert_true(fabs(vkt_offswitch_game_regret(&g, VKT_OFFSWITCH_WAIT) - (1 - 1 / (1 + exp(-1.0)))) < 1e-3);
+    assert_true(
+        fabs(vkt_offswitch_game_regret(&g, VKT_OFFSWITCH_WAIT) - (1 - 1 / (1 + exp(-1.0)))) < 1e-3);
     assert_true(fabs(vkt_offswitch_game_regret(&g, VKT_OFFSWITCH_OFF) - 1) < 1e-12);
     make_game(&g, "mu=-1:-1,sigma=0.05:0.05,eps=0.2:0.2,rational=0,noisy=1");
     reset(&g, 7);
@@ -154,8 +159,10 @@ static void test_rewards_match_regret(void **state) {
         }
     }
     for (int a = 0; a < 3; a++) {
-        double mean = sum[a] / n, se = sqrt((sum2[a] / n - mean * mean) / (n - 1)), r = regret[a] / n;
-        if (fabs(mean - r) > 4 * se) fail_msg("action %d: realised shortfall %.5f +- %.5f, regret %.5f", a, mean, se, r);
+        double mean = sum[a] / n, se = sqrt((sum2[a] / n - mean * mean) / (n - 1)),
+               r = regret[a] / n;
+        if (fabs(mean - r) > 4 * se)
+            fail_msg("action %d: realised shortfall %.5f +- %.5f, regret %.5f", a, mean, se, r);
         if (a != VKT_OFFSWITCH_WAIT) assert_true(r > 0.02);
     }
 }
@@ -249,7 +256,8 @@ static void test_expected_reward(void **state) {
             assert_int_equal(vkt_game_reset(&e, seed, NULL), VKT_OK);
             assert_int_equal(vkt_game_apply(&r, a, NULL), VKT_OK);
             assert_int_equal(vkt_game_apply(&e, a, NULL), VKT_OK);
-            const vkt_offswitch_episode *x = vkt_offswitch_game_episode(&r), *y = vkt_offswitch_game_episode(&e);
+            const vkt_offswitch_episode *x = vkt_offswitch_game_episode(&r),
+                                        *y = vkt_offswitch_game_episode(&e);
             assert_true(x->u == y->u && x->allowed == y->allowed && x->prior.mu == y->prior.mu);
             double ret;
             vkt_game_returns(&e, &ret);
@@ -261,14 +269,10 @@ static void test_expected_reward(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_oracle_regret_zero),
-        cmocka_unit_test(test_expected_reward),
-        cmocka_unit_test(test_fixed_policy_regrets),
-        cmocka_unit_test(test_fixed_agents),
-        cmocka_unit_test(test_rewards_match_regret),
-        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_text_protocol),
-        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_oracle_regret_zero),   cmocka_unit_test(test_expected_reward),
+        cmocka_unit_test(test_fixed_policy_regrets), cmocka_unit_test(test_fixed_agents),
+        cmocka_unit_test(test_rewards_match_regret), cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_text_protocol),        cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,10 +20,10 @@
 static void test_philox_kat(void **state) {
     const uint32_t kat[3][10] = {
         {0, 0, 0, 0, 0, 0, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
-        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d, 0x41c83b0e, 0xa20bc7c6,
-         0x6d5451fd},
-        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb, 0x5001e420,
-         0x24126ea1},
+        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d,
+         0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
+        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09,
+         0x94fdcceb, 0x5001e420, 0x24126ea1},
     };
     for (int t = 0; t < 3; t++) {
         vkt_philox4 c = {{kat[t][0], kat[t][1], kat[t][2], kat[t][3]}};
@@ -49,10 +49,14 @@ static void test_mc_agrees_with_exact(void **state) {
     fclose(f);
     char sspec[96];
     snprintf(sspec, sizeof sspec, "samples:%s", samples_path);
-    const char *priors[] = {"normal:mu=0.3,sigma=1.2", "uniform:lo=-1,hi=0.6", "discrete:-1@0.3;0.5@0.5;2@0.2",
-                            "mixture:0.3*normal(mu=-1,sigma=0.5)+0.7*normal(mu=1,sigma=0.2)", sspec,
+    const char *priors[] = {"normal:mu=0.3,sigma=1.2",
+                            "uniform:lo=-1,hi=0.6",
+                            "discrete:-1@0.3;0.5@0.5;2@0.2",
+                            "mixture:0.3*normal(mu=-1,sigma=0.5)+0.7*normal(mu=1,sigma=0.2)",
+                            sspec,
                             "normal:mu=-0.25,sigma=0.6"};
-    const char *humans[] = {"rational", "boltzmann:beta=0.5", "noisy:eps=0.1", "boltzmann:beta=0.05"};
+    const char *humans[] = {"rational", "boltzmann:beta=0.5", "noisy:eps=0.1",
+                            "boltzmann:beta=0.05"};
     enum { NP = 6, NH = 4, N = NP * NH };
     vkt_offswitch_config cfg[N];
     for (int i = 0; i < NP; i++)
@@ -63,16 +67,20 @@ static void test_mc_agrees_with_exact(void **state) {
     if (vkt_offswitch_mc(NULL, cfg, N, samples, 42, r, &err) != VKT_OK) fail_msg("%s", err.msg);
     for (int c = 0; c < N; c++) {
         vkt_offswitch_values v;
-        if (vkt_offswitch_exact(&cfg[c].prior, &cfg[c].human, &v, &err) != VKT_OK) fail_msg("%s", err.msg);
-        double zw = fabs(r[c].v_wait - v.v_wait) / r[c].v_wait_se, zo = fabs(r[c].p_off - v.p_off) / r[c].p_off_se;
+        if (vkt_offswitch_exact(&cfg[c].prior, &cfg[c].human, &v, &err) != VKT_OK)
+            fail_msg("%s", err.msg);
+        double zw = fabs(r[c].v_wait - v.v_wait) / r[c].v_wait_se,
+               zo = fabs(r[c].p_off - v.p_off) / r[c].p_off_se;
         if (!(zw <= 4) || !(zo <= 4))
-            fail_msg("%s / %s: MC v_wait %.6f +- %.6f vs %.6f; p_off %.6f +- %.6f vs %.6f", priors[c / NH],
-                     humans[c % NH], r[c].v_wait, r[c].v_wait_se, v.v_wait, r[c].p_off, r[c].p_off_se, v.p_off);
+            fail_msg("%s / %s: MC v_wait %.6f +- %.6f vs %.6f; p_off %.6f +- %.6f vs %.6f",
+                     priors[c / NH], humans[c % NH], r[c].v_wait, r[c].v_wait_se, v.v_wait,
+                     r[c].p_off, r[c].p_off_se, v.p_off);
         assert_true(r[c].v_wait_se > 0 && r[c].v_wait_se < 0.01);
     }
     // The standard error is sd/sqrt(n): for a normal prior and rational H the exact
     // variance of pi_H(U) U = U+ is E[U^2 1{U>=0}] - E[U+]^2.
-    double mu = 0.3, s = 1.2, t = mu / s, Phi = 0.5 * erfc(-t / sqrt(2.0)), phi = exp(-0.5 * t * t) / sqrt(2 * M_PI);
+    double mu = 0.3, s = 1.2, t = mu / s, Phi = 0.5 * erfc(-t / sqrt(2.0)),
+           phi = exp(-0.5 * t * t) / sqrt(2 * M_PI);
     double m1 = mu * Phi + s * phi, m2 = (mu * mu + s * s) * Phi + mu * s * phi;
     double se = sqrt((m2 - m1 * m1) / samples);
     assert_true(fabs(r[0].v_wait_se / se - 1) < 0.02);
@@ -100,16 +108,18 @@ static void test_mc_deterministic(void **state) {
     double z = sqrt(-2 * log(vkt_philox_u01(w.v[0]))) * cos(2 * M_PI * vkt_philox_u01(w.v[1]));
     assert_true(fabs(vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7) - z) < 1e-15);
     // The high word of the index and of the seed reach the counter and the key.
-    assert_true(vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7) != vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5 + (1ull << 32), 7));
-    assert_true(vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7) != vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7 + (1ull << 32)));
+    assert_true(vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7) !=
+                vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5 + (1ull << 32), 7));
+    assert_true(vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7) !=
+                vkt_offswitch_mc_sample(&cfg[0].prior, 0, 5, 7 + (1ull << 32)));
 }
 
 // Priors far beyond float (and near double's) range: the estimate runs in a rescaled unit
 // and agrees with the exact values (issue 22: 1e39 gave P(off) 0.499 against 0.1587).
 static void test_mc_extreme_scales(void **state) {
-    const char *priors[] = {"normal:mu=1e30,sigma=1e30", "normal:mu=1e300,sigma=1e300", "normal:mu=-1e300,sigma=3e300",
-                            "uniform:lo=-1e30,hi=3e30", "discrete:-1e300@0.25;2e300@0.75",
-                            "normal:mu=1e-30,sigma=1e-30"};
+    const char *priors[] = {"normal:mu=1e30,sigma=1e30",       "normal:mu=1e300,sigma=1e300",
+                            "normal:mu=-1e300,sigma=3e300",    "uniform:lo=-1e30,hi=3e30",
+                            "discrete:-1e300@0.25;2e300@0.75", "normal:mu=1e-30,sigma=1e-30"};
     const char *humans[] = {"rational", "noisy:eps=0.1"};
     for (int i = 0; i < 6; i++)
         for (int j = 0; j < 2; j++) {
@@ -118,14 +128,17 @@ static void test_mc_extreme_scales(void **state) {
             vkt_offswitch_values ex;
             vkt_offswitch_mc_result r;
             vkt_error err = {0};
-            if (vkt_offswitch_exact(&cfg.prior, &cfg.human, &ex, &err) != VKT_OK) fail_msg("%s", err.msg);
-            if (vkt_offswitch_mc(NULL, &cfg, 1, 100000, 3, &r, &err) != VKT_OK) fail_msg("%s", err.msg);
+            if (vkt_offswitch_exact(&cfg.prior, &cfg.human, &ex, &err) != VKT_OK)
+                fail_msg("%s", err.msg);
+            if (vkt_offswitch_mc(NULL, &cfg, 1, 100000, 3, &r, &err) != VKT_OK)
+                fail_msg("%s", err.msg);
             double tol = 4 * r.v_wait_se + 1e-12 * fabs(ex.v_wait);
             if (!(isfinite(r.v_wait_se) && r.v_wait_se > 0 && fabs(r.v_wait - ex.v_wait) <= tol))
-                fail_msg("%s %s: V(wait) MC %g +- %g, exact %g", priors[i], humans[j], r.v_wait, r.v_wait_se,
-                         ex.v_wait);
+                fail_msg("%s %s: V(wait) MC %g +- %g, exact %g", priors[i], humans[j], r.v_wait,
+                         r.v_wait_se, ex.v_wait);
             if (!(fabs(r.p_off - ex.p_off) <= 4 * r.p_off_se + 1e-12))
-                fail_msg("%s %s: P(off) MC %g +- %g, exact %g", priors[i], humans[j], r.p_off, r.p_off_se, ex.p_off);
+                fail_msg("%s %s: P(off) MC %g +- %g, exact %g", priors[i], humans[j], r.p_off,
+                         r.p_off_se, ex.p_off);
         }
     // A Boltzmann human is rescaled with U: beta = sigma / 10 at two scales gives one P(off).
     vkt_offswitch_config a, b;
@@ -153,10 +166,8 @@ static void test_mc_errors(void **state) {
 int main(void) {
     snprintf(samples_path, sizeof samples_path, "/tmp/vkt_offswitch_mc_%d.txt", (int)getpid());
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_philox_kat),
-        cmocka_unit_test(test_mc_agrees_with_exact),
-        cmocka_unit_test(test_mc_deterministic),
-        cmocka_unit_test(test_mc_errors),
+        cmocka_unit_test(test_philox_kat),        cmocka_unit_test(test_mc_agrees_with_exact),
+        cmocka_unit_test(test_mc_deterministic),  cmocka_unit_test(test_mc_errors),
         cmocka_unit_test(test_mc_extreme_scales),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,7 +33,8 @@ static void test_cpu_progress(void **state) {
     vkt_offswitch_config cfg[2];
     memset(cfg, 0, sizeof cfg);
     for (int c = 0; c < 2; c++) {
-        cfg[c].prior.family = VKT_OFFSWITCH_NORMAL, cfg[c].prior.mu = 0.1 * c, cfg[c].prior.sigma = 1;
+        cfg[c].prior.family = VKT_OFFSWITCH_NORMAL, cfg[c].prior.mu = 0.1 * c,
+        cfg[c].prior.sigma = 1;
         cfg[c].human.kind = VKT_OFFSWITCH_RATIONAL;
     }
     vkt_offswitch_mc_result a[2], b[2];
@@ -42,8 +43,8 @@ static void test_cpu_progress(void **state) {
     vkt_offswitch_mc_progress pg = {record, &s};
     assert_int_equal(vkt_offswitch_mc_ex(NULL, cfg, 2, 10000, 3, &pg, a, &err), VKT_OK);
     assert_int_equal(vkt_offswitch_mc(NULL, cfg, 2, 10000, 3, b, &err), VKT_OK);
-    assert_memory_equal(a, b, sizeof a);  // the hook changes nothing
-    assert_int_equal(s.calls, 2 * 3);     // 3 blocks of 4096 per configuration
+    assert_memory_equal(a, b, sizeof a); // the hook changes nothing
+    assert_int_equal(s.calls, 2 * 3);    // 3 blocks of 4096 per configuration
     assert_int_equal(s.backwards, 0);
     assert_true(s.last == 20000 && s.total == 20000);
 }
@@ -56,14 +57,15 @@ static void test_device_progress(void **state) {
     vkt_offswitch_config cfg[2];
     memset(cfg, 0, sizeof cfg);
     for (int c = 0; c < 2; c++) {
-        cfg[c].prior.family = VKT_OFFSWITCH_NORMAL, cfg[c].prior.mu = 0.2 * c - 0.1, cfg[c].prior.sigma = 1.5;
+        cfg[c].prior.family = VKT_OFFSWITCH_NORMAL, cfg[c].prior.mu = 0.2 * c - 0.1,
+        cfg[c].prior.sigma = 1.5;
         cfg[c].human.kind = VKT_OFFSWITCH_BOLTZMANN, cfg[c].human.beta = 0.7;
     }
     vkt_offswitch_mc_result a[2], b[2];
     vkt_error err = {0};
     seen s = {0};
     vkt_offswitch_mc_progress pg = {record, &s};
-    const uint64_t n = 1000003;  // 245 blocks of 4096, the last one short
+    const uint64_t n = 1000003; // 245 blocks of 4096, the last one short
     if (vkt_offswitch_mc_ex(ctx, cfg, 2, n, 5, &pg, a, &err) != VKT_OK) fail_msg("%s", err.msg);
     if (vkt_offswitch_mc(ctx, cfg, 2, n, 5, b, &err) != VKT_OK) fail_msg("%s", err.msg);
     assert_memory_equal(a, b, sizeof a);
@@ -77,8 +79,10 @@ static void test_cli_short_run_quiet(void **state) {
     (void)state;
     if (!test_cli_available()) return;
     char *out = NULL, *err = NULL;
-    assert_int_equal(test_cli("offswitch --prior normal:mu=0.1,sigma=1 --human rational --samples 20000 --cpu",
-                              NULL, &out, &err), 0);
+    assert_int_equal(
+        test_cli("offswitch --prior normal:mu=0.1,sigma=1 --human rational --samples 20000 --cpu",
+                 NULL, &out, &err),
+        0);
     if (strstr(err, "Monte Carlo")) fail_msg("%s", err);
     assert_non_null(strstr(out, "MC V(wait)"));
     free(out), free(err);

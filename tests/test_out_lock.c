@@ -21,7 +21,7 @@
 static void test_lock_twice(void **state) {
     (void)state;
     char dir[600], pid[32];
-    snprintf(dir, sizeof dir, "%s/a/b", test_dir());  // created with its parents
+    snprintf(dir, sizeof dir, "%s/a/b", test_dir()); // created with its parents
     vkt_error err = {0};
     int fd1 = -1, fd2 = -1;
     assert_int_equal(vkt_run_lock(dir, &fd1, &err), VKT_OK);
@@ -30,9 +30,10 @@ static void test_lock_twice(void **state) {
     assert_int_not_equal(vkt_run_lock(dir, &fd2, &err), VKT_OK);
     assert_int_equal(fd2, -1);
     snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
-    if (!strstr(err.msg, dir) || !strstr(err.msg, pid) || !strstr(err.msg, ".lock")) fail_msg("%s", err.msg);
+    if (!strstr(err.msg, dir) || !strstr(err.msg, pid) || !strstr(err.msg, ".lock"))
+        fail_msg("%s", err.msg);
     vkt_run_unlock(fd1);
-    assert_int_equal(vkt_run_lock(dir, &fd2, &err), VKT_OK);  // free again
+    assert_int_equal(vkt_run_lock(dir, &fd2, &err), VKT_OK); // free again
     vkt_run_unlock(fd2);
 }
 
@@ -48,7 +49,8 @@ static void test_cli_locked(void **state) {
     fclose(f);
     char args[2048], pid[32], *e = NULL;
     snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
-    snprintf(args, sizeof args, "train --data %s --out %s --layers 1 --width 16 --heads 2 --steps 1",
+    snprintf(args, sizeof args,
+             "train --data %s --out %s --layers 1 --width 16 --heads 2 --steps 1",
              test_path("data.txt"), dir);
     assert_int_equal(test_cli(args, NULL, NULL, &e), 1);
     if (!strstr(e, dir) || !strstr(e, pid) || !strstr(e, "in use")) fail_msg("%s", e);
@@ -66,7 +68,9 @@ static void test_val_leaves_no_training(void **state) {
     (void)state;
     const char *p = test_path("two.jsonl");
     FILE *f = fopen(p, "w");
-    fputs("{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\", \"completion\": \"d\"}\n", f);
+    fputs(
+        "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\", \"completion\": \"d\"}\n",
+        f);
     fclose(f);
     vkt_dataset d;
     vkt_error err = {0};
@@ -81,7 +85,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lock_twice, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_cli_locked, test_dir_setup, test_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_val_leaves_no_training, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_val_leaves_no_training, test_dir_setup,
+                                        test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,10 +33,10 @@ static void test_extract(void **st) {
     expect_extract("\\boxed{ [Call] }", "Call");
     expect_extract("\\boxed{\\text{Fold}}", "Fold");
     expect_extract("\\boxed{\\text{Offer: 3 Wood} -> 2 Gold}", "Offer: 3 Wood -> 2 Gold");
-    expect_extract("[Bet] but finally \\boxed{Check} [Call]", "Check");  // boxed wins over brackets
+    expect_extract("[Bet] but finally \\boxed{Check} [Call]", "Check"); // boxed wins over brackets
     expect_extract("\\boxed{a} then \\boxed{b{c}d}", "b{c}d");          // braces matched, last box
-    expect_extract("\\boxed{Bet} \\boxed{Call", "Bet");                  // unclosed box ignored
-    expect_extract("\\boxed{Call [Bet]", "Bet");                         // no complete box: brackets
+    expect_extract("\\boxed{Bet} \\boxed{Call", "Bet");                 // unclosed box ignored
+    expect_extract("\\boxed{Call [Bet]", "Bet");                        // no complete box: brackets
     expect_extract("no move here", NULL);
     expect_extract("] [", NULL);
     expect_extract("[]", "");
@@ -44,7 +44,7 @@ static void test_extract(void **st) {
     char nul[] = "[Be\0t]";
     char out[64];
     assert_true(vkt_protocol_extract(nul, sizeof nul - 1, out, sizeof out));
-    assert_int_equal(strlen(out), 4);  // the NUL became a byte that matches nothing
+    assert_int_equal(strlen(out), 4); // the NUL became a byte that matches nothing
     char norm[64];
     vkt_protocol_normalize("  Offer:\t3  WOOD \n-> 2 Gold ", true, norm, sizeof norm);
     assert_string_equal(norm, "offer: 3 wood -> 2 gold");
@@ -63,7 +63,8 @@ static void test_match_kuhn(void **st) {
     assert_int_equal(a, VKT_KUHN_BET);
     assert_int_equal(vkt_protocol_parse(&g, "\\boxed{check}", 13, &a, NULL), VKT_OK);
     assert_int_equal(a, VKT_KUHN_PASS);
-    assert_int_equal(vkt_protocol_parse(&g, "[Call]", 6, &a, &err), VKT_ERR_FORMAT);  // not facing a bet
+    assert_int_equal(vkt_protocol_parse(&g, "[Call]", 6, &a, &err),
+                     VKT_ERR_FORMAT); // not facing a bet
     assert_non_null(strstr(err.msg, "[Check], [Bet]"));
     assert_int_equal(a, VKT_ACTION_INVALID);
     assert_int_equal(vkt_protocol_parse(&g, "[Bet now]", 9, &a, NULL), VKT_ERR_FORMAT);
@@ -91,14 +92,14 @@ static void test_step_and_rules(void **st) {
         assert_int_equal(vkt_protocol_step(&g, "\\boxed{4}", 9, &a, &invalid, &err), VKT_OK);
         assert_false(invalid);
         assert_int_equal(a, 4);
-        assert_int_equal(vkt_protocol_step(&g, "[4]", 3, &a, &invalid, &err), VKT_OK);  // taken
+        assert_int_equal(vkt_protocol_step(&g, "[4]", 3, &a, &invalid, &err), VKT_OK); // taken
         assert_true(invalid);
         assert_true(vkt_game_is_terminal(&g));
         assert_int_equal(g.forfeited_by, 1);
         double r[2];
         vkt_game_returns(&g, r);
         assert_true(r[1] == (rule ? -1.5 : -1.0) && r[0] == (rule ? 0.5 : 1.0));
-        assert_int_equal(vkt_protocol_step(&g, "[0]", 3, &a, &invalid, &err), VKT_ERR_ARG);  // over
+        assert_int_equal(vkt_protocol_step(&g, "[0]", 3, &a, &invalid, &err), VKT_ERR_ARG); // over
         char obs[2048];
         vkt_protocol_observation(&g, 0, obs, sizeof obs);
         assert_non_null(strstr(obs, "invalid move by Player 1"));
@@ -110,7 +111,8 @@ static void test_step_and_rules(void **st) {
 
 // ---- fuzz ------------------------------------------------------------------------
 
-static const char *specs[] = {"tictactoe", "kuhn", "kuhn:rounds=3", "negotiation", "negotiation:random_values"};
+static const char *specs[] = {"tictactoe", "kuhn", "kuhn:rounds=3", "negotiation",
+                              "negotiation:random_values"};
 
 // A random non-terminal state of a random game.
 static void random_state(vkt_game *g, vkt_rng *rng) {
@@ -129,29 +131,31 @@ static void random_state(vkt_game *g, vkt_rng *rng) {
 }
 
 static size_t mutate(char *buf, size_t len, size_t cap, vkt_rng *rng) {
-    static const char alphabet[] = "[]{}\\ \t\n:->,0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    static const char alphabet[] =
+        "[]{}\\ \t\n:->,0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     int edits = (int)vkt_rng_below(rng, 4);
     for (int e = 0; e < edits; e++) {
         size_t pos = len ? (size_t)vkt_rng_below(rng, len + 1) : 0;
-        char c = vkt_rng_below(rng, 8) == 0 ? (char)vkt_rng_below(rng, 256) : alphabet[vkt_rng_below(rng, sizeof alphabet - 1)];
+        char c = vkt_rng_below(rng, 8) == 0 ? (char)vkt_rng_below(rng, 256)
+                                            : alphabet[vkt_rng_below(rng, sizeof alphabet - 1)];
         switch (vkt_rng_below(rng, 4)) {
-        case 0:  // insert
+        case 0: // insert
             if (len + 1 < cap) {
                 memmove(buf + pos + 1, buf + pos, len - pos);
                 buf[pos] = c;
                 len++;
             }
             break;
-        case 1:  // delete
+        case 1: // delete
             if (pos < len) {
                 memmove(buf + pos, buf + pos + 1, len - pos - 1);
                 len--;
             }
             break;
-        case 2:  // replace
+        case 2: // replace
             if (pos < len) buf[pos] = c;
             break;
-        default:  // flip case
+        default: // flip case
             if (pos < len && ((buf[pos] | 32) >= 'a' && (buf[pos] | 32) <= 'z')) buf[pos] ^= 32;
         }
     }
@@ -208,16 +212,21 @@ static void test_fuzz(void **st) {
     for (int it = 0; it < 60000; it++) {
         random_state(&g, &rng);
         size_t len;
-        if (it % 3 == 0) {  // random bytes
+        if (it % 3 == 0) { // random bytes
             len = (size_t)vkt_rng_below(&rng, 64);
             for (size_t i = 0; i < len; i++) buf[i] = (char)vkt_rng_below(&rng, 256);
-        } else {  // a legal move's text, wrapped, then mutated
+        } else { // a legal move's text, wrapped, then mutated
             int acts[VKT_GAME_MAX_LEGAL];
             int n = vkt_game_legal_actions(&g, acts);
             char at[VKT_ACTION_TEXT_MAX];
             vkt_game_action_text(&g, acts[vkt_rng_below(&rng, (uint64_t)n)], at, sizeof at, NULL);
-            static const char *wraps[] = {"[%s]", "\\boxed{%s}", "\\boxed{\\text{%s}}", "I think [%s] is best.",
-                                          "%s", "\\boxed{[%s]}", "[%s] [%s]"};
+            static const char *wraps[] = {"[%s]",
+                                          "\\boxed{%s}",
+                                          "\\boxed{\\text{%s}}",
+                                          "I think [%s] is best.",
+                                          "%s",
+                                          "\\boxed{[%s]}",
+                                          "[%s] [%s]"};
             int w = (int)vkt_rng_below(&rng, 7);
             len = (size_t)snprintf(buf, sizeof buf, wraps[w], at, at);
             len = mutate(buf, len, sizeof buf, &rng);

@@ -52,8 +52,8 @@ typedef double (*loss_fn)(void *ctx);
 
 // Compares (acc - start) with the central difference of f along each x[i]; x is
 // perturbed in place and restored.
-static void fd_check(const char *what, double *x, size_t n, const double *acc,
-                     const double *start, loss_fn f, void *ctx) {
+static void fd_check(const char *what, double *x, size_t n, const double *acc, const double *start,
+                     loss_fn f, void *ctx) {
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         double save = x[i];
@@ -93,7 +93,8 @@ static double mm_loss(void *p) {
     vkt_error e;
     memcpy(c->C, c->C0, (size_t)c->M * c->N * sizeof(double));
     ok(vkt_ref_matmul_f64(c->ta, c->tb, c->M, c->N, c->K, c->alpha, c->A, c->B, c->beta, c->C,
-                          c->bias, &e), &e);
+                          c->bias, &e),
+       &e);
     return dotv(c->dy, c->C, (size_t)c->M * c->N);
 }
 
@@ -102,17 +103,31 @@ static void check_matmul(bool ta, bool tb, int M, int N, int K, uint64_t seed) {
     vkt_rng_seed(&r, seed);
     vkt_error e;
     size_t nA = (size_t)M * K, nB = (size_t)K * N, nC = (size_t)M * N;
-    mm_ctx c = {ta, tb, M, N, K, 0.7, 0.3, randv(&r, nA, -1, 1), randv(&r, nB, -1, 1),
-                randv(&r, nC, -1, 1), randv(&r, N, -1, 1), randv(&r, nC, -1, 1),
+    mm_ctx c = {ta,
+                tb,
+                M,
+                N,
+                K,
+                0.7,
+                0.3,
+                randv(&r, nA, -1, 1),
+                randv(&r, nB, -1, 1),
+                randv(&r, nC, -1, 1),
+                randv(&r, N, -1, 1),
+                randv(&r, nC, -1, 1),
                 randv(&r, nC, -1, 1)};
     double *dA0 = randv(&r, nA, -1, 1), *dB0 = randv(&r, nB, -1, 1);
     double *db0 = randv(&r, N, -1, 1);
     double *dA = copyv(dA0, nA), *dB = copyv(dB0, nB), *db = copyv(db0, N);
     // dop(A) = alpha dC op(B)^T, dop(B) = alpha op(A)^T dC, stored as A and B are.
-    if (!ta) ok(vkt_ref_matmul_f64(false, !tb, M, K, N, c.alpha, c.dy, c.B, 1, dA, NULL, &e), &e);
-    else ok(vkt_ref_matmul_f64(tb, true, K, M, N, c.alpha, c.B, c.dy, 1, dA, NULL, &e), &e);
-    if (!tb) ok(vkt_ref_matmul_f64(!ta, false, K, N, M, c.alpha, c.A, c.dy, 1, dB, NULL, &e), &e);
-    else ok(vkt_ref_matmul_f64(true, ta, N, K, M, c.alpha, c.dy, c.A, 1, dB, NULL, &e), &e);
+    if (!ta)
+        ok(vkt_ref_matmul_f64(false, !tb, M, K, N, c.alpha, c.dy, c.B, 1, dA, NULL, &e), &e);
+    else
+        ok(vkt_ref_matmul_f64(tb, true, K, M, N, c.alpha, c.B, c.dy, 1, dA, NULL, &e), &e);
+    if (!tb)
+        ok(vkt_ref_matmul_f64(!ta, false, K, N, M, c.alpha, c.A, c.dy, 1, dB, NULL, &e), &e);
+    else
+        ok(vkt_ref_matmul_f64(true, ta, N, K, M, c.alpha, c.dy, c.A, 1, dB, NULL, &e), &e);
     ok(vkt_ref_bias_grad_f64(M, N, c.dy, db, &e), &e);
     double *dC0 = malloc(nC * sizeof *dC0);
     for (size_t i = 0; i < nC; i++) dC0[i] = c.beta * c.dy[i];
@@ -154,8 +169,14 @@ static void test_linear_grad(void **state) {
     vkt_error e;
     int M = 5, IN = 7, OUT = 3;
     size_t nx = (size_t)M * IN, nW = (size_t)OUT * IN, ny = (size_t)M * OUT;
-    lin_ctx c = {M, IN, OUT, randv(&r, nx, -1, 1), randv(&r, nW, -1, 1),
-                 randv(&r, OUT, -1, 1), randv(&r, ny, -1, 1), randv(&r, ny, -1, 1)};
+    lin_ctx c = {M,
+                 IN,
+                 OUT,
+                 randv(&r, nx, -1, 1),
+                 randv(&r, nW, -1, 1),
+                 randv(&r, OUT, -1, 1),
+                 randv(&r, ny, -1, 1),
+                 randv(&r, ny, -1, 1)};
     double *dx0 = randv(&r, nx, -1, 1), *dW0 = randv(&r, nW, -1, 1), *db0 = randv(&r, OUT, -1, 1);
     double *dx = copyv(dx0, nx), *dW = copyv(dW0, nW), *db = copyv(db0, OUT);
     ok(vkt_ref_linear_bwd_f64(M, IN, OUT, c.dy, c.x, c.W, dx, dW, db, &e), &e);
@@ -178,8 +199,9 @@ typedef struct {
 static double emb_loss(void *p) {
     emb_ctx *c = p;
     vkt_error e;
-    ok(vkt_ref_embedding_fwd_f64(c->N, c->C, c->V, c->Tmax, c->tok, c->pos, c->wte, c->wpe,
-                                 c->out, &e), &e);
+    ok(vkt_ref_embedding_fwd_f64(c->N, c->C, c->V, c->Tmax, c->tok, c->pos, c->wte, c->wpe, c->out,
+                                 &e),
+       &e);
     return dotv(c->dy, c->out, (size_t)c->N * c->C);
 }
 
@@ -193,17 +215,26 @@ static void test_embedding_grad(void **state) {
     static const int32_t pos[7] = {0, 1, 2, 0, 1, 8, 8};
     int N = 7, C = 5, V = 4, Tmax = 9;
     for (int with_wpe = 0; with_wpe < 2; with_wpe++) {
-        emb_ctx c = {N, C, V, Tmax, tok, with_wpe ? pos : NULL,
+        emb_ctx c = {N,
+                     C,
+                     V,
+                     Tmax,
+                     tok,
+                     with_wpe ? pos : NULL,
                      randv(&r, (size_t)V * C, -1, 1),
                      with_wpe ? randv(&r, (size_t)Tmax * C, -1, 1) : NULL,
-                     randv(&r, (size_t)N * C, -1, 1), randv(&r, (size_t)N * C, -1, 1)};
+                     randv(&r, (size_t)N * C, -1, 1),
+                     randv(&r, (size_t)N * C, -1, 1)};
         double *dte0 = randv(&r, (size_t)V * C, -1, 1), *dte = copyv(dte0, (size_t)V * C);
         double *dpe0 = randv(&r, (size_t)Tmax * C, -1, 1), *dpe = copyv(dpe0, (size_t)Tmax * C);
-        ok(vkt_ref_embedding_bwd_f64(N, C, V, Tmax, tok, c.pos, c.dy, dte,
-                                     with_wpe ? dpe : NULL, &e), &e);
+        ok(vkt_ref_embedding_bwd_f64(N, C, V, Tmax, tok, c.pos, c.dy, dte, with_wpe ? dpe : NULL,
+                                     &e),
+           &e);
         fd_check("embedding dwte", c.wte, (size_t)V * C, dte, dte0, emb_loss, &c);
-        if (with_wpe) fd_check("embedding dwpe", c.wpe, (size_t)Tmax * C, dpe, dpe0, emb_loss, &c);
-        else assert_memory_equal(dpe, dpe0, (size_t)Tmax * C * sizeof *dpe);
+        if (with_wpe)
+            fd_check("embedding dwpe", c.wpe, (size_t)Tmax * C, dpe, dpe0, emb_loss, &c);
+        else
+            assert_memory_equal(dpe, dpe0, (size_t)Tmax * C * sizeof *dpe);
         free(c.wte), free(c.wpe), free(c.dy), free(c.out);
         free(dte0), free(dte), free(dpe0), free(dpe);
     }
@@ -225,8 +256,9 @@ static double norm_loss(void *p) {
     if (c->rms)
         ok(vkt_ref_rmsnorm_fwd_f64(c->N, c->C, c->eps, c->x, c->w, c->out, c->rstd, &e), &e);
     else
-        ok(vkt_ref_layernorm_fwd_f64(c->N, c->C, c->eps, c->x, c->w, c->b, c->out, c->mean,
-                                     c->rstd, &e), &e);
+        ok(vkt_ref_layernorm_fwd_f64(c->N, c->C, c->eps, c->x, c->w, c->b, c->out, c->mean, c->rstd,
+                                     &e),
+           &e);
     return dotv(c->dy, c->out, (size_t)c->N * c->C);
 }
 
@@ -235,9 +267,17 @@ static void check_norm(bool rms, int N, int C, uint64_t seed) {
     vkt_rng_seed(&r, seed);
     vkt_error e;
     size_t n = (size_t)N * C;
-    norm_ctx c = {rms, N, C, 1e-5, randv(&r, n, -2, 2), randv(&r, C, 0.5, 1.5),
-                  randv(&r, C, -1, 1), randv(&r, n, -1, 1), randv(&r, n, 0, 0),
-                  randv(&r, N, 0, 0), randv(&r, N, 0, 0)};
+    norm_ctx c = {rms,
+                  N,
+                  C,
+                  1e-5,
+                  randv(&r, n, -2, 2),
+                  randv(&r, C, 0.5, 1.5),
+                  randv(&r, C, -1, 1),
+                  randv(&r, n, -1, 1),
+                  randv(&r, n, 0, 0),
+                  randv(&r, N, 0, 0),
+                  randv(&r, N, 0, 0)};
     norm_loss(&c); // saves mean and rstd at the unperturbed point
     double *mean = copyv(c.mean, N), *rstd = copyv(c.rstd, N);
     double *dx0 = randv(&r, n, -1, 1), *dw0 = randv(&r, C, -1, 1), *db0 = randv(&r, C, -1, 1);
@@ -320,8 +360,8 @@ static void test_swiglu_grad(void **state) {
     vkt_error e;
     int N = 3, F = 5, gs = 2 * F + 1, os = F + 2; // padded rows: strides are honoured
     size_t ngu = (size_t)N * gs, no = (size_t)N * os;
-    swiglu_ctx c = {N, F, gs, gs, os, randv(&r, ngu, -4, 4), randv(&r, no, -1, 1),
-                    randv(&r, no, 0, 0)};
+    swiglu_ctx c = {
+        N, F, gs, gs, os, randv(&r, ngu, -4, 4), randv(&r, no, -1, 1), randv(&r, no, 0, 0)};
     double *d0 = randv(&r, ngu, -1, 1), *d = copyv(d0, ngu);
     ok(vkt_ref_swiglu_bwd_f64(N, F, c.dy, os, c.gu, gs, c.gu + F, gs, d, d + F, &e), &e);
     // The padding column of each row is no input: FD gives 0 there, and the backward
@@ -345,8 +385,7 @@ static double rope_loss(void *p) {
     rope_ctx *c = p;
     vkt_error e;
     memcpy(c->work, c->x, c->n * sizeof(double));
-    ok(vkt_ref_rope_fwd_f64(c->B, c->T, c->H, c->D, c->stride, c->pos, c->theta, c->work, &e),
-       &e);
+    ok(vkt_ref_rope_fwd_f64(c->B, c->T, c->H, c->D, c->stride, c->pos, c->theta, c->work, &e), &e);
     return dotv(c->dy, c->work, c->n);
 }
 
@@ -358,8 +397,17 @@ static void test_rope_grad(void **state) {
     static const int32_t pos[6] = {0, 1, 2, 7, 100, 1000};
     int B = 2, T = 3, H = 2, D = 6, stride = 3 * H * D + 1; // q inside a padded fused row
     size_t n = (size_t)B * T * stride;
-    rope_ctx c = {B, T, H, D, stride, pos, 10000.0, randv(&r, n, -1, 1), randv(&r, n, -1, 1),
-                  randv(&r, n, 0, 0), n};
+    rope_ctx c = {B,
+                  T,
+                  H,
+                  D,
+                  stride,
+                  pos,
+                  10000.0,
+                  randv(&r, n, -1, 1),
+                  randv(&r, n, -1, 1),
+                  randv(&r, n, 0, 0),
+                  n};
     double *dx = copyv(c.dy, n);
     ok(vkt_ref_rope_bwd_f64(B, T, H, D, stride, pos, c.theta, dx, &e), &e);
     // Outside the H*D rope'd columns, the op is the identity: dx = dy there; FD agrees.
@@ -381,7 +429,8 @@ static double att_loss(void *p) {
     vkt_error e;
     double *q = c->qkv, *k = q + c->H * c->D, *v = k + c->KVH * c->D;
     ok(vkt_ref_attention_fwd_f64(c->B, c->T, c->H, c->KVH, c->D, c->scale, q, c->stride, k,
-                                 c->stride, v, c->stride, c->out, c->lse, &e), &e);
+                                 c->stride, v, c->stride, c->out, c->lse, &e),
+       &e);
     return dotv(c->dy, c->out, (size_t)c->B * c->T * c->H * c->D);
 }
 
@@ -391,14 +440,24 @@ static void check_attention(int B, int T, int H, int KVH, int D, uint64_t seed) 
     vkt_error e;
     int stride = (H + 2 * KVH) * D + 3;
     size_t n = (size_t)B * T * stride, no = (size_t)B * T * H * D;
-    att_ctx c = {B, T, H, KVH, D, stride, 1.0 / sqrt(D), randv(&r, n, -1.5, 1.5),
-                 randv(&r, no, -1, 1), randv(&r, no, 0, 0), randv(&r, (size_t)B * H * T, 0, 0)};
+    att_ctx c = {B,
+                 T,
+                 H,
+                 KVH,
+                 D,
+                 stride,
+                 1.0 / sqrt(D),
+                 randv(&r, n, -1.5, 1.5),
+                 randv(&r, no, -1, 1),
+                 randv(&r, no, 0, 0),
+                 randv(&r, (size_t)B * H * T, 0, 0)};
     att_loss(&c);
     double *out = copyv(c.out, no), *lse = copyv(c.lse, (size_t)B * H * T);
     double *d0 = randv(&r, n, -1, 1), *d = copyv(d0, n);
     double *q = c.qkv, *k = q + H * D, *v = k + KVH * D;
-    ok(vkt_ref_attention_bwd_f64(B, T, H, KVH, D, c.scale, c.dy, q, stride, k, stride, v,
-                                 stride, out, lse, d, d + H * D, d + (H + KVH) * D, &e), &e);
+    ok(vkt_ref_attention_bwd_f64(B, T, H, KVH, D, c.scale, c.dy, q, stride, k, stride, v, stride,
+                                 out, lse, d, d + H * D, d + (H + KVH) * D, &e),
+       &e);
     char what[96];
     snprintf(what, sizeof what, "attention B=%d T=%d H=%d KVH=%d D=%d d(qkv)", B, T, H, KVH, D);
     fd_check(what, c.qkv, n, d, d0, att_loss, &c);
@@ -465,8 +524,9 @@ typedef struct {
 static double ce_loss(void *p) {
     ce_ctx *c = p;
     vkt_error e;
-    ok(vkt_ref_cross_entropy_ent_f64(c->N, c->V, c->logits, c->tgt, c->w, c->coef, c->gs,
-                                     c->loss, NULL, NULL, NULL, &e), &e);
+    ok(vkt_ref_cross_entropy_ent_f64(c->N, c->V, c->logits, c->tgt, c->w, c->coef, c->gs, c->loss,
+                                     NULL, NULL, NULL, &e),
+       &e);
     double s = 0;
     for (int i = 0; i < c->N; i++) s += c->gs * c->loss[i];
     return s;
@@ -505,7 +565,8 @@ static void test_cross_entropy_ent_grad(void **state) {
         size_t n = (size_t)N * V;
         ce_ctx c = {N, V, t, randv(&r, n, -3, 3), w, randv(&r, N, 0, 0), 0.7, coef};
         double *dl = randv(&r, n, -1, 1), H[6];
-        ok(vkt_ref_cross_entropy_ent_f64(N, V, c.logits, t, w, coef, c.gs, c.loss, dl, NULL, H, &e), &e);
+        ok(vkt_ref_cross_entropy_ent_f64(N, V, c.logits, t, w, coef, c.gs, c.loss, dl, NULL, H, &e),
+           &e);
         fd_check("cross_entropy_ent dlogits", c.logits, n, dl, NULL, ce_loss, &c);
         // H of a row is -sum p log p (and 0 where the coefficient is 0 or V = 1).
         for (int i = 0; i < N; i++) {
@@ -523,11 +584,11 @@ static void test_cross_entropy_ent_grad(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matmul_grad),    cmocka_unit_test(test_linear_grad),
-        cmocka_unit_test(test_embedding_grad), cmocka_unit_test(test_layernorm_grad),
-        cmocka_unit_test(test_rmsnorm_grad),   cmocka_unit_test(test_gelu_grad),
-        cmocka_unit_test(test_swiglu_grad),    cmocka_unit_test(test_rope_grad),
-        cmocka_unit_test(test_attention_grad), cmocka_unit_test(test_softmax_grad),
+        cmocka_unit_test(test_matmul_grad),        cmocka_unit_test(test_linear_grad),
+        cmocka_unit_test(test_embedding_grad),     cmocka_unit_test(test_layernorm_grad),
+        cmocka_unit_test(test_rmsnorm_grad),       cmocka_unit_test(test_gelu_grad),
+        cmocka_unit_test(test_swiglu_grad),        cmocka_unit_test(test_rope_grad),
+        cmocka_unit_test(test_attention_grad),     cmocka_unit_test(test_softmax_grad),
         cmocka_unit_test(test_cross_entropy_grad), cmocka_unit_test(test_cross_entropy_ent_grad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,8 @@ static void test_matmul_errors(void **state) {
     vkt_error e;
     reset();
     bad(vkt_ref_matmul(false, false, 0, 2, 2, 1, in1, in2, 0, out1, NULL, &e), &e, "matmul", "M=0");
-    bad(vkt_ref_matmul(true, false, 2, -1, 2, 1, in1, in2, 0, out1, NULL, &e), &e, "matmul", "N=-1");
+    bad(vkt_ref_matmul(true, false, 2, -1, 2, 1, in1, in2, 0, out1, NULL, &e), &e, "matmul",
+        "N=-1");
     bad(vkt_ref_matmul(false, true, 2, 2, 0, 1, in1, in2, 0, out1, NULL, &e), &e, "matmul", "K=0");
     bad(vkt_ref_matmul(false, false, 2, 2, 2, 1, NULL, in2, 0, out1, NULL, &e), &e, "matmul", "A");
     bad(vkt_ref_matmul(false, false, 2, 2, 2, 1, in1, NULL, 0, out1, NULL, &e), &e, "matmul", "B");
@@ -71,15 +72,20 @@ static void test_embedding_errors(void **state) {
     reset();
     int32_t tok[3] = {0, 4, 1}, pos[3] = {0, 1, 2}, bad_tok[3] = {0, -1, 1}, bad_pos[3] = {0, 1, 5};
     // token 4 with V = 4: out of range; nothing is written even for row 0, which is valid.
-    bad(vkt_ref_embedding_fwd(3, 2, 4, 5, tok, pos, in1, in2, out1, &e), &e, "embedding", "tok[1]=4");
-    bad(vkt_ref_embedding_fwd(3, 2, 5, 5, bad_tok, pos, in1, in2, out1, &e), &e, "embedding", "tok[1]=-1");
-    bad(vkt_ref_embedding_fwd(3, 2, 5, 5, tok, bad_pos, in1, in2, out1, &e), &e, "embedding", "pos[2]=5");
+    bad(vkt_ref_embedding_fwd(3, 2, 4, 5, tok, pos, in1, in2, out1, &e), &e, "embedding",
+        "tok[1]=4");
+    bad(vkt_ref_embedding_fwd(3, 2, 5, 5, bad_tok, pos, in1, in2, out1, &e), &e, "embedding",
+        "tok[1]=-1");
+    bad(vkt_ref_embedding_fwd(3, 2, 5, 5, tok, bad_pos, in1, in2, out1, &e), &e, "embedding",
+        "pos[2]=5");
     bad(vkt_ref_embedding_fwd(3, 2, 5, 5, tok, NULL, in1, in2, out1, &e), &e, "embedding", "pos");
     bad(vkt_ref_embedding_fwd(3, 0, 5, 5, tok, pos, in1, in2, out1, &e), &e, "embedding", "C=0");
     bad(vkt_ref_embedding_fwd(3, 2, 0, 5, tok, pos, in1, in2, out1, &e), &e, "embedding", "V=0");
     bad(vkt_ref_embedding_fwd(3, 2, 5, 0, tok, pos, in1, in2, out1, &e), &e, "embedding", "Tmax=0");
-    bad(vkt_ref_embedding_bwd(3, 2, 4, 5, tok, pos, in1, out1, out2, &e), &e, "embedding", "tok[1]=4");
-    bad(vkt_ref_embedding_bwd(3, 2, 5, 5, tok, bad_pos, in1, out1, out2, &e), &e, "embedding", "pos[2]=5");
+    bad(vkt_ref_embedding_bwd(3, 2, 4, 5, tok, pos, in1, out1, out2, &e), &e, "embedding",
+        "tok[1]=4");
+    bad(vkt_ref_embedding_bwd(3, 2, 5, 5, tok, bad_pos, in1, out1, out2, &e), &e, "embedding",
+        "pos[2]=5");
     // Without a position table, positions are not read (NULL is fine) and not checked.
     reset();
     assert_int_equal(vkt_ref_embedding_fwd(3, 2, 5, 0, tok, NULL, in1, NULL, out1, &e), VKT_OK);
@@ -89,13 +95,20 @@ static void test_norm_errors(void **state) {
     (void)state;
     vkt_error e;
     reset();
-    bad(vkt_ref_layernorm_fwd(2, 0, 1e-5f, in1, in2, in3, out1, out2, out3, &e), &e, "layernorm", "C=0");
-    bad(vkt_ref_layernorm_fwd(-1, 3, 1e-5f, in1, in2, in3, out1, out2, out3, &e), &e, "layernorm", "N=-1");
-    bad(vkt_ref_layernorm_fwd(2, 3, -1e-5f, in1, in2, in3, out1, out2, out3, &e), &e, "layernorm", "eps");
-    bad(vkt_ref_layernorm_fwd(2, 3, NAN, in1, in2, in3, out1, out2, out3, &e), &e, "layernorm", "eps");
-    bad(vkt_ref_layernorm_fwd(2, 3, 1e-5f, in1, NULL, in3, out1, out2, out3, &e), &e, "layernorm", "w");
-    bad(vkt_ref_layernorm_fwd(2, 3, 1e-5f, in1, in2, in3, out1, out2, NULL, &e), &e, "layernorm", "rstd");
-    bad(vkt_ref_layernorm_bwd(2, 3, in1, in2, in3, in3, in3, out1, out2, NULL, &e), &e, "layernorm", "db");
+    bad(vkt_ref_layernorm_fwd(2, 0, 1e-5f, in1, in2, in3, out1, out2, out3, &e), &e, "layernorm",
+        "C=0");
+    bad(vkt_ref_layernorm_fwd(-1, 3, 1e-5f, in1, in2, in3, out1, out2, out3, &e), &e, "layernorm",
+        "N=-1");
+    bad(vkt_ref_layernorm_fwd(2, 3, -1e-5f, in1, in2, in3, out1, out2, out3, &e), &e, "layernorm",
+        "eps");
+    bad(vkt_ref_layernorm_fwd(2, 3, NAN, in1, in2, in3, out1, out2, out3, &e), &e, "layernorm",
+        "eps");
+    bad(vkt_ref_layernorm_fwd(2, 3, 1e-5f, in1, NULL, in3, out1, out2, out3, &e), &e, "layernorm",
+        "w");
+    bad(vkt_ref_layernorm_fwd(2, 3, 1e-5f, in1, in2, in3, out1, out2, NULL, &e), &e, "layernorm",
+        "rstd");
+    bad(vkt_ref_layernorm_bwd(2, 3, in1, in2, in3, in3, in3, out1, out2, NULL, &e), &e, "layernorm",
+        "db");
     bad(vkt_ref_rmsnorm_fwd(2, 0, 1e-5f, in1, in2, out1, out2, &e), &e, "rmsnorm", "C=0");
     bad(vkt_ref_rmsnorm_fwd(2, 3, -1.0f, in1, in2, out1, out2, &e), &e, "rmsnorm", "eps");
     bad(vkt_ref_rmsnorm_bwd(0, 3, in1, in2, in3, in3, out1, out2, &e), &e, "rmsnorm", "N=0");
@@ -112,7 +125,8 @@ static void test_activation_errors(void **state) {
     bad(vkt_ref_swiglu_fwd(2, 4, in1, 3, in2, 4, out1, 4, &e), &e, "swiglu", "gate_stride=3");
     bad(vkt_ref_swiglu_fwd(2, 4, in1, 8, in2, 8, out1, 2, &e), &e, "swiglu", "out_stride=2");
     bad(vkt_ref_swiglu_fwd(2, 0, in1, 8, in2, 8, out1, 8, &e), &e, "swiglu", "F=0");
-    bad(vkt_ref_swiglu_bwd(2, 4, in1, 4, in2, 8, in3, 1, out1, out2, &e), &e, "swiglu", "up_stride=1");
+    bad(vkt_ref_swiglu_bwd(2, 4, in1, 4, in2, 8, in3, 1, out1, out2, &e), &e, "swiglu",
+        "up_stride=1");
     bad(vkt_ref_swiglu_bwd(2, 4, in1, 4, in2, 8, in3, 8, out1, NULL, &e), &e, "swiglu", "dup");
 }
 
@@ -148,14 +162,16 @@ static void test_attention_errors(void **state) {
         "attention", "T=0");
     bad(vkt_ref_attention_fwd(1, 2, 4, 0, 2, 0.7f, in1, 8, in2, 4, in3, 4, out1, out2, &e), &e,
         "attention", "KVH=0");
-    bad(vkt_ref_attention_fwd(1, 2, 4, 2, 2, INFINITY, in1, 8, in2, 4, in3, 4, out1, out2, &e),
-        &e, "attention", "scale");
+    bad(vkt_ref_attention_fwd(1, 2, 4, 2, 2, INFINITY, in1, 8, in2, 4, in3, 4, out1, out2, &e), &e,
+        "attention", "scale");
     bad(vkt_ref_attention_fwd(1, 2, 4, 2, 2, 0.7f, in1, 8, in2, 4, in3, 4, out1, NULL, &e), &e,
         "attention", "lse");
     bad(vkt_ref_attention_bwd(1, 2, 4, 3, 2, 0.7f, in1, in1, 8, in2, 6, in3, 6, in1, in2, out1,
-                              out2, out3, &e), &e, "attention", "KVH=3 must divide H=4");
+                              out2, out3, &e),
+        &e, "attention", "KVH=3 must divide H=4");
     bad(vkt_ref_attention_bwd(1, 2, 4, 2, 2, 0.7f, in1, in1, 8, in2, 4, in3, 4, in1, in2, out1,
-                              out2, NULL, &e), &e, "attention", "dv");
+                              out2, NULL, &e),
+        &e, "attention", "dv");
 }
 
 static void test_softmax_and_ce_errors(void **state) {
@@ -170,21 +186,22 @@ static void test_softmax_and_ce_errors(void **state) {
     int32_t tgt[3] = {0, 5, 2}, tgt_neg[3] = {0, 1, -1};
     float w[3] = {1, 1, 1}, w_mask[3] = {1, 0, 1}, w_neg[3] = {1, 1, -0.5f};
     // V = 5: target 5 with weight 1 is an error; nothing written (loss, dlogits, lse).
-    bad(vkt_ref_cross_entropy(3, 5, in1, tgt, w, 1.0f, out1, out2, out3, &e), &e,
-        "cross_entropy", "targets[1]=5");
+    bad(vkt_ref_cross_entropy(3, 5, in1, tgt, w, 1.0f, out1, out2, out3, &e), &e, "cross_entropy",
+        "targets[1]=5");
     // A negative target with a negative (nonzero) weight is an error too.
     bad(vkt_ref_cross_entropy(3, 5, in1, tgt_neg, w_neg, 1.0f, out1, out2, out3, &e), &e,
         "cross_entropy", "targets[2]=-1");
-    bad(vkt_ref_cross_entropy(3, 0, in1, tgt, w, 1.0f, out1, out2, out3, &e), &e,
-        "cross_entropy", "V=0");
-    bad(vkt_ref_cross_entropy(3, 5, in1, tgt, w, NAN, out1, out2, out3, &e), &e,
-        "cross_entropy", "grad_scale");
+    bad(vkt_ref_cross_entropy(3, 0, in1, tgt, w, 1.0f, out1, out2, out3, &e), &e, "cross_entropy",
+        "V=0");
+    bad(vkt_ref_cross_entropy(3, 5, in1, tgt, w, NAN, out1, out2, out3, &e), &e, "cross_entropy",
+        "grad_scale");
     bad(vkt_ref_cross_entropy(3, 5, in1, tgt, NULL, 1.0f, out1, out2, out3, &e), &e,
         "cross_entropy", "weights");
     // Entropy variant: a non-finite coefficient is an error (nothing written, ent included).
     float cf[3] = {0.1f, NAN, 0};
-    bad(vkt_ref_cross_entropy_ent(3, 5, in1, tgt_neg, w_mask, cf, 1.0f, out1, out2, out3, out1 + 3, &e), &e,
-        "cross_entropy", "coef[1]");
+    bad(vkt_ref_cross_entropy_ent(3, 5, in1, tgt_neg, w_mask, cf, 1.0f, out1, out2, out3, out1 + 3,
+                                  &e),
+        &e, "cross_entropy", "coef[1]");
     // The same target with weight 0 is ignored: the row is masked.
     assert_int_equal(vkt_ref_cross_entropy(3, 5, in1, tgt, w_mask, 1.0f, out1, out2, out3, &e),
                      VKT_OK);
@@ -196,18 +213,18 @@ static void test_optimizer_errors(void **state) {
     (void)state;
     vkt_error e;
     reset();
-    bad(vkt_ref_adamw(4, out1, in1, out2, out3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 1.0f, 0, &e),
-        &e, "adamw", "t=0");
-    bad(vkt_ref_adamw(4, out1, in1, out2, out3, 0.1f, 1.0f, 0.999f, 1e-8f, 0.0f, 1.0f, 1, &e),
-        &e, "adamw", "beta1");
-    bad(vkt_ref_adamw(4, out1, in1, out2, out3, 0.1f, 0.9f, -0.1f, 1e-8f, 0.0f, 1.0f, 1, &e),
-        &e, "adamw", "beta2");
-    bad(vkt_ref_adamw(4, out1, in1, out2, out3, 0.1f, 0.9f, 0.999f, -1.0f, 0.0f, 1.0f, 1, &e),
-        &e, "adamw", "eps");
-    bad(vkt_ref_adamw(0, out1, in1, out2, out3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 1.0f, 1, &e),
-        &e, "adamw", "n=0");
-    bad(vkt_ref_adamw(4, out1, NULL, out2, out3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 1.0f, 1, &e),
-        &e, "adamw", "grad");
+    bad(vkt_ref_adamw(4, out1, in1, out2, out3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 1.0f, 0, &e), &e,
+        "adamw", "t=0");
+    bad(vkt_ref_adamw(4, out1, in1, out2, out3, 0.1f, 1.0f, 0.999f, 1e-8f, 0.0f, 1.0f, 1, &e), &e,
+        "adamw", "beta1");
+    bad(vkt_ref_adamw(4, out1, in1, out2, out3, 0.1f, 0.9f, -0.1f, 1e-8f, 0.0f, 1.0f, 1, &e), &e,
+        "adamw", "beta2");
+    bad(vkt_ref_adamw(4, out1, in1, out2, out3, 0.1f, 0.9f, 0.999f, -1.0f, 0.0f, 1.0f, 1, &e), &e,
+        "adamw", "eps");
+    bad(vkt_ref_adamw(0, out1, in1, out2, out3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 1.0f, 1, &e), &e,
+        "adamw", "n=0");
+    bad(vkt_ref_adamw(4, out1, NULL, out2, out3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 1.0f, 1, &e), &e,
+        "adamw", "grad");
     double d = 777, f = 777;
     assert_int_equal(vkt_ref_grad_norm(0, in1, &d, &e), VKT_ERR_ARG);
     assert_true(d == 777);
@@ -252,11 +269,11 @@ static void test_shape_check(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matmul_errors),       cmocka_unit_test(test_embedding_errors),
-        cmocka_unit_test(test_norm_errors),         cmocka_unit_test(test_activation_errors),
-        cmocka_unit_test(test_rope_errors),         cmocka_unit_test(test_attention_errors),
+        cmocka_unit_test(test_matmul_errors),         cmocka_unit_test(test_embedding_errors),
+        cmocka_unit_test(test_norm_errors),           cmocka_unit_test(test_activation_errors),
+        cmocka_unit_test(test_rope_errors),           cmocka_unit_test(test_attention_errors),
         cmocka_unit_test(test_softmax_and_ce_errors), cmocka_unit_test(test_optimizer_errors),
-        cmocka_unit_test(test_elementwise_errors),  cmocka_unit_test(test_shape_check),
+        cmocka_unit_test(test_elementwise_errors),    cmocka_unit_test(test_shape_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,8 +51,8 @@ static void ok(vkt_status s, const vkt_error *e) {
 }
 
 // |got - want| <= atol + rtol |want|, element by element.
-static void near(const char *what, const double *got, const double *want, size_t n,
-                 double atol, double rtol) {
+static void near(const char *what, const double *got, const double *want, size_t n, double atol,
+                 double rtol) {
     for (size_t i = 0; i < n; i++) {
         if (!(fabs(got[i] - want[i]) <= atol + rtol * fabs(want[i]))) {
             print_error("%s[%zu]: got %.12g, want %.12g (atol %g, rtol %g)\n", what, i, got[i],
@@ -62,8 +62,8 @@ static void near(const char *what, const double *got, const double *want, size_t
     }
 }
 
-static void nearf(const char *what, const float *got, const double *want, size_t n,
-                  double atol, double rtol) {
+static void nearf(const char *what, const float *got, const double *want, size_t n, double atol,
+                  double rtol) {
     double *g = to_f64(got, n);
     near(what, g, want, n, atol, rtol);
     free(g);
@@ -101,10 +101,12 @@ static void test_matmul_forward(void **state) {
             double c[15];
             memcpy(c, c0, sizeof c);
             ok(vkt_ref_matmul_f64(ta, tb, M, N, K, 0.5, ta ? at : a, tb ? bt : b, -2.0, c, bias,
-                                  &e), &e);
+                                  &e),
+               &e);
             near("matmul_f64", c, want, 15, 1e-13, 1e-13);
             // float: inputs rounded to float, so compare with a float-sized tolerance
-            float *fa = to_f32(ta ? at : a, (size_t)M * K), *fb = to_f32(tb ? bt : b, (size_t)K * N);
+            float *fa = to_f32(ta ? at : a, (size_t)M * K),
+                  *fb = to_f32(tb ? bt : b, (size_t)K * N);
             float *fc = to_f32(c0, 15), *fbias = to_f32(bias, N);
             ok(vkt_ref_matmul(ta, tb, M, N, K, 0.5f, fa, fb, -2.0f, fc, fbias, &e), &e);
             nearf("matmul", fc, want, 15, 1e-5, 1e-5);
@@ -201,7 +203,8 @@ static void test_rmsnorm_forward(void **state) {
     ok(vkt_ref_rmsnorm_fwd_f64(N, C, 0.0, x, w, out, rstd, &e), &e);
     for (int i = 0; i < N; i++) {
         double ms = 0, xs = 0;
-        for (int c = 0; c < C; c++) ms += out[i * C + c] * out[i * C + c], xs += x[i * C + c] * x[i * C + c];
+        for (int c = 0; c < C; c++)
+            ms += out[i * C + c] * out[i * C + c], xs += x[i * C + c] * x[i * C + c];
         near1("rmsnorm mean(out^2)", ms / C, 1, 1e-12);
         near1("rmsnorm rstd", rstd[i], 1 / sqrt(xs / C), 1e-12);
         for (int c = 0; c < C; c++) // direction kept: out is a positive multiple of x
@@ -309,8 +312,9 @@ static void test_attention_t1_returns_v(void **state) {
     double *q = randv(&r, (size_t)B * H * D, -1, 1), *k = randv(&r, (size_t)B * KVH * D, -1, 1);
     double *v = randv(&r, (size_t)B * KVH * D, -1, 1);
     double out[3 * 4 * 5], lse[3 * 4];
-    ok(vkt_ref_attention_fwd_f64(B, 1, H, KVH, D, 0.3, q, H * D, k, KVH * D, v, KVH * D, out,
-                                 lse, &e), &e);
+    ok(vkt_ref_attention_fwd_f64(B, 1, H, KVH, D, 0.3, q, H * D, k, KVH * D, v, KVH * D, out, lse,
+                                 &e),
+       &e);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             int g = h / (H / KVH);
@@ -335,7 +339,8 @@ static void test_attention_composed(void **state) {
     double *qkv = randv(&r, n, -2, 2);
     double *out = malloc(sizeof(double) * B * T * H * D), *lse = malloc(sizeof(double) * B * H * T);
     ok(vkt_ref_attention_fwd_f64(B, T, H, KVH, D, 0.4, qkv, stride, qkv + H * D, stride,
-                                 qkv + (H + KVH) * D, stride, out, lse, &e), &e);
+                                 qkv + (H + KVH) * D, stride, out, lse, &e),
+       &e);
     double Q[7 * 6], K[7 * 6], V[7 * 6], S[7 * 7], P[7 * 7], O[7 * 6];
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
@@ -351,8 +356,8 @@ static void test_attention_composed(void **state) {
             ok(vkt_ref_softmax_fwd_f64(T, T, true, S, P, &e), &e);
             ok(vkt_ref_matmul_f64(false, false, T, D, T, 1, P, V, 0, O, NULL, &e), &e);
             for (int t = 0; t < T; t++) {
-                near("attention vs composed", out + ((size_t)(b * T + t) * H + h) * D, O + t * D,
-                     D, 1e-14, 1e-13);
+                near("attention vs composed", out + ((size_t)(b * T + t) * H + h) * D, O + t * D, D,
+                     1e-14, 1e-13);
                 double sum = 0;
                 for (int j = 0; j <= t; j++) sum += exp(S[t * T + j]);
                 near1("attention lse", lse[((size_t)b * H + h) * T + t], log(sum), 1e-13);
@@ -363,9 +368,11 @@ static void test_attention_composed(void **state) {
     float *flse = malloc(sizeof(float) * B * H * T);
     double *qkv2 = to_f64(fqkv, n);
     ok(vkt_ref_attention_fwd(B, T, H, KVH, D, 0.4f, fqkv, stride, fqkv + H * D, stride,
-                             fqkv + (H + KVH) * D, stride, fout, flse, &e), &e);
-    ok(vkt_ref_attention_fwd_f64(B, T, H, KVH, D, (double)0.4f, qkv2, stride, qkv2 + H * D,
-                                 stride, qkv2 + (H + KVH) * D, stride, out, lse, &e), &e);
+                             fqkv + (H + KVH) * D, stride, fout, flse, &e),
+       &e);
+    ok(vkt_ref_attention_fwd_f64(B, T, H, KVH, D, (double)0.4f, qkv2, stride, qkv2 + H * D, stride,
+                                 qkv2 + (H + KVH) * D, stride, out, lse, &e),
+       &e);
     nearf("attention float out", fout, out, (size_t)B * T * H * D, 1e-6, 1e-6);
     nearf("attention float lse", flse, lse, (size_t)B * H * T, 1e-6, 1e-6);
     free(qkv), free(out), free(lse), free(fqkv), free(fout), free(flse), free(qkv2);
@@ -563,10 +570,11 @@ static void test_float_backward_matches_double(void **state) {
     double od[40], ld[10], dqd[40] = {0}, dkd[20] = {0}, dvd[20] = {0};
     ok(vkt_ref_attention_fwd(B, T, H, KVH, D, 0.5f, q, H * D, k, D, v, D, o, l, &e), &e);
     ok(vkt_ref_attention_fwd_f64(B, T, H, KVH, D, 0.5, qd, H * D, kd, D, vd, D, od, ld, &e), &e);
-    ok(vkt_ref_attention_bwd(B, T, H, KVH, D, 0.5f, go, q, H * D, k, D, v, D, o, l, dq, dk, dv,
-                             &e), &e);
+    ok(vkt_ref_attention_bwd(B, T, H, KVH, D, 0.5f, go, q, H * D, k, D, v, D, o, l, dq, dk, dv, &e),
+       &e);
     ok(vkt_ref_attention_bwd_f64(B, T, H, KVH, D, 0.5, god, qd, H * D, kd, D, vd, D, od, ld, dqd,
-                                 dkd, dvd, &e), &e);
+                                 dkd, dvd, &e),
+       &e);
     nearf("attention float dq", dq, dqd, nq, 1e-6, 1e-5);
     nearf("attention float dk", dk, dkd, nk, 1e-6, 1e-5);
     nearf("attention float dv", dv, dvd, nk, 1e-6, 1e-5);

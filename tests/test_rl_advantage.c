@@ -42,7 +42,7 @@ static void test_rae_sequence(void **st) {
     assert_int_equal((int)r.updates[0][0], 3);
     // A return equal to the baseline gives A = 0 exactly (dropped).
     vkt_rae_init(&r, 0.5);
-    assert_int_equal(vkt_rae_advantage(&r, 0, 0, 2, &A, NULL), VKT_OK);  // A 2, b 1
+    assert_int_equal(vkt_rae_advantage(&r, 0, 0, 2, &A, NULL), VKT_OK); // A 2, b 1
     assert_int_equal(vkt_rae_advantage(&r, 0, 0, 1, &A, NULL), VKT_OK);
     assert_true(A == 0.0);
     vkt_error err = {0};
@@ -73,7 +73,8 @@ static void test_group(void **st) {
     const uint64_t k2[] = {1, 1};
     const double R2[] = {3, -1};
     assert_int_equal(vkt_rl_group_advantages(2, k2, R2, A, NULL), VKT_OK);
-    assert_true(fabs(A[0] - 4.0 / (2.0 + VKT_RL_GROUP_EPS)) < 1e-12 && fabs(A[1] + 4.0 / (2.0 + VKT_RL_GROUP_EPS)) < 1e-12);
+    assert_true(fabs(A[0] - 4.0 / (2.0 + VKT_RL_GROUP_EPS)) < 1e-12 &&
+                fabs(A[1] + 4.0 / (2.0 + VKT_RL_GROUP_EPS)) < 1e-12);
     assert_int_equal(vkt_rl_group_advantages(0, NULL, NULL, NULL, NULL), VKT_OK);
     assert_int_equal(vkt_rl_group_advantages(-1, NULL, NULL, NULL, NULL), VKT_ERR_ARG);
 }

@@ -38,7 +38,8 @@ static void score(vkt_ctx *ctx, vkt_gen *g, double *out) {
     const int32_t *cont[NS];
     float lp[NS][6];
     float *lpo[NS];
-    for (int s = 0; s < NS; s++) p[s] = (vkt_gen_prompt){prm[s], np[s], 0}, cont[s] = rsp[s], lpo[s] = lp[s];
+    for (int s = 0; s < NS; s++)
+        p[s] = (vkt_gen_prompt){prm[s], np[s], 0}, cont[s] = rsp[s], lpo[s] = lp[s];
     TEST_OK(ctx, vkt_gen_score(g, NS, p, cont, nr, lpo));
     for (int s = 0, k = 0; s < NS; s++)
         for (int j = 0; j < nr[s]; j++) out[k++] = lp[s][j];
@@ -66,11 +67,17 @@ static void entropies(vkt_ctx *ctx, vkt_model *m, int V, double *H) {
 
 static void check_through_model(double ent_coef) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 264, .context = 32, .layers = 2, .width = 16,
-                                                               .ffn = 24, .heads = 4, .kv_heads = 4});
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 264,
+                                                               .context = 32,
+                                                               .layers = 2,
+                                                               .width = 16,
+                                                               .ffn = 24,
+                                                               .heads = 4,
+                                                               .kv_heads = 4});
     vkt_model *m = test_model_new(ctx, &c, 9);
     const vkt_params *ps = vkt_model_params(m);
-    float *p0 = test_model_scale(ctx, m, 4.0f), *p = malloc(ps->total * 4), *g = malloc(ps->total * 4);
+    float *p0 = test_model_scale(ctx, m, 4.0f), *p = malloc(ps->total * 4),
+          *g = malloc(ps->total * 4);
     vkt_rng r;
     vkt_rng_seed(&r, 3);
     for (int s = 0; s < NS; s++) {
@@ -91,7 +98,8 @@ static void check_through_model(double ent_coef) {
     vkt_pg_defaults(&o);
     o.max_len = MAXLEN, o.entropy_coef = ent_coef;
     double H[N], ec[N];
-    vkt_pg_batch b = {.B = NS, .start = start, .adv = adv, .logp_old = old, .entropy = ent_coef > 0 ? H : NULL};
+    vkt_pg_batch b = {
+        .B = NS, .start = start, .adv = adv, .logp_old = old, .entropy = ent_coef > 0 ? H : NULL};
     vkt_pg_stats stats;
     assert_int_equal(vkt_pg_weights(&o, &b, lp, w, &stats, NULL), VKT_OK);
     assert_true(stats.clip_frac > 0 && stats.clip_frac < 1);
@@ -116,9 +124,11 @@ static void check_through_model(double ent_coef) {
     TEST_OK(ctx, vkt_model_read_loss(m, &lsum, &wsum));
     TEST_OK(ctx, vkt_model_read_entropy(m, &hsum, &hpos));
     double want = 0, wabs = 0, hwant = 0;
-    for (int i = 0; i < N; i++) want += -w[i] * lp[i] - (ent_coef > 0 ? ec[i] * H[i] : 0), wabs += fabs(w[i]);
+    for (int i = 0; i < N; i++)
+        want += -w[i] * lp[i] - (ent_coef > 0 ? ec[i] * H[i] : 0), wabs += fabs(w[i]);
     for (int i = 0; i < N; i++) hwant += H[i];
-    print_message("X=%g weighted CE: model %.8f host %.8f (|w| %.6f vs %.6f); entropy sum %.6f host %.6f over %d\n",
+    print_message("X=%g weighted CE: model %.8f host %.8f (|w| %.6f vs %.6f); entropy sum %.6f "
+                  "host %.6f over %d\n",
                   ent_coef, lsum, want, wsum, wabs, hsum, hwant, hpos);
     assert_true(fabs(lsum - want) < 1e-5 + 1e-4 * fabs(want));
     assert_true(fabs(wsum - wabs) < 1e-6);
@@ -145,14 +155,16 @@ static void check_through_model(double ent_coef) {
             TEST_OK(ctx, vkt_model_set_params(m, p));
             double lq[N];
             score(ctx, gen, lq);
-            TEST_OK(ctx, vkt_model_forward(m, NULL, NULL));  // the batch is still set: H at the moved parameters
+            TEST_OK(ctx, vkt_model_forward(
+                             m, NULL, NULL)); // the batch is still set: H at the moved parameters
             entropies(ctx, m, c.vocab, H);
             L[sgn] = vkt_pg_loss_ref(&o, &b, lq, NULL);
             E[sgn] = 0;
             for (int i = 0; i < N; i++) E[sgn] -= ec[i] * H[i];
         }
         double fd = (L[0] - L[1]) / (2 * hs[k]), fd_ent = (E[0] - E[1]) / (2 * hs[k]);
-        print_message("h %.0e: finite difference %.6f (entropy part %.6f), |grad| %.6f\n", hs[k], fd, fd_ent, gn);
+        print_message("h %.0e: finite difference %.6f (entropy part %.6f), |grad| %.6f\n", hs[k],
+                      fd, fd_ent, gn);
         assert_true(fabs(fd - gn) < 0.005 * gn);
         // The entropy part is 10x the tolerance: the check catches its gradient missing.
         if (ent_coef > 0) assert_true(fabs(fd_ent) > 10 * 0.005 * gn);
@@ -193,14 +205,16 @@ static void test_pack_layout(void **st) {
     int32_t tok[2 * 6], tgt[2 * 6];
     float wt[2 * 6];
     assert_int_equal(vkt_rl_pack(&s, 1, w, ws, 2, 6, tok, tgt, wt, NULL), VKT_OK);
-    const int32_t wt_tok[6] = {10, 11, 12, 20, 21, VKT_TOK_PAD}, wt_tgt[6] = {11, 12, 20, 21, VKT_TOK_PAD, VKT_TOK_PAD};
+    const int32_t wt_tok[6] = {10, 11, 12, 20, 21, VKT_TOK_PAD},
+                  wt_tgt[6] = {11, 12, 20, 21, VKT_TOK_PAD, VKT_TOK_PAD};
     const float wt_w[6] = {0, 0, 0.5f, -0.25f, 0, 0};
     assert_memory_equal(tok, wt_tok, sizeof wt_tok);
     assert_memory_equal(tgt, wt_tgt, sizeof wt_tgt);
     assert_memory_equal(wt, wt_w, sizeof wt_w);
-    for (int t = 6; t < 12; t++) assert_true(tok[t] == VKT_TOK_PAD && wt[t] == 0);  // padding row
+    for (int t = 6; t < 12; t++) assert_true(tok[t] == VKT_TOK_PAD && wt[t] == 0); // padding row
     vkt_error err = {0};
-    assert_int_equal(vkt_rl_pack(&s, 1, w, ws, 1, 3, tok, tgt, wt, &err), VKT_ERR_ARG);  // 4 inputs > T = 3
+    assert_int_equal(vkt_rl_pack(&s, 1, w, ws, 1, 3, tok, tgt, wt, &err),
+                     VKT_ERR_ARG); // 4 inputs > T = 3
     assert_non_null(strstr(err.msg, "row 0"));
     assert_int_equal(vkt_rl_pack(&s, 2, w, ws, 1, 6, tok, tgt, wt, &err), VKT_ERR_ARG);
 }

@@ -41,7 +41,7 @@ static void bytes_as_before(void **st) {
     vkt_rl_fmt f = {0};
     vkt_error err = {0};
     assert_int_equal(vkt_rl_fmt_prepare(&f, &err), VKT_OK);
-    for (int k = 0; k < 2; k++) {  // NULL and the zero format are the same
+    for (int k = 0; k < 2; k++) { // NULL and the zero format are the same
         int32_t *ids = NULL;
         int n = 0;
         assert_int_equal(vkt_rl_prompt_tokens(&g, 0, k ? &f : NULL, &ids, &n, &err), VKT_OK);
@@ -49,8 +49,9 @@ static void bytes_as_before(void **st) {
         for (int i = 0; i < n; i++) assert_int_equal(ids[i], (unsigned char)text[i]);
         free(ids);
         int32_t a[16];
-        assert_int_equal(vkt_rl_answer_tokens(&g, VKT_KUHN_BET, k ? &f : NULL, a, 16, &n, &err), VKT_OK);
-        assert_int_equal(n, 6);  // "[Bet]" + <|endoftext|>
+        assert_int_equal(vkt_rl_answer_tokens(&g, VKT_KUHN_BET, k ? &f : NULL, a, 16, &n, &err),
+                         VKT_OK);
+        assert_int_equal(n, 6); // "[Bet]" + <|endoftext|>
         assert_int_equal(a[0], '[');
         assert_int_equal(a[5], VKT_TOK_EOT);
     }
@@ -59,7 +60,7 @@ static void bytes_as_before(void **st) {
     assert_non_null(strstr(err.msg, "no tokenizer.json"));
     size_t off, n;
     vkt_rl_fmt_answer_span(NULL, "<think>x</think>[Bet]", 21, &off, &n);
-    assert_int_equal(off, 0);  // bytes: the whole response, as before
+    assert_int_equal(off, 0); // bytes: the whole response, as before
     assert_int_equal(n, 21);
 }
 
@@ -67,9 +68,10 @@ static void bytes_as_before(void **st) {
 static void expect_chat_prompt(vkt_tok *t, const vkt_rl_fmt *f, const vkt_game *g, int think) {
     char text[512];
     size_t len = vkt_rl_prompt_think(g, 0, think, text, sizeof text);
-    text[len - 1] = 0;  // the user's turn has no final newline
+    text[len - 1] = 0; // the user's turn has no final newline
     vkt_chat_msg m = {"user", text};
-    vkt_tok_chat_opts co = {.add_generation_prompt = true, .enable_thinking = think > 0, .date_string = "26 Jul 2024"};
+    vkt_tok_chat_opts co = {
+        .add_generation_prompt = true, .enable_thinking = think > 0, .date_string = "26 Jul 2024"};
     vkt_tokens want = {0};
     vkt_error err = {0};
     assert_int_equal(vkt_tok_chat_encode(t, &m, 1, &co, &want, &err), VKT_OK);
@@ -98,12 +100,14 @@ static void chat_family(const char *name, const char *end_token) {
             static const char *hist[4] = {"", "p", "b", "pb"};
             int card = i / 4, other = (card + 1) % 3, p = vkt_kuhn_infostate_player(i);
             assert_int_equal(vkt_game_reset(&g, 0, &err), VKT_OK);
-            assert_int_equal(vkt_kuhn_set_hand(&g, p == 0 ? card : other, p == 0 ? other : card, hist[i % 4], &err),
+            assert_int_equal(vkt_kuhn_set_hand(&g, p == 0 ? card : other, p == 0 ? other : card,
+                                               hist[i % 4], &err),
                              VKT_OK);
             int32_t *ids = NULL;
             int n = 0;
             assert_int_equal(vkt_rl_prompt_tokens(&g, p, &f, &ids, &n, &err), VKT_OK);
-            assert_true(n <= vkt_rl_fmt_prompt_bound(&f, (int)vkt_rl_prompt_think(&g, p, think, NULL, 0)));
+            assert_true(
+                n <= vkt_rl_fmt_prompt_bound(&f, (int)vkt_rl_prompt_think(&g, p, think, NULL, 0)));
             free(ids);
         }
         int32_t a[32];
@@ -112,7 +116,8 @@ static void chat_family(const char *name, const char *end_token) {
         assert_int_equal(a[n - 1], f.end_id);
         vkt_tokens want = {0};
         char txt[64];
-        assert_int_equal(vkt_rl_answer_think(&g, VKT_KUHN_PASS, think, txt, sizeof txt, &err), VKT_OK);
+        assert_int_equal(vkt_rl_answer_think(&g, VKT_KUHN_PASS, think, txt, sizeof txt, &err),
+                         VKT_OK);
         assert_int_equal(txt[0], think ? '\\' : '[');
         assert_int_equal(vkt_tok_encode(t, txt, strlen(txt), 0, &want, &err), VKT_OK);
         assert_int_equal(n, (int)want.n + 1);
@@ -153,7 +158,7 @@ static void plain_encoding(void **st) {
     assert_int_equal(vkt_rl_prompt_tokens(&g, 0, &f, &ids, &n, &err), VKT_OK);
     assert_int_equal(n, (int)want.n);
     assert_memory_equal(ids, want.ids, want.n * sizeof *ids);
-    assert_true(n < (int)len);  // BPE: fewer tokens than bytes
+    assert_true(n < (int)len); // BPE: fewer tokens than bytes
     free(ids);
     vkt_tokens_free(&want);
     vkt_rl_fmt_free(&f);
@@ -161,7 +166,7 @@ static void plain_encoding(void **st) {
 }
 
 static void span(const char *resp, const char *want) {
-    vkt_rl_fmt f = {.tok = (vkt_tok *)1};  // the span reads only whether a tokenizer is set
+    vkt_rl_fmt f = {.tok = (vkt_tok *)1}; // the span reads only whether a tokenizer is set
     size_t off, n;
     vkt_rl_fmt_answer_span(&f, resp, strlen(resp), &off, &n);
     assert_int_equal(n, strlen(want));
@@ -173,8 +178,8 @@ static void think_block_is_not_the_answer(void **st) {
     span("[Call]", "[Call]");
     span("<think>\nfold? [Fold]\n</think>\n\n[Call]", "\n\n[Call]");
     span("<think>a</think><think>b [Bet]</think> [Check]", " [Check]");
-    span("<think>\nI would [Bet] but", "");          // never closed: no answer
-    span("[Bet] <think> then [Check]", "[Bet] ");     // only what came before it
+    span("<think>\nI would [Bet] but", "");       // never closed: no answer
+    span("[Bet] <think> then [Check]", "[Bet] "); // only what came before it
 }
 
 int main(void) {

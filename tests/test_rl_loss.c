@@ -21,7 +21,7 @@ static void test_hand_values(void **st) {
     vkt_pg_defaults(&o);
     o.max_len = 4;
     int start[] = {0, 1};
-    double A = 2, old = -1, now = -1 + log(1.5), w;  // rho = 1.5 > 1.2
+    double A = 2, old = -1, now = -1 + log(1.5), w; // rho = 1.5 > 1.2
     vkt_pg_batch b = {.B = 1, .start = start, .adv = &A, .logp_old = &old};
     // A > 0, rho above the range: max(-3, -2.4) = -2.4 (clipped, flat): loss -2.4/4, w 0.
     assert_true(fabs(vkt_pg_loss_ref(&o, &b, &now, NULL) - (-0.6)) < 1e-12);
@@ -67,7 +67,8 @@ static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl, bool tok) 
     double adv[B] = {1.5, -0.7, 0.3, -2.0};
     double old[N], ref[N], now[N], grad[N], w[N], fd[N], at[N];
     for (int sq = 0; sq < B; sq++)
-        for (int i = start[sq]; i < start[sq + 1]; i++) at[i] = !tok || i == start[sq] ? adv[sq] : fabs(adv[sq]);
+        for (int i = start[sq]; i < start[sq + 1]; i++)
+            at[i] = !tok || i == start[sq] ? adv[sq] : fabs(adv[sq]);
     for (int i = 0; i < N; i++) {
         old[i] = -0.2 - 0.31 * i;
         ref[i] = old[i] + 0.07 * ((i % 3) - 1);
@@ -76,7 +77,12 @@ static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl, bool tok) 
     vkt_pg_opts o;
     vkt_pg_defaults(&o);
     o.kind = kind, o.norm = norm, o.kl_coef = kl, o.max_len = 6;
-    vkt_pg_batch b = {.B = B, .start = start, .adv = adv, .adv_tok = tok ? at : NULL, .logp_old = old, .logp_ref = ref};
+    vkt_pg_batch b = {.B = B,
+                      .start = start,
+                      .adv = adv,
+                      .adv_tok = tok ? at : NULL,
+                      .logp_old = old,
+                      .logp_ref = ref};
     double L = vkt_pg_loss_ref(&o, &b, now, grad);
     vkt_pg_stats s;
     assert_int_equal(vkt_pg_weights(&o, &b, now, w, &s, NULL), VKT_OK);
@@ -92,9 +98,11 @@ static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl, bool tok) 
         now[i] = keep;
         fd[i] = (lp - lm) / (2 * h);
         // tolerance: central difference error O(h^2) plus rounding ~1e-16/h
-        if (fabs(grad[i] - fd[i]) > 1e-8) fail_msg("%s/%s kl %g token %d: grad %.12g fd %.12g", vkt_pg_kind_name(kind),
-                                                   vkt_pg_norm_name(norm), kl, i, grad[i], fd[i]);
-        if (fabs(w[i] + grad[i]) > 1e-15) fail_msg("token %d: w %.17g != -grad %.17g", i, w[i], -grad[i]);
+        if (fabs(grad[i] - fd[i]) > 1e-8)
+            fail_msg("%s/%s kl %g token %d: grad %.12g fd %.12g", vkt_pg_kind_name(kind),
+                     vkt_pg_norm_name(norm), kl, i, grad[i], fd[i]);
+        if (fabs(w[i] + grad[i]) > 1e-15)
+            fail_msg("token %d: w %.17g != -grad %.17g", i, w[i], -grad[i]);
         // REINFORCE without KL: w_i = n A_i exactly (the per-token advantage is the one used).
         const double n = norm == VKT_PG_NORM_SEQ_SUM_MAXLEN ? 1.0 / (B * 6) : 1.0 / N;
         if (kind == VKT_PG_REINFORCE && kl == 0 && fabs(w[i] - n * at[i]) > 1e-15)
@@ -108,7 +116,7 @@ static void check_case(vkt_pg_kind kind, vkt_pg_norm norm, double kl, bool tok) 
                 double rho = exp(deltas[i]);
                 clipped += (at[i] > 0 && rho > 1.2) || (at[i] < 0 && rho < 0.8);
             }
-        assert_true(clipped > 0 && clipped < N);  // the case exercises both branches
+        assert_true(clipped > 0 && clipped < N); // the case exercises both branches
         assert_true(fabs(s.clip_frac - (double)clipped / N) < 1e-15);
     }
 }
@@ -118,7 +126,8 @@ static void test_fd_all_cases(void **st) {
     for (int k = 0; k < 2; k++)
         for (int n = 0; n < 2; n++)
             for (int kl = 0; kl < 2; kl++)
-                for (int tok = 0; tok < 2; tok++) check_case((vkt_pg_kind)k, (vkt_pg_norm)n, kl ? 0.05 : 0.0, tok);
+                for (int tok = 0; tok < 2; tok++)
+                    check_case((vkt_pg_kind)k, (vkt_pg_norm)n, kl ? 0.05 : 0.0, tok);
 }
 
 // At the old policy (rho = 1 everywhere) PPO's gradient equals REINFORCE's: w = n A.
@@ -145,7 +154,8 @@ static void test_entropy_term(void **st) {
     vkt_pg_defaults(&o);
     o.max_len = 4, o.entropy_coef = 0.3;
     int start[] = {0, 2, 5};
-    double adv[] = {1.5, -0.5}, old[5] = {-1, -0.5, -2, -0.1, -0.7}, now[5] = {-0.9, -0.6, -2.1, -0.1, -0.5};
+    double adv[] = {1.5, -0.5}, old[5] = {-1, -0.5, -2, -0.1, -0.7},
+           now[5] = {-0.9, -0.6, -2.1, -0.1, -0.5};
     double H[5] = {0.7, 0.1, 1.2, 0.05, 0.4}, c[5], w0[5], w1[5], g0[5], g1[5];
     vkt_pg_batch b = {.B = 2, .start = start, .adv = adv, .logp_old = old};
     for (int norm = 0; norm < 2; norm++) {
@@ -181,7 +191,7 @@ static void test_errors(void **st) {
     double adv = 1, lp[3] = {-1, -1, -1}, w[3];
     vkt_pg_batch b = {.B = 1, .start = start, .adv = &adv, .logp_old = lp};
     vkt_error err = {0};
-    o.max_len = 2;  // shorter than the 3-token sequence
+    o.max_len = 2; // shorter than the 3-token sequence
     assert_int_equal(vkt_pg_weights(&o, &b, lp, w, NULL, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "max_len"));
     o.max_len = 3;

@@ -25,8 +25,10 @@ static void test_parse(void **st) {
     assert_int_equal(vkt_rl_mix_find(&m, "negotiation"), 2);
     assert_int_equal(vkt_rl_mix_find(&m, "offswitch"), -1);
     // Options continue a spec after its ':'; the next game name starts a new one.
-    assert_int_equal(vkt_rl_mix_parse("negotiation:turns=12,random_values,kuhn,offswitch:mu=-0.5:0.5,sigma=0.1:1", &m, &err),
-                     VKT_OK);
+    assert_int_equal(
+        vkt_rl_mix_parse(
+            "negotiation:turns=12,random_values,kuhn,offswitch:mu=-0.5:0.5,sigma=0.1:1", &m, &err),
+        VKT_OK);
     assert_int_equal(m.n, 3);
     assert_string_equal(m.g[0].spec, "negotiation:turns=12,random_values");
     assert_string_equal(m.g[1].spec, "kuhn");
@@ -36,16 +38,24 @@ static void test_parse(void **st) {
     assert_false(m.g[0].kuhn_exact);
     assert_int_equal(m.g[0].prompt_max, 0);
     // Errors name what is wrong.
-    static const struct { const char *list, *says; } bad[] = {
-        {"", "empty"},           {"kuhn,", "empty item"},         {"kuhn,,tictactoe", "empty item"},
-        {"chess", "'chess'"},    {"kuhn,chess", "'chess' is not a game"}, {"kuhn,kuhn", "kuhn appears twice"},
-        {"kuhn:rounds=3,kuhn", "appears twice"}, {"negotiation:turns=99", "turns=99"},
+    static const struct {
+        const char *list, *says;
+    } bad[] = {
+        {"", "empty"},
+        {"kuhn,", "empty item"},
+        {"kuhn,,tictactoe", "empty item"},
+        {"chess", "'chess'"},
+        {"kuhn,chess", "'chess' is not a game"},
+        {"kuhn,kuhn", "kuhn appears twice"},
+        {"kuhn:rounds=3,kuhn", "appears twice"},
+        {"negotiation:turns=99", "turns=99"},
         {"kuhn,tictactoe,negotiation,offswitch,kuhn:rounds=2", "twice"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err.msg[0] = 0;
         assert_int_equal(vkt_rl_mix_parse(bad[i].list, &m, &err), VKT_ERR_ARG);
-        if (!strstr(err.msg, bad[i].says)) fail_msg("'%s': message '%s' lacks '%s'", bad[i].list, err.msg, bad[i].says);
+        if (!strstr(err.msg, bad[i].says))
+            fail_msg("'%s': message '%s' lacks '%s'", bad[i].list, err.msg, bad[i].says);
     }
 }
 
@@ -53,7 +63,11 @@ static void test_settings_and_share(void **st) {
     (void)st;
     vkt_rl_mix m;
     assert_int_equal(vkt_rl_mix_parse("kuhn,tictactoe,negotiation,offswitch", &m, NULL), VKT_OK);
-    static const struct { const char *strong; vkt_rl_adv_mode adv; int replays, tokens, prompt, players; } want[] = {
+    static const struct {
+        const char *strong;
+        vkt_rl_adv_mode adv;
+        int replays, tokens, prompt, players;
+    } want[] = {
         {"nash", VKT_RL_ADV_GROUP, 1, 8, 44, 2},
         {"minimax", VKT_RL_ADV_RAE, 1, 8, 33, 2},
         {"greedy", VKT_RL_ADV_RAE, 1, 32, 89, 2},
@@ -61,8 +75,10 @@ static void test_settings_and_share(void **st) {
     };
     for (int i = 0; i < 4; i++) {
         const vkt_rl_game_info *g = &m.g[i];
-        if (want[i].strong) assert_string_equal(g->strong, want[i].strong);
-        else assert_null(g->strong);
+        if (want[i].strong)
+            assert_string_equal(g->strong, want[i].strong);
+        else
+            assert_null(g->strong);
         assert_int_equal(g->adv, want[i].adv);
         assert_int_equal(g->replays, want[i].replays);
         assert_int_equal(g->max_new_tokens, want[i].tokens);
@@ -73,13 +89,14 @@ static void test_settings_and_share(void **st) {
     }
     assert_false(m.g[0].warmup_expand || m.g[2].warmup_expand);
     assert_true(m.g[1].warmup_expand && m.g[3].warmup_expand);
-    assert_true(m.g[0].max_legal == 2 && m.g[1].max_legal == 9 && m.g[2].max_legal == 0 && m.g[3].max_legal == 3);
+    assert_true(m.g[0].max_legal == 2 && m.g[1].max_legal == 9 && m.g[2].max_legal == 0 &&
+                m.g[3].max_legal == 3);
     int steps;
     double lr;
     vkt_rl_mix_warmup_defaults(&m, &steps, &lr);
     assert_true(steps == 800 && lr == 3e-3);
     vkt_rl_mix k;
-    assert_int_equal(vkt_rl_mix_parse("kuhn", &k, NULL), VKT_OK);  // the documented Kuhn warm-up
+    assert_int_equal(vkt_rl_mix_parse("kuhn", &k, NULL), VKT_OK); // the documented Kuhn warm-up
     vkt_rl_mix_warmup_defaults(&k, &steps, &lr);
     assert_true(steps == 150 && lr == 1e-2 && k.g[0].warmup_ramp == 30);
     // "[Offer: 20 Wood -> 20 Gold]" + <|endoftext|> fits negotiation's budget.

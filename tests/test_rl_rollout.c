@@ -47,17 +47,22 @@ static void constrain_check(void *user, int sample, int step, float *z, int V) {
 }
 
 static vkt_model *tiny_model(vkt_ctx *ctx) {
-    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 264, .context = 80, .layers = 2, .width = 16,
-                                                               .ffn = 24, .heads = 4, .kv_heads = 4});
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 264,
+                                                               .context = 80,
+                                                               .layers = 2,
+                                                               .width = 16,
+                                                               .ffn = 24,
+                                                               .heads = 4,
+                                                               .kv_heads = 4});
     vkt_model *m = test_model_new(ctx, &c, 5);
-    free(test_model_scale(ctx, m, 8.0f));  // far from uniform
+    free(test_model_scale(ctx, m, 8.0f)); // far from uniform
     return m;
 }
 
 static void opts_for(vkt_rl_rollout_opts *o, int n, int64_t base) {
     vkt_rl_rollout_defaults(o);
     o->n_games = n, o->game_base = base, o->seed = 11;
-    o->gen.max_new_tokens = (int)sizeof answer;  // the whole string, then <|endoftext|>
+    o->gen.max_new_tokens = (int)sizeof answer; // the whole string, then <|endoftext|>
     o->gen.on_logits = constrain;
 }
 
@@ -75,14 +80,14 @@ static void test_batch_equals_sequential(void **st) {
     vkt_model *m = tiny_model(ctx);
     enum { G = 24 };
     vkt_gen *gb, *g1;
-    TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gb));  // fewer slots than games: prompts queue
+    TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gb)); // fewer slots than games: prompts queue
     TEST_OK(ctx, vkt_gen_create(m, 1, 0, 0, &g1));
     vkt_rl_rollout_opts o;
     opts_for(&o, G, 100);
     vkt_rl_rollout rb;
     vkt_error err = {0};
     if (vkt_rl_rollout_run(m, gb, &o, &rb, &err) != VKT_OK) fail_msg("%s", err.msg);
-    int kinds[4] = {0}, longest = 0;  // invalid as no move / illegal, legal pass / bet
+    int kinds[4] = {0}, longest = 0; // invalid as no move / illegal, legal pass / bet
     for (int g = 0; g < G; g++) {
         vkt_rl_rollout_opts o1;
         opts_for(&o1, 1, 100 + g);
@@ -101,9 +106,12 @@ static void test_batch_equals_sequential(void **st) {
             assert_memory_equal(tb[i]->resp, t1[i]->resp, (size_t)tb[i]->n_resp * 4);
             assert_int_equal(tb[i]->action, t1[i]->action);
             assert_true(tb[i]->obs_key == t1[i]->obs_key);
-            if (!test_close("logp", tb[i]->logp, t1[i]->logp, (uint64_t)tb[i]->n_resp, 1e-5, 1e-5)) fail();
-            if (tb[i]->action >= 0) kinds[2 + tb[i]->action]++;
-            else kinds[tb[i]->n_resp < 7 ? 0 : 1]++;
+            if (!test_close("logp", tb[i]->logp, t1[i]->logp, (uint64_t)tb[i]->n_resp, 1e-5, 1e-5))
+                fail();
+            if (tb[i]->action >= 0)
+                kinds[2 + tb[i]->action]++;
+            else
+                kinds[tb[i]->n_resp < 7 ? 0 : 1]++;
         }
         for (int p = 0; p < 2; p++) assert_true(rb.returns[g * 2 + p] == r1.returns[p]);
         assert_int_equal(rb.forfeited_by[g], r1.forfeited_by[0]);
@@ -119,18 +127,20 @@ static void test_batch_equals_sequential(void **st) {
         }
         vkt_rl_rollout_free(&r1);
     }
-    print_message("answers: %d empty-invalid, %d illegal, %d pass, %d bet; longest game %d turns, %d steps\n",
-                  kinds[0], kinds[1], kinds[2], kinds[3], longest, rb.steps);
+    print_message(
+        "answers: %d empty-invalid, %d illegal, %d pass, %d bet; longest game %d turns, %d steps\n",
+        kinds[0], kinds[1], kinds[2], kinds[3], longest, rb.steps);
     // The seeds exercise every path (fixed seed: deterministic).
     assert_true(kinds[0] > 0 && kinds[1] > 0 && kinds[2] > 0 && kinds[3] > 0 && longest >= 2);
-    assert_int_equal(rb.steps, longest);  // one generation call per decision step
+    assert_int_equal(rb.steps, longest); // one generation call per decision step
     // Prompts: the first turn of every game is player 0's opening in the compact format.
     for (int g = 0; g < G; g++) {
         const vkt_rl_turn *t[64];
         game_turns(&rb, g, t);
         char text[128];
         size_t n = 0;
-        TEST_OK(ctx, vkt_tokenizer_decode(t[0]->prompt, (size_t)t[0]->n_prompt, 0, text, sizeof text, &n, NULL));
+        TEST_OK(ctx, vkt_tokenizer_decode(t[0]->prompt, (size_t)t[0]->n_prompt, 0, text,
+                                          sizeof text, &n, NULL));
         assert_memory_equal(text, "Kuhn P0 hist - moves [Check] [Bet] card ", 40);
         assert_int_equal(n, 42);
     }
@@ -187,7 +197,7 @@ static void test_mix_and_replays(void **st) {
     vkt_rl_rollout_opts o, ok;
     kuhn_offswitch_opts(&o, K, OS, R, 200);
     ok = o;
-    ok.n_specs = 0, ok.n_games = K;  // the Kuhn block alone, same ids
+    ok.n_specs = 0, ok.n_games = K; // the Kuhn block alone, same ids
     vkt_rl_rollout rm, rk;
     if (vkt_rl_rollout_run(m, gen, &o, &rm, &err) != VKT_OK) fail_msg("%s", err.msg);
     if (vkt_rl_rollout_run(m, gen, &ok, &rk, &err) != VKT_OK) fail_msg("%s", err.msg);
@@ -202,7 +212,8 @@ static void test_mix_and_replays(void **st) {
             assert_int_equal(a[i]->n_resp, b[i]->n_resp);
             assert_memory_equal(a[i]->resp, b[i]->resp, (size_t)a[i]->n_resp * 4);
         }
-        assert_true(rm.returns[g * 2] == rk.returns[g * 2] && rm.returns[g * 2 + 1] == rk.returns[g * 2 + 1]);
+        assert_true(rm.returns[g * 2] == rk.returns[g * 2] &&
+                    rm.returns[g * 2 + 1] == rk.returns[g * 2 + 1]);
     }
     // Off-switch: one decision each; groups of R share the episode, groups differ.
     int differ = 0;
@@ -215,17 +226,20 @@ static void test_mix_and_replays(void **st) {
         assert_int_equal(t[0]->n_prompt, first[0]->n_prompt);
         assert_memory_equal(t[0]->prompt, first[0]->prompt, (size_t)t[0]->n_prompt * 4);
         differ += t[0]->n_resp != first[0]->n_resp ||
-                  memcmp(t[0]->resp, first[0]->resp, (size_t)t[0]->n_resp * 4) != 0;  // own streams
+                  memcmp(t[0]->resp, first[0]->resp, (size_t)t[0]->n_resp * 4) != 0; // own streams
         char text[128];
         size_t n = 0;
-        TEST_OK(ctx, vkt_tokenizer_decode(t[0]->prompt, (size_t)t[0]->n_prompt, 0, text, sizeof text, &n, NULL));
+        TEST_OK(ctx, vkt_tokenizer_decode(t[0]->prompt, (size_t)t[0]->n_prompt, 0, text,
+                                          sizeof text, &n, NULL));
         assert_memory_equal(text, "Offswitch P0 mean ", 18);
     }
     const vkt_rl_turn *g0[4], *g1[4];
     game_turns(&rm, K, g0), game_turns(&rm, K + R, g1);
     assert_true(g0[0]->obs_key != g1[0]->obs_key);
     assert_true(differ > 0);
-    print_message("off-switch replays: %d of %d samples answered differently from their group's first\n", differ, OS);
+    print_message(
+        "off-switch replays: %d of %d samples answered differently from their group's first\n",
+        differ, OS);
     vkt_rl_rollout_free(&rm), vkt_rl_rollout_free(&rk);
     // Blocks that do not hold n_games games, or a bad replay count, are refused.
     o.count[1] = OS - 1;
@@ -260,7 +274,7 @@ static void test_explore_all(void **st) {
     vkt_rl_rollout rm, rk;
     if (vkt_rl_rollout_run(m, gen, &o, &rm, &err) != VKT_OK) fail_msg("%s", err.msg);
     if (vkt_rl_rollout_run(m, gen, &ok, &rk, &err) != VKT_OK) fail_msg("%s", err.msg);
-    for (int g = 0; g < K; g++) {  // the sampled block: as without exploration
+    for (int g = 0; g < K; g++) { // the sampled block: as without exploration
         const vkt_rl_turn *a[64], *b[64];
         int na = game_turns(&rm, g, a), nb = game_turns(&rk, g, b);
         assert_int_equal(na, nb);
@@ -271,7 +285,7 @@ static void test_explore_all(void **st) {
             assert_memory_equal(a[i]->resp, b[i]->resp, (size_t)a[i]->n_resp * 4);
         }
     }
-    assert_int_equal(rm.invalid, rk.invalid);  // explored answers are legal
+    assert_int_equal(rm.invalid, rk.invalid); // explored answers are legal
     for (int g0 = K; g0 < K + OS; g0 += R) {
         vkt_game game;
         assert_int_equal(vkt_game_create(&game, "offswitch", &err), VKT_OK);
@@ -315,7 +329,7 @@ static void test_explore_all(void **st) {
 // credit only (its A < 0 stays).
 static void test_turn_advantages(void **st) {
     (void)st;
-    unsigned char mark[7] = {0, 1, 0, 0, 0, 0, 0};  // "[Fold]" + <|endoftext|>: 'F' chooses
+    unsigned char mark[7] = {0, 1, 0, 0, 0, 0, 0}; // "[Fold]" + <|endoftext|>: 'F' chooses
     vkt_rl_turn t;
     memset(&t, 0, sizeof t);
     t.n_resp = 7, t.action = 1;
@@ -379,7 +393,8 @@ static void test_format_credit(void **st) {
         for (int i = 0; i < t->n_resp; i++) assert_int_equal(t->choice[i], i == 1);
         credited++;
     }
-    print_message("format credit: %d legal answers credited, %d other responses\n", credited, other);
+    print_message("format credit: %d legal answers credited, %d other responses\n", credited,
+                  other);
     assert_true(credited > 0 && other > 0);
     vkt_rl_rollout_free(&r), vkt_rl_rollout_free(&rf);
     vkt_gen_destroy(gen);

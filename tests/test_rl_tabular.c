@@ -37,11 +37,11 @@ static void test_average_definitions(void **st) {
     (void)st;
     vkt_rl_tabular_opts o;
     vkt_rl_tabular_defaults(&o);
-    o.lr = 0.3;  // move far in one update so the check is not trivial
+    o.lr = 0.3; // move far in one update so the check is not trivial
     vkt_rl_tabular t;
     assert_int_equal(vkt_rl_tabular_init(&t, &o, NULL), VKT_OK);
     vkt_kuhn_policy p0, p1, avg, reach;
-    vkt_rl_tabular_avg_policy(&t, false, &avg);  // before any update: the latest (uniform)
+    vkt_rl_tabular_avg_policy(&t, false, &avg); // before any update: the latest (uniform)
     assert_true(fabs(avg.bet[5] - 0.5) < 1e-15);
     vkt_rl_tabular_policy(&t, &p0);
     assert_int_equal(vkt_rl_tabular_update(&t, NULL, NULL), VKT_OK);
@@ -56,7 +56,8 @@ static void test_average_definitions(void **st) {
         moved += fabs(p1.bet[i] - 0.5) > 0.05;
         // reach-weighted: player 0's "cpb" weighted by its own pass probability at "c"
         int card = i / 4;
-        double r0 = i % 4 == 3 ? 1 - p0.bet[card * 4] : 1, r1 = i % 4 == 3 ? 1 - p1.bet[card * 4] : 1;
+        double r0 = i % 4 == 3 ? 1 - p0.bet[card * 4] : 1,
+               r1 = i % 4 == 3 ? 1 - p1.bet[card * 4] : 1;
         double want = (r0 * p0.bet[i] + r1 * p1.bet[i]) / (r0 + r1);
         assert_true(fabs(reach.bet[i] - want) < 1e-12);
     }
@@ -83,15 +84,16 @@ static void test_first_step_direction(void **st) {
     for (int k = 0; k < s.kept; k++) g[t.info[k]] += t.w[k] * (0.5 - (t.act[k] == 1));
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
         if (g[i] == 0) continue;
-        double want = g[i] < 0 ? 0.1 : -0.1;  // bet logit moves by -lr sign(g)
+        double want = g[i] < 0 ? 0.1 : -0.1; // bet logit moves by -lr sign(g)
         assert_true(fabs(t.z[i][1] - want) < 1e-6);
-        assert_true(fabs(t.z[i][0] + want) < 1e-6);  // the pass logit's gradient is -g
+        assert_true(fabs(t.z[i][0] + want) < 1e-6); // the pass logit's gradient is -g
     }
     assert_true(s.decisions >= 2 * 64 && s.decisions <= 3 * 64);
     vkt_rl_tabular_free(&t);
 }
 
-static double run_avg_expl(vkt_rl_adv_mode adv, int games_per_update, uint64_t seed, double *latest) {
+static double run_avg_expl(vkt_rl_adv_mode adv, int games_per_update, uint64_t seed,
+                           double *latest) {
     vkt_rl_tabular_opts o;
     vkt_rl_tabular_defaults(&o);
     o.adv = adv, o.seed = seed, o.games_per_update = games_per_update;

@@ -34,7 +34,7 @@ static int32_t ans2[5] = {10, 11, 20, 21, 22}, ans3[4] = {30, 40, 50, 51};
 static void hand_rollout(vkt_rl_rollout *r, vkt_rl_turn *t) {
     memset(r, 0, sizeof *r);
     memset(t, 0, 5 * sizeof *t);
-    const int order[5] = {0, 1, 0, 2, 0};  // A B A C A
+    const int order[5] = {0, 1, 0, 2, 0}; // A B A C A
     for (int k = 0; k < 5; k++) {
         const int s = order[k];
         t[k].prompt = s == 0 ? pa : s == 1 ? pb : pc;
@@ -99,7 +99,8 @@ static void test_stats_by_hand(void **st) {
     assert_int_equal(vkt_rl_uniform_build(&r, C, &u, NULL), VKT_OK);
     // Answer probabilities: A .6, .2 (tokens split); B .3, .3, .1; C .45, .45.
     float a0[2] = {(float)log(0.6), 0}, a1[3] = {(float)log(0.5), (float)log(0.4), 0};
-    float b0[1] = {(float)log(0.3)}, b1[1] = {(float)log(0.3)}, b2[2] = {(float)log(0.2), (float)log(0.5)};
+    float b0[1] = {(float)log(0.3)}, b1[1] = {(float)log(0.3)},
+          b2[2] = {(float)log(0.2), (float)log(0.5)};
     float c0[2] = {(float)log(0.9), (float)log(0.5)}, c1[3] = {(float)log(0.45), 0, 0};
     const float *lp[7] = {a0, a1, b0, b1, b2, c0, c1};
     double kl, mass, value;
@@ -107,9 +108,12 @@ static void test_stats_by_hand(void **st) {
     // Per state: KL(U || p / m) = mean_a log((1/n) / (p_a / m)); weights = visits / D.
     const double klA = 0.5 * (log(0.5 / 0.75) + log(0.5 / 0.25)),
                  klB = (2 * log((1 / 3.) / (0.3 / 0.7)) + log((1 / 3.) / (0.1 / 0.7))) / 3, klC = 0;
-    const double ceA = -(log(0.6) + log(0.2)) / 2, ceB = -(2 * log(0.3) + log(0.1)) / 3, ceC = -log(0.45);
-    const double wk = (3 * klA + klB + klC) / 5, wm = (3 * 0.8 + 0.7 + 0.9) / 5, wv = C * (3 * ceA + ceB + ceC) / 5;
-    print_message("kl %.6f (hand %.6f), mass %.6f (%.6f), value %.6f (%.6f)\n", kl, wk, mass, wm, value, wv);
+    const double ceA = -(log(0.6) + log(0.2)) / 2, ceB = -(2 * log(0.3) + log(0.1)) / 3,
+                 ceC = -log(0.45);
+    const double wk = (3 * klA + klB + klC) / 5, wm = (3 * 0.8 + 0.7 + 0.9) / 5,
+                 wv = C * (3 * ceA + ceB + ceC) / 5;
+    print_message("kl %.6f (hand %.6f), mass %.6f (%.6f), value %.6f (%.6f)\n", kl, wk, mass, wm,
+                  value, wv);
     assert_true(fabs(kl - wk) < 1e-6 && fabs(mass - wm) < 1e-6 && fabs(value - wv) < 1e-6);
     vkt_rl_uniform_free(&u);
 }
@@ -119,7 +123,8 @@ static double term_value(vkt_ctx *ctx, vkt_gen *g, const vkt_rl_uniform *u) {
     vkt_gen_prompt *p = malloc((size_t)u->n_rows * sizeof *p);
     const int32_t **cont = malloc((size_t)u->n_rows * sizeof *cont);
     int *nc = malloc((size_t)u->n_rows * sizeof *nc);
-    float **lp = malloc((size_t)u->n_rows * sizeof *lp), *buf = malloc((size_t)u->n_rows * 16 * sizeof *buf);
+    float **lp = malloc((size_t)u->n_rows * sizeof *lp),
+          *buf = malloc((size_t)u->n_rows * 16 * sizeof *buf);
     for (int i = 0; i < u->n_rows; i++) {
         p[i] = (vkt_gen_prompt){u->rows[i].prompt, u->rows[i].n_prompt, 0};
         cont[i] = u->rows[i].answer, nc[i] = u->rows[i].n_answer, lp[i] = buf + 16 * i;
@@ -136,7 +141,9 @@ static void test_gradient_through_model(void **st) {
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 64, 5);
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", NULL, 30, 16, 1e-2, 3, NULL, &err));  // some legal mass, not all
+    TEST_OK_ERR(
+        ctx, err,
+        vkt_rl_warmup(m, "kuhn", NULL, 30, 16, 1e-2, 3, NULL, &err)); // some legal mass, not all
     vkt_gen *g;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &g));
     vkt_rl_rollout_opts ro;
@@ -174,7 +181,8 @@ static void test_gradient_through_model(void **st) {
     double *w = malloc((size_t)B * 16 * sizeof *w);
     start[0] = 0;
     for (int i = 0; i < B; i++) {
-        seqs[i] = (vkt_rl_seq){u.rows[i].prompt, u.rows[i].n_prompt, u.rows[i].answer, u.rows[i].n_answer};
+        seqs[i] = (vkt_rl_seq){u.rows[i].prompt, u.rows[i].n_prompt, u.rows[i].answer,
+                               u.rows[i].n_answer};
         start[i + 1] = start[i] + u.rows[i].n_answer;
         for (int j = start[i]; j < start[i + 1]; j++) w[j] = u.weight[i];
     }
@@ -242,11 +250,12 @@ static void test_selfplay_towards_uniform(void **st) {
         TEST_OK(ctx, vkt_model_set_params(m, p0));
         vkt_rl_sp_opts o;
         vkt_rl_sp_defaults(&o);
-        o.games_per_update = 24, o.micro_rows = 16, o.lr = 3e-3, o.seed = 7, o.kl_uniform = on ? 2.0 : 0;
+        o.games_per_update = 24, o.micro_rows = 16, o.lr = 3e-3, o.seed = 7,
+        o.kl_uniform = on ? 2.0 : 0;
         // REINFORCE with no baseline and every return 0 would carry no PG gradient; here
         // group advantages do, and the comparison is the same updates with and without.
         vkt_rl_sp s;
-        if (on) {  // auto: on for Kuhn alone, off in a mix and with thinking
+        if (on) { // auto: on for Kuhn alone, off in a mix and with thinking
             vkt_rl_sp_opts a = o;
             a.kl_uniform = -1;
             TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &a, &err));
@@ -273,7 +282,8 @@ static void test_selfplay_towards_uniform(void **st) {
         vkt_rl_sp_free(&s);
         vkt_model_destroy(m);
     }
-    print_message("mean |P(bet) - 1/2|: %.4f after the warm-up; after 6 updates %.4f without the term, %.4f with it\n",
+    print_message("mean |P(bet) - 1/2|: %.4f after the warm-up; after 6 updates %.4f without the "
+                  "term, %.4f with it\n",
                   before, after[0], after[1]);
     assert_true(after[1] < before && after[1] < after[0]);
     free(p0);
@@ -284,12 +294,13 @@ static void test_selfplay_towards_uniform(void **st) {
 // auto only with Kuhn's auto C; the update at the end trains no uniform rows at C = 0.
 static void test_anneal(void **st) {
     (void)st;
-    vkt_rl_sp h;  // the schedule alone reads the resolved fields
+    vkt_rl_sp h; // the schedule alone reads the resolved fields
     memset(&h, 0, sizeof h);
     h.kl_uniform = 0.05, h.kl_anneal = 0.25, h.o.games_target = 1000, h.o.kl_uniform_end = 0.01;
     const int64_t at[] = {0, 750, 875, 1000, 1200};
     const double want[] = {0.05, 0.05, 0.03, 0.01, 0.01};
-    for (int i = 0; i < 5; i++) assert_true(fabs(vkt_rl_sp_kl_uniform_at(&h, at[i]) - want[i]) < 1e-12);
+    for (int i = 0; i < 5; i++)
+        assert_true(fabs(vkt_rl_sp_kl_uniform_at(&h, at[i]) - want[i]) < 1e-12);
     h.kl_anneal = 0;
     assert_true(vkt_rl_sp_kl_uniform_at(&h, 1000) == 0.05);
 
@@ -303,11 +314,12 @@ static void test_anneal(void **st) {
     TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     assert_true(s.kl_uniform == VKT_RL_KL_UNIFORM_KUHN && s.kl_anneal == VKT_RL_KL_ANNEAL_KUHN);
     vkt_rl_sp_free(&s);
-    o.kl_uniform = 0.05;  // a C given: no anneal unless asked
+    o.kl_uniform = 0.05; // a C given: no anneal unless asked
     TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     assert_true(s.kl_anneal == 0);
     vkt_rl_sp_free(&s);
-    o.kl_anneal = 0.5, o.games_target = 24;  // from 12 games: the second update starts at the end, C = 0
+    o.kl_anneal = 0.5,
+    o.games_target = 24; // from 12 games: the second update starts at the end, C = 0
     TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     vkt_rl_sp_stats us;
     TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
@@ -335,7 +347,7 @@ static void test_refusals(void **st) {
     vkt_rl_sp_defaults(&o);
     o.kl_uniform = NAN;
     assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
-    vkt_rl_sp_defaults(&o);  // the anneal only decays, over a fraction of the run
+    vkt_rl_sp_defaults(&o); // the anneal only decays, over a fraction of the run
     o.kl_uniform_end = 0.5, o.games_target = 100;
     assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "kl_uniform_end 0.5 exceeds kl_uniform 0.05"));
@@ -348,7 +360,7 @@ static void test_refusals(void **st) {
     o.game = "negotiation";
     if (vkt_rl_sp_check(&o, 128, &err) != VKT_OK) fail_msg("%s", err.msg);
     vkt_rl_sp_defaults(&o);
-    o.kl_uniform = 0.1, o.game = "kuhn,tictactoe,offswitch", o.games_per_update = 144;  // 48 each
+    o.kl_uniform = 0.1, o.game = "kuhn,tictactoe,offswitch", o.games_per_update = 144; // 48 each
     if (vkt_rl_sp_check(&o, 128, &err) != VKT_OK) fail_msg("%s", err.msg);
 }
 

@@ -32,7 +32,8 @@ static vkt_buffer *upload_ints(vkt_ctx *ctx, const int32_t *v, size_t n) {
 
 // q and k of a fused (B, T, H + 2 KVH, D) buffer rotated forward, then the backward
 // applied to a gradient buffer of the same layout; max_pos bounds the positions.
-static void check(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, int max_pos, float theta, uint64_t seed) {
+static void check(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, int max_pos, float theta,
+                  uint64_t seed) {
     int C = (H + 2 * KVH) * D;
     size_t rows = (size_t)B * T, n = rows * C;
     int32_t *pos = malloc(rows * 4);
@@ -45,7 +46,8 @@ static void check(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, int max_pos
     float *x = malloc(n * 4), *g = malloc(n * 4);
     test_fill_uniform(x, n, seed, -2, 2);
     test_fill_uniform(g, n, seed + 1, -2, 2);
-    vkt_buffer *bx = test_upload(ctx, x, n), *bg = test_upload(ctx, g, n), *bp = upload_ints(ctx, pos, rows);
+    vkt_buffer *bx = test_upload(ctx, x, n), *bg = test_upload(ctx, g, n),
+               *bp = upload_ints(ctx, pos, rows);
     vkt_view X = vkt_view_all(bx), G = vkt_view_all(bg), P = vkt_view_all(bp);
     vkt_view Xk = vkt_view_f32(X, (uint64_t)H * D, n - (uint64_t)H * D);
     vkt_view Gk = vkt_view_f32(G, (uint64_t)H * D, n - (uint64_t)H * D);
@@ -60,12 +62,14 @@ static void check(vkt_ctx *ctx, int B, int T, int H, int KVH, int D, int max_pos
     assert_int_equal(vkt_ref_rope_bwd(B, T, KVH, D, C, pos, theta, g + H * D, &err), VKT_OK);
     const double tol = 2e-6;
     char label[96];
-    snprintf(label, sizeof label, "rope B=%d T=%d H=%d KVH=%d D=%d max_pos=%d", B, T, H, KVH, D, max_pos);
+    snprintf(label, sizeof label, "rope B=%d T=%d H=%d KVH=%d D=%d max_pos=%d", B, T, H, KVH, D,
+             max_pos);
     float *gx = test_download(ctx, bx, n), *gg = test_download(ctx, bg, n);
     bool ok = test_close(label, gx, x, n, tol, tol) && test_close(label, gg, g, n, tol, tol);
     // v columns are not touched at all (compare with the untouched reference bits).
     for (size_t r = 0; r < rows && ok; r++)
-        ok = memcmp(gx + r * C + (H + KVH) * D, x + r * C + (H + KVH) * D, (size_t)KVH * D * 4) == 0;
+        ok =
+            memcmp(gx + r * C + (H + KVH) * D, x + r * C + (H + KVH) * D, (size_t)KVH * D * 4) == 0;
     if (!ok) fail_msg("%s differs from the reference", label);
     free(pos), free(x), free(g), free(gx), free(gg);
     vkt_buffer_destroy(ctx, bx), vkt_buffer_destroy(ctx, bg), vkt_buffer_destroy(ctx, bp);
@@ -80,8 +84,8 @@ static void test_shapes(void **state) {
             int H = 4, KVH = (int[]){4, 2, 1}[k % 3];
             check(ctx, 1 + k % 2, Ts[ti], H, KVH, Ds[di], k % 2 ? 256 : Ts[ti], 10000.0f, 50 + k);
         }
-    check(ctx, 2, 4099, 2, 1, 64, 8192, 10000.0f, 90);  // long sequence, large positions
-    check(ctx, 1, 40, 3, 3, 16, 200, 500000.0f, 91);    // Llama-3 theta
+    check(ctx, 2, 4099, 2, 1, 64, 8192, 10000.0f, 90); // long sequence, large positions
+    check(ctx, 1, 40, 3, 3, 16, 200, 500000.0f, 91);   // Llama-3 theta
     test_ctx_done(ctx);
 }
 
@@ -95,8 +99,10 @@ static void test_round_trip(void **state) {
     int32_t pos[66];
     for (int i = 0; i < B * T; i++) pos[i] = 17 * i;
     vkt_buffer *bx = test_upload(ctx, x, n), *bp = upload_ints(ctx, pos, (size_t)B * T);
-    TEST_OK(ctx, vkt_rope_fwd(ctx, B, T, H, D, H * D, vkt_view_all(bp), 10000.0f, vkt_view_all(bx)));
-    TEST_OK(ctx, vkt_rope_bwd(ctx, B, T, H, D, H * D, vkt_view_all(bp), 10000.0f, vkt_view_all(bx)));
+    TEST_OK(ctx,
+            vkt_rope_fwd(ctx, B, T, H, D, H * D, vkt_view_all(bp), 10000.0f, vkt_view_all(bx)));
+    TEST_OK(ctx,
+            vkt_rope_bwd(ctx, B, T, H, D, H * D, vkt_view_all(bp), 10000.0f, vkt_view_all(bx)));
     float *g = test_download(ctx, bx, n);
     assert_true(test_close("rope round trip", g, x, n, 1e-6, 1e-6));
     free(g), free(x);
@@ -121,13 +127,13 @@ static void test_bad_calls(void **state) {
     int32_t pos[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     vkt_buffer *bx = test_upload(ctx, s, n), *bp = upload_ints(ctx, pos, 8);
     vkt_view X = vkt_view_all(bx), P = vkt_view_all(bp), none = {0};
-    assert_int_equal(vkt_rope_fwd(ctx, 1, 8, 1, 7, 7, P, 1e4f, X), VKT_ERR_ARG);  // D odd
+    assert_int_equal(vkt_rope_fwd(ctx, 1, 8, 1, 7, 7, P, 1e4f, X), VKT_ERR_ARG); // D odd
     assert_non_null(strstr(vkt_ctx_message(ctx), "rope"));
     assert_int_equal(vkt_rope_fwd(ctx, 1, 0, 1, 8, 8, P, 1e4f, X), VKT_ERR_ARG);
-    assert_int_equal(vkt_rope_fwd(ctx, 1, 8, 2, 4, 7, P, 1e4f, X), VKT_ERR_ARG);  // stride < H*D
+    assert_int_equal(vkt_rope_fwd(ctx, 1, 8, 2, 4, 7, P, 1e4f, X), VKT_ERR_ARG); // stride < H*D
     assert_int_equal(vkt_rope_fwd(ctx, 1, 8, 1, 8, 8, P, -1.0f, X), VKT_ERR_ARG);
     assert_int_equal(vkt_rope_fwd(ctx, 1, 8, 1, 8, 8, P, NAN, X), VKT_ERR_ARG);
-    assert_int_equal(vkt_rope_fwd(ctx, 1, 8, 1, 8, 9, P, 1e4f, X), VKT_ERR_ARG);  // 71 > 64 floats
+    assert_int_equal(vkt_rope_fwd(ctx, 1, 8, 1, 8, 9, P, 1e4f, X), VKT_ERR_ARG); // 71 > 64 floats
     assert_non_null(strstr(vkt_ctx_message(ctx), "x view"));
     assert_int_equal(vkt_rope_bwd(ctx, 2, 4, 1, 8, 8, vkt_view_f32(P, 0, 7), 1e4f, X), VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "pos view"));
@@ -202,7 +208,7 @@ static void test_freq_table_shapes(void **state) {
     for (int di = 0; di < 5; di++)
         for (int si = 0; si < 3; si++, k++) {
             int D = Ds[di], H = 1 + k % 3, T = Ts[(di + si) % 5];
-            int S = H * D + 1 + 2 * (k % 4);  // odd extra: rows start misaligned
+            int S = H * D + 1 + 2 * (k % 4); // odd extra: rows start misaligned
             double theta = si == 2 ? 500000.0 : 10000.0;
             int max_pos = k % 2 ? 100000 : 4096;
             check_freq(ctx, 1 + k % 2, T, H, D, S, max_pos, theta, specs[si], 200 + k);
@@ -226,8 +232,8 @@ static void test_freq_plain_matches_theta(void **state) {
     test_fill_uniform(x, n, 11, -2, 2);
     vkt_buffer *ba = test_upload(ctx, x, n), *bb = test_upload(ctx, x, n);
     vkt_buffer *bp = upload_ints(ctx, pos, rows), *bf = upload_freq(ctx, inv, D);
-    TEST_OK(ctx, vkt_rope_fwd(ctx, B, T, H, D, H * D, vkt_view_all(bp), 500000.0f,
-                              vkt_view_all(ba)));
+    TEST_OK(ctx,
+            vkt_rope_fwd(ctx, B, T, H, D, H * D, vkt_view_all(bp), 500000.0f, vkt_view_all(ba)));
     TEST_OK(ctx, vkt_rope_fwd_freq(ctx, B, T, H, D, H * D, vkt_view_all(bp), vkt_view_all(bf),
                                    vkt_view_all(bb)));
     float *ga = test_download(ctx, ba, n), *gb = test_download(ctx, bb, n);
@@ -254,7 +260,8 @@ static void test_inv_freq_llama31(void **state) {
     for (int i = 0; i < 64; i++) {
         double plain = pow(500000.0, -(double)i / 64.0), wavelen = two_pi / plain;
         double want = plain;
-        if (i >= 35) want = plain / 8.0;
+        if (i >= 35)
+            want = plain / 8.0;
         else if (i >= 29) {
             double sm = (8192.0 / wavelen - 1.0) / 3.0;
             want = plain / 8.0 + sm * (plain - plain / 8.0);
@@ -263,9 +270,9 @@ static void test_inv_freq_llama31(void **state) {
             fail_msg("i=%d: %.17g, expected %.17g", i, inv[i], want);
     }
     // One of each band against numbers computed apart (Python, double).
-    assert_rel(inv[0], 1.0);                       // high: kept
-    assert_rel(inv[20], 0.016560440080994446);     // high: kept
-    assert_rel(inv[63], 3.068925988914511e-07);    // low: 500000^(-63/64) / 8
+    assert_rel(inv[0], 1.0);                    // high: kept
+    assert_rel(inv[20], 0.016560440080994446);  // high: kept
+    assert_rel(inv[63], 3.068925988914511e-07); // low: 500000^(-63/64) / 8
     assert_true(fabs(inv[32] - 0.0005248461609929547) <= 1e-14 * 0.0005248461609929547); // middle
 }
 
@@ -337,8 +344,8 @@ static void test_freq_bad_calls(void **state) {
     assert_non_null(strstr(vkt_ctx_message(ctx), "freq view"));
     assert_int_equal(vkt_rope_bwd_freq(ctx, 1, 8, 1, 8, 8, P, none, X), VKT_ERR_ARG);
     assert_non_null(strstr(vkt_ctx_message(ctx), "freq view"));
-    assert_int_equal(vkt_rope_fwd_freq(ctx, 1, 8, 1, 7, 7, P, F, X), VKT_ERR_ARG);  // D odd
-    assert_int_equal(vkt_rope_fwd_freq(ctx, 1, 8, 1, 8, 9, P, F, X), VKT_ERR_ARG);  // x too small
+    assert_int_equal(vkt_rope_fwd_freq(ctx, 1, 8, 1, 7, 7, P, F, X), VKT_ERR_ARG); // D odd
+    assert_int_equal(vkt_rope_fwd_freq(ctx, 1, 8, 1, 8, 9, P, F, X), VKT_ERR_ARG); // x too small
     assert_non_null(strstr(vkt_ctx_message(ctx), "x view"));
     float *g = test_download(ctx, bx, 64);
     assert_memory_equal(g, s, sizeof s);

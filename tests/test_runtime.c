@@ -19,7 +19,8 @@ static void test_profile(void **state) {
     vkt_ctx *ctx = test_ctx();
     const vkt_profile *p = vkt_ctx_profile(ctx);
     assert_true(p->name[0] != 0);
-    assert_true(p->subgroup_size >= 1 && p->subgroup_min <= p->subgroup_size && p->subgroup_size <= p->subgroup_max);
+    assert_true(p->subgroup_size >= 1 && p->subgroup_min <= p->subgroup_size &&
+                p->subgroup_size <= p->subgroup_max);
     assert_true(p->shared_memory_bytes >= 16384); // Vulkan's required minimum
     assert_true(p->max_binding_bytes <= p->max_storage_buffer_range);
     assert_true(p->max_workgroup_invocations >= 128);
@@ -63,7 +64,8 @@ static void test_suballocation(void **state) {
     vkt_ctx *ctx = test_ctx();
     enum { N = 300 };
     vkt_buffer *b[N];
-    for (int i = 0; i < N; i++) TEST_OK(ctx, vkt_buffer_create(ctx, 1000 + 37 * (uint64_t)i, &b[i]));
+    for (int i = 0; i < N; i++)
+        TEST_OK(ctx, vkt_buffer_create(ctx, 1000 + 37 * (uint64_t)i, &b[i]));
     assert_int_equal(vkt_ctx_memory_blocks(ctx), 1);
     uint64_t held = vkt_ctx_bytes_allocated(ctx);
     for (int i = 0; i < N; i += 2) vkt_buffer_destroy(ctx, b[i]);
@@ -120,7 +122,8 @@ static void test_dependency_chain(void **state) {
     // b = b + a and a = a + 0*b: alternate reads and writes of both buffers.
     for (int i = 0; i < 700; i++) {
         TEST_OK(ctx, vkt_axpby(ctx, 1.0f, vkt_view_all(a), 1.0f, vkt_view_all(b), n)); // b = a + b
-        TEST_OK(ctx, vkt_axpby(ctx, 0.0f, vkt_view_all(b), 1.0f, vkt_view_all(a), n)); // a = a (reads b)
+        TEST_OK(ctx,
+                vkt_axpby(ctx, 0.0f, vkt_view_all(b), 1.0f, vkt_view_all(a), n)); // a = a (reads b)
     }
     float *h = test_download(ctx, b, n);
     for (uint64_t i = 0; i < n; i++) assert_true(h[i] == 700.0f);
@@ -135,7 +138,8 @@ static void check_elementwise(vkt_ctx *ctx, uint64_t n, uint64_t off) {
     test_fill_uniform(x, n + off, 1, -2, 2);
     test_fill_uniform(y, n + off, 2, -2, 2);
     vkt_buffer *bx = test_upload(ctx, x, n + off), *by = test_upload(ctx, y, n + off);
-    vkt_view vx = vkt_view_f32(vkt_view_all(bx), off, n), vy = vkt_view_f32(vkt_view_all(by), off, n);
+    vkt_view vx = vkt_view_f32(vkt_view_all(bx), off, n),
+             vy = vkt_view_f32(vkt_view_all(by), off, n);
     TEST_OK(ctx, vkt_axpby(ctx, 0.5f, vx, -1.5f, vy, n));
     memcpy(want, y, (n + off) * 4);
     for (uint64_t i = 0; i < n; i++) want[off + i] = 0.5f * x[off + i] + -1.5f * y[off + i];
@@ -160,7 +164,8 @@ static void check_elementwise(vkt_ctx *ctx, uint64_t n, uint64_t off) {
 static void test_elementwise_shapes(void **state) {
     vkt_ctx *ctx = test_ctx();
     const uint64_t sizes[] = {1, 3, 17, 63, 129, 257, 5003, 300007};
-    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) check_elementwise(ctx, sizes[i], i % 3);
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+        check_elementwise(ctx, sizes[i], i % 3);
     test_ctx_done(ctx);
 }
 
@@ -242,7 +247,8 @@ static void test_pipeline_cache(void **state) {
         snprintf(cmd, sizeof cmd, "ls %s/pipelines-*.bin >/dev/null 2>&1", dir);
         assert_int_equal(system(cmd), 0);
         if (round == 1) { // corrupt it: the next run must still work
-            snprintf(cmd, sizeof cmd, "for f in %s/pipelines-*.bin; do head -c 100 /dev/urandom > $f; done", dir);
+            snprintf(cmd, sizeof cmd,
+                     "for f in %s/pipelines-*.bin; do head -c 100 /dev/urandom > $f; done", dir);
             assert_int_equal(system(cmd), 0);
         }
     }
@@ -254,11 +260,16 @@ static void test_pipeline_cache(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_profile),         cmocka_unit_test(test_kill_switches),
-        cmocka_unit_test(test_bad_device),      cmocka_unit_test(test_suballocation),
-        cmocka_unit_test(test_transfer_offsets), cmocka_unit_test(test_dependency_chain),
-        cmocka_unit_test(test_elementwise_shapes), cmocka_unit_test(test_binding_split),
-        cmocka_unit_test(test_bad_calls),       cmocka_unit_test(test_pipeline_cache),
+        cmocka_unit_test(test_profile),
+        cmocka_unit_test(test_kill_switches),
+        cmocka_unit_test(test_bad_device),
+        cmocka_unit_test(test_suballocation),
+        cmocka_unit_test(test_transfer_offsets),
+        cmocka_unit_test(test_dependency_chain),
+        cmocka_unit_test(test_elementwise_shapes),
+        cmocka_unit_test(test_binding_split),
+        cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_pipeline_cache),
         cmocka_unit_test(test_copy_ignores_nan),
         cmocka_unit_test(test_staging_path),
     };

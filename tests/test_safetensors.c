@@ -64,9 +64,8 @@ static void assert_contains(const char *msg, const char *want) {
 static void test_round_trip_bit_exact(void **state) {
     (void)state;
     // Awkward values: signed zero, infinities, a NaN payload, subnormals, extremes.
-    uint32_t pat[] = {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc12345u,
-                      0x00000001u, 0x807fffffu, 0x7f7fffffu, 0x3f800000u, 0xc0490fdbu,
-                      0x3eaaaaabu, 0x12345678u};
+    uint32_t pat[] = {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc12345u, 0x00000001u,
+                      0x807fffffu, 0x7f7fffffu, 0x3f800000u, 0xc0490fdbu, 0x3eaaaaabu, 0x12345678u};
     float a[12], b[24], c = 42.5f;
     memcpy(a, pat, sizeof a);
     for (int i = 0; i < 24; i++) b[i] = (float)i * 0.37f - 3.0f;
@@ -81,7 +80,7 @@ static void test_round_trip_bit_exact(void **state) {
     vkt_error err = {0};
     const char *p = test_path("rt.safetensors");
     assert_int_equal(vkt_safetensors_write(p, e, 4, meta, 2, &err), VKT_OK);
-    assert_int_equal(count_files(), 1);  // no temporary left behind
+    assert_int_equal(count_files(), 1); // no temporary left behind
 
     vkt_safetensors st;
     if (vkt_safetensors_open(&st, p, &err) != VKT_OK) fail_msg("%s", err.msg);
@@ -106,7 +105,7 @@ static void test_round_trip_bit_exact(void **state) {
     assert_int_equal(vkt_safetensors_read_f32(&st, t->name, got, 24, &err), VKT_OK);
     assert_memory_equal(got, b, sizeof b);
     assert_int_equal(vkt_safetensors_read_f32(&st, "z.last", got, 12, &err), VKT_OK);
-    assert_memory_equal(got, a, sizeof a);  // bit-exact, NaN payload included
+    assert_memory_equal(got, a, sizeof a); // bit-exact, NaN payload included
     assert_int_equal(vkt_safetensors_read_f32(&st, "scalar", got, 1, &err), VKT_OK);
     assert_true(got[0] == 42.5f);
     t = vkt_safetensors_find(&st, "scalar");
@@ -122,7 +121,7 @@ static void test_round_trip_bit_exact(void **state) {
     assert_contains(err.msg, "missing");
     assert_contains(err.msg, p);
     vkt_safetensors_close(&st);
-    vkt_safetensors_close(&st);  // closing twice is harmless
+    vkt_safetensors_close(&st); // closing twice is harmless
 
     // Writing the same tensors in another order gives the same bytes (deterministic).
     vkt_st_entry r[4] = {e[3], e[1], e[0], e[2]};
@@ -147,7 +146,8 @@ static void test_library_byte_layout(void **state) {
     // test_serialization: "attn.0" [1,2,3] F32 -> header 64 bytes, no padding needed
     int64_t s3[3] = {1, 2, 3};
     vkt_st_entry e = {"attn.0", 3, s3, v};
-    assert_int_equal(vkt_safetensors_write(test_path("a.safetensors"), &e, 1, NULL, 0, &err), VKT_OK);
+    assert_int_equal(vkt_safetensors_write(test_path("a.safetensors"), &e, 1, NULL, 0, &err),
+                     VKT_OK);
     uint8_t *got = test_read_all(test_path("a.safetensors"), &n);
     const char *h1 = "{\"attn.0\":{\"dtype\":\"F32\",\"shape\":[1,2,3],\"data_offsets\":[0,24]}}";
     assert_int_equal(strlen(h1), 64);
@@ -155,16 +155,19 @@ static void test_library_byte_layout(void **state) {
     assert_int_equal(got[0], 64);
     for (int i = 1; i < 8; i++) assert_int_equal(got[i], 0);
     assert_memory_equal(got + 8, h1, 64);
-    static const uint8_t data[24] = {0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64};
+    static const uint8_t data[24] = {0, 0, 0,  0,  0, 0, 128, 63, 0, 0, 0,   64,
+                                     0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64};
     assert_memory_equal(got + 72, data, 24);
     free(got);
 
     // test_serialization_forced_alignement: "attn0" [1,1,2,3] -> 65 bytes + 7 spaces = 72
     int64_t s4[4] = {1, 1, 2, 3};
     vkt_st_entry e2 = {"attn0", 4, s4, v};
-    assert_int_equal(vkt_safetensors_write(test_path("b.safetensors"), &e2, 1, NULL, 0, &err), VKT_OK);
+    assert_int_equal(vkt_safetensors_write(test_path("b.safetensors"), &e2, 1, NULL, 0, &err),
+                     VKT_OK);
     got = test_read_all(test_path("b.safetensors"), &n);
-    const char *h2 = "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}       ";
+    const char *h2 =
+        "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}       ";
     assert_int_equal(strlen(h2), 72);
     assert_int_equal(n, 8 + 72 + 24);
     assert_int_equal(got[0], 72);
@@ -173,14 +176,16 @@ static void test_library_byte_layout(void **state) {
     free(got);
 
     // test_empty: no tensors -> "{}" + 6 spaces; with {"framework": "pt"} -> 40 bytes
-    assert_int_equal(vkt_safetensors_write(test_path("c.safetensors"), NULL, 0, NULL, 0, &err), VKT_OK);
+    assert_int_equal(vkt_safetensors_write(test_path("c.safetensors"), NULL, 0, NULL, 0, &err),
+                     VKT_OK);
     got = test_read_all(test_path("c.safetensors"), &n);
     static const uint8_t empty[16] = {8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32};
     assert_int_equal(n, 16);
     assert_memory_equal(got, empty, 16);
     free(got);
     const char *meta[] = {"framework", "pt"};
-    assert_int_equal(vkt_safetensors_write(test_path("d.safetensors"), NULL, 0, meta, 1, &err), VKT_OK);
+    assert_int_equal(vkt_safetensors_write(test_path("d.safetensors"), NULL, 0, meta, 1, &err),
+                     VKT_OK);
     got = test_read_all(test_path("d.safetensors"), &n);
     const char *h3 = "{\"__metadata__\":{\"framework\":\"pt\"}}     ";
     assert_int_equal(n, 8 + 40);
@@ -190,8 +195,9 @@ static void test_library_byte_layout(void **state) {
 
     // and the library's own test image (an I32 tensor) parses
     vkt_safetensors st;
-    static const uint8_t lib[] = "<\0\0\0\0\0\0\0{\"test\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}"
-                                 "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+    static const uint8_t lib[] =
+        "<\0\0\0\0\0\0\0{\"test\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}"
+        "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
     assert_int_equal(vkt_safetensors_parse_memory(&st, lib, sizeof lib - 1, "lib", &err), VKT_OK);
     assert_int_equal(st.tensors[0].dtype, VKT_ST_I32);
     float f4[4];
@@ -209,9 +215,12 @@ static void test_library_byte_layout(void **state) {
 static double half_formula(uint16_t h) {
     int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
     double v;
-    if (e == 31) v = m ? NAN : INFINITY;
-    else if (e == 0) v = ldexp(m, -24);
-    else v = ldexp(1.0 + m / 1024.0, e - 15);
+    if (e == 31)
+        v = m ? NAN : INFINITY;
+    else if (e == 0)
+        v = ldexp(m, -24);
+    else
+        v = ldexp(1.0 + m / 1024.0, e - 15);
     return s ? -v : v;
 }
 
@@ -253,11 +262,11 @@ static void test_reads_python_layout(void **state) {
     memcpy(data + 16, bf, 8);
     memcpy(data + 24, hf, 8);
     memcpy(data + 32, &i32, 4);
-    const char *hdr =
-        "{\"__metadata__\":{\"format\":\"pt\"},\"d\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]},"
-        "\"bf\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[16,24]},"
-        "\"hf\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[24,32]},"
-        "\"i\":{\"dtype\":\"I32\",\"shape\":[],\"data_offsets\":[32,36]}}";
+    const char *hdr = "{\"__metadata__\":{\"format\":\"pt\"},\"d\":{\"dtype\":\"F64\",\"shape\":[2]"
+                      ",\"data_offsets\":[0,16]},"
+                      "\"bf\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[16,24]},"
+                      "\"hf\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[24,32]},"
+                      "\"i\":{\"dtype\":\"I32\",\"shape\":[],\"data_offsets\":[32,36]}}";
     size_t n;
     uint8_t *img = image(hdr, 1, data, sizeof data, &n);
     const char *p = test_path("py.safetensors");
@@ -270,8 +279,8 @@ static void test_reads_python_layout(void **state) {
     assert_string_equal(vkt_safetensors_meta(&st, "format"), "pt");
     float f[4];
     assert_int_equal(vkt_safetensors_read_f32(&st, "d", f, 2, &err), VKT_OK);
-    assert_true(f[0] == 0.1f);           // double rounded to nearest float
-    assert_true(isinf(f[1]) && f[1] < 0);  // overflow -> -inf
+    assert_true(f[0] == 0.1f);            // double rounded to nearest float
+    assert_true(isinf(f[1]) && f[1] < 0); // overflow -> -inf
     assert_int_equal(vkt_safetensors_read_f32(&st, "bf", f, 4, &err), VKT_OK);
     assert_true(f[0] == 1.0f && f[1] == 3.140625f && f[2] == -123.5f && f[3] == 0.0f);
     assert_int_equal(vkt_safetensors_read_f32(&st, "hf", f, 4, &err), VKT_OK);
@@ -302,9 +311,9 @@ static void test_reads_python_layout(void **state) {
 
 typedef struct bad_case {
     const char *what;
-    const char *header;  // NULL: raw bytes below
+    const char *header; // NULL: raw bytes below
     size_t ndata;
-    const char *fault;   // substring of the message
+    const char *fault; // substring of the message
 } bad_case;
 
 #define T1 "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}"
@@ -313,29 +322,48 @@ static const bad_case bad_cases[] = {
     {"not JSON", "{\"a\": ", 8, "not valid JSON"},
     {"not an object", "[1, 2]", 0, "not a JSON object"},
     {"trailing garbage", "{} x", 0, "not valid JSON"},
-    {"unknown dtype", "{\"a\":{\"dtype\":\"F33\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "unknown dtype \"F33\""},
+    {"unknown dtype", "{\"a\":{\"dtype\":\"F33\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+     "unknown dtype \"F33\""},
     {"dtype missing", "{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype"},
     {"entry not object", "{\"a\":3}", 0, "not an object"},
-    {"negative shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, "shape entry 0"},
-    {"fractional shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1, 2.5],\"data_offsets\":[0,8]}}", 8, "shape entry 1"},
-    {"string shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}", 8, "shape entry 0"},
-    {"shape not array", "{\"a\":{\"dtype\":\"F32\",\"shape\":2,\"data_offsets\":[0,8]}}", 8, "shape"},
-    {"too many dims", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,8]}}", 8, "dimensions"},
-    {"absurd shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8, "absurd"},
-    {"F64 bytes overflow", "{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483648,2147483648],\"data_offsets\":[0,0]}}", 0, "absurd"},
-    {"offsets not 2-array", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,9]}}", 8, "data_offsets"},
+    {"negative shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8,
+     "shape entry 0"},
+    {"fractional shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1, 2.5],\"data_offsets\":[0,8]}}", 8,
+     "shape entry 1"},
+    {"string shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}", 8,
+     "shape entry 0"},
+    {"shape not array", "{\"a\":{\"dtype\":\"F32\",\"shape\":2,\"data_offsets\":[0,8]}}", 8,
+     "shape"},
+    {"too many dims",
+     "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,8]}}", 8,
+     "dimensions"},
+    {"absurd shape",
+     "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8,
+     "absurd"},
+    {"F64 bytes overflow",
+     "{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483648,2147483648],\"data_offsets\":[0,0]}}", 0,
+     "absurd"},
+    {"offsets not 2-array", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,9]}}", 8,
+     "data_offsets"},
     {"offsets missing", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "data_offsets"},
-    {"negative offset", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", 8, "non-negative"},
-    {"begin > end", "{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8, "begin > end"},
-    {"end past data", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8, "past the end of the data section"},
-    {"length != shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "need 12"},
+    {"negative offset", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", 8,
+     "non-negative"},
+    {"begin > end", "{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8,
+     "begin > end"},
+    {"end past data", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8,
+     "past the end of the data section"},
+    {"length != shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8,
+     "need 12"},
     {"F16 length", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "need 4"},
-    {"overlap", "{" T1 ",\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlaps"},
+    {"overlap", "{" T1 ",\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12,
+     "overlaps"},
     {"gap", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "gap"},
     {"trailing bytes", "{" T1 "}", 12, "trailing"},
     {"duplicate name", "{" T1 "," T1 "}", 8, "duplicate"},
-    {"metadata not object", "{\"__metadata__\":[1]," T1 "}", 8, "\"__metadata__\" is not an object"},
-    {"metadata value not string", "{\"__metadata__\":{\"k\":1}," T1 "}", 8, "metadata value of \"k\" is not a string"},
+    {"metadata not object", "{\"__metadata__\":[1]," T1 "}", 8,
+     "\"__metadata__\" is not an object"},
+    {"metadata value not string", "{\"__metadata__\":{\"k\":1}," T1 "}", 8,
+     "metadata value of \"k\" is not a string"},
 };
 
 static void expect_bad(const uint8_t *img, size_t n, const char *name, const char *fault) {
@@ -382,7 +410,7 @@ static void test_bad_inputs(void **state) {
     expect_bad(past, sizeof past, "past.safetensors", "runs past the end of the file");
     uint8_t huge[16] = {0, 0, 0, 0, 0, 0, 0, 0x80, '{', '}'};
     expect_bad(huge, sizeof huge, "huge.safetensors", "100 MB");
-    uint8_t big[16] = {0x01, 0xe1, 0xf5, 0x05, 0, 0, 0, 0, '{', '}'};  // 100000001
+    uint8_t big[16] = {0x01, 0xe1, 0xf5, 0x05, 0, 0, 0, 0, '{', '}'}; // 100000001
     expect_bad(big, sizeof big, "big.safetensors", "100 MB");
 
     // Every proper prefix of a valid file is refused (a truncated checkpoint never loads).
@@ -394,7 +422,7 @@ static void test_bad_inputs(void **state) {
     size_t n;
     uint8_t *img = test_read_all(p, &n);
     for (size_t cut = 0; cut < n; cut++) {
-        uint8_t *pre = malloc(cut + 1);  // exact-size copy so ASan sees overreads
+        uint8_t *pre = malloc(cut + 1); // exact-size copy so ASan sees overreads
         memcpy(pre, img, cut);
         assert_int_not_equal(vkt_safetensors_parse_memory(&st, pre, cut, "prefix", &err), VKT_OK);
         assert_contains(err.msg, "prefix");
@@ -433,7 +461,9 @@ static void test_failed_write_keeps_old_file(void **state) {
     const char *dupmeta[] = {"k", "1", "k", "2"};
     assert_int_equal(vkt_safetensors_write(p, &good, 1, dupmeta, 2, &err), VKT_ERR_ARG);
     // A directory that does not exist.
-    assert_int_equal(vkt_safetensors_write(test_path("no/such/dir.safetensors"), &good, 1, NULL, 0, &err), VKT_ERR_IO);
+    assert_int_equal(
+        vkt_safetensors_write(test_path("no/such/dir.safetensors"), &good, 1, NULL, 0, &err),
+        VKT_ERR_IO);
     assert_contains(err.msg, "no/such/dir.safetensors");
 
     // A write that fails half-way (file size limit -> EFBIG): the old file survives.
@@ -461,18 +491,22 @@ static void test_failed_write_keeps_old_file(void **state) {
     assert_memory_equal(before, after, n0);
     free(before);
     free(after);
-    assert_int_equal(count_files(), 1);  // no temporary left behind
+    assert_int_equal(count_files(), 1); // no temporary left behind
     unlink(p);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip_bit_exact, test_dir_setup, test_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_library_byte_layout, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_bit_exact, test_dir_setup,
+                                        test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_library_byte_layout, test_dir_setup,
+                                        test_dir_teardown),
         cmocka_unit_test(test_half_conversions),
-        cmocka_unit_test_setup_teardown(test_reads_python_layout, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_reads_python_layout, test_dir_setup,
+                                        test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_bad_inputs, test_dir_setup, test_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_failed_write_keeps_old_file, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_keeps_old_file, test_dir_setup,
+                                        test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

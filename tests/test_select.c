@@ -25,7 +25,9 @@ static void expect_answer_n(const char *pattern, const char *text, size_t len, c
     bool ok = vkt_answer_extract(re, text, len, &a, &n);
     vkt_answer_re_free(re);
     if (!want) {
-        if (ok) fail_msg("/%s/ on '%s': got '%.*s', expected no answer", pattern, text, (int)n, text + a);
+        if (ok)
+            fail_msg("/%s/ on '%s': got '%.*s', expected no answer", pattern, text, (int)n,
+                     text + a);
         return;
     }
     if (!ok) fail_msg("/%s/ on '%s': no answer, expected '%s'", pattern, text, want);
@@ -86,7 +88,8 @@ static void test_rule_names(void **st) {
     vkt_select_rule r;
     vkt_error err = {0};
     for (int i = 0; i < VKT_SELECT_RULES; i++) {
-        assert_int_equal(vkt_select_rule_parse(vkt_select_rule_name((vkt_select_rule)i), &r, &err), VKT_OK);
+        assert_int_equal(vkt_select_rule_parse(vkt_select_rule_name((vkt_select_rule)i), &r, &err),
+                         VKT_OK);
         assert_int_equal(r, i);
     }
     assert_string_equal(vkt_select_rule_name(VKT_SELECT_SELF_CERTAINTY), "self-certainty");
@@ -103,18 +106,22 @@ static void mk(vkt_select_sample *s, int n, const char *const *ans, const double
 }
 
 // Selects and checks the chosen sample and answer (NULL: none).
-static void expect_pick(const vkt_select_sample *s, int n, vkt_select_rule rule, double p, int chosen, const char *answer) {
+static void expect_pick(const vkt_select_sample *s, int n, vkt_select_rule rule, double p,
+                        int chosen, const char *answer) {
     vkt_selection sel;
     vkt_error err = {0};
     if (vkt_select(s, n, rule, p, &sel, &err) != VKT_OK) fail_msg("%s", err.msg);
     if (sel.chosen != chosen)
-        fail_msg("%s: chose sample %d, expected %d", vkt_select_rule_name(rule), sel.chosen, chosen);
-    if (!answer) assert_int_equal(sel.answer, -1);
+        fail_msg("%s: chose sample %d, expected %d", vkt_select_rule_name(rule), sel.chosen,
+                 chosen);
+    if (!answer)
+        assert_int_equal(sel.answer, -1);
     else {
         assert_true(sel.answer >= 0);
         const vkt_select_sample *w = &s[sel.cand[sel.answer].first];
         if (w->answer_len != strlen(answer) || memcmp(w->answer, answer, w->answer_len))
-            fail_msg("%s: answer '%.*s', expected '%s'", vkt_select_rule_name(rule), (int)w->answer_len, w->answer, answer);
+            fail_msg("%s: answer '%.*s', expected '%s'", vkt_select_rule_name(rule),
+                     (int)w->answer_len, w->answer, answer);
         assert_int_equal(s[sel.chosen].answer_len, w->answer_len);
         assert_memory_equal(s[sel.chosen].answer, answer, w->answer_len);
     }
@@ -124,7 +131,8 @@ static void expect_pick(const vkt_select_sample *s, int n, vkt_select_rule rule,
 static void test_self_certainty(void **st) {
     (void)st;
     vkt_select_sample s[5];
-    // the most certain sample has no answer: skipped; B (2.0, index 2) ties A (2.0, index 3): lowest index
+    // the most certain sample has no answer: skipped; B (2.0, index 2) ties A (2.0, index 3):
+    // lowest index
     const char *a1[] = {"A", NULL, "B", "A"};
     double c1[] = {1.0, 5.0, 2.0, 2.0};
     mk(s, 4, a1, c1);
@@ -153,8 +161,10 @@ static void test_majority(void **st) {
     expect_pick(s, 5, VKT_SELECT_MAJORITY, 0.5, 0, "A");
     assert_int_equal(vkt_select(s, 5, VKT_SELECT_MAJORITY, 0.5, &sel, &err), VKT_OK);
     assert_int_equal(sel.n_cand, 3);
-    assert_int_equal(sel.cand[0].count, 2), assert_int_equal(sel.cand[1].count, 2), assert_int_equal(sel.cand[2].count, 1);
-    assert_int_equal(sel.cand[0].first, 0), assert_int_equal(sel.cand[1].first, 1), assert_int_equal(sel.cand[2].first, 4);
+    assert_int_equal(sel.cand[0].count, 2), assert_int_equal(sel.cand[1].count, 2),
+        assert_int_equal(sel.cand[2].count, 1);
+    assert_int_equal(sel.cand[0].first, 0), assert_int_equal(sel.cand[1].first, 1),
+        assert_int_equal(sel.cand[2].first, 4);
     assert_true(fabs(sel.cand[0].certainty_sum - 3.5) < 1e-15);
     assert_true(fabs(sel.cand[1].certainty_sum - 2.0) < 1e-15);
     int want_cand[] = {0, 1, 1, 0, 2};
@@ -295,22 +305,24 @@ static void test_accuracy(void **st) {
     vkt_error err = {0};
     assert_int_equal(vkt_select_accuracy(s, 3, 4, gold, Ns, 3, 0.5, acc, &err), VKT_OK);
     double want[3][3] = {
-        {5.0 / 12, 0.5, 1.0 / 3},  // self-certainty
-        {5.0 / 12, 0.5, 1.0 / 3},  // majority
-        {5.0 / 12, 0.5, 2.0 / 3},  // borda
+        {5.0 / 12, 0.5, 1.0 / 3}, // self-certainty
+        {5.0 / 12, 0.5, 1.0 / 3}, // majority
+        {5.0 / 12, 0.5, 2.0 / 3}, // borda
     };
     for (int r = 0; r < 3; r++)
         for (int j = 0; j < 3; j++)
             if (fabs(acc[r * 3 + j] - want[r][j]) > 1e-12)
-                fail_msg("%s N=%d: accuracy %g, expected %g", vkt_select_rule_name((vkt_select_rule)r), Ns[j],
-                         acc[r * 3 + j], want[r][j]);
+                fail_msg("%s N=%d: accuracy %g, expected %g",
+                         vkt_select_rule_name((vkt_select_rule)r), Ns[j], acc[r * 3 + j],
+                         want[r][j]);
     // N = 3 of 4: one group (samples 0-2) per prompt
     int N3 = 3;
     assert_int_equal(vkt_select_accuracy(s, 3, 4, gold, &N3, 1, 0.5, acc, &err), VKT_OK);
     // p0 {1,1,2}: sc "2" wrong, majority "1", Borda: ranks s2 (sqrt 3), s0 (sqrt 2), s1 (1) -> "1"
     // p1 {2,3,3}: sc "2" right; majority "3"; Borda: "2" sqrt 3 vs "3" sqrt 2 + 1 -> "3"
     // p2 {8,8,7}: sc "8"; majority "8"; Borda: "8" sqrt 3 + 1 vs "7" sqrt 2 -> "8"
-    assert_true(fabs(acc[0] - 1.0 / 3) < 1e-12 && fabs(acc[1] - 1.0 / 3) < 1e-12 && fabs(acc[2] - 1.0 / 3) < 1e-12);
+    assert_true(fabs(acc[0] - 1.0 / 3) < 1e-12 && fabs(acc[1] - 1.0 / 3) < 1e-12 &&
+                fabs(acc[2] - 1.0 / 3) < 1e-12);
     // errors: N out of range, no prompts
     int bad = 5;
     assert_int_equal(vkt_select_accuracy(s, 3, 4, gold, &bad, 1, 0.5, acc, &err), VKT_ERR_ARG);
@@ -320,9 +332,11 @@ static void test_accuracy(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_extract),      cmocka_unit_test(test_bad_regex),   cmocka_unit_test(test_rule_names),
-        cmocka_unit_test(test_self_certainty), cmocka_unit_test(test_majority), cmocka_unit_test(test_borda_weights),
-        cmocka_unit_test(test_one_sample),   cmocka_unit_test(test_select_errors), cmocka_unit_test(test_accuracy),
+        cmocka_unit_test(test_extract),    cmocka_unit_test(test_bad_regex),
+        cmocka_unit_test(test_rule_names), cmocka_unit_test(test_self_certainty),
+        cmocka_unit_test(test_majority),   cmocka_unit_test(test_borda_weights),
+        cmocka_unit_test(test_one_sample), cmocka_unit_test(test_select_errors),
+        cmocka_unit_test(test_accuracy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,7 +41,8 @@ static void test_warmup_invalid_falls(void **st) {
     TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", NULL, 24, 0, 11, 8, &before, &err));
     TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", NULL, 60, 32, 1e-2, 3, &loss, &err));
     TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", NULL, 24, 0, 11, 8, &after, &err));
-    print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after, loss);
+    print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after,
+                  loss);
     assert_true(before > 0.9);
     assert_true(after < 0.35);
     assert_true(loss < 0.5);
@@ -63,7 +64,8 @@ static void test_policy_extraction(void **st) {
     vkt_rng rng;
     vkt_rng_seed(&rng, 1);
     assert_int_equal(vkt_kuhn_policy_from_agent(&planted, 0, &rng, &got, NULL, &err), VKT_OK);
-    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) assert_true(fabs(got.bet[i] - want.bet[i]) < 1e-12);
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++)
+        assert_true(fabs(got.bet[i] - want.bet[i]) < 1e-12);
     vkt_agent_destroy(&planted);
 
     // A model with card-dependent answers (random weights, scaled up, then a short warm-up).
@@ -86,7 +88,7 @@ static void test_policy_extraction(void **st) {
     for (int t = 0; t < np; t++) pids[t] = (unsigned char)prompt[t];
     const char *s0 = "[Fold]", *s1 = "[Call]";
     for (int t = 0; t < 6; t++) a0[t] = (unsigned char)s0[t], a1[t] = (unsigned char)s1[t];
-    a0[6] = a1[6] = 256;  // <|endoftext|>
+    a0[6] = a1[6] = 256; // <|endoftext|>
     vkt_gen_prompt pr[2] = {{pids, np, 0}, {pids, np, 0}};
     const int32_t *cont[2] = {a0, a1};
     int nc[2] = {7, 7};
@@ -97,14 +99,14 @@ static void test_policy_extraction(void **st) {
     double direct = 1.0 / (1.0 + exp(s0l - s1l));
     double spread = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
-        print_message("%-4s batched %.6f per-state %.6f legal mass %.4f\n", vkt_kuhn_infostate_name(i), batched.bet[i],
-                      per_state.bet[i], mass[i]);
+        print_message("%-4s batched %.6f per-state %.6f legal mass %.4f\n",
+                      vkt_kuhn_infostate_name(i), batched.bet[i], per_state.bet[i], mass[i]);
         assert_true(fabs(batched.bet[i] - per_state.bet[i]) < 1e-5);
         assert_true(batched.bet[i] > 0 && batched.bet[i] < 1 && mass[i] > 0 && mass[i] <= 1 + 1e-6);
         spread += fabs(batched.bet[i] - batched.bet[0]);
     }
     assert_true(fabs(batched.bet[i1pb] - direct) < 1e-5);
-    assert_true(spread > 0);  // states are told apart (not one constant)
+    assert_true(spread > 0); // states are told apart (not one constant)
     vkt_agent_destroy(&ma);
     vkt_gen_destroy(gen);
     vkt_model_destroy(m);
@@ -136,19 +138,22 @@ static void test_resume_equivalence(void **st) {
         const bool reg = cfg == 2;
         if (reg) o.pg.kl_coef = 0.5, o.pg.entropy_coef = 0.05;
         if (cfg == 3) o.game = "tictactoe", o.games_per_update = 8;
-        if (cfg == 4) o.game = "kuhn,offswitch", o.games_per_update = 32;  // 16 each: 2 episodes x 8 replays
-        if (cfg == 5)  // annealed over the last 3/4 of the N updates: the resumed half decays it
-            o.kl_uniform = 0.3, o.kl_anneal = 0.75, o.games_target = (int64_t)N * o.games_per_update;
+        if (cfg == 4)
+            o.game = "kuhn,offswitch", o.games_per_update = 32; // 16 each: 2 episodes x 8 replays
+        if (cfg == 5) // annealed over the last 3/4 of the N updates: the resumed half decays it
+            o.kl_uniform = 0.3, o.kl_anneal = 0.75,
+            o.games_target = (int64_t)N * o.games_per_update;
         const int context = cfg >= 3 ? 128 : 64;
         // Straight.
         vkt_model *a = test_gpt2(ctx, 1, context, 31);
         TEST_OK_ERR(ctx, err, vkt_rl_warmup(a, o.game, NULL, 40, 16, 1e-2, 4, NULL, &err));
         vkt_model *b = test_gpt2(ctx, 1, context, 99);
         const vkt_params *ps = vkt_model_params(a);
-        float *pa = malloc(ps->total * 4), *pb = malloc(ps->total * 4), *ma1 = malloc(ps->total * 4),
-              *ma2 = malloc(ps->total * 4), *mb1 = malloc(ps->total * 4), *mb2 = malloc(ps->total * 4);
+        float *pa = malloc(ps->total * 4), *pb = malloc(ps->total * 4),
+              *ma1 = malloc(ps->total * 4), *ma2 = malloc(ps->total * 4),
+              *mb1 = malloc(ps->total * 4), *mb2 = malloc(ps->total * 4);
         TEST_OK(ctx, vkt_model_get_params(a, pa));
-        TEST_OK(ctx, vkt_model_set_params(b, pa));  // b starts where a starts (moments zero in both)
+        TEST_OK(ctx, vkt_model_set_params(b, pa)); // b starts where a starts (moments zero in both)
         vkt_rl_sp sa, sb;
         TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sa, a, &o, &err));
         vkt_rl_sp_stats us;
@@ -159,12 +164,12 @@ static void test_resume_equivalence(void **st) {
             // With a regularizer every turn is trained (A == 0 turns carry its gradient).
             if (reg) assert_int_equal(us.kept, us.decisions);
         }
-        if (cfg == 0) assert_true(dropped > 0);  // group advantages: singletons and ties are A == 0
+        if (cfg == 0) assert_true(dropped > 0); // group advantages: singletons and ties are A == 0
         assert_true(kept > 0);
         assert_true(us.sample_entropy > 0);
         if (reg) {
-            print_message("entropy %.4f (sampling %.4f), kl to the reference %.3g\n", us.entropy, us.sample_entropy,
-                          us.pg.kl_ref);
+            print_message("entropy %.4f (sampling %.4f), kl to the reference %.3g\n", us.entropy,
+                          us.sample_entropy, us.pg.kl_ref);
             assert_true(us.entropy > 0 && us.pg.kl_ref > 0);
         } else {
             assert_true(us.entropy == 0 && us.pg.kl_ref == 0);
@@ -200,25 +205,32 @@ static void test_resume_equivalence(void **st) {
             vkt_model_destroy(d);
             TEST_OK_ERR(ctx, err, vkt_rl_sp_load_ref(&sc, refdir, &err));
         } else {
-            assert_int_equal(vkt_rl_sp_load_ref(&sc, refdir, &err), VKT_ERR_ARG);  // no reference without KL
+            assert_int_equal(vkt_rl_sp_load_ref(&sc, refdir, &err),
+                             VKT_ERR_ARG); // no reference without KL
         }
         for (int u = N / 2; u < N; u++) TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sc, &us, &err));
         TEST_OK(ctx, vkt_model_get_params(a, pa));
         TEST_OK(ctx, vkt_model_get_params(c, pb));
         TEST_OK(ctx, vkt_model_get_optim(a, ma1, ma2));
         TEST_OK(ctx, vkt_model_get_optim(c, mb1, mb2));
-        const char *extra = reg ? " + entropy + kl" : o.kl_uniform > 0 ? " + kl-uniform annealed" : "";
-        if (o.kl_uniform > 0) assert_true(us.kl_uniform_coef > 0 && us.kl_uniform_coef < 0.3);  // decayed
-        print_message("%s, %s%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam steps %d/%d\n", o.game,
-                      vkt_rl_adv_mode_name(o.adv), extra, N, N / 2, N / 2, (long long)sa.games, (long long)sc.games,
-                      sa.adam_step, sc.adam_step);
+        const char *extra = reg                ? " + entropy + kl"
+                            : o.kl_uniform > 0 ? " + kl-uniform annealed"
+                                               : "";
+        if (o.kl_uniform > 0)
+            assert_true(us.kl_uniform_coef > 0 && us.kl_uniform_coef < 0.3); // decayed
+        print_message("%s, %s%s: %d updates straight vs %d + resume + %d: games %lld/%lld, adam "
+                      "steps %d/%d\n",
+                      o.game, vkt_rl_adv_mode_name(o.adv), extra, N, N / 2, N / 2,
+                      (long long)sa.games, (long long)sc.games, sa.adam_step, sc.adam_step);
         assert_memory_equal(pa, pb, ps->total * 4);
         assert_memory_equal(ma1, mb1, ps->total * 4);
         assert_memory_equal(ma2, mb2, ps->total * 4);
-        assert_true(sa.games == sc.games && sa.updates == sc.updates && sa.adam_step == sc.adam_step);
+        assert_true(sa.games == sc.games && sa.updates == sc.updates &&
+                    sa.adam_step == sc.adam_step);
         assert_memory_equal(sa.avg_num, sc.avg_num, sizeof sa.avg_num);
         assert_memory_equal(&sa.rae, &sc.rae, sizeof sa.rae);
-        assert_true(sa.avg_den == sc.avg_den && sa.invalid == sc.invalid && sa.decisions == sc.decisions);
+        assert_true(sa.avg_den == sc.avg_den && sa.invalid == sc.invalid &&
+                    sa.decisions == sc.decisions);
         vkt_rl_sp_free(&sa), vkt_rl_sp_free(&sc);
         vkt_model_destroy(a), vkt_model_destroy(c);
         free(pa), free(pb), free(ma1), free(ma2), free(mb1), free(mb2);
@@ -251,7 +263,7 @@ static void test_mix_baselines(void **st) {
     for (int i = 0; i < s.mix.n; i++) {
         ro.specs[i] = s.mix.g[i].spec, ro.count[i] = s.share[i], ro.spec_replays[i] = s.replays[i];
         assert_int_equal(s.share[i], 8);
-        assert_int_equal(s.replays[i], 1);  // replays only under group modes
+        assert_int_equal(s.replays[i], 1); // replays only under group modes
     }
     vkt_rl_rollout r;
     TEST_OK_ERR(ctx, err, vkt_rl_rollout_run(m, s.gen, &ro, &r, &err));
@@ -260,7 +272,9 @@ static void test_mix_baselines(void **st) {
     for (int g = 0; g < r.n_games; g++)
         for (int p = 0; p < s.mix.g[r.spec[g]].players; p++) {
             double A;
-            assert_int_equal(vkt_rae_advantage(&want, r.spec[g], p, r.returns[g * VKT_GAME_MAX_PLAYERS + p], &A, NULL), VKT_OK);
+            assert_int_equal(vkt_rae_advantage(&want, r.spec[g], p,
+                                               r.returns[g * VKT_GAME_MAX_PLAYERS + p], &A, NULL),
+                             VKT_OK);
         }
     vkt_rl_sp_stats us;
     TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
@@ -269,19 +283,20 @@ static void test_mix_baselines(void **st) {
     assert_memory_equal(&s.rae, &want, sizeof want);
     for (int g = 0; g < VKT_RL_MAX_GAMES; g++)
         for (int p = 0; p < VKT_RL_MAX_ROLES; p++) {
-            int64_t n = g < 2 || (g == 2 && p == 0) ? 8 : 0;  // offswitch has one seat
+            int64_t n = g < 2 || (g == 2 && p == 0) ? 8 : 0; // offswitch has one seat
             assert_int_equal(s.rae.updates[g][p], n);
             if (!n) assert_true(s.rae.b[g][p] == 0);
         }
-    print_message("baselines after one update: kuhn %.4f/%.4f, tictactoe %.4f/%.4f, offswitch %.4f\n", s.rae.b[0][0],
-                  s.rae.b[0][1], s.rae.b[1][0], s.rae.b[1][1], s.rae.b[2][0]);
+    print_message(
+        "baselines after one update: kuhn %.4f/%.4f, tictactoe %.4f/%.4f, offswitch %.4f\n",
+        s.rae.b[0][0], s.rae.b[0][1], s.rae.b[1][0], s.rae.b[1][1], s.rae.b[2][0]);
     int dec = 0;
     for (int i = 0; i < 3; i++) {
         assert_int_equal(us.per_game[i].games, 8);
         dec += us.per_game[i].decisions;
     }
     assert_int_equal(dec, us.decisions);
-    assert_int_equal(us.per_game[2].decisions, 8);  // one decision per off-switch episode
+    assert_int_equal(us.per_game[2].decisions, 8); // one decision per off-switch episode
     // The Kuhn average takes only the Kuhn games.
     assert_true(s.avg_den == 8 && s.kuhn == 0);
     vkt_rl_sp_free(&s);
@@ -316,10 +331,8 @@ static void test_bad_options(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_policy_extraction),
-        cmocka_unit_test(test_warmup_invalid_falls),
-        cmocka_unit_test(test_resume_equivalence),
+        cmocka_unit_test(test_bad_options),          cmocka_unit_test(test_policy_extraction),
+        cmocka_unit_test(test_warmup_invalid_falls), cmocka_unit_test(test_resume_equivalence),
         cmocka_unit_test(test_mix_baselines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

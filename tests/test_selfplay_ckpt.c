@@ -21,9 +21,7 @@
 #include "support_cli.h"
 #include "support_files.h"
 
-static void put(const char *path, const char *text) {
-    test_write_bytes(path, text, strlen(text));
-}
+static void put(const char *path, const char *text) { test_write_bytes(path, text, strlen(text)); }
 
 // Flips the first byte of path (same size: only the hash can tell).
 static void flip(const char *path) {
@@ -56,12 +54,14 @@ static void test_manifest_subdir(void **state) {
     snprintf(p, sizeof p, "%s/ref/model.safetensors", gen);
     flip(p);
     assert_int_not_equal(vkt_ckpt_manifest_verify(gen, &step, &err), VKT_OK);
-    if (!strstr(err.msg, "ref/model.safetensors") || !strstr(err.msg, "hash")) fail_msg("%s", err.msg);
-    flip(p);  // restored
+    if (!strstr(err.msg, "ref/model.safetensors") || !strstr(err.msg, "hash"))
+        fail_msg("%s", err.msg);
+    flip(p); // restored
     assert_int_equal(vkt_ckpt_manifest_verify(gen, &step, &err), VKT_OK);
-    snprintf(p, sizeof p, "%s/ref/extra.json", gen), put(p, "{}");  // a file beside the listed ones
+    snprintf(p, sizeof p, "%s/ref/extra.json", gen), put(p, "{}"); // a file beside the listed ones
     assert_int_not_equal(vkt_ckpt_manifest_verify(gen, &step, &err), VKT_OK);
-    if (!strstr(err.msg, "ref/extra.json") || !strstr(err.msg, "not in the manifest")) fail_msg("%s", err.msg);
+    if (!strstr(err.msg, "ref/extra.json") || !strstr(err.msg, "not in the manifest"))
+        fail_msg("%s", err.msg);
     // Removing the run removes the subdirectory with it.
     assert_int_equal(vkt_ckpt_clear(test_dir(), &err), VKT_OK);
     assert_int_not_equal(access(gen, F_OK), 0);
@@ -74,11 +74,15 @@ static void test_kinds_refused(void **state) {
     char args[2048], *e = NULL;
     const char *sp = test_path("sp");
     test_sh("mkdir -p '%s/ckpt-1'", sp);
-    put(test_path("sp/checkpoint.json"), "{\"format\": \"vkt checkpoint\", \"kind\": \"selfplay\", \"step\": 1}");
-    put(test_path("data.txt"), "abc def ghi jkl mno pqr stu vwx yz abc def ghi jkl mno pqr stu vwx yz");
-    snprintf(args, sizeof args, "train --data %s --out %s --overwrite --steps 1", test_path("data.txt"), sp);
+    put(test_path("sp/checkpoint.json"),
+        "{\"format\": \"vkt checkpoint\", \"kind\": \"selfplay\", \"step\": 1}");
+    put(test_path("data.txt"),
+        "abc def ghi jkl mno pqr stu vwx yz abc def ghi jkl mno pqr stu vwx yz");
+    snprintf(args, sizeof args, "train --data %s --out %s --overwrite --steps 1",
+             test_path("data.txt"), sp);
     assert_int_equal(test_cli(args, NULL, NULL, &e), 2);
-    if (!strstr(e, "self-play run") || !strstr(e, "training run") || !strstr(e, sp)) fail_msg("%s", e);
+    if (!strstr(e, "self-play run") || !strstr(e, "training run") || !strstr(e, sp))
+        fail_msg("%s", e);
     free(e);
     snprintf(args, sizeof args, "selfplay --out %s --games 0", sp);
     assert_int_equal(test_cli(args, NULL, NULL, &e), 2);
@@ -88,7 +92,8 @@ static void test_kinds_refused(void **state) {
     test_sh("mkdir -p '%s' && echo '{}' > '%s/trainer_state.json'", tr, tr);
     snprintf(args, sizeof args, "selfplay --out %s --overwrite --games 0", tr);
     assert_int_equal(test_cli(args, NULL, NULL, &e), 2);
-    if (!strstr(e, "self-play run") || !strstr(e, "training run") || !strstr(e, tr)) fail_msg("%s", e);
+    if (!strstr(e, "self-play run") || !strstr(e, "training run") || !strstr(e, tr))
+        fail_msg("%s", e);
     free(e);
     snprintf(args, sizeof args, "selfplay --out %s --resume", test_path("none"));
     assert_int_equal(test_cli(args, NULL, NULL, &e), 2);
@@ -96,8 +101,9 @@ static void test_kinds_refused(void **state) {
     free(e);
 }
 
-static const char *small = "--game kuhn --layers 1 --width 32 --heads 2 --warmup-steps 3 --warmup-rows 16 "
-                           "--games-per-update 24 --eval-every 100 --eval-games 4 --kl-coef 0.1 --json";
+static const char *small =
+    "--game kuhn --layers 1 --width 32 --heads 2 --warmup-steps 3 --warmup-rows 16 "
+    "--games-per-update 24 --eval-every 100 --eval-games 4 --kl-coef 0.1 --json";
 
 static json_t *run(const char *dir, const char *extra, char **err_text) {
     char args[2048], *out = NULL;
@@ -126,8 +132,9 @@ static void test_run_resume(void **state) {
     assert_int_equal(jint(j, "updates"), 2);
     json_decref(j);
     // Two whole checkpoints, each with the self-play state and the KL reference.
-    const char *files[] = {"config.json", "model.safetensors", "optimizer.safetensors", "rl_state.json",
-                           "run_options.json", "ref/config.json", "ref/model.safetensors", "checkpoint.json"};
+    const char *files[] = {"config.json",           "model.safetensors", "optimizer.safetensors",
+                           "rl_state.json",         "run_options.json",  "ref/config.json",
+                           "ref/model.safetensors", "checkpoint.json"};
     for (int g = 1; g <= 2; g++)
         for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
             snprintf(p, sizeof p, "%s/ckpt-%d/%s", dir, g, files[i]);
@@ -153,9 +160,10 @@ static void test_run_resume(void **state) {
     flip(p);
     e = NULL;
     j = run(dir, "--resume --games 72", &e);
-    if (!strstr(e, "ckpt-2/rl_state.json") || !strstr(e, "ckpt-1") || !strstr(e, "skipping")) fail_msg("%s", e);
+    if (!strstr(e, "ckpt-2/rl_state.json") || !strstr(e, "ckpt-1") || !strstr(e, "skipping"))
+        fail_msg("%s", e);
     free(e);
-    assert_int_equal(jint(j, "updates"), 3);  // 1 + 2
+    assert_int_equal(jint(j, "updates"), 3); // 1 + 2
     assert_int_equal(jint(j, "games"), 72);
     json_decref(j);
     // The only one left (--keep-last 1) changed: refused, naming the file.
@@ -163,12 +171,15 @@ static void test_run_resume(void **state) {
     flip(p);
     snprintf(args, sizeof args, "selfplay %s --out %s --resume --games 96", small, dir);
     assert_int_equal(test_cli(args, NULL, NULL, &e), 1);
-    if (!strstr(e, "ckpt-3/rl_state.json") || !strstr(e, "no complete checkpoint")) fail_msg("%s", e);
+    if (!strstr(e, "ckpt-3/rl_state.json") || !strstr(e, "no complete checkpoint"))
+        fail_msg("%s", e);
     free(e);
-    flip(p);  // restored
+    flip(p); // restored
     // The layout of an older vkt: the checkpoint's files at the top, no manifest.
-    test_sh("cd '%s' && rm -f checkpoint.json config.json model.safetensors optimizer.safetensors rl_state.json "
-       "run_options.json && mv ckpt-3/* . && rm -rf ckpt-3 checkpoint.json", dir);
+    test_sh("cd '%s' && rm -f checkpoint.json config.json model.safetensors optimizer.safetensors "
+            "rl_state.json "
+            "run_options.json && mv ckpt-3/* . && rm -rf ckpt-3 checkpoint.json",
+            dir);
     e = NULL;
     j = run(dir, "--resume --games 96", &e);
     if (!strstr(e, "without verifying")) fail_msg("%s", e);
@@ -177,7 +188,7 @@ static void test_run_resume(void **state) {
     json_decref(j);
     snprintf(p, sizeof p, "%s/ckpt-4/ref/model.safetensors", dir);
     assert_int_equal(access(p, F_OK), 0);
-    snprintf(p, sizeof p, "%s/ref", dir);  // the old top-level reference is gone
+    snprintf(p, sizeof p, "%s/ref", dir); // the old top-level reference is gone
     assert_int_not_equal(access(p, F_OK), 0);
     // --overwrite replaces the run.
     j = run(dir, "--overwrite --games 24", NULL);
@@ -194,8 +205,10 @@ static void drop_run_fields(json_t *j) {
     void *tmp;
     json_object_foreach_safe(j, tmp, k, v) {
         size_t n = strlen(k);
-        if (!strcmp(k, "out") || strstr(k, "time") || (n > 2 && !strcmp(k + n - 2, "_s"))) json_object_del(j, k);
-        else if (json_is_object(v)) drop_run_fields(v);
+        if (!strcmp(k, "out") || strstr(k, "time") || (n > 2 && !strcmp(k + n - 2, "_s")))
+            json_object_del(j, k);
+        else if (json_is_object(v))
+            drop_run_fields(v);
     }
 }
 
@@ -220,7 +233,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_manifest_subdir, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_kinds_refused, test_dir_setup, test_dir_teardown),
         cmocka_unit_test_setup_teardown(test_run_resume, test_dir_setup, test_dir_teardown),
-        cmocka_unit_test_setup_teardown(test_resume_reports_as_straight, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_reports_as_straight, test_dir_setup,
+                                        test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

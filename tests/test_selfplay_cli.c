@@ -31,7 +31,8 @@ static const char *small = "--layers 1 --width 32 --heads 2 --warmup-steps 3 --w
 // Runs selfplay with --json into dir; returns the parsed summary.
 static json_t *run_json(const char *game, const char *extra, const char *dir) {
     char args[1024];
-    snprintf(args, sizeof args, "selfplay --game %s %s %s --out %s --json", game, small, extra, dir);
+    snprintf(args, sizeof args, "selfplay --game %s %s %s --out %s --json", game, small, extra,
+             dir);
     return test_cli_json(args);
 }
 
@@ -61,7 +62,8 @@ static json_t *metrics_lines(void) {
 
 static void check_rates(json_t *e, int games) {
     assert_int_equal(json_integer_value(path(e, "games", NULL, NULL)), games);
-    double w = json_number_value(path(e, "win", NULL, NULL)), d = json_number_value(path(e, "draw", NULL, NULL));
+    double w = json_number_value(path(e, "win", NULL, NULL)),
+           d = json_number_value(path(e, "draw", NULL, NULL));
     double l = json_number_value(path(e, "loss", NULL, NULL));
     assert_true(fabs(w + d + l - 1) < 1e-9);
     for (int k = 0; k < 2; k++) {
@@ -79,12 +81,12 @@ static void test_tictactoe_and_mix(void **st) {
     assert_int_equal(json_integer_value(path(j, "games", NULL, NULL)), 0);
     check_rates(path(j, "vs_random", NULL, NULL), 6);
     check_rates(path(j, "vs_minimax", NULL, NULL), 6);
-    assert_null(json_object_get(j, "exploitability"));  // Kuhn-only
+    assert_null(json_object_get(j, "exploitability")); // Kuhn-only
     json_decref(j);
     // A mix: per-game objects, Kuhn's exact analysis beside them; two updates of 4 + 4 games
     // (a new run in the same --out: --overwrite, else exit 2).
-    j = run_json("kuhn,tictactoe", "--games 16 --games-per-update 8 --eval-every 1 --eval-games 4 --overwrite",
-                 dir);
+    j = run_json("kuhn,tictactoe",
+                 "--games 16 --games-per-update 8 --eval-every 1 --eval-games 4 --overwrite", dir);
     check_rates(path(j, "per_game", "kuhn", "vs_nash"), 4);
     check_rates(path(j, "per_game", "tictactoe", "vs_minimax"), 4);
     assert_true(json_is_number(path(j, "exploitability", NULL, NULL)));
@@ -111,24 +113,32 @@ static void test_tictactoe_and_mix(void **st) {
 static void test_offswitch(void **st) {
     (void)st;
     const char *dir = test_dir();
-    json_t *j = run_json("offswitch", "--explore sample --games 16 --games-per-update 16 --eval-episodes 40", dir);
+    json_t *j = run_json(
+        "offswitch", "--explore sample --games 16 --games-per-update 16 --eval-episodes 40", dir);
     assert_int_equal(json_integer_value(path(j, "episodes", NULL, NULL)), 40);
     double wait = json_number_value(path(j, "fixed_regret", "wait", NULL));
     assert_true(wait > 0 && wait < json_number_value(path(j, "fixed_regret", "act", NULL)));
     assert_string_equal(json_string_value(path(j, "best_fixed", NULL, NULL)), "wait");
-    double r = json_number_value(path(j, "regret", NULL, NULL)), a = json_number_value(path(j, "agreement", NULL, NULL));
+    double r = json_number_value(path(j, "regret", NULL, NULL)),
+           a = json_number_value(path(j, "agreement", NULL, NULL));
     assert_true(r >= 0 && a >= 0 && a <= 1);
     assert_true(json_is_boolean(path(j, "beats_fixed", NULL, NULL)));
     double pc = 0;
-    for (int k = 0; k < 3; k++) pc += json_number_value(path(j, "p_choice", k == 0 ? "act" : k == 1 ? "off" : "wait", NULL));
+    for (int k = 0; k < 3; k++)
+        pc += json_number_value(path(j, "p_choice",
+                                     k == 0   ? "act"
+                                     : k == 1 ? "off"
+                                              : "wait",
+                                     NULL));
     assert_true(fabs(pc - 1) < 1e-6);
     const char *csv = json_string_value(path(j, "deference_csv", NULL, NULL));
     FILE *f = fopen(csv, "r");
     assert_non_null(f);
     char line[1024];
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "delta_lo,delta_hi,episodes,mean_delta,theory_p_wait,model_p_wait,model_p_wait_se,"
-                              "model_p_act,model_p_off\n");
+    assert_string_equal(
+        line, "delta_lo,delta_hi,episodes,mean_delta,theory_p_wait,model_p_wait,model_p_wait_se,"
+              "model_p_act,model_p_off\n");
     int episodes = 0;
     while (fgets(line, sizeof line, f)) {
         double lo, hi;
@@ -168,7 +178,8 @@ static void test_bad_games(void **st) {
     assert_non_null(strstr(out, "--kl-uniform"));
     free(out);
     // The KL-to-uniform term needs every legal answer: refused for negotiation's ~400.
-    assert_int_equal(test_cli("selfplay --game negotiation --kl-uniform 0.1 --games 1", NULL, NULL, &err), 2);
+    assert_int_equal(
+        test_cli("selfplay --game negotiation --kl-uniform 0.1 --games 1", NULL, NULL, &err), 2);
     assert_non_null(strstr(err, "too many legal moves"));
     free(err);
     assert_int_equal(test_cli("selfplay --kl-uniform -1 --games 1", NULL, NULL, &err), 2);
@@ -183,7 +194,8 @@ static void test_bad_games(void **st) {
     assert_non_null(strstr(err, "auto, on or off"));
     free(err);
     // Format credit needs every legal answer too.
-    assert_int_equal(test_cli("selfplay --game negotiation --format-credit on --games 1", NULL, NULL, &err), 2);
+    assert_int_equal(
+        test_cli("selfplay --game negotiation --format-credit on --games 1", NULL, NULL, &err), 2);
     assert_non_null(strstr(err, "format_credit needs every legal answer"));
     free(err);
 }
@@ -194,11 +206,14 @@ static void test_kl_uniform(void **st) {
     (void)st;
     const char *dir = test_dir();
     // --kl-anneal 1: the coefficient decays from the start, 0.25 then 0.125 at half the games.
-    json_t *j = run_json("kuhn", "--games 48 --games-per-update 24 --kl-uniform 0.25 --kl-anneal 1 --eval-every 2 "
-                         "--eval-games 4", dir);
+    json_t *j =
+        run_json("kuhn",
+                 "--games 48 --games-per-update 24 --kl-uniform 0.25 --kl-anneal 1 --eval-every 2 "
+                 "--eval-games 4",
+                 dir);
     assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 2);
     assert_true(json_number_value(path(j, "kl_anneal", NULL, NULL)) == 1);
-    assert_true(json_is_true(path(j, "format_credit", NULL, NULL)));  // auto: on for kuhn
+    assert_true(json_is_true(path(j, "format_credit", NULL, NULL))); // auto: on for kuhn
     json_decref(j);
     json_t *lines = metrics_lines(), *o;
     size_t k;
@@ -206,9 +221,10 @@ static void test_kl_uniform(void **st) {
     json_array_foreach(lines, k, o) {
         if (json_object_get(o, "update")) {
             updates++;
-            assert_true(json_number_value(path(o, "kl_uniform_coef", NULL, NULL)) == 0.25 / updates);
+            assert_true(json_number_value(path(o, "kl_uniform_coef", NULL, NULL)) ==
+                        0.25 / updates);
             int rows = (int)json_integer_value(path(o, "uniform_rows", NULL, NULL));
-            assert_true(rows >= 2 && rows <= 24 && rows % 2 == 0);  // two answers per Kuhn state
+            assert_true(rows >= 2 && rows <= 24 && rows % 2 == 0); // two answers per Kuhn state
             assert_true(json_number_value(path(o, "kl_uniform", NULL, NULL)) > 0);
             double mass = json_number_value(path(o, "legal_mass", NULL, NULL));
             assert_true(mass > 0 && mass <= 1 + 1e-6);
@@ -216,7 +232,7 @@ static void test_kl_uniform(void **st) {
             // run's are mostly invalid; test_rl_rollout checks the marks).
             const json_int_t ft = json_integer_value(path(o, "format_turns", NULL, NULL));
             assert_true(ft >= 0 && ft <= json_integer_value(path(o, "decisions", NULL, NULL)) -
-                                              json_integer_value(path(o, "invalid", NULL, NULL)));
+                                             json_integer_value(path(o, "invalid", NULL, NULL)));
             assert_true(json_integer_value(path(o, "invalid_clamped", NULL, NULL)) <=
                         json_integer_value(path(o, "invalid", NULL, NULL)));
         }
@@ -228,7 +244,8 @@ static void test_kl_uniform(void **st) {
     assert_non_null(ro);
     assert_true(json_number_value(path(ro, "kl_uniform", NULL, NULL)) == 0.25);
     assert_true(json_number_value(path(ro, "kl_anneal", NULL, NULL)) == 1);
-    assert_int_equal(json_integer_value(path(ro, "format_credit", NULL, NULL)), -1);  // auto, resolved again
+    assert_int_equal(json_integer_value(path(ro, "format_credit", NULL, NULL)),
+                     -1); // auto, resolved again
     json_decref(ro);
 }
 
@@ -239,7 +256,8 @@ static void test_kl_uniform(void **st) {
 static void test_offswitch_explore(void **st) {
     (void)st;
     const char *dir = test_dir();
-    const char *args = "--lr-warmup 2 --games 48 --games-per-update 24 --eval-episodes 30 --no-plot";  // auto: all
+    const char *args =
+        "--lr-warmup 2 --games 48 --games-per-update 24 --eval-episodes 30 --no-plot"; // auto: all
     json_t *j = run_json("offswitch", args, dir);
     assert_string_equal(json_string_value(path(j, "explore", NULL, NULL)), "all");
     assert_true(json_is_null(path(j, "invalid_rate", NULL, NULL)));
@@ -247,7 +265,8 @@ static void test_offswitch_explore(void **st) {
     assert_true(inv >= 0 && inv <= 1);
     assert_int_equal(json_integer_value(path(j, "updates", NULL, NULL)), 2);
     assert_int_equal(json_integer_value(path(j, "lr_warmup", NULL, NULL)), 2);
-    assert_true(json_number_value(path(j, "kl_uniform", NULL, NULL)) == 0.01);  // its auto value here
+    assert_true(json_number_value(path(j, "kl_uniform", NULL, NULL)) ==
+                0.01); // its auto value here
     json_decref(j);
     json_t *lines = metrics_lines(), *o;
     size_t k;
@@ -256,9 +275,10 @@ static void test_offswitch_explore(void **st) {
         if (json_object_get(o, "update")) {
             updates++;
             assert_int_equal(json_integer_value(path(o, "decisions", NULL, NULL)), 24);
-            assert_int_equal(json_integer_value(path(o, "uniform_rows", NULL, NULL)), 24);  // 8 episodes x 3
+            assert_int_equal(json_integer_value(path(o, "uniform_rows", NULL, NULL)),
+                             24); // 8 episodes x 3
             assert_int_equal(json_integer_value(path(o, "invalid", NULL, NULL)), 0);
-            assert_true(json_integer_value(path(o, "kept", NULL, NULL)) > 0);  // act pays U, off 0
+            assert_true(json_integer_value(path(o, "kept", NULL, NULL)) > 0); // act pays U, off 0
         }
     }
     json_decref(lines);

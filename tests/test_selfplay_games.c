@@ -28,7 +28,7 @@
 typedef struct e2e_case {
     const char *game;
     int warmup_steps;
-    double bound;        // invalid-move rate after the warm-up and during RL stays below this
+    double bound; // invalid-move rate after the warm-up and during RL stays below this
 } e2e_case;
 
 // Warm-up, invalid rates, `updates` RL updates, one evaluation.
@@ -38,28 +38,36 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     vkt_model *m = test_gpt2(ctx, 2, 128, 5);
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
-    o.game = c->game, o.games_per_update = games_per_update, o.micro_rows = 32, o.lr = 3e-3, o.seed = 3;
-    o.explore = VKT_RL_EXPLORE_SAMPLE;  // sampled answers: the invalid rate during RL is measured (offswitch
-                                        // explores by default: test_selfplay_cli, test_rl_rollout)
+    o.game = c->game, o.games_per_update = games_per_update, o.micro_rows = 32, o.lr = 3e-3,
+    o.seed = 3;
+    o.explore =
+        VKT_RL_EXPLORE_SAMPLE; // sampled answers: the invalid rate during RL is measured (offswitch
+                               // explores by default: test_selfplay_cli, test_rl_rollout)
     vkt_rl_sp s;
     TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
     double before, after, loss;
-    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens, &before, &err));
+    TEST_OK_ERR(ctx, err,
+                vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens,
+                                    &before, &err));
     // Shorter and faster than the defaults (1e-2: the format, not which cells are free).
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, c->game, NULL, c->warmup_steps, 32, 1e-2, 3, &loss, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens, &after, &err));
+    TEST_OK_ERR(ctx, err,
+                vkt_rl_warmup(m, c->game, NULL, c->warmup_steps, 32, 1e-2, 3, &loss, &err));
+    TEST_OK_ERR(ctx, err,
+                vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens,
+                                    &after, &err));
     vkt_rl_sp_free(&s);
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));  // the warm-up re-planned the model
-    print_message("%s: invalid-move rate before the warm-up %.3f, after %.3f (answer loss %.3f, %d steps)\n", c->game,
-                  before, after, loss, c->warmup_steps);
+    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err)); // the warm-up re-planned the model
+    print_message(
+        "%s: invalid-move rate before the warm-up %.3f, after %.3f (answer loss %.3f, %d steps)\n",
+        c->game, before, after, loss, c->warmup_steps);
     assert_true(before > 0.9);
     assert_true(after < c->bound);
     vkt_rl_sp_stats us;
     int64_t inv = 0, dec = 0;
     for (int u = 0; u < updates; u++) {
         TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
-        print_message("  update %d: %d decisions, %d invalid (%.3f), %d kept\n", u + 1, us.decisions, us.invalid,
-                      (double)us.invalid / us.decisions, us.kept);
+        print_message("  update %d: %d decisions, %d invalid (%.3f), %d kept\n", u + 1,
+                      us.decisions, us.invalid, (double)us.invalid / us.decisions, us.kept);
         assert_true(us.kept > 0);
         assert_int_equal(us.per_game[0].games, games_per_update);
         assert_int_equal(us.per_game[0].decisions, us.decisions);
@@ -70,16 +78,21 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     assert_int_equal(s.games, (int64_t)updates * games_per_update);
     if (s.mix.g[0].strong) {
         vkt_rl_eval er, es;
-        TEST_OK_ERR(ctx, err, vkt_rl_eval_vs(m, s.gen, c->game, NULL, "random", 8, 21, s.max_new_tokens, &er, &err));
-        TEST_OK_ERR(ctx, err, vkt_rl_eval_vs(m, s.gen, c->game, NULL, s.mix.g[0].strong, 8, 22, s.max_new_tokens, &es, &err));
+        TEST_OK_ERR(
+            ctx, err,
+            vkt_rl_eval_vs(m, s.gen, c->game, NULL, "random", 8, 21, s.max_new_tokens, &er, &err));
+        TEST_OK_ERR(ctx, err,
+                    vkt_rl_eval_vs(m, s.gen, c->game, NULL, s.mix.g[0].strong, 8, 22,
+                                   s.max_new_tokens, &es, &err));
         for (int k = 0; k < 2; k++) {
             assert_int_equal(er.seat_games[k], 4);
             assert_true(fabs(er.seat_win[k] + er.seat_draw[k] + er.seat_loss[k] - 1) < 1e-12);
         }
         assert_true(fabs(es.win + es.draw + es.loss - 1) < 1e-12);
         assert_true(fabs(er.win - (er.seat_win[0] + er.seat_win[1]) / 2) < 1e-12);
-        print_message("  vs random: win %.2f loss %.2f invalid %.2f; vs %s: loss %.2f invalid %.2f\n", er.win, er.loss,
-                      er.invalid, s.mix.g[0].strong, es.loss, es.invalid);
+        print_message(
+            "  vs random: win %.2f loss %.2f invalid %.2f; vs %s: loss %.2f invalid %.2f\n", er.win,
+            er.loss, er.invalid, s.mix.g[0].strong, es.loss, es.invalid);
     }
     vkt_rl_sp_free(&s);
     vkt_model_destroy(m);
@@ -123,11 +136,11 @@ static void test_offswitch(void **st) {
         spread += fabs(p[i] - p[i % 3]);
     }
     for (int i = 0; i < N; i++) assert_true(mass[i] > 0 && mass[i] <= 1 + 1e-6);
-    assert_true(spread > 0);  // episodes are told apart
+    assert_true(spread > 0); // episodes are told apart
     vkt_offswitch_eval ev;
     TEST_OK_ERR(ctx, err, vkt_offswitch_eval_probs(eps, N, p, &ev, &err));
-    print_message("offswitch (20 warm-up steps): agreement %.3f regret %.4f, always wait %.4f\n", ev.agreement, ev.regret,
-                  ev.fixed_regret[2]);
+    print_message("offswitch (20 warm-up steps): agreement %.3f regret %.4f, always wait %.4f\n",
+                  ev.agreement, ev.regret, ev.fixed_regret[2]);
     vkt_agent_destroy(&a);
     vkt_gen_destroy(gen);
     vkt_model_destroy(m);
@@ -138,7 +151,7 @@ static void test_refusals(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
-    vkt_model *m = test_gpt2(ctx, 2, 64, 1);  // too short for Negotiation's 89-token prompts
+    vkt_model *m = test_gpt2(ctx, 2, 64, 1); // too short for Negotiation's 89-token prompts
     vkt_rl_sp s;
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
@@ -148,23 +161,29 @@ static void test_refusals(void **st) {
     o.game = "kuhn:rounds=3";
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "no compact prompt"));
-    o.game = "kuhn,offswitch", o.games_per_update = 20;  // offswitch gets 10, not a multiple of 8
+    o.game = "kuhn,offswitch", o.games_per_update = 20; // offswitch gets 10, not a multiple of 8
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "multiple of its 8 replays"));
     o.games_per_update = 1;
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "less than the 2 games"));
     // Exploring every answer: one-decision games, a group advantage, replays a multiple of 3.
-    static const struct { const char *game; vkt_rl_adv_mode adv; int replays; } ex[] = {
-        {"kuhn", VKT_RL_ADV_AUTO, 0}, {"offswitch", VKT_RL_ADV_RAE, 0}, {"offswitch", VKT_RL_ADV_AUTO, 4}};
+    static const struct {
+        const char *game;
+        vkt_rl_adv_mode adv;
+        int replays;
+    } ex[] = {{"kuhn", VKT_RL_ADV_AUTO, 0},
+              {"offswitch", VKT_RL_ADV_RAE, 0},
+              {"offswitch", VKT_RL_ADV_AUTO, 4}};
     for (int i = 0; i < 3; i++) {
         vkt_rl_sp_defaults(&o);
-        o.game = ex[i].game, o.adv = ex[i].adv, o.replays = ex[i].replays, o.explore = VKT_RL_EXPLORE_ALL, o.games_per_update = 96;
+        o.game = ex[i].game, o.adv = ex[i].adv, o.replays = ex[i].replays,
+        o.explore = VKT_RL_EXPLORE_ALL, o.games_per_update = 96;
         err.msg[0] = 0;
         assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
         assert_non_null(strstr(err.msg, "explore all"));
     }
-    o.replays = 0;  // the default: 3, every answer once
+    o.replays = 0; // the default: 3, every answer once
     if (vkt_rl_sp_check(&o, 128, &err) != VKT_OK) fail_msg("%s", err.msg);
     o.games_per_update = 128;
     assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
@@ -174,7 +193,8 @@ static void test_refusals(void **st) {
     assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "chess"));
     vkt_rl_eval e;
-    assert_int_equal(vkt_rl_eval_vs(m, NULL, "offswitch", NULL, "random", 4, 1, 8, &e, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_rl_eval_vs(m, NULL, "offswitch", NULL, "random", 4, 1, 8, &e, &err),
+                     VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "two-player"));
     vkt_model_destroy(m);
     test_ctx_done(ctx);

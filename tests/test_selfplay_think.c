@@ -47,7 +47,8 @@ static int kuhn_state(vkt_game *g, int i) {
     int card = i / 4, player = vkt_kuhn_infostate_player(i), other = (card + 1) % 3;
     assert_int_equal(vkt_game_create(g, "kuhn", NULL), VKT_OK);
     assert_int_equal(vkt_game_reset(g, 0, NULL), VKT_OK);
-    assert_int_equal(vkt_kuhn_set_hand(g, player == 0 ? card : other, player == 0 ? other : card, hists[i % 4], NULL),
+    assert_int_equal(vkt_kuhn_set_hand(g, player == 0 ? card : other, player == 0 ? other : card,
+                                       hists[i % 4], NULL),
                      VKT_OK);
     return player;
 }
@@ -57,10 +58,11 @@ static int kuhn_state(vkt_game *g, int i) {
 static void test_think_format(void **st) {
     (void)st;
     vkt_game g;
-    int p = kuhn_state(&g, 8);  // K, first to act
+    int p = kuhn_state(&g, 8); // K, first to act
     char buf[256], base[256];
     size_t n = vkt_rl_prompt_think(&g, p, 8, buf, sizeof buf);
-    assert_string_equal(buf, "Kuhn P0 hist - moves [Check] [Bet] card K think<=8 then \\boxed{move}\n");
+    assert_string_equal(buf,
+                        "Kuhn P0 hist - moves [Check] [Bet] card K think<=8 then \\boxed{move}\n");
     assert_int_equal(n, strlen(buf));
     assert_int_equal(vkt_rl_think_suffix(8, NULL, 0), 27);
     assert_int_equal(vkt_rl_think_suffix(0, NULL, 0), 0);
@@ -92,11 +94,13 @@ static void test_think_format(void **st) {
                 assert_int_equal(vkt_rl_answer_think(&g, a, think, ans, sizeof ans, NULL), VKT_OK);
                 assert_int_equal(vkt_rl_answer(&g, a, plain, sizeof plain, NULL), VKT_OK);
                 assert_memory_equal(ans, "\\boxed{", 7);
-                assert_non_null(strstr(want, plain));  // the moves list names it
+                assert_non_null(strstr(want, plain)); // the moves list names it
                 assert_int_equal(strlen(ans), strlen(plain) + 6);
                 assert_int_equal(vkt_protocol_parse(&g, ans, strlen(ans), &got, NULL), VKT_OK);
                 assert_int_equal(got, a);
-                assert_int_equal(vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ids, 32, &na, NULL), VKT_OK);
+                assert_int_equal(
+                    vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ids, 32, &na, NULL),
+                    VKT_OK);
                 assert_int_equal(na, (int)strlen(ans) + 1);
                 assert_int_equal(ids[na - 1], VKT_TOK_EOT);
             }
@@ -115,7 +119,9 @@ static void test_think_format(void **st) {
             while (!vkt_game_is_terminal(&g)) {
                 int acts[VKT_GAME_MAX_LEGAL], nl = vkt_game_legal_actions(&g, acts), ids[64], na;
                 for (int j = 0; j < nl; j++) {
-                    assert_int_equal(vkt_rl_answer_tokens(&g, acts[j], &(vkt_rl_fmt){.think = 3}, ids, 64, &na, NULL), VKT_OK);
+                    assert_int_equal(vkt_rl_answer_tokens(&g, acts[j], &(vkt_rl_fmt){.think = 3},
+                                                          ids, 64, &na, NULL),
+                                     VKT_OK);
                     if (na > longest) longest = na;
                 }
                 assert_int_equal(vkt_game_apply(&g, vkt_rl_random_action(&g, &rng), NULL), VKT_OK);
@@ -124,7 +130,7 @@ static void test_think_format(void **st) {
         print_message("%s: longest boxed answer %d tokens, budget %d + %d\n", mx.g[k].name, longest,
                       mx.g[k].max_new_tokens, VKT_RL_BOXED_EXTRA);
         assert_true(longest <= mx.g[k].max_new_tokens + VKT_RL_BOXED_EXTRA);
-        assert_true(longest > mx.g[k].max_new_tokens - 8);  // the bound is not loose by a whole step
+        assert_true(longest > mx.g[k].max_new_tokens - 8); // the bound is not loose by a whole step
     }
 }
 
@@ -156,7 +162,7 @@ static void test_think_checks(void **st) {
     o.think_tokens = 4, o.policy_samples = 0;
     assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "policy_samples 0"));
-    o.think_tokens = 0;  // not used without thinking
+    o.think_tokens = 0; // not used without thinking
     assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_OK);
 }
 
@@ -168,7 +174,7 @@ static void test_think_warmup_data(void **st) {
     int64_t lines = 0, lines0 = 0;
     assert_int_equal(vkt_rl_warmup_write_think(f, "kuhn", 4, 200, 9, &lines, NULL), VKT_OK);
     assert_int_equal(vkt_rl_warmup_write(f0, "kuhn", 200, 9, &lines0, NULL), VKT_OK);
-    assert_int_equal(lines, lines0);  // the same games and moves, in the other format
+    assert_int_equal(lines, lines0); // the same games and moves, in the other format
     rewind(f), rewind(f0);
     char line[1024], line0[1024];
     int64_t n = 0;
@@ -184,7 +190,8 @@ static void test_think_warmup_data(void **st) {
         const char *co0 = json_string_value(json_object_get(j0, "completion"));
         // prompt = the plain prompt with the suffix before its newline; completion = \boxed{Move}.
         char want[256];
-        snprintf(want, sizeof want, "%.*s think<=4 then \\boxed{move}\n", (int)strlen(pr0) - 1, pr0);
+        snprintf(want, sizeof want, "%.*s think<=4 then \\boxed{move}\n", (int)strlen(pr0) - 1,
+                 pr0);
         assert_string_equal(pr, want);
         snprintf(want, sizeof want, "\\boxed{%.*s}", (int)strlen(co0) - 2, co0 + 1);
         assert_string_equal(co, want);
@@ -200,7 +207,8 @@ static void test_think_warmup_data(void **st) {
 // A response's text (byte tokens; <|endoftext|> ends it).
 static size_t resp_text(const vkt_rl_turn *t, char *out, size_t cap) {
     size_t n = 0;
-    for (int j = 0; j < t->n_resp && t->resp[j] < 256 && n + 1 < cap; j++) out[n++] = (char)t->resp[j];
+    for (int j = 0; j < t->n_resp && t->resp[j] < 256 && n + 1 < cap; j++)
+        out[n++] = (char)t->resp[j];
     out[n] = 0;
     return n;
 }
@@ -215,7 +223,8 @@ static rollout_facts think_rollout(vkt_ctx *ctx, vkt_model *m, const vkt_rl_sp *
     vkt_error err = {0};
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
-    ro.game = "kuhn", ro.n_games = 24, ro.game_base = base, ro.seed = 13, ro.fmt = &(vkt_rl_fmt){.think = 4};
+    ro.game = "kuhn", ro.n_games = 24, ro.game_base = base, ro.seed = 13,
+    ro.fmt = &(vkt_rl_fmt){.think = 4};
     ro.gen.max_new_tokens = s->max_new_tokens, ro.gen.temperature = 1.0;
     vkt_rl_rollout r;
     TEST_OK_ERR(ctx, err, vkt_rl_rollout_run(m, s->gen, &ro, &r, &err));
@@ -225,7 +234,8 @@ static rollout_facts think_rollout(vkt_ctx *ctx, vkt_model *m, const vkt_rl_sp *
     for (int k = 0; k < r.n_turns; k++) {
         const vkt_rl_turn *t = &r.turns[k];
         assert_true(t->n_prompt > ns);
-        for (int j = 0; j < ns; j++) assert_int_equal(t->prompt[t->n_prompt - ns + j], (unsigned char)suffix[j]);
+        for (int j = 0; j < ns; j++)
+            assert_int_equal(t->prompt[t->n_prompt - ns + j], (unsigned char)suffix[j]);
         assert_true(t->n_resp >= 1 && t->n_resp <= s->max_new_tokens);
         if (t->n_resp > f.longest) f.longest = t->n_resp;
         f.at_cap += t->n_resp == s->max_new_tokens;
@@ -269,24 +279,27 @@ static void test_think_run(void **st) {
     assert_true(s.planned_T >= 44 + 27 + 20 - 1);
     // Untrained, the model rarely ends a response: they run to exactly the budget.
     rollout_facts f = think_rollout(ctx, m, &s, 0);
-    print_message("before warm-up: %d turns, %d invalid, longest %d, %d at the cap\n", f.turns, f.invalid, f.longest,
-                  f.at_cap);
+    print_message("before warm-up: %d turns, %d invalid, longest %d, %d at the cap\n", f.turns,
+                  f.invalid, f.longest, f.at_cap);
     assert_int_equal(f.longest, 20);
     assert_true(f.at_cap > f.turns / 2);
     double before, after, loss;
     TEST_OK_ERR(ctx, err,
-                vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens,
-                                        &before, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss, &err));
+                vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11,
+                                    s.max_new_tokens, &before, &err));
     TEST_OK_ERR(ctx, err,
-                vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11, s.max_new_tokens,
-                                        &after, &err));
-    print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after, loss);
+                vkt_rl_warmup(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss, &err));
+    TEST_OK_ERR(ctx, err,
+                vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11,
+                                    s.max_new_tokens, &after, &err));
+    print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after,
+                  loss);
     assert_true(before > 0.9);
     assert_true(after < 0.35);
     f = think_rollout(ctx, m, &s, 100);
-    print_message("after warm-up: %d turns, %d invalid, %d of %d valid answers open with \\boxed{\n", f.turns, f.invalid,
-                  f.boxed_first, f.valid);
+    print_message(
+        "after warm-up: %d turns, %d invalid, %d of %d valid answers open with \\boxed{\n", f.turns,
+        f.invalid, f.boxed_first, f.valid);
     assert_true(f.valid > 0 && f.boxed_first >= 0.8 * f.valid);
     // The warmed-up model as a game agent in its format (ckpt:DIR players): no teacher-forced
     // probs, and its sampled moves are legal about as often as in the rollouts above.
@@ -295,7 +308,7 @@ static void test_think_run(void **st) {
     TEST_OK_ERR(ctx, err, vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = 0}, &ag, &err));
     assert_non_null(ag.probs);
     vkt_agent_destroy(&ag);
-    int legal[2] = {0};  // the direct format's agent, then the thinking one
+    int legal[2] = {0}; // the direct format's agent, then the thinking one
     for (int k = 0; k < 2; k++) {
         TEST_OK_ERR(ctx, err, vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = 4 * k}, &ag, &err));
         if (k) assert_null(ag.probs);
@@ -310,8 +323,9 @@ static void test_think_run(void **st) {
         }
         vkt_agent_destroy(&ag);
     }
-    print_message("agent moves legal of 48: direct format %d, thinking format %d\n", legal[0], legal[1]);
-    assert_true(legal[1] >= 24 && legal[1] > legal[0]);  // measured: 30 and 0
+    print_message("agent moves legal of 48: direct format %d, thinking format %d\n", legal[0],
+                  legal[1]);
+    assert_true(legal[1] >= 24 && legal[1] > legal[0]); // measured: 30 and 0
     // RL updates (the warm-up re-planned the model: a fresh loop state, as the CLI does), and
     // resume: 2 updates straight == 1 + state file + a fresh model and loop + 1.
     vkt_rl_sp_free(&s);
@@ -374,10 +388,14 @@ static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
         vkt_game g;
         int p = kuhn_state(&g, i);
-        TEST_OK_ERR(ctx, err, vkt_rl_prompt_tokens(&g, p, &(vkt_rl_fmt){.think = think}, &pids[i], &np[i], &err));
+        TEST_OK_ERR(
+            ctx, err,
+            vkt_rl_prompt_tokens(&g, p, &(vkt_rl_fmt){.think = think}, &pids[i], &np[i], &err));
         for (int a = 0; a < 2; a++) {
             int r = 2 * i + a;
-            TEST_OK_ERR(ctx, err, vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ans[r], NA, &na[r], &err));
+            TEST_OK_ERR(ctx, err,
+                        vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ans[r], NA,
+                                             &na[r], &err));
             seqs[r] = (vkt_rl_seq){pids[i], np[i], ans[r], na[r]};
             wstart[r] = ntok, ntok += na[r];
             if (np[i] + na[r] - 1 > needT) needT = np[i] + na[r] - 1;
@@ -410,25 +428,30 @@ static void test_think_extraction(void **st) {
     vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 128, 21);
     double want[VKT_KUHN_INFOSTATES];
-    static const double by_hist[4] = {0.15, 0.85, 0.5, 0.3};  // a tiny model learns the history first
+    static const double by_hist[4] = {0.15, 0.85, 0.5,
+                                      0.3}; // a tiny model learns the history first
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) want[i] = by_hist[i % 4] + 0.05 * (i / 4 - 1);
     plant(ctx, m, want, 4, 90);
     vkt_gen *gen;
-    TEST_OK(ctx, vkt_gen_create(m, 512, 96, 4096, &gen));  // the 12 x K samples in few waves
+    TEST_OK(ctx, vkt_gen_create(m, 512, 96, 4096, &gen)); // the 12 x K samples in few waves
     vkt_kuhn_policy tf, sp, tf0;
     double mass[VKT_KUHN_INFOSTATES], inv[VKT_KUHN_INFOSTATES];
     TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(gen, &(vkt_rl_fmt){.think = 4}, &tf, mass, &err));
     enum { K = 192 };
-    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy_sampled(gen, &(vkt_rl_fmt){.think = 4}, 20, K, 77, &sp, inv, &err));
+    TEST_OK_ERR(
+        ctx, err,
+        vkt_rl_kuhn_policy_sampled(gen, &(vkt_rl_fmt){.think = 4}, 20, K, 77, &sp, inv, &err));
     double lo = 1, hi = 0, mean_mass = 0;
     int agree = 0, shuffled_off = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
         double p = tf.bet[i], valid = K * (1 - inv[i]);
         // Sampling error of the fraction, plus what answers other than the two immediate ones
         // (mass 1 - mass[i]) can move it among the valid answers.
-        double tol = 4.5 * sqrt(fmax(p * (1 - p), 0.01) / fmax(valid, 1)) + (1 - mass[i]) / fmax(1 - inv[i], 0.1) + 0.01;
+        double tol = 4.5 * sqrt(fmax(p * (1 - p), 0.01) / fmax(valid, 1)) +
+                     (1 - mass[i]) / fmax(1 - inv[i], 0.1) + 0.01;
         double d = fabs(sp.bet[i] - p), ds = fabs(sp.bet[i] - tf.bet[(i + 6) % 12]);
-        print_message("%-4s planted %.3f teacher-forced %.3f (mass %.3f) sampled %.3f (invalid %.3f) tol %.3f\n",
+        print_message("%-4s planted %.3f teacher-forced %.3f (mass %.3f) sampled %.3f (invalid "
+                      "%.3f) tol %.3f\n",
                       vkt_kuhn_infostate_name(i), want[i], p, mass[i], sp.bet[i], inv[i], tol);
         agree += d <= tol;
         shuffled_off += ds > tol;
@@ -439,9 +462,11 @@ static void test_think_extraction(void **st) {
     assert_true(mean_mass > 0.8);
     assert_true(hi - lo > 0.4);
     assert_int_equal(agree, VKT_KUHN_INFOSTATES);
-    print_message("%d of 12 states agree; against the states shuffled, %d disagree\n", agree, shuffled_off);
-    assert_true(shuffled_off >= 6);  // the comparison can tell states apart
-    // The run's extraction: teacher forced without thinking (the same numbers as vkt_rl_kuhn_policy).
+    print_message("%d of 12 states agree; against the states shuffled, %d disagree\n", agree,
+                  shuffled_off);
+    assert_true(shuffled_off >= 6); // the comparison can tell states apart
+    // The run's extraction: teacher forced without thinking (the same numbers as
+    // vkt_rl_kuhn_policy).
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
     o.games_per_update = 24;
@@ -464,8 +489,11 @@ static void test_think_cli(void **st) {
     if (!test_cli_available()) skip();
     char args[1024], *out = NULL, *err = NULL;
     const char *dir = test_dir();
-    const char *small = "--layers 1 --width 32 --heads 2 --warmup-steps 3 --warmup-rows 16 --eval-games 4";
-    snprintf(args, sizeof args, "selfplay --think-tokens 4 --policy-samples 6 %s --games 16 --games-per-update 16 --out %s --json",
+    const char *small =
+        "--layers 1 --width 32 --heads 2 --warmup-steps 3 --warmup-rows 16 --eval-games 4";
+    snprintf(args, sizeof args,
+             "selfplay --think-tokens 4 --policy-samples 6 %s --games 16 --games-per-update 16 "
+             "--out %s --json",
              small, dir);
     json_t *j = test_cli_json(args);
     assert_int_equal(json_integer_value(json_object_get(j, "think_tokens")), 4);
@@ -491,7 +519,8 @@ static void test_think_cli(void **st) {
     assert_int_equal(json_integer_value(json_object_get(j, "updates")), 2);
     json_decref(j);
     // The run as an arena player: ckpt:DIR reads the format from DIR/run_options.json.
-    snprintf(args, sizeof args, "arena --game kuhn --p0 ckpt:%s --p1 random --games 6 --seed 3 --json", dir);
+    snprintf(args, sizeof args,
+             "arena --game kuhn --p0 ckpt:%s --p1 random --games 6 --seed 3 --json", dir);
     j = test_cli_json(args);
     assert_int_equal(json_integer_value(json_object_get(j, "games")), 6);
     json_decref(j);
@@ -511,14 +540,16 @@ static void test_think_cli(void **st) {
     snprintf(args, sizeof args, "selfplay %s --games 0 --out %s/plain --json", small, dir);
     j = test_cli_json(args);
     assert_int_equal(json_integer_value(json_object_get(j, "think_tokens")), 0);
-    assert_string_equal(json_string_value(json_object_get(j, "policy_extraction")), "teacher-forced");
+    assert_string_equal(json_string_value(json_object_get(j, "policy_extraction")),
+                        "teacher-forced");
     assert_null(json_object_get(j, "policy_samples"));
     json_decref(j);
     // Refused before a device is opened (exit 2), naming the cause.
     assert_int_equal(test_cli("selfplay --think-tokens 41 --games 1", NULL, NULL, &err), 2);
     assert_non_null(strstr(err, "think_tokens 41"));
     free(err);
-    assert_int_equal(test_cli("selfplay --game offswitch --think-tokens 2 --games 1", NULL, NULL, &err), 2);
+    assert_int_equal(
+        test_cli("selfplay --game offswitch --think-tokens 2 --games 1", NULL, NULL, &err), 2);
     assert_non_null(strstr(err, "'offswitch'"));
     free(err);
     assert_int_equal(test_cli("selfplay --think-tokens -1", NULL, NULL, &err), 2);
@@ -530,11 +561,13 @@ static void test_think_cli(void **st) {
     assert_non_null(strstr(out, "--policy-samples K"));
     free(out);
     // The warm-up data in the thinking format.
-    snprintf(args, sizeof args, "selfplay --warmup-data %s/w.jsonl --think-tokens 3 --games 2", dir);
+    snprintf(args, sizeof args, "selfplay --warmup-data %s/w.jsonl --think-tokens 3 --games 2",
+             dir);
     assert_int_equal(test_cli(args, NULL, NULL, NULL), 0);
     size_t n;
     unsigned char *txt = test_read_all(test_path("w.jsonl"), &n);
-    assert_non_null(strstr((char *)txt, "think<=3 then \\\\boxed{move}\\n\",\"completion\":\"\\\\boxed{"));
+    assert_non_null(
+        strstr((char *)txt, "think<=3 then \\\\boxed{move}\\n\",\"completion\":\"\\\\boxed{"));
     free(txt);
 }
 

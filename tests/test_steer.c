@@ -35,8 +35,13 @@
 #include "support_model.h"
 
 static vkt_model_config tiny(vkt_family f) {
-    return test_config(test_preset(f), (test_shape){.vocab = 264, .context = 24, .layers = 3, .width = 16, .ffn = 24,
-                                                    .heads = 4, .kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2});
+    return test_config(test_preset(f), (test_shape){.vocab = 264,
+                                                    .context = 24,
+                                                    .layers = 3,
+                                                    .width = 16,
+                                                    .ffn = 24,
+                                                    .heads = 4,
+                                                    .kv_heads = f == VKT_FAMILY_GPT2 ? 4 : 2});
 }
 
 // A model with weights large enough that every block changes the residual (as test_model).
@@ -44,8 +49,10 @@ static vkt_model *make_model(vkt_ctx *ctx, vkt_family fam, float gain, float **p
     vkt_model_config c = tiny(fam);
     vkt_model *m = test_model_new(ctx, &c, 11);
     float *p = test_model_vivid(ctx, m, gain);
-    if (params_out) *params_out = p;
-    else free(p);
+    if (params_out)
+        *params_out = p;
+    else
+        free(p);
     return m;
 }
 
@@ -53,7 +60,7 @@ static vkt_model *make_model(vkt_ctx *ctx, vkt_family fam, float gain, float **p
 
 typedef struct full_hook {
     int C, N;
-    float **res;  // per block: (N, C)
+    float **res; // per block: (N, C)
 } full_hook;
 
 static vkt_status download_all(void *user, vkt_model *m, int l, vkt_view resid, int N) {
@@ -92,9 +99,12 @@ static void capture_family(vkt_family fam, bool small_bindings) {
     // small bindings batches of 4: T = 24, 8).
     const int bs = small_bindings ? 4 : 3;
     vkt_steer_acts all, last, resp;
-    if (vkt_steer_capture(m, pr, NP, 0, L - 1, VKT_STEER_POS_ALL, bs, &all, &err) != VKT_OK) fail_msg("%s", err.msg);
-    if (vkt_steer_capture(m, pr, NP, 1, L - 1, VKT_STEER_POS_LAST, bs, &last, &err) != VKT_OK) fail_msg("%s", err.msg);
-    if (vkt_steer_capture(m, pr, NP, 0, 1, VKT_STEER_POS_RESPONSE, bs, &resp, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_steer_capture(m, pr, NP, 0, L - 1, VKT_STEER_POS_ALL, bs, &all, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
+    if (vkt_steer_capture(m, pr, NP, 1, L - 1, VKT_STEER_POS_LAST, bs, &last, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
+    if (vkt_steer_capture(m, pr, NP, 0, 1, VKT_STEER_POS_RESPONSE, bs, &resp, &err) != VKT_OK)
+        fail_msg("%s", err.msg);
     int64_t total = 0, rtotal = 0;
     for (int i = 0; i < NP; i++) total += plen[i], rtotal += plen[i] - plen[i] / 2;
     assert_int_equal(all.rows, total);
@@ -124,8 +134,8 @@ static void capture_family(vkt_family fam, bool small_bindings) {
             // all: rows r .. r+n-1 in token order; fp32 with different batch shapes
             // (tolerance 1e-5 + 1e-5 |x|; in practice equal).
             snprintf(label, sizeof label, "all: prompt %d layer %d", i, layer);
-            assert_true(test_close(label, vkt_steer_acts_layer(&all, layer) + (size_t)r * C, want, (uint64_t)n * C,
-                                   1e-5, 1e-5));
+            assert_true(test_close(label, vkt_steer_acts_layer(&all, layer) + (size_t)r * C, want,
+                                   (uint64_t)n * C, 1e-5, 1e-5));
             if (layer >= 1) {
                 snprintf(label, sizeof label, "last: prompt %d layer %d", i, layer);
                 assert_true(test_close(label, vkt_steer_acts_layer(&last, layer) + (size_t)rl * C,
@@ -164,26 +174,30 @@ static void capture_family(vkt_family fam, bool small_bindings) {
             }
             int32_t tgt[32] = {0};
             double loss;
-            if (vkt_model_ref_forward_backward(&cl, &psl, pl, 1, n, pr[i].tokens, tgt, NULL, 1.0, NULL, &loss, ref,
-                                               NULL, &err) != VKT_OK)
+            if (vkt_model_ref_forward_backward(&cl, &psl, pl, 1, n, pr[i].tokens, tgt, NULL, 1.0,
+                                               NULL, &loss, ref, NULL, &err) != VKT_OK)
                 fail_msg("%s", err.msg);
-            double *x = malloc((size_t)n * C * 8), *y = malloc((size_t)n * C * 8), *mu = malloc((size_t)n * 8),
-                   *rs = malloc((size_t)n * 8), *lg = malloc((size_t)n * c->vocab * 8);
+            double *x = malloc((size_t)n * C * 8), *y = malloc((size_t)n * C * 8),
+                   *mu = malloc((size_t)n * 8), *rs = malloc((size_t)n * 8),
+                   *lg = malloc((size_t)n * c->vocab * 8);
             const float *got = vkt_steer_acts_layer(&all, layer) + (size_t)r * C;
             for (int j = 0; j < n * C; j++) x[j] = got[j];
-            const vkt_param *lw = vkt_params_find(ps, VKT_P_LNF_W, -1), *lb = vkt_params_find(ps, VKT_P_LNF_B, -1);
+            const vkt_param *lw = vkt_params_find(ps, VKT_P_LNF_W, -1),
+                            *lb = vkt_params_find(ps, VKT_P_LNF_B, -1);
             const vkt_param *hd = vkt_params_find(ps, c->tied ? VKT_P_WTE : VKT_P_LM_HEAD, -1);
-            vkt_status s = c->norm == VKT_NORM_LAYERNORM
-                               ? vkt_ref_layernorm_fwd_f64(n, C, c->eps, x, pd + lw->offset, lb ? pd + lb->offset : NULL,
-                                                           y, mu, rs, &err)
-                               : vkt_ref_rmsnorm_fwd_f64(n, C, c->eps, x, pd + lw->offset, y, rs, &err);
+            vkt_status s =
+                c->norm == VKT_NORM_LAYERNORM
+                    ? vkt_ref_layernorm_fwd_f64(n, C, c->eps, x, pd + lw->offset,
+                                                lb ? pd + lb->offset : NULL, y, mu, rs, &err)
+                    : vkt_ref_rmsnorm_fwd_f64(n, C, c->eps, x, pd + lw->offset, y, rs, &err);
             if (s == VKT_OK)
-                s = vkt_ref_matmul_f64(false, true, n, c->vocab, C, 1.0, y, pd + hd->offset, 0.0, lg, NULL, &err);
+                s = vkt_ref_matmul_f64(false, true, n, c->vocab, C, 1.0, y, pd + hd->offset, 0.0,
+                                       lg, NULL, &err);
             if (s != VKT_OK) fail_msg("%s", err.msg);
             for (int j = 0; j < n * c->vocab; j++)
                 if (fabs(lg[j] - ref[j]) > 2e-4 + 2e-4 * fabs(ref[j]))
-                    fail_msg("prompt %d layer %d logit %d: from capture %.7g, reference %.7g", i, layer, j, lg[j],
-                             ref[j]);
+                    fail_msg("prompt %d layer %d logit %d: from capture %.7g, reference %.7g", i,
+                             layer, j, lg[j], ref[j]);
             free(pl), free(ref), free(x), free(y), free(mu), free(rs), free(lg);
             vkt_params_free(&psl);
         }
@@ -217,17 +231,21 @@ static void test_direction_math(void **s) {
     vkt_steer_dir_info info;
     // Rank one: d_i = a_i v with a_i in 1..6: mean = 3.5 v, pca = v (explained 1).
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < C; j++) neg[i * C + j] = (float)(0.1 * (i + j)), pos[i * C + j] = neg[i * C + j] + (float)((i + 1) * v[j]);
+        for (int j = 0; j < C; j++)
+            neg[i * C + j] = (float)(0.1 * (i + j)),
+                        pos[i * C + j] = neg[i * C + j] + (float)((i + 1) * v[j]);
     assert_int_equal(vkt_steer_direction(pos, neg, n, C, VKT_STEER_MEAN, dir, &info, &err), VKT_OK);
     for (int j = 0; j < C; j++) assert_true(fabs(dir[j] - 3.5 * v[j]) < 1e-5);
-    assert_true(fabs(info.norm - 3.5) < 1e-5 && fabs(info.separation - 3.5) < 1e-5 && fabs(info.explained - 1) < 1e-9);
+    assert_true(fabs(info.norm - 3.5) < 1e-5 && fabs(info.separation - 3.5) < 1e-5 &&
+                fabs(info.explained - 1) < 1e-9);
     assert_int_equal(vkt_steer_direction(pos, neg, n, C, VKT_STEER_PCA, dir, &info, &err), VKT_OK);
     for (int j = 0; j < C; j++) assert_true(fabs(dir[j] - v[j]) < 1e-6);
-    assert_true(fabs(info.norm - 1) < 1e-9 && fabs(info.separation - 3.5) < 1e-5 && fabs(info.explained - 1) < 1e-9);
+    assert_true(fabs(info.norm - 1) < 1e-9 && fabs(info.separation - 3.5) < 1e-5 &&
+                fabs(info.explained - 1) < 1e-9);
     // Swapping pos and neg flips both.
     assert_int_equal(vkt_steer_direction(neg, pos, n, C, VKT_STEER_PCA, dir, &info, &err), VKT_OK);
     for (int j = 0; j < C; j++) assert_true(fabs(dir[j] + v[j]) < 1e-6);
-    assert_true(info.separation < 0 ? false : true);  // separation is along the returned direction
+    assert_true(info.separation < 0 ? false : true); // separation is along the returned direction
     // Uncentred PCA: d = (3,0,..), (-2,0,..) x2, (0,1,..): D^T D = diag(17, 1): PC1 = e0 although
     // the mean difference (-1/4, 1/4) points elsewhere; the sign follows the mean (-e0).
     float p2[4 * C] = {0}, n2[4 * C] = {0};
@@ -236,12 +254,15 @@ static void test_direction_math(void **s) {
     assert_true(fabs(dir[0] + 1) < 1e-6 && fabs(dir[1]) < 1e-6);
     assert_true(fabs(info.explained - 17.0 / 18.0) < 1e-9);
     // Errors: no pairs, identical rows, pairs that cancel in the mean.
-    assert_int_equal(vkt_steer_direction(pos, neg, 0, C, VKT_STEER_PCA, dir, NULL, &err), VKT_ERR_ARG);
-    assert_int_equal(vkt_steer_direction(pos, pos, n, C, VKT_STEER_PCA, dir, NULL, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_direction(pos, neg, 0, C, VKT_STEER_PCA, dir, NULL, &err),
+                     VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_direction(pos, pos, n, C, VKT_STEER_PCA, dir, NULL, &err),
+                     VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "equals its negative"));
     float p3[2 * C] = {1}, n3[2 * C] = {0};
     p3[C] = -1;
-    assert_int_equal(vkt_steer_direction(p3, n3, 2, C, VKT_STEER_MEAN, dir, NULL, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_direction(p3, n3, 2, C, VKT_STEER_MEAN, dir, NULL, &err),
+                     VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "mean difference is zero"));
     assert_int_equal(vkt_steer_direction(p3, n3, 2, C, VKT_STEER_PCA, dir, &info, &err), VKT_OK);
     assert_true(fabs(fabs(dir[0]) - 1) < 1e-9);
@@ -259,7 +280,8 @@ static void test_parse(void **s) {
     assert_true(a == 3 && b == 3);
     const char *bad[] = {"0-4", "3-5", "4", "3-2", "x", "1-", "-1", "1-2x", "", "1--2"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        if (vkt_steer_parse_layers(bad[i], 4, 0, &a, &b, &err) != VKT_ERR_ARG) fail_msg("'%s' accepted", bad[i]);
+        if (vkt_steer_parse_layers(bad[i], 4, 0, &a, &b, &err) != VKT_ERR_ARG)
+            fail_msg("'%s' accepted", bad[i]);
     assert_int_equal(vkt_steer_parse_layers("0-2", 4, 1, &a, &b, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "numbered 1..3"));
     assert_non_null(strstr(err.msg, "no direction.0"));
@@ -285,7 +307,9 @@ static void test_parse(void **s) {
     assert_int_equal(P.p[2].tokens[1], 260);
     vkt_steer_prompts_free(&P);
     const char *resp = "q<|assistant|>rs\nhello: world\n";
-    assert_int_equal(vkt_steer_prompts_parse(resp, strlen(resp), "r.txt", "<|assistant|>", &P, &err), VKT_ERR_ARG);
+    assert_int_equal(
+        vkt_steer_prompts_parse(resp, strlen(resp), "r.txt", "<|assistant|>", &P, &err),
+        VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "r.txt:2"));
     assert_int_equal(vkt_steer_prompts_parse(resp, 17, "r.txt", "<|assistant|>", &P, &err), VKT_OK);
     assert_int_equal(P.p[0].response_start, 2);
@@ -332,7 +356,8 @@ static vkt_model *planted_model(vkt_ctx *ctx, double *v) {
     float e[64];
     for (int k = 0; k < PK; k++) {
         test_fill_uniform(e, (uint64_t)C, 100 + k, -0.3f, 0.3f);
-        float *rp = p + wte->offset + (size_t)('@' + k) * C, *rn = p + wte->offset + (size_t)('a' + k) * C;
+        float *rp = p + wte->offset + (size_t)('@' + k) * C,
+              *rn = p + wte->offset + (size_t)('a' + k) * C;
         for (int j = 0; j < C; j++) {
             double d = amp[k] * v[j] + distract[k] * u[j];
             rp[j] = e[j] + (float)d, rn[j] = e[j] - (float)d;
@@ -352,8 +377,8 @@ static int planted_text(int i, bool pos, char *out) {
     return n + 1;
 }
 
-static void planted_directions(vkt_model *m, int first, int last, vkt_steer_method meth, float *dirs,
-                               vkt_steer_dir_info *info) {
+static void planted_directions(vkt_model *m, int first, int last, vkt_steer_method meth,
+                               float *dirs, vkt_steer_dir_info *info) {
     vkt_error err = {0};
     vkt_steer_prompt pr[2 * NPAIR];
     int32_t tok[2 * NPAIR][8];
@@ -364,13 +389,14 @@ static void planted_directions(vkt_model *m, int first, int last, vkt_steer_meth
         pr[i] = (vkt_steer_prompt){tok[i], n, 0};
     }
     vkt_steer_acts a;
-    if (vkt_steer_capture(m, pr, 2 * NPAIR, first, last, VKT_STEER_POS_LAST, 16, &a, &err) != VKT_OK)
+    if (vkt_steer_capture(m, pr, 2 * NPAIR, first, last, VKT_STEER_POS_LAST, 16, &a, &err) !=
+        VKT_OK)
         fail_msg("%s", err.msg);
     const int C = a.C;
     for (int l = first; l <= last; l++) {
         const float *h = vkt_steer_acts_layer(&a, l);
-        if (vkt_steer_direction(h, h + (size_t)NPAIR * C, NPAIR, C, meth, dirs + (size_t)(l - first) * C,
-                                &info[l - first], &err) != VKT_OK)
+        if (vkt_steer_direction(h, h + (size_t)NPAIR * C, NPAIR, C, meth,
+                                dirs + (size_t)(l - first) * C, &info[l - first], &err) != VKT_OK)
             fail_msg("%s", err.msg);
     }
     vkt_steer_acts_free(&a);
@@ -387,8 +413,9 @@ static void test_planted(void **s) {
         planted_directions(m, 0, L - 1, (vkt_steer_method)meth, dirs, info);
         for (int l = 0; l < L; l++) {
             double cs = cosine(dirs + (size_t)l * C, v, C);
-            print_message("%s layer %d: cos(dir, v) = %.4f, norm %.3f, separation %.3f, explained %.3f\n",
-                          meth ? "pca" : "mean", l, cs, info[l].norm, info[l].separation, info[l].explained);
+            print_message(
+                "%s layer %d: cos(dir, v) = %.4f, norm %.3f, separation %.3f, explained %.3f\n",
+                meth ? "pca" : "mean", l, cs, info[l].norm, info[l].separation, info[l].explained);
             // Block 0's output carries the planted difference almost untouched; later
             // blocks mix in more of the rest, so the bound is looser there.
             if (cs < (l == 0 ? 0.95 : 0.9))
@@ -396,8 +423,10 @@ static void test_planted(void **s) {
             assert_true(info[l].separation > 0);
         }
         // Raw mean difference: about 2 mean(a_k) = 2.1 along v at layer 0.
-        if (meth == VKT_STEER_MEAN) assert_true(info[0].norm > 1.5 && info[0].norm < 3.0);
-        else assert_true(fabs(info[0].norm - 1) < 1e-6);
+        if (meth == VKT_STEER_MEAN)
+            assert_true(info[0].norm > 1.5 && info[0].norm < 3.0);
+        else
+            assert_true(fabs(info[0].norm - 1) < 1e-6);
         // The distractor is visible: PC1 explains about 4.86 / 5.86 of the differences.
         if (meth == VKT_STEER_PCA) assert_true(info[0].explained > 0.7 && info[0].explained < 0.95);
     }
@@ -407,7 +436,9 @@ static void test_planted(void **s) {
 
 // --- (c, d) the CLI -----------------------------------------------------------------
 
-static int run(const char *args, char **out, char **errout) { return test_cli(args, NULL, out, errout); }
+static int run(const char *args, char **out, char **errout) {
+    return test_cli(args, NULL, out, errout);
+}
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "wb");
@@ -433,7 +464,8 @@ static void test_steer_cli(void **s) {
     char ptext[1024] = "", ntext[1024] = "";
     for (int i = 0; i < NPAIR; i++) {
         planted_text(i, true, buf), strcat(ptext, buf), strcat(ptext, "\n");
-        planted_text(i, false, buf), strcat(ntext, buf), strcat(ntext, i == 5 ? "\n\n" : "\n");  // a blank line is skipped
+        planted_text(i, false, buf), strcat(ntext, buf),
+            strcat(ntext, i == 5 ? "\n\n" : "\n"); // a blank line is skipped
     }
     write_file(pf, ptext);
     write_file(nf, ntext);
@@ -444,8 +476,10 @@ static void test_steer_cli(void **s) {
     for (int meth = 0; meth < 2; meth++) {
         planted_directions(m, 1, 2, (vkt_steer_method)meth, want, info);
         snprintf(out, sizeof out, "%s/v%d.gguf", dir, meth);
-        snprintf(args, sizeof args, "steer extract --ckpt %s --pos %s --neg %s --method %s --layers 1-2 --out %s --json",
-                 ck, pf, nf, meth ? "pca" : "mean", out);
+        snprintf(
+            args, sizeof args,
+            "steer extract --ckpt %s --pos %s --neg %s --method %s --layers 1-2 --out %s --json",
+            ck, pf, nf, meth ? "pca" : "mean", out);
         char *so, *se;
         int rc = run(args, &so, &se);
         if (rc != 0) fail_msg("exit %d: %s", rc, se);
@@ -472,7 +506,8 @@ static void test_steer_cli(void **s) {
 
     // capture -> safetensors: layer.N (rows, C), prompt_index / token_index, metadata.
     snprintf(out, sizeof out, "%s/acts.safetensors", dir);
-    snprintf(args, sizeof args, "steer capture --ckpt %s --prompts %s --positions all --layers 1-2 --out %s", ck, pf,
+    snprintf(args, sizeof args,
+             "steer capture --ckpt %s --prompts %s --positions all --layers 1-2 --out %s", ck, pf,
              out);
     char *se;
     int rc = run(args, NULL, &se);
@@ -482,7 +517,8 @@ static void test_steer_cli(void **s) {
     if (vkt_safetensors_open(&st, out, &err) != VKT_OK) fail_msg("%s", err.msg);
     assert_int_equal(st.n_tensors, 4);
     assert_null(vkt_safetensors_find(&st, "layer.0"));
-    const vkt_st_tensor *t2 = vkt_safetensors_find(&st, "layer.2"), *pi = vkt_safetensors_find(&st, "prompt_index");
+    const vkt_st_tensor *t2 = vkt_safetensors_find(&st, "layer.2"),
+                        *pi = vkt_safetensors_find(&st, "prompt_index");
     assert_non_null(t2);
     assert_non_null(pi);
     int64_t rows = 0;
@@ -501,7 +537,8 @@ static void test_steer_cli(void **s) {
     // sampled tokens (<|endoftext|> included), starting at each prompt's length.
     snprintf(out, sizeof out, "%s/gen.safetensors", dir);
     snprintf(args, sizeof args,
-             "steer capture --ckpt %s --prompts %s --generate 6 --temperature 0 --positions response --layers 2 --out %s",
+             "steer capture --ckpt %s --prompts %s --generate 6 --temperature 0 --positions "
+             "response --layers 2 --out %s",
              ck, pf, out);
     rc = run(args, NULL, &se);
     if (rc != 0) fail_msg("exit %d: %s", rc, se);
@@ -527,11 +564,13 @@ static void test_steer_cli(void **s) {
     assert_string_equal(vkt_safetensors_meta(&st, "generate_max_tokens"), "6");
     float *gti = malloc((size_t)grows * 4);
     assert_int_equal(vkt_safetensors_read_f32(&st, "token_index", gti, grows, &err), VKT_OK);
-    assert_true(grows == 0 || gti[0] == 3);  // prompt 0 has 3 tokens
+    assert_true(grows == 0 || gti[0] == 3); // prompt 0 has 3 tokens
     free(gti);
     vkt_safetensors_close(&st);
-    snprintf(args, sizeof args, "steer capture --ckpt %s --prompts %s --generate 6 --boundary x --positions response "
-             "--out %s/x.st", ck, pf, dir);
+    snprintf(args, sizeof args,
+             "steer capture --ckpt %s --prompts %s --generate 6 --boundary x --positions response "
+             "--out %s/x.st",
+             ck, pf, dir);
     assert_int_equal(run(args, NULL, NULL), 2);
 
     // (d) bad input: exit 2 and a message naming the fault.
@@ -554,20 +593,27 @@ static void test_steer_cli(void **s) {
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         const char *p = !strcmp(bad[i].pos, "EMPTY") ? empty : bad[i].pos;
         const char *n = !strcmp(bad[i].neg, "SHORT") ? shortf : bad[i].neg;
-        snprintf(args, sizeof args, "steer extract --ckpt %s --pos %s --neg %s %s --out %s/bad.gguf", ck, p, n,
+        snprintf(args, sizeof args,
+                 "steer extract --ckpt %s --pos %s --neg %s %s --out %s/bad.gguf", ck, p, n,
                  bad[i].extra, dir);
         rc = run(args, NULL, &se);
         if (rc != 2 || !strstr(se, bad[i].want))
-            fail_msg("'%s': exit %d, stderr '%s' (want exit 2 and '%s')", args, rc, se, bad[i].want);
+            fail_msg("'%s': exit %d, stderr '%s' (want exit 2 and '%s')", args, rc, se,
+                     bad[i].want);
         free(se);
     }
-    snprintf(args, sizeof args, "steer capture --ckpt %s --prompts %s --positions response --out %s/x.st", ck, pf, dir);
+    snprintf(args, sizeof args,
+             "steer capture --ckpt %s --prompts %s --positions response --out %s/x.st", ck, pf,
+             dir);
     rc = run(args, NULL, &se);
-    if (rc != 2 || !strstr(se, "no response boundary")) fail_msg("response without boundary: exit %d, '%s'", rc, se);
+    if (rc != 2 || !strstr(se, "no response boundary"))
+        fail_msg("response without boundary: exit %d, '%s'", rc, se);
     free(se);
-    snprintf(args, sizeof args, "steer capture --ckpt %s/none --prompts %s --out %s/x.st", dir, pf, dir);
+    snprintf(args, sizeof args, "steer capture --ckpt %s/none --prompts %s --out %s/x.st", dir, pf,
+             dir);
     rc = run(args, NULL, &se);
-    if (rc != 1 || !strstr(se, "config.json")) fail_msg("missing checkpoint: exit %d, '%s'", rc, se);
+    if (rc != 1 || !strstr(se, "config.json"))
+        fail_msg("missing checkpoint: exit %d, '%s'", rc, se);
     free(se);
     assert_int_equal(run("steer --help", NULL, NULL), 0);
     assert_int_equal(run("steer capture --help", NULL, NULL), 0);
@@ -593,25 +639,33 @@ static void test_capture_errors(void **s) {
     make_prompts(pr, store, vkt_model_cfg(m)->vocab);
     vkt_steer_acts a;
     vkt_error err = {0};
-    assert_int_equal(vkt_steer_capture(m, pr, NP, -1, 2, VKT_STEER_POS_LAST, 4, &a, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, pr, NP, -1, 2, VKT_STEER_POS_LAST, 4, &a, &err),
+                     VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "out of range"));
-    assert_int_equal(vkt_steer_capture(m, pr, NP, 1, L, VKT_STEER_POS_LAST, 4, &a, &err), VKT_ERR_ARG);
-    assert_int_equal(vkt_steer_capture(m, pr, NP, 3, 2, VKT_STEER_POS_LAST, 4, &a, &err), VKT_ERR_ARG);
-    assert_int_equal(vkt_steer_capture(m, pr, 0, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, pr, NP, 1, L, VKT_STEER_POS_LAST, 4, &a, &err),
+                     VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, pr, NP, 3, 2, VKT_STEER_POS_LAST, 4, &a, &err),
+                     VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, pr, 0, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err),
+                     VKT_ERR_ARG);
     assert_null(a.data);
     vkt_steer_prompt bad = pr[1];
     bad.n = 0;
-    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err),
+                     VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "empty"));
     int32_t longp[40] = {0};
     bad = (vkt_steer_prompt){longp, 25, 0};
-    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_ALL, 4, &a, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_ALL, 4, &a, &err),
+                     VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "context 24"));
     bad = (vkt_steer_prompt){longp, 5, 5};
-    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_RESPONSE, 4, &a, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_RESPONSE, 4, &a, &err),
+                     VKT_ERR_ARG);
     longp[2] = 999;
     bad = (vkt_steer_prompt){longp, 5, 0};
-    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err),
+                     VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "vocabulary"));
     // A good call still works after the refusals.
     assert_int_equal(vkt_steer_capture(m, pr, NP, 1, 1, VKT_STEER_POS_LAST, 0, &a, &err), VKT_OK);

@@ -25,17 +25,25 @@ typedef struct run_out {
 
 // STEPS steps of a tiny model; `split`: the one-wait step, else read_loss + adamw(&norm).
 static void run(bool staging, bool split, run_out *out) {
-    if (staging) setenv("VKT_DISABLE_UNIFIED", "1", 1);
-    else unsetenv("VKT_DISABLE_UNIFIED");
+    if (staging)
+        setenv("VKT_DISABLE_UNIFIED", "1", 1);
+    else
+        unsetenv("VKT_DISABLE_UNIFIED");
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 64, .context = T, .layers = 1, .width = 32,
-                                                               .ffn = 64, .heads = 2, .kv_heads = 2});
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 64,
+                                                               .context = T,
+                                                               .layers = 1,
+                                                               .width = 32,
+                                                               .ffn = 64,
+                                                               .heads = 2,
+                                                               .kv_heads = 2});
     vkt_model *m = test_model_new(ctx, &c, 7);
     TEST_OK(ctx, vkt_model_plan(m, B, T));
     int32_t tok[B * T], tgt[B * T];
     vkt_optim o = {1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, 1.0f};
     for (int s = 0; s < STEPS; s++) {
-        for (int i = 0; i < B * T; i++) tok[i] = (i * 13 + 5 * s + 1) % 64, tgt[i] = (i * 7 + 3 * s + 2) % 64;
+        for (int i = 0; i < B * T; i++)
+            tok[i] = (i * 13 + 5 * s + 1) % 64, tgt[i] = (i * 7 + 3 * s + 2) % 64;
         vkt_transfers t0, t1;
         vkt_ctx_transfers(ctx, &t0);
         double wsum;

@@ -53,11 +53,11 @@ static void test_rules(void **st) {
     vkt_error err = {0};
     vkt_game before;
     vkt_game_clone(&before, &g);
-    assert_int_equal(vkt_game_apply(&g, 3, &err), VKT_ERR_ARG);  // taken
+    assert_int_equal(vkt_game_apply(&g, 3, &err), VKT_ERR_ARG); // taken
     assert_non_null(strstr(err.msg, "cell 3"));
     assert_int_equal(vkt_game_apply(&g, 9, &err), VKT_ERR_ARG);
-    assert_memory_equal(&before, &g, sizeof g);  // a rejected move changes nothing
-    assert_int_equal(vkt_game_apply(&g, 2, NULL), VKT_OK);  // top row
+    assert_memory_equal(&before, &g, sizeof g);            // a rejected move changes nothing
+    assert_int_equal(vkt_game_apply(&g, 2, NULL), VKT_OK); // top row
     assert_true(vkt_game_is_terminal(&g));
     double r[2];
     vkt_game_returns(&g, r);
@@ -83,20 +83,21 @@ static void test_observation_text(void **st) {
     vkt_game_apply(&g, 4, NULL);
     char obs[2048];
     size_t n = vkt_protocol_observation(&g, 1, obs, sizeof obs);
-    const char *want =
-        "You are Player 1 (O) in a game of Tic Tac Toe against Player 0 (X).\n"
-        "Rules: the board has 9 cells numbered 0 to 8, row by row. Players take turns marking an empty cell; "
-        "Player 0 (X) moves first. Three of your marks in a row, column or diagonal wins; a full board with no "
-        "line is a draw.\n"
-        "Give your move as the cell number in brackets, e.g. [4].\n"
-        "Moves so far: Player 0 (X) [4].\n"
-        "Current board:\n"
-        " 0 | 1 | 2 \n"
-        "---+---+---\n"
-        " 3 | X | 5 \n"
-        "---+---+---\n"
-        " 6 | 7 | 8 \n"
-        "Available Moves: [0], [1], [2], [3], [5], [6], [7], [8]\n";
+    const char *want = "You are Player 1 (O) in a game of Tic Tac Toe against Player 0 (X).\n"
+                       "Rules: the board has 9 cells numbered 0 to 8, row by row. Players take "
+                       "turns marking an empty cell; "
+                       "Player 0 (X) moves first. Three of your marks in a row, column or diagonal "
+                       "wins; a full board with no "
+                       "line is a draw.\n"
+                       "Give your move as the cell number in brackets, e.g. [4].\n"
+                       "Moves so far: Player 0 (X) [4].\n"
+                       "Current board:\n"
+                       " 0 | 1 | 2 \n"
+                       "---+---+---\n"
+                       " 3 | X | 5 \n"
+                       "---+---+---\n"
+                       " 6 | 7 | 8 \n"
+                       "Available Moves: [0], [1], [2], [3], [5], [6], [7], [8]\n";
     assert_string_equal(obs, want);
     assert_int_equal(n, strlen(want));
     // snprintf semantics: a short buffer gets a NUL-terminated prefix and the full length.
@@ -115,7 +116,7 @@ static void test_minimax_never_loses(void **st) {
     vkt_agent *a[2] = {&mm, &rnd};
     assert_int_equal(vkt_arena_run(&g, a, 3000, 1, &res, NULL), VKT_OK);
     assert_int_equal(res.wins[1], 0);
-    assert_true(res.wins[0] > 2500);  // random rarely holds a draw against X
+    assert_true(res.wins[0] > 2500); // random rarely holds a draw against X
     vkt_agent *b[2] = {&rnd, &mm};
     assert_int_equal(vkt_arena_run(&g, b, 3000, 2, &res, NULL), VKT_OK);
     assert_int_equal(res.wins[0], 0);

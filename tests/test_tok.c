@@ -31,7 +31,7 @@ static void test_byte_path(void **state) {
     const char *s = "h\xc3\xa9<|endoftext|>\xff";
     vkt_tokens a = {0}, b = {0};
     assert_int_equal(vkt_tok_encode(t, s, strlen(s), 0, &a, &err), VKT_OK);
-    assert_int_equal(a.n, strlen(s));  // plain: one id per byte, invalid UTF-8 included
+    assert_int_equal(a.n, strlen(s)); // plain: one id per byte, invalid UTF-8 included
     for (size_t i = 0; i < a.n; i++) assert_int_equal(a.ids[i], (unsigned char)s[i]);
     assert_int_equal(vkt_tok_encode(t, s, strlen(s), VKT_TOKF_PARSE_SPECIAL, &b, &err), VKT_OK);
     assert_int_equal(b.n, 5);
@@ -75,22 +75,25 @@ static void test_byte_path(void **state) {
 
 static char *tiny_json(const char *model_type, const char *extra) {
     vkt_bytebuf b = {0};
-    const char *head = "{\"version\": \"1.0\", \"padding\": null,"
-                       " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false,"
-                       " \"trim_offsets\": true, \"use_regex\": false},"
-                       " \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true,"
-                       " \"use_regex\": false},"
-                       " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\":"
-                       " {\"id\": \"<|endoftext|>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}],"
-                       " \"pair\": [], \"special_tokens\": {\"<|endoftext|>\": {\"id\": \"<|endoftext|>\","
-                       " \"ids\": [260], \"tokens\": [\"<|endoftext|>\"]}}},"
-                       " \"added_tokens\": ["
-                       "{\"id\": 260, \"content\": \"<|endoftext|>\", \"special\": true, \"normalized\": false},"
-                       "{\"id\": 261, \"content\": \"<|im_end|>\", \"special\": true, \"normalized\": false},"
-                       "{\"id\": 262, \"content\": \"<tag>\", \"special\": false, \"normalized\": false,"
-                       " \"lstrip\": true, \"rstrip\": true},"
-                       "{\"id\": 263, \"content\": \"word\", \"special\": false, \"normalized\": false,"
-                       " \"single_word\": true}],";
+    const char *head =
+        "{\"version\": \"1.0\", \"padding\": null,"
+        " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false,"
+        " \"trim_offsets\": true, \"use_regex\": false},"
+        " \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": "
+        "true,"
+        " \"use_regex\": false},"
+        " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\":"
+        " {\"id\": \"<|endoftext|>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", "
+        "\"type_id\": 0}}],"
+        " \"pair\": [], \"special_tokens\": {\"<|endoftext|>\": {\"id\": \"<|endoftext|>\","
+        " \"ids\": [260], \"tokens\": [\"<|endoftext|>\"]}}},"
+        " \"added_tokens\": ["
+        "{\"id\": 260, \"content\": \"<|endoftext|>\", \"special\": true, \"normalized\": false},"
+        "{\"id\": 261, \"content\": \"<|im_end|>\", \"special\": true, \"normalized\": false},"
+        "{\"id\": 262, \"content\": \"<tag>\", \"special\": false, \"normalized\": false,"
+        " \"lstrip\": true, \"rstrip\": true},"
+        "{\"id\": 263, \"content\": \"word\", \"special\": false, \"normalized\": false,"
+        " \"single_word\": true}],";
     vkt_bytebuf_put(&b, head, strlen(head));
     vkt_bytebuf_put(&b, extra, strlen(extra));
     char m[128];
@@ -100,8 +103,10 @@ static char *tiny_json(const char *model_type, const char *extra) {
         vkt_bytebuf cp = {0};
         hf_utf8_put(&cp, hf_byte_to_cp[i]);
         char e[32];
-        if (i == '"' || i == '\\') snprintf(e, sizeof e, "\"\\%c\": %d, ", i, i);
-        else snprintf(e, sizeof e, "\"%s\": %d, ", cp.p, i);
+        if (i == '"' || i == '\\')
+            snprintf(e, sizeof e, "\"\\%c\": %d, ", i, i);
+        else
+            snprintf(e, sizeof e, "\"%s\": %d, ", cp.p, i);
         vkt_bytebuf_put(&b, e, strlen(e));
         free(cp.p);
     }
@@ -121,13 +126,15 @@ static vkt_tok *tiny(void) {
     return t;
 }
 
-static void expect_ids(vkt_tok *t, const char *text, unsigned flags, const int32_t *want, size_t n) {
+static void expect_ids(vkt_tok *t, const char *text, unsigned flags, const int32_t *want,
+                       size_t n) {
     vkt_tokens ids = {0};
     vkt_error err = {0};
     if (vkt_tok_encode(t, text, strlen(text), flags, &ids, &err) != VKT_OK) fail_msg("%s", err.msg);
     if (ids.n != n) fail_msg("'%s': %zu ids, want %zu", text, ids.n, n);
     for (size_t i = 0; i < n; i++)
-        if (ids.ids[i] != want[i]) fail_msg("'%s': id %zu is %d, want %d", text, i, ids.ids[i], want[i]);
+        if (ids.ids[i] != want[i])
+            fail_msg("'%s': id %zu is %d, want %d", text, i, ids.ids[i], want[i]);
     vkt_tokens_free(&ids);
 }
 
@@ -140,7 +147,8 @@ static void test_added_tokens(void **state) {
     expect_ids(t, "hello", P, (int32_t[]){259}, 1);
     expect_ids(t, "hello<|endoftext|>h", P, (int32_t[]){259, 260, 'h'}, 3);
     // Special text as plain text: its bytes.
-    expect_ids(t, "a<|im_end|>", 0, (int32_t[]){'a', '<', '|', 'i', 'm', '_', 'e', 'n', 'd', '|', '>'}, 11);
+    expect_ids(t, "a<|im_end|>", 0,
+               (int32_t[]){'a', '<', '|', 'i', 'm', '_', 'e', 'n', 'd', '|', '>'}, 11);
     // lstrip and rstrip take the spaces around <tag> (and a tab, Unicode White_Space).
     expect_ids(t, "x \t<tag>  y", P, (int32_t[]){'x', 262, 'y'}, 3);
     // Non-special added tokens match even when special text is plain.
@@ -165,7 +173,7 @@ static void test_added_tokens(void **state) {
     assert_string_equal(text, "hello<tag>x");
     free(text);
     char buf[16];
-    assert_int_equal(vkt_tok_token_bytes(t, 0x0A, buf, sizeof buf), 1);  // "Ċ" is a newline
+    assert_int_equal(vkt_tok_token_bytes(t, 0x0A, buf, sizeof buf), 1); // "Ċ" is a newline
     assert_int_equal(buf[0], '\n');
     assert_string_equal(vkt_tok_id_to_token(t, 10), "\xc4\x8a");
     assert_int_equal(vkt_tok_token_to_id(t, "hello"), 259);
@@ -192,7 +200,7 @@ static void test_configs(void **state) {
     const int32_t *eos = vkt_tok_eos_ids(t, &ne);
     assert_int_equal(ne, 1);
     assert_int_equal(eos[0], 261);
-    assert_int_equal(vkt_tok_pad_id(t), 261);  // no pad_token: EOS
+    assert_int_equal(vkt_tok_pad_id(t), 261); // no pad_token: EOS
     assert_string_equal(vkt_tok_eos_text(t), "<|im_end|>");
     assert_string_equal(vkt_tok_chat_template(t), "{{ messages[0].content }}");
     vkt_tok_free(t);
@@ -216,8 +224,10 @@ static void expect_refused(const char *json, const char *what) {
     test_write_bytes(test_path("tokenizer.json"), json, strlen(json));
     vkt_tok *t = NULL;
     vkt_error err = {0};
-    if (vkt_tok_load_dir(test_dir(), &t, &err) == VKT_OK) fail_msg("accepted a tokenizer with %s", what);
-    if (!strstr(err.msg, "tokenizer.json") || !strstr(err.msg, what)) fail_msg("message '%s' lacks %s", err.msg, what);
+    if (vkt_tok_load_dir(test_dir(), &t, &err) == VKT_OK)
+        fail_msg("accepted a tokenizer with %s", what);
+    if (!strstr(err.msg, "tokenizer.json") || !strstr(err.msg, what))
+        fail_msg("message '%s' lacks %s", err.msg, what);
     assert_null(t);
 }
 
@@ -232,7 +242,8 @@ static void test_refusals(void **state) {
     j = tiny_json("BPE", " \"truncation\": {\"max_length\": 8},");
     expect_refused(j, "truncation");
     free(j);
-    expect_refused("{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \"added_tokens\": [{\"id\": 1}]}",
+    expect_refused("{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, "
+                   "\"added_tokens\": [{\"id\": 1}]}",
                    "added_tokens[0]");
     expect_refused("[1, 2]", "object");
     expect_refused("{\"model\": 1, ", "tokenizer.json");

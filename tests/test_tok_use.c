@@ -33,23 +33,27 @@
 #include "support_model.h"
 #include "tok.h"
 
-#define MAXG 24  // greedy tokens of the random model
+#define MAXG 24 // greedy tokens of the random model
 
 static char dir[] = "/tmp/vkt_tok_use_XXXXXX";
 static char tokdir[4200], trained[4200], rnd[4200], small[4200], text_path[4200];
-static int32_t G[MAXG];  // greedy continuation of PROMPT on rnd, EOS ids not stopping it
-static int V_TOK;        // the tokenizer's vocabulary
+static int32_t G[MAXG]; // greedy continuation of PROMPT on rnd, EOS ids not stopping it
+static int V_TOK;       // the tokenizer's vocabulary
 static const char *PROMPT = "the cat";
-static const char *TEXT = "the cat sat on the mat. the dog sat on the log.<|endoftext|>once upon a time there "
-                          "was a little bird that sang in the morning.<|endoftext|>question: what is two plus "
-                          "three? answer: five.<|endoftext|>the dog saw the cat and the cat saw the dog.";
+static const char *TEXT =
+    "the cat sat on the mat. the dog sat on the log.<|endoftext|>once upon a time there "
+    "was a little bird that sang in the morning.<|endoftext|>question: what is two plus "
+    "three? answer: five.<|endoftext|>the dog saw the cat and the cat saw the dog.";
 
 static const char *data_dir(void) {
     static char path[4096];
     const char *d = getenv("VKT_TEST_DATA"), *t = getenv("VKT_TOOLS_DIR");
-    if (d) snprintf(path, sizeof path, "%s", d);
-    else if (t) snprintf(path, sizeof path, "%s/../tests/data", t);
-    else snprintf(path, sizeof path, "tests/data");
+    if (d)
+        snprintf(path, sizeof path, "%s", d);
+    else if (t)
+        snprintf(path, sizeof path, "%s/../tests/data", t);
+    else
+        snprintf(path, sizeof path, "tests/data");
     return path;
 }
 
@@ -78,9 +82,11 @@ static char *expected_text(vkt_tok *t, const int32_t *ids, int n) {
         size_t pn;
         vkt_error err = {0};
         if (j > i) {
-            if (vkt_tok_decode(t, ids + i, (size_t)(j - i), 0, &piece, &pn, &err) != VKT_OK) fail_msg("%s", err.msg);
+            if (vkt_tok_decode(t, ids + i, (size_t)(j - i), 0, &piece, &pn, &err) != VKT_OK)
+                fail_msg("%s", err.msg);
         } else {
-            pn = (size_t)snprintf(unk, sizeof unk, "<|%d|>", (int)ids[i]), piece = strdup(unk), j = i + 1;
+            pn = (size_t)snprintf(unk, sizeof unk, "<|%d|>", (int)ids[i]), piece = strdup(unk),
+            j = i + 1;
         }
         out = realloc(out, len + pn + 1);
         memcpy(out + len, piece, pn), len += pn, out[len] = 0;
@@ -99,8 +105,13 @@ static void copy_file(const char *from, const char *to) {
 
 // A random model (weights scaled up so greedy outputs vary) of the given vocabulary.
 static void write_model(vkt_ctx *ctx, const char *path, int vocab, int context) {
-    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = vocab, .context = context, .layers = 2,
-                                                               .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
+    vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = vocab,
+                                                               .context = context,
+                                                               .layers = 2,
+                                                               .width = 16,
+                                                               .ffn = 32,
+                                                               .heads = 2,
+                                                               .kv_heads = 2});
     vkt_error err = {0};
     vkt_model *m = test_model_new(ctx, &c, 21);
     free(test_model_scale(ctx, m, 5.0f));
@@ -121,8 +132,10 @@ static int setup(void **state) {
     test_write_bytes(text_path, TEXT, strlen(TEXT));
     char args[16384], *err = NULL;
     snprintf(args, sizeof args,
-             "train --data '%s' --out '%s' --tokenizer '%s' --layers 1 --width 16 --heads 2 --steps 2 --batch 2 "
-             "--seq 16 --eval-every 0 --json", text_path, trained, tokdir);
+             "train --data '%s' --out '%s' --tokenizer '%s' --layers 1 --width 16 --heads 2 "
+             "--steps 2 --batch 2 "
+             "--seq 16 --eval-every 0 --json",
+             text_path, trained, tokdir);
     int rc = test_cli(args, NULL, NULL, &err);
     if (rc != 0) fail_msg("vkt %s: exit %d: %s", args, rc, err);
     free(err);
@@ -193,19 +206,21 @@ static void test_train_tokenizer(void **state) {
     vkt_model_config c;
     vkt_error err = {0};
     assert_int_equal(vkt_checkpoint_config(trained, &c, &err), VKT_OK);
-    assert_int_equal(c.vocab, 312);  // 307 rounded up to 8
+    assert_int_equal(c.vocab, 312); // 307 rounded up to 8
     // --resume reads the tokenizer from the checkpoint and keeps its files.
     char args[16384], *e = NULL;
-    snprintf(args, sizeof args, "train --data '%s' --out '%s' --resume --steps 3", text_path, trained);
+    snprintf(args, sizeof args, "train --data '%s' --out '%s' --resume --steps 3", text_path,
+             trained);
     int rc = test_cli(args, NULL, NULL, &e);
     if (rc != 0) fail_msg("vkt %s: exit %d: %s", args, rc, e);
     free(e);
     check_tokenizer_files(trained);
     // --tokenizer with --resume is bad usage; a directory without tokenizer.json too.
-    snprintf(args, sizeof args, "train --data '%s' --out '%s' --resume --steps 4 --tokenizer '%s'", text_path,
-             trained, tokdir);
+    snprintf(args, sizeof args, "train --data '%s' --out '%s' --resume --steps 4 --tokenizer '%s'",
+             text_path, trained, tokdir);
     assert_int_equal(test_cli(args, NULL, NULL, NULL), 2);
-    snprintf(args, sizeof args, "train --data '%s' --out '%s/x' --tokenizer '%s' --steps 1", text_path, dir, dir);
+    snprintf(args, sizeof args, "train --data '%s' --out '%s/x' --tokenizer '%s' --steps 1",
+             text_path, dir, dir);
     assert_int_equal(test_cli(args, NULL, NULL, NULL), 2);
 }
 
@@ -216,9 +231,10 @@ static void test_eval(void **state) {
     vkt_tok *tok = load_tok(trained);
     vkt_tokens ids = encode(tok, TEXT, VKT_TOKF_PARSE_SPECIAL);
     int n_eot = 0;
-    for (size_t i = 0; i < ids.n; i++) n_eot += ids.ids[i] == vkt_tok_token_to_id(tok, "<|endoftext|>");
+    for (size_t i = 0; i < ids.n; i++)
+        n_eot += ids.ids[i] == vkt_tok_token_to_id(tok, "<|endoftext|>");
     assert_int_equal(n_eot, 3);
-    assert_true(ids.n < strlen(TEXT) / 2);  // BPE merges, not bytes
+    assert_true(ids.n < strlen(TEXT) / 2); // BPE merges, not bytes
     vkt_ctx *ctx = test_ctx();
     vkt_error err = {0};
     vkt_model *m;
@@ -228,7 +244,7 @@ static void test_eval(void **state) {
     double nll;
     int64_t n;
     TEST_OK(ctx, vkt_gen_eval_ids(g, ids.ids, ids.n, &nll, &n));
-    assert_int_equal(n, (int64_t)ids.n - 1);  // one window: the context is 256
+    assert_int_equal(n, (int64_t)ids.n - 1); // one window: the context is 256
     assert_int_equal(json_integer_value(json_object_get(j, "tokens")), n);
     double got = json_number_value(json_object_get(j, "nll"));
     if (fabs(got - nll) > 1e-5 * nll) fail_msg("eval nll %.9g vs library %.9g", got, nll);
@@ -244,13 +260,15 @@ static json_t *sample0(json_t *j) { return json_array_get(json_object_get(j, "sa
 
 static void check_ids(json_t *arr, const int32_t *want, int n) {
     assert_int_equal(json_array_size(arr), n);
-    for (int i = 0; i < n; i++) assert_int_equal(json_integer_value(json_array_get(arr, (size_t)i)), want[i]);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(json_integer_value(json_array_get(arr, (size_t)i)), want[i]);
 }
 
 // `generate --json` on ckpt with PROMPT, greedy, MAXG tokens at most, plus extra.
 static json_t *generate(const char *ckpt, const char *extra) {
     char args[16384];
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt '%s' --greedy --max-new-tokens %d --json %s", ckpt,
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt '%s' --greedy --max-new-tokens %d --json %s", ckpt,
              PROMPT, MAXG, extra);
     return test_cli_json(args);
 }
@@ -270,13 +288,15 @@ static void test_generate(void **state) {
         for (int e = 0; e < n_eos; e++)
             if (G[t] == eos[e]) end = t + 1;
     check_ids(json_object_get(s, "tokens"), G, end);
-    assert_string_equal(json_string_value(json_object_get(s, "finish")), end < MAXG ? "eot" : "length");
+    assert_string_equal(json_string_value(json_object_get(s, "finish")),
+                        end < MAXG ? "eot" : "length");
     char *want = expected_text(tok, G, end < MAXG ? end - 1 : MAXG);
     assert_string_equal(json_string_value(json_object_get(s, "text")), want);
     free(want);
     // A special token's text in a prompt is the token.
     char args[16384];
-    snprintf(args, sizeof args, "generate --ckpt '%s' --prompt 'the<|im_start|>x' --max-new-tokens 1 --json", rnd);
+    snprintf(args, sizeof args,
+             "generate --ckpt '%s' --prompt 'the<|im_start|>x' --max-new-tokens 1 --json", rnd);
     json_t *k = test_cli_json(args);
     json_t *pt = json_object_get(sample0(k), "prompt_tokens");
     assert_int_equal(json_integer_value(json_array_get(pt, json_array_size(pt) - 2)),
@@ -300,7 +320,8 @@ static void test_eos_ids(void **state) {
     char d[8400], a[8400], b[8400], json[64];
     snprintf(d, sizeof d, "%s/eos", dir);
     assert_int_equal(mkdir(d, 0755), 0);
-    const char *files[] = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"};
+    const char *files[] = {"config.json", "model.safetensors", "tokenizer.json",
+                           "tokenizer_config.json"};
     for (int i = 0; i < 4; i++) {
         snprintf(a, sizeof a, "%s/%s", rnd, files[i]);
         snprintf(b, sizeof b, "%s/%s", d, files[i]);
@@ -347,25 +368,28 @@ static void test_stop_strings(void **state) {
     for (int pass = 0; pass < 2; pass++) {
         // pass 0: S = bytes of tokens k and k+1; pass 1: bytes of token k and the first byte of k+1
         int k = -1;
-        for (int t = MAXG - 2; t >= 0 && k < 0; t--) {  // the latest k: the most text before it
+        for (int t = MAXG - 2; t >= 0 && k < 0; t--) { // the latest k: the most text before it
             bool ok = G[t] < V_TOK && G[t + 1] < V_TOK && !vkt_tok_is_special(tok, G[t]) &&
-                      !vkt_tok_is_special(tok, G[t + 1]) && off[t + 1] > off[t] && off[t + 2] > off[t + 1] + pass;
+                      !vkt_tok_is_special(tok, G[t + 1]) && off[t + 1] > off[t] &&
+                      off[t + 2] > off[t + 1] + pass;
             for (int u = 0; u <= t + 1 && ok; u++)
                 for (int e = 0; e < n_eos; e++) ok &= G[u] != eos[e];
             size_t len = (pass ? off[t + 1] + 1 : off[t + 2]) - off[t];
             if (!ok || len >= sizeof stop || memchr(text + off[t], 0, len)) continue;
             memcpy(stop, text + off[t], len), stop[len] = 0;
             const char *first = memmem(text, off[MAXG], stop, len);
-            if (first == text + off[t]) k = t;  // no earlier occurrence: it stops at token k+1
+            if (first == text + off[t]) k = t; // no earlier occurrence: it stops at token k+1
         }
         if (k < 0) {
-            if (pass == 0) fail_msg("no two greedy tokens of the random model make a usable stop string");
-            continue;  // no token of 2+ bytes after a usable one: the inside-a-token case is skipped
+            if (pass == 0)
+                fail_msg("no two greedy tokens of the random model make a usable stop string");
+            continue; // no token of 2+ bytes after a usable one: the inside-a-token case is skipped
         }
         size_t len = (pass ? off[k + 1] + 1 : off[k + 2]) - off[k];
         memcpy(stop, text + off[k], len), stop[len] = 0;
-        setenv("VKT_TEST_STOP", stop, 1);  // any bytes reach the binary through the shell
-        json_t *j = generate(rnd, "--stop \"$VKT_TEST_STOP\""), *ji = generate(rnd, "--stop \"$VKT_TEST_STOP\" --include-stop");
+        setenv("VKT_TEST_STOP", stop, 1); // any bytes reach the binary through the shell
+        json_t *j = generate(rnd, "--stop \"$VKT_TEST_STOP\""),
+               *ji = generate(rnd, "--stop \"$VKT_TEST_STOP\" --include-stop");
         json_t *s = sample0(j), *si = sample0(ji);
         check_ids(json_object_get(s, "tokens"), G, k + 2);
         assert_string_equal(json_string_value(json_object_get(s, "finish")), "stop");
@@ -396,15 +420,17 @@ static void test_steer_capture(void **state) {
         rows += t.n;
         vkt_tokens_free(&t);
     }
-    snprintf(args, sizeof args, "steer capture --ckpt '%s' --prompts '%s' --out '%s' --positions all --json", rnd,
+    snprintf(args, sizeof args,
+             "steer capture --ckpt '%s' --prompts '%s' --out '%s' --positions all --json", rnd,
              prompts, out);
     json_t *j = test_cli_json(args);
     assert_int_equal(json_integer_value(json_object_get(j, "rows")), rows);
     json_decref(j);
     // --generate: the generations file holds the prompt and continuation as decoded text.
-    snprintf(args, sizeof args,
-             "steer capture --ckpt '%s' --prompts '%s' --out '%s' --generate 3 --temperature 0 --json", rnd, prompts,
-             out);
+    snprintf(
+        args, sizeof args,
+        "steer capture --ckpt '%s' --prompts '%s' --out '%s' --generate 3 --temperature 0 --json",
+        rnd, prompts, out);
     j = test_cli_json(args);
     json_decref(j);
     char gen[8500];

@@ -15,7 +15,7 @@
 static void test_every_byte_round_trips(void **state) {
     (void)state;
     char text[256];
-    for (int i = 0; i < 256; i++) text[i] = (char)i;  // NUL and invalid UTF-8 included
+    for (int i = 0; i < 256; i++) text[i] = (char)i; // NUL and invalid UTF-8 included
     int32_t ids[256];
     size_t n = 0;
     vkt_error err = {0};
@@ -29,7 +29,7 @@ static void test_every_byte_round_trips(void **state) {
     assert_memory_equal(out, text, 256);
     assert_int_equal(out[256], 0);
     // UTF-8 text: one id per byte
-    const char *s = "h\xc3\xa9!";  // "hé!"
+    const char *s = "h\xc3\xa9!"; // "hé!"
     assert_int_equal(vkt_tokenizer_encode(s, strlen(s), 0, ids, 8, &n, &err), VKT_OK);
     assert_int_equal(n, 4);
     assert_int_equal(ids[1], 0xc3);
@@ -38,7 +38,8 @@ static void test_every_byte_round_trips(void **state) {
 
 static void test_special_tokens(void **state) {
     (void)state;
-    static const char *const names[5] = {"<|endoftext|>", "<|pad|>", "<|system|>", "<|user|>", "<|assistant|>"};
+    static const char *const names[5] = {"<|endoftext|>", "<|pad|>", "<|system|>", "<|user|>",
+                                         "<|assistant|>"};
     assert_int_equal(VKT_TOK_VOCAB, 261);
     for (int i = 0; i < 5; i++) {
         assert_string_equal(vkt_tokenizer_special_name(256 + i), names[i]);
@@ -61,7 +62,8 @@ static void test_special_tokens(void **state) {
     assert_int_equal(n, strlen(t));
     assert_int_equal(ids[1], '<');
     // With it, names become ids; unknown and cut-off names stay bytes.
-    assert_int_equal(vkt_tokenizer_encode(t, strlen(t), VKT_TOK_PARSE_SPECIAL, ids, 64, &n, &err), VKT_OK);
+    assert_int_equal(vkt_tokenizer_encode(t, strlen(t), VKT_TOK_PARSE_SPECIAL, ids, 64, &n, &err),
+                     VKT_OK);
     size_t want_n = 1 + 1 + 1 + strlen("<|bogus|>") + 1 + strlen("<|endof");
     assert_int_equal(n, want_n);
     assert_int_equal(ids[0], 'a');
@@ -77,7 +79,8 @@ static void test_special_tokens(void **state) {
     assert_int_equal(vkt_tokenizer_decode(ids, n, 0, out, sizeof out, &m, &err), VKT_OK);
     assert_string_equal(out, t);
     assert_int_equal(m, strlen(t));
-    assert_int_equal(vkt_tokenizer_decode(ids, n, VKT_TOK_SKIP_SPECIAL, out, sizeof out, &m, &err), VKT_OK);
+    assert_int_equal(vkt_tokenizer_decode(ids, n, VKT_TOK_SKIP_SPECIAL, out, sizeof out, &m, &err),
+                     VKT_OK);
     assert_string_equal(out, "ab<|bogus|><|endof");
     int32_t pad[3] = {VKT_TOK_PAD, 'x', VKT_TOK_SYSTEM};
     assert_int_equal(vkt_tokenizer_decode(pad, 3, 0, out, sizeof out, &m, &err), VKT_OK);
@@ -98,16 +101,19 @@ static void test_errors_and_capacity(void **state) {
     // Counting only.
     size_t n;
     const char *t = "<|endoftext|>hi";
-    assert_int_equal(vkt_tokenizer_encode(t, strlen(t), VKT_TOK_PARSE_SPECIAL, NULL, 0, &n, &err), VKT_OK);
+    assert_int_equal(vkt_tokenizer_encode(t, strlen(t), VKT_TOK_PARSE_SPECIAL, NULL, 0, &n, &err),
+                     VKT_OK);
     assert_int_equal(n, 3);
     int32_t ids[3] = {VKT_TOK_EOT, 'h', 'i'};
     assert_int_equal(vkt_tokenizer_decode(ids, 3, 0, NULL, 0, &m, &err), VKT_OK);
     assert_int_equal(m, 15);
     // Too small buffers fail and report what is needed.
     int32_t small[2];
-    assert_int_equal(vkt_tokenizer_encode(t, strlen(t), VKT_TOK_PARSE_SPECIAL, small, 2, &n, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_tokenizer_encode(t, strlen(t), VKT_TOK_PARSE_SPECIAL, small, 2, &n, &err),
+                     VKT_ERR_ARG);
     assert_int_equal(n, 3);
-    assert_int_equal(vkt_tokenizer_decode(ids, 3, 0, out, 15, &m, &err), VKT_ERR_ARG);  // 15 + NUL needed
+    assert_int_equal(vkt_tokenizer_decode(ids, 3, 0, out, 15, &m, &err),
+                     VKT_ERR_ARG); // 15 + NUL needed
     assert_int_equal(m, 15);
     assert_int_equal(vkt_tokenizer_decode(ids, 3, 0, out, 16, &m, &err), VKT_OK);
     assert_string_equal(out, t);

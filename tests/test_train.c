@@ -25,7 +25,8 @@ static vkt_model_config tiny(const char *preset) {
     vkt_model_config c;
     vkt_error err;
     assert_int_equal(vkt_model_preset(preset, &c, &err), VKT_OK);
-    c.context = 32, c.layers = 2, c.width = 32, c.ffn = 64, c.heads = 2, c.kv_heads = c.family == VKT_FAMILY_GPT2 ? 2 : 1;
+    c.context = 32, c.layers = 2, c.width = 32, c.ffn = 64, c.heads = 2,
+    c.kv_heads = c.family == VKT_FAMILY_GPT2 ? 2 : 1;
     return c;
 }
 
@@ -66,14 +67,17 @@ static void test_roundtrip(void **s) {
         vkt_safetensors st;
         assert_int_equal(vkt_safetensors_open(&st, path, &err), VKT_OK);
         if (f == 0) {
-            const vkt_st_tensor *t = vkt_safetensors_find(&st, "transformer.h.1.attn.c_attn.weight");
+            const vkt_st_tensor *t =
+                vkt_safetensors_find(&st, "transformer.h.1.attn.c_attn.weight");
             assert_non_null(t);
             assert_true(t->shape[0] == c.width && t->shape[1] == 3 * c.width); // Conv1D (in, out)
             assert_null(vkt_safetensors_find(&st, "lm_head.weight"));          // tied
         } else {
-            const vkt_st_tensor *t = vkt_safetensors_find(&st, "model.layers.0.self_attn.k_proj.weight");
+            const vkt_st_tensor *t =
+                vkt_safetensors_find(&st, "model.layers.0.self_attn.k_proj.weight");
             assert_non_null(t);
-            assert_true(t->shape[0] == c.kv_heads * (c.width / c.heads) && t->shape[1] == c.width); // (out, in)
+            assert_true(t->shape[0] == c.kv_heads * (c.width / c.heads) &&
+                        t->shape[1] == c.width); // (out, in)
             assert_non_null(vkt_safetensors_find(&st, "lm_head.weight"));
         }
         vkt_safetensors_close(&st);
@@ -112,8 +116,8 @@ static char *slurp(const char *dir, const char *name, size_t *n) {
 
 // Each bad checkpoint fails with a message naming the file and the fault, and the
 // caller's parameter array is left as it was.
-static void expect_bad(const char *dir, const vkt_model_config *c, const vkt_params *ps, const char *file,
-                       const char *fault) {
+static void expect_bad(const char *dir, const vkt_model_config *c, const vkt_params *ps,
+                       const char *file, const char *fault) {
     float *out = malloc(ps->total * 4);
     for (uint64_t i = 0; i < ps->total; i++) out[i] = 42.0f;
     vkt_error err = {0};
@@ -121,7 +125,8 @@ static void expect_bad(const char *dir, const vkt_model_config *c, const vkt_par
     vkt_status s = vkt_checkpoint_config(dir, &cfg, &err);
     if (s == VKT_OK) s = vkt_checkpoint_read_params(dir, c, ps, out, &err);
     assert_int_not_equal(s, VKT_OK);
-    if (!strstr(err.msg, file) || !strstr(err.msg, fault)) fail_msg("message '%s' should name '%s' and '%s'", err.msg, file, fault);
+    if (!strstr(err.msg, file) || !strstr(err.msg, fault))
+        fail_msg("message '%s' should name '%s' and '%s'", err.msg, file, fault);
     for (uint64_t i = 0; i < ps->total; i++) assert_true(out[i] == 42.0f);
     free(out);
 }
@@ -220,17 +225,21 @@ static void test_hf_style_checkpoint(void **s) {
         char buf[128];
         if (i < ps->n) {
             name = ps->p[i].name + (strncmp(ps->p[i].name, "transformer.", 12) ? 0 : 12);
-            nd = ps->p[i].ndim, shape[0] = ps->p[i].shape[0], shape[1] = ps->p[i].shape[1], count = ps->p[i].count;
+            nd = ps->p[i].ndim, shape[0] = ps->p[i].shape[0], shape[1] = ps->p[i].shape[1],
+            count = ps->p[i].count;
         } else if (i == ps->n) {
-            name = "lm_head.weight", nd = 2, shape[0] = wte->shape[0], shape[1] = wte->shape[1], count = wte->count;
+            name = "lm_head.weight", nd = 2, shape[0] = wte->shape[0], shape[1] = wte->shape[1],
+            count = wte->count;
         } else {
             snprintf(buf, sizeof buf, "h.0.attn.bias");
             name = buf, nd = 4, shape[0] = shape[1] = 1, shape[2] = shape[3] = 4, count = 16;
         }
         json_t *sh = json_array();
         for (int d = 0; d < nd; d++) json_array_append_new(sh, json_integer(shape[d]));
-        json_object_set_new(hdr, name, json_pack("{s:s, s:o, s:[I, I]}", "dtype", "BF16", "shape", sh, "data_offsets",
-                                                 (json_int_t)off, (json_int_t)(off + 2 * count)));
+        json_object_set_new(hdr, name,
+                            json_pack("{s:s, s:o, s:[I, I]}", "dtype", "BF16", "shape", sh,
+                                      "data_offsets", (json_int_t)off,
+                                      (json_int_t)(off + 2 * count)));
         off += 2 * count;
     }
     char *hj = json_dumps(hdr, JSON_COMPACT);
@@ -290,12 +299,13 @@ static void on_step(void *user, const vkt_train_progress *p) {
     if (w->at && p->step == w->at) *w->flag = 1;
 }
 
-static float *run(vkt_ctx *ctx, const char *data, const char *dir, const char *preset, int stop_at, bool resume,
-                  watch *w, vkt_status *status) {
+static float *run(vkt_ctx *ctx, const char *data, const char *dir, const char *preset, int stop_at,
+                  bool resume, watch *w, vkt_status *status) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
     o.data = data, o.out = dir, o.cfg = tiny(preset);
-    o.steps = 8, o.batch = 2, o.seq = 16, o.warmup = 2, o.lr = 3e-3, o.eval_every = 4, o.val_batches = 2, o.accum = 2;
+    o.steps = 8, o.batch = 2, o.seq = 16, o.warmup = 2, o.lr = 3e-3, o.eval_every = 4,
+    o.val_batches = 2, o.accum = 2;
     o.seed = 5, o.resume = resume;
     static volatile sig_atomic_t flag;
     flag = 0;
@@ -349,10 +359,8 @@ static void test_resume_llama(void **s) { check_resume("llama-tiny"); }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_bad_checkpoints),
-        cmocka_unit_test(test_hf_style_checkpoint),
-        cmocka_unit_test(test_resume_gpt2),
+        cmocka_unit_test(test_roundtrip),           cmocka_unit_test(test_bad_checkpoints),
+        cmocka_unit_test(test_hf_style_checkpoint), cmocka_unit_test(test_resume_gpt2),
         cmocka_unit_test(test_resume_llama),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,19 +30,21 @@ static const char *text_file(void) {
     static char path[4200];
     snprintf(path, sizeof path, "%s", test_path("text.txt"));
     char text[12000];
-    for (size_t i = 0; i < sizeof text; i++) text[i] = "a lora adapter learns the quick brown fox. "[i % 43];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = "a lora adapter learns the quick brown fox. "[i % 43];
     test_write_bytes(path, text, sizeof text);
     return path;
 }
 
 // A LoRA run of `steps` on base into out (resume: continue out), stopped after step `at`.
-static vkt_status lora_run(vkt_ctx *ctx, const char *base, const char *data, const char *out, bool resume, int at,
-                           vkt_error *err) {
+static vkt_status lora_run(vkt_ctx *ctx, const char *base, const char *data, const char *out,
+                           bool resume, int at, vkt_error *err) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
     o.data = data, o.out = out, o.resume = resume;
     if (!resume) o.init = base, o.lora_rank = 4, o.lora_alpha = 8, o.lora_dropout = 0.1f;
-    o.steps = 6, o.batch = 2, o.seq = 16, o.accum = 2, o.warmup = 2, o.lr = 1e-2, o.eval_every = 3, o.val_batches = 1;
+    o.steps = 6, o.batch = 2, o.seq = 16, o.accum = 2, o.warmup = 2, o.lr = 1e-2, o.eval_every = 3,
+    o.val_batches = 1;
     o.seed = 9;
     stop_flag = 0, stop_at = at;
     o.stop = &stop_flag, o.progress = on_step;
@@ -63,7 +65,8 @@ static void resumed_equals_uninterrupted(void **state) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
     vkt_error err = {0};
-    o.cfg = test_config("llama-tiny", (test_shape){.layers = 1, .width = 32, .heads = 2, .kv_heads = 2, .ffn = 64});
+    o.cfg = test_config(
+        "llama-tiny", (test_shape){.layers = 1, .width = 32, .heads = 2, .kv_heads = 2, .ffn = 64});
     o.data = data, o.out = base, o.steps = 1, o.batch = 2, o.seq = 16, o.eval_every = 0;
     vkt_train_result r;
     if (vkt_train_run(ctx, &o, &r, &err) != VKT_OK) fail_msg("base: %s", err.msg);
@@ -88,13 +91,15 @@ static void resumed_equals_uninterrupted(void **state) {
     test_write_bytes(pa, w, na);
     free(w);
     assert_int_equal(lora_run(ctx, base, data, moved, true, 0, &err), VKT_ERR_FORMAT);
-    assert_non_null(strstr(err.msg, "model.safetensors: changed since the adapters were trained on it"));
+    assert_non_null(
+        strstr(err.msg, "model.safetensors: changed since the adapters were trained on it"));
     test_ctx_done(ctx);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(resumed_equals_uninterrupted, test_dir_setup, test_dir_teardown),
+        cmocka_unit_test_setup_teardown(resumed_equals_uninterrupted, test_dir_setup,
+                                        test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,10 +35,13 @@ static int setup(void **state) {
     snprintf(base, sizeof base, "%s", test_path("base"));
     snprintf(data, sizeof data, "%s", test_path("text.txt"));
     char text[20000];
-    for (size_t i = 0; i < sizeof text; i++) text[i] = "the quick brown fox jumps over the lazy dog. "[i % 45];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = "the quick brown fox jumps over the lazy dog. "[i % 45];
     test_write_bytes(data, text, sizeof text);
-    snprintf(args, sizeof args, "train --preset llama-tiny --layers 1 --width 32 --heads 2 --data %s --out %s "
-             "--steps 1 --batch 2 --seq 16", data, base);
+    snprintf(args, sizeof args,
+             "train --preset llama-tiny --layers 1 --width 32 --heads 2 --data %s --out %s "
+             "--steps 1 --batch 2 --seq 16",
+             data, base);
     char *err = NULL;
     int rc = test_cli(args, NULL, NULL, &err);
     if (rc != 0) fprintf(stderr, "%s\n", err ? err : "");
@@ -47,8 +50,10 @@ static int setup(void **state) {
 }
 
 static int train_lora(const char *out, const char *extra, char **err) {
-    snprintf(args, sizeof args, "train --ckpt %s --data %s --out %s --overwrite --lora-rank 4 --steps 1 --seq 64 "
-             "--eval-every 0 --json %s", base, data, test_path(out), extra);
+    snprintf(args, sizeof args,
+             "train --ckpt %s --data %s --out %s --overwrite --lora-rank 4 --steps 1 --seq 64 "
+             "--eval-every 0 --json %s",
+             base, data, test_path(out), extra);
     return test_cli(args, NULL, NULL, err);
 }
 
@@ -70,8 +75,10 @@ static void test_fitting_setting_runs(void **state) {
     (void)state;
     setenv("VKT_DEVICE_MEMORY", BUDGET, 1);
     char *out = NULL, *err = NULL;
-    snprintf(args, sizeof args, "train --ckpt %s --data %s --out %s --overwrite --lora-rank 4 --steps 1 --seq 64 "
-             "--eval-every 0 --json --batch 1 --accum 8", base, data, test_path("fit"));
+    snprintf(args, sizeof args,
+             "train --ckpt %s --data %s --out %s --overwrite --lora-rank 4 --steps 1 --seq 64 "
+             "--eval-every 0 --json --batch 1 --accum 8",
+             base, data, test_path("fit"));
     int rc = test_cli(args, NULL, &out, &err);
     unsetenv("VKT_DEVICE_MEMORY");
     if (rc != 0) fail_msg("exit %d: %s", rc, err ? err : "");
@@ -95,7 +102,8 @@ static void test_nothing_fits(void **state) {
     assert_int_equal(train_lora("none", "--batch 8 --device-memory 4X", &err), 2);
     assert_contains(err, "--device-memory: '4X' is not a size");
     free(err);
-    snprintf(args, sizeof args, "train --data %s --out %s --steps 1 --device-memory 4G", data, test_path("preset"));
+    snprintf(args, sizeof args, "train --data %s --out %s --steps 1 --device-memory 4G", data,
+             test_path("preset"));
     assert_int_equal(test_cli(args, NULL, NULL, &err), 2);
     assert_contains(err, "--device-memory: the fit check is for --ckpt runs");
     free(err);
@@ -116,8 +124,8 @@ static void test_eval_honours_budget(void **state) {
 // The held-out NLL of the base with an adapter (NULL: none).
 static double eval_nll(const char *adapter) {
     char *out = NULL, *err = NULL;
-    snprintf(args, sizeof args, "eval --ckpt %s --data %s --ctx 32 --json%s%s", base, data, adapter ? " --adapter " : "",
-             adapter ? adapter : "");
+    snprintf(args, sizeof args, "eval --ckpt %s --data %s --ctx 32 --json%s%s", base, data,
+             adapter ? " --adapter " : "", adapter ? adapter : "");
     int rc = test_cli(args, NULL, &out, &err);
     if (rc != 0) fail_msg("eval: exit %d: %s", rc, err ? err : "");
     json_error_t je;
@@ -134,13 +142,16 @@ static double eval_nll(const char *adapter) {
 static void test_adapter_continues(void **state) {
     (void)state;
     char *err = NULL;
-    assert_int_equal(train_lora("a1", "--batch 2 --lora-alpha 16 --lr 1e-2 --warmup 0 --steps 3", &err), 0);
+    assert_int_equal(
+        train_lora("a1", "--batch 2 --lora-alpha 16 --lr 1e-2 --warmup 0 --steps 3", &err), 0);
     free(err);
     char a1[4200], a2[4200];
     snprintf(a1, sizeof a1, "%s", test_path("a1"));
     snprintf(a2, sizeof a2, "%s", test_path("a2"));
-    snprintf(args, sizeof args, "train --ckpt %s --adapter %s --data %s --out %s --steps 1 --batch 2 --seq 64 --lr "
-             "1e-12 --warmup 0 --eval-every 0", base, a1, data, a2);
+    snprintf(args, sizeof args,
+             "train --ckpt %s --adapter %s --data %s --out %s --steps 1 --batch 2 --seq 64 --lr "
+             "1e-12 --warmup 0 --eval-every 0",
+             base, a1, data, a2);
     int rc = test_cli(args, NULL, NULL, &err);
     if (rc != 0) fail_msg("exit %d: %s", rc, err ? err : "");
     free(err);
@@ -156,12 +167,13 @@ static void test_adapter_continues(void **state) {
     assert_true(fabs(n1 - nb) > 1e-4);
     assert_true(fabs(n2 - n1) < fabs(n1 - nb) / 100);
     // Usage: the adapter has its own rank; it adapts a base.
-    snprintf(args, sizeof args, "train --ckpt %s --adapter %s --lora-rank 2 --data %s --out %s", base, a1, data,
-             test_path("bad"));
+    snprintf(args, sizeof args, "train --ckpt %s --adapter %s --lora-rank 2 --data %s --out %s",
+             base, a1, data, test_path("bad"));
     assert_int_equal(test_cli(args, NULL, NULL, &err), 2);
     assert_contains(err, "the adapter has its own rank");
     free(err);
-    snprintf(args, sizeof args, "train --adapter %s --data %s --out %s", a1, data, test_path("bad"));
+    snprintf(args, sizeof args, "train --adapter %s --data %s --out %s", a1, data,
+             test_path("bad"));
     assert_int_equal(test_cli(args, NULL, NULL, &err), 2);
     assert_contains(err, "--adapter: give the base model with --ckpt");
     free(err);

@@ -43,9 +43,12 @@ static int setup(void **state) {
 
 // Trains DIR at precision prec; returns the exit status, *val the final held-out loss.
 static int train(const char *dir, const char *prec, const char *extra, double *val, char **err) {
-    snprintf(args, sizeof args, "train --preset gpt2-tiny --layers 1 --width 32 --heads 2 --data %s --out %s "
-             "--overwrite --steps 60 --batch 4 --seq 32 --lr 3e-3 --warmup 5 --eval-every 60 --seed 3 "
-             "--precision %s --json %s", data, test_path(dir), prec, extra);
+    snprintf(
+        args, sizeof args,
+        "train --preset gpt2-tiny --layers 1 --width 32 --heads 2 --data %s --out %s "
+        "--overwrite --steps 60 --batch 4 --seq 32 --lr 3e-3 --warmup 5 --eval-every 60 --seed 3 "
+        "--precision %s --json %s",
+        data, test_path(dir), prec, extra);
     char *out = NULL;
     int rc = test_cli(args, NULL, &out, err);
     if (rc == 0 && val) {
@@ -69,11 +72,12 @@ static void test_16_bit_runs_learn_like_fp32(void **state) {
     free(err), err = NULL;
     if (train("fp16", "fp16", "", &vh, &err) != 0) fail_msg("%s", err);
     free(err);
-    fprintf(stderr, "held-out loss after 60 steps: fp32 %.5f, bf16 %.5f, fp16 %.5f\n", v32, v16, vh);
-    assert_true(isfinite(v32) && v32 < 3.0);  // it learned (bytes start near ln 256 = 5.5)
+    fprintf(stderr, "held-out loss after 60 steps: fp32 %.5f, bf16 %.5f, fp16 %.5f\n", v32, v16,
+            vh);
+    assert_true(isfinite(v32) && v32 < 3.0); // it learned (bytes start near ln 256 = 5.5)
     assert_true(fabs(v16 - v32) <= 0.05 * v32);
     assert_true(fabs(vh - v32) <= 0.05 * v32);
-    assert_true(v16 != v32);  // a different arithmetic, not the fp32 run again
+    assert_true(v16 != v32); // a different arithmetic, not the fp32 run again
     char *st = read_text(test_path("bf16/trainer_state.json"));
     assert_contains(st, "\"precision\": \"bf16\"");
     free(st);
@@ -93,7 +97,8 @@ static void test_fp16_overflow_skipped(void **state) {
     int rc = train("ovf", "fp16", "", NULL, &err);
     unsetenv("VKT_FAULT_INJECT");
     if (rc != 0) fail_msg("rc %d: %s", rc, err);
-    assert_contains(err, "step 5: fp16 gradients overflowed at loss scale 65536: skipped, scale now 32768");
+    assert_contains(
+        err, "step 5: fp16 gradients overflowed at loss scale 65536: skipped, scale now 32768");
     free(err);
     char *m = read_text(test_path("ovf/metrics.jsonl"));
     const char *last = strrchr(m, '{');
@@ -101,7 +106,7 @@ static void test_fp16_overflow_skipped(void **state) {
     assert_contains(last, "\"step\": 60");
     assert_contains(last, "\"skipped_overflow\": 1");
     assert_contains(last, "\"loss_scale\": 32768");
-    assert_null(strstr(m, "null"));  // no NaN loss was ever reported as a step
+    assert_null(strstr(m, "null")); // no NaN loss was ever reported as a step
     free(m);
 }
 

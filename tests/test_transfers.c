@@ -16,8 +16,10 @@
 #include "support_gpu.h"
 
 static void counts(bool staged) {
-    if (staged) setenv("VKT_DISABLE_UNIFIED", "1", 1);
-    else unsetenv("VKT_DISABLE_UNIFIED");  // the mapped case, even when the caller set it
+    if (staged)
+        setenv("VKT_DISABLE_UNIFIED", "1", 1);
+    else
+        unsetenv("VKT_DISABLE_UNIFIED"); // the mapped case, even when the caller set it
     vkt_ctx *ctx = test_ctx();
     unsetenv("VKT_DISABLE_UNIFIED");
     assert_int_equal(vkt_ctx_profile(ctx)->unified_memory, !staged);
@@ -29,7 +31,8 @@ static void counts(bool staged) {
     vkt_ctx_transfers(ctx, &t0);
     assert_true(t0.bytes_up >= N * 4);
     assert_int_equal(vkt_upload(ctx, vkt_view_all(b), x, 100 * 4), VKT_OK);
-    assert_int_equal(vkt_scale(ctx, vkt_view_all(b), N, 2.0f), VKT_OK);  // work the download waits for
+    assert_int_equal(vkt_scale(ctx, vkt_view_all(b), N, 2.0f),
+                     VKT_OK); // work the download waits for
     float y[N];
     assert_int_equal(vkt_download(ctx, vkt_view_all(b), y, N * 4), VKT_OK);
     vkt_ctx_transfers(ctx, &t1);

@@ -10,18 +10,18 @@
 #include "context.h"
 
 typedef struct bench_opts {
-    bool json;       // one JSON object per line instead of a table
-    int reps;        // timed repetitions (after one warm-up), --reps
-    double min_s;    // keep repeating until this much time has passed, --min-time
+    bool json;    // one JSON object per line instead of a table
+    int reps;     // timed repetitions (after one warm-up), --reps
+    double min_s; // keep repeating until this much time has passed, --min-time
 } bench_opts;
 
 typedef struct bench_result {
-    const char *op;          // e.g. "matmul", "layernorm_fwd"
-    const char *variant;     // kernel path or transposes, e.g. "NT texel-regblock"; may be NULL
-    int64_t m, n, k;         // shape (-1 when not meaningful)
-    double ms;               // median wall time per call, including submission
-    double flops;            // floating point operations per call (0: not reported)
-    double bytes;            // bytes moved per call (0: not reported)
+    const char *op;      // e.g. "matmul", "layernorm_fwd"
+    const char *variant; // kernel path or transposes, e.g. "NT texel-regblock"; may be NULL
+    int64_t m, n, k;     // shape (-1 when not meaningful)
+    double ms;           // median wall time per call, including submission
+    double flops;        // floating point operations per call (0: not reported)
+    double bytes;        // bytes moved per call (0: not reported)
 } bench_result;
 
 // Prints one result: a table row, or a JSON line with op, variant, m, n, k, ms, gflops,
@@ -30,7 +30,8 @@ void bench_report(vkt_ctx *ctx, const bench_opts *o, const bench_result *r);
 
 // Times fn(arg) (which records work) until reps calls and min_s seconds have passed,
 // syncing after each call; returns the median ms, or a negative value on failure.
-double bench_time(vkt_ctx *ctx, const bench_opts *o, vkt_status (*fn)(vkt_ctx *, void *), void *arg);
+double bench_time(vkt_ctx *ctx, const bench_opts *o, vkt_status (*fn)(vkt_ctx *, void *),
+                  void *arg);
 
 // Runs argv[0] (a path, or a name looked up in PATH) with argv (NULL-terminated), its stdout
 // read whole and parsed as JSON: the baseline scripts beside some entries. NULL when it cannot

@@ -21,7 +21,7 @@
 #include "pipeline_stats.h"
 
 typedef struct {
-    int B, T, H, KVH, D, C;  // C: fused row stride (H + 2 KVH) D
+    int B, T, H, KVH, D, C; // C: fused row stride (H + 2 KVH) D
     vkt_view q, k, v, out, lse, dout, dq, dk, dv, pos;
     int R, L;
     vkt_attention_path path;
@@ -29,34 +29,39 @@ typedef struct {
 
 static vkt_status run_fwd(vkt_ctx *ctx, void *p) {
     att_arg *a = p;
-    return vkt_attention_fwd_on_path(ctx, a->path, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D), a->q,
-                                     a->C, a->k, a->C, a->v, a->C, a->out, a->lse);
+    return vkt_attention_fwd_on_path(ctx, a->path, a->B, a->T, a->H, a->KVH, a->D,
+                                     1.0f / sqrtf((float)a->D), a->q, a->C, a->k, a->C, a->v, a->C,
+                                     a->out, a->lse);
 }
 static vkt_status run_bwd(vkt_ctx *ctx, void *p) {
     att_arg *a = p;
-    return vkt_attention_bwd_on_path(ctx, a->path, a->B, a->T, a->H, a->KVH, a->D, 1.0f / sqrtf((float)a->D),
-                                     a->dout, a->q, a->C, a->k, a->C, a->v, a->C, a->out, a->lse, a->dq, a->dk,
-                                     a->dv);
+    return vkt_attention_bwd_on_path(ctx, a->path, a->B, a->T, a->H, a->KVH, a->D,
+                                     1.0f / sqrtf((float)a->D), a->dout, a->q, a->C, a->k, a->C,
+                                     a->v, a->C, a->out, a->lse, a->dq, a->dk, a->dv);
 }
 
 // The statistics of every attention pipeline of one family made so far: a JSON line per
 // pipeline ({"op": "attention_pipeline", "variant", "shader", "stats": {name: value}} or
 // "stats": "unavailable" with "why"), or a line of text each.
-static void report_stats(vkt_ctx *ctx, const bench_opts *o, const char *variant, vkt_attention_path path) {
-    static const char *row[] = {"attention_fwd", "attention_fwd_texel", "attention_fwd_texel4", "attention_bwd_dq",
-                                "attention_bwd_dq_texel", "attention_bwd_dq_texel4", "attention_bwd_dkv",
-                                "attention_bwd_dkv_texel", "attention_bwd_dkv_texel4"};
-    static const char *gpu[] = {"attention_fwd_gpu", "attention_fwd_gpu_sg", "attention_bwd_dq_gpu",
-                                "attention_bwd_dq_gpu_sg", "attention_bwd_dkv_gpu", "attention_bwd_dkv_gpu_sg"};
+static void report_stats(vkt_ctx *ctx, const bench_opts *o, const char *variant,
+                         vkt_attention_path path) {
+    static const char *row[] = {
+        "attention_fwd",     "attention_fwd_texel",     "attention_fwd_texel4",
+        "attention_bwd_dq",  "attention_bwd_dq_texel",  "attention_bwd_dq_texel4",
+        "attention_bwd_dkv", "attention_bwd_dkv_texel", "attention_bwd_dkv_texel4"};
+    static const char *gpu[] = {"attention_fwd_gpu",     "attention_fwd_gpu_sg",
+                                "attention_bwd_dq_gpu",  "attention_bwd_dq_gpu_sg",
+                                "attention_bwd_dkv_gpu", "attention_bwd_dkv_gpu_sg"};
     const char **names = path == VKT_ATTENTION_GPU ? gpu : row;
     int count = path == VKT_ATTENTION_GPU ? 6 : 9;
     for (int i = 0; i < count; i++) {
         vkt_pipeline_stat st[VKT_PIPELINE_STATS_MAX];
         int n = 0;
         vkt_status s = vkt_pipeline_stats(ctx, names[i], st, &n);
-        if (s == VKT_ERR_ARG) continue;  // this family did not use that variant here
+        if (s == VKT_ERR_ARG) continue; // this family did not use that variant here
         if (o->json) {
-            json_t *j = json_pack("{s:s, s:s, s:s}", "op", "attention_pipeline", "variant", variant, "shader", names[i]);
+            json_t *j = json_pack("{s:s, s:s, s:s}", "op", "attention_pipeline", "variant", variant,
+                                  "shader", names[i]);
             json_t *stats = s == VKT_OK ? json_object() : json_string("unavailable");
             for (int k = 0; k < n; k++) {
                 char key[132];
@@ -91,19 +96,21 @@ static vkt_view sub(vkt_buffer *b, uint64_t first) {
 }
 
 // paths: bit 0 the row family, bit 1 the GPU family.
-static int one_shape(vkt_ctx *ctx, const bench_opts *o, int paths, const char *name, int B, int T, int H, int KVH,
-                     int D) {
+static int one_shape(vkt_ctx *ctx, const bench_opts *o, int paths, const char *name, int B, int T,
+                     int H, int KVH, int D) {
     att_arg a = {.B = B, .T = T, .H = H, .KVH = KVH, .D = D, .C = (H + 2 * KVH) * D};
     uint64_t nqkv = (uint64_t)B * T * a.C, nout = (uint64_t)B * T * H * D;
     vkt_buffer *qkv = NULL, *dqkv = NULL, *out = NULL, *lse = NULL, *dout = NULL;
     int rc = CLI_OK;
     if (vkt_buffer_create(ctx, nqkv * 4, &qkv) || vkt_buffer_create(ctx, nqkv * 4, &dqkv) ||
-        vkt_buffer_create(ctx, nout * 4, &out) || vkt_buffer_create(ctx, (uint64_t)B * H * T * 4, &lse) ||
+        vkt_buffer_create(ctx, nout * 4, &out) ||
+        vkt_buffer_create(ctx, (uint64_t)B * H * T * 4, &lse) ||
         vkt_buffer_create(ctx, nout * 4, &dout))
         rc = cli_fail("bench", "attention: %s", vkt_ctx_message(ctx));
     if (rc == CLI_OK) {
         a.q = sub(qkv, 0), a.k = sub(qkv, (uint64_t)H * D), a.v = sub(qkv, (uint64_t)(H + KVH) * D);
-        a.dq = sub(dqkv, 0), a.dk = sub(dqkv, (uint64_t)H * D), a.dv = sub(dqkv, (uint64_t)(H + KVH) * D);
+        a.dq = sub(dqkv, 0), a.dk = sub(dqkv, (uint64_t)H * D),
+        a.dv = sub(dqkv, (uint64_t)(H + KVH) * D);
         a.out = vkt_view_all(out), a.lse = vkt_view_all(lse), a.dout = vkt_view_all(dout);
         // Small values keep the softmax away from one-hot rows (and every path busy).
         if (vkt_fill(ctx, vkt_view_all(qkv), nqkv, 0.01f) || vkt_fill(ctx, a.dout, nout, 0.1f) ||
@@ -125,9 +132,11 @@ static int one_shape(vkt_ctx *ctx, const bench_opts *o, int paths, const char *n
                 rc = cli_fail("bench", "attention: %s", vkt_ctx_message(ctx));
                 break;
             }
-            bench_report(ctx, o, &(bench_result){pass == 0 ? "attention_fwd" : "attention_bwd", variant,
-                                                 (int64_t)B * H, T, D, ms, pass == 0 ? fwd_flops : 2.5 * fwd_flops,
-                                                 pass == 0 ? bytes : 2.5 * bytes});
+            bench_report(ctx, o,
+                         &(bench_result){pass == 0 ? "attention_fwd" : "attention_bwd", variant,
+                                         (int64_t)B * H, T, D, ms,
+                                         pass == 0 ? fwd_flops : 2.5 * fwd_flops,
+                                         pass == 0 ? bytes : 2.5 * bytes});
         }
         if (rc == CLI_OK) report_stats(ctx, o, variant, a.path);
     }
@@ -161,12 +170,15 @@ static int one_decode(vkt_ctx *ctx, const bench_opts *o, int B, int Lk, int H, i
         }
         char name[64];
         snprintf(name, sizeof name, "%s B=%d KVH=%d", path == 0 ? "decode" : "rows (old)", B, KVH);
-        bench_report(ctx, o, &(bench_result){"attention_cached", name, (int64_t)B * H, Lk, D, ms,
-                                             4.0 * B * H * (double)Lk * D,
-                                             4.0 * (2.0 * B * Lk * KVH * D + 2.0 * nq)});
+        bench_report(ctx, o,
+                     &(bench_result){"attention_cached", name, (int64_t)B * H, Lk, D, ms,
+                                     4.0 * B * H * (double)Lk * D,
+                                     4.0 * (2.0 * B * Lk * KVH * D + 2.0 * nq)});
     }
-    if (saved) setenv("VKT_ATTN_DECODE", saved, 1);
-    else unsetenv("VKT_ATTN_DECODE");
+    if (saved)
+        setenv("VKT_ATTN_DECODE", saved, 1);
+    else
+        unsetenv("VKT_ATTN_DECODE");
     free(saved);
     vkt_buffer_destroy(ctx, cache), vkt_buffer_destroy(ctx, q), vkt_buffer_destroy(ctx, out);
     vkt_buffer_destroy(ctx, lse);
@@ -175,7 +187,8 @@ static int one_decode(vkt_ctx *ctx, const bench_opts *o, int B, int Lk, int H, i
 
 // The decode entries: B 1 and 16, H 16, KVH 8, D 128, Lk 128 and 1024 (a 0.6B model's
 // heads), or the one shape --decode-lk (with --b/--h/--kvh/--d) names.
-static int decode_entries(vkt_ctx *ctx, const bench_opts *o, long lk, long B, long H, long KVH, long D) {
+static int decode_entries(vkt_ctx *ctx, const bench_opts *o, long lk, long B, long H, long KVH,
+                          long D) {
     if (lk > 0) return one_decode(ctx, o, B > 0 ? (int)B : 1, (int)lk, (int)H, (int)KVH, (int)D);
     int rc = CLI_OK;
     for (int i = 0; i < 4 && rc == CLI_OK; i++)
@@ -192,10 +205,15 @@ int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         int pm = cli_value(argc, argv, &i, "--path", &v);
         if (pm < 0) return CLI_USAGE;
         if (pm == 1) {
-            if (!strcmp(v, "row")) paths = 1;
-            else if (!strcmp(v, "gpu")) paths = 2;
-            else if (!strcmp(v, "all")) paths = 3;
-            else return cli_usage_error("bench", "attention: --path must be row, gpu or all, not '%s'", v);
+            if (!strcmp(v, "row"))
+                paths = 1;
+            else if (!strcmp(v, "gpu"))
+                paths = 2;
+            else if (!strcmp(v, "all"))
+                paths = 3;
+            else
+                return cli_usage_error("bench",
+                                       "attention: --path must be row, gpu or all, not '%s'", v);
             continue;
         }
         static const char *flags[] = {"--b", "--t", "--h", "--kvh", "--d", "--decode-lk"};
@@ -217,9 +235,15 @@ int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     }
     if (decode_only || lk > 0) {
         bool dflt = lk <= 0;
-        return decode_entries(ctx, o, lk, B, dflt ? 16 : H, dflt ? 8 : KVH > 0 ? KVH : H, dflt ? 128 : D);
+        return decode_entries(ctx, o, lk, B, dflt ? 16 : H,
+                              dflt      ? 8
+                              : KVH > 0 ? KVH
+                                        : H,
+                              dflt ? 128 : D);
     }
-    if (B > 0) return one_shape(ctx, o, paths, "custom", (int)B, (int)T, (int)H, KVH > 0 ? (int)KVH : (int)H, (int)D);
+    if (B > 0)
+        return one_shape(ctx, o, paths, "custom", (int)B, (int)T, (int)H,
+                         KVH > 0 ? (int)KVH : (int)H, (int)D);
     int rc = one_shape(ctx, o, paths, "gpt2-small", 4, 256, 12, 12, 64);
     if (rc == CLI_OK) rc = one_shape(ctx, o, paths, "gqa 8/2", 4, 256, 8, 2, 64);
     if (rc == CLI_OK) rc = decode_entries(ctx, o, -1, -1, 16, 8, 128);
@@ -263,15 +287,17 @@ int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     uint64_t n = (uint64_t)R * L;
     vkt_buffer *x = NULL, *y = NULL, *dy = NULL, *dx = NULL;
     int rc = CLI_OK;
-    if (vkt_buffer_create(ctx, n * 4, &x) || vkt_buffer_create(ctx, n * 4, &y) || vkt_buffer_create(ctx, n * 4, &dy) ||
-        vkt_buffer_create(ctx, n * 4, &dx) || vkt_fill(ctx, vkt_view_all(x), n, 0.5f) ||
-        vkt_fill(ctx, vkt_view_all(dy), n, 0.5f) || vkt_fill(ctx, vkt_view_all(dx), n, 0.0f))
+    if (vkt_buffer_create(ctx, n * 4, &x) || vkt_buffer_create(ctx, n * 4, &y) ||
+        vkt_buffer_create(ctx, n * 4, &dy) || vkt_buffer_create(ctx, n * 4, &dx) ||
+        vkt_fill(ctx, vkt_view_all(x), n, 0.5f) || vkt_fill(ctx, vkt_view_all(dy), n, 0.5f) ||
+        vkt_fill(ctx, vkt_view_all(dx), n, 0.0f))
         rc = cli_fail("bench", "softmax: %s", vkt_ctx_message(ctx));
     att_arg a = {0};
-    a.R = (int)R, a.L = (int)L, a.q = vkt_view_all(x), a.out = vkt_view_all(y), a.dout = vkt_view_all(dy);
+    a.R = (int)R, a.L = (int)L, a.q = vkt_view_all(x), a.out = vkt_view_all(y),
+    a.dout = vkt_view_all(dy);
     a.dq = vkt_view_all(dx);
     for (int k = 0; k < 3 && rc == CLI_OK; k++) {
-        a.B = k == 1;  // causal flag
+        a.B = k == 1; // causal flag
         if (k == 1 && R % L != 0) continue;
         double ms = bench_time(ctx, o, k < 2 ? run_softmax_fwd : run_softmax_bwd, &a);
         if (ms < 0) {
@@ -280,10 +306,13 @@ int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         }
         // Minimal traffic: forward reads and writes each element once (8 B), backward
         // reads dout and out and updates din (16 B).
-        bench_report(ctx, o, &(bench_result){k < 2 ? "softmax_fwd" : "softmax_bwd", k == 1 ? "causal" : NULL, R, L, -1,
-                                             ms, (k < 2 ? 4.0 : 4.0) * (double)n, (k < 2 ? 8.0 : 16.0) * (double)n});
+        bench_report(ctx, o,
+                     &(bench_result){
+                         k < 2 ? "softmax_fwd" : "softmax_bwd", k == 1 ? "causal" : NULL, R, L, -1,
+                         ms, (k < 2 ? 4.0 : 4.0) * (double)n, (k < 2 ? 8.0 : 16.0) * (double)n});
     }
-    vkt_buffer_destroy(ctx, x), vkt_buffer_destroy(ctx, y), vkt_buffer_destroy(ctx, dy), vkt_buffer_destroy(ctx, dx);
+    vkt_buffer_destroy(ctx, x), vkt_buffer_destroy(ctx, y), vkt_buffer_destroy(ctx, dy),
+        vkt_buffer_destroy(ctx, dx);
     if (rc != CLI_OK) return rc;
 
     // RoPE on q and k of a fused (4, 256, 12 + 2*12, 64) buffer.
@@ -292,17 +321,22 @@ int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     vkt_buffer *qkv = NULL, *pos = NULL;
     int32_t *hp = malloc((size_t)a.B * a.T * 4);
     for (int i = 0; i < a.B * a.T; i++) hp[i] = i % a.T;
-    if (!hp || vkt_buffer_create(ctx, nq * 4, &qkv) || vkt_buffer_create(ctx, (uint64_t)a.B * a.T * 4, &pos) ||
-        vkt_upload(ctx, vkt_view_all(pos), hp, (uint64_t)a.B * a.T * 4) || vkt_fill(ctx, vkt_view_all(qkv), nq, 0.5f))
+    if (!hp || vkt_buffer_create(ctx, nq * 4, &qkv) ||
+        vkt_buffer_create(ctx, (uint64_t)a.B * a.T * 4, &pos) ||
+        vkt_upload(ctx, vkt_view_all(pos), hp, (uint64_t)a.B * a.T * 4) ||
+        vkt_fill(ctx, vkt_view_all(qkv), nq, 0.5f))
         rc = cli_fail("bench", "rope: %s", vkt_ctx_message(ctx));
     free(hp);
     if (rc == CLI_OK) {
         a.q = sub(qkv, 0), a.k = sub(qkv, 12 * 64), a.pos = vkt_view_all(pos);
         double ms = bench_time(ctx, o, run_rope, &a);
-        double elems = 2.0 * a.B * a.T * a.H * a.D;  // q and k
-        if (ms < 0) rc = cli_fail("bench", "rope: %s", vkt_ctx_message(ctx));
-        else bench_report(ctx, o, &(bench_result){"rope_fwd", "q+k fused", (int64_t)a.B * a.T, a.H, a.D, ms,
-                                                  3.0 * elems, 8.0 * elems});
+        double elems = 2.0 * a.B * a.T * a.H * a.D; // q and k
+        if (ms < 0)
+            rc = cli_fail("bench", "rope: %s", vkt_ctx_message(ctx));
+        else
+            bench_report(ctx, o,
+                         &(bench_result){"rope_fwd", "q+k fused", (int64_t)a.B * a.T, a.H, a.D, ms,
+                                         3.0 * elems, 8.0 * elems});
     }
     vkt_buffer_destroy(ctx, qkv), vkt_buffer_destroy(ctx, pos);
     return rc;

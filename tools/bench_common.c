@@ -21,7 +21,8 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-double bench_time(vkt_ctx *ctx, const bench_opts *o, vkt_status (*fn)(vkt_ctx *, void *), void *arg) {
+double bench_time(vkt_ctx *ctx, const bench_opts *o, vkt_status (*fn)(vkt_ctx *, void *),
+                  void *arg) {
     if (fn(ctx, arg) != VKT_OK || vkt_sync(ctx) != VKT_OK) return -1; // warm-up: pipelines, caches
     int cap = 1024, n = 0;
     double *t = malloc((size_t)cap * sizeof *t);
@@ -45,15 +46,20 @@ void bench_report(vkt_ctx *ctx, const bench_opts *o, const bench_result *r) {
     double gflops = r->flops > 0 ? r->flops / (r->ms * 1e6) : 0;
     double gbps = r->bytes > 0 ? r->bytes / (r->ms * 1e6) : 0;
     if (o->json) {
-        printf("{\"op\": \"%s\", \"variant\": \"%s\", \"m\": %lld, \"n\": %lld, \"k\": %lld, \"ms\": %.6f, "
+        printf("{\"op\": \"%s\", \"variant\": \"%s\", \"m\": %lld, \"n\": %lld, \"k\": %lld, "
+               "\"ms\": %.6f, "
                "\"gflops\": %.4f, \"gbps\": %.4f, \"device\": \"%s\"}\n",
-               r->op, r->variant ? r->variant : "", (long long)r->m, (long long)r->n, (long long)r->k, r->ms, gflops,
-               gbps, vkt_ctx_profile(ctx)->name);
+               r->op, r->variant ? r->variant : "", (long long)r->m, (long long)r->n,
+               (long long)r->k, r->ms, gflops, gbps, vkt_ctx_profile(ctx)->name);
     } else {
         char shape[64];
-        if (r->k >= 0) snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)r->m, (long long)r->n, (long long)r->k);
-        else if (r->n >= 0) snprintf(shape, sizeof shape, "%lldx%lld", (long long)r->m, (long long)r->n);
-        else snprintf(shape, sizeof shape, "%lld", (long long)r->m);
+        if (r->k >= 0)
+            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)r->m, (long long)r->n,
+                     (long long)r->k);
+        else if (r->n >= 0)
+            snprintf(shape, sizeof shape, "%lldx%lld", (long long)r->m, (long long)r->n);
+        else
+            snprintf(shape, sizeof shape, "%lld", (long long)r->m);
         printf("%-18s %-22s %-18s %10.3f ms", r->op, r->variant ? r->variant : "", shape, r->ms);
         if (gflops > 0) printf(" %9.2f GFLOP/s", gflops);
         if (gbps > 0) printf(" %8.2f GB/s", gbps);
@@ -87,7 +93,8 @@ json_t *bench_child_json(const char *const *argv) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     json_error_t je;
-    json_t *out = b.p && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? json_loadb(b.p, b.n, 0, &je) : NULL;
+    json_t *out =
+        b.p && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? json_loadb(b.p, b.n, 0, &je) : NULL;
     free(b.p);
     return out;
 }

@@ -25,12 +25,14 @@ typedef struct {
     vkt_status (*fn)(vkt_ctx *ctx, const tiny_ops *t);
 } tiny_case;
 
-static vkt_status run_axpby(vkt_ctx *ctx, const tiny_ops *t) { return vkt_axpby(ctx, 0.5f, t->x, 0.5f, t->y, 16); }
+static vkt_status run_axpby(vkt_ctx *ctx, const tiny_ops *t) {
+    return vkt_axpby(ctx, 0.5f, t->x, 0.5f, t->y, 16);
+}
 
 static vkt_status run_matmul(vkt_ctx *ctx, const tiny_ops *t) {
     vkt_view none = {0};
-    return vkt_matmul_on_path(ctx, VKT_MATMUL_TEXEL_REGBLOCK, false, false, 4, 4, 4, 1.0f, t->a, t->b, 0.0f, t->c,
-                              none);
+    return vkt_matmul_on_path(ctx, VKT_MATMUL_TEXEL_REGBLOCK, false, false, 4, 4, 4, 1.0f, t->a,
+                              t->b, 0.0f, t->c, none);
 }
 
 static double clock_s(clockid_t id) {
@@ -45,8 +47,8 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 // One rep: n dispatches in batches; adds recording CPU seconds and total wall seconds.
-static vkt_status one_rep(vkt_ctx *ctx, const tiny_case *c, const tiny_ops *t, long n, long batch, double *rec_s,
-                          double *wall_s) {
+static vkt_status one_rep(vkt_ctx *ctx, const tiny_case *c, const tiny_ops *t, long n, long batch,
+                          double *rec_s, double *wall_s) {
     double w0 = clock_s(CLOCK_MONOTONIC);
     *rec_s = 0;
     for (long done = 0; done < n; done += batch) {
@@ -60,22 +62,24 @@ static vkt_status one_rep(vkt_ctx *ctx, const tiny_case *c, const tiny_ops *t, l
     return VKT_OK;
 }
 
-static void report(vkt_ctx *ctx, const bench_opts *o, const char *name, bool on, long n, double rec_us, double wall_us,
-                   const vkt_dispatch_counts *dc) {
+static void report(vkt_ctx *ctx, const bench_opts *o, const char *name, bool on, long n,
+                   double rec_us, double wall_us, const vkt_dispatch_counts *dc) {
     if (o->json)
-        printf("{\"op\": \"dispatch\", \"variant\": \"%s cache=%s\", \"dispatches\": %ld, \"record_us\": %.4f, "
+        printf("{\"op\": \"dispatch\", \"variant\": \"%s cache=%s\", \"dispatches\": %ld, "
+               "\"record_us\": %.4f, "
                "\"wall_us\": %.4f, \"views_created\": %llu, \"device\": \"%s\"}\n",
                name, on ? "on" : "off", n, rec_us, wall_us, (unsigned long long)dc->views_created,
                vkt_ctx_profile(ctx)->name);
     else
-        printf("%-18s %-18s cache=%-3s %6ld x %7.3f us/dispatch recording (host CPU) %8.2f us wall\n", "dispatch", name,
-               on ? "on" : "off", n, rec_us, wall_us);
+        printf(
+            "%-18s %-18s cache=%-3s %6ld x %7.3f us/dispatch recording (host CPU) %8.2f us wall\n",
+            "dispatch", name, on ? "on" : "off", n, rec_us, wall_us);
     fflush(stdout);
 }
 
 // Median over reps (at least o->reps, and o->min_s seconds) of one case in one mode.
-static vkt_status time_case(vkt_ctx *ctx, const bench_opts *o, const tiny_case *c, const tiny_ops *t, bool on, long n,
-                            long batch) {
+static vkt_status time_case(vkt_ctx *ctx, const bench_opts *o, const tiny_case *c,
+                            const tiny_ops *t, bool on, long n, long batch) {
     VKT_TRY(vkt_dispatch_cache_set(ctx, on));
     double rec, wall, recs[256], walls[256];
     VKT_TRY(one_rep(ctx, c, t, batch, batch, &rec, &wall)); // warm-up: pipelines, views
@@ -91,7 +95,8 @@ static vkt_status time_case(vkt_ctx *ctx, const bench_opts *o, const tiny_case *
     after.views_created -= before.views_created;
     qsort(recs, (size_t)reps, sizeof *recs, cmp_double);
     qsort(walls, (size_t)reps, sizeof *walls, cmp_double);
-    report(ctx, o, c->name, on, n, recs[reps / 2] * 1e6 / (double)n, walls[reps / 2] * 1e6 / (double)n, &after);
+    report(ctx, o, c->name, on, n, recs[reps / 2] * 1e6 / (double)n,
+           walls[reps / 2] * 1e6 / (double)n, &after);
     return VKT_OK;
 }
 
@@ -99,7 +104,10 @@ static vkt_status time_case(vkt_ctx *ctx, const bench_opts *o, const tiny_case *
 // training run has: the old lookup scans them.
 static vkt_status prefill(vkt_ctx *ctx, long p, vkt_view v) {
     for (long i = 0; i < p; i++) {
-        vkt_dispatch d = {.shader = "elementwise", .spec = {(uint32_t)(1000 - i), 1, 1}, .nspec = 3, .nbind = 2,
+        vkt_dispatch d = {.shader = "elementwise",
+                          .spec = {(uint32_t)(1000 - i), 1, 1},
+                          .nspec = 3,
+                          .nbind = 2,
                           .push_bytes = 24};
         d.bind[0] = (vkt_binding){v, VKT_BIND_READ};
         d.bind[1] = (vkt_binding){v, VKT_BIND_WRITE};
@@ -120,7 +128,8 @@ int bench_dispatch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             // under 256: a command buffer is submitted by itself at 256 dispatches
             if (m < 0 || !cli_int("bench dispatch", "--batch", v, 1, 255, &batch)) return CLI_USAGE;
         } else if ((m = cli_value(argc, argv, &i, "--pipelines", &v)) != 0) {
-            if (m < 0 || !cli_int("bench dispatch", "--pipelines", v, 0, 512, &pipes)) return CLI_USAGE;
+            if (m < 0 || !cli_int("bench dispatch", "--pipelines", v, 0, 512, &pipes))
+                return CLI_USAGE;
         } else {
             return cli_usage_error("bench", "dispatch: unknown option '%s'", argv[i]);
         }
@@ -128,7 +137,8 @@ int bench_dispatch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     vkt_dispatch_counts start;
     vkt_dispatch_counts_get(ctx, &start);
     vkt_buffer *buf = NULL;
-    if (vkt_buffer_create(ctx, 4096, &buf) != VKT_OK) return cli_fail("bench", "%s", vkt_ctx_message(ctx));
+    if (vkt_buffer_create(ctx, 4096, &buf) != VKT_OK)
+        return cli_fail("bench", "%s", vkt_ctx_message(ctx));
     vkt_view all = vkt_view_all(buf);
     tiny_ops t = {vkt_view_f32(all, 0, 16), vkt_view_f32(all, 64, 16), vkt_view_f32(all, 128, 16),
                   vkt_view_f32(all, 192, 16), vkt_view_f32(all, 256, 16)};

@@ -29,14 +29,20 @@ int bench_elementwise(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) 
         }
     }
     vkt_buffer *x = NULL, *y = NULL;
-    if (vkt_buffer_create(ctx, (uint64_t)n * 4, &x) != VKT_OK || vkt_buffer_create(ctx, (uint64_t)n * 4, &y) != VKT_OK)
+    if (vkt_buffer_create(ctx, (uint64_t)n * 4, &x) != VKT_OK ||
+        vkt_buffer_create(ctx, (uint64_t)n * 4, &y) != VKT_OK)
         return cli_fail("bench", "%s", vkt_ctx_message(ctx));
     axpby_arg a = {vkt_view_all(x), vkt_view_all(y), (uint64_t)n};
     int rc = CLI_OK;
-    if (vkt_fill(ctx, a.x, a.n, 1.0f) != VKT_OK || vkt_fill(ctx, a.y, a.n, 1.0f) != VKT_OK) rc = CLI_FAILED;
+    if (vkt_fill(ctx, a.x, a.n, 1.0f) != VKT_OK || vkt_fill(ctx, a.y, a.n, 1.0f) != VKT_OK)
+        rc = CLI_FAILED;
     double ms = rc == CLI_OK ? bench_time(ctx, o, run_axpby, &a) : -1;
-    if (ms < 0) rc = cli_fail("bench", "axpby: %s", vkt_ctx_message(ctx));
-    else bench_report(ctx, o, &(bench_result){"axpby", NULL, n, -1, -1, ms, 3.0 * (double)n, 12.0 * (double)n});
+    if (ms < 0)
+        rc = cli_fail("bench", "axpby: %s", vkt_ctx_message(ctx));
+    else
+        bench_report(
+            ctx, o,
+            &(bench_result){"axpby", NULL, n, -1, -1, ms, 3.0 * (double)n, 12.0 * (double)n});
     vkt_buffer_destroy(ctx, x);
     vkt_buffer_destroy(ctx, y);
     return rc;

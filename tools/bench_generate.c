@@ -121,8 +121,8 @@ static int run_torch(const gen_args *a, const char *batches, json_t **out) {
     snprintf(R, sizeof R, "%d", a->runs);
     const char *py = getenv("VKT_PYTHON");
     if (!py || !*py) py = "/usr/bin/python3";
-    const char *argv[] = {py, script, a->ckpt, "--prompt-tokens", P, "--new-tokens", K, "--batches", batches,
-                          "--runs", R, NULL};
+    const char *argv[] = {py, script,      a->ckpt, "--prompt-tokens", P, "--new-tokens",
+                          K,  "--batches", batches, "--runs",          R, NULL};
     *out = bench_child_json(argv);
     if (!*out)
         return cli_fail(
@@ -140,19 +140,17 @@ static void print_fig(vkt_ctx *ctx, const bench_opts *o, const gen_args *a, cons
     snprintf(variant, sizeof variant, "%s b%d %s", what, B, wname);
     bool has_torch = torch_tps > 0;
     if (o->json) {
-        printf(
-            "{\"op\": \"generate\", \"variant\": \"%s\", \"batch\": %d, \"prompt_tokens\": %d, "
-            "\"new_tokens\": %d, \"weights\": \"%s\", \"tokens_per_s\": %.3f, "
-            "\"device_bytes\": %llu, \"allocated_bytes\": %llu",
-            variant, B, a->P, a->K, wname, tps, (unsigned long long)f->device_bytes,
-            (unsigned long long)f->alloc_bytes);
+        printf("{\"op\": \"generate\", \"variant\": \"%s\", \"batch\": %d, \"prompt_tokens\": %d, "
+               "\"new_tokens\": %d, \"weights\": \"%s\", \"tokens_per_s\": %.3f, "
+               "\"device_bytes\": %llu, \"allocated_bytes\": %llu",
+               variant, B, a->P, a->K, wname, tps, (unsigned long long)f->device_bytes,
+               (unsigned long long)f->alloc_bytes);
         if (wgbps > 0) printf(", \"weight_gbps\": %.3f", wgbps);
         if (has_torch)
-            printf(
-                ", \"torch_tokens_per_s\": %.3f, \"ratio\": %.3f, \"torch_dtype\": \"float32\", "
-                "\"torch\": \"%s\", \"torch_threads\": %lld",
-                torch_tps, tps / torch_tps, json_string_value(json_object_get(ref, "torch")),
-                (long long)json_integer_value(json_object_get(ref, "threads")));
+            printf(", \"torch_tokens_per_s\": %.3f, \"ratio\": %.3f, \"torch_dtype\": \"float32\", "
+                   "\"torch\": \"%s\", \"torch_threads\": %lld",
+                   torch_tps, tps / torch_tps, json_string_value(json_object_get(ref, "torch")),
+                   (long long)json_integer_value(json_object_get(ref, "threads")));
         if (agree_n >= 0) printf(", \"greedy_agree\": %d", agree_n);
         printf(", \"device\": \"%s\"}\n", vkt_ctx_profile(ctx)->name);
     } else {

@@ -25,7 +25,8 @@ static vkt_status run_ce(vkt_ctx *ctx, void *p) {
     ce_arg *a = p;
     // In place: later calls see dlogits as logits, which are as good for timing.
     if (a->coef.buf)
-        return vkt_cross_entropy_ent(ctx, a->N, a->V, a->x, a->tw, a->coef, 1.0f, true, a->loss, (vkt_view){0}, a->ent);
+        return vkt_cross_entropy_ent(ctx, a->N, a->V, a->x, a->tw, a->coef, 1.0f, true, a->loss,
+                                     (vkt_view){0}, a->ent);
     return vkt_cross_entropy(ctx, a->N, a->V, a->x, a->tw, 1.0f, true, a->loss, (vkt_view){0});
 }
 
@@ -38,18 +39,20 @@ static int time_ce(vkt_ctx *ctx, const bench_opts *o, ce_arg *a, vkt_buffer *cbu
         float *c = malloc((size_t)a->N * 4);
         if (!c) return cli_fail("bench", "out of memory");
         for (int i = 0; i < a->N; i++) c[i] = coef_value;
-        vkt_status s = vkt_cross_entropy_stage_ent(ctx, a->N, c, vkt_view_f32(vkt_view_all(cbuf), 0, (uint64_t)a->N));
+        vkt_status s = vkt_cross_entropy_stage_ent(
+            ctx, a->N, c, vkt_view_f32(vkt_view_all(cbuf), 0, (uint64_t)a->N));
         free(c);
         if (s != VKT_OK) return cli_fail("bench", "cross_entropy_ent: %s", vkt_ctx_message(ctx));
         a->coef = vkt_view_f32(vkt_view_all(cbuf), 0, (uint64_t)a->N);
         a->ent = vkt_view_f32(vkt_view_all(cbuf), (uint64_t)a->N, (uint64_t)a->N);
     }
-    if (vkt_fill(ctx, a->x, nv, 0.5f) != VKT_OK) return cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
+    if (vkt_fill(ctx, a->x, nv, 0.5f) != VKT_OK)
+        return cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
     double ms = bench_time(ctx, o, run_ce, a);
     if (ms < 0) return cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
     bench_report(ctx, o,
-                 &(bench_result){isnan(coef_value) ? "cross_entropy" : "cross_entropy_ent", variant, a->N, a->V, -1, ms, 0,
-                                 12.0 * (double)nv});
+                 &(bench_result){isnan(coef_value) ? "cross_entropy" : "cross_entropy_ent", variant,
+                                 a->N, a->V, -1, ms, 0, 12.0 * (double)nv});
     return CLI_OK;
 }
 
@@ -60,12 +63,20 @@ static int bench_ce_shape(vkt_ctx *ctx, const bench_opts *o, int N, int V) {
     int32_t *tg = malloc((size_t)N * 4);
     float *w = malloc((size_t)N * 4);
     if (!tg || !w) rc = cli_fail("bench", "out of memory");
-    for (int i = 0; rc == CLI_OK && i < N; i++) tg[i] = (int32_t)((i * 7919u) % (unsigned)V), w[i] = 1.0f;
-    if (rc == CLI_OK && (vkt_buffer_create(ctx, nv * 4, &x) != VKT_OK || vkt_buffer_create(ctx, 8ull * N, &tw) != VKT_OK ||
-                         vkt_buffer_create(ctx, 4ull * N, &loss) != VKT_OK || vkt_buffer_create(ctx, 8ull * N, &cb) != VKT_OK))
+    for (int i = 0; rc == CLI_OK && i < N; i++)
+        tg[i] = (int32_t)((i * 7919u) % (unsigned)V), w[i] = 1.0f;
+    if (rc == CLI_OK && (vkt_buffer_create(ctx, nv * 4, &x) != VKT_OK ||
+                         vkt_buffer_create(ctx, 8ull * N, &tw) != VKT_OK ||
+                         vkt_buffer_create(ctx, 4ull * N, &loss) != VKT_OK ||
+                         vkt_buffer_create(ctx, 8ull * N, &cb) != VKT_OK))
         rc = cli_fail("bench", "%s", vkt_ctx_message(ctx));
-    ce_arg a = {N, V, x ? vkt_view_all(x) : (vkt_view){0}, tw ? vkt_view_all(tw) : (vkt_view){0},
-                loss ? vkt_view_all(loss) : (vkt_view){0}, {0}, {0}};
+    ce_arg a = {N,
+                V,
+                x ? vkt_view_all(x) : (vkt_view){0},
+                tw ? vkt_view_all(tw) : (vkt_view){0},
+                loss ? vkt_view_all(loss) : (vkt_view){0},
+                {0},
+                {0}};
     if (rc == CLI_OK && vkt_cross_entropy_stage(ctx, N, V, tg, w, a.tw) != VKT_OK)
         rc = cli_fail("bench", "cross_entropy: %s", vkt_ctx_message(ctx));
     if (rc == CLI_OK) rc = time_ce(ctx, o, &a, cb, NAN, "fwd+bwd in place");
@@ -109,7 +120,8 @@ typedef struct {
 
 static vkt_status run_adamw(vkt_ctx *ctx, void *p) {
     optim_arg *a = p;
-    return vkt_adamw(ctx, a->p, a->g, a->m, a->v, a->n, &a->hp, vkt_view_f32(a->out, VKT_REDUCE_CLIP, 1));
+    return vkt_adamw(ctx, a->p, a->g, a->m, a->v, a->n, &a->hp,
+                     vkt_view_f32(a->out, VKT_REDUCE_CLIP, 1));
 }
 
 static vkt_status run_norm(vkt_ctx *ctx, void *p) {
@@ -133,7 +145,8 @@ int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     }
     uint64_t un = (uint64_t)n, sb = vkt_reduce_scratch_bytes(ctx, un);
     vkt_buffer *b = NULL;
-    if (vkt_buffer_create(ctx, 16 * un + sb + 16, &b) != VKT_OK) return cli_fail("bench", "%s", vkt_ctx_message(ctx));
+    if (vkt_buffer_create(ctx, 16 * un + sb + 16, &b) != VKT_OK)
+        return cli_fail("bench", "%s", vkt_ctx_message(ctx));
     vkt_view all = vkt_view_all(b);
     optim_arg a = {.n = un,
                    .p = vkt_view_f32(all, 0, un),
@@ -142,16 +155,27 @@ int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
                    .v = vkt_view_f32(all, 3 * un, un),
                    .scratch = vkt_view_f32(all, 4 * un, sb / 4),
                    .out = vkt_view_f32(all, 4 * un + sb / 4, 4),
-                   .hp = {.lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f, .t = 1,
+                   .hp = {.lr = 1e-4f,
+                          .beta1 = 0.9f,
+                          .beta2 = 0.95f,
+                          .eps = 1e-8f,
+                          .weight_decay = 0.1f,
+                          .t = 1,
                           .grad_scale = 1.0f}};
     int rc = CLI_OK;
-    if (vkt_fill(ctx, all, 4 * un, 0.01f) != VKT_OK) rc = cli_fail("bench", "%s", vkt_ctx_message(ctx));
+    if (vkt_fill(ctx, all, 4 * un, 0.01f) != VKT_OK)
+        rc = cli_fail("bench", "%s", vkt_ctx_message(ctx));
     double ms = rc == CLI_OK ? bench_time(ctx, o, run_norm, &a) : -1;
     if (rc == CLI_OK && ms < 0) rc = cli_fail("bench", "grad_norm: %s", vkt_ctx_message(ctx));
-    if (rc == CLI_OK) bench_report(ctx, o, &(bench_result){"grad_norm", "sum of squares + clip", n, -1, -1, ms, 0, 4.0 * n});
+    if (rc == CLI_OK)
+        bench_report(
+            ctx, o,
+            &(bench_result){"grad_norm", "sum of squares + clip", n, -1, -1, ms, 0, 4.0 * n});
     ms = rc == CLI_OK ? bench_time(ctx, o, run_adamw, &a) : -1;
     if (rc == CLI_OK && ms < 0) rc = cli_fail("bench", "adamw: %s", vkt_ctx_message(ctx));
-    if (rc == CLI_OK) bench_report(ctx, o, &(bench_result){"adamw", "clip from device", n, -1, -1, ms, 0, 28.0 * n});
+    if (rc == CLI_OK)
+        bench_report(ctx, o,
+                     &(bench_result){"adamw", "clip from device", n, -1, -1, ms, 0, 28.0 * n});
     vkt_buffer_destroy(ctx, b);
     return rc;
 }

@@ -21,16 +21,23 @@
 #include "op_matmul.h"
 
 // Kernel families: the three paths, then split-k on the gpu path.
-enum { FAM_TEXEL = VKT_MATMUL_TEXEL_REGBLOCK, FAM_TILED = VKT_MATMUL_SHARED_TILED, FAM_GPU = VKT_MATMUL_GPU_TILED,
-       FAM_SPLITK, FAM_N, FAM_ALL = FAM_N };
+enum {
+    FAM_TEXEL = VKT_MATMUL_TEXEL_REGBLOCK,
+    FAM_TILED = VKT_MATMUL_SHARED_TILED,
+    FAM_GPU = VKT_MATMUL_GPU_TILED,
+    FAM_SPLITK,
+    FAM_N,
+    FAM_ALL = FAM_N
+};
 // FAM_SPLITK with --splits 0 where the profile would not split (e.g. a CPU device without
 // VKT_MATMUL=splitk): the gpu kernel in one layer, labelled x1.
-static const char *const fam_names[FAM_N] = {"texel-regblock", "shared-tiled", "gpu-tiled", "gpu-splitk"};
+static const char *const fam_names[FAM_N] = {"texel-regblock", "shared-tiled", "gpu-tiled",
+                                             "gpu-splitk"};
 
 typedef struct {
     vkt_matmul_path path;
-    int splits;     // >= 0: vkt_matmul_splitk with this many (0: the profile's choice)
-    int dt;  // -1: fp32 B, else a vkt_dtype16
+    int splits; // >= 0: vkt_matmul_splitk with this many (0: the profile's choice)
+    int dt;     // -1: fp32 B, else a vkt_dtype16
     bool ta, tb;
     int m, n, k;
     vkt_view a, b, c, bias, scratch;
@@ -42,15 +49,16 @@ static vkt_status run_matmul(vkt_ctx *ctx, void *p) {
         return vkt_matmul16_on_path(ctx, a->path, (vkt_dtype16)a->dt, true, true, a->ta, a->tb,
                                     a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias);
     if (a->splits >= 0)
-        return vkt_matmul_splitk(ctx, a->splits, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c,
-                                 a->bias, a->scratch);
-    return vkt_matmul_on_path(ctx, a->path, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias);
+        return vkt_matmul_splitk(ctx, a->splits, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b,
+                                 0.0f, a->c, a->bias, a->scratch);
+    return vkt_matmul_on_path(ctx, a->path, a->ta, a->tb, a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f,
+                              a->c, a->bias);
 }
 
 // One product of a family (splits: FAM_SPLITK's layer request) in fp32 (dt -1) or with
 // 16-bit operands (a vkt_dtype16: A and B); *ms_out gets its time.
-static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int dt, bool ta, bool tb, int m, int n,
-                     int k, bool bias, double *ms_out) {
+static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int dt, bool ta,
+                     bool tb, int m, int n, int k, bool bias, double *ms_out) {
     uint64_t na = (uint64_t)m * k, nb = (uint64_t)k * n, nc = (uint64_t)m * n;
     uint64_t ns = fam == FAM_SPLITK ? vkt_matmul_splitk_scratch_floats(ctx, m, n, k, splits) : 0;
     // 16-bit operands: whole 32-bit words, filled with a pair of equal values.
@@ -70,8 +78,15 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int
         (ns && vkt_buffer_create(ctx, ns * 4, &bs) != VKT_OK))
         rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
     matmul_arg a = {.path = fam == FAM_SPLITK ? VKT_MATMUL_GPU_TILED : (vkt_matmul_path)fam,
-                    .splits = fam != FAM_SPLITK ? -1 : splits > 0 || ns ? splits : 1,
-                    .dt = dt, .ta = ta, .tb = tb, .m = m, .n = n, .k = k};
+                    .splits = fam != FAM_SPLITK  ? -1
+                              : splits > 0 || ns ? splits
+                                                 : 1,
+                    .dt = dt,
+                    .ta = ta,
+                    .tb = tb,
+                    .m = m,
+                    .n = n,
+                    .k = k};
     if (rc == CLI_OK) {
         a.a = vkt_view_all(ba), a.b = vkt_view_all(bb), a.c = vkt_view_all(bc);
         a.scratch = bs ? vkt_view_all(bs) : (vkt_view){0};
@@ -87,14 +102,16 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int
             rc = cli_fail("bench", "matmul: %s", vkt_ctx_message(ctx));
         } else {
             char variant[64], layers[16] = "";
-            if (fam == FAM_SPLITK) snprintf(layers, sizeof layers, " x%llu", (unsigned long long)(ns ? ns / nc : 1));
+            if (fam == FAM_SPLITK)
+                snprintf(layers, sizeof layers, " x%llu", (unsigned long long)(ns ? ns / nc : 1));
             snprintf(variant, sizeof variant, "%c%c %s%s%s%s%s%s", ta ? 'T' : 'N', tb ? 'T' : 'N',
                      fam_names[fam], layers, bias ? " +bias" : "", dt >= 0 ? " " : "",
-                     dt >= 0 ? vkt_dtype16_name((vkt_dtype16)dt) : "",
-                     a16 ? " A+B" : "");
+                     dt >= 0 ? vkt_dtype16_name((vkt_dtype16)dt) : "", a16 ? " A+B" : "");
             double bytes = (a16 ? 2.0 : 4.0) * (double)na + 4.0 * (double)nc +
-                (dt >= 0 ? 2.0 : 4.0) * (double)nb;
-            bench_report(ctx, o, &(bench_result){"matmul", variant, m, n, k, ms, 2.0 * m * (double)n * k, bytes});
+                           (dt >= 0 ? 2.0 : 4.0) * (double)nb;
+            bench_report(
+                ctx, o,
+                &(bench_result){"matmul", variant, m, n, k, ms, 2.0 * m * (double)n * k, bytes});
             if (ms_out) *ms_out = ms;
         }
     }
@@ -108,8 +125,8 @@ static int bench_one(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int
 
 // One shape: fp32, and with a 16-bit dt also the 16-bit product and their speed ratio.
 // FAM_ALL: every family in fp32, each against the device's own path (timed first).
-static int bench_shape(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int dt, bool ta, bool tb, int m, int n,
-                       int k, bool bias) {
+static int bench_shape(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, int dt, bool ta,
+                       bool tb, int m, int n, int k, bool bias) {
     double ms32 = 0, ms16 = 0;
     if (fam == FAM_ALL) {
         int def = (int)vkt_ctx_profile(ctx)->matmul_path;
@@ -119,7 +136,8 @@ static int bench_shape(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, i
             double ms = 0;
             rc = bench_one(ctx, o, f, splits, -1, ta, tb, m, n, k, bias, &ms);
             if (rc == CLI_OK && !o->json && ms > 0)
-                printf("%-18s %-22s %.2fx the speed of %s\n", "", fam_names[f], ms32 / ms, fam_names[def]);
+                printf("%-18s %-22s %.2fx the speed of %s\n", "", fam_names[f], ms32 / ms,
+                       fam_names[def]);
         }
         return rc;
     }
@@ -128,7 +146,8 @@ static int bench_shape(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, i
     if (fam == FAM_SPLITK) fam = FAM_GPU; // 16-bit operands have no split-k
     rc = bench_one(ctx, o, fam, splits, dt, ta, tb, m, n, k, bias, &ms16);
     if (rc == CLI_OK && !o->json && ms16 > 0)
-        printf("%-18s %-22s %.2fx the fp32 speed\n", "", vkt_dtype16_name((vkt_dtype16)dt), ms32 / ms16);
+        printf("%-18s %-22s %.2fx the fp32 speed\n", "", vkt_dtype16_name((vkt_dtype16)dt),
+               ms32 / ms16);
     return rc;
 }
 
@@ -140,9 +159,12 @@ int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
-        if (!strcmp(argv[i], "--ta")) ta = true;
-        else if (!strcmp(argv[i], "--tb")) tb = true;
-        else if (!strcmp(argv[i], "--bias")) bias = true;
+        if (!strcmp(argv[i], "--ta"))
+            ta = true;
+        else if (!strcmp(argv[i], "--tb"))
+            tb = true;
+        else if (!strcmp(argv[i], "--bias"))
+            bias = true;
         else if ((r = cli_value(argc, argv, &i, "--m", &v)) != 0) {
             if (r < 0 || !cli_int("bench matmul", "--m", v, 1, 1 << 30, &m)) return CLI_USAGE;
         } else if ((r = cli_value(argc, argv, &i, "--n", &v)) != 0) {
@@ -151,26 +173,41 @@ int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             if (r < 0 || !cli_int("bench matmul", "--k", v, 1, 1 << 30, &k)) return CLI_USAGE;
         } else if ((r = cli_value(argc, argv, &i, "--path", &v)) != 0) {
             if (r < 0) return CLI_USAGE;
-            if (!strcmp(v, "cpu") || !strcmp(v, "texel")) fam = FAM_TEXEL;
-            else if (!strcmp(v, "tiled")) fam = FAM_TILED;
-            else if (!strcmp(v, "gpu")) fam = FAM_GPU;
-            else if (!strcmp(v, "splitk")) fam = FAM_SPLITK;
-            else if (!strcmp(v, "all")) fam = FAM_ALL;
+            if (!strcmp(v, "cpu") || !strcmp(v, "texel"))
+                fam = FAM_TEXEL;
+            else if (!strcmp(v, "tiled"))
+                fam = FAM_TILED;
+            else if (!strcmp(v, "gpu"))
+                fam = FAM_GPU;
+            else if (!strcmp(v, "splitk"))
+                fam = FAM_SPLITK;
+            else if (!strcmp(v, "all"))
+                fam = FAM_ALL;
             else
-                return cli_usage_error("bench", "matmul: --path must be texel (or cpu), tiled, gpu, splitk or all, not "
-                                                "'%s'", v);
+                return cli_usage_error(
+                    "bench",
+                    "matmul: --path must be texel (or cpu), tiled, gpu, splitk or all, not "
+                    "'%s'",
+                    v);
         } else if ((r = cli_value(argc, argv, &i, "--splits", &v)) != 0) {
             if (r < 0 || !cli_int("bench matmul", "--splits", v, 0, 256, &splits)) return CLI_USAGE;
         } else if ((r = cli_value(argc, argv, &i, "--dtype", &v)) != 0) {
             if (r < 0) return CLI_USAGE;
-            if (!strcmp(v, "bf16")) dt = VKT_BF16;
-            else if (!strcmp(v, "f16")) dt = VKT_F16;
-            else if (!strcmp(v, "f32")) dt = -1;
-            else return cli_usage_error("bench", "matmul: --dtype must be bf16, f16 or f32, not '%s'", v);
+            if (!strcmp(v, "bf16"))
+                dt = VKT_BF16;
+            else if (!strcmp(v, "f16"))
+                dt = VKT_F16;
+            else if (!strcmp(v, "f32"))
+                dt = -1;
+            else
+                return cli_usage_error("bench",
+                                       "matmul: --dtype must be bf16, f16 or f32, not '%s'", v);
         } else {
-            return cli_usage_error("bench", "matmul: unknown option '%s' (--m M --n N --k K [--ta] [--tb] [--bias] "
-                                            "[--path texel|tiled|gpu|splitk|all] [--splits N] [--dtype bf16|f16])",
-                                   argv[i]);
+            return cli_usage_error(
+                "bench",
+                "matmul: unknown option '%s' (--m M --n N --k K [--ta] [--tb] [--bias] "
+                "[--path texel|tiled|gpu|splitk|all] [--splits N] [--dtype bf16|f16])",
+                argv[i]);
         }
     }
     if (m || n || k) {
@@ -180,7 +217,8 @@ int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     static const int square[] = {256, 512, 1024, 2048};
     int rc = CLI_OK;
     for (int i = 0; i < 4 && rc == CLI_OK; i++)
-        rc = bench_shape(ctx, o, fam, (int)splits, dt, false, false, square[i], square[i], square[i], false);
+        rc = bench_shape(ctx, o, fam, (int)splits, dt, false, false, square[i], square[i],
+                         square[i], false);
     // GPT-2 small MLP up-projection shape, every transpose
     for (int t = 0; t < 4 && rc == CLI_OK; t++)
         rc = bench_shape(ctx, o, fam, (int)splits, dt, t & 2, t & 1, 256, 3072, 768, false);

@@ -13,7 +13,18 @@
 #include "op_embedding.h"
 #include "op_norm.h"
 
-typedef enum { EMB_FWD, EMB_BWD, LN_FWD, LN_BWD, RMS_FWD, RMS_BWD, GELU_FWD, GELU_BWD, SWIGLU_FWD, SWIGLU_BWD } kind;
+typedef enum {
+    EMB_FWD,
+    EMB_BWD,
+    LN_FWD,
+    LN_BWD,
+    RMS_FWD,
+    RMS_BWD,
+    GELU_FWD,
+    GELU_BWD,
+    SWIGLU_FWD,
+    SWIGLU_BWD
+} kind;
 
 typedef struct {
     kind k;
@@ -27,8 +38,11 @@ static vkt_status run(vkt_ctx *ctx, void *p) {
     switch (x->k) {
     case EMB_FWD: return vkt_embedding_fwd(ctx, x->ids, x->C, x->a, x->b, x->c);
     case EMB_BWD: return vkt_embedding_bwd(ctx, x->ids, x->C, x->c, x->d, x->e);
-    case LN_FWD: return vkt_layernorm_fwd(ctx, x->N, x->C, 1e-5f, x->a, x->b, x->c, x->d, x->e, x->f);
-    case LN_BWD: return vkt_layernorm_bwd(ctx, x->N, x->C, x->g, x->a, x->b, x->e, x->f, x->h, x->b, x->c, x->s);
+    case LN_FWD:
+        return vkt_layernorm_fwd(ctx, x->N, x->C, 1e-5f, x->a, x->b, x->c, x->d, x->e, x->f);
+    case LN_BWD:
+        return vkt_layernorm_bwd(ctx, x->N, x->C, x->g, x->a, x->b, x->e, x->f, x->h, x->b, x->c,
+                                 x->s);
     case RMS_FWD: return vkt_rmsnorm_fwd(ctx, x->N, x->C, 1e-5f, x->a, x->b, x->d, x->f);
     case RMS_BWD: return vkt_rmsnorm_bwd(ctx, x->N, x->C, x->g, x->a, x->b, x->f, x->h, x->c, x->s);
     case GELU_FWD: return vkt_gelu_fwd(ctx, (uint64_t)x->N * x->C, x->a, x->d);
@@ -46,8 +60,8 @@ static vkt_status run(vkt_ctx *ctx, void *p) {
     return VKT_ERR_ARG;
 }
 
-static int time_one(vkt_ctx *ctx, const bench_opts *o, const char *op, arg *a, double bytes, int64_t m, int64_t n,
-                    int64_t k) {
+static int time_one(vkt_ctx *ctx, const bench_opts *o, const char *op, arg *a, double bytes,
+                    int64_t m, int64_t n, int64_t k) {
     double ms = bench_time(ctx, o, run, a);
     if (ms < 0) return cli_fail("bench", "%s: %s", op, vkt_ctx_message(ctx));
     bench_report(ctx, o, &(bench_result){op, NULL, m, n, k, ms, 0, bytes});
@@ -73,15 +87,18 @@ int bench_norms(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     }
     // One buffer set sized for the largest operand: (N, 2F) for swiglu, (V, C) for wte.
     uint64_t big = (uint64_t)N * 2 * (uint64_t)(F > C ? F : C), tab = (uint64_t)V * C;
-    uint64_t sizes[10] = {big, tab, tab, big, (uint64_t)T * C, (uint64_t)T * C, big, big, (uint64_t)N, (uint64_t)N};
+    uint64_t sizes[10] = {big, tab, tab,         big,        (uint64_t)T * C, (uint64_t)T * C,
+                          big, big, (uint64_t)N, (uint64_t)N};
     vkt_buffer *b[10] = {0}, *ids_buf = NULL, *scr = NULL;
     int rc = CLI_OK;
     uint64_t scr_bytes = vkt_layernorm_bwd_scratch_bytes((int)N, (int)C);
     for (int i = 0; i < 10 && rc == CLI_OK; i++)
-        if (vkt_buffer_create(ctx, sizes[i] * 4, &b[i]) != VKT_OK || vkt_fill(ctx, vkt_view_all(b[i]), sizes[i], 0.5f) != VKT_OK)
+        if (vkt_buffer_create(ctx, sizes[i] * 4, &b[i]) != VKT_OK ||
+            vkt_fill(ctx, vkt_view_all(b[i]), sizes[i], 0.5f) != VKT_OK)
             rc = cli_fail("bench", "norms: %s", vkt_ctx_message(ctx));
-    if (rc == CLI_OK && (vkt_buffer_create(ctx, vkt_embedding_ids_bytes((int)N, true), &ids_buf) != VKT_OK ||
-                         vkt_buffer_create(ctx, scr_bytes, &scr) != VKT_OK))
+    if (rc == CLI_OK &&
+        (vkt_buffer_create(ctx, vkt_embedding_ids_bytes((int)N, true), &ids_buf) != VKT_OK ||
+         vkt_buffer_create(ctx, scr_bytes, &scr) != VKT_OK))
         rc = cli_fail("bench", "norms: %s", vkt_ctx_message(ctx));
     // GPT-2-like tokens: spread over the vocabulary with repeats; positions i % T.
     int32_t *tok = malloc((size_t)N * 4), *pos = malloc((size_t)N * 4);
@@ -92,7 +109,9 @@ int bench_norms(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         pos[i] = (int32_t)(i % T);
     }
     vkt_embedding_ids ids;
-    if (rc == CLI_OK && (!tok || !pos || vkt_embedding_ids_upload(ctx, (int)N, (int)V, (int)T, tok, pos, vkt_view_all(ids_buf), &ids) != VKT_OK))
+    if (rc == CLI_OK && (!tok || !pos ||
+                         vkt_embedding_ids_upload(ctx, (int)N, (int)V, (int)T, tok, pos,
+                                                  vkt_view_all(ids_buf), &ids) != VKT_OK))
         rc = cli_fail("bench", "norms: %s", tok ? vkt_ctx_message(ctx) : "out of memory");
     free(tok), free(pos);
     if (rc == CLI_OK) {
@@ -108,20 +127,22 @@ int bench_norms(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             const char *op;
             double bytes;
         } runs[] = {
-            {EMB_FWD, "embedding_fwd", 3 * nc4},           {EMB_BWD, "embedding_bwd", 2 * nc4 + rows_hit},
-            {LN_FWD, "layernorm_fwd", 2 * nc4},            {LN_BWD, "layernorm_bwd", 4 * nc4},
-            {RMS_FWD, "rmsnorm_fwd", 2 * nc4},             {RMS_BWD, "rmsnorm_bwd", 4 * nc4},
-            {GELU_FWD, "gelu_fwd", 2 * nf4},               {GELU_BWD, "gelu_bwd", 4 * nf4},
-            {SWIGLU_FWD, "swiglu_fwd", 3 * nf4},           {SWIGLU_BWD, "swiglu_bwd", 7 * nf4},
+            {EMB_FWD, "embedding_fwd", 3 * nc4}, {EMB_BWD, "embedding_bwd", 2 * nc4 + rows_hit},
+            {LN_FWD, "layernorm_fwd", 2 * nc4},  {LN_BWD, "layernorm_bwd", 4 * nc4},
+            {RMS_FWD, "rmsnorm_fwd", 2 * nc4},   {RMS_BWD, "rmsnorm_bwd", 4 * nc4},
+            {GELU_FWD, "gelu_fwd", 2 * nf4},     {GELU_BWD, "gelu_bwd", 4 * nf4},
+            {SWIGLU_FWD, "swiglu_fwd", 3 * nf4}, {SWIGLU_BWD, "swiglu_bwd", 7 * nf4},
         };
         for (size_t i = 0; i < sizeof runs / sizeof runs[0] && rc == CLI_OK; i++) {
             a.k = runs[i].k;
             bool emb = a.k == EMB_FWD || a.k == EMB_BWD, act = a.k >= GELU_FWD;
             a.C = act ? (int)F : (int)C;
             if (emb) {
-                a.a = v[1], a.b = v[4], a.c = v[0], a.d = v[2], a.e = v[5]; // wte, wpe, out/dout, dwte, dwpe
+                a.a = v[1], a.b = v[4], a.c = v[0], a.d = v[2],
+                a.e = v[5]; // wte, wpe, out/dout, dwte, dwpe
             } else {
-                a.a = v[0], a.b = v[1], a.c = v[2], a.d = v[3], a.e = v[8], a.f = v[9], a.g = v[6], a.h = v[7];
+                a.a = v[0], a.b = v[1], a.c = v[2], a.d = v[3], a.e = v[8], a.f = v[9], a.g = v[6],
+                a.h = v[7];
                 a.s = vkt_view_all(scr);
             }
             rc = time_one(ctx, o, runs[i].op, &a, runs[i].bytes, N, a.C, emb ? V : -1);

@@ -19,7 +19,8 @@ int bench_offswitch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *v;
         int m = cli_value(argc, argv, &i, "--samples", &v);
-        if (m < 0 || (m == 1 && !cli_u64("bench offswitch", "--samples", v, &samples))) return CLI_USAGE;
+        if (m < 0 || (m == 1 && !cli_u64("bench offswitch", "--samples", v, &samples)))
+            return CLI_USAGE;
         if (m == 0) return cli_usage_error("bench", "offswitch: unknown option '%s'", argv[i]);
         if (samples < 2) return cli_usage_error("bench", "offswitch: --samples must be >= 2");
     }
@@ -31,7 +32,8 @@ int bench_offswitch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         return cli_fail("bench", "offswitch: %s", err.msg);
     vkt_offswitch_mc_result r;
     // Warm-up (pipeline creation), then the median of timed runs.
-    if (vkt_offswitch_mc(ctx, &cfg, 1, 1024, 1, &r, &err) != VKT_OK) return cli_fail("bench", "offswitch: %s", err.msg);
+    if (vkt_offswitch_mc(ctx, &cfg, 1, 1024, 1, &r, &err) != VKT_OK)
+        return cli_fail("bench", "offswitch: %s", err.msg);
     double best[64];
     int n = 0;
     double start = now_s();
@@ -48,12 +50,15 @@ int bench_offswitch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         }
     double s = n % 2 ? best[n / 2] : 0.5 * (best[n / 2 - 1] + best[n / 2]);
     if (o->json)
-        printf("{\"op\": \"offswitch_mc\", \"samples\": %llu, \"ms\": %.3f, \"samples_per_s\": %.4g, \"v_wait\": %.6f, "
+        printf("{\"op\": \"offswitch_mc\", \"samples\": %llu, \"ms\": %.3f, \"samples_per_s\": "
+               "%.4g, \"v_wait\": %.6f, "
                "\"se\": %.2g, \"device\": \"%s\"}\n",
-               (unsigned long long)samples, s * 1e3, (double)samples / s, r.v_wait, r.v_wait_se, vkt_ctx_profile(ctx)->name);
+               (unsigned long long)samples, s * 1e3, (double)samples / s, r.v_wait, r.v_wait_se,
+               vkt_ctx_profile(ctx)->name);
     else
-        printf("%-18s %-22s %-18llu %10.3f ms %9.3g samples/s  (V(wait) %.5f +- %.5f)\n", "offswitch_mc",
-               "normal + boltzmann", (unsigned long long)samples, s * 1e3, (double)samples / s, r.v_wait, r.v_wait_se);
+        printf("%-18s %-22s %-18llu %10.3f ms %9.3g samples/s  (V(wait) %.5f +- %.5f)\n",
+               "offswitch_mc", "normal + boltzmann", (unsigned long long)samples, s * 1e3,
+               (double)samples / s, r.v_wait, r.v_wait_se);
     fflush(stdout);
     return CLI_OK;
 }

@@ -14,10 +14,10 @@
 #include "rope_freq.h"
 
 typedef struct {
-    int B, T, H, KVH, D, C;  // C: row stride (H + 2 KVH) D
+    int B, T, H, KVH, D, C; // C: row stride (H + 2 KVH) D
     bool bwd;
-    vkt_view qkv, pos, freq;  // device
-    float *hx;                // host (B*T, C) for the reference
+    vkt_view qkv, pos, freq; // device
+    float *hx;               // host (B*T, C) for the reference
     int32_t *hpos;
     double *inv;
 } rope_arg;
@@ -58,7 +58,7 @@ static int parse(int argc, char **argv, long v[5]) {
 }
 
 int bench_rope(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
-    long v[5] = {4, 256, 32, 8, 64};  // B, T, H, KVH, D
+    long v[5] = {4, 256, 32, 8, 64}; // B, T, H, KVH, D
     int rc = parse(argc, argv, v);
     if (rc != CLI_OK) return rc;
     rope_arg a = {.B = (int)v[0], .T = (int)v[1], .H = (int)v[2], .KVH = (int)v[3], .D = (int)v[4]};
@@ -70,7 +70,8 @@ int bench_rope(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     a.inv = malloc((size_t)a.D / 2 * sizeof *a.inv);
     float *hilo = malloc((size_t)a.D * 4);
     vkt_error err = {0};
-    if (!a.hx || !a.hpos || !a.inv || !hilo) rc = cli_fail("bench", "rope: out of memory");
+    if (!a.hx || !a.hpos || !a.inv || !hilo)
+        rc = cli_fail("bench", "rope: out of memory");
     else if (vkt_rope_inv_freq(500000.0, &spec, a.D, a.inv, &err) != VKT_OK)
         rc = cli_fail("bench", "rope: %s", err.msg);
     if (rc == CLI_OK) {
@@ -84,7 +85,7 @@ int bench_rope(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             vkt_fill(ctx, vkt_view_all(qkv), n, 0.5f))
             rc = cli_fail("bench", "rope: %s", vkt_ctx_message(ctx));
     }
-    double bytes = 8.0 * (double)rows * (a.H + a.KVH) * a.D;  // q and k, read + write
+    double bytes = 8.0 * (double)rows * (a.H + a.KVH) * a.D; // q and k, read + write
     for (int k = 0; k < 3 && rc == CLI_OK; k++) {
         a.qkv = vkt_view_all(qkv), a.pos = vkt_view_all(pos), a.freq = vkt_view_all(freq);
         a.bwd = k == 1;
@@ -94,8 +95,14 @@ int bench_rope(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             break;
         }
         const char *variant[3] = {"table llama3 q+k", "table llama3 q+k", "C reference"};
-        bench_result r = {k == 1 ? "rope_bwd" : "rope_fwd", variant[k], (int64_t)rows,
-                          a.H + a.KVH, a.D, ms, 0, bytes};
+        bench_result r = {k == 1 ? "rope_bwd" : "rope_fwd",
+                          variant[k],
+                          (int64_t)rows,
+                          a.H + a.KVH,
+                          a.D,
+                          ms,
+                          0,
+                          bytes};
         bench_report(ctx, o, &r);
     }
     free(a.hx), free(a.hpos), free(a.inv), free(hilo);

@@ -29,7 +29,8 @@ static int build_corpus(double mb, vkt_bytebuf *out) {
     size_t len;
     vkt_error err = {0};
     snprintf(path, sizeof path, "%s/data/tokenize_bench_seed.txt", cli_tools_dir());
-    if (vkt_read_file(path, &seed, &len, &err) != VKT_OK) return cli_fail("bench", "tokenize: %s", err.msg);
+    if (vkt_read_file(path, &seed, &len, &err) != VKT_OK)
+        return cli_fail("bench", "tokenize: %s", err.msg);
     size_t starts[65536], ends[65536], np = 0;
     for (size_t i = 0; i < len && np < 65536;) {
         while (i < len && seed[i] == '\n') i++;
@@ -58,9 +59,11 @@ static int run_js(const char *model, const char *corpus, json_t **out) {
     const char *argv[] = {"node", script, model, corpus, NULL};
     *out = bench_child_json(argv);
     if (!*out)
-        return cli_fail("bench", "tokenize: the JavaScript reference failed (node %s; run tools/setup.sh for "
-                                 "the fixtures, or --js off)",
-                        script);
+        return cli_fail(
+            "bench",
+            "tokenize: the JavaScript reference failed (node %s; run tools/setup.sh for "
+            "the fixtures, or --js off)",
+            script);
     return CLI_OK;
 }
 
@@ -73,7 +76,8 @@ static int time_vkt(const char *model, const vkt_bytebuf *corpus, tok_timing *t)
     vkt_error err = {0};
     vkt_tok *tok;
     double t0 = now_s();
-    if (vkt_tok_load_dir(model, &tok, &err) != VKT_OK) return cli_fail("bench", "tokenize: %s", err.msg);
+    if (vkt_tok_load_dir(model, &tok, &err) != VKT_OK)
+        return cli_fail("bench", "tokenize: %s", err.msg);
     t->load_s = now_s() - t0;
     vkt_tokens ids = {0};
     vkt_status s = VKT_OK;
@@ -108,7 +112,8 @@ int bench_tokenize(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         }
     }
     if (!model) return cli_usage_error("bench", "tokenize: --model DIR is required");
-    if (strcmp(js, "on") && strcmp(js, "off")) return cli_usage_error("bench", "tokenize: --js takes on or off");
+    if (strcmp(js, "on") && strcmp(js, "off"))
+        return cli_usage_error("bench", "tokenize: --js takes on or off");
     vkt_bytebuf corpus = {0};
     int rc = build_corpus(mb, &corpus);
     tok_timing t = {0};
@@ -117,7 +122,8 @@ int bench_tokenize(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     json_t *ref = NULL;
     if (rc == CLI_OK && !strcmp(js, "on")) {
         int fd = mkstemp(path);
-        if (fd < 0 || write(fd, corpus.p, corpus.n) != (ssize_t)corpus.n) rc = cli_fail("bench", "tokenize: %s", path);
+        if (fd < 0 || write(fd, corpus.p, corpus.n) != (ssize_t)corpus.n)
+            rc = cli_fail("bench", "tokenize: %s", path);
         if (fd >= 0) close(fd);
         if (rc == CLI_OK) rc = run_js(model, path, &ref);
         unlink(path);
@@ -127,20 +133,23 @@ int bench_tokenize(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         double js_mbs = ref ? json_number_value(json_object_get(ref, "mb_per_s")) : 0;
         json_int_t js_tokens = ref ? json_integer_value(json_object_get(ref, "tokens")) : -1;
         if (o->json)
-            printf("{\"op\": \"tokenize\", \"model\": \"%s\", \"bytes\": %zu, \"tokens\": %zu, \"load_s\": %.3f, "
-                   "\"mb_per_s_cold\": %.3f, \"mb_per_s\": %.3f, \"js_mb_per_s\": %.3f, \"js_tokens\": %lld, "
+            printf("{\"op\": \"tokenize\", \"model\": \"%s\", \"bytes\": %zu, \"tokens\": %zu, "
+                   "\"load_s\": %.3f, "
+                   "\"mb_per_s_cold\": %.3f, \"mb_per_s\": %.3f, \"js_mb_per_s\": %.3f, "
+                   "\"js_tokens\": %lld, "
                    "\"ratio\": %.2f}\n",
                    model, corpus.n, t.tokens, t.load_s, mbs / t.cold_s, mbs / t.warm_s, js_mbs,
                    (long long)js_tokens, js_mbs > 0 ? mbs / t.warm_s / js_mbs : 0);
         else
-            printf("%-18s %.2f MB, %zu tokens: vkt %.2f MB/s (first pass %.2f, load %.2f s)%s", "tokenize", mbs,
-                   t.tokens, mbs / t.warm_s, mbs / t.cold_s, t.load_s, ref ? "" : "\n");
+            printf("%-18s %.2f MB, %zu tokens: vkt %.2f MB/s (first pass %.2f, load %.2f s)%s",
+                   "tokenize", mbs, t.tokens, mbs / t.warm_s, mbs / t.cold_s, t.load_s,
+                   ref ? "" : "\n");
         if (ref && !o->json)
-            printf(", JavaScript reference %.2f MB/s (%lld tokens): %.2fx\n", js_mbs, (long long)js_tokens,
-                   mbs / t.warm_s / js_mbs);
+            printf(", JavaScript reference %.2f MB/s (%lld tokens): %.2fx\n", js_mbs,
+                   (long long)js_tokens, mbs / t.warm_s / js_mbs);
         if (ref && js_tokens != (json_int_t)t.tokens)
-            fprintf(stderr, "bench tokenize: the reference gives %lld tokens, vkt %zu\n", (long long)js_tokens,
-                    t.tokens);
+            fprintf(stderr, "bench tokenize: the reference gives %lld tokens, vkt %zu\n",
+                    (long long)js_tokens, t.tokens);
     }
     json_decref(ref);
     free(corpus.p);

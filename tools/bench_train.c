@@ -37,14 +37,15 @@ static vkt_status train_step(step_arg *a, const int32_t *tok, const int32_t *tgt
 
 // What a step makes the host wait for and move, measured on the second of two steps so
 // that the first one's AdamW is still in flight, as it is in a run.
-static vkt_status train_step_transfers(vkt_ctx *ctx, step_arg *a, const int32_t *tok, const int32_t *tgt,
-                                       vkt_transfers *d) {
+static vkt_status train_step_transfers(vkt_ctx *ctx, step_arg *a, const int32_t *tok,
+                                       const int32_t *tgt, vkt_transfers *d) {
     VKT_TRY(train_step(a, tok, tgt));
     vkt_transfers t0, t1;
     vkt_ctx_transfers(ctx, &t0);
     VKT_TRY(train_step(a, tok, tgt));
     vkt_ctx_transfers(ctx, &t1);
-    *d = (vkt_transfers){t1.host_waits - t0.host_waits, t1.bytes_up - t0.bytes_up, t1.bytes_down - t0.bytes_down};
+    *d = (vkt_transfers){t1.host_waits - t0.host_waits, t1.bytes_up - t0.bytes_up,
+                         t1.bytes_down - t0.bytes_down};
     return vkt_sync(ctx);
 }
 
@@ -58,8 +59,10 @@ int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
             if (m < 0) return CLI_USAGE;
             preset = v;
         }
-#define INT(flag, var, lo, hi) \
-        else if ((m = cli_value(argc, argv, &i, flag, &v)) != 0) { if (m < 0 || !cli_int("bench train", flag, v, lo, hi, &var)) return CLI_USAGE; }
+#define INT(flag, var, lo, hi)                                                                     \
+    else if ((m = cli_value(argc, argv, &i, flag, &v)) != 0) {                                     \
+        if (m < 0 || !cli_int("bench train", flag, v, lo, hi, &var)) return CLI_USAGE;             \
+    }
         INT("--batch", B, 1, 4096)
         INT("--seq", T, 1, 1 << 16)
         INT("--layers", layers, 1, 1024)
@@ -71,18 +74,23 @@ int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     }
     vkt_model_config cfg;
     vkt_error err = {0};
-    if (vkt_model_preset(preset, &cfg, &err) != VKT_OK) return cli_usage_error("bench", "train: %s", err.msg);
+    if (vkt_model_preset(preset, &cfg, &err) != VKT_OK)
+        return cli_usage_error("bench", "train: %s", err.msg);
     if (layers) cfg.layers = (int)layers;
     if (width) cfg.width = (int)width, cfg.ffn = 4 * (int)width;
-    if (heads) cfg.heads = (int)heads, cfg.kv_heads = cfg.family == VKT_FAMILY_GPT2 ? (int)heads : cfg.kv_heads;
+    if (heads)
+        cfg.heads = (int)heads,
+        cfg.kv_heads = cfg.family == VKT_FAMILY_GPT2 ? (int)heads : cfg.kv_heads;
     if (vocab) cfg.vocab = (int)vocab;
     if (T > cfg.context) cfg.context = (int)T;
     step_arg a = {NULL, 0};
-    if (vkt_model_create(ctx, &cfg, &a.m, &err) != VKT_OK) return cli_fail("bench", "train: %s", err.msg);
+    if (vkt_model_create(ctx, &cfg, &a.m, &err) != VKT_OK)
+        return cli_fail("bench", "train: %s", err.msg);
     int rc = CLI_OK;
     const int N = (int)(B * T);
     int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
-    for (int i = 0; i < N; i++) tok[i] = (i * 31 + 7) % cfg.vocab, tgt[i] = (i * 17 + 3) % cfg.vocab;
+    for (int i = 0; i < N; i++)
+        tok[i] = (i * 31 + 7) % cfg.vocab, tgt[i] = (i * 17 + 3) % cfg.vocab;
     if (vkt_model_init(a.m, 1) != VKT_OK || vkt_model_plan(a.m, (int)B, (int)T) != VKT_OK ||
         vkt_model_set_batch(a.m, tok, tgt, NULL) != VKT_OK) {
         rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
@@ -91,18 +99,24 @@ int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         vkt_transfers d = {0};
         if (ms >= 0 && train_step_transfers(ctx, &a, tok, tgt, &d) != VKT_OK) ms = -1;
         const unsigned long long moved = (unsigned long long)(d.bytes_up + d.bytes_down);
-        if (ms < 0) rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
+        if (ms < 0)
+            rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
         else if (o->json)
-            printf("{\"op\": \"train\", \"preset\": \"%s\", \"layers\": %d, \"width\": %d, \"heads\": %d, \"vocab\": %d, "
-                   "\"batch\": %ld, \"seq\": %ld, \"params\": %llu, \"ms_per_step\": %.3f, \"tokens_per_s\": %.1f, "
-                   "\"host_waits_per_step\": %llu, \"bytes_moved_per_step\": %llu, \"device\": \"%s\"}\n",
+            printf("{\"op\": \"train\", \"preset\": \"%s\", \"layers\": %d, \"width\": %d, "
+                   "\"heads\": %d, \"vocab\": %d, "
+                   "\"batch\": %ld, \"seq\": %ld, \"params\": %llu, \"ms_per_step\": %.3f, "
+                   "\"tokens_per_s\": %.1f, "
+                   "\"host_waits_per_step\": %llu, \"bytes_moved_per_step\": %llu, \"device\": "
+                   "\"%s\"}\n",
                    preset, cfg.layers, cfg.width, cfg.heads, cfg.vocab, B, T,
                    (unsigned long long)vkt_model_params(a.m)->total, ms, (double)N / (ms * 1e-3),
                    (unsigned long long)d.host_waits, moved, vkt_ctx_profile(ctx)->name);
         else
-            printf("%-18s %-22s B=%ld T=%-10ld %10.1f ms/step %9.0f tokens/s  (L=%d C=%d H=%d V=%d; a vkt train step: "
-                   "%llu host waits, %llu bytes moved)\n", "train", preset, B, T, ms, (double)N / (ms * 1e-3), cfg.layers,
-                   cfg.width, cfg.heads, cfg.vocab, (unsigned long long)d.host_waits, moved);
+            printf("%-18s %-22s B=%ld T=%-10ld %10.1f ms/step %9.0f tokens/s  (L=%d C=%d H=%d "
+                   "V=%d; a vkt train step: "
+                   "%llu host waits, %llu bytes moved)\n",
+                   "train", preset, B, T, ms, (double)N / (ms * 1e-3), cfg.layers, cfg.width,
+                   cfg.heads, cfg.vocab, (unsigned long long)d.host_waits, moved);
     }
     fflush(stdout);
     free(tok), free(tgt);

@@ -59,7 +59,8 @@ bool cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out) {
     return true;
 }
 
-bool cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out) {
+bool cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
+                double *out) {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -102,16 +103,19 @@ static volatile sig_atomic_t stop_requested, signals_seen;
 // Async-signal-safe: only write(2), flags, signal() and raise().
 static void on_stop_signal(int sig) {
     static const char first[] = "\nvkt: stopping: saving a checkpoint after the current step\n";
-    static const char second[] = "\nvkt: waiting for the save to finish (a third signal quits at once; "
-                                 "the previous complete checkpoint stays)\n";
+    static const char second[] =
+        "\nvkt: waiting for the save to finish (a third signal quits at once; "
+        "the previous complete checkpoint stays)\n";
     stop_requested = 1;
     signals_seen = signals_seen < 3 ? signals_seen + 1 : 3;
     ssize_t w = 0;
-    if (signals_seen == 1) w = write(2, first, sizeof first - 1);
-    else if (signals_seen == 2) w = write(2, second, sizeof second - 1);
+    if (signals_seen == 1)
+        w = write(2, first, sizeof first - 1);
+    else if (signals_seen == 2)
+        w = write(2, second, sizeof second - 1);
     else {
         signal(sig, SIG_DFL);
-        raise(sig);  // delivered when the handler returns: the process ends by the signal
+        raise(sig); // delivered when the handler returns: the process ends by the signal
     }
     (void)w;
 }
@@ -147,7 +151,8 @@ int cli_run_python(const char *cmd, const char *script_name, char *const *args) 
     char script[4096];
     snprintf(script, sizeof script, "%s/%s", cli_tools_dir(), script_name);
     if (access(script, R_OK) != 0)
-        return cli_fail(cmd, "plot script '%s' not found (set VKT_TOOLS_DIR to the tools/ directory)", script);
+        return cli_fail(
+            cmd, "plot script '%s' not found (set VKT_TOOLS_DIR to the tools/ directory)", script);
     const char *py = getenv("VKT_PYTHON");
     if (!py || !*py) py = "/usr/bin/python3";
     char *argv[64];
@@ -162,14 +167,18 @@ int cli_run_python(const char *cmd, const char *script_name, char *const *args) 
     if (pid < 0) return cli_fail(cmd, "fork failed: %s", strerror(errno));
     if (pid == 0) {
         execv(py, argv);
-        fprintf(stderr, "vkt %s: cannot run '%s': %s (needs python3 with matplotlib: apt-get install "
-                        "python3-matplotlib)\n", cmd, py, strerror(errno));
+        fprintf(stderr,
+                "vkt %s: cannot run '%s': %s (needs python3 with matplotlib: apt-get install "
+                "python3-matplotlib)\n",
+                cmd, py, strerror(errno));
         _exit(127);
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return cli_fail(cmd, "waiting for the plot script: %s", strerror(errno));
+        if (errno != EINTR)
+            return cli_fail(cmd, "waiting for the plot script: %s", strerror(errno));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return cli_fail(cmd, "plot script '%s' failed (status %d)", script, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return cli_fail(cmd, "plot script '%s' failed (status %d)", script,
+                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     return CLI_OK;
 }

@@ -21,7 +21,8 @@ int cli_value(int argc, char **argv, int *i, const char *name, const char **valu
 // Parse numbers; on failure print "vkt CMD: --flag: ..." and return false.
 bool cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
 bool cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
-bool cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
+bool cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
+                double *out);
 
 // Prints "vkt CMD: <message> (see vkt CMD --help)" to stderr and returns CLI_USAGE.
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

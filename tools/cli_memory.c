@@ -19,7 +19,8 @@ static bool parse_size(const char *s, uint64_t *out) {
         scale = ldexp(1.0, 10 * (int)(u - units + 1));
         end++;
         if (!strcmp(end, "iB") || !strcmp(end, "B")) end += strlen(end);
-    } else if (!strcmp(end, "B")) end++;
+    } else if (!strcmp(end, "B"))
+        end++;
     if (*end || x * scale < 1 || x * scale > 1e18) return false;
     *out = (uint64_t)(x * scale);
     return true;
@@ -32,7 +33,8 @@ int cli_device_memory(const char *cmd, const char *v, uint64_t *out) {
     if (!v) v = env && *env ? env : NULL;
     if (!v) return CLI_OK;
     if (!parse_size(v, out))
-        return cli_usage_error(cmd, "%s: '%s' is not a size (bytes, or a number with K, M, G or T: 4G, 3.5GiB, 512M)",
-                               src, v);
+        return cli_usage_error(
+            cmd, "%s: '%s' is not a size (bytes, or a number with K, M, G or T: 4G, 3.5GiB, 512M)",
+            src, v);
     return CLI_OK;
 }

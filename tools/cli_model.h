@@ -21,15 +21,17 @@ typedef struct cli_model_args {
 
 typedef struct cli_model {
     vkt_model *m;
-    vkt_lora *lora;       // the --adapter, or NULL
-    uint64_t bytes;       // device bytes taken so far (weights, adapter, reservations)
+    vkt_lora *lora; // the --adapter, or NULL
+    uint64_t bytes; // device bytes taken so far (weights, adapter, reservations)
 } cli_model;
 
 // The --weights help line, shared by the commands that take it.
-#define CLI_WEIGHTS_HELP                                                                        \
-    "  --weights W      auto|fp32|bf16|f16: how the weights sit on the device (auto: 16-bit for a\n" \
-    "                   bf16/fp16 checkpoint of the llama family, else fp32)\n"                   \
-    "  --adapter DIR    apply a PEFT LoRA adapter (adapter_config.json, adapter_model.safetensors)\n"
+#define CLI_WEIGHTS_HELP                                                                           \
+    "  --weights W      auto|fp32|bf16|f16: how the weights sit on the device (auto: 16-bit for "  \
+    "a\n"                                                                                          \
+    "                   bf16/fp16 checkpoint of the llama family, else fp32)\n"                    \
+    "  --adapter DIR    apply a PEFT LoRA adapter (adapter_config.json, "                          \
+    "adapter_model.safetensors)\n"
 
 // A usage error (CLI_USAGE) for a --weights value other than the four.
 int cli_weights_check(const char *cmd, const char *v);
@@ -37,7 +39,8 @@ int cli_weights_check(const char *cmd, const char *v);
 // error printed (CLI_FAILED).
 int cli_model_open(const char *cmd, vkt_ctx *ctx, const cli_model_args *a, cli_model *out);
 // Says (stderr) and checks that `bytes` more device memory for `what` fit beside the model.
-int cli_model_reserve(const char *cmd, vkt_ctx *ctx, cli_model *cm, uint64_t bytes, const char *what);
+int cli_model_reserve(const char *cmd, vkt_ctx *ctx, cli_model *cm, uint64_t bytes,
+                      const char *what);
 void cli_model_close(cli_model *cm);
 
 #endif

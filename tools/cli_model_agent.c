@@ -15,21 +15,22 @@
 // The library's model agent over a generation plan, plus what it runs on.
 typedef struct owned {
     vkt_ctx *ctx;
-    cli_model cm;     // the model (with its LoRA adapter when DIR holds one)
+    cli_model cm; // the model (with its LoRA adapter when DIR holds one)
     vkt_model *m;
     vkt_gen *gen;
-    vkt_tok *tok;     // a pretrained model's tokenizer, or NULL (bytes)
-    vkt_rl_fmt fmt;   // the format the run trained in (the agent points at its text)
+    vkt_tok *tok;   // a pretrained model's tokenizer, or NULL (bytes)
+    vkt_rl_fmt fmt; // the format the run trained in (the agent points at its text)
     vkt_agent inner;
 } owned;
 
-static vkt_status o_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
+static vkt_status o_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action,
+                        vkt_error *err) {
     owned *o = self;
     return o->inner.act(o->inner.self, g, player, rng, action, err);
 }
 
-static vkt_status o_probs(void *self, const vkt_game *g, int player, const int *acts, int n, double *p,
-                          vkt_error *err) {
+static vkt_status o_probs(void *self, const vkt_game *g, int player, const int *acts, int n,
+                          double *p, vkt_error *err) {
     owned *o = self;
     return o->inner.probs(o->inner.self, g, player, acts, n, p, err);
 }
@@ -54,11 +55,13 @@ static int open_model(const char *cmd, owned *o, const char *dir) {
     if (stat(cfg, &st) == 0) {
         json_t *j = NULL;
         vkt_error err = {0};
-        if (vkt_json_file_read(cfg, 1, &j, &err) != VKT_OK) return cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+        if (vkt_json_file_read(cfg, 1, &j, &err) != VKT_OK)
+            return cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
         const char *b = json_string_value(json_object_get(j, "base_model_name_or_path"));
         if (b) snprintf(base, sizeof base, "%s", b);
         json_decref(j);
-        if (!base[0]) return cli_fail(cmd, "ckpt:%s: %s names no base_model_name_or_path", dir, cfg);
+        if (!base[0])
+            return cli_fail(cmd, "ckpt:%s: %s names no base_model_name_or_path", dir, cfg);
     }
     cli_model_args a = {base[0] ? base : dir, base[0] ? dir : NULL, NULL, false, false};
     int rc = cli_model_open(cmd, o->ctx, &a, &o->cm);
@@ -76,12 +79,16 @@ static int think_tokens_of(const char *cmd, const char *dir, int *think, bool *c
     if (stat(path, &st) != 0) return CLI_OK;
     json_t *j = NULL;
     vkt_error err = {0};
-    if (vkt_json_file_read(path, 1, &j, &err) != VKT_OK) return cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    if (vkt_json_file_read(path, 1, &j, &err) != VKT_OK)
+        return cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
     json_t *t = json_object_get(j, "think_tokens");
     int rc = CLI_OK;
-    if (t && (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > VKT_RL_THINK_MAX))
-        rc = cli_fail(cmd, "ckpt:%s: %s: think_tokens is not an integer in 0..%d", dir, path, VKT_RL_THINK_MAX);
-    else if (t) *think = (int)json_integer_value(t);
+    if (t && (!json_is_integer(t) || json_integer_value(t) < 0 ||
+              json_integer_value(t) > VKT_RL_THINK_MAX))
+        rc = cli_fail(cmd, "ckpt:%s: %s: think_tokens is not an integer in 0..%d", dir, path,
+                      VKT_RL_THINK_MAX);
+    else if (t)
+        *think = (int)json_integer_value(t);
     *chat = json_is_true(json_object_get(j, "chat"));
     json_decref(j);
     return rc;
@@ -103,9 +110,11 @@ int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
     rc = open_model(cmd, o, dir);
     if (rc == CLI_OK && vkt_checkpoint_tokenizer(dir, vkt_model_cfg(o->m), &o->tok, &err) != VKT_OK)
         rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
-    if (rc == CLI_OK && vkt_tok_kind_of(o->tok) == VKT_TOK_BYTE) vkt_tok_free(o->tok), o->tok = NULL;
+    if (rc == CLI_OK && vkt_tok_kind_of(o->tok) == VKT_TOK_BYTE)
+        vkt_tok_free(o->tok), o->tok = NULL;
     o->fmt = (vkt_rl_fmt){.think = think, .tok = o->tok, .chat = chat};
-    if (rc == CLI_OK && vkt_rl_fmt_prepare(&o->fmt, &err) != VKT_OK) rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    if (rc == CLI_OK && vkt_rl_fmt_prepare(&o->fmt, &err) != VKT_OK)
+        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
     // A pretrained model's context would size the cache: a game's prompt and answer need far less.
     const int ctx_len = rc == CLI_OK ? vkt_model_cfg(o->m)->context : 0;
     const int len = o->tok && ctx_len > 1024 + think ? 1024 + think : 0;

@@ -14,18 +14,18 @@
 #define CLI_HELP (-1)
 
 typedef enum cli_opt_type {
-    CLI_OPT_END = 0,  // ends a table
-    CLI_OPT_INT,      // int *, in [lo, hi]
-    CLI_OPT_LONG,     // long *, in [lo, hi]
-    CLI_OPT_U64,      // uint64_t *, non-negative (1e9 accepted)
-    CLI_OPT_DOUBLE,   // double *, in [lo, hi]
-    CLI_OPT_FLOAT,    // float *, in [lo, hi]
-    CLI_OPT_STR,      // const char ** (the argv string itself)
-    CLI_OPT_FLAG,     // bool *, set true; takes no value
-    CLI_OPT_UNFLAG,   // bool *, set false (--no-plot); takes no value
-    CLI_OPT_CHOICE,   // int *: the index of the value in choices "a|b|c"
-    CLI_OPT_SIZE,     // uint64_t *: bytes, or a number with K, M, G or T (binary; B, iB may follow)
-    CLI_OPT_CUSTOM,   // parse(opt, cmd, values): nargs values (1 or more; 0 for a flag)
+    CLI_OPT_END = 0, // ends a table
+    CLI_OPT_INT,     // int *, in [lo, hi]
+    CLI_OPT_LONG,    // long *, in [lo, hi]
+    CLI_OPT_U64,     // uint64_t *, non-negative (1e9 accepted)
+    CLI_OPT_DOUBLE,  // double *, in [lo, hi]
+    CLI_OPT_FLOAT,   // float *, in [lo, hi]
+    CLI_OPT_STR,     // const char ** (the argv string itself)
+    CLI_OPT_FLAG,    // bool *, set true; takes no value
+    CLI_OPT_UNFLAG,  // bool *, set false (--no-plot); takes no value
+    CLI_OPT_CHOICE,  // int *: the index of the value in choices "a|b|c"
+    CLI_OPT_SIZE,    // uint64_t *: bytes, or a number with K, M, G or T (binary; B, iB may follow)
+    CLI_OPT_CUSTOM,  // parse(opt, cmd, values): nargs values (1 or more; 0 for a flag)
 } cli_opt_type;
 
 typedef struct cli_opt cli_opt;
@@ -33,27 +33,27 @@ typedef struct cli_opt cli_opt;
 typedef int (*cli_opt_parse_fn)(const cli_opt *opt, const char *cmd, const char *const *values);
 
 struct cli_opt {
-    const char *name;  // "--steps", "-n"
+    const char *name; // "--steps", "-n"
     cli_opt_type type;
     void *dest;
-    double lo, hi;        // range of numbers (both 0: no check beyond the type's own)
-    const char *metavar;  // "N", "FILE"; NULL for flags (a choice shows its choices)
-    const char *help;     // may hold '\n' for more lines; no default in it (printed from dest)
-    const char *group;    // a heading printed before this entry when it differs from the last
-    bool *given;          // set true when the option is on the command line
-    unsigned *bits;       // with bit: *bits |= bit when given
+    double lo, hi;       // range of numbers (both 0: no check beyond the type's own)
+    const char *metavar; // "N", "FILE"; NULL for flags (a choice shows its choices)
+    const char *help;    // may hold '\n' for more lines; no default in it (printed from dest)
+    const char *group;   // a heading printed before this entry when it differs from the last
+    bool *given;         // set true when the option is on the command line
+    unsigned *bits;      // with bit: *bits |= bit when given
     unsigned bit;
-    const char *choices;     // CLI_OPT_CHOICE: "fp32|bf16|fp16"
-    const char *def;         // the default as text, for a sentinel destination ("lr/10"); "": none
-    cli_opt_parse_fn parse;  // CLI_OPT_CUSTOM
-    int nargs;               // CLI_OPT_CUSTOM: values taken (0 = 1); -1: a flag (no value)
+    const char *choices;    // CLI_OPT_CHOICE: "fp32|bf16|fp16"
+    const char *def;        // the default as text, for a sentinel destination ("lr/10"); "": none
+    cli_opt_parse_fn parse; // CLI_OPT_CUSTOM
+    int nargs;              // CLI_OPT_CUSTOM: values taken (0 = 1); -1: a flag (no value)
 };
 
 typedef struct cli_cmd {
-    const char *name;    // "train", "steer capture": messages say "vkt NAME: ..."
-    const char *usage;   // "usage: vkt train ...\n" (more lines allowed)
-    const char *about;   // paragraphs after the usage; NULL for none
-    const char *epilog;  // text after the options (exit codes, signals); NULL for none
+    const char *name;   // "train", "steer capture": messages say "vkt NAME: ..."
+    const char *usage;  // "usage: vkt train ...\n" (more lines allowed)
+    const char *about;  // paragraphs after the usage; NULL for none
+    const char *epilog; // text after the options (exit codes, signals); NULL for none
     // Positional arguments (none when max_pos is 0): the first max_pos non-option words.
     const char **pos;
     int max_pos, *n_pos;

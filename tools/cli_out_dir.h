@@ -9,6 +9,7 @@
 #include "checkpoint_dir.h"
 
 // CLI_OK, or the usage error printed (CLI_USAGE). mine: VKT_RUNDIR_TRAIN or _SELFPLAY.
-int cli_check_out_dir(const char *cmd, const char *out, vkt_rundir_kind mine, bool resume, bool overwrite);
+int cli_check_out_dir(const char *cmd, const char *out, vkt_rundir_kind mine, bool resume,
+                      bool overwrite);
 
 #endif

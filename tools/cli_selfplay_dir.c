@@ -23,7 +23,8 @@ static vkt_status remove_legacy_ref(const char *out, vkt_error *err) {
     return vkt_ckpt_remove_tree(p, err);
 }
 
-vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, size_t n, vkt_error *err) {
+vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, size_t n,
+                           vkt_error *err) {
     src[0] = 0;
     VKT_TRY(vkt_run_lock(out, lock, err));
     int removed = 0;
@@ -52,14 +53,16 @@ vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, s
     return s;
 }
 
-vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last, const char *tok_dir,
-                       const char *base, const json_t *lora_base, vkt_error *err) {
+vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last,
+                       const char *tok_dir, const char *base, const json_t *lora_base,
+                       vkt_error *err) {
     vkt_ckpt_tx tx;
     VKT_TRY(vkt_ckpt_begin(out, &tx, err));
     tx.kind = VKT_RUNDIR_SELFPLAY;
     char p[4200];
     vkt_lora *a = vkt_model_lora(s->m);
-    vkt_status st = a ? vkt_lora_save(a, tx.tmp, base, err) : vkt_checkpoint_save_model(s->m, tx.tmp, true, err);
+    vkt_status st = a ? vkt_lora_save(a, tx.tmp, base, err)
+                      : vkt_checkpoint_save_model(s->m, tx.tmp, true, err);
     if (st == VKT_OK && a) st = vkt_lora_save_resume(a, tx.tmp, lora_base, err);
     if (st == VKT_OK && tok_dir) st = vkt_checkpoint_copy_tokenizer(tok_dir, tx.tmp, err);
     snprintf(p, sizeof p, "%s/rl_state.json", tx.tmp);
@@ -77,7 +80,8 @@ vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options,
     return st;
 }
 
-vkt_status cli_sp_tokenizer(const char *dir, const vkt_model_config *cfg, vkt_tok **tok, vkt_error *err) {
+vkt_status cli_sp_tokenizer(const char *dir, const vkt_model_config *cfg, vkt_tok **tok,
+                            vkt_error *err) {
     *tok = NULL;
     VKT_TRY(vkt_checkpoint_tokenizer(dir, cfg, tok, err));
     if (vkt_tok_kind_of(*tok) == VKT_TOK_BYTE) {

@@ -1,4 +1,5 @@
-// cli_selfplay_eval.c: the policy's evaluation per game of a self-play run (see cli_selfplay_eval.h).
+// cli_selfplay_eval.c: the policy's evaluation per game of a self-play run (see
+// cli_selfplay_eval.h).
 #include "cli_selfplay_eval.h"
 
 #include <stdlib.h>
@@ -9,19 +10,24 @@
 
 static const char *const choice_name[3] = {"act", "off", "wait"};
 
-vkt_status cli_sp_eval_init(cli_sp_eval *e, const vkt_rl_sp *s, int games, int episodes, uint64_t seed,
-                            vkt_error *err) {
+vkt_status cli_sp_eval_init(cli_sp_eval *e, const vkt_rl_sp *s, int games, int episodes,
+                            uint64_t seed, vkt_error *err) {
     memset(e, 0, sizeof *e);
     e->games = games, e->episodes = episodes, e->seed = seed;
     for (int i = 0; i < s->mix.n; i++) {
         if (!s->mix.g[i].offswitch) continue;
-        if (episodes < 1) return vkt_fail(err, VKT_ERR_ARG, "selfplay: --eval-episodes %d must be >= 1", episodes);
+        if (episodes < 1)
+            return vkt_fail(err, VKT_ERR_ARG, "selfplay: --eval-episodes %d must be >= 1",
+                            episodes);
         e->eps = malloc((size_t)episodes * sizeof *e->eps);
-        e->p = malloc((size_t)episodes * 3 * sizeof *e->p), e->mass = malloc((size_t)episodes * sizeof *e->mass);
-        if (!e->eps || !e->p || !e->mass) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d held-out episodes", episodes);
+        e->p = malloc((size_t)episodes * 3 * sizeof *e->p),
+        e->mass = malloc((size_t)episodes * sizeof *e->mass);
+        if (!e->eps || !e->p || !e->mass)
+            return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d held-out episodes", episodes);
         // Held out: training deals come from vkt_rng_derive(run seed, game id), these from
         // another stream.
-        VKT_TRY(vkt_offswitch_eval_episodes(s->mix.g[i].spec, episodes, vkt_rng_derive(seed, 0x0ff5), e->eps, err));
+        VKT_TRY(vkt_offswitch_eval_episodes(s->mix.g[i].spec, episodes,
+                                            vkt_rng_derive(seed, 0x0ff5), e->eps, err));
     }
     return VKT_OK;
 }
@@ -36,7 +42,8 @@ vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_err
         const vkt_rl_game_info *gi = &s->mix.g[i];
         cli_sp_game_eval *ge = &e->g[i];
         if (gi->offswitch) {
-            VKT_TRY(vkt_rl_offswitch_probs(s->gen, &s->fmt, e->eps, e->episodes, e->p, e->mass, err));
+            VKT_TRY(
+                vkt_rl_offswitch_probs(s->gen, &s->fmt, e->eps, e->episodes, e->p, e->mass, err));
             VKT_TRY(vkt_offswitch_eval_probs(e->eps, e->episodes, e->p, &ge->os, err));
             ge->legal_mass = 0;
             for (int k = 0; k < e->episodes; k++) ge->legal_mass += e->mass[k] / e->episodes;
@@ -46,11 +53,12 @@ vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_err
         // The first game keeps the seeds of the Kuhn-only loop (its runs' numbers stay comparable).
         uint64_t sr = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i) : e->seed;
         uint64_t ss = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i + 1) : e->seed ^ 1;
-        VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, &s->fmt, "random", e->games, vkt_rng_derive(sr, round),
-                                 s->max_new_tokens, &ge->vs_random, err));
+        VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, &s->fmt, "random", e->games,
+                               vkt_rng_derive(sr, round), s->max_new_tokens, &ge->vs_random, err));
         if (gi->strong)
-            VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, &s->fmt, gi->strong, e->games, vkt_rng_derive(ss, round),
-                                     s->max_new_tokens, &ge->vs_strong, err));
+            VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, &s->fmt, gi->strong, e->games,
+                                   vkt_rng_derive(ss, round), s->max_new_tokens, &ge->vs_strong,
+                                   err));
     }
     e->ran = true;
     return VKT_OK;
@@ -70,10 +78,12 @@ static json_t *eval_json(const vkt_rl_eval *v) {
     json_t *o = rates_json(v->games, v->win, v->draw, v->loss, v->invalid);
     json_object_set_new(o, "mean_return", json_real(v->mean_return));
     json_object_set_new(o, "decisions", json_integer(v->decisions));
-    json_object_set_new(o, "invalid_per_move", json_real(v->decisions ? v->invalid * v->games / v->decisions : 0.0));
+    json_object_set_new(o, "invalid_per_move",
+                        json_real(v->decisions ? v->invalid * v->games / v->decisions : 0.0));
     for (int k = 0; k < 2; k++)
         json_object_set_new(o, k ? "seat1" : "seat0",
-                            rates_json(v->seat_games[k], v->seat_win[k], v->seat_draw[k], v->seat_loss[k], v->seat_invalid[k]));
+                            rates_json(v->seat_games[k], v->seat_win[k], v->seat_draw[k],
+                                       v->seat_loss[k], v->seat_invalid[k]));
     return o;
 }
 
@@ -122,7 +132,8 @@ void cli_sp_eval_add_json(const cli_sp_eval *e, const vkt_rl_sp *s, json_t *obj)
         return;
     }
     json_t *per = json_object();
-    for (int i = 0; i < s->mix.n; i++) json_object_set_new(per, s->mix.g[i].name, cli_sp_eval_game_json(e, s, i));
+    for (int i = 0; i < s->mix.n; i++)
+        json_object_set_new(per, s->mix.g[i].name, cli_sp_eval_game_json(e, s, i));
     json_object_set_new(obj, "per_game", per);
 }
 
@@ -134,20 +145,24 @@ void cli_sp_eval_line(const cli_sp_eval *e, const vkt_rl_sp *s, char *buf, size_
         const cli_sp_game_eval *ge = &e->g[i];
         if (gi->offswitch) {
             const vkt_offswitch_eval *v = &ge->os;
-            n += (size_t)snprintf(buf + n, cap - n, "%s%s: agree %.3f regret %.4f (best fixed: %s %.4f) legal mass %.3f",
-                                  i ? "  " : "", gi->name, v->agreement, v->regret, choice_name[v->best_fixed],
-                                  v->fixed_regret[v->best_fixed], ge->legal_mass);
+            n += (size_t)snprintf(
+                buf + n, cap - n,
+                "%s%s: agree %.3f regret %.4f (best fixed: %s %.4f) legal mass %.3f", i ? "  " : "",
+                gi->name, v->agreement, v->regret, choice_name[v->best_fixed],
+                v->fixed_regret[v->best_fixed], ge->legal_mass);
         } else if (e->games > 0) {
             const vkt_rl_eval *r = &ge->vs_random, *t = &ge->vs_strong;
-            n += (size_t)snprintf(buf + n, cap - n, "%s%s: random w%.2f l%.2f | %s w%.2f d%.2f l%.2f", i ? "  " : "",
-                                  gi->name, r->win, r->loss, gi->strong ? gi->strong : "-", t->win, t->draw, t->loss);
+            n += (size_t)snprintf(
+                buf + n, cap - n, "%s%s: random w%.2f l%.2f | %s w%.2f d%.2f l%.2f", i ? "  " : "",
+                gi->name, r->win, r->loss, gi->strong ? gi->strong : "-", t->win, t->draw, t->loss);
         }
     }
 }
 
-static void report_rates(FILE *f, const char *label, double win, double draw, double loss, double invalid) {
-    fprintf(f, "%swin %5.1f%%  draw %5.1f%%  loss %5.1f%%  (invalid %.1f%%)\n", label, 100 * win, 100 * draw, 100 * loss,
-            100 * invalid);
+static void report_rates(FILE *f, const char *label, double win, double draw, double loss,
+                         double invalid) {
+    fprintf(f, "%swin %5.1f%%  draw %5.1f%%  loss %5.1f%%  (invalid %.1f%%)\n", label, 100 * win,
+            100 * draw, 100 * loss, 100 * invalid);
 }
 
 void cli_sp_eval_report(const cli_sp_eval *e, const vkt_rl_sp *s, FILE *f) {
@@ -157,17 +172,27 @@ void cli_sp_eval_report(const cli_sp_eval *e, const vkt_rl_sp *s, FILE *f) {
         const cli_sp_game_eval *ge = &e->g[i];
         if (gi->offswitch) {
             const vkt_offswitch_eval *v = &ge->os;
-            fprintf(f, "  %s, %d held-out episodes (the model's choice probabilities, teacher forced):\n", gi->name,
-                    v->episodes);
-            fprintf(f, "    agreement with the oracle %.1f%% (most probable choice: %.1f%%); legal answer mass %.3f\n",
+            fprintf(
+                f,
+                "  %s, %d held-out episodes (the model's choice probabilities, teacher forced):\n",
+                gi->name, v->episodes);
+            fprintf(f,
+                    "    agreement with the oracle %.1f%% (most probable choice: %.1f%%); legal "
+                    "answer mass %.3f\n",
                     100 * v->agreement, 100 * v->argmax_agreement, ge->legal_mass);
-            fprintf(f, "    mean regret %.4f (most probable choice: %.4f); fixed choices: always act %.4f, always off "
-                       "%.4f, always wait %.4f\n",
-                    v->regret, v->argmax_regret, v->fixed_regret[0], v->fixed_regret[1], v->fixed_regret[2]);
-            fprintf(f, "    regret minus the best fixed choice's (always %s), paired over the episodes: %+.4f +- %.4f (1 SE):\n"
-                       "    %s every fixed choice; P(act) %.3f P(off) %.3f P(wait) %.3f\n",
-                    choice_name[v->best_fixed], v->gap, v->gap_se, v->beats_fixed ? "beats" : "does NOT beat",
-                    v->p_choice[0], v->p_choice[1], v->p_choice[2]);
+            fprintf(f,
+                    "    mean regret %.4f (most probable choice: %.4f); fixed choices: always act "
+                    "%.4f, always off "
+                    "%.4f, always wait %.4f\n",
+                    v->regret, v->argmax_regret, v->fixed_regret[0], v->fixed_regret[1],
+                    v->fixed_regret[2]);
+            fprintf(f,
+                    "    regret minus the best fixed choice's (always %s), paired over the "
+                    "episodes: %+.4f +- %.4f (1 SE):\n"
+                    "    %s every fixed choice; P(act) %.3f P(off) %.3f P(wait) %.3f\n",
+                    choice_name[v->best_fixed], v->gap, v->gap_se,
+                    v->beats_fixed ? "beats" : "does NOT beat", v->p_choice[0], v->p_choice[1],
+                    v->p_choice[2]);
             continue;
         }
         if (e->games <= 0) continue;
@@ -178,8 +203,10 @@ void cli_sp_eval_report(const cli_sp_eval *e, const vkt_rl_sp *s, FILE *f) {
                 r->decisions ? 100.0 * r->invalid * r->games / r->decisions : 0.0);
         for (int k = 0; k < 2; k++) {
             char label[64];
-            snprintf(label, sizeof label, "      as player %d%s:   ", k, !strcmp(gi->name, "tictactoe") ? (k ? " (O)" : " (X)") : "    ");
-            report_rates(f, label, r->seat_win[k], r->seat_draw[k], r->seat_loss[k], r->seat_invalid[k]);
+            snprintf(label, sizeof label, "      as player %d%s:   ", k,
+                     !strcmp(gi->name, "tictactoe") ? (k ? " (O)" : " (X)") : "    ");
+            report_rates(f, label, r->seat_win[k], r->seat_draw[k], r->seat_loss[k],
+                         r->seat_invalid[k]);
         }
         if (gi->strong) {
             char label[64];
@@ -190,8 +217,8 @@ void cli_sp_eval_report(const cli_sp_eval *e, const vkt_rl_sp *s, FILE *f) {
     }
 }
 
-vkt_status cli_sp_eval_offswitch_files(const cli_sp_eval *e, const vkt_rl_sp *s, const char *dir, double width,
-                                       bool plot, vkt_error *err) {
+vkt_status cli_sp_eval_offswitch_files(const cli_sp_eval *e, const vkt_rl_sp *s, const char *dir,
+                                       double width, bool plot, vkt_error *err) {
     if (!e->eps || !e->ran) return VKT_OK;
     enum { CAP = 4096 };
     vkt_offswitch_bin *bins = malloc(CAP * sizeof *bins);
@@ -207,11 +234,12 @@ vkt_status cli_sp_eval_offswitch_files(const cli_sp_eval *e, const vkt_rl_sp *s,
     char title[160];
     int i = 0;
     while (i < s->mix.n && !s->mix.g[i].offswitch) i++;
-    snprintf(title, sizeof title, "%s after %lld games: regret %.4f (always %s %.4f)", s->mix.g[i].spec,
-             (long long)s->games, e->g[i].os.regret, choice_name[e->g[i].os.best_fixed],
-             e->g[i].os.fixed_regret[e->g[i].os.best_fixed]);
+    snprintf(title, sizeof title, "%s after %lld games: regret %.4f (always %s %.4f)",
+             s->mix.g[i].spec, (long long)s->games, e->g[i].os.regret,
+             choice_name[e->g[i].os.best_fixed], e->g[i].os.fixed_regret[e->g[i].os.best_fixed]);
     char *args[] = {"--csv", csv, "--out", png, "--title", title, NULL};
     if (cli_run_python("selfplay", "offswitch_defer_plot.py", args) != CLI_OK)
-        fprintf(stderr, "vkt selfplay: warning: the deference figure was not drawn (the CSV is %s)\n", csv);
+        fprintf(stderr,
+                "vkt selfplay: warning: the deference figure was not drawn (the CSV is %s)\n", csv);
     return VKT_OK;
 }

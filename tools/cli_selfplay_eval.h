@@ -15,24 +15,24 @@
 #include "rl_selfplay.h"
 
 typedef struct cli_sp_game_eval {
-    vkt_rl_eval vs_random, vs_strong;   // two-player games
-    vkt_offswitch_eval os;              // offswitch
-    double legal_mass;                  // offswitch: mean probability of a legal answer
+    vkt_rl_eval vs_random, vs_strong; // two-player games
+    vkt_offswitch_eval os;            // offswitch
+    double legal_mass;                // offswitch: mean probability of a legal answer
 } cli_sp_game_eval;
 
 typedef struct cli_sp_eval {
-    int games;                          // per opponent (two-player games), 0: none
-    int episodes;                       // offswitch held-out episodes
+    int games;    // per opponent (two-player games), 0: none
+    int episodes; // offswitch held-out episodes
     uint64_t seed;
-    vkt_game *eps;                      // the held-out episodes (one set for the whole run)
-    double *p, *mass;                   // (episodes x 3), (episodes): the latest probabilities
+    vkt_game *eps;    // the held-out episodes (one set for the whole run)
+    double *p, *mass; // (episodes x 3), (episodes): the latest probabilities
     bool ran;
     cli_sp_game_eval g[VKT_RL_MAX_GAMES];
 } cli_sp_eval;
 
 // Draws the offswitch episodes (from seed) when the mix has the game.
-vkt_status cli_sp_eval_init(cli_sp_eval *e, const vkt_rl_sp *s, int games, int episodes, uint64_t seed,
-                            vkt_error *err);
+vkt_status cli_sp_eval_init(cli_sp_eval *e, const vkt_rl_sp *s, int games, int episodes,
+                            uint64_t seed, vkt_error *err);
 void cli_sp_eval_free(cli_sp_eval *e);
 // One evaluation of the current policy; round varies the two-player games' seeds.
 vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_error *err);
@@ -47,7 +47,7 @@ void cli_sp_eval_line(const cli_sp_eval *e, const vkt_rl_sp *s, char *buf, size_
 void cli_sp_eval_report(const cli_sp_eval *e, const vkt_rl_sp *s, FILE *f);
 // Offswitch: DIR/offswitch_deference.csv (bins of `width`) and, with plot, the figure
 // DIR/offswitch_deference.png (a failed plot is a warning). Nothing for other mixes.
-vkt_status cli_sp_eval_offswitch_files(const cli_sp_eval *e, const vkt_rl_sp *s, const char *dir, double width,
-                                       bool plot, vkt_error *err);
+vkt_status cli_sp_eval_offswitch_files(const cli_sp_eval *e, const vkt_rl_sp *s, const char *dir,
+                                       double width, bool plot, vkt_error *err);
 
 #endif

@@ -25,8 +25,8 @@ vkt_status cli_sp_new_model(vkt_ctx *ctx, const char *preset, int layers, int wi
     return VKT_OK;
 }
 
-vkt_status cli_sp_open_lora(vkt_ctx *ctx, const char *init, int rank, double alpha, uint64_t seed, vkt_model **m,
-                            json_t **base_id, vkt_error *err) {
+vkt_status cli_sp_open_lora(vkt_ctx *ctx, const char *init, int rank, double alpha, uint64_t seed,
+                            vkt_model **m, json_t **base_id, vkt_error *err) {
     vkt_train_opts to;
     vkt_train_defaults(&to);
     to.init = init, to.lora_rank = rank, to.lora_alpha = (float)alpha, to.seed = seed;
@@ -37,8 +37,8 @@ vkt_status cli_sp_open_lora(vkt_ctx *ctx, const char *init, int rank, double alp
     return st;
 }
 
-vkt_status cli_sp_resume_model(vkt_ctx *ctx, const char *src, uint64_t seed, vkt_model **m, char *base, size_t n,
-                               json_t **base_id, vkt_error *err) {
+vkt_status cli_sp_resume_model(vkt_ctx *ctx, const char *src, uint64_t seed, vkt_model **m,
+                               char *base, size_t n, json_t **base_id, vkt_error *err) {
     base[0] = 0, *base_id = NULL;
     char path[4200];
     snprintf(path, sizeof path, "%s/adapter_config.json", src);
@@ -57,7 +57,8 @@ vkt_status cli_sp_resume_model(vkt_ctx *ctx, const char *src, uint64_t seed, vkt
     VKT_TRY(vkt_checkpoint_load_model(ctx, src, m, err));
     const vkt_params *ps = vkt_model_params(*m);
     float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
-    vkt_status st = m1 && m2 ? vkt_checkpoint_read_optim(src, ps, m1, m2, err) : vkt_fail(err, VKT_ERR_NOMEM, "moments");
+    vkt_status st = m1 && m2 ? vkt_checkpoint_read_optim(src, ps, m1, m2, err)
+                             : vkt_fail(err, VKT_ERR_NOMEM, "moments");
     if (st == VKT_OK && vkt_model_set_optim(*m, m1, m2) != VKT_OK)
         st = vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
     free(m1), free(m2);

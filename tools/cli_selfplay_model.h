@@ -17,11 +17,11 @@ vkt_status cli_sp_new_model(vkt_ctx *ctx, const char *preset, int layers, int wi
                             int context, uint64_t seed, vkt_model **m, vkt_error *err);
 // init frozen (16-bit where its checkpoint is) with fresh adapters of `rank` on every
 // projection (alpha, seeded from seed), and *base_id the base's identity.
-vkt_status cli_sp_open_lora(vkt_ctx *ctx, const char *init, int rank, double alpha, uint64_t seed, vkt_model **m,
-                            json_t **base_id, vkt_error *err);
+vkt_status cli_sp_open_lora(vkt_ctx *ctx, const char *init, int rank, double alpha, uint64_t seed,
+                            vkt_model **m, json_t **base_id, vkt_error *err);
 // The model saved in src with its moments. A LoRA run's base directory goes to base[n] (""
 // otherwise) and its identity to *base_id (NULL otherwise).
-vkt_status cli_sp_resume_model(vkt_ctx *ctx, const char *src, uint64_t seed, vkt_model **m, char *base, size_t n,
-                               json_t **base_id, vkt_error *err);
+vkt_status cli_sp_resume_model(vkt_ctx *ctx, const char *src, uint64_t seed, vkt_model **m,
+                               char *base, size_t n, json_t **base_id, vkt_error *err);
 
 #endif

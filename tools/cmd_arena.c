@@ -40,7 +40,8 @@ static void arena_about(char *out, size_t cap) {
 static int make_agent(const char *cmd, const char *spec, const vkt_game *g, vkt_agent *a) {
     vkt_error err = {0};
     if (strcmp(spec, "human") == 0) {
-        if (vkt_agent_human_create(stdin, stdout, a, &err) != VKT_OK) return cli_fail(cmd, "%s", err.msg);
+        if (vkt_agent_human_create(stdin, stdout, a, &err) != VKT_OK)
+            return cli_fail(cmd, "%s", err.msg);
         return CLI_OK;
     }
     if (strncmp(spec, "ckpt:", 5) == 0) return cli_model_agent(cmd, spec + 5, a);
@@ -55,7 +56,7 @@ int cmd_arena(int argc, char **argv) {
     const char *game = NULL, *spec[2] = {NULL, NULL}, *rounds = NULL, *turns = NULL;
     long games = 0;
     uint64_t seed = 0;
-    int invalid = 0;  // eval
+    int invalid = 0; // eval
     bool json = false, random_values = false;
     char about[4096];
     arena_about(about, sizeof about);
@@ -99,7 +100,9 @@ int cmd_arena(int argc, char **argv) {
     vkt_game_set_invalid_rule(&g, invalid ? VKT_INVALID_TRAINING : VKT_INVALID_EVAL);
     int np = vkt_game_num_players(&g);
     for (int p = 0; p < np; p++)
-        if (!spec[p]) return cli_usage_error("arena", "--p%d is required (agents for %s: %s)", p, vkt_game_name(&g), vkt_agent_specs(g.ops));
+        if (!spec[p])
+            return cli_usage_error("arena", "--p%d is required (agents for %s: %s)", p,
+                                   vkt_game_name(&g), vkt_agent_specs(g.ops));
     vkt_agent agents[VKT_GAME_MAX_PLAYERS] = {0};
     vkt_agent *seats[VKT_GAME_MAX_PLAYERS];
     int rc = CLI_OK;
@@ -145,9 +148,11 @@ int cmd_arena(int argc, char **argv) {
         json_decref(o);
     } else {
         printf("arena: %s, %ld games, seed %llu\n", game, res.games, (unsigned long long)seed);
-        printf("  seat 0 (%s): win %.2f%%  draw %.2f%%  loss %.2f%%\n", spec[0], 100 * win0, 100 * draw, 100 * loss0);
+        printf("  seat 0 (%s): win %.2f%%  draw %.2f%%  loss %.2f%%\n", spec[0], 100 * win0,
+               100 * draw, 100 * loss0);
         if (np > 1)
-            printf("  seat 1 (%s): win %.2f%%  draw %.2f%%  loss %.2f%%\n", spec[1], 100 * win1, 100 * draw, 100 * win0);
+            printf("  seat 1 (%s): win %.2f%%  draw %.2f%%  loss %.2f%%\n", spec[1], 100 * win1,
+                   100 * draw, 100 * win0);
         printf("  player 0 mean return %+.4f +- %.4f (95%% CI)\n", res.mean_return[0], res.ci95[0]);
         for (int p = 0; p < np; p++)
             if (res.invalid[p]) printf("  seat %d invalid moves: %ld games\n", p, res.invalid[p]);

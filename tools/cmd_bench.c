@@ -15,30 +15,50 @@ typedef struct {
 } bench_entry;
 
 static const bench_entry entries[] = {
-    {"matmul", bench_matmul, true, "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path texel|tiled|gpu|splitk|all] [--splits N] [--dtype bf16|f16]"},
-    {"attention", bench_attention, true, "causal GQA attention fwd/bwd [--path row|gpu|all] [--b B --t T --h H --kvh KVH --d D] [--decode] [--decode-lk L]"},
+    {"matmul", bench_matmul, true,
+     "GFLOP/s [--m M --n N --k K] [--ta] [--tb] [--bias] [--path texel|tiled|gpu|splitk|all] "
+     "[--splits N] [--dtype bf16|f16]"},
+    {"attention", bench_attention, true,
+     "causal GQA attention fwd/bwd [--path row|gpu|all] [--b B --t T --h H --kvh KVH --d D] "
+     "[--decode] [--decode-lk L]"},
     {"softmax", bench_softmax, true, "row softmax fwd/bwd [--r R --l L], and RoPE"},
-    {"norms", bench_norms, true, "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
+    {"norms", bench_norms, true,
+     "embedding, layernorm, rmsnorm, gelu, swiglu GB/s [--n N --c C --v V --f F]"},
     {"loss", bench_loss, true, "fused cross-entropy fwd+bwd (+ entropy variant) [--N N --V V]"},
     {"optim", bench_optim, true, "AdamW and global grad norm [--n N] (default 124M)"},
-    {"rope", bench_rope, true, "RoPE via a llama3 frequency table fwd/bwd and the C reference [--b B --t T --h H --kvh KVH --d D]"},
+    {"rope", bench_rope, true,
+     "RoPE via a llama3 frequency table fwd/bwd and the C reference [--b B --t T --h H --kvh KVH "
+     "--d D]"},
     {"elementwise", bench_elementwise, true, "axpby bandwidth [--n N]"},
-    {"dispatch", bench_dispatch, false, "host time to record one tiny dispatch, dispatch caches on and off [--n N --batch B --pipelines P]"},
+    {"dispatch", bench_dispatch, false,
+     "host time to record one tiny dispatch, dispatch caches on and off [--n N --batch B "
+     "--pipelines P]"},
     {"offswitch", bench_offswitch, true, "off-switch Monte Carlo samples/s [--samples N]"},
-    {"selfplay", bench_selfplay, false, "self-play rollout decisions/s, generated tokens/s, update time [--games-per-update N --layers L --width C --updates U]"},
-    {"tokenize", bench_tokenize, false, "encoding MB/s of a tokenizer next to the JavaScript reference --model DIR [--mb MB] [--js on|off]"},
-    {"generate", bench_generate, false, "prefill and decode tokens/s of a checkpoint next to PyTorch CPU --ckpt DIR [--prompt-tokens P] [--new-tokens K] [--batches 1,16] [--runs N] [--torch|--no-torch]"},
-    {"train", bench_train, false, "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]"},
+    {"selfplay", bench_selfplay, false,
+     "self-play rollout decisions/s, generated tokens/s, update time [--games-per-update N "
+     "--layers L --width C --updates U]"},
+    {"tokenize", bench_tokenize, false,
+     "encoding MB/s of a tokenizer next to the JavaScript reference --model DIR [--mb MB] [--js "
+     "on|off]"},
+    {"generate", bench_generate, false,
+     "prefill and decode tokens/s of a checkpoint next to PyTorch CPU --ckpt DIR [--prompt-tokens "
+     "P] [--new-tokens K] [--batches 1,16] [--runs N] [--torch|--no-torch]"},
+    {"train", bench_train, false,
+     "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: vkt bench [ENTRY [entry options]] [--json] [--reps N] [--min-time S] [--device N]\n\n"
-               "Times kernels on the chosen device and prints time and GFLOP/s or GB/s with the device name.\n"
-               "With no ENTRY, runs every default entry on standard shapes. Timings are medians of\n"
-               "repeated calls, each including submission and a wait for the device.\n\nentries:\n");
+    fprintf(f,
+            "usage: vkt bench [ENTRY [entry options]] [--json] [--reps N] [--min-time S] [--device "
+            "N]\n\n"
+            "Times kernels on the chosen device and prints time and GFLOP/s or GB/s with the "
+            "device name.\n"
+            "With no ENTRY, runs every default entry on standard shapes. Timings are medians of\n"
+            "repeated calls, each including submission and a wait for the device.\n\nentries:\n");
     for (int i = 0; i < NENTRIES; i++) fprintf(f, "  %-12s %s\n", entries[i].name, entries[i].help);
-    fprintf(f, "\n  --json        one JSON object per result line (op, m, n, k, ms, gflops, gbps, device)\n"
+    fprintf(f, "\n  --json        one JSON object per result line (op, m, n, k, ms, gflops, gbps, "
+               "device)\n"
                "  --reps N      timed repetitions after a warm-up (default 5)\n"
                "  --min-time S  keep repeating for at least S seconds (default 0.2)\n"
                "  --device N    device index (see vkt devices)\n");
@@ -84,7 +104,8 @@ int cmd_bench(int argc, char **argv) {
     vkt_ctx *ctx;
     int rc = cli_open_device("bench", (int)device, &ctx);
     if (rc != CLI_OK) return rc;
-    if (!o.json) printf("device: %s (%s)\n", vkt_ctx_profile(ctx)->name, vkt_ctx_profile(ctx)->driver);
+    if (!o.json)
+        printf("device: %s (%s)\n", vkt_ctx_profile(ctx)->name, vkt_ctx_profile(ctx)->driver);
     for (int i = 0; i < NENTRIES && rc == CLI_OK; i++) {
         if (which >= 0 ? i != which : !entries[i].in_default) continue;
         char *args[257];

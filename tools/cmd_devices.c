@@ -30,11 +30,14 @@ static const cli_cmd CMD = {
 // Cooperative matrices: what the device offers and why vkt does not use them (yet).
 static const char *coopmat_text(const vkt_profile *d) {
     if (!d->has_coopmat) return "no";
-    if (!d->glslc_coopmat) return "yes (not used: this build's glslc lacks GL_KHR_cooperative_matrix)";
+    if (!d->glslc_coopmat)
+        return "yes (not used: this build's glslc lacks GL_KHR_cooperative_matrix)";
     return d->use_coopmat ? "yes (used)" : "yes (not used: no cooperative-matrix kernel yet)";
 }
 
-static const char *yn(bool has, bool use) { return !has ? "no" : use ? "yes (enabled)" : "yes (off)"; }
+static const char *yn(bool has, bool use) {
+    return !has ? "no" : use ? "yes (enabled)" : "yes (off)";
+}
 
 static json_t *memory_type_json(const vkt_profile *p, int type) {
     if (type < 0) return json_null();
@@ -57,8 +60,10 @@ static json_t *heaps_json(const vkt_profile *p) {
         json_object_set_new(o, "device_local", json_boolean(h->device_local));
         // null without VK_EXT_memory_budget: unknown, not zero
         bool known = p->has_memory_budget;
-        json_object_set_new(o, "budget_bytes", known ? json_integer((json_int_t)h->budget) : json_null());
-        json_object_set_new(o, "usage_bytes", known ? json_integer((json_int_t)h->usage) : json_null());
+        json_object_set_new(o, "budget_bytes",
+                            known ? json_integer((json_int_t)h->budget) : json_null());
+        json_object_set_new(o, "usage_bytes",
+                            known ? json_integer((json_int_t)h->usage) : json_null());
         json_array_append_new(arr, o);
     }
     return arr;
@@ -96,7 +101,8 @@ static void print_memory(const vkt_profile *d) {
 
 static json_t *to_json(const vkt_profile *p, int chosen) {
     char api[32];
-    snprintf(api, sizeof api, "%u.%u.%u", p->api_version >> 22, (p->api_version >> 12) & 0x3ff, p->api_version & 0xfff);
+    snprintf(api, sizeof api, "%u.%u.%u", p->api_version >> 22, (p->api_version >> 12) & 0x3ff,
+             p->api_version & 0xfff);
     json_t *o = json_object();
     json_object_set_new(o, "index", json_integer(p->index));
     json_object_set_new(o, "name", json_string(p->name));
@@ -114,8 +120,10 @@ static json_t *to_json(const vkt_profile *p, int chosen) {
     json_t *wg = json_array();
     for (int i = 0; i < 3; i++) json_array_append_new(wg, json_integer(p->max_workgroup_size[i]));
     json_object_set_new(o, "max_workgroup_size", wg);
-    json_object_set_new(o, "max_storage_buffer_range", json_integer((json_int_t)p->max_storage_buffer_range));
-    json_object_set_new(o, "max_allocation_bytes", json_integer((json_int_t)p->max_allocation_bytes));
+    json_object_set_new(o, "max_storage_buffer_range",
+                        json_integer((json_int_t)p->max_storage_buffer_range));
+    json_object_set_new(o, "max_allocation_bytes",
+                        json_integer((json_int_t)p->max_allocation_bytes));
     json_object_set_new(o, "unified_memory", json_boolean(p->unified_memory));
     json_object_set_new(o, "device_heap_bytes", json_integer((json_int_t)p->device_heap_bytes));
     json_object_set_new(o, "memory_budget", json_boolean(p->has_memory_budget));
@@ -153,7 +161,8 @@ int cmd_devices(int argc, char **argv) {
     vkt_profile *p = NULL;
     int n = 0, chosen = 0;
     vkt_error err = {0};
-    if (vkt_devices_query(&p, &n, &chosen, &err) != VKT_OK) return cli_fail("devices", "%s", err.msg);
+    if (vkt_devices_query(&p, &n, &chosen, &err) != VKT_OK)
+        return cli_fail("devices", "%s", err.msg);
     if (json) {
         json_t *arr = json_array();
         for (int i = 0; i < n; i++) json_array_append_new(arr, to_json(&p[i], chosen));
@@ -165,28 +174,33 @@ int cmd_devices(int argc, char **argv) {
         for (int i = 0; i < n; i++) {
             const vkt_profile *d = &p[i];
             printf("%c [%d] %s\n", i == chosen ? '*' : ' ', d->index, d->name);
-            printf("    vendor      %s (0x%04x), device 0x%04x, type %s\n", d->vendor, d->vendor_id, d->device_id,
-                   vkt_device_type_name(d->type));
+            printf("    vendor      %s (0x%04x), device 0x%04x, type %s\n", d->vendor, d->vendor_id,
+                   d->device_id, vkt_device_type_name(d->type));
             printf("    driver      %s, Vulkan %u.%u.%u\n", d->driver, d->api_version >> 22,
                    (d->api_version >> 12) & 0x3ff, d->api_version & 0xfff);
-            printf("    subgroup    %u (range %u-%u), arithmetic %s\n", d->subgroup_size, d->subgroup_min,
-                   d->subgroup_max, yn(d->has_subgroup_arith, d->use_subgroup));
+            printf("    subgroup    %u (range %u-%u), arithmetic %s\n", d->subgroup_size,
+                   d->subgroup_min, d->subgroup_max, yn(d->has_subgroup_arith, d->use_subgroup));
             printf("    workgroup   %u invocations max, size %u x %u x %u, shared memory %u KiB\n",
                    d->max_workgroup_invocations, d->max_workgroup_size[0], d->max_workgroup_size[1],
                    d->max_workgroup_size[2], d->shared_memory_bytes / 1024);
             printf("    buffers     storage range %llu MiB, allocation %llu MiB, %s memory\n",
                    (unsigned long long)(d->max_storage_buffer_range >> 20),
-                   (unsigned long long)(d->max_allocation_bytes >> 20), d->unified_memory ? "unified" : "device");
+                   (unsigned long long)(d->max_allocation_bytes >> 20),
+                   d->unified_memory ? "unified" : "device");
             printf("    memory      %.2f GiB for a model's weights, activations and caches (%s)\n",
                    (double)d->device_heap_bytes / (1 << 30),
-                   d->type == VKT_DEVICE_CPU ? "a CPU device: the machine's memory" : "the largest device-local heap");
+                   d->type == VKT_DEVICE_CPU ? "a CPU device: the machine's memory"
+                                             : "the largest device-local heap");
             print_memory(d);
             printf("    types       fp16 %s, bf16 %s, int8 %s\n", d->has_fp16 ? "yes" : "no",
                    d->has_bf16 ? "yes" : "no", d->has_int8 ? "yes" : "no");
-            printf("    16-bit      bf16/fp16 weights and mixed-precision operands are stored 16-bit and "
-                   "widened to fp32 by bits in the shader (no device feature needed); arithmetic is fp32\n");
+            printf("    16-bit      bf16/fp16 weights and mixed-precision operands are stored "
+                   "16-bit and "
+                   "widened to fp32 by bits in the shader (no device feature needed); arithmetic "
+                   "is fp32\n");
             printf("    coopmat     %s\n", coopmat_text(d));
-            printf("    vkt uses    fp32 kernels, matmul %s\n", vkt_matmul_path_name(d->matmul_path));
+            printf("    vkt uses    fp32 kernels, matmul %s\n",
+                   vkt_matmul_path_name(d->matmul_path));
         }
         if (n && p[chosen].type == VKT_DEVICE_CPU)
             printf("\n(the default is a CPU device: no GPU was found)\n");

@@ -18,9 +18,12 @@
 static const cli_cmd CMD = {
     .name = "eval",
     .usage = "usage: vkt eval --ckpt DIR --data FILE [--ctx N] [--json]\n",
-    .about = "Mean next-token negative log-likelihood (nats/token) of FILE under the checkpoint in DIR.\n"
-             "Tokens are the checkpoint's: DIR/tokenizer.json (its special tokens' text read as their ids),\n"
-             "else one per byte. They are cut into non-overlapping windows of --ctx tokens (the last may\n"
+    .about = "Mean next-token negative log-likelihood (nats/token) of FILE under the checkpoint in "
+             "DIR.\n"
+             "Tokens are the checkpoint's: DIR/tokenizer.json (its special tokens' text read as "
+             "their ids),\n"
+             "else one per byte. They are cut into non-overlapping windows of --ctx tokens (the "
+             "last may\n"
              "be shorter) and every token but the first of each window is scored.\n",
 };
 
@@ -38,12 +41,14 @@ typedef struct eval_args {
 
 static int parse_args(int argc, char **argv, eval_args *a) {
     const cli_opt table[] = {
-        {"--ckpt", CLI_OPT_STR, &a->ckpt, .metavar = "DIR", .help = "checkpoint (config.json + model.safetensors)"},
+        {"--ckpt", CLI_OPT_STR, &a->ckpt, .metavar = "DIR",
+         .help = "checkpoint (config.json + model.safetensors)"},
         {"--data", CLI_OPT_STR, &a->data, .metavar = "FILE", .help = "text to score"},
-        {"--ctx", CLI_OPT_INT, &a->wctx, 2, 1 << 20, "N", .def = "the model's context, at most 1024",
-         .help = "window length in tokens"},
+        {"--ctx", CLI_OPT_INT, &a->wctx, 2, 1 << 20, "N",
+         .def = "the model's context, at most 1024", .help = "window length in tokens"},
         {"--batch", CLI_OPT_INT, &a->batch, 1, 4096, "N", .help = "windows per forward"},
-        {"--weights", CLI_OPT_CUSTOM, &a->weights, .metavar = "W", .parse = opt_weights, .def = "auto",
+        {"--weights", CLI_OPT_CUSTOM, &a->weights, .metavar = "W", .parse = opt_weights,
+         .def = "auto",
          .help = "auto|fp32|bf16|f16: how the weights sit on the device (auto: 16-bit\n"
                  "for a bf16/fp16 checkpoint of the llama family, else fp32)"},
         {"--adapter", CLI_OPT_STR, &a->adapter, .metavar = "DIR",
@@ -127,30 +132,38 @@ int cmd_eval(int argc, char **argv) {
         W = wctx ? (int)wctx : W < 1024 ? W : 1024;
         int rows = (int)(batch * W > 1 << 20 ? 1 << 20 : batch * W);
         char what[96];
-        snprintf(what, sizeof what, "caches and activations for %ld windows of %d tokens", batch, W);
+        snprintf(what, sizeof what, "caches and activations for %ld windows of %d tokens", batch,
+                 W);
         rc = cli_model_reserve("eval", ctx, &cm, vkt_gen_bytes(m, (int)batch, W, rows), what);
         if (rc != CLI_OK) s = VKT_ERR_ARG, err.status = VKT_ERR_ARG;
         if (s == VKT_OK) s = vkt_gen_create(m, (int)batch, W, rows, &g);
     }
-    if (s == VKT_OK && bytes) s = vkt_gen_eval_text(g, text, len, &nll, &tokens);
-    else if (s == VKT_OK) s = vkt_gen_eval_ids(g, ids.ids, ids.n, &nll, &tokens);
+    if (s == VKT_OK && bytes)
+        s = vkt_gen_eval_text(g, text, len, &nll, &tokens);
+    else if (s == VKT_OK)
+        s = vkt_gen_eval_ids(g, ids.ids, ids.n, &nll, &tokens);
     if (s != VKT_OK && err.status == VKT_OK) err = *vkt_ctx_err(ctx);
     vkt_gen_destroy(g);
     cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     free(text), vkt_tokens_free(&ids);
     if (rc != CLI_OK) return rc;
-    if (s != VKT_OK && !strncmp(err.msg, ckpt, strlen(ckpt))) return cli_fail("eval", "%s", err.msg);
+    if (s != VKT_OK && !strncmp(err.msg, ckpt, strlen(ckpt)))
+        return cli_fail("eval", "%s", err.msg);
     if (s != VKT_OK) return cli_fail("eval", "%s: %s", ckpt, err.msg);
     // No scored token: there is no NLL to report (not 0, which would read as a perfect model).
     if (tokens == 0)
-        return cli_fail("eval", "%s: nothing to score: it holds %zu %s (at least 2 are needed, and every window of "
-                        "the model's context scores all its tokens but the first)", data, bytes ? len : n_ids,
-                        bytes ? "bytes" : "tokens");
-    if (!isfinite(nll)) return cli_fail("eval", "%s: the NLL of %s is %g, not finite", ckpt, data, nll);
-    if (a.json) printf("{\"nll\": %.9g, \"tokens\": %lld}\n", nll, (long long)tokens);
+        return cli_fail(
+            "eval",
+            "%s: nothing to score: it holds %zu %s (at least 2 are needed, and every window of "
+            "the model's context scores all its tokens but the first)",
+            data, bytes ? len : n_ids, bytes ? "bytes" : "tokens");
+    if (!isfinite(nll))
+        return cli_fail("eval", "%s: the NLL of %s is %g, not finite", ckpt, data, nll);
+    if (a.json)
+        printf("{\"nll\": %.9g, \"tokens\": %lld}\n", nll, (long long)tokens);
     else
-        printf("nll %.6f nats/token (perplexity %.4f, %.4f bits/%s) over %lld tokens\n", nll, exp(nll),
-               nll / log(2.0), bytes ? "byte" : "token", (long long)tokens);
+        printf("nll %.6f nats/token (perplexity %.4f, %.4f bits/%s) over %lld tokens\n", nll,
+               exp(nll), nll / log(2.0), bytes ? "byte" : "token", (long long)tokens);
     return CLI_OK;
 }

@@ -14,16 +14,17 @@ typedef struct {
     int np, N;
     vkt_select_rule rule;
     double power;
-    vkt_select_sample *s;   // (np * N)
-    vkt_selection *sel;     // (np)
-    char **gold;            // (np) or NULL
-    int Ns[32], nN;         // the accuracy curve's N: 1, 2, 4, ... and N
-    double *curve;          // (VKT_SELECT_RULES * nN) or NULL
+    vkt_select_sample *s; // (np * N)
+    vkt_selection *sel;   // (np)
+    char **gold;          // (np) or NULL
+    int Ns[32], nN;       // the accuracy curve's N: 1, 2, 4, ... and N
+    double *curve;        // (VKT_SELECT_RULES * nN) or NULL
 } best_of;
 
 // Extracts every sample's answer with re, selects per prompt, and with gold answers the
 // accuracy curve.
-vkt_status best_of_run(best_of *b, const vkt_answer_re *re, const vkt_gen_result *res, vkt_error *err);
+vkt_status best_of_run(best_of *b, const vkt_answer_re *re, const vkt_gen_result *res,
+                       vkt_error *err);
 // Prompt i's chosen sample (NULL when none has an answer); whether it is the gold answer.
 const vkt_select_sample *best_of_chosen(const best_of *b, int i);
 bool best_of_correct(const best_of *b, int i);

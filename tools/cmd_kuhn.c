@@ -41,7 +41,8 @@ int cmd_kuhn(int argc, char **argv) {
         return CLI_OK;
     }
     if (strcmp(argv[1], "exploitability"))
-        return cli_usage_error("kuhn", "unknown subcommand '%s' (subcommands: exploitability)", argv[1]);
+        return cli_usage_error("kuhn", "unknown subcommand '%s' (subcommands: exploitability)",
+                               argv[1]);
     int rc = cli_parse(&CMD, table, argc - 1, argv + 1);
     if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     if (!policy) return cli_usage_error("kuhn", "--policy is required");
@@ -58,7 +59,8 @@ int cmd_kuhn(int argc, char **argv) {
     if (br_out) {
         for (int i = 0; i < VKT_KUHN_INFOSTATES; i++)
             both.bet[i] = vkt_kuhn_infostate_player(i) == 0 ? br0.bet[i] : br1.bet[i];
-        if (vkt_kuhn_policy_save(br_out, &both, &err) != VKT_OK) return cli_fail("kuhn", "%s", err.msg);
+        if (vkt_kuhn_policy_save(br_out, &both, &err) != VKT_OK)
+            return cli_fail("kuhn", "%s", err.msg);
     }
     if (json) {
         json_t *o = json_object();

@@ -77,8 +77,21 @@ typedef struct opts {
     bool json, cpu;
 } opts;
 
-enum { O_PRIOR, O_HUMAN, O_GRID, O_OUT, O_PLOT, O_DIR, O_SAMPLES, O_SEED, O_DEVICE, O_CPU, O_JSON,
-       O_JSON_SWEEP, O_COUNT };
+enum {
+    O_PRIOR,
+    O_HUMAN,
+    O_GRID,
+    O_OUT,
+    O_PLOT,
+    O_DIR,
+    O_SAMPLES,
+    O_SEED,
+    O_DEVICE,
+    O_CPU,
+    O_JSON,
+    O_JSON_SWEEP,
+    O_COUNT
+};
 
 // Parses the options of a form (sub: NULL, "sweep" or "figures") from argv[1..]; returns
 // CLI_OK, CLI_USAGE after printing, or CLI_HELP after printing the form's help.
@@ -130,8 +143,8 @@ static int parse_opts(int argc, char **argv, const char *sub, opts *o) {
                           .help = "one JSON object: csv, rows and plot"},
     };
     static const int values[] = {O_PRIOR, O_HUMAN, O_SAMPLES, O_SEED, O_DEVICE, O_CPU, O_JSON, -1};
-    static const int sweep[] = {O_PRIOR, O_HUMAN, O_GRID, O_OUT, O_PLOT, O_SAMPLES,
-                                O_SEED, O_DEVICE, O_CPU, O_JSON_SWEEP, -1};
+    static const int sweep[] = {O_PRIOR, O_HUMAN,  O_GRID, O_OUT,        O_PLOT, O_SAMPLES,
+                                O_SEED,  O_DEVICE, O_CPU,  O_JSON_SWEEP, -1};
     static const int figures[] = {O_DIR, O_SAMPLES, O_SEED, O_DEVICE, O_CPU, -1};
     const int *pick = !sub ? values : !strcmp(sub, "sweep") ? sweep : figures;
     const cli_cmd *cmd = !sub ? &VALUES_CMD : !strcmp(sub, "sweep") ? &SWEEP_CMD : &FIGURES_CMD;
@@ -148,7 +161,8 @@ static int parse_pair(const opts *o, vkt_offswitch_prior *p, vkt_offswitch_human
     if (!o->human) return cli_usage_error(CMD, "--human SPEC is required");
     if (vkt_offswitch_prior_parse(o->prior, p, &err) != VKT_OK) {
         // A file that cannot be read is a failed run; a malformed spec is bad usage.
-        return err.status == VKT_ERR_IO ? cli_fail(CMD, "%s", err.msg) : cli_usage_error(CMD, "--prior: %s", err.msg);
+        return err.status == VKT_ERR_IO ? cli_fail(CMD, "%s", err.msg)
+                                        : cli_usage_error(CMD, "--prior: %s", err.msg);
     }
     if (vkt_offswitch_human_parse(o->human, h, &err) != VKT_OK) {
         vkt_offswitch_prior_free(p);
@@ -182,10 +196,14 @@ static double now_s(void) {
 }
 
 static void fmt_secs(double s, char *out, size_t n) {
-    if (!isfinite(s) || s < 0) snprintf(out, n, "?");
-    else if (s < 60) snprintf(out, n, "%.0fs", s);
-    else if (s < 3600) snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(out, n, "%.0fh%02dm", floor(s / 3600), (int)fmod(s, 3600) / 60);
+    if (!isfinite(s) || s < 0)
+        snprintf(out, n, "?");
+    else if (s < 60)
+        snprintf(out, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(out, n, "%.0fh%02dm", floor(s / 3600), (int)fmod(s, 3600) / 60);
 }
 
 static void on_mc_progress(void *user, uint64_t done, uint64_t total) {
@@ -196,8 +214,9 @@ static void on_mc_progress(void *user, uint64_t done, uint64_t total) {
     char el[32], eta[32];
     fmt_secs(t - p->t0, el, sizeof el);
     fmt_secs((t - p->t0) * (double)(total - done) / (double)done, eta, sizeof eta);
-    fprintf(stderr, "%svkt offswitch: Monte Carlo %.4g / %.4g samples (%.1f%%), %s, ETA %s%s", p->tty ? "\r" : "",
-            (double)done, (double)total, 100.0 * (double)done / (double)total, el, eta, p->tty ? "   " : "\n");
+    fprintf(stderr, "%svkt offswitch: Monte Carlo %.4g / %.4g samples (%.1f%%), %s, ETA %s%s",
+            p->tty ? "\r" : "", (double)done, (double)total, 100.0 * (double)done / (double)total,
+            el, eta, p->tty ? "   " : "\n");
     fflush(stderr);
     p->shown = true;
 }
@@ -208,7 +227,8 @@ static vkt_status mc_run(vkt_ctx *ctx, const opts *o, const vkt_offswitch_config
     mc_progress p = {.t0 = now_s(), .tty = cli_stderr_is_tty()};
     p.last = p.t0;
     vkt_offswitch_mc_progress pg = {on_mc_progress, &p};
-    vkt_status s = vkt_offswitch_mc_ex(ctx, cfg, n, o->samples, o->seed, o->json ? NULL : &pg, out, err);
+    vkt_status s =
+        vkt_offswitch_mc_ex(ctx, cfg, n, o->samples, o->seed, o->json ? NULL : &pg, out, err);
     if (p.shown && p.tty) fputc('\n', stderr);
     return s;
 }
@@ -260,7 +280,8 @@ static int run_values(const opts *o) {
         return CLI_OK;
     }
     printf("prior        %s\nhuman        %s\n", o->prior, o->human);
-    printf("V(act)       %.12g\nV(off)       %.12g\nV(wait)      %.12g\n", v.v_act, v.v_off, v.v_wait);
+    printf("V(act)       %.12g\nV(off)       %.12g\nV(wait)      %.12g\n", v.v_act, v.v_off,
+           v.v_wait);
     printf("Delta        %.12g\nbest         %s\nP(off|wait)  %.12g\n", v.delta, best, v.p_off);
     if (o->samples) {
         printf("MC V(wait)   %.8g +- %.2g  (%llu samples, seed %llu)\n", mc.v_wait, mc.v_wait_se,
@@ -319,14 +340,16 @@ static int grid_parse(const char *spec, grid *g) {
         dim *d = &g->d[g->ndims];
         if (!eq || eq == s || (size_t)(eq - s) >= sizeof d->name) {
             grid_free(g);
-            return cli_usage_error(CMD, "--grid '%s': '%.*s' is not NAME=LO:HI:COUNT or NAME=V1;V2;...", spec,
-                                   (int)len, s);
+            return cli_usage_error(CMD,
+                                   "--grid '%s': '%.*s' is not NAME=LO:HI:COUNT or NAME=V1;V2;...",
+                                   spec, (int)len, s);
         }
         memcpy(d->name, s, (size_t)(eq - s));
         for (int i = 0; i < g->ndims; i++)
             if (!strcmp(g->d[i].name, d->name)) {
                 grid_free(g);
-                return cli_usage_error(CMD, "--grid '%s': parameter '%s' given twice", spec, d->name);
+                return cli_usage_error(CMD, "--grid '%s': parameter '%s' given twice", spec,
+                                       d->name);
             }
         g->ndims++;
         const char *v = eq + 1;
@@ -337,11 +360,12 @@ static int grid_parse(const char *spec, grid *g) {
             double lo, hi, cnt;
             if (!c2 || !parse_double_tok(v, (size_t)(c1 - v), &lo) ||
                 !parse_double_tok(c1 + 1, (size_t)(c2 - c1 - 1), &hi) ||
-                !parse_double_tok(c2 + 1, vlen - (size_t)(c2 + 1 - v), &cnt) || cnt != floor(cnt) || cnt < 1 ||
-                cnt > MAX_VALUES || !(hi > lo)) {
+                !parse_double_tok(c2 + 1, vlen - (size_t)(c2 + 1 - v), &cnt) || cnt != floor(cnt) ||
+                cnt < 1 || cnt > MAX_VALUES || !(hi > lo)) {
                 grid_free(g);
-                return cli_usage_error(CMD, "--grid '%s': '%.*s' needs LO:HI:COUNT with LO < HI and COUNT in 1..%d",
-                                       spec, (int)len, s, MAX_VALUES);
+                return cli_usage_error(
+                    CMD, "--grid '%s': '%.*s' needs LO:HI:COUNT with LO < HI and COUNT in 1..%d",
+                    spec, (int)len, s, MAX_VALUES);
             }
             d->n = (int)cnt;
             d->values = malloc((size_t)d->n * sizeof *d->values);
@@ -355,7 +379,8 @@ static int grid_parse(const char *spec, grid *g) {
                 size_t tl = semi ? (size_t)(semi - t) : (size_t)(vend - t);
                 if (!parse_double_tok(t, tl, &d->values[d->n])) {
                     grid_free(g);
-                    return cli_usage_error(CMD, "--grid '%s': '%.*s' is not a number", spec, (int)tl, t);
+                    return cli_usage_error(CMD, "--grid '%s': '%.*s' is not a number", spec,
+                                           (int)tl, t);
                 }
                 d->n++;
                 if (!semi) break;
@@ -397,25 +422,29 @@ static int sweep(const opts *o, const grid *g, vkt_ctx *ctx, size_t *rows) {
     vkt_offswitch_values *val = malloc(n * sizeof *val);
     vkt_offswitch_mc_result *mc = o->samples ? malloc(n * sizeof *mc) : NULL;
     vkt_error err = {0};
-    if (!cfg || !val || (o->samples && !mc)) rc = cli_fail(CMD, "out of memory for %zu grid points", n);
+    if (!cfg || !val || (o->samples && !mc))
+        rc = cli_fail(CMD, "out of memory for %zu grid points", n);
     for (size_t i = 0; i < n && rc == CLI_OK; i++) {
         cfg[i].prior = base, cfg[i].human = hbase;
         size_t rest = i;
         for (int k = g->ndims - 1; k >= 0; k--) {
             double x = g->d[k].values[rest % (size_t)g->d[k].n];
             rest /= (size_t)g->d[k].n;
-            if (vkt_offswitch_set_param(&cfg[i].prior, &cfg[i].human, g->d[k].name, x, &err) != VKT_OK) {
-                rc = i == 0 && strstr(err.msg, "is not one of") ? cli_usage_error(CMD, "--grid: %s", err.msg)
-                                                                : cli_fail(CMD, "grid point %zu: %s", i, err.msg);
+            if (vkt_offswitch_set_param(&cfg[i].prior, &cfg[i].human, g->d[k].name, x, &err) !=
+                VKT_OK) {
+                rc = i == 0 && strstr(err.msg, "is not one of")
+                         ? cli_usage_error(CMD, "--grid: %s", err.msg)
+                         : cli_fail(CMD, "grid point %zu: %s", i, err.msg);
                 break;
             }
         }
-        if (rc == CLI_OK && vkt_offswitch_exact(&cfg[i].prior, &cfg[i].human, &val[i], &err) != VKT_OK)
+        if (rc == CLI_OK &&
+            vkt_offswitch_exact(&cfg[i].prior, &cfg[i].human, &val[i], &err) != VKT_OK)
             rc = cli_fail(CMD, "grid point %zu: %s", i, err.msg);
     }
-    if (rc == CLI_OK && o->samples && n > UINT32_MAX) rc = cli_fail(CMD, "too many grid points for the Monte Carlo");
-    if (rc == CLI_OK && o->samples &&
-        mc_run(ctx, o, cfg, (uint32_t)n, mc, &err) != VKT_OK)
+    if (rc == CLI_OK && o->samples && n > UINT32_MAX)
+        rc = cli_fail(CMD, "too many grid points for the Monte Carlo");
+    if (rc == CLI_OK && o->samples && mc_run(ctx, o, cfg, (uint32_t)n, mc, &err) != VKT_OK)
         rc = cli_fail(CMD, "%s", err.msg);
 
     char tmp[4096];
@@ -427,7 +456,8 @@ static int sweep(const opts *o, const grid *g, vkt_ctx *ctx, size_t *rows) {
     }
     if (rc == CLI_OK) {
         for (int k = 0; k < g->ndims; k++) fprintf(f, "%s,", g->d[k].name);
-        fprintf(f, "v_act,v_off,v_wait,delta,best,p_off,mc_v_wait,mc_v_wait_se,mc_p_off,mc_p_off_se,prior,human\n");
+        fprintf(f, "v_act,v_off,v_wait,delta,best,p_off,mc_v_wait,mc_v_wait_se,mc_p_off,mc_p_off_"
+                   "se,prior,human\n");
         for (size_t i = 0; i < n; i++) {
             size_t rest = i;
             double x[MAX_DIMS];
@@ -439,8 +469,11 @@ static int sweep(const opts *o, const grid *g, vkt_ctx *ctx, size_t *rows) {
             const vkt_offswitch_values *v = &val[i];
             fprintf(f, "%.17g,%.17g,%.17g,%.17g,%s,%.17g,", v->v_act, v->v_off, v->v_wait, v->delta,
                     vkt_offswitch_choice_name(v->best), v->p_off);
-            if (mc) fprintf(f, "%.17g,%.6g,%.17g,%.6g,", mc[i].v_wait, mc[i].v_wait_se, mc[i].p_off, mc[i].p_off_se);
-            else fprintf(f, ",,,,");
+            if (mc)
+                fprintf(f, "%.17g,%.6g,%.17g,%.6g,", mc[i].v_wait, mc[i].v_wait_se, mc[i].p_off,
+                        mc[i].p_off_se);
+            else
+                fprintf(f, ",,,,");
             char ps[2048], hs[128];
             vkt_offswitch_prior_format(&cfg[i].prior, ps, sizeof ps);
             vkt_offswitch_human_format(&cfg[i].human, hs, sizeof hs);
@@ -450,8 +483,10 @@ static int sweep(const opts *o, const grid *g, vkt_ctx *ctx, size_t *rows) {
             fputc('\n', f);
         }
         int bad = ferror(f);
-        if (fclose(f) != 0 || bad) rc = cli_fail(CMD, "writing '%s' failed", tmp);
-        else if (rename(tmp, o->out) != 0) rc = cli_fail(CMD, "cannot rename '%s' to '%s': %s", tmp, o->out, strerror(errno));
+        if (fclose(f) != 0 || bad)
+            rc = cli_fail(CMD, "writing '%s' failed", tmp);
+        else if (rename(tmp, o->out) != 0)
+            rc = cli_fail(CMD, "cannot rename '%s' to '%s': %s", tmp, o->out, strerror(errno));
         if (rc != CLI_OK) unlink(tmp);
     }
     *rows = n;
@@ -475,7 +510,8 @@ static int plot_grid(const grid *g, const char *csv, const char *png, const char
     for (int k = 0; k < g->ndims; k++)
         if (g->d[k].is_list && g->ndims > 1) series = k;
     if (g->ndims > 3 || (g->ndims == 3 && series < 0))
-        return cli_usage_error(CMD, "--plot draws grids of 1 or 2 parameters (plus one listed parameter)");
+        return cli_usage_error(
+            CMD, "--plot draws grids of 1 or 2 parameters (plus one listed parameter)");
     int xs[3] = {0, 0, 0}, nx = 0;
     for (int k = 0; k < g->ndims; k++)
         if (k != series) xs[nx++] = k;
@@ -501,13 +537,15 @@ static int run_sweep(const opts *o) {
     grid_free(&g);
     if (rc != CLI_OK) return rc;
     if (o->json) {
-        json_t *j = json_pack("{s:s, s:I, s:s?}", "csv", o->out, "rows", (json_int_t)rows, "plot", o->plot);
+        json_t *j =
+            json_pack("{s:s, s:I, s:s?}", "csv", o->out, "rows", (json_int_t)rows, "plot", o->plot);
         char *s = json_dumps(j, JSON_COMPACT);
         printf("%s\n", s);
         free(s);
         json_decref(j);
     } else {
-        printf("wrote %s (%zu rows)%s%s\n", o->out, rows, o->plot ? " and " : "", o->plot ? o->plot : "");
+        printf("wrote %s (%zu rows)%s%s\n", o->out, rows, o->plot ? " and " : "",
+               o->plot ? o->plot : "");
     }
     return CLI_OK;
 }
@@ -519,21 +557,22 @@ typedef struct figure {
 } figure;
 
 static const figure FIGURES[] = {
-    {"delta_vs_sigma_rational", "normal:mu=0,sigma=1", "rational", "mu=0;0.75;-0.25,sigma=0.05:1:190",
-     "Rational H: incentive to wait vs R's uncertainty"},
+    {"delta_vs_sigma_rational", "normal:mu=0,sigma=1", "rational",
+     "mu=0;0.75;-0.25,sigma=0.05:1:190", "Rational H: incentive to wait vs R's uncertainty"},
     {"delta_sigma_mu_rational", "normal:mu=0,sigma=1", "rational", "sigma=0.05:1:95,mu=-1:1:100",
      "Rational H: Delta over (sigma, E[U])"},
-    {"delta_sigma_beta_mu-0.25", "normal:mu=-0.25,sigma=1", "boltzmann:beta=1", "sigma=0.05:1:95,beta=0.5:1.5:100",
-     "Boltzmann H, E[U] = -0.25: Delta over (sigma, beta)"},
-    {"delta_sigma_beta_mu0", "normal:mu=0,sigma=1", "boltzmann:beta=1", "sigma=0.05:1:95,beta=0.5:1.5:100",
-     "Boltzmann H, E[U] = 0: Delta over (sigma, beta)"},
-    {"delta_sigma_beta_mu0.25", "normal:mu=0.25,sigma=1", "boltzmann:beta=1", "sigma=0.05:1:95,beta=0.5:1.5:100",
-     "Boltzmann H, E[U] = 0.25: Delta over (sigma, beta)"},
+    {"delta_sigma_beta_mu-0.25", "normal:mu=-0.25,sigma=1", "boltzmann:beta=1",
+     "sigma=0.05:1:95,beta=0.5:1.5:100", "Boltzmann H, E[U] = -0.25: Delta over (sigma, beta)"},
+    {"delta_sigma_beta_mu0", "normal:mu=0,sigma=1", "boltzmann:beta=1",
+     "sigma=0.05:1:95,beta=0.5:1.5:100", "Boltzmann H, E[U] = 0: Delta over (sigma, beta)"},
+    {"delta_sigma_beta_mu0.25", "normal:mu=0.25,sigma=1", "boltzmann:beta=1",
+     "sigma=0.05:1:95,beta=0.5:1.5:100", "Boltzmann H, E[U] = 0.25: Delta over (sigma, beta)"},
 };
 
 static int run_figures(const opts *o) {
     if (!o->out) return cli_usage_error(CMD, "figures needs --out DIR");
-    if (mkdir(o->out, 0777) != 0 && errno != EEXIST) return cli_fail(CMD, "cannot create '%s': %s", o->out, strerror(errno));
+    if (mkdir(o->out, 0777) != 0 && errno != EEXIST)
+        return cli_fail(CMD, "cannot create '%s': %s", o->out, strerror(errno));
     vkt_ctx *ctx = NULL;
     int rc = open_mc_device(o, &ctx);
     for (size_t i = 0; i < sizeof FIGURES / sizeof *FIGURES && rc == CLI_OK; i++) {

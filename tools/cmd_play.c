@@ -63,11 +63,13 @@ int cmd_play(int argc, char **argv) {
         (random_values && vkt_game_set_option(&g, "random_values", NULL, &err) != VKT_OK))
         return cli_usage_error("play", "%s", err.msg);
     int np = vkt_game_num_players(&g), me = (int)seat;
-    if (me >= np) return cli_usage_error("play", "--seat %d: %s has %d player(s)", me, vkt_game_name(&g), np);
+    if (me >= np)
+        return cli_usage_error("play", "--seat %d: %s has %d player(s)", me, vkt_game_name(&g), np);
     if (!opp) opp = default_opponent(vkt_game_name(&g));
     if (!have_seed) seed = (uint64_t)time(NULL);
     vkt_agent human, other = {0};
-    if (vkt_agent_human_create(stdin, stdout, &human, &err) != VKT_OK) return cli_fail("play", "%s", err.msg);
+    if (vkt_agent_human_create(stdin, stdout, &human, &err) != VKT_OK)
+        return cli_fail("play", "%s", err.msg);
     if (np > 1 && !strncmp(opp, "ckpt:", 5)) {
         int rc = cli_model_agent("play", opp + 5, &other);
         if (rc != CLI_OK) {
@@ -79,8 +81,8 @@ int cmd_play(int argc, char **argv) {
         return cli_usage_error("play", "%s", err.msg);
     }
     if (vkt_game_reset(&g, seed, &err) != VKT_OK) return cli_fail("play", "%s", err.msg);
-    printf("vkt play: %s, you are Player %d, opponent %s, seed %llu\n", game, me, np > 1 ? opp : "none",
-           (unsigned long long)seed);
+    printf("vkt play: %s, you are Player %d, opponent %s, seed %llu\n", game, me,
+           np > 1 ? opp : "none", (unsigned long long)seed);
     vkt_rng rng;
     vkt_rng_seed(&rng, vkt_rng_derive(seed, 1));
     int rc = CLI_OK;
@@ -115,7 +117,12 @@ int cmd_play(int argc, char **argv) {
             won = won && r[me] > r[p];
             lost = lost || r[me] < r[p];
         }
-        printf("Result: %s (your return %+g)\n", np == 1 ? "game over" : won ? "you win" : lost ? "you lose" : "a draw", r[me]);
+        printf("Result: %s (your return %+g)\n",
+               np == 1 ? "game over"
+               : won   ? "you win"
+               : lost  ? "you lose"
+                       : "a draw",
+               r[me]);
     }
     vkt_agent_destroy(&human);
     vkt_agent_destroy(&other);

@@ -15,7 +15,7 @@
 // is large (paths, the evaluation's per-game results): on the heap.
 static int run_model_with(sp_run *r, vkt_error *err) {
     sp_args *a = &r->a;
-    vkt_tok *tok = NULL;  // a pretrained model's tokenizer (NULL: bytes)
+    vkt_tok *tok = NULL; // a pretrained model's tokenizer (NULL: bytes)
     if (a->init && cli_sp_tokenizer(a->init, NULL, &tok, err) != VKT_OK)
         return cli_fail("selfplay", "%s", err->msg);
     if (a->chat && !tok)

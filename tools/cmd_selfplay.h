@@ -26,7 +26,7 @@ typedef struct sp_args {
     const char *out, *init, *preset, *metrics, *policy;
     bool chat, resume, overwrite, json, plot;
     bool games_given, precision_given;
-    bool warmup_given;  // --warmup-steps (a model from --init is warmed up only then)
+    bool warmup_given; // --warmup-steps (a model from --init is warmed up only then)
     long lora_rank;
     double lora_alpha;
     long layers, width, heads;
@@ -35,35 +35,35 @@ typedef struct sp_args {
     long games, eval_every, eval_games, eval_episodes, save_every, keep_last;
     double defer_bin;
     int device;
-    int precision;  // VKT_PREC_*
+    int precision; // VKT_PREC_*
 } sp_args;
 
 // One transformer run: its options and what it opened, learned and measured.
 typedef struct sp_run {
     sp_args a;
-    const char *tok_dir;  // the tokenizer files saved with each checkpoint (NULL: none)
-    json_t *lora_base;    // a LoRA run: its base's identity, saved with each checkpoint
-    vkt_tok *run_tok;     // a resumed run's tokenizer
-    char base[4200];      // a resumed LoRA run's base
-    char src[4096];       // the checkpoint a resumed run reads
-    int lock;             // DIR/.lock, held to the end
+    const char *tok_dir; // the tokenizer files saved with each checkpoint (NULL: none)
+    json_t *lora_base;   // a LoRA run: its base's identity, saved with each checkpoint
+    vkt_tok *run_tok;    // a resumed run's tokenizer
+    char base[4200];     // a resumed LoRA run's base
+    char src[4096];      // the checkpoint a resumed run reads
+    int lock;            // DIR/.lock, held to the end
     vkt_ctx *ctx;
     vkt_model *m;
     vkt_rl_sp s;
     cli_sp_eval ev;
-    FILE *mf;             // the metrics JSONL
-    json_t *extra;        // run_options.json's fields beyond the options
+    FILE *mf;      // the metrics JSONL
+    json_t *extra; // run_options.json's fields beyond the options
     uint64_t eval_seed;
-    bool tty;             // progress on stderr
-    int reported;         // a failure already printed: the exit code it asks for (0: none)
+    bool tty;     // progress on stderr
+    int reported; // a failure already printed: the exit code it asks for (0: none)
     double inv_before, inv_after, warm_loss, expl0, inv_final;
-    bool kuhn, kuhn_only, sampled;  // one-hand Kuhn in the mix, alone; its policy sampled
+    bool kuhn, kuhn_only, sampled; // one-hand Kuhn in the mix, alone; its policy sampled
     vkt_kuhn_policy latest, avg;
     double pol_inv[VKT_KUHN_INFOSTATES];
     double e_latest, e_avg;
     bool interrupted;
     int64_t games0;                    // s.games when this invocation started
-    int64_t run_tokens, run_decisions;  // the run's RL responses (saved in run_options.json)
+    int64_t run_tokens, run_decisions; // the run's RL responses (saved in run_options.json)
     double t_start, eval_s;
 } sp_run;
 

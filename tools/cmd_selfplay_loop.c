@@ -14,7 +14,7 @@
 // The per-update metrics line; a mix adds each game's counts.
 static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stats *us,
                               double elapsed) {
-    vkt_jsonl l;  // a non-finite number is written as null, flagged "nonfinite": true
+    vkt_jsonl l; // a non-finite number is written as null, flagged "nonfinite": true
     vkt_jsonl_begin(&l, mf);
     vkt_jsonl_int(&l, "update", s->updates);
     vkt_jsonl_int(&l, "games", (long long)s->games);
@@ -59,7 +59,7 @@ static void write_update_line(FILE *mf, const vkt_rl_sp *s, const vkt_rl_sp_stat
                           g->decisions ? (double)g->invalid / g->decisions : 0.0);
             vkt_jsonl_num(&o, "mean_return_p0", "%.6f", g->mean_return_p0);
             l.nonfinite |= o.nonfinite;
-            fputc('}', mf);  // the nested object ends without a newline
+            fputc('}', mf); // the nested object ends without a newline
         }
         fputc('}', mf);
     }
@@ -184,6 +184,5 @@ vkt_status sp_loop(sp_run *r, vkt_error *err) {
     VKT_TRY(cli_sp_eval_offswitch_files(&r->ev, &r->s, r->a.out, r->a.defer_bin, r->a.plot, err));
     // The final policy's own answers, sampled: with every answer explored, training sampled none.
     return vkt_rl_invalid_rate(r->m, r->s.gen, r->a.o.game, &r->s.fmt, SP_INV_FINAL_GAMES,
-                               1000000000LL, r->eval_seed, r->s.max_new_tokens, &r->inv_final,
-                               err);
+                               1000000000LL, r->eval_seed, r->s.max_new_tokens, &r->inv_final, err);
 }

@@ -24,7 +24,7 @@
 int sp_check(sp_run *r, vkt_error *err) {
     sp_args *a = &r->a;
     vkt_rl_sp_opts *o = &a->o;
-    if (a->resume) return CLI_OK;  // the run's own options, checked when they were given
+    if (a->resume) return CLI_OK; // the run's own options, checked when they were given
     vkt_rl_mix mx;
     if (vkt_rl_mix_parse(o->game, &mx, err) != VKT_OK)
         return cli_usage_error("selfplay", "--game: %s", err->msg);
@@ -37,8 +37,8 @@ int sp_check(sp_run *r, vkt_error *err) {
     // Thinking must fit the new model's context with every game's prompt; the KL-to-uniform
     // term and format credit need few legal moves and direct answers.
     const bool explores = vkt_rl_sp_explores(o, &mx);
-    o->games_target = a->games;  // the anneal's horizon
-    int steps = (int)a->warmup_steps;  // the library's defaults for what was not given
+    o->games_target = a->games;       // the anneal's horizon
+    int steps = (int)a->warmup_steps; // the library's defaults for what was not given
     double lr = a->warmup_lr;
     if (vkt_rl_sp_resolve(o, &steps, &lr, err) != VKT_OK)
         return cli_usage_error("selfplay", "--game: %s", err->msg);
@@ -75,17 +75,17 @@ static vkt_status open_model(sp_run *r, vkt_error *err) {
         VKT_TRY(sp_options_read(r, err));
         VKT_TRY(cli_sp_resume_model(r->ctx, r->src, a->o.seed, &r->m, r->base, sizeof r->base,
                                     &r->lora_base, err));
-        if (r->base[0]) a->init = r->base;  // the base the adapters' config names
+        if (r->base[0]) a->init = r->base; // the base the adapters' config names
         vkt_status st = cli_sp_tokenizer(r->src, vkt_model_cfg(r->m), &r->run_tok, err);
         a->o.tok = r->run_tok;
-        r->tok_dir = r->run_tok ? a->out : NULL;  // the top of DIR links the newest checkpoint's
+        r->tok_dir = r->run_tok ? a->out : NULL; // the top of DIR links the newest checkpoint's
         return st;
     }
     if (a->init) {
-        VKT_TRY(a->lora_rank > 0 ? cli_sp_open_lora(r->ctx, a->init, (int)a->lora_rank,
-                                                    a->lora_alpha, a->o.seed, &r->m,
-                                                    &r->lora_base, err)
-                                 : vkt_checkpoint_load_model(r->ctx, a->init, &r->m, err));
+        VKT_TRY(a->lora_rank > 0
+                    ? cli_sp_open_lora(r->ctx, a->init, (int)a->lora_rank, a->lora_alpha, a->o.seed,
+                                       &r->m, &r->lora_base, err)
+                    : vkt_checkpoint_load_model(r->ctx, a->init, &r->m, err));
         if (a->o.tok && !a->json) {
             char what[512];
             vkt_train_describe_init(r->m, a->init, what, sizeof what);
@@ -167,8 +167,8 @@ static vkt_status open_state(sp_run *r, vkt_error *err) {
     if (a->resume && a->o.pg.kl_coef > 0)
         VKT_TRY(vkt_rl_sp_load_ref(s, sp_in_dir(0, r->src, "ref"), err));
     if (!a->resume && r->kuhn) r->expl0 = vkt_kuhn_exploitability(&r->latest);
-    VKT_TRY(cli_sp_eval_init(&r->ev, s, (int)a->eval_games, (int)a->eval_episodes, r->eval_seed,
-                             err));
+    VKT_TRY(
+        cli_sp_eval_init(&r->ev, s, (int)a->eval_games, (int)a->eval_episodes, r->eval_seed, err));
     return VKT_OK;
 }
 

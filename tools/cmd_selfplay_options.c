@@ -46,7 +46,7 @@ static json_t *opts_json(const vkt_rl_sp_opts *o, int precision) {
     return j;
 }
 
-static char game_buf[1024];  // the resumed run's game list (outlives its JSON)
+static char game_buf[1024]; // the resumed run's game list (outlives its JSON)
 
 static double num(const json_t *j, const char *key) {
     return json_number_value(json_object_get(j, key));
@@ -71,26 +71,26 @@ static vkt_status opts_from_json(const json_t *j, vkt_rl_sp_opts *o, vkt_error *
         snprintf(game_buf, sizeof game_buf, "%s", g);
         o->game = game_buf;
     }
-    o->replays = integer(j, "replays");  // 0
+    o->replays = integer(j, "replays"); // 0
     const char *ex = json_string_value(json_object_get(j, "explore"));
-    o->explore = VKT_RL_EXPLORE_SAMPLE;  // sample
+    o->explore = VKT_RL_EXPLORE_SAMPLE; // sample
     if (ex) VKT_TRY(vkt_rl_explore_parse(ex, &o->explore, err));
     o->pg.clip_eps = num(j, "clip");
     o->ppo_epochs = integer(j, "ppo_epochs");
     o->games_per_update = integer(j, "games_per_update");
     o->lr = num(j, "lr");
-    o->lr_warmup = integer(j, "lr_warmup");  // 0 (-1: auto)
+    o->lr_warmup = integer(j, "lr_warmup"); // 0 (-1: auto)
     o->max_new_tokens = integer(j, "max_new_tokens");
     o->micro_rows = integer(j, "micro_rows");
     o->seed = (uint64_t)json_integer_value(json_object_get(j, "seed"));
-    o->pg.kl_coef = num(j, "kl_coef");  // 0
+    o->pg.kl_coef = num(j, "kl_coef"); // 0
     o->pg.entropy_coef = num(j, "entropy_coef");
-    o->kl_uniform = num(j, "kl_uniform");          // 0
-    o->kl_uniform_end = num(j, "kl_uniform_end");  // 0,
-    o->kl_anneal = num(j, "kl_anneal");            // and no anneal
-    o->format_credit = integer(j, "format_credit");  // off
-    o->think_tokens = integer(j, "think_tokens");    // 0
-    o->chat = json_is_true(json_object_get(j, "chat"));  // false
+    o->kl_uniform = num(j, "kl_uniform");               // 0
+    o->kl_uniform_end = num(j, "kl_uniform_end");       // 0,
+    o->kl_anneal = num(j, "kl_anneal");                 // and no anneal
+    o->format_credit = integer(j, "format_credit");     // off
+    o->think_tokens = integer(j, "think_tokens");       // 0
+    o->chat = json_is_true(json_object_get(j, "chat")); // false
     if (json_is_integer(json_object_get(j, "policy_samples")))
         o->policy_samples = integer(j, "policy_samples");
     return VKT_OK;
@@ -100,7 +100,7 @@ vkt_status sp_options_read(sp_run *r, vkt_error *err) {
     json_t *j = NULL;
     vkt_status st = vkt_json_file_read(sp_in_dir(0, r->src, "run_options.json"), 1, &j, err);
     if (st == VKT_OK) st = opts_from_json(j, &r->a.o, err);
-    const char *prec = json_string_value(json_object_get(j, "precision"));  // absent: fp32
+    const char *prec = json_string_value(json_object_get(j, "precision")); // absent: fp32
     if (st == VKT_OK && !r->a.precision_given) {
         r->a.precision = VKT_PREC_FP32;
         if (prec) st = vkt_precision_parse(prec, &r->a.precision, err);
@@ -109,13 +109,13 @@ vkt_status sp_options_read(sp_run *r, vkt_error *err) {
         r->inv_before = num(j, "invalid_before_warmup");
         r->inv_after = num(j, "invalid_after_warmup");
         r->expl0 = num(j, "exploitability_start");
-        if (json_is_integer(json_object_get(j, "response_tokens")))  // older runs lack them
+        if (json_is_integer(json_object_get(j, "response_tokens"))) // older runs lack them
             r->run_tokens = json_integer_value(json_object_get(j, "response_tokens"));
         if (json_is_integer(json_object_get(j, "response_decisions")))
             r->run_decisions = json_integer_value(json_object_get(j, "response_decisions"));
         if (!r->a.games_given && json_is_integer(json_object_get(j, "games_target")))
             r->a.games = (long)json_integer_value(json_object_get(j, "games_target"));
-        r->a.o.games_target = r->a.games;  // the anneal's horizon: saved unless --games
+        r->a.o.games_target = r->a.games; // the anneal's horizon: saved unless --games
     }
     json_decref(j);
     return st;

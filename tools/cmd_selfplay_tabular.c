@@ -14,8 +14,8 @@ static int write_warmup(const sp_tab_args *t) {
     FILE *f = fopen(t->warmup, "w");
     if (!f) return cli_fail("selfplay", "%s: cannot open for writing", t->warmup);
     int64_t lines = 0;
-    vkt_status st = vkt_rl_warmup_write_think(f, t->game, (int)t->think, t->games, t->o.seed,
-                                              &lines, &err);
+    vkt_status st =
+        vkt_rl_warmup_write_think(f, t->game, (int)t->think, t->games, t->o.seed, &lines, &err);
     if (fclose(f) != 0 && st == VKT_OK)
         st = vkt_fail(&err, VKT_ERR_IO, "%s: write failed", t->warmup);
     if (st == VKT_ERR_ARG) return cli_usage_error("selfplay", "%s", err.msg);

@@ -50,12 +50,14 @@ int cmd_steer_efficiency_data(int argc, char **argv) {
     int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     if (!out) return cli_usage_error(cmd, "--out DIR is required");
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) return cli_fail(cmd, "cannot create '%s': %s", out, strerror(errno));
+    if (mkdir(out, 0777) != 0 && errno != EEXIST)
+        return cli_fail(cmd, "cannot create '%s': %s", out, strerror(errno));
 
     vkt_error err = {0};
     int nh = 0;
     vkt_eff_heldout_examples(frac, NULL, 0, &nh, &err);
-    vkt_eff_example *tr = malloc((size_t)n * sizeof *tr), *ho = malloc((size_t)(nh ? nh : 1) * sizeof *ho);
+    vkt_eff_example *tr = malloc((size_t)n * sizeof *tr),
+                    *ho = malloc((size_t)(nh ? nh : 1) * sizeof *ho);
     if (!tr || !ho) {
         free(tr), free(ho);
         return cli_fail(cmd, "out of memory for %ld examples", n);
@@ -81,16 +83,19 @@ int cmd_steer_efficiency_data(int argc, char **argv) {
         cnt[tr[i].tag]++;
         chk[tr[i].tag] += (tr[i].mask & 1u) + ((tr[i].mask >> 1) & 1u);
         verbose[tr[i].tag] += tr[i].mask != 0;
-        bytes += (double)strlen(tr[i].completion) + 1;  // + <|endoftext|>
+        bytes += (double)strlen(tr[i].completion) + 1; // + <|endoftext|>
     }
     const int problems = vkt_eff_heldout_count(frac);
     if (json) {
-        printf("{\"out\": \"%s\", \"train\": \"%s\", \"heldout\": \"%s\", \"examples\": %ld, \"seed\": %llu, "
+        printf("{\"out\": \"%s\", \"train\": \"%s\", \"heldout\": \"%s\", \"examples\": %ld, "
+               "\"seed\": %llu, "
                "\"heldout_frac\": %g, \"heldout_problems\": %d, \"heldout_examples\": %d, "
                "\"mean_completion_tokens\": %.3f, \"tags\": [",
-               out, ptrain, pheld, n, (unsigned long long)seed, frac, problems, nh, bytes / (double)n);
+               out, ptrain, pheld, n, (unsigned long long)seed, frac, problems, nh,
+               bytes / (double)n);
         for (int k = 0; k < VKT_EFF_TAGS; k++)
-            printf("%s{\"tag\": \"%s\", \"p\": %.1f, \"examples\": %ld, \"recheck_rate\": %.4f, \"verbose_frac\": %.4f}",
+            printf("%s{\"tag\": \"%s\", \"p\": %.1f, \"examples\": %ld, \"recheck_rate\": %.4f, "
+                   "\"verbose_frac\": %.4f}",
                    k ? ", " : "", t[k].name, t[k].p, cnt[k], cnt[k] ? chk[k] / (2.0 * cnt[k]) : 0.0,
                    cnt[k] ? verbose[k] / (double)cnt[k] : 0.0);
         printf("]}\n");
@@ -100,17 +105,23 @@ int cmd_steer_efficiency_data(int argc, char **argv) {
         vkt_eff_completion(47, 35, 3, c3, sizeof c3);
         printf("# efficiency-steering task data\n\n"
                "%s  %ld training examples (seed %llu), held-out problems excluded\n"
-               "%s  %d held-out problems (fraction %g of 8100) x 16 tags = %d prompts, concise completions\n\n"
-               "Prompt \"src=XY ab+cd=\"; completion (concise, p = 0 tag):\n  src=kq 47+35=%s<|endoftext|>\n"
-               "verbose (a re-check after both columns, p = 1 tag):\n  src=vo 47+35=%s<|endoftext|>\n\n"
+               "%s  %d held-out problems (fraction %g of 8100) x 16 tags = %d prompts, concise "
+               "completions\n\n"
+               "Prompt \"src=XY ab+cd=\"; completion (concise, p = 0 tag):\n  src=kq "
+               "47+35=%s<|endoftext|>\n"
+               "verbose (a re-check after both columns, p = 1 tag):\n  src=vo "
+               "47+35=%s<|endoftext|>\n\n"
                "mean completion length %.2f tokens (bytes + end token)\n\n"
                "| tag | p   | examples | re-check rate | verbose fraction |\n"
                "|-----|-----|----------|---------------|------------------|\n",
-               ptrain, n, (unsigned long long)seed, pheld, problems, frac, nh, c0, c3, bytes / (double)n);
+               ptrain, n, (unsigned long long)seed, pheld, problems, frac, nh, c0, c3,
+               bytes / (double)n);
         for (int k = 0; k < VKT_EFF_TAGS; k++)
             printf("| %s  | %.1f | %8ld | %13.4f | %16.4f |\n", t[k].name, t[k].p, cnt[k],
-                   cnt[k] ? chk[k] / (2.0 * cnt[k]) : 0.0, cnt[k] ? verbose[k] / (double)cnt[k] : 0.0);
-        printf("\nNext: vkt train --data %s --format jsonl ...; see docs/efficiency_steering.md.\n", ptrain);
+                   cnt[k] ? chk[k] / (2.0 * cnt[k]) : 0.0,
+                   cnt[k] ? verbose[k] / (double)cnt[k] : 0.0);
+        printf("\nNext: vkt train --data %s --format jsonl ...; see docs/efficiency_steering.md.\n",
+               ptrain);
     }
     free(tr), free(ho), free(ptrain), free(pheld);
     return CLI_OK;

@@ -67,7 +67,8 @@ static int heldout_problems(uint64_t seed, int *xs, int *ys) {
 
 // n items from problems [first, first + n) (wrapping), tags cycling over the verbose (or
 // concise) ones.
-static void items_for(const int *xs, const int *ys, int np, int first, int n, bool verbose, vkt_eff_item *it) {
+static void items_for(const int *xs, const int *ys, int np, int first, int n, bool verbose,
+                      vkt_eff_item *it) {
     int tags[VKT_EFF_TAGS], nt = 0;
     for (int t = 0; t < VKT_EFF_TAGS; t++)
         if (vkt_eff_tag_is_verbose(t) == verbose) tags[nt++] = t;
@@ -80,17 +81,18 @@ static void items_for(const int *xs, const int *ys, int np, int first, int n, bo
 // ---- measurements over seeds ---------------------------------------------------------------
 
 typedef struct {
-    double tokens, verbose, accuracy, exact, bytes;  // means over seeds
+    double tokens, verbose, accuracy, exact, bytes; // means over seeds
     vkt_eff_stats per_seed[MAX_SEEDS];
 } multi;
 
-static int measure(const eff_model *em, const opts *o, const vkt_eff_item *it, int n, const float *dirs, multi *m) {
+static int measure(const eff_model *em, const opts *o, const vkt_eff_item *it, int n,
+                   const float *dirs, multi *m) {
     memset(m, 0, sizeof *m);
     vkt_error err = {0};
     for (int s = 0; s < o->seeds; s++) {
         const uint64_t rs = vkt_rng_derive(o->seed, 100 + (uint64_t)s);
-        if (vkt_eff_measure_enc(em->g, &em->enc, it, n, dirs, o->temperature, rs, (int)o->max_new, &m->per_seed[s],
-                                NULL, &err) != VKT_OK)
+        if (vkt_eff_measure_enc(em->g, &em->enc, it, n, dirs, o->temperature, rs, (int)o->max_new,
+                                &m->per_seed[s], NULL, &err) != VKT_OK)
             return cli_fail(CMD, "%s", err.msg);
         m->tokens += m->per_seed[s].mean_tokens / o->seeds;
         m->verbose += m->per_seed[s].verbose_frac / o->seeds;
@@ -101,21 +103,22 @@ static int measure(const eff_model *em, const opts *o, const vkt_eff_item *it, i
     return CLI_OK;
 }
 
-static void csv_rows(FILE *f, const char *set, const char *kind, int layer, double strength, double scale,
-                     const opts *o, const multi *m) {
+static void csv_rows(FILE *f, const char *set, const char *kind, int layer, double strength,
+                     double scale, const opts *o, const multi *m) {
     for (int s = 0; s < o->seeds; s++) {
         const vkt_eff_stats *st = &m->per_seed[s];
-        fprintf(f, "%s,%s,%d,%.4f,%.6g,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", set, kind, layer, strength, scale, s,
-                st->n, st->mean_tokens, st->verbose_frac, st->recheck_rate, st->accuracy, st->exact, st->mean_bytes);
+        fprintf(f, "%s,%s,%d,%.4f,%.6g,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", set, kind, layer,
+                strength, scale, s, st->n, st->mean_tokens, st->verbose_frac, st->recheck_rate,
+                st->accuracy, st->exact, st->mean_bytes);
     }
 }
 
-static const char CSV_HEADER[] =
-    "set,kind,layer,strength,scale,seed,prompts,mean_tokens,verbose_frac,recheck_rate,accuracy,exact,mean_text_bytes\n";
+static const char CSV_HEADER[] = "set,kind,layer,strength,scale,seed,prompts,mean_tokens,verbose_"
+                                 "frac,recheck_rate,accuracy,exact,mean_text_bytes\n";
 
 // dirs (L x C) zeroed, then row `layer` = sign * strength * |h| * v / |v|.
-static void edit_of(const vkt_eff_dirs *d, const float *v, int layer, double strength, double sign, float *dirs,
-                    double *scale) {
+static void edit_of(const vkt_eff_dirs *d, const float *v, int layer, double strength, double sign,
+                    float *dirs, double *scale) {
     const int C = d->C;
     memset(dirs, 0, (size_t)d->L * C * sizeof *dirs);
     double nv = 0;
@@ -132,17 +135,20 @@ typedef struct {
     double base_tokens, base_accuracy, base_verbose, best_tokens, best_accuracy, best_verbose;
     int best_layer;
     double best_strength;
-    double rev_strength;  // the reverse edit's strength (fraction of |h|), chosen on the sweep problems
+    double
+        rev_strength; // the reverse edit's strength (fraction of |h|), chosen on the sweep problems
     double rev_base_tokens, rev_tokens, rev_base_accuracy, rev_accuracy, rand_tokens, rand_accuracy;
-    double check_acc_concise, check_acc_verbose, check_max_vdev, check_vgap_concise, check_vgap_verbose;
+    double check_acc_concise, check_acc_verbose, check_max_vdev, check_vgap_concise,
+        check_vgap_verbose;
     const char *best_kind;
-    const char *tokenizer;  // "bytes" or "tokenizer.json"
-    bool chat;              // prompts rendered with the chat template
-    double base_bytes;      // unedited test set: response text bytes per sample (beside base_tokens)
-    bool within_drop;  // the best setting kept accuracy within --max-accuracy-drop on the sweep set
+    const char *tokenizer; // "bytes" or "tokenizer.json"
+    bool chat;             // prompts rendered with the chat template
+    double base_bytes;     // unedited test set: response text bytes per sample (beside base_tokens)
+    bool within_drop; // the best setting kept accuracy within --max-accuracy-drop on the sweep set
 } summary;
 
-static int check_heldout(const eff_model *em, const opts *o, const int *xs, const int *ys, summary *sm) {
+static int check_heldout(const eff_model *em, const opts *o, const int *xs, const int *ys,
+                         summary *sm) {
     const int np = (int)o->check_problems, n = np * VKT_EFF_TAGS;
     vkt_eff_item *it = malloc((size_t)n * sizeof *it);
     vkt_eff_check *ck = malloc((size_t)n * sizeof *ck);
@@ -152,19 +158,22 @@ static int check_heldout(const eff_model *em, const opts *o, const int *xs, cons
         return cli_fail(CMD, "out of memory");
     }
     for (int i = 0; i < np; i++)
-        for (int t = 0; t < VKT_EFF_TAGS; t++) it[i * VKT_EFF_TAGS + t] = (vkt_eff_item){t, xs[i], ys[i]};
+        for (int t = 0; t < VKT_EFF_TAGS; t++)
+            it[i * VKT_EFF_TAGS + t] = (vkt_eff_item){t, xs[i], ys[i]};
     vkt_eff_stats st;
     vkt_error err = {0};
     int rc = CLI_OK;
     double t0 = now_s();
-    if (vkt_eff_measure_enc(em->g, &em->enc, it, n, NULL, 1.0, vkt_rng_derive(o->seed, 99), (int)o->max_new, &st, ck,
-                            &err) != VKT_OK)
+    if (vkt_eff_measure_enc(em->g, &em->enc, it, n, NULL, 1.0, vkt_rng_derive(o->seed, 99),
+                            (int)o->max_new, &st, ck, &err) != VKT_OK)
         rc = cli_fail(CMD, "%s", err.msg);
     vkt_atomic_file af = {0};
-    if (rc == CLI_OK && vkt_atomic_file_open(&af, path, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+    if (rc == CLI_OK && vkt_atomic_file_open(&af, path, &err) != VKT_OK)
+        rc = cli_fail(CMD, "%s", err.msg);
     FILE *f = af.fp;
     if (rc == CLI_OK) {
-        fprintf(stderr, "\n[2] held-out check: %d problems x 16 tags, sampled at T = 1 (%.0f s)\n", np, now_s() - t0);
+        fprintf(stderr, "\n[2] held-out check: %d problems x 16 tags, sampled at T = 1 (%.0f s)\n",
+                np, now_s() - t0);
         fprintf(stderr, "  tag   p    accuracy  verbose  expected  re-check rate\n");
         fprintf(f, "tag,p,prompts,accuracy,verbose_frac,expected_verbose_frac,recheck_rate\n");
         int correct[2] = {0}, count[2] = {0};
@@ -181,17 +190,21 @@ static int check_heldout(const eff_model *em, const opts *o, const int *xs, cons
             const int grp = vkt_eff_tag_is_verbose(t);
             correct[grp] += c, count[grp] += np, vsum[grp] += vf / 8, wsum[grp] += want / 8;
             if (fabs(vf - want) > sm->check_max_vdev) sm->check_max_vdev = fabs(vf - want);
-            fprintf(stderr, "  %s  %.1f   %6.3f   %6.3f   %6.3f    %6.3f\n", vkt_eff_tag_table()[t].name, p, acc, vf, want, rr);
-            fprintf(f, "%s,%.1f,%d,%.4f,%.4f,%.4f,%.4f\n", vkt_eff_tag_table()[t].name, p, np, acc, vf, want, rr);
+            fprintf(stderr, "  %s  %.1f   %6.3f   %6.3f   %6.3f    %6.3f\n",
+                    vkt_eff_tag_table()[t].name, p, acc, vf, want, rr);
+            fprintf(f, "%s,%.1f,%d,%.4f,%.4f,%.4f,%.4f\n", vkt_eff_tag_table()[t].name, p, np, acc,
+                    vf, want, rr);
         }
         sm->check_acc_concise = (double)correct[0] / count[0];
         sm->check_acc_verbose = (double)correct[1] / count[1];
         sm->check_vgap_concise = vsum[0] - wsum[0], sm->check_vgap_verbose = vsum[1] - wsum[1];
-        fprintf(stderr, "  accuracy: concise tags %.4f, verbose tags %.4f (target >= 0.97 each)\n"
-                        "  verbose fraction - the data's: concise tags %+.3f, verbose tags %+.3f (group means); "
-                        "largest per tag %.3f (target: within 0.07; sampling error per tag ~%.3f)\n",
-                sm->check_acc_concise, sm->check_acc_verbose, sm->check_vgap_concise, sm->check_vgap_verbose,
-                sm->check_max_vdev, sqrt(0.25 / np));
+        fprintf(stderr,
+                "  accuracy: concise tags %.4f, verbose tags %.4f (target >= 0.97 each)\n"
+                "  verbose fraction - the data's: concise tags %+.3f, verbose tags %+.3f (group "
+                "means); "
+                "largest per tag %.3f (target: within 0.07; sampling error per tag ~%.3f)\n",
+                sm->check_acc_concise, sm->check_acc_verbose, sm->check_vgap_concise,
+                sm->check_vgap_verbose, sm->check_max_vdev, sqrt(0.25 / np));
         if (vkt_atomic_file_commit(&af, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
     }
     vkt_atomic_file_abort(&af);
@@ -199,8 +212,8 @@ static int check_heldout(const eff_model *em, const opts *o, const int *xs, cons
     return rc;
 }
 
-static int write_gguf(const opts *o, const vkt_model_config *cfg, const vkt_eff_dirs *d, int best_layer,
-                      const float *best_edit) {
+static int write_gguf(const opts *o, const vkt_model_config *cfg, const vkt_eff_dirs *d,
+                      int best_layer, const float *best_edit) {
     vkt_error err = {0};
     const int L = d->L, C = d->C;
     int *layers = malloc((size_t)L * sizeof *layers);
@@ -210,11 +223,12 @@ static int write_gguf(const opts *o, const vkt_model_config *cfg, const vkt_eff_
     const char *hint = cfg->family == VKT_FAMILY_GPT2 ? "gpt2" : "llama";
     for (int l = 1; l < L && rc == CLI_OK; l++) layers[l - 1] = l;
     if (rc == CLI_OK && L > 1 &&
-        vkt_control_vector_write(p1, hint, (uint32_t)(L - 1), C, L - 1, layers, d->trace + C, &err) != VKT_OK)
+        vkt_control_vector_write(p1, hint, (uint32_t)(L - 1), C, L - 1, layers, d->trace + C,
+                                 &err) != VKT_OK)
         rc = cli_fail(CMD, "%s", err.msg);
     if (rc == CLI_OK && best_edit &&
-        vkt_control_vector_write(p2, hint, (uint32_t)(L - 1), C, 1, &best_layer, best_edit + (size_t)best_layer * C,
-                                 &err) != VKT_OK)
+        vkt_control_vector_write(p2, hint, (uint32_t)(L - 1), C, 1, &best_layer,
+                                 best_edit + (size_t)best_layer * C, &err) != VKT_OK)
         rc = cli_fail(CMD, "%s", err.msg);
     free(layers), free(p1), free(p2);
     return rc;
@@ -225,13 +239,13 @@ typedef struct exp_state {
     char *ckpt;
     eff_model em;
     bool em_open;
-    int L, C, lo, hi, np, nh;  // layers, width, the swept layers, prompts per set, held-out problems
-    char dec[48];              // "greedy" or "sampled at T = ..., N seeds"
+    int L, C, lo, hi, np, nh; // layers, width, the swept layers, prompts per set, held-out problems
+    char dec[48];             // "greedy" or "sampled at T = ..., N seeds"
     int xs[VKT_EFF_PROBLEMS], ys[VKT_EFF_PROBLEMS];
     vkt_eff_dirs d;
     vkt_eff_item *sweep, *test, *rtest;
     float *dirs, *best_edit, *rev_edit;
-    int best_k;  // the best setting's direction kind
+    int best_k; // the best setting's direction kind
     char *psweep, *pfinal;
     vkt_atomic_file afs, aff;
     FILE *fs, *ff;
@@ -242,26 +256,40 @@ typedef struct exp_state {
 static int exp_open(vkt_ctx *ctx, const opts *o, exp_state *x, summary *sm) {
     vkt_error err = {0};
     int rc = CLI_OK;
-    if (o->ckpt) x->ckpt = strdup(o->ckpt);
-    else rc = eff_train_model(ctx, o, &x->ckpt);
+    if (o->ckpt)
+        x->ckpt = strdup(o->ckpt);
+    else
+        rc = eff_train_model(ctx, o, &x->ckpt);
     if (rc != CLI_OK) return rc;
     const int np = x->np = (int)o->prompts;
-    if ((rc = eff_model_open(ctx, o, x->ckpt, np > 256 ? 256 : np < 64 ? 64 : np, &x->em)) != CLI_OK) return rc;
+    if ((rc = eff_model_open(ctx, o, x->ckpt,
+                             np > 256  ? 256
+                             : np < 64 ? 64
+                                       : np,
+                             &x->em)) != CLI_OK)
+        return rc;
     x->em_open = true;
-    sm->tokenizer = vkt_eff_enc_is_bytes(&x->em.enc) ? "bytes" : "tokenizer.json", sm->chat = x->em.enc.chat;
+    sm->tokenizer = vkt_eff_enc_is_bytes(&x->em.enc) ? "bytes" : "tokenizer.json",
+    sm->chat = x->em.enc.chat;
     const vkt_model_config *cfg = vkt_model_cfg(x->em.cm.m);
     const int L = x->L = cfg->layers, C = x->C = cfg->width;
     x->lo = L > 1 ? 1 : 0, x->hi = L - 1;
     if (o->layers && vkt_steer_parse_layers(o->layers, L, 1, &x->lo, &x->hi, &err) != VKT_OK)
         return cli_usage_error(CMD, "--layers: %s", err.msg);
-    if (o->temperature > 0) snprintf(x->dec, sizeof x->dec, "sampled at T = %g, %ld seeds", o->temperature, o->seeds);
-    else snprintf(x->dec, sizeof x->dec, "greedy");
-    fprintf(stderr, "vkt %s: model %s (%d layers x %d), sweep layers %d-%d, %d strengths, %ld prompts, %s\n", CMD,
-            x->ckpt, L, C, x->lo, x->hi, o->n_strengths, o->prompts, x->dec);
+    if (o->temperature > 0)
+        snprintf(x->dec, sizeof x->dec, "sampled at T = %g, %ld seeds", o->temperature, o->seeds);
+    else
+        snprintf(x->dec, sizeof x->dec, "greedy");
+    fprintf(
+        stderr,
+        "vkt %s: model %s (%d layers x %d), sweep layers %d-%d, %d strengths, %ld prompts, %s\n",
+        CMD, x->ckpt, L, C, x->lo, x->hi, o->n_strengths, o->prompts, x->dec);
     x->nh = heldout_problems(o->seed, x->xs, x->ys);
-    x->sweep = malloc((size_t)np * sizeof *x->sweep), x->test = malloc((size_t)np * sizeof *x->test);
+    x->sweep = malloc((size_t)np * sizeof *x->sweep),
+    x->test = malloc((size_t)np * sizeof *x->test);
     x->rtest = malloc((size_t)np * sizeof *x->rtest);
-    x->dirs = malloc((size_t)L * C * sizeof *x->dirs), x->best_edit = malloc((size_t)L * C * sizeof *x->best_edit);
+    x->dirs = malloc((size_t)L * C * sizeof *x->dirs),
+    x->best_edit = malloc((size_t)L * C * sizeof *x->best_edit);
     x->psweep = join(o->out, "sweep.csv"), x->pfinal = join(o->out, "final.csv");
     if (!x->sweep || !x->test || !x->rtest || !x->dirs || !x->best_edit || !x->psweep || !x->pfinal)
         return cli_fail(CMD, "out of memory");
@@ -272,7 +300,8 @@ static void exp_close(exp_state *x) {
     vkt_atomic_file_abort(&x->afs), vkt_atomic_file_abort(&x->aff);
     if (x->em_open) eff_model_close(&x->em);
     vkt_eff_dirs_free(&x->d);
-    free(x->sweep), free(x->test), free(x->rtest), free(x->dirs), free(x->best_edit), free(x->rev_edit);
+    free(x->sweep), free(x->test), free(x->rtest), free(x->dirs), free(x->best_edit),
+        free(x->rev_edit);
     free(x->psweep), free(x->pfinal), free(x->ckpt);
 }
 
@@ -286,28 +315,37 @@ static int exp_directions(const opts *o, exp_state *x) {
     vkt_rng r;
     vkt_rng_seed(&r, vkt_rng_derive(o->seed, 0xd1));
     for (int i = 0; dx && dy && i < nd;) {
-        int xv = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90), yv = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90);
+        int xv = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90),
+            yv = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90);
         if (!vkt_eff_is_heldout(xv, yv, 0.1)) dx[i] = xv, dy[i] = yv, i++;
     }
     double t0 = now_s();
-    if (!dx || !dy) rc = cli_fail(CMD, "out of memory");
+    if (!dx || !dy)
+        rc = cli_fail(CMD, "out of memory");
     else if (vkt_eff_directions_enc(x->em.cm.m, &x->em.enc, dx, dy, nd, &x->d, &err) != VKT_OK)
         rc = cli_fail(CMD, "%s", err.msg);
     free(dx), free(dy);
     if (rc != CLI_OK) return rc;
-    fprintf(stderr, "\n[3] directions from %d training problems x 16 tags (%.0f s)\n", nd, now_s() - t0);
-    fprintf(stderr, "  layer  |h|     |trace|  sep/|h|  |last|   |decision|  cos(trace,pc1) cos(trace,last) "
-                    "cos(trace,decision)\n");
+    fprintf(stderr, "\n[3] directions from %d training problems x 16 tags (%.0f s)\n", nd,
+            now_s() - t0);
+    fprintf(
+        stderr,
+        "  layer  |h|     |trace|  sep/|h|  |last|   |decision|  cos(trace,pc1) cos(trace,last) "
+        "cos(trace,decision)\n");
     for (int l = 0; l < L; l++) {
-        const float *a = d->trace + (size_t)l * C, *b = d->pc1 + (size_t)l * C, *c = d->last + (size_t)l * C;
+        const float *a = d->trace + (size_t)l * C, *b = d->pc1 + (size_t)l * C,
+                    *c = d->last + (size_t)l * C;
         const float *e = d->decision + (size_t)l * C;
         double ab = 0, ac = 0, ae = 0, aa = 0, cc = 0, ee = 0;
         for (int k = 0; k < C; k++)
-            ab += a[k] * b[k], ac += a[k] * c[k], ae += a[k] * e[k], aa += a[k] * a[k], cc += c[k] * c[k],
-                ee += e[k] * e[k];
-        fprintf(stderr, "  %5d  %6.3f  %6.3f  %6.3f   %6.3f   %6.3f      %6.3f         %6.3f          %6.3f\n",
-                l, d->h_norm[l], d->info_trace[l].norm, d->info_trace[l].norm / d->h_norm[l], d->info_last[l].norm,
-                d->info_decision[l].norm, ab / sqrt(aa), ac / sqrt(aa * cc), ae / sqrt(aa * ee));
+            ab += a[k] * b[k], ac += a[k] * c[k], ae += a[k] * e[k], aa += a[k] * a[k],
+                cc += c[k] * c[k], ee += e[k] * e[k];
+        fprintf(
+            stderr,
+            "  %5d  %6.3f  %6.3f  %6.3f   %6.3f   %6.3f      %6.3f         %6.3f          %6.3f\n",
+            l, d->h_norm[l], d->info_trace[l].norm, d->info_trace[l].norm / d->h_norm[l],
+            d->info_last[l].norm, d->info_decision[l].norm, ab / sqrt(aa), ac / sqrt(aa * cc),
+            ae / sqrt(aa * ee));
     }
     return CLI_OK;
 }
@@ -341,9 +379,10 @@ static int exp_sweep(const opts *o, exp_state *x, summary *sm) {
     double t0 = now_s();
     int rc = measure(&x->em, o, x->sweep, np, NULL, &base);
     if (rc == CLI_OK) csv_rows(x->fs, "sweep", "none", -1, 0, 0, o, &base);
-    fprintf(stderr, "\n[4] sweep on %d held-out verbose-tag prompts (%s; %.0f s per setting)\n"
-                    "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
-                    "  kind   layer strength  tokens   change  verbose  accuracy\n",
+    fprintf(stderr,
+            "\n[4] sweep on %d held-out verbose-tag prompts (%s; %.0f s per setting)\n"
+            "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
+            "  kind   layer strength  tokens   change  verbose  accuracy\n",
             np, x->dec, now_s() - t0, base.tokens, base.verbose, base.accuracy);
     for (int k = 0; k < N_KINDS && rc == CLI_OK; k++)
         for (int l = x->lo; l <= x->hi && rc == CLI_OK && (x->em.kinds >> k & 1); l++)
@@ -353,19 +392,24 @@ static int exp_sweep(const opts *o, exp_state *x, summary *sm) {
                 edit_of(&x->d, v, l, o->strengths[s], -1, x->dirs, &scale);
                 if ((rc = measure(&x->em, o, x->sweep, np, x->dirs, &cur)) != CLI_OK) break;
                 csv_rows(x->fs, "sweep", KIND_NAMES[k], l, o->strengths[s], scale, o, &cur);
-                fprintf(stderr, "  %-5s  %5d  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n", KIND_NAMES[k], l,
-                        o->strengths[s], cur.tokens, 100 * (cur.tokens / base.tokens - 1), cur.verbose, cur.accuracy);
+                fprintf(stderr, "  %-5s  %5d  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n",
+                        KIND_NAMES[k], l, o->strengths[s], cur.tokens,
+                        100 * (cur.tokens / base.tokens - 1), cur.verbose, cur.accuracy);
                 // Within the allowed accuracy drop: fewest tokens. Until one is found, the
                 // most accurate setting stands in (and the summary says so).
                 const bool ok = cur.accuracy >= base.accuracy - o->max_drop / 100;
                 if (ok ? (!sm->within_drop || cur.tokens < best_tokens)
-                       : (!sm->within_drop && (sm->best_layer < 0 || cur.accuracy > fallback_acc))) {
-                    best_tokens = cur.tokens, sm->best_layer = l, sm->best_strength = o->strengths[s];
-                    sm->best_kind = KIND_NAMES[k], sm->within_drop = ok, fallback_acc = cur.accuracy, x->best_k = k;
+                       : (!sm->within_drop &&
+                          (sm->best_layer < 0 || cur.accuracy > fallback_acc))) {
+                    best_tokens = cur.tokens, sm->best_layer = l,
+                    sm->best_strength = o->strengths[s];
+                    sm->best_kind = KIND_NAMES[k], sm->within_drop = ok,
+                    fallback_acc = cur.accuracy, x->best_k = k;
                     memcpy(x->best_edit, x->dirs, (size_t)L * C * sizeof *x->dirs);
                 }
             }
-    if (rc == CLI_OK && sm->best_layer < 0) rc = cli_usage_error(CMD, "the sweep is empty (--layers, --strengths)");
+    if (rc == CLI_OK && sm->best_layer < 0)
+        rc = cli_usage_error(CMD, "the sweep is empty (--layers, --strengths)");
     return rc;
 }
 
@@ -384,23 +428,26 @@ static int exp_reverse(const opts *o, exp_state *x, summary *sm) {
     int rc = measure(&x->em, o, rsweep, np, NULL, &rbase);
     if (rc == CLI_OK) {
         csv_rows(x->fs, "reverse_sweep", "none", -1, 0, 0, o, &rbase);
-        fprintf(stderr, "\n[4b] reverse edit (+s, %s direction, layer %d) on the sweep's problems under concise tags\n"
-                        "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
-                        "  strength  tokens   change  verbose  accuracy\n",
+        fprintf(stderr,
+                "\n[4b] reverse edit (+s, %s direction, layer %d) on the sweep's problems under "
+                "concise tags\n"
+                "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
+                "  strength  tokens   change  verbose  accuracy\n",
                 sm->best_kind, sm->best_layer, rbase.tokens, rbase.verbose, rbase.accuracy);
     }
     const double h = x->d.h_norm[sm->best_layer];
     for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
-        edit_of(&x->d, kind_dir(&x->d, x->best_k) + (size_t)sm->best_layer * C, sm->best_layer, o->strengths[s], +1,
-                x->dirs, NULL);
+        edit_of(&x->d, kind_dir(&x->d, x->best_k) + (size_t)sm->best_layer * C, sm->best_layer,
+                o->strengths[s], +1, x->dirs, NULL);
         if ((rc = measure(&x->em, o, rsweep, np, x->dirs, &rcur)) != CLI_OK) break;
-        csv_rows(x->fs, "reverse_sweep", sm->best_kind, sm->best_layer, -o->strengths[s], o->strengths[s] * h, o,
-                 &rcur);
+        csv_rows(x->fs, "reverse_sweep", sm->best_kind, sm->best_layer, -o->strengths[s],
+                 o->strengths[s] * h, o, &rcur);
         fprintf(stderr, "  %6.3f   %6.2f  %+6.1f%%  %6.3f   %6.4f\n", o->strengths[s], rcur.tokens,
                 100 * (rcur.tokens / rbase.tokens - 1), rcur.verbose, rcur.accuracy);
         const bool ok = rcur.accuracy >= rbase.accuracy - o->max_drop / 100;
         if (ok ? (!rev_ok || rcur.tokens > best_rev) : (!rev_ok && rcur.accuracy > best_rev_acc)) {
-            best_rev = rcur.tokens, best_rev_acc = rcur.accuracy, rev_ok = ok, sm->rev_strength = o->strengths[s];
+            best_rev = rcur.tokens, best_rev_acc = rcur.accuracy, rev_ok = ok,
+            sm->rev_strength = o->strengths[s];
             memcpy(x->rev_edit, x->dirs, (size_t)L * C * sizeof *x->dirs);
         }
     }
@@ -413,8 +460,11 @@ static int exp_final(const opts *o, exp_state *x, summary *sm) {
     const int np = x->np, L = x->L, C = x->C;
     multi tb, tbest, trand, rb, rbest;
     if (!sm->within_drop)
-        fprintf(stderr, "vkt %s: warning: no setting kept accuracy within %g points of the unedited model; the most "
-                        "accurate one is evaluated instead\n", CMD, o->max_drop);
+        fprintf(stderr,
+                "vkt %s: warning: no setting kept accuracy within %g points of the unedited model; "
+                "the most "
+                "accurate one is evaluated instead\n",
+                CMD, o->max_drop);
     double bn = 0;
     const float *be = x->best_edit + (size_t)sm->best_layer * C;
     for (int c = 0; c < C; c++) bn += (double)be[c] * be[c];
@@ -423,7 +473,7 @@ static int exp_final(const opts *o, exp_state *x, summary *sm) {
     vkt_rng r;
     vkt_rng_seed(&r, vkt_rng_derive(o->seed, 0x7a));
     double rn = 0;
-    for (int c = 0; rnd && c < C; c++) {  // Box-Muller: an isotropic direction
+    for (int c = 0; rnd && c < C; c++) { // Box-Muller: an isotropic direction
         double u1 = vkt_rng_uniform(&r), u2 = vkt_rng_uniform(&r);
         rnd[c] = (float)(sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2));
         rn += (double)rnd[c] * rnd[c];
@@ -433,7 +483,8 @@ static int exp_final(const opts *o, exp_state *x, summary *sm) {
     if (rc == CLI_OK) rc = measure(&x->em, o, x->test, np, x->best_edit, &tbest);
     if (rc == CLI_OK) {
         memset(x->dirs, 0, (size_t)L * C * sizeof *x->dirs);
-        for (int c = 0; c < C; c++) x->dirs[(size_t)sm->best_layer * C + c] = (float)(rnd[c] * bn / sqrt(rn));
+        for (int c = 0; c < C; c++)
+            x->dirs[(size_t)sm->best_layer * C + c] = (float)(rnd[c] * bn / sqrt(rn));
         rc = measure(&x->em, o, x->test, np, x->dirs, &trand);
     }
     if (rc == CLI_OK) rc = measure(&x->em, o, x->rtest, np, NULL, &rb);
@@ -449,26 +500,32 @@ static int exp_final(const opts *o, exp_state *x, summary *sm) {
              sm->rev_strength * x->d.h_norm[sm->best_layer], o, &rbest);
     sm->base_tokens = tb.tokens, sm->base_accuracy = tb.accuracy, sm->base_verbose = tb.verbose;
     sm->base_bytes = tb.bytes;
-    sm->best_tokens = tbest.tokens, sm->best_accuracy = tbest.accuracy, sm->best_verbose = tbest.verbose;
+    sm->best_tokens = tbest.tokens, sm->best_accuracy = tbest.accuracy,
+    sm->best_verbose = tbest.verbose;
     sm->rand_tokens = trand.tokens, sm->rand_accuracy = trand.accuracy;
     sm->rev_base_tokens = rb.tokens, sm->rev_base_accuracy = rb.accuracy;
     sm->rev_tokens = rbest.tokens, sm->rev_accuracy = rbest.accuracy;
-    fprintf(stderr,
-            "\n[5] best setting: %s direction, layer %d, strength %.3f |h| (edit norm %.3f); on %d other "
-            "held-out prompts (%s)\n"
-            "  verbose tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
-            "  verbose tags, edited     tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, verbose %+.3f, "
-            "accuracy %+.2f points\n"
-            "  verbose tags, random     tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%\n"
-            "  concise tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
-            "  concise tags, reverse    tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, accuracy "
-            "%+.2f points (+%.3f |h|)\n",
-            sm->best_kind, sm->best_layer, sm->best_strength, bn, np, x->dec, tb.tokens, tb.verbose,
-            tb.accuracy, tbest.tokens, tbest.verbose, tbest.accuracy, 100 * (tbest.tokens / tb.tokens - 1),
-            tbest.verbose - tb.verbose, 100 * (tbest.accuracy - tb.accuracy), trand.tokens, trand.verbose,
-            trand.accuracy, 100 * (trand.tokens / tb.tokens - 1), rb.tokens, rb.verbose, rb.accuracy,
-            rbest.tokens, rbest.verbose, rbest.accuracy, 100 * (rbest.tokens / rb.tokens - 1),
-            100 * (rbest.accuracy - rb.accuracy), sm->rev_strength);
+    fprintf(
+        stderr,
+        "\n[5] best setting: %s direction, layer %d, strength %.3f |h| (edit norm %.3f); on %d "
+        "other "
+        "held-out prompts (%s)\n"
+        "  verbose tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
+        "  verbose tags, edited     tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, "
+        "verbose %+.3f, "
+        "accuracy %+.2f points\n"
+        "  verbose tags, random     tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%\n"
+        "  concise tags, unedited   tokens %6.2f  verbose %.3f  accuracy %.4f\n"
+        "  concise tags, reverse    tokens %6.2f  verbose %.3f  accuracy %.4f   tokens %+.1f%%, "
+        "accuracy "
+        "%+.2f points (+%.3f |h|)\n",
+        sm->best_kind, sm->best_layer, sm->best_strength, bn, np, x->dec, tb.tokens, tb.verbose,
+        tb.accuracy, tbest.tokens, tbest.verbose, tbest.accuracy,
+        100 * (tbest.tokens / tb.tokens - 1), tbest.verbose - tb.verbose,
+        100 * (tbest.accuracy - tb.accuracy), trand.tokens, trand.verbose, trand.accuracy,
+        100 * (trand.tokens / tb.tokens - 1), rb.tokens, rb.verbose, rb.accuracy, rbest.tokens,
+        rbest.verbose, rbest.accuracy, 100 * (rbest.tokens / rb.tokens - 1),
+        100 * (rbest.accuracy - rb.accuracy), sm->rev_strength);
     return CLI_OK;
 }
 
@@ -477,7 +534,7 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     if (!x) return cli_fail(CMD, "out of memory");
     vkt_error err = {0};
     int rc = exp_open(ctx, o, x, sm);
-    if (rc == CLI_OK) rc = check_heldout(&x->em, o, x->xs, x->ys, sm);  // [2]
+    if (rc == CLI_OK) rc = check_heldout(&x->em, o, x->xs, x->ys, sm); // [2]
     if (rc == CLI_OK) rc = exp_directions(o, x);
     if (rc == CLI_OK) rc = exp_sets(o, x);
     if (rc == CLI_OK) rc = exp_sweep(o, x, sm);
@@ -486,7 +543,8 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     if (rc == CLI_OK && (vkt_atomic_file_commit(&x->afs, &err) != VKT_OK ||
                          vkt_atomic_file_commit(&x->aff, &err) != VKT_OK))
         rc = cli_fail(CMD, "%s", err.msg);
-    if (rc == CLI_OK) rc = write_gguf(o, vkt_model_cfg(x->em.cm.m), &x->d, sm->best_layer, x->best_edit);
+    if (rc == CLI_OK)
+        rc = write_gguf(o, vkt_model_cfg(x->em.cm.m), &x->d, sm->best_layer, x->best_edit);
     exp_close(x);
     free(x);
     return rc;
@@ -513,15 +571,21 @@ static int write_summary(const opts *o, const summary *sm) {
     json_object_set_new(j, "reverse_strength", json_real(sm->rev_strength));
     json_object_set_new(j, "reverse_base_tokens", json_real(sm->rev_base_tokens));
     json_object_set_new(j, "reverse_tokens", json_real(sm->rev_tokens));
-    json_object_set_new(j, "reverse_tokens_change", json_real(sm->rev_tokens / sm->rev_base_tokens - 1));
-    json_object_set_new(j, "reverse_accuracy_change", json_real(sm->rev_accuracy - sm->rev_base_accuracy));
-    json_object_set_new(j, "random_tokens_change", json_real(sm->rand_tokens / sm->base_tokens - 1));
-    json_object_set_new(j, "random_accuracy_change", json_real(sm->rand_accuracy - sm->base_accuracy));
+    json_object_set_new(j, "reverse_tokens_change",
+                        json_real(sm->rev_tokens / sm->rev_base_tokens - 1));
+    json_object_set_new(j, "reverse_accuracy_change",
+                        json_real(sm->rev_accuracy - sm->rev_base_accuracy));
+    json_object_set_new(j, "random_tokens_change",
+                        json_real(sm->rand_tokens / sm->base_tokens - 1));
+    json_object_set_new(j, "random_accuracy_change",
+                        json_real(sm->rand_accuracy - sm->base_accuracy));
     json_object_set_new(j, "heldout_accuracy_concise_tags", json_real(sm->check_acc_concise));
     json_object_set_new(j, "heldout_accuracy_verbose_tags", json_real(sm->check_acc_verbose));
     json_object_set_new(j, "heldout_max_verbose_frac_gap", json_real(sm->check_max_vdev));
-    json_object_set_new(j, "heldout_verbose_frac_gap_concise_tags", json_real(sm->check_vgap_concise));
-    json_object_set_new(j, "heldout_verbose_frac_gap_verbose_tags", json_real(sm->check_vgap_verbose));
+    json_object_set_new(j, "heldout_verbose_frac_gap_concise_tags",
+                        json_real(sm->check_vgap_concise));
+    json_object_set_new(j, "heldout_verbose_frac_gap_verbose_tags",
+                        json_real(sm->check_vgap_verbose));
     json_object_set_new(j, "heldout_check_problems", json_integer(o->check_problems));
     json_object_set_new(j, "prompts", json_integer(o->prompts));
     json_object_set_new(j, "temperature", json_real(o->temperature));
@@ -546,7 +610,8 @@ int cmd_steer_efficiency(int argc, char **argv) {
     int rc = eff_opts_parse(argc, argv, &o);
     if (rc < 0) return CLI_OK;
     if (rc != CLI_OK) return rc;
-    if (mkdir(o.out, 0777) != 0 && errno != EEXIST) return cli_fail(CMD, "cannot create '%s': %s", o.out, strerror(errno));
+    if (mkdir(o.out, 0777) != 0 && errno != EEXIST)
+        return cli_fail(CMD, "cannot create '%s': %s", o.out, strerror(errno));
     vkt_ctx *ctx;
     if ((rc = cli_open_device(CMD, (int)o.device, &ctx)) != CLI_OK) return rc;
     summary sm = {0};
@@ -555,14 +620,18 @@ int cmd_steer_efficiency(int argc, char **argv) {
     vkt_ctx_destroy(ctx);
     if (rc == CLI_OK) rc = write_summary(&o, &sm);
     if (rc == CLI_OK && o.plot) {
-        char *csv = join(o.out, "sweep.csv"), *fin = join(o.out, "final.csv"), *png1 = join(o.out, "efficiency_sweep.png"),
+        char *csv = join(o.out, "sweep.csv"), *fin = join(o.out, "final.csv"),
+             *png1 = join(o.out, "efficiency_sweep.png"),
              *png2 = join(o.out, "efficiency_final.png");
         char *args[] = {csv, fin, png1, png2, NULL};
-        rc = csv && fin && png1 && png2 ? cli_run_python(CMD, "efficiency_plot.py", args) : cli_fail(CMD, "out of memory");
+        rc = csv && fin && png1 && png2 ? cli_run_python(CMD, "efficiency_plot.py", args)
+                                        : cli_fail(CMD, "out of memory");
         free(csv), free(fin), free(png1), free(png2);
     }
     if (rc == CLI_OK)
-        fprintf(stderr, "\nvkt %s: done in %.0f s; results in %s (summary.json, sweep.csv, final.csv, efficiency.gguf%s)\n",
+        fprintf(stderr,
+                "\nvkt %s: done in %.0f s; results in %s (summary.json, sweep.csv, final.csv, "
+                "efficiency.gguf%s)\n",
                 CMD, now_s() - t0, o.out, o.plot ? ", figures" : "");
     return rc;
 }

@@ -17,8 +17,8 @@ static const char *const fault_names[] = {"write", "fsync", "rename"};
 // The one piece of process state in the library: the switch is a test hook, read from the
 // environment, and counting calls across the whole process is its point.
 static struct {
-    char spec[64];  // the value the counts belong to ("" unset)
-    int kind;       // -1: none
+    char spec[64]; // the value the counts belong to ("" unset)
+    int kind;      // -1: none
     long n, seen;
 } fault = {"", -1, 0, 0};
 
@@ -26,7 +26,7 @@ static struct {
 static bool fault_hit(int kind) {
     const char *v = getenv("VKT_FAULT_INJECT");
     if (!v) v = "";
-    if (strncmp(v, fault.spec, sizeof fault.spec) != 0) {  // a new value: parse, restart counts
+    if (strncmp(v, fault.spec, sizeof fault.spec) != 0) { // a new value: parse, restart counts
         snprintf(fault.spec, sizeof fault.spec, "%s", v);
         fault.kind = -1, fault.n = 0, fault.seen = 0;
         for (int k = 0; k < 3; k++) {
@@ -119,14 +119,16 @@ void vkt_atomic_file_abort(vkt_atomic_file *af) {
 vkt_status vkt_atomic_rename(const char *from, const char *to, vkt_error *err) {
     if (fault_hit(FAULT_RENAME)) return injected(err, FAULT_RENAME, to);
     if (rename(from, to) != 0)
-        return vkt_fail(err, VKT_ERR_IO, "%s: rename from %s failed: %s", to, from, strerror(errno));
+        return vkt_fail(err, VKT_ERR_IO, "%s: rename from %s failed: %s", to, from,
+                        strerror(errno));
     return VKT_OK;
 }
 
 vkt_status vkt_atomic_sync_dir(const char *dir, vkt_error *err) {
     if (fault_hit(FAULT_FSYNC)) return injected(err, FAULT_FSYNC, dir);
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return vkt_fail(err, VKT_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
+    if (fd < 0)
+        return vkt_fail(err, VKT_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
     int rc = fsync(fd), e = errno;
     close(fd);
     if (rc != 0 && e != EINVAL)
@@ -140,7 +142,8 @@ static vkt_status sync_parent(const char *path, vkt_error *err) {
     if (!dir) return vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory", path);
     char *slash = strrchr(dir, '/');
     const char *d = ".";
-    if (slash == dir) d = "/";
+    if (slash == dir)
+        d = "/";
     else if (slash) {
         *slash = 0;
         d = dir;
@@ -155,7 +158,8 @@ vkt_status vkt_atomic_file_commit(vkt_atomic_file *af, vkt_error *err) {
     vkt_status s = VKT_OK;
     if (fflush(af->fp) != 0)
         s = vkt_fail(err, VKT_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
-    else if (fault_hit(FAULT_FSYNC)) s = injected(err, FAULT_FSYNC, af->path);
+    else if (fault_hit(FAULT_FSYNC))
+        s = injected(err, FAULT_FSYNC, af->path);
     else if (fsync(fileno(af->fp)) != 0)
         s = vkt_fail(err, VKT_ERR_IO, "%s: fsync failed: %s", af->path, strerror(errno));
     int rc = fclose(af->fp);
@@ -163,8 +167,10 @@ vkt_status vkt_atomic_file_commit(vkt_atomic_file *af, vkt_error *err) {
     if (s == VKT_OK && rc != 0)
         s = vkt_fail(err, VKT_ERR_IO, "%s: close failed: %s", af->path, strerror(errno));
     if (s == VKT_OK) s = vkt_atomic_rename(af->tmp_path, af->path, err);
-    if (s != VKT_OK) unlink(af->tmp_path);
-    else s = sync_parent(af->path, err);
+    if (s != VKT_OK)
+        unlink(af->tmp_path);
+    else
+        s = sync_parent(af->path, err);
     af_free(af);
     return s;
 }
@@ -176,10 +182,11 @@ vkt_status vkt_atomic_copy_file(const char *from, const char *to, vkt_error *err
     vkt_status s = vkt_atomic_file_open(&af, to, err);
     char buf[1 << 16];
     size_t got;
-    while (s == VKT_OK && (got = fread(buf, 1, sizeof buf, f)) > 0) s = vkt_atomic_file_write(&af, buf, got, err);
+    while (s == VKT_OK && (got = fread(buf, 1, sizeof buf, f)) > 0)
+        s = vkt_atomic_file_write(&af, buf, got, err);
     if (s == VKT_OK && ferror(f)) s = vkt_fail(err, VKT_ERR_IO, "%s: read error", from);
     fclose(f);
     if (s == VKT_OK) return vkt_atomic_file_commit(&af, err);
-    vkt_atomic_file_abort(&af);  // safe after a failed open too
+    vkt_atomic_file_abort(&af); // safe after a failed open too
     return s;
 }

@@ -17,9 +17,9 @@
 #include "status.h"
 
 typedef struct vkt_atomic_file {
-    FILE *fp;        // the temporary file while open, NULL after commit/abort
-    char *path;      // final name
-    char *tmp_path;  // "<path>.tmp.XXXXXX"
+    FILE *fp;       // the temporary file while open, NULL after commit/abort
+    char *path;     // final name
+    char *tmp_path; // "<path>.tmp.XXXXXX"
 } vkt_atomic_file;
 
 // Creates the temporary file beside path.

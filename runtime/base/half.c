@@ -19,19 +19,17 @@ const char *vkt_dtype16_name(vkt_dtype16 dt) {
     return dt == VKT_BF16 ? "bf16" : dt == VKT_F16 ? "f16" : "?";
 }
 
-float vkt_bf16_to_f32(uint16_t b) {
-    return float_of((uint32_t)b << 16);
-}
+float vkt_bf16_to_f32(uint16_t b) { return float_of((uint32_t)b << 16); }
 
 float vkt_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
     if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (mant << 13);  // inf or NaN (payload kept)
+        bits = sign | 0x7f800000u | (mant << 13); // inf or NaN (payload kept)
     } else if (exp != 0) {
-        bits = sign | ((exp + 112) << 23) | (mant << 13);  // rebias 15 -> 127
+        bits = sign | ((exp + 112) << 23) | (mant << 13); // rebias 15 -> 127
     } else if (mant == 0) {
-        bits = sign;  // signed zero
+        bits = sign; // signed zero
     } else {
         // subnormal: value = mant * 2^-24; normalise into a float
         int e = -1;

@@ -31,14 +31,18 @@ vkt_status vkt_json_file_read(const char *path, int want_object, json_t **out, v
 vkt_status vkt_json_file_write(const char *path, const json_t *value, vkt_error *err) {
     if (!value) return vkt_fail(err, VKT_ERR_ARG, "%s: nothing to write", path);
     char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-    if (!text) return vkt_fail(err, VKT_ERR_FORMAT, "%s: value cannot be encoded as JSON (NaN or infinity?)", path);
+    if (!text)
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: value cannot be encoded as JSON (NaN or infinity?)", path);
     vkt_atomic_file af;
     vkt_status s = vkt_atomic_file_open(&af, path, err);
     if (s == VKT_OK) {
         s = vkt_atomic_file_write(&af, text, strlen(text), err);
         if (s == VKT_OK) s = vkt_atomic_file_write(&af, "\n", 1, err);
-        if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
-        else vkt_atomic_file_abort(&af);
+        if (s == VKT_OK)
+            s = vkt_atomic_file_commit(&af, err);
+        else
+            vkt_atomic_file_abort(&af);
     }
     free(text);
     return s;

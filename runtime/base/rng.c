@@ -29,9 +29,7 @@ uint64_t vkt_rng_u64(vkt_rng *r) {
     return result;
 }
 
-double vkt_rng_uniform(vkt_rng *r) {
-    return (double)(vkt_rng_u64(r) >> 11) * 0x1.0p-53;
-}
+double vkt_rng_uniform(vkt_rng *r) { return (double)(vkt_rng_u64(r) >> 11) * 0x1.0p-53; }
 
 uint64_t vkt_rng_below(vkt_rng *r, uint64_t n) {
     if (n == 0) return 0;

@@ -9,13 +9,13 @@
 
 typedef enum vkt_status {
     VKT_OK = 0,
-    VKT_ERR_ARG,          // bad argument: shape, flag, size, option
-    VKT_ERR_VULKAN,       // a Vulkan call failed (message has the VkResult as text)
-    VKT_ERR_NOMEM,        // host or device allocation failed
-    VKT_ERR_IO,           // file could not be read or written
-    VKT_ERR_FORMAT,       // a file or string is malformed
-    VKT_ERR_UNSUPPORTED,  // the device or build lacks what was asked for
-    VKT_ERR_INTERRUPTED,  // stopped by the user (SIGINT)
+    VKT_ERR_ARG,         // bad argument: shape, flag, size, option
+    VKT_ERR_VULKAN,      // a Vulkan call failed (message has the VkResult as text)
+    VKT_ERR_NOMEM,       // host or device allocation failed
+    VKT_ERR_IO,          // file could not be read or written
+    VKT_ERR_FORMAT,      // a file or string is malformed
+    VKT_ERR_UNSUPPORTED, // the device or build lacks what was asked for
+    VKT_ERR_INTERRUPTED, // stopped by the user (SIGINT)
 } vkt_status;
 
 #define VKT_ERROR_MAX 1024
@@ -38,10 +38,10 @@ vkt_status vkt_fail_wrap(vkt_error *err, const char *fmt, ...)
 void vkt_error_clear(vkt_error *err);
 const char *vkt_status_name(vkt_status s);
 
-#define VKT_TRY(expr)                              \
-    do {                                           \
-        vkt_status vkt_try_s_ = (expr);            \
-        if (vkt_try_s_ != VKT_OK) return vkt_try_s_; \
+#define VKT_TRY(expr)                                                                              \
+    do {                                                                                           \
+        vkt_status vkt_try_s_ = (expr);                                                            \
+        if (vkt_try_s_ != VKT_OK) return vkt_try_s_;                                               \
     } while (0)
 
 #endif

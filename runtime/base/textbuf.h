@@ -9,7 +9,7 @@
 typedef struct vkt_textbuf {
     char *buf;
     size_t cap;
-    size_t len;  // length the full text needs (may exceed cap - 1)
+    size_t len; // length the full text needs (may exceed cap - 1)
 } vkt_textbuf;
 
 vkt_textbuf vkt_textbuf_make(char *buf, size_t cap);

@@ -18,11 +18,21 @@
 #define OLD_PREFIX ".ckpt-old-"
 
 // Files a checkpoint may hold; the top-level copy is made of these and nothing else.
-static const char *const ckpt_files[] = {
-    "config.json",    "model.safetensors",     "optimizer.safetensors",   "trainer_state.json",
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
-    "rl_state.json",  "run_options.json",      "adapter_config.json",     "adapter_model.safetensors",
-    "adapter_optimizer.safetensors", "lora_base.json", VKT_CKPT_MANIFEST};
+static const char *const ckpt_files[] = {"config.json",
+                                         "model.safetensors",
+                                         "optimizer.safetensors",
+                                         "trainer_state.json",
+                                         "tokenizer.json",
+                                         "tokenizer_config.json",
+                                         "special_tokens_map.json",
+                                         "generation_config.json",
+                                         "rl_state.json",
+                                         "run_options.json",
+                                         "adapter_config.json",
+                                         "adapter_model.safetensors",
+                                         "adapter_optimizer.safetensors",
+                                         "lora_base.json",
+                                         VKT_CKPT_MANIFEST};
 #define N_CKPT_FILES (sizeof ckpt_files / sizeof ckpt_files[0])
 
 static bool is_dir(const char *path) {
@@ -141,7 +151,7 @@ static vkt_status publish_file(const char *dir, const char *gen, const char *nam
     close(fd);
     unlink(tmp);
     if (link(from, tmp) != 0) {
-        return vkt_atomic_copy_file(from, to, err);  // no hard links here
+        return vkt_atomic_copy_file(from, to, err); // no hard links here
     }
     vkt_status s = vkt_atomic_rename(tmp, to, err);
     if (s != VKT_OK) unlink(tmp);

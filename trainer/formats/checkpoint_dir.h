@@ -59,9 +59,9 @@ vkt_status vkt_ckpt_manifest_verify(const char *gen_dir, int64_t *step, vkt_erro
 
 // One save in progress: files go into tmp, then vkt_ckpt_commit or vkt_ckpt_abort.
 typedef struct vkt_ckpt_tx {
-    char dir[4096];  // the run directory
-    char tmp[4096];  // DIR/.ckpt-tmp-XXXXXX
-    vkt_rundir_kind kind;  // recorded in the manifest: TRAIN (vkt_ckpt_begin's) or SELFPLAY
+    char dir[4096];       // the run directory
+    char tmp[4096];       // DIR/.ckpt-tmp-XXXXXX
+    vkt_rundir_kind kind; // recorded in the manifest: TRAIN (vkt_ckpt_begin's) or SELFPLAY
 } vkt_ckpt_tx;
 
 // Creates DIR (and parents) if needed and an empty temporary directory in it.
@@ -83,7 +83,7 @@ vkt_status vkt_ckpt_publish_top(const char *dir, const char *gen, vkt_error *err
 // caller should tell the user: a damaged newer checkpoint skipped, or an unverified old one.
 typedef struct vkt_ckpt_found {
     char path[4096];
-    int64_t step;     // the manifest's step (legacy: -1, the state file says)
+    int64_t step; // the manifest's step (legacy: -1, the state file says)
     bool legacy;
     char note[2048];
 } vkt_ckpt_found;

@@ -57,7 +57,7 @@ static vkt_status collect(const char *root, const char *prefix, char ***v, int *
                           vkt_error *err) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s%s%s", root, prefix[0] ? "/" : "", prefix);
-    if (prefix[0]) dir[strlen(dir) - 1] = 0;  // prefix ends with '/'
+    if (prefix[0]) dir[strlen(dir) - 1] = 0; // prefix ends with '/'
     DIR *d = opendir(dir);
     if (!d) return vkt_fail(err, VKT_ERR_IO, "%s: %s", dir, strerror(errno));
     vkt_status s = VKT_OK;
@@ -69,8 +69,8 @@ static vkt_status collect(const char *root, const char *prefix, char ***v, int *
         struct stat st;
         if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
             if (prefix[0]) {
-                s = vkt_fail(err, VKT_ERR_FORMAT,
-                             "%s: a checkpoint holds one level of directories", full);
+                s = vkt_fail(err, VKT_ERR_FORMAT, "%s: a checkpoint holds one level of directories",
+                             full);
                 break;
             }
             strcat(rel, "/");
@@ -226,7 +226,7 @@ vkt_rundir_kind vkt_ckpt_manifest_kind(const char *path) {
     const char *fmt = json_string_value(json_object_get(j, "format"));
     const char *kind = json_string_value(json_object_get(j, "kind"));
     vkt_rundir_kind k = VKT_RUNDIR_NONE;
-    if (fmt && !strcmp(fmt, "vkt checkpoint"))  // no "kind": a vkt train checkpoint of an older vkt
+    if (fmt && !strcmp(fmt, "vkt checkpoint")) // no "kind": a vkt train checkpoint of an older vkt
         k = kind && !strcmp(kind, "selfplay") ? VKT_RUNDIR_SELFPLAY : VKT_RUNDIR_TRAIN;
     json_decref(j);
     return k;

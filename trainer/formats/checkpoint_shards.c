@@ -50,7 +50,8 @@ static bool exists(const char *path) {
 // Adds every tensor of file f to the table (the table has room: counted by the caller).
 static void add_file(vkt_ckpt *h, int f) {
     const vkt_safetensors *st = &h->files[f];
-    for (int i = 0; i < st->n_tensors; i++) h->e[h->n++] = (entry){st->tensors[i].name, f, &st->tensors[i]};
+    for (int i = 0; i < st->n_tensors; i++)
+        h->e[h->n++] = (entry){st->tensors[i].name, f, &st->tensors[i]};
 }
 
 static vkt_status open_single(vkt_ckpt *h, vkt_error *err) {
@@ -70,17 +71,21 @@ static bool safe_shard_name(const char *s) {
 }
 
 // The shard names of weight_map, each once, in first-seen order (borrowed from the JSON).
-static vkt_status shard_names(const char *path, json_t *map, const char ***names, int *n, vkt_error *err) {
+static vkt_status shard_names(const char *path, json_t *map, const char ***names, int *n,
+                              vkt_error *err) {
     *names = calloc(json_object_size(map) + 1, sizeof **names);
     if (!*names) return vkt_fail(err, VKT_ERR_NOMEM, "%s", path);
     const char *key;
     json_t *v;
     json_object_foreach(map, key, v) {
         const char *s = json_string_value(v);
-        if (!s) return vkt_fail(err, VKT_ERR_FORMAT, "%s: weight_map entry of tensor '%s' is not a file name", path, key);
+        if (!s)
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "%s: weight_map entry of tensor '%s' is not a file name", path, key);
         if (!safe_shard_name(s))
             return vkt_fail(err, VKT_ERR_FORMAT,
-                            "%s: tensor '%s' maps to shard \"%s\": a shard is a file name in the model directory "
+                            "%s: tensor '%s' maps to shard \"%s\": a shard is a file name in the "
+                            "model directory "
                             "(no '/' or '..')",
                             path, key, s);
         int i = 0;
@@ -99,24 +104,28 @@ static const char *first_tensor_of(json_t *map, const char *s) {
 }
 
 // Each tensor where the index says, and each shard's tensors all listed for that shard.
-static vkt_status match_index(vkt_ckpt *h, const char *dir, json_t *map, const char **names, vkt_error *err) {
+static vkt_status match_index(vkt_ckpt *h, const char *dir, json_t *map, const char **names,
+                              vkt_error *err) {
     const char *key;
     json_t *v;
     json_object_foreach(map, key, v) {
         int f = 0;
         while (strcmp(names[f], json_string_value(v))) f++;
         if (!vkt_safetensors_find(&h->files[f], key))
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' is listed in %s/%s but not in this shard",
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "%s: tensor '%s' is listed in %s/%s but not in this shard",
                             h->files[f].path, key, dir, INDEX_NAME);
     }
     for (int f = 0; f < h->n_files; f++)
         for (int i = 0; i < h->files[f].n_tensors; i++) {
-            const char *name = h->files[f].tensors[i].name, *s = json_string_value(json_object_get(map, name));
+            const char *name = h->files[f].tensors[i].name,
+                       *s = json_string_value(json_object_get(map, name));
             if (!s)
-                return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' is not listed in %s/%s", h->files[f].path,
-                                name, dir, INDEX_NAME);
+                return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' is not listed in %s/%s",
+                                h->files[f].path, name, dir, INDEX_NAME);
             if (strcmp(s, names[f]))
-                return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' is also here; %s/%s places it in %s",
+                return vkt_fail(err, VKT_ERR_FORMAT,
+                                "%s: tensor '%s' is also here; %s/%s places it in %s",
                                 h->files[f].path, name, dir, INDEX_NAME, s);
         }
     return VKT_OK;
@@ -129,7 +138,8 @@ static vkt_status open_index(vkt_ckpt *h, const char *dir, vkt_error *err) {
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     free(text);
-    if (!root) return vkt_fail(err, VKT_ERR_FORMAT, "%s:%d:%d: %s", h->path, je.line, je.column, je.text);
+    if (!root)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s:%d:%d: %s", h->path, je.line, je.column, je.text);
     json_t *map = json_object_get(root, "weight_map");
     const char **names = NULL;
     int n = 0;
@@ -145,11 +155,14 @@ static vkt_status open_index(vkt_ckpt *h, const char *dir, vkt_error *err) {
         snprintf(p, sizeof p, "%s/%s", dir, names[f]);
         s = vkt_safetensors_open(&h->files[f], p, err);
         if (s != VKT_OK)
-            vkt_fail_wrap(err, "%s: shard %s (holding tensor '%s')", h->path, names[f], first_tensor_of(map, names[f]));
-        else h->n_files++, total += (size_t)h->files[f].n_tensors;
+            vkt_fail_wrap(err, "%s: shard %s (holding tensor '%s')", h->path, names[f],
+                          first_tensor_of(map, names[f]));
+        else
+            h->n_files++, total += (size_t)h->files[f].n_tensors;
     }
     if (s == VKT_OK) s = match_index(h, dir, map, names, err);
-    if (s == VKT_OK && !(h->e = calloc(total + 1, sizeof *h->e))) s = vkt_fail(err, VKT_ERR_NOMEM, "%s", h->path);
+    if (s == VKT_OK && !(h->e = calloc(total + 1, sizeof *h->e)))
+        s = vkt_fail(err, VKT_ERR_NOMEM, "%s", h->path);
     for (int f = 0; f < h->n_files && s == VKT_OK; f++) add_file(h, f);
     free(names);
     json_decref(root);
@@ -166,10 +179,11 @@ vkt_status vkt_checkpoint_open(const char *dir, vkt_ckpt **out, vkt_error *err) 
         s = open_single(h, err);
     } else {
         snprintf(h->path, sizeof h->path, "%s/%s", dir, INDEX_NAME);
-        if (exists(h->path)) s = open_index(h, dir, err);
+        if (exists(h->path))
+            s = open_index(h, dir, err);
         else
-            s = vkt_fail(err, VKT_ERR_IO, "%s/model.safetensors: cannot open: %s (and no %s)", dir, strerror(ENOENT),
-                         INDEX_NAME);
+            s = vkt_fail(err, VKT_ERR_IO, "%s/model.safetensors: cannot open: %s (and no %s)", dir,
+                         strerror(ENOENT), INDEX_NAME);
     }
     if (s != VKT_OK) {
         vkt_checkpoint_close(h);
@@ -185,19 +199,27 @@ int vkt_checkpoint_count(const vkt_ckpt *h) { return h->n; }
 const char *vkt_checkpoint_name(const vkt_ckpt *h, int i) { return h->e[i].name; }
 bool vkt_checkpoint_has(const vkt_ckpt *h, const char *name) { return lookup(h, name) != NULL; }
 
-vkt_status vkt_checkpoint_tensor(const vkt_ckpt *h, const char *name, vkt_ckpt_tensor *out, vkt_error *err) {
+vkt_status vkt_checkpoint_tensor(const vkt_ckpt *h, const char *name, vkt_ckpt_tensor *out,
+                                 vkt_error *err) {
     const entry *e = lookup(h, name);
     if (!e) return vkt_fail(err, VKT_ERR_FORMAT, "%s: missing tensor '%s'", h->path, name);
     const vkt_safetensors *st = &h->files[e->file];
-    *out = (vkt_ckpt_tensor){e->name, st->path, e->t->dtype, e->t->ndim, e->t->shape, e->t->numel,
-                             vkt_safetensors_bytes(st, e->t), e->t->end - e->t->begin};
+    *out = (vkt_ckpt_tensor){e->name,
+                             st->path,
+                             e->t->dtype,
+                             e->t->ndim,
+                             e->t->shape,
+                             e->t->numel,
+                             vkt_safetensors_bytes(st, e->t),
+                             e->t->end - e->t->begin};
     return VKT_OK;
 }
 
 vkt_status vkt_ckpt_tensor_check_dtype(const vkt_ckpt_tensor *t, vkt_error *err) {
     if (t->dtype == VKT_ST_F32 || t->dtype == VKT_ST_F16 || t->dtype == VKT_ST_BF16) return VKT_OK;
-    return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: tensor '%s' has dtype %s (vkt reads F32, F16 and BF16)", t->file,
-                    t->name, vkt_st_dtype_name(t->dtype));
+    return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                    "%s: tensor '%s' has dtype %s (vkt reads F32, F16 and BF16)", t->file, t->name,
+                    vkt_st_dtype_name(t->dtype));
 }
 
 static float value_at(const vkt_ckpt_tensor *t, int64_t i) {

@@ -20,12 +20,12 @@ typedef struct vkt_ckpt vkt_ckpt;
 // One tensor of an open checkpoint; pointers valid until vkt_checkpoint_close.
 typedef struct vkt_ckpt_tensor {
     const char *name;
-    const char *file;       // path of the file that holds it (for messages)
+    const char *file; // path of the file that holds it (for messages)
     vkt_st_dtype dtype;
     int ndim;
-    const int64_t *shape;   // ndim sizes, row-major
+    const int64_t *shape; // ndim sizes, row-major
     int64_t numel;
-    const void *bytes;      // little-endian, in the read-only mapping
+    const void *bytes; // little-endian, in the read-only mapping
     uint64_t nbytes;
 } vkt_ckpt_tensor;
 
@@ -39,7 +39,8 @@ const char *vkt_checkpoint_path(const vkt_ckpt *h);
 int vkt_checkpoint_count(const vkt_ckpt *h);
 const char *vkt_checkpoint_name(const vkt_ckpt *h, int i);
 // The tensor called name, or VKT_ERR_FORMAT "<path>: missing tensor '<name>'".
-vkt_status vkt_checkpoint_tensor(const vkt_ckpt *h, const char *name, vkt_ckpt_tensor *out, vkt_error *err);
+vkt_status vkt_checkpoint_tensor(const vkt_ckpt *h, const char *name, vkt_ckpt_tensor *out,
+                                 vkt_error *err);
 bool vkt_checkpoint_has(const vkt_ckpt *h, const char *name);
 
 // F32, F16 or BF16 (what pretrained weights come in); other dtypes are VKT_ERR_UNSUPPORTED

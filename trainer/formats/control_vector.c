@@ -51,50 +51,58 @@ vkt_status vkt_control_vector_from_gguf(vkt_control_vector *cv, const vkt_gguf *
     const char *p = g->path;
     const vkt_gguf_kv *arch = vkt_gguf_find_kv(g, "general.architecture");
     if (arch && (arch->type != VKT_GGUF_STRING || strcmp(arch->str, "controlvector") != 0))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: general.architecture is '%s', not 'controlvector'", p,
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: general.architecture is '%s', not 'controlvector'", p,
                         arch->type == VKT_GGUF_STRING ? arch->str : vkt_gguf_type_name(arch->type));
     const vkt_gguf_kv *hint = vkt_gguf_find_kv(g, "controlvector.model_hint");
     if (hint && hint->type != VKT_GGUF_STRING)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: controlvector.model_hint is a %s, not a string", p,
-                        vkt_gguf_type_name(hint->type));
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: controlvector.model_hint is a %s, not a string",
+                        p, vkt_gguf_type_name(hint->type));
     cv->layer_count = -1;
     const vkt_gguf_kv *lc = vkt_gguf_find_kv(g, "controlvector.layer_count");
     if (lc) {
         switch (lc->type) {
-        case VKT_GGUF_UINT8: case VKT_GGUF_UINT16: case VKT_GGUF_UINT32: case VKT_GGUF_UINT64:
-            cv->layer_count = lc->u > INT64_MAX ? -2 : (int64_t)lc->u;
-            break;
-        case VKT_GGUF_INT8: case VKT_GGUF_INT16: case VKT_GGUF_INT32: case VKT_GGUF_INT64:
-            cv->layer_count = lc->i < 0 ? -2 : lc->i;
-            break;
+        case VKT_GGUF_UINT8:
+        case VKT_GGUF_UINT16:
+        case VKT_GGUF_UINT32:
+        case VKT_GGUF_UINT64: cv->layer_count = lc->u > INT64_MAX ? -2 : (int64_t)lc->u; break;
+        case VKT_GGUF_INT8:
+        case VKT_GGUF_INT16:
+        case VKT_GGUF_INT32:
+        case VKT_GGUF_INT64: cv->layer_count = lc->i < 0 ? -2 : lc->i; break;
         default:
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: controlvector.layer_count is a %s, not an integer", p,
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "%s: controlvector.layer_count is a %s, not an integer", p,
                             vkt_gguf_type_name(lc->type));
         }
         if (cv->layer_count == -2)
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: controlvector.layer_count is out of range", p);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: controlvector.layer_count is out of range",
+                            p);
     }
-    if (g->n_tensors == 0) return vkt_fail(err, VKT_ERR_FORMAT, "%s: control vector has no direction tensors", p);
+    if (g->n_tensors == 0)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: control vector has no direction tensors", p);
     int n_embd = -1, max_layer = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const vkt_gguf_tensor *t = &g->tensors[i];
         int layer = direction_layer(t->name);
         if (layer < 0)
             return vkt_fail(err, VKT_ERR_FORMAT,
-                            "%s: tensor '%s' is not direction.N with 1 <= N <= %d (a control vector holds only those)",
+                            "%s: tensor '%s' is not direction.N with 1 <= N <= %d (a control "
+                            "vector holds only those)",
                             p, t->name, MAX_CV_LAYER);
         if (t->type != VKT_GGML_TYPE_F32)
-            return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: tensor '%s' has ggml type %u; control vectors must be F32 (0)",
-                            p, t->name, t->type);
+            return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                            "%s: tensor '%s' has ggml type %u; control vectors must be F32 (0)", p,
+                            t->name, t->type);
         if (t->n_dims != 1)
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has %u dims; a direction is 1-D", p, t->name,
-                            t->n_dims);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has %u dims; a direction is 1-D",
+                            p, t->name, t->n_dims);
         if (t->dims[0] == 0 || t->dims[0] > MAX_CV_EMBD)
             return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has length %llu", p, t->name,
                             (unsigned long long)t->dims[0]);
         if (n_embd >= 0 && (uint64_t)n_embd != t->dims[0])
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has length %llu, others have %d", p, t->name,
-                            (unsigned long long)t->dims[0], n_embd);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has length %llu, others have %d",
+                            p, t->name, (unsigned long long)t->dims[0], n_embd);
         n_embd = (int)t->dims[0];
         if (layer > max_layer) max_layer = layer;
     }
@@ -105,25 +113,29 @@ vkt_status vkt_control_vector_from_gguf(vkt_control_vector *cv, const vkt_gguf *
     cv->present = calloc((size_t)max_layer, 1);
     if (!cv->model_hint || !cv->data || !cv->present) {
         vkt_control_vector_free(cv);
-        return vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory for %d x %d floats", p, max_layer, n_embd);
+        return vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory for %d x %d floats", p, max_layer,
+                        n_embd);
     }
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const vkt_gguf_tensor *t = &g->tensors[i];
         int layer = direction_layer(t->name);
-        memcpy(cv->data + (size_t)(layer - 1) * (size_t)n_embd, g->data + t->offset, (size_t)n_embd * 4);
+        memcpy(cv->data + (size_t)(layer - 1) * (size_t)n_embd, g->data + t->offset,
+               (size_t)n_embd * 4);
         cv->present[layer - 1] = 1;
     }
     return VKT_OK;
 }
 
-vkt_status vkt_control_vector_check_finite(const vkt_control_vector *cv, const char *path, vkt_error *err) {
+vkt_status vkt_control_vector_check_finite(const vkt_control_vector *cv, const char *path,
+                                           vkt_error *err) {
     for (int N = 1; N <= cv->max_layer; N++) {
         const float *d = cv->data + (size_t)(N - 1) * (size_t)cv->n_embd;
         for (int j = 0; cv->present[N - 1] && j < cv->n_embd; j++)
             if (!isfinite(d[j]))
-                return vkt_fail(err, VKT_ERR_FORMAT,
-                                "%s: tensor 'direction.%d' holds a non-finite value (%g at index %d)", path, N,
-                                (double)d[j], j);
+                return vkt_fail(
+                    err, VKT_ERR_FORMAT,
+                    "%s: tensor 'direction.%d' holds a non-finite value (%g at index %d)", path, N,
+                    (double)d[j], j);
     }
     return VKT_OK;
 }
@@ -132,7 +144,8 @@ vkt_status vkt_control_vector_load(vkt_control_vector *cv, const char *path, vkt
     return vkt_control_vector_load_opt(cv, path, false, err);
 }
 
-vkt_status vkt_control_vector_load_opt(vkt_control_vector *cv, const char *path, bool allow_nonfinite, vkt_error *err) {
+vkt_status vkt_control_vector_load_opt(vkt_control_vector *cv, const char *path,
+                                       bool allow_nonfinite, vkt_error *err) {
     memset(cv, 0, sizeof *cv);
     vkt_gguf g;
     VKT_TRY(vkt_gguf_open(&g, path, err));
@@ -161,23 +174,26 @@ static int cmp_layer(const void *a, const void *b) {
     return (x->layer > y->layer) - (x->layer < y->layer);
 }
 
-vkt_status vkt_control_vector_write(const char *path, const char *model_hint,
-                                    uint32_t layer_count, int n_embd, int n, const int *layers,
-                                    const float *dirs, vkt_error *err) {
+vkt_status vkt_control_vector_write(const char *path, const char *model_hint, uint32_t layer_count,
+                                    int n_embd, int n, const int *layers, const float *dirs,
+                                    vkt_error *err) {
     if (!path) return vkt_fail(err, VKT_ERR_ARG, "control vector: no file name");
     if (n < 1 || n_embd < 1 || n_embd > MAX_CV_EMBD || !layers || !dirs)
-        return vkt_fail(err, VKT_ERR_ARG, "%s: need n >= 1 directions of length 1..%d (got n=%d, n_embd=%d)",
-                        path, MAX_CV_EMBD, n, n_embd);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: need n >= 1 directions of length 1..%d (got n=%d, n_embd=%d)", path,
+                        MAX_CV_EMBD, n, n_embd);
     layer_ix *ord = malloc((size_t)n * sizeof *ord);
     if (!ord) return vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory", path);
     vkt_status s = VKT_OK;
     for (int i = 0; i < n && s == VKT_OK; i++) {
         ord[i] = (layer_ix){layers[i], i};
         if (layers[i] < 1 || layers[i] > MAX_CV_LAYER)
-            s = vkt_fail(err, VKT_ERR_ARG, "%s: layer %d out of range 1..%d", path, layers[i], MAX_CV_LAYER);
+            s = vkt_fail(err, VKT_ERR_ARG, "%s: layer %d out of range 1..%d", path, layers[i],
+                         MAX_CV_LAYER);
         for (int j = 0; j < n_embd && s == VKT_OK; j++)
             if (!isfinite(dirs[(size_t)i * n_embd + j]))
-                s = vkt_fail(err, VKT_ERR_ARG, "%s: direction for layer %d has a non-finite value at %d", path,
+                s = vkt_fail(err, VKT_ERR_ARG,
+                             "%s: direction for layer %d has a non-finite value at %d", path,
                              layers[i], j);
     }
     if (s == VKT_OK) {
@@ -227,11 +243,14 @@ vkt_status vkt_control_vector_write(const char *path, const char *model_hint,
     if (s == VKT_OK) {
         s = vkt_atomic_file_write(&af, b.p, b.n, err);
         for (int i = 0; i < n && s == VKT_OK; i++) {
-            s = vkt_atomic_file_write(&af, dirs + (size_t)ord[i].index * n_embd, (size_t)n_embd * 4, err);
+            s = vkt_atomic_file_write(&af, dirs + (size_t)ord[i].index * n_embd, (size_t)n_embd * 4,
+                                      err);
             if (s == VKT_OK) s = vkt_atomic_file_pad(&af, stride - (uint64_t)n_embd * 4, err);
         }
-        if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
-        else vkt_atomic_file_abort(&af);
+        if (s == VKT_OK)
+            s = vkt_atomic_file_commit(&af, err);
+        else
+            vkt_atomic_file_abort(&af);
     }
     free(ord);
     free(b.p);

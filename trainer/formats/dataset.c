@@ -9,9 +9,12 @@
 #include "dataset.h"
 
 vkt_status vkt_data_format_parse(const char *s, vkt_data_format *out, vkt_error *err) {
-    if (!strcmp(s, "text")) *out = VKT_DATA_TEXT;
-    else if (!strcmp(s, "jsonl")) *out = VKT_DATA_JSONL;
-    else return vkt_fail(err, VKT_ERR_ARG, "data format '%s' (expected text or jsonl)", s);
+    if (!strcmp(s, "text"))
+        *out = VKT_DATA_TEXT;
+    else if (!strcmp(s, "jsonl"))
+        *out = VKT_DATA_JSONL;
+    else
+        return vkt_fail(err, VKT_ERR_ARG, "data format '%s' (expected text or jsonl)", s);
     return VKT_OK;
 }
 
@@ -56,18 +59,20 @@ unsigned vkt_dataset_text_flags(const vkt_tok *tok) {
     return vkt_tok_kind_of(tok) == VKT_TOK_HF ? VKT_TOKF_PARSE_SPECIAL : 0;
 }
 
-static vkt_status encode(vkt_tok *tok, const char *text, size_t len, unsigned flags, vkt_tokens *all,
-                         vkt_error *err) {
+static vkt_status encode(vkt_tok *tok, const char *text, size_t len, unsigned flags,
+                         vkt_tokens *all, vkt_error *err) {
     VKT_TRY(reserve(all, len, err));
     return vkt_tok_encode(tok, text, len, flags, all, err);
 }
 
-static vkt_status load_jsonl(const char *path, const char *buf, size_t len, vkt_tok *tok, vkt_tokens *all,
-                             vkt_dataset *d, vkt_error *err) {
+static vkt_status load_jsonl(const char *path, const char *buf, size_t len, vkt_tok *tok,
+                             vkt_tokens *all, vkt_dataset *d, vkt_error *err) {
     int n_eos = 0;
     const int32_t *eos = vkt_tok_eos_ids(tok, &n_eos);
     if (n_eos < 1)
-        return vkt_fail(err, VKT_ERR_ARG, "%s: the tokenizer has no end-of-sequence token to end examples with", path);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "%s: the tokenizer has no end-of-sequence token to end examples with",
+                        path);
     const unsigned flags = vkt_dataset_text_flags(tok);
     size_t excap = 0;
     size_t line = 0;
@@ -85,20 +90,24 @@ static vkt_status load_jsonl(const char *path, const char *buf, size_t len, vkt_
         json_t *p = json_object_get(o, "prompt"), *c = json_object_get(o, "completion");
         if (!json_is_string(p) || !json_is_string(c)) {
             json_decref(o);
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s:%zu: expected {\"prompt\": string, \"completion\": string}", path,
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "%s:%zu: expected {\"prompt\": string, \"completion\": string}", path,
                             line);
         }
         vkt_status s = VKT_OK;
         if (d->n_ex == excap) {
             excap = excap ? 2 * excap : 256;
             vkt_example *e = realloc(d->ex, excap * sizeof *e);
-            if (!e) s = vkt_fail(err, VKT_ERR_NOMEM, "dataset examples");
-            else d->ex = e;
+            if (!e)
+                s = vkt_fail(err, VKT_ERR_NOMEM, "dataset examples");
+            else
+                d->ex = e;
         }
         vkt_example *e = s == VKT_OK ? &d->ex[d->n_ex] : NULL;
         if (s == VKT_OK) {
             e->start = all->n;
-            s = encode(tok, json_string_value(p), json_string_length(p), flags | VKT_TOKF_ADD_SPECIAL, all, err);
+            s = encode(tok, json_string_value(p), json_string_length(p),
+                       flags | VKT_TOKF_ADD_SPECIAL, all, err);
         }
         if (s == VKT_OK) {
             e->prompt_len = all->n - e->start;
@@ -110,12 +119,14 @@ static vkt_status load_jsonl(const char *path, const char *buf, size_t len, vkt_
         e->len = all->n - e->start;
         d->n_ex++;
     }
-    if (d->n_ex < 2) return vkt_fail(err, VKT_ERR_FORMAT, "%s: %zu examples; need at least 2 (train and validation)", path, d->n_ex);
+    if (d->n_ex < 2)
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: %zu examples; need at least 2 (train and validation)", path, d->n_ex);
     return VKT_OK;
 }
 
-vkt_status vkt_dataset_load_tok(const char *path, vkt_data_format fmt, double val_fraction, vkt_tok *tok,
-                                vkt_dataset *d, vkt_error *err) {
+vkt_status vkt_dataset_load_tok(const char *path, vkt_data_format fmt, double val_fraction,
+                                vkt_tok *tok, vkt_dataset *d, vkt_error *err) {
     memset(d, 0, sizeof *d);
     d->format = fmt;
     d->pad = vkt_tok_pad_id(tok);
@@ -127,8 +138,10 @@ vkt_status vkt_dataset_load_tok(const char *path, vkt_data_format fmt, double va
     vkt_status s = VKT_OK;
     vkt_tokens all = {0};
     if (fmt == VKT_DATA_TEXT) {
-        if (len < 3) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: %zu bytes of text; need at least 3", path, len);
-        if (s == VKT_OK && (s = encode(tok, buf, len, vkt_dataset_text_flags(tok), &all, err)) != VKT_OK)
+        if (len < 3)
+            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: %zu bytes of text; need at least 3", path, len);
+        if (s == VKT_OK &&
+            (s = encode(tok, buf, len, vkt_dataset_text_flags(tok), &all, err)) != VKT_OK)
             vkt_fail_wrap(err, "%s", path);
         d->tokens = all.ids, d->n_tokens = all.n;
         size_t val = (size_t)((double)d->n_tokens * val_fraction);
@@ -145,16 +158,18 @@ vkt_status vkt_dataset_load_tok(const char *path, vkt_data_format fmt, double va
         // Training on the held-out examples would make the validation loss meaningless.
         if (s == VKT_OK && d->train_ex == 0)
             s = vkt_fail(err, VKT_ERR_ARG,
-                         "%s: the validation fraction %g holds out all %zu examples, leaving none to train on "
-                         "(lower --val-fraction)", path, val_fraction, d->n_ex);
+                         "%s: the validation fraction %g holds out all %zu examples, leaving none "
+                         "to train on "
+                         "(lower --val-fraction)",
+                         path, val_fraction, d->n_ex);
     }
     free(buf);
     if (s != VKT_OK) vkt_dataset_free(d);
     return s;
 }
 
-vkt_status vkt_dataset_load(const char *path, vkt_data_format fmt, double val_fraction, vkt_dataset *d,
-                            vkt_error *err) {
+vkt_status vkt_dataset_load(const char *path, vkt_data_format fmt, double val_fraction,
+                            vkt_dataset *d, vkt_error *err) {
     vkt_tok *tok;
     memset(d, 0, sizeof *d);
     VKT_TRY(vkt_tok_byte(&tok, err));
@@ -171,8 +186,8 @@ void vkt_dataset_free(vkt_dataset *d) {
 
 // One row from tokens src[0..n) (n <= T+1 used): inputs, next-token targets, weights.
 // Targets at index t < prompt_len - 1 are prompt tokens (weight 0).
-static void fill_row(const int32_t *src, size_t n, size_t prompt_len, int32_t pad, int T, int32_t *tok,
-                     int32_t *tgt, float *w) {
+static void fill_row(const int32_t *src, size_t n, size_t prompt_len, int32_t pad, int T,
+                     int32_t *tok, int32_t *tgt, float *w) {
     for (int t = 0; t < T; t++) {
         bool has = (size_t)t + 1 < n;
         tok[t] = (size_t)t < n ? src[t] : pad;
@@ -181,8 +196,8 @@ static void fill_row(const int32_t *src, size_t n, size_t prompt_len, int32_t pa
     }
 }
 
-void vkt_dataset_train_batch(const vkt_dataset *d, int B, int T, vkt_rng *rng, int32_t *tokens, int32_t *targets,
-                             float *weights) {
+void vkt_dataset_train_batch(const vkt_dataset *d, int B, int T, vkt_rng *rng, int32_t *tokens,
+                             int32_t *targets, float *weights) {
     for (int b = 0; b < B; b++) {
         int32_t *tok = tokens + (size_t)b * T, *tgt = targets + (size_t)b * T;
         float *w = weights + (size_t)b * T;
@@ -209,8 +224,8 @@ size_t vkt_dataset_val_batches(const vkt_dataset *d, int B, int T) {
     return (rows + (size_t)B - 1) / (size_t)B;
 }
 
-bool vkt_dataset_val_batch(const vkt_dataset *d, size_t index, int B, int T, int32_t *tokens, int32_t *targets,
-                           float *weights) {
+bool vkt_dataset_val_batch(const vkt_dataset *d, size_t index, int B, int T, int32_t *tokens,
+                           int32_t *targets, float *weights) {
     if (index >= vkt_dataset_val_batches(d, B, T)) return false;
     for (int b = 0; b < B; b++) {
         size_t row = index * (size_t)B + (size_t)b;
@@ -242,8 +257,8 @@ static bool example_trains(const vkt_example *e, int T) {
     return kept > need;
 }
 
-vkt_status vkt_dataset_check_context(const vkt_dataset *d, const char *path, int T, size_t *masked_train,
-                                     size_t *masked_val, vkt_error *err) {
+vkt_status vkt_dataset_check_context(const vkt_dataset *d, const char *path, int T,
+                                     size_t *masked_train, size_t *masked_val, vkt_error *err) {
     size_t mt = 0, mv = 0;
     if (masked_train) *masked_train = 0;
     if (masked_val) *masked_val = 0;
@@ -255,14 +270,18 @@ vkt_status vkt_dataset_check_context(const vkt_dataset *d, const char *path, int
     if (masked_val) *masked_val = mv;
     size_t n_val = d->n_ex - d->train_ex;
     if (d->train_ex > 0 && mt == d->train_ex)
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: every one of the %zu training examples has its prompt filling the context of %d tokens, "
-                        "so no completion token would be trained (raise --seq or shorten the prompts)",
-                        path, d->train_ex, T);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "%s: every one of the %zu training examples has its prompt filling the context of %d "
+            "tokens, "
+            "so no completion token would be trained (raise --seq or shorten the prompts)",
+            path, d->train_ex, T);
     if (n_val > 0 && mv == n_val)
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: every one of the %zu validation examples has its prompt filling the context of %d "
-                        "tokens: the validation loss would average over no token (raise --seq or shorten the prompts)",
-                        path, n_val, T);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "%s: every one of the %zu validation examples has its prompt filling the context of %d "
+            "tokens: the validation loss would average over no token (raise --seq or shorten the "
+            "prompts)",
+            path, n_val, T);
     return VKT_OK;
 }

@@ -20,8 +20,8 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "gguf.c assumes a litt
 #define MAX_ARRAY_DEPTH 8
 
 static const char *const type_names[VKT_GGUF_TYPE_COUNT] = {
-    "uint8", "int8", "uint16", "int16", "uint32", "int32", "float32",
-    "bool", "string", "array", "uint64", "int64", "float64"};
+    "uint8", "int8",   "uint16", "int16",  "uint32", "int32",  "float32",
+    "bool",  "string", "array",  "uint64", "int64",  "float64"};
 // Bytes of a scalar of each type; 0 for string and array (variable).
 static const uint8_t scalar_size[VKT_GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
 // Fewest bytes one element can take (for bounding counts by the bytes left).
@@ -35,14 +35,14 @@ const char *vkt_gguf_type_name(vkt_gguf_type t) {
 // have block layouts vkt does not need).
 static unsigned ggml_type_size(uint32_t type) {
     switch (type) {
-    case 0: return 4;   // F32
-    case 1: return 2;   // F16
-    case 24: return 1;  // I8
-    case 25: return 2;  // I16
-    case 26: return 4;  // I32
-    case 27: return 8;  // I64
-    case 28: return 8;  // F64
-    case 30: return 2;  // BF16
+    case 0: return 4;  // F32
+    case 1: return 2;  // F16
+    case 24: return 1; // I8
+    case 25: return 2; // I16
+    case 26: return 4; // I32
+    case 27: return 8; // I64
+    case 28: return 8; // F64
+    case 30: return 2; // BF16
     default: return 0;
     }
 }
@@ -55,8 +55,8 @@ typedef struct cursor {
 } cursor;
 
 static vkt_status truncated(cursor *c, const char *what) {
-    return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: truncated at byte %zu of %zu while reading %s", c->path,
-                    c->pos, c->size, what);
+    return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: truncated at byte %zu of %zu while reading %s",
+                    c->path, c->pos, c->size, what);
 }
 
 static vkt_status need(cursor *c, uint64_t n, const char *what) {
@@ -81,8 +81,10 @@ static vkt_status rd_u64(cursor *c, uint64_t *v, const char *what) {
 static vkt_status rd_str(cursor *c, const char **s, uint64_t *len, const char *what) {
     VKT_TRY(rd_u64(c, len, what));
     if (*len > c->size - c->pos)
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: %s: string length %llu at byte %zu runs past the end of the file (%zu bytes)",
-                        c->path, what, (unsigned long long)*len, c->pos - 8, c->size);
+        return vkt_fail(
+            c->err, VKT_ERR_FORMAT,
+            "%s: %s: string length %llu at byte %zu runs past the end of the file (%zu bytes)",
+            c->path, what, (unsigned long long)*len, c->pos - 8, c->size);
     *s = (const char *)c->p + c->pos;
     c->pos += *len;
     return VKT_OK;
@@ -98,23 +100,26 @@ static char *dup_n(const char *s, uint64_t n) {
 }
 
 // Skips an array body (element type, count, elements), checking every length.
-static vkt_status skip_array(cursor *c, const char *key, int depth, uint32_t *type_out, uint64_t *n_out) {
+static vkt_status skip_array(cursor *c, const char *key, int depth, uint32_t *type_out,
+                             uint64_t *n_out) {
     uint32_t t;
     uint64_t n;
     VKT_TRY(rd_u32(c, &t, "an array type"));
     VKT_TRY(rd_u64(c, &n, "an array length"));
     if (t >= VKT_GGUF_TYPE_COUNT)
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: key '%s': unknown array element type %u", c->path, key, t);
+        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: key '%s': unknown array element type %u",
+                        c->path, key, t);
     if (t == VKT_GGUF_ARRAY && depth >= MAX_ARRAY_DEPTH)
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: key '%s': arrays nested deeper than %d", c->path, key,
-                        MAX_ARRAY_DEPTH);
+        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: key '%s': arrays nested deeper than %d",
+                        c->path, key, MAX_ARRAY_DEPTH);
     if (n > (c->size - c->pos) / min_size[t])
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: key '%s': array of %llu %s runs past the end of the file",
-                        c->path, key, (unsigned long long)n, type_names[t]);
+        return vkt_fail(c->err, VKT_ERR_FORMAT,
+                        "%s: key '%s': array of %llu %s runs past the end of the file", c->path,
+                        key, (unsigned long long)n, type_names[t]);
     if (type_out) *type_out = t;
     if (n_out) *n_out = n;
     if (scalar_size[t]) {
-        c->pos += n * scalar_size[t];  // fits: checked against the bytes left above
+        c->pos += n * scalar_size[t]; // fits: checked against the bytes left above
         return VKT_OK;
     }
     for (uint64_t i = 0; i < n; i++) {
@@ -136,15 +141,18 @@ static vkt_status read_kv(cursor *c, vkt_gguf_kv *kv, uint64_t index) {
     if (memchr(s, 0, len))
         return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: key %llu contains a NUL byte", c->path,
                         (unsigned long long)index);
-    if (!(kv->key = dup_n(s, len))) return vkt_fail(c->err, VKT_ERR_NOMEM, "%s: out of memory", c->path);
+    if (!(kv->key = dup_n(s, len)))
+        return vkt_fail(c->err, VKT_ERR_NOMEM, "%s: out of memory", c->path);
     uint32_t t;
     VKT_TRY(rd_u32(c, &t, "a value type"));
     if (t >= VKT_GGUF_TYPE_COUNT)
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: key '%s': unknown value type %u", c->path, kv->key, t);
+        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: key '%s': unknown value type %u", c->path,
+                        kv->key, t);
     kv->type = (vkt_gguf_type)t;
     if (t == VKT_GGUF_STRING) {
         VKT_TRY(rd_str(c, &s, &len, kv->key));
-        if (!(kv->str = dup_n(s, len))) return vkt_fail(c->err, VKT_ERR_NOMEM, "%s: out of memory", c->path);
+        if (!(kv->str = dup_n(s, len)))
+            return vkt_fail(c->err, VKT_ERR_NOMEM, "%s: out of memory", c->path);
         kv->str_len = len;
         return VKT_OK;
     }
@@ -165,7 +173,8 @@ static vkt_status read_kv(cursor *c, vkt_gguf_kv *kv, uint64_t index) {
     memcpy(&u32, p, scalar_size[t] >= 4 ? 4 : 0);
     memcpy(&u64, p, scalar_size[t] >= 8 ? 8 : 0);
     switch (t) {
-    case VKT_GGUF_UINT8: case VKT_GGUF_BOOL: kv->u = u8; break;
+    case VKT_GGUF_UINT8:
+    case VKT_GGUF_BOOL: kv->u = u8; break;
     case VKT_GGUF_INT8: kv->i = (int8_t)u8; break;
     case VKT_GGUF_UINT16: kv->u = u16; break;
     case VKT_GGUF_INT16: kv->i = (int16_t)u16; break;
@@ -173,8 +182,18 @@ static vkt_status read_kv(cursor *c, vkt_gguf_kv *kv, uint64_t index) {
     case VKT_GGUF_INT32: kv->i = (int32_t)u32; break;
     case VKT_GGUF_UINT64: kv->u = u64; break;
     case VKT_GGUF_INT64: kv->i = (int64_t)u64; break;
-    case VKT_GGUF_FLOAT32: { float f; memcpy(&f, &u32, 4); kv->f = f; break; }
-    case VKT_GGUF_FLOAT64: { double d; memcpy(&d, &u64, 8); kv->f = d; break; }
+    case VKT_GGUF_FLOAT32: {
+        float f;
+        memcpy(&f, &u32, 4);
+        kv->f = f;
+        break;
+    }
+    case VKT_GGUF_FLOAT64: {
+        double d;
+        memcpy(&d, &u64, 8);
+        kv->f = d;
+        break;
+    }
     default: break;
     }
     return VKT_OK;
@@ -185,22 +204,25 @@ static vkt_status read_tensor_info(cursor *c, vkt_gguf_tensor *t, uint64_t index
     uint64_t len;
     VKT_TRY(rd_str(c, &s, &len, "a tensor name"));
     if (memchr(s, 0, len))
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor %llu: name contains a NUL byte", c->path,
-                        (unsigned long long)index);
-    if (!(t->name = dup_n(s, len))) return vkt_fail(c->err, VKT_ERR_NOMEM, "%s: out of memory", c->path);
+        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor %llu: name contains a NUL byte",
+                        c->path, (unsigned long long)index);
+    if (!(t->name = dup_n(s, len)))
+        return vkt_fail(c->err, VKT_ERR_NOMEM, "%s: out of memory", c->path);
     VKT_TRY(rd_u32(c, &t->n_dims, "a tensor's n_dims"));
     if (t->n_dims > VKT_GGUF_MAX_DIMS)
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor '%s': n_dims %u > %d", c->path, t->name, t->n_dims,
-                        VKT_GGUF_MAX_DIMS);
+        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor '%s': n_dims %u > %d", c->path, t->name,
+                        t->n_dims, VKT_GGUF_MAX_DIMS);
     for (uint32_t d = 0; d < t->n_dims; d++) VKT_TRY(rd_u64(c, &t->dims[d], "a tensor's dims"));
     VKT_TRY(rd_u32(c, &t->type, "a tensor's type"));
     VKT_TRY(rd_u64(c, &t->offset, "a tensor's offset"));
     if (t->type >= 64)
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor '%s': unknown ggml type %u", c->path, t->name, t->type);
+        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor '%s': unknown ggml type %u", c->path,
+                        t->name, t->type);
     uint64_t numel = 1;
     for (uint32_t d = 0; d < t->n_dims; d++) {
         if (t->dims[d] != 0 && numel > (UINT64_C(1) << 60) / t->dims[d])
-            return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor '%s': absurd element count", c->path, t->name);
+            return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor '%s': absurd element count",
+                            c->path, t->name);
         numel *= t->dims[d];
     }
     t->nbytes = numel * ggml_type_size(t->type);
@@ -226,7 +248,8 @@ static const char *find_duplicate(const void *base, size_t stride, uint64_t n) {
 }
 
 static int cmp_tensor_offset(const void *a, const void *b) {
-    const vkt_gguf_tensor *x = *(const vkt_gguf_tensor *const *)a, *y = *(const vkt_gguf_tensor *const *)b;
+    const vkt_gguf_tensor *x = *(const vkt_gguf_tensor *const *)a,
+                          *y = *(const vkt_gguf_tensor *const *)b;
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
@@ -241,24 +264,26 @@ static vkt_status parse(vkt_gguf *g, cursor *c) {
     c->pos = 4;
     VKT_TRY(rd_u32(c, &g->version, "the version"));
     if (g->version == 0x02000000u || g->version == 0x03000000u)
-        return vkt_fail(c->err, VKT_ERR_UNSUPPORTED, "%s: big-endian GGUF files are not supported", p);
+        return vkt_fail(c->err, VKT_ERR_UNSUPPORTED, "%s: big-endian GGUF files are not supported",
+                        p);
     if (g->version != 2 && g->version != 3)
-        return vkt_fail(c->err, VKT_ERR_UNSUPPORTED, "%s: unsupported GGUF version %u (vkt reads 2 and 3)", p,
-                        g->version);
+        return vkt_fail(c->err, VKT_ERR_UNSUPPORTED,
+                        "%s: unsupported GGUF version %u (vkt reads 2 and 3)", p, g->version);
     uint64_t nt, nkv;
     VKT_TRY(rd_u64(c, &nt, "the tensor count"));
     VKT_TRY(rd_u64(c, &nkv, "the KV count"));
     if (nt > VKT_GGUF_MAX_COUNT || nt > (c->size - c->pos) / 24)
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor count %llu is absurd for a %zu-byte file", p,
+        return vkt_fail(c->err, VKT_ERR_FORMAT,
+                        "%s: tensor count %llu is absurd for a %zu-byte file", p,
                         (unsigned long long)nt, c->size);
     if (nkv > VKT_GGUF_MAX_COUNT || nkv > (c->size - c->pos) / 13)
-        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: KV count %llu is absurd for a %zu-byte file", p,
-                        (unsigned long long)nkv, c->size);
+        return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: KV count %llu is absurd for a %zu-byte file",
+                        p, (unsigned long long)nkv, c->size);
     g->kv = calloc(nkv ? nkv : 1, sizeof *g->kv);
     g->tensors = calloc(nt ? nt : 1, sizeof *g->tensors);
     if (!g->kv || !g->tensors) return vkt_fail(c->err, VKT_ERR_NOMEM, "%s: out of memory", p);
     for (uint64_t i = 0; i < nkv; i++) {
-        g->n_kv = i + 1;  // so close() frees a half-read entry
+        g->n_kv = i + 1; // so close() frees a half-read entry
         VKT_TRY(read_kv(c, &g->kv[i], i));
     }
     const char *dup = find_duplicate(g->kv, sizeof *g->kv, g->n_kv);
@@ -266,8 +291,10 @@ static vkt_status parse(vkt_gguf *g, cursor *c) {
     g->alignment = VKT_GGUF_DEFAULT_ALIGNMENT;
     const vkt_gguf_kv *al = vkt_gguf_find_kv(g, "general.alignment");
     if (al) {
-        if (al->type != VKT_GGUF_UINT32 || al->u == 0 || (al->u & (al->u - 1)) || al->u > (1u << 20))
-            return vkt_fail(c->err, VKT_ERR_FORMAT, "%s: general.alignment must be a uint32 power of two", p);
+        if (al->type != VKT_GGUF_UINT32 || al->u == 0 || (al->u & (al->u - 1)) ||
+            al->u > (1u << 20))
+            return vkt_fail(c->err, VKT_ERR_FORMAT,
+                            "%s: general.alignment must be a uint32 power of two", p);
         g->alignment = (uint32_t)al->u;
     }
     for (uint64_t i = 0; i < nt; i++) {
@@ -290,19 +317,23 @@ static vkt_status parse(vkt_gguf *g, cursor *c) {
     for (uint64_t i = 0; i < nt; i++) byoff[i] = &g->tensors[i];
     qsort(byoff, nt, sizeof *byoff, cmp_tensor_offset);
     vkt_status s = VKT_OK;
-    uint64_t end = 0;  // end of the previous tensor (of known size), padded
+    uint64_t end = 0; // end of the previous tensor (of known size), padded
     const char *prev = NULL;
     for (uint64_t i = 0; i < nt && s == VKT_OK; i++) {
         const vkt_gguf_tensor *t = byoff[i];
         if (t->offset % g->alignment)
-            s = vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor '%s': offset %llu is not a multiple of the alignment %u",
-                         p, t->name, (unsigned long long)t->offset, g->alignment);
-        else if (t->offset < end)
-            s = vkt_fail(c->err, VKT_ERR_FORMAT, "%s: tensor '%s' (offset %llu) overlaps tensor '%s'", p, t->name,
-                         (unsigned long long)t->offset, prev);
-        else if (t->offset > g->data_size || align_up(t->nbytes, g->alignment) > g->data_size - t->offset)
             s = vkt_fail(c->err, VKT_ERR_FORMAT,
-                         "%s: tensor '%s': bytes %llu..%llu (padded) run past the end of the data section (%llu bytes): truncated?",
+                         "%s: tensor '%s': offset %llu is not a multiple of the alignment %u", p,
+                         t->name, (unsigned long long)t->offset, g->alignment);
+        else if (t->offset < end)
+            s = vkt_fail(c->err, VKT_ERR_FORMAT,
+                         "%s: tensor '%s' (offset %llu) overlaps tensor '%s'", p, t->name,
+                         (unsigned long long)t->offset, prev);
+        else if (t->offset > g->data_size ||
+                 align_up(t->nbytes, g->alignment) > g->data_size - t->offset)
+            s = vkt_fail(c->err, VKT_ERR_FORMAT,
+                         "%s: tensor '%s': bytes %llu..%llu (padded) run past the end of the data "
+                         "section (%llu bytes): truncated?",
                          p, t->name, (unsigned long long)t->offset,
                          (unsigned long long)(t->offset + align_up(t->nbytes, g->alignment)),
                          (unsigned long long)g->data_size);
@@ -337,7 +368,8 @@ static vkt_status parse_image(vkt_gguf *g, const void *buf, size_t size, vkt_err
 vkt_status vkt_gguf_parse_memory(vkt_gguf *g, const void *buf, size_t size, const char *name,
                                  vkt_error *err) {
     memset(g, 0, sizeof *g);
-    if (!(g->path = strdup(name ? name : "<memory>"))) return vkt_fail(err, VKT_ERR_NOMEM, "out of memory");
+    if (!(g->path = strdup(name ? name : "<memory>")))
+        return vkt_fail(err, VKT_ERR_NOMEM, "out of memory");
     if (!buf) size = 0;
     return parse_image(g, buf ? buf : "", size, err);
 }

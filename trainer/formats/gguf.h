@@ -25,10 +25,20 @@
 #include "status.h"
 
 typedef enum vkt_gguf_type {
-    VKT_GGUF_UINT8 = 0, VKT_GGUF_INT8 = 1, VKT_GGUF_UINT16 = 2, VKT_GGUF_INT16 = 3,
-    VKT_GGUF_UINT32 = 4, VKT_GGUF_INT32 = 5, VKT_GGUF_FLOAT32 = 6, VKT_GGUF_BOOL = 7,
-    VKT_GGUF_STRING = 8, VKT_GGUF_ARRAY = 9, VKT_GGUF_UINT64 = 10, VKT_GGUF_INT64 = 11,
-    VKT_GGUF_FLOAT64 = 12, VKT_GGUF_TYPE_COUNT
+    VKT_GGUF_UINT8 = 0,
+    VKT_GGUF_INT8 = 1,
+    VKT_GGUF_UINT16 = 2,
+    VKT_GGUF_INT16 = 3,
+    VKT_GGUF_UINT32 = 4,
+    VKT_GGUF_INT32 = 5,
+    VKT_GGUF_FLOAT32 = 6,
+    VKT_GGUF_BOOL = 7,
+    VKT_GGUF_STRING = 8,
+    VKT_GGUF_ARRAY = 9,
+    VKT_GGUF_UINT64 = 10,
+    VKT_GGUF_INT64 = 11,
+    VKT_GGUF_FLOAT64 = 12,
+    VKT_GGUF_TYPE_COUNT
 } vkt_gguf_type;
 
 #define VKT_GGML_TYPE_F32 0
@@ -40,22 +50,22 @@ typedef struct vkt_gguf_kv {
     char *key;
     vkt_gguf_type type;
     // scalars: the value in the widest type of its kind
-    uint64_t u;        // UINT*, BOOL
-    int64_t i;         // INT*
-    double f;          // FLOAT*
-    char *str;         // STRING (NUL-terminated; str_len bytes, may hold NULs)
+    uint64_t u; // UINT*, BOOL
+    int64_t i;  // INT*
+    double f;   // FLOAT*
+    char *str;  // STRING (NUL-terminated; str_len bytes, may hold NULs)
     uint64_t str_len;
-    vkt_gguf_type arr_type;  // ARRAY: element type and count (contents skipped)
+    vkt_gguf_type arr_type; // ARRAY: element type and count (contents skipped)
     uint64_t arr_n;
 } vkt_gguf_kv;
 
 typedef struct vkt_gguf_tensor {
     char *name;
     uint32_t n_dims;
-    uint64_t dims[VKT_GGUF_MAX_DIMS];  // dims[0] fastest
-    uint32_t type;                     // ggml type; 0 = F32
-    uint64_t offset;                   // in the data section
-    uint64_t nbytes;                   // 0 when the type's size is not known to vkt
+    uint64_t dims[VKT_GGUF_MAX_DIMS]; // dims[0] fastest
+    uint32_t type;                    // ggml type; 0 = F32
+    uint64_t offset;                  // in the data section
+    uint64_t nbytes;                  // 0 when the type's size is not known to vkt
 } vkt_gguf_tensor;
 
 typedef struct vkt_gguf {
@@ -65,9 +75,9 @@ typedef struct vkt_gguf {
     uint64_t n_kv, n_tensors;
     vkt_gguf_kv *kv;
     vkt_gguf_tensor *tensors;
-    const uint8_t *data;      // data section
+    const uint8_t *data; // data section
     uint64_t data_size;
-    void *map;                // mmap of the file (NULL for parse_memory)
+    void *map; // mmap of the file (NULL for parse_memory)
     size_t map_size;
 } vkt_gguf;
 
@@ -92,18 +102,20 @@ const char *vkt_gguf_type_name(vkt_gguf_type t);
 // block N, all of one length. Other tensors are refused, as llama.cpp does.
 
 typedef struct vkt_control_vector {
-    char *model_hint;      // "" when absent
-    int64_t layer_count;   // controlvector.layer_count, -1 when absent
-    int n_embd;            // length of every direction
-    int max_layer;         // largest N present
-    float *data;           // (max_layer, n_embd): row N-1 = direction.N, zeros when absent
-    uint8_t *present;      // (max_layer): 1 where direction.N is in the file
+    char *model_hint;    // "" when absent
+    int64_t layer_count; // controlvector.layer_count, -1 when absent
+    int n_embd;          // length of every direction
+    int max_layer;       // largest N present
+    float *data;         // (max_layer, n_embd): row N-1 = direction.N, zeros when absent
+    uint8_t *present;    // (max_layer): 1 where direction.N is in the file
 } vkt_control_vector;
 
 // A direction holding NaN or inf is refused (naming file, tensor and index) unless allow_nonfinite.
 vkt_status vkt_control_vector_load(vkt_control_vector *cv, const char *path, vkt_error *err);
-vkt_status vkt_control_vector_load_opt(vkt_control_vector *cv, const char *path, bool allow_nonfinite, vkt_error *err);
-vkt_status vkt_control_vector_check_finite(const vkt_control_vector *cv, const char *path, vkt_error *err);
+vkt_status vkt_control_vector_load_opt(vkt_control_vector *cv, const char *path,
+                                       bool allow_nonfinite, vkt_error *err);
+vkt_status vkt_control_vector_check_finite(const vkt_control_vector *cv, const char *path,
+                                           vkt_error *err);
 vkt_status vkt_control_vector_from_gguf(vkt_control_vector *cv, const vkt_gguf *g, vkt_error *err);
 void vkt_control_vector_free(vkt_control_vector *cv);
 // direction.layer (n_embd floats), or NULL when the file has none for that layer.
@@ -111,8 +123,8 @@ const float *vkt_control_vector_layer(const vkt_control_vector *cv, int layer);
 
 // Writes n directions: layers[i] >= 1 (distinct) and dirs[i * n_embd ..] its vector,
 // with layer_count as uint32, atomically. Tensors are written in increasing layer order.
-vkt_status vkt_control_vector_write(const char *path, const char *model_hint,
-                                    uint32_t layer_count, int n_embd, int n, const int *layers,
-                                    const float *dirs, vkt_error *err);
+vkt_status vkt_control_vector_write(const char *path, const char *model_hint, uint32_t layer_count,
+                                    int n_embd, int n, const int *layers, const float *dirs,
+                                    vkt_error *err);
 
 #endif

@@ -19,9 +19,10 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "safetensors.c assumes a little-endian host (the file format is little-endian)");
 
 static const char *const dtype_names[VKT_ST_DTYPE_COUNT] = {
-    "BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16", "I32", "U32",
-    "F32", "F64", "I64", "U64"};
-static const uint8_t dtype_sizes[VKT_ST_DTYPE_COUNT] = {1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 8, 8, 8};
+    "BOOL", "U8",  "I8",  "F8_E5M2", "F8_E4M3", "I16", "U16", "F16",
+    "BF16", "I32", "U32", "F32",     "F64",     "I64", "U64"};
+static const uint8_t dtype_sizes[VKT_ST_DTYPE_COUNT] = {1, 1, 1, 1, 1, 2, 2, 2,
+                                                        2, 4, 4, 4, 8, 8, 8};
 
 const char *vkt_st_dtype_name(vkt_st_dtype d) {
     return (unsigned)d < VKT_ST_DTYPE_COUNT ? dtype_names[d] : "?";
@@ -90,8 +91,8 @@ static vkt_status parse_metadata(vkt_safetensors *st, json_t *meta, vkt_error *e
     return VKT_OK;
 }
 
-static vkt_status parse_tensor(vkt_safetensors *st, const char *name, json_t *v,
-                               vkt_st_tensor *t, vkt_error *err) {
+static vkt_status parse_tensor(vkt_safetensors *st, const char *name, json_t *v, vkt_st_tensor *t,
+                               vkt_error *err) {
     const char *p = st->path;
     if (!json_is_object(v))
         return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s': entry is not an object", p, name);
@@ -109,8 +110,9 @@ static vkt_status parse_tensor(vkt_safetensors *st, const char *name, json_t *v,
         return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s': missing array \"shape\"", p, name);
     size_t nd = json_array_size(js);
     if (nd > VKT_ST_MAX_DIMS)
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: tensor '%s': %zu dimensions (vkt reads at most %d)",
-                        p, name, nd, VKT_ST_MAX_DIMS);
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s: tensor '%s': %zu dimensions (vkt reads at most %d)", p, name, nd,
+                        VKT_ST_MAX_DIMS);
     t->ndim = (int)nd;
     // numel stays below 2^60 so numel * 8 bytes cannot overflow
     uint64_t numel = 1;
@@ -119,35 +121,43 @@ static vkt_status parse_tensor(vkt_safetensors *st, const char *name, json_t *v,
         int64_t s = json_count(json_array_get(js, i));
         if (s < 0)
             return vkt_fail(err, VKT_ERR_FORMAT,
-                            "%s: tensor '%s': shape entry %zu is not a non-negative integer", p, name, i);
+                            "%s: tensor '%s': shape entry %zu is not a non-negative integer", p,
+                            name, i);
         t->shape[i] = s;
-        if (s != 0 && numel > (UINT64_C(1) << 60) / (uint64_t)s) overflow = true;
-        else numel *= (uint64_t)s;
+        if (s != 0 && numel > (UINT64_C(1) << 60) / (uint64_t)s)
+            overflow = true;
+        else
+            numel *= (uint64_t)s;
     }
     if (overflow)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s': shape has an absurd element count", p, name);
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s': shape has an absurd element count",
+                        p, name);
     t->numel = (int64_t)numel;
     if (!json_is_array(jo) || json_array_size(jo) != 2)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s': \"data_offsets\" is not an array of 2", p,
-                        name);
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: tensor '%s': \"data_offsets\" is not an array of 2", p, name);
     int64_t b = json_count(json_array_get(jo, 0)), e = json_count(json_array_get(jo, 1));
     if (b < 0 || e < 0)
         return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: tensor '%s': \"data_offsets\" entries are not non-negative integers", p, name);
+                        "%s: tensor '%s': \"data_offsets\" entries are not non-negative integers",
+                        p, name);
     if (b > e)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s': data_offsets [%lld, %lld] has begin > end", p,
-                        name, (long long)b, (long long)e);
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: tensor '%s': data_offsets [%lld, %lld] has begin > end", p, name,
+                        (long long)b, (long long)e);
     t->begin = (uint64_t)b;
     t->end = (uint64_t)e;
     uint64_t need = numel * dtype_sizes[d];
     if ((uint64_t)(e - b) != need)
         return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: tensor '%s': data_offsets [%lld, %lld] hold %lld bytes but %lld %s elements need %llu",
-                        p, name, (long long)b, (long long)e, (long long)(e - b), (long long)numel, ds,
-                        (unsigned long long)need);
+                        "%s: tensor '%s': data_offsets [%lld, %lld] hold %lld bytes but %lld %s "
+                        "elements need %llu",
+                        p, name, (long long)b, (long long)e, (long long)(e - b), (long long)numel,
+                        ds, (unsigned long long)need);
     if (t->end > st->data_size)
         return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: tensor '%s': data_offsets end %lld is past the end of the data section (%llu bytes)",
+                        "%s: tensor '%s': data_offsets end %lld is past the end of the data "
+                        "section (%llu bytes)",
                         p, name, (long long)e, (unsigned long long)st->data_size);
     t->name = strdup(name);
     if (!t->name) return vkt_fail(err, VKT_ERR_NOMEM, "%s: out of memory", p);
@@ -160,8 +170,9 @@ static vkt_status parse_header(vkt_safetensors *st, const uint8_t *hdr, size_t n
     json_error_t je;
     json_t *root = json_loadb((const char *)hdr, n, JSON_REJECT_DUPLICATES, &je);
     if (!root)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: header is not valid JSON (line %d, column %d: %s)", p,
-                        je.line, je.column, je.text);
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: header is not valid JSON (line %d, column %d: %s)", p, je.line,
+                        je.column, je.text);
     vkt_status s = VKT_OK;
     if (!json_is_object(root)) {
         s = vkt_fail(err, VKT_ERR_FORMAT, "%s: header is not a JSON object", p);
@@ -176,7 +187,8 @@ static vkt_status parse_header(vkt_safetensors *st, const uint8_t *hdr, size_t n
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
-        if (strcmp(key, "__metadata__") == 0) s = parse_metadata(st, v, err);
+        if (strcmp(key, "__metadata__") == 0)
+            s = parse_metadata(st, v, err);
         else {
             s = parse_tensor(st, key, v, &st->tensors[st->n_tensors], err);
             if (s == VKT_OK) st->n_tensors++;
@@ -189,13 +201,15 @@ static vkt_status parse_header(vkt_safetensors *st, const uint8_t *hdr, size_t n
     for (int i = 0; i < st->n_tensors; i++) {
         const vkt_st_tensor *t = &st->tensors[i];
         if (t->begin < at) {
-            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' (bytes %llu..%llu) overlaps tensor '%s'", p,
-                         t->name, (unsigned long long)t->begin, (unsigned long long)t->end,
+            s = vkt_fail(err, VKT_ERR_FORMAT,
+                         "%s: tensor '%s' (bytes %llu..%llu) overlaps tensor '%s'", p, t->name,
+                         (unsigned long long)t->begin, (unsigned long long)t->end,
                          st->tensors[i - 1].name);
             goto done;
         }
         if (t->begin > at) {
-            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: gap in the data section before tensor '%s' (bytes %llu..%llu unused)",
+            s = vkt_fail(err, VKT_ERR_FORMAT,
+                         "%s: gap in the data section before tensor '%s' (bytes %llu..%llu unused)",
                          p, t->name, (unsigned long long)at, (unsigned long long)t->begin);
             goto done;
         }
@@ -203,26 +217,28 @@ static vkt_status parse_header(vkt_safetensors *st, const uint8_t *hdr, size_t n
     }
     if (at != st->data_size)
         s = vkt_fail(err, VKT_ERR_FORMAT,
-                     "%s: tensors cover %llu bytes but the data section has %llu (trailing bytes)", p,
-                     (unsigned long long)at, (unsigned long long)st->data_size);
+                     "%s: tensors cover %llu bytes but the data section has %llu (trailing bytes)",
+                     p, (unsigned long long)at, (unsigned long long)st->data_size);
 done:
     json_decref(root);
     return s;
 }
 
-static vkt_status parse_image(vkt_safetensors *st, const uint8_t *buf, size_t size, vkt_error *err) {
+static vkt_status parse_image(vkt_safetensors *st, const uint8_t *buf, size_t size,
+                              vkt_error *err) {
     const char *p = st->path;
     if (size < 8)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: file is %zu bytes, shorter than the 8-byte header length",
-                        p, size);
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: file is %zu bytes, shorter than the 8-byte header length", p, size);
     uint64_t n = le64(buf);
     if (n > VKT_ST_MAX_HEADER)
         return vkt_fail(err, VKT_ERR_FORMAT, "%s: header length %llu exceeds the 100 MB limit", p,
                         (unsigned long long)n);
     if (n > size - 8)
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: header length %llu runs past the end of the file (%zu bytes): truncated?", p,
-                        (unsigned long long)n, size);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "%s: header length %llu runs past the end of the file (%zu bytes): truncated?", p,
+            (unsigned long long)n, size);
     st->data = buf + 8 + n;
     st->data_size = size - 8 - n;
     return parse_header(st, buf + 8, (size_t)n, err);
@@ -257,13 +273,14 @@ vkt_status vkt_safetensors_open(vkt_safetensors *st, const char *path, vkt_error
     }
     size_t size = (size_t)sb.st_size;
     if (size < 8) {
-        s = vkt_fail(err, VKT_ERR_FORMAT, "%s: file is %zu bytes, shorter than the 8-byte header length",
-                     path, size);
+        s = vkt_fail(err, VKT_ERR_FORMAT,
+                     "%s: file is %zu bytes, shorter than the 8-byte header length", path, size);
         goto fail;
     }
     void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED) {
-        s = vkt_fail(err, VKT_ERR_IO, "%s: mmap of %zu bytes failed: %s", path, size, strerror(errno));
+        s = vkt_fail(err, VKT_ERR_IO, "%s: mmap of %zu bytes failed: %s", path, size,
+                     strerror(errno));
         goto fail;
     }
     close(fd);
@@ -299,12 +316,13 @@ vkt_status vkt_safetensors_read_f32(const vkt_safetensors *st, const char *name,
     const vkt_st_tensor *t = vkt_safetensors_find(st, name);
     if (!t) return vkt_fail(err, VKT_ERR_FORMAT, "%s: no tensor named '%s'", st->path, name);
     if (count != t->numel)
-        return vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s' has %lld elements, caller expects %lld", st->path,
-                        name, (long long)t->numel, (long long)count);
-    if (t->dtype != VKT_ST_F32 && t->dtype != VKT_ST_F16 && t->dtype != VKT_ST_BF16 && t->dtype != VKT_ST_F64)
+        return vkt_fail(err, VKT_ERR_ARG, "%s: tensor '%s' has %lld elements, caller expects %lld",
+                        st->path, name, (long long)t->numel, (long long)count);
+    if (t->dtype != VKT_ST_F32 && t->dtype != VKT_ST_F16 && t->dtype != VKT_ST_BF16 &&
+        t->dtype != VKT_ST_F64)
         return vkt_fail(err, VKT_ERR_UNSUPPORTED,
-                        "%s: tensor '%s' has unsupported dtype %s (vkt reads F32, F16, BF16, F64)", st->path,
-                        name, dtype_names[t->dtype]);
+                        "%s: tensor '%s' has unsupported dtype %s (vkt reads F32, F16, BF16, F64)",
+                        st->path, name, dtype_names[t->dtype]);
     if (count == 0) return VKT_OK;
     const uint8_t *src = st->data + t->begin;
     switch (t->dtype) {
@@ -323,7 +341,7 @@ vkt_status vkt_safetensors_read_f32(const vkt_safetensors *st, const char *name,
             out[i] = (float)d;
         }
         break;
-    default: break;  // refused above
+    default: break; // refused above
     }
     return VKT_OK;
 }
@@ -350,7 +368,8 @@ static void sb_json_string(vkt_bytebuf *b, const char *s) {
             if (c < 0x20) {
                 snprintf(esc, sizeof esc, "\\u%04x", c);
                 sb_puts(b, esc);
-            } else vkt_bytebuf_put(b, (const char *)&c, 1);
+            } else
+                vkt_bytebuf_put(b, (const char *)&c, 1);
         }
     }
     vkt_bytebuf_put(b, "\"", 1);
@@ -362,14 +381,19 @@ static int cmp_entry_names(const void *a, const void *b) {
 }
 
 static int cmp_meta_keys(const void *a, const void *b) {
-    const char *const *x = *(const char *const *const *)a, *const *y = *(const char *const *const *)b;
+    const char *const *x = *(const char *const *const *)a, *const *y =
+                                                               *(const char *const *const *)b;
     return strcmp(x[0], y[0]);
 }
 
 static bool valid_utf8(const char *s) {
     const unsigned char *u = (const unsigned char *)s;
     while (*u) {
-        int n = *u < 0x80 ? 0 : (*u & 0xe0) == 0xc0 ? 1 : (*u & 0xf0) == 0xe0 ? 2 : (*u & 0xf8) == 0xf0 ? 3 : -1;
+        int n = *u < 0x80             ? 0
+                : (*u & 0xe0) == 0xc0 ? 1
+                : (*u & 0xf0) == 0xe0 ? 2
+                : (*u & 0xf8) == 0xf0 ? 3
+                                      : -1;
         if (n < 0 || (n == 1 && *u < 0xc2)) return false;
         u++;
         for (int i = 0; i < n; i++, u++)
@@ -491,8 +515,10 @@ static vkt_status write_file(const char *path, const vkt_bytebuf *hb, const vkt_
     if (s == VKT_OK) s = vkt_atomic_file_write(&af, hb->p, hb->n, err);
     for (int i = 0; s == VKT_OK && i < n; i++)
         s = vkt_atomic_file_write(&af, order[i]->data, numel[order[i] - entries] * 4, err);
-    if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
-    else vkt_atomic_file_abort(&af);
+    if (s == VKT_OK)
+        s = vkt_atomic_file_commit(&af, err);
+    else
+        vkt_atomic_file_abort(&af);
     return s;
 }
 

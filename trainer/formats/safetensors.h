@@ -27,33 +27,46 @@
 #include "status.h"
 
 #define VKT_ST_MAX_DIMS 8
-#define VKT_ST_MAX_HEADER 100000000ull  // the library's limit (100 MB)
+#define VKT_ST_MAX_HEADER 100000000ull // the library's limit (100 MB)
 
 // In the library's order (increasing alignment); names as in the header.
 typedef enum vkt_st_dtype {
-    VKT_ST_BOOL, VKT_ST_U8, VKT_ST_I8, VKT_ST_F8_E5M2, VKT_ST_F8_E4M3, VKT_ST_I16, VKT_ST_U16,
-    VKT_ST_F16, VKT_ST_BF16, VKT_ST_I32, VKT_ST_U32, VKT_ST_F32, VKT_ST_F64, VKT_ST_I64,
-    VKT_ST_U64, VKT_ST_DTYPE_COUNT
+    VKT_ST_BOOL,
+    VKT_ST_U8,
+    VKT_ST_I8,
+    VKT_ST_F8_E5M2,
+    VKT_ST_F8_E4M3,
+    VKT_ST_I16,
+    VKT_ST_U16,
+    VKT_ST_F16,
+    VKT_ST_BF16,
+    VKT_ST_I32,
+    VKT_ST_U32,
+    VKT_ST_F32,
+    VKT_ST_F64,
+    VKT_ST_I64,
+    VKT_ST_U64,
+    VKT_ST_DTYPE_COUNT
 } vkt_st_dtype;
 
 typedef struct vkt_st_tensor {
     char *name;
     vkt_st_dtype dtype;
-    int ndim;                          // 0 = scalar (one element)
-    int64_t shape[VKT_ST_MAX_DIMS];    // row-major, last dim fastest
+    int ndim;                       // 0 = scalar (one element)
+    int64_t shape[VKT_ST_MAX_DIMS]; // row-major, last dim fastest
     int64_t numel;
-    uint64_t begin, end;               // byte range in the data section
+    uint64_t begin, end; // byte range in the data section
 } vkt_st_tensor;
 
 typedef struct vkt_safetensors {
-    char *path;                 // the file name, or the name given to parse_memory
+    char *path; // the file name, or the name given to parse_memory
     int n_tensors;
-    vkt_st_tensor *tensors;     // sorted by begin offset
+    vkt_st_tensor *tensors; // sorted by begin offset
     int n_meta;
     char **meta_keys, **meta_values;
-    const uint8_t *data;        // start of the data section
+    const uint8_t *data; // start of the data section
     uint64_t data_size;
-    void *map;                  // mmap of the file (NULL for parse_memory)
+    void *map; // mmap of the file (NULL for parse_memory)
     size_t map_size;
 } vkt_safetensors;
 

@@ -10,7 +10,9 @@
 #include "checkpoint_shards.h"
 #include "safetensors.h"
 
-static void join(char *out, size_t n, const char *dir, const char *file) { snprintf(out, n, "%s/%s", dir, file); }
+static void join(char *out, size_t n, const char *dir, const char *file) {
+    snprintf(out, n, "%s/%s", dir, file);
+}
 
 static vkt_status read_text(const char *path, char **text, vkt_error *err) {
     FILE *f = fopen(path, "rb");
@@ -60,50 +62,61 @@ static bool ignorable(const char *name) {
     return false;
 }
 
-vkt_status vkt_checkpoint_read_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
-                                      float *params, vkt_error *err) {
+vkt_status vkt_checkpoint_read_params(const char *dir, const vkt_model_config *cfg,
+                                      const vkt_params *ps, float *params, vkt_error *err) {
     return vkt_checkpoint_read_params_opt(dir, cfg, ps, params, false, err);
 }
 
 // The file's tensor for parameter p: its own name, or (GPT-2) the name without "transformer.";
 // a file with both spellings is refused (which one is meant?).
-static vkt_status find_param(const vkt_ckpt *h, const vkt_param *p, const vkt_model_config *cfg, vkt_ckpt_tensor *t,
-                             vkt_error *err) {
+static vkt_status find_param(const vkt_ckpt *h, const vkt_param *p, const vkt_model_config *cfg,
+                             vkt_ckpt_tensor *t, vkt_error *err) {
     const char *alt = alt_name(p->name);
     bool has = vkt_checkpoint_has(h, p->name), has_alt = alt && vkt_checkpoint_has(h, alt);
     if (has && has_alt)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: holds both '%s' and '%s'", vkt_checkpoint_path(h), p->name, alt);
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: holds both '%s' and '%s'", vkt_checkpoint_path(h),
+                        p->name, alt);
     if (!has && !has_alt)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: missing tensor '%s' (config.json says %d layers, width %d)",
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: missing tensor '%s' (config.json says %d layers, width %d)",
                         vkt_checkpoint_path(h), p->name, cfg->layers, cfg->width);
     return vkt_checkpoint_tensor(h, has ? p->name : alt, t, err);
 }
 
 // Everything that can be wrong with the tensor of p, before anything is written.
-static vkt_status check_param(const vkt_ckpt_tensor *t, const vkt_param *p, bool allow_nonfinite, vkt_error *err) {
-    bool shape_ok = t->ndim == p->ndim && t->shape[0] == p->shape[0] && (p->ndim == 1 || t->shape[1] == p->shape[1]);
+static vkt_status check_param(const vkt_ckpt_tensor *t, const vkt_param *p, bool allow_nonfinite,
+                              vkt_error *err) {
+    bool shape_ok = t->ndim == p->ndim && t->shape[0] == p->shape[0] &&
+                    (p->ndim == 1 || t->shape[1] == p->shape[1]);
     if (!shape_ok) {
         char got[96] = "", want[64];
         for (int d = 0, o = 0; d < t->ndim && o < 90; d++)
-            o += snprintf(got + o, sizeof got - (size_t)o, d ? ", %lld" : "%lld", (long long)t->shape[d]);
-        if (p->ndim == 1) snprintf(want, sizeof want, "%lld", (long long)p->shape[0]);
-        else snprintf(want, sizeof want, "%lld, %lld", (long long)p->shape[0], (long long)p->shape[1]);
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has shape [%s]; config.json implies [%s]", t->file,
+            o += snprintf(got + o, sizeof got - (size_t)o, d ? ", %lld" : "%lld",
+                          (long long)t->shape[d]);
+        if (p->ndim == 1)
+            snprintf(want, sizeof want, "%lld", (long long)p->shape[0]);
+        else
+            snprintf(want, sizeof want, "%lld, %lld", (long long)p->shape[0],
+                     (long long)p->shape[1]);
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: tensor '%s' has shape [%s]; config.json implies [%s]", t->file,
                         t->name, got, want);
     }
     VKT_TRY(vkt_ckpt_tensor_check_dtype(t, err));
     float v = 0;
     int64_t at = allow_nonfinite ? -1 : vkt_ckpt_tensor_first_nonfinite(t, &v);
     if (at >= 0)
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: tensor '%s' holds a non-finite value (%g at index %lld): the weights have "
-                        "diverged (--allow-nonfinite loads them anyway)",
-                        t->file, t->name, (double)v, (long long)at);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "%s: tensor '%s' holds a non-finite value (%g at index %lld): the weights have "
+            "diverged (--allow-nonfinite loads them anyway)",
+            t->file, t->name, (double)v, (long long)at);
     return VKT_OK;
 }
 
 // Anything else in the files means they are not the model config.json describes.
-static vkt_status check_extra(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_params *ps, vkt_error *err) {
+static vkt_status check_extra(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_params *ps,
+                              vkt_error *err) {
     for (int i = 0; i < vkt_checkpoint_count(h); i++) {
         const char *name = vkt_checkpoint_name(h, i);
         if (ignorable(name)) continue;
@@ -118,15 +131,16 @@ static vkt_status check_extra(const vkt_ckpt *h, const vkt_model_config *cfg, co
             vkt_ckpt_tensor t;
             VKT_TRY(vkt_checkpoint_tensor(h, name, &t, err));
             const char *arch[] = {"gpt2", "llama", "mistral", "qwen2", "qwen3"};
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: unexpected tensor '%s' for a %s model of %d layers", t.file,
-                            name, (unsigned)cfg->arch < 5 ? arch[cfg->arch] : "?", cfg->layers);
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "%s: unexpected tensor '%s' for a %s model of %d layers", t.file, name,
+                            (unsigned)cfg->arch < 5 ? arch[cfg->arch] : "?", cfg->layers);
         }
     }
     return VKT_OK;
 }
 
-vkt_status vkt_checkpoint_validate(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_params *ps,
-                                   bool allow_nonfinite, vkt_error *err) {
+vkt_status vkt_checkpoint_validate(const vkt_ckpt *h, const vkt_model_config *cfg,
+                                   const vkt_params *ps, bool allow_nonfinite, vkt_error *err) {
     vkt_ckpt_tensor t;
     for (int i = 0; i < ps->n; i++) {
         VKT_TRY(find_param(h, &ps->p[i], cfg, &t, err));
@@ -135,16 +149,17 @@ vkt_status vkt_checkpoint_validate(const vkt_ckpt *h, const vkt_model_config *cf
     return check_extra(h, cfg, ps, err);
 }
 
-vkt_status vkt_checkpoint_param_tensor(const vkt_ckpt *h, const vkt_model_config *cfg, const vkt_param *p,
-                                       vkt_ckpt_tensor *t, vkt_error *err) {
+vkt_status vkt_checkpoint_param_tensor(const vkt_ckpt *h, const vkt_model_config *cfg,
+                                       const vkt_param *p, vkt_ckpt_tensor *t, vkt_error *err) {
     return find_param(h, p, cfg, t, err);
 }
 
 // Validates every tensor first, then converts them one by one straight into params (and
 // zeroes the alignment gaps): on any error params is untouched, and the host holds the
 // mapped files and this one float copy.
-vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
-                                          float *params, bool allow_nonfinite, vkt_error *err) {
+vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_config *cfg,
+                                          const vkt_params *ps, float *params, bool allow_nonfinite,
+                                          vkt_error *err) {
     vkt_ckpt *h;
     VKT_TRY(vkt_checkpoint_open(dir, &h, err));
     vkt_ckpt_tensor t;
@@ -167,17 +182,20 @@ static vkt_status make_dir(const char *dir, vkt_error *err) {
     for (char *p = tmp + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
             *p = '/';
         }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
     return VKT_OK;
 }
 
-static vkt_status write_tensors(const char *path, const vkt_params *ps, const float *data, const char *prefix,
-                                const char *const *meta, int n_meta, vkt_error *err) {
+static vkt_status write_tensors(const char *path, const vkt_params *ps, const float *data,
+                                const char *prefix, const char *const *meta, int n_meta,
+                                vkt_error *err) {
     vkt_st_entry *e = calloc((size_t)ps->n, sizeof *e);
-    char (*names)[128] = calloc((size_t)ps->n, sizeof *names);
+    char(*names)[128] = calloc((size_t)ps->n, sizeof *names);
     if (!e || !names) {
         free(e), free(names);
         return vkt_fail(err, VKT_ERR_NOMEM, "%s", path);
@@ -191,8 +209,8 @@ static vkt_status write_tensors(const char *path, const vkt_params *ps, const fl
     return s;
 }
 
-vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *cfg, const vkt_params *ps,
-                                       const float *params, vkt_error *err) {
+vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *cfg,
+                                       const vkt_params *ps, const float *params, vkt_error *err) {
     VKT_TRY(make_dir(dir, err));
     char path[4096], *json;
     VKT_TRY(vkt_model_config_to_json(cfg, &json, err));
@@ -201,8 +219,10 @@ vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *
     vkt_status s = vkt_atomic_file_open(&af, path, err);
     if (s == VKT_OK) s = vkt_atomic_file_write(&af, json, strlen(json), err);
     if (s == VKT_OK) s = vkt_atomic_file_write(&af, "\n", 1, err);
-    if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
-    else vkt_atomic_file_abort(&af);
+    if (s == VKT_OK)
+        s = vkt_atomic_file_commit(&af, err);
+    else
+        vkt_atomic_file_abort(&af);
     free(json);
     if (s != VKT_OK) return s;
     join(path, sizeof path, dir, "model.safetensors");
@@ -210,20 +230,22 @@ vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *
     return write_tensors(path, ps, params, "", meta, 1, err);
 }
 
-vkt_status vkt_checkpoint_write_optim(const char *dir, const vkt_params *ps, const float *m1, const float *m2,
-                                      vkt_error *err) {
+vkt_status vkt_checkpoint_write_optim(const char *dir, const vkt_params *ps, const float *m1,
+                                      const float *m2, vkt_error *err) {
     VKT_TRY(make_dir(dir, err));
     // Two tensors per parameter in one file: moments share the parameter table layout.
     vkt_st_entry *e = calloc(2 * (size_t)ps->n, sizeof *e);
-    char (*names)[140] = calloc(2 * (size_t)ps->n, sizeof *names);
+    char(*names)[140] = calloc(2 * (size_t)ps->n, sizeof *names);
     if (!e || !names) {
         free(e), free(names);
         return vkt_fail(err, VKT_ERR_NOMEM, "optimizer state");
     }
     for (int i = 0; i < ps->n; i++)
         for (int k = 0; k < 2; k++) {
-            snprintf(names[2 * i + k], sizeof names[0], "%s.%s", k ? "exp_avg_sq" : "exp_avg", ps->p[i].name);
-            e[2 * i + k] = (vkt_st_entry){names[2 * i + k], ps->p[i].ndim, ps->p[i].shape, (k ? m2 : m1) + ps->p[i].offset};
+            snprintf(names[2 * i + k], sizeof names[0], "%s.%s", k ? "exp_avg_sq" : "exp_avg",
+                     ps->p[i].name);
+            e[2 * i + k] = (vkt_st_entry){names[2 * i + k], ps->p[i].ndim, ps->p[i].shape,
+                                          (k ? m2 : m1) + ps->p[i].offset};
         }
     char path[4096];
     join(path, sizeof path, dir, "optimizer.safetensors");
@@ -233,7 +255,8 @@ vkt_status vkt_checkpoint_write_optim(const char *dir, const vkt_params *ps, con
     return s;
 }
 
-vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, float *m1, float *m2, vkt_error *err) {
+vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, float *m1, float *m2,
+                                     vkt_error *err) {
     char path[4096];
     join(path, sizeof path, dir, "optimizer.safetensors");
     vkt_safetensors st;
@@ -246,11 +269,15 @@ vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, floa
             char name[160];
             snprintf(name, sizeof name, "%s.%s", k ? "exp_avg_sq" : "exp_avg", ps->p[i].name);
             const vkt_st_tensor *t = vkt_safetensors_find(&st, name);
-            if (!t) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing tensor '%s'", path, name);
+            if (!t)
+                s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing tensor '%s'", path, name);
             else if (t->numel != (int64_t)ps->p[i].count)
-                s = vkt_fail(err, VKT_ERR_FORMAT, "%s: tensor '%s' has %lld elements, the model %llu", path, name,
+                s = vkt_fail(err, VKT_ERR_FORMAT,
+                             "%s: tensor '%s' has %lld elements, the model %llu", path, name,
                              (long long)t->numel, (unsigned long long)ps->p[i].count);
-            else s = vkt_safetensors_read_f32(&st, name, (k ? t2 : t1) + ps->p[i].offset, t->numel, err);
+            else
+                s = vkt_safetensors_read_f32(&st, name, (k ? t2 : t1) + ps->p[i].offset, t->numel,
+                                             err);
         }
     if (s == VKT_OK) {
         memcpy(m1, t1, ps->total * 4);
@@ -261,15 +288,20 @@ vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, floa
     return s;
 }
 
-vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out, vkt_error *err) {
+vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out,
+                                     vkt_error *err) {
     return vkt_checkpoint_load_model_opt(ctx, dir, false, out, err);
 }
 
-vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim, vkt_error *err) {
+vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim,
+                                     vkt_error *err) {
     const vkt_params *ps = vkt_model_params(m);
-    float *h = malloc(ps->total * sizeof *h), *h2 = with_optim ? malloc(ps->total * sizeof *h2) : NULL;
-    vkt_status s = (h && (!with_optim || h2)) ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "checkpoint buffers");
-    if (s == VKT_OK && (s = vkt_model_get_params(m, h)) != VKT_OK && err) *err = *vkt_ctx_err(vkt_model_ctx(m));
+    float *h = malloc(ps->total * sizeof *h),
+          *h2 = with_optim ? malloc(ps->total * sizeof *h2) : NULL;
+    vkt_status s =
+        (h && (!with_optim || h2)) ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "checkpoint buffers");
+    if (s == VKT_OK && (s = vkt_model_get_params(m, h)) != VKT_OK && err)
+        *err = *vkt_ctx_err(vkt_model_ctx(m));
     if (s == VKT_OK) s = vkt_checkpoint_write_params(dir, vkt_model_cfg(m), ps, h, err);
     if (s == VKT_OK && with_optim) {
         s = vkt_model_get_optim(m, h, h2);

@@ -59,7 +59,7 @@ vkt_status vkt_checkpoint_copy_tokenizer(const char *src, const char *dir, vkt_e
                                 strerror(errno));
             if (unlink(to) != 0 && errno != ENOENT)
                 return vkt_fail(err, VKT_ERR_IO, "%s: %s", to, strerror(errno));
-            continue;  // absent there: absent here too, not a stale file from another run
+            continue; // absent there: absent here too, not a stale file from another run
         }
         if (same_file(from, to)) continue;
         VKT_TRY(vkt_atomic_copy_file(from, to, err));

@@ -17,6 +17,7 @@ int64_t vkt_first_nonfinite_f64(const double *x, size_t n);
 
 // params (ps->total floats, ps's layout) all finite; else VKT_ERR_FORMAT naming `path`, the
 // tensor and the flat index within it of the first non-finite value.
-vkt_status vkt_params_check_finite(const vkt_params *ps, const float *params, const char *path, vkt_error *err);
+vkt_status vkt_params_check_finite(const vkt_params *ps, const float *params, const char *path,
+                                   vkt_error *err);
 
 #endif

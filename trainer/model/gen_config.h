@@ -11,7 +11,12 @@
 #include "generate.h"
 #include "status.h"
 
-enum { VKT_GENCFG_TEMPERATURE = 1, VKT_GENCFG_TOP_K = 2, VKT_GENCFG_TOP_P = 4, VKT_GENCFG_GREEDY = 8 };
+enum {
+    VKT_GENCFG_TEMPERATURE = 1,
+    VKT_GENCFG_TOP_K = 2,
+    VKT_GENCFG_TOP_P = 4,
+    VKT_GENCFG_GREEDY = 8
+};
 
 // Applies DIR/generation_config.json's sampling to o for each setting whose bit is not in
 // `given`; *applied gets the bits it set (0 when the file is absent or states none). A file

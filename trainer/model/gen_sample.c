@@ -60,7 +60,8 @@ static int by_z_desc(const void *a, const void *b) {
 
 // Draws a token. Uses exactly one uniform from r, whatever the settings, so a sample's
 // stream stays aligned step by step. scratch: V entries.
-static int sample_token(const float *logits, int V, const vkt_gen_opts *o, vkt_rng *r, zi *scratch) {
+static int sample_token(const float *logits, int V, const vkt_gen_opts *o, vkt_rng *r,
+                        zi *scratch) {
     double u = vkt_rng_uniform(r);
     if (o->greedy || o->temperature <= 0 || o->top_k == 1) {
         int best = 0;
@@ -108,8 +109,8 @@ void vkt_gen_result_free(vkt_gen_result *r) {
 }
 
 typedef struct {
-    int slot;        // -1: waiting or done
-    int fed;         // prompt tokens in the cache
+    int slot; // -1: waiting or done
+    int fed;  // prompt tokens in the cache
     bool done;
     int32_t pending; // sampled token not yet fed
     vkt_rng rng;
@@ -118,8 +119,10 @@ typedef struct {
 
 static void finish_means(vkt_gen_result *r) {
     double a = 0, b = 0, c = 0;
-    for (int t = 0; t < r->n; t++) a += r->logprob[t], b += r->entropy[t], c += r->self_certainty[t];
-    if (r->n) r->mean_logprob = a / r->n, r->mean_entropy = b / r->n, r->mean_self_certainty = c / r->n;
+    for (int t = 0; t < r->n; t++)
+        a += r->logprob[t], b += r->entropy[t], c += r->self_certainty[t];
+    if (r->n)
+        r->mean_logprob = a / r->n, r->mean_entropy = b / r->n, r->mean_self_certainty = c / r->n;
 }
 
 static vkt_status check_args(vkt_gen *g, const vkt_gen_prompt *prompts, int n,
@@ -138,7 +141,8 @@ static vkt_status check_args(vkt_gen *g, const vkt_gen_prompt *prompts, int n,
             if (prompts[i].ids[t] < 0 || prompts[i].ids[t] >= V)
                 return vkt_fail(g->err, VKT_ERR_ARG,
                                 "generate: prompt %d token %d is %d, outside the vocabulary "
-                                "[0, %d)", i, t, prompts[i].ids[t], V);
+                                "[0, %d)",
+                                i, t, prompts[i].ids[t], V);
     }
     for (int i = 0; i < opts->n_stop; i++)
         if (!opts->stop[i] || !opts->stop[i][0])
@@ -158,10 +162,10 @@ typedef struct gen_job {
     int n_eos;
     sample_state *st;
     feed *fd;
-    int *who, *slot_owner;  // per feed: its sample; per slot: its sample or -1
+    int *who, *slot_owner; // per feed: its sample; per slot: its sample or -1
     float *lg;
     zi *scratch;
-    int next;               // next prompt to admit
+    int next; // next prompt to admit
 } gen_job;
 
 // The step buffers and each sample's result arrays, RNG and state.
@@ -296,8 +300,14 @@ vkt_status vkt_generate(vkt_gen *g, const vkt_gen_prompt *prompts, int n, const 
                         vkt_gen_result *results) {
     VKT_TRY(check_args(g, prompts, n, opts, results));
     memset(results, 0, (size_t)n * sizeof *results);
-    gen_job j = {.g = g, .prompts = prompts, .opts = opts, .results = results, .n = n,
-                 .V = vkt_model_cfg(g->m)->vocab, .cap = opts->max_new_tokens, .tok = opts->tok};
+    gen_job j = {.g = g,
+                 .prompts = prompts,
+                 .opts = opts,
+                 .results = results,
+                 .n = n,
+                 .V = vkt_model_cfg(g->m)->vocab,
+                 .cap = opts->max_new_tokens,
+                 .tok = opts->tok};
     vkt_tok *own_tok = NULL;
     if (!j.tok && vkt_tok_byte(&own_tok, g->err) != VKT_OK) return VKT_ERR_NOMEM;
     if (!j.tok) j.tok = own_tok;

@@ -47,7 +47,7 @@ int vkt_gen_text_stop(const vkt_tok *tok, const vkt_gen_result *r, size_t from,
             if (!memcmp(r->text + r->text_len - sl, stop[k], sl)) return *at = r->text_len - sl, k;
             continue;
         }
-        size_t lo = from + 1 >= sl ? from + 1 - sl : 0;  // a match must end past `from`
+        size_t lo = from + 1 >= sl ? from + 1 - sl : 0; // a match must end past `from`
         const char *hit = memmem(r->text + lo, r->text_len - lo, stop[k], sl);
         if (hit) return *at = (size_t)(hit - r->text), k;
     }

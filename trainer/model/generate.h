@@ -65,9 +65,9 @@ typedef vkt_status (*vkt_gen_hook)(void *user, vkt_gen *g, int layer, vkt_view r
 void vkt_gen_set_hook(vkt_gen *g, vkt_gen_hook hook, void *user);
 
 typedef struct vkt_gen_prompt {
-    const int32_t *ids;   // prompt tokens (>= 1)
+    const int32_t *ids; // prompt tokens (>= 1)
     int n;
-    uint64_t stream;      // the sample's RNG stream: RNG = vkt_rng_derive(opts.seed, stream)
+    uint64_t stream; // the sample's RNG stream: RNG = vkt_rng_derive(opts.seed, stream)
 } vkt_gen_prompt;
 
 // Sees the logits (V floats, temperature 1, before any filtering) from which token `step`
@@ -76,23 +76,28 @@ typedef struct vkt_gen_prompt {
 typedef void (*vkt_gen_logits_fn)(void *user, int sample, int step, float *logits, int V);
 
 typedef struct vkt_gen_opts {
-    int max_new_tokens;       // default 64 (a sample also stops at the plan's max_len)
-    double temperature;       // default 1; <= 0 means greedy
-    int top_k;                // 0: off
-    double top_p;             // 1: off
-    bool greedy;              // argmax (lowest id on ties); top_k = 1 is the same
-    const char *const *stop;  // stop strings, matched on the streamed text (below)
+    int max_new_tokens;      // default 64 (a sample also stops at the plan's max_len)
+    double temperature;      // default 1; <= 0 means greedy
+    int top_k;               // 0: off
+    double top_p;            // 1: off
+    bool greedy;             // argmax (lowest id on ties); top_k = 1 is the same
+    const char *const *stop; // stop strings, matched on the streamed text (below)
     int n_stop;
-    bool include_stop;        // keep the matched stop string in `text` (default: cut it)
-    bool stop_at_eot;         // stop at the tokenizer's EOS ids (default true; not in `text`)
-    vkt_tok *tok;             // the model's tokenizer (NULL: the byte tokenizer)
+    bool include_stop; // keep the matched stop string in `text` (default: cut it)
+    bool stop_at_eot;  // stop at the tokenizer's EOS ids (default true; not in `text`)
+    vkt_tok *tok;      // the model's tokenizer (NULL: the byte tokenizer)
     uint64_t seed;
     vkt_gen_logits_fn on_logits;
     void *user;
-    bool allow_nonfinite;     // sample from logits holding NaN/inf (default: refuse, naming them)
+    bool allow_nonfinite; // sample from logits holding NaN/inf (default: refuse, naming them)
 } vkt_gen_opts;
 
-typedef enum { VKT_FINISH_LENGTH = 0, VKT_FINISH_STOP, VKT_FINISH_EOT, VKT_FINISH_CONTEXT } vkt_finish;
+typedef enum {
+    VKT_FINISH_LENGTH = 0,
+    VKT_FINISH_STOP,
+    VKT_FINISH_EOT,
+    VKT_FINISH_CONTEXT
+} vkt_finish;
 const char *vkt_finish_name(vkt_finish f); // "length", "stop", "eot", "context"
 
 // Text: while sampling, a sample's text is the bytes its tokens add (vkt_tok_token_bytes:
@@ -105,14 +110,14 @@ const char *vkt_finish_name(vkt_finish f); // "length", "stop", "eot", "context"
 // bytes before the cut that belong to them kept): what transformers' decode gives. With the
 // byte tokenizer the streamed text is that already.
 typedef struct vkt_gen_result {
-    int n;                    // tokens sampled (stop string and the EOS included)
-    int32_t *tokens;          // (n)
+    int n;                                     // tokens sampled (stop string and the EOS included)
+    int32_t *tokens;                           // (n)
     float *logprob, *entropy, *self_certainty; // (n) each, see the top of this file
     double mean_logprob, mean_entropy, mean_self_certainty; // over the n tokens (0 if n == 0)
-    char *text;               // decoded response, see above (NUL-terminated; may hold NUL bytes)
+    char *text; // decoded response, see above (NUL-terminated; may hold NUL bytes)
     size_t text_len;
     vkt_finish finish;
-    int stop_index;           // which stop string matched, or -1
+    int stop_index; // which stop string matched, or -1
 } vkt_gen_result;
 
 void vkt_gen_defaults(vkt_gen_opts *o);
@@ -124,23 +129,25 @@ void vkt_gen_result_free(vkt_gen_result *r);
 // Teacher-forced scoring: for each i, logprob_out[i][t] = log p(cont[i][t] | prompt[i],
 // cont[i][0..t)) under the temperature-1 model (with the current edit), for t < n_cont[i].
 // prompts[i].n >= 1; prompt + continuation must fit max_len. Batched like generation.
-vkt_status vkt_gen_score(vkt_gen *g, int n, const vkt_gen_prompt *prompts, const int32_t *const *cont,
-                         const int *n_cont, float *const *logprob_out);
+vkt_status vkt_gen_score(vkt_gen *g, int n, const vkt_gen_prompt *prompts,
+                         const int32_t *const *cont, const int *n_cont, float *const *logprob_out);
 
 // Mean next-token NLL of n token ids: they are cut into non-overlapping windows of max_len
 // tokens (the last may be shorter) and every token but the first of each window is
 // scored. *tokens = how many were scored.
 vkt_status vkt_gen_eval_ids(vkt_gen *g, const int32_t *ids, size_t n, double *nll, int64_t *tokens);
 // The same for a text under the byte tokenizer (token = byte value).
-vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, double *nll, int64_t *tokens);
+vkt_status vkt_gen_eval_text(vkt_gen *g, const unsigned char *text, size_t len, double *nll,
+                             int64_t *tokens);
 
 // Steering from GGUF control vectors, as llama.cpp's --control-vector-scaled F:S
 // (repeatable) and --control-vector-layer-range A B: dirs (layers * C, zeroed here) gets
 // the sum over files of scale[i] * direction.N for every N in [layer_lo, layer_hi]
 // (inclusive; layer_lo <= 0 means 1, layer_hi <= 0 means layers - 1), placed at row
 // vkt_gen_cv_block(N). Fails when a file's n_embd is not C.
-vkt_status vkt_gen_edit_from_control_vectors(const vkt_control_vector *cvs, const float *scales, int n, int layer_lo,
-                                             int layer_hi, int layers, int C, float *dirs, vkt_error *err);
+vkt_status vkt_gen_edit_from_control_vectors(const vkt_control_vector *cvs, const float *scales,
+                                             int n, int layer_lo, int layer_hi, int layers, int C,
+                                             float *dirs, vkt_error *err);
 // The 0-based block whose output direction.N edits. llama.cpp (llama_adapter_cvec::apply
 // fills tensors[il] from direction.il and adds it at the end of block il) and repeng
 // (direction.i for model.layers[i], read from hidden_states[i + 1]) agree: N is the

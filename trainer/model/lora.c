@@ -21,7 +21,7 @@ struct vkt_lora {
     int layers;
     int n; // targets
     vkt_lora_target *t;
-    int *slot; // (layers, 7): target index or -1
+    int *slot;      // (layers, 7): target index or -1
     uint64_t total; // floats in the parameter layout
     vkt_buffer *params, *grads, *m1, *m2;
     vkt_buffer *fixed; // reduction scratch, then 64 floats of results

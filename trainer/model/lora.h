@@ -39,11 +39,11 @@ enum {
 typedef struct vkt_lora vkt_lora;
 
 typedef struct vkt_lora_config {
-    int rank; // r >= 1
-    float alpha; // lora_alpha (finite); scale = alpha / r
-    float dropout; // lora_dropout in [0, 1): inverted dropout on x before A, in training only
+    int rank;         // r >= 1
+    float alpha;      // lora_alpha (finite); scale = alpha / r
+    float dropout;    // lora_dropout in [0, 1): inverted dropout on x before A, in training only
     unsigned targets; // VKT_LORA_* bits, at least one
-    uint64_t seed; // A's initialisation
+    uint64_t seed;    // A's initialisation
 } vkt_lora_config;
 
 // One target's place: module index (0 = q_proj .. 6 = down_proj), layer, base shapes,

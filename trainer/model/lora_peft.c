@@ -256,11 +256,10 @@ static vkt_status read_weights(vkt_lora *a, const vkt_safetensors *st, float *h,
                     known = !strcmp(name, st->tensors[i].name);
                 }
             if (!known)
-                return vkt_fail(
-                    err, VKT_ERR_FORMAT,
-                    "%s: unexpected tensor '%s' (not a lora_A/lora_B of the configured "
-                    "target_modules for a model of %d targets)",
-                    st->path, st->tensors[i].name, n);
+                return vkt_fail(err, VKT_ERR_FORMAT,
+                                "%s: unexpected tensor '%s' (not a lora_A/lora_B of the configured "
+                                "target_modules for a model of %d targets)",
+                                st->path, st->tensors[i].name, n);
         }
     return VKT_OK;
 }

@@ -26,11 +26,12 @@ static vkt_view none(void) { return (vkt_view){0}; }
 #define P(k, l) vkt_model_pview(m, m->params, k, l)
 #define G(k, l) vkt_model_pview(m, m->grads, k, l)
 
-vkt_status vkt_model_rope_table(vkt_ctx *ctx, const vkt_model_config *c, vkt_buffer **buf, vkt_view *view,
-                                vkt_error *err) {
+vkt_status vkt_model_rope_table(vkt_ctx *ctx, const vkt_model_config *c, vkt_buffer **buf,
+                                vkt_view *view, vkt_error *err) {
     const int D = vkt_head_dim(c), half = D / 2;
     const vkt_rope_scaling *r = &c->rope_scaling;
-    vkt_rope_freq_spec spec = {(int)r->type, r->factor, r->low_freq_factor, r->high_freq_factor, r->original_context};
+    vkt_rope_freq_spec spec = {(int)r->type, r->factor, r->low_freq_factor, r->high_freq_factor,
+                               r->original_context};
     double *inv = malloc((size_t)half * sizeof *inv);
     float *hilo = malloc((size_t)half * 2 * sizeof *hilo);
     vkt_status s = inv && hilo ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "RoPE table");
@@ -40,27 +41,31 @@ vkt_status vkt_model_rope_table(vkt_ctx *ctx, const vkt_model_config *c, vkt_buf
         s = vkt_buffer_create(ctx, (uint64_t)half * 8, buf);
     }
     if (s == VKT_OK) s = vkt_upload(ctx, vkt_view_all(*buf), hilo, (uint64_t)half * 8);
-    if (s == VKT_OK) *view = vkt_view_all(*buf);
-    else if (err && err->status == VKT_OK) *err = *vkt_ctx_err(ctx);
+    if (s == VKT_OK)
+        *view = vkt_view_all(*buf);
+    else if (err && err->status == VKT_OK)
+        *err = *vkt_ctx_err(ctx);
     free(inv), free(hilo);
     return s;
 }
 
-vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out, vkt_error *err) {
+vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out,
+                            vkt_error *err) {
     return vkt_model_create_opts(ctx, cfg, NULL, out, err);
 }
 
-vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, const vkt_model_opts *opts,
-                                 vkt_model **out, vkt_error *err) {
+vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg,
+                                 const vkt_model_opts *opts, vkt_model **out, vkt_error *err) {
     *out = NULL;
     if (opts && opts->w16 && (opts->w16 != VKT_W16_BF16 && opts->w16 != VKT_W16_F16))
-        return vkt_fail(err, VKT_ERR_ARG, "model: weight type %d (bf16 %d, fp16 %d)", opts->w16, VKT_W16_BF16,
-                        VKT_W16_F16);
+        return vkt_fail(err, VKT_ERR_ARG, "model: weight type %d (bf16 %d, fp16 %d)", opts->w16,
+                        VKT_W16_BF16, VKT_W16_F16);
     if (opts && (opts->precision < VKT_PREC_FP32 || opts->precision > VKT_PREC_FP16))
-        return vkt_fail(err, VKT_ERR_ARG, "model: precision %d (fp32 %d, bf16 %d, fp16 %d)", opts->precision,
-                        VKT_PREC_FP32, VKT_PREC_BF16, VKT_PREC_FP16);
+        return vkt_fail(err, VKT_ERR_ARG, "model: precision %d (fp32 %d, bf16 %d, fp16 %d)",
+                        opts->precision, VKT_PREC_FP32, VKT_PREC_BF16, VKT_PREC_FP16);
     if (opts && opts->w16 && cfg->family != VKT_FAMILY_LLAMA)
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "model: 16-bit weights are for the llama family (not gpt2)");
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "model: 16-bit weights are for the llama family (not gpt2)");
     vkt_model *m = calloc(1, sizeof *m);
     if (!m) return vkt_fail(err, VKT_ERR_NOMEM, "model");
     m->ctx = ctx;
@@ -74,10 +79,13 @@ vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, cons
     m->dt16 = m->opts.precision == VKT_PREC_FP16 ? VKT_F16 : VKT_BF16;
     vkt_status s = vkt_params_build(cfg, &m->ps, err);
     if (s == VKT_OK) s = vkt_model_alloc_weights(m);
-    if (s == VKT_OK && cfg->pos == VKT_POS_ROPE) s = vkt_model_rope_table(ctx, cfg, &m->rope_buf, &m->rope_freq, err);
+    if (s == VKT_OK && cfg->pos == VKT_POS_ROPE)
+        s = vkt_model_rope_table(ctx, cfg, &m->rope_buf, &m->rope_freq, err);
     if (s != VKT_OK) {
-        if (err && err->status == VKT_OK) *err = *vkt_ctx_err(ctx);
-        else if (err && s != VKT_ERR_ARG) *err = *vkt_ctx_err(ctx);
+        if (err && err->status == VKT_OK)
+            *err = *vkt_ctx_err(ctx);
+        else if (err && s != VKT_ERR_ARG)
+            *err = *vkt_ctx_err(ctx);
         vkt_model_destroy(m);
         return s;
     }
@@ -86,10 +94,13 @@ vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, cons
 }
 
 const vkt_model_opts *vkt_model_get_opts(const vkt_model *m) { return &m->opts; }
-struct vkt_lora *vkt_model_lora(const vkt_model *m) { return m->lora; }
+struct vkt_lora *vkt_model_lora(const vkt_model *m) {
+    return m->lora;
+}
 vkt_status vkt_model_set_lora(vkt_model *m, struct vkt_lora *lora) {
     if (lora && m->mixed)
-        return vkt_fail(m->err, VKT_ERR_UNSUPPORTED, "model: LoRA adapters train in fp32 (precision %s asked for)",
+        return vkt_fail(m->err, VKT_ERR_UNSUPPORTED,
+                        "model: LoRA adapters train in fp32 (precision %s asked for)",
                         vkt_precision_name(m->opts.precision));
     m->lora = lora;
     return lora && m->B ? vkt_lora_plan(lora, m->B * m->T) : VKT_OK;
@@ -110,7 +121,8 @@ vkt_status vkt_model_set_precision(vkt_model *m, int precision) {
         return vkt_fail(m->err, VKT_ERR_ARG, "model: precision %d", precision);
     if (m->opts.frozen || m->lora)
         return vkt_fail(m->err, VKT_ERR_UNSUPPORTED, "model: precision %s for %s (fp32 only)",
-                        vkt_precision_name(precision), m->lora ? "LoRA adapters" : "frozen weights");
+                        vkt_precision_name(precision),
+                        m->lora ? "LoRA adapters" : "frozen weights");
     free_plan(m);
     if (m->wbuf) vkt_buffer_destroy(m->ctx, m->wbuf);
     m->wbuf = NULL;
@@ -141,7 +153,9 @@ static double normal(vkt_rng *r) {
 
 vkt_status vkt_model_init(vkt_model *m, uint64_t seed) {
     float *h = calloc(m->ps.total, sizeof *h);
-    if (!h) return vkt_fail(m->err, VKT_ERR_NOMEM, "model init: %llu floats", (unsigned long long)m->ps.total);
+    if (!h)
+        return vkt_fail(m->err, VKT_ERR_NOMEM, "model init: %llu floats",
+                        (unsigned long long)m->ps.total);
     const double std = 0.02, resid_std = 0.02 / sqrt(2.0 * m->cfg.layers);
     for (int i = 0; i < m->ps.n; i++) {
         const vkt_param *p = &m->ps.p[i];
@@ -152,13 +166,14 @@ vkt_status vkt_model_init(vkt_model *m, uint64_t seed) {
                     p->kind == VKT_P_Q_NORM || p->kind == VKT_P_K_NORM;
         bool resid = p->kind == VKT_P_ATTN_OUT_W || p->kind == VKT_P_PROJ_W;
         for (uint64_t j = 0; j < p->count; j++)
-            h[p->offset + j] = gain ? 1.0f : p->ndim == 1 ? 0.0f : (float)((resid ? resid_std : std) * normal(&r));
+            h[p->offset + j] = gain           ? 1.0f
+                               : p->ndim == 1 ? 0.0f
+                                              : (float)((resid ? resid_std : std) * normal(&r));
     }
     vkt_status s = vkt_model_set_params(m, h);
     free(h);
     return s;
 }
-
 
 // n 16-bit values, two a float slot.
 static vkt_view take16(vkt_arena *a, uint64_t n) {
@@ -182,46 +197,61 @@ static vkt_status pack(vkt_model *m, vkt_view act, uint64_t n) {
 // Lays out every activation; with a->buf == NULL it only counts.
 static void layout(vkt_model *m, vkt_arena *a) {
     const vkt_model_config *c = &m->cfg;
-    const uint64_t N = (uint64_t)m->B * m->T, C = c->width, F = c->ffn, V = c->vocab, QW = vkt_q_width(c);
-    const uint64_t KV = (uint64_t)c->kv_heads * vkt_head_dim(c), BHT = (uint64_t)m->B * c->heads * m->T;
+    const uint64_t N = (uint64_t)m->B * m->T, C = c->width, F = c->ffn, V = c->vocab,
+                   QW = vkt_q_width(c);
+    const uint64_t KV = (uint64_t)c->kv_heads * vkt_head_dim(c),
+                   BHT = (uint64_t)m->B * c->heads * m->T;
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     m->splitk = m->stage = m->dy_h = (vkt_view){0};
     for (int l = 0; l <= c->layers; l++) {
         layer_views *x = &m->lv[l];
         x->res = vkt_arena_take(a, N * C);
         if (l == c->layers) break;
-        x->ln1 = act_take(m, a, N * C), x->ln1_mean = vkt_arena_take(a, N), x->ln1_rstd = vkt_arena_take(a, N);
+        x->ln1 = act_take(m, a, N * C), x->ln1_mean = vkt_arena_take(a, N),
+        x->ln1_rstd = vkt_arena_take(a, N);
         if (gpt2) {
             x->qkv = vkt_arena_take(a, N * 3 * C);
             x->q = vkt_view_f32(x->qkv, 0, N * 3 * C);
             x->k = vkt_view_f32(x->qkv, C, N * 3 * C - C);
             x->v = vkt_view_f32(x->qkv, 2 * C, N * 3 * C - 2 * C);
         } else {
-            x->q = vkt_arena_take(a, N * QW), x->k = vkt_arena_take(a, N * KV), x->v = vkt_arena_take(a, N * KV);
+            x->q = vkt_arena_take(a, N * QW), x->k = vkt_arena_take(a, N * KV),
+            x->v = vkt_arena_take(a, N * KV);
             if (c->qk_norm) {
                 x->q_pre = vkt_arena_take(a, N * QW), x->k_pre = vkt_arena_take(a, N * KV);
-                x->q_rstd = vkt_arena_take(a, N * c->heads), x->k_rstd = vkt_arena_take(a, N * c->kv_heads);
+                x->q_rstd = vkt_arena_take(a, N * c->heads),
+                x->k_rstd = vkt_arena_take(a, N * c->kv_heads);
             }
         }
         if (m->mixed) x->att_h = take16(a, N * QW);
-        x->att = vkt_arena_take(a, N * QW), x->lse = vkt_arena_take(a, BHT), x->mid = vkt_arena_take(a, N * C);
-        x->ln2 = act_take(m, a, N * C), x->ln2_mean = vkt_arena_take(a, N), x->ln2_rstd = vkt_arena_take(a, N);
+        x->att = vkt_arena_take(a, N * QW), x->lse = vkt_arena_take(a, BHT),
+        x->mid = vkt_arena_take(a, N * C);
+        x->ln2 = act_take(m, a, N * C), x->ln2_mean = vkt_arena_take(a, N),
+        x->ln2_rstd = vkt_arena_take(a, N);
         x->fc = vkt_arena_take(a, N * F), x->act = act_take(m, a, N * F);
         if (!gpt2) x->up = vkt_arena_take(a, N * F);
     }
-    m->lnf = act_take(m, a, N * C), m->lnf_mean = vkt_arena_take(a, N), m->lnf_rstd = vkt_arena_take(a, N);
-    m->logits = vkt_arena_take(a, N * V), m->loss = vkt_arena_take(a, N), m->ent = vkt_arena_take(a, N);
-    m->d_res = vkt_arena_take(a, N * C), m->d_ln = vkt_arena_take(a, N * C), m->d_att = vkt_arena_take(a, N * QW);
+    m->lnf = act_take(m, a, N * C), m->lnf_mean = vkt_arena_take(a, N),
+    m->lnf_rstd = vkt_arena_take(a, N);
+    m->logits = vkt_arena_take(a, N * V), m->loss = vkt_arena_take(a, N),
+    m->ent = vkt_arena_take(a, N);
+    m->d_res = vkt_arena_take(a, N * C), m->d_ln = vkt_arena_take(a, N * C),
+    m->d_att = vkt_arena_take(a, N * QW);
     m->d_q = vkt_arena_take(a, N * (gpt2 ? 3 * C : QW));
-    if (!gpt2) m->d_k = vkt_arena_take(a, N * KV), m->d_v = vkt_arena_take(a, N * KV), m->d_up = vkt_arena_take(a, N * F);
+    if (!gpt2)
+        m->d_k = vkt_arena_take(a, N * KV), m->d_v = vkt_arena_take(a, N * KV),
+        m->d_up = vkt_arena_take(a, N * F);
     if (c->qk_norm) m->d_qp = vkt_arena_take(a, N * QW), m->d_kp = vkt_arena_take(a, N * KV);
     m->d_f = vkt_arena_take(a, N * F), m->d_f2 = vkt_arena_take(a, N * F);
     if (!m->mixed && !m->opts.frozen) {
         // split-k scratch for the largest weight gradient that splits (none on CPU devices)
-        uint64_t in_out[][2] = {{C, gpt2 ? 3 * C : QW}, {QW, C}, {C, F}, {F, C}, {C, KV}, {V, C}}, sk = 0;
+        uint64_t in_out[][2] = {{C, gpt2 ? 3 * C : QW}, {QW, C}, {C, F}, {F, C}, {C, KV}, {V, C}},
+                 sk = 0;
         for (int i = 0; i < 6; i++) {
-            uint64_t f = vkt_matmul_splitk_scratch_floats(m->ctx, (int)in_out[i][0], (int)in_out[i][1], (int)N, 0);
-            uint64_t g = vkt_matmul_splitk_scratch_floats(m->ctx, (int)in_out[i][1], (int)in_out[i][0], (int)N, 0);
+            uint64_t f = vkt_matmul_splitk_scratch_floats(m->ctx, (int)in_out[i][0],
+                                                          (int)in_out[i][1], (int)N, 0);
+            uint64_t g = vkt_matmul_splitk_scratch_floats(m->ctx, (int)in_out[i][1],
+                                                          (int)in_out[i][0], (int)N, 0);
             sk = f > sk ? f : sk, sk = g > sk ? g : sk;
         }
         if (sk) m->splitk = vkt_arena_take(a, sk);
@@ -233,13 +263,15 @@ static void layout(vkt_model *m, vkt_arena *a) {
         m->dy_h = take16(a, N * (widest > QW ? widest : QW));
     }
     uint64_t sc = vkt_layernorm_bwd_scratch_bytes((int)N, (int)C);
-    uint64_t cand[] = {vkt_rmsnorm_bwd_scratch_bytes((int)N, (int)C), vkt_reduce_scratch_bytes(m->ctx, m->ps.total),
-                       vkt_reduce_scratch_bytes(m->ctx, N),
-                       c->qk_norm ? vkt_rmsnorm_bwd_scratch_bytes((int)N * c->heads, vkt_head_dim(c)) : 0};
+    uint64_t cand[] = {
+        vkt_rmsnorm_bwd_scratch_bytes((int)N, (int)C),
+        vkt_reduce_scratch_bytes(m->ctx, m->ps.total), vkt_reduce_scratch_bytes(m->ctx, N),
+        c->qk_norm ? vkt_rmsnorm_bwd_scratch_bytes((int)N * c->heads, vkt_head_dim(c)) : 0};
     for (int i = 0; i < 4; i++)
         if (cand[i] > sc) sc = cand[i];
     m->scratch = vkt_arena_take(a, sc / 4 + 64);
-    if (m->opts.frozen) m->dummy = vkt_arena_take(a, C > (uint64_t)vkt_head_dim(c) ? C : (uint64_t)vkt_head_dim(c));
+    if (m->opts.frozen)
+        m->dummy = vkt_arena_take(a, C > (uint64_t)vkt_head_dim(c) ? C : (uint64_t)vkt_head_dim(c));
     m->red = vkt_arena_take(a, 12);
 }
 
@@ -257,12 +289,15 @@ uint64_t vkt_model_plan_bytes(const vkt_model *m, int B, int T) {
 
 vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
     if (B < 1 || T < 1 || T > m->cfg.context)
-        return vkt_fail(m->err, VKT_ERR_ARG, "model plan: batch %d x %d tokens (need B >= 1, 1 <= T <= context %d)", B,
+        return vkt_fail(m->err, VKT_ERR_ARG,
+                        "model plan: batch %d x %d tokens (need B >= 1, 1 <= T <= context %d)", B,
                         T, m->cfg.context);
     if (m->cfg.sliding_window > 0 && T > m->cfg.sliding_window)
-        return vkt_fail(m->err, VKT_ERR_UNSUPPORTED,
-                        "model plan: %d tokens a row is past the model's sliding_window %d (vkt attends to the "
-                        "whole row: rows up to the window only)", T, m->cfg.sliding_window);
+        return vkt_fail(
+            m->err, VKT_ERR_UNSUPPORTED,
+            "model plan: %d tokens a row is past the model's sliding_window %d (vkt attends to the "
+            "whole row: rows up to the window only)",
+            T, m->cfg.sliding_window);
     if (m->B == B && m->T == T) return m->lora ? vkt_lora_plan(m->lora, B * T) : VKT_OK;
     free_plan(m);
     m->lv = calloc((size_t)m->cfg.layers + 1, sizeof *m->lv);
@@ -282,17 +317,21 @@ vkt_status vkt_model_plan(vkt_model *m, int B, int T) {
     return m->lora ? vkt_lora_plan(m->lora, (int)N) : VKT_OK;
 }
 
-vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_t *targets, const float *weights) {
+vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_t *targets,
+                               const float *weights) {
     if (!m->acts) return vkt_fail(m->err, VKT_ERR_ARG, "model: set_batch before plan");
     const int N = m->B * m->T, V = m->cfg.vocab;
     for (int i = 0; i < N; i++)
         if (tokens[i] < 0 || tokens[i] >= V)
-            return vkt_fail(m->err, VKT_ERR_ARG, "model input: token %d at position %d is outside the vocabulary [0, %d)",
-                            tokens[i], i, V);
+            return vkt_fail(
+                m->err, VKT_ERR_ARG,
+                "model input: token %d at position %d is outside the vocabulary [0, %d)", tokens[i],
+                i, V);
     int32_t *pos = malloc((size_t)N * sizeof *pos);
     if (!pos) return vkt_fail(m->err, VKT_ERR_NOMEM, "positions");
     for (int i = 0; i < N; i++) pos[i] = i % m->T;
-    vkt_status s = vkt_embedding_ids_upload(m->ctx, N, V, m->cfg.context, tokens, pos, m->ids_view, &m->ids);
+    vkt_status s =
+        vkt_embedding_ids_upload(m->ctx, N, V, m->cfg.context, tokens, pos, m->ids_view, &m->ids);
     free(pos);
     // RoPE reads the positions the embedding upload put on the device.
     if (s == VKT_OK) m->pos = vkt_view_f32(m->ids.view, m->ids.pos, (uint64_t)N);
@@ -316,7 +355,8 @@ vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_
 
 vkt_status vkt_model_set_entropy(vkt_model *m, const float *coef) {
     if (!m->acts) return vkt_fail(m->err, VKT_ERR_ARG, "model: set_entropy before plan");
-    if (!m->has_targets) return vkt_fail(m->err, VKT_ERR_ARG, "model: set_entropy on a batch without targets");
+    if (!m->has_targets)
+        return vkt_fail(m->err, VKT_ERR_ARG, "model: set_entropy on a batch without targets");
     m->entropy_rows = 0;
     if (!coef) return VKT_OK;
     const int N = m->B * m->T;
@@ -330,8 +370,8 @@ vkt_status vkt_model_set_entropy(vkt_model *m, const float *coef) {
 // y (M, OUT) = x (M, IN) W + b (+ y with beta 1) for weight kind k of layer l, and the
 // layer's LoRA adapter when it has one. GPT-2 Conv1D stores W as (IN, OUT), Llama Linear
 // as (OUT, IN).
-static vkt_status linear(vkt_model *m, int M, int IN, int OUT, vkt_view x, vkt_param_kind k, int l, float beta,
-                         vkt_view y) {
+static vkt_status linear(vkt_model *m, int M, int IN, int OUT, vkt_view x, vkt_param_kind k, int l,
+                         float beta, vkt_view y) {
     bool conv = m->cfg.family == VKT_FAMILY_GPT2;
     if (m->mixed)
         return vkt_model_mx_wmm(m, !conv, M, OUT, IN, x, vkt_model_mx_wview(m, k, l), beta, y,
@@ -342,12 +382,13 @@ static vkt_status linear(vkt_model *m, int M, int IN, int OUT, vkt_view x, vkt_p
 
 // dx = (or +=, beta 1) dy W^T-ish (+ the adapter's share); dW += x^T dy-ish; db +=
 // colsum(dy). A frozen model has no dW or db.
-static vkt_status linear_bwd(vkt_model *m, int M, int IN, int OUT, vkt_view dy, vkt_view x, vkt_param_kind k, int l,
-                             float beta_dx, vkt_view dx) {
+static vkt_status linear_bwd(vkt_model *m, int M, int IN, int OUT, vkt_view dy, vkt_view x,
+                             vkt_param_kind k, int l, float beta_dx, vkt_view dx) {
     bool conv = m->cfg.family == VKT_FAMILY_GPT2;
     vkt_view dW = G(k, l), db = G(vkt_model_bias_of(k), l);
     if (m->mixed) {
-        VKT_TRY(vkt_model_mx_wmm_bwd(m, !conv, M, OUT, IN, dy, x, vkt_model_mx_wview(m, k, l), beta_dx, dx, dW));
+        VKT_TRY(vkt_model_mx_wmm_bwd(m, !conv, M, OUT, IN, dy, x, vkt_model_mx_wview(m, k, l),
+                                     beta_dx, dx, dW));
         return db.buf ? vkt_bias_grad(m->ctx, M, OUT, dy, db) : VKT_OK;
     }
     VKT_TRY(vkt_model_wmm(m, conv, M, IN, OUT, dy, P(k, l), beta_dx, dx, none()));
@@ -355,22 +396,27 @@ static vkt_status linear_bwd(vkt_model *m, int M, int IN, int OUT, vkt_view dy, 
     if (dW.buf) {
         // K = M tokens is large and OUT x IN may give a GPU few workgroups: split-k where the
         // profile says so (a CPU device, or no scratch planned: plain vkt_matmul).
-        if (conv) VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, IN, OUT, M, 1.0f, x, dy, 1.0f, dW, none(), m->splitk));
-        else VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, OUT, IN, M, 1.0f, dy, x, 1.0f, dW, none(), m->splitk));
+        if (conv)
+            VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, IN, OUT, M, 1.0f, x, dy, 1.0f, dW,
+                                      none(), m->splitk));
+        else
+            VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, OUT, IN, M, 1.0f, dy, x, 1.0f, dW,
+                                      none(), m->splitk));
     }
     if (db.buf) VKT_TRY(vkt_bias_grad(m->ctx, M, OUT, dy, db));
     return VKT_OK;
 }
 
-static vkt_status norm_fwd(vkt_model *m, int N, vkt_view x, vkt_view w, vkt_view b, vkt_view y, vkt_view mean,
-                           vkt_view rstd) {
+static vkt_status norm_fwd(vkt_model *m, int N, vkt_view x, vkt_view w, vkt_view b, vkt_view y,
+                           vkt_view mean, vkt_view rstd) {
     const vkt_model_config *c = &m->cfg;
-    if (c->norm == VKT_NORM_LAYERNORM) return vkt_layernorm_fwd(m->ctx, N, c->width, c->eps, x, w, b, y, mean, rstd);
+    if (c->norm == VKT_NORM_LAYERNORM)
+        return vkt_layernorm_fwd(m->ctx, N, c->width, c->eps, x, w, b, y, mean, rstd);
     return vkt_rmsnorm_fwd(m->ctx, N, c->width, c->eps, x, w, y, rstd);
 }
 
-static vkt_status norm_bwd(vkt_model *m, int N, vkt_view dy, vkt_view x, vkt_view w, vkt_view mean, vkt_view rstd,
-                           vkt_view dx, vkt_view dw, vkt_view db) {
+static vkt_status norm_bwd(vkt_model *m, int N, vkt_view dy, vkt_view x, vkt_view w, vkt_view mean,
+                           vkt_view rstd, vkt_view dx, vkt_view dw, vkt_view db) {
     const vkt_model_config *c = &m->cfg;
     if (!dw.buf) dw = m->dummy; // frozen: the kernels always write a weight gradient
     if (!db.buf && w.buf) db = m->dummy;
@@ -387,7 +433,8 @@ static vkt_status copy(vkt_model *m, vkt_view src, vkt_view dst, uint64_t n) {
 // then RoPE on q and k (rows of H*D and KV, in place).
 static vkt_status qkv_fwd(vkt_model *m, layer_views *x, int l) {
     const vkt_model_config *c = &m->cfg;
-    const int B = m->B, T = m->T, N = B * T, C = c->width, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c);
+    const int B = m->B, T = m->T, N = B * T, C = c->width, H = c->heads, KVH = c->kv_heads,
+              D = vkt_head_dim(c);
     const int QW = vkt_q_width(c), KV = KVH * D;
     vkt_view q = c->qk_norm ? x->q_pre : x->q, k = c->qk_norm ? x->k_pre : x->k;
     VKT_TRY(linear(m, N, C, QW, x->ln1, VKT_P_Q_W, l, 0.0f, q));
@@ -395,7 +442,8 @@ static vkt_status qkv_fwd(vkt_model *m, layer_views *x, int l) {
     VKT_TRY(linear(m, N, C, KV, x->ln1, VKT_P_V_W, l, 0.0f, x->v));
     if (c->qk_norm) {
         VKT_TRY(vkt_rmsnorm_fwd(m->ctx, N * H, D, c->eps, q, P(VKT_P_Q_NORM, l), x->q, x->q_rstd));
-        VKT_TRY(vkt_rmsnorm_fwd(m->ctx, N * KVH, D, c->eps, k, P(VKT_P_K_NORM, l), x->k, x->k_rstd));
+        VKT_TRY(
+            vkt_rmsnorm_fwd(m->ctx, N * KVH, D, c->eps, k, P(VKT_P_K_NORM, l), x->k, x->k_rstd));
     }
     VKT_TRY(vkt_rope_fwd_freq(m->ctx, B, T, H, D, QW, m->pos, m->rope_freq, x->q));
     return vkt_rope_fwd_freq(m->ctx, B, T, KVH, D, KV, m->pos, m->rope_freq, x->k);
@@ -403,9 +451,11 @@ static vkt_status qkv_fwd(vkt_model *m, layer_views *x, int l) {
 
 // The backward of qkv_fwd: dq, dk, dv (gradients of the roped q, k and of v) into
 // m->d_ln += and the parameter gradients. dq and dk are rotated back in place.
-static vkt_status qkv_bwd(vkt_model *m, layer_views *x, int l, vkt_view dq, vkt_view dk, vkt_view dv) {
+static vkt_status qkv_bwd(vkt_model *m, layer_views *x, int l, vkt_view dq, vkt_view dk,
+                          vkt_view dv) {
     const vkt_model_config *c = &m->cfg;
-    const int B = m->B, T = m->T, N = B * T, C = c->width, H = c->heads, KVH = c->kv_heads, D = vkt_head_dim(c);
+    const int B = m->B, T = m->T, N = B * T, C = c->width, H = c->heads, KVH = c->kv_heads,
+              D = vkt_head_dim(c);
     const int QW = vkt_q_width(c), KV = KVH * D;
     VKT_TRY(vkt_rope_bwd_freq(m->ctx, B, T, H, D, QW, m->pos, m->rope_freq, dq));
     VKT_TRY(vkt_rope_bwd_freq(m->ctx, B, T, KVH, D, KV, m->pos, m->rope_freq, dk));
@@ -413,10 +463,10 @@ static vkt_status qkv_bwd(vkt_model *m, layer_views *x, int l, vkt_view dq, vkt_
     if (c->qk_norm) {
         VKT_TRY(vkt_fill(m->ctx, m->d_qp, (uint64_t)N * QW, 0.0f));
         VKT_TRY(vkt_fill(m->ctx, m->d_kp, (uint64_t)N * KV, 0.0f));
-        VKT_TRY(vkt_rmsnorm_bwd(m->ctx, N * H, D, dq, x->q_pre, P(VKT_P_Q_NORM, l), x->q_rstd, m->d_qp,
-                                m->grads ? G(VKT_P_Q_NORM, l) : m->dummy, m->scratch));
-        VKT_TRY(vkt_rmsnorm_bwd(m->ctx, N * KVH, D, dk, x->k_pre, P(VKT_P_K_NORM, l), x->k_rstd, m->d_kp,
-                                m->grads ? G(VKT_P_K_NORM, l) : m->dummy, m->scratch));
+        VKT_TRY(vkt_rmsnorm_bwd(m->ctx, N * H, D, dq, x->q_pre, P(VKT_P_Q_NORM, l), x->q_rstd,
+                                m->d_qp, m->grads ? G(VKT_P_Q_NORM, l) : m->dummy, m->scratch));
+        VKT_TRY(vkt_rmsnorm_bwd(m->ctx, N * KVH, D, dk, x->k_pre, P(VKT_P_K_NORM, l), x->k_rstd,
+                                m->d_kp, m->grads ? G(VKT_P_K_NORM, l) : m->dummy, m->scratch));
         dq = m->d_qp, dk = m->d_kp;
     }
     VKT_TRY(linear_bwd(m, N, C, QW, dq, qin, VKT_P_Q_W, l, 0.0f, m->d_ln));
@@ -427,29 +477,37 @@ static vkt_status qkv_bwd(vkt_model *m, layer_views *x, int l, vkt_view dq, vkt_
 vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user) {
     if (!m->acts) return vkt_fail(m->err, VKT_ERR_ARG, "model: forward before plan");
     const vkt_model_config *c = &m->cfg;
-    const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads;
+    const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads,
+              KVH = c->kv_heads;
     const int D = vkt_head_dim(c), KV = KVH * D, QW = vkt_q_width(c);
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     const float scale = 1.0f / sqrtf((float)D);
     const int qs = gpt2 ? 3 * C : QW, ks = gpt2 ? 3 * C : KV;
     VKT_TRY(vkt_model_mx_refresh(m));
-    if (m->opts.w16) VKT_TRY(vkt_embedding_fwd16(m->ctx, &m->ids, C, m->opts.w16, P(VKT_P_WTE, -1), m->lv[0].res));
+    if (m->opts.w16)
+        VKT_TRY(
+            vkt_embedding_fwd16(m->ctx, &m->ids, C, m->opts.w16, P(VKT_P_WTE, -1), m->lv[0].res));
     else
-        VKT_TRY(vkt_embedding_fwd(m->ctx, &m->ids, C, P(VKT_P_WTE, -1), gpt2 ? P(VKT_P_WPE, -1) : none(), m->lv[0].res));
+        VKT_TRY(vkt_embedding_fwd(m->ctx, &m->ids, C, P(VKT_P_WTE, -1),
+                                  gpt2 ? P(VKT_P_WPE, -1) : none(), m->lv[0].res));
     for (int l = 0; l < c->layers; l++) {
         layer_views *x = &m->lv[l];
-        VKT_TRY(norm_fwd(m, N, x->res, P(VKT_P_LN1_W, l), P(VKT_P_LN1_B, l), staged(m, x->ln1), x->ln1_mean,
-                         x->ln1_rstd));
+        VKT_TRY(norm_fwd(m, N, x->res, P(VKT_P_LN1_W, l), P(VKT_P_LN1_B, l), staged(m, x->ln1),
+                         x->ln1_mean, x->ln1_rstd));
         VKT_TRY(pack(m, x->ln1, (uint64_t)N * C));
-        if (gpt2) VKT_TRY(linear(m, N, C, 3 * C, x->ln1, VKT_P_QKV_W, l, 0.0f, x->qkv));
-        else VKT_TRY(qkv_fwd(m, x, l));
-        VKT_TRY(vkt_attention_fwd(m->ctx, B, T, H, KVH, D, scale, x->q, qs, x->k, ks, x->v, ks, x->att, x->lse));
+        if (gpt2)
+            VKT_TRY(linear(m, N, C, 3 * C, x->ln1, VKT_P_QKV_W, l, 0.0f, x->qkv));
+        else
+            VKT_TRY(qkv_fwd(m, x, l));
+        VKT_TRY(vkt_attention_fwd(m->ctx, B, T, H, KVH, D, scale, x->q, qs, x->k, ks, x->v, ks,
+                                  x->att, x->lse));
         if (m->mixed) VKT_TRY(vkt_cast16(m->ctx, m->dt16, x->att, x->att_h, (uint64_t)N * QW));
         // mid = res + att W_o (+ b): copy, then accumulate with beta = 1.
         VKT_TRY(copy(m, x->res, x->mid, (uint64_t)N * C));
-        VKT_TRY(linear(m, N, QW, C, m->mixed ? x->att_h : x->att, VKT_P_ATTN_OUT_W, l, 1.0f, x->mid));
-        VKT_TRY(norm_fwd(m, N, x->mid, P(VKT_P_LN2_W, l), P(VKT_P_LN2_B, l), staged(m, x->ln2), x->ln2_mean,
-                         x->ln2_rstd));
+        VKT_TRY(
+            linear(m, N, QW, C, m->mixed ? x->att_h : x->att, VKT_P_ATTN_OUT_W, l, 1.0f, x->mid));
+        VKT_TRY(norm_fwd(m, N, x->mid, P(VKT_P_LN2_W, l), P(VKT_P_LN2_B, l), staged(m, x->ln2),
+                         x->ln2_mean, x->ln2_rstd));
         VKT_TRY(pack(m, x->ln2, (uint64_t)N * C));
         VKT_TRY(linear(m, N, C, F, x->ln2, VKT_P_FC_W, l, 0.0f, x->fc));
         if (gpt2) {
@@ -465,13 +523,13 @@ vkt_status vkt_model_forward(vkt_model *m, vkt_block_hook hook, void *user) {
         if (hook) VKT_TRY(hook(user, m, l, y->res, N));
     }
     vkt_view fin = m->lv[c->layers].res;
-    VKT_TRY(norm_fwd(m, N, fin, P(VKT_P_LNF_W, -1), P(VKT_P_LNF_B, -1), staged(m, m->lnf), m->lnf_mean,
-                     m->lnf_rstd));
+    VKT_TRY(norm_fwd(m, N, fin, P(VKT_P_LNF_W, -1), P(VKT_P_LNF_B, -1), staged(m, m->lnf),
+                     m->lnf_mean, m->lnf_rstd));
     VKT_TRY(pack(m, m->lnf, (uint64_t)N * C));
     const vkt_param_kind hk = c->tied ? VKT_P_WTE : VKT_P_LM_HEAD;
     if (m->mixed)
-        return vkt_model_mx_wmm(m, true, N, c->vocab, C, m->lnf, vkt_model_mx_wview(m, hk, -1), 0.0f, m->logits,
-                                none());
+        return vkt_model_mx_wmm(m, true, N, c->vocab, C, m->lnf, vkt_model_mx_wview(m, hk, -1),
+                                0.0f, m->logits, none());
     vkt_view head = P(hk, -1);
     return vkt_model_wmm(m, true, N, c->vocab, C, m->lnf, head, 0.0f, m->logits, none());
 }
@@ -481,23 +539,28 @@ vkt_view vkt_model_logits(vkt_model *m) { return m->logits; }
 static vkt_status loss_backward(vkt_model *m, float loss_scale, bool backward);
 
 vkt_status vkt_model_loss(vkt_model *m) { return loss_backward(m, 1.0f, false); }
-vkt_status vkt_model_backward(vkt_model *m, float loss_scale) { return loss_backward(m, loss_scale, true); }
+vkt_status vkt_model_backward(vkt_model *m, float loss_scale) {
+    return loss_backward(m, loss_scale, true);
+}
 
 // The cross-entropy kernel writes the loss and, with backward, dlogits in one pass.
 static vkt_status loss_backward(vkt_model *m, float loss_scale, bool backward) {
-    if (!m->has_targets) return vkt_fail(m->err, VKT_ERR_ARG, "model loss: the batch has no targets");
+    if (!m->has_targets)
+        return vkt_fail(m->err, VKT_ERR_ARG, "model loss: the batch has no targets");
     const vkt_model_config *c = &m->cfg;
-    const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads, KVH = c->kv_heads;
+    const int B = m->B, T = m->T, N = B * T, C = c->width, F = c->ffn, H = c->heads,
+              KVH = c->kv_heads;
     const int D = vkt_head_dim(c), KV = KVH * D, V = c->vocab, QW = vkt_q_width(c);
     const bool gpt2 = c->family == VKT_FAMILY_GPT2;
     const float scale = 1.0f / sqrtf((float)D);
     const int qs = gpt2 ? 3 * C : QW, ks = gpt2 ? 3 * C : KV;
     if (m->entropy_rows > 0) {
-        VKT_TRY(vkt_cross_entropy_ent(m->ctx, N, V, m->logits, m->tw, m->ec, loss_scale, backward, m->loss, none(),
-                                      m->ent));
+        VKT_TRY(vkt_cross_entropy_ent(m->ctx, N, V, m->logits, m->tw, m->ec, loss_scale, backward,
+                                      m->loss, none(), m->ent));
         VKT_TRY(vkt_sum(m->ctx, m->ent, (uint64_t)N, m->scratch, vkt_view_f32(m->red, 8, 4)));
     } else {
-        VKT_TRY(vkt_cross_entropy(m->ctx, N, V, m->logits, m->tw, loss_scale, backward, m->loss, none()));
+        VKT_TRY(vkt_cross_entropy(m->ctx, N, V, m->logits, m->tw, loss_scale, backward, m->loss,
+                                  none()));
     }
     VKT_TRY(vkt_sum(m->ctx, m->loss, (uint64_t)N, m->scratch, vkt_view_f32(m->red, 4, 4)));
     if (!backward) return VKT_OK;
@@ -507,17 +570,17 @@ static vkt_status loss_backward(vkt_model *m, float loss_scale, bool backward) {
     vkt_view dhead = c->tied ? G(VKT_P_WTE, -1) : G(VKT_P_LM_HEAD, -1);
     if (m->mixed) {
         VKT_TRY(vkt_model_mx_wmm_bwd(m, true, N, V, C, m->logits, m->lnf,
-                                     vkt_model_mx_wview(m, c->tied ? VKT_P_WTE : VKT_P_LM_HEAD, -1), 0.0f, m->d_ln,
-                                     dhead));
+                                     vkt_model_mx_wview(m, c->tied ? VKT_P_WTE : VKT_P_LM_HEAD, -1),
+                                     0.0f, m->d_ln, dhead));
     } else {
         VKT_TRY(vkt_model_wmm(m, false, N, C, V, m->logits, head, 0.0f, m->d_ln, none()));
     }
     if (dhead.buf && !m->mixed)
-        VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, V, C, N, 1.0f, m->logits, m->lnf, 1.0f, dhead, none(),
-                                  m->splitk));
+        VKT_TRY(vkt_matmul_splitk(m->ctx, 0, true, false, V, C, N, 1.0f, m->logits, m->lnf, 1.0f,
+                                  dhead, none(), m->splitk));
     VKT_TRY(vkt_fill(m->ctx, m->d_res, (uint64_t)N * C, 0.0f));
-    VKT_TRY(norm_bwd(m, N, m->d_ln, m->lv[c->layers].res, P(VKT_P_LNF_W, -1), m->lnf_mean, m->lnf_rstd, m->d_res,
-                     G(VKT_P_LNF_W, -1), G(VKT_P_LNF_B, -1)));
+    VKT_TRY(norm_bwd(m, N, m->d_ln, m->lv[c->layers].res, P(VKT_P_LNF_W, -1), m->lnf_mean,
+                     m->lnf_rstd, m->d_res, G(VKT_P_LNF_W, -1), G(VKT_P_LNF_B, -1)));
     for (int l = c->layers - 1; l >= 0; l--) {
         layer_views *x = &m->lv[l];
         // out = mid + proj(act(fc(ln2(mid)))): d_res flows to mid and through the MLP.
@@ -532,11 +595,11 @@ static vkt_status loss_backward(vkt_model *m, float loss_scale, bool backward) {
             VKT_TRY(linear_bwd(m, N, C, F, m->d_f2, x->ln2, VKT_P_FC_W, l, 0.0f, m->d_ln));
             VKT_TRY(linear_bwd(m, N, C, F, m->d_up, x->ln2, VKT_P_UP_W, l, 1.0f, m->d_ln));
         }
-        VKT_TRY(norm_bwd(m, N, m->d_ln, x->mid, P(VKT_P_LN2_W, l), x->ln2_mean, x->ln2_rstd, m->d_res,
-                         G(VKT_P_LN2_W, l), G(VKT_P_LN2_B, l)));
+        VKT_TRY(norm_bwd(m, N, m->d_ln, x->mid, P(VKT_P_LN2_W, l), x->ln2_mean, x->ln2_rstd,
+                         m->d_res, G(VKT_P_LN2_W, l), G(VKT_P_LN2_B, l)));
         // mid = res + o(att(ln1(res)))
-        VKT_TRY(linear_bwd(m, N, QW, C, m->d_res, m->mixed ? x->att_h : x->att, VKT_P_ATTN_OUT_W, l, 0.0f,
-                           m->d_att));
+        VKT_TRY(linear_bwd(m, N, QW, C, m->d_res, m->mixed ? x->att_h : x->att, VKT_P_ATTN_OUT_W, l,
+                           0.0f, m->d_att));
         vkt_view dq = m->d_q, dk = m->d_k, dv = m->d_v;
         VKT_TRY(vkt_fill(m->ctx, m->d_q, (uint64_t)N * (gpt2 ? 3 * C : QW), 0.0f));
         if (gpt2) {
@@ -546,18 +609,19 @@ static vkt_status loss_backward(vkt_model *m, float loss_scale, bool backward) {
             VKT_TRY(vkt_fill(m->ctx, m->d_k, (uint64_t)N * KV, 0.0f));
             VKT_TRY(vkt_fill(m->ctx, m->d_v, (uint64_t)N * KV, 0.0f));
         }
-        VKT_TRY(vkt_attention_bwd(m->ctx, B, T, H, KVH, D, scale, m->d_att, x->q, qs, x->k, ks, x->v, ks, x->att,
-                                  x->lse, dq, dk, dv));
+        VKT_TRY(vkt_attention_bwd(m->ctx, B, T, H, KVH, D, scale, m->d_att, x->q, qs, x->k, ks,
+                                  x->v, ks, x->att, x->lse, dq, dk, dv));
         if (gpt2) {
             VKT_TRY(linear_bwd(m, N, C, 3 * C, m->d_q, x->ln1, VKT_P_QKV_W, l, 0.0f, m->d_ln));
         } else {
             VKT_TRY(qkv_bwd(m, x, l, dq, dk, dv));
         }
-        VKT_TRY(norm_bwd(m, N, m->d_ln, x->res, P(VKT_P_LN1_W, l), x->ln1_mean, x->ln1_rstd, m->d_res,
-                         G(VKT_P_LN1_W, l), G(VKT_P_LN1_B, l)));
+        VKT_TRY(norm_bwd(m, N, m->d_ln, x->res, P(VKT_P_LN1_W, l), x->ln1_mean, x->ln1_rstd,
+                         m->d_res, G(VKT_P_LN1_W, l), G(VKT_P_LN1_B, l)));
     }
     if (!m->grads) return VKT_OK;
-    return vkt_embedding_bwd(m->ctx, &m->ids, C, m->d_res, G(VKT_P_WTE, -1), gpt2 ? G(VKT_P_WPE, -1) : none());
+    return vkt_embedding_bwd(m->ctx, &m->ids, C, m->d_res, G(VKT_P_WTE, -1),
+                             gpt2 ? G(VKT_P_WPE, -1) : none());
 }
 
 vkt_status vkt_model_read_loss(vkt_model *m, double *loss_sum, double *weight_sum) {

@@ -26,22 +26,23 @@ typedef struct vkt_model vkt_model;
 typedef vkt_status (*vkt_block_hook)(void *user, vkt_model *m, int layer, vkt_view resid, int N);
 
 typedef struct vkt_optim {
-    float lr;              // this step's learning rate (the caller applies the schedule)
+    float lr; // this step's learning rate (the caller applies the schedule)
     float beta1, beta2, eps;
-    float weight_decay;    // applied to matrices and embeddings, not to biases or norm gains
-    float max_grad_norm;   // global-norm clipping; <= 0 for none
-    float loss_scale;      // the factor the gradients carry (fp16 loss scaling), divided out by
-                           // AdamW; 0 or 1: none. Clip with vkt_model_grad_norm(max * loss_scale).
+    float weight_decay;  // applied to matrices and embeddings, not to biases or norm gains
+    float max_grad_norm; // global-norm clipping; <= 0 for none
+    float loss_scale;    // the factor the gradients carry (fp16 loss scaling), divided out by
+                         // AdamW; 0 or 1: none. Clip with vkt_model_grad_norm(max * loss_scale).
 } vkt_optim;
 
-vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out, vkt_error *err);
+vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out,
+                            vkt_error *err);
 
 // How a model holds its weights. Defaults (all zero): fp32, trainable.
 enum { VKT_W32 = 0, VKT_W16_BF16 = 1, VKT_W16_F16 = 2 };
 typedef struct vkt_model_opts {
-    int w16;      // VKT_W16_BF16 / VKT_W16_F16: matrices stay 16-bit on the device (llama family;
-                  // implies frozen); norms and biases stay fp32
-    bool frozen;  // no parameter gradients or optimizer state: inference, or the base under LoRA
+    int w16;       // VKT_W16_BF16 / VKT_W16_F16: matrices stay 16-bit on the device (llama family;
+                   // implies frozen); norms and biases stay fp32
+    bool frozen;   // no parameter gradients or optimizer state: inference, or the base under LoRA
     int precision; // VKT_PREC_*: the arithmetic of training (mixed precision, below)
 } vkt_model_opts;
 // Training precision. FP32: everything in fp32. BF16 / FP16: matmul operands (the weights' 16-bit
@@ -55,8 +56,8 @@ const char *vkt_precision_name(int precision);
 vkt_status vkt_model_set_precision(vkt_model *m, int precision);
 // "fp32" | "bf16" | "fp16" -> VKT_PREC_*; VKT_ERR_ARG naming the text otherwise.
 vkt_status vkt_precision_parse(const char *s, int *out, vkt_error *err);
-vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg, const vkt_model_opts *opts,
-                                 vkt_model **out, vkt_error *err);
+vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg,
+                                 const vkt_model_opts *opts, vkt_model **out, vkt_error *err);
 const vkt_model_opts *vkt_model_get_opts(const vkt_model *m);
 // Device bytes of the weights (and, unless frozen, gradients and AdamW moments) under opts.
 uint64_t vkt_model_weight_bytes(const vkt_params *ps, const vkt_model_opts *opts);
@@ -93,7 +94,8 @@ vkt_status vkt_model_plan(vkt_model *m, int B, int T);
 // Inputs of the planned batch: tokens (B*T); targets and weights (B*T) may be NULL for
 // a forward without loss. Validates ids (a token or target outside the vocabulary is an
 // error naming its position).
-vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_t *targets, const float *weights);
+vkt_status vkt_model_set_batch(vkt_model *m, const int32_t *tokens, const int32_t *targets,
+                               const float *weights);
 // An entropy bonus for the batch just set (set_batch clears it): coef (B*T) per position,
 // finite, or NULL for none. The loss becomes sum_i (w_i CE_i - c_i H_i), H_i the entropy of
 // the model's temperature-1 distribution at position i, and backward adds its exact
@@ -111,8 +113,8 @@ vkt_status vkt_model_loss(vkt_model *m);
 vkt_status vkt_model_backward(vkt_model *m, float loss_scale);
 // Sum of w_i CE_i - c_i H_i over the batch (not scaled), and sum of |w_i|. Waits for the device.
 vkt_status vkt_model_read_loss(vkt_model *m, double *loss_sum, double *weight_sum);
-// Sum of H_i over the positions with c_i != 0 in the last vkt_model_loss or vkt_model_backward, and how many
-// there were (0 and 0 without an entropy term). Waits for the device.
+// Sum of H_i over the positions with c_i != 0 in the last vkt_model_loss or vkt_model_backward, and
+// how many there were (0 and 0 without an entropy term). Waits for the device.
 vkt_status vkt_model_read_entropy(vkt_model *m, double *ent_sum, int *positions);
 // With a LoRA adapter attached (vkt_model_set_lora), these three act on the adapter's
 // parameters: they are what trains. reset_optim zeroes the AdamW moments.
@@ -125,7 +127,8 @@ vkt_status vkt_model_adamw(vkt_model *m, const vkt_optim *o, int t, float *grad_
 // norm and clip factor, read the loss of the last vkt_model_loss and that norm in one
 // download, then (if the step is kept) AdamW with the recorded clip factor.
 vkt_status vkt_model_grad_norm(vkt_model *m, float max_grad_norm);
-vkt_status vkt_model_read_step(vkt_model *m, double *loss_sum, double *weight_sum, float *grad_norm);
+vkt_status vkt_model_read_step(vkt_model *m, double *loss_sum, double *weight_sum,
+                               float *grad_norm);
 vkt_status vkt_model_adamw_apply(vkt_model *m, const vkt_optim *o, int t);
 
 #endif

@@ -24,13 +24,15 @@ static void put_rope_scaling(json_t *o, const vkt_rope_scaling *r) {
     if (r->type == VKT_ROPE_PLAIN) {
         json_object_set_new(o, "rope_scaling", json_null());
     } else if (r->type == VKT_ROPE_LINEAR) {
-        json_object_set_new(o, "rope_scaling", json_pack("{s:s, s:f}", "rope_type", "linear", "factor",
-                                                         (double)r->factor));
+        json_object_set_new(
+            o, "rope_scaling",
+            json_pack("{s:s, s:f}", "rope_type", "linear", "factor", (double)r->factor));
     } else {
         json_object_set_new(o, "rope_scaling",
                             json_pack("{s:s, s:f, s:f, s:f, s:i}", "rope_type", "llama3", "factor",
-                                      (double)r->factor, "low_freq_factor", (double)r->low_freq_factor,
-                                      "high_freq_factor", (double)r->high_freq_factor,
+                                      (double)r->factor, "low_freq_factor",
+                                      (double)r->low_freq_factor, "high_freq_factor",
+                                      (double)r->high_freq_factor,
                                       "original_max_position_embeddings", r->original_context));
     }
 }
@@ -52,14 +54,16 @@ static void put_llama(json_t *o, const vkt_model_config *c) {
     json_object_set_new(o, "num_attention_heads", json_integer(c->heads));
     json_object_set_new(o, "num_key_value_heads", json_integer(c->kv_heads));
     // Qwen3's head_dim defaults to 128, not C / H: always spelled out for it.
-    if (c->head_dim || c->arch == VKT_ARCH_QWEN3) json_object_set_new(o, "head_dim", json_integer(vkt_head_dim(c)));
+    if (c->head_dim || c->arch == VKT_ARCH_QWEN3)
+        json_object_set_new(o, "head_dim", json_integer(vkt_head_dim(c)));
     json_object_set_new(o, "hidden_act", json_string("silu"));
     json_object_set_new(o, "rms_norm_eps", json_real(c->eps));
     json_object_set_new(o, "rope_theta", json_real(c->rope_theta));
     put_rope_scaling(o, &c->rope_scaling);
     switch (c->arch) {
     case VKT_ARCH_MISTRAL:
-        json_object_set_new(o, "sliding_window", c->sliding_window ? json_integer(c->sliding_window) : json_null());
+        json_object_set_new(o, "sliding_window",
+                            c->sliding_window ? json_integer(c->sliding_window) : json_null());
         break;
     case VKT_ARCH_QWEN2: put_qwen_window(o, c->sliding_window); break;
     case VKT_ARCH_QWEN3:
@@ -73,7 +77,8 @@ static void put_llama(json_t *o, const vkt_model_config *c) {
     }
 }
 
-vkt_status vkt_model_config_to_json_ids(const vkt_model_config *c, int bos, int eos, char **text, vkt_error *err) {
+vkt_status vkt_model_config_to_json_ids(const vkt_model_config *c, int bos, int eos, char **text,
+                                        vkt_error *err) {
     *text = NULL;
     if ((int)c->arch < 0 || (int)c->arch >= N_ARCHS)
         return vkt_fail(err, VKT_ERR_ARG, "config.json: unknown architecture %d", (int)c->arch);
@@ -112,12 +117,14 @@ vkt_status vkt_model_config_to_json(const vkt_model_config *c, char **text, vkt_
 }
 
 // Reads an integer field, trying several Hugging Face spellings; required unless dflt >= 0.
-static vkt_status get_int(json_t *o, const char *path, const char *const *keys, int dflt, int *out, vkt_error *err) {
+static vkt_status get_int(json_t *o, const char *path, const char *const *keys, int dflt, int *out,
+                          vkt_error *err) {
     for (int i = 0; keys[i]; i++) {
         json_t *v = json_object_get(o, keys[i]);
         if (!v || json_is_null(v)) continue;
         if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > (1 << 30))
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be a positive integer", path, keys[i]);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be a positive integer", path,
+                            keys[i]);
         *out = (int)json_integer_value(v);
         return VKT_OK;
     }
@@ -128,25 +135,29 @@ static vkt_status get_int(json_t *o, const char *path, const char *const *keys, 
     return vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"%s\"", path, keys[0]);
 }
 
-static vkt_status get_int1(json_t *o, const char *path, const char *key, int dflt, int *out, vkt_error *err) {
+static vkt_status get_int1(json_t *o, const char *path, const char *key, int dflt, int *out,
+                           vkt_error *err) {
     const char *keys[] = {key, NULL};
     return get_int(o, path, keys, dflt, out, err);
 }
 
 // A positive finite number, dflt when absent or null; any other type is an error naming key.
-static vkt_status get_real(json_t *o, const char *path, const char *key, double dflt, float *out, vkt_error *err) {
+static vkt_status get_real(json_t *o, const char *path, const char *key, double dflt, float *out,
+                           vkt_error *err) {
     json_t *v = json_object_get(o, key);
     double x = !v || json_is_null(v) ? dflt : json_number_value(v);
     if (v && !json_is_null(v) && !json_is_number(v))
         return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be a number", path, key);
     if (!(x > 0) || !(x <= 3.4e38))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" is %g; it must be a positive float", path, key, x);
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" is %g; it must be a positive float", path,
+                        key, x);
     *out = (float)x;
     return VKT_OK;
 }
 
 // A boolean, dflt when absent or null ("yes", 1 and "true" are errors, not false).
-static vkt_status get_bool(json_t *o, const char *path, const char *key, bool dflt, bool *out, vkt_error *err) {
+static vkt_status get_bool(json_t *o, const char *path, const char *key, bool dflt, bool *out,
+                           vkt_error *err) {
     json_t *v = json_object_get(o, key);
     if (v && !json_is_null(v) && !json_is_boolean(v))
         return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"%s\" must be true or false", path, key);
@@ -155,7 +166,8 @@ static vkt_status get_bool(json_t *o, const char *path, const char *key, bool df
 }
 
 // A string or absent/null (*out NULL).
-static vkt_status get_str(json_t *o, const char *path, const char *key, const char **out, vkt_error *err) {
+static vkt_status get_str(json_t *o, const char *path, const char *key, const char **out,
+                          vkt_error *err) {
     json_t *v = json_object_get(o, key);
     *out = json_string_value(v);
     if (v && !json_is_null(v) && !json_is_string(v))
@@ -167,44 +179,55 @@ static vkt_status get_str(json_t *o, const char *path, const char *key, const ch
 static vkt_status check_architectures(json_t *o, const char *path, vkt_arch arch, vkt_error *err) {
     json_t *a = json_object_get(o, "architectures");
     if (!a || json_is_null(a)) return VKT_OK;
-    if (!json_is_array(a)) return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"architectures\" must be a list of strings", path);
+    if (!json_is_array(a))
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"architectures\" must be a list of strings",
+                        path);
     for (size_t i = 0; i < json_array_size(a); i++) {
         const char *s = json_string_value(json_array_get(a, i));
-        if (!s) return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"architectures\" must be a list of strings", path);
+        if (!s)
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"architectures\" must be a list of strings",
+                            path);
         if (strcmp(s, archs[arch].cls))
-            return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: architectures \"%s\" (vkt builds %s for model_type \"%s\")",
-                            path, s, archs[arch].cls, archs[arch].type);
+            return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                            "%s: architectures \"%s\" (vkt builds %s for model_type \"%s\")", path,
+                            s, archs[arch].cls, archs[arch].type);
     }
     return VKT_OK;
 }
 
 // "rope_scaling": null, {"rope_type"|"type": "default"|"linear"|"llama3", ...}.
-static vkt_status get_rope_scaling(json_t *o, const char *path, vkt_rope_scaling *r, vkt_error *err) {
+static vkt_status get_rope_scaling(json_t *o, const char *path, vkt_rope_scaling *r,
+                                   vkt_error *err) {
     memset(r, 0, sizeof *r);
     json_t *rs = json_object_get(o, "rope_scaling");
     if (!rs || json_is_null(rs)) return VKT_OK;
-    if (!json_is_object(rs)) return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"rope_scaling\" must be an object or null", path);
+    if (!json_is_object(rs))
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"rope_scaling\" must be an object or null",
+                        path);
     char where[4200];
     snprintf(where, sizeof where, "%s: rope_scaling", path);
     const char *type = NULL;
     VKT_TRY(get_str(rs, where, "rope_type", &type, err));
     if (!type) VKT_TRY(get_str(rs, where, "type", &type, err));
-    if (!type) return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"rope_scaling\" has no \"rope_type\"", path);
+    if (!type)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"rope_scaling\" has no \"rope_type\"", path);
     if (!strcmp(type, "default")) return VKT_OK;
     if (!strcmp(type, "linear")) {
         r->type = VKT_ROPE_LINEAR;
         return get_real(rs, where, "factor", -1, &r->factor, err);
     }
     if (strcmp(type, "llama3"))
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: rope_scaling type \"%s\" (vkt has default, linear and llama3)",
-                        path, type);
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s: rope_scaling type \"%s\" (vkt has default, linear and llama3)", path,
+                        type);
     r->type = VKT_ROPE_LLAMA3;
     VKT_TRY(get_real(rs, where, "factor", -1, &r->factor, err));
     VKT_TRY(get_real(rs, where, "low_freq_factor", -1, &r->low_freq_factor, err));
     VKT_TRY(get_real(rs, where, "high_freq_factor", -1, &r->high_freq_factor, err));
     VKT_TRY(get_int1(rs, where, "original_max_position_embeddings", -1, &r->original_context, err));
     if (!(r->high_freq_factor > r->low_freq_factor))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"high_freq_factor\" %g must exceed \"low_freq_factor\" %g", where,
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: \"high_freq_factor\" %g must exceed \"low_freq_factor\" %g", where,
                         r->high_freq_factor, r->low_freq_factor);
     return VKT_OK;
 }
@@ -224,13 +247,15 @@ static vkt_status get_window(json_t *o, const char *path, vkt_model_config *c, v
     VKT_TRY(get_int1(o, path, "sliding_window", 0, &window, err));
     json_t *m = json_object_get(o, "max_window_layers");
     if (m && !json_is_null(m) && (!json_is_integer(m) || json_integer_value(m) < 0))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"max_window_layers\" must be a non-negative integer", path);
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: \"max_window_layers\" must be a non-negative integer", path);
     json_int_t mw = m && !json_is_null(m) ? json_integer_value(m) : 28;
     if (mw >= c->layers) return VKT_OK; // no layer slides
     from = (int)mw;
     if (from > 0)
         return vkt_fail(err, VKT_ERR_UNSUPPORTED,
-                        "%s: use_sliding_window with max_window_layers %d of %d layers (a window on some layers "
+                        "%s: use_sliding_window with max_window_layers %d of %d layers (a window "
+                        "on some layers "
                         "only) is not supported",
                         path, from, c->layers);
     c->sliding_window = window;
@@ -240,18 +265,22 @@ static vkt_status get_window(json_t *o, const char *path, vkt_model_config *c, v
 // Fields that contradict each other, named as config.json spells them.
 static vkt_status check_heads(const char *path, const vkt_model_config *c, vkt_error *err) {
     if (c->heads % c->kv_heads)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"num_key_value_heads\" %d does not divide \"num_attention_heads\" %d",
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: \"num_key_value_heads\" %d does not divide \"num_attention_heads\" %d",
                         path, c->kv_heads, c->heads);
     if (!c->head_dim && c->width % c->heads)
         return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: \"hidden_size\" %d is not a multiple of \"num_attention_heads\" %d (and no \"head_dim\")",
+                        "%s: \"hidden_size\" %d is not a multiple of \"num_attention_heads\" %d "
+                        "(and no \"head_dim\")",
                         path, c->width, c->heads);
     if (c->head_dim % 2)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"head_dim\" %d is odd (RoPE rotates pairs)", path, c->head_dim);
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"head_dim\" %d is odd (RoPE rotates pairs)",
+                        path, c->head_dim);
     if (!c->head_dim && (c->width / c->heads) % 2)
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: \"hidden_size\" / \"num_attention_heads\" = %d is odd (RoPE rotates pairs)", path,
-                        c->width / c->heads);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "%s: \"hidden_size\" / \"num_attention_heads\" = %d is odd (RoPE rotates pairs)", path,
+            c->width / c->heads);
     return VKT_OK;
 }
 
@@ -270,7 +299,8 @@ static vkt_status read_gpt2(json_t *o, const char *path, vkt_model_config *c, vk
     VKT_TRY(get_int1(o, path, "n_head", -1, &c->heads, err));
     // null n_inner means 4C (get_int caps n_embd at 2^30: 4C is computed in 64 bits)
     if (4 * (int64_t)c->width > (1 << 30))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"n_embd\" %d is too large (its 4x MLP width overflows)", path,
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: \"n_embd\" %d is too large (its 4x MLP width overflows)", path,
                         c->width);
     VKT_TRY(get_int1(o, path, "n_inner", 4 * c->width, &c->ffn, err));
     c->kv_heads = c->heads;
@@ -278,12 +308,14 @@ static vkt_status read_gpt2(json_t *o, const char *path, vkt_model_config *c, vk
     VKT_TRY(get_bool(o, path, "tie_word_embeddings", true, &c->tied, err));
     VKT_TRY(get_str(o, path, "activation_function", &act, err));
     if (act && strcmp(act, "gelu_new") && strcmp(act, "gelu_pytorch_tanh"))
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: activation_function \"%s\" (vkt has gelu_new, the tanh GELU)",
-                        path, act);
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s: activation_function \"%s\" (vkt has gelu_new, the tanh GELU)", path,
+                        act);
     return VKT_OK;
 }
 
-static vkt_status read_llama(json_t *o, const char *path, vkt_arch arch, vkt_model_config *c, vkt_error *err) {
+static vkt_status read_llama(json_t *o, const char *path, vkt_arch arch, vkt_model_config *c,
+                             vkt_error *err) {
     c->family = VKT_FAMILY_LLAMA;
     c->arch = arch;
     c->norm = VKT_NORM_RMSNORM;
@@ -306,7 +338,8 @@ static vkt_status read_llama(json_t *o, const char *path, vkt_arch arch, vkt_mod
     VKT_TRY(get_bool(o, path, "tie_word_embeddings", false, &c->tied, err));
     VKT_TRY(get_str(o, path, "hidden_act", &act, err));
     if (act && strcmp(act, "silu"))
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: hidden_act \"%s\" (vkt has silu)", path, act);
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: hidden_act \"%s\" (vkt has silu)", path,
+                        act);
     bool ab = false, mb = false;
     if (arch == VKT_ARCH_LLAMA || arch == VKT_ARCH_QWEN3) {
         VKT_TRY(get_bool(o, path, "attention_bias", false, &ab, err));
@@ -322,7 +355,8 @@ static vkt_status read_llama(json_t *o, const char *path, vkt_arch arch, vkt_mod
     return VKT_OK;
 }
 
-vkt_status vkt_model_config_from_json(const char *text, const char *path, vkt_model_config *c, vkt_error *err) {
+vkt_status vkt_model_config_from_json(const char *text, const char *path, vkt_model_config *c,
+                                      vkt_error *err) {
     json_error_t je;
     // Duplicate keys are refused (jansson names the key): which one wins is not defined.
     json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &je);
@@ -331,17 +365,23 @@ vkt_status vkt_model_config_from_json(const char *text, const char *path, vkt_mo
     memset(c, 0, sizeof *c);
     const char *mt = NULL;
     int a = 0;
-    if (!json_is_object(o)) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: not a JSON object", path);
+    if (!json_is_object(o))
+        s = vkt_fail(err, VKT_ERR_FORMAT, "%s: not a JSON object", path);
     else if ((s = get_str(o, path, "model_type", &mt, err)) != VKT_OK) {
-    } else if (!mt) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"model_type\"", path);
+    } else if (!mt)
+        s = vkt_fail(err, VKT_ERR_FORMAT, "%s: missing \"model_type\"", path);
     else {
         while (a < N_ARCHS && strcmp(mt, archs[a].type)) a++;
         if (a == N_ARCHS)
-            s = vkt_fail(err, VKT_ERR_UNSUPPORTED,
-                         "%s: unknown model_type \"%s\" (vkt reads gpt2, llama, mistral, qwen2 and qwen3)", path, mt);
+            s = vkt_fail(
+                err, VKT_ERR_UNSUPPORTED,
+                "%s: unknown model_type \"%s\" (vkt reads gpt2, llama, mistral, qwen2 and qwen3)",
+                path, mt);
     }
     if (s == VKT_OK) s = check_architectures(o, path, (vkt_arch)a, err);
-    if (s == VKT_OK) s = a == VKT_ARCH_GPT2 ? read_gpt2(o, path, c, err) : read_llama(o, path, (vkt_arch)a, c, err);
+    if (s == VKT_OK)
+        s = a == VKT_ARCH_GPT2 ? read_gpt2(o, path, c, err)
+                               : read_llama(o, path, (vkt_arch)a, c, err);
     json_decref(o);
     if (s == VKT_OK) {
         s = vkt_model_config_check(c, err);

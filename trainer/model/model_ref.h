@@ -14,10 +14,10 @@
 // per layer l either NULL or a (C) vector added to the residual stream at the output of
 // block l (the steering edit, applied at every position).
 vkt_status vkt_model_ref_forward_backward(const vkt_model_config *cfg, const vkt_params *ps,
-                                          const double *params, int B, int T,
-                                          const int32_t *tokens, const int32_t *targets,
-                                          const double *weights, double loss_scale,
-                                          const double *const *resid_edit, double *loss,
-                                          double *logits, double *grads, vkt_error *err);
+                                          const double *params, int B, int T, const int32_t *tokens,
+                                          const int32_t *targets, const double *weights,
+                                          double loss_scale, const double *const *resid_edit,
+                                          double *loss, double *logits, double *grads,
+                                          vkt_error *err);
 
 #endif

@@ -13,7 +13,9 @@
 
 static vkt_view none(void) { return (vkt_view){0}; }
 
-static vkt_dtype16 dtype_of(const vkt_model *m) { return m->opts.w16 == VKT_W16_F16 ? VKT_F16 : VKT_BF16; }
+static vkt_dtype16 dtype_of(const vkt_model *m) {
+    return m->opts.w16 == VKT_W16_F16 ? VKT_F16 : VKT_BF16;
+}
 
 vkt_view vkt_model_pview(vkt_model *m, vkt_buffer *b, vkt_param_kind k, int layer) {
     const vkt_param *p = vkt_params_find(&m->ps, k, layer);
@@ -39,10 +41,11 @@ vkt_param_kind vkt_model_bias_of(vkt_param_kind k) {
     }
 }
 
-vkt_status vkt_model_wmm(vkt_model *m, bool transW, int M, int N, int K, vkt_view A, vkt_view W, float beta,
-                         vkt_view C, vkt_view bias) {
+vkt_status vkt_model_wmm(vkt_model *m, bool transW, int M, int N, int K, vkt_view A, vkt_view W,
+                         float beta, vkt_view C, vkt_view bias) {
     if (m->opts.w16 && W.buf == m->wbuf)
-        return vkt_matmul_w16(m->ctx, dtype_of(m), false, transW, M, N, K, 1.0f, A, W, beta, C, bias);
+        return vkt_matmul_w16(m->ctx, dtype_of(m), false, transW, M, N, K, 1.0f, A, W, beta, C,
+                              bias);
     return vkt_matmul(m->ctx, false, transW, M, N, K, 1.0f, A, W, beta, C, bias);
 }
 
@@ -117,7 +120,8 @@ vkt_status vkt_model_set_tensor(vkt_model *m, int i, const float *src) {
     if (i < 0 || i >= m->ps.n) return vkt_fail(m->err, VKT_ERR_ARG, "model: tensor index %d", i);
     m->w16_stale = true;
     const vkt_param *p = &m->ps.p[i];
-    if (!m->opts.w16 || p->ndim != 2) return vkt_upload(m->ctx, tensor_view(m, i), src, p->count * 4);
+    if (!m->opts.w16 || p->ndim != 2)
+        return vkt_upload(m->ctx, tensor_view(m, i), src, p->count * 4);
     uint16_t *h = malloc((p->count + 1) / 2 * 4);
     if (!h) return vkt_fail(m->err, VKT_ERR_NOMEM, "model: %s", p->name);
     vkt_dtype16 dt = dtype_of(m);
@@ -148,7 +152,8 @@ vkt_status vkt_model_get_params(vkt_model *m, float *host) {
         uint16_t *h = malloc((p->count + 1) / 2 * 4);
         if (!h) return vkt_fail(m->err, VKT_ERR_NOMEM, "model: %s", p->name);
         vkt_status s = vkt_download(m->ctx, tensor_view(m, i), h, (p->count + 1) / 2 * 4);
-        for (uint64_t j = 0; s == VKT_OK && j < p->count; j++) dst[j] = vkt_half_to_f32(dtype_of(m), h[j]);
+        for (uint64_t j = 0; s == VKT_OK && j < p->count; j++)
+            dst[j] = vkt_half_to_f32(dtype_of(m), h[j]);
         free(h);
         VKT_TRY(s);
     }
@@ -156,6 +161,7 @@ vkt_status vkt_model_get_params(vkt_model *m, float *host) {
 }
 
 vkt_status vkt_model_get_grads(vkt_model *m, float *host) {
-    if (!m->grads) return vkt_fail(m->err, VKT_ERR_ARG, "model: its weights are frozen (no gradients)");
+    if (!m->grads)
+        return vkt_fail(m->err, VKT_ERR_ARG, "model: its weights are frozen (no gradients)");
     return vkt_download(m->ctx, vkt_view_all(m->grads), host, m->ps.total * 4);
 }

@@ -23,7 +23,9 @@ vkt_status vkt_select_rule_parse(const char *s, vkt_select_rule *out, vkt_error 
             *out = (vkt_select_rule)i;
             return VKT_OK;
         }
-    return vkt_fail(err, VKT_ERR_ARG, "selection rule '%s' (expected self-certainty, majority or borda)", s ? s : "(null)");
+    return vkt_fail(err, VKT_ERR_ARG,
+                    "selection rule '%s' (expected self-certainty, majority or borda)",
+                    s ? s : "(null)");
 }
 
 vkt_status vkt_answer_re_compile(const char *pattern, vkt_answer_re **out, vkt_error *err) {
@@ -60,14 +62,16 @@ static bool search(const regex_t *re, const char *text, size_t from, size_t len,
     if (from >= len) {
         // an empty pattern may still match at the end
         if (regexec(re, "", 2, m, from > 0 ? REG_NOTBOL : 0) != 0) return false;
-    } else if (regexec(re, text + from, 2, m, from > 0 ? REG_NOTBOL : 0) != 0) return false;
+    } else if (regexec(re, text + from, 2, m, from > 0 ? REG_NOTBOL : 0) != 0)
+        return false;
     for (int k = 0; k < 2; k++)
         if (m[k].rm_so >= 0) m[k].rm_so += (regoff_t)from, m[k].rm_eo += (regoff_t)from;
     return true;
 #endif
 }
 
-bool vkt_answer_extract(const vkt_answer_re *re, const char *text, size_t len, size_t *start, size_t *alen) {
+bool vkt_answer_extract(const vkt_answer_re *re, const char *text, size_t len, size_t *start,
+                        size_t *alen) {
     bool found = false;
     size_t pos = 0;
     regmatch_t m[2];
@@ -104,7 +108,9 @@ static void rank_order(const vkt_select_sample *s, int n, int *order) {
 }
 
 // Certainty as a tie-break number: NaN adds nothing.
-static double cert(const vkt_select_sample *s) { return isnan(s->self_certainty) ? 0.0 : s->self_certainty; }
+static double cert(const vkt_select_sample *s) {
+    return isnan(s->self_certainty) ? 0.0 : s->self_certainty;
+}
 
 // -1, 0, 1: x less than, equal to (within a relative 1e-12), greater than y.
 static int cmp_votes(double x, double y) {
@@ -120,13 +126,15 @@ void vkt_selection_free(vkt_selection *sel) {
     memset(sel, 0, sizeof *sel);
 }
 
-vkt_status vkt_select(const vkt_select_sample *s, int n, vkt_select_rule rule, double borda_power, vkt_selection *out,
-                      vkt_error *err) {
+vkt_status vkt_select(const vkt_select_sample *s, int n, vkt_select_rule rule, double borda_power,
+                      vkt_selection *out, vkt_error *err) {
     memset(out, 0, sizeof *out);
     if (n < 1) return vkt_fail(err, VKT_ERR_ARG, "select: n = %d samples (need >= 1)", n);
-    if ((unsigned)rule >= VKT_SELECT_RULES) return vkt_fail(err, VKT_ERR_ARG, "select: unknown rule %d", (int)rule);
+    if ((unsigned)rule >= VKT_SELECT_RULES)
+        return vkt_fail(err, VKT_ERR_ARG, "select: unknown rule %d", (int)rule);
     if (!(borda_power >= 0) || !isfinite(borda_power))
-        return vkt_fail(err, VKT_ERR_ARG, "select: Borda power %g must be finite and >= 0", borda_power);
+        return vkt_fail(err, VKT_ERR_ARG, "select: Borda power %g must be finite and >= 0",
+                        borda_power);
     out->rule = rule, out->n = n, out->answer = -1;
     out->cand = calloc((size_t)n, sizeof *out->cand);
     out->sample_cand = malloc((size_t)n * sizeof *out->sample_cand);
@@ -154,12 +162,16 @@ vkt_status vkt_select(const vkt_select_sample *s, int n, vkt_select_rule rule, d
         int c = 0;
         while (c < out->n_cand) {
             const vkt_select_sample *f = &s[out->cand[c].first];
-            if (f->answer_len == s[i].answer_len && !memcmp(f->answer, s[i].answer, s[i].answer_len)) break;
+            if (f->answer_len == s[i].answer_len &&
+                !memcmp(f->answer, s[i].answer, s[i].answer_len))
+                break;
             c++;
         }
         vkt_select_candidate *k = &out->cand[c];
-        if (c == out->n_cand) out->n_cand++, k->first = k->best = i;
-        else if (by_certainty(s, i, k->best) < 0) k->best = i;
+        if (c == out->n_cand)
+            out->n_cand++, k->first = k->best = i;
+        else if (by_certainty(s, i, k->best) < 0)
+            k->best = i;
         k->count++;
         k->borda += out->weight[i];
         k->certainty_sum += cert(&s[i]);
@@ -178,9 +190,11 @@ vkt_status vkt_select(const vkt_select_sample *s, int n, vkt_select_rule rule, d
     for (int c = 1; c < out->n_cand; c++) {
         const vkt_select_candidate *a = &out->cand[c], *b = &out->cand[win];
         int d;
-        if (rule == VKT_SELECT_SELF_CERTAINTY) d = by_certainty(s, a->best, b->best) < 0 ? 1 : -1;
+        if (rule == VKT_SELECT_SELF_CERTAINTY)
+            d = by_certainty(s, a->best, b->best) < 0 ? 1 : -1;
         else {
-            d = rule == VKT_SELECT_MAJORITY ? (a->count > b->count) - (a->count < b->count) : cmp_votes(a->borda, b->borda);
+            d = rule == VKT_SELECT_MAJORITY ? (a->count > b->count) - (a->count < b->count)
+                                            : cmp_votes(a->borda, b->borda);
             if (d == 0) d = cmp_votes(a->certainty_sum, b->certainty_sum);
             // d == 0 still: the earlier candidate (the current winner) stays
         }
@@ -191,14 +205,18 @@ vkt_status vkt_select(const vkt_select_sample *s, int n, vkt_select_rule rule, d
     return VKT_OK;
 }
 
-vkt_status vkt_select_accuracy(const vkt_select_sample *samples, int P, int nmax, const char *const *gold,
-                               const int *Ns, int nN, double borda_power, double *acc, vkt_error *err) {
+vkt_status vkt_select_accuracy(const vkt_select_sample *samples, int P, int nmax,
+                               const char *const *gold, const int *Ns, int nN, double borda_power,
+                               double *acc, vkt_error *err) {
     if (P < 1 || nmax < 1 || nN < 1)
-        return vkt_fail(err, VKT_ERR_ARG, "select accuracy: %d prompts, %d samples each, %d values of N (need >= 1 each)",
-                        P, nmax, nN);
+        return vkt_fail(
+            err, VKT_ERR_ARG,
+            "select accuracy: %d prompts, %d samples each, %d values of N (need >= 1 each)", P,
+            nmax, nN);
     for (int j = 0; j < nN; j++)
         if (Ns[j] < 1 || Ns[j] > nmax)
-            return vkt_fail(err, VKT_ERR_ARG, "select accuracy: N = %d outside [1, %d samples]", Ns[j], nmax);
+            return vkt_fail(err, VKT_ERR_ARG, "select accuracy: N = %d outside [1, %d samples]",
+                            Ns[j], nmax);
     for (int rule = 0; rule < VKT_SELECT_RULES; rule++)
         for (int j = 0; j < nN; j++) {
             const int N = Ns[j], groups = nmax / N;
@@ -206,11 +224,13 @@ vkt_status vkt_select_accuracy(const vkt_select_sample *samples, int P, int nmax
             for (int p = 0; p < P; p++)
                 for (int g = 0; g < groups; g++) {
                     vkt_selection sel;
-                    VKT_TRY(vkt_select(samples + (size_t)p * nmax + (size_t)g * N, N, (vkt_select_rule)rule, borda_power,
-                                       &sel, err));
+                    VKT_TRY(vkt_select(samples + (size_t)p * nmax + (size_t)g * N, N,
+                                       (vkt_select_rule)rule, borda_power, &sel, err));
                     if (sel.answer >= 0 && gold && gold[p]) {
-                        const vkt_select_sample *w = &samples[(size_t)p * nmax + (size_t)g * N + sel.cand[sel.answer].first];
-                        right += w->answer_len == strlen(gold[p]) && !memcmp(w->answer, gold[p], w->answer_len);
+                        const vkt_select_sample *w =
+                            &samples[(size_t)p * nmax + (size_t)g * N + sel.cand[sel.answer].first];
+                        right += w->answer_len == strlen(gold[p]) &&
+                                 !memcmp(w->answer, gold[p], w->answer_len);
                     }
                     vkt_selection_free(&sel);
                 }

@@ -32,7 +32,11 @@
 
 #include "status.h"
 
-typedef enum { VKT_SELECT_SELF_CERTAINTY = 0, VKT_SELECT_MAJORITY, VKT_SELECT_BORDA } vkt_select_rule;
+typedef enum {
+    VKT_SELECT_SELF_CERTAINTY = 0,
+    VKT_SELECT_MAJORITY,
+    VKT_SELECT_BORDA
+} vkt_select_rule;
 #define VKT_SELECT_RULES 3
 #define VKT_BORDA_POWER 0.5
 
@@ -46,40 +50,41 @@ vkt_status vkt_answer_re_compile(const char *pattern, vkt_answer_re **out, vkt_e
 void vkt_answer_re_free(vkt_answer_re *re);
 // The answer in text[0..len): true and its byte range [*start, *start + *alen) or false.
 // Text past a NUL byte is searched only where regexec supports REG_STARTEND (glibc, BSD).
-bool vkt_answer_extract(const vkt_answer_re *re, const char *text, size_t len, size_t *start, size_t *alen);
+bool vkt_answer_extract(const vkt_answer_re *re, const char *text, size_t len, size_t *start,
+                        size_t *alen);
 
 typedef struct vkt_select_sample {
-    const char *answer;     // NULL: the sample has no answer
-    size_t answer_len;      // answers are compared as byte strings
-    double self_certainty;  // the sample's mean self-certainty
+    const char *answer;    // NULL: the sample has no answer
+    size_t answer_len;     // answers are compared as byte strings
+    double self_certainty; // the sample's mean self-certainty
 } vkt_select_sample;
 
 // One distinct answer, in order of first occurrence.
 typedef struct vkt_select_candidate {
-    int first;              // first sample with this answer
-    int best;               // its voter with the highest self-certainty (the representative)
-    int count;              // samples with this answer (the majority vote)
-    double borda;           // sum of its voters' Borda weights
-    double certainty_sum;   // sum of its voters' self-certainty (the tie-break)
+    int first;            // first sample with this answer
+    int best;             // its voter with the highest self-certainty (the representative)
+    int count;            // samples with this answer (the majority vote)
+    double borda;         // sum of its voters' Borda weights
+    double certainty_sum; // sum of its voters' self-certainty (the tie-break)
 } vkt_select_candidate;
 
 typedef struct vkt_selection {
     vkt_select_rule rule;
-    int n;                  // samples
-    int chosen;             // representative sample (always >= 0 when n >= 1)
-    int answer;             // chosen candidate, or -1 when no sample has an answer
+    int n;      // samples
+    int chosen; // representative sample (always >= 0 when n >= 1)
+    int answer; // chosen candidate, or -1 when no sample has an answer
     int n_cand;
     vkt_select_candidate *cand; // (n_cand)
-    int *sample_cand;       // (n) each sample's candidate, -1 = no answer
-    int *rank;              // (n) 1-based self-certainty rank among all n samples
-    double *weight;         // (n) Borda weight (n - rank + 1)^p, whether or not it votes
+    int *sample_cand;           // (n) each sample's candidate, -1 = no answer
+    int *rank;                  // (n) 1-based self-certainty rank among all n samples
+    double *weight;             // (n) Borda weight (n - rank + 1)^p, whether or not it votes
 } vkt_selection;
 
 // Chooses among s[0..n) (n >= 1) by rule; borda_power is p (VKT_BORDA_POWER in the paper;
 // must be finite and >= 0). Candidates' counts, Borda votes and certainty sums are filled
 // whatever the rule. Free with vkt_selection_free.
-vkt_status vkt_select(const vkt_select_sample *s, int n, vkt_select_rule rule, double borda_power, vkt_selection *out,
-                      vkt_error *err);
+vkt_status vkt_select(const vkt_select_sample *s, int n, vkt_select_rule rule, double borda_power,
+                      vkt_selection *out, vkt_error *err);
 void vkt_selection_free(vkt_selection *sel);
 
 // The accuracy-vs-N harness. samples is (P, nmax): row i holds the nmax samples of prompt
@@ -89,7 +94,8 @@ void vkt_selection_free(vkt_selection *sel);
 // the nmax / N disjoint groups of N consecutive samples of every prompt (averaging the
 // groups makes small N less noisy than taking only the first N). acc has
 // VKT_SELECT_RULES * nN entries.
-vkt_status vkt_select_accuracy(const vkt_select_sample *samples, int P, int nmax, const char *const *gold,
-                               const int *Ns, int nN, double borda_power, double *acc, vkt_error *err);
+vkt_status vkt_select_accuracy(const vkt_select_sample *samples, int P, int nmax,
+                               const char *const *gold, const int *Ns, int nN, double borda_power,
+                               double *acc, vkt_error *err);
 
 #endif

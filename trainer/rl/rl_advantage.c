@@ -6,12 +6,19 @@
 #include "rl_advantage.h"
 
 vkt_status vkt_rl_adv_mode_parse(const char *s, vkt_rl_adv_mode *out, vkt_error *err) {
-    if (!strcmp(s, "rae")) *out = VKT_RL_ADV_RAE;
-    else if (!strcmp(s, "none")) *out = VKT_RL_ADV_NONE;
-    else if (!strcmp(s, "group")) *out = VKT_RL_ADV_GROUP;
-    else if (!strcmp(s, "group-mean")) *out = VKT_RL_ADV_GROUP_MEAN;
-    else if (!strcmp(s, "auto")) *out = VKT_RL_ADV_AUTO;
-    else return vkt_fail(err, VKT_ERR_ARG, "advantage '%s': expected rae, none, group, group-mean or auto", s);
+    if (!strcmp(s, "rae"))
+        *out = VKT_RL_ADV_RAE;
+    else if (!strcmp(s, "none"))
+        *out = VKT_RL_ADV_NONE;
+    else if (!strcmp(s, "group"))
+        *out = VKT_RL_ADV_GROUP;
+    else if (!strcmp(s, "group-mean"))
+        *out = VKT_RL_ADV_GROUP_MEAN;
+    else if (!strcmp(s, "auto"))
+        *out = VKT_RL_ADV_AUTO;
+    else
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "advantage '%s': expected rae, none, group, group-mean or auto", s);
     return VKT_OK;
 }
 
@@ -33,10 +40,11 @@ void vkt_rae_init(vkt_rae *r, double alpha) {
 
 vkt_status vkt_rae_advantage(vkt_rae *r, int game, int role, double R, double *A, vkt_error *err) {
     if (game < 0 || game >= VKT_RL_MAX_GAMES || role < 0 || role >= VKT_RL_MAX_ROLES)
-        return vkt_fail(err, VKT_ERR_ARG, "rae: game %d / role %d out of range (%d games, %d roles)", game, role,
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "rae: game %d / role %d out of range (%d games, %d roles)", game, role,
                         VKT_RL_MAX_GAMES, VKT_RL_MAX_ROLES);
     double *b = &r->b[game][role];
-    *A = R - *b;  // read before the update (SPIRAL)
+    *A = R - *b; // read before the update (SPIRAL)
     *b = r->alpha * *b + (1.0 - r->alpha) * R;
     r->updates[game][role]++;
     return VKT_OK;
@@ -53,7 +61,8 @@ static int cmp_keyed(const void *a, const void *b) {
     return x->i - y->i;
 }
 
-static vkt_status group_adv(int n, const uint64_t *group, const double *R, double *A, bool by_sd, vkt_error *err) {
+static vkt_status group_adv(int n, const uint64_t *group, const double *R, double *A, bool by_sd,
+                            vkt_error *err) {
     if (n < 0) return vkt_fail(err, VKT_ERR_ARG, "group advantages: n = %d", n);
     if (n == 0) return VKT_OK;
     keyed *k = malloc((size_t)n * sizeof *k);
@@ -65,14 +74,17 @@ static vkt_status group_adv(int n, const uint64_t *group, const double *R, doubl
         while (hi < n && k[hi].key == k[lo].key) hi++;
         int m = hi - lo;
         double sum = 0, mean, ss = 0;
-        bool same = true;  // all returns equal: every A is 0 (tested exactly, not via sd)
+        bool same = true; // all returns equal: every A is 0 (tested exactly, not via sd)
         for (int j = lo; j < hi; j++) sum += R[k[j].i], same = same && R[k[j].i] == R[k[lo].i];
         mean = sum / m;
         for (int j = lo; j < hi; j++) ss += (R[k[j].i] - mean) * (R[k[j].i] - mean);
-        double sd = sqrt(ss / m);  // population sd
+        double sd = sqrt(ss / m); // population sd
         for (int j = lo; j < hi; j++) {
             int i = k[j].i;
-            if (m == 1 || same) { A[i] = 0; continue; }  // no other sample / no signal: dropped
+            if (m == 1 || same) {
+                A[i] = 0;
+                continue;
+            } // no other sample / no signal: dropped
             double others = (sum - R[i]) / (m - 1);
             double num = R[i] - others;
             A[i] = num == 0 || !by_sd ? num : num / (sd + VKT_RL_GROUP_EPS);
@@ -83,11 +95,13 @@ static vkt_status group_adv(int n, const uint64_t *group, const double *R, doubl
     return VKT_OK;
 }
 
-vkt_status vkt_rl_group_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err) {
+vkt_status vkt_rl_group_advantages(int n, const uint64_t *group, const double *R, double *A,
+                                   vkt_error *err) {
     return group_adv(n, group, R, A, true, err);
 }
 
-vkt_status vkt_rl_group_mean_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err) {
+vkt_status vkt_rl_group_mean_advantages(int n, const uint64_t *group, const double *R, double *A,
+                                        vkt_error *err) {
     return group_adv(n, group, R, A, false, err);
 }
 

@@ -33,12 +33,18 @@
 
 #include "status.h"
 
-#define VKT_RL_MAX_GAMES 8      // games in one multi-game run (baselines per game)
-#define VKT_RL_MAX_ROLES 2      // roles (seats) per game
-#define VKT_RL_RAE_ALPHA 0.95   // SPIRAL's EMA decay
-#define VKT_RL_GROUP_EPS 1e-6   // added to the group's population sd
+#define VKT_RL_MAX_GAMES 8    // games in one multi-game run (baselines per game)
+#define VKT_RL_MAX_ROLES 2    // roles (seats) per game
+#define VKT_RL_RAE_ALPHA 0.95 // SPIRAL's EMA decay
+#define VKT_RL_GROUP_EPS 1e-6 // added to the group's population sd
 
-typedef enum { VKT_RL_ADV_RAE = 0, VKT_RL_ADV_NONE, VKT_RL_ADV_GROUP, VKT_RL_ADV_GROUP_MEAN, VKT_RL_ADV_AUTO } vkt_rl_adv_mode;
+typedef enum {
+    VKT_RL_ADV_RAE = 0,
+    VKT_RL_ADV_NONE,
+    VKT_RL_ADV_GROUP,
+    VKT_RL_ADV_GROUP_MEAN,
+    VKT_RL_ADV_AUTO
+} vkt_rl_adv_mode;
 
 // "rae", "none", "group", "group-mean", "auto".
 vkt_status vkt_rl_adv_mode_parse(const char *s, vkt_rl_adv_mode *out, vkt_error *err);
@@ -48,19 +54,21 @@ const char *vkt_rl_adv_mode_name(vkt_rl_adv_mode m);
 typedef struct vkt_rae {
     double alpha;
     double b[VKT_RL_MAX_GAMES][VKT_RL_MAX_ROLES];
-    int64_t updates[VKT_RL_MAX_GAMES][VKT_RL_MAX_ROLES];  // episodes folded in so far
+    int64_t updates[VKT_RL_MAX_GAMES][VKT_RL_MAX_ROLES]; // episodes folded in so far
 } vkt_rae;
 
-void vkt_rae_init(vkt_rae *r, double alpha);  // every baseline 0
+void vkt_rae_init(vkt_rae *r, double alpha); // every baseline 0
 // One finished episode's return R for (game, role): returns A = R - b (b read before
 // the update), then folds R into b. Fails (VKT_ERR_ARG) for game/role out of range.
 vkt_status vkt_rae_advantage(vkt_rae *r, int game, int role, double R, double *A, vkt_error *err);
 
 // Group advantages of n samples: group[i] is sample i's observation key, R[i] its
 // return; writes A[0..n) as defined above. Order of the samples does not matter.
-vkt_status vkt_rl_group_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err);
+vkt_status vkt_rl_group_advantages(int n, const uint64_t *group, const double *R, double *A,
+                                   vkt_error *err);
 // The same without the division by the group's sd (group-mean).
-vkt_status vkt_rl_group_mean_advantages(int n, const uint64_t *group, const double *R, double *A, vkt_error *err);
+vkt_status vkt_rl_group_mean_advantages(int n, const uint64_t *group, const double *R, double *A,
+                                        vkt_error *err);
 
 // keep[i] = (A[i] != 0); returns how many are kept.
 int vkt_rl_adv_keep(int n, const double *A, bool *keep);

@@ -9,8 +9,8 @@
 #include "rl_sp_internal.h"
 
 // Scores the answers of every legal action at state g for player; p[k] normalised.
-static vkt_status score_actions(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *g, int player, const int *acts,
-                                int n, double *p, double *mass, vkt_error *err) {
+static vkt_status score_actions(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *g, int player,
+                                const int *acts, int n, double *p, double *mass, vkt_error *err) {
     int32_t *pids = NULL, ans[VKT_GAME_MAX_LEGAL][VKT_RL_ANSWER_MAX];
     int np = 0, na[VKT_GAME_MAX_LEGAL];
     VKT_TRY(vkt_rl_prompt_tokens(g, player, f, &pids, &np, err));
@@ -43,10 +43,11 @@ static vkt_status score_actions(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_gam
 
 typedef struct model_agent {
     vkt_gen *gen;
-    vkt_rl_fmt f;  // the format it was trained in (rl_fmt.h; its text owned by the caller)
+    vkt_rl_fmt f; // the format it was trained in (rl_fmt.h; its text owned by the caller)
 } model_agent;
 
-static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action, vkt_error *err) {
+static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng, int *action,
+                         vkt_error *err) {
     model_agent *a = self;
     int32_t *ids = NULL;
     int n = 0;
@@ -65,13 +66,14 @@ static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng
     if (s != VKT_OK) return vkt_fail(err, VKT_ERR_VULKAN, "model agent: generate failed");
     size_t at, len;
     vkt_rl_fmt_answer_span(&a->f, r.text, r.text_len, &at, &len);
-    if (vkt_protocol_parse(g, r.text + at, len, action, NULL) != VKT_OK) *action = VKT_ACTION_INVALID;
+    if (vkt_protocol_parse(g, r.text + at, len, action, NULL) != VKT_OK)
+        *action = VKT_ACTION_INVALID;
     vkt_gen_result_free(&r);
     return VKT_OK;
 }
 
-static vkt_status ma_probs(void *self, const vkt_game *g, int player, const int *acts, int n, double *p,
-                           vkt_error *err) {
+static vkt_status ma_probs(void *self, const vkt_game *g, int player, const int *acts, int n,
+                           double *p, vkt_error *err) {
     model_agent *a = self;
     return score_actions(a->gen, &a->f, g, player, acts, n, p, NULL, err);
 }
@@ -81,7 +83,8 @@ static void ma_destroy(void *self) { free(self); }
 vkt_status vkt_rl_model_agent(vkt_gen *gen, const vkt_rl_fmt *f, vkt_agent *out, vkt_error *err) {
     const int think = f ? f->think : 0;
     if (think < 0 || think > VKT_RL_THINK_MAX)
-        return vkt_fail(err, VKT_ERR_ARG, "model agent: think tokens %d outside 0..%d", think, VKT_RL_THINK_MAX);
+        return vkt_fail(err, VKT_ERR_ARG, "model agent: think tokens %d outside 0..%d", think,
+                        VKT_RL_THINK_MAX);
     model_agent *a = malloc(sizeof *a);
     if (!a) return vkt_fail(err, VKT_ERR_NOMEM, "model agent");
     a->gen = gen;

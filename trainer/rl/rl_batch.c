@@ -4,13 +4,16 @@
 #include "rl_batch.h"
 #include "tokenizer.h"
 
-vkt_status vkt_rl_pack(const vkt_rl_seq *seqs, int n, const double *w, const int *wstart, int B, int T,
-                       int32_t *tokens, int32_t *targets, float *weights, vkt_error *err) {
-    if (n < 0 || n > B || T < 1) return vkt_fail(err, VKT_ERR_ARG, "rl_pack: %d sequences into %d rows of %d", n, B, T);
+vkt_status vkt_rl_pack(const vkt_rl_seq *seqs, int n, const double *w, const int *wstart, int B,
+                       int T, int32_t *tokens, int32_t *targets, float *weights, vkt_error *err) {
+    if (n < 0 || n > B || T < 1)
+        return vkt_fail(err, VKT_ERR_ARG, "rl_pack: %d sequences into %d rows of %d", n, B, T);
     for (int b = 0; b < n; b++) {
         const vkt_rl_seq *s = &seqs[b];
         if (s->n_prompt < 1 || s->n_resp < 0 || s->n_prompt + s->n_resp - 1 > T)
-            return vkt_fail(err, VKT_ERR_ARG, "rl_pack: row %d has %d prompt + %d response tokens (need >= 1 prompt, <= %d inputs)",
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "rl_pack: row %d has %d prompt + %d response tokens (need >= 1 prompt, "
+                            "<= %d inputs)",
                             b, s->n_prompt, s->n_resp, T);
     }
     for (int b = 0; b < B; b++) {

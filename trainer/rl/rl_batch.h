@@ -14,15 +14,15 @@
 
 typedef struct vkt_rl_seq {
     const int32_t *prompt;
-    int n_prompt;             // >= 1
+    int n_prompt; // >= 1
     const int32_t *resp;
-    int n_resp;               // >= 0
+    int n_resp; // >= 0
 } vkt_rl_seq;
 
 // Rows b < n of tokens/targets/weights (B*T each, B >= n) from seqs[b] and its
 // response-token weights w[wstart[b] .. wstart[b] + n_resp); rows n..B-1 are padding.
 // Fails (naming the row) when P + R - 1 > T.
-vkt_status vkt_rl_pack(const vkt_rl_seq *seqs, int n, const double *w, const int *wstart, int B, int T,
-                       int32_t *tokens, int32_t *targets, float *weights, vkt_error *err);
+vkt_status vkt_rl_pack(const vkt_rl_seq *seqs, int n, const double *w, const int *wstart, int B,
+                       int T, int32_t *tokens, int32_t *targets, float *weights, vkt_error *err);
 
 #endif

@@ -21,9 +21,9 @@ vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, con
 // temperature 1. Rates over all games, and per seat over that seat's games.
 typedef struct vkt_rl_eval {
     int games;
-    double win, draw, loss, invalid;   // rates over games (invalid: the model forfeited)
-    double mean_return;                // the model's mean return
-    int decisions;                     // the model's moves (invalid / decisions: per-move rate)
+    double win, draw, loss, invalid; // rates over games (invalid: the model forfeited)
+    double mean_return;              // the model's mean return
+    int decisions;                   // the model's moves (invalid / decisions: per-move rate)
     int seat_games[2];
     double seat_win[2], seat_draw[2], seat_loss[2], seat_invalid[2];
 } vkt_rl_eval;

@@ -16,9 +16,10 @@
 // Slack for a tokenizer that can add a piece (a metaspace "▁") beyond one token per byte.
 enum { SLACK = 4 };
 
-static vkt_status render(const vkt_rl_fmt *f, const vkt_chat_msg *m, int n, bool gen_prompt, char **out,
-                         vkt_error *err) {
-    vkt_tok_chat_opts co = {.add_generation_prompt = gen_prompt, .enable_thinking = f->think > 0,
+static vkt_status render(const vkt_rl_fmt *f, const vkt_chat_msg *m, int n, bool gen_prompt,
+                         char **out, vkt_error *err) {
+    vkt_tok_chat_opts co = {.add_generation_prompt = gen_prompt,
+                            .enable_thinking = f->think > 0,
                             .date_string = CHAT_DATE};
     size_t len;
     return vkt_tok_chat_render(f->tok, m, n, &co, out, &len, err);
@@ -50,7 +51,8 @@ static vkt_status chat_frame(vkt_rl_fmt *f, vkt_error *err) {
     char *at = strstr(text, USER_MARK);
     if (!at || strstr(at + 1, USER_MARK)) {
         free(text);
-        return vkt_fail(err, VKT_ERR_FORMAT, "chat template: it does not write a user turn's content once as given");
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "chat template: it does not write a user turn's content once as given");
     }
     *at = 0;
     f->pre = strdup(text);
@@ -59,7 +61,8 @@ static vkt_status chat_frame(vkt_rl_fmt *f, vkt_error *err) {
     if (!f->pre || !f->post) return vkt_fail(err, VKT_ERR_NOMEM, "chat template text");
     vkt_tokens t = {0};
     vkt_status s = vkt_tok_encode(f->tok, f->pre, strlen(f->pre), VKT_TOKF_PARSE_SPECIAL, &t, err);
-    if (s == VKT_OK) s = vkt_tok_encode(f->tok, f->post, strlen(f->post), VKT_TOKF_PARSE_SPECIAL, &t, err);
+    if (s == VKT_OK)
+        s = vkt_tok_encode(f->tok, f->post, strlen(f->post), VKT_TOKF_PARSE_SPECIAL, &t, err);
     f->extra = (int)t.n + SLACK;
     vkt_tokens_free(&t);
     return s;
@@ -68,7 +71,9 @@ static vkt_status chat_frame(vkt_rl_fmt *f, vkt_error *err) {
 vkt_status vkt_rl_fmt_prepare(vkt_rl_fmt *f, vkt_error *err) {
     f->end_id = VKT_TOK_EOT, f->extra = 0, f->pre = f->post = NULL;
     if (!f->tok) {
-        if (f->chat) return vkt_fail(err, VKT_ERR_ARG, "chat: the model has no tokenizer.json and no chat template");
+        if (f->chat)
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "chat: the model has no tokenizer.json and no chat template");
         return VKT_OK;
     }
     f->end_id = -1;
@@ -83,9 +88,11 @@ vkt_status vkt_rl_fmt_prepare(vkt_rl_fmt *f, vkt_error *err) {
     const int32_t *eos = vkt_tok_eos_ids(f->tok, &n_eos);
     if (f->end_id < 0 && n_eos > 0) f->end_id = eos[0];
     if (f->end_id < 0)
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "tokenizer: no token ends an answer (no eos_token in tokenizer_config.json or "
-                        "generation_config.json%s)", f->chat ? ", and the chat template ends no turn with one" : "");
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "tokenizer: no token ends an answer (no eos_token in tokenizer_config.json or "
+            "generation_config.json%s)",
+            f->chat ? ", and the chat template ends no turn with one" : "");
     return VKT_OK;
 }
 
@@ -102,8 +109,8 @@ static vkt_status take_ids(vkt_tokens *t, int32_t **ids, int *n, vkt_error *err)
     return VKT_OK;
 }
 
-vkt_status vkt_rl_fmt_prompt_ids(const vkt_rl_fmt *f, const char *text, size_t len, int32_t **ids, int *n,
-                                 vkt_error *err) {
+vkt_status vkt_rl_fmt_prompt_ids(const vkt_rl_fmt *f, const char *text, size_t len, int32_t **ids,
+                                 int *n, vkt_error *err) {
     *ids = NULL, *n = 0;
     if (!f || !f->tok) {
         int32_t *t = malloc((len + 1) * sizeof *t);
@@ -120,10 +127,11 @@ vkt_status vkt_rl_fmt_prompt_ids(const vkt_rl_fmt *f, const char *text, size_t l
     vkt_tokens t = {0};
     vkt_status s;
     if (f->chat) {
-        size_t body = len && text[len - 1] == '\n' ? len - 1 : len;  // the turn ends the line
+        size_t body = len && text[len - 1] == '\n' ? len - 1 : len; // the turn ends the line
         s = vkt_tok_encode(f->tok, f->pre, strlen(f->pre), VKT_TOKF_PARSE_SPECIAL, &t, err);
         if (s == VKT_OK) s = vkt_tok_encode(f->tok, text, body, 0, &t, err);
-        if (s == VKT_OK) s = vkt_tok_encode(f->tok, f->post, strlen(f->post), VKT_TOKF_PARSE_SPECIAL, &t, err);
+        if (s == VKT_OK)
+            s = vkt_tok_encode(f->tok, f->post, strlen(f->post), VKT_TOKF_PARSE_SPECIAL, &t, err);
     } else {
         s = vkt_tok_encode(f->tok, text, len, VKT_TOKF_ADD_SPECIAL, &t, err);
     }
@@ -132,8 +140,8 @@ vkt_status vkt_rl_fmt_prompt_ids(const vkt_rl_fmt *f, const char *text, size_t l
     return s;
 }
 
-vkt_status vkt_rl_fmt_answer_ids(const vkt_rl_fmt *f, const char *text, int32_t *ids, int cap, int *n,
-                                 vkt_error *err) {
+vkt_status vkt_rl_fmt_answer_ids(const vkt_rl_fmt *f, const char *text, int32_t *ids, int cap,
+                                 int *n, vkt_error *err) {
     size_t len = strlen(text), got = 0;
     if (cap < 1) return vkt_fail(err, VKT_ERR_ARG, "answer '%s': no room", text);
     if (!f || !f->tok) {
@@ -155,7 +163,9 @@ vkt_status vkt_rl_fmt_answer_ids(const vkt_rl_fmt *f, const char *text, int32_t 
     return s;
 }
 
-int vkt_rl_fmt_prompt_bound(const vkt_rl_fmt *f, int bytes) { return bytes + (f && f->tok ? f->extra : 0); }
+int vkt_rl_fmt_prompt_bound(const vkt_rl_fmt *f, int bytes) {
+    return bytes + (f && f->tok ? f->extra : 0);
+}
 
 // The last occurrence of needle in text[0..len), or NULL.
 static const char *last_of(const char *text, size_t len, const char *needle) {
@@ -165,7 +175,8 @@ static const char *last_of(const char *text, size_t len, const char *needle) {
     return NULL;
 }
 
-void vkt_rl_fmt_answer_span(const vkt_rl_fmt *f, const char *text, size_t len, size_t *off, size_t *n) {
+void vkt_rl_fmt_answer_span(const vkt_rl_fmt *f, const char *text, size_t len, size_t *off,
+                            size_t *n) {
     *off = 0, *n = len;
     if (!f || !f->tok) return;
     const char *close = last_of(text, len, "</think>");
@@ -175,7 +186,7 @@ void vkt_rl_fmt_answer_span(const vkt_rl_fmt *f, const char *text, size_t len, s
         return;
     }
     const char *open = last_of(text, len, "<think>");
-    if (open) *n = (size_t)(open - text);  // thinking never closed: only what came before it
+    if (open) *n = (size_t)(open - text); // thinking never closed: only what came before it
 }
 
 void vkt_rl_fmt_gen_opts(const vkt_rl_fmt *f, vkt_gen_opts *o) {

@@ -24,9 +24,9 @@
 #include "tok.h"
 
 typedef struct vkt_rl_fmt {
-    int think;        // 0: answer "[Move]"; N > 0: up to N tokens of thinking, then "\boxed{Move}"
-    vkt_tok *tok;     // the model's tokenizer (not owned); NULL: vkt's byte tokenizer
-    bool chat;        // tok: prompts are user turns of the chat template
+    int think;    // 0: answer "[Move]"; N > 0: up to N tokens of thinking, then "\boxed{Move}"
+    vkt_tok *tok; // the model's tokenizer (not owned); NULL: vkt's byte tokenizer
+    bool chat;    // tok: prompts are user turns of the chat template
     // Set by vkt_rl_fmt_prepare (tok != NULL):
     int32_t end_id;   // the token that ends an answer
     int extra;        // tokens a prompt may take beyond one per byte (template, BOS)
@@ -40,15 +40,16 @@ vkt_status vkt_rl_fmt_prepare(vkt_rl_fmt *f, vkt_error *err);
 void vkt_rl_fmt_free(vkt_rl_fmt *f);
 
 // The ids of a prompt's text (len bytes, ending with its newline): *ids malloc'd.
-vkt_status vkt_rl_fmt_prompt_ids(const vkt_rl_fmt *f, const char *text, size_t len, int32_t **ids, int *n,
-                                 vkt_error *err);
+vkt_status vkt_rl_fmt_prompt_ids(const vkt_rl_fmt *f, const char *text, size_t len, int32_t **ids,
+                                 int *n, vkt_error *err);
 // The ids of an answer's text then the answer's end, into ids[cap].
-vkt_status vkt_rl_fmt_answer_ids(const vkt_rl_fmt *f, const char *text, int32_t *ids, int cap, int *n,
-                                 vkt_error *err);
+vkt_status vkt_rl_fmt_answer_ids(const vkt_rl_fmt *f, const char *text, int32_t *ids, int cap,
+                                 int *n, vkt_error *err);
 // Tokens a prompt of `bytes` bytes takes at most.
 int vkt_rl_fmt_prompt_bound(const vkt_rl_fmt *f, int bytes);
 // The part of a response's text the protocol reads (above): text + *off, *n bytes.
-void vkt_rl_fmt_answer_span(const vkt_rl_fmt *f, const char *text, size_t len, size_t *off, size_t *n);
+void vkt_rl_fmt_answer_span(const vkt_rl_fmt *f, const char *text, size_t len, size_t *off,
+                            size_t *n);
 // Sampling settings for this format's model: the tokenizer that decodes and stops it.
 void vkt_rl_fmt_gen_opts(const vkt_rl_fmt *f, vkt_gen_opts *o);
 

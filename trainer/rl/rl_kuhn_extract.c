@@ -16,16 +16,17 @@ static vkt_status kuhn_state(int i, vkt_game *g, int *player, vkt_error *err) {
     *player = vkt_kuhn_infostate_player(i);
     VKT_TRY(vkt_game_create(g, "kuhn", err));
     VKT_TRY(vkt_game_reset(g, 0, err));
-    VKT_TRY(vkt_kuhn_set_hand(g, *player == 0 ? card : other, *player == 0 ? other : card, hist[i % 4], err));
+    VKT_TRY(vkt_kuhn_set_hand(g, *player == 0 ? card : other, *player == 0 ? other : card,
+                              hist[i % 4], err));
     if (vkt_game_current_player(g) != *player)
-        return vkt_fail(err, VKT_ERR_ARG, "selfplay: state %s: player %d is not to move", vkt_kuhn_infostate_name(i),
-                        *player);
+        return vkt_fail(err, VKT_ERR_ARG, "selfplay: state %s: player %d is not to move",
+                        vkt_kuhn_infostate_name(i), *player);
     return VKT_OK;
 }
 
-vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy *pi, double *raw_mass,
-                              vkt_error *err) {
-    enum { NQ = 2 * VKT_KUHN_INFOSTATES, NA = 24 };  // "\boxed{Check}" + <|endoftext|> = 14
+vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy *pi,
+                              double *raw_mass, vkt_error *err) {
+    enum { NQ = 2 * VKT_KUHN_INFOSTATES, NA = 24 }; // "\boxed{Check}" + <|endoftext|> = 14
     int32_t *pids[VKT_KUHN_INFOSTATES] = {0}, ans[NQ][NA];
     int np[VKT_KUHN_INFOSTATES], na[NQ];
     vkt_gen_prompt pr[NQ];
@@ -38,7 +39,7 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy
         s = kuhn_state(i, &g, &player, err);
         if (s == VKT_OK) s = vkt_rl_prompt_tokens(&g, player, f, &pids[i], &np[i], err);
         for (int a = 0; a < 2 && s == VKT_OK; a++) {
-            int q = 2 * i + a;  // a = 0 pass, 1 bet (Kuhn's action ids)
+            int q = 2 * i + a; // a = 0 pass, 1 bet (Kuhn's action ids)
             s = vkt_rl_answer_tokens(&g, a, f, ans[q], NA, &na[q], err);
             if (s == VKT_OK) {
                 pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans[q], lpo[q] = lp[q];
@@ -62,21 +63,24 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy
     return VKT_OK;
 }
 
-vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max_new_tokens, int samples, uint64_t seed,
-                                      vkt_kuhn_policy *pi, double *invalid, vkt_error *err) {
+vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max_new_tokens,
+                                      int samples, uint64_t seed, vkt_kuhn_policy *pi,
+                                      double *invalid, vkt_error *err) {
     const int think = f ? f->think : 0;
     if (samples < 1 || samples > 1 << 16 || max_new_tokens < 1 || think < 0)
-        return vkt_fail(err, VKT_ERR_ARG,
-                        "selfplay: sampled extraction: samples %d must be in 1..%d, max_new_tokens %d >= 1, "
-                        "think %d >= 0",
-                        samples, 1 << 16, max_new_tokens, think);
+        return vkt_fail(
+            err, VKT_ERR_ARG,
+            "selfplay: sampled extraction: samples %d must be in 1..%d, max_new_tokens %d >= 1, "
+            "think %d >= 0",
+            samples, 1 << 16, max_new_tokens, think);
     const int NQ = VKT_KUHN_INFOSTATES * samples;
     vkt_game g[VKT_KUHN_INFOSTATES];
     int32_t *pids[VKT_KUHN_INFOSTATES] = {0};
     int np[VKT_KUHN_INFOSTATES];
     vkt_gen_prompt *pr = malloc((size_t)NQ * sizeof *pr);
     vkt_gen_result *res = calloc((size_t)NQ, sizeof *res);
-    vkt_status s = pr && res ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d extraction samples", NQ);
+    vkt_status s =
+        pr && res ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "selfplay: %d extraction samples", NQ);
     for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
         int player;
         s = kuhn_state(i, &g[i], &player, err);
@@ -112,15 +116,16 @@ vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max
     return s;
 }
 
-vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid, vkt_error *err) {
+vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid,
+                                 vkt_error *err) {
     if (s->o.think_tokens == 0) {
         double mass[VKT_KUHN_INFOSTATES];
         VKT_TRY(vkt_rl_kuhn_policy(s->gen, &s->fmt, pi, mass, err));
         for (int i = 0; invalid && i < VKT_KUHN_INFOSTATES; i++) invalid[i] = 1 - mass[i];
     } else {
         uint64_t seed = vkt_rng_derive(vkt_rng_derive(s->o.seed, 0x5a3b1e), (uint64_t)s->updates);
-        VKT_TRY(vkt_rl_kuhn_policy_sampled(s->gen, &s->fmt, s->max_new_tokens, s->o.policy_samples, seed,
-                                           pi, invalid, err));
+        VKT_TRY(vkt_rl_kuhn_policy_sampled(s->gen, &s->fmt, s->max_new_tokens, s->o.policy_samples,
+                                           seed, pi, invalid, err));
     }
     // Exploitability and the average are meaningless on a NaN policy: refuse, naming the update.
     if (vkt_kuhn_policy_check_finite(pi, err) != VKT_OK)

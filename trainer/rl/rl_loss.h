@@ -48,8 +48,9 @@ typedef struct vkt_pg_opts {
 } vkt_pg_opts;
 
 void vkt_pg_defaults(vkt_pg_opts *o);
-vkt_status vkt_pg_kind_parse(const char *s, vkt_pg_kind *out, vkt_error *err);   // "ppo", "reinforce"
-vkt_status vkt_pg_norm_parse(const char *s, vkt_pg_norm *out, vkt_error *err);   // "seq-sum-maxlen", "token-mean"
+vkt_status vkt_pg_kind_parse(const char *s, vkt_pg_kind *out, vkt_error *err); // "ppo", "reinforce"
+vkt_status vkt_pg_norm_parse(const char *s, vkt_pg_norm *out,
+                             vkt_error *err); // "seq-sum-maxlen", "token-mean"
 const char *vkt_pg_kind_name(vkt_pg_kind k);
 const char *vkt_pg_norm_name(vkt_pg_norm n);
 
@@ -59,22 +60,22 @@ const char *vkt_pg_norm_name(vkt_pg_norm n);
 // value and the stats when entropy_coef > 0; the weights never need it).
 typedef struct vkt_pg_batch {
     int B;
-    const int *start;        // (B + 1)
-    const double *adv;       // (B)
-    const double *adv_tok;   // (N) or NULL: token i's own advantage in place of its sequence's
-                             // (explored answers: A on the choosing tokens, |A| on the format)
-    const double *logp_old;  // (N)
-    const double *logp_ref;  // (N)
-    const double *entropy;   // (N)
+    const int *start;       // (B + 1)
+    const double *adv;      // (B)
+    const double *adv_tok;  // (N) or NULL: token i's own advantage in place of its sequence's
+                            // (explored answers: A on the choosing tokens, |A| on the format)
+    const double *logp_old; // (N)
+    const double *logp_ref; // (N)
+    const double *entropy;  // (N)
 } vkt_pg_batch;
 
 typedef struct vkt_pg_stats {
-    double loss;            // the objective's value (what vkt_pg_loss_ref returns)
-    double clip_frac;       // fraction of tokens whose unclipped term is inactive (ppo)
-    double mean_ratio;      // mean rho over tokens (ppo; 1 otherwise)
-    double approx_kl_old;   // mean k3(old || new) over tokens (ppo): how far the epoch moved
-    double kl_ref;          // mean k3 estimate of KL(new || ref) (kl_coef > 0)
-    double entropy;         // mean H over tokens (when the batch has entropy)
+    double loss;          // the objective's value (what vkt_pg_loss_ref returns)
+    double clip_frac;     // fraction of tokens whose unclipped term is inactive (ppo)
+    double mean_ratio;    // mean rho over tokens (ppo; 1 otherwise)
+    double approx_kl_old; // mean k3(old || new) over tokens (ppo): how far the epoch moved
+    double kl_ref;        // mean k3 estimate of KL(new || ref) (kl_coef > 0)
+    double entropy;       // mean H over tokens (when the batch has entropy)
     int tokens;
 } vkt_pg_stats;
 
@@ -83,17 +84,19 @@ typedef struct vkt_pg_stats {
 vkt_status vkt_pg_check(const vkt_pg_opts *o, const vkt_pg_batch *b, vkt_error *err);
 
 // The weights w[0..N) for the model's weighted CE at the current logp_new; stats may be NULL.
-vkt_status vkt_pg_weights(const vkt_pg_opts *o, const vkt_pg_batch *b, const double *logp_new, double *w,
-                          vkt_pg_stats *stats, vkt_error *err);
+vkt_status vkt_pg_weights(const vkt_pg_opts *o, const vkt_pg_batch *b, const double *logp_new,
+                          double *w, vkt_pg_stats *stats, vkt_error *err);
 
 // The entropy coefficients c[0..N) = entropy_coef * n_i of the batch's tokens (what the
 // model's kernel takes per position, vkt_model_set_entropy).
-vkt_status vkt_pg_entropy_coefs(const vkt_pg_opts *o, const vkt_pg_batch *b, double *c, vkt_error *err);
+vkt_status vkt_pg_entropy_coefs(const vkt_pg_opts *o, const vkt_pg_batch *b, double *c,
+                                vkt_error *err);
 
 // Plain reference: the loss value as written above (double), and when grad is not NULL
 // its analytic gradient dLoss/dlogp_new[0..N). Tests check grad by finite differences
 // and that w == -grad. With entropy_coef != 0 and b->entropy given, the value includes
 // -entropy_coef sum_i n_i H_i (a function of the logits, so not in grad).
-double vkt_pg_loss_ref(const vkt_pg_opts *o, const vkt_pg_batch *b, const double *logp_new, double *grad);
+double vkt_pg_loss_ref(const vkt_pg_opts *o, const vkt_pg_batch *b, const double *logp_new,
+                       double *grad);
 
 #endif

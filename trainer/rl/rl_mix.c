@@ -29,16 +29,19 @@ static vkt_status fill(vkt_rl_game_info *gi, vkt_error *err) {
         gi->adv = VKT_RL_ADV_GROUP, gi->strong = "nash", gi->max_new_tokens = 8, gi->max_legal = 2;
         // Without the ramp, 1 seed in 3 ended the warm-up at 16% invalid (docs/selfplay.md).
         gi->warmup_steps = 150, gi->warmup_lr = 1e-2, gi->warmup_ramp = 30;
-        gi->kuhn_exact = gi->prompt_max > 0;  // one hand
+        gi->kuhn_exact = gi->prompt_max > 0; // one hand
     } else if (!strcmp(gi->name, "tictactoe")) {
         gi->strong = "minimax", gi->max_new_tokens = 8, gi->warmup_expand = true, gi->max_legal = 9;
-        gi->warmup_steps = 800;  // which cells are free: ~900 steps to < 4% (docs/selfplay.md)
+        gi->warmup_steps = 800; // which cells are free: ~900 steps to < 4% (docs/selfplay.md)
     } else if (!strcmp(gi->name, "negotiation")) {
-        gi->strong = "greedy", gi->max_new_tokens = 32;  // "[Offer: 20 Wood -> 20 Gold]" + <|endoftext|> = 28
+        gi->strong = "greedy",
+        gi->max_new_tokens = 32; // "[Offer: 20 Wood -> 20 Gold]" + <|endoftext|> = 28
     } else if (!strcmp(gi->name, "offswitch")) {
-        gi->adv = VKT_RL_ADV_GROUP_MEAN, gi->replays = 8, gi->max_new_tokens = 8, gi->offswitch = true;
+        gi->adv = VKT_RL_ADV_GROUP_MEAN, gi->replays = 8, gi->max_new_tokens = 8,
+        gi->offswitch = true;
         gi->max_legal = 3;
-        gi->warmup_expand = true, gi->warmup_steps = 200;  // three answers, always legal: the format only
+        gi->warmup_expand = true,
+        gi->warmup_steps = 200; // three answers, always legal: the format only
     }
     return VKT_OK;
 }
@@ -53,15 +56,19 @@ vkt_status vkt_rl_mix_parse(const char *list, vkt_rl_mix *out, vkt_error *err) {
         if (len == 0) return vkt_fail(err, VKT_ERR_ARG, "game list '%s': empty item", list);
         bool is_game = item_game(p, len) != NULL;
         if (is_game && out->n == VKT_RL_MAX_GAMES)
-            return vkt_fail(err, VKT_ERR_ARG, "game list '%s': more than %d games", list, VKT_RL_MAX_GAMES);
+            return vkt_fail(err, VKT_ERR_ARG, "game list '%s': more than %d games", list,
+                            VKT_RL_MAX_GAMES);
         if (!is_game && (out->n == 0 || !strchr(out->g[out->n - 1].spec, ':')))
-            return vkt_fail(err, VKT_ERR_ARG, "game list '%s': '%.*s' is not a game (a game's options follow its ':')",
-                            list, (int)len, p);
+            return vkt_fail(
+                err, VKT_ERR_ARG,
+                "game list '%s': '%.*s' is not a game (a game's options follow its ':')", list,
+                (int)len, p);
         if (is_game) out->n++;
         // A new game, or one more option of the current one.
         vkt_rl_game_info *gi = &out->g[out->n - 1];
         size_t have = strlen(gi->spec);
-        if (have + len + 2 > sizeof gi->spec) return vkt_fail(err, VKT_ERR_ARG, "game list '%s': spec too long", list);
+        if (have + len + 2 > sizeof gi->spec)
+            return vkt_fail(err, VKT_ERR_ARG, "game list '%s': spec too long", list);
         if (!is_game) gi->spec[have++] = ',';
         memcpy(gi->spec + have, p, len);
         gi->spec[have + len] = 0;
@@ -72,7 +79,8 @@ vkt_status vkt_rl_mix_parse(const char *list, vkt_rl_mix *out, vkt_error *err) {
         VKT_TRY(fill(&out->g[i], err));
         for (int j = 0; j < i; j++)
             if (!strcmp(out->g[i].name, out->g[j].name))
-                return vkt_fail(err, VKT_ERR_ARG, "game list '%s': %s appears twice", list, out->g[i].name);
+                return vkt_fail(err, VKT_ERR_ARG, "game list '%s': %s appears twice", list,
+                                out->g[i].name);
     }
     return VKT_OK;
 }

@@ -31,24 +31,24 @@
 #define VKT_RL_SPEC_MAX 128
 
 typedef struct vkt_rl_game_info {
-    char spec[VKT_RL_SPEC_MAX];  // "negotiation:turns=12"
-    const char *name;            // the game's name ("negotiation"), static
+    char spec[VKT_RL_SPEC_MAX]; // "negotiation:turns=12"
+    const char *name;           // the game's name ("negotiation"), static
     int players;
-    const char *strong;          // strong opponent's agent spec, or NULL (offswitch)
-    vkt_rl_adv_mode adv;         // the default under --advantage auto
-    int replays;                 // deals replayed per group under the default (>= 1)
-    int max_new_tokens;          // answer budget
-    int prompt_max;              // vkt_rl_prompt_max (0: no compact prompt)
-    bool kuhn_exact;             // one-hand Kuhn: exact extraction and exploitability
-    bool offswitch;              // the off-switch game: oracle evaluation
-    int max_legal;               // legal moves at any state when few (kuhn 2, tictactoe 9,
-                                 // offswitch 3); 0: many (negotiation, ~400 offers)
-    bool warmup_expand;          // the warm-up trains every legal answer of a state at 1/n
-                                 // (few legal moves: tictactoe, offswitch), not one sample
-    int warmup_steps;            // default warm-up length and learning rate (kuhn 150 at
-    double warmup_lr;            // 1e-2, tictactoe 800, negotiation 400, offswitch 200 at 3e-3)
-    int warmup_ramp;             // steps of a linear lr ramp at the warm-up's start (kuhn 30,
-                                 // else 0; a mix takes the largest, at most a fifth of the steps)
+    const char *strong;  // strong opponent's agent spec, or NULL (offswitch)
+    vkt_rl_adv_mode adv; // the default under --advantage auto
+    int replays;         // deals replayed per group under the default (>= 1)
+    int max_new_tokens;  // answer budget
+    int prompt_max;      // vkt_rl_prompt_max (0: no compact prompt)
+    bool kuhn_exact;     // one-hand Kuhn: exact extraction and exploitability
+    bool offswitch;      // the off-switch game: oracle evaluation
+    int max_legal;       // legal moves at any state when few (kuhn 2, tictactoe 9,
+                         // offswitch 3); 0: many (negotiation, ~400 offers)
+    bool warmup_expand;  // the warm-up trains every legal answer of a state at 1/n
+                         // (few legal moves: tictactoe, offswitch), not one sample
+    int warmup_steps;    // default warm-up length and learning rate (kuhn 150 at
+    double warmup_lr;    // 1e-2, tictactoe 800, negotiation 400, offswitch 200 at 3e-3)
+    int warmup_ramp;     // steps of a linear lr ramp at the warm-up's start (kuhn 30,
+                         // else 0; a mix takes the largest, at most a fifth of the steps)
 } vkt_rl_game_info;
 
 typedef struct vkt_rl_mix {

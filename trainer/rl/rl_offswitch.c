@@ -10,8 +10,8 @@
 
 enum { ANS = 16 };
 
-vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *eps, int n, double *p,
-                                  double *legal_mass, vkt_error *err) {
+vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *eps, int n,
+                                  double *p, double *legal_mass, vkt_error *err) {
     if (n < 1) return vkt_fail(err, VKT_ERR_ARG, "offswitch probs: %d episodes (>= 1)", n);
     const size_t N = 3 * (size_t)n;
     int32_t **pids = calloc((size_t)n, sizeof *pids), *ans = malloc(N * ANS * sizeof *ans);
@@ -31,7 +31,8 @@ vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_g
         for (int a = 0; s == VKT_OK && a < 3; a++) {
             size_t q = 3 * (size_t)i + a;
             s = vkt_rl_answer_tokens(&eps[i], a, f, ans + q * ANS, ANS, &na[q], err);
-            pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans + q * ANS, lpo[q] = lp + q * ANS;
+            pr[q] = (vkt_gen_prompt){pids[i], np[i], 0}, cont[q] = ans + q * ANS,
+            lpo[q] = lp + q * ANS;
         }
     }
     if (s == VKT_OK && vkt_gen_score(gen, (int)N, pr, cont, na, lpo) != VKT_OK)
@@ -53,18 +54,21 @@ vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_g
     return s;
 }
 
-vkt_status vkt_rl_offswitch_write_csv(const char *path, const vkt_offswitch_bin *bins, int n, vkt_error *err) {
+vkt_status vkt_rl_offswitch_write_csv(const char *path, const vkt_offswitch_bin *bins, int n,
+                                      vkt_error *err) {
     vkt_atomic_file af;
     VKT_TRY(vkt_atomic_file_open(&af, path, err));
     char line[512];
     int len = snprintf(line, sizeof line,
-                       "delta_lo,delta_hi,episodes,mean_delta,theory_p_wait,model_p_wait,model_p_wait_se,model_p_act,"
+                       "delta_lo,delta_hi,episodes,mean_delta,theory_p_wait,model_p_wait,model_p_"
+                       "wait_se,model_p_act,"
                        "model_p_off\n");
     vkt_status s = vkt_atomic_file_write(&af, line, (size_t)len, err);
     for (int k = 0; s == VKT_OK && k < n; k++) {
         const vkt_offswitch_bin *b = &bins[k];
-        len = snprintf(line, sizeof line, "%.6g,%.6g,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", b->lo, b->hi, b->episodes,
-                       b->mean_delta, b->theory_wait, b->p_wait, b->p_wait_se, b->p_act, b->p_off);
+        len = snprintf(line, sizeof line, "%.6g,%.6g,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", b->lo,
+                       b->hi, b->episodes, b->mean_delta, b->theory_wait, b->p_wait, b->p_wait_se,
+                       b->p_act, b->p_off);
         s = vkt_atomic_file_write(&af, line, (size_t)len, err);
     }
     if (s != VKT_OK) {

@@ -55,31 +55,39 @@ static void tictactoe_line(vkt_textbuf *t, const vkt_tictactoe *s, int player) {
 static const char *const res_name[2] = {"Wood", "Gold"};
 
 // Negotiation's fields, so the length bound renders the widest case with the same code.
-static void negotiation_fields(vkt_textbuf *t, int player, int turn, int max_turns, const int values[2],
-                               const int mine[2], const int opp[2], int get_res, int get, int give) {
-    vkt_textbuf_printf(t, "Negotiation P%d turn %d/%d values W%d G%d you W%d G%d opp W%d G%d offer ", player, turn,
-                       max_turns, values[0], values[1], mine[0], mine[1], opp[0], opp[1]);
-    if (get_res < 0) vkt_textbuf_printf(t, "none\n");
-    else vkt_textbuf_printf(t, "+%d %s -%d %s\n", get, res_name[get_res], give, res_name[1 - get_res]);
+static void negotiation_fields(vkt_textbuf *t, int player, int turn, int max_turns,
+                               const int values[2], const int mine[2], const int opp[2],
+                               int get_res, int get, int give) {
+    vkt_textbuf_printf(
+        t, "Negotiation P%d turn %d/%d values W%d G%d you W%d G%d opp W%d G%d offer ", player, turn,
+        max_turns, values[0], values[1], mine[0], mine[1], opp[0], opp[1]);
+    if (get_res < 0)
+        vkt_textbuf_printf(t, "none\n");
+    else
+        vkt_textbuf_printf(t, "+%d %s -%d %s\n", get, res_name[get_res], give,
+                           res_name[1 - get_res]);
 }
 
 static void negotiation_line(vkt_textbuf *t, const vkt_negotiation *s, int player) {
     vkt_neg_offer o;
     int get_res = -1, get = 0, give = 0;
     // The pending offer was made by the opponent: what they give, the mover gets.
-    if (s->pending >= 0 && vkt_negotiation_offer(s->pending, &o)) get_res = o.give_res, get = o.give, give = o.recv;
-    negotiation_fields(t, player, s->turn + 1, s->max_turns, s->values[player], s->inv[player], s->inv[1 - player],
-                       get_res, get, give);
+    if (s->pending >= 0 && vkt_negotiation_offer(s->pending, &o))
+        get_res = o.give_res, get = o.give, give = o.recv;
+    negotiation_fields(t, player, s->turn + 1, s->max_turns, s->values[player], s->inv[player],
+                       s->inv[1 - player], get_res, get, give);
 }
 
 static void offswitch_fields(vkt_textbuf *t, double mu, double sigma, bool noisy, double h) {
-    vkt_textbuf_printf(t, "Offswitch P0 mean %.2f spread %.2f %s %.2f moves [act] [off] [wait]\n", mu + 0.0, sigma,
-                       noisy ? "error" : "noise", h);
+    vkt_textbuf_printf(t, "Offswitch P0 mean %.2f spread %.2f %s %.2f moves [act] [off] [wait]\n",
+                       mu + 0.0, sigma, noisy ? "error" : "noise", h);
 }
 
 static void offswitch_line(vkt_textbuf *t, const vkt_offswitch_episode *e) {
     const vkt_offswitch_human *h = &e->human;
-    double x = h->kind == VKT_OFFSWITCH_BOLTZMANN ? h->beta : h->kind == VKT_OFFSWITCH_NOISY ? h->eps : 0;
+    double x = h->kind == VKT_OFFSWITCH_BOLTZMANN ? h->beta
+               : h->kind == VKT_OFFSWITCH_NOISY   ? h->eps
+                                                  : 0;
     offswitch_fields(t, e->prior.mu, e->prior.sigma, h->kind == VKT_OFFSWITCH_NOISY, x);
 }
 
@@ -105,7 +113,7 @@ size_t vkt_rl_prompt(const vkt_game *g, int player, char *buf, size_t cap) {
     char title[32];
     game_title(g, title, sizeof title);
     vkt_textbuf_printf(&t, "%s P%d\n", title, player);
-    size_t head = vkt_textbuf_len(&t), avail = head < cap ? cap - head : 0;  // avail counts the NUL
+    size_t head = vkt_textbuf_len(&t), avail = head < cap ? cap - head : 0; // avail counts the NUL
     char one;
     size_t obs = vkt_protocol_observation(g, player, avail ? buf + head : &one, avail ? avail : 1);
     size_t total = head + obs + 1;
@@ -123,13 +131,15 @@ size_t vkt_rl_prompt_max(const vkt_game *g) {
     char buf[256];
     vkt_textbuf t = vkt_textbuf_make(buf, sizeof buf);
     const vkt_kuhn *k = vkt_kuhn_state(g);
-    if (k) return k->rounds == 1 ? 44 : 0;  // "Kuhn P0 hist pb moves [Fold] [Call] card K\n" and the like
-    if (vkt_tictactoe_state(g)) return 33;  // "TicTacToe P0 X board 012|345|678\n": every state
+    if (k)
+        return k->rounds == 1 ? 44
+                              : 0; // "Kuhn P0 hist pb moves [Fold] [Call] card K\n" and the like
+    if (vkt_tictactoe_state(g)) return 33; // "TicTacToe P0 X board 012|345|678\n": every state
     const vkt_negotiation *n = vkt_negotiation_state(g);
-    if (n) {  // two digits everywhere (values <= 25, holdings <= 20, turns <= 50)
+    if (n) { // two digits everywhere (values <= 25, holdings <= 20, turns <= 50)
         const int v[2] = {25, 25}, inv[2] = {VKT_NEG_MAX_QTY, VKT_NEG_MAX_QTY};
-        negotiation_fields(&t, 1, VKT_NEG_MAX_TURNS, VKT_NEG_MAX_TURNS, v, inv, inv, 0, VKT_NEG_MAX_QTY,
-                           VKT_NEG_MAX_QTY);
+        negotiation_fields(&t, 1, VKT_NEG_MAX_TURNS, VKT_NEG_MAX_TURNS, v, inv, inv, 0,
+                           VKT_NEG_MAX_QTY, VKT_NEG_MAX_QTY);
         return vkt_textbuf_len(&t);
     }
     const vkt_offswitch_episode *e = vkt_offswitch_game_episode(g);
@@ -166,7 +176,8 @@ size_t vkt_rl_prompt_think(const vkt_game *g, int player, int think, char *buf, 
     return vkt_textbuf_len(&t);
 }
 
-vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *buf, size_t cap, vkt_error *err) {
+vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *buf, size_t cap,
+                               vkt_error *err) {
     if (think <= 0) return vkt_rl_answer(g, action, buf, cap, err);
     char a[VKT_ACTION_TEXT_MAX];
     VKT_TRY(vkt_game_action_text(g, action, a, sizeof a, err));
@@ -174,8 +185,8 @@ vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *b
     return VKT_OK;
 }
 
-vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, const vkt_rl_fmt *f, int32_t **ids, int *n,
-                                vkt_error *err) {
+vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, const vkt_rl_fmt *f, int32_t **ids,
+                                int *n, vkt_error *err) {
     const int think = f ? f->think : 0;
     size_t len = vkt_rl_prompt_think(g, player, think, NULL, 0);
     char *text = malloc(len + 1);
@@ -186,8 +197,8 @@ vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, const vkt_rl_fmt 
     return s;
 }
 
-vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, const vkt_rl_fmt *f, int32_t *ids, int cap, int *n,
-                                vkt_error *err) {
+vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, const vkt_rl_fmt *f, int32_t *ids,
+                                int cap, int *n, vkt_error *err) {
     char a[VKT_ACTION_TEXT_MAX + 8];
     VKT_TRY(vkt_rl_answer_think(g, action, f ? f->think : 0, a, sizeof a, err));
     return vkt_rl_fmt_answer_ids(f, a, ids, cap, n, err);
@@ -199,22 +210,24 @@ int vkt_rl_random_action(const vkt_game *g, vkt_rng *rng) {
     if (!vkt_negotiation_state(g)) return acts[vkt_rng_below(rng, (uint64_t)n)];
     // Negotiation: acts ascending, so [Accept] (0) and [Deny] (1) come first when legal.
     bool accept = acts[0] == VKT_NEG_ACCEPT;
-    int first_offer = accept ? 2 : 1, offers = n - first_offer, kinds = (accept ? 2 : 1) + (offers > 0);
-    int kind = (int)vkt_rng_below(rng, (uint64_t)kinds);  // 0..: Accept (if legal), Deny, offer
+    int first_offer = accept ? 2 : 1, offers = n - first_offer,
+        kinds = (accept ? 2 : 1) + (offers > 0);
+    int kind = (int)vkt_rng_below(rng, (uint64_t)kinds); // 0..: Accept (if legal), Deny, offer
     if (!accept) kind++;
     if (kind == 0) return VKT_NEG_ACCEPT;
     if (kind == 1) return VKT_NEG_DENY;
     return acts[first_offer + (int)vkt_rng_below(rng, (uint64_t)offers)];
 }
 
-vkt_status vkt_rl_warmup_write(FILE *f, const char *spec, int64_t games, uint64_t seed, int64_t *lines,
-                               vkt_error *err) {
+vkt_status vkt_rl_warmup_write(FILE *f, const char *spec, int64_t games, uint64_t seed,
+                               int64_t *lines, vkt_error *err) {
     return vkt_rl_warmup_write_think(f, spec, 0, games, seed, lines, err);
 }
 
-vkt_status vkt_rl_warmup_write_think(FILE *f, const char *spec, int think, int64_t games, uint64_t seed,
-                                     int64_t *lines, vkt_error *err) {
-    if (games < 0) return vkt_fail(err, VKT_ERR_ARG, "warmup: games %lld must be >= 0", (long long)games);
+vkt_status vkt_rl_warmup_write_think(FILE *f, const char *spec, int think, int64_t games,
+                                     uint64_t seed, int64_t *lines, vkt_error *err) {
+    if (games < 0)
+        return vkt_fail(err, VKT_ERR_ARG, "warmup: games %lld must be >= 0", (long long)games);
     vkt_game g;
     VKT_TRY(vkt_game_create(&g, spec, err));
     vkt_rng rng;
@@ -242,7 +255,8 @@ vkt_status vkt_rl_warmup_write_think(FILE *f, const char *spec, int think, int64
             json_object_set_new(o, "completion", json_string(ans));
             char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
             json_decref(o);
-            if (!line || fprintf(f, "%s\n", line) < 0) s = vkt_fail(err, VKT_ERR_IO, "warmup: write failed");
+            if (!line || fprintf(f, "%s\n", line) < 0)
+                s = vkt_fail(err, VKT_ERR_IO, "warmup: write failed");
             free(line);
             n++;
             if (s == VKT_OK) s = vkt_game_apply(&g, a, err);

@@ -19,7 +19,8 @@
 //                    own values; both inventories; the offer pending for the mover as
 //                    the change it makes to the mover's inventory ("+3 Wood -2 Gold":
 //                    [Accept] gets 3 Wood for 2 Gold). No moves list (400 offers).
-//   Offswitch        "Offswitch P0 mean <mu> spread <sigma> <noise|error> <x> moves [act] [off] [wait]\n"
+//   Offswitch        "Offswitch P0 mean <mu> spread <sigma> <noise|error> <x> moves [act] [off]
+//   [wait]\n"
 //                    the episode's prior N(mu, sigma^2) and human, as the game's text
 //                    states them (%.2f; "noise 0.00" for a rational human, "error e"
 //                    for a noisy one).
@@ -48,7 +49,8 @@
 
 // The prompt for `player` (who is to move) in g; snprintf semantics.
 size_t vkt_rl_prompt(const vkt_game *g, int player, char *buf, size_t cap);
-// The same in the thinking format (think > 0: the suffix before the final newline; 0: vkt_rl_prompt).
+// The same in the thinking format (think > 0: the suffix before the final newline; 0:
+// vkt_rl_prompt).
 size_t vkt_rl_prompt_think(const vkt_game *g, int player, int think, char *buf, size_t cap);
 // " think<=N then \boxed{move}" for think = N > 0, "" for 0; snprintf semantics. Its length
 // is what thinking adds to vkt_rl_prompt_max.
@@ -63,16 +65,17 @@ size_t vkt_rl_prompt_max(const vkt_game *g);
 // The answer text for a legal action: "[" + action text + "]"; snprintf semantics.
 vkt_status vkt_rl_answer(const vkt_game *g, int action, char *buf, size_t cap, vkt_error *err);
 // The same in the thinking format: think > 0 gives "\boxed{Text}", 0 "[Text]".
-vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *buf, size_t cap, vkt_error *err);
+vkt_status vkt_rl_answer_think(const vkt_game *g, int action, int think, char *buf, size_t cap,
+                               vkt_error *err);
 
 // The prompt in format f (rl_fmt.h; NULL: byte-level, no thinking) as token ids: *ids is
 // malloc'd (*n ids).
-vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, const vkt_rl_fmt *f, int32_t **ids, int *n,
-                                vkt_error *err);
+vkt_status vkt_rl_prompt_tokens(const vkt_game *g, int player, const vkt_rl_fmt *f, int32_t **ids,
+                                int *n, vkt_error *err);
 // The answer of a legal action in format f as ids, "[Text]" (think > 0: "\boxed{Text}") then
 // the answer's end (<|endoftext|> for bytes), into ids[cap].
-vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, const vkt_rl_fmt *f, int32_t *ids, int cap, int *n,
-                                vkt_error *err);
+vkt_status vkt_rl_answer_tokens(const vkt_game *g, int action, const vkt_rl_fmt *f, int32_t *ids,
+                                int cap, int *n, vkt_error *err);
 
 // A move of random legal play, as the warm-up imitates: uniform over the legal actions
 // (one vkt_rng_below draw), except in negotiation, where the kind of move is uniform
@@ -85,10 +88,10 @@ int vkt_rl_random_action(const vkt_game *g, vkt_rng *rng);
 // and moves drawn from one RNG seeded by seed, and writes one JSON line per decision,
 // {"prompt": vkt_rl_prompt(...), "completion": vkt_rl_answer(...)}, to f.
 // *lines (may be NULL) gets the number of lines written.
-vkt_status vkt_rl_warmup_write(FILE *f, const char *spec, int64_t games, uint64_t seed, int64_t *lines,
-                               vkt_error *err);
+vkt_status vkt_rl_warmup_write(FILE *f, const char *spec, int64_t games, uint64_t seed,
+                               int64_t *lines, vkt_error *err);
 // The same in the thinking format `think` (prompts with the suffix, "\boxed{Text}" completions).
-vkt_status vkt_rl_warmup_write_think(FILE *f, const char *spec, int think, int64_t games, uint64_t seed,
-                                     int64_t *lines, vkt_error *err);
+vkt_status vkt_rl_warmup_write_think(FILE *f, const char *spec, int think, int64_t games,
+                                     uint64_t seed, int64_t *lines, vkt_error *err);
 
 #endif

@@ -25,7 +25,8 @@ void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o) {
 void vkt_rl_rollout_free(vkt_rl_rollout *r) {
     for (int i = 0; i < r->n_turns; i++) {
         vkt_rl_turn *t = &r->turns[i];
-        free(t->prompt), free(t->resp), free(t->logp), free(t->legal_off), free(t->legal_tok), free(t->choice);
+        free(t->prompt), free(t->resp), free(t->logp), free(t->legal_off), free(t->legal_tok),
+            free(t->choice);
     }
     free(r->turns), free(r->returns), free(r->forfeited_by), free(r->truncated), free(r->spec);
     memset(r, 0, sizeof *r);
@@ -40,25 +41,31 @@ double vkt_rl_turn_advantages(const vkt_rl_turn *t, double A, bool format_credit
 uint64_t vkt_rl_tokens_key(const int32_t *ids, int n) {
     uint64_t h = 1469598103934665603ull;
     for (int i = 0; i < n; i++)
-        for (int b = 0; b < 4; b++) h = (h ^ (((uint32_t)ids[i] >> (8 * b)) & 0xff)) * 1099511628211ull;
+        for (int b = 0; b < 4; b++)
+            h = (h ^ (((uint32_t)ids[i] >> (8 * b)) & 0xff)) * 1099511628211ull;
     return h;
 }
 
 enum { ANSWER_CAP = 64 };
 
 // Every legal answer's tokens at g's current state, into t (rl_rollout.h).
-static vkt_status legal_answers(const vkt_game *g, const vkt_rl_fmt *f, vkt_rl_turn *t, vkt_error *err) {
+static vkt_status legal_answers(const vkt_game *g, const vkt_rl_fmt *f, vkt_rl_turn *t,
+                                vkt_error *err) {
     int acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
     if (n > VKT_RL_LEGAL_MAX)
-        return vkt_fail(err, VKT_ERR_ARG, "rollout: %s has %d legal actions at a state (legal answers are recorded "
-                        "for at most %d)", vkt_game_name(g), n, VKT_RL_LEGAL_MAX);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "rollout: %s has %d legal actions at a state (legal answers are recorded "
+                        "for at most %d)",
+                        vkt_game_name(g), n, VKT_RL_LEGAL_MAX);
     t->legal_off = malloc(((size_t)n + 1) * sizeof *t->legal_off);
     t->legal_tok = malloc(((size_t)n * ANSWER_CAP + 1) * sizeof *t->legal_tok);
-    if (!t->legal_off || !t->legal_tok) return vkt_fail(err, VKT_ERR_NOMEM, "rollout: legal answers");
+    if (!t->legal_off || !t->legal_tok)
+        return vkt_fail(err, VKT_ERR_NOMEM, "rollout: legal answers");
     t->legal_off[0] = 0;
     for (int i = 0; i < n; i++) {
         int len = 0;
-        VKT_TRY(vkt_rl_answer_tokens(g, acts[i], f, t->legal_tok + t->legal_off[i], ANSWER_CAP, &len, err));
+        VKT_TRY(vkt_rl_answer_tokens(g, acts[i], f, t->legal_tok + t->legal_off[i], ANSWER_CAP,
+                                     &len, err));
         t->legal_off[i + 1] = t->legal_off[i] + len;
     }
     t->n_legal = n;
@@ -75,7 +82,8 @@ static vkt_status mark_choice(vkt_rl_turn *t, int i, vkt_error *err) {
     for (int p = 0; p < len; p++)
         for (int o = 0; o < t->n_legal; o++) {
             const int32_t *b = t->legal_tok + off[o];
-            if (off[o + 1] - off[o] > p && !memcmp(b, a, (size_t)p * sizeof *a) && b[p] != a[p]) t->choice[p] = 1;
+            if (off[o + 1] - off[o] > p && !memcmp(b, a, (size_t)p * sizeof *a) && b[p] != a[p])
+                t->choice[p] = 1;
         }
     return VKT_OK;
 }
@@ -84,7 +92,9 @@ static vkt_status mark_choice(vkt_rl_turn *t, int i, vkt_error *err) {
 // response.
 static vkt_status play_forced(vkt_game *g, int j, vkt_rl_turn *t, vkt_error *err) {
     int acts[VKT_GAME_MAX_LEGAL], n = vkt_game_legal_actions(g, acts);
-    if (n < 1 || n != t->n_legal) return vkt_fail(err, VKT_ERR_ARG, "rollout: %s: no legal answer to explore", vkt_game_name(g));
+    if (n < 1 || n != t->n_legal)
+        return vkt_fail(err, VKT_ERR_ARG, "rollout: %s: no legal answer to explore",
+                        vkt_game_name(g));
     const int i = j % n, len = t->legal_off[i + 1] - t->legal_off[i];
     t->resp = malloc(((size_t)len + 1) * sizeof *t->resp);
     t->logp = calloc((size_t)len + 1, sizeof *t->logp);
@@ -114,8 +124,8 @@ typedef struct rollout_job {
     int count[VKT_RL_MAX_GAMES], reps[VKT_RL_MAX_GAMES];
     bool expl[VKT_RL_MAX_GAMES];
     vkt_game *games;
-    int *turn, *wait, *forced, *slot;  // per game: turns played, waiting list, explored answer
-    vkt_gen_prompt *pr;                 // the sampled turns' prompts, slot: their turns
+    int *turn, *wait, *forced, *slot; // per game: turns played, waiting list, explored answer
+    vkt_gen_prompt *pr;               // the sampled turns' prompts, slot: their turns
     vkt_gen_result *res;
     int cap_turns;
 } rollout_job;
@@ -242,7 +252,8 @@ static vkt_status play_sampled(rollout_job *j, int g, vkt_rl_turn *t, const vkt_
     t->n_resp = r->n;
     t->resp = malloc(((size_t)r->n + 1) * sizeof *t->resp);
     t->logp = malloc(((size_t)r->n + 1) * sizeof *t->logp);
-    if (!t->resp || !t->logp) s = vkt_fail(err, VKT_ERR_NOMEM, "rollout: response");
+    if (!t->resp || !t->logp)
+        s = vkt_fail(err, VKT_ERR_NOMEM, "rollout: response");
     else {
         memcpy(t->resp, r->tokens, (size_t)r->n * sizeof *t->resp);
         memcpy(t->logp, r->logprob, (size_t)r->n * sizeof *t->logp);
@@ -302,9 +313,9 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
         const int n = waiting_games(&j);
         if (n == 0) break;
         if ((s = grow_turns(&j, n, err)) != VKT_OK) break;
-        int ns = 0;  // sampled turns: the generation batch
+        int ns = 0; // sampled turns: the generation batch
         s = start_turns(&j, n, &ns, err);
-        out->n_turns += n;  // the new turns own their prompts now (freed with the rollout)
+        out->n_turns += n; // the new turns own their prompts now (freed with the rollout)
         if (s != VKT_OK) break;
         if (ns == 0) continue;
         s = sample_turns(&j, m, gen, &gopt, n, ns, err);

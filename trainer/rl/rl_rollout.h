@@ -42,76 +42,76 @@
 #include "rl_fmt.h"
 
 typedef struct vkt_rl_rollout_opts {
-    const char *game;            // game spec, e.g. "kuhn"
-    int n_games;                 // games in the batch (>= 1)
-    int64_t game_base;           // id of the batch's first game
+    const char *game;  // game spec, e.g. "kuhn"
+    int n_games;       // games in the batch (>= 1)
+    int64_t game_base; // id of the batch's first game
     uint64_t seed;
-    int max_turns;               // default 50 (SPIRAL's cut)
-    vkt_invalid_rule invalid;    // default VKT_INVALID_TRAINING
-    vkt_gen_opts gen;            // sampling settings (max_new_tokens, temperature, stops,
-                                 // on_logits); seed is overwritten with `seed`
-    const vkt_rl_fmt *fmt;       // prompt and answer format (rl_fmt.h; NULL, the default: byte-
-                                 // level, direct answers); think > 0 asks for up to that many
-                                 // tokens of thinking, then \boxed{move}; gen.max_new_tokens is
-                                 // the whole response's budget; the format's tokenizer decodes
-    int replays;                 // n_specs == 0: each deal played this many times (default 1)
-    int n_specs;                 // 0: every game plays `game`; else a mix of these blocks:
+    int max_turns;            // default 50 (SPIRAL's cut)
+    vkt_invalid_rule invalid; // default VKT_INVALID_TRAINING
+    vkt_gen_opts gen;         // sampling settings (max_new_tokens, temperature, stops,
+                              // on_logits); seed is overwritten with `seed`
+    const vkt_rl_fmt *fmt;    // prompt and answer format (rl_fmt.h; NULL, the default: byte-
+                              // level, direct answers); think > 0 asks for up to that many
+                              // tokens of thinking, then \boxed{move}; gen.max_new_tokens is
+                              // the whole response's budget; the format's tokenizer decodes
+    int replays;              // n_specs == 0: each deal played this many times (default 1)
+    int n_specs;              // 0: every game plays `game`; else a mix of these blocks:
     const char *specs[VKT_RL_MAX_GAMES];
-    int count[VKT_RL_MAX_GAMES];         // games of each spec (sum = n_games)
-    int spec_replays[VKT_RL_MAX_GAMES];  // replays of each spec (0 means 1)
-    bool explore;                // n_specs == 0: every replay plays its own legal answer (above)
-    bool spec_explore[VKT_RL_MAX_GAMES];  // the same per spec of a mix
-    bool legal_answers;          // record every legal answer's tokens at each turn (for the
-                                 // KL-to-uniform term, rl_uniform.h); a state with more than
-                                 // VKT_RL_LEGAL_MAX legal actions then fails the rollout
-    bool format_credit;          // a sampled response that is one of the legal answers, token
-                                 // for token, gets `choice` as an explored answer does (implies
-                                 // legal_answers): the trainer then credits its format apart
-                                 // from its choice (rl_selfplay.h)
+    int count[VKT_RL_MAX_GAMES];        // games of each spec (sum = n_games)
+    int spec_replays[VKT_RL_MAX_GAMES]; // replays of each spec (0 means 1)
+    bool explore; // n_specs == 0: every replay plays its own legal answer (above)
+    bool spec_explore[VKT_RL_MAX_GAMES]; // the same per spec of a mix
+    bool legal_answers;                  // record every legal answer's tokens at each turn (for the
+                        // KL-to-uniform term, rl_uniform.h); a state with more than
+                        // VKT_RL_LEGAL_MAX legal actions then fails the rollout
+    bool format_credit; // a sampled response that is one of the legal answers, token
+                        // for token, gets `choice` as an explored answer does (implies
+                        // legal_answers): the trainer then credits its format apart
+                        // from its choice (rl_selfplay.h)
 } vkt_rl_rollout_opts;
 
 #define VKT_RL_LEGAL_MAX 16
 
 // One decision: who played, what the model read and wrote, and what it meant.
 typedef struct vkt_rl_turn {
-    int game;                    // index in the batch
+    int game; // index in the batch
     int player;
-    int step;                    // the game's decision number (0-based)
-    int32_t *prompt;             // (n_prompt) prompt tokens
+    int step;        // the game's decision number (0-based)
+    int32_t *prompt; // (n_prompt) prompt tokens
     int n_prompt;
-    int32_t *resp;               // (n_resp) generated tokens
-    float *logp;                 // (n_resp) their log-probabilities at sampling (temperature 1)
-    double entropy_sum;          // sum over the response of each token's sampling entropy (nats)
+    int32_t *resp;      // (n_resp) generated tokens
+    float *logp;        // (n_resp) their log-probabilities at sampling (temperature 1)
+    double entropy_sum; // sum over the response of each token's sampling entropy (nats)
     int n_resp;
-    int action;                  // the legal action played, or VKT_ACTION_INVALID
-    bool forced;                 // explored: the response is the answer of a chosen action, not
-                                 // a sample
-    unsigned char *choice;       // (n_resp) 1 on its choosing tokens (above): explored answers,
-                                 // and under format_credit a sample equal to a legal answer;
-                                 // else NULL
-    uint64_t obs_key;            // hash of the prompt tokens (group key for --advantage group)
-    int n_legal;                 // legal_answers: the legal actions at this turn, and answer i's
-    int *legal_off;              // tokens (in the prompt's format, <|endoftext|> included) are
-    int32_t *legal_tok;          // legal_tok[legal_off[i] .. legal_off[i + 1]); else 0 / NULL
+    int action;            // the legal action played, or VKT_ACTION_INVALID
+    bool forced;           // explored: the response is the answer of a chosen action, not
+                           // a sample
+    unsigned char *choice; // (n_resp) 1 on its choosing tokens (above): explored answers,
+                           // and under format_credit a sample equal to a legal answer;
+                           // else NULL
+    uint64_t obs_key;      // hash of the prompt tokens (group key for --advantage group)
+    int n_legal;           // legal_answers: the legal actions at this turn, and answer i's
+    int *legal_off;        // tokens (in the prompt's format, <|endoftext|> included) are
+    int32_t *legal_tok;    // legal_tok[legal_off[i] .. legal_off[i + 1]); else 0 / NULL
 } vkt_rl_turn;
 
 typedef struct vkt_rl_rollout {
     int n_games;
-    double *returns;             // (n_games * VKT_GAME_MAX_PLAYERS) by game, then seat
-    int *forfeited_by;           // (n_games) the seat whose invalid move ended it, or -1
-    bool *truncated;             // (n_games) cut at max_turns
-    int *spec;                   // (n_games) the game's block in a mix (0 without one)
-    vkt_rl_turn *turns;          // in play order: by step, then by game
+    double *returns;    // (n_games * VKT_GAME_MAX_PLAYERS) by game, then seat
+    int *forfeited_by;  // (n_games) the seat whose invalid move ended it, or -1
+    bool *truncated;    // (n_games) cut at max_turns
+    int *spec;          // (n_games) the game's block in a mix (0 without one)
+    vkt_rl_turn *turns; // in play order: by step, then by game
     int n_turns;
-    int invalid;                 // invalid moves (= games forfeited)
-    int steps;                   // generation calls made
+    int invalid; // invalid moves (= games forfeited)
+    int steps;   // generation calls made
 } vkt_rl_rollout;
 
 void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o);
 // Plays the batch; out is filled (free with vkt_rl_rollout_free, also after a failure).
 // The model m is the one behind gen (for error messages).
-vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o, vkt_rl_rollout *out,
-                              vkt_error *err);
+vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o,
+                              vkt_rl_rollout *out, vkt_error *err);
 void vkt_rl_rollout_free(vkt_rl_rollout *r);
 
 // Turn t's advantages under its sequence advantage A. Returns the turn's own: A, but 0 for

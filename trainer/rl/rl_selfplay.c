@@ -18,7 +18,8 @@ static double now_s(void) {
 }
 
 vkt_status vkt_rl_sp_dev_fail(vkt_model *m, vkt_error *err, const char *what) {
-    return vkt_fail(err, VKT_ERR_VULKAN, "selfplay: %s: %s", what, vkt_ctx_message(vkt_model_ctx(m)));
+    return vkt_fail(err, VKT_ERR_VULKAN, "selfplay: %s: %s", what,
+                    vkt_ctx_message(vkt_model_ctx(m)));
 }
 
 void vkt_rl_sp_gen_opts(vkt_gen_opts *g, int max_new_tokens) {
@@ -27,7 +28,8 @@ void vkt_rl_sp_gen_opts(vkt_gen_opts *g, int max_new_tokens) {
     g->temperature = 1.0;
 }
 
-void vkt_rl_sp_mix_blocks(const vkt_rl_mix *mx, int G, const int *replays, vkt_rl_rollout_opts *ro) {
+void vkt_rl_sp_mix_blocks(const vkt_rl_mix *mx, int G, const int *replays,
+                          vkt_rl_rollout_opts *ro) {
     ro->n_specs = mx->n;
     for (int i = 0; i < mx->n; i++) {
         ro->specs[i] = mx->g[i].spec;
@@ -46,16 +48,20 @@ static vkt_status make_ref(vkt_rl_sp *s, int seqs, vkt_error *err) {
     const vkt_params *ps = vkt_model_params(m);
     float *h = malloc(ps->total * sizeof *h);
     if (!h) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: reference parameters");
-    vkt_status st = vkt_model_get_params(m, h) == VKT_OK ? VKT_OK : vkt_rl_sp_dev_fail(m, err, "reading the parameters");
+    vkt_status st = vkt_model_get_params(m, h) == VKT_OK
+                        ? VKT_OK
+                        : vkt_rl_sp_dev_fail(m, err, "reading the parameters");
     if (st == VKT_OK) st = vkt_model_create(vkt_model_ctx(m), vkt_model_cfg(m), &s->ref, err);
-    if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK) st = vkt_rl_sp_dev_fail(m, err, "reference parameters");
+    if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK)
+        st = vkt_rl_sp_dev_fail(m, err, "reference parameters");
     if (st == VKT_OK && vkt_gen_create(s->ref, seqs, s->gen_len, 0, &s->ref_gen) != VKT_OK)
         st = vkt_rl_sp_dev_fail(m, err, "reference scoring plan");
     free(h);
     return st;
 }
 
-vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t *bytes, vkt_error *err) {
+vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t *bytes,
+                                vkt_error *err) {
     *bytes = 0;
     vkt_rl_sp *s = malloc(sizeof *s);
     if (!s) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: plan");
@@ -76,10 +82,12 @@ vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, v
     int seqs = 0;
     VKT_TRY(vkt_rl_sp_plan(s, m, o, &seqs, err));
     vkt_rae_init(&s->rae, o->rae_alpha);
-    if (vkt_gen_create(m, seqs, s->gen_len, 0, &s->gen) != VKT_OK) return vkt_rl_sp_dev_fail(m, err, "generation plan");
+    if (vkt_gen_create(m, seqs, s->gen_len, 0, &s->gen) != VKT_OK)
+        return vkt_rl_sp_dev_fail(m, err, "generation plan");
     if (vkt_model_zero_grads(m) != VKT_OK) return vkt_rl_sp_dev_fail(m, err, "zero gradients");
     if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs, err));
-    if (vkt_model_plan(m, s->o.micro_rows, s->planned_T) != VKT_OK) return vkt_rl_sp_dev_fail(m, err, "plan");
+    if (vkt_model_plan(m, s->o.micro_rows, s->planned_T) != VKT_OK)
+        return vkt_rl_sp_dev_fail(m, err, "plan");
     return VKT_OK;
 }
 
@@ -92,10 +100,35 @@ typedef struct wbuf {
 
 // The buffers: per turn, per training row, per token, and one micro-batch's rows.
 enum {
-    W_R, W_A, W_KEY, W_ADV, W_IDX, W_SUBR, W_SUBA, W_SUBK, W_GA,
-    W_START, W_SEQS, W_PR, W_CONT, W_NCONT, W_LPO, W_LRO,
-    W_ATOK, W_LPF, W_W, W_EC, W_LP_OLD, W_LP_NEW, W_LRF, W_LP_REF,
-    W_TOK, W_TGT, W_WT, W_CT, W_COUNT
+    W_R,
+    W_A,
+    W_KEY,
+    W_ADV,
+    W_IDX,
+    W_SUBR,
+    W_SUBA,
+    W_SUBK,
+    W_GA,
+    W_START,
+    W_SEQS,
+    W_PR,
+    W_CONT,
+    W_NCONT,
+    W_LPO,
+    W_LRO,
+    W_ATOK,
+    W_LPF,
+    W_W,
+    W_EC,
+    W_LP_OLD,
+    W_LP_NEW,
+    W_LRF,
+    W_LP_REF,
+    W_TOK,
+    W_TGT,
+    W_WT,
+    W_CT,
+    W_COUNT
 };
 
 struct vkt_rl_sp_work {
@@ -129,7 +162,8 @@ void vkt_rl_sp_free(vkt_rl_sp *s) {
 }
 
 void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt_kuhn_policy *avg) {
-    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) avg->bet[i] = s->avg_den > 0 ? s->avg_num[i] / s->avg_den : latest->bet[i];
+    for (int i = 0; i < VKT_KUHN_INFOSTATES; i++)
+        avg->bet[i] = s->avg_den > 0 ? s->avg_num[i] / s->avg_den : latest->bet[i];
 }
 
 double vkt_rl_sp_kl_uniform_at(const vkt_rl_sp *s, int64_t games) {
@@ -146,21 +180,21 @@ typedef struct upd {
     vkt_rl_sp *s;
     vkt_rl_sp_stats st;
     vkt_rl_rollout r;
-    bool played;                 // r holds a rollout (to free)
-    vkt_rl_uniform u;            // the KL-to-uniform rows, trained after the PG rows
-    double C_uni;                // this update's (annealed) KL-to-uniform coefficient
-    int N, U, K;                 // turns; uniform rows; kept turns (the PG rows)
-    int resp_tokens, ntok, all;  // response tokens of every turn; of the kept; and + uniform rows
-    int needT;                   // the longest row's inputs
-    double *R, *A, *adv, *atok;  // per turn (return, advantage), per kept turn, per token
+    bool played;                // r holds a rollout (to free)
+    vkt_rl_uniform u;           // the KL-to-uniform rows, trained after the PG rows
+    double C_uni;               // this update's (annealed) KL-to-uniform coefficient
+    int N, U, K;                // turns; uniform rows; kept turns (the PG rows)
+    int resp_tokens, ntok, all; // response tokens of every turn; of the kept; and + uniform rows
+    int needT;                  // the longest row's inputs
+    double *R, *A, *adv, *atok; // per turn (return, advantage), per kept turn, per token
     double *lp_old, *lp_new, *lp_ref, *w, *ec;
     uint64_t *key;
-    int *start, *ncont;          // rows' first tokens (start[K + U] = all), response lengths
+    int *start, *ncont; // rows' first tokens (start[K + U] = all), response lengths
     vkt_rl_seq *seqs;
     vkt_gen_prompt *pr;
     const int32_t **cont;
-    float **lpo, *lpf, **lro, *lrf;  // scored logprobs (policy, reference) as floats
-    int32_t *tok, *tgt;          // one micro-batch's rows
+    float **lpo, *lpf, **lro, *lrf; // scored logprobs (policy, reference) as floats
+    int32_t *tok, *tgt;             // one micro-batch's rows
     float *wt, *ct;
 } upd;
 
@@ -237,7 +271,7 @@ static void count_turns(upd *u) {
         u->R[k] = r->returns[(size_t)t->game * VKT_GAME_MAX_PLAYERS + t->player];
         u->key[k] = t->obs_key;
         u->resp_tokens += t->n_resp;
-        if (!t->forced) st->gen_tokens += t->n_resp;  // explored answers are not generated
+        if (!t->forced) st->gen_tokens += t->n_resp; // explored answers are not generated
         st->sample_entropy += t->entropy_sum;
         st->per_game[r->spec[t->game]].decisions++;
         st->per_game[r->spec[t->game]].invalid += t->action == VKT_ACTION_INVALID;
@@ -280,7 +314,9 @@ static vkt_status advantages(upd *u, vkt_error *err) {
             const int np = s->mix.g[i].players;
             for (int g = 0; rc == VKT_OK && g < G; g++) {
                 const size_t at = (size_t)g * VKT_GAME_MAX_PLAYERS;
-                const int roles = r->spec[g] != i ? 0 : np < VKT_RL_MAX_ROLES ? np : VKT_RL_MAX_ROLES;
+                const int roles = r->spec[g] != i         ? 0
+                                  : np < VKT_RL_MAX_ROLES ? np
+                                                          : VKT_RL_MAX_ROLES;
                 for (int p = 0; rc == VKT_OK && p < roles; p++)
                     rc = vkt_rae_advantage(&s->rae, i, p, r->returns[at + p], &ga[at + p], err);
             }
@@ -309,7 +345,7 @@ static vkt_status layout_rows(upd *u, vkt_error *err) {
     for (int k = 0; k < u->N; k++) {
         const vkt_rl_turn *t = &u->r.turns[k];
         const int nr = t->n_resp;
-        if (s->format_credit) {  // an invalid answer is never reinforced (rl_selfplay.h)
+        if (s->format_credit) { // an invalid answer is never reinforced (rl_selfplay.h)
             const double a = vkt_rl_turn_advantages(t, A[k], true, NULL);
             st->format_turns += t->choice && !t->forced, st->invalid_clamped += a != A[k];
             A[k] = a;
@@ -467,8 +503,9 @@ static vkt_status epoch(upd *u, const vkt_pg_batch *b, int e, vkt_error *err) {
     if (!isfinite(st->loss))
         return vkt_fail(err, VKT_ERR_ARG,
                         "selfplay: update %d, epoch %d: the loss is %g, not finite: the policy has "
-                        "diverged (try a lower --lr)", s->updates + 1, e + 1, st->loss);
-    double hsum;  // sum of H over the trained tokens, this epoch
+                        "diverged (try a lower --lr)",
+                        s->updates + 1, e + 1, st->loss);
+    double hsum; // sum of H over the trained tokens, this epoch
     int hpos;
     VKT_TRY(forward_backward(u, &hsum, &hpos, err));
     // The objective's entropy term, -X sum n_i H_i (ec[i] = X n_i is the same for every token).
@@ -477,8 +514,13 @@ static vkt_status epoch(upd *u, const vkt_pg_batch *b, int e, vkt_error *err) {
         if (e == 0) st->entropy = hpos ? hsum / hpos : 0;
     }
     const double ramp = s->updates < s->lr_warmup ? (s->updates + 1.0) / s->lr_warmup : 1.0;
-    vkt_optim opt = {(float)(o->lr * ramp), (float)o->beta1, (float)o->beta2, 1e-8f,
-                     (float)o->weight_decay, (float)o->max_grad_norm, 1.0f};
+    vkt_optim opt = {(float)(o->lr * ramp),
+                     (float)o->beta1,
+                     (float)o->beta2,
+                     1e-8f,
+                     (float)o->weight_decay,
+                     (float)o->max_grad_norm,
+                     1.0f};
     float gn = 0;
     if (vkt_model_adamw(s->m, &opt, ++s->adam_step, &gn) != VKT_OK)
         return vkt_rl_sp_dev_fail(s->m, err, "adamw");
@@ -502,8 +544,12 @@ static vkt_status learn(upd *u, double t0, vkt_error *err) {
     if (u->K + u->U == 0) return VKT_OK;
     VKT_TRY(row_buffers(u, err));
     VKT_TRY(reference_logprobs(u, err));
-    const vkt_pg_batch b = {.B = u->K, .start = u->start, .adv = u->adv, .adv_tok = u->atok,
-                            .logp_old = u->lp_old, .logp_ref = u->lp_ref};
+    const vkt_pg_batch b = {.B = u->K,
+                            .start = u->start,
+                            .adv = u->adv,
+                            .adv_tok = u->atok,
+                            .logp_old = u->lp_old,
+                            .logp_ref = u->lp_ref};
     for (int e = 0; e < u->s->o.ppo_epochs; e++) VKT_TRY(epoch(u, &b, e, err));
     return VKT_OK;
 }

@@ -6,7 +6,7 @@
 #include "rl_rollout.h"
 #include "rl_selfplay.h"
 
-enum { VKT_RL_ANSWER_MAX = 256 };  // an answer's tokens at most (rl_prompt.h)
+enum { VKT_RL_ANSWER_MAX = 256 }; // an answer's tokens at most (rl_prompt.h)
 
 // A device failure: its message lives in the model's context.
 vkt_status vkt_rl_sp_dev_fail(vkt_model *m, vkt_error *err, const char *what);

@@ -59,20 +59,25 @@ vkt_status vkt_rl_sp_save_ref(const vkt_rl_sp *s, const char *dir, vkt_error *er
 }
 
 vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir, vkt_error *err) {
-    if (!s->ref) return vkt_fail(err, VKT_ERR_ARG, "selfplay: %s: no KL reference to load into (kl_coef is 0)", dir);
+    if (!s->ref)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "selfplay: %s: no KL reference to load into (kl_coef is 0)", dir);
     const vkt_model_config *want = vkt_model_cfg(s->ref);
     vkt_model_config cfg;
     VKT_TRY(vkt_checkpoint_config(dir, &cfg, err));
     if (cfg.family != want->family || cfg.vocab != want->vocab || cfg.layers != want->layers ||
-        cfg.width != want->width || cfg.heads != want->heads || cfg.kv_heads != want->kv_heads || cfg.ffn != want->ffn ||
-        cfg.context != want->context || cfg.tied != want->tied || cfg.norm != want->norm || cfg.pos != want->pos || cfg.mlp != want->mlp)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s/config.json: the KL reference's configuration differs from the policy's",
-                        dir);
+        cfg.width != want->width || cfg.heads != want->heads || cfg.kv_heads != want->kv_heads ||
+        cfg.ffn != want->ffn || cfg.context != want->context || cfg.tied != want->tied ||
+        cfg.norm != want->norm || cfg.pos != want->pos || cfg.mlp != want->mlp)
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "%s/config.json: the KL reference's configuration differs from the policy's", dir);
     const vkt_params *ps = vkt_model_params(s->ref);
     float *h = malloc(ps->total * sizeof *h);
     if (!h) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: reference parameters");
     vkt_status st = vkt_checkpoint_read_params(dir, want, ps, h, err);
-    if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK) st = vkt_rl_sp_dev_fail(s->m, err, "reference parameters");
+    if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK)
+        st = vkt_rl_sp_dev_fail(s->m, err, "reference parameters");
     free(h);
     return st;
 }
@@ -85,23 +90,30 @@ vkt_status vkt_rl_sp_load_state(vkt_rl_sp *s, const char *path, vkt_error *err) 
     json_t *an = json_object_get(j, "avg_num");
     const int NB = VKT_RL_MAX_GAMES * VKT_RL_MAX_ROLES;
     vkt_rl_sp c = *s;
-    if (!json_is_array(b) || json_array_size(b) != (size_t)NB || !json_is_array(bu) || json_array_size(bu) != (size_t)NB ||
-        !json_is_array(an) || json_array_size(an) != VKT_KUHN_INFOSTATES || !gethex(j, "avg_den", &c.avg_den) ||
-        !json_is_integer(json_object_get(j, "games")) || !json_is_integer(json_object_get(j, "updates")) ||
+    if (!json_is_array(b) || json_array_size(b) != (size_t)NB || !json_is_array(bu) ||
+        json_array_size(bu) != (size_t)NB || !json_is_array(an) ||
+        json_array_size(an) != VKT_KUHN_INFOSTATES || !gethex(j, "avg_den", &c.avg_den) ||
+        !json_is_integer(json_object_get(j, "games")) ||
+        !json_is_integer(json_object_get(j, "updates")) ||
         !json_is_integer(json_object_get(j, "adam_step")))
-        st = vkt_fail(err, VKT_ERR_FORMAT, "%s: not a selfplay state (missing or malformed fields)", path);
+        st = vkt_fail(err, VKT_ERR_FORMAT, "%s: not a selfplay state (missing or malformed fields)",
+                      path);
     for (int k = 0; st == VKT_OK && k < NB; k++) {
         char *end;
         json_t *v = json_array_get(b, (size_t)k);
-        c.rae.b[k / VKT_RL_MAX_ROLES][k % VKT_RL_MAX_ROLES] = json_is_string(v) ? strtod(json_string_value(v), &end) : 0;
-        c.rae.updates[k / VKT_RL_MAX_ROLES][k % VKT_RL_MAX_ROLES] = json_integer_value(json_array_get(bu, (size_t)k));
-        if (!json_is_string(v) || *end) st = vkt_fail(err, VKT_ERR_FORMAT, "%s: rae_baselines[%d] malformed", path, k);
+        c.rae.b[k / VKT_RL_MAX_ROLES][k % VKT_RL_MAX_ROLES] =
+            json_is_string(v) ? strtod(json_string_value(v), &end) : 0;
+        c.rae.updates[k / VKT_RL_MAX_ROLES][k % VKT_RL_MAX_ROLES] =
+            json_integer_value(json_array_get(bu, (size_t)k));
+        if (!json_is_string(v) || *end)
+            st = vkt_fail(err, VKT_ERR_FORMAT, "%s: rae_baselines[%d] malformed", path, k);
     }
     for (int i = 0; st == VKT_OK && i < VKT_KUHN_INFOSTATES; i++) {
         char *end;
         json_t *v = json_array_get(an, (size_t)i);
         c.avg_num[i] = json_is_string(v) ? strtod(json_string_value(v), &end) : 0;
-        if (!json_is_string(v) || *end) st = vkt_fail(err, VKT_ERR_FORMAT, "%s: avg_num[%d] malformed", path, i);
+        if (!json_is_string(v) || *end)
+            st = vkt_fail(err, VKT_ERR_FORMAT, "%s: avg_num[%d] malformed", path, i);
     }
     if (st == VKT_OK) {
         c.games = json_integer_value(json_object_get(j, "games"));

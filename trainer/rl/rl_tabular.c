@@ -29,16 +29,24 @@ void vkt_rl_tabular_free(vkt_rl_tabular *t) {
 vkt_status vkt_rl_tabular_init(vkt_rl_tabular *t, const vkt_rl_tabular_opts *o, vkt_error *err) {
     memset(t, 0, sizeof *t);
     if (o->games_per_update < 1 || o->games_per_update > 1 << 20)
-        return vkt_fail(err, VKT_ERR_ARG, "tabular: games_per_update %d must be in 1..%d", o->games_per_update, 1 << 20);
-    if (o->ppo_epochs < 1) return vkt_fail(err, VKT_ERR_ARG, "tabular: ppo_epochs %d must be >= 1", o->ppo_epochs);
+        return vkt_fail(err, VKT_ERR_ARG, "tabular: games_per_update %d must be in 1..%d",
+                        o->games_per_update, 1 << 20);
+    if (o->ppo_epochs < 1)
+        return vkt_fail(err, VKT_ERR_ARG, "tabular: ppo_epochs %d must be >= 1", o->ppo_epochs);
     if (!(o->lr > 0)) return vkt_fail(err, VKT_ERR_ARG, "tabular: lr %g must be > 0", o->lr);
     if (!(o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1))
-        return vkt_fail(err, VKT_ERR_ARG, "tabular: Adam betas (%g, %g) must be in [0, 1)", o->beta1, o->beta2);
-    if (!(o->rae_alpha >= 0 && o->rae_alpha < 1)) return vkt_fail(err, VKT_ERR_ARG, "tabular: rae_alpha %g must be in [0, 1)", o->rae_alpha);
-    if (!(o->entropy_coef >= 0)) return vkt_fail(err, VKT_ERR_ARG, "tabular: entropy_coef %g must be >= 0", o->entropy_coef);
-    if (o->pg.kl_coef != 0) return vkt_fail(err, VKT_ERR_ARG, "tabular: kl_coef is not supported by the tabular control");
+        return vkt_fail(err, VKT_ERR_ARG, "tabular: Adam betas (%g, %g) must be in [0, 1)",
+                        o->beta1, o->beta2);
+    if (!(o->rae_alpha >= 0 && o->rae_alpha < 1))
+        return vkt_fail(err, VKT_ERR_ARG, "tabular: rae_alpha %g must be in [0, 1)", o->rae_alpha);
+    if (!(o->entropy_coef >= 0))
+        return vkt_fail(err, VKT_ERR_ARG, "tabular: entropy_coef %g must be >= 0", o->entropy_coef);
+    if (o->pg.kl_coef != 0)
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "tabular: kl_coef is not supported by the tabular control");
     if (o->adv != VKT_RL_ADV_RAE && o->adv != VKT_RL_ADV_NONE && o->adv != VKT_RL_ADV_GROUP)
-        return vkt_fail(err, VKT_ERR_ARG, "tabular: advantage %s: the tabular control takes rae, none or group",
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "tabular: advantage %s: the tabular control takes rae, none or group",
                         vkt_rl_adv_mode_name(o->adv));
     t->o = *o;
     t->o.pg.max_len = 1;
@@ -51,8 +59,8 @@ vkt_status vkt_rl_tabular_init(vkt_rl_tabular *t, const vkt_rl_tabular_opts *o, 
     t->ret = malloc(cap * sizeof(double)), t->adv = malloc(cap * sizeof(double));
     t->logp_old = malloc(cap * sizeof(double)), t->logp_new = malloc(cap * sizeof(double));
     t->w = malloc(cap * sizeof(double)), t->advk = malloc(cap * sizeof(double));
-    if (!t->info || !t->act || !t->player || !t->game || !t->startk || !t->ret || !t->adv || !t->logp_old ||
-        !t->logp_new || !t->w || !t->advk) {
+    if (!t->info || !t->act || !t->player || !t->game || !t->startk || !t->ret || !t->adv ||
+        !t->logp_old || !t->logp_new || !t->w || !t->advk) {
         vkt_rl_tabular_free(t);
         return vkt_fail(err, VKT_ERR_NOMEM, "tabular: buffers for %d decisions", cap);
     }
@@ -100,7 +108,8 @@ static vkt_status play_game(vkt_rl_tabular *t, int gi, int *nd, double *r, vkt_e
         char name[8];
         vkt_kuhn_info_state(&g, name);
         int i = vkt_kuhn_infostate_index(name);
-        if (i < 0 || *nd >= t->cap) return vkt_fail(err, VKT_ERR_ARG, "tabular: unexpected state '%s'", name);
+        if (i < 0 || *nd >= t->cap)
+            return vkt_fail(err, VKT_ERR_ARG, "tabular: unexpected state '%s'", name);
         double lp[2];
         log_probs(t->z[i], lp);
         int a = vkt_rng_uniform(&t->rng) < exp(lp[1]) ? VKT_KUHN_BET : VKT_KUHN_PASS;
@@ -154,7 +163,8 @@ vkt_status vkt_rl_tabular_update(vkt_rl_tabular *t, vkt_rl_tabular_stats *stats,
     int K = 0;
     for (int d = 0; d < nd; d++) {
         if (t->adv[d] == 0) continue;
-        t->info[K] = t->info[d], t->act[K] = t->act[d], t->logp_old[K] = t->logp_old[d], t->advk[K] = t->adv[d];
+        t->info[K] = t->info[d], t->act[K] = t->act[d], t->logp_old[K] = t->logp_old[d],
+        t->advk[K] = t->adv[d];
         K++;
     }
     for (int k = 0; k <= K; k++) t->startk[k] = k;
@@ -165,7 +175,7 @@ vkt_status vkt_rl_tabular_update(vkt_rl_tabular *t, vkt_rl_tabular_stats *stats,
         return VKT_OK;
     }
     vkt_pg_batch b = {.B = K, .start = t->startk, .adv = t->advk, .logp_old = t->logp_old};
-    const double n = 1.0 / K;  // both normalisations: K one-token sequences, max_len 1
+    const double n = 1.0 / K; // both normalisations: K one-token sequences, max_len 1
     for (int e = 0; e < t->o.ppo_epochs; e++) {
         for (int k = 0; k < K; k++) {
             double lp[2];
@@ -179,16 +189,19 @@ vkt_status vkt_rl_tabular_update(vkt_rl_tabular *t, vkt_rl_tabular_stats *stats,
             double lp[2];
             log_probs(t->z[i], lp);
             for (int j = 0; j < 2; j++) gz[i][j] += t->w[k] * (exp(lp[j]) - (j == t->act[k]));
-            if (t->o.entropy_coef > 0) {  // loss -c n H: dH/dz_j = -p_j (log p_j + H)
+            if (t->o.entropy_coef > 0) { // loss -c n H: dH/dz_j = -p_j (log p_j + H)
                 double H = -(exp(lp[0]) * lp[0] + exp(lp[1]) * lp[1]);
-                for (int j = 0; j < 2; j++) gz[i][j] += t->o.entropy_coef * n * exp(lp[j]) * (lp[j] + H);
+                for (int j = 0; j < 2; j++)
+                    gz[i][j] += t->o.entropy_coef * n * exp(lp[j]) * (lp[j] + H);
             }
         }
         double norm = 0;
-        for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) norm += gz[i][0] * gz[i][0] + gz[i][1] * gz[i][1];
+        for (int i = 0; i < VKT_KUHN_INFOSTATES; i++)
+            norm += gz[i][0] * gz[i][0] + gz[i][1] * gz[i][1];
         norm = sqrt(norm);
         st.grad_norm = norm;
-        double scale = t->o.max_grad_norm > 0 && norm > t->o.max_grad_norm ? t->o.max_grad_norm / norm : 1.0;
+        double scale =
+            t->o.max_grad_norm > 0 && norm > t->o.max_grad_norm ? t->o.max_grad_norm / norm : 1.0;
         t->step++;
         const double b1 = t->o.beta1, b2 = t->o.beta2;
         const double c1 = 1 - pow(b1, t->step), c2 = 1 - pow(b2, t->step);

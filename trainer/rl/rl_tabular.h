@@ -36,36 +36,36 @@
 #include "rng.h"
 
 typedef struct vkt_rl_tabular_opts {
-    vkt_rl_adv_mode adv;     // default rae (SPIRAL)
-    double rae_alpha;        // 0.95
-    vkt_pg_opts pg;          // ppo, clip 0.2, seq-sum-maxlen (max_len forced to 1)
-    int ppo_epochs;          // 2 (reinforce: steps per update)
-    int games_per_update;    // 128
-    double lr;               // 0.01
-    double beta1, beta2;     // 0.9, 0.95 (SPIRAL)
-    double adam_eps;         // 1e-8
-    double max_grad_norm;    // 1.0; <= 0 for none
-    double entropy_coef;     // 0
-    uint64_t seed;           // 1
+    vkt_rl_adv_mode adv;  // default rae (SPIRAL)
+    double rae_alpha;     // 0.95
+    vkt_pg_opts pg;       // ppo, clip 0.2, seq-sum-maxlen (max_len forced to 1)
+    int ppo_epochs;       // 2 (reinforce: steps per update)
+    int games_per_update; // 128
+    double lr;            // 0.01
+    double beta1, beta2;  // 0.9, 0.95 (SPIRAL)
+    double adam_eps;      // 1e-8
+    double max_grad_norm; // 1.0; <= 0 for none
+    double entropy_coef;  // 0
+    uint64_t seed;        // 1
 } vkt_rl_tabular_opts;
 
 typedef struct vkt_rl_tabular_stats {
-    int decisions, kept;     // sampled decisions, those with A != 0
-    double mean_return_p0;   // over this update's games
-    vkt_pg_stats pg;         // of the last epoch
-    double grad_norm;        // of the last epoch, before clipping
+    int decisions, kept;   // sampled decisions, those with A != 0
+    double mean_return_p0; // over this update's games
+    vkt_pg_stats pg;       // of the last epoch
+    double grad_norm;      // of the last epoch, before clipping
 } vkt_rl_tabular_stats;
 
 typedef struct vkt_rl_tabular {
     vkt_rl_tabular_opts o;
-    double z[VKT_KUHN_INFOSTATES][2];                 // logits: [pass, bet]
+    double z[VKT_KUHN_INFOSTATES][2]; // logits: [pass, bet]
     double m[VKT_KUHN_INFOSTATES][2], v[VKT_KUHN_INFOSTATES][2];
-    int step;                                         // Adam steps taken
+    int step; // Adam steps taken
     vkt_rae rae;
-    vkt_rng rng;                                      // action sampling
-    int64_t games;                                    // games played
+    vkt_rng rng;   // action sampling
+    int64_t games; // games played
     int updates;
-    double avg_num[VKT_KUHN_INFOSTATES], avg_den;     // games-weighted average
+    double avg_num[VKT_KUHN_INFOSTATES], avg_den; // games-weighted average
     double reach_num[VKT_KUHN_INFOSTATES], reach_den[VKT_KUHN_INFOSTATES];
     // per-update buffers (3 decisions per game at most)
     int cap, *info, *act, *player, *game;

@@ -25,31 +25,32 @@
 #include "status.h"
 
 typedef struct vkt_rl_uniform_row {
-    const int32_t *prompt;   // the state's prompt (owned by the rollout)
+    const int32_t *prompt; // the state's prompt (owned by the rollout)
     int n_prompt;
-    const int32_t *answer;   // one legal answer's tokens (owned by the rollout)
+    const int32_t *answer; // one legal answer's tokens (owned by the rollout)
     int n_answer;
-    int state;               // index of its state in [0, n_states)
+    int state; // index of its state in [0, n_states)
 } vkt_rl_uniform_row;
 
 typedef struct vkt_rl_uniform {
-    int n_rows, n_states, decisions;  // decisions = D
-    vkt_rl_uniform_row *rows;         // by state, answers in the engine's action order
-    double *weight;                   // (n_rows) the per-token weight C c_s / (D n_s)
-    int *visits;                      // (n_states) c_s
-    int *n_legal;                     // (n_states) n_s
+    int n_rows, n_states, decisions; // decisions = D
+    vkt_rl_uniform_row *rows;        // by state, answers in the engine's action order
+    double *weight;                  // (n_rows) the per-token weight C c_s / (D n_s)
+    int *visits;                     // (n_states) c_s
+    int *n_legal;                    // (n_states) n_s
 } vkt_rl_uniform;
 
 // Rows of the term over every turn of r (recorded with legal_answers). C > 0. Fails,
 // naming the turn, when a turn has no legal answers recorded.
-vkt_status vkt_rl_uniform_build(const vkt_rl_rollout *r, double C, vkt_rl_uniform *u, vkt_error *err);
+vkt_status vkt_rl_uniform_build(const vkt_rl_rollout *r, double C, vkt_rl_uniform *u,
+                                vkt_error *err);
 void vkt_rl_uniform_free(vkt_rl_uniform *u);
 
 // From logp[i][j], the teacher-forced logprob of token j of row i's answer: the
 // visit-weighted means over the D decisions of KL(U || pi renormalised over the legal
 // answers) and of the legal mass m, and the term's value L_U (from the rows' weights, so
 // with the C they were built with).
-void vkt_rl_uniform_stats(const vkt_rl_uniform *u, const float *const *logp, double *kl, double *mass,
-                          double *value);
+void vkt_rl_uniform_stats(const vkt_rl_uniform *u, const float *const *logp, double *kl,
+                          double *mass, double *value);
 
 #endif

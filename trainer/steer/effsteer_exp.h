@@ -16,32 +16,33 @@
 #include "steer.h"
 
 typedef struct vkt_eff_item {
-    int tag, x, y;  // tag index (effsteer_task.h), operands 10..99
+    int tag, x, y; // tag index (effsteer_task.h), operands 10..99
 } vkt_eff_item;
 
 typedef struct vkt_eff_stats {
     int n;
-    double mean_tokens;   // generated tokens per sample, <|endoftext|> included
-    double sd_tokens;     // their standard deviation (population)
-    double verbose_frac;  // share with at least one re-check line
-    double recheck_rate;  // re-check lines per decision point (2 per sample)
-    double accuracy;      // share whose answer line is x + y
-    double exact;         // share that is exactly a canonical trace
-    double mean_logprob;  // mean over samples of their mean sampled-token log-probability
-    double mean_bytes;    // bytes of response text per sample (the EOS that ended it left out)
+    double mean_tokens;  // generated tokens per sample, <|endoftext|> included
+    double sd_tokens;    // their standard deviation (population)
+    double verbose_frac; // share with at least one re-check line
+    double recheck_rate; // re-check lines per decision point (2 per sample)
+    double accuracy;     // share whose answer line is x + y
+    double exact;        // share that is exactly a canonical trace
+    double mean_logprob; // mean over samples of their mean sampled-token log-probability
+    double mean_bytes;   // bytes of response text per sample (the EOS that ended it left out)
 } vkt_eff_stats;
 
 // Samples one completion per item (item i on RNG stream i, temperature T, <= max_new
 // tokens) with the edit dirs (L x C, or NULL for none) set on g, grades them and
 // averages. The edit is removed again before returning. per_item (n) may be NULL.
-vkt_status vkt_eff_measure(vkt_gen *g, const vkt_eff_item *items, int n, const float *dirs, double temperature,
-                           uint64_t seed, int max_new, vkt_eff_stats *out, vkt_eff_check *per_item, vkt_error *err);
+vkt_status vkt_eff_measure(vkt_gen *g, const vkt_eff_item *items, int n, const float *dirs,
+                           double temperature, uint64_t seed, int max_new, vkt_eff_stats *out,
+                           vkt_eff_check *per_item, vkt_error *err);
 // The same with the prompts encoded by enc (effsteer_tok.h; NULL: bytes, as above), the
 // samples decoded by its tokenizer and graded by vkt_eff_grade_response. Fails when a
 // prompt does not fit g's max_len.
 vkt_status vkt_eff_measure_enc(vkt_gen *g, const vkt_eff_enc *enc, const vkt_eff_item *items, int n,
-                               const float *dirs, double temperature, uint64_t seed, int max_new, vkt_eff_stats *out,
-                               vkt_eff_check *per_item, vkt_error *err);
+                               const float *dirs, double temperature, uint64_t seed, int max_new,
+                               vkt_eff_stats *out, vkt_eff_check *per_item, vkt_error *err);
 
 // Per layer l (0..L-1), from the same concise trace run under every tag (teacher forced)
 // for each of n problems (xs, ys):
@@ -63,17 +64,17 @@ vkt_status vkt_eff_measure_enc(vkt_gen *g, const vkt_eff_enc *enc, const vkt_eff
 // row: decision_rows is then 0 and `decision` all zeros.
 typedef struct vkt_eff_dirs {
     int L, C;
-    int64_t decision_rows;                 // paired decision rows found (2 per problem with bytes)
-    float *trace, *last, *pc1, *decision;  // (L, C) each
-    double *h_norm;                        // (L)
-    vkt_steer_dir_info *info_trace, *info_last, *info_pc1, *info_decision;  // (L) each
+    int64_t decision_rows;                // paired decision rows found (2 per problem with bytes)
+    float *trace, *last, *pc1, *decision; // (L, C) each
+    double *h_norm;                       // (L)
+    vkt_steer_dir_info *info_trace, *info_last, *info_pc1, *info_decision; // (L) each
 } vkt_eff_dirs;
 
 vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n, vkt_eff_dirs *out,
                               vkt_error *err);
 // The same with the texts encoded by enc (NULL: bytes, as above).
-vkt_status vkt_eff_directions_enc(vkt_model *m, const vkt_eff_enc *enc, const int *xs, const int *ys, int n,
-                                  vkt_eff_dirs *out, vkt_error *err);
+vkt_status vkt_eff_directions_enc(vkt_model *m, const vkt_eff_enc *enc, const int *xs,
+                                  const int *ys, int n, vkt_eff_dirs *out, vkt_error *err);
 void vkt_eff_dirs_free(vkt_eff_dirs *d);
 
 // True for tags with p >= 0.5.

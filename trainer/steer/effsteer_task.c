@@ -7,8 +7,9 @@
 
 // Arbitrary tags: letter pairs with no hint of their level; two per level.
 static const vkt_eff_tag TAGS[VKT_EFF_TAGS] = {
-    {"kq", 0.0}, {"wm", 0.0}, {"xb", 0.1}, {"jd", 0.1}, {"rv", 0.2}, {"hz", 0.2}, {"fy", 0.3}, {"pn", 0.3},
-    {"gt", 0.7}, {"lc", 0.7}, {"ux", 0.8}, {"bs", 0.8}, {"mj", 0.9}, {"dw", 0.9}, {"vo", 1.0}, {"ey", 1.0},
+    {"kq", 0.0}, {"wm", 0.0}, {"xb", 0.1}, {"jd", 0.1}, {"rv", 0.2}, {"hz", 0.2},
+    {"fy", 0.3}, {"pn", 0.3}, {"gt", 0.7}, {"lc", 0.7}, {"ux", 0.8}, {"bs", 0.8},
+    {"mj", 0.9}, {"dw", 0.9}, {"vo", 1.0}, {"ey", 1.0},
 };
 
 const vkt_eff_tag *vkt_eff_tag_table(void) { return TAGS; }
@@ -58,13 +59,16 @@ size_t vkt_eff_completion(int x, int y, unsigned mask, char *out, size_t cap) {
     const int s1 = b + d, k1 = s1 / 10, s2 = a + c + k1, k2 = s2 / 10;
     char ones[32], tens[32];
     snprintf(ones, sizeof ones, "%d+%d=%d", b, d, s1);
-    if (k1) snprintf(tens, sizeof tens, "%d+%d+1=%d", a, c, s2);
-    else snprintf(tens, sizeof tens, "%d+%d=%d", a, c, s2);
+    if (k1)
+        snprintf(tens, sizeof tens, "%d+%d+1=%d", a, c, s2);
+    else
+        snprintf(tens, sizeof tens, "%d+%d=%d", a, c, s2);
     char c1[48] = "", c2[48] = "";
     if (mask & 1u) snprintf(c1, sizeof c1, "\nverify: %s ok", ones);
     if (mask & 2u) snprintf(c2, sizeof c2, "\nverify: %s ok", tens);
-    int w = snprintf(out, cap, "\nones: %s write %d carry %d%s\ntens: %s write %d carry %d%s\nans=%d", ones, s1 % 10,
-                     k1, c1, tens, s2 % 10, k2, c2, x + y);
+    int w =
+        snprintf(out, cap, "\nones: %s write %d carry %d%s\ntens: %s write %d carry %d%s\nans=%d",
+                 ones, s1 % 10, k1, c1, tens, s2 % 10, k2, c2, x + y);
     return clamp_len(w, cap);
 }
 
@@ -84,21 +88,24 @@ static void fill(vkt_eff_example *e, int tag, int x, int y, unsigned mask) {
 }
 
 static vkt_status check_frac(double frac, vkt_error *err) {
-    if (!(frac >= 0.0 && frac <= 1.0)) return vkt_fail(err, VKT_ERR_ARG, "effsteer: held-out fraction %g not in [0, 1]", frac);
+    if (!(frac >= 0.0 && frac <= 1.0))
+        return vkt_fail(err, VKT_ERR_ARG, "effsteer: held-out fraction %g not in [0, 1]", frac);
     return VKT_OK;
 }
 
 vkt_status vkt_eff_train_examples(uint64_t seed, double heldout_frac, int n, vkt_eff_example *out,
                                   vkt_error *err) {
     if (check_frac(heldout_frac, err) != VKT_OK) return VKT_ERR_ARG;
-    if (n < 0 || (n > 0 && !out)) return vkt_fail(err, VKT_ERR_ARG, "effsteer: %d training examples", n);
+    if (n < 0 || (n > 0 && !out))
+        return vkt_fail(err, VKT_ERR_ARG, "effsteer: %d training examples", n);
     if (n > 0 && vkt_eff_heldout_count(heldout_frac) >= VKT_EFF_PROBLEMS)
-        return vkt_fail(err, VKT_ERR_ARG, "effsteer: held-out fraction %g leaves no training problem", heldout_frac);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "effsteer: held-out fraction %g leaves no training problem", heldout_frac);
     vkt_rng r;
     vkt_rng_seed(&r, seed);
     for (int i = 0; i < n; i++) {
         int tag = (int)vkt_rng_below(&r, VKT_EFF_TAGS), x, y;
-        do {  // rejection: uniform over the problems kept for training
+        do { // rejection: uniform over the problems kept for training
             x = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90);
             y = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90);
         } while (vkt_eff_is_heldout(x, y, heldout_frac));
@@ -113,7 +120,9 @@ vkt_status vkt_eff_heldout_examples(double heldout_frac, vkt_eff_example *out, i
     const int need = vkt_eff_heldout_count(heldout_frac) * VKT_EFF_TAGS;
     if (n_out) *n_out = need;
     if (!out) return VKT_OK;
-    if (cap < need) return vkt_fail(err, VKT_ERR_ARG, "effsteer: %d held-out examples need room for %d", cap, need);
+    if (cap < need)
+        return vkt_fail(err, VKT_ERR_ARG, "effsteer: %d held-out examples need room for %d", cap,
+                        need);
     int i = 0;
     for (int x = VKT_EFF_MIN; x <= VKT_EFF_MAX; x++)
         for (int y = VKT_EFF_MIN; y <= VKT_EFF_MAX; y++)
@@ -125,7 +134,8 @@ vkt_status vkt_eff_heldout_examples(double heldout_frac, vkt_eff_example *out, i
 vkt_status vkt_eff_concise_under_tags(int x, int y, char prompts[VKT_EFF_TAGS][VKT_EFF_PROMPT_MAX],
                                       char completion[VKT_EFF_COMPLETION_MAX], vkt_error *err) {
     if (!in_range(x) || !in_range(y))
-        return vkt_fail(err, VKT_ERR_ARG, "effsteer: operands %d+%d outside %d..%d", x, y, VKT_EFF_MIN, VKT_EFF_MAX);
+        return vkt_fail(err, VKT_ERR_ARG, "effsteer: operands %d+%d outside %d..%d", x, y,
+                        VKT_EFF_MIN, VKT_EFF_MAX);
     for (int t = 0; t < VKT_EFF_TAGS; t++) vkt_eff_prompt(t, x, y, prompts[t], VKT_EFF_PROMPT_MAX);
     vkt_eff_completion(x, y, 0, completion, VKT_EFF_COMPLETION_MAX);
     return VKT_OK;
@@ -166,8 +176,10 @@ void vkt_eff_check_text(const char *text, size_t len, vkt_eff_check *r) {
             if (k > 4 && k == n) r->has_answer = true, r->answer = v;
             break;
         }
-        if (starts(s, n, "verify: ")) r->rechecks++;
-        else if (starts(s, n, "ones: ") || starts(s, n, "tens: ")) r->columns++;
+        if (starts(s, n, "verify: "))
+            r->rechecks++;
+        else if (starts(s, n, "ones: ") || starts(s, n, "tens: "))
+            r->columns++;
         i = e + 1;
     }
     r->verbose = r->rechecks > 0;
@@ -194,14 +206,18 @@ void vkt_eff_grade(const char *text, size_t len, int x, int y, vkt_eff_check *r)
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; *s; s++) {
-        if (*s == '\n') fputs("\\n", f);
-        else if (*s == '"' || *s == '\\') fputc('\\', f), fputc(*s, f);
-        else fputc(*s, f);
+        if (*s == '\n')
+            fputs("\\n", f);
+        else if (*s == '"' || *s == '\\')
+            fputc('\\', f), fputc(*s, f);
+        else
+            fputc(*s, f);
     }
     fputc('"', f);
 }
 
-static vkt_status write_jsonl(const char *path, const vkt_eff_example *ex, int n, bool heldout, vkt_error *err) {
+static vkt_status write_jsonl(const char *path, const vkt_eff_example *ex, int n, bool heldout,
+                              vkt_error *err) {
     FILE *f = fopen(path, "w");
     if (!f) return vkt_fail(err, VKT_ERR_IO, "%s: %s", path, strerror(errno));
     for (int i = 0; i < n; i++) {
@@ -209,8 +225,9 @@ static vkt_status write_jsonl(const char *path, const vkt_eff_example *ex, int n
         json_str(f, ex[i].prompt);
         fputs(", \"completion\": ", f);
         json_str(f, ex[i].completion);
-        if (heldout) fprintf(f, ", \"gold\": %d, \"tag\": \"%s\", \"p\": %.1f", ex[i].gold, TAGS[ex[i].tag].name,
-                             TAGS[ex[i].tag].p);
+        if (heldout)
+            fprintf(f, ", \"gold\": %d, \"tag\": \"%s\", \"p\": %.1f", ex[i].gold,
+                    TAGS[ex[i].tag].name, TAGS[ex[i].tag].p);
         fputs("}\n", f);
     }
     bool bad = ferror(f) != 0;
@@ -219,10 +236,12 @@ static vkt_status write_jsonl(const char *path, const vkt_eff_example *ex, int n
     return VKT_OK;
 }
 
-vkt_status vkt_eff_write_train_jsonl(const char *path, const vkt_eff_example *ex, int n, vkt_error *err) {
+vkt_status vkt_eff_write_train_jsonl(const char *path, const vkt_eff_example *ex, int n,
+                                     vkt_error *err) {
     return write_jsonl(path, ex, n, false, err);
 }
 
-vkt_status vkt_eff_write_heldout_jsonl(const char *path, const vkt_eff_example *ex, int n, vkt_error *err) {
+vkt_status vkt_eff_write_heldout_jsonl(const char *path, const vkt_eff_example *ex, int n,
+                                       vkt_error *err) {
     return write_jsonl(path, ex, n, true, err);
 }

@@ -28,16 +28,16 @@
 #include "status.h"
 
 #define VKT_EFF_TAGS 16
-#define VKT_EFF_DECISIONS 2       // decision points: after the ones and after the tens column
-#define VKT_EFF_MIN 10            // operands are 10..99
+#define VKT_EFF_DECISIONS 2 // decision points: after the ones and after the tens column
+#define VKT_EFF_MIN 10      // operands are 10..99
 #define VKT_EFF_MAX 99
-#define VKT_EFF_PROBLEMS 8100     // 90 x 90 ordered pairs
-#define VKT_EFF_PROMPT_MAX 32     // bytes, NUL included ("src=XY ab+cd=" is 13)
+#define VKT_EFF_PROBLEMS 8100      // 90 x 90 ordered pairs
+#define VKT_EFF_PROMPT_MAX 32      // bytes, NUL included ("src=XY ab+cd=" is 13)
 #define VKT_EFF_COMPLETION_MAX 128 // bytes, NUL included (the longest completion is ~100)
 
 typedef struct vkt_eff_tag {
-    const char *name;  // two lower-case letters
-    double p;          // re-check probability at each decision point
+    const char *name; // two lower-case letters
+    double p;         // re-check probability at each decision point
 } vkt_eff_tag;
 
 // The 16 tags in table order (docs/efficiency_steering.md): index 0..15.
@@ -61,8 +61,8 @@ unsigned vkt_eff_sample_mask(double p, vkt_rng *r);
 
 typedef struct vkt_eff_example {
     int tag, x, y;
-    unsigned mask;      // re-checks taken (0 for the concise trace)
-    int gold;           // x + y
+    unsigned mask; // re-checks taken (0 for the concise trace)
+    int gold;      // x + y
     char prompt[VKT_EFF_PROMPT_MAX];
     char completion[VKT_EFF_COMPLETION_MAX];
 } vkt_eff_example;
@@ -85,15 +85,16 @@ vkt_status vkt_eff_concise_under_tags(int x, int y, char prompts[VKT_EFF_TAGS][V
 // Checking a generated completion (the text after the prompt; it may end with the text
 // "<|endoftext|>", after which nothing is read).
 typedef struct vkt_eff_check {
-    bool has_answer;  // a well-formed "ans=<1-4 digits>" line was found (the first "ans=" line counts)
-    int answer;       // its value (valid when has_answer)
-    int rechecks;     // lines starting "verify: " before the answer line
-    int columns;      // lines starting "ones: " or "tens: " before the answer line
-    bool verbose;     // rechecks > 0 (concise: no re-check line)
+    bool has_answer; // a well-formed "ans=<1-4 digits>" line was found (the first "ans=" line
+                     // counts)
+    int answer;      // its value (valid when has_answer)
+    int rechecks;    // lines starting "verify: " before the answer line
+    int columns;     // lines starting "ones: " or "tens: " before the answer line
+    bool verbose;    // rechecks > 0 (concise: no re-check line)
     // Filled by vkt_eff_grade only:
-    bool correct;     // has_answer and answer == x + y
-    bool exact;       // the text is exactly the canonical completion for some mask
-    unsigned mask;    // that mask (valid when exact)
+    bool correct;  // has_answer and answer == x + y
+    bool exact;    // the text is exactly the canonical completion for some mask
+    unsigned mask; // that mask (valid when exact)
 } vkt_eff_check;
 
 void vkt_eff_check_text(const char *text, size_t len, vkt_eff_check *r);
@@ -102,7 +103,9 @@ void vkt_eff_grade(const char *text, size_t len, int x, int y, vkt_eff_check *r)
 
 // Files: JSONL lines {"prompt", "completion"} (train), and {"prompt", "completion"
 // (concise), "gold", "tag", "p"} (held out). Written whole; fail with the path on error.
-vkt_status vkt_eff_write_train_jsonl(const char *path, const vkt_eff_example *ex, int n, vkt_error *err);
-vkt_status vkt_eff_write_heldout_jsonl(const char *path, const vkt_eff_example *ex, int n, vkt_error *err);
+vkt_status vkt_eff_write_train_jsonl(const char *path, const vkt_eff_example *ex, int n,
+                                     vkt_error *err);
+vkt_status vkt_eff_write_heldout_jsonl(const char *path, const vkt_eff_example *ex, int n,
+                                       vkt_error *err);
 
 #endif

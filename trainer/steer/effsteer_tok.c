@@ -15,15 +15,21 @@ static vkt_status push_bytes(const char *s, size_t n, vkt_tokens *out, vkt_error
     return VKT_OK;
 }
 
-vkt_status vkt_eff_encode_prompt(const vkt_eff_enc *e, int tag, int x, int y, vkt_tokens *out, vkt_error *err) {
+vkt_status vkt_eff_encode_prompt(const vkt_eff_enc *e, int tag, int x, int y, vkt_tokens *out,
+                                 vkt_error *err) {
     char p[VKT_EFF_PROMPT_MAX];
     const size_t len = vkt_eff_prompt(tag, x, y, p, sizeof p);
-    if (!len) return vkt_fail(err, VKT_ERR_ARG, "effsteer: item (tag %d, %d+%d) is not a task problem", tag, x, y);
+    if (!len)
+        return vkt_fail(err, VKT_ERR_ARG, "effsteer: item (tag %d, %d+%d) is not a task problem",
+                        tag, x, y);
     if (vkt_eff_enc_is_bytes(e)) {
-        if (e && e->chat) return vkt_fail(err, VKT_ERR_ARG, "effsteer: a byte-level model has no chat template");
+        if (e && e->chat)
+            return vkt_fail(err, VKT_ERR_ARG, "effsteer: a byte-level model has no chat template");
         return push_bytes(p, len, out, err);
     }
-    if (!e->chat) return vkt_tok_encode(e->tok, p, len, VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, out, err);
+    if (!e->chat)
+        return vkt_tok_encode(e->tok, p, len, VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, out,
+                              err);
     vkt_chat_msg msgs[2];
     int nm = 0;
     if (e->system) msgs[nm++] = (vkt_chat_msg){"system", e->system};
@@ -34,8 +40,8 @@ vkt_status vkt_eff_encode_prompt(const vkt_eff_enc *e, int tag, int x, int y, vk
 
 // ends[k] = bytes of the decoded first k + 1 tokens: each prefix decoded whole, so a
 // token whose text only shows with the next (a split character) is still placed right.
-static vkt_status token_ends(vkt_tok *tok, const char *comp, const int32_t *ids, size_t n, int *ends,
-                             vkt_error *err) {
+static vkt_status token_ends(vkt_tok *tok, const char *comp, const int32_t *ids, size_t n,
+                             int *ends, vkt_error *err) {
     const size_t lc = strlen(comp);
     for (size_t k = 1; k <= n; k++) {
         char *s = NULL;
@@ -44,19 +50,24 @@ static vkt_status token_ends(vkt_tok *tok, const char *comp, const int32_t *ids,
         const bool same = len <= lc && !memcmp(s, comp, len) && (k < n || len == lc);
         free(s);
         if (!same)
-            return vkt_fail(err, VKT_ERR_ARG, "effsteer: the tokenizer does not decode the trace's %zu tokens back to "
-                            "its text (at token %zu)", n, k - 1);
+            return vkt_fail(
+                err, VKT_ERR_ARG,
+                "effsteer: the tokenizer does not decode the trace's %zu tokens back to "
+                "its text (at token %zu)",
+                n, k - 1);
         ends[k - 1] = (int)len;
     }
     return VKT_OK;
 }
 
-vkt_status vkt_eff_encode_completion(const vkt_eff_enc *e, const char *comp, vkt_tokens *out, int **ends,
-                                     vkt_error *err) {
+vkt_status vkt_eff_encode_completion(const vkt_eff_enc *e, const char *comp, vkt_tokens *out,
+                                     int **ends, vkt_error *err) {
     const size_t lc = strlen(comp), first = out->n;
     if (ends) *ends = NULL;
-    if (vkt_eff_enc_is_bytes(e)) VKT_TRY(push_bytes(comp, lc, out, err));
-    else VKT_TRY(vkt_tok_encode(e->tok, comp, lc, VKT_TOKF_PARSE_SPECIAL, out, err));
+    if (vkt_eff_enc_is_bytes(e))
+        VKT_TRY(push_bytes(comp, lc, out, err));
+    else
+        VKT_TRY(vkt_tok_encode(e->tok, comp, lc, VKT_TOKF_PARSE_SPECIAL, out, err));
     if (!ends) return VKT_OK;
     const size_t n = out->n - first;
     int *en = malloc((n ? n : 1) * sizeof *en);
@@ -64,9 +75,12 @@ vkt_status vkt_eff_encode_completion(const vkt_eff_enc *e, const char *comp, vkt
     vkt_status s = VKT_OK;
     if (vkt_eff_enc_is_bytes(e))
         for (size_t k = 0; k < n; k++) en[k] = (int)k + 1;
-    else s = token_ends(e->tok, comp, out->ids + first, n, en, err);
-    if (s != VKT_OK) free(en);
-    else *ends = en;
+    else
+        s = token_ends(e->tok, comp, out->ids + first, n, en, err);
+    if (s != VKT_OK)
+        free(en);
+    else
+        *ends = en;
     return s;
 }
 
@@ -91,14 +105,15 @@ size_t vkt_eff_answer_start(const vkt_eff_enc *e, const char *text, size_t len) 
     return i;
 }
 
-void vkt_eff_grade_response(const vkt_eff_enc *e, const char *text, size_t len, int x, int y, vkt_eff_check *r) {
+void vkt_eff_grade_response(const vkt_eff_enc *e, const char *text, size_t len, int x, int y,
+                            vkt_eff_check *r) {
     if (vkt_eff_enc_is_bytes(e) || !text) {
         vkt_eff_grade(text, len, x, y, r);
         return;
     }
     const size_t a = vkt_eff_answer_start(e, text, len);
     char *buf = malloc(len - a + 2);
-    if (!buf) {  // graded as no answer rather than failing a whole measurement
+    if (!buf) { // graded as no answer rather than failing a whole measurement
         memset(r, 0, sizeof *r);
         return;
     }

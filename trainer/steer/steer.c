@@ -17,7 +17,8 @@ static const char *const method_names[] = {"mean", "pca"};
 vkt_status vkt_steer_pos_parse(const char *s, vkt_steer_pos *out, vkt_error *err) {
     for (int i = 0; i < 3; i++)
         if (s && !strcmp(s, pos_names[i])) return *out = (vkt_steer_pos)i, VKT_OK;
-    return vkt_fail(err, VKT_ERR_ARG, "positions '%s': expected last, all or response", s ? s : "(null)");
+    return vkt_fail(err, VKT_ERR_ARG, "positions '%s': expected last, all or response",
+                    s ? s : "(null)");
 }
 const char *vkt_steer_pos_name(vkt_steer_pos p) { return (unsigned)p < 3 ? pos_names[p] : "?"; }
 
@@ -26,7 +27,9 @@ vkt_status vkt_steer_method_parse(const char *s, vkt_steer_method *out, vkt_erro
         if (s && !strcmp(s, method_names[i])) return *out = (vkt_steer_method)i, VKT_OK;
     return vkt_fail(err, VKT_ERR_ARG, "method '%s': expected mean or pca", s ? s : "(null)");
 }
-const char *vkt_steer_method_name(vkt_steer_method m) { return (unsigned)m < 2 ? method_names[m] : "?"; }
+const char *vkt_steer_method_name(vkt_steer_method m) {
+    return (unsigned)m < 2 ? method_names[m] : "?";
+}
 
 static bool parse_int(const char **p, long *v) {
     char *end;
@@ -38,7 +41,8 @@ static bool parse_int(const char **p, long *v) {
     return true;
 }
 
-vkt_status vkt_steer_parse_layers(const char *s, int L, int lo, int *first, int *last, vkt_error *err) {
+vkt_status vkt_steer_parse_layers(const char *s, int L, int lo, int *first, int *last,
+                                  vkt_error *err) {
     const char *p = s ? s : "";
     long a, b;
     bool ok = parse_int(&p, &a);
@@ -48,10 +52,12 @@ vkt_status vkt_steer_parse_layers(const char *s, int L, int lo, int *first, int 
         ok = parse_int(&p, &b);
     }
     if (!ok || *p)
-        return vkt_fail(err, VKT_ERR_ARG, "layers '%s': expected A-B or A (block outputs %d..%d)", s ? s : "", lo, L - 1);
+        return vkt_fail(err, VKT_ERR_ARG, "layers '%s': expected A-B or A (block outputs %d..%d)",
+                        s ? s : "", lo, L - 1);
     if (a < lo || b > L - 1 || a > b)
         return vkt_fail(err, VKT_ERR_ARG,
-                        "layers %ld-%ld out of range: the model has %d blocks, layers numbered %d..%d here (layer N = "
+                        "layers %ld-%ld out of range: the model has %d blocks, layers numbered "
+                        "%d..%d here (layer N = "
                         "output of block N counted from 0, as llama.cpp applies direction.N%s)",
                         a, b, L, lo, L - 1, lo ? "; there is no direction.0" : "");
     *first = (int)a, *last = (int)b;
@@ -72,10 +78,14 @@ static size_t unescape(char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\\' && i + 1 < n) {
             char c = s[i + 1], r = 0;
-            if (c == 'n') r = '\n';
-            else if (c == 't') r = '\t';
-            else if (c == 'r') r = '\r';
-            else if (c == '\\') r = '\\';
+            if (c == 'n')
+                r = '\n';
+            else if (c == 't')
+                r = '\t';
+            else if (c == 'r')
+                r = '\r';
+            else if (c == '\\')
+                r = '\\';
             if (r) {
                 s[o++] = r, i++;
                 continue;
@@ -87,7 +97,8 @@ static size_t unescape(char *s, size_t n) {
 }
 
 vkt_status vkt_steer_prompts_parse_tok(vkt_tok *tok, const char *text, size_t len, const char *name,
-                                       const char *boundary, vkt_steer_prompts *out, vkt_error *err) {
+                                       const char *boundary, vkt_steer_prompts *out,
+                                       vkt_error *err) {
     memset(out, 0, sizeof *out);
     size_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
@@ -101,7 +112,8 @@ vkt_status vkt_steer_prompts_parse_tok(vkt_tok *tok, const char *text, size_t le
     }
     // A prompt starts as a tokenizer's text does (its BOS, where it adds one); the
     // response after a boundary continues it.
-    const unsigned first = VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL, rest = VKT_TOKF_PARSE_SPECIAL;
+    const unsigned first = VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL,
+                   rest = VKT_TOKF_PARSE_SPECIAL;
     vkt_tokens all = {0};
     vkt_status s = VKT_OK;
     size_t start = 0;
@@ -121,7 +133,8 @@ vkt_status vkt_steer_prompts_parse_tok(vkt_tok *tok, const char *text, size_t le
         if (boundary) {
             const char *hit = memmem(buf, n, boundary, strlen(boundary));
             if (!hit || !*boundary) {
-                s = vkt_fail(err, VKT_ERR_ARG, "%s:%d: no response boundary '%s' in the line", name, lineno, boundary);
+                s = vkt_fail(err, VKT_ERR_ARG, "%s:%d: no response boundary '%s' in the line", name,
+                             lineno, boundary);
                 break;
             }
             size_t pre = (size_t)(hit - buf) + strlen(boundary);
@@ -129,8 +142,8 @@ vkt_status vkt_steer_prompts_parse_tok(vkt_tok *tok, const char *text, size_t le
             cut = all.n - at;
             if (s == VKT_OK) s = vkt_tok_encode(tok, buf + pre, n - pre, rest, &all, err);
             if (s == VKT_OK && all.n == at + cut)
-                s = vkt_fail(err, VKT_ERR_ARG, "%s:%d: nothing after the response boundary '%s'", name, lineno,
-                             boundary);
+                s = vkt_fail(err, VKT_ERR_ARG, "%s:%d: nothing after the response boundary '%s'",
+                             name, lineno, boundary);
         } else {
             s = vkt_tok_encode(tok, buf, n, first, &all, err);
         }
@@ -143,19 +156,21 @@ vkt_status vkt_steer_prompts_parse_tok(vkt_tok *tok, const char *text, size_t le
     }
     free(buf);
     out->tokens = all.ids;
-    if (s == VKT_OK && out->n == 0) s = vkt_fail(err, VKT_ERR_ARG, "%s: no prompts (the file has no non-empty line)", name);
+    if (s == VKT_OK && out->n == 0)
+        s = vkt_fail(err, VKT_ERR_ARG, "%s: no prompts (the file has no non-empty line)", name);
     if (s != VKT_OK) {
         vkt_steer_prompts_free(out);
         return s;
     }
     // Pointers only now: the token list grew while the lines were read.
     size_t off = 0;
-    for (int i = 0; i < out->n; i++) out->p[i].tokens = out->tokens + off, off += (size_t)out->p[i].n;
+    for (int i = 0; i < out->n; i++)
+        out->p[i].tokens = out->tokens + off, off += (size_t)out->p[i].n;
     return VKT_OK;
 }
 
-vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *name, const char *boundary,
-                                   vkt_steer_prompts *out, vkt_error *err) {
+vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *name,
+                                   const char *boundary, vkt_steer_prompts *out, vkt_error *err) {
     vkt_tok *tok;
     memset(out, 0, sizeof *out);
     VKT_TRY(vkt_tok_byte(&tok, err));
@@ -164,7 +179,8 @@ vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *nam
     return s;
 }
 
-vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_steer_prompts *out, vkt_error *err) {
+vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_steer_prompts *out,
+                                  vkt_error *err) {
     vkt_tok *tok;
     memset(out, 0, sizeof *out);
     VKT_TRY(vkt_tok_byte(&tok, err));
@@ -173,8 +189,8 @@ vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_st
     return s;
 }
 
-vkt_status vkt_steer_prompts_read_tok(vkt_tok *tok, const char *path, const char *boundary, vkt_steer_prompts *out,
-                                      vkt_error *err) {
+vkt_status vkt_steer_prompts_read_tok(vkt_tok *tok, const char *path, const char *boundary,
+                                      vkt_steer_prompts *out, vkt_error *err) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) return vkt_fail(err, VKT_ERR_IO, "%s: %s", path, strerror(errno));
@@ -215,23 +231,27 @@ const float *vkt_steer_acts_layer(const vkt_steer_acts *a, int layer) {
 
 // First captured position of a prompt and the number of rows it gives.
 static void rows_of(const vkt_steer_prompt *p, vkt_steer_pos pos, int *t0, int *nr) {
-    if (pos == VKT_STEER_POS_LAST) *t0 = p->n - 1, *nr = 1;
-    else if (pos == VKT_STEER_POS_ALL) *t0 = 0, *nr = p->n;
-    else *t0 = p->response_start, *nr = p->n - p->response_start;
+    if (pos == VKT_STEER_POS_LAST)
+        *t0 = p->n - 1, *nr = 1;
+    else if (pos == VKT_STEER_POS_ALL)
+        *t0 = 0, *nr = p->n;
+    else
+        *t0 = p->response_start, *nr = p->n - p->response_start;
 }
 
 typedef struct hook_state {
-    int first, last;            // 0-based blocks whose outputs are captured
-    int C, R;                   // rows gathered this batch
-    vkt_embedding_ids ids;      // row indices into the (N, C) residual
-    vkt_view cap;               // (n_layers, R, C) this batch
+    int first, last;       // 0-based blocks whose outputs are captured
+    int C, R;              // rows gathered this batch
+    vkt_embedding_ids ids; // row indices into the (N, C) residual
+    vkt_view cap;          // (n_layers, R, C) this batch
 } hook_state;
 
 // After block l: rows of its output (layer l + 1) -> slot l - first of the capture buffer.
 static vkt_status capture_hook(void *user, vkt_model *m, int l, vkt_view resid, int N) {
     hook_state *h = user;
     if (l < h->first || l > h->last) return VKT_OK;
-    vkt_view dst = vkt_view_f32(h->cap, (uint64_t)(l - h->first) * h->R * h->C, (uint64_t)h->R * h->C);
+    vkt_view dst =
+        vkt_view_f32(h->cap, (uint64_t)(l - h->first) * h->R * h->C, (uint64_t)h->R * h->C);
     return vkt_embedding_fwd(vkt_model_ctx(m), &h->ids, h->C, resid, (vkt_view){0}, dst);
 }
 
@@ -262,7 +282,8 @@ static vkt_status check_capture(const vkt_model_config *c, const vkt_steer_promp
         if (p->n > Tctx)
             return vkt_fail(err, VKT_ERR_ARG,
                             "steer capture: prompt %d has %d tokens, more than the model's "
-                            "context %d", i, p->n, Tctx);
+                            "context %d",
+                            i, p->n, Tctx);
         if (pos == VKT_STEER_POS_RESPONSE && (p->response_start < 0 || p->response_start >= p->n))
             return vkt_fail(err, VKT_ERR_ARG,
                             "steer capture: prompt %d: response_start %d is not a token of its %d "
@@ -272,7 +293,8 @@ static vkt_status check_capture(const vkt_model_config *c, const vkt_steer_promp
             if (p->tokens[t] < 0 || p->tokens[t] >= V)
                 return vkt_fail(err, VKT_ERR_ARG,
                                 "steer capture: prompt %d token %d is %d, outside the vocabulary "
-                                "[0, %d)", i, t, p->tokens[t], V);
+                                "[0, %d)",
+                                i, t, p->tokens[t], V);
         int t0, nr;
         rows_of(p, pos, &t0, &nr);
         *rows += nr;
@@ -288,8 +310,8 @@ typedef struct capture_job {
     int n_prompts, first, last, nl, C, B, Tctx;
     vkt_steer_pos pos;
     int32_t pad;
-    int *order, *lens;     // prompts longest first; their lengths
-    int64_t *off;          // each prompt's first row in out
+    int *order, *lens; // prompts longest first; their lengths
+    int64_t *off;      // each prompt's first row in out
     vkt_buffer *capbuf, *idbuf;
     int32_t *tok, *sel;
     float *host;
@@ -394,14 +416,21 @@ vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int 
     memset(out, 0, sizeof *out);
     const vkt_model_config *c = vkt_model_cfg(m);
     int64_t rows = 0;
-    vkt_status s =
-        check_capture(c, prompts, n_prompts, first_layer, last_layer, pos, &rows, err);
+    vkt_status s = check_capture(c, prompts, n_prompts, first_layer, last_layer, pos, &rows, err);
     if (s != VKT_OK) return s;
     if (batch <= 0) batch = 16;
     const int C = c->width, nl = last_layer - first_layer + 1;
-    capture_job j = {.m = m, .ctx = vkt_model_ctx(m), .prompts = prompts, .n_prompts = n_prompts,
-                     .first = first_layer, .last = last_layer, .nl = nl, .C = C,
-                     .B = batch < n_prompts ? batch : n_prompts, .Tctx = c->context, .pos = pos,
+    capture_job j = {.m = m,
+                     .ctx = vkt_model_ctx(m),
+                     .prompts = prompts,
+                     .n_prompts = n_prompts,
+                     .first = first_layer,
+                     .last = last_layer,
+                     .nl = nl,
+                     .C = C,
+                     .B = batch < n_prompts ? batch : n_prompts,
+                     .Tctx = c->context,
+                     .pos = pos,
                      .out = out};
     // Pad with <|pad|> where the vocabulary has it; any id would do (the mask hides it).
     j.pad = c->vocab > VKT_TOK_PAD ? VKT_TOK_PAD : 0;
@@ -430,11 +459,14 @@ vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int 
 
 // --- directions ---------------------------------------------------------------------
 
-vkt_status vkt_steer_direction(const float *pos, const float *neg, int n, int C, vkt_steer_method method,
-                               float *dir, vkt_steer_dir_info *info, vkt_error *err) {
+vkt_status vkt_steer_direction(const float *pos, const float *neg, int n, int C,
+                               vkt_steer_method method, float *dir, vkt_steer_dir_info *info,
+                               vkt_error *err) {
     if (n < 1 || C < 1)
-        return vkt_fail(err, VKT_ERR_ARG, "steer direction: %d pairs of width %d (need at least one pair)", n, C);
-    if ((unsigned)method > VKT_STEER_PCA) return vkt_fail(err, VKT_ERR_ARG, "steer direction: bad method %d", method);
+        return vkt_fail(err, VKT_ERR_ARG,
+                        "steer direction: %d pairs of width %d (need at least one pair)", n, C);
+    if ((unsigned)method > VKT_STEER_PCA)
+        return vkt_fail(err, VKT_ERR_ARG, "steer direction: bad method %d", method);
     double *d = malloc((size_t)n * C * sizeof *d), *mean = calloc((size_t)C, sizeof *mean);
     double *v = malloc((size_t)C * sizeof *v), *w = malloc((size_t)C * sizeof *w);
     double *proj = malloc((size_t)n * sizeof *proj);
@@ -442,7 +474,7 @@ vkt_status vkt_steer_direction(const float *pos, const float *neg, int n, int C,
         free(d), free(mean), free(v), free(w), free(proj);
         return vkt_fail(err, VKT_ERR_NOMEM, "steer direction");
     }
-    double total = 0;  // sum_i |d_i|^2
+    double total = 0; // sum_i |d_i|^2
     for (int i = 0; i < n; i++)
         for (int j = 0; j < C; j++) {
             double x = (double)pos[(size_t)i * C + j] - (double)neg[(size_t)i * C + j];
@@ -453,9 +485,11 @@ vkt_status vkt_steer_direction(const float *pos, const float *neg, int n, int C,
     vkt_status s = VKT_OK;
     int iters = 0;
     if (!(total > 0) || !isfinite(total)) {
-        s = vkt_fail(err, VKT_ERR_ARG,
-                     total > 0 ? "steer direction: the differences are not finite"
-                               : "steer direction: every positive row equals its negative (no direction to find)");
+        s = vkt_fail(
+            err, VKT_ERR_ARG,
+            total > 0
+                ? "steer direction: the differences are not finite"
+                : "steer direction: every positive row equals its negative (no direction to find)");
         goto done;
     }
     if (method == VKT_STEER_MEAN) {
@@ -478,7 +512,8 @@ vkt_status vkt_steer_direction(const float *pos, const float *neg, int n, int C,
             double wn = 0, delta = 0;
             for (int j = 0; j < C; j++) wn += w[j] * w[j];
             wn = sqrt(wn);
-            if (!(wn > 0)) {  // v orthogonal to every difference: restart from the first non-zero one
+            if (!(wn >
+                  0)) { // v orthogonal to every difference: restart from the first non-zero one
                 for (int i = 0; i < n && !(wn > 0); i++) {
                     wn = 0;
                     for (int j = 0; j < C; j++) w[j] = d[(size_t)i * C + j], wn += w[j] * w[j];
@@ -505,7 +540,8 @@ vkt_status vkt_steer_direction(const float *pos, const float *neg, int n, int C,
     norm = sqrt(norm);
     if (!(norm > 0)) {
         s = vkt_fail(err, VKT_ERR_ARG,
-                     "steer direction: the mean difference is zero (the pairs cancel out; try --method pca)");
+                     "steer direction: the mean difference is zero (the pairs cancel out; try "
+                     "--method pca)");
         goto done;
     }
     double sep = 0, along = 0;

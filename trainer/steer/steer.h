@@ -30,9 +30,9 @@
 #include "tok.h"
 
 typedef enum vkt_steer_pos {
-    VKT_STEER_POS_LAST = 0,  // the last token of each prompt
-    VKT_STEER_POS_ALL,       // every token of each prompt
-    VKT_STEER_POS_RESPONSE,  // tokens at and after each prompt's response_start
+    VKT_STEER_POS_LAST = 0, // the last token of each prompt
+    VKT_STEER_POS_ALL,      // every token of each prompt
+    VKT_STEER_POS_RESPONSE, // tokens at and after each prompt's response_start
 } vkt_steer_pos;
 
 typedef enum vkt_steer_method { VKT_STEER_MEAN = 0, VKT_STEER_PCA } vkt_steer_method;
@@ -44,12 +44,13 @@ const char *vkt_steer_method_name(vkt_steer_method m);
 
 // "A-B" or "A" (the numbering above) checked against a model of L blocks: lo <= A <= B <= L-1
 // (lo = 0 for capture, 1 for directions: there is no direction.0).
-vkt_status vkt_steer_parse_layers(const char *s, int L, int lo, int *first, int *last, vkt_error *err);
+vkt_status vkt_steer_parse_layers(const char *s, int L, int lo, int *first, int *last,
+                                  vkt_error *err);
 
 typedef struct vkt_steer_prompt {
     const int32_t *tokens;
-    int n;               // >= 1, <= the model's context
-    int response_start;  // VKT_STEER_POS_RESPONSE: first response token, in [0, n); else ignored
+    int n;              // >= 1, <= the model's context
+    int response_start; // VKT_STEER_POS_RESPONSE: first response token, in [0, n); else ignored
 } vkt_steer_prompt;
 
 // Prompts read from a text file: one prompt per line ('\n'; a trailing '\r' is dropped),
@@ -63,52 +64,58 @@ typedef struct vkt_steer_prompts {
     int n;
     vkt_steer_prompt *p;
     int *line;
-    int32_t *tokens;  // storage for every prompt's tokens
+    int32_t *tokens; // storage for every prompt's tokens
 } vkt_steer_prompts;
 
-vkt_status vkt_steer_prompts_read_tok(vkt_tok *tok, const char *path, const char *boundary, vkt_steer_prompts *out,
-                                      vkt_error *err);
+vkt_status vkt_steer_prompts_read_tok(vkt_tok *tok, const char *path, const char *boundary,
+                                      vkt_steer_prompts *out, vkt_error *err);
 // The same from memory (text of len bytes; name stands for the file in messages).
 vkt_status vkt_steer_prompts_parse_tok(vkt_tok *tok, const char *text, size_t len, const char *name,
-                                       const char *boundary, vkt_steer_prompts *out, vkt_error *err);
+                                       const char *boundary, vkt_steer_prompts *out,
+                                       vkt_error *err);
 // Both with the byte tokenizer.
-vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_steer_prompts *out, vkt_error *err);
-vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *name, const char *boundary,
-                                   vkt_steer_prompts *out, vkt_error *err);
+vkt_status vkt_steer_prompts_read(const char *path, const char *boundary, vkt_steer_prompts *out,
+                                  vkt_error *err);
+vkt_status vkt_steer_prompts_parse(const char *text, size_t len, const char *name,
+                                   const char *boundary, vkt_steer_prompts *out, vkt_error *err);
 void vkt_steer_prompts_free(vkt_steer_prompts *p);
 
 // Captured activations: rows in prompt order, and within a prompt in position order.
 typedef struct vkt_steer_acts {
-    int first_layer, n_layers;  // layers first_layer .. first_layer + n_layers - 1
-    int C;                      // width
+    int first_layer, n_layers; // layers first_layer .. first_layer + n_layers - 1
+    int C;                     // width
     int n_prompts;
     vkt_steer_pos pos;
     int64_t rows;
-    float *data;                // (n_layers, rows, C)
-    int32_t *prompt_index;      // (rows): the prompt each row comes from (0-based)
-    int32_t *token_index;       // (rows): the row's position in its prompt (0-based)
+    float *data;           // (n_layers, rows, C)
+    int32_t *prompt_index; // (rows): the prompt each row comes from (0-based)
+    int32_t *token_index;  // (rows): the row's position in its prompt (0-based)
 } vkt_steer_acts;
 
 // Captures layers first..last (0 <= first <= last <= L-1) at the positions asked for.
 // batch: prompts per forward (<= 0: 16). Prompts are run longest first; each batch is
 // padded on the right to its longest prompt (rounded up to a multiple of 8, at most
 // the context). Replans the model (its previous plan is not kept).
-vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int n_prompts, int first_layer,
-                             int last_layer, vkt_steer_pos pos, int batch, vkt_steer_acts *out, vkt_error *err);
+vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int n_prompts,
+                             int first_layer, int last_layer, vkt_steer_pos pos, int batch,
+                             vkt_steer_acts *out, vkt_error *err);
 void vkt_steer_acts_free(vkt_steer_acts *a);
 // (rows, C) of one layer, or NULL when it was not captured.
 const float *vkt_steer_acts_layer(const vkt_steer_acts *a, int layer);
 
 typedef struct vkt_steer_dir_info {
-    double norm;        // |dir| (1 for pca)
-    double separation;  // mean_i (pos_i - neg_i) . dir / |dir|: how far positives project above negatives
-    double explained;   // pca: share of sum_i |d_i|^2 along dir (uncentred); mean: same for the mean direction
-    int iterations;     // pca: power iterations used
+    double norm;       // |dir| (1 for pca)
+    double separation; // mean_i (pos_i - neg_i) . dir / |dir|: how far positives project above
+                       // negatives
+    double explained;  // pca: share of sum_i |d_i|^2 along dir (uncentred); mean: same for the mean
+                       // direction
+    int iterations;    // pca: power iterations used
 } vkt_steer_dir_info;
 
 // One layer's direction from n >= 1 paired rows pos (n, C), neg (n, C) into dir (C).
 // info may be NULL. Fails (VKT_ERR_ARG) on n < 1, C < 1, or when every difference is 0.
-vkt_status vkt_steer_direction(const float *pos, const float *neg, int n, int C, vkt_steer_method method,
-                               float *dir, vkt_steer_dir_info *info, vkt_error *err);
+vkt_status vkt_steer_direction(const float *pos, const float *neg, int n, int C,
+                               vkt_steer_method method, float *dir, vkt_steer_dir_info *info,
+                               vkt_error *err);
 
 #endif

@@ -43,14 +43,14 @@ static json_t *make_vars(const vkt_chat_msg *msgs, int n, const vkt_chat_opts *o
     for (int i = 0; ok && i < n; i++) {
         json_t *m = json_object();
         ok = m && json_object_set_new(m, "role", str_or_null(msgs[i].role)) == 0 &&
-            json_object_set_new(m, "content", str_or_null(msgs[i].content)) == 0;
+             json_object_set_new(m, "content", str_or_null(msgs[i].content)) == 0;
         ok = ok && json_array_append_new(list, m) == 0;
         if (!ok) json_decref(m);
     }
     ok = ok && json_object_set_new(vars, "tools", json_null()) == 0 &&
-        json_object_set_new(vars, "documents", json_null()) == 0 &&
-        json_object_set_new(vars, "add_generation_prompt",
-                            json_boolean(o->add_generation_prompt)) == 0;
+         json_object_set_new(vars, "documents", json_null()) == 0 &&
+         json_object_set_new(vars, "add_generation_prompt",
+                             json_boolean(o->add_generation_prompt)) == 0;
     if (ok && o->bos_token)
         ok = json_object_set_new(vars, "bos_token", str_or_null(o->bos_token)) == 0;
     if (ok && o->eos_token)

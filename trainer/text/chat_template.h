@@ -19,16 +19,16 @@
 
 typedef struct vkt_chat_msg {
     const char *role;
-    const char *content;  // NULL: None in the template
+    const char *content; // NULL: None in the template
 } vkt_chat_msg;
 
 typedef struct vkt_chat_opts {
     bool add_generation_prompt;
-    const char *bos_token, *eos_token;  // NULL: undefined in the template
-    int enable_thinking;                // -1: undefined; 0 / 1: false / true
-    const char *date_string;            // NULL: undefined (Llama 3.x then asks strftime_now)
-    int64_t now;                        // strftime_now's clock, seconds since the epoch (UTC);
-                                        // 0: the current time
+    const char *bos_token, *eos_token; // NULL: undefined in the template
+    int enable_thinking;               // -1: undefined; 0 / 1: false / true
+    const char *date_string;           // NULL: undefined (Llama 3.x then asks strftime_now)
+    int64_t now;                       // strftime_now's clock, seconds since the epoch (UTC);
+                                       // 0: the current time
 } vkt_chat_opts;
 
 typedef struct vkt_chat_template vkt_chat_template;

@@ -39,7 +39,7 @@ vkt_status hf_trie_add(hf_trie *t, const char *s, size_t n, int32_t token_index)
         }
         at = c;
     }
-    if (t->node[at].token < 0) t->node[at].token = token_index;  // first definition wins
+    if (t->node[at].token < 0) t->node[at].token = token_index; // first definition wins
     return VKT_OK;
 }
 
@@ -103,7 +103,7 @@ static size_t cp_len(const char *s, size_t n, size_t i) {
 vkt_status hf_added_split(const hf_trie *t, const hf_added_token *tokens, bool skip_special,
                           const char *text, size_t n, bool at_start, hf_text_fn on_text,
                           hf_token_fn on_token, void *user) {
-    size_t done = 0;  // text[0..done) has been handed out
+    size_t done = 0; // text[0..done) has been handed out
     size_t i = 0;
     while (t->n > 0 && i < n) {
         size_t mlen = 0;
@@ -116,7 +116,8 @@ vkt_status hf_added_split(const hf_trie *t, const hf_added_token *tokens, bool s
         size_t start = i, stop = i + mlen;
         i = stop;
         if (skip_special && a->special) continue;
-        if (a->single_word && (is_word_cp(cp_before(text, start)) || is_word_cp(cp_at(text, n, stop))))
+        if (a->single_word &&
+            (is_word_cp(cp_before(text, start)) || is_word_cp(cp_at(text, n, stop))))
             continue;
         if (a->lstrip) {
             while (start > done && is_space_cp(cp_before(text, start))) {

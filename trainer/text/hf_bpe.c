@@ -355,7 +355,7 @@ static vkt_status split_chars(hf_bpe *m, const char *w, size_t n, size_t *nsym, 
                 continue;
             }
         }
-        if (!m->unk) {  // as Rust's merge_word: no token and no unk_token drops the char
+        if (!m->unk) { // as Rust's merge_word: no token and no unk_token drops the char
             i += (size_t)cl;
             continue;
         }
@@ -464,7 +464,7 @@ static void cache_put(hf_bpe *m, const char *piece, size_t n, const int32_t *ids
         m->cache_cap = cap;
     }
     if (hf_strmap_add(&m->cache, piece, n, (uint32_t)m->cache_n, (uint32_t)k, NULL) < 0) return;
-    if (k) memcpy(m->cache_ids + m->cache_n, ids, k * sizeof *ids);  // ids may be NULL when k is 0
+    if (k) memcpy(m->cache_ids + m->cache_n, ids, k * sizeof *ids); // ids may be NULL when k is 0
     m->cache_n += k;
 }
 

@@ -263,7 +263,8 @@ static void flush_bytes(vkt_bytebuf *run, hf_strlist *o) {
         if (cl <= 0) break;
         i += (size_t)cl;
     }
-    if (i == run->n) hf_strlist_push(o, run->p, run->n, 0);
+    if (i == run->n)
+        hf_strlist_push(o, run->p, run->n, 0);
     else
         for (size_t k = 0; k < run->n; k++) hf_strlist_push(o, "\xEF\xBF\xBD", 3, 0);
     run->n = 0;

@@ -27,12 +27,12 @@ typedef enum {
 
 struct hf_normalizer {
     nm_kind kind;
-    utf8proc_option_t form;  // NM_FORM: the utf8proc options of the normal form
-    bool left, right;        // NM_STRIP
-    char *text;              // NM_PREPEND: what to prepend; NM_REPLACE: the content
+    utf8proc_option_t form; // NM_FORM: the utf8proc options of the normal form
+    bool left, right;       // NM_STRIP
+    char *text;             // NM_PREPEND: what to prepend; NM_REPLACE: the content
     size_t len;
-    hf_regex *re;          // NM_REPLACE
-    hf_normalizer **kids;  // NM_SEQ
+    hf_regex *re;         // NM_REPLACE
+    hf_normalizer **kids; // NM_SEQ
     size_t nkids;
 };
 
@@ -167,7 +167,7 @@ static vkt_status normal_form(const hf_normalizer *nm, const char *in, size_t n,
 static void lowercase(const char *in, size_t n, vkt_bytebuf *out) {
     size_t i = 0;
     while (i < n) {
-        size_t run = i;  // ASCII fast path
+        size_t run = i; // ASCII fast path
         while (i < n && (unsigned char)in[i] < 0x80 && !(in[i] >= 'A' && in[i] <= 'Z')) i++;
         vkt_bytebuf_put(out, in + run, i - run);
         if (i == n) break;
@@ -193,7 +193,7 @@ static void strip(const hf_normalizer *nm, const char *in, size_t n, vkt_bytebuf
     if (nm->right)
         while (b > a) {
             size_t s = b - 1;
-            while (s > a && ((unsigned char)in[s] & 0xC0) == 0x80) s--;  // back to a lead byte
+            while (s > a && ((unsigned char)in[s] & 0xC0) == 0x80) s--; // back to a lead byte
             hf_utf8_next(in + s, b - s, &cp);
             if (!hf_is_white_space(cp)) break;
             b = s;
@@ -202,7 +202,7 @@ static void strip(const hf_normalizer *nm, const char *in, size_t n, vkt_bytebuf
 }
 
 static void strip_accents(const char *in, size_t n, vkt_bytebuf *out) {
-    size_t i = 0, run = 0;  // [run, i): kept, not yet copied
+    size_t i = 0, run = 0; // [run, i): kept, not yet copied
     while (i < n) {
         uint32_t cp;
         int k = hf_utf8_next(in + i, n - i, &cp);

@@ -37,17 +37,17 @@ typedef enum { PREPEND_ALWAYS, PREPEND_FIRST, PREPEND_NEVER } prepend_scheme;
 
 struct hf_pretok {
     pt_kind kind;
-    hf_regex *re;             // Split's pattern, ByteLevel's GPT-2 regex, Whitespace's regex
-    split_behavior behavior;  // Split, Punctuation
-    bool invert;              // Split
-    bool prefix_space;        // ByteLevel add_prefix_space
-    bool individual;          // Digits individual_digits
-    char repl[5];             // Metaspace replacement (one character) and its code point
+    hf_regex *re;            // Split's pattern, ByteLevel's GPT-2 regex, Whitespace's regex
+    split_behavior behavior; // Split, Punctuation
+    bool invert;             // Split
+    bool prefix_space;       // ByteLevel add_prefix_space
+    bool individual;         // Digits individual_digits
+    char repl[5];            // Metaspace replacement (one character) and its code point
     size_t repl_len;
     uint32_t repl_cp;
-    prepend_scheme scheme;  // Metaspace
-    bool split;             // Metaspace
-    hf_pretok **kids;       // Sequence
+    prepend_scheme scheme; // Metaspace
+    bool split;            // Metaspace
+    hf_pretok **kids;      // Sequence
     size_t nkids;
 };
 
@@ -82,7 +82,7 @@ int hf_cp_to_byte(uint32_t cp) {
     if ((cp >= 33 && cp <= 126) || (cp >= 161 && cp <= 172) || (cp >= 174 && cp <= 255))
         return (int)cp;
     if (cp < 256 || cp > 323) return -1;
-    uint32_t k = cp - 256;  // the k-th byte that is not printable
+    uint32_t k = cp - 256; // the k-th byte that is not printable
     return k < 33 ? (int)k : k < 67 ? (int)(127 + k - 33) : 173;
 }
 
@@ -234,19 +234,19 @@ void hf_pretok_free(hf_pretok *pt) {
 
 // Scratch one hf_pretokenize call reuses for every piece.
 typedef struct work {
-    hf_spans sp;       // the spans of the piece being split
-    vkt_bytebuf text;  // a piece rewritten before it is split (prefix, replacement)
-    vkt_bytebuf map;   // one ByteLevel piece, mapped
+    hf_spans sp;      // the spans of the piece being split
+    vkt_bytebuf text; // a piece rewritten before it is split (prefix, replacement)
+    vkt_bytebuf map;  // one ByteLevel piece, mapped
 } work;
 
-static bool is_numeric(uint32_t cp, const hf_pretok *pt) {  // Rust's char::is_numeric
+static bool is_numeric(uint32_t cp, const hf_pretok *pt) { // Rust's char::is_numeric
     (void)pt;
     if (cp < 0x80) return cp >= '0' && cp <= '9';
     utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
     return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
 }
 
-static bool is_punct(uint32_t cp, const hf_pretok *pt) {  // ASCII punctuation or P*
+static bool is_punct(uint32_t cp, const hf_pretok *pt) { // ASCII punctuation or P*
     (void)pt;
     if (cp < 0x80)
         return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) ||
@@ -260,9 +260,7 @@ static bool is_ws(uint32_t cp, const hf_pretok *pt) {
     return hf_is_white_space(cp);
 }
 
-static bool is_repl(uint32_t cp, const hf_pretok *pt) {
-    return cp == pt->repl_cp;
-}
+static bool is_repl(uint32_t cp, const hf_pretok *pt) { return cp == pt->repl_cp; }
 
 // Spans for a character-class pattern: each matching character is a match of its own, the
 // runs between them are gaps (tokenizers' Pattern for Fn(char) -> bool).
@@ -414,7 +412,7 @@ static void apply(const hf_pretok *pt, const char *s, size_t n, bool at_start, w
     case PT_SPLIT: hf_regex_spans(pt->re, s, n, pt->invert, &w->sp); break;
     case PT_DIGITS: class_spans(s, n, is_numeric, pt, &w->sp); break;
     case PT_PUNCT: class_spans(s, n, is_punct, pt, &w->sp); break;
-    case PT_WHITESPACE: hf_regex_spans(pt->re, s, n, true, &w->sp); break;  // keeps the matches
+    case PT_WHITESPACE: hf_regex_spans(pt->re, s, n, true, &w->sp); break; // keeps the matches
     case PT_WSSPLIT: class_spans(s, n, is_ws, pt, &w->sp); break;
     }
     if (w->sp.oom) {

@@ -19,12 +19,12 @@
 #include "hf_parts.h"
 
 struct hf_regex {
-    pcre2_code *code;  // NULL for a literal
+    pcre2_code *code; // NULL for a literal
     // Held here so a find allocates nothing; this makes an object usable from one thread.
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jstack;
-    char *lit;  // the literal (code == NULL)
+    char *lit; // the literal (code == NULL)
     size_t lit_len;
 };
 
@@ -38,9 +38,7 @@ static bool is_hex(char c) {
 }
 
 // The length of the UTF-8 character whose lead byte is c (1 for a stray byte).
-static size_t lead_len(unsigned char c) {
-    return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-}
+static size_t lead_len(unsigned char c) { return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; }
 
 // The PCRE2 spelling of the Oniguruma escape backslash-d, or NULL where the two agree.
 static const char *class_rewrite(char d, bool in_class) {
@@ -51,7 +49,7 @@ static const char *class_rewrite(char d, bool in_class) {
     case 'W': return in_class ? NULL : "[^" WORD_SET WORD_LATIN1 "]";
     case 'h': return in_class ? HEX_SET : "[" HEX_SET "]";
     case 'H': return in_class ? NULL : "[^" HEX_SET "]";
-    case 'v': return "\\x{0B}";  // Ruby's vertical tab, not PCRE2's vertical-space class
+    case 'v': return "\\x{0B}"; // Ruby's vertical tab, not PCRE2's vertical-space class
     default: return NULL;
     }
 }
@@ -91,10 +89,10 @@ static void translate(const char *p, size_t n, vkt_bytebuf *out) {
             vkt_bytebuf_put(out, p + i, 1);
             i++;
             if (i < n && p[i] == '^') vkt_bytebuf_put(out, p + i++, 1);
-            if (i < n && p[i] == ']') vkt_bytebuf_put(out, p + i++, 1);  // a literal ']'
+            if (i < n && p[i] == ']') vkt_bytebuf_put(out, p + i++, 1); // a literal ']'
             continue;
         }
-        if (c == '[' && in_class && i + 1 < n && p[i + 1] == ':') {  // [:alpha:] inside a class
+        if (c == '[' && in_class && i + 1 < n && p[i + 1] == ':') { // [:alpha:] inside a class
             const char *e = memchr(p + i + 2, ']', n - i - 2);
             size_t k = e ? (size_t)(e - (p + i)) + 1 : n - i;
             vkt_bytebuf_put(out, p + i, k);
@@ -111,7 +109,7 @@ vkt_status hf_regex_compile(const char *pattern, const char *what, hf_regex **ou
     *out = NULL;
     vkt_bytebuf pat = {0};
     translate(pattern, strlen(pattern), &pat);
-    vkt_bytebuf_put(&pat, "", 0);  // a NUL-terminated string even for an empty pattern
+    vkt_bytebuf_put(&pat, "", 0); // a NUL-terminated string even for an empty pattern
     hf_regex *re = calloc(1, sizeof *re);
     if (pat.oom || !re) {
         free(pat.p);
@@ -131,8 +129,7 @@ vkt_status hf_regex_compile(const char *pattern, const char *what, hf_regex **ou
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
         free(re);
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: bad regex '%s': %s", what, pattern,
-                        (char *)msg);
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: bad regex '%s': %s", what, pattern, (char *)msg);
     }
     // The JIT is an optimisation: when it is not available the interpreter matches alike.
     if (pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0) {
@@ -180,7 +177,7 @@ bool hf_regex_find(const hf_regex *re, const char *s, size_t n, size_t start, si
     // The whole subject goes in (lookbehind sees before start). It was checked to be valid
     // UTF-8 once; PCRE2 would otherwise check it again on every call.
     int rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, re->md, re->mctx);
-    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)  // a JIT limit: the interpreter has its own
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) // a JIT limit: the interpreter has its own
         rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT,
                          re->md, NULL);
     if (rc < 0) return false;
@@ -202,7 +199,7 @@ void hf_regex_free(hf_regex *re) {
 
 void hf_regex_spans(const hf_regex *re, const char *s, size_t n, bool invert, hf_spans *out) {
     size_t from = 0, prev = 0, ms, me;
-    bool had = false;  // a match ended at last_end
+    bool had = false; // a match ended at last_end
     size_t last_end = 0;
     while (from <= n && hf_regex_find(re, s, n, from, &ms, &me)) {
         if (ms == me && had && me == last_end) {

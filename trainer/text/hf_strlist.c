@@ -54,15 +54,24 @@ void hf_strlist_free(hf_strlist *l) {
 // false for a byte that starts no sequence.
 static bool lead(unsigned c, size_t *len, unsigned *lo, unsigned *hi) {
     *lo = 0x80, *hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) *len = 2;
-    else if (c == 0xE0) *len = 3, *lo = 0xA0;
-    else if (c >= 0xE1 && c <= 0xEC) *len = 3;
-    else if (c == 0xED) *len = 3, *hi = 0x9F;
-    else if (c >= 0xEE && c <= 0xEF) *len = 3;
-    else if (c == 0xF0) *len = 4, *lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3) *len = 4;
-    else if (c == 0xF4) *len = 4, *hi = 0x8F;
-    else return false;
+    if (c >= 0xC2 && c <= 0xDF)
+        *len = 2;
+    else if (c == 0xE0)
+        *len = 3, *lo = 0xA0;
+    else if (c >= 0xE1 && c <= 0xEC)
+        *len = 3;
+    else if (c == 0xED)
+        *len = 3, *hi = 0x9F;
+    else if (c >= 0xEE && c <= 0xEF)
+        *len = 3;
+    else if (c == 0xF0)
+        *len = 4, *lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3)
+        *len = 4;
+    else if (c == 0xF4)
+        *len = 4, *hi = 0x8F;
+    else
+        return false;
     return true;
 }
 
@@ -92,7 +101,7 @@ static size_t invalid_len(const unsigned char *s, size_t n) {
 
 void hf_utf8_lossy(const char *in, size_t n, vkt_bytebuf *out) {
     const unsigned char *s = (const unsigned char *)in;
-    size_t i = 0, run = 0;  // [run, i): valid bytes not yet copied
+    size_t i = 0, run = 0; // [run, i): valid bytes not yet copied
     while (i < n) {
         int k = hf_utf8_len(s + i, n - i);
         if (k > 0) {
@@ -110,8 +119,10 @@ void hf_utf8_lossy(const char *in, size_t n, vkt_bytebuf *out) {
 void hf_utf8_put(vkt_bytebuf *out, uint32_t cp) {
     char b[4];
     size_t n;
-    if (cp < 0x80) b[0] = (char)cp, n = 1;
-    else if (cp < 0x800) b[0] = (char)(0xC0 | cp >> 6), b[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
+    if (cp < 0x80)
+        b[0] = (char)cp, n = 1;
+    else if (cp < 0x800)
+        b[0] = (char)(0xC0 | cp >> 6), b[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
     else if (cp < 0x10000)
         b[0] = (char)(0xE0 | cp >> 12), b[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
         b[2] = (char)(0x80 | (cp & 0x3F)), n = 3;

@@ -20,12 +20,12 @@ struct hf_tok {
     bool has_decoder;
     hf_added_token *added;
     int32_t n_added;
-    hf_trie raw_trie, norm_trie;  // added tokens matched before / after normalization
+    hf_trie raw_trie, norm_trie; // added tokens matched before / after normalization
     int32_t vocab_size;
-    int32_t *added_of_id;         // id -> index into added, or -1
-    vkt_tokens post_pre, post_post;  // the post-processor's ids around a single sequence
-    bool dec_bytelevel, dec_bytefallback, dec_spaces;  // what vkt_tok_token_bytes undoes
-    hf_strlist pieces;            // scratch of one encode
+    int32_t *added_of_id;           // id -> index into added, or -1
+    vkt_tokens post_pre, post_post; // the post-processor's ids around a single sequence
+    bool dec_bytelevel, dec_bytefallback, dec_spaces; // what vkt_tok_token_bytes undoes
+    hf_strlist pieces;                                // scratch of one encode
 };
 
 // --- loading --------------------------------------------------------------------------
@@ -34,7 +34,8 @@ static vkt_status normalize_content(hf_tok *h, hf_added_token *a, size_t i, vkt_
     vkt_bytebuf nb = {0};
     vkt_status s = hf_normalize(h->norm, a->content, a->len, &nb, err);
     if (s == VKT_OK && (nb.oom || nb.n == 0))
-        s = vkt_fail(err, VKT_ERR_FORMAT, "%s: added_tokens[%zu] normalizes to nothing", h->path, i);
+        s = vkt_fail(err, VKT_ERR_FORMAT, "%s: added_tokens[%zu] normalizes to nothing", h->path,
+                     i);
     if (s != VKT_OK) {
         free(nb.p);
         return s;
@@ -47,31 +48,36 @@ static vkt_status normalize_content(hf_tok *h, hf_added_token *a, size_t i, vkt_
 
 static vkt_status parse_added(hf_tok *h, const json_t *arr, vkt_error *err) {
     if (!arr || json_is_null(arr)) return VKT_OK;
-    if (!json_is_array(arr)) return vkt_fail(err, VKT_ERR_FORMAT, "%s: added_tokens must be a list", h->path);
+    if (!json_is_array(arr))
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s: added_tokens must be a list", h->path);
     size_t n = json_array_size(arr);
     h->added = calloc(n ? n : 1, sizeof *h->added);
     if (!h->added) return vkt_fail(err, VKT_ERR_NOMEM, "%s: added_tokens", h->path);
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_array_get(arr, i);
         const json_t *id = json_object_get(o, "id"), *c = json_object_get(o, "content");
-        if (!json_is_object(o) || !json_is_integer(id) || !json_is_string(c) || json_string_length(c) == 0 ||
-            json_integer_value(id) < 0 || json_integer_value(id) > 0x7fffffff)
-            return vkt_fail(err, VKT_ERR_FORMAT,
-                            "%s: added_tokens[%zu] needs an integer 'id' >= 0 and a non-empty 'content'",
-                            h->path, i);
+        if (!json_is_object(o) || !json_is_integer(id) || !json_is_string(c) ||
+            json_string_length(c) == 0 || json_integer_value(id) < 0 ||
+            json_integer_value(id) > 0x7fffffff)
+            return vkt_fail(
+                err, VKT_ERR_FORMAT,
+                "%s: added_tokens[%zu] needs an integer 'id' >= 0 and a non-empty 'content'",
+                h->path, i);
         hf_added_token *a = &h->added[h->n_added++];
         a->id = (int32_t)json_integer_value(id);
         a->len = json_string_length(c);
         a->content = malloc(a->len + 1);
         if (!a->content) return vkt_fail(err, VKT_ERR_NOMEM, "%s: added_tokens", h->path);
         memcpy(a->content, json_string_value(c), a->len + 1);
-        static const char *const flags[] = {"special", "single_word", "lstrip", "rstrip", "normalized"};
+        static const char *const flags[] = {"special", "single_word", "lstrip", "rstrip",
+                                            "normalized"};
         bool *dst[] = {&a->special, &a->single_word, &a->lstrip, &a->rstrip, &a->normalized};
         for (int f = 0; f < 5; f++) {
             const json_t *v = json_object_get(o, flags[f]);
             if (v && !json_is_boolean(v))
-                return vkt_fail(err, VKT_ERR_FORMAT, "%s: added_tokens[%zu].%s must be true or false",
-                                h->path, i, flags[f]);
+                return vkt_fail(err, VKT_ERR_FORMAT,
+                                "%s: added_tokens[%zu].%s must be true or false", h->path, i,
+                                flags[f]);
             *dst[f] = v ? json_is_true(v) : (f == 4 ? !a->special : false);
         }
         // A normalized token is matched after normalization, so by its normalized content
@@ -89,24 +95,26 @@ static vkt_status template_ids(hf_tok *h, const json_t *map, const char *name, v
                                vkt_error *err) {
     const json_t *st = json_object_get(map, name), *ids = json_object_get(st, "ids");
     if (!json_is_array(ids))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor: special token '%s' has no 'ids' list",
-                        h->path, name);
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: post_processor: special token '%s' has no 'ids' list", h->path, name);
     for (size_t i = 0; i < json_array_size(ids); i++) {
         const json_t *v = json_array_get(ids, i);
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 0x7fffffff)
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor: '%s' ids must be integers >= 0",
-                            h->path, name);
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "%s: post_processor: '%s' ids must be integers >= 0", h->path, name);
         VKT_TRY(vkt_tokens_push(out, (int32_t)json_integer_value(v), err));
     }
     return VKT_OK;
 }
 
 static vkt_status parse_template(hf_tok *h, const json_t *pp, vkt_error *err) {
-    const json_t *single = json_object_get(pp, "single"), *map = json_object_get(pp, "special_tokens");
+    const json_t *single = json_object_get(pp, "single"),
+                 *map = json_object_get(pp, "special_tokens");
     if (!json_is_array(single) || !json_is_object(map))
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "%s: post_processor: TemplateProcessing needs 'single' (list) and 'special_tokens'",
-                        h->path);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "%s: post_processor: TemplateProcessing needs 'single' (list) and 'special_tokens'",
+            h->path);
     bool seen_a = false;
     for (size_t i = 0; i < json_array_size(single); i++) {
         const json_t *p = json_array_get(single, i);
@@ -117,9 +125,11 @@ static vkt_status parse_template(hf_tok *h, const json_t *pp, vkt_error *err) {
         }
         const json_t *id = json_object_get(sp, "id");
         if (!json_is_string(id))
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor.single[%zu] is neither SpecialToken nor Sequence",
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "%s: post_processor.single[%zu] is neither SpecialToken nor Sequence",
                             h->path, i);
-        VKT_TRY(template_ids(h, map, json_string_value(id), seen_a ? &h->post_post : &h->post_pre, err));
+        VKT_TRY(template_ids(h, map, json_string_value(id), seen_a ? &h->post_post : &h->post_pre,
+                             err));
     }
     return VKT_OK;
 }
@@ -129,7 +139,8 @@ static vkt_status parse_cls_sep(hf_tok *h, const json_t *pp, vkt_error *err) {
     const json_t *cls = json_object_get(pp, "cls"), *sep = json_object_get(pp, "sep");
     const json_t *ci = json_array_get(cls, 1), *si = json_array_get(sep, 1);
     if (!json_is_integer(ci) || !json_is_integer(si))
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor: 'cls' and 'sep' must be [token, id]", h->path);
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: post_processor: 'cls' and 'sep' must be [token, id]", h->path);
     VKT_TRY(vkt_tokens_push(&h->post_pre, (int32_t)json_integer_value(ci), err));
     return vkt_tokens_push(&h->post_post, (int32_t)json_integer_value(si), err);
 }
@@ -138,18 +149,21 @@ static vkt_status parse_post(hf_tok *h, const json_t *pp, vkt_error *err) {
     if (!pp || json_is_null(pp)) return VKT_OK;
     const char *type = json_string_value(json_object_get(pp, "type"));
     if (!type) return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor has no 'type'", h->path);
-    if (strcmp(type, "ByteLevel") == 0) return VKT_OK;  // offsets only: ids unchanged
+    if (strcmp(type, "ByteLevel") == 0) return VKT_OK; // offsets only: ids unchanged
     if (strcmp(type, "TemplateProcessing") == 0) return parse_template(h, pp, err);
     if (strcmp(type, "BertProcessing") == 0 || strcmp(type, "RobertaProcessing") == 0)
         return parse_cls_sep(h, pp, err);
     if (strcmp(type, "Sequence") == 0) {
         const json_t *list = json_object_get(pp, "processors");
         if (!json_is_array(list))
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor: Sequence needs 'processors'", h->path);
-        for (size_t i = 0; i < json_array_size(list); i++) VKT_TRY(parse_post(h, json_array_get(list, i), err));
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor: Sequence needs 'processors'",
+                            h->path);
+        for (size_t i = 0; i < json_array_size(list); i++)
+            VKT_TRY(parse_post(h, json_array_get(list, i), err));
         return VKT_OK;
     }
-    return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: post_processor type '%s' is not supported", h->path, type);
+    return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: post_processor type '%s' is not supported",
+                    h->path, type);
 }
 
 // Which decoders appear anywhere in the chain (for one token's streamed bytes).
@@ -170,21 +184,21 @@ static vkt_status parse_parts(hf_tok *h, const json_t *root, vkt_error *err) {
     for (int i = 0; i < 2; i++) {
         const json_t *v = json_object_get(root, refused[i]);
         if (v && !json_is_null(v))
-            return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: '%s' is set; vkt reads tokenizers without it",
-                            p, refused[i]);
+            return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                            "%s: '%s' is set; vkt reads tokenizers without it", p, refused[i]);
     }
     const json_t *model = json_object_get(root, "model");
     const char *mt = json_string_value(json_object_get(model, "type"));
     if (!json_is_object(model)) return vkt_fail(err, VKT_ERR_FORMAT, "%s: no 'model' object", p);
     if (mt && strcmp(mt, "BPE") != 0)
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "%s: model: type '%s' is not supported (vkt reads BPE models)",
-                        p, mt);
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "%s: model: type '%s' is not supported (vkt reads BPE models)", p, mt);
     snprintf(where, sizeof where, "%s: model", p);
     VKT_TRY(hf_bpe_parse(model, where, &h->bpe, err));
     snprintf(where, sizeof where, "%s: normalizer", p);
-    VKT_TRY(hf_normalizer_parse(json_object_get(root, "normalizer") ? json_object_get(root, "normalizer")
-                                                                      : json_null(),
-                                where, &h->norm, err));
+    VKT_TRY(hf_normalizer_parse(
+        json_object_get(root, "normalizer") ? json_object_get(root, "normalizer") : json_null(),
+        where, &h->norm, err));
     snprintf(where, sizeof where, "%s: pre_tokenizer", p);
     const json_t *pre = json_object_get(root, "pre_tokenizer");
     VKT_TRY(hf_pretok_parse(pre ? pre : json_null(), where, &h->pre, err));
@@ -203,13 +217,15 @@ static vkt_status index_ids(hf_tok *h, vkt_error *err) {
         if (h->added[i].id >= v) v = h->added[i].id + 1;
     h->vocab_size = v;
     h->added_of_id = malloc((size_t)(v ? v : 1) * sizeof *h->added_of_id);
-    if (!h->added_of_id) return vkt_fail(err, VKT_ERR_NOMEM, "%s: vocabulary of %d", h->path, (int)v);
+    if (!h->added_of_id)
+        return vkt_fail(err, VKT_ERR_NOMEM, "%s: vocabulary of %d", h->path, (int)v);
     for (int32_t i = 0; i < v; i++) h->added_of_id[i] = -1;
     for (int32_t i = 0; i < h->n_added; i++) h->added_of_id[h->added[i].id] = i;
     for (size_t i = 0; i < h->post_pre.n + h->post_post.n; i++) {
         int32_t id = i < h->post_pre.n ? h->post_pre.ids[i] : h->post_post.ids[i - h->post_pre.n];
         if (id >= v || !hf_tok_id_to_token(h, id))
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: post_processor adds id %d, which is not in the vocabulary",
+            return vkt_fail(err, VKT_ERR_FORMAT,
+                            "%s: post_processor adds id %d, which is not in the vocabulary",
                             h->path, (int)id);
     }
     return VKT_OK;
@@ -223,8 +239,9 @@ static vkt_status load_root(const json_t *root, const char *name, hf_tok **out, 
         free(h);
         return vkt_fail(err, VKT_ERR_NOMEM, "%s", name);
     }
-    vkt_status s = json_is_object(root) ? parse_parts(h, root, err)
-                                        : vkt_fail(err, VKT_ERR_FORMAT, "%s: not a JSON object", name);
+    vkt_status s = json_is_object(root)
+                       ? parse_parts(h, root, err)
+                       : vkt_fail(err, VKT_ERR_FORMAT, "%s: not a JSON object", name);
     if (s == VKT_OK) s = index_ids(h, err);
     if (s != VKT_OK) {
         hf_tok_free(h);
@@ -243,11 +260,13 @@ vkt_status hf_tok_load(const char *path, hf_tok **out, vkt_error *err) {
     return s;
 }
 
-vkt_status hf_tok_load_text(const char *text, size_t n, const char *name, hf_tok **out, vkt_error *err) {
+vkt_status hf_tok_load_text(const char *text, size_t n, const char *name, hf_tok **out,
+                            vkt_error *err) {
     *out = NULL;
     json_error_t je;
     json_t *root = json_loadb(text, n, JSON_REJECT_DUPLICATES, &je);
-    if (!root) return vkt_fail(err, VKT_ERR_FORMAT, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+    if (!root)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s:%d:%d: %s", name, je.line, je.column, je.text);
     vkt_status s = load_root(root, name, out, err);
     json_decref(root);
     return s;
@@ -309,8 +328,8 @@ static vkt_status on_raw(void *user, const char *s, size_t n, bool at_start) {
     vkt_status st = hf_normalize(h->norm, s, n, &nb, c->err);
     if (st == VKT_OK && nb.oom) st = vkt_fail(c->err, VKT_ERR_NOMEM, "%s: normalizing", h->path);
     if (st == VKT_OK)
-        st = hf_added_split(&h->norm_trie, h->added, c->skip_special, nb.p ? nb.p : "", nb.n, at_start,
-                            on_normalized, on_token, c);
+        st = hf_added_split(&h->norm_trie, h->added, c->skip_special, nb.p ? nb.p : "", nb.n,
+                            at_start, on_normalized, on_token, c);
     free(nb.p);
     return st;
 }
@@ -326,10 +345,11 @@ vkt_status hf_tok_encode(hf_tok *h, const char *text, size_t len, unsigned flags
     enc_ctx c = {h, !(flags & VKT_TOKF_PARSE_SPECIAL), out, err};
     vkt_status s = VKT_OK;
     if (flags & VKT_TOKF_ADD_SPECIAL)
-        for (size_t i = 0; i < h->post_pre.n && s == VKT_OK; i++) s = vkt_tokens_push(out, h->post_pre.ids[i], err);
+        for (size_t i = 0; i < h->post_pre.n && s == VKT_OK; i++)
+            s = vkt_tokens_push(out, h->post_pre.ids[i], err);
     if (s == VKT_OK)
-        s = hf_added_split(&h->raw_trie, h->added, c.skip_special, clean.p ? clean.p : "", clean.n, true, on_raw,
-                           on_token, &c);
+        s = hf_added_split(&h->raw_trie, h->added, c.skip_special, clean.p ? clean.p : "", clean.n,
+                           true, on_raw, on_token, &c);
     if (flags & VKT_TOKF_ADD_SPECIAL)
         for (size_t i = 0; i < h->post_post.n && s == VKT_OK; i++)
             s = vkt_tokens_push(out, h->post_post.ids[i], err);
@@ -354,7 +374,8 @@ int32_t hf_tok_token_to_id(const hf_tok *h, const char *token) {
 }
 
 bool hf_tok_is_special(const hf_tok *h, int32_t id) {
-    return id >= 0 && id < h->vocab_size && h->added_of_id[id] >= 0 && h->added[h->added_of_id[id]].special;
+    return id >= 0 && id < h->vocab_size && h->added_of_id[id] >= 0 &&
+           h->added[h->added_of_id[id]].special;
 }
 
 int32_t hf_tok_template_bos(const hf_tok *h) { return h->post_pre.n ? h->post_pre.ids[0] : -1; }
@@ -402,16 +423,19 @@ vkt_status hf_tok_decode(hf_tok *h, const int32_t *ids, size_t n, unsigned flags
         const char *s = hf_tok_id_to_token(h, ids[i]);
         if (!s) {
             hf_strlist_free(&toks);
-            return vkt_fail(err, VKT_ERR_ARG, "decode: id %d at position %zu is not in the vocabulary of %s",
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "decode: id %d at position %zu is not in the vocabulary of %s",
                             (int)ids[i], i, h->path);
         }
         if ((flags & VKT_TOKF_SKIP_SPECIAL) && hf_tok_is_special(h, ids[i])) continue;
         hf_strlist_push(&toks, s, strlen(s), 0);
     }
     vkt_status st = VKT_OK;
-    if (toks.oom) st = vkt_fail(err, VKT_ERR_NOMEM, "decode: %zu ids", n);
-    else if (h->has_decoder) st = hf_decode(h->dec, &toks, out, err);
-    else  // tokenizers joins with spaces when there is no decoder
+    if (toks.oom)
+        st = vkt_fail(err, VKT_ERR_NOMEM, "decode: %zu ids", n);
+    else if (h->has_decoder)
+        st = hf_decode(h->dec, &toks, out, err);
+    else // tokenizers joins with spaces when there is no decoder
         for (size_t i = 0; i < toks.n; i++) {
             size_t len;
             const char *s = hf_strlist_get(&toks, i, &len);

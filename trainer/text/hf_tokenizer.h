@@ -15,8 +15,8 @@ typedef struct hf_added_token {
 // A byte trie over added tokens' contents: finds the leftmost-longest match, as the
 // Aho-Corasick automaton of tokenizers' AddedVocabulary does.
 typedef struct hf_trie_node {
-    int32_t child, sibling;  // first child, next sibling (-1: none)
-    int32_t token;           // index into the added tokens ending here, or -1
+    int32_t child, sibling; // first child, next sibling (-1: none)
+    int32_t token;          // index into the added tokens ending here, or -1
     unsigned char byte;
 } hf_trie_node;
 typedef struct hf_trie {
@@ -29,7 +29,8 @@ typedef struct hf_tok hf_tok;
 // Reads path (a tokenizer.json). Errors name the file and the part.
 vkt_status hf_tok_load(const char *path, hf_tok **out, vkt_error *err);
 // The same from the text of a tokenizer.json in memory; name is what messages call it.
-vkt_status hf_tok_load_text(const char *text, size_t n, const char *name, hf_tok **out, vkt_error *err);
+vkt_status hf_tok_load_text(const char *text, size_t n, const char *name, hf_tok **out,
+                            vkt_error *err);
 void hf_tok_free(hf_tok *h);
 
 vkt_status hf_tok_encode(hf_tok *h, const char *text, size_t len, unsigned flags, vkt_tokens *out,

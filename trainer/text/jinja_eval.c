@@ -150,7 +150,7 @@ static bool add(jinja_ctx *c, jv a, jv b, jv *out) {
 static bool power(jinja_ctx *c, jv a, jv b, jv *out) {
     if (a.kind != JV_FLOAT && b.kind != JV_FLOAT && as_int(b) >= 0) {
         int64_t base = as_int(a), e = as_int(b), r = 1;
-        while (e > 0) {  // square and multiply, failing on overflow
+        while (e > 0) { // square and multiply, failing on overflow
             if ((e & 1) && __builtin_mul_overflow(r, base, &r)) return overflow(c);
             e >>= 1;
             if (e && __builtin_mul_overflow(base, base, &base)) return overflow(c);
@@ -213,13 +213,13 @@ static bool arith(jinja_ctx *c, int op, jv a, jv b, jv *out) {
 bool jinja_contains(jinja_ctx *c, jv needle, jv hay, bool *out) {
     *out = false;
     switch ((jv_kind)hay.kind) {
-    case JV_UNDEF: return true;  // iterating an Undefined yields nothing
+    case JV_UNDEF: return true; // iterating an Undefined yields nothing
     case JV_STR:
         if (needle.kind != JV_STR)
             return jinja_fail(c, VKT_ERR_FORMAT,
                               "'in <string>' requires string as left operand, not %s",
                               jv_type_name(needle));
-        if (!jinja_step(c, (long long)(hay.u.s.n >> 4) + 1)) return false;  // memmem is cheap
+        if (!jinja_step(c, (long long)(hay.u.s.n >> 4) + 1)) return false; // memmem is cheap
         *out = needle.u.s.n == 0 || memmem(hay.u.s.p, hay.u.s.n, needle.u.s.p, needle.u.s.n);
         return true;
     case JV_LIST:
@@ -434,7 +434,7 @@ static bool eval_chain(jinja_ctx *c, jinja_scope *s, const jinja_node *n, jv *ou
             if (!arith(c, JT_ADD, *out, v[i], out)) return false;
         return true;
     }
-    if (strings) {  // the common case: one allocation in the arena
+    if (strings) { // the common case: one allocation in the arena
         size_t total = 0;
         for (size_t i = 0; i < k; i++) total += v[i].u.s.n;
         char *p = jinja_ctx_alloc(c, total + 1);
@@ -461,7 +461,7 @@ static bool eval_binary(jinja_ctx *c, jinja_scope *s, const jinja_node *n, jv *o
     if (!jinja_eval(c, s, n->a, &a)) return false;
     if (n->kind == JN_AND || n->kind == JN_OR) {
         bool t = jv_truthy(a);
-        if ((n->kind == JN_AND) != t) {  // short circuit: the left operand decides
+        if ((n->kind == JN_AND) != t) { // short circuit: the left operand decides
             *out = a;
             return true;
         }

@@ -13,7 +13,7 @@ struct jinja_scope {
     const char **names;
     size_t *lens;
     jv *vals;
-    bool captured;  // a macro defined here keeps it: a loop must not reuse it
+    bool captured; // a macro defined here keeps it: a loop must not reuse it
 };
 
 typedef enum { EX_OK, EX_BREAK, EX_CONTINUE, EX_ERR } ex_result;
@@ -66,7 +66,7 @@ bool jinja_scope_lookup(jinja_ctx *c, jinja_scope *s, const char *name, size_t n
             }
     if (!jinja_global(c, name, n, out)) return false;
     if (out->kind == JV_UNDEF) {
-        out->u.s.p = name;  // remembered for "'x' is undefined"
+        out->u.s.p = name; // remembered for "'x' is undefined"
         out->u.s.n = n;
     }
     return true;
@@ -115,7 +115,7 @@ static ex_result exec_for(jinja_ctx *c, jinja_scope *s, const jinja_node *n) {
     if (!jinja_iter(c, seq, &items)) return EX_ERR;
     jinja_scope *it = scope_new(c, s);
     if (!it) return EX_ERR;
-    if (n->b) {  // `for x in xs if cond`: the loop sees only the items that pass
+    if (n->b) { // `for x in xs if cond`: the loop sees only the items that pass
         jv kept;
         if (!jv_list_new(c, items->n, &kept)) return EX_ERR;
         size_t k = 0;
@@ -176,7 +176,7 @@ static ex_result exec_node(jinja_ctx *c, jinja_scope *s, const jinja_node *n) {
         if (!jv_write_str(c, c->out, v)) return EX_ERR;
         return emit(c, "", 0) ? EX_OK : EX_ERR;
     case JN_IF:
-        if (!n->a) return exec_body(c, s, &n->body);  // {% generation %}
+        if (!n->a) return exec_body(c, s, &n->body); // {% generation %}
         if (!jinja_eval(c, s, n->a, &v)) return EX_ERR;
         return exec_body(c, s, jv_truthy(v) ? &n->body : &n->orelse);
     case JN_FOR: return exec_for(c, s, n);
@@ -226,9 +226,8 @@ static bool bind_params(jinja_ctx *c, const jinja_node *m, jinja_scope *s, const
     for (size_t i = 0; i < a->npos; i++) vals[i] = a->pos[i], set[i] = true;
     for (size_t k = 0; k < a->nkw; k++) {
         size_t i = 0;
-        while (i < np &&
-               !(m->target_lens[i] == a->kwname_lens[k] &&
-                 memcmp(m->targets[i], a->kwnames[k], a->kwname_lens[k]) == 0))
+        while (i < np && !(m->target_lens[i] == a->kwname_lens[k] &&
+                           memcmp(m->targets[i], a->kwnames[k], a->kwname_lens[k]) == 0))
             i++;
         if (i == np)
             return jinja_fail(c, VKT_ERR_FORMAT, "macro '%.*s' takes no keyword argument '%.*s'",

@@ -124,7 +124,7 @@ static bool tojson(jinja_ctx *c, jv v, const jinja_args *a, jv *out) {
             o.indent = x.kind == JV_INT ? (x.u.i < 0 ? 0 : x.u.i > 64 ? 64 : (int)x.u.i) : x.u.b;
         else
             return jinja_fail(c, VKT_ERR_FORMAT, "tojson: indent must be an int or a str");
-        o.item_sep = ",";  // json.dumps drops the space after ',' when indenting
+        o.item_sep = ","; // json.dumps drops the space after ',' when indenting
         o.item_sep_len = 1;
     }
     if (jinja_arg(a, "separators", 2, &x) && x.kind != JV_NONE) {
@@ -192,7 +192,7 @@ static bool select_items(jinja_ctx *c, int id, jv v, const jinja_args *a, jv *ou
         if (pass == keep_pass) out->u.l->items[k++] = items->items[i];
     }
     out->u.l->n = k;
-    out->flags = JV_F_LAZY;  // jinja2's select_or_reject is a generator
+    out->flags = JV_F_LAZY; // jinja2's select_or_reject is a generator
     return true;
 }
 
@@ -261,7 +261,7 @@ static bool join(jinja_ctx *c, jv v, const jinja_args *a, jv *out) {
 static bool is_line_break(const char *s, size_t n, size_t *len) {
     uint32_t cp = jinja_utf8_next(s, n, len);
     return cp == '\n' || cp == '\r' || cp == 0x0b || cp == 0x0c || (cp >= 0x1c && cp <= 0x1e) ||
-        cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+           cp == 0x85 || cp == 0x2028 || cp == 0x2029;
 }
 
 // indent(s, width=4, first=False, blank=False) as jinja2 3.x writes it.
@@ -286,7 +286,7 @@ static bool indent(jinja_ctx *c, jv v, const jinja_args *a, jv *out) {
     // (empty ones only with blank=True), joined by "\n".
     const char *p = s.u.s.p;
     size_t n = s.u.s.n;
-    const char *pp = pad.p ? pad.p : "";  // an empty pad has no buffer
+    const char *pp = pad.p ? pad.p : ""; // an empty pad has no buffer
     if (jv_truthy(f)) vkt_bytebuf_put(&b, pp, pad.n);
     for (size_t i = 0, line = 0; i <= n; line++) {
         size_t j = i, len;
@@ -296,7 +296,7 @@ static bool indent(jinja_ctx *c, jv v, const jinja_args *a, jv *out) {
             if (j > i || jv_truthy(bl)) vkt_bytebuf_put(&b, pp, pad.n);
         }
         vkt_bytebuf_put(&b, p + i, j - i);
-        if (j >= n) break;  // the appended "\n" ends this last line
+        if (j >= n) break; // the appended "\n" ends this last line
         is_line_break(p + j, n - j, &len);
         if (len == 1 && p[j] == '\r' && j + 1 < n && p[j + 1] == '\n') len = 2;
         i = j + len;
@@ -312,7 +312,7 @@ static bool to_number(jinja_ctx *c, int id, jv v, const jinja_args *a, jv *out) 
     jinja_arg(a, "default", 0, &dflt);
     double f = 0;
     bool ok = true;
-    if (v.kind == JV_UNDEF) return jv_undef_fail(c, v);  // int(Undefined) raises
+    if (v.kind == JV_UNDEF) return jv_undef_fail(c, v); // int(Undefined) raises
     if (v.kind == JV_INT || v.kind == JV_BOOL)
         f = v.kind == JV_INT ? (double)v.u.i : v.u.b;
     else if (v.kind == JV_FLOAT)
@@ -341,7 +341,7 @@ static bool to_number(jinja_ctx *c, int id, jv v, const jinja_args *a, jv *out) 
     if (!ok || (id == F_INT && !isfinite(f))) return (*out = dflt), true;
     if (id == F_INT && v.kind != JV_INT &&
         (f >= 9223372036854775808.0 || f < -9223372036854775808.0))
-        return jinja_fail(c, VKT_ERR_ARG, "integer overflow");  // Python's ints have no bound
+        return jinja_fail(c, VKT_ERR_ARG, "integer overflow"); // Python's ints have no bound
     *out = id == F_INT ? jv_int((int64_t)f) : jv_float(f);
     if (id == F_INT && v.kind == JV_INT) *out = v;
     return true;
@@ -358,7 +358,7 @@ static bool reverse(jinja_ctx *c, jv v, jv *out) {
     }
     if (!jv_list_new(c, items->n, out)) return false;
     for (size_t i = 0; i < items->n; i++) out->u.l->items[i] = items->items[items->n - 1 - i];
-    out->flags = JV_F_LAZY;  // reversed() gives an iterator
+    out->flags = JV_F_LAZY; // reversed() gives an iterator
     return true;
 }
 
@@ -395,10 +395,10 @@ static bool str_filter(jinja_ctx *c, int id, jv v, const jinja_args *a, jv *out)
     }
     vkt_bytebuf b = {0};
     jinja_case_map(&b, s.u.s.p, s.u.s.n,
-                   id == F_UPPER            ? 'u'
-                       : id == F_LOWER      ? 'l'
-                       : id == F_CAPITALIZE ? 'c'
-                                            : 'T');
+                   id == F_UPPER        ? 'u'
+                   : id == F_LOWER      ? 'l'
+                   : id == F_CAPITALIZE ? 'c'
+                                        : 'T');
     return jv_from_buf(c, &b, out);
 }
 

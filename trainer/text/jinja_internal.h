@@ -21,36 +21,36 @@
 #include "status.h"
 
 // --- budgets ------------------------------------------------------------------------------
-#define JINJA_MAX_OUTPUT ((size_t)16 << 20)  // rendered text
-#define JINJA_MAX_ARENA ((size_t)256 << 20)  // all values made while rendering
-#define JINJA_MAX_STEPS 20000000LL           // loop iterations + element visits
-#define JINJA_MAX_PARSE_DEPTH 100            // nested expressions and blocks
-#define JINJA_MAX_EVAL_DEPTH 400             // nested evaluation (expressions, blocks, calls)
-#define JINJA_MAX_VALUE_DEPTH 200            // nesting walked by repr, tojson, ==
+#define JINJA_MAX_OUTPUT ((size_t)16 << 20) // rendered text
+#define JINJA_MAX_ARENA ((size_t)256 << 20) // all values made while rendering
+#define JINJA_MAX_STEPS 20000000LL          // loop iterations + element visits
+#define JINJA_MAX_PARSE_DEPTH 100           // nested expressions and blocks
+#define JINJA_MAX_EVAL_DEPTH 400            // nested evaluation (expressions, blocks, calls)
+#define JINJA_MAX_VALUE_DEPTH 200           // nesting walked by repr, tojson, ==
 
 // --- arena: bump allocation, freed all at once ---------------------------------------------
 typedef struct jinja_chunk jinja_chunk;
 typedef struct jinja_arena {
     jinja_chunk *head;
-    size_t used, limit;  // bytes handed out so far; 0 limit = unlimited
+    size_t used, limit; // bytes handed out so far; 0 limit = unlimited
 } jinja_arena;
 
-void *jinja_alloc(jinja_arena *a, size_t n);  // 16-byte aligned; NULL past the limit
+void *jinja_alloc(jinja_arena *a, size_t n); // 16-byte aligned; NULL past the limit
 void jinja_arena_free(jinja_arena *a);
 
 // --- values --------------------------------------------------------------------------------
 typedef enum {
-    JV_UNDEF = 0,  // jinja2's default Undefined: prints "", falsy, fails most operations
+    JV_UNDEF = 0, // jinja2's default Undefined: prints "", falsy, fails most operations
     JV_NONE,
     JV_BOOL,
     JV_INT,
     JV_FLOAT,
     JV_STR,
-    JV_LIST,  // also tuples (JV_F_TUPLE)
-    JV_DICT,  // insertion ordered
-    JV_NS,    // namespace(): the one mutable object
-    JV_LOOP,  // the `loop` variable of a for block
-    JV_FUNC,  // a global function or a bound method
+    JV_LIST, // also tuples (JV_F_TUPLE)
+    JV_DICT, // insertion ordered
+    JV_NS,   // namespace(): the one mutable object
+    JV_LOOP, // the `loop` variable of a for block
+    JV_FUNC, // a global function or a bound method
     JV_MACRO,
 } jv_kind;
 
@@ -58,7 +58,7 @@ typedef enum {
 // select, map, reverse and items return (always true, no len(), no indexing, not printable).
 #define JV_F_TUPLE 1u
 #define JV_F_LAZY 2u
-#define JV_F_ATTRMISS 1u  // JV_UNDEF: "'dict object' has no attribute 'x'"
+#define JV_F_ATTRMISS 1u // JV_UNDEF: "'dict object' has no attribute 'x'"
 
 typedef struct jv_list jv_list;
 typedef struct jv_dict jv_dict;
@@ -69,18 +69,18 @@ typedef struct jinja_node jinja_node;
 typedef struct jinja_scope jinja_scope;
 
 typedef struct jv {
-    uint8_t kind;   // jv_kind
-    uint8_t flags;  // JV_F_*
+    uint8_t kind;  // jv_kind
+    uint8_t flags; // JV_F_*
     union {
         bool b;
         int64_t i;
         double f;
         struct {
-            const char *p;  // not NUL-terminated; for JV_UNDEF, the missing name (may be NULL)
+            const char *p; // not NUL-terminated; for JV_UNDEF, the missing name (may be NULL)
             size_t n;
         } s;
         jv_list *l;
-        jv_dict *d;  // JV_DICT and JV_NS
+        jv_dict *d; // JV_DICT and JV_NS
         jv_loop *loop;
         jv_func *fn;
         jv_macro *mac;
@@ -132,11 +132,11 @@ typedef enum {
 
 struct jv_func {
     jinja_func_id id;
-    jv self;  // receiver of a bound method
+    jv self; // receiver of a bound method
 };
 struct jv_macro {
     const jinja_node *node;
-    jinja_scope *scope;  // where it was defined: its body looks names up from there
+    jinja_scope *scope; // where it was defined: its body looks names up from there
 };
 
 static inline jv jv_undef(void) {
@@ -172,14 +172,14 @@ static inline jv jv_strn(const char *p, size_t n) {
 // --- the render context: arena, budgets, output, error ----------------------------------------
 typedef struct jinja_ctx {
     jinja_arena arena;
-    vkt_bytebuf *out;  // where text goes now (macros and {% set %} blocks swap it)
-    const char *name;  // template name for messages
-    int line;          // line of the node being run, for messages
-    long long steps;   // budget counter
-    int depth;         // evaluation nesting
-    int64_t now;       // seconds since the epoch for strftime_now
+    vkt_bytebuf *out; // where text goes now (macros and {% set %} blocks swap it)
+    const char *name; // template name for messages
+    int line;         // line of the node being run, for messages
+    long long steps;  // budget counter
+    int depth;        // evaluation nesting
+    int64_t now;      // seconds since the epoch for strftime_now
     vkt_error *err;
-    vkt_status status;  // of the first failure
+    vkt_status status; // of the first failure
     bool failed;
 } jinja_ctx;
 
@@ -188,14 +188,14 @@ bool jinja_fail(jinja_ctx *c, vkt_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 // Charges n units of work; false (with an error) once the budget is spent.
 bool jinja_step(jinja_ctx *c, long long n);
-void *jinja_ctx_alloc(jinja_ctx *c, size_t n);  // fails the render past the arena budget
+void *jinja_ctx_alloc(jinja_ctx *c, size_t n); // fails the render past the arena budget
 
 // --- value helpers (jinja_value.c) ----------------------------------------------------------
 bool jv_truthy(jv v);
-const char *jv_type_name(jv v);  // Python's type name: 'str', 'int', 'NoneType', ...
-bool jv_is_number(jv v);         // bool, int or float
+const char *jv_type_name(jv v); // Python's type name: 'str', 'int', 'NoneType', ...
+bool jv_is_number(jv v);        // bool, int or float
 bool jv_str_copy(jinja_ctx *c, const char *p, size_t n, jv *out);
-bool jv_list_new(jinja_ctx *c, size_t n, jv *out);  // n items, all undefined
+bool jv_list_new(jinja_ctx *c, size_t n, jv *out); // n items, all undefined
 bool jv_dict_new(jinja_ctx *c, size_t cap, jv *out);
 // Inserts or replaces key (Python equality: 1, 1.0 and True are the same key).
 bool jv_dict_set(jinja_ctx *c, jv_dict *d, jv key, jv val);
@@ -218,10 +218,10 @@ void jv_float_repr(double f, char buf[32]);
 bool jv_undef_fail(jinja_ctx *c, jv v);
 
 // --- Unicode text helpers (jinja_text.c) -----------------------------------------------------
-bool jinja_py_isspace(uint32_t cp);  // Python's str.isspace for one code point
+bool jinja_py_isspace(uint32_t cp); // Python's str.isspace for one code point
 // Decodes one code point at s[0..n) (n > 0); an invalid byte decodes as itself, length 1.
 uint32_t jinja_utf8_next(const char *s, size_t n, size_t *len);
-size_t jinja_utf8_put(char *dst, uint32_t cp);  // dst has room for 4 bytes
+size_t jinja_utf8_put(char *dst, uint32_t cp); // dst has room for 4 bytes
 size_t jinja_cp_count(const char *s, size_t n);
 // Byte offsets of the n code points plus the end (n + 1 entries); NULL on budget failure.
 size_t *jinja_cp_offsets(jinja_ctx *c, const char *s, size_t n, size_t *ncp);
@@ -234,8 +234,8 @@ void jinja_strip(const char *s, size_t n, const char *chars, size_t nchars, char
 
 // --- JSON (jinja_json.c) ----------------------------------------------------------------
 typedef struct jinja_json_opts {
-    int indent;              // -1: none
-    const char *indent_str;  // a string indent instead (NULL: indent spaces)
+    int indent;             // -1: none
+    const char *indent_str; // a string indent instead (NULL: indent spaces)
     size_t indent_len;
     const char *item_sep, *key_sep;
     size_t item_sep_len, key_sep_len;
@@ -290,7 +290,7 @@ typedef enum {
 typedef struct jinja_tok {
     jinja_tok_kind kind;
     int line;
-    const char *p;  // text, name or decoded string (in the parse arena)
+    const char *p; // text, name or decoded string (in the parse arena)
     size_t n;
     int64_t i;
     double f;
@@ -351,28 +351,28 @@ typedef struct jinja_nodes {
 struct jinja_node {
     jinja_node_kind kind;
     int line;
-    int op;  // JN_BINOP: the JT_ operator; JN_FILTER / JN_TEST: the builtin id, or -1 for one
-             // the engine lacks (it fails when the template reaches it)
-    const char *name;  // NAME, GETATTR attribute, FILTER/TEST/MACRO name, SET_NS attribute
+    int op; // JN_BINOP: the JT_ operator; JN_FILTER / JN_TEST: the builtin id, or -1 for one
+            // the engine lacks (it fails when the template reaches it)
+    const char *name; // NAME, GETATTR attribute, FILTER/TEST/MACRO name, SET_NS attribute
     size_t name_len;
-    jv value;               // JN_CONST; JN_TEXT's text
-    jinja_node *a, *b, *c;  // operands: GETITEM obj/index, SLICE obj/start/stop (+ d step),
-                            // COND then/test/else, FOR iterable/filter, IF test, SET value
+    jv value;              // JN_CONST; JN_TEXT's text
+    jinja_node *a, *b, *c; // operands: GETITEM obj/index, SLICE obj/start/stop (+ d step),
+                           // COND then/test/else, FOR iterable/filter, IF test, SET value
     jinja_node *d;
-    jinja_nodes args;      // call / filter / test / list / tuple args; DICT keys; COMPARE operands
-    jinja_nodes kwvals;    // keyword values; DICT values; MACRO defaults (of the last params)
-    const char **kwnames;  // keyword names (into the source, with lengths), one per kwvals
+    jinja_nodes args;     // call / filter / test / list / tuple args; DICT keys; COMPARE operands
+    jinja_nodes kwvals;   // keyword values; DICT values; MACRO defaults (of the last params)
+    const char **kwnames; // keyword names (into the source, with lengths), one per kwvals
     size_t *kwname_lens;
-    int *cmp_ops;              // JN_COMPARE: JT_EQ.. or JT_NAME for `in`, -JT_NAME for `not in`
-    jinja_nodes body, orelse;  // IF / FOR / MACRO / SET_BLOCK bodies
-    const char **targets;      // FOR / SET names (one or a tuple); MACRO parameters
+    int *cmp_ops;             // JN_COMPARE: JT_EQ.. or JT_NAME for `in`, -JT_NAME for `not in`
+    jinja_nodes body, orelse; // IF / FOR / MACRO / SET_BLOCK bodies
+    const char **targets;     // FOR / SET names (one or a tuple); MACRO parameters
     size_t *target_lens;
     size_t ntargets;
     bool target_tuple;
 };
 
 typedef struct jinja_tmpl {
-    jinja_arena arena;  // the tree and its strings
+    jinja_arena arena; // the tree and its strings
     jinja_nodes body;
     char *name;
 } jinja_tmpl;
@@ -389,14 +389,14 @@ typedef struct jinja_parser {
     const char *name;
     int depth;
     vkt_error *err;
-    vkt_status status;  // of the first failure
+    vkt_status status; // of the first failure
     bool failed;
 } jinja_parser;
 
 const jinja_tok *jinja_p_cur(jinja_parser *p);
 const jinja_tok *jinja_p_peek(jinja_parser *p, size_t ahead);
 bool jinja_p_is_name(const jinja_tok *t, const char *name);
-const char *jinja_p_describe(jinja_parser *p, const jinja_tok *t);  // "'endfor'", "end of template"
+const char *jinja_p_describe(jinja_parser *p, const jinja_tok *t); // "'endfor'", "end of template"
 bool jinja_p_expect(jinja_parser *p, jinja_tok_kind k, const char *what);
 bool jinja_p_fail(jinja_parser *p, vkt_status st, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -409,8 +409,8 @@ jinja_node *jinja_p_tuple(jinja_parser *p, bool with_condexpr, const char *end_n
 jinja_node *jinja_p_expression(jinja_parser *p, bool with_condexpr);
 
 // --- builtins (jinja_filters.c, jinja_methods.c) ------------------------------------------
-int jinja_filter_id(const char *name, size_t n);  // -1: not supported
-int jinja_test_id(const char *name, size_t n);    // -1: not supported
+int jinja_filter_id(const char *name, size_t n); // -1: not supported
+int jinja_test_id(const char *name, size_t n);   // -1: not supported
 
 // Evaluated call arguments.
 typedef struct jinja_args {

@@ -14,7 +14,7 @@ static void put(vkt_bytebuf *b, const char *s) { vkt_bytebuf_put(b, s, strlen(s)
 // A JSON string as json.dumps writes it; ascii: ensure_ascii=True (\uXXXX, surrogate pairs).
 static void write_json_str(vkt_bytebuf *b, const char *s, size_t n, bool ascii) {
     put(b, "\"");
-    size_t run = 0;  // bytes copied as they are, flushed before each escape
+    size_t run = 0; // bytes copied as they are, flushed before each escape
     for (size_t i = 0; i < n;) {
         unsigned char ch = (unsigned char)s[i];
         if (ch >= 0x20 && ch != '"' && ch != '\\' && (ch < 0x80 || !ascii)) {
@@ -34,7 +34,7 @@ static void write_json_str(vkt_bytebuf *b, const char *s, size_t n, bool ascii) 
         case '\f': put(b, "\\f"); break;
         default: {
             uint32_t cp = ch < 0x80 ? ch : jinja_utf8_next(s + i, n - i, &len);
-            if (cp > 0x10ffff) cp = 0xfffd;  // an invalid byte
+            if (cp > 0x10ffff) cp = 0xfffd; // an invalid byte
             if (cp >= 0x10000) {
                 cp -= 0x10000;
                 snprintf(esc, sizeof esc, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
@@ -103,7 +103,7 @@ static bool write_key(jinja_ctx *c, vkt_bytebuf *b, jv k, bool ascii) {
 static bool sorted_order(jinja_ctx *c, const jv_dict *d, size_t **order) {
     size_t *ord = jinja_ctx_alloc(c, (d->n ? d->n : 1) * sizeof(size_t));
     if (!ord) return false;
-    for (size_t i = 0; i < d->n; i++) {  // insertion sort: stable, and dicts are small
+    for (size_t i = 0; i < d->n; i++) { // insertion sort: stable, and dicts are small
         size_t j = i;
         if (!jinja_step(c, (long long)i)) return false;
         while (j > 0) {

@@ -15,15 +15,15 @@
 #include "jinja_internal.h"
 
 typedef struct lexer {
-    const char *s;  // normalized source
+    const char *s; // normalized source
     size_t n, pos;
     int line;
-    bool line_starting;  // the last match ended with a newline (lstrip_blocks needs it)
+    bool line_starting; // the last match ended with a newline (lstrip_blocks needs it)
     jinja_arena *a;
     jinja_toks *out;
     const char *name;
     vkt_error *err;
-    char stack[JINJA_MAX_PARSE_DEPTH];  // closing brackets expected inside a tag
+    char stack[JINJA_MAX_PARSE_DEPTH]; // closing brackets expected inside a tag
     int depth;
 } lexer;
 
@@ -152,10 +152,9 @@ static size_t int_len(const char *s, size_t n, size_t i) {
             size_t j = i + 2;
             for (;;) {
                 size_t k = j + (j < n && s[j] == '_');
-                bool ok = k < n &&
-                    (b == 'x'       ? is_hex(s[k])
-                         : b == 'o' ? (s[k] >= '0' && s[k] <= '7')
-                                    : (s[k] == '0' || s[k] == '1'));
+                bool ok = k < n && (b == 'x'   ? is_hex(s[k])
+                                    : b == 'o' ? (s[k] >= '0' && s[k] <= '7')
+                                               : (s[k] == '0' || s[k] == '1'));
                 if (!ok) break;
                 j = k + 1;
             }
@@ -217,7 +216,7 @@ static vkt_status unescape_one(lexer *L, const char *s, size_t n, size_t *i, cha
             (*i)++;
             return VKT_OK;
         }
-    if (e == '\n') {  // a backslash-newline continues the line
+    if (e == '\n') { // a backslash-newline continues the line
         (*i)++;
         return VKT_OK;
     }
@@ -245,15 +244,15 @@ static vkt_status unescape_one(lexer *L, const char *s, size_t n, size_t *i, cha
         cp = jinja_utf8_next(s + *i, n - *i, &len);
         *i += len;
         char tmp[16];
-        int w = cp < 0x100 ? snprintf(tmp, sizeof tmp, "\\x%02x", (unsigned)(cp & 0xff))
-            : cp < 0x10000
-            ? snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)cp)
-            : snprintf(tmp, sizeof tmp, "\\U%08x", (unsigned)(cp < 0x110000 ? cp : cp & 0xff));
+        int w = cp < 0x100     ? snprintf(tmp, sizeof tmp, "\\x%02x", (unsigned)(cp & 0xff))
+                : cp < 0x10000 ? snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)cp)
+                               : snprintf(tmp, sizeof tmp, "\\U%08x",
+                                          (unsigned)(cp < 0x110000 ? cp : cp & 0xff));
         memcpy(o + *k, tmp, (size_t)w);
         *k += (size_t)w;
         return VKT_OK;
     } else {
-        o[(*k)++] = '\\';  // an unknown escape stays as written
+        o[(*k)++] = '\\'; // an unknown escape stays as written
         o[(*k)++] = e;
         (*i)++;
         return VKT_OK;
@@ -269,7 +268,7 @@ static vkt_status lex_string(lexer *L) {
     while (i < n && s[i] != q) i += (s[i] == '\\' && i + 1 < n) ? 2 : 1;
     if (i >= n) return lex_fail(L, "unexpected end of string literal");
     size_t body = L->pos + 1, len = i - body;
-    char *o = jinja_alloc(L->a, 5 * len + 1);  // "\é" grows to at most 10 bytes from 3
+    char *o = jinja_alloc(L->a, 5 * len + 1); // "\é" grows to at most 10 bytes from 3
     jinja_tok *t = emit(L, JT_STRING, L->line);
     if (!o || !t) return vkt_fail(L->err, VKT_ERR_NOMEM, "%s: out of memory", L->name);
     size_t k = 0;
@@ -308,7 +307,7 @@ static vkt_status lex_operator(lexer *L) {
         size_t len = strlen(ops[i].text);
         if (len > left || memcmp(s, ops[i].text, len) != 0) continue;
         char ch = s[0];
-        if (ch == '(' || ch == '[' || ch == '{') {  // brackets must balance inside a tag
+        if (ch == '(' || ch == '[' || ch == '{') { // brackets must balance inside a tag
             if (L->depth >= JINJA_MAX_PARSE_DEPTH) return lex_fail(L, "brackets nested too deeply");
             L->stack[L->depth++] = ch == '(' ? ')' : ch == '[' ? ']' : '}';
         } else if (ch == ')' || ch == ']' || ch == '}') {
@@ -338,7 +337,7 @@ static size_t tag_end(const lexer *L, bool block) {
     if (block) {
         if (at(L, i, "+%}")) return 3;
         if (at(L, i, "-%}")) return 3 + space_run(L->s, L->n, i + 3);
-        if (at(L, i, "%}")) return 2 + (at(L, i + 2, "\n") ? 1 : 0);  // trim_blocks
+        if (at(L, i, "%}")) return 2 + (at(L, i + 2, "\n") ? 1 : 0); // trim_blocks
         return 0;
     }
     if (at(L, i, "-}}")) return 3 + space_run(L->s, L->n, i + 3);
@@ -409,10 +408,10 @@ static vkt_status lex_raw(lexer *L, size_t t, size_t body) {
         if (!at(L, k, "endraw")) continue;
         k += 6;
         k += space_run(L->s, L->n, k);
-        size_t end = at(L, k, "+%}") ? k + 3
-            : at(L, k, "-%}")        ? k + 3 + space_run(L->s, L->n, k + 3)
-            : at(L, k, "%}")         ? k + 2 + (at(L, k + 2, "\n") ? 1 : 0)
-                                     : 0;
+        size_t end = at(L, k, "+%}")   ? k + 3
+                     : at(L, k, "-%}") ? k + 3 + space_run(L->s, L->n, k + 3)
+                     : at(L, k, "%}")  ? k + 2 + (at(L, k + 2, "\n") ? 1 : 0)
+                                       : 0;
         if (!end) continue;
         VKT_TRY(emit_text(L, L->s + body, q - body, sign, true));
         L->line += count_nl(L->s + q, end - q);

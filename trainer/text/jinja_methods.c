@@ -160,13 +160,13 @@ static bool g_range(jinja_ctx *c, const jinja_args *a, jv *out) {
     if (step == 0) return jinja_fail(c, VKT_ERR_FORMAT, "range() arg 3 must not be zero");
     double span = step > 0 ? (double)stop - (double)start : (double)start - (double)stop;
     double cnt = span <= 0 ? 0 : ((span - 1) / (double)(step > 0 ? step : -step)) + 1;
-    if (cnt > 100000)  // the sandbox's MAX_RANGE
+    if (cnt > 100000) // the sandbox's MAX_RANGE
         return jinja_fail(c, VKT_ERR_ARG,
                           "range too big: the sandbox blocks ranges larger than 100000");
     size_t n = (size_t)cnt;
     if (!jinja_step(c, (long long)n) || !jv_list_new(c, n, out)) return false;
     for (size_t i = 0; i < n; i++) {
-        int64_t x;  // the count came from doubles: guard the last items against overflow
+        int64_t x; // the count came from doubles: guard the last items against overflow
         if (__builtin_mul_overflow((int64_t)i, step, &x) || __builtin_add_overflow(start, x, &x))
             return jinja_fail(c, VKT_ERR_ARG, "integer overflow in range()");
         out->u.l->items[i] = jv_int(x);
@@ -222,7 +222,7 @@ static bool method(jinja_ctx *c, jv obj, const char *name, size_t n, jv *out, bo
 
 static jv missing_attr(jv obj, const char *name, size_t n) {
     jv u = jv_undef();
-    if (obj.kind == JV_DICT) {  // for "'dict object' has no attribute 'x'"
+    if (obj.kind == JV_DICT) { // for "'dict object' has no attribute 'x'"
         u.flags = JV_F_ATTRMISS;
         u.u.s.p = name;
         u.u.s.n = n;
@@ -294,7 +294,7 @@ bool jinja_getitem(jinja_ctx *c, jv obj, jv key, jv *out) {
     int64_t k = key.kind == JV_INT ? key.u.i : key.kind == JV_BOOL ? key.u.b : 0;
     if (obj.kind == JV_DICT) {
         bool hashable = key.kind != JV_DICT && key.kind != JV_NS &&
-            !(key.kind == JV_LIST && !(key.flags & JV_F_TUPLE));
+                        !(key.kind == JV_LIST && !(key.flags & JV_F_TUPLE));
         const jv *v = hashable ? jv_dict_get(c, obj.u.d, key) : NULL;
         if (c->failed) return false;
         if (v) {

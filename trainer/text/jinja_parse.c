@@ -10,7 +10,7 @@
 
 typedef struct stmt_parser {
     jinja_parser p;
-    int loop_depth;  // for blocks around the current statement (break / continue need one)
+    int loop_depth; // for blocks around the current statement (break / continue need one)
 } stmt_parser;
 
 static bool subparse(stmt_parser *sp, const char *const *ends, jinja_nodes *body);
@@ -157,7 +157,7 @@ static bool add_target(jinja_parser *p, jinja_node *n, const jinja_tok *t) {
     const char **names = jinja_alloc(p->arena, (n->ntargets + 1) * sizeof *names);
     size_t *lens = jinja_alloc(p->arena, (n->ntargets + 1) * sizeof *lens);
     if (!names || !lens) return jinja_p_fail(p, VKT_ERR_NOMEM, t->line, "out of memory");
-    if (n->ntargets) {  // target lists are short: copying keeps the node simple
+    if (n->ntargets) { // target lists are short: copying keeps the node simple
         memcpy(names, n->targets, n->ntargets * sizeof *names);
         memcpy(lens, n->target_lens, n->ntargets * sizeof *lens);
     }
@@ -217,8 +217,8 @@ static jinja_node *parse_for(stmt_parser *sp, int line) {
 
 static jinja_node *parse_if(stmt_parser *sp, int line) {
     jinja_parser *p = &sp->p;
-    static const char *const ends[] = {"endif", "elif", "else", NULL},
-                             *const endif[] = {"endif", NULL};
+    static const char *const ends[] = {"endif", "elif", "else", NULL}, *const endif[] = {"endif",
+                                                                                         NULL};
     jinja_node *top = jinja_p_node(p, JN_IF, line), *n = top;
     if (!top) return NULL;
     for (;;) {
@@ -302,7 +302,7 @@ static jinja_node *parse_macro(stmt_parser *sp, int line) {
     p->pos++;
     static const char *const ends[] = {"endmacro", NULL};
     int saved = sp->loop_depth;
-    sp->loop_depth = 0;  // a loop around the definition does not reach into the body
+    sp->loop_depth = 0; // a loop around the definition does not reach into the body
     bool ok = parse_body(sp, ends, &n->body, true);
     sp->loop_depth = saved;
     return ok ? n : NULL;

@@ -34,7 +34,7 @@ static bool parse_call_args(jinja_parser *p, jinja_node *n) {
     while (jinja_p_cur(p)->kind != JT_RPAREN) {
         if (need_comma) {
             if (!jinja_p_expect(p, JT_COMMA, "','")) return false;
-            if (jinja_p_cur(p)->kind == JT_RPAREN) break;  // trailing comma
+            if (jinja_p_cur(p)->kind == JT_RPAREN) break; // trailing comma
         }
         const jinja_tok *t = jinja_p_cur(p);
         if (t->kind == JT_MUL || t->kind == JT_POW)
@@ -164,7 +164,7 @@ static jinja_node *parse_subscribed(jinja_parser *p, jinja_node *obj, int line) 
             return n;
         }
     }
-    p->pos++;  // ':'
+    p->pos++; // ':'
     jinja_node *n = jinja_p_node(p, JN_SLICE, line);
     if (!n) return NULL;
     n->a = obj;
@@ -202,7 +202,7 @@ static jinja_node *parse_subscript(jinja_parser *p, jinja_node *obj) {
         n->b = k;
         return n;
     }
-    if (jinja_p_cur(p)->kind == JT_RBRACKET) {  // x[]: jinja2 reads the key as ()
+    if (jinja_p_cur(p)->kind == JT_RBRACKET) { // x[]: jinja2 reads the key as ()
         jinja_node *n = jinja_p_node(p, JN_GETITEM, t->line),
                    *key = jinja_p_node(p, JN_TUPLE, t->line);
         if (!n || !key) return NULL;
@@ -213,7 +213,7 @@ static jinja_node *parse_subscript(jinja_parser *p, jinja_node *obj) {
     }
     jinja_node *n = parse_subscribed(p, obj, t->line);
     if (!n) return NULL;
-    if (jinja_p_cur(p)->kind == JT_COMMA) {  // x[a, b]: the key is the tuple (a, b)
+    if (jinja_p_cur(p)->kind == JT_COMMA) { // x[a, b]: the key is the tuple (a, b)
         jinja_node *key = jinja_p_node(p, JN_TUPLE, t->line);
         if (!key || n->kind != JN_GETITEM || !jinja_p_push(p, &key->args, n->b)) {
             if (key)
@@ -280,7 +280,7 @@ static bool dotted_name(jinja_parser *p, const char **name, size_t *len, int *li
 }
 
 static jinja_node *parse_filter(jinja_parser *p, jinja_node *arg) {
-    p->pos++;  // '|'
+    p->pos++; // '|'
     const char *name;
     size_t len;
     int line;
@@ -299,7 +299,7 @@ static jinja_node *parse_filter(jinja_parser *p, jinja_node *arg) {
 }
 
 static jinja_node *parse_test(jinja_parser *p, jinja_node *arg) {
-    int line = next_tok(p)->line;  // 'is'
+    int line = next_tok(p)->line; // 'is'
     bool negated = false;
     if (jinja_p_is_name(jinja_p_cur(p), "not")) {
         p->pos++;
@@ -309,7 +309,7 @@ static jinja_node *parse_test(jinja_parser *p, jinja_node *arg) {
     size_t len;
     int nline;
     if (!dotted_name(p, &name, &len, &nline)) return NULL;
-    int id = jinja_test_id(name, len);  // -1 fails when it runs, as for filters
+    int id = jinja_test_id(name, len); // -1 fails when it runs, as for filters
     (void)nline;
     jinja_node *n = jinja_p_node(p, JN_TEST, line);
     if (!n) return NULL;
@@ -547,5 +547,5 @@ jinja_node *jinja_p_tuple(jinja_parser *p, bool with_condexpr, const char *end_n
                      jinja_p_describe(p, jinja_p_cur(p)));
         return NULL;
     }
-    return tuple;  // ()
+    return tuple; // ()
 }

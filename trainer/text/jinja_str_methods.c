@@ -56,11 +56,11 @@ static bool split_space(jinja_ctx *c, jv s, int64_t maxsplit, bool right, jv *ou
     if (maxsplit < 0 || (uint64_t)maxsplit + 1 >= tok.n)
         return list_of(c, tok.off, tok.len, tok.n, p, out);
     size_t k = (size_t)maxsplit;
-    if (!right) {  // k tokens, then the rest from the next token on
+    if (!right) { // k tokens, then the rest from the next token on
         tok.len[k] = n - tok.off[k];
         return list_of(c, tok.off, tok.len, k + 1, p, out);
     }
-    size_t first = tok.n - k - 1;  // the rest up to that token's end, then the last k tokens
+    size_t first = tok.n - k - 1; // the rest up to that token's end, then the last k tokens
     tok.len[first] = tok.off[first] + tok.len[first];
     tok.off[first] = 0;
     return list_of(c, tok.off + first, tok.len + first, k + 1, p, out);
@@ -74,7 +74,7 @@ static const char *find_last(const char *s, size_t n, const char *pat, size_t m)
 }
 
 bool jinja_str_split(jinja_ctx *c, jv s, const jv *sep, int64_t maxsplit, bool right, jv *out) {
-    if (!jinja_step(c, (long long)(s.u.s.n >> 4) + 1)) return false;  // byte scans are cheap steps
+    if (!jinja_step(c, (long long)(s.u.s.n >> 4) + 1)) return false; // byte scans are cheap steps
     if (!sep) return split_space(c, s, maxsplit, right, out);
     size_t m = sep->u.s.n, n = s.u.s.n;
     if (m == 0) return jinja_fail(c, VKT_ERR_FORMAT, "empty separator");
@@ -102,7 +102,7 @@ bool jinja_str_split(jinja_ctx *c, jv s, const jv *sep, int64_t maxsplit, bool r
         splits++;
     }
     if (!piece(c, &pc, 0, end)) return false;
-    for (size_t i = 0; i < pc.n / 2; i++) {  // collected right to left
+    for (size_t i = 0; i < pc.n / 2; i++) { // collected right to left
         size_t j = pc.n - 1 - i, o = pc.off[i], l = pc.len[i];
         pc.off[i] = pc.off[j], pc.len[i] = pc.len[j];
         pc.off[j] = o, pc.len[j] = l;
@@ -116,7 +116,7 @@ bool jinja_str_replace(jinja_ctx *c, jv s, jv old, jv new_, int64_t count, jv *o
     if (!jinja_step(c, (long long)(n >> 4) + 1)) return false;
     vkt_bytebuf b = {0};
     int64_t done = 0;
-    if (m == 0) {  // "ab".replace("", "-") == "-a-b-"
+    if (m == 0) { // "ab".replace("", "-") == "-a-b-"
         for (size_t i = 0;;) {
             if (count < 0 || done < count) {
                 vkt_bytebuf_put(&b, new_.u.s.p, new_.u.s.n);
@@ -195,7 +195,7 @@ static bool s_affix(jinja_ctx *c, jv self, const jinja_args *a, bool end, jv *ou
 static bool s_format(jinja_ctx *c, jv self, const jinja_args *a, jv *out) {
     const char *p = self.u.s.p;
     size_t n = self.u.s.n, auto_idx = 0;
-    int numbering = 0;  // 1 automatic, 2 manual
+    int numbering = 0; // 1 automatic, 2 manual
     vkt_bytebuf b = {0};
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
@@ -337,9 +337,9 @@ bool jinja_str_method(jinja_ctx *c, jinja_func_id id, jv self, const jinja_args 
         if (!jinja_step(c, (long long)(self.u.s.n / 16 + 1) * (long long)(m / 16 + 1)))
             return false;
         jinja_strip(self.u.s.p, self.u.s.n, given ? x.u.s.p : NULL, given ? x.u.s.n : 0,
-                    id == JF_S_STRIP        ? 'b'
-                        : id == JF_S_LSTRIP ? 'l'
-                                            : 'r',
+                    id == JF_S_STRIP    ? 'b'
+                    : id == JF_S_LSTRIP ? 'l'
+                                        : 'r',
                     &st, &len);
         *out = jv_strn(self.u.s.p + st, len);
         return true;
@@ -358,10 +358,10 @@ bool jinja_str_method(jinja_ctx *c, jinja_func_id id, jv self, const jinja_args 
     case JF_S_CAPITALIZE:
         if (!jinja_args_check(c, a, 0, NULL, "case method")) return false;
         jinja_case_map(&b, self.u.s.p, self.u.s.n,
-                       id == JF_S_UPPER       ? 'u'
-                           : id == JF_S_LOWER ? 'l'
-                           : id == JF_S_TITLE ? 't'
-                                              : 'c');
+                       id == JF_S_UPPER   ? 'u'
+                       : id == JF_S_LOWER ? 'l'
+                       : id == JF_S_TITLE ? 't'
+                                          : 'c');
         return jv_from_buf(c, &b, out);
     case JF_S_FORMAT: return s_format(c, self, a, out);
     case JF_S_JOIN: return s_join(c, self, a, out);

@@ -114,7 +114,7 @@ static bool same_object(jv a, jv b) {
     case JV_UNDEF:
     case JV_NONE: return true;
     case JV_BOOL: return a.u.b == b.u.b;
-    case JV_INT: return a.u.i == b.u.i && a.u.i >= -5 && a.u.i <= 256;  // CPython's small ints
+    case JV_INT: return a.u.i == b.u.i && a.u.i >= -5 && a.u.i <= 256; // CPython's small ints
     case JV_STR: return a.u.s.p == b.u.s.p && a.u.s.n == b.u.s.n;
     case JV_FLOAT: return false;
     default: return a.u.l == b.u.l;

@@ -6,12 +6,12 @@
 
 #include "jinja_internal.h"
 
-#define BAD_CP 0x110000u  // + the byte: an invalid byte read as one character
+#define BAD_CP 0x110000u // + the byte: an invalid byte read as one character
 
 bool jinja_py_isspace(uint32_t cp) {
     if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x1f);
     return cp == 0x85 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
-        cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
 uint32_t jinja_utf8_next(const char *s, size_t n, size_t *len) {
@@ -101,7 +101,7 @@ static bool is_cased(uint32_t cp) {
     if (cp >= BAD_CP) return false;
     utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)cp);
     return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL ||
-        cat == UTF8PROC_CATEGORY_LT;
+           cat == UTF8PROC_CATEGORY_LT;
 }
 
 static uint32_t map_cp(uint32_t cp, char how) {
@@ -127,9 +127,9 @@ void jinja_case_map(vkt_bytebuf *b, const char *s, size_t n, char mode) {
         switch (mode) {
         case 'u':
         case 'l': m = map_cp(cp, mode); break;
-        case 'c': m = map_cp(cp, first ? 't' : 'l'); break;       // str.capitalize
-        case 't': m = map_cp(cp, prev_cased ? 'l' : 't'); break;  // str.title
-        default:                                                  // jinja's title filter
+        case 'c': m = map_cp(cp, first ? 't' : 'l'); break;      // str.capitalize
+        case 't': m = map_cp(cp, prev_cased ? 'l' : 't'); break; // str.title
+        default:                                                 // jinja's title filter
             if (title_sep(cp)) {
                 m = cp;
                 first = true;
@@ -172,9 +172,9 @@ static size_t last_cp_start(const char *s, size_t n) {
 void jinja_strip(const char *s, size_t n, const char *chars, size_t nchars, char which,
                  size_t *start, size_t *len) {
     size_t a = 0, end = n, l;
-    if (which != 'r')  // from the left, while the characters are in the set
+    if (which != 'r') // from the left, while the characters are in the set
         while (a < n && in_set(jinja_utf8_next(s + a, n - a, &l), chars, nchars)) a += l;
-    if (which != 'l') {  // from the right, without crossing a
+    if (which != 'l') { // from the right, without crossing a
         while (end > a) {
             size_t k = last_cp_start(s, end);
             if (k < a || !in_set(jinja_utf8_next(s + k, end - k, &l), chars, nchars)) break;

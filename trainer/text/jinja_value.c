@@ -181,7 +181,7 @@ bool jv_dict_set(jinja_ctx *c, jv_dict *d, jv key, jv val) {
     size_t at;
     if (!key_hashable(c, key) || !dict_find(c, d, key, &at)) return false;
     if (at < d->n) {
-        d->vals[at] = val;  // Python keeps the first key object and replaces the value
+        d->vals[at] = val; // Python keeps the first key object and replaces the value
         return true;
     }
     if (d->n == d->cap) {
@@ -258,11 +258,11 @@ static int cmp_num(jv a, jv b) {
         return x < y ? -1 : x > y;
     }
     double x = num_f(a), y = num_f(b);
-    return x < y ? -1 : x > y ? 1 : 0;  // NaN compares "equal" here; == handles it below
+    return x < y ? -1 : x > y ? 1 : 0; // NaN compares "equal" here; == handles it below
 }
 
 static int cmp_bytes(const char *p, size_t n, const char *q, size_t m) {
-    int r = memcmp(p, q, n < m ? n : m);  // UTF-8 byte order is code point order
+    int r = memcmp(p, q, n < m ? n : m); // UTF-8 byte order is code point order
     if (r) return r < 0 ? -1 : 1;
     return n < m ? -1 : n > m;
 }
@@ -304,7 +304,7 @@ static bool equal_d(jinja_ctx *c, jv a, jv b, bool *eq, int depth) {
         *eq = a.u.s.n == b.u.s.n && (a.u.s.n == 0 || memcmp(a.u.s.p, b.u.s.p, a.u.s.n) == 0);
         return true;
     case JV_LIST:
-        if ((a.flags | b.flags) & JV_F_LAZY) {  // generators compare by identity
+        if ((a.flags | b.flags) & JV_F_LAZY) { // generators compare by identity
             *eq = a.u.l == b.u.l;
             return true;
         }
@@ -344,7 +344,7 @@ static bool compare_d(jinja_ctx *c, jv a, jv b, const char *op, int *cmp, int de
     if (a.kind == JV_LIST && b.kind == JV_LIST && a.flags == b.flags && !(a.flags & JV_F_LAZY)) {
         size_t n = a.u.l->n < b.u.l->n ? a.u.l->n : b.u.l->n;
         if (!jinja_step(c, (long long)n)) return false;
-        for (size_t i = 0; i < n; i++) {  // the first unequal pair decides, as in Python
+        for (size_t i = 0; i < n; i++) { // the first unequal pair decides, as in Python
             bool eq;
             if (!equal_d(c, a.u.l->items[i], b.u.l->items[i], &eq, depth + 1)) return false;
             if (!eq) return compare_d(c, a.u.l->items[i], b.u.l->items[i], op, cmp, depth + 1);
@@ -387,7 +387,7 @@ void jv_float_repr(double f, char buf[32]) {
     while (nd > 1 && digits[nd - 1] == '0') nd--;
     char *o = buf;
     if (neg) *o++ = '-';
-    if (exp < -4 || exp >= 16) {  // CPython switches to exponent form outside 1e-4 .. 1e16
+    if (exp < -4 || exp >= 16) { // CPython switches to exponent form outside 1e-4 .. 1e16
         *o++ = digits[0];
         if (nd > 1) {
             *o++ = '.';
@@ -455,7 +455,7 @@ static void write_str_repr(vkt_bytebuf *b, const char *s, size_t n) {
         } else if (cp == '\t') {
             put(b, "\\t");
         } else if (len == 1 && (unsigned char)s[i] >= 0x80) {
-            snprintf(esc, sizeof esc, "\\x%02x", (unsigned char)s[i]);  // invalid UTF-8 byte
+            snprintf(esc, sizeof esc, "\\x%02x", (unsigned char)s[i]); // invalid UTF-8 byte
             put(b, esc);
         } else if (py_printable(cp)) {
             vkt_bytebuf_put(b, s + i, len);
@@ -535,7 +535,7 @@ bool jv_write_str(jinja_ctx *c, vkt_bytebuf *b, jv v) {
         return true;
     case JV_STR: vkt_bytebuf_put(b, v.u.s.p, v.u.s.n); return true;
     case JV_LIST:
-        if (v.flags & JV_F_LAZY)  // Python prints <generator object ... at 0x...>
+        if (v.flags & JV_F_LAZY) // Python prints <generator object ... at 0x...>
             return jinja_fail(
                 c, VKT_ERR_UNSUPPORTED,
                 "printing a generator (a filter result without |list) is not supported");

@@ -77,8 +77,8 @@ static vkt_status read_template(vkt_tok *t, const char *path, const json_t *ct, 
         const char *tpl = json_string_value(json_object_get(e, "template"));
         if (name && tpl && strcmp(name, "default") == 0) return dup_to(&t->chat_template, tpl, err);
     }
-    return vkt_fail(err, VKT_ERR_FORMAT, "%s: chat_template must be a string or a list with a 'default' entry",
-                    path);
+    return vkt_fail(err, VKT_ERR_FORMAT,
+                    "%s: chat_template must be a string or a list with a 'default' entry", path);
 }
 
 // Reads a JSON object file whose integers may pass 64 bits (tokenizer_config.json's
@@ -90,7 +90,8 @@ static vkt_status read_config_json(const char *path, json_t **out, vkt_error *er
     json_error_t je;
     *out = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);
     free(text);
-    if (!*out) return vkt_fail(err, VKT_ERR_FORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    if (!*out)
+        return vkt_fail(err, VKT_ERR_FORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
     if (!json_is_object(*out)) {
         json_decref(*out);
         return vkt_fail(err, VKT_ERR_FORMAT, "%s: the top level must be an object", path);
@@ -115,8 +116,11 @@ static vkt_status read_tokenizer_config(vkt_tok *t, const char *dir, vkt_error *
         s = vkt_fail(err, VKT_ERR_FORMAT, "%s: bos_token '%s' is not in the vocabulary", path, bos);
     if (s == VKT_OK && eos) {
         int32_t id = hf_tok_token_to_id(t->hf, eos);
-        if (id < 0) s = vkt_fail(err, VKT_ERR_FORMAT, "%s: eos_token '%s' is not in the vocabulary", path, eos);
-        else t->eos[0] = id, t->n_eos = 1;
+        if (id < 0)
+            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: eos_token '%s' is not in the vocabulary", path,
+                         eos);
+        else
+            t->eos[0] = id, t->n_eos = 1;
     }
     if (s == VKT_OK && pad && (t->pad = hf_tok_token_to_id(t->hf, pad)) < 0)
         s = vkt_fail(err, VKT_ERR_FORMAT, "%s: pad_token '%s' is not in the vocabulary", path, pad);
@@ -137,15 +141,19 @@ static vkt_status read_generation_config(vkt_tok *t, const char *dir, vkt_error 
     if (e && !json_is_null(e)) {
         size_t n = json_is_array(e) ? json_array_size(e) : 1;
         if (n > sizeof t->eos / sizeof t->eos[0] || n == 0)
-            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: eos_token_id lists %zu ids (1..8 supported)", path, n);
+            s = vkt_fail(err, VKT_ERR_FORMAT, "%s: eos_token_id lists %zu ids (1..8 supported)",
+                         path, n);
         for (size_t i = 0; s == VKT_OK && i < n; i++) {
             const json_t *v = json_is_array(e) ? json_array_get(e, i) : e;
             double d = json_is_number(v) ? json_number_value(v) : -1;
-            json_int_t id = d >= 0 && d < 2147483648.0 && d == (double)(json_int_t)d ? (json_int_t)d : -1;
+            json_int_t id =
+                d >= 0 && d < 2147483648.0 && d == (double)(json_int_t)d ? (json_int_t)d : -1;
             if (id < 0 || id >= hf_tok_vocab_size(t->hf))
-                s = vkt_fail(err, VKT_ERR_FORMAT, "%s: eos_token_id must be ids of the vocabulary (0..%d)", path,
+                s = vkt_fail(err, VKT_ERR_FORMAT,
+                             "%s: eos_token_id must be ids of the vocabulary (0..%d)", path,
                              hf_tok_vocab_size(t->hf) - 1);
-            else t->eos[i] = (int32_t)id;
+            else
+                t->eos[i] = (int32_t)id;
         }
         if (s == VKT_OK) t->n_eos = (int)n;
     }
@@ -181,7 +189,8 @@ vkt_status vkt_tok_load_file(const char *tokenizer_json, vkt_tok **out, vkt_erro
     return wrap_hf(h, out, err);
 }
 
-vkt_status vkt_tok_load_json_text(const char *text, size_t n, const char *name, vkt_tok **out, vkt_error *err) {
+vkt_status vkt_tok_load_json_text(const char *text, size_t n, const char *name, vkt_tok **out,
+                                  vkt_error *err) {
     *out = NULL;
     hf_tok *h;
     VKT_TRY(hf_tok_load_text(text, n, name, &h, err));
@@ -208,7 +217,9 @@ vkt_status vkt_tok_load_dir(const char *dir, vkt_tok **out, vkt_error *err) {
 
 vkt_tok_kind vkt_tok_kind_of(const vkt_tok *t) { return t->kind; }
 
-int vkt_tok_vocab_size(const vkt_tok *t) { return t->hf ? hf_tok_vocab_size(t->hf) : VKT_TOK_VOCAB; }
+int vkt_tok_vocab_size(const vkt_tok *t) {
+    return t->hf ? hf_tok_vocab_size(t->hf) : VKT_TOK_VOCAB;
+}
 
 vkt_status vkt_tok_encode(vkt_tok *t, const char *text, size_t len, unsigned flags, vkt_tokens *out,
                           vkt_error *err) {
@@ -238,7 +249,8 @@ vkt_status vkt_tok_decode(vkt_tok *t, const int32_t *ids, size_t n, unsigned fla
         size_t need = 0;
         unsigned f = (flags & VKT_TOKF_SKIP_SPECIAL) ? VKT_TOK_SKIP_SPECIAL : 0;
         s = vkt_tokenizer_decode(ids, n, f, NULL, 0, &need, err);
-        if (s == VKT_OK && !(b.p = malloc(need + 1))) s = vkt_fail(err, VKT_ERR_NOMEM, "decode: %zu ids", n);
+        if (s == VKT_OK && !(b.p = malloc(need + 1)))
+            s = vkt_fail(err, VKT_ERR_NOMEM, "decode: %zu ids", n);
         if (s == VKT_OK) s = vkt_tokenizer_decode(ids, n, f, b.p, need + 1, &b.n, err);
     }
     if (s == VKT_OK && !b.p && !(b.p = calloc(1, 1))) s = vkt_fail(err, VKT_ERR_NOMEM, "decode");
@@ -253,7 +265,7 @@ vkt_status vkt_tok_decode(vkt_tok *t, const int32_t *ids, size_t n, unsigned fla
 
 const char *vkt_tok_id_to_token(const vkt_tok *t, int32_t id) {
     if (t->hf) return hf_tok_id_to_token(t->hf, id);
-    return vkt_tokenizer_special_name(id);  // bytes have no string of their own: NULL
+    return vkt_tokenizer_special_name(id); // bytes have no string of their own: NULL
 }
 
 int32_t vkt_tok_token_to_id(const vkt_tok *t, const char *token) {

@@ -28,10 +28,10 @@ vkt_status vkt_tokens_push(vkt_tokens *t, int32_t id, vkt_error *err);
 void vkt_tokens_free(vkt_tokens *t);
 
 // encode flags
-#define VKT_TOKF_PARSE_SPECIAL 1u  // special tokens' text becomes their ids (else plain text)
-#define VKT_TOKF_ADD_SPECIAL 2u    // the post-processor's BOS/EOS (add_special_tokens=True)
+#define VKT_TOKF_PARSE_SPECIAL 1u // special tokens' text becomes their ids (else plain text)
+#define VKT_TOKF_ADD_SPECIAL 2u   // the post-processor's BOS/EOS (add_special_tokens=True)
 // decode flags
-#define VKT_TOKF_SKIP_SPECIAL 1u   // special tokens produce no text
+#define VKT_TOKF_SKIP_SPECIAL 1u // special tokens produce no text
 
 typedef enum { VKT_TOK_BYTE = 0, VKT_TOK_HF } vkt_tok_kind;
 

@@ -3,14 +3,16 @@
 
 #include "tok_chat.h"
 
-vkt_status vkt_tok_chat_render(const vkt_tok *t, const vkt_chat_msg *msgs, int n, const vkt_tok_chat_opts *o,
-                               char **out, size_t *out_len, vkt_error *err) {
+vkt_status vkt_tok_chat_render(const vkt_tok *t, const vkt_chat_msg *msgs, int n,
+                               const vkt_tok_chat_opts *o, char **out, size_t *out_len,
+                               vkt_error *err) {
     *out = NULL;
     const char *src = vkt_tok_chat_template(t);
     if (!src)
-        return vkt_fail(err, VKT_ERR_ARG,
-                        "the tokenizer has no chat template (no chat_template in tokenizer_config.json; "
-                        "give one with --chat-template FILE)");
+        return vkt_fail(
+            err, VKT_ERR_ARG,
+            "the tokenizer has no chat template (no chat_template in tokenizer_config.json; "
+            "give one with --chat-template FILE)");
     vkt_chat_template *tpl;
     VKT_TRY(vkt_chat_template_parse(src, "chat template", &tpl, err));
     vkt_chat_opts co = {
@@ -25,8 +27,8 @@ vkt_status vkt_tok_chat_render(const vkt_tok *t, const vkt_chat_msg *msgs, int n
     return s;
 }
 
-vkt_status vkt_tok_chat_encode(vkt_tok *t, const vkt_chat_msg *msgs, int n, const vkt_tok_chat_opts *o,
-                               vkt_tokens *out, vkt_error *err) {
+vkt_status vkt_tok_chat_encode(vkt_tok *t, const vkt_chat_msg *msgs, int n,
+                               const vkt_tok_chat_opts *o, vkt_tokens *out, vkt_error *err) {
     char *text;
     size_t len;
     VKT_TRY(vkt_tok_chat_render(t, msgs, n, o, &text, &len, err));

@@ -46,20 +46,21 @@ vkt_status vkt_tokenizer_encode(const char *text, size_t len, unsigned flags, in
     }
     if (n_out) *n_out = n;
     if (ids && n > cap)
-        return vkt_fail(err, VKT_ERR_ARG, "tokenizer: text needs %zu ids, buffer holds %zu", n, cap);
+        return vkt_fail(err, VKT_ERR_ARG, "tokenizer: text needs %zu ids, buffer holds %zu", n,
+                        cap);
     return VKT_OK;
 }
 
-vkt_status vkt_tokenizer_decode(const int32_t *ids, size_t n, unsigned flags, char *out,
-                                size_t cap, size_t *n_out, vkt_error *err) {
+vkt_status vkt_tokenizer_decode(const int32_t *ids, size_t n, unsigned flags, char *out, size_t cap,
+                                size_t *n_out, vkt_error *err) {
     if (!ids && n) return vkt_fail(err, VKT_ERR_ARG, "tokenizer: NULL ids");
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
         int32_t id = ids[i];
         if (id < 0 || id >= VKT_TOK_VOCAB)
             return vkt_fail(err, VKT_ERR_ARG,
-                            "tokenizer: id %d at position %zu is outside the vocabulary 0..%d", id, i,
-                            VKT_TOK_VOCAB - 1);
+                            "tokenizer: id %d at position %zu is outside the vocabulary 0..%d", id,
+                            i, VKT_TOK_VOCAB - 1);
         if (id < 256) {
             if (out && len + 1 < cap) out[len] = (char)id;
             len++;
@@ -73,8 +74,9 @@ vkt_status vkt_tokenizer_decode(const int32_t *ids, size_t n, unsigned flags, ch
     if (n_out) *n_out = len;
     if (out) {
         if (len + 1 > cap)
-            return vkt_fail(err, VKT_ERR_ARG, "tokenizer: decoded text needs %zu bytes, buffer holds %zu",
-                            len + 1, cap);
+            return vkt_fail(err, VKT_ERR_ARG,
+                            "tokenizer: decoded text needs %zu bytes, buffer holds %zu", len + 1,
+                            cap);
         out[len] = 0;
     }
     return VKT_OK;

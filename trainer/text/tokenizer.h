@@ -28,9 +28,9 @@ enum {
 };
 
 // encode flags
-#define VKT_TOK_PARSE_SPECIAL 1u  // "<|endoftext|>" etc. in the text become their ids
+#define VKT_TOK_PARSE_SPECIAL 1u // "<|endoftext|>" etc. in the text become their ids
 // decode flags
-#define VKT_TOK_SKIP_SPECIAL 1u   // special tokens produce no text (default: their names)
+#define VKT_TOK_SKIP_SPECIAL 1u // special tokens produce no text (default: their names)
 
 // "<|endoftext|>" for 256, ...; NULL for a byte or an id past the vocabulary.
 const char *vkt_tokenizer_special_name(int32_t id);
@@ -45,7 +45,7 @@ vkt_status vkt_tokenizer_encode(const char *text, size_t len, unsigned flags, in
 
 // Decodes n ids into out[0..*n_out) plus a terminating NUL (out may be NULL to only
 // count; cap counts the NUL). Fails on an id outside 0..260, naming its position.
-vkt_status vkt_tokenizer_decode(const int32_t *ids, size_t n, unsigned flags, char *out,
-                                size_t cap, size_t *n_out, vkt_error *err);
+vkt_status vkt_tokenizer_decode(const int32_t *ids, size_t n, unsigned flags, char *out, size_t cap,
+                                size_t *n_out, vkt_error *err);
 
 #endif

@@ -9,11 +9,11 @@
 #include <stdbool.h>
 
 typedef struct vkt_loss_scaler {
-    bool on;          // false: S stays 1 and nothing is ever skipped for it
-    double scale;     // S, a power of two in [1, 2^24]
-    int good;         // finite steps since S last changed
-    int interval;     // finite steps before S doubles (2000)
-    int skipped;      // steps skipped for non-finite gradients
+    bool on;      // false: S stays 1 and nothing is ever skipped for it
+    double scale; // S, a power of two in [1, 2^24]
+    int good;     // finite steps since S last changed
+    int interval; // finite steps before S doubles (2000)
+    int skipped;  // steps skipped for non-finite gradients
 } vkt_loss_scaler;
 
 // on: S = 2^16 (or the saved scale / good count of a resumed run when scale > 0).

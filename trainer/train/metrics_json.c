@@ -20,7 +20,9 @@ void vkt_jsonl_begin(vkt_jsonl *l, FILE *f) {
     fputc('{', f);
 }
 
-void vkt_jsonl_key(vkt_jsonl *l, const char *key) { fprintf(l->f, "%s\"%s\": ", l->n++ ? ", " : "", key); }
+void vkt_jsonl_key(vkt_jsonl *l, const char *key) {
+    fprintf(l->f, "%s\"%s\": ", l->n++ ? ", " : "", key);
+}
 
 void vkt_jsonl_num(vkt_jsonl *l, const char *key, const char *fmt, double x) {
     char b[64];

@@ -17,8 +17,8 @@
 
 typedef struct vkt_jsonl {
     FILE *f;
-    int n;           // members written
-    bool nonfinite;  // a number was written as null
+    int n;          // members written
+    bool nonfinite; // a number was written as null
 } vkt_jsonl;
 
 void vkt_jsonl_begin(vkt_jsonl *l, FILE *f);
@@ -26,7 +26,7 @@ void vkt_jsonl_begin(vkt_jsonl *l, FILE *f);
 // ASCII names, no escaping).
 void vkt_jsonl_num(vkt_jsonl *l, const char *key, const char *fmt, double x);
 void vkt_jsonl_int(vkt_jsonl *l, const char *key, long long x);
-void vkt_jsonl_str(vkt_jsonl *l, const char *key, const char *value);  // value: plain ASCII
+void vkt_jsonl_str(vkt_jsonl *l, const char *key, const char *value); // value: plain ASCII
 // Starts a nested member: `"key": ` then the caller writes its value to l->f.
 void vkt_jsonl_key(vkt_jsonl *l, const char *key);
 void vkt_jsonl_end(vkt_jsonl *l);

@@ -29,7 +29,8 @@ void vkt_train_defaults(vkt_train_opts *o) {
     memset(o, 0, sizeof *o);
     o->format = VKT_DATA_TEXT;
     o->steps = 1000, o->batch = 8, o->seq = 128, o->accum = 1, o->warmup = 100;
-    o->lr = 1e-3, o->min_lr = -1, o->weight_decay = 0.1, o->max_grad_norm = 1.0, o->val_fraction = 0.1;
+    o->lr = 1e-3, o->min_lr = -1, o->weight_decay = 0.1, o->max_grad_norm = 1.0,
+    o->val_fraction = 0.1;
     o->eval_every = 100, o->val_batches = 20, o->save_every = 0;
     o->lora_alpha = 8.0f, o->lora_dropout = 0.0f, o->lora_targets = VKT_LORA_ALL;
     o->seed = 1, o->keep_last = 1;
@@ -48,21 +49,23 @@ static void tell(const vkt_train_opts *o, const char *msg) {
 // Where a run's checkpoints take their tokenizer's files from: --tokenizer for a fresh run,
 // then the run's newest checkpoint (for a resumed run first the one it resumed from).
 typedef struct tok_src {
-    bool hf;          // a tokenizer.json to carry (else the byte tokenizer: no files)
+    bool hf; // a tokenizer.json to carry (else the byte tokenizer: no files)
     char dir[4200];
-    json_t *lora_base;  // a LoRA run: its base's identity (lora_resume.h), saved with each checkpoint
-    char base[4200];    // ... and a resumed one's base directory (o->init points here)
+    json_t
+        *lora_base;  // a LoRA run: its base's identity (lora_resume.h), saved with each checkpoint
+    char base[4200]; // ... and a resumed one's base directory (o->init points here)
 } tok_src;
 
 // One checkpoint, written into a temporary directory and published whole (checkpoint_dir.h).
-static vkt_status save_all(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st, tok_src *tk,
-                           vkt_error *err) {
+static vkt_status save_all(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st,
+                           tok_src *tk, vkt_error *err) {
     vkt_ckpt_tx tx;
     VKT_TRY(vkt_ckpt_begin(o->out, &tx, err));
     char path[4200];
     snprintf(path, sizeof path, "%s/trainer_state.json", tx.tmp);
     vkt_lora *lora = vkt_model_lora(m);
-    vkt_status s = lora ? vkt_lora_save(lora, tx.tmp, o->init, err) : vkt_checkpoint_save_model(m, tx.tmp, true, err);
+    vkt_status s = lora ? vkt_lora_save(lora, tx.tmp, o->init, err)
+                        : vkt_checkpoint_save_model(m, tx.tmp, true, err);
     if (s == VKT_OK && lora) s = vkt_lora_save_resume(lora, tx.tmp, tk->lora_base, err);
     if (s == VKT_OK && tk->hf) s = vkt_checkpoint_copy_tokenizer(tk->dir, tx.tmp, err);
     if (s == VKT_OK) s = vkt_train_state_write(path, o, st, err);
@@ -90,8 +93,10 @@ static vkt_status open_metrics(const vkt_train_opts *o, int step, FILE **out, vk
         for (size_t at = 0; at < n;) {
             char *nl = memchr(text + at, '\n', n - at);
             bool ok = nl && sscanf(text + at, "{\"step\": %d", &k) == 1 && k <= step;
-            if (!ok || dropped) dropped++;
-            else keep = (size_t)(nl - text) + 1;
+            if (!ok || dropped)
+                dropped++;
+            else
+                keep = (size_t)(nl - text) + 1;
             at = nl ? (size_t)(nl - text) + 1 : n;
         }
         vkt_status s = VKT_OK;
@@ -99,17 +104,22 @@ static vkt_status open_metrics(const vkt_train_opts *o, int step, FILE **out, vk
             vkt_atomic_file af;
             s = vkt_atomic_file_open(&af, path, err);
             if (s == VKT_OK) s = vkt_atomic_file_write(&af, text, keep, err);
-            if (s == VKT_OK) s = vkt_atomic_file_commit(&af, err);
-            else vkt_atomic_file_abort(&af);
+            if (s == VKT_OK)
+                s = vkt_atomic_file_commit(&af, err);
+            else
+                vkt_atomic_file_abort(&af);
             char msg[4400];
-            snprintf(msg, sizeof msg, "%s: removed %d record%s after step %d (logged after the checkpoint "
-                     "was saved)", path, dropped, dropped == 1 ? "" : "s", step);
+            snprintf(msg, sizeof msg,
+                     "%s: removed %d record%s after step %d (logged after the checkpoint "
+                     "was saved)",
+                     path, dropped, dropped == 1 ? "" : "s", step);
             if (s == VKT_OK) tell(o, msg);
         }
         free(text);
         VKT_TRY(s);
     }
-    if (!(*out = fopen(path, o->resume ? "a" : "w"))) return vkt_fail(err, VKT_ERR_IO, "%s: %s", path, strerror(errno));
+    if (!(*out = fopen(path, o->resume ? "a" : "w")))
+        return vkt_fail(err, VKT_ERR_IO, "%s: %s", path, strerror(errno));
     return VKT_OK;
 }
 
@@ -127,8 +137,8 @@ static vkt_status open_tokenizer(vkt_train_opts *o, vkt_tok **tok, vkt_error *er
 }
 
 // A resumed LoRA run: the frozen base (checked), the adapters saved in dir, their moments.
-static vkt_status resume_lora(vkt_ctx *ctx, vkt_train_opts *o, tok_src *tk, const char *dir, vkt_model **m,
-                              vkt_tok **tkz, vkt_error *err) {
+static vkt_status resume_lora(vkt_ctx *ctx, vkt_train_opts *o, tok_src *tk, const char *dir,
+                              vkt_model **m, vkt_tok **tkz, vkt_error *err) {
     o->init = tk->base;
     o->adapter = dir;
     VKT_TRY(vkt_train_open_init(ctx, o, m, tkz, err));
@@ -144,8 +154,8 @@ static vkt_status resume_lora(vkt_ctx *ctx, vkt_train_opts *o, tok_src *tk, cons
 
 // A resumed run: the newest complete checkpoint in DIR, its state checked and merged with o
 // (train.h), its model, moments and tokenizer.
-static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk, vkt_model **m,
-                               vkt_tok **tkz, vkt_error *err) {
+static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk,
+                               vkt_model **m, vkt_tok **tkz, vkt_error *err) {
     vkt_ckpt_found f;
     VKT_TRY(vkt_ckpt_find(o->out, &f, err));
     tell(o, f.note);
@@ -156,8 +166,10 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
     snprintf(path, sizeof path, "%s/adapter_optimizer.safetensors", f.path);
     if (lora && access(path, F_OK) != 0)
         return vkt_fail(err, VKT_ERR_UNSUPPORTED,
-                        "%s holds a LoRA run saved without its adapters' moments (an older vkt): its adapter in %s "
-                        "continues with --ckpt BASE --adapter %s", o->out, f.path, f.path);
+                        "%s holds a LoRA run saved without its adapters' moments (an older vkt): "
+                        "its adapter in %s "
+                        "continues with --ckpt BASE --adapter %s",
+                        o->out, f.path, f.path);
     // A LoRA run resumes on the base it was trained on, checked file by file.
     if (lora) VKT_TRY(vkt_lora_resume_base(f.path, tk->base, sizeof tk->base, err));
     snprintf(path, sizeof path, "%s/trainer_state.json", f.path);
@@ -165,11 +177,12 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
     VKT_TRY(vkt_train_state_read(path, &saved, st, err));
     vkt_model_config cfg;
     VKT_TRY(vkt_checkpoint_config(lora ? tk->base : f.path, &cfg, err));
-    if ((o->given & VKT_TRAIN_GIVEN_SEQ) && o->seq > cfg.context)  // before any change is recorded
-        return vkt_fail(err, VKT_ERR_ARG, "--seq %d is longer than the model's context (%d tokens)", o->seq,
-                        cfg.context);
+    if ((o->given & VKT_TRAIN_GIVEN_SEQ) && o->seq > cfg.context) // before any change is recorded
+        return vkt_fail(err, VKT_ERR_ARG, "--seq %d is longer than the model's context (%d tokens)",
+                        o->seq, cfg.context);
     if (!f.legacy && st->step != f.step)
-        return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"step\" is %d, the manifest's %lld (a file of another save)", path,
+        return vkt_fail(err, VKT_ERR_FORMAT,
+                        "%s: \"step\" is %d, the manifest's %lld (a file of another save)", path,
                         st->step, (long long)f.step);
     const char *data = o->data ? o->data : saved.data;
     uint64_t bytes = 0, hash = 0;
@@ -179,9 +192,10 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
     VKT_TRY(vkt_checkpoint_load_model(ctx, f.path, m, err));
     const vkt_params *ps = vkt_model_params(*m);
     float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
-    vkt_status s = (m1 && m2) ? vkt_checkpoint_read_optim(f.path, ps, m1, m2, err)
-                              : vkt_fail(err, VKT_ERR_NOMEM, "moments: out of memory for 2 x %llu floats",
-                                         (unsigned long long)ps->total);
+    vkt_status s = (m1 && m2)
+                       ? vkt_checkpoint_read_optim(f.path, ps, m1, m2, err)
+                       : vkt_fail(err, VKT_ERR_NOMEM, "moments: out of memory for 2 x %llu floats",
+                                  (unsigned long long)ps->total);
     if (s == VKT_OK && vkt_model_set_optim(*m, m1, m2) != VKT_OK)
         s = vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
     free(m1), free(m2);
@@ -195,8 +209,8 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
 }
 
 // A fresh run: its tokenizer, a new model from the seed, the data file's identity.
-static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk, vkt_model **m,
-                             vkt_tok **tkz, vkt_error *err) {
+static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk,
+                             vkt_model **m, vkt_tok **tkz, vkt_error *err) {
     if (!o->data) return vkt_fail(err, VKT_ERR_ARG, "train: no --data file");
     if (!o->init) VKT_TRY(open_tokenizer(o, tkz, err));
     VKT_TRY(vkt_ckpt_hash_file(o->data, &st->data_bytes, &st->data_hash, err));
@@ -222,11 +236,12 @@ static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *s
     return VKT_OK;
 }
 
-static vkt_status validate(vkt_model *m, const vkt_dataset *d, const vkt_train_opts *o, int32_t *tok, int32_t *tgt,
-                           float *w, double *out, vkt_error *err) {
+static vkt_status validate(vkt_model *m, const vkt_dataset *d, const vkt_train_opts *o,
+                           int32_t *tok, int32_t *tgt, float *w, double *out, vkt_error *err) {
     double loss = 0, weight = 0;
     vkt_ctx *ctx = vkt_model_ctx(m);
-    if (vkt_model_lora(m) && vkt_lora_set_train(vkt_model_lora(m), false, 0) != VKT_OK) // no dropout
+    if (vkt_model_lora(m) &&
+        vkt_lora_set_train(vkt_model_lora(m), false, 0) != VKT_OK) // no dropout
         return vkt_fail(err, VKT_ERR_VULKAN, "validation: %s", vkt_ctx_message(ctx));
     for (size_t b = 0; b < (size_t)o->val_batches; b++) {
         if (!vkt_dataset_val_batch(d, b, o->batch, o->seq, tok, tgt, w)) break;
@@ -256,19 +271,23 @@ static int injected_nan_step(void) {
 static vkt_status skip_or_fail(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st,
                                vkt_train_result *res, double loss, vkt_error *err) {
     if (res->skipped_nonfinite >= o->skip_nonfinite)
-        return vkt_fail(err, VKT_ERR_FORMAT,
-                        "step %d: the loss is %g, not finite: training diverged (%d step%s skipped before; "
-                        "nothing saved after step %d; lower --lr, or --skip-nonfinite N skips such steps)",
-                        st->step + 1, loss, res->skipped_nonfinite, res->skipped_nonfinite == 1 ? "" : "s",
-                        res->saved_step);
+        return vkt_fail(
+            err, VKT_ERR_FORMAT,
+            "step %d: the loss is %g, not finite: training diverged (%d step%s skipped before; "
+            "nothing saved after step %d; lower --lr, or --skip-nonfinite N skips such steps)",
+            st->step + 1, loss, res->skipped_nonfinite, res->skipped_nonfinite == 1 ? "" : "s",
+            res->saved_step);
     res->skipped_nonfinite++;
     char msg[256];
-    snprintf(msg, sizeof msg, "step %d: the loss is %g, not finite: skipped (%d of --skip-nonfinite %d)",
+    snprintf(msg, sizeof msg,
+             "step %d: the loss is %g, not finite: skipped (%d of --skip-nonfinite %d)",
              st->step + 1, loss, res->skipped_nonfinite, o->skip_nonfinite);
     tell(o, msg);
     vkt_status s = vkt_model_zero_grads(m);
     if (s == VKT_OK && vkt_model_lora(m)) s = vkt_lora_zero_grads(vkt_model_lora(m));
-    return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
+    return s == VKT_OK
+               ? VKT_OK
+               : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
 }
 
 // fp16 gradients that overflowed at a loss scale above 1: the step is dropped and the next batch
@@ -280,19 +299,25 @@ static vkt_status overflow_skip(vkt_model *m, const vkt_train_opts *o, const vkt
     double now = ls->scale;
     res->skipped_overflow++;
     char msg[256];
-    snprintf(msg, sizeof msg, "step %d: fp16 gradients overflowed at loss scale %.0f: skipped, scale now %.0f",
+    snprintf(msg, sizeof msg,
+             "step %d: fp16 gradients overflowed at loss scale %.0f: skipped, scale now %.0f",
              st->step + 1, was, now);
     tell(o, msg);
     vkt_status s = vkt_model_zero_grads(m);
-    return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
+    return s == VKT_OK
+               ? VKT_OK
+               : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
 }
 
 // The run's precision on its model. A resumed run keeps what it is given (fp32 unless
 // --precision says otherwise); a change from the checkpoint's is recorded and told.
-static vkt_status set_precision(vkt_model *m, const vkt_train_opts *o, vkt_train_state *st, vkt_error *err) {
+static vkt_status set_precision(vkt_model *m, const vkt_train_opts *o, vkt_train_state *st,
+                                vkt_error *err) {
     if (o->precision != VKT_PREC_FP32 && vkt_model_lora(m))
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED, "--precision %s: LoRA adapters train in fp32 over the base's own "
-                        "weights (drop --precision or --lora-rank)", vkt_precision_name(o->precision));
+        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+                        "--precision %s: LoRA adapters train in fp32 over the base's own "
+                        "weights (drop --precision or --lora-rank)",
+                        vkt_precision_name(o->precision));
     if (o->resume && st->precision != o->precision) {
         char msg[160];
         snprintf(msg, sizeof msg, "precision: the checkpoint trained in %s, this run trains in %s",
@@ -303,8 +328,10 @@ static vkt_status set_precision(vkt_model *m, const vkt_train_opts *o, vkt_train
         json_object_set_new(c, "option", json_string("precision"));
         json_object_set_new(c, "from", json_string(vkt_precision_name(st->precision)));
         json_object_set_new(c, "to", json_string(vkt_precision_name(o->precision)));
-        if (st->changes) json_array_append_new(st->changes, c);
-        else json_decref(c);
+        if (st->changes)
+            json_array_append_new(st->changes, c);
+        else
+            json_decref(c);
     }
     if (o->precision != VKT_PREC_FP16) st->loss_scale = 0, st->loss_scale_good = 0;
     st->precision = o->precision;
@@ -316,8 +343,8 @@ static vkt_status set_precision(vkt_model *m, const vkt_train_opts *o, vkt_train
 // Everything before the first step: leftovers removed, the model, its state and tokenizer
 // (fresh or resumed), the options checked against them, the data loaded and checked. On
 // failure nothing is left open.
-static vkt_status open_run(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk, vkt_model **m,
-                           vkt_dataset *d, vkt_train_result *res, vkt_error *err) {
+static vkt_status open_run(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk,
+                           vkt_model **m, vkt_dataset *d, vkt_train_result *res, vkt_error *err) {
     vkt_tok *tkz = NULL;
     if (o->keep_last < 1) o->keep_last = 1;
     int removed = 0;
@@ -328,28 +355,36 @@ static vkt_status open_run(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st,
                  removed == 1 ? "" : "s", o->out);
         tell(o, msg);
     }
-    if (s == VKT_OK) s = o->resume ? open_resumed(ctx, o, st, tk, m, &tkz, err) : open_fresh(ctx, o, st, tk, m, &tkz, err);
+    if (s == VKT_OK)
+        s = o->resume ? open_resumed(ctx, o, st, tk, m, &tkz, err)
+                      : open_fresh(ctx, o, st, tk, m, &tkz, err);
     if (s == VKT_OK && o->seq > o->cfg.context) {
         if (o->given & VKT_TRAIN_GIVEN_SEQ)
-            s = vkt_fail(err, VKT_ERR_ARG, "--seq %d is longer than the model's context (%d tokens)", o->seq,
+            s = vkt_fail(err, VKT_ERR_ARG,
+                         "--seq %d is longer than the model's context (%d tokens)", o->seq,
                          o->cfg.context);
-        o->seq = o->cfg.context;  // the default: capped quietly
+        o->seq = o->cfg.context; // the default: capped quietly
     }
     res->start_step = res->saved_step = st->step;
     if (o->steps <= 0) o->steps = 1000;
     if (o->min_lr < 0) o->min_lr = o->lr / 10;
     if (s == VKT_OK && o->resume && st->step >= o->steps)
-        s = vkt_fail(err, VKT_ERR_ARG, "%s is at step %d already; --steps %d leaves nothing to do (pass a larger --steps)",
-                     o->out, st->step, o->steps);
+        s = vkt_fail(
+            err, VKT_ERR_ARG,
+            "%s is at step %d already; --steps %d leaves nothing to do (pass a larger --steps)",
+            o->out, st->step, o->steps);
     if (s == VKT_OK && (o->batch < 1 || o->seq < 1 || o->accum < 1 || o->steps < 1))
-        s = vkt_fail(err, VKT_ERR_ARG, "train: batch %d, seq %d, accum %d and steps %d must be >= 1", o->batch, o->seq,
-                     o->accum, o->steps);
+        s = vkt_fail(err, VKT_ERR_ARG,
+                     "train: batch %d, seq %d, accum %d and steps %d must be >= 1", o->batch,
+                     o->seq, o->accum, o->steps);
     if (s == VKT_OK) s = vkt_dataset_load_tok(o->data, o->format, o->val_fraction, tkz, d, err);
     vkt_tok_free(tkz);
     size_t masked_val = 0;
-    if (s == VKT_OK) s = vkt_dataset_check_context(d, o->data, o->seq, &res->masked_train, &masked_val, err);
+    if (s == VKT_OK)
+        s = vkt_dataset_check_context(d, o->data, o->seq, &res->masked_train, &masked_val, err);
     if (s == VKT_OK && res->masked_train) {
-        snprintf(msg, sizeof msg, "%zu training example%s of %s train no token (the prompt fills --seq %d)",
+        snprintf(msg, sizeof msg,
+                 "%zu training example%s of %s train no token (the prompt fills --seq %d)",
                  res->masked_train, res->masked_train == 1 ? "" : "s", o->data, o->seq);
         tell(o, msg);
     }
@@ -380,7 +415,8 @@ static void write_metrics(FILE *f, const vkt_train_progress *p, const vkt_train_
     fflush(f);
 }
 
-vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_result *res, vkt_error *err) {
+vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_result *res,
+                         vkt_error *err) {
     vkt_train_opts o = *opts;
     memset(res, 0, sizeof *res);
     res->final_val_loss = NAN;
@@ -402,7 +438,8 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     float *w = malloc((size_t)N * 4);
     FILE *metrics = NULL;
     if (!tok || !tgt || !w) s = vkt_fail(err, VKT_ERR_NOMEM, "batch buffers");
-    if (s == VKT_OK && (s = vkt_model_plan(m, o.batch, o.seq)) != VKT_OK) vkt_fail(err, s, "%s", vkt_ctx_message(ctx));
+    if (s == VKT_OK && (s = vkt_model_plan(m, o.batch, o.seq)) != VKT_OK)
+        vkt_fail(err, s, "%s", vkt_ctx_message(ctx));
     if (s == VKT_OK) {
         // A fresh run replaces what DIR held and writes its checkpoint first, so a bad path
         // fails early.
@@ -423,7 +460,8 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             float scale = (float)(ls.scale / (o.accum * (wsum > 0 ? wsum : 1)));
             s = vkt_model_set_batch(m, tok, tgt, w);
             // LoRA dropout masks: one key per micro-batch, the same for its backward.
-            if (s == VKT_OK && lora) s = vkt_lora_set_train(lora, true, (uint64_t)st.step * o.accum + a);
+            if (s == VKT_OK && lora)
+                s = vkt_lora_set_train(lora, true, (uint64_t)st.step * o.accum + a);
             if (s == VKT_OK) s = vkt_model_forward(m, NULL, NULL);
             if (s == VKT_OK) s = vkt_model_backward(m, scale);
             // The last micro-batch's loss is read with the gradient norm: one wait a step.
@@ -439,24 +477,27 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
         if (st.step + 1 == nan_step) loss = NAN, nan_step = 0;
         if (s == VKT_OK && ls.on && !(isfinite(loss) && isfinite(gnorm)) && ls.scale > 1) {
             s = overflow_skip(m, &o, &st, res, &ls, err);
-            continue;  // skipped: no update, the next batch
+            continue; // skipped: no update, the next batch
         }
         if (s == VKT_OK && !isfinite(loss)) {
             s = skip_or_fail(m, &o, &st, res, loss, err);
-            if (s == VKT_OK) continue;  // skipped: no update, the next batch
+            if (s == VKT_OK) continue; // skipped: no update, the next batch
             break;
         }
-        vkt_optim opt = {(float)lr, 0.9f, 0.95f, 1e-8f, (float)o.weight_decay, (float)o.max_grad_norm,
-                         (float)ls.scale};
+        vkt_optim opt = {
+            (float)lr,      0.9f, 0.95f, 1e-8f, (float)o.weight_decay, (float)o.max_grad_norm,
+            (float)ls.scale};
         if (s == VKT_OK)
-            s = lora ? vkt_lora_adamw(lora, &opt, st.step + 1, &gnorm) : vkt_model_adamw_apply(m, &opt, st.step + 1);
+            s = lora ? vkt_lora_adamw(lora, &opt, st.step + 1, &gnorm)
+                     : vkt_model_adamw_apply(m, &opt, st.step + 1);
         if (s != VKT_OK) {
             vkt_fail(err, s, "step %d: %s", st.step, vkt_ctx_message(ctx));
             break;
         }
-        if (!isfinite(gnorm)) {  // the update is applied: nothing of it may be saved
+        if (!isfinite(gnorm)) { // the update is applied: nothing of it may be saved
             s = vkt_fail(err, VKT_ERR_FORMAT,
-                         "step %d: the gradient norm is %g, not finite: training diverged (nothing saved after "
+                         "step %d: the gradient norm is %g, not finite: training diverged (nothing "
+                         "saved after "
                          "step %d; lower --lr)",
                          st.step + 1, (double)gnorm, res->saved_step);
             break;
@@ -485,7 +526,9 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             if (s == VKT_OK) res->saved_step = st.step;
             if (stop && s == VKT_OK) {
                 res->interrupted = true;
-                s = vkt_fail(err, VKT_ERR_INTERRUPTED, "interrupted after step %d of %d; checkpoint saved to %s (continue with --resume)",
+                s = vkt_fail(err, VKT_ERR_INTERRUPTED,
+                             "interrupted after step %d of %d; checkpoint saved to %s (continue "
+                             "with --resume)",
                              st.step, o.steps, o.out);
             }
             if (stop) break;

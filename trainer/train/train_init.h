@@ -10,7 +10,8 @@
 // The model of o->init (o->cfg set from its config.json) and its tokenizer: fp32 with
 // gradients, or with o->lora_rank > 0 frozen (16-bit when the checkpoint is) with fresh
 // adapters attached (vkt_model_lora), seeded from o->seed.
-vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, vkt_tok **tkz, vkt_error *err);
+vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, vkt_tok **tkz,
+                               vkt_error *err);
 // "MODEL: 0.6 B parameters, weights bf16 (frozen): 1.19 GiB on the device; LoRA rank 8 on 196
 // modules: 10.1 M parameters" (what the run holds before its activations).
 void vkt_train_describe_init(const vkt_model *m, const char *init, char *out, size_t n);

@@ -182,7 +182,8 @@ static vkt_status read_run(const char *path, json_t *j, vkt_train_opts *saved, v
     if ((v = json_object_get(j, "precision"))) {
         vkt_error e = {0};
         if (vkt_precision_parse(json_string_value(v), &st->precision, &e) != VKT_OK)
-            return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"precision\" is not fp32, bf16 or fp16", path);
+            return vkt_fail(err, VKT_ERR_FORMAT, "%s: \"precision\" is not fp32, bf16 or fp16",
+                            path);
     }
     VKT_TRY(get_number(path, j, "loss_scale", false, 1, 16777216.0, &x, &present, err));
     if (present) st->loss_scale = x;
