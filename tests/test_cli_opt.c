@@ -13,8 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-// The CLI's sources are not a library: compile the two this test needs into it.
+// The CLI's sources are not a library: compile the three this test needs into it.
 #include "../tools/cli.c"
+#include "../tools/cli_memory.c"
 #include "../tools/cli_opt.c"
 
 typedef struct vals {

@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "cli_memory.h"
 
-static bool parse_size(const char *s, uint64_t *out) {
+bool cli_parse_size(const char *s, uint64_t *out) {
     errno = 0;
     char *end;
     double x = strtod(s, &end);
@@ -32,7 +32,7 @@ int cli_device_memory(const char *cmd, const char *v, uint64_t *out) {
     const char *src = v ? "--device-memory" : "VKT_DEVICE_MEMORY";
     if (!v) v = env && *env ? env : NULL;
     if (!v) return CLI_OK;
-    if (!parse_size(v, out))
+    if (!cli_parse_size(v, out))
         return cli_usage_error(
             cmd, "%s: '%s' is not a size (bytes, or a number with K, M, G or T: 4G, 3.5GiB, 512M)",
             src, v);

@@ -1,4 +1,5 @@
 // cli_opt.c: see cli_opt.h.
+#include "cli_memory.h"
 #include "cli_opt.h"
 
 #include <errno.h>
@@ -50,25 +51,6 @@ static bool help_asked(const cli_cmd *cmd, const cli_opt *table, int argc, char 
         if (n > 0) i += n;
     }
     return false;
-}
-
-static bool parse_size(const char *s, uint64_t *out) {
-    errno = 0;
-    char *end;
-    double x = strtod(s, &end);
-    if (end == s || errno || !isfinite(x) || x <= 0) return false;
-    const char *units = "KMGT";
-    double scale = 1;
-    const char *u = *end ? strchr(units, *end == 'k' ? 'K' : *end) : NULL;
-    if (u) {
-        scale = ldexp(1.0, 10 * (int)(u - units + 1));
-        end++;
-        if (!strcmp(end, "iB") || !strcmp(end, "B")) end += strlen(end);
-    } else if (!strcmp(end, "B"))
-        end++;
-    if (*end || x * scale < 1 || x * scale > 1e18) return false;
-    *out = (uint64_t)(x * scale);
-    return true;
 }
 
 // The index of v in "a|b|c", or -1.
@@ -150,7 +132,7 @@ static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *const *v)
         return CLI_OK;
     }
     case CLI_OPT_SIZE:
-        if (!parse_size(v[0], (uint64_t *)o->dest))
+        if (!cli_parse_size(v[0], (uint64_t *)o->dest))
             return cli_usage_error(
                 c,
                 "%s: '%s' is not a size (bytes, or a number with K, M, G or T: 4G, "
