@@ -51,6 +51,7 @@ static vkt_status train_step_transfers(vkt_ctx *ctx, step_arg *a, const int32_t 
 
 int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     const char *preset = "gpt2-tiny";
+    int prec = VKT_PREC_FP32;
     long B = 4, T = 64, layers = 0, width = 0, heads = 0, vocab = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -58,6 +59,11 @@ int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         if ((m = cli_value(argc, argv, &i, "--preset", &v)) != 0) {
             if (m < 0) return CLI_USAGE;
             preset = v;
+        } else if ((m = cli_value(argc, argv, &i, "--precision", &v)) != 0) {
+            vkt_error e = {0};
+            if (m < 0 || vkt_precision_parse(v, &prec, &e) != VKT_OK)
+                return cli_usage_error("bench", "train: --precision: %s",
+                                       m < 0 ? "no value" : e.msg);
         }
 #define INT(flag, var, lo, hi)                                                                     \
     else if ((m = cli_value(argc, argv, &i, flag, &v)) != 0) {                                     \
@@ -91,7 +97,8 @@ int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
     for (int i = 0; i < N; i++)
         tok[i] = (i * 31 + 7) % cfg.vocab, tgt[i] = (i * 17 + 3) % cfg.vocab;
-    if (vkt_model_init(a.m, 1) != VKT_OK || vkt_model_plan(a.m, (int)B, (int)T) != VKT_OK ||
+    if (vkt_model_set_precision(a.m, prec) != VKT_OK || vkt_model_init(a.m, 1) != VKT_OK ||
+        vkt_model_plan(a.m, (int)B, (int)T) != VKT_OK ||
         vkt_model_set_batch(a.m, tok, tgt, NULL) != VKT_OK) {
         rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
     } else {
@@ -102,21 +109,23 @@ int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         if (ms < 0)
             rc = cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
         else if (o->json)
-            printf("{\"op\": \"train\", \"preset\": \"%s\", \"layers\": %d, \"width\": %d, "
+            printf("{\"op\": \"train\", \"preset\": \"%s\", \"precision\": \"%s\", \"layers\": %d, "
+                   "\"width\": %d, "
                    "\"heads\": %d, \"vocab\": %d, "
                    "\"batch\": %ld, \"seq\": %ld, \"params\": %llu, \"ms_per_step\": %.3f, "
                    "\"tokens_per_s\": %.1f, "
                    "\"host_waits_per_step\": %llu, \"bytes_moved_per_step\": %llu, \"device\": "
                    "\"%s\"}\n",
-                   preset, cfg.layers, cfg.width, cfg.heads, cfg.vocab, B, T,
-                   (unsigned long long)vkt_model_params(a.m)->total, ms, (double)N / (ms * 1e-3),
+                   preset, vkt_precision_name(prec), cfg.layers, cfg.width, cfg.heads, cfg.vocab, B,
+                   T, (unsigned long long)vkt_model_params(a.m)->total, ms, (double)N / (ms * 1e-3),
                    (unsigned long long)d.host_waits, moved, vkt_ctx_profile(ctx)->name);
         else
-            printf("%-18s %-22s B=%ld T=%-10ld %10.1f ms/step %9.0f tokens/s  (L=%d C=%d H=%d "
+            printf("%-18s %-17s %4s B=%ld T=%-10ld %10.1f ms/step %9.0f tokens/s  (L=%d C=%d H=%d "
                    "V=%d; a vkt train step: "
                    "%llu host waits, %llu bytes moved)\n",
-                   "train", preset, B, T, ms, (double)N / (ms * 1e-3), cfg.layers, cfg.width,
-                   cfg.heads, cfg.vocab, (unsigned long long)d.host_waits, moved);
+                   "train", preset, vkt_precision_name(prec), B, T, ms, (double)N / (ms * 1e-3),
+                   cfg.layers, cfg.width, cfg.heads, cfg.vocab, (unsigned long long)d.host_waits,
+                   moved);
     }
     fflush(stdout);
     free(tok), free(tgt);

@@ -44,7 +44,8 @@ static const bench_entry entries[] = {
      "prefill and decode tokens/s of a checkpoint next to PyTorch CPU --ckpt DIR [--prompt-tokens "
      "P] [--new-tokens K] [--batches 1,16] [--runs N] [--torch|--no-torch]"},
     {"train", bench_train, false,
-     "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]"},
+     "one training step [--preset P --batch B --seq T --layers L --width C --heads H --vocab V]\n"
+     "               [--precision fp32|bf16|fp16]"},
 };
 #define NENTRIES (int)(sizeof entries / sizeof entries[0])
 
