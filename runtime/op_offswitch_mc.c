@@ -31,24 +31,24 @@ vkt_status vkt_offswitch_mc_device(vkt_ctx *ctx, const vkt_osmc_config *cfgs, ui
     return vkt_offswitch_mc_device_ex(ctx, cfgs, n, samples, seed, NULL, NULL, out);
 }
 
-vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n,
-                                      uint64_t samples, uint64_t seed, vkt_osmc_progress_fn fn,
-                                      void *user, vkt_osmc_moments *out) {
-    vkt_error *err = vkt_ctx_err(ctx);
+// The arguments and every configuration checked; the threads' share of samples, the blocks a
+// configuration, and the samples-file values in all.
+static vkt_status check_args(vkt_error *err, const vkt_osmc_config *cfgs, uint32_t n,
+                             uint64_t samples, uint64_t *per_thread, uint64_t *blocks,
+                             uint64_t *ndata) {
     if (n == 0 || samples < 2)
         return vkt_fail(err, VKT_ERR_ARG,
                         "offswitch_mc: %u configurations and %llu samples (need >= 1 and >= 2)", n,
                         (unsigned long long)samples);
-    uint64_t per_thread = (samples + (uint64_t)WG * MAX_BLOCKS - 1) / ((uint64_t)WG * MAX_BLOCKS);
-    if (per_thread < 16) per_thread = 16;
-    if (per_thread > 65536)
+    uint64_t pt = (samples + (uint64_t)WG * MAX_BLOCKS - 1) / ((uint64_t)WG * MAX_BLOCKS);
+    if (pt < 16) pt = 16;
+    if (pt > 65536)
         return vkt_fail(err, VKT_ERR_ARG,
                         "offswitch_mc: %llu samples per configuration is too many (max %llu)",
                         (unsigned long long)samples, (unsigned long long)WG * MAX_BLOCKS * 65536);
-    uint64_t blocks = (samples + WG * per_thread - 1) / (WG * per_thread);
-
-    // Host copies: configuration table and the concatenated samples-file data.
-    uint64_t ndata = 0;
+    *per_thread = pt;
+    *blocks = (samples + WG * pt - 1) / (WG * pt);
+    *ndata = 0;
     for (uint32_t c = 0; c < n; c++) {
         if (cfgs[c].family > 4 || cfgs[c].human > 2)
             return vkt_fail(err, VKT_ERR_ARG,
@@ -62,9 +62,17 @@ vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs,
             if (cfgs[c].n < 1 || !cfgs[c].samples)
                 return vkt_fail(err, VKT_ERR_ARG,
                                 "offswitch_mc: configuration %u has no prior samples", c);
-            ndata += cfgs[c].n;
+            *ndata += cfgs[c].n;
         }
     }
+    return VKT_OK;
+}
+
+// Host copies: the configuration table, the concatenated samples-file data, and room for a
+// chunk's per-block results. Nothing is left allocated on failure.
+static vkt_status plan_tables(vkt_error *err, const vkt_osmc_config *cfgs, uint32_t n,
+                              uint64_t ndata, uint64_t blocks, float **cfg_out, float **data_out,
+                              float **res_out) {
     float *cfg = calloc((size_t)n * CFG_FLOATS, sizeof *cfg),
           *data = calloc(ndata ? ndata : 1, sizeof *data);
     float *res = malloc((size_t)blocks * 6 * sizeof(float) *
@@ -94,13 +102,17 @@ vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs,
             doff += k->n;
         }
     }
-    uint32_t chunk = n < MAX_CONFIGS_PER_DISPATCH ? n : MAX_CONFIGS_PER_DISPATCH;
-    vkt_buffer *bc = NULL, *bd = NULL, *bo = NULL;
-    vkt_status s = vkt_buffer_create(ctx, (uint64_t)n * CFG_FLOATS * 4, &bc);
-    if (s == VKT_OK) s = vkt_buffer_create(ctx, (ndata ? ndata : 1) * 4, &bd);
-    if (s == VKT_OK) s = vkt_buffer_create(ctx, (uint64_t)chunk * blocks * 6 * 4, &bo);
-    if (s == VKT_OK) s = vkt_upload(ctx, vkt_view_all(bc), cfg, (uint64_t)n * CFG_FLOATS * 4);
-    if (s == VKT_OK) s = vkt_upload(ctx, vkt_view_all(bd), data, (ndata ? ndata : 1) * 4);
+    *cfg_out = cfg, *data_out = data, *res_out = res;
+    return VKT_OK;
+}
+
+// The dispatches, a chunk of configurations at a time (block ranges with progress), each
+// chunk's per-block moments merged into out.
+static vkt_status dispatch_loop(vkt_ctx *ctx, vkt_buffer *bc, vkt_buffer *bd, vkt_buffer *bo,
+                                uint32_t n, uint32_t chunk, uint64_t samples, uint64_t seed,
+                                uint64_t per_thread, uint64_t blocks, vkt_osmc_progress_fn fn,
+                                void *user, float *res, vkt_osmc_moments *out) {
+    vkt_status s = VKT_OK;
     for (uint32_t c0 = 0; c0 < n && s == VKT_OK; c0 += chunk) {
         uint32_t m = n - c0 < chunk ? n - c0 : chunk;
         vkt_view vc =
@@ -160,6 +172,29 @@ vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs,
         }
         if (s == VKT_OK && fn) fn(user, (uint64_t)(c0 + m) * samples, (uint64_t)n * samples);
     }
+    return s;
+}
+
+vkt_status vkt_offswitch_mc_device_ex(vkt_ctx *ctx, const vkt_osmc_config *cfgs, uint32_t n,
+                                      uint64_t samples, uint64_t seed, vkt_osmc_progress_fn fn,
+                                      void *user, vkt_osmc_moments *out) {
+    vkt_error *err = vkt_ctx_err(ctx);
+    uint64_t per_thread = 0, blocks = 0, ndata = 0;
+    vkt_status s = check_args(err, cfgs, n, samples, &per_thread, &blocks, &ndata);
+    if (s != VKT_OK) return s;
+    float *cfg = NULL, *data = NULL, *res = NULL;
+    s = plan_tables(err, cfgs, n, ndata, blocks, &cfg, &data, &res);
+    if (s != VKT_OK) return s;
+    uint32_t chunk = n < MAX_CONFIGS_PER_DISPATCH ? n : MAX_CONFIGS_PER_DISPATCH;
+    vkt_buffer *bc = NULL, *bd = NULL, *bo = NULL;
+    s = vkt_buffer_create(ctx, (uint64_t)n * CFG_FLOATS * 4, &bc);
+    if (s == VKT_OK) s = vkt_buffer_create(ctx, (ndata ? ndata : 1) * 4, &bd);
+    if (s == VKT_OK) s = vkt_buffer_create(ctx, (uint64_t)chunk * blocks * 6 * 4, &bo);
+    if (s == VKT_OK) s = vkt_upload(ctx, vkt_view_all(bc), cfg, (uint64_t)n * CFG_FLOATS * 4);
+    if (s == VKT_OK) s = vkt_upload(ctx, vkt_view_all(bd), data, (ndata ? ndata : 1) * 4);
+    if (s == VKT_OK)
+        s = dispatch_loop(ctx, bc, bd, bo, n, chunk, samples, seed, per_thread, blocks, fn, user,
+                          res, out);
     vkt_buffer_destroy(ctx, bc);
     vkt_buffer_destroy(ctx, bd);
     vkt_buffer_destroy(ctx, bo);

@@ -128,22 +128,23 @@ static void memory_fill(vkt_profile *p, const VkPhysicalDeviceMemoryProperties *
     }
 }
 
-void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
-    memset(p, 0, sizeof *p);
-    p->index = index;
-
+// The identity, subgroup sizes and limits (properties and maintenance-3); *sg and *sgctl are
+// kept for the features that depend on them.
+static void limits_fill(VkPhysicalDevice phys, vkt_profile *p,
+                        VkPhysicalDeviceSubgroupProperties *sg,
+                        VkPhysicalDeviceSubgroupSizeControlProperties *sgctl) {
     VkPhysicalDeviceDriverProperties driver = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
-    VkPhysicalDeviceSubgroupSizeControlProperties sgctl = {
+    *sgctl = (VkPhysicalDeviceSubgroupSizeControlProperties){
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES,
         .pNext = &driver};
-    VkPhysicalDeviceSubgroupProperties sg = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES, .pNext = &sgctl};
+    *sg = (VkPhysicalDeviceSubgroupProperties){
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES, .pNext = sgctl};
     VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                         .pNext = &sg};
+                                         .pNext = sg};
     vkGetPhysicalDeviceProperties2(phys, &props);
+    sg->pNext = NULL, sgctl->pNext = NULL; // the chain's other links are locals
     const VkPhysicalDeviceLimits *lim = &props.properties.limits;
-
     snprintf(p->name, sizeof p->name, "%s", props.properties.deviceName);
     p->vendor_id = props.properties.vendorID;
     p->device_id = props.properties.deviceID;
@@ -160,9 +161,9 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     p->driver_version = props.properties.driverVersion;
     memcpy(p->uuid, props.properties.pipelineCacheUUID, 16);
 
-    p->subgroup_size = sg.subgroupSize;
-    p->subgroup_min = sgctl.minSubgroupSize ? sgctl.minSubgroupSize : sg.subgroupSize;
-    p->subgroup_max = sgctl.maxSubgroupSize ? sgctl.maxSubgroupSize : sg.subgroupSize;
+    p->subgroup_size = sg->subgroupSize;
+    p->subgroup_min = sgctl->minSubgroupSize ? sgctl->minSubgroupSize : sg->subgroupSize;
+    p->subgroup_max = sgctl->maxSubgroupSize ? sgctl->maxSubgroupSize : sg->subgroupSize;
     p->shared_memory_bytes = lim->maxComputeSharedMemorySize;
     for (int i = 0; i < 3; i++) {
         p->max_workgroup_size[i] = lim->maxComputeWorkGroupSize[i];
@@ -183,7 +184,10 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
                                           .pNext = &m3};
     vkGetPhysicalDeviceProperties2(phys, &props2);
     p->max_allocation_bytes = m3.maxMemoryAllocationSize;
+}
 
+// The shader features of Vulkan 1.1 and 1.2 (fp16, int8, fp64).
+static void features_fill(VkPhysicalDevice phys, vkt_profile *p) {
     VkPhysicalDeviceVulkan12Features f12 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
     VkPhysicalDeviceVulkan11Features f11 = {
@@ -194,7 +198,12 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     p->has_fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess;
     p->has_int8 = f12.shaderInt8 && f12.storageBuffer8BitAccess;
     p->has_fp64 = f.features.shaderFloat64;
+}
 
+// The extensions vkt looks for, and the subgroup features that need them.
+static void extensions_fill(VkPhysicalDevice phys, vkt_profile *p,
+                            const VkPhysicalDeviceSubgroupProperties *sg,
+                            const VkPhysicalDeviceSubgroupSizeControlProperties *sgctl) {
     uint32_t next = 0;
     vkEnumerateDeviceExtensionProperties(phys, NULL, &next, NULL);
     VkExtensionProperties *exts = calloc(next ? next : 1, sizeof *exts);
@@ -209,33 +218,40 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     bool sgctl_ext = has_ext(exts, next, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
     bool has_memory_budget = has_ext(exts, next, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
     free(exts);
-    p->has_subgroup_arith = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                            (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
-    p->has_subgroup_size_control = sgctl_ext && sgctl.minSubgroupSize > 0;
+    p->has_subgroup_arith = (sg->supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                            (sg->supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    p->has_subgroup_size_control = sgctl_ext && sgctl->minSubgroupSize > 0;
 
     p->has_memory_budget = has_memory_budget;
-    VkPhysicalDeviceMemoryProperties mem;
-    vkt_heaps heaps;
-    vkt_heaps_query(phys, has_memory_budget, p->type == VKT_DEVICE_CPU, &mem, &heaps);
+}
+
+// The heaps (with their budgets where known), the largest device-local one, and whether the
+// device's memory is unified with the host's.
+static void unified_fill(VkPhysicalDevice phys, vkt_profile *p,
+                         VkPhysicalDeviceMemoryProperties *mem, vkt_heaps *heaps) {
+    vkt_heaps_query(phys, p->has_memory_budget, p->type == VKT_DEVICE_CPU, mem, heaps);
     // Unified: some memory type is both device-local and host-visible on the largest heap
     // the device owns. On discrete GPUs that is only the small BAR window, so keep it to
     // CPU devices and iGPUs.
     bool dl_hv = false;
-    for (uint32_t i = 0; i < mem.memoryTypeCount; i++) {
-        VkMemoryPropertyFlags fl = mem.memoryTypes[i].propertyFlags;
+    for (uint32_t i = 0; i < mem->memoryTypeCount; i++) {
+        VkMemoryPropertyFlags fl = mem->memoryTypes[i].propertyFlags;
         if ((fl & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) &&
             (fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
             (fl & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
             dl_hv = true;
     }
     // The largest device-local heap (a CPU device's: the machine's memory, see vkt_heaps_query).
-    for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
-        if ((mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
-            heaps.size[i] > p->device_heap_bytes)
-            p->device_heap_bytes = heaps.size[i];
+    for (uint32_t i = 0; i < mem->memoryHeapCount; i++)
+        if ((mem->memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
+            heaps->size[i] > p->device_heap_bytes)
+            p->device_heap_bytes = heaps->size[i];
     p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED) &&
                         !killed("VKT_DISABLE_UNIFIED"); // the staging path, as on a discrete GPU
+}
 
+// The paths and fast features vkt picks from what the device has.
+static void policy_fill(vkt_profile *p, uint32_t sg_ops) {
     // What vkt uses: fp32 everywhere; the fast paths only where present and not killed.
     p->use_fp16 = p->has_fp16 && !killed("VKT_DISABLE_FP16");
     // No kernel uses cooperative matrices yet: the GPU matmul's tiles are shaped for a KHR
@@ -247,14 +263,14 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
     // On a CPU device (lavapipe) shared memory and barriers cost more than they save,
     // and storage-buffer loads are scalarised while texel fetches are vectorised.
     matmul_fill(p);
-    attention_fill(p,
-                   (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sg.supportedOperations : 0);
+    attention_fill(p, sg_ops);
     p->texel_gathers =
         p->type == VKT_DEVICE_CPU && !killed("VKT_ATTENTION_SHARED"); // tests force the other path
     p->small_workgroups = p->type == VKT_DEVICE_CPU;
+}
 
-    memory_fill(p, &mem, &heaps);
-
+// The largest binding: the storage-buffer range, the texel limit, VKT_MAX_BINDING_BYTES.
+static void binding_fill(vkt_profile *p) {
     p->max_binding_bytes = p->max_storage_buffer_range;
     if (p->max_texel_elements * 4 < p->max_binding_bytes)
         p->max_binding_bytes = p->max_texel_elements * 4;
@@ -263,4 +279,20 @@ void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
         unsigned long long v = strtoull(mb, NULL, 10);
         if (v >= 256 && v < p->max_binding_bytes) p->max_binding_bytes = v & ~255ull;
     }
+}
+
+void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p) {
+    memset(p, 0, sizeof *p);
+    p->index = index;
+    VkPhysicalDeviceSubgroupProperties sg;
+    VkPhysicalDeviceSubgroupSizeControlProperties sgctl;
+    limits_fill(phys, p, &sg, &sgctl);
+    features_fill(phys, p);
+    extensions_fill(phys, p, &sg, &sgctl);
+    VkPhysicalDeviceMemoryProperties mem;
+    vkt_heaps heaps;
+    unified_fill(phys, p, &mem, &heaps);
+    policy_fill(p, (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sg.supportedOperations : 0);
+    memory_fill(p, &mem, &heaps);
+    binding_fill(p);
 }

@@ -19,6 +19,7 @@
 #include "cli_device.h"
 #include "cli_model.h"
 #include "cmd_steer_efficiency.h"
+#include "cmd_steer_efficiency_out.h"
 #include "effsteer_exp.h"
 #include "json_file.h"
 #include "steer.h"
@@ -131,21 +132,7 @@ static void edit_of(const vkt_eff_dirs *d, const float *v, int layer, double str
 
 // ---- the experiment -----------------------------------------------------------------------
 
-typedef struct {
-    double base_tokens, base_accuracy, base_verbose, best_tokens, best_accuracy, best_verbose;
-    int best_layer;
-    double best_strength;
-    double
-        rev_strength; // the reverse edit's strength (fraction of |h|), chosen on the sweep problems
-    double rev_base_tokens, rev_tokens, rev_base_accuracy, rev_accuracy, rand_tokens, rand_accuracy;
-    double check_acc_concise, check_acc_verbose, check_max_vdev, check_vgap_concise,
-        check_vgap_verbose;
-    const char *best_kind;
-    const char *tokenizer; // "bytes" or "tokenizer.json"
-    bool chat;             // prompts rendered with the chat template
-    double base_bytes;     // unedited test set: response text bytes per sample (beside base_tokens)
-    bool within_drop; // the best setting kept accuracy within --max-accuracy-drop on the sweep set
-} summary;
+typedef eff_summary summary;
 
 static int check_heldout(const eff_model *em, const opts *o, const int *xs, const int *ys,
                          summary *sm) {
@@ -209,28 +196,6 @@ static int check_heldout(const eff_model *em, const opts *o, const int *xs, cons
     }
     vkt_atomic_file_abort(&af);
     free(it), free(ck), free(path);
-    return rc;
-}
-
-static int write_gguf(const opts *o, const vkt_model_config *cfg, const vkt_eff_dirs *d,
-                      int best_layer, const float *best_edit) {
-    vkt_error err = {0};
-    const int L = d->L, C = d->C;
-    int *layers = malloc((size_t)L * sizeof *layers);
-    char *p1 = join(o->out, "directions.gguf"), *p2 = join(o->out, "efficiency.gguf");
-    int rc = CLI_OK;
-    if (!layers || !p1 || !p2) rc = cli_fail(CMD, "out of memory");
-    const char *hint = cfg->family == VKT_FAMILY_GPT2 ? "gpt2" : "llama";
-    for (int l = 1; l < L && rc == CLI_OK; l++) layers[l - 1] = l;
-    if (rc == CLI_OK && L > 1 &&
-        vkt_control_vector_write(p1, hint, (uint32_t)(L - 1), C, L - 1, layers, d->trace + C,
-                                 &err) != VKT_OK)
-        rc = cli_fail(CMD, "%s", err.msg);
-    if (rc == CLI_OK && best_edit &&
-        vkt_control_vector_write(p2, hint, (uint32_t)(L - 1), C, 1, &best_layer,
-                                 best_edit + (size_t)best_layer * C, &err) != VKT_OK)
-        rc = cli_fail(CMD, "%s", err.msg);
-    free(layers), free(p1), free(p2);
     return rc;
 }
 
@@ -544,63 +509,9 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
                          vkt_atomic_file_commit(&x->aff, &err) != VKT_OK))
         rc = cli_fail(CMD, "%s", err.msg);
     if (rc == CLI_OK)
-        rc = write_gguf(o, vkt_model_cfg(x->em.cm.m), &x->d, sm->best_layer, x->best_edit);
+        rc = eff_write_gguf(o, vkt_model_cfg(x->em.cm.m), &x->d, sm->best_layer, x->best_edit);
     exp_close(x);
     free(x);
-    return rc;
-}
-
-static int write_summary(const opts *o, const summary *sm) {
-    json_t *j = json_object();
-    const double tok_change = sm->best_tokens / sm->base_tokens - 1;
-    json_object_set_new(j, "base_tokens", json_real(sm->base_tokens));
-    json_object_set_new(j, "base_accuracy", json_real(sm->base_accuracy));
-    json_object_set_new(j, "base_verbose_frac", json_real(sm->base_verbose));
-    json_object_set_new(j, "base_text_bytes", json_real(sm->base_bytes));
-    json_object_set_new(j, "tokenizer", json_string(sm->tokenizer));
-    json_object_set_new(j, "chat", json_boolean(sm->chat));
-    json_object_set_new(j, "max_new_tokens", json_integer(o->max_new));
-    json_object_set_new(j, "best_kind", json_string(sm->best_kind));
-    json_object_set_new(j, "best_layer", json_integer(sm->best_layer));
-    json_object_set_new(j, "best_strength", json_real(sm->best_strength));
-    json_object_set_new(j, "best_within_accuracy_drop", json_boolean(sm->within_drop));
-    json_object_set_new(j, "best_tokens", json_real(sm->best_tokens));
-    json_object_set_new(j, "best_accuracy", json_real(sm->best_accuracy));
-    json_object_set_new(j, "best_verbose_frac", json_real(sm->best_verbose));
-    json_object_set_new(j, "best_tokens_change", json_real(tok_change));
-    json_object_set_new(j, "reverse_strength", json_real(sm->rev_strength));
-    json_object_set_new(j, "reverse_base_tokens", json_real(sm->rev_base_tokens));
-    json_object_set_new(j, "reverse_tokens", json_real(sm->rev_tokens));
-    json_object_set_new(j, "reverse_tokens_change",
-                        json_real(sm->rev_tokens / sm->rev_base_tokens - 1));
-    json_object_set_new(j, "reverse_accuracy_change",
-                        json_real(sm->rev_accuracy - sm->rev_base_accuracy));
-    json_object_set_new(j, "random_tokens_change",
-                        json_real(sm->rand_tokens / sm->base_tokens - 1));
-    json_object_set_new(j, "random_accuracy_change",
-                        json_real(sm->rand_accuracy - sm->base_accuracy));
-    json_object_set_new(j, "heldout_accuracy_concise_tags", json_real(sm->check_acc_concise));
-    json_object_set_new(j, "heldout_accuracy_verbose_tags", json_real(sm->check_acc_verbose));
-    json_object_set_new(j, "heldout_max_verbose_frac_gap", json_real(sm->check_max_vdev));
-    json_object_set_new(j, "heldout_verbose_frac_gap_concise_tags",
-                        json_real(sm->check_vgap_concise));
-    json_object_set_new(j, "heldout_verbose_frac_gap_verbose_tags",
-                        json_real(sm->check_vgap_verbose));
-    json_object_set_new(j, "heldout_check_problems", json_integer(o->check_problems));
-    json_object_set_new(j, "prompts", json_integer(o->prompts));
-    json_object_set_new(j, "temperature", json_real(o->temperature));
-    json_object_set_new(j, "seeds", json_integer(o->seeds));
-    json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
-    vkt_error err = {0};
-    char *p = join(o->out, "summary.json");
-    int rc = p && vkt_json_file_write(p, j, &err) == VKT_OK ? CLI_OK : cli_fail(CMD, "%s", err.msg);
-    if (rc == CLI_OK && o->json) {
-        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-        if (s) printf("%s\n", s);
-        free(s);
-    }
-    free(p);
-    json_decref(j);
     return rc;
 }
 
@@ -618,16 +529,7 @@ int cmd_steer_efficiency(int argc, char **argv) {
     double t0 = now_s();
     rc = run(ctx, &o, &sm);
     vkt_ctx_destroy(ctx);
-    if (rc == CLI_OK) rc = write_summary(&o, &sm);
-    if (rc == CLI_OK && o.plot) {
-        char *csv = join(o.out, "sweep.csv"), *fin = join(o.out, "final.csv"),
-             *png1 = join(o.out, "efficiency_sweep.png"),
-             *png2 = join(o.out, "efficiency_final.png");
-        char *args[] = {csv, fin, png1, png2, NULL};
-        rc = csv && fin && png1 && png2 ? cli_run_python(CMD, "efficiency_plot.py", args)
-                                        : cli_fail(CMD, "out of memory");
-        free(csv), free(fin), free(png1), free(png2);
-    }
+    if (rc == CLI_OK) rc = eff_write_results(&o, &sm);
     if (rc == CLI_OK)
         fprintf(stderr,
                 "\nvkt %s: done in %.0f s; results in %s (summary.json, sweep.csv, final.csv, "

@@ -90,6 +90,8 @@ vkt_status vkt_model_wmm(vkt_model *m, bool transW, int M, int N, int K, vkt_vie
 // The parameter buffers of a new model (m->ps built, m->opts set): params (and grads).
 vkt_status vkt_model_alloc_weights(vkt_model *m);
 void vkt_model_free_weights(vkt_model *m);
+// Frees the planned batch's buffers (model_plan.c); the next vkt_model_plan lays them out anew.
+void vkt_model_free_plan(vkt_model *m);
 
 // Mixed precision (model_mixed.c). The 16-bit copy of the weights, packed again if they changed.
 vkt_status vkt_model_mx_refresh(vkt_model *m);

@@ -415,6 +415,39 @@ static void write_metrics(FILE *f, const vkt_train_progress *p, const vkt_train_
     fflush(f);
 }
 
+// One step's gradients: o->accum micro-batches forward and backward (the loss scaled by S
+// for fp16), their mean loss, and the gradient norm (unscaled), read with the last loss in one
+// wait. tok, tgt, w: batch * seq each.
+static vkt_status step_gradients(vkt_model *m, vkt_dataset *d, const vkt_train_opts *o,
+                                 vkt_train_state *st, double S, int32_t *tok, int32_t *tgt,
+                                 float *w, double *loss, float *gnorm) {
+    const int N = o->batch * o->seq;
+    vkt_lora *lora = vkt_model_lora(m);
+    vkt_status s = VKT_OK;
+    for (int a = 0; a < o->accum && s == VKT_OK; a++) {
+        vkt_dataset_train_batch(d, o->batch, o->seq, &st->rng, tok, tgt, w);
+        double wsum = 0, l = 0;
+        for (int i = 0; i < N; i++) wsum += fabs(w[i]);
+        float scale = (float)(S / (o->accum * (wsum > 0 ? wsum : 1)));
+        s = vkt_model_set_batch(m, tok, tgt, w);
+        // LoRA dropout masks: one key per micro-batch, the same for its backward.
+        if (s == VKT_OK && lora)
+            s = vkt_lora_set_train(lora, true, (uint64_t)st->step * o->accum + a);
+        if (s == VKT_OK) s = vkt_model_forward(m, NULL, NULL);
+        if (s == VKT_OK) s = vkt_model_backward(m, scale);
+        // The last micro-batch's loss is read with the gradient norm: one wait a step.
+        if (s == VKT_OK && (lora || a + 1 < o->accum)) {
+            s = vkt_model_read_loss(m, &l, &wsum);
+        } else if (s == VKT_OK) {
+            s = vkt_model_grad_norm(m, (float)(o->max_grad_norm * S));
+            if (s == VKT_OK) s = vkt_model_read_step(m, &l, &wsum, gnorm);
+            *gnorm = (float)(*gnorm / S);
+        }
+        *loss += (wsum > 0 ? l / wsum : 0) / o->accum;
+    }
+    return s;
+}
+
 vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_result *res,
                          vkt_error *err) {
     vkt_train_opts o = *opts;
@@ -453,27 +486,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     while (s == VKT_OK && st.step < o.steps) {
         double lr = vkt_lr_at(st.step, o.steps, o.warmup, o.lr, o.min_lr), loss = 0;
         float gnorm = 0;
-        for (int a = 0; a < o.accum && s == VKT_OK; a++) {
-            vkt_dataset_train_batch(&d, o.batch, o.seq, &st.rng, tok, tgt, w);
-            double wsum = 0, l = 0;
-            for (int i = 0; i < N; i++) wsum += fabs(w[i]);
-            float scale = (float)(ls.scale / (o.accum * (wsum > 0 ? wsum : 1)));
-            s = vkt_model_set_batch(m, tok, tgt, w);
-            // LoRA dropout masks: one key per micro-batch, the same for its backward.
-            if (s == VKT_OK && lora)
-                s = vkt_lora_set_train(lora, true, (uint64_t)st.step * o.accum + a);
-            if (s == VKT_OK) s = vkt_model_forward(m, NULL, NULL);
-            if (s == VKT_OK) s = vkt_model_backward(m, scale);
-            // The last micro-batch's loss is read with the gradient norm: one wait a step.
-            if (s == VKT_OK && (lora || a + 1 < o.accum)) {
-                s = vkt_model_read_loss(m, &l, &wsum);
-            } else if (s == VKT_OK) {
-                s = vkt_model_grad_norm(m, (float)(o.max_grad_norm * ls.scale));
-                if (s == VKT_OK) s = vkt_model_read_step(m, &l, &wsum, &gnorm);
-                gnorm = (float)(gnorm / ls.scale);
-            }
-            loss += (wsum > 0 ? l / wsum : 0) / o.accum;
-        }
+        s = step_gradients(m, &d, &o, &st, ls.scale, tok, tgt, w, &loss, &gnorm);
         if (st.step + 1 == nan_step) loss = NAN, nan_step = 0;
         if (s == VKT_OK && ls.on && !(isfinite(loss) && isfinite(gnorm)) && ls.scale > 1) {
             s = overflow_skip(m, &o, &st, res, &ls, err);
