@@ -241,80 +241,72 @@ static int model_table_rl(sp_args *a, cli_opt *t) {
 // The terms on the legal answers, the answer format, evaluation and output.
 static int model_table_eval(sp_args *a, cli_opt *t) {
     vkt_rl_sp_opts *o = &a->o;
-    const cli_opt
-        e
-            [] =
-                {
-                    {"--kl-uniform", CLI_OPT_DOUBLE, &o->kl_uniform, 0, 1e3, "C", .def = "auto",
-                     .help = "action-level KL to the uniform policy over the legal answers at "
-                             "every\n"
-                             "decision: C * mean over decisions of -1/n sum_a log pi(a) (kuhn,\n"
-                             "tictactoe, offswitch only). auto: " SP_STR(
-                                 VKT_RL_KL_UNIFORM_KUHN) " on kuhn alone with direct "
-                                                         "answers,\n" SP_STR(VKT_RL_KL_UNIFORM_EXPLORE) " with --explore all, else 0"},
-                    {"--kl-anneal", CLI_OPT_DOUBLE, &o->kl_anneal, 0, 1, "F",
-                     .def =
-                         SP_STR(VKT_RL_KL_ANNEAL_KUHN) " with kuhn's default --kl-uniform, else 0",
-                     .help =
-                         "decay --kl-uniform linearly to --kl-uniform-end over the last fraction\n"
-                         "F of --games, so the late policy sharpens (a resumed run re-plans it\n"
-                         "for a new --games)"},
-                    {"--kl-uniform-end", CLI_OPT_DOUBLE, &o->kl_uniform_end, 0, 1e3, "C",
-                     .help = "the coefficient at the end of the anneal"},
-                    {"--format-credit", CLI_OPT_CUSTOM, &o->format_credit, .metavar = "M",
-                     .parse = parse_format_credit,
-                     .def = "auto: on for kuhn alone with direct answers",
-                     .help =
-                         "auto | on | off: a sampled answer that is a legal move gets A on its\n"
-                         "choosing token, |A| on its format ('[', the rest, ']', <|endoftext|>),\n"
-                         "and an invalid answer is never reinforced (A > 0 -> 0); off: every\n"
-                         "token gets A"},
-                    {"--max-new-tokens", CLI_OPT_INT, &o->max_new_tokens, 1, 256, "N",
-                     .def = "the mix's largest",
-                     .help =
-                         "answer budget (kuhn, tictactoe, offswitch 8, negotiation 32; + 8 with\n"
-                         "--think-tokens for the \\boxed{} answer)"},
-                    {"--think-tokens", CLI_OPT_INT, &o->think_tokens, 0, VKT_RL_THINK_MAX, "N",
-                     .help =
-                         "let the model write up to N tokens before a \\boxed{Move} answer\n"
-                         "(SPIRAL's format; the prompt asks for it, responses may be N + the\n"
-                         "answer budget tokens, all of them trained; the warm-up teaches\n"
-                         "\\boxed{Move} at once). 0: answer [Move] directly (tiny models). Kuhn's\n"
-                         "policy is then extracted by sampling (--policy-samples). Not for\n"
-                         "offswitch"},
-                    {"--policy-samples", CLI_OPT_INT, &o->policy_samples, 1, 1 << 16, "K",
-                     .help = "with --think-tokens: sampled answers per Kuhn information state for\n"
-                             "the policy (P(bet) = bets / valid answers)"},
-                    {"--micro-rows", CLI_OPT_INT, &o->micro_rows, 1, 4096, "N",
-                     .help = "rows per forward/backward"},
-                    {"--eval-every", CLI_OPT_LONG, &a->eval_every, 1, 1000000000L, "N",
-                     .group = EVAL, .help = "evaluate every N updates"},
-                    {"--eval-games", CLI_OPT_LONG, &a->eval_games, 0, 1000000, "N",
-                     .help = "games against random and against the strong opponent per evaluation"},
-                    {"--eval-episodes", CLI_OPT_LONG, &a->eval_episodes, 1, 1000000, "N",
-                     .help = "offswitch: held-out episodes per evaluation"},
-                    {"--defer-bin", CLI_OPT_DOUBLE, &a->defer_bin, 1e-4, 10, "W",
-                     .help = "offswitch: Delta bin width of the deference CSV"},
-                    {"--no-plot", CLI_OPT_UNFLAG, &a->plot,
-                     .help = "offswitch: write the CSV but do not draw the figure"},
-                    {"--save-every", CLI_OPT_LONG, &a->save_every, 0, 1000000000L, "N",
-                     .def = "at the end and on Ctrl-C", .help = "checkpoint every N updates"},
-                    {"--metrics", CLI_OPT_STR, &a->metrics, .metavar = "FILE",
-                     .def = "DIR/metrics.jsonl", .help = "metrics JSONL"},
-                    {"--seed", CLI_OPT_U64, &o->seed, .metavar = "S", .help = "seed"},
-                    CLI_OPT_DEVICE(&a->device),
-                    {"--json", CLI_OPT_FLAG, &a->json,
-                     .help =
-                         "end with one summary object: games, updates, invalid_rate (null with\n"
-                         "--explore all), invalid_final (the final policy's answers, sampled);\n"
-                         "per game (top level for one game, under per_game for a mix) vs_random\n"
-                         "and vs_<nash|minimax|greedy> (win, draw, loss, invalid, mean_return,\n"
-                         "seat0, seat1), offswitch agreement, regret, fixed_regret, best_fixed,\n"
-                         "beats_fixed; with kuhn: exploitability, avg_exploitability, policy,\n"
-                         "avg_policy, policy_extraction (teacher-forced | sampled),\n"
-                         "policy_samples, policy_invalid; think_tokens, mean_response_tokens"},
-                    {0},
-                };
+    const cli_opt e[] = {
+        {"--kl-uniform", CLI_OPT_DOUBLE, &o->kl_uniform, 0, 1e3, "C", .def = "auto",
+         .help = "action-level KL to the uniform policy over the legal answers at "
+                 "every\n"
+                 "decision: C * mean over decisions of -1/n sum_a log pi(a) (kuhn,\n"
+                 "tictactoe, offswitch only). auto: " SP_STR(
+                     VKT_RL_KL_UNIFORM_KUHN) " on kuhn alone with direct "
+                                             "answers,\n" SP_STR(
+                                                 VKT_RL_KL_UNIFORM_EXPLORE) " with --explore all, "
+                                                                            "else 0"},
+        {"--kl-anneal", CLI_OPT_DOUBLE, &o->kl_anneal, 0, 1, "F",
+         .def = SP_STR(VKT_RL_KL_ANNEAL_KUHN) " with kuhn's default --kl-uniform, else 0",
+         .help = "decay --kl-uniform linearly to --kl-uniform-end over the last fraction\n"
+                 "F of --games, so the late policy sharpens (a resumed run re-plans it\n"
+                 "for a new --games)"},
+        {"--kl-uniform-end", CLI_OPT_DOUBLE, &o->kl_uniform_end, 0, 1e3, "C",
+         .help = "the coefficient at the end of the anneal"},
+        {"--format-credit", CLI_OPT_CUSTOM, &o->format_credit, .metavar = "M",
+         .parse = parse_format_credit, .def = "auto: on for kuhn alone with direct answers",
+         .help = "auto | on | off: a sampled answer that is a legal move gets A on its\n"
+                 "choosing token, |A| on its format ('[', the rest, ']', <|endoftext|>),\n"
+                 "and an invalid answer is never reinforced (A > 0 -> 0); off: every\n"
+                 "token gets A"},
+        {"--max-new-tokens", CLI_OPT_INT, &o->max_new_tokens, 1, 256, "N",
+         .def = "the mix's largest",
+         .help = "answer budget (kuhn, tictactoe, offswitch 8, negotiation 32; + 8 with\n"
+                 "--think-tokens for the \\boxed{} answer)"},
+        {"--think-tokens", CLI_OPT_INT, &o->think_tokens, 0, VKT_RL_THINK_MAX, "N",
+         .help = "let the model write up to N tokens before a \\boxed{Move} answer\n"
+                 "(SPIRAL's format; the prompt asks for it, responses may be N + the\n"
+                 "answer budget tokens, all of them trained; the warm-up teaches\n"
+                 "\\boxed{Move} at once). 0: answer [Move] directly (tiny models). Kuhn's\n"
+                 "policy is then extracted by sampling (--policy-samples). Not for\n"
+                 "offswitch"},
+        {"--policy-samples", CLI_OPT_INT, &o->policy_samples, 1, 1 << 16, "K",
+         .help = "with --think-tokens: sampled answers per Kuhn information state for\n"
+                 "the policy (P(bet) = bets / valid answers)"},
+        {"--micro-rows", CLI_OPT_INT, &o->micro_rows, 1, 4096, "N",
+         .help = "rows per forward/backward"},
+        {"--eval-every", CLI_OPT_LONG, &a->eval_every, 1, 1000000000L, "N", .group = EVAL,
+         .help = "evaluate every N updates"},
+        {"--eval-games", CLI_OPT_LONG, &a->eval_games, 0, 1000000, "N",
+         .help = "games against random and against the strong opponent per evaluation"},
+        {"--eval-episodes", CLI_OPT_LONG, &a->eval_episodes, 1, 1000000, "N",
+         .help = "offswitch: held-out episodes per evaluation"},
+        {"--defer-bin", CLI_OPT_DOUBLE, &a->defer_bin, 1e-4, 10, "W",
+         .help = "offswitch: Delta bin width of the deference CSV"},
+        {"--no-plot", CLI_OPT_UNFLAG, &a->plot,
+         .help = "offswitch: write the CSV but do not draw the figure"},
+        {"--save-every", CLI_OPT_LONG, &a->save_every, 0, 1000000000L, "N",
+         .def = "at the end and on Ctrl-C", .help = "checkpoint every N updates"},
+        {"--metrics", CLI_OPT_STR, &a->metrics, .metavar = "FILE", .def = "DIR/metrics.jsonl",
+         .help = "metrics JSONL"},
+        {"--seed", CLI_OPT_U64, &o->seed, .metavar = "S", .help = "seed"},
+        CLI_OPT_DEVICE(&a->device),
+        {"--json", CLI_OPT_FLAG, &a->json,
+         .help = "end with one summary object: games, updates, invalid_rate (null with\n"
+                 "--explore all), invalid_final (the final policy's answers, sampled);\n"
+                 "per game (top level for one game, under per_game for a mix) vs_random\n"
+                 "and vs_<nash|minimax|greedy> (win, draw, loss, invalid, mean_return,\n"
+                 "seat0, seat1), offswitch agreement, regret, fixed_regret, best_fixed,\n"
+                 "beats_fixed; with kuhn: exploitability, avg_exploitability, policy,\n"
+                 "avg_policy, policy_extraction (teacher-forced | sampled),\n"
+                 "policy_samples, policy_invalid; think_tokens, mean_response_tokens"},
+        {0},
+    };
     int n = 0;
     while (e[n].type != CLI_OPT_END) t[n] = e[n], n++;
     return n;
