@@ -4,7 +4,8 @@
 // 6, 7, 32, 64; H = 4 with KVH 4, 2, 1; B 1, 2), separate and fused (strided) q/k/v,
 // the causal mask, the KV-cached form (query offset), determinism, binding splits and
 // bad calls; both kernel paths (texel fetches on CPU devices, shared-memory tiles); the
-// GPU family (attention_*_gpu.comp, VKT_ATTENTION=gpu) with both lane reductions
+// GPU family (shaders/attention_fwd_gpu.comp, attention_bwd_dq_gpu.comp and
+// attention_bwd_dkv_gpu.comp, VKT_ATTENTION=gpu) with both lane reductions
 // (subgroup shuffles, shared memory) on odd D, GQA, fused strides, offsets and splits; the
 // cached forward's decode path (attention_decode.comp) against the reference and the
 // row-per-query kernel on one input (Tq 1..4, Tk 1..1000, D 2..256, GQA 16/8, B 3).

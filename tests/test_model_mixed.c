@@ -148,16 +148,21 @@ static void test_copy_follows_weights(void **s) {
     test_ctx_done(ctx);
 }
 
+// The one-layer Llama the single-model cases use.
+static vkt_model_config one_layer_llama(void) {
+    return test_config("llama-tiny", (test_shape){.vocab = 37,
+                                                  .context = 16,
+                                                  .layers = 1,
+                                                  .width = 16,
+                                                  .ffn = 24,
+                                                  .heads = 2,
+                                                  .kv_heads = 1});
+}
+
 // fp16 gradients past 65504 become infinite: the norm says so; at scale 1 they are finite.
 static void test_fp16_overflow_shows(void **s) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = test_config("llama-tiny", (test_shape){.vocab = 37,
-                                                                .context = 16,
-                                                                .layers = 1,
-                                                                .width = 16,
-                                                                .ffn = 24,
-                                                                .heads = 2,
-                                                                .kv_heads = 1});
+    vkt_model_config c = one_layer_llama();
     vkt_model *m = test_model_new(ctx, &c, 3);
     TEST_OK(ctx, vkt_model_set_precision(m, VKT_PREC_FP16));
     int32_t tok[N], tgt[N];
@@ -182,13 +187,7 @@ static void test_fp16_overflow_shows(void **s) {
 
 static void test_frozen_refuses(void **s) {
     vkt_ctx *ctx = test_ctx();
-    vkt_model_config c = test_config("llama-tiny", (test_shape){.vocab = 37,
-                                                                .context = 16,
-                                                                .layers = 1,
-                                                                .width = 16,
-                                                                .ffn = 24,
-                                                                .heads = 2,
-                                                                .kv_heads = 1});
+    vkt_model_config c = one_layer_llama();
     vkt_model_opts o = {.frozen = true};
     vkt_model *m = NULL;
     vkt_error err = {0};
