@@ -1,4 +1,6 @@
-// buffer.c: memory blocks, a first-fit sub-allocator, views and transfers.
+// buffer.c: memory blocks, a first-fit sub-allocator, views and transfers (by memory mode:
+// unified blocks are read and written through their mapping, rebar blocks written through it
+// and read through readback, others copied through staging both ways).
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,10 @@ static vkt_status block_create(vkt_ctx *ctx, uint64_t bytes, uint64_t need, int 
     if (r != VK_SUCCESS)
         return vkt_vk_fail(ctx, r, "vkCreateBuffer (memory block of %llu bytes)",
                            (unsigned long long)bytes);
-    vkt_status s = vkt_memory_alloc(ctx, b->buffer, VKT_MEM_DEVICE, &b->mem);
+    // Rebar where the device has it; a block it cannot serve takes the staging path.
+    b->rebar = ctx->prof.memory_mode == VKT_MEMORY_REBAR &&
+               vkt_memory_alloc_rebar(ctx, b->buffer, &b->mem);
+    vkt_status s = b->rebar ? VKT_OK : vkt_memory_alloc(ctx, b->buffer, VKT_MEM_DEVICE, &b->mem);
     if (s != VKT_OK) {
         vkDestroyBuffer(ctx->device, b->buffer, NULL);
         b->buffer = VK_NULL_HANDLE;
@@ -44,6 +49,7 @@ static vkt_status block_create(vkt_ctx *ctx, uint64_t bytes, uint64_t need, int 
         b->buffer = VK_NULL_HANDLE;
         return vkt_fail(&ctx->err, VKT_ERR_NOMEM, "block free list");
     }
+    if (b->rebar) ctx->rebar_held += b->mem.bytes;
     b->capfree = 8;
     b->nfree = 1;
     b->free[0] = (vkt_range){0, bytes};
@@ -133,6 +139,7 @@ vkt_status vkt_buffer_create(vkt_ctx *ctx, uint64_t bytes, vkt_buffer **out) {
 }
 
 static void block_release(vkt_ctx *ctx, vkt_block *b) {
+    if (b->rebar) ctx->rebar_held -= b->mem.bytes;
     vkDestroyBuffer(ctx->device, b->buffer, NULL);
     vkt_memory_free(ctx, &b->mem);
     ctx->bytes_allocated -= b->bytes;
@@ -163,7 +170,8 @@ uint64_t vkt_buffer_bytes(const vkt_buffer *buf) { return buf->bytes; }
 uint64_t vkt_ctx_bytes_allocated(const vkt_ctx *ctx) { return ctx->bytes_allocated; }
 uint64_t vkt_ctx_bytes_peak(const vkt_ctx *ctx) { return ctx->bytes_peak; }
 void vkt_ctx_transfers(const vkt_ctx *ctx, vkt_transfers *t) {
-    *t = (vkt_transfers){ctx->host_waits, ctx->bytes_up, ctx->bytes_down};
+    *t = (vkt_transfers){ctx->host_waits, ctx->bytes_up, ctx->bytes_down, ctx->bytes_staged,
+                         ctx->bytes_inline};
 }
 int vkt_ctx_memory_blocks(const vkt_ctx *ctx) {
     int n = 0;
@@ -205,10 +213,12 @@ static void record_copy(vkt_ctx *ctx, VkBuffer src, uint64_t so, VkBuffer dst, u
 
 // Small host data goes into the command stream itself: ordered with the recorded ops by
 // barriers, with no wait for the queue.
-static vkt_status upload_inline(vkt_ctx *ctx, VkBuffer dst, uint64_t off, const void *src,
-                                uint64_t bytes) {
+static vkt_status upload_inline(vkt_ctx *ctx, vkt_buffer *buf, VkBuffer dst, uint64_t off,
+                                const void *src, uint64_t bytes) {
     VKT_TRY(vkt_frame_begin(ctx));
     vkt_frame *f = &ctx->frames[ctx->cur];
+    buf->last_use = f->serial;
+    ctx->bytes_inline += bytes;
     vkt_record_full_barrier(ctx);
     for (uint64_t done = 0; done < bytes; done += 65536) {
         uint64_t n = bytes - done < 65536 ? bytes - done : 65536; // vkCmdUpdateBuffer's limit
@@ -227,9 +237,21 @@ vkt_status vkt_upload(vkt_ctx *ctx, vkt_view dst, const void *src, uint64_t byte
     uint64_t off = dst.buf->offset + dst.offset;
     // Staging is made on the first transfer, inline or not, so that it holds its heap room
     // before the heap fills (a download needs it later).
-    if (!b->mem.mapped) VKT_TRY(vkt_transfer_buffers(ctx));
+    if (!b->mem.mapped || b->rebar) VKT_TRY(vkt_transfer_buffers(ctx));
+    // Rebar: a buffer no pending frame uses takes the host's write at once; the submission
+    // that next reads it makes the write visible (coherent memory).
+    if (b->rebar && dst.buf->last_use <= ctx->serial_done) {
+        memcpy((char *)b->mem.mapped + off, src, bytes);
+        return VKT_OK;
+    }
     if (bytes <= VKT_INLINE_UPLOAD_BYTES && off % 4 == 0 && bytes % 4 == 0)
-        return upload_inline(ctx, b->buffer, off, src, bytes);
+        return upload_inline(ctx, dst.buf, b->buffer, off, src, bytes);
+    if (b->rebar) {
+        // In use: wait for the last frame that used it, not the whole queue.
+        VKT_TRY(vkt_frame_wait(ctx, dst.buf->last_use));
+        memcpy((char *)b->mem.mapped + off, src, bytes);
+        return VKT_OK;
+    }
     if (b->mem.mapped) {
         // Earlier recorded work may read or write this range: let it finish first.
         VKT_TRY(vkt_sync(ctx));
@@ -241,6 +263,8 @@ vkt_status vkt_upload(vkt_ctx *ctx, vkt_view dst, const void *src, uint64_t byte
         uint64_t n = bytes - done < VKT_STAGING_BYTES ? bytes - done : VKT_STAGING_BYTES;
         memcpy(ctx->staging.mem.mapped, (const char *)src + done, n);
         VKT_TRY(vkt_frame_begin(ctx));
+        dst.buf->last_use = ctx->frames[ctx->cur].serial;
+        ctx->bytes_staged += n;
         record_copy(ctx, ctx->staging.buffer, 0, b->buffer, off + done, n);
         VKT_TRY(vkt_sync(ctx));
     }
@@ -255,7 +279,8 @@ vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes) {
     ctx->bytes_down += bytes;
     vkt_block *b = &ctx->blocks[src.buf->block];
     uint64_t off = src.buf->offset + src.offset;
-    if (b->mem.mapped) {
+    // Rebar memory is read through the cached readback copy: reading it over the bus is slow.
+    if (b->mem.mapped && !b->rebar) {
         VKT_TRY(vkt_sync(ctx));
         memcpy(dst, (const char *)b->mem.mapped + off, bytes);
         return VKT_OK;
@@ -265,6 +290,8 @@ vkt_status vkt_download(vkt_ctx *ctx, vkt_view src, void *dst, uint64_t bytes) {
     for (uint64_t done = 0; done < bytes; done += VKT_STAGING_BYTES) {
         uint64_t n = bytes - done < VKT_STAGING_BYTES ? bytes - done : VKT_STAGING_BYTES;
         VKT_TRY(vkt_frame_begin(ctx));
+        src.buf->last_use = ctx->frames[ctx->cur].serial;
+        ctx->bytes_staged += n;
         record_copy(ctx, b->buffer, off + done, rb->buffer, 0, n);
         VKT_TRY(vkt_sync(ctx));
         memcpy((char *)dst + done, rb->mem.mapped, n);

@@ -1,16 +1,19 @@
 // memory_alloc.c: device memory for a buffer, of the type memory_type.c picks for it, with
 // each heap's room checked first (VK_EXT_memory_budget where the device has it) so that a
-// refusal says how much was asked for and what the heap has; and the staging and readback
-// buffers that transfers use when blocks are not mapped.
+// refusal says how much was asked for and what the heap has; rebar memory (device-local, mapped
+// for host writes) where the profile chose it; and the staging and readback buffers that
+// transfers use when blocks are not mapped, or not read through their mapping.
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "vk_internal.h"
 
-// A test knob like VKT_MAX_BINDING_BYTES: pretend every heap holds at most this many bytes.
-static uint64_t env_max_heap(void) {
-    const char *v = getenv("VKT_MAX_HEAP_BYTES");
+// Test knobs like VKT_MAX_BINDING_BYTES: VKT_MAX_HEAP_BYTES pretends every heap holds at most
+// that many bytes, VKT_MAX_REBAR_BYTES that rebar memory runs out there (later blocks take the
+// staging path). Sizes as "64M"; 0 when unset.
+static uint64_t env_bytes(const char *name) {
+    const char *v = getenv(name);
     if (!v || !*v) return 0;
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
@@ -37,7 +40,7 @@ void vkt_heaps_query(VkPhysicalDevice phys, bool has_budget, bool cpu_device,
     // and allocates past it): its limit is the machine's memory.
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     uint64_t machine = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
-    uint64_t cap = env_max_heap();
+    uint64_t cap = env_bytes("VKT_MAX_HEAP_BYTES");
     for (uint32_t i = 0; i < mp->memoryHeapCount && i < VK_MAX_MEMORY_HEAPS; i++) {
         h->size[i] = mp->memoryHeaps[i].size;
         if (cpu_device && machine > h->size[i]) h->size[i] = machine;
@@ -120,6 +123,38 @@ vkt_status vkt_memory_alloc(vkt_ctx *ctx, VkBuffer buf, vkt_mem_use use, vkt_all
         return vkt_vk_fail(ctx, r, "%s (%s, %s)", call, use_label(use), asked);
     }
     return VKT_OK;
+}
+
+bool vkt_memory_alloc_rebar(vkt_ctx *ctx, VkBuffer buf, vkt_allocation *out) {
+    memset(out, 0, sizeof *out);
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(ctx->device, buf, &req);
+    vkt_heaps h;
+    ctx_heaps(ctx, &h);
+    uint64_t window = ctx->prof.rebar_forced ? 0 : VKT_BAR_WINDOW_BYTES;
+    int t = vkt_memory_type_rebar(&ctx->memprops, &h, req.memoryTypeBits, window, req.size);
+    uint64_t cap = env_bytes("VKT_MAX_REBAR_BYTES");
+    if (t < 0 || (cap && ctx->rebar_held + req.size > cap)) return false;
+    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                               .allocationSize = req.size,
+                               .memoryTypeIndex = (uint32_t)t};
+    if (vkAllocateMemory(ctx->device, &ai, NULL, &out->memory) != VK_SUCCESS) {
+        out->memory = VK_NULL_HANDLE;
+        return false;
+    }
+    out->type = (uint32_t)t;
+    out->heap = ctx->memprops.memoryTypes[t].heapIndex;
+    out->bytes = req.size;
+    ctx->heap_held[out->heap] += req.size;
+    // Mapped before it is bound: a buffer binds once, so a failure here must leave it unbound
+    // for the fallback.
+    VkResult r = vkMapMemory(ctx->device, out->memory, 0, VK_WHOLE_SIZE, 0, &out->mapped);
+    if (r != VK_SUCCESS)
+        out->mapped = NULL;
+    else
+        r = vkBindBufferMemory(ctx->device, buf, out->memory, 0);
+    if (r != VK_SUCCESS) vkt_memory_free(ctx, out);
+    return r == VK_SUCCESS;
 }
 
 void vkt_memory_free(vkt_ctx *ctx, vkt_allocation *a) {

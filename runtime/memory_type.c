@@ -29,12 +29,17 @@ uint64_t vkt_heap_room(const vkt_heaps *h, uint32_t heap) {
 static int bits(VkMemoryPropertyFlags f) { return __builtin_popcount((unsigned)f); }
 
 // The best type with every required flag: most preferred flags, then fewest avoided ones.
+// heap_over > 0: only types on device-local heaps of more bytes than that (rebar).
 static int best_type(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps,
-                     uint32_t type_bits, want w, uint64_t bytes) {
+                     uint32_t type_bits, want w, uint64_t bytes, uint64_t heap_over) {
     int best = -1, best_score = 0;
     for (uint32_t i = 0; i < mp->memoryTypeCount && i < 32; i++) {
         VkMemoryPropertyFlags fl = mp->memoryTypes[i].propertyFlags;
         if (!(type_bits & (1u << i)) || (fl & w.required) != w.required || (fl & NEVER)) continue;
+        const VkMemoryHeap *heap = &mp->memoryHeaps[mp->memoryTypes[i].heapIndex];
+        if (heap_over &&
+            (!(heap->flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) || heap->size <= heap_over))
+            continue;
         if (heaps && vkt_heap_room(heaps, mp->memoryTypes[i].heapIndex) < bytes) continue;
         int score = 64 * bits(fl & w.preferred) - bits(fl & w.avoided);
         if (best < 0 || score > best_score) best = (int)i, best_score = score;
@@ -52,16 +57,23 @@ int vkt_memory_type_choose(const VkPhysicalDeviceMemoryProperties *mp, const vkt
         order[n++] = (want){DL, 0, HV};
         // Host memory for device buffers only where the buffer allows nothing else: a full
         // device heap is an error, not a silent move to slow memory.
-        if (best_type(mp, NULL, type_bits, (want){DL, 0, 0}, 0) < 0) order[n++] = (want){0, 0, 0};
+        if (best_type(mp, NULL, type_bits, (want){DL, 0, 0}, 0, 0) < 0)
+            order[n++] = (want){0, 0, 0};
         break;
     case VKT_MEM_STAGING: order[n++] = (want){HV | HC, 0, DL | CACHED}; break;
     case VKT_MEM_READBACK: order[n++] = (want){HV | HC, CACHED, DL}; break;
     }
     for (int i = 0; i < n; i++) {
-        int t = best_type(mp, heaps, type_bits, order[i], bytes);
+        int t = best_type(mp, heaps, type_bits, order[i], bytes, 0);
         if (t >= 0) return t;
     }
     return -1;
+}
+
+int vkt_memory_type_rebar(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps,
+                          uint32_t type_bits, uint64_t window, uint64_t bytes) {
+    // window 0 (forced): any device-local heap, still one with room
+    return best_type(mp, heaps, type_bits, (want){DL | HV | HC, 0, 0}, bytes, window ? window : 1);
 }
 
 void vkt_bytes_text(uint64_t bytes, char *out, size_t n) {

@@ -25,6 +25,10 @@ typedef struct vkt_heaps {
                                           // vkt holds
 } vkt_heaps;
 
+// A device-local heap this small is the old BAR window (scarce, shared with the driver): rebar
+// blocks go only to larger heaps.
+#define VKT_BAR_WINDOW_BYTES (256ull << 20)
+
 // Bytes the heap may still give: min(size, budget when known) less usage.
 uint64_t vkt_heap_room(const vkt_heaps *h, uint32_t heap);
 
@@ -39,6 +43,12 @@ uint64_t vkt_heap_room(const vkt_heaps *h, uint32_t heap);
 // Ties go to the lower index, as Vulkan orders types best first.
 int vkt_memory_type_choose(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps,
                            uint32_t type_bits, vkt_mem_use use, bool host_visible, uint64_t bytes);
+
+// The memory type for a rebar block (device-local + host-visible + coherent, on a device-local
+// heap of more than `window` bytes as the driver reports it, with room for `bytes` when heaps !=
+// NULL), or -1: the block then takes vkt_memory_type_choose's device order without host-visible.
+int vkt_memory_type_rebar(const VkPhysicalDeviceMemoryProperties *mp, const vkt_heaps *heaps,
+                          uint32_t type_bits, uint64_t window, uint64_t bytes);
 
 // "heap 0 (device-local, 2.00 GiB, budget 1.70 GiB, 1.20 GiB in use)"; budget and use only when
 // known/non-zero.

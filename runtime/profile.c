@@ -30,6 +30,10 @@ const char *vkt_attention_path_name(vkt_attention_path p) {
     return p == VKT_ATTENTION_ROW ? "row (CPU)" : "gpu (lane-split rows)";
 }
 
+const char *vkt_memory_mode_name(vkt_memory_mode m) {
+    return m == VKT_MEMORY_UNIFIED ? "unified" : m == VKT_MEMORY_REBAR ? "rebar" : "staging";
+}
+
 static const char *vendor_name(uint32_t id) {
     switch (id) {
     case 0x10DE: return "NVIDIA";
@@ -125,6 +129,12 @@ static void memory_fill(vkt_profile *p, const VkPhysicalDeviceMemoryProperties *
         *out[u] = vkt_memory_type_choose(mem, heaps, ~0u, uses[u], hv, bytes[u]);
         // no room now: still say which type it would be
         if (*out[u] < 0) *out[u] = vkt_memory_type_choose(mem, NULL, ~0u, uses[u], hv, 0);
+    }
+    if (p->memory_mode == VKT_MEMORY_REBAR) {
+        uint64_t window = p->rebar_forced ? 0 : VKT_BAR_WINDOW_BYTES;
+        int t = vkt_memory_type_rebar(mem, heaps, ~0u, window, VKT_BLOCK_BYTES);
+        if (t < 0) t = vkt_memory_type_rebar(mem, NULL, ~0u, window, 0);
+        if (t >= 0) p->memory_type_device = t;
     }
 }
 
@@ -225,8 +235,8 @@ static void extensions_fill(VkPhysicalDevice phys, vkt_profile *p,
     p->has_memory_budget = has_memory_budget;
 }
 
-// The heaps (with their budgets where known), the largest device-local one, and whether the
-// device's memory is unified with the host's.
+// The heaps (with their budgets where known), the largest device-local one, and how the host
+// reaches device memory (unified, rebar or staging).
 static void unified_fill(VkPhysicalDevice phys, vkt_profile *p,
                          VkPhysicalDeviceMemoryProperties *mem, vkt_heaps *heaps) {
     vkt_heaps_query(phys, p->has_memory_budget, p->type == VKT_DEVICE_CPU, mem, heaps);
@@ -246,8 +256,21 @@ static void unified_fill(VkPhysicalDevice phys, vkt_profile *p,
         if ((mem->memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
             heaps->size[i] > p->device_heap_bytes)
             p->device_heap_bytes = heaps->size[i];
-    p->unified_memory = dl_hv && (p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED) &&
+    // VKT_FORCE_REBAR implies the discrete path: no unified memory.
+    bool force_rebar = killed("VKT_FORCE_REBAR");
+    bool igpu_or_cpu = p->type == VKT_DEVICE_CPU || p->type == VKT_DEVICE_INTEGRATED;
+    p->unified_memory = dl_hv && igpu_or_cpu && !force_rebar &&
                         !killed("VKT_DISABLE_UNIFIED"); // the staging path, as on a discrete GPU
+    // Rebar: a GPU's device-local heap mapped whole (resizable BAR), not the 256 MiB window.
+    // Unified devices killed to the staging path stay there; forcing skips the size check (a
+    // CPU device's heap is small and host memory anyway).
+    p->rebar_forced = force_rebar;
+    uint64_t window = force_rebar ? 0 : VKT_BAR_WINDOW_BYTES;
+    bool rebar = vkt_memory_type_rebar(mem, NULL, ~0u, window, 0) >= 0 &&
+                 (force_rebar || !igpu_or_cpu) && !killed("VKT_DISABLE_REBAR");
+    p->memory_mode = p->unified_memory ? VKT_MEMORY_UNIFIED
+                     : rebar           ? VKT_MEMORY_REBAR
+                                       : VKT_MEMORY_STAGING;
 }
 
 // The paths and fast features vkt picks from what the device has.

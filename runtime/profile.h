@@ -1,8 +1,9 @@
 // profile.h: what a device can do and which paths vkt will use on it. Built once per
 // context from the queried limits, a small vendor table and the kill switches
-// (VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP), and the path overrides
-// VKT_MATMUL=texel|tiled|gpu|splitk and VKT_ATTENTION=row|gpu. Every vendor-specific
-// choice lives in profile.c and nowhere else.
+// (VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP, VKT_DISABLE_UNIFIED,
+// VKT_DISABLE_REBAR), and the path overrides VKT_MATMUL=texel|tiled|gpu|splitk,
+// VKT_ATTENTION=row|gpu and VKT_FORCE_REBAR=1. Every vendor-specific choice lives in
+// profile.c and nowhere else.
 #ifndef VKT_PROFILE_H
 #define VKT_PROFILE_H
 
@@ -36,6 +37,15 @@ typedef enum vkt_attention_path {
     VKT_ATTENTION_ROW = 0, // CPU devices: one query (or key) row per invocation, texel fetches
     VKT_ATTENTION_GPU,     // GPUs: head rows split across lanes, no per-thread D-float arrays
 } vkt_attention_path;
+
+// How the host reaches device buffers (vkt_upload / vkt_download, buffer.c).
+typedef enum vkt_memory_mode {
+    VKT_MEMORY_STAGING = 0, // discrete GPUs: copies through host buffers both ways
+    VKT_MEMORY_UNIFIED,     // CPU devices, iGPUs: blocks are mapped, the host reads and writes them
+    VKT_MEMORY_REBAR,       // a discrete GPU whose device-local heap is host-visible past the
+                            // 256 MiB BAR window: the host writes blocks through their mapping,
+                            // reads them through a cached readback copy
+} vkt_memory_mode;
 
 #define VKT_PROFILE_HEAPS 16 // VK_MAX_MEMORY_HEAPS
 #define VKT_PROFILE_MEMORY_TYPES 32
@@ -82,7 +92,13 @@ typedef struct vkt_profile {
     bool has_fp16, has_bf16, has_int8, has_fp64;
     bool has_coopmat, has_subgroup_arith, has_subgroup_size_control;
     bool has_push_descriptor;
-    bool unified_memory;        // device memory is host-visible (CPU devices, iGPUs)
+    bool unified_memory; // device memory is host-visible (CPU devices, iGPUs)
+    // unified when unified_memory; rebar on a non-CPU, non-integrated device with a device-local
+    // + host-visible + coherent type on a device-local heap over 256 MiB, unless
+    // VKT_DISABLE_REBAR; VKT_FORCE_REBAR=1 forces rebar wherever such a type exists, skipping the
+    // heap-size check (rebar_forced) and unified memory (tests run it on lavapipe)
+    vkt_memory_mode memory_mode;
+    bool rebar_forced;
     uint64_t device_heap_bytes; // the largest device-local heap (what a model must fit in); on a
                                 // CPU device the machine's memory
 
@@ -126,6 +142,7 @@ typedef struct vkt_profile {
 const char *vkt_device_type_name(vkt_device_type t);
 const char *vkt_matmul_path_name(vkt_matmul_path p);
 const char *vkt_attention_path_name(vkt_attention_path p);
+const char *vkt_memory_mode_name(vkt_memory_mode m); // "unified", "staging", "rebar"
 // For reports (memory_type.c): "3.00 GiB", "640.00 MiB", "12 bytes".
 void vkt_bytes_text(uint64_t bytes, char *out, size_t n);
 // VkMemoryPropertyFlags as words: "device-local host-visible host-coherent host-cached" (or

@@ -66,6 +66,7 @@ static vkt_status frame_complete(vkt_ctx *ctx, vkt_frame *f, bool stall) {
     VkResult r = vkWaitForFences(ctx->device, 1, &f->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkWaitForFences");
     ctx->host_waits += stall;
+    if (f->serial > ctx->serial_done) ctx->serial_done = f->serial;
     if (ctx->timing && f->ndispatch > 0) {
         uint64_t ts[QUERIES_PER_FRAME];
         r = vkGetQueryPoolResults(ctx->device, f->queries, 0, 2u * (uint32_t)f->ndispatch,
@@ -113,6 +114,7 @@ vkt_status vkt_frame_begin(vkt_ctx *ctx) {
     if (r != VK_SUCCESS) return vkt_vk_fail(ctx, r, "vkBeginCommandBuffer");
     if (ctx->timing) vkCmdResetQueryPool(f->cmd, f->queries, 0, QUERIES_PER_FRAME);
     f->recording = true;
+    f->serial = ++ctx->serial_last;
     f->ndispatch = 0;
     // Work in earlier command buffers is ordered with this one by this barrier.
     vkt_record_full_barrier(ctx);
@@ -152,6 +154,22 @@ vkt_status vkt_frame_flush(vkt_ctx *ctx, bool wait) {
 
 vkt_status vkt_sync(vkt_ctx *ctx) { return vkt_frame_flush(ctx, true); }
 
+vkt_status vkt_frame_wait(vkt_ctx *ctx, uint64_t serial) {
+    if (serial <= ctx->serial_done) return VKT_OK;
+    vkt_frame *cur = &ctx->frames[ctx->cur];
+    if (cur->recording && cur->serial == serial) VKT_TRY(vkt_frame_flush(ctx, false));
+    vkt_frame *f = NULL;
+    for (int i = 0; i < VKT_FRAMES; i++)
+        if (ctx->frames[i].submitted && ctx->frames[i].serial == serial) f = &ctx->frames[i];
+    if (!f) return vkt_sync(ctx); // not expected: a pending serial is recording or in flight
+    VKT_TRY(frame_complete(ctx, f, true));
+    // Frames submitted before it are complete too: release them without counting a wait.
+    for (int i = 0; i < VKT_FRAMES; i++)
+        if (ctx->frames[i].submitted && ctx->frames[i].serial < serial)
+            VKT_TRY(frame_complete(ctx, &ctx->frames[i], false));
+    return VKT_OK;
+}
+
 void vkt_frames_destroy(vkt_ctx *ctx) {
     for (int i = 0; i < VKT_FRAMES; i++) {
         vkt_frame *f = &ctx->frames[i];
@@ -184,9 +202,12 @@ void vkt_timing_print(vkt_ctx *ctx) {
                 all > 0 ? 100.0 * t->total_ms / all : 0.0);
     }
     fprintf(stderr, "%-28s %10s %12.3f\n", "total", "", all);
-    fprintf(stderr, "host waits %llu; uploads %.3f MB, downloads %.3f MB\n",
+    fprintf(stderr,
+            "host waits %llu; uploads %.3f MB (%.3f MB into the command stream), downloads %.3f "
+            "MB; %.3f MB through staging (memory: %s)\n",
             (unsigned long long)ctx->host_waits, (double)ctx->bytes_up / 1e6,
-            (double)ctx->bytes_down / 1e6);
+            (double)ctx->bytes_inline / 1e6, (double)ctx->bytes_down / 1e6,
+            (double)ctx->bytes_staged / 1e6, vkt_memory_mode_name(ctx->prof.memory_mode));
 }
 
 static uint64_t bind_align(const vkt_ctx *ctx, vkt_bind_kind k) {
@@ -284,6 +305,7 @@ vkt_status vkt_record(vkt_ctx *ctx, const vkt_dispatch *d) {
 
     VKT_TRY(vkt_frame_begin(ctx));
     vkt_frame *f = &ctx->frames[ctx->cur];
+    for (int i = 0; i < d->nbind; i++) d->bind[i].view.buf->last_use = f->serial;
 
     // Barrier when this dispatch conflicts with anything since the last barrier.
     bool conflict = ctx->nhazards + d->nbind > VKT_MAX_HAZARDS;

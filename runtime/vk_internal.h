@@ -47,12 +47,14 @@ typedef struct vkt_block {
     uint64_t bytes;
     vkt_range *free; // sorted, coalesced free list
     int nfree, capfree;
-    int live; // buffers allocated from this block
+    int live;   // buffers allocated from this block
+    bool rebar; // mapped for host writes only: reads go through the readback copy
 } vkt_block;
 
 struct vkt_buffer {
     int block;
     uint64_t offset, bytes;
+    uint64_t last_use; // serial of the last frame that recorded a command on it (0: none)
 };
 
 typedef struct vkt_pipeline {
@@ -73,6 +75,7 @@ typedef struct vkt_frame {
     VkFence fence;
     VkQueryPool queries;
     bool recording, submitted;
+    uint64_t serial; // given when recording starts: 1, 2, ... in submission order
     int ndispatch;
     uint64_t inline_bytes;  // upload data recorded into the command buffer
     const char **query_ops; // op name per timestamp pair
@@ -108,11 +111,14 @@ struct vkt_ctx {
     int nblocks, capblocks;
     uint64_t bytes_allocated;
     uint64_t bytes_peak;           // the most bytes_allocated has been
+    uint64_t rebar_held;           // bytes of rebar blocks
     uint64_t host_waits;           // fences the host waited on (frame_complete)
     uint64_t bytes_up, bytes_down; // bytes vkt_upload / vkt_download moved
+    uint64_t bytes_staged;         // of both, bytes copied through staging or readback
+    uint64_t bytes_inline;         // of bytes_up, bytes recorded into the command stream
 
-    // transfers for blocks that are not mapped, made on first use; readback is empty when
-    // the staging buffer's memory type is also the one readback wants
+    // transfers for blocks that are not mapped (and reads of rebar blocks), made on the first
+    // transfer; readback is empty when the staging buffer's type is also the one readback wants
     vkt_host_buffer staging, readback;
 
     VkPipelineCache cache;
@@ -125,6 +131,9 @@ struct vkt_ctx {
     VkCommandPool pool;
     vkt_frame frames[VKT_FRAMES];
     int cur; // frame being recorded
+    // Frame serials: the newest given out and the newest known complete (its fence waited
+    // on, which covers every frame before it).
+    uint64_t serial_last, serial_done;
     vkt_hazard hazards[VKT_MAX_HAZARDS];
     int nhazards;
 
@@ -145,6 +154,9 @@ vkt_status vkt_vk_fail(vkt_ctx *ctx, VkResult r, const char *fmt, ...)
 // record.c
 vkt_status vkt_frame_begin(vkt_ctx *ctx); // make sure ctx->frames[ctx->cur] is recording
 vkt_status vkt_frame_flush(vkt_ctx *ctx, bool wait);
+// Waits until the frame with this serial has completed, submitting it first if it is being
+// recorded: one fence, none when it is already known complete.
+vkt_status vkt_frame_wait(vkt_ctx *ctx, uint64_t serial);
 void vkt_record_full_barrier(vkt_ctx *ctx);
 void vkt_frames_destroy(vkt_ctx *ctx);
 vkt_status vkt_frames_create(vkt_ctx *ctx);
@@ -168,6 +180,9 @@ void vkt_heaps_query(VkPhysicalDevice phys, bool has_budget, bool cpu_device,
 // Allocates, binds and (for mapped uses) maps memory for buf; a heap without room is
 // VKT_ERR_NOMEM "device memory: 3.00 GiB asked for in heap 0 (device-local, 2.00 GiB, ...)".
 vkt_status vkt_memory_alloc(vkt_ctx *ctx, VkBuffer buf, vkt_mem_use use, vkt_allocation *out);
+// Rebar memory for a block, mapped: false (and nothing set in ctx's error) when no type or
+// allocation serves, and the caller takes vkt_memory_alloc's device memory instead.
+bool vkt_memory_alloc_rebar(vkt_ctx *ctx, VkBuffer buf, vkt_allocation *out);
 void vkt_memory_free(vkt_ctx *ctx, vkt_allocation *a);
 vkt_status vkt_transfer_buffers(vkt_ctx *ctx); // makes staging (and readback) if not yet made
 const vkt_host_buffer *vkt_readback_buffer(const vkt_ctx *ctx);

@@ -1,7 +1,8 @@
 // test_step_waits.c: a training step as vkt train runs it (batch upload, forward, loss and
 // backward, the gradient norm, one read of loss and norm, AdamW) makes at most one host wait
-// on the staging path (VKT_DISABLE_UNIFIED=1, as on a discrete GPU), and computes bit for
-// bit what the step with separate reads computes, on either memory path.
+// on the staging path (VKT_DISABLE_UNIFIED=1, as on a discrete GPU) and on the rebar path
+// (VKT_FORCE_REBAR=1: uploads written into the mapping, only the read staged), and computes
+// bit for bit what the step with separate reads computes, on every memory path.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,21 +16,33 @@
 
 enum { B = 2, T = 8, STEPS = 3 };
 
+typedef enum mode { UNIFIED, STAGING, REBAR } mode; // the device's own path on lavapipe: unified
+
 typedef struct run_out {
     double loss[STEPS];
     float norm[STEPS];
-    uint64_t waits[STEPS];
+    vkt_transfers moved[STEPS]; // each step's transfers
     float *params;
     uint64_t nparams;
 } run_out;
 
 // STEPS steps of a tiny model; `split`: the one-wait step, else read_loss + adamw(&norm).
-static void run(bool staging, bool split, run_out *out) {
-    if (staging)
+static void run(mode md, bool split, run_out *out) {
+    unsetenv("VKT_DISABLE_REBAR");
+    if (md == STAGING)
         setenv("VKT_DISABLE_UNIFIED", "1", 1);
     else
         unsetenv("VKT_DISABLE_UNIFIED");
+    if (md == REBAR)
+        setenv("VKT_FORCE_REBAR", "1", 1);
+    else
+        unsetenv("VKT_FORCE_REBAR");
     vkt_ctx *ctx = test_ctx();
+    unsetenv("VKT_FORCE_REBAR");
+    if (md == REBAR && vkt_ctx_profile(ctx)->memory_mode != VKT_MEMORY_REBAR) {
+        test_ctx_done(ctx); // no host-visible device-local type to force it onto
+        skip();
+    }
     vkt_model_config c = test_config("gpt2-tiny", (test_shape){.vocab = 64,
                                                                .context = T,
                                                                .layers = 1,
@@ -59,7 +72,9 @@ static void run(bool staging, bool split, run_out *out) {
             TEST_OK(ctx, vkt_model_adamw(m, &o, s + 1, &out->norm[s]));
         }
         vkt_ctx_transfers(ctx, &t1);
-        out->waits[s] = t1.host_waits - t0.host_waits;
+        out->moved[s] = (vkt_transfers){
+            t1.host_waits - t0.host_waits, t1.bytes_up - t0.bytes_up, t1.bytes_down - t0.bytes_down,
+            t1.bytes_staged - t0.bytes_staged, t1.bytes_inline - t0.bytes_inline};
         assert_true(wsum == B * T);
     }
     out->nparams = vkt_model_params(m)->total;
@@ -82,20 +97,44 @@ static void same(const run_out *a, const run_out *b) {
 static void test_staging_step_waits_once(void **state) {
     (void)state;
     run_out r = {0};
-    run(true, true, &r);
+    run(STAGING, true, &r);
     for (int s = 1; s < STEPS; s++) {
-        print_message("step %d: %llu host waits\n", s + 1, (unsigned long long)r.waits[s]);
-        assert_true(r.waits[s] <= 1);
+        print_message("step %d: %llu host waits\n", s + 1,
+                      (unsigned long long)r.moved[s].host_waits);
+        assert_true(r.moved[s].host_waits <= 1);
     }
     free(r.params);
+}
+
+// The same on the rebar path; only the read goes through staging, the same bytes move as on
+// the device's own path, and the numbers are its numbers bit for bit.
+static void test_rebar_step_waits_once(void **state) {
+    (void)state;
+    run_out r = {0}, u = {0};
+    run(REBAR, true, &r);
+    run(UNIFIED, true, &u);
+    for (int s = 1; s < STEPS; s++) {
+        const vkt_transfers *t = &r.moved[s];
+        print_message("rebar step %d: %llu host waits, %llu bytes up (%llu inline), %llu down, "
+                      "%llu staged\n",
+                      s + 1, (unsigned long long)t->host_waits, (unsigned long long)t->bytes_up,
+                      (unsigned long long)t->bytes_inline, (unsigned long long)t->bytes_down,
+                      (unsigned long long)t->bytes_staged);
+        assert_true(t->host_waits <= 1);
+        assert_int_equal(t->bytes_staged, t->bytes_down);
+        assert_int_equal(t->bytes_up, u.moved[s].bytes_up);
+        assert_int_equal(t->bytes_down, u.moved[s].bytes_down);
+    }
+    same(&r, &u);
+    free(r.params), free(u.params);
 }
 
 static void test_one_wait_step_matches_separate_reads(void **state) {
     (void)state;
     run_out a = {0}, b = {0}, c = {0};
-    run(true, true, &a);
-    run(true, false, &b);
-    run(false, false, &c); // the mapped path, as before: the reference
+    run(STAGING, true, &a);
+    run(STAGING, false, &b);
+    run(UNIFIED, false, &c); // the mapped path, as before: the reference
     same(&a, &b);
     same(&a, &c);
     free(a.params), free(b.params), free(c.params);
@@ -104,6 +143,7 @@ static void test_one_wait_step_matches_separate_reads(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_staging_step_waits_once),
+        cmocka_unit_test(test_rebar_step_waits_once),
         cmocka_unit_test(test_one_wait_step_matches_separate_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,11 @@ static const cli_cmd CMD = {
              "readback. The default device is marked with '*' (first discrete GPU, else "
              "integrated,\n"
              "else CPU; override with --device N or VKT_DEVICE).\n"
-             "Kill switches VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP are "
+             "How the host reaches device memory: unified (mapped both ways), rebar (written "
+             "through\n"
+             "the mapping, read through a cached copy) or staging (copies both ways).\n"
+             "Kill switches VKT_DISABLE_FP16, VKT_DISABLE_COOPMAT, VKT_DISABLE_SUBGROUP,\n"
+             "VKT_DISABLE_UNIFIED, VKT_DISABLE_REBAR and the override VKT_FORCE_REBAR=1 are "
              "honoured.\n",
 };
 
@@ -48,6 +52,16 @@ static json_t *memory_type_json(const vkt_profile *p, int type) {
     json_object_set_new(o, "heap", json_integer(p->memory_types[type].heap));
     json_object_set_new(o, "flags", json_string(flags));
     return o;
+}
+
+// The memory mode in words, for the memory line.
+static const char *memory_mode_text(vkt_memory_mode m) {
+    switch (m) {
+    case VKT_MEMORY_UNIFIED: return "unified (the host reads and writes device memory)";
+    case VKT_MEMORY_REBAR:
+        return "rebar (the host writes device memory, reads it through a cached copy)";
+    default: return "staging (copies through host buffers both ways)";
+    }
 }
 
 static json_t *heaps_json(const vkt_profile *p) {
@@ -125,6 +139,7 @@ static json_t *to_json(const vkt_profile *p, int chosen) {
     json_object_set_new(o, "max_allocation_bytes",
                         json_integer((json_int_t)p->max_allocation_bytes));
     json_object_set_new(o, "unified_memory", json_boolean(p->unified_memory));
+    json_object_set_new(o, "memory_mode", json_string(vkt_memory_mode_name(p->memory_mode)));
     json_object_set_new(o, "device_heap_bytes", json_integer((json_int_t)p->device_heap_bytes));
     json_object_set_new(o, "memory_budget", json_boolean(p->has_memory_budget));
     json_object_set_new(o, "memory_heaps", heaps_json(p));
@@ -140,6 +155,7 @@ static json_t *to_json(const vkt_profile *p, int chosen) {
     json_object_set_new(use, "subgroup", json_boolean(p->use_subgroup));
     json_object_set_new(use, "matmul", json_string(vkt_matmul_path_name(p->matmul_path)));
     json_object_set_new(use, "host_visible_memory", json_boolean(p->unified_memory));
+    json_object_set_new(use, "memory", json_string(vkt_memory_mode_name(p->memory_mode)));
     json_t *types = json_object();
     json_object_set_new(types, "device", memory_type_json(p, p->memory_type_device));
     json_object_set_new(types, "staging", memory_type_json(p, p->memory_type_staging));
@@ -187,7 +203,8 @@ int cmd_devices(int argc, char **argv) {
                    (unsigned long long)(d->max_storage_buffer_range >> 20),
                    (unsigned long long)(d->max_allocation_bytes >> 20),
                    d->unified_memory ? "unified" : "device");
-            printf("    memory      %.2f GiB for a model's weights, activations and caches (%s)\n",
+            printf("    memory      %s\n", memory_mode_text(d->memory_mode));
+            printf("                %.2f GiB for a model's weights, activations and caches (%s)\n",
                    (double)d->device_heap_bytes / (1 << 30),
                    d->type == VKT_DEVICE_CPU ? "a CPU device: the machine's memory"
                                              : "the largest device-local heap");
