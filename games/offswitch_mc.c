@@ -1,6 +1,6 @@
-// offswitch_mc.c: picks where the off-switch Monte Carlo runs: the CPU reference without
-// a device context, the compute shader (offswitch_mc_device.c) with one. Both draw the
-// same Philox samples (offswitch_mc.h).
+// offswitch_mc.c: the off-switch Monte Carlo on the CPU reference (offswitch_mc_cpu.c) or,
+// with a device context, the compute shader (offswitch_mc_device.c). Both draw the same
+// Philox samples (offswitch_mc.h); this file rescales what the two would overflow.
 //
 // Priors far from unit scale (|mu|, sigma, ... beyond 2^+-20) run in a rescaled unit: U / s
 // with s a power of two near the prior's largest parameter, so the shader's floats neither
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "offswitch_mc.h"
 
 static double max_abs(double m, double x) { return fabs(x) > m ? fabs(x) : m; }
@@ -75,23 +76,19 @@ static vkt_status rescale(const vkt_offswitch_config *src, double s, uint32_t c,
     return VKT_OK;
 }
 
+// ctx NULL: the CPU reference, reporting into err; else the device, err its context's.
 static vkt_status run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs, uint32_t n_configs,
                       uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
                       vkt_offswitch_mc_result *out, vkt_error *err) {
     if (!ctx) return vkt_offswitch_mc_cpu_ex(configs, n_configs, samples, seed, pg, out, err);
-    return vkt_offswitch_mc_device_run_ex(ctx, configs, n_configs, samples, seed, pg, out, err);
+    return vkt_offswitch_mc_device_plain(ctx, configs, n_configs, samples, seed, pg, out);
 }
 
-vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
-                            uint32_t n_configs, uint64_t samples, uint64_t seed,
-                            vkt_offswitch_mc_result *out, vkt_error *err) {
-    return vkt_offswitch_mc_ex(ctx, configs, n_configs, samples, seed, NULL, out, err);
-}
-
-vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
-                               uint32_t n_configs, uint64_t samples, uint64_t seed,
-                               const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
-                               vkt_error *err) {
+// run() in the rescaled unit where a prior needs it; err is the one channel run() reports into.
+static vkt_status scaled(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                         uint32_t n_configs, uint64_t samples, uint64_t seed,
+                         const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
+                         vkt_error *err) {
     bool any = false;
     for (uint32_t c = 0; c < n_configs && !any; c++)
         any = unit_for(prior_magnitude(&configs[c].prior)) != 1;
@@ -118,4 +115,29 @@ vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *
     for (uint32_t c = 0; own && c < n_configs; c++) free(own[c]);
     free(cf), free(own), free(unit);
     return s;
+}
+
+vkt_status vkt_offswitch_mc(const vkt_offswitch_config *configs, uint32_t n_configs,
+                            uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out,
+                            vkt_error *err) {
+    return scaled(NULL, configs, n_configs, samples, seed, NULL, out, err);
+}
+
+vkt_status vkt_offswitch_mc_ex(const vkt_offswitch_config *configs, uint32_t n_configs,
+                               uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
+                               vkt_offswitch_mc_result *out, vkt_error *err) {
+    return scaled(NULL, configs, n_configs, samples, seed, pg, out, err);
+}
+
+vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                                       uint32_t n_configs, uint64_t samples, uint64_t seed,
+                                       vkt_offswitch_mc_result *out) {
+    return scaled(ctx, configs, n_configs, samples, seed, NULL, out, vkt_ctx_err(ctx));
+}
+
+vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                                          uint32_t n_configs, uint64_t samples, uint64_t seed,
+                                          const vkt_offswitch_mc_progress *pg,
+                                          vkt_offswitch_mc_result *out) {
+    return scaled(ctx, configs, n_configs, samples, seed, pg, out, vkt_ctx_err(ctx));
 }

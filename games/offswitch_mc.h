@@ -53,19 +53,19 @@ typedef struct vkt_offswitch_mc_progress {
     void *user;
 } vkt_offswitch_mc_progress;
 
-// Estimates every configuration with `samples` (>= 2) samples each from `seed`; out has
-// n_configs entries. ctx == NULL runs on the CPU (vkt_offswitch_mc_cpu); a device
-// context runs the compute shader, drawing the same samples.
-vkt_status vkt_offswitch_mc(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
-                            uint32_t n_configs, uint64_t samples, uint64_t seed,
-                            vkt_offswitch_mc_result *out, vkt_error *err);
+// Estimates every configuration with `samples` (>= 2) samples each from `seed` on the CPU;
+// out has n_configs entries. Priors far from unit scale (beyond 2^+-20) run in a rescaled
+// unit (offswitch_mc.c), so 1e300 neither overflows nor loses the moments.
+vkt_status vkt_offswitch_mc(const vkt_offswitch_config *configs, uint32_t n_configs,
+                            uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out,
+                            vkt_error *err);
 // The same, reporting progress to pg (may be NULL); the results are the same bits.
-vkt_status vkt_offswitch_mc_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
-                               uint32_t n_configs, uint64_t samples, uint64_t seed,
-                               const vkt_offswitch_mc_progress *pg, vkt_offswitch_mc_result *out,
-                               vkt_error *err);
+vkt_status vkt_offswitch_mc_ex(const vkt_offswitch_config *configs, uint32_t n_configs,
+                               uint64_t samples, uint64_t seed, const vkt_offswitch_mc_progress *pg,
+                               vkt_offswitch_mc_result *out, vkt_error *err);
 
-// The CPU reference of the same estimate (plain loop, one thread); _ex reports progress.
+// The CPU reference of the same estimate (plain loop, one thread, no rescaling); _ex reports
+// progress.
 vkt_status vkt_offswitch_mc_cpu(const vkt_offswitch_config *configs, uint32_t n_configs,
                                 uint64_t samples, uint64_t seed, vkt_offswitch_mc_result *out,
                                 vkt_error *err);
@@ -74,14 +74,21 @@ vkt_status vkt_offswitch_mc_cpu_ex(const vkt_offswitch_config *configs, uint32_t
                                    const vkt_offswitch_mc_progress *pg,
                                    vkt_offswitch_mc_result *out, vkt_error *err);
 
-// The same estimate on a device (shaders/offswitch_mc.comp through runtime/op_offswitch_mc.h).
+// vkt_offswitch_mc(_ex) on a device (shaders/offswitch_mc.comp through
+// runtime/op_offswitch_mc.h), drawing the same samples, rescaled the same way (the shader
+// holds floats); reports into ctx (vkt_ctx_message).
 vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
                                        uint32_t n_configs, uint64_t samples, uint64_t seed,
-                                       vkt_offswitch_mc_result *out, vkt_error *err);
+                                       vkt_offswitch_mc_result *out);
 vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
                                           uint32_t n_configs, uint64_t samples, uint64_t seed,
                                           const vkt_offswitch_mc_progress *pg,
-                                          vkt_offswitch_mc_result *out, vkt_error *err);
+                                          vkt_offswitch_mc_result *out);
+// The device run without the rescaling (what the two above call): priors of ordinary scale.
+vkt_status vkt_offswitch_mc_device_plain(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                                         uint32_t n_configs, uint64_t samples, uint64_t seed,
+                                         const vkt_offswitch_mc_progress *pg,
+                                         vkt_offswitch_mc_result *out);
 
 // Sample i of configuration c (the value of U), as defined above: for tests and for
 // checking a device's samples one by one.

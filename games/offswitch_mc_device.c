@@ -5,19 +5,15 @@
 #include <stdlib.h>
 
 #include "buffer.h"
+#include "context.h"
 #include "offswitch_mc.h"
 #include "op_offswitch_mc.h"
 
-vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
-                                       uint32_t n_configs, uint64_t samples, uint64_t seed,
-                                       vkt_offswitch_mc_result *out, vkt_error *err) {
-    return vkt_offswitch_mc_device_run_ex(ctx, configs, n_configs, samples, seed, NULL, out, err);
-}
-
-vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
-                                          uint32_t n_configs, uint64_t samples, uint64_t seed,
-                                          const vkt_offswitch_mc_progress *pg,
-                                          vkt_offswitch_mc_result *out, vkt_error *err) {
+vkt_status vkt_offswitch_mc_device_plain(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
+                                         uint32_t n_configs, uint64_t samples, uint64_t seed,
+                                         const vkt_offswitch_mc_progress *pg,
+                                         vkt_offswitch_mc_result *out) {
+    vkt_error *err = vkt_ctx_err(ctx);
     if (samples < 2)
         return vkt_fail(err, VKT_ERR_ARG, "offswitch Monte Carlo: samples=%llu, need >= 2",
                         (unsigned long long)samples);
@@ -57,11 +53,9 @@ vkt_status vkt_offswitch_mc_device_run_ex(struct vkt_ctx *ctx, const vkt_offswit
             k[c].samples = p->samples;
         }
     }
-    if (s == VKT_OK) {
+    if (s == VKT_OK)
         s = vkt_offswitch_mc_device_ex(ctx, k, n_configs, samples, seed, pg ? pg->fn : NULL,
                                        pg ? pg->user : NULL, m);
-        if (s != VKT_OK && err) *err = *vkt_ctx_err(ctx);
-    }
     for (uint32_t c = 0; c < n_configs && s == VKT_OK; c++) {
         double n = m[c].n;
         out[c].v_wait = m[c].mean_x;

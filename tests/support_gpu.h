@@ -27,18 +27,12 @@ float *test_download(vkt_ctx *ctx, vkt_buffer *b, uint64_t n);
 bool test_close(const char *label, const float *got, const float *want, uint64_t n, double atol,
                 double rtol);
 
-// Fails the current cmocka test with the context's message when s != VKT_OK.
+// Fails the current cmocka test with the context's message when s != VKT_OK (a pure call
+// reports there too when given vkt_ctx_err(ctx) as its error).
 #define TEST_OK(ctx, expr)                                                                         \
     do {                                                                                           \
         vkt_status test_s_ = (expr);                                                               \
         if (test_s_ != VKT_OK) fail_msg("%s: %s", #expr, vkt_ctx_message(ctx));                    \
-    } while (0)
-
-// As TEST_OK for library calls that report into a caller's vkt_error `err` as well: prints
-// both messages (device faults land in the context).
-#define TEST_OK_ERR(ctx, err, expr)                                                                \
-    do {                                                                                           \
-        if ((expr) != VKT_OK) fail_msg("%s: %s (%s)", #expr, (err).msg, vkt_ctx_message(ctx));     \
     } while (0)
 
 // Seconds on the monotonic clock (for timings that tests print).

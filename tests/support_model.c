@@ -27,8 +27,7 @@ const char *test_preset(vkt_family f) { return f == VKT_FAMILY_GPT2 ? "gpt2-tiny
 
 vkt_model *test_model_new(vkt_ctx *ctx, const vkt_model_config *c, uint64_t seed) {
     vkt_model *m = NULL;
-    vkt_error err = {0};
-    if (vkt_model_create(ctx, c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_model_create(ctx, c, &m));
     TEST_OK(ctx, vkt_model_init(m, seed));
     return m;
 }

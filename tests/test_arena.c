@@ -137,11 +137,10 @@ static void test_play_cli(void **st) {
 // moves, which lose under the evaluation rule) and the arena still counts every game.
 static void test_ckpt_player(void **st) {
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 64, 3);
     char dir[] = "/tmp/vkt-arena-ckpt-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    if (vkt_checkpoint_save_model(m, dir, false, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_checkpoint_save_model(m, dir, false));
     vkt_model_destroy(m);
     test_ctx_done(ctx);
     char args[256], *out;

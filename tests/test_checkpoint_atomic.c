@@ -66,9 +66,9 @@ static void on_notice(void *user, const char *msg) {
     snprintf(h->notes + n, sizeof h->notes - n, "%s\n", msg);
 }
 
-// A 4-step run of the tiny model into dir (resume: continue it); returns the status.
-static vkt_status train(vkt_ctx *ctx, const char *dir, bool resume, int keep_last, hooks *h,
-                        vkt_error *err) {
+// A 4-step run of the tiny model into dir (resume: continue it); returns the status, its
+// message in the context.
+static vkt_status train(vkt_ctx *ctx, const char *dir, bool resume, int keep_last, hooks *h) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
     o.data = data_file(), o.out = dir, o.cfg = tiny();
@@ -78,14 +78,13 @@ static vkt_status train(vkt_ctx *ctx, const char *dir, bool resume, int keep_las
     o.stop = &h->flag, o.progress = on_step, o.notice = on_notice, o.user = h;
     h->flag = 0, h->notes[0] = 0;
     vkt_train_result r;
-    *err = (vkt_error){0};
-    return vkt_train_run(ctx, &o, &r, err);
+    vkt_error_clear(vkt_ctx_err(ctx));
+    return vkt_train_run(ctx, &o, &r);
 }
 
 static float *weights(vkt_ctx *ctx, const char *dir, size_t *n) {
     vkt_model *m;
-    vkt_error err = {0};
-    if (vkt_checkpoint_load_model(ctx, dir, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_checkpoint_load_model(ctx, dir, &m));
     *n = vkt_model_params(m)->total;
     float *p = malloc(*n * 4);
     TEST_OK(ctx, vkt_model_get_params(m, p));
@@ -109,10 +108,9 @@ static int leftovers(const char *dir) {
 // The reference: 4 uninterrupted steps. The base: the same run stopped (saved) after step 2.
 static float *reference(vkt_ctx *ctx, const char *ref, const char *base, size_t *n) {
     hooks h = {0};
-    vkt_error err;
-    if (train(ctx, ref, false, 1, &h, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (train(ctx, ref, false, 1, &h) != VKT_OK) fail_msg("%s", vkt_ctx_message(ctx));
     h.stop_at = 2;
-    assert_int_equal(train(ctx, base, false, 1, &h, &err), VKT_ERR_INTERRUPTED);
+    assert_int_equal(train(ctx, base, false, 1, &h), VKT_ERR_INTERRUPTED);
     return weights(ctx, ref, n);
 }
 
@@ -135,16 +133,16 @@ static void test_fault_sweep(void **state) {
             snprintf(spec, sizeof spec, "%s:%d", kinds[k], i);
             test_sh("rm -rf '%s' && cp -a '%s' '%s'", run, base, run);
             hooks h = {.fault_at = 4, .fault = spec};
-            vkt_error err;
-            vkt_status s = train(ctx, run, true, 1, &h, &err);
+            vkt_status s = train(ctx, run, true, 1, &h);
             unsetenv("VKT_FAULT_INJECT");
             if (s == VKT_OK) break; // past the save's last call of this kind
             hits++;
-            if (!strstr(err.msg, "injected fault")) fail_msg("%s: %s", spec, err.msg);
+            if (!strstr(vkt_ctx_message(ctx), "injected fault"))
+                fail_msg("%s: %s", spec, vkt_ctx_message(ctx));
             h.fault_at = 0;
-            s = train(ctx, run, true, 1, &h, &err); // step 2 again, or at step 4 already
-            if (s != VKT_OK && !strstr(err.msg, "at step 4 already"))
-                fail_msg("%s, then: %s", spec, err.msg);
+            s = train(ctx, run, true, 1, &h); // step 2 again, or at step 4 already
+            if (s != VKT_OK && !strstr(vkt_ctx_message(ctx), "at step 4 already"))
+                fail_msg("%s, then: %s", spec, vkt_ctx_message(ctx));
             size_t m;
             float *got = weights(ctx, run, &m);
             assert_int_equal(m, n);
@@ -168,22 +166,22 @@ static void test_mixed_checkpoint(void **state) {
     snprintf(a, sizeof a, "%s", test_path("a"));
     snprintf(b, sizeof b, "%s", test_path("b"));
     hooks h = {.stop_at = 2};
-    vkt_error err;
-    assert_int_equal(train(ctx, a, false, 2, &h, &err), VKT_ERR_INTERRUPTED);
+    assert_int_equal(train(ctx, a, false, 2, &h), VKT_ERR_INTERRUPTED);
     h.stop_at = 3;
-    assert_int_equal(train(ctx, b, false, 1, &h, &err), VKT_ERR_INTERRUPTED);
+    assert_int_equal(train(ctx, b, false, 1, &h), VKT_ERR_INTERRUPTED);
     test_sh("cp '%s/ckpt-3/model.safetensors' '%s/ckpt-2/model.safetensors'", b, a);
     h.stop_at = 0;
-    vkt_status s = train(ctx, a, true, 1, &h, &err); // falls back to ckpt-1
+    vkt_status s = train(ctx, a, true, 1, &h); // falls back to ckpt-1
     assert_int_equal(s, VKT_OK);
     if (!strstr(h.notes, "ckpt-2/model.safetensors") || !strstr(h.notes, "resuming from"))
         fail_msg("notes: %s", h.notes);
     // Only one checkpoint kept: the damaged one is refused outright.
     test_sh("cp '%s/ckpt-3/optimizer.safetensors' '%s/ckpt-4/optimizer.safetensors'", b, a);
-    s = train(ctx, a, true, 1, &h, &err);
+    s = train(ctx, a, true, 1, &h);
     assert_int_equal(s, VKT_ERR_FORMAT);
-    if (!strstr(err.msg, "ckpt-4/optimizer.safetensors") || !strstr(err.msg, "manifest"))
-        fail_msg("%s", err.msg);
+    if (!strstr(vkt_ctx_message(ctx), "ckpt-4/optimizer.safetensors") ||
+        !strstr(vkt_ctx_message(ctx), "manifest"))
+        fail_msg("%s", vkt_ctx_message(ctx));
     test_ctx_done(ctx);
 }
 
@@ -195,14 +193,13 @@ static void test_metrics_cut_back(void **state) {
     snprintf(d, sizeof d, "%s", test_path("m"));
     snprintf(path, sizeof path, "%s/metrics.jsonl", d);
     hooks h = {.stop_at = 2};
-    vkt_error err;
-    assert_int_equal(train(ctx, d, false, 1, &h, &err), VKT_ERR_INTERRUPTED);
+    assert_int_equal(train(ctx, d, false, 1, &h), VKT_ERR_INTERRUPTED);
     FILE *f = fopen(path, "a");
     fputs("{\"step\": 3, \"loss\": 1.0}\n{\"step\": 4, \"lo",
           f); // a run killed after its last save
     fclose(f);
     h.stop_at = 0;
-    if (train(ctx, d, true, 1, &h, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (train(ctx, d, true, 1, &h) != VKT_OK) fail_msg("%s", vkt_ctx_message(ctx));
     assert_non_null(strstr(h.notes, "removed 2 records after step 2"));
     size_t n;
     char *text = (char *)test_read_all(path, &n);
@@ -227,8 +224,7 @@ static void test_leftovers_and_legacy(void **state) {
     char d[512];
     snprintf(d, sizeof d, "%s", test_path("l"));
     hooks h = {.stop_at = 2};
-    vkt_error err;
-    assert_int_equal(train(ctx, d, false, 1, &h, &err), VKT_ERR_INTERRUPTED);
+    assert_int_equal(train(ctx, d, false, 1, &h), VKT_ERR_INTERRUPTED);
     test_sh("cd '%s' && rm -f checkpoint.json config.json model.safetensors optimizer.safetensors "
             "trainer_state.json && mv ckpt-2/* . && rmdir ckpt-2 && rm checkpoint.json",
             d);
@@ -236,12 +232,12 @@ static void test_leftovers_and_legacy(void **state) {
             "model.safetensors.tmp.Xy12Ab",
             d);
     h.stop_at = 0;
-    if (train(ctx, d, true, 1, &h, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (train(ctx, d, true, 1, &h) != VKT_OK) fail_msg("%s", vkt_ctx_message(ctx));
     if (!strstr(h.notes, "removed 2 leftovers") || !strstr(h.notes, "older vkt"))
         fail_msg("%s", h.notes);
     assert_int_equal(leftovers(d), 0);
     vkt_ckpt_found f;
-    assert_int_equal(vkt_ckpt_find(d, &f, &err), VKT_OK);
+    assert_int_equal(vkt_ckpt_find(d, &f, vkt_ctx_err(ctx)), VKT_OK);
     assert_false(f.legacy);
     assert_int_equal(f.step, 4);
     test_ctx_done(ctx);

@@ -44,8 +44,7 @@ static void directions_match_plain_average(void **state) {
     const int L = 3, C = 16, n = 2;
     const int xs[2] = {47, 99}, ys[2] = {35, 10};
     vkt_eff_dirs d;
-    vkt_error err = {0};
-    if (vkt_eff_directions(m, xs, ys, n, &d, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_eff_directions(m, xs, ys, n, &d));
     assert_int_equal(d.L, L);
     assert_int_equal(d.C, C);
 
@@ -61,7 +60,8 @@ static void directions_match_plain_average(void **state) {
     int q = 0;
     for (int i = 0; i < n; i++) {
         char prompts[VKT_EFF_TAGS][VKT_EFF_PROMPT_MAX], comp[VKT_EFF_COMPLETION_MAX];
-        assert_int_equal(vkt_eff_concise_under_tags(xs[i], ys[i], prompts, comp, &err), VKT_OK);
+        assert_int_equal(vkt_eff_concise_under_tags(xs[i], ys[i], prompts, comp, vkt_ctx_err(ctx)),
+                         VKT_OK);
         const int lc = (int)strlen(comp), lp = 13;
         vkt_steer_acts a[VKT_EFF_TAGS];
         for (int t = 0; t < VKT_EFF_TAGS; t++) {
@@ -70,8 +70,7 @@ static void directions_match_plain_average(void **state) {
             for (int k = 0; k < lp; k++) tok[k] = (unsigned char)prompts[t][k];
             for (int k = 0; k < lc; k++) tok[lp + k] = (unsigned char)comp[k];
             vkt_steer_prompt sp = {tok, lp + lc, 0};
-            if (vkt_steer_capture(m, &sp, 1, 0, L - 1, VKT_STEER_POS_ALL, 1, &a[t], &err) != VKT_OK)
-                fail_msg("%s", err.msg);
+            TEST_OK(ctx, vkt_steer_capture(m, &sp, 1, 0, L - 1, VKT_STEER_POS_ALL, 1, &a[t]));
         }
         for (int l = 0; l < L; l++)
             for (int j = lp - 1; j < lp + lc; j++) {
@@ -128,16 +127,17 @@ static void directions_match_plain_average(void **state) {
         }
         assert_float_equal(d.h_norm[l], hn[l] / hcount, 1e-4 * d.h_norm[l]);
         float want[16];
-        assert_int_equal(vkt_steer_direction(pos[l], neg[l], q, C, VKT_STEER_PCA, want, NULL, &err),
-                         VKT_OK);
+        assert_int_equal(
+            vkt_steer_direction(pos[l], neg[l], q, C, VKT_STEER_PCA, want, NULL, vkt_ctx_err(ctx)),
+            VKT_OK);
         for (int c = 0; c < C; c++) assert_float_equal(d.pc1[(size_t)l * C + c], want[c], 2e-3);
         free(pos[l]), free(neg[l]);
     }
     vkt_eff_dirs_free(&d);
-    assert_int_equal(vkt_eff_directions(m, xs, ys, 0, &d, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_eff_directions(m, xs, ys, 0, &d), VKT_ERR_ARG);
     const int bad[1] = {100};
-    assert_int_equal(vkt_eff_directions(m, bad, ys, 1, &d, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "100"));
+    assert_int_equal(vkt_eff_directions(m, bad, ys, 1, &d), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "100"));
     free(tr), free(la), free(de);
     vkt_model_destroy(m);
     test_ctx_done(ctx);
@@ -154,9 +154,7 @@ static void measure_matches_generate(void **state) {
                                 {9, 99, 99}, {12, 55, 45}, {6, 63, 52}};
     vkt_eff_stats st, st0, st2, st3;
     vkt_eff_check ck[N];
-    vkt_error err = {0};
-    if (vkt_eff_measure(g, it, N, NULL, 1.0, 7, 40, &st, ck, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_eff_measure(g, it, N, NULL, 1.0, 7, 40, &st, ck));
     assert_int_equal(st.n, N);
 
     // By hand: the same prompts on streams 0..N-1, seed 7, then the checker.
@@ -192,12 +190,10 @@ static void measure_matches_generate(void **state) {
 
     // A zero edit is the identity; a strong edit changes the samples and is removed after.
     float *dirs = calloc(3 * 16, sizeof *dirs);
-    if (vkt_eff_measure(g, it, N, dirs, 1.0, 7, 40, &st0, NULL, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_eff_measure(g, it, N, dirs, 1.0, 7, 40, &st0, NULL));
     assert_memory_equal(&st0, &st, sizeof st);
     for (int c = 0; c < 16; c++) dirs[16 + c] = (c % 2 ? 40.0f : -40.0f);
-    if (vkt_eff_measure(g, it, N, dirs, 1.0, 7, 40, &st2, NULL, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_eff_measure(g, it, N, dirs, 1.0, 7, 40, &st2, NULL));
     vkt_gen_result res2[N];
     TEST_OK(ctx, vkt_generate(g, pr, N, &o, res2));
     int differ = 0;
@@ -209,15 +205,13 @@ static void measure_matches_generate(void **state) {
     differ = st2.mean_logprob != st.mean_logprob; // (a random model's samples all run to 40 tokens)
     assert_true(differ);
     // Greedy twice: identical.
-    if (vkt_eff_measure(g, it, N, NULL, 0.0, 1, 40, &st2, NULL, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
-    if (vkt_eff_measure(g, it, N, NULL, 0.0, 2, 40, &st3, NULL, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_eff_measure(g, it, N, NULL, 0.0, 1, 40, &st2, NULL));
+    TEST_OK(ctx, vkt_eff_measure(g, it, N, NULL, 0.0, 2, 40, &st3, NULL));
     assert_memory_equal(&st2, &st3, sizeof st2);
     // Bad items name themselves.
     const vkt_eff_item bad[1] = {{16, 47, 35}};
-    assert_int_equal(vkt_eff_measure(g, bad, 1, NULL, 1.0, 7, 40, &st2, NULL, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "tag 16"));
+    assert_int_equal(vkt_eff_measure(g, bad, 1, NULL, 1.0, 7, 40, &st2, NULL), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "tag 16"));
     free(dirs);
     vkt_gen_destroy(g);
     vkt_model_destroy(m);
@@ -251,9 +245,8 @@ static void cli_short_run(void **state) {
     if (!test_cli_available()) skip();
     vkt_ctx *ctx = test_ctx();
     vkt_model *m = tiny_model(ctx);
-    vkt_error err = {0};
     const char *ck = test_path("ck");
-    if (vkt_checkpoint_save_model(m, ck, false, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_checkpoint_save_model(m, ck, false));
     vkt_model_destroy(m);
     test_ctx_done(ctx);
 
@@ -307,6 +300,7 @@ static void cli_short_run(void **state) {
     // in final.csv records the norm (|scale| = strength |h| / |v| times |v| = strength |h|).
     snprintf(path, sizeof path, "%s/run/efficiency.gguf", test_dir());
     vkt_control_vector cv;
+    vkt_error err = {0};
     if (vkt_control_vector_load(&cv, path, &err) != VKT_OK) fail_msg("%s", err.msg);
     const float *v = vkt_control_vector_layer(&cv, layer);
     assert_non_null(v);

@@ -61,7 +61,7 @@ static int setup(void **state) {
     float *pf = test_model_scale(ctx, m, 5.0f);
     double *pd = malloc(ps->total * 8);
     for (uint64_t i = 0; i < ps->total; i++) pd[i] = pf[i];
-    if (vkt_checkpoint_save_model(m, ckpt, false, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_checkpoint_save_model(m, ckpt, false));
 
     const char *text = "Eval windows of sixteen bytes, the last one shorter.";
     const int n = (int)strlen(text);

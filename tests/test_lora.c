@@ -43,8 +43,7 @@ static vkt_lora *make(vkt_ctx *ctx, const vkt_model_config *c, const vkt_params 
                       unsigned targets) {
     vkt_lora_config lc = {r, 3.0f, 0.0f, targets, 11};
     vkt_lora *a = NULL;
-    vkt_error err = {0};
-    if (vkt_lora_create(ctx, c, ps, &lc, &a, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_lora_create(ctx, c, ps, &lc, &a));
     return a;
 }
 
@@ -110,19 +109,18 @@ static void test_refusals(void **state) {
     vkt_ctx *ctx = test_ctx();
     vkt_model_config c;
     vkt_params ps;
-    vkt_error err = {0};
-    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, &err), VKT_OK);
-    assert_int_equal(vkt_params_build(&c, &ps, &err), VKT_OK);
+    assert_int_equal(vkt_model_preset("gpt2-tiny", &c, vkt_ctx_err(ctx)), VKT_OK);
+    assert_int_equal(vkt_params_build(&c, &ps, vkt_ctx_err(ctx)), VKT_OK);
     vkt_lora_config lc = {4, 8.0f, 0.0f, VKT_LORA_Q, 1};
     vkt_lora *a = NULL;
-    assert_int_equal(vkt_lora_create(ctx, &c, &ps, &lc, &a, &err), VKT_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "gpt2"));
+    assert_int_equal(vkt_lora_create(ctx, &c, &ps, &lc, &a), VKT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "gpt2"));
     vkt_params_free(&ps);
     tiny(&c, &ps);
     lc.rank = 0;
-    assert_int_equal(vkt_lora_create(ctx, &c, &ps, &lc, &a, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_lora_create(ctx, &c, &ps, &lc, &a), VKT_ERR_ARG);
     lc.rank = 4, lc.dropout = 0.1f;
-    assert_int_equal(vkt_lora_create(ctx, &c, &ps, &lc, &a, &err), VKT_OK);
+    assert_int_equal(vkt_lora_create(ctx, &c, &ps, &lc, &a), VKT_OK);
     assert_int_equal(vkt_lora_set_train(a, true, 0), VKT_OK);
     vkt_lora_destroy(a);
     vkt_params_free(&ps);
@@ -319,8 +317,7 @@ static void test_dropout(void **state) {
     const float p = 0.3f;
     vkt_lora_config lc = {r, 3.0f, p, VKT_LORA_GATE | VKT_LORA_DOWN, 11};
     vkt_lora *a = NULL;
-    vkt_error err = {0};
-    if (vkt_lora_create(ctx, &c, &ps, &lc, &a, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_lora_create(ctx, &c, &ps, &lc, &a));
     float *h = randomize(ctx, a, 70);
     TEST_OK(ctx, vkt_lora_plan(a, M));
     const double scale = vkt_lora_scale(a);
@@ -444,9 +441,9 @@ static void test_adamw(void **state) {
 }
 
 static vkt_status load(vkt_ctx *ctx, const vkt_model_config *c, const vkt_params *ps,
-                       const char *dir, vkt_error *err) {
+                       const char *dir) {
     vkt_lora *b = NULL;
-    vkt_status s = vkt_lora_load(ctx, c, ps, dir, &b, err);
+    vkt_status s = vkt_lora_load(ctx, c, ps, dir, &b);
     vkt_lora_destroy(b);
     return s;
 }
@@ -465,17 +462,16 @@ static void test_files(void **state) {
     tiny(&c, &ps);
     vkt_lora_config lc = {8, 16.0f, 0.05f, VKT_LORA_Q | VKT_LORA_V | VKT_LORA_UP, 3};
     vkt_lora *a = NULL;
-    vkt_error err = {0};
-    if (vkt_lora_create(ctx, &c, &ps, &lc, &a, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_lora_create(ctx, &c, &ps, &lc, &a));
     float *h = randomize(ctx, a, 40);
     const char *dir = test_path("adapter");
     char d[1024];
     snprintf(d, sizeof d, "%s", dir);
-    if (vkt_lora_save(a, d, "HuggingFaceTB/SmolLM2-135M", &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_lora_save(a, d, "HuggingFaceTB/SmolLM2-135M"));
 
     // Round trip: same config, same bits.
     vkt_lora *b = NULL;
-    if (vkt_lora_load(ctx, &c, &ps, d, &b, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_lora_load(ctx, &c, &ps, d, &b));
     const vkt_lora_config *bc = vkt_lora_cfg(b);
     assert_int_equal(bc->rank, 8), assert_true(bc->alpha == 16.0f),
         assert_true(bc->dropout == 0.05f);
@@ -516,7 +512,7 @@ static void test_files(void **state) {
 
     // The tensors PEFT names, with PEFT's shapes.
     vkt_safetensors st;
-    assert_int_equal(vkt_safetensors_open(&st, stp, &err), VKT_OK);
+    assert_int_equal(vkt_safetensors_open(&st, stp, vkt_ctx_err(ctx)), VKT_OK);
     assert_int_equal(st.n_tensors, 2 * 3 * 2);
     const vkt_st_tensor *ta =
         vkt_safetensors_find(&st, "base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight");
@@ -530,31 +526,31 @@ static void test_files(void **state) {
     // Refusals. A wrong rank in the config: the first tensor's shape disagrees.
     json_object_set_new(o, "r", json_integer(4));
     write_config(d, o);
-    assert_int_equal(load(ctx, &c, &ps, d, &err), VKT_ERR_FORMAT);
-    assert_non_null(strstr(err.msg, "adapter_model.safetensors"));
-    assert_non_null(strstr(err.msg, "layers.0.self_attn.q_proj.lora_A.weight"));
-    assert_non_null(strstr(err.msg, "r=4"));
+    assert_int_equal(load(ctx, &c, &ps, d), VKT_ERR_FORMAT);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "adapter_model.safetensors"));
+    assert_non_null(strstr(vkt_ctx_message(ctx), "layers.0.self_attn.q_proj.lora_A.weight"));
+    assert_non_null(strstr(vkt_ctx_message(ctx), "r=4"));
     json_object_set_new(o, "r", json_integer(8));
     // An unknown target module.
     json_array_append_new(tm, json_string("lm_head"));
     write_config(d, o);
-    assert_int_equal(load(ctx, &c, &ps, d, &err), VKT_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "adapter_config.json")),
-        assert_non_null(strstr(err.msg, "lm_head"));
+    assert_int_equal(load(ctx, &c, &ps, d), VKT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "adapter_config.json")),
+        assert_non_null(strstr(vkt_ctx_message(ctx), "lm_head"));
     json_array_remove(tm, 3);
     // rsLoRA and a missing key.
     json_object_set_new(o, "use_rslora", json_true());
     write_config(d, o);
-    assert_int_equal(load(ctx, &c, &ps, d, &err), VKT_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "use_rslora"));
+    assert_int_equal(load(ctx, &c, &ps, d), VKT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "use_rslora"));
     json_object_set_new(o, "use_rslora", json_false());
     json_object_del(o, "lora_alpha");
     write_config(d, o);
-    assert_int_equal(load(ctx, &c, &ps, d, &err), VKT_ERR_FORMAT);
-    assert_non_null(strstr(err.msg, "lora_alpha"));
+    assert_int_equal(load(ctx, &c, &ps, d), VKT_ERR_FORMAT);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "lora_alpha"));
     json_object_set_new(o, "lora_alpha", json_integer(16));
     write_config(d, o);
-    assert_int_equal(load(ctx, &c, &ps, d, &err), VKT_OK);
+    assert_int_equal(load(ctx, &c, &ps, d), VKT_OK);
 
     // A missing tensor, a wrong shape, an extra tensor: rewrite the weights file.
     vkt_st_entry e[13];
@@ -575,23 +571,24 @@ static void test_files(void **state) {
     assert_true(vi >= 0);
     vkt_st_entry keep = e[vi];
     e[vi] = e[nt - 1];
-    assert_int_equal(vkt_safetensors_write(stp, e, nt - 1, NULL, 0, &err), VKT_OK);
-    assert_int_equal(load(ctx, &c, &ps, d, &err), VKT_ERR_FORMAT);
-    assert_non_null(strstr(err.msg, "adapter_model.safetensors")),
-        assert_non_null(strstr(err.msg, "missing"));
-    assert_non_null(strstr(err.msg, victim));
+    assert_int_equal(vkt_safetensors_write(stp, e, nt - 1, NULL, 0, vkt_ctx_err(ctx)), VKT_OK);
+    assert_int_equal(load(ctx, &c, &ps, d), VKT_ERR_FORMAT);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "adapter_model.safetensors")),
+        assert_non_null(strstr(vkt_ctx_message(ctx), "missing"));
+    assert_non_null(strstr(vkt_ctx_message(ctx), victim));
     e[vi] = keep;
     sh[vi][0] = 39;
-    assert_int_equal(vkt_safetensors_write(stp, e, nt, NULL, 0, &err), VKT_OK);
-    assert_int_equal(load(ctx, &c, &ps, d, &err), VKT_ERR_FORMAT);
-    assert_non_null(strstr(err.msg, victim)), assert_non_null(strstr(err.msg, "[39, 8]"));
+    assert_int_equal(vkt_safetensors_write(stp, e, nt, NULL, 0, vkt_ctx_err(ctx)), VKT_OK);
+    assert_int_equal(load(ctx, &c, &ps, d), VKT_ERR_FORMAT);
+    assert_non_null(strstr(vkt_ctx_message(ctx), victim)),
+        assert_non_null(strstr(vkt_ctx_message(ctx), "[39, 8]"));
     sh[vi][0] = 40;
     e[nt] = (vkt_st_entry){"base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight", 2,
                            sh[0], zeros};
-    assert_int_equal(vkt_safetensors_write(stp, e, nt + 1, NULL, 0, &err), VKT_OK);
-    assert_int_equal(load(ctx, &c, &ps, d, &err), VKT_ERR_FORMAT);
-    assert_non_null(strstr(err.msg, "unexpected tensor")),
-        assert_non_null(strstr(err.msg, "k_proj"));
+    assert_int_equal(vkt_safetensors_write(stp, e, nt + 1, NULL, 0, vkt_ctx_err(ctx)), VKT_OK);
+    assert_int_equal(load(ctx, &c, &ps, d), VKT_ERR_FORMAT);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "unexpected tensor")),
+        assert_non_null(strstr(vkt_ctx_message(ctx), "k_proj"));
     free(zeros), free(hb), free(h);
     json_decref(o);
     vkt_lora_destroy(a);
@@ -611,8 +608,7 @@ static void test_merge(void **state) {
     float *w0 = malloc(ps.total * 4), *w1 = malloc(ps.total * 4);
     test_fill_uniform(w0, ps.total, 51, -0.3f, 0.3f);
     memcpy(w1, w0, ps.total * 4);
-    vkt_error err = {0};
-    if (vkt_lora_merge(a, &ps, w1, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_lora_merge(a, &ps, w1));
     const int M = 7;
     TEST_OK(ctx, vkt_lora_plan(a, M));
     for (int k = 0; k < vkt_lora_n_targets(a); k++) {

@@ -31,7 +31,7 @@ static void compare_config(vkt_model_config c) {
     vkt_ctx *ctx = test_ctx();
     vkt_model *m = NULL;
     vkt_error err = {0};
-    if (vkt_model_create(ctx, &c, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_model_create(ctx, &c, &m));
     TEST_OK(ctx, vkt_model_init(m, 5));
     const vkt_params *ps = vkt_model_params(m);
     float *pf = malloc(ps->total * 4), *gf = malloc(ps->total * 4);
@@ -138,10 +138,9 @@ static void check_w16(int w16) {
     c.tied = true;
     c.vocab = 41;
     vkt_model *m32 = NULL, *m16 = NULL;
-    vkt_error err = {0};
     vkt_model_opts o = {w16, true, VKT_PREC_FP32};
-    if (vkt_model_create(ctx, &c, &m32, &err) != VKT_OK) fail_msg("%s", err.msg);
-    if (vkt_model_create_opts(ctx, &c, &o, &m16, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_model_create(ctx, &c, &m32));
+    TEST_OK(ctx, vkt_model_create_opts(ctx, &c, &o, &m16));
     TEST_OK(ctx, vkt_model_init(m32, 9));
     const vkt_params *ps = vkt_model_params(m32);
     float *pf = malloc(ps->total * 4), *back = malloc(ps->total * 4);

@@ -41,8 +41,7 @@ static void make_checkpoints(void) {
             .context = 16, .layers = 1, .width = 16, .ffn = 32, .heads = 2, .kv_heads = 2});
     vkt_error err = {0};
     vkt_model *m = test_model_new(ctx, &c, 3);
-    if (vkt_checkpoint_save_model(m, test_path("ok"), false, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_checkpoint_save_model(m, test_path("ok"), false));
     const vkt_params *ps = vkt_model_params(m);
     float *h = malloc(ps->total * sizeof *h);
     TEST_OK(ctx, vkt_model_get_params(m, h));

@@ -64,7 +64,7 @@ static void test_mc_agrees_with_exact(void **state) {
     vkt_offswitch_mc_result r[N];
     vkt_error err = {0};
     const uint64_t samples = 200000;
-    if (vkt_offswitch_mc(NULL, cfg, N, samples, 42, r, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_offswitch_mc(cfg, N, samples, 42, r, &err) != VKT_OK) fail_msg("%s", err.msg);
     for (int c = 0; c < N; c++) {
         vkt_offswitch_values v;
         if (vkt_offswitch_exact(&cfg[c].prior, &cfg[c].human, &v, &err) != VKT_OK)
@@ -130,8 +130,7 @@ static void test_mc_extreme_scales(void **state) {
             vkt_error err = {0};
             if (vkt_offswitch_exact(&cfg.prior, &cfg.human, &ex, &err) != VKT_OK)
                 fail_msg("%s", err.msg);
-            if (vkt_offswitch_mc(NULL, &cfg, 1, 100000, 3, &r, &err) != VKT_OK)
-                fail_msg("%s", err.msg);
+            if (vkt_offswitch_mc(&cfg, 1, 100000, 3, &r, &err) != VKT_OK) fail_msg("%s", err.msg);
             double tol = 4 * r.v_wait_se + 1e-12 * fabs(ex.v_wait);
             if (!(isfinite(r.v_wait_se) && r.v_wait_se > 0 && fabs(r.v_wait - ex.v_wait) <= tol))
                 fail_msg("%s %s: V(wait) MC %g +- %g, exact %g", priors[i], humans[j], r.v_wait,
@@ -145,8 +144,8 @@ static void test_mc_extreme_scales(void **state) {
     parse("normal:mu=1,sigma=1", "boltzmann:beta=0.1", &a);
     parse("normal:mu=1e300,sigma=1e300", "boltzmann:beta=1e299", &b);
     vkt_offswitch_mc_result ra, rb;
-    assert_int_equal(vkt_offswitch_mc(NULL, &a, 1, 20000, 5, &ra, NULL), VKT_OK);
-    assert_int_equal(vkt_offswitch_mc(NULL, &b, 1, 20000, 5, &rb, NULL), VKT_OK);
+    assert_int_equal(vkt_offswitch_mc(&a, 1, 20000, 5, &ra, NULL), VKT_OK);
+    assert_int_equal(vkt_offswitch_mc(&b, 1, 20000, 5, &rb, NULL), VKT_OK);
     assert_true(fabs(ra.p_off - rb.p_off) < 1e-9);
     assert_true(fabs(rb.v_wait / 1e300 - ra.v_wait) < 1e-9);
 }
@@ -156,10 +155,10 @@ static void test_mc_errors(void **state) {
     parse("normal:mu=0,sigma=1", "rational", &cfg[0]);
     vkt_offswitch_mc_result r[1];
     vkt_error err = {0};
-    assert_int_equal(vkt_offswitch_mc(NULL, cfg, 1, 1, 0, r, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_offswitch_mc(cfg, 1, 1, 0, r, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "samples=1"));
     cfg[0].prior.sigma = -1;
-    assert_int_equal(vkt_offswitch_mc(NULL, cfg, 1, 100, 0, r, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_offswitch_mc(cfg, 1, 100, 0, r, &err), VKT_ERR_ARG);
     assert_non_null(strstr(err.msg, "configuration 0"));
 }
 

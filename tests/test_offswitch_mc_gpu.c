@@ -17,10 +17,6 @@
 #include "offswitch_mc.h"
 #include "support_gpu.h"
 
-vkt_status vkt_offswitch_mc_device_run(struct vkt_ctx *ctx, const vkt_offswitch_config *configs,
-                                       uint32_t n_configs, uint64_t samples, uint64_t seed,
-                                       vkt_offswitch_mc_result *out, vkt_error *err);
-
 static const char *priors[] = {
     "normal:mu=0.3,sigma=1.2", "uniform:lo=-1,hi=0.5", "discrete:-1@0.3;0.5@0.5;2@0.2",
     "mixture:0.4*normal(mu=-1,sigma=0.5)+0.6*normal(mu=0.8,sigma=0.3)", NULL};
@@ -54,14 +50,10 @@ static void test_device_matches_cpu(void **state) {
     vkt_offswitch_config cfg[15];
     int n = make_configs(cfg);
     vkt_offswitch_mc_result gpu[15], cpu[15], again[15];
-    vkt_error err = {0};
     const uint64_t samples = 200003, seed = 0x1234567890abcdefull;
-    if (vkt_offswitch_mc_device_run(ctx, cfg, (uint32_t)n, samples, seed, gpu, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
-    if (vkt_offswitch_mc_cpu(cfg, (uint32_t)n, samples, seed, cpu, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
-    if (vkt_offswitch_mc_device_run(ctx, cfg, (uint32_t)n, samples, seed, again, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_offswitch_mc_device_run(ctx, cfg, (uint32_t)n, samples, seed, gpu));
+    TEST_OK(ctx, vkt_offswitch_mc_cpu(cfg, (uint32_t)n, samples, seed, cpu, vkt_ctx_err(ctx)));
+    TEST_OK(ctx, vkt_offswitch_mc_device_run(ctx, cfg, (uint32_t)n, samples, seed, again));
     for (int c = 0; c < n; c++) {
         // Same samples: differences are float rounding of U (and rare part/sign flips
         // at boundaries), far below the standard error.
@@ -82,13 +74,10 @@ static void test_device_matches_exact(void **state) {
     vkt_offswitch_config cfg[15];
     int n = make_configs(cfg);
     vkt_offswitch_mc_result r[15];
-    vkt_error err = {0};
-    if (vkt_offswitch_mc_device_run(ctx, cfg, (uint32_t)n, 2000000, 7, r, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_offswitch_mc_device_run(ctx, cfg, (uint32_t)n, 2000000, 7, r));
     for (int c = 0; c < n; c++) {
         vkt_offswitch_values v;
-        if (vkt_offswitch_exact(&cfg[c].prior, &cfg[c].human, &v, &err) != VKT_OK)
-            fail_msg("%s", err.msg);
+        TEST_OK(ctx, vkt_offswitch_exact(&cfg[c].prior, &cfg[c].human, &v, vkt_ctx_err(ctx)));
         double z = fabs(r[c].v_wait - v.v_wait) / fmax(r[c].v_wait_se, 1e-12);
         double zo = fabs(r[c].p_off - v.p_off) / fmax(r[c].p_off_se, 1e-12);
         if (z > 4 || zo > 4)
@@ -99,7 +88,7 @@ static void test_device_matches_exact(void **state) {
     test_ctx_done(ctx);
 }
 
-// Priors beyond float range through vkt_offswitch_mc on the device (floats in the shader):
+// Priors beyond float range through vkt_offswitch_mc_device_run (floats in the shader):
 // rescaled, they agree with the exact values at 1e30, 1e39 and 1e300.
 static void test_device_extreme_scales(void **state) {
     vkt_ctx *ctx = test_ctx();
@@ -114,7 +103,7 @@ static void test_device_extreme_scales(void **state) {
             fail_msg("%s", err.msg);
     }
     vkt_offswitch_mc_result r[3];
-    if (vkt_offswitch_mc(ctx, cfg, 3, 200000, 7, r, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_offswitch_mc_device_run(ctx, cfg, 3, 200000, 7, r));
     for (int c = 0; c < 3; c++) {
         vkt_offswitch_values v;
         if (vkt_offswitch_exact(&cfg[c].prior, &cfg[c].human, &v, &err) != VKT_OK)
@@ -133,11 +122,10 @@ static void test_bad_calls(void **state) {
     vkt_offswitch_config cfg[15];
     make_configs(cfg);
     vkt_offswitch_mc_result r[1];
-    vkt_error err = {0};
-    assert_int_equal(vkt_offswitch_mc_device_run(ctx, cfg, 1, 1, 7, r, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_offswitch_mc_device_run(ctx, cfg, 1, 1, 7, r), VKT_ERR_ARG);
     cfg[0].prior.sigma = -1;
-    assert_int_not_equal(vkt_offswitch_mc_device_run(ctx, cfg, 1, 100, 7, r, &err), VKT_OK);
-    assert_non_null(strstr(err.msg, "configuration 0"));
+    assert_int_not_equal(vkt_offswitch_mc_device_run(ctx, cfg, 1, 100, 7, r), VKT_OK);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "configuration 0"));
     test_ctx_done(ctx);
 }
 

@@ -41,8 +41,8 @@ static void test_cpu_progress(void **state) {
     vkt_error err = {0};
     seen s = {0};
     vkt_offswitch_mc_progress pg = {record, &s};
-    assert_int_equal(vkt_offswitch_mc_ex(NULL, cfg, 2, 10000, 3, &pg, a, &err), VKT_OK);
-    assert_int_equal(vkt_offswitch_mc(NULL, cfg, 2, 10000, 3, b, &err), VKT_OK);
+    assert_int_equal(vkt_offswitch_mc_ex(cfg, 2, 10000, 3, &pg, a, &err), VKT_OK);
+    assert_int_equal(vkt_offswitch_mc(cfg, 2, 10000, 3, b, &err), VKT_OK);
     assert_memory_equal(a, b, sizeof a); // the hook changes nothing
     assert_int_equal(s.calls, 2 * 3);    // 3 blocks of 4096 per configuration
     assert_int_equal(s.backwards, 0);
@@ -62,12 +62,11 @@ static void test_device_progress(void **state) {
         cfg[c].human.kind = VKT_OFFSWITCH_BOLTZMANN, cfg[c].human.beta = 0.7;
     }
     vkt_offswitch_mc_result a[2], b[2];
-    vkt_error err = {0};
     seen s = {0};
     vkt_offswitch_mc_progress pg = {record, &s};
     const uint64_t n = 1000003; // 245 blocks of 4096, the last one short
-    if (vkt_offswitch_mc_ex(ctx, cfg, 2, n, 5, &pg, a, &err) != VKT_OK) fail_msg("%s", err.msg);
-    if (vkt_offswitch_mc(ctx, cfg, 2, n, 5, b, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_offswitch_mc_device_run_ex(ctx, cfg, 2, n, 5, &pg, a));
+    TEST_OK(ctx, vkt_offswitch_mc_device_run(ctx, cfg, 2, n, 5, b));
     assert_memory_equal(a, b, sizeof a);
     assert_true(s.calls >= 15); // 15 ranges (14 of 17 blocks, one of 7), each reported, and the end
     assert_int_equal(s.backwards, 0);

@@ -85,14 +85,13 @@ static void test_batch_equals_sequential(void **st) {
     vkt_rl_rollout_opts o;
     opts_for(&o, G, 100);
     vkt_rl_rollout rb;
-    vkt_error err = {0};
-    if (vkt_rl_rollout_run(m, gb, &o, &rb, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_rl_rollout_run(m, gb, &o, &rb));
     int kinds[4] = {0}, longest = 0; // invalid as no move / illegal, legal pass / bet
     for (int g = 0; g < G; g++) {
         vkt_rl_rollout_opts o1;
         opts_for(&o1, 1, 100 + g);
         vkt_rl_rollout r1;
-        if (vkt_rl_rollout_run(m, g1, &o1, &r1, &err) != VKT_OK) fail_msg("%s", err.msg);
+        TEST_OK(ctx, vkt_rl_rollout_run(m, g1, &o1, &r1));
         const vkt_rl_turn *tb[64], *t1[64];
         int nb = game_turns(&rb, g, tb), n1 = game_turns(&r1, 0, t1);
         assert_int_equal(nb, n1);
@@ -147,7 +146,7 @@ static void test_batch_equals_sequential(void **st) {
     // max_turns = 1: games that needed a second decision are cut with returns 0.
     vkt_rl_rollout rc;
     o.max_turns = 1;
-    if (vkt_rl_rollout_run(m, gb, &o, &rc, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_rl_rollout_run(m, gb, &o, &rc));
     int cut = 0;
     for (int g = 0; g < G; g++) {
         if (rc.truncated[g]) {
@@ -162,9 +161,8 @@ static void test_batch_equals_sequential(void **st) {
     assert_true(cut > 0 && rc.steps == 1);
     vkt_rl_rollout_free(&rc);
     vkt_rl_rollout_free(&rb);
-    vkt_error e2 = {0};
     opts_for(&o, 0, 0);
-    assert_int_equal(vkt_rl_rollout_run(m, gb, &o, &rc, &e2), VKT_ERR_ARG);
+    assert_int_equal(vkt_rl_rollout_run(m, gb, &o, &rc), VKT_ERR_ARG);
     vkt_rl_rollout_free(&rc);
     vkt_gen_destroy(gb);
     vkt_gen_destroy(g1);
@@ -192,15 +190,14 @@ static void test_mix_and_replays(void **st) {
     vkt_model *m = tiny_model(ctx);
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gen));
-    vkt_error err = {0};
     enum { K = 6, OS = 8, R = 4 };
     vkt_rl_rollout_opts o, ok;
     kuhn_offswitch_opts(&o, K, OS, R, 200);
     ok = o;
     ok.n_specs = 0, ok.n_games = K; // the Kuhn block alone, same ids
     vkt_rl_rollout rm, rk;
-    if (vkt_rl_rollout_run(m, gen, &o, &rm, &err) != VKT_OK) fail_msg("%s", err.msg);
-    if (vkt_rl_rollout_run(m, gen, &ok, &rk, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_rl_rollout_run(m, gen, &o, &rm));
+    TEST_OK(ctx, vkt_rl_rollout_run(m, gen, &ok, &rk));
     for (int g = 0; g < K + OS; g++) assert_int_equal(rm.spec[g], g < K ? 0 : 1);
     for (int g = 0; g < K; g++) {
         const vkt_rl_turn *a[64], *b[64];
@@ -243,12 +240,12 @@ static void test_mix_and_replays(void **st) {
     vkt_rl_rollout_free(&rm), vkt_rl_rollout_free(&rk);
     // Blocks that do not hold n_games games, or a bad replay count, are refused.
     o.count[1] = OS - 1;
-    assert_int_equal(vkt_rl_rollout_run(m, gen, &o, &rm, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "not n_games"));
+    assert_int_equal(vkt_rl_rollout_run(m, gen, &o, &rm), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "not n_games"));
     vkt_rl_rollout_free(&rm);
     o.count[1] = OS, o.spec_replays[1] = -2;
-    assert_int_equal(vkt_rl_rollout_run(m, gen, &o, &rm, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "offswitch"));
+    assert_int_equal(vkt_rl_rollout_run(m, gen, &o, &rm), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "offswitch"));
     vkt_rl_rollout_free(&rm);
     vkt_gen_destroy(gen);
     vkt_model_destroy(m);
@@ -264,7 +261,6 @@ static void test_explore_all(void **st) {
     vkt_model *m = tiny_model(ctx);
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gen));
-    vkt_error err = {0};
     enum { K = 4, OS = 9, R = 3 };
     vkt_rl_rollout_opts o, ok;
     kuhn_offswitch_opts(&o, K, OS, R, 300);
@@ -272,8 +268,8 @@ static void test_explore_all(void **st) {
     ok = o;
     ok.n_specs = 0, ok.n_games = K, ok.explore = false;
     vkt_rl_rollout rm, rk;
-    if (vkt_rl_rollout_run(m, gen, &o, &rm, &err) != VKT_OK) fail_msg("%s", err.msg);
-    if (vkt_rl_rollout_run(m, gen, &ok, &rk, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_rl_rollout_run(m, gen, &o, &rm));
+    TEST_OK(ctx, vkt_rl_rollout_run(m, gen, &ok, &rk));
     for (int g = 0; g < K; g++) { // the sampled block: as without exploration
         const vkt_rl_turn *a[64], *b[64];
         int na = game_turns(&rm, g, a), nb = game_turns(&rk, g, b);
@@ -288,8 +284,8 @@ static void test_explore_all(void **st) {
     assert_int_equal(rm.invalid, rk.invalid); // explored answers are legal
     for (int g0 = K; g0 < K + OS; g0 += R) {
         vkt_game game;
-        assert_int_equal(vkt_game_create(&game, "offswitch", &err), VKT_OK);
-        assert_int_equal(vkt_game_reset(&game, 1, &err), VKT_OK);
+        assert_int_equal(vkt_game_create(&game, "offswitch", vkt_ctx_err(ctx)), VKT_OK);
+        assert_int_equal(vkt_game_reset(&game, 1, vkt_ctx_err(ctx)), VKT_OK);
         const vkt_rl_turn *t[R];
         for (int j = 0; j < R; j++) {
             const vkt_rl_turn *one[4];
@@ -304,7 +300,8 @@ static void test_explore_all(void **st) {
             assert_int_equal(t[j]->action, acts[j]);
             int32_t want[16];
             int n = 0;
-            TEST_OK(ctx, vkt_rl_answer_tokens(&game, acts[j], NULL, want, 16, &n, &err));
+            TEST_OK(ctx,
+                    vkt_rl_answer_tokens(&game, acts[j], NULL, want, 16, &n, vkt_ctx_err(ctx)));
             assert_int_equal(t[j]->n_resp, n);
             assert_memory_equal(t[j]->resp, want, (size_t)n * 4);
             for (int i = 0; i < n; i++) assert_true(t[j]->logp[i] == 0.0f);
@@ -358,7 +355,6 @@ static void test_format_credit(void **st) {
     vkt_model *m = tiny_model(ctx);
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 8, 0, 0, &gen));
-    vkt_error err = {0};
     enum { G = 24 };
     vkt_rl_rollout_opts o, of;
     opts_for(&o, G, 40);
@@ -366,8 +362,8 @@ static void test_format_credit(void **st) {
     of = o;
     of.format_credit = true;
     vkt_rl_rollout r, rf;
-    if (vkt_rl_rollout_run(m, gen, &o, &r, &err) != VKT_OK) fail_msg("%s", err.msg);
-    if (vkt_rl_rollout_run(m, gen, &of, &rf, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_rl_rollout_run(m, gen, &o, &r));
+    TEST_OK(ctx, vkt_rl_rollout_run(m, gen, &of, &rf));
     assert_int_equal(r.n_turns, rf.n_turns);
     int credited = 0, other = 0;
     for (int k = 0; k < rf.n_turns; k++) {

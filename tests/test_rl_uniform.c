@@ -139,18 +139,15 @@ static double term_value(vkt_ctx *ctx, vkt_gen *g, const vkt_rl_uniform *u) {
 static void test_gradient_through_model(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 64, 5);
-    TEST_OK_ERR(
-        ctx, err,
-        vkt_rl_warmup(m, "kuhn", NULL, 30, 16, 1e-2, 3, NULL, &err)); // some legal mass, not all
+    TEST_OK(ctx, vkt_rl_warmup(m, "kuhn", NULL, 30, 16, 1e-2, 3, NULL)); // some legal mass, not all
     vkt_gen *g;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &g));
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
     ro.n_games = 16, ro.seed = 11, ro.legal_answers = true, ro.gen.max_new_tokens = 8;
     vkt_rl_rollout r;
-    TEST_OK_ERR(ctx, err, vkt_rl_rollout_run(m, g, &ro, &r, &err));
+    TEST_OK(ctx, vkt_rl_rollout_run(m, g, &ro, &r));
     // Every turn's legal answers are the moves its prompt lists, each + <|endoftext|>.
     for (int k = 0; k < r.n_turns; k++) {
         const vkt_rl_turn *t = &r.turns[k];
@@ -170,7 +167,7 @@ static void test_gradient_through_model(void **st) {
     }
     const double C = 0.7;
     vkt_rl_uniform u;
-    TEST_OK_ERR(ctx, err, vkt_rl_uniform_build(&r, C, &u, &err));
+    TEST_OK(ctx, vkt_rl_uniform_build(&r, C, &u, vkt_ctx_err(ctx)));
     print_message("%d turns -> %d states, %d rows\n", r.n_turns, u.n_states, u.n_rows);
     assert_true(u.n_states >= 3 && u.n_states <= 12 && u.n_rows == 2 * u.n_states);
     // Rows and constant weights, then the model's weighted-CE backward.
@@ -188,7 +185,7 @@ static void test_gradient_through_model(void **st) {
     }
     int32_t *tok = malloc((size_t)B * T * sizeof *tok), *tgt = malloc((size_t)B * T * sizeof *tgt);
     float *wt = malloc((size_t)B * T * sizeof *wt);
-    TEST_OK_ERR(ctx, err, vkt_rl_pack(seqs, B, w, start, B, T, tok, tgt, wt, &err));
+    TEST_OK(ctx, vkt_rl_pack(seqs, B, w, start, B, T, tok, tgt, wt, vkt_ctx_err(ctx)));
     TEST_OK(ctx, vkt_model_plan(m, B, T));
     TEST_OK(ctx, vkt_model_zero_grads(m));
     TEST_OK(ctx, vkt_model_set_batch(m, tok, tgt, wt));
@@ -227,8 +224,7 @@ static void test_gradient_through_model(void **st) {
 // Mean over the 12 information states of |P(bet) - 1/2|.
 static double off_uniform(vkt_rl_sp *s) {
     vkt_kuhn_policy pi;
-    vkt_error err = {0};
-    TEST_OK_ERR(vkt_model_ctx(s->m), err, vkt_rl_kuhn_policy(s->gen, NULL, &pi, NULL, &err));
+    TEST_OK(vkt_model_ctx(s->m), vkt_rl_kuhn_policy(s->gen, NULL, &pi, NULL));
     double d = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) d += fabs(pi.bet[i] - 0.5) / VKT_KUHN_INFOSTATES;
     return d;
@@ -237,9 +233,8 @@ static double off_uniform(vkt_rl_sp *s) {
 static void test_selfplay_towards_uniform(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m0 = test_gpt2(ctx, 1, 64, 3);
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m0, "kuhn", NULL, 40, 16, 1e-2, 4, NULL, &err));
+    TEST_OK(ctx, vkt_rl_warmup(m0, "kuhn", NULL, 40, 16, 1e-2, 4, NULL));
     const vkt_params *ps = vkt_model_params(m0);
     float *p0 = malloc(ps->total * 4);
     TEST_OK(ctx, vkt_model_get_params(m0, p0));
@@ -258,19 +253,19 @@ static void test_selfplay_towards_uniform(void **st) {
         if (on) { // auto: on for Kuhn alone, off in a mix and with thinking
             vkt_rl_sp_opts a = o;
             a.kl_uniform = -1;
-            TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &a, &err));
+            TEST_OK(ctx, vkt_rl_sp_init(&s, m, &a));
             assert_true(s.kl_uniform == VKT_RL_KL_UNIFORM_KUHN);
             vkt_rl_sp_free(&s);
             a.game = "kuhn,tictactoe";
-            TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &a, &err));
+            TEST_OK(ctx, vkt_rl_sp_init(&s, m, &a));
             assert_true(s.kl_uniform == 0);
             vkt_rl_sp_free(&s);
         }
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+        TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
         before = off_uniform(&s);
         vkt_rl_sp_stats us;
         for (int k = 0; k < 6; k++) {
-            TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
+            TEST_OK(ctx, vkt_rl_sp_update(&s, &us));
             if (on) {
                 assert_true(us.uniform_rows >= 6 && us.uniform_rows <= 24);
                 assert_true(us.kl_uniform > 0 && us.legal_mass > 0 && us.legal_mass <= 1 + 1e-6);
@@ -305,26 +300,25 @@ static void test_anneal(void **st) {
     assert_true(vkt_rl_sp_kl_uniform_at(&h, 1000) == 0.05);
 
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 64, 3);
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
     o.games_per_update = 24, o.micro_rows = 16, o.seed = 7, o.games_target = 48;
     vkt_rl_sp s;
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
     assert_true(s.kl_uniform == VKT_RL_KL_UNIFORM_KUHN && s.kl_anneal == VKT_RL_KL_ANNEAL_KUHN);
     vkt_rl_sp_free(&s);
     o.kl_uniform = 0.05; // a C given: no anneal unless asked
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
     assert_true(s.kl_anneal == 0);
     vkt_rl_sp_free(&s);
     o.kl_anneal = 0.5,
     o.games_target = 24; // from 12 games: the second update starts at the end, C = 0
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
     vkt_rl_sp_stats us;
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
+    TEST_OK(ctx, vkt_rl_sp_update(&s, &us));
     assert_true(us.kl_uniform_coef == 0.05 && us.uniform_rows > 0);
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
+    TEST_OK(ctx, vkt_rl_sp_update(&s, &us));
     assert_true(us.kl_uniform_coef == 0 && us.uniform_rows == 0 && us.kl_uniform == 0);
     vkt_rl_sp_free(&s);
     vkt_model_destroy(m);

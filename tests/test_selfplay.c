@@ -33,14 +33,13 @@
 static void test_warmup_invalid_falls(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 2, 64, 5);
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 32, 0, 0, &gen));
     double before, after, loss;
-    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", NULL, 24, 0, 11, 8, &before, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", NULL, 60, 32, 1e-2, 3, &loss, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_invalid_rate(m, gen, "kuhn", NULL, 24, 0, 11, 8, &after, &err));
+    TEST_OK(ctx, vkt_rl_invalid_rate(m, gen, "kuhn", NULL, 24, 0, 11, 8, &before));
+    TEST_OK(ctx, vkt_rl_warmup(m, "kuhn", NULL, 60, 32, 1e-2, 3, &loss));
+    TEST_OK(ctx, vkt_rl_invalid_rate(m, gen, "kuhn", NULL, 24, 0, 11, 8, &after));
     print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after,
                   loss);
     assert_true(before > 0.9);
@@ -71,15 +70,15 @@ static void test_policy_extraction(void **st) {
     // A model with card-dependent answers (random weights, scaled up, then a short warm-up).
     vkt_ctx *ctx = test_ctx();
     vkt_model *m = test_gpt2(ctx, 1, 64, 21);
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "kuhn", NULL, 20, 16, 1e-2, 4, NULL, &err));
+    TEST_OK(ctx, vkt_rl_warmup(m, "kuhn", NULL, 20, 16, 1e-2, 4, NULL));
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &gen));
     vkt_kuhn_policy batched, per_state;
     double mass[VKT_KUHN_INFOSTATES];
-    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(gen, NULL, &batched, mass, &err));
+    TEST_OK(ctx, vkt_rl_kuhn_policy(gen, NULL, &batched, mass));
     vkt_agent ma;
-    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(gen, NULL, &ma, &err));
-    TEST_OK_ERR(ctx, err, vkt_kuhn_policy_from_agent(&ma, 0, &rng, &per_state, NULL, &err));
+    TEST_OK(ctx, vkt_rl_model_agent(gen, NULL, &ma));
+    TEST_OK(ctx, vkt_kuhn_policy_from_agent(&ma, 0, &rng, &per_state, NULL, vkt_ctx_err(ctx)));
     // Direct: score "[Bet]"/"[Check]" (or "[Call]"/"[Fold]") + <|endoftext|> by hand at "1pb".
     int i1pb = vkt_kuhn_infostate_index("1pb");
     const char *prompt = "Kuhn P0 hist pb moves [Fold] [Call] card Q\n";
@@ -121,7 +120,6 @@ static void opts(vkt_rl_sp_opts *o) {
 static void test_resume_equivalence(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     enum { N = 4 };
     const char *dir = "test_selfplay_resume.tmp";
     char state[256];
@@ -146,7 +144,7 @@ static void test_resume_equivalence(void **st) {
         const int context = cfg >= 3 ? 128 : 64;
         // Straight.
         vkt_model *a = test_gpt2(ctx, 1, context, 31);
-        TEST_OK_ERR(ctx, err, vkt_rl_warmup(a, o.game, NULL, 40, 16, 1e-2, 4, NULL, &err));
+        TEST_OK(ctx, vkt_rl_warmup(a, o.game, NULL, 40, 16, 1e-2, 4, NULL));
         vkt_model *b = test_gpt2(ctx, 1, context, 99);
         const vkt_params *ps = vkt_model_params(a);
         float *pa = malloc(ps->total * 4), *pb = malloc(ps->total * 4),
@@ -155,11 +153,11 @@ static void test_resume_equivalence(void **st) {
         TEST_OK(ctx, vkt_model_get_params(a, pa));
         TEST_OK(ctx, vkt_model_set_params(b, pa)); // b starts where a starts (moments zero in both)
         vkt_rl_sp sa, sb;
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sa, a, &o, &err));
+        TEST_OK(ctx, vkt_rl_sp_init(&sa, a, &o));
         vkt_rl_sp_stats us;
         int kept = 0, dropped = 0;
         for (int u = 0; u < N; u++) {
-            TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sa, &us, &err));
+            TEST_OK(ctx, vkt_rl_sp_update(&sa, &us));
             kept += us.kept, dropped += us.decisions - us.kept;
             // With a regularizer every turn is trained (A == 0 turns carry its gradient).
             if (reg) assert_int_equal(us.kept, us.decisions);
@@ -175,40 +173,40 @@ static void test_resume_equivalence(void **st) {
             assert_true(us.entropy == 0 && us.pg.kl_ref == 0);
         }
         // Half, save, reload into a fresh model, the other half.
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sb, b, &o, &err));
-        for (int u = 0; u < N / 2; u++) TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sb, &us, &err));
-        TEST_OK_ERR(ctx, err, vkt_checkpoint_save_model(b, dir, true, &err));
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_save_state(&sb, state, &err));
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_save_ref(&sb, refdir, &err));
+        TEST_OK(ctx, vkt_rl_sp_init(&sb, b, &o));
+        for (int u = 0; u < N / 2; u++) TEST_OK(ctx, vkt_rl_sp_update(&sb, &us));
+        TEST_OK(ctx, vkt_checkpoint_save_model(b, dir, true));
+        TEST_OK(ctx, vkt_rl_sp_save_state(&sb, state));
+        TEST_OK(ctx, vkt_rl_sp_save_ref(&sb, refdir));
         vkt_rl_sp_free(&sb);
         vkt_model_destroy(b);
         vkt_model *c = NULL;
-        TEST_OK_ERR(ctx, err, vkt_checkpoint_load_model(ctx, dir, &c, &err));
-        TEST_OK_ERR(ctx, err, vkt_checkpoint_read_optim(dir, ps, mb1, mb2, &err));
+        TEST_OK(ctx, vkt_checkpoint_load_model(ctx, dir, &c));
+        TEST_OK(ctx, vkt_checkpoint_read_optim(dir, ps, mb1, mb2, vkt_ctx_err(ctx)));
         TEST_OK(ctx, vkt_model_set_optim(c, mb1, mb2));
         vkt_rl_sp sc;
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sc, c, &o, &err));
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_load_state(&sc, state, &err));
+        TEST_OK(ctx, vkt_rl_sp_init(&sc, c, &o));
+        TEST_OK(ctx, vkt_rl_sp_load_state(&sc, state));
         if (reg) {
             // The control: the same resume with the reference taken from the resumed model.
             vkt_model *d = NULL;
-            TEST_OK_ERR(ctx, err, vkt_checkpoint_load_model(ctx, dir, &d, &err));
+            TEST_OK(ctx, vkt_checkpoint_load_model(ctx, dir, &d));
             TEST_OK(ctx, vkt_model_set_optim(d, mb1, mb2));
             vkt_rl_sp sd;
-            TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sd, d, &o, &err));
-            TEST_OK_ERR(ctx, err, vkt_rl_sp_load_state(&sd, state, &err));
-            for (int u = N / 2; u < N; u++) TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sd, &us, &err));
+            TEST_OK(ctx, vkt_rl_sp_init(&sd, d, &o));
+            TEST_OK(ctx, vkt_rl_sp_load_state(&sd, state));
+            for (int u = N / 2; u < N; u++) TEST_OK(ctx, vkt_rl_sp_update(&sd, &us));
             TEST_OK(ctx, vkt_model_get_params(d, pb));
             TEST_OK(ctx, vkt_model_get_params(a, pa));
             assert_true(memcmp(pa, pb, ps->total * 4) != 0);
             vkt_rl_sp_free(&sd);
             vkt_model_destroy(d);
-            TEST_OK_ERR(ctx, err, vkt_rl_sp_load_ref(&sc, refdir, &err));
+            TEST_OK(ctx, vkt_rl_sp_load_ref(&sc, refdir));
         } else {
-            assert_int_equal(vkt_rl_sp_load_ref(&sc, refdir, &err),
+            assert_int_equal(vkt_rl_sp_load_ref(&sc, refdir),
                              VKT_ERR_ARG); // no reference without KL
         }
-        for (int u = N / 2; u < N; u++) TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sc, &us, &err));
+        for (int u = N / 2; u < N; u++) TEST_OK(ctx, vkt_rl_sp_update(&sc, &us));
         TEST_OK(ctx, vkt_model_get_params(a, pa));
         TEST_OK(ctx, vkt_model_get_params(c, pb));
         TEST_OK(ctx, vkt_model_get_optim(a, ma1, ma2));
@@ -245,15 +243,14 @@ static void test_resume_equivalence(void **st) {
 static void test_mix_baselines(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 128, 17);
     const char *mix = "kuhn,tictactoe,offswitch";
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, mix, NULL, 30, 16, 1e-2, 4, NULL, &err));
+    TEST_OK(ctx, vkt_rl_warmup(m, mix, NULL, 30, 16, 1e-2, 4, NULL));
     vkt_rl_sp_opts o;
     opts(&o);
     o.game = mix, o.adv = VKT_RL_ADV_RAE, o.games_per_update = 24;
     vkt_rl_sp s;
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
     assert_int_equal(s.mix.n, 3);
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
@@ -266,7 +263,7 @@ static void test_mix_baselines(void **st) {
         assert_int_equal(s.replays[i], 1); // replays only under group modes
     }
     vkt_rl_rollout r;
-    TEST_OK_ERR(ctx, err, vkt_rl_rollout_run(m, s.gen, &ro, &r, &err));
+    TEST_OK(ctx, vkt_rl_rollout_run(m, s.gen, &ro, &r));
     vkt_rae want;
     vkt_rae_init(&want, o.rae_alpha);
     for (int g = 0; g < r.n_games; g++)
@@ -277,7 +274,7 @@ static void test_mix_baselines(void **st) {
                              VKT_OK);
         }
     vkt_rl_sp_stats us;
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
+    TEST_OK(ctx, vkt_rl_sp_update(&s, &us));
     assert_int_equal(us.decisions, r.n_turns);
     vkt_rl_rollout_free(&r);
     assert_memory_equal(&s.rae, &want, sizeof want);
@@ -307,24 +304,23 @@ static void test_mix_baselines(void **st) {
 static void test_bad_options(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 64, 1);
     vkt_rl_sp s;
     vkt_rl_sp_opts o;
     opts(&o);
     o.games_per_update = 0;
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
     opts(&o);
     o.pg.kl_coef = -0.1;
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "kl_coef"));
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "kl_coef"));
     opts(&o);
     o.pg.entropy_coef = NAN;
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "entropy_coef"));
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "entropy_coef"));
     opts(&o);
     o.game = "nosuchgame";
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
     vkt_model_destroy(m);
     test_ctx_done(ctx);
 }

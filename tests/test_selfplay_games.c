@@ -34,7 +34,6 @@ typedef struct e2e_case {
 // Warm-up, invalid rates, `updates` RL updates, one evaluation.
 static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 2, 128, 5);
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
@@ -44,19 +43,16 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
         VKT_RL_EXPLORE_SAMPLE; // sampled answers: the invalid rate during RL is measured (offswitch
                                // explores by default: test_selfplay_cli, test_rl_rollout)
     vkt_rl_sp s;
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
     double before, after, loss;
-    TEST_OK_ERR(ctx, err,
-                vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens,
-                                    &before, &err));
+    TEST_OK(ctx, vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens,
+                                     &before));
     // Shorter and faster than the defaults (1e-2: the format, not which cells are free).
-    TEST_OK_ERR(ctx, err,
-                vkt_rl_warmup(m, c->game, NULL, c->warmup_steps, 32, 1e-2, 3, &loss, &err));
-    TEST_OK_ERR(ctx, err,
-                vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens,
-                                    &after, &err));
+    TEST_OK(ctx, vkt_rl_warmup(m, c->game, NULL, c->warmup_steps, 32, 1e-2, 3, &loss));
+    TEST_OK(ctx, vkt_rl_invalid_rate(m, s.gen, c->game, NULL, 32, 1000000, 11, s.max_new_tokens,
+                                     &after));
     vkt_rl_sp_free(&s);
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err)); // the warm-up re-planned the model
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o)); // the warm-up re-planned the model
     print_message(
         "%s: invalid-move rate before the warm-up %.3f, after %.3f (answer loss %.3f, %d steps)\n",
         c->game, before, after, loss, c->warmup_steps);
@@ -65,7 +61,7 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     vkt_rl_sp_stats us;
     int64_t inv = 0, dec = 0;
     for (int u = 0; u < updates; u++) {
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
+        TEST_OK(ctx, vkt_rl_sp_update(&s, &us));
         print_message("  update %d: %d decisions, %d invalid (%.3f), %d kept\n", u + 1,
                       us.decisions, us.invalid, (double)us.invalid / us.decisions, us.kept);
         assert_true(us.kept > 0);
@@ -78,12 +74,10 @@ static void run_e2e(const e2e_case *c, int updates, int games_per_update) {
     assert_int_equal(s.games, (int64_t)updates * games_per_update);
     if (s.mix.g[0].strong) {
         vkt_rl_eval er, es;
-        TEST_OK_ERR(
-            ctx, err,
-            vkt_rl_eval_vs(m, s.gen, c->game, NULL, "random", 8, 21, s.max_new_tokens, &er, &err));
-        TEST_OK_ERR(ctx, err,
-                    vkt_rl_eval_vs(m, s.gen, c->game, NULL, s.mix.g[0].strong, 8, 22,
-                                   s.max_new_tokens, &es, &err));
+        TEST_OK(ctx,
+                vkt_rl_eval_vs(m, s.gen, c->game, NULL, "random", 8, 21, s.max_new_tokens, &er));
+        TEST_OK(ctx, vkt_rl_eval_vs(m, s.gen, c->game, NULL, s.mix.g[0].strong, 8, 22,
+                                    s.max_new_tokens, &es));
         for (int k = 0; k < 2; k++) {
             assert_int_equal(er.seat_games[k], 4);
             assert_true(fabs(er.seat_win[k] + er.seat_draw[k] + er.seat_loss[k] - 1) < 1e-12);
@@ -117,19 +111,18 @@ static void test_offswitch(void **st) {
     run_e2e(&c, 3, 32);
     // The model's batched choice probabilities are its agent's, episode by episode.
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 2, 128, 8);
-    TEST_OK_ERR(ctx, err, vkt_rl_warmup(m, "offswitch", NULL, 20, 32, 1e-2, 4, NULL, &err));
+    TEST_OK(ctx, vkt_rl_warmup(m, "offswitch", NULL, 20, 32, 1e-2, 4, NULL));
     vkt_gen *gen;
     TEST_OK(ctx, vkt_gen_create(m, 24, 0, 0, &gen));
     enum { N = 40 };
     vkt_game eps[N];
     double p[3 * N], mass[N], q[3 * N];
-    TEST_OK_ERR(ctx, err, vkt_offswitch_eval_episodes("offswitch", N, 5, eps, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_offswitch_probs(gen, NULL, eps, N, p, mass, &err));
+    TEST_OK(ctx, vkt_offswitch_eval_episodes("offswitch", N, 5, eps, vkt_ctx_err(ctx)));
+    TEST_OK(ctx, vkt_rl_offswitch_probs(gen, NULL, eps, N, p, mass));
     vkt_agent a;
-    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(gen, NULL, &a, &err));
-    TEST_OK_ERR(ctx, err, vkt_offswitch_agent_probs(&a, eps, N, 1, q, &err));
+    TEST_OK(ctx, vkt_rl_model_agent(gen, NULL, &a));
+    TEST_OK(ctx, vkt_offswitch_agent_probs(&a, eps, N, 1, q, vkt_ctx_err(ctx)));
     double spread = 0;
     for (int i = 0; i < 3 * N; i++) {
         assert_true(fabs(p[i] - q[i]) < 1e-5);
@@ -138,7 +131,7 @@ static void test_offswitch(void **st) {
     for (int i = 0; i < N; i++) assert_true(mass[i] > 0 && mass[i] <= 1 + 1e-6);
     assert_true(spread > 0); // episodes are told apart
     vkt_offswitch_eval ev;
-    TEST_OK_ERR(ctx, err, vkt_offswitch_eval_probs(eps, N, p, &ev, &err));
+    TEST_OK(ctx, vkt_offswitch_eval_probs(eps, N, p, &ev, vkt_ctx_err(ctx)));
     print_message("offswitch (20 warm-up steps): agreement %.3f regret %.4f, always wait %.4f\n",
                   ev.agreement, ev.regret, ev.fixed_regret[2]);
     vkt_agent_destroy(&a);
@@ -150,23 +143,22 @@ static void test_offswitch(void **st) {
 static void test_refusals(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 2, 64, 1); // too short for Negotiation's 89-token prompts
     vkt_rl_sp s;
     vkt_rl_sp_opts o;
     vkt_rl_sp_defaults(&o);
     o.game = "negotiation";
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "context of 64"));
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "context of 64"));
     o.game = "kuhn:rounds=3";
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "no compact prompt"));
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "no compact prompt"));
     o.game = "kuhn,offswitch", o.games_per_update = 20; // offswitch gets 10, not a multiple of 8
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "multiple of its 8 replays"));
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "multiple of its 8 replays"));
     o.games_per_update = 1;
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "less than the 2 games"));
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "less than the 2 games"));
     // Exploring every answer: one-decision games, a group advantage, replays a multiple of 3.
     static const struct {
         const char *game;
@@ -179,23 +171,23 @@ static void test_refusals(void **st) {
         vkt_rl_sp_defaults(&o);
         o.game = ex[i].game, o.adv = ex[i].adv, o.replays = ex[i].replays,
         o.explore = VKT_RL_EXPLORE_ALL, o.games_per_update = 96;
-        err.msg[0] = 0;
-        assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
-        assert_non_null(strstr(err.msg, "explore all"));
+        vkt_error_clear(vkt_ctx_err(ctx));
+        assert_int_equal(vkt_rl_sp_check(&o, 128, vkt_ctx_err(ctx)), VKT_ERR_ARG);
+        assert_non_null(strstr(vkt_ctx_message(ctx), "explore all"));
     }
     o.replays = 0; // the default: 3, every answer once
-    if (vkt_rl_sp_check(&o, 128, &err) != VKT_OK) fail_msg("%s", err.msg);
+    if (vkt_rl_sp_check(&o, 128, vkt_ctx_err(ctx)) != VKT_OK) fail_msg("%s", vkt_ctx_message(ctx));
     o.games_per_update = 128;
-    assert_int_equal(vkt_rl_sp_check(&o, 128, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "multiple of its 3 replays"));
+    assert_int_equal(vkt_rl_sp_check(&o, 128, vkt_ctx_err(ctx)), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "multiple of its 3 replays"));
     vkt_rl_sp_defaults(&o);
     o.game = "kuhn,chess";
-    assert_int_equal(vkt_rl_sp_init(&s, m, &o, &err), VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "chess"));
+    assert_int_equal(vkt_rl_sp_init(&s, m, &o), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "chess"));
     vkt_rl_eval e;
-    assert_int_equal(vkt_rl_eval_vs(m, NULL, "offswitch", NULL, "random", 4, 1, 8, &e, &err),
+    assert_int_equal(vkt_rl_eval_vs(m, NULL, "offswitch", NULL, "random", 4, 1, 8, &e),
                      VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "two-player"));
+    assert_non_null(strstr(vkt_ctx_message(ctx), "two-player"));
     vkt_model_destroy(m);
     test_ctx_done(ctx);
 }

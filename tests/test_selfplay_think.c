@@ -220,14 +220,13 @@ typedef struct rollout_facts {
 // One Kuhn rollout at think 4 with the run's budget; checks every turn's prompt suffix and
 // that each valid response's move is the action played.
 static rollout_facts think_rollout(vkt_ctx *ctx, vkt_model *m, const vkt_rl_sp *s, int64_t base) {
-    vkt_error err = {0};
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
     ro.game = "kuhn", ro.n_games = 24, ro.game_base = base, ro.seed = 13,
     ro.fmt = &(vkt_rl_fmt){.think = 4};
     ro.gen.max_new_tokens = s->max_new_tokens, ro.gen.temperature = 1.0;
     vkt_rl_rollout r;
-    TEST_OK_ERR(ctx, err, vkt_rl_rollout_run(m, s->gen, &ro, &r, &err));
+    TEST_OK(ctx, vkt_rl_rollout_run(m, s->gen, &ro, &r));
     rollout_facts f = {0};
     const char *suffix = " think<=4 then \\boxed{move}\n";
     const int ns = (int)strlen(suffix);
@@ -266,12 +265,11 @@ static void sp_opts(vkt_rl_sp_opts *o) {
 static void test_think_run(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 128, 5);
     vkt_rl_sp_opts o;
     sp_opts(&o);
     vkt_rl_sp s;
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
     // Budgets: "\boxed{Check}" + <|endoftext|> = 14 <= 8 + 8; 4 thinking tokens more.
     assert_int_equal(s.answer_tokens, 16);
     assert_int_equal(s.max_new_tokens, 20);
@@ -284,14 +282,11 @@ static void test_think_run(void **st) {
     assert_int_equal(f.longest, 20);
     assert_true(f.at_cap > f.turns / 2);
     double before, after, loss;
-    TEST_OK_ERR(ctx, err,
-                vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11,
-                                    s.max_new_tokens, &before, &err));
-    TEST_OK_ERR(ctx, err,
-                vkt_rl_warmup(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss, &err));
-    TEST_OK_ERR(ctx, err,
-                vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11,
-                                    s.max_new_tokens, &after, &err));
+    TEST_OK(ctx, vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11,
+                                     s.max_new_tokens, &before));
+    TEST_OK(ctx, vkt_rl_warmup(m, "kuhn", &(vkt_rl_fmt){.think = 4}, 60, 32, 1e-2, 3, &loss));
+    TEST_OK(ctx, vkt_rl_invalid_rate(m, s.gen, "kuhn", &(vkt_rl_fmt){.think = 4}, 24, 1000000, 11,
+                                     s.max_new_tokens, &after));
     print_message("invalid-move rate: before %.3f, after %.3f (answer loss %.4f)\n", before, after,
                   loss);
     assert_true(before > 0.9);
@@ -304,13 +299,13 @@ static void test_think_run(void **st) {
     // The warmed-up model as a game agent in its format (ckpt:DIR players): no teacher-forced
     // probs, and its sampled moves are legal about as often as in the rollouts above.
     vkt_agent ag;
-    assert_int_equal(vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = -1}, &ag, &err), VKT_ERR_ARG);
-    TEST_OK_ERR(ctx, err, vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = 0}, &ag, &err));
+    assert_int_equal(vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = -1}, &ag), VKT_ERR_ARG);
+    TEST_OK(ctx, vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = 0}, &ag));
     assert_non_null(ag.probs);
     vkt_agent_destroy(&ag);
     int legal[2] = {0}; // the direct format's agent, then the thinking one
     for (int k = 0; k < 2; k++) {
-        TEST_OK_ERR(ctx, err, vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = 4 * k}, &ag, &err));
+        TEST_OK(ctx, vkt_rl_model_agent(s.gen, &(vkt_rl_fmt){.think = 4 * k}, &ag));
         if (k) assert_null(ag.probs);
         vkt_rng arng;
         vkt_rng_seed(&arng, 7);
@@ -318,7 +313,7 @@ static void test_think_run(void **st) {
             vkt_game g;
             const int p = kuhn_state(&g, i % VKT_KUHN_INFOSTATES);
             int act;
-            TEST_OK_ERR(ctx, err, ag.act(ag.self, &g, p, &arng, &act, &err));
+            TEST_OK(ctx, ag.act(ag.self, &g, p, &arng, &act, vkt_ctx_err(ctx)));
             legal[k] += act != VKT_ACTION_INVALID;
         }
         vkt_agent_destroy(&ag);
@@ -334,11 +329,11 @@ static void test_think_run(void **st) {
           *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4), *c1 = malloc(ps->total * 4),
           *c2 = malloc(ps->total * 4);
     TEST_OK(ctx, vkt_model_get_params(m, p0));
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
     vkt_rl_sp_stats us;
     int kept = 0;
     for (int u = 0; u < 2; u++) {
-        TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&s, &us, &err));
+        TEST_OK(ctx, vkt_rl_sp_update(&s, &us));
         assert_true(us.gen_tokens <= us.decisions * 20 && us.gen_tokens > 0);
         kept += us.kept;
     }
@@ -351,18 +346,18 @@ static void test_think_run(void **st) {
     vkt_model *b = test_gpt2(ctx, 1, 128, 99), *c = test_gpt2(ctx, 1, 128, 98);
     TEST_OK(ctx, vkt_model_set_params(b, p0));
     vkt_rl_sp sb, sc;
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sb, b, &o, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sb, &us, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&sb, b, &o));
+    TEST_OK(ctx, vkt_rl_sp_update(&sb, &us));
     const char *state = "test_selfplay_think_state.tmp.json";
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_save_state(&sb, state, &err));
+    TEST_OK(ctx, vkt_rl_sp_save_state(&sb, state));
     TEST_OK(ctx, vkt_model_get_params(b, pc));
     TEST_OK(ctx, vkt_model_get_optim(b, c1, c2));
     TEST_OK(ctx, vkt_model_set_params(c, pc));
     TEST_OK(ctx, vkt_model_set_optim(c, c1, c2));
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&sc, c, &o, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_load_state(&sc, state, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&sc, c, &o));
+    TEST_OK(ctx, vkt_rl_sp_load_state(&sc, state));
     remove(state);
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_update(&sc, &us, &err));
+    TEST_OK(ctx, vkt_rl_sp_update(&sc, &us));
     TEST_OK(ctx, vkt_model_get_params(c, pc));
     TEST_OK(ctx, vkt_model_get_optim(c, c1, c2));
     assert_memory_equal(pa, pc, ps->total * 4);
@@ -380,7 +375,6 @@ static void test_think_run(void **st) {
 // thinking-format prompt), else the passive answer: both answers of every state are rows,
 // weighted by their target probabilities (the cross-entropy of the soft target).
 static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int steps) {
-    vkt_error err = {0};
     enum { R = 2 * VKT_KUHN_INFOSTATES, NA = 24 };
     int32_t *pids[VKT_KUHN_INFOSTATES], ans[R][NA];
     int np[VKT_KUHN_INFOSTATES], na[R], wstart[R], ntok = 0, needT = 0;
@@ -388,14 +382,12 @@ static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
         vkt_game g;
         int p = kuhn_state(&g, i);
-        TEST_OK_ERR(
-            ctx, err,
-            vkt_rl_prompt_tokens(&g, p, &(vkt_rl_fmt){.think = think}, &pids[i], &np[i], &err));
+        TEST_OK(ctx, vkt_rl_prompt_tokens(&g, p, &(vkt_rl_fmt){.think = think}, &pids[i], &np[i],
+                                          vkt_ctx_err(ctx)));
         for (int a = 0; a < 2; a++) {
             int r = 2 * i + a;
-            TEST_OK_ERR(ctx, err,
-                        vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ans[r], NA,
-                                             &na[r], &err));
+            TEST_OK(ctx, vkt_rl_answer_tokens(&g, a, &(vkt_rl_fmt){.think = think}, ans[r], NA,
+                                              &na[r], vkt_ctx_err(ctx)));
             seqs[r] = (vkt_rl_seq){pids[i], np[i], ans[r], na[r]};
             wstart[r] = ntok, ntok += na[r];
             if (np[i] + na[r] - 1 > needT) needT = np[i] + na[r] - 1;
@@ -409,7 +401,7 @@ static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int
     const int T = (needT + 3) / 4 * 4;
     int32_t *tok = malloc((size_t)R * T * sizeof *tok), *tgt = malloc((size_t)R * T * sizeof *tgt);
     float *wt = malloc((size_t)R * T * sizeof *wt);
-    TEST_OK_ERR(ctx, err, vkt_rl_pack(seqs, R, w, wstart, R, T, tok, tgt, wt, &err));
+    TEST_OK(ctx, vkt_rl_pack(seqs, R, w, wstart, R, T, tok, tgt, wt, vkt_ctx_err(ctx)));
     TEST_OK(ctx, vkt_model_plan(m, R, T));
     vkt_optim opt = {3e-2f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f, 1.0f};
     for (int step = 1; step <= steps; step++) {
@@ -425,7 +417,6 @@ static void plant(vkt_ctx *ctx, vkt_model *m, const double *want, int think, int
 static void test_think_extraction(void **st) {
     (void)st;
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m = test_gpt2(ctx, 1, 128, 21);
     double want[VKT_KUHN_INFOSTATES];
     static const double by_hist[4] = {0.15, 0.85, 0.5,
@@ -436,11 +427,9 @@ static void test_think_extraction(void **st) {
     TEST_OK(ctx, vkt_gen_create(m, 512, 96, 4096, &gen)); // the 12 x K samples in few waves
     vkt_kuhn_policy tf, sp, tf0;
     double mass[VKT_KUHN_INFOSTATES], inv[VKT_KUHN_INFOSTATES];
-    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(gen, &(vkt_rl_fmt){.think = 4}, &tf, mass, &err));
+    TEST_OK(ctx, vkt_rl_kuhn_policy(gen, &(vkt_rl_fmt){.think = 4}, &tf, mass));
     enum { K = 192 };
-    TEST_OK_ERR(
-        ctx, err,
-        vkt_rl_kuhn_policy_sampled(gen, &(vkt_rl_fmt){.think = 4}, 20, K, 77, &sp, inv, &err));
+    TEST_OK(ctx, vkt_rl_kuhn_policy_sampled(gen, &(vkt_rl_fmt){.think = 4}, 20, K, 77, &sp, inv));
     double lo = 1, hi = 0, mean_mass = 0;
     int agree = 0, shuffled_off = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
@@ -471,9 +460,9 @@ static void test_think_extraction(void **st) {
     vkt_rl_sp_defaults(&o);
     o.games_per_update = 24;
     vkt_rl_sp s;
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_init(&s, m, &o, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_sp_kuhn_policy(&s, &tf0, inv, &err));
-    TEST_OK_ERR(ctx, err, vkt_rl_kuhn_policy(s.gen, NULL, &sp, mass, &err));
+    TEST_OK(ctx, vkt_rl_sp_init(&s, m, &o));
+    TEST_OK(ctx, vkt_rl_sp_kuhn_policy(&s, &tf0, inv));
+    TEST_OK(ctx, vkt_rl_kuhn_policy(s.gen, NULL, &sp, mass));
     assert_memory_equal(&tf0, &sp, sizeof sp);
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) assert_true(inv[i] == 1 - mass[i]);
     vkt_rl_sp_free(&s);

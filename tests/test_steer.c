@@ -99,12 +99,9 @@ static void capture_family(vkt_family fam, bool small_bindings) {
     // small bindings batches of 4: T = 24, 8).
     const int bs = small_bindings ? 4 : 3;
     vkt_steer_acts all, last, resp;
-    if (vkt_steer_capture(m, pr, NP, 0, L - 1, VKT_STEER_POS_ALL, bs, &all, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
-    if (vkt_steer_capture(m, pr, NP, 1, L - 1, VKT_STEER_POS_LAST, bs, &last, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
-    if (vkt_steer_capture(m, pr, NP, 0, 1, VKT_STEER_POS_RESPONSE, bs, &resp, &err) != VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_steer_capture(m, pr, NP, 0, L - 1, VKT_STEER_POS_ALL, bs, &all));
+    TEST_OK(ctx, vkt_steer_capture(m, pr, NP, 1, L - 1, VKT_STEER_POS_LAST, bs, &last));
+    TEST_OK(ctx, vkt_steer_capture(m, pr, NP, 0, 1, VKT_STEER_POS_RESPONSE, bs, &resp));
     int64_t total = 0, rtotal = 0;
     for (int i = 0; i < NP; i++) total += plen[i], rtotal += plen[i] - plen[i] / 2;
     assert_int_equal(all.rows, total);
@@ -379,7 +376,7 @@ static int planted_text(int i, bool pos, char *out) {
 
 static void planted_directions(vkt_model *m, int first, int last, vkt_steer_method meth,
                                float *dirs, vkt_steer_dir_info *info) {
-    vkt_error err = {0};
+    vkt_ctx *ctx = vkt_model_ctx(m);
     vkt_steer_prompt pr[2 * NPAIR];
     int32_t tok[2 * NPAIR][8];
     for (int i = 0; i < 2 * NPAIR; i++) {
@@ -389,15 +386,13 @@ static void planted_directions(vkt_model *m, int first, int last, vkt_steer_meth
         pr[i] = (vkt_steer_prompt){tok[i], n, 0};
     }
     vkt_steer_acts a;
-    if (vkt_steer_capture(m, pr, 2 * NPAIR, first, last, VKT_STEER_POS_LAST, 16, &a, &err) !=
-        VKT_OK)
-        fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_steer_capture(m, pr, 2 * NPAIR, first, last, VKT_STEER_POS_LAST, 16, &a));
     const int C = a.C;
     for (int l = first; l <= last; l++) {
         const float *h = vkt_steer_acts_layer(&a, l);
-        if (vkt_steer_direction(h, h + (size_t)NPAIR * C, NPAIR, C, meth,
-                                dirs + (size_t)(l - first) * C, &info[l - first], &err) != VKT_OK)
-            fail_msg("%s", err.msg);
+        TEST_OK(ctx, vkt_steer_direction(h, h + (size_t)NPAIR * C, NPAIR, C, meth,
+                                         dirs + (size_t)(l - first) * C, &info[l - first],
+                                         vkt_ctx_err(ctx)));
     }
     vkt_steer_acts_free(&a);
 }
@@ -457,8 +452,8 @@ static void test_steer_cli(void **s) {
     const int C = vkt_model_cfg(m)->width, L = vkt_model_cfg(m)->layers;
     char ck[128], pf[128], nf[128], out[128], args[1024], buf[64];
     snprintf(ck, sizeof ck, "%s/ck", dir);
+    TEST_OK(ctx, vkt_checkpoint_save_model(m, ck, false));
     vkt_error err = {0};
-    if (vkt_checkpoint_save_model(m, ck, false, &err) != VKT_OK) fail_msg("%s", err.msg);
     snprintf(pf, sizeof pf, "%s/pos.txt", dir);
     snprintf(nf, sizeof nf, "%s/neg.txt", dir);
     char ptext[1024] = "", ntext[1024] = "";
@@ -638,37 +633,29 @@ static void test_capture_errors(void **s) {
     int32_t store[128];
     make_prompts(pr, store, vkt_model_cfg(m)->vocab);
     vkt_steer_acts a;
-    vkt_error err = {0};
-    assert_int_equal(vkt_steer_capture(m, pr, NP, -1, 2, VKT_STEER_POS_LAST, 4, &a, &err),
-                     VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "out of range"));
-    assert_int_equal(vkt_steer_capture(m, pr, NP, 1, L, VKT_STEER_POS_LAST, 4, &a, &err),
-                     VKT_ERR_ARG);
-    assert_int_equal(vkt_steer_capture(m, pr, NP, 3, 2, VKT_STEER_POS_LAST, 4, &a, &err),
-                     VKT_ERR_ARG);
-    assert_int_equal(vkt_steer_capture(m, pr, 0, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err),
-                     VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, pr, NP, -1, 2, VKT_STEER_POS_LAST, 4, &a), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "out of range"));
+    assert_int_equal(vkt_steer_capture(m, pr, NP, 1, L, VKT_STEER_POS_LAST, 4, &a), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, pr, NP, 3, 2, VKT_STEER_POS_LAST, 4, &a), VKT_ERR_ARG);
+    assert_int_equal(vkt_steer_capture(m, pr, 0, 1, 1, VKT_STEER_POS_LAST, 4, &a), VKT_ERR_ARG);
     assert_null(a.data);
     vkt_steer_prompt bad = pr[1];
     bad.n = 0;
-    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err),
-                     VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "empty"));
+    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_LAST, 4, &a), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "empty"));
     int32_t longp[40] = {0};
     bad = (vkt_steer_prompt){longp, 25, 0};
-    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_ALL, 4, &a, &err),
-                     VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "context 24"));
+    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_ALL, 4, &a), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "context 24"));
     bad = (vkt_steer_prompt){longp, 5, 5};
-    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_RESPONSE, 4, &a, &err),
+    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_RESPONSE, 4, &a),
                      VKT_ERR_ARG);
     longp[2] = 999;
     bad = (vkt_steer_prompt){longp, 5, 0};
-    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_LAST, 4, &a, &err),
-                     VKT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "vocabulary"));
+    assert_int_equal(vkt_steer_capture(m, &bad, 1, 1, 1, VKT_STEER_POS_LAST, 4, &a), VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "vocabulary"));
     // A good call still works after the refusals.
-    assert_int_equal(vkt_steer_capture(m, pr, NP, 1, 1, VKT_STEER_POS_LAST, 0, &a, &err), VKT_OK);
+    assert_int_equal(vkt_steer_capture(m, pr, NP, 1, 1, VKT_STEER_POS_LAST, 0, &a), VKT_OK);
     assert_int_equal(a.rows, NP);
     vkt_steer_acts_free(&a);
     vkt_model_destroy(m);

@@ -112,10 +112,9 @@ static void write_model(vkt_ctx *ctx, const char *path, int vocab, int context) 
                                                                .ffn = 32,
                                                                .heads = 2,
                                                                .kv_heads = 2});
-    vkt_error err = {0};
     vkt_model *m = test_model_new(ctx, &c, 21);
     free(test_model_scale(ctx, m, 5.0f));
-    if (vkt_checkpoint_save_model(m, path, false, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_checkpoint_save_model(m, path, false));
     vkt_model_destroy(m);
 }
 
@@ -151,7 +150,7 @@ static int setup(void **state) {
     V_TOK = vkt_tok_vocab_size(tok);
     vkt_tokens p = encode(tok, PROMPT, VKT_TOKF_PARSE_SPECIAL | VKT_TOKF_ADD_SPECIAL);
     vkt_model *m;
-    if (vkt_checkpoint_load_model(ctx, rnd, &m, &e) != VKT_OK) fail_msg("%s", e.msg);
+    TEST_OK(ctx, vkt_checkpoint_load_model(ctx, rnd, &m));
     vkt_gen *g;
     TEST_OK(ctx, vkt_gen_create(m, 1, 0, 0, &g));
     vkt_gen_prompt gp = {p.ids, (int)p.n, 0};
@@ -236,9 +235,8 @@ static void test_eval(void **state) {
     assert_int_equal(n_eot, 3);
     assert_true(ids.n < strlen(TEXT) / 2); // BPE merges, not bytes
     vkt_ctx *ctx = test_ctx();
-    vkt_error err = {0};
     vkt_model *m;
-    if (vkt_checkpoint_load_model(ctx, trained, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_checkpoint_load_model(ctx, trained, &m));
     vkt_gen *g;
     TEST_OK(ctx, vkt_gen_create(m, 4, 0, 0, &g));
     double nll;

@@ -50,11 +50,11 @@ static void test_roundtrip(void **s) {
         vkt_model_config c = tiny(presets[f]);
         vkt_model *m, *m2;
         vkt_error err = {0};
-        assert_int_equal(vkt_model_create(ctx, &c, &m, &err), VKT_OK);
+        assert_int_equal(vkt_model_create(ctx, &c, &m), VKT_OK);
         TEST_OK(ctx, vkt_model_init(m, 11));
         char *dir = tmpdir();
-        if (vkt_checkpoint_save_model(m, dir, true, &err) != VKT_OK) fail_msg("%s", err.msg);
-        if (vkt_checkpoint_load_model(ctx, dir, &m2, &err) != VKT_OK) fail_msg("%s", err.msg);
+        TEST_OK(ctx, vkt_checkpoint_save_model(m, dir, true));
+        TEST_OK(ctx, vkt_checkpoint_load_model(ctx, dir, &m2));
         const vkt_params *ps = vkt_model_params(m);
         float *a = malloc(ps->total * 4), *b = malloc(ps->total * 4);
         TEST_OK(ctx, vkt_model_get_params(m, a));
@@ -136,10 +136,10 @@ static void test_bad_checkpoints(void **s) {
     vkt_model_config c = tiny("gpt2-tiny");
     vkt_model *m;
     vkt_error err = {0};
-    assert_int_equal(vkt_model_create(ctx, &c, &m, &err), VKT_OK);
+    assert_int_equal(vkt_model_create(ctx, &c, &m), VKT_OK);
     TEST_OK(ctx, vkt_model_init(m, 3));
     char *dir = tmpdir();
-    assert_int_equal(vkt_checkpoint_save_model(m, dir, false, &err), VKT_OK);
+    assert_int_equal(vkt_checkpoint_save_model(m, dir, false), VKT_OK);
     const vkt_params *ps = vkt_model_params(m);
     size_t n, nc;
     char *good = slurp(dir, "model.safetensors", &n), *cfg = slurp(dir, "config.json", &nc);
@@ -206,13 +206,13 @@ static void test_hf_style_checkpoint(void **s) {
     vkt_model_config c = tiny("gpt2-tiny");
     vkt_model *m;
     vkt_error err = {0};
-    assert_int_equal(vkt_model_create(ctx, &c, &m, &err), VKT_OK);
+    assert_int_equal(vkt_model_create(ctx, &c, &m), VKT_OK);
     TEST_OK(ctx, vkt_model_init(m, 21));
     const vkt_params *ps = vkt_model_params(m);
     float *p = malloc(ps->total * 4), *got = malloc(ps->total * 4), *want = calloc(ps->total, 4);
     TEST_OK(ctx, vkt_model_get_params(m, p));
     char *dir = tmpdir();
-    assert_int_equal(vkt_checkpoint_save_model(m, dir, false, &err), VKT_OK); // config.json
+    assert_int_equal(vkt_checkpoint_save_model(m, dir, false), VKT_OK); // config.json
 
     json_t *hdr = json_object();
     uint64_t off = 0;
@@ -312,11 +312,10 @@ static float *run(vkt_ctx *ctx, const char *data, const char *dir, const char *p
     w->flag = &flag, w->at = stop_at;
     o.stop = &flag, o.progress = on_step, o.user = w;
     vkt_train_result r;
-    vkt_error err = {0};
-    *status = vkt_train_run(ctx, &o, &r, &err);
-    if (*status != VKT_OK && *status != VKT_ERR_INTERRUPTED) fail_msg("%s", err.msg);
+    *status = vkt_train_run(ctx, &o, &r);
+    if (*status != VKT_OK && *status != VKT_ERR_INTERRUPTED) fail_msg("%s", vkt_ctx_message(ctx));
     vkt_model *m;
-    if (vkt_checkpoint_load_model(ctx, dir, &m, &err) != VKT_OK) fail_msg("%s", err.msg);
+    TEST_OK(ctx, vkt_checkpoint_load_model(ctx, dir, &m));
     float *p = malloc(vkt_model_params(m)->total * 4);
     TEST_OK(ctx, vkt_model_get_params(m, p));
     vkt_model_destroy(m);

@@ -38,7 +38,7 @@ static const char *text_file(void) {
 
 // A LoRA run of `steps` on base into out (resume: continue out), stopped after step `at`.
 static vkt_status lora_run(vkt_ctx *ctx, const char *base, const char *data, const char *out,
-                           bool resume, int at, vkt_error *err) {
+                           bool resume, int at) {
     vkt_train_opts o;
     vkt_train_defaults(&o);
     o.data = data, o.out = out, o.resume = resume;
@@ -49,7 +49,7 @@ static vkt_status lora_run(vkt_ctx *ctx, const char *base, const char *data, con
     stop_flag = 0, stop_at = at;
     o.stop = &stop_flag, o.progress = on_step;
     vkt_train_result r;
-    return vkt_train_run(ctx, &o, &r, err);
+    return vkt_train_run(ctx, &o, &r);
 }
 
 static void resumed_equals_uninterrupted(void **state) {
@@ -64,16 +64,17 @@ static void resumed_equals_uninterrupted(void **state) {
     // The base: one step of a tiny llama (byte tokenizer).
     vkt_train_opts o;
     vkt_train_defaults(&o);
-    vkt_error err = {0};
     o.cfg = test_config(
         "llama-tiny", (test_shape){.layers = 1, .width = 32, .heads = 2, .kv_heads = 2, .ffn = 64});
     o.data = data, o.out = base, o.steps = 1, o.batch = 2, o.seq = 16, o.eval_every = 0;
     vkt_train_result r;
-    if (vkt_train_run(ctx, &o, &r, &err) != VKT_OK) fail_msg("base: %s", err.msg);
+    if (vkt_train_run(ctx, &o, &r) != VKT_OK) fail_msg("base: %s", vkt_ctx_message(ctx));
 
-    if (lora_run(ctx, base, data, full, false, 0, &err) != VKT_OK) fail_msg("full: %s", err.msg);
-    assert_int_equal(lora_run(ctx, base, data, part, false, 4, &err), VKT_ERR_INTERRUPTED);
-    if (lora_run(ctx, base, data, part, true, 0, &err) != VKT_OK) fail_msg("resume: %s", err.msg);
+    if (lora_run(ctx, base, data, full, false, 0) != VKT_OK)
+        fail_msg("full: %s", vkt_ctx_message(ctx));
+    assert_int_equal(lora_run(ctx, base, data, part, false, 4), VKT_ERR_INTERRUPTED);
+    if (lora_run(ctx, base, data, part, true, 0) != VKT_OK)
+        fail_msg("resume: %s", vkt_ctx_message(ctx));
     char pa[4400], pb[4400];
     snprintf(pa, sizeof pa, "%s/adapter_model.safetensors", full);
     snprintf(pb, sizeof pb, "%s/adapter_model.safetensors", part);
@@ -84,15 +85,15 @@ static void resumed_equals_uninterrupted(void **state) {
     free(a), free(b);
 
     // A base whose weights changed is refused, naming the file.
-    assert_int_equal(lora_run(ctx, base, data, moved, false, 2, &err), VKT_ERR_INTERRUPTED);
+    assert_int_equal(lora_run(ctx, base, data, moved, false, 2), VKT_ERR_INTERRUPTED);
     snprintf(pa, sizeof pa, "%s/model.safetensors", base);
     unsigned char *w = test_read_all(pa, &na);
     w[na - 1] ^= 1;
     test_write_bytes(pa, w, na);
     free(w);
-    assert_int_equal(lora_run(ctx, base, data, moved, true, 0, &err), VKT_ERR_FORMAT);
-    assert_non_null(
-        strstr(err.msg, "model.safetensors: changed since the adapters were trained on it"));
+    assert_int_equal(lora_run(ctx, base, data, moved, true, 0), VKT_ERR_FORMAT);
+    assert_non_null(strstr(vkt_ctx_message(ctx),
+                           "model.safetensors: changed since the adapters were trained on it"));
     test_ctx_done(ctx);
 }
 

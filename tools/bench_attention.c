@@ -196,43 +196,42 @@ static int decode_entries(vkt_ctx *ctx, const bench_opts *o, long lk, long B, lo
     return rc;
 }
 
-int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd ATTENTION = {
+    .name = "bench attention",
+    .usage = "usage: vkt bench attention [--path row|gpu|all] [--b B --t T --h H --kvh KVH --d D]\n"
+             "                           [--decode] [--decode-lk L] [common options]\n",
+    .about = "Causal attention forward and backward, GPT-2 small (4, 256, 12 heads of 64) and a\n"
+             "grouped-query shape (8 query heads over 2), or the one shape --b names; then the\n"
+             "KV-cached decode step on the decode path and on the row-per-query kernel.\n",
+};
+
+int bench_attention(bench_env *env, int argc, char **argv) {
     long B = -1, T = 256, H = 12, KVH = -1, D = 64, lk = -1;
     bool decode_only = false;
+    int path = -1; // --path's choice: row, gpu, all
+    const cli_opt table[] = {
+        {"--path", CLI_OPT_CHOICE, &path, .choices = "row|gpu|all", .def = "the device's",
+         .help = "kernel family, or both"},
+        {"--b", CLI_OPT_LONG, &B, 1, 1 << 20, "B", .def = "",
+         .help = "sequences: one custom shape instead of the standard ones"},
+        {"--t", CLI_OPT_LONG, &T, 1, 1 << 20, "T", .help = "positions"},
+        {"--h", CLI_OPT_LONG, &H, 1, 1 << 20, "H", .help = "query heads"},
+        {"--kvh", CLI_OPT_LONG, &KVH, 1, 1 << 20, "KVH", .def = "--h", .help = "key/value heads"},
+        {"--d", CLI_OPT_LONG, &D, 1, 1 << 20, "D", .help = "head dimension"},
+        {"--decode", CLI_OPT_FLAG, &decode_only,
+         .help = "only the decode step (B 1 and 16, H 16, KVH 8, D 128, Lk 128 and 1024)"},
+        {"--decode-lk", CLI_OPT_LONG, &lk, 1, 1 << 20, "L", .def = "",
+         .help = "only one decode step after L - 1 cached keys, of --b, --h, --kvh, --d"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&ATTENTION, table, argc, argv);
+    vkt_ctx *ctx;
+    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
+    // bit 0 the row family, bit 1 the GPU family (--path row, gpu, all: 1, 2, 3)
     int paths = vkt_ctx_profile(ctx)->attention_path == VKT_ATTENTION_GPU ? 2 : 1;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int pm = cli_value(argc, argv, &i, "--path", &v);
-        if (pm < 0) return CLI_USAGE;
-        if (pm == 1) {
-            if (!strcmp(v, "row"))
-                paths = 1;
-            else if (!strcmp(v, "gpu"))
-                paths = 2;
-            else if (!strcmp(v, "all"))
-                paths = 3;
-            else
-                return cli_usage_error("bench",
-                                       "attention: --path must be row, gpu or all, not '%s'", v);
-            continue;
-        }
-        static const char *flags[] = {"--b", "--t", "--h", "--kvh", "--d", "--decode-lk"};
-        long *dst[] = {&B, &T, &H, &KVH, &D, &lk};
-        int matched = 0;
-        if (!strcmp(argv[i], "--decode")) {
-            decode_only = true;
-            matched = 1;
-        }
-        for (int f = 0; f < 6 && !matched; f++) {
-            int m = cli_value(argc, argv, &i, flags[f], &v);
-            if (m < 0) return CLI_USAGE;
-            if (m == 1) {
-                if (!cli_int("bench attention", flags[f], v, 1, 1 << 20, dst[f])) return CLI_USAGE;
-                matched = 1;
-            }
-        }
-        if (!matched) return cli_usage_error("bench", "attention: unknown option '%s'", argv[i]);
-    }
+    if (path >= 0) paths = path + 1;
     if (decode_only || lk > 0) {
         bool dflt = lk <= 0;
         return decode_entries(ctx, o, lk, B, dflt ? 16 : H,
@@ -244,7 +243,7 @@ int bench_attention(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     if (B > 0)
         return one_shape(ctx, o, paths, "custom", (int)B, (int)T, (int)H,
                          KVH > 0 ? (int)KVH : (int)H, (int)D);
-    int rc = one_shape(ctx, o, paths, "gpt2-small", 4, 256, 12, 12, 64);
+    rc = one_shape(ctx, o, paths, "gpt2-small", 4, 256, 12, 12, 64);
     if (rc == CLI_OK) rc = one_shape(ctx, o, paths, "gqa 8/2", 4, 256, 8, 2, 64);
     if (rc == CLI_OK) rc = decode_entries(ctx, o, -1, -1, 16, 8, 128);
     return rc;
@@ -266,27 +265,27 @@ static vkt_status run_rope(vkt_ctx *ctx, void *p) {
 
 // Row softmax on (4096, 1024), plain and causal, and its backward; RoPE on q and k of a
 // (4, 256) GPT-2-small-sized fused qkv buffer.
-int bench_softmax(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd SOFTMAX = {
+    .name = "bench softmax",
+    .usage = "usage: vkt bench softmax [--r R --l L] [common options]\n",
+    .about = "Row softmax on (R, L), plain and causal, and its backward; RoPE on q and k of a\n"
+             "(4, 256) GPT-2-small-sized fused qkv buffer.\n",
+};
+
+int bench_softmax(bench_env *env, int argc, char **argv) {
     long R = 4096, L = 1024;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m = cli_value(argc, argv, &i, "--r", &v), m2 = 0;
-        if (m < 0) return CLI_USAGE;
-        if (m == 1) {
-            if (!cli_int("bench softmax", "--r", v, 1, 1 << 24, &R)) return CLI_USAGE;
-            continue;
-        }
-        m2 = cli_value(argc, argv, &i, "--l", &v);
-        if (m2 < 0) return CLI_USAGE;
-        if (m2 == 1) {
-            if (!cli_int("bench softmax", "--l", v, 1, 1 << 24, &L)) return CLI_USAGE;
-            continue;
-        }
-        return cli_usage_error("bench", "softmax: unknown option '%s'", argv[i]);
-    }
+    const cli_opt table[] = {
+        {"--r", CLI_OPT_LONG, &R, 1, 1 << 24, "R", .help = "rows"},
+        {"--l", CLI_OPT_LONG, &L, 1, 1 << 24, "L", .help = "row length"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&SOFTMAX, table, argc, argv);
+    vkt_ctx *ctx;
+    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     uint64_t n = (uint64_t)R * L;
     vkt_buffer *x = NULL, *y = NULL, *dy = NULL, *dx = NULL;
-    int rc = CLI_OK;
     if (vkt_buffer_create(ctx, n * 4, &x) || vkt_buffer_create(ctx, n * 4, &y) ||
         vkt_buffer_create(ctx, n * 4, &dy) || vkt_buffer_create(ctx, n * 4, &dx) ||
         vkt_fill(ctx, vkt_view_all(x), n, 0.5f) || vkt_fill(ctx, vkt_view_all(dy), n, 0.5f) ||

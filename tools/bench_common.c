@@ -1,19 +1,28 @@
+// bench_common.c: the helpers every `vkt bench` entry shares (bench.h).
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "bytebuf.h"
+#include "cli.h"
+#include "cli_device.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+int bench_device(bench_env *env, vkt_ctx **ctx) {
+    if (!env->ctx) {
+        vkt_ctx *c;
+        int rc = cli_open_device("bench", env->device, &c);
+        if (rc != CLI_OK) return rc;
+        env->ctx = c;
+        if (!env->o.json)
+            printf("device: %s (%s)\n", vkt_ctx_profile(c)->name, vkt_ctx_profile(c)->driver);
+    }
+    *ctx = env->ctx;
+    return CLI_OK;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -27,14 +36,14 @@ double bench_time(vkt_ctx *ctx, const bench_opts *o, vkt_status (*fn)(vkt_ctx *,
     int cap = 1024, n = 0;
     double *t = malloc((size_t)cap * sizeof *t);
     if (!t) return -1;
-    double start = now_s();
-    while (n < cap && (n < o->reps || now_s() - start < o->min_s)) {
-        double t0 = now_s();
+    double start = cli_now_s();
+    while (n < cap && (n < o->reps || cli_now_s() - start < o->min_s)) {
+        double t0 = cli_now_s();
         if (fn(ctx, arg) != VKT_OK || vkt_sync(ctx) != VKT_OK) {
             free(t);
             return -1;
         }
-        t[n++] = (now_s() - t0) * 1e3;
+        t[n++] = (cli_now_s() - t0) * 1e3;
     }
     qsort(t, (size_t)n, sizeof *t, cmp_double);
     double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);

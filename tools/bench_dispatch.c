@@ -117,23 +117,29 @@ static vkt_status prefill(vkt_ctx *ctx, long p, vkt_view v) {
     return VKT_OK;
 }
 
-int bench_dispatch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd CMD = {
+    .name = "bench dispatch",
+    .usage = "usage: vkt bench dispatch [--n N] [--batch B] [--pipelines P] [common options]\n",
+    .about = "Host time to record one tiny dispatch (axpby on 16 floats, a 4x4x4 texel matmul),\n"
+             "dispatch caches on and off in the same run: the recording thread's CPU time.\n",
+};
+
+int bench_dispatch(bench_env *env, int argc, char **argv) {
     long n = 2000, batch = 200, pipes = 64;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        if ((m = cli_value(argc, argv, &i, "--n", &v)) != 0) {
-            if (m < 0 || !cli_int("bench dispatch", "--n", v, 1, 1l << 24, &n)) return CLI_USAGE;
-        } else if ((m = cli_value(argc, argv, &i, "--batch", &v)) != 0) {
-            // under 256: a command buffer is submitted by itself at 256 dispatches
-            if (m < 0 || !cli_int("bench dispatch", "--batch", v, 1, 255, &batch)) return CLI_USAGE;
-        } else if ((m = cli_value(argc, argv, &i, "--pipelines", &v)) != 0) {
-            if (m < 0 || !cli_int("bench dispatch", "--pipelines", v, 0, 512, &pipes))
-                return CLI_USAGE;
-        } else {
-            return cli_usage_error("bench", "dispatch: unknown option '%s'", argv[i]);
-        }
-    }
+    const cli_opt table[] = {
+        {"--n", CLI_OPT_LONG, &n, 1, 1l << 24, "N", .help = "dispatches timed per repetition"},
+        // under 256: a command buffer is submitted by itself at 256 dispatches
+        {"--batch", CLI_OPT_LONG, &batch, 1, 255, "B",
+         .help = "dispatches recorded between submissions"},
+        {"--pipelines", CLI_OPT_LONG, &pipes, 0, 512, "P",
+         .help = "other pipelines made first (the lookup scans them)"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    vkt_ctx *ctx;
+    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     vkt_dispatch_counts start;
     vkt_dispatch_counts_get(ctx, &start);
     vkt_buffer *buf = NULL;
@@ -143,7 +149,6 @@ int bench_dispatch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     tiny_ops t = {vkt_view_f32(all, 0, 16), vkt_view_f32(all, 64, 16), vkt_view_f32(all, 128, 16),
                   vkt_view_f32(all, 192, 16), vkt_view_f32(all, 256, 16)};
     static const tiny_case cases[] = {{"axpby-16", run_axpby}, {"matmul-4x4x4 texel", run_matmul}};
-    int rc = CLI_OK;
     if (prefill(ctx, pipes, t.x) != VKT_OK || vkt_fill(ctx, all, 1024, 0.25f) != VKT_OK)
         rc = cli_fail("bench", "dispatch: %s", vkt_ctx_message(ctx));
     for (int c = 0; c < 2 && rc == CLI_OK; c++)

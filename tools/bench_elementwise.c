@@ -16,24 +16,28 @@ static vkt_status run_axpby(vkt_ctx *ctx, void *p) {
     return vkt_axpby(ctx, 0.5f, a->x, 0.5f, a->y, a->n);
 }
 
-int bench_elementwise(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd CMD = {
+    .name = "bench elementwise",
+    .usage = "usage: vkt bench elementwise [--n N] [common options]\n",
+    .about = "axpby (y = a x + b y) bandwidth on two vectors of N floats.\n",
+};
+
+int bench_elementwise(bench_env *env, int argc, char **argv) {
     long n = 1 << 24;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m = cli_value(argc, argv, &i, "--n", &v);
-        if (m < 0) return CLI_USAGE;
-        if (m == 1) {
-            if (!cli_int("bench elementwise", "--n", v, 1, 1l << 30, &n)) return CLI_USAGE;
-        } else {
-            return cli_usage_error("bench", "elementwise: unknown option '%s'", argv[i]);
-        }
-    }
+    const cli_opt table[] = {
+        {"--n", CLI_OPT_LONG, &n, 1, 1l << 30, "N", .help = "floats per vector"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    vkt_ctx *ctx;
+    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     vkt_buffer *x = NULL, *y = NULL;
     if (vkt_buffer_create(ctx, (uint64_t)n * 4, &x) != VKT_OK ||
         vkt_buffer_create(ctx, (uint64_t)n * 4, &y) != VKT_OK)
         return cli_fail("bench", "%s", vkt_ctx_message(ctx));
     axpby_arg a = {vkt_view_all(x), vkt_view_all(y), (uint64_t)n};
-    int rc = CLI_OK;
     if (vkt_fill(ctx, a.x, a.n, 1.0f) != VKT_OK || vkt_fill(ctx, a.y, a.n, 1.0f) != VKT_OK)
         rc = CLI_FAILED;
     double ms = rc == CLI_OK ? bench_time(ctx, o, run_axpby, &a) : -1;

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -28,12 +27,6 @@
 #include "generate.h"
 
 #define MAX_BATCHES 8
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct gen_args {
     const char *ckpt;
@@ -66,7 +59,7 @@ typedef struct stamp {
 
 static void on_logits(void *user, int sample, int step, float *logits, int V) {
     stamp *s = user;
-    double t = now_s();
+    double t = cli_now_s();
     (void)sample, (void)logits, (void)V;
     if (step == 0 && t > s->first) s->first = t;
     if (step == s->K - 1 && t > s->last) s->last = t;
@@ -97,7 +90,7 @@ static vkt_status time_batch(vkt_gen *g, const gen_args *a, int B, int V, double
     for (int r = -1; s == VKT_OK && r < a->runs; r++) {
         st = (stamp){r < 0 ? 2 : a->K, 0, 0, NULL};
         go.max_new_tokens = st.K;
-        double t0 = now_s();
+        double t0 = cli_now_s();
         s = vkt_generate(g, pr, B, &go, res);
         if (s == VKT_OK && r >= 0) pf[r] = st.first - t0, dc[r] = st.last - st.first;
         if (s == VKT_OK && r == a->runs - 1 && b0_tokens)
@@ -164,53 +157,56 @@ static void print_fig(vkt_ctx *ctx, const bench_opts *o, const gen_args *a, cons
     fflush(stdout);
 }
 
-static int parse(int argc, char **argv, gen_args *a) {
-    *a = (gen_args){NULL, 128, 32, 2, {1, 16}, 1, true};
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        long x;
-        if ((m = cli_value(argc, argv, &i, "--ckpt", &v)) != 0) {
-            if (m < 0) return CLI_USAGE;
-            a->ckpt = v;
-        } else if ((m = cli_value(argc, argv, &i, "--prompt-tokens", &v)) != 0) {
-            if (m < 0 || !cli_int("bench", "--prompt-tokens", v, 1, 1 << 20, &x)) return CLI_USAGE;
-            a->P = (int)x;
-        } else if ((m = cli_value(argc, argv, &i, "--new-tokens", &v)) != 0) {
-            if (m < 0 || !cli_int("bench", "--new-tokens", v, 2, 1 << 20, &x)) return CLI_USAGE;
-            a->K = (int)x;
-        } else if ((m = cli_value(argc, argv, &i, "--runs", &v)) != 0) {
-            if (m < 0 || !cli_int("bench", "--runs", v, 1, 1000, &x)) return CLI_USAGE;
-            a->runs = (int)x;
-        } else if ((m = cli_value(argc, argv, &i, "--batches", &v)) != 0) {
-            if (m < 0) return CLI_USAGE;
-            a->nb = 0;
-            for (const char *p = v; *p;) {
-                char *end;
-                errno = 0;
-                long b = strtol(p, &end, 10);
-                if (end == p || errno || b < 1 || b > 4096 || (*end && *end != ',') ||
-                    a->nb == MAX_BATCHES)
-                    return cli_usage_error(
-                        "bench",
-                        "generate: --batches takes up to %d sizes 1..4096 separated by "
-                        "commas, not '%s'",
-                        MAX_BATCHES, v);
-                a->batches[a->nb++] = (int)b;
-                p = *end ? end + 1 : end;
-            }
-            if (a->nb == 0) return cli_usage_error("bench", "generate: --batches is empty");
-        } else if (!strcmp(argv[i], "--torch")) {
-            a->torch = true;
-        } else if (!strcmp(argv[i], "--no-torch")) {
-            a->torch = false;
-        } else {
-            return cli_usage_error("bench", "generate: unknown option '%s'", argv[i]);
-        }
+static const cli_cmd CMD = {
+    .name = "bench generate",
+    .usage = "usage: vkt bench generate --ckpt DIR [--prompt-tokens P] [--new-tokens K]\n"
+             "                          [--batches 1,16] [--runs N] [--torch|--no-torch]\n"
+             "                          [common options]\n",
+    .about = "Prefill and decode tokens/s of a Hugging Face checkpoint, next to a PyTorch CPU\n"
+             "baseline (tools/bench_generate_torch.py, fp32 weights) run right after.\n",
+};
+
+// --batches: up to MAX_BATCHES sizes separated by commas.
+static int parse_batches(const cli_opt *opt, const char *cmd, const char *const *v) {
+    gen_args *a = opt->dest;
+    int nb = 0;
+    for (const char *p = v[0]; *p;) {
+        char *end;
+        errno = 0;
+        long b = strtol(p, &end, 10);
+        if (end == p || errno || b < 1 || b > 4096 || (*end && *end != ',') || nb == MAX_BATCHES)
+            return cli_usage_error(
+                cmd, "--batches takes up to %d sizes 1..4096 separated by commas, not '%s'",
+                MAX_BATCHES, v[0]);
+        a->batches[nb++] = (int)b;
+        p = *end ? end + 1 : end;
     }
+    if (nb == 0) return cli_usage_error(cmd, "--batches is empty");
+    a->nb = nb;
+    return CLI_OK;
+}
+
+// CLI_OK with *a filled, CLI_USAGE after printing, or CLI_HELP.
+static int parse(bench_env *env, int argc, char **argv, gen_args *a) {
+    *a = (gen_args){NULL, 128, 32, 2, {1, 16}, 1, true};
+    const cli_opt table[] = {
+        {"--ckpt", CLI_OPT_STR, &a->ckpt, .metavar = "DIR",
+         .help = "a Hugging Face checkpoint (required)"},
+        {"--prompt-tokens", CLI_OPT_INT, &a->P, 1, 1 << 20, "P", .help = "prompt length"},
+        {"--new-tokens", CLI_OPT_INT, &a->K, 2, 1 << 20, "K",
+         .help = "tokens generated per sequence"},
+        {"--batches", CLI_OPT_CUSTOM, a, .metavar = "B,B,...", .parse = parse_batches,
+         .def = "1,16", .help = "batch sizes of the decode figures"},
+        {"--runs", CLI_OPT_INT, &a->runs, 1, 1000, "N", .help = "timed runs (the median)"},
+        {"--torch", CLI_OPT_FLAG, &a->torch, .help = "run the PyTorch baseline (the default)"},
+        {"--no-torch", CLI_OPT_UNFLAG, &a->torch, .help = "vkt only"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc;
     if (!a->ckpt)
-        return cli_usage_error("bench",
-                               "generate: --ckpt DIR (a Hugging Face checkpoint) is required");
+        return cli_usage_error(CMD.name, "--ckpt DIR (a Hugging Face checkpoint) is required");
     return CLI_OK;
 }
 
@@ -273,15 +269,16 @@ static int agree(json_t *ref, const int32_t *b0, int K) {
     return n;
 }
 
-int bench_generate(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+int bench_generate(bench_env *env, int argc, char **argv) {
     gen_args a;
-    int rc = parse(argc, argv, &a);
-    if (rc != CLI_OK) return rc;
-    vkt_error err = {0};
+    int rc = parse(env, argc, argv, &a);
+    vkt_ctx *ctx;
+    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     vkt_model *m;
     if (vkt_checkpoint_load_model_as(ctx, a.ckpt, &(vkt_load_opts){VKT_WEIGHTS_AUTO, true, false},
-                                     &m, &err) != VKT_OK)
-        return cli_fail("bench", "generate: %s", err.msg);
+                                     &m) != VKT_OK)
+        return cli_fail("bench", "generate: %s", vkt_ctx_message(ctx));
     const int w16 = vkt_model_get_opts(m)->w16;
     const char *wname = w16 == VKT_W16_BF16 ? "bf16" : w16 == VKT_W16_F16 ? "f16" : "f32";
     const uint64_t wbytes = vkt_model_weight_bytes(vkt_model_params(m), vkt_model_get_opts(m));

@@ -90,24 +90,30 @@ static int bench_ce_shape(vkt_ctx *ctx, const bench_opts *o, int N, int V) {
     return rc;
 }
 
-// vkt bench loss [--N N --V V]: cross-entropy at GPT-2's head (N=256, V=50257) and a
-// small-vocabulary batch (N=4096, V=512), or at the given shape.
-int bench_loss(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd LOSS = {
+    .name = "bench loss",
+    .usage = "usage: vkt bench loss [--N N --V V] [common options]\n",
+    .about = "The fused cross-entropy (forward and backward in place, and its entropy variant) at\n"
+             "GPT-2's head (N=256, V=50257) and a small-vocabulary batch (N=4096, V=512), or at\n"
+             "the given shape.\n",
+};
+
+int bench_loss(bench_env *env, int argc, char **argv) {
     long N = 0, V = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        if ((m = cli_value(argc, argv, &i, "--N", &v)) != 0) {
-            if (m < 0 || !cli_int("bench loss", "--N", v, 1, 1l << 24, &N)) return CLI_USAGE;
-        } else if ((m = cli_value(argc, argv, &i, "--V", &v)) != 0) {
-            if (m < 0 || !cli_int("bench loss", "--V", v, 1, 1l << 24, &V)) return CLI_USAGE;
-        } else {
-            return cli_usage_error("bench", "loss: unknown option '%s'", argv[i]);
-        }
-    }
-    if ((N > 0) != (V > 0)) return cli_usage_error("bench", "loss: give both --N and --V");
+    const cli_opt table[] = {
+        {"--N", CLI_OPT_LONG, &N, 1, 1l << 24, "N", .def = "", .help = "rows (with --V)"},
+        {"--V", CLI_OPT_LONG, &V, 1, 1l << 24, "V", .def = "", .help = "vocabulary (with --N)"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&LOSS, table, argc, argv);
+    if (rc != CLI_OK) return rc;
+    if ((N > 0) != (V > 0)) return cli_usage_error(LOSS.name, "give both --N and --V");
+    vkt_ctx *ctx;
+    if ((rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     if (N > 0) return bench_ce_shape(ctx, o, (int)N, (int)V);
-    int rc = bench_ce_shape(ctx, o, 256, 50257);
+    rc = bench_ce_shape(ctx, o, 256, 50257);
     if (rc == CLI_OK) rc = bench_ce_shape(ctx, o, 4096, 512);
     return rc;
 }
@@ -129,20 +135,24 @@ static vkt_status run_norm(vkt_ctx *ctx, void *p) {
     return vkt_grad_norm(ctx, a->g, a->n, 1.0f, a->scratch, a->out);
 }
 
-// vkt bench optim [--n N]: AdamW and the global gradient norm over N parameters
-// (default 124M, GPT-2 small), all in one buffer as the trainer keeps them.
-int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd OPTIM = {
+    .name = "bench optim",
+    .usage = "usage: vkt bench optim [--n N] [common options]\n",
+    .about = "AdamW and the global gradient norm over N parameters (default: GPT-2 small's), all\n"
+             "in one buffer as the trainer keeps them.\n",
+};
+
+int bench_optim(bench_env *env, int argc, char **argv) {
     long n = 124439808; // GPT-2 small's parameter count
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m = cli_value(argc, argv, &i, "--n", &v);
-        if (m < 0) return CLI_USAGE;
-        if (m == 1) {
-            if (!cli_int("bench optim", "--n", v, 1, 1l << 31, &n)) return CLI_USAGE;
-        } else {
-            return cli_usage_error("bench", "optim: unknown option '%s'", argv[i]);
-        }
-    }
+    const cli_opt table[] = {
+        {"--n", CLI_OPT_LONG, &n, 1, 1l << 31, "N", .help = "parameters"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&OPTIM, table, argc, argv);
+    vkt_ctx *ctx;
+    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     uint64_t un = (uint64_t)n, sb = vkt_reduce_scratch_bytes(ctx, un);
     vkt_buffer *b = NULL;
     if (vkt_buffer_create(ctx, 16 * un + sb + 16, &b) != VKT_OK)
@@ -162,7 +172,6 @@ int bench_optim(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
                           .weight_decay = 0.1f,
                           .t = 1,
                           .grad_scale = 1.0f}};
-    int rc = CLI_OK;
     if (vkt_fill(ctx, all, 4 * un, 0.01f) != VKT_OK)
         rc = cli_fail("bench", "%s", vkt_ctx_message(ctx));
     double ms = rc == CLI_OK ? bench_time(ctx, o, run_norm, &a) : -1;

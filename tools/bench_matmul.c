@@ -151,71 +151,56 @@ static int bench_shape(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, i
     return rc;
 }
 
-int bench_matmul(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
-    long m = 0, n = 0, k = 0;
+static const cli_cmd CMD = {
+    .name = "bench matmul",
+    .usage = "usage: vkt bench matmul [--m M --n N --k K] [--ta] [--tb] [--bias]\n"
+             "                        [--path texel|tiled|gpu|splitk|all] [--splits N]\n"
+             "                        [--dtype bf16|f16] [common options]\n",
+    .about =
+        "Matmul GFLOP/s: C (M, N) = A (M, K) B (K, N). With no shape, 256, 512, 1024 and 2048\n"
+        "square and the GPT-2 small MLP shape (M=256, K=768, N=3072) in every transpose.\n",
+};
+
+// --path's choices, in the order of the families they pick (cpu: texel's old name).
+static const int path_fam[] = {FAM_TEXEL, FAM_TEXEL, FAM_TILED, FAM_GPU, FAM_SPLITK, FAM_ALL};
+// --dtype's choices: fp32, or 16-bit A and B.
+static const int dtype_dt[] = {-1, VKT_BF16, VKT_F16};
+
+int bench_matmul(bench_env *env, int argc, char **argv) {
+    long m = 0, n = 0, k = 0, splits = 0;
     bool ta = false, tb = false, bias = false;
-    int dt = -1, fam = (int)vkt_ctx_profile(ctx)->matmul_path;
-    long splits = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "--ta"))
-            ta = true;
-        else if (!strcmp(argv[i], "--tb"))
-            tb = true;
-        else if (!strcmp(argv[i], "--bias"))
-            bias = true;
-        else if ((r = cli_value(argc, argv, &i, "--m", &v)) != 0) {
-            if (r < 0 || !cli_int("bench matmul", "--m", v, 1, 1 << 30, &m)) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--n", &v)) != 0) {
-            if (r < 0 || !cli_int("bench matmul", "--n", v, 1, 1 << 30, &n)) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--k", &v)) != 0) {
-            if (r < 0 || !cli_int("bench matmul", "--k", v, 1, 1 << 30, &k)) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--path", &v)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            if (!strcmp(v, "cpu") || !strcmp(v, "texel"))
-                fam = FAM_TEXEL;
-            else if (!strcmp(v, "tiled"))
-                fam = FAM_TILED;
-            else if (!strcmp(v, "gpu"))
-                fam = FAM_GPU;
-            else if (!strcmp(v, "splitk"))
-                fam = FAM_SPLITK;
-            else if (!strcmp(v, "all"))
-                fam = FAM_ALL;
-            else
-                return cli_usage_error(
-                    "bench",
-                    "matmul: --path must be texel (or cpu), tiled, gpu, splitk or all, not "
-                    "'%s'",
-                    v);
-        } else if ((r = cli_value(argc, argv, &i, "--splits", &v)) != 0) {
-            if (r < 0 || !cli_int("bench matmul", "--splits", v, 0, 256, &splits)) return CLI_USAGE;
-        } else if ((r = cli_value(argc, argv, &i, "--dtype", &v)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            if (!strcmp(v, "bf16"))
-                dt = VKT_BF16;
-            else if (!strcmp(v, "f16"))
-                dt = VKT_F16;
-            else if (!strcmp(v, "f32"))
-                dt = -1;
-            else
-                return cli_usage_error("bench",
-                                       "matmul: --dtype must be bf16, f16 or f32, not '%s'", v);
-        } else {
-            return cli_usage_error(
-                "bench",
-                "matmul: unknown option '%s' (--m M --n N --k K [--ta] [--tb] [--bias] "
-                "[--path texel|tiled|gpu|splitk|all] [--splits N] [--dtype bf16|f16])",
-                argv[i]);
-        }
-    }
-    if (m || n || k) {
-        if (!m || !n || !k) return cli_usage_error("bench", "matmul: give all of --m, --n and --k");
+    int path = -1, dtype = 0;
+    const cli_opt table[] = {
+        {"--m", CLI_OPT_LONG, &m, 1, 1 << 30, "M", .def = "",
+         .help = "rows of A and C (with --n and --k: that one product)"},
+        {"--n", CLI_OPT_LONG, &n, 1, 1 << 30, "N", .def = "", .help = "columns of B and C"},
+        {"--k", CLI_OPT_LONG, &k, 1, 1 << 30, "K", .def = "", .help = "the inner dimension"},
+        {"--ta", CLI_OPT_FLAG, &ta, .help = "A transposed: stored (K, M)"},
+        {"--tb", CLI_OPT_FLAG, &tb, .help = "B transposed: stored (N, K)"},
+        {"--bias", CLI_OPT_FLAG, &bias, .help = "add a bias row to C"},
+        {"--path", CLI_OPT_CHOICE, &path, .choices = "texel|cpu|tiled|gpu|splitk|all",
+         .def = "the device's",
+         .help = "kernel family (cpu: texel); all: every family, each as a ratio to the\n"
+                 "device's own path"},
+        {"--splits", CLI_OPT_LONG, &splits, 0, 256, "N",
+         .help = "split-k layers of --path splitk (0: the profile's choice)"},
+        {"--dtype", CLI_OPT_CHOICE, &dtype, .choices = "f32|bf16|f16",
+         .help = "also time the product with A and B in 16 bits, and the speed ratio"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc;
+    if ((m || n || k) && (!m || !n || !k))
+        return cli_usage_error(CMD.name, "give all of --m, --n and --k");
+    vkt_ctx *ctx;
+    if ((rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
+    const int dt = dtype_dt[dtype];
+    const int fam = path < 0 ? (int)vkt_ctx_profile(ctx)->matmul_path : path_fam[path];
+    if (m || n || k)
         return bench_shape(ctx, o, fam, (int)splits, dt, ta, tb, (int)m, (int)n, (int)k, bias);
-    }
     static const int square[] = {256, 512, 1024, 2048};
-    int rc = CLI_OK;
     for (int i = 0; i < 4 && rc == CLI_OK; i++)
         rc = bench_shape(ctx, o, fam, (int)splits, dt, false, false, square[i], square[i],
                          square[i], false);

@@ -68,29 +68,32 @@ static int time_one(vkt_ctx *ctx, const bench_opts *o, const char *op, arg *a, d
     return CLI_OK;
 }
 
-int bench_norms(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd CMD = {
+    .name = "bench norms",
+    .usage = "usage: vkt bench norms [--n N --c C --v V --f F] [common options]\n",
+    .about = "Embedding, layernorm, rmsnorm, GELU and SwiGLU forward and backward, in GB/s of the\n"
+             "bytes each kernel must move at least.\n",
+};
+
+int bench_norms(bench_env *env, int argc, char **argv) {
     long N = 4096, C = 768, V = 50257, F = 3072, T = 1024;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        if ((m = cli_value(argc, argv, &i, "--n", &v)) != 0) {
-            if (m < 0 || !cli_int("bench norms", "--n", v, 1, 1 << 24, &N)) return CLI_USAGE;
-        } else if ((m = cli_value(argc, argv, &i, "--c", &v)) != 0) {
-            if (m < 0 || !cli_int("bench norms", "--c", v, 1, 1 << 16, &C)) return CLI_USAGE;
-        } else if ((m = cli_value(argc, argv, &i, "--v", &v)) != 0) {
-            if (m < 0 || !cli_int("bench norms", "--v", v, 1, 1 << 22, &V)) return CLI_USAGE;
-        } else if ((m = cli_value(argc, argv, &i, "--f", &v)) != 0) {
-            if (m < 0 || !cli_int("bench norms", "--f", v, 1, 1 << 16, &F)) return CLI_USAGE;
-        } else {
-            return cli_usage_error("bench", "norms: unknown option '%s'", argv[i]);
-        }
-    }
+    const cli_opt table[] = {
+        {"--n", CLI_OPT_LONG, &N, 1, 1 << 24, "N", .help = "tokens (B*T)"},
+        {"--c", CLI_OPT_LONG, &C, 1, 1 << 16, "C", .help = "channels"},
+        {"--v", CLI_OPT_LONG, &V, 1, 1 << 22, "V", .help = "vocabulary (embedding)"},
+        {"--f", CLI_OPT_LONG, &F, 1, 1 << 16, "F", .help = "MLP width (GELU, SwiGLU)"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    vkt_ctx *ctx;
+    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     // One buffer set sized for the largest operand: (N, 2F) for swiglu, (V, C) for wte.
     uint64_t big = (uint64_t)N * 2 * (uint64_t)(F > C ? F : C), tab = (uint64_t)V * C;
     uint64_t sizes[10] = {big, tab, tab,         big,        (uint64_t)T * C, (uint64_t)T * C,
                           big, big, (uint64_t)N, (uint64_t)N};
     vkt_buffer *b[10] = {0}, *ids_buf = NULL, *scr = NULL;
-    int rc = CLI_OK;
     uint64_t scr_bytes = vkt_layernorm_bwd_scratch_bytes((int)N, (int)C);
     for (int i = 0; i < 10 && rc == CLI_OK; i++)
         if (vkt_buffer_create(ctx, sizes[i] * 4, &b[i]) != VKT_OK ||

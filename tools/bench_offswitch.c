@@ -2,46 +2,48 @@
 // Boltzmann human), the figure tools/bench_offswitch_numpy.py is compared with.
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench.h"
 #include "cli.h"
 #include "offswitch_mc.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+static const cli_cmd CMD = {
+    .name = "bench offswitch",
+    .usage = "usage: vkt bench offswitch [--samples N] [common options]\n",
+    .about = "Off-switch Monte Carlo samples/s on the device (normal prior, Boltzmann human).\n",
+};
 
-int bench_offswitch(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+int bench_offswitch(bench_env *env, int argc, char **argv) {
     uint64_t samples = 20000000;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m = cli_value(argc, argv, &i, "--samples", &v);
-        if (m < 0 || (m == 1 && !cli_u64("bench offswitch", "--samples", v, &samples)))
-            return CLI_USAGE;
-        if (m == 0) return cli_usage_error("bench", "offswitch: unknown option '%s'", argv[i]);
-        if (samples < 2) return cli_usage_error("bench", "offswitch: --samples must be >= 2");
-    }
+    const cli_opt table[] = {
+        {"--samples", CLI_OPT_U64, &samples, .metavar = "N", .help = "samples per run (>= 2)"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc;
+    if (samples < 2) return cli_usage_error(CMD.name, "--samples must be >= 2");
+    vkt_ctx *ctx;
+    if ((rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     vkt_offswitch_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    vkt_error err = {0};
-    if (vkt_offswitch_prior_parse("normal:mu=0.3,sigma=1.2", &cfg.prior, &err) != VKT_OK ||
-        vkt_offswitch_human_parse("boltzmann:beta=0.5", &cfg.human, &err) != VKT_OK)
-        return cli_fail("bench", "offswitch: %s", err.msg);
+    vkt_error *err = vkt_ctx_err(ctx);
+    if (vkt_offswitch_prior_parse("normal:mu=0.3,sigma=1.2", &cfg.prior, err) != VKT_OK ||
+        vkt_offswitch_human_parse("boltzmann:beta=0.5", &cfg.human, err) != VKT_OK)
+        return cli_fail("bench", "offswitch: %s", vkt_ctx_message(ctx));
     vkt_offswitch_mc_result r;
     // Warm-up (pipeline creation), then the median of timed runs.
-    if (vkt_offswitch_mc(ctx, &cfg, 1, 1024, 1, &r, &err) != VKT_OK)
-        return cli_fail("bench", "offswitch: %s", err.msg);
+    if (vkt_offswitch_mc_device_run(ctx, &cfg, 1, 1024, 1, &r) != VKT_OK)
+        return cli_fail("bench", "offswitch: %s", vkt_ctx_message(ctx));
     double best[64];
     int n = 0;
-    double start = now_s();
-    while (n < 64 && (n < o->reps || now_s() - start < o->min_s)) {
-        double t0 = now_s();
-        if (vkt_offswitch_mc(ctx, &cfg, 1, samples, 7 + (uint64_t)n, &r, &err) != VKT_OK)
-            return cli_fail("bench", "offswitch: %s", err.msg);
-        best[n++] = now_s() - t0;
+    double start = cli_now_s();
+    while (n < 64 && (n < o->reps || cli_now_s() - start < o->min_s)) {
+        double t0 = cli_now_s();
+        if (vkt_offswitch_mc_device_run(ctx, &cfg, 1, samples, 7 + (uint64_t)n, &r) != VKT_OK)
+            return cli_fail("bench", "offswitch: %s", vkt_ctx_message(ctx));
+        best[n++] = cli_now_s() - t0;
     }
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && best[j] < best[j - 1]; j--) {

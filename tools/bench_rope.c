@@ -42,25 +42,30 @@ static vkt_status run_ref(vkt_ctx *ctx, void *p) {
                                  a->hx + (size_t)a->H * a->D, NULL);
 }
 
-static int parse(int argc, char **argv, long v[5]) {
-    const char *names[5] = {"--b", "--t", "--h", "--kvh", "--d"};
-    const long hi[5] = {1 << 16, 1 << 20, 1 << 10, 1 << 10, 256};
-    for (int i = 1; i < argc; i++) {
-        const char *val;
-        int m = 0, j = 0;
-        for (; j < 5 && m == 0; j++) m = cli_value(argc, argv, &i, names[j], &val);
-        if (m < 0) return CLI_USAGE;
-        if (m == 0) return cli_usage_error("bench", "rope: unknown option '%s'", argv[i]);
-        if (!cli_int("bench rope", names[j - 1], val, 1, hi[j - 1], &v[j - 1])) return CLI_USAGE;
-    }
-    if (v[4] % 2 != 0) return cli_usage_error("bench", "rope: --d %ld must be even", v[4]);
-    return CLI_OK;
-}
+static const cli_cmd CMD = {
+    .name = "bench rope",
+    .usage = "usage: vkt bench rope [--b B --t T --h H --kvh KVH --d D] [common options]\n",
+    .about = "RoPE through a Llama 3.1 frequency table on q and k of a fused qkv buffer, forward\n"
+             "and backward, next to the C reference on one core.\n",
+};
 
-int bench_rope(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+int bench_rope(bench_env *env, int argc, char **argv) {
     long v[5] = {4, 256, 32, 8, 64}; // B, T, H, KVH, D
-    int rc = parse(argc, argv, v);
+    const cli_opt table[] = {
+        {"--b", CLI_OPT_LONG, &v[0], 1, 1 << 16, "B", .help = "sequences"},
+        {"--t", CLI_OPT_LONG, &v[1], 1, 1 << 20, "T", .help = "positions"},
+        {"--h", CLI_OPT_LONG, &v[2], 1, 1 << 10, "H", .help = "query heads"},
+        {"--kvh", CLI_OPT_LONG, &v[3], 1, 1 << 10, "KVH", .help = "key/value heads"},
+        {"--d", CLI_OPT_LONG, &v[4], 1, 256, "D", .help = "head dimension (even)"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc;
+    if (v[4] % 2 != 0) return cli_usage_error(CMD.name, "--d %ld must be even", v[4]);
+    vkt_ctx *ctx;
+    if ((rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     rope_arg a = {.B = (int)v[0], .T = (int)v[1], .H = (int)v[2], .KVH = (int)v[3], .D = (int)v[4]};
     a.C = (a.H + 2 * a.KVH) * a.D;
     uint64_t rows = (uint64_t)a.B * a.T, n = rows * (uint64_t)a.C;
@@ -69,11 +74,10 @@ int bench_rope(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     a.hx = malloc(n * 4), a.hpos = malloc(rows * 4);
     a.inv = malloc((size_t)a.D / 2 * sizeof *a.inv);
     float *hilo = malloc((size_t)a.D * 4);
-    vkt_error err = {0};
     if (!a.hx || !a.hpos || !a.inv || !hilo)
         rc = cli_fail("bench", "rope: out of memory");
-    else if (vkt_rope_inv_freq(500000.0, &spec, a.D, a.inv, &err) != VKT_OK)
-        rc = cli_fail("bench", "rope: %s", err.msg);
+    else if (vkt_rope_inv_freq(500000.0, &spec, a.D, a.inv, vkt_ctx_err(ctx)) != VKT_OK)
+        rc = cli_fail("bench", "rope: %s", vkt_ctx_message(ctx));
     if (rc == CLI_OK) {
         for (uint64_t r = 0; r < rows; r++) a.hpos[r] = (int32_t)(r % (uint64_t)a.T);
         for (uint64_t i = 0; i < n; i++) a.hx[i] = 0.5f;

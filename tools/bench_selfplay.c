@@ -11,28 +11,34 @@
 #include "cli.h"
 #include "rl_selfplay.h"
 
-int bench_selfplay(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd CMD = {
+    .name = "bench selfplay",
+    .usage = "usage: vkt bench selfplay [--layers L --width C --heads H] [--games-per-update N]\n"
+             "                          [--updates U] [--warmup-steps S] [--micro-rows R]\n"
+             "                          [--ppo-epochs E] [common options]\n",
+    .about =
+        "Self-play throughput of the transformer loop: rollout decisions/s and generated\n"
+        "tokens/s, and the update's scoring and training time, after a short format warm-up.\n",
+};
+
+int bench_selfplay(bench_env *env, int argc, char **argv) {
     long layers = 2, width = 64, heads = 4, gpu = 128, updates = 2, warm = 60, micro = 64,
          epochs = 2;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m = 0;
-        if (0) {}
-#define INT(flag, var, lo, hi)                                                                     \
-    else if ((m = cli_value(argc, argv, &i, flag, &v)) != 0) {                                     \
-        if (m < 0 || !cli_int("bench selfplay", flag, v, lo, hi, &var)) return CLI_USAGE;          \
-    }
-        INT("--layers", layers, 1, 64)
-        INT("--width", width, 8, 4096)
-        INT("--heads", heads, 1, 64)
-        INT("--games-per-update", gpu, 1, 1 << 16)
-        INT("--updates", updates, 1, 10000)
-        INT("--warmup-steps", warm, 0, 100000)
-        INT("--micro-rows", micro, 1, 4096)
-        INT("--ppo-epochs", epochs, 1, 100)
-#undef INT
-        else return cli_usage_error("bench", "selfplay: unknown option '%s'", argv[i]);
-    }
+    const cli_opt table[] = {
+        {"--layers", CLI_OPT_LONG, &layers, 1, 64, "L", .help = "blocks"},
+        {"--width", CLI_OPT_LONG, &width, 8, 4096, "C", .help = "residual width (FFN 4C)"},
+        {"--heads", CLI_OPT_LONG, &heads, 1, 64, "H", .help = "attention heads"},
+        {"--games-per-update", CLI_OPT_LONG, &gpu, 1, 1 << 16, "N", .help = "games per update"},
+        {"--updates", CLI_OPT_LONG, &updates, 1, 10000, "U", .help = "updates timed"},
+        {"--warmup-steps", CLI_OPT_LONG, &warm, 0, 100000, "S",
+         .help = "format warm-up steps before them"},
+        {"--micro-rows", CLI_OPT_LONG, &micro, 1, 4096, "R", .help = "rows per micro-batch"},
+        {"--ppo-epochs", CLI_OPT_LONG, &epochs, 1, 100, "E", .help = "PPO epochs per update"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc;
     vkt_model_config cfg;
     vkt_error err = {0};
     vkt_model_preset("gpt2-tiny", &cfg, &err);
@@ -40,31 +46,32 @@ int bench_selfplay(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
     cfg.heads = cfg.kv_heads = (int)heads;
     cfg.context = 128;
     if (vkt_model_config_check(&cfg, &err) != VKT_OK)
-        return cli_usage_error("bench", "selfplay: %s", err.msg);
+        return cli_usage_error(CMD.name, "%s", err.msg);
+    vkt_ctx *ctx;
+    if ((rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     vkt_model *m = NULL;
-    if (vkt_model_create(ctx, &cfg, &m, &err) != VKT_OK)
-        return cli_fail("bench", "selfplay: %s", err.msg);
+    if (vkt_model_create(ctx, &cfg, &m) != VKT_OK)
+        return cli_fail("bench", "selfplay: %s", vkt_ctx_message(ctx));
     vkt_rl_sp_opts so;
     vkt_rl_sp_defaults(&so);
     so.games_per_update = (int)gpu, so.micro_rows = (int)micro, so.ppo_epochs = (int)epochs;
     vkt_rl_sp s;
     memset(&s, 0, sizeof s);
     vkt_status st = vkt_model_init(m, 1);
-    if (st == VKT_OK && warm > 0)
-        st = vkt_rl_warmup(m, "kuhn", NULL, (int)warm, 64, 1e-2, 1, NULL, &err);
-    if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &so, &err);
+    if (st == VKT_OK && warm > 0) st = vkt_rl_warmup(m, "kuhn", NULL, (int)warm, 64, 1e-2, 1, NULL);
+    if (st == VKT_OK) st = vkt_rl_sp_init(&s, m, &so);
     double roll = 0, score = 0, train = 0;
     long dec = 0, tok = 0, kept = 0;
     for (long u = 0; st == VKT_OK && u < updates; u++) {
         vkt_rl_sp_stats us;
-        st = vkt_rl_sp_update(&s, &us, &err);
+        st = vkt_rl_sp_update(&s, &us);
         if (st != VKT_OK) break;
         roll += us.rollout_s, score += us.score_s, train += us.train_s;
         dec += us.decisions, tok += us.gen_tokens, kept += us.kept;
     }
-    int rc = CLI_OK;
     if (st != VKT_OK) {
-        rc = cli_fail("bench", "selfplay: %s (%s)", err.msg, vkt_ctx_message(ctx));
+        rc = cli_fail("bench", "selfplay: %s", vkt_ctx_message(ctx));
     } else {
         double per = 1.0 / (double)updates;
         if (o->json)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -16,12 +15,6 @@
 #include "cli.h"
 #include "read_file.h"
 #include "tok.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 // Paragraphs (blank-line separated) of the seed, drawn with splitmix64 until `bytes`.
 static int build_corpus(double mb, vkt_bytebuf *out) {
@@ -75,17 +68,17 @@ typedef struct tok_timing {
 static int time_vkt(const char *model, const vkt_bytebuf *corpus, tok_timing *t) {
     vkt_error err = {0};
     vkt_tok *tok;
-    double t0 = now_s();
+    double t0 = cli_now_s();
     if (vkt_tok_load_dir(model, &tok, &err) != VKT_OK)
         return cli_fail("bench", "tokenize: %s", err.msg);
-    t->load_s = now_s() - t0;
+    t->load_s = cli_now_s() - t0;
     vkt_tokens ids = {0};
     vkt_status s = VKT_OK;
     for (int pass = 0; pass < 2 && s == VKT_OK; pass++) {
         ids.n = 0;
-        t0 = now_s();
+        t0 = cli_now_s();
         s = vkt_tok_encode(tok, corpus->p, corpus->n, VKT_TOKF_PARSE_SPECIAL, &ids, &err);
-        *(pass ? &t->warm_s : &t->cold_s) = now_s() - t0;
+        *(pass ? &t->warm_s : &t->cold_s) = cli_now_s() - t0;
     }
     t->tokens = ids.n;
     vkt_tokens_free(&ids);
@@ -93,34 +86,40 @@ static int time_vkt(const char *model, const vkt_bytebuf *corpus, tok_timing *t)
     return s == VKT_OK ? CLI_OK : cli_fail("bench", "tokenize: %s", err.msg);
 }
 
-int bench_tokenize(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
-    const char *model = NULL, *js = "on";
+static const cli_cmd CMD = {
+    .name = "bench tokenize",
+    .usage = "usage: vkt bench tokenize --model DIR [--mb MB] [--js on|off] [common options]\n",
+    .about =
+        "Encoding MB/s of a model's tokenizer on a few MB of mixed English, code and CJK text,\n"
+        "next to the JavaScript reference (@lenml/tokenizers) run by node on the same corpus.\n",
+};
+
+int bench_tokenize(bench_env *env, int argc, char **argv) {
+    const char *model = NULL;
     double mb = 4;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        if ((m = cli_value(argc, argv, &i, "--model", &v)) != 0) {
-            if (m < 0) return CLI_USAGE;
-            model = v;
-        } else if ((m = cli_value(argc, argv, &i, "--mb", &v)) != 0) {
-            if (m < 0 || !cli_double("bench", "--mb", v, 0.01, 1000, &mb)) return CLI_USAGE;
-        } else if ((m = cli_value(argc, argv, &i, "--js", &v)) != 0) {
-            if (m < 0) return CLI_USAGE;
-            js = v;
-        } else {
-            return cli_usage_error("bench", "tokenize: unknown option '%s'", argv[i]);
-        }
-    }
-    if (!model) return cli_usage_error("bench", "tokenize: --model DIR is required");
-    if (strcmp(js, "on") && strcmp(js, "off"))
-        return cli_usage_error("bench", "tokenize: --js takes on or off");
+    int js_off = 0; // --js: on (0) or off (1)
+    const cli_opt table[] = {
+        {"--model", CLI_OPT_STR, &model, .metavar = "DIR",
+         .help = "the tokenizer's folder (tokenizer.json; required)"},
+        {"--mb", CLI_OPT_DOUBLE, &mb, 0.01, 1000, "MB", .help = "corpus size in MB (1e6 bytes)"},
+        {"--js", CLI_OPT_CHOICE, &js_off, .choices = "on|off",
+         .help = "time the JavaScript reference too"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc;
+    if (!model) return cli_usage_error(CMD.name, "--model DIR is required");
+    vkt_ctx *ctx; // opened and named as for every entry, though the tokenizer runs on the CPU
+    if ((rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     vkt_bytebuf corpus = {0};
-    int rc = build_corpus(mb, &corpus);
+    rc = build_corpus(mb, &corpus);
     tok_timing t = {0};
     if (rc == CLI_OK) rc = time_vkt(model, &corpus, &t);
     char path[] = "/tmp/vkt-bench-tokenize-XXXXXX";
     json_t *ref = NULL;
-    if (rc == CLI_OK && !strcmp(js, "on")) {
+    if (rc == CLI_OK && !js_off) {
         int fd = mkstemp(path);
         if (fd < 0 || write(fd, corpus.p, corpus.n) != (ssize_t)corpus.n)
             rc = cli_fail("bench", "tokenize: %s", path);

@@ -44,44 +44,50 @@ static vkt_status train_step_transfers(vkt_ctx *ctx, step_arg *a, const int32_t 
     vkt_ctx_transfers(ctx, &t0);
     VKT_TRY(train_step(a, tok, tgt));
     vkt_ctx_transfers(ctx, &t1);
-    *d = (vkt_transfers){t1.host_waits - t0.host_waits, t1.bytes_up - t0.bytes_up,
-                         t1.bytes_down - t0.bytes_down};
+    *d = (vkt_transfers){.host_waits = t1.host_waits - t0.host_waits,
+                         .bytes_up = t1.bytes_up - t0.bytes_up,
+                         .bytes_down = t1.bytes_down - t0.bytes_down};
     return vkt_sync(ctx);
 }
 
-int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
+static const cli_cmd CMD = {
+    .name = "bench train",
+    .usage =
+        "usage: vkt bench train [--preset P --batch B --seq T --layers L --width C --heads H]\n"
+        "                       [--vocab V] [--precision fp32|bf16|fp16] [common options]\n",
+    .about = "One training step (forward, loss, backward, clip, AdamW) as ms per step and tokens\n"
+             "per second, and what a vkt train step makes the host wait for and move.\n",
+};
+
+_Static_assert(VKT_PREC_FP32 == 0 && VKT_PREC_BF16 == 1 && VKT_PREC_FP16 == 2,
+               "--precision's choices");
+
+int bench_train(bench_env *env, int argc, char **argv) {
     const char *preset = "gpt2-tiny";
     int prec = VKT_PREC_FP32;
     long B = 4, T = 64, layers = 0, width = 0, heads = 0, vocab = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        if ((m = cli_value(argc, argv, &i, "--preset", &v)) != 0) {
-            if (m < 0) return CLI_USAGE;
-            preset = v;
-        } else if ((m = cli_value(argc, argv, &i, "--precision", &v)) != 0) {
-            vkt_error e = {0};
-            if (m < 0 || vkt_precision_parse(v, &prec, &e) != VKT_OK)
-                return cli_usage_error("bench", "train: --precision: %s",
-                                       m < 0 ? "no value" : e.msg);
-        }
-#define INT(flag, var, lo, hi)                                                                     \
-    else if ((m = cli_value(argc, argv, &i, flag, &v)) != 0) {                                     \
-        if (m < 0 || !cli_int("bench train", flag, v, lo, hi, &var)) return CLI_USAGE;             \
-    }
-        INT("--batch", B, 1, 4096)
-        INT("--seq", T, 1, 1 << 16)
-        INT("--layers", layers, 1, 1024)
-        INT("--width", width, 1, 1 << 16)
-        INT("--heads", heads, 1, 1024)
-        INT("--vocab", vocab, 1, 1 << 20)
-#undef INT
-        else return cli_usage_error("bench", "train: unknown option '%s'", argv[i]);
-    }
+    const cli_opt table[] = {
+        {"--preset", CLI_OPT_STR, &preset, .metavar = "P", .help = "model preset"},
+        {"--batch", CLI_OPT_LONG, &B, 1, 4096, "B", .help = "rows per step"},
+        {"--seq", CLI_OPT_LONG, &T, 1, 1 << 16, "T", .help = "positions per row"},
+        {"--layers", CLI_OPT_LONG, &layers, 1, 1024, "L", .def = "the preset's", .help = "blocks"},
+        {"--width", CLI_OPT_LONG, &width, 1, 1 << 16, "C", .def = "the preset's",
+         .help = "residual width (FFN 4C)"},
+        {"--heads", CLI_OPT_LONG, &heads, 1, 1024, "H", .def = "the preset's",
+         .help = "attention heads"},
+        {"--vocab", CLI_OPT_LONG, &vocab, 1, 1 << 20, "V", .def = "the preset's",
+         .help = "vocabulary"},
+        {"--precision", CLI_OPT_CHOICE, &prec, .choices = "fp32|bf16|fp16",
+         .help = "arithmetic of training (bf16/fp16: 16-bit matmul operands)"},
+        BENCH_COMMON_OPTS(env),
+        {0},
+    };
+    int rc = cli_parse(&CMD, table, argc, argv);
+    if (rc != CLI_OK) return rc;
     vkt_model_config cfg;
     vkt_error err = {0};
     if (vkt_model_preset(preset, &cfg, &err) != VKT_OK)
-        return cli_usage_error("bench", "train: %s", err.msg);
+        return cli_usage_error(CMD.name, "%s", err.msg);
     if (layers) cfg.layers = (int)layers;
     if (width) cfg.width = (int)width, cfg.ffn = 4 * (int)width;
     if (heads)
@@ -89,10 +95,12 @@ int bench_train(vkt_ctx *ctx, const bench_opts *o, int argc, char **argv) {
         cfg.kv_heads = cfg.family == VKT_FAMILY_GPT2 ? (int)heads : cfg.kv_heads;
     if (vocab) cfg.vocab = (int)vocab;
     if (T > cfg.context) cfg.context = (int)T;
+    vkt_ctx *ctx;
+    if ((rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    const bench_opts *o = &env->o;
     step_arg a = {NULL, 0};
-    if (vkt_model_create(ctx, &cfg, &a.m, &err) != VKT_OK)
-        return cli_fail("bench", "train: %s", err.msg);
-    int rc = CLI_OK;
+    if (vkt_model_create(ctx, &cfg, &a.m) != VKT_OK)
+        return cli_fail("bench", "train: %s", vkt_ctx_message(ctx));
     const int N = (int)(B * T);
     int32_t *tok = malloc((size_t)N * 4), *tgt = malloc((size_t)N * 4);
     for (int i = 0; i < N; i++)

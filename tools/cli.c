@@ -1,11 +1,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int cli_value(int argc, char **argv, int *i, const char *name, const char **value) {
@@ -97,6 +99,23 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
 }
 
 bool cli_stderr_is_tty(void) { return isatty(2); }
+
+double cli_now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void cli_fmt_secs(double s, char *out, size_t n) {
+    if (!isfinite(s) || s < 0)
+        snprintf(out, n, "?");
+    else if (s < 60)
+        snprintf(out, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else // floor and fmod: no int overflow for a wild ETA
+        snprintf(out, n, "%.0fh%02dm", floor(s / 3600), (int)fmod(s, 3600) / 60);
+}
 
 static volatile sig_atomic_t stop_requested, signals_seen;
 

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -47,5 +48,11 @@ int cli_run_python(const char *cmd, const char *script_name, char *const *args);
 
 // True when stderr is a terminal (progress lines are drawn only then, or with --progress).
 bool cli_stderr_is_tty(void);
+
+// Seconds on the monotonic clock, for timing a run and its progress lines.
+double cli_now_s(void);
+// A duration for a progress line into out[n]: "42s", "3m07s", "2h05m"; "?" when s is negative
+// or not finite (an ETA not known yet).
+void cli_fmt_secs(double s, char *out, size_t n);
 
 #endif

@@ -42,9 +42,9 @@ static int fits(const char *cmd, vkt_ctx *ctx, uint64_t total, const char *what)
 
 int cli_model_open(const char *cmd, vkt_ctx *ctx, const cli_model_args *a, cli_model *out) {
     memset(out, 0, sizeof *out);
-    vkt_error err = {0};
+    vkt_error *err = vkt_ctx_err(ctx); // one channel for the pure loaders and the device
     vkt_model_config cfg;
-    if (vkt_checkpoint_config(a->ckpt, &cfg, &err) != VKT_OK) return cli_fail(cmd, "%s", err.msg);
+    if (vkt_checkpoint_config(a->ckpt, &cfg, err) != VKT_OK) return cli_fail(cmd, "%s", err->msg);
     vkt_load_opts lo = {weights_of(a->weights), !a->trainable, a->allow_nonfinite};
     if (a->trainable && lo.weights != VKT_WEIGHTS_AUTO && lo.weights != VKT_W32)
         return cli_usage_error(
@@ -53,11 +53,11 @@ int cli_model_open(const char *cmd, vkt_ctx *ctx, const cli_model_args *a, cli_m
             "frozen; train a LoRA adapter instead)",
             a->weights);
     vkt_model_opts mo;
-    if (vkt_checkpoint_model_opts(a->ckpt, &cfg, &lo, &mo, &err) != VKT_OK)
-        return cli_fail(cmd, "%s", err.msg);
+    if (vkt_checkpoint_model_opts(a->ckpt, &cfg, &lo, &mo, err) != VKT_OK)
+        return cli_fail(cmd, "%s", err->msg);
     vkt_params ps;
-    if (vkt_params_build(&cfg, &ps, &err) != VKT_OK)
-        return cli_fail(cmd, "%s: %s", a->ckpt, err.msg);
+    if (vkt_params_build(&cfg, &ps, err) != VKT_OK)
+        return cli_fail(cmd, "%s: %s", a->ckpt, err->msg);
     uint64_t bytes = vkt_model_weight_bytes(&ps, &mo), nparam = 0;
     for (int i = 0; i < ps.n; i++) nparam += ps.p[i].count;
     vkt_params_free(&ps);
@@ -68,22 +68,19 @@ int cli_model_open(const char *cmd, vkt_ctx *ctx, const cli_model_args *a, cli_m
             gib(bytes));
     int rc = fits(cmd, ctx, bytes, "the model");
     if (rc != CLI_OK) return rc;
-    if (vkt_checkpoint_load_model_as(ctx, a->ckpt, &lo, &out->m, &err) != VKT_OK)
-        return cli_fail(cmd, "%s", err.msg);
+    if (vkt_checkpoint_load_model_as(ctx, a->ckpt, &lo, &out->m) != VKT_OK)
+        return cli_fail(cmd, "%s", err->msg);
     out->bytes = bytes;
     if (a->adapter) {
         const vkt_model *m = out->m;
-        if (vkt_lora_load(ctx, vkt_model_cfg(m), vkt_model_params(m), a->adapter, &out->lora,
-                          &err) != VKT_OK) {
+        if (vkt_lora_load(ctx, vkt_model_cfg(m), vkt_model_params(m), a->adapter, &out->lora) !=
+                VKT_OK ||
+            vkt_model_set_lora(out->m, out->lora) != VKT_OK) {
+            rc = cli_fail(cmd, "--adapter %s: %s", a->adapter, err->msg);
             cli_model_close(out);
-            return cli_fail(cmd, "--adapter %s: %s", a->adapter, err.msg);
+            return rc;
         }
         out->bytes += vkt_lora_count(out->lora) * 4;
-        if (vkt_model_set_lora(out->m, out->lora) != VKT_OK) {
-            err = *vkt_ctx_err(ctx);
-            cli_model_close(out);
-            return cli_fail(cmd, "--adapter %s: %s", a->adapter, err.msg);
-        }
         fprintf(stderr, "vkt %s: adapter %s: rank %d, %d target modules, %.3g M parameters\n", cmd,
                 a->adapter, vkt_lora_cfg(out->lora)->rank, vkt_lora_n_targets(out->lora),
                 (double)vkt_lora_count(out->lora) / 1e6);

@@ -54,9 +54,8 @@ static int open_model(const char *cmd, owned *o, const char *dir) {
     snprintf(cfg, sizeof cfg, "%s/adapter_config.json", dir);
     if (stat(cfg, &st) == 0) {
         json_t *j = NULL;
-        vkt_error err = {0};
-        if (vkt_json_file_read(cfg, 1, &j, &err) != VKT_OK)
-            return cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+        if (vkt_json_file_read(cfg, 1, &j, vkt_ctx_err(o->ctx)) != VKT_OK)
+            return cli_fail(cmd, "ckpt:%s: %s", dir, vkt_ctx_message(o->ctx));
         const char *b = json_string_value(json_object_get(j, "base_model_name_or_path"));
         if (b) snprintf(base, sizeof base, "%s", b);
         json_decref(j);
@@ -101,27 +100,26 @@ int cli_model_agent(const char *cmd, const char *dir, vkt_agent *out) {
     if (rc != CLI_OK) return rc;
     owned *o = calloc(1, sizeof *o);
     if (!o) return cli_fail(cmd, "out of memory");
-    vkt_error err = {0};
     rc = cli_open_device(cmd, -1, &o->ctx);
     if (rc != CLI_OK) {
         free(o);
         return rc;
     }
+    vkt_error *err = vkt_ctx_err(o->ctx); // one channel for the pure calls and the device
     rc = open_model(cmd, o, dir);
-    if (rc == CLI_OK && vkt_checkpoint_tokenizer(dir, vkt_model_cfg(o->m), &o->tok, &err) != VKT_OK)
-        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    if (rc == CLI_OK && vkt_checkpoint_tokenizer(dir, vkt_model_cfg(o->m), &o->tok, err) != VKT_OK)
+        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err->msg);
     if (rc == CLI_OK && vkt_tok_kind_of(o->tok) == VKT_TOK_BYTE)
         vkt_tok_free(o->tok), o->tok = NULL;
     o->fmt = (vkt_rl_fmt){.think = think, .tok = o->tok, .chat = chat};
-    if (rc == CLI_OK && vkt_rl_fmt_prepare(&o->fmt, &err) != VKT_OK)
-        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    if (rc == CLI_OK && vkt_rl_fmt_prepare(&o->fmt, err) != VKT_OK)
+        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err->msg);
     // A pretrained model's context would size the cache: a game's prompt and answer need far less.
     const int ctx_len = rc == CLI_OK ? vkt_model_cfg(o->m)->context : 0;
     const int len = o->tok && ctx_len > 1024 + think ? 1024 + think : 0;
-    if (rc == CLI_OK && vkt_gen_create(o->m, 1, len, 0, &o->gen) != VKT_OK)
-        rc = cli_fail(cmd, "ckpt:%s: %s", dir, vkt_ctx_message(o->ctx));
-    else if (rc == CLI_OK && vkt_rl_model_agent(o->gen, &o->fmt, &o->inner, &err) != VKT_OK)
-        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err.msg);
+    if (rc == CLI_OK && (vkt_gen_create(o->m, 1, len, 0, &o->gen) != VKT_OK ||
+                         vkt_rl_model_agent(o->gen, &o->fmt, &o->inner) != VKT_OK))
+        rc = cli_fail(cmd, "ckpt:%s: %s", dir, err->msg);
     if (rc != CLI_OK) {
         vkt_rl_fmt_free(&o->fmt);
         vkt_tok_free(o->tok);

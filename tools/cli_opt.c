@@ -195,6 +195,20 @@ int cli_parse_form(const cli_cmd *cmd, const cli_opt *table, const cli_opt *all,
     return parse_in(cmd, table, all, argc, argv);
 }
 
+int cli_first_word(const cli_opt *table, int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        const char *eq;
+        const cli_opt *o = find(table, argv[i], &eq);
+        if (o) {
+            int n = nargs_of(o) - (eq != NULL);
+            if (n > 0) i += n;
+        } else if (argv[i][0] != '-') {
+            return i;
+        }
+    }
+    return argc;
+}
+
 // ---- help -------------------------------------------------------------------------------
 
 // The destination's value as text, "" when there is none to show.

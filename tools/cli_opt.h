@@ -78,6 +78,11 @@ int cli_parse(const cli_cmd *cmd, const cli_opt *table, int argc, char **argv);
 int cli_parse_form(const cli_cmd *cmd, const cli_opt *table, const cli_opt *all, int argc,
                    char **argv);
 
+// The index of the first word of argv[1..argc) that is neither an option nor the value of one
+// of table's (an option table does not know takes no value), or argc when there is none: how a
+// command finds its subcommand among options that may come before or after it.
+int cli_first_word(const cli_opt *table, int argc, char **argv);
+
 // The usage, the description, the options by group with their value names, help and
 // defaults (the destinations' values now), then the epilog.
 void cli_print_help(FILE *f, const cli_cmd *cmd, const cli_opt *table);

@@ -54,21 +54,21 @@ vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, s
 }
 
 vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last,
-                       const char *tok_dir, const char *base, const json_t *lora_base,
-                       vkt_error *err) {
+                       const char *tok_dir, const char *base, const json_t *lora_base) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(s->m));
     vkt_ckpt_tx tx;
     VKT_TRY(vkt_ckpt_begin(out, &tx, err));
     tx.kind = VKT_RUNDIR_SELFPLAY;
     char p[4200];
     vkt_lora *a = vkt_model_lora(s->m);
-    vkt_status st = a ? vkt_lora_save(a, tx.tmp, base, err)
-                      : vkt_checkpoint_save_model(s->m, tx.tmp, true, err);
-    if (st == VKT_OK && a) st = vkt_lora_save_resume(a, tx.tmp, lora_base, err);
+    vkt_status st =
+        a ? vkt_lora_save(a, tx.tmp, base) : vkt_checkpoint_save_model(s->m, tx.tmp, true);
+    if (st == VKT_OK && a) st = vkt_lora_save_resume(a, tx.tmp, lora_base);
     if (st == VKT_OK && tok_dir) st = vkt_checkpoint_copy_tokenizer(tok_dir, tx.tmp, err);
     snprintf(p, sizeof p, "%s/rl_state.json", tx.tmp);
-    if (st == VKT_OK) st = vkt_rl_sp_save_state(s, p, err);
+    if (st == VKT_OK) st = vkt_rl_sp_save_state(s, p);
     snprintf(p, sizeof p, "%s/ref", tx.tmp);
-    if (st == VKT_OK) st = vkt_rl_sp_save_ref(s, p, err);
+    if (st == VKT_OK) st = vkt_rl_sp_save_ref(s, p);
     snprintf(p, sizeof p, "%s/run_options.json", tx.tmp);
     if (st == VKT_OK) st = vkt_json_file_write(p, run_options, err);
     if (st != VKT_OK) {

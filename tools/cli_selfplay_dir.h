@@ -26,10 +26,9 @@ vkt_status cli_sp_open_dir(const char *out, bool resume, int *lock, char *src, s
 // tok_dir (may be NULL): the directory whose tokenizer files go with the model (a pretrained
 // model's). A model with a LoRA adapter attached saves the adapter's PEFT files instead of
 // its weights, naming `base` as the base model, with the adapters' moments and lora_base (the
-// base's identity: trainer/model/lora_resume.h) for --resume.
+// base's identity: trainer/model/lora_resume.h) for --resume. Reports into s's context.
 vkt_status cli_sp_save(vkt_rl_sp *s, const char *out, const json_t *run_options, int keep_last,
-                       const char *tok_dir, const char *base, const json_t *lora_base,
-                       vkt_error *err);
+                       const char *tok_dir, const char *base, const json_t *lora_base);
 
 // A checkpoint's tokenizer.json as self-play's text format reads it (rl_fmt.h): *tok is the
 // pretrained model's tokenizer, or NULL for a model of vkt's byte tokenizer.

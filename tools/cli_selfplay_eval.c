@@ -37,14 +37,14 @@ void cli_sp_eval_free(cli_sp_eval *e) {
     e->eps = NULL, e->p = e->mass = NULL;
 }
 
-vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_error *err) {
+vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round) {
     for (int i = 0; i < s->mix.n; i++) {
         const vkt_rl_game_info *gi = &s->mix.g[i];
         cli_sp_game_eval *ge = &e->g[i];
         if (gi->offswitch) {
-            VKT_TRY(
-                vkt_rl_offswitch_probs(s->gen, &s->fmt, e->eps, e->episodes, e->p, e->mass, err));
-            VKT_TRY(vkt_offswitch_eval_probs(e->eps, e->episodes, e->p, &ge->os, err));
+            VKT_TRY(vkt_rl_offswitch_probs(s->gen, &s->fmt, e->eps, e->episodes, e->p, e->mass));
+            VKT_TRY(vkt_offswitch_eval_probs(e->eps, e->episodes, e->p, &ge->os,
+                                             vkt_ctx_err(vkt_model_ctx(s->m))));
             ge->legal_mass = 0;
             for (int k = 0; k < e->episodes; k++) ge->legal_mass += e->mass[k] / e->episodes;
             continue;
@@ -54,11 +54,10 @@ vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_err
         uint64_t sr = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i) : e->seed;
         uint64_t ss = i ? vkt_rng_derive(e->seed, 2 * (uint64_t)i + 1) : e->seed ^ 1;
         VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, &s->fmt, "random", e->games,
-                               vkt_rng_derive(sr, round), s->max_new_tokens, &ge->vs_random, err));
+                               vkt_rng_derive(sr, round), s->max_new_tokens, &ge->vs_random));
         if (gi->strong)
             VKT_TRY(vkt_rl_eval_vs(s->m, s->gen, gi->spec, &s->fmt, gi->strong, e->games,
-                                   vkt_rng_derive(ss, round), s->max_new_tokens, &ge->vs_strong,
-                                   err));
+                                   vkt_rng_derive(ss, round), s->max_new_tokens, &ge->vs_strong));
     }
     e->ran = true;
     return VKT_OK;

@@ -34,8 +34,9 @@ typedef struct cli_sp_eval {
 vkt_status cli_sp_eval_init(cli_sp_eval *e, const vkt_rl_sp *s, int games, int episodes,
                             uint64_t seed, vkt_error *err);
 void cli_sp_eval_free(cli_sp_eval *e);
-// One evaluation of the current policy; round varies the two-player games' seeds.
-vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round, vkt_error *err);
+// One evaluation of the current policy; round varies the two-player games' seeds. Reports
+// into s's context.
+vkt_status cli_sp_eval_run(cli_sp_eval *e, vkt_rl_sp *s, uint64_t round);
 // {"vs_random": ..., "vs_<strong>": ...} or the offswitch metrics, for game i.
 json_t *cli_sp_eval_game_json(const cli_sp_eval *e, const vkt_rl_sp *s, int i);
 // Adds the results to obj: a single game's keys at the top level, a mix's under

@@ -127,7 +127,8 @@ int cmd_eval(int argc, char **argv) {
     vkt_model *m = cm.m;
     int W = vkt_model_cfg(m)->context;
     if (wctx > W) {
-        s = vkt_fail(&err, VKT_ERR_ARG, "--ctx %ld is past the model's context %d", wctx, W);
+        s = vkt_fail(vkt_ctx_err(ctx), VKT_ERR_ARG, "--ctx %ld is past the model's context %d",
+                     wctx, W);
     } else {
         W = wctx ? (int)wctx : W < 1024 ? W : 1024;
         int rows = (int)(batch * W > 1 << 20 ? 1 << 20 : batch * W);
@@ -135,22 +136,24 @@ int cmd_eval(int argc, char **argv) {
         snprintf(what, sizeof what, "caches and activations for %ld windows of %d tokens", batch,
                  W);
         rc = cli_model_reserve("eval", ctx, &cm, vkt_gen_bytes(m, (int)batch, W, rows), what);
-        if (rc != CLI_OK) s = VKT_ERR_ARG, err.status = VKT_ERR_ARG;
+        if (rc != CLI_OK) s = VKT_ERR_ARG; // said
         if (s == VKT_OK) s = vkt_gen_create(m, (int)batch, W, rows, &g);
     }
     if (s == VKT_OK && bytes)
         s = vkt_gen_eval_text(g, text, len, &nll, &tokens);
     else if (s == VKT_OK)
         s = vkt_gen_eval_ids(g, ids.ids, ids.n, &nll, &tokens);
-    if (s != VKT_OK && err.status == VKT_OK) err = *vkt_ctx_err(ctx);
+    // Said before the context that holds the message closes; a message that names the
+    // checkpoint already is not prefixed with it again.
+    const char *msg = vkt_ctx_message(ctx);
+    if (rc == CLI_OK && s != VKT_OK)
+        rc = strncmp(msg, ckpt, strlen(ckpt)) ? cli_fail("eval", "%s: %s", ckpt, msg)
+                                              : cli_fail("eval", "%s", msg);
     vkt_gen_destroy(g);
     cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     free(text), vkt_tokens_free(&ids);
     if (rc != CLI_OK) return rc;
-    if (s != VKT_OK && !strncmp(err.msg, ckpt, strlen(ckpt)))
-        return cli_fail("eval", "%s", err.msg);
-    if (s != VKT_OK) return cli_fail("eval", "%s: %s", ckpt, err.msg);
     // No scored token: there is no NLL to report (not 0, which would read as a perfect model).
     if (tokens == 0)
         return cli_fail(

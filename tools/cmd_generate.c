@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "checkpoint.h"
 #include "cli.h"
@@ -31,12 +30,6 @@ static const cli_cmd CMD = {
              "tokenizer's EOS\n"
              "ids. All samples of all prompts are generated together.\n",
 };
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 // Lines of a file (without \r\n); empty lines are skipped.
 static char **read_lines(const char *path, int *n) {
@@ -359,9 +352,9 @@ static int load_prompts(gen_args *a, gen_run *r) {
     return CLI_OK;
 }
 
-// The sum of the control vectors, as the generator's edit.
-static vkt_status set_control_vectors(const gen_args *a, gen_run *r, const vkt_model_config *c,
-                                      vkt_error *err) {
+// The sum of the control vectors, as the generator's edit. Reports into r->ctx.
+static vkt_status set_control_vectors(const gen_args *a, gen_run *r, const vkt_model_config *c) {
+    vkt_error *err = vkt_ctx_err(r->ctx);
     vkt_control_vector *cvs = calloc((size_t)a->n_cv, sizeof *cvs);
     float *dirs = malloc((size_t)c->layers * c->width * sizeof *dirs);
     vkt_status s = cvs && dirs ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "control vectors");
@@ -370,15 +363,16 @@ static vkt_status set_control_vectors(const gen_args *a, gen_run *r, const vkt_m
     if (s == VKT_OK)
         s = vkt_gen_edit_from_control_vectors(cvs, a->cv_scales, a->n_cv, a->cv_range[0],
                                               a->cv_range[1], c->layers, c->width, dirs, err);
-    if (s == VKT_OK && (s = vkt_gen_set_edit(r->g, dirs)) != VKT_OK) *err = *vkt_ctx_err(r->ctx);
+    if (s == VKT_OK) s = vkt_gen_set_edit(r->g, dirs);
     for (int i = 0; cvs && i < a->n_cv; i++) vkt_control_vector_free(&cvs[i]);
     free(cvs), free(dirs);
     return s;
 }
 
 // The model, its cache, the control vectors; every sample generated, then best-of-N.
-// CLI_OK with *s the outcome (VKT_ERR_ARG: a usage error, said at the end), or the error printed.
-static int generate_all(const gen_args *a, gen_run *r, vkt_status *s, vkt_error *err) {
+// CLI_OK with *s the outcome (its message in r->ctx; VKT_ERR_ARG: a usage error, said at the
+// end), or the error printed.
+static int generate_all(const gen_args *a, gen_run *r, vkt_status *s) {
     int rc = cli_open_device("generate", a->device, &r->ctx);
     if (rc != CLI_OK) return rc;
     cli_model_args ma = {a->ckpt, a->adapter, a->weights, a->allow_nonfinite, false};
@@ -386,6 +380,7 @@ static int generate_all(const gen_args *a, gen_run *r, vkt_status *s, vkt_error 
     r->model_open = true;
     vkt_model *m = r->cm.m;
     const vkt_model_config *c = vkt_model_cfg(m);
+    vkt_error *err = vkt_ctx_err(r->ctx);
     *s = VKT_OK;
     for (int i = 0; i < r->np && *s == VKT_OK; i++)
         if (r->plen[i] > c->context)
@@ -406,14 +401,12 @@ static int generate_all(const gen_args *a, gen_run *r, vkt_status *s, vkt_error 
         (rc = cli_model_reserve("generate", r->ctx, &r->cm, vkt_gen_bytes(m, a->batch, max_len, 0),
                                 what)) != CLI_OK)
         return rc;
-    if (*s == VKT_OK && (*s = vkt_gen_create(m, a->batch, max_len, 0, &r->g)) != VKT_OK)
-        *err = *vkt_ctx_err(r->ctx);
-    if (*s == VKT_OK && a->n_cv > 0) *s = set_control_vectors(a, r, c, err);
+    if (*s == VKT_OK) *s = vkt_gen_create(m, a->batch, max_len, 0, &r->g);
+    if (*s == VKT_OK && a->n_cv > 0) *s = set_control_vectors(a, r, c);
     if (*s == VKT_OK) {
-        r->t0 = now_s();
+        r->t0 = cli_now_s();
         *s = vkt_generate(r->g, r->req, r->total, &a->o, r->res);
-        r->t1 = now_s();
-        if (*s != VKT_OK) *err = *vkt_ctx_err(r->ctx);
+        r->t1 = cli_now_s();
     }
     if (*s == VKT_OK && a->best_n > 0) *s = best_of_run(&r->bo, r->answer_re, r->res, err);
     return CLI_OK;
@@ -517,15 +510,14 @@ int cmd_generate(int argc, char **argv) {
     a.o.seed = 1;
     gen_run r = {0};
     vkt_status s = VKT_ERR_ARG;
-    vkt_error err = {0};
     int rc = parse_args(argc, argv, &a, &r);
     if (rc == CLI_OK) rc = load_prompts(&a, &r);
-    if (rc == CLI_OK) rc = generate_all(&a, &r, &s, &err);
-    if (rc == CLI_OK && s == VKT_OK) report(&a, &r);
+    if (rc == CLI_OK) rc = generate_all(&a, &r, &s);
+    if (rc == CLI_OK && s == VKT_OK)
+        report(&a, &r);
+    else if (rc == CLI_OK) // said before gen_free closes the context that holds the message
+        rc = s == VKT_ERR_ARG ? cli_usage_error("generate", "%s", vkt_ctx_message(r.ctx))
+                              : cli_fail("generate", "%s", vkt_ctx_message(r.ctx));
     gen_free(&a, &r);
-    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc; // said where it happened
-    if (s != VKT_OK)
-        return s == VKT_ERR_ARG ? cli_usage_error("generate", "%s", err.msg)
-                                : cli_fail("generate", "%s", err.msg);
-    return CLI_OK;
+    return rc == CLI_HELP ? CLI_OK : rc; // the others said where they happened
 }

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "cli_opt.h"
@@ -175,31 +174,14 @@ typedef struct mc_progress {
     bool tty, shown;
 } mc_progress;
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static void fmt_secs(double s, char *out, size_t n) {
-    if (!isfinite(s) || s < 0)
-        snprintf(out, n, "?");
-    else if (s < 60)
-        snprintf(out, n, "%.0fs", s);
-    else if (s < 3600)
-        snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else
-        snprintf(out, n, "%.0fh%02dm", floor(s / 3600), (int)fmod(s, 3600) / 60);
-}
-
 static void on_mc_progress(void *user, uint64_t done, uint64_t total) {
     mc_progress *p = user;
-    double t = now_s();
+    double t = cli_now_s();
     if (t - p->last < 2 || done == 0 || done >= total) return;
     p->last = t;
     char el[32], eta[32];
-    fmt_secs(t - p->t0, el, sizeof el);
-    fmt_secs((t - p->t0) * (double)(total - done) / (double)done, eta, sizeof eta);
+    cli_fmt_secs(t - p->t0, el, sizeof el);
+    cli_fmt_secs((t - p->t0) * (double)(total - done) / (double)done, eta, sizeof eta);
     fprintf(stderr, "%svkt offswitch: Monte Carlo %.4g / %.4g samples (%.1f%%), %s, ETA %s%s",
             p->tty ? "\r" : "", (double)done, (double)total, 100.0 * (double)done / (double)total,
             el, eta, p->tty ? "   " : "\n");
@@ -210,11 +192,11 @@ static void on_mc_progress(void *user, uint64_t done, uint64_t total) {
 // The estimate with progress (see above) unless quiet.
 vkt_status osw_mc_run(vkt_ctx *ctx, const opts *o, const vkt_offswitch_config *cfg, uint32_t n,
                       vkt_offswitch_mc_result *out, vkt_error *err) {
-    mc_progress p = {.t0 = now_s(), .tty = cli_stderr_is_tty()};
+    mc_progress p = {.t0 = cli_now_s(), .tty = cli_stderr_is_tty()};
     p.last = p.t0;
-    vkt_offswitch_mc_progress pg = {on_mc_progress, &p};
-    vkt_status s =
-        vkt_offswitch_mc_ex(ctx, cfg, n, o->samples, o->seed, o->json ? NULL : &pg, out, err);
+    vkt_offswitch_mc_progress pg = {on_mc_progress, &p}, *pp = o->json ? NULL : &pg;
+    vkt_status s = ctx ? vkt_offswitch_mc_device_run_ex(ctx, cfg, n, o->samples, o->seed, pp, out)
+                       : vkt_offswitch_mc_ex(cfg, n, o->samples, o->seed, pp, out, err);
     if (p.shown && p.tty) fputc('\n', stderr);
     return s;
 }
@@ -226,16 +208,17 @@ static int run_values(const opts *o) {
     vkt_offswitch_human h;
     int rc = osw_parse_pair(o, &p, &h);
     if (rc != CLI_OK) return rc;
-    vkt_error err = {0};
+    vkt_error cpu_err = {0};
     vkt_offswitch_values v;
     vkt_offswitch_mc_result mc = {0};
     vkt_ctx *ctx = NULL;
-    if (vkt_offswitch_exact(&p, &h, &v, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+    if (vkt_offswitch_exact(&p, &h, &v, &cpu_err) != VKT_OK) rc = cli_fail(CMD, "%s", cpu_err.msg);
     if (rc == CLI_OK && o->samples) {
         rc = osw_open_mc_device(o, &ctx);
+        vkt_error *err = ctx ? vkt_ctx_err(ctx) : &cpu_err; // the run's one channel
         vkt_offswitch_config cfg = {p, h};
-        if (rc == CLI_OK && osw_mc_run(ctx, o, &cfg, 1, &mc, &err) != VKT_OK)
-            rc = cli_fail(CMD, "%s", err.msg);
+        if (rc == CLI_OK && osw_mc_run(ctx, o, &cfg, 1, &mc, err) != VKT_OK)
+            rc = cli_fail(CMD, "%s", err->msg);
         if (ctx) vkt_ctx_destroy(ctx);
     }
     vkt_offswitch_prior_free(&p);

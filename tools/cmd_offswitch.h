@@ -25,7 +25,9 @@ int osw_parse_pair(const osw_opts *o, vkt_offswitch_prior *p, vkt_offswitch_huma
 // Opens the device for the Monte Carlo (the chosen or default one); *ctx stays NULL, the
 // CPU reference, with --cpu or when nothing is sampled.
 int osw_open_mc_device(const osw_opts *o, vkt_ctx **ctx);
-// The estimate, with progress on stderr for a long run unless --json.
+// The estimate, with progress on stderr for a long run unless --json: on ctx's device (its
+// message in ctx), or on the CPU without one (its message in err). Pass vkt_ctx_err(ctx) as
+// err when ctx is open, so that err holds the message either way.
 vkt_status osw_mc_run(vkt_ctx *ctx, const osw_opts *o, const vkt_offswitch_config *cfg, uint32_t n,
                       vkt_offswitch_mc_result *out, vkt_error *err);
 

@@ -148,7 +148,7 @@ static int sweep(const opts *o, const grid *g, vkt_ctx *ctx, size_t *rows) {
     vkt_offswitch_config *cfg = malloc(n * sizeof *cfg);
     vkt_offswitch_values *val = malloc(n * sizeof *val);
     vkt_offswitch_mc_result *mc = o->samples ? malloc(n * sizeof *mc) : NULL;
-    vkt_error err = {0};
+    vkt_error cpu_err = {0}, *err = ctx ? vkt_ctx_err(ctx) : &cpu_err; // the run's one channel
     if (!cfg || !val || (o->samples && !mc))
         rc = cli_fail(CMD, "out of memory for %zu grid points", n);
     for (size_t i = 0; i < n && rc == CLI_OK; i++) {
@@ -157,22 +157,22 @@ static int sweep(const opts *o, const grid *g, vkt_ctx *ctx, size_t *rows) {
         for (int k = g->ndims - 1; k >= 0; k--) {
             double x = g->d[k].values[rest % (size_t)g->d[k].n];
             rest /= (size_t)g->d[k].n;
-            if (vkt_offswitch_set_param(&cfg[i].prior, &cfg[i].human, g->d[k].name, x, &err) !=
+            if (vkt_offswitch_set_param(&cfg[i].prior, &cfg[i].human, g->d[k].name, x, err) !=
                 VKT_OK) {
-                rc = i == 0 && strstr(err.msg, "is not one of")
-                         ? cli_usage_error(CMD, "--grid: %s", err.msg)
-                         : cli_fail(CMD, "grid point %zu: %s", i, err.msg);
+                rc = i == 0 && strstr(err->msg, "is not one of")
+                         ? cli_usage_error(CMD, "--grid: %s", err->msg)
+                         : cli_fail(CMD, "grid point %zu: %s", i, err->msg);
                 break;
             }
         }
         if (rc == CLI_OK &&
-            vkt_offswitch_exact(&cfg[i].prior, &cfg[i].human, &val[i], &err) != VKT_OK)
-            rc = cli_fail(CMD, "grid point %zu: %s", i, err.msg);
+            vkt_offswitch_exact(&cfg[i].prior, &cfg[i].human, &val[i], err) != VKT_OK)
+            rc = cli_fail(CMD, "grid point %zu: %s", i, err->msg);
     }
     if (rc == CLI_OK && o->samples && n > UINT32_MAX)
         rc = cli_fail(CMD, "too many grid points for the Monte Carlo");
-    if (rc == CLI_OK && o->samples && osw_mc_run(ctx, o, cfg, (uint32_t)n, mc, &err) != VKT_OK)
-        rc = cli_fail(CMD, "%s", err.msg);
+    if (rc == CLI_OK && o->samples && osw_mc_run(ctx, o, cfg, (uint32_t)n, mc, err) != VKT_OK)
+        rc = cli_fail(CMD, "%s", err->msg);
 
     char tmp[4096];
     FILE *f = NULL;

@@ -13,21 +13,22 @@
 
 // After the options: the tokenizer of a pretrained --init, the checks, then the run. sp_run
 // is large (paths, the evaluation's per-game results): on the heap.
-static int run_model_with(sp_run *r, vkt_error *err) {
+static int run_model_with(sp_run *r) {
     sp_args *a = &r->a;
+    vkt_error err = {0}; // before the device opens; then its context's channel
     vkt_tok *tok = NULL; // a pretrained model's tokenizer (NULL: bytes)
-    if (a->init && cli_sp_tokenizer(a->init, NULL, &tok, err) != VKT_OK)
-        return cli_fail("selfplay", "%s", err->msg);
+    if (a->init && cli_sp_tokenizer(a->init, NULL, &tok, &err) != VKT_OK)
+        return cli_fail("selfplay", "%s", err.msg);
     if (a->chat && !tok)
         return cli_usage_error("selfplay", "--chat: %s has no tokenizer.json", a->init);
     a->o.tok = tok, a->o.chat = a->chat;
     r->tok_dir = tok ? a->init : NULL;
-    int rc = sp_check(r, err);
+    int rc = sp_check(r, &err);
     if (rc == CLI_OK) {
-        vkt_status st = sp_open(r, err);
-        if (st == VKT_OK) st = sp_loop(r, err);
+        vkt_status st = sp_open(r);
+        if (st == VKT_OK) st = sp_loop(r);
         if (st != VKT_OK)
-            rc = r->reported ? r->reported : cli_fail("selfplay", "%s", err->msg);
+            rc = r->reported ? r->reported : cli_fail("selfplay", "%s", vkt_ctx_message(r->ctx));
         else if (a->json)
             sp_report_json(r);
         else
@@ -44,12 +45,10 @@ static int run_model(int argc, char **argv) {
     r->lock = -1;
     sp_args_defaults(&r->a);
     int rc = sp_parse(argc, argv, &r->a);
-    if (rc == CLI_OK) {
-        vkt_error err = {0};
-        rc = run_model_with(r, &err);
-    } else if (rc == CLI_HELP) {
+    if (rc == CLI_OK)
+        rc = run_model_with(r);
+    else if (rc == CLI_HELP)
         rc = CLI_OK;
-    }
     free(r);
     return rc;
 }

@@ -67,8 +67,6 @@ typedef struct sp_run {
     double t_start, eval_s;
 } sp_run;
 
-double sp_now(void);
-
 // cmd_selfplay_parse.c. Both return CLI_OK, CLI_USAGE after printing, or CLI_HELP after
 // printing the form's help.
 void sp_args_defaults(sp_args *a);
@@ -82,26 +80,28 @@ typedef struct sp_tab_args {
 } sp_tab_args;
 int sp_parse_tabular(int argc, char **argv, sp_tab_args *t);
 
-// cmd_selfplay_options.c: run_options.json, what --resume reads back.
+// cmd_selfplay_options.c: run_options.json, what --resume reads back. sp_save reports into
+// r->ctx.
 vkt_status sp_options_read(sp_run *r, vkt_error *err);
-vkt_status sp_save(sp_run *r, vkt_error *err);
+vkt_status sp_save(sp_run *r);
 // "dir/file" in one of 4 static buffers (k).
 const char *sp_in_dir(int k, const char *dir, const char *file);
 
 // cmd_selfplay_open.c: the checks before a device opens (CLI code, printed), then the run
-// directory, device, model, precision, plans, warm-up, resumed state and metrics file.
+// directory, device, model, precision, plans, warm-up, resumed state and metrics file. A
+// failure of sp_open is either printed (r->reported) or in vkt_ctx_message(r->ctx).
 int sp_check(sp_run *r, vkt_error *err);
-vkt_status sp_open(sp_run *r, vkt_error *err);
+vkt_status sp_open(sp_run *r);
 void sp_close(sp_run *r);
 
 // cmd_selfplay_loop.c: updates until --games, Ctrl-C or a failure; evaluations, metrics,
-// checkpoints, the final save, the off-switch files and the final invalid-move rate.
-vkt_status sp_loop(sp_run *r, vkt_error *err);
+// checkpoints, the final save, the off-switch files and the final invalid-move rate. Reports
+// into r->ctx.
+vkt_status sp_loop(sp_run *r);
 
 // cmd_selfplay_report.c
 json_t *sp_policy_json(const vkt_kuhn_policy *pi);
 double sp_mean12(const double *x);
-void sp_fmt_dur(double s, char *out, size_t n);
 void sp_print_header(const sp_run *r);
 void sp_report_json(const sp_run *r);
 void sp_report_text(const sp_run *r);

@@ -92,10 +92,10 @@ static void write_eval_line(sp_run *r) {
 static void print_eval_line(const sp_run *r, int window_inv, int window_dec) {
     const vkt_rl_sp *s = &r->s;
     char el[32];
-    sp_fmt_dur(sp_now() - r->t_start, el, sizeof el);
+    cli_fmt_secs(cli_now_s() - r->t_start, el, sizeof el);
     double rate = window_dec ? (double)window_inv / window_dec
                              : (double)s->invalid / (s->decisions ? s->decisions : 1);
-    double gps = (s->games - r->games0) / (sp_now() - r->t_start + 1e-9);
+    double gps = (s->games - r->games0) / (cli_now_s() - r->t_start + 1e-9);
     const char *cr = r->tty ? "\r" : "";
     if (r->kuhn_only) {
         printf("%s  %8lld %7d %7.2f%% %9.4f %9.4f %8.3f %+8.3f %8.1f %8s\n", cr,
@@ -113,26 +113,26 @@ static void print_eval_line(const sp_run *r, int window_inv, int window_dec) {
 }
 
 // One evaluation: Kuhn's exact exploitability and the games against the opponents.
-static vkt_status evaluate(sp_run *r, vkt_error *err) {
-    double te = sp_now();
+static vkt_status evaluate(sp_run *r) {
+    double te = cli_now_s();
     vkt_status st = VKT_OK;
     if (r->kuhn) {
-        st = vkt_rl_sp_kuhn_policy(&r->s, &r->latest, r->pol_inv, err);
+        st = vkt_rl_sp_kuhn_policy(&r->s, &r->latest, r->pol_inv);
         vkt_rl_sp_avg_policy(&r->s, &r->latest, &r->avg);
         r->e_latest = vkt_kuhn_exploitability(&r->latest);
         r->e_avg = vkt_kuhn_exploitability(&r->avg);
     }
-    if (st == VKT_OK) st = cli_sp_eval_run(&r->ev, &r->s, (uint64_t)r->s.updates, err);
-    r->eval_s += sp_now() - te;
+    if (st == VKT_OK) st = cli_sp_eval_run(&r->ev, &r->s, (uint64_t)r->s.updates);
+    r->eval_s += cli_now_s() - te;
     if (st == VKT_OK) write_eval_line(r);
     return st;
 }
 
 static void print_progress(const sp_run *r, const vkt_rl_sp_stats *us) {
     const vkt_rl_sp *s = &r->s;
-    double el = sp_now() - r->t_start, gps = (s->games - r->games0) / (el + 1e-9);
+    double el = cli_now_s() - r->t_start, gps = (s->games - r->games0) / (el + 1e-9);
     char eta[32];
-    sp_fmt_dur(gps > 0 ? (r->a.games - s->games) / gps : -1, eta, sizeof eta);
+    cli_fmt_secs(gps > 0 ? (r->a.games - s->games) / gps : -1, eta, sizeof eta);
     fprintf(stderr,
             "\r  update %d | games %lld/%ld | invalid %.1f%% | kept %d/%d | %.1f games/s | "
             "ETA %s   ",
@@ -143,7 +143,7 @@ static void print_progress(const sp_run *r, const vkt_rl_sp_stats *us) {
 }
 
 // Updates until --games or Ctrl-C, evaluating every --eval-every and at the end.
-static vkt_status run_updates(sp_run *r, vkt_error *err) {
+static vkt_status run_updates(sp_run *r) {
     vkt_rl_sp *s = &r->s;
     const sp_args *a = &r->a;
     volatile sig_atomic_t *stop_flag = cli_catch_sigint();
@@ -152,7 +152,7 @@ static vkt_status run_updates(sp_run *r, vkt_error *err) {
     while (st == VKT_OK) {
         bool done = s->games >= a->games;
         if (done || s->updates % a->eval_every == 0) {
-            if ((st = evaluate(r, err)) != VKT_OK) break;
+            if ((st = evaluate(r)) != VKT_OK) break;
             if (!a->json) print_eval_line(r, window_inv, window_dec);
             window_inv = window_dec = 0;
         }
@@ -162,27 +162,28 @@ static vkt_status run_updates(sp_run *r, vkt_error *err) {
             break;
         }
         vkt_rl_sp_stats us;
-        if ((st = vkt_rl_sp_update(s, &us, err)) != VKT_OK) break;
+        if ((st = vkt_rl_sp_update(s, &us)) != VKT_OK) break;
         window_inv += us.invalid, window_dec += us.decisions;
         r->run_tokens += us.gen_tokens, r->run_decisions += us.decisions;
-        write_update_line(r->mf, s, &us, sp_now() - r->t_start);
+        write_update_line(r->mf, s, &us, cli_now_s() - r->t_start);
         if (r->tty) print_progress(r, &us);
-        if (a->save_every > 0 && s->updates % a->save_every == 0) st = sp_save(r, err);
+        if (a->save_every > 0 && s->updates % a->save_every == 0) st = sp_save(r);
     }
     cli_release_sigint();
     if (r->tty) fprintf(stderr, "\n");
     return st;
 }
 
-vkt_status sp_loop(sp_run *r, vkt_error *err) {
+vkt_status sp_loop(sp_run *r) {
     sp_print_header(r);
-    r->t_start = sp_now(), r->eval_s = 0;
+    r->t_start = cli_now_s(), r->eval_s = 0;
     r->games0 = r->s.games;
     r->e_latest = r->e_avg = r->expl0;
-    VKT_TRY(run_updates(r, err));
-    VKT_TRY(sp_save(r, err));
-    VKT_TRY(cli_sp_eval_offswitch_files(&r->ev, &r->s, r->a.out, r->a.defer_bin, r->a.plot, err));
+    VKT_TRY(run_updates(r));
+    VKT_TRY(sp_save(r));
+    VKT_TRY(cli_sp_eval_offswitch_files(&r->ev, &r->s, r->a.out, r->a.defer_bin, r->a.plot,
+                                        vkt_ctx_err(r->ctx)));
     // The final policy's own answers, sampled: with every answer explored, training sampled none.
     return vkt_rl_invalid_rate(r->m, r->s.gen, r->a.o.game, &r->s.fmt, SP_INV_FINAL_GAMES,
-                               1000000000LL, r->eval_seed, r->s.max_new_tokens, &r->inv_final, err);
+                               1000000000LL, r->eval_seed, r->s.max_new_tokens, &r->inv_final);
 }

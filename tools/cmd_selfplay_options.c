@@ -122,14 +122,14 @@ vkt_status sp_options_read(sp_run *r, vkt_error *err) {
 }
 
 // Saves the model, its moments, the RL state and the options as one checkpoint of --out.
-vkt_status sp_save(sp_run *r, vkt_error *err) {
+vkt_status sp_save(sp_run *r) {
     json_t *j = opts_json(&r->a.o, r->a.precision);
     if (r->extra) json_object_update(j, r->extra);
     // the run's RL responses so far, so a resumed run reports the whole run's mean
     json_object_set_new(j, "response_tokens", json_integer(r->run_tokens));
     json_object_set_new(j, "response_decisions", json_integer(r->run_decisions));
-    vkt_status st = cli_sp_save(&r->s, r->a.out, j, (int)r->a.keep_last, r->tok_dir, r->a.init,
-                                r->lora_base, err);
+    vkt_status st =
+        cli_sp_save(&r->s, r->a.out, j, (int)r->a.keep_last, r->tok_dir, r->a.init, r->lora_base);
     json_decref(j);
     return st;
 }

@@ -3,15 +3,9 @@
 // exploitability and card policy, each game's evaluation, the off-switch files.
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "cli.h"
 #include "cmd_selfplay.h"
-
-double sp_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 json_t *sp_policy_json(const vkt_kuhn_policy *pi) {
     json_t *o = json_object();
@@ -24,15 +18,6 @@ double sp_mean12(const double *x) {
     double m = 0;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) m += x[i] / VKT_KUHN_INFOSTATES;
     return m;
-}
-
-void sp_fmt_dur(double s, char *out, size_t n) {
-    if (!(s >= 0) || s > 1e7)
-        snprintf(out, n, "?");
-    else if (s < 60)
-        snprintf(out, n, "%.0fs", s);
-    else
-        snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
 }
 
 void sp_print_header(const sp_run *r) {
@@ -119,7 +104,7 @@ void sp_report_json(const sp_run *r) {
                                 json_string(sp_in_dir(1, a->out, "offswitch_deference.png")));
     }
     json_object_set_new(j, "interrupted", json_boolean(r->interrupted));
-    json_object_set_new(j, "wall_s", json_real(sp_now() - r->t_start));
+    json_object_set_new(j, "wall_s", json_real(cli_now_s() - r->t_start));
     char *txt = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     puts(txt);
     free(txt);
@@ -160,7 +145,7 @@ static void print_kuhn(const sp_run *r) {
 void sp_report_text(const sp_run *r) {
     const sp_args *a = &r->a;
     const vkt_rl_sp *s = &r->s;
-    double el = sp_now() - r->t_start;
+    double el = cli_now_s() - r->t_start;
     printf("\n%s after %lld games (%d updates, %.0fs, %.0fs of it evaluating); saved to %s%s\n",
            r->interrupted ? "Stopped" : "Finished", (long long)s->games, s->updates, el, r->eval_s,
            a->out, r->interrupted ? " (--resume continues)" : "");

@@ -131,10 +131,11 @@ static int read_prompts(const char *cmd, vkt_tok *tok, const char *flag, const c
 // writes OUT.generations.jsonl ({"prompt", "generation", "tokens", "finish"} per line,
 // temp + rename) and replaces P's prompts by prompt + every sampled token (a final
 // EOS included, so every prompt has at least one response row),
-// response_start = the prompt's length.
+// response_start = the prompt's length. Reports into m's context.
 static vkt_status generate_then_extend(vkt_model *m, vkt_tok *tkz, vkt_steer_prompts *P,
                                        int max_new, double temperature, uint64_t seed,
-                                       const char *out, vkt_error *err) {
+                                       const char *out) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     const int n = P->n, ctxlen = vkt_model_cfg(m)->context;
     if (n < 1) return vkt_fail(err, VKT_ERR_ARG, "--generate: no prompts");
     for (int i = 0; i < n; i++)
@@ -154,7 +155,7 @@ static vkt_status generate_then_extend(vkt_model *m, vkt_tok *tkz, vkt_steer_pro
     for (int i = 0; i < n; i++) longest = P->p[i].n > longest ? P->p[i].n : longest;
     int max_len = longest + max_new < ctxlen ? longest + max_new : ctxlen;
     vkt_status s = vkt_gen_create(m, n < 64 ? n : 64, max_len, 0, &g);
-    if (s != VKT_OK) vkt_fail(err, s, "--generate: %s", vkt_ctx_message(vkt_model_ctx(m)));
+    if (s != VKT_OK) vkt_fail_wrap(err, "--generate");
     for (int i = 0; i < n; i++) gp[i] = (vkt_gen_prompt){P->p[i].tokens, P->p[i].n, (uint64_t)i};
     vkt_gen_opts go;
     vkt_gen_defaults(&go);
@@ -162,7 +163,7 @@ static vkt_status generate_then_extend(vkt_model *m, vkt_tok *tkz, vkt_steer_pro
     go.seed = seed;
     go.tok = tkz;
     if (s == VKT_OK && (s = vkt_generate(g, gp, n, &go, res)) != VKT_OK)
-        vkt_fail(err, s, "--generate: %s", vkt_ctx_message(vkt_model_ctx(m)));
+        vkt_fail_wrap(err, "--generate");
     vkt_gen_destroy(g);
     // New token storage: every prompt followed by its generation.
     int64_t total = 0;
@@ -324,7 +325,6 @@ static int steer_capture(int argc, char **argv) {
     int rc = capture_parse(argc, argv, &c);
     if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
     const common *o = &c.o;
-    vkt_error err = {0};
     vkt_model_config cfg;
     int first, last;
     if ((rc = check_common(cmd, o, 0, &cfg, &first, &last)) != CLI_OK) return rc;
@@ -344,16 +344,19 @@ static int steer_capture(int argc, char **argv) {
     vkt_steer_acts a;
     vkt_status s = VKT_OK;
     if (c.gen_tokens)
-        s = generate_then_extend(cm.m, tok, &P, c.gen_tokens, c.temperature, c.seed, o->out, &err);
+        s = generate_then_extend(cm.m, tok, &P, c.gen_tokens, c.temperature, c.seed, o->out);
     vkt_tok_free(tok);
-    if (s == VKT_OK) s = vkt_steer_capture(cm.m, P.p, P.n, first, last, c.pos, o->batch, &a, &err);
+    if (s == VKT_OK) s = vkt_steer_capture(cm.m, P.p, P.n, first, last, c.pos, o->batch, &a);
+    if (s != VKT_OK)
+        rc = s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", vkt_ctx_message(ctx))
+                              : cli_fail(cmd, "%s", vkt_ctx_message(ctx));
     cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     if (s != VKT_OK) {
         vkt_steer_prompts_free(&P);
-        return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg)
-                                : cli_fail(cmd, "%s", err.msg);
+        return rc;
     }
+    vkt_error err = {0}; // the device is closed
     s = capture_write(&c, &a, &cfg, first, last, &err);
     if (s == VKT_OK && o->json)
         printf("{\"prompts\": %d, \"rows\": %lld, \"width\": %d, \"layers\": [%d, %d], "
@@ -432,13 +435,14 @@ static int steer_extract(int argc, char **argv) {
     }
     vkt_steer_acts a;
     vkt_status s =
-        vkt_steer_capture(cm.m, all, 2 * n, first, last, VKT_STEER_POS_LAST, o.batch, &a, &err);
+        vkt_steer_capture(cm.m, all, 2 * n, first, last, VKT_STEER_POS_LAST, o.batch, &a);
+    if (s != VKT_OK)
+        rc = s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", vkt_ctx_message(ctx))
+                              : cli_fail(cmd, "%s", vkt_ctx_message(ctx));
     cli_model_close(&cm);
     vkt_ctx_destroy(ctx);
     free(all), vkt_steer_prompts_free(&P), vkt_steer_prompts_free(&N);
-    if (s != VKT_OK)
-        return s == VKT_ERR_ARG ? cli_usage_error(cmd, "%s", err.msg)
-                                : cli_fail(cmd, "%s", err.msg);
+    if (s != VKT_OK) return rc;
     const int nl = last - first + 1, C = a.C;
     float *dirs = malloc((size_t)nl * C * sizeof *dirs);
     int *layers = malloc((size_t)nl * sizeof *layers);

@@ -121,8 +121,8 @@ int eff_model_open(vkt_ctx *ctx, const eff_opts *o, const char *ckpt, int gen_ba
                    eff_model *out) {
     memset(out, 0, sizeof *out);
     vkt_model_config cfg;
-    vkt_error err = {0};
-    if (vkt_checkpoint_config(ckpt, &cfg, &err) != VKT_OK) return cli_fail(CMD, "%s", err.msg);
+    if (vkt_checkpoint_config(ckpt, &cfg, vkt_ctx_err(ctx)) != VKT_OK)
+        return cli_fail(CMD, "%s", vkt_ctx_message(ctx));
     int max_prompt = 0, trace_tokens = 0;
     int rc = open_encoding(o, ckpt, &cfg, out);
     if (rc == CLI_OK) rc = describe(o, ckpt, out, &max_prompt, &trace_tokens);

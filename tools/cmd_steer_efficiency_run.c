@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "atomic_file.h"
 #include "checkpoint.h"
@@ -34,12 +33,6 @@ int cmd_steer_efficiency(int argc, char **argv);
 #define TRAIN_EXAMPLES EFF_TRAIN_EXAMPLES
 #define TRAIN_STEPS EFF_TRAIN_STEPS
 typedef eff_opts opts;
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 
 static char *join(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -89,12 +82,11 @@ typedef struct {
 static int measure(const eff_model *em, const opts *o, const vkt_eff_item *it, int n,
                    const float *dirs, multi *m) {
     memset(m, 0, sizeof *m);
-    vkt_error err = {0};
     for (int s = 0; s < o->seeds; s++) {
         const uint64_t rs = vkt_rng_derive(o->seed, 100 + (uint64_t)s);
         if (vkt_eff_measure_enc(em->g, &em->enc, it, n, dirs, o->temperature, rs, (int)o->max_new,
-                                &m->per_seed[s], NULL, &err) != VKT_OK)
-            return cli_fail(CMD, "%s", err.msg);
+                                &m->per_seed[s], NULL) != VKT_OK)
+            return cli_fail(CMD, "%s", vkt_ctx_message(vkt_gen_ctx(em->g)));
         m->tokens += m->per_seed[s].mean_tokens / o->seeds;
         m->verbose += m->per_seed[s].verbose_frac / o->seeds;
         m->accuracy += m->per_seed[s].accuracy / o->seeds;
@@ -148,19 +140,19 @@ static int check_heldout(const eff_model *em, const opts *o, const int *xs, cons
         for (int t = 0; t < VKT_EFF_TAGS; t++)
             it[i * VKT_EFF_TAGS + t] = (vkt_eff_item){t, xs[i], ys[i]};
     vkt_eff_stats st;
-    vkt_error err = {0};
+    vkt_error *err = vkt_ctx_err(vkt_gen_ctx(em->g)); // one channel for the device and the file
     int rc = CLI_OK;
-    double t0 = now_s();
+    double t0 = cli_now_s();
     if (vkt_eff_measure_enc(em->g, &em->enc, it, n, NULL, 1.0, vkt_rng_derive(o->seed, 99),
-                            (int)o->max_new, &st, ck, &err) != VKT_OK)
-        rc = cli_fail(CMD, "%s", err.msg);
+                            (int)o->max_new, &st, ck) != VKT_OK)
+        rc = cli_fail(CMD, "%s", err->msg);
     vkt_atomic_file af = {0};
-    if (rc == CLI_OK && vkt_atomic_file_open(&af, path, &err) != VKT_OK)
-        rc = cli_fail(CMD, "%s", err.msg);
+    if (rc == CLI_OK && vkt_atomic_file_open(&af, path, err) != VKT_OK)
+        rc = cli_fail(CMD, "%s", err->msg);
     FILE *f = af.fp;
     if (rc == CLI_OK) {
         fprintf(stderr, "\n[2] held-out check: %d problems x 16 tags, sampled at T = 1 (%.0f s)\n",
-                np, now_s() - t0);
+                np, cli_now_s() - t0);
         fprintf(stderr, "  tag   p    accuracy  verbose  expected  re-check rate\n");
         fprintf(f, "tag,p,prompts,accuracy,verbose_frac,expected_verbose_frac,recheck_rate\n");
         int correct[2] = {0}, count[2] = {0};
@@ -192,7 +184,7 @@ static int check_heldout(const eff_model *em, const opts *o, const int *xs, cons
                 "largest per tag %.3f (target: within 0.07; sampling error per tag ~%.3f)\n",
                 sm->check_acc_concise, sm->check_acc_verbose, sm->check_vgap_concise,
                 sm->check_vgap_verbose, sm->check_max_vdev, sqrt(0.25 / np));
-        if (vkt_atomic_file_commit(&af, &err) != VKT_OK) rc = cli_fail(CMD, "%s", err.msg);
+        if (vkt_atomic_file_commit(&af, err) != VKT_OK) rc = cli_fail(CMD, "%s", err->msg);
     }
     vkt_atomic_file_abort(&af);
     free(it), free(ck), free(path);
@@ -219,7 +211,6 @@ typedef struct exp_state {
 // The model (trained first without --ckpt), the layers to sweep, the held-out problems, the
 // buffers.
 static int exp_open(vkt_ctx *ctx, const opts *o, exp_state *x, summary *sm) {
-    vkt_error err = {0};
     int rc = CLI_OK;
     if (o->ckpt)
         x->ckpt = strdup(o->ckpt);
@@ -239,8 +230,9 @@ static int exp_open(vkt_ctx *ctx, const opts *o, exp_state *x, summary *sm) {
     const vkt_model_config *cfg = vkt_model_cfg(x->em.cm.m);
     const int L = x->L = cfg->layers, C = x->C = cfg->width;
     x->lo = L > 1 ? 1 : 0, x->hi = L - 1;
-    if (o->layers && vkt_steer_parse_layers(o->layers, L, 1, &x->lo, &x->hi, &err) != VKT_OK)
-        return cli_usage_error(CMD, "--layers: %s", err.msg);
+    if (o->layers &&
+        vkt_steer_parse_layers(o->layers, L, 1, &x->lo, &x->hi, vkt_ctx_err(ctx)) != VKT_OK)
+        return cli_usage_error(CMD, "--layers: %s", vkt_ctx_message(ctx));
     if (o->temperature > 0)
         snprintf(x->dec, sizeof x->dec, "sampled at T = %g, %ld seeds", o->temperature, o->seeds);
     else
@@ -272,7 +264,6 @@ static void exp_close(exp_state *x) {
 
 // [3] directions from training problems, and their table.
 static int exp_directions(const opts *o, exp_state *x) {
-    vkt_error err = {0};
     int rc = CLI_OK;
     const int nd = (int)o->dir_problems, L = x->L, C = x->C;
     const vkt_eff_dirs *d = &x->d;
@@ -284,15 +275,15 @@ static int exp_directions(const opts *o, exp_state *x) {
             yv = VKT_EFF_MIN + (int)vkt_rng_below(&r, 90);
         if (!vkt_eff_is_heldout(xv, yv, 0.1)) dx[i] = xv, dy[i] = yv, i++;
     }
-    double t0 = now_s();
+    double t0 = cli_now_s();
     if (!dx || !dy)
         rc = cli_fail(CMD, "out of memory");
-    else if (vkt_eff_directions_enc(x->em.cm.m, &x->em.enc, dx, dy, nd, &x->d, &err) != VKT_OK)
-        rc = cli_fail(CMD, "%s", err.msg);
+    else if (vkt_eff_directions_enc(x->em.cm.m, &x->em.enc, dx, dy, nd, &x->d) != VKT_OK)
+        rc = cli_fail(CMD, "%s", vkt_ctx_message(vkt_model_ctx(x->em.cm.m)));
     free(dx), free(dy);
     if (rc != CLI_OK) return rc;
     fprintf(stderr, "\n[3] directions from %d training problems x 16 tags (%.0f s)\n", nd,
-            now_s() - t0);
+            cli_now_s() - t0);
     fprintf(
         stderr,
         "  layer  |h|     |trace|  sep/|h|  |last|   |decision|  cos(trace,pc1) cos(trace,last) "
@@ -317,14 +308,14 @@ static int exp_directions(const opts *o, exp_state *x) {
 
 // The sweep's, the test's and the reverse test's items; the CSV files opened.
 static int exp_sets(const opts *o, exp_state *x) {
-    vkt_error err = {0};
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(x->em.cm.m));
     const int cp = (int)o->check_problems, n = x->nh - cp, np = x->np;
     items_for(x->xs + cp, x->ys + cp, n, 0, np, true, x->sweep);
     items_for(x->xs + cp, x->ys + cp, n, np, np, true, x->test);
     items_for(x->xs + cp, x->ys + cp, n, np, np, false, x->rtest);
-    if (vkt_atomic_file_open(&x->afs, x->psweep, &err) != VKT_OK ||
-        vkt_atomic_file_open(&x->aff, x->pfinal, &err) != VKT_OK)
-        return cli_fail(CMD, "%s", err.msg);
+    if (vkt_atomic_file_open(&x->afs, x->psweep, err) != VKT_OK ||
+        vkt_atomic_file_open(&x->aff, x->pfinal, err) != VKT_OK)
+        return cli_fail(CMD, "%s", err->msg);
     x->fs = x->afs.fp, x->ff = x->aff.fp;
     fputs(CSV_HEADER, x->fs), fputs(CSV_HEADER, x->ff);
     return CLI_OK;
@@ -341,14 +332,14 @@ static int exp_sweep(const opts *o, exp_state *x, summary *sm) {
     multi base, cur;
     double best_tokens = INFINITY, fallback_acc = -1;
     sm->best_layer = -1;
-    double t0 = now_s();
+    double t0 = cli_now_s();
     int rc = measure(&x->em, o, x->sweep, np, NULL, &base);
     if (rc == CLI_OK) csv_rows(x->fs, "sweep", "none", -1, 0, 0, o, &base);
     fprintf(stderr,
             "\n[4] sweep on %d held-out verbose-tag prompts (%s; %.0f s per setting)\n"
             "  unedited: tokens %.2f, verbose %.3f, accuracy %.4f\n"
             "  kind   layer strength  tokens   change  verbose  accuracy\n",
-            np, x->dec, now_s() - t0, base.tokens, base.verbose, base.accuracy);
+            np, x->dec, cli_now_s() - t0, base.tokens, base.verbose, base.accuracy);
     for (int k = 0; k < N_KINDS && rc == CLI_OK; k++)
         for (int l = x->lo; l <= x->hi && rc == CLI_OK && (x->em.kinds >> k & 1); l++)
             for (int s = 0; s < o->n_strengths && rc == CLI_OK; s++) {
@@ -497,7 +488,7 @@ static int exp_final(const opts *o, exp_state *x, summary *sm) {
 static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     exp_state *x = calloc(1, sizeof *x);
     if (!x) return cli_fail(CMD, "out of memory");
-    vkt_error err = {0};
+    vkt_error *err = vkt_ctx_err(ctx);
     int rc = exp_open(ctx, o, x, sm);
     if (rc == CLI_OK) rc = check_heldout(&x->em, o, x->xs, x->ys, sm); // [2]
     if (rc == CLI_OK) rc = exp_directions(o, x);
@@ -505,9 +496,9 @@ static int run(vkt_ctx *ctx, const opts *o, summary *sm) {
     if (rc == CLI_OK) rc = exp_sweep(o, x, sm);
     if (rc == CLI_OK) rc = exp_reverse(o, x, sm);
     if (rc == CLI_OK) rc = exp_final(o, x, sm);
-    if (rc == CLI_OK && (vkt_atomic_file_commit(&x->afs, &err) != VKT_OK ||
-                         vkt_atomic_file_commit(&x->aff, &err) != VKT_OK))
-        rc = cli_fail(CMD, "%s", err.msg);
+    if (rc == CLI_OK && (vkt_atomic_file_commit(&x->afs, err) != VKT_OK ||
+                         vkt_atomic_file_commit(&x->aff, err) != VKT_OK))
+        rc = cli_fail(CMD, "%s", err->msg);
     if (rc == CLI_OK)
         rc = eff_write_gguf(o, vkt_model_cfg(x->em.cm.m), &x->d, sm->best_layer, x->best_edit);
     exp_close(x);
@@ -526,7 +517,7 @@ int cmd_steer_efficiency(int argc, char **argv) {
     vkt_ctx *ctx;
     if ((rc = cli_open_device(CMD, (int)o.device, &ctx)) != CLI_OK) return rc;
     summary sm = {0};
-    double t0 = now_s();
+    double t0 = cli_now_s();
     rc = run(ctx, &o, &sm);
     vkt_ctx_destroy(ctx);
     if (rc == CLI_OK) rc = eff_write_results(&o, &sm);
@@ -534,6 +525,6 @@ int cmd_steer_efficiency(int argc, char **argv) {
         fprintf(stderr,
                 "\nvkt %s: done in %.0f s; results in %s (summary.json, sweep.csv, final.csv, "
                 "efficiency.gguf%s)\n",
-                CMD, now_s() - t0, o.out, o.plot ? ", figures" : "");
+                CMD, cli_now_s() - t0, o.out, o.plot ? ", figures" : "");
     return rc;
 }

@@ -37,7 +37,7 @@ static void train_progress(void *user, const vkt_train_progress *p) {
 
 // Writes DIR/data/train.jsonl and trains DIR/model (or resumes it); leaves the path in *ckpt.
 int eff_train_model(vkt_ctx *ctx, const eff_opts *o, char **ckpt) {
-    vkt_error err = {0};
+    vkt_error *err = vkt_ctx_err(ctx); // one channel for the files and the training
     char *data = join(o->out, "data"), *model = join(o->out, "model");
     char *train = data ? join(data, "train.jsonl") : NULL;
     int rc = CLI_OK;
@@ -46,8 +46,8 @@ int eff_train_model(vkt_ctx *ctx, const eff_opts *o, char **ckpt) {
     if (rc == CLI_OK && exists(model, "trainer_state.json")) {
         char *sp = join(model, "trainer_state.json");
         json_t *j = NULL;
-        if (vkt_json_file_read(sp, 1, &j, &err) != VKT_OK)
-            rc = cli_fail(EFF_CMD, "%s", err.msg);
+        if (vkt_json_file_read(sp, 1, &j, err) != VKT_OK)
+            rc = cli_fail(EFF_CMD, "%s", err->msg);
         else
             step = (int)json_integer_value(json_object_get(j, "step")),
             steps = (int)json_integer_value(json_object_get(j, "steps"));
@@ -67,9 +67,9 @@ int eff_train_model(vkt_ctx *ctx, const eff_opts *o, char **ckpt) {
         vkt_eff_example *ex = rc == CLI_OK ? malloc((size_t)EFF_TRAIN_EXAMPLES * sizeof *ex) : NULL;
         if (rc == CLI_OK && !ex) rc = cli_fail(EFF_CMD, "out of memory for the task data");
         if (rc == CLI_OK &&
-            (vkt_eff_train_examples(0, 0.1, EFF_TRAIN_EXAMPLES, ex, &err) != VKT_OK ||
-             vkt_eff_write_train_jsonl(train, ex, EFF_TRAIN_EXAMPLES, &err) != VKT_OK))
-            rc = cli_fail(EFF_CMD, "%s", err.msg);
+            (vkt_eff_train_examples(0, 0.1, EFF_TRAIN_EXAMPLES, ex, err) != VKT_OK ||
+             vkt_eff_write_train_jsonl(train, ex, EFF_TRAIN_EXAMPLES, err) != VKT_OK))
+            rc = cli_fail(EFF_CMD, "%s", err->msg);
         free(ex);
         if (rc == CLI_OK)
             fprintf(stderr, "vkt %s: wrote %d training examples to %s\n", EFF_CMD,
@@ -83,8 +83,8 @@ int eff_train_model(vkt_ctx *ctx, const eff_opts *o, char **ckpt) {
         vkt_train_opts t;
         vkt_train_defaults(&t);
         t.data = train, t.out = model, t.format = VKT_DATA_JSONL;
-        if (vkt_model_preset("gpt2-tiny", &t.cfg, &err) != VKT_OK)
-            rc = cli_fail(EFF_CMD, "%s", err.msg);
+        if (vkt_model_preset("gpt2-tiny", &t.cfg, err) != VKT_OK)
+            rc = cli_fail(EFF_CMD, "%s", err->msg);
         vkt_model_config_reshape(&t.cfg, 4, 64, 4, 0);
         t.steps = EFF_TRAIN_STEPS, t.batch = 32, t.seq = 120, t.lr = 3e-3, t.warmup = 100,
         t.eval_every = 250;
@@ -96,8 +96,8 @@ int eff_train_model(vkt_ctx *ctx, const eff_opts *o, char **ckpt) {
                 "saves)\n",
                 EFF_CMD, t.resume ? "resuming" : "training", model, EFF_TRAIN_STEPS);
         vkt_train_result r;
-        if (rc == CLI_OK && vkt_train_run(ctx, &t, &r, &err) != VKT_OK)
-            rc = cli_fail(EFF_CMD, "%s", err.msg);
+        if (rc == CLI_OK && vkt_train_run(ctx, &t, &r) != VKT_OK)
+            rc = cli_fail(EFF_CMD, "%s", err->msg);
         cli_release_sigint();
     }
     free(data), free(train);

@@ -201,21 +201,10 @@ static void on_notice(void *user, const char *msg) {
     fflush(stderr);
 }
 
-static void fmt_time(double s, char *out, size_t n) {
-    if (!isfinite(s) || s < 0)
-        snprintf(out, n, "?");
-    else if (s < 60)
-        snprintf(out, n, "%.0fs", s);
-    else if (s < 3600)
-        snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else
-        snprintf(out, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
 static void on_progress(void *user, const vkt_train_progress *p) {
     prog *g = user;
     char eta[32], val[32] = "";
-    fmt_time(p->eta_s, eta, sizeof eta);
+    cli_fmt_secs(p->eta_s, eta, sizeof eta);
     if (!isnan(p->val_loss)) snprintf(val, sizeof val, " | val %.4f", p->val_loss);
     if (g->tty) {
         fprintf(stderr, "\rstep %d/%d | loss %.4f%s | lr %.2e | %.0f tok/s | ETA %s   ", p->step,
@@ -291,9 +280,9 @@ static int check_args(train_args *a) {
     return CLI_OK;
 }
 
-// The JSON summary or the closing line; the exit code of the run.
-static int report(const train_args *a, vkt_status s, const vkt_error *err,
-                  const vkt_train_result *r, uint64_t peak) {
+// The JSON summary or the closing line; the exit code of the run. msg: the failure's message.
+static int report(const train_args *a, vkt_status s, const char *msg, const vkt_train_result *r,
+                  uint64_t peak) {
     if (a->json) {
         // val_loss is null when no validation ran (it printed "null0.000000" before)
         char val[64] = "null";
@@ -312,7 +301,7 @@ static int report(const train_args *a, vkt_status s, const vkt_error *err,
     if (r->steps_done > 0)
         fprintf(stderr, "vkt train: peak device memory %.2f GiB\n", (double)peak / (1ull << 30));
     if (s != VKT_OK) {
-        fprintf(stderr, "vkt train: %s\n", err->msg);
+        fprintf(stderr, "vkt train: %s\n", msg);
         return s == VKT_ERR_ARG ? CLI_USAGE : CLI_FAILED;
     }
     if (!a->json)
@@ -345,9 +334,9 @@ int cmd_train(int argc, char **argv) {
     o->stop = cli_catch_sigint();
     vkt_train_result r;
     // The handlers stay to the end: a late signal must not kill a run that saved and is exiting.
-    vkt_status s = vkt_train_run(ctx, o, &r, &err);
-    const uint64_t peak = vkt_ctx_bytes_peak(ctx);
+    vkt_status s = vkt_train_run(ctx, o, &r);
+    rc = report(&a, s, vkt_ctx_message(ctx), &r, vkt_ctx_bytes_peak(ctx));
     vkt_ctx_destroy(ctx);
     vkt_run_unlock(lock);
-    return report(&a, s, &err, &r, peak);
+    return rc;
 }

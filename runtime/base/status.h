@@ -1,5 +1,11 @@
-// status.h: errors as values. Every library function returns a vkt_status and, on
-// failure, writes a message naming the input at fault into a caller-owned vkt_error.
+// status.h: errors as values. Every library function returns a vkt_status and, on failure,
+// leaves a message naming the input at fault in one place, its error channel:
+// - a function of an object bound to a device context (the context itself, a model, an
+//   adapter, a generator, a self-play run, a steering capture, a training run) reports into
+//   that context: read vkt_ctx_message(ctx) / vkt_ctx_err(ctx), as sqlite3_errmsg(db);
+// - a pure module (base, formats, text, games' rules, the CPU references) takes a
+//   caller-owned vkt_error *. A context-bound function passes vkt_ctx_err(ctx) to the pure
+//   functions it calls, so their message lands in the same channel, never copied across.
 // Nothing in the library prints or exits; tools/ decides what to do with the message.
 #ifndef VKT_STATUS_H
 #define VKT_STATUS_H

@@ -288,24 +288,21 @@ vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, floa
     return s;
 }
 
-vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out,
-                                     vkt_error *err) {
-    return vkt_checkpoint_load_model_opt(ctx, dir, false, out, err);
+vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out) {
+    return vkt_checkpoint_load_model_opt(ctx, dir, false, out);
 }
 
-vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim,
-                                     vkt_error *err) {
+vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     const vkt_params *ps = vkt_model_params(m);
     float *h = malloc(ps->total * sizeof *h),
           *h2 = with_optim ? malloc(ps->total * sizeof *h2) : NULL;
     vkt_status s =
         (h && (!with_optim || h2)) ? VKT_OK : vkt_fail(err, VKT_ERR_NOMEM, "checkpoint buffers");
-    if (s == VKT_OK && (s = vkt_model_get_params(m, h)) != VKT_OK && err)
-        *err = *vkt_ctx_err(vkt_model_ctx(m));
+    if (s == VKT_OK) s = vkt_model_get_params(m, h);
     if (s == VKT_OK) s = vkt_checkpoint_write_params(dir, vkt_model_cfg(m), ps, h, err);
     if (s == VKT_OK && with_optim) {
         s = vkt_model_get_optim(m, h, h2);
-        if (s != VKT_OK && err) *err = *vkt_ctx_err(vkt_model_ctx(m));
         if (s == VKT_OK) s = vkt_checkpoint_write_optim(dir, ps, h, h2, err);
     }
     free(h), free(h2);

@@ -54,7 +54,7 @@ vkt_status vkt_checkpoint_model_opts(const char *dir, const vkt_model_config *cf
 // Creates a model on ctx from DIR as lo says, tensor by tensor from the mapped files: a
 // 16-bit tensor into a model of the same 16-bit type is uploaded as it is (no float copy).
 vkt_status vkt_checkpoint_load_model_as(vkt_ctx *ctx, const char *dir, const vkt_load_opts *lo,
-                                        vkt_model **out, vkt_error *err);
+                                        vkt_model **out);
 
 // Creates DIR if needed and writes config.json and model.safetensors from host floats.
 vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *cfg,
@@ -66,13 +66,11 @@ vkt_status vkt_checkpoint_read_optim(const char *dir, const vkt_params *ps, floa
                                      vkt_error *err);
 
 // Creates a model on ctx from DIR (config + parameters).
-vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out,
-                                     vkt_error *err);
+vkt_status vkt_checkpoint_load_model(vkt_ctx *ctx, const char *dir, vkt_model **out);
 vkt_status vkt_checkpoint_load_model_opt(vkt_ctx *ctx, const char *dir, bool allow_nonfinite,
-                                         vkt_model **out, vkt_error *err);
+                                         vkt_model **out);
 // Writes config.json, model.safetensors (and optimizer.safetensors when with_optim).
-vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim,
-                                     vkt_error *err);
+vkt_status vkt_checkpoint_save_model(vkt_model *m, const char *dir, bool with_optim);
 
 // DIR's tokenizer (tok.h: DIR/tokenizer.json, else the byte tokenizer). A tokenizer.json
 // with more ids than the model's vocabulary is refused, naming both sizes and DIR.

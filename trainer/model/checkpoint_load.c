@@ -33,7 +33,7 @@ vkt_status vkt_checkpoint_model_opts(const char *dir, const vkt_model_config *cf
     return s;
 }
 
-static vkt_status upload(vkt_model *m, int i, const vkt_ckpt_tensor *t, vkt_error *err) {
+static vkt_status upload(vkt_model *m, int i, const vkt_ckpt_tensor *t) {
     const vkt_model_opts *mo = vkt_model_get_opts(m);
     const vkt_param *p = &vkt_model_params(m)->p[i];
     bool raw = p->ndim == 2 && ((mo->w16 == VKT_W16_BF16 && t->dtype == VKT_ST_BF16) ||
@@ -41,7 +41,8 @@ static vkt_status upload(vkt_model *m, int i, const vkt_ckpt_tensor *t, vkt_erro
     if (raw) return vkt_model_set_tensor16(m, i, t->bytes);
     float *f = malloc(p->count * sizeof *f);
     if (!f)
-        return vkt_fail(err, VKT_ERR_NOMEM, "%s: tensor '%s' (%llu floats)", t->file, t->name,
+        return vkt_fail(vkt_ctx_err(vkt_model_ctx(m)), VKT_ERR_NOMEM,
+                        "%s: tensor '%s' (%llu floats)", t->file, t->name,
                         (unsigned long long)p->count);
     vkt_ckpt_tensor_to_f32(t, f);
     vkt_status s = vkt_model_set_tensor(m, i, f);
@@ -50,7 +51,8 @@ static vkt_status upload(vkt_model *m, int i, const vkt_ckpt_tensor *t, vkt_erro
 }
 
 vkt_status vkt_checkpoint_load_model_as(vkt_ctx *ctx, const char *dir, const vkt_load_opts *lo,
-                                        vkt_model **out, vkt_error *err) {
+                                        vkt_model **out) {
+    vkt_error *err = vkt_ctx_err(ctx);
     *out = NULL;
     vkt_model_config cfg;
     VKT_TRY(vkt_checkpoint_config(dir, &cfg, err));
@@ -59,15 +61,14 @@ vkt_status vkt_checkpoint_load_model_as(vkt_ctx *ctx, const char *dir, const vkt
     vkt_ckpt *h;
     VKT_TRY(vkt_checkpoint_open(dir, &h, err));
     vkt_model *m = NULL;
-    vkt_status s = vkt_model_create_opts(ctx, &cfg, &mo, &m, err);
+    vkt_status s = vkt_model_create_opts(ctx, &cfg, &mo, &m);
     if (s == VKT_OK)
         s = vkt_checkpoint_validate(h, &cfg, vkt_model_params(m), lo->allow_nonfinite, err);
     const vkt_params *ps = m ? vkt_model_params(m) : NULL;
     for (int i = 0; s == VKT_OK && i < ps->n; i++) {
         vkt_ckpt_tensor t;
         s = vkt_checkpoint_param_tensor(h, &cfg, &ps->p[i], &t, err);
-        if (s == VKT_OK && (s = upload(m, i, &t, err)) != VKT_OK && err && err->status == VKT_OK)
-            *err = *vkt_ctx_err(ctx);
+        if (s == VKT_OK) s = upload(m, i, &t);
     }
     vkt_checkpoint_close(h);
     if (s != VKT_OK) {
@@ -79,7 +80,7 @@ vkt_status vkt_checkpoint_load_model_as(vkt_ctx *ctx, const char *dir, const vkt
 }
 
 vkt_status vkt_checkpoint_load_model_opt(vkt_ctx *ctx, const char *dir, bool allow_nonfinite,
-                                         vkt_model **out, vkt_error *err) {
+                                         vkt_model **out) {
     vkt_load_opts lo = {VKT_W32, false, allow_nonfinite};
-    return vkt_checkpoint_load_model_as(ctx, dir, &lo, out, err);
+    return vkt_checkpoint_load_model_as(ctx, dir, &lo, out);
 }

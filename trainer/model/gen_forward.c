@@ -161,6 +161,7 @@ void vkt_gen_destroy(vkt_gen *g) {
 
 int vkt_gen_max_seqs(const vkt_gen *g) { return g->S; }
 int vkt_gen_max_len(const vkt_gen *g) { return g->Lmax; }
+vkt_ctx *vkt_gen_ctx(vkt_gen *g) { return g->ctx; }
 
 vkt_status vkt_gen_set_edit(vkt_gen *g, const float *dirs) {
     const vkt_model_config *c = vkt_model_cfg(g->m);

@@ -51,6 +51,8 @@ uint64_t vkt_gen_bytes(vkt_model *m, int max_seqs, int max_len, int max_rows);
 void vkt_gen_destroy(vkt_gen *g);
 int vkt_gen_max_seqs(const vkt_gen *g);
 int vkt_gen_max_len(const vkt_gen *g);
+// The context the plan reports into (its model's): read vkt_ctx_message on a failure.
+vkt_ctx *vkt_gen_ctx(vkt_gen *g);
 
 // dirs (layers * C floats): row l is added at the output of 0-based block l; NULL
 // removes the edit. Rows of zeros cost nothing (they are skipped). Copies dirs.

@@ -149,12 +149,13 @@ static vkt_status init_params(vkt_lora *a) {
 }
 
 vkt_status vkt_lora_create(vkt_ctx *ctx, const vkt_model_config *mc, const vkt_params *ps,
-                           const vkt_lora_config *lc, vkt_lora **out, vkt_error *err) {
+                           const vkt_lora_config *lc, vkt_lora **out) {
+    vkt_error *err = vkt_ctx_err(ctx);
     *out = NULL;
     VKT_TRY(check_config(mc, lc, err));
     vkt_lora *a = calloc(1, sizeof *a);
     if (!a) return vkt_fail(err, VKT_ERR_NOMEM, "lora");
-    a->ctx = ctx, a->err = vkt_ctx_err(ctx), a->cfg = *lc, a->layers = mc->layers;
+    a->ctx = ctx, a->err = err, a->cfg = *lc, a->layers = mc->layers;
     a->scale = lc->alpha / (float)lc->rank;
     vkt_status s = layout(a, ps, err);
     if (s != VKT_OK) {
@@ -172,7 +173,6 @@ vkt_status vkt_lora_create(vkt_ctx *ctx, const vkt_model_config *mc, const vkt_p
     }
     if (s == VKT_OK) s = init_params(a);
     if (s != VKT_OK) {
-        if (err) *err = *vkt_ctx_err(ctx);
         vkt_lora_destroy(a);
         return s;
     }
@@ -357,14 +357,14 @@ vkt_status vkt_lora_set_optim(vkt_lora *a, const float *m1, const float *m2) {
     return vkt_upload(a->ctx, vkt_view_all(a->m2), m2, a->total * 4);
 }
 
-vkt_status vkt_lora_merge(vkt_lora *a, const vkt_params *ps, float *params, vkt_error *err) {
+vkt_status vkt_lora_merge(vkt_lora *a, const vkt_params *ps, float *params) {
+    vkt_error *err = a->err;
     float *h = malloc(a->total * sizeof *h);
     if (!h)
         return vkt_fail(err, VKT_ERR_NOMEM, "lora merge: %llu floats",
                         (unsigned long long)a->total);
     vkt_status s = vkt_lora_get(a, h);
     if (s != VKT_OK) {
-        if (err) *err = *a->err;
         free(h);
         return s;
     }

@@ -68,7 +68,7 @@ vkt_status vkt_lora_targets_parse(const char *csv, unsigned *targets, vkt_error 
 // A fresh adapter for the model described by mc / ps (ps: its parameter table). The gpt2
 // family is VKT_ERR_UNSUPPORTED. Starts in evaluation mode (vkt_lora_set_train).
 vkt_status vkt_lora_create(vkt_ctx *ctx, const vkt_model_config *mc, const vkt_params *ps,
-                           const vkt_lora_config *lc, vkt_lora **out, vkt_error *err);
+                           const vkt_lora_config *lc, vkt_lora **out);
 void vkt_lora_destroy(vkt_lora *a);
 const vkt_lora_config *vkt_lora_cfg(const vkt_lora *a);
 vkt_ctx *vkt_lora_ctx(vkt_lora *a);
@@ -116,7 +116,7 @@ vkt_status vkt_lora_get_optim(vkt_lora *a, float *m1, float *m2);
 vkt_status vkt_lora_set_optim(vkt_lora *a, const float *m1, const float *m2);
 
 // Host merge into fp32 parameters laid out by ps: W += scale * B A for every target.
-vkt_status vkt_lora_merge(vkt_lora *a, const vkt_params *ps, float *params, vkt_error *err);
+vkt_status vkt_lora_merge(vkt_lora *a, const vkt_params *ps, float *params);
 
 // PEFT files. save: creates DIR if needed and writes DIR/adapter_model.safetensors (F32,
 // "base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight" (r, IN) and
@@ -124,9 +124,9 @@ vkt_status vkt_lora_merge(vkt_lora *a, const vkt_params *ps, float *params, vkt_
 // through a temporary file and a rename. base_model_path: base_model_name_or_path (may be
 // NULL: null). load: validates the config's keys and every tensor's presence, dtype and
 // shape; an error names the file and the key or tensor.
-vkt_status vkt_lora_save(vkt_lora *a, const char *dir, const char *base_model_path, vkt_error *err);
+vkt_status vkt_lora_save(vkt_lora *a, const char *dir, const char *base_model_path);
 vkt_status vkt_lora_load(vkt_ctx *ctx, const vkt_model_config *mc, const vkt_params *ps,
-                         const char *dir, vkt_lora **out, vkt_error *err);
+                         const char *dir, vkt_lora **out);
 // The tensor name PEFT gives target t's A (which 'A') or B ('B'); buf >= 128 bytes.
 void vkt_lora_tensor_name(const vkt_lora_target *t, char which, char *buf, int size);
 

@@ -87,8 +87,8 @@ static json_t *config_json(const vkt_lora_config *c, const char *base) {
     return o;
 }
 
-vkt_status vkt_lora_save(vkt_lora *a, const char *dir, const char *base_model_path,
-                         vkt_error *err) {
+vkt_status vkt_lora_save(vkt_lora *a, const char *dir, const char *base_model_path) {
+    vkt_error *err = vkt_ctx_err(vkt_lora_ctx(a));
     VKT_TRY(make_dir(dir, err));
     const int n = vkt_lora_n_targets(a), r = vkt_lora_cfg(a)->rank;
     const uint64_t total = vkt_lora_count(a);
@@ -98,8 +98,7 @@ vkt_status vkt_lora_save(vkt_lora *a, const char *dir, const char *base_model_pa
     int64_t(*shape)[2] = calloc(2 * (size_t)n, sizeof *shape);
     vkt_status s = VKT_OK;
     if (!h || !e || !nm || !shape) s = vkt_fail(err, VKT_ERR_NOMEM, "lora save");
-    if (s == VKT_OK && (s = vkt_lora_get(a, h)) != VKT_OK && err)
-        *err = *vkt_ctx_err(vkt_lora_ctx(a));
+    if (s == VKT_OK) s = vkt_lora_get(a, h);
     char path[4200];
     if (s == VKT_OK) {
         for (int k = 0; k < n; k++) {
@@ -265,7 +264,8 @@ static vkt_status read_weights(vkt_lora *a, const vkt_safetensors *st, float *h,
 }
 
 vkt_status vkt_lora_load(vkt_ctx *ctx, const vkt_model_config *mc, const vkt_params *ps,
-                         const char *dir, vkt_lora **out, vkt_error *err) {
+                         const char *dir, vkt_lora **out) {
+    vkt_error *err = vkt_ctx_err(ctx);
     *out = NULL;
     char path[4200];
     snprintf(path, sizeof path, "%s/adapter_config.json", dir);
@@ -276,14 +276,14 @@ vkt_status vkt_lora_load(vkt_ctx *ctx, const vkt_model_config *mc, const vkt_par
     json_decref(o);
     if (s != VKT_OK) return s;
     vkt_lora *a = NULL;
-    VKT_TRY(vkt_lora_create(ctx, mc, ps, &c, &a, err));
+    VKT_TRY(vkt_lora_create(ctx, mc, ps, &c, &a));
     snprintf(path, sizeof path, "%s/adapter_model.safetensors", dir);
     vkt_safetensors st;
     s = vkt_safetensors_open(&st, path, err);
     float *h = s == VKT_OK ? malloc(vkt_lora_count(a) * sizeof *h) : NULL;
     if (s == VKT_OK && !h) s = vkt_fail(err, VKT_ERR_NOMEM, "%s", path);
     if (s == VKT_OK) s = read_weights(a, &st, h, err);
-    if (s == VKT_OK && (s = vkt_lora_set(a, h)) != VKT_OK && err) *err = *vkt_ctx_err(ctx);
+    if (s == VKT_OK) s = vkt_lora_set(a, h);
     free(h);
     vkt_safetensors_close(&st);
     if (s != VKT_OK) {

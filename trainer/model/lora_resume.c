@@ -51,15 +51,15 @@ vkt_status vkt_lora_base_identity(const char *base, json_t **out, vkt_error *err
     return s;
 }
 
-vkt_status vkt_lora_save_resume(vkt_lora *a, const char *dir, const json_t *base_id,
-                                vkt_error *err) {
+vkt_status vkt_lora_save_resume(vkt_lora *a, const char *dir, const json_t *base_id) {
+    vkt_error *err = vkt_ctx_err(vkt_lora_ctx(a));
     const uint64_t count = vkt_lora_count(a);
     float *m1 = malloc(count * sizeof *m1), *m2 = malloc(count * sizeof *m2);
     vkt_status s =
         m1 && m2 ? VKT_OK
                  : vkt_fail(err, VKT_ERR_NOMEM, "LoRA moments: 2 x %" PRIu64 " floats", count);
-    if (s == VKT_OK && vkt_lora_get_optim(a, m1, m2) != VKT_OK)
-        s = vkt_fail(err, VKT_ERR_VULKAN, "LoRA moments: %s", vkt_ctx_message(vkt_lora_ctx(a)));
+    if (s == VKT_OK && (s = vkt_lora_get_optim(a, m1, m2)) != VKT_OK)
+        s = vkt_fail_wrap(err, "LoRA moments");
     char path[4200];
     if (s == VKT_OK) {
         const int64_t shape[1] = {(int64_t)count};
@@ -110,7 +110,8 @@ vkt_status vkt_lora_resume_base(const char *dir, char *base, size_t n, vkt_error
     return s;
 }
 
-vkt_status vkt_lora_load_optim(vkt_lora *a, const char *dir, vkt_error *err) {
+vkt_status vkt_lora_load_optim(vkt_lora *a, const char *dir) {
+    vkt_error *err = vkt_ctx_err(vkt_lora_ctx(a));
     char path[4200];
     snprintf(path, sizeof path, "%s/adapter_optimizer.safetensors", dir);
     vkt_safetensors st;
@@ -130,8 +131,8 @@ vkt_status vkt_lora_load_optim(vkt_lora *a, const char *dir, vkt_error *err) {
         else
             s = vkt_safetensors_read_f32(&st, name, k ? m2 : m1, count, err);
     }
-    if (s == VKT_OK && vkt_lora_set_optim(a, m1, m2) != VKT_OK)
-        s = vkt_fail(err, VKT_ERR_VULKAN, "LoRA moments: %s", vkt_ctx_message(vkt_lora_ctx(a)));
+    if (s == VKT_OK && (s = vkt_lora_set_optim(a, m1, m2)) != VKT_OK)
+        s = vkt_fail_wrap(err, "LoRA moments");
     vkt_safetensors_close(&st);
     free(m1), free(m2);
     return s;

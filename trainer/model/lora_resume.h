@@ -14,12 +14,11 @@
 // The identity of the base in directory `base` (reads every weight file once).
 vkt_status vkt_lora_base_identity(const char *base, json_t **out, vkt_error *err);
 // Writes the moments and the base's identity into dir (each to a temporary file, renamed).
-vkt_status vkt_lora_save_resume(vkt_lora *a, const char *dir, const json_t *base_id,
-                                vkt_error *err);
+vkt_status vkt_lora_save_resume(vkt_lora *a, const char *dir, const json_t *base_id);
 // The base of the run saved in dir (into base[n]), after checking that its files are the
 // ones the adapters were trained on; an error names the file that changed or went missing.
 vkt_status vkt_lora_resume_base(const char *dir, char *base, size_t n, vkt_error *err);
 // Restores the moments saved in dir (sizes checked against a).
-vkt_status vkt_lora_load_optim(vkt_lora *a, const char *dir, vkt_error *err);
+vkt_status vkt_lora_load_optim(vkt_lora *a, const char *dir);
 
 #endif

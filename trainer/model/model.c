@@ -27,7 +27,8 @@ static vkt_view none(void) { return (vkt_view){0}; }
 #define G(k, l) vkt_model_pview(m, m->grads, k, l)
 
 vkt_status vkt_model_rope_table(vkt_ctx *ctx, const vkt_model_config *c, vkt_buffer **buf,
-                                vkt_view *view, vkt_error *err) {
+                                vkt_view *view) {
+    vkt_error *err = vkt_ctx_err(ctx);
     const int D = vkt_head_dim(c), half = D / 2;
     const vkt_rope_scaling *r = &c->rope_scaling;
     vkt_rope_freq_spec spec = {(int)r->type, r->factor, r->low_freq_factor, r->high_freq_factor,
@@ -41,21 +42,18 @@ vkt_status vkt_model_rope_table(vkt_ctx *ctx, const vkt_model_config *c, vkt_buf
         s = vkt_buffer_create(ctx, (uint64_t)half * 8, buf);
     }
     if (s == VKT_OK) s = vkt_upload(ctx, vkt_view_all(*buf), hilo, (uint64_t)half * 8);
-    if (s == VKT_OK)
-        *view = vkt_view_all(*buf);
-    else if (err && err->status == VKT_OK)
-        *err = *vkt_ctx_err(ctx);
+    if (s == VKT_OK) *view = vkt_view_all(*buf);
     free(inv), free(hilo);
     return s;
 }
 
-vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out,
-                            vkt_error *err) {
-    return vkt_model_create_opts(ctx, cfg, NULL, out, err);
+vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out) {
+    return vkt_model_create_opts(ctx, cfg, NULL, out);
 }
 
 vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg,
-                                 const vkt_model_opts *opts, vkt_model **out, vkt_error *err) {
+                                 const vkt_model_opts *opts, vkt_model **out) {
+    vkt_error *err = vkt_ctx_err(ctx);
     *out = NULL;
     if (opts && opts->w16 && (opts->w16 != VKT_W16_BF16 && opts->w16 != VKT_W16_F16))
         return vkt_fail(err, VKT_ERR_ARG, "model: weight type %d (bf16 %d, fp16 %d)", opts->w16,
@@ -69,7 +67,7 @@ vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg,
     vkt_model *m = calloc(1, sizeof *m);
     if (!m) return vkt_fail(err, VKT_ERR_NOMEM, "model");
     m->ctx = ctx;
-    m->err = vkt_ctx_err(ctx);
+    m->err = err;
     m->cfg = *cfg;
     if (opts) m->opts = *opts;
     if (m->opts.w16) m->opts.frozen = true; // 16-bit weights are never updated in place
@@ -80,12 +78,8 @@ vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg,
     vkt_status s = vkt_params_build(cfg, &m->ps, err);
     if (s == VKT_OK) s = vkt_model_alloc_weights(m);
     if (s == VKT_OK && cfg->pos == VKT_POS_ROPE)
-        s = vkt_model_rope_table(ctx, cfg, &m->rope_buf, &m->rope_freq, err);
+        s = vkt_model_rope_table(ctx, cfg, &m->rope_buf, &m->rope_freq);
     if (s != VKT_OK) {
-        if (err && err->status == VKT_OK)
-            *err = *vkt_ctx_err(ctx);
-        else if (err && s != VKT_ERR_ARG)
-            *err = *vkt_ctx_err(ctx);
         vkt_model_destroy(m);
         return s;
     }

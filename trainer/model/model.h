@@ -34,8 +34,7 @@ typedef struct vkt_optim {
                          // AdamW; 0 or 1: none. Clip with vkt_model_grad_norm(max * loss_scale).
 } vkt_optim;
 
-vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out,
-                            vkt_error *err);
+vkt_status vkt_model_create(vkt_ctx *ctx, const vkt_model_config *cfg, vkt_model **out);
 
 // How a model holds its weights. Defaults (all zero): fp32, trainable.
 enum { VKT_W32 = 0, VKT_W16_BF16 = 1, VKT_W16_F16 = 2 };
@@ -57,7 +56,7 @@ vkt_status vkt_model_set_precision(vkt_model *m, int precision);
 // "fp32" | "bf16" | "fp16" -> VKT_PREC_*; VKT_ERR_ARG naming the text otherwise.
 vkt_status vkt_precision_parse(const char *s, int *out, vkt_error *err);
 vkt_status vkt_model_create_opts(vkt_ctx *ctx, const vkt_model_config *cfg,
-                                 const vkt_model_opts *opts, vkt_model **out, vkt_error *err);
+                                 const vkt_model_opts *opts, vkt_model **out);
 const vkt_model_opts *vkt_model_get_opts(const vkt_model *m);
 // Device bytes of the weights (and, unless frozen, gradients and AdamW moments) under opts.
 uint64_t vkt_model_weight_bytes(const vkt_params *ps, const vkt_model_opts *opts);

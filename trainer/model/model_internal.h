@@ -77,7 +77,7 @@ static inline vkt_view vkt_arena_take(vkt_arena *a, uint64_t floats) {
 // Uploads the model's RoPE frequencies (theta and rope_scaling, in double) as (hi, lo)
 // float pairs for vkt_rope_fwd_freq.
 vkt_status vkt_model_rope_table(vkt_ctx *ctx, const vkt_model_config *c, vkt_buffer **buf,
-                                vkt_view *view, vkt_error *err);
+                                vkt_view *view);
 
 // A view of parameter tensor `kind` (layer, or -1) in buffer b, or an empty view (no such
 // tensor, or b NULL). With 16-bit weights, a matrix of m->params is its 16-bit view in wbuf.

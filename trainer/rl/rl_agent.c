@@ -3,10 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "protocol.h"
 #include "rl_agent.h"
 #include "rl_prompt.h"
 #include "rl_sp_internal.h"
+
+// agent.h's callbacks report into the caller's vkt_error (the games module is pure), while
+// the plan reports into its context: the one place where a device failure crosses over.
+// err may be that context's own channel (a caller holding ctx passes vkt_ctx_err(ctx)):
+// then the message is already there and only gets the prefix.
+static vkt_status device_failed(vkt_gen *gen, vkt_status st, vkt_error *err, const char *what) {
+    vkt_error *dev = vkt_ctx_err(vkt_gen_ctx(gen));
+    if (err == dev) return vkt_fail_wrap(err, "%s", what);
+    return vkt_fail(err, st, "%s: %s", what, dev->msg);
+}
 
 // Scores the answers of every legal action at state g for player; p[k] normalised.
 static vkt_status score_actions(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *g, int player,
@@ -23,8 +34,8 @@ static vkt_status score_actions(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_gam
         s = vkt_rl_answer_tokens(g, acts[k], f, ans[k], VKT_RL_ANSWER_MAX, &na[k], err);
         pr[k] = (vkt_gen_prompt){pids, np, 0}, cont[k] = ans[k], lpo[k] = lp[k];
     }
-    if (s == VKT_OK && vkt_gen_score(gen, n, pr, cont, na, lpo) != VKT_OK)
-        s = vkt_fail(err, VKT_ERR_VULKAN, "selfplay: scoring the legal answers failed");
+    if (s == VKT_OK && (s = vkt_gen_score(gen, n, pr, cont, na, lpo)) != VKT_OK)
+        s = device_failed(gen, s, err, "selfplay: scoring the legal answers failed");
     free(pids);
     if (s != VKT_OK) return s;
     double tot = 0, mx = -INFINITY, l[VKT_GAME_MAX_LEGAL];
@@ -63,7 +74,7 @@ static vkt_status ma_act(void *self, const vkt_game *g, int player, vkt_rng *rng
     memset(&r, 0, sizeof r);
     vkt_status s = vkt_generate(a->gen, &p, 1, &o, &r);
     free(ids);
-    if (s != VKT_OK) return vkt_fail(err, VKT_ERR_VULKAN, "model agent: generate failed");
+    if (s != VKT_OK) return device_failed(a->gen, s, err, "model agent: generate failed");
     size_t at, len;
     vkt_rl_fmt_answer_span(&a->f, r.text, r.text_len, &at, &len);
     if (vkt_protocol_parse(g, r.text + at, len, action, NULL) != VKT_OK)
@@ -80,7 +91,8 @@ static vkt_status ma_probs(void *self, const vkt_game *g, int player, const int 
 
 static void ma_destroy(void *self) { free(self); }
 
-vkt_status vkt_rl_model_agent(vkt_gen *gen, const vkt_rl_fmt *f, vkt_agent *out, vkt_error *err) {
+vkt_status vkt_rl_model_agent(vkt_gen *gen, const vkt_rl_fmt *f, vkt_agent *out) {
+    vkt_error *err = vkt_ctx_err(vkt_gen_ctx(gen));
     const int think = f ? f->think : 0;
     if (think < 0 || think > VKT_RL_THINK_MAX)
         return vkt_fail(err, VKT_ERR_ARG, "model agent: think tokens %d outside 0..%d", think,

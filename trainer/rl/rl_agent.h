@@ -12,6 +12,6 @@
 // (seeded from rng) and plays it through the protocol (VKT_ACTION_INVALID when it is not a
 // legal move); probs scores each legal action's answer teacher forced (rl_kuhn_extract.h).
 // With think > 0 no probs: its policy is sampled.
-vkt_status vkt_rl_model_agent(vkt_gen *gen, const vkt_rl_fmt *f, vkt_agent *out, vkt_error *err);
+vkt_status vkt_rl_model_agent(vkt_gen *gen, const vkt_rl_fmt *f, vkt_agent *out);
 
 #endif

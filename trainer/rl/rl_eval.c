@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "context.h"
 #include "protocol.h"
 #include "rl_eval.h"
 #include "rl_prompt.h"
@@ -10,7 +11,8 @@
 
 vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, const vkt_rl_fmt *f,
                                int games, int64_t game_base, uint64_t seed, int max_new_tokens,
-                               double *rate, vkt_error *err) {
+                               double *rate) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     vkt_rl_mix mx;
     VKT_TRY(vkt_rl_mix_parse(game, &mx, err));
     if (games < mx.n)
@@ -25,7 +27,7 @@ vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, con
         ro.game = mx.g[0].spec;
     vkt_rl_sp_gen_opts(&ro.gen, max_new_tokens);
     vkt_rl_rollout r;
-    vkt_status s = vkt_rl_rollout_run(m, gen, &ro, &r, err);
+    vkt_status s = vkt_rl_rollout_run(m, gen, &ro, &r);
     if (s == VKT_OK) *rate = r.n_turns ? (double)r.invalid / r.n_turns : 0;
     vkt_rl_rollout_free(&r);
     return s;
@@ -33,7 +35,8 @@ vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, con
 
 vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const vkt_rl_fmt *f,
                           const char *opponent, int games, uint64_t seed, int max_new_tokens,
-                          vkt_rl_eval *out, vkt_error *err) {
+                          vkt_rl_eval *out) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     memset(out, 0, sizeof *out);
     if (games < 1) return vkt_fail(err, VKT_ERR_ARG, "eval: games %d must be >= 1", games);
     vkt_game probe;
@@ -87,7 +90,7 @@ vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const vk
         }
         if (s != VKT_OK || n == 0) break;
         if (vkt_generate(gen, pr, n, &go, res) != VKT_OK) {
-            s = vkt_rl_sp_dev_fail(m, err, "eval: generate");
+            s = vkt_fail_wrap(err, "selfplay: eval: generate");
             break;
         }
         for (int k = 0; k < n; k++) {

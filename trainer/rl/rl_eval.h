@@ -14,7 +14,7 @@
 // invalid moves / decisions. max_new_tokens: the whole response's budget.
 vkt_status vkt_rl_invalid_rate(vkt_model *m, vkt_gen *gen, const char *game, const vkt_rl_fmt *f,
                                int games, int64_t game_base, uint64_t seed, int max_new_tokens,
-                               double *rate, vkt_error *err);
+                               double *rate);
 
 // Evaluation against an opponent agent in a two-player game: `games` games, the model
 // in seat g % 2 of game g, evaluation rewards (an invalid move loses: -1 / +1);
@@ -30,6 +30,6 @@ typedef struct vkt_rl_eval {
 // In format f (NULL: the byte format; max_new_tokens: the whole response's budget).
 vkt_status vkt_rl_eval_vs(vkt_model *m, vkt_gen *gen, const char *game, const vkt_rl_fmt *f,
                           const char *opponent, int games, uint64_t seed, int max_new_tokens,
-                          vkt_rl_eval *out, vkt_error *err);
+                          vkt_rl_eval *out);
 
 #endif

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "context.h"
 #include "kuhn.h"
 #include "protocol.h"
 #include "rl_kuhn_extract.h"
@@ -25,7 +26,8 @@ static vkt_status kuhn_state(int i, vkt_game *g, int *player, vkt_error *err) {
 }
 
 vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy *pi,
-                              double *raw_mass, vkt_error *err) {
+                              double *raw_mass) {
+    vkt_error *err = vkt_ctx_err(vkt_gen_ctx(gen));
     enum { NQ = 2 * VKT_KUHN_INFOSTATES, NA = 24 }; // "\boxed{Check}" + <|endoftext|> = 14
     int32_t *pids[VKT_KUHN_INFOSTATES] = {0}, ans[NQ][NA];
     int np[VKT_KUHN_INFOSTATES], na[NQ];
@@ -47,7 +49,7 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy
         }
     }
     if (s == VKT_OK && vkt_gen_score(gen, NQ, pr, cont, na, lpo) != VKT_OK)
-        s = vkt_fail(err, VKT_ERR_VULKAN, "selfplay: policy extraction: score failed");
+        s = vkt_fail_wrap(err, "selfplay: policy extraction: score failed");
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) free(pids[i]);
     if (s != VKT_OK) return s;
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) {
@@ -65,7 +67,8 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy
 
 vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max_new_tokens,
                                       int samples, uint64_t seed, vkt_kuhn_policy *pi,
-                                      double *invalid, vkt_error *err) {
+                                      double *invalid) {
+    vkt_error *err = vkt_ctx_err(vkt_gen_ctx(gen));
     const int think = f ? f->think : 0;
     if (samples < 1 || samples > 1 << 16 || max_new_tokens < 1 || think < 0)
         return vkt_fail(
@@ -95,7 +98,7 @@ vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max
     go.max_new_tokens = max_new_tokens, go.temperature = 1.0, go.seed = seed;
     vkt_rl_fmt_gen_opts(f, &go);
     if (s == VKT_OK && vkt_generate(gen, pr, NQ, &go, res) != VKT_OK)
-        s = vkt_fail(err, VKT_ERR_VULKAN, "selfplay: sampled extraction: generate failed");
+        s = vkt_fail_wrap(err, "selfplay: sampled extraction: generate failed");
     for (int i = 0; i < VKT_KUHN_INFOSTATES && s == VKT_OK; i++) {
         int bets = 0, valid = 0;
         for (int k = 0; k < samples; k++) {
@@ -116,16 +119,16 @@ vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max
     return s;
 }
 
-vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid,
-                                 vkt_error *err) {
+vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(s->m));
     if (s->o.think_tokens == 0) {
         double mass[VKT_KUHN_INFOSTATES];
-        VKT_TRY(vkt_rl_kuhn_policy(s->gen, &s->fmt, pi, mass, err));
+        VKT_TRY(vkt_rl_kuhn_policy(s->gen, &s->fmt, pi, mass));
         for (int i = 0; invalid && i < VKT_KUHN_INFOSTATES; i++) invalid[i] = 1 - mass[i];
     } else {
         uint64_t seed = vkt_rng_derive(vkt_rng_derive(s->o.seed, 0x5a3b1e), (uint64_t)s->updates);
         VKT_TRY(vkt_rl_kuhn_policy_sampled(s->gen, &s->fmt, s->max_new_tokens, s->o.policy_samples,
-                                           seed, pi, invalid, err));
+                                           seed, pi, invalid));
     }
     // Exploitability and the average are meaningless on a NaN policy: refuse, naming the update.
     if (vkt_kuhn_policy_check_finite(pi, err) != VKT_OK)

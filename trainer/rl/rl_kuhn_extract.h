@@ -16,7 +16,7 @@
 // probability of the two legal answers (1 - the invalid mass). Not the played policy when
 // the model thinks first.
 vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy *pi,
-                              double *raw_mass, vkt_error *err);
+                              double *raw_mass);
 // The model's Kuhn policy by sampling: at each information state `samples` responses at
 // temperature 1 to the prompt in format f (up to max_new_tokens tokens; sample k of
 // state i on stream i * samples + k under `seed`, all in one vkt_generate call), parsed
@@ -25,6 +25,6 @@ vkt_status vkt_rl_kuhn_policy(vkt_gen *gen, const vkt_rl_fmt *f, vkt_kuhn_policy
 // no legal move.
 vkt_status vkt_rl_kuhn_policy_sampled(vkt_gen *gen, const vkt_rl_fmt *f, int max_new_tokens,
                                       int samples, uint64_t seed, vkt_kuhn_policy *pi,
-                                      double *invalid, vkt_error *err);
+                                      double *invalid);
 
 #endif

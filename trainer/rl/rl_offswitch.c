@@ -5,13 +5,15 @@
 #include <stdlib.h>
 
 #include "atomic_file.h"
+#include "context.h"
 #include "rl_offswitch.h"
 #include "rl_prompt.h"
 
 enum { ANS = 16 };
 
 vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *eps, int n,
-                                  double *p, double *legal_mass, vkt_error *err) {
+                                  double *p, double *legal_mass) {
+    vkt_error *err = vkt_ctx_err(vkt_gen_ctx(gen));
     if (n < 1) return vkt_fail(err, VKT_ERR_ARG, "offswitch probs: %d episodes (>= 1)", n);
     const size_t N = 3 * (size_t)n;
     int32_t **pids = calloc((size_t)n, sizeof *pids), *ans = malloc(N * ANS * sizeof *ans);
@@ -36,7 +38,7 @@ vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_g
         }
     }
     if (s == VKT_OK && vkt_gen_score(gen, (int)N, pr, cont, na, lpo) != VKT_OK)
-        s = vkt_fail(err, VKT_ERR_VULKAN, "offswitch probs: scoring the answers failed");
+        s = vkt_fail_wrap(err, "offswitch probs: scoring the answers failed");
     for (int i = 0; s == VKT_OK && i < n; i++) {
         double l[3], mx = -INFINITY, tot = 0;
         for (int a = 0; a < 3; a++) {

@@ -16,7 +16,7 @@
 // p (n x 3) normalised rows; legal_mass (n, may be NULL); prompts and answers in format f
 // (rl_fmt.h; NULL: byte-level).
 vkt_status vkt_rl_offswitch_probs(vkt_gen *gen, const vkt_rl_fmt *f, const vkt_game *eps, int n,
-                                  double *p, double *legal_mass, vkt_error *err);
+                                  double *p, double *legal_mass);
 // The deference bins as CSV (written to a temporary file, then renamed): one header line
 // "delta_lo,delta_hi,episodes,mean_delta,theory_p_wait,model_p_wait,model_p_wait_se,model_p_act,model_p_off"
 // and one row per bin.

@@ -276,11 +276,11 @@ static vkt_status play_sampled(rollout_job *j, int g, vkt_rl_turn *t, const vkt_
 
 // One decision step's ns sampled turns (of the last n): one vkt_generate call, then each played.
 static vkt_status sample_turns(rollout_job *j, vkt_model *m, vkt_gen *gen, const vkt_gen_opts *gopt,
-                               int n, int ns, vkt_error *err) {
+                               int n, int ns) {
     vkt_rl_rollout *out = j->out;
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     if (vkt_generate(gen, j->pr, ns, gopt, j->res) != VKT_OK) {
-        vkt_status s = vkt_fail(err, VKT_ERR_VULKAN, "rollout: generate: %s",
-                                vkt_ctx_message(vkt_model_ctx(m)));
+        vkt_status s = vkt_fail_wrap(err, "rollout: generate");
         for (int k = 0; k < ns; k++) vkt_gen_result_free(&j->res[k]);
         return s;
     }
@@ -295,7 +295,8 @@ static vkt_status sample_turns(rollout_job *j, vkt_model *m, vkt_gen *gen, const
 }
 
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o,
-                              vkt_rl_rollout *out, vkt_error *err) {
+                              vkt_rl_rollout *out) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m)); // gen's context too
     memset(out, 0, sizeof *out);
     if (o->n_games < 1 || o->max_turns < 1 || o->game_base < 0 || (o->fmt && o->fmt->think < 0))
         return vkt_fail(err, VKT_ERR_ARG,
@@ -318,7 +319,7 @@ vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_o
         out->n_turns += n; // the new turns own their prompts now (freed with the rollout)
         if (s != VKT_OK) break;
         if (ns == 0) continue;
-        s = sample_turns(&j, m, gen, &gopt, n, ns, err);
+        s = sample_turns(&j, m, gen, &gopt, n, ns);
     }
     for (int g = 0; s == VKT_OK && g < j.G; g++)
         if (!out->truncated[g])

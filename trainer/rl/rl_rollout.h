@@ -109,9 +109,9 @@ typedef struct vkt_rl_rollout {
 
 void vkt_rl_rollout_defaults(vkt_rl_rollout_opts *o);
 // Plays the batch; out is filled (free with vkt_rl_rollout_free, also after a failure).
-// The model m is the one behind gen (for error messages).
+// The model m is the one behind gen: the run reports into its context.
 vkt_status vkt_rl_rollout_run(vkt_model *m, vkt_gen *gen, const vkt_rl_rollout_opts *o,
-                              vkt_rl_rollout *out, vkt_error *err);
+                              vkt_rl_rollout *out);
 void vkt_rl_rollout_free(vkt_rl_rollout *r);
 
 // Turn t's advantages under its sequence advantage A. Returns the turn's own: A, but 0 for

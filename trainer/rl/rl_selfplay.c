@@ -17,11 +17,6 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-vkt_status vkt_rl_sp_dev_fail(vkt_model *m, vkt_error *err, const char *what) {
-    return vkt_fail(err, VKT_ERR_VULKAN, "selfplay: %s: %s", what,
-                    vkt_ctx_message(vkt_model_ctx(m)));
-}
-
 void vkt_rl_sp_gen_opts(vkt_gen_opts *g, int max_new_tokens) {
     vkt_gen_defaults(g);
     g->max_new_tokens = max_new_tokens;
@@ -43,30 +38,30 @@ void vkt_rl_sp_mix_blocks(const vkt_rl_mix *mx, int G, const int *replays,
 // out of m: the policy's buffers are never overwritten (a failure mid-scoring cannot leave
 // it holding the reference), and no parameter upload per update; the cost is one more
 // parameter set (and its unused gradient buffer) and a KV cache, small at this scale.
-static vkt_status make_ref(vkt_rl_sp *s, int seqs, vkt_error *err) {
+static vkt_status make_ref(vkt_rl_sp *s, int seqs) {
     vkt_model *m = s->m;
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     const vkt_params *ps = vkt_model_params(m);
     float *h = malloc(ps->total * sizeof *h);
     if (!h) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: reference parameters");
     vkt_status st = vkt_model_get_params(m, h) == VKT_OK
                         ? VKT_OK
-                        : vkt_rl_sp_dev_fail(m, err, "reading the parameters");
-    if (st == VKT_OK) st = vkt_model_create(vkt_model_ctx(m), vkt_model_cfg(m), &s->ref, err);
+                        : vkt_fail_wrap(err, "selfplay: reading the parameters");
+    if (st == VKT_OK) st = vkt_model_create(vkt_model_ctx(m), vkt_model_cfg(m), &s->ref);
     if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK)
-        st = vkt_rl_sp_dev_fail(m, err, "reference parameters");
+        st = vkt_fail_wrap(err, "selfplay: reference parameters");
     if (st == VKT_OK && vkt_gen_create(s->ref, seqs, s->gen_len, 0, &s->ref_gen) != VKT_OK)
-        st = vkt_rl_sp_dev_fail(m, err, "reference scoring plan");
+        st = vkt_fail_wrap(err, "selfplay: reference scoring plan");
     free(h);
     return st;
 }
 
-vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t *bytes,
-                                vkt_error *err) {
+vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t *bytes) {
     *bytes = 0;
     vkt_rl_sp *s = malloc(sizeof *s);
-    if (!s) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: plan");
+    if (!s) return vkt_fail(vkt_ctx_err(vkt_model_ctx(m)), VKT_ERR_NOMEM, "selfplay: plan");
     int seqs = 0;
-    vkt_status st = vkt_rl_sp_plan(s, m, o, &seqs, err);
+    vkt_status st = vkt_rl_sp_plan(s, m, o, &seqs);
     if (st == VKT_OK) {
         const uint64_t gen = vkt_gen_bytes(m, seqs, s->gen_len, 0);
         *bytes = gen + vkt_model_plan_bytes(m, s->o.micro_rows, s->planned_T);
@@ -78,16 +73,17 @@ vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t 
     return st;
 }
 
-vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err) {
+vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     int seqs = 0;
-    VKT_TRY(vkt_rl_sp_plan(s, m, o, &seqs, err));
+    VKT_TRY(vkt_rl_sp_plan(s, m, o, &seqs));
     vkt_rae_init(&s->rae, o->rae_alpha);
     if (vkt_gen_create(m, seqs, s->gen_len, 0, &s->gen) != VKT_OK)
-        return vkt_rl_sp_dev_fail(m, err, "generation plan");
-    if (vkt_model_zero_grads(m) != VKT_OK) return vkt_rl_sp_dev_fail(m, err, "zero gradients");
-    if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs, err));
+        return vkt_fail_wrap(err, "selfplay: generation plan");
+    if (vkt_model_zero_grads(m) != VKT_OK) return vkt_fail_wrap(err, "selfplay: zero gradients");
+    if (o->pg.kl_coef > 0) VKT_TRY(make_ref(s, seqs));
     if (vkt_model_plan(m, s->o.micro_rows, s->planned_T) != VKT_OK)
-        return vkt_rl_sp_dev_fail(m, err, "plan");
+        return vkt_fail_wrap(err, "selfplay: plan");
     return VKT_OK;
 }
 
@@ -178,6 +174,7 @@ double vkt_rl_sp_kl_uniform_at(const vkt_rl_sp *s, int64_t games) {
 // One update between its phases; the arrays are views of s->work.
 typedef struct upd {
     vkt_rl_sp *s;
+    vkt_error *err; // the run's channel: its model's context
     vkt_rl_sp_stats st;
     vkt_rl_rollout r;
     bool played;                // r holds a rollout (to free)
@@ -199,11 +196,11 @@ typedef struct upd {
 } upd;
 
 // The policy that plays this update's Kuhn games enters the average (one-hand Kuhn only).
-static vkt_status enter_average(vkt_rl_sp *s, vkt_error *err) {
+static vkt_status enter_average(vkt_rl_sp *s) {
     if (s->kuhn < 0) return VKT_OK;
     vkt_kuhn_policy pi;
     const int GK = s->share[s->kuhn];
-    VKT_TRY(vkt_rl_sp_kuhn_policy(s, &pi, NULL, err));
+    VKT_TRY(vkt_rl_sp_kuhn_policy(s, &pi, NULL));
     for (int i = 0; i < VKT_KUHN_INFOSTATES; i++) s->avg_num[i] += GK * pi.bet[i];
     s->avg_den += GK;
     return VKT_OK;
@@ -211,8 +208,9 @@ static vkt_status enter_average(vkt_rl_sp *s, vkt_error *err) {
 
 // Rollouts: every game of the mix in one batch; then the KL-to-uniform rows (one per state
 // and legal answer).
-static vkt_status play(upd *u, vkt_error *err) {
+static vkt_status play(upd *u) {
     vkt_rl_sp *s = u->s;
+    vkt_error *err = u->err;
     const vkt_rl_sp_opts *o = &s->o;
     vkt_rl_rollout_opts ro;
     vkt_rl_rollout_defaults(&ro);
@@ -224,7 +222,7 @@ static vkt_status play(upd *u, vkt_error *err) {
     vkt_rl_sp_mix_blocks(&s->mix, o->games_per_update, s->replays, &ro);
     for (int i = 0; i < s->mix.n; i++) ro.spec_explore[i] = s->explore;
     vkt_rl_sp_gen_opts(&ro.gen, s->max_new_tokens);
-    if (vkt_rl_rollout_run(s->m, s->gen, &ro, &u->r, err) != VKT_OK)
+    if (vkt_rl_rollout_run(s->m, s->gen, &ro, &u->r) != VKT_OK)
         return vkt_fail_wrap(err, "selfplay: update %d: rollouts", s->updates + 1);
     u->played = true;
     u->N = u->r.n_turns;
@@ -234,8 +232,9 @@ static vkt_status play(upd *u, vkt_error *err) {
 }
 
 // The per-turn and per-row buffers.
-static vkt_status turn_buffers(upd *u, vkt_error *err) {
+static vkt_status turn_buffers(upd *u) {
     vkt_rl_sp *s = u->s;
+    vkt_error *err = u->err;
     const size_t N = (size_t)u->N, rows = (size_t)u->N + (size_t)u->U;
     u->R = need(s, W_R, N + 1, sizeof *u->R), u->A = need(s, W_A, N + 1, sizeof *u->A);
     u->key = need(s, W_KEY, N + 1, sizeof *u->key), u->adv = need(s, W_ADV, N + 1, sizeof *u->adv);
@@ -282,8 +281,9 @@ static void count_turns(upd *u) {
 // A[k] for every turn of the rollout: per game of the mix, group / group-mean over that
 // game's turns (keys are prompt hashes, which start with the game's name), rae folding
 // its games in id order, seat by seat, into the (game, seat) baseline, or none (A = R).
-static vkt_status advantages(upd *u, vkt_error *err) {
+static vkt_status advantages(upd *u) {
     vkt_rl_sp *s = u->s;
+    vkt_error *err = u->err;
     const vkt_rl_rollout *r = &u->r;
     const double *R = u->R;
     double *A = u->A;
@@ -333,8 +333,9 @@ static vkt_status advantages(upd *u, vkt_error *err) {
 // (SPIRAL's filter), unless a regularizer is on: the KL and entropy terms act on every
 // sampled turn, and dropping A == 0 turns would switch them off exactly where the policy
 // has collapsed (every sample of a state the same: A == 0 for all of them).
-static vkt_status layout_rows(upd *u, vkt_error *err) {
+static vkt_status layout_rows(upd *u) {
     vkt_rl_sp *s = u->s;
+    vkt_error *err = u->err;
     vkt_rl_sp_stats *st = &u->st;
     const bool keep_zero = s->o.pg.kl_coef > 0 || s->o.pg.entropy_coef > 0;
     u->atok = need(s, W_ATOK, (size_t)u->resp_tokens + 1, sizeof *u->atok);
@@ -384,8 +385,9 @@ static vkt_status layout_rows(upd *u, vkt_error *err) {
 
 // The token buffers of the rows (scored logprobs, weights, entropy coefficients zeroed,
 // the reference's logprobs), the training plan's length, and one micro-batch's rows.
-static vkt_status row_buffers(upd *u, vkt_error *err) {
+static vkt_status row_buffers(upd *u) {
     vkt_rl_sp *s = u->s;
+    vkt_error *err = u->err;
     const int K = u->K, U = u->U, MB = s->o.micro_rows;
     const size_t all = (size_t)u->all, ntok = (size_t)u->ntok;
     u->lpf = need(s, W_LPF, all, sizeof *u->lpf);
@@ -414,7 +416,7 @@ static vkt_status row_buffers(upd *u, vkt_error *err) {
     if (u->needT > s->planned_T) {
         int T = (u->needT + 3) / 4 * 4;
         if (T > vkt_model_cfg(s->m)->context) T = vkt_model_cfg(s->m)->context;
-        if (vkt_model_plan(s->m, MB, T) != VKT_OK) return vkt_rl_sp_dev_fail(s->m, err, "plan");
+        if (vkt_model_plan(s->m, MB, T) != VKT_OK) return vkt_fail_wrap(err, "selfplay: plan");
         s->planned_T = T;
     }
     const size_t cells = (size_t)MB * (size_t)s->planned_T;
@@ -427,12 +429,13 @@ static vkt_status row_buffers(upd *u, vkt_error *err) {
 }
 
 // The reference policy's logprobs of the kept responses (fixed for the update).
-static vkt_status reference_logprobs(upd *u, vkt_error *err) {
+static vkt_status reference_logprobs(upd *u) {
     vkt_rl_sp *s = u->s;
+    vkt_error *err = u->err;
     if (u->K == 0 || !(s->o.pg.kl_coef > 0)) return VKT_OK;
     double ts = now_s();
     if (vkt_gen_score(s->ref_gen, u->K, u->pr, u->cont, u->ncont, u->lro) != VKT_OK)
-        return vkt_rl_sp_dev_fail(s->m, err, "reference score");
+        return vkt_fail_wrap(err, "selfplay: reference score");
     for (int i = 0; i < u->ntok; i++) u->lp_ref[i] = u->lrf[i];
     u->st.score_s += now_s() - ts;
     return VKT_OK;
@@ -440,8 +443,9 @@ static vkt_status reference_logprobs(upd *u, vkt_error *err) {
 
 // Forward and backward over every row, MB rows a micro-batch (gradients accumulate);
 // *hsum, *hpos get the entropy's sum over the trained tokens and their count.
-static vkt_status forward_backward(upd *u, double *hsum, int *hpos, vkt_error *err) {
+static vkt_status forward_backward(upd *u, double *hsum, int *hpos) {
     vkt_rl_sp *s = u->s;
+    vkt_error *err = u->err;
     vkt_model *m = s->m;
     const int rows = u->K + u->U, MB = s->o.micro_rows, T = s->planned_T;
     const bool use_ent = s->o.pg.entropy_coef > 0;
@@ -456,11 +460,11 @@ static vkt_status forward_backward(upd *u, double *hsum, int *hpos, vkt_error *e
         if (vkt_model_set_batch(m, u->tok, u->tgt, u->wt) != VKT_OK ||
             (use_ent && vkt_model_set_entropy(m, u->ct) != VKT_OK) ||
             vkt_model_forward(m, NULL, NULL) != VKT_OK || vkt_model_backward(m, 1.0f) != VKT_OK)
-            return vkt_rl_sp_dev_fail(m, err, "forward/backward");
+            return vkt_fail_wrap(err, "selfplay: forward/backward");
         double hs = 0;
         int hp = 0;
         if (use_ent && vkt_model_read_entropy(m, &hs, &hp) != VKT_OK)
-            return vkt_rl_sp_dev_fail(m, err, "entropy");
+            return vkt_fail_wrap(err, "selfplay: entropy");
         *hsum += hs, *hpos += hp;
     }
     return VKT_OK;
@@ -468,8 +472,9 @@ static vkt_status forward_backward(upd *u, double *hsum, int *hpos, vkt_error *e
 
 // Epoch e: the rows' logprobs (the old ones at epoch 0), the objective and its weights,
 // forward/backward, one Adam step.
-static vkt_status epoch(upd *u, const vkt_pg_batch *b, int e, vkt_error *err) {
+static vkt_status epoch(upd *u, const vkt_pg_batch *b, int e) {
     vkt_rl_sp *s = u->s;
+    vkt_error *err = u->err;
     const vkt_rl_sp_opts *o = &s->o;
     vkt_rl_sp_stats *st = &u->st;
     const int K = u->K, U = u->U;
@@ -480,7 +485,7 @@ static vkt_status epoch(upd *u, const vkt_pg_batch *b, int e, vkt_error *err) {
     const int n = K + U - s0;
     if (n > 0 &&
         vkt_gen_score(s->gen, n, u->pr + s0, u->cont + s0, u->ncont + s0, u->lpo + s0) != VKT_OK)
-        return vkt_rl_sp_dev_fail(s->m, err, "score");
+        return vkt_fail_wrap(err, "selfplay: score");
     if (s0 == 0) {
         for (int i = 0; i < u->ntok; i++) u->lp_new[i] = u->lpf[i];
         if (e == 0) memcpy(u->lp_old, u->lp_new, (size_t)u->ntok * sizeof *u->lp_old);
@@ -507,7 +512,7 @@ static vkt_status epoch(upd *u, const vkt_pg_batch *b, int e, vkt_error *err) {
                         s->updates + 1, e + 1, st->loss);
     double hsum; // sum of H over the trained tokens, this epoch
     int hpos;
-    VKT_TRY(forward_backward(u, &hsum, &hpos, err));
+    VKT_TRY(forward_backward(u, &hsum, &hpos));
     // The objective's entropy term, -X sum n_i H_i (ec[i] = X n_i is the same for every token).
     if (o->pg.entropy_coef > 0 && K > 0) {
         st->loss -= u->ec[0] * hsum;
@@ -523,7 +528,7 @@ static vkt_status epoch(upd *u, const vkt_pg_batch *b, int e, vkt_error *err) {
                      1.0f};
     float gn = 0;
     if (vkt_model_adamw(s->m, &opt, ++s->adam_step, &gn) != VKT_OK)
-        return vkt_rl_sp_dev_fail(s->m, err, "adamw");
+        return vkt_fail_wrap(err, "selfplay: adamw");
     st->grad_norm = gn;
     if (!isfinite(gn))
         return vkt_fail(err, VKT_ERR_ARG,
@@ -535,33 +540,33 @@ static vkt_status epoch(upd *u, const vkt_pg_batch *b, int e, vkt_error *err) {
 }
 
 // The phases after the rollouts: advantages, rows, then the epochs.
-static vkt_status learn(upd *u, double t0, vkt_error *err) {
-    VKT_TRY(turn_buffers(u, err));
+static vkt_status learn(upd *u, double t0) {
+    VKT_TRY(turn_buffers(u));
     count_turns(u);
     u->st.rollout_s = now_s() - t0;
-    VKT_TRY(advantages(u, err));
-    VKT_TRY(layout_rows(u, err));
+    VKT_TRY(advantages(u));
+    VKT_TRY(layout_rows(u));
     if (u->K + u->U == 0) return VKT_OK;
-    VKT_TRY(row_buffers(u, err));
-    VKT_TRY(reference_logprobs(u, err));
+    VKT_TRY(row_buffers(u));
+    VKT_TRY(reference_logprobs(u));
     const vkt_pg_batch b = {.B = u->K,
                             .start = u->start,
                             .adv = u->adv,
                             .adv_tok = u->atok,
                             .logp_old = u->lp_old,
                             .logp_ref = u->lp_ref};
-    for (int e = 0; e < u->s->o.ppo_epochs; e++) VKT_TRY(epoch(u, &b, e, err));
+    for (int e = 0; e < u->s->o.ppo_epochs; e++) VKT_TRY(epoch(u, &b, e));
     return VKT_OK;
 }
 
-vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out, vkt_error *err) {
+vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st_out) {
     upd u;
     memset(&u, 0, sizeof u);
-    u.s = s;
+    u.s = s, u.err = vkt_ctx_err(vkt_model_ctx(s->m));
     double t0 = now_s();
-    VKT_TRY(enter_average(s, err));
-    vkt_status rc = play(&u, err);
-    if (rc == VKT_OK) rc = learn(&u, t0, err);
+    VKT_TRY(enter_average(s));
+    vkt_status rc = play(&u);
+    if (rc == VKT_OK) rc = learn(&u, t0);
     if (rc == VKT_OK) {
         s->games += s->o.games_per_update, s->decisions += u.N, s->invalid += u.r.invalid;
         s->updates++;

@@ -94,13 +94,12 @@ typedef struct vkt_rl_sp {
 // Validates o, creates the generation plan; counters start at 0. With kl_coef > 0 the
 // model's parameters at this call become the reference (a resumed run then restores the
 // original one with vkt_rl_sp_load_ref).
-vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, vkt_error *err);
+vkt_status vkt_rl_sp_init(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o);
 void vkt_rl_sp_free(vkt_rl_sp *s);
 // Device bytes vkt_rl_sp_init(m, o) would allocate (generation plans, the training plan, a KL
 // reference), checking o as it does: for reporting and refusing before allocating.
-vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t *bytes,
-                                vkt_error *err);
-vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st, vkt_error *err);
+vkt_status vkt_rl_sp_plan_bytes(vkt_model *m, const vkt_rl_sp_opts *o, uint64_t *bytes);
+vkt_status vkt_rl_sp_update(vkt_rl_sp *s, vkt_rl_sp_stats *st);
 // The KL-to-uniform coefficient of an update that starts after `games` games: kl_uniform,
 // then from games_target (1 - kl_anneal) a linear decay to kl_uniform_end at games_target.
 double vkt_rl_sp_kl_uniform_at(const vkt_rl_sp *s, int64_t games);
@@ -109,20 +108,19 @@ void vkt_rl_sp_avg_policy(const vkt_rl_sp *s, const vkt_kuhn_policy *latest, vkt
 
 // rl_sp_state.c: the state file (JSON, written atomically): counters, baselines, average,
 // options.
-vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path, vkt_error *err);
+vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path);
 // Restores counters, baselines and the average (options stay those of s).
-vkt_status vkt_rl_sp_load_state(vkt_rl_sp *s, const char *path, vkt_error *err);
+vkt_status vkt_rl_sp_load_state(vkt_rl_sp *s, const char *path);
 // The KL reference as a checkpoint directory (config.json + model.safetensors, each
 // written to a temporary file and renamed): save writes it (nothing without kl_coef);
 // load replaces the reference's parameters (an error without kl_coef, or when the
 // directory holds another configuration).
-vkt_status vkt_rl_sp_save_ref(const vkt_rl_sp *s, const char *dir, vkt_error *err);
-vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir, vkt_error *err);
+vkt_status vkt_rl_sp_save_ref(const vkt_rl_sp *s, const char *dir);
+vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir);
 
 // rl_kuhn_extract.c: the run's extraction: teacher forced (vkt_rl_kuhn_policy; invalid =
 // 1 - raw_mass) when think_tokens is 0, else sampled with policy_samples per state and the
 // run's budget, seeded by the run's seed and s->updates (a resumed run draws the same samples).
-vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid,
-                                 vkt_error *err);
+vkt_status vkt_rl_sp_kuhn_policy(const vkt_rl_sp *s, vkt_kuhn_policy *pi, double *invalid);
 
 #endif

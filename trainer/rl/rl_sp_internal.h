@@ -8,8 +8,6 @@
 
 enum { VKT_RL_ANSWER_MAX = 256 }; // an answer's tokens at most (rl_prompt.h)
 
-// A device failure: its message lives in the model's context.
-vkt_status vkt_rl_sp_dev_fail(vkt_model *m, vkt_error *err, const char *what);
 // Sampling at temperature 1 with a budget of max_new_tokens.
 void vkt_rl_sp_gen_opts(vkt_gen_opts *g, int max_new_tokens);
 // The rollout's blocks for G games of a mix (replays: per game, NULL for none).
@@ -19,7 +17,6 @@ bool vkt_rl_sp_group_mode(vkt_rl_adv_mode m);
 // Everything of vkt_rl_sp_init that allocates nothing on the device (s zeroed first): the
 // options checked and resolved, the format, the mix, and the plans' shapes (s->planned_T,
 // s->gen_len, s->o.micro_rows; *seqs in flight).
-vkt_status vkt_rl_sp_plan(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, int *seqs,
-                          vkt_error *err);
+vkt_status vkt_rl_sp_plan(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *o, int *seqs);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "rl_prompt.h"
 #include "rl_sp_internal.h"
 
@@ -255,8 +256,8 @@ vkt_status vkt_rl_sp_check(const vkt_rl_sp_opts *given, int context, vkt_error *
     return st;
 }
 
-vkt_status vkt_rl_sp_plan(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *given, int *seqs,
-                          vkt_error *err) {
+vkt_status vkt_rl_sp_plan(vkt_rl_sp *s, vkt_model *m, const vkt_rl_sp_opts *given, int *seqs) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     memset(s, 0, sizeof *s);
     vkt_rl_sp_opts r = *given, *o = &r;
     resolve_games_per_update(o);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "checkpoint.h"
+#include "context.h"
 #include "json_file.h"
 #include "rl_sp_internal.h"
 
@@ -22,7 +23,7 @@ static bool gethex(json_t *o, const char *k, double *x) {
     return *end == 0;
 }
 
-vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path, vkt_error *err) {
+vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path) {
     json_t *j = json_object(), *b = json_array(), *bu = json_array(), *an = json_array();
     json_object_set_new(j, "format", json_string("vkt-selfplay-state-1"));
     json_object_set_new(j, "game", json_string(s->o.game));
@@ -48,17 +49,18 @@ vkt_status vkt_rl_sp_save_state(const vkt_rl_sp *s, const char *path, vkt_error 
     }
     json_object_set_new(j, "avg_num", an);
     json_object_set_new(j, "avg_den", hexd(s->avg_den));
-    vkt_status st = vkt_json_file_write(path, j, err);
+    vkt_status st = vkt_json_file_write(path, j, vkt_ctx_err(vkt_model_ctx(s->m)));
     json_decref(j);
     return st;
 }
 
-vkt_status vkt_rl_sp_save_ref(const vkt_rl_sp *s, const char *dir, vkt_error *err) {
+vkt_status vkt_rl_sp_save_ref(const vkt_rl_sp *s, const char *dir) {
     if (!s->ref) return VKT_OK;
-    return vkt_checkpoint_save_model(s->ref, dir, false, err);
+    return vkt_checkpoint_save_model(s->ref, dir, false); // the reference shares s->m's context
 }
 
-vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir, vkt_error *err) {
+vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(s->m));
     if (!s->ref)
         return vkt_fail(err, VKT_ERR_ARG,
                         "selfplay: %s: no KL reference to load into (kl_coef is 0)", dir);
@@ -77,12 +79,13 @@ vkt_status vkt_rl_sp_load_ref(vkt_rl_sp *s, const char *dir, vkt_error *err) {
     if (!h) return vkt_fail(err, VKT_ERR_NOMEM, "selfplay: reference parameters");
     vkt_status st = vkt_checkpoint_read_params(dir, want, ps, h, err);
     if (st == VKT_OK && vkt_model_set_params(s->ref, h) != VKT_OK)
-        st = vkt_rl_sp_dev_fail(s->m, err, "reference parameters");
+        st = vkt_fail_wrap(err, "selfplay: reference parameters");
     free(h);
     return st;
 }
 
-vkt_status vkt_rl_sp_load_state(vkt_rl_sp *s, const char *path, vkt_error *err) {
+vkt_status vkt_rl_sp_load_state(vkt_rl_sp *s, const char *path) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(s->m));
     json_t *j = NULL;
     VKT_TRY(vkt_json_file_read(path, 1, &j, err));
     vkt_status st = VKT_OK;

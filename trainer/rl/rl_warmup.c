@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "context.h"
 #include "rl_batch.h"
 #include "rl_prompt.h"
 #include "rl_sp_internal.h"
@@ -55,26 +56,28 @@ static void free_rows(example *ex, int n) {
 // weights are normalised over all rows); *loss (may be NULL) gets the summed loss.
 static vkt_status warmup_step(vkt_model *m, int rows, int mb, int T, const int32_t *tok,
                               const int32_t *tgt, const float *wt, const vkt_optim *opt, int step,
-                              double *loss, vkt_error *err) {
+                              double *loss) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     double sum = 0;
     for (int r0 = 0; r0 < rows; r0 += mb) {
         const size_t at = (size_t)r0 * T;
         if (vkt_model_set_batch(m, tok + at, tgt + at, wt + at) != VKT_OK ||
             vkt_model_forward(m, NULL, NULL) != VKT_OK || vkt_model_backward(m, 1.0f) != VKT_OK)
-            return vkt_rl_sp_dev_fail(m, err, "warmup step");
+            return vkt_fail_wrap(err, "selfplay: warmup step");
         double ls, ws;
         if (loss && vkt_model_read_loss(m, &ls, &ws) != VKT_OK)
-            return vkt_rl_sp_dev_fail(m, err, "warmup: loss");
+            return vkt_fail_wrap(err, "selfplay: warmup: loss");
         sum += loss ? ls : 0;
     }
     if (vkt_model_adamw(m, opt, step, NULL) != VKT_OK)
-        return vkt_rl_sp_dev_fail(m, err, "warmup step");
+        return vkt_fail_wrap(err, "selfplay: warmup step");
     if (loss) *loss = sum;
     return VKT_OK;
 }
 
 vkt_status vkt_rl_warmup(vkt_model *m, const char *game, const vkt_rl_fmt *f, int steps, int rows,
-                         double lr, uint64_t seed, double *loss, vkt_error *err) {
+                         double lr, uint64_t seed, double *loss) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     const int think = f ? f->think : 0;
     if (steps < 0 || rows < 1 || think < 0)
         return vkt_fail(err, VKT_ERR_ARG, "warmup: steps %d, rows %d, think %d", steps, rows,
@@ -149,14 +152,14 @@ vkt_status vkt_rl_warmup(vkt_model *m, const char *game, const vkt_rl_fmt *f, in
             if (!tok || !tgt || !wt)
                 s = vkt_fail(err, VKT_ERR_NOMEM, "warmup rows");
             else if (vkt_model_plan(m, mb, planT) != VKT_OK)
-                s = vkt_rl_sp_dev_fail(m, err, "warmup: plan");
+                s = vkt_fail_wrap(err, "selfplay: warmup: plan");
         }
         opt.lr = (float)vkt_lr_at(step - 1, steps, ramp, lr, lr); // the ramp, then constant
         if (s == VKT_OK) s = vkt_rl_pack(seqs, nr, w, wstart, rows, planT, tok, tgt, wt, err);
         double ls = 0;
         const bool last = loss && step == steps;
         if (s == VKT_OK)
-            s = warmup_step(m, rows, mb, planT, tok, tgt, wt, &opt, step, last ? &ls : NULL, err);
+            s = warmup_step(m, rows, mb, planT, tok, tgt, wt, &opt, step, last ? &ls : NULL);
         if (s == VKT_OK && last) {
             if (!isfinite(ls))
                 s = vkt_fail(err, VKT_ERR_ARG,
@@ -169,7 +172,7 @@ vkt_status vkt_rl_warmup(vkt_model *m, const char *game, const vkt_rl_fmt *f, in
     }
     // RL starts with fresh moments.
     if (s == VKT_OK && vkt_model_reset_optim(m) != VKT_OK)
-        s = vkt_rl_sp_dev_fail(m, err, "warmup: reset moments");
+        s = vkt_fail_wrap(err, "selfplay: warmup: reset moments");
     free_rows(ex, rows);
     free(ex), free(seqs), free(wstart), free(w), free(tok), free(tgt), free(wt), free(g);
     return s;

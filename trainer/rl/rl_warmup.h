@@ -18,6 +18,6 @@
 // thinking, is imitated). *loss (may be NULL) gets the mean answer-token loss of the last
 // step (nats).
 vkt_status vkt_rl_warmup(vkt_model *m, const char *game, const vkt_rl_fmt *f, int steps, int rows,
-                         double lr, uint64_t seed, double *loss, vkt_error *err);
+                         double lr, uint64_t seed, double *loss);
 
 #endif

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
+
 vkt_status vkt_eff_measure(vkt_gen *g, const vkt_eff_item *items, int n, const float *dirs,
                            double temperature, uint64_t seed, int max_new, vkt_eff_stats *out,
-                           vkt_eff_check *per_item, vkt_error *err) {
-    return vkt_eff_measure_enc(g, NULL, items, n, dirs, temperature, seed, max_new, out, per_item,
-                               err);
+                           vkt_eff_check *per_item) {
+    return vkt_eff_measure_enc(g, NULL, items, n, dirs, temperature, seed, max_new, out, per_item);
 }
 
 // Every item's prompt ids (ids[i], freed by the caller) as generation prompts on stream i.
@@ -56,7 +57,8 @@ static void average(const vkt_eff_enc *enc, const vkt_eff_item *items, int n,
 
 vkt_status vkt_eff_measure_enc(vkt_gen *g, const vkt_eff_enc *enc, const vkt_eff_item *items, int n,
                                const float *dirs, double temperature, uint64_t seed, int max_new,
-                               vkt_eff_stats *out, vkt_eff_check *per_item, vkt_error *err) {
+                               vkt_eff_stats *out, vkt_eff_check *per_item) {
+    vkt_error *err = vkt_ctx_err(vkt_gen_ctx(g));
     memset(out, 0, sizeof *out);
     if (n < 1) return vkt_fail(err, VKT_ERR_ARG, "effsteer measure: %d items", n);
     vkt_gen_prompt *pr = calloc((size_t)n, sizeof *pr);
@@ -75,9 +77,9 @@ vkt_status vkt_eff_measure_enc(vkt_gen *g, const vkt_eff_enc *enc, const vkt_eff
     o.seed = seed;
     if (!vkt_eff_enc_is_bytes(enc)) o.tok = enc->tok; // decoded text, the tokenizer's EOS ids
     if (s == VKT_OK && (s = vkt_gen_set_edit(g, dirs)) != VKT_OK)
-        vkt_fail(err, s, "effsteer measure: setting the edit failed");
+        vkt_fail_wrap(err, "effsteer measure: setting the edit failed");
     if (s == VKT_OK && (s = vkt_generate(g, pr, n, &o, res)) != VKT_OK)
-        vkt_fail(err, s, "effsteer measure: generation failed");
+        vkt_fail_wrap(err, "effsteer measure: generation failed");
     vkt_gen_set_edit(g, NULL);
     if (s == VKT_OK) average(enc, items, n, res, out, per_item);
     for (int i = 0; i < n; i++) vkt_gen_result_free(&res[i]), vkt_tokens_free(&ids[i]);
@@ -148,13 +150,14 @@ static vkt_status trace_rows_build(const vkt_eff_enc *enc, const int *xs, const 
     return VKT_OK;
 }
 
-vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n, vkt_eff_dirs *out,
-                              vkt_error *err) {
-    return vkt_eff_directions_enc(m, NULL, xs, ys, n, out, err);
+vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n,
+                              vkt_eff_dirs *out) {
+    return vkt_eff_directions_enc(m, NULL, xs, ys, n, out);
 }
 
 vkt_status vkt_eff_directions_enc(vkt_model *m, const vkt_eff_enc *enc, const int *xs,
-                                  const int *ys, int n, vkt_eff_dirs *out, vkt_error *err) {
+                                  const int *ys, int n, vkt_eff_dirs *out) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     memset(out, 0, sizeof *out);
     if (n < 1) return vkt_fail(err, VKT_ERR_ARG, "effsteer directions: %d problems", n);
     const vkt_model_config *cfg = vkt_model_cfg(m);
@@ -162,8 +165,7 @@ vkt_status vkt_eff_directions_enc(vkt_model *m, const vkt_eff_enc *enc, const in
     trace_rows tr = {0};
     vkt_status s = trace_rows_build(enc, xs, ys, n, &tr, err);
     vkt_steer_acts a = {0};
-    if (s == VKT_OK)
-        s = vkt_steer_capture(m, tr.sp, NP, 0, L - 1, VKT_STEER_POS_RESPONSE, 16, &a, err);
+    if (s == VKT_OK) s = vkt_steer_capture(m, tr.sp, NP, 0, L - 1, VKT_STEER_POS_RESPONSE, 16, &a);
     const int *trace_len = tr.trace_len;
     if (s != VKT_OK) {
         trace_rows_free(&tr, NP);

@@ -36,13 +36,13 @@ typedef struct vkt_eff_stats {
 // averages. The edit is removed again before returning. per_item (n) may be NULL.
 vkt_status vkt_eff_measure(vkt_gen *g, const vkt_eff_item *items, int n, const float *dirs,
                            double temperature, uint64_t seed, int max_new, vkt_eff_stats *out,
-                           vkt_eff_check *per_item, vkt_error *err);
+                           vkt_eff_check *per_item);
 // The same with the prompts encoded by enc (effsteer_tok.h; NULL: bytes, as above), the
 // samples decoded by its tokenizer and graded by vkt_eff_grade_response. Fails when a
 // prompt does not fit g's max_len.
 vkt_status vkt_eff_measure_enc(vkt_gen *g, const vkt_eff_enc *enc, const vkt_eff_item *items, int n,
                                const float *dirs, double temperature, uint64_t seed, int max_new,
-                               vkt_eff_stats *out, vkt_eff_check *per_item, vkt_error *err);
+                               vkt_eff_stats *out, vkt_eff_check *per_item);
 
 // Per layer l (0..L-1), from the same concise trace run under every tag (teacher forced)
 // for each of n problems (xs, ys):
@@ -70,11 +70,10 @@ typedef struct vkt_eff_dirs {
     vkt_steer_dir_info *info_trace, *info_last, *info_pc1, *info_decision; // (L) each
 } vkt_eff_dirs;
 
-vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n, vkt_eff_dirs *out,
-                              vkt_error *err);
+vkt_status vkt_eff_directions(vkt_model *m, const int *xs, const int *ys, int n, vkt_eff_dirs *out);
 // The same with the texts encoded by enc (NULL: bytes, as above).
 vkt_status vkt_eff_directions_enc(vkt_model *m, const vkt_eff_enc *enc, const int *xs,
-                                  const int *ys, int n, vkt_eff_dirs *out, vkt_error *err);
+                                  const int *ys, int n, vkt_eff_dirs *out);
 void vkt_eff_dirs_free(vkt_eff_dirs *d);
 
 // True for tags with p >= 0.5.

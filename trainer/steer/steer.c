@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "op_embedding.h"
 #include "steer.h"
 #include "tokenizer.h"
@@ -346,17 +347,15 @@ static int64_t index_rows(capture_job *j) {
 }
 
 // The device and host buffers for batches of up to Rmax rows.
-static vkt_status make_buffers(capture_job *j, int64_t Rmax, vkt_error *err) {
+static vkt_status make_buffers(capture_job *j, int64_t Rmax) {
+    vkt_error *err = vkt_ctx_err(j->ctx);
     const int B = j->B, Tctx = j->Tctx;
     vkt_status s = VKT_OK;
     if (Rmax * (int64_t)B > 0x7fffffff || (int64_t)B * Tctx > 0x7fffffff)
         s = vkt_fail(err, VKT_ERR_ARG, "steer capture: batch too large");
-    if (s == VKT_OK) {
-        s = vkt_buffer_create(j->ctx, (uint64_t)j->nl * Rmax * j->C * 4, &j->capbuf);
-        if (s == VKT_OK)
-            s = vkt_buffer_create(j->ctx, vkt_embedding_ids_bytes((int)Rmax, false), &j->idbuf);
-        if (s != VKT_OK && err) *err = *vkt_ctx_err(j->ctx);
-    }
+    if (s == VKT_OK) s = vkt_buffer_create(j->ctx, (uint64_t)j->nl * Rmax * j->C * 4, &j->capbuf);
+    if (s == VKT_OK)
+        s = vkt_buffer_create(j->ctx, vkt_embedding_ids_bytes((int)Rmax, false), &j->idbuf);
     j->tok = malloc((size_t)B * Tctx * sizeof *j->tok);
     j->sel = malloc((size_t)Rmax * sizeof *j->sel);
     j->host = malloc((size_t)j->nl * Rmax * j->C * sizeof *j->host);
@@ -366,7 +365,7 @@ static vkt_status make_buffers(capture_job *j, int64_t Rmax, vkt_error *err) {
 }
 
 // The batch of prompts order[b0..]: forward with the capture hook, rows into out.
-static vkt_status capture_batch(const capture_job *j, int b0, vkt_error *err) {
+static vkt_status capture_batch(const capture_job *j, int b0) {
     const int B = j->B, C = j->C, nl = j->nl;
     int nb = j->n_prompts - b0 < B ? j->n_prompts - b0 : B, T = 0;
     for (int q = 0; q < nb; q++) T = j->lens[j->order[b0 + q]] > T ? j->lens[j->order[b0 + q]] : T;
@@ -391,8 +390,7 @@ static vkt_status capture_batch(const capture_job *j, int b0, vkt_error *err) {
     if (s == VKT_OK) s = vkt_model_forward(j->m, capture_hook, &h);
     if (s == VKT_OK) s = vkt_download(j->ctx, h.cap, j->host, (uint64_t)nl * R * C * 4);
     if (s != VKT_OK) {
-        if (err) *err = *vkt_ctx_err(j->ctx);
-        vkt_fail_wrap(err, "steer capture");
+        vkt_fail_wrap(vkt_ctx_err(j->ctx), "steer capture");
         return s;
     }
     // Batch order -> prompt order: each prompt's rows are contiguous in both.
@@ -412,7 +410,8 @@ static vkt_status capture_batch(const capture_job *j, int b0, vkt_error *err) {
 
 vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int n_prompts,
                              int first_layer, int last_layer, vkt_steer_pos pos, int batch,
-                             vkt_steer_acts *out, vkt_error *err) {
+                             vkt_steer_acts *out) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     memset(out, 0, sizeof *out);
     const vkt_model_config *c = vkt_model_cfg(m);
     int64_t rows = 0;
@@ -448,8 +447,8 @@ vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int 
     }
     out->first_layer = first_layer, out->n_layers = nl, out->C = C, out->n_prompts = n_prompts;
     out->pos = pos, out->rows = rows;
-    s = make_buffers(&j, index_rows(&j), err);
-    for (int b0 = 0; b0 < n_prompts && s == VKT_OK; b0 += j.B) s = capture_batch(&j, b0, err);
+    s = make_buffers(&j, index_rows(&j));
+    for (int b0 = 0; b0 < n_prompts && s == VKT_OK; b0 += j.B) s = capture_batch(&j, b0);
     if (j.capbuf) vkt_buffer_destroy(j.ctx, j.capbuf);
     if (j.idbuf) vkt_buffer_destroy(j.ctx, j.idbuf);
     free(j.tok), free(j.sel), free(j.host), free(j.order), free(j.lens), free(j.off);

@@ -98,7 +98,7 @@ typedef struct vkt_steer_acts {
 // the context). Replans the model (its previous plan is not kept).
 vkt_status vkt_steer_capture(vkt_model *m, const vkt_steer_prompt *prompts, int n_prompts,
                              int first_layer, int last_layer, vkt_steer_pos pos, int batch,
-                             vkt_steer_acts *out, vkt_error *err);
+                             vkt_steer_acts *out);
 void vkt_steer_acts_free(vkt_steer_acts *a);
 // (rows, C) of one layer, or NULL when it was not captured.
 const float *vkt_steer_acts_layer(const vkt_steer_acts *a, int layer);

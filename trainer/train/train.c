@@ -58,15 +58,16 @@ typedef struct tok_src {
 
 // One checkpoint, written into a temporary directory and published whole (checkpoint_dir.h).
 static vkt_status save_all(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st,
-                           tok_src *tk, vkt_error *err) {
+                           tok_src *tk) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     vkt_ckpt_tx tx;
     VKT_TRY(vkt_ckpt_begin(o->out, &tx, err));
     char path[4200];
     snprintf(path, sizeof path, "%s/trainer_state.json", tx.tmp);
     vkt_lora *lora = vkt_model_lora(m);
-    vkt_status s = lora ? vkt_lora_save(lora, tx.tmp, o->init, err)
-                        : vkt_checkpoint_save_model(m, tx.tmp, true, err);
-    if (s == VKT_OK && lora) s = vkt_lora_save_resume(lora, tx.tmp, tk->lora_base, err);
+    vkt_status s =
+        lora ? vkt_lora_save(lora, tx.tmp, o->init) : vkt_checkpoint_save_model(m, tx.tmp, true);
+    if (s == VKT_OK && lora) s = vkt_lora_save_resume(lora, tx.tmp, tk->lora_base);
     if (s == VKT_OK && tk->hf) s = vkt_checkpoint_copy_tokenizer(tk->dir, tx.tmp, err);
     if (s == VKT_OK) s = vkt_train_state_write(path, o, st, err);
     if (s != VKT_OK) {
@@ -136,26 +137,11 @@ static vkt_status open_tokenizer(vkt_train_opts *o, vkt_tok **tok, vkt_error *er
     return VKT_OK;
 }
 
-// A resumed LoRA run: the frozen base (checked), the adapters saved in dir, their moments.
-static vkt_status resume_lora(vkt_ctx *ctx, vkt_train_opts *o, tok_src *tk, const char *dir,
-                              vkt_model **m, vkt_tok **tkz, vkt_error *err) {
-    o->init = tk->base;
-    o->adapter = dir;
-    VKT_TRY(vkt_train_open_init(ctx, o, m, tkz, err));
-    VKT_TRY(vkt_lora_load_optim(vkt_model_lora(*m), dir, err));
-    VKT_TRY(vkt_lora_base_identity(tk->base, &tk->lora_base, err));
-    tk->hf = vkt_tok_kind_of(*tkz) == VKT_TOK_HF;
-    snprintf(tk->dir, sizeof tk->dir, "%s", tk->base);
-    char msg[4400];
-    vkt_train_describe_init(*m, tk->base, msg, sizeof msg);
-    tell(o, msg);
-    return VKT_OK;
-}
-
 // A resumed run: the newest complete checkpoint in DIR, its state checked and merged with o
 // (train.h), its model, moments and tokenizer.
 static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk,
-                               vkt_model **m, vkt_tok **tkz, vkt_error *err) {
+                               vkt_model **m, vkt_tok **tkz) {
+    vkt_error *err = vkt_ctx_err(ctx);
     vkt_ckpt_found f;
     VKT_TRY(vkt_ckpt_find(o->out, &f, err));
     tell(o, f.note);
@@ -188,20 +174,16 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
     uint64_t bytes = 0, hash = 0;
     if (data) VKT_TRY(vkt_ckpt_hash_file(data, &bytes, &hash, err));
     VKT_TRY(vkt_train_state_merge(o, &saved, st, bytes, hash, err));
-    if (lora) return resume_lora(ctx, o, tk, f.path, m, tkz, err);
-    VKT_TRY(vkt_checkpoint_load_model(ctx, f.path, m, err));
-    const vkt_params *ps = vkt_model_params(*m);
-    float *m1 = malloc(ps->total * 4), *m2 = malloc(ps->total * 4);
-    vkt_status s = (m1 && m2)
-                       ? vkt_checkpoint_read_optim(f.path, ps, m1, m2, err)
-                       : vkt_fail(err, VKT_ERR_NOMEM, "moments: out of memory for 2 x %llu floats",
-                                  (unsigned long long)ps->total);
-    if (s == VKT_OK && vkt_model_set_optim(*m, m1, m2) != VKT_OK)
-        s = vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
-    free(m1), free(m2);
-    VKT_TRY(s);
-    o->cfg = *vkt_model_cfg(*m);
-    VKT_TRY(vkt_checkpoint_tokenizer(f.path, &o->cfg, tkz, err));
+    VKT_TRY(
+        vkt_train_load_resumable(ctx, f.path, lora ? tk->base : NULL, o, m, tkz, &tk->lora_base));
+    if (lora) {
+        tk->hf = vkt_tok_kind_of(*tkz) == VKT_TOK_HF;
+        snprintf(tk->dir, sizeof tk->dir, "%s", tk->base);
+        char msg[4400];
+        vkt_train_describe_init(*m, tk->base, msg, sizeof msg);
+        tell(o, msg);
+        return VKT_OK;
+    }
     snprintf(path, sizeof path, "%s/tokenizer.json", f.path);
     tk->hf = access(path, F_OK) == 0;
     snprintf(tk->dir, sizeof tk->dir, "%s", f.path);
@@ -210,7 +192,8 @@ static vkt_status open_resumed(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state 
 
 // A fresh run: its tokenizer, a new model from the seed, the data file's identity.
 static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk,
-                             vkt_model **m, vkt_tok **tkz, vkt_error *err) {
+                             vkt_model **m, vkt_tok **tkz) {
+    vkt_error *err = vkt_ctx_err(ctx);
     if (!o->data) return vkt_fail(err, VKT_ERR_ARG, "train: no --data file");
     if (!o->init) VKT_TRY(open_tokenizer(o, tkz, err));
     VKT_TRY(vkt_ckpt_hash_file(o->data, &st->data_bytes, &st->data_hash, err));
@@ -221,28 +204,26 @@ static vkt_status open_fresh(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *s
     vkt_rng_seed(&st->rng, vkt_rng_derive(o->seed, 1));
     if (o->init) {
         // A pretrained start: its tokenizer files go into every checkpoint.
-        VKT_TRY(vkt_train_open_init(ctx, o, m, tkz, err));
+        VKT_TRY(vkt_train_open_init(ctx, o, m, tkz));
         if (vkt_model_lora(*m)) VKT_TRY(vkt_lora_base_identity(o->init, &tk->lora_base, err));
         tk->hf = vkt_tok_kind_of(*tkz) == VKT_TOK_HF;
         snprintf(tk->dir, sizeof tk->dir, "%s", o->init);
         char msg[4400];
         vkt_train_describe_init(*m, o->init, msg, sizeof msg);
         tell(o, msg);
-        return vkt_train_check_fits(*m, o, err);
+        return vkt_train_check_fits(*m, o);
     }
-    VKT_TRY(vkt_model_create(ctx, &o->cfg, m, err));
-    if (vkt_model_init(*m, vkt_rng_derive(o->seed, 0)) != VKT_OK)
-        return vkt_fail(err, VKT_ERR_VULKAN, "%s", vkt_ctx_message(ctx));
-    return VKT_OK;
+    VKT_TRY(vkt_model_create(ctx, &o->cfg, m));
+    return vkt_model_init(*m, vkt_rng_derive(o->seed, 0));
 }
 
 static vkt_status validate(vkt_model *m, const vkt_dataset *d, const vkt_train_opts *o,
-                           int32_t *tok, int32_t *tgt, float *w, double *out, vkt_error *err) {
+                           int32_t *tok, int32_t *tgt, float *w, double *out) {
     double loss = 0, weight = 0;
-    vkt_ctx *ctx = vkt_model_ctx(m);
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     if (vkt_model_lora(m) &&
         vkt_lora_set_train(vkt_model_lora(m), false, 0) != VKT_OK) // no dropout
-        return vkt_fail(err, VKT_ERR_VULKAN, "validation: %s", vkt_ctx_message(ctx));
+        return vkt_fail_wrap(err, "validation");
     for (size_t b = 0; b < (size_t)o->val_batches; b++) {
         if (!vkt_dataset_val_batch(d, b, o->batch, o->seq, tok, tgt, w)) break;
         double l, wsum;
@@ -250,7 +231,7 @@ static vkt_status validate(vkt_model *m, const vkt_dataset *d, const vkt_train_o
         if (s == VKT_OK) s = vkt_model_forward(m, NULL, NULL);
         if (s == VKT_OK) s = vkt_model_loss(m);
         if (s == VKT_OK) s = vkt_model_read_loss(m, &l, &wsum);
-        if (s != VKT_OK) return vkt_fail(err, s, "validation: %s", vkt_ctx_message(ctx));
+        if (s != VKT_OK) return vkt_fail_wrap(err, "validation");
         loss += l, weight += wsum;
     }
     *out = weight > 0 ? loss / weight : NAN;
@@ -269,7 +250,8 @@ static int injected_nan_step(void) {
 // --skip-nonfinite allows, else the run fails naming the step; the weights are unchanged,
 // and the last checkpoint stays the run's result.
 static vkt_status skip_or_fail(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st,
-                               vkt_train_result *res, double loss, vkt_error *err) {
+                               vkt_train_result *res, double loss) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     if (res->skipped_nonfinite >= o->skip_nonfinite)
         return vkt_fail(
             err, VKT_ERR_FORMAT,
@@ -285,15 +267,13 @@ static vkt_status skip_or_fail(vkt_model *m, const vkt_train_opts *o, const vkt_
     tell(o, msg);
     vkt_status s = vkt_model_zero_grads(m);
     if (s == VKT_OK && vkt_model_lora(m)) s = vkt_lora_zero_grads(vkt_model_lora(m));
-    return s == VKT_OK
-               ? VKT_OK
-               : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
+    return s == VKT_OK ? VKT_OK : vkt_fail_wrap(err, "step %d", st->step + 1);
 }
 
 // fp16 gradients that overflowed at a loss scale above 1: the step is dropped and the next batch
 // runs at half the scale (counted, told, never applied). At scale 1 the overflow is divergence.
 static vkt_status overflow_skip(vkt_model *m, const vkt_train_opts *o, const vkt_train_state *st,
-                                vkt_train_result *res, vkt_loss_scaler *ls, vkt_error *err) {
+                                vkt_train_result *res, vkt_loss_scaler *ls) {
     double was = ls->scale;
     vkt_loss_scaler_update(ls, false);
     double now = ls->scale;
@@ -304,17 +284,15 @@ static vkt_status overflow_skip(vkt_model *m, const vkt_train_opts *o, const vkt
              st->step + 1, was, now);
     tell(o, msg);
     vkt_status s = vkt_model_zero_grads(m);
-    return s == VKT_OK
-               ? VKT_OK
-               : vkt_fail(err, s, "step %d: %s", st->step + 1, vkt_ctx_message(vkt_model_ctx(m)));
+    return s == VKT_OK ? VKT_OK
+                       : vkt_fail_wrap(vkt_ctx_err(vkt_model_ctx(m)), "step %d", st->step + 1);
 }
 
 // The run's precision on its model. A resumed run keeps what it is given (fp32 unless
 // --precision says otherwise); a change from the checkpoint's is recorded and told.
-static vkt_status set_precision(vkt_model *m, const vkt_train_opts *o, vkt_train_state *st,
-                                vkt_error *err) {
+static vkt_status set_precision(vkt_model *m, const vkt_train_opts *o, vkt_train_state *st) {
     if (o->precision != VKT_PREC_FP32 && vkt_model_lora(m))
-        return vkt_fail(err, VKT_ERR_UNSUPPORTED,
+        return vkt_fail(vkt_ctx_err(vkt_model_ctx(m)), VKT_ERR_UNSUPPORTED,
                         "--precision %s: LoRA adapters train in fp32 over the base's own "
                         "weights (drop --precision or --lora-rank)",
                         vkt_precision_name(o->precision));
@@ -336,15 +314,15 @@ static vkt_status set_precision(vkt_model *m, const vkt_train_opts *o, vkt_train
     if (o->precision != VKT_PREC_FP16) st->loss_scale = 0, st->loss_scale_good = 0;
     st->precision = o->precision;
     if (vkt_model_lora(m)) return VKT_OK;
-    vkt_status s = vkt_model_set_precision(m, o->precision);
-    return s == VKT_OK ? VKT_OK : vkt_fail(err, s, "%s", vkt_ctx_message(vkt_model_ctx(m)));
+    return vkt_model_set_precision(m, o->precision);
 }
 
 // Everything before the first step: leftovers removed, the model, its state and tokenizer
 // (fresh or resumed), the options checked against them, the data loaded and checked. On
 // failure nothing is left open.
 static vkt_status open_run(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st, tok_src *tk,
-                           vkt_model **m, vkt_dataset *d, vkt_train_result *res, vkt_error *err) {
+                           vkt_model **m, vkt_dataset *d, vkt_train_result *res) {
+    vkt_error *err = vkt_ctx_err(ctx);
     vkt_tok *tkz = NULL;
     if (o->keep_last < 1) o->keep_last = 1;
     int removed = 0;
@@ -356,8 +334,7 @@ static vkt_status open_run(vkt_ctx *ctx, vkt_train_opts *o, vkt_train_state *st,
         tell(o, msg);
     }
     if (s == VKT_OK)
-        s = o->resume ? open_resumed(ctx, o, st, tk, m, &tkz, err)
-                      : open_fresh(ctx, o, st, tk, m, &tkz, err);
+        s = o->resume ? open_resumed(ctx, o, st, tk, m, &tkz) : open_fresh(ctx, o, st, tk, m, &tkz);
     if (s == VKT_OK && o->seq > o->cfg.context) {
         if (o->given & VKT_TRAIN_GIVEN_SEQ)
             s = vkt_fail(err, VKT_ERR_ARG,
@@ -448,8 +425,8 @@ static vkt_status step_gradients(vkt_model *m, vkt_dataset *d, const vkt_train_o
     return s;
 }
 
-vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_result *res,
-                         vkt_error *err) {
+vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_result *res) {
+    vkt_error *err = vkt_ctx_err(ctx);
     vkt_train_opts o = *opts;
     memset(res, 0, sizeof *res);
     res->final_val_loss = NAN;
@@ -457,13 +434,13 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     tok_src tk = {0};
     vkt_model *m = NULL;
     vkt_dataset d = {0};
-    vkt_status s = open_run(ctx, &o, &st, &tk, &m, &d, res, err);
+    vkt_status s = open_run(ctx, &o, &st, &tk, &m, &d, res);
     if (s != VKT_OK) {
         json_decref(tk.lora_base);
         return s;
     }
     vkt_lora *lora = vkt_model_lora(m);
-    s = set_precision(m, &o, &st, err);
+    s = set_precision(m, &o, &st);
     vkt_loss_scaler ls;
     vkt_loss_scaler_init(&ls, o.precision == VKT_PREC_FP16, st.loss_scale, st.loss_scale_good);
     const int N = o.batch * o.seq;
@@ -471,13 +448,12 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
     float *w = malloc((size_t)N * 4);
     FILE *metrics = NULL;
     if (!tok || !tgt || !w) s = vkt_fail(err, VKT_ERR_NOMEM, "batch buffers");
-    if (s == VKT_OK && (s = vkt_model_plan(m, o.batch, o.seq)) != VKT_OK)
-        vkt_fail(err, s, "%s", vkt_ctx_message(ctx));
+    if (s == VKT_OK) s = vkt_model_plan(m, o.batch, o.seq);
     if (s == VKT_OK) {
         // A fresh run replaces what DIR held and writes its checkpoint first, so a bad path
         // fails early.
         if (!o.resume) s = vkt_ckpt_clear(o.out, err);
-        if (s == VKT_OK && !o.resume) s = save_all(m, &o, &st, &tk, err);
+        if (s == VKT_OK && !o.resume) s = save_all(m, &o, &st, &tk);
         if (s == VKT_OK) s = open_metrics(&o, st.step, &metrics, err);
     }
     vkt_train_progress p = {.steps = o.steps, .val_loss = NAN, .loss_scale = 1};
@@ -489,11 +465,11 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
         s = step_gradients(m, &d, &o, &st, ls.scale, tok, tgt, w, &loss, &gnorm);
         if (st.step + 1 == nan_step) loss = NAN, nan_step = 0;
         if (s == VKT_OK && ls.on && !(isfinite(loss) && isfinite(gnorm)) && ls.scale > 1) {
-            s = overflow_skip(m, &o, &st, res, &ls, err);
+            s = overflow_skip(m, &o, &st, res, &ls);
             continue; // skipped: no update, the next batch
         }
         if (s == VKT_OK && !isfinite(loss)) {
-            s = skip_or_fail(m, &o, &st, res, loss, err);
+            s = skip_or_fail(m, &o, &st, res, loss);
             if (s == VKT_OK) continue; // skipped: no update, the next batch
             break;
         }
@@ -504,7 +480,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             s = lora ? vkt_lora_adamw(lora, &opt, st.step + 1, &gnorm)
                      : vkt_model_adamw_apply(m, &opt, st.step + 1);
         if (s != VKT_OK) {
-            vkt_fail(err, s, "step %d: %s", st.step, vkt_ctx_message(ctx));
+            vkt_fail_wrap(err, "step %d", st.step);
             break;
         }
         if (!isfinite(gnorm)) { // the update is applied: nothing of it may be saved
@@ -527,7 +503,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
         p.evaluated = o.eval_every > 0 && vkt_dataset_val_batches(&d, o.batch, o.seq) > 0 &&
                       (st.step % o.eval_every == 0 || st.step == o.steps);
         if (p.evaluated) {
-            s = validate(m, &d, &o, tok, tgt, w, &p.val_loss, err);
+            s = validate(m, &d, &o, tok, tgt, w, &p.val_loss);
             if (s != VKT_OK) break;
         }
         write_metrics(metrics, &p, res);
@@ -535,7 +511,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
         res->steps_done = st.step, res->final_loss = loss, res->final_val_loss = p.val_loss;
         bool stop = o.stop && *o.stop;
         if (stop || (o.save_every > 0 && st.step % o.save_every == 0) || st.step == o.steps) {
-            s = save_all(m, &o, &st, &tk, err);
+            s = save_all(m, &o, &st, &tk);
             if (s == VKT_OK) res->saved_step = st.step;
             if (stop && s == VKT_OK) {
                 res->interrupted = true;
@@ -547,7 +523,7 @@ vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *opts, vkt_train_res
             if (stop) break;
         }
     }
-    if (s == VKT_OK && lora && o.merge) s = vkt_train_write_merged(m, o.init, o.out, err);
+    if (s == VKT_OK && lora && o.merge) s = vkt_train_write_merged(m, o.init, o.out);
     if (metrics) fclose(metrics);
     free(tok), free(tgt), free(w);
     vkt_dataset_free(&d);

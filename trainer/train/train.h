@@ -106,7 +106,6 @@ typedef struct vkt_train_result {
 // both remove what interrupted saves left there, and a resumed run cuts DIR/metrics.jsonl
 // back to its checkpoint's step before appending.
 void vkt_train_defaults(vkt_train_opts *o);
-vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *o, vkt_train_result *res,
-                         vkt_error *err);
+vkt_status vkt_train_run(vkt_ctx *ctx, const vkt_train_opts *o, vkt_train_result *res);
 
 #endif

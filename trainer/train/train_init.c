@@ -14,35 +14,29 @@
 #include "rng.h"
 #include "train_init.h"
 
-vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, vkt_tok **tkz,
-                               vkt_error *err) {
+vkt_status vkt_train_open_init(vkt_ctx *ctx, vkt_train_opts *o, vkt_model **m, vkt_tok **tkz) {
+    vkt_error *err = vkt_ctx_err(ctx);
     *m = NULL, *tkz = NULL;
     VKT_TRY(vkt_checkpoint_config(o->init, &o->cfg, err));
     VKT_TRY(vkt_checkpoint_tokenizer(o->init, &o->cfg, tkz, err));
     const bool lora = o->lora_rank > 0 || o->adapter;
     vkt_load_opts lo = {lora ? VKT_WEIGHTS_AUTO : VKT_W32, lora, false};
-    vkt_status s = vkt_checkpoint_load_model_as(ctx, o->init, &lo, m, err);
+    vkt_status s = vkt_checkpoint_load_model_as(ctx, o->init, &lo, m);
     if (s == VKT_OK && o->adapter) {
         vkt_lora *a = NULL;
-        s = vkt_lora_load(ctx, &o->cfg, vkt_model_params(*m), o->adapter, &a, err);
+        s = vkt_lora_load(ctx, &o->cfg, vkt_model_params(*m), o->adapter, &a);
         if (s == VKT_OK) {
             vkt_lora_set_seed(a, vkt_rng_derive(o->seed, 2)); // dropout masks as a fresh run's
             const vkt_lora_config *lc = vkt_lora_cfg(a);
             o->lora_rank = lc->rank, o->lora_alpha = lc->alpha, o->lora_targets = lc->targets;
         }
-        if (s == VKT_OK && (s = vkt_model_set_lora(*m, a)) != VKT_OK) {
-            if (err) *err = *vkt_ctx_err(ctx);
-            vkt_lora_destroy(a);
-        }
+        if (s == VKT_OK && (s = vkt_model_set_lora(*m, a)) != VKT_OK) vkt_lora_destroy(a);
     } else if (s == VKT_OK && lora) {
         vkt_lora_config lc = {o->lora_rank, o->lora_alpha, o->lora_dropout, o->lora_targets,
                               vkt_rng_derive(o->seed, 2)};
         vkt_lora *a = NULL;
-        s = vkt_lora_create(ctx, &o->cfg, vkt_model_params(*m), &lc, &a, err);
-        if (s == VKT_OK && (s = vkt_model_set_lora(*m, a)) != VKT_OK) {
-            if (err) *err = *vkt_ctx_err(ctx);
-            vkt_lora_destroy(a);
-        }
+        s = vkt_lora_create(ctx, &o->cfg, vkt_model_params(*m), &lc, &a);
+        if (s == VKT_OK && (s = vkt_model_set_lora(*m, a)) != VKT_OK) vkt_lora_destroy(a);
     }
     if (s != VKT_OK) {
         vkt_model_destroy(*m), vkt_tok_free(*tkz);
@@ -136,7 +130,7 @@ static void suggest(vkt_model *m, const vkt_train_opts *o, int T, uint64_t budge
     }
 }
 
-vkt_status vkt_train_check_fits(vkt_model *m, const vkt_train_opts *o, vkt_error *err) {
+vkt_status vkt_train_check_fits(vkt_model *m, const vkt_train_opts *o) {
     const vkt_profile *p = vkt_ctx_profile(vkt_model_ctx(m));
     const uint64_t budget = o->device_memory ? o->device_memory : p->device_heap_bytes;
     const char *what = o->device_memory
@@ -172,7 +166,7 @@ vkt_status vkt_train_check_fits(vkt_model *m, const vkt_train_opts *o, vkt_error
                  "the activations are one buffer, and the device's largest allocation is %s",
                  human(p->max_allocation_bytes).s);
     return vkt_fail(
-        err, VKT_ERR_ARG,
+        vkt_ctx_err(vkt_model_ctx(m)), VKT_ERR_ARG,
         "%s: the model, its training state and the activations of %d x %d tokens need %s; %s (%s)",
         o->init, o->batch, T, human(need).s, why, alt);
 }
@@ -185,7 +179,8 @@ void vkt_train_close_model(vkt_model *m) {
     vkt_model_destroy(m);
 }
 
-vkt_status vkt_train_write_merged(vkt_model *m, const char *init, const char *dir, vkt_error *err) {
+vkt_status vkt_train_write_merged(vkt_model *m, const char *init, const char *dir) {
+    vkt_error *err = vkt_ctx_err(vkt_model_ctx(m));
     vkt_lora *a = vkt_model_lora(m);
     if (!a) return vkt_fail(err, VKT_ERR_ARG, "--merge: the run trains no LoRA adapter");
     const vkt_params *ps = vkt_model_params(m);
@@ -196,8 +191,7 @@ vkt_status vkt_train_write_merged(vkt_model *m, const char *init, const char *di
     snprintf(tmp, sizeof tmp, "%s/.merged-tmp", dir);
     snprintf(final, sizeof final, "%s/merged", dir);
     vkt_status s = vkt_model_get_params(m, h);
-    if (s != VKT_OK && err) *err = *vkt_ctx_err(vkt_model_ctx(m));
-    if (s == VKT_OK) s = vkt_lora_merge(a, ps, h, err);
+    if (s == VKT_OK) s = vkt_lora_merge(a, ps, h);
     if (s == VKT_OK) s = vkt_ckpt_remove_tree(tmp, err);
     if (s == VKT_OK) s = vkt_checkpoint_write_params(tmp, vkt_model_cfg(m), ps, h, err);
     char tj[4300];
