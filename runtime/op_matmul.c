@@ -2,7 +2,8 @@
 // (the first GPU kernel), matmul_gpu.comp (GPUs, through op_matmul_gpu.c) and
 // bias_grad.comp: validation, tile choice, splitting into binding-sized ranges. What they
 // compute is vkt_ref_matmul / vkt_ref_bias_grad (tests/test_matmul.c, test_matmul_gpu.c).
-// Every path takes 16-bit operands (vkt_matmul16): the kernels built with B16 / A16.
+// Every path takes 16-bit operands (vkt_matmul16): the kernels built with B16 / A16; split-k
+// (vkt_matmul_splitk, vkt_matmul16_splitk) runs the GPU kernel's SPLITK variants.
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -320,35 +321,55 @@ uint64_t vkt_matmul_splitk_scratch_floats(const vkt_ctx *ctx, int M, int N, int 
     return s > 1 ? (uint64_t)s * (uint64_t)M * (uint64_t)N : 0;
 }
 
-vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB, int M, int N,
-                             int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
-                             vkt_view bias, vkt_view scratch) {
-    vkt_error *err = vkt_ctx_err(ctx);
-    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, err));
+// The layers a split-k product gets with this scratch (1: none): the count splitk_count
+// gives, fewer where the scratch holds fewer whole M x N layers; VKT_ERR_ARG where an
+// explicit `splits` asks for more than it holds.
+static vkt_status splitk_layers(vkt_ctx *ctx, const char *op, int splits, int M, int N, int K,
+                                vkt_view scratch, uint32_t *out) {
     uint32_t s = splitk_count(ctx, M, N, K, splits);
     const uint64_t mn = (uint64_t)M * (uint64_t)N;
     uint64_t have = scratch.buf ? scratch.bytes / 4 / mn : 0; // whole layers the scratch holds
     if (splits > 0 && s > 1 && have < s)
-        return vkt_fail(
-            err, VKT_ERR_ARG,
-            "matmul_splitk: scratch of %llu bytes is too small for %u splits of M=%d x N=%d floats "
-            "(%llu bytes; see vkt_matmul_splitk_scratch_floats)",
-            (unsigned long long)scratch.bytes, s, M, N, (unsigned long long)(s * mn * 4));
+        return vkt_fail(vkt_ctx_err(ctx), VKT_ERR_ARG,
+                        "%s: scratch of %llu bytes is too small for %u splits of M=%d x N=%d "
+                        "floats (%llu bytes; see vkt_matmul_splitk_scratch_floats)",
+                        op, (unsigned long long)scratch.bytes, s, M, N,
+                        (unsigned long long)(s * mn * 4));
     if (s > have)
         s = have > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), (uint64_t)M, (uint64_t)N,
                                              (uint64_t)K, (int)have)
                      : 1;
+    *out = s;
+    return VKT_OK;
+}
+
+// The GPU kernel in s layers over the scratch, q's views already checked. The scratch is one
+// binding: fewer layers when it would be larger than one.
+static vkt_status splitk_run(vkt_ctx *ctx, const char *op, mm_args q, uint32_t s,
+                             vkt_view scratch) {
+    const uint64_t mn = q.m * q.n;
+    uint64_t cap = vkt_rows_per_binding(ctx, 4) / mn;
+    if (s > cap)
+        s = cap > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), q.m, q.n, q.k, (int)cap) : 1;
+    q.path = VKT_MATMUL_GPU_TILED;
+    q.splits = s;
+    q.scratch = s > 1 ? vkt_view_f32(scratch, 0, s * mn) : (vkt_view){0};
+    return matmul_run(ctx, &q, op);
+}
+
+vkt_status vkt_matmul_splitk(vkt_ctx *ctx, int splits, bool transA, bool transB, int M, int N,
+                             int K, float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
+                             vkt_view bias, vkt_view scratch) {
+    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, vkt_ctx_err(ctx)));
+    uint32_t s;
+    VKT_TRY(splitk_layers(ctx, "matmul_splitk", splits, M, N, K, scratch, &s));
     if (s <= 1 && splits <= 0)
         return vkt_matmul(ctx, transA, transB, M, N, K, alpha, A, B, beta, C, bias);
     VKT_TRY(check_views(ctx, "matmul_splitk", transA, transB, M, N, K, A, B, C, bias));
     const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
-    // The scratch is one binding: fewer layers when it would be larger than one.
-    uint64_t cap = vkt_rows_per_binding(ctx, 4) / mn;
-    if (s > cap) s = cap > 1 ? vkt_matmul_gpu_splits(vkt_ctx_profile(ctx), m, n, k, (int)cap) : 1;
-    vkt_view sv = s > 1 ? vkt_view_f32(scratch, 0, s * mn) : (vkt_view){0};
     mm_args q = {
-        VKT_MATMUL_GPU_TILED, 0, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, s, sv};
-    return matmul_run(ctx, &q, "matmul_splitk");
+        VKT_MATMUL_GPU_TILED, 0, 0, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
+    return splitk_run(ctx, "matmul_splitk", q, s, scratch);
 }
 
 // A view of count 16-bit values: a 4-byte aligned start, enough bytes.
@@ -369,6 +390,44 @@ static vkt_status check_view16(vkt_ctx *ctx, const char *op, const char *name, v
     return VKT_OK;
 }
 
+// The operand forms a 16-bit product accepts: dt bf16 or fp16, and a 16-bit A only with a
+// 16-bit B (a16 and b16 both 0 is the fp32 product, for the caller to take).
+static vkt_status check_form16(vkt_ctx *ctx, const char *op, vkt_dtype16 dt, bool a16, bool b16) {
+    vkt_error *err = vkt_ctx_err(ctx);
+    if (dt != VKT_BF16 && dt != VKT_F16)
+        return vkt_fail(err, VKT_ERR_ARG, "%s: dtype %d is neither VKT_BF16 nor VKT_F16", op,
+                        (int)dt);
+    if (a16 && !b16)
+        return vkt_fail(
+            err, VKT_ERR_UNSUPPORTED,
+            "%s: a16=1 with b16=0 (A 16-bit, B fp32) is not supported; 16-bit operands are B alone "
+            "or A and B (any transpose)",
+            op);
+    return VKT_OK;
+}
+
+// The views of a product with B (and A where a16) 16-bit; *q gets the product on the GPU
+// path in one layer, for the caller to change.
+static vkt_status check_views16(vkt_ctx *ctx, const char *op, vkt_dtype16 dt, bool a16, bool transA,
+                                bool transB, int M, int N, int K, float alpha, vkt_view A,
+                                vkt_view B, float beta, vkt_view C, vkt_view bias, mm_args *q) {
+    char shape[128];
+    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d a16=%d b16=1 %s", M, N, K,
+             transA, transB, a16, vkt_dtype16_name(dt));
+    const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
+    if (a16)
+        VKT_TRY(check_view16(ctx, op, "A", A, m * k, dt, shape));
+    else
+        VKT_TRY(check_view(ctx, op, "A", A, m * k, shape));
+    VKT_TRY(check_view16(ctx, op, "B", B, k * n, dt, shape));
+    VKT_TRY(check_view(ctx, op, "C", C, m * n, shape));
+    if (bias.buf) VKT_TRY(check_view(ctx, op, "bias", bias, n, shape));
+    int h = 1 + (int)dt;
+    const vkt_matmul_path g = VKT_MATMUL_GPU_TILED;
+    *q = (mm_args){g, a16 ? h : 0, h, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
+    return VKT_OK;
+}
+
 // vkt_matmul16_on_path under the name op (its messages name the entry point called).
 static vkt_status matmul16(vkt_ctx *ctx, const char *op, vkt_matmul_path path, vkt_dtype16 dt,
                            bool a16, bool b16, bool transA, bool transB, int M, int N, int K,
@@ -379,30 +438,13 @@ static vkt_status matmul16(vkt_ctx *ctx, const char *op, vkt_matmul_path path, v
     if (path != VKT_MATMUL_TEXEL_REGBLOCK && path != VKT_MATMUL_SHARED_TILED &&
         path != VKT_MATMUL_GPU_TILED)
         return vkt_fail(err, VKT_ERR_ARG, "%s: unknown path %d", op, (int)path);
-    if (dt != VKT_BF16 && dt != VKT_F16)
-        return vkt_fail(err, VKT_ERR_ARG, "%s: dtype %d is neither VKT_BF16 nor VKT_F16", op,
-                        (int)dt);
+    VKT_TRY(check_form16(ctx, op, dt, a16, b16));
     if (!a16 && !b16)
         return vkt_matmul_on_path(ctx, path, transA, transB, M, N, K, alpha, A, B, beta, C, bias);
-    if (!b16)
-        return vkt_fail(
-            err, VKT_ERR_UNSUPPORTED,
-            "%s: a16=1 with b16=0 (A 16-bit, B fp32) is not supported; 16-bit operands are B alone "
-            "or A and B (any transpose)",
-            op);
-    char shape[128];
-    snprintf(shape, sizeof shape, "M=%d N=%d K=%d transA=%d transB=%d a16=%d b16=%d %s", M, N, K,
-             transA, transB, a16, b16, vkt_dtype16_name(dt));
-    const uint64_t m = (uint64_t)M, n = (uint64_t)N, k = (uint64_t)K;
-    if (a16)
-        VKT_TRY(check_view16(ctx, op, "A", A, m * k, dt, shape));
-    else
-        VKT_TRY(check_view(ctx, op, "A", A, m * k, shape));
-    VKT_TRY(check_view16(ctx, op, "B", B, k * n, dt, shape));
-    VKT_TRY(check_view(ctx, op, "C", C, m * n, shape));
-    if (bias.buf) VKT_TRY(check_view(ctx, op, "bias", bias, n, shape));
-    int h = 1 + (int)dt;
-    mm_args q = {path, a16 ? h : 0, h, transA, transB, m, n, k, alpha, beta, A, B, C, bias, 1, {0}};
+    mm_args q;
+    VKT_TRY(
+        check_views16(ctx, op, dt, a16, transA, transB, M, N, K, alpha, A, B, beta, C, bias, &q));
+    q.path = path;
     return matmul_run(ctx, &q, op);
 }
 
@@ -419,6 +461,26 @@ vkt_status vkt_matmul16(vkt_ctx *ctx, vkt_dtype16 dt, bool a16, bool b16, bool t
                         vkt_view C, vkt_view bias) {
     return matmul16(ctx, "matmul16", vkt_ctx_profile(ctx)->matmul_path, dt, a16, b16, transA,
                     transB, M, N, K, alpha, A, B, beta, C, bias);
+}
+
+vkt_status vkt_matmul16_splitk(vkt_ctx *ctx, int splits, vkt_dtype16 dt, bool a16, bool b16,
+                               bool transA, bool transB, int M, int N, int K, float alpha,
+                               vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias,
+                               vkt_view scratch) {
+    const char *op = "matmul16_splitk";
+    VKT_TRY(vkt_check_matmul(transA, transB, M, N, K, vkt_ctx_err(ctx)));
+    VKT_TRY(check_form16(ctx, op, dt, a16, b16));
+    if (!a16 && !b16)
+        return vkt_matmul_splitk(ctx, splits, transA, transB, M, N, K, alpha, A, B, beta, C, bias,
+                                 scratch);
+    uint32_t s;
+    VKT_TRY(splitk_layers(ctx, op, splits, M, N, K, scratch, &s));
+    if (s <= 1 && splits <= 0)
+        return vkt_matmul16(ctx, dt, a16, b16, transA, transB, M, N, K, alpha, A, B, beta, C, bias);
+    mm_args q;
+    VKT_TRY(
+        check_views16(ctx, op, dt, a16, transA, transB, M, N, K, alpha, A, B, beta, C, bias, &q));
+    return splitk_run(ctx, op, q, s, scratch);
 }
 
 vkt_status vkt_matmul_w16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 dt, bool transA,

@@ -78,6 +78,19 @@ vkt_status vkt_matmul16_on_path(vkt_ctx *ctx, vkt_matmul_path path, vkt_dtype16 
                                 float alpha, vkt_view A, vkt_view B, float beta, vkt_view C,
                                 vkt_view bias);
 
+// Split-k for 16-bit operands: vkt_matmul_splitk's contract (splits 0 or n, scratch of fp32
+// layers, fixed reduction order, plain vkt_matmul16 where splits 0 does not split, as on a CPU
+// device's texel path), operands and messages as vkt_matmul16 (neither operand 16-bit:
+// vkt_matmul_splitk). The scratch size is vkt_matmul_splitk_scratch_floats at
+// the same M, N, K and splits: the layers hold fp32 sums whatever the operands. For the weight
+// gradients of mixed precision, e.g. a Linear's dW += dy16^T x16:
+//   vkt_matmul16_splitk(ctx, 0, dt, 1, 1, true, false, OUT, IN, M, 1, dy16, x16, 1, dW, none,
+//                       scratch)
+vkt_status vkt_matmul16_splitk(vkt_ctx *ctx, int splits, vkt_dtype16 dt, bool a16, bool b16,
+                               bool transA, bool transB, int M, int N, int K, float alpha,
+                               vkt_view A, vkt_view B, float beta, vkt_view C, vkt_view bias,
+                               vkt_view scratch);
+
 // B alone in 16 bits, transA false (VKT_ERR_UNSUPPORTED otherwise): vkt_matmul16 with
 // a16 0, b16 1, its messages naming matmul_w16. What it computes is vkt_ref_matmul_w16.
 // The model's two uses, W (OUT, IN) 16-bit:

@@ -1,8 +1,8 @@
 // op_matmul_gpu.c: records the GPU matmul path, shaders/matmul_gpu.comp and, for split-k,
 // matmul_gpu_splitk_* then matmul_splitk_reduce.comp: C = alpha op(A) op(B) + beta C + bias,
-// checked against vkt_ref_matmul by tests/test_matmul_gpu.c. Tile sizes and split-k
-// thresholds come from the device profile (profile.c); this file picks among them by shape
-// and decides per operand whether the kernel may read 4 floats at once.
+// checked against vkt_ref_matmul by tests/test_matmul_gpu.c (16-bit operands: test_matmul16.c).
+// Tile sizes and split-k thresholds come from the device profile (profile.c); this file picks among
+// them by shape and decides per operand whether the kernel may read 4 floats at once.
 #include <stdio.h>
 #include <string.h>
 

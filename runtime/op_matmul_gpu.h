@@ -23,7 +23,7 @@ typedef struct vkt_matmul_push {
 
 // One product already cut to binding-sized views: C (m, n) = alpha op(A) op(B) + beta C + bias.
 // Strides in elements; bias.buf NULL: none. splits > 1: split-k into scratch (splits*m*n
-// floats; fp32 operands only). a16, b16 (0: fp32, 1: bf16, 2: fp16): a 16-bit operand's view
+// floats, whatever the operands). a16, b16 (0: fp32, 1: bf16, 2: fp16): a 16-bit operand's view
 // covers whole words and a_skip / b_skip (0 or 1) elements of its first word precede it.
 typedef struct vkt_mm_gpu {
     bool ta, tb;

@@ -1,9 +1,10 @@
 #version 450
 // matmul_gpu.comp: C (M, N) = alpha * op(A) * op(B) + beta * C + bias (N), the matmul for
 // discrete and integrated GPUs. Reference: vkt_ref_matmul (runtime/reference.h); checked
-// by tests/test_matmul_gpu.c. With SPLITK: the same product over one k-range per
-// gl_WorkGroupID.z, the raw sums (no alpha, beta or bias) written to a scratch P
-// (S, M, N), which matmul_splitk_reduce.comp adds up in a fixed order.
+// by tests/test_matmul_gpu.c (16-bit operands: test_matmul16.c). With SPLITK (alone or with
+// A16 / B16): the same product over one k-range per gl_WorkGroupID.z, the raw sums (no
+// alpha, beta or bias) written to a scratch P (S, M, N) of fp32, which
+// matmul_splitk_reduce.comp adds up in a fixed order.
 //
 // A workgroup of WGX x WGY threads owns a BM x BN tile of C (BM = WGY*TM, BN = WGX*TN);
 // each thread a TM x TN register block, in groups of 4 contiguous rows / columns (vec4

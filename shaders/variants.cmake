@@ -34,7 +34,8 @@ endforeach()
 
 # matmul with 16-bit operands (vkt_matmul16; B16/A16 = 1: bf16, 2: fp16), the combinations
 # op_matmul.c accepts: B 16-bit alone (matmul_tiled_bf16_tn) or A and B 16-bit
-# (matmul_gpu_f16ab_nt), each in every transpose. Texel suffix: A then B, 1 = R32F or R32UI,
+# (matmul_gpu_f16ab_nt), each in every transpose, and the GPU path's split-k partial sums
+# (matmul_gpu_splitk_bf16ab_tn, vkt_matmul16_splitk). Texel suffix: A then B, 1 = R32F or R32UI,
 # 4 = RGBA32F, 8 = RGBA32UI of 8 values (matmul_texel_f16_nn_48, matmul_texel_bf16ab_tn_88).
 foreach(dt bf16 f16)
   if(dt STREQUAL "bf16")
@@ -67,6 +68,7 @@ foreach(dt bf16 f16)
         set(defs -DTRANS_A=${ta} -DTRANS_B=${tb} -DB16=${code} ${adef})
         vkt_shader(matmul_tiled_${tag}_${a}${b} matmul_tiled.comp ${defs})
         vkt_shader(matmul_gpu_${tag}_${a}${b} matmul_gpu.comp ${defs})
+        vkt_shader(matmul_gpu_splitk_${tag}_${a}${b} matmul_gpu.comp ${defs} -DSPLITK=1)
         foreach(va 0 1)
           foreach(vb 0 1)
             math(EXPR wa "1 + ${astep} * ${va}")

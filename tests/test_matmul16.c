@@ -5,7 +5,11 @@
 // odd K and odd M, so rows of a 16-bit matrix start mid-word), alpha, beta 0 / 1 / other,
 // bias, fp32 views at odd float offsets and 16-bit views at word offsets (aligned and
 // unaligned vector loads), forced binding splits; the linear layer end to end from
-// vkt_cast16 (with dy in fp32 and in 16 bits); bad calls.
+// vkt_cast16 (with dy in fp32 and in 16 bits); bad calls. Split-k (vkt_matmul16_splitk, the
+// GPU kernel's SPLITK variants forced on any device by an explicit layer count, or by
+// VKT_MATMUL=splitk): every form, both dtypes, long and odd K, layer counts from 1 to more
+// than K has slices, the same bits on a second run, a scratch too small (an error for an
+// explicit count, fewer layers for the profile's), binding splits.
 //
 // Inputs are 16-bit values with a spread (|x| = u 2^v, u in [-1, 1), v in [-4, 3]); the
 // reference widens the same bits, so what is left is fp32 summation order (as in
@@ -106,9 +110,12 @@ static const void *at(const operand *o, bool h16, uint64_t off) {
 
 // One product vs the reference. C (and the bias) at float offset off with guard floats
 // after C; 16-bit operands at element offset hoff (even), fp32 ones at off; beta == 0
-// fills C with NaN first.
-static void check16(vkt_ctx *ctx, int path, vkt_dtype16 dt, form f, shape s, float alpha,
-                    float beta, bool with_bias, int off, int hoff, uint64_t seed) {
+// fills C with NaN first. splits >= 0: vkt_matmul16_splitk with that many layers (path
+// ignored) into a scratch of vkt_matmul_splitk_scratch_floats, or of `layers` M x N layers
+// when that is > 0; it starts as NaN, and a second run from the same start gives the same bits.
+static void check16_splitk(vkt_ctx *ctx, int path, int splits, uint64_t layers, vkt_dtype16 dt,
+                           form f, shape s, float alpha, float beta, bool with_bias, int off,
+                           int hoff, uint64_t seed) {
     const uint64_t M = (uint64_t)s.M, N = (uint64_t)s.N, K = (uint64_t)s.K, G = 5, nc = M * N;
     const uint64_t aoff = (uint64_t)(f.a16 ? hoff : off);
     operand A = make_operand(ctx, dt, f.a16, M * K, aoff, seed);
@@ -128,20 +135,55 @@ static void check16(vkt_ctx *ctx, int path, vkt_dtype16 dt, form f, shape s, flo
     vkt_buffer *bbias = test_upload(ctx, bias, N + off), *bc = test_upload(ctx, c, nc + off + G);
     vkt_view vc = vkt_view_f32(vkt_view_all(bc), off, nc);
     vkt_view vbias = with_bias ? vkt_view_f32(vkt_view_all(bbias), off, N) : (vkt_view){0};
-    TEST_OK(ctx, vkt_matmul16_on_path(ctx, (vkt_matmul_path)path, dt, f.a16, true, f.ta, f.tb, s.M,
-                                      s.N, s.K, alpha, A.view, B.view, beta, vc, vbias));
+    uint64_t ns = splits < 0 ? 0
+                  : layers   ? layers * nc
+                             : vkt_matmul_splitk_scratch_floats(ctx, s.M, s.N, s.K, splits);
+    float *nan = NULL;
+    vkt_buffer *bs = NULL;
+    vkt_view vs = {0};
+    if (ns) {
+        nan = malloc((ns + off) * 4);
+        assert_non_null(nan);
+        for (uint64_t i = 0; i < ns + off; i++) nan[i] = NAN;
+        bs = test_upload(ctx, nan, ns + off);
+        vs = vkt_view_f32(vkt_view_all(bs), (uint64_t)off, ns);
+    }
+    if (splits < 0)
+        TEST_OK(ctx, vkt_matmul16_on_path(ctx, (vkt_matmul_path)path, dt, f.a16, true, f.ta, f.tb,
+                                          s.M, s.N, s.K, alpha, A.view, B.view, beta, vc, vbias));
+    else
+        TEST_OK(ctx, vkt_matmul16_splitk(ctx, splits, dt, f.a16, true, f.ta, f.tb, s.M, s.N, s.K,
+                                         alpha, A.view, B.view, beta, vc, vbias, vs));
     float *got = test_download(ctx, bc, nc + off + G);
-    char label[200];
+    char label[240];
     snprintf(label, sizeof label,
-             "matmul16 %s %s a16=%d %c%c M=%d N=%d K=%d alpha=%g beta=%g bias=%d off=%d hoff=%d",
-             PATHS[path], vkt_dtype16_name(dt), f.a16, f.ta ? 'T' : 'N', f.tb ? 'T' : 'N', s.M, s.N,
-             s.K, alpha, beta, with_bias, off, hoff);
+             "matmul16 %s splits=%d (scratch %llu) %s a16=%d %c%c M=%d N=%d K=%d alpha=%g beta=%g "
+             "bias=%d off=%d hoff=%d",
+             splits < 0 ? PATHS[path] : "splitk", splits, (unsigned long long)ns,
+             vkt_dtype16_name(dt), f.a16, f.ta ? 'T' : 'N', f.tb ? 'T' : 'N', s.M, s.N, s.K, alpha,
+             beta, with_bias, off, hoff);
     double atol = 1e-4 * sqrt((double)s.K) * (fabs(alpha) + 1) * 64;
     if (!test_close(label, got, want, nc + off + G, atol, 1e-5)) fail_msg("%s", label);
-    free(got);
+    if (splits >= 0) {
+        TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(bc), c, (nc + off + G) * 4));
+        if (bs) TEST_OK(ctx, vkt_upload(ctx, vkt_view_all(bs), nan, (ns + off) * 4));
+        TEST_OK(ctx, vkt_matmul16_splitk(ctx, splits, dt, f.a16, true, f.ta, f.tb, s.M, s.N, s.K,
+                                         alpha, A.view, B.view, beta, vc, vbias, vs));
+        float *again = test_download(ctx, bc, nc + off + G);
+        if (memcmp(got, again, (nc + off + G) * 4))
+            fail_msg("%s: a second run gave other bits", label);
+        free(again);
+    }
+    free(got), free(nan);
+    if (bs) vkt_buffer_destroy(ctx, bs);
     vkt_buffer_destroy(ctx, A.buf), vkt_buffer_destroy(ctx, B.buf), vkt_buffer_destroy(ctx, bbias);
     vkt_buffer_destroy(ctx, bc);
     free(A.host), free(B.host), free(bias), free(c), free(want);
+}
+
+static void check16(vkt_ctx *ctx, int path, vkt_dtype16 dt, form f, shape s, float alpha,
+                    float beta, bool with_bias, int off, int hoff, uint64_t seed) {
+    check16_splitk(ctx, path, -1, 0, dt, f, s, alpha, beta, with_bias, off, hoff, seed);
 }
 
 // Every shape x every accepted form on one path, each form in both dtypes on half the
@@ -204,6 +246,97 @@ static void test_split(void **state) {
             check16(ctx, p, c % 2 ? VKT_F16 : VKT_BF16, (form){true, true, i == 3}, st[i],
                     c % 3 ? 1.0f : 0.75f, i % 2 ? 1.0f : 0.0f, i != 1, 0, i % 2 ? 8 : 2,
                     950 + (uint64_t)c);
+    test_ctx_done(ctx);
+    unsetenv("VKT_MAX_BINDING_BYTES");
+}
+
+// Split-k on awkward shapes (odd M, N and K; K no multiple of the layers' k-range; long K as
+// in weight gradients), every form in both dtypes, with explicit layer counts from 1 to more
+// than K has slices; alpha, beta, bias and offsets vary with the case.
+static void test_splitk(void **state) {
+    vkt_ctx *ctx = test_ctx();
+    static const shape s[] = {{7, 33, 300},  {33, 7, 1031}, {1, 130, 65},  {65, 1, 257},
+                              {130, 65, 33}, {3, 5, 20},    {17, 33, 1000}};
+    static const int splits[] = {1, 2, 3, 5, 16, 64};
+    static const float alphas[] = {1.0f, 0.5f, -2.0f, 1.0f};
+    static const float betas[] = {0.0f, 1.0f, -1.25f, 0.0f, 1.0f};
+    static const int offs[] = {0, 1, 3, 0, 4}, hoffs[] = {0, 2, 8, 6, 0, 16, 4};
+    int c = 0;
+    for (int i = 0; i < (int)(sizeof s / sizeof *s); i++)
+        for (int fi = 0; fi < NFORMS; fi++, c++)
+            for (int d = 0; d < 2; d++)
+                check16_splitk(ctx, 0, splits[(c + d) % 6], 0, d ? VKT_F16 : VKT_BF16, FORMS[fi],
+                               s[i], alphas[c % 4], betas[(c / 4 + c) % 5], c % 3 != 0, offs[c % 5],
+                               hoffs[(c + d) % 7], 1100 + (uint64_t)(2 * c + d));
+    test_ctx_done(ctx);
+}
+
+// The profile's choice (splits 0): on a CPU device's own path it does not split and needs
+// no scratch; under VKT_MATMUL=splitk it splits, into fewer layers where the scratch holds
+// fewer (the same bits as asking for that many), and with no scratch it is vkt_matmul16.
+// The model's weight-gradient forms (dy16^T x16, x16^T dy16) and B alone.
+static void test_splitk_profile(void **state) {
+    const char *was = getenv("VKT_MATMUL");
+    char *saved = was ? strdup(was) : NULL;
+    unsetenv("VKT_MATMUL");
+    vkt_ctx *ctx = test_ctx();
+    if (vkt_ctx_profile(ctx)->type == VKT_DEVICE_CPU) {
+        assert_int_equal(vkt_matmul_splitk_scratch_floats(ctx, 20, 33, 300, 0), 0);
+        check16_splitk(ctx, 0, 0, 0, VKT_BF16, (form){true, true, false}, (shape){20, 33, 300},
+                       1.0f, 1.0f, false, 0, 0, 1200);
+    }
+    test_ctx_done(ctx);
+    setenv("VKT_MATMUL", "splitk", 1);
+    ctx = test_ctx();
+    const form fs[] = {{true, true, false}, {false, true, false}, {true, false, true}};
+    const shape sh[] = {{20, 33, 300}, {33, 20, 1031}, {9, 7, 65}};
+    for (int i = 0; i < 3; i++) {
+        vkt_dtype16 dt = i % 2 ? VKT_F16 : VKT_BF16;
+        shape z = sh[i];
+        assert_true(vkt_matmul_splitk_scratch_floats(ctx, z.M, z.N, z.K, 0) >=
+                    2 * (uint64_t)z.M * z.N);
+        // the scratch the size function gives, two layers' worth, none
+        check16_splitk(ctx, 0, 0, 0, dt, fs[i], z, 1.0f, 1.0f, i != 1, i, 2 * i, 1210 + i);
+        check16_splitk(ctx, 0, 0, 2, dt, fs[i], z, 0.5f, 0.0f, i == 1, 1, 2, 1220 + i);
+        check16_splitk(ctx, 0, 0, 1, dt, fs[i], z, 1.0f, 1.0f, false, 0, 0, 1230 + i);
+    }
+    // two layers of scratch with splits 0 are exactly two layers asked for
+    const uint64_t M = 33, N = 20, K = 1031, nw = (M * K + 1) / 2 + (K * N + 1) / 2;
+    uint16_t *h = malloc(nw * 4);
+    assert_non_null(h);
+    for (uint64_t i = 0; i < 2 * nw; i++)
+        h[i] = vkt_f32_to_half(VKT_BF16, (float)((i * 37) % 101) / 50.0f - 1.0f);
+    vkt_buffer *bh = test_upload(ctx, (const float *)h, nw), *bc = test_upload(ctx, NULL, M * N),
+               *bs = test_upload(ctx, NULL, 2 * M * N);
+    vkt_view va = {bh, 0, 2 * M * K}, vb = {bh, 4 * ((M * K + 1) / 2), 2 * K * N},
+             vc = vkt_view_all(bc), vs = vkt_view_all(bs), none = {0};
+    float *got[2];
+    for (int r = 0; r < 2; r++) {
+        TEST_OK(ctx, vkt_matmul16_splitk(ctx, r ? 2 : 0, VKT_BF16, true, true, true, false, (int)M,
+                                         (int)N, (int)K, 1, va, vb, 0, vc, none, vs));
+        got[r] = test_download(ctx, bc, M * N);
+    }
+    assert_memory_equal(got[0], got[1], M * N * 4);
+    free(got[0]), free(got[1]), free(h);
+    vkt_buffer_destroy(ctx, bh), vkt_buffer_destroy(ctx, bc), vkt_buffer_destroy(ctx, bs);
+    test_ctx_done(ctx);
+    if (saved)
+        setenv("VKT_MATMUL", saved, 1);
+    else
+        unsetenv("VKT_MATMUL");
+    free(saved);
+}
+
+// A 4 KiB binding limit: split-k products cut into chunks (which then run unsplit).
+static void test_splitk_binding(void **state) {
+    setenv("VKT_MAX_BINDING_BYTES", "4096", 1);
+    vkt_ctx *ctx = test_ctx();
+    static const shape s[] = {{20, 301, 71}, {5, 7, 1101}, {33, 17, 201}};
+    int c = 0;
+    for (int i = 0; i < (int)(sizeof s / sizeof *s); i++)
+        for (int fi = 2; fi < NFORMS; fi += 2, c++)
+            check16_splitk(ctx, 0, 4, 0, c % 2 ? VKT_F16 : VKT_BF16, FORMS[fi], s[i], 1.0f,
+                           c % 3 ? 0.0f : 0.5f, c % 2 == 0, c % 3, 2 * (c % 3), 1300 + (uint64_t)c);
     test_ctx_done(ctx);
     unsetenv("VKT_MAX_BINDING_BYTES");
 }
@@ -365,6 +498,24 @@ static void test_bad_calls(void **state) {
                          VKT_ERR_ARG); // A (9, 8) fp32 too small
         assert_non_null(strstr(vkt_ctx_message(ctx), "A view"));
     }
+    // split-k: the same forms, and a scratch too small for the layers asked for (2 x 2 by K 64
+    // in 4 layers needs 16 floats)
+    assert_int_equal(vkt_matmul16_splitk(ctx, 2, VKT_BF16, true, false, false, true, 2, 2, 4, 1, va,
+                                         vb, 0, vc, none, vc),
+                     VKT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "matmul16_splitk: a16=1 with b16=0"));
+    assert_int_equal(vkt_matmul16_splitk(ctx, 2, (vkt_dtype16)4, true, true, false, true, 2, 2, 4,
+                                         1, va, vb, 0, vc, none, vc),
+                     VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "matmul16_splitk: dtype 4"));
+    assert_int_equal(vkt_matmul16_splitk(ctx, 4, VKT_F16, true, true, true, false, 2, 2, 64, 1, va,
+                                         vb, 0, vc, none, (vkt_view){c, 0, 60}),
+                     VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "matmul16_splitk: scratch of 60 bytes"));
+    assert_int_equal(vkt_matmul16_splitk(ctx, 2, VKT_F16, true, true, false, true, 2, 2, 4, 1,
+                                         (vkt_view){a, 2, 60}, vb, 0, vc, none, vc),
+                     VKT_ERR_ARG);
+    assert_non_null(strstr(vkt_ctx_message(ctx), "matmul16_splitk: A's offset of 2 bytes"));
     float *got = test_download(ctx, c, 64);
     assert_memory_equal(got, h, sizeof h);
     free(got);
@@ -389,10 +540,17 @@ static void test_bad_calls(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_texel),  cmocka_unit_test(test_tiled),
-        cmocka_unit_test(test_gpu),    cmocka_unit_test(test_tn),
-        cmocka_unit_test(test_split),  cmocka_unit_test(test_linear_dw16),
-        cmocka_unit_test(test_linear), cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_texel),
+        cmocka_unit_test(test_tiled),
+        cmocka_unit_test(test_gpu),
+        cmocka_unit_test(test_tn),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_linear_dw16),
+        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_splitk),
+        cmocka_unit_test(test_splitk_profile),
+        cmocka_unit_test(test_splitk_binding),
+        cmocka_unit_test(test_bad_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

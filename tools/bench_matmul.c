@@ -4,7 +4,7 @@
 // --dtype bf16|f16 times vkt_matmul16 beside fp32 on each shape and prints the speed ratio
 // (table output; JSON has both rows, told apart by the variant): A and B in 16 bits (with
 // --tb the forward product of mixed-precision training, y = x16 W16^T; with --ta its weight
-// gradient dW = dy16^T x16).
+// gradient dW = dy16^T x16); with --path splitk both through split-k (vkt_matmul16_splitk).
 // --path picks the kernel family (default: the device's): texel, tiled, gpu, splitk (the
 // gpu kernel through vkt_matmul_splitk, --splits N layers, 0: the profile's choice), or all:
 // every family on each shape, each with its speed as a ratio to the device's own path
@@ -45,6 +45,10 @@ typedef struct {
 
 static vkt_status run_matmul(vkt_ctx *ctx, void *p) {
     matmul_arg *a = p;
+    if (a->dt >= 0 && a->splits >= 0)
+        return vkt_matmul16_splitk(ctx, a->splits, (vkt_dtype16)a->dt, true, true, a->ta, a->tb,
+                                   a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias,
+                                   a->scratch);
     if (a->dt >= 0)
         return vkt_matmul16_on_path(ctx, a->path, (vkt_dtype16)a->dt, true, true, a->ta, a->tb,
                                     a->m, a->n, a->k, 1.0f, a->a, a->b, 0.0f, a->c, a->bias);
@@ -143,7 +147,6 @@ static int bench_shape(vkt_ctx *ctx, const bench_opts *o, int fam, int splits, i
     }
     int rc = bench_one(ctx, o, fam, splits, -1, ta, tb, m, n, k, bias, &ms32);
     if (rc != CLI_OK || dt < 0) return rc;
-    if (fam == FAM_SPLITK) fam = FAM_GPU; // 16-bit operands have no split-k
     rc = bench_one(ctx, o, fam, splits, dt, ta, tb, m, n, k, bias, &ms16);
     if (rc == CLI_OK && !o->json && ms16 > 0)
         printf("%-18s %-22s %.2fx the fp32 speed\n", "", vkt_dtype16_name((vkt_dtype16)dt),

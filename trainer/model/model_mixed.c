@@ -40,12 +40,14 @@ vkt_status vkt_model_mx_wmm_bwd(vkt_model *m, bool transW, int M, int N, int K, 
     VKT_TRY(vkt_matmul16(ctx, m->dt16, true, true, false, !transW, M, K, N, 1.0f, m->dy_h, W16,
                          beta_dx, dx, (vkt_view){0}));
     if (!dW.buf) return VKT_OK;
+    // K = M tokens is large and N x K may give a GPU few workgroups: split-k into the fp32
+    // path's scratch where the profile says so (plain vkt_matmul16 on a CPU device).
     if (transW) // Linear, W (N, K): dW += dy^T x
-        return vkt_matmul16(ctx, m->dt16, true, true, true, false, N, K, M, 1.0f, m->dy_h, x16,
-                            1.0f, dW, (vkt_view){0});
+        return vkt_matmul16_splitk(ctx, 0, m->dt16, true, true, true, false, N, K, M, 1.0f, m->dy_h,
+                                   x16, 1.0f, dW, (vkt_view){0}, m->splitk);
     // Conv1D, W (K, N): dW += x^T dy
-    return vkt_matmul16(ctx, m->dt16, true, true, true, false, K, N, M, 1.0f, x16, m->dy_h, 1.0f,
-                        dW, (vkt_view){0});
+    return vkt_matmul16_splitk(ctx, 0, m->dt16, true, true, true, false, K, N, M, 1.0f, x16,
+                               m->dy_h, 1.0f, dW, (vkt_view){0}, m->splitk);
 }
 
 vkt_status vkt_model_mx_pack(vkt_model *m, vkt_view dst, uint64_t n) {

@@ -82,8 +82,9 @@ static void layout(vkt_model *m, vkt_arena *a) {
         m->d_up = vkt_arena_take(a, N * F);
     if (c->qk_norm) m->d_qp = vkt_arena_take(a, N * QW), m->d_kp = vkt_arena_take(a, N * KV);
     m->d_f = vkt_arena_take(a, N * F), m->d_f2 = vkt_arena_take(a, N * F);
-    if (!m->mixed && !m->opts.frozen) {
-        // split-k scratch for the largest weight gradient that splits (none on CPU devices)
+    if (!m->opts.frozen) {
+        // split-k scratch for the largest weight gradient that splits (none on CPU devices);
+        // mixed precision's 16-bit products use the same fp32 layers
         uint64_t in_out[][2] = {{C, gpt2 ? 3 * C : QW}, {QW, C}, {C, F}, {F, C}, {C, KV}, {V, C}},
                  sk = 0;
         for (int i = 0; i < 6; i++) {
