@@ -1,11 +1,11 @@
 // test_memory_rebar.c: the rebar memory mode (a discrete GPU's device-local heap mapped whole:
 // uploads write it through the mapping, downloads go through the cached readback copy), forced
-// on lavapipe with VKT_FORCE_REBAR=1. The type choice on made-up tables; round trips of awkward
-// sizes and offsets, whose uploads move no staging bytes and wait for nothing; a host write
-// after a dispatch that reads the buffer, with that dispatch's frame being recorded or in
-// flight (the dispatch sees the old data, the next one the new); blocks past
-// VKT_MAX_REBAR_BYTES on the staging path (training steps in rebar mode: test_step_waits.c).
-// Synchronization validation is on (test_ctx).
+// on lavapipe with VKT_FORCE_REBAR=1 (the type choice on made-up tables: test_memory_type.c). Round
+// trips of awkward sizes and offsets, whose uploads move no staging bytes and wait for nothing; a
+// host write after a dispatch that reads the buffer, with that dispatch's frame being recorded or
+// in flight (the dispatch sees the old data, the next one the new); blocks past VKT_MAX_REBAR_BYTES
+// on the staging path (training steps in rebar mode: test_step_waits.c). Synchronization validation
+// is on (test_ctx).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,11 +22,8 @@
 #define DL VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
 #define HV VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
 #define HC VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
-#define CACHED VK_MEMORY_PROPERTY_HOST_CACHED_BIT
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define ALL 0xffffffffu
 
 // A context forced to rebar; the variables are read when the profile is made. A device with
 // no host-visible device-local type cannot be forced: the test is skipped.
@@ -47,64 +44,6 @@ static vkt_transfers counters(vkt_ctx *ctx) {
     vkt_transfers t;
     vkt_ctx_transfers(ctx, &t);
     return t;
-}
-
-// --- the choice on made-up tables ------------------------------------------------------
-
-typedef struct table {
-    VkPhysicalDeviceMemoryProperties mp;
-    vkt_heaps heaps;
-} table;
-
-static void add_heap(table *t, uint64_t bytes, bool device_local) {
-    uint32_t i = t->mp.memoryHeapCount++;
-    t->mp.memoryHeaps[i] =
-        (VkMemoryHeap){bytes, device_local ? VK_MEMORY_HEAP_DEVICE_LOCAL_BIT : 0};
-    t->heaps.size[i] = bytes;
-}
-
-static void add_type(table *t, VkMemoryPropertyFlags flags, uint32_t heap) {
-    t->mp.memoryTypes[t->mp.memoryTypeCount++] = (VkMemoryType){flags, heap};
-}
-
-// A discrete GPU: 8 GiB VRAM, 16 GiB host; with resizable BAR the host-visible device-local
-// type is on the VRAM heap, without it on a 256 MiB heap of its own.
-static table discrete(bool rebar) {
-    table t = {0};
-    add_heap(&t, 8 * GiB, true);
-    add_heap(&t, 16 * GiB, false);
-    add_heap(&t, 256 * MiB, true);
-    add_type(&t, DL, 0);
-    add_type(&t, HV | HC, 1);
-    add_type(&t, DL | HV | HC, rebar ? 0 : 2);
-    add_type(&t, HV | HC | CACHED, 1);
-    return t;
-}
-
-static void test_choice(void **state) {
-    const uint64_t W = VKT_BAR_WINDOW_BYTES;
-    table t = discrete(true);
-    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, W, 256 * MiB), 2);
-    assert_int_equal(vkt_memory_type_rebar(&t.mp, NULL, ALL, W, 0), 2);
-    // the buffer's memoryTypeBits rule the type out: none
-    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL & ~4u, W, 256 * MiB), -1);
-    // the heap's budget has no room for the block: none (the block takes the staging path)
-    t.heaps.budget[0] = 7 * GiB;
-    t.heaps.usage[0] = 7 * GiB - 100 * MiB;
-    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, W, 256 * MiB), -1);
-    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, W, 64 * MiB), 2);
-    // the old BAR window is never rebar memory, unless forced (window 0)
-    t = discrete(false);
-    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, W, 64 * MiB), -1);
-    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, 0, 64 * MiB), 2);
-    // host-visible memory on a host heap is not device-local, forced or not
-    table h = {0};
-    add_heap(&h, 16 * GiB, false);
-    add_type(&h, DL | HV | HC, 0); // a type flag the heap contradicts
-    assert_int_equal(vkt_memory_type_rebar(&h.mp, &h.heaps, ALL, 0, MiB), -1);
-    // the device order for the staging fallback is unchanged: not host-visible first
-    t = discrete(true);
-    assert_int_equal(vkt_memory_type_choose(&t.mp, &t.heaps, ALL, VKT_MEM_DEVICE, false, MiB), 0);
 }
 
 // On lavapipe: forcing gives rebar (its one heap is small and host memory, so the size check is
@@ -284,8 +223,9 @@ static void test_fallback(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_choice),      cmocka_unit_test(test_profile),
-        cmocka_unit_test(test_round_trips), cmocka_unit_test(test_write_after_read),
+        cmocka_unit_test(test_profile),
+        cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_write_after_read),
         cmocka_unit_test(test_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

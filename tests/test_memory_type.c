@@ -1,7 +1,8 @@
 // test_memory_type.c: the memory-type choice on made-up property tables (a discrete GPU
 // with a small BAR heap, an NVIDIA-like layout, an iGPU, lavapipe), every fallback, the
 // buffer's memoryTypeBits, a heap without room; the refusal a full heap gives on the real
-// device (VKT_MAX_HEAP_BYTES shrinks its heap); `vkt devices --json` lists the heaps.
+// device (VKT_MAX_HEAP_BYTES shrinks its heap); `vkt devices --json` lists the heaps; which
+// type is rebar memory (resizable BAR).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,6 +55,13 @@ static table discrete(void) {
     add_type(&t, HV | HC, 1);
     add_type(&t, DL | HV | HC, 2);
     add_type(&t, HV | HC | CACHED, 1);
+    return t;
+}
+
+// The same with resizable BAR: the host-visible device-local type sits on the VRAM heap.
+static table discrete_rebar(void) {
+    table t = discrete();
+    t.mp.memoryTypes[2].heapIndex = 0;
     return t;
 }
 
@@ -263,6 +271,35 @@ static void test_devices_json(void **state) {
     free(out);
 }
 
+// Resizable BAR: the host-visible device-local type on the VRAM heap is rebar memory (the
+// buffer's memoryTypeBits and the heap's budget permitting); the 256 MiB window never is, unless
+// forced (window 0); a host heap never is.
+static void test_rebar_choice(void **state) {
+    const uint64_t W = VKT_BAR_WINDOW_BYTES;
+    table t = discrete_rebar();
+    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, W, 256 * MiB), 2);
+    assert_int_equal(vkt_memory_type_rebar(&t.mp, NULL, ALL, W, 0), 2);
+    // the buffer's memoryTypeBits rule the type out: none
+    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL & ~4u, W, 256 * MiB), -1);
+    // the heap's budget has no room for the block: none (the block takes the staging path)
+    t.heaps.budget[0] = 7 * GiB;
+    t.heaps.usage[0] = 7 * GiB - 100 * MiB;
+    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, W, 256 * MiB), -1);
+    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, W, 64 * MiB), 2);
+    // the old BAR window is never rebar memory, unless forced (window 0)
+    t = discrete();
+    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, W, 64 * MiB), -1);
+    assert_int_equal(vkt_memory_type_rebar(&t.mp, &t.heaps, ALL, 0, 64 * MiB), 2);
+    // host-visible memory on a host heap is not device-local, forced or not
+    table h = {0};
+    add_heap(&h, 16 * GiB, false);
+    add_type(&h, DL | HV | HC, 0); // a type flag the heap contradicts
+    assert_int_equal(vkt_memory_type_rebar(&h.mp, &h.heaps, ALL, 0, MiB), -1);
+    // the device order for the staging fallback is unchanged: not host-visible first
+    t = discrete_rebar();
+    assert_int_equal(vkt_memory_type_choose(&t.mp, &t.heaps, ALL, VKT_MEM_DEVICE, false, MiB), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discrete),     cmocka_unit_test(test_type_bits),
@@ -270,7 +307,7 @@ int main(void) {
         cmocka_unit_test(test_integrated),   cmocka_unit_test(test_lavapipe_table),
         cmocka_unit_test(test_texts),        cmocka_unit_test(test_device_profile),
         cmocka_unit_test(test_full_heap),    cmocka_unit_test(test_full_heap_staging),
-        cmocka_unit_test(test_devices_json),
+        cmocka_unit_test(test_devices_json), cmocka_unit_test(test_rebar_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
