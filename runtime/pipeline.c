@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "dispatch_cache.h"
 #include "shaders.h"
 
@@ -162,18 +163,6 @@ void vkt_pipelines_destroy(vkt_ctx *ctx) {
 
 // --- on-disk cache: $VKT_CACHE_DIR, else $XDG_CACHE_HOME/vkt, else ~/.cache/vkt -------
 
-static bool mkdirs(const char *path) {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return false;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) == 0 || errno == EEXIST;
-}
-
 static bool cache_dir(char *out, size_t n) {
     const char *d = getenv("VKT_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
     if (d && *d)
@@ -252,7 +241,7 @@ void vkt_pipeline_cache_save(vkt_ctx *ctx) {
         if (slash) *slash = 0;
         char tmp[1100];
         snprintf(tmp, sizeof tmp, "%s.XXXXXX", ctx->cache_path);
-        if (mkdirs(dir)) {
+        if (vkt_make_dirs(dir, NULL) == VKT_OK) {
             int fd = mkstemp(tmp);
             if (fd >= 0) {
                 bool ok = write(fd, data, size) == (ssize_t)size;

@@ -190,3 +190,22 @@ vkt_status vkt_atomic_copy_file(const char *from, const char *to, vkt_error *err
     vkt_atomic_file_abort(&af); // safe after a failed open too
     return s;
 }
+
+vkt_status vkt_make_dirs(const char *dir, vkt_error *err) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp)
+        return vkt_fail(err, VKT_ERR_ARG, "%.64s...: directory name too long", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+                return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
+    struct stat st;
+    if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode))
+        return vkt_fail(err, VKT_ERR_IO, "%s: exists and is not a directory", tmp);
+    return VKT_OK;
+}

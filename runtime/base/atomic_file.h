@@ -42,5 +42,8 @@ vkt_status vkt_atomic_copy_file(const char *from, const char *to, vkt_error *err
 // fsync(2) of the directory dir itself (so renames in it survive a crash). File systems
 // that cannot sync a directory (EINVAL) count as success.
 vkt_status vkt_atomic_sync_dir(const char *dir, vkt_error *err);
+// mkdir -p: dir and every missing parent (mode 0777 less the umask). Fails naming the part
+// that could not be made, or dir when it exists and is not a directory; err may be NULL.
+vkt_status vkt_make_dirs(const char *dir, vkt_error *err);
 
 #endif

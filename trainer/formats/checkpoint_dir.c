@@ -98,25 +98,9 @@ vkt_status vkt_ckpt_remove_tree(const char *path, vkt_error *err) {
     return VKT_OK;
 }
 
-static vkt_status make_dirs(const char *dir, vkt_error *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
-    if (!is_dir(tmp)) return vkt_fail(err, VKT_ERR_IO, "%s: exists and is not a directory", tmp);
-    return VKT_OK;
-}
-
 vkt_status vkt_ckpt_begin(const char *dir, vkt_ckpt_tx *tx, vkt_error *err) {
     memset(tx, 0, sizeof *tx);
-    VKT_TRY(make_dirs(dir, err));
+    VKT_TRY(vkt_make_dirs(dir, err));
     snprintf(tx->dir, sizeof tx->dir, "%s", dir);
     tx->kind = VKT_RUNDIR_TRAIN;
     snprintf(tx->tmp, sizeof tx->tmp, "%s/" TMP_PREFIX "XXXXXX", dir);
@@ -397,7 +381,7 @@ const char *vkt_rundir_kind_name(vkt_rundir_kind k) {
 
 vkt_status vkt_run_lock(const char *dir, int *fd, vkt_error *err) {
     *fd = -1;
-    VKT_TRY(make_dirs(dir, err));
+    VKT_TRY(vkt_make_dirs(dir, err));
     char p[4200];
     snprintf(p, sizeof p, "%s/.lock", dir);
     int f = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

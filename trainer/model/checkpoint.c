@@ -176,21 +176,6 @@ vkt_status vkt_checkpoint_read_params_opt(const char *dir, const vkt_model_confi
     return s;
 }
 
-static vkt_status make_dir(const char *dir, vkt_error *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
-    return VKT_OK;
-}
-
 static vkt_status write_tensors(const char *path, const vkt_params *ps, const float *data,
                                 const char *prefix, const char *const *meta, int n_meta,
                                 vkt_error *err) {
@@ -211,7 +196,7 @@ static vkt_status write_tensors(const char *path, const vkt_params *ps, const fl
 
 vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *cfg,
                                        const vkt_params *ps, const float *params, vkt_error *err) {
-    VKT_TRY(make_dir(dir, err));
+    VKT_TRY(vkt_make_dirs(dir, err));
     char path[4096], *json;
     VKT_TRY(vkt_model_config_to_json(cfg, &json, err));
     join(path, sizeof path, dir, "config.json");
@@ -232,7 +217,7 @@ vkt_status vkt_checkpoint_write_params(const char *dir, const vkt_model_config *
 
 vkt_status vkt_checkpoint_write_optim(const char *dir, const vkt_params *ps, const float *m1,
                                       const float *m2, vkt_error *err) {
-    VKT_TRY(make_dir(dir, err));
+    VKT_TRY(vkt_make_dirs(dir, err));
     // Two tensors per parameter in one file: moments share the parameter table layout.
     vkt_st_entry *e = calloc(2 * (size_t)ps->n, sizeof *e);
     char(*names)[140] = calloc(2 * (size_t)ps->n, sizeof *names);

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "atomic_file.h"
 #include "finite.h"
 #include "json_file.h"
 #include "lora.h"
@@ -20,22 +21,6 @@
 void vkt_lora_tensor_name(const vkt_lora_target *t, char which, char *buf, int size) {
     snprintf(buf, (size_t)size, "base_model.model.model.layers.%d.%s.%s.lora_%c.weight", t->layer,
              vkt_lora_module_parent(t->module), vkt_lora_module_name(t->module), which);
-}
-
-static vkt_status make_dir(const char *dir, vkt_error *err) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp)
-        return vkt_fail(err, VKT_ERR_ARG, "lora save: directory name too long");
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return vkt_fail(err, VKT_ERR_IO, "%s: %s", tmp, strerror(errno));
-    return VKT_OK;
 }
 
 // The double nearest the shortest decimal that reads back as f (0.05f -> 0.05), so the
@@ -89,7 +74,7 @@ static json_t *config_json(const vkt_lora_config *c, const char *base) {
 
 vkt_status vkt_lora_save(vkt_lora *a, const char *dir, const char *base_model_path) {
     vkt_error *err = vkt_ctx_err(vkt_lora_ctx(a));
-    VKT_TRY(make_dir(dir, err));
+    VKT_TRY(vkt_make_dirs(dir, err));
     const int n = vkt_lora_n_targets(a), r = vkt_lora_cfg(a)->rank;
     const uint64_t total = vkt_lora_count(a);
     float *h = malloc(total * sizeof *h);
