@@ -12,19 +12,19 @@ const char *vkt_vk_result_name(VkResult r) {
     case x: return #x;
         C(VK_SUCCESS)
         C(VK_NOT_READY)
-        C(VK_TIMEOUT) C(VK_EVENT_SET) C(VK_EVENT_RESET) C(VK_INCOMPLETE)
-            C(VK_ERROR_OUT_OF_HOST_MEMORY) C(VK_ERROR_OUT_OF_DEVICE_MEMORY)
-                C(VK_ERROR_INITIALIZATION_FAILED) C(VK_ERROR_DEVICE_LOST)
-                    C(VK_ERROR_MEMORY_MAP_FAILED) C(VK_ERROR_LAYER_NOT_PRESENT)
-                        C(VK_ERROR_EXTENSION_NOT_PRESENT) C(VK_ERROR_FEATURE_NOT_PRESENT)
-                            C(VK_ERROR_INCOMPATIBLE_DRIVER) C(VK_ERROR_TOO_MANY_OBJECTS)
-                                C(VK_ERROR_FORMAT_NOT_SUPPORTED) C(VK_ERROR_FRAGMENTED_POOL)
-                                    C(VK_ERROR_UNKNOWN) C(VK_ERROR_OUT_OF_POOL_MEMORY)
-                                        C(VK_ERROR_INVALID_EXTERNAL_HANDLE)
-                                            C(VK_ERROR_FRAGMENTATION)
-                                                C(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
+        C(VK_TIMEOUT)
+        C(VK_EVENT_SET)
+        C(VK_EVENT_RESET) C(VK_INCOMPLETE) C(VK_ERROR_OUT_OF_HOST_MEMORY)
+            C(VK_ERROR_OUT_OF_DEVICE_MEMORY) C(VK_ERROR_INITIALIZATION_FAILED)
+                C(VK_ERROR_DEVICE_LOST) C(VK_ERROR_MEMORY_MAP_FAILED) C(VK_ERROR_LAYER_NOT_PRESENT)
+                    C(VK_ERROR_EXTENSION_NOT_PRESENT) C(VK_ERROR_FEATURE_NOT_PRESENT)
+                        C(VK_ERROR_INCOMPATIBLE_DRIVER) C(VK_ERROR_TOO_MANY_OBJECTS)
+                            C(VK_ERROR_FORMAT_NOT_SUPPORTED) C(VK_ERROR_FRAGMENTED_POOL)
+                                C(VK_ERROR_UNKNOWN) C(VK_ERROR_OUT_OF_POOL_MEMORY)
+                                    C(VK_ERROR_INVALID_EXTERNAL_HANDLE) C(VK_ERROR_FRAGMENTATION)
+                                        C(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
 #undef C
-                                                    default : return "VK_ERROR_(unnamed)";
+                                            default : return "VK_ERROR_(unnamed)";
     }
 }
 
@@ -218,22 +218,18 @@ static vkt_status create_device(vkt_ctx *ctx) {
                                    .queueFamilyIndex = ctx->queue_family,
                                    .queueCount = 1,
                                    .pQueuePriorities = &prio};
-    VkPhysicalDeviceVulkan12Features f12 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-    VkPhysicalDeviceVulkan11Features f11 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12};
-    VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
-                                   .pNext = &f11};
+    vkt_features want; // all off, then what the profile uses
+    vkt_features_chain(&want);
     if (ctx->prof.use_fp16) {
-        f12.shaderFloat16 = VK_TRUE;
-        f11.storageBuffer16BitAccess = VK_TRUE;
+        want.f12.shaderFloat16 = VK_TRUE;
+        want.f11.storageBuffer16BitAccess = VK_TRUE;
     }
     if (ctx->prof.has_int8) {
-        f12.shaderInt8 = VK_TRUE;
-        f12.storageBuffer8BitAccess = VK_TRUE;
+        want.f12.shaderInt8 = VK_TRUE;
+        want.f12.storageBuffer8BitAccess = VK_TRUE;
     }
-    f.features.shaderFloat64 = ctx->prof.has_fp64;
-    f.features.shaderInt64 = VK_FALSE;
+    want.f.features.shaderFloat64 = ctx->prof.has_fp64;
+    want.f.features.shaderInt64 = VK_FALSE;
     // Pipeline statistics (registers, spills) for `vkt bench`, only where the driver has them.
     VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR pe = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
@@ -248,10 +244,10 @@ static vkt_status create_device(vkt_ctx *ctx) {
     }
     if (ctx->pipeline_stats) {
         exts[next++] = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
-        f12.pNext = &pe;
+        want.f12.pNext = &pe;
     }
     VkDeviceCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                              .pNext = &f,
+                              .pNext = &want.f,
                               .queueCreateInfoCount = 1,
                               .pQueueCreateInfos = &qci,
                               .enabledExtensionCount = next,

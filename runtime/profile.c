@@ -197,17 +197,22 @@ static void limits_fill(VkPhysicalDevice phys, vkt_profile *p,
 }
 
 // The shader features of Vulkan 1.1 and 1.2 (fp16, int8, fp64).
+void vkt_features_chain(vkt_features *x) {
+    *x = (vkt_features){0};
+    x->f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+    x->f11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
+    x->f11.pNext = &x->f12;
+    x->f.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+    x->f.pNext = &x->f11;
+}
+
 static void features_fill(VkPhysicalDevice phys, vkt_profile *p) {
-    VkPhysicalDeviceVulkan12Features f12 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
-    VkPhysicalDeviceVulkan11Features f11 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12};
-    VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
-                                   .pNext = &f11};
-    vkGetPhysicalDeviceFeatures2(phys, &f);
-    p->has_fp16 = f12.shaderFloat16 && f11.storageBuffer16BitAccess;
-    p->has_int8 = f12.shaderInt8 && f12.storageBuffer8BitAccess;
-    p->has_fp64 = f.features.shaderFloat64;
+    vkt_features q;
+    vkt_features_chain(&q);
+    vkGetPhysicalDeviceFeatures2(phys, &q.f);
+    p->has_fp16 = q.f12.shaderFloat16 && q.f11.storageBuffer16BitAccess;
+    p->has_int8 = q.f12.shaderInt8 && q.f12.storageBuffer8BitAccess;
+    p->has_fp64 = q.f.features.shaderFloat64;
 }
 
 // The extensions vkt looks for, and the subgroup features that need them.

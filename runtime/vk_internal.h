@@ -191,4 +191,14 @@ void vkt_transfer_buffers_destroy(vkt_ctx *ctx);
 // profile.c
 void vkt_profile_fill(VkPhysicalDevice phys, int index, vkt_profile *p);
 
+// The Vulkan 1.0/1.1/1.2 feature structs vkt queries (profile.c) and enables (context.c),
+// chained f -> f11 -> f12, f12.pNext left for an extension's struct. Chained in place: use the
+// struct where vkt_features_chain made it, never a copy.
+typedef struct vkt_features {
+    VkPhysicalDeviceFeatures2 f;
+    VkPhysicalDeviceVulkan11Features f11;
+    VkPhysicalDeviceVulkan12Features f12;
+} vkt_features;
+void vkt_features_chain(vkt_features *x);
+
 #endif
