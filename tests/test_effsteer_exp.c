@@ -218,20 +218,6 @@ static void measure_matches_generate(void **state) {
     test_ctx_done(ctx);
 }
 
-static int run(const char *args, char **out, char **err) {
-    char *o = NULL, *e = NULL;
-    int rc = test_cli(args, NULL, &o, &e);
-    if (out)
-        *out = o;
-    else
-        free(o);
-    if (err)
-        *err = e;
-    else
-        free(e);
-    return rc;
-}
-
 static double json_num(const char *s, const char *key) {
     char k[64];
     snprintf(k, sizeof k, "\"%s\":", key);
@@ -256,7 +242,7 @@ static void cli_short_run(void **state) {
              "--dir-problems 2 --seeds 3 "
              "--strengths 0.5,2 --kinds decision,pc1 --no-plot --json",
              ck, test_dir());
-    int rc = run(args, &so, &se);
+    int rc = test_cli(args, NULL, &so, &se);
     if (rc != 0) fail_msg("exit %d: %s", rc, se);
     static const char *keys[] = {"base_tokens",           "base_accuracy",       "best_layer",
                                  "best_strength",         "best_tokens",         "best_accuracy",
@@ -314,23 +300,23 @@ static void cli_short_run(void **state) {
     // Bad flags: exit 2 with a message, nothing run.
     snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --layers 0", ck,
              test_dir());
-    assert_int_equal(run(args, NULL, NULL), 2);
+    assert_int_equal(test_cli(args, NULL, NULL, NULL), 2);
     snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --strengths 0.1,x", ck,
              test_dir());
-    assert_int_equal(run(args, NULL, &se), 2);
+    assert_int_equal(test_cli(args, NULL, NULL, &se), 2);
     assert_non_null(strstr(se, "--strengths"));
     free(se);
     snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --kinds trace,mean", ck,
              test_dir());
-    assert_int_equal(run(args, NULL, &se), 2);
+    assert_int_equal(test_cli(args, NULL, NULL, &se), 2);
     assert_non_null(strstr(se, "--kinds"));
     free(se);
     snprintf(args, sizeof args, "steer efficiency --ckpt %s --out %s/bad --temperature -0.5", ck,
              test_dir());
-    assert_int_equal(run(args, NULL, &se), 2);
+    assert_int_equal(test_cli(args, NULL, NULL, &se), 2);
     assert_non_null(strstr(se, "--temperature"));
     free(se);
-    assert_int_equal(run("steer efficiency --prompts 8", NULL, NULL), 2);
+    assert_int_equal(test_cli("steer efficiency --prompts 8", NULL, NULL, NULL), 2);
 }
 
 int main(void) {
