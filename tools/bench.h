@@ -26,18 +26,23 @@ typedef struct bench_env {
 
 #define BENCH_REPS_HELP "timed repetitions after a warm-up"
 #define BENCH_MIN_HELP "keep repeating for at least S seconds"
-// The flags every entry takes, declared once: the end of each entry's option table, so that
-// `vkt bench ENTRY --help` lists them after the entry's own.
+// The flags every entry takes, declared once, and the table's end: the last item of each
+// entry's option table, so that `vkt bench ENTRY --help` lists them after the entry's own.
 #define BENCH_COMMON_OPTS(env)                                                                     \
     {"--json", CLI_OPT_FLAG, &(env)->o.json, .group = "Common options:",                           \
      .help = "one JSON object per result line (op, m, n, k, ms, gflops, gbps, device)"},           \
         {"--reps", CLI_OPT_INT, &(env)->o.reps, 1, 100000, "N", .help = BENCH_REPS_HELP},          \
         {"--min-time", CLI_OPT_DOUBLE, &(env)->o.min_s, 0, 3600, "S", .help = BENCH_MIN_HELP},     \
-        CLI_OPT_DEVICE(&(env)->device)
+        CLI_OPT_DEVICE(&(env)->device), {                                                          \
+        0                                                                                          \
+    }
 
 // The run's device: opened (and named on stdout, without --json) by the first call.
 // Returns CLI_OK with *ctx set, or the CLI code after printing why it could not open.
 int bench_device(bench_env *env, vkt_ctx **ctx);
+// cli_parse of the entry's table, then bench_device: for entries with no checks between.
+int bench_start(bench_env *env, const cli_cmd *cmd, const cli_opt *table, int argc, char **argv,
+                vkt_ctx **ctx);
 
 typedef struct bench_result {
     const char *op;      // e.g. "matmul", "layernorm_fwd"

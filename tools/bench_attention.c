@@ -223,11 +223,10 @@ int bench_attention(bench_env *env, int argc, char **argv) {
         {"--decode-lk", CLI_OPT_LONG, &lk, 1, 1 << 20, "L", .def = "",
          .help = "only one decode step after L - 1 cached keys, of --b, --h, --kvh, --d"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
-    int rc = cli_parse(&ATTENTION, table, argc, argv);
     vkt_ctx *ctx;
-    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    int rc = bench_start(env, &ATTENTION, table, argc, argv, &ctx);
+    if (rc != CLI_OK) return rc;
     const bench_opts *o = &env->o;
     // bit 0 the row family, bit 1 the GPU family (--path row, gpu, all: 1, 2, 3)
     int paths = vkt_ctx_profile(ctx)->attention_path == VKT_ATTENTION_GPU ? 2 : 1;
@@ -278,11 +277,10 @@ int bench_softmax(bench_env *env, int argc, char **argv) {
         {"--r", CLI_OPT_LONG, &R, 1, 1 << 24, "R", .help = "rows"},
         {"--l", CLI_OPT_LONG, &L, 1, 1 << 24, "L", .help = "row length"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
-    int rc = cli_parse(&SOFTMAX, table, argc, argv);
     vkt_ctx *ctx;
-    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    int rc = bench_start(env, &SOFTMAX, table, argc, argv, &ctx);
+    if (rc != CLI_OK) return rc;
     const bench_opts *o = &env->o;
     uint64_t n = (uint64_t)R * L;
     vkt_buffer *x = NULL, *y = NULL, *dy = NULL, *dx = NULL;

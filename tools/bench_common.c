@@ -25,6 +25,12 @@ int bench_device(bench_env *env, vkt_ctx **ctx) {
     return CLI_OK;
 }
 
+int bench_start(bench_env *env, const cli_cmd *cmd, const cli_opt *table, int argc, char **argv,
+                vkt_ctx **ctx) {
+    int rc = cli_parse(cmd, table, argc, argv);
+    return rc == CLI_OK ? bench_device(env, ctx) : rc;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);

@@ -134,11 +134,10 @@ int bench_dispatch(bench_env *env, int argc, char **argv) {
         {"--pipelines", CLI_OPT_LONG, &pipes, 0, 512, "P",
          .help = "other pipelines made first (the lookup scans them)"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
-    int rc = cli_parse(&CMD, table, argc, argv);
     vkt_ctx *ctx;
-    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    int rc = bench_start(env, &CMD, table, argc, argv, &ctx);
+    if (rc != CLI_OK) return rc;
     const bench_opts *o = &env->o;
     vkt_dispatch_counts start;
     vkt_dispatch_counts_get(ctx, &start);

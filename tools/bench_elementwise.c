@@ -27,11 +27,10 @@ int bench_elementwise(bench_env *env, int argc, char **argv) {
     const cli_opt table[] = {
         {"--n", CLI_OPT_LONG, &n, 1, 1l << 30, "N", .help = "floats per vector"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
-    int rc = cli_parse(&CMD, table, argc, argv);
     vkt_ctx *ctx;
-    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    int rc = bench_start(env, &CMD, table, argc, argv, &ctx);
+    if (rc != CLI_OK) return rc;
     const bench_opts *o = &env->o;
     vkt_buffer *x = NULL, *y = NULL;
     if (vkt_buffer_create(ctx, (uint64_t)n * 4, &x) != VKT_OK ||

@@ -201,7 +201,6 @@ static int parse(bench_env *env, int argc, char **argv, gen_args *a) {
         {"--torch", CLI_OPT_FLAG, &a->torch, .help = "run the PyTorch baseline (the default)"},
         {"--no-torch", CLI_OPT_UNFLAG, &a->torch, .help = "vkt only"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
     int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc;

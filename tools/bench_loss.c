@@ -104,7 +104,6 @@ int bench_loss(bench_env *env, int argc, char **argv) {
         {"--N", CLI_OPT_LONG, &N, 1, 1l << 24, "N", .def = "", .help = "rows (with --V)"},
         {"--V", CLI_OPT_LONG, &V, 1, 1l << 24, "V", .def = "", .help = "vocabulary (with --N)"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
     int rc = cli_parse(&LOSS, table, argc, argv);
     if (rc != CLI_OK) return rc;
@@ -147,11 +146,10 @@ int bench_optim(bench_env *env, int argc, char **argv) {
     const cli_opt table[] = {
         {"--n", CLI_OPT_LONG, &n, 1, 1l << 31, "N", .help = "parameters"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
-    int rc = cli_parse(&OPTIM, table, argc, argv);
     vkt_ctx *ctx;
-    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    int rc = bench_start(env, &OPTIM, table, argc, argv, &ctx);
+    if (rc != CLI_OK) return rc;
     const bench_opts *o = &env->o;
     uint64_t un = (uint64_t)n, sb = vkt_reduce_scratch_bytes(ctx, un);
     vkt_buffer *b = NULL;

@@ -190,7 +190,6 @@ int bench_matmul(bench_env *env, int argc, char **argv) {
         {"--dtype", CLI_OPT_CHOICE, &dtype, .choices = "f32|bf16|f16",
          .help = "also time the product with A and B in 16 bits, and the speed ratio"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
     int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc;

@@ -83,11 +83,10 @@ int bench_norms(bench_env *env, int argc, char **argv) {
         {"--v", CLI_OPT_LONG, &V, 1, 1 << 22, "V", .help = "vocabulary (embedding)"},
         {"--f", CLI_OPT_LONG, &F, 1, 1 << 16, "F", .help = "MLP width (GELU, SwiGLU)"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
-    int rc = cli_parse(&CMD, table, argc, argv);
     vkt_ctx *ctx;
-    if (rc != CLI_OK || (rc = bench_device(env, &ctx)) != CLI_OK) return rc;
+    int rc = bench_start(env, &CMD, table, argc, argv, &ctx);
+    if (rc != CLI_OK) return rc;
     const bench_opts *o = &env->o;
     // One buffer set sized for the largest operand: (N, 2F) for swiglu, (V, C) for wte.
     uint64_t big = (uint64_t)N * 2 * (uint64_t)(F > C ? F : C), tab = (uint64_t)V * C;

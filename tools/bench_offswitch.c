@@ -18,7 +18,6 @@ int bench_offswitch(bench_env *env, int argc, char **argv) {
     const cli_opt table[] = {
         {"--samples", CLI_OPT_U64, &samples, .metavar = "N", .help = "samples per run (>= 2)"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
     int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc;

@@ -58,7 +58,6 @@ int bench_rope(bench_env *env, int argc, char **argv) {
         {"--kvh", CLI_OPT_LONG, &v[3], 1, 1 << 10, "KVH", .help = "key/value heads"},
         {"--d", CLI_OPT_LONG, &v[4], 1, 256, "D", .help = "head dimension (even)"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
     int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc;

@@ -35,7 +35,6 @@ int bench_selfplay(bench_env *env, int argc, char **argv) {
         {"--micro-rows", CLI_OPT_LONG, &micro, 1, 4096, "R", .help = "rows per micro-batch"},
         {"--ppo-epochs", CLI_OPT_LONG, &epochs, 1, 100, "E", .help = "PPO epochs per update"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
     int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc;

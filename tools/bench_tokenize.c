@@ -105,7 +105,6 @@ int bench_tokenize(bench_env *env, int argc, char **argv) {
         {"--js", CLI_OPT_CHOICE, &js_off, .choices = "on|off",
          .help = "time the JavaScript reference too"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
     int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc;

@@ -80,7 +80,6 @@ int bench_train(bench_env *env, int argc, char **argv) {
         {"--precision", CLI_OPT_CHOICE, &prec, .choices = "fp32|bf16|fp16",
          .help = "arithmetic of training (bf16/fp16: 16-bit matmul operands)"},
         BENCH_COMMON_OPTS(env),
-        {0},
     };
     int rc = cli_parse(&CMD, table, argc, argv);
     if (rc != CLI_OK) return rc;

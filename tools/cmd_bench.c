@@ -78,7 +78,7 @@ static const char *stray_option(const cli_opt *common, int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
     bench_env env = {.o = {.json = false, .reps = 5, .min_s = 0.2}, .device = -1};
-    const cli_opt common[] = {BENCH_COMMON_OPTS(&env), {0}};
+    const cli_opt common[] = {BENCH_COMMON_OPTS(&env)};
     // The entry: the first word that is not a common option's value. It parses every other
     // word, the common options (before or after its name) included.
     const int at = cli_first_word(common, argc, argv);
